@@ -1,0 +1,12 @@
+/**
+ * The Buildfile API. A `Buildfile.ts` imports from here:
+ *
+ * ```ts
+ * import { task } from "rbuild";
+ * ```
+ *
+ * When rbuild loads a Buildfile, `"rbuild"` resolves to the running rbuild, so
+ * this works without installing rbuild next to the Buildfile.
+ */
+export { task, ExecError } from "@rbuild/core";
+export type { Task, TaskOptions, RunContext, RunFunction, ExecOptions, ExecResult } from "@rbuild/core";

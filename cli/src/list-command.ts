@@ -1,0 +1,24 @@
+/** `rbuild list`: every task, its kind and its deps, in declaration order. */
+import type { Args } from "./args.js";
+import { ExitCode, reportSetupFailures } from "./exit.js";
+import { openWorkspace } from "./workspace.js";
+
+export async function listCommand(args: Args): Promise<number> {
+  const workspace = await openWorkspace(args.directory, process.env);
+  if (!workspace.ok) {
+    reportSetupFailures(workspace.error, process.cwd());
+    return ExitCode.Usage;
+  }
+  const tasks = [...workspace.value.definitions.tasks.values()];
+  const width = Math.max(0, ...tasks.map((t) => t.name.length));
+  let text = "";
+  for (const task of tasks) {
+    const notes: string[] = [];
+    if (task.run === undefined) notes.push("group");
+    if (!task.pure) notes.push("impure");
+    if (task.deps.length > 0) notes.push(`deps: ${task.deps.join(", ")}`);
+    text += notes.length === 0 ? `${task.name}\n` : `${task.name.padEnd(width)}  ${notes.join("  ")}\n`;
+  }
+  process.stdout.write(text);
+  return ExitCode.Ok;
+}

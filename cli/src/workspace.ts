@@ -1,0 +1,41 @@
+/** Finding and loading the workspace: the Buildfile, its tasks, the cache directory. */
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { err, ok, type Result, type SetupFailure } from "@rbuild/core";
+import { defineTasks, findBuildfile, loadBuildfile, type Definitions } from "@rbuild/planner";
+
+/** The module `import ... from "rbuild"` resolves to in a Buildfile: this package's API. */
+const API_MODULE = fileURLToPath(new URL("./index.js", import.meta.url));
+
+export interface Workspace {
+  readonly buildfile: string;
+  readonly root: string;
+  readonly cacheDir: string;
+  readonly definitions: Definitions;
+}
+
+/** `.rbuild/` in the workspace root, unless `RBUILD_CACHE_DIR` says otherwise. */
+export function cacheDirFor(root: string, env: Readonly<Record<string, string | undefined>>): string {
+  const override = env.RBUILD_CACHE_DIR;
+  return override !== undefined && override !== "" ? resolve(override) : resolve(root, ".rbuild");
+}
+
+export async function openWorkspace(
+  directory: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<Result<Workspace, SetupFailure[]>> {
+  const cwd = resolve(directory ?? process.cwd());
+  if (directory !== undefined && !statSync(cwd, { throwIfNoEntry: false })?.isDirectory()) {
+    return err([{ reason: "usage", message: `-C/--directory: ${cwd} is not a directory.` }]);
+  }
+  const buildfile = findBuildfile(cwd);
+  if (buildfile === undefined) return err([{ reason: "buildfile-not-found", cwd }]);
+  const root = resolve(buildfile, "..");
+  const cacheDir = cacheDirFor(root, env);
+  const loaded = await loadBuildfile(buildfile, { apiModule: API_MODULE, cacheDir });
+  if (!loaded.ok) return err([loaded.error]);
+  const definitions = defineTasks(loaded.value.tasks, root);
+  if (!definitions.ok) return definitions;
+  return ok({ buildfile, root, cacheDir, definitions: definitions.value });
+}

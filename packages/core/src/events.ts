@@ -1,0 +1,60 @@
+/**
+ * The executor's only output: a stream of typed events. Reporters (plain text,
+ * JSON lines, the run summary, later the TUI and the dashboard) subscribe to it;
+ * the executor itself never prints. Events carry everything a reporter needs.
+ */
+import type { TaskFailure } from "./failure.js";
+
+/** How a task ended. `cached` means its outputs were restored instead of running it. */
+export type TaskStatus = "ran" | "cached" | "failed" | "skipped";
+
+/** Where a cached result came from. */
+export type CacheSource = "local" | "remote";
+
+/** The record of one task in a build, as the run summary shows it. */
+export interface TaskResult {
+  readonly name: string;
+  readonly status: TaskStatus;
+  readonly cache: CacheSource | null;
+  /** The task's cache key (hex), or null when it has none (impure, group, or not reached). */
+  readonly key: string | null;
+  readonly durationMs: number;
+  /** The command's exit code, or null when it did not exit by itself (not run, killed, a function). */
+  readonly exitCode: number | null;
+  /**
+   * Why the task ran or was skipped, as stable machine-readable strings:
+   * `no-record`, `input-changed: <path>`, `impure`, `dependency-failed: <task>`, ...
+   */
+  readonly reasons: readonly string[];
+  readonly failure?: TaskFailure;
+}
+
+export type OutputStream = "stdout" | "stderr";
+
+export type BuildEvent =
+  | { type: "build-started"; targets: readonly string[]; tasks: number; jobs: number }
+  | { type: "task-started"; task: string; reasons: readonly string[] }
+  /** One whole line of a task's output, without its line ending. */
+  | { type: "task-output"; task: string; stream: OutputStream; line: string }
+  | { type: "task-finished"; result: TaskResult }
+  | { type: "info"; code: string; message: string }
+  | { type: "build-finished"; ok: boolean; interrupted: boolean; durationMs: number };
+
+/** A consumer of build events. */
+export interface Reporter {
+  report(event: BuildEvent): void;
+  /** Flushes anything buffered; called once after the last event. */
+  close?(): Promise<void> | void;
+}
+
+/** Sends every event to each reporter in turn. */
+export function fanOut(...reporters: Reporter[]): Reporter {
+  return {
+    report(event) {
+      for (const reporter of reporters) reporter.report(event);
+    },
+    async close() {
+      for (const reporter of reporters) await reporter.close?.();
+    },
+  };
+}

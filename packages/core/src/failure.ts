@@ -1,0 +1,92 @@
+/**
+ * Every expected failure, as data. Each member names a `reason`; `describeFailure`
+ * turns it into a message that says what happened and what to do. Reporters
+ * decide how to show it; nothing here prints.
+ */
+import { relative } from "node:path";
+import type { SourceLocation } from "./location.js";
+import { unreachable } from "./result.js";
+
+/** Failures that stop a build before anything runs: the CLI exits with status 2. */
+export type SetupFailure =
+  | { reason: "usage"; message: string }
+  | { reason: "buildfile-not-found"; cwd: string }
+  | { reason: "buildfile-syntax"; location: SourceLocation; message: string; lineText?: string }
+  | { reason: "buildfile-threw"; file: string; location?: SourceLocation; message: string }
+  | { reason: "unknown-target"; name: string; suggestions: string[] }
+  | { reason: "duplicate-task"; name: string; locations: (SourceLocation | undefined)[] }
+  | { reason: "unknown-dep"; task: string; dep: string; suggestions: string[]; location?: SourceLocation }
+  | { reason: "cycle"; path: string[]; location?: SourceLocation }
+  | { reason: "invalid-field"; task: string; field: string; message: string; location?: SourceLocation };
+
+/** Failures of one task while the build runs: the CLI exits with status 1 (130 when interrupted). */
+export type TaskFailure =
+  | { reason: "exit-nonzero"; task: string; exitCode: number }
+  | { reason: "killed"; task: string; signal: string }
+  | { reason: "spawn-failed"; task: string; message: string }
+  | { reason: "run-threw"; task: string; message: string; location?: SourceLocation }
+  | { reason: "interrupted"; task: string };
+
+export type Failure = SetupFailure | TaskFailure;
+
+export interface DescribeOptions {
+  /** Paths in messages are shown relative to this directory. */
+  readonly cwd: string;
+}
+
+function where(location: SourceLocation | undefined, options: DescribeOptions): string {
+  if (location === undefined) return "";
+  const file = relative(options.cwd, location.file) || location.file;
+  return `${file}:${location.line}:${location.column}: `;
+}
+
+function didYouMean(suggestions: readonly string[]): string {
+  if (suggestions.length === 0) return "";
+  return ` Did you mean ${suggestions.map((s) => `"${s}"`).join(" or ")}?`;
+}
+
+/** The message a user reads for `failure`: where, what, and what to do. One line, or a few. */
+export function describeFailure(failure: Failure, options: DescribeOptions): string {
+  switch (failure.reason) {
+    case "usage":
+      return `${failure.message}\nRun \`rbuild --help\` for usage.`;
+    case "buildfile-not-found":
+      return `No Buildfile.ts found in ${failure.cwd} or any directory above it. Create one, or run rbuild from inside a workspace (or pass -C DIR).`;
+    case "buildfile-syntax": {
+      const frame = failure.lineText === undefined ? "" : `\n    ${failure.lineText}\n    ${" ".repeat(Math.max(0, failure.location.column - 1))}^`;
+      return `${where(failure.location, options)}${failure.message}${frame}`;
+    }
+    case "buildfile-threw": {
+      const file = relative(options.cwd, failure.file) || failure.file;
+      const at = failure.location === undefined ? `${file}: ` : where(failure.location, options);
+      return `${at}${failure.message}\n(thrown while loading ${file}; fix the Buildfile and run again)`;
+    }
+    case "unknown-target":
+      return `Unknown task "${failure.name}".${didYouMean(failure.suggestions)} Run \`rbuild list\` to see every task.`;
+    case "duplicate-task": {
+      const places = failure.locations
+        .map((l) => (l === undefined ? undefined : where(l, options).replace(/: $/, "")))
+        .filter((l) => l !== undefined);
+      const at = places.length > 0 ? ` (at ${places.join(" and ")})` : "";
+      return `Task name "${failure.name}" is declared more than once${at}. Task names must be unique: rename one of them.`;
+    }
+    case "unknown-dep":
+      return `${where(failure.location, options)}Task "${failure.task}" depends on "${failure.dep}", but no task has that name.${didYouMean(failure.suggestions)}`;
+    case "cycle":
+      return `${where(failure.location, options)}Dependency cycle: ${failure.path.join(" -> ")}. A task cannot depend on itself, directly or through other tasks; remove one of these deps.`;
+    case "invalid-field":
+      return `${where(failure.location, options)}Task "${failure.task}": \`${failure.field}\` ${failure.message}`;
+    case "exit-nonzero":
+      return `Task "${failure.task}" failed: its command exited with code ${failure.exitCode}.`;
+    case "killed":
+      return `Task "${failure.task}" failed: its command was killed by ${failure.signal}.`;
+    case "spawn-failed":
+      return `Task "${failure.task}" could not start: ${failure.message}`;
+    case "run-threw":
+      return `${where(failure.location, options)}Task "${failure.task}" failed: ${failure.message}`;
+    case "interrupted":
+      return `Task "${failure.task}" was interrupted.`;
+    default:
+      return unreachable(failure);
+  }
+}

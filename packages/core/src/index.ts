@@ -1,0 +1,10 @@
+export { task, isTask, collectTasks, ExecError } from "./task.js";
+export type { Task, TaskOptions, RunContext, RunFunction, ExecOptions, ExecResult } from "./task.js";
+export type { SourceLocation } from "./location.js";
+export { locationFromStack } from "./location.js";
+export { describeFailure } from "./failure.js";
+export type { Failure, SetupFailure, TaskFailure, DescribeOptions } from "./failure.js";
+export { ok, err, unreachable } from "./result.js";
+export type { Result } from "./result.js";
+export { fanOut } from "./events.js";
+export type { BuildEvent, Reporter, TaskResult, TaskStatus, CacheSource, OutputStream } from "./events.js";

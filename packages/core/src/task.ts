@@ -1,0 +1,173 @@
+/**
+ * The Buildfile API: `task()` declares a unit of work. A Buildfile is ordinary
+ * TypeScript, so `task()` only records what it is given; the planner validates
+ * every field later and reports all problems at once, with the line of the call.
+ */
+import { locationFromStack, type SourceLocation } from "./location.js";
+
+/** What a function `run` receives. */
+export interface RunContext {
+  /** The task's name. */
+  readonly name: string;
+  /** Absolute directory the task runs in (its `cwd`, resolved against the Buildfile's directory). */
+  readonly cwd: string;
+  /** The task's environment: the variables it declares in `env` plus the pass-through set (PATH, HOME, ...). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Aborted when the build is interrupted; pass it on to long-running work. */
+  readonly signal: AbortSignal;
+  /**
+   * Runs a command in the task's `cwd` and environment, with its output shown as
+   * the task's output. A string runs with `/bin/sh -c`; an array runs the program
+   * directly, with no shell. Resolves with the captured stdout; rejects with an
+   * {@link ExecError} when the command exits non-zero, which fails the task unless caught.
+   */
+  exec(command: string | readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  /** Writes one line to the task's output. */
+  log(...parts: unknown[]): void;
+}
+
+export interface ExecOptions {
+  /** Directory to run in, relative to the task's `cwd`. */
+  readonly cwd?: string;
+  /** Extra variables for this command only. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export interface ExecResult {
+  readonly exitCode: number;
+  /** The command's stdout (at most the last 16 MiB). */
+  readonly stdout: string;
+}
+
+/** Rejection of {@link RunContext.exec} when the command fails. */
+export class ExecError extends Error {
+  override readonly name = "ExecError";
+  constructor(
+    readonly command: string,
+    /** The exit code, or null when the command was killed by a signal. */
+    readonly exitCode: number | null,
+    readonly signal: string | null,
+  ) {
+    super(
+      exitCode === null
+        ? `command \`${command}\` was killed by ${signal ?? "a signal"}`
+        : `command \`${command}\` exited with code ${exitCode}`,
+    );
+  }
+}
+
+export type RunFunction = (context: RunContext) => Promise<void> | void;
+
+/** The fields of {@link task}. Paths and globs are relative to the Buildfile's directory. */
+export interface TaskOptions {
+  /** Unique name, used on the command line (`rbuild <name>`) and in `deps`. No whitespace; must not start with `-`. */
+  readonly name: string;
+  /** Tasks that must finish first: task objects, or names (which allow forward references). */
+  readonly deps?: readonly (Task | string)[];
+  /** Globs of the files the task reads, e.g. `["src/**\/*.ts", "!src/**\/*.test.ts"]`. */
+  readonly inputs?: readonly string[];
+  /** Globs of the files the task writes; they are stored and restored as the task's outputs. */
+  readonly outputs?: readonly string[];
+  /**
+   * Names of environment variables the task may see. Everything else is hidden
+   * (strict env) except a small pass-through set: PATH, HOME, USER, SHELL, TMPDIR,
+   * LANG, LC_*, TERM, TZ and the like.
+   */
+  readonly env?: readonly string[];
+  /**
+   * What the task does: a shell command (run with `/bin/sh -c` in `cwd`) or an
+   * async function. A task without `run` is a group: it only ties its deps together.
+   */
+  readonly run?: string | RunFunction;
+  /**
+   * A pure task's outputs depend only on its inputs, so it can be cached. Set
+   * `false` for work with effects outside the workspace (deploys, uploads): it always runs.
+   * Defaults to `true`.
+   */
+  readonly pure?: boolean;
+  /** Directory to run in, relative to the Buildfile's directory. Defaults to the Buildfile's directory. */
+  readonly cwd?: string;
+}
+
+const TASK = Symbol.for("rbuild.task");
+
+/** A declared task, as returned by {@link task}. Pass it in another task's `deps`. */
+export interface Task {
+  readonly [TASK]: true;
+  readonly name: string;
+  readonly options: TaskOptions;
+  /** Where `task()` was called, when it can be known. */
+  readonly location: SourceLocation | undefined;
+}
+
+export function isTask(value: unknown): value is Task {
+  return typeof value === "object" && value !== null && (value as { [TASK]?: unknown })[TASK] === true;
+}
+
+/**
+ * The registry the loader installs while it imports a Buildfile. It lives on
+ * `globalThis` under a registered symbol so that every copy of this module (a
+ * Buildfile may import shared tasks that bundle their own) reports to the same load.
+ */
+const REGISTRY = Symbol.for("rbuild.registry.v1");
+
+interface Registry {
+  readonly tasks: Task[];
+}
+
+/** Starts collecting the tasks declared from now on; returns a function that stops and returns them. */
+export function collectTasks(): () => Task[] {
+  const registry: Registry = { tasks: [] };
+  const global = globalThis as { [REGISTRY]?: Registry };
+  const previous = global[REGISTRY];
+  global[REGISTRY] = registry;
+  return () => {
+    global[REGISTRY] = previous;
+    return registry.tasks;
+  };
+}
+
+class TaskImpl implements Task {
+  readonly [TASK] = true as const;
+  readonly #site: Error;
+  #location: SourceLocation | undefined | null = null;
+  constructor(
+    readonly options: TaskOptions,
+    site: Error,
+  ) {
+    this.#site = site;
+  }
+  get name(): string {
+    return this.options.name;
+  }
+  get location(): SourceLocation | undefined {
+    if (this.#location === null) this.#location = locationFromStack(this.#site);
+    return this.#location;
+  }
+}
+
+/**
+ * Declares a task.
+ *
+ * ```ts
+ * import { task } from "rbuild";
+ * export const build = task({ name: "build", inputs: ["src/**"], outputs: ["dist/**"], run: "tsc -p ." });
+ * export const test = task({ name: "test", deps: [build], run: "vitest run" });
+ * ```
+ */
+export function task(options: TaskOptions): Task {
+  // Capture only the caller's frame; V8 formats it lazily, so this stays cheap
+  // for Buildfiles that declare thousands of tasks.
+  const site = {} as Error;
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 1;
+  Error.captureStackTrace(site, task);
+  Error.stackTraceLimit = limit;
+  // Copy so that later mutation of the caller's object cannot change the task.
+  const created = new TaskImpl(
+    typeof options === "object" && options !== null ? { ...options } : (options as TaskOptions),
+    site,
+  );
+  (globalThis as { [REGISTRY]?: Registry })[REGISTRY]?.tasks.push(created);
+  return created;
+}

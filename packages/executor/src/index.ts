@@ -1,0 +1,5 @@
+export { execute } from "./executor.js";
+export type { ExecuteOptions, BuildOutcome } from "./executor.js";
+export { LocalRunner } from "./local-runner.js";
+export type { Runner, RunRequest, RunOutcome } from "./runner.js";
+export { PASS_THROUGH_ENV } from "./task-env.js";

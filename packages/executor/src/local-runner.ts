@@ -1,0 +1,122 @@
+/**
+ * The default runner: a command string runs with `/bin/sh -c` in its own
+ * process group; a function runs in this process with a `RunContext` whose
+ * `exec` starts commands the same way.
+ */
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
+import { format } from "node:util";
+import { ExecError, locationFromStack, type ExecOptions, type ExecResult, type RunContext, type RunFunction, type TaskFailure } from "@rbuild/core";
+import type { RunOutcome, RunRequest, Runner } from "./runner.js";
+import { spawnInGroup, type SpawnResult } from "./spawn-group.js";
+
+/** The most of a command's stdout that `exec` keeps to return. */
+const MAX_CAPTURE = 16 * 1024 * 1024;
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function outcomeOf(result: SpawnResult, request: RunRequest): RunOutcome {
+  const task = request.task.name;
+  switch (result.kind) {
+    case "exited":
+      if (result.exitCode === 0) return { ok: true, exitCode: 0 };
+      if (request.signal.aborted) return { ok: false, exitCode: result.exitCode, failure: { reason: "interrupted", task } };
+      return { ok: false, exitCode: result.exitCode, failure: { reason: "exit-nonzero", task, exitCode: result.exitCode } };
+    case "signaled":
+      if (request.signal.aborted) return { ok: false, exitCode: null, failure: { reason: "interrupted", task } };
+      return { ok: false, exitCode: null, failure: { reason: "killed", task, signal: result.signal } };
+    case "error":
+      return { ok: false, exitCode: null, failure: { reason: "spawn-failed", task, message: result.message } };
+  }
+}
+
+function exceptionToFailure(error: unknown, request: RunRequest): TaskFailure {
+  const task = request.task.name;
+  if (request.signal.aborted) return { reason: "interrupted", task };
+  if (error instanceof ExecError) {
+    if (error.exitCode !== null) return { reason: "exit-nonzero", task, exitCode: error.exitCode };
+    return { reason: "killed", task, signal: error.signal ?? "a signal" };
+  }
+  const message = error instanceof Error ? error.message : `threw ${format(error)}`;
+  const location = error instanceof Error ? locationFromStack(error) : undefined;
+  return { reason: "run-threw", task, message, ...(location === undefined ? {} : { location }) };
+}
+
+function contextFor(request: RunRequest): RunContext {
+  return {
+    name: request.task.name,
+    cwd: request.cwd,
+    env: request.env,
+    signal: request.signal,
+    log(...parts) {
+      request.stdout(`${format(...parts)}\n`);
+    },
+    async exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+      const shown = typeof command === "string" ? command : command.join(" ");
+      const cwd = resolve(request.cwd, options.cwd ?? ".");
+      let stdout = "";
+      const result = await spawnInGroup({
+        command,
+        cwd,
+        env: { ...request.env, ...options.env },
+        signal: request.signal,
+        onStdout: (chunk) => {
+          request.stdout(chunk);
+          stdout += chunk.toString();
+          if (stdout.length > MAX_CAPTURE) stdout = stdout.slice(-MAX_CAPTURE);
+        },
+        onStderr: request.stderr,
+      });
+      switch (result.kind) {
+        case "exited":
+          if (result.exitCode !== 0) throw new ExecError(shown, result.exitCode, null);
+          return { exitCode: 0, stdout };
+        case "signaled":
+          throw new ExecError(shown, null, result.signal);
+        case "error":
+          throw new Error(`could not run \`${shown}\`: ${result.message}`);
+      }
+    },
+  };
+}
+
+async function runFunction(run: RunFunction, request: RunRequest): Promise<RunOutcome> {
+  try {
+    await run(contextFor(request));
+  } catch (error) {
+    const failure = exceptionToFailure(error, request);
+    return { ok: false, exitCode: error instanceof ExecError ? error.exitCode : null, failure };
+  }
+  if (request.signal.aborted) return { ok: false, exitCode: null, failure: { reason: "interrupted", task: request.task.name } };
+  return { ok: true, exitCode: null };
+}
+
+export class LocalRunner implements Runner {
+  async run(request: RunRequest): Promise<RunOutcome> {
+    const { run, name } = request.task;
+    if (!isDirectory(request.cwd)) {
+      return {
+        ok: false,
+        exitCode: null,
+        failure: { reason: "spawn-failed", task: name, message: `its working directory ${request.cwd} does not exist. Create it, or fix the task's \`cwd\`.` },
+      };
+    }
+    if (typeof run === "function") return runFunction(run, request);
+    if (run === undefined) return { ok: true, exitCode: null };
+    const result = await spawnInGroup({
+      command: run,
+      cwd: request.cwd,
+      env: request.env,
+      signal: request.signal,
+      onStdout: request.stdout,
+      onStderr: request.stderr,
+    });
+    return outcomeOf(result, request);
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * Validates what a Buildfile declared and turns it into `Definitions`. It
+ * collects every problem instead of stopping at the first, so a user fixes a
+ * Buildfile in one round trip. Pure: data in, data out.
+ */
+import { posix } from "node:path";
+import { err, isTask, ok, type Result, type SetupFailure, type Task } from "@rbuild/core";
+import type { Definitions, TaskDef } from "./graph.js";
+import { suggest } from "./suggest.js";
+
+const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd"] as const;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// Whitespace and control characters would make a name impossible to type or print unambiguously.
+const BAD_NAME = /[\s\p{Cc}]/u;
+
+type Problem = { field: string; message: string };
+
+function show(value: unknown): string {
+  if (typeof value === "function") return "a function";
+  if (typeof value === "string") return JSON.stringify(value);
+  if (Array.isArray(value)) return "an array";
+  if (value === null) return "null";
+  if (typeof value === "object") return "an object";
+  return String(value);
+}
+
+/** Checks a path or glob relative to the workspace root; returns a problem message or undefined. */
+function checkRelative(value: string, what: string): string | undefined {
+  const path = value.startsWith("!") ? value.slice(1) : value;
+  if (path === "") return `contains an empty ${what}`;
+  if (posix.isAbsolute(path) || /^[A-Za-z]:[\\/]/.test(path)) {
+    return `contains the absolute path ${JSON.stringify(value)}; ${what}s are relative to the Buildfile's directory`;
+  }
+  const normal = posix.normalize(path);
+  if (normal === ".." || normal.startsWith("../")) {
+    return `contains ${JSON.stringify(value)}, which leaves the workspace; ${what}s must stay inside the Buildfile's directory`;
+  }
+  return undefined;
+}
+
+function checkStringList(value: unknown, field: string, what: string, problems: Problem[]): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    problems.push({ field, message: `must be an array of ${what}s, got ${show(value)}` });
+    return [];
+  }
+  const list: string[] = [];
+  for (const item of value) {
+    if (typeof item !== "string") {
+      problems.push({ field, message: `must contain only strings, got ${show(item)}` });
+      continue;
+    }
+    const problem = what === "glob" ? checkRelative(item, "glob") : undefined;
+    if (problem !== undefined) problems.push({ field, message: problem });
+    else list.push(item);
+  }
+  return list;
+}
+
+function checkTask(task: Task): { def: TaskDef; depRefs: unknown[]; problems: Problem[] } {
+  const options = task.options as unknown as Record<string, unknown>;
+  const problems: Problem[] = [];
+  for (const key of Object.keys(options)) {
+    if ((FIELDS as readonly string[]).includes(key)) continue;
+    const hint = suggest(key, FIELDS, 1)[0];
+    problems.push({
+      field: key,
+      message: `is not a task field.${hint === undefined ? "" : ` Did you mean \`${hint}\`?`} Known fields: ${FIELDS.join(", ")}.`,
+    });
+  }
+
+  const env = checkStringList(options.env, "env", "variable name", problems);
+  for (const name of env) {
+    if (!ENV_NAME.test(name)) {
+      problems.push({ field: "env", message: `contains ${JSON.stringify(name)}, which is not a valid environment variable name` });
+    }
+  }
+
+  const run = options.run;
+  if (run !== undefined && typeof run !== "function" && (typeof run !== "string" || run.trim() === "")) {
+    problems.push({
+      field: "run",
+      message: `must be a shell command string or an async function, got ${show(run)}; leave it out for a group task`,
+    });
+  }
+
+  if (options.pure !== undefined && typeof options.pure !== "boolean") {
+    problems.push({ field: "pure", message: `must be true or false, got ${show(options.pure)}` });
+  }
+
+  let cwd = "";
+  if (options.cwd !== undefined) {
+    if (typeof options.cwd !== "string") {
+      problems.push({ field: "cwd", message: `must be a directory path string, got ${show(options.cwd)}` });
+    } else {
+      const problem = checkRelative(options.cwd, "path");
+      if (problem !== undefined) problems.push({ field: "cwd", message: problem });
+      else cwd = posix.normalize(options.cwd).replace(/\/$/, "").replace(/^\.$/, "");
+    }
+  }
+
+  let depRefs: unknown[] = [];
+  if (options.deps !== undefined) {
+    if (Array.isArray(options.deps)) depRefs = options.deps;
+    else problems.push({ field: "deps", message: `must be an array of tasks or task names, got ${show(options.deps)}` });
+  }
+
+  const def: TaskDef = {
+    name: task.name,
+    deps: [],
+    inputs: checkStringList(options.inputs, "inputs", "glob", problems),
+    outputs: checkStringList(options.outputs, "outputs", "glob", problems),
+    env: [...new Set(env)].sort(),
+    run: typeof run === "string" || typeof run === "function" ? (run as TaskDef["run"]) : undefined,
+    pure: options.pure !== false,
+    cwd,
+    location: task.location,
+  };
+  return { def, depRefs, problems };
+}
+
+function nameProblem(name: unknown): string | undefined {
+  if (typeof name !== "string" || name === "") return `must be a non-empty string, got ${show(name)}`;
+  if (BAD_NAME.test(name)) return `must not contain whitespace or control characters, got ${JSON.stringify(name)}`;
+  if (name.startsWith("-")) return `must not start with "-" (it would read as a flag), got ${JSON.stringify(name)}`;
+  return undefined;
+}
+
+/** Validates every declared task and resolves `deps` to names. */
+export function defineTasks(tasks: readonly Task[], root: string): Result<Definitions, SetupFailure[]> {
+  const failures: SetupFailure[] = [];
+  const byName = new Map<string, Task[]>();
+  const checked: { def: TaskDef; depRefs: unknown[] }[] = [];
+
+  for (const task of tasks) {
+    if (typeof task.options !== "object" || task.options === null) {
+      failures.push({ reason: "invalid-field", task: "?", field: "task()", message: `must be called with an options object, got ${show(task.options)}`, location: task.location });
+      continue;
+    }
+    const badName = nameProblem(task.options.name);
+    if (badName !== undefined) {
+      failures.push({ reason: "invalid-field", task: String(task.options.name ?? "?"), field: "name", message: badName, location: task.location });
+      continue;
+    }
+    const same = byName.get(task.name);
+    if (same === undefined) byName.set(task.name, [task]);
+    else same.push(task);
+    const { def, depRefs, problems } = checkTask(task);
+    for (const p of problems) {
+      failures.push({ reason: "invalid-field", task: task.name, field: p.field, message: p.message, location: task.location });
+    }
+    checked.push({ def, depRefs });
+  }
+
+  for (const [name, same] of byName) {
+    if (same.length > 1) failures.push({ reason: "duplicate-task", name, locations: same.map((t) => t.location) });
+  }
+
+  const defs = new Map<string, TaskDef>();
+  for (const { def, depRefs } of checked) {
+    if (defs.has(def.name)) continue;
+    const deps: string[] = [];
+    for (const ref of depRefs) {
+      const dep = isTask(ref) ? ref.name : ref;
+      if (typeof dep !== "string") {
+        failures.push({ reason: "invalid-field", task: def.name, field: "deps", message: `must contain tasks or task names, got ${show(ref)}`, location: def.location });
+      } else if (!byName.has(dep)) {
+        failures.push({ reason: "unknown-dep", task: def.name, dep, suggestions: suggest(dep, byName.keys()), location: def.location });
+      } else if (!deps.includes(dep)) {
+        deps.push(dep);
+      }
+    }
+    defs.set(def.name, { ...def, deps });
+  }
+
+  if (failures.length > 0) return err(failures);
+  return ok({ root, tasks: defs });
+}

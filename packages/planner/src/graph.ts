@@ -1,0 +1,43 @@
+import type { RunFunction, SourceLocation } from "@rbuild/core";
+
+/** A validated task: every field checked and normalised, deps resolved to names. */
+export interface TaskDef {
+  readonly name: string;
+  readonly deps: readonly string[];
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  /** Declared environment variable names, sorted and unique. */
+  readonly env: readonly string[];
+  /** Shell command, function, or undefined for a group. */
+  readonly run: string | RunFunction | undefined;
+  readonly pure: boolean;
+  /** Working directory relative to the workspace root, `""` for the root itself; POSIX separators. */
+  readonly cwd: string;
+  readonly location: SourceLocation | undefined;
+}
+
+/** Every task a Buildfile declares, by name, in declaration order. */
+export interface Definitions {
+  /** The directory of the Buildfile: globs, `cwd` and outputs are relative to it. */
+  readonly root: string;
+  readonly tasks: ReadonlyMap<string, TaskDef>;
+}
+
+/** A task in the graph of one build. */
+export interface GraphTask extends TaskDef {
+  /** Tasks in this graph that depend on this one. */
+  readonly dependents: readonly string[];
+  /**
+   * Length of the longest chain of tasks from this one to the end of the build,
+   * counting itself. The executor starts the highest first (critical path first).
+   */
+  readonly priority: number;
+}
+
+/** The immutable plan of one build: the requested targets and everything they need. */
+export interface Graph {
+  readonly root: string;
+  readonly targets: readonly string[];
+  /** The tasks, in a topological order: every task comes after its deps. */
+  readonly tasks: ReadonlyMap<string, GraphTask>;
+}

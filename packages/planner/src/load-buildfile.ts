@@ -1,0 +1,217 @@
+/**
+ * Loading a Buildfile: transpile `Buildfile.ts` and the local modules it
+ * imports into one ES module, import it, and collect the tasks it declares.
+ *
+ * Compiled output is cached under `<cacheDir>/buildfile/<entry-hash>/`:
+ *
+ *   manifest.json   {"format":1, "entry", "api", "inputs":[[path, blake3-hex]], "externals":[path], "output"}
+ *   <hash>.mjs      the bundled module, with an inline source map
+ *
+ * The manifest is valid while the entry and the rbuild API module are the same,
+ * every bundled source still hashes to its recorded digest, and every external
+ * module (npm packages the Buildfile imports) still exists. Then the transpiler
+ * is not even loaded, which keeps it off the no-op path. Both files are written
+ * to a temporary name and renamed, so a crash never leaves a partial module that
+ * a manifest points at.
+ *
+ * `import ... from "rbuild"` resolves to the running rbuild (`apiModule`), so a
+ * Buildfile works in a directory without node_modules, and its tasks are the
+ * same objects the CLI understands. Other bare imports are resolved from the
+ * importing file at bundle time and kept external as absolute file URLs, so
+ * the compiled module can live anywhere.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { blake3 } from "@napi-rs/blake-hash";
+import { collectTasks, err, locationFromStack, ok, type Result, type SetupFailure, type Task } from "@rbuild/core";
+
+const MANIFEST_FORMAT = 1;
+const STALE_OUTPUT_MS = 24 * 60 * 60 * 1000;
+
+export interface LoadOptions {
+  /** Absolute path of the module that `import ... from "rbuild"` resolves to. */
+  readonly apiModule: string;
+  /** The workspace's cache directory (`.rbuild` unless overridden). */
+  readonly cacheDir: string;
+}
+
+export interface LoadedBuildfile {
+  readonly file: string;
+  /** The Buildfile's directory: globs, `cwd` and outputs are relative to it. */
+  readonly root: string;
+  /** Every task the Buildfile declared, in declaration order. */
+  readonly tasks: readonly Task[];
+  /** Whether the compiled module came from the cache or was transpiled now. */
+  readonly compiled: "cached" | "transpiled";
+}
+
+interface Manifest {
+  format: number;
+  entry: string;
+  api: string;
+  inputs: [string, string][];
+  externals: string[];
+  output: string;
+}
+
+function digestFile(path: string): string | undefined {
+  try {
+    return blake3(readFileSync(path)).toString("hex");
+  } catch {
+    return undefined;
+  }
+}
+
+function writeAtomically(path: string, contents: string): void {
+  const temp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  writeFileSync(temp, contents);
+  renameSync(temp, path);
+}
+
+function readValidManifest(path: string, entry: string, api: string): Manifest | undefined {
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(readFileSync(path, "utf8")) as Manifest;
+  } catch {
+    return undefined;
+  }
+  if (manifest.format !== MANIFEST_FORMAT || manifest.entry !== entry || manifest.api !== api) return undefined;
+  if (!Array.isArray(manifest.inputs) || !Array.isArray(manifest.externals)) return undefined;
+  for (const [file, digest] of manifest.inputs) if (digestFile(file) !== digest) return undefined;
+  for (const file of manifest.externals) if (!existsSync(file)) return undefined;
+  if (!existsSync(join(dirname(path), manifest.output))) return undefined;
+  return manifest;
+}
+
+type Compiled = Result<{ code: string; inputs: string[]; externals: string[] }, SetupFailure>;
+
+async function transpile(entry: string, apiModule: string, outfile: string): Promise<Compiled> {
+  const esbuild = await import("esbuild");
+  const root = dirname(entry);
+  const externals = new Set<string>();
+  const plugin: import("esbuild").Plugin = {
+    name: "rbuild",
+    setup(build) {
+      build.onResolve({ filter: /^rbuild$/ }, () => ({ path: pathToFileURL(apiModule).href, external: true }));
+      // Bare imports (npm packages): resolve now, from the importing file, and keep them external.
+      build.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.pluginData === "rbuild:resolving" || args.path.startsWith("file:")) return undefined;
+        const found = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: "rbuild:resolving" });
+        if (found.errors.length > 0) return { errors: found.errors };
+        if (!isAbsolute(found.path)) return { path: found.path, external: true }; // node built-ins
+        externals.add(found.path);
+        return { path: pathToFileURL(found.path).href, external: true };
+      });
+      // Bundling moves code into one file; keep import.meta pointing at each original source.
+      build.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, (args) => {
+        const text = readFileSync(args.path, "utf8");
+        if (!text.includes("import.meta")) return undefined;
+        const contents = text
+          .replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(args.path).href))
+          .replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(dirname(args.path)))
+          .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path));
+        const ext = args.path.slice(args.path.lastIndexOf(".") + 1);
+        const loader = ext.includes("ts") ? (ext.endsWith("x") ? "tsx" : "ts") : ext.endsWith("x") ? "jsx" : "js";
+        return { contents, loader };
+      });
+    },
+  };
+  try {
+    const result = await esbuild.build({
+      entryPoints: [entry],
+      absWorkingDir: root,
+      outfile,
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      sourcemap: "inline",
+      logLevel: "silent",
+      plugins: [plugin],
+    });
+    const code = result.outputFiles[0]?.text ?? "";
+    const inputs = Object.keys(result.metafile.inputs).map((input) => resolve(root, input));
+    return ok({ code, inputs, externals: [...externals].sort() });
+  } catch (error) {
+    const first = (error as { errors?: import("esbuild").Message[] }).errors?.[0];
+    if (first === undefined) throw error;
+    const location = first.location;
+    if (location === null) {
+      return err({ reason: "buildfile-threw", file: entry, message: first.text });
+    }
+    return err({
+      reason: "buildfile-syntax",
+      location: { file: resolve(root, location.file), line: location.line, column: location.column + 1 },
+      message: first.text,
+      lineText: location.lineText,
+    });
+  }
+}
+
+function removeStaleOutputs(dir: string, keep: string): void {
+  const now = Date.now();
+  for (const name of readdirSync(dir)) {
+    if (name === keep || name === "manifest.json") continue;
+    const path = join(dir, name);
+    try {
+      if (now - statSync(path).mtimeMs > STALE_OUTPUT_MS) unlinkSync(path);
+    } catch {
+      // Another rbuild removed it first.
+    }
+  }
+}
+
+/** Compiles `entry` if its cached module is out of date; returns the module's path. */
+async function compile(entry: string, options: LoadOptions): Promise<Result<{ module: string; compiled: LoadedBuildfile["compiled"] }, SetupFailure>> {
+  const dir = compiledModuleDir(entry, options.cacheDir);
+  const manifestPath = join(dir, "manifest.json");
+  const cached = readValidManifest(manifestPath, entry, options.apiModule);
+  if (cached !== undefined) return ok({ module: join(dir, cached.output), compiled: "cached" });
+
+  mkdirSync(dir, { recursive: true });
+  const compiled = await transpile(entry, options.apiModule, join(dir, "buildfile.mjs"));
+  if (!compiled.ok) return compiled;
+  const output = `${blake3(Buffer.from(compiled.value.code)).toString("hex").slice(0, 32)}.mjs`;
+  const manifest: Manifest = {
+    format: MANIFEST_FORMAT,
+    entry,
+    api: options.apiModule,
+    inputs: compiled.value.inputs.map((input) => [input, digestFile(input) ?? ""]),
+    externals: compiled.value.externals,
+    output,
+  };
+  writeAtomically(join(dir, output), compiled.value.code);
+  writeAtomically(manifestPath, `${JSON.stringify(manifest, null, 1)}\n`);
+  removeStaleOutputs(dir, output);
+  return ok({ module: join(dir, output), compiled: "transpiled" });
+}
+
+let loads = 0;
+
+/** Loads the Buildfile at `file` (absolute) and returns the tasks it declares. */
+export async function loadBuildfile(file: string, options: LoadOptions): Promise<Result<LoadedBuildfile, SetupFailure>> {
+  const compiled = await compile(file, options);
+  if (!compiled.ok) return compiled;
+
+  // Map stack traces through the inline source map, so errors point at the .ts source.
+  process.setSourceMapsEnabled(true);
+  const finish = collectTasks();
+  try {
+    // A query makes a second load in the same process evaluate the module again.
+    await import(`${pathToFileURL(compiled.value.module).href}?load=${++loads}`);
+  } catch (error) {
+    finish();
+    const message = error instanceof Error ? error.message : `threw ${String(error)}`;
+    const location = error instanceof Error ? locationFromStack(error) : undefined;
+    return err({ reason: "buildfile-threw", file, message, ...(location === undefined ? {} : { location }) });
+  }
+  return ok({ file, root: dirname(file), tasks: finish(), compiled: compiled.value.compiled });
+}
+
+/** Where the compiled module of the Buildfile `file` is cached. */
+export function compiledModuleDir(file: string, cacheDir: string): string {
+  return join(cacheDir, "buildfile", blake3(Buffer.from(file)).toString("hex").slice(0, 16));
+}

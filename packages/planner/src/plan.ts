@@ -1,0 +1,82 @@
+/**
+ * Planning: from the requested targets to the immutable `Graph` of one build.
+ * Pure: no file system, no processes, no clock. Like ninja's Plan, it only
+ * decides what belongs to the build and in which order it may run.
+ */
+import { err, ok, type Result, type SetupFailure } from "@rbuild/core";
+import type { Definitions, Graph, GraphTask } from "./graph.js";
+import { suggest } from "./suggest.js";
+
+const VISITING = 1;
+const DONE = 2;
+type Mark = typeof VISITING | typeof DONE;
+
+/**
+ * The targets' transitive closure in topological order, or the first cycle
+ * found. Iterative, so that long dependency chains cannot overflow the stack.
+ */
+function closure(defs: Definitions, targets: readonly string[]): Result<string[], SetupFailure> {
+  const marks = new Map<string, Mark>();
+  const order: string[] = [];
+  for (const target of targets) {
+    if (marks.has(target)) continue;
+    // Each frame is a task and the index of the next dep to visit.
+    const stack: [string, number][] = [[target, 0]];
+    marks.set(target, VISITING);
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1]!;
+      const deps = defs.tasks.get(frame[0])!.deps;
+      if (frame[1] === deps.length) {
+        stack.pop();
+        marks.set(frame[0], DONE);
+        order.push(frame[0]);
+        continue;
+      }
+      const dep = deps[frame[1]++]!;
+      const mark = marks.get(dep);
+      if (mark === DONE) continue;
+      if (mark === VISITING) {
+        const start = stack.findIndex(([name]) => name === dep);
+        const path = [...stack.slice(start).map(([name]) => name), dep];
+        return err({ reason: "cycle", path, location: defs.tasks.get(dep)?.location });
+      }
+      marks.set(dep, VISITING);
+      stack.push([dep, 0]);
+    }
+  }
+  return ok(order);
+}
+
+/** Plans a build of `targets` (task names) and everything they depend on. */
+export function plan(defs: Definitions, targets: readonly string[]): Result<Graph, SetupFailure[]> {
+  const unknown: SetupFailure[] = [];
+  for (const target of targets) {
+    if (!defs.tasks.has(target)) {
+      unknown.push({ reason: "unknown-target", name: target, suggestions: suggest(target, defs.tasks.keys()) });
+    }
+  }
+  if (unknown.length > 0) return err(unknown);
+
+  const unique = [...new Set(targets)];
+  const order = closure(defs, unique);
+  if (!order.ok) return err([order.error]);
+
+  const dependents = new Map<string, string[]>(order.value.map((name) => [name, []]));
+  for (const name of order.value) {
+    for (const dep of defs.tasks.get(name)!.deps) dependents.get(dep)!.push(name);
+  }
+  // Walk dependents before their deps, so each task's priority is final when read.
+  const priority = new Map<string, number>();
+  for (let i = order.value.length - 1; i >= 0; i--) {
+    const name = order.value[i]!;
+    let longest = 0;
+    for (const next of dependents.get(name)!) longest = Math.max(longest, priority.get(next)!);
+    priority.set(name, longest + 1);
+  }
+
+  const tasks = new Map<string, GraphTask>();
+  for (const name of order.value) {
+    tasks.set(name, { ...defs.tasks.get(name)!, dependents: dependents.get(name)!, priority: priority.get(name)! });
+  }
+  return ok({ root: defs.root, targets: unique, tasks });
+}

@@ -1,0 +1,96 @@
+/**
+ * Plain text for CI logs and pipes: one line per event worth seeing, task
+ * output prefixed with the task's name, a recap of failures at the end. Each
+ * write is one or more whole lines, so output never interleaves mid-line.
+ */
+import { describeFailure, type BuildEvent, type Reporter, type TaskResult } from "@rbuild/core";
+
+export interface TextSink {
+  write(text: string): unknown;
+}
+
+export interface PlainReporterOptions {
+  readonly stdout: TextSink;
+  readonly stderr: TextSink;
+  /** Paths in messages are shown relative to this directory. */
+  readonly cwd: string;
+  readonly color?: boolean;
+}
+
+const STYLES = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1 } as const;
+
+function seconds(ms: number): string {
+  return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`;
+}
+
+export class PlainReporter implements Reporter {
+  readonly #options: PlainReporterOptions;
+  readonly #failed: TaskResult[] = [];
+  readonly #counts = { ran: 0, cached: 0, failed: 0, skipped: 0 };
+
+  constructor(options: PlainReporterOptions) {
+    this.#options = options;
+  }
+
+  #style(style: keyof typeof STYLES, text: string): string {
+    return this.#options.color === true ? `\x1b[${STYLES[style]}m${text}\x1b[0m` : text;
+  }
+
+  report(event: BuildEvent): void {
+    const { stdout, stderr } = this.#options;
+    switch (event.type) {
+      case "build-started":
+        return;
+      case "info":
+        stderr.write(`rbuild: ${event.message}\n`);
+        return;
+      case "task-started":
+        stdout.write(this.#style("dim", `> ${event.task}`) + "\n");
+        return;
+      case "task-output":
+        (event.stream === "stdout" ? stdout : stderr).write(`${this.#style("dim", `[${event.task}]`)} ${event.line}\n`);
+        return;
+      case "task-finished":
+        this.#finished(event.result);
+        return;
+      case "build-finished":
+        this.#recap(event.ok, event.interrupted, event.durationMs);
+        return;
+    }
+  }
+
+  #finished(result: TaskResult): void {
+    this.#counts[result.status]++;
+    const { stdout, stderr } = this.#options;
+    switch (result.status) {
+      case "ran":
+        stdout.write(`${this.#style("green", "✓")} ${result.name} ${this.#style("dim", `(${seconds(result.durationMs)})`)}\n`);
+        return;
+      case "cached":
+        stdout.write(`${this.#style("green", "✓")} ${result.name} ${this.#style("dim", `(cached, ${result.cache ?? "local"})`)}\n`);
+        return;
+      case "failed":
+        this.#failed.push(result);
+        stdout.write(`${this.#style("red", "✗")} ${result.name} ${this.#style("dim", `(${seconds(result.durationMs)})`)}\n`);
+        return;
+      case "skipped":
+        stdout.write(`${this.#style("yellow", "-")} ${result.name} ${this.#style("dim", `skipped (${result.reasons.join(", ")})`)}\n`);
+        return;
+    }
+  }
+
+  #recap(ok: boolean, interrupted: boolean, durationMs: number): void {
+    const { stderr, cwd } = this.#options;
+    const c = this.#counts;
+    const parts = [`${c.ran} ran`, `${c.cached} cached`];
+    if (c.failed > 0) parts.push(`${c.failed} failed`);
+    if (c.skipped > 0) parts.push(`${c.skipped} skipped`);
+    let text = "";
+    for (const result of this.#failed) {
+      if (result.failure !== undefined) text += `${this.#style("red", "error:")} ${describeFailure(result.failure, { cwd })}\n`;
+    }
+    const verdict = interrupted ? this.#style("red", "interrupted") : ok ? this.#style("green", "ok") : this.#style("red", "failed");
+    text += `rbuild: ${verdict}: ${parts.join(", ")} in ${seconds(durationMs)}\n`;
+    stderr.write(text);
+  }
+}
