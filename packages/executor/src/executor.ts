@@ -186,7 +186,8 @@ class Build {
     this.#running.delete(task.name);
     this.#record(result);
     if (result.status === "failed") {
-      this.#skipDownstream(task, `dependency-failed: ${task.name}`);
+      const interrupted = result.failure?.reason === "interrupted";
+      this.#skipDownstream(task, interrupted ? "interrupted" : `dependency-failed: ${task.name}`);
       if (!this.#keepGoing && this.#stop.kind === "none") this.#stop = { kind: "failure", task: task.name };
       return;
     }

@@ -5,6 +5,7 @@
  * group id; `kill(-pgid)` signals the whole group.
  */
 import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 
 /** How long a group has to exit after SIGTERM before it gets SIGKILL. */
@@ -35,17 +36,44 @@ function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   }
 }
 
-/** Waits until no process of the group is left, escalating to SIGKILL after the grace period. */
+/**
+ * Whether any live process is left in the group. A killed grandchild is
+ * reparented to init and stays a zombie until init reaps it, which can take a
+ * while in a container; `kill(-pgid, 0)` still finds zombies, so on Linux read
+ * /proc and count only processes that are not zombies.
+ */
+function groupAlive(pgid: number): boolean {
+  if (!signalGroup(pgid, 0)) return false;
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return true; // No /proc: trust kill(0).
+  }
+  for (const entry of entries) {
+    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "latin1");
+    } catch {
+      continue; // Exited while we looked.
+    }
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ")".
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[2]) === pgid && fields[0] !== "Z" && fields[0] !== "X") return true;
+  }
+  return false;
+}
+
+/** Waits until no live process of the group is left, escalating to SIGKILL after the grace period. */
 async function reapGroup(pgid: number): Promise<void> {
   const deadline = Date.now() + KILL_GRACE_MS;
-  while (signalGroup(pgid, 0)) {
+  while (groupAlive(pgid)) {
     if (Date.now() > deadline) {
       signalGroup(pgid, "SIGKILL");
-      // Zombies stay visible to kill(0) until their new parent reaps them; don't wait on that forever.
-      await sleep(50);
       return;
     }
-    await sleep(20);
+    await sleep(10);
   }
 }
 

@@ -57,7 +57,8 @@ function checkStringList(value: unknown, field: string, what: string, problems: 
   return list;
 }
 
-function checkTask(task: Task): { def: TaskDef; depRefs: unknown[]; problems: Problem[] } {
+/** The checked task; `deps` stays empty until every name is known, then `defineTasks` fills it. */
+function checkTask(task: Task): { def: TaskDef & { deps: string[] }; depRefs: unknown[]; problems: Problem[] } {
   const options = task.options as unknown as Record<string, unknown>;
   const problems: Problem[] = [];
   for (const key of Object.keys(options)) {
@@ -105,16 +106,16 @@ function checkTask(task: Task): { def: TaskDef; depRefs: unknown[]; problems: Pr
     else problems.push({ field: "deps", message: `must be an array of tasks or task names, got ${show(options.deps)}` });
   }
 
-  const def: TaskDef = {
+  const def = {
     name: task.name,
-    deps: [],
+    deps: [] as string[],
     inputs: checkStringList(options.inputs, "inputs", "glob", problems),
     outputs: checkStringList(options.outputs, "outputs", "glob", problems),
     env: [...new Set(env)].sort(),
     run: typeof run === "string" || typeof run === "function" ? (run as TaskDef["run"]) : undefined,
     pure: options.pure !== false,
     cwd,
-    location: task.location,
+    locate: () => task.location,
   };
   return { def, depRefs, problems };
 }
@@ -130,7 +131,7 @@ function nameProblem(name: unknown): string | undefined {
 export function defineTasks(tasks: readonly Task[], root: string): Result<Definitions, SetupFailure[]> {
   const failures: SetupFailure[] = [];
   const byName = new Map<string, Task[]>();
-  const checked: { def: TaskDef; depRefs: unknown[] }[] = [];
+  const checked: { def: TaskDef & { deps: string[] }; depRefs: unknown[] }[] = [];
 
   for (const task of tasks) {
     if (typeof task.options !== "object" || task.options === null) {
@@ -139,7 +140,8 @@ export function defineTasks(tasks: readonly Task[], root: string): Result<Defini
     }
     const badName = nameProblem(task.options.name);
     if (badName !== undefined) {
-      failures.push({ reason: "invalid-field", task: String(task.options.name ?? "?"), field: "name", message: badName, location: task.location });
+      const name = typeof task.options.name === "string" && task.options.name !== "" ? task.options.name : "?";
+      failures.push({ reason: "invalid-field", task: name, field: "name", message: badName, location: task.location });
       continue;
     }
     const same = byName.get(task.name);
@@ -159,18 +161,18 @@ export function defineTasks(tasks: readonly Task[], root: string): Result<Defini
   const defs = new Map<string, TaskDef>();
   for (const { def, depRefs } of checked) {
     if (defs.has(def.name)) continue;
-    const deps: string[] = [];
+    const deps = def.deps;
     for (const ref of depRefs) {
       const dep = isTask(ref) ? ref.name : ref;
       if (typeof dep !== "string") {
-        failures.push({ reason: "invalid-field", task: def.name, field: "deps", message: `must contain tasks or task names, got ${show(ref)}`, location: def.location });
+        failures.push({ reason: "invalid-field", task: def.name, field: "deps", message: `must contain tasks or task names, got ${show(ref)}`, location: def.locate() });
       } else if (!byName.has(dep)) {
-        failures.push({ reason: "unknown-dep", task: def.name, dep, suggestions: suggest(dep, byName.keys()), location: def.location });
+        failures.push({ reason: "unknown-dep", task: def.name, dep, suggestions: suggest(dep, byName.keys()), location: def.locate() });
       } else if (!deps.includes(dep)) {
         deps.push(dep);
       }
     }
-    defs.set(def.name, { ...def, deps });
+    defs.set(def.name, def);
   }
 
   if (failures.length > 0) return err(failures);

@@ -13,7 +13,11 @@ export interface TaskDef {
   readonly pure: boolean;
   /** Working directory relative to the workspace root, `""` for the root itself; POSIX separators. */
   readonly cwd: string;
-  readonly location: SourceLocation | undefined;
+  /**
+   * Where the task was declared. A function, not a field: finding it formats a
+   * stack trace, which only an error message should pay for.
+   */
+  readonly locate: () => SourceLocation | undefined;
 }
 
 /** Every task a Buildfile declares, by name, in declaration order. */

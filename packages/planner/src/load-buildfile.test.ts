@@ -1,0 +1,131 @@
+import { mkdtempSync, mkdirSync, readdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { describeFailure } from "@rbuild/core";
+import { compiledModuleDir, loadBuildfile } from "./load-buildfile.js";
+
+// The Buildfile's `import ... from "rbuild"` resolves here: the Buildfile API (core's sources).
+const API = fileURLToPath(new URL("../../core/src/index.ts", import.meta.url));
+
+let dir: string;
+beforeEach(() => {
+  dir = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-load-")));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function write(files: Record<string, string>): void {
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+}
+
+const load = () => loadBuildfile(join(dir, "Buildfile.ts"), { apiModule: API, cacheDir: join(dir, ".rbuild") });
+
+async function loadOk() {
+  const loaded = await load();
+  if (!loaded.ok) throw new Error(describeFailure(loaded.error, { cwd: dir }));
+  return loaded.value;
+}
+
+async function loadError(): Promise<string> {
+  const loaded = await load();
+  if (loaded.ok) throw new Error("expected the load to fail");
+  return describeFailure(loaded.error, { cwd: dir });
+}
+
+describe("loadBuildfile", () => {
+  test("transpiles TypeScript and local imports, collects every declared task, and caches the result", async () => {
+    write({
+      "Buildfile.ts": `import { task } from "rbuild";\nimport { names } from "./tasks/names.ts";\nconst n: string[] = names;\nfor (const name of n) task({ name, run: "true" });\n`,
+      "tasks/names.ts": `export const names: string[] = ["a", "b"];\n`,
+    });
+    const first = await loadOk();
+    expect([first.compiled, first.tasks.map((t) => t.name), first.root]).toEqual(["transpiled", ["a", "b"], dir]);
+    const second = await loadOk();
+    expect([second.compiled, second.tasks.map((t) => t.name)]).toEqual(["cached", ["a", "b"]]);
+  });
+
+  test("a change in an imported module invalidates the cached Buildfile", async () => {
+    write({
+      "Buildfile.ts": `import { task } from "rbuild";\nimport { names } from "./names";\nfor (const name of names) task({ name });\n`,
+      "names.ts": `export const names = ["a"];\n`,
+    });
+    expect((await loadOk()).tasks.map((t) => t.name)).toEqual(["a"]);
+    write({ "names.ts": `export const names = ["a", "c"];\n` });
+    const reloaded = await loadOk();
+    expect([reloaded.compiled, reloaded.tasks.map((t) => t.name)]).toEqual(["transpiled", ["a", "c"]]);
+  });
+
+  test("npm packages are imported from the Buildfile's node_modules, and import.meta points at the source", async () => {
+    write({
+      "node_modules/shared-tasks/package.json": `{"name":"shared-tasks","type":"module","exports":{".":"./index.js"}}`,
+      "node_modules/shared-tasks/index.js": `export const prefix = "shared";\n`,
+      "Buildfile.ts": `import { task } from "rbuild";\nimport { prefix } from "shared-tasks";\nimport { basename } from "node:path";\ntask({ name: prefix + "-" + basename(import.meta.dirname) + "-" + basename(import.meta.filename) });\n`,
+    });
+    const { tasks } = await loadOk();
+    expect(tasks.map((t) => t.name)).toEqual([`shared-${dir.split("/").pop()}-Buildfile.ts`]);
+  });
+
+  test("the compiled module works from a cache directory outside the workspace", async () => {
+    const cacheDir = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-cache-")));
+    try {
+      write({
+        "node_modules/dep/package.json": `{"name":"dep","main":"index.js"}`,
+        "node_modules/dep/index.js": `module.exports = { n: "x" };\n`,
+        "Buildfile.ts": `import { task } from "rbuild";\nimport dep from "dep";\ntask({ name: dep.n });\n`,
+      });
+      const loaded = await loadBuildfile(join(dir, "Buildfile.ts"), { apiModule: API, cacheDir });
+      expect(loaded.ok && loaded.value.tasks.map((t) => t.name)).toEqual(["x"]);
+      expect(readdirSync(compiledModuleDir(join(dir, "Buildfile.ts"), cacheDir)).sort()).toEqual([expect.stringMatching(/^[0-9a-f]{32}\.mjs$/), "manifest.json"]);
+    } finally {
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+
+  test("a syntax error is reported as Buildfile.ts:LINE:COL with the line", async () => {
+    write({ "Buildfile.ts": `import { task } from "rbuild";\n\ntask({ name: "a" run: "x" });\n` });
+    expect(await loadError()).toBe(`Buildfile.ts:3:18: Expected "}" but found "run"\n    task({ name: "a" run: "x" });\n                     ^`);
+  });
+
+  test("a syntax error in an imported module names that module", async () => {
+    write({ "Buildfile.ts": `import "./lib/helper";\n`, "lib/helper.ts": `export const = 1;\n` });
+    expect((await loadError()).split("\n")[0]).toBe(`lib/helper.ts:1:14: Expected identifier but found "="`);
+  });
+
+  test("an import that cannot be resolved is reported at the import", async () => {
+    write({ "Buildfile.ts": `import { x } from "no-such-package";\nconsole.log(x);\n` });
+    expect((await loadError()).split("\n")[0]).toBe(`Buildfile.ts:1:19: Could not resolve "no-such-package"`);
+  });
+
+  test("an exception while loading points at the TypeScript line that threw", async () => {
+    write({ "Buildfile.ts": `import { task } from "rbuild";\ntype T = { n: number };\nconst t: T = { n: 1 };\n\nif (t.n === 1) throw new Error("no tasks for you");\n` });
+    expect(await loadError()).toBe("Buildfile.ts:5:22: no tasks for you\n(thrown while loading Buildfile.ts; fix the Buildfile and run again)");
+  });
+
+  test("task locations point at the TypeScript source", async () => {
+    write({ "Buildfile.ts": `import { task } from "rbuild";\n\ninterface X { a: string }\nconst x: X = { a: "b" };\n  task({ name: x.a });\n` });
+    const { tasks } = await loadOk();
+    expect(tasks[0]?.location).toEqual({ file: join(dir, "Buildfile.ts"), line: 5, column: 3 });
+  });
+
+  test("a truncated cached module is rebuilt, not trusted", async () => {
+    write({ "Buildfile.ts": `import { task } from "rbuild";\ntask({ name: "a" });\n` });
+    await loadOk();
+    const cache = compiledModuleDir(join(dir, "Buildfile.ts"), join(dir, ".rbuild"));
+    writeFileSync(join(cache, "manifest.json"), "{\"format\":1,");
+    const reloaded = await loadOk();
+    expect([reloaded.compiled, reloaded.tasks.map((t) => t.name)]).toEqual(["transpiled", ["a"]]);
+  });
+
+  test("a workspace whose path has spaces and non-ASCII characters loads", async () => {
+    const odd = join(dir, "my wörk späce");
+    mkdirSync(odd);
+    writeFileSync(join(odd, "Buildfile.ts"), `import { task } from "rbuild";\nimport { n } from "./名前 file";\ntask({ name: n });\n`);
+    writeFileSync(join(odd, "名前 file.ts"), `export const n = "ünïcode";\n`);
+    const loaded = await loadBuildfile(join(odd, "Buildfile.ts"), { apiModule: API, cacheDir: join(odd, ".rbuild") });
+    expect(loaded.ok && loaded.value.tasks.map((t) => t.name)).toEqual(["ünïcode"]);
+  });
+});

@@ -1,0 +1,21 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const src = (pkg: string): string => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // Unit tests run against the TypeScript sources; end-to-end tests spawn the built CLI.
+    alias: {
+      "@rbuild/core": src("core"),
+      "@rbuild/planner": src("planner"),
+      "@rbuild/executor": src("executor"),
+      "@rbuild/ui": src("ui"),
+    },
+  },
+  test: {
+    include: ["packages/*/src/**/*.test.ts", "cli/src/**/*.test.ts", "cache-server/src/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});
