@@ -9,6 +9,23 @@ import type { Definitions, TaskDef } from "./graph.js";
 import { suggest } from "./suggest.js";
 
 const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd"] as const;
+/** What users of make, Turborepo, Nx and Bazel reach for, mapped to our field. */
+const ALIASES: Readonly<Record<string, (typeof FIELDS)[number]>> = {
+  command: "run",
+  cmd: "run",
+  script: "run",
+  exec: "run",
+  dependsOn: "deps",
+  dependencies: "deps",
+  needs: "deps",
+  srcs: "inputs",
+  sources: "inputs",
+  outs: "outputs",
+  environment: "env",
+  workdir: "cwd",
+  dir: "cwd",
+  cache: "pure",
+};
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // Whitespace and control characters would make a name impossible to type or print unambiguously.
 const BAD_NAME = /[\s\p{Cc}]/u;
@@ -63,7 +80,7 @@ function checkTask(task: Task): { def: TaskDef & { deps: string[] }; depRefs: un
   const problems: Problem[] = [];
   for (const key of Object.keys(options)) {
     if ((FIELDS as readonly string[]).includes(key)) continue;
-    const hint = suggest(key, FIELDS, 1)[0];
+    const hint = ALIASES[key] ?? suggest(key, FIELDS, 1)[0];
     problems.push({
       field: key,
       message: `is not a task field.${hint === undefined ? "" : ` Did you mean \`${hint}\`?`} Known fields: ${FIELDS.join(", ")}.`,

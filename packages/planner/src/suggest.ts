@@ -15,15 +15,16 @@ function editDistance(a: string, b: string): number {
 
 /**
  * The candidates closest to `name`: within an edit distance of about a third of
- * its length (at least 2), or containing it, nearest first, at most `limit`.
+ * its length (1 for names of up to 3 characters, else at least 2) and shorter
+ * than both names, or containing it; nearest first, at most `limit`.
  */
 export function suggest(name: string, candidates: Iterable<string>, limit = 3): string[] {
-  const threshold = Math.max(2, Math.floor(name.length / 3));
+  const threshold = name.length <= 3 ? 1 : Math.max(2, Math.floor(name.length / 3));
   const lower = name.toLowerCase();
   const scored: [number, string][] = [];
   for (const candidate of candidates) {
     const distance = editDistance(lower, candidate.toLowerCase());
-    if (distance <= threshold) scored.push([distance, candidate]);
+    if (distance <= threshold && distance < Math.min(name.length, candidate.length)) scored.push([distance, candidate]);
     else if (lower.length >= 3 && candidate.toLowerCase().includes(lower)) scored.push([threshold + 1, candidate]);
   }
   scored.sort((x, y) => x[0] - y[0] || x[1].localeCompare(y[1]));

@@ -86,7 +86,8 @@ export class PlainReporter implements Reporter {
     if (c.failed > 0) parts.push(`${c.failed} failed`);
     if (c.skipped > 0) parts.push(`${c.skipped} skipped`);
     let text = "";
-    for (const result of this.#failed) {
+    // By name, not by completion order, so that the recap reads the same on every run.
+    for (const result of this.#failed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       if (result.failure !== undefined) text += `${this.#style("red", "error:")} ${describeFailure(result.failure, { cwd })}\n`;
     }
     const verdict = interrupted ? this.#style("red", "interrupted") : ok ? this.#style("green", "ok") : this.#style("red", "failed");
