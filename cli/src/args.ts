@@ -5,45 +5,64 @@
  */
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
-import { err, ok, type Result, type SetupFailure } from "@rbuild/core";
+import { err, ok, parseSize, type Result, type SetupFailure } from "@rbuild/core";
 
-export const SUBCOMMANDS = ["run", "list", "help"] as const;
+export const SUBCOMMANDS = ["run", "list", "why", "cache", "clean", "help"] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 export type OutputMode = "plain" | "json";
 
 export interface Args {
   readonly command: Subcommand | "version";
+  /** Task names, or for `cache` its action (`stats`, `gc`). */
   readonly targets: readonly string[];
   readonly jobs: number;
   readonly keepGoing: boolean;
+  readonly force: boolean;
+  readonly dryRun: boolean;
   readonly summary: string | undefined;
   readonly output: OutputMode;
   readonly directory: string | undefined;
+  readonly maxSize: number | undefined;
+  readonly maxAgeDays: number | undefined;
+  readonly cleanCache: boolean;
 }
 
 export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what they depend on
        rbuild run [options] <task...>   the same, for task names that clash with a subcommand
        rbuild list                      show every task and its deps
+       rbuild why <task>                why a task would run now, or why it ran last time
+       rbuild cache stats               entries, size and hit rate of the local cache
+       rbuild cache gc [--max-size SIZE] [--max-age DAYS]
+                                        drop least recently used cache entries
+       rbuild clean [--cache]           remove every task's declared outputs (and the cache)
 
 Options:
   -j, --jobs N          run at most N tasks at once (default: number of cores)
   -k, --keep-going      after a failure, keep running everything not downstream of it
+  -f, --force           run every task, ignoring cached results
+  -n, --dry-run         show what would run and why, run nothing
       --summary FILE    write a JSON summary of the run to FILE
       --output MODE     plain (default) or json (one event per line)
   -C, --directory DIR   act as if rbuild started in DIR
   -h, --help            show this help
   -V, --version         show rbuild's version
 
+Environment: RBUILD_CACHE_DIR puts the local cache somewhere other than .rbuild/.
 Exit status: 0 ok, 1 a task failed, 2 usage or Buildfile error, 130 interrupted.
 `;
 
 const OPTIONS = {
   jobs: { type: "string", short: "j" },
   "keep-going": { type: "boolean", short: "k" },
+  force: { type: "boolean", short: "f" },
+  "dry-run": { type: "boolean", short: "n" },
   summary: { type: "string" },
   output: { type: "string" },
   directory: { type: "string", short: "C" },
+  "max-size": { type: "string" },
+  "max-age": { type: "string" },
+  cache: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
@@ -70,20 +89,41 @@ export function parseCommandLine(argv: readonly string[]): Result<Args, SetupFai
   const output = values.output ?? "plain";
   if (output !== "plain" && output !== "json") return usage(`--output must be "plain" or "json", got "${output}".`);
   if (values.summary === "") return usage("--summary needs a file name.");
+  const maxSize = values["max-size"] === undefined ? undefined : parseSize(values["max-size"]);
+  if (values["max-size"] !== undefined && maxSize === undefined) {
+    return usage(`--max-size needs a size such as 500MB or 10GB, got "${values["max-size"]}".`);
+  }
+  const maxAge = values["max-age"];
+  if (maxAge !== undefined && !/^\d+(\.\d+)?$/.test(maxAge)) return usage(`--max-age needs a number of days, got "${maxAge}".`);
 
   const first = positionals[0];
   const isSubcommand = (SUBCOMMANDS as readonly string[]).includes(first ?? "");
   const command: Args["command"] = values.version === true ? "version" : values.help === true ? "help" : isSubcommand ? (first as Subcommand) : "run";
   const targets = isSubcommand ? positionals.slice(1) : positionals;
-  if (command === "list" && targets.length > 0) return usage(`\`rbuild list\` takes no task names; to run a task named "list", use \`rbuild run list\`.`);
+  if ((command === "list" || command === "clean") && targets.length > 0) {
+    return usage(`\`rbuild ${command}\` takes no task names; to run a task named "${command}", use \`rbuild run ${command}\`.`);
+  }
+  if (command === "why" && targets.length !== 1) return usage("`rbuild why` takes exactly one task name, e.g. `rbuild why build`.");
+  if (command === "cache" && (targets.length !== 1 || (targets[0] !== "stats" && targets[0] !== "gc"))) {
+    return usage("`rbuild cache` takes `stats` or `gc`, e.g. `rbuild cache gc --max-size 5GB`.");
+  }
+  if ((maxSize !== undefined || maxAge !== undefined) && !(command === "cache" && targets[0] === "gc")) {
+    return usage("--max-size and --max-age go with `rbuild cache gc`.");
+  }
+  if (values.cache === true && command !== "clean") return usage("--cache goes with `rbuild clean`.");
 
   return ok({
     command,
     targets,
     jobs,
     keepGoing: values["keep-going"] === true,
+    force: values.force === true,
+    dryRun: values["dry-run"] === true,
     summary: values.summary,
     output,
     directory: values.directory,
+    maxSize,
+    maxAgeDays: maxAge === undefined ? undefined : Number(maxAge),
+    cleanCache: values.cache === true,
   });
 }

@@ -30,7 +30,6 @@ describe("fixtures", () => {
       "> build:util",
       "> build:greet",
       "> build:app",
-      "> build",
       "> test",
     ]);
     expect(result.stdout).toMatch(/\[test\] # pass 1\n\[test\] # fail 0\n/);

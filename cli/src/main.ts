@@ -27,6 +27,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       return (await import("./list-command.js")).listCommand(args.value);
     case "run":
       return (await import("./run-command.js")).runCommand(args.value);
+    case "why":
+      return (await import("./why-command.js")).whyCommand(args.value);
+    case "cache":
+      return (await import("./cache-command.js")).cacheCommand(args.value);
+    case "clean":
+      return (await import("./clean-command.js")).cleanCommand(args.value);
     default:
       return unreachable(args.value.command);
   }

@@ -2,8 +2,9 @@
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { describeFailure, fanOut, type Reporter, type SetupFailure } from "@rbuild/core";
-import { execute } from "@rbuild/executor";
-import { plan } from "@rbuild/planner";
+import { dryRun, execute } from "@rbuild/executor";
+import { plan, type Graph } from "@rbuild/planner";
+import { acquireBuildLock, Store } from "@rbuild/store";
 import { JsonReporter, PlainReporter, runSummary } from "@rbuild/ui";
 import type { Args } from "./args.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
@@ -45,25 +46,63 @@ export async function runCommand(args: Args): Promise<number> {
   const graph = plan(definitions, targets);
   if (!graph.ok) return fail(graph.error);
 
+  if (args.dryRun) return printDryRun(workspace.value.cacheDir, graph.value);
+
   const reporters: Reporter[] = [
     args.output === "json"
       ? new JsonReporter(process.stdout)
       : new PlainReporter({ stdout: process.stdout, stderr: process.stderr, cwd, color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined }),
   ];
   const reporter = fanOut(...reporters);
+  const info = (code: string, message: string): void => reporter.report({ type: "info", code, message });
 
   const interrupt = new AbortController();
   const onSignal = (): void => interrupt.abort();
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  const { cacheDir } = workspace.value;
+  mkdirSync(cacheDir, { recursive: true });
+  const lock = await acquireBuildLock(cacheDir, (pid) => info("waiting", `waiting for another rbuild (pid ${pid}) building this workspace`), interrupt.signal);
+  if (lock === undefined) return ExitCode.Interrupted;
+  const store = Store.open({ dir: cacheDir, onInfo: info });
   try {
-    const outcome = await execute({ graph: graph.value, jobs: args.jobs, keepGoing: args.keepGoing, reporter, signal: interrupt.signal });
+    const outcome = await execute({
+      graph: graph.value,
+      jobs: args.jobs,
+      keepGoing: args.keepGoing,
+      reporter,
+      signal: interrupt.signal,
+      cache: { store, force: args.force },
+    });
     await reporter.close?.();
     if (summaryFile !== undefined) writeAtomically(summaryFile, `${JSON.stringify(runSummary(outcome, cwd), null, 2)}\n`);
     if (outcome.interrupted) return ExitCode.Interrupted;
     return outcome.ok ? ExitCode.Ok : ExitCode.TaskFailed;
   } finally {
+    store.close();
+    lock.release();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+  }
+}
+
+/** `--dry-run`: each task of the plan, whether it would run, and why. */
+function printDryRun(cacheDir: string, graph: Graph): number {
+  const store = Store.open({ dir: cacheDir, onInfo: (_code, message) => process.stderr.write(`rbuild: ${message}\n`) });
+  try {
+    const rows = dryRun(graph, { store });
+    const width = Math.max(...rows.map((r) => r.name.length));
+    let text = "";
+    for (const row of rows) {
+      const why = row.reasons.length > 0 ? `  (${row.reasons.join(", ")})` : "";
+      const verb = row.action === "run" ? "would run" : row.action === "cached" ? "cached   " : "group    ";
+      text += `${verb}  ${row.name.padEnd(width)}${why}`.trimEnd() + "\n";
+    }
+    const runs = rows.filter((r) => r.action === "run").length;
+    text += `rbuild: dry run: ${runs} would run, ${rows.filter((r) => r.action === "cached").length} cached\n`;
+    process.stdout.write(text);
+    return ExitCode.Ok;
+  } finally {
+    store.close();
   }
 }

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { Workspace } from "./test-support/workspace.js";
 
+const KEY = expect.stringMatching(/^[0-9a-f]{64}$/);
+
 let ws: Workspace;
 beforeEach(() => {
   ws = new Workspace();
@@ -47,21 +49,21 @@ describe("rbuild <task...>", () => {
       ok: false,
       durationMs: expect.any(Number),
       tasks: [
-        { name: "a", status: "ran", cache: null, key: null, durationMs: expect.any(Number), exitCode: 0, reasons: ["no-record"] },
+        { name: "a", status: "ran", cache: null, key: KEY, durationMs: expect.any(Number), exitCode: 0, reasons: ["no-record"] },
         {
           name: "broken",
           status: "failed",
           cache: null,
-          key: null,
+          key: KEY,
           durationMs: expect.any(Number),
           exitCode: 7,
           reasons: ["no-record"],
           error: 'Task "broken" failed: its command exited with code 7.',
         },
         { name: "after-broken", status: "skipped", cache: null, key: null, durationMs: 0, exitCode: null, reasons: ["dependency-failed: broken"] },
-        { name: "b", status: "ran", cache: null, key: null, durationMs: expect.any(Number), exitCode: 0, reasons: ["no-record"] },
-        { name: "c", status: "ran", cache: null, key: null, durationMs: expect.any(Number), exitCode: 0, reasons: ["no-record"] },
-        { name: "d", status: "ran", cache: null, key: null, durationMs: expect.any(Number), exitCode: 0, reasons: ["no-record"] },
+        { name: "b", status: "ran", cache: null, key: KEY, durationMs: expect.any(Number), exitCode: 0, reasons: ["no-record"] },
+        { name: "c", status: "ran", cache: null, key: KEY, durationMs: expect.any(Number), exitCode: 0, reasons: ["no-record"] },
+        { name: "d", status: "ran", cache: null, key: KEY, durationMs: expect.any(Number), exitCode: 0, reasons: ["no-record"] },
       ],
     });
   });

@@ -35,7 +35,7 @@ export async function openWorkspace(
   const cacheDir = cacheDirFor(root, env);
   const loaded = await loadBuildfile(buildfile, { apiModule: API_MODULE, cacheDir });
   if (!loaded.ok) return err([loaded.error]);
-  const definitions = defineTasks(loaded.value.tasks, root);
+  const definitions = defineTasks(loaded.value.tasks, root, loaded.value.sourceDigest);
   if (!definitions.ok) return definitions;
   return ok({ buildfile, root, cacheDir, definitions: definitions.value });
 }

@@ -8,3 +8,4 @@ export { ok, err, unreachable } from "./result.js";
 export type { Result } from "./result.js";
 export { fanOut } from "./events.js";
 export type { BuildEvent, Reporter, TaskResult, TaskStatus, CacheSource, OutputStream } from "./events.js";
+export { parseSize, formatSize } from "./size.js";

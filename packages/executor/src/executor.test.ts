@@ -64,7 +64,8 @@ describe("execute", () => {
   });
 
   test("a failure skips its dependents, starts nothing new, and lets running tasks finish", async () => {
-    const slow = task({ name: "slow", run: `${waitFor("fail.done")} && echo finished` });
+    // slow outlives fail: it waits for fail to have started failing, then a little more for rbuild to reap it.
+    const slow = task({ name: "slow", run: `${waitFor("fail.done")} && sleep 0.5 && echo finished` });
     const fail = task({ name: "fail", run: "touch fail.done; echo broken >&2; exit 3" });
     const after = task({ name: "after", deps: [fail], run: "echo never" });
     const later = task({ name: "later", deps: [slow], run: "echo never" });

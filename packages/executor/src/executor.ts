@@ -11,13 +11,16 @@
  */
 import { resolve } from "node:path";
 import { availableParallelism } from "node:os";
-import type { Reporter, TaskFailure, TaskResult } from "@rbuild/core";
+import { describeFailure, type Reporter, type TaskFailure, type TaskResult } from "@rbuild/core";
+import type { Digest } from "@rbuild/hash";
 import type { Graph, GraphTask } from "@rbuild/planner";
+import type { RunRow } from "@rbuild/store";
 import { LineSplitter } from "./line-splitter.js";
 import { LocalRunner } from "./local-runner.js";
 import { PriorityQueue } from "./priority-queue.js";
 import type { RunOutcome, Runner } from "./runner.js";
 import { KILL_GRACE_MS } from "./spawn-group.js";
+import { groupOutputsDigest, LogCollector, TaskCache, type CacheOptions } from "./task-cache.js";
 import { TaskEnvBuilder } from "./task-env.js";
 
 export interface ExecuteOptions {
@@ -32,6 +35,8 @@ export interface ExecuteOptions {
   readonly signal?: AbortSignal;
   /** The environment tasks' variables are taken from. Defaults to `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The local store: without it every task runs and nothing is stored. */
+  readonly cache?: CacheOptions;
   readonly now?: () => number;
 }
 
@@ -48,6 +53,30 @@ const INTERRUPT_WAIT_MS = KILL_GRACE_MS + 3000;
 
 type Stop = { kind: "none" } | { kind: "failure"; task: string } | { kind: "interrupt" };
 
+/** A finished task, with what its dependents' keys and the history need. */
+interface Done {
+  readonly result: TaskResult;
+  readonly outputsDigest?: Digest;
+  readonly layer?: Digest | null;
+}
+
+function result(
+  name: string,
+  status: TaskResult["status"],
+  fields: { reasons: readonly string[]; cache?: TaskResult["cache"]; key?: string | null; exitCode?: number | null; failure?: TaskFailure },
+): TaskResult {
+  return {
+    name,
+    status,
+    cache: fields.cache ?? null,
+    key: fields.key ?? null,
+    durationMs: 0,
+    exitCode: fields.exitCode ?? null,
+    reasons: fields.reasons,
+    ...(fields.failure === undefined ? {} : { failure: fields.failure }),
+  };
+}
+
 export async function execute(options: ExecuteOptions): Promise<BuildOutcome> {
   return new Build(options).run();
 }
@@ -61,6 +90,10 @@ class Build {
   readonly #signal: AbortSignal | undefined;
   readonly #now: () => number;
   readonly #env: TaskEnvBuilder;
+  readonly #cache: TaskCache | undefined;
+  /** Outputs digest of every task that finished well: what dependents' keys see. */
+  readonly #outputs = new Map<string, Digest>();
+  readonly #layers = new Map<string, Digest | null>();
 
   readonly #waitingOn = new Map<string, number>();
   readonly #results = new Map<string, TaskResult>();
@@ -78,7 +111,12 @@ class Build {
     this.#runner = options.runner ?? new LocalRunner();
     this.#signal = options.signal;
     this.#now = options.now ?? (() => performance.now());
-    this.#env = new TaskEnvBuilder(options.env ?? process.env);
+    const env = options.env ?? process.env;
+    this.#env = new TaskEnvBuilder(env);
+    this.#cache =
+      options.cache === undefined
+        ? undefined
+        : new TaskCache(options.graph, options.cache, env, (code, message) => this.#reporter.report({ type: "info", code, message }));
     this.#ready = new PriorityQueue((a, b) => a.priority > b.priority || (a.priority === b.priority && a.name < b.name));
   }
 
@@ -86,6 +124,7 @@ class Build {
     const start = this.#now();
     const graph = this.#graph;
     this.#reporter.report({ type: "build-started", targets: graph.targets, tasks: graph.tasks.size, jobs: this.#jobs });
+    const build = this.#cache?.store.beginBuild(graph.targets);
     for (const task of graph.tasks.values()) {
       this.#waitingOn.set(task.name, task.deps.length);
       if (task.deps.length === 0) this.#ready.push(task);
@@ -109,9 +148,26 @@ class Build {
     const interrupted = this.#stop.kind === "interrupt";
     const results = [...graph.tasks.keys()].map((name) => this.#results.get(name)!);
     const ok = !interrupted && results.every((r) => r.status !== "failed" && r.status !== "skipped");
+    if (this.#cache !== undefined && build !== undefined) this.#cache.store.finishBuild(build, ok, this.#historyOf(results));
     const durationMs = Math.round(this.#now() - start);
     this.#reporter.report({ type: "build-finished", ok, interrupted, durationMs });
     return { ok, interrupted, durationMs, results };
+  }
+
+  #historyOf(results: readonly TaskResult[]): RunRow[] {
+    return results.map((r) => ({
+      task: r.name,
+      key: r.key,
+      status: r.status,
+      cache: r.cache,
+      pure: this.#graph.tasks.get(r.name)!.pure,
+      durationMs: r.durationMs,
+      exitCode: r.exitCode,
+      reasons: r.reasons,
+      error: r.failure === undefined ? null : describeFailure(r.failure, { cwd: this.#graph.root }),
+      outputsDigest: this.#outputs.get(r.name) ?? null,
+      layer: this.#layers.get(r.name) ?? null,
+    }));
   }
 
   #interrupt(): void {
@@ -137,34 +193,75 @@ class Build {
   #start(task: GraphTask): void {
     const controller = new AbortController();
     this.#running.set(task.name, controller);
-    const reasons = task.run === undefined ? [] : task.pure ? ["no-record"] : ["impure"];
-    this.#reporter.report({ type: "task-started", task: task.name, reasons });
     const started = this.#now();
-    void this.#runTask(task, controller.signal).then((outcome) => {
-      const result: TaskResult = {
-        name: task.name,
-        status: outcome.ok ? "ran" : "failed",
-        cache: null,
-        key: null,
-        durationMs: Math.round(this.#now() - started),
-        exitCode: outcome.exitCode,
-        reasons,
-        ...(outcome.ok ? {} : { failure: outcome.failure }),
-      };
+    void this.#runTask(task, controller.signal).then((done) => {
+      const result: TaskResult = { ...done.result, durationMs: Math.round(this.#now() - started) };
+      if (done.outputsDigest !== undefined) this.#outputs.set(task.name, done.outputsDigest);
+      if (done.layer !== undefined) this.#layers.set(task.name, done.layer);
       this.#finished.push({ task, result });
       this.#wake?.();
     });
   }
 
   /** Runs one task; the one place where an unexpected exception becomes a task failure. */
-  async #runTask(task: GraphTask, signal: AbortSignal): Promise<RunOutcome> {
+  async #runTask(task: GraphTask, signal: AbortSignal): Promise<Done> {
+    const started = this.#now();
+    try {
+      if (task.run === undefined) {
+        // A group runs nothing: it is cached when everything it groups was.
+        const allCached = task.deps.every((dep) => this.#results.get(dep)?.status === "cached");
+        return { result: result(task.name, allCached ? "cached" : "ran", { reasons: [] }), outputsDigest: groupOutputsDigest(task, this.#outputs) };
+      }
+      const cache = this.#cache;
+      if (cache === undefined) return await this.#execute(task, signal, task.pure ? ["no-record"] : ["impure"]);
+
+      const prepared = cache.prepare(task, this.#outputs);
+      let reasons: string[];
+      if (task.pure && !cache.force) {
+        const restored = cache.restore(task, prepared);
+        if (restored.hit) {
+          for (const [stream, line] of restored.log) {
+            this.#reporter.report({ type: "task-output", task: task.name, stream: stream === "o" ? "stdout" : "stderr", line });
+          }
+          const cached = result(task.name, "cached", { cache: "local", key: prepared.key, exitCode: restored.entry.exitCode, reasons: [] });
+          return { result: cached, outputsDigest: restored.entry.outputsDigest, layer: restored.entry.layer };
+        }
+        reasons = restored.reasons;
+      } else {
+        reasons = cache.explain(task, prepared);
+      }
+      cache.clearOutputs(task);
+      const log = new LogCollector();
+      const done = await this.#execute(task, signal, reasons, log);
+      const key = task.pure ? prepared.key : null;
+      if (done.result.status !== "ran") {
+        cache.remember(task, prepared, false, reasons);
+        return { ...done, result: { ...done.result, key } };
+      }
+      const captured = cache.capture(task, prepared, log.finish(), done.result.exitCode, Math.round(this.#now() - started));
+      cache.remember(task, prepared, true, reasons);
+      return { result: { ...done.result, key }, outputsDigest: captured.outputsDigest, layer: captured.layer };
+    } catch (error) {
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      const failure: TaskFailure = { reason: "run-threw", task: task.name, message: `internal error: ${message}` };
+      return { result: result(task.name, "failed", { reasons: [], failure }) };
+    }
+  }
+
+  /** Runs the task's command or function through the runner, reporting its output line by line. */
+  async #execute(task: GraphTask, signal: AbortSignal, reasons: readonly string[], log?: LogCollector): Promise<Done> {
+    this.#reporter.report({ type: "task-started", task: task.name, reasons });
     const emit = (stream: "stdout" | "stderr") =>
-      new LineSplitter((line) => this.#reporter.report({ type: "task-output", task: task.name, stream, line }));
+      new LineSplitter((line) => {
+        log?.add(stream, line);
+        this.#reporter.report({ type: "task-output", task: task.name, stream, line });
+      });
     const stdout = emit("stdout");
     const stderr = emit("stderr");
+    const cwd = resolve(this.#graph.root, task.cwd);
+    let outcome: RunOutcome;
     try {
-      const cwd = resolve(this.#graph.root, task.cwd);
-      return await this.#runner.run({
+      outcome = await this.#runner.run({
         task,
         cwd,
         env: this.#env.build(task.env, cwd),
@@ -172,14 +269,12 @@ class Build {
         stdout: (chunk) => stdout.write(chunk),
         stderr: (chunk) => stderr.write(chunk),
       });
-    } catch (error) {
-      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      const failure: TaskFailure = { reason: "run-threw", task: task.name, message: `internal error: ${message}` };
-      return { ok: false, exitCode: null, failure };
     } finally {
       stdout.end();
       stderr.end();
     }
+    if (outcome.ok) return { result: result(task.name, "ran", { exitCode: outcome.exitCode, reasons }) };
+    return { result: result(task.name, "failed", { exitCode: outcome.exitCode, reasons, failure: outcome.failure }) };
   }
 
   #finish(task: GraphTask, result: TaskResult): void {

@@ -145,7 +145,7 @@ function nameProblem(name: unknown): string | undefined {
 }
 
 /** Validates every declared task and resolves `deps` to names. */
-export function defineTasks(tasks: readonly Task[], root: string): Result<Definitions, SetupFailure[]> {
+export function defineTasks(tasks: readonly Task[], root: string, sourceDigest = ""): Result<Definitions, SetupFailure[]> {
   const failures: SetupFailure[] = [];
   const byName = new Map<string, Task[]>();
   const checked: { def: TaskDef & { deps: string[] }; depRefs: unknown[] }[] = [];
@@ -193,5 +193,5 @@ export function defineTasks(tasks: readonly Task[], root: string): Result<Defini
   }
 
   if (failures.length > 0) return err(failures);
-  return ok({ root, tasks: defs });
+  return ok({ root, sourceDigest, tasks: defs });
 }

@@ -24,6 +24,8 @@ export interface TaskDef {
 export interface Definitions {
   /** The directory of the Buildfile: globs, `cwd` and outputs are relative to it. */
   readonly root: string;
+  /** Digest of the Buildfile's sources (see LoadedBuildfile.sourceDigest); part of function tasks' keys. */
+  readonly sourceDigest: string;
   readonly tasks: ReadonlyMap<string, TaskDef>;
 }
 
@@ -41,6 +43,7 @@ export interface GraphTask extends TaskDef {
 /** The immutable plan of one build: the requested targets and everything they need. */
 export interface Graph {
   readonly root: string;
+  readonly sourceDigest: string;
   readonly targets: readonly string[];
   /** The tasks, in a topological order: every task comes after its deps. */
   readonly tasks: ReadonlyMap<string, GraphTask>;

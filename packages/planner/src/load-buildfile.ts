@@ -21,9 +21,9 @@
  * the compiled module can live anywhere.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { blake3 } from "@napi-rs/blake-hash";
+import { digestBytes, type Digest } from "@rbuild/hash";
 import { collectTasks, err, locationFromStack, ok, type Result, type SetupFailure, type Task } from "@rbuild/core";
 
 const MANIFEST_FORMAT = 1;
@@ -44,6 +44,12 @@ export interface LoadedBuildfile {
   readonly tasks: readonly Task[];
   /** Whether the compiled module came from the cache or was transpiled now. */
   readonly compiled: "cached" | "transpiled";
+  /**
+   * The digest of the Buildfile's sources: their paths relative to its
+   * directory and their contents. The same in every checkout, so it can enter
+   * the keys of function tasks (a function may use anything its module holds).
+   */
+  readonly sourceDigest: Digest;
 }
 
 interface Manifest {
@@ -57,7 +63,7 @@ interface Manifest {
 
 function digestFile(path: string): string | undefined {
   try {
-    return blake3(readFileSync(path)).toString("hex");
+    return digestBytes(readFileSync(path));
   } catch {
     return undefined;
   }
@@ -84,9 +90,9 @@ function readValidManifest(path: string, entry: string, api: string): Manifest |
   return manifest;
 }
 
-type Compiled = Result<{ code: string; inputs: string[]; externals: string[] }, SetupFailure>;
+type Transpiled = Result<{ code: string; inputs: string[]; externals: string[] }, SetupFailure>;
 
-async function transpile(entry: string, apiModule: string, outfile: string): Promise<Compiled> {
+async function transpile(entry: string, apiModule: string, outfile: string): Promise<Transpiled> {
   const esbuild = await import("esbuild");
   const root = dirname(entry);
   const externals = new Set<string>();
@@ -165,16 +171,25 @@ function removeStaleOutputs(dir: string, keep: string): void {
 }
 
 /** Compiles `entry` if its cached module is out of date; returns the module's path. */
-async function compile(entry: string, options: LoadOptions): Promise<Result<{ module: string; compiled: LoadedBuildfile["compiled"] }, SetupFailure>> {
+function sourceDigestOf(entry: string, inputs: readonly [string, string][]): Digest {
+  const root = dirname(entry);
+  return digestBytes(JSON.stringify(inputs.map(([path, digest]) => [relative(root, path), digest]).sort()));
+}
+
+type Compiled = { module: string; compiled: LoadedBuildfile["compiled"]; sourceDigest: Digest };
+
+async function compile(entry: string, options: LoadOptions): Promise<Result<Compiled, SetupFailure>> {
   const dir = compiledModuleDir(entry, options.cacheDir);
   const manifestPath = join(dir, "manifest.json");
   const cached = readValidManifest(manifestPath, entry, options.apiModule);
-  if (cached !== undefined) return ok({ module: join(dir, cached.output), compiled: "cached" });
+  if (cached !== undefined) {
+    return ok({ module: join(dir, cached.output), compiled: "cached", sourceDigest: sourceDigestOf(entry, cached.inputs) });
+  }
 
   mkdirSync(dir, { recursive: true });
   const compiled = await transpile(entry, options.apiModule, join(dir, "buildfile.mjs"));
   if (!compiled.ok) return compiled;
-  const output = `${blake3(Buffer.from(compiled.value.code)).toString("hex").slice(0, 32)}.mjs`;
+  const output = `${digestBytes(compiled.value.code).slice(0, 32)}.mjs`;
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     entry,
@@ -186,7 +201,7 @@ async function compile(entry: string, options: LoadOptions): Promise<Result<{ mo
   writeAtomically(join(dir, output), compiled.value.code);
   writeAtomically(manifestPath, `${JSON.stringify(manifest, null, 1)}\n`);
   removeStaleOutputs(dir, output);
-  return ok({ module: join(dir, output), compiled: "transpiled" });
+  return ok({ module: join(dir, output), compiled: "transpiled", sourceDigest: sourceDigestOf(entry, manifest.inputs) });
 }
 
 let loads = 0;
@@ -208,10 +223,10 @@ export async function loadBuildfile(file: string, options: LoadOptions): Promise
     const location = error instanceof Error ? locationFromStack(error) : undefined;
     return err({ reason: "buildfile-threw", file, message, ...(location === undefined ? {} : { location }) });
   }
-  return ok({ file, root: dirname(file), tasks: finish(), compiled: compiled.value.compiled });
+  return ok({ file, root: dirname(file), tasks: finish(), compiled: compiled.value.compiled, sourceDigest: compiled.value.sourceDigest });
 }
 
 /** Where the compiled module of the Buildfile `file` is cached. */
 export function compiledModuleDir(file: string, cacheDir: string): string {
-  return join(cacheDir, "buildfile", blake3(Buffer.from(file)).toString("hex").slice(0, 16));
+  return join(cacheDir, "buildfile", digestBytes(file).slice(0, 16));
 }

@@ -92,5 +92,5 @@ export function plan(defs: Definitions, targets: readonly string[]): Result<Grap
       priority: priority.get(name)!,
     });
   }
-  return ok({ root: defs.root, targets: unique, tasks });
+  return ok({ root: defs.root, sourceDigest: defs.sourceDigest, targets: unique, tasks });
 }

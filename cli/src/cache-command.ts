@@ -1,0 +1,43 @@
+/** `rbuild cache stats` and `rbuild cache gc`. */
+import { formatSize } from "@rbuild/core";
+import { collectGarbage, Store } from "@rbuild/store";
+import type { Args } from "./args.js";
+import { ExitCode, reportSetupFailures } from "./exit.js";
+import { openWorkspace } from "./workspace.js";
+
+export async function cacheCommand(args: Args): Promise<number> {
+  const workspace = await openWorkspace(args.directory, process.env);
+  if (!workspace.ok) {
+    reportSetupFailures(workspace.error, process.cwd());
+    return ExitCode.Usage;
+  }
+  const store = Store.open({ dir: workspace.value.cacheDir, onInfo: (_code, message) => process.stderr.write(`rbuild: ${message}\n`) });
+  try {
+    if (args.targets[0] === "gc") {
+      const result = collectGarbage(store, {
+        ...(args.maxSize === undefined ? {} : { maxBytes: args.maxSize }),
+        ...(args.maxAgeDays === undefined ? {} : { maxAgeDays: args.maxAgeDays }),
+      });
+      process.stdout.write(
+        `removed ${result.actionsRemoved} entries and ${result.blobsRemoved} blobs, freed ${formatSize(result.bytesFreed)}; ${formatSize(result.bytesLeft)} left\n`,
+      );
+      return ExitCode.Ok;
+    }
+    const stats = store.stats();
+    const looked = stats.cached + stats.ran;
+    const rate = looked === 0 ? "no builds yet" : `${((100 * stats.cached) / looked).toFixed(1)}% (${stats.cached} of ${looked} pure task runs)`;
+    process.stdout.write(
+      [
+        `cache:    ${store.dir}`,
+        `entries:  ${stats.actions}`,
+        `blobs:    ${stats.blobs} (${formatSize(stats.bytes)})`,
+        `hit rate: ${rate}`,
+        `builds:   ${stats.builds}`,
+        "",
+      ].join("\n"),
+    );
+    return ExitCode.Ok;
+  } finally {
+    store.close();
+  }
+}

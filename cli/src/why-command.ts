@@ -1,0 +1,38 @@
+/** `rbuild why <task>`: why the task would run now, or why it ran the last time it ran. */
+import { dryRun } from "@rbuild/executor";
+import { plan } from "@rbuild/planner";
+import { Store } from "@rbuild/store";
+import type { Args } from "./args.js";
+import { ExitCode, reportSetupFailures } from "./exit.js";
+import { openWorkspace } from "./workspace.js";
+
+export async function whyCommand(args: Args): Promise<number> {
+  const cwd = process.cwd();
+  const workspace = await openWorkspace(args.directory, process.env);
+  if (!workspace.ok) {
+    reportSetupFailures(workspace.error, cwd);
+    return ExitCode.Usage;
+  }
+  const name = args.targets[0]!;
+  const graph = plan(workspace.value.definitions, [name]);
+  if (!graph.ok) {
+    reportSetupFailures(graph.error, cwd);
+    return ExitCode.Usage;
+  }
+  const store = Store.open({ dir: workspace.value.cacheDir, onInfo: (_code, message) => process.stderr.write(`rbuild: ${message}\n`) });
+  try {
+    const row = dryRun(graph.value, { store }).find((r) => r.name === name)!;
+    let text: string;
+    if (row.action === "run") {
+      text = `${name} would run:\n${row.reasons.map((r) => `  ${r}\n`).join("")}`;
+    } else {
+      const state = store.taskState(name);
+      const last = state === undefined || state.ranReasons.length === 0 ? "" : `\nIt last ran because:\n${state.ranReasons.map((r) => `  ${r}\n`).join("")}`;
+      text = row.action === "group" ? `${name} is a group: it runs nothing itself, and none of its deps would run.\n` : `${name} is up to date: its result is cached (key ${row.key?.slice(0, 16)}).${last === "" ? "\n" : last}`;
+    }
+    process.stdout.write(text);
+    return ExitCode.Ok;
+  } finally {
+    store.close();
+  }
+}

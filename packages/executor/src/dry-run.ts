@@ -1,0 +1,47 @@
+/**
+ * What a build would do, without doing it: `--dry-run` and `rbuild why`.
+ * Keys are computed from the workspace as it is; a task whose dep would run
+ * cannot know its key yet (the dep's outputs decide it), so it "would run"
+ * with the reason `dep-will-run: <dep>`.
+ */
+import type { Digest } from "@rbuild/hash";
+import type { Graph } from "@rbuild/planner";
+import { groupOutputsDigest, TaskCache, type CacheOptions } from "./task-cache.js";
+
+export interface PlannedRun {
+  readonly name: string;
+  readonly action: "run" | "cached" | "group";
+  readonly key: string | null;
+  readonly reasons: readonly string[];
+}
+
+export function dryRun(graph: Graph, options: CacheOptions, env: Readonly<Record<string, string | undefined>> = process.env): PlannedRun[] {
+  const cache = new TaskCache(graph, options, env, () => {});
+  const outputs = new Map<string, Digest>();
+  const willRun = new Set<string>();
+  const plan: PlannedRun[] = [];
+  for (const task of graph.tasks.values()) {
+    const running = task.deps.filter((dep) => willRun.has(dep));
+    if (task.run === undefined) {
+      if (running.length > 0) willRun.add(task.name);
+      else outputs.set(task.name, groupOutputsDigest(task, outputs));
+      plan.push({ name: task.name, action: "group", key: null, reasons: running.map((dep) => `dep-will-run: ${dep}`) });
+      continue;
+    }
+    if (running.length > 0) {
+      willRun.add(task.name);
+      plan.push({ name: task.name, action: "run", key: null, reasons: running.map((dep) => `dep-will-run: ${dep}`) });
+      continue;
+    }
+    const prepared = cache.prepare(task, outputs);
+    const entry = task.pure && !cache.force ? options.store.lookup(prepared.key) : undefined;
+    if (entry !== undefined) {
+      outputs.set(task.name, entry.outputsDigest);
+      plan.push({ name: task.name, action: "cached", key: prepared.key, reasons: [] });
+    } else {
+      willRun.add(task.name);
+      plan.push({ name: task.name, action: "run", key: task.pure ? prepared.key : null, reasons: cache.explain(task, prepared) });
+    }
+  }
+  return plan;
+}

@@ -1,0 +1,238 @@
+/**
+ * The cache step of a task: its key, a lookup in the local store, restoring
+ * a hit, and storing what a miss produced. The store hands back what it has;
+ * this module decides what it means for the workspace.
+ *
+ * - Inputs are hashed when the task is about to run, after its deps: a dep may
+ *   write them.
+ * - A hit restores only the outputs that differ from the layer (missing,
+ *   edited, wrong mode), so a no-op reads no blob at all.
+ * - A miss first clears the task's declared outputs, so nothing stale from an
+ *   earlier run ends up in the new layer.
+ * - Anything not fully known is never cached: a failed task stores nothing.
+ */
+import { lstatSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { DigestBuilder, digestBytes, expandGlobs, FileHasher, type Digest } from "@rbuild/hash";
+import { decodeRecord, encodeRecord, explainChange, taskKey, type GraphTask, type KeyRecord } from "@rbuild/planner";
+import { clearOutputs } from "./clear-outputs.js";
+import { extractLayer, INLINE_LOG_LIMIT, manifestDigest, writeLayer, type ActionEntry, type LogLine, type ManifestEntry, type Store } from "@rbuild/store";
+
+export interface CacheOptions {
+  readonly store: Store;
+  /** Run every task, ignoring cached results (results are still stored). */
+  readonly force?: boolean;
+  /** Part of every key; defaults to this machine's os and architecture. */
+  readonly platform?: string;
+}
+
+/** What the cache step knows about a task before it runs. */
+export interface Prepared {
+  readonly record: KeyRecord;
+  readonly key: Digest;
+}
+
+export type Restored =
+  | { hit: true; entry: ActionEntry; log: readonly LogLine[]; restoredPaths: number }
+  | { hit: false; reasons: string[] };
+
+export interface Captured {
+  readonly outputsDigest: Digest;
+  readonly layer: Digest | null;
+}
+
+/** A cap on the log kept per task, so a runaway task cannot fill the store. */
+const MAX_LOG_BYTES = 8 * 1024 * 1024;
+
+export class TaskCache {
+  readonly store: Store;
+  readonly force: boolean;
+  readonly #root: string;
+  readonly #sourceDigest: string;
+  readonly #platform: string;
+  readonly #env: Readonly<Record<string, string | undefined>>;
+  readonly #hasher: FileHasher;
+  readonly #ignore: string[];
+  readonly #info: (code: string, message: string) => void;
+
+  constructor(
+    graph: { root: string; sourceDigest: string },
+    options: CacheOptions,
+    env: Readonly<Record<string, string | undefined>>,
+    info: (code: string, message: string) => void,
+  ) {
+    this.store = options.store;
+    this.force = options.force ?? false;
+    this.#root = graph.root;
+    this.#sourceDigest = graph.sourceDigest;
+    this.#platform = options.platform ?? `${process.platform}-${process.arch}`;
+    this.#env = env;
+    this.#hasher = new FileHasher(graph.root, options.store, options.store.trustBefore);
+    this.#info = info;
+    // A store directory inside the workspace is never an input or output.
+    const relativeStore = options.store.dir.startsWith(`${graph.root}/`) ? options.store.dir.slice(graph.root.length + 1) : undefined;
+    this.#ignore = relativeStore === undefined ? [] : [`${relativeStore}/**`];
+  }
+
+  get filesHashed(): number {
+    return this.#hasher.filesHashed;
+  }
+
+  /** The key of a task whose deps are done, from its inputs as they are now. */
+  prepare(task: GraphTask, depOutputs: ReadonlyMap<string, Digest>): Prepared {
+    const inputs: [string, Digest][] = [];
+    for (const path of expandGlobs(this.#root, task.inputs, { ignore: this.#ignore })) {
+      const digest = this.#hasher.digest(path);
+      if (digest !== undefined) inputs.push([path, digest]);
+    }
+    const run = typeof task.run === "function" ? `fn:${task.run.toString()}\nbuildfile:${this.#sourceDigest}` : `sh:${task.run ?? ""}`;
+    const record: KeyRecord = {
+      task: task.name,
+      run,
+      cwd: task.cwd,
+      env: task.env.map((name) => [name, this.#env[name] ?? null] as const),
+      inputs,
+      outputs: task.outputs,
+      deps: task.deps.map((dep) => [dep, depOutputs.get(dep)!] as const),
+      platform: this.#platform,
+    };
+    return { record, key: taskKey(record) };
+  }
+
+  /** Why a task that is not restored from the cache runs, by comparing with its last record. */
+  explain(task: GraphTask, prepared: Prepared): string[] {
+    if (!task.pure) return ["impure"];
+    if (this.force) return ["forced"];
+    const previous = this.store.taskState(task.name);
+    if (previous === undefined) return ["no-record"];
+    if (previous.key === prepared.key) return [previous.ok ? "not-in-cache" : "previous-run-failed"];
+    const before = decodeRecord(previous.record);
+    if (before === undefined) return ["no-record"];
+    const reasons = explainChange(before, prepared.record);
+    return reasons.length > 0 ? reasons : ["key-changed"];
+  }
+
+  /** Looks the key up and, on a hit, puts back whatever outputs differ from the stored layer. */
+  restore(task: GraphTask, prepared: Prepared): Restored {
+    const entry = this.store.lookup(prepared.key);
+    if (entry === undefined) return { hit: false, reasons: this.explain(task, prepared) };
+    const log = this.store.readLog(entry);
+    if (log === "missing" || log === "corrupt") return this.#damaged(task, prepared, `its stored log is ${log}`);
+    const wanted = entry.manifest.filter((e) => !this.#matchesWorkspace(e));
+    if (wanted.length > 0) {
+      if (entry.layer === null) return this.#damaged(task, prepared, "it lists outputs but has no layer");
+      const check = this.store.cas.verify(entry.layer);
+      if (check !== "ok") return this.#damaged(task, prepared, `its layer blob is ${check}`);
+      const result = extractLayer(this.store.cas.path(entry.layer), this.#root, wanted);
+      if (!result.ok) return this.#damaged(task, prepared, result.problem);
+    }
+    this.store.setTaskState(task.name, { key: prepared.key, record: encodeRecord(prepared.record), ok: true, ranReasons: this.store.taskState(task.name)?.ranReasons ?? [] });
+    return { hit: true, entry, log, restoredPaths: wanted.length };
+  }
+
+  #damaged(task: GraphTask, prepared: Prepared, problem: string): Restored {
+    this.store.dropAction(prepared.key);
+    this.#info("cache-corrupt", `the cached result of task "${task.name}" was dropped: ${problem}; running it again`);
+    return { hit: false, reasons: ["cache-corrupt"] };
+  }
+
+  #matchesWorkspace(entry: ManifestEntry): boolean {
+    const full = join(this.#root, entry.path);
+    const stat = lstatSync(full, { throwIfNoEntry: false });
+    if (stat === undefined) return false;
+    switch (entry.type) {
+      case "dir":
+        return stat.isDirectory() && (stat.mode & 0o7777) === entry.mode;
+      case "symlink":
+        return stat.isSymbolicLink() && readlinkSync(full) === entry.target;
+      case "file":
+        return stat.isFile() && (stat.mode & 0o7777) === entry.mode && this.#hasher.digestWithStat(entry.path, stat) === entry.digest;
+    }
+  }
+
+  /** Removes what the task's outputs match before it runs (see clearOutputs). */
+  clearOutputs(task: GraphTask): void {
+    clearOutputs(this.#root, task, this.#ignore);
+  }
+
+  /** Stores the outputs of a task that succeeded as a layer, and (for a pure task) its action. */
+  capture(task: GraphTask, prepared: Prepared, log: readonly LogLine[], exitCode: number | null, durationMs: number): Captured {
+    const paths = expandGlobs(this.#root, task.outputs, { directories: true, ignore: this.#ignore });
+    let manifest: ManifestEntry[] = [];
+    let layer: Digest | null = null;
+    const blobs: { digest: Digest; size: number }[] = [];
+    if (paths.length > 0) {
+      const temp = this.store.cas.tempPath();
+      const written = (() => {
+        try {
+          return writeLayer(this.#root, paths, temp);
+        } catch (error) {
+          rmSync(temp, { force: true });
+          throw error;
+        }
+      })();
+      if (written.skipped.length > 0) {
+        this.#info("output-skipped", `task "${task.name}": not stored (not a file, directory or link): ${written.skipped.join(", ")}`);
+      }
+      this.store.cas.commit(temp, written.digest);
+      manifest = written.entries;
+      layer = written.digest;
+      blobs.push({ digest: written.digest, size: written.size });
+    }
+    const outputsDigest = manifestDigest(manifest);
+
+    let inlineLog: readonly LogLine[] | null = log;
+    let logBlob: Digest | null = null;
+    const logText = JSON.stringify(log);
+    if (logText.length > INLINE_LOG_LIMIT) {
+      const bytes = Buffer.from(logText);
+      logBlob = digestBytes(bytes);
+      const temp = this.store.cas.tempPath();
+      writeFileSync(temp, bytes); // A temp file: commit() renames it into place.
+      this.store.cas.commit(temp, logBlob);
+      blobs.push({ digest: logBlob, size: bytes.length });
+      inlineLog = null;
+    }
+
+    if (task.pure) {
+      this.store.save(
+        { key: prepared.key, task: task.name, layer, manifest, outputsDigest, log: inlineLog, logBlob, exitCode, durationMs },
+        blobs,
+      );
+    } else if (blobs.length > 0) {
+      this.store.saveBlobs(blobs);
+    }
+    return { outputsDigest, layer };
+  }
+
+  /** Records the task's key record, for explaining its next miss. */
+  remember(task: GraphTask, prepared: Prepared, ok: boolean, reasons: readonly string[]): void {
+    this.store.setTaskState(task.name, { key: prepared.key, record: encodeRecord(prepared.record), ok, ranReasons: reasons });
+  }
+}
+
+/** The outputs digest of a group task: its deps' outputs, by name. */
+export function groupOutputsDigest(task: GraphTask, depOutputs: ReadonlyMap<string, Digest>): Digest {
+  const builder = new DigestBuilder().update("rbuild-group-1");
+  for (const dep of [...task.deps].sort()) builder.update(`\n${dep}\0${depOutputs.get(dep) ?? ""}`);
+  return builder.digest();
+}
+
+/** Caps a task's log at MAX_LOG_BYTES, noting what was left out. */
+export class LogCollector {
+  readonly lines: LogLine[] = [];
+  #bytes = 0;
+  #dropped = 0;
+  add(stream: "stdout" | "stderr", line: string): void {
+    if (this.#bytes + line.length > MAX_LOG_BYTES) {
+      this.#dropped++;
+      return;
+    }
+    this.#bytes += line.length;
+    this.lines.push([stream === "stdout" ? "o" : "e", line]);
+  }
+  finish(): LogLine[] {
+    if (this.#dropped > 0) this.lines.push(["e", `[rbuild: ${this.#dropped} more lines were not stored]`]);
+    return this.lines;
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * BLAKE3 digests, as 64 lowercase hex characters. `Digest` is a branded
+ * string so that a digest cannot be confused with a path or a task name.
+ */
+import { closeSync, openSync, readSync } from "node:fs";
+import { Blake3Hasher, blake3 } from "@napi-rs/blake-hash";
+
+export type Digest = string & { readonly __brand: "Digest" };
+
+const DIGEST = /^[0-9a-f]{64}$/;
+
+export function isDigest(value: unknown): value is Digest {
+  return typeof value === "string" && DIGEST.test(value);
+}
+
+export function digestBytes(bytes: Uint8Array | string): Digest {
+  return blake3(typeof bytes === "string" ? Buffer.from(bytes) : bytes).toString("hex") as Digest;
+}
+
+const CHUNK = 1024 * 1024;
+let chunk: Buffer | undefined;
+
+/** The digest of a file's contents, read in chunks so memory stays flat for large files. */
+export function digestFile(path: string): Digest {
+  const fd = openSync(path, "r");
+  try {
+    chunk ??= Buffer.allocUnsafe(CHUNK);
+    const first = readSync(fd, chunk, 0, CHUNK, null);
+    if (first < CHUNK) return digestBytes(chunk.subarray(0, first));
+    const hasher = new Blake3Hasher();
+    hasher.update(chunk.subarray(0, first));
+    for (let n = readSync(fd, chunk, 0, CHUNK, null); n > 0; n = readSync(fd, chunk, 0, CHUNK, null)) {
+      hasher.update(chunk.subarray(0, n));
+    }
+    return hasher.digest("hex") as Digest;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A streaming BLAKE3 digest. */
+export class DigestBuilder {
+  readonly #hasher = new Blake3Hasher();
+  update(bytes: Uint8Array | string): this {
+    this.#hasher.update(typeof bytes === "string" ? Buffer.from(bytes) : bytes);
+    return this;
+  }
+  digest(): Digest {
+    return this.#hasher.digest("hex") as Digest;
+  }
+}

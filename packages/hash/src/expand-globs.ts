@@ -1,0 +1,105 @@
+/**
+ * Glob expansion for task inputs and outputs. Patterns are relative to the
+ * workspace root; a leading `!` excludes; a pattern naming a directory means
+ * everything below it. Symbolic links are listed as entries, never followed.
+ * The cache directory and `.git` are never matched. Results are relative
+ * POSIX paths in code-unit order, the same on every machine.
+ *
+ * Each pattern is split into its static base and its glob part: only the
+ * base is crawled (fdir), and the glob part is matched relative to it
+ * (picomatch). Globs are compiled once per distinct glob part, so a thousand
+ * tasks with `pkg-N/src/**\/*.ts` compile one matcher, and `base/**` needs none.
+ */
+import { lstatSync } from "node:fs";
+import { join } from "node:path";
+import { fdir } from "fdir";
+import picomatch from "picomatch";
+
+const ALWAYS_IGNORED = [".rbuild/**", ".git/**"];
+
+export interface ExpandOptions {
+  /** Also return directories that match (outputs may be empty directories). Default: files only. */
+  readonly directories?: boolean;
+  /** More patterns to leave out, e.g. a custom cache directory inside the workspace. */
+  readonly ignore?: readonly string[];
+}
+
+type Matcher = (path: string) => boolean;
+const matchers = new Map<string, Matcher>();
+
+function matcher(glob: string): Matcher {
+  let match = matchers.get(glob);
+  if (match === undefined) {
+    match = glob === "**" ? () => true : picomatch(glob, { dot: true });
+    matchers.set(glob, match);
+  }
+  return match;
+}
+
+function anyOf(patterns: readonly string[]): Matcher {
+  const compiled = patterns.map(matcher);
+  if (compiled.length === 0) return () => false;
+  return (path) => compiled.some((match) => match(path));
+}
+
+export function splitPatterns(patterns: readonly string[]): { include: string[]; exclude: string[] } {
+  const include: string[] = [];
+  const exclude: string[] = [];
+  for (const pattern of patterns) {
+    if (pattern.startsWith("!")) exclude.push(pattern.slice(1));
+    else include.push(pattern);
+  }
+  return { include, exclude };
+}
+
+function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** `./a/b/` → `a/b`; `.` and `./` → `` (the crawl root itself). */
+function trimSlashes(path: string): string {
+  const trimmed = path.replace(/^\.\/+/, "").replace(/\/+$/, "");
+  return trimmed === "." ? "" : trimmed;
+}
+
+/** Adds the entries below `base` (relative) that `glob` matches (relative to base). */
+function crawl(root: string, base: string, glob: Matcher, excluded: Matcher, directories: boolean, found: Set<string>): void {
+  const start = base === "" ? root : join(root, base);
+  const prefix = base === "" ? "" : `${base}/`;
+  let api = new fdir()
+    .withRelativePaths()
+    .exclude((_name, dirPath) => excluded(prefix + trimSlashes(dirPath.slice(start.length + 1))))
+    .filter((path) => {
+      const relative = trimSlashes(path);
+      return relative !== "" && glob(relative) && !excluded(prefix + relative);
+    });
+  if (directories) api = api.withDirs();
+  for (const path of api.crawl(start).sync()) {
+    const relative = trimSlashes(path);
+    if (relative !== "") found.add(prefix + relative);
+  }
+}
+
+export function expandGlobs(root: string, patterns: readonly string[], options: ExpandOptions = {}): string[] {
+  const { include, exclude } = splitPatterns(patterns);
+  if (include.length === 0) return [];
+  const directories = options.directories === true;
+  const excluded = anyOf([...exclude, ...ALWAYS_IGNORED, ...(options.ignore ?? [])]);
+  const found = new Set<string>();
+  for (const pattern of include) {
+    const scan = picomatch.scan(trimSlashes(pattern));
+    const base = trimSlashes(scan.base);
+    const stat = lstatSync(join(root, base), { throwIfNoEntry: false });
+    if (stat === undefined || excluded(base)) continue;
+    if (scan.isGlob) {
+      if (stat.isDirectory()) crawl(root, base, matcher(scan.glob), excluded, directories, found);
+    } else if (!stat.isDirectory()) {
+      found.add(base);
+    } else {
+      // A directory named without a glob: everything below it.
+      if (directories && base !== "") found.add(base);
+      crawl(root, base, matcher("**"), excluded, directories, found);
+    }
+  }
+  return [...found].sort(byCodeUnit);
+}

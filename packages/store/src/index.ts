@@ -1,0 +1,11 @@
+export { Store, INLINE_LOG_LIMIT } from "./store.js";
+export type { ActionEntry, LogLine, TaskState, RunRow, StoreStats, StoreOptions } from "./store.js";
+export { writeLayer, extractLayer, manifestDigest, isSafeRelativePath } from "./layer.js";
+export type { ManifestEntry, WrittenLayer, ExtractResult } from "./layer.js";
+export { Cas } from "./cas.js";
+export type { BlobCheck } from "./cas.js";
+export { collectGarbage } from "./gc.js";
+export type { GcOptions, GcResult } from "./gc.js";
+export { acquireBuildLock } from "./lock.js";
+export type { BuildLock } from "./lock.js";
+export { SCHEMA_VERSION } from "./schema.js";

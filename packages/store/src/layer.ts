@@ -1,0 +1,287 @@
+/**
+ * Layers: a task's outputs as one deterministic tar archive.
+ *
+ * Format: POSIX ustar (pax headers for long or non-ASCII names), entries sorted
+ * by path in code-unit order, every mtime 0, uid and gid 0, no user or group
+ * names; file modes (permission bits, setuid/setgid/sticky) and symbolic links
+ * kept as they are. The same outputs always make the same bytes, so the same
+ * layer digest on every machine. Headers are encoded by the `tar` package;
+ * the framing is ours because the package's packer rewrites modes in portable
+ * mode and its unpacker applies the umask, and restores must be exact.
+ *
+ * The manifest is the list of entries with each file's own digest; its digest
+ * (`manifestDigest`) is what dependents' keys see. Extraction writes each file
+ * to a temporary name beside it and renames it into place, so a reader never
+ * sees half a file, and checks every file against its manifest digest.
+ */
+import { chmodSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, readSync, renameSync, rmSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
+import { dirname, join, posix } from "node:path";
+import { Header, Pax, type HeaderData } from "tar";
+import { DigestBuilder, digestBytes, type Digest } from "@rbuild/hash";
+
+export type ManifestEntry =
+  | { readonly path: string; readonly type: "file"; readonly mode: number; readonly size: number; readonly digest: Digest }
+  | { readonly path: string; readonly type: "symlink"; readonly target: string }
+  | { readonly path: string; readonly type: "dir"; readonly mode: number };
+
+const BLOCK = 512;
+const EPOCH = new Date(0);
+const CHUNK = 1024 * 1024;
+
+/** The digest of a manifest: the identity of a task's outputs. */
+export function manifestDigest(entries: readonly ManifestEntry[]): Digest {
+  const canonical = entries.map((e) =>
+    e.type === "file" ? [e.path, "f", e.mode, e.digest] : e.type === "dir" ? [e.path, "d", e.mode] : [e.path, "l", e.target],
+  );
+  return digestBytes(JSON.stringify(["rbuild-manifest-1", canonical]));
+}
+
+class Writer {
+  readonly #fd: number;
+  readonly #hasher = new DigestBuilder();
+  size = 0;
+  constructor(fd: number) {
+    this.#fd = fd;
+  }
+  write(bytes: Buffer): void {
+    writeSync(this.#fd, bytes);
+    this.#hasher.update(bytes);
+    this.size += bytes.length;
+  }
+  pad(): void {
+    const rest = this.size % BLOCK;
+    if (rest !== 0) this.write(Buffer.alloc(BLOCK - rest));
+  }
+  digest(): Digest {
+    return this.#hasher.digest();
+  }
+}
+
+function writeHeader(out: Writer, data: HeaderData): void {
+  const header = new Header({ uid: 0, gid: 0, uname: "", gname: "", mtime: EPOCH, ...data });
+  const block = Buffer.alloc(BLOCK);
+  header.encode(block);
+  if (header.needPax) {
+    out.write(new Pax({ path: data.path, linkpath: data.linkpath, size: data.size }).encode());
+  }
+  out.write(block);
+}
+
+export interface WrittenLayer {
+  readonly entries: ManifestEntry[];
+  /** Paths that were neither files, directories nor symlinks (sockets, devices): not stored. */
+  readonly skipped: string[];
+  readonly digest: Digest;
+  readonly size: number;
+}
+
+/** Writes the entries at `paths` (relative to `root`, sorted) as a layer into the file `target`. */
+export function writeLayer(root: string, paths: readonly string[], target: string): WrittenLayer {
+  const fd = openSync(target, "w");
+  const out = new Writer(fd);
+  const entries: ManifestEntry[] = [];
+  const skipped: string[] = [];
+  const chunk = Buffer.allocUnsafe(CHUNK);
+  try {
+    for (const path of paths) {
+      const full = join(root, path);
+      const stat = lstatSync(full, { throwIfNoEntry: false });
+      if (stat === undefined) continue; // Deleted while we looked.
+      const mode = stat.mode & 0o7777;
+      if (stat.isSymbolicLink()) {
+        const linkTarget = readlinkSync(full);
+        writeHeader(out, { path, type: "SymbolicLink", linkpath: linkTarget, mode: 0o777, size: 0 });
+        entries.push({ path, type: "symlink", target: linkTarget });
+      } else if (stat.isDirectory()) {
+        writeHeader(out, { path: `${path}/`, type: "Directory", mode, size: 0 });
+        entries.push({ path, type: "dir", mode });
+      } else if (stat.isFile()) {
+        const source = openSync(full, "r");
+        try {
+          // Size from the open file, so header and content agree even if it changed since lstat.
+          const size = fstatSync(source).size;
+          writeHeader(out, { path, type: "File", mode, size });
+          const hasher = new DigestBuilder();
+          let left = size;
+          while (left > 0) {
+            const n = readSync(source, chunk, 0, Math.min(CHUNK, left), null);
+            if (n === 0) throw new Error(`${path} shrank while it was being stored`);
+            const piece = chunk.subarray(0, n);
+            out.write(piece);
+            hasher.update(piece);
+            left -= n;
+          }
+          out.pad();
+          entries.push({ path, type: "file", mode, size, digest: hasher.digest() });
+        } finally {
+          closeSync(source);
+        }
+      } else {
+        skipped.push(path);
+      }
+    }
+    out.write(Buffer.alloc(2 * BLOCK));
+  } finally {
+    closeSync(fd);
+  }
+  return { entries, skipped, digest: out.digest(), size: out.size };
+}
+
+interface TarEntry {
+  readonly path: string;
+  readonly type: string;
+  readonly mode: number;
+  readonly linkpath: string | undefined;
+  readonly size: number;
+  /** Offset of the entry's data in the archive. */
+  readonly offset: number;
+}
+
+function readBlock(fd: number, position: number): Buffer | undefined {
+  const block = Buffer.alloc(BLOCK);
+  return readSync(fd, block, 0, BLOCK, position) === BLOCK ? block : undefined;
+}
+
+/** Lists the entries of a layer without reading file contents. Throws on a malformed archive. */
+function listEntries(fd: number): Map<string, TarEntry> {
+  const found = new Map<string, TarEntry>();
+  let position = 0;
+  let extended: Pax | undefined;
+  for (;;) {
+    const block = readBlock(fd, position);
+    if (block === undefined) throw new Error("archive ends early");
+    // Decode the ustar fields alone, then let a preceding pax header override them as a whole.
+    const header = new Header(block, 0);
+    if (header.nullBlock) return found;
+    if (!header.cksumValid) throw new Error("bad header checksum");
+    const size = extended?.size ?? header.size ?? 0;
+    position += BLOCK;
+    if (header.type === "ExtendedHeader") {
+      const body = Buffer.alloc(size);
+      if (readSync(fd, body, 0, size, position) !== size) throw new Error("archive ends early");
+      extended = Pax.parse(body.toString("utf8"), undefined, false);
+    } else {
+      const path = (extended?.path ?? header.path ?? "").replace(/\/$/, "");
+      const linkpath = extended?.linkpath ?? header.linkpath;
+      extended = undefined;
+      found.set(path, { path, type: header.type, mode: header.mode ?? 0, linkpath, size, offset: position });
+    }
+    position += Math.ceil(size / BLOCK) * BLOCK;
+  }
+}
+
+export type ExtractResult = { ok: true } | { ok: false; problem: string };
+
+/** A path a layer may write: relative, normalised, no `..`, not the root itself. */
+export function isSafeRelativePath(path: string): boolean {
+  return path !== "" && !path.startsWith("/") && !path.includes("\0") && posix.normalize(path) === path && path !== "." && !path.split("/").includes("..");
+}
+
+/**
+ * Makes the parent directories of `path` under `root`, refusing to go through
+ * a symbolic link or a non-directory: a layer must never write outside the
+ * workspace by way of a link.
+ */
+function prepareParents(root: string, path: string): string | undefined {
+  const parts = path.split("/").slice(0, -1);
+  let current = root;
+  for (const part of parts) {
+    current = join(current, part);
+    const stat = lstatSync(current, { throwIfNoEntry: false });
+    if (stat === undefined) mkdirSync(current);
+    else if (stat.isSymbolicLink()) return `${path}: its parent ${current} is a symbolic link`;
+    else if (!stat.isDirectory()) return `${path}: its parent ${current} is not a directory`;
+  }
+  return undefined;
+}
+
+function tempBeside(full: string): string {
+  return join(dirname(full), `.rbuild-${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
+}
+
+function copyVerified(fd: number, entry: TarEntry, expected: Digest, target: string): boolean {
+  const out = openSync(target, "w");
+  const chunk = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(entry.size, 1)));
+  const hasher = new DigestBuilder();
+  try {
+    let done = 0;
+    while (done < entry.size) {
+      const n = readSync(fd, chunk, 0, Math.min(chunk.length, entry.size - done), entry.offset + done);
+      if (n === 0) return false;
+      const piece = chunk.subarray(0, n);
+      writeSync(out, piece);
+      hasher.update(piece);
+      done += n;
+    }
+  } finally {
+    closeSync(out);
+  }
+  return hasher.digest() === expected;
+}
+
+function restoreEntry(fd: number, root: string, wanted: ManifestEntry, entry: TarEntry | undefined): string | undefined {
+  if (!isSafeRelativePath(wanted.path)) return `${JSON.stringify(wanted.path)} is not a path inside the workspace`;
+  const expectedType = wanted.type === "file" ? "File" : wanted.type === "dir" ? "Directory" : "SymbolicLink";
+  if (entry === undefined || entry.type !== expectedType) return `${wanted.path} is missing from the layer or has the wrong type`;
+  const parents = prepareParents(root, wanted.path);
+  if (parents !== undefined) return parents;
+  const full = join(root, wanted.path);
+  const existing = lstatSync(full, { throwIfNoEntry: false });
+
+  if (wanted.type === "dir") {
+    if (existing !== undefined && !existing.isDirectory()) rmSync(full, { force: true });
+    if (existing === undefined || !existing.isDirectory()) mkdirSync(full);
+    chmodSync(full, wanted.mode);
+    return undefined;
+  }
+  // A directory where a file or link belongs goes; the new entry replaces it whole.
+  if (existing?.isDirectory() === true) rmSync(full, { recursive: true, force: true });
+  const temp = tempBeside(full);
+  try {
+    if (wanted.type === "symlink") {
+      if (entry.linkpath !== wanted.target) return `${wanted.path}: the layer's link target differs from the manifest`;
+      symlinkSync(wanted.target, temp);
+    } else {
+      if (entry.size !== wanted.size || !copyVerified(fd, entry, wanted.digest, temp)) {
+        return `${wanted.path}: its bytes in the layer do not match the manifest`;
+      }
+      chmodSync(temp, wanted.mode);
+    }
+    renameSync(temp, full);
+    return undefined;
+  } finally {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // Renamed into place.
+    }
+  }
+}
+
+/**
+ * Restores `wanted` (entries of the layer's manifest) under `root`. Stops at
+ * the first problem: the caller treats the layer as a miss.
+ */
+export function extractLayer(layerPath: string, root: string, wanted: readonly ManifestEntry[]): ExtractResult {
+  let fd: number;
+  try {
+    fd = openSync(layerPath, "r");
+  } catch {
+    return { ok: false, problem: "the layer blob is missing" };
+  }
+  try {
+    let entries: Map<string, TarEntry>;
+    try {
+      entries = listEntries(fd);
+    } catch (error) {
+      return { ok: false, problem: `the layer is not a valid archive (${(error as Error).message})` };
+    }
+    for (const entry of wanted) {
+      const problem = restoreEntry(fd, root, entry, entries.get(entry.path));
+      if (problem !== undefined) return { ok: false, problem };
+    }
+    return { ok: true };
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * One build at a time per workspace: two builds writing the same outputs at
+ * once would tear them. A second rbuild waits for the first (as Bazel does),
+ * then finds its work done and restores it from the cache.
+ *
+ * The lock is a file holding the owner's pid, created with O_EXCL. A lock
+ * whose owner is no longer alive (killed with SIGKILL) is taken over.
+ */
+import { openSync, closeSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function tryCreate(path: string): boolean {
+  try {
+    const fd = openSync(path, "wx");
+    writeSync(fd, `${process.pid}\n`);
+    closeSync(fd);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  }
+}
+
+function ownerOf(path: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(path, "utf8"), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface BuildLock {
+  release(): void;
+}
+
+/**
+ * Takes the workspace's build lock in `dir`, waiting while another live
+ * rbuild holds it. `onWait` is called once with the holder's pid.
+ */
+export async function acquireBuildLock(dir: string, onWait: (pid: number) => void, signal?: AbortSignal): Promise<BuildLock | undefined> {
+  const path = join(dir, "build.lock");
+  let told = false;
+  while (!tryCreate(path)) {
+    if (signal?.aborted === true) return undefined;
+    const owner = ownerOf(path);
+    if (owner !== undefined && !alive(owner)) {
+      // Stale: move it aside atomically, so that of several waiters only one removes it.
+      const aside = `${path}.${process.pid}.stale`;
+      try {
+        renameSync(path, aside);
+        unlinkSync(aside);
+      } catch {
+        // Another waiter took it over first.
+      }
+      continue;
+    }
+    if (!told && owner !== undefined) {
+      onWait(owner);
+      told = true;
+    }
+    await sleep(50);
+  }
+  return {
+    release() {
+      if (ownerOf(path) === process.pid) unlinkSync(path);
+    },
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * Opening the index, and healing it: a file that SQLite cannot read, or one
+ * written by another schema version, is deleted and recreated. The cache is
+ * only a cache; starting over costs a rebuild, never a wrong result.
+ */
+import { rmSync } from "node:fs";
+import Database from "better-sqlite3";
+import { SCHEMA, SCHEMA_VERSION } from "./schema.js";
+
+export type Info = (code: string, message: string) => void;
+
+function removeIndexFiles(path: string): void {
+  for (const suffix of ["", "-wal", "-shm", "-journal"]) rmSync(`${path}${suffix}`, { force: true });
+}
+
+function tryOpen(path: string): { db: Database.Database } | { problem: string } {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { timeout: 15_000 });
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    const opened = db;
+    const ready = opened.transaction(() => {
+      const version = opened.pragma("user_version", { simple: true }) as number;
+      if (version === SCHEMA_VERSION) return undefined;
+      const tables = opened.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
+      if (version !== 0 || tables.n > 0) return `it has schema version ${version}, this rbuild uses ${SCHEMA_VERSION}`;
+      opened.exec(SCHEMA);
+      opened.pragma(`user_version = ${SCHEMA_VERSION}`);
+      return undefined;
+    });
+    const problem = ready.immediate();
+    if (problem !== undefined) {
+      db.close();
+      return { problem };
+    }
+    // Touch every table once, so a damaged file fails here and not in the middle of a build.
+    db.prepare("SELECT count(*) FROM actions").get();
+    db.prepare("SELECT count(*) FROM stat_cache").get();
+    return { db };
+  } catch (error) {
+    db?.close();
+    return { problem: (error as Error).message };
+  }
+}
+
+export function openIndex(path: string, info: Info): Database.Database {
+  const first = tryOpen(path);
+  if ("db" in first) return first.db;
+  info("store-reset", `the cache index ${path} could not be used (${first.problem}); starting it over, so tasks will run again`);
+  removeIndexFiles(path);
+  const second = tryOpen(path);
+  if ("db" in second) return second.db;
+  throw new Error(`Internal error: could not create the cache index ${path}: ${second.problem}`);
+}

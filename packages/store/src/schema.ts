@@ -1,0 +1,48 @@
+/**
+ * The index: `index.sqlite` in the store directory, in WAL mode so that
+ * readers never wait for a writer and two rbuild processes can share it.
+ *
+ * Design notes
+ * - Blobs (layers, large logs) live in `cas/<first two hex>/<digest>`; the
+ *   index only knows their size and last use. A blob file is renamed into place
+ *   before any row names it, and an action row is written in the same
+ *   transaction as the blob rows it references: a crash at any moment leaves at
+ *   worst an orphan file (removed by gc), never a row pointing at nothing.
+ * - `stat_cache` remembers file digests by stat (see @rbuild/hash FileHasher).
+ * - `actions` maps a task key to what the task produced: the layer blob, the
+ *   manifest of its outputs (JSON), the digest of that manifest (what
+ *   dependents' keys see), and its log (inline JSON when small, else a blob).
+ * - `task_state` keeps each task's last key record, so a miss can be explained
+ *   by diffing against it (`rbuild why`).
+ * - `builds` and `runs` are the history: every task of every build.
+ * - `PRAGMA user_version` is the schema version. Any other version, or a file
+ *   that is not a readable SQLite database, means "start over": the index is
+ *   deleted and built again from nothing (an info event says so). Blob files
+ *   left without rows are reclaimed by gc.
+ */
+export const SCHEMA_VERSION = 1;
+
+export const SCHEMA = `
+CREATE TABLE stat_cache (
+  path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ms REAL NOT NULL, ctime_ms REAL NOT NULL,
+  ino INTEGER NOT NULL, digest TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE blobs (digest TEXT PRIMARY KEY, size INTEGER NOT NULL, last_used INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE actions (
+  key TEXT PRIMARY KEY, task TEXT NOT NULL, layer TEXT, manifest TEXT NOT NULL, outputs_digest TEXT NOT NULL,
+  log TEXT, log_blob TEXT, exit_code INTEGER, duration_ms INTEGER NOT NULL,
+  created INTEGER NOT NULL, last_used INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX actions_by_layer ON actions(layer);
+CREATE INDEX actions_by_log_blob ON actions(log_blob);
+CREATE INDEX actions_by_last_used ON actions(last_used);
+CREATE TABLE task_state (
+  task TEXT PRIMARY KEY, key TEXT NOT NULL, record TEXT NOT NULL, ok INTEGER NOT NULL, ran_reasons TEXT NOT NULL, updated INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE builds (id INTEGER PRIMARY KEY AUTOINCREMENT, started INTEGER NOT NULL, finished INTEGER, ok INTEGER, targets TEXT NOT NULL);
+CREATE TABLE runs (
+  build INTEGER NOT NULL, task TEXT NOT NULL, key TEXT, status TEXT NOT NULL, cache TEXT, pure INTEGER NOT NULL,
+  duration_ms INTEGER NOT NULL, exit_code INTEGER, reasons TEXT NOT NULL, error TEXT, outputs_digest TEXT, layer TEXT
+);
+CREATE INDEX runs_by_task ON runs(task, build);
+`;

@@ -1,0 +1,287 @@
+/**
+ * The local store: `index.sqlite` (see schema.ts) plus `cas/` blobs, in the
+ * workspace's `.rbuild/` directory. One Store is opened per rbuild process.
+ * Reads go straight to SQLite; the writes a build makes along the way (stat
+ * cache entries, task states) are buffered and written in one transaction by
+ * `flush()`, so the per-task hot path does no write I/O besides blobs.
+ */
+import { mkdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type Database from "better-sqlite3";
+import type { Digest, FileState, StatCacheBackend } from "@rbuild/hash";
+import { Cas } from "./cas.js";
+import type { ManifestEntry } from "./layer.js";
+import { openIndex, type Info } from "./open-index.js";
+
+/** One line of a task's log: `o` stdout, `e` stderr. */
+export type LogLine = readonly ["o" | "e", string];
+
+/** What a task produced, stored under its key. */
+export interface ActionEntry {
+  readonly key: string;
+  readonly task: string;
+  /** The layer blob, or null when the task has no outputs. */
+  readonly layer: Digest | null;
+  readonly manifest: readonly ManifestEntry[];
+  readonly outputsDigest: Digest;
+  /** The log, when it was small enough to keep inline. */
+  readonly log: readonly LogLine[] | null;
+  /** The log's blob, when it was not. */
+  readonly logBlob: Digest | null;
+  readonly exitCode: number | null;
+  readonly durationMs: number;
+}
+
+export interface TaskState {
+  readonly key: string;
+  /** The key record (JSON) the task had in its last build. */
+  readonly record: string;
+  /** Whether it succeeded then. */
+  readonly ok: boolean;
+  /** Why it ran the last time it ran. */
+  readonly ranReasons: readonly string[];
+}
+
+export interface RunRow {
+  readonly task: string;
+  readonly key: string | null;
+  readonly status: string;
+  readonly cache: string | null;
+  readonly pure: boolean;
+  readonly durationMs: number;
+  readonly exitCode: number | null;
+  readonly reasons: readonly string[];
+  readonly error: string | null;
+  readonly outputsDigest: string | null;
+  readonly layer: string | null;
+}
+
+export interface StoreStats {
+  readonly actions: number;
+  readonly blobs: number;
+  readonly bytes: number;
+  readonly statEntries: number;
+  readonly builds: number;
+  /** Of pure tasks that did not fail: how many were restored from the cache. */
+  readonly cached: number;
+  readonly ran: number;
+}
+
+export interface StoreOptions {
+  /** The store directory (`.rbuild` or `RBUILD_CACHE_DIR`). */
+  readonly dir: string;
+  /** Called for conditions the user should hear about (an index that had to be reset). */
+  readonly onInfo?: Info;
+  readonly now?: () => number;
+}
+
+interface ActionRow {
+  key: string;
+  task: string;
+  layer: string | null;
+  manifest: string;
+  outputs_digest: string;
+  log: string | null;
+  log_blob: string | null;
+  exit_code: number | null;
+  duration_ms: number;
+}
+
+/** Logs up to this size (as JSON) are kept in the index row; longer ones become blobs. */
+export const INLINE_LOG_LIMIT = 16 * 1024;
+
+export class Store implements StatCacheBackend {
+  readonly dir: string;
+  readonly cas: Cas;
+  /**
+   * A time on the filesystem's clock from when this store was opened: stat
+   * cache entries are kept only for files last changed before it (racily clean).
+   */
+  readonly trustBefore: number;
+  readonly #db: Database.Database;
+  readonly #now: () => number;
+  readonly #pendingStats = new Map<string, FileState>();
+  readonly #pendingStates = new Map<string, TaskState>();
+  #stats: Map<string, FileState> | undefined;
+  readonly #lookup: Database.Statement<[string], ActionRow>;
+  readonly #touch: Database.Statement<[number, string]>;
+
+  private constructor(options: StoreOptions) {
+    this.dir = options.dir;
+    this.#now = options.now ?? Date.now;
+    mkdirSync(this.dir, { recursive: true });
+    this.cas = new Cas(join(this.dir, "cas"));
+    this.#db = openIndex(join(this.dir, "index.sqlite"), options.onInfo ?? (() => {}));
+    const stamp = join(this.dir, "stamp");
+    writeFileSync(stamp, `${process.pid}\n`);
+    this.trustBefore = statSync(stamp).mtimeMs;
+    this.#lookup = this.#db.prepare("SELECT key, task, layer, manifest, outputs_digest, log, log_blob, exit_code, duration_ms FROM actions WHERE key = ?");
+    this.#touch = this.#db.prepare("UPDATE actions SET last_used = ? WHERE key = ?");
+  }
+
+  static open(options: StoreOptions): Store {
+    return new Store(options);
+  }
+
+  // --- stat cache (StatCacheBackend) ---
+
+  get(path: string): FileState | undefined {
+    if (this.#stats === undefined) {
+      // One query for all entries beats one per file: a build looks at most of them.
+      this.#stats = new Map();
+      const rows = this.#db.prepare("SELECT path, size, mtime_ms, ctime_ms, ino, digest FROM stat_cache").raw().all() as [string, number, number, number, number, Digest][];
+      for (const [p, size, mtimeMs, ctimeMs, ino, digest] of rows) this.#stats.set(p, { size, mtimeMs, ctimeMs, ino, digest });
+    }
+    return this.#pendingStats.get(path) ?? this.#stats.get(path);
+  }
+
+  set(path: string, state: FileState): void {
+    this.#pendingStats.set(path, state);
+  }
+
+  // --- actions ---
+
+  /** The action stored under `key`, if any. Marks it used (for LRU gc). */
+  lookup(key: string): ActionEntry | undefined {
+    const row = this.#lookup.get(key);
+    if (row === undefined) return undefined;
+    this.#touch.run(this.#now(), key);
+    return {
+      key: row.key,
+      task: row.task,
+      layer: row.layer as Digest | null,
+      manifest: JSON.parse(row.manifest) as ManifestEntry[],
+      outputsDigest: row.outputs_digest as Digest,
+      log: row.log === null ? null : (JSON.parse(row.log) as LogLine[]),
+      logBlob: row.log_blob as Digest | null,
+      exitCode: row.exit_code,
+      durationMs: row.duration_ms,
+    };
+  }
+
+  /**
+   * Records an action and the blobs it references (already committed to the
+   * CAS) in one transaction: the row never exists without its blobs.
+   */
+  save(entry: ActionEntry, blobs: readonly { digest: Digest; size: number }[]): void {
+    const now = this.#now();
+    const insertBlob = this.#db.prepare("INSERT INTO blobs (digest, size, last_used) VALUES (?, ?, ?) ON CONFLICT(digest) DO UPDATE SET last_used = excluded.last_used");
+    const insertAction = this.#db.prepare(
+      "INSERT OR REPLACE INTO actions (key, task, layer, manifest, outputs_digest, log, log_blob, exit_code, duration_ms, created, last_used) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    );
+    this.#db.transaction(() => {
+      for (const blob of blobs) insertBlob.run(blob.digest, blob.size, now);
+      insertAction.run(
+        entry.key,
+        entry.task,
+        entry.layer,
+        JSON.stringify(entry.manifest),
+        entry.outputsDigest,
+        entry.log === null ? null : JSON.stringify(entry.log),
+        entry.logBlob,
+        entry.exitCode,
+        entry.durationMs,
+        now,
+        now,
+      );
+    })();
+  }
+
+  /** Records blobs no action references (an impure task's layer, kept for inspection until gc). */
+  saveBlobs(blobs: readonly { digest: Digest; size: number }[]): void {
+    const now = this.#now();
+    const insertBlob = this.#db.prepare("INSERT INTO blobs (digest, size, last_used) VALUES (?, ?, ?) ON CONFLICT(digest) DO UPDATE SET last_used = excluded.last_used");
+    this.#db.transaction(() => {
+      for (const blob of blobs) insertBlob.run(blob.digest, blob.size, now);
+    })();
+  }
+
+  /** Forgets an action whose blobs turned out missing or corrupt. */
+  dropAction(key: string): void {
+    this.#db.prepare("DELETE FROM actions WHERE key = ?").run(key);
+  }
+
+  /** Reads an action's log: inline, or from its blob (verified). */
+  readLog(entry: ActionEntry): readonly LogLine[] | "missing" | "corrupt" {
+    if (entry.logBlob === null) return entry.log ?? [];
+    const blob = this.cas.read(entry.logBlob);
+    if (blob.check !== "ok") return blob.check;
+    return JSON.parse(blob.bytes.toString("utf8")) as LogLine[];
+  }
+
+  // --- task states and history ---
+
+  taskState(task: string): TaskState | undefined {
+    const pending = this.#pendingStates.get(task);
+    if (pending !== undefined) return pending;
+    const row = this.#db.prepare("SELECT key, record, ok, ran_reasons FROM task_state WHERE task = ?").get(task) as
+      | { key: string; record: string; ok: number; ran_reasons: string }
+      | undefined;
+    if (row === undefined) return undefined;
+    return { key: row.key, record: row.record, ok: row.ok === 1, ranReasons: JSON.parse(row.ran_reasons) as string[] };
+  }
+
+  setTaskState(task: string, state: TaskState): void {
+    this.#pendingStates.set(task, state);
+  }
+
+  beginBuild(targets: readonly string[]): number {
+    const result = this.#db.prepare("INSERT INTO builds (started, targets) VALUES (?, ?)").run(this.#now(), JSON.stringify(targets));
+    return Number(result.lastInsertRowid);
+  }
+
+  finishBuild(build: number, ok: boolean, runs: readonly RunRow[]): void {
+    const insert = this.#db.prepare(
+      "INSERT INTO runs (build, task, key, status, cache, pure, duration_ms, exit_code, reasons, error, outputs_digest, layer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    );
+    this.#db.transaction(() => {
+      for (const r of runs) {
+        insert.run(build, r.task, r.key, r.status, r.cache, r.pure ? 1 : 0, r.durationMs, r.exitCode, JSON.stringify(r.reasons), r.error, r.outputsDigest, r.layer);
+      }
+      this.#db.prepare("UPDATE builds SET finished = ?, ok = ? WHERE id = ?").run(this.#now(), ok ? 1 : 0, build);
+    })();
+    this.flush();
+  }
+
+  /** Writes buffered stat cache entries and task states. */
+  flush(): void {
+    if (this.#pendingStats.size === 0 && this.#pendingStates.size === 0) return;
+    const stat = this.#db.prepare("INSERT OR REPLACE INTO stat_cache (path, size, mtime_ms, ctime_ms, ino, digest) VALUES (?, ?, ?, ?, ?, ?)");
+    const state = this.#db.prepare("INSERT OR REPLACE INTO task_state (task, key, record, ok, ran_reasons, updated) VALUES (?, ?, ?, ?, ?, ?)");
+    const now = this.#now();
+    this.#db.transaction(() => {
+      for (const [path, s] of this.#pendingStats) stat.run(path, s.size, s.mtimeMs, s.ctimeMs, s.ino, s.digest);
+      for (const [task, s] of this.#pendingStates) state.run(task, s.key, s.record, s.ok ? 1 : 0, JSON.stringify(s.ranReasons), now);
+    })();
+    for (const [path, s] of this.#pendingStats) this.#stats?.set(path, s);
+    this.#pendingStats.clear();
+    this.#pendingStates.clear();
+  }
+
+  stats(): StoreStats {
+    const one = <T>(sql: string): T => this.#db.prepare(sql).get() as T;
+    const blobs = one<{ n: number; bytes: number | null }>("SELECT count(*) AS n, sum(size) AS bytes FROM blobs");
+    const runs = one<{ cached: number | null; ran: number | null }>(
+      "SELECT sum(status = 'cached') AS cached, sum(status = 'ran') AS ran FROM runs WHERE pure = 1 AND key IS NOT NULL",
+    );
+    return {
+      actions: one<{ n: number }>("SELECT count(*) AS n FROM actions").n,
+      blobs: blobs.n,
+      bytes: blobs.bytes ?? 0,
+      statEntries: one<{ n: number }>("SELECT count(*) AS n FROM stat_cache").n,
+      builds: one<{ n: number }>("SELECT count(*) AS n FROM builds").n,
+      cached: runs.cached ?? 0,
+      ran: runs.ran ?? 0,
+    };
+  }
+
+  /** For gc: the database, used only inside this package. */
+  get database(): Database.Database {
+    return this.#db;
+  }
+
+  close(): void {
+    this.flush();
+    this.#db.close();
+  }
+}
