@@ -58,15 +58,36 @@ export function collectGarbage(store: Store, options: GcOptions): GcResult {
   dropUnreferenced();
 
   if (options.maxBytes !== undefined) {
-    const oldest = db.prepare("SELECT key FROM actions ORDER BY last_used ASC, key ASC LIMIT 64");
-    const remove = db.prepare("DELETE FROM actions WHERE key = ?");
-    while (total() > options.maxBytes) {
-      const keys = oldest.all() as { key: string }[];
-      if (keys.length === 0) break;
+    // Oldest first, one action at a time: a blob goes when no remaining action references it.
+    let left = total();
+    const oldest = db.prepare("SELECT key, layer, log_blob FROM actions ORDER BY last_used ASC, key ASC").all() as {
+      key: string;
+      layer: Digest | null;
+      log_blob: Digest | null;
+    }[];
+    const removeAction = db.prepare("DELETE FROM actions WHERE key = ?");
+    const stillUsed = db.prepare("SELECT 1 FROM actions WHERE layer = ? OR log_blob = ? LIMIT 1");
+    const blobSize = db.prepare("SELECT size FROM blobs WHERE digest = ?");
+    const removeBlob = db.prepare("DELETE FROM blobs WHERE digest = ?");
+    for (const action of oldest) {
+      if (left <= options.maxBytes) break;
+      const freed: { digest: Digest; size: number }[] = [];
       db.transaction(() => {
-        for (const { key } of keys) actionsRemoved += remove.run(key).changes;
+        removeAction.run(action.key);
+        for (const digest of [action.layer, action.log_blob]) {
+          if (digest === null || stillUsed.get(digest, digest) !== undefined) continue;
+          const row = blobSize.get(digest) as { size: number } | undefined;
+          removeBlob.run(digest);
+          if (row !== undefined) freed.push({ digest, size: row.size });
+        }
       })();
-      dropUnreferenced();
+      actionsRemoved++;
+      for (const blob of freed) {
+        store.cas.remove(blob.digest);
+        blobsRemoved++;
+        bytesFreed += blob.size;
+        left -= blob.size;
+      }
     }
   }
 

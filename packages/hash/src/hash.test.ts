@@ -1,0 +1,115 @@
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { digestBytes, digestFile, expandGlobs, FileHasher, MemoryStatCache } from "./index.js";
+
+let root: string;
+beforeEach(() => {
+  root = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-hash-")));
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+function write(files: Record<string, string>): void {
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, name)), { recursive: true });
+    writeFileSync(join(root, name), text);
+  }
+}
+
+/** Sets a file's mtime well in the past, so the stat cache may trust it. */
+function age(name: string): void {
+  utimesSync(join(root, name), new Date(2000, 0, 1), new Date(2000, 0, 1));
+}
+
+describe("digests", () => {
+  test("BLAKE3 of known bytes, and of a file larger than one read chunk", () => {
+    expect(digestBytes("abc")).toBe("6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85");
+    const big = Buffer.alloc(3 * 1024 * 1024 + 17, 7);
+    writeFileSync(join(root, "big"), big);
+    expect(digestFile(join(root, "big"))).toBe(digestBytes(big));
+  });
+});
+
+describe("FileHasher (stat cache)", () => {
+  test("an unchanged file is not read again; a touched one is re-read and keeps its digest", () => {
+    write({ "a.txt": "hello" });
+    age("a.txt");
+    const cache = new MemoryStatCache();
+    const first = new FileHasher(root, cache, Date.now());
+    const digest = first.digest("a.txt");
+    expect([digest, first.filesHashed]).toEqual([digestBytes("hello"), 1]);
+
+    const second = new FileHasher(root, cache, Date.now());
+    expect([second.digest("a.txt"), second.filesHashed]).toEqual([digest, 0]);
+
+    utimesSync(join(root, "a.txt"), new Date(2001, 0, 1), new Date(2001, 0, 1));
+    const third = new FileHasher(root, cache, Date.now());
+    expect([third.digest("a.txt"), third.filesHashed]).toEqual([digest, 1]);
+  });
+
+  test("a changed file of the same size and mtime is caught by ctime", () => {
+    write({ "a.txt": "aaaa" });
+    age("a.txt");
+    const cache = new MemoryStatCache();
+    new FileHasher(root, cache, Date.now()).digest("a.txt");
+    writeFileSync(join(root, "a.txt"), "bbbb");
+    age("a.txt"); // Same size, same mtime as before: only ctime tells.
+    expect(new FileHasher(root, cache, Date.now()).digest("a.txt")).toBe(digestBytes("bbbb"));
+  });
+
+  test("racily clean: a file changed at or after the build's start is never remembered", () => {
+    write({ "fresh.txt": "new" });
+    const cache = new MemoryStatCache();
+    const hasher = new FileHasher(root, cache, 0); // The build "started" before the file was written.
+    expect(hasher.digest("fresh.txt")).toBe(digestBytes("new"));
+    expect(cache.entries.size).toBe(0);
+  });
+
+  test("a missing file or a directory has no digest", () => {
+    mkdirSync(join(root, "dir"));
+    const hasher = new FileHasher(root, new MemoryStatCache(), Date.now());
+    expect([hasher.digest("nope"), hasher.digest("dir")]).toEqual([undefined, undefined]);
+  });
+});
+
+describe("expandGlobs", () => {
+  beforeEach(() => {
+    write({
+      "src/a.ts": "",
+      "src/a.test.ts": "",
+      "src/.hidden": "",
+      "src/sub/b.ts": "",
+      "src/ünï côde.ts": "",
+      ".rbuild/index.sqlite": "",
+      ".git/HEAD": "",
+      "dist/x.js": "",
+    });
+    mkdirSync(join(root, "dist/empty"));
+    symlinkSync("a.ts", join(root, "src/link.ts"));
+    symlinkSync("../dist", join(root, "src/dirlink"));
+  });
+
+  test("matches files (dotfiles and links included, links not followed), sorted, with ! excludes", () => {
+    expect(expandGlobs(root, ["src/**/*.ts", "!src/**/*.test.ts"])).toEqual(["src/a.ts", "src/link.ts", "src/sub/b.ts", "src/ünï côde.ts"]);
+    expect(expandGlobs(root, ["src"])).toEqual([
+      "src/.hidden",
+      "src/a.test.ts",
+      "src/a.ts",
+      "src/dirlink",
+      "src/link.ts",
+      "src/sub/b.ts",
+      "src/ünï côde.ts",
+    ]);
+  });
+
+  test("directories when asked; the cache and .git never", () => {
+    expect(expandGlobs(root, ["dist/**"], { directories: true })).toEqual(["dist/empty", "dist/x.js"]);
+    expect(expandGlobs(root, ["**"]).filter((p) => p.startsWith(".rbuild") || p.startsWith(".git"))).toEqual([]);
+  });
+
+  test("a literal path, a missing base, and an excluded-only list", () => {
+    expect(expandGlobs(root, ["src/a.ts", "nope/**", "missing.txt"])).toEqual(["src/a.ts"]);
+    expect(expandGlobs(root, ["!src/**"])).toEqual([]);
+  });
+});

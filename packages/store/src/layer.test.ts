@@ -1,0 +1,111 @@
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { digestBytes, expandGlobs } from "@rbuild/hash";
+import { extractLayer, manifestDigest, writeLayer } from "./layer.js";
+
+let dir: string;
+let src: string;
+let dst: string;
+beforeEach(() => {
+  dir = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-layer-")));
+  src = join(dir, "src");
+  dst = join(dir, "dst");
+  mkdirSync(src);
+  mkdirSync(dst);
+  const files: Record<string, string> = {
+    "out/a.txt": "hello\n",
+    "out/run.sh": "#!/bin/sh\necho hi\n",
+    "out/résumé ñ.txt": "ünïcode\n",
+    [`out/deep/${"x".repeat(120)}.txt`]: "long name\n",
+  };
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(src, name)), { recursive: true });
+    writeFileSync(join(src, name), text);
+  }
+  chmodSync(join(src, "out/run.sh"), 0o755);
+  chmodSync(join(src, "out/a.txt"), 0o640);
+  mkdirSync(join(src, "out/empty"), { mode: 0o750 });
+  chmodSync(join(src, "out/empty"), 0o750);
+  symlinkSync("a.txt", join(src, "out/link"));
+  symlinkSync("../node_modules/pkg", join(src, "out/dirlink"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const layerOf = (root: string, name: string) => writeLayer(root, expandGlobs(root, ["out/**"], { directories: true }), join(dir, name));
+
+describe("layers", () => {
+  test("restore keeps contents, modes, symlinks (to files, directories, or nothing) and empty directories", () => {
+    const layer = layerOf(src, "l.tar");
+    expect(extractLayer(join(dir, "l.tar"), dst, layer.entries)).toEqual({ ok: true });
+    for (const entry of layer.entries) {
+      const a = lstatSync(join(src, entry.path));
+      const b = lstatSync(join(dst, entry.path));
+      expect([entry.path, b.mode]).toEqual([entry.path, a.mode]);
+      if (entry.type === "symlink") expect(readlinkSync(join(dst, entry.path))).toBe(readlinkSync(join(src, entry.path)));
+      if (entry.type === "file") expect(readFileSync(join(dst, entry.path))).toEqual(readFileSync(join(src, entry.path)));
+    }
+    expect(layer.entries.map((e) => `${e.type} ${e.path}`)).toEqual([
+      "file out/a.txt",
+      `dir out/deep`,
+      `file out/deep/${"x".repeat(120)}.txt`,
+      "symlink out/dirlink",
+      "dir out/empty",
+      "symlink out/link",
+      "file out/run.sh",
+      "file out/résumé ñ.txt",
+    ]);
+  });
+
+  test("the same outputs make the same bytes, whatever their mtimes", () => {
+    const first = layerOf(src, "one.tar");
+    utimesSync(join(src, "out/a.txt"), new Date(2011, 1, 1), new Date(2011, 1, 1));
+    const second = layerOf(src, "two.tar");
+    expect(second.digest).toBe(first.digest);
+    expect(manifestDigest(second.entries)).toBe(manifestDigest(first.entries));
+    expect(digestBytes(readFileSync(join(dir, "one.tar")))).toBe(first.digest);
+  });
+
+  test("a changed mode changes the layer and its manifest digest", () => {
+    const first = layerOf(src, "one.tar");
+    chmodSync(join(src, "out/a.txt"), 0o644);
+    const second = layerOf(src, "two.tar");
+    expect(second.digest).not.toBe(first.digest);
+    expect(manifestDigest(second.entries)).not.toBe(manifestDigest(first.entries));
+  });
+
+  test("never writes through a symbolic link in the workspace", () => {
+    const layer = layerOf(src, "l.tar");
+    const outside = join(dir, "outside");
+    mkdirSync(outside);
+    symlinkSync(outside, join(dst, "out"));
+    const result = extractLayer(join(dir, "l.tar"), dst, layer.entries);
+    expect(result).toEqual({ ok: false, problem: `out/a.txt: its parent ${dst}/out is a symbolic link` });
+    expect(expandGlobs(outside, ["**"])).toEqual([]);
+  });
+
+  test("refuses a manifest path that leaves the workspace", () => {
+    const layer = layerOf(src, "l.tar");
+    const evil = { ...layer.entries[0]!, path: "../escape.txt" };
+    expect(extractLayer(join(dir, "l.tar"), dst, [evil])).toEqual({ ok: false, problem: '"../escape.txt" is not a path inside the workspace' });
+  });
+
+  test("bytes that do not match the manifest are refused and leave no partial file", () => {
+    const layer = layerOf(src, "l.tar");
+    const tar = readFileSync(join(dir, "l.tar"));
+    const at = tar.indexOf("hello\n");
+    tar[at] = "j".charCodeAt(0);
+    writeFileSync(join(dir, "bad.tar"), tar);
+    const a = layer.entries.find((e) => e.path === "out/a.txt")!;
+    expect(extractLayer(join(dir, "bad.tar"), dst, [a])).toEqual({ ok: false, problem: "out/a.txt: its bytes in the layer do not match the manifest" });
+    expect(expandGlobs(dst, ["**"])).toEqual([]);
+  });
+
+  test("a truncated archive is refused", () => {
+    const layer = layerOf(src, "l.tar");
+    writeFileSync(join(dir, "short.tar"), readFileSync(join(dir, "l.tar")).subarray(0, 700));
+    const result = extractLayer(join(dir, "short.tar"), dst, layer.entries);
+    expect(result.ok).toBe(false);
+  });
+});

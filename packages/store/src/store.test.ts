@@ -1,0 +1,118 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { digestBytes, type Digest } from "@rbuild/hash";
+import { collectGarbage } from "./gc.js";
+import { manifestDigest } from "./layer.js";
+import { SCHEMA_VERSION } from "./schema.js";
+import { Store, type ActionEntry } from "./store.js";
+
+let dir: string;
+const infos: string[] = [];
+beforeEach(() => {
+  dir = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-store-")));
+  infos.length = 0;
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const open = (now?: () => number) => Store.open({ dir, onInfo: (code, message) => infos.push(`${code}: ${message}`), ...(now ? { now } : {}) });
+
+/** Stores a blob of `bytes` and an action that references it. */
+function saveAction(store: Store, key: string, bytes: string): ActionEntry {
+  const digest = digestBytes(bytes);
+  const temp = store.cas.tempPath();
+  writeFileSync(temp, bytes);
+  store.cas.commit(temp, digest);
+  const entry: ActionEntry = { key, task: key, layer: digest, manifest: [], outputsDigest: manifestDigest([]), log: [["o", "hi"]], logBlob: null, exitCode: 0, durationMs: 5 };
+  store.save(entry, [{ digest, size: bytes.length }]);
+  return entry;
+}
+
+describe("Store", () => {
+  test("an action saved is found again after reopening, with its log", () => {
+    const store = open();
+    const entry = saveAction(store, "k1", "layer bytes");
+    store.close();
+    const again = open();
+    expect(again.lookup("k1")).toEqual(entry);
+    expect(again.readLog(entry)).toEqual([["o", "hi"]]);
+    expect(again.lookup("k2")).toBeUndefined();
+    again.close();
+  });
+
+  test("a stat cache entry and a task state survive a flush and reopen", () => {
+    const store = open();
+    store.set("src/a.ts", { size: 1, mtimeMs: 2.5, ctimeMs: 3.5, ino: 4, digest: "d".repeat(64) as Digest });
+    store.setTaskState("build", { key: "k", record: "[]", ok: true, ranReasons: ["no-record"] });
+    store.close();
+    const again = open();
+    expect(again.get("src/a.ts")).toEqual({ size: 1, mtimeMs: 2.5, ctimeMs: 3.5, ino: 4, digest: "d".repeat(64) });
+    expect(again.taskState("build")).toEqual({ key: "k", record: "[]", ok: true, ranReasons: ["no-record"] });
+    again.close();
+  });
+
+  test("heals: an index that is not a database is reset with a warning", () => {
+    writeFileSync(join(dir, "index.sqlite"), "this is not sqlite, just some text that fills the header area of the file.....");
+    const store = open();
+    expect(store.lookup("anything")).toBeUndefined();
+    saveAction(store, "k1", "x");
+    expect(store.lookup("k1")).toBeDefined();
+    store.close();
+    expect(infos).toEqual([expect.stringMatching(/^store-reset: the cache index .*index\.sqlite could not be used \(file is not a database\); starting it over, so tasks will run again$/)]);
+  });
+
+  test("heals: an index of another schema version is reset", () => {
+    const old = new Database(join(dir, "index.sqlite"));
+    old.exec("CREATE TABLE actions (key TEXT)");
+    old.pragma(`user_version = ${SCHEMA_VERSION + 41}`);
+    old.close();
+    const store = open();
+    expect(infos).toEqual([expect.stringContaining(`it has schema version ${SCHEMA_VERSION + 41}, this rbuild uses ${SCHEMA_VERSION}`)]);
+    saveAction(store, "k1", "x");
+    expect(store.lookup("k1")?.key).toBe("k1");
+    store.close();
+  });
+
+  test("a corrupt blob is detected by its digest and removed", () => {
+    const store = open();
+    const entry = saveAction(store, "k1", "good bytes");
+    writeFileSync(store.cas.path(entry.layer!), "bad bytes!");
+    expect(store.cas.verify(entry.layer!)).toBe("corrupt");
+    expect(existsSync(store.cas.path(entry.layer!))).toBe(false);
+    expect(store.cas.verify(entry.layer!)).toBe("missing");
+    store.close();
+  });
+
+  test("gc drops the least recently used actions first, then their blobs", () => {
+    let now = 1_000;
+    const store = open(() => now);
+    saveAction(store, "old", "a".repeat(100));
+    now = 2_000;
+    saveAction(store, "new", "b".repeat(100));
+    now = 3_000;
+    store.lookup("old"); // Used again: now the most recent.
+    const result = collectGarbage(store, { maxBytes: 150, now });
+    expect(result).toMatchObject({ actionsRemoved: 1, blobsRemoved: 1, bytesFreed: 100, bytesLeft: 100 });
+    expect([store.lookup("old")?.key, store.lookup("new")]).toEqual(["old", undefined]);
+    store.close();
+  });
+
+  test("gc by age, and of orphan blob files no row names", () => {
+    let now = 1_000;
+    const store = open(() => now);
+    saveAction(store, "ancient", "a");
+    // A blob file no row names, as a crash between rename and insert leaves behind.
+    const orphan = store.cas.path(digestBytes("orphan"));
+    mkdirSync(dirname(orphan), { recursive: true });
+    writeFileSync(orphan, "orphan");
+    utimesSync(orphan, new Date(2000, 0, 1), new Date(2000, 0, 1));
+    now = 10 * 24 * 60 * 60 * 1000;
+    const result = collectGarbage(store, { maxAgeDays: 7, now: Date.now() + now });
+    expect(result.actionsRemoved).toBe(1);
+    expect(existsSync(orphan)).toBe(false);
+    expect(readdirSync(store.cas.dir).filter((d) => d !== "tmp").flatMap((d) => readdirSync(join(store.cas.dir, d)))).toEqual([]);
+    store.close();
+  });
+});
