@@ -1,0 +1,102 @@
+import { existsSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { Workspace } from "./test-support/workspace.js";
+
+let ws: Workspace;
+beforeEach(() => {
+  ws = new Workspace();
+});
+afterEach(() => ws.remove());
+
+const BUILDFILE = `import { task } from "rbuild";
+task({ name: "gen", inputs: ["src/**"], outputs: ["out/**"], run: "mkdir -p out && cat src/*.txt > out/all.txt" });
+`;
+
+/** Every blob file in the local CAS. */
+function blobs(): string[] {
+  const cas = join(ws.root, ".rbuild", "cas");
+  return readdirSync(cas)
+    .filter((shard) => shard !== "tmp")
+    .flatMap((shard) => readdirSync(join(cas, shard)).map((name) => join(cas, shard, name)));
+}
+
+async function statusOf(args: string[]): Promise<{ status: string[]; stderr: string }> {
+  const result = await ws.run([...args, "--summary", "s.json"]);
+  const summary = JSON.parse(ws.read("s.json")) as { tasks: { status: string; reasons: string[] }[] };
+  return { status: summary.tasks.map((t) => `${t.status} ${t.reasons.join(",")}`.trim()), stderr: result.stderr };
+}
+
+describe("a damaged store heals", () => {
+  beforeEach(() => {
+    ws.write({ "Buildfile.ts": BUILDFILE, "src/a.txt": "one\n" });
+  });
+
+  test.each([
+    ["corrupt", (path: string) => writeFileSync(path, "garbage")],
+    ["truncated", (path: string) => truncateSync(path, 100)],
+  ])("a %s layer is a miss, is removed, and the task runs again", async (_kind, damage) => {
+    await statusOf(["gen"]);
+    const [layer] = blobs();
+    damage(layer!);
+    rmSync(join(ws.root, "out"), { recursive: true });
+    const again = await statusOf(["gen"]);
+    expect(again.status).toEqual(["ran cache-corrupt"]);
+    expect(again.stderr).toMatch(/^rbuild: the cached result of task "gen" was dropped: its layer blob is corrupt; running it again\n/);
+    expect(ws.read("out/all.txt")).toBe("one\n");
+    expect((await statusOf(["gen"])).status).toEqual(["cached"]);
+  });
+
+  test("an index that is not a database is reset with a warning, and the build goes on", async () => {
+    await statusOf(["gen"]);
+    writeFileSync(join(ws.root, ".rbuild", "index.sqlite"), "definitely not a database ".repeat(40));
+    rmSync(join(ws.root, ".rbuild", "index.sqlite-wal"), { force: true });
+    rmSync(join(ws.root, ".rbuild", "index.sqlite-shm"), { force: true });
+    const again = await statusOf(["gen"]);
+    expect(again.status).toEqual(["ran no-record"]);
+    expect(again.stderr).toMatch(/^rbuild: the cache index <root>\/\.rbuild\/index\.sqlite could not be used \(file is not a database\); starting it over, so tasks will run again\n/);
+    expect((await statusOf(["gen"])).status).toEqual(["cached"]);
+  });
+});
+
+describe("crashes and concurrency", () => {
+  test("SIGKILL in the middle of a build leaves no index row without its blob", async () => {
+    const tasks = Array.from({ length: 40 }, (_, i) => `task({ name: "t${i}", outputs: ["out/t${i}/**"], run: "mkdir -p out/t${i} && head -c 20000 /dev/urandom > out/t${i}/data && sleep 0.0${i % 10}" });`);
+    ws.write({ "Buildfile.ts": `import { task } from "rbuild";\n${tasks.join("\n")}\ntask({ name: "all", deps: [${tasks.map((_, i) => `"t${i}"`).join(", ")}] });\n` });
+    const child = ws.start(["all", "-j", "2"]);
+    // Kill it once some actions are stored, while others are being written.
+    for (let i = 0; i < 500; i++) {
+      await sleep(10);
+      if (existsSync(join(ws.root, ".rbuild", "cas")) && blobs().length >= 5) break;
+    }
+    child.kill("SIGKILL");
+    await child;
+
+    const db = new Database(join(ws.root, ".rbuild", "index.sqlite"), { readonly: true });
+    const rows = db.prepare("SELECT layer FROM actions").all() as { layer: string }[];
+    db.close();
+    expect(rows.length).toBeGreaterThan(0);
+    for (const { layer } of rows) expect(existsSync(join(ws.root, ".rbuild", "cas", layer.slice(0, 2), layer))).toBe(true);
+
+    const again = await ws.run(["all"]);
+    expect(again.exitCode).toBe(0);
+    const cached = await statusOf(["all"]);
+    expect(new Set(cached.status)).toEqual(new Set(["cached"]));
+  });
+
+  test("two rbuild processes on one workspace both succeed: the second waits, then finds the work done", async () => {
+    ws.write({
+      "Buildfile.ts": `import { task } from "rbuild";
+task({ name: "slow", inputs: ["src/**"], outputs: ["out/**"], run: "echo run >> slow.count; mkdir -p out && sleep 0.5 && cat src/*.txt > out/all.txt" });
+`,
+      "src/a.txt": "data\n",
+    });
+    const [a, b] = await Promise.all([ws.start(["slow"]), (async () => (await sleep(100), ws.start(["slow"])))()]);
+    expect([a.exitCode, b.exitCode]).toEqual([0, 0]);
+    expect(String(b.stderr)).toMatch(/^rbuild: waiting for another rbuild \(pid \d+\) building this workspace\n/);
+    expect(readFileSync(join(ws.root, "slow.count"), "utf8")).toBe("run\n");
+    expect(ws.read("out/all.txt")).toBe("data\n");
+  });
+});
