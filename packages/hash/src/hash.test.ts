@@ -17,6 +17,13 @@ function write(files: Record<string, string>): void {
   }
 }
 
+/**
+ * A build start safely after the files' last change. (Date.now() is whole
+ * milliseconds while ctime has finer precision, so "now" can be earlier than a
+ * ctime set a moment ago.)
+ */
+const startedLater = (): number => Date.now() + 1000;
+
 /** Sets a file's mtime well in the past, so the stat cache may trust it. */
 function age(name: string): void {
   utimesSync(join(root, name), new Date(2000, 0, 1), new Date(2000, 0, 1));
@@ -36,15 +43,15 @@ describe("FileHasher (stat cache)", () => {
     write({ "a.txt": "hello" });
     age("a.txt");
     const cache = new MemoryStatCache();
-    const first = new FileHasher(root, cache, Date.now());
+    const first = new FileHasher(root, cache, startedLater());
     const digest = first.digest("a.txt");
     expect([digest, first.filesHashed]).toEqual([digestBytes("hello"), 1]);
 
-    const second = new FileHasher(root, cache, Date.now());
+    const second = new FileHasher(root, cache, startedLater());
     expect([second.digest("a.txt"), second.filesHashed]).toEqual([digest, 0]);
 
     utimesSync(join(root, "a.txt"), new Date(2001, 0, 1), new Date(2001, 0, 1));
-    const third = new FileHasher(root, cache, Date.now());
+    const third = new FileHasher(root, cache, startedLater());
     expect([third.digest("a.txt"), third.filesHashed]).toEqual([digest, 1]);
   });
 
@@ -52,10 +59,10 @@ describe("FileHasher (stat cache)", () => {
     write({ "a.txt": "aaaa" });
     age("a.txt");
     const cache = new MemoryStatCache();
-    new FileHasher(root, cache, Date.now()).digest("a.txt");
+    new FileHasher(root, cache, startedLater()).digest("a.txt");
     writeFileSync(join(root, "a.txt"), "bbbb");
     age("a.txt"); // Same size, same mtime as before: only ctime tells.
-    expect(new FileHasher(root, cache, Date.now()).digest("a.txt")).toBe(digestBytes("bbbb"));
+    expect(new FileHasher(root, cache, startedLater()).digest("a.txt")).toBe(digestBytes("bbbb"));
   });
 
   test("racily clean: a file changed at or after the build's start is never remembered", () => {
@@ -68,7 +75,7 @@ describe("FileHasher (stat cache)", () => {
 
   test("a missing file or a directory has no digest", () => {
     mkdirSync(join(root, "dir"));
-    const hasher = new FileHasher(root, new MemoryStatCache(), Date.now());
+    const hasher = new FileHasher(root, new MemoryStatCache(), startedLater());
     expect([hasher.digest("nope"), hasher.digest("dir")]).toEqual([undefined, undefined]);
   });
 });
