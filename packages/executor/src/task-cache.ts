@@ -14,7 +14,7 @@
 import { lstatSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DigestBuilder, digestBytes, expandGlobs, FileHasher, type Digest } from "@rbuild/hash";
-import { decodeRecord, encodeRecord, explainChange, taskKey, type GraphTask, type KeyRecord } from "@rbuild/planner";
+import { decodeRecord, encodeRecord, explainChange, type GraphTask, type KeyRecord } from "@rbuild/planner";
 import { clearOutputs } from "./clear-outputs.js";
 import { extractLayer, INLINE_LOG_LIMIT, manifestDigest, writeLayer, type ActionEntry, type LogLine, type ManifestEntry, type Store } from "@rbuild/store";
 
@@ -29,6 +29,8 @@ export interface CacheOptions {
 /** What the cache step knows about a task before it runs. */
 export interface Prepared {
   readonly record: KeyRecord;
+  /** The record's canonical encoding: what is hashed into the key and stored to explain the next miss. */
+  readonly encoded: string;
   readonly key: Digest;
 }
 
@@ -96,7 +98,8 @@ export class TaskCache {
       deps: task.deps.map((dep) => [dep, depOutputs.get(dep)!] as const),
       platform: this.#platform,
     };
-    return { record, key: taskKey(record) };
+    const encoded = encodeRecord(record);
+    return { record, encoded, key: digestBytes(encoded) };
   }
 
   /** Why a task that is not restored from the cache runs, by comparing with its last record. */
@@ -126,7 +129,10 @@ export class TaskCache {
       const result = extractLayer(this.store.cas.path(entry.layer), this.#root, wanted);
       if (!result.ok) return this.#damaged(task, prepared, result.problem);
     }
-    this.store.setTaskState(task.name, { key: prepared.key, record: encodeRecord(prepared.record), ok: true, ranReasons: this.store.taskState(task.name)?.ranReasons ?? [] });
+    const previous = this.store.taskState(task.name);
+    if (previous?.key !== prepared.key || !previous.ok) {
+      this.store.setTaskState(task.name, { key: prepared.key, record: prepared.encoded, ok: true, ranReasons: previous?.ranReasons ?? [] });
+    }
     return { hit: true, entry, log, restoredPaths: wanted.length };
   }
 
@@ -207,7 +213,7 @@ export class TaskCache {
 
   /** Records the task's key record, for explaining its next miss. */
   remember(task: GraphTask, prepared: Prepared, ok: boolean, reasons: readonly string[]): void {
-    this.store.setTaskState(task.name, { key: prepared.key, record: encodeRecord(prepared.record), ok, ranReasons: reasons });
+    this.store.setTaskState(task.name, { key: prepared.key, record: prepared.encoded, ok, ranReasons: reasons });
   }
 }
 

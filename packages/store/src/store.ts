@@ -102,9 +102,12 @@ export class Store implements StatCacheBackend {
   readonly #now: () => number;
   readonly #pendingStats = new Map<string, FileState>();
   readonly #pendingStates = new Map<string, TaskState>();
+  /** Actions used in this build: their last_used is written by flush(), not one UPDATE per hit. */
+  readonly #touched = new Set<string>();
+  #states: Map<string, TaskState> | undefined;
+  readonly #statements = new Map<string, Database.Statement>();
   #stats: Map<string, FileState> | undefined;
   readonly #lookup: Database.Statement<[string], ActionRow>;
-  readonly #touch: Database.Statement<[number, string]>;
 
   private constructor(options: StoreOptions) {
     this.dir = options.dir;
@@ -116,11 +119,20 @@ export class Store implements StatCacheBackend {
     writeFileSync(stamp, `${process.pid}\n`);
     this.trustBefore = statSync(stamp).mtimeMs;
     this.#lookup = this.#db.prepare("SELECT key, task, layer, manifest, outputs_digest, log, log_blob, exit_code, duration_ms FROM actions WHERE key = ?");
-    this.#touch = this.#db.prepare("UPDATE actions SET last_used = ? WHERE key = ?");
   }
 
   static open(options: StoreOptions): Store {
     return new Store(options);
+  }
+
+  /** A prepared statement, prepared once per store. */
+  #sql(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
   }
 
   // --- stat cache (StatCacheBackend) ---
@@ -145,7 +157,7 @@ export class Store implements StatCacheBackend {
   lookup(key: string): ActionEntry | undefined {
     const row = this.#lookup.get(key);
     if (row === undefined) return undefined;
-    this.#touch.run(this.#now(), key);
+    this.#touched.add(key);
     return {
       key: row.key,
       task: row.task,
@@ -165,8 +177,8 @@ export class Store implements StatCacheBackend {
    */
   save(entry: ActionEntry, blobs: readonly { digest: Digest; size: number }[]): void {
     const now = this.#now();
-    const insertBlob = this.#db.prepare("INSERT INTO blobs (digest, size, last_used) VALUES (?, ?, ?) ON CONFLICT(digest) DO UPDATE SET last_used = excluded.last_used");
-    const insertAction = this.#db.prepare(
+    const insertBlob = this.#sql("INSERT INTO blobs (digest, size, last_used) VALUES (?, ?, ?) ON CONFLICT(digest) DO UPDATE SET last_used = excluded.last_used");
+    const insertAction = this.#sql(
       "INSERT OR REPLACE INTO actions (key, task, layer, manifest, outputs_digest, log, log_blob, exit_code, duration_ms, created, last_used) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
     this.#db.transaction(() => {
@@ -190,7 +202,7 @@ export class Store implements StatCacheBackend {
   /** Records blobs no action references (an impure task's layer, kept for inspection until gc). */
   saveBlobs(blobs: readonly { digest: Digest; size: number }[]): void {
     const now = this.#now();
-    const insertBlob = this.#db.prepare("INSERT INTO blobs (digest, size, last_used) VALUES (?, ?, ?) ON CONFLICT(digest) DO UPDATE SET last_used = excluded.last_used");
+    const insertBlob = this.#sql("INSERT INTO blobs (digest, size, last_used) VALUES (?, ?, ?) ON CONFLICT(digest) DO UPDATE SET last_used = excluded.last_used");
     this.#db.transaction(() => {
       for (const blob of blobs) insertBlob.run(blob.digest, blob.size, now);
     })();
@@ -198,7 +210,7 @@ export class Store implements StatCacheBackend {
 
   /** Forgets an action whose blobs turned out missing or corrupt. */
   dropAction(key: string): void {
-    this.#db.prepare("DELETE FROM actions WHERE key = ?").run(key);
+    this.#sql("DELETE FROM actions WHERE key = ?").run(key);
   }
 
   /** Reads an action's log: inline, or from its blob (verified). */
@@ -214,11 +226,13 @@ export class Store implements StatCacheBackend {
   taskState(task: string): TaskState | undefined {
     const pending = this.#pendingStates.get(task);
     if (pending !== undefined) return pending;
-    const row = this.#db.prepare("SELECT key, record, ok, ran_reasons FROM task_state WHERE task = ?").get(task) as
-      | { key: string; record: string; ok: number; ran_reasons: string }
-      | undefined;
-    if (row === undefined) return undefined;
-    return { key: row.key, record: row.record, ok: row.ok === 1, ranReasons: JSON.parse(row.ran_reasons) as string[] };
+    if (this.#states === undefined) {
+      // All at once: a build asks about most tasks, and one query is far cheaper than many.
+      this.#states = new Map();
+      const rows = this.#sql("SELECT task, key, record, ok, ran_reasons FROM task_state").raw().all() as [string, string, string, number, string][];
+      for (const [name, key, record, ok, reasons] of rows) this.#states.set(name, { key, record, ok: ok === 1, ranReasons: JSON.parse(reasons) as string[] });
+    }
+    return this.#states.get(task);
   }
 
   setTaskState(task: string, state: TaskState): void {
@@ -231,7 +245,7 @@ export class Store implements StatCacheBackend {
   }
 
   finishBuild(build: number, ok: boolean, runs: readonly RunRow[]): void {
-    const insert = this.#db.prepare(
+    const insert = this.#sql(
       "INSERT INTO runs (build, task, key, status, cache, pure, duration_ms, exit_code, reasons, error, outputs_digest, layer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
     this.#db.transaction(() => {
@@ -243,19 +257,23 @@ export class Store implements StatCacheBackend {
     this.flush();
   }
 
-  /** Writes buffered stat cache entries and task states. */
+  /** Writes buffered stat cache entries, task states and uses of actions, in one transaction. */
   flush(): void {
-    if (this.#pendingStats.size === 0 && this.#pendingStates.size === 0) return;
-    const stat = this.#db.prepare("INSERT OR REPLACE INTO stat_cache (path, size, mtime_ms, ctime_ms, ino, digest) VALUES (?, ?, ?, ?, ?, ?)");
-    const state = this.#db.prepare("INSERT OR REPLACE INTO task_state (task, key, record, ok, ran_reasons, updated) VALUES (?, ?, ?, ?, ?, ?)");
+    if (this.#pendingStats.size === 0 && this.#pendingStates.size === 0 && this.#touched.size === 0) return;
+    const stat = this.#sql("INSERT OR REPLACE INTO stat_cache (path, size, mtime_ms, ctime_ms, ino, digest) VALUES (?, ?, ?, ?, ?, ?)");
+    const state = this.#sql("INSERT OR REPLACE INTO task_state (task, key, record, ok, ran_reasons, updated) VALUES (?, ?, ?, ?, ?, ?)");
+    const touch = this.#sql("UPDATE actions SET last_used = ? WHERE key = ?");
     const now = this.#now();
     this.#db.transaction(() => {
       for (const [path, s] of this.#pendingStats) stat.run(path, s.size, s.mtimeMs, s.ctimeMs, s.ino, s.digest);
       for (const [task, s] of this.#pendingStates) state.run(task, s.key, s.record, s.ok ? 1 : 0, JSON.stringify(s.ranReasons), now);
+      for (const key of this.#touched) touch.run(now, key);
     })();
     for (const [path, s] of this.#pendingStats) this.#stats?.set(path, s);
+    for (const [task, s] of this.#pendingStates) this.#states?.set(task, s);
     this.#pendingStats.clear();
     this.#pendingStates.clear();
+    this.#touched.clear();
   }
 
   stats(): StoreStats {

@@ -1,0 +1,193 @@
+#!/usr/bin/env node
+/**
+ * rbuild against make and ninja (and turbo, when it is installed) on the same
+ * generated workspace, in one run: cold build, no-op rebuild, one-file
+ * incremental rebuild, and rebuild after deleting every output (a restore from
+ * the cache for rbuild; a rebuild for make and ninja, which have no cache).
+ *
+ * The workspace: P packages of F source files in a layered DAG (layers of 25;
+ * each package depends on the package at its position in the layer before, and
+ * every fifth also on its neighbour). Each package's task is
+ *   cat <its sources> <its deps' outputs> | md5sum > pkgs/pN/out.txt
+ * so tool overhead dominates. Every tool's outputs are checked against
+ * md5s computed here before its times are trusted.
+ *
+ *   npm run bench                       # P=1000, F=10
+ *   npm run bench -- --packages 100 --files 5 --runs 3
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const RBUILD = join(here, "..", "cli", "bin", "rbuild.js");
+const { values } = parseArgs({
+  options: { packages: { type: "string", default: "1000" }, files: { type: "string", default: "10" }, runs: { type: "string", default: "5" }, jobs: { type: "string", default: String(cpus().length) } },
+});
+const P = Number(values.packages);
+const F = Number(values.files);
+const RUNS = Number(values.runs);
+const JOBS = Number(values.jobs);
+const WIDTH = 25;
+const WORK = join(here, "work");
+
+// --- the workspace ---
+
+const layerOf = (i) => Math.floor(i / WIDTH);
+function depsOf(i) {
+  if (layerOf(i) === 0) return [];
+  const deps = [i - WIDTH];
+  if (i % 5 === 0 && (i % WIDTH) + 1 < WIDTH) deps.push(i - WIDTH + 1);
+  return deps;
+}
+const src = (i, j) => `pkgs/p${i}/src/f${j}.txt`;
+const out = (i) => `pkgs/p${i}/out.txt`;
+const sources = (i) => Array.from({ length: F }, (_, j) => src(i, j));
+const command = (i) => `cat ${[...sources(i), ...depsOf(i).map(out)].join(" ")} | md5sum > ${out(i)}`;
+
+function generate(dir) {
+  rmSync(dir, { recursive: true, force: true });
+  for (let i = 0; i < P; i++) {
+    mkdirSync(join(dir, `pkgs/p${i}/src`), { recursive: true });
+    for (let j = 0; j < F; j++) writeFileSync(join(dir, src(i, j)), `package ${i} file ${j}\n`);
+  }
+  const all = Array.from({ length: P }, (_, i) => i);
+  writeFileSync(
+    join(dir, "Makefile"),
+    `all: ${all.map(out).join(" ")}\n` + all.map((i) => `${out(i)}: ${[...sources(i), ...depsOf(i).map(out)].join(" ")}\n\t${command(i)}\n`).join(""),
+  );
+  writeFileSync(
+    join(dir, "build.ninja"),
+    "rule run\n  command = $cmd\n" + all.map((i) => `build ${out(i)}: run ${[...sources(i), ...depsOf(i).map(out)].join(" ")}\n  cmd = ${command(i)}\n`).join("") + `default ${all.map(out).join(" ")}\n`,
+  );
+  writeFileSync(
+    join(dir, "Buildfile.ts"),
+    `import { task } from "rbuild";
+const P = ${P}, F = ${F}, WIDTH = ${WIDTH};
+const deps = (i: number): number[] => (i < WIDTH ? [] : i % 5 === 0 && (i % WIDTH) + 1 < WIDTH ? [i - WIDTH, i - WIDTH + 1] : [i - WIDTH]);
+const out = (i: number) => \`pkgs/p\${i}/out.txt\`;
+for (let i = 0; i < P; i++) {
+  const files = Array.from({ length: F }, (_, j) => \`pkgs/p\${i}/src/f\${j}.txt\`);
+  task({
+    name: \`p\${i}\`,
+    deps: deps(i).map((d) => \`p\${d}\`),
+    inputs: [\`pkgs/p\${i}/src/**\`],
+    outputs: [out(i)],
+    run: \`cat \${[...files, ...deps(i).map(out)].join(" ")} | md5sum > \${out(i)}\`,
+  });
+}
+task({ name: "all", deps: Array.from({ length: P }, (_, i) => \`p\${i}\`) });
+`,
+  );
+}
+
+/** The md5 line each package's output must hold, computed here from the sources. */
+function expected(dir) {
+  const outputs = [];
+  for (let i = 0; i < P; i++) {
+    const parts = [...sources(i).map((f) => readFileSync(join(dir, f))), ...depsOf(i).map((d) => Buffer.from(outputs[d]))];
+    outputs.push(`${createHash("md5").update(Buffer.concat(parts)).digest("hex")}  -\n`);
+  }
+  return outputs;
+}
+
+function verify(tool, dir) {
+  const want = expected(dir);
+  for (let i = 0; i < P; i++) {
+    const path = join(dir, out(i));
+    const got = existsSync(path) ? readFileSync(path, "utf8") : "(missing)";
+    if (got !== want[i]) throw new Error(`${tool}: ${out(i)} is wrong: ${JSON.stringify(got)}, want ${JSON.stringify(want[i])}`);
+  }
+}
+
+// --- the tools ---
+
+const TOOLS = {
+  rbuild: { available: () => true, run: (dir) => ["node", [RBUILD, "all", "-j", String(JOBS)], { RBUILD_CACHE_DIR: "" }] },
+  make: { available: () => has("make"), run: () => ["make", ["-s", "-j", String(JOBS), "all"], {}] },
+  ninja: { available: () => has("ninja"), run: () => ["ninja", ["-j", String(JOBS)], {}] },
+};
+
+function has(program) {
+  return spawnSync("sh", ["-c", `command -v ${program}`]).status === 0;
+}
+
+function time(tool, dir) {
+  const [file, args, env] = TOOLS[tool].run(dir);
+  const start = process.hrtime.bigint();
+  const result = spawnSync(file, args, { cwd: dir, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 30 });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (result.status !== 0) throw new Error(`${tool} failed (${result.status}):\n${result.stderr}`);
+  return seconds;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function bench(tool, template) {
+  const dir = join(WORK, tool);
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(template, dir, { recursive: true });
+  const results = {};
+  results.cold = time(tool, dir);
+  verify(tool, dir);
+  results.noop = median(Array.from({ length: RUNS }, () => time(tool, dir)));
+  verify(tool, dir);
+  // One file in the package at layer 16 of the first chain: it and its 23 dependents rebuild.
+  const changed = 16 * WIDTH + 1 < P ? 16 * WIDTH + 1 : 1;
+  const incremental = [];
+  for (let r = 0; r < RUNS; r++) {
+    writeFileSync(join(dir, src(changed, 0)), `package ${changed} file 0, edit ${r}\n`);
+    incremental.push(time(tool, dir));
+  }
+  results.incremental = median(incremental);
+  verify(tool, dir);
+  const restore = [];
+  for (let r = 0; r < Math.min(RUNS, 3); r++) {
+    for (let i = 0; i < P; i++) rmSync(join(dir, out(i)), { force: true });
+    restore.push(time(tool, dir));
+  }
+  results.restore = median(restore);
+  verify(tool, dir);
+  return results;
+}
+
+function version(program, args) {
+  try {
+    return execFileSync(program, args, { encoding: "utf8" }).split("\n")[0].trim();
+  } catch {
+    return "not installed";
+  }
+}
+
+const template = join(WORK, "template");
+mkdirSync(WORK, { recursive: true });
+generate(template);
+if (process.env.BENCH_GENERATE_ONLY) {
+  console.log(template);
+  process.exit(0);
+}
+const rows = [];
+for (const tool of Object.keys(TOOLS)) {
+  if (!TOOLS[tool].available()) {
+    console.log(`${tool}: not installed, skipped`);
+    continue;
+  }
+  const r = bench(tool, template);
+  rows.push([tool, r]);
+  console.log(`${tool}: cold ${r.cold.toFixed(3)}s  no-op ${r.noop.toFixed(3)}s  incremental ${r.incremental.toFixed(3)}s  delete-all-outputs ${r.restore.toFixed(3)}s`);
+}
+
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${version("make", ["--version"])}, ninja ${version("ninja", ["--version"])}`;
+const table = [
+  `P=${P} packages × F=${F} files (${P} tasks + 1 group), -j ${JOBS}, median of ${RUNS} (restore: of ${Math.min(RUNS, 3)})`,
+  "",
+  "| tool | cold | no-op | one-file incremental | after deleting all outputs |",
+  "| --- | --- | --- | --- | --- |",
+  ...rows.map(([tool, r]) => `| ${tool} | ${r.cold.toFixed(3)} s | ${r.noop.toFixed(3)} s | ${r.incremental.toFixed(3)} s | ${r.restore.toFixed(3)} s |`),
+];
+console.log(`\n${machine}\n${table.join("\n")}`);
+rmSync(WORK, { recursive: true, force: true });
