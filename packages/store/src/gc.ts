@@ -27,6 +27,7 @@ export interface GcResult {
 const ORPHAN_GRACE_MS = 60 * 60 * 1000;
 
 export function collectGarbage(store: Store, options: GcOptions): GcResult {
+  store.flush(); // Uses recorded in this process count as uses.
   const db = store.database;
   const now = options.now ?? Date.now();
   let actionsRemoved = 0;
