@@ -12,9 +12,11 @@ export function clearOutputs(
   root: string,
   task: { readonly inputs: readonly string[]; readonly outputs: readonly string[] },
   ignore: readonly string[] = [],
+  /** The task's input files, when the caller has already expanded them. */
+  knownInputs?: ReadonlySet<string>,
 ): number {
   if (task.outputs.length === 0) return 0;
-  const inputs = new Set(expandGlobs(root, task.inputs, { ignore }));
+  const inputs = knownInputs ?? new Set(expandGlobs(root, task.inputs, { ignore }));
   const directories: string[] = [];
   let removed = 0;
   for (const path of expandGlobs(root, task.outputs, { directories: true, ignore })) {

@@ -230,7 +230,7 @@ class Build {
       } else {
         reasons = cache.explain(task, prepared);
       }
-      cache.clearOutputs(task);
+      cache.clearOutputs(task, prepared);
       const log = new LogCollector();
       const done = await this.#execute(task, signal, reasons, log);
       const key = task.pure ? prepared.key : null;

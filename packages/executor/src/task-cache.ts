@@ -157,8 +157,8 @@ export class TaskCache {
   }
 
   /** Removes what the task's outputs match before it runs (see clearOutputs). */
-  clearOutputs(task: GraphTask): void {
-    clearOutputs(this.#root, task, this.#ignore);
+  clearOutputs(task: GraphTask, prepared: Prepared): void {
+    clearOutputs(this.#root, task, this.#ignore, new Set(prepared.record.inputs.map(([path]) => path)));
   }
 
   /** Stores the outputs of a task that succeeded as a layer, and (for a pure task) its action. */
