@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The compiled CLI lives in dist/ (built by `npm install` through the root `prepare` script).
-import { main } from "../dist/main.js";
+// The CLI is bundled into dist/rbuild.mjs by `npm run build` (run by `npm install` through `prepare`).
+import { main } from "../dist/rbuild.mjs";
 
 process.exitCode = await main(process.argv.slice(2));

@@ -74,6 +74,18 @@ describe("incremental builds", () => {
     expect([runs("gen"), runs("use")]).toEqual([3, 2]);
   });
 
+  test("a file added to or removed from an input directory is noticed, even when every known file is unchanged", async () => {
+    await build(["gen"]);
+    await build(["gen"]); // Now the task is checked by its snapshot: stats only.
+    writeFileSync(join(ws.root, "src/c.txt"), "gamma\n");
+    expect(statuses((await build(["gen"])).tasks)).toEqual([["gen", "ran", ["input-changed: src/c.txt"]]]);
+    expect(ws.read("out/gen/all.txt")).toBe("alpha\nbeta\ngamma\n");
+    await build(["gen"]);
+    rmSync(join(ws.root, "src/a.txt"));
+    expect(statuses((await build(["gen"])).tasks)).toEqual([["gen", "ran", ["input-changed: src/a.txt"]]]);
+    expect(ws.read("out/gen/all.txt")).toBe("beta\ngamma\n");
+  });
+
   test("a declared env change reruns the task and says which variable", async () => {
     await build(["use"], { FLAVOUR: "plain" });
     const changed = await build(["gen"], { FLAVOUR: "spicy" });

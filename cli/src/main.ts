@@ -5,6 +5,7 @@ import { parseCommandLine, USAGE } from "./args.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
 
 function version(): string {
+  // dist/main.js and dist/rbuild.mjs both sit one level below package.json.
   const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
   return pkg.version;
 }

@@ -5,7 +5,7 @@ import { describeFailure, fanOut, type Reporter, type SetupFailure } from "@rbui
 import { dryRun, execute } from "@rbuild/executor";
 import { plan, type Graph } from "@rbuild/planner";
 import { acquireBuildLock, Store } from "@rbuild/store";
-import { JsonReporter, PlainReporter, runSummary } from "@rbuild/ui";
+import { BatchedSink, JsonReporter, PlainReporter, runSummary } from "@rbuild/ui";
 import type { Args } from "./args.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
 import { openWorkspace } from "./workspace.js";
@@ -48,10 +48,13 @@ export async function runCommand(args: Args): Promise<number> {
 
   if (args.dryRun) return printDryRun(workspace.value.cacheDir, graph.value);
 
+  const stdout = new BatchedSink(process.stdout);
+  const stderr = new BatchedSink(process.stderr);
   const reporters: Reporter[] = [
     args.output === "json"
-      ? new JsonReporter(process.stdout)
-      : new PlainReporter({ stdout: process.stdout, stderr: process.stderr, cwd, color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined }),
+      ? new JsonReporter(stdout)
+      : new PlainReporter({ stdout, stderr, cwd, color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined }),
+    { report() {}, close: () => (stdout.flush(), stderr.flush()) },
   ];
   const reporter = fanOut(...reporters);
   const info = (code: string, message: string): void => reporter.report({ type: "info", code, message });
@@ -79,6 +82,8 @@ export async function runCommand(args: Args): Promise<number> {
     if (outcome.interrupted) return ExitCode.Interrupted;
     return outcome.ok ? ExitCode.Ok : ExitCode.TaskFailed;
   } finally {
+    stdout.flush();
+    stderr.flush();
     store.close();
     lock.release();
     process.off("SIGINT", onSignal);

@@ -5,8 +5,13 @@ import { fileURLToPath } from "node:url";
 import { err, ok, type Result, type SetupFailure } from "@rbuild/core";
 import { defineTasks, findBuildfile, loadBuildfile, type Definitions } from "@rbuild/planner";
 
-/** The module `import ... from "rbuild"` resolves to in a Buildfile: this package's API. */
-const API_MODULE = fileURLToPath(new URL("./index.js", import.meta.url));
+declare const RBUILD_BUNDLED: boolean | undefined;
+
+/**
+ * The module `import ... from "rbuild"` resolves to in a Buildfile: this
+ * package's API. In the bundled CLI that is the bundle itself (one copy of the API).
+ */
+const API_MODULE = fileURLToPath(typeof RBUILD_BUNDLED !== "undefined" ? import.meta.url : new URL("./index.js", import.meta.url));
 
 export interface Workspace {
   readonly buildfile: string;

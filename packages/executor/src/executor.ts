@@ -14,7 +14,7 @@ import { availableParallelism } from "node:os";
 import { describeFailure, type Reporter, type TaskFailure, type TaskResult } from "@rbuild/core";
 import type { Digest } from "@rbuild/hash";
 import type { Graph, GraphTask } from "@rbuild/planner";
-import type { RunRow } from "@rbuild/store";
+import type { LogLine, RunRow } from "@rbuild/store";
 import { LineSplitter } from "./line-splitter.js";
 import { LocalRunner } from "./local-runner.js";
 import { PriorityQueue } from "./priority-queue.js";
@@ -148,7 +148,10 @@ class Build {
     const interrupted = this.#stop.kind === "interrupt";
     const results = [...graph.tasks.keys()].map((name) => this.#results.get(name)!);
     const ok = !interrupted && results.every((r) => r.status !== "failed" && r.status !== "skipped");
-    if (this.#cache !== undefined && build !== undefined) this.#cache.store.finishBuild(build, ok, this.#historyOf(results));
+    if (this.#cache !== undefined && build !== undefined) {
+      this.#cache.writeSnapshots();
+      this.#cache.store.finishBuild(build, ok, this.#historyOf(results));
+    }
     const durationMs = Math.round(this.#now() - start);
     this.#reporter.report({ type: "build-finished", ok, interrupted, durationMs });
     return { ok, interrupted, durationMs, results };
@@ -215,14 +218,20 @@ class Build {
       const cache = this.#cache;
       if (cache === undefined) return await this.#execute(task, signal, task.pure ? ["no-record"] : ["impure"]);
 
+      if (task.pure && !cache.force) {
+        const fresh = cache.fresh(task, this.#outputs);
+        if (fresh !== undefined) {
+          this.#replay(task, fresh.log);
+          const cached = result(task.name, "cached", { cache: "local", key: fresh.key, exitCode: fresh.exitCode, reasons: [] });
+          return { result: cached, outputsDigest: fresh.outputsDigest, layer: fresh.layer };
+        }
+      }
       const prepared = cache.prepare(task, this.#outputs);
       let reasons: string[];
       if (task.pure && !cache.force) {
         const restored = cache.restore(task, prepared);
         if (restored.hit) {
-          for (const [stream, line] of restored.log) {
-            this.#reporter.report({ type: "task-output", task: task.name, stream: stream === "o" ? "stdout" : "stderr", line });
-          }
+          this.#replay(task, restored.log);
           const cached = result(task.name, "cached", { cache: "local", key: prepared.key, exitCode: restored.entry.exitCode, reasons: [] });
           return { result: cached, outputsDigest: restored.entry.outputsDigest, layer: restored.entry.layer };
         }
@@ -245,6 +254,13 @@ class Build {
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
       const failure: TaskFailure = { reason: "run-threw", task: task.name, message: `internal error: ${message}` };
       return { result: result(task.name, "failed", { reasons: [], failure }) };
+    }
+  }
+
+  /** Shows a cached task's stored output again. */
+  #replay(task: GraphTask, log: readonly LogLine[]): void {
+    for (const [stream, line] of log) {
+      this.#reporter.report({ type: "task-output", task: task.name, stream: stream === "o" ? "stdout" : "stderr", line });
     }
   }
 

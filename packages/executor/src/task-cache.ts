@@ -11,11 +11,12 @@
  *   earlier run ends up in the new layer.
  * - Anything not fully known is never cached: a failed task stores nothing.
  */
-import { lstatSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { lstatSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DigestBuilder, digestBytes, expandGlobs, FileHasher, type Digest } from "@rbuild/hash";
 import { decodeRecord, encodeRecord, explainChange, type GraphTask, type KeyRecord } from "@rbuild/planner";
 import { clearOutputs } from "./clear-outputs.js";
+import { definitionDigest, entryStat, fileStat, freshSnapshot, olderThan, outputStats, type EntryStat, type FileStat, type Snapshot } from "./snapshot.js";
 import { extractLayer, INLINE_LOG_LIMIT, manifestDigest, writeLayer, type ActionEntry, type LogLine, type ManifestEntry, type Store } from "@rbuild/store";
 
 export interface CacheOptions {
@@ -32,6 +33,27 @@ export interface Prepared {
   /** The record's canonical encoding: what is hashed into the key and stored to explain the next miss. */
   readonly encoded: string;
   readonly key: Digest;
+  /** For the task's snapshot: its definition digest, and the stats of its inputs and listed directories. */
+  readonly def: string;
+  readonly files: readonly FileStat[];
+  readonly dirs: readonly EntryStat[];
+}
+
+/** A result restored from a snapshot: no hashing, no lookup. */
+export interface Fresh {
+  readonly key: Digest;
+  readonly outputsDigest: Digest;
+  readonly layer: Digest | null;
+  readonly exitCode: number | null;
+  readonly log: readonly LogLine[];
+}
+
+/** What a successful task leaves for its snapshot, written at the end of the build. */
+interface Succeeded {
+  readonly prepared: Prepared;
+  readonly deps: readonly (readonly [string, Digest])[];
+  readonly entry: Pick<ActionEntry, "key" | "outputsDigest" | "layer" | "exitCode" | "log" | "logBlob">;
+  readonly outputs: readonly EntryStat[];
 }
 
 export type Restored =
@@ -56,6 +78,7 @@ export class TaskCache {
   readonly #hasher: FileHasher;
   readonly #ignore: string[];
   readonly #info: (code: string, message: string) => void;
+  readonly #succeeded = new Map<string, Succeeded>();
 
   constructor(
     graph: { root: string; sourceDigest: string },
@@ -80,26 +103,57 @@ export class TaskCache {
     return this.#hasher.filesHashed;
   }
 
+  /** What a task is, apart from its inputs' contents: part of its key, and its snapshot's definition. */
+  #definition(task: GraphTask): { run: string; env: [string, string | null][]; def: string } {
+    const run = typeof task.run === "function" ? `fn:${task.run.toString()}\nbuildfile:${this.#sourceDigest}` : `sh:${task.run ?? ""}`;
+    const env = task.env.map((name): [string, string | null] => [name, this.#env[name] ?? null]);
+    return { run, env, def: definitionDigest([task.name, run, task.cwd, env, task.inputs, task.outputs, this.#platform]) };
+  }
+
+  /**
+   * The task's last result, if its snapshot still holds: same definition, same
+   * deps' outputs, and no stat changed. Replays nothing and restores nothing:
+   * the workspace already holds exactly those outputs.
+   */
+  fresh(task: GraphTask, depOutputs: ReadonlyMap<string, Digest>): Fresh | undefined {
+    const { def } = this.#definition(task);
+    const snapshot = freshSnapshot(this.#root, this.store.snapshot(task.name), def, depOutputs, task.deps);
+    if (snapshot === undefined) return undefined;
+    const log = this.store.readLog(snapshot);
+    if (log === "missing" || log === "corrupt") return undefined;
+    this.store.touch(snapshot.key);
+    return { key: snapshot.key, outputsDigest: snapshot.outputsDigest, layer: snapshot.layer, exitCode: snapshot.exitCode, log };
+  }
+
   /** The key of a task whose deps are done, from its inputs as they are now. */
   prepare(task: GraphTask, depOutputs: ReadonlyMap<string, Digest>): Prepared {
+    const visited = new Set<string>();
     const inputs: [string, Digest][] = [];
-    for (const path of expandGlobs(this.#root, task.inputs, { ignore: this.#ignore })) {
-      const digest = this.#hasher.digest(path);
-      if (digest !== undefined) inputs.push([path, digest]);
+    const files: FileStat[] = [];
+    for (const path of expandGlobs(this.#root, task.inputs, { ignore: this.#ignore, visited })) {
+      const stat = statSync(join(this.#root, path), { throwIfNoEntry: false });
+      if (stat === undefined || !stat.isFile()) continue;
+      inputs.push([path, this.#hasher.digestWithStat(path, stat)]);
+      files.push(fileStat(path, stat));
     }
-    const run = typeof task.run === "function" ? `fn:${task.run.toString()}\nbuildfile:${this.#sourceDigest}` : `sh:${task.run ?? ""}`;
+    const dirs: EntryStat[] = [];
+    for (const dir of visited) {
+      const stat = statSync(join(this.#root, dir), { throwIfNoEntry: false });
+      if (stat !== undefined) dirs.push(entryStat(dir, stat));
+    }
+    const { run, env, def } = this.#definition(task);
     const record: KeyRecord = {
       task: task.name,
       run,
       cwd: task.cwd,
-      env: task.env.map((name) => [name, this.#env[name] ?? null] as const),
+      env,
       inputs,
       outputs: task.outputs,
       deps: task.deps.map((dep) => [dep, depOutputs.get(dep)!] as const),
       platform: this.#platform,
     };
     const encoded = encodeRecord(record);
-    return { record, encoded, key: digestBytes(encoded) };
+    return { record, encoded, key: digestBytes(encoded), def, files, dirs };
   }
 
   /** Why a task that is not restored from the cache runs, by comparing with its last record. */
@@ -129,6 +183,7 @@ export class TaskCache {
       const result = extractLayer(this.store.cas.path(entry.layer), this.#root, wanted);
       if (!result.ok) return this.#damaged(task, prepared, result.problem);
     }
+    this.#succeed(task, prepared, entry, entry.manifest.map((e) => e.path));
     const previous = this.store.taskState(task.name);
     if (previous?.key !== prepared.key || !previous.ok) {
       this.store.setTaskState(task.name, { key: prepared.key, record: prepared.encoded, ok: true, ranReasons: previous?.ranReasons ?? [] });
@@ -201,18 +256,63 @@ export class TaskCache {
     }
 
     if (task.pure) {
-      this.store.save(
-        { key: prepared.key, task: task.name, layer, manifest, outputsDigest, log: inlineLog, logBlob, exitCode, durationMs },
-        blobs,
-      );
+      const entry = { key: prepared.key, task: task.name, layer, manifest, outputsDigest, log: inlineLog, logBlob, exitCode, durationMs };
+      this.store.save(entry, blobs);
+      this.#succeed(task, prepared, entry, manifest.map((e) => e.path));
     } else if (blobs.length > 0) {
       this.store.saveBlobs(blobs);
     }
     return { outputsDigest, layer };
   }
 
+  #succeed(task: GraphTask, prepared: Prepared, entry: Succeeded["entry"], outputs: readonly string[]): void {
+    const stats = outputStats(this.#root, outputs);
+    if (stats === undefined) return;
+    this.#succeeded.set(task.name, { prepared, deps: prepared.record.deps, entry, outputs: stats });
+  }
+
+  /**
+   * Writes the snapshots of the tasks that succeeded in this build, each only
+   * if its stats are old enough to be trusted and its outputs are still as they
+   * were when stored or restored. Called once, at the end of the build.
+   */
+  writeSnapshots(): void {
+    if (this.#succeeded.size === 0) return;
+    const end = this.store.fsClock();
+    for (const [name, done] of this.#succeeded) {
+      const now = outputStats(this.#root, done.outputs.map(([path]) => path));
+      const trusted =
+        now !== undefined &&
+        JSON.stringify(now) === JSON.stringify(done.outputs) &&
+        olderThan(done.prepared.files, this.store.trustBefore, 2) &&
+        olderThan(done.prepared.dirs, this.store.trustBefore, 3) &&
+        olderThan(done.outputs, end, 3);
+      if (!trusted) {
+        this.store.setSnapshot(name, null);
+        continue;
+      }
+      const snapshot: Snapshot = {
+        v: 1,
+        def: done.prepared.def,
+        deps: done.deps,
+        key: done.entry.key as Digest,
+        outputsDigest: done.entry.outputsDigest,
+        layer: done.entry.layer,
+        exitCode: done.entry.exitCode,
+        files: done.prepared.files,
+        dirs: done.prepared.dirs,
+        outputs: done.outputs,
+        log: done.entry.log,
+        logBlob: done.entry.logBlob,
+      };
+      this.store.setSnapshot(name, JSON.stringify(snapshot));
+    }
+    this.#succeeded.clear();
+  }
+
   /** Records the task's key record, for explaining its next miss. */
   remember(task: GraphTask, prepared: Prepared, ok: boolean, reasons: readonly string[]): void {
+    if (!ok) this.store.setSnapshot(task.name, null);
     this.store.setTaskState(task.name, { key: prepared.key, record: prepared.encoded, ok, ranReasons: reasons });
   }
 }

@@ -11,7 +11,7 @@
  * tasks with `pkg-N/src/**\/*.ts` compile one matcher, and `base/**` needs none.
  */
 import { lstatSync } from "node:fs";
-import { join } from "node:path";
+import { join, posix } from "node:path";
 import { fdir } from "fdir";
 import picomatch from "picomatch";
 
@@ -22,6 +22,13 @@ export interface ExpandOptions {
   readonly directories?: boolean;
   /** More patterns to leave out, e.g. a custom cache directory inside the workspace. */
   readonly ignore?: readonly string[];
+  /**
+   * Collects every directory whose listing decided the result (relative, `""`
+   * for the root): the directories crawled, and for a pattern naming a path
+   * that does not exist or is a file, the nearest existing directory above it.
+   * While none of them changes, the expansion cannot change either.
+   */
+  readonly visited?: Set<string>;
 }
 
 type Matcher = (path: string) => boolean;
@@ -63,12 +70,18 @@ function trimSlashes(path: string): string {
 }
 
 /** Adds the entries below `base` (relative) that `glob` matches (relative to base). */
-function crawl(root: string, base: string, glob: Matcher, excluded: Matcher, directories: boolean, found: Set<string>): void {
+function crawl(root: string, base: string, glob: Matcher, excluded: Matcher, directories: boolean, found: Set<string>, visited: Set<string> | undefined): void {
   const start = base === "" ? root : join(root, base);
   const prefix = base === "" ? "" : `${base}/`;
+  visited?.add(base);
   let api = new fdir()
     .withRelativePaths()
-    .exclude((_name, dirPath) => excluded(prefix + trimSlashes(dirPath.slice(start.length + 1))))
+    .exclude((_name, dirPath) => {
+      const relative = prefix + trimSlashes(dirPath.slice(start.length + 1));
+      if (excluded(relative)) return true;
+      visited?.add(relative);
+      return false;
+    })
     .filter((path) => {
       const relative = trimSlashes(path);
       return relative !== "" && glob(relative) && !excluded(prefix + relative);
@@ -80,25 +93,37 @@ function crawl(root: string, base: string, glob: Matcher, excluded: Matcher, dir
   }
 }
 
+function nearestDirectory(root: string, path: string): string {
+  for (let dir = posix.dirname(path); ; dir = posix.dirname(dir)) {
+    const relative = dir === "." ? "" : dir;
+    if (relative === "" || lstatSync(join(root, relative), { throwIfNoEntry: false })?.isDirectory() === true) return relative;
+  }
+}
+
 export function expandGlobs(root: string, patterns: readonly string[], options: ExpandOptions = {}): string[] {
   const { include, exclude } = splitPatterns(patterns);
   if (include.length === 0) return [];
   const directories = options.directories === true;
   const excluded = anyOf([...exclude, ...ALWAYS_IGNORED, ...(options.ignore ?? [])]);
   const found = new Set<string>();
+  const visited = options.visited;
   for (const pattern of include) {
     const scan = picomatch.scan(trimSlashes(pattern));
     const base = trimSlashes(scan.base);
+    if (excluded(base)) continue;
     const stat = lstatSync(join(root, base), { throwIfNoEntry: false });
-    if (stat === undefined || excluded(base)) continue;
+    if (stat === undefined || !stat.isDirectory()) {
+      // A file, or nothing yet: what can change the result is its directory's listing.
+      if (visited !== undefined) visited.add(nearestDirectory(root, base));
+      if (stat !== undefined && !scan.isGlob) found.add(base);
+      continue;
+    }
     if (scan.isGlob) {
-      if (stat.isDirectory()) crawl(root, base, matcher(scan.glob), excluded, directories, found);
-    } else if (!stat.isDirectory()) {
-      found.add(base);
+      crawl(root, base, matcher(scan.glob), excluded, directories, found, visited);
     } else {
       // A directory named without a glob: everything below it.
       if (directories && base !== "") found.add(base);
-      crawl(root, base, matcher("**"), excluded, directories, found);
+      crawl(root, base, matcher("**"), excluded, directories, found, visited);
     }
   }
   return [...found].sort(byCodeUnit);

@@ -14,13 +14,18 @@
  *   dependents' keys see), and its log (inline JSON when small, else a blob).
  * - `task_state` keeps each task's last key record, so a miss can be explained
  *   by diffing against it (`rbuild why`).
+ * - `snapshots` holds, per task, the stats of everything its last successful
+ *   run depended on (input files, the directories their globs listed, its
+ *   outputs) with its key: while all of them are unchanged the task is up to
+ *   date without hashing, crawling or looking anything up (ninja-style, on
+ *   top of content keys). JSON, read in one query per build.
  * - `builds` and `runs` are the history: every task of every build.
  * - `PRAGMA user_version` is the schema version. Any other version, or a file
  *   that is not a readable SQLite database, means "start over": the index is
  *   deleted and built again from nothing (an info event says so). Blob files
  *   left without rows are reclaimed by gc.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const SCHEMA = `
 CREATE TABLE stat_cache (
@@ -39,6 +44,7 @@ CREATE INDEX actions_by_last_used ON actions(last_used);
 CREATE TABLE task_state (
   task TEXT PRIMARY KEY, key TEXT NOT NULL, record TEXT NOT NULL, ok INTEGER NOT NULL, ran_reasons TEXT NOT NULL, updated INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE snapshots (task TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE builds (id INTEGER PRIMARY KEY AUTOINCREMENT, started INTEGER NOT NULL, finished INTEGER, ok INTEGER, targets TEXT NOT NULL);
 CREATE TABLE runs (
   build INTEGER NOT NULL, task TEXT NOT NULL, key TEXT, status TEXT NOT NULL, cache TEXT, pure INTEGER NOT NULL,

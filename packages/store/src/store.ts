@@ -105,6 +105,8 @@ export class Store implements StatCacheBackend {
   /** Actions used in this build: their last_used is written by flush(), not one UPDATE per hit. */
   readonly #touched = new Set<string>();
   #states: Map<string, TaskState> | undefined;
+  #snapshots: Map<string, string> | undefined;
+  readonly #pendingSnapshots = new Map<string, string | null>();
   readonly #statements = new Map<string, Database.Statement>();
   #stats: Map<string, FileState> | undefined;
   readonly #lookup: Database.Statement<[string], ActionRow>;
@@ -115,14 +117,24 @@ export class Store implements StatCacheBackend {
     mkdirSync(this.dir, { recursive: true });
     this.cas = new Cas(join(this.dir, "cas"));
     this.#db = openIndex(join(this.dir, "index.sqlite"), options.onInfo ?? (() => {}));
-    const stamp = join(this.dir, "stamp");
-    writeFileSync(stamp, `${process.pid}\n`);
-    this.trustBefore = statSync(stamp).mtimeMs;
+    this.trustBefore = this.fsClock();
     this.#lookup = this.#db.prepare("SELECT key, task, layer, manifest, outputs_digest, log, log_blob, exit_code, duration_ms FROM actions WHERE key = ?");
   }
 
   static open(options: StoreOptions): Store {
     return new Store(options);
+  }
+
+  /** The time now on the filesystem's own clock: the mtime of a file written now. */
+  fsClock(): number {
+    const stamp = join(this.dir, "stamp");
+    writeFileSync(stamp, `${process.pid}\n`);
+    return statSync(stamp).mtimeMs;
+  }
+
+  /** Records that the action `key` was used, without looking it up (written by flush). */
+  touch(key: string): void {
+    this.#touched.add(key);
   }
 
   /** A prepared statement, prepared once per store. */
@@ -214,7 +226,7 @@ export class Store implements StatCacheBackend {
   }
 
   /** Reads an action's log: inline, or from its blob (verified). */
-  readLog(entry: ActionEntry): readonly LogLine[] | "missing" | "corrupt" {
+  readLog(entry: Pick<ActionEntry, "log" | "logBlob">): readonly LogLine[] | "missing" | "corrupt" {
     if (entry.logBlob === null) return entry.log ?? [];
     const blob = this.cas.read(entry.logBlob);
     if (blob.check !== "ok") return blob.check;
@@ -239,6 +251,21 @@ export class Store implements StatCacheBackend {
     this.#pendingStates.set(task, state);
   }
 
+  /** A task's snapshot (opaque JSON, see schema.ts), if it has one. */
+  snapshot(task: string): string | undefined {
+    const pending = this.#pendingSnapshots.get(task);
+    if (pending !== undefined) return pending ?? undefined;
+    if (this.#snapshots === undefined) {
+      this.#snapshots = new Map(this.#sql("SELECT task, data FROM snapshots").raw().all() as [string, string][]);
+    }
+    return this.#snapshots.get(task);
+  }
+
+  /** Replaces a task's snapshot; null removes it. */
+  setSnapshot(task: string, data: string | null): void {
+    this.#pendingSnapshots.set(task, data);
+  }
+
   beginBuild(targets: readonly string[]): number {
     const result = this.#db.prepare("INSERT INTO builds (started, targets) VALUES (?, ?)").run(this.#now(), JSON.stringify(targets));
     return Number(result.lastInsertRowid);
@@ -259,16 +286,27 @@ export class Store implements StatCacheBackend {
 
   /** Writes buffered stat cache entries, task states and uses of actions, in one transaction. */
   flush(): void {
-    if (this.#pendingStats.size === 0 && this.#pendingStates.size === 0 && this.#touched.size === 0) return;
+    if (this.#pendingStats.size === 0 && this.#pendingStates.size === 0 && this.#touched.size === 0 && this.#pendingSnapshots.size === 0) return;
     const stat = this.#sql("INSERT OR REPLACE INTO stat_cache (path, size, mtime_ms, ctime_ms, ino, digest) VALUES (?, ?, ?, ?, ?, ?)");
     const state = this.#sql("INSERT OR REPLACE INTO task_state (task, key, record, ok, ran_reasons, updated) VALUES (?, ?, ?, ?, ?, ?)");
     const touch = this.#sql("UPDATE actions SET last_used = ? WHERE key = ?");
+    const putSnapshot = this.#sql("INSERT OR REPLACE INTO snapshots (task, data) VALUES (?, ?)");
+    const dropSnapshot = this.#sql("DELETE FROM snapshots WHERE task = ?");
     const now = this.#now();
     this.#db.transaction(() => {
       for (const [path, s] of this.#pendingStats) stat.run(path, s.size, s.mtimeMs, s.ctimeMs, s.ino, s.digest);
       for (const [task, s] of this.#pendingStates) state.run(task, s.key, s.record, s.ok ? 1 : 0, JSON.stringify(s.ranReasons), now);
       for (const key of this.#touched) touch.run(now, key);
+      for (const [task, data] of this.#pendingSnapshots) {
+        if (data === null) dropSnapshot.run(task);
+        else putSnapshot.run(task, data);
+      }
     })();
+    for (const [task, data] of this.#pendingSnapshots) {
+      if (data === null) this.#snapshots?.delete(task);
+      else this.#snapshots?.set(task, data);
+    }
+    this.#pendingSnapshots.clear();
     for (const [path, s] of this.#pendingStats) this.#stats?.set(path, s);
     for (const [task, s] of this.#pendingStates) this.#states?.set(task, s);
     this.#pendingStats.clear();

@@ -9,6 +9,37 @@ export interface TextSink {
   write(text: string): unknown;
 }
 
+/**
+ * Gathers writes made in one turn of the event loop into one write, so that
+ * a build that reports a thousand cached tasks makes a few system calls, not
+ * a thousand. Lines stay whole and in order; nothing waits longer than a turn.
+ */
+export class BatchedSink implements TextSink {
+  readonly #target: TextSink;
+  #pending: string[] = [];
+  #scheduled = false;
+
+  constructor(target: TextSink) {
+    this.#target = target;
+  }
+
+  write(text: string): void {
+    this.#pending.push(text);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  flush(): void {
+    this.#scheduled = false;
+    if (this.#pending.length === 0) return;
+    const text = this.#pending.join("");
+    this.#pending = [];
+    this.#target.write(text);
+  }
+}
+
 export interface PlainReporterOptions {
   readonly stdout: TextSink;
   readonly stderr: TextSink;

@@ -1,0 +1,8 @@
+/**
+ * The entry of the bundled CLI (`dist/rbuild.mjs`): the Buildfile API and
+ * `main`, in one module. One module means one copy of the API, so the tasks and
+ * errors a Buildfile sees are the ones the CLI checks with `instanceof`, and
+ * starting rbuild reads one file instead of dozens.
+ */
+export * from "./index.js";
+export { main } from "./main.js";
