@@ -99,10 +99,6 @@ export class TaskCache {
     this.#ignore = relativeStore === undefined ? [] : [`${relativeStore}/**`];
   }
 
-  get filesHashed(): number {
-    return this.#hasher.filesHashed;
-  }
-
   /** What a task is, apart from its inputs' contents: part of its key, and its snapshot's definition. */
   #definition(task: GraphTask): { run: string; env: [string, string | null][]; def: string } {
     const run = typeof task.run === "function" ? `fn:${task.run.toString()}\nbuildfile:${this.#sourceDigest}` : `sh:${task.run ?? ""}`;

@@ -4,7 +4,11 @@
  * then finds its work done and restores it from the cache.
  *
  * The lock is a file holding the owner's pid, created with O_EXCL. A lock
- * whose owner is no longer alive (killed with SIGKILL) is taken over.
+ * whose owner is no longer alive (killed with SIGKILL) is taken over. Known
+ * gap: if two waiters see the same dead owner at once, the slower one can move
+ * aside the lock the faster one has just created, and both build. It needs a
+ * dead owner and two waiters within microseconds; an flock-based lock would
+ * close it.
  */
 import { openSync, closeSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
