@@ -63,13 +63,14 @@ describe("a damaged store heals", () => {
 
 describe("crashes and concurrency", () => {
   test("SIGKILL in the middle of a build leaves no index row without its blob", async () => {
-    const tasks = Array.from({ length: 40 }, (_, i) => `task({ name: "t${i}", outputs: ["out/t${i}/**"], run: "mkdir -p out/t${i} && head -c 20000 /dev/urandom > out/t${i}/data && sleep 0.0${i % 10}" });`);
+    // Enough tasks that the index has written some batches of actions before the kill.
+    const tasks = Array.from({ length: 160 }, (_, i) => `task({ name: "t${i}", outputs: ["out/t${i}/**"], run: "mkdir -p out/t${i} && head -c 20000 /dev/urandom > out/t${i}/data && sleep 0.0${i % 10}" });`);
     ws.write({ "Buildfile.ts": `import { task } from "rbuild";\n${tasks.join("\n")}\ntask({ name: "all", deps: [${tasks.map((_, i) => `"t${i}"`).join(", ")}] });\n` });
     const child = ws.start(["all", "-j", "2"]);
     // Kill it once some actions are stored, while others are being written.
     for (let i = 0; i < 500; i++) {
       await sleep(10);
-      if (existsSync(join(ws.root, ".rbuild", "cas")) && blobs().length >= 5) break;
+      if (existsSync(join(ws.root, ".rbuild", "cas")) && blobs().length >= 80) break;
     }
     child.kill("SIGKILL");
     await child;

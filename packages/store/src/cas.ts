@@ -7,6 +7,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { DigestBuilder, digestBytes, type Digest } from "@rbuild/hash";
+import { scratch } from "./scratch.js";
 
 export type BlobCheck = "ok" | "missing" | "corrupt";
 
@@ -65,7 +66,7 @@ export class Cas {
       return "missing";
     }
     const hasher = new DigestBuilder();
-    const chunk = Buffer.allocUnsafe(1024 * 1024);
+    const chunk = scratch();
     try {
       for (let n = readSync(fd, chunk, 0, chunk.length, null); n > 0; n = readSync(fd, chunk, 0, chunk.length, null)) {
         hasher.update(chunk.subarray(0, n));

@@ -18,6 +18,7 @@ import { chmodSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readli
 import { dirname, join, posix } from "node:path";
 import { Header, Pax, type HeaderData } from "tar";
 import { DigestBuilder, digestBytes, type Digest } from "@rbuild/hash";
+import { scratch } from "./scratch.js";
 
 export type ManifestEntry =
   | { readonly path: string; readonly type: "file"; readonly mode: number; readonly size: number; readonly digest: Digest }
@@ -26,7 +27,6 @@ export type ManifestEntry =
 
 const BLOCK = 512;
 const EPOCH = new Date(0);
-const CHUNK = 1024 * 1024;
 
 /** The digest of a manifest: the identity of a task's outputs. */
 export function manifestDigest(entries: readonly ManifestEntry[]): Digest {
@@ -81,7 +81,7 @@ export function writeLayer(root: string, paths: readonly string[], target: strin
   const out = new Writer(fd);
   const entries: ManifestEntry[] = [];
   const skipped: string[] = [];
-  const chunk = Buffer.allocUnsafe(CHUNK);
+  const chunk = scratch();
   try {
     for (const path of paths) {
       const full = join(root, path);
@@ -104,7 +104,7 @@ export function writeLayer(root: string, paths: readonly string[], target: strin
           const hasher = new DigestBuilder();
           let left = size;
           while (left > 0) {
-            const n = readSync(source, chunk, 0, Math.min(CHUNK, left), null);
+            const n = readSync(source, chunk, 0, Math.min(chunk.length, left), null);
             if (n === 0) throw new Error(`${path} shrank while it was being stored`);
             const piece = chunk.subarray(0, n);
             out.write(piece);
@@ -201,7 +201,7 @@ function tempBeside(full: string): string {
 
 function copyVerified(fd: number, entry: TarEntry, expected: Digest, target: string): boolean {
   const out = openSync(target, "w");
-  const chunk = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(entry.size, 1)));
+  const chunk = scratch();
   const hasher = new DigestBuilder();
   try {
     let done = 0;

@@ -87,6 +87,9 @@ interface ActionRow {
   duration_ms: number;
 }
 
+/** Saved actions are written to the index in batches of this many (and at the end of a build). */
+const ACTION_BATCH = 64;
+
 /** Logs up to this size (as JSON) are kept in the index row; longer ones become blobs. */
 export const INLINE_LOG_LIMIT = 16 * 1024;
 
@@ -104,6 +107,7 @@ export class Store implements StatCacheBackend {
   readonly #pendingStates = new Map<string, TaskState>();
   /** Actions used in this build: their last_used is written by flush(), not one UPDATE per hit. */
   readonly #touched = new Set<string>();
+  readonly #pendingActions = new Map<string, { entry: ActionEntry; blobs: readonly { digest: Digest; size: number }[] }>();
   #states: Map<string, TaskState> | undefined;
   #snapshots: Map<string, string> | undefined;
   readonly #pendingSnapshots = new Map<string, string | null>();
@@ -167,6 +171,8 @@ export class Store implements StatCacheBackend {
 
   /** The action stored under `key`, if any. Marks it used (for LRU gc). */
   lookup(key: string): ActionEntry | undefined {
+    const pending = this.#pendingActions.get(key);
+    if (pending !== undefined) return pending.entry;
     const row = this.#lookup.get(key);
     if (row === undefined) return undefined;
     this.#touched.add(key);
@@ -185,30 +191,13 @@ export class Store implements StatCacheBackend {
 
   /**
    * Records an action and the blobs it references (already committed to the
-   * CAS) in one transaction: the row never exists without its blobs.
+   * CAS). Rows are written in batches, each action in the same transaction as
+   * its blob rows, so a row never exists without its blobs; a crash loses at
+   * most the last batch (those tasks run again).
    */
   save(entry: ActionEntry, blobs: readonly { digest: Digest; size: number }[]): void {
-    const now = this.#now();
-    const insertBlob = this.#sql("INSERT INTO blobs (digest, size, last_used) VALUES (?, ?, ?) ON CONFLICT(digest) DO UPDATE SET last_used = excluded.last_used");
-    const insertAction = this.#sql(
-      "INSERT OR REPLACE INTO actions (key, task, layer, manifest, outputs_digest, log, log_blob, exit_code, duration_ms, created, last_used) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    );
-    this.#db.transaction(() => {
-      for (const blob of blobs) insertBlob.run(blob.digest, blob.size, now);
-      insertAction.run(
-        entry.key,
-        entry.task,
-        entry.layer,
-        JSON.stringify(entry.manifest),
-        entry.outputsDigest,
-        entry.log === null ? null : JSON.stringify(entry.log),
-        entry.logBlob,
-        entry.exitCode,
-        entry.durationMs,
-        now,
-        now,
-      );
-    })();
+    this.#pendingActions.set(entry.key, { entry, blobs });
+    if (this.#pendingActions.size >= ACTION_BATCH) this.flush();
   }
 
   /** Records blobs no action references (an impure task's layer, kept for inspection until gc). */
@@ -222,6 +211,7 @@ export class Store implements StatCacheBackend {
 
   /** Forgets an action whose blobs turned out missing or corrupt. */
   dropAction(key: string): void {
+    this.#pendingActions.delete(key);
     this.#sql("DELETE FROM actions WHERE key = ?").run(key);
   }
 
@@ -286,7 +276,19 @@ export class Store implements StatCacheBackend {
 
   /** Writes buffered stat cache entries, task states and uses of actions, in one transaction. */
   flush(): void {
-    if (this.#pendingStats.size === 0 && this.#pendingStates.size === 0 && this.#touched.size === 0 && this.#pendingSnapshots.size === 0) return;
+    if (
+      this.#pendingStats.size === 0 &&
+      this.#pendingStates.size === 0 &&
+      this.#touched.size === 0 &&
+      this.#pendingSnapshots.size === 0 &&
+      this.#pendingActions.size === 0
+    ) {
+      return;
+    }
+    const insertBlob = this.#sql("INSERT INTO blobs (digest, size, last_used) VALUES (?, ?, ?) ON CONFLICT(digest) DO UPDATE SET last_used = excluded.last_used");
+    const insertAction = this.#sql(
+      "INSERT OR REPLACE INTO actions (key, task, layer, manifest, outputs_digest, log, log_blob, exit_code, duration_ms, created, last_used) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    );
     const stat = this.#sql("INSERT OR REPLACE INTO stat_cache (path, size, mtime_ms, ctime_ms, ino, digest) VALUES (?, ?, ?, ?, ?, ?)");
     const state = this.#sql("INSERT OR REPLACE INTO task_state (task, key, record, ok, ran_reasons, updated) VALUES (?, ?, ?, ?, ?, ?)");
     const touch = this.#sql("UPDATE actions SET last_used = ? WHERE key = ?");
@@ -294,6 +296,11 @@ export class Store implements StatCacheBackend {
     const dropSnapshot = this.#sql("DELETE FROM snapshots WHERE task = ?");
     const now = this.#now();
     this.#db.transaction(() => {
+      for (const { entry, blobs } of this.#pendingActions.values()) {
+        for (const blob of blobs) insertBlob.run(blob.digest, blob.size, now);
+        const e = entry;
+        insertAction.run(e.key, e.task, e.layer, JSON.stringify(e.manifest), e.outputsDigest, e.log === null ? null : JSON.stringify(e.log), e.logBlob, e.exitCode, e.durationMs, now, now);
+      }
       for (const [path, s] of this.#pendingStats) stat.run(path, s.size, s.mtimeMs, s.ctimeMs, s.ino, s.digest);
       for (const [task, s] of this.#pendingStates) state.run(task, s.key, s.record, s.ok ? 1 : 0, JSON.stringify(s.ranReasons), now);
       for (const key of this.#touched) touch.run(now, key);
@@ -307,6 +314,7 @@ export class Store implements StatCacheBackend {
       else this.#snapshots?.set(task, data);
     }
     this.#pendingSnapshots.clear();
+    this.#pendingActions.clear();
     for (const [path, s] of this.#pendingStats) this.#stats?.set(path, s);
     for (const [task, s] of this.#pendingStates) this.#states?.set(task, s);
     this.#pendingStats.clear();
