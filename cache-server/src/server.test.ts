@@ -1,0 +1,192 @@
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { execa } from "execa";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { digestBytes } from "@rbuild/hash";
+import { startCacheServer, type RunningServer, type ServerOptions } from "./server.js";
+
+let dir: string;
+let server: RunningServer | undefined;
+beforeEach(() => {
+  dir = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-server-")));
+});
+afterEach(async () => {
+  await server?.stop();
+  server = undefined;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function start(options: Partial<ServerOptions> = {}): Promise<RunningServer> {
+  server = await startCacheServer({ dir, port: 0, maxSize: 1e9, ...options });
+  return server;
+}
+
+const cas = (s: RunningServer, digest: string) => `${s.url}/rbuild/v1/cas/blake3/${digest}`;
+const ac = (s: RunningServer, key: string) => `${s.url}/rbuild/v1/ac/${key}`;
+const KEY = "a".repeat(64);
+
+async function put(url: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<number> {
+  return (await fetch(url, { method: "PUT", body, headers })).status;
+}
+
+describe("rbuild-cache-server", () => {
+  test("a blob PUT under its digest is served back; a miss is 404; PUT is idempotent", async () => {
+    const s = await start();
+    const digest = digestBytes("hello blob");
+    expect((await fetch(cas(s, digest))).status).toBe(404);
+    expect(await put(cas(s, digest), "hello blob")).toBe(200);
+    expect(await put(cas(s, digest), "hello blob")).toBe(200);
+    const got = await fetch(cas(s, digest));
+    expect([got.status, await got.text()]).toEqual([200, "hello blob"]);
+    const head = await fetch(cas(s, digest), { method: "HEAD" });
+    expect([head.status, head.headers.get("content-length")]).toEqual([200, "10"]);
+  });
+
+  test("a blob whose bytes do not match its digest is refused with 400 and not stored", async () => {
+    const s = await start();
+    const digest = digestBytes("the real bytes");
+    const response = await fetch(cas(s, digest), { method: "PUT", body: "other bytes" });
+    expect([response.status, await response.text()]).toEqual([400, "the body's BLAKE3 digest is not the one in the URL; nothing was stored\n"]);
+    expect((await fetch(cas(s, digest))).status).toBe(404);
+  });
+
+  test("an action entry needs its blobs first, and disappears when a blob does", async () => {
+    const s = await start();
+    const blob = digestBytes("layer");
+    const entry = JSON.stringify({ blobs: [blob], exitCode: 0 });
+    const refused = await fetch(ac(s, KEY), { method: "PUT", body: entry });
+    expect([refused.status, await refused.text()]).toEqual([400, `upload these blobs first: ${blob}\n`]);
+    expect(await put(cas(s, blob), "layer")).toBe(200);
+    expect(await put(ac(s, KEY), entry)).toBe(200);
+    const got = await fetch(ac(s, KEY));
+    expect([got.status, await got.json()]).toEqual([200, { blobs: [blob], exitCode: 0 }]);
+    rmSync(s.store.path("cas", blob));
+    expect((await fetch(ac(s, KEY))).status).toBe(404);
+    expect(await put(ac(s, KEY), "not json")).toBe(400);
+  });
+
+  test("the batch call says which blobs are missing", async () => {
+    const s = await start();
+    const have = digestBytes("have");
+    await put(cas(s, have), "have");
+    const lacking = digestBytes("lacking");
+    const response = await fetch(`${s.url}/rbuild/v1/cas/blake3:missing`, { method: "POST", body: JSON.stringify({ digests: [have, lacking] }) });
+    expect(await response.json()).toEqual({ missing: [lacking] });
+    expect((await fetch(`${s.url}/rbuild/v1/cas/blake3:missing`, { method: "POST", body: "{}" })).status).toBe(400);
+  });
+
+  test("a prefix before /rbuild/v1 is accepted, so a base URL may have a path", async () => {
+    const s = await start();
+    const digest = digestBytes("prefixed");
+    expect(await put(`${s.url}/team/one/rbuild/v1/cas/blake3/${digest}`, "prefixed")).toBe(200);
+    expect((await fetch(cas(s, digest))).status).toBe(200);
+  });
+
+  test("tokens: 401 without or with a bad one, 403 for a read token writing, Bearer or Basic", async () => {
+    const s = await start({ tokens: new Map([["r-token", "read"], ["w-token", "write"]]) });
+    const digest = digestBytes("secret");
+    expect(await put(cas(s, digest), "secret")).toBe(401);
+    expect(await put(cas(s, digest), "secret", { authorization: "Bearer wrong" })).toBe(401);
+    expect(await put(cas(s, digest), "secret", { authorization: "Bearer r-token" })).toBe(403);
+    expect(await put(cas(s, digest), "secret", { authorization: "Bearer w-token" })).toBe(200);
+    expect((await fetch(cas(s, digest))).status).toBe(401);
+    expect((await fetch(cas(s, digest), { headers: { authorization: "Bearer r-token" } })).status).toBe(200);
+    const basic = `Basic ${Buffer.from("user:r-token").toString("base64")}`;
+    expect((await fetch(cas(s, digest), { headers: { authorization: basic } })).status).toBe(200);
+    expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${s.url}/metrics`)).status).toBe(401);
+  });
+
+  test("uploads over --max-blob-size get 413, declared or streamed", async () => {
+    const s = await start({ maxBlobSize: 10 });
+    const big = "x".repeat(11);
+    expect(await put(cas(s, digestBytes(big)), big)).toBe(413);
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(big));
+        controller.close();
+      },
+    });
+    const response = await fetch(cas(s, digestBytes(big)), { method: "PUT", body: stream, duplex: "half" } as RequestInit);
+    expect(response.status).toBe(413);
+    expect((await fetch(cas(s, digestBytes(big)))).status).toBe(404);
+  });
+
+  test("least recently used eviction keeps the store under --max-size, entries before their blobs", async () => {
+    const s = await start({ maxSize: 250 });
+    const blobs = ["a", "b", "c"].map((c) => c.repeat(100));
+    await put(cas(s, digestBytes(blobs[0]!)), blobs[0]!);
+    await put(ac(s, KEY), JSON.stringify({ blobs: [digestBytes(blobs[0]!)] }));
+    await put(cas(s, digestBytes(blobs[1]!)), blobs[1]!);
+    await put(cas(s, digestBytes(blobs[2]!)), blobs[2]!);
+    expect(s.store.totalBytes).toBeLessThanOrEqual(250);
+    expect((await fetch(cas(s, digestBytes(blobs[0]!)))).status).toBe(404);
+    expect((await fetch(ac(s, KEY))).status).toBe(404);
+    expect((await fetch(cas(s, digestBytes(blobs[2]!)))).status).toBe(200);
+    expect(await (await fetch(`${s.url}/metrics`)).text()).toMatch(/^rbuild_cache_evictions_total [1-9]\d*$/m);
+  });
+
+  test("concurrent PUTs of one blob all succeed and it is readable after each", async () => {
+    const s = await start();
+    const body = "y".repeat(200_000);
+    const digest = digestBytes(body);
+    const statuses = await Promise.all(Array.from({ length: 8 }, () => put(cas(s, digest), body)));
+    expect(statuses).toEqual(Array(8).fill(200));
+    expect(await (await fetch(cas(s, digest))).text()).toBe(body);
+  });
+
+  test("metrics count requests, hits, misses and bytes", async () => {
+    const s = await start();
+    const digest = digestBytes("m");
+    await put(cas(s, digest), "m");
+    await fetch(cas(s, digest));
+    await fetch(cas(s, digestBytes("none")));
+    const text = await (await fetch(`${s.url}/metrics`)).text();
+    expect(text).toContain('rbuild_cache_hits_total{kind="cas"} 1\n');
+    expect(text).toContain('rbuild_cache_misses_total{kind="cas"} 1\n');
+    expect(text).toContain("rbuild_cache_bytes_in_total 1\n");
+    expect(text).toContain('rbuild_cache_requests_total{method="PUT",route="cas",code="200"} 1\n');
+  });
+
+  test("an unreadable index is rebuilt from the files, entries included", async () => {
+    let s = await start();
+    const blob = digestBytes("kept");
+    await put(cas(s, blob), "kept");
+    await put(ac(s, KEY), JSON.stringify({ blobs: [blob] }));
+    await s.stop();
+    server = undefined;
+    for (const suffix of ["-wal", "-shm"]) rmSync(join(dir, `index.sqlite${suffix}`), { force: true });
+    writeFileSync(join(dir, "index.sqlite"), "garbage ".repeat(100));
+    s = await start();
+    expect(s.store.totalBytes).toBeGreaterThan(0);
+    expect((await fetch(ac(s, KEY))).status).toBe(200);
+  });
+});
+
+describe("the rbuild-cache-server command", () => {
+  const BIN = fileURLToPath(new URL("../bin/rbuild-cache-server.js", import.meta.url));
+
+  test("prints where it listens, serves, and exits 0 on SIGTERM", async () => {
+    const child = execa(process.execPath, [BIN, "--dir", dir, "--port", "0", "--max-size", "5MB"], { reject: false });
+    const url = await new Promise<string>((resolve) => {
+      child.stdout?.on("data", (chunk: Buffer) => {
+        const match = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(chunk.toString());
+        if (match !== null) resolve(match[1]!);
+      });
+    });
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    child.kill("SIGTERM");
+    expect((await child).exitCode).toBe(0);
+  });
+
+  test("bad flags exit 2 and say what to do", async () => {
+    const result = await execa(process.execPath, [BIN, "--dir", dir, "--max-size", "lots"], { reject: false });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.split("\n")[0]).toBe('rbuild-cache-server: --max-size needs a size such as 500MB or 50GB, got "lots"');
+    writeFileSync(join(dir, "tokens"), "abc admin\n");
+    const tokens = await execa(process.execPath, [BIN, "--dir", dir, "--tokens", join(dir, "tokens")], { reject: false });
+    expect(tokens.stderr.split("\n")[0]).toBe(`rbuild-cache-server: --tokens: ${join(dir, "tokens")}:1: expected "<token> read" or "<token> write", got "abc admin"`);
+  });
+});

@@ -1,0 +1,249 @@
+/**
+ * rbuild's remote cache over HTTP/1.1. The protocol (see ../README.md) lives
+ * under `/rbuild/v1/` below any prefix of the base URL:
+ *
+ *   GET|HEAD|PUT  .../rbuild/v1/cas/blake3/<64 hex>   a blob, named by its BLAKE3 digest
+ *   GET|HEAD|PUT  .../rbuild/v1/ac/<64 hex>           an action entry (JSON with "blobs"), by rbuild key
+ *   POST          .../rbuild/v1/cas/blake3:missing    {"digests": [...]} -> {"missing": [...]}
+ *   GET           /healthz, /metrics
+ *
+ * 200 stored or found, 404 miss, 400 bad request (wrong digest, malformed
+ * entry), 401 no or bad token, 403 read-only token writing, 413 too large,
+ * 507 disk full. PUT is idempotent, and a PUT that returned 200 is readable.
+ */
+import { createReadStream } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { DiskStore, referencedBlobs, type Kind } from "./disk-store.js";
+import { Metrics } from "./metrics.js";
+import type { Scope } from "./tokens.js";
+
+export interface ServerOptions {
+  readonly host?: string;
+  readonly port?: number;
+  readonly dir: string;
+  readonly maxSize: number;
+  readonly maxBlobSize?: number;
+  /** Token → scope; without it the server is open. */
+  readonly tokens?: ReadonlyMap<string, Scope>;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly store: DiskStore;
+  /** Stops accepting connections, finishes requests in flight, closes the index. */
+  stop(): Promise<void>;
+}
+
+const ROUTE = /^(?:\/.*)?\/rbuild\/v1\/(?:(cas)\/blake3\/([0-9a-f]{64})|(ac)\/([0-9a-f]{64})|cas\/blake3:(missing))$/;
+const MAX_ENTRY = 1024 * 1024;
+const MAX_MISSING_QUERY = 10_000;
+/** Idle time allowed on a connection; there is no limit on a whole transfer. */
+const IDLE_TIMEOUT_MS = 120_000;
+/** How long a graceful stop waits for requests in flight. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+function send(res: ServerResponse, status: number, body: string, type = "text/plain; charset=utf-8"): void {
+  res.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(body) });
+  res.end(body);
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function tokenOf(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  if (header === undefined) return undefined;
+  const [scheme, value] = header.split(" ", 2);
+  if (scheme?.toLowerCase() === "bearer") return value;
+  if (scheme?.toLowerCase() === "basic" && value !== undefined) {
+    // Basic auth: the password is the token (clients that only speak Basic, like Bazel's).
+    const decoded = Buffer.from(value, "base64").toString("utf8");
+    return decoded.slice(decoded.indexOf(":") + 1);
+  }
+  return undefined;
+}
+
+export async function startCacheServer(options: ServerOptions): Promise<RunningServer> {
+  const store = new DiskStore({ dir: options.dir, maxSize: options.maxSize });
+  const metrics = new Metrics();
+  const maxBlobSize = options.maxBlobSize ?? Number.MAX_SAFE_INTEGER;
+  const flushTimer = setInterval(() => store.flush(), 1000);
+  flushTimer.unref();
+
+  /** Undefined when allowed; else the status to answer with. */
+  const denied = (req: IncomingMessage, need: Scope): number | undefined => {
+    if (options.tokens === undefined) return undefined;
+    const token = tokenOf(req);
+    const scope = token === undefined ? undefined : options.tokens.get(token);
+    if (scope === undefined) return 401;
+    if (need === "write" && scope !== "write") return 403;
+    return undefined;
+  };
+
+  const serveFile = (req: IncomingMessage, res: ServerResponse, kind: Kind, name: string): number => {
+    const size = store.open(kind, name);
+    if (size === undefined) {
+      metrics.misses[kind]++;
+      send(res, 404, "not found\n");
+      return 404;
+    }
+    metrics.hits[kind]++;
+    res.writeHead(200, { "content-type": kind === "ac" ? "application/json" : "application/octet-stream", "content-length": size });
+    if (req.method === "HEAD") {
+      res.end();
+      return 200;
+    }
+    metrics.bytesOut += size;
+    const stream = createReadStream(store.path(kind, name));
+    stream.on("error", () => res.destroy());
+    stream.pipe(res);
+    return 200;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<[string, number]> => {
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    if (path === "/healthz") {
+      send(res, 200, "ok\n");
+      return ["healthz", 200];
+    }
+    if (path === "/metrics") {
+      const no = denied(req, "read");
+      if (no !== undefined) return ["metrics", (send(res, no, "unauthorized\n"), no)];
+      send(res, 200, metrics.render(store), "text/plain; version=0.0.4; charset=utf-8");
+      return ["metrics", 200];
+    }
+    const match = ROUTE.exec(path);
+    if (match === null) {
+      send(res, 404, "not found: rbuild's cache serves /rbuild/v1/cas/blake3/<digest>, /rbuild/v1/ac/<key>, /healthz and /metrics\n");
+      return ["other", 404];
+    }
+    const [, casKind, casName, acKind, acName, missing] = match;
+    const method = req.method ?? "GET";
+
+    if (missing !== undefined) {
+      if (method !== "POST") return ["missing", (send(res, 405, "use POST\n"), 405)];
+      const no = denied(req, "read");
+      if (no !== undefined) return ["missing", (send(res, no, "unauthorized\n"), no)];
+      const body = await readBody(req, 64 * MAX_MISSING_QUERY + 1024);
+      let digests: unknown;
+      try {
+        digests = body === undefined ? undefined : (JSON.parse(body.toString("utf8")) as { digests?: unknown }).digests;
+      } catch {
+        digests = undefined;
+      }
+      if (!Array.isArray(digests) || digests.length > MAX_MISSING_QUERY || !digests.every((d) => typeof d === "string" && /^[0-9a-f]{64}$/.test(d))) {
+        send(res, 400, `expected {"digests": [...]} with at most ${MAX_MISSING_QUERY} BLAKE3 hex digests\n`);
+        return ["missing", 400];
+      }
+      send(res, 200, JSON.stringify({ missing: store.missing(digests as string[]) }), "application/json");
+      return ["missing", 200];
+    }
+
+    const kind: Kind = casKind !== undefined ? "cas" : "ac";
+    const name = (casName ?? acName)!;
+    void acKind;
+    if (method === "GET" || method === "HEAD") {
+      const no = denied(req, "read");
+      if (no !== undefined) return [kind, (send(res, no, "unauthorized\n"), no)];
+      if (kind === "ac" && store.has("ac", name) && store.getAction(name) === undefined) {
+        metrics.misses.ac++;
+        send(res, 404, "not found\n");
+        return [kind, 404];
+      }
+      return [kind, serveFile(req, res, kind, name)];
+    }
+    if (method !== "PUT") return [kind, (send(res, 405, "use GET, HEAD or PUT\n"), 405)];
+    const no = denied(req, "write");
+    if (no !== undefined) {
+      req.resume();
+      return [kind, (send(res, no, no === 403 ? "this token may only read\n" : "unauthorized\n"), no)];
+    }
+    const declared = Number(req.headers["content-length"] ?? Number.NaN);
+    const limit = kind === "cas" ? maxBlobSize : MAX_ENTRY;
+    if (declared > limit) {
+      req.resume();
+      send(res, 413, `too large: at most ${limit} bytes\n`);
+      return [kind, 413];
+    }
+    if (kind === "ac") {
+      const body = await readBody(req, MAX_ENTRY);
+      if (body === undefined) return [kind, (send(res, 413, `too large: at most ${MAX_ENTRY} bytes\n`), 413)];
+      const blobs = referencedBlobs(body);
+      if (blobs === undefined) return [kind, (send(res, 400, 'an action entry is a JSON object whose "blobs" lists the BLAKE3 digests it references\n'), 400)];
+      const stored = store.putAction(name, body, blobs);
+      if (stored !== "stored") {
+        send(res, 400, `upload these blobs first: ${stored.missing.join(", ")}\n`);
+        return [kind, 400];
+      }
+      metrics.bytesIn += body.length;
+      send(res, 200, "stored\n");
+      return [kind, 200];
+    }
+    const result = await store.putBlob(name, req, maxBlobSize);
+    switch (result) {
+      case "stored":
+        metrics.bytesIn += store.open("cas", name) ?? 0;
+        send(res, 200, "stored\n");
+        return [kind, 200];
+      case "mismatch":
+        send(res, 400, "the body's BLAKE3 digest is not the one in the URL; nothing was stored\n");
+        return [kind, 400];
+      case "too-large":
+        send(res, 413, `too large: at most ${maxBlobSize} bytes\n`);
+        return [kind, 413];
+      case "disk-full":
+        send(res, 507, "the cache's disk is full\n");
+        return [kind, 507];
+      case "aborted":
+        res.destroy();
+        return [kind, 499];
+    }
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).then(
+      ([route, status]) => metrics.request(req.method ?? "GET", route, status),
+      (error: unknown) => {
+        process.emitWarning(`rbuild-cache-server: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        if (!res.headersSent) send(res, 500, "internal error\n");
+        else res.destroy();
+        metrics.request(req.method ?? "GET", "error", 500);
+      },
+    );
+  });
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  server.keepAliveTimeout = 65_000;
+  server.setTimeout(IDLE_TIMEOUT_MS, (socket) => socket.destroy());
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    store,
+    async stop() {
+      clearInterval(flushTimer);
+      // Requests in flight may finish; a client that holds on past the grace period is cut off.
+      const cutOff = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      clearTimeout(cutOff);
+      store.close();
+    },
+  };
+}
