@@ -27,15 +27,22 @@ const cas = (s: RunningServer, digest: string) => `${s.url}/rbuild/v1/cas/blake3
 const ac = (s: RunningServer, key: string) => `${s.url}/rbuild/v1/ac/${key}`;
 const KEY = "a".repeat(64);
 
+/** The status of a request, after reading its body (an unread body keeps the connection busy). */
+async function status(url: string, init?: RequestInit): Promise<number> {
+  const response = await fetch(url, init);
+  await response.arrayBuffer();
+  return response.status;
+}
+
 async function put(url: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<number> {
-  return (await fetch(url, { method: "PUT", body, headers })).status;
+  return status(url, { method: "PUT", body, headers });
 }
 
 describe("rbuild-cache-server", () => {
   test("a blob PUT under its digest is served back; a miss is 404; PUT is idempotent", async () => {
     const s = await start();
     const digest = digestBytes("hello blob");
-    expect((await fetch(cas(s, digest))).status).toBe(404);
+    expect((await status(cas(s, digest)))).toBe(404);
     expect(await put(cas(s, digest), "hello blob")).toBe(200);
     expect(await put(cas(s, digest), "hello blob")).toBe(200);
     const got = await fetch(cas(s, digest));
@@ -49,7 +56,7 @@ describe("rbuild-cache-server", () => {
     const digest = digestBytes("the real bytes");
     const response = await fetch(cas(s, digest), { method: "PUT", body: "other bytes" });
     expect([response.status, await response.text()]).toEqual([400, "the body's BLAKE3 digest is not the one in the URL; nothing was stored\n"]);
-    expect((await fetch(cas(s, digest))).status).toBe(404);
+    expect((await status(cas(s, digest)))).toBe(404);
   });
 
   test("an action entry needs its blobs first, and disappears when a blob does", async () => {
@@ -63,7 +70,7 @@ describe("rbuild-cache-server", () => {
     const got = await fetch(ac(s, KEY));
     expect([got.status, await got.json()]).toEqual([200, { blobs: [blob], exitCode: 0 }]);
     rmSync(s.store.path("cas", blob));
-    expect((await fetch(ac(s, KEY))).status).toBe(404);
+    expect((await status(ac(s, KEY)))).toBe(404);
     expect(await put(ac(s, KEY), "not json")).toBe(400);
   });
 
@@ -74,14 +81,14 @@ describe("rbuild-cache-server", () => {
     const lacking = digestBytes("lacking");
     const response = await fetch(`${s.url}/rbuild/v1/cas/blake3:missing`, { method: "POST", body: JSON.stringify({ digests: [have, lacking] }) });
     expect(await response.json()).toEqual({ missing: [lacking] });
-    expect((await fetch(`${s.url}/rbuild/v1/cas/blake3:missing`, { method: "POST", body: "{}" })).status).toBe(400);
+    expect((await status(`${s.url}/rbuild/v1/cas/blake3:missing`, { method: "POST", body: "{}" }))).toBe(400);
   });
 
   test("a prefix before /rbuild/v1 is accepted, so a base URL may have a path", async () => {
     const s = await start();
     const digest = digestBytes("prefixed");
     expect(await put(`${s.url}/team/one/rbuild/v1/cas/blake3/${digest}`, "prefixed")).toBe(200);
-    expect((await fetch(cas(s, digest))).status).toBe(200);
+    expect((await status(cas(s, digest)))).toBe(200);
   });
 
   test("tokens: 401 without or with a bad one, 403 for a read token writing, Bearer or Basic", async () => {
@@ -91,12 +98,12 @@ describe("rbuild-cache-server", () => {
     expect(await put(cas(s, digest), "secret", { authorization: "Bearer wrong" })).toBe(401);
     expect(await put(cas(s, digest), "secret", { authorization: "Bearer r-token" })).toBe(403);
     expect(await put(cas(s, digest), "secret", { authorization: "Bearer w-token" })).toBe(200);
-    expect((await fetch(cas(s, digest))).status).toBe(401);
-    expect((await fetch(cas(s, digest), { headers: { authorization: "Bearer r-token" } })).status).toBe(200);
+    expect((await status(cas(s, digest)))).toBe(401);
+    expect((await status(cas(s, digest), { headers: { authorization: "Bearer r-token" } }))).toBe(200);
     const basic = `Basic ${Buffer.from("user:r-token").toString("base64")}`;
-    expect((await fetch(cas(s, digest), { headers: { authorization: basic } })).status).toBe(200);
-    expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
-    expect((await fetch(`${s.url}/metrics`)).status).toBe(401);
+    expect((await status(cas(s, digest), { headers: { authorization: basic } }))).toBe(200);
+    expect((await status(`${s.url}/healthz`))).toBe(200);
+    expect((await status(`${s.url}/metrics`))).toBe(401);
   });
 
   test("uploads over --max-blob-size get 413, declared or streamed", async () => {
@@ -123,7 +130,7 @@ describe("rbuild-cache-server", () => {
     await put(cas(s, digestBytes(blobs[2]!)), blobs[2]!);
     expect(s.store.totalBytes).toBeLessThanOrEqual(250);
     expect((await fetch(cas(s, digestBytes(blobs[0]!)))).status).toBe(404);
-    expect((await fetch(ac(s, KEY))).status).toBe(404);
+    expect((await status(ac(s, KEY)))).toBe(404);
     expect((await fetch(cas(s, digestBytes(blobs[2]!)))).status).toBe(200);
     expect(await (await fetch(`${s.url}/metrics`)).text()).toMatch(/^rbuild_cache_evictions_total [1-9]\d*$/m);
   });
@@ -161,7 +168,7 @@ describe("rbuild-cache-server", () => {
     writeFileSync(join(dir, "index.sqlite"), "garbage ".repeat(100));
     s = await start();
     expect(s.store.totalBytes).toBeGreaterThan(0);
-    expect((await fetch(ac(s, KEY))).status).toBe(200);
+    expect((await status(ac(s, KEY)))).toBe(200);
   });
 });
 
@@ -176,7 +183,7 @@ describe("the rbuild-cache-server command", () => {
         if (match !== null) resolve(match[1]!);
       });
     });
-    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    expect((await status(`${url}/healthz`))).toBe(200);
     child.kill("SIGTERM");
     expect((await child).exitCode).toBe(0);
   });

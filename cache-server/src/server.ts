@@ -236,12 +236,16 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
     store,
     async stop() {
       clearInterval(flushTimer);
-      // Requests in flight may finish; a client that holds on past the grace period is cut off.
+      // Requests in flight may finish. A connection becomes idle only when its response is done, which
+      // close() does not wait to see, so idle ones are closed again until none is left; a client that
+      // holds on past the grace period is cut off.
+      const sweep = setInterval(() => server.closeIdleConnections(), 25);
       const cutOff = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      clearInterval(sweep);
       clearTimeout(cutOff);
       store.close();
     },
