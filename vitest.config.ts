@@ -11,6 +11,10 @@ export default defineConfig({
       "@rbuild/planner": src("planner"),
       "@rbuild/executor": src("executor"),
       "@rbuild/ui": src("ui"),
+      "@rbuild/hash": src("hash"),
+      "@rbuild/store": src("store"),
+      "@rbuild/remote": src("remote"),
+      "rbuild-cache-server": fileURLToPath(new URL("./cache-server/src/index.ts", import.meta.url)),
     },
   },
   test: {

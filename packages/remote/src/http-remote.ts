@@ -1,0 +1,151 @@
+/**
+ * rbuild's own remote cache protocol over HTTP (see cache-server/README.md),
+ * with undici. Every download is checked against its digest while it streams
+ * to a temp file; only a verified blob is renamed into place. Errors are
+ * thrown as RemoteError; the caller decides that a remote is best effort.
+ */
+import { createReadStream, createWriteStream, renameSync, rmSync, statSync } from "node:fs";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { Agent, request, type Dispatcher } from "undici";
+import { DigestBuilder } from "@rbuild/hash";
+
+export type RemoteProblem = "unreachable" | "timeout" | "unauthorized" | "forbidden" | "status" | "corrupt";
+
+export class RemoteError extends Error {
+  override readonly name = "RemoteError";
+  constructor(
+    readonly problem: RemoteProblem,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface RemoteCache {
+  /** The action entry under `key`, or undefined on a miss. */
+  getEntry(key: string): Promise<Buffer | undefined>;
+  putEntry(key: string, body: Buffer): Promise<void>;
+  /** Which of `digests` the remote does not have. */
+  missing(digests: readonly string[]): Promise<string[]>;
+  /** Downloads a blob to `target`, verified; "missing" on a miss, "corrupt" when the bytes are wrong. */
+  getBlob(digest: string, target: string): Promise<"ok" | "missing" | "corrupt">;
+  putBlob(digest: string, source: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface HttpRemoteOptions {
+  /** Base URL; the protocol lives under `<base>/rbuild/v1/`. */
+  readonly url: string;
+  readonly token?: string;
+  /** How long to wait for a connection and response headers, and between body chunks. */
+  readonly timeoutMs?: number;
+}
+
+function problemOf(error: unknown): RemoteError {
+  if (error instanceof RemoteError) return error;
+  const code = (error as { code?: string }).code ?? "";
+  if (code.includes("TIMEOUT")) return new RemoteError("timeout", `timed out (${code})`);
+  return new RemoteError("unreachable", (error as Error).message || code || String(error));
+}
+
+export class HttpRemoteCache implements RemoteCache {
+  readonly #base: string;
+  readonly #headers: Record<string, string>;
+  readonly #dispatcher: Dispatcher;
+
+  constructor(options: HttpRemoteOptions) {
+    this.#base = `${options.url.replace(/\/+$/, "")}/rbuild/v1/`;
+    this.#headers = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
+    const timeout = options.timeoutMs ?? 10_000;
+    this.#dispatcher = new Agent({ connectTimeout: timeout, headersTimeout: timeout, bodyTimeout: timeout, connections: 16 });
+  }
+
+  async #request(method: Dispatcher.HttpMethod, path: string, body?: Dispatcher.DispatchOptions["body"], headers: Record<string, string> = {}) {
+    try {
+      return await request(`${this.#base}${path}`, { method, body, headers: { ...this.#headers, ...headers }, dispatcher: this.#dispatcher });
+    } catch (error) {
+      throw problemOf(error);
+    }
+  }
+
+  async #fail(response: Dispatcher.ResponseData, what: string): Promise<never> {
+    const text = (await response.body.text().catch(() => "")).trim().slice(0, 200);
+    const status = response.statusCode;
+    if (status === 401) throw new RemoteError("unauthorized", `${what}: 401 unauthorized (check --token or RBUILD_TOKEN)`);
+    if (status === 403) throw new RemoteError("forbidden", `${what}: 403 forbidden (the token may only read)`);
+    throw new RemoteError("status", `${what}: HTTP ${status}${text === "" ? "" : ` (${text})`}`);
+  }
+
+  async getEntry(key: string): Promise<Buffer | undefined> {
+    const response = await this.#request("GET", `ac/${key}`);
+    if (response.statusCode === 404) {
+      await response.body.dump();
+      return undefined;
+    }
+    if (response.statusCode !== 200) return this.#fail(response, `reading entry ${key.slice(0, 12)}`);
+    try {
+      return Buffer.from(await response.body.arrayBuffer());
+    } catch (error) {
+      throw problemOf(error);
+    }
+  }
+
+  async putEntry(key: string, body: Buffer): Promise<void> {
+    const response = await this.#request("PUT", `ac/${key}`, body, { "content-type": "application/json" });
+    if (response.statusCode !== 200) return this.#fail(response, `storing entry ${key.slice(0, 12)}`);
+    await response.body.dump();
+  }
+
+  async missing(digests: readonly string[]): Promise<string[]> {
+    if (digests.length === 0) return [];
+    const response = await this.#request("POST", "cas/blake3:missing", JSON.stringify({ digests }), { "content-type": "application/json" });
+    if (response.statusCode !== 200) return this.#fail(response, "asking which blobs are missing");
+    const answer = (await response.body.json()) as { missing?: unknown };
+    if (!Array.isArray(answer.missing)) throw new RemoteError("status", "asking which blobs are missing: the answer has no `missing` list");
+    return answer.missing.filter((d): d is string => typeof d === "string");
+  }
+
+  async getBlob(digest: string, target: string): Promise<"ok" | "missing" | "corrupt"> {
+    const response = await this.#request("GET", `cas/blake3/${digest}`);
+    if (response.statusCode === 404) {
+      await response.body.dump();
+      return "missing";
+    }
+    if (response.statusCode !== 200) return this.#fail(response, `reading blob ${digest.slice(0, 12)}`);
+    const temp = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.part`;
+    const hasher = new DigestBuilder();
+    const meter = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        hasher.update(chunk);
+        callback(null, chunk);
+      },
+    });
+    try {
+      await pipeline(response.body, meter, createWriteStream(temp));
+    } catch (error) {
+      rmSync(temp, { force: true });
+      throw problemOf(error);
+    }
+    if (hasher.digest() !== digest) {
+      rmSync(temp, { force: true });
+      return "corrupt";
+    }
+    renameSync(temp, target);
+    return "ok";
+  }
+
+  async putBlob(digest: string, source: string): Promise<void> {
+    const size = statSync(source).size;
+    const response = await this.#request("PUT", `cas/blake3/${digest}`, createReadStream(source), {
+      "content-type": "application/octet-stream",
+      "content-length": String(size),
+    });
+    if (response.statusCode !== 200) return this.#fail(response, `storing blob ${digest.slice(0, 12)}`);
+    await response.body.dump();
+  }
+
+  async close(): Promise<void> {
+    await this.#dispatcher.close();
+  }
+}

@@ -1,0 +1,118 @@
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { startCacheServer, type RunningServer } from "rbuild-cache-server";
+import { digestBytes } from "@rbuild/hash";
+import { BestEffort } from "./best-effort.js";
+import { HttpRemoteCache, RemoteError } from "./http-remote.js";
+import { refusedUrl, startFaultServer, type Fault } from "./test-support/fault-server.js";
+
+let dir: string;
+let server: RunningServer | undefined;
+beforeEach(() => {
+  dir = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-remote-")));
+});
+afterEach(async () => {
+  await server?.stop();
+  server = undefined;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function file(name: string, text: string): string {
+  writeFileSync(join(dir, name), text);
+  return join(dir, name);
+}
+
+describe("HttpRemoteCache against rbuild-cache-server", () => {
+  test("blobs and entries round-trip; misses are undefined; missing() lists what to upload", async () => {
+    server = await startCacheServer({ dir: join(dir, "server"), port: 0, maxSize: 1e9 });
+    const remote = new HttpRemoteCache({ url: server.url });
+    const digest = digestBytes("layer bytes");
+    expect(await remote.missing([digest])).toEqual([digest]);
+    expect(await remote.getBlob(digest, join(dir, "out"))).toBe("missing");
+    await remote.putBlob(digest, file("layer", "layer bytes"));
+    expect(await remote.missing([digest])).toEqual([]);
+    expect(await remote.getBlob(digest, join(dir, "out"))).toBe("ok");
+    expect(readFileSync(join(dir, "out"), "utf8")).toBe("layer bytes");
+
+    const key = "b".repeat(64);
+    expect(await remote.getEntry(key)).toBeUndefined();
+    await remote.putEntry(key, Buffer.from(JSON.stringify({ blobs: [digest], exitCode: 0 })));
+    expect(JSON.parse((await remote.getEntry(key))!.toString())).toEqual({ blobs: [digest], exitCode: 0 });
+    await remote.close();
+  });
+
+  test("a read-only token reads but cannot write; a bad token is unauthorised", async () => {
+    server = await startCacheServer({ dir: join(dir, "server"), port: 0, maxSize: 1e9, tokens: new Map([["r", "read"], ["w", "write"]]) });
+    const digest = digestBytes("x");
+    await new HttpRemoteCache({ url: server.url, token: "w" }).putBlob(digest, file("x", "x"));
+    const reader = new HttpRemoteCache({ url: server.url, token: "r" });
+    expect(await reader.getBlob(digest, join(dir, "got"))).toBe("ok");
+    await expect(reader.putBlob(digest, join(dir, "x"))).rejects.toMatchObject({ problem: "forbidden" });
+    await expect(new HttpRemoteCache({ url: server.url, token: "nope" }).getEntry("c".repeat(64))).rejects.toMatchObject({ problem: "unauthorized" });
+  });
+});
+
+describe("HttpRemoteCache against a misbehaving server", () => {
+  test.each<[Fault, string]>([
+    ["503", "status"],
+    ["stall", "timeout"],
+    ["truncated", "unreachable"],
+  ])("%s is a RemoteError (%s), never a hang or a crash", async (fault, problem) => {
+    const bad = await startFaultServer(fault);
+    try {
+      const remote = new HttpRemoteCache({ url: bad.url, timeoutMs: 300 });
+      const error = await remote.getBlob(digestBytes("x"), join(dir, "out")).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RemoteError);
+      expect((error as RemoteError).problem).toBe(problem);
+      expect(existsSync(join(dir, "out"))).toBe(false);
+    } finally {
+      await bad.stop();
+    }
+  });
+
+  test("wrong bytes are reported as corrupt and never written", async () => {
+    const bad = await startFaultServer("wrong-bytes");
+    try {
+      const remote = new HttpRemoteCache({ url: bad.url });
+      expect(await remote.getBlob(digestBytes("wanted"), join(dir, "out"))).toBe("corrupt");
+      expect(existsSync(join(dir, "out"))).toBe(false);
+    } finally {
+      await bad.stop();
+    }
+  });
+
+  test("a refused connection is unreachable", async () => {
+    const remote = new HttpRemoteCache({ url: await refusedUrl() });
+    await expect(remote.getEntry("d".repeat(64))).rejects.toMatchObject({ problem: "unreachable" });
+  });
+});
+
+describe("BestEffort", () => {
+  test("turns failures into fallbacks, warns once, and switches off after repeated failures", async () => {
+    const warnings: string[] = [];
+    const best = new BestEffort({ warn: (m) => warnings.push(m), maxFailures: 3 });
+    const failing = () => Promise.reject(new RemoteError("unreachable", "connect ECONNREFUSED"));
+    expect(await best.attempt("reading entry", failing, "miss")).toBe("miss");
+    expect(await best.attempt("reading entry", failing, "miss")).toBe("miss");
+    expect(best.enabled).toBe(true);
+    expect(await best.attempt("reading entry", failing, "miss")).toBe("miss");
+    expect(best.enabled).toBe(false);
+    let called = false;
+    expect(await best.attempt("reading entry", async () => ((called = true), "hit"), "miss")).toBe("miss");
+    expect(called).toBe(false);
+    expect(warnings).toEqual([
+      "remote cache: reading entry failed: connect ECONNREFUSED; going on with the local cache",
+      "remote cache: switched off for the rest of this build after 3 failures",
+    ]);
+  });
+
+  test("an unauthorised remote is switched off at once", async () => {
+    const warnings: string[] = [];
+    const best = new BestEffort({ warn: (m) => warnings.push(m) });
+    await best.attempt("reading entry", () => Promise.reject(new RemoteError("unauthorized", "reading entry: 401 unauthorized (check --token or RBUILD_TOKEN)")), undefined);
+    expect(best.enabled).toBe(false);
+    expect(warnings).toHaveLength(2);
+  });
+});
