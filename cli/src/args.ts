@@ -26,6 +26,10 @@ export interface Args {
   readonly maxSize: number | undefined;
   readonly maxAgeDays: number | undefined;
   readonly cleanCache: boolean;
+  /** The remote cache's base URL (`--remote` or RBUILD_REMOTE_CACHE). */
+  readonly remote: string | undefined;
+  readonly token: string | undefined;
+  readonly remoteReadOnly: boolean;
 }
 
 export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what they depend on
@@ -42,6 +46,9 @@ Options:
   -k, --keep-going      after a failure, keep running everything not downstream of it
   -f, --force           run every task, ignoring cached results
   -n, --dry-run         show what would run and why, run nothing
+      --remote URL      share results through a remote cache (or RBUILD_REMOTE_CACHE)
+      --token TOKEN     bearer token for the remote cache (or RBUILD_TOKEN)
+      --remote-read-only  use remote hits, never upload (for untrusted jobs)
       --summary FILE    write a JSON summary of the run to FILE
       --output MODE     plain (default) or json (one event per line)
   -C, --directory DIR   act as if rbuild started in DIR
@@ -63,6 +70,9 @@ const OPTIONS = {
   "max-size": { type: "string" },
   "max-age": { type: "string" },
   cache: { type: "boolean" },
+  remote: { type: "string" },
+  token: { type: "string" },
+  "remote-read-only": { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
@@ -71,7 +81,7 @@ function usage(message: string): { ok: false; error: SetupFailure } {
   return err({ reason: "usage", message });
 }
 
-export function parseCommandLine(argv: readonly string[]): Result<Args, SetupFailure> {
+export function parseCommandLine(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Result<Args, SetupFailure> {
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
@@ -111,6 +121,10 @@ export function parseCommandLine(argv: readonly string[]): Result<Args, SetupFai
     return usage("--max-size and --max-age go with `rbuild cache gc`.");
   }
   if (values.cache === true && command !== "clean") return usage("--cache goes with `rbuild clean`.");
+  const remote = values.remote ?? (env.RBUILD_REMOTE_CACHE === "" ? undefined : env.RBUILD_REMOTE_CACHE);
+  if (remote !== undefined && !/^https?:\/\/[^/]/.test(remote)) {
+    return usage(`${values.remote === undefined ? "RBUILD_REMOTE_CACHE" : "--remote"} must be an http:// or https:// URL, got "${remote}".`);
+  }
 
   return ok({
     command,
@@ -125,5 +139,8 @@ export function parseCommandLine(argv: readonly string[]): Result<Args, SetupFai
     maxSize,
     maxAgeDays: maxAge === undefined ? undefined : Number(maxAge),
     cleanCache: values.cache === true,
+    remote,
+    token: values.token ?? (env.RBUILD_TOKEN === "" ? undefined : env.RBUILD_TOKEN),
+    remoteReadOnly: values["remote-read-only"] === true,
   });
 }

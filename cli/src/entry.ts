@@ -6,3 +6,6 @@
  */
 export * from "./index.js";
 export { main } from "./main.js";
+
+// The Buildfile API is this module: tell the loader, which lives in a chunk of its own.
+(globalThis as { [key: symbol]: unknown })[Symbol.for("rbuild.api-module")] = import.meta.url;

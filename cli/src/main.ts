@@ -12,7 +12,7 @@ function version(): string {
 
 /** Runs rbuild with `argv` (without node and the script); resolves to the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const args = parseCommandLine(argv);
+  const args = parseCommandLine(argv, process.env);
   if (!args.ok) {
     reportSetupFailures([args.error], process.cwd());
     return ExitCode.Usage;

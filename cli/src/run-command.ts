@@ -68,6 +68,11 @@ export async function runCommand(args: Args): Promise<number> {
   const lock = await acquireBuildLock(cacheDir, (pid) => info("waiting", `waiting for another rbuild (pid ${pid}) building this workspace`), interrupt.signal);
   if (lock === undefined) return ExitCode.Interrupted;
   const store = Store.open({ dir: cacheDir, onInfo: info });
+  // Loaded only when a remote is configured: the HTTP client is a large part of rbuild's start-up.
+  const remote =
+    args.remote === undefined
+      ? undefined
+      : new (await import("@rbuild/remote")).HttpRemoteCache({ url: args.remote, ...(args.token === undefined ? {} : { token: args.token }) });
   try {
     const outcome = await execute({
       graph: graph.value,
@@ -76,6 +81,7 @@ export async function runCommand(args: Args): Promise<number> {
       reporter,
       signal: interrupt.signal,
       cache: { store, force: args.force },
+      ...(remote === undefined ? {} : { remote: { cache: remote, readOnly: args.remoteReadOnly } }),
     });
     await reporter.close?.();
     if (summaryFile !== undefined) writeAtomically(summaryFile, `${JSON.stringify(runSummary(outcome, cwd), null, 2)}\n`);
@@ -84,6 +90,7 @@ export async function runCommand(args: Args): Promise<number> {
   } finally {
     stdout.flush();
     stderr.flush();
+    await remote?.close();
     store.close();
     lock.release();
     process.off("SIGINT", onSignal);

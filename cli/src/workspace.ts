@@ -5,13 +5,15 @@ import { fileURLToPath } from "node:url";
 import { err, ok, type Result, type SetupFailure } from "@rbuild/core";
 import { defineTasks, findBuildfile, loadBuildfile, type Definitions } from "@rbuild/planner";
 
-declare const RBUILD_BUNDLED: boolean | undefined;
-
 /**
  * The module `import ... from "rbuild"` resolves to in a Buildfile: this
- * package's API. In the bundled CLI that is the bundle itself (one copy of the API).
+ * package's API. The bundled CLI's entry module registers itself (one copy of
+ * the API for the CLI and the Buildfile); unbundled, it is ./index.js.
  */
-const API_MODULE = fileURLToPath(typeof RBUILD_BUNDLED !== "undefined" ? import.meta.url : new URL("./index.js", import.meta.url));
+function apiModule(): string {
+  const bundled = (globalThis as { [key: symbol]: unknown })[Symbol.for("rbuild.api-module")];
+  return fileURLToPath(typeof bundled === "string" ? bundled : new URL("./index.js", import.meta.url));
+}
 
 export interface Workspace {
   readonly buildfile: string;
@@ -38,7 +40,7 @@ export async function openWorkspace(
   if (buildfile === undefined) return err([{ reason: "buildfile-not-found", cwd }]);
   const root = resolve(buildfile, "..");
   const cacheDir = cacheDirFor(root, env);
-  const loaded = await loadBuildfile(buildfile, { apiModule: API_MODULE, cacheDir });
+  const loaded = await loadBuildfile(buildfile, { apiModule: apiModule(), cacheDir });
   if (!loaded.ok) return err([loaded.error]);
   const definitions = defineTasks(loaded.value.tasks, root, loaded.value.sourceDigest);
   if (!definitions.ok) return definitions;

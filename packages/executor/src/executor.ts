@@ -20,6 +20,7 @@ import { LocalRunner } from "./local-runner.js";
 import { PriorityQueue } from "./priority-queue.js";
 import type { RunOutcome, Runner } from "./runner.js";
 import { KILL_GRACE_MS } from "./spawn-group.js";
+import { RemoteStep, type RemoteOptions } from "./remote-step.js";
 import { groupOutputsDigest, LogCollector, TaskCache, type CacheOptions } from "./task-cache.js";
 import { TaskEnvBuilder } from "./task-env.js";
 
@@ -37,6 +38,8 @@ export interface ExecuteOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** The local store: without it every task runs and nothing is stored. */
   readonly cache?: CacheOptions;
+  /** A remote cache behind the local store (needs `cache`). */
+  readonly remote?: RemoteOptions;
   readonly now?: () => number;
 }
 
@@ -91,6 +94,7 @@ class Build {
   readonly #now: () => number;
   readonly #env: TaskEnvBuilder;
   readonly #cache: TaskCache | undefined;
+  readonly #remote: RemoteStep | undefined;
   /** Outputs digest of every task that finished well: what dependents' keys see. */
   readonly #outputs = new Map<string, Digest>();
   readonly #layers = new Map<string, Digest | null>();
@@ -117,6 +121,10 @@ class Build {
       options.cache === undefined
         ? undefined
         : new TaskCache(options.graph, options.cache, env, (code, message) => this.#reporter.report({ type: "info", code, message }));
+    this.#remote =
+      options.cache === undefined || options.remote === undefined
+        ? undefined
+        : new RemoteStep(options.cache.store, options.remote, (message) => this.#reporter.report({ type: "info", code: "remote", message }));
     this.#ready = new PriorityQueue((a, b) => a.priority > b.priority || (a.priority === b.priority && a.name < b.name));
   }
 
@@ -148,6 +156,7 @@ class Build {
     const interrupted = this.#stop.kind === "interrupt";
     const results = [...graph.tasks.keys()].map((name) => this.#results.get(name)!);
     const ok = !interrupted && results.every((r) => r.status !== "failed" && r.status !== "skipped");
+    await this.#remote?.drain();
     if (this.#cache !== undefined && build !== undefined) {
       this.#cache.writeSnapshots();
       this.#cache.store.finishBuild(build, ok, this.#historyOf(results));
@@ -229,10 +238,15 @@ class Build {
       const prepared = cache.prepare(task, this.#outputs);
       let reasons: string[];
       if (task.pure && !cache.force) {
-        const restored = cache.restore(task, prepared);
+        let restored = cache.restore(task, prepared);
+        let source: "local" | "remote" = "local";
+        if (!restored.hit && this.#remote !== undefined && (await this.#remote.fetch(task, prepared.key))) {
+          restored = cache.restore(task, prepared);
+          source = "remote";
+        }
         if (restored.hit) {
           this.#replay(task, restored.log);
-          const cached = result(task.name, "cached", { cache: "local", key: prepared.key, exitCode: restored.entry.exitCode, reasons: [] });
+          const cached = result(task.name, "cached", { cache: source, key: prepared.key, exitCode: restored.entry.exitCode, reasons: [] });
           return { result: cached, outputsDigest: restored.entry.outputsDigest, layer: restored.entry.layer };
         }
         reasons = restored.reasons;
@@ -248,6 +262,7 @@ class Build {
         return { ...done, result: { ...done.result, key } };
       }
       const captured = cache.capture(task, prepared, log.finish(), done.result.exitCode, Math.round(this.#now() - started));
+      if (captured.entry !== undefined) this.#remote?.upload(captured.entry);
       cache.remember(task, prepared, true, reasons);
       return { result: { ...done.result, key }, outputsDigest: captured.outputsDigest, layer: captured.layer };
     } catch (error) {

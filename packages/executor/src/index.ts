@@ -7,3 +7,4 @@ export type { CacheOptions } from "./task-cache.js";
 export { dryRun } from "./dry-run.js";
 export type { PlannedRun } from "./dry-run.js";
 export { clearOutputs } from "./clear-outputs.js";
+export type { RemoteOptions } from "./remote-step.js";

@@ -63,6 +63,8 @@ export type Restored =
 export interface Captured {
   readonly outputsDigest: Digest;
   readonly layer: Digest | null;
+  /** The stored action, for a pure task (what the remote cache gets). */
+  readonly entry?: ActionEntry;
 }
 
 /** A cap on the log kept per task, so a runaway task cannot fill the store. */
@@ -252,12 +254,12 @@ export class TaskCache {
     }
 
     if (task.pure) {
-      const entry = { key: prepared.key, task: task.name, layer, manifest, outputsDigest, log: inlineLog, logBlob, exitCode, durationMs };
+      const entry: ActionEntry = { key: prepared.key, task: task.name, layer, manifest, outputsDigest, log: inlineLog, logBlob, exitCode, durationMs };
       this.store.save(entry, blobs);
       this.#succeed(task, prepared, entry, manifest.map((e) => e.path));
-    } else if (blobs.length > 0) {
-      this.store.saveBlobs(blobs);
+      return { outputsDigest, layer, entry };
     }
+    if (blobs.length > 0) this.store.saveBlobs(blobs);
     return { outputsDigest, layer };
   }
 

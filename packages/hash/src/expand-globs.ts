@@ -128,3 +128,18 @@ export function expandGlobs(root: string, patterns: readonly string[], options: 
   }
   return [...found].sort(byCodeUnit);
 }
+
+/**
+ * A predicate for "does `path` fall under these globs" with the same rules as
+ * expandGlobs: `!` excludes, a pattern naming a directory covers what is below it.
+ */
+export function globMatcher(patterns: readonly string[]): (path: string) => boolean {
+  const { include, exclude } = splitPatterns(patterns);
+  const widen = (pattern: string): string[] => {
+    const trimmed = trimSlashes(pattern);
+    return picomatch.scan(trimmed).isGlob ? [trimmed] : [trimmed, `${trimmed}/**`];
+  };
+  const included = anyOf(include.flatMap(widen));
+  const excluded = anyOf([...exclude.flatMap(widen), ...ALWAYS_IGNORED]);
+  return (path) => included(path) && !excluded(path);
+}

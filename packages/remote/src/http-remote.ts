@@ -7,7 +7,7 @@
 import { createReadStream, createWriteStream, renameSync, rmSync, statSync } from "node:fs";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { Agent, request, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
 import { DigestBuilder } from "@rbuild/hash";
 
 export type RemoteProblem = "unreachable" | "timeout" | "unauthorized" | "forbidden" | "status" | "corrupt";
@@ -52,18 +52,28 @@ function problemOf(error: unknown): RemoteError {
 export class HttpRemoteCache implements RemoteCache {
   readonly #base: string;
   readonly #headers: Record<string, string>;
-  readonly #dispatcher: Dispatcher;
+  readonly #timeout: number;
+  #client: Promise<{ request: typeof import("undici").request; dispatcher: Dispatcher }> | undefined;
 
   constructor(options: HttpRemoteOptions) {
     this.#base = `${options.url.replace(/\/+$/, "")}/rbuild/v1/`;
     this.#headers = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
-    const timeout = options.timeoutMs ?? 10_000;
-    this.#dispatcher = new Agent({ connectTimeout: timeout, headersTimeout: timeout, bodyTimeout: timeout, connections: 16 });
+    this.#timeout = options.timeoutMs ?? 10_000;
+  }
+
+  /** undici, loaded on the first request: builds that never reach the remote do not pay for it. */
+  #connect(): Promise<{ request: typeof import("undici").request; dispatcher: Dispatcher }> {
+    this.#client ??= import("undici").then(({ Agent, request }) => ({
+      request,
+      dispatcher: new Agent({ connectTimeout: this.#timeout, headersTimeout: this.#timeout, bodyTimeout: this.#timeout, connections: 16 }),
+    }));
+    return this.#client;
   }
 
   async #request(method: Dispatcher.HttpMethod, path: string, body?: Dispatcher.DispatchOptions["body"], headers: Record<string, string> = {}) {
+    const { request, dispatcher } = await this.#connect();
     try {
-      return await request(`${this.#base}${path}`, { method, body, headers: { ...this.#headers, ...headers }, dispatcher: this.#dispatcher });
+      return await request(`${this.#base}${path}`, { method, body, headers: { ...this.#headers, ...headers }, dispatcher });
     } catch (error) {
       throw problemOf(error);
     }
@@ -146,6 +156,6 @@ export class HttpRemoteCache implements RemoteCache {
   }
 
   async close(): Promise<void> {
-    await this.#dispatcher.close();
+    if (this.#client !== undefined) await (await this.#client).dispatcher.close();
   }
 }
