@@ -18,7 +18,7 @@ await build({
   format: "esm",
   target: "node20",
   sourcemap: "linked",
-  external: ["better-sqlite3", "@napi-rs/blake-hash", "esbuild"],
+  external: ["better-sqlite3", "@napi-rs/blake-hash", "esbuild", "undici"],
   // Bundled CommonJS dependencies call require(); give them one.
   banner: { js: 'import { createRequire as __rbuildCreateRequire } from "node:module"; const require = __rbuildCreateRequire(import.meta.url);' },
   logLevel: "warning",

@@ -156,6 +156,11 @@ export class HttpRemoteCache implements RemoteCache {
   }
 
   async close(): Promise<void> {
-    if (this.#client !== undefined) await (await this.#client).dispatcher.close();
+    if (this.#client === undefined) return;
+    try {
+      await (await this.#client).dispatcher.close();
+    } catch {
+      // Never connected (the failure was reported when it happened): nothing to close.
+    }
   }
 }

@@ -1,0 +1,129 @@
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { startCacheServer, type RunningServer } from "rbuild-cache-server";
+import { Workspace } from "./test-support/workspace.js";
+
+// Outputs with a mode, a symlink and a nested file; a count file records every real run.
+const BUILDFILE = `import { task } from "rbuild";
+const gen = task({ name: "gen", inputs: ["src/**"], outputs: ["out/**"],
+  run: "echo run >> gen.count; mkdir -p out/sub && cat src/*.txt > out/all.txt && printf '#!/bin/sh\\\\necho hi\\\\n' > out/tool.sh && chmod 755 out/tool.sh && ln -sf all.txt out/link && echo nested > out/sub/n.txt && echo generated" });
+task({ name: "use", deps: [gen], outputs: ["use.txt"], run: "echo run >> use.count; wc -c < out/all.txt > use.txt" });
+`;
+
+let serverDir: string;
+let server: RunningServer | undefined;
+const workspaces: Workspace[] = [];
+
+function workspace(): Workspace {
+  const ws = new Workspace().write({ "Buildfile.ts": BUILDFILE, "src/a.txt": "alpha\n", "src/b.txt": "beta\n" });
+  workspaces.push(ws);
+  return ws;
+}
+
+beforeEach(() => {
+  serverDir = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-remote-e2e-")));
+});
+afterEach(async () => {
+  await server?.stop();
+  server = undefined;
+  for (const ws of workspaces.splice(0)) ws.remove();
+  rmSync(serverDir, { recursive: true, force: true });
+});
+
+async function build(
+  ws: Workspace,
+  args: string[],
+): Promise<{ exitCode: number | undefined; stdout: string; stderr: string; tasks: { name: string; status: string; cache: string | null }[] }> {
+  const result = await ws.run([...args, "--summary", "s.json"]);
+  const tasks = (JSON.parse(ws.read("s.json")) as { tasks: { name: string; status: string; cache: string | null }[] }).tasks;
+  return { ...result, tasks };
+}
+
+const runs = (ws: Workspace, name: string): number => (existsSync(join(ws.root, `${name}.count`)) ? ws.read(`${name}.count`).split("\n").filter(Boolean).length : 0);
+
+describe("the remote cache, end to end", () => {
+  test("a second workspace elsewhere builds nothing: byte-identical outputs, modes and symlinks", async () => {
+    server = await startCacheServer({ dir: serverDir, port: 0, maxSize: 1e9 });
+    const first = workspace();
+    const second = workspace();
+    expect((await build(first, ["use", "--remote", server.url])).tasks.map((t) => t.status)).toEqual(["ran", "ran"]);
+    const result = await build(second, ["use", "--remote", server.url]);
+    expect(result.tasks.map((t) => [t.name, t.status, t.cache])).toEqual([["gen", "cached", "remote"], ["use", "cached", "remote"]]);
+    expect([runs(second, "gen"), runs(second, "use")]).toEqual([0, 0]);
+    for (const path of ["out/all.txt", "out/tool.sh", "out/sub/n.txt", "use.txt"]) {
+      expect(readFileSync(join(second.root, path))).toEqual(readFileSync(join(first.root, path)));
+      expect(lstatSync(join(second.root, path)).mode).toBe(lstatSync(join(first.root, path)).mode);
+    }
+    expect(readlinkSync(join(second.root, "out/link"))).toBe("all.txt");
+    expect(result.stdout).toBe("[gen] generated\n✓ gen (cached, remote)\n✓ use (cached, remote)\n");
+    expect(result.stderr).toBe("rbuild: ok: 0 ran, 2 cached in <t>\n");
+  });
+
+  test("tokens: a read token restores but cannot upload; --remote-read-only does not try", async () => {
+    server = await startCacheServer({ dir: serverDir, port: 0, maxSize: 1e9, tokens: new Map([["reader", "read"], ["writer", "write"]]) });
+    const reader = workspace();
+    const readOnly = await build(reader, ["use", "--remote", server.url, "--token", "reader"]);
+    expect(readOnly.exitCode).toBe(0);
+    expect(readOnly.stderr).toMatch(/^rbuild: remote cache: uploading failed: storing blob [0-9a-f]{12}: 403 forbidden \(the token may only read\); going on with the local cache\nrbuild: remote cache: switched off for the rest of this build after 1 failure\n/);
+
+    const writer = workspace();
+    await build(writer, ["use", "--remote", server.url, "--token", "writer"]);
+    const quiet = workspace();
+    const restored = await build(quiet, ["use", "--remote", server.url, "--token", "reader", "--remote-read-only"]);
+    expect(restored.tasks.map((t) => t.cache)).toEqual(["remote", "remote"]);
+    expect(restored.stderr).toBe("rbuild: ok: 0 ran, 2 cached in <t>\n");
+  });
+
+  test("an unreachable remote costs one warning, never the build", async () => {
+    const ws = workspace();
+    const result = await build(ws, ["use", "--remote", "http://127.0.0.1:9"]);
+    expect(result.exitCode).toBe(0);
+    expect(result.tasks.map((t) => t.status)).toEqual(["ran", "ran"]);
+    expect(result.stderr.split("\n").filter((line) => line.includes("remote cache"))).toEqual([
+      expect.stringMatching(/^rbuild: remote cache: reading an entry failed: .*; going on with the local cache$/),
+      "rbuild: remote cache: switched off for the rest of this build after 3 failures",
+    ]);
+  });
+
+  test("a server that is killed mid-build does not fail the build", async () => {
+    server = await startCacheServer({ dir: serverDir, port: 0, maxSize: 1e9 });
+    const ws = workspace();
+    ws.write({ "Buildfile.ts": BUILDFILE.replace('task({ name: "use"', 'task({ name: "slow", deps: [gen], run: "sleep 0.5" });\ntask({ name: "use"') });
+    const url = server.url;
+    const running = build(ws, ["slow", "use", "--remote", url, "-j", "1"]);
+    setTimeout(() => void server?.stop().then(() => (server = undefined)), 200);
+    const result = await running;
+    expect(result.exitCode).toBe(0);
+    expect(result.tasks.every((t) => t.status === "ran")).toBe(true);
+  });
+
+  test("eviction on a small server is a miss, not a failure", async () => {
+    server = await startCacheServer({ dir: serverDir, port: 0, maxSize: 400 });
+    await build(workspace(), ["use", "--remote", server.url]);
+    const second = workspace();
+    const result = await build(second, ["use", "--remote", server.url]);
+    expect(result.exitCode).toBe(0);
+    expect(result.tasks.find((t) => t.name === "gen")?.status).toBe("ran");
+    expect(second.read("out/all.txt")).toBe("alpha\nbeta\n");
+  });
+
+  test("an entry that would write outside the declared outputs is refused whole; nothing outside is touched", async () => {
+    server = await startCacheServer({ dir: serverDir, port: 0, maxSize: 1e9 });
+    const first = workspace();
+    const key = (JSON.parse((await first.run(["gen", "--remote", server.url, "--summary", "k.json"]), first.read("k.json"))) as { tasks: { key: string }[] }).tasks[0]!.key;
+    // Rewrite the stored entry: its manifest now claims a path that escapes the workspace.
+    const entryPath = server.store.path("ac", key);
+    const entry = JSON.parse(readFileSync(entryPath, "utf8")) as { manifest: { path: string }[] };
+    entry.manifest[0]!.path = "../escaped.txt";
+    const response = await fetch(`${server.url}/rbuild/v1/ac/${key}`, { method: "PUT", body: JSON.stringify(entry) });
+    expect(response.status).toBe(200);
+
+    const victim = workspace();
+    const result = await build(victim, ["gen", "--remote", server.url]);
+    expect(result.tasks.map((t) => t.status)).toEqual(["ran"]);
+    expect(result.stderr).toMatch(/^rbuild: remote cache: refused the entry for task "gen": "\.\.\/escaped\.txt" is not a path inside the workspace\n/);
+    expect(readdirSync(join(victim.root, "..")).includes("escaped.txt")).toBe(false);
+  });
+});
