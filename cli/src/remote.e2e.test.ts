@@ -61,6 +61,15 @@ describe("the remote cache, end to end", () => {
     expect(result.stderr).toBe("rbuild: ok: 0 ran, 2 cached in <t>\n");
   });
 
+  test("a shared directory works as a remote too (file://)", async () => {
+    const url = `file://${serverDir}`;
+    await build(workspace(), ["use", "--remote", url]);
+    const second = workspace();
+    const result = await build(second, ["use", "--remote", url]);
+    expect(result.tasks.map((t) => [t.status, t.cache])).toEqual([["cached", "remote"], ["cached", "remote"]]);
+    expect(second.read("use.txt").trim()).toBe("11");
+  });
+
   test("tokens: a read token restores but cannot upload; --remote-read-only does not try", async () => {
     server = await startCacheServer({ dir: serverDir, port: 0, maxSize: 1e9, tokens: new Map([["reader", "read"], ["writer", "write"]]) });
     const reader = workspace();

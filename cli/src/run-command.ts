@@ -72,7 +72,7 @@ export async function runCommand(args: Args): Promise<number> {
   const remote =
     args.remote === undefined
       ? undefined
-      : new (await import("@rbuild/remote")).HttpRemoteCache({ url: args.remote, ...(args.token === undefined ? {} : { token: args.token }) });
+      : (await import("@rbuild/remote")).openRemote(args.remote, args.token);
   try {
     const outcome = await execute({
       graph: graph.value,

@@ -1,0 +1,119 @@
+/**
+ * The remote cache protocol on a directory instead of a server: for a cache
+ * shared over a network filesystem (`--remote file:///mnt/cache`), and the
+ * "local" member of the conformance suite. Same layout and rules as
+ * rbuild-cache-server: blobs verified and renamed into place, an entry stored
+ * only with its blobs, an entry whose blobs are gone is a miss.
+ */
+import { createReadStream, createWriteStream, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { DigestBuilder } from "@rbuild/hash";
+import { RemoteError, type RemoteCache } from "./http-remote.js";
+
+function blobsOf(bytes: Buffer): string[] | undefined {
+  try {
+    const blobs = (JSON.parse(bytes.toString("utf8")) as { blobs?: unknown }).blobs;
+    return Array.isArray(blobs) && blobs.every((b) => typeof b === "string" && /^[0-9a-f]{64}$/.test(b)) ? (blobs as string[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class DirectoryCache implements RemoteCache {
+  readonly #dir: string;
+
+  constructor(dir: string) {
+    this.#dir = dir;
+  }
+
+  #blob(digest: string): string {
+    return join(this.#dir, "cas", "blake3", digest.slice(0, 2), digest);
+  }
+
+  #entry(key: string): string {
+    return join(this.#dir, "ac", key.slice(0, 2), key);
+  }
+
+  #temp(): string {
+    const tmp = join(this.#dir, "tmp");
+    mkdirSync(tmp, { recursive: true });
+    return join(tmp, `${process.pid}-${Math.random().toString(36).slice(2)}`);
+  }
+
+  #place(temp: string, target: string): void {
+    mkdirSync(dirname(target), { recursive: true });
+    renameSync(temp, target);
+  }
+
+  async getEntry(key: string): Promise<Buffer | undefined> {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(this.#entry(key));
+    } catch {
+      return undefined;
+    }
+    const blobs = blobsOf(bytes);
+    if (blobs === undefined || (await this.missing(blobs)).length > 0) return undefined;
+    return bytes;
+  }
+
+  async putEntry(key: string, body: Buffer): Promise<void> {
+    const blobs = blobsOf(body);
+    if (blobs === undefined) throw new RemoteError("status", `storing entry ${key.slice(0, 12)}: not a JSON object with "blobs"`);
+    const missing = await this.missing(blobs);
+    if (missing.length > 0) throw new RemoteError("status", `storing entry ${key.slice(0, 12)}: upload these blobs first: ${missing.join(", ")}`);
+    const temp = this.#temp();
+    writeFileSync(temp, body);
+    this.#place(temp, this.#entry(key));
+  }
+
+  async missing(digests: readonly string[]): Promise<string[]> {
+    return digests.filter((digest) => statSync(this.#blob(digest), { throwIfNoEntry: false }) === undefined);
+  }
+
+  /** Copies `source` to a temp file beside the cache while hashing it; returns the temp path and digest. */
+  async #copy(source: string, temp: string): Promise<string> {
+    const hasher = new DigestBuilder();
+    const meter = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        hasher.update(chunk);
+        callback(null, chunk);
+      },
+    });
+    await pipeline(createReadStream(source), meter, createWriteStream(temp));
+    return hasher.digest();
+  }
+
+  async getBlob(digest: string, target: string): Promise<"ok" | "missing" | "corrupt"> {
+    const source = this.#blob(digest);
+    if (statSync(source, { throwIfNoEntry: false }) === undefined) return "missing";
+    const temp = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.part`;
+    try {
+      if ((await this.#copy(source, temp)) !== digest) {
+        rmSync(temp, { force: true });
+        return "corrupt";
+      }
+    } catch (error) {
+      rmSync(temp, { force: true });
+      throw new RemoteError("unreachable", `reading blob ${digest.slice(0, 12)}: ${(error as Error).message}`);
+    }
+    renameSync(temp, target);
+    return "ok";
+  }
+
+  async putBlob(digest: string, source: string): Promise<void> {
+    const temp = this.#temp();
+    try {
+      if ((await this.#copy(source, temp)) !== digest) throw new RemoteError("status", `storing blob ${digest.slice(0, 12)}: its bytes do not match its digest`);
+      this.#place(temp, this.#blob(digest));
+    } catch (error) {
+      rmSync(temp, { force: true });
+      if (error instanceof RemoteError) throw error;
+      throw new RemoteError("unreachable", `storing blob ${digest.slice(0, 12)}: ${(error as Error).message}`);
+    }
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,90 @@
+/**
+ * The conformance suite of RemoteCache: every implementation must pass it
+ * (the shared directory, the client against the real server), and the client
+ * against a misbehaving server must fail in the allowed ways only.
+ */
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { digestBytes } from "@rbuild/hash";
+import { RemoteError, type RemoteCache } from "../http-remote.js";
+
+export interface Subject {
+  readonly cache: RemoteCache;
+  /** Deletes a stored blob behind the cache's back (eviction, disk trouble). */
+  readonly loseBlob: (digest: string) => void;
+  readonly stop: () => Promise<void>;
+}
+
+export function remoteCacheContract(name: string, make: (dir: string) => Promise<Subject>): void {
+  describe(`RemoteCache contract: ${name}`, () => {
+    let dir: string;
+    let subject: Subject;
+    beforeEach(async () => {
+      dir = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-contract-")));
+      subject = await make(join(dir, "store"));
+    });
+    afterEach(async () => {
+      await subject.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const file = (text: string): string => {
+      const path = join(dir, `f-${Math.random().toString(36).slice(2)}`);
+      writeFileSync(path, text);
+      return path;
+    };
+
+    test("a blob round-trips, verified; a missing one is 'missing'", async () => {
+      const { cache } = subject;
+      const digest = digestBytes("blob bytes");
+      expect(await cache.getBlob(digest, join(dir, "out"))).toBe("missing");
+      await cache.putBlob(digest, file("blob bytes"));
+      await cache.putBlob(digest, file("blob bytes")); // Idempotent.
+      expect(await cache.getBlob(digest, join(dir, "out"))).toBe("ok");
+      expect(readFileSync(join(dir, "out"), "utf8")).toBe("blob bytes");
+    });
+
+    test("missing() lists exactly the blobs not stored", async () => {
+      const { cache } = subject;
+      const have = digestBytes("have");
+      await cache.putBlob(have, file("have"));
+      const lacking = digestBytes("lacking");
+      expect(await cache.missing([have, lacking])).toEqual([lacking]);
+      expect(await cache.missing([])).toEqual([]);
+    });
+
+    test("a blob whose bytes do not match its name is refused and not stored", async () => {
+      const { cache } = subject;
+      const digest = digestBytes("real");
+      await expect(cache.putBlob(digest, file("fake"))).rejects.toBeInstanceOf(RemoteError);
+      expect(await cache.missing([digest])).toEqual([digest]);
+    });
+
+    test("an entry is stored only after its blobs, and is a miss once a blob is lost", async () => {
+      const { cache } = subject;
+      const key = "e".repeat(64);
+      const blob = digestBytes("layer");
+      const entry = Buffer.from(JSON.stringify({ blobs: [blob], note: "x" }));
+      expect(await cache.getEntry(key)).toBeUndefined();
+      await expect(cache.putEntry(key, entry)).rejects.toBeInstanceOf(RemoteError);
+      await cache.putBlob(blob, file("layer"));
+      await cache.putEntry(key, entry);
+      expect((await cache.getEntry(key))?.toString()).toBe(entry.toString());
+      subject.loseBlob(blob);
+      expect(await cache.getEntry(key)).toBeUndefined();
+    });
+
+    test("a large blob streams through (8 MiB)", async () => {
+      const { cache } = subject;
+      const big = Buffer.alloc(8 * 1024 * 1024, 3);
+      const path = join(dir, "big");
+      writeFileSync(path, big);
+      const digest = digestBytes(big);
+      await cache.putBlob(digest, path);
+      expect(await cache.getBlob(digest, join(dir, "big-out"))).toBe("ok");
+      expect(digestBytes(readFileSync(join(dir, "big-out")))).toBe(digest);
+      expect(existsSync(join(dir, "big-out"))).toBe(true);
+    });
+  });
+}
