@@ -15,7 +15,7 @@
  *   npm run bench                       # P=1000, F=10
  *   npm run bench -- --packages 100 --files 5 --runs 3
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
@@ -181,6 +181,28 @@ for (const tool of Object.keys(TOOLS)) {
   console.log(`${tool}: cold ${r.cold.toFixed(3)}s  no-op ${r.noop.toFixed(3)}s  incremental ${r.incremental.toFixed(3)}s  delete-all-outputs ${r.restore.toFixed(3)}s`);
 }
 
+// rbuild's remote restore: one workspace fills a cache server, a copy at another path with an empty
+// local cache restores everything from it.
+let remoteRestore;
+{
+  const serverDir = join(WORK, "server");
+  const server = spawn(process.execPath, [join(here, "..", "cache-server", "bin", "rbuild-cache-server.js"), "--dir", serverDir, "--port", "0", "--max-size", "10GB"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const url = await new Promise((resolve) => server.stdout.on("data", (chunk) => /listening on (\S+)/.test(chunk) && resolve(/listening on (\S+)/.exec(chunk)[1])));
+  const fill = join(WORK, "remote-fill");
+  const restore = join(WORK, "remote-restore");
+  cpSync(template, fill, { recursive: true });
+  cpSync(template, restore, { recursive: true });
+  TOOLS.remote = { run: () => ["node", [RBUILD, "all", "-j", String(JOBS), "--remote", url], {}] };
+  time("remote", fill);
+  remoteRestore = time("remote", restore);
+  verify("rbuild (remote restore)", restore);
+  server.kill("SIGTERM");
+  await new Promise((resolve) => server.on("exit", resolve));
+  console.log(`rbuild: restore of every output from the remote cache, empty local cache: ${remoteRestore.toFixed(3)}s`);
+}
+
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${version("make", ["--version"])}, ninja ${version("ninja", ["--version"])}`;
 const table = [
   `P=${P} packages × F=${F} files (${P} tasks + 1 group), -j ${JOBS}, median of ${RUNS} (restore: of ${Math.min(RUNS, 3)})`,
@@ -189,5 +211,5 @@ const table = [
   "| --- | --- | --- | --- | --- |",
   ...rows.map(([tool, r]) => `| ${tool} | ${r.cold.toFixed(3)} s | ${r.noop.toFixed(3)} s | ${r.incremental.toFixed(3)} s | ${r.restore.toFixed(3)} s |`),
 ];
-console.log(`\n${machine}\n${table.join("\n")}`);
+console.log(`\n${machine}\n${table.join("\n")}\n\nrbuild remote restore (empty local cache, all ${P} tasks from rbuild-cache-server on loopback): ${remoteRestore.toFixed(3)} s`);
 rmSync(WORK, { recursive: true, force: true });

@@ -21,6 +21,7 @@ import { PriorityQueue } from "./priority-queue.js";
 import type { RunOutcome, Runner } from "./runner.js";
 import { KILL_GRACE_MS } from "./spawn-group.js";
 import { RemoteStep, type RemoteOptions } from "./remote-step.js";
+import { Slots } from "./slots.js";
 import { groupOutputsDigest, LogCollector, TaskCache, type CacheOptions } from "./task-cache.js";
 import { TaskEnvBuilder } from "./task-env.js";
 
@@ -50,6 +51,9 @@ export interface BuildOutcome {
   /** One result per task of the graph, in the graph's (topological) order. */
   readonly results: readonly TaskResult[];
 }
+
+/** With a remote cache, how many more tasks may be in their cache step than -j allows commands. */
+const REMOTE_LOOKAHEAD = 16;
 
 /** How long running work may take to stop after an interrupt before the build gives up on it. */
 const INTERRUPT_WAIT_MS = KILL_GRACE_MS + 3000;
@@ -95,6 +99,9 @@ class Build {
   readonly #env: TaskEnvBuilder;
   readonly #cache: TaskCache | undefined;
   readonly #remote: RemoteStep | undefined;
+  /** Tasks in flight: -j running commands, plus (with a remote) more waiting on the network. */
+  readonly #capacity: number;
+  readonly #slots: Slots;
   /** Outputs digest of every task that finished well: what dependents' keys see. */
   readonly #outputs = new Map<string, Digest>();
   readonly #layers = new Map<string, Digest | null>();
@@ -125,6 +132,8 @@ class Build {
       options.cache === undefined || options.remote === undefined
         ? undefined
         : new RemoteStep(options.cache.store, options.remote, (message) => this.#reporter.report({ type: "info", code: "remote", message }));
+    this.#capacity = this.#remote === undefined ? this.#jobs : this.#jobs + REMOTE_LOOKAHEAD;
+    this.#slots = new Slots(this.#jobs);
     this.#ready = new PriorityQueue((a, b) => a.priority > b.priority || (a.priority === b.priority && a.name < b.name));
   }
 
@@ -142,7 +151,7 @@ class Build {
     if (this.#signal?.aborted) this.#interrupt();
 
     while (true) {
-      while (this.#stop.kind === "none" && this.#running.size < this.#jobs && this.#ready.size > 0) {
+      while (this.#stop.kind === "none" && this.#running.size < this.#capacity && this.#ready.size > 0) {
         this.#start(this.#ready.pop()!);
       }
       if (this.#running.size === 0 && this.#finished.length === 0) break;
@@ -281,6 +290,16 @@ class Build {
 
   /** Runs the task's command or function through the runner, reporting its output line by line. */
   async #execute(task: GraphTask, signal: AbortSignal, reasons: readonly string[], log?: LogCollector): Promise<Done> {
+    const release = await this.#slots.take();
+    try {
+      if (signal.aborted) return { result: result(task.name, "failed", { reasons, failure: { reason: "interrupted", task: task.name } }) };
+      return await this.#executeInSlot(task, signal, reasons, log);
+    } finally {
+      release();
+    }
+  }
+
+  async #executeInSlot(task: GraphTask, signal: AbortSignal, reasons: readonly string[], log?: LogCollector): Promise<Done> {
     this.#reporter.report({ type: "task-started", task: task.name, reasons });
     const emit = (stream: "stdout" | "stderr") =>
       new LineSplitter((line) => {
