@@ -14,7 +14,7 @@
 import { lstatSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DigestBuilder, digestBytes, expandGlobs, FileHasher, type Digest } from "@rbuild/hash";
-import { decodeRecord, encodeRecord, explainChange, type GraphTask, type KeyRecord } from "@rbuild/planner";
+import { decodeRecord, encodeRecord, explainChange, keyOfEncoded, type GraphTask, type KeyRecord } from "@rbuild/planner";
 import { clearOutputs } from "./clear-outputs.js";
 import { definitionDigest, entryStat, fileStat, freshSnapshot, olderThan, outputStats, type EntryStat, type FileStat, type Snapshot } from "./snapshot.js";
 import { extractLayer, INLINE_LOG_LIMIT, manifestDigest, writeLayer, type ActionEntry, type LogLine, type ManifestEntry, type Store } from "@rbuild/store";
@@ -57,7 +57,7 @@ interface Succeeded {
 }
 
 export type Restored =
-  | { hit: true; entry: ActionEntry; log: readonly LogLine[]; restoredPaths: number }
+  | { hit: true; entry: ActionEntry; log: readonly LogLine[] }
   | { hit: false; reasons: string[] };
 
 export interface Captured {
@@ -151,7 +151,7 @@ export class TaskCache {
       platform: this.#platform,
     };
     const encoded = encodeRecord(record);
-    return { record, encoded, key: digestBytes(encoded), def, files, dirs };
+    return { record, encoded, key: keyOfEncoded(encoded), def, files, dirs };
   }
 
   /** Why a task that is not restored from the cache runs, by comparing with its last record. */
@@ -186,7 +186,7 @@ export class TaskCache {
     if (previous?.key !== prepared.key || !previous.ok) {
       this.store.setTaskState(task.name, { key: prepared.key, record: prepared.encoded, ok: true, ranReasons: previous?.ranReasons ?? [] });
     }
-    return { hit: true, entry, log, restoredPaths: wanted.length };
+    return { hit: true, entry, log };
   }
 
   #damaged(task: GraphTask, prepared: Prepared, problem: string): Restored {

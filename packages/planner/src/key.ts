@@ -55,8 +55,13 @@ export function encodeRecord(record: KeyRecord): string {
   return JSON.stringify(["rbuild-key", KEY_FORMAT, r.task, r.run, r.cwd, r.env, r.inputs, r.outputs, r.deps, r.platform]);
 }
 
+/** The key of an encoded record (see encodeRecord), for callers that keep the encoding too. */
+export function keyOfEncoded(encoded: string): Digest {
+  return digestBytes(encoded);
+}
+
 export function taskKey(record: KeyRecord): Digest {
-  return digestBytes(encodeRecord(record));
+  return keyOfEncoded(encodeRecord(record));
 }
 
 export function decodeRecord(text: string): KeyRecord | undefined {

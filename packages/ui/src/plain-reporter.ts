@@ -92,7 +92,7 @@ export class PlainReporter implements Reporter {
 
   #finished(result: TaskResult): void {
     this.#counts[result.status]++;
-    const { stdout, stderr } = this.#options;
+    const { stdout } = this.#options;
     switch (result.status) {
       case "ran":
         stdout.write(`${this.#style("green", "✓")} ${result.name} ${this.#style("dim", `(${seconds(result.durationMs)})`)}\n`);
