@@ -2,10 +2,13 @@
 // workspace packages) into dist/rbuild.mjs, with dynamically imported parts in
 // dist/chunks/. Native addons and esbuild itself
 // stay external. Run after `tsc -b` (the root `build` script does both).
+import { rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const dist = fileURLToPath(new URL("../dist/", import.meta.url));
+// Chunk names carry content hashes: without this, every build would leave its old chunks behind.
+rmSync(`${dist}chunks`, { recursive: true, force: true });
 await build({
   entryPoints: { rbuild: `${dist}entry.js` },
   outdir: dist,

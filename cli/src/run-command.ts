@@ -1,26 +1,19 @@
 /** `rbuild <task...>`: plan the targets, execute, report, write the summary. */
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { describeFailure, fanOut, type Reporter, type SetupFailure } from "@rbuild/core";
-import { dryRun, execute } from "@rbuild/executor";
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { describeFailure, fanOut, writeFileAtomically, type Reporter, type SetupFailure } from "@rbuild/core";
+import { dryRun, execute, upToDateFromStamp, type BuildOutcome } from "@rbuild/executor";
 import { plan, type Graph } from "@rbuild/planner";
-import { acquireBuildLock, Store } from "@rbuild/store";
+import { acquireBuildLock, noteStampedBuild, Store } from "@rbuild/store";
 import { BatchedSink, JsonReporter, PlainReporter, runSummary } from "@rbuild/ui";
 import type { Args } from "./args.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
 import { openWorkspace } from "./workspace.js";
 
-function writeAtomically(file: string, contents: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, contents);
-  renameSync(temp, file);
-}
-
 /** A build that never started still leaves a summary, so CI can tell why. */
 function writeSummaryOfSetupFailure(file: string, failures: readonly SetupFailure[], cwd: string): void {
   const errors = failures.map((failure) => describeFailure(failure, { cwd }));
-  writeAtomically(file, `${JSON.stringify({ version: 1, ok: false, durationMs: 0, tasks: [], errors }, null, 2)}\n`);
+  writeFileAtomically(file, `${JSON.stringify({ version: 1, ok: false, durationMs: 0, tasks: [], errors }, null, 2)}\n`);
 }
 
 export async function runCommand(args: Args): Promise<number> {
@@ -64,35 +57,50 @@ export async function runCommand(args: Args): Promise<number> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   const { cacheDir } = workspace.value;
-  mkdirSync(cacheDir, { recursive: true });
-  const lock = await acquireBuildLock(cacheDir, (pid) => info("waiting", `waiting for another rbuild (pid ${pid}) building this workspace`), interrupt.signal);
-  if (lock === undefined) return ExitCode.Interrupted;
-  const store = Store.open({ dir: cacheDir, onInfo: info });
-  // Loaded only when a remote is configured: the HTTP client is a large part of rbuild's start-up.
-  const remote =
-    args.remote === undefined
-      ? undefined
-      : (await import("@rbuild/remote")).openRemote(args.remote, args.token);
-  try {
-    const outcome = await execute({
-      graph: graph.value,
-      jobs: args.jobs,
-      keepGoing: args.keepGoing,
-      reporter,
-      signal: interrupt.signal,
-      cache: { store, force: args.force },
-      ...(remote === undefined ? {} : { remote: { cache: remote, readOnly: args.remoteReadOnly } }),
-    });
+  const finish = async (outcome: BuildOutcome): Promise<number> => {
     await reporter.close?.();
-    if (summaryFile !== undefined) writeAtomically(summaryFile, `${JSON.stringify(runSummary(outcome, cwd), null, 2)}\n`);
+    if (summaryFile !== undefined) writeFileAtomically(summaryFile, `${JSON.stringify(runSummary(outcome, cwd), null, 2)}\n`);
     if (outcome.interrupted) return ExitCode.Interrupted;
     return outcome.ok ? ExitCode.Ok : ExitCode.TaskFailed;
+  };
+  try {
+    // The no-op fast path: every task still as the last build of these targets left it.
+    const upToDate = args.force ? undefined : upToDateFromStamp(cacheDir, graph.value, process.env);
+    if (upToDate !== undefined) {
+      const started = Date.now();
+      const outcome = await execute({ graph: graph.value, jobs: args.jobs, reporter, signal: interrupt.signal, upToDate: upToDate.results });
+      if (outcome.ok) noteStampedBuild(cacheDir, { from: upToDate.build, started, finished: Date.now(), targets: graph.value.targets });
+      return await finish(outcome);
+    }
+
+    mkdirSync(cacheDir, { recursive: true });
+    const lock = await acquireBuildLock(cacheDir, (pid) => info("waiting", `waiting for another rbuild (pid ${pid}) building this workspace`), interrupt.signal);
+    if (lock === undefined) return ExitCode.Interrupted;
+    const store = Store.open({ dir: cacheDir, onInfo: info });
+    // Loaded only when a remote is configured: the HTTP client is a large part of rbuild's start-up.
+    const remote =
+      args.remote === undefined
+        ? undefined
+        : (await import("@rbuild/remote")).openRemote(args.remote, args.token);
+    try {
+      const outcome = await execute({
+        graph: graph.value,
+        jobs: args.jobs,
+        keepGoing: args.keepGoing,
+        reporter,
+        signal: interrupt.signal,
+        cache: { store, force: args.force },
+        ...(remote === undefined ? {} : { remote: { cache: remote, readOnly: args.remoteReadOnly } }),
+      });
+      return await finish(outcome);
+    } finally {
+      await remote?.close();
+      store.close();
+      lock.release();
+    }
   } finally {
     stdout.flush();
     stderr.flush();
-    await remote?.close();
-    store.close();
-    lock.release();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }

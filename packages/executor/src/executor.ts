@@ -22,6 +22,7 @@ import type { RunOutcome, Runner } from "./runner.js";
 import { KILL_GRACE_MS } from "./spawn-group.js";
 import { RemoteStep, type RemoteOptions } from "./remote-step.js";
 import { Slots } from "./slots.js";
+import type { Fresh } from "./snapshot.js";
 import { groupOutputsDigest, LogCollector, TaskCache, type CacheOptions } from "./task-cache.js";
 import { TaskEnvBuilder } from "./task-env.js";
 
@@ -41,6 +42,12 @@ export interface ExecuteOptions {
   readonly cache?: CacheOptions;
   /** A remote cache behind the local store (needs `cache`). */
   readonly remote?: RemoteOptions;
+  /**
+   * Tasks already known to be up to date (from a build stamp, see
+   * build-stamp.ts), with their results: reported as cached from the local
+   * cache without a lookup.
+   */
+  readonly upToDate?: ReadonlyMap<string, Fresh>;
   readonly now?: () => number;
 }
 
@@ -99,6 +106,7 @@ class Build {
   readonly #env: TaskEnvBuilder;
   readonly #cache: TaskCache | undefined;
   readonly #remote: RemoteStep | undefined;
+  readonly #upToDate: ReadonlyMap<string, Fresh> | undefined;
   /** Tasks in flight: -j running commands, plus (with a remote) more waiting on the network. */
   readonly #capacity: number;
   readonly #slots: Slots;
@@ -132,6 +140,7 @@ class Build {
       options.cache === undefined || options.remote === undefined
         ? undefined
         : new RemoteStep(options.cache.store, options.remote, (message) => this.#reporter.report({ type: "info", code: "remote", message }));
+    this.#upToDate = options.upToDate;
     this.#capacity = this.#remote === undefined ? this.#jobs : this.#jobs + REMOTE_LOOKAHEAD;
     this.#slots = new Slots(this.#jobs);
     this.#ready = new PriorityQueue((a, b) => a.priority > b.priority || (a.priority === b.priority && a.name < b.name));
@@ -169,6 +178,7 @@ class Build {
     if (this.#cache !== undefined && build !== undefined) {
       this.#cache.writeSnapshots();
       this.#cache.store.finishBuild(build, ok, this.#historyOf(results));
+      this.#cache.writeStamp(graph, build, ok);
     }
     const durationMs = Math.round(this.#now() - start);
     this.#reporter.report({ type: "build-finished", ok, interrupted, durationMs });
@@ -233,16 +243,14 @@ class Build {
         const allCached = task.deps.every((dep) => this.#results.get(dep)?.status === "cached");
         return { result: result(task.name, allCached ? "cached" : "ran", { reasons: [] }), outputsDigest: groupOutputsDigest(task, this.#outputs) };
       }
+      const known = this.#upToDate?.get(task.name);
+      if (known !== undefined) return this.#upToDateResult(task, known);
       const cache = this.#cache;
       if (cache === undefined) return await this.#execute(task, signal, task.pure ? ["no-record"] : ["impure"]);
 
       if (task.pure && !cache.force) {
         const fresh = cache.fresh(task, this.#outputs);
-        if (fresh !== undefined) {
-          this.#replay(task, fresh.log);
-          const cached = result(task.name, "cached", { cache: "local", key: fresh.key, exitCode: fresh.exitCode, reasons: [] });
-          return { result: cached, outputsDigest: fresh.outputsDigest, layer: fresh.layer };
-        }
+        if (fresh !== undefined) return this.#upToDateResult(task, fresh);
       }
       const prepared = cache.prepare(task, this.#outputs);
       let reasons: string[];
@@ -279,6 +287,13 @@ class Build {
       const failure: TaskFailure = { reason: "run-threw", task: task.name, message: `internal error: ${message}` };
       return { result: result(task.name, "failed", { reasons: [], failure }) };
     }
+  }
+
+  /** A task whose snapshot holds: cached, its log shown again, nothing touched. */
+  #upToDateResult(task: GraphTask, fresh: Fresh): Done {
+    this.#replay(task, fresh.log);
+    const cached = result(task.name, "cached", { cache: "local", key: fresh.key, exitCode: fresh.exitCode, reasons: [] });
+    return { result: cached, outputsDigest: fresh.outputsDigest, layer: fresh.layer };
   }
 
   /** Shows a cached task's stored output again. */

@@ -15,6 +15,7 @@
  */
 import { lstatSync, statSync, type Stats } from "node:fs";
 import { digestBytes, type Digest } from "@rbuild/hash";
+import type { TaskDef } from "@rbuild/planner";
 import type { LogLine } from "@rbuild/store";
 
 const FORMAT = 1;
@@ -49,8 +50,46 @@ export function entryStat(path: string, stat: Stats): EntryStat {
   return [path, stat.mode, stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino];
 }
 
-export function definitionDigest(parts: readonly unknown[]): string {
-  return digestBytes(JSON.stringify(["rbuild-def", FORMAT, ...parts]));
+/** What a task is, apart from its inputs' contents: part of its key, and its snapshot's definition. */
+export interface TaskDefinition {
+  readonly run: string;
+  readonly env: [string, string | null][];
+  /** Digest of all of it, with the task's name, globs and platform: what a snapshot is valid for. */
+  readonly def: string;
+}
+
+/** A task's command (or function, with the Buildfile it came from) and its env values: what its key holds of it. */
+export function definitionParts(
+  task: TaskDef,
+  sourceDigest: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Pick<TaskDefinition, "run" | "env"> {
+  const run = typeof task.run === "function" ? `fn:${task.run.toString()}\nbuildfile:${sourceDigest}` : `sh:${task.run ?? ""}`;
+  return { run, env: task.env.map((name): [string, string | null] => [name, env[name] ?? null]) };
+}
+
+export function taskDefinition(
+  task: TaskDef,
+  sourceDigest: string,
+  env: Readonly<Record<string, string | undefined>>,
+  platform: string,
+): TaskDefinition {
+  const { run, env: values } = definitionParts(task, sourceDigest, env);
+  const def = digestBytes(JSON.stringify(["rbuild-def", FORMAT, task.name, run, task.cwd, values, task.inputs, task.outputs, platform]));
+  return { run, env: values, def };
+}
+
+/** A result restored from a snapshot: no hashing, no lookup. */
+export interface Fresh {
+  readonly key: Digest;
+  readonly outputsDigest: Digest;
+  readonly layer: Digest | null;
+  readonly exitCode: number | null;
+  readonly log: readonly LogLine[];
+}
+
+export function freshResult(snapshot: Snapshot, log: readonly LogLine[]): Fresh {
+  return { key: snapshot.key, outputsDigest: snapshot.outputsDigest, layer: snapshot.layer, exitCode: snapshot.exitCode, log };
 }
 
 /**
@@ -73,27 +112,30 @@ function sameEntry(root: string, recorded: EntryStat, follow: boolean): boolean 
   return stat !== undefined && stat.mode === mode && stat.size === size && stat.mtimeMs === mtime && stat.ctimeMs === ctime && stat.ino === ino;
 }
 
-/** The snapshot, if it still holds for a task with definition `def` whose deps' outputs are `deps`. */
-export function freshSnapshot(
-  root: string,
-  text: string | undefined,
-  def: string,
-  deps: ReadonlyMap<string, Digest>,
-  depNames: readonly string[],
-): Snapshot | undefined {
+export function parseSnapshot(text: string | undefined): Snapshot | undefined {
   if (text === undefined) return undefined;
-  let snapshot: Snapshot;
   try {
-    snapshot = JSON.parse(text) as Snapshot;
+    const snapshot = JSON.parse(text) as Snapshot;
+    return snapshot.v === FORMAT ? snapshot : undefined;
   } catch {
     return undefined;
   }
-  if (snapshot.v !== FORMAT || snapshot.def !== def || snapshot.deps.length !== depNames.length) return undefined;
-  for (const [dep, digest] of snapshot.deps) if (deps.get(dep) !== digest) return undefined;
-  for (const file of snapshot.files) if (!sameFile(root, file)) return undefined;
-  for (const dir of snapshot.dirs) if (!sameEntry(root, dir, true)) return undefined;
-  for (const output of snapshot.outputs) if (!sameEntry(root, output, false)) return undefined;
-  return snapshot;
+}
+
+/** Whether the snapshot still holds for a task with definition `def` whose deps' outputs are `deps`. */
+export function snapshotHolds(
+  root: string,
+  snapshot: Snapshot,
+  def: string,
+  deps: ReadonlyMap<string, Digest>,
+  depNames: readonly string[],
+): boolean {
+  if (snapshot.def !== def || snapshot.deps.length !== depNames.length) return false;
+  for (const [dep, digest] of snapshot.deps) if (deps.get(dep) !== digest) return false;
+  for (const file of snapshot.files) if (!sameFile(root, file)) return false;
+  for (const dir of snapshot.dirs) if (!sameEntry(root, dir, true)) return false;
+  for (const output of snapshot.outputs) if (!sameEntry(root, output, false)) return false;
+  return true;
 }
 
 /** Whether every stat was recorded before `time` (filesystem clock): only then can it vouch for content. */

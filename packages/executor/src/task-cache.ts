@@ -14,9 +14,10 @@
 import { lstatSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DigestBuilder, digestBytes, expandGlobs, FileHasher, type Digest } from "@rbuild/hash";
-import { decodeRecord, encodeRecord, explainChange, keyOfEncoded, type GraphTask, type KeyRecord } from "@rbuild/planner";
+import { decodeRecord, encodeRecord, explainChange, keyOfEncoded, type Graph, type GraphTask, type KeyRecord } from "@rbuild/planner";
+import { writeBuildStamp } from "./build-stamp.js";
 import { clearOutputs } from "./clear-outputs.js";
-import { definitionDigest, entryStat, fileStat, freshSnapshot, olderThan, outputStats, type EntryStat, type FileStat, type Snapshot } from "./snapshot.js";
+import { entryStat, fileStat, freshResult, olderThan, outputStats, parseSnapshot, snapshotHolds, taskDefinition, type EntryStat, type Fresh, type FileStat, type Snapshot, type TaskDefinition } from "./snapshot.js";
 import { extractLayer, INLINE_LOG_LIMIT, manifestDigest, writeLayer, type ActionEntry, type LogLine, type ManifestEntry, type Store } from "@rbuild/store";
 
 export interface CacheOptions {
@@ -37,15 +38,6 @@ export interface Prepared {
   readonly def: string;
   readonly files: readonly FileStat[];
   readonly dirs: readonly EntryStat[];
-}
-
-/** A result restored from a snapshot: no hashing, no lookup. */
-export interface Fresh {
-  readonly key: Digest;
-  readonly outputsDigest: Digest;
-  readonly layer: Digest | null;
-  readonly exitCode: number | null;
-  readonly log: readonly LogLine[];
 }
 
 /** What a successful task leaves for its snapshot, written at the end of the build. */
@@ -81,6 +73,8 @@ export class TaskCache {
   readonly #ignore: string[];
   readonly #info: (code: string, message: string) => void;
   readonly #succeeded = new Map<string, Succeeded>();
+  /** The snapshot of every task that is up to date after this build: found fresh, or written at its end. */
+  readonly #snapshots = new Map<string, Snapshot>();
 
   constructor(
     graph: { root: string; sourceDigest: string },
@@ -101,11 +95,8 @@ export class TaskCache {
     this.#ignore = relativeStore === undefined ? [] : [`${relativeStore}/**`];
   }
 
-  /** What a task is, apart from its inputs' contents: part of its key, and its snapshot's definition. */
-  #definition(task: GraphTask): { run: string; env: [string, string | null][]; def: string } {
-    const run = typeof task.run === "function" ? `fn:${task.run.toString()}\nbuildfile:${this.#sourceDigest}` : `sh:${task.run ?? ""}`;
-    const env = task.env.map((name): [string, string | null] => [name, this.#env[name] ?? null]);
-    return { run, env, def: definitionDigest([task.name, run, task.cwd, env, task.inputs, task.outputs, this.#platform]) };
+  #definition(task: GraphTask): TaskDefinition {
+    return taskDefinition(task, this.#sourceDigest, this.#env, this.#platform);
   }
 
   /**
@@ -114,13 +105,21 @@ export class TaskCache {
    * the workspace already holds exactly those outputs.
    */
   fresh(task: GraphTask, depOutputs: ReadonlyMap<string, Digest>): Fresh | undefined {
-    const { def } = this.#definition(task);
-    const snapshot = freshSnapshot(this.#root, this.store.snapshot(task.name), def, depOutputs, task.deps);
-    if (snapshot === undefined) return undefined;
+    const snapshot = parseSnapshot(this.store.snapshot(task.name));
+    if (snapshot === undefined || !snapshotHolds(this.#root, snapshot, this.#definition(task).def, depOutputs, task.deps)) return undefined;
     const log = this.store.readLog(snapshot);
     if (log === "missing" || log === "corrupt") return undefined;
     this.store.touch(snapshot.key);
-    return { key: snapshot.key, outputsDigest: snapshot.outputsDigest, layer: snapshot.layer, exitCode: snapshot.exitCode, log };
+    this.#snapshots.set(task.name, snapshot);
+    return freshResult(snapshot, log);
+  }
+
+  /**
+   * After writeSnapshots: writes the build stamp of `graph` if the build left
+   * every task up to date and snapshotted, else removes it (see build-stamp.ts).
+   */
+  writeStamp(graph: Graph, build: number, ok: boolean): void {
+    writeBuildStamp(this.store.dir, graph, build, ok ? this.#snapshots : new Map(), this.#env, this.#platform);
   }
 
   /** The key of a task whose deps are done, from its inputs as they are now. */
@@ -304,6 +303,7 @@ export class TaskCache {
         logBlob: done.entry.logBlob,
       };
       this.store.setSnapshot(name, JSON.stringify(snapshot));
+      this.#snapshots.set(name, snapshot);
     }
     this.#succeeded.clear();
   }

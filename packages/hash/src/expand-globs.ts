@@ -12,8 +12,17 @@
  */
 import { lstatSync } from "node:fs";
 import { join, posix } from "node:path";
-import { fdir } from "fdir";
-import picomatch from "picomatch";
+import { createRequire } from "node:module";
+import type { fdir as Fdir } from "fdir";
+import type Picomatch from "picomatch";
+
+/** The crawler and the matcher, loaded on first use: a no-op build expands no glob. */
+const load = createRequire(import.meta.url);
+let libraries: { fdir: typeof Fdir; picomatch: typeof Picomatch } | undefined;
+function lib(): { fdir: typeof Fdir; picomatch: typeof Picomatch } {
+  libraries ??= { fdir: (load("fdir") as { fdir: typeof Fdir }).fdir, picomatch: load("picomatch") as typeof Picomatch };
+  return libraries;
+}
 
 const ALWAYS_IGNORED = [".rbuild/**", ".git/**"];
 
@@ -24,8 +33,10 @@ export interface ExpandOptions {
   readonly ignore?: readonly string[];
   /**
    * Collects every directory whose listing decided the result (relative, `""`
-   * for the root): the directories crawled, and for a pattern naming a path
-   * that does not exist or is a file, the nearest existing directory above it.
+   * for the root): the directories crawled, and for a pattern whose base does
+   * not exist (or is a file where the pattern needs a directory), the nearest
+   * existing directory above it. A file named outright adds nothing: it is in
+   * the result, and its own stat shows any change.
    * While none of them changes, the expansion cannot change either.
    */
   readonly visited?: Set<string>;
@@ -37,7 +48,7 @@ const matchers = new Map<string, Matcher>();
 function matcher(glob: string): Matcher {
   let match = matchers.get(glob);
   if (match === undefined) {
-    match = glob === "**" ? () => true : picomatch(glob, { dot: true });
+    match = glob === "**" ? () => true : lib().picomatch(glob, { dot: true });
     matchers.set(glob, match);
   }
   return match;
@@ -74,7 +85,7 @@ function crawl(root: string, base: string, glob: Matcher, excluded: Matcher, dir
   const start = base === "" ? root : join(root, base);
   const prefix = base === "" ? "" : `${base}/`;
   visited?.add(base);
-  let api = new fdir()
+  let api = new (lib().fdir)()
     .withRelativePaths()
     .exclude((_name, dirPath) => {
       const relative = prefix + trimSlashes(dirPath.slice(start.length + 1));
@@ -108,14 +119,15 @@ export function expandGlobs(root: string, patterns: readonly string[], options: 
   const found = new Set<string>();
   const visited = options.visited;
   for (const pattern of include) {
-    const scan = picomatch.scan(trimSlashes(pattern));
+    const scan = lib().picomatch.scan(trimSlashes(pattern));
     const base = trimSlashes(scan.base);
     if (excluded(base)) continue;
     const stat = lstatSync(join(root, base), { throwIfNoEntry: false });
     if (stat === undefined || !stat.isDirectory()) {
-      // A file, or nothing yet: what can change the result is its directory's listing.
-      if (visited !== undefined) visited.add(nearestDirectory(root, base));
       if (stat !== undefined && !scan.isGlob) found.add(base);
+      // A regular file named outright: its own stat shows every change (edited, removed, replaced).
+      // Otherwise (nothing yet, a link, a file where a glob needs a directory) its directory's listing can.
+      if (visited !== undefined && (stat === undefined || scan.isGlob || !stat.isFile())) visited.add(nearestDirectory(root, base));
       continue;
     }
     if (scan.isGlob) {
@@ -137,7 +149,7 @@ export function globMatcher(patterns: readonly string[]): (path: string) => bool
   const { include, exclude } = splitPatterns(patterns);
   const widen = (pattern: string): string[] => {
     const trimmed = trimSlashes(pattern);
-    return picomatch.scan(trimmed).isGlob ? [trimmed] : [trimmed, `${trimmed}/**`];
+    return lib().picomatch.scan(trimmed).isGlob ? [trimmed] : [trimmed, `${trimmed}/**`];
   };
   const included = anyOf(include.flatMap(widen));
   const excluded = anyOf([...exclude.flatMap(widen), ...ALWAYS_IGNORED]);

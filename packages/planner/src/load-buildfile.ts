@@ -20,11 +20,11 @@
  * importing file at bundle time and kept external as absolute file URLs, so
  * the compiled module can live anywhere.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { digestBytes, type Digest } from "@rbuild/hash";
-import { collectTasks, err, locationFromStack, ok, type Result, type SetupFailure, type Task } from "@rbuild/core";
+import { collectTasks, err, writeFileAtomically, locationFromStack, ok, type Result, type SetupFailure, type Task } from "@rbuild/core";
 
 const MANIFEST_FORMAT = 1;
 const STALE_OUTPUT_MS = 24 * 60 * 60 * 1000;
@@ -67,12 +67,6 @@ function digestFile(path: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function writeAtomically(path: string, contents: string): void {
-  const temp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  writeFileSync(temp, contents);
-  renameSync(temp, path);
 }
 
 function readValidManifest(path: string, entry: string, api: string): Manifest | undefined {
@@ -198,8 +192,8 @@ async function compile(entry: string, options: LoadOptions): Promise<Result<Comp
     externals: compiled.value.externals,
     output,
   };
-  writeAtomically(join(dir, output), compiled.value.code);
-  writeAtomically(manifestPath, `${JSON.stringify(manifest, null, 1)}\n`);
+  writeFileAtomically(join(dir, output), compiled.value.code);
+  writeFileAtomically(manifestPath, `${JSON.stringify(manifest, null, 1)}\n`);
   removeStaleOutputs(dir, output);
   return ok({ module: join(dir, output), compiled: "transpiled", sourceDigest: sourceDigestOf(entry, manifest.inputs) });
 }

@@ -9,3 +9,5 @@ export type { GcOptions, GcResult } from "./gc.js";
 export { acquireBuildLock } from "./lock.js";
 export type { BuildLock } from "./lock.js";
 export { SCHEMA_VERSION } from "./schema.js";
+export { readStamp, writeStamp, removeStamp, noteStampedBuild } from "./stamps.js";
+export type { StampedBuild } from "./stamps.js";

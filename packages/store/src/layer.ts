@@ -16,9 +16,18 @@
  */
 import { chmodSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, readSync, renameSync, rmSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
 import { dirname, join, posix } from "node:path";
-import { Header, Pax, type HeaderData } from "tar";
+import { createRequire } from "node:module";
+import type * as Tar from "tar";
+import type { HeaderData, Pax } from "tar";
 import { DigestBuilder, digestBytes, type Digest } from "@rbuild/hash";
 import { scratch } from "./scratch.js";
+
+/** The tar package, loaded on first use: a no-op build neither writes nor reads a layer. */
+let tarModule: typeof Tar | undefined;
+function tar(): typeof Tar {
+  tarModule ??= createRequire(import.meta.url)("tar") as typeof Tar;
+  return tarModule;
+}
 
 export type ManifestEntry =
   | { readonly path: string; readonly type: "file"; readonly mode: number; readonly size: number; readonly digest: Digest }
@@ -58,11 +67,11 @@ class Writer {
 }
 
 function writeHeader(out: Writer, data: HeaderData): void {
-  const header = new Header({ uid: 0, gid: 0, uname: "", gname: "", mtime: EPOCH, ...data });
+  const header = new (tar().Header)({ uid: 0, gid: 0, uname: "", gname: "", mtime: EPOCH, ...data });
   const block = Buffer.alloc(BLOCK);
   header.encode(block);
   if (header.needPax) {
-    out.write(new Pax({ path: data.path, linkpath: data.linkpath, size: data.size }).encode());
+    out.write(new (tar().Pax)({ path: data.path, linkpath: data.linkpath, size: data.size }).encode());
   }
   out.write(block);
 }
@@ -151,7 +160,7 @@ function listEntries(fd: number): Map<string, TarEntry> {
     const block = readBlock(fd, position);
     if (block === undefined) throw new Error("archive ends early");
     // Decode the ustar fields alone, then let a preceding pax header override them as a whole.
-    const header = new Header(block, 0);
+    const header = new (tar().Header)(block, 0);
     if (header.nullBlock) return found;
     if (!header.cksumValid) throw new Error("bad header checksum");
     const size = extended?.size ?? header.size ?? 0;
@@ -159,7 +168,7 @@ function listEntries(fd: number): Map<string, TarEntry> {
     if (header.type === "ExtendedHeader") {
       const body = Buffer.alloc(size);
       if (readSync(fd, body, 0, size, position) !== size) throw new Error("archive ends early");
-      extended = Pax.parse(body.toString("utf8"), undefined, false);
+      extended = tar().Pax.parse(body.toString("utf8"), undefined, false);
     } else {
       const path = (extended?.path ?? header.path ?? "").replace(/\/$/, "");
       const linkpath = extended?.linkpath ?? header.linkpath;

@@ -4,8 +4,19 @@
  * only a cache; starting over costs a rebuild, never a wrong result.
  */
 import { rmSync } from "node:fs";
-import Database from "better-sqlite3";
+import { createRequire } from "node:module";
+import type Database from "better-sqlite3";
 import { SCHEMA, SCHEMA_VERSION } from "./schema.js";
+
+/**
+ * better-sqlite3, loaded on first use: a build that finds everything up to
+ * date from its stamp never opens the index, and need not load the addon.
+ */
+let sqlite: typeof Database | undefined;
+function loadSqlite(): typeof Database {
+  sqlite ??= createRequire(import.meta.url)("better-sqlite3") as typeof Database;
+  return sqlite;
+}
 
 export type Info = (code: string, message: string) => void;
 
@@ -16,7 +27,7 @@ function removeIndexFiles(path: string): void {
 function tryOpen(path: string): { db: Database.Database } | { problem: string } {
   let db: Database.Database | undefined;
   try {
-    db = new Database(path, { timeout: 15_000 });
+    db = new (loadSqlite())(path, { timeout: 15_000 });
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     const opened = db;

@@ -19,13 +19,18 @@
  *   outputs) with its key: while all of them are unchanged the task is up to
  *   date without hashing, crawling or looking anything up (ninja-style, on
  *   top of content keys). JSON, read in one query per build.
- * - `builds` and `runs` are the history: every task of every build.
+ * - `builds` and `runs` are the history: every task of the last HISTORY_BUILDS
+ *   builds (older ones are dropped as new ones finish). Builds answered from a
+ *   build stamp wait in a file and are folded in by the next Store (stamps.ts).
  * - `PRAGMA user_version` is the schema version. Any other version, or a file
  *   that is not a readable SQLite database, means "start over": the index is
  *   deleted and built again from nothing (an info event says so). Blob files
  *   left without rows are reclaimed by gc.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
+
+/** How many builds the history keeps. */
+export const HISTORY_BUILDS = 200;
 
 export const SCHEMA = `
 CREATE TABLE stat_cache (
@@ -51,4 +56,5 @@ CREATE TABLE runs (
   duration_ms INTEGER NOT NULL, exit_code INTEGER, reasons TEXT NOT NULL, error TEXT, outputs_digest TEXT, layer TEXT
 );
 CREATE INDEX runs_by_task ON runs(task, build);
+CREATE INDEX runs_by_build ON runs(build);
 `;

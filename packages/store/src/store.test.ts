@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { digestBytes, type Digest } from "@rbuild/hash";
 import { collectGarbage } from "./gc.js";
 import { manifestDigest } from "./layer.js";
-import { SCHEMA_VERSION } from "./schema.js";
+import { HISTORY_BUILDS, SCHEMA_VERSION } from "./schema.js";
+import { noteStampedBuild } from "./stamps.js";
 import { Store, type ActionEntry } from "./store.js";
 
 let dir: string;
@@ -40,6 +41,44 @@ describe("Store", () => {
     expect(again.readLog(entry)).toEqual([["o", "hi"]]);
     expect(again.lookup("k2")).toBeUndefined();
     again.close();
+  });
+
+  test("builds answered from a stamp are folded into the history by the next Store, as cached runs", () => {
+    const store = open(() => 1000);
+    saveAction(store, "k1", "layer bytes");
+    const build = store.beginBuild(["t"]);
+    const run = { key: "k1", cache: null, pure: true, durationMs: 7, exitCode: 0, reasons: ["no-record"], error: null, outputsDigest: "d", layer: null };
+    store.finishBuild(build, true, [{ task: "t", status: "ran", ...run }, { ...run, task: "group", key: null, status: "ran", pure: false }]);
+    expect(store.stats()).toMatchObject({ builds: 1, cached: 0, ran: 1 });
+    store.close();
+
+    noteStampedBuild(dir, { from: build, started: 5000, finished: 5010, targets: ["t"] });
+    writeFileSync(join(dir, "up-to-date", "builds.jsonl"), "{torn line\n", { flag: "a" });
+    noteStampedBuild(dir, { from: build, started: 6000, finished: 6010, targets: ["t"] });
+    const again = open();
+    expect(again.stats()).toMatchObject({ builds: 3, cached: 2, ran: 1 });
+    expect(existsSync(join(dir, "up-to-date", "builds.jsonl"))).toBe(false);
+    again.close();
+    const db = new Database(join(dir, "index.sqlite"), { readonly: true });
+    try {
+      expect(db.prepare("SELECT task, status, cache, duration_ms FROM runs WHERE build > ? ORDER BY build, task").raw().all(build)).toEqual([
+        ["group", "cached", null, 0],
+        ["t", "cached", "local", 0],
+        ["group", "cached", null, 0],
+        ["t", "cached", "local", 0],
+      ]);
+      // Each counts as a use of the action, for gc's LRU.
+      expect(db.prepare("SELECT last_used FROM actions WHERE key = 'k1'").pluck().get()).toBe(6010);
+    } finally {
+      db.close();
+    }
+  });
+
+  test("the history keeps the last HISTORY_BUILDS builds", () => {
+    const store = open();
+    for (let i = 0; i < HISTORY_BUILDS + 5; i++) store.finishBuild(store.beginBuild(["t"]), true, []);
+    expect(store.stats().builds).toBe(HISTORY_BUILDS);
+    store.close();
   });
 
   test("a stat cache entry and a task state survive a flush and reopen", () => {

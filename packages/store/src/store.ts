@@ -5,13 +5,15 @@
  * cache entries, task states) are buffered and written in one transaction by
  * `flush()`, so the per-task hot path does no write I/O besides blobs.
  */
-import { mkdirSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
 import type { Digest, FileState, StatCacheBackend } from "@rbuild/hash";
 import { Cas } from "./cas.js";
 import type { ManifestEntry } from "./layer.js";
 import { openIndex, type Info } from "./open-index.js";
+import { HISTORY_BUILDS } from "./schema.js";
+import { stampedBuildsFile, type StampedBuild } from "./stamps.js";
 
 /** One line of a task's log: `o` stdout, `e` stderr. */
 export type LogLine = readonly ["o" | "e", string];
@@ -122,6 +124,7 @@ export class Store implements StatCacheBackend {
     this.cas = new Cas(join(this.dir, "cas"));
     this.#db = openIndex(join(this.dir, "index.sqlite"), options.onInfo ?? (() => {}));
     this.trustBefore = this.fsClock();
+    this.#foldStampedBuilds();
     this.#lookup = this.#db.prepare("SELECT key, task, layer, manifest, outputs_digest, log, log_blob, exit_code, duration_ms FROM actions WHERE key = ?");
   }
 
@@ -261,6 +264,56 @@ export class Store implements StatCacheBackend {
     return Number(result.lastInsertRowid);
   }
 
+  /**
+   * Moves the history of builds answered from a stamp into the index: each
+   * repeats the runs of the build that wrote its stamp, every task cached, and
+   * counts as a use of those actions (for gc's LRU). The file is claimed by a
+   * rename first; a line appended in the instant between the rename and the
+   * read is lost, which costs one build's history, nothing else.
+   */
+  #foldStampedBuilds(): void {
+    const file = stampedBuildsFile(this.dir);
+    const claimed = `${file}.${process.pid}.folding`;
+    try {
+      renameSync(file, claimed);
+    } catch {
+      return; // Nothing waiting.
+    }
+    const builds: StampedBuild[] = [];
+    for (const line of readFileSync(claimed, "utf8").split("\n")) {
+      try {
+        if (line !== "") builds.push(JSON.parse(line) as StampedBuild);
+      } catch {
+        // A torn line (a crash mid-append) is skipped.
+      }
+    }
+    const insertBuild = this.#sql("INSERT INTO builds (started, finished, ok, targets) VALUES (?, ?, 1, ?)");
+    const copyRuns = this.#sql(
+      `INSERT INTO runs (build, task, key, status, cache, pure, duration_ms, exit_code, reasons, error, outputs_digest, layer)
+       SELECT ?, task, key, 'cached', CASE WHEN key IS NULL THEN NULL ELSE 'local' END, pure, 0, exit_code, '[]', NULL, outputs_digest, layer
+       FROM runs WHERE build = ?`,
+    );
+    const touch = this.#sql("UPDATE actions SET last_used = max(last_used, ?) WHERE key IN (SELECT key FROM runs WHERE build = ? AND key IS NOT NULL)");
+    this.#db.transaction(() => {
+      for (const build of builds) {
+        if (typeof build.from !== "number") continue;
+        const id = Number(insertBuild.run(build.started, build.finished, JSON.stringify(build.targets)).lastInsertRowid);
+        copyRuns.run(id, build.from);
+        touch.run(build.finished, build.from);
+      }
+      this.#pruneHistory();
+    })();
+    rmSync(claimed, { force: true });
+  }
+
+  /** Keeps the history to the last HISTORY_BUILDS builds. */
+  #pruneHistory(): void {
+    const oldest = this.#sql("SELECT id FROM builds ORDER BY id DESC LIMIT 1 OFFSET ?").pluck().get(HISTORY_BUILDS - 1) as number | undefined;
+    if (oldest === undefined) return;
+    this.#sql("DELETE FROM runs WHERE build < ?").run(oldest);
+    this.#sql("DELETE FROM builds WHERE id < ?").run(oldest);
+  }
+
   finishBuild(build: number, ok: boolean, runs: readonly RunRow[]): void {
     const insert = this.#sql(
       "INSERT INTO runs (build, task, key, status, cache, pure, duration_ms, exit_code, reasons, error, outputs_digest, layer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -270,6 +323,7 @@ export class Store implements StatCacheBackend {
         insert.run(build, r.task, r.key, r.status, r.cache, r.pure ? 1 : 0, r.durationMs, r.exitCode, JSON.stringify(r.reasons), r.error, r.outputsDigest, r.layer);
       }
       this.#db.prepare("UPDATE builds SET finished = ?, ok = ? WHERE id = ?").run(this.#now(), ok ? 1 : 0, build);
+      this.#pruneHistory();
     })();
     this.flush();
   }

@@ -1,0 +1,204 @@
+/**
+ * The no-op fast path (build stamps): a build whose every task is as the last
+ * build of the same targets left it is answered from the stamp, with exactly
+ * the full path's output; anything the full path would notice sends it there.
+ * Which path answered is seen in `.rbuild/up-to-date/builds.jsonl`, where only
+ * the fast path writes.
+ */
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { Workspace, type RunResult } from "./test-support/workspace.js";
+
+let ws: Workspace;
+beforeEach(() => {
+  ws = new Workspace();
+});
+afterEach(() => ws.remove());
+
+interface Build extends RunResult {
+  readonly tasks: { name: string; status: string; cache: string | null; key: string | null; reasons: string[] }[];
+  /** Whether the build stamp answered it. */
+  readonly fast: boolean;
+}
+
+function fastBuilds(): number {
+  const file = join(ws.root, ".rbuild", "up-to-date", "builds.jsonl");
+  return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean).length : 0;
+}
+
+async function build(args: string[] = ["use"], env: Record<string, string> = {}): Promise<Build> {
+  const before = fastBuilds();
+  const result = await ws.run([...args, "--summary", ".summary.json"], { env });
+  const summary = JSON.parse(ws.read(".summary.json")) as { tasks: Build["tasks"] };
+  return { ...result, tasks: summary.tasks, fast: fastBuilds() > before };
+}
+
+const statuses = (b: Build) => b.tasks.map((t) => `${t.name}:${t.status}`);
+
+/**
+ * Builds until a build is answered from the stamp. A task's snapshot (and so
+ * the stamp) waits for files changed in the same filesystem clock tick as a
+ * build to age, so it may take a build more than "the second one".
+ */
+async function untilFast(args?: string[], env?: Record<string, string>): Promise<Build> {
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const result = await build(args, env);
+    if (result.fast) return result;
+  }
+  throw new Error("no build was answered from the stamp");
+}
+
+function runs(name: string): number {
+  return existsSync(join(ws.root, `${name}.count`)) ? ws.read(`${name}.count`).split("\n").filter(Boolean).length : 0;
+}
+
+const BUILDFILE = `import { task } from "rbuild";
+const gen = task({ name: "gen", inputs: ["src/**"], outputs: ["out/gen/**"], env: ["FLAVOUR"],
+  run: "echo run >> gen.count; mkdir -p out/gen && cat src/*.txt > out/gen/all.txt && echo \\"flavour=$FLAVOUR\\" && echo made >&2" });
+export const use = task({ name: "use", deps: [gen], outputs: ["out/use.txt"], run: "echo run >> use.count; tr a-z A-Z < out/gen/all.txt > out/use.txt" });
+task({ name: "all", deps: [use] });
+`;
+
+describe("no-op builds from the build stamp", () => {
+  beforeEach(() => {
+    ws.write({ "Buildfile.ts": BUILDFILE, "src/a.txt": "alpha\n", "src/b.txt": "beta\n" });
+  });
+
+  test("print, summarise and exit exactly as the full path does, and run nothing", async () => {
+    const first = await build(["all"]);
+    expect(statuses(first)).toEqual(["gen:ran", "use:ran", "all:ran"]);
+    await untilFast(["all"]);
+    const dir = join(ws.root, ".rbuild", "up-to-date");
+    for (const name of readdirSync(dir)) if (name.endsWith(".json")) rmSync(join(dir, name));
+    const full = await build(["all"]);
+    const fast = await build(["all"]);
+    expect([full.fast, fast.fast]).toEqual([false, true]);
+    const timeless = (b: Build) => ({ ...b, fast: undefined, tasks: b.tasks.map((t) => ({ ...t, durationMs: undefined })) });
+    expect(timeless(fast)).toEqual(timeless(full));
+    expect(fast.stdout).toBe("[gen] flavour=\n✓ gen (cached, local)\n✓ use (cached, local)\n✓ all (cached, local)\n");
+    expect(fast.stderr).toBe("[gen] made\nrbuild: ok: 0 ran, 3 cached in <t>\n");
+    expect(fast.tasks.map((t) => [t.name, t.status, t.cache, t.key])).toEqual(first.tasks.map((t) => [t.name, "cached", t.key === null ? null : "local", t.key]));
+    expect([runs("gen"), runs("use")]).toEqual([1, 1]);
+
+    const json = await ws.run(["all", "--output", "json"]);
+    expect(json.exitCode).toBe(0);
+    const events = json.stdout.trim().split("\n").map((line) => JSON.parse(line) as { type: string });
+    expect(events.map((e) => e.type)).toEqual(["build-started", "task-output", "task-output", "task-finished", "task-finished", "task-finished", "build-finished"]);
+  });
+
+  test("every change the full path notices takes the full path", async () => {
+    await untilFast();
+    const gen = join(ws.root, "src/a.txt");
+
+    // The same size and mtime, other bytes: only the ctime tells.
+    const { atime, mtime } = statSync(gen);
+    writeFileSync(gen, "ALPHA\n");
+    utimesSync(gen, atime, mtime);
+    const edited = await build();
+    expect([edited.fast, statuses(edited), ws.read("out/use.txt")]).toEqual([false, ["gen:ran", "use:ran"], "ALPHA\nBETA\n"]);
+
+    await untilFast();
+    writeFileSync(join(ws.root, "src/c.txt"), "gamma\n");
+    const added = await build();
+    expect([added.fast, statuses(added), ws.read("out/use.txt")]).toEqual([false, ["gen:ran", "use:ran"], "ALPHA\nBETA\nGAMMA\n"]);
+
+    await untilFast();
+    rmSync(join(ws.root, "out/use.txt"));
+    const deleted = await build();
+    expect([deleted.fast, statuses(deleted), ws.read("out/use.txt")]).toEqual([false, ["gen:cached", "use:cached"], "ALPHA\nBETA\nGAMMA\n"]);
+
+    await untilFast();
+    writeFileSync(join(ws.root, "out/gen/all.txt"), "vandalised\n");
+    const vandalised = await build();
+    expect([vandalised.fast, statuses(vandalised), ws.read("out/gen/all.txt")]).toEqual([false, ["gen:cached", "use:cached"], "ALPHA\nbeta\ngamma\n"]);
+
+    await untilFast();
+    const flavour = await build(["use"], { FLAVOUR: "spicy" });
+    expect([flavour.fast, statuses(flavour)]).toEqual([false, ["gen:ran", "use:cached"]]);
+
+    await untilFast(["use"], { FLAVOUR: "spicy" });
+    ws.write({ "Buildfile.ts": BUILDFILE.replace("echo made >&2", "echo made again >&2") });
+    const edit = await build(["use"], { FLAVOUR: "spicy" });
+    expect([edit.fast, statuses(edit)]).toEqual([false, ["gen:ran", "use:cached"]]);
+    expect([runs("gen"), runs("use")]).toEqual([5, 3]);
+  });
+
+  test("--force never takes the fast path", async () => {
+    await untilFast();
+    const forced = await build(["use", "--force"]);
+    expect([forced.fast, statuses(forced)]).toEqual([false, ["gen:ran", "use:ran"]]);
+  });
+
+  test("each set of targets has its own stamp", async () => {
+    await untilFast(["use"]);
+    const gen = await build(["gen"]);
+    expect([gen.fast, statuses(gen)]).toEqual([false, ["gen:cached"]]);
+    await untilFast(["gen"]);
+    expect((await build(["use"])).fast).toBe(true);
+  });
+
+  test("a garbled stamp is ignored and replaced", async () => {
+    await untilFast();
+    const dir = join(ws.root, ".rbuild", "up-to-date");
+    const [stamp] = readdirSync(dir).filter((name) => name.endsWith(".json"));
+    writeFileSync(join(dir, stamp!), '{"v":1,"root":');
+    const garbled = await build();
+    expect([garbled.fast, statuses(garbled)]).toEqual([false, ["gen:cached", "use:cached"]]);
+    expect((await build()).fast).toBe(true);
+  });
+
+  test("`cache stats` counts the builds answered from a stamp", async () => {
+    await untilFast();
+    await untilFast();
+    const stats = await ws.run(["cache", "stats"]);
+    const builds = Number(/builds: +(\d+)/.exec(stats.stdout)?.[1]);
+    const cached = Number(/\((\d+) of (\d+) pure task runs\)/.exec(stats.stdout)?.[1]);
+    expect(builds).toBeGreaterThanOrEqual(3);
+    expect(cached).toBe(2 * (builds - 1));
+    expect(existsSync(join(ws.root, ".rbuild", "up-to-date", "builds.jsonl"))).toBe(false);
+  });
+});
+
+describe("what never takes the fast path", () => {
+  test("a Buildfile that makes its tasks from the file tree is evaluated every time", async () => {
+    ws.write({
+      "Buildfile.ts": `import { readdirSync } from "node:fs";
+import { task } from "rbuild";
+const pkgs = readdirSync("pkgs").sort().map((name) =>
+  task({ name, inputs: [\`pkgs/\${name}/**\`], outputs: [\`out/\${name}.txt\`], run: \`mkdir -p out && cat pkgs/\${name}/* > out/\${name}.txt\` }));
+task({ name: "all", deps: pkgs });
+`,
+      "pkgs/a/x.txt": "a\n",
+      "pkgs/b/x.txt": "b\n",
+    });
+    await untilFast(["all"]);
+    ws.write({ "pkgs/c/x.txt": "c\n" });
+    const grown = await build(["all"]);
+    expect([grown.fast, statuses(grown)]).toEqual([false, ["a:cached", "b:cached", "c:ran", "all:ran"]]);
+    expect(ws.read("out/c.txt")).toBe("c\n");
+  });
+
+  test("a failed build removes the stamp; an impure task means there is none", async () => {
+    ws.write({
+      "Buildfile.ts": `import { task } from "rbuild";
+task({ name: "check", inputs: ["flag"], run: "grep -q ok flag" });
+task({ name: "deploy", pure: false, run: "echo run >> deploy.count" });
+`,
+      flag: "ok\n",
+    });
+    await untilFast(["check"]);
+    const dir = join(ws.root, ".rbuild", "up-to-date");
+    const stamps = () => readdirSync(dir).filter((name) => name.endsWith(".json")).length;
+    expect(stamps()).toBe(1);
+    writeFileSync(join(ws.root, "flag"), "no\n");
+    expect(statuses(await build(["check"]))).toEqual(["check:failed"]);
+    expect(stamps()).toBe(0);
+    writeFileSync(join(ws.root, "flag"), "ok\n");
+    const back = await build(["check"]);
+    expect([back.fast, statuses(back)]).toEqual([false, ["check:cached"]]);
+
+    for (let i = 0; i < 3; i++) expect((await build(["deploy"])).fast).toBe(false);
+    expect(runs("deploy")).toBe(3);
+  });
+});
