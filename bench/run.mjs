@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * rbuild against make and ninja (and turbo, when it is installed) on the same
+ * rbuild against make, ninja and turbo (each when it is installed) on the same
  * generated workspace, in one run: cold build, no-op rebuild, one-file
  * incremental rebuild, and rebuild after deleting every output (a restore from
  * the cache for rbuild; a rebuild for make and ninja, which have no cache).
@@ -12,8 +12,16 @@
  * so tool overhead dominates. Every tool's outputs are checked against
  * md5s computed here before its times are trusted.
  *
+ * For turbo the workspace is also an npm workspace: pkgs/pN/package.json has
+ * the same command as its `build` script (run in the package directory) and
+ * depends on its deps' packages; turbo.json says `build` needs `^build`.
+ * turbo is found on PATH or given with --turbo (it is not a dependency of
+ * rbuild: `npm install --prefix /tmp/turbo turbo@2` puts one in
+ * /tmp/turbo/node_modules/.bin/turbo).
+ *
  *   npm run bench                       # P=1000, F=10
  *   npm run bench -- --packages 100 --files 5 --runs 3
+ *   npm run bench -- --turbo /tmp/turbo/node_modules/.bin/turbo
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -26,7 +34,13 @@ import { parseArgs } from "node:util";
 const here = dirname(fileURLToPath(import.meta.url));
 const RBUILD = join(here, "..", "cli", "bin", "rbuild.js");
 const { values } = parseArgs({
-  options: { packages: { type: "string", default: "1000" }, files: { type: "string", default: "10" }, runs: { type: "string", default: "5" }, jobs: { type: "string", default: String(cpus().length) } },
+  options: {
+    packages: { type: "string", default: "1000" },
+    files: { type: "string", default: "10" },
+    runs: { type: "string", default: "5" },
+    jobs: { type: "string", default: String(cpus().length) },
+    turbo: { type: "string" },
+  },
 });
 const P = Number(values.packages);
 const F = Number(values.files);
@@ -83,6 +97,19 @@ for (let i = 0; i < P; i++) {
 task({ name: "all", deps: Array.from({ length: P }, (_, i) => \`p\${i}\`) });
 `,
   );
+  // The npm workspace turbo runs: the same commands, from each package's directory.
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "bench", private: true, workspaces: ["pkgs/*"], packageManager: "npm@10.9.0" }, null, 2));
+  writeFileSync(join(dir, "turbo.json"), JSON.stringify({ tasks: { build: { dependsOn: ["^build"], inputs: ["src/**"], outputs: ["out.txt"] } } }, null, 2));
+  for (let i = 0; i < P; i++) {
+    const inPackage = [...Array.from({ length: F }, (_, j) => `src/f${j}.txt`), ...depsOf(i).map((d) => `../p${d}/out.txt`)];
+    const pkg = {
+      name: `p${i}`,
+      version: "1.0.0",
+      scripts: { build: `cat ${inPackage.join(" ")} | md5sum > out.txt` },
+      dependencies: Object.fromEntries(depsOf(i).map((d) => [`p${d}`, "1.0.0"])),
+    };
+    writeFileSync(join(dir, `pkgs/p${i}/package.json`), JSON.stringify(pkg, null, 2));
+  }
 }
 
 /** The md5 line each package's output must hold, computed here from the sources. */
@@ -110,7 +137,12 @@ const TOOLS = {
   rbuild: { available: () => true, run: (dir) => ["node", [RBUILD, "all", "-j", String(JOBS)], { RBUILD_CACHE_DIR: "" }] },
   make: { available: () => has("make"), run: () => ["make", ["-s", "-j", String(JOBS), "all"], {}] },
   ninja: { available: () => has("ninja"), run: () => ["ninja", ["-j", String(JOBS)], {}] },
+  turbo: {
+    available: () => TURBO !== undefined,
+    run: () => [TURBO, ["run", "build", `--concurrency=${JOBS}`], { TURBO_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1", TURBO_NO_UPDATE_NOTIFIER: "1" }],
+  },
 };
+const TURBO = values.turbo ?? (has("turbo") ? "turbo" : undefined);
 
 function has(program) {
   return spawnSync("sh", ["-c", `command -v ${program}`]).status === 0;
@@ -203,7 +235,7 @@ let remoteRestore;
   console.log(`rbuild: restore of every output from the remote cache, empty local cache: ${remoteRestore.toFixed(3)}s`);
 }
 
-const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${version("make", ["--version"])}, ninja ${version("ninja", ["--version"])}`;
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${version("make", ["--version"])}, ninja ${version("ninja", ["--version"])}, turbo ${TURBO === undefined ? "not installed" : version(TURBO, ["--version"])}`;
 const table = [
   `P=${P} packages × F=${F} files (${P} tasks + 1 group), -j ${JOBS}, median of ${RUNS} (restore: of ${Math.min(RUNS, 3)})`,
   "",
