@@ -216,6 +216,7 @@ for (const tool of Object.keys(TOOLS)) {
 // rbuild's remote restore: one workspace fills a cache server, a copy at another path with an empty
 // local cache restores everything from it.
 let remoteRestore;
+let turboRemoteRestore;
 {
   const serverDir = join(WORK, "server");
   const server = spawn(process.execPath, [join(here, "..", "cache-server", "bin", "rbuild-cache-server.js"), "--dir", serverDir, "--port", "0", "--max-size", "10GB"], {
@@ -230,9 +231,23 @@ let remoteRestore;
   time("remote", fill);
   remoteRestore = time("remote", restore);
   verify("rbuild (remote restore)", restore);
+  console.log(`rbuild: restore of every output from the remote cache, empty local cache: ${remoteRestore.toFixed(3)}s`);
+
+  // turbo against the same server, through its v8 API: fill from one copy, restore into a fresh one.
+  if (TOOLS.turbo.available()) {
+    const turboFill = join(WORK, "turbo-remote-fill");
+    const turboRestore = join(WORK, "turbo-remote-restore");
+    cpSync(template, turboFill, { recursive: true });
+    cpSync(template, turboRestore, { recursive: true });
+    const [file, args, env] = TOOLS.turbo.run();
+    TOOLS["turbo-remote"] = { run: () => [file, [...args, "--api", url, "--token", "bench", "--team", "bench"], env] };
+    time("turbo-remote", turboFill);
+    turboRemoteRestore = time("turbo-remote", turboRestore);
+    verify("turbo (remote restore)", turboRestore);
+    console.log(`turbo: restore of every output from the remote cache (rbuild-cache-server's v8 API), empty local cache: ${turboRemoteRestore.toFixed(3)}s`);
+  }
   server.kill("SIGTERM");
   await new Promise((resolve) => server.on("exit", resolve));
-  console.log(`rbuild: restore of every output from the remote cache, empty local cache: ${remoteRestore.toFixed(3)}s`);
 }
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${version("make", ["--version"])}, ninja ${version("ninja", ["--version"])}, turbo ${TURBO === undefined ? "not installed" : version(TURBO, ["--version"])}`;
@@ -243,5 +258,6 @@ const table = [
   "| --- | --- | --- | --- | --- |",
   ...rows.map(([tool, r]) => `| ${tool} | ${r.cold.toFixed(3)} s | ${r.noop.toFixed(3)} s | ${r.incremental.toFixed(3)} s | ${r.restore.toFixed(3)} s |`),
 ];
-console.log(`\n${machine}\n${table.join("\n")}\n\nrbuild remote restore (empty local cache, all ${P} tasks from rbuild-cache-server on loopback): ${remoteRestore.toFixed(3)} s`);
+const turboRemote = turboRemoteRestore === undefined ? "" : `\nturbo remote restore (empty local cache, same server, v8 API): ${turboRemoteRestore.toFixed(3)} s`;
+console.log(`\n${machine}\n${table.join("\n")}\n\nrbuild remote restore (empty local cache, all ${P} tasks from rbuild-cache-server on loopback): ${remoteRestore.toFixed(3)} s${turboRemote}`);
 rmSync(WORK, { recursive: true, force: true });

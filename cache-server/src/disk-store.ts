@@ -107,6 +107,26 @@ export class DiskStore {
    * if its BLAKE3 digest is `digest` and it stays within `maxBlobSize`.
    */
   async putBlob(digest: string, body: Readable, maxBlobSize: number): Promise<PutResult> {
+    const received = await this.#receive(body, maxBlobSize);
+    if (typeof received === "string") return received;
+    if (received.digest !== digest) {
+      rmSync(received.temp, { force: true });
+      return "mismatch";
+    }
+    this.#commitBlob(received);
+    return "stored";
+  }
+
+  /** Stores a blob whose digest the sender did not name (an artifact of another protocol); returns it. */
+  async putUnnamedBlob(body: Readable, maxBlobSize: number): Promise<Exclude<PutResult, "stored" | "mismatch"> | { digest: string; size: number }> {
+    const received = await this.#receive(body, maxBlobSize);
+    if (typeof received === "string") return received;
+    this.#commitBlob(received);
+    return { digest: received.digest, size: received.size };
+  }
+
+  /** Streams a body to a temporary file, measuring and hashing it on the way. */
+  async #receive(body: Readable, maxBlobSize: number): Promise<Exclude<PutResult, "stored" | "mismatch"> | { temp: string; digest: string; size: number }> {
     const temp = join(this.dir, "tmp", `${process.pid}-${Math.random().toString(36).slice(2)}`);
     const hasher = new DigestBuilder();
     let size = 0;
@@ -129,15 +149,14 @@ export class DiskStore {
       const code = (error as NodeJS.ErrnoException).code;
       return code === "ENOSPC" || code === "EDQUOT" ? "disk-full" : "aborted";
     }
-    if (hasher.digest() !== digest) {
-      rmSync(temp, { force: true });
-      return "mismatch";
-    }
+    return { temp, digest: hasher.digest(), size };
+  }
+
+  #commitBlob({ temp, digest, size }: { temp: string; digest: string; size: number }): void {
     const target = this.path("cas", digest);
     mkdirSync(join(target, ".."), { recursive: true });
     renameSync(temp, target);
     this.#record("cas", digest, size);
-    return "stored";
   }
 
   /** Stores an action entry that references `blobs`; refused if any is missing. */

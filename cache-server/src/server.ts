@@ -7,6 +7,8 @@
  *   POST          .../rbuild/v1/cas/blake3:missing    {"digests": [...]} -> {"missing": [...]}
  *   GET           /healthz, /metrics
  *
+ * and turbo's remote cache API under /v8/artifacts (see turbo.ts).
+ *
  * 200 stored or found, 404 miss, 400 bad request (wrong digest, malformed
  * entry), 401 no or bad token, 403 read-only token writing, 413 too large,
  * 507 disk full. PUT is idempotent, and a PUT that returned 200 is readable.
@@ -17,6 +19,7 @@ import type { AddressInfo } from "node:net";
 import { DiskStore, referencedBlobs, type Kind } from "./disk-store.js";
 import { Metrics } from "./metrics.js";
 import type { Scope } from "./tokens.js";
+import { handleTurbo, TURBO_ROUTE, type TurboContext } from "./turbo.js";
 
 export interface ServerOptions {
   readonly host?: string;
@@ -91,7 +94,7 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
     return undefined;
   };
 
-  const serveFile = (req: IncomingMessage, res: ServerResponse, kind: Kind, name: string): number => {
+  const serveFile = (req: IncomingMessage, res: ServerResponse, kind: Kind, name: string, headers: Record<string, string> = {}): number => {
     const size = store.open(kind, name);
     if (size === undefined) {
       metrics.misses[kind]++;
@@ -99,7 +102,7 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
       return 404;
     }
     metrics.hits[kind]++;
-    res.writeHead(200, { "content-type": kind === "ac" ? "application/json" : "application/octet-stream", "content-length": size });
+    res.writeHead(200, { ...headers, "content-type": kind === "ac" ? "application/json" : "application/octet-stream", "content-length": size });
     if (req.method === "HEAD") {
       res.end();
       return 200;
@@ -123,6 +126,14 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
     return 200;
   };
 
+  const turbo: TurboContext = {
+    store,
+    maxBlobSize,
+    denied,
+    serveBlob: (req, res, digest, headers) => serveFile(req, res, "cas", digest, headers),
+    readBody,
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<[string, number]> => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (path === "/healthz") {
@@ -135,9 +146,11 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
       send(res, 200, metrics.render(store), "text/plain; version=0.0.4; charset=utf-8");
       return ["metrics", 200];
     }
+    const turboMatch = TURBO_ROUTE.exec(path);
+    if (turboMatch !== null) return ["turbo", await handleTurbo(turbo, req, res, turboMatch[1])];
     const match = ROUTE.exec(path);
     if (match === null) {
-      send(res, 404, "not found: rbuild's cache serves /rbuild/v1/cas/blake3/<digest>, /rbuild/v1/ac/<key>, /healthz and /metrics\n");
+      send(res, 404, "not found: rbuild's cache serves /rbuild/v1/cas/blake3/<digest>, /rbuild/v1/ac/<key>, turbo's /v8/artifacts, /healthz and /metrics\n");
       return ["other", 404];
     }
     const [, casKind, casName, acKind, acName, missing] = match;

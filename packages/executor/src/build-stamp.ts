@@ -126,6 +126,23 @@ function unchanged(root: string, stats: readonly (string | number)[], width: 5 |
 
 const NO_THROW = { throwIfNoEntry: false } as const;
 
+/** The shape of a stamp this rbuild wrote: anything else (a torn or foreign file) is no stamp. */
+function wellFormed(stamp: unknown): stamp is Stamp {
+  if (typeof stamp !== "object" || stamp === null) return false;
+  const { v, tasks, files, dirs, outputs } = stamp as Partial<Stamp>;
+  return (
+    v === FORMAT &&
+    Array.isArray(tasks) &&
+    tasks.every((task) => Array.isArray(task) && task.length === 6 && Array.isArray(task[5])) &&
+    Array.isArray(files) &&
+    files.length % 5 === 0 &&
+    Array.isArray(dirs) &&
+    dirs.length % 6 === 0 &&
+    Array.isArray(outputs) &&
+    outputs.length % 6 === 0
+  );
+}
+
 /**
  * Whether the last stamp of this graph's targets still holds; undefined means
  * "check the full way".
@@ -144,7 +161,7 @@ export function upToDateFromStamp(
   } catch {
     return undefined;
   }
-  if (stamp.v !== FORMAT || stamp.root !== graph.root || stamp.definitions !== definitionsDigest(graph, env, platform)) return undefined;
+  if (!wellFormed(stamp) || stamp.root !== graph.root || stamp.definitions !== definitionsDigest(graph, env, platform)) return undefined;
   if (!unchanged(graph.root, stamp.files, 5, true) || !unchanged(graph.root, stamp.dirs, 6, true) || !unchanged(graph.root, stamp.outputs, 6, false)) {
     return undefined;
   }

@@ -4,9 +4,11 @@
  * only a cache; starting over costs a rebuild, never a wrong result.
  */
 import { rmSync } from "node:fs";
+import { dirname } from "node:path";
 import { createRequire } from "node:module";
 import type Database from "better-sqlite3";
 import { SCHEMA, SCHEMA_VERSION } from "./schema.js";
+import { removeAllStamps } from "./stamps.js";
 
 /**
  * better-sqlite3, loaded on first use: a build that finds everything up to
@@ -20,8 +22,10 @@ function loadSqlite(): typeof Database {
 
 export type Info = (code: string, message: string) => void;
 
+/** Removes the index and, with it, the build stamps: starting over means every task is checked again. */
 function removeIndexFiles(path: string): void {
   for (const suffix of ["", "-wal", "-shm", "-journal"]) rmSync(`${path}${suffix}`, { force: true });
+  removeAllStamps(dirname(path));
 }
 
 function tryOpen(path: string): { db: Database.Database } | { problem: string } {

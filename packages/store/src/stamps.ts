@@ -43,6 +43,10 @@ export function removeStamp(storeDir: string, id: string): void {
   rmSync(stampPath(storeDir, id), { force: true });
 }
 
+export function removeAllStamps(storeDir: string): void {
+  rmSync(join(storeDir, DIR), { recursive: true, force: true });
+}
+
 /**
  * Appends one build to the history waiting to be folded. One short append:
  * lines of concurrent builds do not interleave.
