@@ -22,6 +22,7 @@
  *   npm run bench                       # P=1000, F=10
  *   npm run bench -- --packages 100 --files 5 --runs 3
  *   npm run bench -- --turbo /tmp/turbo/node_modules/.bin/turbo
+ *   npm run bench -- --tools none --turbo ...   # only the remote restores
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -40,6 +41,8 @@ const { values } = parseArgs({
     runs: { type: "string", default: "5" },
     jobs: { type: "string", default: String(cpus().length) },
     turbo: { type: "string" },
+    /** Which tools' local timings to take (comma-separated, or "none" for the remote restores only). */
+    tools: { type: "string", default: "rbuild,make,ninja,turbo" },
   },
 });
 const P = Number(values.packages);
@@ -203,7 +206,8 @@ if (process.env.BENCH_GENERATE_ONLY) {
   process.exit(0);
 }
 const rows = [];
-for (const tool of Object.keys(TOOLS)) {
+const selected = values.tools.split(",");
+for (const tool of Object.keys(TOOLS).filter((name) => selected.includes(name))) {
   if (!TOOLS[tool].available()) {
     console.log(`${tool}: not installed, skipped`);
     continue;
