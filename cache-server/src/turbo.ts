@@ -48,18 +48,15 @@ interface ArtifactEntry {
   readonly turbo: { readonly team: string; readonly hash: string; readonly size: number; readonly durationMs: number; readonly tag: string | null };
 }
 
-function error(res: ServerResponse, status: number, code: string, message: string): number {
-  const body = JSON.stringify({ error: { code, message } });
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
-  res.end(body);
-  return status;
-}
-
 function json(res: ServerResponse, status: number, value: unknown): number {
   const body = JSON.stringify(value);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
   res.end(body);
   return status;
+}
+
+function error(res: ServerResponse, status: number, code: string, message: string): number {
+  return json(res, status, { error: { code, message } });
 }
 
 function teamOf(req: IncomingMessage): string {

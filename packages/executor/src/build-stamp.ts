@@ -23,7 +23,7 @@ import { digestBytes, type Digest } from "@rbuild/hash";
 import type { Graph } from "@rbuild/planner";
 import type { LogLine } from "@rbuild/store";
 import { readStamp, removeStamp, writeStamp } from "@rbuild/store";
-import { definitionParts, type Fresh, type Snapshot } from "./snapshot.js";
+import { definitionParts, hostPlatform, type Fresh, type Snapshot } from "./snapshot.js";
 
 const FORMAT = 1;
 
@@ -66,7 +66,7 @@ function definitionsDigest(graph: Graph, env: Readonly<Record<string, string | u
  * Writes the stamp of a build that left every task of `graph` up to date, or
  * removes the old one when it did not. `snapshots` must hold one for every
  * task with a command; without it (a failed or impure task, a racily clean
- * file) there is no stamp. Returns whether a stamp was written.
+ * file) there is no stamp.
  */
 export function writeBuildStamp(
   storeDir: string,
@@ -75,7 +75,7 @@ export function writeBuildStamp(
   snapshots: ReadonlyMap<string, Snapshot>,
   env: Readonly<Record<string, string | undefined>>,
   platform: string,
-): boolean {
+): void {
   const tasks: StampedTask[] = [];
   const seen = { files: new Set<string>(), dirs: new Set<string>(), outputs: new Set<string>() };
   const files: (string | number)[] = [];
@@ -96,11 +96,10 @@ export function writeBuildStamp(
   }
   if (!complete) {
     removeStamp(storeDir, stampId(graph));
-    return false;
+    return;
   }
   const stamp: Stamp = { v: FORMAT, root: graph.root, build, definitions: definitionsDigest(graph, env, platform), tasks, files, dirs, outputs };
   writeStamp(storeDir, stampId(graph), JSON.stringify(stamp));
-  return true;
 }
 
 /** The stamped build behind an up-to-date graph, with each task's result. */
@@ -151,7 +150,7 @@ export function upToDateFromStamp(
   storeDir: string,
   graph: Graph,
   env: Readonly<Record<string, string | undefined>>,
-  platform = `${process.platform}-${process.arch}`,
+  platform = hostPlatform(),
 ): UpToDate | undefined {
   const text = readStamp(storeDir, stampId(graph));
   if (text === undefined) return undefined;

@@ -58,6 +58,11 @@ export interface TaskDefinition {
   readonly def: string;
 }
 
+/** The platform part of keys and definitions, unless a build says otherwise: this machine's os and architecture. */
+export function hostPlatform(): string {
+  return `${process.platform}-${process.arch}`;
+}
+
 /** A task's command (or function, with the Buildfile it came from) and its env values: what its key holds of it. */
 export function definitionParts(
   task: TaskDef,

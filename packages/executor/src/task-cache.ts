@@ -17,7 +17,7 @@ import { DigestBuilder, digestBytes, expandGlobs, FileHasher, type Digest } from
 import { decodeRecord, encodeRecord, explainChange, keyOfEncoded, type Graph, type GraphTask, type KeyRecord } from "@rbuild/planner";
 import { writeBuildStamp } from "./build-stamp.js";
 import { clearOutputs } from "./clear-outputs.js";
-import { entryStat, fileStat, freshResult, olderThan, outputStats, parseSnapshot, snapshotHolds, taskDefinition, type EntryStat, type Fresh, type FileStat, type Snapshot, type TaskDefinition } from "./snapshot.js";
+import { entryStat, fileStat, freshResult, hostPlatform, olderThan, outputStats, parseSnapshot, snapshotHolds, taskDefinition, type EntryStat, type Fresh, type FileStat, type Snapshot, type TaskDefinition } from "./snapshot.js";
 import { extractLayer, INLINE_LOG_LIMIT, manifestDigest, writeLayer, type ActionEntry, type LogLine, type ManifestEntry, type Store } from "@rbuild/store";
 
 export interface CacheOptions {
@@ -86,7 +86,7 @@ export class TaskCache {
     this.force = options.force ?? false;
     this.#root = graph.root;
     this.#sourceDigest = graph.sourceDigest;
-    this.#platform = options.platform ?? `${process.platform}-${process.arch}`;
+    this.#platform = options.platform ?? hostPlatform();
     this.#env = env;
     this.#hasher = new FileHasher(graph.root, options.store, options.store.trustBefore);
     this.#info = info;

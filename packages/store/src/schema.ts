@@ -21,7 +21,10 @@
  *   top of content keys). JSON, read in one query per build.
  * - `builds` and `runs` are the history: every task of the last HISTORY_BUILDS
  *   builds (older ones are dropped as new ones finish). Builds answered from a
- *   build stamp wait in a file and are folded in by the next Store (stamps.ts).
+ *   build stamp wait in a file and are folded in by the next Store (stamps.ts)
+ *   as copies of the build that wrote the stamp (their `origin`). That build is
+ *   always the newest full build of its targets, so the newest full build of
+ *   each set of targets is kept however old it is.
  * - `PRAGMA user_version` is the schema version. Any other version, or a file
  *   that is not a readable SQLite database, means "start over": the index is
  *   deleted and built again from nothing (an info event says so). Blob files
@@ -50,7 +53,9 @@ CREATE TABLE task_state (
   task TEXT PRIMARY KEY, key TEXT NOT NULL, record TEXT NOT NULL, ok INTEGER NOT NULL, ran_reasons TEXT NOT NULL, updated INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE snapshots (task TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE builds (id INTEGER PRIMARY KEY AUTOINCREMENT, started INTEGER NOT NULL, finished INTEGER, ok INTEGER, targets TEXT NOT NULL);
+CREATE TABLE builds (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, started INTEGER NOT NULL, finished INTEGER, ok INTEGER, targets TEXT NOT NULL, origin INTEGER
+);
 CREATE TABLE runs (
   build INTEGER NOT NULL, task TEXT NOT NULL, key TEXT, status TEXT NOT NULL, cache TEXT, pure INTEGER NOT NULL,
   duration_ms INTEGER NOT NULL, exit_code INTEGER, reasons TEXT NOT NULL, error TEXT, outputs_digest TEXT, layer TEXT

@@ -74,11 +74,21 @@ describe("Store", () => {
     }
   });
 
-  test("the history keeps the last HISTORY_BUILDS builds", () => {
+  test("the history keeps the last HISTORY_BUILDS builds, and the build a stamp repeats", () => {
     const store = open();
-    for (let i = 0; i < HISTORY_BUILDS + 5; i++) store.finishBuild(store.beginBuild(["t"]), true, []);
-    expect(store.stats().builds).toBe(HISTORY_BUILDS);
+    const run = { task: "a", key: "k", status: "ran", cache: null, pure: true, durationMs: 1, exitCode: 0, reasons: [], error: null, outputsDigest: null, layer: null };
+    const stamped = store.beginBuild(["a"]);
+    store.finishBuild(stamped, true, [run]);
+    for (let i = 0; i < HISTORY_BUILDS + 5; i++) store.finishBuild(store.beginBuild(["b"]), true, []);
+    // The newest full build of ["a"] is older than the last HISTORY_BUILDS, yet a stamp may name it.
+    expect(store.stats().builds).toBe(HISTORY_BUILDS + 1);
     store.close();
+    for (let i = 0; i < HISTORY_BUILDS + 5; i++) noteStampedBuild(dir, { from: stamped, started: i, finished: i, targets: ["a"] });
+    // The last HISTORY_BUILDS are copies of the stamped build, each with its one run cached; the stamped
+    // build and the newest full build of ["b"] stay, being the newest full builds of their targets.
+    const again = open();
+    expect(again.stats()).toMatchObject({ builds: HISTORY_BUILDS + 2, cached: HISTORY_BUILDS, ran: 1 });
+    again.close();
   });
 
   test("a stat cache entry and a task state survive a flush and reopen", () => {

@@ -287,7 +287,7 @@ export class Store implements StatCacheBackend {
         // A torn line (a crash mid-append) is skipped.
       }
     }
-    const insertBuild = this.#sql("INSERT INTO builds (started, finished, ok, targets) VALUES (?, ?, 1, ?)");
+    const insertBuild = this.#sql("INSERT INTO builds (started, finished, ok, targets, origin) VALUES (?, ?, 1, ?, ?)");
     const copyRuns = this.#sql(
       `INSERT INTO runs (build, task, key, status, cache, pure, duration_ms, exit_code, reasons, error, outputs_digest, layer)
        SELECT ?, task, key, 'cached', CASE WHEN key IS NULL THEN NULL ELSE 'local' END, pure, 0, exit_code, '[]', NULL, outputs_digest, layer
@@ -297,7 +297,7 @@ export class Store implements StatCacheBackend {
     this.#db.transaction(() => {
       for (const build of builds) {
         if (typeof build.from !== "number") continue;
-        const id = Number(insertBuild.run(build.started, build.finished, JSON.stringify(build.targets)).lastInsertRowid);
+        const id = Number(insertBuild.run(build.started, build.finished, JSON.stringify(build.targets), build.from).lastInsertRowid);
         copyRuns.run(id, build.from);
         touch.run(build.finished, build.from);
       }
@@ -306,12 +306,16 @@ export class Store implements StatCacheBackend {
     rmSync(claimed, { force: true });
   }
 
-  /** Keeps the history to the last HISTORY_BUILDS builds. */
+  /**
+   * Keeps the history to the last HISTORY_BUILDS builds, and the newest full
+   * build of each set of targets: a stamp may still name it (see schema.ts).
+   */
   #pruneHistory(): void {
     const oldest = this.#sql("SELECT id FROM builds ORDER BY id DESC LIMIT 1 OFFSET ?").pluck().get(HISTORY_BUILDS - 1) as number | undefined;
     if (oldest === undefined) return;
-    this.#sql("DELETE FROM runs WHERE build < ?").run(oldest);
-    this.#sql("DELETE FROM builds WHERE id < ?").run(oldest);
+    const kept = "SELECT max(id) FROM builds WHERE origin IS NULL GROUP BY targets";
+    this.#sql(`DELETE FROM runs WHERE build < ? AND build NOT IN (${kept})`).run(oldest);
+    this.#sql(`DELETE FROM builds WHERE id < ? AND id NOT IN (${kept})`).run(oldest);
   }
 
   finishBuild(build: number, ok: boolean, runs: readonly RunRow[]): void {
