@@ -84,6 +84,32 @@ describe("rbuild-cache-server", () => {
     expect((await status(`${s.url}/rbuild/v1/cas/blake3:missing`, { method: "POST", body: "{}" }))).toBe(400);
   });
 
+  test("ac:get answers many keys in one request, small blobs inline; bad queries are 400, GET 405", async () => {
+    const s = await start({ tokens: new Map([["r", "read"], ["w", "write"]]) });
+    const w = { authorization: "Bearer w" };
+    const blob = digestBytes("layer bytes");
+    await put(cas(s, blob), "layer bytes", w);
+    const entry = JSON.stringify({ blobs: [blob], exitCode: 0 });
+    await put(ac(s, KEY), entry, w);
+    const url = `${s.url}/rbuild/v1/ac:get`;
+    const query = (body: unknown, token = "r") => fetch(url, { method: "POST", body: JSON.stringify(body), headers: { authorization: `Bearer ${token}` } });
+    const missingKey = "b".repeat(64);
+    const answer = (await (await query({ keys: [KEY, missingKey], inlineMax: 65536 })).json()) as { entries: Record<string, { entry: string; inline: Record<string, string> }> };
+    expect(Object.keys(answer.entries)).toEqual([KEY]);
+    expect(Buffer.from(answer.entries[KEY]!.entry, "base64").toString()).toBe(entry);
+    expect(Buffer.from(answer.entries[KEY]!.inline[blob]!, "base64").toString()).toBe("layer bytes");
+    // Without inlineMax (or one smaller than the blob) blobs stay out; the client fetches them.
+    const bare = (await (await query({ keys: [KEY], inlineMax: 5 })).json()) as { entries: Record<string, { inline: object }> };
+    expect(bare.entries[KEY]!.inline).toEqual({});
+    expect((await query({ keys: ["nope"] })).status).toBe(400);
+    expect((await query({ keys: Array(1001).fill(KEY) })).status).toBe(400);
+    expect((await query({ keys: [KEY] }, "bad")).status).toBe(401);
+    expect(await status(url, { headers: { authorization: "Bearer r" } })).toBe(405);
+    const text = await (await fetch(`${s.url}/metrics`, { headers: { authorization: "Bearer r" } })).text();
+    expect(text).toContain('rbuild_cache_requests_total{method="POST",route="ac-get",code="200"} 2\n');
+    expect(text).toContain('rbuild_cache_misses_total{kind="ac"} 1\n');
+  });
+
   test("a prefix before /rbuild/v1 is accepted, so a base URL may have a path", async () => {
     const s = await start();
     const digest = digestBytes("prefixed");

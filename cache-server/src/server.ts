@@ -5,6 +5,7 @@
  *   GET|HEAD|PUT  .../rbuild/v1/cas/blake3/<64 hex>   a blob, named by its BLAKE3 digest
  *   GET|HEAD|PUT  .../rbuild/v1/ac/<64 hex>           an action entry (JSON with "blobs"), by rbuild key
  *   POST          .../rbuild/v1/cas/blake3:missing    {"digests": [...]} -> {"missing": [...]}
+ *   POST          .../rbuild/v1/ac:get                {"keys": [...]} -> the entries found, small blobs inline
  *   GET           /healthz, /metrics
  *
  * and turbo's remote cache API under /v8/artifacts (see turbo.ts).
@@ -38,11 +39,16 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-const ROUTE = /^(?:\/.*)?\/rbuild\/v1\/(?:(cas)\/blake3\/([0-9a-f]{64})|(ac)\/([0-9a-f]{64})|cas\/blake3:(missing))$/;
+const ROUTE = /^(?:\/.*)?\/rbuild\/v1\/(?:(cas)\/blake3\/([0-9a-f]{64})|(ac)\/([0-9a-f]{64})|cas\/blake3:(missing)|ac:(get))$/;
 const MAX_ENTRY = 1024 * 1024;
 /** Bodies up to this size are read whole and sent in one write; larger ones stream. */
 const SMALL_BODY = 64 * 1024;
 const MAX_MISSING_QUERY = 10_000;
+const MAX_GET_QUERY = 1_000;
+/** Blobs up to this size may travel inline in an `ac:get` answer (the client asks for at most this). */
+const MAX_INLINE_BLOB = 64 * 1024;
+/** And at most this much of them per answer; the client fetches the rest one by one. */
+const MAX_INLINE_TOTAL = 8 * 1024 * 1024;
 /** Idle time allowed on a connection; there is no limit on a whole transfer. */
 const IDLE_TIMEOUT_MS = 120_000;
 /** How long a graceful stop waits for requests in flight. */
@@ -62,6 +68,21 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | u
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
+}
+
+/** A JSON query `{"<field>": [64-hex names...], ...}` of at most `max` names; undefined if malformed. */
+async function readQuery(req: IncomingMessage, field: string, max: number): Promise<{ names: string[]; body: Record<string, unknown> } | undefined> {
+  const bytes = await readBody(req, 70 * max + 1024);
+  if (bytes === undefined) return undefined;
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(bytes.toString("utf8")) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const names = body?.[field];
+  if (!Array.isArray(names) || names.length > max || !names.every((d) => typeof d === "string" && /^[0-9a-f]{64}$/.test(d))) return undefined;
+  return { names: names as string[], body };
 }
 
 function tokenOf(req: IncomingMessage): string | undefined {
@@ -126,6 +147,43 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
     return 200;
   };
 
+  /**
+   * The answer to `ac:get`: each entry found (base64), with the blobs it references
+   * inline when each is at most `inlineMax` bytes, within MAX_INLINE_TOTAL per answer.
+   * A restore of many small outputs then costs one round trip per batch of tasks,
+   * not two per task. The client verifies inline blobs like any download.
+   */
+  const lookUp = (keys: readonly string[], inlineMax: number): Record<string, { entry: string; inline: Record<string, string> }> => {
+    const entries: Record<string, { entry: string; inline: Record<string, string> }> = {};
+    let budget = MAX_INLINE_TOTAL;
+    for (const key of new Set(keys)) {
+      const bytes = store.getAction(key);
+      if (bytes === undefined) {
+        metrics.misses.ac++;
+        continue;
+      }
+      metrics.hits.ac++;
+      metrics.bytesOut += bytes.length;
+      const inline: Record<string, string> = {};
+      for (const digest of referencedBlobs(bytes) ?? []) {
+        const size = store.open("cas", digest);
+        if (size === undefined || size > inlineMax || size > budget) continue;
+        let blob: Buffer;
+        try {
+          blob = readFileSync(store.path("cas", digest));
+        } catch {
+          continue; // Evicted just now: the client asks for it separately, and misses.
+        }
+        inline[digest] = blob.toString("base64");
+        budget -= blob.length;
+        metrics.hits.cas++;
+        metrics.bytesOut += blob.length;
+      }
+      entries[key] = { entry: bytes.toString("base64"), inline };
+    }
+    return entries;
+  };
+
   const turbo: TurboContext = {
     store,
     maxBlobSize,
@@ -153,26 +211,25 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
       send(res, 404, "not found: rbuild's cache serves /rbuild/v1/cas/blake3/<digest>, /rbuild/v1/ac/<key>, turbo's /v8/artifacts, /healthz and /metrics\n");
       return ["other", 404];
     }
-    const [, casKind, casName, acKind, acName, missing] = match;
+    const [, casKind, casName, acKind, acName, missing, batchGet] = match;
     const method = req.method ?? "GET";
 
-    if (missing !== undefined) {
-      if (method !== "POST") return ["missing", (send(res, 405, "use POST\n"), 405)];
+    if (missing !== undefined || batchGet !== undefined) {
+      const route = missing !== undefined ? "missing" : "ac-get";
+      if (method !== "POST") return [route, (send(res, 405, "use POST\n"), 405)];
       const no = denied(req, "read");
-      if (no !== undefined) return ["missing", (send(res, no, "unauthorized\n"), no)];
-      const body = await readBody(req, 64 * MAX_MISSING_QUERY + 1024);
-      let digests: unknown;
-      try {
-        digests = body === undefined ? undefined : (JSON.parse(body.toString("utf8")) as { digests?: unknown }).digests;
-      } catch {
-        digests = undefined;
+      if (no !== undefined) return [route, (send(res, no, "unauthorized\n"), no)];
+      if (missing !== undefined) {
+        const query = await readQuery(req, "digests", MAX_MISSING_QUERY);
+        if (query === undefined) return [route, (send(res, 400, `expected {"digests": [...]} with at most ${MAX_MISSING_QUERY} BLAKE3 hex digests\n`), 400)];
+        send(res, 200, JSON.stringify({ missing: store.missing(query.names) }), "application/json");
+        return [route, 200];
       }
-      if (!Array.isArray(digests) || digests.length > MAX_MISSING_QUERY || !digests.every((d) => typeof d === "string" && /^[0-9a-f]{64}$/.test(d))) {
-        send(res, 400, `expected {"digests": [...]} with at most ${MAX_MISSING_QUERY} BLAKE3 hex digests\n`);
-        return ["missing", 400];
-      }
-      send(res, 200, JSON.stringify({ missing: store.missing(digests as string[]) }), "application/json");
-      return ["missing", 200];
+      const query = await readQuery(req, "keys", MAX_GET_QUERY);
+      if (query === undefined) return [route, (send(res, 400, `expected {"keys": [...], "inlineMax": BYTES} with at most ${MAX_GET_QUERY} hex keys\n`), 400)];
+      const inlineMax = Math.min(MAX_INLINE_BLOB, Number.isSafeInteger(query.body.inlineMax) ? (query.body.inlineMax as number) : 0);
+      send(res, 200, JSON.stringify({ entries: lookUp(query.names, inlineMax) }), "application/json");
+      return [route, 200];
     }
 
     const kind: Kind = casKind !== undefined ? "cas" : "ac";

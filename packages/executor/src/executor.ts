@@ -60,7 +60,7 @@ export interface BuildOutcome {
 }
 
 /** With a remote cache, how many more tasks may be in their cache step than -j allows commands. */
-const REMOTE_LOOKAHEAD = 16;
+const REMOTE_LOOKAHEAD = 256;
 
 /** How long running work may take to stop after an interrupt before the build gives up on it. */
 const INTERRUPT_WAIT_MS = KILL_GRACE_MS + 3000;

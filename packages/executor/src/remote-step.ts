@@ -1,13 +1,19 @@
 /**
  * The remote half of the cache step. After a local miss, the remote is asked
- * for the key; a hit is checked (remote-entry.ts), its blobs downloaded and
- * verified into the local store, and then restored like any local hit. After a
- * pure task runs, its result is uploaded beside the build: only the blobs the
- * remote lacks, then the entry. All of it is best effort.
+ * for the key; a hit is checked (remote-entry.ts), its blobs verified into the
+ * local store, and then restored like any local hit. After a pure task runs,
+ * its result is uploaded beside the build: only the blobs the remote lacks,
+ * then the entry. All of it is best effort.
+ *
+ * Lookups are batched: the keys of every task that reaches its cache step while
+ * a batch is on the wire go out together in the next one, and the answer brings
+ * small blobs along. A restore of many small outputs costs one round trip per
+ * batch, not two per task.
  */
-import type { Digest } from "@rbuild/hash";
+import { writeFileSync } from "node:fs";
+import { digestBytes, type Digest } from "@rbuild/hash";
 import type { GraphTask } from "@rbuild/planner";
-import { BestEffort, type RemoteCache } from "@rbuild/remote";
+import { BestEffort, type RemoteCache, type RemoteHit } from "@rbuild/remote";
 import type { ActionEntry, Store } from "@rbuild/store";
 import { decodeRemoteEntry, encodeRemoteEntry } from "./remote-entry.js";
 
@@ -20,6 +26,9 @@ export interface RemoteOptions {
 }
 
 const UPLOAD_CONCURRENCY = 4;
+/** Lookup batches on the wire at once, and keys per batch. */
+const LOOKUP_BATCHES = 2;
+const LOOKUP_BATCH_KEYS = 500;
 
 export class RemoteStep {
   readonly #store: Store;
@@ -30,6 +39,10 @@ export class RemoteStep {
   readonly #warn: (message: string) => void;
   readonly #waiting: (() => Promise<void>)[] = [];
   readonly #running = new Set<Promise<void>>();
+  /** Lookups waiting for the next batch: key -> whoever asked. */
+  readonly #queued = new Map<string, ((hit: RemoteHit | undefined) => void)[]>();
+  #batchesOnWire = 0;
+  #flushPending = false;
 
   constructor(store: Store, options: RemoteOptions, warn: (message: string) => void) {
     this.#store = store;
@@ -42,9 +55,9 @@ export class RemoteStep {
 
   /** Brings the remote's result for `key` into the local store. True when it is there now. */
   async fetch(task: GraphTask, key: string): Promise<boolean> {
-    const bytes = await this.#best.attempt("reading an entry", () => this.#remote.getEntry(key), undefined);
-    if (bytes === undefined) return false;
-    const entry = decodeRemoteEntry(bytes, key, task.name, task.outputs);
+    const hit = await this.#lookUp(key);
+    if (hit === undefined) return false;
+    const entry = decodeRemoteEntry(hit.entry, key, task.name, task.outputs);
     if (typeof entry === "string") {
       this.#warn(`remote cache: refused the entry for task "${task.name}": ${entry}`);
       return false;
@@ -53,16 +66,69 @@ export class RemoteStep {
     for (const digest of [entry.layer, entry.logBlob]) {
       if (digest === null) continue;
       if (!this.#store.cas.has(digest)) {
-        const temp = this.#store.cas.tempPath();
-        const got = await this.#best.attempt("downloading a blob", () => this.#remote.getBlob(digest, temp), "missing" as const);
+        const got = await this.#download(digest, hit.inline.get(digest));
         if (got === "corrupt") this.#warn(`remote cache: a blob of task "${task.name}" did not match its digest; treated as a miss`);
         if (got !== "ok") return false;
-        this.#store.cas.commit(temp, digest);
       }
       blobs.push({ digest, size: this.#store.cas.size(digest) ?? 0 });
     }
     this.#store.save(entry, blobs);
     return true;
+  }
+
+  /** Puts a blob into the local store, verified: from the bytes sent inline, else downloaded. */
+  async #download(digest: Digest, inline: Buffer | undefined): Promise<"ok" | "missing" | "corrupt"> {
+    const temp = this.#store.cas.tempPath();
+    if (inline !== undefined) {
+      if (digestBytes(inline) !== digest) return "corrupt";
+      writeFileSync(temp, inline);
+    } else {
+      const got = await this.#best.attempt("downloading a blob", () => this.#remote.getBlob(digest, temp), "missing" as const);
+      if (got !== "ok") return got;
+    }
+    this.#store.cas.commit(temp, digest);
+    return "ok";
+  }
+
+  /** The remote's entry for `key`, from the next batch lookup. */
+  #lookUp(key: string): Promise<RemoteHit | undefined> {
+    return new Promise((resolve) => {
+      const waiting = this.#queued.get(key);
+      if (waiting === undefined) this.#queued.set(key, [resolve]);
+      else waiting.push(resolve);
+      this.#scheduleLookups();
+    });
+  }
+
+  /** Sends what is queued once the current turn of the event loop has queued all it will. */
+  #scheduleLookups(): void {
+    if (this.#flushPending || this.#batchesOnWire >= LOOKUP_BATCHES || this.#queued.size === 0) return;
+    this.#flushPending = true;
+    setImmediate(() => {
+      this.#flushPending = false;
+      this.#sendLookups();
+    });
+  }
+
+  #sendLookups(): void {
+    while (this.#batchesOnWire < LOOKUP_BATCHES && this.#queued.size > 0) {
+      const batch = new Map<string, ((hit: RemoteHit | undefined) => void)[]>();
+      for (const [key, waiting] of this.#queued) {
+        if (batch.size === LOOKUP_BATCH_KEYS) break;
+        batch.set(key, waiting);
+      }
+      for (const key of batch.keys()) this.#queued.delete(key);
+      this.#batchesOnWire++;
+      void this.#best
+        .attempt("reading entries", () => this.#remote.getEntries([...batch.keys()]), new Map<string, RemoteHit>())
+        .then((found) => {
+          for (const [key, waiting] of batch) for (const resolve of waiting) resolve(found.get(key));
+        })
+        .finally(() => {
+          this.#batchesOnWire--;
+          this.#scheduleLookups();
+        });
+    }
   }
 
   /** Uploads a pure task's result beside the build. */

@@ -45,10 +45,32 @@ export interface ExpandOptions {
 type Matcher = (path: string) => boolean;
 const matchers = new Map<string, Matcher>();
 
+function hasDotSegment(path: string): boolean {
+  return path.split("/").some((part) => part === "." || part === "..");
+}
+
+/** A plain path: no glob syntax, nothing picomatch would normalise. */
+function isPlainPath(text: string): boolean {
+  return /^[A-Za-z0-9_.\-]+(?:\/[A-Za-z0-9_.\-]+)*$/.test(text) && !hasDotSegment(text);
+}
+
+/**
+ * A compiled glob, matching exactly as picomatch does with `dot: true`. The
+ * commonest shapes, a plain path and `<plain path>/**`, are matched directly:
+ * compiling thousands of per-package globs with picomatch is a visible share
+ * of a restore or cold build.
+ */
 function matcher(glob: string): Matcher {
   let match = matchers.get(glob);
   if (match === undefined) {
-    match = glob === "**" ? () => true : lib().picomatch(glob, { dot: true });
+    const base = glob.endsWith("/**") ? glob.slice(0, -3) : undefined;
+    if (glob === "**") match = (path) => path !== "" && !hasDotSegment(path);
+    else if (isPlainPath(glob)) match = (path) => path === glob;
+    else if (base !== undefined && isPlainPath(base)) {
+      const prefix = `${base}/`;
+      // `**` matches any depth, zero included, but never across a `.` or `..` segment.
+      match = (path) => path === base || (path.startsWith(prefix) && !hasDotSegment(path.slice(prefix.length)));
+    } else match = lib().picomatch(glob, { dot: true });
     matchers.set(glob, match);
   }
   return match;

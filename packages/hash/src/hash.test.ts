@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, utimesSync, 
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { digestBytes, digestFile, expandGlobs, FileHasher, MemoryStatCache } from "./index.js";
+import picomatch from "picomatch";
+import { digestBytes, digestFile, expandGlobs, FileHasher, globMatcher, MemoryStatCache } from "./index.js";
 
 let root: string;
 beforeEach(() => {
@@ -77,6 +78,19 @@ describe("FileHasher (stat cache)", () => {
     mkdirSync(join(root, "dir"));
     const hasher = new FileHasher(root, new MemoryStatCache(), startedLater());
     expect([hasher.digest("nope"), hasher.digest("dir")]).toEqual([undefined, undefined]);
+  });
+});
+
+describe("globMatcher", () => {
+  test("plain paths and <dir>/** match exactly as picomatch does", () => {
+    const paths = ["out", "out/a", "out/a/b.txt", "out/.hidden", "outx", "out/../x", "out/./a", "out//a", "./out/a", "a/out", "", ".git/x", ".rbuild/y", "x.txt", "x.txt/y"];
+    const ignored = picomatch([".rbuild/**", ".git/**"], { dot: true });
+    for (const pattern of ["out", "out/**", "x.txt", "out/a", "**"]) {
+      const reference = pattern.endsWith("**") ? [pattern] : [pattern, `${pattern}/**`];
+      const expected = picomatch(reference, { dot: true });
+      const actual = globMatcher([pattern]);
+      for (const path of paths) expect([pattern, path, actual(path)]).toEqual([pattern, path, expected(path) && !ignored(path)]);
+    }
   });
 });
 

@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { DigestBuilder } from "@rbuild/hash";
-import { RemoteError, type RemoteCache } from "./http-remote.js";
+import { INLINE_BLOB_MAX, RemoteError, type RemoteCache, type RemoteHit } from "./http-remote.js";
 
 function blobsOf(bytes: Buffer): string[] | undefined {
   try {
@@ -57,6 +57,26 @@ export class DirectoryCache implements RemoteCache {
     const blobs = blobsOf(bytes);
     if (blobs === undefined || (await this.missing(blobs)).length > 0) return undefined;
     return bytes;
+  }
+
+  async getEntries(keys: readonly string[]): Promise<Map<string, RemoteHit>> {
+    const found = new Map<string, RemoteHit>();
+    for (const key of keys) {
+      const entry = await this.getEntry(key);
+      if (entry === undefined) continue;
+      const inline = new Map<string, Buffer>();
+      for (const digest of blobsOf(entry) ?? []) {
+        const path = this.#blob(digest);
+        if ((statSync(path, { throwIfNoEntry: false })?.size ?? Infinity) > INLINE_BLOB_MAX) continue;
+        try {
+          inline.set(digest, readFileSync(path));
+        } catch {
+          // Gone since the entry was read: the caller fetches it separately, and misses.
+        }
+      }
+      found.set(key, { entry, inline });
+    }
+    return found;
   }
 
   async putEntry(key: string, body: Buffer): Promise<void> {

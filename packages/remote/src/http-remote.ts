@@ -22,9 +22,21 @@ export class RemoteError extends Error {
   }
 }
 
+/** An action entry found by a batch lookup, with those of its blobs the remote sent along. */
+export interface RemoteHit {
+  readonly entry: Buffer;
+  /** Blobs by digest, NOT yet verified: the caller checks each against its digest before use. */
+  readonly inline: ReadonlyMap<string, Buffer>;
+}
+
+/** Blobs up to this size are asked to come inline with their entry. */
+export const INLINE_BLOB_MAX = 64 * 1024;
+
 export interface RemoteCache {
   /** The action entry under `key`, or undefined on a miss. */
   getEntry(key: string): Promise<Buffer | undefined>;
+  /** The entries of many keys in one request (keys absent from the answer are misses), small blobs inline. */
+  getEntries(keys: readonly string[]): Promise<Map<string, RemoteHit>>;
   putEntry(key: string, body: Buffer): Promise<void>;
   /** Which of `digests` the remote does not have. */
   missing(digests: readonly string[]): Promise<string[]>;
@@ -53,6 +65,8 @@ export class HttpRemoteCache implements RemoteCache {
   readonly #base: string;
   readonly #headers: Record<string, string>;
   readonly #timeout: number;
+  /** False once the server answered the batch lookup with 404 (a server older than `ac:get`). */
+  #batches = true;
   #client: Promise<{ request: typeof import("undici").request; dispatcher: Dispatcher }> | undefined;
 
   constructor(options: HttpRemoteOptions) {
@@ -99,6 +113,51 @@ export class HttpRemoteCache implements RemoteCache {
     } catch (error) {
       throw problemOf(error);
     }
+  }
+
+  async getEntries(keys: readonly string[]): Promise<Map<string, RemoteHit>> {
+    const found = new Map<string, RemoteHit>();
+    if (keys.length === 0) return found;
+    if (!this.#batches) return this.#getEntriesOneByOne(keys);
+    const response = await this.#request("POST", "ac:get", JSON.stringify({ keys, inlineMax: INLINE_BLOB_MAX }), { "content-type": "application/json" });
+    if (response.statusCode === 404 || response.statusCode === 405) {
+      await response.body.dump();
+      this.#batches = false;
+      return this.#getEntriesOneByOne(keys);
+    }
+    if (response.statusCode !== 200) return this.#fail(response, `reading ${keys.length} entries`);
+    let answer: { entries?: unknown };
+    try {
+      answer = (await response.body.json()) as { entries?: unknown };
+    } catch (error) {
+      throw error instanceof SyntaxError ? new RemoteError("status", `reading ${keys.length} entries: the answer is not JSON`) : problemOf(error);
+    }
+    const entries = answer.entries;
+    if (typeof entries !== "object" || entries === null) throw new RemoteError("status", `reading ${keys.length} entries: the answer has no \`entries\``);
+    const asked = new Set(keys);
+    for (const [key, value] of Object.entries(entries as Record<string, unknown>)) {
+      const hit = value as { entry?: unknown; inline?: unknown } | null;
+      if (!asked.has(key) || typeof hit?.entry !== "string") continue;
+      const inline = new Map<string, Buffer>();
+      if (typeof hit.inline === "object" && hit.inline !== null) {
+        for (const [digest, bytes] of Object.entries(hit.inline as Record<string, unknown>)) {
+          if (typeof bytes === "string") inline.set(digest, Buffer.from(bytes, "base64"));
+        }
+      }
+      found.set(key, { entry: Buffer.from(hit.entry, "base64"), inline });
+    }
+    return found;
+  }
+
+  async #getEntriesOneByOne(keys: readonly string[]): Promise<Map<string, RemoteHit>> {
+    const found = new Map<string, RemoteHit>();
+    await Promise.all(
+      keys.map(async (key) => {
+        const entry = await this.getEntry(key);
+        if (entry !== undefined) found.set(key, { entry, inline: new Map() });
+      }),
+    );
+    return found;
   }
 
   async putEntry(key: string, body: Buffer): Promise<void> {

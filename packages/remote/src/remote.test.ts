@@ -67,6 +67,31 @@ describe("HttpRemoteCache against a misbehaving server", () => {
     }
   });
 
+  test("a server without the batch lookup is asked key by key, from then on", async () => {
+    const old = await startFaultServer("no-batch");
+    try {
+      const remote = new HttpRemoteCache({ url: old.url });
+      const keys = ["1".repeat(64), "2".repeat(64)];
+      expect([...(await remote.getEntries(keys)).keys()].sort()).toEqual(keys);
+      await remote.getEntries([keys[0]!]);
+      expect(old.requests.filter((r) => r.startsWith("POST"))).toEqual(["POST /rbuild/v1/ac:get"]);
+      expect(old.requests.filter((r) => r.startsWith("GET")).length).toBe(3);
+    } finally {
+      await old.stop();
+    }
+  });
+
+  test("an answer to the batch lookup that is not JSON is a RemoteError, never a crash", async () => {
+    const bad = await startFaultServer("garbage-entry");
+    try {
+      const error = await new HttpRemoteCache({ url: bad.url }).getEntries(["1".repeat(64)]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RemoteError);
+      expect((error as RemoteError).message).toBe("reading 1 entries: the answer is not JSON");
+    } finally {
+      await bad.stop();
+    }
+  });
+
   test("a refused connection is unreachable", async () => {
     const remote = new HttpRemoteCache({ url: await refusedUrl() });
     await expect(remote.getEntry("d".repeat(64))).rejects.toMatchObject({ problem: "unreachable" });

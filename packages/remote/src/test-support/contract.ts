@@ -75,6 +75,31 @@ export function remoteCacheContract(name: string, make: (dir: string) => Promise
       expect(await cache.getEntry(key)).toBeUndefined();
     });
 
+    test("getEntries answers many keys at once: hits with their small blobs inline, misses left out", async () => {
+      const { cache } = subject;
+      const small = digestBytes("small layer");
+      const bigBytes = Buffer.alloc(200 * 1024, 7);
+      const big = digestBytes(bigBytes);
+      const bigPath = join(dir, "big-layer");
+      writeFileSync(bigPath, bigBytes);
+      await cache.putBlob(small, file("small layer"));
+      await cache.putBlob(big, bigPath);
+      const one = "1".repeat(64);
+      const two = "2".repeat(64);
+      const absent = "3".repeat(64);
+      await cache.putEntry(one, Buffer.from(JSON.stringify({ blobs: [small] })));
+      await cache.putEntry(two, Buffer.from(JSON.stringify({ blobs: [big, small] })));
+      const found = await cache.getEntries([one, absent, two]);
+      expect([...found.keys()].sort()).toEqual([one, two]);
+      expect(JSON.parse(found.get(one)!.entry.toString())).toEqual({ blobs: [small] });
+      expect(found.get(one)!.inline.get(small)?.toString()).toBe("small layer");
+      // A large blob does not travel inline: the caller fetches it with getBlob.
+      expect([...found.get(two)!.inline.keys()]).toEqual([small]);
+      expect(await cache.getEntries([])).toEqual(new Map());
+      subject.loseBlob(small);
+      expect((await cache.getEntries([one, two])).size).toBe(0);
+    });
+
     test("a large blob streams through (8 MiB)", async () => {
       const { cache } = subject;
       const big = Buffer.alloc(8 * 1024 * 1024, 3);

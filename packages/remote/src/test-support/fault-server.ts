@@ -5,7 +5,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type Fault = "503" | "stall" | "truncated" | "wrong-bytes" | "garbage-entry";
+export type Fault = "503" | "stall" | "truncated" | "wrong-bytes" | "garbage-entry" | "no-batch";
 
 export interface FaultServer {
   readonly url: string;
@@ -32,6 +32,11 @@ export async function startFaultServer(fault: Fault): Promise<FaultServer> {
       case "wrong-bytes":
         if (req.url?.includes("/ac/")) res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ blobs: [] }));
         else res.writeHead(200).end("these are not the bytes you asked for");
+        return;
+      case "no-batch":
+        // A server from before `ac:get`: it knows single entries only.
+        if (req.method === "GET" && req.url?.includes("/ac/")) res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ blobs: [] }));
+        else res.writeHead(404).end("not found\n");
         return;
       case "garbage-entry":
         res.writeHead(200).end("{not json");
