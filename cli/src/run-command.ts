@@ -2,7 +2,7 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { describeFailure, fanOut, writeFileAtomically, type Reporter, type SetupFailure } from "@rbuild/core";
-import { dryRun, execute, upToDateFromStamp, type BuildOutcome } from "@rbuild/executor";
+import { dryRun, execute, upToDateFromStamp, upToDatePartly, type BuildOutcome } from "@rbuild/executor";
 import { plan, type Graph } from "@rbuild/planner";
 import { acquireBuildLock, noteStampedBuild, Store } from "@rbuild/store";
 import { BatchedSink, JsonReporter, PlainReporter, runSummary } from "@rbuild/ui";
@@ -90,6 +90,8 @@ export async function runCommand(args: Args): Promise<number> {
         reporter,
         signal: interrupt.signal,
         cache: { store, force: args.force },
+        // Under the lock: the tasks the stamp still vouches for, so only what a change reaches is checked.
+        ...(args.force ? {} : { upToDate: upToDatePartly(cacheDir, graph.value, process.env) }),
         ...(remote === undefined ? {} : { remote: { cache: remote, readOnly: args.remoteReadOnly } }),
       });
       return await finish(outcome);

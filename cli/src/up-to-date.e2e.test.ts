@@ -7,6 +7,7 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { Workspace, type RunResult } from "./test-support/workspace.js";
 
@@ -202,3 +203,66 @@ task({ name: "deploy", pure: false, run: "echo run >> deploy.count" });
     expect(runs("deploy")).toBe(3);
   });
 });
+
+describe("the stamp after a change: what it still vouches for", () => {
+  // Two chains: editing one leaves the other exactly as the stamp recorded it.
+  const TWO_CHAINS = `import { task } from "rbuild";
+const a = task({ name: "a", inputs: ["a/**"], outputs: ["out/a.txt"], run: "echo run >> a.count; cat a/*.txt > out/a.txt" });
+const a2 = task({ name: "a2", deps: [a], outputs: ["out/a2.txt"], run: "echo run >> a2.count; wc -l < out/a.txt > out/a2.txt" });
+const b = task({ name: "b", inputs: ["b/**"], outputs: ["out/b.txt"], run: "echo run >> b.count; echo said b; cat b/*.txt > out/b.txt" });
+const b2 = task({ name: "b2", deps: [b], outputs: ["out/b2.txt"], run: "echo run >> b2.count; wc -l < out/b.txt > out/b2.txt" });
+task({ name: "all", deps: [a2, b2] });
+`;
+  beforeEach(() => {
+    ws.write({ "Buildfile.ts": TWO_CHAINS, "out/.keep": "", "a/1.txt": "one\n", "b/1.txt": "two\n" });
+  });
+
+  /** Removes every trace of task `name` from the index: only the stamp can still say it is up to date. */
+  function forgetInIndex(name: string): void {
+    const db = new Database(join(ws.root, ".rbuild", "index.sqlite"));
+    try {
+      db.prepare("DELETE FROM snapshots WHERE task = ?").run(name);
+      db.prepare("DELETE FROM actions WHERE task = ?").run(name);
+      db.prepare("DELETE FROM task_state WHERE task = ?").run(name);
+    } finally {
+      db.close();
+    }
+  }
+
+  test("tasks a change does not reach are taken from the stamp; the rest is checked; the next build is a no-op", async () => {
+    await build(["all"]);
+    await untilFast(["all"]);
+    forgetInIndex("b");
+    forgetInIndex("b2");
+    ws.write({ "a/1.txt": "one\nmore\n" });
+    const partly = await build(["all"]);
+    expect(partly.fast).toBe(false);
+    // b and b2 are cached although the index no longer knows them: the stamp vouched for them.
+    expect(statuses(partly)).toEqual(["a:ran", "a2:ran", "b:cached", "b2:cached", "all:ran"]);
+    expect(partly.stdout).toContain("[b] said b\n"); // Its log is replayed, as for any cached task.
+    expect(partly.stdout).toContain("✓ b (cached, local)\n");
+    expect([runs("a"), runs("a2"), runs("b"), runs("b2")]).toEqual([2, 2, 1, 1]);
+    expect(ws.read("out/a2.txt").trim()).toBe("2");
+    // The stamp written after it covers every task again.
+    const again = await untilFast(["all"]);
+    expect(statuses(again)).toEqual(["a:cached", "a2:cached", "b:cached", "b2:cached", "all:cached"]);
+  });
+
+  test("a dep that a change reaches is checked with everything after it, even when the change is elsewhere", async () => {
+    await build(["all"]);
+    await untilFast(["all"]);
+    forgetInIndex("b2");
+    // b's input is touched (stats change, bytes do not): b is checked and found unchanged, and b2,
+    // downstream of it, is checked the full way too: with its index record gone, it runs.
+    const touched = statSync(join(ws.root, "b/1.txt")).mtime;
+    utimesSync(join(ws.root, "b/1.txt"), touched, new Date(touched.getTime() + 5000));
+    const partly = await build(["all"]);
+    expect(statuses(partly)).toEqual(["a:cached", "a2:cached", "b:cached", "b2:ran", "all:ran"]);
+    // A deleted output is put back from the cache, not vouched for.
+    rmSync(join(ws.root, "out/a2.txt"));
+    const restored = await build(["all"]);
+    expect(statuses(restored)).toEqual(["a:cached", "a2:cached", "b:cached", "b2:cached", "all:cached"]);
+    expect(ws.read("out/a2.txt").trim()).toBe("1");
+  });
+});
+

@@ -17,18 +17,41 @@
  * It is the check the full path makes per task from the index, made at once.
  * Any doubt (no stamp, another format, an impure task, a log kept as a blob,
  * one stat) means the full path, which is always right.
+ *
+ * When some stats changed, the stamp still says which tasks they belong to:
+ * a task none of whose own stats changed, and none of whose deps (transitively)
+ * has a changed stat, is exactly as fresh as its snapshot in the index would
+ * show, so the full path (under the build lock) takes those from the stamp and
+ * checks only the rest. A one-file edit then costs a stat per path plus the
+ * tasks it reaches, not an index read and a snapshot per task.
  */
 import { lstatSync, statSync } from "node:fs";
 import { digestBytes, type Digest } from "@rbuild/hash";
 import type { Graph } from "@rbuild/planner";
 import type { LogLine } from "@rbuild/store";
 import { readStamp, removeStamp, writeStamp } from "@rbuild/store";
-import { definitionParts, hostPlatform, type Fresh, type Snapshot } from "./snapshot.js";
+import { definitionParts, hostPlatform, type EntryStat, type FileStat, type Fresh, type Snapshot } from "./snapshot.js";
 
-const FORMAT = 1;
+const FORMAT = 2;
 
-/** name, key, outputs digest, layer, exit code, log */
-type StampedTask = readonly [string, Digest, Digest, Digest | null, number | null, readonly LogLine[]];
+/**
+ * name, key, outputs digest, layer, exit code, log, and the task's own stats
+ * as entry numbers into the stamp's files, dirs and outputs (an entry shared
+ * by several tasks is kept once).
+ */
+type StampedTask = readonly [string, Digest, Digest, Digest | null, number | null, readonly LogLine[], readonly number[], readonly number[], readonly number[]];
+
+/** A task's own stats, as its snapshot holds them. */
+export interface TaskStats {
+  readonly files: readonly FileStat[];
+  readonly dirs: readonly EntryStat[];
+  readonly outputs: readonly EntryStat[];
+}
+
+/** A task found up to date by a stamp, with the stats that showed it (for the next stamp). */
+export interface StampedFresh extends Fresh {
+  readonly stats: TaskStats;
+}
 
 /**
  * Stats are kept flat, one array per kind (a JSON array of numbers and
@@ -77,10 +100,7 @@ export function writeBuildStamp(
   platform: string,
 ): void {
   const tasks: StampedTask[] = [];
-  const seen = { files: new Set<string>(), dirs: new Set<string>(), outputs: new Set<string>() };
-  const files: (string | number)[] = [];
-  const dirs: (string | number)[] = [];
-  const outputs: (string | number)[] = [];
+  const flat = { files: new FlatStats(5), dirs: new FlatStats(6), outputs: new FlatStats(6) };
   let complete = true;
   for (const task of graph.tasks.values()) {
     if (task.run === undefined) continue;
@@ -89,17 +109,50 @@ export function writeBuildStamp(
       complete = false;
       break;
     }
-    tasks.push([task.name, snapshot.key, snapshot.outputsDigest, snapshot.layer, snapshot.exitCode, snapshot.log ?? []]);
-    for (const stat of snapshot.files) if (!seen.files.has(stat[0])) seen.files.add(stat[0]), files.push(...stat);
-    for (const stat of snapshot.dirs) if (!seen.dirs.has(stat[0])) seen.dirs.add(stat[0]), dirs.push(...stat);
-    for (const stat of snapshot.outputs) if (!seen.outputs.has(stat[0])) seen.outputs.add(stat[0]), outputs.push(...stat);
+    tasks.push([
+      task.name,
+      snapshot.key,
+      snapshot.outputsDigest,
+      snapshot.layer,
+      snapshot.exitCode,
+      snapshot.log ?? [],
+      snapshot.files.map((stat) => flat.files.add(stat)),
+      snapshot.dirs.map((stat) => flat.dirs.add(stat)),
+      snapshot.outputs.map((stat) => flat.outputs.add(stat)),
+    ]);
   }
   if (!complete) {
     removeStamp(storeDir, stampId(graph));
     return;
   }
-  const stamp: Stamp = { v: FORMAT, root: graph.root, build, definitions: definitionsDigest(graph, env, platform), tasks, files, dirs, outputs };
+  const stamp: Stamp = {
+    v: FORMAT,
+    root: graph.root,
+    build,
+    definitions: definitionsDigest(graph, env, platform),
+    tasks,
+    files: flat.files.values,
+    dirs: flat.dirs.values,
+    outputs: flat.outputs.values,
+  };
   writeStamp(storeDir, stampId(graph), JSON.stringify(stamp));
+}
+
+/** Stats of one kind kept flat and once each; an entry's number is its position. */
+class FlatStats {
+  readonly values: (string | number)[] = [];
+  readonly #entries = new Map<string, number>();
+  constructor(readonly width: 5 | 6) {}
+
+  add(stat: FileStat | EntryStat): number {
+    let entry = this.#entries.get(stat[0]);
+    if (entry === undefined) {
+      entry = this.values.length / this.width;
+      this.#entries.set(stat[0], entry);
+      this.values.push(...stat);
+    }
+    return entry;
+  }
 }
 
 /** The stamped build behind an up-to-date graph, with each task's result. */
@@ -108,19 +161,31 @@ export interface UpToDate {
   readonly results: ReadonlyMap<string, Fresh>;
 }
 
-/** Whether every stat of a flat list (see Stamp) is unchanged. */
-function unchanged(root: string, stats: readonly (string | number)[], width: 5 | 6, follow: boolean): boolean {
+/**
+ * The entries of a flat list (see Stamp) whose stat changed: all of them, or
+ * (with `firstOnly`) only the first, which is all a whole-build check needs.
+ */
+function changedEntries(root: string, stats: readonly (string | number)[], width: 5 | 6, follow: boolean, firstOnly: boolean): number[] {
   const prefix = `${root}/`;
+  const changed: number[] = [];
   for (let i = 0; i < stats.length; i += width) {
     const path = stats[i] as string;
     const full = path === "" ? root : prefix + path;
     const stat = follow ? statSync(full, NO_THROW) : lstatSync(full, NO_THROW);
-    if (stat === undefined) return false;
     const at = width === 6 ? i + 2 : i + 1;
-    if (width === 6 && stat.mode !== stats[i + 1]) return false;
-    if (stat.size !== stats[at] || stat.mtimeMs !== stats[at + 1] || stat.ctimeMs !== stats[at + 2] || stat.ino !== stats[at + 3]) return false;
+    if (
+      stat === undefined ||
+      (width === 6 && stat.mode !== stats[i + 1]) ||
+      stat.size !== stats[at] ||
+      stat.mtimeMs !== stats[at + 1] ||
+      stat.ctimeMs !== stats[at + 2] ||
+      stat.ino !== stats[at + 3]
+    ) {
+      changed.push(i / width);
+      if (firstOnly) break;
+    }
   }
-  return true;
+  return changed;
 }
 
 const NO_THROW = { throwIfNoEntry: false } as const;
@@ -132,7 +197,7 @@ function wellFormed(stamp: unknown): stamp is Stamp {
   return (
     v === FORMAT &&
     Array.isArray(tasks) &&
-    tasks.every((task) => Array.isArray(task) && task.length === 6 && Array.isArray(task[5])) &&
+    tasks.every((task) => Array.isArray(task) && task.length === 9 && Array.isArray(task[5]) && Array.isArray(task[6]) && Array.isArray(task[7]) && Array.isArray(task[8])) &&
     Array.isArray(files) &&
     files.length % 5 === 0 &&
     Array.isArray(dirs) &&
@@ -140,6 +205,23 @@ function wellFormed(stamp: unknown): stamp is Stamp {
     Array.isArray(outputs) &&
     outputs.length % 6 === 0
   );
+}
+
+/** The stamp of this graph's targets, if there is one and it was made from these definitions. */
+function readValidStamp(storeDir: string, graph: Graph, env: Readonly<Record<string, string | undefined>>, platform: string): Stamp | undefined {
+  const text = readStamp(storeDir, stampId(graph));
+  if (text === undefined) return undefined;
+  let stamp: Stamp;
+  try {
+    stamp = JSON.parse(text) as Stamp;
+  } catch {
+    return undefined;
+  }
+  if (!wellFormed(stamp) || stamp.root !== graph.root || stamp.definitions !== definitionsDigest(graph, env, platform)) return undefined;
+  // The same definitions mean the same tasks; a stamp that does not cover them all is not this graph's.
+  const stamped = new Set(stamp.tasks.map((task) => task[0]));
+  for (const task of graph.tasks.values()) if (task.run !== undefined && !stamped.has(task.name)) return undefined;
+  return stamp;
 }
 
 /**
@@ -152,21 +234,61 @@ export function upToDateFromStamp(
   env: Readonly<Record<string, string | undefined>>,
   platform = hostPlatform(),
 ): UpToDate | undefined {
-  const text = readStamp(storeDir, stampId(graph));
-  if (text === undefined) return undefined;
-  let stamp: Stamp;
-  try {
-    stamp = JSON.parse(text) as Stamp;
-  } catch {
-    return undefined;
-  }
-  if (!wellFormed(stamp) || stamp.root !== graph.root || stamp.definitions !== definitionsDigest(graph, env, platform)) return undefined;
-  if (!unchanged(graph.root, stamp.files, 5, true) || !unchanged(graph.root, stamp.dirs, 6, true) || !unchanged(graph.root, stamp.outputs, 6, false)) {
-    return undefined;
+  const stamp = readValidStamp(storeDir, graph, env, platform);
+  if (stamp === undefined) return undefined;
+  for (const [stats, width, follow] of [[stamp.files, 5, true], [stamp.dirs, 6, true], [stamp.outputs, 6, false]] as const) {
+    if (changedEntries(graph.root, stats, width, follow, true).length > 0) return undefined;
   }
   const results = new Map<string, Fresh>();
   for (const [name, key, outputsDigest, layer, exitCode, log] of stamp.tasks) results.set(name, { key, outputsDigest, layer, exitCode, log });
-  // The same definitions mean the same tasks; a stamp that does not cover them all is not this graph's.
-  for (const task of graph.tasks.values()) if (task.run !== undefined && !results.has(task.name)) return undefined;
   return { build: stamp.build, results };
+}
+
+/**
+ * The tasks of the last stamp of this graph's targets that are still up to
+ * date although others are not: none of their own stats changed and none of
+ * their deps, transitively, is out of date. Empty without a valid stamp.
+ * Meant for the full path, under the build lock: the stamp it reads cannot
+ * change under it.
+ */
+export function upToDatePartly(
+  storeDir: string,
+  graph: Graph,
+  env: Readonly<Record<string, string | undefined>>,
+  platform = hostPlatform(),
+): ReadonlyMap<string, StampedFresh> {
+  const fresh = new Map<string, StampedFresh>();
+  const stamp = readValidStamp(storeDir, graph, env, platform);
+  if (stamp === undefined) return fresh;
+  const changed = {
+    files: new Set(changedEntries(graph.root, stamp.files, 5, true, false)),
+    dirs: new Set(changedEntries(graph.root, stamp.dirs, 6, true, false)),
+    outputs: new Set(changedEntries(graph.root, stamp.outputs, 6, false, false)),
+  };
+  const entries = <T>(flat: readonly (string | number)[], width: 5 | 6, numbers: readonly number[]): T[] =>
+    numbers.map((n) => flat.slice(n * width, (n + 1) * width) as unknown as T);
+  const candidates = new Map<string, StampedFresh>();
+  for (const [name, key, outputsDigest, layer, exitCode, log, files, dirs, outputs] of stamp.tasks) {
+    if (files.some((n) => changed.files.has(n)) || dirs.some((n) => changed.dirs.has(n)) || outputs.some((n) => changed.outputs.has(n))) continue;
+    const stats: TaskStats = {
+      files: entries<FileStat>(stamp.files, 5, files),
+      dirs: entries<EntryStat>(stamp.dirs, 6, dirs),
+      outputs: entries<EntryStat>(stamp.outputs, 6, outputs),
+    };
+    candidates.set(name, { key, outputsDigest, layer, exitCode, log, stats });
+  }
+  // Graph order is topological: a task is up to date when it is a candidate and every dep is up to date.
+  const upToDate = new Set<string>();
+  for (const task of graph.tasks.values()) {
+    if (!task.deps.every((dep) => upToDate.has(dep))) continue;
+    if (task.run === undefined) {
+      upToDate.add(task.name);
+      continue;
+    }
+    const candidate = candidates.get(task.name);
+    if (candidate === undefined) continue;
+    upToDate.add(task.name);
+    fresh.set(task.name, candidate);
+  }
+  return fresh;
 }

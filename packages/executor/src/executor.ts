@@ -23,6 +23,7 @@ import { KILL_GRACE_MS } from "./spawn-group.js";
 import { RemoteStep, type RemoteOptions } from "./remote-step.js";
 import { Slots } from "./slots.js";
 import type { Fresh } from "./snapshot.js";
+import type { StampedFresh } from "./build-stamp.js";
 import { groupOutputsDigest, LogCollector, TaskCache, type CacheOptions } from "./task-cache.js";
 import { TaskEnvBuilder } from "./task-env.js";
 
@@ -45,9 +46,10 @@ export interface ExecuteOptions {
   /**
    * Tasks already known to be up to date (from a build stamp, see
    * build-stamp.ts), with their results: reported as cached from the local
-   * cache without a lookup.
+   * cache without a lookup. With `cache`, those that carry their stats go into
+   * the next stamp.
    */
-  readonly upToDate?: ReadonlyMap<string, Fresh>;
+  readonly upToDate?: ReadonlyMap<string, Fresh | StampedFresh>;
   readonly now?: () => number;
 }
 
@@ -106,7 +108,7 @@ class Build {
   readonly #env: TaskEnvBuilder;
   readonly #cache: TaskCache | undefined;
   readonly #remote: RemoteStep | undefined;
-  readonly #upToDate: ReadonlyMap<string, Fresh> | undefined;
+  readonly #upToDate: ReadonlyMap<string, Fresh | StampedFresh> | undefined;
   /** Tasks in flight: -j running commands, plus (with a remote) more waiting on the network. */
   readonly #capacity: number;
   readonly #slots: Slots;
@@ -290,7 +292,8 @@ class Build {
   }
 
   /** A task whose snapshot holds: cached, its log shown again, nothing touched. */
-  #upToDateResult(task: GraphTask, fresh: Fresh): Done {
+  #upToDateResult(task: GraphTask, fresh: Fresh | StampedFresh): Done {
+    if ("stats" in fresh) this.#cache?.adopt(task, fresh, this.#outputs);
     this.#replay(task, fresh.log);
     const cached = result(task.name, "cached", { cache: "local", key: fresh.key, exitCode: fresh.exitCode, reasons: [] });
     return { result: cached, outputsDigest: fresh.outputsDigest, layer: fresh.layer };

@@ -8,5 +8,5 @@ export { dryRun } from "./dry-run.js";
 export type { PlannedRun } from "./dry-run.js";
 export { clearOutputs } from "./clear-outputs.js";
 export type { RemoteOptions } from "./remote-step.js";
-export { upToDateFromStamp } from "./build-stamp.js";
+export { upToDateFromStamp, upToDatePartly } from "./build-stamp.js";
 export type { UpToDate } from "./build-stamp.js";

@@ -15,7 +15,7 @@ import { lstatSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:f
 import { join } from "node:path";
 import { DigestBuilder, digestBytes, expandGlobs, FileHasher, type Digest } from "@rbuild/hash";
 import { decodeRecord, encodeRecord, explainChange, keyOfEncoded, type Graph, type GraphTask, type KeyRecord } from "@rbuild/planner";
-import { writeBuildStamp } from "./build-stamp.js";
+import { writeBuildStamp, type StampedFresh } from "./build-stamp.js";
 import { clearOutputs } from "./clear-outputs.js";
 import { entryStat, fileStat, freshResult, hostPlatform, olderThan, outputStats, parseSnapshot, snapshotHolds, taskDefinition, type EntryStat, type Fresh, type FileStat, type Snapshot, type TaskDefinition } from "./snapshot.js";
 import { extractLayer, INLINE_LOG_LIMIT, manifestDigest, writeLayer, type ActionEntry, type LogLine, type ManifestEntry, type Store } from "@rbuild/store";
@@ -112,6 +112,28 @@ export class TaskCache {
     this.store.touch(snapshot.key);
     this.#snapshots.set(task.name, snapshot);
     return freshResult(snapshot, log);
+  }
+
+  /**
+   * Takes a task the build stamp found up to date (see upToDatePartly): its
+   * action counts as used, and its snapshot goes into the next stamp.
+   */
+  adopt(task: GraphTask, fresh: StampedFresh, depOutputs: ReadonlyMap<string, Digest>): void {
+    this.store.touch(fresh.key);
+    this.#snapshots.set(task.name, {
+      v: 1,
+      def: this.#definition(task).def,
+      deps: task.deps.map((dep) => [dep, depOutputs.get(dep)!] as const),
+      key: fresh.key,
+      outputsDigest: fresh.outputsDigest,
+      layer: fresh.layer,
+      exitCode: fresh.exitCode,
+      files: fresh.stats.files,
+      dirs: fresh.stats.dirs,
+      outputs: fresh.stats.outputs,
+      log: fresh.log,
+      logBlob: null,
+    });
   }
 
   /**
