@@ -48,6 +48,9 @@ export interface TaskStats {
   readonly outputs: readonly EntryStat[];
 }
 
+/** What a stamp keeps of a task: its result and its own stats (a snapshot has all of it). */
+export type StampedResult = Pick<Snapshot, "key" | "outputsDigest" | "layer" | "exitCode" | "log" | "logBlob" | "files" | "dirs" | "outputs">;
+
 /** A task found up to date by a stamp, with the stats that showed it (for the next stamp). */
 export interface StampedFresh extends Fresh {
   readonly stats: TaskStats;
@@ -95,7 +98,7 @@ export function writeBuildStamp(
   storeDir: string,
   graph: Graph,
   build: number,
-  snapshots: ReadonlyMap<string, Snapshot>,
+  snapshots: ReadonlyMap<string, StampedResult>,
   env: Readonly<Record<string, string | undefined>>,
   platform: string,
 ): void {
@@ -207,10 +210,18 @@ function wellFormed(stamp: unknown): stamp is Stamp {
   );
 }
 
+/**
+ * The last stamp found valid, by its text: an incremental build reads the stamp twice (the no-op check,
+ * then under the lock), and only the second read's text needs to match to skip parsing and the digest.
+ */
+let lastValid: { text: string; graph: Graph; env: object; platform: string; stamp: Stamp } | undefined;
+
 /** The stamp of this graph's targets, if there is one and it was made from these definitions. */
 function readValidStamp(storeDir: string, graph: Graph, env: Readonly<Record<string, string | undefined>>, platform: string): Stamp | undefined {
   const text = readStamp(storeDir, stampId(graph));
   if (text === undefined) return undefined;
+  const last = lastValid;
+  if (last !== undefined && last.text === text && last.graph === graph && last.env === env && last.platform === platform) return last.stamp;
   let stamp: Stamp;
   try {
     stamp = JSON.parse(text) as Stamp;
@@ -221,6 +232,7 @@ function readValidStamp(storeDir: string, graph: Graph, env: Readonly<Record<str
   // The same definitions mean the same tasks; a stamp that does not cover them all is not this graph's.
   const stamped = new Set(stamp.tasks.map((task) => task[0]));
   for (const task of graph.tasks.values()) if (task.run !== undefined && !stamped.has(task.name)) return undefined;
+  lastValid = { text, graph, env, platform, stamp };
   return stamp;
 }
 

@@ -293,7 +293,7 @@ class Build {
 
   /** A task whose snapshot holds: cached, its log shown again, nothing touched. */
   #upToDateResult(task: GraphTask, fresh: Fresh | StampedFresh): Done {
-    if ("stats" in fresh) this.#cache?.adopt(task, fresh, this.#outputs);
+    if ("stats" in fresh) this.#cache?.adopt(task, fresh);
     this.#replay(task, fresh.log);
     const cached = result(task.name, "cached", { cache: "local", key: fresh.key, exitCode: fresh.exitCode, reasons: [] });
     return { result: cached, outputsDigest: fresh.outputsDigest, layer: fresh.layer };

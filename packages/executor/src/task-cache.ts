@@ -15,7 +15,7 @@ import { lstatSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:f
 import { join } from "node:path";
 import { DigestBuilder, digestBytes, expandGlobs, FileHasher, type Digest } from "@rbuild/hash";
 import { decodeRecord, encodeRecord, explainChange, keyOfEncoded, type Graph, type GraphTask, type KeyRecord } from "@rbuild/planner";
-import { writeBuildStamp, type StampedFresh } from "./build-stamp.js";
+import { writeBuildStamp, type StampedFresh, type StampedResult } from "./build-stamp.js";
 import { clearOutputs } from "./clear-outputs.js";
 import { entryStat, fileStat, freshResult, hostPlatform, olderThan, outputStats, parseSnapshot, snapshotHolds, taskDefinition, type EntryStat, type Fresh, type FileStat, type Snapshot, type TaskDefinition } from "./snapshot.js";
 import { extractLayer, INLINE_LOG_LIMIT, manifestDigest, writeLayer, type ActionEntry, type LogLine, type ManifestEntry, type Store } from "@rbuild/store";
@@ -73,8 +73,8 @@ export class TaskCache {
   readonly #ignore: string[];
   readonly #info: (code: string, message: string) => void;
   readonly #succeeded = new Map<string, Succeeded>();
-  /** The snapshot of every task that is up to date after this build: found fresh, or written at its end. */
-  readonly #snapshots = new Map<string, Snapshot>();
+  /** What the next stamp keeps of every task up to date after this build: found fresh, adopted, or written at its end. */
+  readonly #snapshots = new Map<string, StampedResult>();
 
   constructor(
     graph: { root: string; sourceDigest: string },
@@ -118,22 +118,9 @@ export class TaskCache {
    * Takes a task the build stamp found up to date (see upToDatePartly): its
    * action counts as used, and its snapshot goes into the next stamp.
    */
-  adopt(task: GraphTask, fresh: StampedFresh, depOutputs: ReadonlyMap<string, Digest>): void {
+  adopt(task: GraphTask, fresh: StampedFresh): void {
     this.store.touch(fresh.key);
-    this.#snapshots.set(task.name, {
-      v: 1,
-      def: this.#definition(task).def,
-      deps: task.deps.map((dep) => [dep, depOutputs.get(dep)!] as const),
-      key: fresh.key,
-      outputsDigest: fresh.outputsDigest,
-      layer: fresh.layer,
-      exitCode: fresh.exitCode,
-      files: fresh.stats.files,
-      dirs: fresh.stats.dirs,
-      outputs: fresh.stats.outputs,
-      log: fresh.log,
-      logBlob: null,
-    });
+    this.#snapshots.set(task.name, { ...fresh.stats, key: fresh.key, outputsDigest: fresh.outputsDigest, layer: fresh.layer, exitCode: fresh.exitCode, log: fresh.log, logBlob: null });
   }
 
   /**
