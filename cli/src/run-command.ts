@@ -8,6 +8,7 @@ import { acquireBuildLock, noteStampedBuild, Store } from "@rbuild/store";
 import { BatchedSink, JsonReporter, PlainReporter, runSummary } from "@rbuild/ui";
 import type { Args } from "./args.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
+import { phase } from "./phases.js";
 import { openWorkspace } from "./workspace.js";
 
 /** A build that never started still leaves a summary, so CI can tell why. */
@@ -17,6 +18,7 @@ function writeSummaryOfSetupFailure(file: string, failures: readonly SetupFailur
 }
 
 export async function runCommand(args: Args): Promise<number> {
+  phase("start");
   const cwd = process.cwd();
   const summaryFile = args.summary === undefined ? undefined : resolve(cwd, args.summary);
   const fail = (failures: readonly SetupFailure[]): number => {
@@ -28,6 +30,7 @@ export async function runCommand(args: Args): Promise<number> {
   const workspace = await openWorkspace(args.directory, process.env);
   if (!workspace.ok) return fail(workspace.error);
   const { definitions } = workspace.value;
+  phase("buildfile");
 
   let targets = args.targets;
   if (targets.length === 0) {
@@ -38,6 +41,7 @@ export async function runCommand(args: Args): Promise<number> {
   }
   const graph = plan(definitions, targets);
   if (!graph.ok) return fail(graph.error);
+  phase("plan");
 
   if (args.dryRun) return printDryRun(workspace.value.cacheDir, graph.value);
 
@@ -66,11 +70,15 @@ export async function runCommand(args: Args): Promise<number> {
   try {
     // The no-op fast path: every task still as the last build of these targets left it.
     const upToDate = args.force ? undefined : upToDateFromStamp(cacheDir, graph.value, process.env);
+    phase("stamp");
     if (upToDate !== undefined) {
       const started = Date.now();
       const outcome = await execute({ graph: graph.value, jobs: args.jobs, reporter, signal: interrupt.signal, upToDate: upToDate.results });
+      phase("execute");
       if (outcome.ok) noteStampedBuild(cacheDir, { from: upToDate.build, started, finished: Date.now(), targets: graph.value.targets });
-      return await finish(outcome);
+      const code = await finish(outcome);
+      phase("finish");
+      return code;
     }
 
     mkdirSync(cacheDir, { recursive: true });
@@ -94,7 +102,10 @@ export async function runCommand(args: Args): Promise<number> {
         ...(args.force ? {} : { upToDate: upToDatePartly(cacheDir, graph.value, process.env) }),
         ...(remote === undefined ? {} : { remote: { cache: remote, readOnly: args.remoteReadOnly } }),
       });
-      return await finish(outcome);
+      phase("execute");
+      const code = await finish(outcome);
+      phase("finish");
+      return code;
     } finally {
       await remote?.close();
       store.close();

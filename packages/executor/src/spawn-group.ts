@@ -3,10 +3,14 @@
  * build can stop everything a task started (a shell, its children, their
  * children) and not only the direct child. The group leader's pid is the
  * group id; `kill(-pgid)` signals the whole group.
+ *
+ * The process is started through rbuild's process helper when it runs
+ * (launcher.ts: forking Node itself is slow), else directly; both behave alike.
  */
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
+import { Launcher } from "./launcher.js";
 
 /** How long a group has to exit after SIGTERM before it gets SIGKILL. */
 export const KILL_GRACE_MS = 2000;
@@ -20,6 +24,8 @@ export interface SpawnOptions {
   readonly signal: AbortSignal;
   readonly onStdout: (chunk: Buffer) => void;
   readonly onStderr: (chunk: Buffer) => void;
+  /** Fork from Node even when the process helper runs (tests; RBUILD_SPAWN=direct does it for a whole run). */
+  readonly direct?: boolean;
 }
 
 export type SpawnResult =
@@ -81,7 +87,55 @@ export function spawnInGroup(options: SpawnOptions): Promise<SpawnResult> {
   if (options.signal.aborted) return Promise.resolve({ kind: "signaled", signal: "SIGTERM" });
   const [file, args] =
     typeof options.command === "string" ? ["/bin/sh", ["-c", options.command]] : [options.command[0] ?? "", options.command.slice(1)];
+  const launcher = options.direct === true ? undefined : Launcher.shared();
+  return launcher === undefined ? spawnDirectly(file, args, options) : launchThrough(launcher, file, args, options);
+}
 
+/**
+ * Stopping a group when the build is interrupted: SIGTERM now, SIGKILL after
+ * the grace period; once its leader has ended, `settled` waits for the rest.
+ */
+class GroupStopper {
+  #pgid: number | undefined;
+  #killTimer: NodeJS.Timeout | undefined;
+  readonly #onAbort = (): void => this.#stop();
+
+  constructor(private readonly signal: AbortSignal) {
+    signal.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  /** The group is known (its leader's pid): a stop asked for before now happens now. */
+  started(pgid: number): void {
+    this.#pgid = pgid;
+    if (this.signal.aborted) this.#stop();
+  }
+
+  #stop(): void {
+    const pgid = this.#pgid;
+    if (pgid === undefined || this.#killTimer !== undefined) return;
+    signalGroup(pgid, "SIGTERM");
+    this.#killTimer = setTimeout(() => signalGroup(pgid, "SIGKILL"), KILL_GRACE_MS);
+    this.#killTimer.unref();
+  }
+
+  /** The leader ended with `result`: resolves once nothing of the group is left when interrupted. */
+  async settled(result: SpawnResult): Promise<SpawnResult> {
+    this.signal.removeEventListener("abort", this.#onAbort);
+    // When interrupted, the leader may exit before the rest of its group: wait for all of it.
+    if (this.signal.aborted && this.#pgid !== undefined) await reapGroup(this.#pgid);
+    if (this.#killTimer !== undefined) clearTimeout(this.#killTimer);
+    return result;
+  }
+}
+
+function launchThrough(launcher: Launcher, file: string, args: readonly string[], options: SpawnOptions): Promise<SpawnResult> {
+  const stopper = new GroupStopper(options.signal);
+  return launcher
+    .launch({ file, args, cwd: options.cwd, env: options.env, onStart: (pid) => stopper.started(pid), onStdout: options.onStdout, onStderr: options.onStderr })
+    .then((end) => stopper.settled(end));
+}
+
+function spawnDirectly(file: string, args: readonly string[], options: SpawnOptions): Promise<SpawnResult> {
   return new Promise((resolvePromise) => {
     const child = spawn(file, args, {
       cwd: options.cwd,
@@ -89,14 +143,8 @@ export function spawnInGroup(options: SpawnOptions): Promise<SpawnResult> {
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
     });
-    let killTimer: NodeJS.Timeout | undefined;
-    const onAbort = (): void => {
-      if (child.pid === undefined) return;
-      signalGroup(child.pid, "SIGTERM");
-      killTimer = setTimeout(() => child.pid !== undefined && signalGroup(child.pid, "SIGKILL"), KILL_GRACE_MS);
-      killTimer.unref();
-    };
-    options.signal.addEventListener("abort", onAbort, { once: true });
+    const stopper = new GroupStopper(options.signal);
+    if (child.pid !== undefined) stopper.started(child.pid);
     child.stdout.on("data", options.onStdout);
     child.stderr.on("data", options.onStderr);
 
@@ -104,14 +152,7 @@ export function spawnInGroup(options: SpawnOptions): Promise<SpawnResult> {
     const settle = (result: SpawnResult): void => {
       if (settled) return;
       settled = true;
-      options.signal.removeEventListener("abort", onAbort);
-      const done = (): void => {
-        if (killTimer !== undefined) clearTimeout(killTimer);
-        resolvePromise(result);
-      };
-      // When interrupted, the leader may exit before the rest of its group: wait for all of it.
-      if (options.signal.aborted && child.pid !== undefined) void reapGroup(child.pid).then(done);
-      else done();
+      void stopper.settled(result).then(resolvePromise);
     };
     child.on("error", (error) => settle({ kind: "error", message: error.message }));
     child.on("close", (code, signal) => {

@@ -1,0 +1,124 @@
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { isAlive } from "../../../test-support/processes.js";
+import { Launcher } from "./launcher.js";
+import { spawnInGroup, type SpawnOptions, type SpawnResult } from "./spawn-group.js";
+
+let root: string;
+beforeEach(() => {
+  root = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-spawn-")));
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+interface Ran {
+  result: SpawnResult;
+  stdout: string;
+  stderr: string;
+}
+
+async function run(command: SpawnOptions["command"], direct: boolean, options: Partial<SpawnOptions> = {}): Promise<Ran> {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const result = await spawnInGroup({
+    command,
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+    signal: new AbortController().signal,
+    onStdout: (chunk) => out.push(chunk),
+    onStderr: (chunk) => err.push(chunk),
+    direct,
+    ...options,
+  });
+  return { result, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+}
+
+test("the process helper runs here (perl is part of the base system)", () => {
+  expect(Launcher.shared()).toBeInstanceOf(Launcher);
+});
+
+// Every behaviour holds the same whether the process starts through the helper or from Node.
+describe.each([
+  ["through the process helper", false],
+  ["forked from Node", true],
+])("spawnInGroup, %s", (_how, direct) => {
+  test("stdout and stderr apart, byte for byte, and the exit code", async () => {
+    const ran = await run("printf 'out\\nno newline'; printf 'err' >&2; exit 3", direct);
+    expect(ran).toEqual({ result: { kind: "exited", exitCode: 3 }, stdout: "out\nno newline", stderr: "err" });
+  });
+
+  test("exactly the given environment, the given cwd, and stdin at end of file", async () => {
+    const ran = await run("env | sort; pwd; cat; echo done", direct, { env: { PATH: "/usr/bin:/bin", ONE: "1", MULTI: "a\nb", EMPTY: "" } });
+    const lines = ran.stdout.split("\n");
+    expect(lines.filter((l) => /^(ONE|MULTI|EMPTY|PATH)=/.test(l))).toEqual(["EMPTY=", "MULTI=a", "ONE=1", "PATH=/usr/bin:/bin"]);
+    expect(lines).toContain("b");
+    expect(lines.slice(-3)).toEqual([root, "done", ""]);
+  });
+
+  test("a command of several lines with quotes and non-ASCII text arrives whole", async () => {
+    const ran = await run("x='it''s'\necho \"$x\" \"naïve ✓\"\necho second", direct);
+    expect(ran.stdout).toBe("its naïve ✓\nsecond\n");
+  });
+
+  test("a process killed by a signal reports the signal's name", async () => {
+    expect((await run("kill -9 $$", direct)).result).toEqual({ kind: "signaled", signal: "SIGKILL" });
+    expect((await run("kill -TERM $$", direct)).result).toEqual({ kind: "signaled", signal: "SIGTERM" });
+  });
+
+  test("a program that does not exist is an error, not an exit code", async () => {
+    const ran = await run(["rbuild-no-such-program-here", "x"], direct);
+    expect(ran.result.kind).toBe("error");
+  });
+
+  test("an argument vector runs without a shell", async () => {
+    const ran = await run(["printf", "%s|", "a b", "$HOME", "*"], direct);
+    expect(ran.stdout).toBe("a b|$HOME|*|");
+  });
+
+  test("megabytes of output arrive complete and in order", async () => {
+    const ran = await run("i=0; while [ $i -lt 3 ]; do head -c 1500000 /dev/zero | tr '\\0' \"$i\"; i=$((i+1)); done", direct);
+    expect(ran.stdout.length).toBe(4_500_000);
+    expect(ran.stdout.slice(0, 3)).toBe("000");
+    expect(ran.stdout.slice(1_500_000, 1_500_003)).toBe("111");
+    expect(ran.stdout.slice(-3)).toBe("222");
+  });
+
+  test("output of what the command left running is waited for while it holds the pipes", async () => {
+    const ran = await run("(sleep 0.3; echo late) & echo early", direct);
+    expect(ran.stdout).toBe("early\nlate\n");
+  });
+
+  test("many processes at once each get their own output and status", async () => {
+    const runs = await Promise.all(Array.from({ length: 40 }, (_, i) => run(`echo task ${i}; echo err ${i} >&2; exit ${i % 4}`, direct)));
+    runs.forEach((ran, i) => expect(ran).toEqual({ result: { kind: "exited", exitCode: i % 4 }, stdout: `task ${i}\n`, stderr: `err ${i}\n` }));
+  });
+
+  test("the process leads a group of its own, and aborting stops the whole group", async () => {
+    const pidFile = join(root, "pids");
+    const abort = new AbortController();
+    const running = run(`sleep 30 & echo "$$ $(ps -o pgid= -p $$) $!" > '${pidFile}'; wait`, direct, { signal: abort.signal });
+    let text = "";
+    for (let i = 0; i < 500 && !text.endsWith("\n"); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      try {
+        text = readFileSync(pidFile, "utf8");
+      } catch {
+        // Not written yet.
+      }
+    }
+    const [shell, group, sleeper] = text.trim().split(/\s+/).map(Number);
+    expect(group).toBe(shell);
+    abort.abort();
+    const ran = await running;
+    expect(ran.result).toEqual({ kind: "signaled", signal: "SIGTERM" });
+    expect(isAlive(sleeper!)).toBe(false);
+  });
+});
+
+test("a NUL byte in a command is refused, not passed on cut short", async () => {
+  writeFileSync(join(root, "marker"), "");
+  const ran = await run("echo a\0; rm marker", false);
+  expect(ran.result.kind).toBe("error");
+  expect(readFileSync(join(root, "marker"), "utf8")).toBe("");
+});
