@@ -11,9 +11,23 @@ beforeEach(() => {
 });
 afterEach(() => ws.remove());
 
-const BUILDFILE = `import { task } from "rbuild";
-task({ name: "gen", inputs: ["src/**"], outputs: ["out/**"], run: "mkdir -p out && cat src/*.txt > out/all.txt" });
+/** gen's layer is small (kept in the index) or, with `pad`, large (a blob file). */
+const buildfile = (pad: boolean) => `import { task } from "rbuild";
+task({ name: "gen", inputs: ["src/**"], outputs: ["out/**"], run: "mkdir -p out && cat src/*.txt > out/all.txt${pad ? " && head -c 40000 /dev/zero > out/pad.bin" : ""}" });
 `;
+const BUILDFILE = buildfile(false);
+
+/** Changes the bytes of every layer the index keeps inline. */
+function damageInlineLayers(damage: (bytes: Buffer) => Buffer): number {
+  const db = new Database(join(ws.root, ".rbuild", "index.sqlite"));
+  try {
+    const rows = db.prepare("SELECT digest, data FROM inline_blobs").all() as { digest: string; data: Buffer }[];
+    for (const row of rows) db.prepare("UPDATE inline_blobs SET data = ? WHERE digest = ?").run(damage(row.data), row.digest);
+    return rows.length;
+  } finally {
+    db.close();
+  }
+}
 
 /** Every blob file in the local CAS. */
 function blobs(): string[] {
@@ -35,12 +49,15 @@ describe("a damaged store heals", () => {
   });
 
   test.each([
-    ["corrupt", (path: string) => writeFileSync(path, "garbage")],
-    ["truncated", (path: string) => truncateSync(path, 100)],
-  ])("a %s layer is a miss, is removed, and the task runs again", async (_kind, damage) => {
+    ["corrupt layer file", true, () => writeFileSync(blobs()[0]!, "garbage")],
+    ["truncated layer file", true, () => truncateSync(blobs()[0]!, 100)],
+    ["corrupt layer in the index", false, () => expect(damageInlineLayers(() => Buffer.from("garbage"))).toBe(1)],
+    ["truncated layer in the index", false, () => expect(damageInlineLayers((bytes) => bytes.subarray(0, 100))).toBe(1)],
+  ])("a %s is a miss, is removed, and the task runs again", async (_kind, pad, damage) => {
+    ws.write({ "Buildfile.ts": buildfile(pad) });
     await statusOf(["gen"]);
-    const [layer] = blobs();
-    damage(layer!);
+    expect(existsSync(join(ws.root, ".rbuild", "cas")) ? blobs().length : 0).toBe(pad ? 1 : 0);
+    damage();
     rmSync(join(ws.root, "out"), { recursive: true });
     const again = await statusOf(["gen"]);
     expect(again.status).toEqual(["ran cache-corrupt"]);
@@ -65,23 +82,25 @@ describe("a damaged store heals", () => {
 
 describe("crashes and concurrency", () => {
   test("SIGKILL in the middle of a build leaves no index row without its blob", async () => {
-    // Enough tasks that the index has written some batches of actions before the kill.
-    const tasks = Array.from({ length: 160 }, (_, i) => `task({ name: "t${i}", outputs: ["out/t${i}/**"], run: "mkdir -p out/t${i} && head -c 20000 /dev/urandom > out/t${i}/data && sleep 0.0${i % 10}" });`);
+    // Enough tasks that the index has written some batches of actions before the kill; every
+    // other layer is large enough to be a file, the rest are kept in the index.
+    const tasks = Array.from({ length: 160 }, (_, i) => `task({ name: "t${i}", outputs: ["out/t${i}/**"], run: "mkdir -p out/t${i} && head -c ${i % 2 === 0 ? 40000 : 2000} /dev/urandom > out/t${i}/data && sleep 0.0${i % 10}" });`);
     ws.write({ "Buildfile.ts": `import { task } from "rbuild";\n${tasks.join("\n")}\ntask({ name: "all", deps: [${tasks.map((_, i) => `"t${i}"`).join(", ")}] });\n` });
     const child = ws.start(["all", "-j", "2"]);
     // Kill it once some actions are stored, while others are being written.
     for (let i = 0; i < 500; i++) {
       await sleep(10);
-      if (existsSync(join(ws.root, ".rbuild", "cas")) && blobs().length >= 80) break;
+      if (existsSync(join(ws.root, ".rbuild", "cas")) && blobs().length >= 40) break;
     }
     child.kill("SIGKILL");
     await child;
 
     const db = new Database(join(ws.root, ".rbuild", "index.sqlite"), { readonly: true });
-    const rows = db.prepare("SELECT layer FROM actions").all() as { layer: string }[];
+    const rows = db.prepare("SELECT layer, (SELECT length(data) FROM inline_blobs WHERE digest = layer) AS inline FROM actions").all() as { layer: string; inline: number | null }[];
     db.close();
-    expect(rows.length).toBeGreaterThan(0);
-    for (const { layer } of rows) expect(existsSync(join(ws.root, ".rbuild", "cas", layer.slice(0, 2), layer))).toBe(true);
+    expect(rows.some((row) => row.inline === null)).toBe(true);
+    expect(rows.some((row) => row.inline !== null)).toBe(true);
+    for (const { layer, inline } of rows) expect(inline !== null || existsSync(join(ws.root, ".rbuild", "cas", layer.slice(0, 2), layer))).toBe(true);
 
     const again = await ws.run(["all"]);
     expect(again.exitCode).toBe(0);

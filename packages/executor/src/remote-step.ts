@@ -14,7 +14,7 @@ import { writeFileSync } from "node:fs";
 import { digestBytes, type Digest } from "@rbuild/hash";
 import type { GraphTask } from "@rbuild/planner";
 import { BestEffort, type RemoteCache, type RemoteHit } from "@rbuild/remote";
-import type { ActionEntry, Store } from "@rbuild/store";
+import { Store, type ActionEntry, type BlobRow } from "@rbuild/store";
 import { decodeRemoteEntry, encodeRemoteEntry } from "./remote-entry.js";
 
 export interface RemoteOptions {
@@ -62,32 +62,34 @@ export class RemoteStep {
       this.#warn(`remote cache: refused the entry for task "${task.name}": ${entry}`);
       return false;
     }
-    const blobs: { digest: Digest; size: number }[] = [];
+    const blobs: BlobRow[] = [];
     for (const digest of [entry.layer, entry.logBlob]) {
       if (digest === null) continue;
-      if (!this.#store.cas.has(digest)) {
-        const got = await this.#download(digest, hit.inline.get(digest));
-        if (got === "corrupt") this.#warn(`remote cache: a blob of task "${task.name}" did not match its digest; treated as a miss`);
-        if (got !== "ok") return false;
-      }
-      blobs.push({ digest, size: this.#store.cas.size(digest) ?? 0 });
+      const got = this.#store.hasBlob(digest) ? { digest, size: this.#store.blobSize(digest) ?? 0 } : await this.#download(digest, hit.inline.get(digest));
+      if (got === "corrupt") this.#warn(`remote cache: a blob of task "${task.name}" did not match its digest; treated as a miss`);
+      if (typeof got === "string") return false;
+      blobs.push(got);
     }
     this.#store.save(entry, blobs);
     return true;
   }
 
-  /** Puts a blob into the local store, verified: from the bytes sent inline, else downloaded. */
-  async #download(digest: Digest, inline: Buffer | undefined): Promise<"ok" | "missing" | "corrupt"> {
+  /**
+   * Brings a blob into the local store, verified: from the bytes sent inline
+   * (kept in the index when small, see Store.keepsInline), else downloaded to a file.
+   */
+  async #download(digest: Digest, inline: Buffer | undefined): Promise<BlobRow | "missing" | "corrupt"> {
+    if (inline !== undefined && digestBytes(inline) !== digest) return "corrupt";
+    if (inline !== undefined && Store.keepsInline(inline.length)) return { digest, size: inline.length, bytes: inline };
     const temp = this.#store.cas.tempPath();
     if (inline !== undefined) {
-      if (digestBytes(inline) !== digest) return "corrupt";
       writeFileSync(temp, inline);
     } else {
       const got = await this.#best.attempt("downloading a blob", () => this.#remote.getBlob(digest, temp), "missing" as const);
       if (got !== "ok") return got;
     }
     this.#store.cas.commit(temp, digest);
-    return "ok";
+    return { digest, size: this.#store.cas.size(digest) ?? 0 };
   }
 
   /** The remote's entry for `key`, from the next batch lookup. */
@@ -140,7 +142,8 @@ export class RemoteStep {
 
   async #send(entry: ActionEntry): Promise<void> {
     const blobs = [entry.layer, entry.logBlob].filter((d): d is Digest => d !== null);
-    for (const digest of await this.#remote.missing(blobs)) await this.#remote.putBlob(digest, this.#store.cas.path(digest as Digest));
+    // The remote checks each blob against its digest as it stores it.
+    for (const digest of await this.#remote.missing(blobs)) await this.#remote.putBlob(digest, this.#store.blobSource(digest as Digest));
     await this.#remote.putEntry(entry.key, encodeRemoteEntry(entry));
   }
 

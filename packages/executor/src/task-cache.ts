@@ -18,7 +18,18 @@ import { decodeRecord, encodeRecord, explainChange, keyOfEncoded, type Graph, ty
 import { writeBuildStamp, type StampedFresh, type StampedResult } from "./build-stamp.js";
 import { clearOutputs } from "./clear-outputs.js";
 import { entryStat, fileStat, freshResult, hostPlatform, olderThan, outputStats, parseSnapshot, snapshotHolds, taskDefinition, type EntryStat, type Fresh, type FileStat, type Snapshot, type TaskDefinition } from "./snapshot.js";
-import { extractLayer, INLINE_LOG_LIMIT, manifestDigest, writeLayer, type ActionEntry, type LogLine, type ManifestEntry, type Store } from "@rbuild/store";
+import {
+  extractLayer,
+  INLINE_BLOB_LIMIT,
+  INLINE_LOG_LIMIT,
+  manifestDigest,
+  Store,
+  writeLayer,
+  type ActionEntry,
+  type BlobRow,
+  type LogLine,
+  type ManifestEntry,
+} from "@rbuild/store";
 
 export interface CacheOptions {
   readonly store: Store;
@@ -184,9 +195,9 @@ export class TaskCache {
     const wanted = entry.manifest.filter((e) => !this.#matchesWorkspace(e));
     if (wanted.length > 0) {
       if (entry.layer === null) return this.#damaged(task, prepared, "it lists outputs but has no layer");
-      const check = this.store.cas.verify(entry.layer);
-      if (check !== "ok") return this.#damaged(task, prepared, `its layer blob is ${check}`);
-      const result = extractLayer(this.store.cas.path(entry.layer), this.#root, wanted);
+      const read = this.store.readLayer(entry.layer);
+      if (read.check !== "ok") return this.#damaged(task, prepared, `its layer blob is ${read.check}`);
+      const result = extractLayer(read.layer, this.#root, wanted);
       if (!result.ok) return this.#damaged(task, prepared, result.problem);
     }
     this.#succeed(task, prepared, entry, entry.manifest.map((e) => e.path));
@@ -227,24 +238,21 @@ export class TaskCache {
     const paths = expandGlobs(this.#root, task.outputs, { directories: true, ignore: this.#ignore });
     let manifest: ManifestEntry[] = [];
     let layer: Digest | null = null;
-    const blobs: { digest: Digest; size: number }[] = [];
+    const blobs: BlobRow[] = [];
     if (paths.length > 0) {
-      const temp = this.store.cas.tempPath();
-      const written = (() => {
-        try {
-          return writeLayer(this.#root, paths, temp);
-        } catch (error) {
-          rmSync(temp, { force: true });
-          throw error;
-        }
-      })();
+      // A small layer never becomes a file: the index keeps it (see the store's schema).
+      const written = writeLayer(this.#root, paths, () => this.store.cas.tempPath(), INLINE_BLOB_LIMIT);
       if (written.skipped.length > 0) {
         this.#info("output-skipped", `task "${task.name}": not stored (not a file, directory or link): ${written.skipped.join(", ")}`);
       }
-      this.store.cas.commit(temp, written.digest);
+      if ("file" in written) {
+        this.store.cas.commit(written.file, written.digest);
+        blobs.push({ digest: written.digest, size: written.size });
+      } else {
+        blobs.push({ digest: written.digest, size: written.size, bytes: written.bytes });
+      }
       manifest = written.entries;
       layer = written.digest;
-      blobs.push({ digest: written.digest, size: written.size });
     }
     const outputsDigest = manifestDigest(manifest);
 
@@ -254,10 +262,14 @@ export class TaskCache {
     if (logText.length > INLINE_LOG_LIMIT) {
       const bytes = Buffer.from(logText);
       logBlob = digestBytes(bytes);
-      const temp = this.store.cas.tempPath();
-      writeFileSync(temp, bytes); // A temp file: commit() renames it into place.
-      this.store.cas.commit(temp, logBlob);
-      blobs.push({ digest: logBlob, size: bytes.length });
+      if (Store.keepsInline(bytes.length)) {
+        blobs.push({ digest: logBlob, size: bytes.length, bytes });
+      } else {
+        const temp = this.store.cas.tempPath();
+        writeFileSync(temp, bytes); // A temp file: commit() renames it into place.
+        this.store.cas.commit(temp, logBlob);
+        blobs.push({ digest: logBlob, size: bytes.length });
+      }
       inlineLog = null;
     }
 

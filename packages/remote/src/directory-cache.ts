@@ -7,7 +7,7 @@
  */
 import { createReadStream, createWriteStream, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { Transform } from "node:stream";
+import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { DigestBuilder } from "@rbuild/hash";
 import { INLINE_BLOB_MAX, RemoteError, type RemoteCache, type RemoteHit } from "./http-remote.js";
@@ -94,7 +94,7 @@ export class DirectoryCache implements RemoteCache {
   }
 
   /** Copies `source` to a temp file beside the cache while hashing it; returns the temp path and digest. */
-  async #copy(source: string, temp: string): Promise<string> {
+  async #copy(source: string | Buffer, temp: string): Promise<string> {
     const hasher = new DigestBuilder();
     const meter = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
@@ -102,7 +102,7 @@ export class DirectoryCache implements RemoteCache {
         callback(null, chunk);
       },
     });
-    await pipeline(createReadStream(source), meter, createWriteStream(temp));
+    await pipeline(typeof source === "string" ? createReadStream(source) : Readable.from([source]), meter, createWriteStream(temp));
     return hasher.digest();
   }
 
@@ -123,7 +123,7 @@ export class DirectoryCache implements RemoteCache {
     return "ok";
   }
 
-  async putBlob(digest: string, source: string): Promise<void> {
+  async putBlob(digest: string, source: string | Buffer): Promise<void> {
     const temp = this.#temp();
     try {
       if ((await this.#copy(source, temp)) !== digest) throw new RemoteError("status", `storing blob ${digest.slice(0, 12)}: its bytes do not match its digest`);

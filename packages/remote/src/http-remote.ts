@@ -42,7 +42,8 @@ export interface RemoteCache {
   missing(digests: readonly string[]): Promise<string[]>;
   /** Downloads a blob to `target`, verified; "missing" on a miss, "corrupt" when the bytes are wrong. */
   getBlob(digest: string, target: string): Promise<"ok" | "missing" | "corrupt">;
-  putBlob(digest: string, source: string): Promise<void>;
+  /** Uploads a blob from a file, or from its bytes. */
+  putBlob(digest: string, source: string | Buffer): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -204,9 +205,10 @@ export class HttpRemoteCache implements RemoteCache {
     return "ok";
   }
 
-  async putBlob(digest: string, source: string): Promise<void> {
-    const size = statSync(source).size;
-    const response = await this.#request("PUT", `cas/blake3/${digest}`, createReadStream(source), {
+  async putBlob(digest: string, source: string | Buffer): Promise<void> {
+    const size = typeof source === "string" ? statSync(source).size : source.length;
+    const body = typeof source === "string" ? createReadStream(source) : source;
+    const response = await this.#request("PUT", `cas/blake3/${digest}`, body, {
       "content-type": "application/octet-stream",
       "content-length": String(size),
     });

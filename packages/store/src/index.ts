@@ -1,5 +1,5 @@
 export { Store, INLINE_LOG_LIMIT } from "./store.js";
-export type { ActionEntry, LogLine, TaskState, RunRow, StoreStats, StoreOptions } from "./store.js";
+export type { ActionEntry, BlobRow, LayerRead, LogLine, TaskState, RunRow, StoreStats, StoreOptions } from "./store.js";
 export { writeLayer, extractLayer, manifestDigest, isSafeRelativePath } from "./layer.js";
 export type { ManifestEntry, WrittenLayer, ExtractResult } from "./layer.js";
 export { Cas } from "./cas.js";
@@ -8,6 +8,6 @@ export { collectGarbage } from "./gc.js";
 export type { GcOptions, GcResult } from "./gc.js";
 export { acquireBuildLock } from "./lock.js";
 export type { BuildLock } from "./lock.js";
-export { SCHEMA_VERSION } from "./schema.js";
+export { INLINE_BLOB_LIMIT, SCHEMA_VERSION } from "./schema.js";
 export { readStamp, writeStamp, removeStamp, noteStampedBuild } from "./stamps.js";
 export type { StampedBuild } from "./stamps.js";

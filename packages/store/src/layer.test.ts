@@ -33,9 +33,35 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const layerOf = (root: string, name: string) => writeLayer(root, expandGlobs(root, ["out/**"], { directories: true }), join(dir, name));
+const layerOf = (root: string, name: string, inlineMax = 0) => writeLayer(root, expandGlobs(root, ["out/**"], { directories: true }), () => join(dir, name), inlineMax);
 
 describe("layers", () => {
+  test("a small layer stays in memory; the same layer as a file has the same bytes and restores the same", () => {
+    const inMemory = layerOf(src, "never-written.tar", 1 << 20);
+    const asFile = layerOf(src, "l.tar");
+    expect("bytes" in inMemory && !("file" in inMemory)).toBe(true);
+    expect(() => readFileSync(join(dir, "never-written.tar"))).toThrow();
+    const bytes = (inMemory as { bytes: Buffer }).bytes;
+    expect(bytes).toEqual(readFileSync(join(dir, "l.tar")));
+    expect([inMemory.digest, inMemory.size]).toEqual([digestBytes(bytes), bytes.length]);
+    expect(asFile).toMatchObject({ file: join(dir, "l.tar"), digest: inMemory.digest, size: inMemory.size });
+    expect(extractLayer(bytes, dst, inMemory.entries)).toEqual({ ok: true });
+    for (const entry of inMemory.entries) {
+      expect(lstatSync(join(dst, entry.path)).mode).toBe(lstatSync(join(src, entry.path)).mode);
+      if (entry.type === "file") expect(readFileSync(join(dst, entry.path))).toEqual(readFileSync(join(src, entry.path)));
+    }
+  });
+
+  test("a layer that outgrows the in-memory limit goes to its file whole", () => {
+    writeFileSync(join(src, "out/big.bin"), Buffer.alloc(300_000, 7));
+    const layer = layerOf(src, "big.tar", 64 * 1024);
+    expect(layer).toMatchObject({ file: join(dir, "big.tar") });
+    const bytes = readFileSync(join(dir, "big.tar"));
+    expect([digestBytes(bytes), bytes.length]).toEqual([layer.digest, layer.size]);
+    expect(extractLayer(join(dir, "big.tar"), dst, layer.entries)).toEqual({ ok: true });
+    expect(readFileSync(join(dst, "out/big.bin"))).toEqual(Buffer.alloc(300_000, 7));
+  });
+
   test("restore keeps contents, modes, symlinks (to files, directories, or nothing) and empty directories", () => {
     const layer = layerOf(src, "l.tar");
     expect(extractLayer(join(dir, "l.tar"), dst, layer.entries)).toEqual({ ok: true });

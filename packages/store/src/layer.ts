@@ -45,16 +45,33 @@ export function manifestDigest(entries: readonly ManifestEntry[]): Digest {
   return digestBytes(JSON.stringify(["rbuild-manifest-1", canonical]));
 }
 
+/**
+ * Where a layer's bytes go while it is written: memory while it is at most
+ * `inlineMax` bytes (a small layer is kept in the index, not as a file), else
+ * a file opened the first time it grows past that.
+ */
 class Writer {
-  readonly #fd: number;
+  #fd: number | undefined;
+  #file: string | undefined;
+  readonly #chunks: Buffer[] = [];
   readonly #hasher = new DigestBuilder();
   size = 0;
-  constructor(fd: number) {
-    this.#fd = fd;
-  }
+  constructor(
+    private readonly spillTo: () => string,
+    private readonly inlineMax: number,
+  ) {}
   write(bytes: Buffer): void {
-    writeSync(this.#fd, bytes);
     this.#hasher.update(bytes);
+    if (this.#fd === undefined && this.size + bytes.length <= this.inlineMax) {
+      this.#chunks.push(Buffer.from(bytes)); // A copy: callers reuse their buffers.
+    } else {
+      if (this.#fd === undefined) {
+        this.#file = this.spillTo();
+        this.#fd = openSync(this.#file, "w");
+        for (const chunk of this.#chunks.splice(0)) writeSync(this.#fd, chunk);
+      }
+      writeSync(this.#fd, bytes);
+    }
     this.size += bytes.length;
   }
   pad(): void {
@@ -63,6 +80,19 @@ class Writer {
   }
   digest(): Digest {
     return this.#hasher.digest();
+  }
+  /** Closes the file, if there is one; the layer is in `file`, or else in `bytes`. */
+  close(): { file: string } | { bytes: Buffer } {
+    if (this.#fd === undefined) return { bytes: Buffer.concat(this.#chunks) };
+    closeSync(this.#fd);
+    this.#fd = undefined;
+    return { file: this.#file! };
+  }
+  /** After a failure: closes and removes the file, if there is one. */
+  abandon(): void {
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+    if (this.#file !== undefined) rmSync(this.#file, { force: true });
   }
 }
 
@@ -76,18 +106,21 @@ function writeHeader(out: Writer, data: HeaderData): void {
   out.write(block);
 }
 
-export interface WrittenLayer {
+export type WrittenLayer = {
   readonly entries: ManifestEntry[];
   /** Paths that were neither files, directories nor symlinks (sockets, devices): not stored. */
   readonly skipped: string[];
   readonly digest: Digest;
   readonly size: number;
-}
+} & ({ readonly file: string } | { readonly bytes: Buffer });
 
-/** Writes the entries at `paths` (relative to `root`, sorted) as a layer into the file `target`. */
-export function writeLayer(root: string, paths: readonly string[], target: string): WrittenLayer {
-  const fd = openSync(target, "w");
-  const out = new Writer(fd);
+/**
+ * Writes the entries at `paths` (relative to `root`, sorted) as a layer: in
+ * memory (`bytes`) when it is at most `inlineMax` bytes, else into the file
+ * `spillTo()` names (`file`). On an error, no file is left behind.
+ */
+export function writeLayer(root: string, paths: readonly string[], spillTo: () => string, inlineMax = 0): WrittenLayer {
+  const out = new Writer(spillTo, inlineMax);
   const entries: ManifestEntry[] = [];
   const skipped: string[] = [];
   const chunk = scratch();
@@ -130,10 +163,11 @@ export function writeLayer(root: string, paths: readonly string[], target: strin
       }
     }
     out.write(Buffer.alloc(2 * BLOCK));
-  } finally {
-    closeSync(fd);
+  } catch (error) {
+    out.abandon();
+    throw error;
   }
-  return { entries, skipped, digest: out.digest(), size: out.size };
+  return { entries, skipped, digest: out.digest(), size: out.size, ...out.close() };
 }
 
 interface TarEntry {
@@ -146,13 +180,24 @@ interface TarEntry {
   readonly offset: number;
 }
 
-function readBlock(fd: number, position: number): Buffer | undefined {
+/** A layer being read: an open blob file, or the bytes of one kept in the index. */
+type Source = (buffer: Buffer, offset: number, length: number, position: number) => number;
+
+function fileSource(fd: number): Source {
+  return (buffer, offset, length, position) => readSync(fd, buffer, offset, length, position);
+}
+
+function bytesSource(bytes: Buffer): Source {
+  return (buffer, offset, length, position) => bytes.copy(buffer, offset, Math.min(position, bytes.length), Math.min(position + length, bytes.length));
+}
+
+function readBlock(fd: Source, position: number): Buffer | undefined {
   const block = Buffer.alloc(BLOCK);
-  return readSync(fd, block, 0, BLOCK, position) === BLOCK ? block : undefined;
+  return fd(block, 0, BLOCK, position) === BLOCK ? block : undefined;
 }
 
 /** Lists the entries of a layer without reading file contents. Throws on a malformed archive. */
-function listEntries(fd: number): Map<string, TarEntry> {
+function listEntries(fd: Source): Map<string, TarEntry> {
   const found = new Map<string, TarEntry>();
   let position = 0;
   let extended: Pax | undefined;
@@ -167,7 +212,7 @@ function listEntries(fd: number): Map<string, TarEntry> {
     position += BLOCK;
     if (header.type === "ExtendedHeader") {
       const body = Buffer.alloc(size);
-      if (readSync(fd, body, 0, size, position) !== size) throw new Error("archive ends early");
+      if (fd(body, 0, size, position) !== size) throw new Error("archive ends early");
       extended = tar().Pax.parse(body.toString("utf8"), undefined, false);
     } else {
       const path = (extended?.path ?? header.path ?? "").replace(/\/$/, "");
@@ -208,14 +253,14 @@ function tempBeside(full: string): string {
   return join(dirname(full), `.rbuild-${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
 }
 
-function copyVerified(fd: number, entry: TarEntry, expected: Digest, target: string): boolean {
+function copyVerified(fd: Source, entry: TarEntry, expected: Digest, target: string): boolean {
   const out = openSync(target, "w");
   const chunk = scratch();
   const hasher = new DigestBuilder();
   try {
     let done = 0;
     while (done < entry.size) {
-      const n = readSync(fd, chunk, 0, Math.min(chunk.length, entry.size - done), entry.offset + done);
+      const n = fd(chunk, 0, Math.min(chunk.length, entry.size - done), entry.offset + done);
       if (n === 0) return false;
       const piece = chunk.subarray(0, n);
       writeSync(out, piece);
@@ -228,7 +273,7 @@ function copyVerified(fd: number, entry: TarEntry, expected: Digest, target: str
   return hasher.digest() === expected;
 }
 
-function restoreEntry(fd: number, root: string, wanted: ManifestEntry, entry: TarEntry | undefined): string | undefined {
+function restoreEntry(fd: Source, root: string, wanted: ManifestEntry, entry: TarEntry | undefined): string | undefined {
   if (!isSafeRelativePath(wanted.path)) return `${JSON.stringify(wanted.path)} is not a path inside the workspace`;
   const expectedType = wanted.type === "file" ? "File" : wanted.type === "dir" ? "Directory" : "SymbolicLink";
   if (entry === undefined || entry.type !== expectedType) return `${wanted.path} is missing from the layer or has the wrong type`;
@@ -271,26 +316,30 @@ function restoreEntry(fd: number, root: string, wanted: ManifestEntry, entry: Ta
  * Restores `wanted` (entries of the layer's manifest) under `root`. Stops at
  * the first problem: the caller treats the layer as a miss.
  */
-export function extractLayer(layerPath: string, root: string, wanted: readonly ManifestEntry[]): ExtractResult {
-  let fd: number;
-  try {
-    fd = openSync(layerPath, "r");
-  } catch {
-    return { ok: false, problem: "the layer blob is missing" };
+/** Restores the `wanted` entries of a layer, given as its blob file's path or its bytes. */
+export function extractLayer(layer: string | Buffer, root: string, wanted: readonly ManifestEntry[]): ExtractResult {
+  let fd: number | undefined;
+  if (typeof layer === "string") {
+    try {
+      fd = openSync(layer, "r");
+    } catch {
+      return { ok: false, problem: "the layer blob is missing" };
+    }
   }
+  const source = fd === undefined ? bytesSource(layer as Buffer) : fileSource(fd);
   try {
     let entries: Map<string, TarEntry>;
     try {
-      entries = listEntries(fd);
+      entries = listEntries(source);
     } catch (error) {
       return { ok: false, problem: `the layer is not a valid archive (${(error as Error).message})` };
     }
     for (const entry of wanted) {
-      const problem = restoreEntry(fd, root, entry, entries.get(entry.path));
+      const problem = restoreEntry(source, root, entry, entries.get(entry.path));
       if (problem !== undefined) return { ok: false, problem };
     }
     return { ok: true };
   } finally {
-    closeSync(fd);
+    if (fd !== undefined) closeSync(fd);
   }
 }

@@ -8,6 +8,11 @@
  *   before any row names it, and an action row is written in the same
  *   transaction as the blob rows it references: a crash at any moment leaves at
  *   worst an orphan file (removed by gc), never a row pointing at nothing.
+ * - Small blobs (up to INLINE_BLOB_LIMIT, most layers of small tasks) are kept
+ *   in `inline_blobs` instead of as files, written in the same transaction as
+ *   their `blobs` row and the action naming them; deleting the `blobs` row
+ *   deletes the bytes (a trigger). Creating a file costs far more than a row
+ *   (0.3-1 ms each on ext4 here, a third of a cold build's main thread).
  * - `stat_cache` remembers file digests by stat (see @rbuild/hash FileHasher).
  * - `actions` maps a task key to what the task produced: the layer blob, the
  *   manifest of its outputs (JSON), the digest of that manifest (what
@@ -30,7 +35,10 @@
  *   deleted and built again from nothing (an info event says so). Blob files
  *   left without rows are reclaimed by gc.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
+
+/** Blobs up to this size are kept in the index (`inline_blobs`), larger ones as files in `cas/`. */
+export const INLINE_BLOB_LIMIT = 32 * 1024;
 
 /** How many builds the history keeps. */
 export const HISTORY_BUILDS = 200;
@@ -41,6 +49,8 @@ CREATE TABLE stat_cache (
   ino INTEGER NOT NULL, digest TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE blobs (digest TEXT PRIMARY KEY, size INTEGER NOT NULL, last_used INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE inline_blobs (digest TEXT PRIMARY KEY, data BLOB NOT NULL);
+CREATE TRIGGER blobs_delete_inline AFTER DELETE ON blobs BEGIN DELETE FROM inline_blobs WHERE digest = old.digest; END;
 CREATE TABLE actions (
   key TEXT PRIMARY KEY, task TEXT NOT NULL, layer TEXT, manifest TEXT NOT NULL, outputs_digest TEXT NOT NULL,
   log TEXT, log_blob TEXT, exit_code INTEGER, duration_ms INTEGER NOT NULL,

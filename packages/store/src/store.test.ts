@@ -148,6 +148,36 @@ describe("Store", () => {
     store.close();
   });
 
+  test("an inline blob is read before and after its batch is written, checked, and goes with its action in gc", () => {
+    let now = 1_000;
+    const store = open(() => now);
+    const bytes = Buffer.from("a small layer");
+    const digest = digestBytes(bytes);
+    const entry: ActionEntry = { key: "k", task: "t", layer: digest, manifest: [], outputsDigest: manifestDigest([]), log: [], logBlob: null, exitCode: 0, durationMs: 1 };
+    store.save(entry, [{ digest, size: bytes.length, bytes }]);
+    expect(store.readLayer(digest)).toEqual({ check: "ok", layer: bytes }); // Still pending.
+    store.flush();
+    expect(store.readLayer(digest)).toEqual({ check: "ok", layer: bytes });
+    expect([store.hasBlob(digest), store.blobSize(digest), store.blobSource(digest)]).toEqual([true, bytes.length, bytes]);
+    expect(existsSync(store.cas.path(digest))).toBe(false); // Never a file.
+    store.close();
+
+    const db = new Database(join(dir, "index.sqlite"));
+    db.prepare("UPDATE inline_blobs SET data = ? WHERE digest = ?").run(Buffer.from("rotten"), digest);
+    db.close();
+    const again = open(() => now);
+    expect(again.readBlob(digest)).toEqual({ check: "corrupt" });
+    expect(again.readLayer(digest)).toEqual({ check: "missing" }); // Removed when found corrupt.
+
+    // Stored again, then collected: the bytes go with the blob's row.
+    again.saveBlobs([{ digest, size: bytes.length, bytes }]);
+    expect(again.readBlob(digest)).toEqual({ check: "ok", bytes });
+    now = 40 * 24 * 60 * 60 * 1000;
+    expect(collectGarbage(again, { maxAgeDays: 7, now }).blobsRemoved).toBe(1);
+    expect(again.hasBlob(digest)).toBe(false);
+    again.close();
+  });
+
   test("gc by age, and of orphan blob files no row names", () => {
     let now = 1_000;
     const store = open(() => now);

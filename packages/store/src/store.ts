@@ -8,11 +8,11 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
-import type { Digest, FileState, StatCacheBackend } from "@rbuild/hash";
+import { digestBytes, type Digest, type FileState, type StatCacheBackend } from "@rbuild/hash";
 import { Cas } from "./cas.js";
 import type { ManifestEntry } from "./layer.js";
 import { openIndex, type Info } from "./open-index.js";
-import { HISTORY_BUILDS } from "./schema.js";
+import { HISTORY_BUILDS, INLINE_BLOB_LIMIT } from "./schema.js";
 import { stampedBuildsFile, type StampedBuild } from "./stamps.js";
 
 /** One line of a task's log: `o` stdout, `e` stderr. */
@@ -33,6 +33,19 @@ export interface ActionEntry {
   readonly exitCode: number | null;
   readonly durationMs: number;
 }
+
+/**
+ * A blob an action references, already stored: a file committed to the CAS,
+ * or (up to INLINE_BLOB_LIMIT) its `bytes`, which the index keeps.
+ */
+export interface BlobRow {
+  readonly digest: Digest;
+  readonly size: number;
+  readonly bytes?: Buffer;
+}
+
+/** A layer to extract: its blob file or its bytes, checked against its digest. */
+export type LayerRead = { check: "ok"; layer: string | Buffer } | { check: "missing" | "corrupt" };
 
 export interface TaskState {
   readonly key: string;
@@ -109,7 +122,9 @@ export class Store implements StatCacheBackend {
   readonly #pendingStates = new Map<string, TaskState>();
   /** Actions used in this build: their last_used is written by flush(), not one UPDATE per hit. */
   readonly #touched = new Set<string>();
-  readonly #pendingActions = new Map<string, { entry: ActionEntry; blobs: readonly { digest: Digest; size: number }[] }>();
+  readonly #pendingActions = new Map<string, { entry: ActionEntry; blobs: readonly BlobRow[] }>();
+  /** Bytes of inline blobs not written yet (readable before the batch that writes them). */
+  readonly #pendingInline = new Map<string, Buffer>();
   #states: Map<string, TaskState> | undefined;
   #snapshots: Map<string, string> | undefined;
   readonly #pendingSnapshots = new Map<string, string | null>();
@@ -198,18 +213,76 @@ export class Store implements StatCacheBackend {
    * its blob rows, so a row never exists without its blobs; a crash loses at
    * most the last batch (those tasks run again).
    */
-  save(entry: ActionEntry, blobs: readonly { digest: Digest; size: number }[]): void {
+  save(entry: ActionEntry, blobs: readonly BlobRow[]): void {
     this.#pendingActions.set(entry.key, { entry, blobs });
+    for (const blob of blobs) if (blob.bytes !== undefined) this.#pendingInline.set(blob.digest, blob.bytes);
     if (this.#pendingActions.size >= ACTION_BATCH) this.flush();
   }
 
   /** Records blobs no action references (an impure task's layer, kept for inspection until gc). */
-  saveBlobs(blobs: readonly { digest: Digest; size: number }[]): void {
+  saveBlobs(blobs: readonly BlobRow[]): void {
     const now = this.#now();
-    const insertBlob = this.#sql("INSERT INTO blobs (digest, size, last_used) VALUES (?, ?, ?) ON CONFLICT(digest) DO UPDATE SET last_used = excluded.last_used");
     this.#db.transaction(() => {
-      for (const blob of blobs) insertBlob.run(blob.digest, blob.size, now);
+      for (const blob of blobs) this.#insertBlob(blob, now);
     })();
+  }
+
+  #insertBlob(blob: BlobRow, now: number): void {
+    this.#sql("INSERT INTO blobs (digest, size, last_used) VALUES (?, ?, ?) ON CONFLICT(digest) DO UPDATE SET last_used = excluded.last_used").run(blob.digest, blob.size, now);
+    if (blob.bytes !== undefined) this.#sql("INSERT OR IGNORE INTO inline_blobs (digest, data) VALUES (?, ?)").run(blob.digest, blob.bytes);
+  }
+
+  /** Whether blobs of `size` bytes are kept in the index rather than as files. */
+  static keepsInline(size: number): boolean {
+    return size <= INLINE_BLOB_LIMIT;
+  }
+
+  /** The bytes of an inline blob, unchecked; undefined when it is not one (it may be a file). */
+  #inlineBytes(digest: Digest): Buffer | undefined {
+    const pending = this.#pendingInline.get(digest);
+    if (pending !== undefined) return pending;
+    const row = this.#sql("SELECT data FROM inline_blobs WHERE digest = ?").get(digest) as { data: Buffer } | undefined;
+    return row?.data;
+  }
+
+  /** A blob's bytes, from the index or its file, checked against its digest; a corrupt one is removed. */
+  readBlob(digest: Digest): { check: "ok"; bytes: Buffer } | { check: "missing" | "corrupt" } {
+    const inline = this.#inlineBytes(digest);
+    if (inline === undefined) return this.cas.read(digest);
+    if (digestBytes(inline) === digest) return { check: "ok", bytes: inline };
+    this.#dropInline(digest);
+    return { check: "corrupt" };
+  }
+
+  /** A layer to extract: the bytes of an inline one, or the path of a file that checked out. */
+  readLayer(digest: Digest): LayerRead {
+    const inline = this.#inlineBytes(digest);
+    if (inline === undefined) {
+      const check = this.cas.verify(digest);
+      return check === "ok" ? { check, layer: this.cas.path(digest) } : { check };
+    }
+    if (digestBytes(inline) === digest) return { check: "ok", layer: inline };
+    this.#dropInline(digest);
+    return { check: "corrupt" };
+  }
+
+  /** Whether the blob is stored here, in the index or as a file. */
+  hasBlob(digest: Digest): boolean {
+    return this.#inlineBytes(digest) !== undefined || this.cas.has(digest);
+  }
+
+  blobSize(digest: Digest): number | undefined {
+    return this.#inlineBytes(digest)?.length ?? this.cas.size(digest);
+  }
+
+  /** A blob to send elsewhere, unchecked: its bytes when the index keeps it, else its file's path. */
+  blobSource(digest: Digest): Buffer | string {
+    return this.#inlineBytes(digest) ?? this.cas.path(digest);
+  }
+
+  #dropInline(digest: Digest): void {
+    this.#pendingInline.delete(digest);
+    this.#sql("DELETE FROM inline_blobs WHERE digest = ?").run(digest);
   }
 
   /** Forgets an action whose blobs turned out missing or corrupt. */
@@ -221,7 +294,7 @@ export class Store implements StatCacheBackend {
   /** Reads an action's log: inline, or from its blob (verified). */
   readLog(entry: Pick<ActionEntry, "log" | "logBlob">): readonly LogLine[] | "missing" | "corrupt" {
     if (entry.logBlob === null) return entry.log ?? [];
-    const blob = this.cas.read(entry.logBlob);
+    const blob = this.readBlob(entry.logBlob);
     if (blob.check !== "ok") return blob.check;
     return JSON.parse(blob.bytes.toString("utf8")) as LogLine[];
   }
@@ -343,7 +416,6 @@ export class Store implements StatCacheBackend {
     ) {
       return;
     }
-    const insertBlob = this.#sql("INSERT INTO blobs (digest, size, last_used) VALUES (?, ?, ?) ON CONFLICT(digest) DO UPDATE SET last_used = excluded.last_used");
     const insertAction = this.#sql(
       "INSERT OR REPLACE INTO actions (key, task, layer, manifest, outputs_digest, log, log_blob, exit_code, duration_ms, created, last_used) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
@@ -355,7 +427,7 @@ export class Store implements StatCacheBackend {
     const now = this.#now();
     this.#db.transaction(() => {
       for (const { entry, blobs } of this.#pendingActions.values()) {
-        for (const blob of blobs) insertBlob.run(blob.digest, blob.size, now);
+        for (const blob of blobs) this.#insertBlob(blob, now);
         const e = entry;
         insertAction.run(e.key, e.task, e.layer, JSON.stringify(e.manifest), e.outputsDigest, e.log === null ? null : JSON.stringify(e.log), e.logBlob, e.exitCode, e.durationMs, now, now);
       }
@@ -373,6 +445,7 @@ export class Store implements StatCacheBackend {
     }
     this.#pendingSnapshots.clear();
     this.#pendingActions.clear();
+    this.#pendingInline.clear();
     for (const [path, s] of this.#pendingStats) this.#stats?.set(path, s);
     for (const [task, s] of this.#pendingStates) this.#states?.set(task, s);
     this.#pendingStats.clear();

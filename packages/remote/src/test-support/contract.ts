@@ -45,6 +45,15 @@ export function remoteCacheContract(name: string, make: (dir: string) => Promise
       expect(readFileSync(join(dir, "out"), "utf8")).toBe("blob bytes");
     });
 
+    test("a blob uploads from its bytes as from a file; wrong bytes are refused", async () => {
+      const { cache } = subject;
+      const digest = digestBytes("bytes in memory");
+      await cache.putBlob(digest, Buffer.from("bytes in memory"));
+      expect(await cache.getBlob(digest, join(dir, "from-bytes"))).toBe("ok");
+      expect(readFileSync(join(dir, "from-bytes"), "utf8")).toBe("bytes in memory");
+      await expect(cache.putBlob(digestBytes("other"), Buffer.from("not other"))).rejects.toBeInstanceOf(RemoteError);
+    });
+
     test("missing() lists exactly the blobs not stored", async () => {
       const { cache } = subject;
       const have = digestBytes("have");
