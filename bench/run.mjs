@@ -181,7 +181,7 @@ function bench(tool, template) {
   results.incremental = median(incremental);
   verify(tool, dir);
   const restore = [];
-  for (let r = 0; r < Math.min(RUNS, 3); r++) {
+  for (let r = 0; r < RUNS; r++) {
     for (let i = 0; i < P; i++) rmSync(join(dir, out(i)), { force: true });
     restore.push(time(tool, dir));
   }
@@ -244,7 +244,7 @@ let turboRemoteRestore;
     contenders.push(["turbo-remote", "turbo (remote restore)"]);
   }
   const restores = new Map(contenders.map(([tool]) => [tool, []]));
-  for (let r = 0; r < Math.min(RUNS, 3); r++) {
+  for (let r = 0; r < RUNS; r++) {
     for (const [tool, label] of contenders) {
       const dir = join(WORK, `${tool}-restore`);
       rmSync(dir, { recursive: true, force: true });
@@ -266,7 +266,7 @@ let turboRemoteRestore;
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${version("make", ["--version"])}, ninja ${version("ninja", ["--version"])}, turbo ${TURBO === undefined ? "not installed" : version(TURBO, ["--version"])}`;
 const table = [
-  `P=${P} packages × F=${F} files (${P} tasks + 1 group), -j ${JOBS}, median of ${RUNS} (restore: of ${Math.min(RUNS, 3)})`,
+  `P=${P} packages × F=${F} files (${P} tasks + 1 group), -j ${JOBS}, median of ${RUNS}`,
   "",
   "| tool | cold | no-op | one-file incremental | after deleting all outputs |",
   "| --- | --- | --- | --- | --- |",
