@@ -97,6 +97,13 @@ export async function execute(options: ExecuteOptions): Promise<BuildOutcome> {
   return new Build(options).run();
 }
 
+/** An exception rbuild did not expect, as the failure of the task it happened in. */
+function internalError(task: GraphTask, error: unknown): Done {
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  const failure: TaskFailure = { reason: "run-threw", task: task.name, message: `internal error: ${message}` };
+  return { result: result(task.name, "failed", { reasons: [], failure }) };
+}
+
 class Build {
   readonly #graph: Graph;
   readonly #jobs: number;
@@ -224,6 +231,21 @@ class Build {
   }
 
   #start(task: GraphTask): void {
+    // A group, or a task the stamp or the caller already knows is up to date: done now, with no
+    // promise, controller or slot (a no-op build of 1,000 tasks is all of this).
+    const known = task.run === undefined ? undefined : this.#upToDate?.get(task.name);
+    if (task.run === undefined || known !== undefined) {
+      let done: Done;
+      try {
+        done = known === undefined ? this.#groupDone(task) : this.#upToDateResult(task, known);
+      } catch (error) {
+        done = internalError(task, error);
+      }
+      if (done.outputsDigest !== undefined) this.#outputs.set(task.name, done.outputsDigest);
+      if (done.layer !== undefined) this.#layers.set(task.name, done.layer);
+      this.#finished.push({ task, result: { ...done.result, durationMs: 0 } });
+      return;
+    }
     const controller = new AbortController();
     this.#running.set(task.name, controller);
     const started = this.#now();
@@ -240,13 +262,6 @@ class Build {
   async #runTask(task: GraphTask, signal: AbortSignal): Promise<Done> {
     const started = this.#now();
     try {
-      if (task.run === undefined) {
-        // A group runs nothing: it is cached when everything it groups was.
-        const allCached = task.deps.every((dep) => this.#results.get(dep)?.status === "cached");
-        return { result: result(task.name, allCached ? "cached" : "ran", { reasons: [] }), outputsDigest: groupOutputsDigest(task, this.#outputs) };
-      }
-      const known = this.#upToDate?.get(task.name);
-      if (known !== undefined) return this.#upToDateResult(task, known);
       const cache = this.#cache;
       if (cache === undefined) return await this.#execute(task, signal, task.pure ? ["no-record"] : ["impure"]);
 
@@ -285,10 +300,14 @@ class Build {
       cache.remember(task, prepared, true, reasons);
       return { result: { ...done.result, key }, outputsDigest: captured.outputsDigest, layer: captured.layer };
     } catch (error) {
-      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      const failure: TaskFailure = { reason: "run-threw", task: task.name, message: `internal error: ${message}` };
-      return { result: result(task.name, "failed", { reasons: [], failure }) };
+      return internalError(task, error);
     }
+  }
+
+  /** A group runs nothing: it is cached when everything it groups was. */
+  #groupDone(task: GraphTask): Done {
+    const allCached = task.deps.every((dep) => this.#results.get(dep)?.status === "cached");
+    return { result: result(task.name, allCached ? "cached" : "ran", { reasons: [] }), outputsDigest: groupOutputsDigest(task, this.#outputs) };
   }
 
   /** A task whose snapshot holds: cached, its log shown again, nothing touched. */
