@@ -17,7 +17,7 @@ export function phase(name: string): void {
   last = now;
   if (phases.length === 1) process.once("exit", () => {
     const cpu = process.cpuUsage();
-    const children = process.resourceUsage();
-    process.stderr.write(`rbuild: phases: ${phases.map(([n, ms]) => `${n} ${ms.toFixed(1)}ms`).join(", ")}; cpu: user ${(cpu.user / 1000).toFixed(0)}ms, system ${(cpu.system / 1000).toFixed(0)}ms, max rss ${(children.maxRSS / 1024).toFixed(0)} MiB\n`);
+    const usage = process.resourceUsage();
+    process.stderr.write(`rbuild: phases: ${phases.map(([n, ms]) => `${n} ${ms.toFixed(1)}ms`).join(", ")}; cpu: user ${(cpu.user / 1000).toFixed(0)}ms, system ${(cpu.system / 1000).toFixed(0)}ms, max rss ${(usage.maxRSS / 1024).toFixed(0)} MiB\n`);
   });
 }

@@ -62,8 +62,10 @@ export async function runCommand(args: Args): Promise<number> {
   process.on("SIGTERM", onSignal);
   const { cacheDir } = workspace.value;
   const finish = async (outcome: BuildOutcome): Promise<number> => {
+    phase("execute");
     await reporter.close?.();
     if (summaryFile !== undefined) writeFileAtomically(summaryFile, `${JSON.stringify(runSummary(outcome, cwd), null, 2)}\n`);
+    phase("finish");
     if (outcome.interrupted) return ExitCode.Interrupted;
     return outcome.ok ? ExitCode.Ok : ExitCode.TaskFailed;
   };
@@ -74,11 +76,8 @@ export async function runCommand(args: Args): Promise<number> {
     if (upToDate !== undefined) {
       const started = Date.now();
       const outcome = await execute({ graph: graph.value, jobs: args.jobs, reporter, signal: interrupt.signal, upToDate: upToDate.results });
-      phase("execute");
       if (outcome.ok) noteStampedBuild(cacheDir, { from: upToDate.build, started, finished: Date.now(), targets: graph.value.targets });
-      const code = await finish(outcome);
-      phase("finish");
-      return code;
+      return await finish(outcome);
     }
 
     mkdirSync(cacheDir, { recursive: true });
@@ -102,10 +101,7 @@ export async function runCommand(args: Args): Promise<number> {
         ...(args.force ? {} : { upToDate: upToDatePartly(cacheDir, graph.value, process.env) }),
         ...(remote === undefined ? {} : { remote: { cache: remote, readOnly: args.remoteReadOnly } }),
       });
-      phase("execute");
-      const code = await finish(outcome);
-      phase("finish");
-      return code;
+      return await finish(outcome);
     } finally {
       await remote?.close();
       store.close();

@@ -241,21 +241,23 @@ class Build {
       } catch (error) {
         done = internalError(task, error);
       }
-      if (done.outputsDigest !== undefined) this.#outputs.set(task.name, done.outputsDigest);
-      if (done.layer !== undefined) this.#layers.set(task.name, done.layer);
-      this.#finished.push({ task, result: { ...done.result, durationMs: 0 } });
+      this.#done(task, done, 0);
       return;
     }
     const controller = new AbortController();
     this.#running.set(task.name, controller);
     const started = this.#now();
     void this.#runTask(task, controller.signal).then((done) => {
-      const result: TaskResult = { ...done.result, durationMs: Math.round(this.#now() - started) };
-      if (done.outputsDigest !== undefined) this.#outputs.set(task.name, done.outputsDigest);
-      if (done.layer !== undefined) this.#layers.set(task.name, done.layer);
-      this.#finished.push({ task, result });
+      this.#done(task, done, Math.round(this.#now() - started));
       this.#wake?.();
     });
+  }
+
+  /** Keeps what dependents need of a finished task and queues its result for #finish. */
+  #done(task: GraphTask, done: Done, durationMs: number): void {
+    if (done.outputsDigest !== undefined) this.#outputs.set(task.name, done.outputsDigest);
+    if (done.layer !== undefined) this.#layers.set(task.name, done.layer);
+    this.#finished.push({ task, result: { ...done.result, durationMs } });
   }
 
   /** Runs one task; the one place where an unexpected exception becomes a task failure. */

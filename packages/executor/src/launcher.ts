@@ -6,7 +6,7 @@
  * costs 1.5-3.5 ms of the main thread per task (copying page tables, then the
  * copy-on-write faults and the child's teardown at exec), which was over half
  * of a cold build's main-thread time. The helper is a perl process of a few
- * MiB (perl-base is part of every Debian and macOS system): it forks and
+ * MiB (Debian and Ubuntu always install perl-base; macOS ships perl): it forks and
  * execs each task, relays its stdout and stderr, and reports how it ended, so
  * the main thread only writes a request and reads frames.
  *
@@ -36,6 +36,7 @@ import { accessSync, constants as fsConstants } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { delimiter, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
+import type { SpawnResult } from "./spawn-group.js";
 
 const HELPER = String.raw`
 use strict;
@@ -178,12 +179,6 @@ while (1) {
 }
 `;
 
-/** How one launched process ended, as the helper reports it. */
-export type LaunchEnd =
-  | { kind: "exited"; exitCode: number }
-  | { kind: "signaled"; signal: string }
-  | { kind: "error"; message: string };
-
 export interface LaunchRequest {
   readonly file: string;
   readonly args: readonly string[];
@@ -196,7 +191,7 @@ export interface LaunchRequest {
 
 interface InFlight {
   readonly request: LaunchRequest;
-  readonly done: (end: LaunchEnd) => void;
+  readonly done: (end: SpawnResult) => void;
 }
 
 const SIGNAL_NAMES = new Map(Object.entries(osConstants.signals).map(([name, number]) => [number, name]));
@@ -251,7 +246,7 @@ export class Launcher {
   }
 
   /** Runs `file` with `args`; resolves when it has ended and its output is all delivered. */
-  launch(request: LaunchRequest): Promise<LaunchEnd> {
+  launch(request: LaunchRequest): Promise<SpawnResult> {
     if (this.#dead !== undefined) return Promise.resolve({ kind: "error", message: this.#deadMessage() });
     const id = this.#nextId++;
     const fields = [request.cwd, String(request.args.length + 1), request.file, ...request.args];
@@ -293,10 +288,10 @@ export class Launcher {
       else if (op === "X" && header[2] === "e") this.#end(id, { kind: "exited", exitCode: Number(header[3]) });
       else if (op === "X") this.#end(id, { kind: "signaled", signal: SIGNAL_NAMES.get(Number(header[3])) ?? `signal ${header[3]}` });
     }
-    this.#pending = Buffer.from(data);
+    this.#pending = data; // What is left of a frame: part of this chunk (never reused by the stream) or of the concatenation.
   }
 
-  #end(id: number, end: LaunchEnd): void {
+  #end(id: number, end: SpawnResult): void {
     const flight = this.#inFlight.get(id);
     if (flight === undefined) return;
     this.#inFlight.delete(id);

@@ -10,11 +10,10 @@
  * small blobs along. A restore of many small outputs costs one round trip per
  * batch, not two per task.
  */
-import { writeFileSync } from "node:fs";
 import { digestBytes, type Digest } from "@rbuild/hash";
 import type { GraphTask } from "@rbuild/planner";
 import { BestEffort, type RemoteCache, type RemoteHit } from "@rbuild/remote";
-import { Store, type ActionEntry, type BlobRow } from "@rbuild/store";
+import type { ActionEntry, BlobRow, Store } from "@rbuild/store";
 import { decodeRemoteEntry, encodeRemoteEntry } from "./remote-entry.js";
 
 export interface RemoteOptions {
@@ -65,7 +64,8 @@ export class RemoteStep {
     const blobs: BlobRow[] = [];
     for (const digest of [entry.layer, entry.logBlob]) {
       if (digest === null) continue;
-      const got = this.#store.hasBlob(digest) ? { digest, size: this.#store.blobSize(digest) ?? 0 } : await this.#download(digest, hit.inline.get(digest));
+      const size = this.#store.blobSize(digest);
+      const got = size !== undefined ? { digest, size } : await this.#download(digest, hit.inline.get(digest));
       if (got === "corrupt") this.#warn(`remote cache: a blob of task "${task.name}" did not match its digest; treated as a miss`);
       if (typeof got === "string") return false;
       blobs.push(got);
@@ -76,18 +76,13 @@ export class RemoteStep {
 
   /**
    * Brings a blob into the local store, verified: from the bytes sent inline
-   * (kept in the index when small, see Store.keepsInline), else downloaded to a file.
+   * (kept in the index when small, see Store.blobOf), else downloaded to a file.
    */
   async #download(digest: Digest, inline: Buffer | undefined): Promise<BlobRow | "missing" | "corrupt"> {
-    if (inline !== undefined && digestBytes(inline) !== digest) return "corrupt";
-    if (inline !== undefined && Store.keepsInline(inline.length)) return { digest, size: inline.length, bytes: inline };
+    if (inline !== undefined) return digestBytes(inline) === digest ? this.#store.blobOf(digest, inline) : "corrupt";
     const temp = this.#store.cas.tempPath();
-    if (inline !== undefined) {
-      writeFileSync(temp, inline);
-    } else {
-      const got = await this.#best.attempt("downloading a blob", () => this.#remote.getBlob(digest, temp), "missing" as const);
-      if (got !== "ok") return got;
-    }
+    const got = await this.#best.attempt("downloading a blob", () => this.#remote.getBlob(digest, temp), "missing" as const);
+    if (got !== "ok") return got;
     this.#store.cas.commit(temp, digest);
     return { digest, size: this.#store.cas.size(digest) ?? 0 };
   }

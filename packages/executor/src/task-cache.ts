@@ -11,7 +11,7 @@
  *   earlier run ends up in the new layer.
  * - Anything not fully known is never cached: a failed task stores nothing.
  */
-import { lstatSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { lstatSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DigestBuilder, digestBytes, expandGlobs, FileHasher, type Digest } from "@rbuild/hash";
 import { decodeRecord, encodeRecord, explainChange, keyOfEncoded, type Graph, type GraphTask, type KeyRecord } from "@rbuild/planner";
@@ -23,12 +23,12 @@ import {
   INLINE_BLOB_LIMIT,
   INLINE_LOG_LIMIT,
   manifestDigest,
-  Store,
   writeLayer,
   type ActionEntry,
   type BlobRow,
   type LogLine,
   type ManifestEntry,
+  type Store,
 } from "@rbuild/store";
 
 export interface CacheOptions {
@@ -262,14 +262,7 @@ export class TaskCache {
     if (logText.length > INLINE_LOG_LIMIT) {
       const bytes = Buffer.from(logText);
       logBlob = digestBytes(bytes);
-      if (Store.keepsInline(bytes.length)) {
-        blobs.push({ digest: logBlob, size: bytes.length, bytes });
-      } else {
-        const temp = this.store.cas.tempPath();
-        writeFileSync(temp, bytes); // A temp file: commit() renames it into place.
-        this.store.cas.commit(temp, logBlob);
-        blobs.push({ digest: logBlob, size: bytes.length });
-      }
+      blobs.push(this.store.blobOf(logBlob, bytes));
       inlineLog = null;
     }
 

@@ -232,9 +232,17 @@ export class Store implements StatCacheBackend {
     if (blob.bytes !== undefined) this.#sql("INSERT OR IGNORE INTO inline_blobs (digest, data) VALUES (?, ?)").run(blob.digest, blob.bytes);
   }
 
-  /** Whether blobs of `size` bytes are kept in the index rather than as files. */
-  static keepsInline(size: number): boolean {
-    return size <= INLINE_BLOB_LIMIT;
+  /**
+   * A blob in memory, made ready to save with an action: a small one rides in
+   * the row (the index keeps it when the action is written), a larger one is
+   * written to the CAS now.
+   */
+  blobOf(digest: Digest, bytes: Buffer): BlobRow {
+    if (bytes.length <= INLINE_BLOB_LIMIT) return { digest, size: bytes.length, bytes };
+    const temp = this.cas.tempPath();
+    writeFileSync(temp, bytes); // A temp file: commit() renames it into place.
+    this.cas.commit(temp, digest);
+    return { digest, size: bytes.length };
   }
 
   /** The bytes of an inline blob, unchecked; undefined when it is not one (it may be a file). */
@@ -245,32 +253,32 @@ export class Store implements StatCacheBackend {
     return row?.data;
   }
 
+  /** An inline blob's bytes checked against its digest (a corrupt one is removed); undefined when it is not one. */
+  #checkedInline(digest: Digest): Buffer | "corrupt" | undefined {
+    const inline = this.#inlineBytes(digest);
+    if (inline === undefined || digestBytes(inline) === digest) return inline;
+    this.#pendingInline.delete(digest);
+    this.#sql("DELETE FROM inline_blobs WHERE digest = ?").run(digest);
+    return "corrupt";
+  }
+
   /** A blob's bytes, from the index or its file, checked against its digest; a corrupt one is removed. */
   readBlob(digest: Digest): { check: "ok"; bytes: Buffer } | { check: "missing" | "corrupt" } {
-    const inline = this.#inlineBytes(digest);
+    const inline = this.#checkedInline(digest);
     if (inline === undefined) return this.cas.read(digest);
-    if (digestBytes(inline) === digest) return { check: "ok", bytes: inline };
-    this.#dropInline(digest);
-    return { check: "corrupt" };
+    return inline === "corrupt" ? { check: inline } : { check: "ok", bytes: inline };
   }
 
   /** A layer to extract: the bytes of an inline one, or the path of a file that checked out. */
   readLayer(digest: Digest): LayerRead {
-    const inline = this.#inlineBytes(digest);
-    if (inline === undefined) {
-      const check = this.cas.verify(digest);
-      return check === "ok" ? { check, layer: this.cas.path(digest) } : { check };
-    }
-    if (digestBytes(inline) === digest) return { check: "ok", layer: inline };
-    this.#dropInline(digest);
-    return { check: "corrupt" };
+    const inline = this.#checkedInline(digest);
+    if (inline === "corrupt") return { check: inline };
+    if (inline !== undefined) return { check: "ok", layer: inline };
+    const check = this.cas.verify(digest);
+    return check === "ok" ? { check, layer: this.cas.path(digest) } : { check };
   }
 
-  /** Whether the blob is stored here, in the index or as a file. */
-  hasBlob(digest: Digest): boolean {
-    return this.#inlineBytes(digest) !== undefined || this.cas.has(digest);
-  }
-
+  /** The size of a blob stored here, in the index or as a file; undefined when it is not here. */
   blobSize(digest: Digest): number | undefined {
     return this.#inlineBytes(digest)?.length ?? this.cas.size(digest);
   }
@@ -278,11 +286,6 @@ export class Store implements StatCacheBackend {
   /** A blob to send elsewhere, unchecked: its bytes when the index keeps it, else its file's path. */
   blobSource(digest: Digest): Buffer | string {
     return this.#inlineBytes(digest) ?? this.cas.path(digest);
-  }
-
-  #dropInline(digest: Digest): void {
-    this.#pendingInline.delete(digest);
-    this.#sql("DELETE FROM inline_blobs WHERE digest = ?").run(digest);
   }
 
   /** Forgets an action whose blobs turned out missing or corrupt. */
