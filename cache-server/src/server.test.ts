@@ -1,27 +1,14 @@
-import { mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { digestBytes } from "@rbuild/hash";
-import { startCacheServer, type RunningServer, type ServerOptions } from "./server.js";
+import type { RunningServer, ServerOptions } from "./server.js";
+import { serverPerTest } from "./test-support/server-per-test.js";
 
-let dir: string;
-let server: RunningServer | undefined;
-beforeEach(() => {
-  dir = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-server-")));
-});
-afterEach(async () => {
-  await server?.stop();
-  server = undefined;
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function start(options: Partial<ServerOptions> = {}): Promise<RunningServer> {
-  server = await startCacheServer({ dir, port: 0, maxSize: 1e9, ...options });
-  return server;
-}
+const each = serverPerTest("rbuild-server-");
+const start = (options?: Partial<ServerOptions>) => each.start(options);
 
 const cas = (s: RunningServer, digest: string) => `${s.url}/rbuild/v1/cas/blake3/${digest}`;
 const ac = (s: RunningServer, key: string) => `${s.url}/rbuild/v1/ac/${key}`;
@@ -188,10 +175,9 @@ describe("rbuild-cache-server", () => {
     const blob = digestBytes("kept");
     await put(cas(s, blob), "kept");
     await put(ac(s, KEY), JSON.stringify({ blobs: [blob] }));
-    await s.stop();
-    server = undefined;
-    for (const suffix of ["-wal", "-shm"]) rmSync(join(dir, `index.sqlite${suffix}`), { force: true });
-    writeFileSync(join(dir, "index.sqlite"), "garbage ".repeat(100));
+    await each.stop();
+    for (const suffix of ["-wal", "-shm"]) rmSync(join(each.dir, `index.sqlite${suffix}`), { force: true });
+    writeFileSync(join(each.dir, "index.sqlite"), "garbage ".repeat(100));
     s = await start();
     expect(s.store.totalBytes).toBeGreaterThan(0);
     expect((await status(ac(s, KEY)))).toBe(200);
@@ -202,7 +188,7 @@ describe("the rbuild-cache-server command", () => {
   const BIN = fileURLToPath(new URL("../bin/rbuild-cache-server.js", import.meta.url));
 
   test("prints where it listens, serves, and exits 0 on SIGTERM", async () => {
-    const child = execa(process.execPath, [BIN, "--dir", dir, "--port", "0", "--max-size", "5MB"], { reject: false });
+    const child = execa(process.execPath, [BIN, "--dir", each.dir, "--port", "0", "--max-size", "5MB"], { reject: false });
     const url = await new Promise<string>((resolve) => {
       child.stdout?.on("data", (chunk: Buffer) => {
         const match = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(chunk.toString());
@@ -215,11 +201,11 @@ describe("the rbuild-cache-server command", () => {
   });
 
   test("bad flags exit 2 and say what to do", async () => {
-    const result = await execa(process.execPath, [BIN, "--dir", dir, "--max-size", "lots"], { reject: false });
+    const result = await execa(process.execPath, [BIN, "--dir", each.dir, "--max-size", "lots"], { reject: false });
     expect(result.exitCode).toBe(2);
     expect(result.stderr.split("\n")[0]).toBe('rbuild-cache-server: --max-size needs a size such as 500MB or 50GB, got "lots"');
-    writeFileSync(join(dir, "tokens"), "abc admin\n");
-    const tokens = await execa(process.execPath, [BIN, "--dir", dir, "--tokens", join(dir, "tokens")], { reject: false });
-    expect(tokens.stderr.split("\n")[0]).toBe(`rbuild-cache-server: --tokens: ${join(dir, "tokens")}:1: expected "<token> read" or "<token> write", got "abc admin"`);
+    writeFileSync(join(each.dir, "tokens"), "abc admin\n");
+    const tokens = await execa(process.execPath, [BIN, "--dir", each.dir, "--tokens", join(each.dir, "tokens")], { reject: false });
+    expect(tokens.stderr.split("\n")[0]).toBe(`rbuild-cache-server: --tokens: ${join(each.dir, "tokens")}:1: expected "<token> read" or "<token> write", got "abc admin"`);
   });
 });

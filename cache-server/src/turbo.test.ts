@@ -2,32 +2,17 @@
  * turbo's remote cache API (v8) on the real server over loopback, with the
  * requests turbo makes (see ../../shared/reference/remote-cache-protocols.md §2).
  */
-import { mkdtempSync, realpathSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { startCacheServer, type RunningServer, type ServerOptions } from "./server.js";
+import { describe, expect, test } from "vitest";
+import type { ServerOptions } from "./server.js";
+import { serverPerTest } from "./test-support/server-per-test.js";
 
-let dir: string;
-let server: RunningServer | undefined;
-beforeEach(() => {
-  dir = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-turbo-")));
-});
-afterEach(async () => {
-  await server?.stop();
-  server = undefined;
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function start(options: Partial<ServerOptions> = {}): Promise<RunningServer> {
-  server = await startCacheServer({ dir, port: 0, maxSize: 1e9, ...options });
-  return server;
-}
+const each = serverPerTest("rbuild-turbo-");
+const start = (options?: Partial<ServerOptions>) => each.start(options);
 
 /** A request as turbo sends it: bearer token, its user agent, the team in the query. */
 async function turbo(path: string, init: RequestInit & { token?: string } = {}): Promise<{ status: number; headers: Headers; body: string }> {
   const { token = "secret", ...rest } = init;
-  const response = await fetch(`${server!.url}${path}`, {
+  const response = await fetch(`${each.server!.url}${path}`, {
     ...rest,
     headers: { authorization: `Bearer ${token}`, "user-agent": "turbo 2.11.11 rustc linux x86_64", ...(rest.headers as Record<string, string>) },
   });
@@ -47,7 +32,7 @@ describe("the Turborepo v8 API", () => {
     });
     expect([stored.status, JSON.parse(stored.body)]).toEqual([202, { urls: ["team-a/a45c1a3eaddad21e"] }]);
 
-    const got = await fetch(`${server!.url}/v8/artifacts/a45c1a3eaddad21e?slug=team-a`, { headers: { authorization: "Bearer x" } });
+    const got = await fetch(`${each.server!.url}/v8/artifacts/a45c1a3eaddad21e?slug=team-a`, { headers: { authorization: "Bearer x" } });
     expect(got.status).toBe(200);
     expect(Buffer.from(await got.arrayBuffer())).toEqual(ARTIFACT);
     expect([got.headers.get("content-type"), got.headers.get("x-artifact-duration"), got.headers.get("x-artifact-tag")]).toEqual([
@@ -90,7 +75,7 @@ describe("the Turborepo v8 API", () => {
 
   test("tokens: none or a wrong one is 401, a read token may not PUT (403), with Vercel-shaped errors", async () => {
     await start({ tokens: new Map([["reader", "read"], ["writer", "write"]]) });
-    const anonymous = await fetch(`${server!.url}/v8/artifacts/aaaaaaaaaaaaaaaa`);
+    const anonymous = await fetch(`${each.server!.url}/v8/artifacts/aaaaaaaaaaaaaaaa`);
     expect([anonymous.status, ((await anonymous.json()) as { error: { code: string } }).error.code]).toEqual([401, "unauthorized"]);
     expect((await turbo("/v8/artifacts/aaaaaaaaaaaaaaaa", { token: "wrong" })).status).toBe(401);
     const readOnly = await turbo("/v8/artifacts/aaaaaaaaaaaaaaaa", { method: "PUT", body: "x", token: "reader" });
