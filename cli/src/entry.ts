@@ -9,3 +9,8 @@ export { main } from "./main.js";
 
 // The Buildfile API is this module: tell the loader, which lives in a chunk of its own.
 (globalThis as { [key: symbol]: unknown })[Symbol.for("rbuild.api-module")] = import.meta.url;
+
+/** Runs the daemon of a workspace (bin/rbuild-daemon.js); its code loads only there. */
+export async function serveDaemon(root: string | undefined): Promise<void> {
+  return (await import("./daemon.js")).serveDaemon(root);
+}

@@ -9,8 +9,8 @@ export const ExitCode = {
 } as const;
 
 /** Prints setup failures (bad flags, Buildfile errors, planning errors) to stderr. */
-export function reportSetupFailures(failures: readonly SetupFailure[], cwd: string): void {
+export function reportSetupFailures(failures: readonly SetupFailure[], cwd: string, stderr: { write(text: string): unknown } = process.stderr): void {
   let text = "";
   for (const failure of failures) text += `rbuild: error: ${describeFailure(failure, { cwd })}\n`;
-  process.stderr.write(text);
+  stderr.write(text);
 }

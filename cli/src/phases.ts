@@ -1,13 +1,28 @@
 /**
  * Where a run's time goes, phase by phase: with `RBUILD_PHASES=1`, rbuild
- * prints one line to stderr at exit, e.g.
+ * prints one line to stderr at the end, e.g.
  *   rbuild: phases: start 61ms, buildfile 24ms, plan 3ms, stamp 31ms, execute 9ms, finish 2ms
  * "start" is Node's own start-up and loading rbuild (performance.now() counts
- * from the process's start). For benchmarks and profiling; off, it costs nothing.
+ * from the process's start), or for a build the daemon runs, from the moment
+ * its request arrived. For benchmarks and profiling; off, it costs nothing.
  */
-const enabled = process.env.RBUILD_PHASES !== undefined && process.env.RBUILD_PHASES !== "" && process.env.RBUILD_PHASES !== "0";
-const phases: [string, number][] = [];
+export function phasesWanted(env: Readonly<Record<string, string | undefined>>): boolean {
+  const value = env.RBUILD_PHASES;
+  return value !== undefined && value !== "" && value !== "0";
+}
+
+let enabled = phasesWanted(process.env);
+let phases: [string, number][] = [];
 let last = 0;
+let cpuAtStart: NodeJS.CpuUsage | undefined;
+
+/** Starts measuring a new run (the daemon runs many in one process). */
+export function startPhases(on: boolean): void {
+  enabled = on;
+  phases = [];
+  last = performance.now();
+  cpuAtStart = process.cpuUsage();
+}
 
 /** Ends the phase called `name` now. */
 export function phase(name: string): void {
@@ -15,9 +30,17 @@ export function phase(name: string): void {
   const now = performance.now();
   phases.push([name, now - last]);
   last = now;
-  if (phases.length === 1) process.once("exit", () => {
-    const cpu = process.cpuUsage();
-    const usage = process.resourceUsage();
-    process.stderr.write(`rbuild: phases: ${phases.map(([n, ms]) => `${n} ${ms.toFixed(1)}ms`).join(", ")}; cpu: user ${(cpu.user / 1000).toFixed(0)}ms, system ${(cpu.system / 1000).toFixed(0)}ms, max rss ${(usage.maxRSS / 1024).toFixed(0)} MiB\n`);
-  });
 }
+
+/** The line describing this run's phases, or undefined when they were not measured. */
+export function phasesReport(): string | undefined {
+  if (!enabled || phases.length === 0) return undefined;
+  const cpu = process.cpuUsage(cpuAtStart);
+  const rss = process.resourceUsage().maxRSS;
+  return `rbuild: phases: ${phases.map(([n, ms]) => `${n} ${ms.toFixed(1)}ms`).join(", ")}; cpu: user ${(cpu.user / 1000).toFixed(0)}ms, system ${(cpu.system / 1000).toFixed(0)}ms, max rss ${(rss / 1024).toFixed(0)} MiB\n`;
+}
+
+if (enabled) process.once("exit", () => {
+  const report = phasesReport();
+  if (report !== undefined) process.stderr.write(report);
+});

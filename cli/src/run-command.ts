@@ -9,7 +9,8 @@ import { BatchedSink, JsonReporter, PlainReporter, runSummary } from "@rbuild/ui
 import type { Args } from "./args.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
 import { phase } from "./phases.js";
-import { openWorkspace } from "./workspace.js";
+import { processTerminal, type Terminal } from "./terminal.js";
+import { openWorkspace, type Workspace } from "./workspace.js";
 
 /** A build that never started still leaves a summary, so CI can tell why. */
 function writeSummaryOfSetupFailure(file: string, failures: readonly SetupFailure[], cwd: string): void {
@@ -17,17 +18,35 @@ function writeSummaryOfSetupFailure(file: string, failures: readonly SetupFailur
   writeFileAtomically(file, `${JSON.stringify({ version: 1, ok: false, durationMs: 0, tasks: [], errors }, null, 2)}\n`);
 }
 
+/** How a run ended, and the workspace it ran in (when the Buildfile loaded). */
+export interface RunEnd {
+  readonly exitCode: number;
+  readonly workspace: Workspace | undefined;
+  readonly interrupted: boolean;
+}
+
 export async function runCommand(args: Args): Promise<number> {
+  const terminal = processTerminal();
+  const end = await runBuild(args, terminal);
+  if (end.workspace !== undefined && !end.interrupted) {
+    const { startDaemonIfWanted } = await import("./daemon-start.js");
+    await startDaemonIfWanted(end.workspace, terminal.env);
+  }
+  return end.exitCode;
+}
+
+/** Runs a build with `terminal`'s output, environment and directory. */
+export async function runBuild(args: Args, terminal: Terminal): Promise<RunEnd> {
   phase("start");
-  const cwd = process.cwd();
+  const { cwd, env } = terminal;
   const summaryFile = args.summary === undefined ? undefined : resolve(cwd, args.summary);
-  const fail = (failures: readonly SetupFailure[]): number => {
-    reportSetupFailures(failures, cwd);
+  const fail = (failures: readonly SetupFailure[], workspace?: Workspace): RunEnd => {
+    reportSetupFailures(failures, cwd, terminal.stderr);
     if (summaryFile !== undefined) writeSummaryOfSetupFailure(summaryFile, failures, cwd);
-    return ExitCode.Usage;
+    return { exitCode: ExitCode.Usage, workspace, interrupted: false };
   };
 
-  const workspace = await openWorkspace(args.directory, process.env);
+  const workspace = await openWorkspace(args.directory, env, cwd);
   if (!workspace.ok) return fail(workspace.error);
   const { definitions } = workspace.value;
   phase("buildfile");
@@ -35,54 +54,53 @@ export async function runCommand(args: Args): Promise<number> {
   let targets = args.targets;
   if (targets.length === 0) {
     if (!definitions.tasks.has("default")) {
-      return fail([{ reason: "usage", message: "No task given. Name the tasks to run, e.g. `rbuild build`; `rbuild list` shows them all." }]);
+      return fail([{ reason: "usage", message: "No task given. Name the tasks to run, e.g. `rbuild build`; `rbuild list` shows them all." }], workspace.value);
     }
     targets = ["default"];
   }
   const graph = plan(definitions, targets);
-  if (!graph.ok) return fail(graph.error);
+  if (!graph.ok) return fail(graph.error, workspace.value);
   phase("plan");
 
-  if (args.dryRun) return printDryRun(workspace.value.cacheDir, graph.value);
+  const ended = (exitCode: number, interrupted = false): RunEnd => ({ exitCode, workspace: workspace.value, interrupted });
+  if (args.dryRun) return ended(printDryRun(workspace.value.cacheDir, graph.value, terminal));
 
-  const stdout = new BatchedSink(process.stdout);
-  const stderr = new BatchedSink(process.stderr);
+  const stdout = new BatchedSink(terminal.stdout);
+  const stderr = new BatchedSink(terminal.stderr);
   const reporters: Reporter[] = [
     args.output === "json"
       ? new JsonReporter(stdout)
-      : new PlainReporter({ stdout, stderr, cwd, color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined }),
+      : new PlainReporter({ stdout, stderr, cwd, color: terminal.stdoutIsTTY && env.NO_COLOR === undefined }),
     { report() {}, close: () => (stdout.flush(), stderr.flush()) },
   ];
   const reporter = fanOut(...reporters);
   const info = (code: string, message: string): void => reporter.report({ type: "info", code, message });
 
   const interrupt = new AbortController();
-  const onSignal = (): void => interrupt.abort();
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const stopListening = terminal.onInterrupt(() => interrupt.abort());
   const { cacheDir } = workspace.value;
-  const finish = async (outcome: BuildOutcome): Promise<number> => {
+  const finish = async (outcome: BuildOutcome): Promise<RunEnd> => {
     phase("execute");
     await reporter.close?.();
     if (summaryFile !== undefined) writeFileAtomically(summaryFile, `${JSON.stringify(runSummary(outcome, cwd), null, 2)}\n`);
     phase("finish");
-    if (outcome.interrupted) return ExitCode.Interrupted;
-    return outcome.ok ? ExitCode.Ok : ExitCode.TaskFailed;
+    if (outcome.interrupted) return ended(ExitCode.Interrupted, true);
+    return ended(outcome.ok ? ExitCode.Ok : ExitCode.TaskFailed);
   };
   try {
     // The no-op fast path: every task still as the last build of these targets left it.
-    const upToDate = args.force ? undefined : upToDateFromStamp(cacheDir, graph.value, process.env);
+    const upToDate = args.force ? undefined : upToDateFromStamp(cacheDir, graph.value, env);
     phase("stamp");
     if (upToDate !== undefined) {
       const started = Date.now();
-      const outcome = await execute({ graph: graph.value, jobs: args.jobs, reporter, signal: interrupt.signal, upToDate: upToDate.results });
+      const outcome = await execute({ graph: graph.value, jobs: args.jobs, reporter, signal: interrupt.signal, env, upToDate: upToDate.results });
       if (outcome.ok) noteStampedBuild(cacheDir, { from: upToDate.build, started, finished: Date.now(), targets: graph.value.targets });
       return await finish(outcome);
     }
 
     mkdirSync(cacheDir, { recursive: true });
     const lock = await acquireBuildLock(cacheDir, (pid) => info("waiting", `waiting for another rbuild (pid ${pid}) building this workspace`), interrupt.signal);
-    if (lock === undefined) return ExitCode.Interrupted;
+    if (lock === undefined) return ended(ExitCode.Interrupted, true);
     const store = Store.open({ dir: cacheDir, onInfo: info });
     // Loaded only when a remote is configured: the HTTP client is a large part of rbuild's start-up.
     const remote =
@@ -96,9 +114,10 @@ export async function runCommand(args: Args): Promise<number> {
         keepGoing: args.keepGoing,
         reporter,
         signal: interrupt.signal,
+        env,
         cache: { store, force: args.force },
         // Under the lock: the tasks the stamp still vouches for, so only what a change reaches is checked.
-        ...(args.force ? {} : { upToDate: upToDatePartly(cacheDir, graph.value, process.env) }),
+        ...(args.force ? {} : { upToDate: upToDatePartly(cacheDir, graph.value, env) }),
         ...(remote === undefined ? {} : { remote: { cache: remote, readOnly: args.remoteReadOnly } }),
       });
       return await finish(outcome);
@@ -110,16 +129,15 @@ export async function runCommand(args: Args): Promise<number> {
   } finally {
     stdout.flush();
     stderr.flush();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    stopListening();
   }
 }
 
 /** `--dry-run`: each task of the plan, whether it would run, and why. */
-function printDryRun(cacheDir: string, graph: Graph): number {
-  const store = Store.open({ dir: cacheDir, onInfo: (_code, message) => process.stderr.write(`rbuild: ${message}\n`) });
+function printDryRun(cacheDir: string, graph: Graph, terminal: Terminal): number {
+  const store = Store.open({ dir: cacheDir, onInfo: (_code, message) => terminal.stderr.write(`rbuild: ${message}\n`) });
   try {
-    const rows = dryRun(graph, { store });
+    const rows = dryRun(graph, { store }, terminal.env);
     const width = Math.max(...rows.map((r) => r.name.length));
     let text = "";
     for (const row of rows) {
@@ -129,7 +147,7 @@ function printDryRun(cacheDir: string, graph: Graph): number {
     }
     const runs = rows.filter((r) => r.action === "run").length;
     text += `rbuild: dry run: ${runs} would run, ${rows.filter((r) => r.action === "cached").length} cached\n`;
-    process.stdout.write(text);
+    terminal.stdout.write(text);
     return ExitCode.Ok;
   } finally {
     store.close();

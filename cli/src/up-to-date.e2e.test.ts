@@ -180,7 +180,7 @@ task({ name: "all", deps: pkgs });
     expect(ws.read("out/c.txt")).toBe("c\n");
   });
 
-  test("a failed build removes the stamp; an impure task means there is none", async () => {
+  test("a failed build removes the stamp; an impure task means no build is a no-op", async () => {
     ws.write({
       "Buildfile.ts": `import { task } from "rbuild";
 task({ name: "check", inputs: ["flag"], run: "grep -q ok flag" });
@@ -264,5 +264,17 @@ task({ name: "all", deps: [a2, b2] });
     expect(statuses(restored)).toEqual(["a:cached", "a2:cached", "b:cached", "b2:cached", "all:cached"]);
     expect(ws.read("out/a2.txt").trim()).toBe("1");
   });
-});
 
+  test("an impure task in the graph is checked every time; the stamp still vouches for the rest", async () => {
+    ws.write({ "Buildfile.ts": TWO_CHAINS.replace('task({ name: "all", deps: [a2, b2] });', 'const deploy = task({ name: "deploy", pure: false, run: "echo run >> deploy.count" });\ntask({ name: "all", deps: [a2, b2, deploy] });') });
+    await build(["all"]);
+    await build(["all"]);
+    forgetInIndex("b");
+    forgetInIndex("b2");
+    const again = await build(["all"]);
+    expect(again.fast).toBe(false);
+    // The index no longer knows b and b2: only the stamp, which lists deploy as unvouched, can say they are cached.
+    expect(statuses(again)).toEqual(["a:cached", "a2:cached", "b:cached", "b2:cached", "deploy:ran", "all:ran"]);
+    expect([runs("b"), runs("b2"), runs("deploy")]).toEqual([1, 1, 3]);
+  });
+});

@@ -20,6 +20,8 @@ export interface Workspace {
   readonly root: string;
   readonly cacheDir: string;
   readonly definitions: Definitions;
+  /** Whether the Buildfile imports npm packages (see LoadedBuildfile.externals). */
+  readonly importsPackages: boolean;
 }
 
 /** `.rbuild/` in the workspace root, unless `RBUILD_CACHE_DIR` says otherwise. */
@@ -31,8 +33,9 @@ export function cacheDirFor(root: string, env: Readonly<Record<string, string | 
 export async function openWorkspace(
   directory: string | undefined,
   env: Readonly<Record<string, string | undefined>>,
+  from = process.cwd(),
 ): Promise<Result<Workspace, SetupFailure[]>> {
-  const cwd = resolve(directory ?? process.cwd());
+  const cwd = resolve(from, directory ?? ".");
   if (directory !== undefined && !statSync(cwd, { throwIfNoEntry: false })?.isDirectory()) {
     return err([{ reason: "usage", message: `-C/--directory: ${cwd} is not a directory.` }]);
   }
@@ -44,5 +47,5 @@ export async function openWorkspace(
   if (!loaded.ok) return err([loaded.error]);
   const definitions = defineTasks(loaded.value.tasks, root, loaded.value.sourceDigest);
   if (!definitions.ok) return definitions;
-  return ok({ buildfile, root, cacheDir, definitions: definitions.value });
+  return ok({ buildfile, root, cacheDir, definitions: definitions.value, importsPackages: loaded.value.externals.length > 0 });
 }

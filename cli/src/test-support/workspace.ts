@@ -5,8 +5,17 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa, type ResultPromise } from "execa";
 
-/** The installed command, as a user runs it. */
+/** rbuild in Node, as the command runs it when no daemon answers. */
 export const RBUILD = fileURLToPath(new URL("../../bin/rbuild.js", import.meta.url));
+/** The installed command, as a user runs it: the client of the daemon, or rbuild in Node. */
+export const RBUILD_COMMAND = fileURLToPath(new URL("../../bin/rbuild", import.meta.url));
+
+export interface StartOptions {
+  readonly cwd?: string;
+  readonly env?: Record<string, string>;
+  /** Run the installed command (bin/rbuild) rather than rbuild in Node. */
+  readonly command?: boolean;
+}
 
 export interface RunResult {
   readonly exitCode: number | undefined;
@@ -43,19 +52,21 @@ export class Workspace {
   }
 
   /** Starts rbuild; the caller may signal the process before awaiting it. */
-  start(args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): ResultPromise<{ reject: false }> {
-    return execa(process.execPath, [RBUILD, ...args], {
+  start(args: readonly string[], options: StartOptions = {}): ResultPromise<{ reject: false }> {
+    const [file, argv] = options.command === true ? [RBUILD_COMMAND, args] : [process.execPath, [RBUILD, ...args]];
+    return execa(file, argv, {
       cwd: options.cwd ?? this.root,
       reject: false,
       stdin: "ignore",
       stripFinalNewline: false,
       // A clean, known environment: what a task may see is part of what is tested.
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: this.root, ...options.env },
+      // No daemon unless a test asks for one (daemon.e2e.test.ts).
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: this.root, RBUILD_DAEMON: "0", ...options.env },
       extendEnv: false,
     }) as ResultPromise<{ reject: false }>;
   }
 
-  async run(args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
+  async run(args: readonly string[], options: StartOptions = {}): Promise<RunResult> {
     const result = await this.start(args, options);
     return { exitCode: result.exitCode, stdout: normalize(String(result.stdout), this.root), stderr: normalize(String(result.stderr), this.root) };
   }

@@ -1,6 +1,6 @@
 /** Small file helpers every package needs the same way. */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { accessSync, constants as fsConstants, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { delimiter, dirname, join } from "node:path";
 
 /**
  * Writes `contents` to `path` so that readers see the old file or the new
@@ -17,4 +17,19 @@ export function writeFileAtomically(path: string, contents: string | Uint8Array)
     rmSync(temp, { force: true });
     throw error;
   }
+}
+
+/** Where `program` is on the PATH of `env`, as a shell would find it; undefined if nowhere. */
+export function onPath(program: string, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  for (const dir of (env.PATH ?? "").split(delimiter)) {
+    if (dir === "") continue;
+    const candidate = join(dir, program);
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      return candidate;
+    } catch {
+      // Not here.
+    }
+  }
+  return undefined;
 }

@@ -9,4 +9,4 @@ export type { Result } from "./result.js";
 export { fanOut } from "./events.js";
 export type { BuildEvent, Reporter, TaskResult, TaskStatus, CacheSource, OutputStream } from "./events.js";
 export { parseSize, formatSize } from "./size.js";
-export { writeFileAtomically } from "./files.js";
+export { onPath, writeFileAtomically } from "./files.js";

@@ -1,26 +1,28 @@
 /**
  * Build stamps: the whole-build fast path of a no-op.
  *
- * A build that ends with every task of its graph up to date and snapshotted
- * (see snapshot.ts) writes a stamp: a digest of the graph's definitions (every
- * task's name, command, cwd, env values, globs and deps, the Buildfile's
- * sources and the platform), every stat the tasks' snapshots hold, and each
- * task's result. Snapshots are only written for a consistent state (each
- * task's deps' outputs as its key saw them), so the stamp is one too.
+ * A successful build writes a stamp: a digest of the graph's definitions
+ * (every task's name, command, cwd, env values, globs and deps, the
+ * Buildfile's sources and the platform), and for each task it left up to date
+ * and snapshotted (see snapshot.ts) its result and every stat its snapshot
+ * holds. Snapshots are only written for a consistent state (each task's deps'
+ * outputs as its key saw them), so the stamp is one too. The other tasks
+ * (impure ones, a task whose input changed while it ran or was edited in the
+ * same clock tick the build started: racily clean) are listed as unvouched.
  *
  * The next build of the same targets in the same workspace root plans as
  * usual (the Buildfile is always evaluated: it may build its tasks from
- * anything), then checks the stamp: the same definitions and not one stat
- * changed. Then the build is a no-op and is answered without taking the build
+ * anything), then checks the stamp: the same definitions, no unvouched task
+ * and not one stat changed. Then the build is a no-op and is answered without taking the build
  * lock, opening the index or loading SQLite: one digest, a stat per path.
  *
  * It is the check the full path makes per task from the index, made at once.
- * Any doubt (no stamp, another format, an impure task, a log kept as a blob,
- * one stat) means the full path, which is always right.
+ * Any doubt (no stamp, another format, an unvouched task, one stat) means
+ * the full path, which is always right.
  *
  * When some stats changed, the stamp still says which tasks they belong to:
  * a task none of whose own stats changed, and none of whose deps (transitively)
- * has a changed stat, is exactly as fresh as its snapshot in the index would
+ * has a changed stat or is unvouched, is exactly as fresh as its snapshot in the index would
  * show, so the full path (under the build lock) takes those from the stamp and
  * checks only the rest. A one-file edit then costs a stat per path plus the
  * tasks it reaches, not an index read and a snapshot per task.
@@ -32,7 +34,7 @@ import type { LogLine } from "@rbuild/store";
 import { readStamp, removeStamp, writeStamp } from "@rbuild/store";
 import { definitionParts, hostPlatform, type EntryStat, type FileStat, type Fresh, type Snapshot } from "./snapshot.js";
 
-const FORMAT = 2;
+const FORMAT = 3;
 
 /**
  * name, key, outputs digest, layer, exit code, log, and the task's own stats
@@ -69,6 +71,8 @@ interface Stamp {
   readonly build: number;
   readonly definitions: Digest;
   readonly tasks: readonly StampedTask[];
+  /** Tasks of the graph the stamp cannot vouch for: they, and what depends on them, are checked the full way. */
+  readonly unvouched: readonly string[];
   readonly files: readonly (string | number)[];
   readonly dirs: readonly (string | number)[];
   readonly outputs: readonly (string | number)[];
@@ -89,10 +93,10 @@ function definitionsDigest(graph: Graph, env: Readonly<Record<string, string | u
 }
 
 /**
- * Writes the stamp of a build that left every task of `graph` up to date, or
- * removes the old one when it did not. `snapshots` must hold one for every
- * task with a command; without it (a failed or impure task, a racily clean
- * file) there is no stamp.
+ * Writes the stamp of a build of `graph` that succeeded, vouching for the
+ * tasks `snapshots` has a snapshot of (a failed or impure task, or one with a
+ * racily clean file, has none), or removes the old stamp when it vouches for
+ * nothing.
  */
 export function writeBuildStamp(
   storeDir: string,
@@ -104,13 +108,13 @@ export function writeBuildStamp(
 ): void {
   const tasks: StampedTask[] = [];
   const flat = { files: new FlatStats(5), dirs: new FlatStats(6), outputs: new FlatStats(6) };
-  let complete = true;
+  const unvouched: string[] = [];
   for (const task of graph.tasks.values()) {
     if (task.run === undefined) continue;
     const snapshot = task.pure ? snapshots.get(task.name) : undefined;
     if (snapshot === undefined || snapshot.logBlob !== null) {
-      complete = false;
-      break;
+      unvouched.push(task.name);
+      continue;
     }
     tasks.push([
       task.name,
@@ -124,7 +128,7 @@ export function writeBuildStamp(
       snapshot.outputs.map((stat) => flat.outputs.add(stat)),
     ]);
   }
-  if (!complete) {
+  if (tasks.length === 0) {
     removeStamp(storeDir, stampId(graph));
     return;
   }
@@ -134,6 +138,7 @@ export function writeBuildStamp(
     build,
     definitions: definitionsDigest(graph, env, platform),
     tasks,
+    unvouched,
     files: flat.files.values,
     dirs: flat.dirs.values,
     outputs: flat.outputs.values,
@@ -196,11 +201,13 @@ const NO_THROW = { throwIfNoEntry: false } as const;
 /** The shape of a stamp this rbuild wrote: anything else (a torn or foreign file) is no stamp. */
 function wellFormed(stamp: unknown): stamp is Stamp {
   if (typeof stamp !== "object" || stamp === null) return false;
-  const { v, tasks, files, dirs, outputs } = stamp as Partial<Stamp>;
+  const { v, tasks, unvouched, files, dirs, outputs } = stamp as Partial<Stamp>;
   return (
     v === FORMAT &&
     Array.isArray(tasks) &&
     tasks.every((task) => Array.isArray(task) && task.length === 9 && Array.isArray(task[5]) && Array.isArray(task[6]) && Array.isArray(task[7]) && Array.isArray(task[8])) &&
+    Array.isArray(unvouched) &&
+    unvouched.every((name) => typeof name === "string") &&
     Array.isArray(files) &&
     files.length % 5 === 0 &&
     Array.isArray(dirs) &&
@@ -230,7 +237,7 @@ function readValidStamp(storeDir: string, graph: Graph, env: Readonly<Record<str
   }
   if (!wellFormed(stamp) || stamp.root !== graph.root || stamp.definitions !== definitionsDigest(graph, env, platform)) return undefined;
   // The same definitions mean the same tasks; a stamp that does not cover them all is not this graph's.
-  const stamped = new Set(stamp.tasks.map((task) => task[0]));
+  const stamped = new Set([...stamp.tasks.map((task) => task[0]), ...stamp.unvouched]);
   for (const task of graph.tasks.values()) if (task.run !== undefined && !stamped.has(task.name)) return undefined;
   lastValid = { text, graph, env, platform, stamp };
   return stamp;
@@ -247,7 +254,7 @@ export function upToDateFromStamp(
   platform = hostPlatform(),
 ): UpToDate | undefined {
   const stamp = readValidStamp(storeDir, graph, env, platform);
-  if (stamp === undefined) return undefined;
+  if (stamp === undefined || stamp.unvouched.length > 0) return undefined;
   for (const [stats, width, follow] of [[stamp.files, 5, true], [stamp.dirs, 6, true], [stamp.outputs, 6, false]] as const) {
     if (changedEntries(graph.root, stats, width, follow, true).length > 0) return undefined;
   }

@@ -18,7 +18,7 @@
  * for, as with `close` of a ChildProcess).
  *
  * Protocol, on the helper's stdin and stdout (ids are decimal, lengths in bytes):
- *   to the helper:  R <id> <len>\n<cwd>\0<argc>\0<argv...>\0<NAME=value...>   run a process
+ *   to the helper:  R <id> <len>\n<cwd>\0<umask, octal>\0<argc>\0<argv...>\0<NAME=value...>   run a process
  *   from it:        S <id> <pid>\n          started (pid = process group id)
  *                   O <id> <len>\n<bytes>   stdout
  *                   E <id> <len>\n<bytes>   stderr
@@ -32,10 +32,9 @@
  * off): spawnInGroup then forks from Node as before.
  */
 import { spawn, type ChildProcessByStdio } from "node:child_process";
-import { accessSync, constants as fsConstants } from "node:fs";
 import { constants as osConstants } from "node:os";
-import { delimiter, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
+import { onPath } from "@rbuild/core";
 import type { SpawnResult } from "./spawn-group.js";
 
 const HELPER = String.raw`
@@ -87,6 +86,7 @@ sub start {
   my ($id, $payload) = @_;
   my @fields = split /\0/, $payload, -1;
   my $cwd = shift @fields;
+  my $umask = shift @fields;
   my $argc = shift @fields;
   my @argv = splice(@fields, 0, $argc);
   my %env = map { my $i = index($_, '='); (substr($_, 0, $i), substr($_, $i + 1)) } @fields;
@@ -110,6 +110,7 @@ sub start {
     open(STDOUT, '>&', $out_w);
     open(STDERR, '>&', $err_w);
     if (!chdir $cwd) { syswrite($exec_w, "cannot change to $cwd: $!"); POSIX::_exit(127); }
+    umask(oct($umask));
     %ENV = %env;
     { no warnings; exec { $argv[0] } @argv; }
     syswrite($exec_w, "$!");
@@ -196,20 +197,6 @@ interface InFlight {
 
 const SIGNAL_NAMES = new Map(Object.entries(osConstants.signals).map(([name, number]) => [number, name]));
 
-function onPath(program: string, env: Readonly<Record<string, string | undefined>>): string | undefined {
-  for (const dir of (env.PATH ?? "").split(delimiter)) {
-    if (dir === "") continue;
-    const candidate = join(dir, program);
-    try {
-      accessSync(candidate, fsConstants.X_OK);
-      return candidate;
-    } catch {
-      // Not here.
-    }
-  }
-  return undefined;
-}
-
 /** The helper process and the tasks it runs for this rbuild. */
 export class Launcher {
   readonly #child: ChildProcessByStdio<Writable, Readable, Readable>;
@@ -249,7 +236,8 @@ export class Launcher {
   launch(request: LaunchRequest): Promise<SpawnResult> {
     if (this.#dead !== undefined) return Promise.resolve({ kind: "error", message: this.#deadMessage() });
     const id = this.#nextId++;
-    const fields = [request.cwd, String(request.args.length + 1), request.file, ...request.args];
+    // The umask of rbuild now, not when the helper started: the daemon takes on each client's.
+    const fields = [request.cwd, process.umask().toString(8), String(request.args.length + 1), request.file, ...request.args];
     for (const [name, value] of Object.entries(request.env)) fields.push(`${name}=${value}`);
     // As spawn() itself refuses them: a NUL would shift every field after it.
     if (fields.some((field) => field.includes("\0"))) return Promise.resolve({ kind: "error", message: "its command, arguments or environment hold a NUL byte" });

@@ -50,6 +50,12 @@ export interface LoadedBuildfile {
    * the keys of function tasks (a function may use anything its module holds).
    */
   readonly sourceDigest: Digest;
+  /**
+   * The npm packages' files the Buildfile imports (absolute paths). A process
+   * that loads the Buildfile again keeps the modules it imported the first
+   * time, so only a fresh process sees a changed package.
+   */
+  readonly externals: readonly string[];
 }
 
 interface Manifest {
@@ -170,14 +176,14 @@ function sourceDigestOf(entry: string, inputs: readonly [string, string][]): Dig
   return digestBytes(JSON.stringify(inputs.map(([path, digest]) => [relative(root, path), digest]).sort()));
 }
 
-type Compiled = { module: string; compiled: LoadedBuildfile["compiled"]; sourceDigest: Digest };
+type Compiled = { module: string; compiled: LoadedBuildfile["compiled"]; sourceDigest: Digest; externals: readonly string[] };
 
 async function compile(entry: string, options: LoadOptions): Promise<Result<Compiled, SetupFailure>> {
   const dir = compiledModuleDir(entry, options.cacheDir);
   const manifestPath = join(dir, "manifest.json");
   const cached = readValidManifest(manifestPath, entry, options.apiModule);
   if (cached !== undefined) {
-    return ok({ module: join(dir, cached.output), compiled: "cached", sourceDigest: sourceDigestOf(entry, cached.inputs) });
+    return ok({ module: join(dir, cached.output), compiled: "cached", sourceDigest: sourceDigestOf(entry, cached.inputs), externals: cached.externals });
   }
 
   mkdirSync(dir, { recursive: true });
@@ -195,7 +201,7 @@ async function compile(entry: string, options: LoadOptions): Promise<Result<Comp
   writeFileAtomically(join(dir, output), compiled.value.code);
   writeFileAtomically(manifestPath, `${JSON.stringify(manifest, null, 1)}\n`);
   removeStaleOutputs(dir, output);
-  return ok({ module: join(dir, output), compiled: "transpiled", sourceDigest: sourceDigestOf(entry, manifest.inputs) });
+  return ok({ module: join(dir, output), compiled: "transpiled", sourceDigest: sourceDigestOf(entry, manifest.inputs), externals: manifest.externals });
 }
 
 let loads = 0;
@@ -217,7 +223,8 @@ export async function loadBuildfile(file: string, options: LoadOptions): Promise
     const location = error instanceof Error ? locationFromStack(error) : undefined;
     return err({ reason: "buildfile-threw", file, message, ...(location === undefined ? {} : { location }) });
   }
-  return ok({ file, root: dirname(file), tasks: finish(), compiled: compiled.value.compiled, sourceDigest: compiled.value.sourceDigest });
+  const { compiled: how, sourceDigest, externals } = compiled.value;
+  return ok({ file, root: dirname(file), tasks: finish(), compiled: how, sourceDigest, externals });
 }
 
 /** Where the compiled module of the Buildfile `file` is cached. */

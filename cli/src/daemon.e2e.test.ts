@@ -1,0 +1,184 @@
+/**
+ * The rbuild daemon (daemon.ts) through the installed command (bin/rbuild):
+ * a build it serves is the build rbuild would run in its own process (output,
+ * exit status, environment, directory, umask, interrupts), and whatever goes
+ * wrong with the daemon sends the build back to a process of its own.
+ * Which builds the daemon served is read from its log.
+ */
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { execa } from "execa";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { RBUILD_COMMAND, Workspace, type RunResult, type StartOptions } from "./test-support/workspace.js";
+
+let ws: Workspace;
+beforeEach(() => {
+  ws = new Workspace("rbuild-daemon-");
+});
+afterEach(async () => {
+  for (const pid of daemonPids()) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Gone already.
+    }
+  }
+  ws.remove();
+});
+
+const log = (): string => (existsSync(join(ws.root, ".rbuild/daemon.log")) ? readFileSync(join(ws.root, ".rbuild/daemon.log"), "utf8") : "");
+const served = (): number => log().split("\n").filter((line) => / build \d+: /.test(line)).length;
+const daemonPids = (): number[] => [...new Set([...log().matchAll(/\[(\d+)\] serving /g)].map((m) => Number(m[1])))];
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until(what: string, check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (check()) return;
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting until ${what}`);
+}
+
+/** The installed command, with daemons allowed. */
+function rbuild(args: readonly string[], options: StartOptions = {}): Promise<RunResult> {
+  return ws.run(args, { ...options, command: true, env: { RBUILD_DAEMON: "1", ...options.env } });
+}
+
+/** A first build (in Node) that starts the daemon, and the wait until it listens. */
+async function startDaemon(args: readonly string[] = ["use"]): Promise<RunResult> {
+  const first = await rbuild(args);
+  await until("the daemon listens", () => daemonPids().length > 0);
+  return first;
+}
+
+const BUILDFILE = `import { task } from "rbuild";
+const gen = task({ name: "gen", inputs: ["src/**"], outputs: ["out/gen.txt"], env: ["FLAVOUR"],
+  run: "echo run >> gen.count; mkdir -p out && cat src/*.txt > out/gen.txt && echo \\"flavour=$FLAVOUR\\" && echo made >&2" });
+export const use = task({ name: "use", deps: [gen], outputs: ["out/use.txt"], run: "tr a-z A-Z < out/gen.txt > out/use.txt" });
+task({ name: "broken", run: "echo about to fail; exit 3" });
+task({ name: "perms", outputs: ["out/perms.txt"], run: "mkdir -p out && echo x > out/perms.txt" });
+task({ name: "slow", run: "echo $$ > slow.pid; sleep 30" });
+`;
+
+describe("the rbuild daemon", () => {
+  beforeEach(() => {
+    ws.write({ "Buildfile.ts": BUILDFILE, "src/a.txt": "alpha\n" });
+  });
+
+  test("serves the next builds with the output and exit status of rbuild in its own process", async () => {
+    const first = await startDaemon();
+    expect(first.exitCode).toBe(0);
+    expect(served()).toBe(0);
+
+    // Cached: the same replayed logs, lines and summary as in a process of its own.
+    const viaDaemon = await rbuild(["use"]);
+    expect(served()).toBe(1);
+    const inNode = await ws.run(["use"]);
+    expect(viaDaemon).toEqual(inNode);
+    expect(viaDaemon.stdout).toContain("[gen] flavour=");
+
+    // A failing task: exit status 1 and the same report.
+    const failedViaDaemon = await rbuild(["broken"]);
+    expect(served()).toBe(2);
+    expect(failedViaDaemon.exitCode).toBe(1);
+    expect(failedViaDaemon).toEqual(await ws.run(["broken"]));
+    expect(failedViaDaemon.stdout).toContain("about to fail");
+
+    // A usage error is the Node process's to report: same words, status 2.
+    const usage = await rbuild(["--jobs", "zero", "use"]);
+    expect(usage.exitCode).toBe(2);
+    expect(usage.stderr).toContain("-j/--jobs needs a positive whole number");
+  });
+
+  test("a build it serves has the client's environment, directory and umask", async () => {
+    await startDaemon();
+    const changed = await rbuild(["use", "--summary", "summary.json"], { env: { FLAVOUR: "sour" }, cwd: join(ws.root, "src") });
+    expect(served()).toBe(1);
+    expect(changed.exitCode).toBe(0);
+    expect(changed.stdout).toContain("[gen] flavour=sour");
+    // --summary is relative to where the client was started.
+    const summary = JSON.parse(ws.read("src/summary.json")) as { tasks: { name: string; reasons: string[] }[] };
+    expect(summary.tasks.find((t) => t.name === "gen")?.reasons).toEqual(["env-changed: FLAVOUR"]);
+
+    // Files the tasks create get the client's umask, not the daemon's.
+    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: ws.root, RBUILD_DAEMON: "1" };
+    const strict = await execa("sh", ["-c", 'umask 077 && exec "$0" perms', RBUILD_COMMAND], { cwd: ws.root, env, extendEnv: false, reject: false });
+    expect(strict.exitCode).toBe(0);
+    expect(served()).toBe(2);
+    expect(statSync(join(ws.root, "out/perms.txt")).mode & 0o777).toBe(0o600);
+  });
+
+  test("sees an edited Buildfile and input at once", async () => {
+    await startDaemon();
+    writeFileSync(join(ws.root, "src/b.txt"), "beta\n");
+    ws.write({ "Buildfile.ts": BUILDFILE.replace("tr a-z A-Z", "tr a-z N-ZA-M") });
+    const result = await rbuild(["use"]);
+    expect(served()).toBe(1);
+    expect(result.exitCode).toBe(0);
+    expect(ws.read("out/use.txt")).toBe("NYCUN\nORGN\n");
+  });
+
+  test("Ctrl-C at the client stops the build and its task, with status 130", async () => {
+    await startDaemon();
+    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: ws.root, RBUILD_DAEMON: "1" };
+    const client = execa(RBUILD_COMMAND, ["slow"], { cwd: ws.root, env, extendEnv: false, reject: false });
+    await until("the task started", () => existsSync(join(ws.root, "slow.pid")) && ws.read("slow.pid").endsWith("\n"));
+    const task = Number(ws.read("slow.pid"));
+    expect(alive(task)).toBe(true);
+    client.kill("SIGINT");
+    const result = await client;
+    expect(result.exitCode).toBe(130);
+    expect(served()).toBe(1);
+    await until("the task is stopped", () => !alive(task));
+    // The daemon goes on serving.
+    expect((await rbuild(["use"])).exitCode).toBe(0);
+    expect(served()).toBe(2);
+  });
+
+  test("while it runs a build, another client runs its build in its own process", async () => {
+    await startDaemon();
+    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: ws.root, RBUILD_DAEMON: "1" };
+    const slow = execa(RBUILD_COMMAND, ["slow"], { cwd: ws.root, env, extendEnv: false, reject: false });
+    await until("the slow task started", () => existsSync(join(ws.root, "slow.pid")));
+    const meanwhile = await rbuild(["--dry-run", "use"]);
+    expect(meanwhile.exitCode).toBe(0);
+    expect(meanwhile.stdout).toContain("cached     use");
+    expect(served()).toBe(0);
+    slow.kill("SIGINT");
+    expect((await slow).exitCode).toBe(130);
+  });
+
+  test("a daemon that was killed is replaced, and its client builds in Node meanwhile", async () => {
+    await startDaemon();
+    const [pid] = daemonPids();
+    process.kill(pid!, "SIGKILL");
+    await until("the daemon is gone", () => !alive(pid!));
+    expect(existsSync(join(ws.root, ".rbuild/daemon.sock"))).toBe(true); // Left behind: stale.
+    const result = await rbuild(["use"]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain("✓ use (cached, local)");
+    await until("a new daemon listens", () => daemonPids().length === 1 && daemonPids()[0] !== pid && log().includes("serving"));
+    await until("the new daemon answers", () => served() === 0 && existsSync(join(ws.root, ".rbuild/daemon.sock")));
+    expect((await rbuild(["use"])).exitCode).toBe(0);
+    expect(served()).toBe(1);
+  });
+
+  test("exits when its socket goes with the cache, and when rbuild is off for the client", async () => {
+    await startDaemon();
+    const [pid] = daemonPids();
+    const off = await rbuild(["use"], { env: { RBUILD_DAEMON: "0" } });
+    expect(off.exitCode).toBe(0);
+    expect(served()).toBe(0);
+    rmSync(join(ws.root, ".rbuild"), { recursive: true });
+    await until("the daemon exits", () => !alive(pid!));
+  });
+});

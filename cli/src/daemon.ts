@@ -1,0 +1,311 @@
+/**
+ * The rbuild daemon: one resident rbuild per workspace that runs builds for
+ * the `rbuild` command, so a build does not pay for starting Node and loading
+ * rbuild, which is most of a no-op build's time (Bazel's server, the Nx and
+ * Turborepo daemons do the same).
+ *
+ * It changes nothing about what a build does. Each build is the one a new
+ * process would run: the client's arguments, environment, working directory
+ * and umask; the Buildfile loaded again; the stamp, index and build lock
+ * checked as always. Nothing is remembered between builds that a new process
+ * would not read from disk, so a daemon that misses a change cannot exist.
+ * What it saves is start-up and a warm JIT.
+ *
+ * Lifecycle: a build rbuild ran itself starts the daemon (daemon-start.ts);
+ * it listens on `.rbuild/daemon.sock` (mode 0600: only this user) and logs to
+ * `.rbuild/daemon.log`. It exits after three idle hours, after 500 builds
+ * (a reloaded Buildfile's module stays in memory), when its socket is removed
+ * or replaced (`rbuild clean --cache`), when rbuild is rebuilt or upgraded,
+ * and after serving a Buildfile that imports npm packages (their modules
+ * would be stale the next time). One build at a time: a client arriving
+ * while one runs is told to run rbuild itself (the build lock orders them).
+ *
+ * Protocol (the client is bin/rbuild): the client sends one request, a u32
+ * big-endian length and NUL-separated fields:
+ *   "rbuild-daemon-1", the client's bin directory, cwd, "1" if stdout is a
+ *   terminal else "0", umask (decimal), argc, the arguments, then NAME=value
+ *   for each environment variable.
+ * then a byte "I" for each interrupt (Ctrl-C, SIGTERM, SIGHUP) it receives.
+ * The daemon answers with frames of a type byte, a u32 big-endian length and
+ * the payload: "O" stdout bytes, "E" stderr bytes, then "X" with the exit
+ * status in decimal; or, before anything else, "D" (with the reason): run
+ * rbuild yourself. A client that goes away interrupts its build.
+ */
+import { realpathSync, statSync, unlinkSync, type Stats } from "node:fs";
+import { createServer, type Server, type Socket } from "node:net";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { findBuildfile } from "@rbuild/planner";
+import { parseCommandLine, type Args } from "./args.js";
+import { apiModuleUrl, daemonAnswers, daemonCanServe, daemonWanted, DAEMON_SOCKET } from "./daemon-start.js";
+import { phasesReport, phasesWanted, startPhases } from "./phases.js";
+import { runBuild, type RunEnd } from "./run-command.js";
+import type { Terminal } from "./terminal.js";
+import { cacheDirFor } from "./workspace.js";
+
+const PROTOCOL = "rbuild-daemon-1";
+const IDLE_MS = 3 * 60 * 60 * 1000;
+const MAX_BUILDS = 500;
+const CHECK_EVERY_MS = 2000;
+const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+
+interface Request {
+  readonly binDir: string;
+  readonly cwd: string;
+  readonly stdoutIsTTY: boolean;
+  readonly umask: number;
+  readonly argv: readonly string[];
+  readonly env: Record<string, string>;
+}
+
+/** The request in `payload`, or undefined if it is not one this daemon understands. */
+export function parseRequest(payload: Buffer): Request | undefined {
+  const [tag, binDir, cwd, tty, umask, argc, ...rest] = payload.toString("utf8").split("\0");
+  const count = Number(argc);
+  if (tag !== PROTOCOL || binDir === undefined || cwd === undefined || !/^\d+$/.test(umask ?? "") || !Number.isInteger(count) || rest.length < count) {
+    return undefined;
+  }
+  const env: Record<string, string> = {};
+  for (const entry of rest.slice(count)) {
+    const equals = entry.indexOf("=");
+    if (equals > 0) env[entry.slice(0, equals)] = entry.slice(equals + 1);
+  }
+  return { binDir, cwd, stdoutIsTTY: tty === "1", umask: Number(umask), argv: rest.slice(0, count), env };
+}
+
+function frame(type: "O" | "E" | "X" | "D", payload: string | Buffer): Buffer {
+  const bytes = typeof payload === "string" ? Buffer.from(payload) : payload;
+  const out = Buffer.allocUnsafe(5 + bytes.length);
+  out.write(type, 0, "latin1");
+  out.writeUInt32BE(bytes.length, 1);
+  bytes.copy(out, 5);
+  return out;
+}
+
+const sameFile = (a: Stats | undefined, b: Stats | undefined): boolean =>
+  a !== undefined && b !== undefined && a.ino === b.ino && a.dev === b.dev && a.mtimeMs === b.mtimeMs && a.size === b.size;
+
+const statOf = (path: string): Stats | undefined => statSync(path, { throwIfNoEntry: false });
+
+function log(message: string): void {
+  process.stdout.write(`${new Date().toISOString()} [${process.pid}] ${message}\n`);
+}
+
+class Daemon {
+  readonly #root: string;
+  readonly #cacheDir: string;
+  readonly #socketPath: string;
+  readonly #server: Server;
+  /** The bundled CLI this daemon runs: a rebuilt or upgraded rbuild means a new daemon. */
+  readonly #bundle: string;
+  readonly #bundleStat: Stats | undefined;
+  readonly #binDir: string;
+  #socketStat: Stats | undefined;
+  #busy = false;
+  #builds = 0;
+  #closing = false;
+  #idle: NodeJS.Timeout | undefined;
+
+  constructor(root: string) {
+    this.#root = root;
+    this.#cacheDir = join(root, ".rbuild");
+    this.#socketPath = join(this.#cacheDir, DAEMON_SOCKET);
+    this.#bundle = fileURLToPath(apiModuleUrl());
+    this.#bundleStat = statOf(this.#bundle);
+    this.#binDir = realpathSync(resolve(dirname(this.#bundle), "../bin"));
+    this.#server = createServer((socket) => this.#accept(socket));
+  }
+
+  async start(): Promise<boolean> {
+    // Bound by a path relative to the cache directory: a socket's absolute path may be too long to bind.
+    process.chdir(this.#cacheDir);
+    process.umask(0o077);
+    const listen = (): Promise<NodeJS.ErrnoException | undefined> =>
+      new Promise((done) => {
+        this.#server.once("error", done);
+        this.#server.listen(DAEMON_SOCKET, () => {
+          this.#server.off("error", done);
+          done(undefined);
+        });
+      });
+    let error = await listen();
+    if (error?.code === "EADDRINUSE") {
+      if (await daemonAnswers(this.#socketPath)) {
+        log("another daemon serves this workspace; exiting");
+        return false;
+      }
+      unlinkSync(this.#socketPath); // Left by a daemon that was killed.
+      error = await listen();
+    }
+    if (error !== undefined) throw error;
+    this.#socketStat = statOf(this.#socketPath);
+    setInterval(() => this.#check(), CHECK_EVERY_MS).unref();
+    this.#resetIdle();
+    log(`serving ${this.#root}`);
+    return true;
+  }
+
+  #resetIdle(): void {
+    clearTimeout(this.#idle);
+    this.#idle = setTimeout(() => this.#shutdown("idle for three hours"), IDLE_MS);
+  }
+
+  /** Exits when its socket is gone or replaced, or rbuild changed under it. */
+  #check(): void {
+    if (!sameFile(statOf(this.#socketPath), this.#socketStat)) this.#shutdown("its socket was removed or replaced");
+    else if (!sameFile(statOf(this.#bundle), this.#bundleStat)) this.#shutdown("rbuild was rebuilt or upgraded");
+  }
+
+  /**
+   * Stops taking builds; the process ends when its last client has its answer
+   * (or soon after, should something still hold it).
+   */
+  #shutdown(reason: string): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    log(`exiting: ${reason}`);
+    clearTimeout(this.#idle);
+    this.#server.close();
+    if (sameFile(statOf(this.#socketPath), this.#socketStat)) {
+      try {
+        unlinkSync(this.#socketPath);
+      } catch {
+        // Gone already.
+      }
+    }
+    if (!this.#busy) this.#exitSoon();
+  }
+
+  #exitSoon(): void {
+    setTimeout(() => process.exit(0), 5000).unref();
+  }
+
+  #accept(socket: Socket): void {
+    let received = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      received = Buffer.concat([received, chunk]);
+      if (received.length < 4) return;
+      const length = received.readUInt32BE(0);
+      if (length > MAX_REQUEST_BYTES) return void socket.destroy();
+      if (received.length < 4 + length) return;
+      socket.off("data", onData);
+      const request = parseRequest(received.subarray(4, 4 + length));
+      if (request === undefined) {
+        socket.end(frame("D", "not a request this rbuild daemon understands"));
+        return;
+      }
+      void this.#handle(socket, request, received.subarray(4 + length));
+    };
+    socket.on("data", onData);
+    socket.on("error", () => {}); // A client that went away: "close" follows.
+  }
+
+  /** Why the client should run this build itself, or its parsed arguments. */
+  #refusal(request: Request): string | Args {
+    if (this.#closing) return "the daemon is exiting";
+    if (this.#busy) return "the daemon is running another build";
+    if (!sameFile(statOf(this.#bundle), this.#bundleStat)) {
+      this.#shutdown("rbuild was rebuilt or upgraded");
+      return "rbuild changed since the daemon started";
+    }
+    let binDir: string;
+    try {
+      binDir = realpathSync(request.binDir);
+    } catch {
+      return "the client's rbuild is not where it says";
+    }
+    if (binDir !== this.#binDir) return "the client is another installation of rbuild";
+    if (!daemonWanted(request.env)) return "RBUILD_DAEMON is off";
+    if (request.env.RBUILD_SPAWN !== undefined) return "RBUILD_SPAWN is set";
+    const args = parseCommandLine(request.argv, request.env);
+    if (!args.ok || args.value.command !== "run") return "only builds are run by the daemon";
+    const buildfile = findBuildfile(resolve(request.cwd, args.value.directory ?? "."));
+    if (buildfile === undefined || dirname(buildfile) !== this.#root) return "the build is in another workspace";
+    if (cacheDirFor(this.#root, request.env) !== this.#cacheDir) return "RBUILD_CACHE_DIR puts the cache elsewhere";
+    return args.value;
+  }
+
+  async #handle(socket: Socket, request: Request, early: Buffer): Promise<void> {
+    const started = performance.now();
+    const args = this.#refusal(request);
+    if (typeof args === "string" || !adopt(request)) {
+      socket.end(frame("D", typeof args === "string" ? args : "the client's directory is gone"));
+      return;
+    }
+    this.#busy = true;
+    this.#resetIdle();
+    const interrupts: (() => void)[] = [];
+    let interrupted = false;
+    const interrupt = (): void => {
+      interrupted = true;
+      for (const handler of interrupts) handler();
+    };
+    const onInput = (chunk: Buffer): void => {
+      if (chunk.includes(0x49 /* I */)) interrupt();
+    };
+    onInput(early);
+    socket.on("data", onInput);
+    socket.on("close", interrupt);
+    const send = (type: "O" | "E" | "X", payload: string | Buffer): void => {
+      if (socket.writable) socket.write(frame(type, payload));
+    };
+    const terminal: Terminal = {
+      stdout: { write: (text: string) => send("O", text) },
+      stderr: { write: (text: string) => send("E", text) },
+      stdoutIsTTY: request.stdoutIsTTY,
+      env: process.env,
+      cwd: request.cwd,
+      onInterrupt(handler) {
+        interrupts.push(handler);
+        if (interrupted) handler();
+        return () => interrupts.splice(interrupts.indexOf(handler) >>> 0, 1);
+      },
+    };
+    startPhases(phasesWanted(request.env));
+    let end: RunEnd | undefined;
+    try {
+      end = await runBuild(args, terminal);
+    } catch (error) {
+      send("E", `rbuild: internal error in the daemon (see ${join(this.#cacheDir, "daemon.log")}): ${(error as Error).message}\n`);
+      log(`internal error: ${(error as Error).stack ?? String(error)}`);
+    }
+    const report = phasesReport();
+    if (report !== undefined) send("E", report);
+    send("X", String(end?.exitCode ?? 1));
+    socket.off("data", onInput);
+    socket.off("close", interrupt);
+    socket.end();
+    this.#builds++;
+    this.#busy = false;
+    log(`build ${this.#builds}: ${request.argv.join(" ")} -> ${end?.exitCode ?? "internal error"} in ${(performance.now() - started).toFixed(0)}ms`);
+    process.chdir(this.#cacheDir);
+    if (end === undefined) this.#shutdown("internal error");
+    else if (end.workspace !== undefined && !daemonCanServe(end.workspace)) this.#shutdown("the Buildfile imports npm packages or puts the cache elsewhere");
+    else if (this.#builds >= MAX_BUILDS) this.#shutdown(`served ${MAX_BUILDS} builds`);
+    if (this.#closing) this.#exitSoon();
+  }
+}
+
+/** Takes on the client's environment, directory and umask, as a process it started would have. */
+function adopt(request: Request): boolean {
+  try {
+    process.chdir(request.cwd);
+  } catch {
+    return false;
+  }
+  for (const name of Object.keys(process.env)) if (!(name in request.env)) delete process.env[name];
+  Object.assign(process.env, request.env);
+  process.umask(request.umask);
+  return true;
+}
+
+/** Runs the daemon of the workspace at `root` until it has a reason to exit. */
+export async function serveDaemon(root: string | undefined): Promise<void> {
+  if (root === undefined || findBuildfile(root) !== join(root, "Buildfile.ts")) {
+    process.stderr.write("usage: rbuild-daemon <workspace root> (rbuild starts it by itself)\n");
+    process.exitCode = 2;
+    return;
+  }
+  const daemon = new Daemon(resolve(root));
+  if (!(await daemon.start())) process.exitCode = 0;
+}

@@ -1,0 +1,38 @@
+/**
+ * Where a command's output goes and what it runs with: the process's own
+ * streams, environment and directory, or (for a build the rbuild daemon runs)
+ * those of the client that asked for it.
+ */
+export interface TextOut {
+  write(text: string): unknown;
+}
+
+export interface Terminal {
+  readonly stdout: TextOut;
+  readonly stderr: TextOut;
+  /** Whether stdout is a terminal (colour, unless NO_COLOR). */
+  readonly stdoutIsTTY: boolean;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  /** Called with a handler for Ctrl-C and the like; returns how to stop listening. */
+  onInterrupt(handler: () => void): () => void;
+}
+
+/** This process's own terminal. */
+export function processTerminal(): Terminal {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdoutIsTTY: process.stdout.isTTY === true,
+    env: process.env,
+    cwd: process.cwd(),
+    onInterrupt(handler) {
+      process.on("SIGINT", handler);
+      process.on("SIGTERM", handler);
+      return () => {
+        process.off("SIGINT", handler);
+        process.off("SIGTERM", handler);
+      };
+    },
+  };
+}
