@@ -34,6 +34,8 @@ import { parseArgs } from "node:util";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const RBUILD = join(here, "..", "cli", "bin", "rbuild.js");
+/** The installed command: the daemon's client, or rbuild in Node when no daemon answers. */
+const RBUILD_COMMAND = join(here, "..", "cli", "bin", "rbuild");
 const { values } = parseArgs({
   options: {
     packages: { type: "string", default: "1000" },
@@ -42,7 +44,7 @@ const { values } = parseArgs({
     jobs: { type: "string", default: String(cpus().length) },
     turbo: { type: "string" },
     /** Which tools' local timings to take (comma-separated, or "none" for the remote restores only). */
-    tools: { type: "string", default: "rbuild,make,ninja,turbo" },
+    tools: { type: "string", default: "rbuild,rbuild-no-daemon,make,ninja,turbo" },
   },
 });
 const P = Number(values.packages);
@@ -137,7 +139,10 @@ function verify(tool, dir) {
 // --- the tools ---
 
 const TOOLS = {
-  rbuild: { available: () => true, run: (dir) => ["node", [RBUILD, "all", "-j", String(JOBS)], { RBUILD_CACHE_DIR: "" }] },
+  // As on a developer's machine: the first build starts the daemon, which serves the rest (also under CI=true).
+  rbuild: { available: () => true, run: () => [RBUILD_COMMAND, ["all", "-j", String(JOBS)], { RBUILD_CACHE_DIR: "", RBUILD_DAEMON: "1" }] },
+  // As in CI: every build is a new Node process.
+  "rbuild-no-daemon": { available: () => true, run: () => ["node", [RBUILD, "all", "-j", String(JOBS)], { RBUILD_CACHE_DIR: "", RBUILD_DAEMON: "0" }] },
   make: { available: () => has("make"), run: () => ["make", ["-s", "-j", String(JOBS), "all"], {}] },
   ninja: { available: () => has("ninja"), run: () => ["ninja", ["-j", String(JOBS)], {}] },
   turbo: {
@@ -187,6 +192,8 @@ function bench(tool, template) {
   }
   results.restore = median(restore);
   verify(tool, dir);
+  // Its daemon exits when its socket goes: it must not share the machine with the next tool.
+  rmSync(join(dir, ".rbuild", "daemon.sock"), { force: true });
   return results;
 }
 
@@ -232,7 +239,8 @@ let turboRemoteRestore;
   const contenders = [];
   const fill = join(WORK, "remote-fill");
   cpSync(template, fill, { recursive: true });
-  TOOLS.remote = { run: () => ["node", [RBUILD, "all", "-j", String(JOBS), "--remote", url], {}] };
+  // A fresh checkout on another machine: no daemon yet.
+  TOOLS.remote = { run: () => ["node", [RBUILD, "all", "-j", String(JOBS), "--remote", url], { RBUILD_DAEMON: "0" }] };
   time("remote", fill);
   contenders.push(["remote", "rbuild (remote restore)"]);
   if (TOOLS.turbo.available()) {

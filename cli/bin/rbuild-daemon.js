@@ -2,4 +2,4 @@
 // The rbuild daemon (src/daemon.ts). rbuild starts it in the background by itself.
 import { serveDaemon } from "../dist/rbuild.mjs";
 
-await serveDaemon(process.argv[2]);
+await serveDaemon(process.argv[2], process.argv.slice(3));

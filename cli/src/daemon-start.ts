@@ -63,7 +63,7 @@ export function daemonAnswers(path: string): Promise<boolean> {
  * daemons are not wanted, or the client that would talk to it (perl, see
  * bin/rbuild) is missing. Never fails the build: a daemon is only a speed-up.
  */
-export async function startDaemonIfWanted(workspace: Workspace, env: Env): Promise<void> {
+export async function startDaemonIfWanted(workspace: Workspace, env: Env, targets: readonly string[]): Promise<void> {
   if (!daemonWanted(env) || !daemonCanServe(workspace) || onPath("perl", env) === undefined) return;
   if (await daemonAnswers(join(workspace.cacheDir, DAEMON_SOCKET))) return;
   const entry = fileURLToPath(new URL("../bin/rbuild-daemon.js", apiModuleUrl()));
@@ -72,7 +72,8 @@ export async function startDaemonIfWanted(workspace: Workspace, env: Env): Promi
   try {
     log = openSync(join(workspace.cacheDir, DAEMON_LOG), "w");
     // Its own session: a Ctrl-C at the terminal is for the client, which tells the daemon.
-    const child = spawn(process.execPath, [entry, workspace.root], { detached: true, stdio: ["ignore", log, log], cwd: workspace.root, env: { ...env } });
+    // The targets of this build: the daemon gets ready for the next build of them (see Daemon.warmUp).
+    const child = spawn(process.execPath, [entry, workspace.root, ...targets], { detached: true, stdio: ["ignore", log, log], cwd: workspace.root, env: { ...env } });
     child.on("error", () => {});
     child.unref();
   } catch {

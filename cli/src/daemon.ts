@@ -35,19 +35,21 @@ import { realpathSync, statSync, unlinkSync, type Stats } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { findBuildfile } from "@rbuild/planner";
+import { upToDateFromStamp } from "@rbuild/executor";
+import { findBuildfile, plan } from "@rbuild/planner";
 import { parseCommandLine, type Args } from "./args.js";
 import { apiModuleUrl, daemonAnswers, daemonCanServe, daemonWanted, DAEMON_SOCKET } from "./daemon-start.js";
 import { phasesReport, phasesWanted, startPhases } from "./phases.js";
 import { runBuild, type RunEnd } from "./run-command.js";
 import type { Terminal } from "./terminal.js";
-import { cacheDirFor } from "./workspace.js";
+import { cacheDirFor, openWorkspace } from "./workspace.js";
 
 const PROTOCOL = "rbuild-daemon-1";
 const IDLE_MS = 3 * 60 * 60 * 1000;
 const MAX_BUILDS = 500;
 const CHECK_EVERY_MS = 2000;
 const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+const WARM_UP_ROUNDS = 8;
 
 interface Request {
   readonly binDir: string;
@@ -103,6 +105,7 @@ class Daemon {
   #socketStat: Stats | undefined;
   #busy = false;
   #builds = 0;
+  #accepted = 0;
   #closing = false;
   #idle: NodeJS.Timeout | undefined;
 
@@ -145,6 +148,25 @@ class Daemon {
     return true;
   }
 
+  /**
+   * Checks whether `targets` are up to date a few times, as a no-op build
+   * would but reading only, so that the next build finds the code it runs
+   * compiled and the heap grown. Stops as soon as a client arrives.
+   */
+  async warmUp(targets: readonly string[]): Promise<void> {
+    const started = performance.now();
+    let rounds = 0;
+    for (; rounds < WARM_UP_ROUNDS && this.#accepted === 0 && !this.#closing; rounds++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      const workspace = await openWorkspace(undefined, process.env, this.#root);
+      if (!workspace.ok || !daemonCanServe(workspace.value)) break;
+      const graph = plan(workspace.value.definitions, targets.length > 0 ? targets : ["default"]);
+      if (!graph.ok) break;
+      upToDateFromStamp(this.#cacheDir, graph.value, process.env);
+    }
+    log(`warmed up in ${rounds} rounds, ${(performance.now() - started).toFixed(0)}ms`);
+  }
+
   #resetIdle(): void {
     clearTimeout(this.#idle);
     this.#idle = setTimeout(() => this.#shutdown("idle for three hours"), IDLE_MS);
@@ -181,6 +203,7 @@ class Daemon {
   }
 
   #accept(socket: Socket): void {
+    this.#accepted++;
     let received = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
       received = Buffer.concat([received, chunk]);
@@ -278,7 +301,11 @@ class Daemon {
     this.#builds++;
     this.#busy = false;
     log(`build ${this.#builds}: ${request.argv.join(" ")} -> ${end?.exitCode ?? "internal error"} in ${(performance.now() - started).toFixed(0)}ms`);
-    process.chdir(this.#cacheDir);
+    try {
+      process.chdir(this.#cacheDir);
+    } catch {
+      // Removed: the next check notices its socket went with it.
+    }
     if (end === undefined) this.#shutdown("internal error");
     else if (end.workspace !== undefined && !daemonCanServe(end.workspace)) this.#shutdown("the Buildfile imports npm packages or puts the cache elsewhere");
     else if (this.#builds >= MAX_BUILDS) this.#shutdown(`served ${MAX_BUILDS} builds`);
@@ -300,12 +327,12 @@ function adopt(request: Request): boolean {
 }
 
 /** Runs the daemon of the workspace at `root` until it has a reason to exit. */
-export async function serveDaemon(root: string | undefined): Promise<void> {
+export async function serveDaemon(root: string | undefined, targets: readonly string[]): Promise<void> {
   if (root === undefined || findBuildfile(root) !== join(root, "Buildfile.ts")) {
     process.stderr.write("usage: rbuild-daemon <workspace root> (rbuild starts it by itself)\n");
     process.exitCode = 2;
     return;
   }
   const daemon = new Daemon(resolve(root));
-  if (!(await daemon.start())) process.exitCode = 0;
+  if (await daemon.start()) await daemon.warmUp(targets);
 }

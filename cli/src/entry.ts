@@ -11,6 +11,6 @@ export { main } from "./main.js";
 (globalThis as { [key: symbol]: unknown })[Symbol.for("rbuild.api-module")] = import.meta.url;
 
 /** Runs the daemon of a workspace (bin/rbuild-daemon.js); its code loads only there. */
-export async function serveDaemon(root: string | undefined): Promise<void> {
-  return (await import("./daemon.js")).serveDaemon(root);
+export async function serveDaemon(root: string | undefined, targets: readonly string[] = []): Promise<void> {
+  return (await import("./daemon.js")).serveDaemon(root, targets);
 }

@@ -22,6 +22,8 @@ function writeSummaryOfSetupFailure(file: string, failures: readonly SetupFailur
 export interface RunEnd {
   readonly exitCode: number;
   readonly workspace: Workspace | undefined;
+  /** The tasks it was asked to build, once known. */
+  readonly targets?: readonly string[];
   readonly interrupted: boolean;
 }
 
@@ -30,7 +32,7 @@ export async function runCommand(args: Args): Promise<number> {
   const end = await runBuild(args, terminal);
   if (end.workspace !== undefined && !end.interrupted) {
     const { startDaemonIfWanted } = await import("./daemon-start.js");
-    await startDaemonIfWanted(end.workspace, terminal.env);
+    await startDaemonIfWanted(end.workspace, terminal.env, end.targets ?? []);
   }
   return end.exitCode;
 }
@@ -62,7 +64,7 @@ export async function runBuild(args: Args, terminal: Terminal): Promise<RunEnd> 
   if (!graph.ok) return fail(graph.error, workspace.value);
   phase("plan");
 
-  const ended = (exitCode: number, interrupted = false): RunEnd => ({ exitCode, workspace: workspace.value, interrupted });
+  const ended = (exitCode: number, interrupted = false): RunEnd => ({ exitCode, workspace: workspace.value, targets, interrupted });
   if (args.dryRun) return ended(printDryRun(workspace.value.cacheDir, graph.value, terminal));
 
   const stdout = new BatchedSink(terminal.stdout);
@@ -89,7 +91,8 @@ export async function runBuild(args: Args, terminal: Terminal): Promise<RunEnd> 
   };
   try {
     // The no-op fast path: every task still as the last build of these targets left it.
-    const upToDate = args.force ? undefined : upToDateFromStamp(cacheDir, graph.value, env);
+    const check = args.force ? undefined : upToDateFromStamp(cacheDir, graph.value, env);
+    const upToDate = check?.upToDate;
     phase("stamp");
     if (upToDate !== undefined) {
       const started = Date.now();
@@ -117,7 +120,7 @@ export async function runBuild(args: Args, terminal: Terminal): Promise<RunEnd> 
         env,
         cache: { store, force: args.force },
         // Under the lock: the tasks the stamp still vouches for, so only what a change reaches is checked.
-        ...(args.force ? {} : { upToDate: upToDatePartly(cacheDir, graph.value, env) }),
+        ...(args.force ? {} : { upToDate: upToDatePartly(cacheDir, graph.value, env, undefined, { pass: check?.pass, lockFound: lock.previousGeneration }) }),
         ...(remote === undefined ? {} : { remote: { cache: remote, readOnly: args.remoteReadOnly } }),
       });
       return await finish(outcome);

@@ -31,7 +31,7 @@ import { lstatSync, statSync } from "node:fs";
 import { digestBytes, type Digest } from "@rbuild/hash";
 import type { Graph } from "@rbuild/planner";
 import type { LogLine } from "@rbuild/store";
-import { readStamp, removeStamp, writeStamp } from "@rbuild/store";
+import { lockGeneration, readStamp, removeStamp, writeStamp } from "@rbuild/store";
 import { definitionParts, hostPlatform, type EntryStat, type FileStat, type Fresh, type Snapshot } from "./snapshot.js";
 
 const FORMAT = 3;
@@ -243,24 +243,52 @@ function readValidStamp(storeDir: string, graph: Graph, env: Readonly<Record<str
   return stamp;
 }
 
+/** One stat of every entry of a stamp: which changed. Opaque outside this module. */
+export interface StatPass {
+  readonly stamp: Stamp;
+  /** The build lock's generation just before the stats were taken (see lockGeneration). */
+  readonly generation: number | undefined;
+  readonly changed: { readonly files: ReadonlySet<number>; readonly dirs: ReadonlySet<number>; readonly outputs: ReadonlySet<number> };
+}
+
+function statPass(storeDir: string, root: string, stamp: Stamp): StatPass {
+  return {
+    stamp,
+    generation: lockGeneration(storeDir),
+    changed: {
+      files: new Set(changedEntries(root, stamp.files, 5, true, false)),
+      dirs: new Set(changedEntries(root, stamp.dirs, 6, true, false)),
+      outputs: new Set(changedEntries(root, stamp.outputs, 6, false, false)),
+    },
+  };
+}
+
+export interface StampCheck {
+  /** Set when the last stamp of this graph's targets still holds: the build is a no-op. */
+  readonly upToDate: UpToDate | undefined;
+  /** The stats it took, for upToDatePartly when the build is not a no-op. */
+  readonly pass: StatPass | undefined;
+}
+
 /**
- * Whether the last stamp of this graph's targets still holds; undefined means
- * "check the full way".
+ * Whether the last stamp of this graph's targets still holds (`upToDate`
+ * undefined means "check the full way"). Every entry is looked at even after
+ * a change: a build that is not a no-op needs them all (upToDatePartly).
  */
 export function upToDateFromStamp(
   storeDir: string,
   graph: Graph,
   env: Readonly<Record<string, string | undefined>>,
   platform = hostPlatform(),
-): UpToDate | undefined {
+): StampCheck {
   const stamp = readValidStamp(storeDir, graph, env, platform);
-  if (stamp === undefined || stamp.unvouched.length > 0) return undefined;
-  for (const [stats, width, follow] of [[stamp.files, 5, true], [stamp.dirs, 6, true], [stamp.outputs, 6, false]] as const) {
-    if (changedEntries(graph.root, stats, width, follow, true).length > 0) return undefined;
-  }
+  if (stamp === undefined) return { upToDate: undefined, pass: undefined };
+  const pass = statPass(storeDir, graph.root, stamp);
+  const { files, dirs, outputs } = pass.changed;
+  if (stamp.unvouched.length > 0 || files.size + dirs.size + outputs.size > 0) return { upToDate: undefined, pass };
   const results = new Map<string, Fresh>();
   for (const [name, key, outputsDigest, layer, exitCode, log] of stamp.tasks) results.set(name, { key, outputsDigest, layer, exitCode, log });
-  return { build: stamp.build, results };
+  return { upToDate: { build: stamp.build, results }, pass };
 }
 
 /**
@@ -268,22 +296,24 @@ export function upToDateFromStamp(
  * date although others are not: none of their own stats changed and none of
  * their deps, transitively, is out of date. Empty without a valid stamp.
  * Meant for the full path, under the build lock: the stamp it reads cannot
- * change under it.
+ * change under it. `earlier`, the stat pass of upToDateFromStamp, is used
+ * when the stamp is still the one it read and no other rbuild took the lock
+ * since (the lock's generation then is the one taking it found); otherwise
+ * every entry is looked at again.
  */
 export function upToDatePartly(
   storeDir: string,
   graph: Graph,
   env: Readonly<Record<string, string | undefined>>,
   platform = hostPlatform(),
+  earlier?: { readonly pass: StatPass | undefined; readonly lockFound: number | undefined },
 ): ReadonlyMap<string, StampedFresh> {
   const fresh = new Map<string, StampedFresh>();
   const stamp = readValidStamp(storeDir, graph, env, platform);
   if (stamp === undefined) return fresh;
-  const changed = {
-    files: new Set(changedEntries(graph.root, stamp.files, 5, true, false)),
-    dirs: new Set(changedEntries(graph.root, stamp.dirs, 6, true, false)),
-    outputs: new Set(changedEntries(graph.root, stamp.outputs, 6, false, false)),
-  };
+  const pass = earlier?.pass;
+  const reuse = pass !== undefined && pass.stamp === stamp && pass.generation !== undefined && pass.generation === earlier?.lockFound;
+  const { changed } = reuse ? pass : statPass(storeDir, graph.root, stamp);
   const entries = <T>(flat: readonly (string | number)[], width: 5 | 6, numbers: readonly number[]): T[] =>
     numbers.map((n) => flat.slice(n * width, (n + 1) * width) as unknown as T);
   const candidates = new Map<string, StampedFresh>();

@@ -9,4 +9,4 @@ export type { PlannedRun } from "./dry-run.js";
 export { clearOutputs } from "./clear-outputs.js";
 export type { RemoteOptions } from "./remote-step.js";
 export { upToDateFromStamp, upToDatePartly } from "./build-stamp.js";
-export type { UpToDate } from "./build-stamp.js";
+export type { StampCheck, StatPass, UpToDate } from "./build-stamp.js";

@@ -6,7 +6,7 @@ export { Cas } from "./cas.js";
 export type { BlobCheck } from "./cas.js";
 export { collectGarbage } from "./gc.js";
 export type { GcOptions, GcResult } from "./gc.js";
-export { acquireBuildLock } from "./lock.js";
+export { acquireBuildLock, lockGeneration } from "./lock.js";
 export type { BuildLock } from "./lock.js";
 export { INLINE_BLOB_LIMIT, SCHEMA_VERSION } from "./schema.js";
 export { readStamp, writeStamp, removeStamp, noteStampedBuild } from "./stamps.js";

@@ -9,8 +9,13 @@
  * aside the lock the faster one has just created, and both build. It needs a
  * dead owner and two waiters within microseconds; an flock-based lock would
  * close it.
+ *
+ * Each taking of the lock counts up a generation (`build.generation`), so
+ * what was seen before taking it can be trusted only if no other rbuild held
+ * it in between: the generation read then is the one the lock found.
  */
 import { openSync, closeSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { writeFileAtomically } from "@rbuild/core";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -45,7 +50,19 @@ function ownerOf(path: string): number | undefined {
 }
 
 export interface BuildLock {
+  /** The generation before this taking of the lock (see lockGeneration). */
+  readonly previousGeneration: number | undefined;
   release(): void;
+}
+
+/** How many times the build lock of `dir` has been taken; undefined if unknown (never, or unreadable). */
+export function lockGeneration(dir: string): number | undefined {
+  try {
+    const generation = Number(readFileSync(join(dir, "build.generation"), "utf8"));
+    return Number.isSafeInteger(generation) && generation >= 0 ? generation : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -75,7 +92,10 @@ export async function acquireBuildLock(dir: string, onWait: (pid: number) => voi
     }
     await sleep(50);
   }
+  const previousGeneration = lockGeneration(dir);
+  writeFileAtomically(join(dir, "build.generation"), `${(previousGeneration ?? 0) + 1}\n`);
   return {
+    previousGeneration,
     release() {
       if (ownerOf(path) === process.pid) unlinkSync(path);
     },

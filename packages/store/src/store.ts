@@ -371,7 +371,8 @@ export class Store implements StatCacheBackend {
     );
     const touch = this.#sql("UPDATE actions SET last_used = max(last_used, ?) WHERE key IN (SELECT key FROM runs WHERE build = ? AND key IS NOT NULL)");
     this.#db.transaction(() => {
-      for (const build of builds) {
+      // Older ones than the history keeps would be pruned right away: copying their runs is wasted work.
+      for (const build of builds.slice(-HISTORY_BUILDS)) {
         if (typeof build.from !== "number") continue;
         const id = Number(insertBuild.run(build.started, build.finished, JSON.stringify(build.targets), build.from).lastInsertRowid);
         copyRuns.run(id, build.from);
