@@ -6,10 +6,9 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync } from "node:fs";
 import { connect } from "node:net";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join, resolve } from "node:path";
 import { onPath } from "@rbuild/core";
-import type { Workspace } from "./workspace.js";
+import { apiModule, type Workspace } from "./workspace.js";
 
 /** The daemon's socket and log, in the workspace's default cache directory. */
 export const DAEMON_SOCKET = "daemon.sock";
@@ -66,7 +65,7 @@ export function daemonAnswers(path: string): Promise<boolean> {
 export async function startDaemonIfWanted(workspace: Workspace, env: Env, targets: readonly string[]): Promise<void> {
   if (!daemonWanted(env) || !daemonCanServe(workspace) || onPath("perl", env) === undefined) return;
   if (await daemonAnswers(join(workspace.cacheDir, DAEMON_SOCKET))) return;
-  const entry = fileURLToPath(new URL("../bin/rbuild-daemon.js", apiModuleUrl()));
+  const entry = resolve(dirname(apiModule()), "../bin/rbuild-daemon.js");
   if (!existsSync(entry)) return;
   let log: number | undefined;
   try {
@@ -81,11 +80,4 @@ export async function startDaemonIfWanted(workspace: Workspace, env: Env, target
   } finally {
     if (log !== undefined) closeSync(log);
   }
-}
-
-/** The URL of the bundled CLI module (`dist/rbuild.mjs`), which registers itself. */
-export function apiModuleUrl(): string {
-  const bundled = (globalThis as { [key: symbol]: unknown })[Symbol.for("rbuild.api-module")];
-  if (typeof bundled !== "string") throw new Error("rbuild's daemon needs the bundled CLI (dist/rbuild.mjs)");
-  return bundled;
 }

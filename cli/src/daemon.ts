@@ -34,15 +34,14 @@
 import { realpathSync, statSync, unlinkSync, type Stats } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { upToDateFromStamp } from "@rbuild/executor";
 import { findBuildfile, plan } from "@rbuild/planner";
 import { parseCommandLine, type Args } from "./args.js";
-import { apiModuleUrl, daemonAnswers, daemonCanServe, daemonWanted, DAEMON_SOCKET } from "./daemon-start.js";
+import { daemonAnswers, daemonCanServe, daemonWanted, DAEMON_LOG, DAEMON_SOCKET } from "./daemon-start.js";
 import { phasesReport, phasesWanted, startPhases } from "./phases.js";
 import { runBuild, type RunEnd } from "./run-command.js";
 import type { Terminal } from "./terminal.js";
-import { cacheDirFor, openWorkspace } from "./workspace.js";
+import { apiModule, cacheDirFor, openWorkspace } from "./workspace.js";
 
 const PROTOCOL = "rbuild-daemon-1";
 const IDLE_MS = 3 * 60 * 60 * 1000;
@@ -61,7 +60,7 @@ interface Request {
 }
 
 /** The request in `payload`, or undefined if it is not one this daemon understands. */
-export function parseRequest(payload: Buffer): Request | undefined {
+function parseRequest(payload: Buffer): Request | undefined {
   const [tag, binDir, cwd, tty, umask, argc, ...rest] = payload.toString("utf8").split("\0");
   const count = Number(argc);
   if (tag !== PROTOCOL || binDir === undefined || cwd === undefined || !/^\d+$/.test(umask ?? "") || !Number.isInteger(count) || rest.length < count) {
@@ -113,7 +112,7 @@ class Daemon {
     this.#root = root;
     this.#cacheDir = join(root, ".rbuild");
     this.#socketPath = join(this.#cacheDir, DAEMON_SOCKET);
-    this.#bundle = fileURLToPath(apiModuleUrl());
+    this.#bundle = apiModule();
     this.#bundleStat = statOf(this.#bundle);
     this.#binDir = realpathSync(resolve(dirname(this.#bundle), "../bin"));
     this.#server = createServer((socket) => this.#accept(socket));
@@ -289,7 +288,7 @@ class Daemon {
     try {
       end = await runBuild(args, terminal);
     } catch (error) {
-      send("E", `rbuild: internal error in the daemon (see ${join(this.#cacheDir, "daemon.log")}): ${(error as Error).message}\n`);
+      send("E", `rbuild: internal error in the daemon (see ${join(this.#cacheDir, DAEMON_LOG)}): ${(error as Error).message}\n`);
       log(`internal error: ${(error as Error).stack ?? String(error)}`);
     }
     const report = phasesReport();

@@ -10,7 +10,7 @@ import { defineTasks, findBuildfile, loadBuildfile, type Definitions } from "@rb
  * package's API. The bundled CLI's entry module registers itself (one copy of
  * the API for the CLI and the Buildfile); unbundled, it is ./index.js.
  */
-function apiModule(): string {
+export function apiModule(): string {
   const bundled = (globalThis as { [key: symbol]: unknown })[Symbol.for("rbuild.api-module")];
   return fileURLToPath(typeof bundled === "string" ? bundled : new URL("./index.js", import.meta.url));
 }

@@ -13,8 +13,9 @@
  * The next build of the same targets in the same workspace root plans as
  * usual (the Buildfile is always evaluated: it may build its tasks from
  * anything), then checks the stamp: the same definitions, no unvouched task
- * and not one stat changed. Then the build is a no-op and is answered without taking the build
- * lock, opening the index or loading SQLite: one digest, a stat per path.
+ * and not one stat changed. Then the build is a no-op and is answered without
+ * taking the build lock, opening the index or loading SQLite: one digest, a
+ * stat per path.
  *
  * It is the check the full path makes per task from the index, made at once.
  * Any doubt (no stamp, another format, an unvouched task, one stat) means
@@ -22,8 +23,8 @@
  *
  * When some stats changed, the stamp still says which tasks they belong to:
  * a task none of whose own stats changed, and none of whose deps (transitively)
- * has a changed stat or is unvouched, is exactly as fresh as its snapshot in the index would
- * show, so the full path (under the build lock) takes those from the stamp and
+ * has a changed stat or is unvouched, is exactly as fresh as its snapshot in
+ * the index would show, so the full path (under the build lock) takes those from the stamp and
  * checks only the rest. A one-file edit then costs a stat per path plus the
  * tasks it reaches, not an index read and a snapshot per task.
  */
@@ -95,7 +96,8 @@ function definitionsDigest(graph: Graph, env: Readonly<Record<string, string | u
 /**
  * Writes the stamp of a build of `graph` that succeeded, vouching for the
  * tasks `snapshots` has a snapshot of (a failed or impure task, or one with a
- * racily clean file, has none), or removes the old stamp when it vouches for
+ * racily clean file, has none; one whose log is kept as a blob is not
+ * vouched for either), or removes the old stamp when it vouches for
  * nothing.
  */
 export function writeBuildStamp(
@@ -169,13 +171,10 @@ export interface UpToDate {
   readonly results: ReadonlyMap<string, Fresh>;
 }
 
-/**
- * The entries of a flat list (see Stamp) whose stat changed: all of them, or
- * (with `firstOnly`) only the first, which is all a whole-build check needs.
- */
-function changedEntries(root: string, stats: readonly (string | number)[], width: 5 | 6, follow: boolean, firstOnly: boolean): number[] {
+/** The entries of a flat list (see Stamp) whose stat changed, as a set of entry numbers. */
+function changedEntries(root: string, stats: readonly (string | number)[], width: 5 | 6, follow: boolean): Set<number> {
   const prefix = `${root}/`;
-  const changed: number[] = [];
+  const changed = new Set<number>();
   for (let i = 0; i < stats.length; i += width) {
     const path = stats[i] as string;
     const full = path === "" ? root : prefix + path;
@@ -189,8 +188,7 @@ function changedEntries(root: string, stats: readonly (string | number)[], width
       stat.ctimeMs !== stats[at + 2] ||
       stat.ino !== stats[at + 3]
     ) {
-      changed.push(i / width);
-      if (firstOnly) break;
+      changed.add(i / width);
     }
   }
   return changed;
@@ -256,9 +254,9 @@ function statPass(storeDir: string, root: string, stamp: Stamp): StatPass {
     stamp,
     generation: lockGeneration(storeDir),
     changed: {
-      files: new Set(changedEntries(root, stamp.files, 5, true, false)),
-      dirs: new Set(changedEntries(root, stamp.dirs, 6, true, false)),
-      outputs: new Set(changedEntries(root, stamp.outputs, 6, false, false)),
+      files: changedEntries(root, stamp.files, 5, true),
+      dirs: changedEntries(root, stamp.dirs, 6, true),
+      outputs: changedEntries(root, stamp.outputs, 6, false),
     },
   };
 }

@@ -15,9 +15,9 @@
  * it in between: the generation read then is the one the lock found.
  */
 import { openSync, closeSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { writeFileAtomically } from "@rbuild/core";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { writeFileAtomically } from "@rbuild/core";
 
 function alive(pid: number): boolean {
   try {
