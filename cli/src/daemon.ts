@@ -105,6 +105,8 @@ class Daemon {
   #busy = false;
   #builds = 0;
   #accepted = 0;
+  /** The warm-up round under way, if any (see warmUp). */
+  #warming: Promise<void> | undefined;
   #closing = false;
   #idle: NodeJS.Timeout | undefined;
 
@@ -155,14 +157,21 @@ class Daemon {
   async warmUp(targets: readonly string[]): Promise<void> {
     const started = performance.now();
     let rounds = 0;
+    const round = async (): Promise<boolean> => {
+      const workspace = await openWorkspace(undefined, process.env, this.#root);
+      if (!workspace.ok || !daemonCanServe(workspace.value)) return false;
+      const graph = plan(workspace.value.definitions, targets.length > 0 ? targets : ["default"]);
+      if (!graph.ok) return false;
+      upToDateFromStamp(this.#cacheDir, graph.value, process.env);
+      return true;
+    };
     for (; rounds < WARM_UP_ROUNDS && this.#accepted === 0 && !this.#closing; rounds++) {
       await new Promise((resolve) => setImmediate(resolve));
-      const workspace = await openWorkspace(undefined, process.env, this.#root);
-      if (!workspace.ok || !daemonCanServe(workspace.value)) break;
-      const graph = plan(workspace.value.definitions, targets.length > 0 ? targets : ["default"]);
-      if (!graph.ok) break;
-      upToDateFromStamp(this.#cacheDir, graph.value, process.env);
+      const going = round();
+      this.#warming = going.then(() => {}, () => {});
+      if (!(await going)) break;
     }
+    this.#warming = undefined;
     log(`warmed up in ${rounds} rounds, ${(performance.now() - started).toFixed(0)}ms`);
   }
 
@@ -250,11 +259,18 @@ class Daemon {
   async #handle(socket: Socket, request: Request, early: Buffer): Promise<void> {
     const started = performance.now();
     const args = this.#refusal(request);
-    if (typeof args === "string" || !adopt(request)) {
-      socket.end(frame("D", typeof args === "string" ? args : "the client's directory is gone"));
+    if (typeof args === "string") {
+      socket.end(frame("D", args));
       return;
     }
     this.#busy = true;
+    // A warm-up round loads the Buildfile too, and loads collect tasks in one place: never two at once.
+    await this.#warming;
+    if (!adopt(request)) {
+      this.#busy = false;
+      socket.end(frame("D", "the client's directory is gone"));
+      return;
+    }
     this.#resetIdle();
     const interrupts: (() => void)[] = [];
     let interrupted = false;
@@ -293,13 +309,14 @@ class Daemon {
     }
     const report = phasesReport();
     if (report !== undefined) send("E", report);
+    this.#builds++;
+    // Logged before the client has its answer: whoever reads the log after the client exits sees it.
+    log(`build ${this.#builds}: ${request.argv.join(" ")} -> ${end?.exitCode ?? "internal error"} in ${(performance.now() - started).toFixed(0)}ms`);
     send("X", String(end?.exitCode ?? 1));
     socket.off("data", onInput);
     socket.off("close", interrupt);
     socket.end();
-    this.#builds++;
     this.#busy = false;
-    log(`build ${this.#builds}: ${request.argv.join(" ")} -> ${end?.exitCode ?? "internal error"} in ${(performance.now() - started).toFixed(0)}ms`);
     try {
       process.chdir(this.#cacheDir);
     } catch {
