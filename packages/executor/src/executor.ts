@@ -61,7 +61,13 @@ export interface BuildOutcome {
   readonly results: readonly TaskResult[];
 }
 
-/** With a remote cache, how many more tasks may be in their cache step than -j allows commands. */
+/**
+ * How many more tasks may be in their cache step than -j allows commands:
+ * restoring a task's outputs is mostly file creation, done by libuv's threads
+ * (see extractLayer), and a remote lookup is mostly waiting on the network;
+ * neither is work for a slot. Commands still start in priority order (Slots).
+ */
+const LOCAL_LOOKAHEAD = 32;
 const REMOTE_LOOKAHEAD = 256;
 
 /** How long running work may take to stop after an interrupt before the build gives up on it. */
@@ -127,6 +133,8 @@ class Build {
   readonly #results = new Map<string, TaskResult>();
   readonly #ready: PriorityQueue<GraphTask>;
   readonly #running = new Map<string, AbortController>();
+  /** The run slot a running task holds, given back in #finish. */
+  readonly #slotHeld = new Map<string, () => void>();
   readonly #finished: { task: GraphTask; result: TaskResult }[] = [];
   #wake: (() => void) | undefined;
   #stop: Stop = { kind: "none" };
@@ -150,7 +158,7 @@ class Build {
         ? undefined
         : new RemoteStep(options.cache.store, options.remote, (message) => this.#reporter.report({ type: "info", code: "remote", message }));
     this.#upToDate = options.upToDate;
-    this.#capacity = this.#remote === undefined ? this.#jobs : this.#jobs + REMOTE_LOOKAHEAD;
+    this.#capacity = this.#jobs + (this.#remote !== undefined ? REMOTE_LOOKAHEAD : this.#cache !== undefined ? LOCAL_LOOKAHEAD : 0);
     this.#slots = new Slots(this.#jobs);
     this.#ready = new PriorityQueue((a, b) => a.priority > b.priority || (a.priority === b.priority && a.name < b.name));
   }
@@ -265,7 +273,7 @@ class Build {
     const started = this.#now();
     try {
       const cache = this.#cache;
-      if (cache === undefined) return await this.#execute(task, signal, task.pure ? ["no-record"] : ["impure"]);
+      if (cache === undefined) return await this.#inSlot(task, () => this.#execute(task, signal, task.pure ? ["no-record"] : ["impure"]));
 
       if (task.pure && !cache.force) {
         const fresh = cache.fresh(task, this.#outputs);
@@ -274,10 +282,10 @@ class Build {
       const prepared = cache.prepare(task, this.#outputs);
       let reasons: string[];
       if (task.pure && !cache.force) {
-        let restored = cache.restore(task, prepared);
+        let restored = await cache.restore(task, prepared);
         let source: "local" | "remote" = "local";
         if (!restored.hit && this.#remote !== undefined && (await this.#remote.fetch(task, prepared.key))) {
-          restored = cache.restore(task, prepared);
+          restored = await cache.restore(task, prepared);
           source = "remote";
         }
         if (restored.hit) {
@@ -290,17 +298,20 @@ class Build {
         reasons = cache.explain(task, prepared);
       }
       cache.clearOutputs(task, prepared);
-      const log = new LogCollector();
-      const done = await this.#execute(task, signal, reasons, log);
-      const key = task.pure ? prepared.key : null;
-      if (done.result.status !== "ran") {
-        cache.remember(task, prepared, false, reasons);
-        return { ...done, result: { ...done.result, key } };
-      }
-      const captured = cache.capture(task, prepared, log.finish(), done.result.exitCode, Math.round(this.#now() - started));
-      if (captured.entry !== undefined) this.#remote?.upload(captured.entry);
-      cache.remember(task, prepared, true, reasons);
-      return { result: { ...done.result, key }, outputsDigest: captured.outputsDigest, layer: captured.layer };
+      // The slot is held until the outputs are stored: with -j 1 one task is done before the next starts.
+      return await this.#inSlot(task, async () => {
+        const log = new LogCollector();
+        const done = await this.#execute(task, signal, reasons, log);
+        const key = task.pure ? prepared.key : null;
+        if (done.result.status !== "ran") {
+          cache.remember(task, prepared, false, reasons);
+          return { ...done, result: { ...done.result, key } };
+        }
+        const captured = cache.capture(task, prepared, log.finish(), done.result.exitCode, Math.round(this.#now() - started));
+        if (captured.entry !== undefined) this.#remote?.upload(captured.entry);
+        cache.remember(task, prepared, true, reasons);
+        return { result: { ...done.result, key }, outputsDigest: captured.outputsDigest, layer: captured.layer };
+      });
     } catch (error) {
       return internalError(task, error);
     }
@@ -327,18 +338,19 @@ class Build {
     }
   }
 
-  /** Runs the task's command or function through the runner, reporting its output line by line. */
-  async #execute(task: GraphTask, signal: AbortSignal, reasons: readonly string[], log?: LogCollector): Promise<Done> {
-    const release = await this.#slots.take();
-    try {
-      if (signal.aborted) return { result: result(task.name, "failed", { reasons, failure: { reason: "interrupted", task: task.name } }) };
-      return await this.#executeInSlot(task, signal, reasons, log);
-    } finally {
-      release();
-    }
+  /**
+   * Runs `work` once the task has a run slot (see Slots). The slot is given
+   * back when the task's result is recorded (#finish), so with -j 1 a task is
+   * reported done before the next one starts.
+   */
+  async #inSlot(task: GraphTask, work: () => Promise<Done>): Promise<Done> {
+    this.#slotHeld.set(task.name, await this.#slots.take(task.priority));
+    return work();
   }
 
-  async #executeInSlot(task: GraphTask, signal: AbortSignal, reasons: readonly string[], log?: LogCollector): Promise<Done> {
+  /** Runs the task's command or function through the runner, reporting its output line by line. Called in a slot. */
+  async #execute(task: GraphTask, signal: AbortSignal, reasons: readonly string[], log?: LogCollector): Promise<Done> {
+    if (signal.aborted) return { result: result(task.name, "failed", { reasons, failure: { reason: "interrupted", task: task.name } }) };
     this.#reporter.report({ type: "task-started", task: task.name, reasons });
     const emit = (stream: "stdout" | "stderr") =>
       new LineSplitter((line) => {
@@ -369,6 +381,8 @@ class Build {
   #finish(task: GraphTask, result: TaskResult): void {
     this.#running.delete(task.name);
     this.#record(result);
+    this.#slotHeld.get(task.name)?.();
+    this.#slotHeld.delete(task.name);
     if (result.status === "failed") {
       const interrupted = result.failure?.reason === "interrupted";
       this.#skipDownstream(task, interrupted ? "interrupted" : `dependency-failed: ${task.name}`);

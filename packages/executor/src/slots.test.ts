@@ -21,4 +21,25 @@ describe("Slots", () => {
     expect(order).toEqual(["third", "fourth"]);
     second();
   });
+
+  test("a freed slot goes to the waiting task of highest priority, ties first come, first served", async () => {
+    const slots = new Slots(1);
+    const order: string[] = [];
+    const holder = await slots.take(5);
+    const waiters = [
+      ["low", 1],
+      ["high", 9],
+      ["mid-first", 4],
+      ["mid-second", 4],
+    ].map(([name, priority]) => slots.take(priority as number).then((release) => (order.push(name as string), release)));
+    await Promise.resolve();
+    expect(order).toEqual([]);
+    holder();
+    for (let i = 0; i < waiters.length; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(order.length).toBe(i + 1); // One slot: one holder at a time.
+      (await waiters.find((_, j) => order[i] === ["low", "high", "mid-first", "mid-second"][j])!)();
+    }
+    expect(order).toEqual(["high", "mid-first", "mid-second", "low"]);
+  });
 });

@@ -1,25 +1,38 @@
 /**
  * Run slots: at most `size` commands at once (`-j`). Tasks may be in their
- * cache step beyond that (waiting on a remote cache is not work for a core),
- * but each takes a slot before its command starts. First come, first served.
+ * cache step beyond that (restoring outputs or waiting on a remote cache is
+ * not work for a core), but each takes a slot before its command starts.
+ * A freed slot goes to the waiting task of highest priority (the longest
+ * chain of work behind it), then first come, first served: a task that
+ * became ready later but is on the critical path does not queue behind the
+ * tasks looked ahead to.
  */
+import { PriorityQueue } from "./priority-queue.js";
+
+interface Waiter {
+  readonly priority: number;
+  readonly order: number;
+  readonly wake: () => void;
+}
+
 export class Slots {
   #free: number;
-  readonly #waiting: (() => void)[] = [];
+  #arrivals = 0;
+  readonly #waiting = new PriorityQueue<Waiter>((a, b) => a.priority > b.priority || (a.priority === b.priority && a.order < b.order));
 
   constructor(size: number) {
     this.#free = size;
   }
 
-  async take(): Promise<() => void> {
+  async take(priority = 0): Promise<() => void> {
     if (this.#free > 0) this.#free--;
-    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    else await new Promise<void>((wake) => this.#waiting.push({ priority, order: this.#arrivals++, wake }));
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const next = this.#waiting.shift();
-      if (next !== undefined) next();
+      const next = this.#waiting.pop();
+      if (next !== undefined) next.wake();
       else this.#free++;
     };
   }

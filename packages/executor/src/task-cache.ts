@@ -187,7 +187,7 @@ export class TaskCache {
   }
 
   /** Looks the key up and, on a hit, puts back whatever outputs differ from the stored layer. */
-  restore(task: GraphTask, prepared: Prepared): Restored {
+  async restore(task: GraphTask, prepared: Prepared): Promise<Restored> {
     const entry = this.store.lookup(prepared.key);
     if (entry === undefined) return { hit: false, reasons: this.explain(task, prepared) };
     const log = this.store.readLog(entry);
@@ -197,7 +197,7 @@ export class TaskCache {
       if (entry.layer === null) return this.#damaged(task, prepared, "it lists outputs but has no layer");
       const read = this.store.readLayer(entry.layer);
       if (read.check !== "ok") return this.#damaged(task, prepared, `its layer blob is ${read.check}`);
-      const result = extractLayer(read.layer, this.#root, wanted);
+      const result = await extractLayer(read.layer, this.#root, wanted);
       if (!result.ok) return this.#damaged(task, prepared, result.problem);
     }
     this.#succeed(task, prepared, entry, entry.manifest.map((e) => e.path));
