@@ -36,6 +36,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { upToDateFromStamp } from "@rbuild/executor";
 import { findBuildfile, plan } from "@rbuild/planner";
+import { holdIndexOpen } from "@rbuild/store";
 import { parseCommandLine, type Args } from "./args.js";
 import { daemonAnswers, daemonCanServe, daemonWanted, DAEMON_LOG, DAEMON_SOCKET } from "./daemon-start.js";
 import { phasesReport, phasesWanted, startPhases } from "./phases.js";
@@ -109,6 +110,8 @@ class Daemon {
   #warming: Promise<void> | undefined;
   #closing = false;
   #idle: NodeJS.Timeout | undefined;
+  /** Keeps the index from being checkpointed at the end of every build (see holdIndexOpen). */
+  #releaseIndex: (() => void) | undefined;
 
   constructor(root: string) {
     this.#root = root;
@@ -195,6 +198,8 @@ class Daemon {
     this.#closing = true;
     log(`exiting: ${reason}`);
     clearTimeout(this.#idle);
+    this.#releaseIndex?.();
+    this.#releaseIndex = undefined;
     this.#server.close();
     if (sameFile(statOf(this.#socketPath), this.#socketStat)) {
       try {
@@ -316,6 +321,8 @@ class Daemon {
     socket.off("data", onInput);
     socket.off("close", interrupt);
     socket.end();
+    // After the answer: a no-op build has not loaded SQLite yet.
+    this.#releaseIndex ??= this.#closing ? undefined : holdIndexOpen(this.#cacheDir);
     this.#busy = false;
     try {
       process.chdir(this.#cacheDir);

@@ -138,14 +138,16 @@ export function writeBuildStamp(
     v: FORMAT,
     root: graph.root,
     build,
-    definitions: definitionsDigest(graph, env, platform),
+    definitions: definitionsOf(graph, env, platform),
     tasks,
     unvouched,
     files: flat.files.values,
     dirs: flat.dirs.values,
     outputs: flat.outputs.values,
   };
-  writeStamp(storeDir, stampId(graph), JSON.stringify(stamp));
+  const text = JSON.stringify(stamp);
+  writeStamp(storeDir, stampId(graph), text);
+  lastStamp = { text, stamp };
 }
 
 /** Stats of one kind kept flat and once each; an entry's number is its position. */
@@ -216,28 +218,45 @@ function wellFormed(stamp: unknown): stamp is Stamp {
 }
 
 /**
- * The last stamp found valid, by its text: an incremental build reads the stamp twice (the no-op check,
- * then under the lock), and only the second read's text needs to match to skip parsing and the digest.
+ * The last stamp this process read or wrote, by its text: an incremental build reads the stamp twice
+ * (the no-op check, then under the lock), and a daemon's next build reads the one its last build wrote;
+ * when the file's text is the same, parsing it again (1 MB for 1,000 tasks) would give the same stamp.
  */
-let lastValid: { text: string; graph: Graph; env: object; platform: string; stamp: Stamp } | undefined;
+let lastStamp: { readonly text: string; readonly stamp: Stamp } | undefined;
+
+/** The definitions digest last computed, for the graph object it was computed for. */
+let lastDefinitions: { readonly graph: Graph; readonly env: object; readonly platform: string; readonly digest: Digest } | undefined;
+
+function definitionsOf(graph: Graph, env: Readonly<Record<string, string | undefined>>, platform: string): Digest {
+  const last = lastDefinitions;
+  if (last !== undefined && last.graph === graph && last.env === env && last.platform === platform) return last.digest;
+  const digest = definitionsDigest(graph, env, platform);
+  lastDefinitions = { graph, env, platform, digest };
+  return digest;
+}
+
+/** The stamp `text` holds, if this rbuild wrote it (anything else, a torn or foreign file, is no stamp). */
+function parseStamp(text: string): Stamp | undefined {
+  if (lastStamp?.text === text) return lastStamp.stamp;
+  let stamp: unknown;
+  try {
+    stamp = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!wellFormed(stamp)) return undefined;
+  lastStamp = { text, stamp };
+  return stamp;
+}
 
 /** The stamp of this graph's targets, if there is one and it was made from these definitions. */
 function readValidStamp(storeDir: string, graph: Graph, env: Readonly<Record<string, string | undefined>>, platform: string): Stamp | undefined {
   const text = readStamp(storeDir, stampId(graph));
-  if (text === undefined) return undefined;
-  const last = lastValid;
-  if (last !== undefined && last.text === text && last.graph === graph && last.env === env && last.platform === platform) return last.stamp;
-  let stamp: Stamp;
-  try {
-    stamp = JSON.parse(text) as Stamp;
-  } catch {
-    return undefined;
-  }
-  if (!wellFormed(stamp) || stamp.root !== graph.root || stamp.definitions !== definitionsDigest(graph, env, platform)) return undefined;
+  const stamp = text === undefined ? undefined : parseStamp(text);
+  if (stamp === undefined || stamp.root !== graph.root || stamp.definitions !== definitionsOf(graph, env, platform)) return undefined;
   // The same definitions mean the same tasks; a stamp that does not cover them all is not this graph's.
   const stamped = new Set([...stamp.tasks.map((task) => task[0]), ...stamp.unvouched]);
   for (const task of graph.tasks.values()) if (task.run !== undefined && !stamped.has(task.name)) return undefined;
-  lastValid = { text, graph, env, platform, stamp };
   return stamp;
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
@@ -7,6 +7,7 @@ import { digestBytes, type Digest } from "@rbuild/hash";
 import { collectGarbage } from "./gc.js";
 import { manifestDigest } from "./layer.js";
 import { HISTORY_BUILDS, SCHEMA_VERSION } from "./schema.js";
+import { holdIndexOpen } from "./open-index.js";
 import { noteStampedBuild } from "./stamps.js";
 import { Store, type ActionEntry } from "./store.js";
 
@@ -100,6 +101,37 @@ describe("Store", () => {
     expect(again.get("src/a.ts")).toEqual({ size: 1, mtimeMs: 2.5, ctimeMs: 3.5, ino: 4, digest: "d".repeat(64) });
     expect(again.taskState("build")).toEqual({ key: "k", record: "[]", ok: true, ranReasons: ["no-record"] });
     again.close();
+  });
+
+  test("stat cache entries read one by one, then all at once, agree, and see what is set and flushed meanwhile", () => {
+    const store = open();
+    const state = (i: number) => ({ size: i, mtimeMs: i + 0.5, ctimeMs: i + 0.25, ino: 1000 + i, digest: digestBytes(String(i)) });
+    for (let i = 0; i < 1500; i++) store.set(`f${i}`, state(i));
+    store.close();
+    const again = open();
+    again.set("f7", state(7000));
+    // The first lookups are queries of one row, the rest come from the whole table read once.
+    for (let i = 0; i < 1500; i++) expect(again.get(`f${i}`)).toEqual(i === 7 ? state(7000) : state(i));
+    expect(again.get("missing")).toBeUndefined();
+    again.set("f1499", state(42));
+    again.flush();
+    expect(again.get("f1499")).toEqual(state(42));
+    again.close();
+  });
+
+  test("with the index held open elsewhere, closing a store leaves its WAL to a later checkpoint, and nothing is lost", () => {
+    open().close();
+    const release = holdIndexOpen(dir)!;
+    expect(release).toBeTypeOf("function");
+    const store = open();
+    saveAction(store, "k1", "layer bytes");
+    store.close();
+    expect(statSync(join(dir, "index.sqlite-wal")).size).toBeGreaterThan(0);
+    const again = open();
+    expect(again.lookup("k1")).toMatchObject({ key: "k1" });
+    again.close();
+    release();
+    expect(holdIndexOpen(join(dir, "nowhere"))).toBeUndefined();
   });
 
   test("heals: an index that is not a database is reset with a warning", () => {
