@@ -7,7 +7,7 @@ import { rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
 import type Database from "better-sqlite3";
-import { SCHEMA, SCHEMA_VERSION } from "./schema.js";
+import { MIGRATIONS, SCHEMA, SCHEMA_VERSION } from "./schema.js";
 import { removeAllStamps } from "./stamps.js";
 
 /**
@@ -36,7 +36,11 @@ function tryOpen(path: string): { db: Database.Database } | { problem: string } 
     db.pragma("synchronous = NORMAL");
     const opened = db;
     const ready = opened.transaction(() => {
-      const version = opened.pragma("user_version", { simple: true }) as number;
+      let version = opened.pragma("user_version", { simple: true }) as number;
+      for (let step = MIGRATIONS[version]; version < SCHEMA_VERSION && step !== undefined; step = MIGRATIONS[version]) {
+        opened.exec(step);
+        opened.pragma(`user_version = ${++version}`);
+      }
       if (version === SCHEMA_VERSION) return undefined;
       const tables = opened.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
       if (version !== 0 || tables.n > 0) return `it has schema version ${version}, this rbuild uses ${SCHEMA_VERSION}`;

@@ -35,7 +35,17 @@
  *   deleted and built again from nothing (an info event says so). Blob files
  *   left without rows are reclaimed by gc.
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
+
+/**
+ * What turns an index of an older version into the next one without losing
+ * it, by the version it has. A version with no step here is started over.
+ * - 4 -> 5: the history's index by task went: nothing reads runs by task, and
+ *   keeping it made each build's 1,000 history rows cost 25-40 ms instead of 3.
+ */
+export const MIGRATIONS: Readonly<Record<number, string>> = {
+  4: "DROP INDEX IF EXISTS runs_by_task;",
+};
 
 /** Blobs up to this size are kept in the index (`inline_blobs`), larger ones as files in `cas/`. */
 export const INLINE_BLOB_LIMIT = 32 * 1024;
@@ -70,6 +80,5 @@ CREATE TABLE runs (
   build INTEGER NOT NULL, task TEXT NOT NULL, key TEXT, status TEXT NOT NULL, cache TEXT, pure INTEGER NOT NULL,
   duration_ms INTEGER NOT NULL, exit_code INTEGER, reasons TEXT NOT NULL, error TEXT, outputs_digest TEXT, layer TEXT
 );
-CREATE INDEX runs_by_task ON runs(task, build);
 CREATE INDEX runs_by_build ON runs(build);
 `;

@@ -53,9 +53,10 @@ describe("Store", () => {
     expect(store.stats()).toMatchObject({ builds: 1, cached: 0, ran: 1 });
     store.close();
 
-    noteStampedBuild(dir, { from: build, started: 5000, finished: 5010, targets: ["t"] });
+    const hours = (n: number) => n * 3600_000;
+    noteStampedBuild(dir, { from: build, started: hours(2), finished: hours(2) + 10, targets: ["t"] });
     writeFileSync(join(dir, "up-to-date", "builds.jsonl"), "{torn line\n", { flag: "a" });
-    noteStampedBuild(dir, { from: build, started: 6000, finished: 6010, targets: ["t"] });
+    noteStampedBuild(dir, { from: build, started: hours(2) + 5000, finished: hours(2) + 5010, targets: ["t"] });
     const again = open();
     expect(again.stats()).toMatchObject({ builds: 3, cached: 2, ran: 1 });
     expect(existsSync(join(dir, "up-to-date", "builds.jsonl"))).toBe(false);
@@ -68,8 +69,8 @@ describe("Store", () => {
         ["group", "cached", null, 0],
         ["t", "cached", "local", 0],
       ]);
-      // Each counts as a use of the action, for gc's LRU.
-      expect(db.prepare("SELECT last_used FROM actions WHERE key = 'k1'").pluck().get()).toBe(6010);
+      // Each counts as a use of the action, for gc's LRU, kept to the hour: the second, 5 s after the first, is not written.
+      expect(db.prepare("SELECT last_used FROM actions WHERE key = 'k1'").pluck().get()).toBe(hours(2) + 10);
     } finally {
       db.close();
     }
@@ -154,6 +155,24 @@ describe("Store", () => {
     saveAction(store, "k1", "x");
     expect(store.lookup("k1")?.key).toBe("k1");
     store.close();
+  });
+
+  test("an index of version 4 is migrated, not reset: its history index by task goes, its entries stay", () => {
+    const store = open();
+    const entry = saveAction(store, "k1", "x");
+    store.close();
+    const old = new Database(join(dir, "index.sqlite"));
+    old.exec("CREATE INDEX runs_by_task ON runs(task, build)");
+    old.pragma("user_version = 4");
+    old.close();
+    const again = open();
+    expect(infos).toEqual([]);
+    expect(again.lookup("k1")).toEqual(entry);
+    again.close();
+    const check = new Database(join(dir, "index.sqlite"), { readonly: true });
+    expect(check.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+    expect(check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs'").pluck().all()).toEqual(["runs_by_build"]);
+    check.close();
   });
 
   test("a corrupt blob is detected by its digest and removed", () => {

@@ -112,6 +112,9 @@ const ACTION_BATCH = 64;
  */
 const STAT_LOOKUPS_BEFORE_LOAD = 1000;
 
+/** How precisely an action's last use is kept, for gc's least-recently-used order (see flush). */
+const TOUCH_GRANULARITY_MS = 60 * 60 * 1000;
+
 /** Logs up to this size (as JSON) are kept in the index row; longer ones become blobs. */
 export const INLINE_LOG_LIMIT = 16 * 1024;
 
@@ -384,14 +387,16 @@ export class Store implements StatCacheBackend {
        SELECT ?, task, key, 'cached', CASE WHEN key IS NULL THEN NULL ELSE 'local' END, pure, 0, exit_code, '[]', NULL, outputs_digest, layer
        FROM runs WHERE build = ?`,
     );
-    const touch = this.#sql("UPDATE actions SET last_used = max(last_used, ?) WHERE key IN (SELECT key FROM runs WHERE build = ? AND key IS NOT NULL)");
+    const touch = this.#sql(
+      "UPDATE actions SET last_used = ? WHERE last_used < ? AND key IN (SELECT key FROM runs WHERE build = ? AND key IS NOT NULL)",
+    );
     this.#db.transaction(() => {
       // Older ones than the history keeps would be pruned right away: copying their runs is wasted work.
       for (const build of builds.slice(-HISTORY_BUILDS)) {
         if (typeof build.from !== "number") continue;
         const id = Number(insertBuild.run(build.started, build.finished, JSON.stringify(build.targets), build.from).lastInsertRowid);
         copyRuns.run(id, build.from);
-        touch.run(build.finished, build.from);
+        touch.run(build.finished, build.finished - TOUCH_GRANULARITY_MS, build.from);
       }
       this.#pruneHistory();
     })();
@@ -440,7 +445,9 @@ export class Store implements StatCacheBackend {
     );
     const stat = this.#sql("INSERT OR REPLACE INTO stat_cache (path, size, mtime_ms, ctime_ms, ino, digest) VALUES (?, ?, ?, ?, ?, ?)");
     const state = this.#sql("INSERT OR REPLACE INTO task_state (task, key, record, ok, ran_reasons, updated) VALUES (?, ?, ?, ?, ?, ?)");
-    const touch = this.#sql("UPDATE actions SET last_used = ? WHERE key = ?");
+    // Only a use more than TOUCH_GRANULARITY_MS after the last one recorded is written: marking the
+    // 1,000 actions of a mostly cached build used would rewrite 1,000 rows and their index entries.
+    const touch = this.#sql("UPDATE actions SET last_used = ? WHERE key = ? AND last_used < ?");
     const putSnapshot = this.#sql("INSERT OR REPLACE INTO snapshots (task, data) VALUES (?, ?)");
     const dropSnapshot = this.#sql("DELETE FROM snapshots WHERE task = ?");
     const now = this.#now();
@@ -452,7 +459,7 @@ export class Store implements StatCacheBackend {
       }
       for (const [path, s] of this.#pendingStats) stat.run(path, s.size, s.mtimeMs, s.ctimeMs, s.ino, s.digest);
       for (const [task, s] of this.#pendingStates) state.run(task, s.key, s.record, s.ok ? 1 : 0, JSON.stringify(s.ranReasons), now);
-      for (const key of this.#touched) touch.run(now, key);
+      for (const key of this.#touched) touch.run(now, key, now - TOUCH_GRANULARITY_MS);
       for (const [task, data] of this.#pendingSnapshots) {
         if (data === null) dropSnapshot.run(task);
         else putSnapshot.run(task, data);
