@@ -19,7 +19,7 @@
  *
  * Protocol, on the helper's stdin and stdout (ids are decimal, lengths in bytes):
  *   to the helper:  R <id> <len>\n<cwd>\0<umask, octal>\0<argc>\0<argv...>\0<NAME=value...>   run a process
- *   from it:        S <id> <pid>\n          started (pid = process group id)
+ *   from it:        S <id> <pid>\n          forked (pid = process group id); F may still follow
  *                   O <id> <len>\n<bytes>   stdout
  *                   E <id> <len>\n<bytes>   stderr
  *                   X <id> e <code>\n       ended: exited with code
@@ -46,9 +46,10 @@ binmode STDIN;
 binmode STDOUT;
 $SIG{PIPE} = 'IGNORE';
 pipe(my $wake_r, my $wake_w) or die "rbuild helper: pipe: $!\n";
+open(my $null, '<', '/dev/null') or die "rbuild helper: /dev/null: $!\n";
 $SIG{CHLD} = sub { syswrite($wake_w, "x") };
 
-my %tasks;     # id => { pid, out, err, status, failed }
+my %tasks;     # id => { pid, out, err, exec, status, failed }
 my %by_pid;
 my $in = '';
 
@@ -65,16 +66,16 @@ sub send_frame {
 sub finish {
   my ($id) = @_;
   my $t = $tasks{$id};
-  return if !defined $t->{status} || defined $t->{out} || defined $t->{err};
+  return if !defined $t->{status} || defined $t->{out} || defined $t->{err} || defined $t->{exec};
   delete $tasks{$id};
   my $s = $t->{status};
-  if (defined $t->{failed}) { send_frame("F $id " . length($t->{failed}) . "\n" . $t->{failed}); }
+  if ($t->{failed} ne '') { send_frame("F $id " . length($t->{failed}) . "\n" . $t->{failed}); }
   elsif ($s & 127) { send_frame("X $id s " . ($s & 127) . "\n"); }
   else { send_frame("X $id e " . ($s >> 8) . "\n"); }
 }
 
 sub reap {
-  while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) {
+  while ((my $pid = waitpid(-1, 1)) > 0) {  # 1: WNOHANG
     my $id = delete $by_pid{$pid};
     next unless defined $id;
     $tasks{$id}{status} = $?;
@@ -82,6 +83,15 @@ sub reap {
   }
 }
 
+sub fail {
+  my ($id, $message) = @_;
+  send_frame("F $id " . length($message) . "\n$message");
+}
+
+# Everything a task needs that is not per process (its directory, umask and
+# environment) is set here, in the helper, before the fork: the child only
+# joins its process group, takes its pipes and execs. What a child does
+# before exec costs copy-on-write faults of the helper's pages.
 sub start {
   my ($id, $payload) = @_;
   my @fields = split /\0/, $payload, -1;
@@ -89,45 +99,31 @@ sub start {
   my $umask = shift @fields;
   my $argc = shift @fields;
   my @argv = splice(@fields, 0, $argc);
-  my %env = map { my $i = index($_, '='); (substr($_, 0, $i), substr($_, $i + 1)) } @fields;
+  if (!chdir $cwd) { fail($id, "cannot change to $cwd: $!"); return; }
+  umask(oct($umask));
+  %ENV = map { my $i = index($_, '='); (substr($_, 0, $i), substr($_, $i + 1)) } @fields;
   my ($out_r, $out_w, $err_r, $err_w, $exec_r, $exec_w);
-  if (!(pipe($out_r, $out_w) && pipe($err_r, $err_w) && pipe($exec_r, $exec_w))) {
-    my $message = "pipe: $!";
-    send_frame("F $id " . length($message) . "\n$message");
-    return;
-  }
+  if (!(pipe($out_r, $out_w) && pipe($err_r, $err_w) && pipe($exec_r, $exec_w))) { fail($id, "pipe: $!"); return; }
   my $pid = fork();
-  if (!defined $pid) {
-    my $message = "fork: $!";
-    send_frame("F $id " . length($message) . "\n$message");
-    return;
-  }
+  if (!defined $pid) { fail($id, "fork: $!"); return; }
   if ($pid == 0) {
-    POSIX::setpgid(0, 0);
+    setpgrp(0, 0);
     $SIG{PIPE} = 'DEFAULT';
     $SIG{CHLD} = 'DEFAULT';
-    open(STDIN, '<', '/dev/null');
+    open(STDIN, '<&', $null);
     open(STDOUT, '>&', $out_w);
     open(STDERR, '>&', $err_w);
-    if (!chdir $cwd) { syswrite($exec_w, "cannot change to $cwd: $!"); POSIX::_exit(127); }
-    umask(oct($umask));
-    %ENV = %env;
     { no warnings; exec { $argv[0] } @argv; }
     syswrite($exec_w, "$!");
     POSIX::_exit(127);
   }
-  POSIX::setpgid($pid, $pid);
+  setpgrp($pid, $pid);
   close $out_w;
   close $err_w;
   close $exec_w;
-  # Pipes perl opens are close-on-exec: end of file here means the exec happened.
-  my $failed = '';
-  while (1) {
-    my $n = sysread($exec_r, $failed, 4096, length $failed);
-    last if defined $n ? $n == 0 : !$!{EINTR};
-  }
-  close $exec_r;
-  $tasks{$id} = { pid => $pid, out => $out_r, err => $err_r, failed => ($failed eq '' ? undef : $failed) };
+  # Pipes perl opens are close-on-exec: end of file on exec_r means the exec happened (or the
+  # child died); bytes on it are why the exec failed. Read in the loop, not waited for here.
+  $tasks{$id} = { pid => $pid, out => $out_r, err => $err_r, exec => $exec_r, failed => '' };
   $by_pid{$pid} = $id;
   send_frame("S $id $pid\n");
 }
@@ -137,7 +133,10 @@ sub relay {
   my $t = $tasks{$id};
   my $n = sysread($t->{$which}, my $bytes, 65536);
   return if !defined $n && ($!{EINTR} || $!{EAGAIN});
-  if ($n) { send_frame("$kind $id $n\n$bytes"); return; }
+  if ($n) {
+    if ($which eq 'exec') { $t->{failed} .= $bytes; } else { send_frame("$kind $id $n\n$bytes"); }
+    return;
+  }
   close $t->{$which};
   $t->{$which} = undef;
   finish($id);
@@ -148,8 +147,7 @@ while (1) {
   vec($rin, fileno(STDIN), 1) = 1;
   vec($rin, fileno($wake_r), 1) = 1;
   for my $t (values %tasks) {
-    vec($rin, fileno($t->{out}), 1) = 1 if defined $t->{out};
-    vec($rin, fileno($t->{err}), 1) = 1 if defined $t->{err};
+    for my $which ('out', 'err', 'exec') { vec($rin, fileno($t->{$which}), 1) = 1 if defined $t->{$which}; }
   }
   my $ready = select(my $rout = $rin, undef, undef, undef);
   if ($ready < 0) {
@@ -161,6 +159,8 @@ while (1) {
   reap();
   for my $id (keys %tasks) {
     my $t = $tasks{$id};
+    relay($id, 'exec', '') if defined $t->{exec} && vec($rout, fileno($t->{exec}), 1);
+    $t = $tasks{$id} or next;
     relay($id, 'out', 'O') if defined $t->{out} && vec($rout, fileno($t->{out}), 1);
     $t = $tasks{$id} or next;
     relay($id, 'err', 'E') if defined $t->{err} && vec($rout, fileno($t->{err}), 1);

@@ -71,6 +71,26 @@ describe.each([
     expect(ran.result.kind).toBe("error");
   });
 
+  test("a working directory that does not exist is an error, and the next process starts as usual", async () => {
+    const ran = await run("echo never", direct, { cwd: join(root, "missing") });
+    expect(ran.result.kind).toBe("error");
+    expect(ran.stdout).toBe("");
+    expect(await run("pwd", direct)).toEqual({ result: { kind: "exited", exitCode: 0 }, stdout: `${root}\n`, stderr: "" });
+  });
+
+  test("a umask and environment given to one process do not leak into the next", async () => {
+    const first = await run("umask; echo ${ONLY_FIRST-unset}", direct, { env: { PATH: "/usr/bin:/bin", ONLY_FIRST: "yes" } });
+    const umask = process.umask(0o027);
+    let second: Ran;
+    try {
+      second = await run("umask; echo ${ONLY_FIRST-unset}", direct);
+    } finally {
+      process.umask(umask);
+    }
+    expect(first.stdout).toBe(`0${umask.toString(8).padStart(3, "0")}\nyes\n`);
+    expect(second.stdout).toBe("0027\nunset\n");
+  });
+
   test("an argument vector runs without a shell", async () => {
     const ran = await run(["printf", "%s|", "a b", "$HOME", "*"], direct);
     expect(ran.stdout).toBe("a b|$HOME|*|");

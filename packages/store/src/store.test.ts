@@ -120,6 +120,29 @@ describe("Store", () => {
     again.close();
   });
 
+  test("task states and snapshots read one by one, then all at once, agree, and see what is flushed meanwhile", () => {
+    const store = open();
+    const taskState = (i: number) => ({ key: `k${i}`, record: `[${i}]`, ok: i % 2 === 0, ranReasons: [`input-changed: f${i}`] });
+    for (let i = 0; i < 800; i++) {
+      store.setTaskState(`t${i}`, taskState(i));
+      store.setSnapshot(`t${i}`, `{"n":${i}}`);
+    }
+    store.close();
+    const again = open();
+    for (let i = 0; i < 800; i++) {
+      if (i === 100) {
+        // Written while lookups are still one row at a time, read back after the whole table is.
+        again.setTaskState("t799", taskState(-1));
+        again.setSnapshot("t799", null);
+        again.flush();
+      }
+      expect(again.taskState(`t${i}`)).toEqual(i === 799 ? taskState(-1) : taskState(i));
+      expect(again.snapshot(`t${i}`)).toBe(i === 799 ? undefined : `{"n":${i}}`);
+    }
+    expect([again.taskState("none"), again.snapshot("none")]).toEqual([undefined, undefined]);
+    again.close();
+  });
+
   test("with the index held open elsewhere, closing a store leaves its WAL to a later checkpoint, and nothing is lost", () => {
     open().close();
     const release = holdIndexOpen(dir)!;

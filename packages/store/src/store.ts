@@ -106,11 +106,33 @@ interface ActionRow {
 const ACTION_BATCH = 64;
 
 /**
- * Stat cache lookups made one by one before the whole table is read. A row
- * at a time costs 5-8 us, reading all 10,000 rows of the bench workspace
- * 20-30 ms: a one-file edit reads a few hundred, a fresh checkout all.
+ * Rows of one table by key, read the cheaper way for the build at hand: one
+ * query per key for the first `limit` lookups (a one-file edit reaches a few
+ * dozen tasks and a few hundred files), then the whole table at once (a cold
+ * build or a fresh checkout asks about all of them). A row costs 5-10 us,
+ * the whole of a 1,000-task workspace's 5-30 ms depending on the table.
  */
-const STAT_LOOKUPS_BEFORE_LOAD = 1000;
+class RowReader<T> {
+  #all: Map<string, T> | undefined;
+  #lookups = 0;
+  constructor(
+    private readonly limit: number,
+    private readonly one: (key: string) => T | undefined,
+    private readonly all: () => Map<string, T>,
+  ) {}
+
+  get(key: string): T | undefined {
+    if (this.#all === undefined && this.#lookups++ < this.limit) return this.one(key);
+    this.#all ??= this.all();
+    return this.#all.get(key);
+  }
+
+  /** A row flush() wrote (undefined: deleted), so a table read whole stays as the index is. */
+  written(key: string, value: T | undefined): void {
+    if (value === undefined) this.#all?.delete(key);
+    else this.#all?.set(key, value);
+  }
+}
 
 /** How precisely an action's last use is kept, for gc's least-recently-used order (see flush). */
 const TOUCH_GRANULARITY_MS = 60 * 60 * 1000;
@@ -135,12 +157,11 @@ export class Store implements StatCacheBackend {
   readonly #pendingActions = new Map<string, { entry: ActionEntry; blobs: readonly BlobRow[] }>();
   /** Bytes of inline blobs not written yet (readable before the batch that writes them). */
   readonly #pendingInline = new Map<string, Buffer>();
-  #states: Map<string, TaskState> | undefined;
-  #snapshots: Map<string, string> | undefined;
+  readonly #states: RowReader<TaskState>;
+  readonly #snapshots: RowReader<string>;
   readonly #pendingSnapshots = new Map<string, string | null>();
   readonly #statements = new Map<string, Database.Statement>();
-  #stats: Map<string, FileState> | undefined;
-  #statLookups = 0;
+  readonly #stats: RowReader<FileState>;
   readonly #lookup: Database.Statement<[string], ActionRow>;
 
   private constructor(options: StoreOptions) {
@@ -152,6 +173,37 @@ export class Store implements StatCacheBackend {
     this.trustBefore = this.fsClock();
     this.#foldStampedBuilds();
     this.#lookup = this.#db.prepare("SELECT key, task, layer, manifest, outputs_digest, log, log_blob, exit_code, duration_ms FROM actions WHERE key = ?");
+    type StatRow = [number, number, number, number, Digest];
+    const fileState = ([size, mtimeMs, ctimeMs, ino, digest]: StatRow): FileState => ({ size, mtimeMs, ctimeMs, ino, digest });
+    this.#stats = new RowReader(
+      2000,
+      (path) => {
+        const row = this.#sql("SELECT size, mtime_ms, ctime_ms, ino, digest FROM stat_cache WHERE path = ?").raw().get(path) as StatRow | undefined;
+        return row === undefined ? undefined : fileState(row);
+      },
+      () => {
+        const rows = this.#db.prepare("SELECT path, size, mtime_ms, ctime_ms, ino, digest FROM stat_cache").raw().all() as [string, ...StatRow][];
+        return new Map(rows.map(([path, ...row]) => [path, fileState(row)]));
+      },
+    );
+    type StateRow = [string, string, number, string];
+    const taskState = ([key, record, ok, reasons]: StateRow): TaskState => ({ key, record, ok: ok === 1, ranReasons: JSON.parse(reasons) as string[] });
+    this.#states = new RowReader(
+      500,
+      (task) => {
+        const row = this.#sql("SELECT key, record, ok, ran_reasons FROM task_state WHERE task = ?").raw().get(task) as StateRow | undefined;
+        return row === undefined ? undefined : taskState(row);
+      },
+      () => {
+        const rows = this.#db.prepare("SELECT task, key, record, ok, ran_reasons FROM task_state").raw().all() as [string, ...StateRow][];
+        return new Map(rows.map(([task, ...row]) => [task, taskState(row)]));
+      },
+    );
+    this.#snapshots = new RowReader(
+      500,
+      (task) => this.#sql("SELECT data FROM snapshots WHERE task = ?").pluck().get(task) as string | undefined,
+      () => new Map(this.#db.prepare("SELECT task, data FROM snapshots").raw().all() as [string, string][]),
+    );
   }
 
   static open(options: StoreOptions): Store {
@@ -183,20 +235,7 @@ export class Store implements StatCacheBackend {
   // --- stat cache (StatCacheBackend) ---
 
   get(path: string): FileState | undefined {
-    const pending = this.#pendingStats.get(path);
-    if (pending !== undefined) return pending;
-    // A build that hashes a few files (an edit) looks them up one by one; one that hashes many (a
-    // cold build, a fresh checkout) reads the whole table once: each is the cheaper of the two there.
-    if (this.#stats === undefined && this.#statLookups++ < STAT_LOOKUPS_BEFORE_LOAD) {
-      const row = this.#sql("SELECT size, mtime_ms, ctime_ms, ino, digest FROM stat_cache WHERE path = ?").raw().get(path) as [number, number, number, number, Digest] | undefined;
-      return row === undefined ? undefined : { size: row[0], mtimeMs: row[1], ctimeMs: row[2], ino: row[3], digest: row[4] };
-    }
-    if (this.#stats === undefined) {
-      this.#stats = new Map();
-      const rows = this.#db.prepare("SELECT path, size, mtime_ms, ctime_ms, ino, digest FROM stat_cache").raw().all() as [string, number, number, number, number, Digest][];
-      for (const [p, size, mtimeMs, ctimeMs, ino, digest] of rows) this.#stats.set(p, { size, mtimeMs, ctimeMs, ino, digest });
-    }
-    return this.#stats.get(path);
+    return this.#pendingStats.get(path) ?? this.#stats.get(path);
   }
 
   set(path: string, state: FileState): void {
@@ -323,15 +362,7 @@ export class Store implements StatCacheBackend {
   // --- task states and history ---
 
   taskState(task: string): TaskState | undefined {
-    const pending = this.#pendingStates.get(task);
-    if (pending !== undefined) return pending;
-    if (this.#states === undefined) {
-      // All at once: a build asks about most tasks, and one query is far cheaper than many.
-      this.#states = new Map();
-      const rows = this.#sql("SELECT task, key, record, ok, ran_reasons FROM task_state").raw().all() as [string, string, string, number, string][];
-      for (const [name, key, record, ok, reasons] of rows) this.#states.set(name, { key, record, ok: ok === 1, ranReasons: JSON.parse(reasons) as string[] });
-    }
-    return this.#states.get(task);
+    return this.#pendingStates.get(task) ?? this.#states.get(task);
   }
 
   setTaskState(task: string, state: TaskState): void {
@@ -342,9 +373,6 @@ export class Store implements StatCacheBackend {
   snapshot(task: string): string | undefined {
     const pending = this.#pendingSnapshots.get(task);
     if (pending !== undefined) return pending ?? undefined;
-    if (this.#snapshots === undefined) {
-      this.#snapshots = new Map(this.#sql("SELECT task, data FROM snapshots").raw().all() as [string, string][]);
-    }
     return this.#snapshots.get(task);
   }
 
@@ -466,14 +494,13 @@ export class Store implements StatCacheBackend {
       }
     })();
     for (const [task, data] of this.#pendingSnapshots) {
-      if (data === null) this.#snapshots?.delete(task);
-      else this.#snapshots?.set(task, data);
+      this.#snapshots.written(task, data ?? undefined);
     }
     this.#pendingSnapshots.clear();
     this.#pendingActions.clear();
     this.#pendingInline.clear();
-    for (const [path, s] of this.#pendingStats) this.#stats?.set(path, s);
-    for (const [task, s] of this.#pendingStates) this.#states?.set(task, s);
+    for (const [path, s] of this.#pendingStats) this.#stats.written(path, s);
+    for (const [task, s] of this.#pendingStates) this.#states.written(task, s);
     this.#pendingStats.clear();
     this.#pendingStates.clear();
     this.#touched.clear();
