@@ -34,7 +34,7 @@
 import { realpathSync, statSync, unlinkSync, type Stats } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { dirname, join, resolve } from "node:path";
-import { upToDateFromStamp } from "@rbuild/executor";
+import { startStatHelper, upToDateFromStamp } from "@rbuild/executor";
 import { findBuildfile, plan } from "@rbuild/planner";
 import { holdIndexOpen } from "@rbuild/store";
 import { parseCommandLine, type Args } from "./args.js";
@@ -146,6 +146,8 @@ class Daemon {
     }
     if (error !== undefined) throw error;
     this.#socketStat = statOf(this.#socketPath);
+    // A second thread for the stamp's stats: worth its start-up in a process that serves many builds.
+    startStatHelper();
     setInterval(() => this.#check(), CHECK_EVERY_MS).unref();
     this.#resetIdle();
     log(`serving ${this.#root}`);

@@ -34,6 +34,7 @@ import type { Graph } from "@rbuild/planner";
 import type { LogLine } from "@rbuild/store";
 import { lockGeneration, readStamp, removeStamp, writeStamp } from "@rbuild/store";
 import { definitionParts, hostPlatform, type EntryStat, type FileStat, type Fresh, type Snapshot } from "./snapshot.js";
+import { STAT_FIELDS, statInHelper } from "./stat-helper.js";
 
 const FORMAT = 3;
 
@@ -173,11 +174,11 @@ export interface UpToDate {
   readonly results: ReadonlyMap<string, Fresh>;
 }
 
-/** The entries of a flat list (see Stamp) whose stat changed, as a set of entry numbers. */
-function changedEntries(root: string, stats: readonly (string | number)[], width: 5 | 6, follow: boolean): Set<number> {
+/** The entries of a flat list (see Stamp), from entry `first` on, whose stat changed, as a set of entry numbers. */
+function changedEntries(root: string, stats: readonly (string | number)[], width: 5 | 6, follow: boolean, first = 0, end = stats.length / width): Set<number> {
   const prefix = `${root}/`;
   const changed = new Set<number>();
-  for (let i = 0; i < stats.length; i += width) {
+  for (let i = first * width; i < end * width; i += width) {
     const path = stats[i] as string;
     const full = path === "" ? root : prefix + path;
     const stat = follow ? statSync(full, NO_THROW) : lstatSync(full, NO_THROW);
@@ -269,15 +270,31 @@ export interface StatPass {
 }
 
 function statPass(storeDir: string, root: string, stamp: Stamp): StatPass {
-  return {
-    stamp,
-    generation: lockGeneration(storeDir),
-    changed: {
-      files: changedEntries(root, stamp.files, 5, true),
-      dirs: changedEntries(root, stamp.dirs, 6, true),
-      outputs: changedEntries(root, stamp.outputs, 6, false),
-    },
-  };
+  const generation = lockGeneration(storeDir);
+  // With a helper thread (see stat-helper.ts), it takes the last files, about half of all paths.
+  const files = stamp.files.length / 5;
+  const total = files + stamp.dirs.length / 6 + stamp.outputs.length / 6;
+  const split = files - Math.min(files, Math.round(total / 2));
+  const paths: string[] = [];
+  for (let entry = split; entry < files; entry++) paths.push(stamp.files[entry * 5] as string);
+  const share = statInHelper(`${root}/`, paths);
+  const changedFiles = changedEntries(root, stamp.files, 5, true, 0, share === undefined ? files : split);
+  const dirs = changedEntries(root, stamp.dirs, 6, true);
+  const outputs = changedEntries(root, stamp.outputs, 6, false);
+  if (share !== undefined) {
+    const taken = share.collect();
+    if (taken === undefined) {
+      for (const entry of changedEntries(root, stamp.files, 5, true, split, files)) changedFiles.add(entry);
+    } else {
+      for (let entry = split; entry < files; entry++) {
+        const at = (entry - split) * STAT_FIELDS;
+        const i = entry * 5;
+        const { files: flat } = stamp;
+        if (taken[at] !== flat[i + 1] || taken[at + 1] !== flat[i + 2] || taken[at + 2] !== flat[i + 3] || taken[at + 3] !== flat[i + 4]) changedFiles.add(entry);
+      }
+    }
+  }
+  return { stamp, generation, changed: { files: changedFiles, dirs, outputs } };
 }
 
 export interface StampCheck {

@@ -10,3 +10,4 @@ export { clearOutputs } from "./clear-outputs.js";
 export type { RemoteOptions } from "./remote-step.js";
 export { upToDateFromStamp, upToDatePartly } from "./build-stamp.js";
 export type { StampCheck, StatPass, UpToDate } from "./build-stamp.js";
+export { startStatHelper } from "./stat-helper.js";
