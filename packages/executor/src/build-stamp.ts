@@ -34,7 +34,7 @@ import type { Graph } from "@rbuild/planner";
 import type { LogLine } from "@rbuild/store";
 import { lockGeneration, readStamp, removeStamp, writeStamp } from "@rbuild/store";
 import { definitionParts, hostPlatform, type EntryStat, type FileStat, type Fresh, type Snapshot } from "./snapshot.js";
-import { STAT_FIELDS, statInHelper } from "./stat-helper.js";
+import { STAT_FIELDS, statHelperRunning, statInHelper, type StatShare } from "./stat-helper.js";
 
 const FORMAT = 3;
 
@@ -271,25 +271,28 @@ export interface StatPass {
 
 function statPass(storeDir: string, root: string, stamp: Stamp): StatPass {
   const generation = lockGeneration(storeDir);
+  const flat = stamp.files;
+  const files = flat.length / 5;
   // With a helper thread (see stat-helper.ts), it takes the last files, about half of all paths.
-  const files = stamp.files.length / 5;
-  const total = files + stamp.dirs.length / 6 + stamp.outputs.length / 6;
-  const split = files - Math.min(files, Math.round(total / 2));
-  const paths: string[] = [];
-  for (let entry = split; entry < files; entry++) paths.push(stamp.files[entry * 5] as string);
-  const share = statInHelper(`${root}/`, paths);
-  const changedFiles = changedEntries(root, stamp.files, 5, true, 0, share === undefined ? files : split);
+  let split = files;
+  let share: StatShare | undefined;
+  if (statHelperRunning()) {
+    split = files - Math.min(files, Math.round((files + stamp.dirs.length / 6 + stamp.outputs.length / 6) / 2));
+    const paths: string[] = [];
+    for (let entry = split; entry < files; entry++) paths.push(flat[entry * 5] as string);
+    share = statInHelper(`${root}/`, paths);
+  }
+  const changedFiles = changedEntries(root, flat, 5, true, 0, share === undefined ? files : split);
   const dirs = changedEntries(root, stamp.dirs, 6, true);
   const outputs = changedEntries(root, stamp.outputs, 6, false);
   if (share !== undefined) {
     const taken = share.collect();
     if (taken === undefined) {
-      for (const entry of changedEntries(root, stamp.files, 5, true, split, files)) changedFiles.add(entry);
+      for (const entry of changedEntries(root, flat, 5, true, split, files)) changedFiles.add(entry);
     } else {
       for (let entry = split; entry < files; entry++) {
         const at = (entry - split) * STAT_FIELDS;
         const i = entry * 5;
-        const { files: flat } = stamp;
         if (taken[at] !== flat[i + 1] || taken[at + 1] !== flat[i + 2] || taken[at + 2] !== flat[i + 3] || taken[at + 3] !== flat[i + 4]) changedFiles.add(entry);
       }
     }

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { STAT_FIELDS, startStatHelper, statInHelper } from "./stat-helper.js";
+import { STAT_FIELDS, startStatHelper, statHelperRunning, statInHelper } from "./stat-helper.js";
 
 let root: string;
 beforeAll(() => {
@@ -14,8 +14,9 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 test("without a helper thread nothing is handed over; with one, its stats are those of statSync", () => {
   const paths = [...Array.from({ length: 50 }, (_, i) => `src/${i}.txt`), "src/missing.txt", "src"];
-  expect(statInHelper(`${root}/`, paths)).toBeUndefined();
+  expect([statHelperRunning(), statInHelper(`${root}/`, paths)]).toEqual([false, undefined]);
   startStatHelper();
+  expect(statHelperRunning()).toBe(true);
   const taken = statInHelper(`${root}/`, paths)!.collect()!;
   paths.forEach((path, i) => {
     const at = i * STAT_FIELDS;

@@ -52,10 +52,17 @@ export function startStatHelper(): void {
   if (worker !== undefined || broken) return;
   worker = new Worker(WORKER, { eval: true });
   worker.unref();
-  worker.on("error", () => {
+  const gone = (): void => {
     broken = true;
     worker = undefined;
-  });
+  };
+  worker.on("error", gone);
+  worker.on("exit", gone);
+}
+
+/** Whether this process has a helper thread to hand stats to. */
+export function statHelperRunning(): boolean {
+  return worker !== undefined;
 }
 
 /** Stats of `paths` (relative to `prefix`'s directory), as the worker took them. */
@@ -65,8 +72,9 @@ export interface StatShare {
 }
 
 /**
- * Hands `paths` to the helper thread, if this process has one; the caller
- * does its own share meanwhile and then calls `collect`.
+ * Hands `paths` to the helper thread, if this process has one (see
+ * statHelperRunning); the caller does its own share meanwhile and then calls
+ * `collect`.
  */
 export function statInHelper(prefix: string, paths: readonly string[]): StatShare | undefined {
   if (worker === undefined || paths.length === 0) return undefined;

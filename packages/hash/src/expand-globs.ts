@@ -45,8 +45,11 @@ export interface ExpandOptions {
 type Matcher = (path: string) => boolean;
 const matchers = new Map<string, Matcher>();
 
+/** A `.` or `..` segment anywhere in a path. */
+const DOT_SEGMENT = /(?:^|\/)\.{1,2}(?:\/|$)/;
+
 function hasDotSegment(path: string): boolean {
-  return path.split("/").some((part) => part === "." || part === "..");
+  return DOT_SEGMENT.test(path);
 }
 
 /** A plain path: no glob syntax, nothing picomatch would normalise. */

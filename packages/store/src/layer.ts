@@ -277,8 +277,13 @@ const renameAsync = promisify(rename);
 /** The file's bytes, if they are small enough to hold and match `expected`. */
 function wholeVerified(source: Source, entry: TarEntry, expected: Digest): Buffer | "mismatch" | "too-big" {
   if (entry.size > WHOLE_FILE_LIMIT) return "too-big";
-  const bytes = source.slice?.(entry.offset, entry.size) ?? Buffer.allocUnsafe(entry.size);
-  if (source.slice === undefined && source.read(bytes, 0, entry.size, entry.offset) !== entry.size) return "mismatch";
+  let bytes: Buffer;
+  if (source.slice !== undefined) {
+    bytes = source.slice(entry.offset, entry.size);
+  } else {
+    bytes = Buffer.allocUnsafe(entry.size);
+    if (source.read(bytes, 0, entry.size, entry.offset) !== entry.size) return "mismatch";
+  }
   return bytes.length === entry.size && digestBytes(bytes) === expected ? bytes : "mismatch";
 }
 

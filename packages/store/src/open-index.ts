@@ -1,6 +1,7 @@
 /**
- * Opening the index, and healing it: a file that SQLite cannot read, or one
- * written by another schema version, is deleted and recreated. The cache is
+ * Opening the index, and healing it: an older schema version with migration
+ * steps is brought up to date; a file that SQLite cannot read, or one written
+ * by any other schema version, is deleted and recreated. The cache is
  * only a cache; starting over costs a rebuild, never a wrong result.
  */
 import { rmSync } from "node:fs";
@@ -74,8 +75,8 @@ export function openIndex(path: string, info: Info): Database.Database {
 }
 
 /**
- * Keeps a connection to the index in `dir` open, reading nothing, until the
- * returned function is called; undefined when there is no index yet. For a
+ * Keeps an idle connection to the index in `dir` open until the returned
+ * function is called; undefined when there is no index yet. For a
  * process that opens and closes the store build after build (the daemon):
  * SQLite checkpoints the WAL into the database, with two fsyncs, when its
  * last connection closes, which cost each build about 12 ms. With this one

@@ -23,14 +23,17 @@
  *   run depended on (input files, the directories their globs listed, its
  *   outputs) with its key: while all of them are unchanged the task is up to
  *   date without hashing, crawling or looking anything up (ninja-style, on
- *   top of content keys). JSON, read in one query per build.
+ *   top of content keys). JSON. Stat cache entries, task states and snapshots
+ *   are read a row at a time by a build that needs few, in one query by one
+ *   that needs many (store.ts, RowReader).
  * - `builds` and `runs` are the history: every task of the last HISTORY_BUILDS
  *   builds (older ones are dropped as new ones finish). Builds answered from a
  *   build stamp wait in a file and are folded in by the next Store (stamps.ts)
  *   as copies of the build that wrote the stamp (their `origin`). That build is
  *   always the newest full build of its targets, so the newest full build of
  *   each set of targets is kept however old it is.
- * - `PRAGMA user_version` is the schema version. Any other version, or a file
+ * - `PRAGMA user_version` is the schema version. An older version with steps
+ *   in MIGRATIONS is brought up to date in place; any other version, or a file
  *   that is not a readable SQLite database, means "start over": the index is
  *   deleted and built again from nothing (an info event says so). Blob files
  *   left without rows are reclaimed by gc.

@@ -111,19 +111,31 @@ const ACTION_BATCH = 64;
  * dozen tasks and a few hundred files), then the whole table at once (a cold
  * build or a fresh checkout asks about all of them). A row costs 5-10 us,
  * the whole of a 1,000-task workspace's 5-30 ms depending on the table.
+ * `value` makes an entry of a row's `columns`, in their order.
  */
-class RowReader<T> {
+class RowReader<T, Row extends unknown[]> {
   #all: Map<string, T> | undefined;
   #lookups = 0;
+  readonly #one: string;
+  readonly #every: string;
   constructor(
+    private readonly sql: (text: string) => Database.Statement,
+    table: string,
+    key: string,
+    columns: string,
     private readonly limit: number,
-    private readonly one: (key: string) => T | undefined,
-    private readonly all: () => Map<string, T>,
-  ) {}
+    private readonly value: (row: Row) => T,
+  ) {
+    this.#one = `SELECT ${columns} FROM ${table} WHERE ${key} = ?`;
+    this.#every = `SELECT ${key}, ${columns} FROM ${table}`;
+  }
 
   get(key: string): T | undefined {
-    if (this.#all === undefined && this.#lookups++ < this.limit) return this.one(key);
-    this.#all ??= this.all();
+    if (this.#all === undefined && this.#lookups++ < this.limit) {
+      const row = this.sql(this.#one).raw().get(key) as Row | undefined;
+      return row === undefined ? undefined : this.value(row);
+    }
+    this.#all ??= new Map((this.sql(this.#every).raw().all() as [string, ...Row][]).map(([name, ...row]) => [name, this.value(row as Row)]));
     return this.#all.get(key);
   }
 
@@ -133,6 +145,10 @@ class RowReader<T> {
     else this.#all?.set(key, value);
   }
 }
+
+/** Rows of the stat cache and of task states, as RowReader reads them. */
+type StatRow = [size: number, mtimeMs: number, ctimeMs: number, ino: number, digest: Digest];
+type StateRow = [key: string, record: string, ok: number, ranReasons: string];
 
 /** How precisely an action's last use is kept, for gc's least-recently-used order (see flush). */
 const TOUCH_GRANULARITY_MS = 60 * 60 * 1000;
@@ -157,11 +173,11 @@ export class Store implements StatCacheBackend {
   readonly #pendingActions = new Map<string, { entry: ActionEntry; blobs: readonly BlobRow[] }>();
   /** Bytes of inline blobs not written yet (readable before the batch that writes them). */
   readonly #pendingInline = new Map<string, Buffer>();
-  readonly #states: RowReader<TaskState>;
-  readonly #snapshots: RowReader<string>;
+  readonly #states: RowReader<TaskState, StateRow>;
+  readonly #snapshots: RowReader<string, [string]>;
   readonly #pendingSnapshots = new Map<string, string | null>();
   readonly #statements = new Map<string, Database.Statement>();
-  readonly #stats: RowReader<FileState>;
+  readonly #stats: RowReader<FileState, StatRow>;
   readonly #lookup: Database.Statement<[string], ActionRow>;
 
   private constructor(options: StoreOptions) {
@@ -173,37 +189,10 @@ export class Store implements StatCacheBackend {
     this.trustBefore = this.fsClock();
     this.#foldStampedBuilds();
     this.#lookup = this.#db.prepare("SELECT key, task, layer, manifest, outputs_digest, log, log_blob, exit_code, duration_ms FROM actions WHERE key = ?");
-    type StatRow = [number, number, number, number, Digest];
-    const fileState = ([size, mtimeMs, ctimeMs, ino, digest]: StatRow): FileState => ({ size, mtimeMs, ctimeMs, ino, digest });
-    this.#stats = new RowReader(
-      2000,
-      (path) => {
-        const row = this.#sql("SELECT size, mtime_ms, ctime_ms, ino, digest FROM stat_cache WHERE path = ?").raw().get(path) as StatRow | undefined;
-        return row === undefined ? undefined : fileState(row);
-      },
-      () => {
-        const rows = this.#db.prepare("SELECT path, size, mtime_ms, ctime_ms, ino, digest FROM stat_cache").raw().all() as [string, ...StatRow][];
-        return new Map(rows.map(([path, ...row]) => [path, fileState(row)]));
-      },
-    );
-    type StateRow = [string, string, number, string];
-    const taskState = ([key, record, ok, reasons]: StateRow): TaskState => ({ key, record, ok: ok === 1, ranReasons: JSON.parse(reasons) as string[] });
-    this.#states = new RowReader(
-      500,
-      (task) => {
-        const row = this.#sql("SELECT key, record, ok, ran_reasons FROM task_state WHERE task = ?").raw().get(task) as StateRow | undefined;
-        return row === undefined ? undefined : taskState(row);
-      },
-      () => {
-        const rows = this.#db.prepare("SELECT task, key, record, ok, ran_reasons FROM task_state").raw().all() as [string, ...StateRow][];
-        return new Map(rows.map(([task, ...row]) => [task, taskState(row)]));
-      },
-    );
-    this.#snapshots = new RowReader(
-      500,
-      (task) => this.#sql("SELECT data FROM snapshots WHERE task = ?").pluck().get(task) as string | undefined,
-      () => new Map(this.#db.prepare("SELECT task, data FROM snapshots").raw().all() as [string, string][]),
-    );
+    const sql = (text: string): Database.Statement => this.#sql(text);
+    this.#stats = new RowReader(sql, "stat_cache", "path", "size, mtime_ms, ctime_ms, ino, digest", 2000, ([size, mtimeMs, ctimeMs, ino, digest]: StatRow) => ({ size, mtimeMs, ctimeMs, ino, digest }));
+    this.#states = new RowReader(sql, "task_state", "task", "key, record, ok, ran_reasons", 500, ([key, record, ok, reasons]: StateRow) => ({ key, record, ok: ok === 1, ranReasons: JSON.parse(reasons) as string[] }));
+    this.#snapshots = new RowReader(sql, "snapshots", "task", "data", 500, ([data]: [string]) => data);
   }
 
   static open(options: StoreOptions): Store {
