@@ -36,7 +36,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { startStatHelper, upToDateFromStamp } from "@rbuild/executor";
 import { findBuildfile, plan } from "@rbuild/planner";
-import { holdIndexOpen } from "@rbuild/store";
+import { startIndexKeeper, stopIndexKeeper } from "@rbuild/store";
 import { parseCommandLine, type Args } from "./args.js";
 import { daemonAnswers, daemonCanServe, daemonWanted, DAEMON_LOG, DAEMON_SOCKET } from "./daemon-start.js";
 import { phasesReport, phasesWanted, startPhases } from "./phases.js";
@@ -110,8 +110,6 @@ class Daemon {
   #warming: Promise<void> | undefined;
   #closing = false;
   #idle: NodeJS.Timeout | undefined;
-  /** Keeps the index from being checkpointed at the end of every build (see holdIndexOpen). */
-  #releaseIndex: (() => void) | undefined;
 
   constructor(root: string) {
     this.#root = root;
@@ -148,6 +146,8 @@ class Daemon {
     this.#socketStat = statOf(this.#socketPath);
     // A second thread for the stamp's stats: worth its start-up in a process that serves many builds.
     startStatHelper();
+    // Holds the index open and checkpoints it, off the builds' thread.
+    startIndexKeeper();
     setInterval(() => this.#check(), CHECK_EVERY_MS).unref();
     this.#resetIdle();
     log(`serving ${this.#root}`);
@@ -200,8 +200,7 @@ class Daemon {
     this.#closing = true;
     log(`exiting: ${reason}`);
     clearTimeout(this.#idle);
-    this.#releaseIndex?.();
-    this.#releaseIndex = undefined;
+    stopIndexKeeper();
     this.#server.close();
     if (sameFile(statOf(this.#socketPath), this.#socketStat)) {
       try {
@@ -323,8 +322,6 @@ class Daemon {
     socket.off("data", onInput);
     socket.off("close", interrupt);
     socket.end();
-    // After the answer: a no-op build has not loaded SQLite yet.
-    this.#releaseIndex ??= this.#closing ? undefined : holdIndexOpen(this.#cacheDir);
     this.#busy = false;
     try {
       process.chdir(this.#cacheDir);

@@ -3,7 +3,7 @@ export type { ActionEntry, BlobRow, LayerRead, LogLine, TaskState, RunRow, Store
 export { writeLayer, extractLayer, manifestDigest, isSafeRelativePath } from "./layer.js";
 export type { ManifestEntry, WrittenLayer, ExtractResult } from "./layer.js";
 export { Cas } from "./cas.js";
-export { holdIndexOpen } from "./open-index.js";
+export { checkpointInKeeper, indexKeeperRunning, startIndexKeeper, stopIndexKeeper } from "./index-keeper.js";
 export type { BlobCheck } from "./cas.js";
 export { collectGarbage } from "./gc.js";
 export type { GcOptions, GcResult } from "./gc.js";

@@ -5,9 +5,10 @@
  * only a cache; starting over costs a rebuild, never a wrong result.
  */
 import { rmSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { createRequire } from "node:module";
 import type Database from "better-sqlite3";
+import { indexKeeperRunning } from "./index-keeper.js";
 import { MIGRATIONS, SCHEMA, SCHEMA_VERSION } from "./schema.js";
 import { removeAllStamps } from "./stamps.js";
 
@@ -35,6 +36,8 @@ function tryOpen(path: string): { db: Database.Database } | { problem: string } 
     db = new (loadSqlite())(path, { timeout: 15_000 });
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
+    // A process with an index keeper leaves checkpoints to it (see index-keeper.ts).
+    if (indexKeeperRunning()) db.pragma("wal_autocheckpoint = 0");
     const opened = db;
     const ready = opened.transaction(() => {
       let version = opened.pragma("user_version", { simple: true }) as number;
@@ -72,28 +75,4 @@ export function openIndex(path: string, info: Info): Database.Database {
   const second = tryOpen(path);
   if ("db" in second) return second.db;
   throw new Error(`Internal error: could not create the cache index ${path}: ${second.problem}`);
-}
-
-/**
- * Keeps an idle connection to the index in `dir` open until the returned
- * function is called; undefined when there is no index yet. For a
- * process that opens and closes the store build after build (the daemon):
- * SQLite checkpoints the WAL into the database, with two fsyncs, when its
- * last connection closes, which cost each build about 12 ms. With this one
- * open, the WAL is checkpointed only when it has grown (every 1,000 pages),
- * by whichever build commits then. Nothing is held between builds: no
- * transaction, no cached rows.
- */
-export function holdIndexOpen(dir: string): (() => void) | undefined {
-  let db: Database.Database | undefined;
-  try {
-    db = new (loadSqlite())(join(dir, "index.sqlite"), { readonly: true, fileMustExist: true });
-    // One read: a connection joins the WAL (and counts as open to the others) when it first reads.
-    db.prepare("SELECT count(*) FROM sqlite_master").get();
-  } catch {
-    db?.close();
-    return undefined;
-  }
-  const held = db;
-  return () => held.close();
 }

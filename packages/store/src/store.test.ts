@@ -7,7 +7,6 @@ import { digestBytes, type Digest } from "@rbuild/hash";
 import { collectGarbage } from "./gc.js";
 import { manifestDigest } from "./layer.js";
 import { HISTORY_BUILDS, SCHEMA_VERSION } from "./schema.js";
-import { holdIndexOpen } from "./open-index.js";
 import { noteStampedBuild } from "./stamps.js";
 import { Store, type ActionEntry } from "./store.js";
 
@@ -141,21 +140,6 @@ describe("Store", () => {
     }
     expect([again.taskState("none"), again.snapshot("none")]).toEqual([undefined, undefined]);
     again.close();
-  });
-
-  test("with the index held open elsewhere, closing a store leaves its WAL to a later checkpoint, and nothing is lost", () => {
-    open().close();
-    const release = holdIndexOpen(dir)!;
-    expect(release).toBeTypeOf("function");
-    const store = open();
-    saveAction(store, "k1", "layer bytes");
-    store.close();
-    expect(statSync(join(dir, "index.sqlite-wal")).size).toBeGreaterThan(0);
-    const again = open();
-    expect(again.lookup("k1")).toMatchObject({ key: "k1" });
-    again.close();
-    release();
-    expect(holdIndexOpen(join(dir, "nowhere"))).toBeUndefined();
   });
 
   test("heals: an index that is not a database is reset with a warning", () => {

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type Database from "better-sqlite3";
 import { digestBytes, type Digest, type FileState, type StatCacheBackend } from "@rbuild/hash";
 import { Cas } from "./cas.js";
+import { checkpointInKeeper } from "./index-keeper.js";
 import type { ManifestEntry } from "./layer.js";
 import { openIndex, type Info } from "./open-index.js";
 import { HISTORY_BUILDS, INLINE_BLOB_LIMIT } from "./schema.js";
@@ -493,6 +494,8 @@ export class Store implements StatCacheBackend {
     this.#pendingStats.clear();
     this.#pendingStates.clear();
     this.#touched.clear();
+    // In the daemon, the WAL this left is checkpointed on another thread (see index-keeper.ts).
+    checkpointInKeeper(join(this.dir, "index.sqlite"));
   }
 
   stats(): StoreStats {

@@ -1,0 +1,91 @@
+/**
+ * The index keeper: a worker thread that, in a process that serves build
+ * after build (the daemon), holds a connection to the index open and
+ * checkpoints its write-ahead log, so that neither happens on a build's path.
+ *
+ * SQLite copies the WAL back into the database file (a checkpoint, with two
+ * fsyncs) when the last connection to it closes, and in the commit that grows
+ * the WAL past 1,000 pages. A one-file build of the 1,000-package bench
+ * writes about 500 pages (its history rows, actions and their indexes,
+ * snapshots), so every other build paid 20-30 ms for a checkpoint in its last
+ * commit, before its client had an answer. While the keeper runs, this
+ * process's connections never checkpoint (`wal_autocheckpoint = 0`, see
+ * openIndex); the keeper does, on its own thread, each time a store of this
+ * process has committed (see Store.flush). Other rbuild processes checkpoint
+ * as they always do, and one that opens the index while the keeper lags
+ * finds a longer WAL, nothing else.
+ *
+ * The keeper follows the file: an index that was deleted and created again
+ * (healing, `rbuild clean --cache`) is opened afresh. If its thread fails,
+ * connections opened after that checkpoint for themselves again.
+ */
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
+
+const WORKER = `
+const { parentPort, workerData } = require("node:worker_threads");
+const { statSync } = require("node:fs");
+const Database = require(workerData.sqlite);
+let db, path, ino;
+function drop() {
+  try { db?.close(); } catch {}
+  db = undefined;
+}
+parentPort.on("message", (wanted) => {
+  if (wanted === null) {
+    drop();
+    parentPort.close();
+    return;
+  }
+  try {
+    const stat = statSync(wanted, { throwIfNoEntry: false });
+    if (db !== undefined && (wanted !== path || stat === undefined || stat.ino !== ino)) drop();
+    if (stat === undefined) return;
+    if (db === undefined) {
+      db = new Database(wanted, { fileMustExist: true });
+      path = wanted;
+      ino = stat.ino;
+    }
+    // PASSIVE: copies what no reader still needs, and never waits for a reader or a writer.
+    db.pragma("wal_checkpoint(PASSIVE)");
+  } catch {
+    drop();
+  }
+});
+`;
+
+let worker: Worker | undefined;
+let broken = false;
+
+/** Starts this process's index keeper (the daemon calls it once). */
+export function startIndexKeeper(): void {
+  if (worker !== undefined || broken) return;
+  const sqlite = createRequire(import.meta.url).resolve("better-sqlite3");
+  worker = new Worker(WORKER, { eval: true, workerData: { sqlite } });
+  worker.unref();
+  const gone = (): void => {
+    broken = true;
+    worker = undefined;
+  };
+  worker.on("error", gone);
+  worker.on("exit", gone);
+}
+
+/** Whether this process has an index keeper (then its connections leave checkpoints to it). */
+export function indexKeeperRunning(): boolean {
+  return worker !== undefined;
+}
+
+/** Stops the keeper: it closes its connection (the last one checkpoints the WAL) and its thread ends. */
+export function stopIndexKeeper(): void {
+  worker?.postMessage(null);
+  worker = undefined;
+}
+
+/**
+ * Asks the keeper to hold the index at `path` open and checkpoint its WAL.
+ * Returns at once; does nothing without a keeper.
+ */
+export function checkpointInKeeper(path: string): void {
+  worker?.postMessage(path);
+}
