@@ -181,6 +181,24 @@ task({ name: "deploy", pure: false, run: "echo deploying" });
 });
 
 describe("cache commands", () => {
+  test("clean waits for a build that is running, so that build stores its whole outputs", async () => {
+    ws.write({
+      "Buildfile.ts": `import { task } from "rbuild";
+export const slow = task({ name: "slow", outputs: ["out/slow.txt"], run: "touch started; sleep 1.5; mkdir -p out && echo done > out/slow.txt" });
+`,
+    });
+    const running = ws.start(["slow"]);
+    for (let waited = 0; !existsSync(join(ws.root, "started")) && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    const clean = await ws.run(["clean"]);
+    expect(clean.stderr).toMatch(/^rbuild: waiting for another rbuild \(pid \d+\) building this workspace\n$/);
+    expect(clean.stdout).toBe("removed 1 output files\n");
+    expect((await running).exitCode).toBe(0);
+    expect(existsSync(join(ws.root, "out/slow.txt"))).toBe(false);
+    const again = await build(["slow"]);
+    expect(statuses(again.tasks)).toEqual([["slow", "cached", []]]);
+    expect(ws.read("out/slow.txt")).toBe("done\n");
+  });
+
   test("stats, gc and clean", async () => {
     ws.write({ "Buildfile.ts": BUILDFILE, "src/a.txt": "alpha\n", "src/b.txt": "beta\n" });
     await build(["use"]);
