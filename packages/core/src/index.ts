@@ -10,3 +10,4 @@ export { fanOut } from "./events.js";
 export type { BuildEvent, Reporter, TaskResult, TaskStatus, CacheSource, OutputStream } from "./events.js";
 export { parseSize, formatSize } from "./size.js";
 export { onPath, writeFileAtomically } from "./files.js";
+export { ResidentWorker } from "./resident-worker.js";

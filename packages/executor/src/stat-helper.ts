@@ -13,7 +13,7 @@
  * A new process has no helper: starting a worker (about 30 ms) would cost
  * more than it saves once.
  */
-import { Worker } from "node:worker_threads";
+import { ResidentWorker } from "@rbuild/core";
 
 /** Per path: size, mtimeMs, ctimeMs, ino (size -1: no such file). */
 const FIELDS = 4;
@@ -44,25 +44,16 @@ parentPort.on("message", ({ prefix, paths, shared }) => {
 });
 `;
 
-let worker: Worker | undefined;
-let broken = false;
+const helper = new ResidentWorker(WORKER);
 
 /** Starts the helper thread of this process (the daemon calls it once). */
 export function startStatHelper(): void {
-  if (worker !== undefined || broken) return;
-  worker = new Worker(WORKER, { eval: true });
-  worker.unref();
-  const gone = (): void => {
-    broken = true;
-    worker = undefined;
-  };
-  worker.on("error", gone);
-  worker.on("exit", gone);
+  helper.start();
 }
 
 /** Whether this process has a helper thread to hand stats to. */
 export function statHelperRunning(): boolean {
-  return worker !== undefined;
+  return helper.running;
 }
 
 /** Stats of `paths` (relative to `prefix`'s directory), as the worker took them. */
@@ -77,9 +68,9 @@ export interface StatShare {
  * `collect`.
  */
 export function statInHelper(prefix: string, paths: readonly string[]): StatShare | undefined {
-  if (worker === undefined || paths.length === 0) return undefined;
+  if (paths.length === 0) return undefined;
   const shared = new SharedArrayBuffer(8 + paths.length * FIELDS * 8);
-  worker.postMessage({ prefix, paths, shared });
+  if (!helper.post({ prefix, paths, shared })) return undefined;
   return {
     collect() {
       const done = new Int32Array(shared, 0, 1);

@@ -35,24 +35,33 @@ function fill(count: number, prefix: string): void {
   store.close();
 }
 
-/** Waits until the index file itself (not its WAL) has grown past `bytes`: only a checkpoint writes it. */
-async function mainFileReaches(bytes: number, withinMs = 5000): Promise<boolean> {
-  for (let waited = 0; waited < withinMs; waited += 20) {
-    if (statSync(indexPath()).size > bytes) return true;
-    await sleep(20);
+/**
+ * Commits 300 actions while a reader holds the index open (so no store's close
+ * checkpoints it), and waits up to `withinMs` for the index file itself, not
+ * its WAL, to grow by them: only a checkpoint writes it. Returns whether it
+ * did, and the reader's count of actions whose key matches `like`.
+ */
+async function commitWhileHeldOpen(withinMs: number, like = "%"): Promise<{ checkpointed: boolean; actions: unknown }> {
+  fill(1, "warm");
+  const reader = new Database(indexPath(), { readonly: true });
+  try {
+    reader.prepare("SELECT count(*) FROM actions").get();
+    const before = statSync(indexPath()).size;
+    fill(300, "k");
+    let checkpointed = false;
+    for (let waited = 0; !checkpointed && waited < withinMs; waited += 20) {
+      checkpointed = statSync(indexPath()).size > before + 64 * 1024;
+      if (!checkpointed) await sleep(20);
+    }
+    return { checkpointed, actions: reader.prepare("SELECT count(*) FROM actions WHERE key LIKE ?").pluck().get(like) };
+  } finally {
+    reader.close();
   }
-  return false;
 }
 
 describe("index keeper", () => {
   test("without one, a store's commits stay in the WAL while another connection is open", async () => {
-    fill(1, "warm");
-    const reader = new Database(indexPath(), { readonly: true });
-    reader.prepare("SELECT count(*) FROM actions").get();
-    const before = statSync(indexPath()).size;
-    fill(300, "k");
-    expect(await mainFileReaches(before + 64 * 1024, 500)).toBe(false);
-    reader.close();
+    expect(await commitWhileHeldOpen(500)).toEqual({ checkpointed: false, actions: 301 });
   });
 
   test("checkpoints what stores commit, off their thread, and their connections leave checkpoints to it", async () => {
@@ -68,27 +77,13 @@ describe("index keeper", () => {
     expect(indexKeeperRunning()).toBe(true);
     expect(autoCheckpoint("kept.sqlite")).toBe(0);
 
-    fill(1, "warm");
-    const reader = new Database(indexPath(), { readonly: true });
-    reader.prepare("SELECT count(*) FROM actions").get();
-    const before = statSync(indexPath()).size;
-    fill(300, "k");
-    expect(await mainFileReaches(before + 64 * 1024)).toBe(true);
-    expect(reader.prepare("SELECT count(*) FROM actions").pluck().get()).toBe(301);
-    reader.close();
+    expect(await commitWhileHeldOpen(5000)).toEqual({ checkpointed: true, actions: 301 });
   });
 
   test("follows an index that was deleted and created again", async () => {
     startIndexKeeper();
     fill(1, "first");
     for (const suffix of ["", "-wal", "-shm"]) rmSync(`${indexPath()}${suffix}`, { force: true });
-    fill(1, "warm");
-    const reader = new Database(indexPath(), { readonly: true });
-    reader.prepare("SELECT count(*) FROM actions").get();
-    const before = statSync(indexPath()).size;
-    fill(300, "k");
-    expect(await mainFileReaches(before + 64 * 1024)).toBe(true);
-    expect(reader.prepare("SELECT count(*) FROM actions WHERE key LIKE 'first%'").pluck().get()).toBe(0);
-    reader.close();
+    expect(await commitWhileHeldOpen(5000, "first%")).toEqual({ checkpointed: true, actions: 0 });
   });
 });

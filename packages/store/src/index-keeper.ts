@@ -20,7 +20,7 @@
  * connections opened after that checkpoint for themselves again.
  */
 import { createRequire } from "node:module";
-import { Worker } from "node:worker_threads";
+import { ResidentWorker } from "@rbuild/core";
 
 const WORKER = `
 const { parentPort, workerData } = require("node:worker_threads");
@@ -54,32 +54,21 @@ parentPort.on("message", (wanted) => {
 });
 `;
 
-let worker: Worker | undefined;
-let broken = false;
+const keeper = new ResidentWorker(WORKER, () => ({ sqlite: createRequire(import.meta.url).resolve("better-sqlite3") }));
 
 /** Starts this process's index keeper (the daemon calls it once). */
 export function startIndexKeeper(): void {
-  if (worker !== undefined || broken) return;
-  const sqlite = createRequire(import.meta.url).resolve("better-sqlite3");
-  worker = new Worker(WORKER, { eval: true, workerData: { sqlite } });
-  worker.unref();
-  const gone = (): void => {
-    broken = true;
-    worker = undefined;
-  };
-  worker.on("error", gone);
-  worker.on("exit", gone);
+  keeper.start();
 }
 
 /** Whether this process has an index keeper (then its connections leave checkpoints to it). */
 export function indexKeeperRunning(): boolean {
-  return worker !== undefined;
+  return keeper.running;
 }
 
 /** Stops the keeper: it closes its connection (the last one checkpoints the WAL) and its thread ends. */
 export function stopIndexKeeper(): void {
-  worker?.postMessage(null);
-  worker = undefined;
+  keeper.stop(null);
 }
 
 /**
@@ -87,5 +76,5 @@ export function stopIndexKeeper(): void {
  * Returns at once; does nothing without a keeper.
  */
 export function checkpointInKeeper(path: string): void {
-  worker?.postMessage(path);
+  keeper.post(path);
 }

@@ -180,13 +180,15 @@ export class Store implements StatCacheBackend {
   readonly #statements = new Map<string, Database.Statement>();
   readonly #stats: RowReader<FileState, StatRow>;
   readonly #lookup: Database.Statement<[string], ActionRow>;
+  readonly #indexPath: string;
 
   private constructor(options: StoreOptions) {
     this.dir = options.dir;
     this.#now = options.now ?? Date.now;
     mkdirSync(this.dir, { recursive: true });
     this.cas = new Cas(join(this.dir, "cas"));
-    this.#db = openIndex(join(this.dir, "index.sqlite"), options.onInfo ?? (() => {}));
+    this.#indexPath = join(this.dir, "index.sqlite");
+    this.#db = openIndex(this.#indexPath, options.onInfo ?? (() => {}));
     this.trustBefore = this.fsClock();
     this.#foldStampedBuilds();
     this.#lookup = this.#db.prepare("SELECT key, task, layer, manifest, outputs_digest, log, log_blob, exit_code, duration_ms FROM actions WHERE key = ?");
@@ -495,7 +497,7 @@ export class Store implements StatCacheBackend {
     this.#pendingStates.clear();
     this.#touched.clear();
     // In the daemon, the WAL this left is checkpointed on another thread (see index-keeper.ts).
-    checkpointInKeeper(join(this.dir, "index.sqlite"));
+    checkpointInKeeper(this.#indexPath);
   }
 
   stats(): StoreStats {
