@@ -5,7 +5,9 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { ExecError, describeFailure, task, type BuildEvent, type Task } from "@rbuild/core";
 import { defineTasks, plan } from "@rbuild/planner";
 import { isAlive } from "../../../test-support/processes.js";
+import type { Digest } from "@rbuild/hash";
 import { execute, type ExecuteOptions } from "./executor.js";
+import type { Fresh } from "./snapshot.js";
 
 let root: string;
 beforeEach(() => {
@@ -61,6 +63,25 @@ describe("execute", () => {
     const x3 = task({ name: "x3", deps: [x2], run: "true" });
     const { timeline } = await build([lone, x1, x2, x3], ["a-lone", "x3"], { jobs: 1 });
     expect(timeline).toEqual(["start x1", "ran x1", "start x2", "ran x2", "start a-lone", "ran a-lone", "start x3", "ran x3"]);
+  });
+
+  test("known tasks no work depends on wait: the task to run starts first", async () => {
+    // Thirty up-to-date chains outrank the one up-to-date task the edited task needs.
+    const chains = Array.from({ length: 30 }, (_, i) => {
+      const head = task({ name: `k${i}-a`, run: "true" });
+      return [head, task({ name: `k${i}-b`, deps: [head], run: "true" })];
+    }).flat();
+    const w0 = task({ name: "w0", run: "true" });
+    const w = task({ name: "w", deps: [w0], run: "echo ran" });
+    const fresh: Fresh = { key: "k" as Digest, outputsDigest: "d" as Digest, layer: null, exitCode: 0, log: [] };
+    const upToDate = new Map([...chains, w0].map((t) => [t.name, fresh]));
+    const { outcome, timeline } = await build([...chains, w0, w], [...chains, w].map((t) => t.name), { upToDate });
+    expect(outcome.ok).toBe(true);
+    expect(timeline.slice(0, 2)).toEqual(["cached w0", "start w"]);
+    expect(outcome.results.filter((r) => r.status === "cached")).toHaveLength(61);
+    expect(outcome.results.find((r) => r.name === "w")?.status).toBe("ran");
+    // The late ones are still recorded in an order their deps allow.
+    for (let i = 0; i < 30; i++) expect(timeline.indexOf(`cached k${i}-a`)).toBeLessThan(timeline.indexOf(`cached k${i}-b`));
   });
 
   test("a failure skips its dependents, starts nothing new, and lets running tasks finish", async () => {

@@ -153,6 +153,13 @@ class Build {
   readonly #finished: Finished[] = [];
   /** Results known without running anything: up-to-date tasks and groups. */
   readonly #known: Finished[] = [];
+  /**
+   * Ready tasks known up to date (and groups) that no task with work to do
+   * depends on, even transitively: started only when nothing else is pending
+   * (see #findLate).
+   */
+  readonly #late: PriorityQueue<GraphTask>;
+  readonly #isLate: ReadonlySet<string>;
   /** When the loop last let the event loop run (see YIELD_AFTER_MS). */
   #turnStarted = 0;
   #wake: (() => void) | undefined;
@@ -179,7 +186,47 @@ class Build {
     this.#upToDate = options.upToDate;
     this.#capacity = this.#jobs + (this.#remote !== undefined ? REMOTE_LOOKAHEAD : this.#cache !== undefined ? LOCAL_LOOKAHEAD : 0);
     this.#slots = new Slots(this.#jobs);
-    this.#ready = new PriorityQueue((a, b) => a.priority > b.priority || (a.priority === b.priority && a.name < b.name));
+    const before = (a: GraphTask, b: GraphTask): boolean => a.priority > b.priority || (a.priority === b.priority && a.name < b.name);
+    this.#ready = new PriorityQueue(before);
+    this.#late = new PriorityQueue(before);
+    this.#isLate = this.#findLate();
+  }
+
+  /**
+   * The tasks that can wait: known without running (up to date, or a group)
+   * and not needed by any task that has work to do. A one-file build learns
+   * that some 950 of 1,000 tasks are up to date; handled in priority order,
+   * the 400 or so of them in the levels above the edited task came before
+   * its command could start (12-30 ms of bookkeeping on the critical path).
+   * Only the known tasks its deps reach are needed first; the rest are
+   * recorded while commands run. With no stamp, nothing is late.
+   */
+  #findLate(): ReadonlySet<string> {
+    const upToDate = this.#upToDate;
+    const late = new Set<string>();
+    if (upToDate === undefined || upToDate.size === 0) return late;
+    const tasks = this.#graph.tasks;
+    const known = (task: GraphTask): boolean => task.run === undefined || upToDate.has(task.name);
+    const needed = new Set<string>();
+    const stack: GraphTask[] = [];
+    for (const task of tasks.values()) {
+      if (known(task)) continue;
+      for (const dep of task.deps) stack.push(tasks.get(dep)!);
+      while (stack.length > 0) {
+        const dep = stack.pop()!;
+        if (!known(dep) || needed.has(dep.name)) continue; // Work is walked from its own turn of the outer loop.
+        needed.add(dep.name);
+        for (const next of dep.deps) stack.push(tasks.get(next)!);
+      }
+    }
+    for (const task of tasks.values()) if (known(task) && !needed.has(task.name)) late.add(task.name);
+    return late;
+  }
+
+  /** Makes a task whose deps are all done ready to start, or puts it with the late ones. */
+  #makeReady(task: GraphTask): void {
+    if (this.#isLate.has(task.name)) this.#late.push(task);
+    else this.#ready.push(task);
   }
 
   async run(): Promise<BuildOutcome> {
@@ -190,7 +237,7 @@ class Build {
     const build = this.#cache?.store.beginBuild(graph.targets);
     for (const task of graph.tasks.values()) {
       this.#waitingOn.set(task.name, task.deps.length);
-      if (task.deps.length === 0) this.#ready.push(task);
+      if (task.deps.length === 0) this.#makeReady(task);
     }
     const onAbort = (): void => this.#interrupt();
     this.#signal?.addEventListener("abort", onAbort, { once: true });
@@ -200,7 +247,7 @@ class Build {
       while (this.#stop.kind === "none" && this.#running.size < this.#capacity && this.#ready.size > 0) {
         this.#start(this.#ready.pop()!);
       }
-      if (this.#running.size === 0 && this.#finished.length === 0 && this.#known.length === 0) break;
+      if (this.#running.size === 0 && this.#finished.length === 0 && this.#known.length === 0 && !this.#lateWaiting()) break;
       const next = await this.#nextFinished();
       if (next === undefined) break; // Interrupted work that did not stop in time.
       this.#finish(next.task, next.result);
@@ -244,12 +291,21 @@ class Build {
     this.#wake?.(); // So the loop starts waiting with a deadline.
   }
 
-  /** The next result to record: one of work that ran first, then one known without running. */
+  /** Whether a late task (see #findLate) is waiting to be started: none once the build stops. */
+  #lateWaiting(): boolean {
+    return this.#late.size > 0 && this.#stop.kind === "none";
+  }
+
+  /**
+   * The next result to record: one of work that ran first, then one known
+   * without running, then a late task's (started here).
+   */
   async #nextFinished(): Promise<Finished | undefined> {
     if (this.#finished.length === 0 && this.#running.size > 0 && this.#now() - this.#turnStarted > YIELD_AFTER_MS) {
       await new Promise((resolve) => setImmediate(resolve));
       this.#turnStarted = this.#now();
     }
+    if (this.#finished.length === 0 && this.#known.length === 0 && this.#lateWaiting()) this.#start(this.#late.pop()!);
     let timer: NodeJS.Timeout | undefined;
     while (this.#finished.length === 0 && this.#known.length === 0) {
       const woken = new Promise<boolean>((resolveWake) => {
@@ -418,7 +474,7 @@ class Build {
     for (const name of task.dependents) {
       const left = this.#waitingOn.get(name)! - 1;
       this.#waitingOn.set(name, left);
-      if (left === 0 && !this.#results.has(name)) this.#ready.push(this.#graph.tasks.get(name)!);
+      if (left === 0 && !this.#results.has(name)) this.#makeReady(this.#graph.tasks.get(name)!);
     }
   }
 
