@@ -34,7 +34,7 @@
 import { realpathSync, statSync, unlinkSync, type Stats } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { dirname, join, resolve } from "node:path";
-import { startStatHelper, upToDateFromStamp } from "@rbuild/executor";
+import { prestatLastStamp, startStatHelper, upToDateFromStamp } from "@rbuild/executor";
 import { findBuildfile, plan } from "@rbuild/planner";
 import { startIndexKeeper, stopIndexKeeper } from "@rbuild/store";
 import { parseCommandLine, type Args } from "./args.js";
@@ -278,6 +278,8 @@ class Daemon {
       return;
     }
     this.#resetIdle();
+    // The stamp's stats, on the helper thread while this one loads the Buildfile.
+    if (!args.force && !args.dryRun) prestatLastStamp(this.#cacheDir, this.#root);
     const interrupts: (() => void)[] = [];
     let interrupted = false;
     const interrupt = (): void => {

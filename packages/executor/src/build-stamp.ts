@@ -28,13 +28,12 @@
  * checks only the rest. A one-file edit then costs a stat per path plus the
  * tasks it reaches, not an index read and a snapshot per task.
  */
-import { lstatSync, statSync } from "node:fs";
 import { digestBytes, type Digest } from "@rbuild/hash";
 import type { Graph } from "@rbuild/planner";
 import type { LogLine } from "@rbuild/store";
 import { lockGeneration, readStamp, removeStamp, writeStamp } from "@rbuild/store";
 import { definitionParts, hostPlatform, type EntryStat, type FileStat, type Fresh, type Snapshot } from "./snapshot.js";
-import { STAT_FIELDS, statHelperRunning, statInHelper, type StatShare } from "./stat-helper.js";
+import { STAT_FIELDS, StatJob, statHelperRunning } from "./stat-helper.js";
 
 const FORMAT = 3;
 
@@ -174,30 +173,33 @@ export interface UpToDate {
   readonly results: ReadonlyMap<string, Fresh>;
 }
 
-/** The entries of a flat list (see Stamp), from entry `first` on, whose stat changed, as a set of entry numbers. */
-function changedEntries(root: string, stats: readonly (string | number)[], width: 5 | 6, follow: boolean, first = 0, end = stats.length / width): Set<number> {
-  const prefix = `${root}/`;
+/**
+ * The entries of a flat list (see Stamp) whose stat changed, as a set of
+ * entry numbers: `taken` holds the stats of a StatJob, this list's from job
+ * entry `offset` on. Files compare size and times and inode; dirs and outputs
+ * their mode too.
+ */
+function changedEntries(stats: readonly (string | number)[], width: 5 | 6, taken: Float64Array, offset: number): Set<number> {
   const changed = new Set<number>();
-  for (let i = first * width; i < end * width; i += width) {
-    const path = stats[i] as string;
-    const full = path === "" ? root : prefix + path;
-    const stat = follow ? statSync(full, NO_THROW) : lstatSync(full, NO_THROW);
-    const at = width === 6 ? i + 2 : i + 1;
+  const entries = stats.length / width;
+  for (let entry = 0; entry < entries; entry++) {
+    const i = entry * width;
+    const at = (offset + entry) * STAT_FIELDS;
+    const mode = taken[at]!;
+    const s = width === 6 ? i + 2 : i + 1;
     if (
-      stat === undefined ||
-      (width === 6 && stat.mode !== stats[i + 1]) ||
-      stat.size !== stats[at] ||
-      stat.mtimeMs !== stats[at + 1] ||
-      stat.ctimeMs !== stats[at + 2] ||
-      stat.ino !== stats[at + 3]
+      mode === -1 ||
+      (width === 6 && mode !== stats[i + 1]) ||
+      taken[at + 1] !== stats[s] ||
+      taken[at + 2] !== stats[s + 1] ||
+      taken[at + 3] !== stats[s + 2] ||
+      taken[at + 4] !== stats[s + 3]
     ) {
-      changed.add(i / width);
+      changed.add(entry);
     }
   }
   return changed;
 }
-
-const NO_THROW = { throwIfNoEntry: false } as const;
 
 /** The shape of a stamp this rbuild wrote: anything else (a torn or foreign file) is no stamp. */
 function wellFormed(stamp: unknown): stamp is Stamp {
@@ -269,35 +271,61 @@ export interface StatPass {
   readonly changed: { readonly files: ReadonlySet<number>; readonly dirs: ReadonlySet<number>; readonly outputs: ReadonlySet<number> };
 }
 
-function statPass(storeDir: string, root: string, stamp: Stamp): StatPass {
+/** A stat pass started before it was asked for: see prestatLastStamp. */
+let prestarted: { readonly stamp: Stamp; readonly generation: number | undefined; readonly job: StatJob } | undefined;
+
+/**
+ * In the daemon, as a build is asked for: starts the stat pass of the stamp
+ * its last build read or wrote on the helper thread, while the main thread
+ * loads the Buildfile (about 15 ms that the pass would otherwise follow).
+ * The build's statPass joins it when the stamp it checks is that one, and
+ * drops it otherwise. Its stats are taken after the request, as the pass
+ * would take them; a file the Buildfile itself writes while it is loaded may
+ * be seen unchanged until the next build.
+ */
+export function prestatLastStamp(storeDir: string, root: string): void {
+  prestarted?.job.cancel();
+  prestarted = undefined;
+  const stamp = lastStamp?.stamp;
+  if (stamp === undefined || stamp.root !== root || !statHelperRunning()) return;
   const generation = lockGeneration(storeDir);
-  const flat = stamp.files;
-  const files = flat.length / 5;
-  // With a helper thread (see stat-helper.ts), it takes the last files, about half of all paths.
-  let split = files;
-  let share: StatShare | undefined;
-  if (statHelperRunning()) {
-    split = files - Math.min(files, Math.round((files + stamp.dirs.length / 6 + stamp.outputs.length / 6) / 2));
-    const paths: string[] = [];
-    for (let entry = split; entry < files; entry++) paths.push(flat[entry * 5] as string);
-    share = statInHelper(`${root}/`, paths);
+  prestarted = { stamp, generation, job: statJob(root, stamp) };
+}
+
+/** A job for every entry of the stamp: files, dirs (both followed), then outputs (not followed). */
+function statJob(root: string, stamp: Stamp): StatJob {
+  const paths: string[] = [];
+  for (const flat of [stamp.files, stamp.dirs, stamp.outputs]) {
+    const width = flat === stamp.files ? 5 : 6;
+    for (let i = 0; i < flat.length; i += width) paths.push(flat[i] as string);
   }
-  const changedFiles = changedEntries(root, flat, 5, true, 0, share === undefined ? files : split);
-  const dirs = changedEntries(root, stamp.dirs, 6, true);
-  const outputs = changedEntries(root, stamp.outputs, 6, false);
-  if (share !== undefined) {
-    const taken = share.collect();
-    if (taken === undefined) {
-      for (const entry of changedEntries(root, flat, 5, true, split, files)) changedFiles.add(entry);
-    } else {
-      for (let entry = split; entry < files; entry++) {
-        const at = (entry - split) * STAT_FIELDS;
-        const i = entry * 5;
-        if (taken[at] !== flat[i + 1] || taken[at + 1] !== flat[i + 2] || taken[at + 2] !== flat[i + 3] || taken[at + 3] !== flat[i + 4]) changedFiles.add(entry);
-      }
-    }
+  return new StatJob(`${root}/`, paths, paths.length - stamp.outputs.length / 6);
+}
+
+function statPass(storeDir: string, root: string, stamp: Stamp): StatPass {
+  const early = prestarted;
+  prestarted = undefined;
+  let generation: number | undefined;
+  let job: StatJob;
+  if (early !== undefined && early.stamp === stamp && stamp.root === root) {
+    ({ generation, job } = early);
+  } else {
+    early?.job.cancel();
+    generation = lockGeneration(storeDir);
+    job = statJob(root, stamp);
   }
-  return { stamp, generation, changed: { files: changedFiles, dirs, outputs } };
+  const taken = job.finish();
+  const files = stamp.files.length / 5;
+  const dirs = stamp.dirs.length / 6;
+  return {
+    stamp,
+    generation,
+    changed: {
+      files: changedEntries(stamp.files, 5, taken, 0),
+      dirs: changedEntries(stamp.dirs, 6, taken, files),
+      outputs: changedEntries(stamp.outputs, 6, taken, files + dirs),
+    },
+  };
 }
 
 export interface StampCheck {

@@ -1,31 +1,57 @@
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, lstatSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { STAT_FIELDS, startStatHelper, statHelperRunning, statInHelper } from "./stat-helper.js";
+import { STAT_FIELDS, StatJob, startStatHelper, statHelperRunning } from "./stat-helper.js";
 
 let root: string;
 beforeAll(() => {
   root = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-stat-helper-")));
   mkdirSync(join(root, "src"));
-  for (let i = 0; i < 50; i++) writeFileSync(join(root, `src/${i}.txt`), "x".repeat(i));
+  for (let i = 0; i < 600; i++) writeFileSync(join(root, `src/${i}.txt`), "x".repeat(i % 50));
+  symlinkSync("src/1.txt", join(root, "link"));
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-test("without a helper thread nothing is handed over; with one, its stats are those of statSync", () => {
-  const paths = [...Array.from({ length: 50 }, (_, i) => `src/${i}.txt`), "src/missing.txt", "src"];
-  expect([statHelperRunning(), statInHelper(`${root}/`, paths)]).toEqual([false, undefined]);
-  startStatHelper();
-  expect(statHelperRunning()).toBe(true);
-  const taken = statInHelper(`${root}/`, paths)!.collect()!;
+/** What a job must hold for `path`: the stat (or lstat) of it, or -1 for none. */
+function expected(path: string, follow: boolean): number[] | number {
+  const stat = follow ? statSync(join(root, path), { throwIfNoEntry: false }) : lstatSync(join(root, path), { throwIfNoEntry: false });
+  return stat === undefined ? -1 : [stat.mode, stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino];
+}
+
+function check(paths: readonly string[], lstatFrom: number, taken: Float64Array): void {
   paths.forEach((path, i) => {
     const at = i * STAT_FIELDS;
-    const stat = statSync(join(root, path), { throwIfNoEntry: false });
-    const expected = stat === undefined ? -1 : [stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino];
-    expect([path, stat === undefined ? taken[at] : [...taken.subarray(at, at + STAT_FIELDS)]]).toEqual([path, expected]);
+    const want = expected(path, i < lstatFrom);
+    const got = want === -1 ? taken[at] : [...taken.subarray(at, at + STAT_FIELDS)];
+    expect([path, got]).toEqual([path, want]);
   });
-  // A second pass after an edit sees the edit.
+}
+
+// Entries before lstatFrom follow links; "link" is both a followed and an unfollowed entry.
+const paths = [...Array.from({ length: 600 }, (_, i) => `src/${i}.txt`), "src/missing.txt", "src", "link", "link", "src/0.txt"];
+const lstatFrom = paths.length - 2;
+
+test("without a helper thread the main thread stats every entry, following links only before lstatFrom", () => {
+  expect(statHelperRunning()).toBe(false);
+  check(paths, lstatFrom, new StatJob(`${root}/`, paths, lstatFrom).finish());
+});
+
+test("with a helper, a job started early is shared, and a later one sees an edit", async () => {
+  startStatHelper();
+  expect(statHelperRunning()).toBe(true);
+  const job = new StatJob(`${root}/`, paths, lstatFrom);
+  // Leave the helper time to take chunks before the main thread joins.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  check(paths, lstatFrom, job.finish());
   writeFileSync(join(root, "src/3.txt"), "edited, longer than before");
-  const again = statInHelper(`${root}/`, ["src/3.txt"])!.collect()!;
-  expect(again[0]).toBe(statSync(join(root, "src/3.txt")).size);
+  const again = new StatJob(`${root}/`, paths, lstatFrom).finish();
+  expect(again[3 * STAT_FIELDS + 1]).toBe(statSync(join(root, "src/3.txt")).size);
+  check(paths, lstatFrom, again);
+});
+
+test("a cancelled job hands out nothing more; the next one is answered in full", () => {
+  const cancelled = new StatJob(`${root}/`, paths, lstatFrom);
+  cancelled.cancel();
+  check(paths, lstatFrom, new StatJob(`${root}/`, paths, lstatFrom).finish());
 });

@@ -1,46 +1,69 @@
 /**
  * A second thread for the stamp's stat pass, in a process that lives on
  * (the daemon). Checking a stamp is one stat per path, 12,000 for the
- * 1,000-task bench workspace: about 40 ms of kernel time on one core, the
+ * 1,000-task bench workspace: about 45 ms of kernel time on one core, the
  * largest part of a no-op and of the wait before a one-file build starts
- * its first task. With this helper the main thread stats one part while a
- * worker thread stats the other.
+ * its first task.
  *
- * The main thread stays synchronous: it posts the worker's share, stats its
- * own, then waits (Atomics.wait) for the worker's results in shared memory.
- * A worker that does not answer in time is given up on for that pass and the
- * main thread stats its share itself, so the answer is the same either way.
- * A new process has no helper: starting a worker (about 30 ms) would cost
- * more than it saves once.
+ * A pass is a StatJob: its entries are cut into chunks that the helper
+ * thread and the main thread claim from one shared counter, so both stay
+ * busy to the end however much of the pass each gets to. The daemon starts a
+ * job when a build is asked for (see prestatLastStamp in build-stamp.ts),
+ * and the helper works on it while the main thread loads the Buildfile; the
+ * main thread joins in when it needs the answer.
+ *
+ * The main thread stays synchronous: it stats chunks until none is left, then
+ * waits (Atomics.wait) for the helper's last ones. A helper that does not
+ * answer in time is given up on and the main thread stats every entry itself,
+ * so the answer is the same either way. A new process has no helper (starting
+ * a worker, about 30 ms, would cost more than it saves once): the main thread
+ * does the whole job.
  */
+import { lstatSync, statSync } from "node:fs";
 import { ResidentWorker } from "@rbuild/core";
 
-/** Per path: size, mtimeMs, ctimeMs, ino (size -1: no such file). */
-const FIELDS = 4;
+/** Per entry: mode, size, mtimeMs, ctimeMs, ino; mode -1 when there is no such entry. */
+export const STAT_FIELDS = 5;
 
-/** How long the main thread waits for the worker before doing its share itself. */
+/** Entries per claim: a few hundred microseconds of stats. */
+const CHUNK = 128;
+
+/** How long the main thread waits for the helper's last chunks before doing the whole job itself. */
 const WAIT_MS = 2000;
+
+/**
+ * The shared memory of a job: two int32 counters (the next chunk to claim,
+ * the chunks finished), then STAT_FIELDS float64 per entry. The worker's
+ * copy of statChunk below must match it.
+ */
+const HEADER_BYTES = 8;
 
 const WORKER = `
 const { parentPort } = require("node:worker_threads");
-const { statSync } = require("node:fs");
-parentPort.on("message", ({ prefix, paths, shared }) => {
-  const done = new Int32Array(shared, 0, 1);
-  const out = new Float64Array(shared, 8);
-  for (let i = 0; i < paths.length; i++) {
-    const stat = statSync(prefix + paths[i], { throwIfNoEntry: false });
-    const at = i * ${FIELDS};
-    if (stat === undefined) {
-      out[at] = -1;
-      continue;
+const { lstatSync, statSync } = require("node:fs");
+const NO_THROW = { throwIfNoEntry: false };
+parentPort.on("message", ({ prefix, paths, lstatFrom, shared }) => {
+  const counters = new Int32Array(shared, 0, 2);
+  const out = new Float64Array(shared, ${HEADER_BYTES});
+  const chunks = Math.ceil(paths.length / ${CHUNK});
+  for (let chunk = Atomics.add(counters, 0, 1); chunk < chunks; chunk = Atomics.add(counters, 0, 1)) {
+    const end = Math.min(paths.length, (chunk + 1) * ${CHUNK});
+    for (let i = chunk * ${CHUNK}; i < end; i++) {
+      const stat = i < lstatFrom ? statSync(prefix + paths[i], NO_THROW) : lstatSync(prefix + paths[i], NO_THROW);
+      const at = i * ${STAT_FIELDS};
+      if (stat === undefined) {
+        out[at] = -1;
+        continue;
+      }
+      out[at] = stat.mode;
+      out[at + 1] = stat.size;
+      out[at + 2] = stat.mtimeMs;
+      out[at + 3] = stat.ctimeMs;
+      out[at + 4] = stat.ino;
     }
-    out[at] = stat.size;
-    out[at + 1] = stat.mtimeMs;
-    out[at + 2] = stat.ctimeMs;
-    out[at + 3] = stat.ino;
+    Atomics.add(counters, 1, 1);
+    Atomics.notify(counters, 1);
   }
-  Atomics.store(done, 0, 1);
-  Atomics.notify(done, 0);
 });
 `;
 
@@ -51,33 +74,86 @@ export function startStatHelper(): void {
   helper.start();
 }
 
-/** Whether this process has a helper thread to hand stats to. */
+/** Whether this process has a helper thread to share stats with. */
 export function statHelperRunning(): boolean {
   return helper.running;
 }
 
-/** Stats of `paths` (relative to `prefix`'s directory), as the worker took them. */
-export interface StatShare {
-  /** Waits for the worker; undefined if it did not answer (the caller stats these paths itself). */
-  collect(): Float64Array | undefined;
+const NO_THROW = { throwIfNoEntry: false } as const;
+
+/** Stats entries [first, end) of `paths` into `out` (see STAT_FIELDS), as the helper does. */
+function statRange(prefix: string, paths: readonly string[], lstatFrom: number, out: Float64Array, first: number, end: number): void {
+  for (let i = first; i < end; i++) {
+    const stat = i < lstatFrom ? statSync(prefix + paths[i], NO_THROW) : lstatSync(prefix + paths[i], NO_THROW);
+    const at = i * STAT_FIELDS;
+    if (stat === undefined) {
+      out[at] = -1;
+      continue;
+    }
+    out[at] = stat.mode;
+    out[at + 1] = stat.size;
+    out[at + 2] = stat.mtimeMs;
+    out[at + 3] = stat.ctimeMs;
+    out[at + 4] = stat.ino;
+  }
 }
 
 /**
- * Hands `paths` to the helper thread, if this process has one (see
- * statHelperRunning); the caller does its own share meanwhile and then calls
- * `collect`.
+ * One stat of each of `paths` (relative to `prefix`): the first `lstatFrom`
+ * follow symlinks (stat), the rest do not (lstat).
  */
-export function statInHelper(prefix: string, paths: readonly string[]): StatShare | undefined {
-  if (paths.length === 0) return undefined;
-  const shared = new SharedArrayBuffer(8 + paths.length * FIELDS * 8);
-  if (!helper.post({ prefix, paths, shared })) return undefined;
-  return {
-    collect() {
-      const done = new Int32Array(shared, 0, 1);
-      if (Atomics.wait(done, 0, 0, WAIT_MS) === "timed-out") return undefined;
-      return new Float64Array(shared, 8);
-    },
-  };
-}
+export class StatJob {
+  readonly #prefix: string;
+  readonly #paths: readonly string[];
+  readonly #lstatFrom: number;
+  readonly #chunks: number;
+  readonly #counters: Int32Array;
+  readonly #out: Float64Array;
+  /** Whether the helper has the job too. */
+  readonly #shared: boolean;
 
-export const STAT_FIELDS = FIELDS;
+  /** Hands the job to the helper thread, if this process has one; `finish` does the rest. */
+  constructor(prefix: string, paths: readonly string[], lstatFrom: number) {
+    this.#prefix = prefix;
+    this.#paths = paths;
+    this.#lstatFrom = lstatFrom;
+    this.#chunks = Math.ceil(paths.length / CHUNK);
+    const memory = new SharedArrayBuffer(HEADER_BYTES + paths.length * STAT_FIELDS * 8);
+    this.#counters = new Int32Array(memory, 0, 2);
+    this.#out = new Float64Array(memory, HEADER_BYTES);
+    this.#shared = paths.length > CHUNK && helper.post({ prefix, paths, lstatFrom, shared: memory });
+  }
+
+  /** Stats every entry the helper has not taken, waits for the helper's, and returns them all. */
+  finish(): Float64Array {
+    const counters = this.#counters;
+    const chunks = this.#chunks;
+    for (let chunk = Atomics.add(counters, 0, 1); chunk < chunks; chunk = Atomics.add(counters, 0, 1)) {
+      statRange(this.#prefix, this.#paths, this.#lstatFrom, this.#out, chunk * CHUNK, Math.min(this.#paths.length, (chunk + 1) * CHUNK));
+      Atomics.add(counters, 1, 1);
+    }
+    if (this.#shared) {
+      const deadline = performance.now() + WAIT_MS;
+      for (let done = Atomics.load(counters, 1); done < chunks; done = Atomics.load(counters, 1)) {
+        const left = deadline - performance.now();
+        if (left <= 0 || Atomics.wait(counters, 1, done, left) === "timed-out") {
+          this.cancel();
+          return this.#alone();
+        }
+      }
+    }
+    return this.#out;
+  }
+
+  /** Stops handing out chunks: the helper ends the one it is on. For a job whose answer is not wanted. */
+  cancel(): void {
+    Atomics.store(this.#counters, 0, this.#chunks);
+  }
+
+  /** Every entry statted here, in memory the helper does not write. */
+  #alone(): Float64Array {
+    const out = new Float64Array(this.#paths.length * STAT_FIELDS);
+    statRange(this.#prefix, this.#paths, this.#lstatFrom, out, 0, this.#paths.length);
+    return out;
+  }
+}
