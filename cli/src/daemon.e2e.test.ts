@@ -5,7 +5,7 @@
  * wrong with the daemon sends the build back to a process of its own.
  * Which builds the daemon served is read from its log.
  */
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
@@ -125,6 +125,22 @@ describe("the rbuild daemon", () => {
     expect(served()).toBe(1);
     expect(result.exitCode).toBe(0);
     expect(ws.read("out/use.txt")).toBe("NYCUN\nORGN\n");
+  });
+
+  test("the stamp of a build it served reaches the disk once it is idle", async () => {
+    await startDaemon();
+    const stamp = (): { build: number; tasks: [string][] } | undefined => {
+      const dir = join(ws.root, ".rbuild/up-to-date");
+      const file = existsSync(dir) ? readdirSync(dir).find((name) => name.endsWith(".json")) : undefined;
+      return file === undefined ? undefined : (JSON.parse(readFileSync(join(dir, file), "utf8")) as { build: number; tasks: [string][] });
+    };
+    const before = stamp()!.build;
+    writeFileSync(join(ws.root, "src/b.txt"), "beta\n");
+    expect((await rbuild(["use"])).exitCode).toBe(0);
+    expect(served()).toBe(1);
+    // The daemon's next build would read it from memory; rbuild in a process of its own reads the file.
+    await until("the daemon wrote its build's stamp", () => (stamp()?.build ?? 0) > before);
+    expect(stamp()!.tasks.map((t) => t[0])).toContain("gen");
   });
 
   test("Ctrl-C at the client stops the build and its task, with status 130", async () => {

@@ -34,7 +34,7 @@
 import { realpathSync, statSync, unlinkSync, type Stats } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { dirname, join, resolve } from "node:path";
-import { prestatLastStamp, startStatHelper, upToDateFromStamp } from "@rbuild/executor";
+import { deferStampWrites, prestatLastStamp, startStatHelper, upToDateFromStamp, writeDeferredStamps } from "@rbuild/executor";
 import { findBuildfile, plan } from "@rbuild/planner";
 import { startIndexKeeper, stopIndexKeeper } from "@rbuild/store";
 import { parseCommandLine, type Args } from "./args.js";
@@ -48,6 +48,9 @@ const PROTOCOL = "rbuild-daemon-1";
 const IDLE_MS = 3 * 60 * 60 * 1000;
 const MAX_BUILDS = 500;
 const CHECK_EVERY_MS = 2000;
+
+/** How long after a build its stamp waits for the next build before it is written. */
+const STAMP_WRITE_AFTER_MS = 200;
 const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 const WARM_UP_ROUNDS = 8;
 
@@ -110,6 +113,8 @@ class Daemon {
   #warming: Promise<void> | undefined;
   #closing = false;
   #idle: NodeJS.Timeout | undefined;
+  /** Writes the last builds' stamps once no build follows them for a moment (see deferStampWrites). */
+  #stampWrite: NodeJS.Timeout | undefined;
 
   constructor(root: string) {
     this.#root = root;
@@ -148,6 +153,8 @@ class Daemon {
     startStatHelper();
     // Holds the index open and checkpoints it, off the builds' thread.
     startIndexKeeper();
+    // Its builds' stamps are written when it is idle; its own next build reads them from memory.
+    deferStampWrites();
     setInterval(() => this.#check(), CHECK_EVERY_MS).unref();
     this.#resetIdle();
     log(`serving ${this.#root}`);
@@ -212,7 +219,10 @@ class Daemon {
     if (!this.#busy) this.#exitSoon();
   }
 
+  /** Exits in a while, having written its builds' stamps. */
   #exitSoon(): void {
+    clearTimeout(this.#stampWrite);
+    writeDeferredStamps();
     setTimeout(() => process.exit(0), 5000).unref();
   }
 
@@ -270,6 +280,7 @@ class Daemon {
       return;
     }
     this.#busy = true;
+    clearTimeout(this.#stampWrite);
     // A warm-up round loads the Buildfile too, and loads collect tasks in one place: never two at once.
     await this.#warming;
     if (!adopt(request)) {
@@ -334,6 +345,7 @@ class Daemon {
     else if (end.workspace !== undefined && !daemonCanServe(end.workspace)) this.#shutdown("the Buildfile imports npm packages or puts the cache elsewhere");
     else if (this.#builds >= MAX_BUILDS) this.#shutdown(`served ${MAX_BUILDS} builds`);
     if (this.#closing) this.#exitSoon();
+    else this.#stampWrite = setTimeout(() => writeDeferredStamps(), STAMP_WRITE_AFTER_MS);
   }
 }
 

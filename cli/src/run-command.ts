@@ -2,7 +2,7 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { describeFailure, fanOut, writeFileAtomically, type Reporter, type SetupFailure } from "@rbuild/core";
-import { dryRun, execute, upToDateFromStamp, upToDatePartly, type BuildOutcome } from "@rbuild/executor";
+import { carryDeferredStamps, dryRun, execute, upToDateFromStamp, upToDatePartly, type BuildOutcome } from "@rbuild/executor";
 import { plan, type Graph } from "@rbuild/planner";
 import { acquireBuildLock, noteStampedBuild, Store } from "@rbuild/store";
 import { BatchedSink, JsonReporter, PlainReporter, runSummary } from "@rbuild/ui";
@@ -104,6 +104,7 @@ export async function runBuild(args: Args, terminal: Terminal): Promise<RunEnd> 
     mkdirSync(cacheDir, { recursive: true });
     const lock = await acquireBuildLock(cacheDir, (pid) => info("waiting", `waiting for another rbuild (pid ${pid}) building this workspace`), interrupt.signal);
     if (lock === undefined) return ended(ExitCode.Interrupted, true);
+    carryDeferredStamps(cacheDir, lock.previousGeneration);
     const store = Store.open({ dir: cacheDir, onInfo: info });
     // Loaded only when a remote is configured: the HTTP client is a large part of rbuild's start-up.
     const remote =

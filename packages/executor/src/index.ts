@@ -8,6 +8,6 @@ export { dryRun } from "./dry-run.js";
 export type { PlannedRun } from "./dry-run.js";
 export { clearOutputs } from "./clear-outputs.js";
 export type { RemoteOptions } from "./remote-step.js";
-export { prestatLastStamp, upToDateFromStamp, upToDatePartly } from "./build-stamp.js";
+export { carryDeferredStamps, deferStampWrites, prestatLastStamp, upToDateFromStamp, upToDatePartly, writeDeferredStamps } from "./build-stamp.js";
 export type { StampCheck, StatPass, UpToDate } from "./build-stamp.js";
 export { startStatHelper } from "./stat-helper.js";

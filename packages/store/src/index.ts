@@ -10,5 +10,5 @@ export type { GcOptions, GcResult } from "./gc.js";
 export { acquireBuildLock, lockGeneration } from "./lock.js";
 export type { BuildLock } from "./lock.js";
 export { INLINE_BLOB_LIMIT, SCHEMA_VERSION } from "./schema.js";
-export { readStamp, writeStamp, removeStamp, noteStampedBuild } from "./stamps.js";
+export { readStamp, writeStamp, removeStamp, noteStampedBuild, stampFileId } from "./stamps.js";
 export type { StampedBuild } from "./stamps.js";

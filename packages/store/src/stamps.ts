@@ -8,7 +8,7 @@
  * Such a build leaves its history in `up-to-date/builds.jsonl`, one line per
  * build; the next Store to open folds those lines into the index.
  */
-import { appendFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomically } from "@rbuild/core";
 
@@ -33,6 +33,12 @@ export function readStamp(storeDir: string, id: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Which file the stamp is now, cheaply: a new write or a removal changes it (writes are renames: a new inode). */
+export function stampFileId(storeDir: string, id: string): string {
+  const stat = statSync(stampPath(storeDir, id), { throwIfNoEntry: false });
+  return stat === undefined ? "none" : `${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`;
 }
 
 export function writeStamp(storeDir: string, id: string, text: string): void {
