@@ -8,6 +8,7 @@ import { digestBytes } from "@rbuild/hash";
 import { indexKeeperRunning, startIndexKeeper, stopIndexKeeper } from "./index-keeper.js";
 import { manifestDigest } from "./layer.js";
 import { openIndex } from "./open-index.js";
+import { HISTORY_BUILDS } from "./schema.js";
 import { Store } from "./store.js";
 
 let dir: string;
@@ -78,6 +79,28 @@ describe("index keeper", () => {
     expect(autoCheckpoint("kept.sqlite")).toBe(0);
 
     expect(await commitWhileHeldOpen(5000)).toEqual({ checkpointed: true, actions: 301 });
+  });
+
+  test("prunes the history that the stores of its process leave to it", async () => {
+    startIndexKeeper();
+    const store = Store.open({ dir });
+    const run = { task: "a", key: "k", status: "ran", cache: null, pure: true, durationMs: 1, exitCode: 0, reasons: [], error: null, outputsDigest: null, layer: null };
+    for (let i = 0; i < HISTORY_BUILDS + 5; i++) store.finishBuild(store.beginBuild(["b"]), true, [run]);
+    store.close();
+    const count = (): unknown => {
+      const db = new Database(indexPath(), { readonly: true });
+      try {
+        return db.prepare("SELECT count(*) FROM builds").pluck().get();
+      } finally {
+        db.close();
+      }
+    };
+    let builds = count();
+    for (let waited = 0; builds !== HISTORY_BUILDS && waited < 5000; waited += 20) {
+      await sleep(20);
+      builds = count();
+    }
+    expect(builds).toBe(HISTORY_BUILDS);
   });
 
   test("follows an index that was deleted and created again", async () => {

@@ -56,6 +56,20 @@ export const INLINE_BLOB_LIMIT = 32 * 1024;
 /** How many builds the history keeps. */
 export const HISTORY_BUILDS = 200;
 
+/** Builds the history keeps however old: the newest full build of each set of targets (a stamp may name it). */
+const KEPT_BUILDS = "SELECT max(id) FROM builds WHERE origin IS NULL GROUP BY targets";
+
+/**
+ * Pruning the history: `oldest` (with HISTORY_BUILDS - 1) finds the oldest
+ * build to keep, the deletes (with that id) drop what is older and not kept.
+ * Run by the store that finished a build, or by the index keeper.
+ */
+export const PRUNE_HISTORY = {
+  oldest: "SELECT id FROM builds ORDER BY id DESC LIMIT 1 OFFSET ?",
+  runs: `DELETE FROM runs WHERE build < ? AND build NOT IN (${KEPT_BUILDS})`,
+  builds: `DELETE FROM builds WHERE id < ? AND id NOT IN (${KEPT_BUILDS})`,
+} as const;
+
 export const SCHEMA = `
 CREATE TABLE stat_cache (
   path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ms REAL NOT NULL, ctime_ms REAL NOT NULL,

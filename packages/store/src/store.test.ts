@@ -75,6 +75,40 @@ describe("Store", () => {
     }
   });
 
+  test("an action's use is written at most once an hour by a process, across its Stores", () => {
+    const hours = (n: number) => n * 3600_000;
+    let now = hours(10);
+    const lastUsed = (set?: number): unknown => {
+      const db = new Database(join(dir, "index.sqlite"));
+      try {
+        if (set !== undefined) db.prepare("UPDATE actions SET last_used = ?").run(set);
+        return db.prepare("SELECT last_used FROM actions WHERE key = 'k1'").pluck().get();
+      } finally {
+        db.close();
+      }
+    };
+    const use = (): void => {
+      const store = open(() => now);
+      store.touch("k1");
+      store.flush();
+      store.close();
+    };
+    const first = open(() => now);
+    saveAction(first, "k1", "layer bytes");
+    first.flush();
+    first.close();
+    expect(lastUsed()).toBe(hours(10));
+    // Set back behind this process's back: a use within the hour of the one it wrote is not even looked up.
+    lastUsed(hours(1));
+    now = hours(10) + 60_000;
+    use();
+    expect(lastUsed()).toBe(hours(1));
+    // An hour after the use it wrote, the next one is written.
+    now = hours(11) + 1;
+    use();
+    expect(lastUsed()).toBe(hours(11) + 1);
+  });
+
   test("the history keeps the last HISTORY_BUILDS builds, and the build a stamp repeats", () => {
     const store = open();
     const run = { task: "a", key: "k", status: "ran", cache: null, pure: true, durationMs: 1, exitCode: 0, reasons: [], error: null, outputsDigest: null, layer: null };

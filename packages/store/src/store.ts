@@ -10,10 +10,10 @@ import { join } from "node:path";
 import type Database from "better-sqlite3";
 import { digestBytes, type Digest, type FileState, type StatCacheBackend } from "@rbuild/hash";
 import { Cas } from "./cas.js";
-import { checkpointInKeeper } from "./index-keeper.js";
+import { checkpointInKeeper, indexKeeperRunning } from "./index-keeper.js";
 import type { ManifestEntry } from "./layer.js";
 import { openIndex, type Info } from "./open-index.js";
-import { HISTORY_BUILDS, INLINE_BLOB_LIMIT } from "./schema.js";
+import { HISTORY_BUILDS, INLINE_BLOB_LIMIT, PRUNE_HISTORY } from "./schema.js";
 import { stampedBuildsFile, type StampedBuild } from "./stamps.js";
 
 /** One line of a task's log: `o` stdout, `e` stderr. */
@@ -153,6 +153,19 @@ type StateRow = [key: string, record: string, ok: number, ranReasons: string];
 
 /** How precisely an action's last use is kept, for gc's least-recently-used order (see flush). */
 const TOUCH_GRANULARITY_MS = 60 * 60 * 1000;
+
+/**
+ * Per index, the actions this process knows to have a last use no older than
+ * TOUCH_GRANULARITY_MS before the time given (it wrote or checked it then).
+ * A use within TOUCH_GRANULARITY_MS of that time is not written again: in the
+ * daemon, a one-file build would otherwise look up the ~950 actions it found
+ * up to date, to find each used less than an hour ago (5-10 ms). A last use
+ * is then at most twice TOUCH_GRANULARITY_MS old, which gc's days do not see.
+ */
+const touchedRecently = new Map<string, Map<string, number>>();
+
+/** More than this many actions known and the memory starts over: a process's builds seldom use more. */
+const TOUCHED_RECENTLY_LIMIT = 200_000;
 
 /** Logs up to this size (as JSON) are kept in the index row; longer ones become blobs. */
 export const INLINE_LOG_LIMIT = 16 * 1024;
@@ -428,11 +441,10 @@ export class Store implements StatCacheBackend {
    * build of each set of targets: a stamp may still name it (see schema.ts).
    */
   #pruneHistory(): void {
-    const oldest = this.#sql("SELECT id FROM builds ORDER BY id DESC LIMIT 1 OFFSET ?").pluck().get(HISTORY_BUILDS - 1) as number | undefined;
+    const oldest = this.#sql(PRUNE_HISTORY.oldest).pluck().get(HISTORY_BUILDS - 1) as number | undefined;
     if (oldest === undefined) return;
-    const kept = "SELECT max(id) FROM builds WHERE origin IS NULL GROUP BY targets";
-    this.#sql(`DELETE FROM runs WHERE build < ? AND build NOT IN (${kept})`).run(oldest);
-    this.#sql(`DELETE FROM builds WHERE id < ? AND id NOT IN (${kept})`).run(oldest);
+    this.#sql(PRUNE_HISTORY.runs).run(oldest);
+    this.#sql(PRUNE_HISTORY.builds).run(oldest);
   }
 
   finishBuild(build: number, ok: boolean, runs: readonly RunRow[]): void {
@@ -444,13 +456,18 @@ export class Store implements StatCacheBackend {
         insert.run(build, r.task, r.key, r.status, r.cache, r.pure ? 1 : 0, r.durationMs, r.exitCode, JSON.stringify(r.reasons), r.error, r.outputsDigest, r.layer);
       }
       this.#db.prepare("UPDATE builds SET finished = ?, ok = ? WHERE id = ?").run(this.#now(), ok ? 1 : 0, build);
-      this.#pruneHistory();
+      // Deleting the oldest build's 1,000 rows took 1-11 ms of each build's end: a keeper does it on its thread.
+      if (!indexKeeperRunning()) this.#pruneHistory();
     })();
-    this.flush();
+    // The history is committed: the keeper, if any, is told even when flush has nothing to write.
+    if (!this.flush()) checkpointInKeeper(this.#indexPath);
   }
 
-  /** Writes buffered stat cache entries, task states and uses of actions, in one transaction. */
-  flush(): void {
+  /**
+   * Writes buffered stat cache entries, task states, snapshots, actions and
+   * uses of actions, in one transaction. Returns whether there was any.
+   */
+  flush(): boolean {
     if (
       this.#pendingStats.size === 0 &&
       this.#pendingStates.size === 0 &&
@@ -458,7 +475,7 @@ export class Store implements StatCacheBackend {
       this.#pendingSnapshots.size === 0 &&
       this.#pendingActions.size === 0
     ) {
-      return;
+      return false;
     }
     const insertAction = this.#sql(
       "INSERT OR REPLACE INTO actions (key, task, layer, manifest, outputs_digest, log, log_blob, exit_code, duration_ms, created, last_used) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -471,6 +488,13 @@ export class Store implements StatCacheBackend {
     const putSnapshot = this.#sql("INSERT OR REPLACE INTO snapshots (task, data) VALUES (?, ?)");
     const dropSnapshot = this.#sql("DELETE FROM snapshots WHERE task = ?");
     const now = this.#now();
+    let recent = touchedRecently.get(this.#indexPath);
+    if (recent === undefined || recent.size > TOUCHED_RECENTLY_LIMIT) touchedRecently.set(this.#indexPath, (recent = new Map()));
+    const touched: string[] = [];
+    for (const key of this.#touched) {
+      const known = recent.get(key);
+      if (known === undefined || now - known >= TOUCH_GRANULARITY_MS) touched.push(key);
+    }
     this.#db.transaction(() => {
       for (const { entry, blobs } of this.#pendingActions.values()) {
         for (const blob of blobs) this.#insertBlob(blob, now);
@@ -479,7 +503,7 @@ export class Store implements StatCacheBackend {
       }
       for (const [path, s] of this.#pendingStats) stat.run(path, s.size, s.mtimeMs, s.ctimeMs, s.ino, s.digest);
       for (const [task, s] of this.#pendingStates) state.run(task, s.key, s.record, s.ok ? 1 : 0, JSON.stringify(s.ranReasons), now);
-      for (const key of this.#touched) touch.run(now, key, now - TOUCH_GRANULARITY_MS);
+      for (const key of touched) touch.run(now, key, now - TOUCH_GRANULARITY_MS);
       for (const [task, data] of this.#pendingSnapshots) {
         if (data === null) dropSnapshot.run(task);
         else putSnapshot.run(task, data);
@@ -489,6 +513,8 @@ export class Store implements StatCacheBackend {
       this.#snapshots.written(task, data ?? undefined);
     }
     this.#pendingSnapshots.clear();
+    for (const key of touched) recent.set(key, now);
+    for (const key of this.#pendingActions.keys()) recent.set(key, now);
     this.#pendingActions.clear();
     this.#pendingInline.clear();
     for (const [path, s] of this.#pendingStats) this.#stats.written(path, s);
@@ -498,6 +524,7 @@ export class Store implements StatCacheBackend {
     this.#touched.clear();
     // In the daemon, the WAL this left is checkpointed on another thread (see index-keeper.ts).
     checkpointInKeeper(this.#indexPath);
+    return true;
   }
 
   stats(): StoreStats {
