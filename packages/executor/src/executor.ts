@@ -364,7 +364,8 @@ class Build {
       const prepared = cache.prepare(task, this.#outputs);
       let reasons: string[];
       if (task.pure && !cache.force) {
-        let restored = await cache.restore(task, prepared);
+        const local = cache.restore(task, prepared);
+        let restored = local instanceof Promise ? await local : local;
         let source: "local" | "remote" = "local";
         if (!restored.hit && this.#remote !== undefined && (await this.#remote.fetch(task, prepared.key))) {
           restored = await cache.restore(task, prepared);
@@ -426,7 +427,8 @@ class Build {
    * reported done before the next one starts.
    */
   async #inSlot(task: GraphTask, work: () => Promise<Done>): Promise<Done> {
-    this.#slotHeld.set(task.name, await this.#slots.take(task.priority));
+    // A free slot is taken in this turn: a command then starts before the next ready task is prepared.
+    this.#slotHeld.set(task.name, this.#slots.tryTake() ?? (await this.#slots.take(task.priority)));
     return work();
   }
 

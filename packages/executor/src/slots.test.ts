@@ -22,6 +22,19 @@ describe("Slots", () => {
     second();
   });
 
+  test("tryTake takes a free slot at once, and none while all are held or someone waits", async () => {
+    const slots = new Slots(1);
+    const held = slots.tryTake();
+    expect(held).toBeDefined();
+    expect(slots.tryTake()).toBeUndefined();
+    const waiter = slots.take();
+    held!();
+    // The freed slot went to the waiter, not back to the pool.
+    expect(slots.tryTake()).toBeUndefined();
+    (await waiter)();
+    expect(slots.tryTake()).toBeDefined();
+  });
+
   test("a freed slot goes to the waiting task of highest priority, ties first come, first served", async () => {
     const slots = new Slots(1);
     const order: string[] = [];

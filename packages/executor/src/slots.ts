@@ -24,9 +24,20 @@ export class Slots {
     this.#free = size;
   }
 
+  /** A slot now, if one is free and nobody waits for one: its release function. */
+  tryTake(): (() => void) | undefined {
+    if (this.#free === 0 || this.#waiting.size > 0) return undefined;
+    this.#free--;
+    return this.#release();
+  }
+
   async take(priority = 0): Promise<() => void> {
     if (this.#free > 0) this.#free--;
     else await new Promise<void>((wake) => this.#waiting.push({ priority, order: this.#arrivals++, wake }));
+    return this.#release();
+  }
+
+  #release(): () => void {
     let released = false;
     return () => {
       if (released) return;

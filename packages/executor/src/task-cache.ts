@@ -187,9 +187,17 @@ export class TaskCache {
   }
 
   /** Looks the key up and, on a hit, puts back whatever outputs differ from the stored layer. */
-  async restore(task: GraphTask, prepared: Prepared): Promise<Restored> {
+  /**
+   * A miss is answered at once, not through a promise: the task's command
+   * then starts in the same turn of the event loop (see Build.#runTask).
+   */
+  restore(task: GraphTask, prepared: Prepared): Restored | Promise<Restored> {
     const entry = this.store.lookup(prepared.key);
     if (entry === undefined) return { hit: false, reasons: this.explain(task, prepared) };
+    return this.#restoreEntry(task, prepared, entry);
+  }
+
+  async #restoreEntry(task: GraphTask, prepared: Prepared, entry: ActionEntry): Promise<Restored> {
     const log = this.store.readLog(entry);
     if (log === "missing" || log === "corrupt") return this.#damaged(task, prepared, `its stored log is ${log}`);
     const wanted = entry.manifest.filter((e) => !this.#matchesWorkspace(e));
