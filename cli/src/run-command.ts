@@ -5,7 +5,7 @@ import { describeFailure, fanOut, writeFileAtomically, type Reporter, type Setup
 import { carryDeferredStamps, dryRun, execute, upToDateFromStamp, upToDatePartly, type BuildOutcome } from "@rbuild/executor";
 import { plan, type Graph } from "@rbuild/planner";
 import { acquireBuildLock, noteStampedBuild, Store } from "@rbuild/store";
-import { BatchedSink, JsonReporter, PlainReporter, runSummary } from "@rbuild/ui";
+import { BatchedOutput, JsonReporter, PlainReporter, runSummary } from "@rbuild/ui";
 import type { Args } from "./args.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
 import { phase } from "./phases.js";
@@ -67,13 +67,13 @@ export async function runBuild(args: Args, terminal: Terminal): Promise<RunEnd> 
   const ended = (exitCode: number, interrupted = false): RunEnd => ({ exitCode, workspace: workspace.value, targets, interrupted });
   if (args.dryRun) return ended(printDryRun(workspace.value.cacheDir, graph.value, terminal));
 
-  const stdout = new BatchedSink(terminal.stdout);
-  const stderr = new BatchedSink(terminal.stderr);
+  const output = new BatchedOutput(terminal.stdout, terminal.stderr);
+  const { stdout, stderr } = output;
   const reporters: Reporter[] = [
     args.output === "json"
       ? new JsonReporter(stdout)
       : new PlainReporter({ stdout, stderr, cwd, color: terminal.stdoutIsTTY && env.NO_COLOR === undefined }),
-    { report() {}, close: () => (stdout.flush(), stderr.flush()) },
+    { report() {}, close: () => output.flush() },
   ];
   const reporter = fanOut(...reporters);
   const info = (code: string, message: string): void => reporter.report({ type: "info", code, message });
@@ -131,8 +131,7 @@ export async function runBuild(args: Args, terminal: Terminal): Promise<RunEnd> 
       lock.release();
     }
   } finally {
-    stdout.flush();
-    stderr.flush();
+    output.flush();
     stopListening();
   }
 }

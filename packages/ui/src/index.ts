@@ -1,4 +1,4 @@
-export { PlainReporter, BatchedSink } from "./plain-reporter.js";
+export { PlainReporter, BatchedOutput } from "./plain-reporter.js";
 export type { PlainReporterOptions, TextSink } from "./plain-reporter.js";
 export { JsonReporter } from "./json-reporter.js";
 export { runSummary } from "./summary.js";
