@@ -167,34 +167,44 @@ function time(tool, dir) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function bench(tool, template) {
-  const dir = join(WORK, tool);
-  rmSync(dir, { recursive: true, force: true });
-  cpSync(template, dir, { recursive: true });
-  const results = {};
-  results.cold = time(tool, dir);
-  verify(tool, dir);
-  results.noop = median(Array.from({ length: RUNS }, () => time(tool, dir)));
-  verify(tool, dir);
-  // One file in the package at layer 16 of the first chain: it and its 23 dependents rebuild.
+/**
+ * Every selected tool in its own copy of the template, measured step by step
+ * with the tools taking turns (each round of no-ops, edits and restores runs
+ * every tool once): this machine's speed drifts by 10-20 % over minutes, and
+ * timing one tool after another put that drift into their ratios.
+ */
+function benchAll(tools, template) {
+  const dirs = new Map(tools.map((tool) => [tool, join(WORK, tool)]));
+  const results = new Map(tools.map((tool) => [tool, { noop: [], incremental: [], restore: [] }]));
+  for (const [tool, dir] of dirs) {
+    rmSync(dir, { recursive: true, force: true });
+    cpSync(template, dir, { recursive: true });
+    results.get(tool).cold = time(tool, dir);
+    verify(tool, dir);
+    // The rbuild daemon it started warms up for a moment: not while the next tool's cold build is timed.
+    spawnSync("sleep", ["2"]);
+  }
+  const rounds = (step, before) => {
+    for (let r = 0; r < RUNS; r++) {
+      for (const [tool, dir] of dirs) {
+        before?.(dir, r);
+        results.get(tool)[step].push(time(tool, dir));
+      }
+    }
+    for (const [tool, dir] of dirs) verify(tool, dir);
+  };
+  rounds("noop");
+  // One file in the package at layer 16 of the first chain: it and the tasks after it rebuild.
   const changed = 16 * WIDTH + 1 < P ? 16 * WIDTH + 1 : 1;
-  const incremental = [];
-  for (let r = 0; r < RUNS; r++) {
-    writeFileSync(join(dir, src(changed, 0)), `package ${changed} file 0, edit ${r}\n`);
-    incremental.push(time(tool, dir));
-  }
-  results.incremental = median(incremental);
-  verify(tool, dir);
-  const restore = [];
-  for (let r = 0; r < RUNS; r++) {
+  rounds("incremental", (dir, r) => writeFileSync(join(dir, src(changed, 0)), `package ${changed} file 0, edit ${r}\n`));
+  rounds("restore", (dir) => {
     for (let i = 0; i < P; i++) rmSync(join(dir, out(i)), { force: true });
-    restore.push(time(tool, dir));
-  }
-  results.restore = median(restore);
-  verify(tool, dir);
-  // Its daemon exits when its socket goes: it must not share the machine with the next tool.
-  rmSync(join(dir, ".rbuild", "daemon.sock"), { force: true });
-  return results;
+  });
+  // Its daemon exits when its socket goes: it must not share the machine with what follows.
+  for (const dir of dirs.values()) rmSync(join(dir, ".rbuild", "daemon.sock"), { force: true });
+  return new Map(
+    [...results].map(([tool, r]) => [tool, { cold: r.cold, noop: median(r.noop), incremental: median(r.incremental), restore: median(r.restore) }]),
+  );
 }
 
 function version(program, args) {
@@ -212,15 +222,14 @@ if (process.env.BENCH_GENERATE_ONLY) {
   console.log(template);
   process.exit(0);
 }
-const rows = [];
 const selected = values.tools.split(",");
+const tools = [];
 for (const tool of Object.keys(TOOLS).filter((name) => selected.includes(name))) {
-  if (!TOOLS[tool].available()) {
-    console.log(`${tool}: not installed, skipped`);
-    continue;
-  }
-  const r = bench(tool, template);
-  rows.push([tool, r]);
+  if (TOOLS[tool].available()) tools.push(tool);
+  else console.log(`${tool}: not installed, skipped`);
+}
+const rows = [...benchAll(tools, template)];
+for (const [tool, r] of rows) {
   console.log(`${tool}: cold ${r.cold.toFixed(3)}s  no-op ${r.noop.toFixed(3)}s  incremental ${r.incremental.toFixed(3)}s  delete-all-outputs ${r.restore.toFixed(3)}s`);
 }
 
