@@ -306,7 +306,10 @@ class Daemon {
     const send = (type: "O" | "E" | "X", payload: string | Buffer): void => {
       if (socket.writable) socket.write(frame(type, payload));
     };
+    // What runs once the client has its answer: recording the build in the store (see runBuild).
+    const afterAnswer: (() => void)[] = [];
     const terminal: Terminal = {
+      afterAnswer: (work) => void afterAnswer.push(work),
       stdout: { write: (text: string) => send("O", text) },
       stderr: { write: (text: string) => send("E", text) },
       stdoutIsTTY: request.stdoutIsTTY,
@@ -335,6 +338,14 @@ class Daemon {
     socket.off("data", onInput);
     socket.off("close", interrupt);
     socket.end();
+    // Before the next build: it reads what this records, under the lock this releases.
+    for (const work of afterAnswer) {
+      try {
+        work();
+      } catch (error) {
+        log(`recording build ${this.#builds} failed: ${(error as Error).stack ?? String(error)}`);
+      }
+    }
     this.#busy = false;
     try {
       process.chdir(this.#cacheDir);

@@ -111,6 +111,8 @@ export async function runBuild(args: Args, terminal: Terminal): Promise<RunEnd> 
       args.remote === undefined
         ? undefined
         : (await import("@rbuild/remote")).openRemote(args.remote, args.token);
+    // The daemon records the build after answering its client: the store and the lock wait for it.
+    let record: (() => void) | undefined;
     try {
       const outcome = await execute({
         graph: graph.value,
@@ -123,12 +125,21 @@ export async function runBuild(args: Args, terminal: Terminal): Promise<RunEnd> 
         // Under the lock: the tasks the stamp still vouches for, so only what a change reaches is checked.
         ...(args.force ? {} : { upToDate: upToDatePartly(cacheDir, graph.value, env, undefined, { pass: check?.pass, lockFound: lock.previousGeneration }) }),
         ...(remote === undefined ? {} : { remote: { cache: remote, readOnly: args.remoteReadOnly } }),
+        ...(terminal.afterAnswer === undefined ? {} : { recordLater: (work: () => void) => void (record = work) }),
       });
       return await finish(outcome);
     } finally {
       await remote?.close();
-      store.close();
-      lock.release();
+      const close = (): void => {
+        try {
+          record?.();
+        } finally {
+          store.close();
+          lock.release();
+        }
+      };
+      if (record !== undefined && terminal.afterAnswer !== undefined) terminal.afterAnswer(close);
+      else close();
     }
   } finally {
     output.flush();

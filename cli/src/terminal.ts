@@ -16,6 +16,12 @@ export interface Terminal {
   readonly cwd: string;
   /** Called with a handler for Ctrl-C and the like; returns how to stop listening. */
   onInterrupt(handler: () => void): () => void;
+  /**
+   * Takes work that must run after the command's output and exit status are
+   * given (the daemon's: recording the build in the store); without it, that
+   * work runs before.
+   */
+  readonly afterAnswer?: (work: () => void) => void;
 }
 
 /** This process's own terminal. */

@@ -51,6 +51,13 @@ export interface ExecuteOptions {
    */
   readonly upToDate?: ReadonlyMap<string, Fresh | StampedFresh>;
   readonly now?: () => number;
+  /**
+   * Given the work that records a finished build in the store (snapshots,
+   * history, the build stamp), the caller runs it itself, later: the daemon
+   * answers its client first. The store and the build lock must stay open
+   * until it has run. Without it, the build records itself before returning.
+   */
+  readonly recordLater?: (record: () => void) => void;
 }
 
 export interface BuildOutcome {
@@ -136,6 +143,7 @@ class Build {
   readonly #cache: TaskCache | undefined;
   readonly #remote: RemoteStep | undefined;
   readonly #upToDate: ReadonlyMap<string, Fresh | StampedFresh> | undefined;
+  readonly #recordLater: ((record: () => void) => void) | undefined;
   /** Tasks in flight: -j running commands, plus (with a remote) more waiting on the network. */
   readonly #capacity: number;
   readonly #slots: Slots;
@@ -184,6 +192,7 @@ class Build {
         ? undefined
         : new RemoteStep(options.cache.store, options.remote, (message) => this.#reporter.report({ type: "info", code: "remote", message }));
     this.#upToDate = options.upToDate;
+    this.#recordLater = options.recordLater;
     this.#capacity = this.#jobs + (this.#remote !== undefined ? REMOTE_LOOKAHEAD : this.#cache !== undefined ? LOCAL_LOOKAHEAD : 0);
     this.#slots = new Slots(this.#jobs);
     const before = (a: GraphTask, b: GraphTask): boolean => a.priority > b.priority || (a.priority === b.priority && a.name < b.name);
@@ -259,10 +268,16 @@ class Build {
     const results = [...graph.tasks.keys()].map((name) => this.#results.get(name)!);
     const ok = !interrupted && results.every((r) => r.status !== "failed" && r.status !== "skipped");
     await this.#remote?.drain();
-    if (this.#cache !== undefined && build !== undefined) {
-      this.#cache.writeSnapshots();
-      this.#cache.store.finishBuild(build, ok, this.#historyOf(results));
-      this.#cache.writeStamp(graph, build, ok);
+    const cache = this.#cache;
+    if (cache !== undefined && build !== undefined) {
+      const history = this.#historyOf(results);
+      const record = (): void => {
+        cache.writeSnapshots();
+        cache.store.finishBuild(build, ok, history);
+        cache.writeStamp(graph, build, ok);
+      };
+      if (this.#recordLater === undefined) record();
+      else this.#recordLater(record);
     }
     const durationMs = Math.round(this.#now() - start);
     this.#reporter.report({ type: "build-finished", ok, interrupted, durationMs });
