@@ -132,7 +132,7 @@ export function writeBuildStamp(
   }
   const id = stampId(graph);
   if (tasks.length === 0) {
-    unwritten.delete(storeDir + id);
+    unwritten.delete(unwrittenKey(storeDir, id));
     removeStamp(storeDir, id);
     return;
   }
@@ -149,7 +149,7 @@ export function writeBuildStamp(
   };
   if (deferring) {
     // Under the build lock: its generation is this build's.
-    unwritten.set(storeDir + id, { storeDir, id, stamp, generation: lockGeneration(storeDir), file: stampFileId(storeDir, id) });
+    unwritten.set(unwrittenKey(storeDir, id), { storeDir, id, stamp, generation: lockGeneration(storeDir), file: stampFileId(storeDir, id) });
     lastStamp = { text: undefined, stamp };
     return;
   }
@@ -169,8 +169,12 @@ interface Unwritten {
   readonly file: string;
 }
 
-/** By store directory and stamp id. */
+/** By unwrittenKey. */
 const unwritten = new Map<string, Unwritten>();
+
+function unwrittenKey(storeDir: string, id: string): string {
+  return `${storeDir}\0${id}`;
+}
 let deferring = false;
 
 /**
@@ -322,12 +326,12 @@ function parseStamp(text: string): Stamp | undefined {
 /** The stamp of this graph's targets, if there is one and it was made from these definitions. */
 function readValidStamp(storeDir: string, graph: Graph, env: Readonly<Record<string, string | undefined>>, platform: string): Stamp | undefined {
   const id = stampId(graph);
-  const pending = unwritten.get(storeDir + id);
+  const pending = unwritten.get(unwrittenKey(storeDir, id));
   let stamp: Stamp | undefined;
   if (pending !== undefined && stillStands(pending)) {
     stamp = pending.stamp;
   } else {
-    unwritten.delete(storeDir + id);
+    unwritten.delete(unwrittenKey(storeDir, id));
     const text = readStamp(storeDir, id);
     stamp = text === undefined ? undefined : parseStamp(text);
   }
