@@ -37,21 +37,33 @@ test("without a helper thread the main thread stats every entry, following links
   check(paths, lstatFrom, new StatJob(`${root}/`, paths, lstatFrom).finish());
 });
 
-test("with a helper, a job started early is shared, and a later one sees an edit", async () => {
+/**
+ * Whether the helper took the whole of a job before the main thread joined: an entry removed after the
+ * helper's turn still shows the stat the helper took, where the main thread would find nothing.
+ */
+async function helperTookItAll(job: StatJob, removed: string): Promise<boolean> {
+  await new Promise((resolve) => setTimeout(resolve, 200)); // 600 stats take the helper a few milliseconds.
+  rmSync(join(root, removed));
+  const taken = job.finish();
+  writeFileSync(join(root, removed), "back\n");
+  return taken[paths.indexOf(removed) * STAT_FIELDS] !== -1;
+}
+
+test("with a helper, a job started early is done by the helper meanwhile, and a later one sees an edit", async () => {
   startStatHelper();
   expect(statHelperRunning()).toBe(true);
-  const job = new StatJob(`${root}/`, paths, lstatFrom);
-  // Leave the helper time to take chunks before the main thread joins.
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  check(paths, lstatFrom, job.finish());
+  check(paths, lstatFrom, new StatJob(`${root}/`, paths, lstatFrom).finish());
+  expect(await helperTookItAll(new StatJob(`${root}/`, paths, lstatFrom), "src/7.txt")).toBe(true);
   writeFileSync(join(root, "src/3.txt"), "edited, longer than before");
   const again = new StatJob(`${root}/`, paths, lstatFrom).finish();
   expect(again[3 * STAT_FIELDS + 1]).toBe(statSync(join(root, "src/3.txt")).size);
   check(paths, lstatFrom, again);
 });
 
-test("a cancelled job hands out nothing more; the next one is answered in full", () => {
-  const cancelled = new StatJob(`${root}/`, paths, lstatFrom);
+test("a cancelled job hands out nothing more: the helper goes on to the next one", async () => {
+  // Seconds of stats, were the helper to do them all before the next job.
+  const many = Array.from({ length: 500 }, () => paths).flat();
+  const cancelled = new StatJob(`${root}/`, many, many.length);
   cancelled.cancel();
-  check(paths, lstatFrom, new StatJob(`${root}/`, paths, lstatFrom).finish());
+  expect(await helperTookItAll(new StatJob(`${root}/`, paths, lstatFrom), "src/8.txt")).toBe(true);
 });

@@ -33,41 +33,60 @@ const WAIT_MS = 2000;
 
 /**
  * The shared memory of a job: two int32 counters (the next chunk to claim,
- * the chunks finished), then STAT_FIELDS float64 per entry. The worker's
- * copy of statChunk below must match it.
+ * the chunks finished), then STAT_FIELDS float64 per entry.
  */
 const HEADER_BYTES = 8;
 
-const WORKER = `
-const { parentPort } = require("node:worker_threads");
-const { lstatSync, statSync } = require("node:fs");
-const NO_THROW = { throwIfNoEntry: false };
-parentPort.on("message", ({ prefix, paths, lstatFrom, shared }) => {
-  const counters = new Int32Array(shared, 0, 2);
-  const out = new Float64Array(shared, ${HEADER_BYTES});
+type Work = (
+  stat: typeof statSync,
+  lstat: typeof lstatSync,
+  prefix: string,
+  paths: readonly string[],
+  lstatFrom: number,
+  counters: Int32Array,
+  out: Float64Array,
+) => void;
+
+/**
+ * What both threads run on a job: claim the next chunk from the counter,
+ * stat its entries into `out` (see STAT_FIELDS; entries before `lstatFrom`
+ * follow symlinks), count it finished, until no chunk is left. Kept as
+ * source so that the helper thread, which is started from source, runs the
+ * very same loop as this one.
+ */
+const WORK = `function work(stat, lstat, prefix, paths, lstatFrom, counters, out) {
+  const options = { throwIfNoEntry: false };
   const chunks = Math.ceil(paths.length / ${CHUNK});
   for (let chunk = Atomics.add(counters, 0, 1); chunk < chunks; chunk = Atomics.add(counters, 0, 1)) {
     const end = Math.min(paths.length, (chunk + 1) * ${CHUNK});
     for (let i = chunk * ${CHUNK}; i < end; i++) {
-      const stat = i < lstatFrom ? statSync(prefix + paths[i], NO_THROW) : lstatSync(prefix + paths[i], NO_THROW);
+      const entry = i < lstatFrom ? stat(prefix + paths[i], options) : lstat(prefix + paths[i], options);
       const at = i * ${STAT_FIELDS};
-      if (stat === undefined) {
+      if (entry === undefined) {
         out[at] = -1;
         continue;
       }
-      out[at] = stat.mode;
-      out[at + 1] = stat.size;
-      out[at + 2] = stat.mtimeMs;
-      out[at + 3] = stat.ctimeMs;
-      out[at + 4] = stat.ino;
+      out[at] = entry.mode;
+      out[at + 1] = entry.size;
+      out[at + 2] = entry.mtimeMs;
+      out[at + 3] = entry.ctimeMs;
+      out[at + 4] = entry.ino;
     }
     Atomics.add(counters, 1, 1);
     Atomics.notify(counters, 1);
   }
-});
-`;
+}`;
 
-const helper = new ResidentWorker(WORKER);
+// A constant of this module, made a function here as the helper makes it from the same source.
+const work = new Function(`return ${WORK}`)() as Work;
+
+const helper = new ResidentWorker(`
+const { parentPort } = require("node:worker_threads");
+const { lstatSync, statSync } = require("node:fs");
+const work = ${WORK};
+parentPort.on("message", ({ prefix, paths, lstatFrom, shared }) =>
+  work(statSync, lstatSync, prefix, paths, lstatFrom, new Int32Array(shared, 0, 2), new Float64Array(shared, ${HEADER_BYTES})));
+`);
 
 /** Starts the helper thread of this process (the daemon calls it once). */
 export function startStatHelper(): void {
@@ -77,25 +96,6 @@ export function startStatHelper(): void {
 /** Whether this process has a helper thread to share stats with. */
 export function statHelperRunning(): boolean {
   return helper.running;
-}
-
-const NO_THROW = { throwIfNoEntry: false } as const;
-
-/** Stats entries [first, end) of `paths` into `out` (see STAT_FIELDS), as the helper does. */
-function statRange(prefix: string, paths: readonly string[], lstatFrom: number, out: Float64Array, first: number, end: number): void {
-  for (let i = first; i < end; i++) {
-    const stat = i < lstatFrom ? statSync(prefix + paths[i], NO_THROW) : lstatSync(prefix + paths[i], NO_THROW);
-    const at = i * STAT_FIELDS;
-    if (stat === undefined) {
-      out[at] = -1;
-      continue;
-    }
-    out[at] = stat.mode;
-    out[at + 1] = stat.size;
-    out[at + 2] = stat.mtimeMs;
-    out[at + 3] = stat.ctimeMs;
-    out[at + 4] = stat.ino;
-  }
 }
 
 /**
@@ -128,10 +128,7 @@ export class StatJob {
   finish(): Float64Array {
     const counters = this.#counters;
     const chunks = this.#chunks;
-    for (let chunk = Atomics.add(counters, 0, 1); chunk < chunks; chunk = Atomics.add(counters, 0, 1)) {
-      statRange(this.#prefix, this.#paths, this.#lstatFrom, this.#out, chunk * CHUNK, Math.min(this.#paths.length, (chunk + 1) * CHUNK));
-      Atomics.add(counters, 1, 1);
-    }
+    work(statSync, lstatSync, this.#prefix, this.#paths, this.#lstatFrom, counters, this.#out);
     if (this.#shared) {
       const deadline = performance.now() + WAIT_MS;
       for (let done = Atomics.load(counters, 1); done < chunks; done = Atomics.load(counters, 1)) {
@@ -150,10 +147,10 @@ export class StatJob {
     Atomics.store(this.#counters, 0, this.#chunks);
   }
 
-  /** Every entry statted here, in memory the helper does not write. */
+  /** Every entry statted here, with counters and memory of its own that the helper does not write. */
   #alone(): Float64Array {
     const out = new Float64Array(this.#paths.length * STAT_FIELDS);
-    statRange(this.#prefix, this.#paths, this.#lstatFrom, out, 0, this.#paths.length);
+    work(statSync, lstatSync, this.#prefix, this.#paths, this.#lstatFrom, new Int32Array(2), out);
     return out;
   }
 }
