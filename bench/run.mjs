@@ -181,8 +181,8 @@ function benchAll(tools, template) {
     cpSync(template, dir, { recursive: true });
     results.get(tool).cold = time(tool, dir);
     verify(tool, dir);
-    // The rbuild daemon it started warms up for a moment: not while the next tool's cold build is timed.
-    spawnSync("sleep", ["2"]);
+    // The daemon rbuild's cold build started warms up for a moment: not while the next tool's cold build is timed.
+    if (tool === "rbuild") spawnSync("sleep", ["2"]);
   }
   const rounds = (step, before) => {
     for (let r = 0; r < RUNS; r++) {

@@ -386,7 +386,7 @@ function statPass(storeDir: string, root: string, stamp: Stamp): StatPass {
   prestarted = undefined;
   let generation: number | undefined;
   let job: StatJob;
-  if (early !== undefined && early.stamp === stamp && stamp.root === root) {
+  if (early !== undefined && early.stamp === stamp) {
     ({ generation, job } = early);
   } else {
     early?.job.cancel();
