@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -18,7 +18,7 @@ interface Ran {
   stderr: string;
 }
 
-async function run(command: SpawnOptions["command"], direct: boolean, options: Partial<SpawnOptions> = {}): Promise<Ran> {
+async function run(command: SpawnOptions["command"], via: SpawnOptions["via"], options: Partial<SpawnOptions> = {}): Promise<Ran> {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const result = await spawnInGroup({
@@ -28,28 +28,35 @@ async function run(command: SpawnOptions["command"], direct: boolean, options: P
     signal: new AbortController().signal,
     onStdout: (chunk) => out.push(chunk),
     onStderr: (chunk) => err.push(chunk),
-    direct,
+    via,
     ...options,
   });
   return { result, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
 }
 
-test("the process helper runs here (perl is part of the base system)", () => {
-  expect(Launcher.shared()).toBeInstanceOf(Launcher);
+// Both helpers run here: python3 and perl are installed on the machines rbuild is tested on.
+const python = Launcher.start("python");
+const perl = Launcher.start("perl");
+
+test("the python helper is the shared one where python3 is installed", () => {
+  expect(python).toBeInstanceOf(Launcher);
+  expect(perl).toBeInstanceOf(Launcher);
+  expect(Launcher.shared()?.helper).toBe("python");
 });
 
-// Every behaviour holds the same whether the process starts through the helper or from Node.
+// Every behaviour holds the same whichever way the process starts.
 describe.each([
-  ["through the process helper", false],
-  ["forked from Node", true],
-])("spawnInGroup, %s", (_how, direct) => {
+  ["through the python helper", python],
+  ["through the perl helper", perl],
+  ["forked from Node", "direct" as const],
+])("spawnInGroup, %s", (_how, via) => {
   test("stdout and stderr apart, byte for byte, and the exit code", async () => {
-    const ran = await run("printf 'out\\nno newline'; printf 'err' >&2; exit 3", direct);
+    const ran = await run("printf 'out\\nno newline'; printf 'err' >&2; exit 3", via);
     expect(ran).toEqual({ result: { kind: "exited", exitCode: 3 }, stdout: "out\nno newline", stderr: "err" });
   });
 
   test("exactly the given environment, the given cwd, and stdin at end of file", async () => {
-    const ran = await run("env | sort; pwd; cat; echo done", direct, { env: { PATH: "/usr/bin:/bin", ONE: "1", MULTI: "a\nb", EMPTY: "" } });
+    const ran = await run("env | sort; pwd; cat; echo done", via, { env: { PATH: "/usr/bin:/bin", ONE: "1", MULTI: "a\nb", EMPTY: "" } });
     const lines = ran.stdout.split("\n");
     expect(lines.filter((l) => /^(ONE|MULTI|EMPTY|PATH)=/.test(l))).toEqual(["EMPTY=", "MULTI=a", "ONE=1", "PATH=/usr/bin:/bin"]);
     expect(lines).toContain("b");
@@ -57,33 +64,33 @@ describe.each([
   });
 
   test("a command of several lines with quotes and non-ASCII text arrives whole", async () => {
-    const ran = await run("x='it''s'\necho \"$x\" \"naïve ✓\"\necho second", direct);
+    const ran = await run("x='it''s'\necho \"$x\" \"naïve ✓\"\necho second", via);
     expect(ran.stdout).toBe("its naïve ✓\nsecond\n");
   });
 
   test("a process killed by a signal reports the signal's name", async () => {
-    expect((await run("kill -9 $$", direct)).result).toEqual({ kind: "signaled", signal: "SIGKILL" });
-    expect((await run("kill -TERM $$", direct)).result).toEqual({ kind: "signaled", signal: "SIGTERM" });
+    expect((await run("kill -9 $$", via)).result).toEqual({ kind: "signaled", signal: "SIGKILL" });
+    expect((await run("kill -TERM $$", via)).result).toEqual({ kind: "signaled", signal: "SIGTERM" });
   });
 
   test("a program that does not exist is an error, not an exit code", async () => {
-    const ran = await run(["rbuild-no-such-program-here", "x"], direct);
+    const ran = await run(["rbuild-no-such-program-here", "x"], via);
     expect(ran.result.kind).toBe("error");
   });
 
   test("a working directory that does not exist is an error, and the next process starts as usual", async () => {
-    const ran = await run("echo never", direct, { cwd: join(root, "missing") });
+    const ran = await run("echo never", via, { cwd: join(root, "missing") });
     expect(ran.result.kind).toBe("error");
     expect(ran.stdout).toBe("");
-    expect(await run("pwd", direct)).toEqual({ result: { kind: "exited", exitCode: 0 }, stdout: `${root}\n`, stderr: "" });
+    expect(await run("pwd", via)).toEqual({ result: { kind: "exited", exitCode: 0 }, stdout: `${root}\n`, stderr: "" });
   });
 
   test("a umask and environment given to one process do not leak into the next", async () => {
-    const first = await run("umask; echo ${ONLY_FIRST-unset}", direct, { env: { PATH: "/usr/bin:/bin", ONLY_FIRST: "yes" } });
+    const first = await run("umask; echo ${ONLY_FIRST-unset}", via, { env: { PATH: "/usr/bin:/bin", ONLY_FIRST: "yes" } });
     const umask = process.umask(0o027);
     let second: Ran;
     try {
-      second = await run("umask; echo ${ONLY_FIRST-unset}", direct);
+      second = await run("umask; echo ${ONLY_FIRST-unset}", via);
     } finally {
       process.umask(umask);
     }
@@ -91,13 +98,27 @@ describe.each([
     expect(second.stdout).toBe("0027\nunset\n");
   });
 
+  test("a program is looked up on the task's PATH, not rbuild's", async () => {
+    mkdirSync(join(root, "tools"));
+    writeFileSync(join(root, "tools", "rbuild-test-tool"), "#!/bin/sh\necho tool ran\n", { mode: 0o755 });
+    const found = await run(["rbuild-test-tool"], via, { env: { PATH: `${join(root, "tools")}:/usr/bin:/bin` } });
+    expect(found).toEqual({ result: { kind: "exited", exitCode: 0 }, stdout: "tool ran\n", stderr: "" });
+    expect((await run(["rbuild-test-tool"], via)).result.kind).toBe("error");
+  });
+
+  test("signals are at their defaults: a writer to a closed pipe dies of SIGPIPE", async () => {
+    // With SIGPIPE ignored (python ignores it, and that survives exec), yes would see EPIPE and exit 1.
+    const ran = await run("(yes; echo \"yes ended: $?\" >&2) | head -n 1", via);
+    expect(ran).toEqual({ result: { kind: "exited", exitCode: 0 }, stdout: "y\n", stderr: "yes ended: 141\n" });
+  });
+
   test("an argument vector runs without a shell", async () => {
-    const ran = await run(["printf", "%s|", "a b", "$HOME", "*"], direct);
+    const ran = await run(["printf", "%s|", "a b", "$HOME", "*"], via);
     expect(ran.stdout).toBe("a b|$HOME|*|");
   });
 
   test("megabytes of output arrive complete and in order", async () => {
-    const ran = await run("i=0; while [ $i -lt 3 ]; do head -c 1500000 /dev/zero | tr '\\0' \"$i\"; i=$((i+1)); done", direct);
+    const ran = await run("i=0; while [ $i -lt 3 ]; do head -c 1500000 /dev/zero | tr '\\0' \"$i\"; i=$((i+1)); done", via);
     expect(ran.stdout.length).toBe(4_500_000);
     expect(ran.stdout.slice(0, 3)).toBe("000");
     expect(ran.stdout.slice(1_500_000, 1_500_003)).toBe("111");
@@ -105,19 +126,19 @@ describe.each([
   });
 
   test("output of what the command left running is waited for while it holds the pipes", async () => {
-    const ran = await run("(sleep 0.3; echo late) & echo early", direct);
+    const ran = await run("(sleep 0.3; echo late) & echo early", via);
     expect(ran.stdout).toBe("early\nlate\n");
   });
 
   test("many processes at once each get their own output and status", async () => {
-    const runs = await Promise.all(Array.from({ length: 40 }, (_, i) => run(`echo task ${i}; echo err ${i} >&2; exit ${i % 4}`, direct)));
+    const runs = await Promise.all(Array.from({ length: 40 }, (_, i) => run(`echo task ${i}; echo err ${i} >&2; exit ${i % 4}`, via)));
     runs.forEach((ran, i) => expect(ran).toEqual({ result: { kind: "exited", exitCode: i % 4 }, stdout: `task ${i}\n`, stderr: `err ${i}\n` }));
   });
 
   test("the process leads a group of its own, and aborting stops the whole group", async () => {
     const pidFile = join(root, "pids");
     const abort = new AbortController();
-    const running = run(`sleep 30 & echo "$$ $(ps -o pgid= -p $$) $!" > '${pidFile}'; wait`, direct, { signal: abort.signal });
+    const running = run(`sleep 30 & echo "$$ $(ps -o pgid= -p $$) $!" > '${pidFile}'; wait`, via, { signal: abort.signal });
     let text = "";
     for (let i = 0; i < 500 && !text.endsWith("\n"); i++) {
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -138,7 +159,7 @@ describe.each([
 
 test("a NUL byte in a command is refused, not passed on cut short", async () => {
   writeFileSync(join(root, "marker"), "");
-  const ran = await run("echo a\0; rm marker", false);
+  const ran = await run("echo a\0; rm marker", undefined);
   expect(ran.result.kind).toBe("error");
   expect(readFileSync(join(root, "marker"), "utf8")).toBe("");
 });

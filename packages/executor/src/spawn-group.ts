@@ -24,8 +24,12 @@ export interface SpawnOptions {
   readonly signal: AbortSignal;
   readonly onStdout: (chunk: Buffer) => void;
   readonly onStderr: (chunk: Buffer) => void;
-  /** Fork from Node even when the process helper runs (tests; RBUILD_SPAWN=direct does it for a whole run). */
-  readonly direct?: boolean;
+  /**
+   * How to start it (tests): a given helper, or `direct` to fork from Node even
+   * when a helper runs (RBUILD_SPAWN=direct does that for a whole run). Default:
+   * the process's shared helper when there is one.
+   */
+  readonly via?: Launcher | "direct";
 }
 
 export type SpawnResult =
@@ -87,7 +91,7 @@ export function spawnInGroup(options: SpawnOptions): Promise<SpawnResult> {
   if (options.signal.aborted) return Promise.resolve({ kind: "signaled", signal: "SIGTERM" });
   const [file, args] =
     typeof options.command === "string" ? ["/bin/sh", ["-c", options.command]] : [options.command[0] ?? "", options.command.slice(1)];
-  const launcher = options.direct === true ? undefined : Launcher.shared();
+  const launcher = options.via === "direct" ? undefined : (options.via ?? Launcher.shared());
   return launcher === undefined ? spawnDirectly(file, args, options) : launchThrough(launcher, file, args, options);
 }
 
