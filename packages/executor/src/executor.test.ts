@@ -8,6 +8,7 @@ import { isAlive } from "../../../test-support/processes.js";
 import type { Digest } from "@rbuild/hash";
 import { execute, type ExecuteOptions } from "./executor.js";
 import type { Fresh } from "./snapshot.js";
+import { Store } from "@rbuild/store";
 
 let root: string;
 beforeEach(() => {
@@ -54,6 +55,23 @@ describe("execute", () => {
     const y = task({ name: "y", run: `touch y.started && ${waitFor("x.started")}` });
     const { outcome } = await build([x, y], ["x", "y"], { jobs: 2 });
     expect(outcome.results.map((r) => r.status)).toEqual(["ran", "ran"]);
+  });
+
+  test("with -j 2, a task's slot is free when its command ends: the next starts before its outputs are stored", async () => {
+    const store = Store.open({ dir: join(root, ".rbuild") });
+    try {
+      // `slow` holds one slot throughout; `first` ends at once and `second` waits for its slot.
+      const slow = task({ name: "a-slow", run: "sleep 1" });
+      const first = task({ name: "first", inputs: [], outputs: ["first.txt"], run: "echo 1 > first.txt" });
+      const second = task({ name: "second", run: "true" });
+      const { outcome, timeline } = await build([slow, first, second], ["a-slow", "first", "second"], { cache: { store } });
+      expect(outcome.ok).toBe(true);
+      expect(timeline.indexOf("start second")).toBeGreaterThan(timeline.indexOf("start first"));
+      expect(timeline.indexOf("start second")).toBeLessThan(timeline.indexOf("ran first"));
+      expect(timeline.at(-1)).toBe("ran a-slow");
+    } finally {
+      store.close();
+    }
   });
 
   test("-j 1 runs one task at a time, the longest remaining chain first", async () => {

@@ -155,8 +155,8 @@ class Build {
   readonly #results = new Map<string, TaskResult>();
   readonly #ready: PriorityQueue<GraphTask>;
   readonly #running = new Map<string, AbortController>();
-  /** The run slot a running task holds, given back in #finish. */
-  readonly #slotHeld = new Map<string, () => void>();
+  /** The run slot a running task holds, given back when its command ends (-j 2 or more) or in #finish. */
+  readonly #slotHeld = new Map<string, () => boolean>();
   /** Results of work that ran (or tried to), handled before those in #known. */
   readonly #finished: Finished[] = [];
   /** Results known without running anything: up-to-date tasks and groups. */
@@ -400,6 +400,10 @@ class Build {
       return await this.#inSlot(task, async () => {
         const log = new LogCollector();
         const done = await this.#execute(task, signal, reasons, log);
+        // With -j 2 or more the command's slot is free once it has ended: the next command starts
+        // (in the turn the slot wakes it) while this task's outputs are stored, as ninja starts one
+        // while it records the last. With -j 1 a task is done before the next starts.
+        if (this.#jobs > 1 && this.#releaseSlot(task)) await new Promise((resolve) => setImmediate(resolve));
         const key = task.pure ? prepared.key : null;
         if (done.result.status !== "ran") {
           cache.remember(task, prepared, false, reasons);
@@ -480,8 +484,7 @@ class Build {
   #finish(task: GraphTask, result: TaskResult): void {
     this.#running.delete(task.name);
     this.#record(result);
-    this.#slotHeld.get(task.name)?.();
-    this.#slotHeld.delete(task.name);
+    this.#releaseSlot(task);
     if (result.status === "failed") {
       const interrupted = result.failure?.reason === "interrupted";
       this.#skipDownstream(task, interrupted ? "interrupted" : `dependency-failed: ${task.name}`);
@@ -493,6 +496,13 @@ class Build {
       this.#waitingOn.set(name, left);
       if (left === 0 && !this.#results.has(name)) this.#makeReady(this.#graph.tasks.get(name)!);
     }
+  }
+
+  /** Gives back the task's slot, if it holds one: whether a waiting task took it. */
+  #releaseSlot(task: GraphTask): boolean {
+    const release = this.#slotHeld.get(task.name);
+    this.#slotHeld.delete(task.name);
+    return release?.() ?? false;
   }
 
   #record(result: TaskResult): void {

@@ -28,10 +28,11 @@ describe("Slots", () => {
     expect(held).toBeDefined();
     expect(slots.tryTake()).toBeUndefined();
     const waiter = slots.take();
-    held!();
+    expect(held!()).toBe(true); // Released to the waiter...
+    expect(held!()).toBe(false); // ...once.
     // The freed slot went to the waiter, not back to the pool.
     expect(slots.tryTake()).toBeUndefined();
-    (await waiter)();
+    expect((await waiter)()).toBe(false); // Nobody waits: back to the pool.
     expect(slots.tryTake()).toBeDefined();
   });
 

@@ -24,27 +24,32 @@ export class Slots {
     this.#free = size;
   }
 
-  /** A slot now, if one is free and nobody waits for one: its release function. */
-  tryTake(): (() => void) | undefined {
+  /** A slot now, if one is free and nobody waits for one: its release function (see #release). */
+  tryTake(): (() => boolean) | undefined {
     if (this.#free === 0 || this.#waiting.size > 0) return undefined;
     this.#free--;
     return this.#release();
   }
 
-  async take(priority = 0): Promise<() => void> {
+  async take(priority = 0): Promise<() => boolean> {
     if (this.#free > 0) this.#free--;
     else await new Promise<void>((wake) => this.#waiting.push({ priority, order: this.#arrivals++, wake }));
     return this.#release();
   }
 
-  #release(): () => void {
+  /** Gives the slot back, once: returns whether a waiting task took it (and is woken). */
+  #release(): () => boolean {
     let released = false;
     return () => {
-      if (released) return;
+      if (released) return false;
       released = true;
       const next = this.#waiting.pop();
-      if (next !== undefined) next.wake();
-      else this.#free++;
+      if (next === undefined) {
+        this.#free++;
+        return false;
+      }
+      next.wake();
+      return true;
     };
   }
 }
