@@ -78,6 +78,8 @@ describe("the rbuild daemon", () => {
     const first = await startDaemon();
     expect(first.exitCode).toBe(0);
     expect(served()).toBe(0);
+    // Its Node has a young generation with room for a build (see DAEMON_SEMI_SPACE_MB).
+    expect(readFileSync(`/proc/${daemonPids()[0]}/cmdline`, "utf8").split("\0")).toContain("--max-semi-space-size=64");
 
     // Cached: the same replayed logs, lines and summary as in a process of its own.
     const viaDaemon = await rbuild(["use"]);

@@ -34,6 +34,8 @@
 import { realpathSync, statSync, unlinkSync, type Stats } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { dirname, join, resolve } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { deferStampWrites, prestatLastStamp, startStatHelper, upToDateFromStamp, writeDeferredStamps } from "@rbuild/executor";
 import { findBuildfile, plan } from "@rbuild/planner";
 import { startIndexKeeper, stopIndexKeeper } from "@rbuild/store";
@@ -48,6 +50,22 @@ const PROTOCOL = "rbuild-daemon-1";
 const IDLE_MS = 3 * 60 * 60 * 1000;
 const MAX_BUILDS = 500;
 const CHECK_EVERY_MS = 2000;
+
+/**
+ * A scavenge of the young generation, run after a build is recorded, while
+ * the daemon waits: the next build starts with the young generation empty
+ * (see DAEMON_SEMI_SPACE_MB). Undefined where V8 does not offer it.
+ */
+const collectYoungGeneration = ((): (() => void) | undefined => {
+  try {
+    setFlagsFromString("--expose-gc");
+    // From a context of its own: the daemon's global (which a Buildfile sees) gets no `gc`.
+    const gc = runInNewContext("gc") as (options: { type: "minor" | "major" }) => void;
+    return () => gc({ type: "minor" });
+  } catch {
+    return undefined;
+  }
+})();
 
 /** How long after a build its stamp waits for the next build before it is written. */
 const STAMP_WRITE_AFTER_MS = 200;
@@ -346,6 +364,7 @@ class Daemon {
         log(`recording build ${this.#builds} failed: ${(error as Error).stack ?? String(error)}`);
       }
     }
+    collectYoungGeneration?.();
     this.#busy = false;
     try {
       process.chdir(this.#cacheDir);
