@@ -114,6 +114,7 @@ export async function runBuild(args: Args, terminal: Terminal): Promise<RunEnd> 
     // The daemon records the build after answering its client: the store and the lock wait for it.
     let record: (() => void) | undefined;
     try {
+      const stillUpToDate = args.force ? undefined : upToDatePartly(cacheDir, graph.value, env, undefined, { pass: check?.pass, lockFound: lock.previousGeneration });
       const outcome = await execute({
         graph: graph.value,
         jobs: args.jobs,
@@ -123,7 +124,7 @@ export async function runBuild(args: Args, terminal: Terminal): Promise<RunEnd> 
         env,
         cache: { store, force: args.force },
         // Under the lock: the tasks the stamp still vouches for, so only what a change reaches is checked.
-        ...(args.force ? {} : { upToDate: upToDatePartly(cacheDir, graph.value, env, undefined, { pass: check?.pass, lockFound: lock.previousGeneration }) }),
+        ...(stillUpToDate === undefined ? {} : { upToDate: stillUpToDate }),
         ...(remote === undefined ? {} : { remote: { cache: remote, readOnly: args.remoteReadOnly } }),
         ...(terminal.afterAnswer === undefined ? {} : { recordLater: (work: () => void) => void (record = work) }),
       });

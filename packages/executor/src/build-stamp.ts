@@ -436,6 +436,42 @@ export function upToDateFromStamp(
 }
 
 /**
+ * A task of a stamp found up to date. Its stats are cut out of the stamp's
+ * flat arrays only when asked for: that is some 15,000 small arrays for 1,000
+ * tasks, made before the first command could start, and most up-to-date
+ * tasks are only recorded later (the executor's late tasks).
+ */
+class StampedEntry implements StampedFresh {
+  readonly key: Digest;
+  readonly outputsDigest: Digest;
+  readonly layer: Digest | null;
+  readonly exitCode: number | null;
+  readonly log: readonly LogLine[];
+  #stats: TaskStats | undefined;
+
+  constructor(
+    private readonly stamp: Stamp,
+    private readonly task: StampedTask,
+  ) {
+    [, this.key, this.outputsDigest, this.layer, this.exitCode, this.log] = task;
+  }
+
+  get stats(): TaskStats {
+    if (this.#stats === undefined) {
+      const entries = <T>(flat: readonly (string | number)[], width: 5 | 6, numbers: readonly number[]): T[] =>
+        numbers.map((n) => flat.slice(n * width, (n + 1) * width) as unknown as T);
+      const [, , , , , , files, dirs, outputs] = this.task;
+      this.#stats = {
+        files: entries<FileStat>(this.stamp.files, 5, files),
+        dirs: entries<EntryStat>(this.stamp.dirs, 6, dirs),
+        outputs: entries<EntryStat>(this.stamp.outputs, 6, outputs),
+      };
+    }
+    return this.#stats;
+  }
+}
+
+/**
  * The tasks of the last stamp of this graph's targets that are still up to
  * date although others are not: none of their own stats changed and none of
  * their deps, transitively, is out of date. Empty without a valid stamp.
@@ -458,17 +494,11 @@ export function upToDatePartly(
   const pass = earlier?.pass;
   const reuse = pass !== undefined && pass.stamp === stamp && pass.generation !== undefined && pass.generation === earlier?.lockFound;
   const { changed } = reuse ? pass : statPass(storeDir, graph.root, stamp);
-  const entries = <T>(flat: readonly (string | number)[], width: 5 | 6, numbers: readonly number[]): T[] =>
-    numbers.map((n) => flat.slice(n * width, (n + 1) * width) as unknown as T);
   const candidates = new Map<string, StampedFresh>();
-  for (const [name, key, outputsDigest, layer, exitCode, log, files, dirs, outputs] of stamp.tasks) {
+  for (const task of stamp.tasks) {
+    const [name, , , , , , files, dirs, outputs] = task;
     if (files.some((n) => changed.files.has(n)) || dirs.some((n) => changed.dirs.has(n)) || outputs.some((n) => changed.outputs.has(n))) continue;
-    const stats: TaskStats = {
-      files: entries<FileStat>(stamp.files, 5, files),
-      dirs: entries<EntryStat>(stamp.dirs, 6, dirs),
-      outputs: entries<EntryStat>(stamp.outputs, 6, outputs),
-    };
-    candidates.set(name, { key, outputsDigest, layer, exitCode, log, stats });
+    candidates.set(name, new StampedEntry(stamp, task));
   }
   // Graph order is topological: a task is up to date when it is a candidate and every dep is up to date.
   const upToDate = new Set<string>();
