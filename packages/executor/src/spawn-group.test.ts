@@ -106,6 +106,13 @@ describe.each([
     expect((await run(["rbuild-test-tool"], via)).result.kind).toBe("error");
   });
 
+  test("an executable file without #! runs in /bin/sh, as execvp runs it", async () => {
+    mkdirSync(join(root, "tools"));
+    writeFileSync(join(root, "tools", "rbuild-plain-script"), 'echo "plain $1"\n', { mode: 0o755 });
+    const ran = await run(["rbuild-plain-script", "x"], via, { env: { PATH: `${join(root, "tools")}:/usr/bin:/bin` } });
+    expect(ran).toEqual({ result: { kind: "exited", exitCode: 0 }, stdout: "plain x\n", stderr: "" });
+  });
+
   test("signals are at their defaults: a writer to a closed pipe dies of SIGPIPE", async () => {
     // With SIGPIPE ignored (python ignores it, and that survives exec), yes would see EPIPE and exit 1.
     const ran = await run("(yes; echo \"yes ended: $?\" >&2) | head -n 1", via);
