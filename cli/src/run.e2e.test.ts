@@ -29,6 +29,19 @@ describe("rbuild <task...>", () => {
     });
   });
 
+  test("RBUILD_SPAWN picks what starts tasks: python3, perl, or rbuild's own Node", async () => {
+    // A task's parent is whatever started it.
+    ws.write({ "Buildfile.ts": `import { task } from "rbuild";\ntask({ name: "parent", run: "cat /proc/$PPID/comm" });\n` });
+    const parent = async (spawn: string | undefined): Promise<string> => {
+      const result = await ws.run(["parent", "--force"], { env: spawn === undefined ? {} : { RBUILD_SPAWN: spawn } });
+      return /\[parent\] (.*)/.exec(result.stdout)?.[1] ?? result.stdout;
+    };
+    expect(await parent(undefined)).toMatch(/^python3/);
+    expect(await parent("python")).toMatch(/^python3/);
+    expect(await parent("perl")).toBe("perl");
+    expect(await parent("direct")).toBe("node");
+  });
+
   test("a failing task exits 1, skips its dependents and says why", async () => {
     ws.write({ "Buildfile.ts": DIAMOND });
     const result = await ws.run(["after-broken", "-j", "1"]);

@@ -396,7 +396,7 @@ class Build {
         reasons = cache.explain(task, prepared);
       }
       cache.clearOutputs(task, prepared);
-      // The slot is held until the outputs are stored: with -j 1 one task is done before the next starts.
+      // With -j 1 the slot is held until the outputs are stored: one task is done before the next starts.
       return await this.#inSlot(task, async () => {
         const log = new LogCollector();
         const done = await this.#execute(task, signal, reasons, log);
@@ -442,8 +442,9 @@ class Build {
 
   /**
    * Runs `work` once the task has a run slot (see Slots). The slot is given
-   * back when the task's result is recorded (#finish), so with -j 1 a task is
-   * reported done before the next one starts.
+   * back when the task's result is recorded (#finish), or with -j 2 or more
+   * when its command ends (#runTask), so with -j 1 a task is reported done
+   * before the next one starts.
    */
   async #inSlot(task: GraphTask, work: () => Promise<Done>): Promise<Done> {
     // A free slot is taken in this turn: a command then starts before the next ready task is prepared.

@@ -14,7 +14,7 @@
  *   with posix_spawn (and a file without #! in /bin/sh, as execvp does),
  *   which glibc implements with a vfork-style clone: no
  *   page tables are copied and no copy-on-write faults follow. A cold build of
- *   1,000 trivial tasks used 1.2-1.4 CPU-seconds less than with perl, where the
+ *   1,000 trivial tasks used 1.4-1.6 CPU-seconds less than with perl, where the
  *   fork and its faults cost as much CPU as the task's own shell.
  * - perl (everywhere else, and where python3 is older): forks and execs. Debian
  *   and Ubuntu always install perl-base; macOS ships perl.
@@ -39,11 +39,11 @@
  * When rbuild exits, the helper reads end-of-file and exits too; tasks still
  * running are left as they would be by a direct spawn.
  *
- * `RBUILD_SPAWN=perl` or `=python` picks a helper, `=direct` turns the helper
- * off (as does having neither): spawnInGroup then forks from Node.
+ * `RBUILD_SPAWN=perl` or `=python` picks that helper only, `=direct` turns the
+ * helper off (as does not finding the one wanted): spawnInGroup then forks
+ * from Node.
  */
 import { spawn, type ChildProcessByStdio } from "node:child_process";
-import { accessSync, constants as fsConstants } from "node:fs";
 import { constants as osConstants } from "node:os";
 import type { Readable, Writable } from "node:stream";
 import { onPath } from "@rbuild/core";
@@ -371,16 +371,7 @@ export type HelperKind = "python" | "perl";
  * the interpreter (the system's starts in about 15 ms with -I -S).
  */
 function systemPython(): string | undefined {
-  if (process.platform !== "linux") return undefined;
-  for (const candidate of ["/usr/bin/python3", "/usr/local/bin/python3"]) {
-    try {
-      accessSync(candidate, fsConstants.X_OK);
-      return candidate;
-    } catch {
-      // Not here.
-    }
-  }
-  return undefined;
+  return process.platform === "linux" ? onPath("python3", { PATH: "/usr/bin:/usr/local/bin" }) : undefined;
 }
 
 /** The helper process and the tasks it runs for this rbuild. */
@@ -416,7 +407,7 @@ export class Launcher {
   static shared(env: Readonly<Record<string, string | undefined>> = process.env): Launcher | undefined {
     if (Launcher.#shared === undefined) {
       const choice = env.RBUILD_SPAWN;
-      const kinds: HelperKind[] = choice === "direct" ? [] : choice === "perl" ? ["perl"] : ["python", "perl"];
+      const kinds: HelperKind[] = choice === "direct" ? [] : choice === "perl" || choice === "python" ? [choice] : ["python", "perl"];
       Launcher.#shared = null;
       for (const kind of kinds) {
         const launcher = Launcher.start(kind, env);
