@@ -46,18 +46,23 @@ function binDirs(dir: string): string[] {
 /** Builds task environments; remembers the `node_modules/.bin` lookups per directory. */
 export class TaskEnvBuilder {
   readonly #base: Readonly<Record<string, string | undefined>>;
+  /** The pass-through variables, picked once: listing process.env asks the C library for each entry. */
+  readonly #passed: readonly (readonly [string, string])[];
   readonly #paths = new Map<string, string>();
 
   constructor(base: Readonly<Record<string, string | undefined>>) {
     this.#base = base;
+    const passed: [string, string][] = [];
+    for (const [name, value] of Object.entries(base)) {
+      if (value !== undefined && passesThrough(name)) passed.push([name, value]);
+    }
+    this.#passed = passed;
   }
 
   /** The environment of a task that declares `declared` and runs in `cwd` (absolute). */
   build(declared: readonly string[], cwd: string): Record<string, string> {
     const env: Record<string, string> = {};
-    for (const [name, value] of Object.entries(this.#base)) {
-      if (value !== undefined && passesThrough(name)) env[name] = value;
-    }
+    for (const [name, value] of this.#passed) env[name] = value;
     for (const name of declared) {
       const value = this.#base[name];
       if (value !== undefined) env[name] = value;
