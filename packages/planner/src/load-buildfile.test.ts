@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, readdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, mkdirSync, readdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -67,6 +67,32 @@ describe("loadBuildfile", () => {
     });
     const { tasks } = await loadOk();
     expect(tasks.map((t) => t.name)).toEqual([`shared-${dir.split("/").pop()}-Buildfile.ts`]);
+  });
+
+  test("the source digest covers the npm packages imported: their versions and the files imported", async () => {
+    const pkg = (version: string) => `{"name":"helper","version":"${version}","main":"index.js"}`;
+    write({
+      "node_modules/helper/package.json": pkg("1.0.0"),
+      "node_modules/helper/index.js": `module.exports = { shout: (s) => s.toUpperCase() };\n`,
+      "Buildfile.ts": `import { task } from "rbuild";\nimport helper from "helper";\ntask({ name: "a", run: () => helper.shout("x") });\n`,
+    });
+    const first = (await loadOk()).sourceDigest;
+    expect((await loadOk()).sourceDigest).toBe(first);
+    write({ "node_modules/helper/package.json": pkg("1.1.0") });
+    const upgraded = (await loadOk()).sourceDigest;
+    expect(upgraded).not.toBe(first);
+    write({ "node_modules/helper/index.js": `module.exports = { shout: (s) => s.toLowerCase() };\n` });
+    expect((await loadOk()).sourceDigest).not.toBe(upgraded);
+
+    // The same sources and packages in another checkout: the same digest.
+    const other = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-load-other-")));
+    try {
+      cpSync(dir, other, { recursive: true, filter: (source) => !source.includes(".rbuild") });
+      const there = await loadBuildfile(join(other, "Buildfile.ts"), { apiModule: API, cacheDir: join(other, ".rbuild") });
+      expect(there.ok && there.value.sourceDigest).toBe((await loadOk()).sourceDigest);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 
   test("the compiled module works from a cache directory outside the workspace", async () => {

@@ -46,8 +46,11 @@ export interface LoadedBuildfile {
   readonly compiled: "cached" | "transpiled";
   /**
    * The digest of the Buildfile's sources: their paths relative to its
-   * directory and their contents. The same in every checkout, so it can enter
-   * the keys of function tasks (a function may use anything its module holds).
+   * directory and their contents, and for each npm package it imports, the
+   * package's name and version and the imported file's contents (see
+   * externalsIdentity). The same in every checkout, so it can enter the keys
+   * of function tasks (a function may use anything its module holds, npm
+   * packages included: upgrading one must not leave their results cached).
    */
   readonly sourceDigest: Digest;
   /**
@@ -170,11 +173,46 @@ function removeStaleOutputs(dir: string, keep: string): void {
   }
 }
 
-/** Compiles `entry` if its cached module is out of date; returns the module's path. */
-function sourceDigestOf(entry: string, inputs: readonly [string, string][]): Digest {
-  const root = dirname(entry);
-  return digestBytes(JSON.stringify(inputs.map(([path, digest]) => [relative(root, path), digest]).sort()));
+/** The package.json nearest above `file`, with the directory it is in. */
+function owningPackage(file: string): { dir: string; name: string; version: string } | undefined {
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    const manifest = join(dir, "package.json");
+    if (existsSync(manifest)) {
+      try {
+        const { name, version } = JSON.parse(readFileSync(manifest, "utf8")) as { name?: unknown; version?: unknown };
+        // A package.json without a name (e.g. one that only sets "type") does not end a package.
+        if (typeof name === "string") return { dir, name, version: typeof version === "string" ? version : "" };
+      } catch {
+        return undefined;
+      }
+    }
+    if (dirname(dir) === dir) return undefined;
+  }
 }
+
+/**
+ * What identifies the npm packages the Buildfile imports, the same on every
+ * machine: per imported file, its package's name and version, its path in the
+ * package, and its contents (a linked workspace package or a patched file
+ * changes without a new version). Files it imports in turn are covered by the
+ * version only.
+ */
+function externalsIdentity(externals: readonly string[]): string[] {
+  return externals.map((file) => {
+    const owner = owningPackage(file);
+    const where = owner === undefined ? file.slice(file.lastIndexOf("/") + 1) : `${owner.name}@${owner.version}/${relative(owner.dir, file)}`;
+    return `${where}\0${digestFile(file) ?? "missing"}`;
+  });
+}
+
+function sourceDigestOf(entry: string, inputs: readonly [string, string][], externals: readonly string[]): Digest {
+  const root = dirname(entry);
+  const sources = inputs.map(([path, digest]) => [relative(root, path), digest]).sort();
+  // Without packages, the digest of a Buildfile is what it always was: keys stay as they were.
+  return digestBytes(JSON.stringify(externals.length === 0 ? sources : [sources, externalsIdentity(externals).sort()]));
+}
+
+/** Compiles `entry` if its cached module is out of date; returns the module's path. */
 
 type Compiled = { module: string; compiled: LoadedBuildfile["compiled"]; sourceDigest: Digest; externals: readonly string[] };
 
@@ -183,7 +221,7 @@ async function compile(entry: string, options: LoadOptions): Promise<Result<Comp
   const manifestPath = join(dir, "manifest.json");
   const cached = readValidManifest(manifestPath, entry, options.apiModule);
   if (cached !== undefined) {
-    return ok({ module: join(dir, cached.output), compiled: "cached", sourceDigest: sourceDigestOf(entry, cached.inputs), externals: cached.externals });
+    return ok({ module: join(dir, cached.output), compiled: "cached", sourceDigest: sourceDigestOf(entry, cached.inputs, cached.externals), externals: cached.externals });
   }
 
   mkdirSync(dir, { recursive: true });
@@ -201,7 +239,7 @@ async function compile(entry: string, options: LoadOptions): Promise<Result<Comp
   writeFileAtomically(join(dir, output), compiled.value.code);
   writeFileAtomically(manifestPath, `${JSON.stringify(manifest, null, 1)}\n`);
   removeStaleOutputs(dir, output);
-  return ok({ module: join(dir, output), compiled: "transpiled", sourceDigest: sourceDigestOf(entry, manifest.inputs), externals: manifest.externals });
+  return ok({ module: join(dir, output), compiled: "transpiled", sourceDigest: sourceDigestOf(entry, manifest.inputs, manifest.externals), externals: manifest.externals });
 }
 
 let loads = 0;
