@@ -21,7 +21,7 @@ await build({
   format: "esm",
   target: "node20",
   sourcemap: "linked",
-  external: ["better-sqlite3", "@napi-rs/blake-hash", "esbuild", "undici"],
+  external: ["better-sqlite3", "@napi-rs/blake-hash", "esbuild"],
   // Bundled CommonJS dependencies call require(); give them one.
   banner: { js: 'import { createRequire as __rbuildCreateRequire } from "node:module"; const require = __rbuildCreateRequire(import.meta.url);' },
   logLevel: "warning",

@@ -78,10 +78,11 @@ export class HttpRemoteCache implements RemoteCache {
 
   /** undici, loaded on the first request: builds that never reach the remote do not pay for it. */
   #connect(): Promise<{ request: typeof import("undici").request; dispatcher: Dispatcher }> {
-    this.#client ??= import("undici").then(({ Agent, request }) => ({
-      request,
-      dispatcher: new Agent({ connectTimeout: this.#timeout, headersTimeout: this.#timeout, bodyTimeout: this.#timeout, connections: 16 }),
-    }));
+    this.#client ??= import("undici").then((namespace) => {
+      // Its CommonJS exports, as `default`: Node's loader also names them, rbuild's bundle (see cli/scripts/bundle.mjs) does not.
+      const { Agent, request } = namespace.default;
+      return { request, dispatcher: new Agent({ connectTimeout: this.#timeout, headersTimeout: this.#timeout, bodyTimeout: this.#timeout, connections: 16 }) };
+    });
     return this.#client;
   }
 
