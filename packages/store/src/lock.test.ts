@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, test } from "vitest";
@@ -30,5 +31,36 @@ test("an unreadable generation is unknown, never a match", async () => {
   const lock = await acquireBuildLock(dir, () => {});
   expect(lock?.previousGeneration).toBeUndefined();
   expect(lockGeneration(dir)).toBe(1);
+  lock!.release();
+});
+
+/** The pid of a process that has ended. */
+function deadPid(): number {
+  const child = spawnSync("sh", ["-c", "echo $$"], { encoding: "utf8" });
+  return Number(child.stdout.trim());
+}
+
+test("a lock whose owner died is taken over", async () => {
+  writeFileSync(join(dir, "build.lock"), `${deadPid()}\n`);
+  const lock = await acquireBuildLock(dir, () => {});
+  expect(readFileSync(join(dir, "build.lock"), "utf8")).toBe(`${process.pid}\n`);
+  expect(existsSync(join(dir, "build.lock.takeover"))).toBe(false);
+  lock!.release();
+  expect(existsSync(join(dir, "build.lock"))).toBe(false);
+});
+
+test("a dead owner's lock is left to the waiter taking it over; a takeover left by a dead waiter is broken", async () => {
+  const dead = deadPid();
+  writeFileSync(join(dir, "build.lock"), `${dead}\n`);
+  writeFileSync(join(dir, "build.lock.takeover"), `${dead}\n`);
+  // Another waiter is taking over: this one must not remove the lock meanwhile (it might be that waiter's new one).
+  const waiting = acquireBuildLock(dir, () => {}, AbortSignal.timeout(300));
+  expect(await waiting).toBeUndefined();
+  expect(readFileSync(join(dir, "build.lock"), "utf8")).toBe(`${dead}\n`);
+  // That waiter died holding the takeover file long ago: it is removed, and the lock taken over.
+  const long = new Date(Date.now() - 60_000);
+  utimesSync(join(dir, "build.lock.takeover"), long, long);
+  const lock = await acquireBuildLock(dir, () => {}, AbortSignal.timeout(5_000));
+  expect(readFileSync(join(dir, "build.lock"), "utf8")).toBe(`${process.pid}\n`);
   lock!.release();
 });

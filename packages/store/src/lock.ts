@@ -4,17 +4,19 @@
  * then finds its work done and restores it from the cache.
  *
  * The lock is a file holding the owner's pid, created with O_EXCL. A lock
- * whose owner is no longer alive (killed with SIGKILL) is taken over. Known
- * gap: if two waiters see the same dead owner at once, the slower one can move
- * aside the lock the faster one has just created, and both build. It needs a
- * dead owner and two waiters within microseconds; an flock-based lock would
- * close it.
+ * whose owner is no longer alive (killed with SIGKILL) is taken over: the
+ * waiter that creates `build.lock.takeover` (O_EXCL too) removes it if it
+ * still names the dead owner, so that of several waiters that saw the same
+ * dead owner none can remove the lock another has created since. A takeover
+ * file older than TAKEOVER_STALE_MS was left by a waiter that died holding it
+ * (a window of microseconds) and is removed. A dead owner's pid taken by a new
+ * process makes the lock look held until that process ends.
  *
  * Each taking of the lock counts up a generation (`build.generation`), so
  * what was seen before taking it can be trusted only if no other rbuild held
  * it in between: the generation read then is the one the lock found.
  */
-import { openSync, closeSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { openSync, closeSync, readFileSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { writeFileAtomically } from "@rbuild/core";
@@ -49,6 +51,30 @@ function ownerOf(path: string): number | undefined {
   }
 }
 
+/** How old a takeover file must be to count as left behind by a waiter that died holding it. */
+const TAKEOVER_STALE_MS = 10_000;
+
+/**
+ * Removes the lock at `path` if it still names `dead`, holding the takeover
+ * file meanwhile: nobody else removes the lock then, and its dead owner cannot
+ * release it, so a lock that still names `dead` is the stale one. Returns
+ * false when another waiter holds the takeover file (it is removing the lock).
+ */
+function removeStale(path: string, dead: number): boolean {
+  const takeover = `${path}.takeover`;
+  if (!tryCreate(takeover)) {
+    const stat = statSync(takeover, { throwIfNoEntry: false });
+    if (stat !== undefined && Date.now() - stat.mtimeMs > TAKEOVER_STALE_MS) rmSync(takeover, { force: true });
+    return false;
+  }
+  try {
+    if (ownerOf(path) === dead) rmSync(path, { force: true });
+  } finally {
+    rmSync(takeover, { force: true });
+  }
+  return true;
+}
+
 export interface BuildLock {
   /** The generation before this taking of the lock (see lockGeneration). */
   readonly previousGeneration: number | undefined;
@@ -76,14 +102,8 @@ export async function acquireBuildLock(dir: string, onWait: (pid: number) => voi
     if (signal?.aborted === true) return undefined;
     const owner = ownerOf(path);
     if (owner !== undefined && !alive(owner)) {
-      // Stale: move it aside atomically, so that of several waiters only one removes it.
-      const aside = `${path}.${process.pid}.stale`;
-      try {
-        renameSync(path, aside);
-        unlinkSync(aside);
-      } catch {
-        // Another waiter took it over first.
-      }
+      if (removeStale(path, owner)) continue;
+      await sleep(5);
       continue;
     }
     if (!told && owner !== undefined) {
