@@ -1,7 +1,7 @@
 // Bundles the compiled CLI (dist/entry.js and everything it imports from the
 // workspace packages) into dist/rbuild.mjs, with dynamically imported parts in
-// dist/chunks/. Native addons and esbuild itself
-// stay external. Run after `tsc -b` (the root `build` script does both).
+// dist/chunks/. Native addons and esbuild itself stay external. Run after
+// `tsc -b` (the root `build` script does both).
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";

@@ -176,15 +176,21 @@ function removeStaleOutputs(dir: string, keep: string): void {
 /** The package.json nearest above `file`, with the directory it is in. */
 function owningPackage(file: string): { dir: string; name: string; version: string } | undefined {
   for (let dir = dirname(file); ; dir = dirname(dir)) {
-    const manifest = join(dir, "package.json");
-    if (existsSync(manifest)) {
+    let text: string | undefined;
+    try {
+      text = readFileSync(join(dir, "package.json"), "utf8");
+    } catch {
+      // None here: look further up.
+    }
+    if (text !== undefined) {
+      let manifest: { name?: unknown; version?: unknown };
       try {
-        const { name, version } = JSON.parse(readFileSync(manifest, "utf8")) as { name?: unknown; version?: unknown };
-        // A package.json without a name (e.g. one that only sets "type") does not end a package.
-        if (typeof name === "string") return { dir, name, version: typeof version === "string" ? version : "" };
+        manifest = JSON.parse(text) as typeof manifest;
       } catch {
         return undefined;
       }
+      // A package.json without a name (e.g. one that only sets "type") does not end a package.
+      if (typeof manifest.name === "string") return { dir, name: manifest.name, version: typeof manifest.version === "string" ? manifest.version : "" };
     }
     if (dirname(dir) === dir) return undefined;
   }
@@ -212,10 +218,9 @@ function sourceDigestOf(entry: string, inputs: readonly [string, string][], exte
   return digestBytes(JSON.stringify(externals.length === 0 ? sources : [sources, externalsIdentity(externals).sort()]));
 }
 
-/** Compiles `entry` if its cached module is out of date; returns the module's path. */
-
 type Compiled = { module: string; compiled: LoadedBuildfile["compiled"]; sourceDigest: Digest; externals: readonly string[] };
 
+/** Compiles `entry` if its cached module is out of date; returns the module's path. */
 async function compile(entry: string, options: LoadOptions): Promise<Result<Compiled, SetupFailure>> {
   const dir = compiledModuleDir(entry, options.cacheDir);
   const manifestPath = join(dir, "manifest.json");

@@ -18,9 +18,8 @@ import { chmod, chmodSync, close, closeSync, fstatSync, lstatSync, mkdirSync, op
 import { dirname, join, posix } from "node:path";
 import { promisify } from "node:util";
 import { createRequire } from "node:module";
-import type { Header as TarHeader } from "tar/header";
-import type { Pax as TarPax } from "tar/pax";
-import type { HeaderData, Pax } from "tar";
+import type { Header, HeaderData } from "tar/header";
+import type { Pax } from "tar/pax";
 import { DigestBuilder, digestBytes, type Digest } from "@rbuild/hash";
 import { scratch } from "./scratch.js";
 
@@ -29,11 +28,11 @@ import { scratch } from "./scratch.js";
  * neither writes nor reads a layer. Only these two of its modules: the whole
  * package took 25-30 ms to load, these 6-8 ms.
  */
-let tarModules: { Header: typeof TarHeader; Pax: typeof TarPax } | undefined;
-function tar(): { Header: typeof TarHeader; Pax: typeof TarPax } {
+let tarModules: { Header: typeof Header; Pax: typeof Pax } | undefined;
+function tar(): { Header: typeof Header; Pax: typeof Pax } {
   if (tarModules === undefined) {
     const load = createRequire(import.meta.url);
-    tarModules = { Header: (load("tar/header") as { Header: typeof TarHeader }).Header, Pax: (load("tar/pax") as { Pax: typeof TarPax }).Pax };
+    tarModules = { Header: (load("tar/header") as { Header: typeof Header }).Header, Pax: (load("tar/pax") as { Pax: typeof Pax }).Pax };
   }
   return tarModules;
 }

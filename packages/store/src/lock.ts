@@ -102,8 +102,8 @@ export async function acquireBuildLock(dir: string, onWait: (pid: number) => voi
     if (signal?.aborted === true) return undefined;
     const owner = ownerOf(path);
     if (owner !== undefined && !alive(owner)) {
-      if (removeStale(path, owner)) continue;
-      await sleep(5);
+      // Another waiter is removing it: look again shortly.
+      if (!removeStale(path, owner)) await sleep(5);
       continue;
     }
     if (!told && owner !== undefined) {
