@@ -27,11 +27,12 @@ await build({
   logLevel: "warning",
 });
 
-// No source map for the bundled undici: rbuild turns source maps on for the Buildfile's stack traces, and
-// then any error stack through undici (closing its sockets at the end of every remote build makes two)
-// parsed its 1.8 MB map, about 50 ms. Stacks in undici show the bundle's own lines instead.
-const undiciChunks = readdirSync(`${dist}chunks`).filter((name) => /^undici-[A-Z0-9]+\.mjs$/.test(name));
-if (undiciChunks.length !== 1) throw new Error(`bundle: expected one undici chunk in dist/chunks, found ${undiciChunks.length}`);
+// No source map for the bundled undici (packages/remote/src/undici-client.ts): rbuild turns source maps on
+// for the Buildfile's stack traces, and then any error stack through undici (closing its sockets at the
+// end of every remote build makes two) parsed its map, about 50 ms. Stacks in undici show the bundle's
+// own lines instead.
+const undiciChunks = readdirSync(`${dist}chunks`).filter((name) => /^undici-client-[A-Z0-9]+\.mjs$/.test(name));
+if (undiciChunks.length !== 1) throw new Error(`bundle: expected one undici-client chunk in dist/chunks, found ${undiciChunks.length}`);
 for (const name of undiciChunks) {
   const path = `${dist}chunks/${name}`;
   writeFileSync(path, readFileSync(path, "utf8").replace(/\n\/\/# sourceMappingURL=\S+\s*$/, "\n"));

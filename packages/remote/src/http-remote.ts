@@ -68,7 +68,7 @@ export class HttpRemoteCache implements RemoteCache {
   readonly #timeout: number;
   /** False once the server answered the batch lookup with 404 (a server older than `ac:get`). */
   #batches = true;
-  #client: Promise<{ request: typeof import("undici").request; dispatcher: Dispatcher }> | undefined;
+  #client: Promise<{ request: typeof import("./undici-client.js").request; dispatcher: Dispatcher }> | undefined;
 
   constructor(options: HttpRemoteOptions) {
     this.#base = `${options.url.replace(/\/+$/, "")}/rbuild/v1/`;
@@ -77,19 +77,18 @@ export class HttpRemoteCache implements RemoteCache {
   }
 
   /** undici, loaded on the first request: builds that never reach the remote do not pay for it. */
-  #connect(): Promise<{ request: typeof import("undici").request; dispatcher: Dispatcher }> {
-    this.#client ??= import("undici").then((namespace) => {
-      // Its CommonJS exports, as `default`: Node's loader also names them, rbuild's bundle (see cli/scripts/bundle.mjs) does not.
-      const { Agent, request } = namespace.default;
-      return { request, dispatcher: new Agent({ connectTimeout: this.#timeout, headersTimeout: this.#timeout, bodyTimeout: this.#timeout, connections: 16 }) };
-    });
+  #connect(): Promise<{ request: typeof import("./undici-client.js").request; dispatcher: Dispatcher }> {
+    this.#client ??= import("./undici-client.js").then(({ Agent, request }) => ({
+      request,
+      dispatcher: new Agent({ connectTimeout: this.#timeout, headersTimeout: this.#timeout, bodyTimeout: this.#timeout, connections: 16 }),
+    }));
     return this.#client;
   }
 
   async #request(method: Dispatcher.HttpMethod, path: string, body?: Dispatcher.DispatchOptions["body"], headers: Record<string, string> = {}) {
     const { request, dispatcher } = await this.#connect();
     try {
-      return await request(`${this.#base}${path}`, { method, body, headers: { ...this.#headers, ...headers }, dispatcher });
+      return await request(dispatcher, `${this.#base}${path}`, { method, body, headers: { ...this.#headers, ...headers } });
     } catch (error) {
       throw problemOf(error);
     }
