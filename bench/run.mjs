@@ -33,7 +33,6 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const RBUILD = join(here, "..", "cli", "bin", "rbuild.js");
 /** The installed command: the daemon's client, or rbuild in Node when no daemon answers. */
 const RBUILD_COMMAND = join(here, "..", "cli", "bin", "rbuild");
 const { values } = parseArgs({
@@ -141,8 +140,8 @@ function verify(tool, dir) {
 const TOOLS = {
   // As on a developer's machine: the first build starts the daemon, which serves the rest (also under CI=true).
   rbuild: { available: () => true, run: () => [RBUILD_COMMAND, ["all", "-j", String(JOBS)], { RBUILD_CACHE_DIR: "", RBUILD_DAEMON: "1" }] },
-  // As in CI: every build is a new Node process.
-  "rbuild-no-daemon": { available: () => true, run: () => ["node", [RBUILD, "all", "-j", String(JOBS)], { RBUILD_CACHE_DIR: "", RBUILD_DAEMON: "0" }] },
+  // As in CI: every build is a new Node process (through the rbuild command, as a user runs it).
+  "rbuild-no-daemon": { available: () => true, run: () => [RBUILD_COMMAND, ["all", "-j", String(JOBS)], { RBUILD_CACHE_DIR: "", RBUILD_DAEMON: "0" }] },
   make: { available: () => has("make"), run: () => ["make", ["-s", "-j", String(JOBS), "all"], {}] },
   ninja: { available: () => has("ninja"), run: () => ["ninja", ["-j", String(JOBS)], {}] },
   turbo: {
@@ -249,7 +248,7 @@ let turboRemoteRestore;
   const fill = join(WORK, "remote-fill");
   cpSync(template, fill, { recursive: true });
   // A fresh checkout on another machine: no daemon yet.
-  TOOLS.remote = { run: () => ["node", [RBUILD, "all", "-j", String(JOBS), "--remote", url], { RBUILD_DAEMON: "0" }] };
+  TOOLS.remote = { run: () => [RBUILD_COMMAND, ["all", "-j", String(JOBS), "--remote", url], { RBUILD_DAEMON: "0" }] };
   time("remote", fill);
   contenders.push(["remote", "rbuild (remote restore)"]);
   if (TOOLS.turbo.available()) {

@@ -8,6 +8,7 @@ import { acquireBuildLock, noteStampedBuild, Store } from "@rbuild/store";
 import { BatchedOutput, JsonReporter, PlainReporter, runSummary } from "@rbuild/ui";
 import type { Args } from "./args.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
+import { extraCaCertificates } from "./extra-ca-certs.js";
 import { phase } from "./phases.js";
 import { processTerminal, type Terminal } from "./terminal.js";
 import { openWorkspace, type Workspace } from "./workspace.js";
@@ -110,7 +111,11 @@ export async function runBuild(args: Args, terminal: Terminal): Promise<RunEnd> 
     const remote =
       args.remote === undefined
         ? undefined
-        : (await import("@rbuild/remote")).openRemote(args.remote, args.token);
+        : (await import("@rbuild/remote")).openRemote(
+            args.remote,
+            args.token,
+            args.remote.startsWith("https:") ? await extraCaCertificates((message) => info("extra-ca-certs", message)) : undefined,
+          );
     // The daemon records the build after answering its client: the store and the lock wait for it.
     let record: (() => void) | undefined;
     try {

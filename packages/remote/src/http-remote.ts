@@ -53,6 +53,8 @@ export interface HttpRemoteOptions {
   readonly token?: string;
   /** How long to wait for a connection and response headers, and between body chunks. */
   readonly timeoutMs?: number;
+  /** The CA certificates https trusts, instead of Node's default ones. */
+  readonly ca?: readonly string[];
 }
 
 function problemOf(error: unknown): RemoteError {
@@ -66,6 +68,7 @@ export class HttpRemoteCache implements RemoteCache {
   readonly #base: string;
   readonly #headers: Record<string, string>;
   readonly #timeout: number;
+  readonly #ca: readonly string[] | undefined;
   /** False once the server answered the batch lookup with 404 (a server older than `ac:get`). */
   #batches = true;
   #client: Promise<{ request: typeof import("./undici-client.js").request; dispatcher: Dispatcher }> | undefined;
@@ -74,13 +77,20 @@ export class HttpRemoteCache implements RemoteCache {
     this.#base = `${options.url.replace(/\/+$/, "")}/rbuild/v1/`;
     this.#headers = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
     this.#timeout = options.timeoutMs ?? 10_000;
+    this.#ca = options.ca;
   }
 
   /** undici, loaded on the first request: builds that never reach the remote do not pay for it. */
   #connect(): Promise<{ request: typeof import("./undici-client.js").request; dispatcher: Dispatcher }> {
     this.#client ??= import("./undici-client.js").then(({ Agent, request }) => ({
       request,
-      dispatcher: new Agent({ connectTimeout: this.#timeout, headersTimeout: this.#timeout, bodyTimeout: this.#timeout, connections: 16 }),
+      dispatcher: new Agent({
+        connectTimeout: this.#timeout,
+        headersTimeout: this.#timeout,
+        bodyTimeout: this.#timeout,
+        connections: 16,
+        ...(this.#ca === undefined ? {} : { connect: { ca: [...this.#ca] } }),
+      }),
     }));
     return this.#client;
   }
