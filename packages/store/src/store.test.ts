@@ -176,6 +176,18 @@ describe("Store", () => {
     again.close();
   });
 
+  test("tables empty when first read (a fresh workspace) still show what is flushed into them later", () => {
+    const store = open();
+    const state = { size: 1, mtimeMs: 1.5, ctimeMs: 1.25, ino: 7, digest: digestBytes("x") };
+    expect([store.get("f"), store.taskState("t"), store.snapshot("t")]).toEqual([undefined, undefined, undefined]);
+    store.set("f", state);
+    store.setTaskState("t", { key: "k", record: "[]", ok: true, ranReasons: [] });
+    store.setSnapshot("t", "{}");
+    store.flush();
+    expect([store.get("f"), store.taskState("t")?.key, store.snapshot("t")]).toEqual([state, "k", "{}"]);
+    store.close();
+  });
+
   test("heals: an index that is not a database is reset with a warning", () => {
     writeFileSync(join(dir, "index.sqlite"), "this is not sqlite, just some text that fills the header area of the file.....");
     const store = open();

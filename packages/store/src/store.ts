@@ -119,6 +119,7 @@ class RowReader<T, Row extends unknown[]> {
   #lookups = 0;
   readonly #one: string;
   readonly #every: string;
+  readonly #any: string;
   constructor(
     private readonly sql: (text: string) => Database.Statement,
     table: string,
@@ -129,9 +130,12 @@ class RowReader<T, Row extends unknown[]> {
   ) {
     this.#one = `SELECT ${columns} FROM ${table} WHERE ${key} = ?`;
     this.#every = `SELECT ${key}, ${columns} FROM ${table}`;
+    this.#any = `SELECT 1 FROM ${table} LIMIT 1`;
   }
 
   get(key: string): T | undefined {
+    // An empty table (a fresh workspace) is read whole at once: no lookup would find anything.
+    if (this.#lookups === 0 && this.#all === undefined && this.sql(this.#any).get() === undefined) this.#all = new Map();
     if (this.#all === undefined && this.#lookups++ < this.limit) {
       const row = this.sql(this.#one).raw().get(key) as Row | undefined;
       return row === undefined ? undefined : this.value(row);
