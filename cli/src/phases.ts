@@ -13,6 +13,7 @@ export function phasesWanted(env: Readonly<Record<string, string | undefined>>):
 
 let enabled = phasesWanted(process.env);
 let phases: [string, number][] = [];
+let notes: string[] = [];
 let last = 0;
 let cpuAtStart: NodeJS.CpuUsage | undefined;
 
@@ -20,6 +21,7 @@ let cpuAtStart: NodeJS.CpuUsage | undefined;
 export function startPhases(on: boolean): void {
   enabled = on;
   phases = [];
+  notes = [];
   last = performance.now();
   cpuAtStart = process.cpuUsage();
 }
@@ -32,12 +34,18 @@ export function phase(name: string): void {
   last = now;
 }
 
+/** Adds a fact about the run to its phases line, e.g. how many files were hashed. */
+export function phaseNote(note: string): void {
+  if (enabled) notes.push(note);
+}
+
 /** The line describing this run's phases, or undefined when they were not measured. */
 export function phasesReport(): string | undefined {
   if (!enabled || phases.length === 0) return undefined;
   const cpu = process.cpuUsage(cpuAtStart);
   const rss = process.resourceUsage().maxRSS;
-  return `rbuild: phases: ${phases.map(([n, ms]) => `${n} ${ms.toFixed(1)}ms`).join(", ")}; cpu: user ${(cpu.user / 1000).toFixed(0)}ms, system ${(cpu.system / 1000).toFixed(0)}ms, max rss ${(rss / 1024).toFixed(0)} MiB\n`;
+  const facts = notes.map((note) => `; ${note}`).join("");
+  return `rbuild: phases: ${phases.map(([n, ms]) => `${n} ${ms.toFixed(1)}ms`).join(", ")}; cpu: user ${(cpu.user / 1000).toFixed(0)}ms, system ${(cpu.system / 1000).toFixed(0)}ms, max rss ${(rss / 1024).toFixed(0)} MiB${facts}\n`;
 }
 
 if (enabled) process.once("exit", () => {

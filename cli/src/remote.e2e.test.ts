@@ -152,3 +152,35 @@ describe("the remote cache, end to end", () => {
     expect(readdirSync(join(victim.root, "..")).includes("escaped.txt")).toBe(false);
   });
 });
+
+describe("a fresh workspace with a remote", () => {
+  // 120 tasks with inputs: enough for rbuild to hash a fresh workspace's inputs on a helper thread.
+  const TASKS = 120;
+  const files: Record<string, string> = {
+    "Buildfile.ts": `import { task } from "rbuild";
+const tasks = [];
+for (let i = 0; i < ${TASKS}; i++) tasks.push(task({ name: \`t\${i}\`, inputs: [\`src/t\${i}/**\`], outputs: [\`out/t\${i}.txt\`], run: \`mkdir -p out && cat src/t\${i}/* > out/t\${i}.txt\` }));
+task({ name: "all", deps: tasks });
+task({ name: "some", deps: tasks.slice(0, 50) });
+`,
+  };
+  for (let i = 0; i < TASKS; i++) Object.assign(files, { [`src/t${i}/a.txt`]: `a${i}\n`, [`src/t${i}/b.txt`]: `b${i}\n` });
+
+  test("has its inputs hashed on a helper thread, to the same keys the main thread computes", async () => {
+    const url = `file://${serverDir}`;
+    const first = new Workspace().write(files);
+    const second = new Workspace().write(files);
+    workspaces.push(first, second);
+    const built = await first.run(["all", "--remote", url], { env: { RBUILD_PHASES: "1" } });
+    expect(built.exitCode).toBe(0);
+    const [, here, helper] = /inputs hashed (\d+) \(and (\d+) on a helper thread\)/.exec(built.stderr) ?? [];
+    expect(Number(helper)).toBeGreaterThan(0);
+    expect(Number(here) + Number(helper)).toBeGreaterThanOrEqual(2 * TASKS);
+    // 50 tasks are too few for the helper: the main thread hashes them, and finds the keys the first build uploaded.
+    const restored = await second.run(["some", "--remote", url, "--summary", "s.json"], { env: { RBUILD_PHASES: "1" } });
+    expect(restored.stderr).toContain("(and 0 on a helper thread)");
+    const tasks = (JSON.parse(second.read("s.json")) as { tasks: { name: string; cache: string | null }[] }).tasks;
+    expect(tasks.filter((t) => t.name !== "some").map((t) => t.cache)).toEqual(Array(50).fill("remote"));
+    expect(second.read("out/t49.txt")).toBe("a49\nb49\n");
+  });
+});

@@ -9,7 +9,7 @@ import { BatchedOutput, JsonReporter, PlainReporter, runSummary } from "@rbuild/
 import type { Args } from "./args.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
 import { extraCaCertificates } from "./extra-ca-certs.js";
-import { phase } from "./phases.js";
+import { phase, phaseNote } from "./phases.js";
 import { processTerminal, type Terminal } from "./terminal.js";
 import { openWorkspace, type Workspace } from "./workspace.js";
 
@@ -84,6 +84,7 @@ export async function runBuild(args: Args, terminal: Terminal): Promise<RunEnd> 
   const { cacheDir } = workspace.value;
   const finish = async (outcome: BuildOutcome): Promise<RunEnd> => {
     phase("execute");
+    if (outcome.inputsHashed !== undefined) phaseNote(`inputs hashed ${outcome.inputsHashed.here} (and ${outcome.inputsHashed.helper} on a helper thread)`);
     await reporter.close?.();
     if (summaryFile !== undefined) writeFileAtomically(summaryFile, `${JSON.stringify(runSummary(outcome, cwd), null, 2)}\n`);
     phase("finish");

@@ -66,6 +66,8 @@ export interface BuildOutcome {
   readonly durationMs: number;
   /** One result per task of the graph, in the graph's (topological) order. */
   readonly results: readonly TaskResult[];
+  /** Input files read and hashed (the rest came from the stat cache): by the main thread, and by a helper thread. */
+  readonly inputsHashed?: { readonly here: number; readonly helper: number };
 }
 
 /**
@@ -248,6 +250,10 @@ class Build {
       this.#waitingOn.set(task.name, task.deps.length);
       if (task.deps.length === 0) this.#makeReady(task);
     }
+    // A build that restores from a remote is bound by this thread while cores wait: hash inputs on
+    // another. A cold build keeps every core busy with its tasks, and a helper only adds work.
+    // Not awaited: the build starts at once, and finds the helper's digests as they come.
+    if (this.#remote !== undefined) this.#cache?.warmInputs(graph).catch(() => {});
     const onAbort = (): void => this.#interrupt();
     this.#signal?.addEventListener("abort", onAbort, { once: true });
     if (this.#signal?.aborted) this.#interrupt();
@@ -262,6 +268,7 @@ class Build {
       this.#finish(next.task, next.result);
     }
     this.#signal?.removeEventListener("abort", onAbort);
+    this.#cache?.stopWarming();
 
     this.#skipRest();
     const interrupted = this.#stop.kind === "interrupt";
@@ -281,7 +288,7 @@ class Build {
     }
     const durationMs = Math.round(this.#now() - start);
     this.#reporter.report({ type: "build-finished", ok, interrupted, durationMs });
-    return { ok, interrupted, durationMs, results };
+    return { ok, interrupted, durationMs, results, ...(this.#cache === undefined ? {} : { inputsHashed: this.#cache.inputsHashed }) };
   }
 
   #historyOf(results: readonly TaskResult[]): RunRow[] {

@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { DigestBuilder, digestBytes, expandGlobs, FileHasher, type Digest } from "@rbuild/hash";
 import { decodeRecord, encodeRecord, explainChange, keyOfEncoded, type Graph, type GraphTask, type KeyRecord } from "@rbuild/planner";
 import { writeBuildStamp, type StampedFresh, type StampedResult } from "./build-stamp.js";
+import type { InputWarmer } from "./input-warmer.js";
 import { clearOutputs } from "./clear-outputs.js";
 import { entryStat, fileStat, freshResult, hostPlatform, olderThan, outputStats, parseSnapshot, snapshotHolds, taskDefinition, type EntryStat, type Fresh, type FileStat, type Snapshot, type TaskDefinition } from "./snapshot.js";
 import {
@@ -73,6 +74,13 @@ export interface Captured {
 /** A cap on the log kept per task, so a runaway task cannot fill the store. */
 const MAX_LOG_BYTES = 8 * 1024 * 1024;
 
+/**
+ * Fewer tasks with inputs than this, and a fresh workspace's inputs are hashed
+ * on the main thread alone: starting the helper thread and loading its modules
+ * costs 30-40 ms of the other core, which a few hundred files do not repay.
+ */
+const WARM_MIN_TASKS = 100;
+
 export class TaskCache {
   readonly store: Store;
   readonly force: boolean;
@@ -86,6 +94,9 @@ export class TaskCache {
   readonly #succeeded = new Map<string, Succeeded>();
   /** What the next stamp keeps of every task up to date after this build: found fresh, adopted, or written at its end. */
   readonly #snapshots = new Map<string, StampedResult>();
+  #warmer: InputWarmer | undefined;
+  #warmingStopped = false;
+  #warmed = 0;
 
   constructor(
     graph: { root: string; sourceDigest: string },
@@ -140,6 +151,42 @@ export class TaskCache {
    */
   writeStamp(graph: Graph, build: number, ok: boolean): void {
     writeBuildStamp(this.store.dir, graph, build, ok ? this.#snapshots : new Map(), this.#env, this.#platform);
+  }
+
+  /**
+   * In a workspace whose stat cache is empty, starts hashing the inputs of
+   * `graph`'s tasks on a helper thread (see input-warmer.ts), in the order
+   * the build is likely to reach them: by depth, then by priority.
+   */
+  async warmInputs(graph: Graph): Promise<void> {
+    if (!this.store.statCacheEmpty()) return;
+    const depth = new Map<string, number>();
+    const tasks: GraphTask[] = [];
+    for (const task of graph.tasks.values()) {
+      depth.set(task.name, task.deps.reduce((deepest, dep) => Math.max(deepest, depth.get(dep)! + 1), 0));
+      if (task.run !== undefined && task.inputs.length > 0) tasks.push(task);
+    }
+    if (tasks.length < WARM_MIN_TASKS) return;
+    tasks.sort((a, b) => depth.get(a.name)! - depth.get(b.name)! || b.priority - a.priority);
+    const { InputWarmer } = await import("./input-warmer.js");
+    if (this.#warmingStopped) return;
+    const job = { root: this.#root, inputs: tasks.map((task) => task.inputs), ignore: this.#ignore, trustBefore: this.store.trustBefore };
+    this.#warmer = new InputWarmer(job, (path, state) => {
+      this.#warmed++;
+      this.store.set(path, state);
+    });
+  }
+
+  /** Input files read and hashed in this build: by the main thread, and by the helper thread. */
+  get inputsHashed(): { readonly here: number; readonly helper: number } {
+    return { here: this.#hasher.filesHashed, helper: this.#warmed };
+  }
+
+  /** Ends the helper thread, if there is one. */
+  stopWarming(): void {
+    this.#warmingStopped = true;
+    this.#warmer?.stop();
+    this.#warmer = undefined;
   }
 
   /** The key of a task whose deps are done, from its inputs as they are now. */

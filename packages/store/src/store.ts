@@ -117,6 +117,7 @@ const ACTION_BATCH = 64;
 class RowReader<T, Row extends unknown[]> {
   #all: Map<string, T> | undefined;
   #lookups = 0;
+  #checked = false;
   readonly #one: string;
   readonly #every: string;
   readonly #any: string;
@@ -134,14 +135,26 @@ class RowReader<T, Row extends unknown[]> {
   }
 
   get(key: string): T | undefined {
-    // An empty table (a fresh workspace) is read whole at once: no lookup would find anything.
-    if (this.#lookups === 0 && this.#all === undefined && this.sql(this.#any).get() === undefined) this.#all = new Map();
+    this.#readIfEmpty();
     if (this.#all === undefined && this.#lookups++ < this.limit) {
       const row = this.sql(this.#one).raw().get(key) as Row | undefined;
       return row === undefined ? undefined : this.value(row);
     }
     this.#all ??= new Map((this.sql(this.#every).raw().all() as [string, ...Row][]).map(([name, ...row]) => [name, this.value(row as Row)]));
     return this.#all.get(key);
+  }
+
+  /** Whether the table has no row: it had none when first asked, and none was written since. */
+  empty(): boolean {
+    this.#readIfEmpty();
+    return this.#all?.size === 0;
+  }
+
+  /** An empty table (a fresh workspace) is read whole at once: no lookup would find anything. */
+  #readIfEmpty(): void {
+    if (this.#checked) return;
+    this.#checked = true;
+    if (this.#all === undefined && this.sql(this.#any).get() === undefined) this.#all = new Map();
   }
 
   /** A row flush() wrote (undefined: deleted), so a table read whole stays as the index is. */
@@ -249,6 +262,11 @@ export class Store implements StatCacheBackend {
 
   set(path: string, state: FileState): void {
     this.#pendingStats.set(path, state);
+  }
+
+  /** Whether the stat cache has no entry at all (a fresh workspace): every input will be read. */
+  statCacheEmpty(): boolean {
+    return this.#pendingStats.size === 0 && this.#stats.empty();
   }
 
   // --- actions ---
