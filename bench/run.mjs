@@ -173,15 +173,26 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
  * timing one tool after another put that drift into their ratios.
  */
 function benchAll(tools, template) {
-  const dirs = new Map(tools.map((tool) => [tool, join(WORK, tool)]));
-  const results = new Map(tools.map((tool) => [tool, { noop: [], incremental: [], restore: [] }]));
-  for (const [tool, dir] of dirs) {
-    rmSync(dir, { recursive: true, force: true });
-    cpSync(template, dir, { recursive: true });
-    results.get(tool).cold = time(tool, dir);
-    verify(tool, dir);
-    // The daemon rbuild's cold build started warms up for a moment: not while the next tool's cold build is timed.
-    if (tool === "rbuild") spawnSync("sleep", ["2"]);
+  const results = new Map(tools.map((tool) => [tool, { cold: [], noop: [], incremental: [], restore: [] }]));
+  // Cold builds in rounds too, each into a fresh copy made (and synced) before the round: timed once,
+  // the first tool's cold build ran while the disk still wrote back the template and its copies.
+  // Earlier rounds' copies stay until the end: creating files right after deleting thousands is
+  // slower on ext4, and would tax whichever tool came next.
+  let dirs;
+  for (let r = 0; r < RUNS; r++) {
+    dirs = new Map(tools.map((tool) => [tool, join(WORK, `${tool}-${r}`)]));
+    for (const dir of dirs.values()) cpSync(template, dir, { recursive: true });
+    spawnSync("sync");
+    for (const [tool, dir] of dirs) {
+      results.get(tool).cold.push(time(tool, dir));
+      verify(tool, dir);
+      if (tool !== "rbuild") continue;
+      // The daemon this cold build started: it serves the steps below from the last round's copy, and
+      // until then it must not share the machine (removing its socket ends it).
+      if (r < RUNS - 1) rmSync(join(dir, ".rbuild", "daemon.sock"), { force: true });
+      // Either way, not while the next tool's cold build is timed: it warms up, or exits.
+      spawnSync("sleep", ["2"]);
+    }
   }
   const rounds = (step, before) => {
     for (let r = 0; r < RUNS; r++) {
@@ -202,7 +213,7 @@ function benchAll(tools, template) {
   // Its daemon exits when its socket goes: it must not share the machine with what follows.
   for (const dir of dirs.values()) rmSync(join(dir, ".rbuild", "daemon.sock"), { force: true });
   return new Map(
-    [...results].map(([tool, r]) => [tool, { cold: r.cold, noop: median(r.noop), incremental: median(r.incremental), restore: median(r.restore) }]),
+    [...results].map(([tool, r]) => [tool, { cold: median(r.cold), colds: r.cold, noop: median(r.noop), incremental: median(r.incremental), restore: median(r.restore) }]),
   );
 }
 
@@ -229,7 +240,7 @@ for (const tool of Object.keys(TOOLS).filter((name) => selected.includes(name)))
 }
 const rows = [...benchAll(tools, template)];
 for (const [tool, r] of rows) {
-  console.log(`${tool}: cold ${r.cold.toFixed(3)}s  no-op ${r.noop.toFixed(3)}s  incremental ${r.incremental.toFixed(3)}s  delete-all-outputs ${r.restore.toFixed(3)}s`);
+  console.log(`${tool}: cold ${r.cold.toFixed(3)}s (${r.colds.map((t) => t.toFixed(3)).join(", ")})  no-op ${r.noop.toFixed(3)}s  incremental ${r.incremental.toFixed(3)}s  delete-all-outputs ${r.restore.toFixed(3)}s`);
 }
 
 // rbuild's remote restore: one workspace fills a cache server, a copy at another path with an empty
