@@ -64,8 +64,9 @@ export class InputWarmer {
     this.#worker.on("error", () => {});
   }
 
-  /** Ends the thread, done or not: the build has no more use for it. */
+  /** Ends the thread, done or not: the build has no more use for it, nor for what it still sends. */
   stop(): void {
+    this.#worker.removeAllListeners("message");
     void this.#worker.terminate();
   }
 }
