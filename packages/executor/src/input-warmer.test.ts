@@ -26,7 +26,7 @@ async function fsClockNow(): Promise<number> {
   return statSync(join(root, ".clock")).mtimeMs;
 }
 
-/** Runs a warmer over `inputs` and collects what it sends until it has been quiet for a while. */
+/** Runs a warmer over `inputs` to its end and collects what it sends. */
 async function warm(inputs: string[][], trustBefore: number): Promise<Map<string, FileState>> {
   const found = new Map<string, FileState>();
   const job: WarmJob = { root, inputs, ignore: [], trustBefore };
@@ -35,12 +35,7 @@ async function warm(inputs: string[][], trustBefore: number): Promise<Map<string
     sends.push(path);
     found.set(path, state);
   });
-  let seen = -1;
-  while (seen !== sends.length) {
-    seen = sends.length;
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-  warmer.stop();
+  await warmer.ended;
   expect(sends.length).toBe(found.size); // Each file once, however many tasks name it.
   return found;
 }

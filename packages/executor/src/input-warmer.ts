@@ -23,7 +23,7 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import { digestFile, expandGlobs, type FileState } from "@rbuild/hash";
+import { digestFile, expandGlobs, trustedStat, type FileState } from "@rbuild/hash";
 
 const WORKER_ROLE = "rbuild-input-warmer";
 
@@ -44,6 +44,8 @@ export interface WarmJob {
 /** The helper thread of one build. */
 export class InputWarmer {
   readonly #worker: Worker;
+  /** Settles when the thread has ended (done, failed or stopped), after everything it sent was handed over. */
+  readonly ended: Promise<void>;
 
   /** Starts hashing `job`'s inputs; each file's state is handed to `found` on the main thread. */
   constructor(job: WarmJob, found: (path: string, state: FileState) => void) {
@@ -62,6 +64,8 @@ export class InputWarmer {
     });
     // A thread that cannot start or fails leaves the hashing to the main thread.
     this.#worker.on("error", () => {});
+    // Node delivers a thread's messages before its "exit".
+    this.ended = new Promise((resolve) => this.#worker.once("exit", () => resolve()));
   }
 
   /** Ends the thread, done or not: the build has no more use for it, nor for what it still sends. */
@@ -87,7 +91,7 @@ function serve(job: WarmJob, send: (batch: (string | number)[]) => void): void {
       seen.add(path);
       const full = join(job.root, path);
       const stat = statSync(full, { throwIfNoEntry: false });
-      if (stat === undefined || !stat.isFile() || !(stat.mtimeMs < job.trustBefore && stat.ctimeMs < job.trustBefore)) continue;
+      if (stat === undefined || !stat.isFile() || !trustedStat(stat, job.trustBefore)) continue;
       let digest: string;
       try {
         digest = digestFile(full);

@@ -28,6 +28,14 @@ export interface StatCacheBackend {
   set(path: string, state: FileState): void;
 }
 
+/**
+ * Whether a digest taken of a file with this stat may be remembered: its last
+ * change is older than `trustBefore` (the racily-clean rule above).
+ */
+export function trustedStat(stat: { readonly mtimeMs: number; readonly ctimeMs: number }, trustBefore: number): boolean {
+  return stat.mtimeMs < trustBefore && stat.ctimeMs < trustBefore;
+}
+
 export class FileHasher {
   readonly #root: string;
   readonly #backend: StatCacheBackend;
@@ -67,7 +75,7 @@ export class FileHasher {
     }
     const digest = digestFile(join(this.#root, path));
     this.#hashed++;
-    if (stat.mtimeMs < this.#trustBefore && stat.ctimeMs < this.#trustBefore) {
+    if (trustedStat(stat, this.#trustBefore)) {
       this.#backend.set(path, { size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino, digest });
     }
     return digest;
