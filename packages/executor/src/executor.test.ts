@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -69,6 +69,24 @@ describe("execute", () => {
       expect(timeline.indexOf("start second")).toBeGreaterThan(timeline.indexOf("start first"));
       expect(timeline.indexOf("start second")).toBeLessThan(timeline.indexOf("ran first"));
       expect(timeline.at(-1)).toBe("ran a-slow");
+    } finally {
+      store.close();
+    }
+  });
+
+  test("with -j 2, at most two commands run at once, also when the next is queued behind a running one", async () => {
+    const store = Store.open({ dir: join(root, ".rbuild") });
+    try {
+      mkdirSync(join(root, "running"));
+      // Each command counts the commands running as it starts; with a store, ready tasks wait for a slot
+      // and are queued behind the running commands (see Slots).
+      const run = "touch running/$$; ls running | wc -l >> counts; sleep 0.02; rm running/$$";
+      const tasks = Array.from({ length: 24 }, (_, i) => task({ name: `t${i}`, run }));
+      const { outcome } = await build(tasks, tasks.map((t) => t.name), { cache: { store } });
+      expect(outcome.ok).toBe(true);
+      const counts = readFileSync(join(root, "counts"), "utf8").trim().split("\n").map(Number);
+      expect(counts).toHaveLength(24);
+      expect(Math.max(...counts)).toBe(2);
     } finally {
       store.close();
     }

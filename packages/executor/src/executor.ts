@@ -21,7 +21,8 @@ import { PriorityQueue } from "./priority-queue.js";
 import type { RunOutcome, Runner } from "./runner.js";
 import { KILL_GRACE_MS } from "./spawn-group.js";
 import { RemoteStep, type RemoteOptions } from "./remote-step.js";
-import { Slots } from "./slots.js";
+import { Slots, type SlotGrant } from "./slots.js";
+import type { StartedCommand } from "./launcher.js";
 import type { Fresh } from "./snapshot.js";
 import type { StampedFresh } from "./build-stamp.js";
 import { groupOutputsDigest, LogCollector, TaskCache, type CacheOptions } from "./task-cache.js";
@@ -148,7 +149,7 @@ class Build {
   readonly #recordLater: ((record: () => void) => void) | undefined;
   /** Tasks in flight: -j running commands, plus (with a remote) more waiting on the network. */
   readonly #capacity: number;
-  readonly #slots: Slots;
+  readonly #slots: Slots<StartedCommand>;
   /** Outputs digest of every task that finished well: what dependents' keys see. */
   readonly #outputs = new Map<string, Digest>();
   readonly #layers = new Map<string, Digest | null>();
@@ -158,7 +159,7 @@ class Build {
   readonly #ready: PriorityQueue<GraphTask>;
   readonly #running = new Map<string, AbortController>();
   /** The run slot a running task holds, given back when its command ends (-j 2 or more) or in #finish. */
-  readonly #slotHeld = new Map<string, () => boolean>();
+  readonly #slotHeld = new Map<string, SlotGrant<StartedCommand>>();
   /** Results of work that ran (or tried to), handled before those in #known. */
   readonly #finished: Finished[] = [];
   /** Results known without running anything: up-to-date tasks and groups. */
@@ -377,7 +378,7 @@ class Build {
     const started = this.#now();
     try {
       const cache = this.#cache;
-      if (cache === undefined) return await this.#inSlot(task, () => this.#execute(task, signal, task.pure ? ["no-record"] : ["impure"]));
+      if (cache === undefined) return await this.#inSlot(task, (slot) => this.#execute(task, slot, signal, task.pure ? ["no-record"] : ["impure"]));
 
       if (task.pure && !cache.force) {
         const fresh = cache.fresh(task, this.#outputs);
@@ -404,9 +405,9 @@ class Build {
       }
       cache.clearOutputs(task, prepared);
       // With -j 1 the slot is held until the outputs are stored: one task is done before the next starts.
-      return await this.#inSlot(task, async () => {
+      return await this.#inSlot(task, async (slot) => {
         const log = new LogCollector();
-        const done = await this.#execute(task, signal, reasons, log);
+        const done = await this.#execute(task, slot, signal, reasons, log);
         // With -j 2 or more the command's slot is free once it has ended: the next command starts
         // (in the turn the slot wakes it) while this task's outputs are stored, as ninja starts one
         // while it records the last. With -j 1 a task is done before the next starts.
@@ -451,18 +452,28 @@ class Build {
    * Runs `work` once the task has a run slot (see Slots). The slot is given
    * back when the task's result is recorded (#finish), or with -j 2 or more
    * when its command ends (#runTask), so with -j 1 a task is reported done
-   * before the next one starts.
+   * before the next one starts. With -j 2 or more a command may be given a
+   * slot whose command is still running, to start the moment that one ends.
    */
-  async #inSlot(task: GraphTask, work: () => Promise<Done>): Promise<Done> {
+  async #inSlot(task: GraphTask, work: (slot: SlotGrant<StartedCommand>) => Promise<Done>): Promise<Done> {
     // A free slot is taken in this turn: a command then starts before the next ready task is prepared.
-    this.#slotHeld.set(task.name, this.#slots.tryTake() ?? (await this.#slots.take(task.priority)));
-    return work();
+    const slot = this.#slots.tryTake() ?? (await this.#slots.take(task.priority, this.#jobs > 1 && typeof task.run === "string"));
+    this.#slotHeld.set(task.name, slot);
+    return work(slot);
   }
 
   /** Runs the task's command or function through the runner, reporting its output line by line. Called in a slot. */
-  async #execute(task: GraphTask, signal: AbortSignal, reasons: readonly string[], log?: LogCollector): Promise<Done> {
+  async #execute(task: GraphTask, slot: SlotGrant<StartedCommand>, signal: AbortSignal, reasons: readonly string[], log?: LogCollector): Promise<Done> {
     if (signal.aborted) return { result: result(task.name, "failed", { reasons, failure: { reason: "interrupted", task: task.name } }) };
-    this.#reporter.report({ type: "task-started", task: task.name, reasons });
+    // A command queued behind another is reported started when it starts; every task is, before it finishes.
+    let reported = false;
+    const reportStarted = (): void => {
+      if (reported) return;
+      reported = true;
+      this.#reporter.report({ type: "task-started", task: task.name, reasons });
+    };
+    if (slot.after === undefined) reportStarted();
+    else slot.moved.addEventListener("abort", reportStarted, { once: true }); // Starts now, in a slot freed first.
     const emit = (stream: "stdout" | "stderr") =>
       new LineSplitter((line) => {
         log?.add(stream, line);
@@ -480,8 +491,14 @@ class Build {
         signal,
         stdout: (chunk) => stdout.write(chunk),
         stderr: (chunk) => stderr.write(chunk),
+        ...(slot.after === undefined ? {} : { after: slot.after, startNow: slot.moved }),
+        onStarted: (command) => {
+          reportStarted();
+          if (command !== undefined) slot.started(command);
+        },
       });
     } finally {
+      reportStarted();
       stdout.end();
       stderr.end();
     }
@@ -508,9 +525,9 @@ class Build {
 
   /** Gives back the task's slot, if it holds one: whether a waiting task took it. */
   #releaseSlot(task: GraphTask): boolean {
-    const release = this.#slotHeld.get(task.name);
+    const slot = this.#slotHeld.get(task.name);
     this.#slotHeld.delete(task.name);
-    return release?.() ?? false;
+    return slot?.release() ?? false;
   }
 
   #record(result: TaskResult): void {

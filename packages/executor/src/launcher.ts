@@ -30,6 +30,11 @@
  *
  * Protocol, on the helper's stdin and stdout (ids are decimal, lengths in bytes):
  *   to the helper:  R <id> <len>\n<cwd>\0<umask, octal>\0<argc>\0<argv...>\0<NAME=value...>   run a process
+ *                   Q <id> <after> <len>\n<same payload>   run it the moment <after>, a process
+ *                                           reported started, has ended (at once if it has)
+ *                   N <id>\n                start a queued Q now (another slot freed first); ignored once started
+ *                   C <id>\n                cancel a queued Q: reported as ended by SIGTERM, as
+ *                                           it would have been had it started; ignored once started
  *   from it:        S <id> <pid>\n          started (pid = process group id); F may still follow
  *                   O <id> <len>\n<bytes>   stdout
  *                   E <id> <len>\n<bytes>   stderr
@@ -38,6 +43,11 @@
  *                   F <id> <len>\n<message> could not start (chdir or exec failed)
  * When rbuild exits, the helper reads end-of-file and exits too; tasks still
  * running are left as they would be by a direct spawn.
+ *
+ * Q is what makes the helper worth more than a cheap fork: it starts the next
+ * command the moment one ends, without waiting for rbuild to hear of the end
+ * and answer (see slots.ts, handing over). Whatever the end was: a failure
+ * stops new starts in rbuild, not the commands already given a slot.
  *
  * `RBUILD_SPAWN=perl` or `=python` picks that helper only, `=direct` turns the
  * helper off (as does not finding the one wanted): spawnInGroup then forks
@@ -63,6 +73,8 @@ $SIG{CHLD} = sub { syswrite($wake_w, "x") };
 
 my %tasks;     # id => { pid, out, err, exec, status, failed }
 my %by_pid;
+my %queued;    # id of a running task => [[id, payload], ...] to start when it ends
+my %waiting;   # id of a queued task => the id it starts after
 my $in = '';
 
 sub send_frame {
@@ -75,11 +87,21 @@ sub send_frame {
   }
 }
 
+# Starts what was queued behind a task that has ended.
+sub release_followers {
+  my ($id) = @_;
+  for my $follower (@{ delete $queued{$id} // [] }) {
+    delete $waiting{$follower->[0]};
+    start(@$follower);
+  }
+}
+
 sub finish {
   my ($id) = @_;
   my $t = $tasks{$id};
   return if !defined $t->{status} || defined $t->{out} || defined $t->{err} || defined $t->{exec};
   delete $tasks{$id};
+  release_followers($id);
   my $s = $t->{status};
   if ($t->{failed} ne '') { send_frame("F $id " . length($t->{failed}) . "\n" . $t->{failed}); }
   elsif ($s & 127) { send_frame("X $id s " . ($s & 127) . "\n"); }
@@ -98,6 +120,35 @@ sub reap {
 sub fail {
   my ($id, $message) = @_;
   send_frame("F $id " . length($message) . "\n$message");
+}
+
+sub start_after {
+  my ($id, $after, $payload) = @_;
+  if (!exists $tasks{$after}) { start($id, $payload); return; }
+  push @{ $queued{$after} }, [$id, $payload];
+  $waiting{$id} = $after;
+}
+
+# Takes a queued task out of the queue: its payload, or undef when it is not queued (it started).
+sub unqueue {
+  my ($id) = @_;
+  my $after = delete $waiting{$id};
+  return undef if !defined $after;
+  my ($mine) = grep { $_->[0] == $id } @{ $queued{$after} };
+  my @rest = grep { $_->[0] != $id } @{ $queued{$after} };
+  if (@rest) { $queued{$after} = \@rest; } else { delete $queued{$after}; }
+  return $mine->[1];
+}
+
+sub cancel {
+  my ($id) = @_;
+  send_frame("X $id s 15\n") if defined unqueue($id);
+}
+
+sub start_now {
+  my ($id) = @_;
+  my $payload = unqueue($id);
+  start($id, $payload) if defined $payload;
 }
 
 # Everything a task needs that is not per process (its directory, umask and
@@ -182,11 +233,19 @@ while (1) {
     next if !defined $n && $!{EINTR};
     exit 0 if !$n;
     while ((my $nl = index($in, "\n")) >= 0) {
-      my ($op, $id, $len) = split / /, substr($in, 0, $nl);
+      my @header = split / /, substr($in, 0, $nl);
+      my ($op, $id) = @header;
+      if ($op eq 'C' || $op eq 'N') {
+        substr($in, 0, $nl + 1) = '';
+        if ($op eq 'C') { cancel($id); } else { start_now($id); }
+        next;
+      }
+      my $len = $header[-1];
       last if length($in) < $nl + 1 + $len;
       my $payload = substr($in, $nl + 1, $len);
       substr($in, 0, $nl + 1 + $len) = '';
-      start($id, $payload) if $op eq 'R';
+      if ($op eq 'R') { start($id, $payload); }
+      elsif ($op eq 'Q') { start_after($id, $header[2], $payload); }
     }
   }
 }
@@ -215,6 +274,8 @@ selector.register(0, selectors.EVENT_READ, None)
 selector.register(wake_r, selectors.EVENT_READ, None)
 tasks = {}   # id -> [pid, stdout fd or None, stderr fd or None, wait status or None]
 by_pid = {}
+queued = {}  # id of a running task -> [(id, payload), ...] to start when it ends
+waiting = {} # id of a queued task -> the id it starts after
 path = os.environ.get("PATH")
 
 def send(data):
@@ -225,11 +286,18 @@ def send(data):
         except OSError:
             os._exit(0)  # rbuild is gone.
 
+def release_followers(id):
+    """Starts what was queued behind a task that has ended."""
+    for follower, payload in queued.pop(id, ()):
+        del waiting[follower]
+        start(follower, payload)
+
 def finish(id):
     task = tasks[id]
     if task[3] is None or task[1] is not None or task[2] is not None:
         return
     del tasks[id]
+    release_followers(id)
     status = task[3]
     if os.WIFSIGNALED(status):
         send(b"X %d s %d\n" % (id, os.WTERMSIG(status)))
@@ -239,6 +307,35 @@ def finish(id):
 def fail(id, message):
     data = message.encode(errors="replace")
     send(b"F %d %d\n" % (id, len(data)) + data)
+
+def start_after(id, after, payload):
+    if after not in tasks:
+        start(id, payload)
+        return
+    queued.setdefault(after, []).append((id, payload))
+    waiting[id] = after
+
+def unqueue(id):
+    """Takes a queued task out of the queue: its payload, or None when it is not queued (it started)."""
+    after = waiting.pop(id, None)
+    if after is None:
+        return None
+    mine = next(payload for follower, payload in queued[after] if follower == id)
+    rest = [follower for follower in queued[after] if follower[0] != id]
+    if rest:
+        queued[after] = rest
+    else:
+        del queued[after]
+    return mine
+
+def cancel(id):
+    if unqueue(id) is not None:
+        send(b"X %d s %d\n" % (id, signal.SIGTERM))
+
+def start_now(id):
+    payload = unqueue(id)
+    if payload is not None:
+        start(id, payload)
 
 def reap():
     while by_pid:
@@ -335,14 +432,21 @@ while True:
                 newline = pending.find(b"\n")
                 if newline < 0:
                     break
-                op, id, length = bytes(pending[:newline]).split(b" ")
-                end = newline + 1 + int(length)
+                header = bytes(pending[:newline]).split(b" ")
+                op, id = header[0], int(header[1])
+                if op == b"C" or op == b"N":
+                    del pending[:newline + 1]
+                    (cancel if op == b"C" else start_now)(id)
+                    continue
+                end = newline + 1 + int(header[-1])
                 if len(pending) < end:
                     break
                 payload = bytes(pending[newline + 1:end])
                 del pending[:end]
                 if op == b"R":
-                    start(int(id), payload)
+                    start(id, payload)
+                elif op == b"Q":
+                    start_after(id, int(header[2]), payload)
     reap()
 `;
 
@@ -351,14 +455,29 @@ export interface LaunchRequest {
   readonly args: readonly string[];
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
-  readonly onStart: (pid: number) => void;
+  /** A command of this helper to start this one after, the moment it has ended, instead of now (see `Q`). */
+  readonly after?: StartedCommand;
+  /** Aborting a command queued behind another takes it out of the queue; once started, stopping it is the caller's. */
+  readonly signal?: AbortSignal;
+  /** Aborted when a command queued behind another is to start at once instead. */
+  readonly startNow?: AbortSignal;
+  readonly onStart: (pid: number, command: StartedCommand) => void;
   readonly onStdout: (chunk: Buffer) => void;
   readonly onStderr: (chunk: Buffer) => void;
+}
+
+/** A command a helper has started: another can be queued behind it. */
+export interface StartedCommand {
+  readonly launcher: Launcher;
+  readonly id: number;
 }
 
 interface InFlight {
   readonly request: LaunchRequest;
   readonly done: (end: SpawnResult) => void;
+  /** Set while the command waits in the helper's queue: take it out, or start it now. */
+  onAbort?: () => void;
+  onStartNow?: () => void;
 }
 
 const SIGNAL_NAMES = new Map(Object.entries(osConstants.signals).map(([name, number]) => [number, name]));
@@ -439,11 +558,32 @@ export class Launcher {
     // As spawn() itself refuses them: a NUL would shift every field after it.
     if (fields.some((field) => field.includes("\0"))) return Promise.resolve({ kind: "error", message: "its command, arguments or environment hold a NUL byte" });
     const payload = fields.join("\0");
+    const after = request.startNow?.aborted ? undefined : request.after;
+    if (after !== undefined && after.launcher !== this) throw new Error("a command can only be queued behind one of the same helper");
     return new Promise((resolve) => {
       if (this.#inFlight.size === 0) this.#busy();
-      this.#inFlight.set(id, { request, done: resolve });
-      this.#child.stdin.write(`R ${id} ${Buffer.byteLength(payload)}\n${payload}`);
+      const flight: InFlight = { request, done: resolve };
+      this.#inFlight.set(id, flight);
+      const signal = request.signal;
+      if (after !== undefined && signal !== undefined) {
+        flight.onAbort = () => this.#child.stdin.write(`C ${id}\n`);
+        signal.addEventListener("abort", flight.onAbort, { once: true });
+      }
+      if (after !== undefined && request.startNow !== undefined) {
+        flight.onStartNow = () => this.#child.stdin.write(`N ${id}\n`);
+        request.startNow.addEventListener("abort", flight.onStartNow, { once: true });
+      }
+      const header = after === undefined ? `R ${id}` : `Q ${id} ${after.id}`;
+      this.#child.stdin.write(`${header} ${Buffer.byteLength(payload)}\n${payload}`);
+      if (signal?.aborted) flight.onAbort?.();
     });
+  }
+
+  #started(flight: InFlight): void {
+    if (flight.onAbort !== undefined) flight.request.signal!.removeEventListener("abort", flight.onAbort);
+    if (flight.onStartNow !== undefined) flight.request.startNow!.removeEventListener("abort", flight.onStartNow);
+    flight.onAbort = undefined;
+    flight.onStartNow = undefined;
   }
 
   /** Parses frames: a header line, and for O, E and F that many bytes after it. */
@@ -469,7 +609,10 @@ export class Launcher {
       }
       data = data.subarray(newline + 1);
       if (flight === undefined) continue;
-      if (op === "S") flight.request.onStart(Number(header[2]));
+      if (op === "S") {
+        this.#started(flight);
+        flight.request.onStart(Number(header[2]), { launcher: this, id });
+      }
       else if (op === "X" && header[2] === "e") this.#end(id, { kind: "exited", exitCode: Number(header[3]) });
       else if (op === "X") this.#end(id, { kind: "signaled", signal: SIGNAL_NAMES.get(Number(header[3])) ?? `signal ${header[3]}` });
     }
@@ -480,6 +623,7 @@ export class Launcher {
     const flight = this.#inFlight.get(id);
     if (flight === undefined) return;
     this.#inFlight.delete(id);
+    this.#started(flight);
     if (this.#inFlight.size === 0) this.#idle();
     flight.done(end);
   }

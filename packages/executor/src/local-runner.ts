@@ -107,15 +107,21 @@ export class LocalRunner implements Runner {
         failure: { reason: "spawn-failed", task: name, message: `its working directory ${request.cwd} does not exist. Create it, or fix the task's \`cwd\`.` },
       };
     }
-    if (typeof run === "function") return runFunction(run, request);
+    if (typeof run === "function") {
+      request.onStarted?.(undefined);
+      return runFunction(run, request);
+    }
     if (run === undefined) return { ok: true, exitCode: null };
+    const { cwd, env, signal, after, startNow, onStarted } = request;
     const result = await spawnInGroup({
       command: run,
-      cwd: request.cwd,
-      env: request.env,
-      signal: request.signal,
+      cwd,
+      env,
+      signal,
       onStdout: request.stdout,
       onStderr: request.stderr,
+      ...(after === undefined ? {} : { after, ...(startNow === undefined ? {} : { startNow }) }),
+      ...(onStarted === undefined ? {} : { onStarted }),
     });
     return outcomeOf(result, request);
   }

@@ -11,6 +11,11 @@ export class PriorityQueue<T> {
     return this.#items.length;
   }
 
+  /** The item `pop` would return, left in place. */
+  peek(): T | undefined {
+    return this.#items[0];
+  }
+
   push(item: T): void {
     const items = this.#items;
     items.push(item);

@@ -1,5 +1,6 @@
 import type { TaskFailure } from "@rbuild/core";
 import type { GraphTask } from "@rbuild/planner";
+import type { StartedCommand } from "./launcher.js";
 
 /** Everything a runner needs to run one task. */
 export interface RunRequest {
@@ -12,6 +13,20 @@ export interface RunRequest {
   readonly signal: AbortSignal;
   readonly stdout: (chunk: Buffer | string) => void;
   readonly stderr: (chunk: Buffer | string) => void;
+  /**
+   * A command this runner started (see `onStarted`) that the task's command is
+   * to start after, the moment it ends, instead of now: the run slot it holds
+   * was handed over (see slots.ts). Only for a command.
+   */
+  readonly after?: StartedCommand;
+  /** Aborted when the command queued `after` another is to start at once instead: a slot freed first. */
+  readonly startNow?: AbortSignal;
+  /**
+   * Called once the task has started; for a command a process helper runs,
+   * with what another command can be queued behind. A runner that cannot
+   * queue commands passes undefined (or never calls it).
+   */
+  readonly onStarted?: (command: StartedCommand | undefined) => void;
 }
 
 export type RunOutcome =

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { isAlive } from "../../../test-support/processes.js";
-import { Launcher } from "./launcher.js";
+import { Launcher, type StartedCommand } from "./launcher.js";
 import { spawnInGroup, type SpawnOptions, type SpawnResult } from "./spawn-group.js";
 
 let root: string;
@@ -169,4 +169,68 @@ test("a NUL byte in a command is refused, not passed on cut short", async () => 
   const ran = await run("echo a\0; rm marker", undefined);
   expect(ran.result.kind).toBe("error");
   expect(readFileSync(join(root, "marker"), "utf8")).toBe("");
+});
+
+/** Runs `command` through `launcher`, reporting what it can be queued behind once started. */
+function start(launcher: Launcher, command: string, options: Partial<SpawnOptions> = {}): { started: Promise<StartedCommand>; done: Promise<Ran> } {
+  let onStarted!: (command: StartedCommand) => void;
+  const started = new Promise<StartedCommand>((resolve) => (onStarted = resolve));
+  const done = run(command, launcher, { onStarted: (c) => onStarted(c!), ...options });
+  return { started, done };
+}
+
+const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
+
+describe.each([
+  ["python", python!],
+  ["perl", perl!],
+])("a command queued behind another, in the %s helper", (_kind, launcher) => {
+  test("starts the moment the one before it ends, without waiting for this thread", async () => {
+    const first = start(launcher, "sleep 0.2; date +%s%N > first.end");
+    const after = await first.started;
+    const second = run("date +%s%N > second.start", launcher, { after });
+    // Busy for a second: the helper has to start `second` on its own.
+    const busyFrom = nowNs();
+    while (nowNs() - busyFrom < 1_000_000_000n);
+    const busyUntil = nowNs();
+    expect((await first.done).result).toEqual({ kind: "exited", exitCode: 0 });
+    expect((await second).result).toEqual({ kind: "exited", exitCode: 0 });
+    const ended = BigInt(readFileSync(join(root, "first.end"), "utf8").trim());
+    const began = BigInt(readFileSync(join(root, "second.start"), "utf8").trim());
+    expect(began >= ended).toBe(true);
+    expect(began < busyUntil).toBe(true);
+  });
+
+  test("starts after a failed command too, and at once behind one that has ended", async () => {
+    const failing = start(launcher, "sleep 0.1; exit 3");
+    const afterFailure = run("echo second", launcher, { after: await failing.started });
+    expect((await failing.done).result).toEqual({ kind: "exited", exitCode: 3 });
+    expect(await afterFailure).toEqual({ result: { kind: "exited", exitCode: 0 }, stdout: "second\n", stderr: "" });
+
+    const ended = start(launcher, "true");
+    const before = await ended.started;
+    await ended.done;
+    expect((await run("echo at once", launcher, { after: before })).stdout).toBe("at once\n");
+  });
+
+  test("told to start now, it starts at once, while the one before it runs on", async () => {
+    const first = start(launcher, "i=0; while [ ! -e go ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i+1)); done; [ -e go ]");
+    const startNow = new AbortController();
+    const queued = run("touch go; echo moved", launcher, { after: await first.started, startNow: startNow.signal });
+    startNow.abort();
+    // `first` only ends once the queued command has run: it did not wait for `first`.
+    expect(await queued).toEqual({ result: { kind: "exited", exitCode: 0 }, stdout: "moved\n", stderr: "" });
+    expect((await first.done).result).toEqual({ kind: "exited", exitCode: 0 });
+  });
+
+  test("aborted while queued, it never runs and ends as interrupted; the one before it runs on", async () => {
+    const first = start(launcher, `${"i=0; while [ ! -e go ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i+1)); done"}; echo first`);
+    const abort = new AbortController();
+    const queued = run("touch never", launcher, { after: await first.started, signal: abort.signal });
+    abort.abort();
+    expect((await queued).result).toEqual({ kind: "signaled", signal: "SIGTERM" });
+    writeFileSync(join(root, "go"), "");
+    expect(await first.done).toEqual({ result: { kind: "exited", exitCode: 0 }, stdout: "first\n", stderr: "" });
+    expect(existsSync(join(root, "never"))).toBe(false);
+  });
 });

@@ -10,7 +10,7 @@
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Launcher } from "./launcher.js";
+import { Launcher, type StartedCommand } from "./launcher.js";
 
 /** How long a group has to exit after SIGTERM before it gets SIGKILL. */
 export const KILL_GRACE_MS = 2000;
@@ -24,6 +24,15 @@ export interface SpawnOptions {
   readonly signal: AbortSignal;
   readonly onStdout: (chunk: Buffer) => void;
   readonly onStderr: (chunk: Buffer) => void;
+  /**
+   * Start it the moment this command (of a process helper) has ended, not now:
+   * the helper does, without waiting for this thread (see Launcher, `Q`).
+   */
+  readonly after?: StartedCommand;
+  /** Aborted when a command queued `after` another is to start at once instead. */
+  readonly startNow?: AbortSignal;
+  /** Called once it has started: with what another command can be queued behind when it runs in a helper. */
+  readonly onStarted?: (command: StartedCommand | undefined) => void;
   /**
    * How to start it (tests): a given helper, or `direct` to fork from Node even
    * when a helper runs (RBUILD_SPAWN=direct does that for a whole run). Default:
@@ -91,7 +100,7 @@ export function spawnInGroup(options: SpawnOptions): Promise<SpawnResult> {
   if (options.signal.aborted) return Promise.resolve({ kind: "signaled", signal: "SIGTERM" });
   const [file, args] =
     typeof options.command === "string" ? ["/bin/sh", ["-c", options.command]] : [options.command[0] ?? "", options.command.slice(1)];
-  const launcher = options.via === "direct" ? undefined : (options.via ?? Launcher.shared());
+  const launcher = options.after?.launcher ?? (options.via === "direct" ? undefined : (options.via ?? Launcher.shared()));
   return launcher === undefined ? spawnDirectly(file, args, options) : launchThrough(launcher, file, args, options);
 }
 
@@ -134,8 +143,14 @@ class GroupStopper {
 
 function launchThrough(launcher: Launcher, file: string, args: readonly string[], options: SpawnOptions): Promise<SpawnResult> {
   const stopper = new GroupStopper(options.signal);
+  const onStart = (pid: number, command: StartedCommand): void => {
+    stopper.started(pid);
+    options.onStarted?.(command);
+  };
+  const { cwd, env, after, signal, startNow, onStdout, onStderr } = options;
+  const queued = after === undefined ? {} : { after, signal, ...(startNow === undefined ? {} : { startNow }) };
   return launcher
-    .launch({ file, args, cwd: options.cwd, env: options.env, onStart: (pid) => stopper.started(pid), onStdout: options.onStdout, onStderr: options.onStderr })
+    .launch({ file, args, cwd, env, ...queued, onStart, onStdout, onStderr })
     .then((end) => stopper.settled(end));
 }
 
@@ -148,7 +163,10 @@ function spawnDirectly(file: string, args: readonly string[], options: SpawnOpti
       stdio: ["ignore", "pipe", "pipe"],
     });
     const stopper = new GroupStopper(options.signal);
-    if (child.pid !== undefined) stopper.started(child.pid);
+    if (child.pid !== undefined) {
+      stopper.started(child.pid);
+      options.onStarted?.(undefined);
+    }
     child.stdout.on("data", options.onStdout);
     child.stderr.on("data", options.onStderr);
 
