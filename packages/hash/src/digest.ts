@@ -3,7 +3,11 @@
  * string so that a digest cannot be confused with a path or a task name.
  */
 import { closeSync, openSync, readSync } from "node:fs";
-import { Blake3Hasher } from "@napi-rs/blake-hash";
+import { createRequire } from "node:module";
+
+// Required, not imported: Node scans a CommonJS module imported from ESM for its export names
+// with a JavaScript lexer, 17 KB here, on the main thread (and TurboFan then compiles the lexer).
+const { Blake3Hasher } = createRequire(import.meta.url)("@napi-rs/blake-hash") as typeof import("@napi-rs/blake-hash");
 
 export type Digest = string & { readonly __brand: "Digest" };
 
