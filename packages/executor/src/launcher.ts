@@ -548,6 +548,11 @@ export class Launcher {
     return program === undefined ? undefined : new Launcher(kind, program);
   }
 
+  /** The helper's process id (tests stop it to see how its death is reported). */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
   /** Runs `file` with `args`; resolves when it has ended and its output is all delivered. */
   launch(request: LaunchRequest): Promise<SpawnResult> {
     if (this.#dead !== undefined) return Promise.resolve({ kind: "error", message: this.#deadMessage() });

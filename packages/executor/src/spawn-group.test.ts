@@ -234,3 +234,22 @@ describe.each([
     expect(existsSync(join(root, "never"))).toBe(false);
   });
 });
+
+test("a helper that dies fails its running and queued commands with what to do, and later ones at once", async () => {
+  const launcher = Launcher.start("python")!;
+  const running = start(launcher, "echo $$ > pid; exec sleep 5");
+  const queued = run("touch never", launcher, { after: await running.started });
+  const pidText = (): string => (existsSync(join(root, "pid")) ? readFileSync(join(root, "pid"), "utf8") : "");
+  for (let i = 0; i < 500 && !pidText().endsWith("\n"); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  process.kill(launcher.pid!, "SIGKILL");
+  const failed = { kind: "error", message: expect.stringMatching(/process helper \(python\) stopped: it exited \(SIGKILL\).*RBUILD_SPAWN=direct/) };
+  try {
+    expect((await running.done).result).toEqual(failed);
+    expect((await queued).result).toEqual(failed);
+    expect((await run("echo later", launcher)).result).toEqual(failed);
+    expect(existsSync(join(root, "never"))).toBe(false);
+  } finally {
+    const pid = Number(pidText());
+    if (pid > 0) process.kill(pid, "SIGKILL"); // Its command outlives it, as after a direct spawn.
+  }
+});
