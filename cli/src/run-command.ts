@@ -2,7 +2,7 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { describeFailure, fanOut, writeFileAtomically, type Reporter, type SetupFailure } from "@rbuild/core";
-import { carryDeferredStamps, dryRun, execute, upToDateFromStamp, upToDatePartly, type BuildOutcome } from "@rbuild/executor";
+import { carryDeferredStamps, dryRun, execute, startProcessHelper, upToDateFromStamp, upToDatePartly, type BuildOutcome } from "@rbuild/executor";
 import { plan, type Graph } from "@rbuild/planner";
 import { acquireBuildLock, noteStampedBuild, Store } from "@rbuild/store";
 import { BatchedOutput, JsonReporter, PlainReporter, runSummary } from "@rbuild/ui";
@@ -103,6 +103,7 @@ export async function runBuild(args: Args, terminal: Terminal): Promise<RunEnd> 
       return await finish(outcome);
     }
 
+    startProcessHelper(graph.value);
     mkdirSync(cacheDir, { recursive: true });
     const lock = await acquireBuildLock(cacheDir, (pid) => info("waiting", `waiting for another rbuild (pid ${pid}) building this workspace`), interrupt.signal);
     if (lock === undefined) return ended(ExitCode.Interrupted, true);

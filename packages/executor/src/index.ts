@@ -11,3 +11,4 @@ export type { RemoteOptions } from "./remote-step.js";
 export { carryDeferredStamps, deferStampWrites, prestatLastStamp, upToDateFromStamp, upToDatePartly, writeDeferredStamps } from "./build-stamp.js";
 export type { StampCheck, StatPass, UpToDate } from "./build-stamp.js";
 export { startStatHelper } from "./stat-helper.js";
+export { startProcessHelper } from "./launcher.js";
