@@ -70,10 +70,10 @@ export class Slots<C = never> {
   }
 
   /** A slot now, if one is free and nobody waits for one. */
-  tryTake(priority = 0): SlotGrant<C> | undefined {
+  tryTake(): SlotGrant<C> | undefined {
     if (this.#free === 0 || this.#waiting.size > 0) return undefined;
     this.#free--;
-    return this.#grant(this.#holder(priority, undefined));
+    return this.#grant(this.#holder(0, undefined)); // Its priority only matters while it is a follower.
   }
 
   /**
@@ -111,7 +111,7 @@ export class Slots<C = never> {
       moved: holder.moved.signal,
       started: (command) => {
         this.#unqueue(holder);
-        if (holder.released || holder.follower !== undefined) return;
+        if (holder.released) return;
         holder.command = command;
         this.#opened(holder);
       },
