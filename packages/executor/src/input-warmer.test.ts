@@ -1,7 +1,8 @@
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { writeFiles } from "../../../test-support/files.js";
 import { digestFile, FileHasher, MemoryStatCache, type FileState } from "@rbuild/hash";
 // The compiled module: the helper thread runs the module's own file, which Node cannot run as TypeScript.
 import { InputWarmer, type WarmJob } from "../dist/input-warmer.js";
@@ -12,12 +13,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-function write(files: Record<string, string>): void {
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(root, path, ".."), { recursive: true });
-    writeFileSync(join(root, path), text);
-  }
-}
+const write = (files: Record<string, string>): void => writeFiles(root, files);
 
 /** A time on the filesystem's clock after everything written so far (as Store.fsClock takes it). */
 async function fsClockNow(): Promise<number> {

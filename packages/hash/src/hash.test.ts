@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, utimesSync, 
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { writeFiles } from "../../../test-support/files.js";
 import picomatch from "picomatch";
 import { digestBytes, digestFile, expandGlobs, FileHasher, globMatcher, MemoryStatCache } from "./index.js";
 
@@ -11,12 +12,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-function write(files: Record<string, string>): void {
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, name)), { recursive: true });
-    writeFileSync(join(root, name), text);
-  }
-}
+const write = (files: Record<string, string>): void => writeFiles(root, files);
 
 /**
  * A build start safely after the files' last change. (Date.now() is whole
