@@ -21,6 +21,16 @@ function isDirectory(path: string): boolean {
   }
 }
 
+/** Why a task could not start in `cwd`, if that is the reason. */
+function missingCwd(task: string, cwd: string): RunOutcome | undefined {
+  if (isDirectory(cwd)) return undefined;
+  return {
+    ok: false,
+    exitCode: null,
+    failure: { reason: "spawn-failed", task, message: `its working directory ${cwd} does not exist. Create it, or fix the task's \`cwd\`.` },
+  };
+}
+
 function outcomeOf(result: SpawnResult, request: RunRequest): RunOutcome {
   const task = request.task.name;
   switch (result.kind) {
@@ -32,7 +42,8 @@ function outcomeOf(result: SpawnResult, request: RunRequest): RunOutcome {
       if (request.signal.aborted) return { ok: false, exitCode: null, failure: { reason: "interrupted", task } };
       return { ok: false, exitCode: null, failure: { reason: "killed", task, signal: result.signal } };
     case "error":
-      return { ok: false, exitCode: null, failure: { reason: "spawn-failed", task, message: result.message } };
+      // Looked at only now: a stat of every task's directory before it starts cost a cold build 1 %.
+      return missingCwd(task, request.cwd) ?? { ok: false, exitCode: null, failure: { reason: "spawn-failed", task, message: result.message } };
   }
 }
 
@@ -100,14 +111,9 @@ async function runFunction(run: RunFunction, request: RunRequest): Promise<RunOu
 export class LocalRunner implements Runner {
   async run(request: RunRequest): Promise<RunOutcome> {
     const { run, name } = request.task;
-    if (!isDirectory(request.cwd)) {
-      return {
-        ok: false,
-        exitCode: null,
-        failure: { reason: "spawn-failed", task: name, message: `its working directory ${request.cwd} does not exist. Create it, or fix the task's \`cwd\`.` },
-      };
-    }
     if (typeof run === "function") {
+      const missing = missingCwd(name, request.cwd);
+      if (missing !== undefined) return missing;
       request.onStarted?.(undefined);
       return runFunction(run, request);
     }
