@@ -138,16 +138,17 @@ describe("Slots", () => {
     const short = slots.tryTake()!;
     const follower = await slots.take(5, true); // Behind `long`, the only started command.
     expect(follower.after).toBe("long");
+    expect(long.moved).toBeUndefined(); // Only a follower can be moved.
     short.started("short");
     const next = await slots.take(1, true); // Behind `short`.
     expect(next.after).toBe("short");
     // `short` ends before `long`: its follower starts in its slot, and nothing moves.
     expect(short.release()).toBe(false);
-    expect(follower.moved.aborted).toBe(false);
+    expect(follower.moved?.aborted).toBe(false);
     next.started("next");
     // `next` ends too: a slot is free while `follower` still waits behind `long`. It moves.
     expect(next.release()).toBe(true);
-    expect(follower.moved.aborted).toBe(true);
+    expect(follower.moved?.aborted).toBe(true);
     follower.started("follower");
     // `long` can take a follower again.
     const again = await slots.take(0, true);
@@ -163,7 +164,7 @@ describe("Slots", () => {
     const follower = await slots.take(1, true);
     const plain = slots.take(9, false);
     expect(other.release()).toBe(true);
-    expect(follower.moved.aborted).toBe(false);
+    expect(follower.moved?.aborted).toBe(false);
     expect((await plain).after).toBeUndefined();
   });
 });

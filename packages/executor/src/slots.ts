@@ -21,15 +21,18 @@
  */
 import { PriorityQueue } from "./priority-queue.js";
 
-/** A slot held by one task. */
-export interface SlotGrant<C> {
-  /** The command this task's command is to start after (holding the slot from then on), or undefined: now. */
-  readonly after: C | undefined;
-  /**
-   * Aborted when this task, queued behind `after`, is to start at once: a
-   * slot freed before `after` ended. Never aborted when `after` is undefined.
-   */
-  readonly moved: AbortSignal;
+/** A slot held by one task: to start now (`after` undefined), or queued behind the command `after`. */
+export type SlotGrant<C> = SlotHeld<C> & (
+  | { readonly after: undefined; readonly moved?: undefined }
+  | {
+      /** The command this task's command is to start after, holding the slot from then on. */
+      readonly after: C;
+      /** Aborted when this task is to start at once instead: a slot freed before `after` ended. */
+      readonly moved: AbortSignal;
+    }
+);
+
+interface SlotHeld<C> {
   /** This task's command has started, as `command`: a waiting task may be queued behind it. */
   started(command: C): void;
   /** Gives the slot back, once, unless it was handed over: returns whether a waiting task took it (and is woken). */
@@ -53,7 +56,8 @@ interface Holder<C> {
   follower: Holder<C> | undefined;
   /** The holder this one is queued behind, until this one starts, moves or its giver releases. */
   from: Holder<C> | undefined;
-  readonly moved: AbortController;
+  /** For a follower only (most holders start at once, and an AbortController costs as much as a stat). */
+  readonly moved: AbortController | undefined;
 }
 
 export class Slots<C = never> {
@@ -95,7 +99,7 @@ export class Slots<C = never> {
 
   /** A new holder; queued behind `from` when given (linked now, so `from` cannot be given to another). */
   #holder(priority: number, from: Holder<C> | undefined): Holder<C> {
-    const holder: Holder<C> = { priority, command: undefined, released: false, follower: undefined, from, moved: new AbortController() };
+    const holder: Holder<C> = { priority, command: undefined, released: false, follower: undefined, from, moved: from === undefined ? undefined : new AbortController() };
     if (from !== undefined) {
       this.#open.delete(from);
       from.follower = holder;
@@ -105,10 +109,7 @@ export class Slots<C = never> {
   }
 
   #grant(holder: Holder<C>): SlotGrant<C> {
-    const from = holder.from;
-    return {
-      after: from?.command,
-      moved: holder.moved.signal,
+    const held: SlotHeld<C> = {
       started: (command) => {
         this.#unqueue(holder);
         if (holder.released) return;
@@ -117,6 +118,9 @@ export class Slots<C = never> {
       },
       release: () => this.#release(holder),
     };
+    // A follower's giver has started its command: that is what made it open (see #opened).
+    const after = holder.from?.command;
+    return after === undefined || holder.moved === undefined ? { ...held, after: undefined } : { ...held, after, moved: holder.moved.signal };
   }
 
   /** A follower no longer waits behind its giver: it started, moved, or its giver's command ended. */
@@ -160,7 +164,7 @@ export class Slots<C = never> {
       const giver = stuck.from!;
       this.#unqueue(stuck);
       giver.follower = undefined;
-      stuck.moved.abort();
+      stuck.moved?.abort();
       this.#opened(giver);
       return true;
     }
