@@ -179,7 +179,13 @@ describe("Store", () => {
   test("tables empty when first read (a fresh workspace) still show what is flushed into them later", () => {
     const store = open();
     const state = { size: 1, mtimeMs: 1.5, ctimeMs: 1.25, ino: 7, digest: digestBytes("x") };
-    expect([store.get("f"), store.taskState("t"), store.snapshot("t")]).toEqual([undefined, undefined, undefined]);
+    expect([store.get("f"), store.taskState("t"), store.snapshot("t"), store.lookup("k1")]).toEqual([undefined, undefined, undefined, undefined]);
+    const entry = saveAction(store, "k1", "layer bytes");
+    expect(store.lookup("k1")).toEqual(entry); // Before its batch is written, and after.
+    store.flush();
+    expect(store.lookup("k1")).toEqual(entry);
+    store.dropAction("k1");
+    expect(store.lookup("k1")).toBeUndefined();
     store.set("f", state);
     store.setTaskState("t", { key: "k", record: "[]", ok: true, ranReasons: [] });
     store.setSnapshot("t", "{}");

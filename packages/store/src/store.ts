@@ -210,6 +210,14 @@ export class Store implements StatCacheBackend {
   readonly #statements = new Map<string, Database.Statement>();
   readonly #stats: RowReader<FileState, StatRow>;
   readonly #lookup: Database.Statement<[string], ActionRow>;
+  /**
+   * Whether the actions table had rows when first looked at. With none, lookups
+   * answer from what this store saved since (as RowReader does for an empty
+   * table): an action another process saves meanwhile is missed, and its task
+   * runs again, which is never wrong.
+   */
+  #actionsAtStart: "none" | "some" | undefined;
+  readonly #savedSinceEmpty = new Map<string, ActionEntry>();
   readonly #indexPath: string;
 
   private constructor(options: StoreOptions) {
@@ -275,6 +283,9 @@ export class Store implements StatCacheBackend {
   lookup(key: string): ActionEntry | undefined {
     const pending = this.#pendingActions.get(key);
     if (pending !== undefined) return pending.entry;
+    // A fresh workspace's build asks about every task and finds none: one query at its start, not one per task.
+    this.#actionsAtStart ??= this.#sql("SELECT 1 FROM actions LIMIT 1").get() === undefined ? "none" : "some";
+    if (this.#actionsAtStart === "none") return this.#savedSinceEmpty.get(key);
     const row = this.#lookup.get(key);
     if (row === undefined) return undefined;
     this.#touched.add(key);
@@ -375,6 +386,7 @@ export class Store implements StatCacheBackend {
   /** Forgets an action whose blobs turned out missing or corrupt. */
   dropAction(key: string): void {
     this.#pendingActions.delete(key);
+    this.#savedSinceEmpty.delete(key);
     this.#sql("DELETE FROM actions WHERE key = ?").run(key);
   }
 
@@ -537,6 +549,7 @@ export class Store implements StatCacheBackend {
     this.#pendingSnapshots.clear();
     for (const key of touched) recent.set(key, now);
     for (const key of this.#pendingActions.keys()) recent.set(key, now);
+    if (this.#actionsAtStart === "none") for (const { entry } of this.#pendingActions.values()) this.#savedSinceEmpty.set(entry.key, entry);
     this.#pendingActions.clear();
     this.#pendingInline.clear();
     for (const [path, s] of this.#pendingStats) this.#stats.written(path, s);
