@@ -173,6 +173,10 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
  * timing one tool after another put that drift into their ratios.
  */
 function benchAll(tools, template) {
+  // Round r starts with the r-th tool: the first of a round ran right after the copies were written
+  // (cold) or after the last round's other tools, and in every run so far the daemon variant, always
+  // first, had the slower cold build, which interleaved runs outside the bench did not show.
+  const turn = (entries, r) => entries.map((_, i) => entries[(i + r) % entries.length]);
   const results = new Map(tools.map((tool) => [tool, { cold: [], noop: [], incremental: [], restore: [] }]));
   // Cold builds in rounds too, each into a fresh copy made (and synced) before the round: timed once,
   // the first tool's cold build ran while the disk still wrote back the template and its copies.
@@ -183,7 +187,7 @@ function benchAll(tools, template) {
     dirs = new Map(tools.map((tool) => [tool, join(WORK, `${tool}-${r}`)]));
     for (const dir of dirs.values()) cpSync(template, dir, { recursive: true });
     spawnSync("sync");
-    for (const [tool, dir] of dirs) {
+    for (const [tool, dir] of turn([...dirs], r)) {
       results.get(tool).cold.push(time(tool, dir));
       verify(tool, dir);
       if (tool !== "rbuild") continue;
@@ -196,7 +200,7 @@ function benchAll(tools, template) {
   }
   const rounds = (step, before) => {
     for (let r = 0; r < RUNS; r++) {
-      for (const [tool, dir] of dirs) {
+      for (const [tool, dir] of turn([...dirs], r)) {
         before?.(dir, r);
         results.get(tool)[step].push(time(tool, dir));
       }
