@@ -91,17 +91,7 @@ export interface StoreOptions {
   readonly now?: () => number;
 }
 
-interface ActionRow {
-  key: string;
-  task: string;
-  layer: string | null;
-  manifest: string;
-  outputs_digest: string;
-  log: string | null;
-  log_blob: string | null;
-  exit_code: number | null;
-  duration_ms: number;
-}
+type ActionRow = [key: string, task: string, layer: string | null, manifest: string, outputsDigest: string, log: string | null, logBlob: string | null, exitCode: number | null, durationMs: number];
 
 /** Saved actions are written to the index in batches of this many (and at the end of a build). */
 const ACTION_BATCH = 64;
@@ -112,6 +102,7 @@ const ACTION_BATCH = 64;
  * dozen tasks and a few hundred files), then the whole table at once (a cold
  * build or a fresh checkout asks about all of them). A row costs 5-10 us,
  * the whole of a 1,000-task workspace's 5-30 ms depending on the table.
+ * With `limit` Infinity the table is read whole only when it is empty.
  * `value` makes an entry of a row's `columns`, in their order.
  */
 class RowReader<T, Row extends unknown[]> {
@@ -164,6 +155,20 @@ class RowReader<T, Row extends unknown[]> {
   }
 }
 
+function actionOfRow([key, task, layer, manifest, outputsDigest, log, logBlob, exitCode, durationMs]: ActionRow): ActionEntry {
+  return {
+    key,
+    task,
+    layer: layer as Digest | null,
+    manifest: JSON.parse(manifest) as ManifestEntry[],
+    outputsDigest: outputsDigest as Digest,
+    log: log === null ? null : (JSON.parse(log) as LogLine[]),
+    logBlob: logBlob as Digest | null,
+    exitCode,
+    durationMs,
+  };
+}
+
 /** Rows of the stat cache and of task states, as RowReader reads them. */
 type StatRow = [size: number, mtimeMs: number, ctimeMs: number, ino: number, digest: Digest];
 type StateRow = [key: string, record: string, ok: number, ranReasons: string];
@@ -209,15 +214,14 @@ export class Store implements StatCacheBackend {
   readonly #pendingSnapshots = new Map<string, string | null>();
   readonly #statements = new Map<string, Database.Statement>();
   readonly #stats: RowReader<FileState, StatRow>;
-  readonly #lookup: Database.Statement<[string], ActionRow>;
   /**
-   * Whether the actions table had rows when first looked at. With none, lookups
-   * answer from what this store saved since (as RowReader does for an empty
-   * table): an action another process saves meanwhile is missed, and its task
-   * runs again, which is never wrong.
+   * Never read whole (manifests and logs are large), but a fresh workspace's
+   * table, empty when first asked, answers from memory: a cold build looked up
+   * 1,000 keys in an empty table, one query each (2 % of its main thread). An
+   * action another process saves meanwhile is then missed, and its task runs
+   * again, which is never wrong.
    */
-  #actionsAtStart: "none" | "some" | undefined;
-  readonly #savedSinceEmpty = new Map<string, ActionEntry>();
+  readonly #actions: RowReader<ActionEntry, ActionRow>;
   readonly #indexPath: string;
 
   private constructor(options: StoreOptions) {
@@ -229,11 +233,11 @@ export class Store implements StatCacheBackend {
     this.#db = openIndex(this.#indexPath, options.onInfo ?? (() => {}));
     this.trustBefore = this.fsClock();
     this.#foldStampedBuilds();
-    this.#lookup = this.#db.prepare("SELECT key, task, layer, manifest, outputs_digest, log, log_blob, exit_code, duration_ms FROM actions WHERE key = ?");
     const sql = (text: string): Database.Statement => this.#sql(text);
     this.#stats = new RowReader(sql, "stat_cache", "path", "size, mtime_ms, ctime_ms, ino, digest", 2000, ([size, mtimeMs, ctimeMs, ino, digest]: StatRow) => ({ size, mtimeMs, ctimeMs, ino, digest }));
     this.#states = new RowReader(sql, "task_state", "task", "key, record, ok, ran_reasons", 500, ([key, record, ok, reasons]: StateRow) => ({ key, record, ok: ok === 1, ranReasons: JSON.parse(reasons) as string[] }));
     this.#snapshots = new RowReader(sql, "snapshots", "task", "data", 500, ([data]: [string]) => data);
+    this.#actions = new RowReader(sql, "actions", "key", "key, task, layer, manifest, outputs_digest, log, log_blob, exit_code, duration_ms", Infinity, actionOfRow);
   }
 
   static open(options: StoreOptions): Store {
@@ -283,23 +287,9 @@ export class Store implements StatCacheBackend {
   lookup(key: string): ActionEntry | undefined {
     const pending = this.#pendingActions.get(key);
     if (pending !== undefined) return pending.entry;
-    // A fresh workspace's build asks about every task and finds none: one query at its start, not one per task.
-    this.#actionsAtStart ??= this.#sql("SELECT 1 FROM actions LIMIT 1").get() === undefined ? "none" : "some";
-    if (this.#actionsAtStart === "none") return this.#savedSinceEmpty.get(key);
-    const row = this.#lookup.get(key);
-    if (row === undefined) return undefined;
-    this.#touched.add(key);
-    return {
-      key: row.key,
-      task: row.task,
-      layer: row.layer as Digest | null,
-      manifest: JSON.parse(row.manifest) as ManifestEntry[],
-      outputsDigest: row.outputs_digest as Digest,
-      log: row.log === null ? null : (JSON.parse(row.log) as LogLine[]),
-      logBlob: row.log_blob as Digest | null,
-      exitCode: row.exit_code,
-      durationMs: row.duration_ms,
-    };
+    const entry = this.#actions.get(key);
+    if (entry !== undefined) this.#touched.add(key);
+    return entry;
   }
 
   /**
@@ -386,7 +376,7 @@ export class Store implements StatCacheBackend {
   /** Forgets an action whose blobs turned out missing or corrupt. */
   dropAction(key: string): void {
     this.#pendingActions.delete(key);
-    this.#savedSinceEmpty.delete(key);
+    this.#actions.written(key, undefined);
     this.#sql("DELETE FROM actions WHERE key = ?").run(key);
   }
 
@@ -549,7 +539,7 @@ export class Store implements StatCacheBackend {
     this.#pendingSnapshots.clear();
     for (const key of touched) recent.set(key, now);
     for (const key of this.#pendingActions.keys()) recent.set(key, now);
-    if (this.#actionsAtStart === "none") for (const { entry } of this.#pendingActions.values()) this.#savedSinceEmpty.set(entry.key, entry);
+    for (const { entry } of this.#pendingActions.values()) this.#actions.written(entry.key, entry);
     this.#pendingActions.clear();
     this.#pendingInline.clear();
     for (const [path, s] of this.#pendingStats) this.#stats.written(path, s);
