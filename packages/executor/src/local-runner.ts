@@ -42,7 +42,7 @@ function outcomeOf(result: SpawnResult, request: RunRequest): RunOutcome {
       if (request.signal.aborted) return { ok: false, exitCode: null, failure: { reason: "interrupted", task } };
       return { ok: false, exitCode: null, failure: { reason: "killed", task, signal: result.signal } };
     case "error":
-      // Looked at only now: a stat of every task's directory before it starts cost a cold build 1 %.
+      // Looked at only now: a stat of every task's directory before it starts was 0.9 % of a cold build's main thread.
       return missingCwd(task, request.cwd) ?? { ok: false, exitCode: null, failure: { reason: "spawn-failed", task, message: result.message } };
   }
 }

@@ -56,7 +56,7 @@ interface Holder<C> {
   follower: Holder<C> | undefined;
   /** The holder this one is queued behind, until this one starts, moves or its giver releases. */
   from: Holder<C> | undefined;
-  /** For a follower only (most holders start at once, and an AbortController costs as much as a stat). */
+  /** For a follower only (most holders start at once; creating an AbortController for each was 0.6 % of a cold build's main thread). */
   readonly moved: AbortController | undefined;
 }
 
