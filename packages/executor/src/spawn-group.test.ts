@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -252,4 +252,70 @@ test("a helper that dies fails its running and queued commands with what to do, 
     const pid = Number(pidText());
     if (pid > 0) process.kill(pid, "SIGKILL"); // Its command outlives it, as after a direct spawn.
   }
+});
+
+describe("a simple command, run by the python helper without a shell", () => {
+  const tools = (): Record<string, string> => ({ PATH: `${join(root, "tools")}:${process.env.PATH ?? "/usr/bin:/bin"}` });
+  beforeEach(() => {
+    mkdirSync(join(root, "tools"));
+    // Prints the name of the process that started it: sh under a shell, the helper without one.
+    writeFileSync(join(root, "tools", "parent"), "#!/bin/sh\nps -o comm= -p $PPID\n", { mode: 0o755 });
+    writeFileSync(join(root, "tools", "die"), "#!/bin/sh\nkill -TERM $$\n", { mode: 0o755 });
+    writeFileSync(join(root, "a"), "alpha\n");
+    writeFileSync(join(root, "b"), "beta\n");
+  });
+
+  test("is not run by a shell", async () => {
+    expect((await run("parent | cat", python, { env: tools() })).stdout).toBe("python3\n");
+    expect((await run("parent | cat", "direct", { env: tools() })).stdout).toBe("sh\n");
+  });
+
+  test.each([
+    ["cat a b | md5sum > out", ["out"]],
+    ["tr a-z A-Z < a | rev > out", ["out"]],
+    ["cat a >> out", ["out"]],
+    ["sort b a", []],
+    ["wc -l nofile", []],
+    ["ls nofile | wc -l", []],
+    ["cat < a > out | wc -c", ["out"]],
+    ["env | grep ^PWD=", []],
+    ["die", []],
+    ["die | cat", []],
+    ["cat a | die", []],
+    ["cat a > out | die", ["out"]],
+  ])("%j ends, writes and prints as under sh", async (command, files) => {
+    const ran = async (via: SpawnOptions["via"]): Promise<unknown[]> => {
+      rmSync(join(root, "out"), { force: true });
+      const results = [await run(command, via, { env: tools() })];
+      if (command.includes(">>")) results.push(await run(command, via, { env: tools() }));
+      return [...results, ...files.map((file) => [readFileSync(join(root, file), "utf8"), statSync(join(root, file)).mode])];
+    };
+    expect(await ran(python)).toEqual(await ran("direct"));
+  });
+
+  test("a program that is not found is status 127, and the rest of the pipeline runs", async () => {
+    expect(await run("rbuild-no-such-tool x", python)).toEqual({ result: { kind: "exited", exitCode: 127 }, stdout: "", stderr: "rbuild: rbuild-no-such-tool: not found\n" });
+    expect(await run("cat a | rbuild-no-such-tool | wc -c", python, { env: tools() })).toEqual({
+      result: { kind: "exited", exitCode: 0 },
+      stdout: "0\n",
+      stderr: "rbuild: rbuild-no-such-tool: not found\n",
+    });
+  });
+
+  test("a file that cannot be opened is status 2, and the command does not run", async () => {
+    expect(await run("parent > missing/out", python, { env: tools() })).toEqual({
+      result: { kind: "exited", exitCode: 2 },
+      stdout: "",
+      stderr: "rbuild: cannot create missing/out: No such file or directory\n",
+    });
+    expect((await run("cat < missing", python)).stderr).toBe("rbuild: cannot open missing: No such file or directory\n");
+  });
+
+  test("aborting stops every process of the pipeline", async () => {
+    const abort = new AbortController();
+    // Without both sleeps stopped this would wait 31 s, past the test's timeout.
+    const running = run("sleep 30 | sleep 31", python, { signal: abort.signal, onStarted: () => abort.abort() });
+    // As sh reports a pipeline whose last command was killed by SIGTERM.
+    expect((await running).result).toEqual({ kind: "exited", exitCode: 128 + 15 });
+  });
 });

@@ -10,13 +10,18 @@
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Launcher, type StartedCommand } from "./launcher.js";
+import { Launcher, type LaunchRequest, type StartedCommand } from "./launcher.js";
+import { simplePipeline } from "./simple-command.js";
 
 /** How long a group has to exit after SIGTERM before it gets SIGKILL. */
 export const KILL_GRACE_MS = 2000;
 
 export interface SpawnOptions {
-  /** A string runs with `/bin/sh -c`; an array is the program and its arguments. */
+  /**
+   * A string runs with `/bin/sh -c`, or as the same pipeline without a shell
+   * when it is simple enough and the python helper starts it (simple-command.ts);
+   * an array is the program and its arguments.
+   */
   readonly command: string | readonly string[];
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
@@ -101,7 +106,9 @@ export function spawnInGroup(options: SpawnOptions): Promise<SpawnResult> {
   const [file, args] =
     typeof options.command === "string" ? ["/bin/sh", ["-c", options.command]] : [options.command[0] ?? "", options.command.slice(1)];
   const launcher = options.after?.launcher ?? (options.via === "direct" ? undefined : (options.via ?? Launcher.shared()));
-  return launcher === undefined ? spawnDirectly(file, args, options) : launchThrough(launcher, file, args, options);
+  if (launcher === undefined) return spawnDirectly(file, args, options);
+  const pipeline = typeof options.command === "string" && launcher.runsPipelines ? simplePipeline(options.command) : undefined;
+  return launchThrough(launcher, pipeline === undefined ? { argv: [file, ...args] } : { pipeline }, options);
 }
 
 /**
@@ -141,7 +148,7 @@ class GroupStopper {
   }
 }
 
-function launchThrough(launcher: Launcher, file: string, args: readonly string[], options: SpawnOptions): Promise<SpawnResult> {
+function launchThrough(launcher: Launcher, program: LaunchRequest["program"], options: SpawnOptions): Promise<SpawnResult> {
   const stopper = new GroupStopper(options.signal);
   const onStart = (pid: number, command: StartedCommand): void => {
     stopper.started(pid);
@@ -150,7 +157,7 @@ function launchThrough(launcher: Launcher, file: string, args: readonly string[]
   const { cwd, env, after, signal, startNow, onStdout, onStderr } = options;
   const queued = after === undefined ? {} : { after, signal, ...(startNow === undefined ? {} : { startNow }) };
   return launcher
-    .launch({ file, args, cwd, env, ...queued, onStart, onStdout, onStderr })
+    .launch({ program, cwd, env, ...queued, onStart, onStdout, onStderr })
     .then((end) => stopper.settled(end));
 }
 
