@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { digestBytes, expandGlobs } from "@rbuild/hash";
-import { extractLayer, manifestDigest, writeLayer } from "./layer.js";
+import { createRequire } from "node:module";
+import type { Header as TarHeader } from "tar/header";
+import { encodeSimpleHeader, extractLayer, manifestDigest, writeLayer } from "./layer.js";
 
 let dir: string;
 let src: string;
@@ -165,5 +167,35 @@ describe("layers", () => {
     writeFileSync(join(dir, "short.tar"), readFileSync(join(dir, "l.tar")).subarray(0, 700));
     const result = await extractLayer(join(dir, "short.tar"), dst, layer.entries);
     expect(result.ok).toBe(false);
+  });
+});
+
+describe("headers rbuild encodes itself", () => {
+  const { Header } = createRequire(import.meta.url)("tar/header") as { Header: typeof TarHeader };
+  const byTar = (entry: Parameters<typeof encodeSimpleHeader>[1]): Buffer => {
+    const block = Buffer.alloc(512);
+    new Header({ uid: 0, gid: 0, uname: "", gname: "", mtime: new Date(0), ...entry }).encode(block);
+    return block;
+  };
+
+  test.each([
+    { path: "pkgs/p1/out.txt", type: "File", mode: 0o644, size: 33 },
+    { path: "bin/tool", type: "File", mode: 0o4755, size: 0 },
+    { path: `${"d/".repeat(49)}x`, type: "File", mode: 0o600, size: 0o77777777777 },
+    { path: "out/", type: "Directory", mode: 0o750, size: 0 },
+    { path: "out/link", type: "SymbolicLink", mode: 0o777, size: 0, linkpath: "../node_modules/pkg" },
+  ] as const)("are the tar package's bytes: %j", (entry) => {
+    const block = Buffer.alloc(512);
+    expect(encodeSimpleHeader(block, entry)).toBe(true);
+    expect(block.equals(byTar(entry))).toBe(true);
+  });
+
+  test.each([
+    { path: `out/${"x".repeat(96)}`, type: "File", mode: 0o644, size: 1 },
+    { path: "out/résumé.txt", type: "File", mode: 0o644, size: 1 },
+    { path: "out/link", type: "SymbolicLink", mode: 0o777, size: 0, linkpath: "ünï" },
+    { path: "out/huge", type: "File", mode: 0o644, size: 0o77777777777 + 1 },
+  ] as const)("are left to the tar package when they need more: %j", (entry) => {
+    expect(encodeSimpleHeader(Buffer.alloc(512), entry)).toBe(false);
   });
 });

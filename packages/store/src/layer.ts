@@ -5,9 +5,10 @@
  * by path in code-unit order, every mtime 0, uid and gid 0, no user or group
  * names; file modes (permission bits, setuid/setgid/sticky) and symbolic links
  * kept as they are. The same outputs always make the same bytes, so the same
- * layer digest on every machine. Headers are encoded by the `tar` package;
- * the framing is ours because the package's packer rewrites modes in portable
- * mode and its unpacker applies the umask, and restores must be exact.
+ * layer digest on every machine. Headers are encoded by the `tar` package
+ * (a short ASCII entry's by encodeSimpleHeader: the same bytes, faster); the
+ * framing is ours because the package's packer rewrites modes in portable mode
+ * and its unpacker applies the umask, and restores must be exact.
  *
  * The manifest is the list of entries with each file's own digest; its digest
  * (`manifestDigest`) is what dependents' keys see. Extraction checks every
@@ -18,7 +19,7 @@ import { chmod, chmodSync, close, closeSync, fstatSync, lstatSync, mkdirSync, op
 import { dirname, join, posix } from "node:path";
 import { promisify } from "node:util";
 import { createRequire } from "node:module";
-import type { Header, HeaderData } from "tar/header";
+import type { Header } from "tar/header";
 import type { Pax } from "tar/pax";
 import { DigestBuilder, digestBytes, type Digest } from "@rbuild/hash";
 import { scratch } from "./scratch.js";
@@ -104,9 +105,60 @@ class Writer {
   }
 }
 
-function writeHeader(out: Writer, data: HeaderData): void {
-  const header = new (tar().Header)({ uid: 0, gid: 0, uname: "", gname: "", mtime: EPOCH, ...data });
+/** An entry of a layer, as its header describes it (owner, group and mtime are always zero). */
+type EntryHeader = { readonly path: string; readonly type: "File" | "Directory" | "SymbolicLink"; readonly mode: number; readonly size: number; readonly linkpath?: string };
+
+const TYPE_FLAGS = { File: 0x30, SymbolicLink: 0x32, Directory: 0x35 } as const;
+const SHORT_ASCII = /^[\x01-\x7f]{0,99}$/;
+
+/** `value` in octal in a field of `size` bytes, as the tar package writes it: zero-padded and " \0", or all digits and "\0". */
+function putOctal(block: Buffer, offset: number, size: number, value: number): void {
+  const digits = value.toString(8);
+  if (digits.length === size - 1) {
+    block.write(digits, offset, "latin1");
+    return;
+  }
+  block.write(digits.padStart(size - 2, "0"), offset, "latin1");
+  block[offset + size - 2] = 0x20;
+}
+
+/**
+ * Encodes the header of an entry whose path (and link target) are ASCII and
+ * under 100 bytes and whose size fits 11 octal digits, the same bytes as the
+ * tar package's Header would (layer.test.ts compares them); false for any other
+ * entry, which the tar package then encodes (pax headers, split names). A
+ * cold build writes a header per output: constructing and encoding the
+ * package's Header was ~0.1 ms each, 5 % of a cold build's main thread.
+ */
+export function encodeSimpleHeader(block: Buffer, entry: EntryHeader): boolean {
+  const { path, linkpath = "", mode, size } = entry;
+  if (!SHORT_ASCII.test(path) || !SHORT_ASCII.test(linkpath) || size > 0o77777777777 || mode > 0o7777777) return false;
+  block.write(path, 0, "latin1");
+  putOctal(block, 100, 8, mode);
+  putOctal(block, 108, 8, 0); // uid
+  putOctal(block, 116, 8, 0); // gid
+  putOctal(block, 124, 12, size);
+  putOctal(block, 136, 12, 0); // mtime
+  block[156] = TYPE_FLAGS[entry.type];
+  block.write(linkpath, 157, "latin1");
+  block.write("ustar\u000000", 257, "latin1");
+  putOctal(block, 329, 8, 0); // device major
+  putOctal(block, 337, 8, 0); // device minor
+  // The checksum counts its own field as eight spaces.
+  let sum = 8 * 0x20;
+  for (let i = 0; i < 148; i++) sum += block[i]!;
+  for (let i = 156; i < BLOCK; i++) sum += block[i]!;
+  putOctal(block, 148, 8, sum);
+  return true;
+}
+
+function writeHeader(out: Writer, data: EntryHeader): void {
   const block = Buffer.alloc(BLOCK);
+  if (encodeSimpleHeader(block, data)) {
+    out.write(block);
+    return;
+  }
+  const header = new (tar().Header)({ uid: 0, gid: 0, uname: "", gname: "", mtime: EPOCH, ...data });
   header.encode(block);
   if (header.needPax) {
     out.write(new (tar().Pax)({ path: data.path, linkpath: data.linkpath, size: data.size }).encode());
