@@ -44,6 +44,7 @@ describe("simplePipeline", () => {
     ["cmd <> file", "a read-write redirection"],
     ["cmd |& other", "a stderr pipe"],
     ["cmd > a > b", "two redirections of one stream"],
+    ["cmd > out < in", "stdout redirected before stdin"],
     ["cmd >", "a redirection without a file"],
     ["cmd > | x", "a redirection without a file"],
     ["| cmd", "an empty command"],

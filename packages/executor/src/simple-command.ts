@@ -115,8 +115,9 @@ export function simplePipeline(command: string): PipelineStage[] | undefined {
       if (!endStage()) return undefined;
     } else {
       const target = list[++i];
-      // Two redirections of one stream: sh opens (creates) both, which is not worth copying.
-      if (target?.kind !== "word" || (token.kind === "<" ? stdin : stdout) !== undefined) return undefined;
+      // Two redirections of one stream: sh opens (creates) both, which is not worth copying. And the
+      // helper opens stdin first: sh, given `> out` first, creates `out` even when `< in` then fails.
+      if (target?.kind !== "word" || (token.kind === "<" ? stdin : stdout) !== undefined || (token.kind === "<" && stdout !== undefined)) return undefined;
       if (token.kind === "<") stdin = target.text;
       else stdout = { path: target.text, append: token.kind === ">>" };
     }
