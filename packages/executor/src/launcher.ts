@@ -369,9 +369,8 @@ def killed(id, status):
     signum = os.WTERMSIG(status)
     if signum in (signal.SIGINT, signal.SIGPIPE):
         return
-    line = (signal.strsignal(signum) or "Signal %d" % signum) + (" (core dumped)" if os.WCOREDUMP(status) else "") + "\n"
-    data = line.encode()
-    send(b"E %d %d\n" % (id, len(data)) + data)
+    line = (signal.strsignal(signum) or "Signal %d" % signum) + (" (core dumped)" if os.WCOREDUMP(status) else "")
+    to_stderr(id, line.encode() + b"\n")
 
 def program_path(name, search):
     if b"/" in name:
@@ -393,10 +392,12 @@ def spawn(argv, env, pgid, stdin, stdout, stderr):
             raise
         return os.posix_spawn(b"/bin/sh", [b"/bin/sh", found] + argv[1:], env, setpgroup=pgid, setsigdef=DEFAULTS, file_actions=actions)
 
+def to_stderr(id, data):
+    send(b"E %d %d\n" % (id, len(data)) + data)
+
 def say(id, message):
     """A line on the task's stderr, as a shell would print it."""
-    data = b"rbuild: " + message + b"\n"
-    send(b"E %d %d\n" % (id, len(data)) + data)
+    to_stderr(id, b"rbuild: " + message + b"\n")
 
 def run_pipeline(id, stages, env, out_w, err_w):
     """Starts the stages as sh starts a pipeline (see simple-command.ts).

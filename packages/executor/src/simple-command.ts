@@ -48,7 +48,8 @@ const SHELL_NAMES = new Set(
   ).split(" "),
 );
 
-const WORD_CHAR = /[A-Za-z0-9_./,:@%+=-]/;
+/** A word, matched where the scan stands (sticky). */
+const WORD = /[A-Za-z0-9_./,:@%+=-]+/y;
 
 type Token = { kind: "word"; text: string } | { kind: "|" | "<" | ">" | ">>" };
 
@@ -72,16 +73,14 @@ function tokens(command: string): Token[] | undefined {
         out.push({ kind: c });
         i++;
       }
-    } else if (WORD_CHAR.test(c)) {
-      let end = i;
-      while (end < command.length && WORD_CHAR.test(command[end]!)) end++;
-      const text = command.slice(i, end);
-      // `2>file`: a number right before a redirection names a file descriptor.
-      if (/^[0-9]+$/.test(text) && (command[end] === "<" || command[end] === ">")) return undefined;
-      out.push({ kind: "word", text });
-      i = end;
     } else {
-      return undefined;
+      WORD.lastIndex = i;
+      const text = WORD.exec(command)?.[0];
+      if (text === undefined) return undefined;
+      i += text.length;
+      // `2>file`: a number right before a redirection names a file descriptor.
+      if ((command[i] === "<" || command[i] === ">") && /^[0-9]+$/.test(text)) return undefined;
+      out.push({ kind: "word", text });
     }
   }
   return out;
