@@ -1,12 +1,12 @@
 /** `rbuild cache stats` and `rbuild cache gc`. */
-import { formatSize } from "@rbuild/core";
+import { formatSize, type StrayErrors } from "@rbuild/core";
 import { collectGarbage, Store } from "@rbuild/store";
 import type { Args } from "./args.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
 import { openWorkspace } from "./workspace.js";
 
-export async function cacheCommand(args: Args): Promise<number> {
-  const workspace = await openWorkspace(args.directory, process.env);
+export async function cacheCommand(args: Args, strays: StrayErrors): Promise<number> {
+  const workspace = await openWorkspace(args.directory, process.env, { strays });
   if (!workspace.ok) {
     reportSetupFailures(workspace.error, process.cwd());
     return ExitCode.Usage;

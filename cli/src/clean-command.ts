@@ -1,4 +1,5 @@
 /** `rbuild clean [--cache]`: removes every task's declared outputs, and with --cache the local cache. */
+import type { StrayErrors } from "@rbuild/core";
 import { existsSync, rmSync } from "node:fs";
 import { clearOutputs } from "@rbuild/executor";
 import { acquireBuildLock } from "@rbuild/store";
@@ -6,8 +7,8 @@ import type { Args } from "./args.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
 import { openWorkspace } from "./workspace.js";
 
-export async function cleanCommand(args: Args): Promise<number> {
-  const workspace = await openWorkspace(args.directory, process.env);
+export async function cleanCommand(args: Args, strays: StrayErrors): Promise<number> {
+  const workspace = await openWorkspace(args.directory, process.env, { strays });
   if (!workspace.ok) {
     reportSetupFailures(workspace.error, process.cwd());
     return ExitCode.Usage;

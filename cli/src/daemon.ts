@@ -37,6 +37,7 @@ import { dirname, join, resolve } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { deferStampWrites, prestatLastStamp, startStatHelper, upToDateFromStamp, writeDeferredStamps } from "@rbuild/executor";
+import { StrayErrors } from "@rbuild/core";
 import { findBuildfile, plan } from "@rbuild/planner";
 import { startIndexKeeper, stopIndexKeeper } from "@rbuild/store";
 import { parseCommandLine, type Args } from "./args.js";
@@ -123,6 +124,11 @@ class Daemon {
   readonly #bundle: string;
   readonly #bundleStat: Stats | undefined;
   readonly #binDir: string;
+  /** Its builds' user code throws here what nothing awaits; what no running task takes ends the daemon. */
+  readonly #strays = new StrayErrors((error, late) => {
+    log(`${late === undefined ? "internal error" : `error thrown by ${late.label} after it had finished`}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    this.#shutdown("an error no build could take");
+  });
   #socketStat: Stats | undefined;
   #busy = false;
   #builds = 0;
@@ -188,7 +194,7 @@ class Daemon {
     const started = performance.now();
     let rounds = 0;
     const round = async (): Promise<boolean> => {
-      const workspace = await openWorkspace(undefined, process.env, this.#root);
+      const workspace = await openWorkspace(undefined, process.env, { from: this.#root, strays: this.#strays });
       if (!workspace.ok || !daemonCanServe(workspace.value)) return false;
       const graph = plan(workspace.value.definitions, targets.length > 0 ? targets : ["default"]);
       if (!graph.ok) return false;
@@ -342,7 +348,7 @@ class Daemon {
     startPhases(phasesWanted(request.env));
     let end: RunEnd | undefined;
     try {
-      end = await runBuild(args, terminal);
+      end = await runBuild(args, terminal, this.#strays);
     } catch (error) {
       send("E", `rbuild: internal error in the daemon (see ${join(this.#cacheDir, DAEMON_LOG)}): ${(error as Error).message}\n`);
       log(`internal error: ${(error as Error).stack ?? String(error)}`);

@@ -1,10 +1,11 @@
 /** `rbuild list`: every task, its kind and its deps, in declaration order. */
+import type { StrayErrors } from "@rbuild/core";
 import type { Args } from "./args.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
 import { openWorkspace } from "./workspace.js";
 
-export async function listCommand(args: Args): Promise<number> {
-  const workspace = await openWorkspace(args.directory, process.env);
+export async function listCommand(args: Args, strays: StrayErrors): Promise<number> {
+  const workspace = await openWorkspace(args.directory, process.env, { strays });
   if (!workspace.ok) {
     reportSetupFailures(workspace.error, process.cwd());
     return ExitCode.Usage;

@@ -1,8 +1,8 @@
 /** The `rbuild` command: parse the command line and dispatch. Wiring only. */
 import { readFileSync } from "node:fs";
-import { unreachable } from "@rbuild/core";
+import { StrayErrors, unreachable } from "@rbuild/core";
 import { parseCommandLine, USAGE } from "./args.js";
-import { ExitCode, reportSetupFailures } from "./exit.js";
+import { ExitCode, exitOnUnclaimed, reportSetupFailures } from "./exit.js";
 import { restoreExtraCaCerts } from "./extra-ca-certs.js";
 
 function version(): string {
@@ -19,6 +19,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     reportSetupFailures([args.error], process.cwd());
     return ExitCode.Usage;
   }
+  // Errors the Buildfile or a task function throws from a timer or an unawaited promise fail
+  // that load or that task instead of the whole process (see StrayErrors).
+  const strays = new StrayErrors(exitOnUnclaimed);
   switch (args.value.command) {
     case "help":
       process.stdout.write(USAGE);
@@ -27,15 +30,15 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`rbuild ${version()}\n`);
       return ExitCode.Ok;
     case "list":
-      return (await import("./list-command.js")).listCommand(args.value);
+      return (await import("./list-command.js")).listCommand(args.value, strays);
     case "run":
-      return (await import("./run-command.js")).runCommand(args.value);
+      return (await import("./run-command.js")).runCommand(args.value, strays);
     case "why":
-      return (await import("./why-command.js")).whyCommand(args.value);
+      return (await import("./why-command.js")).whyCommand(args.value, strays);
     case "cache":
-      return (await import("./cache-command.js")).cacheCommand(args.value);
+      return (await import("./cache-command.js")).cacheCommand(args.value, strays);
     case "clean":
-      return (await import("./clean-command.js")).cleanCommand(args.value);
+      return (await import("./clean-command.js")).cleanCommand(args.value, strays);
     default:
       return unreachable(args.value.command);
   }

@@ -1,8 +1,8 @@
 /** `rbuild <task...>`: plan the targets, execute, report, write the summary. */
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { describeFailure, fanOut, writeFileAtomically, type Reporter, type SetupFailure } from "@rbuild/core";
-import { carryDeferredStamps, dryRun, execute, startProcessHelper, upToDateFromStamp, upToDatePartly, type BuildOutcome } from "@rbuild/executor";
+import { describeFailure, fanOut, writeFileAtomically, type Reporter, type SetupFailure, type StrayErrors } from "@rbuild/core";
+import { carryDeferredStamps, dryRun, execute, LocalRunner, startProcessHelper, upToDateFromStamp, upToDatePartly, type BuildOutcome } from "@rbuild/executor";
 import { plan, type Graph } from "@rbuild/planner";
 import { acquireBuildLock, noteStampedBuild, Store } from "@rbuild/store";
 import { BatchedOutput, JsonReporter, PlainReporter, runSummary } from "@rbuild/ui";
@@ -28,9 +28,9 @@ export interface RunEnd {
   readonly interrupted: boolean;
 }
 
-export async function runCommand(args: Args): Promise<number> {
+export async function runCommand(args: Args, strays: StrayErrors): Promise<number> {
   const terminal = processTerminal();
-  const end = await runBuild(args, terminal);
+  const end = await runBuild(args, terminal, strays);
   if (end.workspace !== undefined && !end.interrupted) {
     const { startDaemonIfWanted } = await import("./daemon-start.js");
     await startDaemonIfWanted(end.workspace, terminal.env, end.targets ?? []);
@@ -38,8 +38,8 @@ export async function runCommand(args: Args): Promise<number> {
   return end.exitCode;
 }
 
-/** Runs a build with `terminal`'s output, environment and directory. */
-export async function runBuild(args: Args, terminal: Terminal): Promise<RunEnd> {
+/** Runs a build with `terminal`'s output, environment and directory; `strays` takes user code's stray errors. */
+export async function runBuild(args: Args, terminal: Terminal, strays: StrayErrors): Promise<RunEnd> {
   phase("start");
   const { cwd, env } = terminal;
   const summaryFile = args.summary === undefined ? undefined : resolve(cwd, args.summary);
@@ -49,7 +49,7 @@ export async function runBuild(args: Args, terminal: Terminal): Promise<RunEnd> 
     return { exitCode: ExitCode.Usage, workspace, interrupted: false };
   };
 
-  const workspace = await openWorkspace(args.directory, env, cwd);
+  const workspace = await openWorkspace(args.directory, env, { from: cwd, strays, onInfo: (_code, message) => terminal.stderr.write(`rbuild: ${message}\n`) });
   if (!workspace.ok) return fail(workspace.error);
   const { definitions } = workspace.value;
   phase("buildfile");
@@ -126,6 +126,7 @@ export async function runBuild(args: Args, terminal: Terminal): Promise<RunEnd> 
         graph: graph.value,
         jobs: args.jobs,
         keepGoing: args.keepGoing,
+        runner: new LocalRunner({ strays }),
         reporter,
         signal: interrupt.signal,
         env,

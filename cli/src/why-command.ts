@@ -1,4 +1,5 @@
 /** `rbuild why <task>`: why the task would run now, or why it ran the last time it ran. */
+import type { StrayErrors } from "@rbuild/core";
 import { dryRun } from "@rbuild/executor";
 import { plan } from "@rbuild/planner";
 import { Store } from "@rbuild/store";
@@ -6,9 +7,9 @@ import type { Args } from "./args.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
 import { openWorkspace } from "./workspace.js";
 
-export async function whyCommand(args: Args): Promise<number> {
+export async function whyCommand(args: Args, strays: StrayErrors): Promise<number> {
   const cwd = process.cwd();
-  const workspace = await openWorkspace(args.directory, process.env);
+  const workspace = await openWorkspace(args.directory, process.env, { strays });
   if (!workspace.ok) {
     reportSetupFailures(workspace.error, cwd);
     return ExitCode.Usage;

@@ -2,7 +2,7 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { err, ok, type Result, type SetupFailure } from "@rbuild/core";
+import { err, ok, type Result, type SetupFailure, type StrayErrors } from "@rbuild/core";
 import { defineTasks, findBuildfile, loadBuildfile, type Definitions } from "@rbuild/planner";
 
 /**
@@ -30,12 +30,22 @@ export function cacheDirFor(root: string, env: Readonly<Record<string, string | 
   return override !== undefined && override !== "" ? resolve(override) : resolve(root, ".rbuild");
 }
 
+export interface OpenOptions {
+  /** The directory rbuild was started in (`-C` is relative to it). Default: the process's. */
+  readonly from?: string;
+  /** Where the Buildfile's stray errors go (see StrayErrors). */
+  readonly strays?: StrayErrors;
+  /** Told what was healed on the way (a damaged compiled Buildfile). */
+  readonly onInfo?: (code: string, message: string) => void;
+}
+
 export async function openWorkspace(
   directory: string | undefined,
   env: Readonly<Record<string, string | undefined>>,
-  from = process.cwd(),
+  options: OpenOptions = {},
 ): Promise<Result<Workspace, SetupFailure[]>> {
-  const cwd = resolve(from, directory ?? ".");
+  const { strays, onInfo = (_code, message) => process.stderr.write(`rbuild: ${message}\n`) } = options;
+  const cwd = resolve(options.from ?? process.cwd(), directory ?? ".");
   if (directory !== undefined && !statSync(cwd, { throwIfNoEntry: false })?.isDirectory()) {
     return err([{ reason: "usage", message: `-C/--directory: ${cwd} is not a directory.` }]);
   }
@@ -43,7 +53,7 @@ export async function openWorkspace(
   if (buildfile === undefined) return err([{ reason: "buildfile-not-found", cwd }]);
   const root = resolve(buildfile, "..");
   const cacheDir = cacheDirFor(root, env);
-  const loaded = await loadBuildfile(buildfile, { apiModule: apiModule(), cacheDir });
+  const loaded = await loadBuildfile(buildfile, { apiModule: apiModule(), cacheDir, onInfo, ...(strays === undefined ? {} : { strays }) });
   if (!loaded.ok) return err([loaded.error]);
   const definitions = defineTasks(loaded.value.tasks, root, loaded.value.sourceDigest);
   if (!definitions.ok) return definitions;

@@ -11,3 +11,5 @@ export type { BuildEvent, Reporter, TaskResult, TaskStatus, CacheSource, OutputS
 export { parseSize, formatSize } from "./size.js";
 export { onPath, writeFileAtomically } from "./files.js";
 export { ResidentWorker } from "./resident-worker.js";
+export { StrayErrors } from "./stray-errors.js";
+export type { UnclaimedError } from "./stray-errors.js";

@@ -10,6 +10,13 @@ export interface SourceLocation {
 const FRAME = /(?:\(|at )((?:file:\/\/)?\/[^()]*?):(\d+):(\d+)\)?\s*$/;
 
 /**
+ * A module that fails to link (an import of a name the imported module does not
+ * export) has no frame of its own: Node puts its place above the message instead,
+ * `<file>:<line>`, then the line and a `^` under the name.
+ */
+const LINK_HEADER = /^((?:file:\/\/)?\/.*):(\d+)\n[^\n]*\n( *)\^/;
+
+/**
  * Reads the first stack frame of `error` that points at a file on disk.
  * `error.stack` is formatted lazily by V8, so calling this only when a
  * message needs a location keeps the cost off the hot path. With source maps
@@ -17,13 +24,15 @@ const FRAME = /(?:\(|at )((?:file:\/\/)?\/[^()]*?):(\d+):(\d+)\)?\s*$/;
  */
 export function locationFromStack(error: Error): SourceLocation | undefined {
   const stack = error.stack ?? "";
+  const toPath = (where: string): string => (where.startsWith("file://") ? fileURLToPath(where) : where);
+  const header = LINK_HEADER.exec(stack);
+  if (header !== null) return { file: toPath(header[1]!), line: Number(header[2]), column: header[3]!.length + 1 };
   for (const line of stack.split("\n").slice(1)) {
     const match = FRAME.exec(line);
     if (match === null) continue;
     const [, where, lineNo, col] = match;
     if (where === undefined || where.startsWith("node:")) continue;
-    const file = where.startsWith("file://") ? fileURLToPath(where) : where;
-    return { file, line: Number(lineNo), column: Number(col) };
+    return { file: toPath(where), line: Number(lineNo), column: Number(col) };
   }
   return undefined;
 }

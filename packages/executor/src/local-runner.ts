@@ -6,7 +6,7 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { format } from "node:util";
-import { ExecError, locationFromStack, type ExecOptions, type ExecResult, type RunContext, type RunFunction, type TaskFailure } from "@rbuild/core";
+import { ExecError, locationFromStack, type ExecOptions, type ExecResult, type RunContext, type RunFunction, type StrayErrors, type TaskFailure } from "@rbuild/core";
 import type { RunOutcome, RunRequest, Runner } from "./runner.js";
 import { spawnInGroup, type SpawnResult } from "./spawn-group.js";
 
@@ -97,9 +97,10 @@ function contextFor(request: RunRequest): RunContext {
   };
 }
 
-async function runFunction(run: RunFunction, request: RunRequest): Promise<RunOutcome> {
+async function runFunction(run: RunFunction, request: RunRequest, strays: StrayErrors | undefined): Promise<RunOutcome> {
   try {
-    await run(contextFor(request));
+    const context = contextFor(request);
+    await (strays === undefined ? run(context) : strays.run(`task "${request.task.name}"`, async () => run(context)));
   } catch (error) {
     const failure = exceptionToFailure(error, request);
     return { ok: false, exitCode: error instanceof ExecError ? error.exitCode : null, failure };
@@ -108,14 +109,25 @@ async function runFunction(run: RunFunction, request: RunRequest): Promise<RunOu
   return { ok: true, exitCode: null };
 }
 
+export interface LocalRunnerOptions {
+  /** Where errors a function throws from its timers or unawaited promises go: they fail its task. */
+  readonly strays?: StrayErrors;
+}
+
 export class LocalRunner implements Runner {
+  readonly #strays: StrayErrors | undefined;
+
+  constructor(options: LocalRunnerOptions = {}) {
+    this.#strays = options.strays;
+  }
+
   async run(request: RunRequest): Promise<RunOutcome> {
     const { run, name } = request.task;
     if (typeof run === "function") {
       const missing = missingCwd(name, request.cwd);
       if (missing !== undefined) return missing;
       request.onStarted?.(undefined);
-      return runFunction(run, request);
+      return runFunction(run, request, this.#strays);
     }
     if (run === undefined) return { ok: true, exitCode: null };
     const { cwd, env, signal, after, startNow, onStarted } = request;

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { writeFiles } from "../../../test-support/files.js";
-import { describeFailure } from "@rbuild/core";
+import { describeFailure, StrayErrors } from "@rbuild/core";
 import { compiledModuleDir, loadBuildfile } from "./load-buildfile.js";
 
 // The Buildfile's `import ... from "rbuild"` resolves here: the Buildfile API (core's sources).
@@ -149,5 +149,64 @@ describe("loadBuildfile", () => {
     writeFileSync(join(odd, "名前 file.ts"), `export const n = "ünïcode";\n`);
     const loaded = await loadBuildfile(join(odd, "Buildfile.ts"), { apiModule: API, cacheDir: join(odd, ".rbuild") });
     expect(loaded.ok && loaded.value.tasks.map((t) => t.name)).toEqual(["ünïcode"]);
+  });
+
+  test("20.17: the Buildfile runs with the workspace root as its directory, and import.meta names its own sources", async () => {
+    write({
+      "packages/a/package.json": "{}",
+      "lib/where.ts": `export const where = import.meta.filename;\n`,
+      "Buildfile.ts": [
+        `import { task } from "rbuild";`,
+        `import { readdirSync } from "node:fs";`,
+        `import { where } from "./lib/where.ts";`,
+        `const mention = "import.meta.url is rewritten only where it is code";`,
+        `for (const pkg of readdirSync("packages")) task({ name: pkg });`,
+        `task({ name: [import.meta.url, import.meta.dirname, import.meta.filename, where, mention].join("|") });`,
+      ].join("\n"),
+    });
+    mkdirSync(join(dir, "deep/er"), { recursive: true });
+    const before = process.cwd();
+    process.chdir(join(dir, "deep/er"));
+    try {
+      const { tasks } = await loadOk();
+      const file = join(dir, "Buildfile.ts");
+      expect(tasks.map((t) => t.name)).toEqual(["a", [`file://${file}`, dir, file, join(dir, "lib/where.ts"), "import.meta.url is rewritten only where it is code"].join("|")]);
+      expect(process.cwd()).toBe(join(dir, "deep/er"));
+    } finally {
+      process.chdir(before);
+    }
+  });
+
+  test("20.5: a compiled module edited or truncated in the cache is compiled again, with one warning", async () => {
+    write({ "Buildfile.ts": `import { task } from "rbuild";\ntask({ name: "real" });\n` });
+    await loadOk();
+    const cache = compiledModuleDir(join(dir, "Buildfile.ts"), join(dir, ".rbuild"));
+    const module = readdirSync(cache).find((name) => name.endsWith(".mjs"))!;
+    const infos: string[] = [];
+    const loadWatching = async () => {
+      const loaded = await loadBuildfile(join(dir, "Buildfile.ts"), { apiModule: API, cacheDir: join(dir, ".rbuild"), onInfo: (code) => infos.push(code) });
+      if (!loaded.ok) throw new Error(describeFailure(loaded.error, { cwd: dir }));
+      return loaded.value;
+    };
+    for (const damage of [`import { task } from "${API}";\ntask({ name: "altered" });\n`, `import { task } fr`]) {
+      writeFileSync(join(cache, module), damage);
+      const reloaded = await loadWatching();
+      expect([reloaded.compiled, reloaded.tasks.map((t) => t.name)]).toEqual(["transpiled", ["real"]]);
+      expect((await loadWatching()).compiled).toBe("cached");
+    }
+    expect(infos).toEqual(["buildfile-cache-damaged", "buildfile-cache-damaged"]);
+  });
+
+  test("20.11: an error thrown from a timer while loading fails the load, with its place", async () => {
+    const strays = new StrayErrors(() => {
+      throw new Error("no error may go unclaimed here");
+    });
+    try {
+      write({ "Buildfile.ts": `import { task } from "rbuild";\nsetTimeout(() => {\n  throw new Error("from a timer");\n}, 1);\nawait new Promise((r) => setTimeout(r, 200));\ntask({ name: "a" });\n` });
+      const loaded = await loadBuildfile(join(dir, "Buildfile.ts"), { apiModule: API, cacheDir: join(dir, ".rbuild"), strays });
+      expect(!loaded.ok && describeFailure(loaded.error, { cwd: dir })).toBe("Buildfile.ts:3:9: from a timer\n(thrown while loading Buildfile.ts; fix the Buildfile and run again)");
+    } finally {
+      strays.close();
+    }
   });
 });

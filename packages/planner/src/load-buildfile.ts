@@ -8,8 +8,10 @@
  *   <hash>.mjs      the bundled module, with an inline source map
  *
  * The manifest is valid while the entry and the rbuild API module are the same,
- * every bundled source still hashes to its recorded digest, and every external
- * module (npm packages the Buildfile imports) still exists. Then the transpiler
+ * every bundled source still hashes to its recorded digest, every external
+ * module (npm packages the Buildfile imports) still exists, and the compiled
+ * module still hashes to its name (one edited or truncated in place is compiled
+ * again, with a warning, never run or blamed on the Buildfile). Then the transpiler
  * is not even loaded, which keeps it off the no-op path. Both files are written
  * to a temporary name and renamed, so a crash never leaves a partial module that
  * a manifest points at.
@@ -25,9 +27,11 @@ import { createRequire } from "node:module";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { digestBytes, type Digest } from "@rbuild/hash";
-import { collectTasks, err, writeFileAtomically, locationFromStack, ok, type Result, type SetupFailure, type Task } from "@rbuild/core";
+import { collectTasks, err, writeFileAtomically, locationFromStack, ok, type Result, type SetupFailure, type StrayErrors, type Task } from "@rbuild/core";
 
 const MANIFEST_FORMAT = 1;
+/** The per-module constant that stands for a source file's own import.meta (see transpile). */
+const META = "__rbuild_import_meta";
 const STALE_OUTPUT_MS = 24 * 60 * 60 * 1000;
 
 export interface LoadOptions {
@@ -35,6 +39,10 @@ export interface LoadOptions {
   readonly apiModule: string;
   /** The workspace's cache directory (`.rbuild` unless overridden). */
   readonly cacheDir: string;
+  /** Where errors the Buildfile throws outside the load's own flow go (see StrayErrors). */
+  readonly strays?: StrayErrors;
+  /** Told, once, when a damaged compiled module had to be compiled again. */
+  readonly onInfo?: (code: string, message: string) => void;
 }
 
 export interface LoadedBuildfile {
@@ -79,7 +87,8 @@ function digestFile(path: string): string | undefined {
   }
 }
 
-function readValidManifest(path: string, entry: string, api: string): Manifest | undefined {
+/** The manifest if it and the module it names can be used; "damaged" if the module is not what was compiled. */
+function readValidManifest(path: string, entry: string, api: string): Manifest | "damaged" | undefined {
   let manifest: Manifest;
   try {
     manifest = JSON.parse(readFileSync(path, "utf8")) as Manifest;
@@ -90,7 +99,10 @@ function readValidManifest(path: string, entry: string, api: string): Manifest |
   if (!Array.isArray(manifest.inputs) || !Array.isArray(manifest.externals)) return undefined;
   for (const [file, digest] of manifest.inputs) if (digestFile(file) !== digest) return undefined;
   for (const file of manifest.externals) if (!existsSync(file)) return undefined;
-  if (!existsSync(join(dirname(path), manifest.output))) return undefined;
+  // The module is named for its digest: one edited or truncated since is compiled again, not run.
+  const module = digestFile(join(dirname(path), manifest.output));
+  if (module === undefined) return undefined;
+  if (`${module.slice(0, 32)}.mjs` !== manifest.output) return "damaged";
   return manifest;
 }
 
@@ -116,13 +128,16 @@ async function transpile(entry: string, apiModule: string, outfile: string): Pro
         return { path: pathToFileURL(found.path).href, external: true };
       });
       // Bundling moves code into one file; keep import.meta pointing at each original source.
+      // The `define`s below turn `import.meta.url` (and .dirname, .filename) into a reference to a
+      // constant each source file declares for itself: esbuild binds it per module, and strings and
+      // comments that merely mention import.meta are left alone.
       build.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, (args) => {
         const text = readFileSync(args.path, "utf8");
         if (!text.includes("import.meta")) return undefined;
-        const contents = text
-          .replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(args.path).href))
-          .replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(dirname(args.path)))
-          .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path));
+        const meta = `const ${META}={url:${JSON.stringify(pathToFileURL(args.path).href)},dirname:${JSON.stringify(dirname(args.path))},filename:${JSON.stringify(args.path)}};`;
+        // On the first line, so that every other line keeps its number in the source map.
+        const hashbang = /^#![^\n]*\n/.exec(text)?.[0] ?? "";
+        const contents = hashbang + meta + text.slice(hashbang.length);
         const ext = args.path.slice(args.path.lastIndexOf(".") + 1);
         const loader = ext.includes("ts") ? (ext.endsWith("x") ? "tsx" : "ts") : ext.endsWith("x") ? "jsx" : "js";
         return { contents, loader };
@@ -142,6 +157,7 @@ async function transpile(entry: string, apiModule: string, outfile: string): Pro
       target: "node20",
       sourcemap: "inline",
       logLevel: "silent",
+      define: { "import.meta.url": `${META}.url`, "import.meta.dirname": `${META}.dirname`, "import.meta.filename": `${META}.filename` },
       plugins: [plugin],
     });
     const code = result.outputFiles[0]?.text ?? "";
@@ -228,7 +244,9 @@ async function compile(entry: string, options: LoadOptions): Promise<Result<Comp
   const dir = compiledModuleDir(entry, options.cacheDir);
   const manifestPath = join(dir, "manifest.json");
   const cached = readValidManifest(manifestPath, entry, options.apiModule);
-  if (cached !== undefined) {
+  if (cached === "damaged") {
+    options.onInfo?.("buildfile-cache-damaged", `the compiled ${relative(dirname(entry), entry)} in ${relative(dirname(entry), dir) || dir} was changed or damaged since it was compiled; compiled it again`);
+  } else if (cached !== undefined) {
     return ok({ module: join(dir, cached.output), compiled: "cached", sourceDigest: sourceDigestOf(entry, cached.inputs, cached.externals), externals: cached.externals });
   }
 
@@ -252,6 +270,36 @@ async function compile(entry: string, options: LoadOptions): Promise<Result<Comp
 
 let loads = 0;
 
+/**
+ * Imports the compiled module as the Buildfile's own code: with the workspace
+ * root as the working directory (so `readdirSync("packages")` means the same
+ * from any subdirectory and with -C), errors it throws from timers or promises
+ * nobody awaits going to the load, and a top-level await that can never settle
+ * (nothing left for the event loop to do) reported instead of ending the process.
+ */
+async function evaluate(module: string, file: string, strays: StrayErrors | undefined): Promise<void> {
+  const previous = process.cwd();
+  process.chdir(dirname(file));
+  let onEmptyLoop: (() => void) | undefined;
+  const neverSettles = new Promise<never>((_, reject) => {
+    // Without a stack: where rbuild noticed it says nothing about where the Buildfile waits.
+    onEmptyLoop = () => reject({ message: "its top-level code awaits something that never settles (nothing is left for it to wait on)" });
+    process.once("beforeExit", onEmptyLoop);
+  });
+  // A query makes a second load in the same process evaluate the module again.
+  const load = (): Promise<unknown> => import(`${pathToFileURL(module).href}?load=${++loads}`);
+  try {
+    await Promise.race([strays === undefined ? load() : strays.run(relative(previous, file) || file, load), neverSettles]);
+  } finally {
+    process.off("beforeExit", onEmptyLoop!);
+    process.chdir(previous);
+  }
+}
+
+function isMessage(value: unknown): value is { message: string } {
+  return typeof value === "object" && value !== null && typeof (value as { message?: unknown }).message === "string";
+}
+
 /** Loads the Buildfile at `file` (absolute) and returns the tasks it declares. */
 export async function loadBuildfile(file: string, options: LoadOptions): Promise<Result<LoadedBuildfile, SetupFailure>> {
   const compiled = await compile(file, options);
@@ -261,11 +309,11 @@ export async function loadBuildfile(file: string, options: LoadOptions): Promise
   process.setSourceMapsEnabled(true);
   const finish = collectTasks();
   try {
-    // A query makes a second load in the same process evaluate the module again.
-    await import(`${pathToFileURL(compiled.value.module).href}?load=${++loads}`);
+    await evaluate(compiled.value.module, file, options.strays);
   } catch (error) {
     finish();
-    const message = error instanceof Error ? error.message : `threw ${String(error)}`;
+    // A missing export names the module as it was linked: say "rbuild", as the Buildfile does.
+    const message = isMessage(error) ? error.message.replaceAll(`'${pathToFileURL(options.apiModule).href}'`, `"rbuild"`) : `threw ${String(error)}`;
     const location = error instanceof Error ? locationFromStack(error) : undefined;
     return err({ reason: "buildfile-threw", file, message, ...(location === undefined ? {} : { location }) });
   }

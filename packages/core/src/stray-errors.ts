@@ -1,0 +1,66 @@
+/**
+ * Errors that user code throws where nothing can catch them: in a timer, an
+ * event handler, a promise nobody awaits. Node's default is to print a raw
+ * trace and exit 1, taking the whole build down; rbuild instead fails the
+ * thing that threw (the Buildfile's load, or one task) with a message that
+ * names it.
+ *
+ * How an error finds its owner: user code runs inside `run(owner, fn)`, and
+ * everything it schedules inherits that owner through AsyncLocalStorage, so
+ * the process-wide `uncaughtException` / `unhandledRejection` listener can ask
+ * whose error it is. An owner that has finished (a task whose timer fires after
+ * it succeeded) no longer takes errors; those, and errors with no owner at all
+ * (a bug in rbuild), go to `unclaimed`, which decides how the process ends.
+ *
+ * The listeners are process-wide, so there is one StrayErrors per process,
+ * made by the program's entry point and handed to the loader and the runner.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+
+/** Who an error belongs to while it can still take it. */
+export interface ErrorOwner {
+  /** Shown when the error comes too late for its owner, e.g. `task "build"`. */
+  readonly label: string;
+  /** Called with each stray error while the owner is running; unset once it is done. */
+  take: ((error: unknown) => void) | undefined;
+}
+
+export type UnclaimedError = (error: unknown, late: { readonly label: string } | undefined) => void;
+
+export class StrayErrors {
+  readonly #owners = new AsyncLocalStorage<ErrorOwner>();
+  readonly #unclaimed: UnclaimedError;
+  readonly #listener = (error: unknown): void => {
+    const owner = this.#owners.getStore();
+    if (owner?.take !== undefined) owner.take(error);
+    else this.#unclaimed(error, owner === undefined ? undefined : { label: owner.label });
+  };
+
+  /** Listens until `close`; `unclaimed` gets what no running owner takes. */
+  constructor(unclaimed: UnclaimedError) {
+    this.#unclaimed = unclaimed;
+    process.on("uncaughtException", this.#listener);
+    process.on("unhandledRejection", this.#listener);
+  }
+
+  /**
+   * Runs `fn` with stray errors going to `take` until the returned promise
+   * settles; one stray error rejects it (the first one wins, as a throw would).
+   */
+  async run<T>(label: string, fn: () => Promise<T>): Promise<T> {
+    const owner: ErrorOwner = { label, take: undefined };
+    const stray = new Promise<never>((_, reject) => {
+      owner.take = reject;
+    });
+    try {
+      return await Promise.race([this.#owners.run(owner, fn), stray]);
+    } finally {
+      owner.take = undefined;
+    }
+  }
+
+  close(): void {
+    process.off("uncaughtException", this.#listener);
+    process.off("unhandledRejection", this.#listener);
+  }
+}
