@@ -1,4 +1,6 @@
 /** Issue 20's defects that only show through the command: each test is named after its item. */
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { Workspace } from "./test-support/workspace.js";
 
@@ -76,5 +78,38 @@ describe("the Buildfile's directory", () => {
     for (const [args, cwd] of [[["list"], `${ws.root}/packages/app`], [["-C", "tools", "list"], ws.root], [["-C", ws.root, "list"], "/"]] as const) {
       expect(await ws.run(args, { cwd })).toEqual({ exitCode: 0, stdout: "app\nlib\n", stderr: "" });
     }
+  });
+});
+
+describe("file names", () => {
+  /** A path under the workspace whose last part is Latin-1 bytes, not UTF-8. */
+  const latin1 = (dir: string, name: string): Buffer => Buffer.concat([Buffer.from(`${ws.root}/${dir}/`), Buffer.from(name, "latin1")]);
+
+  test("20.1: an input whose name is not UTF-8 refuses the task, naming the file, instead of a wrong hit", async () => {
+    ws.write({
+      "src/plain.txt": "plain\n",
+      "Buildfile.ts": `${HEADER}task({ name: "copy", inputs: ["src/**"], outputs: ["out.txt"], run: "cat src/* > out.txt" });\n`,
+    });
+    expect((await ws.run(["copy"])).exitCode).toBe(0);
+    writeFileSync(latin1("src", "caf\xe9.txt"), "latin-1\n");
+    const refused = await ws.run(["copy"]);
+    expect([refused.exitCode, refused.stdout, refused.stderr]).toEqual([
+      1,
+      "✗ copy (<t>)\n",
+      'error: Task "copy": its inputs match src/caf\\xe9.txt, whose name is not valid UTF-8; rbuild keys and stores paths as UTF-8 text and cannot cache such a file exactly. Rename it, or leave it out with a "!" glob.\nrbuild: failed: 0 ran, 0 cached, 1 failed in <t>\n',
+    ]);
+    expect(ws.read("out.txt")).toBe("plain\n");
+  });
+
+  test("20.1: an output whose name is not UTF-8 fails the task and stores nothing", async () => {
+    ws.write({ "Buildfile.ts": `${HEADER}task({ name: "gen", outputs: ["dist/**"], run: "mkdir -p dist && printf x > dist/ok.txt && printf y > \\"dist/$(printf 'caf\\\\351')\\"" });\n` });
+    const result = await ws.run(["gen"]);
+    expect([result.exitCode, result.stderr.split("\n")[0]]).toEqual([
+      1,
+      'error: Task "gen": its outputs match dist/caf\\xe9, whose name is not valid UTF-8; rbuild keys and stores paths as UTF-8 text and cannot cache such a file exactly. Rename it, or leave it out with a "!" glob.',
+    ]);
+    expect(existsSync(join(ws.root, "dist/ok.txt"))).toBe(true);
+    // Nothing was stored: the next build runs it again (and fails again) instead of restoring half of it.
+    expect((await ws.run(["gen"])).stdout).toBe("> gen\n✗ gen (<t>)\n");
   });
 });

@@ -25,6 +25,7 @@ export type TaskFailure =
   | { reason: "killed"; task: string; signal: string }
   | { reason: "spawn-failed"; task: string; message: string }
   | { reason: "run-threw"; task: string; message: string; location?: SourceLocation }
+  | { reason: "undecodable-path"; task: string; field: "inputs" | "outputs"; paths: readonly string[] }
   | { reason: "interrupted"; task: string };
 
 export type Failure = SetupFailure | TaskFailure;
@@ -86,6 +87,11 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
       return `${where(failure.location, options)}Task "${failure.task}" failed: ${failure.message}`;
     case "interrupted":
       return `Task "${failure.task}" was interrupted.`;
+    case "undecodable-path": {
+      const [one, more] = [failure.paths.slice(0, 3).join(", "), failure.paths.length > 3 ? ` and ${failure.paths.length - 3} more` : ""];
+      const them = failure.paths.length === 1 ? "it" : "them";
+      return `Task "${failure.task}": its ${failure.field} match ${one}${more}, whose name is not valid UTF-8; rbuild keys and stores paths as UTF-8 text and cannot cache such a file exactly. Rename ${them}, or leave ${them} out with a "!" glob.`;
+    }
     default:
       return unreachable(failure);
   }

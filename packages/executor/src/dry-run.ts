@@ -34,6 +34,12 @@ export function dryRun(graph: Graph, options: CacheOptions, env: Readonly<Record
       continue;
     }
     const prepared = cache.prepare(task, outputs);
+    if (prepared.undecodable.length > 0) {
+      // It would fail: its key would leave those files out (see expandGlobs).
+      willRun.add(task.name);
+      plan.push({ name: task.name, action: "run", key: null, reasons: prepared.undecodable.map((path) => `undecodable-input: ${path}`) });
+      continue;
+    }
     const entry = task.pure && !cache.force ? options.store.lookup(prepared.key) : undefined;
     if (entry !== undefined) {
       outputs.set(task.name, entry.outputsDigest);

@@ -394,6 +394,10 @@ class Build {
         if (fresh !== undefined) return this.#upToDateResult(task, fresh);
       }
       const prepared = cache.prepare(task, this.#outputs);
+      if (prepared.undecodable.length > 0) {
+        const failure: TaskFailure = { reason: "undecodable-path", task: task.name, field: "inputs", paths: prepared.undecodable };
+        return { result: result(task.name, "failed", { reasons: [], failure }) };
+      }
       let reasons: string[];
       if (task.pure && !cache.force) {
         const local = cache.restore(task, prepared);
@@ -427,6 +431,10 @@ class Build {
           return { ...done, result: { ...done.result, key } };
         }
         const captured = cache.capture(task, prepared, log.finish(), done.result.exitCode, Math.round(this.#now() - started));
+        if (captured.refused !== undefined) {
+          cache.remember(task, prepared, false, reasons);
+          return { result: result(task.name, "failed", { key, exitCode: done.result.exitCode, reasons, failure: captured.refused }) };
+        }
         if (captured.entry !== undefined) this.#remote?.upload(captured.entry);
         cache.remember(task, prepared, true, reasons);
         return { result: { ...done.result, key }, outputsDigest: captured.outputsDigest, layer: captured.layer };

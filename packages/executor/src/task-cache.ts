@@ -13,6 +13,7 @@
  */
 import { lstatSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
+import type { TaskFailure } from "@rbuild/core";
 import { DigestBuilder, digestBytes, expandGlobs, FileHasher, type Digest } from "@rbuild/hash";
 import { decodeRecord, encodeRecord, explainChange, keyOfEncoded, type Graph, type GraphTask, type KeyRecord } from "@rbuild/planner";
 import { writeBuildStamp, type StampedFresh, type StampedResult } from "./build-stamp.js";
@@ -50,6 +51,8 @@ export interface Prepared {
   readonly def: string;
   readonly files: readonly FileStat[];
   readonly dirs: readonly EntryStat[];
+  /** Inputs whose names are not UTF-8 (see expandGlobs): the task is refused rather than keyed without them. */
+  readonly undecodable: readonly string[];
 }
 
 /** What a successful task leaves for its snapshot, written at the end of the build. */
@@ -65,6 +68,8 @@ export type Restored =
   | { hit: false; reasons: string[] };
 
 export interface Captured {
+  /** Set when the outputs could not be stored (nothing was): the task fails with it. */
+  readonly refused?: TaskFailure;
   readonly outputsDigest: Digest;
   readonly layer: Digest | null;
   /** The stored action, for a pure task (what the remote cache gets). */
@@ -192,9 +197,10 @@ export class TaskCache {
   /** The key of a task whose deps are done, from its inputs as they are now. */
   prepare(task: GraphTask, depOutputs: ReadonlyMap<string, Digest>): Prepared {
     const visited = new Set<string>();
+    const undecodable: string[] = [];
     const inputs: [string, Digest][] = [];
     const files: FileStat[] = [];
-    for (const path of expandGlobs(this.#root, task.inputs, { ignore: this.#ignore, visited })) {
+    for (const path of expandGlobs(this.#root, task.inputs, { ignore: this.#ignore, visited, undecodable })) {
       const stat = statSync(join(this.#root, path), { throwIfNoEntry: false });
       if (stat === undefined || !stat.isFile()) continue;
       inputs.push([path, this.#hasher.digestWithStat(path, stat)]);
@@ -217,7 +223,7 @@ export class TaskCache {
       platform: this.#platform,
     };
     const encoded = encodeRecord(record);
-    return { record, encoded, key: keyOfEncoded(encoded), def, files, dirs };
+    return { record, encoded, key: keyOfEncoded(encoded), def, files, dirs, undecodable };
   }
 
   /** Why a task that is not restored from the cache runs, by comparing with its last record. */
@@ -290,7 +296,11 @@ export class TaskCache {
 
   /** Stores the outputs of a task that succeeded as a layer, and (for a pure task) its action. */
   capture(task: GraphTask, prepared: Prepared, log: readonly LogLine[], exitCode: number | null, durationMs: number): Captured {
-    const paths = expandGlobs(this.#root, task.outputs, { directories: true, ignore: this.#ignore });
+    const undecodable: string[] = [];
+    const paths = expandGlobs(this.#root, task.outputs, { directories: true, ignore: this.#ignore, undecodable });
+    if (undecodable.length > 0) {
+      return { refused: { reason: "undecodable-path", task: task.name, field: "outputs", paths: undecodable }, outputsDigest: manifestDigest([]), layer: null };
+    }
     let manifest: ManifestEntry[] = [];
     let layer: Digest | null = null;
     const blobs: BlobRow[] = [];

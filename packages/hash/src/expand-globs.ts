@@ -39,6 +39,14 @@ export interface ExpandOptions {
    * While none of them changes, the expansion cannot change either.
    */
   readonly visited?: Set<string>;
+  /**
+   * Collects the entries the patterns match whose names are not valid UTF-8
+   * (shown with `\xNN` for the bytes that are not), which are not in the
+   * result: rbuild keys, stores and restores paths as UTF-8 strings, so such a
+   * file can be neither hashed nor stored exactly. The caller refuses the task
+   * rather than leave them out silently.
+   */
+  readonly undecodable?: string[];
 }
 
 type Matcher = (path: string) => boolean;
@@ -110,22 +118,35 @@ function trimSlashes(path: string): string {
  * fdir's per-crawl set-up made that three times slower. Links are entries, never
  * followed; an excluded directory is neither listed nor entered.
  */
-function crawl(root: string, base: string, glob: Matcher, excluded: Matcher, directories: boolean, found: Set<string>, visited: Set<string> | undefined): void {
+function crawl(root: string, base: string, glob: Matcher, excluded: Matcher, options: ExpandOptions, found: Set<string>): void {
+  const { directories = false, visited, undecodable } = options;
   const prefix = base === "" ? "" : `${base}/`;
   visited?.add(base);
   const walk = (below: string): void => {
+    const dir = below === "" ? join(root, base) : join(root, prefix + below);
     let entries;
     try {
-      entries = readdirSync(below === "" ? join(root, base) : join(root, prefix + below), { withFileTypes: true });
+      entries = readdirSync(dir, { withFileTypes: true });
     } catch (error) {
       // Removed (or replaced by a file) while crawling: as if it had not been there.
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ENOENT" || code === "ENOTDIR") return;
       throw error;
     }
+    let badNames: Map<string, string[]> | undefined;
     for (const entry of entries) {
       const relative = below === "" ? entry.name : `${below}/${entry.name}`;
       const path = prefix + relative;
+      // Node decodes names as UTF-8 and puts U+FFFD for bytes that are not: such a name names no file.
+      if (entry.name.includes("\uFFFD")) {
+        badNames ??= undecodableNames(dir);
+        const shown = badNames.get(entry.name)?.shift();
+        if (shown !== undefined) {
+          const matches = entry.isDirectory() ? !excluded(path) : glob(relative) && !excluded(path);
+          if (matches) undecodable?.push(`${below === "" ? prefix : `${prefix}${below}/`}${shown}`);
+          continue;
+        }
+      }
       if (entry.isDirectory()) {
         if (excluded(path)) continue;
         visited?.add(path);
@@ -135,6 +156,43 @@ function crawl(root: string, base: string, glob: Matcher, excluded: Matcher, dir
     }
   };
   walk("");
+}
+
+/** The names in `dir` that are not valid UTF-8, by the name Node gives them, each shown with `\xNN` escapes. */
+function undecodableNames(dir: string): Map<string, string[]> {
+  const names = new Map<string, string[]>();
+  for (const raw of readdirSync(dir, { encoding: "buffer" })) {
+    const name = raw.toString();
+    if (Buffer.from(name).equals(raw)) continue;
+    names.set(name, [...(names.get(name) ?? []), showBytes(raw)]);
+  }
+  return names;
+}
+
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/** A file name's bytes as text: valid UTF-8 as it is, every other byte as `\xNN`. */
+export function showBytes(bytes: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < bytes.length; ) {
+    let char: string | undefined;
+    let length = 1;
+    for (; length <= 4 && i + length <= bytes.length && char === undefined; length++) {
+      try {
+        char = STRICT_UTF8.decode(bytes.subarray(i, i + length));
+      } catch {
+        // Not a whole character yet (or never one).
+      }
+    }
+    if (char === undefined) {
+      text += `\\x${bytes[i]!.toString(16).padStart(2, "0")}`;
+      i += 1;
+    } else {
+      text += char;
+      i += length - 1;
+    }
+  }
+  return text;
 }
 
 function nearestDirectory(root: string, path: string): string {
@@ -147,7 +205,6 @@ function nearestDirectory(root: string, path: string): string {
 export function expandGlobs(root: string, patterns: readonly string[], options: ExpandOptions = {}): string[] {
   const { include, exclude } = splitPatterns(patterns);
   if (include.length === 0) return [];
-  const directories = options.directories === true;
   const excluded = anyOf([...exclude, ...ALWAYS_IGNORED, ...(options.ignore ?? [])]);
   const found = new Set<string>();
   const visited = options.visited;
@@ -164,11 +221,11 @@ export function expandGlobs(root: string, patterns: readonly string[], options: 
       continue;
     }
     if (scan.isGlob) {
-      crawl(root, base, matcher(scan.glob), excluded, directories, found, visited);
+      crawl(root, base, matcher(scan.glob), excluded, options, found);
     } else {
       // A directory named without a glob: everything below it.
-      if (directories && base !== "") found.add(base);
-      crawl(root, base, matcher("**"), excluded, directories, found, visited);
+      if (options.directories === true && base !== "") found.add(base);
+      crawl(root, base, matcher("**"), excluded, options, found);
     }
   }
   return [...found].sort(byCodeUnit);

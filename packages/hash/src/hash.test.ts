@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { writeFiles } from "../../../test-support/files.js";
 import picomatch from "picomatch";
-import { digestBytes, digestFile, expandGlobs, FileHasher, globMatcher, MemoryStatCache } from "./index.js";
+import { digestBytes, digestFile, expandGlobs, FileHasher, globMatcher, MemoryStatCache, showBytes } from "./index.js";
 
 let root: string;
 beforeEach(() => {
@@ -123,6 +123,24 @@ describe("expandGlobs", () => {
   test("directories when asked; the cache and .git never", () => {
     expect(expandGlobs(root, ["dist/**"], { directories: true })).toEqual(["dist/empty", "dist/x.js"]);
     expect(expandGlobs(root, ["**"]).filter((p) => p.startsWith(".rbuild") || p.startsWith(".git"))).toEqual([]);
+  });
+
+  test("20.1: names that are not UTF-8 are reported, shown byte for byte, never silently left out", () => {
+    const bytes = (text: string): Buffer => Buffer.from(text, "latin1");
+    writeFileSync(Buffer.concat([Buffer.from(`${root}/src/`), bytes("caf\xe9.ts")]), "latin-1 name");
+    mkdirSync(Buffer.concat([Buffer.from(`${root}/src/`), bytes("d\xff")]));
+    writeFileSync(Buffer.concat([Buffer.from(`${root}/src/`), bytes("d\xff/in.ts")]), "below a latin-1 name");
+    writeFileSync(Buffer.concat([Buffer.from(`${root}/dist/`), bytes("caf\xe9.js")]), "not matched");
+    const undecodable: string[] = [];
+    expect(expandGlobs(root, ["src/**/*.ts", "!src/**/*.test.ts"], { undecodable })).toEqual(["src/a.ts", "src/link.ts", "src/sub/b.ts", "src/ünï côde.ts"]);
+    expect(undecodable.sort()).toEqual(["src/caf\\xe9.ts", "src/d\\xff"]);
+    const excluded: string[] = [];
+    expandGlobs(root, ["src/**/*.ts", "!src/caf*", "!src/d*"], { undecodable: excluded });
+    expect(excluded).toEqual([]);
+  });
+
+  test("20.1: showBytes keeps valid UTF-8 and escapes the rest", () => {
+    expect(showBytes(Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x2f, 0xc3, 0xa9, 0xf0, 0x9f, 0x98, 0x80, 0xc3]))).toBe("caf\\xe9/é😀\\xc3");
   });
 
   test("a literal path, a missing base, and an excluded-only list", () => {
