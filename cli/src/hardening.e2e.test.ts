@@ -113,3 +113,21 @@ describe("file names", () => {
     expect((await ws.run(["gen"])).stdout).toBe("> gen\n✗ gen (<t>)\n");
   });
 });
+
+describe("planning", () => {
+  test("20.3: two tasks whose outputs overlap are a planning error naming both and their globs", async () => {
+    ws.write({
+      "Buildfile.ts": `${HEADER}task({ name: "a", outputs: ["dist/**"], run: "mkdir -p dist && echo a > dist/a.txt" });\ntask({ name: "b", deps: ["a"], outputs: ["dist/b.txt"], run: "echo b > dist/b.txt" });\n`,
+    });
+    expect(await ws.run(["b"])).toEqual({
+      exitCode: 2,
+      stdout: "",
+      stderr:
+        'rbuild: error: Buildfile.ts:3:1: Tasks "a" and "b" both declare dist/b.txt as an output ("a" through "dist/**", "b" through "dist/b.txt"). ' +
+        'Each would delete and store the other\'s files: narrow one of the globs, or leave the other task\'s files out with a "!" glob.\n',
+    });
+    ws.write({ "Buildfile.ts": ws.read("Buildfile.ts").replace(`["dist/**"]`, `["dist/**", "!dist/b.txt"]`) });
+    const fixed = await ws.run(["b"]);
+    expect([fixed.exitCode, ws.read("dist/a.txt"), ws.read("dist/b.txt")]).toEqual([0, "a\n", "b\n"]);
+  });
+});

@@ -17,7 +17,14 @@ export type SetupFailure =
   | { reason: "duplicate-task"; name: string; locations: (SourceLocation | undefined)[] }
   | { reason: "unknown-dep"; task: string; dep: string; suggestions: string[]; location?: SourceLocation }
   | { reason: "cycle"; path: string[]; location?: SourceLocation }
-  | { reason: "invalid-field"; task: string; field: string; message: string; location?: SourceLocation };
+  | { reason: "invalid-field"; task: string; field: string; message: string; location?: SourceLocation }
+  | {
+      reason: "overlapping-outputs";
+      first: { task: string; glob: string };
+      second: { task: string; glob: string };
+      path: string;
+      location?: SourceLocation;
+    };
 
 /** Failures of one task while the build runs: the CLI exits with status 1 (130 when interrupted). */
 export type TaskFailure =
@@ -77,6 +84,14 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
       return `${where(failure.location, options)}Dependency cycle: ${failure.path.join(" -> ")}. A task cannot depend on itself, directly or through other tasks; remove one of these deps.`;
     case "invalid-field":
       return `${where(failure.location, options)}Task "${failure.task}": \`${failure.field}\` ${failure.message}`;
+    case "overlapping-outputs": {
+      const { first, second } = failure;
+      return (
+        `${where(failure.location, options)}Tasks "${first.task}" and "${second.task}" both declare ${failure.path} as an output ` +
+        `("${first.task}" through "${first.glob}", "${second.task}" through "${second.glob}"). Each would delete and store the other's files: ` +
+        `narrow one of the globs, or leave the other task's files out with a "!" glob.`
+      );
+    }
     case "exit-nonzero":
       return `Task "${failure.task}" failed: its command exited with code ${failure.exitCode}.`;
     case "killed":

@@ -5,6 +5,7 @@
  */
 import { posix } from "node:path";
 import { err, isTask, ok, type Result, type SetupFailure, type Task } from "@rbuild/core";
+import { overlappingOutputs } from "@rbuild/hash";
 import type { Definitions, TaskDef } from "./graph.js";
 import { suggest } from "./suggest.js";
 
@@ -190,6 +191,14 @@ export function defineTasks(tasks: readonly Task[], root: string, sourceDigest =
       }
     }
     defs.set(def.name, def);
+  }
+
+  // Each task removes what its outputs match before it runs and stores what they match after it:
+  // two whose outputs overlap would delete each other's files. (A task that builds on a dep's
+  // outputs will say so with `transform`; until then every overlap is an error.)
+  const withOutputs = [...defs.values()].filter((def) => def.outputs.length > 0);
+  for (const overlap of overlappingOutputs(withOutputs.map((def) => ({ task: def.name, patterns: def.outputs })))) {
+    failures.push({ reason: "overlapping-outputs", ...overlap, location: defs.get(overlap.second.task)!.locate() });
   }
 
   if (failures.length > 0) return err(failures);
