@@ -131,3 +131,26 @@ describe("planning", () => {
     expect([fixed.exitCode, ws.read("dist/a.txt"), ws.read("dist/b.txt")]).toEqual([0, "a\n", "b\n"]);
   });
 });
+
+describe("globs that match nothing", () => {
+  test("20.18: outputs that match nothing after the task ran are a warning that says what it wrote instead", async () => {
+    ws.write({ "Buildfile.ts": `${HEADER}task({ name: "gen", outputs: ["out/**"], run: "mkdir -p build && echo x > build/app.js" });\n` });
+    const result = await ws.run(["gen"]);
+    expect([result.exitCode, result.stderr]).toEqual([
+      0,
+      'rbuild: task "gen": its outputs "out/**" matched nothing after it ran (it wrote build/); a cache hit will restore nothing. Fix its `outputs`\nrbuild: ok: 1 ran, 0 cached in <t>\n',
+    ]);
+  });
+
+  test("20.18: an input glob that matches no file is a warning naming the task and the glob", async () => {
+    ws.write({
+      "src/a.ts": "",
+      "Buildfile.ts": `${HEADER}task({ name: "check", inputs: ["src/**/*.ts", "tsconfig.jsn"], run: "true" });\n`,
+    });
+    const result = await ws.run(["check"]);
+    expect([result.exitCode, result.stderr]).toEqual([
+      0,
+      'rbuild: task "check": its input glob "tsconfig.jsn" matches no file; fix the glob (it is relative to the Buildfile\'s directory) or remove it\nrbuild: ok: 1 ran, 0 cached in <t>\n',
+    ]);
+  });
+});

@@ -19,6 +19,7 @@ import { decodeRecord, encodeRecord, explainChange, keyOfEncoded, type Graph, ty
 import { writeBuildStamp, type StampedFresh, type StampedResult } from "./build-stamp.js";
 import type { InputWarmer } from "./input-warmer.js";
 import { clearOutputs } from "./clear-outputs.js";
+import { writtenSince } from "./recent-writes.js";
 import { entryStat, fileStat, freshResult, hostPlatform, olderThan, outputStats, parseSnapshot, snapshotHolds, taskDefinition, type EntryStat, type Fresh, type FileStat, type Snapshot, type TaskDefinition } from "./snapshot.js";
 import {
   extractLayer,
@@ -198,13 +199,17 @@ export class TaskCache {
   prepare(task: GraphTask, depOutputs: ReadonlyMap<string, Digest>): Prepared {
     const visited = new Set<string>();
     const undecodable: string[] = [];
+    const unmatched: string[] = [];
     const inputs: [string, Digest][] = [];
     const files: FileStat[] = [];
-    for (const path of expandGlobs(this.#root, task.inputs, { ignore: this.#ignore, visited, undecodable })) {
+    for (const path of expandGlobs(this.#root, task.inputs, { ignore: this.#ignore, visited, undecodable, unmatched })) {
       const stat = statSync(join(this.#root, path), { throwIfNoEntry: false });
       if (stat === undefined || !stat.isFile()) continue;
       inputs.push([path, this.#hasher.digestWithStat(path, stat)]);
       files.push(fileStat(path, stat));
+    }
+    for (const glob of unmatched) {
+      this.#info("inputs-unmatched", `task "${task.name}": its input glob "${glob}" matches no file; fix the glob (it is relative to the Buildfile's directory) or remove it`);
     }
     const dirs: EntryStat[] = [];
     for (const dir of visited) {
@@ -289,6 +294,14 @@ export class TaskCache {
     }
   }
 
+  /** Warns that a task's declared outputs matched nothing after it ran, saying what it wrote instead. */
+  #noOutputs(task: GraphTask, durationMs: number): void {
+    const wrote = writtenSince(this.#root, join(this.#root, task.cwd), Date.now() - durationMs);
+    const instead = wrote.length === 0 ? "it wrote no file in its directory either" : `it wrote ${wrote.join(", ")}`;
+    const globs = task.outputs.map((glob) => `"${glob}"`).join(", ");
+    this.#info("outputs-unmatched", `task "${task.name}": its outputs ${globs} matched nothing after it ran (${instead}); a cache hit will restore nothing. Fix its \`outputs\``);
+  }
+
   /** Removes what the task's outputs match before it runs (see clearOutputs). */
   clearOutputs(task: GraphTask, prepared: Prepared): void {
     clearOutputs(this.#root, task, this.#ignore, new Set(prepared.record.inputs.map(([path]) => path)));
@@ -301,6 +314,7 @@ export class TaskCache {
     if (undecodable.length > 0) {
       return { refused: { reason: "undecodable-path", task: task.name, field: "outputs", paths: undecodable }, outputsDigest: manifestDigest([]), layer: null };
     }
+    if (paths.length === 0 && task.outputs.some((glob) => !glob.startsWith("!"))) this.#noOutputs(task, durationMs);
     let manifest: ManifestEntry[] = [];
     let layer: Digest | null = null;
     const blobs: BlobRow[] = [];

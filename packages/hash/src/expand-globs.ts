@@ -10,7 +10,7 @@
  * Globs are compiled once per distinct glob part, so a thousand tasks with
  * `pkg-N/src/**\/*.ts` compile one matcher, and `base/**` needs none.
  */
-import { lstatSync, readdirSync } from "node:fs";
+import { lstatSync, readdirSync, type Stats } from "node:fs";
 import { join, posix } from "node:path";
 import { createRequire } from "node:module";
 import type Picomatch from "picomatch";
@@ -47,6 +47,8 @@ export interface ExpandOptions {
    * rather than leave them out silently.
    */
   readonly undecodable?: string[];
+  /** Collects the patterns (without `!`) that matched nothing: a typo, or outputs the task did not write. */
+  readonly unmatched?: string[];
 }
 
 type Matcher = (path: string) => boolean;
@@ -118,9 +120,11 @@ function trimSlashes(path: string): string {
  * fdir's per-crawl set-up made that three times slower. Links are entries, never
  * followed; an excluded directory is neither listed nor entered.
  */
-function crawl(root: string, base: string, glob: Matcher, excluded: Matcher, options: ExpandOptions, found: Set<string>): void {
+/** Returns how many entries matched (some may have been in `found` already). */
+function crawl(root: string, base: string, glob: Matcher, excluded: Matcher, options: ExpandOptions, found: Set<string>): number {
   const { directories = false, visited, undecodable } = options;
   const prefix = base === "" ? "" : `${base}/`;
+  let matched = 0;
   visited?.add(base);
   const walk = (below: string): void => {
     const dir = below === "" ? join(root, base) : join(root, prefix + below);
@@ -150,12 +154,19 @@ function crawl(root: string, base: string, glob: Matcher, excluded: Matcher, opt
       if (entry.isDirectory()) {
         if (excluded(path)) continue;
         visited?.add(path);
-        if (directories && glob(relative)) found.add(path);
+        if (directories && glob(relative)) {
+          found.add(path);
+          matched++;
+        }
         walk(relative);
-      } else if (glob(relative) && !excluded(path)) found.add(path);
+      } else if (glob(relative) && !excluded(path)) {
+        found.add(path);
+        matched++;
+      }
     }
   };
   walk("");
+  return matched;
 }
 
 /** The names in `dir` that are not valid UTF-8, by the name Node gives them, each shown with `\xNN` escapes. */
@@ -195,10 +206,20 @@ export function showBytes(bytes: Uint8Array): string {
   return text;
 }
 
+/** The entry's stats, or undefined when there is none: also when a file stands where the path needs a directory. */
+function lstatIfThere(path: string): Stats | undefined {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOTDIR") return undefined;
+    throw error;
+  }
+}
+
 function nearestDirectory(root: string, path: string): string {
   for (let dir = posix.dirname(path); ; dir = posix.dirname(dir)) {
     const relative = dir === "." ? "" : dir;
-    if (relative === "" || lstatSync(join(root, relative), { throwIfNoEntry: false })?.isDirectory() === true) return relative;
+    if (relative === "" || lstatIfThere(join(root, relative))?.isDirectory() === true) return relative;
   }
 }
 
@@ -211,22 +232,28 @@ export function expandGlobs(root: string, patterns: readonly string[], options: 
   for (const pattern of include) {
     const scan = picomatch().scan(trimSlashes(pattern));
     const base = trimSlashes(scan.base);
-    if (excluded(base)) continue;
-    const stat = lstatSync(join(root, base), { throwIfNoEntry: false });
+    if (excluded(base)) {
+      options.unmatched?.push(pattern);
+      continue;
+    }
+    const stat = lstatIfThere(join(root, base));
     if (stat === undefined || !stat.isDirectory()) {
       if (stat !== undefined && !scan.isGlob) found.add(base);
+      else options.unmatched?.push(pattern);
       // A regular file named outright: its own stat shows every change (edited, removed, replaced).
       // Otherwise (nothing yet, a link, a file where a glob needs a directory) its directory's listing can.
       if (visited !== undefined && (stat === undefined || scan.isGlob || !stat.isFile())) visited.add(nearestDirectory(root, base));
       continue;
     }
+    let matched: number;
     if (scan.isGlob) {
-      crawl(root, base, matcher(scan.glob), excluded, options, found);
+      matched = crawl(root, base, matcher(scan.glob), excluded, options, found);
     } else {
       // A directory named without a glob: everything below it.
       if (options.directories === true && base !== "") found.add(base);
-      crawl(root, base, matcher("**"), excluded, options, found);
+      matched = crawl(root, base, matcher("**"), excluded, options, found) + (options.directories === true && base !== "" ? 1 : 0);
     }
+    if (matched === 0) options.unmatched?.push(pattern);
   }
   return [...found].sort(byCodeUnit);
 }

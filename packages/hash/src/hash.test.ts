@@ -139,6 +139,12 @@ describe("expandGlobs", () => {
     expect(excluded).toEqual([]);
   });
 
+  test("20.18: patterns that match nothing are reported, also when another pattern found the same files", () => {
+    const unmatched: string[] = [];
+    expandGlobs(root, ["src/**/*.ts", "src/a.ts", "nope/**", "src/*.md", "src/a.ts/x", "src/sub", "!src/sub/**"], { unmatched });
+    expect(unmatched).toEqual(["nope/**", "src/*.md", "src/a.ts/x", "src/sub"]);
+  });
+
   test("20.1: showBytes keeps valid UTF-8 and escapes the rest", () => {
     expect(showBytes(Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x2f, 0xc3, 0xa9, 0xf0, 0x9f, 0x98, 0x80, 0xc3]))).toBe("caf\\xe9/é😀\\xc3");
   });
