@@ -6,6 +6,8 @@
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { err, ok, parseSize, type Result, type SetupFailure } from "@rbuild/core";
+import { suggest } from "@rbuild/planner";
+import { OUTPUT_LOGS, type OutputLogs } from "@rbuild/ui";
 
 export const SUBCOMMANDS = ["run", "list", "why", "cache", "clean", "help"] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
@@ -22,6 +24,8 @@ export interface Args {
   readonly dryRun: boolean;
   readonly summary: string | undefined;
   readonly output: OutputMode;
+  /** Which task output the plain reporter shows (see OutputLogs). */
+  readonly outputLogs: OutputLogs;
   readonly directory: string | undefined;
   readonly maxSize: number | undefined;
   readonly maxAgeDays: number | undefined;
@@ -51,6 +55,8 @@ Options:
       --remote-read-only  use remote hits, never upload (for untrusted jobs)
       --summary FILE    write a JSON summary of the run to FILE
       --output MODE     plain (default) or json (one event per line)
+      --output-logs WHAT  task output to show: new-only (default: not a cached
+                        task's stored output), full, errors-only or none
   -C, --directory DIR   act as if rbuild started in DIR
   -h, --help            show this help
   -V, --version         show rbuild's version
@@ -66,6 +72,7 @@ const OPTIONS = {
   "dry-run": { type: "boolean", short: "n" },
   summary: { type: "string" },
   output: { type: "string" },
+  "output-logs": { type: "string" },
   directory: { type: "string", short: "C" },
   "max-size": { type: "string" },
   "max-age": { type: "string" },
@@ -77,6 +84,19 @@ const OPTIONS = {
   version: { type: "boolean", short: "V" },
 } as const;
 
+/**
+ * parseArgs' words for a bad command line, except for an unknown option: its
+ * advice about positionals starting with "-" does not apply (no task name may
+ * start with one) and quotes unevenly, so say which options come close instead.
+ */
+function parseArgsProblem(error: Error & { code?: string }): string {
+  const unknown = error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /^Unknown option '([^']*)'/.exec(error.message)?.[1] : undefined;
+  if (unknown === undefined) return error.message;
+  const flags = Object.entries(OPTIONS).flatMap(([name, option]) => ["short" in option ? `-${option.short}` : [], `--${name}`].flat());
+  const close = suggest(unknown, flags);
+  return `Unknown option ${unknown}.${close.length === 0 ? "" : ` Did you mean ${close.join(" or ")}?`}`;
+}
+
 function usage(message: string): { ok: false; error: SetupFailure } {
   return err({ reason: "usage", message });
 }
@@ -86,8 +106,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    // parseArgs explains unknown flags and missing values well; keep its words.
-    return usage((error as Error).message);
+    return usage(parseArgsProblem(error as Error & { code?: string }));
   }
   const { values, positionals } = parsed;
 
@@ -99,6 +118,10 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   const output = values.output ?? "plain";
   if (output !== "plain" && output !== "json") return usage(`--output must be "plain" or "json", got "${output}".`);
   if (values.summary === "") return usage("--summary needs a file name.");
+  const outputLogs = values["output-logs"] ?? "new-only";
+  if (!(OUTPUT_LOGS as readonly string[]).includes(outputLogs)) {
+    return usage(`--output-logs must be one of ${OUTPUT_LOGS.join(", ")}, got "${outputLogs}".`);
+  }
   const maxSize = values["max-size"] === undefined ? undefined : parseSize(values["max-size"]);
   if (values["max-size"] !== undefined && maxSize === undefined) {
     return usage(`--max-size needs a size such as 500MB or 10GB, got "${values["max-size"]}".`);
@@ -135,6 +158,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     dryRun: values["dry-run"] === true,
     summary: values.summary,
     output,
+    outputLogs: outputLogs as OutputLogs,
     directory: values.directory,
     maxSize,
     maxAgeDays: maxAge === undefined ? undefined : Number(maxAge),

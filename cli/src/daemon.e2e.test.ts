@@ -82,9 +82,9 @@ describe("the rbuild daemon", () => {
     expect(readFileSync(`/proc/${daemonPids()[0]}/cmdline`, "utf8").split("\0")).toContain("--max-semi-space-size=64");
 
     // Cached: the same replayed logs, lines and summary as in a process of its own.
-    const viaDaemon = await rbuild(["use"]);
+    const viaDaemon = await rbuild(["use", "--output-logs", "full"]);
     expect(served()).toBe(1);
-    const inNode = await ws.run(["use"]);
+    const inNode = await ws.run(["use", "--output-logs", "full"]);
     expect(viaDaemon).toEqual(inNode);
     expect(viaDaemon.stdout).toContain("[gen] flavour=");
 

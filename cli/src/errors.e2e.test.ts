@@ -100,8 +100,10 @@ describe("Buildfile errors", () => {
 describe("usage errors", () => {
   test("an unknown flag", async () => {
     expect(await setupError(["--frobnicate"])).toBe(
-      "rbuild: error: Unknown option '--frobnicate'. To specify a positional argument starting with a '-', place it at the end of the command after '--', as in '-- \"--frobnicate\"\nRun `rbuild --help` for usage.\n",
+      "rbuild: error: Unknown option --frobnicate.\nRun `rbuild --help` for usage.\n",
     );
+    // 20.20: one close to a known option says which.
+    expect(await setupError(["--keep-gong", "a"])).toBe("rbuild: error: Unknown option --keep-gong. Did you mean --keep-going?\nRun `rbuild --help` for usage.\n");
   });
 
   test("a bad -j", async () => {

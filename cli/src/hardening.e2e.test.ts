@@ -154,3 +154,54 @@ describe("globs that match nothing", () => {
     ]);
   });
 });
+
+describe("the command line and its files", () => {
+  test("20.19: a --summary that cannot be written is a usage error before anything runs, never a spin", async () => {
+    ws.write({ "Buildfile.ts": `${HEADER}task({ name: "a", run: "echo ran > ran.txt" });\n` });
+    expect(await ws.run(["a", "--summary", "/proc/x/s.json"])).toEqual({
+      exitCode: 2,
+      stdout: "",
+      stderr: "rbuild: error: --summary /proc/x/s.json: cannot write in /proc/x (ENOENT). Give a file in a directory you can write.\nRun `rbuild --help` for usage.\n",
+    });
+    expect(existsSync(join(ws.root, "ran.txt"))).toBe(false);
+    // A missing directory is made, as for any file rbuild writes.
+    expect((await ws.run(["a", "--summary", "reports/ci/s.json"])).exitCode).toBe(0);
+    expect(JSON.parse(ws.read("reports/ci/s.json")).tasks.map((t: { name: string }) => t.name)).toEqual(["a"]);
+  });
+
+  test("20.20: --dry-run --summary writes what would run", async () => {
+    ws.write({ "Buildfile.ts": `${HEADER}task({ name: "a", outputs: ["a.txt"], run: "echo a > a.txt" });\ntask({ name: "all", deps: ["a"] });\n` });
+    const result = await ws.run(["all", "--dry-run", "--summary", "plan.json"]);
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(ws.read("plan.json"))).toEqual({
+      version: 1,
+      ok: true,
+      dryRun: true,
+      durationMs: 0,
+      tasks: [
+        { name: "a", action: "run", key: expect.stringMatching(/^[0-9a-f]{64}$/), reasons: ["no-record"] },
+        { name: "all", action: "group", key: null, reasons: ["dep-will-run: a"] },
+      ],
+    });
+  });
+
+  test("20.20: --output-logs shows new output by default, all, only a failure's, or none", async () => {
+    ws.write({
+      "Buildfile.ts": `${HEADER}task({ name: "ok", outputs: ["ok.txt"], run: "echo fine; echo x > ok.txt" });\ntask({ name: "bad", deps: ["ok"], run: "echo oops; exit 3" });\n`,
+    });
+    const lines = async (mode: string[]) => (await ws.run(["-k", "bad", ...mode])).stdout.split("\n").filter((line) => line.startsWith("["));
+    expect(await lines(["--output-logs", "errors-only"])).toEqual(["[bad] oops"]);
+    expect(await lines([])).toEqual(["[bad] oops"]); // ok is cached now: its output is not shown again
+    expect(await lines(["--output-logs", "full"])).toEqual(["[ok] fine", "[bad] oops"]);
+    expect(await lines(["--output-logs", "none"])).toEqual([]);
+    expect((await ws.run(["bad", "--output-logs", "some"])).stderr).toBe(
+      'rbuild: error: --output-logs must be one of full, new-only, errors-only, none, got "some".\nRun `rbuild --help` for usage.\n',
+    );
+  });
+
+  test("20.20: the cache directory keeps itself out of git", async () => {
+    ws.write({ "Buildfile.ts": `${HEADER}task({ name: "a", run: "true" });\n` });
+    expect((await ws.run(["a"])).exitCode).toBe(0);
+    expect(ws.read(".rbuild/.gitignore")).toBe("# Written by rbuild: its cache is never committed.\n*\n");
+  });
+});

@@ -46,12 +46,15 @@ describe("incremental builds", () => {
   test("the second build restores everything and replays logs; touching a file rebuilds nothing", async () => {
     const first = await build(["use"]);
     expect(statuses(first.tasks)).toEqual([["gen", "ran", ["no-record"]], ["use", "ran", ["no-record"]]]);
-    const second = await build(["use"]);
+    const second = await build(["use", "--output-logs", "full"]);
     expect(statuses(second.tasks)).toEqual([["gen", "cached", []], ["use", "cached", []]]);
     expect(second.tasks.map((t) => t.cache)).toEqual(["local", "local"]);
     expect(second.tasks.map((t) => t.key)).toEqual(first.tasks.map((t) => t.key));
     expect(second.stdout).toBe("[gen] flavour=\n✓ gen (cached, local)\n✓ use (cached, local)\n");
     expect(second.stderr).toBe("[gen] made\nrbuild: ok: 0 ran, 2 cached in <t>\n");
+    // 20.20: by default a cached task's stored output is not shown again.
+    const quiet = await build(["use"]);
+    expect([quiet.stdout, quiet.stderr]).toEqual(["✓ gen (cached, local)\n✓ use (cached, local)\n", "rbuild: ok: 0 ran, 2 cached in <t>\n"]);
 
     const later = new Date(Date.now() + 5000);
     utimesSync(join(ws.root, "src/a.txt"), later, later);

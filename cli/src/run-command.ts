@@ -1,11 +1,11 @@
 /** `rbuild <task...>`: plan the targets, execute, report, write the summary. */
-import { mkdirSync } from "node:fs";
-import { resolve } from "node:path";
-import { describeFailure, fanOut, writeFileAtomically, type Reporter, type SetupFailure, type StrayErrors } from "@rbuild/core";
+import { accessSync, constants as fsConstants } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { describeFailure, fanOut, makeCacheDirectory, makeDirectories, writeFileAtomically, type Reporter, type SetupFailure, type StrayErrors } from "@rbuild/core";
 import { carryDeferredStamps, dryRun, execute, LocalRunner, startProcessHelper, upToDateFromStamp, upToDatePartly, type BuildOutcome } from "@rbuild/executor";
 import { plan, type Graph } from "@rbuild/planner";
 import { acquireBuildLock, noteStampedBuild, Store } from "@rbuild/store";
-import { BatchedOutput, JsonReporter, PlainReporter, runSummary } from "@rbuild/ui";
+import { BatchedOutput, dryRunSummary, JsonReporter, PlainReporter, runSummary } from "@rbuild/ui";
 import type { Args } from "./args.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
 import { extraCaCertificates } from "./extra-ca-certs.js";
@@ -13,10 +13,37 @@ import { phase, phaseNote } from "./phases.js";
 import { processTerminal, type Terminal } from "./terminal.js";
 import { openWorkspace, type Workspace } from "./workspace.js";
 
+/**
+ * Why `--summary FILE` cannot be written, checked before the build starts (its
+ * directory is made if missing), so that a long build does not end in a summary
+ * that is lost.
+ */
+function summaryProblem(file: string): string | undefined {
+  const dir = dirname(file);
+  try {
+    makeDirectories(dir);
+    accessSync(dir, fsConstants.W_OK);
+    return undefined;
+  } catch (error) {
+    return `--summary ${file}: cannot write in ${dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}). Give a file in a directory you can write.`;
+  }
+}
+
+/** Writes the run summary; false (with the reason on `stderr`) when it cannot. */
+function writeSummary(file: string, summary: unknown, stderr: Terminal["stderr"]): boolean {
+  try {
+    writeFileAtomically(file, `${JSON.stringify(summary, null, 2)}\n`);
+    return true;
+  } catch (error) {
+    stderr.write(`rbuild: error: --summary ${file}: ${(error as Error).message}\n`);
+    return false;
+  }
+}
+
 /** A build that never started still leaves a summary, so CI can tell why. */
-function writeSummaryOfSetupFailure(file: string, failures: readonly SetupFailure[], cwd: string): void {
+function summaryOfSetupFailure(failures: readonly SetupFailure[], cwd: string): unknown {
   const errors = failures.map((failure) => describeFailure(failure, { cwd }));
-  writeFileAtomically(file, `${JSON.stringify({ version: 1, ok: false, durationMs: 0, tasks: [], errors }, null, 2)}\n`);
+  return { version: 1, ok: false, durationMs: 0, tasks: [], errors };
 }
 
 /** How a run ended, and the workspace it ran in (when the Buildfile loaded). */
@@ -45,9 +72,14 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
   const summaryFile = args.summary === undefined ? undefined : resolve(cwd, args.summary);
   const fail = (failures: readonly SetupFailure[], workspace?: Workspace): RunEnd => {
     reportSetupFailures(failures, cwd, terminal.stderr);
-    if (summaryFile !== undefined) writeSummaryOfSetupFailure(summaryFile, failures, cwd);
+    if (summaryFile !== undefined) writeSummary(summaryFile, summaryOfSetupFailure(failures, cwd), terminal.stderr);
     return { exitCode: ExitCode.Usage, workspace, interrupted: false };
   };
+  const unwritable = summaryFile === undefined ? undefined : summaryProblem(summaryFile);
+  if (unwritable !== undefined) {
+    reportSetupFailures([{ reason: "usage", message: unwritable }], cwd, terminal.stderr);
+    return { exitCode: ExitCode.Usage, workspace: undefined, interrupted: false };
+  }
 
   const workspace = await openWorkspace(args.directory, env, { from: cwd, strays, onInfo: (_code, message) => terminal.stderr.write(`rbuild: ${message}\n`) });
   if (!workspace.ok) return fail(workspace.error);
@@ -66,14 +98,14 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
   phase("plan");
 
   const ended = (exitCode: number, interrupted = false): RunEnd => ({ exitCode, workspace: workspace.value, targets, interrupted });
-  if (args.dryRun) return ended(printDryRun(workspace.value.cacheDir, graph.value, terminal));
+  if (args.dryRun) return ended(printDryRun(workspace.value.cacheDir, graph.value, terminal, summaryFile));
 
   const output = new BatchedOutput(terminal.stdout, terminal.stderr);
   const { stdout, stderr } = output;
   const reporters: Reporter[] = [
     args.output === "json"
       ? new JsonReporter(stdout)
-      : new PlainReporter({ stdout, stderr, cwd, color: terminal.stdoutIsTTY && env.NO_COLOR === undefined }),
+      : new PlainReporter({ stdout, stderr, cwd, color: terminal.stdoutIsTTY && env.NO_COLOR === undefined, outputLogs: args.outputLogs }),
     { report() {}, close: () => output.flush() },
   ];
   const reporter = fanOut(...reporters);
@@ -86,10 +118,10 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
     phase("execute");
     if (outcome.inputsHashed !== undefined) phaseNote(`inputs hashed ${outcome.inputsHashed.here} (and ${outcome.inputsHashed.helper} on a helper thread)`);
     await reporter.close?.();
-    if (summaryFile !== undefined) writeFileAtomically(summaryFile, `${JSON.stringify(runSummary(outcome, cwd), null, 2)}\n`);
+    const written = summaryFile === undefined || writeSummary(summaryFile, runSummary(outcome, cwd), terminal.stderr);
     phase("finish");
     if (outcome.interrupted) return ended(ExitCode.Interrupted, true);
-    return ended(outcome.ok ? ExitCode.Ok : ExitCode.TaskFailed);
+    return ended(!outcome.ok ? ExitCode.TaskFailed : written ? ExitCode.Ok : ExitCode.Usage);
   };
   try {
     // The no-op fast path: every task still as the last build of these targets left it.
@@ -104,7 +136,7 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
     }
 
     startProcessHelper(graph.value);
-    mkdirSync(cacheDir, { recursive: true });
+    makeCacheDirectory(cacheDir);
     const lock = await acquireBuildLock(cacheDir, (pid) => info("waiting", `waiting for another rbuild (pid ${pid}) building this workspace`), interrupt.signal);
     if (lock === undefined) return ended(ExitCode.Interrupted, true);
     carryDeferredStamps(cacheDir, lock.previousGeneration);
@@ -157,7 +189,7 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
 }
 
 /** `--dry-run`: each task of the plan, whether it would run, and why. */
-function printDryRun(cacheDir: string, graph: Graph, terminal: Terminal): number {
+function printDryRun(cacheDir: string, graph: Graph, terminal: Terminal, summaryFile: string | undefined): number {
   const store = Store.open({ dir: cacheDir, onInfo: (_code, message) => terminal.stderr.write(`rbuild: ${message}\n`) });
   try {
     const rows = dryRun(graph, { store }, terminal.env);
@@ -171,6 +203,7 @@ function printDryRun(cacheDir: string, graph: Graph, terminal: Terminal): number
     const runs = rows.filter((r) => r.action === "run").length;
     text += `rbuild: dry run: ${runs} would run, ${rows.filter((r) => r.action === "cached").length} cached\n`;
     terminal.stdout.write(text);
+    if (summaryFile !== undefined && !writeSummary(summaryFile, dryRunSummary(rows), terminal.stderr)) return ExitCode.Usage;
     return ExitCode.Ok;
   } finally {
     store.close();

@@ -27,6 +27,8 @@ export interface TaskResult {
    */
   readonly reasons: readonly string[];
   readonly failure?: TaskFailure;
+  /** Set for a group (a task without `run`): it ran nothing itself, so reporters do not count it. */
+  readonly group?: true;
 }
 
 export type OutputStream = "stdout" | "stderr";
@@ -34,8 +36,11 @@ export type OutputStream = "stdout" | "stderr";
 export type BuildEvent =
   | { type: "build-started"; targets: readonly string[]; tasks: number; jobs: number }
   | { type: "task-started"; task: string; reasons: readonly string[] }
-  /** One whole line of a task's output, without its line ending. */
-  | { type: "task-output"; task: string; stream: OutputStream; line: string }
+  /**
+   * One whole line of a task's output, without its line ending. `replayed` when
+   * it is a cached task's stored output shown again rather than new output.
+   */
+  | { type: "task-output"; task: string; stream: OutputStream; line: string; replayed?: true }
   | { type: "task-finished"; result: TaskResult }
   | { type: "info"; code: string; message: string }
   | { type: "build-finished"; ok: boolean; interrupted: boolean; durationMs: number };

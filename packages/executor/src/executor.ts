@@ -447,7 +447,7 @@ class Build {
   /** A group runs nothing: it is cached when everything it groups was. */
   #groupDone(task: GraphTask): Done {
     const allCached = task.deps.every((dep) => this.#results.get(dep)?.status === "cached");
-    return { result: result(task.name, allCached ? "cached" : "ran", { reasons: [] }), outputsDigest: groupOutputsDigest(task, this.#outputs) };
+    return { result: { ...result(task.name, allCached ? "cached" : "ran", { reasons: [] }), group: true }, outputsDigest: groupOutputsDigest(task, this.#outputs) };
   }
 
   /** A task whose snapshot holds: cached, its log shown again, nothing touched. */
@@ -461,7 +461,7 @@ class Build {
   /** Shows a cached task's stored output again. */
   #replay(task: GraphTask, log: readonly LogLine[]): void {
     for (const [stream, line] of log) {
-      this.#reporter.report({ type: "task-output", task: task.name, stream: stream === "o" ? "stdout" : "stderr", line });
+      this.#reporter.report({ type: "task-output", task: task.name, stream: stream === "o" ? "stdout" : "stderr", line, replayed: true });
     }
   }
 

@@ -22,12 +22,12 @@
  * importing file at bundle time and kept external as absolute file URLs, so
  * the compiled module can live anywhere.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { digestBytes, type Digest } from "@rbuild/hash";
-import { collectTasks, err, writeFileAtomically, locationFromStack, ok, type Result, type SetupFailure, type StrayErrors, type Task } from "@rbuild/core";
+import { collectTasks, err, makeCacheDirectory, makeDirectories, writeFileAtomically, locationFromStack, ok, type Result, type SetupFailure, type StrayErrors, type Task } from "@rbuild/core";
 
 const MANIFEST_FORMAT = 1;
 /** The per-module constant that stands for a source file's own import.meta (see transpile). */
@@ -250,7 +250,8 @@ async function compile(entry: string, options: LoadOptions): Promise<Result<Comp
     return ok({ module: join(dir, cached.output), compiled: "cached", sourceDigest: sourceDigestOf(entry, cached.inputs, cached.externals), externals: cached.externals });
   }
 
-  mkdirSync(dir, { recursive: true });
+  makeCacheDirectory(options.cacheDir);
+  makeDirectories(dir);
   const compiled = await transpile(entry, options.apiModule, join(dir, "buildfile.mjs"));
   if (!compiled.ok) return compiled;
   const output = `${digestBytes(compiled.value.code).slice(0, 32)}.mjs`;

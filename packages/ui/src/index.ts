@@ -1,5 +1,5 @@
-export { PlainReporter, BatchedOutput } from "./plain-reporter.js";
-export type { PlainReporterOptions, TextSink } from "./plain-reporter.js";
+export { PlainReporter, BatchedOutput, OUTPUT_LOGS } from "./plain-reporter.js";
+export type { OutputLogs, PlainReporterOptions, TextSink } from "./plain-reporter.js";
 export { JsonReporter } from "./json-reporter.js";
-export { runSummary } from "./summary.js";
-export type { RunSummary, SummaryTask } from "./summary.js";
+export { dryRunSummary, runSummary } from "./summary.js";
+export type { DryRunSummary, RunSummary, SummaryTask } from "./summary.js";

@@ -57,12 +57,22 @@ export class BatchedOutput {
   }
 }
 
+/**
+ * Which task output is shown (turbo's `--output-logs`): all of it; only new
+ * output, not a cached task's stored output replayed (the default: a no-op build
+ * is quiet); only the output of tasks that failed; or none.
+ */
+export type OutputLogs = "full" | "new-only" | "errors-only" | "none";
+export const OUTPUT_LOGS: readonly OutputLogs[] = ["full", "new-only", "errors-only", "none"];
+
 export interface PlainReporterOptions {
   readonly stdout: TextSink;
   readonly stderr: TextSink;
   /** Paths in messages are shown relative to this directory. */
   readonly cwd: string;
   readonly color?: boolean;
+  /** Default: "new-only". */
+  readonly outputLogs?: OutputLogs;
 }
 
 const STYLES = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1 } as const;
@@ -75,9 +85,13 @@ export class PlainReporter implements Reporter {
   readonly #options: PlainReporterOptions;
   readonly #failed: TaskResult[] = [];
   readonly #counts = { ran: 0, cached: 0, failed: 0, skipped: 0 };
+  readonly #outputLogs: OutputLogs;
+  /** With errors-only: each running task's output, shown if it fails. */
+  readonly #held = new Map<string, [TextSink, string][]>();
 
   constructor(options: PlainReporterOptions) {
     this.#options = options;
+    this.#outputLogs = options.outputLogs ?? "new-only";
   }
 
   #style(style: keyof typeof STYLES, text: string): string {
@@ -96,9 +110,10 @@ export class PlainReporter implements Reporter {
         stdout.write(this.#style("dim", `> ${event.task}`) + "\n");
         return;
       case "task-output":
-        (event.stream === "stdout" ? stdout : stderr).write(`${this.#style("dim", `[${event.task}]`)} ${event.line}\n`);
+        this.#output(event);
         return;
       case "task-finished":
+        this.#release(event.result);
         this.#finished(event.result);
         return;
       case "build-finished":
@@ -107,7 +122,31 @@ export class PlainReporter implements Reporter {
     }
   }
 
+  #output(event: Extract<BuildEvent, { type: "task-output" }>): void {
+    const mode = this.#outputLogs;
+    if (mode === "none" || (event.replayed === true && mode !== "full")) return;
+    const sink = event.stream === "stdout" ? this.#options.stdout : this.#options.stderr;
+    const text = `${this.#style("dim", `[${event.task}]`)} ${event.line}\n`;
+    if (mode !== "errors-only") {
+      sink.write(text);
+      return;
+    }
+    const held = this.#held.get(event.task);
+    if (held === undefined) this.#held.set(event.task, [[sink, text]]);
+    else held.push([sink, text]);
+  }
+
+  /** With errors-only, shows the output a task that failed had held back; forgets it otherwise. */
+  #release(result: TaskResult): void {
+    const held = this.#held.get(result.name);
+    if (held === undefined) return;
+    this.#held.delete(result.name);
+    if (result.status === "failed") for (const [sink, text] of held) sink.write(text);
+  }
+
   #finished(result: TaskResult): void {
+    // A group runs nothing: not counted, and not shown unless something kept it from being done.
+    if (result.group === true && (result.status === "ran" || result.status === "cached")) return;
     this.#counts[result.status]++;
     const { stdout } = this.#options;
     switch (result.status) {

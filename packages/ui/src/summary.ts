@@ -7,6 +7,13 @@
  *                  "key": string|null, "durationMs": n, "exitCode": n|null, "reasons": [string] } ] }
  *
  * A failed task also has `"error"`: the message a user reads.
+ *
+ * A dry run (`--dry-run --summary FILE`) writes what it would do instead, with
+ * `"dryRun": true` and per task `"action": "run"|"cached"|"group"` in place of
+ * the fields only a run knows:
+ *
+ *   { "version": 1, "ok": true, "dryRun": true, "durationMs": 0,
+ *     "tasks": [ { "name", "action", "key": string|null, "reasons": [string] } ] }
  */
 import { describeFailure, type TaskResult } from "@rbuild/core";
 
@@ -47,4 +54,16 @@ export function runSummary(
       ...(r.failure === undefined ? {} : { error: describeFailure(r.failure, { cwd }) }),
     })),
   };
+}
+
+export interface DryRunSummary {
+  readonly version: 1;
+  readonly ok: true;
+  readonly dryRun: true;
+  readonly durationMs: 0;
+  readonly tasks: readonly { readonly name: string; readonly action: "run" | "cached" | "group"; readonly key: string | null; readonly reasons: readonly string[] }[];
+}
+
+export function dryRunSummary(rows: DryRunSummary["tasks"]): DryRunSummary {
+  return { version: 1, ok: true, dryRun: true, durationMs: 0, tasks: rows.map(({ name, action, key, reasons }) => ({ name, action, key, reasons })) };
 }
