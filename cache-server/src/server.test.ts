@@ -148,6 +148,29 @@ describe("rbuild-cache-server", () => {
     expect(await (await fetch(`${s.url}/metrics`)).text()).toMatch(/^rbuild_cache_evictions_total [1-9]\d*$/m);
   });
 
+  test("20.15: a blob larger than --max-size is refused with 413 before anything is evicted, declared or streamed", async () => {
+    const s = await start({ maxSize: 300 });
+    const kept = "k".repeat(100);
+    await put(cas(s, digestBytes(kept)), kept);
+    await put(ac(s, KEY), JSON.stringify({ blobs: [digestBytes(kept)] }));
+    const huge = "h".repeat(301);
+    const declared = await fetch(cas(s, digestBytes(huge)), { method: "PUT", body: huge });
+    expect([declared.status, await declared.text()]).toEqual([413, "too large: this server keeps at most 300 bytes (its --max-size)\n"]);
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(huge));
+        controller.close();
+      },
+    });
+    const streamed = await fetch(cas(s, digestBytes(huge)), { method: "PUT", body: stream, duplex: "half" } as RequestInit);
+    expect(streamed.status).toBe(413);
+    await streamed.arrayBuffer();
+    expect(await status(cas(s, digestBytes(huge)))).toBe(404);
+    expect(await (await fetch(cas(s, digestBytes(kept)))).text()).toBe(kept);
+    expect(await status(ac(s, KEY))).toBe(200);
+    expect(s.store.evictions).toBe(0);
+  });
+
   test("concurrent PUTs of one blob all succeed and it is readable after each", async () => {
     const s = await start();
     const body = "y".repeat(200_000);

@@ -101,7 +101,13 @@ function tokenOf(req: IncomingMessage): string | undefined {
 export async function startCacheServer(options: ServerOptions): Promise<RunningServer> {
   const store = new DiskStore({ dir: options.dir, maxSize: options.maxSize });
   const metrics = new Metrics();
-  const maxBlobSize = options.maxBlobSize ?? Number.MAX_SAFE_INTEGER;
+  // A blob larger than the whole store would evict every other entry and then itself: refuse it
+  // up front (413), like one over --max-blob-size, before anything is evicted.
+  const maxBlobSize = Math.min(options.maxBlobSize ?? Number.MAX_SAFE_INTEGER, options.maxSize);
+  const blobTooLarge =
+    maxBlobSize < (options.maxBlobSize ?? Number.MAX_SAFE_INTEGER)
+      ? `too large: this server keeps at most ${maxBlobSize} bytes (its --max-size)\n`
+      : `too large: at most ${maxBlobSize} bytes\n`;
   const flushTimer = setInterval(() => store.flush(), 1000);
   flushTimer.unref();
 
@@ -252,10 +258,9 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
       return [kind, (send(res, no, no === 403 ? "this token may only read\n" : "unauthorized\n"), no)];
     }
     const declared = Number(req.headers["content-length"] ?? Number.NaN);
-    const limit = kind === "cas" ? maxBlobSize : MAX_ENTRY;
-    if (declared > limit) {
+    if (declared > (kind === "cas" ? maxBlobSize : MAX_ENTRY)) {
       req.resume();
-      send(res, 413, `too large: at most ${limit} bytes\n`);
+      send(res, 413, kind === "cas" ? blobTooLarge : `too large: at most ${MAX_ENTRY} bytes\n`);
       return [kind, 413];
     }
     if (kind === "ac") {
@@ -282,7 +287,7 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
         send(res, 400, "the body's BLAKE3 digest is not the one in the URL; nothing was stored\n");
         return [kind, 400];
       case "too-large":
-        send(res, 413, `too large: at most ${maxBlobSize} bytes\n`);
+        send(res, 413, blobTooLarge);
         return [kind, 413];
       case "disk-full":
         send(res, 507, "the cache's disk is full\n");
