@@ -1,4 +1,5 @@
 import { rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
@@ -117,6 +118,33 @@ describe("rbuild-cache-server", () => {
     expect((await status(cas(s, digest), { headers: { authorization: basic } }))).toBe(200);
     expect((await status(`${s.url}/healthz`))).toBe(200);
     expect((await status(`${s.url}/metrics`))).toBe(401);
+  });
+
+  test("20.14: a request whose body will not be read is answered, then its connection is closed", async () => {
+    const s = await start({ tokens: new Map([["w", "write"]]), maxBlobSize: 1000 });
+    const { port } = new URL(s.url);
+    const digest = digestBytes("x");
+    // Each sends its headers and part of a large body, then waits: the server must answer and hang up
+    // rather than wait for the rest (1,000 such connections used to exhaust its descriptors).
+    const cases: [string, string, string][] = [
+      [`PUT /rbuild/v1/cas/blake3/${digest}`, "", "HTTP/1.1 401 Unauthorized"],
+      [`PUT /rbuild/v1/cas/blake3/${digest}`, "authorization: Bearer w\r\n", "HTTP/1.1 413 Payload Too Large"],
+      [`POST /rbuild/v1/ac:get`, "", "HTTP/1.1 401 Unauthorized"],
+      [`PUT /v8/artifacts/abc?slug=t`, "", "HTTP/1.1 401 Unauthorized"],
+    ];
+    for (const [request, headers, statusLine] of cases) {
+      const socket = connect(Number(port), "127.0.0.1");
+      socket.write(`${request} HTTP/1.1\r\nhost: x\r\n${headers}content-length: 10000000\r\n\r\n${"y".repeat(1000)}`);
+      let answer = "";
+      socket.on("data", (chunk: Buffer) => (answer += chunk.toString()));
+      await new Promise<void>((resolve, reject) => {
+        socket.on("close", () => resolve());
+        socket.on("error", reject);
+      });
+      expect(answer.split("\r\n")[0]).toBe(statusLine);
+      expect(answer.toLowerCase()).toContain("\r\nconnection: close\r\n");
+    }
+    expect(await status(`${s.url}/healthz`)).toBe(200);
   });
 
   test("uploads over --max-blob-size get 413, declared or streamed", async () => {

@@ -17,6 +17,7 @@
 import { createReadStream, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { send } from "./answer.js";
 import { DiskStore, referencedBlobs, type Kind } from "./disk-store.js";
 import { Metrics } from "./metrics.js";
 import type { Scope } from "./tokens.js";
@@ -53,11 +54,6 @@ const MAX_INLINE_TOTAL = 8 * 1024 * 1024;
 const IDLE_TIMEOUT_MS = 120_000;
 /** How long a graceful stop waits for requests in flight. */
 const SHUTDOWN_GRACE_MS = 10_000;
-
-function send(res: ServerResponse, status: number, body: string, type = "text/plain; charset=utf-8"): void {
-  res.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(body) });
-  res.end(body);
-}
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
@@ -254,12 +250,10 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
     if (method !== "PUT") return [kind, (send(res, 405, "use GET, HEAD or PUT\n"), 405)];
     const no = denied(req, "write");
     if (no !== undefined) {
-      req.resume();
       return [kind, (send(res, no, no === 403 ? "this token may only read\n" : "unauthorized\n"), no)];
     }
     const declared = Number(req.headers["content-length"] ?? Number.NaN);
     if (declared > (kind === "cas" ? maxBlobSize : MAX_ENTRY)) {
-      req.resume();
       send(res, 413, kind === "cas" ? blobTooLarge : `too large: at most ${MAX_ENTRY} bytes\n`);
       return [kind, 413];
     }
