@@ -109,7 +109,7 @@ describe("rbuild-cache-server", () => {
       const text = await (await fetch(url, { method: "POST", body: JSON.stringify({ keys: asked, inlineMax: 65536 }) })).text();
       return { size: text.length, ...(JSON.parse(text) as { entries: Record<string, { entry: string }>; later: string[] }) };
     };
-    let asked = keys;
+    let asked: string[] = keys;
     const answered: string[] = [];
     while (asked.length > 0) {
       const { size, entries, later } = await ask(asked);
