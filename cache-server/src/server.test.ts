@@ -1,4 +1,5 @@
 import { rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
@@ -71,7 +72,7 @@ describe("rbuild-cache-server", () => {
     expect((await status(`${s.url}/rbuild/v1/cas/blake3:missing`, { method: "POST", body: "{}" }))).toBe(400);
   });
 
-  test("ac:get answers many keys in one request, small blobs inline; bad queries are 400, GET 405", async () => {
+  test("ac:get answers many keys in one request, small blobs inline; bad queries are 400, too many keys 413, GET 405", async () => {
     const s = await start({ tokens: new Map([["r", "read"], ["w", "write"]]) });
     const w = { authorization: "Bearer w" };
     const blob = digestBytes("layer bytes");
@@ -89,12 +90,48 @@ describe("rbuild-cache-server", () => {
     const bare = (await (await query({ keys: [KEY], inlineMax: 5 })).json()) as { entries: Record<string, { inline: object }> };
     expect(bare.entries[KEY]!.inline).toEqual({});
     expect((await query({ keys: ["nope"] })).status).toBe(400);
-    expect((await query({ keys: Array(1001).fill(KEY) })).status).toBe(400);
+    const tooMany = await query({ keys: Array(1001).fill(KEY) });
+    expect([tooMany.status, await tooMany.text()]).toEqual([413, "too many names: at most 1000 per request; split the query\n"]);
     expect((await query({ keys: [KEY] }, "bad")).status).toBe(401);
     expect(await status(url, { headers: { authorization: "Bearer r" } })).toBe(405);
     const text = await (await fetch(`${s.url}/metrics`, { headers: { authorization: "Bearer r" } })).text();
     expect(text).toContain('rbuild_cache_requests_total{method="POST",route="ac-get",code="200"} 2\n');
     expect(text).toContain('rbuild_cache_misses_total{kind="ac"} 1\n');
+  });
+
+  test("20.13: an ac:get answer stays under its bound, entries included; what did not fit is listed to ask again", async () => {
+    const s = await start();
+    const keys = Array.from({ length: 20 }, (_, i) => digestBytes(`key ${i}`));
+    // 20 entries of 900 KB each: 24 MB of answer, were it unbounded.
+    for (const [i, key] of keys.entries()) expect(await put(ac(s, key), JSON.stringify({ blobs: [], pad: String(i).padEnd(900_000, "x") }))).toBe(200);
+    const url = `${s.url}/rbuild/v1/ac:get`;
+    const ask = async (asked: string[]) => {
+      const text = await (await fetch(url, { method: "POST", body: JSON.stringify({ keys: asked, inlineMax: 65536 }) })).text();
+      return { size: text.length, ...(JSON.parse(text) as { entries: Record<string, { entry: string }>; later: string[] }) };
+    };
+    let asked: string[] = keys;
+    const answered: string[] = [];
+    while (asked.length > 0) {
+      const { size, entries, later } = await ask(asked);
+      expect(size).toBeLessThanOrEqual(8 * 1024 * 1024);
+      expect(Object.keys(entries).length).toBeGreaterThan(0);
+      expect([...Object.keys(entries), ...later].sort()).toEqual([...asked].sort());
+      for (const [key, { entry }] of Object.entries(entries)) {
+        expect((JSON.parse(Buffer.from(entry, "base64").toString()) as { pad: string }).pad.length).toBe(900_000);
+        answered.push(key);
+      }
+      asked = later;
+    }
+    expect(answered.sort()).toEqual([...keys].sort());
+
+    // The answer streams: a client that does not read it holds up nobody else.
+    const { port } = new URL(s.url);
+    const body = JSON.stringify({ keys });
+    const stalled = connect(Number(port), "127.0.0.1");
+    stalled.write(`POST /rbuild/v1/ac:get HTTP/1.1\r\nhost: x\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+    stalled.pause();
+    expect(await status(`${s.url}/healthz`)).toBe(200);
+    stalled.destroy();
   });
 
   test("a prefix before /rbuild/v1 is accepted, so a base URL may have a path", async () => {
@@ -117,6 +154,33 @@ describe("rbuild-cache-server", () => {
     expect((await status(cas(s, digest), { headers: { authorization: basic } }))).toBe(200);
     expect((await status(`${s.url}/healthz`))).toBe(200);
     expect((await status(`${s.url}/metrics`))).toBe(401);
+  });
+
+  test("20.14: a request whose body will not be read is answered, then its connection is closed", async () => {
+    const s = await start({ tokens: new Map([["w", "write"]]), maxBlobSize: 1000 });
+    const { port } = new URL(s.url);
+    const digest = digestBytes("x");
+    // Each sends its headers and part of a large body, then waits: the server must answer and hang up
+    // rather than wait for the rest (1,000 such connections used to exhaust its descriptors).
+    const cases: [string, string, string][] = [
+      [`PUT /rbuild/v1/cas/blake3/${digest}`, "", "HTTP/1.1 401 Unauthorized"],
+      [`PUT /rbuild/v1/cas/blake3/${digest}`, "authorization: Bearer w\r\n", "HTTP/1.1 413 Payload Too Large"],
+      [`POST /rbuild/v1/ac:get`, "", "HTTP/1.1 401 Unauthorized"],
+      [`PUT /v8/artifacts/abc?slug=t`, "", "HTTP/1.1 401 Unauthorized"],
+    ];
+    for (const [request, headers, statusLine] of cases) {
+      const socket = connect(Number(port), "127.0.0.1");
+      socket.write(`${request} HTTP/1.1\r\nhost: x\r\n${headers}content-length: 10000000\r\n\r\n${"y".repeat(1000)}`);
+      let answer = "";
+      socket.on("data", (chunk: Buffer) => (answer += chunk.toString()));
+      await new Promise<void>((resolve, reject) => {
+        socket.on("close", () => resolve());
+        socket.on("error", reject);
+      });
+      expect(answer.split("\r\n")[0]).toBe(statusLine);
+      expect(answer.toLowerCase()).toContain("\r\nconnection: close\r\n");
+    }
+    expect(await status(`${s.url}/healthz`)).toBe(200);
   });
 
   test("uploads over --max-blob-size get 413, declared or streamed", async () => {
@@ -146,6 +210,29 @@ describe("rbuild-cache-server", () => {
     expect((await status(ac(s, KEY)))).toBe(404);
     expect((await fetch(cas(s, digestBytes(blobs[2]!)))).status).toBe(200);
     expect(await (await fetch(`${s.url}/metrics`)).text()).toMatch(/^rbuild_cache_evictions_total [1-9]\d*$/m);
+  });
+
+  test("20.15: a blob larger than --max-size is refused with 413 before anything is evicted, declared or streamed", async () => {
+    const s = await start({ maxSize: 300 });
+    const kept = "k".repeat(100);
+    await put(cas(s, digestBytes(kept)), kept);
+    await put(ac(s, KEY), JSON.stringify({ blobs: [digestBytes(kept)] }));
+    const huge = "h".repeat(301);
+    const declared = await fetch(cas(s, digestBytes(huge)), { method: "PUT", body: huge });
+    expect([declared.status, await declared.text()]).toEqual([413, "too large: this server keeps at most 300 bytes (its --max-size)\n"]);
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(huge));
+        controller.close();
+      },
+    });
+    const streamed = await fetch(cas(s, digestBytes(huge)), { method: "PUT", body: stream, duplex: "half" } as RequestInit);
+    expect(streamed.status).toBe(413);
+    await streamed.arrayBuffer();
+    expect(await status(cas(s, digestBytes(huge)))).toBe(404);
+    expect(await (await fetch(cas(s, digestBytes(kept)))).text()).toBe(kept);
+    expect(await status(ac(s, KEY))).toBe(200);
+    expect(s.store.evictions).toBe(0);
   });
 
   test("concurrent PUTs of one blob all succeed and it is readable after each", async () => {

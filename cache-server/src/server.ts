@@ -17,6 +17,8 @@
 import { createReadStream, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { send } from "./answer.js";
+import { answerBatchGet, MAX_GET_KEYS, MAX_INLINE_BLOB } from "./batch-get.js";
 import { DiskStore, referencedBlobs, type Kind } from "./disk-store.js";
 import { Metrics } from "./metrics.js";
 import type { Scope } from "./tokens.js";
@@ -44,20 +46,10 @@ const MAX_ENTRY = 1024 * 1024;
 /** Bodies up to this size are read whole and sent in one write; larger ones stream. */
 const SMALL_BODY = 64 * 1024;
 const MAX_MISSING_QUERY = 10_000;
-const MAX_GET_QUERY = 1_000;
-/** Blobs up to this size may travel inline in an `ac:get` answer (the client asks for at most this). */
-const MAX_INLINE_BLOB = 64 * 1024;
-/** And at most this much of them per answer; the client fetches the rest one by one. */
-const MAX_INLINE_TOTAL = 8 * 1024 * 1024;
 /** Idle time allowed on a connection; there is no limit on a whole transfer. */
 const IDLE_TIMEOUT_MS = 120_000;
 /** How long a graceful stop waits for requests in flight. */
 const SHUTDOWN_GRACE_MS = 10_000;
-
-function send(res: ServerResponse, status: number, body: string, type = "text/plain; charset=utf-8"): void {
-  res.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(body) });
-  res.end(body);
-}
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
@@ -70,18 +62,29 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | u
   return Buffer.concat(chunks);
 }
 
-/** A JSON query `{"<field>": [64-hex names...], ...}` of at most `max` names; undefined if malformed. */
-async function readQuery(req: IncomingMessage, field: string, max: number): Promise<{ names: string[]; body: Record<string, unknown> } | undefined> {
+/**
+ * A JSON query `{"<field>": [64-hex names...], ...}` of at most `max` names; else
+ * the status and message to answer with (too many names is 413 and says so).
+ */
+async function readQuery(
+  req: IncomingMessage,
+  field: string,
+  max: number,
+  shape: string,
+): Promise<{ names: string[]; body: Record<string, unknown> } | { status: number; message: string }> {
+  const tooMany = { status: 413, message: `too many names: at most ${max} per request; split the query\n` };
   const bytes = await readBody(req, 70 * max + 1024);
-  if (bytes === undefined) return undefined;
+  if (bytes === undefined) return tooMany;
+  const malformed = { status: 400, message: `expected ${shape} with at most ${max} 64-hex names\n` };
   let body: Record<string, unknown>;
   try {
     body = JSON.parse(bytes.toString("utf8")) as Record<string, unknown>;
   } catch {
-    return undefined;
+    return malformed;
   }
   const names = body?.[field];
-  if (!Array.isArray(names) || names.length > max || !names.every((d) => typeof d === "string" && /^[0-9a-f]{64}$/.test(d))) return undefined;
+  if (!Array.isArray(names) || !names.every((d) => typeof d === "string" && /^[0-9a-f]{64}$/.test(d))) return malformed;
+  if (names.length > max) return tooMany;
   return { names: names as string[], body };
 }
 
@@ -101,7 +104,13 @@ function tokenOf(req: IncomingMessage): string | undefined {
 export async function startCacheServer(options: ServerOptions): Promise<RunningServer> {
   const store = new DiskStore({ dir: options.dir, maxSize: options.maxSize });
   const metrics = new Metrics();
-  const maxBlobSize = options.maxBlobSize ?? Number.MAX_SAFE_INTEGER;
+  // A blob larger than the whole store would evict every other entry and then itself: refuse it
+  // up front (413), like one over --max-blob-size, before anything is evicted.
+  const maxBlobSize = Math.min(options.maxBlobSize ?? Number.MAX_SAFE_INTEGER, options.maxSize);
+  const blobTooLarge =
+    maxBlobSize < (options.maxBlobSize ?? Number.MAX_SAFE_INTEGER)
+      ? `too large: this server keeps at most ${maxBlobSize} bytes (its --max-size)\n`
+      : `too large: at most ${maxBlobSize} bytes\n`;
   const flushTimer = setInterval(() => store.flush(), 1000);
   flushTimer.unref();
 
@@ -147,43 +156,6 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
     return 200;
   };
 
-  /**
-   * The answer to `ac:get`: each entry found (base64), with the blobs it references
-   * inline when each is at most `inlineMax` bytes, within MAX_INLINE_TOTAL per answer.
-   * A restore of many small outputs then costs one round trip per batch of tasks,
-   * not two per task. The client verifies inline blobs like any download.
-   */
-  const lookUp = (keys: readonly string[], inlineMax: number): Record<string, { entry: string; inline: Record<string, string> }> => {
-    const entries: Record<string, { entry: string; inline: Record<string, string> }> = {};
-    let budget = MAX_INLINE_TOTAL;
-    for (const key of new Set(keys)) {
-      const bytes = store.getAction(key);
-      if (bytes === undefined) {
-        metrics.misses.ac++;
-        continue;
-      }
-      metrics.hits.ac++;
-      metrics.bytesOut += bytes.length;
-      const inline: Record<string, string> = {};
-      for (const digest of referencedBlobs(bytes) ?? []) {
-        const size = store.open("cas", digest);
-        if (size === undefined || size > inlineMax || size > budget) continue;
-        let blob: Buffer;
-        try {
-          blob = readFileSync(store.path("cas", digest));
-        } catch {
-          continue; // Evicted just now: the client asks for it separately, and misses.
-        }
-        inline[digest] = blob.toString("base64");
-        budget -= blob.length;
-        metrics.hits.cas++;
-        metrics.bytesOut += blob.length;
-      }
-      entries[key] = { entry: bytes.toString("base64"), inline };
-    }
-    return entries;
-  };
-
   const turbo: TurboContext = {
     store,
     maxBlobSize,
@@ -219,17 +191,17 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
       if (method !== "POST") return [route, (send(res, 405, "use POST\n"), 405)];
       const no = denied(req, "read");
       if (no !== undefined) return [route, (send(res, no, "unauthorized\n"), no)];
+      const query =
+        missing !== undefined
+          ? await readQuery(req, "digests", MAX_MISSING_QUERY, '{"digests": [...]}')
+          : await readQuery(req, "keys", MAX_GET_KEYS, '{"keys": [...], "inlineMax": BYTES}');
+      if ("status" in query) return [route, (send(res, query.status, query.message), query.status)];
       if (missing !== undefined) {
-        const query = await readQuery(req, "digests", MAX_MISSING_QUERY);
-        if (query === undefined) return [route, (send(res, 400, `expected {"digests": [...]} with at most ${MAX_MISSING_QUERY} BLAKE3 hex digests\n`), 400)];
         send(res, 200, JSON.stringify({ missing: store.missing(query.names) }), "application/json");
         return [route, 200];
       }
-      const query = await readQuery(req, "keys", MAX_GET_QUERY);
-      if (query === undefined) return [route, (send(res, 400, `expected {"keys": [...], "inlineMax": BYTES} with at most ${MAX_GET_QUERY} hex keys\n`), 400)];
       const inlineMax = Math.min(MAX_INLINE_BLOB, Number.isSafeInteger(query.body.inlineMax) ? (query.body.inlineMax as number) : 0);
-      send(res, 200, JSON.stringify({ entries: lookUp(query.names, inlineMax) }), "application/json");
-      return [route, 200];
+      return [route, await answerBatchGet(res, store, metrics, query.names, inlineMax)];
     }
 
     const kind: Kind = casKind !== undefined ? "cas" : "ac";
@@ -248,14 +220,11 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
     if (method !== "PUT") return [kind, (send(res, 405, "use GET, HEAD or PUT\n"), 405)];
     const no = denied(req, "write");
     if (no !== undefined) {
-      req.resume();
       return [kind, (send(res, no, no === 403 ? "this token may only read\n" : "unauthorized\n"), no)];
     }
     const declared = Number(req.headers["content-length"] ?? Number.NaN);
-    const limit = kind === "cas" ? maxBlobSize : MAX_ENTRY;
-    if (declared > limit) {
-      req.resume();
-      send(res, 413, `too large: at most ${limit} bytes\n`);
+    if (declared > (kind === "cas" ? maxBlobSize : MAX_ENTRY)) {
+      send(res, 413, kind === "cas" ? blobTooLarge : `too large: at most ${MAX_ENTRY} bytes\n`);
       return [kind, 413];
     }
     if (kind === "ac") {
@@ -282,7 +251,7 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
         send(res, 400, "the body's BLAKE3 digest is not the one in the URL; nothing was stored\n");
         return [kind, 400];
       case "too-large":
-        send(res, 413, `too large: at most ${maxBlobSize} bytes\n`);
+        send(res, 413, blobTooLarge);
         return [kind, 413];
       case "disk-full":
         send(res, 507, "the cache's disk is full\n");

@@ -21,6 +21,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { digestBytes } from "@rbuild/hash";
+import { send } from "./answer.js";
 import type { DiskStore } from "./disk-store.js";
 import type { Scope } from "./tokens.js";
 
@@ -49,9 +50,7 @@ interface ArtifactEntry {
 }
 
 function json(res: ServerResponse, status: number, value: unknown): number {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
-  res.end(body);
+  send(res, status, JSON.stringify(value), "application/json");
   return status;
 }
 
@@ -86,7 +85,6 @@ export async function handleTurbo(ctx: TurboContext, req: IncomingMessage, res: 
   const need: Scope = method === "PUT" ? "write" : "read";
   const no = ctx.denied(req, need);
   if (no !== undefined) {
-    req.resume();
     return no === 403
       ? error(res, 403, "forbidden", "this token may only read")
       : error(res, 401, "unauthorized", "a token is needed: pass turbo --token (or TURBO_TOKEN)");
@@ -122,16 +120,13 @@ export async function handleTurbo(ctx: TurboContext, req: IncomingMessage, res: 
   const tagHeader = req.headers["x-artifact-tag"];
   const tag = typeof tagHeader === "string" && tagHeader !== "" ? tagHeader : null;
   if (!Number.isSafeInteger(duration) || duration < 0) {
-    req.resume();
     return error(res, 400, "bad_request", "x-artifact-duration must be a whole number of milliseconds");
   }
   if (tag !== null && tag.length > MAX_TAG) {
-    req.resume();
     return error(res, 400, "bad_request", `x-artifact-tag is longer than ${MAX_TAG} characters`);
   }
   const declared = Number(req.headers["content-length"] ?? Number.NaN);
   if (declared > ctx.maxBlobSize) {
-    req.resume();
     return error(res, 413, "too_large", `too large: at most ${ctx.maxBlobSize} bytes`);
   }
   const stored = await ctx.store.putUnnamedBlob(req, ctx.maxBlobSize);

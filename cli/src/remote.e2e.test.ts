@@ -153,6 +153,46 @@ describe("the remote cache, end to end", () => {
   });
 });
 
+describe("a task with many outputs", () => {
+  test("20.16: 8,000 outputs are shared: the manifest travels as a blob, the entry stays small", async () => {
+    server = await startCacheServer({ dir: serverDir, port: 0, maxSize: 1e9 });
+    const files = {
+      "Buildfile.ts": `import { task } from "rbuild";
+task({ name: "many", outputs: ["out/**"], run: "echo run >> many.count; mkdir -p out/d && cd out/d && for i in $(seq 8000); do echo $i > output-$i.txt; done" });
+`,
+    };
+    const first = new Workspace().write(files);
+    const second = new Workspace().write(files);
+    workspaces.push(first, second);
+    const built = await build(first, ["many", "--remote", server.url]);
+    expect([built.exitCode, built.stderr]).toEqual([0, "rbuild: ok: 1 ran, 0 cached in <t>\n"]);
+    const restored = await build(second, ["many", "--remote", server.url]);
+    expect(restored.tasks.map((t) => [t.status, t.cache])).toEqual([["cached", "remote"]]);
+    expect(restored.stderr).toBe("rbuild: ok: 0 ran, 1 cached in <t>\n");
+    expect(runs(second, "many")).toBe(0);
+    expect(readdirSync(join(second.root, "out/d")).length).toBe(8000);
+    expect(second.read("out/d/output-7777.txt")).toBe("7777\n");
+  }, 60_000);
+});
+
+describe("an entry in another format", () => {
+  test("20.16: an entry of format 1 (an older rbuild's) is a quiet miss: the task runs and replaces it", async () => {
+    server = await startCacheServer({ dir: serverDir, port: 0, maxSize: 1e9 });
+    const first = workspace();
+    const key = (JSON.parse((await first.run(["gen", "--remote", server.url, "--summary", "k.json"]), first.read("k.json"))) as { tasks: { key: string }[] }).tasks[0]!.key;
+    const entryUrl = `${server.url}/rbuild/v1/ac/${key}`;
+    const entry = (await (await fetch(entryUrl)).json()) as Record<string, unknown>;
+    const response = await fetch(entryUrl, { method: "PUT", body: JSON.stringify({ ...entry, format: 1 }) });
+    expect(response.status).toBe(200);
+
+    const second = workspace();
+    const result = await build(second, ["gen", "--remote", server.url]);
+    expect(result.tasks.map((t) => t.status)).toEqual(["ran"]);
+    expect(result.stderr).toBe("rbuild: ok: 1 ran, 0 cached in <t>\n");
+    expect(((await (await fetch(entryUrl)).json()) as { format: number }).format).toBe(2);
+  });
+});
+
 describe("a fresh workspace with a remote", () => {
   // 120 tasks with inputs: enough for rbuild to hash a fresh workspace's inputs on a helper thread.
   const TASKS = 120;

@@ -6,32 +6,154 @@
  * declared outputs; only files, directories and symlinks are allowed; and the
  * manifest must hash to the outputs digest the entry claims (which is what
  * dependents' keys will see).
+ *
+ * Format 2 (JSON):
+ *
+ *   {"format": 2, "blobs": [<every digest below>], "task": "...",
+ *    "layer": {"digest", "size"} | null, "logBlob": {"digest", "size"} | null,
+ *    "manifest": [<entries>] | {"digest", "size"},
+ *    "outputsDigest", "log", "exitCode", "durationMs"}
+ *
+ * Each blob is named with its size, so a download stops at the size the entry
+ * declares. The manifest is inline while small; a larger one (a task with
+ * thousands of outputs) is a blob of its own, verified like any other, so an
+ * entry stays far below the server's 1 MiB limit on entries whatever the
+ * number of outputs. Format 1 (no sizes, the manifest always inline) and any
+ * other unknown format read as a plain miss: the task runs and uploads a
+ * format 2 entry in its place.
  */
-import { globMatcher, isDigest, type Digest } from "@rbuild/hash";
+import { digestBytes, globMatcher, isDigest, type Digest } from "@rbuild/hash";
 import { isSafeRelativePath, manifestDigest, type ActionEntry, type LogLine, type ManifestEntry } from "@rbuild/store";
 
-const FORMAT = 1;
+const FORMAT = 2;
 
-export function encodeRemoteEntry(entry: ActionEntry): Buffer {
-  const blobs = [entry.layer, entry.logBlob].filter((d): d is Digest => d !== null);
-  return Buffer.from(
+/**
+ * A manifest whose JSON is larger goes to a blob of its own (about 450 outputs):
+ * entries stay small, so a batch lookup answer holds many of them.
+ */
+export const MANIFEST_INLINE_MAX = 64 * 1024;
+
+/**
+ * The largest manifest blob read, since it is parsed in memory: about 900,000
+ * outputs. An entry that names a larger one is refused.
+ */
+export const MAX_MANIFEST_BYTES = 128 * 1024 * 1024;
+
+/** A blob an entry names, with the size it declares. */
+export interface BlobRef {
+  readonly digest: Digest;
+  readonly size: number;
+}
+
+/** What an entry says, before its manifest is checked (it may still be in a blob). */
+export interface RemoteEntry {
+  readonly layer: BlobRef | null;
+  readonly logBlob: BlobRef | null;
+  /** The manifest as sent, unchecked, or the blob that holds it. */
+  readonly manifest: { readonly inline: unknown } | { readonly blob: BlobRef };
+  readonly outputsDigest: Digest;
+  readonly log: readonly LogLine[] | null;
+  readonly exitCode: number | null;
+  readonly durationMs: number;
+}
+
+/** An entry to upload, and the manifest blob it names when its manifest is large. */
+export interface EncodedEntry {
+  readonly entry: Buffer;
+  readonly manifestBlob: { readonly digest: Digest; readonly bytes: Buffer } | null;
+}
+
+/** Encodes `entry`; `sizeOf` gives the size of each blob it references (undefined: not stored, nothing to upload). */
+export function encodeRemoteEntry(entry: ActionEntry, sizeOf: (digest: Digest) => number | undefined): EncodedEntry | undefined {
+  const ref = (digest: Digest | null): BlobRef | null | undefined => {
+    if (digest === null) return null;
+    const size = sizeOf(digest);
+    return size === undefined ? undefined : { digest, size };
+  };
+  const layer = ref(entry.layer);
+  const logBlob = ref(entry.logBlob);
+  if (layer === undefined || logBlob === undefined) return undefined;
+  const manifestJson = Buffer.from(JSON.stringify(entry.manifest));
+  const manifestBlob = manifestJson.length > MANIFEST_INLINE_MAX ? { digest: digestBytes(manifestJson), bytes: manifestJson } : null;
+  const blobs = [layer?.digest, logBlob?.digest, manifestBlob?.digest].filter((d): d is Digest => d !== undefined);
+  const bytes = Buffer.from(
     JSON.stringify({
-      blobs,
       format: FORMAT,
+      blobs,
       task: entry.task,
-      layer: entry.layer,
-      manifest: entry.manifest,
+      layer,
+      logBlob,
+      manifest: manifestBlob === null ? entry.manifest : { digest: manifestBlob.digest, size: manifestJson.length },
       outputsDigest: entry.outputsDigest,
       log: entry.log,
-      logBlob: entry.logBlob,
       exitCode: entry.exitCode,
       durationMs: entry.durationMs,
     }),
   );
+  return { entry: bytes, manifestBlob };
 }
 
 function isInt(value: unknown): value is number {
   return typeof value === "number" && Number.isInteger(value) && value >= 0;
+}
+
+function blobRef(value: unknown): BlobRef | null | "malformed" {
+  if (value === null || value === undefined) return null;
+  const ref = value as Record<string, unknown>;
+  return typeof ref === "object" && isDigest(ref.digest) && isInt(ref.size) ? { digest: ref.digest, size: ref.size } : "malformed";
+}
+
+/**
+ * The entry, if it is well formed; undefined when it is in a format this rbuild
+ * does not read (a miss, not a fault); else what is wrong with it.
+ */
+export function readRemoteEntry(bytes: Buffer): RemoteEntry | undefined | string {
+  let value: Record<string, unknown>;
+  try {
+    value = JSON.parse(bytes.toString("utf8")) as Record<string, unknown>;
+  } catch {
+    return "the entry is not JSON";
+  }
+  if (typeof value !== "object" || value === null) return "the entry is not a JSON object";
+  if (value.format !== FORMAT) return undefined;
+  const layer = blobRef(value.layer);
+  if (layer === "malformed") return "a malformed layer reference";
+  const logBlob = blobRef(value.logBlob);
+  if (logBlob === "malformed") return "a malformed log reference";
+  let manifest: RemoteEntry["manifest"];
+  if (Array.isArray(value.manifest)) manifest = { inline: value.manifest };
+  else {
+    const blob = blobRef(value.manifest);
+    if (blob === null || blob === "malformed") return "the entry has no manifest";
+    if (blob.size > MAX_MANIFEST_BYTES) return `its manifest is ${blob.size} bytes, more than the ${MAX_MANIFEST_BYTES} this rbuild reads`;
+    manifest = { blob };
+  }
+  if (!isDigest(value.outputsDigest)) return "a malformed outputs digest";
+  const log = value.log ?? null;
+  if (log !== null && !(Array.isArray(log) && log.every((l) => Array.isArray(l) && (l[0] === "o" || l[0] === "e") && typeof l[1] === "string"))) {
+    return "a malformed log";
+  }
+  const exitCode = value.exitCode ?? null;
+  if (exitCode !== null && typeof exitCode !== "number") return "a malformed exit code";
+  return {
+    layer,
+    logBlob,
+    manifest,
+    outputsDigest: value.outputsDigest,
+    log: log as LogLine[] | null,
+    exitCode: exitCode as number | null,
+    durationMs: isInt(value.durationMs) ? value.durationMs : 0,
+  };
+}
+
+/** The bytes of a manifest blob as the manifest they hold, unchecked; undefined if they are not a JSON array. */
+export function parseManifestBlob(bytes: Buffer): unknown[] | undefined {
+  try {
+    const value = JSON.parse(bytes.toString("utf8")) as unknown;
+    return Array.isArray(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function checkManifestEntry(value: unknown, allowed: (path: string) => boolean): ManifestEntry | string {
@@ -55,44 +177,27 @@ function checkManifestEntry(value: unknown, allowed: (path: string) => boolean):
   }
 }
 
-/** The entry, if it is well formed and safe for a task with these output globs; else what is wrong. */
-export function decodeRemoteEntry(bytes: Buffer, key: string, task: string, outputs: readonly string[]): ActionEntry | string {
-  let value: Record<string, unknown>;
-  try {
-    value = JSON.parse(bytes.toString("utf8")) as Record<string, unknown>;
-  } catch {
-    return "the entry is not JSON";
-  }
-  if (typeof value !== "object" || value === null || value.format !== FORMAT) return "the entry is not in a format this rbuild reads";
-  if (!Array.isArray(value.manifest)) return "the entry has no manifest";
+/** The action entry, if `manifest` is safe for a task with these output globs and is the one the entry claims; else what is wrong. */
+export function checkRemoteEntry(remote: RemoteEntry, manifest: unknown, key: string, task: string, outputs: readonly string[]): ActionEntry | string {
+  if (!Array.isArray(manifest)) return "the entry has no manifest";
   const allowed = globMatcher(outputs);
-  const manifest: ManifestEntry[] = [];
-  for (const item of value.manifest) {
-    const checked = checkManifestEntry(item, allowed);
-    if (typeof checked === "string") return checked;
-    manifest.push(checked);
+  const checked: ManifestEntry[] = [];
+  for (const item of manifest) {
+    const entry = checkManifestEntry(item, allowed);
+    if (typeof entry === "string") return entry;
+    checked.push(entry);
   }
-  if (value.outputsDigest !== manifestDigest(manifest)) return "its outputs digest does not match its manifest";
-  const layer = value.layer ?? null;
-  if (layer !== null && !isDigest(layer)) return "a malformed layer digest";
-  if (manifest.length > 0 && layer === null) return "it lists outputs but has no layer";
-  const logBlob = value.logBlob ?? null;
-  if (logBlob !== null && !isDigest(logBlob)) return "a malformed log digest";
-  const log = value.log ?? null;
-  if (log !== null && !(Array.isArray(log) && log.every((l) => Array.isArray(l) && (l[0] === "o" || l[0] === "e") && typeof l[1] === "string"))) {
-    return "a malformed log";
-  }
-  const exitCode = value.exitCode ?? null;
-  if (exitCode !== null && typeof exitCode !== "number") return "a malformed exit code";
+  if (remote.outputsDigest !== manifestDigest(checked)) return "its outputs digest does not match its manifest";
+  if (checked.length > 0 && remote.layer === null) return "it lists outputs but has no layer";
   return {
     key,
     task,
-    layer: layer as Digest | null,
-    manifest,
-    outputsDigest: value.outputsDigest as Digest,
-    log: log as LogLine[] | null,
-    logBlob: logBlob as Digest | null,
-    exitCode: exitCode as number | null,
-    durationMs: isInt(value.durationMs) ? value.durationMs : 0,
+    layer: remote.layer?.digest ?? null,
+    manifest: checked,
+    outputsDigest: remote.outputsDigest,
+    log: remote.log,
+    logBlob: remote.logBlob?.digest ?? null,
+    exitCode: remote.exitCode,
+    durationMs: remote.durationMs,
   };
 }

@@ -10,11 +10,12 @@
  * small blobs along. A restore of many small outputs costs one round trip per
  * batch, not two per task.
  */
+import { readFileSync, rmSync } from "node:fs";
 import { digestBytes, type Digest } from "@rbuild/hash";
 import type { GraphTask } from "@rbuild/planner";
 import { BestEffort, type RemoteCache, type RemoteHit } from "@rbuild/remote";
 import type { ActionEntry, BlobRow, Store } from "@rbuild/store";
-import { decodeRemoteEntry, encodeRemoteEntry } from "./remote-entry.js";
+import { checkRemoteEntry, encodeRemoteEntry, parseManifestBlob, readRemoteEntry, type BlobRef } from "./remote-entry.js";
 
 export interface RemoteOptions {
   readonly cache: RemoteCache;
@@ -56,18 +57,28 @@ export class RemoteStep {
   async fetch(task: GraphTask, key: string): Promise<boolean> {
     const hit = await this.#lookUp(key);
     if (hit === undefined) return false;
-    const entry = decodeRemoteEntry(hit.entry, key, task.name, task.outputs);
-    if (typeof entry === "string") {
-      this.#warn(`remote cache: refused the entry for task "${task.name}": ${entry}`);
-      return false;
+    const refuse = (why: string): false => (this.#warn(`remote cache: refused the entry for task "${task.name}": ${why}`), false);
+    const corrupt = (): false => (this.#warn(`remote cache: a blob of task "${task.name}" did not match its digest; treated as a miss`), false);
+    const remote = readRemoteEntry(hit.entry);
+    if (remote === undefined) return false; // A format this rbuild does not read: a miss; the task's run replaces it.
+    if (typeof remote === "string") return refuse(remote);
+    let manifest: unknown;
+    if ("inline" in remote.manifest) manifest = remote.manifest.inline;
+    else {
+      const bytes = await this.#downloadBytes(remote.manifest.blob, hit.inline.get(remote.manifest.blob.digest));
+      if (bytes === "corrupt") return corrupt();
+      if (bytes === "missing") return false;
+      manifest = parseManifestBlob(bytes);
     }
+    const entry = checkRemoteEntry(remote, manifest, key, task.name, task.outputs);
+    if (typeof entry === "string") return refuse(entry);
     const blobs: BlobRow[] = [];
-    for (const digest of [entry.layer, entry.logBlob]) {
-      if (digest === null) continue;
-      const size = this.#store.blobSize(digest);
-      const got = size !== undefined ? { digest, size } : await this.#download(digest, hit.inline.get(digest));
-      if (got === "corrupt") this.#warn(`remote cache: a blob of task "${task.name}" did not match its digest; treated as a miss`);
-      if (typeof got === "string") return false;
+    for (const ref of [remote.layer, remote.logBlob]) {
+      if (ref === null) continue;
+      const size = this.#store.blobSize(ref.digest);
+      const got = size !== undefined ? { digest: ref.digest, size } : await this.#download(ref, hit.inline.get(ref.digest));
+      if (got === "corrupt") return corrupt();
+      if (got === "missing") return false;
       blobs.push(got);
     }
     this.#store.save(entry, blobs);
@@ -76,15 +87,28 @@ export class RemoteStep {
 
   /**
    * Brings a blob into the local store, verified: from the bytes sent inline
-   * (kept in the index when small, see Store.blobOf), else downloaded to a file.
+   * (kept in the index when small, see Store.blobOf), else downloaded to a file,
+   * reading no more than the size its entry declares.
    */
-  async #download(digest: Digest, inline: Buffer | undefined): Promise<BlobRow | "missing" | "corrupt"> {
-    if (inline !== undefined) return digestBytes(inline) === digest ? this.#store.blobOf(digest, inline) : "corrupt";
+  async #download(ref: BlobRef, inline: Buffer | undefined): Promise<BlobRow | "missing" | "corrupt"> {
+    if (inline !== undefined) return inline.length === ref.size && digestBytes(inline) === ref.digest ? this.#store.blobOf(ref.digest, inline) : "corrupt";
     const temp = this.#store.cas.tempPath();
-    const got = await this.#best.attempt("downloading a blob", () => this.#remote.getBlob(digest, temp), "missing" as const);
+    const got = await this.#best.attempt("downloading a blob", () => this.#remote.getBlob(ref.digest, temp, ref.size), "missing" as const);
     if (got !== "ok") return got;
-    this.#store.cas.commit(temp, digest);
-    return { digest, size: this.#store.cas.size(digest) ?? 0 };
+    this.#store.cas.commit(temp, ref.digest);
+    return { digest: ref.digest, size: ref.size };
+  }
+
+  /** A blob's bytes, verified, without keeping it (a manifest blob: the index keeps the manifest itself). */
+  async #downloadBytes(ref: BlobRef, inline: Buffer | undefined): Promise<Buffer | "missing" | "corrupt"> {
+    if (inline !== undefined) return inline.length === ref.size && digestBytes(inline) === ref.digest ? inline : "corrupt";
+    const temp = this.#store.cas.tempPath();
+    try {
+      const got = await this.#best.attempt("downloading a blob", () => this.#remote.getBlob(ref.digest, temp, ref.size), "missing" as const);
+      return got === "ok" ? readFileSync(temp) : got;
+    } finally {
+      rmSync(temp, { force: true });
+    }
   }
 
   /** The remote's entry for `key`, from the next batch lookup. */
@@ -136,10 +160,15 @@ export class RemoteStep {
   }
 
   async #send(entry: ActionEntry): Promise<void> {
-    const blobs = [entry.layer, entry.logBlob].filter((d): d is Digest => d !== null);
+    const encoded = encodeRemoteEntry(entry, (digest) => this.#store.blobSize(digest));
+    if (encoded === undefined) return; // A blob is gone from the local store (gc): nothing whole to share.
+    const { manifestBlob } = encoded;
+    const blobs = [entry.layer, entry.logBlob, manifestBlob?.digest ?? null].filter((d): d is Digest => d !== null);
     // The remote checks each blob against its digest as it stores it.
-    for (const digest of await this.#remote.missing(blobs)) await this.#remote.putBlob(digest, this.#store.blobSource(digest as Digest));
-    await this.#remote.putEntry(entry.key, encodeRemoteEntry(entry));
+    for (const digest of await this.#remote.missing(blobs)) {
+      await this.#remote.putBlob(digest, digest === manifestBlob?.digest ? manifestBlob.bytes : this.#store.blobSource(digest as Digest));
+    }
+    await this.#remote.putEntry(entry.key, encoded.entry);
   }
 
   #pump(): void {

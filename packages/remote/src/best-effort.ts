@@ -3,7 +3,7 @@
  * Every error becomes a miss (or a skipped upload); the first one is reported
  * once; after `maxFailures` the remote is switched off for the rest of the build.
  */
-import { RemoteError } from "./http-remote.js";
+import { RemoteError } from "./remote-cache.js";
 
 export interface BestEffortOptions {
   /** Told once, on the first failure, and once when the remote is switched off. */

@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { DigestBuilder } from "@rbuild/hash";
-import { INLINE_BLOB_MAX, RemoteError, type RemoteCache, type RemoteHit } from "./http-remote.js";
+import { INLINE_BLOB_MAX, MAX_ENTRY_BYTES, RemoteError, type RemoteCache, type RemoteHit } from "./remote-cache.js";
 
 function blobsOf(bytes: Buffer): string[] | undefined {
   try {
@@ -48,6 +48,9 @@ export class DirectoryCache implements RemoteCache {
   }
 
   async getEntry(key: string): Promise<Buffer | undefined> {
+    const size = statSync(this.#entry(key), { throwIfNoEntry: false })?.size;
+    if (size === undefined) return undefined;
+    if (size > MAX_ENTRY_BYTES) throw new RemoteError("status", `reading entry ${key.slice(0, 12)}: it is larger than ${MAX_ENTRY_BYTES} bytes, more than any rbuild writes`);
     let bytes: Buffer;
     try {
       bytes = readFileSync(this.#entry(key));
@@ -106,9 +109,11 @@ export class DirectoryCache implements RemoteCache {
     return hasher.digest();
   }
 
-  async getBlob(digest: string, target: string): Promise<"ok" | "missing" | "corrupt"> {
+  async getBlob(digest: string, target: string, size: number): Promise<"ok" | "missing" | "corrupt"> {
     const source = this.#blob(digest);
-    if (statSync(source, { throwIfNoEntry: false }) === undefined) return "missing";
+    const stored = statSync(source, { throwIfNoEntry: false })?.size;
+    if (stored === undefined) return "missing";
+    if (stored !== size) return "corrupt"; // Not the blob the entry names: not worth reading.
     const temp = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.part`;
     try {
       if ((await this.#copy(source, temp)) !== digest) {

@@ -9,43 +9,8 @@ import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Dispatcher } from "undici";
 import { DigestBuilder } from "@rbuild/hash";
-
-export type RemoteProblem = "unreachable" | "timeout" | "unauthorized" | "forbidden" | "status" | "corrupt";
-
-export class RemoteError extends Error {
-  override readonly name = "RemoteError";
-  constructor(
-    readonly problem: RemoteProblem,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** An action entry found by a batch lookup, with those of its blobs the remote sent along. */
-export interface RemoteHit {
-  readonly entry: Buffer;
-  /** Blobs by digest, NOT yet verified: the caller checks each against its digest before use. */
-  readonly inline: ReadonlyMap<string, Buffer>;
-}
-
-/** Blobs up to this size are asked to come inline with their entry. */
-export const INLINE_BLOB_MAX = 64 * 1024;
-
-export interface RemoteCache {
-  /** The action entry under `key`, or undefined on a miss. */
-  getEntry(key: string): Promise<Buffer | undefined>;
-  /** The entries of many keys in one request (keys absent from the answer are misses), small blobs inline. */
-  getEntries(keys: readonly string[]): Promise<Map<string, RemoteHit>>;
-  putEntry(key: string, body: Buffer): Promise<void>;
-  /** Which of `digests` the remote does not have. */
-  missing(digests: readonly string[]): Promise<string[]>;
-  /** Downloads a blob to `target`, verified; "missing" on a miss, "corrupt" when the bytes are wrong. */
-  getBlob(digest: string, target: string): Promise<"ok" | "missing" | "corrupt">;
-  /** Uploads a blob from a file, or from its bytes. */
-  putBlob(digest: string, source: string | Buffer): Promise<void>;
-  close(): Promise<void>;
-}
+import { drop, readCapped } from "./capped-body.js";
+import { INLINE_BLOB_MAX, MAX_ANSWER_BYTES, MAX_ENTRY_BYTES, RemoteError, type RemoteCache, type RemoteHit } from "./remote-cache.js";
 
 export interface HttpRemoteOptions {
   /** Base URL; the protocol lives under `<base>/rbuild/v1/`. */
@@ -56,6 +21,9 @@ export interface HttpRemoteOptions {
   /** The CA certificates https trusts, instead of Node's default ones. */
   readonly ca?: readonly string[];
 }
+
+/** A download went past the size its entry declares. */
+class TooLong extends Error {}
 
 function problemOf(error: unknown): RemoteError {
   if (error instanceof RemoteError) return error;
@@ -105,11 +73,33 @@ export class HttpRemoteCache implements RemoteCache {
   }
 
   async #fail(response: Dispatcher.ResponseData, what: string): Promise<never> {
-    const text = (await response.body.text().catch(() => "")).trim().slice(0, 200);
+    // An error's text is for the message only: a few KiB of it at most.
+    const text = (await readCapped(response, 4096, what).catch(() => Buffer.alloc(0))).toString("utf8").trim().slice(0, 200);
     const status = response.statusCode;
     if (status === 401) throw new RemoteError("unauthorized", `${what}: 401 unauthorized (check --token or RBUILD_TOKEN)`);
     if (status === 403) throw new RemoteError("forbidden", `${what}: 403 forbidden (the token may only read)`);
     throw new RemoteError("status", `${what}: HTTP ${status}${text === "" ? "" : ` (${text})`}`);
+  }
+
+  /** A 200 answer's body, at most `limit` bytes. */
+  async #read(response: Dispatcher.ResponseData, limit: number, what: string): Promise<Buffer> {
+    try {
+      return await readCapped(response, limit, what);
+    } catch (error) {
+      throw problemOf(error);
+    }
+  }
+
+  /** A 200 answer's body as JSON, at most MAX_ANSWER_BYTES. */
+  async #readJson(response: Dispatcher.ResponseData, what: string): Promise<Record<string, unknown>> {
+    const bytes = await this.#read(response, MAX_ANSWER_BYTES, what);
+    try {
+      const value = JSON.parse(bytes.toString("utf8")) as unknown;
+      if (typeof value === "object" && value !== null) return value as Record<string, unknown>;
+    } catch {
+      // Reported below.
+    }
+    throw new RemoteError("status", `${what}: the answer is not JSON`);
   }
 
   async getEntry(key: string): Promise<Buffer | undefined> {
@@ -119,32 +109,42 @@ export class HttpRemoteCache implements RemoteCache {
       return undefined;
     }
     if (response.statusCode !== 200) return this.#fail(response, `reading entry ${key.slice(0, 12)}`);
-    try {
-      return Buffer.from(await response.body.arrayBuffer());
-    } catch (error) {
-      throw problemOf(error);
-    }
+    return this.#read(response, MAX_ENTRY_BYTES, `reading entry ${key.slice(0, 12)}`);
   }
 
+  /**
+   * The entries of `keys`, in as many `ac:get` rounds as the server needs: it
+   * answers what fits in one bounded answer and lists the rest as `later`.
+   */
   async getEntries(keys: readonly string[]): Promise<Map<string, RemoteHit>> {
     const found = new Map<string, RemoteHit>();
-    if (keys.length === 0) return found;
-    if (!this.#batches) return this.#getEntriesOneByOne(keys);
+    let asked = [...new Set(keys)];
+    while (asked.length > 0) {
+      if (!this.#batches) {
+        for (const [key, hit] of await this.#getEntriesOneByOne(asked)) found.set(key, hit);
+        return found;
+      }
+      const later = await this.#getBatch(asked, found);
+      // Each round must leave fewer keys, or a server that defers everything would loop us forever.
+      if (this.#batches && later.length >= asked.length) throw new RemoteError("status", `reading ${asked.length} entries: the server answered none of them`);
+      asked = later;
+    }
+    return found;
+  }
+
+  /** One `ac:get`: adds the hits to `found`; returns the keys the server left for later. */
+  async #getBatch(keys: readonly string[], found: Map<string, RemoteHit>): Promise<string[]> {
+    const what = `reading ${keys.length} entries`;
     const response = await this.#request("POST", "ac:get", JSON.stringify({ keys, inlineMax: INLINE_BLOB_MAX }), { "content-type": "application/json" });
     if (response.statusCode === 404 || response.statusCode === 405) {
       await response.body.dump();
       this.#batches = false;
-      return this.#getEntriesOneByOne(keys);
+      return [...keys];
     }
-    if (response.statusCode !== 200) return this.#fail(response, `reading ${keys.length} entries`);
-    let answer: { entries?: unknown };
-    try {
-      answer = (await response.body.json()) as { entries?: unknown };
-    } catch (error) {
-      throw error instanceof SyntaxError ? new RemoteError("status", `reading ${keys.length} entries: the answer is not JSON`) : problemOf(error);
-    }
+    if (response.statusCode !== 200) return this.#fail(response, what);
+    const answer = await this.#readJson(response, what);
     const entries = answer.entries;
-    if (typeof entries !== "object" || entries === null) throw new RemoteError("status", `reading ${keys.length} entries: the answer has no \`entries\``);
+    if (typeof entries !== "object" || entries === null) throw new RemoteError("status", `${what}: the answer has no \`entries\``);
     const asked = new Set(keys);
     for (const [key, value] of Object.entries(entries as Record<string, unknown>)) {
       const hit = value as { entry?: unknown; inline?: unknown } | null;
@@ -157,7 +157,8 @@ export class HttpRemoteCache implements RemoteCache {
       }
       found.set(key, { entry: Buffer.from(hit.entry, "base64"), inline });
     }
-    return found;
+    const later = new Set(Array.isArray(answer.later) ? answer.later : []);
+    return keys.filter((key) => !found.has(key) && later.has(key));
   }
 
   async #getEntriesOneByOne(keys: readonly string[]): Promise<Map<string, RemoteHit>> {
@@ -179,24 +180,34 @@ export class HttpRemoteCache implements RemoteCache {
 
   async missing(digests: readonly string[]): Promise<string[]> {
     if (digests.length === 0) return [];
+    const what = "asking which blobs are missing";
     const response = await this.#request("POST", "cas/blake3:missing", JSON.stringify({ digests }), { "content-type": "application/json" });
-    if (response.statusCode !== 200) return this.#fail(response, "asking which blobs are missing");
-    const answer = (await response.body.json()) as { missing?: unknown };
-    if (!Array.isArray(answer.missing)) throw new RemoteError("status", "asking which blobs are missing: the answer has no `missing` list");
+    if (response.statusCode !== 200) return this.#fail(response, what);
+    const answer = await this.#readJson(response, what);
+    if (!Array.isArray(answer.missing)) throw new RemoteError("status", `${what}: the answer has no \`missing\` list`);
     return answer.missing.filter((d): d is string => typeof d === "string");
   }
 
-  async getBlob(digest: string, target: string): Promise<"ok" | "missing" | "corrupt"> {
+  async getBlob(digest: string, target: string, size: number): Promise<"ok" | "missing" | "corrupt"> {
     const response = await this.#request("GET", `cas/blake3/${digest}`);
     if (response.statusCode === 404) {
       await response.body.dump();
       return "missing";
     }
     if (response.statusCode !== 200) return this.#fail(response, `reading blob ${digest.slice(0, 12)}`);
+    const declared = Number(response.headers["content-length"] ?? size);
+    if (declared !== size) {
+      drop(response); // Not the blob the entry names: not worth a byte.
+      return "corrupt";
+    }
     const temp = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.part`;
     const hasher = new DigestBuilder();
+    let received = 0;
     const meter = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
+        received += chunk.length;
+        // Stop at the declared size: a remote that sends more (3 GB for a 17-byte blob) is not read on.
+        if (received > size) return callback(new TooLong());
         hasher.update(chunk);
         callback(null, chunk);
       },
@@ -205,9 +216,10 @@ export class HttpRemoteCache implements RemoteCache {
       await pipeline(response.body, meter, createWriteStream(temp));
     } catch (error) {
       rmSync(temp, { force: true });
+      if (error instanceof TooLong) return "corrupt";
       throw problemOf(error);
     }
-    if (hasher.digest() !== digest) {
+    if (received !== size || hasher.digest() !== digest) {
       rmSync(temp, { force: true });
       return "corrupt";
     }

@@ -1,5 +1,7 @@
-export { HttpRemoteCache, RemoteError } from "./http-remote.js";
-export type { RemoteCache, RemoteHit, HttpRemoteOptions, RemoteProblem } from "./http-remote.js";
+export { HttpRemoteCache } from "./http-remote.js";
+export type { HttpRemoteOptions } from "./http-remote.js";
+export { RemoteError, MAX_ENTRY_BYTES } from "./remote-cache.js";
+export type { RemoteCache, RemoteHit, RemoteProblem } from "./remote-cache.js";
 export { BestEffort } from "./best-effort.js";
 export type { BestEffortOptions } from "./best-effort.js";
 export { DirectoryCache } from "./directory-cache.js";

@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { DirectoryCache } from "./directory-cache.js";
-import { HttpRemoteCache, type RemoteCache } from "./http-remote.js";
+import { HttpRemoteCache } from "./http-remote.js";
+import type { RemoteCache } from "./remote-cache.js";
 
 /**
  * The remote cache a `--remote` URL names: `http(s)://` a server, `file://` a

@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { startCacheServer, type RunningServer } from "rbuild-cache-server";
 import { digestBytes } from "@rbuild/hash";
 import { BestEffort } from "./best-effort.js";
-import { HttpRemoteCache, RemoteError } from "./http-remote.js";
+import { HttpRemoteCache } from "./http-remote.js";
+import { MAX_ANSWER_BYTES, MAX_ENTRY_BYTES, RemoteError } from "./remote-cache.js";
 import { refusedUrl, startFaultServer, type Fault } from "./test-support/fault-server.js";
 
 let dir: string;
@@ -30,9 +31,23 @@ describe("HttpRemoteCache against rbuild-cache-server", () => {
     const digest = digestBytes("x");
     await new HttpRemoteCache({ url: server.url, token: "w" }).putBlob(digest, file("x", "x"));
     const reader = new HttpRemoteCache({ url: server.url, token: "r" });
-    expect(await reader.getBlob(digest, join(dir, "got"))).toBe("ok");
+    expect(await reader.getBlob(digest, join(dir, "got"), 1)).toBe("ok");
     await expect(reader.putBlob(digest, join(dir, "x"))).rejects.toMatchObject({ problem: "forbidden" });
     await expect(new HttpRemoteCache({ url: server.url, token: "nope" }).getEntry("c".repeat(64))).rejects.toMatchObject({ problem: "unauthorized" });
+  });
+});
+
+describe("HttpRemoteCache against rbuild-cache-server's bounded answers", () => {
+  test("20.13: asks again for the keys an answer left for later, until all are answered", async () => {
+    server = await startCacheServer({ dir: join(dir, "server"), port: 0, maxSize: 1e9 });
+    const remote = new HttpRemoteCache({ url: server.url });
+    // 20 entries of 900 KB: more than one bounded answer holds.
+    const keys = Array.from({ length: 20 }, (_, i) => digestBytes(`key ${i}`));
+    for (const [i, key] of keys.entries()) await remote.putEntry(key, Buffer.from(JSON.stringify({ blobs: [], pad: String(i).padEnd(900_000, "x") })));
+    const found = await remote.getEntries([...keys, "f".repeat(64)]);
+    expect([...found.keys()].sort()).toEqual([...keys].sort());
+    expect((JSON.parse(found.get(keys[7]!)!.entry.toString()) as { pad: string }).pad).toBe("7".padEnd(900_000, "x"));
+    await remote.close();
   });
 });
 
@@ -47,7 +62,7 @@ describe("HttpRemoteCache against a misbehaving server", () => {
     const bad = await startFaultServer(fault);
     try {
       const remote = new HttpRemoteCache({ url: bad.url, timeoutMs: 300 });
-      const error = await remote.getBlob(digestBytes("x"), join(dir, "out")).catch((e: unknown) => e);
+      const error = await remote.getBlob(digestBytes("x"), join(dir, "out"), 1000).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RemoteError);
       expect((error as RemoteError).problem).toBe(problem);
       expect(existsSync(join(dir, "out"))).toBe(false);
@@ -60,7 +75,7 @@ describe("HttpRemoteCache against a misbehaving server", () => {
     const bad = await startFaultServer("wrong-bytes");
     try {
       const remote = new HttpRemoteCache({ url: bad.url });
-      expect(await remote.getBlob(digestBytes("wanted"), join(dir, "out"))).toBe("corrupt");
+      expect(await remote.getBlob(digestBytes("wanted"), join(dir, "out"), 6)).toBe("corrupt");
       expect(existsSync(join(dir, "out"))).toBe(false);
     } finally {
       await bad.stop();
@@ -87,6 +102,38 @@ describe("HttpRemoteCache against a misbehaving server", () => {
       const error = await new HttpRemoteCache({ url: bad.url }).getEntries(["1".repeat(64)]).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RemoteError);
       expect((error as RemoteError).message).toBe("reading 1 entries: the answer is not JSON");
+    } finally {
+      await bad.stop();
+    }
+  });
+
+  test("20.12: stops reading a blob at the size the entry declares, and answers at their cap", async () => {
+    const bad = await startFaultServer("endless");
+    try {
+      const remote = new HttpRemoteCache({ url: bad.url });
+      const blob = "seventeen bytes!!";
+      expect(await remote.getBlob(digestBytes(blob), join(dir, "out"), blob.length)).toBe("corrupt");
+      expect(existsSync(join(dir, "out"))).toBe(false);
+      const key = "1".repeat(64);
+      const batch = await remote.getEntries([key]).catch((e: unknown) => e);
+      expect(batch).toBeInstanceOf(RemoteError);
+      expect((batch as RemoteError).message).toBe(`reading 1 entries: the answer is larger than ${MAX_ANSWER_BYTES} bytes, more than any this rbuild asks for`);
+      const single = await remote.getEntry(key).catch((e: unknown) => e);
+      expect((single as RemoteError).message).toBe(`reading entry 111111111111: the answer is larger than ${MAX_ENTRY_BYTES} bytes, more than any this rbuild asks for`);
+      await remote.close();
+      // The client hung up on each: none of the three 64 MiB answers was read to its end.
+      expect(await Promise.all(bad.finished)).toEqual([false, false, false]);
+    } finally {
+      await bad.stop();
+    }
+  });
+
+  test("20.13: a server that puts every key off until later is an error, never a loop", async () => {
+    const bad = await startFaultServer("defers-everything");
+    try {
+      const error = await new HttpRemoteCache({ url: bad.url }).getEntries(["1".repeat(64), "2".repeat(64)]).catch((e: unknown) => e);
+      expect((error as RemoteError).message).toBe("reading 2 entries: the server answered none of them");
+      expect(bad.requests).toEqual(["POST /rbuild/v1/ac:get"]);
     } finally {
       await bad.stop();
     }

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { digestBytes } from "@rbuild/hash";
-import { RemoteError, type RemoteCache } from "../http-remote.js";
+import { RemoteError, type RemoteCache } from "../remote-cache.js";
 
 export interface Subject {
   readonly cache: RemoteCache;
@@ -38,10 +38,10 @@ export function remoteCacheContract(name: string, make: (dir: string) => Promise
     test("a blob round-trips, verified; a missing one is 'missing'", async () => {
       const { cache } = subject;
       const digest = digestBytes("blob bytes");
-      expect(await cache.getBlob(digest, join(dir, "out"))).toBe("missing");
+      expect(await cache.getBlob(digest, join(dir, "out"), 10)).toBe("missing");
       await cache.putBlob(digest, file("blob bytes"));
       await cache.putBlob(digest, file("blob bytes")); // Idempotent.
-      expect(await cache.getBlob(digest, join(dir, "out"))).toBe("ok");
+      expect(await cache.getBlob(digest, join(dir, "out"), 10)).toBe("ok");
       expect(readFileSync(join(dir, "out"), "utf8")).toBe("blob bytes");
     });
 
@@ -49,9 +49,19 @@ export function remoteCacheContract(name: string, make: (dir: string) => Promise
       const { cache } = subject;
       const digest = digestBytes("bytes in memory");
       await cache.putBlob(digest, Buffer.from("bytes in memory"));
-      expect(await cache.getBlob(digest, join(dir, "from-bytes"))).toBe("ok");
+      expect(await cache.getBlob(digest, join(dir, "from-bytes"), 15)).toBe("ok");
       expect(readFileSync(join(dir, "from-bytes"), "utf8")).toBe("bytes in memory");
       await expect(cache.putBlob(digestBytes("other"), Buffer.from("not other"))).rejects.toBeInstanceOf(RemoteError);
+    });
+
+    test("20.12: a blob that is not the size its entry declares is corrupt, and not written", async () => {
+      const { cache } = subject;
+      const digest = digestBytes("twenty bytes of blob");
+      await cache.putBlob(digest, file("twenty bytes of blob"));
+      expect(await cache.getBlob(digest, join(dir, "short"), 5)).toBe("corrupt");
+      expect(await cache.getBlob(digest, join(dir, "long"), 21)).toBe("corrupt");
+      expect([existsSync(join(dir, "short")), existsSync(join(dir, "long"))]).toEqual([false, false]);
+      expect(await cache.getBlob(digest, join(dir, "right"), 20)).toBe("ok");
     });
 
     test("missing() lists exactly the blobs not stored", async () => {
@@ -116,7 +126,7 @@ export function remoteCacheContract(name: string, make: (dir: string) => Promise
       writeFileSync(path, big);
       const digest = digestBytes(big);
       await cache.putBlob(digest, path);
-      expect(await cache.getBlob(digest, join(dir, "big-out"))).toBe("ok");
+      expect(await cache.getBlob(digest, join(dir, "big-out"), big.length)).toBe("ok");
       expect(digestBytes(readFileSync(join(dir, "big-out")))).toBe(digest);
       expect(existsSync(join(dir, "big-out"))).toBe(true);
     });

@@ -2,22 +2,40 @@
  * A misbehaving cache server on loopback, for testing that a remote can only
  * ever make a build slower, never wrong or failed. One place for all faults.
  */
-import { createServer, type Server } from "node:http";
+import { once } from "node:events";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type Fault = "503" | "stall" | "truncated" | "wrong-bytes" | "garbage-entry" | "no-batch";
+export type Fault = "503" | "stall" | "truncated" | "wrong-bytes" | "garbage-entry" | "no-batch" | "endless" | "defers-everything";
+
+/** What "endless" sends for any request, chunked, with no length announced. */
+export const ENDLESS_BYTES = 64 * 1024 * 1024;
 
 export interface FaultServer {
   readonly url: string;
   readonly requests: string[];
+  /** Per request, once its connection is done: whether the whole answer was written ("endless" only). */
+  readonly finished: Promise<boolean>[];
   stop(): Promise<void>;
+}
+
+/** Writes ENDLESS_BYTES, as fast as the client reads, until done or the client hangs up. */
+async function sendEndless(res: ServerResponse): Promise<void> {
+  res.writeHead(200, { "content-type": "application/json" });
+  const chunk = Buffer.alloc(64 * 1024, "a");
+  for (let sent = 0; sent < ENDLESS_BYTES && !res.destroyed; sent += chunk.length) {
+    if (!res.write(chunk)) await Promise.race([once(res, "drain"), once(res, "close")]);
+  }
+  res.end();
 }
 
 export async function startFaultServer(fault: Fault): Promise<FaultServer> {
   const requests: string[] = [];
+  const finished: Promise<boolean>[] = [];
   const server: Server = createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
-    req.resume();
+    finished.push(new Promise((resolve) => res.on("close", () => resolve(res.writableFinished))));
+    if (fault !== "defers-everything") req.resume();
     switch (fault) {
       case "503":
         res.writeHead(503, { "content-type": "text/plain" }).end("overloaded\n");
@@ -41,6 +59,16 @@ export async function startFaultServer(fault: Fault): Promise<FaultServer> {
       case "garbage-entry":
         res.writeHead(200).end("{not json");
         return;
+      case "endless":
+        void sendEndless(res);
+        return;
+      case "defers-everything":
+        // Answers no key and puts every one off until later, forever.
+        void (async () => {
+          const keys = (JSON.parse(Buffer.concat(await req.toArray()).toString()) as { keys: string[] }).keys;
+          res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ entries: {}, later: keys }));
+        })();
+        return;
     }
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -48,6 +76,7 @@ export async function startFaultServer(fault: Fault): Promise<FaultServer> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    finished,
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
