@@ -27,9 +27,11 @@
  *   for each environment variable.
  * then a byte "I" for each interrupt (Ctrl-C, SIGTERM, SIGHUP) it receives.
  * The daemon answers with frames of a type byte, a u32 big-endian length and
- * the payload: "O" stdout bytes, "E" stderr bytes, then "X" with the exit
- * status in decimal; or, before anything else, "D" (with the reason): run
- * rbuild yourself. A client that goes away interrupts its build.
+ * the payload: "A" (empty) as soon as it takes the build, then "O" stdout
+ * bytes, "E" stderr bytes, then "X" with the exit status in decimal; or,
+ * instead of "A", "D" (with the reason): run rbuild yourself. A client that
+ * goes away interrupts its build. A client that has no answer within a few
+ * seconds (a daemon stopped with SIGSTOP, or hung) runs the build itself.
  */
 import { realpathSync, statSync, unlinkSync, type Stats } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
@@ -96,7 +98,7 @@ function parseRequest(payload: Buffer): Request | undefined {
   return { binDir, cwd, stdoutIsTTY: tty === "1", umask: Number(umask), argv: rest.slice(0, count), env };
 }
 
-function frame(type: "O" | "E" | "X" | "D", payload: string | Buffer): Buffer {
+function frame(type: "A" | "O" | "E" | "X" | "D", payload: string | Buffer): Buffer {
   const bytes = typeof payload === "string" ? Buffer.from(payload) : payload;
   const out = Buffer.allocUnsafe(5 + bytes.length);
   out.write(type, 0, "latin1");
@@ -298,6 +300,8 @@ class Daemon {
       return;
     }
     this.#busy = true;
+    // Taken: the client waits for this build now, however long it stays quiet (see bin/rbuild).
+    socket.write(frame("A", ""));
     clearTimeout(this.#stampWrite);
     // A warm-up round loads the Buildfile too, and loads collect tasks in one place: never two at once.
     await this.#warming;
@@ -310,7 +314,8 @@ class Daemon {
     // The stamp's stats, on the helper thread while this one loads the Buildfile.
     if (!args.force && !args.dryRun) prestatLastStamp(this.#cacheDir, this.#root);
     const interrupts: (() => void)[] = [];
-    let interrupted = false;
+    // A client that gave up waiting (see bin/rbuild) before this daemon read its request.
+    let interrupted = socket.destroyed || socket.readableEnded;
     const interrupt = (): void => {
       interrupted = true;
       for (const handler of interrupts) handler();
