@@ -305,6 +305,14 @@ class Daemon {
     clearTimeout(this.#stampWrite);
     // A warm-up round loads the Buildfile too, and loads collect tasks in one place: never two at once.
     await this.#warming;
+    // A client that gave up waiting for its answer (a daemon stopped, then resumed; see bin/rbuild)
+    // runs its build itself: running it here too would race it, for its summary file among others.
+    if (socket.destroyed || socket.readableEnded) {
+      this.#busy = false;
+      log(`a client went away before its build started: ${request.argv.join(" ")}`);
+      socket.destroy();
+      return;
+    }
     if (!adopt(request)) {
       this.#busy = false;
       socket.end(frame("D", "the client's directory is gone"));
@@ -314,8 +322,7 @@ class Daemon {
     // The stamp's stats, on the helper thread while this one loads the Buildfile.
     if (!args.force && !args.dryRun) prestatLastStamp(this.#cacheDir, this.#root);
     const interrupts: (() => void)[] = [];
-    // A client that gave up waiting (see bin/rbuild) before this daemon read its request.
-    let interrupted = socket.destroyed || socket.readableEnded;
+    let interrupted = false;
     const interrupt = (): void => {
       interrupted = true;
       for (const handler of interrupts) handler();
