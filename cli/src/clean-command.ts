@@ -2,9 +2,10 @@
 import type { StrayErrors } from "@rbuild/core";
 import { existsSync, rmSync } from "node:fs";
 import { clearOutputs } from "@rbuild/executor";
-import { acquireBuildLock } from "@rbuild/store";
+import { acquireBuildLock, type BuildLock } from "@rbuild/store";
 import type { Args } from "./args.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
+import { lockWaitMessage } from "./lock-wait.js";
 import { openWorkspace } from "./workspace.js";
 
 export async function cleanCommand(args: Args, strays: StrayErrors): Promise<number> {
@@ -17,9 +18,15 @@ export async function cleanCommand(args: Args, strays: StrayErrors): Promise<num
   // A build running now would store whatever it then finds of its outputs as their layer (and a
   // removed cache under it): wait for it, as a second build would. Taking the lock also tells the
   // next build's stamp check that the workspace may have changed.
-  const lock = existsSync(cacheDir)
-    ? await acquireBuildLock(cacheDir, (pid) => process.stderr.write(`rbuild: waiting for another rbuild (pid ${pid}) building this workspace\n`))
-    : undefined;
+  let lock: BuildLock | undefined;
+  if (existsSync(cacheDir)) {
+    const interrupt = new AbortController();
+    const stop = (): void => interrupt.abort();
+    process.on("SIGINT", stop).on("SIGTERM", stop);
+    lock = await acquireBuildLock(cacheDir, (wait) => process.stderr.write(`rbuild: ${lockWaitMessage(wait)}\n`), interrupt.signal);
+    process.off("SIGINT", stop).off("SIGTERM", stop);
+    if (lock === undefined) return ExitCode.Interrupted;
+  }
   try {
     let removed = 0;
     for (const task of definitions.tasks.values()) removed += clearOutputs(root, task);

@@ -40,6 +40,13 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Whether process `pid` has a handler for `signal` (from /proc: SIGINT is bit 2 of SigCgt). */
+function catches(pid: number, signal: "SIGINT"): boolean {
+  const bit = { SIGINT: 2 }[signal];
+  const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(existsSync(`/proc/${pid}/status`) ? readFileSync(`/proc/${pid}/status`, "utf8") : "")?.[1];
+  return mask !== undefined && ((BigInt(`0x${mask}`) >> BigInt(bit - 1)) & 1n) === 1n;
+}
+
 async function until(what: string, check: () => boolean): Promise<void> {
   for (let i = 0; i < 200; i++) {
     if (check()) return;
@@ -188,6 +195,59 @@ describe("the rbuild daemon", () => {
     await until("the new daemon answers", () => served() === 0 && existsSync(join(ws.root, ".rbuild/daemon.sock")));
     expect((await rbuild(["use"])).exitCode).toBe(0);
     expect(served()).toBe(1);
+  });
+
+  test("20.8: a stopped daemon is timed out: its client builds without it, and Ctrl-C ends a client waiting on it", async () => {
+    await startDaemon();
+    const [pid] = daemonPids();
+    process.kill(pid!, "SIGSTOP");
+    try {
+      writeFileSync(join(ws.root, "src/b.txt"), "beta\n");
+      const result = await rbuild(["use"]);
+      expect(result).toEqual({
+        exitCode: 0,
+        stdout: "> gen\n[gen] flavour=\n✓ gen (<t>)\n> use\n✓ use (<t>)\n",
+        stderr:
+          `rbuild: the rbuild daemon (pid ${pid}) did not answer within 3s; building without it. If it is stopped, \`kill ${pid}\` ends it (\`kill -CONT ${pid}\` resumes it). See <root>/.rbuild/daemon.log\n` +
+          "[gen] made\nrbuild: ok: 2 ran, 0 cached in <t>\n",
+      });
+      expect(ws.read("out/use.txt")).toBe("ALPHA\nBETA\n");
+      expect(served()).toBe(0);
+
+      // A client waiting for it: once it has sent its request (it catches SIGINT from then on), Ctrl-C ends it.
+      const waiting = ws.start(["use"], { command: true, env: { RBUILD_DAEMON: "1" } });
+      await until("the client waits for the daemon's answer", () => catches(waiting.pid!, "SIGINT"));
+      waiting.kill("SIGINT");
+      const interrupted = await waiting;
+      expect([interrupted.exitCode, interrupted.signal, String(interrupted.stderr)]).toEqual([130, undefined, ""]);
+    } finally {
+      process.kill(pid!, "SIGCONT");
+    }
+    // Resumed, it finds its clients gone and runs no build for them: each ran its own, or was stopped.
+    await until("the daemon saw its clients gone", () => log().includes("a client went away before its build started: use\n"));
+    expect(served()).toBe(0);
+    expect((await rbuild(["use"])).exitCode).toBe(0);
+  });
+
+  test("20.8: a daemon stopped during a build does not hold its client after Ctrl-C", async () => {
+    await startDaemon();
+    const [pid] = daemonPids();
+    const client = ws.start(["slow"], { command: true, env: { RBUILD_DAEMON: "1" } });
+    await until("the task started", () => existsSync(join(ws.root, "slow.pid")) && ws.read("slow.pid").endsWith("\n"));
+    const task = Number(ws.read("slow.pid"));
+    process.kill(pid!, "SIGSTOP");
+    try {
+      client.kill("SIGINT");
+      const result = await client;
+      expect([result.exitCode, String(result.stderr)]).toEqual([
+        130,
+        `rbuild: the rbuild daemon did not stop the build within 10s of the interrupt; see ${ws.root}/.rbuild/daemon.log\n`,
+      ]);
+    } finally {
+      process.kill(pid!, "SIGCONT");
+    }
+    // Resumed, the daemon sees its client gone and stops the build and its task.
+    await until("the task is stopped", () => !alive(task));
   });
 
   test("exits when its socket goes with the cache, and when rbuild is off for the client", async () => {

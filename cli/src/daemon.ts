@@ -27,9 +27,11 @@
  *   for each environment variable.
  * then a byte "I" for each interrupt (Ctrl-C, SIGTERM, SIGHUP) it receives.
  * The daemon answers with frames of a type byte, a u32 big-endian length and
- * the payload: "O" stdout bytes, "E" stderr bytes, then "X" with the exit
- * status in decimal; or, before anything else, "D" (with the reason): run
- * rbuild yourself. A client that goes away interrupts its build.
+ * the payload: "A" (empty) as soon as it takes the build, then "O" stdout
+ * bytes, "E" stderr bytes, then "X" with the exit status in decimal; or,
+ * instead of "A", "D" (with the reason): run rbuild yourself. A client that
+ * goes away interrupts its build. A client that has no answer within a few
+ * seconds (a daemon stopped with SIGSTOP, or hung) runs the build itself.
  */
 import { realpathSync, statSync, unlinkSync, type Stats } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
@@ -97,7 +99,7 @@ function parseRequest(payload: Buffer): Request | undefined {
   return { binDir, cwd, stdoutIsTTY: tty === "1", umask: Number(umask), argv: rest.slice(0, count), env };
 }
 
-function frame(type: "O" | "E" | "X" | "D", payload: string | Buffer): Buffer {
+function frame(type: "A" | "O" | "E" | "X" | "D", payload: string | Buffer): Buffer {
   const bytes = typeof payload === "string" ? Buffer.from(payload) : payload;
   const out = Buffer.allocUnsafe(5 + bytes.length);
   out.write(type, 0, "latin1");
@@ -304,9 +306,19 @@ class Daemon {
       return;
     }
     this.#busy = true;
+    // Taken: the client waits for this build now, however long it stays quiet (see bin/rbuild).
+    socket.write(frame("A", ""));
     clearTimeout(this.#stampWrite);
     // A warm-up round loads the Buildfile too, and loads collect tasks in one place: never two at once.
     await this.#warming;
+    // A client that gave up waiting for its answer (a daemon stopped, then resumed; see bin/rbuild)
+    // runs its build itself: running it here too would race it, for its summary file among others.
+    if (socket.destroyed || socket.readableEnded) {
+      this.#busy = false;
+      log(`a client went away before its build started: ${request.argv.join(" ")}`);
+      socket.destroy();
+      return;
+    }
     if (!adopt(request)) {
       this.#busy = false;
       socket.end(frame("D", "the client's directory is gone"));

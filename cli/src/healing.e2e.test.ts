@@ -118,7 +118,7 @@ task({ name: "slow", inputs: ["src/**"], outputs: ["out/**"], run: "echo run >> 
     const [a, b] = await Promise.all([ws.start(["slow"]), (async () => (await sleep(100), ws.start(["slow"])))()]);
     expect([a.exitCode, b.exitCode]).toEqual([0, 0]);
     // Whichever reached the lock second waited for the other, and said so.
-    const waited = [String(a.stderr), String(b.stderr)].filter((text) => /^rbuild: waiting for another rbuild \(pid \d+\) building this workspace\n/.test(text));
+    const waited = [String(a.stderr), String(b.stderr)].filter((text) => /^rbuild: waiting for another rbuild \(pid \d+\) building this workspace; it has held the lock since \d\d:\d\d:\d\d\n/.test(text));
     expect(waited).toHaveLength(1);
     expect(readFileSync(join(ws.root, "slow.count"), "utf8")).toBe("run\n");
     expect(ws.read("out/all.txt")).toBe("data\n");

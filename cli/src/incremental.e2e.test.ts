@@ -193,7 +193,7 @@ export const slow = task({ name: "slow", outputs: ["out/slow.txt"], run: "touch 
     const running = ws.start(["slow"]);
     for (let waited = 0; !existsSync(join(ws.root, "started")) && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
     const clean = await ws.run(["clean"]);
-    expect(clean.stderr).toMatch(/^rbuild: waiting for another rbuild \(pid \d+\) building this workspace\n$/);
+    expect(clean.stderr).toMatch(/^rbuild: waiting for another rbuild \(pid \d+\) building this workspace; it has held the lock since \d\d:\d\d:\d\d\n$/);
     expect(clean.stdout).toBe("removed 1 output files\n");
     expect((await running).exitCode).toBe(0);
     expect(existsSync(join(ws.root, "out/slow.txt"))).toBe(false);

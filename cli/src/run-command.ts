@@ -9,6 +9,7 @@ import { BatchedOutput, dryRunSummary, JsonReporter, PlainReporter, runSummary }
 import type { Args } from "./args.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
 import { extraCaCertificates } from "./extra-ca-certs.js";
+import { lockWaitMessage } from "./lock-wait.js";
 import { phase, phaseNote } from "./phases.js";
 import { processTerminal, type Terminal } from "./terminal.js";
 import { openWorkspace, type Workspace } from "./workspace.js";
@@ -137,7 +138,7 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
 
     startProcessHelper(graph.value);
     makeCacheDirectory(cacheDir);
-    const lock = await acquireBuildLock(cacheDir, (pid) => info("waiting", `waiting for another rbuild (pid ${pid}) building this workspace`), interrupt.signal);
+    const lock = await acquireBuildLock(cacheDir, (wait) => info("waiting", lockWaitMessage(wait)), interrupt.signal);
     if (lock === undefined) return ended(ExitCode.Interrupted, true);
     carryDeferredStamps(cacheDir, lock.previousGeneration);
     const store = Store.open({ dir: cacheDir, onInfo: info });

@@ -1,9 +1,9 @@
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, test } from "vitest";
-import { acquireBuildLock, lockGeneration } from "./lock.js";
+import { acquireBuildLock, LOCK_WRITE_GRACE_MS, lockGeneration, type LockWait } from "./lock.js";
 
 let dir: string;
 beforeEach(() => {
@@ -63,4 +63,57 @@ test("a dead owner's lock is left to the waiter taking it over; a takeover left 
   const lock = await acquireBuildLock(dir, () => {}, AbortSignal.timeout(5_000));
   expect(readFileSync(join(dir, "build.lock"), "utf8")).toBe(`${process.pid}\n`);
   lock!.release();
+});
+
+test.each([
+  ["empty", ""],
+  ["garbage", "not a pid\n"],
+])("20.6: a lock that names no owner (%s) is taken over once older than the grace period, not before", async (_kind, text) => {
+  writeFileSync(join(dir, "build.lock"), text);
+  // Young: it may be one being written right now.
+  expect(await acquireBuildLock(dir, () => {}, AbortSignal.timeout(LOCK_WRITE_GRACE_MS / 4))).toBeUndefined();
+  expect(readFileSync(join(dir, "build.lock"), "utf8")).toBe(text);
+  const old = new Date(Date.now() - LOCK_WRITE_GRACE_MS - 1000);
+  utimesSync(join(dir, "build.lock"), old, old);
+  const lock = await acquireBuildLock(dir, () => {}, AbortSignal.timeout(5_000));
+  expect(readFileSync(join(dir, "build.lock"), "utf8")).toBe(`${process.pid}\n`);
+  lock!.release();
+});
+
+test("20.6: the lock appears with its owner's pid; temp files of writers killed mid-write are removed", async () => {
+  const dead = deadPid();
+  const left = [`build.lock.${dead}.tmp`, `build.lock.takeover.${dead}.tmp`, `build.generation.${dead}.k3j2.tmp`];
+  for (const name of left) writeFileSync(join(dir, name), "");
+  writeFileSync(join(dir, `build.lock.${process.pid + 1}.x`), "not ours\n");
+  const lock = await acquireBuildLock(dir, () => {});
+  expect(readdirSync(dir).sort()).toEqual(["build.generation", "build.lock", `build.lock.${process.pid + 1}.x`]);
+  expect(readFileSync(join(dir, "build.lock"), "utf8")).toBe(`${process.pid}\n`);
+  lock!.release();
+});
+
+test("20.7: a waiter is told who holds the lock and since when, again while it waits, and an abort ends the wait", async () => {
+  // A live holder that does not move: a stopped process.
+  const holder = spawn("sleep", ["60"], { stdio: "ignore" });
+  try {
+    holder.kill("SIGSTOP");
+    writeFileSync(join(dir, "build.lock"), `${holder.pid}\n`);
+    const taken = new Date(Date.now() - 30_000);
+    utimesSync(join(dir, "build.lock"), taken, taken);
+    const waits: LockWait[] = [];
+    const stop = new AbortController();
+    const waiting = acquireBuildLock(dir, (wait) => {
+      waits.push(wait);
+      if (waits.length === 2) stop.abort();
+    }, stop.signal);
+    expect(await waiting).toBeUndefined();
+    expect(waits.map((wait) => [wait.pid, wait.otherUser, Math.round(wait.since / 1000)])).toEqual([
+      [holder.pid, false, Math.round(taken.getTime() / 1000)],
+      [holder.pid, false, Math.round(taken.getTime() / 1000)],
+    ]);
+    expect(waits[0]!.waitedMs).toBe(0);
+    expect(waits[1]!.waitedMs).toBeGreaterThan(0);
+    expect(readFileSync(join(dir, "build.lock"), "utf8")).toBe(`${holder.pid}\n`);
+  } finally {
+    holder.kill("SIGKILL");
+  }
 });

@@ -3,34 +3,57 @@
  * once would tear them. A second rbuild waits for the first (as Bazel does),
  * then finds its work done and restores it from the cache.
  *
- * The lock is a file holding the owner's pid, created with O_EXCL. A lock
- * whose owner is no longer alive (killed with SIGKILL) is taken over: the
- * waiter that creates `build.lock.takeover` (O_EXCL too) removes it if it
- * still names the dead owner, so that of several waiters that saw the same
- * dead owner none can remove the lock another has created since. A takeover
- * file older than TAKEOVER_STALE_MS was left by a waiter that died holding it
- * (a window of microseconds) and is removed. A dead owner's pid taken by a new
- * process makes the lock look held until that process ends.
+ * The lock is a file holding the owner's pid, which appears whole (see
+ * tryCreate). A lock whose owner is no longer alive (killed with SIGKILL), or
+ * one that names no owner and is older than LOCK_WRITE_GRACE_MS, is taken
+ * over: the waiter that creates `build.lock.takeover` (the same way) removes
+ * it if it is still the lock it found stale, so that of several waiters that
+ * saw the same stale lock none can remove the lock another has created since.
+ * A takeover file older than TAKEOVER_STALE_MS was left by a waiter that died
+ * holding it (a window of microseconds) and is removed. A dead owner's pid
+ * taken by a new process makes the lock look held until that process ends.
+ * A waiter says who holds the lock, and since when, every few seconds: a
+ * holder that is stopped (SIGSTOP) or another user's is never taken over.
  *
  * Each taking of the lock counts up a generation (`build.generation`), so
  * what was seen before taking it can be trusted only if no other rbuild held
  * it in between: the generation read then is the one the lock found.
  */
-import { openSync, closeSync, readFileSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, linkSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { writeFileAtomically } from "@rbuild/core";
 
-function alive(pid: number): boolean {
+/** Whether `pid` runs; "other-user" when it does but this user may not signal it. */
+function liveness(pid: number): "alive" | "other-user" | "dead" {
   try {
     process.kill(pid, 0);
-    return true;
+    return "alive";
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    return (error as NodeJS.ErrnoException).code === "EPERM" ? "other-user" : "dead";
   }
 }
 
+/**
+ * Creates `path` holding this process's pid, unless it exists. The file
+ * appears with its content (written beside it, then hard-linked into place),
+ * so no crash can leave an empty lock; where the filesystem has no hard
+ * links, it is created with O_EXCL and written, and an empty one left by a
+ * crash there is stale after LOCK_WRITE_GRACE_MS (see acquireBuildLock).
+ */
 function tryCreate(path: string): boolean {
+  const temp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temp, `${process.pid}\n`);
+    linkSync(temp, path);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return false;
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw error;
+  } finally {
+    rmSync(temp, { force: true });
+  }
   try {
     const fd = openSync(path, "wx");
     writeSync(fd, `${process.pid}\n`);
@@ -42,25 +65,54 @@ function tryCreate(path: string): boolean {
   }
 }
 
-function ownerOf(path: string): number | undefined {
+/**
+ * What a lock file says: the pid of its owner and when it was taken; or
+ * "garbage" (empty or not a pid: its writer died before writing it, or is
+ * writing it now); "unknown" when it cannot be read (another user's); or
+ * "gone".
+ */
+type Owner =
+  | { readonly kind: "pid"; readonly pid: number; readonly since: number }
+  | { readonly kind: "garbage"; readonly ino: number; readonly since: number }
+  | { readonly kind: "unknown"; readonly since: number }
+  | { readonly kind: "gone" };
+
+function ownerOf(path: string): Owner {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (stat === undefined) return { kind: "gone" };
+  let text: string;
   try {
-    const pid = Number.parseInt(readFileSync(path, "utf8"), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ENOENT" ? { kind: "gone" } : { kind: "unknown", since: stat.mtimeMs };
   }
+  const pid = /^\d+\n?$/.test(text) ? Number(text.trim()) : Number.NaN;
+  return Number.isSafeInteger(pid) && pid > 0 ? { kind: "pid", pid, since: stat.mtimeMs } : { kind: "garbage", ino: stat.ino, since: stat.mtimeMs };
 }
+
+const sameOwner = (a: Owner, b: Owner): boolean =>
+  (a.kind === "pid" && b.kind === "pid" && a.pid === b.pid) || (a.kind === "garbage" && b.kind === "garbage" && a.ino === b.ino && a.since === b.since);
 
 /** How old a takeover file must be to count as left behind by a waiter that died holding it. */
 const TAKEOVER_STALE_MS = 10_000;
 
 /**
- * Removes the lock at `path` if it still names `dead`, holding the takeover
- * file meanwhile: nobody else removes the lock then, and its dead owner cannot
- * release it, so a lock that still names `dead` is the stale one. Returns
- * false when another waiter holds the takeover file (it is removing the lock).
+ * How old a lock that names no owner must be to be stale: younger, it may be
+ * one that an rbuild without hard links (see tryCreate) is writing now.
  */
-function removeStale(path: string, dead: number): boolean {
+export const LOCK_WRITE_GRACE_MS = 2_000;
+
+/** How often a waiter is told again who holds the lock. */
+const WAIT_REPORT_MS = 5_000;
+
+/**
+ * Removes the lock at `path` if it is still the stale one `seen`, holding the
+ * takeover file meanwhile: nobody else removes the lock then, and its dead
+ * owner cannot release it, so a lock that still is `seen` is the stale one.
+ * Returns false when another waiter holds the takeover file (it is removing
+ * the lock).
+ */
+function removeStale(path: string, seen: Owner): boolean {
   const takeover = `${path}.takeover`;
   if (!tryCreate(takeover)) {
     const stat = statSync(takeover, { throwIfNoEntry: false });
@@ -68,11 +120,34 @@ function removeStale(path: string, dead: number): boolean {
     return false;
   }
   try {
-    if (ownerOf(path) === dead) rmSync(path, { force: true });
+    if (sameOwner(ownerOf(path), seen)) rmSync(path, { force: true });
   } finally {
     rmSync(takeover, { force: true });
   }
   return true;
+}
+
+/** Temp files of this module's (and the generation's) writes, named for their writer's pid. */
+const TEMP_FILE = /^build\.(?:lock|lock\.takeover|generation)\.(\d+)\.(?:[0-9a-z]+\.)?tmp$/;
+
+/** Removes the temp files that writers killed mid-write left in `dir`. */
+function removeLeftTempFiles(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    const pid = TEMP_FILE.exec(name)?.[1];
+    if (pid !== undefined && Number(pid) !== process.pid && liveness(Number(pid)) === "dead") rmSync(join(dir, name), { force: true });
+  }
+}
+
+/** Who holds the lock a build is waiting for, told every few seconds while it waits. */
+export interface LockWait {
+  /** The holder's pid; undefined when its lock cannot be read (another user's). */
+  readonly pid: number | undefined;
+  /** Whether the holder is a process this user may not signal (another user's). */
+  readonly otherUser: boolean;
+  /** When the holder took the lock (its file's mtime, ms since the epoch). */
+  readonly since: number;
+  /** How long this process has waited, in ms (0 when the wait starts). */
+  readonly waitedMs: number;
 }
 
 export interface BuildLock {
@@ -93,31 +168,40 @@ export function lockGeneration(dir: string): number | undefined {
 
 /**
  * Takes the workspace's build lock in `dir`, waiting while another live
- * rbuild holds it. `onWait` is called once with the holder's pid.
+ * rbuild holds it. `onWait` is told who holds it when the wait starts, and
+ * again every WAIT_REPORT_MS; an abort of `signal` ends the wait (undefined).
  */
-export async function acquireBuildLock(dir: string, onWait: (pid: number) => void, signal?: AbortSignal): Promise<BuildLock | undefined> {
+export async function acquireBuildLock(dir: string, onWait: (wait: LockWait) => void, signal?: AbortSignal): Promise<BuildLock | undefined> {
   const path = join(dir, "build.lock");
-  let told = false;
+  let started: number | undefined;
+  let nextReport = 0;
   while (!tryCreate(path)) {
     if (signal?.aborted === true) return undefined;
     const owner = ownerOf(path);
-    if (owner !== undefined && !alive(owner)) {
+    if (owner.kind === "gone") continue;
+    const now = Date.now();
+    const state = owner.kind === "pid" ? liveness(owner.pid) : undefined;
+    const stale = state === "dead" || (owner.kind === "garbage" && now - owner.since > LOCK_WRITE_GRACE_MS);
+    if (stale) {
       // Another waiter is removing it: look again shortly.
       if (!removeStale(path, owner)) await sleep(5);
       continue;
     }
-    if (!told && owner !== undefined) {
-      onWait(owner);
-      told = true;
+    if (owner.kind !== "garbage" && now >= nextReport) {
+      started ??= now;
+      onWait({ pid: owner.kind === "pid" ? owner.pid : undefined, otherUser: state === "other-user" || owner.kind === "unknown", since: owner.since, waitedMs: now - started });
+      nextReport = now + WAIT_REPORT_MS;
     }
     await sleep(50);
   }
+  removeLeftTempFiles(dir);
   const previousGeneration = lockGeneration(dir);
   writeFileAtomically(join(dir, "build.generation"), `${(previousGeneration ?? 0) + 1}\n`);
   return {
     previousGeneration,
     release() {
-      if (ownerOf(path) === process.pid) unlinkSync(path);
+      const owner = ownerOf(path);
+      if (owner.kind === "pid" && owner.pid === process.pid) unlinkSync(path);
     },
   };
 }

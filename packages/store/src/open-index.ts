@@ -1,7 +1,8 @@
 /**
  * Opening the index, and healing it: an older schema version with migration
- * steps is brought up to date; a file that SQLite cannot read, or one written
- * by any other schema version, is deleted and recreated. The cache is
+ * steps is brought up to date; a file that SQLite cannot read, one written
+ * by any other schema version, or one whose schema is not exactly the one
+ * this version creates (damaged text in it), is deleted and recreated. The cache is
  * only a cache; starting over costs a rebuild, never a wrong result.
  */
 import { rmSync } from "node:fs";
@@ -28,6 +29,21 @@ export type Info = (code: string, message: string) => void;
 function removeIndexFiles(path: string): void {
   for (const suffix of ["", "-wal", "-shm", "-journal"]) rmSync(`${path}${suffix}`, { force: true });
   removeAllStamps(dirname(path));
+}
+
+/** The schema of `db` as SQLite keeps it (the statements that made each table, index and trigger). */
+function schemaOf(db: Database.Database): string {
+  return JSON.stringify(db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").raw().all());
+}
+
+/** The schema an index of this version has: that of one just made (a fraction of a millisecond). */
+function freshSchema(): string {
+  const db = new (loadSqlite())(":memory:");
+  try {
+    return schemaOf(db.exec(SCHEMA));
+  } finally {
+    db.close();
+  }
 }
 
 function tryOpen(path: string): { db: Database.Database } | { problem: string } {
@@ -57,6 +73,11 @@ function tryOpen(path: string): { db: Database.Database } | { problem: string } 
       db.close();
       return { problem };
     }
+    // Damage to the schema's text (a flipped byte) can leave one that parses but is not ours.
+    if (schemaOf(db) !== freshSchema()) {
+      db.close();
+      return { problem: "its tables are not the ones rbuild creates (a damaged schema)" };
+    }
     // Touch every table once, so a damaged file fails here and not in the middle of a build.
     db.prepare("SELECT count(*) FROM actions").get();
     db.prepare("SELECT count(*) FROM stat_cache").get();
@@ -65,6 +86,15 @@ function tryOpen(path: string): { db: Database.Database } | { problem: string } 
     db?.close();
     return { problem: (error as Error).message };
   }
+}
+
+/**
+ * Deletes the index at `path` (damaged, see index-damage.ts) and opens a new
+ * one. The caller has closed its connection and told the user.
+ */
+export function startIndexOver(path: string, info: Info): Database.Database {
+  removeIndexFiles(path);
+  return openIndex(path, info);
 }
 
 export function openIndex(path: string, info: Info): Database.Database {

@@ -4,6 +4,11 @@
  * Reads go straight to SQLite; the writes a build makes along the way (stat
  * cache entries, task states) are buffered and written in one transaction by
  * `flush()`, so the per-task hot path does no write I/O besides blobs.
+ *
+ * Every use of the index goes through `#healing`: damage SQLite finds in the
+ * middle of a build (or a row that does not parse) starts the index over,
+ * with one info event, and the build goes on with the new one, losing only
+ * what the old one remembered (see index-damage.ts).
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,7 +17,8 @@ import { digestBytes, type Digest, type FileState, type StatCacheBackend } from 
 import { Cas } from "./cas.js";
 import { checkpointInKeeper, indexKeeperRunning } from "./index-keeper.js";
 import type { ManifestEntry } from "./layer.js";
-import { openIndex, type Info } from "./open-index.js";
+import { isIndexDamage, parseColumn } from "./index-damage.js";
+import { openIndex, startIndexOver, type Info } from "./open-index.js";
 import { HISTORY_BUILDS, INLINE_BLOB_LIMIT, PRUNE_HISTORY } from "./schema.js";
 import { stampedBuildsFile, type StampedBuild } from "./stamps.js";
 
@@ -160,9 +166,9 @@ function actionOfRow([key, task, layer, manifest, outputsDigest, log, logBlob, e
     key,
     task,
     layer: layer as Digest | null,
-    manifest: JSON.parse(manifest) as ManifestEntry[],
+    manifest: parseColumn<ManifestEntry[]>(manifest, "actions.manifest"),
     outputsDigest: outputsDigest as Digest,
-    log: log === null ? null : (JSON.parse(log) as LogLine[]),
+    log: log === null ? null : parseColumn<LogLine[]>(log, "actions.log"),
     logBlob: logBlob as Digest | null,
     exitCode,
     durationMs,
@@ -200,7 +206,12 @@ export class Store implements StatCacheBackend {
    * cache entries are kept only for files last changed before it (racily clean).
    */
   readonly trustBefore: number;
-  readonly #db: Database.Database;
+  #db: Database.Database;
+  readonly #onInfo: Info;
+  /** Whether the index was started over during this store's life (see #healing). */
+  #startedOver = false;
+  /** The build beginBuild recorded, to record again in an index started over since. */
+  #build: { readonly id: number; readonly started: number; readonly targets: string } | undefined;
   readonly #now: () => number;
   readonly #pendingStats = new Map<string, FileState>();
   readonly #pendingStates = new Map<string, TaskState>();
@@ -209,11 +220,11 @@ export class Store implements StatCacheBackend {
   readonly #pendingActions = new Map<string, { entry: ActionEntry; blobs: readonly BlobRow[] }>();
   /** Bytes of inline blobs not written yet (readable before the batch that writes them). */
   readonly #pendingInline = new Map<string, Buffer>();
-  readonly #states: RowReader<TaskState, StateRow>;
-  readonly #snapshots: RowReader<string, [string]>;
+  #states!: RowReader<TaskState, StateRow>;
+  #snapshots!: RowReader<string, [string]>;
   readonly #pendingSnapshots = new Map<string, string | null>();
   readonly #statements = new Map<string, Database.Statement>();
-  readonly #stats: RowReader<FileState, StatRow>;
+  #stats!: RowReader<FileState, StatRow>;
   /**
    * Never read whole (manifests and logs are large), but a fresh workspace's
    * table, empty when first asked, answers from memory: a cold build looked up
@@ -221,7 +232,7 @@ export class Store implements StatCacheBackend {
    * action another process saves meanwhile is then missed, and its task runs
    * again, which is never wrong.
    */
-  readonly #actions: RowReader<ActionEntry, ActionRow>;
+  #actions!: RowReader<ActionEntry, ActionRow>;
   readonly #indexPath: string;
 
   private constructor(options: StoreOptions) {
@@ -230,14 +241,47 @@ export class Store implements StatCacheBackend {
     mkdirSync(this.dir, { recursive: true });
     this.cas = new Cas(join(this.dir, "cas"));
     this.#indexPath = join(this.dir, "index.sqlite");
-    this.#db = openIndex(this.#indexPath, options.onInfo ?? (() => {}));
+    this.#onInfo = options.onInfo ?? (() => {});
+    this.#db = openIndex(this.#indexPath, this.#onInfo);
     this.trustBefore = this.fsClock();
+    this.#openReaders();
     this.#foldStampedBuilds();
+  }
+
+  /** Readers of the index's tables, with nothing read yet. */
+  #openReaders(): void {
     const sql = (text: string): Database.Statement => this.#sql(text);
     this.#stats = new RowReader(sql, "stat_cache", "path", "size, mtime_ms, ctime_ms, ino, digest", 2000, ([size, mtimeMs, ctimeMs, ino, digest]: StatRow) => ({ size, mtimeMs, ctimeMs, ino, digest }));
-    this.#states = new RowReader(sql, "task_state", "task", "key, record, ok, ran_reasons", 500, ([key, record, ok, reasons]: StateRow) => ({ key, record, ok: ok === 1, ranReasons: JSON.parse(reasons) as string[] }));
+    this.#states = new RowReader(sql, "task_state", "task", "key, record, ok, ran_reasons", 500, ([key, record, ok, reasons]: StateRow) => ({ key, record, ok: ok === 1, ranReasons: parseColumn<string[]>(reasons, "task_state.ran_reasons") }));
     this.#snapshots = new RowReader(sql, "snapshots", "task", "data", 500, ([data]: [string]) => data);
     this.#actions = new RowReader(sql, "actions", "key", "key, task, layer, manifest, outputs_digest, log, log_blob, exit_code, duration_ms", Infinity, actionOfRow);
+  }
+
+  /**
+   * Runs `work`, which uses the index. If the index turns out damaged (see
+   * index-damage.ts), it is started over, with one info event, and `work`
+   * runs again on the new, empty one: what it read is then a miss, and what
+   * it writes (the buffers flush() writes are kept until it succeeds) lands
+   * in the new index. `work` must prepare its statements itself (#sql): the
+   * old connection's are gone. Damage in the new index is a bug.
+   */
+  #healing<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      if (!isIndexDamage(error) || this.#startedOver) throw error;
+      this.#startedOver = true;
+      this.#onInfo("store-reset", `the cache index ${this.#indexPath} could not be used (${error.message}); starting it over, so tasks will run again`);
+      try {
+        this.#db.close();
+      } catch {
+        // A damaged file may not even close cleanly; it is deleted next.
+      }
+      this.#statements.clear();
+      this.#db = startIndexOver(this.#indexPath, this.#onInfo);
+      this.#openReaders();
+      return work();
+    }
   }
 
   static open(options: StoreOptions): Store {
@@ -269,7 +313,7 @@ export class Store implements StatCacheBackend {
   // --- stat cache (StatCacheBackend) ---
 
   get(path: string): FileState | undefined {
-    return this.#pendingStats.get(path) ?? this.#stats.get(path);
+    return this.#pendingStats.get(path) ?? this.#healing(() => this.#stats.get(path));
   }
 
   set(path: string, state: FileState): void {
@@ -278,7 +322,7 @@ export class Store implements StatCacheBackend {
 
   /** Whether the stat cache has no entry at all (a fresh workspace): every input will be read. */
   statCacheEmpty(): boolean {
-    return this.#pendingStats.size === 0 && this.#stats.empty();
+    return this.#pendingStats.size === 0 && this.#healing(() => this.#stats.empty());
   }
 
   // --- actions ---
@@ -287,7 +331,7 @@ export class Store implements StatCacheBackend {
   lookup(key: string): ActionEntry | undefined {
     const pending = this.#pendingActions.get(key);
     if (pending !== undefined) return pending.entry;
-    const entry = this.#actions.get(key);
+    const entry = this.#healing(() => this.#actions.get(key));
     if (entry !== undefined) this.#touched.add(key);
     return entry;
   }
@@ -307,9 +351,11 @@ export class Store implements StatCacheBackend {
   /** Records blobs no action references (an impure task's layer, kept for inspection until gc). */
   saveBlobs(blobs: readonly BlobRow[]): void {
     const now = this.#now();
-    this.#db.transaction(() => {
-      for (const blob of blobs) this.#insertBlob(blob, now);
-    })();
+    this.#healing(() =>
+      this.#db.transaction(() => {
+        for (const blob of blobs) this.#insertBlob(blob, now);
+      })(),
+    );
   }
 
   #insertBlob(blob: BlobRow, now: number): void {
@@ -334,7 +380,7 @@ export class Store implements StatCacheBackend {
   #inlineBytes(digest: Digest): Buffer | undefined {
     const pending = this.#pendingInline.get(digest);
     if (pending !== undefined) return pending;
-    const row = this.#sql("SELECT data FROM inline_blobs WHERE digest = ?").get(digest) as { data: Buffer } | undefined;
+    const row = this.#healing(() => this.#sql("SELECT data FROM inline_blobs WHERE digest = ?").get(digest) as { data: Buffer } | undefined);
     return row?.data;
   }
 
@@ -343,7 +389,7 @@ export class Store implements StatCacheBackend {
     const inline = this.#inlineBytes(digest);
     if (inline === undefined || digestBytes(inline) === digest) return inline;
     this.#pendingInline.delete(digest);
-    this.#sql("DELETE FROM inline_blobs WHERE digest = ?").run(digest);
+    this.#healing(() => this.#sql("DELETE FROM inline_blobs WHERE digest = ?").run(digest));
     return "corrupt";
   }
 
@@ -376,8 +422,10 @@ export class Store implements StatCacheBackend {
   /** Forgets an action whose blobs turned out missing or corrupt. */
   dropAction(key: string): void {
     this.#pendingActions.delete(key);
-    this.#actions.written(key, undefined);
-    this.#sql("DELETE FROM actions WHERE key = ?").run(key);
+    this.#healing(() => {
+      this.#actions.written(key, undefined);
+      this.#sql("DELETE FROM actions WHERE key = ?").run(key);
+    });
   }
 
   /** Reads an action's log: inline, or from its blob (verified). */
@@ -391,7 +439,7 @@ export class Store implements StatCacheBackend {
   // --- task states and history ---
 
   taskState(task: string): TaskState | undefined {
-    return this.#pendingStates.get(task) ?? this.#states.get(task);
+    return this.#pendingStates.get(task) ?? this.#healing(() => this.#states.get(task));
   }
 
   setTaskState(task: string, state: TaskState): void {
@@ -402,7 +450,7 @@ export class Store implements StatCacheBackend {
   snapshot(task: string): string | undefined {
     const pending = this.#pendingSnapshots.get(task);
     if (pending !== undefined) return pending ?? undefined;
-    return this.#snapshots.get(task);
+    return this.#healing(() => this.#snapshots.get(task));
   }
 
   /** Replaces a task's snapshot; null removes it. */
@@ -411,8 +459,10 @@ export class Store implements StatCacheBackend {
   }
 
   beginBuild(targets: readonly string[]): number {
-    const result = this.#db.prepare("INSERT INTO builds (started, targets) VALUES (?, ?)").run(this.#now(), JSON.stringify(targets));
-    return Number(result.lastInsertRowid);
+    const started = this.#now();
+    const result = this.#healing(() => this.#sql("INSERT INTO builds (started, targets) VALUES (?, ?)").run(started, JSON.stringify(targets)));
+    this.#build = { id: Number(result.lastInsertRowid), started, targets: JSON.stringify(targets) };
+    return this.#build.id;
   }
 
   /**
@@ -438,6 +488,12 @@ export class Store implements StatCacheBackend {
         // A torn line (a crash mid-append) is skipped.
       }
     }
+    this.#healing(() => this.#foldBuilds(builds));
+    rmSync(claimed, { force: true });
+  }
+
+  /** Writes the builds answered from a stamp into the history (see #foldStampedBuilds). */
+  #foldBuilds(builds: readonly StampedBuild[]): void {
     const insertBuild = this.#sql("INSERT INTO builds (started, finished, ok, targets, origin) VALUES (?, ?, 1, ?, ?)");
     const copyRuns = this.#sql(
       `INSERT INTO runs (build, task, key, status, cache, pure, duration_ms, exit_code, reasons, error, outputs_digest, layer)
@@ -457,7 +513,6 @@ export class Store implements StatCacheBackend {
       }
       this.#pruneHistory();
     })();
-    rmSync(claimed, { force: true });
   }
 
   /**
@@ -472,19 +527,28 @@ export class Store implements StatCacheBackend {
   }
 
   finishBuild(build: number, ok: boolean, runs: readonly RunRow[]): void {
+    this.#healing(() => this.#finishBuild(build, ok, runs));
+    // The history is committed: the keeper, if any, is told even when flush has nothing to write.
+    if (!this.flush()) checkpointInKeeper(this.#indexPath);
+  }
+
+  #finishBuild(build: number, ok: boolean, runs: readonly RunRow[]): void {
     const insert = this.#sql(
       "INSERT INTO runs (build, task, key, status, cache, pure, duration_ms, exit_code, reasons, error, outputs_digest, layer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
+    const begun = this.#build;
     this.#db.transaction(() => {
+      // An index started over since the build began has lost its row: it is recorded again, under its id.
+      if (this.#startedOver && begun?.id === build) {
+        this.#sql("INSERT OR IGNORE INTO builds (id, started, targets) VALUES (?, ?, ?)").run(begun.id, begun.started, begun.targets);
+      }
       for (const r of runs) {
         insert.run(build, r.task, r.key, r.status, r.cache, r.pure ? 1 : 0, r.durationMs, r.exitCode, JSON.stringify(r.reasons), r.error, r.outputsDigest, r.layer);
       }
-      this.#db.prepare("UPDATE builds SET finished = ?, ok = ? WHERE id = ?").run(this.#now(), ok ? 1 : 0, build);
+      this.#sql("UPDATE builds SET finished = ?, ok = ? WHERE id = ?").run(this.#now(), ok ? 1 : 0, build);
       // Deleting the oldest build's 1,000 rows took 1-11 ms of each build's end: a keeper does it on its thread.
       if (!indexKeeperRunning()) this.#pruneHistory();
     })();
-    // The history is committed: the keeper, if any, is told even when flush has nothing to write.
-    if (!this.flush()) checkpointInKeeper(this.#indexPath);
   }
 
   /**
@@ -492,6 +556,10 @@ export class Store implements StatCacheBackend {
    * uses of actions, in one transaction. Returns whether there was any.
    */
   flush(): boolean {
+    return this.#healing(() => this.#flush());
+  }
+
+  #flush(): boolean {
     if (
       this.#pendingStats.size === 0 &&
       this.#pendingStates.size === 0 &&
@@ -553,6 +621,10 @@ export class Store implements StatCacheBackend {
   }
 
   stats(): StoreStats {
+    return this.#healing(() => this.#readStats());
+  }
+
+  #readStats(): StoreStats {
     const one = <T>(sql: string): T => this.#db.prepare(sql).get() as T;
     const blobs = one<{ n: number; bytes: number | null }>("SELECT count(*) AS n, sum(size) AS bytes FROM blobs");
     const runs = one<{ cached: number | null; ran: number | null }>(
