@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 // The rbuild daemon (src/daemon.ts). rbuild starts it in the background by itself.
-import "./tune-v8.js";
 import { serveDaemon } from "../dist/rbuild.mjs";
 
 await serveDaemon(process.argv[2], process.argv.slice(3));
