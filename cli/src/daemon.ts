@@ -53,6 +53,12 @@ const PROTOCOL = "rbuild-daemon-1";
 const IDLE_MS = 3 * 60 * 60 * 1000;
 const MAX_BUILDS = 500;
 const CHECK_EVERY_MS = 2000;
+/**
+ * What Node reads only as it starts: the certificates that tasks and an https
+ * remote trust, and Node's options. A client that sets them otherwise than the
+ * daemon started with gets a Node of its own, which trusts what it would.
+ */
+const READ_AT_START = ["NODE_EXTRA_CA_CERTS", "NODE_OPTIONS"] as const;
 
 /**
  * A scavenge of the young generation, run after a build is recorded, while
@@ -126,6 +132,7 @@ class Daemon {
   readonly #bundle: string;
   readonly #bundleStat: Stats | undefined;
   readonly #binDir: string;
+  readonly #startEnv = READ_AT_START.map((name) => process.env[name]);
   /** Its builds' user code throws here what nothing awaits; what no running task takes ends the daemon. */
   readonly #strays = new StrayErrors((error, late) => {
     log(`${late === undefined ? "internal error" : `error thrown by ${late.label} after it had finished`}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
@@ -290,6 +297,8 @@ class Daemon {
     if (binDir !== this.#binDir) return "the client is another installation of rbuild";
     if (!daemonWanted(request.env)) return "RBUILD_DAEMON is off";
     if (request.env.RBUILD_SPAWN !== undefined) return "RBUILD_SPAWN is set";
+    const differs = READ_AT_START.find((name, i) => request.env[name] !== this.#startEnv[i]);
+    if (differs !== undefined) return `${differs} is not what the daemon started with`;
     const args = parseCommandLine(request.argv, request.env);
     if (!args.ok || args.value.command !== "run") return "only builds are run by the daemon";
     const buildfile = findBuildfile(resolve(request.cwd, args.value.directory ?? "."));

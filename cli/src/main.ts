@@ -3,7 +3,6 @@ import { readFileSync } from "node:fs";
 import { StrayErrors, unreachable } from "@rbuild/core";
 import { parseCommandLine, USAGE } from "./args.js";
 import { ExitCode, exitOnUnclaimed, reportSetupFailures } from "./exit.js";
-import { restoreExtraCaCerts } from "./extra-ca-certs.js";
 
 function version(): string {
   // dist/main.js and dist/rbuild.mjs both sit one level below package.json.
@@ -13,7 +12,6 @@ function version(): string {
 
 /** Runs rbuild with `argv` (without node and the script); resolves to the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
-  restoreExtraCaCerts(process.env);
   const args = parseCommandLine(argv, process.env);
   if (!args.ok) {
     reportSetupFailures([args.error], process.cwd());

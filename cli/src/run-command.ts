@@ -8,7 +8,6 @@ import { acquireBuildLock, noteStampedBuild, Store } from "@rbuild/store";
 import { BatchedOutput, dryRunSummary, JsonReporter, PlainReporter, runSummary } from "@rbuild/ui";
 import type { Args } from "./args.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
-import { extraCaCertificates } from "./extra-ca-certs.js";
 import { lockWaitMessage } from "./lock-wait.js";
 import { phase, phaseNote } from "./phases.js";
 import { processTerminal, type Terminal } from "./terminal.js";
@@ -146,11 +145,7 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
     const remote =
       args.remote === undefined
         ? undefined
-        : (await import("@rbuild/remote")).openRemote(
-            args.remote,
-            args.token,
-            args.remote.startsWith("https:") ? await extraCaCertificates((message) => info("extra-ca-certs", message)) : undefined,
-          );
+        : (await import("@rbuild/remote")).openRemote(args.remote, args.token);
     // The daemon records the build after answering its client: the store and the lock wait for it.
     let record: (() => void) | undefined;
     try {

@@ -18,8 +18,6 @@ export interface HttpRemoteOptions {
   readonly token?: string;
   /** How long to wait for a connection and response headers, and between body chunks. */
   readonly timeoutMs?: number;
-  /** The CA certificates https trusts, instead of Node's default ones. */
-  readonly ca?: readonly string[];
 }
 
 /** A download went past the size its entry declares. */
@@ -36,7 +34,6 @@ export class HttpRemoteCache implements RemoteCache {
   readonly #base: string;
   readonly #headers: Record<string, string>;
   readonly #timeout: number;
-  readonly #ca: readonly string[] | undefined;
   /** False once the server answered the batch lookup with 404 (a server older than `ac:get`). */
   #batches = true;
   #client: Promise<{ request: typeof import("./undici-client.js").request; dispatcher: Dispatcher }> | undefined;
@@ -45,7 +42,6 @@ export class HttpRemoteCache implements RemoteCache {
     this.#base = `${options.url.replace(/\/+$/, "")}/rbuild/v1/`;
     this.#headers = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
     this.#timeout = options.timeoutMs ?? 10_000;
-    this.#ca = options.ca;
   }
 
   /** undici, loaded on the first request: builds that never reach the remote do not pay for it. */
@@ -57,7 +53,6 @@ export class HttpRemoteCache implements RemoteCache {
         headersTimeout: this.#timeout,
         bodyTimeout: this.#timeout,
         connections: 16,
-        ...(this.#ca === undefined ? {} : { connect: { ca: [...this.#ca] } }),
       }),
     }));
     return this.#client;

@@ -5,9 +5,9 @@ import type { RemoteCache } from "./remote-cache.js";
 
 /**
  * The remote cache a `--remote` URL names: `http(s)://` a server, `file://` a
- * shared directory. `ca`: the certificates https trusts, instead of Node's.
+ * shared directory. https trusts the certificates Node trusts.
  */
-export function openRemote(url: string, token?: string, ca?: readonly string[]): RemoteCache {
+export function openRemote(url: string, token?: string): RemoteCache {
   if (url.startsWith("file:")) return new DirectoryCache(fileURLToPath(url));
-  return new HttpRemoteCache({ url, ...(token === undefined ? {} : { token }), ...(ca === undefined ? {} : { ca }) });
+  return new HttpRemoteCache({ url, ...(token === undefined ? {} : { token }) });
 }
