@@ -1,7 +1,7 @@
 /** `rbuild clean [--cache]`: removes every task's declared outputs, and with --cache the local cache. */
-import { existsSync, rmSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { clearOutputs } from "@rbuild/executor";
-import { acquireBuildLock } from "@rbuild/store";
+import { acquireBuildLock, removeTree } from "@rbuild/store";
 import type { Args } from "./args.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
 import { openWorkspace } from "./workspace.js";
@@ -24,7 +24,7 @@ export async function cleanCommand(args: Args): Promise<number> {
     for (const task of definitions.tasks.values()) removed += clearOutputs(root, task);
     let text = `removed ${removed} output files\n`;
     if (args.cleanCache) {
-      rmSync(cacheDir, { recursive: true, force: true });
+      removeTree(cacheDir);
       text += `removed the cache ${cacheDir}\n`;
     }
     process.stdout.write(text);
