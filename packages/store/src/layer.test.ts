@@ -68,6 +68,8 @@ describe("layers", () => {
   test("restore keeps contents, modes, symlinks (to files, directories, or nothing) and empty directories", async () => {
     const layer = layerOf(src, "l.tar");
     expect(await extractLayer(join(dir, "l.tar"), dst, layer.entries)).toEqual({ ok: true });
+    // A directory the layer does not list (the glob's base) is made as mkdir makes it.
+    expect(lstatSync(join(dst, "out")).mode & 0o7777).toBe(0o777 & ~process.umask());
     for (const entry of layer.entries) {
       const a = lstatSync(join(src, entry.path));
       const b = lstatSync(join(dst, entry.path));
