@@ -223,7 +223,7 @@ describe("layers", () => {
     expect(readdirSync(dst)).toEqual([]);
   });
 
-  test("20.10: directories get their modes after their contents: a 000 or 0555 directory is restored with what it holds", async () => {
+  test("directories get their modes after their contents: a 000 or 0555 directory is restored with what it holds (see 20.10 in restore-safety.e2e.test.ts)", async () => {
     mkdirSync(join(src, "out/locked"));
     writeFileSync(join(src, "out/locked/f.txt"), "inside\n");
     mkdirSync(join(src, "out/ro"));
