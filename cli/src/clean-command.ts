@@ -1,8 +1,8 @@
 /** `rbuild clean [--cache]`: removes every task's declared outputs, and with --cache the local cache. */
 import type { StrayErrors } from "@rbuild/core";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { clearOutputs } from "@rbuild/executor";
-import { acquireBuildLock, type BuildLock } from "@rbuild/store";
+import { acquireBuildLock, removeTree, type BuildLock } from "@rbuild/store";
 import type { Args } from "./args.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
 import { lockWaitMessage } from "./lock-wait.js";
@@ -32,7 +32,7 @@ export async function cleanCommand(args: Args, strays: StrayErrors): Promise<num
     for (const task of definitions.tasks.values()) removed += clearOutputs(root, task);
     let text = `removed ${removed} output files\n`;
     if (args.cleanCache) {
-      rmSync(cacheDir, { recursive: true, force: true });
+      removeTree(cacheDir);
       text += `removed the cache ${cacheDir}\n`;
     }
     process.stdout.write(text);

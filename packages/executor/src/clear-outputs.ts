@@ -1,12 +1,17 @@
 import { lstatSync, rmdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { expandGlobs } from "@rbuild/hash";
+import { expandGlobs, type ExpandOptions } from "@rbuild/hash";
+import { openUp, removeOpeningUp } from "@rbuild/store";
 
 /**
  * Removes what a task's output globs match under `root`, and then the matched
  * directories left empty, deepest first. Files the task's input globs also
  * match are kept: a task may rewrite its own inputs (a formatter). Returns how
  * many files and links were removed.
+ *
+ * Outputs are the task's to remove whatever modes it gave them: a directory it
+ * (or a restored layer) left unreadable or read-only is opened up to its owner
+ * first, as `chmod -R u+rwx` before `rm -rf` would (see remove-tree.ts in the store).
  */
 export function clearOutputs(
   root: string,
@@ -19,23 +24,36 @@ export function clearOutputs(
   const inputs = knownInputs ?? new Set(expandGlobs(root, task.inputs, { ignore }));
   const directories: string[] = [];
   let removed = 0;
-  for (const path of expandGlobs(root, task.outputs, { directories: true, ignore })) {
+  for (const path of expandOpeningUp(root, task.outputs, { directories: true, ignore })) {
     if (inputs.has(path)) continue;
     const full = join(root, path);
     const stat = lstatSync(full, { throwIfNoEntry: false });
     if (stat?.isDirectory() === true) {
       directories.push(full);
     } else if (stat !== undefined) {
-      rmSync(full, { force: true });
+      removeOpeningUp(full, (p) => rmSync(p, { force: true }));
       removed++;
     }
   }
   for (const dir of directories.reverse()) {
     try {
-      rmdirSync(dir);
+      removeOpeningUp(dir, rmdirSync);
     } catch {
       // Not empty: it holds something that is not an output.
     }
   }
   return removed;
+}
+
+/** expandGlobs, opening up each directory below `root` that it cannot list (see clearOutputs). */
+function expandOpeningUp(root: string, patterns: readonly string[], options: ExpandOptions): string[] {
+  for (;;) {
+    try {
+      return expandGlobs(root, patterns, options);
+    } catch (error) {
+      const { code, path } = error as NodeJS.ErrnoException;
+      // Each turn opens up one more directory, or gives up.
+      if (code !== "EACCES" || path === undefined || !path.startsWith(`${root}/`) || !openUp(path)) throw error;
+    }
+  }
 }

@@ -14,7 +14,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { digestBytes, type Digest } from "@rbuild/hash";
 import type { GraphTask } from "@rbuild/planner";
 import { BestEffort, type RemoteCache, type RemoteHit } from "@rbuild/remote";
-import type { ActionEntry, BlobRow, Store } from "@rbuild/store";
+import { manifestDigest, type ActionEntry, type BlobRow, type ManifestEntry, type Store } from "@rbuild/store";
 import { checkRemoteEntry, encodeRemoteEntry, parseManifestBlob, readRemoteEntry, type BlobRef } from "./remote-entry.js";
 
 export interface RemoteOptions {
@@ -81,7 +81,7 @@ export class RemoteStep {
       if (got === "missing") return false;
       blobs.push(got);
     }
-    this.#store.save(entry, blobs);
+    this.#store.save(withoutSpecialModes(entry), blobs);
     return true;
   }
 
@@ -197,4 +197,18 @@ export class RemoteStep {
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * The entry as this machine keeps it: no setuid, setgid or sticky bit on
+ * anything it restores, since an entry from a remote is another machine's
+ * word (a setuid file restored by root would be root's). The outputs digest is
+ * that of what is restored, so dependents' keys see the modes they will find.
+ * Stripped here, before the local store, so that every later restore of it
+ * is stripped too.
+ */
+function withoutSpecialModes(entry: ActionEntry): ActionEntry {
+  if (!entry.manifest.some((e) => e.type !== "symlink" && e.mode > 0o777)) return entry;
+  const manifest = entry.manifest.map((e): ManifestEntry => (e.type === "symlink" ? e : { ...e, mode: e.mode & 0o777 }));
+  return { ...entry, manifest, outputsDigest: manifestDigest(manifest) };
 }

@@ -151,11 +151,17 @@ export function olderThan(stats: readonly (FileStat | EntryStat)[], time: number
   return true;
 }
 
-/** Current stats of a task's outputs, or undefined if one is gone. */
+/** Current stats of a task's outputs, or undefined if one is gone (or hidden below a directory that cannot be searched). */
 export function outputStats(root: string, paths: readonly string[]): EntryStat[] | undefined {
   const stats: EntryStat[] = [];
   for (const path of paths) {
-    const stat = lstatSync(under(root, path), { throwIfNoEntry: false });
+    let stat;
+    try {
+      stat = lstatSync(under(root, path), { throwIfNoEntry: false });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EACCES") return undefined;
+      throw error;
+    }
     if (stat === undefined) return undefined;
     stats.push(entryStat(path, stat));
   }

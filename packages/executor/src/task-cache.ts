@@ -280,17 +280,23 @@ export class TaskCache {
     return { hit: false, reasons: ["cache-corrupt"] };
   }
 
+  /** Whether the workspace holds `entry` as stored. One that cannot be looked at (below a directory of mode 000, a file of mode 000) does not: it is restored. */
   #matchesWorkspace(entry: ManifestEntry): boolean {
     const full = join(this.#root, entry.path);
-    const stat = lstatSync(full, { throwIfNoEntry: false });
-    if (stat === undefined) return false;
-    switch (entry.type) {
-      case "dir":
-        return stat.isDirectory() && (stat.mode & 0o7777) === entry.mode;
-      case "symlink":
-        return stat.isSymbolicLink() && readlinkSync(full) === entry.target;
-      case "file":
-        return stat.isFile() && (stat.mode & 0o7777) === entry.mode && this.#hasher.digestWithStat(entry.path, stat) === entry.digest;
+    try {
+      const stat = lstatSync(full, { throwIfNoEntry: false });
+      if (stat === undefined) return false;
+      switch (entry.type) {
+        case "dir":
+          return stat.isDirectory() && (stat.mode & 0o7777) === entry.mode;
+        case "symlink":
+          return stat.isSymbolicLink() && readlinkSync(full) === entry.target;
+        case "file":
+          return stat.isFile() && (stat.mode & 0o7777) === entry.mode && this.#hasher.digestWithStat(entry.path, stat) === entry.digest;
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EACCES") return false;
+      throw error;
     }
   }
 

@@ -1,7 +1,10 @@
 export { Store, INLINE_LOG_LIMIT } from "./store.js";
 export type { ActionEntry, BlobRow, LayerRead, LogLine, TaskState, RunRow, StoreStats, StoreOptions } from "./store.js";
-export { writeLayer, extractLayer, manifestDigest, isSafeRelativePath } from "./layer.js";
-export type { ManifestEntry, WrittenLayer, ExtractResult } from "./layer.js";
+export { writeLayer, manifestDigest } from "./layer.js";
+export type { ManifestEntry, WrittenLayer } from "./layer.js";
+export { extractLayer, isSafeRelativePath, linkStaysInside } from "./extract-layer.js";
+export type { ExtractResult } from "./extract-layer.js";
+export { openUp, removeOpeningUp, removeTree } from "./remove-tree.js";
 export { Cas } from "./cas.js";
 export { checkpointInKeeper, indexKeeperRunning, startIndexKeeper, stopIndexKeeper } from "./index-keeper.js";
 export type { BlobCheck } from "./cas.js";

@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { digestBytes, expandGlobs } from "@rbuild/hash";
 import { createRequire } from "node:module";
 import type { Header as TarHeader } from "tar/header";
-import { encodeSimpleHeader, extractLayer, manifestDigest, writeLayer } from "./layer.js";
+import { encodeSimpleHeader, manifestDigest, writeLayer } from "./layer.js";
+import { extractLayer } from "./extract-layer.js";
 
 let dir: string;
 let src: string;
@@ -67,6 +68,8 @@ describe("layers", () => {
   test("restore keeps contents, modes, symlinks (to files, directories, or nothing) and empty directories", async () => {
     const layer = layerOf(src, "l.tar");
     expect(await extractLayer(join(dir, "l.tar"), dst, layer.entries)).toEqual({ ok: true });
+    // A directory the layer does not list (the glob's base) is made as mkdir makes it.
+    expect(lstatSync(join(dst, "out")).mode & 0o7777).toBe(0o777 & ~process.umask());
     for (const entry of layer.entries) {
       const a = lstatSync(join(src, entry.path));
       const b = lstatSync(join(dst, entry.path));
@@ -115,7 +118,7 @@ describe("layers", () => {
     writeFileSync(join(dir, "bad.tar"), tar);
     const big = layer.entries.find((e) => e.path === "out/big.bin")!;
     expect(await extractLayer(join(dir, "bad.tar"), dst, [big])).toEqual({ ok: false, problem: "out/big.bin: its bytes in the layer do not match the manifest" });
-    expect(readdirSync(join(dst, "out"))).toEqual([]);
+    expect(readdirSync(dst)).toEqual([]);
   });
 
   test("the same outputs make the same bytes, whatever their mtimes", async () => {
@@ -160,6 +163,88 @@ describe("layers", () => {
     const a = layer.entries.find((e) => e.path === "out/a.txt")!;
     expect(await extractLayer(join(dir, "bad.tar"), dst, [a])).toEqual({ ok: false, problem: "out/a.txt: its bytes in the layer do not match the manifest" });
     expect(expandGlobs(dst, ["**"])).toEqual([]);
+  });
+
+  /** Every entry under `root`, directories included, with its type and mode. */
+  const tree = (root: string) => expandGlobs(root, ["**"], { directories: true }).map((path) => `${path} ${lstatSync(join(root, path)).mode.toString(8)}`);
+
+  test.each([
+    ["an absolute path", "/etc/passwd"],
+    ["a path that climbs out", "../../../etc/passwd"],
+    ["a path that climbs out after going down", "sub/../../../etc"],
+    ["a path that climbs from a name, which may be a link", "../out/../.."],
+  ])("20.2: a link to %s is refused, and nothing of the layer is written", async (_kind, target) => {
+    mkdirSync(join(src, "out/sub"));
+    symlinkSync(target, join(src, "out/sub/passwd"));
+    const layer = layerOf(src, "l.tar");
+    writeFileSync(join(dst, "keep.txt"), "mine\n");
+    const before = tree(dst);
+    const result = await extractLayer(join(dir, "l.tar"), dst, layer.entries);
+    expect(result).toEqual({ ok: false, problem: `out/sub/passwd: its link target ${JSON.stringify(target)} is outside the workspace` });
+    expect(tree(dst)).toEqual(before);
+  });
+
+  test("20.2: links that stay inside the workspace are restored, from a directory below too", async () => {
+    mkdirSync(join(src, "out/sub"));
+    symlinkSync("../a.txt", join(src, "out/sub/up"));
+    symlinkSync("../../top.txt", join(src, "out/sub/top"));
+    symlinkSync("./../sub/./", join(src, "out/sub/self"));
+    const layer = layerOf(src, "l.tar");
+    writeFileSync(join(dst, "top.txt"), "top\n");
+    expect(await extractLayer(join(dir, "l.tar"), dst, layer.entries)).toEqual({ ok: true });
+    expect(readFileSync(join(dst, "out/sub/up"), "utf8")).toBe("hello\n");
+    expect(readFileSync(join(dst, "out/sub/top"), "utf8")).toBe("top\n");
+    expect([readlinkSync(join(dst, "out/sub/self")), readlinkSync(join(dst, "out/dirlink"))]).toEqual(["./../sub/./", "../node_modules/pkg"]);
+  });
+
+  test("20.2: a layer refused at its last entry leaves the workspace exactly as it was", async () => {
+    writeFileSync(join(src, "out/zz.txt"), "last\n");
+    const layer = layerOf(src, "l.tar");
+    const tar = readFileSync(join(dir, "l.tar"));
+    tar[tar.indexOf("last\n")] = "L".charCodeAt(0);
+    writeFileSync(join(dir, "bad.tar"), tar);
+    // Some of it is there already, edited or with another mode: it too must stay as it is.
+    mkdirSync(join(dst, "out"), { mode: 0o700 });
+    chmodSync(join(dst, "out"), 0o700);
+    writeFileSync(join(dst, "out/a.txt"), "edited\n");
+    const before = tree(dst);
+    expect(layer.entries.at(-1)!.path).toBe("out/zz.txt");
+    expect(await extractLayer(join(dir, "bad.tar"), dst, layer.entries)).toEqual({ ok: false, problem: "out/zz.txt: its bytes in the layer do not match the manifest" });
+    expect(tree(dst)).toEqual(before);
+    expect(readFileSync(join(dst, "out/a.txt"), "utf8")).toBe("edited\n");
+  });
+
+  test("20.2: an entry below a link or a file of the same layer is refused before anything is written", async () => {
+    const layer = layerOf(src, "l.tar");
+    const a = layer.entries.find((e) => e.path === "out/a.txt")!;
+    const link = layer.entries.find((e) => e.path === "out/link")!;
+    const below = { ...a, path: "out/link/a.txt" };
+    expect(await extractLayer(join(dir, "l.tar"), dst, [a, link, below])).toEqual({ ok: false, problem: `out/link/a.txt: its parent ${dst}/out/link is not a directory in the layer` });
+    expect(readdirSync(dst)).toEqual([]);
+  });
+
+  test("directories get their modes after their contents: a 000 or 0555 directory is restored with what it holds (see 20.10 in restore-safety.e2e.test.ts)", async () => {
+    mkdirSync(join(src, "out/locked"));
+    writeFileSync(join(src, "out/locked/f.txt"), "inside\n");
+    mkdirSync(join(src, "out/ro"));
+    writeFileSync(join(src, "out/ro/g.txt"), "read only\n");
+    chmodSync(join(src, "out/locked"), 0o000);
+    chmodSync(join(src, "out/ro"), 0o555);
+    const layer = layerOf(src, "l.tar");
+    expect(await extractLayer(join(dir, "l.tar"), dst, layer.entries)).toEqual({ ok: true });
+    expect([lstatSync(join(dst, "out/locked")).mode & 0o7777, lstatSync(join(dst, "out/ro")).mode & 0o7777]).toEqual([0o000, 0o555]);
+    // Once more over what is there, with one file changed: the directories are opened up and closed again.
+    writeFileSync(join(src, "out/zz.txt"), "new\n");
+    chmodSync(join(dst, "out/ro"), 0o755);
+    writeFileSync(join(dst, "out/ro/g.txt"), "edited\n");
+    chmodSync(join(dst, "out/ro"), 0o555);
+    const again = layerOf(src, "l2.tar");
+    const changed = again.entries.filter((e) => e.path === "out/ro/g.txt" || e.path === "out/zz.txt");
+    expect(await extractLayer(join(dir, "l2.tar"), dst, changed)).toEqual({ ok: true });
+    expect(lstatSync(join(dst, "out/ro")).mode & 0o7777).toBe(0o555);
+    chmodSync(join(src, "out/locked"), 0o755);
+    chmodSync(join(dst, "out/locked"), 0o755);
+    expect([readFileSync(join(dst, "out/locked/f.txt"), "utf8"), readFileSync(join(dst, "out/ro/g.txt"), "utf8")]).toEqual(["inside\n", "read only\n"]);
   });
 
   test("a truncated archive is refused", async () => {
