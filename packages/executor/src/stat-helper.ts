@@ -142,6 +142,11 @@ export class StatJob {
     return this.#out;
   }
 
+  /** Whether the helper has done every chunk, before `finish`: then `finish` stats nothing itself. */
+  get doneByHelper(): boolean {
+    return this.#shared && Atomics.load(this.#counters, 1) >= this.#chunks;
+  }
+
   /** Stops handing out chunks: the helper ends the one it is on. For a job whose answer is not wanted. */
   cancel(): void {
     Atomics.store(this.#counters, 0, this.#chunks);
