@@ -30,9 +30,6 @@
  *
  * Protocol, on the helper's stdin and stdout (ids are decimal, lengths in bytes):
  *   to the helper:  R <id> <len>\n<cwd>\0<umask, octal>\0<argc>\0<argv...>\0<NAME=value...>   run a process
- *                   (python helper: in place of <argc>\0<argv...>, |<n>\0 then for each of n stages
- *                   <argc>\0<argv...>\0<stdin file or empty>\0<"", ">" or ">>">\0<stdout file or empty>:
- *                   a pipeline, started as sh would start it; see simple-command.ts)
  *                   Q <id> <after> <len>\n<same payload>   run it the moment <after>, a process
  *                                           reported started, has ended (at once if it has)
  *                   N <id>\n                start a queued Q now (another slot freed first); ignored once started
@@ -60,7 +57,6 @@ import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { constants as osConstants } from "node:os";
 import type { Readable, Writable } from "node:stream";
 import { onPath } from "@rbuild/core";
-import type { PipelineStage } from "./simple-command.js";
 import type { SpawnResult } from "./spawn-group.js";
 
 const PERL_HELPER = String.raw`
@@ -276,7 +272,7 @@ DEFAULTS = {signal.SIGPIPE, signal.SIGXFSZ}
 selector = selectors.DefaultSelector()
 selector.register(0, selectors.EVENT_READ, None)
 selector.register(wake_r, selectors.EVENT_READ, None)
-tasks = {}   # id -> see start()
+tasks = {}   # id -> [pid, stdout fd or None, stderr fd or None, wait status or None]
 by_pid = {}
 queued = {}  # id of a running task -> [(id, payload), ...] to start when it ends
 waiting = {} # id of a queued task -> the id it starts after
@@ -298,11 +294,15 @@ def release_followers(id):
 
 def finish(id):
     task = tasks[id]
-    if task[0] or task[1] is not None or task[2] is not None:
+    if task[3] is None or task[1] is not None or task[2] is not None:
         return
     del tasks[id]
     release_followers(id)
-    send(b"X %d %s %d\n" % (id, task[3][0], task[3][1]))
+    status = task[3]
+    if os.WIFSIGNALED(status):
+        send(b"X %d s %d\n" % (id, os.WTERMSIG(status)))
+    else:
+        send(b"X %d e %d\n" % (id, os.WEXITSTATUS(status)))
 
 def fail(id, message):
     data = message.encode(errors="replace")
@@ -347,30 +347,8 @@ def reap():
             return
         id = by_pid.pop(pid, None)
         if id is not None:
-            task = tasks[id]
-            task[0] -= 1
-            if task[5] and os.WIFSIGNALED(status):
-                killed(id, status)
-            if pid == task[4]:
-                task[3] = ending(status, task[5])
+            tasks[id][3] = status
             finish(id)
-
-def ending(status, as_shell):
-    """How a task ended, from its last process's wait status. Under sh, a
-    command killed by signal N is status 128+N of the shell."""
-    if not os.WIFSIGNALED(status):
-        return (b"e", os.WEXITSTATUS(status))
-    if as_shell:
-        return (b"e", 128 + os.WTERMSIG(status))
-    return (b"s", os.WTERMSIG(status))
-
-def killed(id, status):
-    """What dash prints on stderr when a command of its pipeline is killed by a signal."""
-    signum = os.WTERMSIG(status)
-    if signum in (signal.SIGINT, signal.SIGPIPE):
-        return
-    line = (signal.strsignal(signum) or "Signal %d" % signum) + (" (core dumped)" if os.WCOREDUMP(status) else "")
-    to_stderr(id, line.encode() + b"\n")
 
 def program_path(name, search):
     if b"/" in name:
@@ -381,95 +359,12 @@ def program_path(name, search):
             return candidate
     return None
 
-def spawn(argv, env, pgid, stdin, stdout, stderr):
-    actions = [(os.POSIX_SPAWN_DUP2, stdin, 0), (os.POSIX_SPAWN_DUP2, stdout, 1), (os.POSIX_SPAWN_DUP2, stderr, 2)]
-    try:
-        return os.posix_spawnp(argv[0], argv, env, setpgroup=pgid, setsigdef=DEFAULTS, file_actions=actions)
-    except OSError as error:
-        # A file without #! runs in /bin/sh, as execvp runs it (posix_spawnp does not).
-        found = error.errno == errno.ENOEXEC and program_path(argv[0], env.get(b"PATH"))
-        if not found:
-            raise
-        return os.posix_spawn(b"/bin/sh", [b"/bin/sh", found] + argv[1:], env, setpgroup=pgid, setsigdef=DEFAULTS, file_actions=actions)
-
-def to_stderr(id, data):
-    send(b"E %d %d\n" % (id, len(data)) + data)
-
-def say(id, message):
-    """A line on the task's stderr, as a shell would print it."""
-    to_stderr(id, b"rbuild: " + message + b"\n")
-
-def run_pipeline(id, stages, env, out_w, err_w):
-    """Starts the stages as sh starts a pipeline (see simple-command.ts).
-    Returns (process group or 0 when nothing started, processes started,
-    last process or None, the ending when the last stage could not start)."""
-    env.setdefault(b"PWD", os.getcwdb())
-    pgid, started, last_pid, end = 0, 0, None, None
-    source = null
-    for n, (argv, stdin_path, out_mode, out_path) in enumerate(stages):
-        last = n == len(stages) - 1
-        next_source, sink = (None, out_w) if last else os.pipe()
-        opened = []
-        try:
-            stdin, stdout = source, sink
-            if stdin_path:
-                try:
-                    stdin = os.open(stdin_path, os.O_RDONLY)
-                except OSError as error:
-                    raise Unstarted(2, b"cannot open %s: %s" % (stdin_path, os.strerror(error.errno).encode()))
-                opened.append(stdin)
-            if out_mode:
-                flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if out_mode == b">>" else os.O_TRUNC)
-                try:
-                    stdout = os.open(out_path, flags, 0o666)
-                except OSError as error:
-                    raise Unstarted(2, b"cannot create %s: %s" % (out_path, os.strerror(error.errno).encode()))
-                opened.append(stdout)
-            try:
-                pid = spawn(argv, env, pgid, stdin, stdout, err_w)
-            except OSError as error:
-                if error.errno == errno.ENOENT:
-                    raise Unstarted(127, b"%s: not found" % argv[0])
-                raise Unstarted(126, b"%s: %s" % (argv[0], os.strerror(error.errno).encode()))
-            pgid = pgid or pid
-            started += 1
-            by_pid[pid] = id
-            if last:
-                last_pid = pid
-        except Unstarted as unstarted:
-            say(id, unstarted.message)
-            if last:
-                end = (b"e", unstarted.status)
-        finally:
-            for fd in opened:
-                os.close(fd)
-            if source != null:
-                os.close(source)
-            if not last:
-                os.close(sink)
-        source = next_source
-    return pgid, started, last_pid, end
-
-class Unstarted(Exception):
-    def __init__(self, status, message):
-        self.status, self.message = status, message
-
 def start(id, payload):
     global path
     fields = payload.split(b"\0")
-    cwd, umask, spec = fields[0], fields[1], fields[2]
-    if spec.startswith(b"|"):
-        stages, i = [], 3
-        for _ in range(int(spec[1:])):
-            argc = int(fields[i])
-            argv = fields[i + 1:i + 1 + argc]
-            i += 1 + argc
-            stages.append((argv, fields[i], fields[i + 1], fields[i + 2]))
-            i += 3
-    else:
-        stages, argc = None, int(spec)
-        argv, i = fields[3:3 + argc], 3 + argc
-    env = dict(field.split(b"=", 1) for field in fields[i:])
+    cwd, umask, argc = fields[0], fields[1], int(fields[2])
+    argv = fields[3:3 + argc]
+    env = dict(field.split(b"=", 1) for field in fields[3 + argc:])
     try:
         os.chdir(cwd)
     except OSError as error:
@@ -485,28 +380,29 @@ def start(id, payload):
         path = task_path
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
+    actions = [(os.POSIX_SPAWN_DUP2, null, 0), (os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2)]
     try:
-        if stages is None:
-            try:
-                pid = spawn(argv, env, 0, null, out_w, err_w)
-            except OSError as error:
-                os.close(out_r)
-                os.close(err_r)
-                fail(id, error.strerror or str(error))
-                return
-            by_pid[pid] = id
-            # [processes not yet reaped, stdout fd or None, stderr fd or None, ending or None, last process, reported as sh would]
-            tasks[id] = [1, out_r, err_r, None, pid, False]
-        else:
-            pid, started, last_pid, end = run_pipeline(id, stages, env, out_w, err_w)
-            tasks[id] = [started, out_r, err_r, end, last_pid, True]
+        try:
+            pid = os.posix_spawnp(argv[0], argv, env, setpgroup=0, setsigdef=DEFAULTS, file_actions=actions)
+        except OSError as error:
+            # A file without #! runs in /bin/sh, as execvp runs it (posix_spawnp does not).
+            found = error.errno == errno.ENOEXEC and program_path(argv[0], task_path)
+            if not found:
+                raise
+            pid = os.posix_spawn(b"/bin/sh", [b"/bin/sh", found] + argv[1:], env, setpgroup=0, setsigdef=DEFAULTS, file_actions=actions)
+    except OSError as error:
+        os.close(out_r)
+        os.close(err_r)
+        fail(id, error.strerror or str(error))
+        return
     finally:
         os.close(out_w)
         os.close(err_w)
+    tasks[id] = [pid, out_r, err_r, None]
+    by_pid[pid] = id
     selector.register(out_r, selectors.EVENT_READ, (id, 1, b"O"))
     selector.register(err_r, selectors.EVENT_READ, (id, 2, b"E"))
-    if pid:
-        send(b"S %d %d\n" % (id, pid))
+    send(b"S %d %d\n" % (id, pid))
 
 pending = bytearray()
 while True:
@@ -555,8 +451,8 @@ while True:
 `;
 
 export interface LaunchRequest {
-  /** A program and its arguments, or (python helper only, see `runsPipelines`) a pipeline to start as sh would. */
-  readonly program: { readonly argv: readonly string[] } | { readonly pipeline: readonly PipelineStage[] };
+  readonly file: string;
+  readonly args: readonly string[];
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
   /** A command of this helper to start this one after, the moment it has ended, instead of now (see `Q`). */
@@ -667,11 +563,6 @@ export class Launcher {
     return program === undefined ? undefined : new Launcher(kind, program);
   }
 
-  /** Whether it starts a shell-free pipeline itself (simple-command.ts); the perl helper leaves them to sh. */
-  get runsPipelines(): boolean {
-    return this.helper === "python";
-  }
-
   /** The helper's process id (tests stop it to see how its death is reported). */
   get pid(): number | undefined {
     return this.#child.pid;
@@ -682,17 +573,7 @@ export class Launcher {
     if (this.#dead !== undefined) return Promise.resolve({ kind: "error", message: this.#deadMessage() });
     const id = this.#nextId++;
     // The umask of rbuild now, not when the helper started: the daemon takes on each client's.
-    const fields = [request.cwd, process.umask().toString(8)];
-    const program = request.program;
-    if ("argv" in program) {
-      fields.push(String(program.argv.length), ...program.argv);
-    } else {
-      if (!this.runsPipelines) throw new Error(`the ${this.helper} helper does not start pipelines`);
-      fields.push(`|${program.pipeline.length}`);
-      for (const { argv, stdin, stdout } of program.pipeline) {
-        fields.push(String(argv.length), ...argv, stdin ?? "", stdout === undefined ? "" : stdout.append ? ">>" : ">", stdout?.path ?? "");
-      }
-    }
+    const fields = [request.cwd, process.umask().toString(8), String(request.args.length + 1), request.file, ...request.args];
     for (const [name, value] of Object.entries(request.env)) fields.push(`${name}=${value}`);
     // As spawn() itself refuses them: a NUL would shift every field after it.
     if (fields.some((field) => field.includes("\0"))) return Promise.resolve({ kind: "error", message: "its command, arguments or environment hold a NUL byte" });

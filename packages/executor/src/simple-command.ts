@@ -1,41 +1,33 @@
 /**
- * Commands simple enough to run without a shell.
+ * Commands that start without a shell, as GNU make starts them.
  *
- * `/bin/sh -c` costs a task an exec of the shell, its start-up and a fork per
- * program: for a one-line `cat ... | md5sum > out` that was about 1.2 ms of
- * CPU, more than the two programs themselves, and on a cold build of 1,000
- * such tasks a quarter of all the CPU the build used. GNU make has long run a
- * command with no shell metacharacters directly; rbuild goes one step further
- * and also takes pipes and plain file redirections, which it can set up exactly
- * as sh does.
+ * `/bin/sh -c` costs a task an exec of the shell, its start-up and a fork:
+ * about a millisecond of CPU, often more than a small program itself. GNU
+ * make has long run a command with no shell metacharacters directly; rbuild
+ * does the same, and only that: a command of plain words, the first naming a
+ * program, runs as that program with the words as its arguments. Everything
+ * else (pipes and redirections included) runs with `/bin/sh -c`, so sh's own
+ * reading, messages and statuses hold; nothing of sh is imitated here.
  *
- * Only a string whose meaning cannot depend on a shell is accepted, and the
- * rule is a whitelist: words made of `A-Z a-z 0-9 _ . / , : @ % + = -`,
- * separated by spaces or tabs, `|` between commands, and `<`, `>` or `>>`
- * followed by a word. Anything else (quotes, `$`, backslashes, globs, `~`, `#`,
- * `;`, `&`, braces, parentheses, newlines, `2>`, `>&`, `||`, an assignment or
- * a shell keyword or builtin in a command's name) leaves the string to
- * `/bin/sh -c`, so the answer is "exactly what sh would do" or "not handled
- * here", never a different reading.
+ * The rule is a whitelist: words made of `A-Z a-z 0-9 _ . / , : @ % + = -`,
+ * separated by spaces or tabs, and a first word that is neither a shell
+ * keyword or builtin nor an assignment. Such a line means the same to every
+ * shell: the words, split at blanks, and nothing to expand.
  *
- * What the process helper then does is what sh does with such a line: each
- * command in its own process in one process group, stdin of the first from
- * /dev/null, each command's stdout piped to the next, every stderr to the
- * task's, redirections opened in the task's directory (`>` creates or
- * truncates with mode 0666 less the umask, `>>` appends), the pipeline's
- * status that of its last command, PWD exported. As in dash (Debian's and
- * Ubuntu's /bin/sh): a program that is not found is status 127 and a file that
- * cannot be opened status 2, each with a line on stderr, and the rest of the
- * pipeline runs on; a command killed by signal N is status 128+N, with the
- * signal's name on stderr.
+ * The program must also be found as sh would find it, and be executable;
+ * else sh runs the line, with its own "not found" or "Permission denied" and
+ * its status (127, or 126): a command that fails to start has no cost worth
+ * saving, and the user reads exactly what sh says. That check is a few stats
+ * on the main thread, against the shell's fork and exec. sh exports PWD, so
+ * spawn-group.ts sets it for a command started without one too.
+ *
+ * What still differs from sh (README.md, "A Buildfile"): a program killed by
+ * signal N is reported as killed by that signal, as bash's `sh -c` reports a
+ * lone command (it execs it) and as make reports it; dash, which waits for the
+ * command as a child, would exit 128+N after printing the signal's name.
  */
-
-/** One command of a pipeline: its program and arguments, and where its stdin and stdout go instead of the pipe. */
-export interface PipelineStage {
-  readonly argv: readonly string[];
-  readonly stdin?: string;
-  readonly stdout?: { readonly path: string; readonly append: boolean };
-}
+import { accessSync, constants as fsConstants, statSync } from "node:fs";
+import { resolve } from "node:path";
 
 /** Reserved words and builtins of dash and bash: a command named so means something else outside a shell. */
 const SHELL_NAMES = new Set(
@@ -48,78 +40,60 @@ const SHELL_NAMES = new Set(
   ).split(" "),
 );
 
-/** A word, matched where the scan stands (sticky). */
-const WORD = /[A-Za-z0-9_./,:@%+=-]+/y;
+/** Plain words only, blank-separated, at least one. */
+const PLAIN = /^[ \t]*[A-Za-z0-9_./,:@%+=-]+(?:[ \t]+[A-Za-z0-9_./,:@%+=-]+)*[ \t]*$/;
 
-type Token = { kind: "word"; text: string } | { kind: "|" | "<" | ">" | ">>" };
+/** The words of `command` when a shell is not needed to read it, else undefined (run it with `/bin/sh -c`). */
+export function plainWords(command: string): string[] | undefined {
+  if (!PLAIN.test(command)) return undefined;
+  const words = command.split(/[ \t]+/).filter((word) => word !== "");
+  const name = words[0]!;
+  return name.includes("=") || SHELL_NAMES.has(name) ? undefined : words;
+}
 
-/** The tokens of `command`, or undefined as soon as a character could mean something to a shell. */
-function tokens(command: string): Token[] | undefined {
-  const out: Token[] = [];
-  let i = 0;
-  while (i < command.length) {
-    const c = command[i]!;
-    if (c === " " || c === "\t") {
-      i++;
-    } else if (c === "|" || c === "<" || c === ">") {
-      const next = command[i + 1];
-      // `||`, `|&`, `<<`, `<&`, `<>`, `>&`, `>|` are other operators.
-      if (next === "|" || next === "&" || (c === "<" && (next === "<" || next === ">"))) return undefined;
-      if (c === ">" && next === ">") {
-        if (command[i + 2] === "&" || command[i + 2] === "|" || command[i + 2] === ">") return undefined;
-        out.push({ kind: ">>" });
-        i += 2;
-      } else {
-        out.push({ kind: c });
-        i++;
-      }
-    } else {
-      WORD.lastIndex = i;
-      const text = WORD.exec(command)?.[0];
-      if (text === undefined) return undefined;
-      i += text.length;
-      // `2>file`: a number right before a redirection names a file descriptor.
-      if ((command[i] === "<" || command[i] === ">") && /^[0-9]+$/.test(text)) return undefined;
-      out.push({ kind: "word", text });
-    }
+/** Whether `path` is a regular file (following symlinks, as exec does). */
+function isFile(path: string): boolean {
+  try {
+    // No exception for the common miss: most PATH entries do not have the program.
+    return statSync(path, { throwIfNoEntry: false })?.isFile() === true;
+  } catch {
+    return false; // Missing, or a PATH entry that is not a searchable directory.
   }
-  return out;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
- * The pipeline `command` stands for when a shell is not needed to read it,
- * else undefined (run it with `/bin/sh -c`).
+ * Whether sh, in `cwd` with this PATH, would find `name` and could run it. As
+ * dash looks: a name with a `/` is that file; else the first regular file of
+ * that name in PATH's directories (an empty entry is the current directory),
+ * which must be executable. No PATH: sh's own default applies, so say no.
  */
-export function simplePipeline(command: string): PipelineStage[] | undefined {
-  const list = tokens(command);
-  if (list === undefined || list.length === 0) return undefined;
-  const stages: PipelineStage[] = [];
-  let argv: string[] = [];
-  let stdin: string | undefined;
-  let stdout: { path: string; append: boolean } | undefined;
-  const endStage = (): boolean => {
-    const name = argv[0];
-    if (name === undefined || name.includes("=") || SHELL_NAMES.has(name)) return false;
-    stages.push({ argv, ...(stdin === undefined ? {} : { stdin }), ...(stdout === undefined ? {} : { stdout }) });
-    argv = [];
-    stdin = undefined;
-    stdout = undefined;
-    return true;
-  };
-  for (let i = 0; i < list.length; i++) {
-    const token = list[i]!;
-    if (token.kind === "word") {
-      argv.push(token.text);
-    } else if (token.kind === "|") {
-      if (!endStage()) return undefined;
-    } else {
-      const target = list[++i];
-      // Two redirections of one stream: sh opens (creates) both, which is not worth copying. And the
-      // helper opens stdin first: sh, given `> out` first, creates `out` even when `< in` then fails.
-      if (target?.kind !== "word" || (token.kind === "<" ? stdin : stdout) !== undefined || (token.kind === "<" && stdout !== undefined)) return undefined;
-      if (token.kind === "<") stdin = target.text;
-      else stdout = { path: target.text, append: token.kind === ">>" };
-    }
+function runnable(name: string, cwd: string, path: string | undefined): boolean {
+  if (name.includes("/")) {
+    const file = resolve(cwd, name);
+    return isFile(file) && isExecutable(file);
   }
-  return endStage() ? stages : undefined;
+  if (path === undefined) return false;
+  for (const dir of path.split(":")) {
+    const candidate = resolve(cwd, dir, name);
+    if (isFile(candidate)) return isExecutable(candidate);
+  }
+  return false;
+}
+
+/**
+ * The program and arguments to start `command` with, without a shell, in
+ * `cwd` with `env`; undefined when it is to run with `/bin/sh -c`.
+ */
+export function argvWithoutShell(command: string, cwd: string, env: Readonly<Record<string, string | undefined>>): string[] | undefined {
+  const words = plainWords(command);
+  return words !== undefined && runnable(words[0]!, cwd, env.PATH) ? words : undefined;
 }

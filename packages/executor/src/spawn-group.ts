@@ -10,16 +10,16 @@
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Launcher, type LaunchRequest, type StartedCommand } from "./launcher.js";
-import { simplePipeline } from "./simple-command.js";
+import { Launcher, type StartedCommand } from "./launcher.js";
+import { argvWithoutShell } from "./simple-command.js";
 
 /** How long a group has to exit after SIGTERM before it gets SIGKILL. */
 export const KILL_GRACE_MS = 2000;
 
 export interface SpawnOptions {
   /**
-   * A string runs with `/bin/sh -c`, or as the same pipeline without a shell
-   * when it is simple enough and the python helper starts it (simple-command.ts);
+   * A string runs with `/bin/sh -c`, or, when it is only plain words naming a
+   * program sh would find, as that program with those words (simple-command.ts);
    * an array is the program and its arguments.
    */
   readonly command: string | readonly string[];
@@ -101,14 +101,26 @@ async function reapGroup(pgid: number): Promise<void> {
   }
 }
 
+/** What is started: a program, its arguments and its environment. */
+interface Program {
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+}
+
+function programOf({ command, cwd, env }: SpawnOptions): Program {
+  if (typeof command !== "string") return { file: command[0] ?? "", args: command.slice(1), env };
+  const argv = argvWithoutShell(command, cwd, env);
+  if (argv === undefined) return { file: "/bin/sh", args: ["-c", command], env };
+  // sh exports PWD, the directory it runs in; a PWD naming another one it replaces, and so does this.
+  return { file: argv[0]!, args: argv.slice(1), env: { ...env, PWD: cwd } };
+}
+
 export function spawnInGroup(options: SpawnOptions): Promise<SpawnResult> {
   if (options.signal.aborted) return Promise.resolve({ kind: "signaled", signal: "SIGTERM" });
-  const [file, args] =
-    typeof options.command === "string" ? ["/bin/sh", ["-c", options.command]] : [options.command[0] ?? "", options.command.slice(1)];
+  const program = programOf(options);
   const launcher = options.after?.launcher ?? (options.via === "direct" ? undefined : (options.via ?? Launcher.shared()));
-  if (launcher === undefined) return spawnDirectly(file, args, options);
-  const pipeline = typeof options.command === "string" && launcher.runsPipelines ? simplePipeline(options.command) : undefined;
-  return launchThrough(launcher, pipeline === undefined ? { argv: [file, ...args] } : { pipeline }, options);
+  return launcher === undefined ? spawnDirectly(program, options) : launchThrough(launcher, program, options);
 }
 
 /**
@@ -148,24 +160,24 @@ class GroupStopper {
   }
 }
 
-function launchThrough(launcher: Launcher, program: LaunchRequest["program"], options: SpawnOptions): Promise<SpawnResult> {
+function launchThrough(launcher: Launcher, { file, args, env }: Program, options: SpawnOptions): Promise<SpawnResult> {
   const stopper = new GroupStopper(options.signal);
   const onStart = (pid: number, command: StartedCommand): void => {
     stopper.started(pid);
     options.onStarted?.(command);
   };
-  const { cwd, env, after, signal, startNow, onStdout, onStderr } = options;
+  const { cwd, after, signal, startNow, onStdout, onStderr } = options;
   const queued = after === undefined ? {} : { after, signal, ...(startNow === undefined ? {} : { startNow }) };
   return launcher
-    .launch({ program, cwd, env, ...queued, onStart, onStdout, onStderr })
+    .launch({ file, args, cwd, env, ...queued, onStart, onStdout, onStderr })
     .then((end) => stopper.settled(end));
 }
 
-function spawnDirectly(file: string, args: readonly string[], options: SpawnOptions): Promise<SpawnResult> {
+function spawnDirectly({ file, args, env }: Program, options: SpawnOptions): Promise<SpawnResult> {
   return new Promise((resolvePromise) => {
     const child = spawn(file, args, {
       cwd: options.cwd,
-      env: options.env,
+      env,
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
     });
