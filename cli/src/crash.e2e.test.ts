@@ -60,6 +60,8 @@ function missingLayers(): string[] {
   if (!existsSync(path)) return [];
   const db = new Database(path, { readonly: true });
   try {
+    // Killed before the schema was made: an index with no actions names no layer.
+    if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'actions'").get() === undefined) return [];
     const rows = db.prepare("SELECT layer, (SELECT count(*) FROM inline_blobs WHERE digest = layer) AS inline FROM actions WHERE layer IS NOT NULL").all() as { layer: string; inline: number }[];
     const files = blobFiles();
     return rows.filter((row) => row.inline === 0 && !files.has(row.layer)).map((row) => row.layer);

@@ -2,12 +2,12 @@
  * What a restored layer may do to a workspace: no link out of it, no setuid
  * bit from another machine, and no directory mode that later stops rbuild.
  */
-import { accessSync, chmodSync, chownSync, constants, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from "node:fs";
+import { accessSync, chmodSync, chownSync, constants, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { execa } from "execa";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { afterEach, beforeEach, describe, expect, onTestFinished, test } from "vitest";
 import { normalize, RBUILD, Workspace, type RunResult } from "./test-support/workspace.js";
 
 let shared: string;
@@ -129,8 +129,27 @@ async function runAsNobody(ws: Workspace, args: string[]): Promise<RunResult> {
   return { exitCode: result.exitCode, stdout: normalize(String(result.stdout), ws.root), stderr: normalize(String(result.stderr), ws.root) };
 }
 
+/**
+ * Lets uid 65534 reach the built CLI: a checkout in a private directory (as
+ * `mktemp -d` makes them, 0700) has an ancestor that others cannot enter. Each
+ * such ancestor gets o+x (enter, not list) until `restore` is called.
+ */
+function letOthersReach(path: string): { restore(): void } {
+  const opened: [string, number][] = [];
+  for (let dir = dirname(path); dir !== dirname(dir); dir = dirname(dir)) {
+    const mode = statSync(dir).mode & 0o7777;
+    if ((mode & 0o001) === 0) {
+      chmodSync(dir, mode | 0o001);
+      opened.push([dir, mode]);
+    }
+  }
+  return { restore: () => opened.forEach(([dir, mode]) => chmodSync(dir, mode)) };
+}
+
 describe("20.10: a directory of mode 000 in restored outputs", () => {
   test.skipIf("skip" in nobody)(`20.10: builds, clean and clean --cache open it up instead of failing with EACCES, as a user who is not root${"skip" in nobody ? ` (skipped: ${nobody.skip})` : ""}`, async () => {
+    const reach = letOthersReach(RBUILD);
+    onTestFinished(() => reach.restore());
     for (const path of [process.execPath, RBUILD]) {
       const readable = spawnSync((nobody as { prefix: string[] }).prefix[0]!, [...(nobody as { prefix: string[] }).prefix.slice(1), "test", "-r", path]).status === 0;
       expect(readable, `uid 65534 must be able to read ${path} for this test`).toBe(true);
