@@ -1,5 +1,5 @@
 /** Issue 20's defects that only show through the command: each test is named after its item. */
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { Workspace } from "./test-support/workspace.js";
@@ -164,6 +164,13 @@ describe("the command line and its files", () => {
       stderr: "rbuild: error: --summary /proc/x/s.json: cannot write in /proc/x (ENOENT). Give a file in a directory you can write.\nRun `rbuild --help` for usage.\n",
     });
     expect(existsSync(join(ws.root, "ran.txt"))).toBe(false);
+    // A device, a link or a directory at the path would be replaced by the rename: refused, left as it was.
+    symlinkSync("target.json", join(ws.root, "link.json"));
+    for (const path of ["/dev/null", "link.json"]) {
+      const refused = await ws.run(["a", "--summary", path]);
+      expect([refused.exitCode, refused.stderr.split("\n")[0]]).toEqual([2, `rbuild: error: --summary ${path.startsWith("/") ? path : `<root>/${path}`} exists and is not a regular file; rbuild replaces the file it names, so give the path of a new or regular file.`]);
+    }
+    expect([lstatSync("/dev/null").isCharacterDevice(), lstatSync(join(ws.root, "link.json")).isSymbolicLink()]).toEqual([true, true]);
     // A missing directory is made, as for any file rbuild writes.
     expect((await ws.run(["a", "--summary", "reports/ci/s.json"])).exitCode).toBe(0);
     expect(JSON.parse(ws.read("reports/ci/s.json")).tasks.map((t: { name: string }) => t.name)).toEqual(["a"]);

@@ -1,5 +1,5 @@
 /** `rbuild <task...>`: plan the targets, execute, report, write the summary. */
-import { accessSync, constants as fsConstants } from "node:fs";
+import { accessSync, constants as fsConstants, lstatSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { describeFailure, fanOut, makeCacheDirectory, makeDirectories, writeFileAtomically, type Reporter, type SetupFailure, type StrayErrors } from "@rbuild/core";
 import { carryDeferredStamps, dryRun, execute, LocalRunner, startProcessHelper, upToDateFromStamp, upToDatePartly, type BuildOutcome } from "@rbuild/executor";
@@ -19,6 +19,11 @@ import { openWorkspace, type Workspace } from "./workspace.js";
  * that is lost.
  */
 function summaryProblem(file: string): string | undefined {
+  // The summary replaces the file by a rename: a device, fifo or link there would be replaced too.
+  const existing = lstatSync(file, { throwIfNoEntry: false });
+  if (existing !== undefined && !existing.isFile()) {
+    return `--summary ${file} exists and is not a regular file; rbuild replaces the file it names, so give the path of a new or regular file.`;
+  }
   const dir = dirname(file);
   try {
     makeDirectories(dir);
