@@ -117,14 +117,32 @@ function sameEntry(root: string, recorded: EntryStat, follow: boolean): boolean 
   return stat !== undefined && stat.mode === mode && stat.size === size && stat.mtimeMs === mtime && stat.ctimeMs === ctime && stat.ino === ino;
 }
 
+const isDigestText = (value: unknown): boolean => typeof value === "string" && /^[0-9a-f]{64}$/.test(value);
+const isStatList = (value: unknown, fields: number): boolean =>
+  Array.isArray(value) && value.every((row) => Array.isArray(row) && row.length === fields && typeof row[0] === "string" && row.slice(1).every((n) => typeof n === "number"));
+
+/**
+ * A snapshot read back from the index, or undefined when it is not one in
+ * every field: damage that leaves valid JSON of the wrong shape (one flipped
+ * bit in a field's name) must mean "check the task again", never a crash or a
+ * result with a field missing.
+ */
 export function parseSnapshot(text: string | undefined): Snapshot | undefined {
   if (text === undefined) return undefined;
+  let value: Partial<Record<keyof Snapshot, unknown>>;
   try {
-    const snapshot = JSON.parse(text) as Snapshot;
-    return snapshot.v === FORMAT ? snapshot : undefined;
+    value = JSON.parse(text) as typeof value;
   } catch {
     return undefined;
   }
+  if (typeof value !== "object" || value === null || value.v !== FORMAT || typeof value.def !== "string") return undefined;
+  if (!isDigestText(value.key) || !isDigestText(value.outputsDigest)) return undefined;
+  if (!(value.layer === null || isDigestText(value.layer)) || !(value.logBlob === null || isDigestText(value.logBlob))) return undefined;
+  if (!(value.exitCode === null || typeof value.exitCode === "number")) return undefined;
+  if (!Array.isArray(value.deps) || !value.deps.every((dep) => Array.isArray(dep) && typeof dep[0] === "string" && isDigestText(dep[1]))) return undefined;
+  if (!isStatList(value.files, 5) || !isStatList(value.dirs, 6) || !isStatList(value.outputs, 6)) return undefined;
+  if (!(value.log === null || (Array.isArray(value.log) && value.log.every((line) => Array.isArray(line) && typeof line[1] === "string")))) return undefined;
+  return value as Snapshot;
 }
 
 /** Whether the snapshot still holds for a task with definition `def` whose deps' outputs are `deps`. */
