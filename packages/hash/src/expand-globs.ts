@@ -249,9 +249,10 @@ export function expandGlobs(root: string, patterns: readonly string[], options: 
     if (scan.isGlob) {
       matched = crawl(root, base, matcher(scan.glob), excluded, options, found);
     } else {
-      // A directory named without a glob: everything below it.
-      if (options.directories === true && base !== "") found.add(base);
-      matched = crawl(root, base, matcher("**"), excluded, options, found) + (options.directories === true && base !== "" ? 1 : 0);
+      // A directory named without a glob: everything below it (and itself, when directories are wanted).
+      const itself = options.directories === true && base !== "";
+      if (itself) found.add(base);
+      matched = crawl(root, base, matcher("**"), excluded, options, found) + (itself ? 1 : 0);
     }
     if (matched === 0) options.unmatched?.push(pattern);
   }
