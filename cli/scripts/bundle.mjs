@@ -2,7 +2,8 @@
 // workspace packages) into dist/rbuild.mjs, with dynamically imported parts in
 // dist/chunks/. Native addons and esbuild itself stay external. Run after
 // `tsc -b` (the root `build` script does both).
-import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
@@ -38,3 +39,15 @@ for (const name of undiciChunks) {
   writeFileSync(path, readFileSync(path, "utf8").replace(/\n\/\/# sourceMappingURL=\S+\s*$/, "\n"));
   rmSync(`${path}.map`);
 }
+
+// The process helper is a python file, started as a program: it ships where the bundled runner looks for
+// it (packages/runners/src/process-helper.ts, HELPER_SCRIPT: ../helper/ of the file its code landed in).
+const reference = '"../helper/process_helper.py"';
+const holders = [...readdirSync(dist).map((name) => `${dist}${name}`), ...readdirSync(`${dist}chunks`).map((name) => `${dist}chunks/${name}`)].filter(
+  (path) => path.endsWith(".mjs") && readFileSync(path, "utf8").includes(reference),
+);
+if (holders.length !== 1) throw new Error(`bundle: expected the process helper's path in one bundled file, found it in ${holders.length}`);
+const shipped = resolve(dirname(holders[0]), "../helper");
+rmSync(shipped, { recursive: true, force: true });
+mkdirSync(shipped);
+copyFileSync(fileURLToPath(new URL("../../packages/runners/helper/process_helper.py", import.meta.url)), `${shipped}/process_helper.py`);

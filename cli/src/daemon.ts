@@ -45,7 +45,7 @@ import { startIndexKeeper, stopIndexKeeper } from "@rbuild/store";
 import { parseCommandLine, type Args } from "./args.js";
 import { daemonAnswers, daemonCanServe, daemonWanted, DAEMON_LOG, DAEMON_SOCKET } from "./daemon-start.js";
 import { phasesReport, phasesWanted, startPhases } from "./phases.js";
-import { runBuild, type RunEnd } from "./run-command.js";
+import { localRunner, runBuild, type RunEnd } from "./run-command.js";
 import type { Terminal } from "./terminal.js";
 import { apiModule, cacheDirFor, openWorkspace } from "./workspace.js";
 
@@ -138,6 +138,8 @@ class Daemon {
     log(`${late === undefined ? "internal error" : `error thrown by ${late.label} after it had finished`}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     this.#shutdown("an error no build could take");
   });
+  /** Runs every build's tasks: its process helper lives as long as the daemon (RBUILD_SPAWN set means no daemon). */
+  readonly #runner = localRunner({}, this.#strays);
   #socketStat: Stats | undefined;
   #busy = false;
   #builds = 0;
@@ -369,7 +371,7 @@ class Daemon {
     startPhases(phasesWanted(request.env));
     let end: RunEnd | undefined;
     try {
-      end = await runBuild(args, terminal, this.#strays);
+      end = await runBuild(args, terminal, this.#strays, this.#runner);
     } catch (error) {
       send("E", `rbuild: internal error in the daemon (see ${join(this.#cacheDir, DAEMON_LOG)}): ${(error as Error).message}\n`);
       log(`internal error: ${(error as Error).stack ?? String(error)}`);

@@ -2,7 +2,8 @@
 import { accessSync, constants as fsConstants, lstatSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { describeFailure, fanOut, makeCacheDirectory, makeDirectories, writeFileAtomically, type Reporter, type SetupFailure, type StrayErrors } from "@rbuild/core";
-import { carryDeferredStamps, dryRun, execute, LocalRunner, startProcessHelper, upToDateFromStamp, upToDatePartly, type BuildOutcome } from "@rbuild/executor";
+import { carryDeferredStamps, dryRun, execute, upToDateFromStamp, upToDatePartly, type BuildOutcome } from "@rbuild/executor";
+import { LocalRunner, type Runner } from "@rbuild/runners";
 import { plan, type Graph } from "@rbuild/planner";
 import { acquireBuildLock, noteStampedBuild, Store } from "@rbuild/store";
 import { BatchedOutput, dryRunSummary, JsonReporter, PlainReporter, runSummary } from "@rbuild/ui";
@@ -70,8 +71,17 @@ export async function runCommand(args: Args, strays: StrayErrors): Promise<numbe
   return end.exitCode;
 }
 
-/** Runs a build with `terminal`'s output, environment and directory; `strays` takes user code's stray errors. */
-export async function runBuild(args: Args, terminal: Terminal, strays: StrayErrors): Promise<RunEnd> {
+/** Where a process's builds run their tasks: here, through a process helper unless RBUILD_SPAWN=direct. */
+export function localRunner(env: Readonly<Record<string, string | undefined>>, strays: StrayErrors): LocalRunner {
+  return new LocalRunner({ strays, spawn: env.RBUILD_SPAWN === "direct" ? "direct" : "helper" });
+}
+
+/**
+ * Runs a build with `terminal`'s output, environment and directory; `strays`
+ * takes user code's stray errors. `runner` runs its tasks (the daemon keeps
+ * one for its lifetime); by default a local runner of this build's own.
+ */
+export async function runBuild(args: Args, terminal: Terminal, strays: StrayErrors, runner: Runner = localRunner(terminal.env, strays)): Promise<RunEnd> {
   phase("start");
   const { cwd, env } = terminal;
   const summaryFile = args.summary === undefined ? undefined : resolve(cwd, args.summary);
@@ -135,12 +145,12 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
     phase("stamp");
     if (upToDate !== undefined) {
       const started = Date.now();
-      const outcome = await execute({ graph: graph.value, jobs: args.jobs, reporter, signal: interrupt.signal, env, upToDate: upToDate.results });
+      const outcome = await execute({ graph: graph.value, jobs: args.jobs, runner, reporter, signal: interrupt.signal, env, upToDate: upToDate.results });
       if (outcome.ok) noteStampedBuild(cacheDir, { from: upToDate.build, started, finished: Date.now(), targets: graph.value.targets });
       return await finish(outcome);
     }
 
-    startProcessHelper(graph.value);
+    runner.prepare?.([...graph.value.tasks.values()].map((task) => task.run));
     makeCacheDirectory(cacheDir);
     const lock = await acquireBuildLock(cacheDir, (wait) => info("waiting", lockWaitMessage(wait)), interrupt.signal);
     if (lock === undefined) return ended(ExitCode.Interrupted, true);
@@ -159,7 +169,7 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
         graph: graph.value,
         jobs: args.jobs,
         keepGoing: args.keepGoing,
-        runner: new LocalRunner({ strays }),
+        runner,
         reporter,
         signal: interrupt.signal,
         env,

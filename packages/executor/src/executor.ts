@@ -17,13 +17,10 @@ import type { Digest } from "@rbuild/hash";
 import type { Graph, GraphTask } from "@rbuild/planner";
 import type { LogLine, RunRow } from "@rbuild/store";
 import { LineSplitter } from "./line-splitter.js";
-import { LocalRunner } from "./local-runner.js";
+import { KILL_GRACE_MS, type RunOutcome, type Runner } from "@rbuild/runners";
 import { PriorityQueue } from "./priority-queue.js";
-import type { RunOutcome, Runner } from "./runner.js";
-import { KILL_GRACE_MS } from "./spawn-group.js";
 import { RemoteStep, type RemoteOptions } from "./remote-step.js";
 import { Slots, type SlotGrant } from "./slots.js";
-import type { StartedCommand } from "./launcher.js";
 import type { Fresh } from "./snapshot.js";
 import type { StampedFresh } from "./build-stamp.js";
 import { groupOutputsDigest, LogCollector, TaskCache, type CacheOptions } from "./task-cache.js";
@@ -36,7 +33,8 @@ export interface ExecuteOptions {
   /** Keep running everything not downstream of a failure. */
   readonly keepGoing?: boolean;
   readonly reporter: Reporter;
-  readonly runner?: Runner;
+  /** Where tasks run (see @rbuild/runners): the local runner, or a sandbox, container or CI runner. */
+  readonly runner: Runner;
   /** Aborting interrupts the build: running tasks are stopped and nothing new starts. */
   readonly signal?: AbortSignal;
   /** The environment tasks' variables are taken from. Defaults to `process.env`. */
@@ -150,7 +148,7 @@ class Build {
   readonly #recordLater: ((record: () => void) => void) | undefined;
   /** Tasks in flight: -j running commands, plus (with a remote) more waiting on the network. */
   readonly #capacity: number;
-  readonly #slots: Slots<StartedCommand>;
+  readonly #slots: Slots;
   /** Outputs digest of every task that finished well: what dependents' keys see. */
   readonly #outputs = new Map<string, Digest>();
   readonly #layers = new Map<string, Digest | null>();
@@ -167,7 +165,7 @@ class Build {
    */
   readonly #interrupted = new AbortController();
   /** The run slot a running task holds, given back when its command ends (-j 2 or more) or in #finish. */
-  readonly #slotHeld = new Map<string, SlotGrant<StartedCommand>>();
+  readonly #slotHeld = new Map<string, SlotGrant>();
   /** Results of work that ran (or tried to), handled before those in #known. */
   readonly #finished: Finished[] = [];
   /** Results known without running anything: up-to-date tasks and groups. */
@@ -185,13 +183,13 @@ class Build {
   #stop: Stop = { kind: "none" };
 
   constructor(options: ExecuteOptions) {
-    // Every running command listens to it (and a queued one twice): more than the default ten with -j 5 and up.
+    // Every running command listens to it: more than the default ten with -j 10 and up.
     setMaxListeners(Infinity, this.#interrupted.signal);
     this.#graph = options.graph;
     this.#jobs = Math.max(1, options.jobs ?? availableParallelism());
     this.#keepGoing = options.keepGoing ?? false;
     this.#reporter = options.reporter;
-    this.#runner = options.runner ?? new LocalRunner();
+    this.#runner = options.runner;
     this.#signal = options.signal;
     this.#now = options.now ?? (() => performance.now());
     const env = options.env ?? process.env;
@@ -387,7 +385,7 @@ class Build {
     const started = this.#now();
     try {
       const cache = this.#cache;
-      if (cache === undefined) return await this.#inSlot(task, (slot) => this.#execute(task, slot, signal, task.pure ? ["no-record"] : ["impure"]));
+      if (cache === undefined) return await this.#inSlot(task, () => this.#execute(task, signal, task.pure ? ["no-record"] : ["impure"]));
 
       if (task.pure && !cache.force) {
         const fresh = cache.fresh(task, this.#outputs);
@@ -418,9 +416,9 @@ class Build {
       }
       cache.clearOutputs(task, prepared);
       // With -j 1 the slot is held until the outputs are stored: one task is done before the next starts.
-      return await this.#inSlot(task, async (slot) => {
+      return await this.#inSlot(task, async () => {
         const log = new LogCollector();
-        const done = await this.#execute(task, slot, signal, reasons, log);
+        const done = await this.#execute(task, signal, reasons, log);
         // With -j 2 or more the command's slot is free once it has ended: the next command starts
         // (in the turn the slot wakes it) while this task's outputs are stored, as ninja starts one
         // while it records the last. With -j 1 a task is done before the next starts.
@@ -469,28 +467,21 @@ class Build {
    * Runs `work` once the task has a run slot (see Slots). The slot is given
    * back when the task's result is recorded (#finish), or with -j 2 or more
    * when its command ends (#runTask), so with -j 1 a task is reported done
-   * before the next one starts. With -j 2 or more a command may be given a
-   * slot whose command is still running, to start the moment that one ends.
+   * before the next one starts.
    */
-  async #inSlot(task: GraphTask, work: (slot: SlotGrant<StartedCommand>) => Promise<Done>): Promise<Done> {
+  async #inSlot(task: GraphTask, work: () => Promise<Done>): Promise<Done> {
     // A free slot is taken in this turn: a command then starts before the next ready task is prepared.
-    const slot = this.#slots.tryTake() ?? (await this.#slots.take(task.priority, this.#jobs > 1 && typeof task.run === "string"));
+    const slot = this.#slots.tryTake() ?? (await this.#slots.take(task.priority));
     this.#slotHeld.set(task.name, slot);
-    return work(slot);
+    return work();
   }
 
   /** Runs the task's command or function through the runner, reporting its output line by line. Called in a slot. */
-  async #execute(task: GraphTask, slot: SlotGrant<StartedCommand>, signal: AbortSignal, reasons: readonly string[], log?: LogCollector): Promise<Done> {
+  async #execute(task: GraphTask, signal: AbortSignal, reasons: readonly string[], log?: LogCollector): Promise<Done> {
     if (signal.aborted) return { result: result(task.name, "failed", { reasons, failure: { reason: "interrupted", task: task.name } }) };
-    // A command queued behind another is reported started when it starts; every task is, before it finishes.
-    let reported = false;
-    const reportStarted = (): void => {
-      if (reported) return;
-      reported = true;
-      this.#reporter.report({ type: "task-started", task: task.name, reasons });
-    };
-    if (slot.after === undefined) reportStarted();
-    else slot.moved.addEventListener("abort", reportStarted, { once: true }); // Starts now, in a slot freed first.
+    const run = task.run;
+    if (run === undefined) return { result: result(task.name, "ran", { reasons }) };
+    this.#reporter.report({ type: "task-started", task: task.name, reasons });
     const emit = (stream: "stdout" | "stderr") =>
       new LineSplitter((line) => {
         log?.add(stream, line);
@@ -502,25 +493,43 @@ class Build {
     let outcome: RunOutcome;
     try {
       outcome = await this.#runner.run({
-        task,
+        task: task.name,
+        run,
+        root: this.#graph.root,
         cwd,
         env: this.#env.build(task.env, cwd),
+        inputs: task.inputs,
+        depOutputs: this.#depOutputs(task),
+        outputs: task.outputs,
         signal,
         stdout: (chunk) => stdout.write(chunk),
         stderr: (chunk) => stderr.write(chunk),
-        ...(slot.after === undefined ? {} : { after: slot.after, startNow: slot.moved }),
-        onStarted: (command) => {
-          reportStarted();
-          if (command !== undefined) slot.started(command);
-        },
       });
     } finally {
-      reportStarted();
       stdout.end();
       stderr.end();
     }
-    if (outcome.ok) return { result: result(task.name, "ran", { exitCode: outcome.exitCode, reasons }) };
-    return { result: result(task.name, "failed", { exitCode: outcome.exitCode, reasons, failure: outcome.failure }) };
+    if (!outcome.ok) return { result: result(task.name, "failed", { exitCode: outcome.exitCode, reasons, failure: outcome.failure }) };
+    switch (outcome.produced.kind) {
+      case "in-place":
+        return { result: result(task.name, "ran", { exitCode: outcome.exitCode, reasons }) };
+    }
+  }
+
+  /** The output globs of the tasks `task` depends on, through groups. */
+  #depOutputs(task: GraphTask): string[] {
+    const globs: string[] = [];
+    const seen = new Set<string>();
+    const stack = [...task.deps];
+    while (stack.length > 0) {
+      const name = stack.pop()!;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const dep = this.#graph.tasks.get(name)!;
+      globs.push(...dep.outputs);
+      if (dep.run === undefined) stack.push(...dep.deps);
+    }
+    return globs;
   }
 
   #finish(task: GraphTask, result: TaskResult): void {

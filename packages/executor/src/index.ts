@@ -1,7 +1,5 @@
 export { execute } from "./executor.js";
 export type { ExecuteOptions, BuildOutcome } from "./executor.js";
-export { LocalRunner } from "./local-runner.js";
-export type { Runner, RunRequest, RunOutcome } from "./runner.js";
 export { PASS_THROUGH_ENV } from "./task-env.js";
 export type { CacheOptions } from "./task-cache.js";
 export { dryRun } from "./dry-run.js";
@@ -11,4 +9,3 @@ export type { RemoteOptions } from "./remote-step.js";
 export { carryDeferredStamps, deferStampWrites, prestatLastStamp, upToDateFromStamp, upToDatePartly, writeDeferredStamps } from "./build-stamp.js";
 export type { StampCheck, StatPass, UpToDate } from "./build-stamp.js";
 export { startStatHelper } from "./stat-helper.js";
-export { startProcessHelper } from "./launcher.js";

@@ -12,6 +12,7 @@ import { Store } from "@rbuild/store";
 // The compiled modules: the helper thread runs the module's own file, which Node cannot run as TypeScript.
 import { InputWarmer, type WarmJob } from "../dist/input-warmer.js";
 import { execute, type BuildOutcome } from "../dist/index.js";
+import { LocalRunner } from "@rbuild/runners";
 
 let root: string;
 beforeEach(() => {
@@ -114,6 +115,7 @@ describe("InputWarmer", () => {
         return await execute({
           graph: graph.value,
           jobs: 2,
+          runner: new LocalRunner(),
           reporter: { report: () => {} },
           env: { PATH: process.env.PATH },
           cache: { store },

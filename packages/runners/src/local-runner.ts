@@ -1,12 +1,15 @@
 /**
- * The default runner: a command string runs with `/bin/sh -c` in its own
- * process group; a function runs in this process with a `RunContext` whose
- * `exec` starts commands the same way.
+ * The default runner: a command string runs with `/bin/sh -c` (or without a
+ * shell when it is plain words, simple-command.ts) in its own process group;
+ * a function runs in this process with a `RunContext` whose `exec` starts
+ * commands the same way. Processes start through the runner's own process
+ * helper where it runs (process-helper.ts), else forked from Node.
  */
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { format } from "node:util";
 import { ExecError, locationFromStack, type ExecOptions, type ExecResult, type RunContext, type RunFunction, type StrayErrors, type TaskFailure } from "@rbuild/core";
+import { ProcessHelper } from "./process-helper.js";
 import type { RunOutcome, RunRequest, Runner } from "./runner.js";
 import { spawnInGroup, type SpawnResult } from "./spawn-group.js";
 
@@ -31,11 +34,13 @@ function missingCwd(task: string, cwd: string): RunOutcome | undefined {
   };
 }
 
+const IN_PLACE = { kind: "in-place" } as const;
+
 function outcomeOf(result: SpawnResult, request: RunRequest): RunOutcome {
-  const task = request.task.name;
+  const task = request.task;
   switch (result.kind) {
     case "exited":
-      if (result.exitCode === 0) return { ok: true, exitCode: 0 };
+      if (result.exitCode === 0) return { ok: true, exitCode: 0, produced: IN_PLACE };
       if (request.signal.aborted) return { ok: false, exitCode: result.exitCode, failure: { reason: "interrupted", task } };
       return { ok: false, exitCode: result.exitCode, failure: { reason: "exit-nonzero", task, exitCode: result.exitCode } };
     case "signaled":
@@ -48,7 +53,7 @@ function outcomeOf(result: SpawnResult, request: RunRequest): RunOutcome {
 }
 
 function exceptionToFailure(error: unknown, request: RunRequest): TaskFailure {
-  const task = request.task.name;
+  const task = request.task;
   if (request.signal.aborted) return { reason: "interrupted", task };
   if (error instanceof ExecError) {
     if (error.exitCode !== null) return { reason: "exit-nonzero", task, exitCode: error.exitCode };
@@ -59,9 +64,9 @@ function exceptionToFailure(error: unknown, request: RunRequest): TaskFailure {
   return { reason: "run-threw", task, message, ...(location === undefined ? {} : { location }) };
 }
 
-function contextFor(request: RunRequest): RunContext {
+function contextFor(request: RunRequest, helper: ProcessHelper | undefined): RunContext {
   return {
-    name: request.task.name,
+    name: request.task,
     cwd: request.cwd,
     env: request.env,
     signal: request.signal,
@@ -77,6 +82,7 @@ function contextFor(request: RunRequest): RunContext {
         cwd,
         env: { ...request.env, ...options.env },
         signal: request.signal,
+        ...(helper === undefined ? {} : { helper }),
         onStdout: (chunk) => {
           request.stdout(chunk);
           stdout += chunk.toString();
@@ -97,50 +103,83 @@ function contextFor(request: RunRequest): RunContext {
   };
 }
 
-async function runFunction(run: RunFunction, request: RunRequest, strays: StrayErrors | undefined): Promise<RunOutcome> {
+async function runFunction(run: RunFunction, request: RunRequest, strays: StrayErrors | undefined, helper: ProcessHelper | undefined): Promise<RunOutcome> {
   try {
-    const context = contextFor(request);
-    await (strays === undefined ? run(context) : strays.run(`task "${request.task.name}"`, async () => run(context)));
+    const context = contextFor(request, helper);
+    await (strays === undefined ? run(context) : strays.run(`task "${request.task}"`, async () => run(context)));
   } catch (error) {
     const failure = exceptionToFailure(error, request);
     return { ok: false, exitCode: error instanceof ExecError ? error.exitCode : null, failure };
   }
-  if (request.signal.aborted) return { ok: false, exitCode: null, failure: { reason: "interrupted", task: request.task.name } };
-  return { ok: true, exitCode: null };
+  if (request.signal.aborted) return { ok: false, exitCode: null, failure: { reason: "interrupted", task: request.task } };
+  return { ok: true, exitCode: null, produced: IN_PLACE };
 }
 
 export interface LocalRunnerOptions {
   /** Where errors a function throws from its timers or unawaited promises go: they fail its task. */
   readonly strays?: StrayErrors;
+  /**
+   * How processes start: `helper` through the process helper where it runs
+   * (the default), `direct` forked from Node. The environment's
+   * RBUILD_SPAWN=direct chooses the latter for a whole run.
+   */
+  readonly spawn?: "helper" | "direct";
 }
 
 export class LocalRunner implements Runner {
   readonly #strays: StrayErrors | undefined;
+  /** Undefined until first needed; null when processes are forked from Node. */
+  #helper: ProcessHelper | null | undefined;
 
   constructor(options: LocalRunnerOptions = {}) {
     this.#strays = options.strays;
+    if (options.spawn === "direct") this.#helper = null;
+  }
+
+  /** Starts the process helper now when commands will run: its ~20 ms start then overlaps the build's own. */
+  prepare(runs: Iterable<RunRequest["run"] | undefined>): void {
+    for (const run of runs) {
+      if (typeof run === "string") {
+        this.#processHelper();
+        return;
+      }
+    }
   }
 
   async run(request: RunRequest): Promise<RunOutcome> {
-    const { run, name } = request.task;
+    const { run, task } = request;
     if (typeof run === "function") {
-      const missing = missingCwd(name, request.cwd);
+      const missing = missingCwd(task, request.cwd);
       if (missing !== undefined) return missing;
-      request.onStarted?.(undefined);
-      return runFunction(run, request, this.#strays);
+      return runFunction(run, request, this.#strays, this.#processHelper());
     }
-    if (run === undefined) return { ok: true, exitCode: null };
-    const { cwd, env, signal, after, startNow, onStarted } = request;
+    const helper = this.#processHelper();
     const result = await spawnInGroup({
       command: run,
-      cwd,
-      env,
-      signal,
+      cwd: request.cwd,
+      env: request.env,
+      signal: request.signal,
       onStdout: request.stdout,
       onStderr: request.stderr,
-      ...(after === undefined ? {} : { after, ...(startNow === undefined ? {} : { startNow }) }),
-      ...(onStarted === undefined ? {} : { onStarted }),
+      ...(helper === undefined ? {} : { helper }),
     });
     return outcomeOf(result, request);
+  }
+
+  /** Stops its process helper, if it started one (a daemon's runner, at the end). */
+  close(): void {
+    this.#helper?.close();
+    this.#helper = null;
+  }
+
+  /**
+   * The helper, started on first use and again after one died (the commands
+   * it ran fail, saying so); undefined when processes fork from Node, as
+   * after finding that the helper cannot run here.
+   */
+  #processHelper(): ProcessHelper | undefined {
+    if (this.#helper?.unavailable) this.#helper = null;
+    if (this.#helper === undefined || this.#helper?.dead) this.#helper = ProcessHelper.start() ?? null;
+    return this.#helper ?? undefined;
   }
 }

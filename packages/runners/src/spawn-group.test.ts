@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { isAlive } from "../../../test-support/processes.js";
-import { Launcher, type StartedCommand } from "./launcher.js";
+import { ProcessHelper } from "./process-helper.js";
 import { argvWithoutShell } from "./simple-command.js";
 import { spawnInGroup, type SpawnOptions, type SpawnResult } from "./spawn-group.js";
 
@@ -19,7 +19,7 @@ interface Ran {
   stderr: string;
 }
 
-async function run(command: SpawnOptions["command"], via: SpawnOptions["via"], options: Partial<SpawnOptions> = {}): Promise<Ran> {
+async function run(command: SpawnOptions["command"], helper: ProcessHelper | undefined, options: Partial<SpawnOptions> = {}): Promise<Ran> {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const result = await spawnInGroup({
@@ -29,27 +29,23 @@ async function run(command: SpawnOptions["command"], via: SpawnOptions["via"], o
     signal: new AbortController().signal,
     onStdout: (chunk) => out.push(chunk),
     onStderr: (chunk) => err.push(chunk),
-    via,
+    ...(helper === undefined ? {} : { helper }),
     ...options,
   });
   return { result, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
 }
 
-// Both helpers run here: python3 and perl are installed on the machines rbuild is tested on.
-const python = Launcher.start("python");
-const perl = Launcher.start("perl");
+// The helper runs here: the system's python3 is installed on the machines rbuild is tested on.
+const python = ProcessHelper.start();
 
-test("the python helper is the shared one where python3 is installed", () => {
-  expect(python).toBeInstanceOf(Launcher);
-  expect(perl).toBeInstanceOf(Launcher);
-  expect(Launcher.shared()?.helper).toBe("python");
+test("the process helper starts where the system's python3 is", () => {
+  expect(python).toBeInstanceOf(ProcessHelper);
 });
 
 // Every behaviour holds the same whichever way the process starts.
 describe.each([
-  ["through the python helper", python],
-  ["through the perl helper", perl],
-  ["forked from Node", "direct" as const],
+  ["through the process helper", python],
+  ["forked from Node", undefined],
 ])("spawnInGroup, %s", (_how, via) => {
   test("stdout and stderr apart, byte for byte, and the exit code", async () => {
     const ran = await run("printf 'out\\nno newline'; printf 'err' >&2; exit 3", via);
@@ -165,103 +161,56 @@ describe.each([
   });
 });
 
-test("a NUL byte in a command is refused, not passed on cut short", async () => {
+test.each([
+  ["through the process helper", python],
+  ["forked from Node", undefined],
+])("a NUL byte in a command is refused, not passed on cut short, %s", async (_how, helper) => {
   writeFileSync(join(root, "marker"), "");
-  const ran = await run("echo a\0; rm marker", undefined);
+  const ran = await run("echo a\0; rm marker", helper);
   expect(ran.result.kind).toBe("error");
   expect(readFileSync(join(root, "marker"), "utf8")).toBe("");
 });
 
-/** Runs `command` through `launcher`, reporting what it can be queued behind once started. */
-function start(launcher: Launcher, command: string, options: Partial<SpawnOptions> = {}): { started: Promise<StartedCommand>; done: Promise<Ran> } {
-  let onStarted!: (command: StartedCommand) => void;
-  const started = new Promise<StartedCommand>((resolve) => (onStarted = resolve));
-  const done = run(command, launcher, { onStarted: (c) => onStarted(c!), ...options });
-  return { started, done };
-}
-
-const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
-
-describe.each([
-  ["python", python!],
-  ["perl", perl!],
-])("a command queued behind another, in the %s helper", (_kind, launcher) => {
-  test("starts the moment the one before it ends, without waiting for this thread", async () => {
-    const first = start(launcher, "sleep 0.2; date +%s%N > first.end");
-    const after = await first.started;
-    const second = run("date +%s%N > second.start", launcher, { after });
-    // Busy for a second: the helper has to start `second` on its own.
-    const busyFrom = nowNs();
-    while (nowNs() - busyFrom < 1_000_000_000n);
-    const busyUntil = nowNs();
-    expect((await first.done).result).toEqual({ kind: "exited", exitCode: 0 });
-    expect((await second).result).toEqual({ kind: "exited", exitCode: 0 });
-    const ended = BigInt(readFileSync(join(root, "first.end"), "utf8").trim());
-    const began = BigInt(readFileSync(join(root, "second.start"), "utf8").trim());
-    expect(began >= ended).toBe(true);
-    expect(began < busyUntil).toBe(true);
-  });
-
-  test("starts after a failed command too, and at once behind one that has ended", async () => {
-    const failing = start(launcher, "sleep 0.1; exit 3");
-    const afterFailure = run("echo second", launcher, { after: await failing.started });
-    expect((await failing.done).result).toEqual({ kind: "exited", exitCode: 3 });
-    expect(await afterFailure).toEqual({ result: { kind: "exited", exitCode: 0 }, stdout: "second\n", stderr: "" });
-
-    const ended = start(launcher, "true");
-    const before = await ended.started;
-    await ended.done;
-    expect((await run("echo at once", launcher, { after: before })).stdout).toBe("at once\n");
-  });
-
-  test("told to start now, it starts at once, while the one before it runs on", async () => {
-    const first = start(launcher, "i=0; while [ ! -e go ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i+1)); done; [ -e go ]");
-    const startNow = new AbortController();
-    const queued = run("touch go; echo moved", launcher, { after: await first.started, startNow: startNow.signal });
-    startNow.abort();
-    // `first` only ends once the queued command has run: it did not wait for `first`.
-    expect(await queued).toEqual({ result: { kind: "exited", exitCode: 0 }, stdout: "moved\n", stderr: "" });
-    expect((await first.done).result).toEqual({ kind: "exited", exitCode: 0 });
-  });
-
-  test("aborted while queued, it never runs and ends as interrupted; the one before it runs on", async () => {
-    const first = start(launcher, `${"i=0; while [ ! -e go ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i+1)); done"}; echo first`);
-    const abort = new AbortController();
-    const queued = run("touch never", launcher, { after: await first.started, signal: abort.signal });
-    abort.abort();
-    expect((await queued).result).toEqual({ kind: "signaled", signal: "SIGTERM" });
-    writeFileSync(join(root, "go"), "");
-    expect(await first.done).toEqual({ result: { kind: "exited", exitCode: 0 }, stdout: "first\n", stderr: "" });
-    expect(existsSync(join(root, "never"))).toBe(false);
-  });
-});
-
-test("a helper that dies fails its running and queued commands with what to do, and later ones at once", async () => {
-  const launcher = Launcher.start("python")!;
-  const running = start(launcher, "echo $$ > pid; exec sleep 5");
-  const queued = run("touch never", launcher, { after: await running.started });
+test("a helper that dies fails its running commands with what to do, and later ones at once", async () => {
+  const helper = ProcessHelper.start()!;
+  let started!: () => void;
+  const onStarted = new Promise<void>((resolve) => (started = resolve));
+  const running = run("echo $$ > pid; exec sleep 5", helper, { onStarted: () => started() });
+  await onStarted;
   const pidText = (): string => (existsSync(join(root, "pid")) ? readFileSync(join(root, "pid"), "utf8") : "");
   for (let i = 0; i < 500 && !pidText().endsWith("\n"); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  process.kill(launcher.pid!, "SIGKILL");
-  const failed = { kind: "error", message: expect.stringMatching(/process helper \(python\) stopped: it exited \(SIGKILL\).*RBUILD_SPAWN=direct/) };
+  process.kill(helper.pid!, "SIGKILL");
+  const failed = { kind: "error", message: expect.stringMatching(/process helper stopped: it exited \(SIGKILL\).*RBUILD_SPAWN=direct/) };
   try {
-    expect((await running.done).result).toEqual(failed);
-    expect((await queued).result).toEqual(failed);
-    expect((await run("echo later", launcher)).result).toEqual(failed);
-    expect(existsSync(join(root, "never"))).toBe(false);
+    expect((await running).result).toEqual(failed);
+    expect((await run("echo later", helper)).result).toEqual(failed);
   } finally {
     const pid = Number(pidText());
     if (pid > 0) process.kill(pid, "SIGKILL"); // Its command outlives it, as after a direct spawn.
   }
 });
 
+test("a helper that cannot run here (it stops before it is ready) leaves its commands to a direct spawn", async () => {
+  const script = join(root, "too-old.py");
+  writeFileSync(script, "import sys\nsys.exit(3)\n");
+  const helper = ProcessHelper.start(script)!;
+  const ran = await run("echo $PPID; echo started directly", helper);
+  expect(ran.result).toEqual({ kind: "exited", exitCode: 0 });
+  // Its parent is this Node process, not a python.
+  expect(ran.stdout).toBe(`${process.pid}\nstarted directly\n`);
+  expect(helper.dead).toBe(true);
+});
+
+test("a missing helper script is a broken installation, said so", () => {
+  expect(() => ProcessHelper.start(join(root, "gone.py"))).toThrow(/process helper .*gone\.py is missing: reinstall rbuild/);
+});
+
 // The process a command's program is a child of: sh when a shell ran it, else what started it.
-const starter = { python: "python3", perl: "perl", direct: readFileSync("/proc/self/comm", "utf8").trim() };
+const starter = { python: "python3", direct: readFileSync("/proc/self/comm", "utf8").trim() };
 
 describe.each([
-  ["through the python helper", python, starter.python],
-  ["through the perl helper", perl, starter.perl],
-  ["forked from Node", "direct" as const, starter.direct],
+  ["through the process helper", python, starter.python],
+  ["forked from Node", undefined, starter.direct],
 ])("a command as make runs it, %s", (_how, via, parentName) => {
   const tools = (): Record<string, string> => ({ PATH: `${join(root, "tools")}:${process.env.PATH ?? "/usr/bin:/bin"}` });
   /** The same command run by sh, to compare with: an argument vector never goes through the plain-words path. */

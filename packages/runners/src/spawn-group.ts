@@ -4,13 +4,15 @@
  * children) and not only the direct child. The group leader's pid is the
  * group id; `kill(-pgid)` signals the whole group.
  *
- * The process is started through rbuild's process helper when it runs
- * (launcher.ts: forking Node itself is slow), else directly; both behave alike.
+ * The process is started through a process helper when one is given
+ * (process-helper.ts: forking Node itself is slow), else directly; both
+ * behave alike.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Launcher, type StartedCommand } from "./launcher.js";
+import type { Readable } from "node:stream";
+import type { ProcessHelper } from "./process-helper.js";
 import { argvWithoutShell } from "./simple-command.js";
 
 /** How long a group has to exit after SIGTERM before it gets SIGKILL. */
@@ -29,21 +31,10 @@ export interface SpawnOptions {
   readonly signal: AbortSignal;
   readonly onStdout: (chunk: Buffer) => void;
   readonly onStderr: (chunk: Buffer) => void;
-  /**
-   * Start it the moment this command (of a process helper) has ended, not now:
-   * the helper does, without waiting for this thread (see Launcher, `Q`).
-   */
-  readonly after?: StartedCommand;
-  /** Aborted when a command queued `after` another is to start at once instead. */
-  readonly startNow?: AbortSignal;
-  /** Called once it has started: with what another command can be queued behind when it runs in a helper. */
-  readonly onStarted?: (command: StartedCommand | undefined) => void;
-  /**
-   * How to start it (tests): a given helper, or `direct` to fork from Node even
-   * when a helper runs (RBUILD_SPAWN=direct does that for a whole run). Default:
-   * the process's shared helper when there is one.
-   */
-  readonly via?: Launcher | "direct";
+  /** Called once it has started. */
+  readonly onStarted?: () => void;
+  /** The process helper to start it through; without one it is forked from Node. */
+  readonly helper?: ProcessHelper;
 }
 
 export type SpawnResult =
@@ -119,8 +110,7 @@ function programOf({ command, cwd, env }: SpawnOptions): Program {
 export function spawnInGroup(options: SpawnOptions): Promise<SpawnResult> {
   if (options.signal.aborted) return Promise.resolve({ kind: "signaled", signal: "SIGTERM" });
   const program = programOf(options);
-  const launcher = options.after?.launcher ?? (options.via === "direct" ? undefined : (options.via ?? Launcher.shared()));
-  return launcher === undefined ? spawnDirectly(program, options) : launchThrough(launcher, program, options);
+  return options.helper === undefined ? spawnDirectly(program, options) : launchThrough(options.helper, program, options);
 }
 
 /**
@@ -150,6 +140,11 @@ class GroupStopper {
     this.#killTimer.unref();
   }
 
+  /** Nothing was started: stop listening for an interrupt. */
+  detach(): void {
+    this.signal.removeEventListener("abort", this.#onAbort);
+  }
+
   /** The leader ended with `result`: resolves once nothing of the group is left when interrupted. */
   async settled(result: SpawnResult): Promise<SpawnResult> {
     this.signal.removeEventListener("abort", this.#onAbort);
@@ -160,31 +155,36 @@ class GroupStopper {
   }
 }
 
-function launchThrough(launcher: Launcher, { file, args, env }: Program, options: SpawnOptions): Promise<SpawnResult> {
+async function launchThrough(helper: ProcessHelper, program: Program, options: SpawnOptions): Promise<SpawnResult> {
   const stopper = new GroupStopper(options.signal);
-  const onStart = (pid: number, command: StartedCommand): void => {
+  const { file, args, env } = program;
+  const onStart = (pid: number): void => {
     stopper.started(pid);
-    options.onStarted?.(command);
+    options.onStarted?.();
   };
-  const { cwd, after, signal, startNow, onStdout, onStderr } = options;
-  const queued = after === undefined ? {} : { after, signal, ...(startNow === undefined ? {} : { startNow }) };
-  return launcher
-    .launch({ file, args, cwd, env, ...queued, onStart, onStdout, onStderr })
-    .then((end) => stopper.settled(end));
+  const end = await helper.launch({ file, args, cwd: options.cwd, env, onStart, onStdout: options.onStdout, onStderr: options.onStderr });
+  // The helper cannot run here after all (nothing was started): fork it from Node.
+  if (end === undefined) {
+    stopper.detach();
+    return spawnDirectly(program, options);
+  }
+  return stopper.settled(end);
 }
 
 function spawnDirectly({ file, args, env }: Program, options: SpawnOptions): Promise<SpawnResult> {
   return new Promise((resolvePromise) => {
-    const child = spawn(file, args, {
-      cwd: options.cwd,
-      env,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    let child: ChildProcessByStdio<null, Readable, Readable>;
+    try {
+      child = spawn(file, args, { cwd: options.cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    } catch (error) {
+      // Arguments spawn() refuses before starting anything (a NUL byte would cut them short).
+      resolvePromise({ kind: "error", message: (error as Error).message });
+      return;
+    }
     const stopper = new GroupStopper(options.signal);
     if (child.pid !== undefined) {
       stopper.started(child.pid);
-      options.onStarted?.(undefined);
+      options.onStarted?.();
     }
     child.stdout.on("data", options.onStdout);
     child.stderr.on("data", options.onStderr);

@@ -1,0 +1,197 @@
+"""rbuild's process helper: starts task processes for rbuild with posix_spawn.
+
+rbuild's main thread would otherwise fork its whole Node process for every
+task (1.5-3.5 ms of page-table copying and copy-on-write faults each). This
+small process starts each task with posix_spawn, which glibc implements with
+a vfork-style clone (nothing copied), relays the task's stdout and stderr and
+reports how it ended. src/process-helper.ts is its other end; the protocol is
+described there. It is tested directly by src/process-helper.test.ts.
+
+A task runs exactly as rbuild's direct spawn runs it: in a process group of
+its own (its pid is the group id), stdin from /dev/null, the given cwd, umask
+and environment, every signal at its default, the program looked up on the
+task's own PATH (a file without #! runs in /bin/sh, as execvp runs it), and it
+has ended once it exited and both its pipes are closed.
+
+Run as `python3 -I -S process_helper.py`; it exits when its stdin closes
+(rbuild is gone), leaving tasks that still run as a direct spawn would.
+"""
+
+import errno
+import os
+import selectors
+import signal
+import sys
+
+# Python ignores SIGPIPE and SIGXFSZ itself, and an ignored signal stays ignored across exec.
+DEFAULT_SIGNALS = {signal.SIGPIPE, signal.SIGXFSZ}
+
+
+def send(data):
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(1, view):]
+        except InterruptedError:
+            continue
+        except OSError:
+            os._exit(0)  # rbuild is gone.
+
+
+def program_path(name, search):
+    """Where execvp would find `name` on `search` (a PATH), or None."""
+    if b"/" in name:
+        return name
+    for directory in (search if search is not None else b"/bin:/usr/bin").split(b":"):
+        candidate = os.path.join(directory or b".", name)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+class Helper:
+    def __init__(self):
+        self.selector = selectors.DefaultSelector()
+        self.null = os.open("/dev/null", os.O_RDONLY)
+        self.tasks = {}  # id -> [pid, stdout fd or None, stderr fd or None, wait status or None]
+        self.by_pid = {}  # pid -> id
+        self.path = os.environ.get("PATH")
+        wake_r, wake_w = os.pipe()
+        os.set_blocking(wake_r, False)
+        os.set_blocking(wake_w, False)
+        signal.set_wakeup_fd(wake_w)
+        signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+        self.wake = wake_r
+        self.selector.register(0, selectors.EVENT_READ, "requests")
+        self.selector.register(wake_r, selectors.EVENT_READ, "wake")
+        self.pending = bytearray()
+
+    def fail(self, id, message):
+        data = message.encode(errors="replace")
+        send(b"F %d %d\n" % (id, len(data)) + data)
+
+    def start(self, id, payload):
+        fields = payload.split(b"\0")
+        cwd, umask, argc = fields[0], fields[1], int(fields[2])
+        argv = fields[3:3 + argc]
+        env = dict(field.split(b"=", 1) for field in fields[3 + argc:])
+        try:
+            os.chdir(cwd)
+        except OSError as error:
+            self.fail(id, "cannot change to %s: %s" % (os.fsdecode(cwd), error.strerror))
+            return
+        os.umask(int(umask, 8))
+        # posix_spawnp searches the helper's own PATH: take on the task's.
+        task_path = env.get(b"PATH")
+        if task_path != self.path:
+            if task_path is None:
+                os.environb.pop(b"PATH", None)
+            else:
+                os.environb[b"PATH"] = task_path
+            self.path = task_path
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        actions = [(os.POSIX_SPAWN_DUP2, self.null, 0), (os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2)]
+        try:
+            try:
+                pid = os.posix_spawnp(argv[0], argv, env, setpgroup=0, setsigdef=DEFAULT_SIGNALS, file_actions=actions)
+            except OSError as error:
+                # A file without #! runs in /bin/sh, as execvp runs it (posix_spawnp does not).
+                found = error.errno == errno.ENOEXEC and program_path(argv[0], task_path)
+                if not found:
+                    raise
+                pid = os.posix_spawn(b"/bin/sh", [b"/bin/sh", found] + argv[1:], env, setpgroup=0, setsigdef=DEFAULT_SIGNALS, file_actions=actions)
+        except OSError as error:
+            os.close(out_r)
+            os.close(err_r)
+            self.fail(id, error.strerror or str(error))
+            return
+        finally:
+            os.close(out_w)
+            os.close(err_w)
+        self.tasks[id] = [pid, out_r, err_r, None]
+        self.by_pid[pid] = id
+        self.selector.register(out_r, selectors.EVENT_READ, (id, 1, b"O"))
+        self.selector.register(err_r, selectors.EVENT_READ, (id, 2, b"E"))
+        send(b"S %d %d\n" % (id, pid))
+
+    def finish(self, id):
+        """Reports a task's end once it has exited and both its pipes are closed."""
+        task = self.tasks[id]
+        if task[3] is None or task[1] is not None or task[2] is not None:
+            return
+        del self.tasks[id]
+        status = task[3]
+        if os.WIFSIGNALED(status):
+            send(b"X %d s %d\n" % (id, os.WTERMSIG(status)))
+        else:
+            send(b"X %d e %d\n" % (id, os.WEXITSTATUS(status)))
+
+    def reap(self):
+        while self.by_pid:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            id = self.by_pid.pop(pid, None)
+            if id is not None:
+                self.tasks[id][3] = status
+                self.finish(id)
+
+    def relay(self, id, which, kind):
+        task = self.tasks[id]
+        data = os.read(task[which], 65536)
+        if data:
+            send(b"%s %d %d\n" % (kind, id, len(data)) + data)
+            return
+        self.selector.unregister(task[which])
+        os.close(task[which])
+        task[which] = None
+        self.finish(id)
+
+    def read_requests(self):
+        """Reads `R <id> <len>\\n<payload>` requests; returns False at end of input."""
+        data = os.read(0, 65536)
+        if not data:
+            return False
+        self.pending += data
+        while True:
+            newline = self.pending.find(b"\n")
+            if newline < 0:
+                return True
+            header = bytes(self.pending[:newline]).split(b" ")
+            if len(header) != 3 or header[0] != b"R":
+                sys.stderr.write("rbuild process helper: bad request %r\n" % bytes(self.pending[:newline]))
+                sys.exit(2)
+            end = newline + 1 + int(header[2])
+            if len(self.pending) < end:
+                return True
+            payload = bytes(self.pending[newline + 1:end])
+            del self.pending[:end]
+            self.start(int(header[1]), payload)
+
+    def serve(self):
+        while True:
+            for key, _ in self.selector.select():
+                if key.data == "requests":
+                    if not self.read_requests():
+                        return
+                elif key.data == "wake":
+                    try:
+                        os.read(self.wake, 4096)
+                    except BlockingIOError:
+                        pass
+                else:
+                    self.relay(*key.data)
+            self.reap()
+
+
+if __name__ == "__main__":
+    if not hasattr(os, "posix_spawnp"):
+        sys.stderr.write("rbuild process helper: this python has no os.posix_spawnp (3.8 or later is needed)\n")
+        sys.exit(3)
+    helper = Helper()
+    send(b"H\n")
+    helper.serve()

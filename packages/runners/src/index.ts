@@ -1,0 +1,4 @@
+export type { Produced, Runner, RunOutcome, RunRequest } from "./runner.js";
+export { LocalRunner } from "./local-runner.js";
+export type { LocalRunnerOptions } from "./local-runner.js";
+export { KILL_GRACE_MS } from "./spawn-group.js";

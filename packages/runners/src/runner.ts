@@ -1,0 +1,63 @@
+/**
+ * The seam between deciding what runs (the executor) and running it (a
+ * runner): here in a child process, later in a sandbox, a container or on
+ * Concourse.
+ *
+ * A request says everything a task's run may depend on, in terms any runner
+ * can act on: the command or function, the working directory, the whole
+ * environment, and the paths it may read and must write, as the workspace
+ * globs the Buildfile declared. A runner that runs in place (the local one)
+ * needs only the first three; one that runs elsewhere copies the inputs and
+ * the deps' outputs in, and the outputs back. The answer is how the run ended,
+ * with its output streamed on the way and where the files it produced are.
+ */
+import type { RunFunction, TaskFailure } from "@rbuild/core";
+
+/** Everything a runner needs to run one task. */
+export interface RunRequest {
+  /** The task's name, for messages and for function tasks' context. */
+  readonly task: string;
+  /** A command (run as `/bin/sh -c`, or without a shell when it is plain words) or a function. */
+  readonly run: string | RunFunction;
+  /** Absolute path of the workspace root: the globs below are relative to it. */
+  readonly root: string;
+  /** Absolute working directory. */
+  readonly cwd: string;
+  /** The task's whole environment (strict env already applied). */
+  readonly env: Readonly<Record<string, string>>;
+  /** The task's declared input globs. */
+  readonly inputs: readonly string[];
+  /** The output globs of the tasks it depends on: what else it may read. */
+  readonly depOutputs: readonly string[];
+  /** The task's declared output globs: what it must write. */
+  readonly outputs: readonly string[];
+  /** Aborted when the build is interrupted, or the task has failed: stop it and everything it started. */
+  readonly signal: AbortSignal;
+  readonly stdout: (chunk: Buffer | string) => void;
+  readonly stderr: (chunk: Buffer | string) => void;
+}
+
+/**
+ * Where the files a run produced are. `in-place`: in the workspace itself,
+ * where the outputs' globs find them (the local runner). Runners that run
+ * elsewhere will add their own kinds here (a directory to copy back from).
+ */
+export type Produced = { readonly kind: "in-place" };
+
+export type RunOutcome =
+  | { readonly ok: true; readonly exitCode: number | null; readonly produced: Produced }
+  | { readonly ok: false; readonly exitCode: number | null; readonly failure: TaskFailure };
+
+/**
+ * Runs one task somewhere. The executor decides what runs when and how many
+ * at once; a runner only runs what it is given and reports how it ended.
+ */
+export interface Runner {
+  run(request: RunRequest): Promise<RunOutcome>;
+  /**
+   * Told before a build which tasks it may be asked to run, so it can get
+   * ready meanwhile (start a helper process, pull an image). Optional; may be
+   * called more than once.
+   */
+  prepare?(runs: Iterable<RunRequest["run"] | undefined>): void;
+}
