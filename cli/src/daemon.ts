@@ -38,14 +38,13 @@ import { createServer, type Server, type Socket } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { deferStampWrites, prestatLastStamp, startStatHelper, upToDateFromStamp, writeDeferredStamps } from "@rbuild/executor";
+import { Engine } from "@rbuild/executor";
 import { StrayErrors } from "@rbuild/core";
 import { findBuildfile, plan } from "@rbuild/planner";
-import { startIndexKeeper, stopIndexKeeper } from "@rbuild/store";
 import { parseCommandLine, type Args } from "./args.js";
 import { daemonAnswers, daemonCanServe, daemonWanted, DAEMON_LOG, DAEMON_SOCKET } from "./daemon-start.js";
 import { phasesReport, phasesWanted, startPhases } from "./phases.js";
-import { localRunner, runBuild, type RunEnd } from "./run-command.js";
+import { runBuild, type RunEnd } from "./run-command.js";
 import type { Terminal } from "./terminal.js";
 import { apiModule, cacheDirFor, openWorkspace } from "./workspace.js";
 
@@ -138,8 +137,11 @@ class Daemon {
     log(`${late === undefined ? "internal error" : `error thrown by ${late.label} after it had finished`}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     this.#shutdown("an error no build could take");
   });
-  /** Runs every build's tasks: its process helper lives as long as the daemon (RBUILD_SPAWN set means no daemon). */
-  readonly #runner = localRunner({}, this.#strays);
+  /**
+   * Runs every build: its process helper, stamps, stat thread and index keeper
+   * live as long as the daemon (set RBUILD_SPAWN means no daemon). Made in `start`.
+   */
+  #engine: Engine | undefined;
   #socketStat: Stats | undefined;
   #busy = false;
   #builds = 0;
@@ -148,7 +150,7 @@ class Daemon {
   #warming: Promise<void> | undefined;
   #closing = false;
   #idle: NodeJS.Timeout | undefined;
-  /** Writes the last builds' stamps once no build follows them for a moment (see deferStampWrites). */
+  /** Writes the last builds' stamps once no build follows them for a moment (see Engine.idle). */
   #stampWrite: NodeJS.Timeout | undefined;
 
   constructor(root: string) {
@@ -184,12 +186,9 @@ class Daemon {
     }
     if (error !== undefined) throw error;
     this.#socketStat = statOf(this.#socketPath);
-    // A second thread for the stamp's stats: worth its start-up in a process that serves many builds.
-    startStatHelper();
-    // Holds the index open and checkpoints it, off the builds' thread.
-    startIndexKeeper();
-    // Its builds' stamps are written when it is idle; its own next build reads them from memory.
-    deferStampWrites();
+    // A resident engine: a thread for the stamp's stats, one that holds the index open and checkpoints
+    // it, and stamps written when it is idle (its own next build reads them from memory).
+    this.#engine = new Engine({ strays: this.#strays, resident: true });
     setInterval(() => this.#check(), CHECK_EVERY_MS).unref();
     this.#resetIdle();
     log(`serving ${this.#root}`);
@@ -209,7 +208,7 @@ class Daemon {
       if (!workspace.ok || !daemonCanServe(workspace.value)) return false;
       const graph = plan(workspace.value.definitions, targets.length > 0 ? targets : ["default"]);
       if (!graph.ok) return false;
-      upToDateFromStamp(this.#cacheDir, graph.value, process.env);
+      this.#engine?.check(this.#cacheDir, graph.value, process.env);
       return true;
     };
     for (; rounds < WARM_UP_ROUNDS && this.#accepted === 0 && !this.#closing; rounds++) {
@@ -242,7 +241,6 @@ class Daemon {
     this.#closing = true;
     log(`exiting: ${reason}`);
     clearTimeout(this.#idle);
-    stopIndexKeeper();
     this.#server.close();
     if (sameFile(statOf(this.#socketPath), this.#socketStat)) {
       try {
@@ -257,7 +255,7 @@ class Daemon {
   /** Exits in a while, having written its builds' stamps. */
   #exitSoon(): void {
     clearTimeout(this.#stampWrite);
-    writeDeferredStamps();
+    this.#engine?.close();
     setTimeout(() => process.exit(0), 5000).unref();
   }
 
@@ -337,7 +335,7 @@ class Daemon {
     }
     this.#resetIdle();
     // The stamp's stats, on the helper thread while this one loads the Buildfile.
-    if (!args.force && !args.dryRun) prestatLastStamp(this.#cacheDir, this.#root);
+    if (!args.force && !args.dryRun) this.#engine?.prestat(this.#cacheDir, this.#root);
     const interrupts: (() => void)[] = [];
     let interrupted = false;
     const interrupt = (): void => {
@@ -371,7 +369,7 @@ class Daemon {
     startPhases(phasesWanted(request.env));
     let end: RunEnd | undefined;
     try {
-      end = await runBuild(args, terminal, this.#strays, this.#runner);
+      end = await runBuild(args, terminal, this.#strays, this.#engine);
     } catch (error) {
       send("E", `rbuild: internal error in the daemon (see ${join(this.#cacheDir, DAEMON_LOG)}): ${(error as Error).message}\n`);
       log(`internal error: ${(error as Error).stack ?? String(error)}`);
@@ -404,7 +402,7 @@ class Daemon {
     else if (end.workspace !== undefined && !daemonCanServe(end.workspace)) this.#shutdown("the Buildfile imports npm packages or puts the cache elsewhere");
     else if (this.#builds >= MAX_BUILDS) this.#shutdown(`served ${MAX_BUILDS} builds`);
     if (this.#closing) this.#exitSoon();
-    else this.#stampWrite = setTimeout(() => writeDeferredStamps(), STAMP_WRITE_AFTER_MS);
+    else this.#stampWrite = setTimeout(() => this.#engine?.idle(), STAMP_WRITE_AFTER_MS);
   }
 }
 

@@ -2,10 +2,9 @@
 import { accessSync, constants as fsConstants, lstatSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { describeFailure, fanOut, makeCacheDirectory, makeDirectories, writeFileAtomically, type Reporter, type SetupFailure, type StrayErrors } from "@rbuild/core";
-import { carryDeferredStamps, dryRun, execute, upToDateFromStamp, upToDatePartly, type BuildOutcome } from "@rbuild/executor";
-import { LocalRunner, type Runner } from "@rbuild/runners";
+import { dryRun, Engine, type BuildOutcome } from "@rbuild/executor";
 import { plan, type Graph } from "@rbuild/planner";
-import { acquireBuildLock, noteStampedBuild, Store } from "@rbuild/store";
+import { Store } from "@rbuild/store";
 import { BatchedOutput, dryRunSummary, JsonReporter, PlainReporter, runSummary } from "@rbuild/ui";
 import type { Args } from "./args.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
@@ -71,17 +70,12 @@ export async function runCommand(args: Args, strays: StrayErrors): Promise<numbe
   return end.exitCode;
 }
 
-/** Where a process's builds run their tasks: here, through a process helper unless RBUILD_SPAWN=direct. */
-export function localRunner(env: Readonly<Record<string, string | undefined>>, strays: StrayErrors): LocalRunner {
-  return new LocalRunner({ strays, spawn: env.RBUILD_SPAWN === "direct" ? "direct" : "helper" });
-}
-
 /**
  * Runs a build with `terminal`'s output, environment and directory; `strays`
- * takes user code's stray errors. `runner` runs its tasks (the daemon keeps
- * one for its lifetime); by default a local runner of this build's own.
+ * takes user code's stray errors. `engine` runs it (the daemon's lives for
+ * all its builds); by default an engine for this build only.
  */
-export async function runBuild(args: Args, terminal: Terminal, strays: StrayErrors, runner: Runner = localRunner(terminal.env, strays)): Promise<RunEnd> {
+export async function runBuild(args: Args, terminal: Terminal, strays: StrayErrors, engine?: Engine): Promise<RunEnd> {
   phase("start");
   const { cwd, env } = terminal;
   const summaryFile = args.summary === undefined ? undefined : resolve(cwd, args.summary);
@@ -129,6 +123,7 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
   const interrupt = new AbortController();
   const stopListening = terminal.onInterrupt(() => interrupt.abort());
   const { cacheDir } = workspace.value;
+  engine ??= new Engine({ strays, spawn: env.RBUILD_SPAWN === "direct" ? "direct" : "helper" });
   const finish = async (outcome: BuildOutcome): Promise<RunEnd> => {
     phase("execute");
     if (outcome.inputsHashed !== undefined) phaseNote(`inputs hashed ${outcome.inputsHashed.here} (and ${outcome.inputsHashed.helper} on a helper thread)`);
@@ -139,60 +134,22 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
     return ended(!outcome.ok ? ExitCode.TaskFailed : written ? ExitCode.Ok : ExitCode.Usage);
   };
   try {
-    // The no-op fast path: every task still as the last build of these targets left it.
-    const check = args.force ? undefined : upToDateFromStamp(cacheDir, graph.value, env);
-    const upToDate = check?.upToDate;
-    phase("stamp");
-    if (upToDate !== undefined) {
-      const started = Date.now();
-      const outcome = await execute({ graph: graph.value, jobs: args.jobs, runner, reporter, signal: interrupt.signal, env, upToDate: upToDate.results });
-      if (outcome.ok) noteStampedBuild(cacheDir, { from: upToDate.build, started, finished: Date.now(), targets: graph.value.targets });
-      return await finish(outcome);
-    }
-
-    runner.prepare?.([...graph.value.tasks.values()].map((task) => task.run));
-    makeCacheDirectory(cacheDir);
-    const lock = await acquireBuildLock(cacheDir, (wait) => info("waiting", lockWaitMessage(wait)), interrupt.signal);
-    if (lock === undefined) return ended(ExitCode.Interrupted, true);
-    carryDeferredStamps(cacheDir, lock.previousGeneration);
-    const store = Store.open({ dir: cacheDir, onInfo: info });
-    // Loaded only when a remote is configured: the HTTP client is a large part of rbuild's start-up.
-    const remote =
-      args.remote === undefined
-        ? undefined
-        : (await import("@rbuild/remote")).openRemote(args.remote, args.token);
-    // The daemon records the build after answering its client: the store and the lock wait for it.
-    let record: (() => void) | undefined;
-    try {
-      const stillUpToDate = args.force ? undefined : upToDatePartly(cacheDir, graph.value, env, undefined, { pass: check?.pass, lockFound: lock.previousGeneration });
-      const outcome = await execute({
-        graph: graph.value,
-        jobs: args.jobs,
-        keepGoing: args.keepGoing,
-        runner,
-        reporter,
-        signal: interrupt.signal,
-        env,
-        cache: { store, force: args.force },
-        // Under the lock: the tasks the stamp still vouches for, so only what a change reaches is checked.
-        ...(stillUpToDate === undefined ? {} : { upToDate: stillUpToDate }),
-        ...(remote === undefined ? {} : { remote: { cache: remote, readOnly: args.remoteReadOnly } }),
-        ...(terminal.afterAnswer === undefined ? {} : { recordLater: (work: () => void) => void (record = work) }),
-      });
-      return await finish(outcome);
-    } finally {
-      await remote?.close();
-      const close = (): void => {
-        try {
-          record?.();
-        } finally {
-          store.close();
-          lock.release();
-        }
-      };
-      if (record !== undefined && terminal.afterAnswer !== undefined) terminal.afterAnswer(close);
-      else close();
-    }
+    const { outcome } = await engine.build({
+      graph: graph.value,
+      cacheDir,
+      env,
+      reporter,
+      signal: interrupt.signal,
+      jobs: args.jobs,
+      keepGoing: args.keepGoing,
+      force: args.force,
+      onLockWait: (wait) => info("waiting", lockWaitMessage(wait)),
+      onPhase: phase,
+      ...(args.remote === undefined ? {} : { remote: { url: args.remote, ...(args.token === undefined ? {} : { token: args.token }), readOnly: args.remoteReadOnly } }),
+      ...(terminal.afterAnswer === undefined ? {} : { afterAnswer: terminal.afterAnswer }),
+    });
+    if (outcome === undefined) return ended(ExitCode.Interrupted, true);
+    return await finish(outcome);
   } finally {
     output.flush();
     stopListening();

@@ -12,12 +12,14 @@ import { describeFailure, task } from "@rbuild/core";
 import type { Digest } from "@rbuild/hash";
 import { defineTasks, plan, type Graph } from "@rbuild/planner";
 import { acquireBuildLock } from "@rbuild/store";
-import { carryDeferredStamps, deferStampWrites, upToDateFromStamp, upToDatePartly, writeBuildStamp, writeDeferredStamps, type StampedResult } from "./build-stamp.js";
+import { BuildStamps, type StampedResult } from "./build-stamp.js";
 import { entryStat, fileStat } from "./snapshot.js";
 
 let root: string;
 let store: string;
 let graph: Graph;
+/** A daemon's stamps: deferred. */
+let stamps: BuildStamps;
 const env = { PATH: "/usr/bin:/bin" };
 const platform = "test-platform";
 
@@ -34,7 +36,7 @@ beforeEach(() => {
   const planned = plan(defs.value, ["a"]);
   if (!planned.ok) throw new Error("plan failed");
   graph = planned.value;
-  deferStampWrites();
+  stamps = new BuildStamps({ deferWrites: true });
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
@@ -61,7 +63,7 @@ function snapshots(): Map<string, StampedResult> {
 /** A build as run-command.ts runs it under the lock; `ours` says whether this process's own deferred stamps carry over. */
 async function underLock(ours: boolean, work: () => void): Promise<void> {
   const lock = (await acquireBuildLock(store, () => {}))!;
-  if (ours) carryDeferredStamps(store, lock.previousGeneration);
+  if (ours) stamps.carry(store, lock.previousGeneration);
   try {
     work();
   } finally {
@@ -78,32 +80,32 @@ const stampFiles = (): string[] => {
 };
 
 test("a deferred stamp answers this process's next builds from memory until it is written", async () => {
-  await underLock(true, () => writeBuildStamp(store, graph, 1, snapshots(), env, platform));
+  await underLock(true, () => stamps.write(store, graph, 1, snapshots(), env, platform));
   expect(stampFiles()).toEqual([]);
-  expect(upToDateFromStamp(store, graph, env, platform).upToDate?.build).toBe(1);
+  expect(stamps.check(store, graph, env, platform).upToDate?.build).toBe(1);
   // This process's own next build takes the lock: the stamp still stands.
-  await underLock(true, () => expect([...upToDatePartly(store, graph, env, platform).keys()]).toEqual(["a"]));
-  writeDeferredStamps();
+  await underLock(true, () => expect([...stamps.partly(store, graph, env, platform).keys()]).toEqual(["a"]));
+  stamps.writeDeferred();
   expect(stampFiles()).toHaveLength(1);
-  expect(upToDateFromStamp(store, graph, env, platform).upToDate?.build).toBe(1);
+  expect(stamps.check(store, graph, env, platform).upToDate?.build).toBe(1);
 });
 
 test("another taking of the build lock drops a deferred stamp unwritten", async () => {
-  await underLock(true, () => writeBuildStamp(store, graph, 1, snapshots(), env, platform));
+  await underLock(true, () => stamps.write(store, graph, 1, snapshots(), env, platform));
   await underLock(false, () => {});
-  expect(upToDateFromStamp(store, graph, env, platform).upToDate).toBeUndefined();
-  writeDeferredStamps();
+  expect(stamps.check(store, graph, env, platform).upToDate).toBeUndefined();
+  stamps.writeDeferred();
   expect(stampFiles()).toEqual([]);
 });
 
 test("a stamp removed meanwhile (an index started over) drops the deferred one", async () => {
-  await underLock(true, () => writeBuildStamp(store, graph, 1, snapshots(), env, platform));
-  writeDeferredStamps();
-  await underLock(true, () => writeBuildStamp(store, graph, 2, snapshots(), env, platform));
-  expect(upToDateFromStamp(store, graph, env, platform).upToDate?.build).toBe(2);
+  await underLock(true, () => stamps.write(store, graph, 1, snapshots(), env, platform));
+  stamps.writeDeferred();
+  await underLock(true, () => stamps.write(store, graph, 2, snapshots(), env, platform));
+  expect(stamps.check(store, graph, env, platform).upToDate?.build).toBe(2);
   // What removeIndexFiles does, without the build lock.
   rmSync(join(store, "up-to-date"), { recursive: true });
-  expect(upToDateFromStamp(store, graph, env, platform).upToDate).toBeUndefined();
-  writeDeferredStamps();
+  expect(stamps.check(store, graph, env, platform).upToDate).toBeUndefined();
+  stamps.writeDeferred();
   expect(stampFiles()).toEqual([]);
 });

@@ -33,7 +33,7 @@ import type { Graph } from "@rbuild/planner";
 import type { LogLine } from "@rbuild/store";
 import { lockGeneration, readStamp, removeStamp, stampFileId, writeStamp } from "@rbuild/store";
 import { definitionParts, hostPlatform, type EntryStat, type FileStat, type Fresh, type Snapshot } from "./snapshot.js";
-import { STAT_FIELDS, StatJob, statHelperRunning } from "./stat-helper.js";
+import { STAT_FIELDS, StatJob, type StatHelper } from "./stat-helper.js";
 
 const FORMAT = 3;
 
@@ -93,132 +93,24 @@ function definitionsDigest(graph: Graph, env: Readonly<Record<string, string | u
   return digestBytes(JSON.stringify(["rbuild-definitions", FORMAT, graph.sourceDigest, platform, tasks]));
 }
 
-/**
- * Writes the stamp of a build of `graph` that succeeded, vouching for the
- * tasks `snapshots` has a snapshot of (a failed or impure task, or one with a
- * racily clean file, has none; one whose log is kept as a blob is not
- * vouched for either), or removes the old stamp when it vouches for
- * nothing.
- */
-export function writeBuildStamp(
-  storeDir: string,
-  graph: Graph,
-  build: number,
-  snapshots: ReadonlyMap<string, StampedResult>,
-  env: Readonly<Record<string, string | undefined>>,
-  platform: string,
-): void {
-  const tasks: StampedTask[] = [];
-  const flat = { files: new FlatStats(5), dirs: new FlatStats(6), outputs: new FlatStats(6) };
-  const unvouched: string[] = [];
-  for (const task of graph.tasks.values()) {
-    if (task.run === undefined) continue;
-    const snapshot = task.pure ? snapshots.get(task.name) : undefined;
-    if (snapshot === undefined || snapshot.logBlob !== null) {
-      unvouched.push(task.name);
-      continue;
-    }
-    tasks.push([
-      task.name,
-      snapshot.key,
-      snapshot.outputsDigest,
-      snapshot.layer,
-      snapshot.exitCode,
-      snapshot.log ?? [],
-      snapshot.files.map((stat) => flat.files.add(stat)),
-      snapshot.dirs.map((stat) => flat.dirs.add(stat)),
-      snapshot.outputs.map((stat) => flat.outputs.add(stat)),
-    ]);
-  }
-  const id = stampId(graph);
-  if (tasks.length === 0) {
-    unwritten.delete(unwrittenKey(storeDir, id));
-    removeStamp(storeDir, id);
-    return;
-  }
-  const stamp: Stamp = {
-    v: FORMAT,
-    root: graph.root,
-    build,
-    definitions: definitionsOf(graph, env, platform),
-    tasks,
-    unvouched,
-    files: flat.files.values,
-    dirs: flat.dirs.values,
-    outputs: flat.outputs.values,
-  };
-  if (deferring) {
-    // Under the build lock: its generation is this build's.
-    unwritten.set(unwrittenKey(storeDir, id), { storeDir, id, stamp, generation: lockGeneration(storeDir), file: stampFileId(storeDir, id) });
-    lastStamp = { text: undefined, stamp };
-    return;
-  }
-  const text = JSON.stringify(stamp);
-  writeStamp(storeDir, id, text);
-  lastStamp = { text, stamp };
-}
-
-/** A stamp made but not written yet (see deferStampWrites). */
+/** A stamp made but not written yet (see BuildStampsOptions.deferWrites). */
 interface Unwritten {
   readonly storeDir: string;
   readonly id: string;
   readonly stamp: Stamp;
-  /** The build lock's generation it was made under (carried on by carryDeferredStamps). */
+  /** The build lock's generation it was made under (carried on by `carry`). */
   generation: number | undefined;
   /** Which file the stamp on disk was then (see stampFileId). */
   readonly file: string;
 }
 
-/** By unwrittenKey. */
-const unwritten = new Map<string, Unwritten>();
-
 function unwrittenKey(storeDir: string, id: string): string {
   return `${storeDir}\0${id}`;
-}
-let deferring = false;
-
-/**
- * From now on this process (the daemon) keeps the stamps its builds make in
- * memory and writes them when writeDeferredStamps is called, when it is idle:
- * stringifying and writing the stamp (1 MB for 1,000 tasks) took 15-20 ms of
- * the end of every build. Its own next build uses the stamp from memory.
- * Until it is written, another rbuild finds the stamp before it, which is
- * still right: a stamp only vouches for what its stats show unchanged, and
- * what the later build rebuilt has other stats. A deferred stamp is dropped
- * unwritten once anything else may have changed the stamps: another taking of
- * the build lock than this process's next build, or another stamp file.
- */
-export function deferStampWrites(): void {
-  deferring = true;
 }
 
 /** Whether the deferred stamp still stands: nothing else took the build lock or touched the stamp file since. */
 function stillStands(pending: Unwritten): boolean {
   return pending.generation !== undefined && lockGeneration(pending.storeDir) === pending.generation && stampFileId(pending.storeDir, pending.id) === pending.file;
-}
-
-/** Writes the stamps deferred so far that still stand; drops the others. */
-export function writeDeferredStamps(): void {
-  for (const [key, pending] of unwritten) {
-    unwritten.delete(key);
-    if (!stillStands(pending)) continue;
-    const text = JSON.stringify(pending.stamp);
-    writeStamp(pending.storeDir, pending.id, text);
-    if (lastStamp?.stamp === pending.stamp) lastStamp = { text, stamp: pending.stamp };
-  }
-}
-
-/**
- * This process took the build lock of `storeDir`, finding it at
- * `previousGeneration`: the stamps it deferred under exactly that
- * generation still stand (nobody else built in between), under the new one.
- */
-export function carryDeferredStamps(storeDir: string, previousGeneration: number | undefined): void {
-  for (const [key, pending] of unwritten) {
-    if (pending.storeDir !== storeDir) continue;
-    if (previousGeneration !== undefined && pending.generation === previousGeneration) pending.generation = previousGeneration + 1;
-    else unwritten.delete(key);
-  }
 }
 
 /** Stats of one kind kept flat and once each; an entry's number is its position. */
@@ -291,57 +183,6 @@ function wellFormed(stamp: unknown): stamp is Stamp {
   );
 }
 
-/**
- * The last stamp this process read or wrote, by its text: an incremental build reads the stamp twice
- * (the no-op check, then under the lock), and a daemon's next build reads the one its last build wrote;
- * when the file's text is the same, parsing it again (1 MB for 1,000 tasks) would give the same stamp.
- */
-let lastStamp: { readonly text: string | undefined; readonly stamp: Stamp } | undefined;
-
-/** The definitions digest last computed, for the graph object it was computed for. */
-let lastDefinitions: { readonly graph: Graph; readonly env: object; readonly platform: string; readonly digest: Digest } | undefined;
-
-function definitionsOf(graph: Graph, env: Readonly<Record<string, string | undefined>>, platform: string): Digest {
-  const last = lastDefinitions;
-  if (last !== undefined && last.graph === graph && last.env === env && last.platform === platform) return last.digest;
-  const digest = definitionsDigest(graph, env, platform);
-  lastDefinitions = { graph, env, platform, digest };
-  return digest;
-}
-
-/** The stamp `text` holds, if this rbuild wrote it (anything else, a torn or foreign file, is no stamp). */
-function parseStamp(text: string): Stamp | undefined {
-  if (lastStamp !== undefined && lastStamp.text === text) return lastStamp.stamp;
-  let stamp: unknown;
-  try {
-    stamp = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (!wellFormed(stamp)) return undefined;
-  lastStamp = { text, stamp };
-  return stamp;
-}
-
-/** The stamp of this graph's targets, if there is one and it was made from these definitions. */
-function readValidStamp(storeDir: string, graph: Graph, env: Readonly<Record<string, string | undefined>>, platform: string): Stamp | undefined {
-  const id = stampId(graph);
-  const pending = unwritten.get(unwrittenKey(storeDir, id));
-  let stamp: Stamp | undefined;
-  if (pending !== undefined && stillStands(pending)) {
-    stamp = pending.stamp;
-  } else {
-    unwritten.delete(unwrittenKey(storeDir, id));
-    const text = readStamp(storeDir, id);
-    stamp = text === undefined ? undefined : parseStamp(text);
-  }
-  if (stamp === undefined || stamp.root !== graph.root || stamp.definitions !== definitionsOf(graph, env, platform)) return undefined;
-  // The same definitions mean the same tasks; a stamp that does not cover them all is not this graph's.
-  const stamped = new Set([...stamp.tasks.map((task) => task[0]), ...stamp.unvouched]);
-  for (const task of graph.tasks.values()) if (task.run !== undefined && !stamped.has(task.name)) return undefined;
-  return stamp;
-}
-
 /** One stat of every entry of a stamp: which changed. Opaque outside this module. */
 export interface StatPass {
   readonly stamp: Stamp;
@@ -350,89 +191,21 @@ export interface StatPass {
   readonly changed: { readonly files: ReadonlySet<number>; readonly dirs: ReadonlySet<number>; readonly outputs: ReadonlySet<number> };
 }
 
-/** A stat pass started before it was asked for: see prestatLastStamp. */
-let prestarted: { readonly stamp: Stamp; readonly generation: number | undefined; readonly job: StatJob } | undefined;
-
-/**
- * In the daemon, as a build is asked for: starts the stat pass of the stamp
- * its last build read or wrote on the helper thread, while the main thread
- * loads the Buildfile (about 15 ms that the pass would otherwise follow).
- * The build's statPass joins it when the stamp it checks is that one, and
- * drops it otherwise. Its stats are taken after the request, as the pass
- * would take them; a file the Buildfile itself writes while it is loaded may
- * be seen unchanged until the next build.
- */
-export function prestatLastStamp(storeDir: string, root: string): void {
-  prestarted?.job.cancel();
-  prestarted = undefined;
-  const stamp = lastStamp?.stamp;
-  if (stamp === undefined || stamp.root !== root || !statHelperRunning()) return;
-  const generation = lockGeneration(storeDir);
-  prestarted = { stamp, generation, job: statJob(root, stamp) };
-}
-
 /** A job for every entry of the stamp: files, dirs (both followed), then outputs (not followed). */
-function statJob(root: string, stamp: Stamp): StatJob {
+function statJob(root: string, stamp: Stamp, helper: StatHelper | undefined): StatJob {
   const paths: string[] = [];
   for (const flat of [stamp.files, stamp.dirs, stamp.outputs]) {
     const width = flat === stamp.files ? 5 : 6;
     for (let i = 0; i < flat.length; i += width) paths.push(flat[i] as string);
   }
-  return new StatJob(`${root}/`, paths, paths.length - stamp.outputs.length / 6);
-}
-
-function statPass(storeDir: string, root: string, stamp: Stamp): StatPass {
-  const early = prestarted;
-  prestarted = undefined;
-  let generation: number | undefined;
-  let job: StatJob;
-  if (early !== undefined && early.stamp === stamp) {
-    ({ generation, job } = early);
-  } else {
-    early?.job.cancel();
-    generation = lockGeneration(storeDir);
-    job = statJob(root, stamp);
-  }
-  const taken = job.finish();
-  const files = stamp.files.length / 5;
-  const dirs = stamp.dirs.length / 6;
-  return {
-    stamp,
-    generation,
-    changed: {
-      files: changedEntries(stamp.files, 5, taken, 0),
-      dirs: changedEntries(stamp.dirs, 6, taken, files),
-      outputs: changedEntries(stamp.outputs, 6, taken, files + dirs),
-    },
-  };
+  return new StatJob(`${root}/`, paths, paths.length - stamp.outputs.length / 6, helper);
 }
 
 export interface StampCheck {
   /** Set when the last stamp of this graph's targets still holds: the build is a no-op. */
   readonly upToDate: UpToDate | undefined;
-  /** The stats it took, for upToDatePartly when the build is not a no-op. */
+  /** The stats it took, for `partly` when the build is not a no-op. */
   readonly pass: StatPass | undefined;
-}
-
-/**
- * Whether the last stamp of this graph's targets still holds (`upToDate`
- * undefined means "check the full way"). Every entry is looked at even after
- * a change: a build that is not a no-op needs them all (upToDatePartly).
- */
-export function upToDateFromStamp(
-  storeDir: string,
-  graph: Graph,
-  env: Readonly<Record<string, string | undefined>>,
-  platform = hostPlatform(),
-): StampCheck {
-  const stamp = readValidStamp(storeDir, graph, env, platform);
-  if (stamp === undefined) return { upToDate: undefined, pass: undefined };
-  const pass = statPass(storeDir, graph.root, stamp);
-  const { files, dirs, outputs } = pass.changed;
-  if (stamp.unvouched.length > 0 || files.size + dirs.size + outputs.size > 0) return { upToDate: undefined, pass };
-  const results = new Map<string, Fresh>();
-  for (const [name, key, outputsDigest, layer, exitCode, log] of stamp.tasks) results.set(name, { key, outputsDigest, layer, exitCode, log });
-  return { upToDate: { build: stamp.build, results }, pass };
 }
 
 /**
@@ -471,47 +244,274 @@ class StampedEntry implements StampedFresh {
   }
 }
 
+export interface BuildStampsOptions {
+  /**
+   * Keep the stamps builds make in memory and write them when `writeDeferred`
+   * is called, when the process is idle (the daemon): stringifying and
+   * writing the stamp (1 MB for 1,000 tasks) took 15-20 ms of the end of
+   * every build. The process's own next build uses the stamp from memory.
+   * Until it is written, another rbuild finds the stamp before it, which is
+   * still right: a stamp only vouches for what its stats show unchanged, and
+   * what the later build rebuilt has other stats. A deferred stamp is dropped
+   * unwritten once anything else may have changed the stamps: another taking
+   * of the build lock than this process's next build, or another stamp file.
+   */
+  readonly deferWrites?: boolean;
+  /** A thread to share stat passes with (the daemon's). */
+  readonly statHelper?: StatHelper;
+}
+
 /**
- * The tasks of the last stamp of this graph's targets that are still up to
- * date although others are not: none of their own stats changed and none of
- * their deps, transitively, is out of date. Empty without a valid stamp.
- * Meant for the full path, under the build lock: the stamp it reads cannot
- * change under it. `earlier`, the stat pass of upToDateFromStamp, is used
- * when the stamp is still the one it read and no other rbuild took the lock
- * since (the lock's generation then is the one taking it found); otherwise
- * every entry is looked at again.
+ * The build stamps of one engine: what it last read or wrote, and (in the
+ * daemon) the stamps not written yet. An engine for one build starts empty
+ * and reads the stamp from disk; the daemon's lives for all its builds.
  */
-export function upToDatePartly(
-  storeDir: string,
-  graph: Graph,
-  env: Readonly<Record<string, string | undefined>>,
-  platform = hostPlatform(),
-  earlier?: { readonly pass: StatPass | undefined; readonly lockFound: number | undefined },
-): ReadonlyMap<string, StampedFresh> {
-  const fresh = new Map<string, StampedFresh>();
-  const stamp = readValidStamp(storeDir, graph, env, platform);
-  if (stamp === undefined) return fresh;
-  const pass = earlier?.pass;
-  const reuse = pass !== undefined && pass.stamp === stamp && pass.generation !== undefined && pass.generation === earlier?.lockFound;
-  const { changed } = reuse ? pass : statPass(storeDir, graph.root, stamp);
-  const candidates = new Map<string, StampedFresh>();
-  for (const task of stamp.tasks) {
-    const [name, , , , , , files, dirs, outputs] = task;
-    if (files.some((n) => changed.files.has(n)) || dirs.some((n) => changed.dirs.has(n)) || outputs.some((n) => changed.outputs.has(n))) continue;
-    candidates.set(name, new StampedEntry(stamp, task));
+export class BuildStamps {
+  readonly #deferring: boolean;
+  readonly #statHelper: StatHelper | undefined;
+  /** By unwrittenKey. */
+  readonly #unwritten = new Map<string, Unwritten>();
+  /**
+   * The last stamp read or written, by its text: an incremental build reads the stamp twice
+   * (the no-op check, then under the lock), and a daemon's next build reads the one its last build wrote;
+   * when the file's text is the same, parsing it again (1 MB for 1,000 tasks) would give the same stamp.
+   */
+  #lastStamp: { readonly text: string | undefined; readonly stamp: Stamp } | undefined;
+  /** The definitions digest last computed, for the graph object it was computed for. */
+  #lastDefinitions: { readonly graph: Graph; readonly env: object; readonly platform: string; readonly digest: Digest } | undefined;
+  /** A stat pass started before it was asked for: see prestat. */
+  #prestarted: { readonly stamp: Stamp; readonly generation: number | undefined; readonly job: StatJob } | undefined;
+
+  constructor(options: BuildStampsOptions = {}) {
+    this.#deferring = options.deferWrites ?? false;
+    this.#statHelper = options.statHelper;
   }
-  // Graph order is topological: a task is up to date when it is a candidate and every dep is up to date.
-  const upToDate = new Set<string>();
-  for (const task of graph.tasks.values()) {
-    if (!task.deps.every((dep) => upToDate.has(dep))) continue;
-    if (task.run === undefined) {
-      upToDate.add(task.name);
-      continue;
+
+  /**
+   * Writes the stamp of a build of `graph` that succeeded, vouching for the
+   * tasks `snapshots` has a snapshot of (a failed or impure task, or one with a
+   * racily clean file, has none; one whose log is kept as a blob is not
+   * vouched for either), or removes the old stamp when it vouches for
+   * nothing.
+   */
+  write(storeDir: string, graph: Graph, build: number, snapshots: ReadonlyMap<string, StampedResult>, env: Readonly<Record<string, string | undefined>>, platform: string): void {
+    const tasks: StampedTask[] = [];
+    const flat = { files: new FlatStats(5), dirs: new FlatStats(6), outputs: new FlatStats(6) };
+    const unvouched: string[] = [];
+    for (const task of graph.tasks.values()) {
+      if (task.run === undefined) continue;
+      const snapshot = task.pure ? snapshots.get(task.name) : undefined;
+      if (snapshot === undefined || snapshot.logBlob !== null) {
+        unvouched.push(task.name);
+        continue;
+      }
+      tasks.push([
+        task.name,
+        snapshot.key,
+        snapshot.outputsDigest,
+        snapshot.layer,
+        snapshot.exitCode,
+        snapshot.log ?? [],
+        snapshot.files.map((stat) => flat.files.add(stat)),
+        snapshot.dirs.map((stat) => flat.dirs.add(stat)),
+        snapshot.outputs.map((stat) => flat.outputs.add(stat)),
+      ]);
     }
-    const candidate = candidates.get(task.name);
-    if (candidate === undefined) continue;
-    upToDate.add(task.name);
-    fresh.set(task.name, candidate);
+    const id = stampId(graph);
+    if (tasks.length === 0) {
+      this.#unwritten.delete(unwrittenKey(storeDir, id));
+      removeStamp(storeDir, id);
+      return;
+    }
+    const stamp: Stamp = {
+      v: FORMAT,
+      root: graph.root,
+      build,
+      definitions: this.#definitionsOf(graph, env, platform),
+      tasks,
+      unvouched,
+      files: flat.files.values,
+      dirs: flat.dirs.values,
+      outputs: flat.outputs.values,
+    };
+    if (this.#deferring) {
+      // Under the build lock: its generation is this build's.
+      this.#unwritten.set(unwrittenKey(storeDir, id), { storeDir, id, stamp, generation: lockGeneration(storeDir), file: stampFileId(storeDir, id) });
+      this.#lastStamp = { text: undefined, stamp };
+      return;
+    }
+    const text = JSON.stringify(stamp);
+    writeStamp(storeDir, id, text);
+    this.#lastStamp = { text, stamp };
   }
-  return fresh;
+
+  /** Writes the stamps deferred so far that still stand; drops the others. */
+  writeDeferred(): void {
+    for (const [key, pending] of this.#unwritten) {
+      this.#unwritten.delete(key);
+      if (!stillStands(pending)) continue;
+      const text = JSON.stringify(pending.stamp);
+      writeStamp(pending.storeDir, pending.id, text);
+      if (this.#lastStamp?.stamp === pending.stamp) this.#lastStamp = { text, stamp: pending.stamp };
+    }
+  }
+
+  /**
+   * This engine took the build lock of `storeDir`, finding it at
+   * `previousGeneration`: the stamps it deferred under exactly that
+   * generation still stand (nobody else built in between), under the new one.
+   */
+  carry(storeDir: string, previousGeneration: number | undefined): void {
+    for (const [key, pending] of this.#unwritten) {
+      if (pending.storeDir !== storeDir) continue;
+      if (previousGeneration !== undefined && pending.generation === previousGeneration) pending.generation = previousGeneration + 1;
+      else this.#unwritten.delete(key);
+    }
+  }
+
+  /**
+   * In the daemon, as a build is asked for: starts the stat pass of the stamp
+   * its last build read or wrote on the stat helper thread, while the main
+   * thread loads the Buildfile (about 15 ms that the pass would otherwise
+   * follow). The build's stat pass joins it when the stamp it checks is that
+   * one, and drops it otherwise. Its stats are taken after the request, as the
+   * pass would take them; a file the Buildfile itself writes while it is
+   * loaded may be seen unchanged until the next build.
+   */
+  prestat(storeDir: string, root: string): void {
+    this.#prestarted?.job.cancel();
+    this.#prestarted = undefined;
+    const stamp = this.#lastStamp?.stamp;
+    if (stamp === undefined || stamp.root !== root || this.#statHelper?.running !== true) return;
+    const generation = lockGeneration(storeDir);
+    this.#prestarted = { stamp, generation, job: statJob(root, stamp, this.#statHelper) };
+  }
+
+  /**
+   * Whether the last stamp of this graph's targets still holds (`upToDate`
+   * undefined means "check the full way"). Every entry is looked at even after
+   * a change: a build that is not a no-op needs them all (`partly`).
+   */
+  check(storeDir: string, graph: Graph, env: Readonly<Record<string, string | undefined>>, platform = hostPlatform()): StampCheck {
+    const stamp = this.#readValid(storeDir, graph, env, platform);
+    if (stamp === undefined) return { upToDate: undefined, pass: undefined };
+    const pass = this.#statPass(storeDir, graph.root, stamp);
+    const { files, dirs, outputs } = pass.changed;
+    if (stamp.unvouched.length > 0 || files.size + dirs.size + outputs.size > 0) return { upToDate: undefined, pass };
+    const results = new Map<string, Fresh>();
+    for (const [name, key, outputsDigest, layer, exitCode, log] of stamp.tasks) results.set(name, { key, outputsDigest, layer, exitCode, log });
+    return { upToDate: { build: stamp.build, results }, pass };
+  }
+
+  /**
+   * The tasks of the last stamp of this graph's targets that are still up to
+   * date although others are not: none of their own stats changed and none of
+   * their deps, transitively, is out of date. Empty without a valid stamp.
+   * Meant for the full path, under the build lock: the stamp it reads cannot
+   * change under it. `earlier`, the stat pass of `check`, is used when the
+   * stamp is still the one it read and no other rbuild took the lock since
+   * (the lock's generation then is the one taking it found); otherwise every
+   * entry is looked at again.
+   */
+  partly(
+    storeDir: string,
+    graph: Graph,
+    env: Readonly<Record<string, string | undefined>>,
+    platform = hostPlatform(),
+    earlier?: { readonly pass: StatPass | undefined; readonly lockFound: number | undefined },
+  ): ReadonlyMap<string, StampedFresh> {
+    const fresh = new Map<string, StampedFresh>();
+    const stamp = this.#readValid(storeDir, graph, env, platform);
+    if (stamp === undefined) return fresh;
+    const pass = earlier?.pass;
+    const reuse = pass !== undefined && pass.stamp === stamp && pass.generation !== undefined && pass.generation === earlier?.lockFound;
+    const { changed } = reuse ? pass : this.#statPass(storeDir, graph.root, stamp);
+    const candidates = new Map<string, StampedFresh>();
+    for (const task of stamp.tasks) {
+      const [name, , , , , , files, dirs, outputs] = task;
+      if (files.some((n) => changed.files.has(n)) || dirs.some((n) => changed.dirs.has(n)) || outputs.some((n) => changed.outputs.has(n))) continue;
+      candidates.set(name, new StampedEntry(stamp, task));
+    }
+    // Graph order is topological: a task is up to date when it is a candidate and every dep is up to date.
+    const upToDate = new Set<string>();
+    for (const task of graph.tasks.values()) {
+      if (!task.deps.every((dep) => upToDate.has(dep))) continue;
+      if (task.run === undefined) {
+        upToDate.add(task.name);
+        continue;
+      }
+      const candidate = candidates.get(task.name);
+      if (candidate === undefined) continue;
+      upToDate.add(task.name);
+      fresh.set(task.name, candidate);
+    }
+    return fresh;
+  }
+
+  #definitionsOf(graph: Graph, env: Readonly<Record<string, string | undefined>>, platform: string): Digest {
+    const last = this.#lastDefinitions;
+    if (last !== undefined && last.graph === graph && last.env === env && last.platform === platform) return last.digest;
+    const digest = definitionsDigest(graph, env, platform);
+    this.#lastDefinitions = { graph, env, platform, digest };
+    return digest;
+  }
+
+  /** The stamp `text` holds, if this rbuild wrote it (anything else, a torn or foreign file, is no stamp). */
+  #parse(text: string): Stamp | undefined {
+    if (this.#lastStamp !== undefined && this.#lastStamp.text === text) return this.#lastStamp.stamp;
+    let stamp: unknown;
+    try {
+      stamp = JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+    if (!wellFormed(stamp)) return undefined;
+    this.#lastStamp = { text, stamp };
+    return stamp;
+  }
+
+  /** The stamp of this graph's targets, if there is one and it was made from these definitions. */
+  #readValid(storeDir: string, graph: Graph, env: Readonly<Record<string, string | undefined>>, platform: string): Stamp | undefined {
+    const id = stampId(graph);
+    const pending = this.#unwritten.get(unwrittenKey(storeDir, id));
+    let stamp: Stamp | undefined;
+    if (pending !== undefined && stillStands(pending)) {
+      stamp = pending.stamp;
+    } else {
+      this.#unwritten.delete(unwrittenKey(storeDir, id));
+      const text = readStamp(storeDir, id);
+      stamp = text === undefined ? undefined : this.#parse(text);
+    }
+    if (stamp === undefined || stamp.root !== graph.root || stamp.definitions !== this.#definitionsOf(graph, env, platform)) return undefined;
+    // The same definitions mean the same tasks; a stamp that does not cover them all is not this graph's.
+    const stamped = new Set([...stamp.tasks.map((task) => task[0]), ...stamp.unvouched]);
+    for (const task of graph.tasks.values()) if (task.run !== undefined && !stamped.has(task.name)) return undefined;
+    return stamp;
+  }
+
+  #statPass(storeDir: string, root: string, stamp: Stamp): StatPass {
+    const early = this.#prestarted;
+    this.#prestarted = undefined;
+    let generation: number | undefined;
+    let job: StatJob;
+    if (early !== undefined && early.stamp === stamp) {
+      ({ generation, job } = early);
+    } else {
+      early?.job.cancel();
+      generation = lockGeneration(storeDir);
+      job = statJob(root, stamp, this.#statHelper);
+    }
+    const taken = job.finish();
+    const files = stamp.files.length / 5;
+    const dirs = stamp.dirs.length / 6;
+    return {
+      stamp,
+      generation,
+      changed: {
+        files: changedEntries(stamp.files, 5, taken, 0),
+        dirs: changedEntries(stamp.dirs, 6, taken, files),
+        outputs: changedEntries(stamp.outputs, 6, taken, files + dirs),
+      },
+    };
+  }
 }

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, lstatSync, syml
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { STAT_FIELDS, StatJob, startStatHelper, statHelperRunning } from "./stat-helper.js";
+import { STAT_FIELDS, StatHelper, StatJob } from "./stat-helper.js";
 
 let root: string;
 beforeAll(() => {
@@ -33,9 +33,12 @@ const paths = [...Array.from({ length: 600 }, (_, i) => `src/${i}.txt`), "src/mi
 const lstatFrom = paths.length - 2;
 
 test("without a helper thread the main thread stats every entry, following links only before lstatFrom", () => {
-  expect(statHelperRunning()).toBe(false);
   check(paths, lstatFrom, new StatJob(`${root}/`, paths, lstatFrom).finish());
+  // A helper that was never started takes nothing either.
+  check(paths, lstatFrom, new StatJob(`${root}/`, paths, lstatFrom, new StatHelper()).finish());
 });
+
+const helper = new StatHelper();
 
 /**
  * Whether the helper took the whole of a job before the main thread joined: an entry removed after the
@@ -51,20 +54,21 @@ async function helperTookItAll(job: StatJob, removed: string): Promise<boolean> 
 }
 
 test("with a helper, a job started early is done by the helper meanwhile, and a later one sees an edit", async () => {
-  startStatHelper();
-  expect(statHelperRunning()).toBe(true);
-  check(paths, lstatFrom, new StatJob(`${root}/`, paths, lstatFrom).finish());
-  expect(await helperTookItAll(new StatJob(`${root}/`, paths, lstatFrom), "src/7.txt")).toBe(true);
+  helper.start();
+  expect(helper.running).toBe(true);
+  check(paths, lstatFrom, new StatJob(`${root}/`, paths, lstatFrom, helper).finish());
+  expect(await helperTookItAll(new StatJob(`${root}/`, paths, lstatFrom, helper), "src/7.txt")).toBe(true);
   writeFileSync(join(root, "src/3.txt"), "edited, longer than before");
-  const again = new StatJob(`${root}/`, paths, lstatFrom).finish();
+  const again = new StatJob(`${root}/`, paths, lstatFrom, helper).finish();
   expect(again[3 * STAT_FIELDS + 1]).toBe(statSync(join(root, "src/3.txt")).size);
   check(paths, lstatFrom, again);
 });
 
 test("a cancelled job hands out nothing more: the helper goes on to the next one", async () => {
+  helper.start();
   // Seconds of stats, were the helper to do them all before the next job.
   const many = Array.from({ length: 500 }, () => paths).flat();
-  const cancelled = new StatJob(`${root}/`, many, many.length);
+  const cancelled = new StatJob(`${root}/`, many, many.length, helper);
   cancelled.cancel();
-  expect(await helperTookItAll(new StatJob(`${root}/`, paths, lstatFrom), "src/8.txt")).toBe(true);
+  expect(await helperTookItAll(new StatJob(`${root}/`, paths, lstatFrom, helper), "src/8.txt")).toBe(true);
 });

@@ -80,22 +80,31 @@ const WORK = `function work(stat, lstat, prefix, paths, lstatFrom, counters, out
 // A constant of this module, made a function here as the helper makes it from the same source.
 const work = new Function(`return ${WORK}`)() as Work;
 
-const helper = new ResidentWorker(`
+const HELPER_CODE = `
 const { parentPort } = require("node:worker_threads");
 const { lstatSync, statSync } = require("node:fs");
 const work = ${WORK};
 parentPort.on("message", ({ prefix, paths, lstatFrom, shared }) =>
   work(statSync, lstatSync, prefix, paths, lstatFrom, new Int32Array(shared, 0, 2), new Float64Array(shared, ${HEADER_BYTES})));
-`);
+`;
 
-/** Starts the helper thread of this process (the daemon calls it once). */
-export function startStatHelper(): void {
-  helper.start();
-}
+/** The helper thread of a long-lived process (the daemon's engine owns one and starts it once). */
+export class StatHelper {
+  readonly #worker = new ResidentWorker(HELPER_CODE);
 
-/** Whether this process has a helper thread to share stats with. */
-export function statHelperRunning(): boolean {
-  return helper.running;
+  start(): void {
+    this.#worker.start();
+  }
+
+  /** Whether the thread runs, to share stats with. */
+  get running(): boolean {
+    return this.#worker.running;
+  }
+
+  /** Hands the thread a job; false when it does not run. */
+  post(job: { prefix: string; paths: readonly string[]; lstatFrom: number; shared: SharedArrayBuffer }): boolean {
+    return this.#worker.post(job);
+  }
 }
 
 /**
@@ -112,8 +121,8 @@ export class StatJob {
   /** Whether the helper has the job too. */
   readonly #shared: boolean;
 
-  /** Hands the job to the helper thread, if this process has one; `finish` does the rest. */
-  constructor(prefix: string, paths: readonly string[], lstatFrom: number) {
+  /** Hands the job to `helper`, if given and running; `finish` does the rest. */
+  constructor(prefix: string, paths: readonly string[], lstatFrom: number, helper?: StatHelper) {
     this.#prefix = prefix;
     this.#paths = paths;
     this.#lstatFrom = lstatFrom;
@@ -121,7 +130,7 @@ export class StatJob {
     const memory = new SharedArrayBuffer(HEADER_BYTES + paths.length * STAT_FIELDS * 8);
     this.#counters = new Int32Array(memory, 0, 2);
     this.#out = new Float64Array(memory, HEADER_BYTES);
-    this.#shared = paths.length > CHUNK && helper.post({ prefix, paths, lstatFrom, shared: memory });
+    this.#shared = paths.length > CHUNK && helper !== undefined && helper.post({ prefix, paths, lstatFrom, shared: memory });
   }
 
   /** Stats every entry the helper has not taken, waits for the helper's, and returns them all. */

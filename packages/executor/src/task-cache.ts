@@ -16,7 +16,7 @@ import { join } from "node:path";
 import type { TaskFailure } from "@rbuild/core";
 import { DigestBuilder, digestBytes, expandGlobs, FileHasher, type Digest } from "@rbuild/hash";
 import { decodeRecord, encodeRecord, explainChange, keyOfEncoded, type Graph, type GraphTask, type KeyRecord } from "@rbuild/planner";
-import { writeBuildStamp, type StampedFresh, type StampedResult } from "./build-stamp.js";
+import { BuildStamps, type StampedFresh, type StampedResult } from "./build-stamp.js";
 import type { InputWarmer } from "./input-warmer.js";
 import { clearOutputs } from "./clear-outputs.js";
 import { writtenSince } from "./recent-writes.js";
@@ -40,6 +40,8 @@ export interface CacheOptions {
   readonly force?: boolean;
   /** Part of every key; defaults to this machine's os and architecture. */
   readonly platform?: string;
+  /** Where the build's stamp goes (the engine's); without it, a stamp of its own. */
+  readonly stamps?: BuildStamps;
 }
 
 /** What the cache step knows about a task before it runs. */
@@ -93,6 +95,7 @@ export class TaskCache {
   readonly #root: string;
   readonly #sourceDigest: string;
   readonly #platform: string;
+  readonly #stamps: BuildStamps;
   readonly #env: Readonly<Record<string, string | undefined>>;
   readonly #hasher: FileHasher;
   readonly #ignore: string[];
@@ -115,6 +118,7 @@ export class TaskCache {
     this.#root = graph.root;
     this.#sourceDigest = graph.sourceDigest;
     this.#platform = options.platform ?? hostPlatform();
+    this.#stamps = options.stamps ?? new BuildStamps();
     this.#env = env;
     this.#hasher = new FileHasher(graph.root, options.store, options.store.trustBefore);
     this.#info = info;
@@ -156,7 +160,7 @@ export class TaskCache {
    * every task up to date and snapshotted, else removes it (see build-stamp.ts).
    */
   writeStamp(graph: Graph, build: number, ok: boolean): void {
-    writeBuildStamp(this.store.dir, graph, build, ok ? this.#snapshots : new Map(), this.#env, this.#platform);
+    this.#stamps.write(this.store.dir, graph, build, ok ? this.#snapshots : new Map(), this.#env, this.#platform);
   }
 
   /**

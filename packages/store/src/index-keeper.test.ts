@@ -5,18 +5,21 @@ import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { digestBytes } from "@rbuild/hash";
-import { indexKeeperRunning, startIndexKeeper, stopIndexKeeper } from "./index-keeper.js";
+import { IndexKeeper } from "./index-keeper.js";
 import { manifestDigest } from "./layer.js";
 import { openIndex } from "./open-index.js";
 import { HISTORY_BUILDS } from "./schema.js";
 import { Store } from "./store.js";
 
 let dir: string;
+/** This test's keeper: the stores it opens are given it, as the daemon's engine gives its builds' stores. */
+let keeper: IndexKeeper;
 beforeEach(() => {
   dir = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-keeper-")));
+  keeper = new IndexKeeper();
 });
 afterEach(() => {
-  stopIndexKeeper();
+  keeper.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -24,7 +27,7 @@ const indexPath = (): string => join(dir, "index.sqlite");
 
 /** Saves `count` actions with inline layers of a few hundred bytes each, and closes the store. */
 function fill(count: number, prefix: string): void {
-  const store = Store.open({ dir });
+  const store = Store.open({ dir, keeper });
   for (let i = 0; i < count; i++) {
     const bytes = Buffer.from(`${prefix} ${i} `.repeat(40));
     const digest = digestBytes(bytes);
@@ -67,23 +70,23 @@ describe("index keeper", () => {
 
   test("checkpoints what stores commit, off their thread, and their connections leave checkpoints to it", async () => {
     const autoCheckpoint = (name: string): unknown => {
-      const db = openIndex(join(dir, name), () => {});
+      const db = openIndex(join(dir, name), () => {}, keeper.running);
       const pages = db.pragma("wal_autocheckpoint", { simple: true });
       db.close();
       return pages;
     };
-    expect(indexKeeperRunning()).toBe(false);
+    expect(keeper.running).toBe(false);
     expect(autoCheckpoint("plain.sqlite")).toBe(1000);
-    startIndexKeeper();
-    expect(indexKeeperRunning()).toBe(true);
+    keeper.start();
+    expect(keeper.running).toBe(true);
     expect(autoCheckpoint("kept.sqlite")).toBe(0);
 
     expect(await commitWhileHeldOpen(5000)).toEqual({ checkpointed: true, actions: 301 });
   });
 
   test("prunes the history that the stores of its process leave to it", async () => {
-    startIndexKeeper();
-    const store = Store.open({ dir });
+    keeper.start();
+    const store = Store.open({ dir, keeper });
     const run = { task: "a", key: "k", status: "ran", cache: null, pure: true, durationMs: 1, exitCode: 0, reasons: [], error: null, outputsDigest: null, layer: null };
     for (let i = 0; i < HISTORY_BUILDS + 5; i++) store.finishBuild(store.beginBuild(["b"]), true, [run]);
     store.close();
@@ -104,7 +107,7 @@ describe("index keeper", () => {
   });
 
   test("follows an index that was deleted and created again", async () => {
-    startIndexKeeper();
+    keeper.start();
     fill(1, "first");
     for (const suffix of ["", "-wal", "-shm"]) rmSync(`${indexPath()}${suffix}`, { force: true });
     expect(await commitWhileHeldOpen(5000, "first%")).toEqual({ checkpointed: true, actions: 0 });

@@ -65,27 +65,34 @@ parentPort.on("message", (wanted) => {
 });
 `;
 
-const keeper = new ResidentWorker(WORKER, () => ({ sqlite: createRequire(import.meta.url).resolve("better-sqlite3") }));
-
-/** Starts this process's index keeper (the daemon calls it once). */
-export function startIndexKeeper(): void {
-  keeper.start();
-}
-
-/** Whether this process has an index keeper (then its connections leave checkpoints to it). */
-export function indexKeeperRunning(): boolean {
-  return keeper.running;
-}
-
-/** Stops the keeper: it closes its connection (the last one checkpoints the WAL) and its thread ends. */
-export function stopIndexKeeper(): void {
-  keeper.stop(null);
-}
-
 /**
- * Asks the keeper to hold the index at `path` open, prune its history and
- * checkpoint its WAL. Returns at once; does nothing without a keeper.
+ * The index keeper of a long-lived process (the daemon's engine owns one):
+ * a thread that holds the index open, prunes its history and checkpoints its
+ * WAL, so builds' connections leave that to it (see StoreOptions.keeper).
  */
-export function checkpointInKeeper(path: string): void {
-  keeper.post(path);
+export class IndexKeeper {
+  readonly #worker = new ResidentWorker(WORKER, () => ({ sqlite: createRequire(import.meta.url).resolve("better-sqlite3") }));
+
+  /** Starts the thread (once; not again after it failed). */
+  start(): void {
+    this.#worker.start();
+  }
+
+  /** Whether the thread runs: then connections leave checkpoints and pruning to it. */
+  get running(): boolean {
+    return this.#worker.running;
+  }
+
+  /** Stops the keeper: it closes its connection (the last one checkpoints the WAL) and its thread ends. */
+  stop(): void {
+    this.#worker.stop(null);
+  }
+
+  /**
+   * Asks the keeper to hold the index at `path` open, prune its history and
+   * checkpoint its WAL. Returns at once; does nothing when it does not run.
+   */
+  checkpoint(path: string): void {
+    this.#worker.post(path);
+  }
 }

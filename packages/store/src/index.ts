@@ -1,4 +1,4 @@
-export { Store, INLINE_LOG_LIMIT } from "./store.js";
+export { Store, INLINE_LOG_LIMIT, RecentUses } from "./store.js";
 export type { ActionEntry, BlobRow, LayerRead, LogLine, TaskState, RunRow, StoreStats, StoreOptions } from "./store.js";
 export { writeLayer, manifestDigest } from "./layer.js";
 export type { ManifestEntry, WrittenLayer } from "./layer.js";
@@ -6,7 +6,7 @@ export { extractLayer, isSafeRelativePath, linkStaysInside } from "./extract-lay
 export type { ExtractResult } from "./extract-layer.js";
 export { openUp, removeOpeningUp, removeTree } from "./remove-tree.js";
 export { Cas } from "./cas.js";
-export { checkpointInKeeper, indexKeeperRunning, startIndexKeeper, stopIndexKeeper } from "./index-keeper.js";
+export { IndexKeeper } from "./index-keeper.js";
 export type { BlobCheck } from "./cas.js";
 export { collectGarbage } from "./gc.js";
 export type { GcOptions, GcResult } from "./gc.js";

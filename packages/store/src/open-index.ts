@@ -9,7 +9,6 @@ import { rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { createRequire } from "node:module";
 import type Database from "better-sqlite3";
-import { indexKeeperRunning } from "./index-keeper.js";
 import { MIGRATIONS, SCHEMA, SCHEMA_VERSION } from "./schema.js";
 import { removeAllStamps } from "./stamps.js";
 
@@ -46,14 +45,14 @@ function freshSchema(): string {
   }
 }
 
-function tryOpen(path: string): { db: Database.Database } | { problem: string } {
+function tryOpen(path: string, keeperRunning: boolean): { db: Database.Database } | { problem: string } {
   let db: Database.Database | undefined;
   try {
     db = new (loadSqlite())(path, { timeout: 15_000 });
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     // A process with an index keeper leaves checkpoints to it (see index-keeper.ts).
-    if (indexKeeperRunning()) db.pragma("wal_autocheckpoint = 0");
+    if (keeperRunning) db.pragma("wal_autocheckpoint = 0");
     const opened = db;
     const ready = opened.transaction(() => {
       let version = opened.pragma("user_version", { simple: true }) as number;
@@ -92,17 +91,18 @@ function tryOpen(path: string): { db: Database.Database } | { problem: string } 
  * Deletes the index at `path` (damaged, see index-damage.ts) and opens a new
  * one. The caller has closed its connection and told the user.
  */
-export function startIndexOver(path: string, info: Info): Database.Database {
+export function startIndexOver(path: string, info: Info, keeperRunning = false): Database.Database {
   removeIndexFiles(path);
-  return openIndex(path, info);
+  return openIndex(path, info, keeperRunning);
 }
 
-export function openIndex(path: string, info: Info): Database.Database {
-  const first = tryOpen(path);
+/** Opens the index at `path`, starting it over if it cannot be used; `keeperRunning`: an IndexKeeper checkpoints it. */
+export function openIndex(path: string, info: Info, keeperRunning = false): Database.Database {
+  const first = tryOpen(path, keeperRunning);
   if ("db" in first) return first.db;
   info("store-reset", `the cache index ${path} could not be used (${first.problem}); starting it over, so tasks will run again`);
   removeIndexFiles(path);
-  const second = tryOpen(path);
+  const second = tryOpen(path, keeperRunning);
   if ("db" in second) return second.db;
   throw new Error(`Internal error: could not create the cache index ${path}: ${second.problem}`);
 }

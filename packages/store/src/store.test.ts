@@ -8,7 +8,7 @@ import { collectGarbage } from "./gc.js";
 import { manifestDigest } from "./layer.js";
 import { HISTORY_BUILDS, SCHEMA_VERSION } from "./schema.js";
 import { noteStampedBuild } from "./stamps.js";
-import { Store, type ActionEntry } from "./store.js";
+import { RecentUses, Store, type ActionEntry } from "./store.js";
 
 let dir: string;
 const infos: string[] = [];
@@ -75,9 +75,12 @@ describe("Store", () => {
     }
   });
 
-  test("an action's use is written at most once an hour by a process, across its Stores", () => {
+  test("an action's use is written at most once an hour by a process, across the Stores given its RecentUses", () => {
     const hours = (n: number) => n * 3600_000;
     let now = hours(10);
+    // What a resident engine keeps across its builds' stores.
+    const recentUses = new RecentUses();
+    const openWith = (clock: () => number): Store => Store.open({ dir, now: clock, recentUses });
     const lastUsed = (set?: number): unknown => {
       const db = new Database(join(dir, "index.sqlite"));
       try {
@@ -88,12 +91,12 @@ describe("Store", () => {
       }
     };
     const use = (): void => {
-      const store = open(() => now);
+      const store = openWith(() => now);
       store.touch("k1");
       store.flush();
       store.close();
     };
-    const first = open(() => now);
+    const first = openWith(() => now);
     saveAction(first, "k1", "layer bytes");
     first.flush();
     first.close();
@@ -107,6 +110,14 @@ describe("Store", () => {
     now = hours(11) + 1;
     use();
     expect(lastUsed()).toBe(hours(11) + 1);
+    // A Store without that memory (a build of its own) writes the use it makes.
+    lastUsed(hours(1));
+    now = hours(11) + 60_000;
+    const alone = open(() => now);
+    alone.touch("k1");
+    alone.flush();
+    alone.close();
+    expect(lastUsed()).toBe(hours(11) + 60_000);
   });
 
   test("the history keeps the last HISTORY_BUILDS builds, and the build a stamp repeats", () => {

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import type Database from "better-sqlite3";
 import { digestBytes, type Digest, type FileState, type StatCacheBackend } from "@rbuild/hash";
 import { Cas } from "./cas.js";
-import { checkpointInKeeper, indexKeeperRunning } from "./index-keeper.js";
+import type { IndexKeeper } from "./index-keeper.js";
 import type { ManifestEntry } from "./layer.js";
 import { isIndexDamage, parseColumn } from "./index-damage.js";
 import { openIndex, startIndexOver, type Info } from "./open-index.js";
@@ -95,6 +95,10 @@ export interface StoreOptions {
   /** Called for conditions the user should hear about (an index that had to be reset). */
   readonly onInfo?: Info;
   readonly now?: () => number;
+  /** The keeper of a long-lived process: checkpoints and history pruning are left to its thread. */
+  readonly keeper?: IndexKeeper;
+  /** What this process remembers of actions' last uses across its builds (see RecentUses). */
+  readonly recentUses?: RecentUses;
 }
 
 type ActionRow = [key: string, task: string, layer: string | null, manifest: string, outputsDigest: string, log: string | null, logBlob: string | null, exitCode: number | null, durationMs: number];
@@ -190,10 +194,19 @@ const TOUCH_GRANULARITY_MS = 60 * 60 * 1000;
  * up to date, to find each used less than an hour ago (5-10 ms). A last use
  * is then at most twice TOUCH_GRANULARITY_MS old, which gc's days do not see.
  */
-const touchedRecently = new Map<string, Map<string, number>>();
+export class RecentUses {
+  readonly #byIndex = new Map<string, Map<string, number>>();
+
+  /** The last uses known of the index at `path` (action key -> time). */
+  of(path: string): Map<string, number> {
+    let recent = this.#byIndex.get(path);
+    if (recent === undefined || recent.size > RECENT_USES_LIMIT) this.#byIndex.set(path, (recent = new Map()));
+    return recent;
+  }
+}
 
 /** More than this many actions known and the memory starts over: a process's builds seldom use more. */
-const TOUCHED_RECENTLY_LIMIT = 200_000;
+const RECENT_USES_LIMIT = 200_000;
 
 /** Logs up to this size (as JSON) are kept in the index row; longer ones become blobs. */
 export const INLINE_LOG_LIMIT = 16 * 1024;
@@ -234,6 +247,13 @@ export class Store implements StatCacheBackend {
    */
   #actions!: RowReader<ActionEntry, ActionRow>;
   readonly #indexPath: string;
+  readonly #keeper: IndexKeeper | undefined;
+  readonly #recentUses: RecentUses;
+
+  /** Whether a keeper's thread checkpoints and prunes this index. */
+  get #keeperRunning(): boolean {
+    return this.#keeper?.running ?? false;
+  }
 
   private constructor(options: StoreOptions) {
     this.dir = options.dir;
@@ -242,7 +262,9 @@ export class Store implements StatCacheBackend {
     this.cas = new Cas(join(this.dir, "cas"));
     this.#indexPath = join(this.dir, "index.sqlite");
     this.#onInfo = options.onInfo ?? (() => {});
-    this.#db = openIndex(this.#indexPath, this.#onInfo);
+    this.#keeper = options.keeper;
+    this.#recentUses = options.recentUses ?? new RecentUses();
+    this.#db = openIndex(this.#indexPath, this.#onInfo, this.#keeperRunning);
     this.trustBefore = this.fsClock();
     this.#openReaders();
     this.#foldStampedBuilds();
@@ -278,7 +300,7 @@ export class Store implements StatCacheBackend {
         // A damaged file may not even close cleanly; it is deleted next.
       }
       this.#statements.clear();
-      this.#db = startIndexOver(this.#indexPath, this.#onInfo);
+      this.#db = startIndexOver(this.#indexPath, this.#onInfo, this.#keeperRunning);
       this.#openReaders();
       return work();
     }
@@ -529,7 +551,7 @@ export class Store implements StatCacheBackend {
   finishBuild(build: number, ok: boolean, runs: readonly RunRow[]): void {
     this.#healing(() => this.#finishBuild(build, ok, runs));
     // The history is committed: the keeper, if any, is told even when flush has nothing to write.
-    if (!this.flush()) checkpointInKeeper(this.#indexPath);
+    if (!this.flush()) this.#keeper?.checkpoint(this.#indexPath);
   }
 
   #finishBuild(build: number, ok: boolean, runs: readonly RunRow[]): void {
@@ -547,7 +569,7 @@ export class Store implements StatCacheBackend {
       }
       this.#sql("UPDATE builds SET finished = ?, ok = ? WHERE id = ?").run(this.#now(), ok ? 1 : 0, build);
       // Deleting the oldest build's 1,000 rows took 1-11 ms of each build's end: a keeper does it on its thread.
-      if (!indexKeeperRunning()) this.#pruneHistory();
+      if (!this.#keeperRunning) this.#pruneHistory();
     })();
   }
 
@@ -580,8 +602,7 @@ export class Store implements StatCacheBackend {
     const putSnapshot = this.#sql("INSERT OR REPLACE INTO snapshots (task, data) VALUES (?, ?)");
     const dropSnapshot = this.#sql("DELETE FROM snapshots WHERE task = ?");
     const now = this.#now();
-    let recent = touchedRecently.get(this.#indexPath);
-    if (recent === undefined || recent.size > TOUCHED_RECENTLY_LIMIT) touchedRecently.set(this.#indexPath, (recent = new Map()));
+    const recent = this.#recentUses.of(this.#indexPath);
     const touched: string[] = [];
     for (const key of this.#touched) {
       const known = recent.get(key);
@@ -616,7 +637,7 @@ export class Store implements StatCacheBackend {
     this.#pendingStates.clear();
     this.#touched.clear();
     // In the daemon, the WAL this left is checkpointed on another thread (see index-keeper.ts).
-    checkpointInKeeper(this.#indexPath);
+    this.#keeper?.checkpoint(this.#indexPath);
     return true;
   }
 

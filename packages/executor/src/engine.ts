@@ -1,0 +1,184 @@
+/**
+ * The engine: one object that owns everything a build keeps warm, and runs
+ * builds with it. An engine lives for one build (`rbuild` started by hand) or
+ * for the daemon's lifetime (`resident`); the daemon is nothing more than an
+ * engine that outlives a build. Nothing of this lives in module state, so two
+ * engines in one process (tests) never share any of it.
+ *
+ * What it owns:
+ * - the runner (the local runner with its process helper);
+ * - the build stamps: the freshness record it last read or wrote, and in a
+ *   resident engine the stamps not written yet (see build-stamp.ts);
+ * - in a resident engine, a thread for the stamp's stat pass (stat-helper.ts)
+ *   and one that holds the index open and checkpoints it (the store's
+ *   IndexKeeper), and what it knows of actions' last uses across builds.
+ *
+ * A build, `build()`: the no-op check against the stamp (no lock, no index),
+ * else the build lock, the store, the remote, the tasks the stamp still
+ * vouches for, and the executor's loop over the rest.
+ */
+import { makeCacheDirectory, type Reporter, type StrayErrors } from "@rbuild/core";
+import type { Graph } from "@rbuild/planner";
+import type { RemoteCache } from "@rbuild/remote";
+import { LocalRunner, type Runner } from "@rbuild/runners";
+import { acquireBuildLock, IndexKeeper, noteStampedBuild, RecentUses, Store, type LockWait } from "@rbuild/store";
+import { BuildStamps, type StampCheck } from "./build-stamp.js";
+import { execute, type BuildOutcome } from "./executor.js";
+import { StatHelper } from "./stat-helper.js";
+
+export interface EngineOptions {
+  /** Where errors a task function throws from timers or unawaited promises go: they fail its task. */
+  readonly strays?: StrayErrors;
+  /** Where tasks run; by default the local runner, with a process helper unless `spawn` is `direct`. */
+  readonly runner?: Runner;
+  /** How the default runner starts processes (RBUILD_SPAWN=direct: forked from Node). */
+  readonly spawn?: "helper" | "direct";
+  /**
+   * An engine for many builds (the daemon): a stat thread and an index keeper
+   * are started, and stamps are kept in memory and written when `idle` is called.
+   */
+  readonly resident?: boolean;
+}
+
+/** A remote cache to open for a build (loaded only then: the HTTP client is a large part of start-up). */
+export interface RemoteRequest {
+  readonly url: string;
+  readonly token?: string;
+  readonly readOnly?: boolean;
+}
+
+export interface BuildRequest {
+  readonly graph: Graph;
+  /** The store directory (`.rbuild`). */
+  readonly cacheDir: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly reporter: Reporter;
+  readonly signal: AbortSignal;
+  readonly jobs?: number;
+  readonly keepGoing?: boolean;
+  /** Run every task, ignoring what is cached and what the stamp says. */
+  readonly force?: boolean;
+  readonly remote?: RemoteRequest;
+  /** Told while the build waits for another rbuild's build lock. */
+  readonly onLockWait: (wait: LockWait) => void;
+  /** Told as the build passes its phases (for RBUILD_PHASES). */
+  readonly onPhase?: (phase: "stamp") => void;
+  /**
+   * Given the work that records the build and releases the store and lock,
+   * the caller runs it later (the daemon answers its client first). Without
+   * it, the build records itself before `build` returns.
+   */
+  readonly afterAnswer?: (work: () => void) => void;
+}
+
+/** How a build ended; undefined `outcome`: interrupted while waiting for the build lock. */
+export interface EngineOutcome {
+  readonly outcome: BuildOutcome | undefined;
+}
+
+export class Engine {
+  readonly #runner: Runner & { close?(): void };
+  readonly #stamps: BuildStamps;
+  readonly #statHelper: StatHelper | undefined;
+  readonly #keeper: IndexKeeper | undefined;
+  readonly #recentUses = new RecentUses();
+
+  constructor(options: EngineOptions = {}) {
+    this.#runner = options.runner ?? new LocalRunner({ ...(options.strays === undefined ? {} : { strays: options.strays }), spawn: options.spawn ?? "helper" });
+    if (options.resident === true) {
+      // Worth their start-up (a thread each, ~30 ms) in a process that serves many builds.
+      this.#statHelper = new StatHelper();
+      this.#statHelper.start();
+      this.#keeper = new IndexKeeper();
+      this.#keeper.start();
+    }
+    this.#stamps = new BuildStamps({ deferWrites: options.resident === true, ...(this.#statHelper === undefined ? {} : { statHelper: this.#statHelper }) });
+  }
+
+  /** Whether the last stamp of `graph`'s targets still holds: the no-op check, reading only. */
+  check(cacheDir: string, graph: Graph, env: Readonly<Record<string, string | undefined>>): StampCheck {
+    return this.#stamps.check(cacheDir, graph, env);
+  }
+
+  /**
+   * A build is asked for in the workspace at `root`: starts the stat pass of
+   * the stamp its last build used on the stat thread, while the Buildfile is
+   * loaded (see BuildStamps.prestat). Does nothing in an engine for one build.
+   */
+  prestat(cacheDir: string, root: string): void {
+    this.#stamps.prestat(cacheDir, root);
+  }
+
+  /** Nothing is being built: writes the stamps kept in memory that still stand. */
+  idle(): void {
+    this.#stamps.writeDeferred();
+  }
+
+  /** Writes what is deferred and stops the threads and the process helper. */
+  close(): void {
+    this.#stamps.writeDeferred();
+    this.#keeper?.stop();
+    this.#runner.close?.();
+  }
+
+  async build(request: BuildRequest): Promise<EngineOutcome> {
+    const { graph, cacheDir, env, reporter, signal } = request;
+    // The no-op fast path: every task still as the last build of these targets left it.
+    const check = request.force === true ? undefined : this.#stamps.check(cacheDir, graph, env);
+    request.onPhase?.("stamp");
+    const upToDate = check?.upToDate;
+    if (upToDate !== undefined) {
+      const started = Date.now();
+      const outcome = await execute({ graph, jobs: request.jobs, runner: this.#runner, reporter, signal, env, upToDate: upToDate.results });
+      if (outcome.ok) noteStampedBuild(cacheDir, { from: upToDate.build, started, finished: Date.now(), targets: graph.targets });
+      return { outcome };
+    }
+
+    this.#runner.prepare?.([...graph.tasks.values()].map((task) => task.run));
+    makeCacheDirectory(cacheDir);
+    const lock = await acquireBuildLock(cacheDir, request.onLockWait, signal);
+    if (lock === undefined) return { outcome: undefined };
+    this.#stamps.carry(cacheDir, lock.previousGeneration);
+    const info = (code: string, message: string): void => reporter.report({ type: "info", code, message });
+    const store = Store.open({ dir: cacheDir, onInfo: info, recentUses: this.#recentUses, ...(this.#keeper === undefined ? {} : { keeper: this.#keeper }) });
+    let record: (() => void) | undefined;
+    let remote: RemoteCache | undefined;
+    try {
+      remote = request.remote === undefined ? undefined : await openRemoteCache(request.remote);
+      const stillUpToDate = request.force === true ? undefined : this.#stamps.partly(cacheDir, graph, env, undefined, { pass: check?.pass, lockFound: lock.previousGeneration });
+      const outcome = await execute({
+        graph,
+        jobs: request.jobs,
+        keepGoing: request.keepGoing,
+        runner: this.#runner,
+        reporter,
+        signal,
+        env,
+        cache: { store, force: request.force, stamps: this.#stamps },
+        // Under the lock: the tasks the stamp still vouches for, so only what a change reaches is checked.
+        ...(stillUpToDate === undefined ? {} : { upToDate: stillUpToDate }),
+        ...(remote === undefined ? {} : { remote: { cache: remote, readOnly: request.remote?.readOnly } }),
+        ...(request.afterAnswer === undefined ? {} : { recordLater: (work: () => void) => void (record = work) }),
+      });
+      return { outcome };
+    } finally {
+      await remote?.close();
+      const close = (): void => {
+        try {
+          record?.();
+        } finally {
+          store.close();
+          lock.release();
+        }
+      };
+      if (record !== undefined && request.afterAnswer !== undefined) request.afterAnswer(close);
+      else close();
+    }
+  }
+}
+
+/** The remote cache client, imported only when a build uses one. */
+async function openRemoteCache(remote: RemoteRequest): Promise<RemoteCache> {
+  const { openRemote } = await import("@rbuild/remote");
+  return openRemote(remote.url, remote.token);
+}
