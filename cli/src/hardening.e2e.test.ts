@@ -101,6 +101,18 @@ describe("file names", () => {
     expect(ws.read("out.txt")).toBe("plain\n");
   });
 
+  test("20.1: an input glob whose only match is a name that is not UTF-8 is refused, with no 'matches no file' warning beside it", async () => {
+    ws.write({ "src/.keep": "", "Buildfile.ts": `${HEADER}task({ name: "copy", inputs: ["src/*.txt", "src/**"], run: "true" });\n` });
+    writeFileSync(latin1("src", "caf\xe9.txt"), "latin-1\n");
+    expect(await ws.run(["copy"])).toEqual({
+      exitCode: 1,
+      stdout: "✗ copy (<t>)\n",
+      stderr:
+        'error: Task "copy": its inputs match src/caf\\xe9.txt, whose name is not valid UTF-8; rbuild keys and stores paths as UTF-8 text and cannot cache such a file exactly. Rename it, or leave it out with a "!" glob.\n' +
+        "rbuild: failed: 0 ran, 0 cached, 1 failed in <t>\n",
+    });
+  });
+
   test("20.1: an output whose name is not UTF-8 fails the task and stores nothing", async () => {
     ws.write({ "Buildfile.ts": `${HEADER}task({ name: "gen", outputs: ["dist/**"], run: "mkdir -p dist && printf x > dist/ok.txt && printf y > \\"dist/$(printf 'caf\\\\351')\\"" });\n` });
     const result = await ws.run(["gen"]);
