@@ -146,11 +146,27 @@ describe("planning", () => {
 
 describe("globs that match nothing", () => {
   test("20.18: outputs that match nothing after the task ran are a warning that says what it wrote instead", async () => {
-    ws.write({ "Buildfile.ts": `${HEADER}task({ name: "gen", outputs: ["out/**"], run: "mkdir -p build && echo x > build/app.js" });\n` });
+    ws.write({ "Buildfile.ts": `${HEADER}task({ name: "gen", outputs: ["out/**"], run: "mkdir -p build out2 && echo x > build/app.js" });\n` });
     const result = await ws.run(["gen"]);
     expect([result.exitCode, result.stderr]).toEqual([
       0,
-      'rbuild: task "gen": its outputs "out/**" matched nothing after it ran (it wrote build/); a cache hit will restore nothing. Fix its `outputs`\nrbuild: ok: 1 ran, 0 cached in <t>\n',
+      'rbuild: task "gen": its outputs "out/**" matched nothing after it ran (it wrote build/app.js); a cache hit will restore nothing. Fix its `outputs`\nrbuild: ok: 1 ran, 0 cached in <t>\n',
+    ]);
+  });
+
+  test("20.18: what a task wrote instead is files in its directory, not empty directories nor what a task beside it declared, and says who ran beside it", async () => {
+    // Each waits for the other's file, so "other" surely writes while "gen" runs.
+    ws.write({
+      "Buildfile.ts":
+        HEADER +
+        `task({ name: "gen", outputs: ["out/**"], run: "mkdir -p build out2 && echo x > build/app.js && until [ -f dist/b.txt ]; do sleep 0.01; done" });\n` +
+        `task({ name: "other", outputs: ["dist/**"], run: "until [ -f build/app.js ]; do sleep 0.01; done; mkdir -p dist/empty && echo b > dist/b.txt" });\n`,
+    });
+    const result = await ws.run(["-j", "2", "gen", "other"]);
+    expect([result.exitCode, result.stderr]).toEqual([
+      0,
+      'rbuild: task "gen": its outputs "out/**" matched nothing after it ran (files changed in its directory while it ran, beside task "other": build/app.js); a cache hit will restore nothing. Fix its `outputs`\n' +
+        "rbuild: ok: 2 ran, 0 cached in <t>\n",
     ]);
   });
 

@@ -14,12 +14,12 @@
 import { lstatSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { TaskFailure } from "@rbuild/core";
-import { DigestBuilder, digestBytes, expandGlobs, FileHasher, type Digest } from "@rbuild/hash";
+import { DigestBuilder, digestBytes, expandGlobs, FileHasher, globMatcher, type Digest } from "@rbuild/hash";
 import { decodeRecord, encodeRecord, explainChange, keyOfEncoded, type Graph, type GraphTask, type KeyRecord } from "@rbuild/planner";
 import { writeBuildStamp, type StampedFresh, type StampedResult } from "./build-stamp.js";
 import type { InputWarmer } from "./input-warmer.js";
 import { clearOutputs } from "./clear-outputs.js";
-import { writtenSince } from "./recent-writes.js";
+import { writtenDuring, type CommandWindow } from "./recent-writes.js";
 import { entryStat, fileStat, freshResult, hostPlatform, olderThan, outputStats, parseSnapshot, snapshotHolds, taskDefinition, type EntryStat, type Fresh, type FileStat, type Snapshot, type TaskDefinition } from "./snapshot.js";
 import {
   extractLayer,
@@ -77,6 +77,11 @@ export interface Captured {
   readonly entry?: ActionEntry;
 }
 
+/** When a task's command ran, and the tasks whose commands ran at some time during it. */
+export interface CommandRun extends CommandWindow {
+  readonly beside: readonly string[];
+}
+
 /** A cap on the log kept per task, so a runaway task cannot fill the store. */
 const MAX_LOG_BYTES = 8 * 1024 * 1024;
 
@@ -92,6 +97,7 @@ export class TaskCache {
   readonly force: boolean;
   readonly #root: string;
   readonly #sourceDigest: string;
+  readonly #tasks: ReadonlyMap<string, GraphTask>;
   readonly #platform: string;
   readonly #env: Readonly<Record<string, string | undefined>>;
   readonly #hasher: FileHasher;
@@ -105,7 +111,7 @@ export class TaskCache {
   #warmed = 0;
 
   constructor(
-    graph: { root: string; sourceDigest: string },
+    graph: Pick<Graph, "root" | "sourceDigest" | "tasks">,
     options: CacheOptions,
     env: Readonly<Record<string, string | undefined>>,
     info: (code: string, message: string) => void,
@@ -114,6 +120,7 @@ export class TaskCache {
     this.force = options.force ?? false;
     this.#root = graph.root;
     this.#sourceDigest = graph.sourceDigest;
+    this.#tasks = graph.tasks;
     this.#platform = options.platform ?? hostPlatform();
     this.#env = env;
     this.#hasher = new FileHasher(graph.root, options.store, options.store.trustBefore);
@@ -300,10 +307,25 @@ export class TaskCache {
     }
   }
 
-  /** Warns that a task's declared outputs matched nothing after it ran, saying what it wrote instead. */
-  #noOutputs(task: GraphTask, durationMs: number): void {
-    const wrote = writtenSince(this.#root, join(this.#root, task.cwd), Date.now() - durationMs);
-    const instead = wrote.length === 0 ? "it wrote no file in its directory either" : `it wrote ${wrote.join(", ")}`;
+  /**
+   * Warns that a task's declared outputs matched nothing after it ran, saying
+   * what it wrote instead: the files in its directory changed while its command
+   * ran, less the declared outputs of the other tasks. When other commands ran
+   * meanwhile, they may have written some of them too, and the warning says so.
+   */
+  #noOutputs(task: GraphTask, run: CommandRun): void {
+    const others = [...this.#tasks.values()].filter((other) => other !== task && other.outputs.length > 0);
+    // One matcher for all the tasks without a "!" glob; a task with one needs its own, so its exclusions stay its own.
+    const matchers = [globMatcher([...this.#ignore, ...others.filter((other) => !other.outputs.some((glob) => glob.startsWith("!"))).flatMap((other) => other.outputs)])];
+    for (const other of others) if (other.outputs.some((glob) => glob.startsWith("!"))) matchers.push(globMatcher(other.outputs));
+    const wrote = writtenDuring(this.#root, join(this.#root, task.cwd), run, (path) => matchers.some((declared) => declared(path)));
+    const list = `${wrote.files.join(", ")}${wrote.more > 0 ? ` and ${wrote.more} more` : ""}`;
+    const instead =
+      wrote.files.length === 0
+        ? "it wrote no file in its directory either"
+        : run.beside.length === 0
+          ? `it wrote ${list}`
+          : `files changed in its directory while it ran, beside ${besideTasks(run.beside)}: ${list}`;
     const globs = task.outputs.map((glob) => `"${glob}"`).join(", ");
     this.#info("outputs-unmatched", `task "${task.name}": its outputs ${globs} matched nothing after it ran (${instead}); a cache hit will restore nothing. Fix its \`outputs\``);
   }
@@ -314,13 +336,13 @@ export class TaskCache {
   }
 
   /** Stores the outputs of a task that succeeded as a layer, and (for a pure task) its action. */
-  capture(task: GraphTask, prepared: Prepared, log: readonly LogLine[], exitCode: number | null, durationMs: number): Captured {
+  capture(task: GraphTask, prepared: Prepared, log: readonly LogLine[], exitCode: number | null, durationMs: number, run: CommandRun): Captured {
     const undecodable: string[] = [];
     const paths = expandGlobs(this.#root, task.outputs, { directories: true, ignore: this.#ignore, undecodable });
     if (undecodable.length > 0) {
       return { refused: { reason: "undecodable-path", task: task.name, field: "outputs", paths: undecodable }, outputsDigest: manifestDigest([]), layer: null };
     }
-    if (paths.length === 0 && task.outputs.some((glob) => !glob.startsWith("!"))) this.#noOutputs(task, durationMs);
+    if (paths.length === 0 && task.outputs.some((glob) => !glob.startsWith("!"))) this.#noOutputs(task, run);
     let manifest: ManifestEntry[] = [];
     let layer: Digest | null = null;
     const blobs: BlobRow[] = [];
@@ -412,6 +434,14 @@ export class TaskCache {
     if (!ok) this.store.setSnapshot(task.name, null);
     this.store.setTaskState(task.name, { key: prepared.key, record: prepared.encoded, ok, ranReasons: reasons });
   }
+}
+
+/** `task "b"`, `tasks "b", "c"`, or for more, how many. */
+function besideTasks(names: readonly string[]): string {
+  const sorted = [...names].sort();
+  if (sorted.length === 1) return `task "${sorted[0]}"`;
+  if (sorted.length <= 3) return `tasks ${sorted.map((name) => `"${name}"`).join(", ")}`;
+  return `${sorted.length} other tasks`;
 }
 
 /** The outputs digest of a group task: its deps' outputs, by name. */
