@@ -265,7 +265,7 @@ async function evaluate(module: string, file: string, strays: StrayErrors | unde
   // A query makes a second load in the same process evaluate the module again.
   const load = (): Promise<unknown> => import(`${pathToFileURL(module).href}?load=${++loads}`);
   try {
-    await Promise.race([strays === undefined ? load() : strays.run(relative(previous, file) || file, load), neverSettles]);
+    await Promise.race([strays === undefined ? load() : strays.run(relative(previous, file) || file, "buildfile", load), neverSettles]);
   } finally {
     process.off("beforeExit", onEmptyLoop!);
     process.chdir(previous);
