@@ -57,6 +57,39 @@ describe("Buildfile and task errors", () => {
     expect(result.stderr).toBe('rbuild: error: Buildfile.ts:2:67: too late\n(thrown by task "early" after it had finished; await the work it starts)\n');
   });
 
+  test("20.11: a throw from a timer after the Buildfile has loaded is exit 2 with its place", async () => {
+    ws.write({
+      "Buildfile.ts":
+        HEADER +
+        `import { existsSync } from "node:fs";\n` +
+        `// Throws once the build is under way: the load has long finished.\n` +
+        `setInterval(() => {\n  if (existsSync("started")) throw new Error("late");\n}, 5);\n` +
+        `task({ name: "a", run: "touch started; sleep 1" });\n`,
+    });
+    const { exitCode, stderr } = await ws.run(["a"]);
+    expect({ exitCode, stderr }).toEqual({
+      exitCode: 2,
+      stderr: "rbuild: error: Buildfile.ts:5:36: late\n(thrown by Buildfile.ts after it had loaded, by work its top-level code started and did not await; fix the Buildfile and run again)\n",
+    });
+  });
+
+  test("20.11: a task function failed by a stray error is aborted, and what it writes after that is dropped", async () => {
+    ws.write({
+      "Buildfile.ts":
+        HEADER +
+        `import { writeFileSync } from "node:fs";\n` +
+        `const fail = () => setTimeout(() => { throw new Error("stray"); }, 1);\n` +
+        `const wait = () => new Promise((r) => setTimeout(r, 300));\n` +
+        `task({ name: "watches", run: async ({ signal }) => { signal.addEventListener("abort", () => writeFileSync("aborted", "")); fail(); await wait(); } });\n` +
+        `task({ name: "ignores", run: async ({ log }) => { log("before"); fail(); await wait(); log("after"); } });\n` +
+        `task({ name: "other", run: "sleep 1" });\n`,
+    });
+    const result = await ws.run(["-k", "watches", "ignores", "other"]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout.split("\n").filter((line) => !line.startsWith(">")).sort()).toEqual(["", "[ignores] before", "✓ other (<t>)", "✗ ignores (<t>)", "✗ watches (<t>)"]);
+    expect(existsSync(join(ws.root, "aborted"))).toBe(true);
+  });
+
   test("20.20: an import of a name rbuild does not export points at the Buildfile's import", async () => {
     ws.write({ "Buildfile.ts": `import { task, nosuch } from "rbuild";\nnosuch();\ntask({ name: "a" });\n` });
     expect(await ws.run(["a"])).toEqual({
