@@ -1,5 +1,5 @@
 /** Issue 20's defects that only show through the command: each test is named after its item. */
-import { existsSync, lstatSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { Workspace } from "./test-support/workspace.js";
@@ -111,6 +111,40 @@ describe("the Buildfile's directory", () => {
     for (const [args, cwd] of [[["list"], `${ws.root}/packages/app`], [["-C", "tools", "list"], ws.root], [["-C", ws.root, "list"], "/"]] as const) {
       expect(await ws.run(args, { cwd })).toEqual({ exitCode: 0, stdout: "app\nlib\n", stderr: "" });
     }
+  });
+});
+
+describe("the compiled Buildfile", () => {
+  test("20.17: import.meta.resolve and a computed import resolve against the Buildfile's directory, from a subdirectory", async () => {
+    ws.write({
+      "lib/app.ts": `export const n: string = "app";\n`,
+      "sub/README": "",
+      "Buildfile.ts": `${HEADER}const name = "app.ts";\nconst { n } = await import("./lib/" + name);\ntask({ name: n, run: "true" });\nconsole.log(import.meta.resolve("./lib/" + name));\n`,
+    });
+    expect(await ws.run(["list"], { cwd: join(ws.root, "sub") })).toEqual({ exitCode: 0, stdout: "file://<root>/lib/app.ts\napp\n", stderr: "" });
+    ws.write({ "Buildfile.ts": `${HEADER}const path = "./lib/app.ts";\nawait import(path);\n` });
+    expect(await ws.run(["list"], { cwd: join(ws.root, "sub") })).toEqual({
+      exitCode: 2,
+      stdout: "",
+      stderr:
+        'rbuild: error: ../Buildfile.ts:3:7: import("./lib/app.ts"): a relative path computed at run time cannot be imported in a Buildfile (rbuild bundles it, and bundles what an import\'s path names). ' +
+        'Start the path with its directory, as in import("./lib/" + name) or import(`./lib/${name}`): every file that can match is then bundled.\n' +
+        "(thrown while loading ../Buildfile.ts; fix the Buildfile and run again)\n",
+    });
+  });
+
+  test("20.5: a file where the compiled Buildfile's directory should be is removed and compiled again, with one warning", async () => {
+    ws.write({ "Buildfile.ts": `${HEADER}task({ name: "a", run: "true" });\n` });
+    expect((await ws.run(["list"])).exitCode).toBe(0);
+    const [hash] = readdirSync(join(ws.root, ".rbuild/buildfile"));
+    rmSync(join(ws.root, ".rbuild/buildfile", hash!), { recursive: true });
+    ws.write({ [`.rbuild/buildfile/${hash}`]: "not a directory" });
+    expect(await ws.run(["list"])).toEqual({
+      exitCode: 0,
+      stdout: "a\n",
+      stderr: `rbuild: .rbuild/buildfile/${hash} was not a directory in the cache of the compiled Buildfile.ts; removed it and compiled again\n`,
+    });
+    expect(await ws.run(["list"])).toEqual({ exitCode: 0, stdout: "a\n", stderr: "" });
   });
 });
 
