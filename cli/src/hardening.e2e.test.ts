@@ -1,5 +1,5 @@
 /** Issue 20's defects that only show through the command: each test is named after its item. */
-import { existsSync, lstatSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { Workspace } from "./test-support/workspace.js";
@@ -57,6 +57,39 @@ describe("Buildfile and task errors", () => {
     expect(result.stderr).toBe('rbuild: error: Buildfile.ts:2:67: too late\n(thrown by task "early" after it had finished; await the work it starts)\n');
   });
 
+  test("20.11: a throw from a timer after the Buildfile has loaded is exit 2 with its place", async () => {
+    ws.write({
+      "Buildfile.ts":
+        HEADER +
+        `import { existsSync } from "node:fs";\n` +
+        `// Throws once the build is under way: the load has long finished.\n` +
+        `setInterval(() => {\n  if (existsSync("started")) throw new Error("late");\n}, 5);\n` +
+        `task({ name: "a", run: "touch started; sleep 1" });\n`,
+    });
+    const { exitCode, stderr } = await ws.run(["a"]);
+    expect({ exitCode, stderr }).toEqual({
+      exitCode: 2,
+      stderr: "rbuild: error: Buildfile.ts:5:36: late\n(thrown by Buildfile.ts after it had loaded, by work its top-level code started and did not await; fix the Buildfile and run again)\n",
+    });
+  });
+
+  test("20.11: a task function failed by a stray error is aborted, and what it writes after that is dropped", async () => {
+    ws.write({
+      "Buildfile.ts":
+        HEADER +
+        `import { writeFileSync } from "node:fs";\n` +
+        `const fail = () => setTimeout(() => { throw new Error("stray"); }, 1);\n` +
+        `const wait = () => new Promise((r) => setTimeout(r, 300));\n` +
+        `task({ name: "watches", run: async ({ signal }) => { signal.addEventListener("abort", () => writeFileSync("aborted", "")); fail(); await wait(); } });\n` +
+        `task({ name: "ignores", run: async ({ log }) => { log("before"); fail(); await wait(); log("after"); } });\n` +
+        `task({ name: "other", run: "sleep 1" });\n`,
+    });
+    const result = await ws.run(["-k", "watches", "ignores", "other"]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout.split("\n").filter((line) => !line.startsWith(">")).sort()).toEqual(["", "[ignores] before", "✓ other (<t>)", "✗ ignores (<t>)", "✗ watches (<t>)"]);
+    expect(existsSync(join(ws.root, "aborted"))).toBe(true);
+  });
+
   test("20.20: an import of a name rbuild does not export points at the Buildfile's import", async () => {
     ws.write({ "Buildfile.ts": `import { task, nosuch } from "rbuild";\nnosuch();\ntask({ name: "a" });\n` });
     expect(await ws.run(["a"])).toEqual({
@@ -78,6 +111,40 @@ describe("the Buildfile's directory", () => {
     for (const [args, cwd] of [[["list"], `${ws.root}/packages/app`], [["-C", "tools", "list"], ws.root], [["-C", ws.root, "list"], "/"]] as const) {
       expect(await ws.run(args, { cwd })).toEqual({ exitCode: 0, stdout: "app\nlib\n", stderr: "" });
     }
+  });
+});
+
+describe("the compiled Buildfile", () => {
+  test("20.17: import.meta.resolve and a computed import resolve against the Buildfile's directory, from a subdirectory", async () => {
+    ws.write({
+      "lib/app.ts": `export const n: string = "app";\n`,
+      "sub/README": "",
+      "Buildfile.ts": `${HEADER}const name = "app.ts";\nconst { n } = await import("./lib/" + name);\ntask({ name: n, run: "true" });\nconsole.log(import.meta.resolve("./lib/" + name));\n`,
+    });
+    expect(await ws.run(["list"], { cwd: join(ws.root, "sub") })).toEqual({ exitCode: 0, stdout: "file://<root>/lib/app.ts\napp\n", stderr: "" });
+    ws.write({ "Buildfile.ts": `${HEADER}const path = "./lib/app.ts";\nawait import(path);\n` });
+    expect(await ws.run(["list"], { cwd: join(ws.root, "sub") })).toEqual({
+      exitCode: 2,
+      stdout: "",
+      stderr:
+        'rbuild: error: ../Buildfile.ts:3:7: import("./lib/app.ts"): a relative path computed at run time cannot be imported in a Buildfile (rbuild bundles it, and bundles what an import\'s path names). ' +
+        'Start the path with its directory, as in import("./lib/" + name) or import(`./lib/${name}`): every file that can match is then bundled.\n' +
+        "(thrown while loading ../Buildfile.ts; fix the Buildfile and run again)\n",
+    });
+  });
+
+  test("20.5: a file where the compiled Buildfile's directory should be is removed and compiled again, with one warning", async () => {
+    ws.write({ "Buildfile.ts": `${HEADER}task({ name: "a", run: "true" });\n` });
+    expect((await ws.run(["list"])).exitCode).toBe(0);
+    const [hash] = readdirSync(join(ws.root, ".rbuild/buildfile"));
+    rmSync(join(ws.root, ".rbuild/buildfile", hash!), { recursive: true });
+    ws.write({ [`.rbuild/buildfile/${hash}`]: "not a directory" });
+    expect(await ws.run(["list"])).toEqual({
+      exitCode: 0,
+      stdout: "a\n",
+      stderr: `rbuild: .rbuild/buildfile/${hash} was not a directory in the cache of the compiled Buildfile.ts; removed it and compiled again\n`,
+    });
+    expect(await ws.run(["list"])).toEqual({ exitCode: 0, stdout: "a\n", stderr: "" });
   });
 });
 
