@@ -200,7 +200,7 @@ describe("rbuild-cache-server", () => {
 
   test("least recently used eviction keeps the store under --max-size, entries before their blobs", async () => {
     const s = await start({ maxSize: 250 });
-    const blobs = ["a", "b", "c"].map((c) => c.repeat(100));
+    const blobs = ["a", "b", "c"].map((c) => c.repeat(60));
     await put(cas(s, digestBytes(blobs[0]!)), blobs[0]!);
     await put(ac(s, KEY), JSON.stringify({ blobs: [digestBytes(blobs[0]!)] }));
     await put(cas(s, digestBytes(blobs[1]!)), blobs[1]!);
@@ -212,14 +212,18 @@ describe("rbuild-cache-server", () => {
     expect(await (await fetch(`${s.url}/metrics`)).text()).toMatch(/^rbuild_cache_evictions_total [1-9]\d*$/m);
   });
 
-  test("20.15: a blob larger than --max-size is refused with 413 before anything is evicted, declared or streamed", async () => {
-    const s = await start({ maxSize: 300 });
+  test("20.15: a blob larger than a quarter of --max-size is refused with 413 before anything is evicted, declared or streamed", async () => {
+    const s = await start({ maxSize: 400 });
     const kept = "k".repeat(100);
-    await put(cas(s, digestBytes(kept)), kept);
+    expect(await put(cas(s, digestBytes(kept)), kept)).toBe(200); // Exactly a quarter: kept.
     await put(ac(s, KEY), JSON.stringify({ blobs: [digestBytes(kept)] }));
-    const huge = "h".repeat(301);
+    // Just under --max-size: storing it would evict every other entry.
+    const huge = "h".repeat(399);
     const declared = await fetch(cas(s, digestBytes(huge)), { method: "PUT", body: huge });
-    expect([declared.status, await declared.text()]).toEqual([413, "too large: this server keeps at most 300 bytes (its --max-size)\n"]);
+    expect([declared.status, await declared.text()]).toEqual([
+      413,
+      "too large: this server keeps blobs of at most 100 bytes, 1/4 of its --max-size (400); raise --max-size to store larger ones\n",
+    ]);
     const stream = new ReadableStream({
       start(controller) {
         controller.enqueue(new TextEncoder().encode(huge));

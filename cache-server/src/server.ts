@@ -48,6 +48,8 @@ const SMALL_BODY = 64 * 1024;
 const MAX_MISSING_QUERY = 10_000;
 /** Idle time allowed on a connection; there is no limit on a whole transfer. */
 const IDLE_TIMEOUT_MS = 120_000;
+/** A blob may take at most this fraction (1/N) of --max-size: one blob must not be the whole store. */
+export const MAX_SIZE_SHARE = 4;
 /** How long a graceful stop waits for requests in flight. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -104,13 +106,15 @@ function tokenOf(req: IncomingMessage): string | undefined {
 export async function startCacheServer(options: ServerOptions): Promise<RunningServer> {
   const store = new DiskStore({ dir: options.dir, maxSize: options.maxSize });
   const metrics = new Metrics();
-  // A blob larger than the whole store would evict every other entry and then itself: refuse it
-  // up front (413), like one over --max-blob-size, before anything is evicted.
-  const maxBlobSize = Math.min(options.maxBlobSize ?? Number.MAX_SAFE_INTEGER, options.maxSize);
+  // --max-size is there to keep a store, not one blob: a blob just under it would evict every other
+  // entry. One larger than a fraction of it is refused up front (413), like one over --max-blob-size,
+  // before anything is evicted.
+  const storeShare = Math.floor(options.maxSize / MAX_SIZE_SHARE);
+  const maxBlobSize = Math.min(options.maxBlobSize ?? Number.MAX_SAFE_INTEGER, storeShare);
   const blobTooLarge =
     maxBlobSize < (options.maxBlobSize ?? Number.MAX_SAFE_INTEGER)
-      ? `too large: this server keeps at most ${maxBlobSize} bytes (its --max-size)\n`
-      : `too large: at most ${maxBlobSize} bytes\n`;
+      ? `too large: this server keeps blobs of at most ${maxBlobSize} bytes, 1/${MAX_SIZE_SHARE} of its --max-size (${options.maxSize}); raise --max-size to store larger ones\n`
+      : `too large: at most ${maxBlobSize} bytes (the server's --max-blob-size)\n`;
   const flushTimer = setInterval(() => store.flush(), 1000);
   flushTimer.unref();
 
