@@ -1,4 +1,5 @@
 import { rmSync, writeFileSync } from "node:fs";
+import { once } from "node:events";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -180,6 +181,38 @@ describe("rbuild-cache-server", () => {
       expect(answer.split("\r\n")[0]).toBe(statusLine);
       expect(answer.toLowerCase()).toContain("\r\nconnection: close\r\n");
     }
+    expect(await status(`${s.url}/healthz`)).toBe(200);
+  });
+
+  test("20.14: slow headers are cut at their deadline, a flood of them holds no more than maxConnections, and real clients get in once they are cut", async () => {
+    const s = await start({ headersTimeoutMs: 300, maxConnections: 4 });
+    const { port } = new URL(s.url);
+    // Each slow client first completes one request (so the server holds its connection), then starts
+    // another and sends one header line after another, never the blank line that ends them.
+    const slow = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const socket = connect(Number(port), "127.0.0.1");
+        let answer = "";
+        socket.on("data", (chunk: Buffer) => (answer += chunk.toString()));
+        const closed = once(socket, "close");
+        socket.write("GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n");
+        while (!answer.endsWith("\r\n\r\nok\n")) await once(socket, "data");
+        socket.write("GET /healthz HTTP/1.1\r\nhost: x\r\n");
+        return { socket, closed };
+      }),
+    );
+    const drip = setInterval(() => {
+      for (const { socket } of slow) if (!socket.destroyed) socket.write("x-slow: 1\r\n");
+    }, 50);
+    try {
+      // The server is full: a real client is turned away rather than taking another descriptor.
+      await expect(status(`${s.url}/healthz`)).rejects.toThrow();
+      // The slow ones are cut at their headers deadline, dripping or not...
+      await Promise.all(slow.map(({ closed }) => closed));
+    } finally {
+      clearInterval(drip);
+    }
+    // ...and then real clients get through.
     expect(await status(`${s.url}/healthz`)).toBe(200);
   });
 
