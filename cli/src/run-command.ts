@@ -150,7 +150,7 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
     const remote =
       args.remote === undefined
         ? undefined
-        : (await import("@rbuild/remote")).openRemote(args.remote, args.token);
+        : (await import("@rbuild/remote")).openRemote(args.remote, { ...(args.token === undefined ? {} : { token: args.token }), signal: interrupt.signal });
     // The daemon records the build after answering its client: the store and the lock wait for it.
     let record: (() => void) | undefined;
     try {
