@@ -2,7 +2,7 @@
  * What a restored layer may do to a workspace: no link out of it, no setuid
  * bit from another machine, and no directory mode that later stops rbuild.
  */
-import { accessSync, chmodSync, chownSync, constants, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync } from "node:fs";
+import { accessSync, chmodSync, chownSync, constants, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -51,6 +51,25 @@ task({ name: "gen", inputs: ["src/**"], outputs: ["dist/**"], run: "echo run >> 
     rmSync(join(first.root, "dist"), { recursive: true });
     const fromLocal = await first.run(["gen"]);
     expect([fromLocal.exitCode, fromLocal.stderr, runs(first)]).toEqual([0, `${warning}rbuild: ok: 1 ran, 0 cached in <t>\n`, 2]);
+  });
+
+  test("20.2: a link whose target is inside by its text but leads out through the workspace's own link is refused", async () => {
+    const through = {
+      "Buildfile.ts": `import { task } from "rbuild";
+task({ name: "gen", inputs: ["src/**"], outputs: ["dist/**"], run: "echo run >> gen.count; mkdir -p dist && ln -s ../ws-link/passwd dist/p" });
+`,
+      "src/a.txt": "a\n",
+    };
+    const remote = `file://${shared}`;
+    expect((await workspace(through).run(["gen", "--remote", remote])).exitCode).toBe(0);
+    const victim = workspace(through);
+    symlinkSync("/etc", join(victim.root, "ws-link"));
+    const result = await victim.run(["gen", "--remote", remote]);
+    expect([result.exitCode, result.stderr, runs(victim)]).toEqual([
+      0,
+      'rbuild: the cached result of task "gen" was dropped: dist/p: its link target "../ws-link/passwd" leads outside the workspace through a link on the way; running it again\nrbuild: ok: 1 ran, 0 cached in <t>\n',
+      1,
+    ]);
   });
 
   test("20.2: a link that stays inside the workspace is restored", async () => {
