@@ -33,6 +33,8 @@ export type TaskFailure =
   | { reason: "spawn-failed"; task: string; message: string }
   | { reason: "run-threw"; task: string; message: string; location?: SourceLocation }
   | { reason: "undecodable-path"; task: string; field: "inputs" | "outputs"; paths: readonly string[] }
+  /** An output its own user cannot read (a file of mode 000, a directory another user owns), relative to the workspace. */
+  | { reason: "unreadable-output"; task: string; path: string }
   | { reason: "interrupted"; task: string };
 
 export type Failure = SetupFailure | TaskFailure;
@@ -107,6 +109,8 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
       const them = failure.paths.length === 1 ? "it" : "them";
       return `Task "${failure.task}": its ${failure.field} match ${one}${more}, whose name is not valid UTF-8; rbuild keys and stores paths as UTF-8 text and cannot cache such a file exactly. Rename ${them}, or leave ${them} out with a "!" glob.`;
     }
+    case "unreadable-output":
+      return `Task "${failure.task}": its output ${failure.path} cannot be read by this user, so it cannot be stored. Make the task leave it readable (chmod u+r, or chown it to this user), or leave it out of \`outputs\` with a "!" glob.`;
     default:
       return unreachable(failure);
   }
