@@ -2,7 +2,7 @@
  * rbuild run by a user who is not root: what a task leaves unreadable to its
  * own user, and a workspace whose cache another user (root) made.
  */
-import { chownSync, lstatSync, readFileSync } from "node:fs";
+import { chmodSync, chownSync, lstatSync, readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterEach, beforeAll, afterAll, describe, expect, test } from "vitest";
@@ -64,6 +64,38 @@ task({ name: "gen", inputs: ["src/**"], outputs: ["out/**"], run: "mkdir -p out 
       1,
       "> gen\n✗ gen (<t>)\n",
       'error: Task "gen": its output out/secret cannot be read by this user, so it cannot be stored. Make the task leave it readable (chmod u+r, or chown it to this user), or leave it out of `outputs` with a "!" glob.\nrbuild: failed: 0 ran, 0 cached, 1 failed in <t>\n',
+    ]);
+  });
+
+  test(`20.10: in a workspace whose cache root made, a build (a no-op too), clean, cache and why by another user stop naming the cache and what to do${skipped}`, async () => {
+    const ws = workspace({
+      "Buildfile.ts": `import { task } from "rbuild";
+task({ name: "gen", inputs: ["src/**"], outputs: ["out/**"], run: "mkdir -p out && cp src/a.txt out/" });
+`,
+      "src/a.txt": "a\n",
+    });
+    // Built by root (a \`sudo rbuild\`), readable by everyone; a second build leaves the stamp a no-op reads.
+    expect((await ws.run(["gen"])).exitCode).toBe(0);
+    spawnSync("chmod", ["-R", "a+rX", ws.root]);
+    expect(lines(await ws.run(["gen"]))).toEqual([0, "✓ gen (cached, local)\n", "rbuild: ok: 0 ran, 1 cached in <t>\n"]);
+
+    const refused = [
+      2,
+      "",
+      "rbuild: error: Cannot write in the cache directory <root>/.rbuild: it is owned by root, and rbuild runs as uid 65534. Run rbuild as root, make the cache yours with `sudo chown -R 65534:65534 <root>/.rbuild`, or use a cache of your own: set RBUILD_CACHE_DIR to a directory you can write.\n",
+    ];
+    for (const args of [["gen"], ["gen", "--force"], ["gen", "--dry-run"], ["clean"], ["cache", "gc"], ["cache", "stats"], ["why", "gen"]]) {
+      expect(lines(await runAsNobody(ws, args)), args.join(" ")).toEqual(refused);
+    }
+    // Nothing was changed, and what only reads still works.
+    expect(lines(await runAsNobody(ws, ["list"]))).toEqual([0, "gen\n", ""]);
+    expect(lines(await ws.run(["gen"]))).toEqual([0, "✓ gen (cached, local)\n", "rbuild: ok: 0 ran, 1 cached in <t>\n"]);
+    // A cache directory open to everyone still holds root's index: that is what is named.
+    chmodSync(join(ws.root, ".rbuild"), 0o777);
+    expect(lines(await runAsNobody(ws, ["gen"]))).toEqual([
+      2,
+      "",
+      "rbuild: error: Cannot write <root>/.rbuild/index.sqlite: the cache directory <root>/.rbuild is owned by root, and rbuild runs as uid 65534. Run rbuild as root, make the cache yours with `sudo chown -R 65534:65534 <root>/.rbuild`, or use a cache of your own: set RBUILD_CACHE_DIR to a directory you can write.\n",
     ]);
   });
 });

@@ -18,6 +18,8 @@ export type SetupFailure =
   | { reason: "unknown-dep"; task: string; dep: string; suggestions: string[]; location?: SourceLocation }
   | { reason: "cycle"; path: string[]; location?: SourceLocation }
   | { reason: "invalid-field"; task: string; field: string; message: string; location?: SourceLocation }
+  /** A path in the cache directory this user cannot write (`owner`, `user` and `group` are ids, when known). */
+  | { reason: "cache-not-writable"; cacheDir: string; path: string; code: string; owner?: number; user?: number; group?: number }
   | {
       reason: "overlapping-outputs";
       first: { task: string; glob: string };
@@ -93,6 +95,17 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
         `("${first.task}" through "${first.glob}", "${second.task}" through "${second.glob}"). Each would delete and store the other's files: ` +
         `narrow one of the globs, or leave the other task's files out with a "!" glob.`
       );
+    }
+    case "cache-not-writable": {
+      const { cacheDir, path, owner, user, group } = failure;
+      const own = "or use a cache of your own: set RBUILD_CACHE_DIR to a directory you can write.";
+      if (owner !== undefined && user !== undefined && owner !== user) {
+        const whose = owner === 0 ? "root" : `uid ${owner}`;
+        const chown = `sudo chown -R ${user}${group === undefined ? "" : `:${group}`} ${cacheDir}`;
+        const what = path === cacheDir ? `Cannot write in the cache directory ${cacheDir}: it is` : `Cannot write ${path}: the cache directory ${cacheDir} is`;
+        return `${what} owned by ${whose}, and rbuild runs as uid ${user}. Run rbuild as ${whose}, make the cache yours with \`${chown}\`, ${own}`;
+      }
+      return `Cannot write ${path === cacheDir ? `in the cache directory ${cacheDir}` : path} (${failure.code}). Make the cache directory writable (\`chmod -R u+rwX ${cacheDir}\`), ${own}`;
     }
     case "exit-nonzero":
       return `Task "${failure.task}" failed: its command exited with code ${failure.exitCode}.`;
