@@ -11,14 +11,14 @@
  *   earlier run ends up in the new layer.
  * - Anything not fully known is never cached: a failed task stores nothing.
  */
-import { lstatSync, readlinkSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, lstatSync, readlinkSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
 import type { TaskFailure } from "@rbuild/core";
 import { DigestBuilder, digestBytes, expandGlobs, FileHasher, globMatcher, type Digest } from "@rbuild/hash";
 import { decodeRecord, encodeRecord, explainChange, keyOfEncoded, type Graph, type GraphTask, type KeyRecord } from "@rbuild/planner";
 import { writeBuildStamp, type StampedFresh, type StampedResult } from "./build-stamp.js";
 import type { InputWarmer } from "./input-warmer.js";
-import { clearOutputs } from "./clear-outputs.js";
+import { clearOutputs, expandOpeningUp } from "./clear-outputs.js";
 import { writtenDuring, type CommandWindow } from "./recent-writes.js";
 import { entryStat, fileStat, freshResult, hostPlatform, olderThan, outputStats, parseSnapshot, snapshotHolds, taskDefinition, type EntryStat, type Fresh, type FileStat, type Snapshot, type TaskDefinition } from "./snapshot.js";
 import {
@@ -32,6 +32,7 @@ import {
   type LogLine,
   type ManifestEntry,
   type Store,
+  type WrittenLayer,
 } from "@rbuild/store";
 
 export interface CacheOptions {
@@ -338,17 +339,30 @@ export class TaskCache {
   /** Stores the outputs of a task that succeeded as a layer, and (for a pure task) its action. */
   capture(task: GraphTask, prepared: Prepared, log: readonly LogLine[], exitCode: number | null, durationMs: number, run: CommandRun): Captured {
     const undecodable: string[] = [];
-    const paths = expandGlobs(this.#root, task.outputs, { directories: true, ignore: this.#ignore, undecodable });
-    if (undecodable.length > 0) {
-      return { refused: { reason: "undecodable-path", task: task.name, field: "outputs", paths: undecodable }, outputsDigest: manifestDigest([]), layer: null };
+    // A directory the task made unreadable to its own user (mode 000) is opened up to be read, and closed again after.
+    const opened = new Map<string, number>();
+    let written: WrittenLayer | undefined;
+    try {
+      const paths = expandOpeningUp(this.#root, task.outputs, { directories: true, ignore: this.#ignore, undecodable }, opened);
+      if (undecodable.length > 0) {
+        return { refused: { reason: "undecodable-path", task: task.name, field: "outputs", paths: undecodable }, outputsDigest: manifestDigest([]), layer: null };
+      }
+      if (paths.length === 0 && task.outputs.some((glob) => !glob.startsWith("!"))) this.#noOutputs(task, run);
+      const dirModes = new Map([...opened].map(([full, mode]) => [full.slice(this.#root.length + 1), mode]));
+      // A small layer never becomes a file: the index keeps it (see the store's schema).
+      if (paths.length > 0) written = writeLayer(this.#root, paths, () => this.store.cas.tempPath(), INLINE_BLOB_LIMIT, dirModes);
+    } catch (error) {
+      const { code, path } = error as NodeJS.ErrnoException;
+      // What cannot be opened up: a file it cannot read, or a directory another user owns.
+      if ((code !== "EACCES" && code !== "EPERM") || path === undefined) throw error;
+      return { refused: { reason: "unreadable-output", task: task.name, path: relative(this.#root, path) || path }, outputsDigest: manifestDigest([]), layer: null };
+    } finally {
+      for (const full of [...opened.keys()].sort().reverse()) chmodSync(full, opened.get(full)!);
     }
-    if (paths.length === 0 && task.outputs.some((glob) => !glob.startsWith("!"))) this.#noOutputs(task, run);
     let manifest: ManifestEntry[] = [];
     let layer: Digest | null = null;
     const blobs: BlobRow[] = [];
-    if (paths.length > 0) {
-      // A small layer never becomes a file: the index keeps it (see the store's schema).
-      const written = writeLayer(this.#root, paths, () => this.store.cas.tempPath(), INLINE_BLOB_LIMIT);
+    if (written !== undefined) {
       if (written.skipped.length > 0) {
         this.#info("output-skipped", `task "${task.name}": not stored (not a file, directory or link): ${written.skipped.join(", ")}`);
       }
