@@ -90,14 +90,16 @@ test("20.7: a build and `rbuild clean` waiting for a stopped holder say who hold
   await until("the holder's task started", () => existsSync(join(ws.root, "hold.started")));
   holder.kill("SIGSTOP");
   try {
+    await until("the holder is stopped", () => /\) [Tt] /.test(readFileSync(`/proc/${holder.pid}/stat`, "latin1")));
     const build = ws.start(["gen"]);
     const clean = ws.start(["clean"]);
     const buildErr = collect(build.stderr);
     const cleanErr = collect(clean.stderr);
     const repeated = new RegExp(
-      String.raw`^rbuild: waiting for another rbuild \(pid ${holder.pid}\) building this workspace; it has held the lock since \d\d:\d\d:\d\d\n` +
+      String.raw`^rbuild: waiting for another rbuild \(pid ${holder.pid}\) building this workspace; it has held the lock since \d\d:\d\d:\d\d; ` +
+        String.raw`it is stopped: \`kill -CONT ${holder.pid}\` resumes it\n` +
         String.raw`rbuild: still waiting \(\d+s\) for another rbuild \(pid ${holder.pid}\); it has held the lock since \d\d:\d\d:\d\d; ` +
-        String.raw`if it is stopped, \`kill -CONT ${holder.pid}\` resumes it; Ctrl-C stops waiting\n`,
+        String.raw`it is stopped: \`kill -CONT ${holder.pid}\` resumes it; Ctrl-C stops waiting\n`,
     );
     await until("both were told twice who holds the lock", () => repeated.test(buildErr()) && repeated.test(cleanErr()));
     build.kill("SIGINT");

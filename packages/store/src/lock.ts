@@ -158,8 +158,11 @@ export interface LockWait {
   readonly pid: number | undefined;
   /** Whether the holder is a process this user may not signal (another user's). */
   readonly otherUser: boolean;
-  /** Whether the holder is stopped (SIGSTOP, or by a tracer): it will not release the lock until resumed. */
-  readonly stopped: boolean;
+  /**
+   * Whether the holder is stopped (SIGSTOP, or by a tracer): it will not
+   * release the lock until resumed. Undefined where it cannot be known (no /proc).
+   */
+  readonly stopped: boolean | undefined;
   /** When the holder took the lock (its file's mtime, ms since the epoch). */
   readonly since: number;
   /** How long this process has waited, in ms (0 when the wait starts). */
@@ -212,7 +215,7 @@ export async function acquireBuildLock(dir: string, onWait: (wait: LockWait) => 
       onWait({
         pid: owner.kind === "pid" ? owner.pid : undefined,
         otherUser: state === "other-user" || owner.kind === "unknown",
-        stopped: isStopped(stat),
+        stopped: stat === undefined ? undefined : isStopped(stat),
         since: owner.since,
         waitedMs: now - started,
       });
