@@ -9,8 +9,10 @@ const USAGE = `Usage: rbuild-cache-server --dir DIR [options]
   --dir DIR             where blobs, entries and the index live (required)
   --host HOST           address to listen on (default 127.0.0.1)
   --port PORT           port to listen on; 0 picks a free one (default 8080)
-  --max-size SIZE       keep the store under SIZE, evicting least recently used (default 10GB)
-  --max-blob-size SIZE  refuse larger uploads with 413 (default: no limit)
+  --max-size SIZE       keep the store under SIZE, evicting least recently used (default 10GB);
+                        a blob larger than a quarter of SIZE is refused with 413
+  --max-blob-size SIZE  refuse larger uploads with 413 (default and upper bound:
+                        a quarter of --max-size)
   --tokens FILE         lines "<token> read|write"; without it the server is open
   -h, --help            show this help
 `;

@@ -1,4 +1,5 @@
 import { rmSync, writeFileSync } from "node:fs";
+import { once } from "node:events";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -183,6 +184,38 @@ describe("rbuild-cache-server", () => {
     expect(await status(`${s.url}/healthz`)).toBe(200);
   });
 
+  test("20.14: slow headers are cut at their deadline, a flood of them holds no more than maxConnections, and real clients get in once they are cut", async () => {
+    const s = await start({ headersTimeoutMs: 300, maxConnections: 4 });
+    const { port } = new URL(s.url);
+    // Each slow client first completes one request (so the server holds its connection), then starts
+    // another and sends one header line after another, never the blank line that ends them.
+    const slow = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const socket = connect(Number(port), "127.0.0.1");
+        let answer = "";
+        socket.on("data", (chunk: Buffer) => (answer += chunk.toString()));
+        const closed = once(socket, "close");
+        socket.write("GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n");
+        while (!answer.endsWith("\r\n\r\nok\n")) await once(socket, "data");
+        socket.write("GET /healthz HTTP/1.1\r\nhost: x\r\n");
+        return { socket, closed };
+      }),
+    );
+    const drip = setInterval(() => {
+      for (const { socket } of slow) if (!socket.destroyed) socket.write("x-slow: 1\r\n");
+    }, 50);
+    try {
+      // The server is full: a real client is turned away rather than taking another descriptor.
+      await expect(status(`${s.url}/healthz`)).rejects.toThrow();
+      // The slow ones are cut at their headers deadline, dripping or not...
+      await Promise.all(slow.map(({ closed }) => closed));
+    } finally {
+      clearInterval(drip);
+    }
+    // ...and then real clients get through.
+    expect(await status(`${s.url}/healthz`)).toBe(200);
+  });
+
   test("uploads over --max-blob-size get 413, declared or streamed", async () => {
     const s = await start({ maxBlobSize: 10 });
     const big = "x".repeat(11);
@@ -200,7 +233,7 @@ describe("rbuild-cache-server", () => {
 
   test("least recently used eviction keeps the store under --max-size, entries before their blobs", async () => {
     const s = await start({ maxSize: 250 });
-    const blobs = ["a", "b", "c"].map((c) => c.repeat(100));
+    const blobs = ["a", "b", "c"].map((c) => c.repeat(60));
     await put(cas(s, digestBytes(blobs[0]!)), blobs[0]!);
     await put(ac(s, KEY), JSON.stringify({ blobs: [digestBytes(blobs[0]!)] }));
     await put(cas(s, digestBytes(blobs[1]!)), blobs[1]!);
@@ -212,14 +245,18 @@ describe("rbuild-cache-server", () => {
     expect(await (await fetch(`${s.url}/metrics`)).text()).toMatch(/^rbuild_cache_evictions_total [1-9]\d*$/m);
   });
 
-  test("20.15: a blob larger than --max-size is refused with 413 before anything is evicted, declared or streamed", async () => {
-    const s = await start({ maxSize: 300 });
+  test("20.15: a blob larger than a quarter of --max-size is refused with 413 before anything is evicted, declared or streamed", async () => {
+    const s = await start({ maxSize: 400 });
     const kept = "k".repeat(100);
-    await put(cas(s, digestBytes(kept)), kept);
+    expect(await put(cas(s, digestBytes(kept)), kept)).toBe(200); // Exactly a quarter: kept.
     await put(ac(s, KEY), JSON.stringify({ blobs: [digestBytes(kept)] }));
-    const huge = "h".repeat(301);
+    // Just under --max-size: storing it would evict every other entry.
+    const huge = "h".repeat(399);
     const declared = await fetch(cas(s, digestBytes(huge)), { method: "PUT", body: huge });
-    expect([declared.status, await declared.text()]).toEqual([413, "too large: this server keeps at most 300 bytes (its --max-size)\n"]);
+    expect([declared.status, await declared.text()]).toEqual([
+      413,
+      "too large: this server keeps blobs of at most 100 bytes, 1/4 of its --max-size (400); raise --max-size to store larger ones\n",
+    ]);
     const stream = new ReadableStream({
       start(controller) {
         controller.enqueue(new TextEncoder().encode(huge));

@@ -18,6 +18,7 @@ import { createReadStream, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { send } from "./answer.js";
+import { checkingIntervalFor, defaultMaxConnections, HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from "./connection-limits.js";
 import { answerBatchGet, MAX_GET_KEYS, MAX_INLINE_BLOB } from "./batch-get.js";
 import { DiskStore, referencedBlobs, type Kind } from "./disk-store.js";
 import { Metrics } from "./metrics.js";
@@ -32,6 +33,12 @@ export interface ServerOptions {
   readonly maxBlobSize?: number;
   /** Token → scope; without it the server is open. */
   readonly tokens?: ReadonlyMap<string, Scope>;
+  /** Time a client has to send a request's headers (default 10 s); then it gets 408 and is cut. */
+  readonly headersTimeoutMs?: number;
+  /** Time a client has to send a whole request, body included (default 30 min). */
+  readonly requestTimeoutMs?: number;
+  /** Connections held at once; more are closed as they come (default: from the descriptor limit). */
+  readonly maxConnections?: number;
 }
 
 export interface RunningServer {
@@ -46,8 +53,10 @@ const MAX_ENTRY = 1024 * 1024;
 /** Bodies up to this size are read whole and sent in one write; larger ones stream. */
 const SMALL_BODY = 64 * 1024;
 const MAX_MISSING_QUERY = 10_000;
-/** Idle time allowed on a connection; there is no limit on a whole transfer. */
+/** Idle time allowed on a connection (sending a whole request has its own deadline, see connection-limits.ts). */
 const IDLE_TIMEOUT_MS = 120_000;
+/** A blob may take at most this fraction (1/N) of --max-size: one blob must not be the whole store. */
+export const MAX_SIZE_SHARE = 4;
 /** How long a graceful stop waits for requests in flight. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -104,13 +113,15 @@ function tokenOf(req: IncomingMessage): string | undefined {
 export async function startCacheServer(options: ServerOptions): Promise<RunningServer> {
   const store = new DiskStore({ dir: options.dir, maxSize: options.maxSize });
   const metrics = new Metrics();
-  // A blob larger than the whole store would evict every other entry and then itself: refuse it
-  // up front (413), like one over --max-blob-size, before anything is evicted.
-  const maxBlobSize = Math.min(options.maxBlobSize ?? Number.MAX_SAFE_INTEGER, options.maxSize);
+  // --max-size is there to keep a store, not one blob: a blob just under it would evict every other
+  // entry. One larger than a fraction of it is refused up front (413), like one over --max-blob-size,
+  // before anything is evicted.
+  const storeShare = Math.floor(options.maxSize / MAX_SIZE_SHARE);
+  const maxBlobSize = Math.min(options.maxBlobSize ?? Number.MAX_SAFE_INTEGER, storeShare);
   const blobTooLarge =
     maxBlobSize < (options.maxBlobSize ?? Number.MAX_SAFE_INTEGER)
-      ? `too large: this server keeps at most ${maxBlobSize} bytes (its --max-size)\n`
-      : `too large: at most ${maxBlobSize} bytes\n`;
+      ? `too large: this server keeps blobs of at most ${maxBlobSize} bytes, 1/${MAX_SIZE_SHARE} of its --max-size (${options.maxSize}); raise --max-size to store larger ones\n`
+      : `too large: at most ${maxBlobSize} bytes (the server's --max-blob-size)\n`;
   const flushTimer = setInterval(() => store.flush(), 1000);
   flushTimer.unref();
 
@@ -262,7 +273,8 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
     }
   };
 
-  const server: Server = createServer((req, res) => {
+  const headersTimeout = options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
+  const server: Server = createServer({ connectionsCheckingInterval: checkingIntervalFor(headersTimeout) }, (req, res) => {
     handle(req, res).then(
       ([route, status]) => metrics.request(req.method ?? "GET", route, status),
       (error: unknown) => {
@@ -273,8 +285,10 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
       },
     );
   });
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
+  // See connection-limits.ts: slow clients are cut, and a flood of them cannot take every descriptor.
+  server.headersTimeout = headersTimeout;
+  server.requestTimeout = Math.max(headersTimeout, options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
+  server.maxConnections = options.maxConnections ?? defaultMaxConnections();
   server.keepAliveTimeout = 65_000;
   server.setTimeout(IDLE_TIMEOUT_MS, (socket) => socket.destroy());
 

@@ -100,7 +100,7 @@ describe("the Turborepo v8 API", () => {
   test("artifacts share the size bound and LRU eviction with rbuild's entries", async () => {
     const s = await start({ maxSize: 1000 });
     for (let i = 0; i < 5; i++) {
-      await turbo(`/v8/artifacts/${String(i).repeat(16)}`, { method: "PUT", body: Buffer.alloc(300, i) });
+      await turbo(`/v8/artifacts/${String(i).repeat(16)}`, { method: "PUT", body: Buffer.alloc(200, i) });
       s.store.flush();
     }
     const present = [];

@@ -2,6 +2,7 @@
 import { formatSize, type StrayErrors } from "@rbuild/core";
 import { collectGarbage, Store } from "@rbuild/store";
 import type { Args } from "./args.js";
+import { guardingCache } from "./cache-access.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
 import { openWorkspace } from "./workspace.js";
 
@@ -11,7 +12,11 @@ export async function cacheCommand(args: Args, strays: StrayErrors): Promise<num
     reportSetupFailures(workspace.error, process.cwd());
     return ExitCode.Usage;
   }
-  const store = Store.open({ dir: workspace.value.cacheDir, onInfo: (_code, message) => process.stderr.write(`rbuild: ${message}\n`) });
+  return guardingCache(workspace.value.cacheDir, process.cwd(), () => cacheWork(args, workspace.value.cacheDir));
+}
+
+function cacheWork(args: Args, cacheDir: string): number {
+  const store = Store.open({ dir: cacheDir, onInfo: (_code, message) => process.stderr.write(`rbuild: ${message}\n`) });
   try {
     if (args.targets[0] === "gc") {
       const result = collectGarbage(store, {

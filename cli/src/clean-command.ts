@@ -4,9 +4,10 @@ import { existsSync } from "node:fs";
 import { clearOutputs } from "@rbuild/executor";
 import { acquireBuildLock, removeTree, type BuildLock } from "@rbuild/store";
 import type { Args } from "./args.js";
+import { guardingCache } from "./cache-access.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
 import { lockWaitMessage } from "./lock-wait.js";
-import { openWorkspace } from "./workspace.js";
+import { openWorkspace, type Workspace } from "./workspace.js";
 
 export async function cleanCommand(args: Args, strays: StrayErrors): Promise<number> {
   const workspace = await openWorkspace(args.directory, process.env, { strays });
@@ -14,7 +15,10 @@ export async function cleanCommand(args: Args, strays: StrayErrors): Promise<num
     reportSetupFailures(workspace.error, process.cwd());
     return ExitCode.Usage;
   }
-  const { root, definitions, cacheDir } = workspace.value;
+  return guardingCache(workspace.value.cacheDir, process.cwd(), () => clean(args, workspace.value));
+}
+
+async function clean(args: Args, { root, definitions, cacheDir }: Workspace): Promise<number> {
   // A build running now would store whatever it then finds of its outputs as their layer (and a
   // removed cache under it): wait for it, as a second build would. Taking the lock also tells the
   // next build's stamp check that the workspace may have changed.

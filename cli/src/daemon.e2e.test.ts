@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { RBUILD_COMMAND, Workspace, type RunResult, type StartOptions } from "./test-support/workspace.js";
+import type { Readable } from "node:stream";
+import { normalize, RBUILD_COMMAND, Workspace, type RunResult, type StartOptions } from "./test-support/workspace.js";
 
 let ws: Workspace;
 beforeEach(() => {
@@ -47,8 +48,18 @@ function catches(pid: number, signal: "SIGINT"): boolean {
   return mask !== undefined && ((BigInt(`0x${mask}`) >> BigInt(bit - 1)) & 1n) === 1n;
 }
 
+/** Everything `stream` has written so far, as it grows, normalised. */
+function collect(stream: Readable | null): () => string {
+  let text = "";
+  stream?.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
+  return () => normalize(text, ws.root);
+}
+
+/** Whether process `pid` is stopped (SIGSTOP), from /proc. */
+const stopped = (pid: number): boolean => /\) [Tt] /.test(existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, "latin1") : "");
+
 async function until(what: string, check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 300; i++) {
     if (check()) return;
     await sleep(50);
   }
@@ -74,6 +85,7 @@ export const use = task({ name: "use", deps: [gen], outputs: ["out/use.txt"], ru
 task({ name: "broken", run: "echo about to fail; exit 3" });
 task({ name: "perms", outputs: ["out/perms.txt"], run: "mkdir -p out && echo x > out/perms.txt" });
 task({ name: "slow", run: "echo $$ > slow.pid; sleep 30" });
+task({ name: "quiet", run: "sleep 7; echo done" });
 `;
 
 describe("the rbuild daemon", () => {
@@ -208,7 +220,7 @@ describe("the rbuild daemon", () => {
         exitCode: 0,
         stdout: "> gen\n[gen] flavour=\n✓ gen (<t>)\n> use\n✓ use (<t>)\n",
         stderr:
-          `rbuild: the rbuild daemon (pid ${pid}) did not answer within 3s; building without it. If it is stopped, \`kill ${pid}\` ends it (\`kill -CONT ${pid}\` resumes it). See <root>/.rbuild/daemon.log\n` +
+          `rbuild: the rbuild daemon (pid ${pid}) did not answer within 3s; building without it. If it is stopped, \`kill -CONT ${pid}\` resumes it and \`kill -9 ${pid}\` ends it. See <root>/.rbuild/daemon.log\n` +
           "[gen] made\nrbuild: ok: 2 ran, 0 cached in <t>\n",
       });
       expect(ws.read("out/use.txt")).toBe("ALPHA\nBETA\n");
@@ -239,15 +251,69 @@ describe("the rbuild daemon", () => {
     try {
       client.kill("SIGINT");
       const result = await client;
-      expect([result.exitCode, String(result.stderr)]).toEqual([
+      // It cannot stop the build while stopped: the client says so and ends at once.
+      expect([result.exitCode, normalize(String(result.stderr), ws.root)]).toEqual([
         130,
-        `rbuild: the rbuild daemon did not stop the build within 10s of the interrupt; see ${ws.root}/.rbuild/daemon.log\n`,
+        `rbuild: the rbuild daemon (pid ${pid}) is stopped and cannot stop the build now; it stops it once resumed (\`kill -CONT ${pid}\`). See <root>/.rbuild/daemon.log\n`,
       ]);
     } finally {
       process.kill(pid!, "SIGCONT");
     }
     // Resumed, the daemon sees its client gone and stops the build and its task.
     await until("the task is stopped", () => !alive(task));
+  });
+
+  test("20.8: a daemon stopped during a build: its client says so and what to do, a second client's build waits for the lock naming the stopped daemon, and Ctrl-C ends both", async () => {
+    await startDaemon();
+    const [pid] = daemonPids();
+    const client = ws.start(["slow"], { command: true, env: { RBUILD_DAEMON: "1" } });
+    const clientErr = collect(client.stderr);
+    await until("the task started", () => existsSync(join(ws.root, "slow.pid")) && ws.read("slow.pid").endsWith("\n"));
+    const task = Number(ws.read("slow.pid"));
+    process.kill(pid!, "SIGSTOP");
+    try {
+      const silent = `rbuild: the rbuild daemon (pid ${pid}) is stopped (SIGSTOP) with this build under way: \`kill -CONT ${pid}\` resumes it, \`kill -9 ${pid}\` ends it; Ctrl-C stops waiting. See <root>/.rbuild/daemon.log\n`;
+      await until("the client says the daemon is stopped", () => clientErr() === silent);
+
+      // Another build with work to do (not up to date): the daemon does not take it, and in Node it
+      // waits for the lock the stopped daemon holds.
+      await until("the daemon is stopped", () => stopped(pid!));
+      writeFileSync(join(ws.root, "src/b.txt"), "beta\n");
+      const other = ws.start(["use"], { command: true, env: { RBUILD_DAEMON: "1" } });
+      const otherErr = collect(other.stderr);
+      const holder = `the rbuild daemon \\(pid ${pid}\\)`;
+      const what = String.raw`it is stopped: \`kill -CONT ${pid}\` resumes it \(its build goes on, then this one\), \`kill -9 ${pid}\` ends it`;
+      const waits = new RegExp(
+        String.raw`^rbuild: the rbuild daemon \(pid ${pid}\) did not answer within 3s; building without it\. .*\n` +
+          String.raw`rbuild: waiting for ${holder} building this workspace; it has held the lock since \d\d:\d\d:\d\d; ${what}\n` +
+          String.raw`rbuild: still waiting \(\d+s\) for ${holder}; it has held the lock since \d\d:\d\d:\d\d; ${what}; Ctrl-C stops waiting\n`,
+      );
+      await until("the second build says twice that the stopped daemon holds the lock", () => waits.test(otherErr()));
+
+      client.kill("SIGINT");
+      other.kill("SIGINT");
+      const [interrupted, waited] = await Promise.all([client, other]);
+      expect([interrupted.exitCode, interrupted.signal, normalize(String(interrupted.stderr), ws.root)]).toEqual([
+        130,
+        undefined,
+        silent + `rbuild: the rbuild daemon (pid ${pid}) is stopped and cannot stop the build now; it stops it once resumed (\`kill -CONT ${pid}\`). See <root>/.rbuild/daemon.log\n`,
+      ]);
+      expect([waited.exitCode, waited.signal, String(waited.stdout)]).toEqual([130, undefined, ""]);
+    } finally {
+      process.kill(pid!, "SIGCONT");
+    }
+    // Resumed, the daemon sees its client gone, stops the build and its task, and serves the next one.
+    await until("the task is stopped", () => !alive(task));
+    await until("the daemon ended the build", () => served() === 1);
+    expect((await rbuild(["use"])).exitCode).toBe(0);
+    expect(served()).toBe(2);
+  });
+
+  test("20.8: a build whose task prints nothing for longer than the client's silence limit is not taken for a stopped daemon", async () => {
+    await startDaemon();
+    const quiet = await rbuild(["quiet"]);
+    expect(served()).toBe(1);
+    expect(quiet).toEqual({ exitCode: 0, stdout: "> quiet\n[quiet] done\n✓ quiet (<t>)\n", stderr: "rbuild: ok: 1 ran, 0 cached in <t>\n" });
   });
 
   test("exits when its socket goes with the cache, and when rbuild is off for the client", async () => {

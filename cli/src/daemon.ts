@@ -28,10 +28,13 @@
  * then a byte "I" for each interrupt (Ctrl-C, SIGTERM, SIGHUP) it receives.
  * The daemon answers with frames of a type byte, a u32 big-endian length and
  * the payload: "A" (empty) as soon as it takes the build, then "O" stdout
- * bytes, "E" stderr bytes, then "X" with the exit status in decimal; or,
- * instead of "A", "D" (with the reason): run rbuild yourself. A client that
- * goes away interrupts its build. A client that has no answer within a few
- * seconds (a daemon stopped with SIGSTOP, or hung) runs the build itself.
+ * bytes, "E" stderr bytes, "K" (empty) every KEEPALIVE_MS whatever the build
+ * prints, then "X" with the exit status in decimal; or, instead of "A", "D"
+ * (with the reason): run rbuild yourself. A client that goes away interrupts
+ * its build. A client that has no answer within a few seconds (a daemon
+ * stopped with SIGSTOP, or hung) runs the build itself; one whose daemon goes
+ * silent during the build (no frame for a few KEEPALIVE_MS, though its tasks
+ * may print nothing for minutes) says so, and Ctrl-C ends it at once.
  */
 import { realpathSync, statSync, unlinkSync, type Stats } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
@@ -52,6 +55,8 @@ const PROTOCOL = "rbuild-daemon-1";
 const IDLE_MS = 3 * 60 * 60 * 1000;
 const MAX_BUILDS = 500;
 const CHECK_EVERY_MS = 2000;
+/** How often a build's client is told that the daemon is alive ("K"; bin/rbuild reads silence as stopped or hung). */
+const KEEPALIVE_MS = 1000;
 /**
  * What Node reads only as it starts: the certificates that tasks and an https
  * remote trust, and Node's options. A client that sets them otherwise than the
@@ -104,7 +109,7 @@ function parseRequest(payload: Buffer): Request | undefined {
   return { binDir, cwd, stdoutIsTTY: tty === "1", umask: Number(umask), argv: rest.slice(0, count), env };
 }
 
-function frame(type: "A" | "O" | "E" | "X" | "D", payload: string | Buffer): Buffer {
+function frame(type: "A" | "O" | "E" | "K" | "X" | "D", payload: string | Buffer): Buffer {
   const bytes = typeof payload === "string" ? Buffer.from(payload) : payload;
   const out = Buffer.allocUnsafe(5 + bytes.length);
   out.write(type, 0, "latin1");
@@ -317,6 +322,9 @@ class Daemon {
     this.#busy = true;
     // Taken: the client waits for this build now, however long it stays quiet (see bin/rbuild).
     socket.write(frame("A", ""));
+    // Until "X", or the client is gone: however quiet its tasks, the client hears from a daemon that runs.
+    const keepalive = setInterval(() => socket.writable && socket.write(frame("K", "")), KEEPALIVE_MS);
+    socket.once("close", () => clearInterval(keepalive));
     clearTimeout(this.#stampWrite);
     // A warm-up round loads the Buildfile too, and loads collect tasks in one place: never two at once.
     await this.#warming;
@@ -379,6 +387,7 @@ class Daemon {
     this.#builds++;
     // Logged before the client has its answer: whoever reads the log after the client exits sees it.
     log(`build ${this.#builds}: ${request.argv.join(" ")} -> ${end?.exitCode ?? "internal error"} in ${(performance.now() - started).toFixed(0)}ms`);
+    clearInterval(keepalive);
     send("X", String(end?.exitCode ?? 1));
     socket.off("data", onInput);
     socket.off("close", interrupt);

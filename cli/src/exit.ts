@@ -20,8 +20,10 @@ export function reportSetupFailures(failures: readonly SetupFailure[], cwd: stri
 
 /**
  * Ends the process for an error that no running Buildfile load or task took
- * (see StrayErrors): one thrown by user code after its owner had finished
- * fails the run (1) and names the owner; one with no owner is a bug in rbuild.
+ * (see StrayErrors): one thrown by the Buildfile after it had loaded is a
+ * Buildfile error (2) at its place; one thrown by a task function after its
+ * task had finished fails the run (1) and names the task; one with no owner
+ * is a bug in rbuild.
  */
 export const exitOnUnclaimed: UnclaimedError = (error, late) => {
   const cwd = process.cwd();
@@ -29,8 +31,12 @@ export const exitOnUnclaimed: UnclaimedError = (error, late) => {
     const message = error instanceof Error ? error.message : `threw ${String(error)}`;
     const location = error instanceof Error ? locationFromStack(error) : undefined;
     const at = location === undefined ? "" : `${relative(cwd, location.file) || location.file}:${location.line}:${location.column}: `;
-    process.stderr.write(`rbuild: error: ${at}${message}\n(thrown by ${late.label} after it had finished; await the work it starts)\n`);
-    process.exit(ExitCode.TaskFailed);
+    const why =
+      late.kind === "buildfile"
+        ? `thrown by ${late.label} after it had loaded, by work its top-level code started and did not await; fix the Buildfile and run again`
+        : `thrown by ${late.label} after it had finished; await the work it starts`;
+    process.stderr.write(`rbuild: error: ${at}${message}\n(${why})\n`);
+    process.exit(late.kind === "buildfile" ? ExitCode.Usage : ExitCode.TaskFailed);
   }
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
   process.stderr.write(`rbuild: internal error (a bug in rbuild, please report it): ${detail}\n`);

@@ -1,5 +1,5 @@
 /** Issue 20's defects that only show through the command: each test is named after its item. */
-import { existsSync, lstatSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { Workspace } from "./test-support/workspace.js";
@@ -57,6 +57,39 @@ describe("Buildfile and task errors", () => {
     expect(result.stderr).toBe('rbuild: error: Buildfile.ts:2:67: too late\n(thrown by task "early" after it had finished; await the work it starts)\n');
   });
 
+  test("20.11: a throw from a timer after the Buildfile has loaded is exit 2 with its place", async () => {
+    ws.write({
+      "Buildfile.ts":
+        HEADER +
+        `import { existsSync } from "node:fs";\n` +
+        `// Throws once the build is under way: the load has long finished.\n` +
+        `setInterval(() => {\n  if (existsSync("started")) throw new Error("late");\n}, 5);\n` +
+        `task({ name: "a", run: "touch started; sleep 1" });\n`,
+    });
+    const { exitCode, stderr } = await ws.run(["a"]);
+    expect({ exitCode, stderr }).toEqual({
+      exitCode: 2,
+      stderr: "rbuild: error: Buildfile.ts:5:36: late\n(thrown by Buildfile.ts after it had loaded, by work its top-level code started and did not await; fix the Buildfile and run again)\n",
+    });
+  });
+
+  test("20.11: a task function failed by a stray error is aborted, and what it writes after that is dropped", async () => {
+    ws.write({
+      "Buildfile.ts":
+        HEADER +
+        `import { writeFileSync } from "node:fs";\n` +
+        `const fail = () => setTimeout(() => { throw new Error("stray"); }, 1);\n` +
+        `const wait = () => new Promise((r) => setTimeout(r, 300));\n` +
+        `task({ name: "watches", run: async ({ signal }) => { signal.addEventListener("abort", () => writeFileSync("aborted", "")); fail(); await wait(); } });\n` +
+        `task({ name: "ignores", run: async ({ log }) => { log("before"); fail(); await wait(); log("after"); } });\n` +
+        `task({ name: "other", run: "sleep 1" });\n`,
+    });
+    const result = await ws.run(["-k", "watches", "ignores", "other"]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout.split("\n").filter((line) => !line.startsWith(">")).sort()).toEqual(["", "[ignores] before", "✓ other (<t>)", "✗ ignores (<t>)", "✗ watches (<t>)"]);
+    expect(existsSync(join(ws.root, "aborted"))).toBe(true);
+  });
+
   test("20.20: an import of a name rbuild does not export points at the Buildfile's import", async () => {
     ws.write({ "Buildfile.ts": `import { task, nosuch } from "rbuild";\nnosuch();\ntask({ name: "a" });\n` });
     expect(await ws.run(["a"])).toEqual({
@@ -81,6 +114,40 @@ describe("the Buildfile's directory", () => {
   });
 });
 
+describe("the compiled Buildfile", () => {
+  test("20.17: import.meta.resolve and a computed import resolve against the Buildfile's directory, from a subdirectory", async () => {
+    ws.write({
+      "lib/app.ts": `export const n: string = "app";\n`,
+      "sub/README": "",
+      "Buildfile.ts": `${HEADER}const name = "app.ts";\nconst { n } = await import("./lib/" + name);\ntask({ name: n, run: "true" });\nconsole.log(import.meta.resolve("./lib/" + name));\n`,
+    });
+    expect(await ws.run(["list"], { cwd: join(ws.root, "sub") })).toEqual({ exitCode: 0, stdout: "file://<root>/lib/app.ts\napp\n", stderr: "" });
+    ws.write({ "Buildfile.ts": `${HEADER}const path = "./lib/app.ts";\nawait import(path);\n` });
+    expect(await ws.run(["list"], { cwd: join(ws.root, "sub") })).toEqual({
+      exitCode: 2,
+      stdout: "",
+      stderr:
+        'rbuild: error: ../Buildfile.ts:3:7: import("./lib/app.ts"): a relative path computed at run time cannot be imported in a Buildfile (rbuild bundles it, and bundles what an import\'s path names). ' +
+        'Start the path with its directory, as in import("./lib/" + name) or import(`./lib/${name}`): every file that can match is then bundled.\n' +
+        "(thrown while loading ../Buildfile.ts; fix the Buildfile and run again)\n",
+    });
+  });
+
+  test("20.5: a file where the compiled Buildfile's directory should be is removed and compiled again, with one warning", async () => {
+    ws.write({ "Buildfile.ts": `${HEADER}task({ name: "a", run: "true" });\n` });
+    expect((await ws.run(["list"])).exitCode).toBe(0);
+    const [hash] = readdirSync(join(ws.root, ".rbuild/buildfile"));
+    rmSync(join(ws.root, ".rbuild/buildfile", hash!), { recursive: true });
+    ws.write({ [`.rbuild/buildfile/${hash}`]: "not a directory" });
+    expect(await ws.run(["list"])).toEqual({
+      exitCode: 0,
+      stdout: "a\n",
+      stderr: `rbuild: .rbuild/buildfile/${hash} was not a directory in the cache of the compiled Buildfile.ts; removed it and compiled again\n`,
+    });
+    expect(await ws.run(["list"])).toEqual({ exitCode: 0, stdout: "a\n", stderr: "" });
+  });
+});
+
 describe("file names", () => {
   /** A path under the workspace whose last part is Latin-1 bytes, not UTF-8. */
   const latin1 = (dir: string, name: string): Buffer => Buffer.concat([Buffer.from(`${ws.root}/${dir}/`), Buffer.from(name, "latin1")]);
@@ -99,6 +166,18 @@ describe("file names", () => {
       'error: Task "copy": its inputs match src/caf\\xe9.txt, whose name is not valid UTF-8; rbuild keys and stores paths as UTF-8 text and cannot cache such a file exactly. Rename it, or leave it out with a "!" glob.\nrbuild: failed: 0 ran, 0 cached, 1 failed in <t>\n',
     ]);
     expect(ws.read("out.txt")).toBe("plain\n");
+  });
+
+  test("20.1: an input glob whose only match is a name that is not UTF-8 is refused, with no 'matches no file' warning beside it", async () => {
+    ws.write({ "src/.keep": "", "Buildfile.ts": `${HEADER}task({ name: "copy", inputs: ["src/*.txt", "src/**"], run: "true" });\n` });
+    writeFileSync(latin1("src", "caf\xe9.txt"), "latin-1\n");
+    expect(await ws.run(["copy"])).toEqual({
+      exitCode: 1,
+      stdout: "✗ copy (<t>)\n",
+      stderr:
+        'error: Task "copy": its inputs match src/caf\\xe9.txt, whose name is not valid UTF-8; rbuild keys and stores paths as UTF-8 text and cannot cache such a file exactly. Rename it, or leave it out with a "!" glob.\n' +
+        "rbuild: failed: 0 ran, 0 cached, 1 failed in <t>\n",
+    });
   });
 
   test("20.1: an output whose name is not UTF-8 fails the task and stores nothing", async () => {
@@ -134,11 +213,27 @@ describe("planning", () => {
 
 describe("globs that match nothing", () => {
   test("20.18: outputs that match nothing after the task ran are a warning that says what it wrote instead", async () => {
-    ws.write({ "Buildfile.ts": `${HEADER}task({ name: "gen", outputs: ["out/**"], run: "mkdir -p build && echo x > build/app.js" });\n` });
+    ws.write({ "Buildfile.ts": `${HEADER}task({ name: "gen", outputs: ["out/**"], run: "mkdir -p build out2 && echo x > build/app.js" });\n` });
     const result = await ws.run(["gen"]);
     expect([result.exitCode, result.stderr]).toEqual([
       0,
-      'rbuild: task "gen": its outputs "out/**" matched nothing after it ran (it wrote build/); a cache hit will restore nothing. Fix its `outputs`\nrbuild: ok: 1 ran, 0 cached in <t>\n',
+      'rbuild: task "gen": its outputs "out/**" matched nothing after it ran (it wrote build/app.js); a cache hit will restore nothing. Fix its `outputs`\nrbuild: ok: 1 ran, 0 cached in <t>\n',
+    ]);
+  });
+
+  test("20.18: what a task wrote instead is files in its directory, not empty directories nor what a task beside it declared, and says who ran beside it", async () => {
+    // Each waits for the other's file, so "other" surely writes while "gen" runs.
+    ws.write({
+      "Buildfile.ts":
+        HEADER +
+        `task({ name: "gen", outputs: ["out/**"], run: "mkdir -p build out2 && echo x > build/app.js && until [ -f dist/b.txt ]; do sleep 0.01; done" });\n` +
+        `task({ name: "other", outputs: ["dist/**"], run: "until [ -f build/app.js ]; do sleep 0.01; done; mkdir -p dist/empty && echo b > dist/b.txt" });\n`,
+    });
+    const result = await ws.run(["-j", "2", "gen", "other"]);
+    expect([result.exitCode, result.stderr]).toEqual([
+      0,
+      'rbuild: task "gen": its outputs "out/**" matched nothing after it ran (files changed in its directory while it ran, beside task "other": build/app.js); a cache hit will restore nothing. Fix its `outputs`\n' +
+        "rbuild: ok: 2 ran, 0 cached in <t>\n",
     ]);
   });
 

@@ -5,7 +5,7 @@ import { ExitCode, reportSetupFailures } from "./exit.js";
 import { openWorkspace } from "./workspace.js";
 
 export async function listCommand(args: Args, strays: StrayErrors): Promise<number> {
-  const workspace = await openWorkspace(args.directory, process.env, { strays });
+  const workspace = await openWorkspace(args.directory, process.env, { strays, writesCache: false });
   if (!workspace.ok) {
     reportSetupFailures(workspace.error, process.cwd());
     return ExitCode.Usage;

@@ -3,12 +3,13 @@
  * does not stop builds, and a build (or `rbuild clean`) waiting for a holder
  * that does not move says who holds it and stops on Ctrl-C.
  */
-import { existsSync, mkdirSync, utimesSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Readable } from "node:stream";
 import { afterEach, beforeEach, expect, test } from "vitest";
-import { Workspace } from "./test-support/workspace.js";
+import { normalize, Workspace } from "./test-support/workspace.js";
 
 let ws: Workspace;
 beforeEach(() => {
@@ -16,7 +17,7 @@ beforeEach(() => {
   ws.write({
     "Buildfile.ts": `import { task } from "rbuild";
 task({ name: "gen", inputs: ["src/**"], outputs: ["out/**"], run: "mkdir -p out && cat src/*.txt > out/all.txt" });
-task({ name: "hold", run: "touch hold.started; sleep 60" });
+task({ name: "hold", run: "echo $$ > hold.pid; touch hold.started; sleep 60" });
 `,
     "src/a.txt": "one\n",
   });
@@ -57,19 +58,48 @@ test("20.6: a build lock left empty by a crash, older than its grace period, let
   expect(existsSync(lock)).toBe(false);
 });
 
+test("20.6: a build lock whose holder was killed and whose pid now names an unrelated live process lets a build through", async () => {
+  const lock = join(ws.root, ".rbuild", "build.lock");
+  const holder = ws.start(["hold"]);
+  await until("the holder's task started", () => existsSync(join(ws.root, "hold.started")));
+  holder.kill("SIGKILL");
+  await holder;
+  process.kill(-Number(ws.read("hold.pid")), "SIGKILL"); // Its task, left behind.
+  // The killed holder's pid, given to another process (pid reuse, or a reboot): a `sleep` stands for it.
+  const other = spawn("sleep", ["60"], { stdio: "ignore" });
+  await new Promise((resolve) => other.once("spawn", resolve));
+  try {
+    writeFileSync(lock, readFileSync(lock, "utf8").replace(/^\d+/, String(other.pid)));
+    const build = ws.start(["gen"]);
+    const stderr = collect(build.stderr);
+    let exited = false;
+    void build.then(() => (exited = true));
+    await until("the build ends, or waits for the lock", () => exited || stderr().includes("waiting for"));
+    if (!exited) build.kill("SIGINT");
+    const built = await build;
+    expect([built.exitCode, normalize(String(built.stderr), ws.root)]).toEqual([0, "rbuild: ok: 1 ran, 0 cached in <t>\n"]);
+    expect(ws.read("out/all.txt")).toBe("one\n");
+    expect(existsSync(lock)).toBe(false);
+  } finally {
+    other.kill("SIGKILL");
+  }
+});
+
 test("20.7: a build and `rbuild clean` waiting for a stopped holder say who holds the lock, again, and stop on Ctrl-C", async () => {
   const holder = ws.start(["hold"]);
   await until("the holder's task started", () => existsSync(join(ws.root, "hold.started")));
   holder.kill("SIGSTOP");
   try {
+    await until("the holder is stopped", () => /\) [Tt] /.test(readFileSync(`/proc/${holder.pid}/stat`, "latin1")));
     const build = ws.start(["gen"]);
     const clean = ws.start(["clean"]);
     const buildErr = collect(build.stderr);
     const cleanErr = collect(clean.stderr);
     const repeated = new RegExp(
-      String.raw`^rbuild: waiting for another rbuild \(pid ${holder.pid}\) building this workspace; it has held the lock since \d\d:\d\d:\d\d\n` +
+      String.raw`^rbuild: waiting for another rbuild \(pid ${holder.pid}\) building this workspace; it has held the lock since \d\d:\d\d:\d\d; ` +
+        String.raw`it is stopped: \`kill -CONT ${holder.pid}\` resumes it\n` +
         String.raw`rbuild: still waiting \(\d+s\) for another rbuild \(pid ${holder.pid}\); it has held the lock since \d\d:\d\d:\d\d; ` +
-        String.raw`if it is stopped, \`kill -CONT ${holder.pid}\` resumes it; Ctrl-C stops waiting\n`,
+        String.raw`it is stopped: \`kill -CONT ${holder.pid}\` resumes it; Ctrl-C stops waiting\n`,
     );
     await until("both were told twice who holds the lock", () => repeated.test(buildErr()) && repeated.test(cleanErr()));
     build.kill("SIGINT");

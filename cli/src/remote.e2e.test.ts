@@ -1,11 +1,13 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { digestFile } from "@rbuild/hash";
 import { startCacheServer, type RunningServer } from "rbuild-cache-server";
-import { Workspace } from "./test-support/workspace.js";
+import { normalize, Workspace } from "./test-support/workspace.js";
 
 // Outputs with a mode, a symlink and a nested file; a count file records every real run.
 const BUILDFILE = `import { task } from "rbuild";
@@ -152,6 +154,34 @@ describe("the remote cache, end to end", () => {
     expect(result.tasks.map((t) => t.status)).toEqual(["ran"]);
     expect(result.stderr).toMatch(/^rbuild: remote cache: refused the entry for task "gen": "\.\.\/escaped\.txt" is not a path inside the workspace\n/);
     expect(readdirSync(join(victim.root, "..")).includes("escaped.txt")).toBe(false);
+  });
+});
+
+describe("a remote that drips its answers", () => {
+  test("20.12: cannot hold the build: SIGTERM stops it while a lookup is in flight, exit 130", async () => {
+    // Chunked JSON whitespace every 50 ms: no undici timeout between chunks ever trips.
+    let arrived = (): void => {};
+    const asked = new Promise<void>((resolve) => (arrived = resolve));
+    const drip = createServer((req, res) => {
+      req.resume();
+      arrived();
+      res.writeHead(200, { "content-type": "application/json" });
+      const timer = setInterval(() => res.write(" "), 50);
+      res.on("close", () => clearInterval(timer));
+    });
+    await new Promise<void>((resolve) => drip.listen(0, "127.0.0.1", resolve));
+    try {
+      const ws = workspace();
+      const child = ws.start(["use", "--remote", `http://127.0.0.1:${(drip.address() as AddressInfo).port}`]);
+      await asked;
+      child.kill("SIGTERM");
+      const result = await child;
+      expect(result.exitCode).toBe(130);
+      expect(normalize(String(result.stderr), ws.root)).toBe('error: Task "gen" was interrupted.\nrbuild: interrupted: 0 ran, 0 cached, 1 failed, 1 skipped in <t>\n');
+    } finally {
+      drip.closeAllConnections();
+      await new Promise<void>((resolve) => drip.close(() => resolve()));
+    }
   });
 });
 

@@ -2,13 +2,13 @@
  * What a restored layer may do to a workspace: no link out of it, no setuid
  * bit from another machine, and no directory mode that later stops rbuild.
  */
-import { accessSync, chmodSync, chownSync, constants, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync } from "node:fs";
+import { accessSync, chmodSync, chownSync, constants, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { execa } from "execa";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, onTestFinished, test } from "vitest";
-import { normalize, RBUILD, Workspace, type RunResult } from "./test-support/workspace.js";
+import { nobody, letNobodyReach, runAsNobody } from "./test-support/as-nobody.js";
+import { RBUILD, Workspace, type RunResult } from "./test-support/workspace.js";
 
 let shared: string;
 const workspaces: Workspace[] = [];
@@ -51,6 +51,25 @@ task({ name: "gen", inputs: ["src/**"], outputs: ["dist/**"], run: "echo run >> 
     rmSync(join(first.root, "dist"), { recursive: true });
     const fromLocal = await first.run(["gen"]);
     expect([fromLocal.exitCode, fromLocal.stderr, runs(first)]).toEqual([0, `${warning}rbuild: ok: 1 ran, 0 cached in <t>\n`, 2]);
+  });
+
+  test("20.2: a link whose target is inside by its text but leads out through the workspace's own link is refused", async () => {
+    const through = {
+      "Buildfile.ts": `import { task } from "rbuild";
+task({ name: "gen", inputs: ["src/**"], outputs: ["dist/**"], run: "echo run >> gen.count; mkdir -p dist && ln -s ../ws-link/passwd dist/p" });
+`,
+      "src/a.txt": "a\n",
+    };
+    const remote = `file://${shared}`;
+    expect((await workspace(through).run(["gen", "--remote", remote])).exitCode).toBe(0);
+    const victim = workspace(through);
+    symlinkSync("/etc", join(victim.root, "ws-link"));
+    const result = await victim.run(["gen", "--remote", remote]);
+    expect([result.exitCode, result.stderr, runs(victim)]).toEqual([
+      0,
+      'rbuild: the cached result of task "gen" was dropped: dist/p: its link target "../ws-link/passwd" leads outside the workspace through a link on the way; running it again\nrbuild: ok: 1 ran, 0 cached in <t>\n',
+      1,
+    ]);
   });
 
   test("20.2: a link that stays inside the workspace is restored", async () => {
@@ -102,58 +121,10 @@ task({ name: "use", deps: ["gen"], inputs: [], outputs: ["use.txt"], run: "stat 
   });
 });
 
-/**
- * How to run the built rbuild as the user nobody (uid and gid 65534), from a
- * test that runs as root: where root runs it, EACCES never happens. Undefined
- * (with why) where that cannot be done.
- */
-function asNobody(): { prefix: string[] } | { skip: string } {
-  if (process.getuid?.() !== 0) return { skip: "runs only as root: it builds a layer as root and restores it as another user" };
-  const has = (tool: string) => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
-  if (has("setpriv")) return { prefix: ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] };
-  if (has("runuser")) return { prefix: ["runuser", "-u", "nobody", "--"] };
-  return { skip: "neither setpriv nor runuser is installed, so rbuild cannot be run as another user" };
-}
-const nobody = asNobody();
-
-async function runAsNobody(ws: Workspace, args: string[]): Promise<RunResult> {
-  const [tool, ...toolArgs] = (nobody as { prefix: string[] }).prefix;
-  const result = await execa(tool!, [...toolArgs, process.execPath, RBUILD, ...args], {
-    cwd: ws.root,
-    reject: false,
-    stdin: "ignore",
-    stripFinalNewline: false,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: ws.root, RBUILD_DAEMON: "0" },
-    extendEnv: false,
-  });
-  return { exitCode: result.exitCode, stdout: normalize(String(result.stdout), ws.root), stderr: normalize(String(result.stderr), ws.root) };
-}
-
-/**
- * Lets uid 65534 reach the built CLI: a checkout in a private directory (as
- * `mktemp -d` makes them, 0700) has an ancestor that others cannot enter. Each
- * such ancestor gets o+x (enter, not list) until `restore` is called.
- */
-function letOthersReach(path: string): { restore(): void } {
-  const opened: [string, number][] = [];
-  for (let dir = dirname(path); dir !== dirname(dir); dir = dirname(dir)) {
-    const mode = statSync(dir).mode & 0o7777;
-    if ((mode & 0o001) === 0) {
-      chmodSync(dir, mode | 0o001);
-      opened.push([dir, mode]);
-    }
-  }
-  return { restore: () => opened.forEach(([dir, mode]) => chmodSync(dir, mode)) };
-}
-
 describe("20.10: a directory of mode 000 in restored outputs", () => {
   test.skipIf("skip" in nobody)(`20.10: builds, clean and clean --cache open it up instead of failing with EACCES, as a user who is not root${"skip" in nobody ? ` (skipped: ${nobody.skip})` : ""}`, async () => {
-    const reach = letOthersReach(RBUILD);
+    const reach = letNobodyReach(RBUILD);
     onTestFinished(() => reach.restore());
-    for (const path of [process.execPath, RBUILD]) {
-      const readable = spawnSync((nobody as { prefix: string[] }).prefix[0]!, [...(nobody as { prefix: string[] }).prefix.slice(1), "test", "-r", path]).status === 0;
-      expect(readable, `uid 65534 must be able to read ${path} for this test`).toBe(true);
-    }
     const files = {
       "Buildfile.ts": `import { task } from "rbuild";
 task({ name: "gen", inputs: ["src/**"], outputs: ["out/**"], run: "mkdir -p out/locked/deep out/ok && echo hi > out/ok/a.txt && echo x > out/locked/deep/f.txt && chmod 000 out/locked/deep out/locked" });

@@ -7,6 +7,7 @@ import { plan, type Graph } from "@rbuild/planner";
 import { Store } from "@rbuild/store";
 import { BatchedOutput, dryRunSummary, JsonReporter, PlainReporter, runSummary } from "@rbuild/ui";
 import type { Args } from "./args.js";
+import { cacheAccessFailure } from "./cache-access.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
 import { lockWaitMessage } from "./lock-wait.js";
 import { phase, phaseNote } from "./phases.js";
@@ -107,7 +108,15 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
   phase("plan");
 
   const ended = (exitCode: number, interrupted = false): RunEnd => ({ exitCode, workspace: workspace.value, targets, interrupted });
-  if (args.dryRun) return ended(printDryRun(workspace.value.cacheDir, graph.value, terminal, summaryFile));
+  if (args.dryRun) {
+    try {
+      return ended(printDryRun(workspace.value.cacheDir, graph.value, terminal, summaryFile));
+    } catch (error) {
+      const failure = cacheAccessFailure(error, workspace.value.cacheDir);
+      if (failure === undefined) throw error;
+      return fail([failure], workspace.value);
+    }
+  }
 
   const output = new BatchedOutput(terminal.stdout, terminal.stderr);
   const { stdout, stderr } = output;
@@ -150,6 +159,12 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
     });
     if (outcome === undefined) return ended(ExitCode.Interrupted, true);
     return await finish(outcome);
+  } catch (error) {
+    // A write in the cache that the check before the build did not foresee (see cache-access.ts).
+    const failure = cacheAccessFailure(error, cacheDir);
+    if (failure === undefined) throw error;
+    output.flush();
+    return fail([failure], workspace.value);
   } finally {
     output.flush();
     stopListening();

@@ -1,9 +1,10 @@
 /** `rbuild why <task>`: why the task would run now, or why it ran the last time it ran. */
 import type { StrayErrors } from "@rbuild/core";
 import { dryRun } from "@rbuild/executor";
-import { plan } from "@rbuild/planner";
+import { plan, type Graph } from "@rbuild/planner";
 import { Store } from "@rbuild/store";
 import type { Args } from "./args.js";
+import { guardingCache } from "./cache-access.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
 import { openWorkspace } from "./workspace.js";
 
@@ -20,9 +21,13 @@ export async function whyCommand(args: Args, strays: StrayErrors): Promise<numbe
     reportSetupFailures(graph.error, cwd);
     return ExitCode.Usage;
   }
-  const store = Store.open({ dir: workspace.value.cacheDir, onInfo: (_code, message) => process.stderr.write(`rbuild: ${message}\n`) });
+  return guardingCache(workspace.value.cacheDir, cwd, () => whyWork(name, graph.value, workspace.value.cacheDir));
+}
+
+function whyWork(name: string, graph: Graph, cacheDir: string): number {
+  const store = Store.open({ dir: cacheDir, onInfo: (_code, message) => process.stderr.write(`rbuild: ${message}\n`) });
   try {
-    const row = dryRun(graph.value, { store }).find((r) => r.name === name)!;
+    const row = dryRun(graph, { store }).find((r) => r.name === name)!;
     let text: string;
     if (row.action === "run") {
       text = `${name} would run:\n${row.reasons.map((r) => `  ${r}\n`).join("")}`;

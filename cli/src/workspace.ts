@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { err, ok, type Result, type SetupFailure, type StrayErrors } from "@rbuild/core";
 import { defineTasks, findBuildfile, loadBuildfile, type Definitions } from "@rbuild/planner";
+import { cacheAccessFailure, cacheWriteProblem } from "./cache-access.js";
 
 /**
  * The module `import ... from "rbuild"` resolves to in a Buildfile: this
@@ -37,6 +38,11 @@ export interface OpenOptions {
   readonly strays?: StrayErrors;
   /** Told what was healed on the way (a damaged compiled Buildfile). */
   readonly onInfo?: (code: string, message: string) => void;
+  /**
+   * Whether the command writes in the cache directory (all but `list` do):
+   * then one this user cannot write is a failure before anything is done (see cache-access.ts).
+   */
+  readonly writesCache?: boolean;
 }
 
 export async function openWorkspace(
@@ -53,7 +59,17 @@ export async function openWorkspace(
   if (buildfile === undefined) return err([{ reason: "buildfile-not-found", cwd }]);
   const root = resolve(buildfile, "..");
   const cacheDir = cacheDirFor(root, env);
-  const loaded = await loadBuildfile(buildfile, { apiModule: apiModule(), cacheDir, onInfo, ...(strays === undefined ? {} : { strays }) });
+  const unwritable = options.writesCache === false ? undefined : cacheWriteProblem(cacheDir);
+  if (unwritable !== undefined) return err([unwritable]);
+  let loaded;
+  try {
+    loaded = await loadBuildfile(buildfile, { apiModule: apiModule(), cacheDir, onInfo, ...(strays === undefined ? {} : { strays }) });
+  } catch (error) {
+    // Compiling the Buildfile into a cache directory this user cannot write.
+    const failure = cacheAccessFailure(error, cacheDir);
+    if (failure === undefined) throw error;
+    return err([failure]);
+  }
   if (!loaded.ok) return err([loaded.error]);
   const definitions = defineTasks(loaded.value.tasks, root, loaded.value.sourceDigest);
   if (!definitions.ok) return definitions;

@@ -18,6 +18,8 @@ export type SetupFailure =
   | { reason: "unknown-dep"; task: string; dep: string; suggestions: string[]; location?: SourceLocation }
   | { reason: "cycle"; path: string[]; location?: SourceLocation }
   | { reason: "invalid-field"; task: string; field: string; message: string; location?: SourceLocation }
+  /** A path in the cache directory this user cannot write (`owner`, `user` and `group` are ids, when known). */
+  | { reason: "cache-not-writable"; cacheDir: string; path: string; code: string; owner?: number; user?: number; group?: number }
   | {
       reason: "overlapping-outputs";
       first: { task: string; glob: string };
@@ -33,6 +35,8 @@ export type TaskFailure =
   | { reason: "spawn-failed"; task: string; message: string }
   | { reason: "run-threw"; task: string; message: string; location?: SourceLocation }
   | { reason: "undecodable-path"; task: string; field: "inputs" | "outputs"; paths: readonly string[] }
+  /** An output its own user cannot read (a file of mode 000, a directory another user owns), relative to the workspace. */
+  | { reason: "unreadable-output"; task: string; path: string }
   | { reason: "interrupted"; task: string };
 
 export type Failure = SetupFailure | TaskFailure;
@@ -92,6 +96,17 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
         `narrow one of the globs, or leave the other task's files out with a "!" glob.`
       );
     }
+    case "cache-not-writable": {
+      const { cacheDir, path, owner, user, group } = failure;
+      const own = "or use a cache of your own: set RBUILD_CACHE_DIR to a directory you can write.";
+      if (owner !== undefined && user !== undefined && owner !== user) {
+        const whose = owner === 0 ? "root" : `uid ${owner}`;
+        const chown = `sudo chown -R ${user}${group === undefined ? "" : `:${group}`} ${cacheDir}`;
+        const what = path === cacheDir ? `Cannot write in the cache directory ${cacheDir}: it is` : `Cannot write ${path}: the cache directory ${cacheDir} is`;
+        return `${what} owned by ${whose}, and rbuild runs as uid ${user}. Run rbuild as ${whose}, make the cache yours with \`${chown}\`, ${own}`;
+      }
+      return `Cannot write ${path === cacheDir ? `in the cache directory ${cacheDir}` : path} (${failure.code}). Make the cache directory writable (\`chmod -R u+rwX ${cacheDir}\`), ${own}`;
+    }
     case "exit-nonzero":
       return `Task "${failure.task}" failed: its command exited with code ${failure.exitCode}.`;
     case "killed":
@@ -107,6 +122,8 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
       const them = failure.paths.length === 1 ? "it" : "them";
       return `Task "${failure.task}": its ${failure.field} match ${one}${more}, whose name is not valid UTF-8; rbuild keys and stores paths as UTF-8 text and cannot cache such a file exactly. Rename ${them}, or leave ${them} out with a "!" glob.`;
     }
+    case "unreadable-output":
+      return `Task "${failure.task}": its output ${failure.path} cannot be read by this user, so it cannot be stored. Make the task leave it readable (chmod u+r, or chown it to this user), or leave it out of \`outputs\` with a "!" glob.`;
     default:
       return unreachable(failure);
   }

@@ -8,24 +8,32 @@
  * How an error finds its owner: user code runs inside `run(owner, fn)`, and
  * everything it schedules inherits that owner through AsyncLocalStorage, so
  * the process-wide `uncaughtException` / `unhandledRejection` listener can ask
- * whose error it is. An owner that has finished (a task whose timer fires after
- * it succeeded) no longer takes errors; those, and errors with no owner at all
- * (a bug in rbuild), go to `unclaimed`, which decides how the process ends.
+ * whose error it is. The first stray error fails its owner; once it has failed
+ * (so, or by throwing), its later ones are dropped: it was reported with its
+ * first error, and what it left running is no news. An owner that has
+ * finished well (a task whose timer fires after it succeeded, a Buildfile whose
+ * timer fires after it loaded) no longer takes errors; those, and errors with no
+ * owner at all (a bug in rbuild), go to `unclaimed`, which decides how the
+ * process ends: it is told what kind of owner it was.
  *
  * The listeners are process-wide, so there is one StrayErrors per process,
  * made by the program's entry point and handed to the loader and the runner.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 
+/** The user code an error can belong to: the Buildfile's top level, or a task's function. */
+export type OwnerKind = "buildfile" | "task";
+
 /** Who an error belongs to while it can still take it. */
 export interface ErrorOwner {
   /** Shown when the error comes too late for its owner, e.g. `task "build"`. */
   readonly label: string;
-  /** Called with each stray error while the owner is running; unset once it is done. */
+  readonly kind: OwnerKind;
+  /** Called with each stray error while the owner is running, or after one failed it; unset once it is done. */
   take: ((error: unknown) => void) | undefined;
 }
 
-export type UnclaimedError = (error: unknown, late: { readonly label: string } | undefined) => void;
+export type UnclaimedError = (error: unknown, late: { readonly label: string; readonly kind: OwnerKind } | undefined) => void;
 
 export class StrayErrors {
   readonly #owners = new AsyncLocalStorage<ErrorOwner>();
@@ -33,7 +41,7 @@ export class StrayErrors {
   readonly #listener = (error: unknown): void => {
     const owner = this.#owners.getStore();
     if (owner?.take !== undefined) owner.take(error);
-    else this.#unclaimed(error, owner === undefined ? undefined : { label: owner.label });
+    else this.#unclaimed(error, owner === undefined ? undefined : { label: owner.label, kind: owner.kind });
   };
 
   /** Listens until `close`; `unclaimed` gets what no running owner takes. */
@@ -44,18 +52,22 @@ export class StrayErrors {
   }
 
   /**
-   * Runs `fn` with stray errors going to `take` until the returned promise
-   * settles; one stray error rejects it (the first one wins, as a throw would).
+   * Runs `fn` with its stray errors taken until the returned promise settles;
+   * one stray error rejects it (the first one wins, as a throw would). If it
+   * rejects, the stray errors of what `fn` left running are dropped from then on.
    */
-  async run<T>(label: string, fn: () => Promise<T>): Promise<T> {
-    const owner: ErrorOwner = { label, take: undefined };
+  async run<T>(label: string, kind: OwnerKind, fn: () => Promise<T>): Promise<T> {
+    const owner: ErrorOwner = { label, kind, take: undefined };
     const stray = new Promise<never>((_, reject) => {
       owner.take = reject;
     });
     try {
-      return await Promise.race([this.#owners.run(owner, fn), stray]);
-    } finally {
+      const value = await Promise.race([this.#owners.run(owner, fn), stray]);
       owner.take = undefined;
+      return value;
+    } catch (error) {
+      owner.take = () => {};
+      throw error;
     }
   }
 

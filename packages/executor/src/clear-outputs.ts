@@ -45,15 +45,26 @@ export function clearOutputs(
   return removed;
 }
 
-/** expandGlobs, opening up each directory below `root` that it cannot list (see clearOutputs). */
-function expandOpeningUp(root: string, patterns: readonly string[], options: ExpandOptions): string[] {
+/**
+ * expandGlobs, opening up each directory below `root` that it cannot list (see
+ * clearOutputs). When `opened` is given, each directory opened up is added to
+ * it (absolute path -> the mode it had), for the caller to put back.
+ */
+export function expandOpeningUp(root: string, patterns: readonly string[], options: ExpandOptions, opened?: Map<string, number>): string[] {
   for (;;) {
     try {
       return expandGlobs(root, patterns, options);
     } catch (error) {
       const { code, path } = error as NodeJS.ErrnoException;
       // Each turn opens up one more directory, or gives up.
-      if (code !== "EACCES" || path === undefined || !path.startsWith(`${root}/`) || !openUp(path)) throw error;
+      if (code !== "EACCES" || path === undefined || !path.startsWith(`${root}/`)) throw error;
+      const mode = lstatSync(path, { throwIfNoEntry: false })?.mode;
+      if (!openUp(path)) throw error;
+      if (mode !== undefined && !opened?.has(path)) opened?.set(path, mode & 0o7777);
+      // The next turn collects everything again.
+      options.visited?.clear();
+      options.undecodable?.splice(0);
+      options.unmatched?.splice(0);
     }
   }
 }

@@ -144,7 +144,7 @@ export class Engine {
     let record: (() => void) | undefined;
     let remote: RemoteCache | undefined;
     try {
-      remote = request.remote === undefined ? undefined : await openRemoteCache(request.remote);
+      remote = request.remote === undefined ? undefined : await openRemoteCache(request.remote, signal);
       const stillUpToDate = request.force === true ? undefined : this.#stamps.partly(cacheDir, graph, env, undefined, { pass: check?.pass, lockFound: lock.previousGeneration });
       const outcome = await execute({
         graph,
@@ -177,8 +177,8 @@ export class Engine {
   }
 }
 
-/** The remote cache client, imported only when a build uses one. */
-async function openRemoteCache(remote: RemoteRequest): Promise<RemoteCache> {
+/** The remote cache client, imported only when a build uses one; the build's interrupt stops its requests. */
+async function openRemoteCache(remote: RemoteRequest, signal: AbortSignal): Promise<RemoteCache> {
   const { openRemote } = await import("@rbuild/remote");
-  return openRemote(remote.url, remote.token);
+  return openRemote(remote.url, { ...(remote.token === undefined ? {} : { token: remote.token }), signal });
 }

@@ -23,7 +23,8 @@ import { RemoteStep, type RemoteOptions } from "./remote-step.js";
 import { Slots, type SlotGrant } from "./slots.js";
 import type { Fresh } from "./snapshot.js";
 import type { StampedFresh } from "./build-stamp.js";
-import { groupOutputsDigest, LogCollector, TaskCache, type CacheOptions } from "./task-cache.js";
+import { CommandRuns } from "./recent-writes.js";
+import { groupOutputsDigest, LogCollector, TaskCache, type CacheOptions, type Prepared } from "./task-cache.js";
 import { TaskEnvBuilder } from "./task-env.js";
 
 export interface ExecuteOptions {
@@ -158,6 +159,8 @@ class Build {
   readonly #ready: PriorityQueue<GraphTask>;
   /** Tasks started and not yet finished. */
   readonly #running = new Set<string>();
+  /** When the commands whose outputs are captured ran, and beside which others (see TaskCache.capture). */
+  readonly #commandRuns = new CommandRuns();
   /**
    * Aborted when the build is interrupted: the signal of every task (a
    * controller per task was 0.6 % of a cold build's main thread, and only an
@@ -417,29 +420,40 @@ class Build {
       cache.clearOutputs(task, prepared);
       // With -j 1 the slot is held until the outputs are stored: one task is done before the next starts.
       return await this.#inSlot(task, async () => {
-        const log = new LogCollector();
-        const done = await this.#execute(task, signal, reasons, log);
-        // With -j 2 or more the command's slot is free once it has ended: the next command starts
-        // (in the turn the slot wakes it) while this task's outputs are stored, as ninja starts one
-        // while it records the last. With -j 1 a task is done before the next starts.
-        if (this.#jobs > 1 && this.#releaseSlot(task)) await new Promise((resolve) => setImmediate(resolve));
-        const key = task.pure ? prepared.key : null;
-        if (done.result.status !== "ran") {
-          cache.remember(task, prepared, false, reasons);
-          return { ...done, result: { ...done.result, key } };
+        try {
+          return await this.#runAndCapture(task, prepared, signal, reasons, started);
+        } finally {
+          this.#commandRuns.take(task.name);
         }
-        const captured = cache.capture(task, prepared, log.finish(), done.result.exitCode, Math.round(this.#now() - started));
-        if (captured.refused !== undefined) {
-          cache.remember(task, prepared, false, reasons);
-          return { result: result(task.name, "failed", { key, exitCode: done.result.exitCode, reasons, failure: captured.refused }) };
-        }
-        if (captured.entry !== undefined) this.#remote?.upload(captured.entry);
-        cache.remember(task, prepared, true, reasons);
-        return { result: { ...done.result, key }, outputsDigest: captured.outputsDigest, layer: captured.layer };
       });
     } catch (error) {
       return internalError(task, error);
     }
+  }
+
+  /** Runs a task that missed the cache, in its slot, and stores what it produced. */
+  async #runAndCapture(task: GraphTask, prepared: Prepared, signal: AbortSignal, reasons: string[], started: number): Promise<Done> {
+    const cache = this.#cache!;
+    const log = new LogCollector();
+    const done = await this.#execute(task, signal, reasons, log);
+    // With -j 2 or more the command's slot is free once it has ended: the next command starts
+    // (in the turn the slot wakes it) while this task's outputs are stored, as ninja starts one
+    // while it records the last. With -j 1 a task is done before the next starts.
+    if (this.#jobs > 1 && this.#releaseSlot(task)) await new Promise((resolve) => setImmediate(resolve));
+    const key = task.pure ? prepared.key : null;
+    if (done.result.status !== "ran") {
+      cache.remember(task, prepared, false, reasons);
+      return { ...done, result: { ...done.result, key } };
+    }
+    const run = this.#commandRuns.take(task.name) ?? { since: Date.now(), until: Date.now(), beside: [] };
+    const captured = cache.capture(task, prepared, log.finish(), done.result.exitCode, Math.round(this.#now() - started), run);
+    if (captured.refused !== undefined) {
+      cache.remember(task, prepared, false, reasons);
+      return { result: result(task.name, "failed", { key, exitCode: done.result.exitCode, reasons, failure: captured.refused }) };
+    }
+    if (captured.entry !== undefined) this.#remote?.upload(captured.entry);
+    cache.remember(task, prepared, true, reasons);
+    return { result: { ...done.result, key }, outputsDigest: captured.outputsDigest, layer: captured.layer };
   }
 
   /** A group runs nothing: it is cached when everything it groups was. */
@@ -476,11 +490,15 @@ class Build {
     return work();
   }
 
-  /** Runs the task's command or function through the runner, reporting its output line by line. Called in a slot. */
+  /**
+   * Runs the task's command or function through the runner, reporting its output line by line. Called in a slot.
+   * With `log` (a task whose outputs are then captured), when the command ran is kept in #commandRuns.
+   */
   async #execute(task: GraphTask, signal: AbortSignal, reasons: readonly string[], log?: LogCollector): Promise<Done> {
     if (signal.aborted) return { result: result(task.name, "failed", { reasons, failure: { reason: "interrupted", task: task.name } }) };
     const run = task.run;
     if (run === undefined) return { result: result(task.name, "ran", { reasons }) };
+    if (log !== undefined) this.#commandRuns.started(task.name);
     this.#reporter.report({ type: "task-started", task: task.name, reasons });
     const emit = (stream: "stdout" | "stderr") =>
       new LineSplitter((line) => {
@@ -506,6 +524,7 @@ class Build {
         stderr: (chunk) => stderr.write(chunk),
       });
     } finally {
+      if (log !== undefined) this.#commandRuns.ended(task.name);
       stdout.end();
       stderr.end();
     }

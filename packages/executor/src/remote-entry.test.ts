@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { digestBytes, type Digest } from "@rbuild/hash";
+import { MAX_BLOB_BYTES } from "@rbuild/remote";
 import { manifestDigest, type ActionEntry, type ManifestEntry } from "@rbuild/store";
 import { checkRemoteEntry, encodeRemoteEntry, MANIFEST_INLINE_MAX, parseManifestBlob, readRemoteEntry, type RemoteEntry } from "./remote-entry.js";
 
@@ -22,6 +23,14 @@ describe("remote entries", () => {
     const remote = readRemoteEntry(encoded.entry) as RemoteEntry;
     expect(remote.layer).toEqual({ digest: LAYER, size: 5000 });
     expect(checkRemoteEntry(remote, (remote.manifest as { inline: unknown }).inline, entry.key, "many", ["out/**"])).toEqual(entry);
+  });
+
+  test("20.12: an entry that declares a blob over MAX_BLOB_BYTES is refused before anything is downloaded", () => {
+    const huge = 3 * 1024 ** 3;
+    const encoded = encodeRemoteEntry(entryWith(3), (digest) => (digest === LAYER ? huge : undefined))!;
+    expect(readRemoteEntry(encoded.entry)).toBe(`its layer is ${huge} bytes, more than the ${MAX_BLOB_BYTES} (1 GiB) rbuild reads or shares through a remote`);
+    const justRight = encodeRemoteEntry(entryWith(3), (digest) => (digest === LAYER ? MAX_BLOB_BYTES : undefined))!;
+    expect((readRemoteEntry(justRight.entry) as RemoteEntry).layer).toEqual({ digest: LAYER, size: MAX_BLOB_BYTES });
   });
 
   test("20.16: a large manifest travels as a blob the entry names; the entry stays small", () => {

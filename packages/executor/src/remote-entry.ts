@@ -23,6 +23,7 @@
  * format 2 entry in its place.
  */
 import { digestBytes, globMatcher, isDigest, type Digest } from "@rbuild/hash";
+import { blobTooLarge } from "@rbuild/remote";
 import { isSafeRelativePath, manifestDigest, type ActionEntry, type LogLine, type ManifestEntry } from "@rbuild/store";
 
 const FORMAT = 2;
@@ -120,6 +121,11 @@ export function readRemoteEntry(bytes: Buffer): RemoteEntry | undefined | string
   if (layer === "malformed") return "a malformed layer reference";
   const logBlob = blobRef(value.logBlob);
   if (logBlob === "malformed") return "a malformed log reference";
+  // Sizes are the remote's word: one too large is refused before a byte of it is downloaded.
+  for (const [name, ref] of [["layer", layer], ["log", logBlob]] as const) {
+    const tooLarge = ref === null ? undefined : blobTooLarge(ref.size);
+    if (tooLarge !== undefined) return `its ${name} is ${tooLarge}`;
+  }
   let manifest: RemoteEntry["manifest"];
   if (Array.isArray(value.manifest)) manifest = { inline: value.manifest };
   else {

@@ -13,7 +13,7 @@
 import { readFileSync, rmSync } from "node:fs";
 import { digestBytes, type Digest } from "@rbuild/hash";
 import type { GraphTask } from "@rbuild/planner";
-import { BestEffort, type RemoteCache, type RemoteHit } from "@rbuild/remote";
+import { BestEffort, blobTooLarge, type RemoteCache, type RemoteHit } from "@rbuild/remote";
 import { manifestDigest, type ActionEntry, type BlobRow, type ManifestEntry, type Store } from "@rbuild/store";
 import { checkRemoteEntry, encodeRemoteEntry, parseManifestBlob, readRemoteEntry, type BlobRef } from "./remote-entry.js";
 
@@ -164,6 +164,11 @@ export class RemoteStep {
     if (encoded === undefined) return; // A blob is gone from the local store (gc): nothing whole to share.
     const { manifestBlob } = encoded;
     const blobs = [entry.layer, entry.logBlob, manifestBlob?.digest ?? null].filter((d): d is Digest => d !== null);
+    // A blob no rbuild would download is not worth the upload.
+    for (const digest of blobs) {
+      const tooLarge = blobTooLarge(digest === manifestBlob?.digest ? manifestBlob.bytes.length : (this.#store.blobSize(digest) ?? 0));
+      if (tooLarge !== undefined) return this.#warn(`remote cache: task "${entry.task}" is not shared: a blob of its result is ${tooLarge}`);
+    }
     // The remote checks each blob against its digest as it stores it.
     for (const digest of await this.#remote.missing(blobs)) {
       await this.#remote.putBlob(digest, digest === manifestBlob?.digest ? manifestBlob.bytes : this.#store.blobSource(digest as Digest));

@@ -11,15 +11,15 @@
  *   earlier run ends up in the new layer.
  * - Anything not fully known is never cached: a failed task stores nothing.
  */
-import { lstatSync, readlinkSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, lstatSync, readlinkSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
 import type { TaskFailure } from "@rbuild/core";
-import { DigestBuilder, digestBytes, expandGlobs, FileHasher, type Digest } from "@rbuild/hash";
+import { DigestBuilder, digestBytes, expandGlobs, FileHasher, globMatcher, type Digest } from "@rbuild/hash";
 import { decodeRecord, encodeRecord, explainChange, keyOfEncoded, type Graph, type GraphTask, type KeyRecord } from "@rbuild/planner";
 import { BuildStamps, type StampedFresh, type StampedResult } from "./build-stamp.js";
 import type { InputWarmer } from "./input-warmer.js";
-import { clearOutputs } from "./clear-outputs.js";
-import { writtenSince } from "./recent-writes.js";
+import { clearOutputs, expandOpeningUp } from "./clear-outputs.js";
+import { writtenDuring, type CommandWindow } from "./recent-writes.js";
 import { entryStat, fileStat, freshResult, hostPlatform, olderThan, outputStats, parseSnapshot, snapshotHolds, taskDefinition, type EntryStat, type Fresh, type FileStat, type Snapshot, type TaskDefinition } from "./snapshot.js";
 import {
   extractLayer,
@@ -32,6 +32,7 @@ import {
   type LogLine,
   type ManifestEntry,
   type Store,
+  type WrittenLayer,
 } from "@rbuild/store";
 
 export interface CacheOptions {
@@ -79,6 +80,11 @@ export interface Captured {
   readonly entry?: ActionEntry;
 }
 
+/** When a task's command ran, and the tasks whose commands ran at some time during it. */
+export interface CommandRun extends CommandWindow {
+  readonly beside: readonly string[];
+}
+
 /** A cap on the log kept per task, so a runaway task cannot fill the store. */
 const MAX_LOG_BYTES = 8 * 1024 * 1024;
 
@@ -94,6 +100,7 @@ export class TaskCache {
   readonly force: boolean;
   readonly #root: string;
   readonly #sourceDigest: string;
+  readonly #tasks: ReadonlyMap<string, GraphTask>;
   readonly #platform: string;
   readonly #stamps: BuildStamps;
   readonly #env: Readonly<Record<string, string | undefined>>;
@@ -108,7 +115,7 @@ export class TaskCache {
   #warmed = 0;
 
   constructor(
-    graph: { root: string; sourceDigest: string },
+    graph: Pick<Graph, "root" | "sourceDigest" | "tasks">,
     options: CacheOptions,
     env: Readonly<Record<string, string | undefined>>,
     info: (code: string, message: string) => void,
@@ -117,6 +124,7 @@ export class TaskCache {
     this.force = options.force ?? false;
     this.#root = graph.root;
     this.#sourceDigest = graph.sourceDigest;
+    this.#tasks = graph.tasks;
     this.#platform = options.platform ?? hostPlatform();
     this.#stamps = options.stamps ?? new BuildStamps();
     this.#env = env;
@@ -304,10 +312,25 @@ export class TaskCache {
     }
   }
 
-  /** Warns that a task's declared outputs matched nothing after it ran, saying what it wrote instead. */
-  #noOutputs(task: GraphTask, durationMs: number): void {
-    const wrote = writtenSince(this.#root, join(this.#root, task.cwd), Date.now() - durationMs);
-    const instead = wrote.length === 0 ? "it wrote no file in its directory either" : `it wrote ${wrote.join(", ")}`;
+  /**
+   * Warns that a task's declared outputs matched nothing after it ran, saying
+   * what it wrote instead: the files in its directory changed while its command
+   * ran, less the declared outputs of the other tasks. When other commands ran
+   * meanwhile, they may have written some of them too, and the warning says so.
+   */
+  #noOutputs(task: GraphTask, run: CommandRun): void {
+    const others = [...this.#tasks.values()].filter((other) => other !== task && other.outputs.length > 0);
+    // One matcher for all the tasks without a "!" glob; a task with one needs its own, so its exclusions stay its own.
+    const matchers = [globMatcher([...this.#ignore, ...others.filter((other) => !other.outputs.some((glob) => glob.startsWith("!"))).flatMap((other) => other.outputs)])];
+    for (const other of others) if (other.outputs.some((glob) => glob.startsWith("!"))) matchers.push(globMatcher(other.outputs));
+    const wrote = writtenDuring(this.#root, join(this.#root, task.cwd), run, (path) => matchers.some((declared) => declared(path)));
+    const list = `${wrote.files.join(", ")}${wrote.more > 0 ? ` and ${wrote.more} more` : ""}`;
+    const instead =
+      wrote.files.length === 0
+        ? "it wrote no file in its directory either"
+        : run.beside.length === 0
+          ? `it wrote ${list}`
+          : `files changed in its directory while it ran, beside ${besideTasks(run.beside)}: ${list}`;
     const globs = task.outputs.map((glob) => `"${glob}"`).join(", ");
     this.#info("outputs-unmatched", `task "${task.name}": its outputs ${globs} matched nothing after it ran (${instead}); a cache hit will restore nothing. Fix its \`outputs\``);
   }
@@ -318,19 +341,32 @@ export class TaskCache {
   }
 
   /** Stores the outputs of a task that succeeded as a layer, and (for a pure task) its action. */
-  capture(task: GraphTask, prepared: Prepared, log: readonly LogLine[], exitCode: number | null, durationMs: number): Captured {
+  capture(task: GraphTask, prepared: Prepared, log: readonly LogLine[], exitCode: number | null, durationMs: number, run: CommandRun): Captured {
     const undecodable: string[] = [];
-    const paths = expandGlobs(this.#root, task.outputs, { directories: true, ignore: this.#ignore, undecodable });
-    if (undecodable.length > 0) {
-      return { refused: { reason: "undecodable-path", task: task.name, field: "outputs", paths: undecodable }, outputsDigest: manifestDigest([]), layer: null };
+    // A directory the task made unreadable to its own user (mode 000) is opened up to be read, and closed again after.
+    const opened = new Map<string, number>();
+    let written: WrittenLayer | undefined;
+    try {
+      const paths = expandOpeningUp(this.#root, task.outputs, { directories: true, ignore: this.#ignore, undecodable }, opened);
+      if (undecodable.length > 0) {
+        return { refused: { reason: "undecodable-path", task: task.name, field: "outputs", paths: undecodable }, outputsDigest: manifestDigest([]), layer: null };
+      }
+      if (paths.length === 0 && task.outputs.some((glob) => !glob.startsWith("!"))) this.#noOutputs(task, run);
+      const dirModes = new Map([...opened].map(([full, mode]) => [full.slice(this.#root.length + 1), mode]));
+      // A small layer never becomes a file: the index keeps it (see the store's schema).
+      if (paths.length > 0) written = writeLayer(this.#root, paths, () => this.store.cas.tempPath(), INLINE_BLOB_LIMIT, dirModes);
+    } catch (error) {
+      const { code, path } = error as NodeJS.ErrnoException;
+      // What cannot be opened up: a file it cannot read, or a directory another user owns.
+      if ((code !== "EACCES" && code !== "EPERM") || path === undefined) throw error;
+      return { refused: { reason: "unreadable-output", task: task.name, path: relative(this.#root, path) || path }, outputsDigest: manifestDigest([]), layer: null };
+    } finally {
+      for (const full of [...opened.keys()].sort().reverse()) chmodSync(full, opened.get(full)!);
     }
-    if (paths.length === 0 && task.outputs.some((glob) => !glob.startsWith("!"))) this.#noOutputs(task, durationMs);
     let manifest: ManifestEntry[] = [];
     let layer: Digest | null = null;
     const blobs: BlobRow[] = [];
-    if (paths.length > 0) {
-      // A small layer never becomes a file: the index keeps it (see the store's schema).
-      const written = writeLayer(this.#root, paths, () => this.store.cas.tempPath(), INLINE_BLOB_LIMIT);
+    if (written !== undefined) {
       if (written.skipped.length > 0) {
         this.#info("output-skipped", `task "${task.name}": not stored (not a file, directory or link): ${written.skipped.join(", ")}`);
       }
@@ -416,6 +452,14 @@ export class TaskCache {
     if (!ok) this.store.setSnapshot(task.name, null);
     this.store.setTaskState(task.name, { key: prepared.key, record: prepared.encoded, ok, ranReasons: reasons });
   }
+}
+
+/** `task "b"`, `tasks "b", "c"`, or for more, how many. */
+function besideTasks(names: readonly string[]): string {
+  const sorted = [...names].sort();
+  if (sorted.length === 1) return `task "${sorted[0]}"`;
+  if (sorted.length <= 3) return `tasks ${sorted.map((name) => `"${name}"`).join(", ")}`;
+  return `${sorted.length} other tasks`;
 }
 
 /** The outputs digest of a group task: its deps' outputs, by name. */

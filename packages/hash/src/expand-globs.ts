@@ -44,7 +44,8 @@ export interface ExpandOptions {
    * (shown with `\xNN` for the bytes that are not), which are not in the
    * result: rbuild keys, stores and restores paths as UTF-8 strings, so such a
    * file can be neither hashed nor stored exactly. The caller refuses the task
-   * rather than leave them out silently.
+   * rather than leave them out silently. Each is listed once, and counts as a
+   * match: a pattern that matches only such names is not in `unmatched`.
    */
   readonly undecodable?: string[];
   /** Collects the patterns (without `!`) that matched nothing: a typo, or outputs the task did not write. */
@@ -147,7 +148,13 @@ function crawl(root: string, base: string, glob: Matcher, excluded: Matcher, opt
         const shown = badNames.get(entry.name)?.shift();
         if (shown !== undefined) {
           const matches = entry.isDirectory() ? !excluded(path) : glob(relative) && !excluded(path);
-          if (matches) undecodable?.push(`${below === "" ? prefix : `${prefix}${below}/`}${shown}`);
+          if (matches) {
+            // A match all the same: the pattern is not "unmatched", the task is refused for it instead.
+            matched++;
+            const named = `${below === "" ? prefix : `${prefix}${below}/`}${shown}`;
+            // Two patterns that reach one file name it once.
+            if (undecodable !== undefined && !undecodable.includes(named)) undecodable.push(named);
+          }
           continue;
         }
       }

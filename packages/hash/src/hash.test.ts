@@ -137,6 +137,12 @@ describe("expandGlobs", () => {
     const excluded: string[] = [];
     expandGlobs(root, ["src/**/*.ts", "!src/caf*", "!src/d*"], { undecodable: excluded });
     expect(excluded).toEqual([]);
+    // A pattern whose only match is such a name matched something (the task is refused for it, not warned about),
+    // and two patterns that reach one name list it once.
+    const once: string[] = [];
+    const unmatched: string[] = [];
+    expect(expandGlobs(root, ["src/caf*", "src/*.ts", "!src/d*"], { undecodable: once, unmatched })).toEqual(["src/a.test.ts", "src/a.ts", "src/link.ts", "src/ünï côde.ts"]);
+    expect([once, unmatched]).toEqual([["src/caf\\xe9.ts"], []]);
   });
 
   test("20.18: patterns that match nothing are reported, also when another pattern found the same files", () => {

@@ -1,6 +1,6 @@
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { writeFiles } from "../../../test-support/files.js";
@@ -174,6 +174,58 @@ describe("loadBuildfile", () => {
       expect(process.cwd()).toBe(join(dir, "deep/er"));
     } finally {
       process.chdir(before);
+    }
+  });
+
+  test("20.17: import.meta.resolve resolves a relative path against the real source, in the Buildfile and in what it imports", async () => {
+    write({
+      "lib/where.ts": `export const here = import.meta.resolve("./data.json");\n`,
+      "Buildfile.ts": `import { task } from "rbuild";\nimport { here } from "./lib/where.ts";\ntask({ name: [import.meta.resolve("./x.js"), here, import.meta.resolve("node:fs")].join("|") });\n`,
+    });
+    const { tasks } = await loadOk();
+    expect(tasks.map((t) => t.name)).toEqual([[`file://${dir}/x.js`, `file://${dir}/lib/data.json`, "node:fs"].join("|")]);
+  });
+
+  test("20.17: a computed import that starts with its directory bundles what it can match, and a file added there is seen", async () => {
+    write({
+      "lib/a.ts": `export const n: string = "a";\n`,
+      "Buildfile.ts": `import { task } from "rbuild";\nimport { readdirSync } from "node:fs";\nfor (const f of readdirSync("lib").sort()) task({ name: (await import("./lib/" + f)).n });\n`,
+    });
+    expect((await loadOk()).tasks.map((t) => t.name)).toEqual(["a"]);
+    write({ "lib/b.ts": `export const n: string = "b";\n` });
+    const reloaded = await loadOk();
+    expect([reloaded.compiled, reloaded.tasks.map((t) => t.name)]).toEqual(["transpiled", ["a", "b"]]);
+    expect((await loadOk()).compiled).toBe("cached");
+  });
+
+  test("20.17: a relative import whose whole path is computed is refused at its line, saying what to write instead", async () => {
+    write({
+      "lib/a.ts": `export const n = "a";\n`,
+      "Buildfile.ts": `import { task } from "rbuild";\nconst path = "./lib/a.ts";\nconst absolute = await import("node:" + "path");\ntask({ name: absolute.sep === "/" ? "sep" : "no" });\nconst m = await import(path);\n`,
+    });
+    expect(await loadError()).toBe(
+      'Buildfile.ts:5:17: import("./lib/a.ts"): a relative path computed at run time cannot be imported in a Buildfile (rbuild bundles it, and bundles what an import\'s path names). ' +
+        'Start the path with its directory, as in import("./lib/" + name) or import(`./lib/${name}`): every file that can match is then bundled.\n' +
+        "(thrown while loading Buildfile.ts; fix the Buildfile and run again)",
+    );
+  });
+
+  test("20.5: what is not a directory where the compiled module's directory should be is removed and compiled again, with one warning", async () => {
+    write({ "Buildfile.ts": `import { task } from "rbuild";\ntask({ name: "real" });\n` });
+    const cache = compiledModuleDir(join(dir, "Buildfile.ts"), join(dir, ".rbuild"));
+    for (const [where, what] of [[cache, "a file"], [join(dir, ".rbuild/buildfile"), "a file"], [join(cache, "manifest.json"), "a directory"]] as const) {
+      rmSync(join(dir, ".rbuild"), { recursive: true, force: true });
+      if (where.endsWith("manifest.json")) await loadOk();
+      rmSync(where, { recursive: true, force: true });
+      mkdirSync(dirname(where), { recursive: true });
+      if (what === "a file") writeFileSync(where, "not a directory");
+      else mkdirSync(where);
+      const infos: string[] = [];
+      const loaded = await loadBuildfile(join(dir, "Buildfile.ts"), { apiModule: API, cacheDir: join(dir, ".rbuild"), onInfo: (code, message) => infos.push(`${code}: ${message}`) });
+      expect(loaded.ok && [loaded.value.compiled, loaded.value.tasks.map((t) => t.name)]).toEqual(["transpiled", ["real"]]);
+      const shown = where.slice(dir.length + 1);
+      expect(infos).toEqual([`buildfile-cache-damaged: ${shown} was not ${what === "a file" ? "a directory" : "a file"} in the cache of the compiled Buildfile.ts; removed it and compiled again`]);
+      expect((await loadOk()).compiled).toBe("cached");
     }
   });
 

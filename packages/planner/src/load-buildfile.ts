@@ -4,17 +4,20 @@
  *
  * Compiled output is cached under `<cacheDir>/buildfile/<entry-hash>/`:
  *
- *   manifest.json   {"format":1, "entry", "api", "inputs":[[path, blake3-hex]], "externals":[path], "output"}
+ *   manifest.json   {"format":2, "entry", "api", "inputs":[[path, blake3-hex]], "externals":[path],
+ *                    "globs":[[dir, blake3-hex]], "output"}
  *   <hash>.mjs      the bundled module, with an inline source map
  *
  * The manifest is valid while the entry and the rbuild API module are the same,
  * every bundled source still hashes to its recorded digest, every external
- * module (npm packages the Buildfile imports) still exists, and the compiled
+ * module (npm packages the Buildfile imports) still exists, every directory a
+ * computed `import("./lib/" + name)` searched holds the same files, and the compiled
  * module still hashes to its name (one edited or truncated in place is compiled
  * again, with a warning, never run or blamed on the Buildfile). Then the transpiler
  * is not even loaded, which keeps it off the no-op path. Both files are written
  * to a temporary name and renamed, so a crash never leaves a partial module that
- * a manifest points at.
+ * a manifest points at. Anything else in the way (a file where the directory
+ * should be, a directory where a file should be) is removed, with a warning.
  *
  * `import ... from "rbuild"` resolves to the running rbuild (`apiModule`), so a
  * Buildfile works in a directory without node_modules, and its tasks are the
@@ -22,16 +25,15 @@
  * importing file at bundle time and kept external as absolute file URLs, so
  * the compiled module can live anywhere.
  */
-import { existsSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { digestBytes, type Digest } from "@rbuild/hash";
 import { collectTasks, err, makeCacheDirectory, makeDirectories, writeFileAtomically, locationFromStack, ok, type Result, type SetupFailure, type StrayErrors, type Task } from "@rbuild/core";
+import { transpile } from "./transpile.js";
 
-const MANIFEST_FORMAT = 1;
-/** The per-module constant that stands for a source file's own import.meta (see transpile). */
-const META = "__rbuild_import_meta";
+/** 2: import.meta.resolve and computed imports point at the sources (see transpile.ts); `globs`. */
+const MANIFEST_FORMAT = 2;
 const STALE_OUTPUT_MS = 24 * 60 * 60 * 1000;
 
 export interface LoadOptions {
@@ -76,6 +78,8 @@ interface Manifest {
   api: string;
   inputs: [string, string][];
   externals: string[];
+  /** The directories computed imports searched, with the digest of the files they held (see listingDigest). */
+  globs: [string, string][];
   output: string;
 }
 
@@ -87,6 +91,41 @@ function digestFile(path: string): string | undefined {
   }
 }
 
+/**
+ * What a computed import can match in `dir`: the digest of the paths of the
+ * files below it, leaving out node_modules and dot-directories (another
+ * package's files, .git and .rbuild are not the Buildfile's modules).
+ */
+function listingDigest(dir: string): string {
+  const files: string[] = [];
+  const walk = (at: string, prefix: string): void => {
+    let entries: import("node:fs").Dirent[];
+    try {
+      entries = readdirSync(at, { withFileTypes: true });
+    } catch {
+      return; // Gone, or not a directory: its (empty) listing says so.
+    }
+    for (const entry of entries) {
+      if (entry.isDirectory()) {
+        if (entry.name !== "node_modules" && !entry.name.startsWith(".")) walk(join(at, entry.name), `${prefix}${entry.name}/`);
+      } else files.push(`${prefix}${entry.name}`);
+    }
+  };
+  walk(dir, "");
+  return digestBytes(files.sort().join("\0"));
+}
+
+/**
+ * Removes what is at `path` unless it is of the `kind` the cache needs there
+ * (a file where its directory should be, say); says whether it removed anything.
+ */
+function clearTheWay(path: string, kind: "directory" | "file"): boolean {
+  const stats = statSync(path, { throwIfNoEntry: false });
+  if (stats === undefined || (kind === "directory" ? stats.isDirectory() : stats.isFile())) return false;
+  rmSync(path, { recursive: true, force: true });
+  return true;
+}
+
 /** The manifest if it and the module it names can be used; "damaged" if the module is not what was compiled. */
 function readValidManifest(path: string, entry: string, api: string): Manifest | "damaged" | undefined {
   let manifest: Manifest;
@@ -96,87 +135,15 @@ function readValidManifest(path: string, entry: string, api: string): Manifest |
     return undefined;
   }
   if (manifest.format !== MANIFEST_FORMAT || manifest.entry !== entry || manifest.api !== api) return undefined;
-  if (!Array.isArray(manifest.inputs) || !Array.isArray(manifest.externals)) return undefined;
+  if (!Array.isArray(manifest.inputs) || !Array.isArray(manifest.externals) || !Array.isArray(manifest.globs)) return undefined;
   for (const [file, digest] of manifest.inputs) if (digestFile(file) !== digest) return undefined;
   for (const file of manifest.externals) if (!existsSync(file)) return undefined;
+  for (const [dir, digest] of manifest.globs) if (listingDigest(dir) !== digest) return undefined;
   // The module is named for its digest: one edited or truncated since is compiled again, not run.
   const module = digestFile(join(dirname(path), manifest.output));
   if (module === undefined) return undefined;
   if (`${module.slice(0, 32)}.mjs` !== manifest.output) return "damaged";
   return manifest;
-}
-
-type Transpiled = Result<{ code: string; inputs: string[]; externals: string[] }, SetupFailure>;
-
-async function transpile(entry: string, apiModule: string, outfile: string): Promise<Transpiled> {
-  // Required, not imported: importing esbuild's 100 KB CommonJS main from ESM has Node scan it for
-  // export names first, which made loading it 28-40 ms instead of 12 (a cold build waits for it).
-  const esbuild = createRequire(import.meta.url)("esbuild") as typeof import("esbuild");
-  const root = dirname(entry);
-  const externals = new Set<string>();
-  const plugin: import("esbuild").Plugin = {
-    name: "rbuild",
-    setup(build) {
-      build.onResolve({ filter: /^rbuild$/ }, () => ({ path: pathToFileURL(apiModule).href, external: true }));
-      // Bare imports (npm packages): resolve now, from the importing file, and keep them external.
-      build.onResolve({ filter: /^[^./]/ }, async (args) => {
-        if (args.pluginData === "rbuild:resolving" || args.path.startsWith("file:")) return undefined;
-        const found = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: "rbuild:resolving" });
-        if (found.errors.length > 0) return { errors: found.errors };
-        if (!isAbsolute(found.path)) return { path: found.path, external: true }; // node built-ins
-        externals.add(found.path);
-        return { path: pathToFileURL(found.path).href, external: true };
-      });
-      // Bundling moves code into one file; keep import.meta pointing at each original source.
-      // The `define`s below turn `import.meta.url` (and .dirname, .filename) into a reference to a
-      // constant each source file declares for itself: esbuild binds it per module, and strings and
-      // comments that merely mention import.meta are left alone.
-      build.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, (args) => {
-        const text = readFileSync(args.path, "utf8");
-        if (!text.includes("import.meta")) return undefined;
-        const meta = `const ${META}={url:${JSON.stringify(pathToFileURL(args.path).href)},dirname:${JSON.stringify(dirname(args.path))},filename:${JSON.stringify(args.path)}};`;
-        // On the first line, so that every other line keeps its number in the source map.
-        const hashbang = /^#![^\n]*\n/.exec(text)?.[0] ?? "";
-        const contents = hashbang + meta + text.slice(hashbang.length);
-        const ext = args.path.slice(args.path.lastIndexOf(".") + 1);
-        const loader = ext.includes("ts") ? (ext.endsWith("x") ? "tsx" : "ts") : ext.endsWith("x") ? "jsx" : "js";
-        return { contents, loader };
-      });
-    },
-  };
-  try {
-    const result = await esbuild.build({
-      entryPoints: [entry],
-      absWorkingDir: root,
-      outfile,
-      bundle: true,
-      write: false,
-      metafile: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      sourcemap: "inline",
-      logLevel: "silent",
-      define: { "import.meta.url": `${META}.url`, "import.meta.dirname": `${META}.dirname`, "import.meta.filename": `${META}.filename` },
-      plugins: [plugin],
-    });
-    const code = result.outputFiles[0]?.text ?? "";
-    const inputs = Object.keys(result.metafile.inputs).map((input) => resolve(root, input));
-    return ok({ code, inputs, externals: [...externals].sort() });
-  } catch (error) {
-    const first = (error as { errors?: import("esbuild").Message[] }).errors?.[0];
-    if (first === undefined) throw error;
-    const location = first.location;
-    if (location === null) {
-      return err({ reason: "buildfile-threw", file: entry, message: first.text });
-    }
-    return err({
-      reason: "buildfile-syntax",
-      location: { file: resolve(root, location.file), line: location.line, column: location.column + 1 },
-      message: first.text,
-      lineText: location.lineText,
-    });
-  }
 }
 
 function removeStaleOutputs(dir: string, keep: string): void {
@@ -251,6 +218,12 @@ async function compile(entry: string, options: LoadOptions): Promise<Result<Comp
   }
 
   makeCacheDirectory(options.cacheDir);
+  // What is in the way was not written by rbuild as it is: removed, with one warning (the cache heals itself).
+  const cleared = [join(options.cacheDir, "buildfile"), dir].filter((path) => clearTheWay(path, "directory")).map((path) => `${relative(dirname(entry), path) || path} was not a directory`);
+  if (clearTheWay(manifestPath, "file")) cleared.push(`${relative(dirname(entry), manifestPath)} was not a file`);
+  if (cleared.length > 0) {
+    options.onInfo?.("buildfile-cache-damaged", `${cleared.join(" and ")} in the cache of the compiled ${relative(dirname(entry), entry)}; removed it and compiled again`);
+  }
   makeDirectories(dir);
   const compiled = await transpile(entry, options.apiModule, join(dir, "buildfile.mjs"));
   if (!compiled.ok) return compiled;
@@ -261,8 +234,10 @@ async function compile(entry: string, options: LoadOptions): Promise<Result<Comp
     api: options.apiModule,
     inputs: compiled.value.inputs.map((input) => [input, digestFile(input) ?? ""]),
     externals: compiled.value.externals,
+    globs: compiled.value.globs.map((glob) => [glob, listingDigest(glob)]),
     output,
   };
+  clearTheWay(join(dir, output), "file");
   writeFileAtomically(join(dir, output), compiled.value.code);
   writeFileAtomically(manifestPath, `${JSON.stringify(manifest, null, 1)}\n`);
   removeStaleOutputs(dir, output);
@@ -290,7 +265,7 @@ async function evaluate(module: string, file: string, strays: StrayErrors | unde
   // A query makes a second load in the same process evaluate the module again.
   const load = (): Promise<unknown> => import(`${pathToFileURL(module).href}?load=${++loads}`);
   try {
-    await Promise.race([strays === undefined ? load() : strays.run(relative(previous, file) || file, load), neverSettles]);
+    await Promise.race([strays === undefined ? load() : strays.run(relative(previous, file) || file, "buildfile", load), neverSettles]);
   } finally {
     process.off("beforeExit", onEmptyLoop!);
     process.chdir(previous);

@@ -32,6 +32,8 @@ export class BestEffort {
     try {
       return await operation();
     } catch (error) {
+      // The build is stopping: not the remote's fault, and nothing worth saying.
+      if (error instanceof RemoteError && error.problem === "interrupted") return fallback;
       this.#failures++;
       const reason = error instanceof RemoteError ? error.message : `unexpected error: ${(error as Error).message}`;
       // Unauthorised or forbidden will not get better by retrying: switch off at once.

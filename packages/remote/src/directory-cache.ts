@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { DigestBuilder } from "@rbuild/hash";
-import { INLINE_BLOB_MAX, MAX_ENTRY_BYTES, RemoteError, type RemoteCache, type RemoteHit } from "./remote-cache.js";
+import { blobTooLarge, INLINE_BLOB_MAX, MAX_ENTRY_BYTES, RemoteError, type RemoteCache, type RemoteHit } from "./remote-cache.js";
 
 function blobsOf(bytes: Buffer): string[] | undefined {
   try {
@@ -110,6 +110,8 @@ export class DirectoryCache implements RemoteCache {
   }
 
   async getBlob(digest: string, target: string, size: number): Promise<"ok" | "missing" | "corrupt"> {
+    const tooLarge = blobTooLarge(size);
+    if (tooLarge !== undefined) throw new RemoteError("status", `reading blob ${digest.slice(0, 12)}: it is ${tooLarge}`);
     const source = this.#blob(digest);
     const stored = statSync(source, { throwIfNoEntry: false })?.size;
     if (stored === undefined) return "missing";

@@ -3,21 +3,41 @@
  * with undici. Every download is checked against its digest while it streams
  * to a temp file; only a verified blob is renamed into place. Errors are
  * thrown as RemoteError; the caller decides that a remote is best effort.
+ * Every exchange has a deadline for the whole of it, and stops when the build
+ * is interrupted (request-deadline.ts).
  */
 import { createReadStream, createWriteStream, renameSync, rmSync, statSync } from "node:fs";
-import { Transform } from "node:stream";
+import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Dispatcher } from "undici";
 import { DigestBuilder } from "@rbuild/hash";
 import { drop, readCapped } from "./capped-body.js";
-import { INLINE_BLOB_MAX, MAX_ANSWER_BYTES, MAX_ENTRY_BYTES, RemoteError, type RemoteCache, type RemoteHit } from "./remote-cache.js";
+import { blobTooLarge, INLINE_BLOB_MAX, MAX_ANSWER_BYTES, MAX_ENTRY_BYTES, RemoteError, type RemoteCache, type RemoteHit } from "./remote-cache.js";
+import { deadlineFor, withDeadline } from "./request-deadline.js";
 
 export interface HttpRemoteOptions {
   /** Base URL; the protocol lives under `<base>/rbuild/v1/`. */
   readonly url: string;
   readonly token?: string;
-  /** How long to wait for a connection and response headers, and between body chunks. */
+  /**
+   * How long to wait for a connection and response headers, and between body chunks; a whole
+   * exchange has this plus the time its bytes take at 1 MiB/s (default 10 s).
+   */
   readonly timeoutMs?: number;
+  /** The build's interrupt: aborts every exchange in flight, and refuses new ones. */
+  readonly signal?: AbortSignal;
+}
+
+/** What an error answer's text is read for: the message only. */
+const ERROR_TEXT_BYTES = 4096;
+
+interface Exchange {
+  readonly method: Dispatcher.HttpMethod;
+  readonly path: string;
+  readonly body?: Dispatcher.DispatchOptions["body"];
+  readonly headers?: Record<string, string>;
+  /** The most bytes it may move, both ways: what its deadline is derived from. */
+  readonly bytes: number;
 }
 
 /** A download went past the size its entry declares. */
@@ -34,6 +54,7 @@ export class HttpRemoteCache implements RemoteCache {
   readonly #base: string;
   readonly #headers: Record<string, string>;
   readonly #timeout: number;
+  readonly #signal: AbortSignal | undefined;
   /** False once the server answered the batch lookup with 404 (a server older than `ac:get`). */
   #batches = true;
   #client: Promise<{ request: typeof import("./undici-client.js").request; dispatcher: Dispatcher }> | undefined;
@@ -42,6 +63,7 @@ export class HttpRemoteCache implements RemoteCache {
     this.#base = `${options.url.replace(/\/+$/, "")}/rbuild/v1/`;
     this.#headers = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
     this.#timeout = options.timeoutMs ?? 10_000;
+    this.#signal = options.signal;
   }
 
   /** undici, loaded on the first request: builds that never reach the remote do not pay for it. */
@@ -58,18 +80,26 @@ export class HttpRemoteCache implements RemoteCache {
     return this.#client;
   }
 
-  async #request(method: Dispatcher.HttpMethod, path: string, body?: Dispatcher.DispatchOptions["body"], headers: Record<string, string> = {}) {
+  /** One request, and `use` reading its answer, within the exchange's deadline (see request-deadline.ts). */
+  async #exchange<T>(what: string, exchange: Exchange, use: (response: Dispatcher.ResponseData) => Promise<T>): Promise<T> {
     const { request, dispatcher } = await this.#connect();
-    try {
-      return await request(dispatcher, `${this.#base}${path}`, { method, body, headers: { ...this.#headers, ...headers } });
-    } catch (error) {
-      throw problemOf(error);
-    }
+    const { method, path, body, headers = {}, bytes } = exchange;
+    if (this.#signal?.aborted === true && body instanceof Readable) body.destroy();
+    return withDeadline(what, deadlineFor(this.#timeout, bytes + ERROR_TEXT_BYTES), this.#signal, async (signal) => {
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await request(dispatcher, `${this.#base}${path}`, { method, body, headers: { ...this.#headers, ...headers }, signal });
+      } catch (error) {
+        if (body instanceof Readable) body.destroy(); // A file being uploaded: its descriptor with it.
+        throw problemOf(error);
+      }
+      return use(response);
+    });
   }
 
   async #fail(response: Dispatcher.ResponseData, what: string): Promise<never> {
     // An error's text is for the message only: a few KiB of it at most.
-    const text = (await readCapped(response, 4096, what).catch(() => Buffer.alloc(0))).toString("utf8").trim().slice(0, 200);
+    const text = (await readCapped(response, ERROR_TEXT_BYTES, what).catch(() => Buffer.alloc(0))).toString("utf8").trim().slice(0, 200);
     const status = response.statusCode;
     if (status === 401) throw new RemoteError("unauthorized", `${what}: 401 unauthorized (check --token or RBUILD_TOKEN)`);
     if (status === 403) throw new RemoteError("forbidden", `${what}: 403 forbidden (the token may only read)`);
@@ -98,13 +128,15 @@ export class HttpRemoteCache implements RemoteCache {
   }
 
   async getEntry(key: string): Promise<Buffer | undefined> {
-    const response = await this.#request("GET", `ac/${key}`);
-    if (response.statusCode === 404) {
-      await response.body.dump();
-      return undefined;
-    }
-    if (response.statusCode !== 200) return this.#fail(response, `reading entry ${key.slice(0, 12)}`);
-    return this.#read(response, MAX_ENTRY_BYTES, `reading entry ${key.slice(0, 12)}`);
+    const what = `reading entry ${key.slice(0, 12)}`;
+    return this.#exchange(what, { method: "GET", path: `ac/${key}`, bytes: MAX_ENTRY_BYTES }, async (response) => {
+      if (response.statusCode === 404) {
+        await response.body.dump();
+        return undefined;
+      }
+      if (response.statusCode !== 200) return this.#fail(response, what);
+      return this.#read(response, MAX_ENTRY_BYTES, what);
+    });
   }
 
   /**
@@ -130,14 +162,20 @@ export class HttpRemoteCache implements RemoteCache {
   /** One `ac:get`: adds the hits to `found`; returns the keys the server left for later. */
   async #getBatch(keys: readonly string[], found: Map<string, RemoteHit>): Promise<string[]> {
     const what = `reading ${keys.length} entries`;
-    const response = await this.#request("POST", "ac:get", JSON.stringify({ keys, inlineMax: INLINE_BLOB_MAX }), { "content-type": "application/json" });
-    if (response.statusCode === 404 || response.statusCode === 405) {
-      await response.body.dump();
+    const body = JSON.stringify({ keys, inlineMax: INLINE_BLOB_MAX });
+    const exchange: Exchange = { method: "POST", path: "ac:get", body, headers: { "content-type": "application/json" }, bytes: body.length + MAX_ANSWER_BYTES };
+    const answer = await this.#exchange(what, exchange, async (response) => {
+      if (response.statusCode === 404 || response.statusCode === 405) {
+        await response.body.dump();
+        return undefined;
+      }
+      if (response.statusCode !== 200) return this.#fail(response, what);
+      return this.#readJson(response, what);
+    });
+    if (answer === undefined) {
       this.#batches = false;
       return [...keys];
     }
-    if (response.statusCode !== 200) return this.#fail(response, what);
-    const answer = await this.#readJson(response, what);
     const entries = answer.entries;
     if (typeof entries !== "object" || entries === null) throw new RemoteError("status", `${what}: the answer has no \`entries\``);
     const asked = new Set(keys);
@@ -168,28 +206,40 @@ export class HttpRemoteCache implements RemoteCache {
   }
 
   async putEntry(key: string, body: Buffer): Promise<void> {
-    const response = await this.#request("PUT", `ac/${key}`, body, { "content-type": "application/json" });
-    if (response.statusCode !== 200) return this.#fail(response, `storing entry ${key.slice(0, 12)}`);
-    await response.body.dump();
+    const what = `storing entry ${key.slice(0, 12)}`;
+    await this.#exchange(what, { method: "PUT", path: `ac/${key}`, body, headers: { "content-type": "application/json" }, bytes: body.length }, async (response) => {
+      if (response.statusCode !== 200) return this.#fail(response, what);
+      await response.body.dump();
+    });
   }
 
   async missing(digests: readonly string[]): Promise<string[]> {
     if (digests.length === 0) return [];
     const what = "asking which blobs are missing";
-    const response = await this.#request("POST", "cas/blake3:missing", JSON.stringify({ digests }), { "content-type": "application/json" });
-    if (response.statusCode !== 200) return this.#fail(response, what);
-    const answer = await this.#readJson(response, what);
+    const body = JSON.stringify({ digests });
+    const exchange: Exchange = { method: "POST", path: "cas/blake3:missing", body, headers: { "content-type": "application/json" }, bytes: body.length + MAX_ANSWER_BYTES };
+    const answer = await this.#exchange(what, exchange, async (response) => {
+      if (response.statusCode !== 200) return this.#fail(response, what);
+      return this.#readJson(response, what);
+    });
     if (!Array.isArray(answer.missing)) throw new RemoteError("status", `${what}: the answer has no \`missing\` list`);
     return answer.missing.filter((d): d is string => typeof d === "string");
   }
 
   async getBlob(digest: string, target: string, size: number): Promise<"ok" | "missing" | "corrupt"> {
-    const response = await this.#request("GET", `cas/blake3/${digest}`);
+    const what = `reading blob ${digest.slice(0, 12)}`;
+    const tooLarge = blobTooLarge(size);
+    if (tooLarge !== undefined) throw new RemoteError("status", `${what}: it is ${tooLarge}`);
+    return this.#exchange(what, { method: "GET", path: `cas/blake3/${digest}`, bytes: size }, (response) => this.#receiveBlob(response, what, digest, target, size));
+  }
+
+  /** Streams a blob's answer to a temp file beside `target`, verified, no more than `size` bytes; renames it into place when right. */
+  async #receiveBlob(response: Dispatcher.ResponseData, what: string, digest: string, target: string, size: number): Promise<"ok" | "missing" | "corrupt"> {
     if (response.statusCode === 404) {
       await response.body.dump();
       return "missing";
     }
-    if (response.statusCode !== 200) return this.#fail(response, `reading blob ${digest.slice(0, 12)}`);
+    if (response.statusCode !== 200) return this.#fail(response, what);
     const declared = Number(response.headers["content-length"] ?? size);
     if (declared !== size) {
       drop(response); // Not the blob the entry names: not worth a byte.
@@ -224,19 +274,22 @@ export class HttpRemoteCache implements RemoteCache {
 
   async putBlob(digest: string, source: string | Buffer): Promise<void> {
     const size = typeof source === "string" ? statSync(source).size : source.length;
-    const body = typeof source === "string" ? createReadStream(source) : source;
-    const response = await this.#request("PUT", `cas/blake3/${digest}`, body, {
-      "content-type": "application/octet-stream",
-      "content-length": String(size),
+    const what = `storing blob ${digest.slice(0, 12)}`;
+    const tooLarge = blobTooLarge(size);
+    if (tooLarge !== undefined) throw new RemoteError("status", `${what}: it is ${tooLarge}`);
+    const headers = { "content-type": "application/octet-stream", "content-length": String(size) };
+    await this.#exchange(what, { method: "PUT", path: `cas/blake3/${digest}`, body: typeof source === "string" ? createReadStream(source) : source, headers, bytes: size }, async (response) => {
+      if (response.statusCode !== 200) return this.#fail(response, what);
+      await response.body.dump();
     });
-    if (response.statusCode !== 200) return this.#fail(response, `storing blob ${digest.slice(0, 12)}`);
-    await response.body.dump();
   }
 
   async close(): Promise<void> {
     if (this.#client === undefined) return;
     try {
-      await (await this.#client).dispatcher.close();
+      const { dispatcher } = await this.#client;
+      // Interrupted: every exchange is aborted, and the build does not wait for their sockets.
+      await (this.#signal?.aborted === true ? dispatcher.destroy() : dispatcher.close());
     } catch {
       // Never connected (the failure was reported when it happened): nothing to close.
     }

@@ -3,7 +3,7 @@
  * Implementations: the HTTP client (http-remote.ts) and a shared directory
  * (directory-cache.ts); both pass the conformance suite.
  */
-export type RemoteProblem = "unreachable" | "timeout" | "unauthorized" | "forbidden" | "status" | "corrupt";
+export type RemoteProblem = "unreachable" | "timeout" | "unauthorized" | "forbidden" | "status" | "corrupt" | "interrupted";
 
 export class RemoteError extends Error {
   override readonly name = "RemoteError";
@@ -39,6 +39,20 @@ export const MAX_ENTRY_BYTES = 1024 * 1024;
  */
 export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 
+/**
+ * The largest blob read from a remote (1 GiB). A blob's size comes from its
+ * entry, which is the remote's word: an entry that declares 3 GiB would have
+ * 3 GB written to disk before the digest could say they are wrong. A larger
+ * blob is refused before a byte is read, and none is uploaded.
+ */
+export const MAX_BLOB_BYTES = 1024 * 1024 * 1024;
+
+/** Why a blob of `size` bytes is not read from a remote, or undefined when it may be. */
+export function blobTooLarge(size: number): string | undefined {
+  if (size <= MAX_BLOB_BYTES) return undefined;
+  return `${size} bytes, more than the ${MAX_BLOB_BYTES} (1 GiB) rbuild reads or shares through a remote`;
+}
+
 export interface RemoteCache {
   /** The action entry under `key`, or undefined on a miss. */
   getEntry(key: string): Promise<Buffer | undefined>;
@@ -50,6 +64,7 @@ export interface RemoteCache {
   /**
    * Downloads a blob of `size` bytes (as its entry declares) to `target`, verified; "missing" on a
    * miss, "corrupt" when the bytes are wrong. Reading stops at `size`: a longer body is corrupt.
+   * A `size` over MAX_BLOB_BYTES is a RemoteError, before anything is read.
    */
   getBlob(digest: string, target: string, size: number): Promise<"ok" | "missing" | "corrupt">;
   /** Uploads a blob from a file, or from its bytes. */

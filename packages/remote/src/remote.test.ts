@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -6,7 +6,7 @@ import { startCacheServer, type RunningServer } from "rbuild-cache-server";
 import { digestBytes } from "@rbuild/hash";
 import { BestEffort } from "./best-effort.js";
 import { HttpRemoteCache } from "./http-remote.js";
-import { MAX_ANSWER_BYTES, MAX_ENTRY_BYTES, RemoteError } from "./remote-cache.js";
+import { MAX_ANSWER_BYTES, MAX_BLOB_BYTES, MAX_ENTRY_BYTES, RemoteError } from "./remote-cache.js";
 import { refusedUrl, startFaultServer, type Fault } from "./test-support/fault-server.js";
 
 let dir: string;
@@ -128,6 +128,63 @@ describe("HttpRemoteCache against a misbehaving server", () => {
     }
   });
 
+  test("20.12: a server that drips its answer is cut at the whole exchange's deadline, a timeout", async () => {
+    const bad = await startFaultServer("drip");
+    try {
+      // A byte every 50 ms never trips undici's 300 ms between chunks; the deadline for the whole is
+      // the same 300 ms plus the time its bytes (the blob's 1000 and an error text's 4 KiB) take at 1 MiB/s.
+      const remote = new HttpRemoteCache({ url: bad.url, timeoutMs: 300 });
+      const error = await remote.getBlob(digestBytes("x"), join(dir, "out"), 1000).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RemoteError);
+      expect([(error as RemoteError).problem, (error as RemoteError).message]).toEqual([
+        "timeout",
+        `reading blob ${digestBytes("x").slice(0, 12)}: not done within 0.305 s (a remote slower than 1 MiB/s is not waited for)`,
+      ]);
+      expect(readdirSync(dir)).toEqual([]); // Nor its temp file.
+      expect(await Promise.all(bad.finished)).toEqual([false]);
+      await remote.close();
+    } finally {
+      await bad.stop();
+    }
+  });
+
+  test("20.12: the build's interrupt stops an exchange in flight at once, refuses new ones, and close does not wait", async () => {
+    const bad = await startFaultServer("drip");
+    try {
+      const interrupt = new AbortController();
+      const remote = new HttpRemoteCache({ url: bad.url, signal: interrupt.signal });
+      const pending = remote.getEntries(["1".repeat(64)]).catch((e: unknown) => e);
+      await bad.received;
+      interrupt.abort();
+      const error = await pending;
+      expect([(error as RemoteError).problem, (error as RemoteError).message]).toEqual(["interrupted", "reading 1 entries: the build was interrupted"]);
+      expect(await Promise.all(bad.finished)).toEqual([false]);
+      await expect(remote.getEntry("2".repeat(64))).rejects.toMatchObject({ problem: "interrupted" });
+      expect(bad.requests).toEqual(["POST /rbuild/v1/ac:get"]);
+      await remote.close();
+    } finally {
+      await bad.stop();
+    }
+  });
+
+  test("20.12: a blob whose entry declares more than MAX_BLOB_BYTES is refused before a byte is read", async () => {
+    const bad = await startFaultServer("endless");
+    try {
+      const remote = new HttpRemoteCache({ url: bad.url });
+      const size = 3 * 1024 ** 3;
+      const error = await remote.getBlob(digestBytes("x"), join(dir, "out"), size).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RemoteError);
+      expect((error as RemoteError).message).toBe(
+        `reading blob ${digestBytes("x").slice(0, 12)}: it is ${size} bytes, more than the ${MAX_BLOB_BYTES} (1 GiB) rbuild reads or shares through a remote`,
+      );
+      expect(bad.requests).toEqual([]);
+      expect(readdirSync(dir)).toEqual([]);
+      await remote.close();
+    } finally {
+      await bad.stop();
+    }
+  });
+
   test("20.13: a server that puts every key off until later is an error, never a loop", async () => {
     const bad = await startFaultServer("defers-everything");
     try {
@@ -162,6 +219,13 @@ describe("BestEffort", () => {
       "remote cache: reading entry failed: connect ECONNREFUSED; going on with the local cache",
       "remote cache: switched off for the rest of this build after 3 failures",
     ]);
+  });
+
+  test("20.12: an interrupted exchange is the fallback, neither warned about nor counted", async () => {
+    const warnings: string[] = [];
+    const best = new BestEffort({ warn: (m) => warnings.push(m), maxFailures: 1 });
+    expect(await best.attempt("reading entry", () => Promise.reject(new RemoteError("interrupted", "reading entry: the build was interrupted")), "miss")).toBe("miss");
+    expect([best.enabled, warnings]).toEqual([true, []]);
   });
 
   test("an unauthorised remote is switched off at once", async () => {

@@ -16,7 +16,7 @@ import apiRequest from "undici/lib/api/api-request.js";
 
 export { Agent };
 
-export type RequestOptions = Pick<Dispatcher.RequestOptions, "method" | "body" | "headers">;
+export type RequestOptions = Pick<Dispatcher.RequestOptions, "method" | "body" | "headers" | "signal">;
 
 /** What undici's `request(url, { dispatcher, ...options })` does, for an absolute URL. */
 export function request(dispatcher: Dispatcher, url: string, options: RequestOptions): Promise<Dispatcher.ResponseData> {

@@ -103,14 +103,36 @@ function contextFor(request: RunRequest, helper: ProcessHelper | undefined): Run
   };
 }
 
+/**
+ * Runs a task's function in this process. Once its outcome is known the task
+ * is over for the rest of the build: if it failed (it threw, or something it
+ * left running threw), its signal is aborted, so that commands it started are
+ * stopped and a function that watches the signal stops; and whatever it still
+ * writes is dropped, not shown as the output of a task that is still running.
+ */
 async function runFunction(run: RunFunction, request: RunRequest, strays: StrayErrors | undefined, helper: ProcessHelper | undefined): Promise<RunOutcome> {
+  let state: "running" | "over" = "running";
+  const failed = new AbortController();
+  const own: RunRequest = {
+    ...request,
+    signal: AbortSignal.any([request.signal, failed.signal]),
+    stdout: (chunk) => {
+      if (state === "running") request.stdout(chunk);
+    },
+    stderr: (chunk) => {
+      if (state === "running") request.stderr(chunk);
+    },
+  };
   try {
-    const context = contextFor(request, helper);
-    await (strays === undefined ? run(context) : strays.run(`task "${request.task}"`, async () => run(context)));
+    const context = contextFor(own, helper);
+    await (strays === undefined ? run(context) : strays.run(`task "${request.task}"`, "task", async () => run(context)));
   } catch (error) {
+    state = "over";
     const failure = exceptionToFailure(error, request);
+    failed.abort(new Error(`task "${request.task}" failed`));
     return { ok: false, exitCode: error instanceof ExecError ? error.exitCode : null, failure };
   }
+  state = "over";
   if (request.signal.aborted) return { ok: false, exitCode: null, failure: { reason: "interrupted", task: request.task } };
   return { ok: true, exitCode: null, produced: IN_PLACE };
 }

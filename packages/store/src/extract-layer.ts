@@ -4,8 +4,9 @@
  * First every wanted entry is checked, writing nothing: its path is inside the
  * workspace; the archive holds it with the manifest's type, size and link
  * target; a file's bytes match its digest; a link's target stays inside the
- * workspace (see linkStaysInside); no parent is a link or a file, in the layer
- * or in the workspace. Only then is anything written, so a refused layer
+ * workspace, by its text and by the links on its way, the layer's and the
+ * workspace's (see linkStaysInside and linkLeadsInside); no parent is a link
+ * or a file, in the layer or in the workspace. Only then is anything written, so a refused layer
  * leaves the workspace as it was. (The one exception: a file too big to hold
  * is read again while it is written, and checked again; only a blob changing
  * under a running restore can fail there.)
@@ -30,7 +31,7 @@
  * after `rbuild clean`) skips every recently deleted one, up to milliseconds
  * per file; a build after the same clean pays it too.
  */
-import { chmod, chmodSync, close, closeSync, lstatSync, mkdirSync, open, openSync, readSync, rename, renameSync, symlinkSync, write, writeSync, type Stats } from "node:fs";
+import { chmod, chmodSync, close, closeSync, lstatSync, mkdirSync, open, openSync, readlinkSync, readSync, realpathSync, rename, renameSync, symlinkSync, write, writeSync, type Stats } from "node:fs";
 import { join, posix } from "node:path";
 import { promisify } from "node:util";
 import { DigestBuilder, digestBytes, type Digest } from "@rbuild/hash";
@@ -127,6 +128,55 @@ export function linkStaysInside(path: string, target: string): boolean {
     else if (named || depth-- === 0) return false;
   }
   return true;
+}
+
+/** Symbolic links followed in one resolution before giving up, as the kernel's ELOOP does. */
+const MAX_HOPS = 40;
+
+/**
+ * Where a link at `path` pointing at `target` leads once the layer is
+ * written: inside the workspace, outside it, or "unknown" when a directory on
+ * the way cannot be searched. linkStaysInside reads the target alone; this
+ * also follows what is on the way: a link the workspace already has (a user's
+ * own `ws-link -> /etc` makes `../ws-link/passwd` leave it) and the layer's
+ * own links, dirs and files, which are what will be there (`l -> real` and
+ * `x -> l/evil/passwd` go through the workspace's `real/evil`). Each name is
+ * looked up in the layer first, then in the workspace; a name that is nowhere
+ * is followed by name, as nothing is there to lead elsewhere. `realRoot` is
+ * the workspace's real path; `at` starts at the link's directory, which is a
+ * real directory below it (no restored entry is written through a link).
+ */
+function linkLeadsInside(realRoot: string, layer: ReadonlyMap<string, ManifestEntry>, look: (full: string) => Stats | undefined | "unknown", path: string, target: string): boolean | "unknown" {
+  const inside = (full: string) => full === realRoot || full.startsWith(`${realRoot}/`);
+  let at = posix.dirname(join(realRoot, path));
+  const pending = target.split("/");
+  if (target.startsWith("/")) at = "/";
+  for (let hops = 0, part = pending.shift(); part !== undefined; part = pending.shift()) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      // `at` is always a real path (every link on the way was followed), so its parent is the one `..` reaches.
+      at = posix.dirname(at);
+      continue;
+    }
+    const next = at === "/" ? `/${part}` : `${at}/${part}`;
+    const listed = inside(next) && next !== realRoot ? layer.get(next.slice(realRoot.length + 1)) : undefined;
+    let linkTarget: string | undefined;
+    if (listed !== undefined) {
+      if (listed.type === "symlink") linkTarget = listed.target;
+    } else {
+      const stat = look(next);
+      if (stat === "unknown") return "unknown";
+      if (stat?.isSymbolicLink()) linkTarget = readlinkSync(next);
+    }
+    if (linkTarget === undefined) {
+      at = next;
+      continue;
+    }
+    if (++hops > MAX_HOPS) return false;
+    pending.unshift(...linkTarget.split("/"));
+    if (linkTarget.startsWith("/")) at = "/";
+  }
+  return inside(at);
 }
 
 /**
@@ -245,6 +295,21 @@ function check(source: Source, root: string, wanted: readonly ManifestEntry[], e
         }
         break;
       }
+    }
+  }
+  // Links are followed once every entry is known: one may lead through another, or through a directory listed after it.
+  if (checked.links.length > 0) {
+    const realRoot = realpathSync(root);
+    const listed = new Map(wanted.map((e) => [e.path, e]));
+    const looked = new Map<string, Stats | undefined | "unknown">();
+    const look = (full: string) => {
+      if (!looked.has(full)) looked.set(full, lstatOrUnknown(full));
+      return looked.get(full);
+    };
+    for (const link of checked.links) {
+      const leads = linkLeadsInside(realRoot, listed, look, link.path, link.target);
+      if (leads === "unknown") return `${link.path}: its link target ${JSON.stringify(link.target)} passes through a directory that cannot be searched, so it cannot be checked to stay inside the workspace`;
+      if (!leads) return `${link.path}: its link target ${JSON.stringify(link.target)} leads outside the workspace through a link on the way`;
     }
   }
   return checked;

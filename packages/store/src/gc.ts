@@ -5,6 +5,7 @@
  */
 import { readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
+import type Database from "better-sqlite3";
 import type { Digest } from "@rbuild/hash";
 import type { Store } from "./store.js";
 
@@ -26,9 +27,17 @@ export interface GcResult {
 /** Blob files younger than this may belong to a build still running in another process. */
 const ORPHAN_GRACE_MS = 60 * 60 * 1000;
 
+/**
+ * Collects garbage in `store`. Damage found in the index starts it over (see
+ * Store.usingIndex), and gc runs again on the new one, where every blob file
+ * is an orphan.
+ */
 export function collectGarbage(store: Store, options: GcOptions): GcResult {
   store.flush(); // Uses recorded in this process count as uses.
-  const db = store.database;
+  return store.usingIndex((db) => collect(store, db, options));
+}
+
+function collect(store: Store, db: Database.Database, options: GcOptions): GcResult {
   const now = options.now ?? Date.now();
   let actionsRemoved = 0;
 

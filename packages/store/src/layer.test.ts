@@ -197,6 +197,46 @@ describe("layers", () => {
     expect([readlinkSync(join(dst, "out/sub/self")), readlinkSync(join(dst, "out/dirlink"))]).toEqual(["./../sub/./", "../node_modules/pkg"]);
   });
 
+  test.each([
+    ["a link the workspace already has", ["ws-link -> /etc"], [], "../ws-link/passwd"],
+    ["a link of the workspace to a link of the workspace", ["ws-link -> hop", "hop -> /etc"], [], "../ws-link/passwd"],
+    ["a link of the layer into a directory of the workspace that holds a link out", ["real/evil -> /etc"], ["out/l -> ../real"], "l/evil/passwd"],
+    ["a link of the workspace that climbs out", ["up -> .."], [], "../up/outside"],
+  ])("20.2: a link that leads outside through %s is refused, and nothing of the layer is written", async (_kind, workspaceLinks, layerLinks, target) => {
+    for (const [links, root] of [[workspaceLinks, dst], [layerLinks, src]] as const) {
+      for (const link of links) {
+        const [path, to] = link.split(" -> ") as [string, string];
+        mkdirSync(dirname(join(root, path)), { recursive: true });
+        symlinkSync(to, join(root, path));
+      }
+    }
+    symlinkSync(target, join(src, "out/passwd"));
+    const layer = layerOf(src, "l.tar");
+    const before = tree(dst);
+    const result = await extractLayer(join(dir, "l.tar"), dst, layer.entries);
+    expect(result).toEqual({ ok: false, problem: `out/passwd: its link target ${JSON.stringify(target)} leads outside the workspace through a link on the way` });
+    expect(tree(dst)).toEqual(before);
+  });
+
+  test("20.2: links through links that stay inside are restored: the workspace's, the layer's, and one the layer replaces", async () => {
+    mkdirSync(join(dst, "real"));
+    writeFileSync(join(dst, "real/f.txt"), "real\n");
+    symlinkSync("real", join(dst, "ws-link"));
+    symlinkSync(join(dst, "real"), join(dst, "abs-link"));
+    // The layer's directory "out/sub" replaces the workspace's link out.
+    mkdirSync(join(dst, "out"));
+    symlinkSync("/etc", join(dst, "out/sub"));
+    mkdirSync(join(src, "out/sub"));
+    symlinkSync("../ws-link/f.txt", join(src, "out/via-ws"));
+    symlinkSync("../abs-link/f.txt", join(src, "out/via-abs"));
+    symlinkSync("link", join(src, "out/via-layer"));
+    symlinkSync("sub/passwd", join(src, "out/into-sub"));
+    const layer = layerOf(src, "l.tar");
+    expect(await extractLayer(join(dir, "l.tar"), dst, layer.entries)).toEqual({ ok: true });
+    expect(["out/via-ws", "out/via-abs", "out/via-layer"].map((path) => readFileSync(join(dst, path), "utf8"))).toEqual(["real\n", "real\n", "hello\n"]);
+    expect(lstatSync(join(dst, "out/sub")).isDirectory()).toBe(true);
+  });
+
   test("20.2: a layer refused at its last entry leaves the workspace exactly as it was", async () => {
     writeFileSync(join(src, "out/zz.txt"), "last\n");
     const layer = layerOf(src, "l.tar");

@@ -176,8 +176,10 @@ export type WrittenLayer = {
  * Writes the entries at `paths` (relative to `root`, sorted) as a layer: in
  * memory (`bytes`) when it is at most `inlineMax` bytes, else into the file
  * `spillTo()` names (`file`). On an error, no file is left behind.
+ * `dirModes` gives the modes to record for directories the caller opened up
+ * to read them (relative path -> the mode the task gave it).
  */
-export function writeLayer(root: string, paths: readonly string[], spillTo: () => string, inlineMax = 0): WrittenLayer {
+export function writeLayer(root: string, paths: readonly string[], spillTo: () => string, inlineMax = 0, dirModes?: ReadonlyMap<string, number>): WrittenLayer {
   const out = new Writer(spillTo, inlineMax);
   const entries: ManifestEntry[] = [];
   const skipped: string[] = [];
@@ -193,6 +195,7 @@ export function writeLayer(root: string, paths: readonly string[], spillTo: () =
         writeHeader(out, { path, type: "SymbolicLink", linkpath: linkTarget, mode: 0o777, size: 0 });
         entries.push({ path, type: "symlink", target: linkTarget });
       } else if (stat.isDirectory()) {
+        const mode = dirModes?.get(path) ?? stat.mode & 0o7777;
         writeHeader(out, { path: `${path}/`, type: "Directory", mode, size: 0 });
         entries.push({ path, type: "dir", mode });
       } else if (stat.isFile()) {

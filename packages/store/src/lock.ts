@@ -3,16 +3,20 @@
  * once would tear them. A second rbuild waits for the first (as Bazel does),
  * then finds its work done and restores it from the cache.
  *
- * The lock is a file holding the owner's pid, which appears whole (see
- * tryCreate). A lock whose owner is no longer alive (killed with SIGKILL), or
- * one that names no owner and is older than LOCK_WRITE_GRACE_MS, is taken
- * over: the waiter that creates `build.lock.takeover` (the same way) removes
+ * The lock is a file holding the owner's pid and, where Linux's /proc tells
+ * it, the owner's start time (`<pid> <start time>\n`, see process-stat.ts);
+ * it appears whole (see tryCreate). A lock written before the start time was
+ * recorded holds the pid alone (`<pid>\n`) and is read as before. A lock
+ * whose owner is no longer alive (killed with SIGKILL), whose pid now names
+ * another process (one started at another time: the pid was reused, or the
+ * machine rebooted), or one that names no owner and is older than
+ * LOCK_WRITE_GRACE_MS, is taken over: the waiter that creates `build.lock.takeover` (the same way) removes
  * it if it is still the lock it found stale, so that of several waiters that
  * saw the same stale lock none can remove the lock another has created since.
  * A takeover file older than TAKEOVER_STALE_MS was left by a waiter that died
  * holding it (a window of microseconds) and is removed. A dead owner's pid
- * taken by a new process makes the lock look held until that process ends.
- * A waiter says who holds the lock, and since when, every few seconds: a
+ * taken by a new process makes a lock of the old format, or one written
+ * where there is no /proc, look held until that process ends. A waiter says who holds the lock, and since when, every few seconds: a
  * holder that is stopped (SIGSTOP) or another user's is never taken over.
  *
  * Each taking of the lock counts up a generation (`build.generation`), so
@@ -23,6 +27,7 @@ import { closeSync, linkSync, openSync, readdirSync, readFileSync, rmSync, statS
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { writeFileAtomically } from "@rbuild/core";
+import { isStopped, processStat } from "./process-stat.js";
 
 /** Whether `pid` runs; "other-user" when it does but this user may not signal it. */
 function liveness(pid: number): "alive" | "other-user" | "dead" {
@@ -34,17 +39,23 @@ function liveness(pid: number): "alive" | "other-user" | "dead" {
   }
 }
 
+/** What this process writes into a lock it takes: its pid, and its start time where it is known. */
+function ownLockText(): string {
+  const startTime = processStat("self")?.startTime;
+  return startTime === undefined ? `${process.pid}\n` : `${process.pid} ${startTime}\n`;
+}
+
 /**
- * Creates `path` holding this process's pid, unless it exists. The file
+ * Creates `path` holding `text` (see ownLockText), unless it exists. The file
  * appears with its content (written beside it, then hard-linked into place),
  * so no crash can leave an empty lock; where the filesystem has no hard
  * links, it is created with O_EXCL and written, and an empty one left by a
  * crash there is stale after LOCK_WRITE_GRACE_MS (see acquireBuildLock).
  */
-function tryCreate(path: string): boolean {
+function tryCreate(path: string, text: string): boolean {
   const temp = `${path}.${process.pid}.tmp`;
   try {
-    writeFileSync(temp, `${process.pid}\n`);
+    writeFileSync(temp, text);
     linkSync(temp, path);
     return true;
   } catch (error) {
@@ -56,7 +67,7 @@ function tryCreate(path: string): boolean {
   }
   try {
     const fd = openSync(path, "wx");
-    writeSync(fd, `${process.pid}\n`);
+    writeSync(fd, text);
     closeSync(fd);
     return true;
   } catch (error) {
@@ -66,13 +77,13 @@ function tryCreate(path: string): boolean {
 }
 
 /**
- * What a lock file says: the pid of its owner and when it was taken; or
- * "garbage" (empty or not a pid: its writer died before writing it, or is
+ * What a lock file says: the pid of its owner, its start time (undefined in
+ * a lock of the old format) and when it was taken; or "garbage" (empty or not a pid: its writer died before writing it, or is
  * writing it now); "unknown" when it cannot be read (another user's); or
  * "gone".
  */
 type Owner =
-  | { readonly kind: "pid"; readonly pid: number; readonly since: number }
+  | { readonly kind: "pid"; readonly pid: number; readonly startTime: string | undefined; readonly since: number }
   | { readonly kind: "garbage"; readonly ino: number; readonly since: number }
   | { readonly kind: "unknown"; readonly since: number }
   | { readonly kind: "gone" };
@@ -86,12 +97,15 @@ function ownerOf(path: string): Owner {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "ENOENT" ? { kind: "gone" } : { kind: "unknown", since: stat.mtimeMs };
   }
-  const pid = /^\d+\n?$/.test(text) ? Number(text.trim()) : Number.NaN;
-  return Number.isSafeInteger(pid) && pid > 0 ? { kind: "pid", pid, since: stat.mtimeMs } : { kind: "garbage", ino: stat.ino, since: stat.mtimeMs };
+  const match = /^(\d+)(?: (\d+))?\n?$/.exec(text);
+  const pid = match === null ? Number.NaN : Number(match[1]);
+  return Number.isSafeInteger(pid) && pid > 0
+    ? { kind: "pid", pid, startTime: match?.[2], since: stat.mtimeMs }
+    : { kind: "garbage", ino: stat.ino, since: stat.mtimeMs };
 }
 
 const sameOwner = (a: Owner, b: Owner): boolean =>
-  (a.kind === "pid" && b.kind === "pid" && a.pid === b.pid) || (a.kind === "garbage" && b.kind === "garbage" && a.ino === b.ino && a.since === b.since);
+  (a.kind === "pid" && b.kind === "pid" && a.pid === b.pid && a.startTime === b.startTime) || (a.kind === "garbage" && b.kind === "garbage" && a.ino === b.ino && a.since === b.since);
 
 /** How old a takeover file must be to count as left behind by a waiter that died holding it. */
 const TAKEOVER_STALE_MS = 10_000;
@@ -114,7 +128,7 @@ const WAIT_REPORT_MS = 5_000;
  */
 function removeStale(path: string, seen: Owner): boolean {
   const takeover = `${path}.takeover`;
-  if (!tryCreate(takeover)) {
+  if (!tryCreate(takeover, ownLockText())) {
     const stat = statSync(takeover, { throwIfNoEntry: false });
     if (stat !== undefined && Date.now() - stat.mtimeMs > TAKEOVER_STALE_MS) rmSync(takeover, { force: true });
     return false;
@@ -144,6 +158,11 @@ export interface LockWait {
   readonly pid: number | undefined;
   /** Whether the holder is a process this user may not signal (another user's). */
   readonly otherUser: boolean;
+  /**
+   * Whether the holder is stopped (SIGSTOP, or by a tracer): it will not
+   * release the lock until resumed. Undefined where it cannot be known (no /proc).
+   */
+  readonly stopped: boolean | undefined;
   /** When the holder took the lock (its file's mtime, ms since the epoch). */
   readonly since: number;
   /** How long this process has waited, in ms (0 when the wait starts). */
@@ -173,15 +192,19 @@ export function lockGeneration(dir: string): number | undefined {
  */
 export async function acquireBuildLock(dir: string, onWait: (wait: LockWait) => void, signal?: AbortSignal): Promise<BuildLock | undefined> {
   const path = join(dir, "build.lock");
+  const text = ownLockText();
   let started: number | undefined;
   let nextReport = 0;
-  while (!tryCreate(path)) {
+  while (!tryCreate(path, text)) {
     if (signal?.aborted === true) return undefined;
     const owner = ownerOf(path);
     if (owner.kind === "gone") continue;
     const now = Date.now();
     const state = owner.kind === "pid" ? liveness(owner.pid) : undefined;
-    const stale = state === "dead" || (owner.kind === "garbage" && now - owner.since > LOCK_WRITE_GRACE_MS);
+    // Read after liveness: a process that has the pid now, if its start time is not the owner's, is not the owner.
+    const stat = owner.kind === "pid" && state !== "dead" ? processStat(owner.pid) : undefined;
+    const reused = owner.kind === "pid" && owner.startTime !== undefined && stat !== undefined && stat.startTime !== owner.startTime;
+    const stale = state === "dead" || reused || (owner.kind === "garbage" && now - owner.since > LOCK_WRITE_GRACE_MS);
     if (stale) {
       // Another waiter is removing it: look again shortly.
       if (!removeStale(path, owner)) await sleep(5);
@@ -189,7 +212,13 @@ export async function acquireBuildLock(dir: string, onWait: (wait: LockWait) => 
     }
     if (owner.kind !== "garbage" && now >= nextReport) {
       started ??= now;
-      onWait({ pid: owner.kind === "pid" ? owner.pid : undefined, otherUser: state === "other-user" || owner.kind === "unknown", since: owner.since, waitedMs: now - started });
+      onWait({
+        pid: owner.kind === "pid" ? owner.pid : undefined,
+        otherUser: state === "other-user" || owner.kind === "unknown",
+        stopped: stat === undefined ? undefined : isStopped(stat),
+        since: owner.since,
+        waitedMs: now - started,
+      });
       nextReport = now + WAIT_REPORT_MS;
     }
     await sleep(50);

@@ -5,7 +5,7 @@
  * this version creates (damaged text in it), is deleted and recreated. The cache is
  * only a cache; starting over costs a rebuild, never a wrong result.
  */
-import { rmSync } from "node:fs";
+import { accessSync, constants, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { createRequire } from "node:module";
 import type Database from "better-sqlite3";
@@ -83,8 +83,38 @@ function tryOpen(path: string, keeperRunning: boolean): { db: Database.Database 
     return { db };
   } catch (error) {
     db?.close();
+    if (isAccessError(error, path)) throw accessError(path, error as Error);
     return { problem: (error as Error).message };
   }
+}
+
+/**
+ * Whether SQLite could not write (or open) the index for want of permission:
+ * another user's file or directory, a read-only filesystem. Not damage: the
+ * index is fine, and deleting it (if that were even allowed) would lose
+ * another user's cache.
+ */
+function isAccessError(error: unknown, path: string): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== "string") return false;
+  // "Unable to open" is also a directory where the file belongs: only a permission is an access error.
+  if (code.startsWith("SQLITE_CANTOPEN")) return !canWrite(path) || !canWrite(dirname(path));
+  return code.startsWith("SQLITE_READONLY") || code === "SQLITE_PERM" || code === "EACCES" || code === "EPERM" || code === "EROFS";
+}
+
+/** Whether this user may write `path`; true when nothing is there. */
+function canWrite(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ENOENT";
+  }
+}
+
+/** An error of the shape a failed write in the cache has (code and path), for the caller to report: see the CLI's cache-access.ts. */
+function accessError(path: string, cause: Error): Error {
+  return Object.assign(new Error(`cannot write the cache index ${path}: ${cause.message}`, { cause }), { code: "EACCES", path });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, realpathSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
@@ -314,5 +314,28 @@ describe("Store", () => {
     expect(existsSync(orphan)).toBe(false);
     expect(readdirSync(store.cas.dir).filter((d) => d !== "tmp").flatMap((d) => readdirSync(join(store.cas.dir, d)))).toEqual([]);
     store.close();
+  });
+
+  test("20.9: gc that finds the index damaged starts it over with one warning, and goes on with the new one", () => {
+    const store = open();
+    saveAction(store, "k1", "a".repeat(100));
+    store.close();
+    // Damage a page that opening does not read: the root page of the blobs table, which only gc reads.
+    const db = new Database(join(dir, "index.sqlite"));
+    const { rootpage } = db.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'blobs'").get() as { rootpage: number };
+    const pageSize = db.pragma("page_size", { simple: true }) as number;
+    db.close();
+    const fd = openSync(join(dir, "index.sqlite"), "r+");
+    writeSync(fd, Buffer.alloc(pageSize, 0xa5), 0, pageSize, (rootpage - 1) * pageSize);
+    closeSync(fd);
+
+    const damaged = open();
+    expect(infos).toEqual([]);
+    const result = collectGarbage(damaged, { maxBytes: 1_000_000 });
+    // The blob file is an orphan of the new index now, too young to go.
+    expect(result).toEqual({ actionsRemoved: 0, blobsRemoved: 0, bytesFreed: 0, bytesLeft: 0 });
+    expect(damaged.lookup("k1")).toBeUndefined();
+    damaged.close();
+    expect(infos).toEqual([expect.stringMatching(/^store-reset: the cache index .*index\.sqlite could not be used \(database disk image is malformed\); starting it over, so tasks will run again$/)]);
   });
 });

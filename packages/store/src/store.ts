@@ -662,9 +662,13 @@ export class Store implements StatCacheBackend {
     };
   }
 
-  /** For gc: the database, used only inside this package. */
-  get database(): Database.Database {
-    return this.#db;
+  /**
+   * For gc, inside this package: runs `work` on the index through #healing, so
+   * damage it finds starts the index over and `work` runs again on the new
+   * one. `work` prepares its own statements, and must be safe to run twice.
+   */
+  usingIndex<T>(work: (db: Database.Database) => T): T {
+    return this.#healing(() => work(this.#db));
   }
 
   close(): void {

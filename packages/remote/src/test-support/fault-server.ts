@@ -6,7 +6,7 @@ import { once } from "node:events";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type Fault = "503" | "stall" | "truncated" | "wrong-bytes" | "garbage-entry" | "no-batch" | "endless" | "defers-everything";
+export type Fault = "503" | "stall" | "truncated" | "wrong-bytes" | "garbage-entry" | "no-batch" | "endless" | "defers-everything" | "drip";
 
 /** What "endless" sends for any request, chunked, with no length announced. */
 export const ENDLESS_BYTES = 64 * 1024 * 1024;
@@ -16,6 +16,8 @@ export interface FaultServer {
   readonly requests: string[];
   /** Per request, once its connection is done: whether the whole answer was written ("endless" only). */
   readonly finished: Promise<boolean>[];
+  /** Resolves when the first request has arrived. */
+  readonly received: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -29,11 +31,23 @@ async function sendEndless(res: ServerResponse): Promise<void> {
   res.end();
 }
 
+/** Announces 1000 bytes and sends one every 50 ms, until the client hangs up: no undici timeout between chunks trips. */
+function drip(res: ServerResponse): void {
+  res.writeHead(200, { "content-length": "1000" });
+  let sent = 0;
+  const timer = setInterval(() => (++sent < 1000 ? res.write("d") : res.end("d")), 50);
+  res.on("close", () => clearInterval(timer));
+  res.on("finish", () => clearInterval(timer));
+}
+
 export async function startFaultServer(fault: Fault): Promise<FaultServer> {
   const requests: string[] = [];
   const finished: Promise<boolean>[] = [];
+  let arrived = (): void => {};
+  const received = new Promise<void>((resolve) => (arrived = resolve));
   const server: Server = createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
+    arrived();
     finished.push(new Promise((resolve) => res.on("close", () => resolve(res.writableFinished))));
     if (fault !== "defers-everything") req.resume();
     switch (fault) {
@@ -62,6 +76,9 @@ export async function startFaultServer(fault: Fault): Promise<FaultServer> {
       case "endless":
         void sendEndless(res);
         return;
+      case "drip":
+        drip(res);
+        return;
       case "defers-everything":
         // Answers no key and puts every one off until later, forever.
         void (async () => {
@@ -77,6 +94,7 @@ export async function startFaultServer(fault: Fault): Promise<FaultServer> {
     url: `http://127.0.0.1:${port}`,
     requests,
     finished,
+    received,
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
