@@ -8,7 +8,7 @@
  * A pass is a StatJob: its entries are cut into chunks that the helper
  * thread and the main thread claim from one shared counter, so both stay
  * busy to the end however much of the pass each gets to. The daemon starts a
- * job when a build is asked for (see prestatLastStamp in build-stamp.ts),
+ * job when a build is asked for (see BuildStamps.prestat in build-stamp.ts),
  * and the helper works on it while the main thread loads the Buildfile; the
  * main thread joins in when it needs the answer.
  *

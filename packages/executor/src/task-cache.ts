@@ -155,7 +155,7 @@ export class TaskCache {
   }
 
   /**
-   * Takes a task the build stamp found up to date (see upToDatePartly): its
+   * Takes a task the build stamp found up to date (see BuildStamps.partly): its
    * action counts as used, and its snapshot goes into the next stamp.
    */
   adopt(task: GraphTask, fresh: StampedFresh): void {

@@ -17,10 +17,9 @@ import type Picomatch from "picomatch";
 
 /** The matcher, loaded on first use: a no-op build expands no glob. */
 const load = createRequire(import.meta.url);
-let picomatchModule: typeof Picomatch | undefined;
 function picomatch(): typeof Picomatch {
-  picomatchModule ??= load("picomatch") as typeof Picomatch;
-  return picomatchModule;
+  // require's own cache makes every call after the first a lookup.
+  return load("picomatch") as typeof Picomatch;
 }
 
 const ALWAYS_IGNORED = [".rbuild/**", ".git/**"];

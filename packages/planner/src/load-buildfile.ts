@@ -25,6 +25,7 @@
  * importing file at bundle time and kept external as absolute file URLs, so
  * the compiled module can live anywhere.
  */
+import { randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -244,8 +245,6 @@ async function compile(entry: string, options: LoadOptions): Promise<Result<Comp
   return ok({ module: join(dir, output), compiled: "transpiled", sourceDigest: sourceDigestOf(entry, manifest.inputs, manifest.externals), externals: manifest.externals });
 }
 
-let loads = 0;
-
 /**
  * Imports the compiled module as the Buildfile's own code: with the workspace
  * root as the working directory (so `readdirSync("packages")` means the same
@@ -263,7 +262,8 @@ async function evaluate(module: string, file: string, strays: StrayErrors | unde
     process.once("beforeExit", onEmptyLoop);
   });
   // A query makes a second load in the same process evaluate the module again.
-  const load = (): Promise<unknown> => import(`${pathToFileURL(module).href}?load=${++loads}`);
+  // A new URL for every load: a process that loads the Buildfile again (the daemon) runs it again.
+  const load = (): Promise<unknown> => import(`${pathToFileURL(module).href}?load=${randomUUID()}`);
   try {
     await Promise.race([strays === undefined ? load() : strays.run(relative(previous, file) || file, "buildfile", load), neverSettles]);
   } finally {

@@ -16,10 +16,10 @@ import { removeAllStamps } from "./stamps.js";
  * better-sqlite3, loaded on first use: a build that finds everything up to
  * date from its stamp never opens the index, and need not load the addon.
  */
-let sqlite: typeof Database | undefined;
+const load = createRequire(import.meta.url);
 function loadSqlite(): typeof Database {
-  sqlite ??= createRequire(import.meta.url)("better-sqlite3") as typeof Database;
-  return sqlite;
+  // require's own cache makes every call after the first a lookup.
+  return load("better-sqlite3") as typeof Database;
 }
 
 export type Info = (code: string, message: string) => void;
