@@ -23,12 +23,13 @@
  *   npm run bench -- --packages 100 --files 5 --runs 3
  *   npm run bench -- --turbo /tmp/turbo/node_modules/.bin/turbo
  *   npm run bench -- --tools none --turbo ...   # only the remote restores
+ *   npm run bench -- --before /tmp/old-rbuild   # also an earlier rbuild (a built checkout), side by side
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
@@ -44,6 +45,8 @@ const { values } = parseArgs({
     turbo: { type: "string" },
     /** Which tools' local timings to take (comma-separated, or "none" for the remote restores only). */
     tools: { type: "string", default: "rbuild,rbuild-no-daemon,make,ninja,turbo" },
+    /** A built checkout of an earlier rbuild, timed in the same rounds as "before" and "before-no-daemon". */
+    before: { type: "string" },
   },
 });
 const P = Number(values.packages);
@@ -142,6 +145,8 @@ const TOOLS = {
   rbuild: { available: () => true, run: () => [RBUILD_COMMAND, ["all", "-j", String(JOBS)], { RBUILD_CACHE_DIR: "", RBUILD_DAEMON: "1" }] },
   // As in CI: every build is a new Node process (through the rbuild command, as a user runs it).
   "rbuild-no-daemon": { available: () => true, run: () => [RBUILD_COMMAND, ["all", "-j", String(JOBS)], { RBUILD_CACHE_DIR: "", RBUILD_DAEMON: "0" }] },
+  before: { available: () => BEFORE !== undefined, run: () => [BEFORE, ["all", "-j", String(JOBS)], { RBUILD_CACHE_DIR: "", RBUILD_DAEMON: "1" }] },
+  "before-no-daemon": { available: () => BEFORE !== undefined, run: () => [BEFORE, ["all", "-j", String(JOBS)], { RBUILD_CACHE_DIR: "", RBUILD_DAEMON: "0" }] },
   make: { available: () => has("make"), run: () => ["make", ["-s", "-j", String(JOBS), "all"], {}] },
   ninja: { available: () => has("ninja"), run: () => ["ninja", ["-j", String(JOBS)], {}] },
   turbo: {
@@ -150,6 +155,7 @@ const TOOLS = {
   },
 };
 const TURBO = values.turbo ?? (has("turbo") ? "turbo" : undefined);
+const BEFORE = values.before === undefined ? undefined : join(resolve(values.before), "cli", "bin", "rbuild");
 
 function has(program) {
   return spawnSync("sh", ["-c", `command -v ${program}`]).status === 0;
@@ -236,7 +242,7 @@ if (process.env.BENCH_GENERATE_ONLY) {
   console.log(template);
   process.exit(0);
 }
-const selected = values.tools.split(",");
+const selected = [...values.tools.split(","), ...(BEFORE === undefined ? [] : ["before", "before-no-daemon"])];
 const tools = [];
 for (const tool of Object.keys(TOOLS).filter((name) => selected.includes(name))) {
   if (TOOLS[tool].available()) tools.push(tool);
