@@ -74,6 +74,9 @@ function contextFor(request: RunRequest, helper: ProcessHelper | undefined): Run
       request.stdout(`${format(...parts)}\n`);
     },
     async exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+      if (typeof command !== "string" && (command[0] ?? "") === "") {
+        throw new Error('exec() was given no program to run: pass the program and its arguments, as ["tsc", "-p", "."], or a command line');
+      }
       const shown = typeof command === "string" ? command : command.join(" ");
       const cwd = resolve(request.cwd, options.cwd ?? ".");
       let stdout = "";

@@ -107,8 +107,28 @@ function programOf({ command, cwd, env }: SpawnOptions): Program {
   return { file: argv[0]!, args: argv.slice(1), env: { ...env, PWD: cwd } };
 }
 
+/**
+ * Why an environment cannot be given to a command, if it cannot: a name that
+ * is empty or holds "=" is no variable (execve would pass it on as a garbled
+ * entry, posix_spawn refuses it), so both ways of starting refuse it alike.
+ */
+function badEnvironment(env: Readonly<Record<string, string>>): string | undefined {
+  const name = Object.keys(env).find((key) => key === "" || key.includes("="));
+  if (name === undefined) return undefined;
+  return `its environment has a variable named ${JSON.stringify(name)}: a name cannot be empty or hold "=". Rename it or remove it from the task's env.`;
+}
+
+/** What a command that could not start because of `error` says: with what to do, where there is something. */
+function startError(error: NodeJS.ErrnoException): string {
+  if (error.code === "EMFILE") return "too many open files: raise `ulimit -n` or lower -j";
+  if (error.code === "ENFILE") return "the system has too many open files: lower -j, or raise its limit (fs.file-max)";
+  return error.message;
+}
+
 export function spawnInGroup(options: SpawnOptions): Promise<SpawnResult> {
   if (options.signal.aborted) return Promise.resolve({ kind: "signaled", signal: "SIGTERM" });
+  const refused = badEnvironment(options.env);
+  if (refused !== undefined) return Promise.resolve({ kind: "error", message: refused });
   const program = programOf(options);
   return options.helper === undefined ? spawnDirectly(program, options) : launchThrough(options.helper, program, options);
 }
@@ -178,7 +198,7 @@ function spawnDirectly({ file, args, env }: Program, options: SpawnOptions): Pro
       child = spawn(file, args, { cwd: options.cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     } catch (error) {
       // Arguments spawn() refuses before starting anything (a NUL byte would cut them short).
-      resolvePromise({ kind: "error", message: (error as Error).message });
+      resolvePromise({ kind: "error", message: startError(error as Error) });
       return;
     }
     const stopper = new GroupStopper(options.signal);
@@ -186,8 +206,9 @@ function spawnDirectly({ file, args, env }: Program, options: SpawnOptions): Pro
       stopper.started(child.pid);
       options.onStarted?.();
     }
-    child.stdout.on("data", options.onStdout);
-    child.stderr.on("data", options.onStderr);
+    // Out of descriptors for its pipes, it has none (nor a pid): "error" says why.
+    child.stdout?.on("data", options.onStdout);
+    child.stderr?.on("data", options.onStderr);
 
     let settled = false;
     const settle = (result: SpawnResult): void => {
@@ -195,7 +216,7 @@ function spawnDirectly({ file, args, env }: Program, options: SpawnOptions): Pro
       settled = true;
       void stopper.settled(result).then(resolvePromise);
     };
-    child.on("error", (error) => settle({ kind: "error", message: error.message }));
+    child.on("error", (error) => settle({ kind: "error", message: startError(error) }));
     child.on("close", (code, signal) => {
       settle(code === null ? { kind: "signaled", signal: signal ?? "SIGKILL" } : { kind: "exited", exitCode: code });
     });
