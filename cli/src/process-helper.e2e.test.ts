@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, expect, test } from "vitest";
 import { isAlive, livePidsWith } from "../../test-support/processes.js";
-import { normalize, Workspace } from "./test-support/workspace.js";
+import { daemonPids, servedBuilds, stopDaemons, until } from "./test-support/daemon.js";
+import { normalize, Workspace, type RunResult } from "./test-support/workspace.js";
 
 let ws: Workspace;
 /** Processes a test stopped or started: killed after it, whatever it did. */
@@ -22,6 +23,7 @@ afterEach(() => {
     }
   }
   leftovers = [];
+  stopDaemons(ws);
   ws.remove();
 });
 
@@ -48,6 +50,17 @@ task({ name: "then", run: "cat /proc/$PPID/comm" });
   return { child, task: task!, helper: helper! };
 }
 
+/** Stops `pid` (SIGSTOP) and waits until it is stopped: the signal is not there at once. */
+async function stop(pid: number): Promise<void> {
+  process.kill(pid, "SIGSTOP");
+  const state = (): string => {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    return stat[stat.lastIndexOf(")") + 2]!;
+  };
+  for (let i = 0; i < 3000 && state() !== "T"; i++) await sleep(10);
+  expect(state()).toBe("T");
+}
+
 test("20.hardening: a process helper killed mid-build fails the task it ran saying so, stops its command, and the rest of the build starts tasks without it", async () => {
   const marker = `rbuild-helper-killed-${process.pid}`;
   const { child, helper } = await startLong(marker, ["long", "then", "-k", "-j", "1"]);
@@ -67,13 +80,7 @@ test("20.hardening: a process helper killed mid-build fails the task it ran sayi
 test("20.hardening: Ctrl-C with the process helper stopped (SIGSTOP) exits 130 at once, its commands and the helper killed", async () => {
   const marker = `rbuild-helper-stopped-${process.pid}`;
   const { child, helper } = await startLong(marker, ["long"]);
-  process.kill(helper, "SIGSTOP");
-  const state = (): string => {
-    const stat = readFileSync(`/proc/${helper}/stat`, "latin1");
-    return stat[stat.lastIndexOf(")") + 2]!;
-  };
-  for (let i = 0; i < 3000 && state() !== "T"; i++) await sleep(10);
-  expect(state()).toBe("T");
+  await stop(helper);
   child.kill("SIGINT");
   const result = await child;
   expect(livePidsWith(marker)).toEqual([]);
@@ -83,4 +90,31 @@ test("20.hardening: Ctrl-C with the process helper stopped (SIGSTOP) exits 130 a
     `rbuild: the process helper (pid ${helper}) was stopped (SIGSTOP) when the build was interrupted, so rbuild killed it; tasks start without it for the rest of this build\n` +
       'error: Task "long" was interrupted.\nrbuild: interrupted: 0 ran, 0 cached, 1 failed in <t>\n',
   ]);
+}, 60_000);
+
+test("20.hardening: in the daemon, a process helper that stops answering is killed after 5 s with one warning, the build goes on without it, and the next one has a new helper", async () => {
+  ws.write({ "Buildfile.ts": `import { task } from "rbuild";\ntask({ name: "parent", run: "echo $PPID; cat /proc/$PPID/comm" });\n` });
+  const build = (): Promise<RunResult> => ws.run(["parent", "--force"], { command: true, env: { RBUILD_DAEMON: "1" } });
+  /** The pid and name of what started the task. */
+  const parent = (result: RunResult): [number, string] => {
+    const [, pid, name] = /^\[parent\] (\d+)\n\[parent\] (\S+)$/m.exec(result.stdout) ?? [];
+    return [Number(pid), name ?? result.stdout];
+  };
+  expect((await build()).exitCode).toBe(0); // In Node; it starts the daemon.
+  await until("the daemon listens", () => daemonPids(ws).length > 0);
+  const [helper, name] = parent(await build());
+  expect([servedBuilds(ws), name]).toEqual([1, "python3"]);
+  leftovers.push(helper);
+  await stop(helper);
+
+  const served = await build();
+  const [daemon] = daemonPids(ws);
+  expect(served).toEqual({
+    exitCode: 0,
+    stdout: `> parent\n[parent] ${daemon}\n[parent] node\n✓ parent (<t>)\n`,
+    stderr: `rbuild: the process helper (pid ${helper}) did not answer for 5 s, so rbuild stopped it; tasks start without it for the rest of this build\nrbuild: ok: 1 ran, 0 cached in <t>\n`,
+  });
+  expect(isAlive(helper)).toBe(false);
+  const [next, nextName] = parent(await build());
+  expect([servedBuilds(ws), nextName, next === helper]).toEqual([3, "python3", false]);
 }, 60_000);
