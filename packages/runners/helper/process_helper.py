@@ -13,6 +13,10 @@ and environment, every signal at its default, the program looked up on the
 task's own PATH (a file without #! runs in /bin/sh, as execvp runs it), and it
 has ended once it exited and both its pipes are closed.
 
+Whatever keeps one request from starting (a missing directory or program, no
+file descriptors left, an argv or environment it cannot pass) is answered
+with an F frame for that request alone: the helper serves the others on.
+
 Run as `python3 -I -S process_helper.py`; it exits when its stdin closes
 (rbuild is gone), leaving tasks that still run as a direct spawn would.
 """

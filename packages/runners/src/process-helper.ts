@@ -27,24 +27,26 @@
  *                   E <id> <len>\n<bytes>   stderr
  *                   X <id> e <code>\n       ended: exited with code
  *                   X <id> s <signal>\n     ended: killed by signal number
- *                   F <id> <len>\n<message> could not start (chdir or exec failed)
+ *                   F <id> <len>\n<message> could not start (chdir or exec failed, out of file
+ *                                           descriptors, an empty argv or variable name): that
+ *                                           request fails, the helper goes on
  *                   H\n                     first, once: ready (a python too old to run it exits before)
  * When rbuild exits, the helper reads end-of-file and exits too; tasks still
  * running are left as they would be by a direct spawn.
  *
- * When the helper is lost (it died, or rbuild killed it), what it said it
- * started and had not reported ended is "lost": the caller stops that process
- * group and fails the task, saying the helper died. Whatever comes after
- * starts directly. A request it had not answered is the gap: the helper may
- * have started its process and died before it said so. When rbuild kills the
- * helper it first lists the helper's children: with none it was not told of,
- * such requests start directly, else those children are killed and the
- * requests are lost too. A helper that died by itself cannot be asked, so
- * they are lost (whatever it started then is left running). The helper
- * is lost when it stays silent for ANSWER_MS while it owes an answer (to a
- * request; or, after an interrupt, of a task's end once its group had time to
- * stop), and at once when the build is interrupted while it is stopped
- * (SIGSTOP): rbuild kills it rather than wait for it.
+ * Losing the helper. It is lost when it dies, or when rbuild kills it: it
+ * said nothing for ANSWER_MS while it owed an answer (to a request; after an
+ * interrupt, of a task's end once its group had time to stop), or the build
+ * was interrupted while it is stopped (SIGSTOP), when it would never answer.
+ * Then:
+ * - a task it said it started (S) and had not reported ended is `lost`: the
+ *   caller stops its process group and fails the task, saying so;
+ * - a request it had not answered may have started or not. Before rbuild
+ *   kills a helper it lists its children: with none that no S frame named,
+ *   such requests start directly; else those children are killed and the
+ *   requests are lost too. A helper that died by itself cannot be asked, so
+ *   they are lost (what it may have started then is left running);
+ * - whatever comes after starts directly.
  */
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -284,7 +286,7 @@ export class ProcessHelper {
    * answer due sooner: that keeps a launch from scanning every task in flight.
    */
   #watch(): void {
-    if (this.#watchdog !== undefined || this.#state.kind !== "ready" && this.#state.kind !== "starting") return;
+    if (this.#watchdog !== undefined || (this.#state.kind !== "ready" && this.#state.kind !== "starting")) return;
     let due = Infinity;
     for (const flight of this.#inFlight.values()) if (flight.due !== undefined && flight.due < due) due = flight.due;
     if (due === Infinity) return;

@@ -171,10 +171,10 @@ async function launchThrough(helper: ProcessHelper, program: Program, options: S
     options.onStarted?.();
   };
   const end = await helper.launch({ file, args, cwd: options.cwd, env, signal: options.signal, onStart, onStdout: options.onStdout, onStderr: options.onStderr });
-  // The helper did not start it (it cannot run here, or was lost first): fork it from Node.
+  // The helper did not start it (it cannot run here, or was lost first): fork it from Node, unless it is to stop by now.
   if (end === undefined) {
     stopper.detach();
-    return spawnDirectly(program, options);
+    return options.signal.aborted ? { kind: "signaled", signal: "SIGTERM" } : spawnDirectly(program, options);
   }
   // Nothing relays its output or reports its end now: stop what is left of it.
   if (end.kind === "lost") stopper.stop();
