@@ -16,6 +16,13 @@
  * owner at all (a bug in rbuild), go to `unclaimed`, which decides how the
  * process ends: it is told what kind of owner it was.
  *
+ * `process.exit` from user code is the same kind of escape: it would end the
+ * build (and the daemon) with whatever status the code chose, 0 for a build
+ * that never finished. While StrayErrors listens, `process.exit` called from
+ * an owner's code throws an error that says what to do instead, and that error
+ * fails the owner like a stray one (or goes to `unclaimed` once it is done).
+ * rbuild's own calls, outside any owner, exit as usual.
+ *
  * The listeners are process-wide, so there is one StrayErrors per process,
  * made by the program's entry point and handed to the loader and the runner.
  */
@@ -41,7 +48,19 @@ export class StrayErrors {
   readonly #listener = (error: unknown): void => {
     const owner = this.#owners.getStore();
     if (owner?.take !== undefined) owner.take(error);
-    else this.#unclaimed(error, owner === undefined ? undefined : { label: owner.label, kind: owner.kind });
+    // Outside the owner's context: `unclaimed` is rbuild's code, and its process.exit must exit.
+    else this.#owners.exit(() => this.#unclaimed(error, owner === undefined ? undefined : { label: owner.label, kind: owner.kind }));
+  };
+  readonly #exit = process.exit;
+  readonly #guardedExit = (code?: number | string | null): never => {
+    const owner = this.#owners.getStore();
+    if (owner === undefined) return this.#exit.call(process, code);
+    const error = new Error(`${owner.label} called process.exit(${code ?? ""}); return or throw instead`);
+    // The stack starts at the call, so the failure points at the user's line, not at this guard.
+    Error.captureStackTrace(error, this.#guardedExit);
+    // Taken now as well as thrown: code that catches the throw has still asked to end the build.
+    owner.take?.(error);
+    throw error;
   };
 
   /** Listens until `close`; `unclaimed` gets what no running owner takes. */
@@ -49,6 +68,7 @@ export class StrayErrors {
     this.#unclaimed = unclaimed;
     process.on("uncaughtException", this.#listener);
     process.on("unhandledRejection", this.#listener);
+    process.exit = this.#guardedExit;
   }
 
   /**
@@ -72,6 +92,7 @@ export class StrayErrors {
   }
 
   close(): void {
+    if (process.exit === this.#guardedExit) process.exit = this.#exit;
     process.off("uncaughtException", this.#listener);
     process.off("unhandledRejection", this.#listener);
   }

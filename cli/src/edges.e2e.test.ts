@@ -1,0 +1,66 @@
+/** Issue 20's edge findings (process.exit, cwd, globs, stray errors, locks, flags): each test is named after its item. */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { daemonPids, servedBuilds, stopDaemons, until } from "./test-support/daemon.js";
+import { Workspace } from "./test-support/workspace.js";
+
+let ws: Workspace;
+beforeEach(() => {
+  ws = new Workspace();
+});
+afterEach(() => ws.remove());
+
+const HEADER = `import { task } from "rbuild";\n`;
+
+describe("process.exit in user code", () => {
+  test("20.D: a task function calling process.exit(0) fails that task; its dependents do not run, and the build exits 1", async () => {
+    ws.write({
+      "Buildfile.ts": `${HEADER}task({ name: "quits", run: async () => {\n  process.exit(0);\n} });\ntask({ name: "after", deps: ["quits"], run: "touch after" });\n`,
+    });
+    expect(await ws.run(["after"])).toEqual({
+      exitCode: 1,
+      stdout: "> quits\n✗ quits (<t>)\n- after skipped (dependency-failed: quits)\n",
+      stderr: 'error: Buildfile.ts:3:11: Task "quits" failed: task "quits" called process.exit(0); return or throw instead\nrbuild: failed: 0 ran, 0 cached, 1 failed, 1 skipped in <t>\n',
+    });
+    expect(existsSync(join(ws.root, "after"))).toBe(false);
+  });
+
+  test("20.D: process.exit from a task function's timer after it finished fails the run, never exit 0", async () => {
+    ws.write({
+      "Buildfile.ts": `${HEADER}task({ name: "early", run: async () => { setTimeout(() => process.exit(0), 50); } });\ntask({ name: "slow", run: "sleep 2" });\n`,
+    });
+    const result = await ws.run(["early", "slow"]);
+    expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({
+      exitCode: 1,
+      stderr: 'rbuild: error: Buildfile.ts:2:67: task "early" called process.exit(0); return or throw instead\n(thrown by task "early" after it had finished; await the work it starts)\n',
+    });
+  });
+
+  test("20.D: a Buildfile calling process.exit at its top level is a Buildfile error with its place", async () => {
+    ws.write({ "Buildfile.ts": `${HEADER}task({ name: "a", run: "touch a" });\nprocess.exit(0);\n` });
+    expect(await ws.run(["a"])).toEqual({
+      exitCode: 2,
+      stdout: "",
+      stderr: "rbuild: error: Buildfile.ts:3:9: Buildfile.ts called process.exit(0); return or throw instead\n(thrown while loading Buildfile.ts; fix the Buildfile and run again)\n",
+    });
+    expect(existsSync(join(ws.root, "a"))).toBe(false);
+  });
+
+  test("20.D: a task function calling process.exit in a build the daemon serves fails that build, and the daemon serves the next", async () => {
+    ws.write({ "Buildfile.ts": `${HEADER}task({ name: "quits", run: async () => {\n  process.exit(0);\n} });\ntask({ name: "fine", run: "true" });\n` });
+    const daemon = { command: true, env: { RBUILD_DAEMON: "1" } } as const;
+    try {
+      expect((await ws.run(["fine"], daemon)).exitCode).toBe(0);
+      await until("the daemon listens", () => daemonPids(ws).length > 0);
+      const quit = await ws.run(["quits"], daemon);
+      expect(servedBuilds(ws)).toBe(1);
+      expect(quit).toEqual(await ws.run(["quits"]));
+      expect(quit.exitCode).toBe(1);
+      expect((await ws.run(["fine"], daemon)).exitCode).toBe(0);
+      expect({ served: servedBuilds(ws), daemons: daemonPids(ws).length }).toEqual({ served: 2, daemons: 1 });
+    } finally {
+      stopDaemons(ws);
+    }
+  });
+});
