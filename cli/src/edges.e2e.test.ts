@@ -64,3 +64,21 @@ describe("process.exit in user code", () => {
     }
   });
 });
+
+describe("a task function's directory", () => {
+  test("20.E: a task function sees the workspace root as its directory, as a command does, from a subdirectory and with -C", async () => {
+    ws.write({
+      "sub/README": "",
+      "Buildfile.ts":
+        HEADER +
+        `import { writeFileSync } from "node:fs";\n` +
+        `task({ name: "fn", run: async () => { writeFileSync("fn.txt", process.cwd()); } });\n` +
+        `task({ name: "cmd", run: "pwd > cmd.txt" });\n`,
+    });
+    for (const [args, cwd] of [[["fn", "cmd"], join(ws.root, "sub")], [["-C", ws.root, "fn", "cmd"], "/"]] as const) {
+      const result = await ws.run(["--force", ...args], { cwd });
+      expect(result.exitCode).toBe(0);
+      expect([ws.read("fn.txt"), ws.read("cmd.txt")]).toEqual([ws.root, `${ws.root}\n`]);
+    }
+  });
+});

@@ -123,8 +123,34 @@ function result(
   };
 }
 
+/**
+ * Runs the build with the workspace root as the process's directory, so a task
+ * function's relative paths mean what they mean to a command task (which runs
+ * in the root, or its `cwd`), wherever rbuild was started. Functions run in
+ * this process and side by side, and the directory is the process's, so it is
+ * the root for all of them: a function task with its own `cwd` gets it as
+ * `ctx.cwd` (where `ctx.exec` runs), and rbuild never changes directory per task,
+ * which would move it under a function running beside it.
+ */
 export async function execute(options: ExecuteOptions): Promise<BuildOutcome> {
-  return new Build(options).run();
+  let previous: string | undefined;
+  try {
+    previous = process.cwd();
+  } catch {
+    // The caller's directory was removed: there is nothing to go back to.
+  }
+  process.chdir(options.graph.root);
+  try {
+    return await new Build(options).run();
+  } finally {
+    if (previous !== undefined) {
+      try {
+        process.chdir(previous);
+      } catch {
+        // Removed during the build: stay in the root.
+      }
+    }
+  }
 }
 
 /** An exception rbuild did not expect, as the failure of the task it happened in. */
