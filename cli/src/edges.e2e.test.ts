@@ -82,3 +82,16 @@ describe("a task function's directory", () => {
     }
   });
 });
+
+describe("output globs that match nothing", () => {
+  test("20.F: each output glob that matches nothing is a warning naming the task and the glob, also when another glob matched", async () => {
+    ws.write({ "Buildfile.ts": `${HEADER}task({ name: "gen", outputs: ["dist/**", "types/**", "docs/*.md"], run: "mkdir -p dist && echo x > dist/app.js" });\n` });
+    const result = await ws.run(["gen"]);
+    expect([result.exitCode, result.stderr]).toEqual([
+      0,
+      'rbuild: task "gen": its output glob "types/**" matched nothing after it ran; a cache hit will restore nothing for it. Fix its `outputs`\n' +
+        'rbuild: task "gen": its output glob "docs/*.md" matched nothing after it ran; a cache hit will restore nothing for it. Fix its `outputs`\n' +
+        "rbuild: ok: 1 ran, 0 cached in <t>\n",
+    ]);
+  });
+});
