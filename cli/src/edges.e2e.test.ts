@@ -1,5 +1,5 @@
 /** Issue 20's edge findings (process.exit, cwd, globs, stray errors, locks, flags): each test is named after its item. */
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { daemonPids, servedBuilds, stopDaemons, until } from "./test-support/daemon.js";
@@ -33,7 +33,9 @@ describe("process.exit in user code", () => {
     const result = await ws.run(["early", "slow"]);
     expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({
       exitCode: 1,
-      stderr: 'rbuild: error: Buildfile.ts:2:67: task "early" called process.exit(0); return or throw instead\n(thrown by task "early" after it had finished; await the work it starts)\n',
+      stderr:
+        'error: Buildfile.ts:2:67: Task "early" failed: task "early" called process.exit(0); return or throw instead (thrown after the task had finished, by work it did not await; await the work it starts)\n' +
+        "rbuild: failed: 1 ran, 0 cached, 1 failed in <t>\n",
     });
   });
 
@@ -93,5 +95,39 @@ describe("output globs that match nothing", () => {
         'rbuild: task "gen": its output glob "docs/*.md" matched nothing after it ran; a cache hit will restore nothing for it. Fix its `outputs`\n' +
         "rbuild: ok: 1 ran, 0 cached in <t>\n",
     ]);
+  });
+});
+
+describe("a stray error after a task function finished", () => {
+  test("20.G: it fails that task before the build is reported: the summary says failed, what is downstream is skipped, exit 1", async () => {
+    ws.write({
+      "Buildfile.ts":
+        HEADER +
+        `import { existsSync, writeFileSync } from "node:fs";\n` +
+        `// Returns at once, leaving a timer that throws once "b" is running (and lets "b" finish).\n` +
+        `task({ name: "a", run: async () => { const t = setInterval(() => { if (existsSync("b-started")) { clearInterval(t); writeFileSync("go", ""); throw new Error("late boom"); } }, 5); } });\n` +
+        `task({ name: "b", deps: ["a"], run: "touch b-started; while [ ! -e go ]; do sleep 0.05; done" });\n` +
+        `task({ name: "c", deps: ["b"], run: "touch c" });\n`,
+    });
+    expect(await ws.run(["c"])).toEqual({
+      exitCode: 1,
+      stdout: "> a\n✓ a (<t>)\n> b\n✗ a (<t>)\n- c skipped (dependency-failed: a)\n✓ b (<t>)\n",
+      stderr:
+        'error: Buildfile.ts:4:148: Task "a" failed: late boom (thrown after the task had finished, by work it did not await; await the work it starts)\n' +
+        "rbuild: failed: 1 ran, 0 cached, 1 failed, 1 skipped in <t>\n",
+    });
+    expect(existsSync(join(ws.root, "c"))).toBe(false);
+    // Its result was not kept: the next build runs it again rather than restoring it.
+    rmSync(join(ws.root, "b-started"));
+    const again = await ws.run(["a"]);
+    expect([again.exitCode, again.stdout]).toEqual([0, "> a\n✓ a (<t>)\n"]);
+  });
+
+  test("20.G: a task function's timer still pending when the build is reported does not change its outcome afterwards", async () => {
+    ws.write({
+      "Buildfile.ts": `${HEADER}import { writeFileSync } from "node:fs";\ntask({ name: "a", run: async () => { setTimeout(() => { writeFileSync("late", ""); throw new Error("after the end"); }, 2000); } });\ntask({ name: "b", deps: ["a"], run: "true" });\n`,
+    });
+    expect(await ws.run(["b"])).toEqual({ exitCode: 0, stdout: "> a\n✓ a (<t>)\n> b\n✓ b (<t>)\n", stderr: "rbuild: ok: 2 ran, 0 cached in <t>\n" });
+    expect(existsSync(join(ws.root, "late"))).toBe(false);
   });
 });

@@ -42,15 +42,24 @@ export interface ErrorOwner {
 
 export type UnclaimedError = (error: unknown, late: { readonly label: string; readonly kind: OwnerKind } | undefined) => void;
 
+/** Takes an error thrown by a task's code after the task finished: true if it did (see StrayErrors.whileBuilding). */
+export type LateTaskError = (error: unknown, label: string) => boolean;
+
 export class StrayErrors {
   readonly #owners = new AsyncLocalStorage<ErrorOwner>();
   readonly #unclaimed: UnclaimedError;
   readonly #listener = (error: unknown): void => {
     const owner = this.#owners.getStore();
     if (owner?.take !== undefined) owner.take(error);
-    // Outside the owner's context: `unclaimed` is rbuild's code, and its process.exit must exit.
-    else this.#owners.exit(() => this.#unclaimed(error, owner === undefined ? undefined : { label: owner.label, kind: owner.kind }));
+    // Outside the owner's context: what takes it is rbuild's code, and its process.exit must exit.
+    else {
+      this.#owners.exit(() => {
+        if (owner?.kind === "task" && this.#lateTask?.(error, owner.label) === true) return;
+        this.#unclaimed(error, owner === undefined ? undefined : { label: owner.label, kind: owner.kind });
+      });
+    }
   };
+  #lateTask: LateTaskError | undefined;
   readonly #exit = process.exit;
   readonly #guardedExit = (code?: number | string | null): never => {
     const owner = this.#owners.getStore();
@@ -89,6 +98,18 @@ export class StrayErrors {
       owner.take = () => {};
       throw error;
     }
+  }
+
+  /**
+   * While a build runs, errors that a task's code throws after that task
+   * finished go to `late` first (the build fails that task), rather than to
+   * `unclaimed`; one build at a time. Returns the function that ends it.
+   */
+  whileBuilding(late: LateTaskError): () => void {
+    this.#lateTask = late;
+    return () => {
+      if (this.#lateTask === late) this.#lateTask = undefined;
+    };
   }
 
   close(): void {

@@ -12,10 +12,11 @@
 import { setMaxListeners } from "node:events";
 import { resolve } from "node:path";
 import { availableParallelism } from "node:os";
-import { describeFailure, type Reporter, type TaskFailure, type TaskResult } from "@rbuild/core";
+import { describeFailure, type Reporter, type StrayErrors, type TaskFailure, type TaskResult } from "@rbuild/core";
 import type { Digest } from "@rbuild/hash";
 import type { Graph, GraphTask } from "@rbuild/planner";
 import type { LogLine, RunRow } from "@rbuild/store";
+import { lateFailure, taskOfLabel } from "./late-failure.js";
 import { LineSplitter } from "./line-splitter.js";
 import { KILL_GRACE_MS, type RunOutcome, type Runner } from "@rbuild/runners";
 import { PriorityQueue } from "./priority-queue.js";
@@ -59,6 +60,8 @@ export interface ExecuteOptions {
    * until it has run. Without it, the build records itself before returning.
    */
   readonly recordLater?: (record: () => void) => void;
+  /** Where task functions' stray errors are caught: one thrown after its task finished fails that task (late-failure.ts). */
+  readonly strays?: StrayErrors;
 }
 
 export interface BuildOutcome {
@@ -173,6 +176,9 @@ class Build {
   readonly #remote: RemoteStep | undefined;
   readonly #upToDate: ReadonlyMap<string, Fresh | StampedFresh> | undefined;
   readonly #recordLater: ((record: () => void) => void) | undefined;
+  readonly #strays: StrayErrors | undefined;
+  /** Late failures (see late-failure.ts) of tasks done but not yet recorded: applied when they are. */
+  readonly #lateFailures = new Map<string, TaskFailure>();
   /** Tasks in flight: -j running commands, plus (with a remote) more waiting on the network. */
   readonly #capacity: number;
   readonly #slots: Slots;
@@ -233,6 +239,7 @@ class Build {
         : new RemoteStep(options.cache.store, options.remote, (message) => this.#reporter.report({ type: "info", code: "remote", message }));
     this.#upToDate = options.upToDate;
     this.#recordLater = options.recordLater;
+    this.#strays = options.strays;
     this.#capacity = this.#jobs + (this.#remote !== undefined ? REMOTE_LOOKAHEAD : this.#cache !== undefined ? LOCAL_LOOKAHEAD : 0);
     this.#slots = new Slots(this.#jobs);
     const before = (a: GraphTask, b: GraphTask): boolean => a.priority > b.priority || (a.priority === b.priority && a.name < b.name);
@@ -295,6 +302,7 @@ class Build {
     const onAbort = (): void => this.#interrupt();
     this.#signal?.addEventListener("abort", onAbort, { once: true });
     if (this.#signal?.aborted) this.#interrupt();
+    const stopTakingLate = this.#strays?.whileBuilding((error, label) => this.#lateError(error, label));
 
     while (true) {
       while (this.#stop.kind === "none" && this.#running.size < this.#capacity && this.#ready.size > 0) {
@@ -307,6 +315,7 @@ class Build {
     }
     this.#signal?.removeEventListener("abort", onAbort);
     this.#cache?.stopWarming();
+    stopTakingLate?.();
 
     this.#skipRest();
     const interrupted = this.#stop.kind === "interrupt";
@@ -577,7 +586,44 @@ class Build {
     return globs;
   }
 
+  /**
+   * A task function's code threw after its task finished: the task fails now
+   * (recorded again, as failed, and its cache entry dropped, so no later build
+   * restores a result it did not stand behind), with what a failure brings:
+   * what is downstream and not yet done is skipped, and without keep-going the
+   * build starts nothing more. False when the label names no task of this build.
+   */
+  #lateError(error: unknown, label: string): boolean {
+    const name = taskOfLabel(this.#graph, label);
+    if (name === undefined) return false;
+    const failure = lateFailure(name, error);
+    const recorded = this.#results.get(name);
+    if (recorded === undefined) {
+      // Done, its result queued for #finish: failed there.
+      if (!this.#lateFailures.has(name)) this.#lateFailures.set(name, failure);
+      return true;
+    }
+    if (recorded.status === "failed") return true; // Reported with its first failure.
+    this.#failLate(this.#graph.tasks.get(name)!, recorded, failure);
+    this.#wake?.();
+    return true;
+  }
+
+  #failLate(task: GraphTask, recorded: TaskResult, failure: TaskFailure): void {
+    this.#cache?.forget(task.name, recorded.key);
+    this.#outputs.delete(task.name);
+    this.#record({ ...recorded, status: "failed", failure });
+    this.#skipDownstream(task, `dependency-failed: ${task.name}`);
+    if (!this.#keepGoing && this.#stop.kind === "none") this.#stop = { kind: "failure", task: task.name };
+  }
+
   #finish(task: GraphTask, result: TaskResult): void {
+    const late = this.#lateFailures.get(task.name);
+    if (late !== undefined && result.status !== "failed") {
+      this.#cache?.forget(task.name, result.key);
+      this.#outputs.delete(task.name);
+      result = { ...result, status: "failed", failure: late };
+    }
     this.#running.delete(task.name);
     this.#record(result);
     this.#releaseSlot(task);

@@ -408,6 +408,18 @@ export class TaskCache {
     return { outputsDigest, layer };
   }
 
+  /**
+   * Forgets that `task` succeeded in this build (it failed late, see
+   * late-failure.ts): no snapshot and no action under `key`, so the next build
+   * runs it again.
+   */
+  forget(task: string, key: string | null): void {
+    this.#succeeded.delete(task);
+    this.#snapshots.delete(task);
+    this.store.setSnapshot(task, null);
+    if (key !== null) this.store.dropAction(key);
+  }
+
   #succeed(task: GraphTask, prepared: Prepared, entry: Succeeded["entry"], outputs: readonly string[]): void {
     const stats = outputStats(this.#root, outputs);
     if (stats === undefined) return;
