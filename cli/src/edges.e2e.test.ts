@@ -1,5 +1,6 @@
 /** Issue 20's edge findings (process.exit, cwd, globs, stray errors, locks, flags): each test is named after its item. */
-import { existsSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { daemonPids, servedBuilds, stopDaemons, until } from "./test-support/daemon.js";
@@ -129,5 +130,41 @@ describe("a stray error after a task function finished", () => {
     });
     expect(await ws.run(["b"])).toEqual({ exitCode: 0, stdout: "> a\n✓ a (<t>)\n> b\n✓ b (<t>)\n", stderr: "rbuild: ok: 2 ran, 0 cached in <t>\n" });
     expect(existsSync(join(ws.root, "late"))).toBe(false);
+  });
+});
+
+describe("the build lock", () => {
+  const BUILDFILE = `${HEADER}task({ name: "a", run: "touch a" });\n`;
+
+  test("20.H: a build lock path that is a directory is an error naming the path and what to do, for a build and for clean", async () => {
+    ws.write({ "Buildfile.ts": BUILDFILE });
+    mkdirSync(join(ws.root, ".rbuild/build.lock"), { recursive: true });
+    const message =
+      "rbuild: error: <root>/.rbuild/build.lock is a directory, not rbuild's build lock (a file): nothing else may be at that path. " +
+      "Remove it (`rm -r <root>/.rbuild/build.lock`) and run again.\n";
+    expect(await ws.run(["a"])).toEqual({ exitCode: 2, stdout: "", stderr: message });
+    expect(await ws.run(["clean"])).toEqual({ exitCode: 2, stdout: "", stderr: message });
+    expect(existsSync(join(ws.root, "a"))).toBe(false);
+  });
+
+  test("20.H: a lock of the old format (a pid alone) naming pid 1, init and never a build, is stale", async () => {
+    ws.write({ "Buildfile.ts": BUILDFILE, ".rbuild/build.lock": "1\n" });
+    expect(await ws.run(["a"])).toEqual({ exitCode: 0, stdout: "> a\n✓ a (<t>)\n", stderr: "rbuild: ok: 1 ran, 0 cached in <t>\n" });
+  });
+
+  test("20.H: a lock of the old format naming a live rbuild whose start time is unknown is waited for, with messages", async () => {
+    const holder = spawn("sleep", ["60"], { stdio: "ignore" });
+    try {
+      ws.write({ "Buildfile.ts": BUILDFILE, ".rbuild/build.lock": `${holder.pid}\n` });
+      const build = ws.start(["a"]);
+      let stderr = "";
+      build.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      await until("the build says it waits", () => stderr.includes("\n"));
+      expect(stderr).toMatch(new RegExp(String.raw`^rbuild: waiting for another rbuild \(pid ${holder.pid}\) building this workspace; it has held the lock since \d\d:\d\d:\d\d\n$`));
+      build.kill("SIGINT");
+      expect((await build).exitCode).toBe(130);
+    } finally {
+      holder.kill();
+    }
   });
 });
