@@ -168,3 +168,17 @@ describe("the build lock", () => {
     }
   });
 });
+
+describe("the command line", () => {
+  test("20.I: a --summary below a regular file is a usage error naming the flag and the file in the way, before anything runs", async () => {
+    ws.write({ "Buildfile.ts": `${HEADER}task({ name: "a", run: "echo ran > ran.txt" });\n`, afile: "" });
+    for (const path of ["afile/x.json", "afile/deeper/x.json"]) {
+      expect(await ws.run(["a", "--summary", path])).toEqual({
+        exitCode: 2,
+        stdout: "",
+        stderr: `rbuild: error: --summary <root>/${path}: <root>/afile is a file, not a directory. Give a file in a directory you can write.\nRun \`rbuild --help\` for usage.\n`,
+      });
+    }
+    expect(existsSync(join(ws.root, "ran.txt"))).toBe(false);
+  });
+});
