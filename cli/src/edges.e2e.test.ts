@@ -1,6 +1,6 @@
 /** Issue 20's edge findings (process.exit, cwd, globs, stray errors, locks, flags): each test is named after its item. */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { daemonPids, servedBuilds, stopDaemons, until } from "./test-support/daemon.js";
@@ -180,5 +180,19 @@ describe("the command line", () => {
       });
     }
     expect(existsSync(join(ws.root, "ran.txt"))).toBe(false);
+  });
+});
+
+describe("a command that cannot start", () => {
+  test("20.J: a script whose #! interpreter does not exist says the interpreter was not found, naming it", async () => {
+    ws.write({ "Buildfile.ts": `${HEADER}task({ name: "a", run: "./s.sh --flag" });\n`, "s.sh": "#!/nonexistent/interp -e\necho hi\n" });
+    chmodSync(join(ws.root, "s.sh"), 0o755);
+    expect(await ws.run(["a"])).toEqual({
+      exitCode: 1,
+      stdout: "> a\n✗ a (<t>)\n",
+      stderr:
+        'error: Task "a" could not start: its program ./s.sh is a script for the interpreter /nonexistent/interp (its #! line), which was not found. Install it, or fix the script\'s first line.\n' +
+        "rbuild: failed: 0 ran, 0 cached, 1 failed in <t>\n",
+    });
   });
 });

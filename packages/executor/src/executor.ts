@@ -18,6 +18,7 @@ import type { Graph, GraphTask } from "@rbuild/planner";
 import type { LogLine, RunRow } from "@rbuild/store";
 import { lateFailure, taskOfLabel } from "./late-failure.js";
 import { LineSplitter } from "./line-splitter.js";
+import { missingInterpreter } from "./missing-interpreter.js";
 import { KILL_GRACE_MS, type RunOutcome, type Runner } from "@rbuild/runners";
 import { PriorityQueue } from "./priority-queue.js";
 import { RemoteStep, type RemoteOptions } from "./remote-step.js";
@@ -543,6 +544,7 @@ class Build {
     const stdout = emit("stdout");
     const stderr = emit("stderr");
     const cwd = resolve(this.#graph.root, task.cwd);
+    const env = this.#env.build(task.env, cwd);
     let outcome: RunOutcome;
     try {
       outcome = await this.#runner.run({
@@ -550,7 +552,7 @@ class Build {
         run,
         root: this.#graph.root,
         cwd,
-        env: this.#env.build(task.env, cwd),
+        env,
         inputs: task.inputs,
         depOutputs: this.#depOutputs(task),
         outputs: task.outputs,
@@ -563,7 +565,14 @@ class Build {
       stdout.end();
       stderr.end();
     }
-    if (!outcome.ok) return { result: result(task.name, "failed", { exitCode: outcome.exitCode, reasons, failure: outcome.failure }) };
+    if (!outcome.ok) {
+      let failure = outcome.failure;
+      if (failure.reason === "spawn-failed" && typeof run !== "function") {
+        const message = missingInterpreter(run, cwd, env);
+        if (message !== undefined) failure = { ...failure, message };
+      }
+      return { result: result(task.name, "failed", { exitCode: outcome.exitCode, reasons, failure }) };
+    }
     switch (outcome.produced.kind) {
       case "in-place":
         return { result: result(task.name, "ran", { exitCode: outcome.exitCode, reasons }) };
