@@ -91,10 +91,92 @@ const OPTIONS = {
  */
 function parseArgsProblem(error: Error & { code?: string }): string {
   const unknown = error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /^Unknown option '([^']*)'/.exec(error.message)?.[1] : undefined;
-  if (unknown === undefined) return error.message;
+  if (unknown === undefined) return valueProblem(error) ?? error.message;
   const flags = Object.entries(OPTIONS).flatMap(([name, option]) => ["short" in option ? `-${option.short}` : [], `--${name}`].flat());
   const close = suggest(unknown, flags);
   return `Unknown option ${unknown}.${close.length === 0 ? "" : ` Did you mean ${close.join(" or ")}?`}`;
+}
+
+/** What each option that takes a value expects, in rbuild's words. Options checked below are "checked". */
+const EXPECTS: Readonly<Record<string, { readonly what: string; readonly checked: boolean }>> = {
+  jobs: { what: "a positive whole number", checked: true },
+  summary: { what: "a file name", checked: false },
+  output: { what: '"plain" or "json"', checked: true },
+  "output-logs": { what: `one of ${OUTPUT_LOGS.join(", ")}`, checked: true },
+  directory: { what: "a directory", checked: false },
+  "max-size": { what: "a size such as 500MB or 10GB", checked: true },
+  "max-age": { what: "a number of days", checked: true },
+  remote: { what: "an http://, https:// or file:/// URL", checked: true },
+  token: { what: "a token", checked: false },
+};
+
+/** The option parseArgs names in `message` ("-j", "--summary <value>", "-j, --jobs <value>"), by its long name. */
+function optionIn(message: string): string | undefined {
+  const named = /^Option '([^']*)'/.exec(message)?.[1] ?? "";
+  const long = /--([\w-]+)/.exec(named)?.[1];
+  if (long !== undefined) return long;
+  const short = /^-\w/.exec(named)?.[0];
+  return short === undefined ? undefined : longOf(short);
+}
+
+/** The long name of the option `arg` is (`-j`, `--jobs`), if it is one. */
+const longOf = (arg: string): string | undefined =>
+  arg.startsWith("--") ? arg.slice(2) : Object.entries(OPTIONS).find(([, option]) => "short" in option && `-${option.short}` === arg)?.[0];
+
+const flagName = (long: string): string => {
+  const option = OPTIONS[long as keyof typeof OPTIONS];
+  return "short" in option ? `-${option.short}/--${long}` : `--${long}`;
+};
+
+/**
+ * An option given no value, or one that starts with "-" (which parseArgs calls
+ * ambiguous and explains in its own words): said as rbuild says a bad value.
+ * The ambiguous one, for an option whose value is checked, is undefined here:
+ * the caller parses again with the value attached, and the check names it.
+ */
+function valueProblem(error: Error & { code?: string }): string | undefined {
+  if (error.code !== "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") return undefined;
+  const long = optionIn(error.message);
+  const expects = long === undefined ? undefined : EXPECTS[long];
+  if (long === undefined || expects === undefined) return undefined;
+  if (/argument missing/.test(error.message)) return `${flagName(long)} needs ${expects.what}; none was given.`;
+  return undefined;
+}
+
+/**
+ * `argv` with each option that takes a value and is followed by one starting
+ * with "-" written as `--option=value`, so that the value is checked (and named)
+ * as any other: `-j -3` says that -3 is not a positive whole number.
+ */
+function attachDashValues(argv: readonly string[]): string[] | undefined {
+  const out: string[] = [];
+  let changed = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const long = longOf(arg);
+    const next = argv[i + 1];
+    if (long !== undefined && EXPECTS[long] !== undefined && next !== undefined && next.startsWith("-") && next !== "--") {
+      if (!EXPECTS[long]!.checked) return undefined;
+      out.push(`--${long}=${next}`);
+      i++;
+      changed = true;
+    } else out.push(arg);
+  }
+  return changed ? out : undefined;
+}
+
+/** The message for a value starting with "-" given to an option whose value is not checked (a file name, a token). */
+function dashValueProblem(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length - 1; i++) {
+    const arg = argv[i]!;
+    const long = longOf(arg);
+    const next = argv[i + 1]!;
+    const expects = long === undefined ? undefined : EXPECTS[long];
+    if (long !== undefined && expects !== undefined && !expects.checked && next.startsWith("-")) {
+      return `${flagName(long)} needs ${expects.what}, got "${next}", which looks like an option. For a value that starts with "-", write --${long}=${next}.`;
+    }
+  }
+  return undefined;
 }
 
 function usage(message: string): { ok: false; error: SetupFailure } {
@@ -106,7 +188,14 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    return usage(parseArgsProblem(error as Error & { code?: string }));
+    const problem = error as Error & { code?: string };
+    if (problem.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && /ambiguous/.test(problem.message)) {
+      const attached = attachDashValues(argv);
+      if (attached !== undefined) return parseCommandLine(attached, env);
+      const dash = dashValueProblem(argv);
+      if (dash !== undefined) return usage(dash);
+    }
+    return usage(parseArgsProblem(problem));
   }
   const { values, positionals } = parsed;
 

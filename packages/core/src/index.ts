@@ -12,4 +12,4 @@ export { parseSize, formatSize } from "./size.js";
 export { makeCacheDirectory, makeDirectories, onPath, writeFileAtomically } from "./files.js";
 export { ResidentWorker } from "./resident-worker.js";
 export { StrayErrors } from "./stray-errors.js";
-export type { OwnerKind, UnclaimedError } from "./stray-errors.js";
+export type { LateTaskError, OwnerKind, UnclaimedError } from "./stray-errors.js";
