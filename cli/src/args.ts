@@ -22,6 +22,8 @@ export interface Args {
   readonly keepGoing: boolean;
   readonly force: boolean;
   readonly dryRun: boolean;
+  /** `--filter` patterns: build only the targets' tasks of these workspace packages (see @rbuild/workspaces). */
+  readonly filters: readonly string[];
   readonly summary: string | undefined;
   readonly output: OutputMode;
   /** Which task output the plain reporter shows (see OutputLogs). */
@@ -50,6 +52,9 @@ Options:
   -k, --keep-going      after a failure, keep running everything not downstream of it
   -f, --force           run every task, ignoring cached results
   -n, --dry-run         show what would run and why, run nothing
+  -F, --filter PATTERN  only the tasks of these workspace packages (and what they
+                        need): a name or glob, ./dir, pkg... (with its deps),
+                        ...pkg (with its dependents), !pattern; may repeat
       --remote URL      share results through a remote cache (or RBUILD_REMOTE_CACHE)
       --token TOKEN     bearer token for the remote cache (or RBUILD_TOKEN)
       --remote-read-only  use remote hits, never upload (for untrusted jobs)
@@ -70,6 +75,7 @@ const OPTIONS = {
   "keep-going": { type: "boolean", short: "k" },
   force: { type: "boolean", short: "f" },
   "dry-run": { type: "boolean", short: "n" },
+  filter: { type: "string", short: "F", multiple: true },
   summary: { type: "string" },
   output: { type: "string" },
   "output-logs": { type: "string" },
@@ -118,6 +124,8 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   const output = values.output ?? "plain";
   if (output !== "plain" && output !== "json") return usage(`--output must be "plain" or "json", got "${output}".`);
   if (values.summary === "") return usage("--summary needs a file name.");
+  const filters = values.filter ?? [];
+  if (filters.some((filter) => filter === "")) return usage("--filter needs a package name, glob or ./directory.");
   const outputLogs = values["output-logs"] ?? "new-only";
   if (!(OUTPUT_LOGS as readonly string[]).includes(outputLogs)) {
     return usage(`--output-logs must be one of ${OUTPUT_LOGS.join(", ")}, got "${outputLogs}".`);
@@ -144,6 +152,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     return usage("--max-size and --max-age go with `rbuild cache gc`.");
   }
   if (values.cache === true && command !== "clean") return usage("--cache goes with `rbuild clean`.");
+  if (filters.length > 0 && command !== "run") return usage("--filter goes with running tasks, e.g. `rbuild build --filter my-app...`.");
   const remote = values.remote ?? (env.RBUILD_REMOTE_CACHE === "" ? undefined : env.RBUILD_REMOTE_CACHE);
   if (remote !== undefined && !/^(https?:\/\/[^/]|file:\/\/\/)/.test(remote)) {
     return usage(`${values.remote === undefined ? "RBUILD_REMOTE_CACHE" : "--remote"} must be an http://, https:// or file:/// URL, got "${remote}".`);
@@ -156,6 +165,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     keepGoing: values["keep-going"] === true,
     force: values.force === true,
     dryRun: values["dry-run"] === true,
+    filters,
     summary: values.summary,
     output,
     outputLogs: outputLogs as OutputLogs,

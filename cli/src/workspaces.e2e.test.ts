@@ -73,3 +73,37 @@ describe("scripts() in a Buildfile", () => {
     );
   });
 });
+
+describe("--filter", () => {
+  test("22.3: builds the selected packages' tasks and what they need, nothing else", async () => {
+    const ws = testWorkspace({
+      ...monorepo("npm"),
+      "packages/extra/package.json": JSON.stringify({ name: "extra", version: "1.0.0", scripts: { build: build("extra", []) } }),
+      "packages/extra/src/e.txt": "extra\n",
+    });
+    const util = await ws.run(["build", "--filter", "util", "--output-logs", "none"], { env });
+    expect([util.exitCode, util.stdout]).toEqual([0, "> util#build\n✓ util#build (<t>)\n"]);
+    const app = await ws.run(["build", "-F", "app...", "--output-logs", "none"], { env });
+    expect([app.exitCode, app.stdout]).toEqual([0, "✓ util#build (cached, local)\n> app#build\n✓ app#build (<t>)\n"]);
+    expect(order(ws)).toEqual(["util", "app"]);
+    const dependents = await ws.run(["build", "--filter", "...util", "--filter", "!app", "--output-logs", "none"], { env });
+    expect([dependents.exitCode, dependents.stdout]).toEqual([0, "✓ util#build (cached, local)\n"]);
+    const dir = await ws.run(["build", "--filter", "./extra", "--output-logs", "none"], { env, cwd: join(ws.root, "packages") });
+    expect([dir.exitCode, dir.stdout]).toEqual([0, "> extra#build\n✓ extra#build (<t>)\n"]);
+  });
+
+  test("22.3: a filter that selects nothing, or no task of the targets, is a usage error", async () => {
+    const ws = testWorkspace(monorepo("npm"));
+    expect(await ws.run(["build", "--filter", "ap"], { env })).toEqual({
+      exitCode: 2,
+      stdout: "",
+      stderr: 'rbuild: error: --filter "ap" matches no package of the workspace; its packages are: util, types, app, docs\nRun `rbuild --help` for usage.\n',
+    });
+    expect(await ws.run(["build", "--filter", "docs"], { env })).toEqual({
+      exitCode: 2,
+      stdout: "",
+      stderr: "rbuild: error: --filter docs selects docs, but none of the tasks build reaches belongs to it (tasks named <package>#<script>, as scripts() declares them)\nRun `rbuild --help` for usage.\n",
+    });
+    expect((await ws.run(["list", "--filter", "app"], { env })).stderr).toBe("rbuild: error: --filter goes with running tasks, e.g. `rbuild build --filter my-app...`.\nRun `rbuild --help` for usage.\n");
+  });
+});

@@ -22,10 +22,10 @@
  * exactly; a Task object is itself.
  */
 import { declareTask, perEvaluation, type Task } from "@rbuild/core";
-import { globMatcher } from "@rbuild/hash";
 import { discoverWorkspace, type Workspace, type WorkspacePackage } from "./discover.js";
 import { gitignoreGlobs } from "./gitignore.js";
 import { WorkspaceError } from "./errors.js";
+import { nameMatcher } from "./name-matcher.js";
 
 /** What one package's script task may set; globs are relative to the package's directory. */
 export interface ScriptTaskOptions {
@@ -116,8 +116,8 @@ function depNames(ws: Workspace, pkg: WorkspacePackage, dep: string, hasTask: (p
 export function scripts(script: string, options: ScriptsOptions = {}): Task[] {
   if (typeof script !== "string" || script === "") throw new WorkspaceError(`scripts() needs the name of a package.json script as its first argument, got ${JSON.stringify(script)}`);
   const ws = options.workspace ?? workspace();
-  const selected = globMatcher(options.packages ?? ["**"]);
-  const overrides = Object.entries(options.overrides ?? {}).map(([glob, override]) => [globMatcher([glob]), override] as const);
+  const selected = nameMatcher(options.packages ?? []);
+  const overrides = Object.entries(options.overrides ?? {}).map(([glob, override]) => [nameMatcher([glob]), override] as const);
   const chosen = (pkg: WorkspacePackage): boolean => pkg.scripts[script] !== undefined && selected(pkg.name);
   // A dependency's task of this same script exists only where this call declares one; other scripts' are
   // assumed declared for every package that has them.
