@@ -22,17 +22,17 @@ function copyFixture(name: string): void {
 }
 
 describe("fixtures", () => {
-  test("ts-monorepo: three tsc builds in dependency order, then the test", async () => {
+  test("ts-monorepo (22.5): the packages' build scripts in dependency order, then the test script", async () => {
     copyFixture("ts-monorepo");
     const result = await ws.run(["test", "-j", "2"], { env: { PATH: `${REPO_BIN}:${process.env.PATH}` } });
     expect(result.stderr).toBe("rbuild: ok: 4 ran, 0 cached in <t>\n");
     expect(result.stdout.split("\n").filter((line) => line.startsWith(">"))).toEqual([
-      "> build:util",
-      "> build:greet",
-      "> build:app",
-      "> test",
+      "> @demo/util#build",
+      "> @demo/greet#build",
+      "> @demo/app#build",
+      "> @demo/app#test",
     ]);
-    expect(result.stdout).toMatch(/\[test\] # pass 1\n\[test\] # fail 0\n/);
+    expect(result.stdout).toMatch(/\[@demo\/app#test\] # pass 1\n\[@demo\/app#test\] # fail 0\n/);
     expect(ws.read("packages/app/dist/index.js")).toContain("greet");
   });
 

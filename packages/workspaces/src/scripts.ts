@@ -59,10 +59,14 @@ export function workspace(root: string = process.cwd()): Workspace {
   return perEvaluation(`rbuild.workspace:${root}`, () => discoverWorkspace(root));
 }
 
-/** `npm run build`, with the script's name quoted for sh when it needs it. */
+/**
+ * `npm run build`, with the script's name quoted for sh when it needs it. npm
+ * is told not to look for a newer npm: that check goes out to the network and
+ * prints a notice into the task's output.
+ */
 function runCommand(ws: Workspace, script: string): string {
   const name = /^[\w:.@/+-]+$/.test(script) ? script : `'${script.replace(/'/g, `'\\''`)}'`;
-  return `${ws.packageManager} run ${name}`;
+  return ws.packageManager === "npm" ? `npm --no-update-notifier run ${name}` : `${ws.packageManager} run ${name}`;
 }
 
 function under(dir: string, glob: string): string {
