@@ -15,10 +15,10 @@
  * directory), so that a loop over them can declare each package's tasks after
  * its dependencies'. A dependency cycle is an error naming its packages.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, posix, resolve } from "node:path";
-import { expandGlobs } from "@rbuild/hash";
+import { expandGlobs, globMatcher } from "@rbuild/hash";
 import type SemverModule from "semver";
 import type YamlModule from "yaml";
 import { WorkspaceError } from "./errors.js";
@@ -96,15 +96,45 @@ function workspaceGlobs(root: string, manifest: Manifest): { globs: string[]; fr
   return { globs: stringList(list, "package.json `workspaces`"), from: "package.json" };
 }
 
-/** The package directories the globs name, sorted: each a directory with a package.json, never in node_modules. */
+const GLOB_CHARS = /[*?[\]{}()!+@]/;
+
+/**
+ * The package directories the globs name, sorted: each a directory with a
+ * package.json, never in node_modules. The common `dir/*` is one listing of
+ * `dir` and a stat per entry; other globs crawl (a listing per directory).
+ */
 function packageDirs(root: string, globs: readonly string[]): string[] {
-  const patterns = globs.map((glob) => {
-    const negated = glob.startsWith("!");
-    const body = posix.normalize((negated ? glob.slice(1) : glob).replace(/^\.\//, "")).replace(/\/+$/, "");
-    return `${negated ? "!" : ""}${body === "." ? "" : `${body}/`}package.json`;
-  });
-  const files = expandGlobs(root, patterns, { ignore: ["**/node_modules/**"] });
-  return files.map((file) => posix.dirname(file)).map((dir) => (dir === "." ? "" : dir)).filter((dir) => dir !== "");
+  const clean = (glob: string): string => {
+    const body = posix.normalize(glob.replace(/^\.\//, "")).replace(/\/+$/, "");
+    return body === "." ? "" : body;
+  };
+  const includes = globs.filter((glob) => !glob.startsWith("!")).map(clean);
+  const excluded = globMatcher(["**/node_modules/**", ...globs.filter((glob) => glob.startsWith("!")).map((glob) => clean(glob.slice(1)))]);
+  const hasManifest = (dir: string): boolean => statSync(join(root, dir, "package.json"), { throwIfNoEntry: false })?.isFile() === true;
+  const found = new Set<string>();
+  for (const body of includes) {
+    const base = body === "*" ? "" : body.endsWith("/*") ? body.slice(0, -2) : undefined;
+    if (base !== undefined && !GLOB_CHARS.test(base)) {
+      let names: string[];
+      try {
+        names = readdirSync(join(root, base));
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        const dir = base === "" ? name : `${base}/${name}`;
+        if (!name.startsWith(".") && hasManifest(dir)) found.add(dir);
+      }
+    } else if (!GLOB_CHARS.test(body)) {
+      if (body !== "" && hasManifest(body)) found.add(body);
+    } else {
+      for (const file of expandGlobs(root, [body === "" ? "package.json" : `${body}/package.json`], { ignore: ["**/node_modules/**"] })) {
+        const dir = posix.dirname(file);
+        if (dir !== ".") found.add(dir);
+      }
+    }
+  }
+  return [...found].filter((dir) => !excluded(dir) && !excluded(`${dir}/package.json`)).sort();
 }
 
 /** Whether `spec`, found in `from`'s manifest under `name`, links the workspace package `to`. */

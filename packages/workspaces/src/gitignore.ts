@@ -10,14 +10,20 @@
  * Every glob is confined to `within` (the package's directory), so that a root
  * `.gitignore` never excludes a root file that a task names as an input.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 
-/** The exclude globs (without `!`, relative to the workspace root) of `<dir>/.gitignore`, confined to `within`. */
-export function gitignoreGlobs(root: string, dir: string, within: string): string[] {
+/**
+ * The pattern lines of `<dir>/.gitignore` (none when there is no such file, or
+ * when it has a negation: see above).
+ */
+export function gitignoreLines(root: string, dir: string): string[] {
+  const path = join(root, dir, ".gitignore");
+  // Most directories have none: a stat is far cheaper than a read that throws.
+  if (statSync(path, { throwIfNoEntry: false })?.isFile() !== true) return [];
   let text: string;
   try {
-    text = readFileSync(join(root, dir, ".gitignore"), "utf8");
+    text = readFileSync(path, "utf8");
   } catch {
     return [];
   }
@@ -25,7 +31,11 @@ export function gitignoreGlobs(root: string, dir: string, within: string): strin
     .split(/\r?\n/)
     .map((line) => line.replace(/(?<!\\)\s+$/, ""))
     .filter((line) => line !== "" && !line.startsWith("#"));
-  if (lines.some((line) => line.startsWith("!"))) return [];
+  return lines.some((line) => line.startsWith("!")) ? [] : lines;
+}
+
+/** The exclude globs (without `!`, relative to the workspace root) of the `lines` of `<dir>/.gitignore`, confined to `within`. */
+export function gitignoreGlobs(lines: readonly string[], dir: string, within: string): string[] {
   const base = dir === "" ? "" : `${dir}/`;
   const globs: string[] = [];
   for (const raw of lines) {

@@ -23,7 +23,7 @@
  */
 import { declareTask, perEvaluation, type Task } from "@rbuild/core";
 import { discoverWorkspace, type Workspace, type WorkspacePackage } from "./discover.js";
-import { gitignoreGlobs } from "./gitignore.js";
+import { gitignoreGlobs, gitignoreLines } from "./gitignore.js";
 import { WorkspaceError } from "./errors.js";
 import { nameMatcher } from "./name-matcher.js";
 
@@ -75,20 +75,36 @@ function under(dir: string, glob: string): string {
   return `${negated ? "!" : ""}${dir}/${body}`;
 }
 
-/** The default inputs of a package's tasks, without its outputs: the package's files less what is not source. */
-function packageFiles(ws: Workspace, pkg: WorkspacePackage): string[] {
+/**
+ * The default inputs of a package's tasks, without its outputs: the package's
+ * files less what is not source. `ignored` reads each directory's .gitignore
+ * once for all the packages below it.
+ */
+function packageFiles(pkg: WorkspacePackage, nested: readonly string[], ignored: (dir: string, within: string) => string[]): string[] {
   const excluded = [`${pkg.dir}/node_modules/**`];
   const segments = pkg.dir.split("/");
-  for (let depth = 0; depth <= segments.length; depth++) excluded.push(...gitignoreGlobs(ws.root, segments.slice(0, depth).join("/"), pkg.dir));
-  for (const other of ws.packages) if (other.dir.startsWith(`${pkg.dir}/`)) excluded.push(`${other.dir}/**`);
+  for (let depth = 0; depth <= segments.length; depth++) excluded.push(...ignored(segments.slice(0, depth).join("/"), pkg.dir));
+  for (const dir of nested) excluded.push(`${dir}/**`);
   return [`${pkg.dir}/**`, ...excluded.map((glob) => `!${glob}`)];
 }
 
+/** For each package directory, the package directories below it (most have none). */
+function nestedPackages(ws: Workspace): Map<string, string[]> {
+  const dirs = new Set(ws.packages.map((pkg) => pkg.dir));
+  const nested = new Map<string, string[]>();
+  for (const dir of dirs) {
+    for (let cut = dir.lastIndexOf("/"); cut > 0; cut = dir.lastIndexOf("/", cut - 1)) {
+      const above = dir.slice(0, cut);
+      if (dirs.has(above)) nested.set(above, [...(nested.get(above) ?? []), dir]);
+    }
+  }
+  return nested;
+}
+
 /** The tasks of `pkg` that `dep` names, for a task of script `script` (see the module comment). */
-function depNames(ws: Workspace, pkg: WorkspacePackage, dep: string, hasTask: (pkg: WorkspacePackage, script: string) => boolean): string[] {
+function depNames(byName: ReadonlyMap<string, WorkspacePackage>, pkg: WorkspacePackage, dep: string, hasTask: (pkg: WorkspacePackage, script: string) => boolean): string[] {
   if (dep.startsWith("^")) {
     const script = dep.slice(1);
-    const byName = new Map(ws.packages.map((p) => [p.name, p]));
     const found = new Set<string>();
     const seen = new Set<string>();
     const through = (from: WorkspacePackage): void => {
@@ -126,6 +142,14 @@ export function scripts(script: string, options: ScriptsOptions = {}): Task[] {
   // A dependency's task of this same script exists only where this call declares one; other scripts' are
   // assumed declared for every package that has them.
   const hasTask = (pkg: WorkspacePackage, name: string): boolean => (name === script ? chosen(pkg) : pkg.scripts[name] !== undefined);
+  const byName = new Map(ws.packages.map((pkg) => [pkg.name, pkg]));
+  const nested = nestedPackages(ws);
+  const gitignores = new Map<string, string[]>();
+  const ignored = (dir: string, within: string): string[] => {
+    let lines = gitignores.get(dir);
+    if (lines === undefined) gitignores.set(dir, (lines = gitignoreLines(ws.root, dir)));
+    return gitignoreGlobs(lines, dir, within);
+  };
   const tasks: Task[] = [];
   for (const pkg of ws.packages) {
     if (!chosen(pkg)) continue;
@@ -133,12 +157,12 @@ export function scripts(script: string, options: ScriptsOptions = {}): Task[] {
     const merged: ScriptTaskOptions = { ...options, ...own };
     const outputs = (merged.outputs ?? []).map((glob) => under(pkg.dir, glob));
     const inputs = [
-      ...(merged.inputs === undefined ? packageFiles(ws, pkg) : merged.inputs.map((glob) => under(pkg.dir, glob))),
+      ...(merged.inputs === undefined ? packageFiles(pkg, nested.get(pkg.dir) ?? [], ignored) : merged.inputs.map((glob) => under(pkg.dir, glob))),
       ...outputs.filter((glob) => !glob.startsWith("!")).map((glob) => `!${glob}`),
       ...(ws.lockfile === undefined ? [] : [ws.lockfile]),
       ...(merged.rootInputs ?? []),
     ];
-    const deps = (merged.deps ?? []).flatMap((dep): (string | Task)[] => (typeof dep === "string" ? depNames(ws, pkg, dep, hasTask) : [dep]));
+    const deps = (merged.deps ?? []).flatMap((dep): (string | Task)[] => (typeof dep === "string" ? depNames(byName, pkg, dep, hasTask) : [dep]));
     tasks.push(
       declareTask(
         {
