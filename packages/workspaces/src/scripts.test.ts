@@ -63,6 +63,21 @@ describe("scripts", () => {
       "!packages/lib/**/*.log",
       "!packages/lib/**/*.log/**",
       "!packages/lib/**/generated/**",
+      // The packages it depends on, transitively (types has no build, base does): their files, less this call's outputs.
+      "packages/base/**",
+      "!packages/base/node_modules/**",
+      "!packages/base/**/node_modules",
+      "!packages/base/**/node_modules/**",
+      "!packages/base/**/*.log",
+      "!packages/base/**/*.log/**",
+      "!packages/base/dist/**",
+      "packages/types/**",
+      "!packages/types/node_modules/**",
+      "!packages/types/**/node_modules",
+      "!packages/types/**/node_modules/**",
+      "!packages/types/**/*.log",
+      "!packages/types/**/*.log/**",
+      "!packages/types/dist/**",
       "!packages/lib/dist/**",
       "pnpm-lock.yaml",
       "tsconfig.base.json",
@@ -80,9 +95,11 @@ describe("scripts", () => {
       deps: ["build", lint, "base#build"],
       overrides: { app: { inputs: ["src/**"], pure: false, env: ["CI"] } },
     });
-    expect(tested.map((t) => [t.name, t.options.deps?.map((d) => (typeof d === "string" ? d : d.name)), t.options.inputs, t.options.pure, t.options.env])).toEqual([
-      ["app#test", ["app#build", "lint-all", "base#build"], ["packages/app/src/**", "pnpm-lock.yaml"], false, ["CI"]],
+    expect(tested.map((t) => [t.name, t.options.deps?.map((d) => (typeof d === "string" ? d : d.name)), t.options.pure, t.options.env])).toEqual([
+      ["app#test", ["app#build", "lint-all", "base#build"], false, ["CI"]],
     ]);
+    // `inputs` replaces the package's own files; its dependencies' files and the lockfile stay.
+    expect(tested[0]!.options.inputs!.filter((glob) => !glob.startsWith("!"))).toEqual(["packages/app/src/**", "packages/base/**", "packages/types/**", "packages/lib/**", "pnpm-lock.yaml"]);
     // A dependency that this call leaves out is looked through for the same script.
     expect(scripts("build", { workspace: ws, packages: ["app", "base"], deps: ["^build"] }).map((t) => [t.name, t.options.deps])).toEqual([
       ["base#build", []],

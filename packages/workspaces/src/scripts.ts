@@ -11,6 +11,11 @@
  *   root, the package and the directories between them ignore (see
  *   gitignore.ts) and the directories of packages nested inside it; `inputs`
  *   (relative to the package) replaces that default;
+ * - the files of every workspace package it depends on, transitively, chosen
+ *   the same way (less this call's outputs in each): a package's tests import
+ *   its dependencies through node_modules, and an edit in one must run them
+ *   again even when the build in between comes out the same (early cutoff
+ *   would otherwise keep a stale test result: a wrong hit);
  * - always: the root lockfile (whole: a change of any locked version
  *   re-checks every package) and the root files named in `rootInputs`;
  * - the outputs of its deps (early cutoff as for every task).
@@ -101,6 +106,19 @@ function nestedPackages(ws: Workspace): Map<string, string[]> {
   return nested;
 }
 
+/** Every workspace package `pkg` depends on, directly or not, in workspace order. */
+function dependencyClosure(pkg: WorkspacePackage, byName: ReadonlyMap<string, WorkspacePackage>): WorkspacePackage[] {
+  const found = new Set<string>();
+  const stack = [...pkg.dependencies];
+  while (stack.length > 0) {
+    const name = stack.pop()!;
+    if (found.has(name)) continue;
+    found.add(name);
+    stack.push(...byName.get(name)!.dependencies);
+  }
+  return [...byName.values()].filter((other) => found.has(other.name));
+}
+
 /** The tasks of `pkg` that `dep` names, for a task of script `script` (see the module comment). */
 function depNames(byName: ReadonlyMap<string, WorkspacePackage>, pkg: WorkspacePackage, dep: string, hasTask: (pkg: WorkspacePackage, script: string) => boolean): string[] {
   if (dep.startsWith("^")) {
@@ -156,8 +174,12 @@ export function scripts(script: string, options: ScriptsOptions = {}): Task[] {
     const own = overrides.find(([matches]) => matches(pkg.name))?.[1];
     const merged: ScriptTaskOptions = { ...options, ...own };
     const outputs = (merged.outputs ?? []).map((glob) => under(pkg.dir, glob));
+    const filesOf = (of: WorkspacePackage): string[] => packageFiles(of, nested.get(of.dir) ?? [], ignored);
     const inputs = [
-      ...(merged.inputs === undefined ? packageFiles(pkg, nested.get(pkg.dir) ?? [], ignored) : merged.inputs.map((glob) => under(pkg.dir, glob))),
+      ...(merged.inputs === undefined ? filesOf(pkg) : merged.inputs.map((glob) => under(pkg.dir, glob))),
+      // What it imports at run time through node_modules: an edit there must re-run it even when the
+      // outputs of the task in between (the build it depends on) come out the same.
+      ...dependencyClosure(pkg, byName).flatMap((dep) => [...filesOf(dep), ...(merged.outputs ?? []).filter((glob) => !glob.startsWith("!")).map((glob) => `!${under(dep.dir, glob)}`)]),
       ...outputs.filter((glob) => !glob.startsWith("!")).map((glob) => `!${glob}`),
       ...(ws.lockfile === undefined ? [] : [ws.lockfile]),
       ...(merged.rootInputs ?? []),
