@@ -9,7 +9,7 @@ import { err, ok, parseSize, type Result, type SetupFailure } from "@rbuild/core
 import { suggest } from "@rbuild/planner";
 import { OUTPUT_LOGS, type OutputLogs } from "@rbuild/ui";
 
-export const SUBCOMMANDS = ["run", "list", "why", "cache", "clean", "help"] as const;
+export const SUBCOMMANDS = ["run", "list", "why", "cache", "clean", "init", "help"] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 export type OutputMode = "plain" | "json";
@@ -46,6 +46,8 @@ export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what
        rbuild cache gc [--max-size SIZE] [--max-age DAYS]
                                         drop least recently used cache entries
        rbuild clean [--cache]           remove every task's declared outputs (and the cache)
+       rbuild init                      write a Buildfile.ts for this npm, pnpm or yarn
+                                        workspace, from its turbo.json or its scripts
 
 Options:
   -j, --jobs N          run at most N tasks at once (default: number of cores)
@@ -141,7 +143,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   const isSubcommand = (SUBCOMMANDS as readonly string[]).includes(first ?? "");
   const command: Args["command"] = values.version === true ? "version" : values.help === true ? "help" : isSubcommand ? (first as Subcommand) : "run";
   const targets = isSubcommand ? positionals.slice(1) : positionals;
-  if ((command === "list" || command === "clean") && targets.length > 0) {
+  if ((command === "list" || command === "clean" || command === "init") && targets.length > 0) {
     return usage(`\`rbuild ${command}\` takes no task names; to run a task named "${command}", use \`rbuild run ${command}\`.`);
   }
   if (command === "why" && targets.length !== 1) return usage("`rbuild why` takes exactly one task name, e.g. `rbuild why build`.");
