@@ -9,7 +9,7 @@ import { err, ok, parseSize, type Result, type SetupFailure } from "@rbuild/core
 import { suggest } from "@rbuild/planner";
 import { OUTPUT_LOGS, type OutputLogs } from "@rbuild/ui";
 
-export const SUBCOMMANDS = ["run", "list", "why", "cache", "clean", "help"] as const;
+export const SUBCOMMANDS = ["run", "list", "why", "cache", "clean", "init", "help"] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 export type OutputMode = "plain" | "json";
@@ -22,6 +22,8 @@ export interface Args {
   readonly keepGoing: boolean;
   readonly force: boolean;
   readonly dryRun: boolean;
+  /** `--filter` patterns: build only the targets' tasks of these workspace packages (see @rbuild/workspaces). */
+  readonly filters: readonly string[];
   readonly summary: string | undefined;
   readonly output: OutputMode;
   /** Which task output the plain reporter shows (see OutputLogs). */
@@ -44,12 +46,17 @@ export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what
        rbuild cache gc [--max-size SIZE] [--max-age DAYS]
                                         drop least recently used cache entries
        rbuild clean [--cache]           remove every task's declared outputs (and the cache)
+       rbuild init                      write a Buildfile.ts for this npm, pnpm or yarn
+                                        workspace, from its turbo.json or its scripts
 
 Options:
   -j, --jobs N          run at most N tasks at once (default: number of cores)
   -k, --keep-going      after a failure, keep running everything not downstream of it
   -f, --force           run every task, ignoring cached results
   -n, --dry-run         show what would run and why, run nothing
+  -F, --filter PATTERN  only the tasks of these workspace packages (and what they
+                        need): a name or glob, ./dir, pkg... (with its deps),
+                        ...pkg (with its dependents), !pattern; may repeat
       --remote URL      share results through a remote cache (or RBUILD_REMOTE_CACHE)
       --token TOKEN     bearer token for the remote cache (or RBUILD_TOKEN)
       --remote-read-only  use remote hits, never upload (for untrusted jobs)
@@ -70,6 +77,7 @@ const OPTIONS = {
   "keep-going": { type: "boolean", short: "k" },
   force: { type: "boolean", short: "f" },
   "dry-run": { type: "boolean", short: "n" },
+  filter: { type: "string", short: "F", multiple: true },
   summary: { type: "string" },
   output: { type: "string" },
   "output-logs": { type: "string" },
@@ -207,6 +215,8 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   const output = values.output ?? "plain";
   if (output !== "plain" && output !== "json") return usage(`--output must be "plain" or "json", got "${output}".`);
   if (values.summary === "") return usage("--summary needs a file name.");
+  const filters = values.filter ?? [];
+  if (filters.some((filter) => filter === "")) return usage("--filter needs a package name, glob or ./directory.");
   const outputLogs = values["output-logs"] ?? "new-only";
   if (!(OUTPUT_LOGS as readonly string[]).includes(outputLogs)) {
     return usage(`--output-logs must be one of ${OUTPUT_LOGS.join(", ")}, got "${outputLogs}".`);
@@ -222,7 +232,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   const isSubcommand = (SUBCOMMANDS as readonly string[]).includes(first ?? "");
   const command: Args["command"] = values.version === true ? "version" : values.help === true ? "help" : isSubcommand ? (first as Subcommand) : "run";
   const targets = isSubcommand ? positionals.slice(1) : positionals;
-  if ((command === "list" || command === "clean") && targets.length > 0) {
+  if ((command === "list" || command === "clean" || command === "init") && targets.length > 0) {
     return usage(`\`rbuild ${command}\` takes no task names; to run a task named "${command}", use \`rbuild run ${command}\`.`);
   }
   if (command === "why" && targets.length !== 1) return usage("`rbuild why` takes exactly one task name, e.g. `rbuild why build`.");
@@ -233,6 +243,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     return usage("--max-size and --max-age go with `rbuild cache gc`.");
   }
   if (values.cache === true && command !== "clean") return usage("--cache goes with `rbuild clean`.");
+  if (filters.length > 0 && command !== "run") return usage("--filter goes with running tasks, e.g. `rbuild build --filter my-app...`.");
   const remote = values.remote ?? (env.RBUILD_REMOTE_CACHE === "" ? undefined : env.RBUILD_REMOTE_CACHE);
   if (remote !== undefined && !/^(https?:\/\/[^/]|file:\/\/\/)/.test(remote)) {
     return usage(`${values.remote === undefined ? "RBUILD_REMOTE_CACHE" : "--remote"} must be an http://, https:// or file:/// URL, got "${remote}".`);
@@ -245,6 +256,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     keepGoing: values["keep-going"] === true,
     force: values.force === true,
     dryRun: values["dry-run"] === true,
+    filters,
     summary: values.summary,
     output,
     outputLogs: outputLogs as OutputLogs,

@@ -9,6 +9,7 @@ import { BatchedOutput, dryRunSummary, JsonReporter, PlainReporter, runSummary }
 import type { Args } from "./args.js";
 import { cacheAccessFailure } from "./cache-access.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
+import { filterTargets } from "./filter-targets.js";
 import { lockWaitMessage } from "./lock-wait.js";
 import { phase, phaseNote } from "./phases.js";
 import { processTerminal, type Terminal } from "./terminal.js";
@@ -124,6 +125,11 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
       return fail([{ reason: "usage", message: "No task given. Name the tasks to run, e.g. `rbuild build`; `rbuild list` shows them all." }], workspace.value);
     }
     targets = ["default"];
+  }
+  if (args.filters.length > 0) {
+    const filtered = filterTargets(definitions, targets, args.filters, cwd);
+    if (!filtered.ok) return fail([filtered.error], workspace.value);
+    targets = filtered.value;
   }
   const graph = plan(definitions, targets);
   if (!graph.ok) return fail(graph.error, workspace.value);

@@ -1,4 +1,4 @@
-export { task, isTask, collectTasks, ExecError } from "./task.js";
+export { task, declareTask, isTask, collectTasks, perEvaluation, ExecError } from "./task.js";
 export type { Task, TaskOptions, RunContext, RunFunction, ExecOptions, ExecResult } from "./task.js";
 export type { SourceLocation } from "./location.js";
 export { locationFromStack } from "./location.js";
