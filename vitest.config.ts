@@ -9,6 +9,7 @@ export default defineConfig({
     alias: {
       "@rbuild/core": src("core"),
       "@rbuild/planner": src("planner"),
+      "@rbuild/workspaces": src("workspaces"),
       "@rbuild/executor": src("executor"),
       "@rbuild/runners": src("runners"),
       "@rbuild/ui": src("ui"),

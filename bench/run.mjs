@@ -24,6 +24,11 @@
  *   npm run bench -- --turbo /tmp/turbo/node_modules/.bin/turbo
  *   npm run bench -- --tools none --turbo ...   # only the remote restores
  *   npm run bench -- --before /tmp/old-rbuild   # also an earlier rbuild (a built checkout), side by side
+ *   npm run bench -- --packages 200 --tools rbuild-scripts,rbuild-scripts-no-daemon,turbo --turbo ...
+ *
+ * The rbuild-scripts tools run the same npm workspace as turbo does, from a
+ * Buildfile that declares nothing by hand: `scripts("build", { deps: ["^build"] })`
+ * (each package's script run by `npm run`, as turbo runs it).
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -119,6 +124,16 @@ task({ name: "all", deps: Array.from({ length: P }, (_, i) => \`p\${i}\`) });
   }
 }
 
+/** The Buildfile of the rbuild-scripts tools: the workspace's package scripts, nothing declared by hand. */
+function useScriptsBuildfile(dir) {
+  writeFileSync(
+    join(dir, "Buildfile.ts"),
+    `import { scripts, task } from "rbuild";
+task({ name: "all", deps: scripts("build", { deps: ["^build"], inputs: ["src/**"], outputs: ["out.txt"] }) });
+`,
+  );
+}
+
 /** The md5 line each package's output must hold, computed here from the sources. */
 function expected(dir) {
   const outputs = [];
@@ -147,6 +162,16 @@ const TOOLS = {
   "rbuild-no-daemon": { available: () => true, run: () => [RBUILD_COMMAND, ["all", "-j", String(JOBS)], { RBUILD_CACHE_DIR: "", RBUILD_DAEMON: "0" }] },
   before: { available: () => BEFORE !== undefined, run: () => [BEFORE, ["all", "-j", String(JOBS)], { RBUILD_CACHE_DIR: "", RBUILD_DAEMON: "1" }] },
   "before-no-daemon": { available: () => BEFORE !== undefined, run: () => [BEFORE, ["all", "-j", String(JOBS)], { RBUILD_CACHE_DIR: "", RBUILD_DAEMON: "0" }] },
+  "rbuild-scripts": {
+    available: () => true,
+    prepare: useScriptsBuildfile,
+    run: () => [RBUILD_COMMAND, ["all", "-j", String(JOBS)], { RBUILD_CACHE_DIR: "", RBUILD_DAEMON: "1" }],
+  },
+  "rbuild-scripts-no-daemon": {
+    available: () => true,
+    prepare: useScriptsBuildfile,
+    run: () => [RBUILD_COMMAND, ["all", "-j", String(JOBS)], { RBUILD_CACHE_DIR: "", RBUILD_DAEMON: "0" }],
+  },
   make: { available: () => has("make"), run: () => ["make", ["-s", "-j", String(JOBS), "all"], {}] },
   ninja: { available: () => has("ninja"), run: () => ["ninja", ["-j", String(JOBS)], {}] },
   turbo: {
@@ -191,12 +216,15 @@ function benchAll(tools, template) {
   let dirs;
   for (let r = 0; r < RUNS; r++) {
     dirs = new Map(tools.map((tool) => [tool, join(WORK, `${tool}-${r}`)]));
-    for (const dir of dirs.values()) cpSync(template, dir, { recursive: true });
+    for (const [tool, dir] of dirs) {
+      cpSync(template, dir, { recursive: true });
+      TOOLS[tool].prepare?.(dir);
+    }
     spawnSync("sync");
     for (const [tool, dir] of turn([...dirs], r)) {
       results.get(tool).cold.push(time(tool, dir));
       verify(tool, dir);
-      if (tool !== "rbuild") continue;
+      if (TOOLS[tool].run()[2].RBUILD_DAEMON !== "1") continue;
       // The daemon this cold build started: it serves the steps below from the last round's copy, and
       // until then it must not share the machine (removing its socket ends it).
       if (r < RUNS - 1) rmSync(join(dir, ".rbuild", "daemon.sock"), { force: true });

@@ -16,9 +16,10 @@
  */
 import { createReadStream, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { send } from "./answer.js";
 import { checkingIntervalFor, defaultMaxConnections, HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from "./connection-limits.js";
+import { ConnectionGate, gateLimits } from "./connection-gate.js";
 import { answerBatchGet, MAX_GET_KEYS, MAX_INLINE_BLOB } from "./batch-get.js";
 import { DiskStore, referencedBlobs, type Kind } from "./disk-store.js";
 import { Metrics } from "./metrics.js";
@@ -37,8 +38,10 @@ export interface ServerOptions {
   readonly headersTimeoutMs?: number;
   /** Time a client has to send a whole request, body included (default 30 min). */
   readonly requestTimeoutMs?: number;
-  /** Connections held at once; more are closed as they come (default: from the descriptor limit). */
+  /** Connections held at once (default: from the descriptor limit); see connection-gate.ts for who gives way. */
   readonly maxConnections?: number;
+  /** Connections one peer (remote address) may hold at once (default: 1/8 of maxConnections). */
+  readonly maxConnectionsPerPeer?: number;
 }
 
 export interface RunningServer {
@@ -288,7 +291,14 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
   // See connection-limits.ts: slow clients are cut, and a flood of them cannot take every descriptor.
   server.headersTimeout = headersTimeout;
   server.requestTimeout = Math.max(headersTimeout, options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
-  server.maxConnections = options.maxConnections ?? defaultMaxConnections();
+  // The gate, not server.maxConnections, keeps the cap: Node's cap refuses the newest connection, which
+  // lets connections that never finish their headers lock everyone out (connection-gate.ts).
+  const gate = new ConnectionGate(gateLimits(options.maxConnections ?? defaultMaxConnections(), options.maxConnectionsPerPeer));
+  server.on("connection", (socket: Socket) => gate.admit(socket));
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    gate.requestStarted(req.socket);
+    res.once("close", () => gate.requestEnded(req.socket));
+  });
   server.keepAliveTimeout = 65_000;
   server.setTimeout(IDLE_TIMEOUT_MS, (socket) => socket.destroy());
 

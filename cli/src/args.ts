@@ -9,7 +9,7 @@ import { err, ok, parseSize, type Result, type SetupFailure } from "@rbuild/core
 import { suggest } from "@rbuild/planner";
 import { OUTPUT_LOGS, type OutputLogs } from "@rbuild/ui";
 
-export const SUBCOMMANDS = ["run", "list", "why", "cache", "clean", "help"] as const;
+export const SUBCOMMANDS = ["run", "list", "why", "cache", "clean", "init", "help"] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 export type OutputMode = "plain" | "json";
@@ -22,6 +22,8 @@ export interface Args {
   readonly keepGoing: boolean;
   readonly force: boolean;
   readonly dryRun: boolean;
+  /** `--filter` patterns: build only the targets' tasks of these workspace packages (see @rbuild/workspaces). */
+  readonly filters: readonly string[];
   readonly summary: string | undefined;
   readonly output: OutputMode;
   /** Which task output the plain reporter shows (see OutputLogs). */
@@ -44,12 +46,17 @@ export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what
        rbuild cache gc [--max-size SIZE] [--max-age DAYS]
                                         drop least recently used cache entries
        rbuild clean [--cache]           remove every task's declared outputs (and the cache)
+       rbuild init                      write a Buildfile.ts for this npm, pnpm or yarn
+                                        workspace, from its turbo.json or its scripts
 
 Options:
   -j, --jobs N          run at most N tasks at once (default: number of cores)
   -k, --keep-going      after a failure, keep running everything not downstream of it
   -f, --force           run every task, ignoring cached results
   -n, --dry-run         show what would run and why, run nothing
+  -F, --filter PATTERN  only the tasks of these workspace packages (and what they
+                        need): a name or glob, ./dir, pkg... (with its deps),
+                        ...pkg (with its dependents), !pattern; may repeat
       --remote URL      share results through a remote cache (or RBUILD_REMOTE_CACHE)
       --token TOKEN     bearer token for the remote cache (or RBUILD_TOKEN)
       --remote-read-only  use remote hits, never upload (for untrusted jobs)
@@ -70,6 +77,7 @@ const OPTIONS = {
   "keep-going": { type: "boolean", short: "k" },
   force: { type: "boolean", short: "f" },
   "dry-run": { type: "boolean", short: "n" },
+  filter: { type: "string", short: "F", multiple: true },
   summary: { type: "string" },
   output: { type: "string" },
   "output-logs": { type: "string" },
@@ -91,10 +99,92 @@ const OPTIONS = {
  */
 function parseArgsProblem(error: Error & { code?: string }): string {
   const unknown = error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /^Unknown option '([^']*)'/.exec(error.message)?.[1] : undefined;
-  if (unknown === undefined) return error.message;
+  if (unknown === undefined) return valueProblem(error) ?? error.message;
   const flags = Object.entries(OPTIONS).flatMap(([name, option]) => ["short" in option ? `-${option.short}` : [], `--${name}`].flat());
   const close = suggest(unknown, flags);
   return `Unknown option ${unknown}.${close.length === 0 ? "" : ` Did you mean ${close.join(" or ")}?`}`;
+}
+
+/** What each option that takes a value expects, in rbuild's words. Options checked below are "checked". */
+const EXPECTS: Readonly<Record<string, { readonly what: string; readonly checked: boolean }>> = {
+  jobs: { what: "a positive whole number", checked: true },
+  summary: { what: "a file name", checked: false },
+  output: { what: '"plain" or "json"', checked: true },
+  "output-logs": { what: `one of ${OUTPUT_LOGS.join(", ")}`, checked: true },
+  directory: { what: "a directory", checked: false },
+  "max-size": { what: "a size such as 500MB or 10GB", checked: true },
+  "max-age": { what: "a number of days", checked: true },
+  remote: { what: "an http://, https:// or file:/// URL", checked: true },
+  token: { what: "a token", checked: false },
+};
+
+/** The option parseArgs names in `message` ("-j", "--summary <value>", "-j, --jobs <value>"), by its long name. */
+function optionIn(message: string): string | undefined {
+  const named = /^Option '([^']*)'/.exec(message)?.[1] ?? "";
+  const long = /--([\w-]+)/.exec(named)?.[1];
+  if (long !== undefined) return long;
+  const short = /^-\w/.exec(named)?.[0];
+  return short === undefined ? undefined : longOf(short);
+}
+
+/** The long name of the option `arg` is (`-j`, `--jobs`), if it is one. */
+const longOf = (arg: string): string | undefined =>
+  arg.startsWith("--") ? arg.slice(2) : Object.entries(OPTIONS).find(([, option]) => "short" in option && `-${option.short}` === arg)?.[0];
+
+const flagName = (long: string): string => {
+  const option = OPTIONS[long as keyof typeof OPTIONS];
+  return "short" in option ? `-${option.short}/--${long}` : `--${long}`;
+};
+
+/**
+ * An option given no value, or one that starts with "-" (which parseArgs calls
+ * ambiguous and explains in its own words): said as rbuild says a bad value.
+ * The ambiguous one, for an option whose value is checked, is undefined here:
+ * the caller parses again with the value attached, and the check names it.
+ */
+function valueProblem(error: Error & { code?: string }): string | undefined {
+  if (error.code !== "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") return undefined;
+  const long = optionIn(error.message);
+  const expects = long === undefined ? undefined : EXPECTS[long];
+  if (long === undefined || expects === undefined) return undefined;
+  if (/argument missing/.test(error.message)) return `${flagName(long)} needs ${expects.what}; none was given.`;
+  return undefined;
+}
+
+/**
+ * `argv` with each option that takes a value and is followed by one starting
+ * with "-" written as `--option=value`, so that the value is checked (and named)
+ * as any other: `-j -3` says that -3 is not a positive whole number.
+ */
+function attachDashValues(argv: readonly string[]): string[] | undefined {
+  const out: string[] = [];
+  let changed = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const long = longOf(arg);
+    const next = argv[i + 1];
+    if (long !== undefined && EXPECTS[long] !== undefined && next !== undefined && next.startsWith("-") && next !== "--") {
+      if (!EXPECTS[long]!.checked) return undefined;
+      out.push(`--${long}=${next}`);
+      i++;
+      changed = true;
+    } else out.push(arg);
+  }
+  return changed ? out : undefined;
+}
+
+/** The message for a value starting with "-" given to an option whose value is not checked (a file name, a token). */
+function dashValueProblem(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length - 1; i++) {
+    const arg = argv[i]!;
+    const long = longOf(arg);
+    const next = argv[i + 1]!;
+    const expects = long === undefined ? undefined : EXPECTS[long];
+    if (long !== undefined && expects !== undefined && !expects.checked && next.startsWith("-")) {
+      return `${flagName(long)} needs ${expects.what}, got "${next}", which looks like an option. For a value that starts with "-", write --${long}=${next}.`;
+    }
+  }
+  return undefined;
 }
 
 function usage(message: string): { ok: false; error: SetupFailure } {
@@ -106,7 +196,14 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    return usage(parseArgsProblem(error as Error & { code?: string }));
+    const problem = error as Error & { code?: string };
+    if (problem.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && /ambiguous/.test(problem.message)) {
+      const attached = attachDashValues(argv);
+      if (attached !== undefined) return parseCommandLine(attached, env);
+      const dash = dashValueProblem(argv);
+      if (dash !== undefined) return usage(dash);
+    }
+    return usage(parseArgsProblem(problem));
   }
   const { values, positionals } = parsed;
 
@@ -118,6 +215,8 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   const output = values.output ?? "plain";
   if (output !== "plain" && output !== "json") return usage(`--output must be "plain" or "json", got "${output}".`);
   if (values.summary === "") return usage("--summary needs a file name.");
+  const filters = values.filter ?? [];
+  if (filters.some((filter) => filter === "")) return usage("--filter needs a package name, glob or ./directory.");
   const outputLogs = values["output-logs"] ?? "new-only";
   if (!(OUTPUT_LOGS as readonly string[]).includes(outputLogs)) {
     return usage(`--output-logs must be one of ${OUTPUT_LOGS.join(", ")}, got "${outputLogs}".`);
@@ -133,7 +232,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   const isSubcommand = (SUBCOMMANDS as readonly string[]).includes(first ?? "");
   const command: Args["command"] = values.version === true ? "version" : values.help === true ? "help" : isSubcommand ? (first as Subcommand) : "run";
   const targets = isSubcommand ? positionals.slice(1) : positionals;
-  if ((command === "list" || command === "clean") && targets.length > 0) {
+  if ((command === "list" || command === "clean" || command === "init") && targets.length > 0) {
     return usage(`\`rbuild ${command}\` takes no task names; to run a task named "${command}", use \`rbuild run ${command}\`.`);
   }
   if (command === "why" && targets.length !== 1) return usage("`rbuild why` takes exactly one task name, e.g. `rbuild why build`.");
@@ -144,6 +243,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     return usage("--max-size and --max-age go with `rbuild cache gc`.");
   }
   if (values.cache === true && command !== "clean") return usage("--cache goes with `rbuild clean`.");
+  if (filters.length > 0 && command !== "run") return usage("--filter goes with running tasks, e.g. `rbuild build --filter my-app...`.");
   const remote = values.remote ?? (env.RBUILD_REMOTE_CACHE === "" ? undefined : env.RBUILD_REMOTE_CACHE);
   if (remote !== undefined && !/^(https?:\/\/[^/]|file:\/\/\/)/.test(remote)) {
     return usage(`${values.remote === undefined ? "RBUILD_REMOTE_CACHE" : "--remote"} must be an http://, https:// or file:/// URL, got "${remote}".`);
@@ -156,6 +256,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     keepGoing: values["keep-going"] === true,
     force: values.force === true,
     dryRun: values["dry-run"] === true,
+    filters,
     summary: values.summary,
     output,
     outputLogs: outputLogs as OutputLogs,

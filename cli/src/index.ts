@@ -10,3 +10,5 @@
  */
 export { task, ExecError } from "@rbuild/core";
 export type { Task, TaskOptions, RunContext, RunFunction, ExecOptions, ExecResult } from "@rbuild/core";
+export { scripts, workspace } from "@rbuild/workspaces";
+export type { ScriptsOptions, ScriptTaskOptions, Workspace, WorkspacePackage, PackageManager } from "@rbuild/workspaces";

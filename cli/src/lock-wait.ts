@@ -34,7 +34,9 @@ export function lockWaitMessage(wait: LockWait): string {
           : `another rbuild (pid ${wait.pid})`;
   const held = `it has held the lock since ${clock(wait.since)}`;
   const resume = !own
-    ? ""
+    ? wait.stopped === true && wait.pid !== undefined
+      ? `; it is stopped: its user (or root) can resume it with \`kill -CONT ${wait.pid}\``
+      : ""
     : wait.stopped === true
       ? daemon
         ? `; it is stopped: \`kill -CONT ${wait.pid}\` resumes it (its build goes on, then this one), \`kill -9 ${wait.pid}\` ends it`

@@ -37,6 +37,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return (await import("./cache-command.js")).cacheCommand(args.value, strays);
     case "clean":
       return (await import("./clean-command.js")).cleanCommand(args.value, strays);
+    case "init":
+      return (await import("./init-command.js")).initCommand(args.value);
     default:
       return unreachable(args.value.command);
   }

@@ -5,22 +5,10 @@
 import { chmodSync, chownSync, lstatSync, readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { afterEach, beforeAll, afterAll, describe, expect, test } from "vitest";
+import { beforeAll, afterAll, describe, expect, test } from "vitest";
 import { letNobodyReach, nobody, runAsNobody } from "./test-support/as-nobody.js";
-import { RBUILD, Workspace, type RunResult } from "./test-support/workspace.js";
+import { RBUILD, testWorkspace, type RunResult, type Workspace } from "./test-support/workspace.js";
 
-const workspaces: Workspace[] = [];
-function workspace(files: Record<string, string>): Workspace {
-  const ws = new Workspace().write(files);
-  workspaces.push(ws);
-  return ws;
-}
-afterEach(() => {
-  for (const ws of workspaces.splice(0)) {
-    spawnSync("chmod", ["-R", "u+rwx", ws.root]);
-    ws.remove();
-  }
-});
 let reach: { restore(): void } | undefined;
 beforeAll(() => {
   if (!("skip" in nobody)) reach = letNobodyReach(RBUILD);
@@ -38,7 +26,7 @@ const skipped = "skip" in nobody ? ` (skipped: ${nobody.skip})` : "";
 
 describe.skipIf("skip" in nobody)("as a user who is not root", () => {
   test(`20.10: a task that makes a directory of mode 000 in its outputs is stored with it, and restored so${skipped}`, async () => {
-    const ws = workspace({
+    const ws = testWorkspace({
       "Buildfile.ts": `import { task } from "rbuild";
 task({ name: "gen", inputs: ["src/**"], outputs: ["out/**"], run: "mkdir -p out/locked/deep out/ok && echo hi > out/ok/a.txt && echo x > out/locked/deep/f.txt && chmod 000 out/locked/deep out/locked" });
 `,
@@ -53,7 +41,7 @@ task({ name: "gen", inputs: ["src/**"], outputs: ["out/**"], run: "mkdir -p out/
   });
 
   test(`20.10: an output the task left unreadable to its own user fails the task with what to do, not a raw EACCES${skipped}`, async () => {
-    const ws = workspace({
+    const ws = testWorkspace({
       "Buildfile.ts": `import { task } from "rbuild";
 task({ name: "gen", inputs: ["src/**"], outputs: ["out/**"], run: "mkdir -p out && echo x > out/secret && chmod 000 out/secret" });
 `,
@@ -68,7 +56,7 @@ task({ name: "gen", inputs: ["src/**"], outputs: ["out/**"], run: "mkdir -p out 
   });
 
   test(`20.10: in a workspace whose cache root made, a build (a no-op too), clean, cache and why by another user stop naming the cache and what to do${skipped}`, async () => {
-    const ws = workspace({
+    const ws = testWorkspace({
       "Buildfile.ts": `import { task } from "rbuild";
 task({ name: "gen", inputs: ["src/**"], outputs: ["out/**"], run: "mkdir -p out && cp src/a.txt out/" });
 `,

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { digestFile } from "@rbuild/hash";
 import { startCacheServer, type RunningServer } from "rbuild-cache-server";
-import { normalize, Workspace } from "./test-support/workspace.js";
+import { normalize, testWorkspace, type Workspace } from "./test-support/workspace.js";
 
 // Outputs with a mode, a symlink and a nested file; a count file records every real run.
 const BUILDFILE = `import { task } from "rbuild";
@@ -18,12 +18,8 @@ task({ name: "use", deps: [gen], outputs: ["use.txt"], run: "echo run >> use.cou
 
 let serverDir: string;
 let server: RunningServer | undefined;
-const workspaces: Workspace[] = [];
-
 function workspace(): Workspace {
-  const ws = new Workspace().write({ "Buildfile.ts": BUILDFILE, "src/a.txt": "alpha\n", "src/b.txt": "beta\n" });
-  workspaces.push(ws);
-  return ws;
+  return testWorkspace({ "Buildfile.ts": BUILDFILE, "src/a.txt": "alpha\n", "src/b.txt": "beta\n" });
 }
 
 beforeEach(() => {
@@ -32,7 +28,6 @@ beforeEach(() => {
 afterEach(async () => {
   await server?.stop();
   server = undefined;
-  for (const ws of workspaces.splice(0)) ws.remove();
   rmSync(serverDir, { recursive: true, force: true });
 });
 
@@ -193,9 +188,8 @@ describe("a task with many outputs", () => {
 task({ name: "many", outputs: ["out/**"], run: "echo run >> many.count; mkdir -p out/d && cd out/d && for i in $(seq 8000); do echo $i > output-$i.txt; done" });
 `,
     };
-    const first = new Workspace().write(files);
-    const second = new Workspace().write(files);
-    workspaces.push(first, second);
+    const first = testWorkspace(files);
+    const second = testWorkspace(files);
     const built = await build(first, ["many", "--remote", server.url]);
     expect([built.exitCode, built.stderr]).toEqual([0, "rbuild: ok: 1 ran, 0 cached in <t>\n"]);
     const restored = await build(second, ["many", "--remote", server.url]);
@@ -247,9 +241,8 @@ task({ name: "some", deps: tasks.slice(0, 50) });
 
   test("21.6: hashes its inputs on the main thread or the built helper thread, to the keys the main thread computes alone", async () => {
     const url = `file://${serverDir}`;
-    const first = new Workspace().write(files);
-    const second = new Workspace().write(files);
-    workspaces.push(first, second);
+    const first = testWorkspace(files);
+    const second = testWorkspace(files);
     const built = await first.run(["all", "--remote", url], { env: { RBUILD_PHASES: "1" } });
     expect(built.exitCode).toBe(0);
     // Which thread reaches an input first is a race: on a loaded machine the build may end before the

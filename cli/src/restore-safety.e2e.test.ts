@@ -8,23 +8,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, onTestFinished, test } from "vitest";
 import { nobody, letNobodyReach, runAsNobody } from "./test-support/as-nobody.js";
-import { RBUILD, Workspace, type RunResult } from "./test-support/workspace.js";
+import { RBUILD, testWorkspace, type RunResult, type Workspace } from "./test-support/workspace.js";
 
 let shared: string;
-const workspaces: Workspace[] = [];
-function workspace(files: Record<string, string>): Workspace {
-  const ws = new Workspace().write(files);
-  workspaces.push(ws);
-  return ws;
-}
 beforeEach(() => {
   shared = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-shared-")));
 });
 afterEach(() => {
-  for (const ws of workspaces.splice(0)) {
-    spawnSync("chmod", ["-R", "u+rwx", ws.root]);
-    ws.remove();
-  }
   rmSync(shared, { recursive: true, force: true });
 });
 
@@ -40,11 +30,11 @@ task({ name: "gen", inputs: ["src/**"], outputs: ["dist/**"], run: "echo run >> 
 
   test("20.2: a layer whose link points outside is refused, from a remote and from the local store: a miss, one warning, and the task runs", async () => {
     const remote = `file://${shared}`;
-    const first = workspace(files);
+    const first = testWorkspace(files);
     expect((await first.run(["gen", "--remote", remote])).exitCode).toBe(0);
     const warning = 'rbuild: the cached result of task "gen" was dropped: dist/passwd: its link target "/etc/passwd" is outside the workspace; running it again\n';
 
-    const victim = workspace(files);
+    const victim = testWorkspace(files);
     const fromRemote = await victim.run(["gen", "--remote", remote]);
     expect([fromRemote.exitCode, fromRemote.stderr, runs(victim)]).toEqual([0, `${warning}rbuild: ok: 1 ran, 0 cached in <t>\n`, 1]);
 
@@ -61,8 +51,8 @@ task({ name: "gen", inputs: ["src/**"], outputs: ["dist/**"], run: "echo run >> 
       "src/a.txt": "a\n",
     };
     const remote = `file://${shared}`;
-    expect((await workspace(through).run(["gen", "--remote", remote])).exitCode).toBe(0);
-    const victim = workspace(through);
+    expect((await testWorkspace(through).run(["gen", "--remote", remote])).exitCode).toBe(0);
+    const victim = testWorkspace(through);
     symlinkSync("/etc", join(victim.root, "ws-link"));
     const result = await victim.run(["gen", "--remote", remote]);
     expect([result.exitCode, result.stderr, runs(victim)]).toEqual([
@@ -73,7 +63,7 @@ task({ name: "gen", inputs: ["src/**"], outputs: ["dist/**"], run: "echo run >> 
   });
 
   test("20.2: a link that stays inside the workspace is restored", async () => {
-    const inside = workspace({
+    const inside = testWorkspace({
       "Buildfile.ts": `import { task } from "rbuild";
 task({ name: "gen", inputs: ["src/**"], outputs: ["dist/**"], run: "echo run >> gen.count; mkdir -p dist/sub && ln -s ../../src/a.txt dist/sub/a && ln -s sub dist/here" });
 `,
@@ -98,12 +88,12 @@ task({ name: "use", deps: ["gen"], inputs: [], outputs: ["use.txt"], run: "stat 
       "src/a.txt": "a\n",
     };
     const remote = `file://${shared}`;
-    const first = workspace(files);
+    const first = testWorkspace(files);
     expect((await first.run(["use", "--remote", remote])).exitCode).toBe(0);
     const modes = (ws: Workspace) => ["out/tool", "out/g", "out/drop"].map((path) => (lstatSync(join(ws.root, path)).mode & 0o7777).toString(8));
     expect(modes(first)).toEqual(["4755", "2750", "1777"]);
 
-    const second = workspace(files);
+    const second = testWorkspace(files);
     const restored = await second.run(["use", "--remote", remote, "--summary", "s.json"]);
     expect(restored.exitCode).toBe(0);
     expect(modes(second)).toEqual(["755", "750", "777"]);
@@ -133,11 +123,11 @@ task({ name: "gen", inputs: ["src/**"], outputs: ["out/**"], run: "mkdir -p out/
     };
     // Built where rbuild runs as root (CI), shared through a remote, restored by a user.
     const remote = `file://${shared}`;
-    const ci = workspace(files);
+    const ci = testWorkspace(files);
     expect((await ci.run(["gen", "--remote", remote])).exitCode).toBe(0);
     spawnSync("chmod", ["-R", "a+rX", shared]);
     chmodSync(shared, 0o755);
-    const mine = workspace(files);
+    const mine = testWorkspace(files);
     chownSync(mine.root, 65534, 65534);
     for (const path of ["Buildfile.ts", "src", "src/a.txt"]) chownSync(join(mine.root, path), 65534, 65534);
     accessSync(mine.root, constants.R_OK);

@@ -1,5 +1,5 @@
 /** `rbuild <task...>`: plan the targets, execute, report, write the summary. */
-import { accessSync, constants as fsConstants, lstatSync } from "node:fs";
+import { accessSync, constants as fsConstants, lstatSync, statSync, type Stats } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { describeFailure, fanOut, makeCacheDirectory, makeDirectories, writeFileAtomically, type Reporter, type SetupFailure, type StrayErrors } from "@rbuild/core";
 import { dryRun, Engine, type BuildOutcome } from "@rbuild/executor";
@@ -9,6 +9,7 @@ import { BatchedOutput, dryRunSummary, JsonReporter, PlainReporter, runSummary }
 import type { Args } from "./args.js";
 import { cacheAccessFailure } from "./cache-access.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
+import { filterTargets } from "./filter-targets.js";
 import { lockWaitMessage } from "./lock-wait.js";
 import { phase, phaseNote } from "./phases.js";
 import { processTerminal, type Terminal } from "./terminal.js";
@@ -21,17 +22,39 @@ import { openWorkspace, type Workspace } from "./workspace.js";
  */
 function summaryProblem(file: string): string | undefined {
   // The summary replaces the file by a rename: a device, fifo or link there would be replaced too.
-  const existing = lstatSync(file, { throwIfNoEntry: false });
+  let existing: Stats | undefined;
+  try {
+    existing = lstatSync(file, { throwIfNoEntry: false });
+  } catch {
+    // ENOTDIR: a file where one of its directories should be, named below.
+  }
   if (existing !== undefined && !existing.isFile()) {
     return `--summary ${file} exists and is not a regular file; rbuild replaces the file it names, so give the path of a new or regular file.`;
   }
   const dir = dirname(file);
+  // Checked first: a writable file where the directory should be passes the access check.
+  const inTheWay = fileInTheWay(dir);
+  if (inTheWay !== undefined) return `--summary ${file}: ${inTheWay} is a file, not a directory. Give a file in a directory you can write.`;
   try {
     makeDirectories(dir);
     accessSync(dir, fsConstants.W_OK);
     return undefined;
   } catch (error) {
     return `--summary ${file}: cannot write in ${dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}). Give a file in a directory you can write.`;
+  }
+}
+
+/** The nearest existing path at or above `dir` if it is not a directory (a file where a directory should be). */
+function fileInTheWay(dir: string): string | undefined {
+  for (let path = dir; ; path = dirname(path)) {
+    let stat: Stats | undefined;
+    try {
+      stat = statSync(path, { throwIfNoEntry: false });
+    } catch {
+      stat = undefined; // ENOTDIR: something above is the file.
+    }
+    if (stat !== undefined) return stat.isDirectory() ? undefined : path;
+    if (dirname(path) === path) return undefined;
   }
 }
 
@@ -102,6 +125,11 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
       return fail([{ reason: "usage", message: "No task given. Name the tasks to run, e.g. `rbuild build`; `rbuild list` shows them all." }], workspace.value);
     }
     targets = ["default"];
+  }
+  if (args.filters.length > 0) {
+    const filtered = filterTargets(definitions, targets, args.filters, cwd);
+    if (!filtered.ok) return fail([filtered.error], workspace.value);
+    targets = filtered.value;
   }
   const graph = plan(definitions, targets);
   if (!graph.ok) return fail(graph.error, workspace.value);

@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { err, ok, type Result, type SetupFailure, type StrayErrors } from "@rbuild/core";
 import { defineTasks, findBuildfile, loadBuildfile, type Definitions } from "@rbuild/planner";
+import { lockPathProblem } from "@rbuild/store";
 import { cacheAccessFailure, cacheWriteProblem } from "./cache-access.js";
 
 /**
@@ -61,6 +62,9 @@ export async function openWorkspace(
   const cacheDir = cacheDirFor(root, env);
   const unwritable = options.writesCache === false ? undefined : cacheWriteProblem(cacheDir);
   if (unwritable !== undefined) return err([unwritable]);
+  // Something at the lock's path that is no lock: every build would wait for it forever.
+  const badLock = options.writesCache === false ? undefined : lockPathProblem(cacheDir);
+  if (badLock !== undefined) return err([{ reason: "lock-not-a-file", ...badLock }]);
   let loaded;
   try {
     loaded = await loadBuildfile(buildfile, { apiModule: apiModule(), cacheDir, onInfo, ...(strays === undefined ? {} : { strays }) });

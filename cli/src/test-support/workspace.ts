@@ -1,9 +1,11 @@
 /** End-to-end test rig: a real temp workspace and the built `rbuild` run as a child process. */
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa, type ResultPromise } from "execa";
+import { onTestFinished } from "vitest";
 
 /** rbuild in Node, as the command runs it when no daemon answers. */
 export const RBUILD = fileURLToPath(new URL("../../bin/rbuild.js", import.meta.url));
@@ -74,4 +76,17 @@ export class Workspace {
   remove(): void {
     rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+/**
+ * A workspace holding `files` for the running test, removed when it finishes
+ * (made writable first: a test may leave a directory of mode 000 in it).
+ */
+export function testWorkspace(files: Record<string, string>): Workspace {
+  const ws = new Workspace().write(files);
+  onTestFinished(() => {
+    spawnSync("chmod", ["-R", "u+rwx", ws.root]);
+    ws.remove();
+  });
+  return ws;
 }

@@ -41,6 +41,10 @@ export type BuildEvent =
    * it is a cached task's stored output shown again rather than new output.
    */
   | { type: "task-output"; task: string; stream: OutputStream; line: string; replayed?: true }
+  /**
+   * A task is done. A task whose function's code throws after it finished (a
+   * timer it did not await) is finished again, as failed: the later result stands.
+   */
   | { type: "task-finished"; result: TaskResult }
   | { type: "info"; code: string; message: string }
   | { type: "build-finished"; ok: boolean; interrupted: boolean; durationMs: number };

@@ -20,6 +20,8 @@ export type SetupFailure =
   | { reason: "invalid-field"; task: string; field: string; message: string; location?: SourceLocation }
   /** A path in the cache directory this user cannot write (`owner`, `user` and `group` are ids, when known). */
   | { reason: "cache-not-writable"; cacheDir: string; path: string; code: string; owner?: number; user?: number; group?: number }
+  /** Something other than a regular file at the build lock's path: no build could ever take the lock. */
+  | { reason: "lock-not-a-file"; path: string; kind: "directory" | "symlink" | "other" }
   | {
       reason: "overlapping-outputs";
       first: { task: string; glob: string };
@@ -97,6 +99,11 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
         `("${first.task}" through "${first.glob}", "${second.task}" through "${second.glob}"). Each would delete and store the other's files: ` +
         `narrow one of the globs, or leave the other task's files out with a "!" glob.`
       );
+    }
+    case "lock-not-a-file": {
+      const what = failure.kind === "directory" ? "a directory" : failure.kind === "symlink" ? "a symbolic link" : "not a regular file";
+      const remove = failure.kind === "directory" ? `rm -r ${failure.path}` : `rm ${failure.path}`;
+      return `${failure.path} is ${what}, not rbuild's build lock (a file): nothing else may be at that path. Remove it (\`${remove}\`) and run again.`;
     }
     case "cache-not-writable": {
       const { cacheDir, path, owner, user, group } = failure;

@@ -1,4 +1,4 @@
-export { task, isTask, collectTasks, ExecError } from "./task.js";
+export { task, declareTask, isTask, collectTasks, perEvaluation, ExecError } from "./task.js";
 export type { Task, TaskOptions, RunContext, RunFunction, ExecOptions, ExecResult } from "./task.js";
 export type { SourceLocation } from "./location.js";
 export { locationFromStack } from "./location.js";
@@ -12,4 +12,4 @@ export { parseSize, formatSize } from "./size.js";
 export { makeCacheDirectory, makeDirectories, onPath, writeFileAtomically } from "./files.js";
 export { ResidentWorker } from "./resident-worker.js";
 export { StrayErrors } from "./stray-errors.js";
-export type { OwnerKind, UnclaimedError } from "./stray-errors.js";
+export type { LateTaskError, OwnerKind, UnclaimedError } from "./stray-errors.js";

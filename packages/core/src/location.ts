@@ -17,12 +17,14 @@ const FRAME = /(?:\(|at )((?:file:\/\/)?\/[^()]*?):(\d+):(\d+)\)?\s*$/;
 const LINK_HEADER = /^((?:file:\/\/)?\/.*):(\d+)\n[^\n]*\n( *)\^/;
 
 /**
- * Reads the first stack frame of `error` that points at a file on disk.
+ * Reads the first stack frame of `error` that points at a file on disk (and
+ * that `skip` does not leave out: rbuild's own code, when the error came from
+ * an API the Buildfile called).
  * `error.stack` is formatted lazily by V8, so calling this only when a
  * message needs a location keeps the cost off the hot path. With source maps
  * enabled (the loader turns them on) the frame points at the TypeScript source.
  */
-export function locationFromStack(error: Error): SourceLocation | undefined {
+export function locationFromStack(error: Error, skip?: (file: string) => boolean): SourceLocation | undefined {
   const stack = error.stack ?? "";
   const toPath = (where: string): string => (where.startsWith("file://") ? fileURLToPath(where) : where);
   const header = LINK_HEADER.exec(stack);
@@ -32,7 +34,9 @@ export function locationFromStack(error: Error): SourceLocation | undefined {
     if (match === null) continue;
     const [, where, lineNo, col] = match;
     if (where === undefined || where.startsWith("node:")) continue;
-    return { file: toPath(where), line: Number(lineNo), column: Number(col) };
+    const file = toPath(where);
+    if (skip?.(file) === true) continue;
+    return { file, line: Number(lineNo), column: Number(col) };
   }
   return undefined;
 }

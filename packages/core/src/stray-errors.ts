@@ -16,6 +16,13 @@
  * owner at all (a bug in rbuild), go to `unclaimed`, which decides how the
  * process ends: it is told what kind of owner it was.
  *
+ * `process.exit` from user code is the same kind of escape: it would end the
+ * build (and the daemon) with whatever status the code chose, 0 for a build
+ * that never finished. While StrayErrors listens, `process.exit` called from
+ * an owner's code throws an error that says what to do instead, and that error
+ * fails the owner like a stray one (or goes to `unclaimed` once it is done).
+ * rbuild's own calls, outside any owner, exit as usual.
+ *
  * The listeners are process-wide, so there is one StrayErrors per process,
  * made by the program's entry point and handed to the loader and the runner.
  */
@@ -35,13 +42,34 @@ export interface ErrorOwner {
 
 export type UnclaimedError = (error: unknown, late: { readonly label: string; readonly kind: OwnerKind } | undefined) => void;
 
+/** Takes an error thrown by a task's code after the task finished: true if it did (see StrayErrors.whileBuilding). */
+export type LateTaskError = (error: unknown, label: string) => boolean;
+
 export class StrayErrors {
   readonly #owners = new AsyncLocalStorage<ErrorOwner>();
   readonly #unclaimed: UnclaimedError;
   readonly #listener = (error: unknown): void => {
     const owner = this.#owners.getStore();
     if (owner?.take !== undefined) owner.take(error);
-    else this.#unclaimed(error, owner === undefined ? undefined : { label: owner.label, kind: owner.kind });
+    // Outside the owner's context: what takes it is rbuild's code, and its process.exit must exit.
+    else {
+      this.#owners.exit(() => {
+        if (owner?.kind === "task" && this.#lateTask?.(error, owner.label) === true) return;
+        this.#unclaimed(error, owner === undefined ? undefined : { label: owner.label, kind: owner.kind });
+      });
+    }
+  };
+  #lateTask: LateTaskError | undefined;
+  readonly #exit = process.exit;
+  readonly #guardedExit = (code?: number | string | null): never => {
+    const owner = this.#owners.getStore();
+    if (owner === undefined) return this.#exit.call(process, code);
+    const error = new Error(`${owner.label} called process.exit(${code ?? ""}); return or throw instead`);
+    // The stack starts at the call, so the failure points at the user's line, not at this guard.
+    Error.captureStackTrace(error, this.#guardedExit);
+    // Taken now as well as thrown: code that catches the throw has still asked to end the build.
+    owner.take?.(error);
+    throw error;
   };
 
   /** Listens until `close`; `unclaimed` gets what no running owner takes. */
@@ -49,6 +77,7 @@ export class StrayErrors {
     this.#unclaimed = unclaimed;
     process.on("uncaughtException", this.#listener);
     process.on("unhandledRejection", this.#listener);
+    process.exit = this.#guardedExit;
   }
 
   /**
@@ -71,7 +100,20 @@ export class StrayErrors {
     }
   }
 
+  /**
+   * While a build runs, errors that a task's code throws after that task
+   * finished go to `late` first (the build fails that task), rather than to
+   * `unclaimed`; one build at a time. Returns the function that ends it.
+   */
+  whileBuilding(late: LateTaskError): () => void {
+    this.#lateTask = late;
+    return () => {
+      if (this.#lateTask === late) this.#lateTask = undefined;
+    };
+  }
+
   close(): void {
+    if (process.exit === this.#guardedExit) process.exit = this.#exit;
     process.off("uncaughtException", this.#listener);
     process.off("unhandledRejection", this.#listener);
   }

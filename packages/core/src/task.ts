@@ -113,11 +113,13 @@ const REGISTRY = Symbol.for("rbuild.registry.v1");
 
 interface Registry {
   readonly tasks: Task[];
+  /** Values computed once per evaluation (see perEvaluation). */
+  readonly memo: Map<string, unknown>;
 }
 
 /** Starts collecting the tasks declared from now on; returns a function that stops and returns them. */
 export function collectTasks(): () => Task[] {
-  const registry: Registry = { tasks: [] };
+  const registry: Registry = { tasks: [], memo: new Map() };
   const global = globalThis as { [REGISTRY]?: Registry };
   const previous = global[REGISTRY];
   global[REGISTRY] = registry;
@@ -156,12 +158,21 @@ class TaskImpl implements Task {
  * ```
  */
 export function task(options: TaskOptions): Task {
+  return declareTask(options, task);
+}
+
+/**
+ * Declares a task whose location is where `caller` was called from: for
+ * functions that declare tasks for the Buildfile (such as `scripts()`), so
+ * that a problem with one points at the Buildfile's line, not at theirs.
+ */
+export function declareTask(options: TaskOptions, caller: (...args: never[]) => unknown): Task {
   // Capture only the caller's frame; V8 formats it lazily, so this stays cheap
   // for Buildfiles that declare thousands of tasks.
   const site = {} as Error;
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 1;
-  Error.captureStackTrace(site, task);
+  Error.captureStackTrace(site, caller);
   Error.stackTraceLimit = limit;
   // Copy so that later mutation of the caller's object cannot change the task.
   const created = new TaskImpl(
@@ -170,4 +181,17 @@ export function task(options: TaskOptions): Task {
   );
   (globalThis as { [REGISTRY]?: Registry })[REGISTRY]?.tasks.push(created);
   return created;
+}
+
+/**
+ * `compute()`, once per evaluation of the Buildfile: a Buildfile API that reads
+ * the workspace (such as `workspace()`) is asked again by each helper that uses
+ * it, and each evaluation must see the files as they are then. Outside an
+ * evaluation it simply computes.
+ */
+export function perEvaluation<T>(key: string, compute: () => T): T {
+  const memo = (globalThis as { [REGISTRY]?: Registry })[REGISTRY]?.memo;
+  if (memo === undefined) return compute();
+  if (!memo.has(key)) memo.set(key, compute());
+  return memo.get(key) as T;
 }

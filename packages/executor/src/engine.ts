@@ -82,8 +82,11 @@ export class Engine {
   readonly #statHelper: StatHelper | undefined;
   readonly #keeper: IndexKeeper | undefined;
   readonly #recentUses = new RecentUses();
+  /** For execute: where a task function's errors after it finished go (as `{ strays }`, or nothing). */
+  readonly #strays: { readonly strays?: StrayErrors };
 
   constructor(options: EngineOptions = {}) {
+    this.#strays = options.strays === undefined ? {} : { strays: options.strays };
     this.#runner = options.runner ?? new LocalRunner({ ...(options.strays === undefined ? {} : { strays: options.strays }), spawn: options.spawn ?? "helper" });
     if (options.resident === true) {
       // Worth their start-up (a thread each, ~30 ms) in a process that serves many builds.
@@ -129,7 +132,7 @@ export class Engine {
     const upToDate = check?.upToDate;
     if (upToDate !== undefined) {
       const started = Date.now();
-      const outcome = await execute({ graph, jobs: request.jobs, runner: this.#runner, reporter, signal, env, upToDate: upToDate.results });
+      const outcome = await execute({ graph, jobs: request.jobs, runner: this.#runner, reporter, signal, env, upToDate: upToDate.results, ...this.#strays });
       if (outcome.ok) noteStampedBuild(cacheDir, { from: upToDate.build, started, finished: Date.now(), targets: graph.targets });
       return { outcome };
     }
@@ -154,6 +157,7 @@ export class Engine {
         reporter,
         signal,
         env,
+        ...this.#strays,
         cache: { store, force: request.force, stamps: this.#stamps },
         // Under the lock: the tasks the stamp still vouches for, so only what a change reaches is checked.
         ...(stillUpToDate === undefined ? {} : { upToDate: stillUpToDate }),

@@ -12,11 +12,13 @@
 import { setMaxListeners } from "node:events";
 import { resolve } from "node:path";
 import { availableParallelism } from "node:os";
-import { describeFailure, type Reporter, type TaskFailure, type TaskResult } from "@rbuild/core";
+import { describeFailure, type Reporter, type StrayErrors, type TaskFailure, type TaskResult } from "@rbuild/core";
 import type { Digest } from "@rbuild/hash";
 import type { Graph, GraphTask } from "@rbuild/planner";
 import type { LogLine, RunRow } from "@rbuild/store";
+import { lateFailure, taskOfLabel } from "./late-failure.js";
 import { LineSplitter } from "./line-splitter.js";
+import { missingInterpreter } from "./missing-interpreter.js";
 import { KILL_GRACE_MS, type RunOutcome, type Runner } from "@rbuild/runners";
 import { PriorityQueue } from "./priority-queue.js";
 import { RemoteStep, type RemoteOptions } from "./remote-step.js";
@@ -59,6 +61,8 @@ export interface ExecuteOptions {
    * until it has run. Without it, the build records itself before returning.
    */
   readonly recordLater?: (record: () => void) => void;
+  /** Where task functions' stray errors are caught: one thrown after its task finished fails that task (late-failure.ts). */
+  readonly strays?: StrayErrors;
 }
 
 export interface BuildOutcome {
@@ -123,8 +127,34 @@ function result(
   };
 }
 
+/**
+ * Runs the build with the workspace root as the process's directory, so a task
+ * function's relative paths mean what they mean to a command task (which runs
+ * in the root, or its `cwd`), wherever rbuild was started. Functions run in
+ * this process and side by side, and the directory is the process's, so it is
+ * the root for all of them: a function task with its own `cwd` gets it as
+ * `ctx.cwd` (where `ctx.exec` runs), and rbuild never changes directory per task,
+ * which would move it under a function running beside it.
+ */
 export async function execute(options: ExecuteOptions): Promise<BuildOutcome> {
-  return new Build(options).run();
+  let previous: string | undefined;
+  try {
+    previous = process.cwd();
+  } catch {
+    // The caller's directory was removed: there is nothing to go back to.
+  }
+  process.chdir(options.graph.root);
+  try {
+    return await new Build(options).run();
+  } finally {
+    if (previous !== undefined) {
+      try {
+        process.chdir(previous);
+      } catch {
+        // Removed during the build: stay in the root.
+      }
+    }
+  }
 }
 
 /** An exception rbuild did not expect, as the failure of the task it happened in. */
@@ -147,6 +177,9 @@ class Build {
   readonly #remote: RemoteStep | undefined;
   readonly #upToDate: ReadonlyMap<string, Fresh | StampedFresh> | undefined;
   readonly #recordLater: ((record: () => void) => void) | undefined;
+  readonly #strays: StrayErrors | undefined;
+  /** Late failures (see late-failure.ts) of tasks done but not yet recorded: applied when they are. */
+  readonly #lateFailures = new Map<string, TaskFailure>();
   /** Tasks in flight: -j running commands, plus (with a remote) more waiting on the network. */
   readonly #capacity: number;
   readonly #slots: Slots;
@@ -207,6 +240,7 @@ class Build {
         : new RemoteStep(options.cache.store, options.remote, (message) => this.#reporter.report({ type: "info", code: "remote", message }));
     this.#upToDate = options.upToDate;
     this.#recordLater = options.recordLater;
+    this.#strays = options.strays;
     this.#capacity = this.#jobs + (this.#remote !== undefined ? REMOTE_LOOKAHEAD : this.#cache !== undefined ? LOCAL_LOOKAHEAD : 0);
     this.#slots = new Slots(this.#jobs);
     const before = (a: GraphTask, b: GraphTask): boolean => a.priority > b.priority || (a.priority === b.priority && a.name < b.name);
@@ -269,6 +303,7 @@ class Build {
     const onAbort = (): void => this.#interrupt();
     this.#signal?.addEventListener("abort", onAbort, { once: true });
     if (this.#signal?.aborted) this.#interrupt();
+    const stopTakingLate = this.#strays?.whileBuilding((error, label) => this.#lateError(error, label));
 
     while (true) {
       while (this.#stop.kind === "none" && this.#running.size < this.#capacity && this.#ready.size > 0) {
@@ -281,6 +316,7 @@ class Build {
     }
     this.#signal?.removeEventListener("abort", onAbort);
     this.#cache?.stopWarming();
+    stopTakingLate?.();
 
     this.#skipRest();
     const interrupted = this.#stop.kind === "interrupt";
@@ -508,6 +544,7 @@ class Build {
     const stdout = emit("stdout");
     const stderr = emit("stderr");
     const cwd = resolve(this.#graph.root, task.cwd);
+    const env = this.#env.build(task.env, cwd);
     let outcome: RunOutcome;
     try {
       outcome = await this.#runner.run({
@@ -515,7 +552,7 @@ class Build {
         run,
         root: this.#graph.root,
         cwd,
-        env: this.#env.build(task.env, cwd),
+        env,
         inputs: task.inputs,
         depOutputs: this.#depOutputs(task),
         outputs: task.outputs,
@@ -529,7 +566,14 @@ class Build {
       stdout.end();
       stderr.end();
     }
-    if (!outcome.ok) return { result: result(task.name, "failed", { exitCode: outcome.exitCode, reasons, failure: outcome.failure }) };
+    if (!outcome.ok) {
+      let failure = outcome.failure;
+      if (failure.reason === "spawn-failed" && typeof run !== "function") {
+        const message = missingInterpreter(run, cwd, env);
+        if (message !== undefined) failure = { ...failure, message };
+      }
+      return { result: result(task.name, "failed", { exitCode: outcome.exitCode, reasons, failure }) };
+    }
     switch (outcome.produced.kind) {
       case "in-place":
         return { result: result(task.name, "ran", { exitCode: outcome.exitCode, reasons }) };
@@ -552,7 +596,44 @@ class Build {
     return globs;
   }
 
+  /**
+   * A task function's code threw after its task finished: the task fails now
+   * (recorded again, as failed, and its cache entry dropped, so no later build
+   * restores a result it did not stand behind), with what a failure brings:
+   * what is downstream and not yet done is skipped, and without keep-going the
+   * build starts nothing more. False when the label names no task of this build.
+   */
+  #lateError(error: unknown, label: string): boolean {
+    const name = taskOfLabel(this.#graph, label);
+    if (name === undefined) return false;
+    const failure = lateFailure(name, error);
+    const recorded = this.#results.get(name);
+    if (recorded === undefined) {
+      // Done, its result queued for #finish: failed there.
+      if (!this.#lateFailures.has(name)) this.#lateFailures.set(name, failure);
+      return true;
+    }
+    if (recorded.status === "failed") return true; // Reported with its first failure.
+    this.#failLate(this.#graph.tasks.get(name)!, recorded, failure);
+    this.#wake?.();
+    return true;
+  }
+
+  #failLate(task: GraphTask, recorded: TaskResult, failure: TaskFailure): void {
+    this.#cache?.forget(task.name, recorded.key);
+    this.#outputs.delete(task.name);
+    this.#record({ ...recorded, status: "failed", failure });
+    this.#skipDownstream(task, `dependency-failed: ${task.name}`);
+    if (!this.#keepGoing && this.#stop.kind === "none") this.#stop = { kind: "failure", task: task.name };
+  }
+
   #finish(task: GraphTask, result: TaskResult): void {
+    const late = this.#lateFailures.get(task.name);
+    if (late !== undefined && result.status !== "failed") {
+      this.#cache?.forget(task.name, result.key);
+      this.#outputs.delete(task.name);
+      result = { ...result, status: "failed", failure: late };
+    }
     this.#running.delete(task.name);
     this.#record(result);
     this.#releaseSlot(task);

@@ -347,11 +347,18 @@ export class TaskCache {
     const opened = new Map<string, number>();
     let written: WrittenLayer | undefined;
     try {
-      const paths = expandOpeningUp(this.#root, task.outputs, { directories: true, ignore: this.#ignore, undecodable }, opened);
+      const unmatched: string[] = [];
+      const paths = expandOpeningUp(this.#root, task.outputs, { directories: true, ignore: this.#ignore, undecodable, unmatched }, opened);
       if (undecodable.length > 0) {
         return { refused: { reason: "undecodable-path", task: task.name, field: "outputs", paths: undecodable }, outputsDigest: manifestDigest([]), layer: null };
       }
       if (paths.length === 0 && task.outputs.some((glob) => !glob.startsWith("!"))) this.#noOutputs(task, run);
+      else {
+        // Some globs matched: each one that did not is still a typo or an output the task no longer writes.
+        for (const glob of unmatched) {
+          this.#info("outputs-unmatched", `task "${task.name}": its output glob "${glob}" matched nothing after it ran; a cache hit will restore nothing for it. Fix its \`outputs\``);
+        }
+      }
       const dirModes = new Map([...opened].map(([full, mode]) => [full.slice(this.#root.length + 1), mode]));
       // A small layer never becomes a file: the index keeps it (see the store's schema).
       if (paths.length > 0) written = writeLayer(this.#root, paths, () => this.store.cas.tempPath(), INLINE_BLOB_LIMIT, dirModes);
@@ -399,6 +406,18 @@ export class TaskCache {
     }
     if (blobs.length > 0) this.store.saveBlobs(blobs);
     return { outputsDigest, layer };
+  }
+
+  /**
+   * Forgets that `task` succeeded in this build (it failed late, see
+   * late-failure.ts): no snapshot and no action under `key`, so the next build
+   * runs it again.
+   */
+  forget(task: string, key: string | null): void {
+    this.#succeeded.delete(task);
+    this.#snapshots.delete(task);
+    this.store.setSnapshot(task, null);
+    if (key !== null) this.store.dropAction(key);
   }
 
   #succeed(task: GraphTask, prepared: Prepared, entry: Succeeded["entry"], outputs: readonly string[]): void {

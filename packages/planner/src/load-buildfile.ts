@@ -290,7 +290,9 @@ export async function loadBuildfile(file: string, options: LoadOptions): Promise
     finish();
     // A missing export names the module as it was linked: say "rbuild", as the Buildfile does.
     const message = isMessage(error) ? error.message.replaceAll(`'${pathToFileURL(options.apiModule).href}'`, `"rbuild"`) : `threw ${String(error)}`;
-    const location = error instanceof Error ? locationFromStack(error) : undefined;
+    // An error thrown by the rbuild API (a workspace it cannot read) is the Buildfile's call of it.
+    const api = `${dirname(options.apiModule)}/`;
+    const location = error instanceof Error ? locationFromStack(error, (where) => where.startsWith(api)) : undefined;
     return err({ reason: "buildfile-threw", file, message, ...(location === undefined ? {} : { location }) });
   }
   const { compiled: how, sourceDigest, externals } = compiled.value;

@@ -10,7 +10,7 @@ export { IndexKeeper } from "./index-keeper.js";
 export type { BlobCheck } from "./cas.js";
 export { collectGarbage } from "./gc.js";
 export type { GcOptions, GcResult } from "./gc.js";
-export { acquireBuildLock, lockGeneration } from "./lock.js";
+export { acquireBuildLock, lockGeneration, lockPathProblem } from "./lock.js";
 export type { BuildLock, LockWait } from "./lock.js";
 export { INLINE_BLOB_LIMIT, SCHEMA_VERSION } from "./schema.js";
 export { readStamp, writeStamp, removeStamp, noteStampedBuild, stampFileId } from "./stamps.js";

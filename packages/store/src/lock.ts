@@ -17,13 +17,14 @@
  * holding it (a window of microseconds) and is removed. A dead owner's pid
  * taken by a new process makes a lock of the old format, or one written
  * where there is no /proc, look held until that process ends. A waiter says who holds the lock, and since when, every few seconds: a
- * holder that is stopped (SIGSTOP) or another user's is never taken over.
+ * holder that is stopped (SIGSTOP) or another user's is never taken over. A lock
+ * of the old format naming pid 1 (init, which never builds) is stale.
  *
  * Each taking of the lock counts up a generation (`build.generation`), so
  * what was seen before taking it can be trusted only if no other rbuild held
  * it in between: the generation read then is the one the lock found.
  */
-import { closeSync, linkSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, linkSync, lstatSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { writeFileAtomically } from "@rbuild/core";
@@ -175,6 +176,20 @@ export interface BuildLock {
   release(): void;
 }
 
+/**
+ * Why the build lock of `dir` cannot be taken whatever the wait, if so: its
+ * path holds something other than a regular file (a directory, a socket, a
+ * link), which no rbuild made and none will remove. Checked before a command
+ * takes the lock, so that it is an error naming the path rather than a wait
+ * for a holder that does not exist.
+ */
+export function lockPathProblem(dir: string): { readonly path: string; readonly kind: "directory" | "symlink" | "other" } | undefined {
+  const path = join(dir, "build.lock");
+  const stat = lstatSync(path, { throwIfNoEntry: false });
+  if (stat === undefined || stat.isFile()) return undefined;
+  return { path, kind: stat.isDirectory() ? "directory" : stat.isSymbolicLink() ? "symlink" : "other" };
+}
+
 /** How many times the build lock of `dir` has been taken; undefined if unknown (never, or unreadable). */
 export function lockGeneration(dir: string): number | undefined {
   try {
@@ -204,7 +219,10 @@ export async function acquireBuildLock(dir: string, onWait: (wait: LockWait) => 
     // Read after liveness: a process that has the pid now, if its start time is not the owner's, is not the owner.
     const stat = owner.kind === "pid" && state !== "dead" ? processStat(owner.pid) : undefined;
     const reused = owner.kind === "pid" && owner.startTime !== undefined && stat !== undefined && stat.startTime !== owner.startTime;
-    const stale = state === "dead" || reused || (owner.kind === "garbage" && now - owner.since > LOCK_WRITE_GRACE_MS);
+    // Pid 1 is init, never a build that wrote a lock of the old format (an rbuild that is a
+    // container's pid 1 writes its start time, which then matches).
+    const init = owner.kind === "pid" && owner.pid === 1 && owner.startTime === undefined && process.pid !== 1;
+    const stale = state === "dead" || reused || init || (owner.kind === "garbage" && now - owner.since > LOCK_WRITE_GRACE_MS);
     if (stale) {
       // Another waiter is removing it: look again shortly.
       if (!removeStale(path, owner)) await sleep(5);

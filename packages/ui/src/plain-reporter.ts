@@ -85,6 +85,7 @@ export class PlainReporter implements Reporter {
   readonly #options: PlainReporterOptions;
   readonly #failed: TaskResult[] = [];
   readonly #counts = { ran: 0, cached: 0, failed: 0, skipped: 0 };
+  readonly #counted = new Map<string, TaskResult["status"]>();
   readonly #outputLogs: OutputLogs;
   /** With errors-only: each running task's output, shown if it fails. */
   readonly #held = new Map<string, [TextSink, string][]>();
@@ -147,6 +148,11 @@ export class PlainReporter implements Reporter {
   #finished(result: TaskResult): void {
     // A group runs nothing: not counted, and not shown unless something kept it from being done.
     if (result.group === true && (result.status === "ran" || result.status === "cached")) return;
+    // A task is finished again only when it fails late (an error its code threw after it had
+    // finished): the later result stands, and the counts say so.
+    const before = this.#counted.get(result.name);
+    if (before !== undefined) this.#counts[before]--;
+    this.#counted.set(result.name, result.status);
     this.#counts[result.status]++;
     const { stdout } = this.#options;
     switch (result.status) {

@@ -1,0 +1,51 @@
+/**
+ * `--filter`: the targets' tasks that belong to the selected workspace
+ * packages become the targets (what they depend on still runs, as for any
+ * target). A task belongs to a package when its name is `<package>#<anything>`,
+ * as scripts() names them and as a hand-written `app#deploy` may be named.
+ */
+import { err, ok, type Result, type SetupFailure } from "@rbuild/core";
+import type { Definitions } from "@rbuild/planner";
+import { discoverWorkspace, selectPackages, WorkspaceError } from "@rbuild/workspaces";
+
+/** The package a task name belongs to, if its part before the last `#` is one of `packages`. */
+function packageOf(task: string, packages: ReadonlySet<string>): string | undefined {
+  const hash = task.lastIndexOf("#");
+  if (hash <= 0) return undefined;
+  const name = task.slice(0, hash);
+  return packages.has(name) ? name : undefined;
+}
+
+export function filterTargets(definitions: Definitions, targets: readonly string[], filters: readonly string[], cwd: string): Result<string[], SetupFailure> {
+  let selected: Set<string>;
+  let all: Set<string>;
+  try {
+    const ws = discoverWorkspace(definitions.root);
+    all = new Set(ws.packages.map((pkg) => pkg.name));
+    selected = selectPackages(ws, filters, cwd);
+  } catch (error) {
+    if (error instanceof WorkspaceError) return err({ reason: "usage", message: error.message });
+    throw error;
+  }
+  // Every task the targets reach (unknown names are left for the planner to report).
+  const reached = new Set<string>();
+  const stack = [...targets];
+  while (stack.length > 0) {
+    const name = stack.pop()!;
+    if (reached.has(name)) continue;
+    reached.add(name);
+    stack.push(...(definitions.tasks.get(name)?.deps ?? []));
+  }
+  const kept = [...reached].filter((name) => {
+    const pkg = packageOf(name, all);
+    return pkg !== undefined && selected.has(pkg);
+  });
+  if (kept.length === 0) {
+    const chosen = [...selected].sort().join(", ");
+    return err({
+      reason: "usage",
+      message: `--filter ${filters.join(" --filter ")} selects ${chosen === "" ? "no package" : chosen}, but none of the tasks ${targets.join(", ")} reaches belongs to ${selected.size === 1 ? "it" : "them"} (tasks named <package>#<script>, as scripts() declares them)`,
+    });
+  }
+  return ok(kept.sort());
+}

@@ -1,0 +1,205 @@
+/**
+ * Package scripts as tasks: `scripts("build", options)` declares, for every
+ * workspace package whose package.json has a `build` script, the task
+ * `<package>#build` (turbo's name for it) that runs the script the way the
+ * workspace's package manager would (`npm run build`, `pnpm run build`, ...)
+ * in the package's directory.
+ *
+ * What enters such a task's key, beyond its command and declared env:
+ * - its inputs: by default every file of the package's directory except
+ *   `node_modules/`, the task's own outputs, what the `.gitignore` files of the
+ *   root, the package and the directories between them ignore (see
+ *   gitignore.ts) and the directories of packages nested inside it; `inputs`
+ *   (relative to the package) replaces that default;
+ * - the files of every workspace package it depends on, transitively, chosen
+ *   the same way (less this call's outputs in each): a package's tests import
+ *   its dependencies through node_modules, and an edit in one must run them
+ *   again even when the build in between comes out the same (early cutoff
+ *   would otherwise keep a stale test result: a wrong hit);
+ * - always: the root lockfile (whole: a change of any locked version
+ *   re-checks every package) and the root files named in `rootInputs`;
+ * - the outputs of its deps (early cutoff as for every task).
+ *
+ * `deps` entries: `^name` is the `name` task of every workspace dependency,
+ * looking through a dependency without that script to its own dependencies
+ * (turbo's `^build`); a plain `name` is the same package's `name` task, left
+ * out when the package has no such script; a name with `#` is that task
+ * exactly; a Task object is itself.
+ */
+import { declareTask, perEvaluation, type Task } from "@rbuild/core";
+import { discoverWorkspace, type Workspace, type WorkspacePackage } from "./discover.js";
+import { gitignoreGlobs, gitignoreLines } from "./gitignore.js";
+import { WorkspaceError } from "./errors.js";
+import { nameMatcher } from "./name-matcher.js";
+
+/** What one package's script task may set; globs are relative to the package's directory. */
+export interface ScriptTaskOptions {
+  readonly deps?: readonly (string | Task)[];
+  /** The files it reads, relative to the package; replaces the default (the package's files). */
+  readonly inputs?: readonly string[];
+  /** The files it writes, relative to the package, e.g. `["dist/**"]`. */
+  readonly outputs?: readonly string[];
+  /** Files at the workspace root that it reads too, e.g. `["tsconfig.base.json"]`. */
+  readonly rootInputs?: readonly string[];
+  readonly env?: readonly string[];
+  /** `false` for a script with effects outside the workspace: it always runs. */
+  readonly pure?: boolean;
+}
+
+export interface ScriptsOptions extends ScriptTaskOptions {
+  /** Only these packages: name globs (`@acme/*`), `!` to leave some out. Default: every package with the script. */
+  readonly packages?: readonly string[];
+  /** Per package, by name glob: options that replace the shared ones for the packages it matches. */
+  readonly overrides?: Readonly<Record<string, ScriptTaskOptions>>;
+  /** The workspace to use; default: `workspace()` of the Buildfile's directory. */
+  readonly workspace?: Workspace;
+}
+
+/**
+ * The workspace rooted at the Buildfile's directory (or `root`): its packages
+ * in dependency order, with their scripts and internal dependencies. Read once
+ * per evaluation of the Buildfile.
+ */
+export function workspace(root: string = process.cwd()): Workspace {
+  return perEvaluation(`rbuild.workspace:${root}`, () => discoverWorkspace(root));
+}
+
+/**
+ * `npm run build`, with the script's name quoted for sh when it needs it. npm
+ * is told not to look for a newer npm: that check goes out to the network and
+ * prints a notice into the task's output.
+ */
+function runCommand(ws: Workspace, script: string): string {
+  const name = /^[\w:.@/+-]+$/.test(script) ? script : `'${script.replace(/'/g, `'\\''`)}'`;
+  return ws.packageManager === "npm" ? `npm --no-update-notifier run ${name}` : `${ws.packageManager} run ${name}`;
+}
+
+function under(dir: string, glob: string): string {
+  const negated = glob.startsWith("!");
+  const body = (negated ? glob.slice(1) : glob).replace(/^\.\//, "");
+  return `${negated ? "!" : ""}${dir}/${body}`;
+}
+
+/**
+ * The default inputs of a package's tasks, without its outputs: the package's
+ * files less what is not source. `ignored` reads each directory's .gitignore
+ * once for all the packages below it.
+ */
+function packageFiles(pkg: WorkspacePackage, nested: readonly string[], ignored: (dir: string, within: string) => string[]): string[] {
+  const excluded = [`${pkg.dir}/node_modules/**`];
+  const segments = pkg.dir.split("/");
+  for (let depth = 0; depth <= segments.length; depth++) excluded.push(...ignored(segments.slice(0, depth).join("/"), pkg.dir));
+  for (const dir of nested) excluded.push(`${dir}/**`);
+  return [`${pkg.dir}/**`, ...excluded.map((glob) => `!${glob}`)];
+}
+
+/** For each package directory, the package directories below it (most have none). */
+function nestedPackages(ws: Workspace): Map<string, string[]> {
+  const dirs = new Set(ws.packages.map((pkg) => pkg.dir));
+  const nested = new Map<string, string[]>();
+  for (const dir of dirs) {
+    for (let cut = dir.lastIndexOf("/"); cut > 0; cut = dir.lastIndexOf("/", cut - 1)) {
+      const above = dir.slice(0, cut);
+      if (dirs.has(above)) nested.set(above, [...(nested.get(above) ?? []), dir]);
+    }
+  }
+  return nested;
+}
+
+/** Every workspace package `pkg` depends on, directly or not, in workspace order. */
+function dependencyClosure(pkg: WorkspacePackage, byName: ReadonlyMap<string, WorkspacePackage>): WorkspacePackage[] {
+  const found = new Set<string>();
+  const stack = [...pkg.dependencies];
+  while (stack.length > 0) {
+    const name = stack.pop()!;
+    if (found.has(name)) continue;
+    found.add(name);
+    stack.push(...byName.get(name)!.dependencies);
+  }
+  return [...byName.values()].filter((other) => found.has(other.name));
+}
+
+/** The tasks of `pkg` that `dep` names, for a task of script `script` (see the module comment). */
+function depNames(byName: ReadonlyMap<string, WorkspacePackage>, pkg: WorkspacePackage, dep: string, hasTask: (pkg: WorkspacePackage, script: string) => boolean): string[] {
+  if (dep.startsWith("^")) {
+    const script = dep.slice(1);
+    const found = new Set<string>();
+    const seen = new Set<string>();
+    const through = (from: WorkspacePackage): void => {
+      for (const name of from.dependencies) {
+        if (seen.has(name)) continue;
+        seen.add(name);
+        const target = byName.get(name)!;
+        if (hasTask(target, script)) found.add(`${target.name}#${script}`);
+        else through(target);
+      }
+    };
+    through(pkg);
+    return [...found].sort();
+  }
+  if (dep.includes("#")) return [dep];
+  return hasTask(pkg, dep) ? [`${pkg.name}#${dep}`] : [];
+}
+
+/**
+ * Declares `<package>#<script>` for every selected package that has `script`,
+ * and returns them in the workspace's dependency order.
+ *
+ * ```ts
+ * import { scripts, task } from "rbuild";
+ * const build = scripts("build", { deps: ["^build"], outputs: ["dist/**"] });
+ * export const test = scripts("test", { deps: ["build"] });
+ * ```
+ */
+export function scripts(script: string, options: ScriptsOptions = {}): Task[] {
+  if (typeof script !== "string" || script === "") throw new WorkspaceError(`scripts() needs the name of a package.json script as its first argument, got ${JSON.stringify(script)}`);
+  const ws = options.workspace ?? workspace();
+  const selected = nameMatcher(options.packages ?? []);
+  const overrides = Object.entries(options.overrides ?? {}).map(([glob, override]) => [nameMatcher([glob]), override] as const);
+  const chosen = (pkg: WorkspacePackage): boolean => pkg.scripts[script] !== undefined && selected(pkg.name);
+  // A dependency's task of this same script exists only where this call declares one; other scripts' are
+  // assumed declared for every package that has them.
+  const hasTask = (pkg: WorkspacePackage, name: string): boolean => (name === script ? chosen(pkg) : pkg.scripts[name] !== undefined);
+  const byName = new Map(ws.packages.map((pkg) => [pkg.name, pkg]));
+  const nested = nestedPackages(ws);
+  const gitignores = new Map<string, string[]>();
+  const ignored = (dir: string, within: string): string[] => {
+    let lines = gitignores.get(dir);
+    if (lines === undefined) gitignores.set(dir, (lines = gitignoreLines(ws.root, dir)));
+    return gitignoreGlobs(lines, dir, within);
+  };
+  const tasks: Task[] = [];
+  for (const pkg of ws.packages) {
+    if (!chosen(pkg)) continue;
+    const own = overrides.find(([matches]) => matches(pkg.name))?.[1];
+    const merged: ScriptTaskOptions = { ...options, ...own };
+    const outputs = (merged.outputs ?? []).map((glob) => under(pkg.dir, glob));
+    const filesOf = (of: WorkspacePackage): string[] => packageFiles(of, nested.get(of.dir) ?? [], ignored);
+    const inputs = [
+      ...(merged.inputs === undefined ? filesOf(pkg) : merged.inputs.map((glob) => under(pkg.dir, glob))),
+      // What it imports at run time through node_modules: an edit there must re-run it even when the
+      // outputs of the task in between (the build it depends on) come out the same.
+      ...dependencyClosure(pkg, byName).flatMap((dep) => [...filesOf(dep), ...(merged.outputs ?? []).filter((glob) => !glob.startsWith("!")).map((glob) => `!${under(dep.dir, glob)}`)]),
+      ...outputs.filter((glob) => !glob.startsWith("!")).map((glob) => `!${glob}`),
+      ...(ws.lockfile === undefined ? [] : [ws.lockfile]),
+      ...(merged.rootInputs ?? []),
+    ];
+    const deps = (merged.deps ?? []).flatMap((dep): (string | Task)[] => (typeof dep === "string" ? depNames(byName, pkg, dep, hasTask) : [dep]));
+    tasks.push(
+      declareTask(
+        {
+          name: `${pkg.name}#${script}`,
+          cwd: pkg.dir,
+          run: runCommand(ws, script),
+          deps,
+          inputs,
+          outputs,
+          ...(merged.env === undefined ? {} : { env: merged.env }),
+          ...(merged.pure === undefined ? {} : { pure: merged.pure }),
+        },
+        scripts,
+      ),
+    );
+  }
+  return tasks;
+}
