@@ -164,6 +164,24 @@ export function runnerConformance(name: string, make: () => Runner & { close?():
       expect(ran.outcome).toEqual({ ok: false, exitCode: 3, failure: { reason: "exit-nonzero", task: "t", exitCode: 3 } });
     });
 
+    test("20.hardening: an environment variable whose name is empty or holds \"=\" fails the task, naming it", async () => {
+      for (const name of ["", "=A"]) {
+        const ran = await run("true", { env: { PATH: "/usr/bin:/bin", [name]: "v" } });
+        const message = `its environment has a variable named ${JSON.stringify(name)}: a name cannot be empty or hold "=". Rename it or remove it from the task's env.`;
+        expect(ran.outcome).toEqual({ ok: false, exitCode: null, failure: { reason: "spawn-failed", task: "t", message } });
+      }
+    });
+
+    test("20.hardening: a function's exec with an empty command fails its task saying so", async () => {
+      for (const command of [[], [""]]) {
+        const ran = await run(async (context) => {
+          await context.exec(command);
+        });
+        const message = 'exec() was given no program to run: pass the program and its arguments, as ["tsc", "-p", "."], or a command line';
+        expect(ran.outcome).toEqual({ ok: false, exitCode: null, failure: expect.objectContaining({ reason: "run-threw", task: "t", message }) });
+      }
+    });
+
     test("many tasks at once each get their own output, whole", async () => {
       const runs = await Promise.all(Array.from({ length: 12 }, (_, i) => run(`echo task ${i}; echo err ${i} >&2; exit ${i % 3}`)));
       runs.forEach((ran, i) => {

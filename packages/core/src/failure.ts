@@ -35,6 +35,8 @@ export type TaskFailure =
   | { reason: "exit-nonzero"; task: string; exitCode: number }
   | { reason: "killed"; task: string; signal: string }
   | { reason: "spawn-failed"; task: string; message: string }
+  /** What started its command (the local runner's process helper) died while it ran: its command was stopped. */
+  | { reason: "helper-died"; task: string; message: string }
   | { reason: "run-threw"; task: string; message: string; location?: SourceLocation }
   | { reason: "undecodable-path"; task: string; field: "inputs" | "outputs"; paths: readonly string[] }
   /** An output its own user cannot read (a file of mode 000, a directory another user owns), relative to the workspace. */
@@ -120,6 +122,8 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
       return `Task "${failure.task}" failed: its command was killed by ${failure.signal}.`;
     case "spawn-failed":
       return `Task "${failure.task}" could not start: ${failure.message}`;
+    case "helper-died":
+      return `Task "${failure.task}" failed: ${failure.message}`;
     case "run-threw":
       return `${where(failure.location, options)}Task "${failure.task}" failed: ${failure.message}`;
     case "interrupted":

@@ -559,6 +559,7 @@ class Build {
         signal,
         stdout: (chunk) => stdout.write(chunk),
         stderr: (chunk) => stderr.write(chunk),
+        info: (code, message) => this.#reporter.report({ type: "info", code, message }),
       });
     } finally {
       if (log !== undefined) this.#commandRuns.ended(task.name);

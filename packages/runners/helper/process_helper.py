@@ -13,6 +13,10 @@ and environment, every signal at its default, the program looked up on the
 task's own PATH (a file without #! runs in /bin/sh, as execvp runs it), and it
 has ended once it exited and both its pipes are closed.
 
+Whatever keeps one request from starting (a missing directory or program, no
+file descriptors left, an argv or environment it cannot pass) is answered
+with an F frame for that request alone: the helper serves the others on.
+
 Run as `python3 -I -S process_helper.py`; it exits when its stdin closes
 (rbuild is gone), leaving tasks that still run as a direct spawn would.
 """
@@ -49,6 +53,31 @@ def program_path(name, search):
     return None
 
 
+class RequestError(Exception):
+    """A request that cannot be carried out: its task fails with this message."""
+
+
+def os_error_message(error):
+    """What a task that could not start because of `error` says, with what to do where there is something."""
+    if error.errno == errno.EMFILE:
+        return "too many open files: raise `ulimit -n` or lower -j"
+    if error.errno == errno.ENFILE:
+        return "the system has too many open files: lower -j, or raise its limit (fs.file-max)"
+    return error.strerror or str(error)
+
+
+def spawn_program(argv, env, task_path, actions):
+    """Starts argv[0], found on `task_path`, in a process group of its own; returns its pid."""
+    try:
+        return os.posix_spawnp(argv[0], argv, env, setpgroup=0, setsigdef=DEFAULT_SIGNALS, file_actions=actions)
+    except OSError as error:
+        # A file without #! runs in /bin/sh, as execvp runs it (posix_spawnp does not).
+        found = error.errno == errno.ENOEXEC and program_path(argv[0], task_path)
+        if not found:
+            raise
+        return os.posix_spawn(b"/bin/sh", [b"/bin/sh", found] + argv[1:], env, setpgroup=0, setsigdef=DEFAULT_SIGNALS, file_actions=actions)
+
+
 class Helper:
     def __init__(self):
         self.selector = selectors.DefaultSelector()
@@ -71,16 +100,34 @@ class Helper:
         send(b"F %d %d\n" % (id, len(data)) + data)
 
     def start(self, id, payload):
+        """Starts one request's process. Whatever stops it fails that request alone: the helper goes on."""
+        try:
+            self.spawn(id, payload)
+        except RequestError as error:
+            self.fail(id, str(error))
+        except OSError as error:
+            self.fail(id, os_error_message(error))
+        except (ValueError, IndexError) as error:
+            self.fail(id, "rbuild's process helper was sent a bad request: %s" % error)
+
+    def spawn(self, id, payload):
         fields = payload.split(b"\0")
-        cwd, umask, argc = fields[0], fields[1], int(fields[2])
+        cwd, umask, argc = fields[0], int(fields[1].decode(), 8), int(fields[2])
         argv = fields[3:3 + argc]
-        env = dict(field.split(b"=", 1) for field in fields[3 + argc:])
+        if not argv or not argv[0]:
+            raise RequestError("there is no program to run (the command is empty)")
+        env = {}
+        for field in fields[3 + argc:]:
+            name, _, value = field.partition(b"=")
+            if not name:
+                # execve would take it, but posix_spawn refuses it, as does a shell.
+                raise RequestError('its environment has a variable whose name is empty or starts with "=": remove it')
+            env[name] = value
         try:
             os.chdir(cwd)
         except OSError as error:
-            self.fail(id, "cannot change to %s: %s" % (os.fsdecode(cwd), error.strerror))
-            return
-        os.umask(int(umask, 8))
+            raise RequestError("cannot change to %s: %s" % (os.fsdecode(cwd), error.strerror))
+        os.umask(umask)
         # posix_spawnp searches the helper's own PATH: take on the task's.
         task_path = env.get(b"PATH")
         if task_path != self.path:
@@ -89,30 +136,33 @@ class Helper:
             else:
                 os.environb[b"PATH"] = task_path
             self.path = task_path
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        actions = [(os.POSIX_SPAWN_DUP2, self.null, 0), (os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2)]
+        opened = []  # Closed again if it does not start: out of descriptors, the next request may find some.
         try:
-            try:
-                pid = os.posix_spawnp(argv[0], argv, env, setpgroup=0, setsigdef=DEFAULT_SIGNALS, file_actions=actions)
-            except OSError as error:
-                # A file without #! runs in /bin/sh, as execvp runs it (posix_spawnp does not).
-                found = error.errno == errno.ENOEXEC and program_path(argv[0], task_path)
-                if not found:
-                    raise
-                pid = os.posix_spawn(b"/bin/sh", [b"/bin/sh", found] + argv[1:], env, setpgroup=0, setsigdef=DEFAULT_SIGNALS, file_actions=actions)
-        except OSError as error:
-            os.close(out_r)
-            os.close(err_r)
-            self.fail(id, error.strerror or str(error))
-            return
-        finally:
-            os.close(out_w)
-            os.close(err_w)
+            out_r, out_w = os.pipe()
+            opened += [out_r, out_w]
+            err_r, err_w = os.pipe()
+            opened += [err_r, err_w]
+            actions = [(os.POSIX_SPAWN_DUP2, self.null, 0), (os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2)]
+            pid = spawn_program(argv, env, task_path, actions)
+        except BaseException:
+            for fd in opened:
+                os.close(fd)
+            raise
+        os.close(out_w)
+        os.close(err_w)
+        try:
+            self.selector.register(out_r, selectors.EVENT_READ, (id, 1, b"O"))
+            self.selector.register(err_r, selectors.EVENT_READ, (id, 2, b"E"))
+        except OSError:
+            # It cannot be relayed: stop it before it does anything (reap() collects it).
+            os.killpg(pid, signal.SIGKILL)
+            for fd in (out_r, err_r):
+                if fd in self.selector.get_map():
+                    self.selector.unregister(fd)
+                os.close(fd)
+            raise
         self.tasks[id] = [pid, out_r, err_r, None]
         self.by_pid[pid] = id
-        self.selector.register(out_r, selectors.EVENT_READ, (id, 1, b"O"))
-        self.selector.register(err_r, selectors.EVENT_READ, (id, 2, b"E"))
         send(b"S %d %d\n" % (id, pid))
 
     def finish(self, id):

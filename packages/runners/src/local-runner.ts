@@ -49,7 +49,18 @@ function outcomeOf(result: SpawnResult, request: RunRequest): RunOutcome {
     case "error":
       // Looked at only now: a stat of every task's directory before it starts was 0.9 % of a cold build's main thread.
       return missingCwd(task, request.cwd) ?? { ok: false, exitCode: null, failure: { reason: "spawn-failed", task, message: result.message } };
+    case "lost": {
+      if (request.signal.aborted) return { ok: false, exitCode: null, failure: { reason: "interrupted", task } };
+      const message = `${lostWhile(result, task)}. Run the build again; if this keeps happening, set RBUILD_SPAWN=direct to start tasks without the helper.`;
+      return { ok: false, exitCode: null, failure: { reason: "helper-died", task, message } };
+    }
   }
+}
+
+/** What happened to a command whose process helper was lost while `what` ran. */
+function lostWhile(result: Extract<SpawnResult, { kind: "lost" }>, what: string): string {
+  const helper = `the process helper (pid ${result.helper}) ${result.how}`;
+  return result.started ? `${helper} while \`${what}\` ran; its command was stopped` : `${helper} as it was starting \`${what}\`, before it said whether it had`;
 }
 
 function exceptionToFailure(error: unknown, request: RunRequest): TaskFailure {
@@ -74,6 +85,9 @@ function contextFor(request: RunRequest, helper: ProcessHelper | undefined): Run
       request.stdout(`${format(...parts)}\n`);
     },
     async exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+      if (typeof command !== "string" && (command[0] ?? "") === "") {
+        throw new Error('exec() was given no program to run: pass the program and its arguments, as ["tsc", "-p", "."], or a command line');
+      }
       const shown = typeof command === "string" ? command : command.join(" ");
       const cwd = resolve(request.cwd, options.cwd ?? ".");
       let stdout = "";
@@ -98,6 +112,8 @@ function contextFor(request: RunRequest, helper: ProcessHelper | undefined): Run
           throw new ExecError(shown, null, result.signal);
         case "error":
           throw new Error(`could not run \`${shown}\`: ${result.message}`);
+        case "lost":
+          throw new Error(lostWhile(result, shown));
       }
     },
   };
@@ -148,21 +164,36 @@ export interface LocalRunnerOptions {
   readonly spawn?: "helper" | "direct";
 }
 
+/**
+ * How the runner starts processes: `unstarted`, a helper not started yet;
+ * `helper`, through it; `direct`, forked from Node, for good (asked for, or
+ * no helper can run here) or until the next build (its helper was lost).
+ */
+type Spawning =
+  | { readonly kind: "unstarted" }
+  | { readonly kind: "helper"; readonly helper: ProcessHelper }
+  | { readonly kind: "direct"; readonly until: "closed" | "next-build" };
+
 export class LocalRunner implements Runner {
   readonly #strays: StrayErrors | undefined;
-  /** Undefined until first needed; null when processes are forked from Node. */
-  #helper: ProcessHelper | null | undefined;
+  #spawning: Spawning;
 
   constructor(options: LocalRunnerOptions = {}) {
     this.#strays = options.strays;
-    if (options.spawn === "direct") this.#helper = null;
+    this.#spawning = options.spawn === "direct" ? { kind: "direct", until: "closed" } : { kind: "unstarted" };
   }
 
-  /** Starts the process helper now when commands will run: its ~20 ms start then overlaps the build's own. */
+  /**
+   * Starts the process helper now when commands will run: its ~20 ms start
+   * then overlaps the build's own. A new build gets a new helper if the last
+   * one was lost.
+   */
   prepare(runs: Iterable<RunRequest["run"] | undefined>): void {
+    this.#notice(undefined);
+    if (this.#spawning.kind === "direct" && this.#spawning.until === "next-build") this.#spawning = { kind: "unstarted" };
     for (const run of runs) {
       if (typeof run === "string") {
-        this.#processHelper();
+        this.#processHelper(undefined);
         return;
       }
     }
@@ -173,9 +204,11 @@ export class LocalRunner implements Runner {
     if (typeof run === "function") {
       const missing = missingCwd(task, request.cwd);
       if (missing !== undefined) return missing;
-      return runFunction(run, request, this.#strays, this.#processHelper());
+      const outcome = await runFunction(run, request, this.#strays, this.#processHelper(request.info));
+      this.#notice(request.info);
+      return outcome;
     }
-    const helper = this.#processHelper();
+    const helper = this.#processHelper(request.info);
     const result = await spawnInGroup({
       command: run,
       cwd: request.cwd,
@@ -185,23 +218,42 @@ export class LocalRunner implements Runner {
       onStderr: request.stderr,
       ...(helper === undefined ? {} : { helper }),
     });
+    this.#notice(request.info);
     return outcomeOf(result, request);
   }
 
   /** Stops its process helper, if it started one (a daemon's runner, at the end). */
   close(): void {
-    this.#helper?.close();
-    this.#helper = null;
+    if (this.#spawning.kind === "helper") this.#spawning.helper.close();
+    this.#spawning = { kind: "direct", until: "closed" };
+  }
+
+  /** The helper, started on first use; undefined when processes fork from Node. */
+  #processHelper(info: RunRequest["info"]): ProcessHelper | undefined {
+    this.#notice(info);
+    if (this.#spawning.kind === "unstarted") {
+      const helper = ProcessHelper.start();
+      this.#spawning = helper === undefined ? { kind: "direct", until: "closed" } : { kind: "helper", helper };
+    }
+    return this.#spawning.kind === "helper" ? this.#spawning.helper : undefined;
   }
 
   /**
-   * The helper, started on first use and again after one died (the commands
-   * it ran fail, saying so); undefined when processes fork from Node, as
-   * after finding that the helper cannot run here.
+   * Forks from Node once the helper is gone: for good when it turned out it
+   * cannot run here; for the rest of the build, saying so once, when it was
+   * lost. Not a new helper at once: one that died may die again (the OOM
+   * killer, a stray kill), while forking needs nothing that can.
    */
-  #processHelper(): ProcessHelper | undefined {
-    if (this.#helper?.unavailable) this.#helper = null;
-    if (this.#helper === undefined || this.#helper?.dead) this.#helper = ProcessHelper.start() ?? null;
-    return this.#helper ?? undefined;
+  #notice(info: RunRequest["info"]): void {
+    if (this.#spawning.kind !== "helper") return;
+    const { helper } = this.#spawning;
+    if (helper.unavailable) {
+      this.#spawning = { kind: "direct", until: "closed" };
+      return;
+    }
+    const how = helper.lost;
+    if (how === undefined) return;
+    this.#spawning = { kind: "direct", until: "next-build" };
+    info?.("process-helper", `the process helper (pid ${helper.pid}) ${how}; tasks start without it for the rest of this build`);
   }
 }

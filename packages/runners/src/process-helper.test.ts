@@ -13,14 +13,21 @@ let received: Buffer;
 let stderr: string;
 let exited: Promise<number | null>;
 
-beforeEach(() => {
-  root = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-helper-")));
-  helper = spawn("/usr/bin/python3", ["-I", "-S", HELPER_SCRIPT], { stdio: ["pipe", "pipe", "pipe"] });
+/** Starts the helper: `ulimit -n` of it, if given (through sh, which then becomes it). */
+function startHelper(openFiles?: number): void {
+  const python = ["/usr/bin/python3", "-I", "-S", HELPER_SCRIPT];
+  const [file, ...args] = openFiles === undefined ? python : ["/bin/sh", "-c", `ulimit -n ${openFiles} && exec "$@"`, "sh", ...python];
+  helper = spawn(file!, args, { stdio: ["pipe", "pipe", "pipe"] });
   received = Buffer.alloc(0);
   stderr = "";
   helper.stdout.on("data", (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
   helper.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   exited = new Promise((resolve) => helper.on("exit", (code) => resolve(code)));
+}
+
+beforeEach(() => {
+  root = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-helper-")));
+  startHelper();
 });
 
 afterEach(async () => {
@@ -31,8 +38,18 @@ afterEach(async () => {
 
 /** A request to run `argv` in `cwd` with exactly `env`. */
 function request(id: number, cwd: string, argv: readonly string[], env: Record<string, string> = { PATH: "/usr/bin:/bin" }, umask = "022"): string {
-  const payload = [cwd, umask, String(argv.length), ...argv, ...Object.entries(env).map(([name, value]) => `${name}=${value}`)].join("\0");
+  return rawRequest(id, [cwd, umask, String(argv.length), ...argv, ...Object.entries(env).map(([name, value]) => `${name}=${value}`)]);
+}
+
+/** A request with exactly these payload fields, whatever they say. */
+function rawRequest(id: number, fields: readonly string[]): string {
+  const payload = fields.join("\0");
   return `R ${id} ${Buffer.byteLength(payload)}\n${payload}`;
+}
+
+/** The F frame that answers request `id` with `message`, as frames() shows it. */
+function failed(id: number, message: string): string {
+  return `F ${id} ${Buffer.byteLength(message)} ${JSON.stringify(message)}`;
 }
 
 /** What the helper has said until `done` holds of it (polled: the frames come when they come). */
@@ -47,6 +64,7 @@ function frames(text: string): string[] {
   let rest = text;
   while (rest.length > 0) {
     const newline = rest.indexOf("\n");
+    if (newline < 0) break; // A header still on its way.
     const header = rest.slice(0, newline).split(" ");
     rest = rest.slice(newline + 1);
     if (header[0] === "O" || header[0] === "E" || header[0] === "F") {
@@ -113,6 +131,50 @@ test("requests split across writes are read whole; many tasks run at once", asyn
     expect(said).toContain(`O ${100 + i} ${`task ${i}\n`.length} ${JSON.stringify(`task ${i}\n`)}`);
     expect(said).toContain(`X ${100 + i} e 0`);
   }
+});
+
+test("20.hardening: a request it cannot carry out (no argv, an empty program, an empty variable name, a bad umask) fails that request alone, and it goes on", async () => {
+  helper.stdin.write(rawRequest(1, [root, "022", "0", "PATH=/usr/bin:/bin"]));
+  helper.stdin.write(request(2, root, [""]));
+  helper.stdin.write(request(3, root, ["/bin/true"], { PATH: "/usr/bin:/bin", "": "x" }));
+  helper.stdin.write(rawRequest(4, [root, "022", "1", "/bin/true", "=A=v"]));
+  helper.stdin.write(request(5, root, ["/bin/true"], { PATH: "/usr/bin:/bin" }, "9x"));
+  helper.stdin.write(request(6, root, ["/bin/true"]));
+  const said = frames(await until((t) => t.includes("X 6 ")));
+  const emptyName = 'its environment has a variable whose name is empty or starts with "=": remove it';
+  expect(said).toEqual([
+    "H",
+    failed(1, "there is no program to run (the command is empty)"),
+    failed(2, "there is no program to run (the command is empty)"),
+    failed(3, emptyName),
+    failed(4, emptyName),
+    failed(5, "rbuild's process helper was sent a bad request: invalid literal for int() with base 8: '9x'"),
+    "S 6 <pid>",
+    "X 6 e 0",
+  ]);
+  expect(stderr).toBe("");
+});
+
+test("20.hardening: out of file descriptors, a request fails saying to raise ulimit -n, and it goes on once some are free", async () => {
+  helper.stdin.end();
+  await exited;
+  startHelper(20);
+  // Each running task holds two of the helper's descriptors (its stdout and stderr pipes).
+  for (let id = 1; id <= 12; id++) helper.stdin.write(request(id, root, ["/bin/sleep", "60"]));
+  const said = frames(await until((t) => frames(t).filter((frame) => /^[SF] /.test(frame)).length === 12));
+  const started = said.filter((frame) => frame.startsWith("S "));
+  const refused = said.filter((frame) => frame.startsWith("F "));
+  expect(started.length).toBeGreaterThan(0);
+  expect(refused).toEqual(refused.map((frame) => failed(Number(frame.split(" ")[1]), "too many open files: raise `ulimit -n` or lower -j")));
+  expect(refused.length).toBeGreaterThan(0);
+  // Stop the sleepers: their pipes close, and a new request runs.
+  const pids = [...received.toString("latin1").matchAll(/^S \d+ (\d+)$/gm)].map((match) => Number(match[1])); // S frames follow a newline.
+  expect(pids.length).toBe(started.length);
+  for (const pid of pids) process.kill(-pid, "SIGKILL");
+  await until((t) => frames(t).filter((frame) => frame.startsWith("X ")).length === pids.length);
+  helper.stdin.write(request(100, root, ["/bin/sh", "-c", "echo still here"]));
+  expect(frames(await until((t) => t.includes("X 100 "))).slice(-3)).toEqual(["S 100 <pid>", 'O 100 11 "still here\\n"', "X 100 e 0"]);
+  expect(stderr).toBe("");
 });
 
 test("a request it does not understand stops it with a message; end of input stops it quietly", async () => {

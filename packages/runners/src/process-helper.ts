@@ -27,10 +27,26 @@
  *                   E <id> <len>\n<bytes>   stderr
  *                   X <id> e <code>\n       ended: exited with code
  *                   X <id> s <signal>\n     ended: killed by signal number
- *                   F <id> <len>\n<message> could not start (chdir or exec failed)
+ *                   F <id> <len>\n<message> could not start (chdir or exec failed, out of file
+ *                                           descriptors, an empty argv or variable name): that
+ *                                           request fails, the helper goes on
  *                   H\n                     first, once: ready (a python too old to run it exits before)
  * When rbuild exits, the helper reads end-of-file and exits too; tasks still
  * running are left as they would be by a direct spawn.
+ *
+ * Losing the helper. It is lost when it dies, or when rbuild kills it: it
+ * said nothing for ANSWER_MS while it owed an answer (to a request; after an
+ * interrupt, of a task's end once its group had time to stop), or the build
+ * was interrupted while it is stopped (SIGSTOP), when it would never answer.
+ * Then:
+ * - a task it said it started (S) and had not reported ended is `lost`: the
+ *   caller stops its process group and fails the task, saying so;
+ * - a request it had not answered may have started or not. Before rbuild
+ *   kills a helper it lists its children: with none that no S frame named,
+ *   such requests start directly; else those children are killed and the
+ *   requests are lost too. A helper that died by itself cannot be asked, so
+ *   they are lost (what it may have started then is left running);
+ * - whatever comes after starts directly.
  */
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -38,7 +54,8 @@ import { constants as osConstants } from "node:os";
 import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { onPath } from "@rbuild/core";
-import type { SpawnResult } from "./spawn-group.js";
+import { childrenOf, isStopped } from "./process-table.js";
+import { KILL_GRACE_MS, type SpawnResult } from "./spawn-group.js";
 
 /**
  * The helper's source, helper/process_helper.py of this package: one level
@@ -52,16 +69,40 @@ export interface LaunchRequest {
   readonly args: readonly string[];
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
+  /** Aborted when it is to stop (its caller signals its group): its end is then due soon. */
+  readonly signal: AbortSignal;
   /** Called once it has started, with its pid (its process group's id). */
   readonly onStart: (pid: number) => void;
   readonly onStdout: (chunk: Buffer) => void;
   readonly onStderr: (chunk: Buffer) => void;
 }
 
+/** How long after the helper exited its output may take to end. */
+const CLOSE_AFTER_EXIT_MS = 1000;
+
+/** How long the helper may say nothing at all while it owes an answer before rbuild gives up on it. */
+export const ANSWER_MS = 5000;
+
 interface InFlight {
   readonly request: LaunchRequest;
   readonly done: (end: SpawnResult | undefined) => void;
+  readonly onAbort: () => void;
+  /** Its process group, once the helper said it started. */
+  pid: number | undefined;
+  /** When the helper owes word of it by (that it started or not; after an abort, that it ended), if it does. */
+  due: number | undefined;
 }
+
+/**
+ * starting: not ready yet (one that stops now cannot run here); ready;
+ * dropping: rbuild killed it and reads what it said last; dead: `how` it ended.
+ */
+type HelperState =
+  | { readonly kind: "starting" }
+  | { readonly kind: "ready" }
+  /** `unknown`: its children when it was killed that no S frame named (yet). */
+  | { readonly kind: "dropping"; readonly why: string; readonly wasReady: boolean; readonly unknown: readonly number[] }
+  | { readonly kind: "dead"; readonly how: string; readonly wasReady: boolean; readonly dropped: boolean };
 
 const SIGNAL_NAMES = new Map(Object.entries(osConstants.signals).map(([name, number]) => [number, name]));
 
@@ -81,9 +122,13 @@ export class ProcessHelper {
   #nextId = 1;
   #pending: Buffer = Buffer.alloc(0);
   #stderr = "";
-  #dead: string | undefined;
-  /** Whether it said it is ready (H): one that stops before cannot run here, and its commands start directly. */
-  #ready = false;
+  #state: HelperState = { kind: "starting" };
+  /** How it exited, once it has; it is dead once its output is read to the end too. */
+  #exit: string | undefined;
+  /** When it last said anything. */
+  #heard = Date.now();
+  /** Armed while it owes an answer. */
+  #watchdog: NodeJS.Timeout | undefined;
 
   private constructor(python: string, script: string) {
     // Its own session: a Ctrl-C at the terminal reaches rbuild, which stops tasks itself.
@@ -92,9 +137,17 @@ export class ProcessHelper {
     this.#child.stderr.on("data", (chunk: Buffer) => {
       this.#stderr = (this.#stderr + chunk.toString()).slice(-2000);
     });
-    this.#child.stdin.on("error", () => {}); // The helper died: "exit" says so.
-    this.#child.on("error", (error) => this.#die(error.message));
-    this.#child.on("exit", (code, signal) => this.#die(`it exited (${signal ?? `code ${code}`})`));
+    this.#child.stdin.on("error", () => {}); // The helper died: "close" says so.
+    this.#child.on("error", (error) => {
+      if (this.#child.pid === undefined) this.#die(`could not start (${error.message})`);
+    });
+    this.#child.on("exit", (code, signal) => {
+      this.#exit = signal === null ? `exited with code ${code}` : `exited with signal ${signal}`;
+      // Its output may be held open by a process it left with it (none should be): do not wait for that.
+      setTimeout(() => this.#die(this.#exit!), CLOSE_AFTER_EXIT_MS).unref();
+    });
+    // Dead once what it wrote before it ended is read: an S frame in it is a process to stop.
+    this.#child.on("close", () => this.#die(this.#exit ?? "exited"));
     this.#idle();
   }
 
@@ -110,28 +163,34 @@ export class ProcessHelper {
     return new ProcessHelper(python, script);
   }
 
-  /** The helper's process id (tests stop it to see how its death is reported). */
+  /** The helper's process id. */
   get pid(): number | undefined {
     return this.#child.pid;
   }
 
-  /** Whether it has stopped: commands given to it now fail at once. */
+  /** Whether it has stopped: commands given to it now start directly. */
   get dead(): boolean {
-    return this.#dead !== undefined;
+    return this.#state.kind === "dead";
   }
 
-  /** Whether it stopped before it was ready: it cannot run here (its commands were started directly). */
+  /** Whether it stopped by itself before it was ready: it cannot run here. */
   get unavailable(): boolean {
-    return this.#dead !== undefined && !this.#ready;
+    return this.#state.kind === "dead" && !this.#state.wasReady && !this.#state.dropped;
+  }
+
+  /** How it was lost after it ran ("exited with signal SIGKILL"), if it was. */
+  get lost(): string | undefined {
+    return this.#state.kind === "dead" && !this.unavailable ? this.#state.how : undefined;
   }
 
   /**
    * Runs `file` with `args`; resolves when it has ended and its output is all
-   * delivered, or with undefined when the helper turned out not to run here
-   * (nothing was started: start it directly instead).
+   * delivered, with `lost` when the helper was lost while it ran, or with
+   * undefined when the helper did not start it (it cannot run here, or was
+   * lost first): start it directly instead.
    */
   launch(request: LaunchRequest): Promise<SpawnResult | undefined> {
-    if (this.#dead !== undefined) return Promise.resolve(this.#ready ? { kind: "error", message: this.#deadMessage() } : undefined);
+    if (this.#state.kind === "dead" || this.#state.kind === "dropping") return Promise.resolve(undefined);
     const id = this.#nextId++;
     // The umask of rbuild now, not when the helper started: the daemon takes on each client's.
     const fields = [request.cwd, process.umask().toString(8), String(request.args.length + 1), request.file, ...request.args];
@@ -141,8 +200,11 @@ export class ProcessHelper {
     const payload = fields.join("\0");
     return new Promise((resolve) => {
       if (this.#inFlight.size === 0) this.#busy();
-      this.#inFlight.set(id, { request, done: resolve });
+      const flight: InFlight = { request, done: resolve, onAbort: () => this.#aborted(flight), pid: undefined, due: Date.now() + ANSWER_MS };
+      this.#inFlight.set(id, flight);
+      request.signal.addEventListener("abort", flight.onAbort, { once: true });
       this.#child.stdin.write(`R ${id} ${Buffer.byteLength(payload)}\n${payload}`);
+      this.#watch();
     });
   }
 
@@ -153,6 +215,7 @@ export class ProcessHelper {
 
   /** Parses frames: a header line, and for O, E and F that many bytes after it. */
   #receive(chunk: Buffer): void {
+    this.#heard = Date.now();
     let data = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
     while (true) {
       const newline = data.indexOf(0x0a);
@@ -160,7 +223,7 @@ export class ProcessHelper {
       const header = data.toString("latin1", 0, newline).split(" ");
       const [op, idText] = header;
       if (op === "H") {
-        this.#ready = true;
+        if (this.#state.kind === "starting") this.#state = { kind: "ready" };
         data = data.subarray(newline + 1);
         continue;
       }
@@ -179,31 +242,103 @@ export class ProcessHelper {
       }
       data = data.subarray(newline + 1);
       if (flight === undefined) continue;
-      if (op === "S") flight.request.onStart(Number(header[2]));
+      if (op === "S") this.#started(flight, Number(header[2]));
       else if (op === "X" && header[2] === "e") this.#end(id, { kind: "exited", exitCode: Number(header[3]) });
       else if (op === "X") this.#end(id, { kind: "signaled", signal: SIGNAL_NAMES.get(Number(header[3])) ?? `signal ${header[3]}` });
     }
     this.#pending = data; // What is left of a frame: part of this chunk (never reused by the stream) or of the concatenation.
   }
 
+  #started(flight: InFlight, pid: number): void {
+    flight.pid = pid;
+    // Stopped before it started, its end is due once its group had time to stop.
+    flight.due = flight.request.signal.aborted ? Date.now() + KILL_GRACE_MS + ANSWER_MS : undefined;
+    flight.request.onStart(pid);
+  }
+
   #end(id: number, end: SpawnResult | undefined): void {
     const flight = this.#inFlight.get(id);
     if (flight === undefined) return;
     this.#inFlight.delete(id);
+    flight.request.signal.removeEventListener("abort", flight.onAbort);
     if (this.#inFlight.size === 0) this.#idle();
     flight.done(end);
   }
 
-  #deadMessage(): string {
-    const said = this.#stderr.trim();
-    return `rbuild's process helper stopped: ${this.#dead}${said === "" ? "" : `: ${said}`}. Set RBUILD_SPAWN=direct to start tasks without it.`;
+  /**
+   * Its task is to stop. A stopped helper would never say it ended: kill it
+   * now. Else its end is due once its group had time to stop (SIGTERM, then
+   * SIGKILL after the grace period).
+   */
+  #aborted(flight: InFlight): void {
+    if (isStopped(this.#child.pid)) {
+      this.#drop("was stopped (SIGSTOP) when the build was interrupted, so rbuild killed it");
+      return;
+    }
+    flight.due ??= Date.now() + KILL_GRACE_MS + ANSWER_MS;
+    this.#watch();
   }
 
-  #die(why: string): void {
-    if (this.#dead !== undefined) return;
-    this.#dead = why;
-    const end = this.#ready ? ({ kind: "error", message: this.#deadMessage() } as const) : undefined;
-    for (const id of [...this.#inFlight.keys()]) this.#end(id, end);
+  /**
+   * Arms the watchdog if it is not: it fires at the first answer due (or
+   * ANSWER_MS after the helper last said anything, if later) and then looks
+   * again. One armed earlier may fire up to the grace period late for an
+   * answer due sooner: that keeps a launch from scanning every task in flight.
+   */
+  #watch(): void {
+    if (this.#watchdog !== undefined || (this.#state.kind !== "ready" && this.#state.kind !== "starting")) return;
+    let due = Infinity;
+    for (const flight of this.#inFlight.values()) if (flight.due !== undefined && flight.due < due) due = flight.due;
+    if (due === Infinity) return;
+    const at = Math.max(due, this.#heard + ANSWER_MS);
+    // A timer runs before the I/O of the same turn: after a busy main thread, read what the helper said first.
+    this.#watchdog = setTimeout(() => setImmediate(() => this.#check()), Math.max(0, at - Date.now()));
+    this.#watchdog.unref();
+  }
+
+  #check(): void {
+    this.#watchdog = undefined;
+    const now = Date.now();
+    const overdue = [...this.#inFlight.values()].some((flight) => flight.due !== undefined && flight.due <= now);
+    if (overdue && now - this.#heard >= ANSWER_MS) this.#drop(`did not answer for ${ANSWER_MS / 1000} s, so rbuild stopped it`);
+    else this.#watch();
+  }
+
+  /** Gives up on the helper: kills it (SIGKILL stops a stopped process too); "close" then ends what it ran. */
+  #drop(why: string): void {
+    if (this.#state.kind !== "ready" && this.#state.kind !== "starting") return;
+    const known = new Set([...this.#inFlight.values()].map((flight) => flight.pid));
+    const unknown = childrenOf(this.#child.pid).filter((pid) => !known.has(pid));
+    this.#state = { kind: "dropping", why, wasReady: this.#state.kind === "ready", unknown };
+    this.#child.kill("SIGKILL");
+  }
+
+  #die(exited: string): void {
+    const state = this.#state;
+    if (state.kind === "dead") return;
+    clearTimeout(this.#watchdog);
+    const said = this.#stderr.trim().split("\n").at(-1) ?? "";
+    const how = state.kind === "dropping" ? state.why : `${exited}${said === "" ? "" : ` (it said: ${said})`}`;
+    const wasReady = state.kind === "ready" || (state.kind === "dropping" && state.wasReady);
+    this.#state = { kind: "dead", how, wasReady, dropped: state.kind === "dropping" };
+    const flights = [...this.#inFlight];
+    // Children of a killed helper that no S frame named, even in what it wrote last: started for a request not answered.
+    const named = new Set(flights.map(([, flight]) => flight.pid));
+    const unknown = state.kind === "dropping" ? state.unknown.filter((pid) => !named.has(pid)) : [];
+    for (const pid of unknown) {
+      try {
+        process.kill(-pid, "SIGKILL");
+      } catch {
+        // Gone already.
+      }
+    }
+    // Unanswered requests start directly where nothing can have started for them: a helper never ready, or one killed with no unknown children.
+    const startDirectly = !wasReady || (state.kind === "dropping" && unknown.length === 0);
+    const helper = this.#child.pid ?? 0;
+    for (const [id, flight] of flights) {
+      if (flight.pid !== undefined) this.#end(id, { kind: "lost", helper, how, started: true });
+      else this.#end(id, startDirectly ? undefined : { kind: "lost", helper, how, started: false });
+    }
   }
 
   /** While tasks run, the helper keeps rbuild alive; idle, it must not keep it from exiting. */

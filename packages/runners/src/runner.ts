@@ -35,6 +35,12 @@ export interface RunRequest {
   readonly signal: AbortSignal;
   readonly stdout: (chunk: Buffer | string) => void;
   readonly stderr: (chunk: Buffer | string) => void;
+  /**
+   * Tells the build something about how its tasks run that is no task's
+   * failure (an `info` event): the local runner's process helper was lost and
+   * tasks start without it.
+   */
+  readonly info?: (code: string, message: string) => void;
 }
 
 /**

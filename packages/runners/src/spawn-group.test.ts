@@ -171,7 +171,7 @@ test.each([
   expect(readFileSync(join(root, "marker"), "utf8")).toBe("");
 });
 
-test("a helper that dies fails its running commands with what to do, and later ones at once", async () => {
+test("a helper that dies: the commands it ran are lost and their groups stopped, later ones start directly", async () => {
   const helper = ProcessHelper.start()!;
   let started!: () => void;
   const onStarted = new Promise<void>((resolve) => (started = resolve));
@@ -180,14 +180,10 @@ test("a helper that dies fails its running commands with what to do, and later o
   const pidText = (): string => (existsSync(join(root, "pid")) ? readFileSync(join(root, "pid"), "utf8") : "");
   for (let i = 0; i < 500 && !pidText().endsWith("\n"); i++) await new Promise((resolve) => setTimeout(resolve, 10));
   process.kill(helper.pid!, "SIGKILL");
-  const failed = { kind: "error", message: expect.stringMatching(/process helper stopped: it exited \(SIGKILL\).*RBUILD_SPAWN=direct/) };
-  try {
-    expect((await running).result).toEqual(failed);
-    expect((await run("echo later", helper)).result).toEqual(failed);
-  } finally {
-    const pid = Number(pidText());
-    if (pid > 0) process.kill(pid, "SIGKILL"); // Its command outlives it, as after a direct spawn.
-  }
+  expect((await running).result).toEqual({ kind: "lost", helper: helper.pid, how: "exited with signal SIGKILL", started: true });
+  expect(isAlive(Number(pidText()))).toBe(false);
+  expect(await run("echo $PPID", helper)).toMatchObject({ result: { kind: "exited", exitCode: 0 }, stdout: `${process.pid}\n` });
+  expect(helper.lost).toBe("exited with signal SIGKILL");
 });
 
 test("a helper that cannot run here (it stops before it is ready) leaves its commands to a direct spawn", async () => {

@@ -9,10 +9,10 @@
  * behave alike.
  */
 import { spawn, type ChildProcessByStdio } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Readable } from "node:stream";
 import type { ProcessHelper } from "./process-helper.js";
+import { hasLiveMember } from "./process-table.js";
 import { argvWithoutShell } from "./simple-command.js";
 
 /** How long a group has to exit after SIGTERM before it gets SIGKILL. */
@@ -40,7 +40,13 @@ export interface SpawnOptions {
 export type SpawnResult =
   | { kind: "exited"; exitCode: number }
   | { kind: "signaled"; signal: string }
-  | { kind: "error"; message: string };
+  | { kind: "error"; message: string }
+  /**
+   * The process helper that started it (pid `helper`) was lost, `how`, while
+   * it ran (its group was stopped), or as it was starting it (`started`
+   * false: whether it did is not known).
+   */
+  | { kind: "lost"; helper: number; how: string; started: boolean };
 
 function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   try {
@@ -58,26 +64,7 @@ function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
  * /proc and count only processes that are not zombies.
  */
 function groupAlive(pgid: number): boolean {
-  if (!signalGroup(pgid, 0)) return false;
-  let entries: string[];
-  try {
-    entries = readdirSync("/proc");
-  } catch {
-    return true; // No /proc: trust kill(0).
-  }
-  for (const entry of entries) {
-    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, "latin1");
-    } catch {
-      continue; // Exited while we looked.
-    }
-    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ")".
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(fields[2]) === pgid && fields[0] !== "Z" && fields[0] !== "X") return true;
-  }
-  return false;
+  return signalGroup(pgid, 0) && hasLiveMember(pgid) !== false; // No /proc: trust kill(0).
 }
 
 /** Waits until no live process of the group is left, escalating to SIGKILL after the grace period. */
@@ -107,8 +94,28 @@ function programOf({ command, cwd, env }: SpawnOptions): Program {
   return { file: argv[0]!, args: argv.slice(1), env: { ...env, PWD: cwd } };
 }
 
+/**
+ * Why an environment cannot be given to a command, if it cannot: a name that
+ * is empty or holds "=" is no variable (execve would pass it on as a garbled
+ * entry, posix_spawn refuses it), so both ways of starting refuse it alike.
+ */
+function badEnvironment(env: Readonly<Record<string, string>>): string | undefined {
+  const name = Object.keys(env).find((key) => key === "" || key.includes("="));
+  if (name === undefined) return undefined;
+  return `its environment has a variable named ${JSON.stringify(name)}: a name cannot be empty or hold "=". Rename it or remove it from the task's env.`;
+}
+
+/** What a command that could not start because of `error` says: with what to do, where there is something. */
+function startError(error: NodeJS.ErrnoException): string {
+  if (error.code === "EMFILE") return "too many open files: raise `ulimit -n` or lower -j";
+  if (error.code === "ENFILE") return "the system has too many open files: lower -j, or raise its limit (fs.file-max)";
+  return error.message;
+}
+
 export function spawnInGroup(options: SpawnOptions): Promise<SpawnResult> {
   if (options.signal.aborted) return Promise.resolve({ kind: "signaled", signal: "SIGTERM" });
+  const refused = badEnvironment(options.env);
+  if (refused !== undefined) return Promise.resolve({ kind: "error", message: refused });
   const program = programOf(options);
   return options.helper === undefined ? spawnDirectly(program, options) : launchThrough(options.helper, program, options);
 }
@@ -120,7 +127,7 @@ export function spawnInGroup(options: SpawnOptions): Promise<SpawnResult> {
 class GroupStopper {
   #pgid: number | undefined;
   #killTimer: NodeJS.Timeout | undefined;
-  readonly #onAbort = (): void => this.#stop();
+  readonly #onAbort = (): void => this.stop();
 
   constructor(private readonly signal: AbortSignal) {
     signal.addEventListener("abort", this.#onAbort, { once: true });
@@ -129,10 +136,11 @@ class GroupStopper {
   /** The group is known (its leader's pid): a stop asked for before now happens now. */
   started(pgid: number): void {
     this.#pgid = pgid;
-    if (this.signal.aborted) this.#stop();
+    if (this.signal.aborted) this.stop();
   }
 
-  #stop(): void {
+  /** Stops the group: SIGTERM now, SIGKILL after the grace period. */
+  stop(): void {
     const pgid = this.#pgid;
     if (pgid === undefined || this.#killTimer !== undefined) return;
     signalGroup(pgid, "SIGTERM");
@@ -145,11 +153,11 @@ class GroupStopper {
     this.signal.removeEventListener("abort", this.#onAbort);
   }
 
-  /** The leader ended with `result`: resolves once nothing of the group is left when interrupted. */
+  /** The leader ended with `result`: resolves once nothing of the group is left when it was stopped. */
   async settled(result: SpawnResult): Promise<SpawnResult> {
     this.signal.removeEventListener("abort", this.#onAbort);
-    // When interrupted, the leader may exit before the rest of its group: wait for all of it.
-    if (this.signal.aborted && this.#pgid !== undefined) await reapGroup(this.#pgid);
+    // When stopped, the leader may exit before the rest of its group: wait for all of it.
+    if (this.#killTimer !== undefined && this.#pgid !== undefined) await reapGroup(this.#pgid);
     if (this.#killTimer !== undefined) clearTimeout(this.#killTimer);
     return result;
   }
@@ -162,12 +170,14 @@ async function launchThrough(helper: ProcessHelper, program: Program, options: S
     stopper.started(pid);
     options.onStarted?.();
   };
-  const end = await helper.launch({ file, args, cwd: options.cwd, env, onStart, onStdout: options.onStdout, onStderr: options.onStderr });
-  // The helper cannot run here after all (nothing was started): fork it from Node.
+  const end = await helper.launch({ file, args, cwd: options.cwd, env, signal: options.signal, onStart, onStdout: options.onStdout, onStderr: options.onStderr });
+  // The helper did not start it (it cannot run here, or was lost first): fork it from Node, unless it is to stop by now.
   if (end === undefined) {
     stopper.detach();
-    return spawnDirectly(program, options);
+    return options.signal.aborted ? { kind: "signaled", signal: "SIGTERM" } : spawnDirectly(program, options);
   }
+  // Nothing relays its output or reports its end now: stop what is left of it.
+  if (end.kind === "lost") stopper.stop();
   return stopper.settled(end);
 }
 
@@ -178,7 +188,7 @@ function spawnDirectly({ file, args, env }: Program, options: SpawnOptions): Pro
       child = spawn(file, args, { cwd: options.cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     } catch (error) {
       // Arguments spawn() refuses before starting anything (a NUL byte would cut them short).
-      resolvePromise({ kind: "error", message: (error as Error).message });
+      resolvePromise({ kind: "error", message: startError(error as Error) });
       return;
     }
     const stopper = new GroupStopper(options.signal);
@@ -186,8 +196,9 @@ function spawnDirectly({ file, args, env }: Program, options: SpawnOptions): Pro
       stopper.started(child.pid);
       options.onStarted?.();
     }
-    child.stdout.on("data", options.onStdout);
-    child.stderr.on("data", options.onStderr);
+    // Out of descriptors for its pipes, it has none (nor a pid): "error" says why.
+    child.stdout?.on("data", options.onStdout);
+    child.stderr?.on("data", options.onStderr);
 
     let settled = false;
     const settle = (result: SpawnResult): void => {
@@ -195,7 +206,7 @@ function spawnDirectly({ file, args, env }: Program, options: SpawnOptions): Pro
       settled = true;
       void stopper.settled(result).then(resolvePromise);
     };
-    child.on("error", (error) => settle({ kind: "error", message: error.message }));
+    child.on("error", (error) => settle({ kind: "error", message: startError(error) }));
     child.on("close", (code, signal) => {
       settle(code === null ? { kind: "signaled", signal: signal ?? "SIGKILL" } : { kind: "exited", exitCode: code });
     });

@@ -1,0 +1,58 @@
+/**
+ * What Linux's /proc says of other processes: their state, parent and group.
+ * Where there is no /proc (not Linux) each answer says it cannot tell.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+
+/** A process as /proc/<pid>/stat describes it: its state letter (R, S, T, Z, ...), parent and group. */
+interface ProcessStat {
+  readonly pid: number;
+  readonly state: string;
+  readonly ppid: number;
+  readonly pgrp: number;
+}
+
+function statOf(pid: number | string): ProcessStat | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+  } catch {
+    return undefined; // Gone (or exited while we looked).
+  }
+  // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ")".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { pid: Number(pid), state: fields[0] ?? "", ppid: Number(fields[1]), pgrp: Number(fields[2]) };
+}
+
+/** Every process, or undefined without /proc. */
+function allProcesses(): ProcessStat[] | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return undefined;
+  }
+  const stats: ProcessStat[] = [];
+  for (const entry of entries) {
+    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
+    const stat = statOf(entry);
+    if (stat !== undefined) stats.push(stat);
+  }
+  return stats;
+}
+
+/** Whether `pid` is stopped (SIGSTOP, or traced). */
+export function isStopped(pid: number | undefined): boolean {
+  const state = pid === undefined ? undefined : statOf(pid)?.state;
+  return state === "T" || state === "t";
+}
+
+/** The processes whose parent is `pid` (none known without /proc). */
+export function childrenOf(pid: number | undefined): number[] {
+  return (allProcesses() ?? []).filter((stat) => stat.ppid === pid).map((stat) => stat.pid);
+}
+
+/** Whether group `pgid` has a process that is not a zombie; undefined without /proc. */
+export function hasLiveMember(pgid: number): boolean | undefined {
+  return allProcesses()?.some((stat) => stat.pgrp === pgid && stat.state !== "Z" && stat.state !== "X");
+}
