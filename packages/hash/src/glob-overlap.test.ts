@@ -20,3 +20,12 @@ describe("overlappingOutputs", () => {
     expect(overlaps({ a: ["dist/**", "dist/extra"] })).toEqual([]);
   });
 });
+
+describe("overlappingOutputs, exactly", () => {
+  test("20.3: globs that share a path only through their wildcards overlap", () => {
+    expect(overlaps({ a: ["dist/*.js"], b: ["dist/a*"] })).toEqual(["a:dist/*.js b:dist/a* @ dist/a.js"]);
+    expect(overlaps({ a: ["out/**/x?"], b: ["out/*/xy"] })).toEqual(["a:out/**/x? b:out/*/xy @ out/x/xy"]);
+    expect(overlaps({ a: ["{a,b}*.txt"], b: ["*c.txt"] })).toEqual(["a:{a,b}*.txt b:*c.txt @ ac.txt"]);
+    expect(overlaps({ a: ["[a-m]*"], b: ["[k-z]*"] })).toEqual(["a:[a-m]* b:[k-z]* @ k"]);
+  });
+});

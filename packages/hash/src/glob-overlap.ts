@@ -3,16 +3,16 @@
  * rbuild removes whatever its outputs match, and after it stores what they
  * match: two tasks whose outputs overlap delete and store each other's files.
  *
- * Deciding that two globs intersect is hard in general, so this works by
- * witnesses: for each pair of patterns that could overlap at all (one's static
- * base is the other's, or above it: a cheap sort, no glob compiled), it builds
- * sample paths from each pattern (wildcards filled in) and asks both tasks'
- * full matchers, excludes included, whether they match the sample. A witness
- * is proof; a pair without one is taken as disjoint. That catches what users
- * write (`dist/**` against `dist/b.txt`, `out` against `out/*.js`) and never
- * rejects globs that cannot overlap.
+ * Decided exactly by glob-automaton.ts (the globs as automata, intersected
+ * with each other's excludes complemented, searched for a shortest common
+ * path), but only for pairs that could overlap at all: one task's include
+ * glob has a static base that is the other's, or above it. That pre-filter
+ * is a sort of the bases, no glob compiled, so a thousand tasks with
+ * `pkg-N/dist/**` compare nothing; it is sound because every path a glob
+ * matches lies at or below its static base.
  */
 import { globMatcher, splitPatterns } from "./expand-globs.js";
+import { GlobAutomaton, staticBase, type CompiledOutputs } from "./glob-automaton.js";
 
 export interface OutputGlobs {
   readonly task: string;
@@ -23,46 +23,12 @@ export interface Overlap {
   /** The two tasks, in the order given, and the pattern of each that matches `path`. */
   readonly first: { readonly task: string; readonly glob: string };
   readonly second: { readonly task: string; readonly glob: string };
-  /** A path both tasks' outputs match. */
+  /** A path both tasks' outputs match: a shortest one. */
   readonly path: string;
-}
-
-/** Characters that make a path segment a glob rather than a name. */
-const GLOB_CHAR = /[*?[\]{}()!+@\\]/;
-
-/** The leading segments of a pattern that have no glob syntax: no path it matches lies outside them. */
-function staticBase(pattern: string): string {
-  const segments = pattern.replace(/^\.\/+/, "").replace(/\/+$/, "").split("/");
-  const plain: string[] = [];
-  for (const segment of segments) {
-    if (GLOB_CHAR.test(segment)) break;
-    if (segment !== "" && segment !== ".") plain.push(segment);
-  }
-  return plain.join("/");
-}
-
-/** Paths the pattern could match, its wildcards filled in (with no segment, and with one, for `**`). */
-function samples(pattern: string): string[] {
-  const filled = (globstar: string): string =>
-    pattern
-      .replace(/^\.\/+/, "")
-      .replace(/\/+$/, "")
-      .replace(/[@!+*?]\(([^|)]*)[^)]*\)/g, "$1") // extglobs: their first alternative
-      .replace(/\{([^{},]*)[^{}]*\}/g, "$1") // braces: the first alternative
-      .replace(/\[[!^][^\]]*\]/g, "~") // a negated class: something unlikely to be in it
-      .replace(/\[([^\]])[^\]]*\]/g, "$1") // a class: its first character
-      .replace(/(^|\/)\*\*(\/|$)/g, (_, before: string, after: string) => (globstar !== "" ? `${before}${globstar}${after}` : before !== "" && after !== "" ? "/" : ""))
-      .replace(/\*\*|\*|\?/g, "x");
-  const paths = new Set([filled(""), filled("x"), filled("x/x")]);
-  // A pattern that names a directory covers everything below it.
-  for (const path of [...paths]) paths.add(path === "" ? "x" : `${path}/x`);
-  paths.delete("");
-  return [...paths];
 }
 
 interface Entry {
   readonly set: number;
-  readonly glob: string;
   /** The static base with a trailing slash ("" for the root): a prefix of every path the glob matches. */
   readonly prefix: string;
 }
@@ -73,31 +39,39 @@ export function overlappingOutputs(sets: readonly OutputGlobs[]): Overlap[] {
   sets.forEach((set, index) => {
     for (const glob of splitPatterns(set.patterns).include) {
       const base = staticBase(glob);
-      entries.push({ set: index, glob, prefix: base === "" ? "" : `${base}/` });
+      entries.push({ set: index, prefix: base === "" ? "" : `${base}/` });
     }
   });
   // Sorted by prefix, the entries whose prefix starts with entry i's follow it without a gap.
   entries.sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
-  const matchers = new Map<number, (path: string) => boolean>();
-  const matches = (set: number, path: string): boolean => {
-    let match = matchers.get(set);
-    if (match === undefined) matchers.set(set, (match = globMatcher(sets[set]!.patterns)));
-    return match(path);
+  const automaton = new GlobAutomaton();
+  const compiled = new Map<number, CompiledOutputs>();
+  const outputs = (set: number): CompiledOutputs => {
+    let known = compiled.get(set);
+    if (known === undefined) compiled.set(set, (known = automaton.compile(sets[set]!.patterns)));
+    return known;
   };
-  const found = new Map<string, Overlap>();
+  const decided = new Set<string>();
+  const found: Overlap[] = [];
   for (let i = 0; i < entries.length; i++) {
     const outer = entries[i]!;
     for (let j = i + 1; j < entries.length && entries[j]!.prefix.startsWith(outer.prefix); j++) {
       const inner = entries[j]!;
       if (inner.set === outer.set) continue;
-      const [a, b] = outer.set < inner.set ? [outer, inner] : [inner, outer];
-      const pair = `${a.set} ${b.set}`;
-      if (found.has(pair)) continue;
-      const witness = [...samples(inner.glob), ...samples(outer.glob)].find((path) => matches(a.set, path) && matches(b.set, path));
-      if (witness !== undefined) {
-        found.set(pair, { first: { task: sets[a.set]!.task, glob: a.glob }, second: { task: sets[b.set]!.task, glob: b.glob }, path: witness });
-      }
+      const [a, b] = outer.set < inner.set ? [outer.set, inner.set] : [inner.set, outer.set];
+      const pair = `${a} ${b}`;
+      if (decided.has(pair)) continue;
+      decided.add(pair);
+      const path = automaton.commonPath(outputs(a), outputs(b));
+      if (path !== undefined) found.push({ first: named(sets[a]!, path), second: named(sets[b]!, path), path });
     }
   }
-  return [...found.values()];
+  return found;
+}
+
+/** The task and its first include pattern that matches `path` (its excludes do not: the whole set matches it). */
+function named(set: OutputGlobs, path: string): { task: string; glob: string } {
+  const { include } = splitPatterns(set.patterns);
+  const glob = include.find((pattern) => globMatcher([pattern])(path)) ?? include[0]!;
+  return { task: set.task, glob };
 }
