@@ -46,7 +46,6 @@ export type Formula = number;
 const EPS = -1;
 /** A literal: a `char` node id (>= 0), EPS, or NOT of a formula (-2 - id). */
 const notOf = (formula: Formula): number => -2 - formula;
-const UNITS = 0x10000;
 
 export class BooleanAutomaton {
   readonly #nodes: Node[] = [];
@@ -55,7 +54,8 @@ export class BooleanAutomaton {
   readonly #formulas: number[][] = [];
   readonly #formulaIds = new Map<string, Formula>();
   readonly #closures = new Map<number, Formula>();
-  readonly #derivatives = new Map<number, Formula>();
+  /** By formula, then code unit (two levels: the keys stay small integers, which Maps hash fast). */
+  readonly #derivatives: Map<number, Formula>[] = [];
   readonly #nullable = new Map<Formula, boolean>();
   readonly FALSE: Formula;
   readonly TRUE: Formula;
@@ -105,26 +105,31 @@ export class BooleanAutomaton {
 
   /** What is left to accept after reading code unit `code`. */
   derive(formula: Formula, code: number): Formula {
-    const key = formula * UNITS + code;
-    let result = this.#derivatives.get(key);
+    const known = (this.#derivatives[formula] ??= new Map());
+    let result = known.get(code);
     if (result !== undefined) return result;
-    const parts: number[] = [];
+    const parts: Formula[] = [];
     for (const conjunction of this.#formulas[formula]!) {
-      const literals = this.#conjunctions[conjunction]!;
       const derived: Formula[] = [];
-      for (const literal of literals) {
-        if (literal === EPS) derived.push(this.FALSE);
-        else if (literal >= 0) {
-          const node = this.#nodes[literal] as Extract<Node, { kind: "char" }>;
-          derived.push(has(node.set, code) ? this.#closure(node.next, false) : this.FALSE);
-        } else derived.push(this.not(this.derive(-2 - literal, code)));
-        if (derived[derived.length - 1] === this.FALSE) break;
+      let dead = false;
+      for (const literal of this.#conjunctions[conjunction]!) {
+        const next = this.#deriveLiteral(literal, code);
+        dead = next === this.FALSE;
+        if (dead) break;
+        if (next !== this.TRUE) derived.push(next);
       }
-      parts.push(...this.#formulas[this.and(...derived)]!);
+      if (!dead) parts.push(derived.length === 0 ? this.TRUE : derived.length === 1 ? derived[0]! : this.and(...derived));
     }
-    result = this.#or(parts);
-    this.#derivatives.set(key, result);
+    result = parts.length === 0 ? this.FALSE : parts.length === 1 ? parts[0]! : this.or(...parts);
+    known.set(code, result);
     return result;
+  }
+
+  #deriveLiteral(literal: number, code: number): Formula {
+    if (literal === EPS) return this.FALSE;
+    if (literal < EPS) return this.not(this.derive(-2 - literal, code));
+    const node = this.#nodes[literal] as Extract<Node, { kind: "char" }>;
+    return has(node.set, code) ? this.#closure(node.next, false) : this.FALSE;
   }
 
   /** Whether the formula accepts the empty string (the path read so far is accepted). */
@@ -140,26 +145,40 @@ export class BooleanAutomaton {
   }
 
   /**
-   * The strings the formula accepts, shortest first, one for each accepting
-   * state reached: breadth-first over the states reachable from it, each
-   * derived on first visit, over the given alphabet atoms (one representative
-   * code unit each, tried in the order given: ties go to the earlier atoms).
-   * The first is a shortest string the formula accepts; none when it accepts none.
+   * The strings every one of the formulas accepts, shortest first, one for
+   * each accepting state reached: breadth-first over the states reachable,
+   * each derived on first visit, over the given alphabet atoms (one
+   * representative code unit each, tried in the order given: ties go to the
+   * earlier atoms). The first is a shortest string in the intersection; there
+   * is none when the intersection is empty. The conjunction is kept as a tuple
+   * of formulas, one per operand, rather than distributed into one formula:
+   * the operands' threads are never multiplied out, and each operand's
+   * derivatives are memoised for every other pair it takes part in.
    */
-  *accepted(formula: Formula, atoms: readonly number[]): Generator<string> {
-    const reached = new Map<Formula, { from: Formula; code: number } | undefined>([[formula, undefined]]);
-    const queue = [formula];
+  *accepted(formulas: readonly Formula[], atoms: readonly number[]): Generator<string> {
+    const first = formulas.includes(this.FALSE) ? undefined : formulas;
+    if (first === undefined) return;
+    const reached = new Map<string, { from: string; code: number } | undefined>([[first.join(" "), undefined]]);
+    const queue: (readonly Formula[])[] = [first];
     for (let next = 0; next < queue.length; next++) {
       const state = queue[next]!;
-      if (this.nullable(state)) {
+      const key = state.join(" ");
+      if (state.every((formula) => this.nullable(formula))) {
         const codes: number[] = [];
-        for (let step = reached.get(state); step !== undefined; step = reached.get(step.from)) codes.push(step.code);
+        for (let step = reached.get(key); step !== undefined; step = reached.get(step.from)) codes.push(step.code);
         yield String.fromCharCode(...codes.reverse());
       }
       for (const code of atoms) {
-        const after = this.derive(state, code);
-        if (after !== this.FALSE && !reached.has(after)) {
-          reached.set(after, { from: state, code });
+        const after: Formula[] = [];
+        for (const formula of state) {
+          const derived = this.derive(formula, code);
+          if (derived === this.FALSE) break;
+          after.push(derived);
+        }
+        if (after.length < state.length) continue;
+        const afterKey = after.join(" ");
+        if (!reached.has(afterKey)) {
+          reached.set(afterKey, { from: key, code });
           queue.push(after);
         }
       }

@@ -50,7 +50,8 @@ import { literal, parseRegex, UnsupportedRegex, type Regex } from "./regex-synta
 /** One task's outputs: the paths some include matches and no exclude does. */
 export interface CompiledOutputs {
   readonly patterns: readonly string[];
-  readonly formula: Formula;
+  /** Its includes, and NOT its excludes: a path matches when both accept it. */
+  readonly formulas: readonly [Formula, Formula];
   readonly cuts: readonly number[];
   /** Whether some glob was over-approximated (see the header). */
   readonly approximate: boolean;
@@ -146,6 +147,7 @@ export class GlobAutomaton {
   readonly #engine = new BooleanAutomaton();
   readonly #universe = this.#engine.compile(parseRegex(UNIVERSE));
   readonly #visible = this.#engine.compile(parseRegex(VISIBLE));
+  readonly #globs = new Map<string, { formula: Formula; cuts: readonly number[]; approximate: boolean }>();
 
   compile(patterns: readonly string[]): CompiledOutputs {
     const globs = matcherGlobs(patterns);
@@ -153,26 +155,38 @@ export class GlobAutomaton {
     let approximate = false;
     const anyOf = (list: readonly string[]): Formula => {
       const formulas = list.map((glob) => {
-        const { regex, approximate: rough } = globRegex(glob);
-        const compiled = this.#engine.compile(regex);
+        const compiled = this.#glob(glob);
         for (const cut of compiled.cuts) cuts.add(cut);
-        approximate ||= rough;
+        approximate ||= compiled.approximate;
         return compiled.formula;
       });
       return this.#engine.or(...formulas);
     };
     const include = anyOf(globs.include);
     const exclude = anyOf(globs.exclude);
-    return { patterns, formula: this.#engine.and(include, this.#engine.not(exclude)), cuts: [...cuts], approximate, matches: globMatcher(patterns) };
+    let matcher: ((path: string) => boolean) | undefined;
+    // Built on first use: only a pair that overlaps needs it.
+    const matches = (path: string): boolean => (matcher ??= globMatcher(patterns))(path);
+    return { patterns, formulas: [include, this.#engine.not(exclude)], cuts: [...cuts], approximate, matches };
+  }
+
+  /** One glob, compiled once however many tasks name it (`.git/**` is in every set). */
+  #glob(glob: string): { formula: Formula; cuts: readonly number[]; approximate: boolean } {
+    let compiled = this.#globs.get(glob);
+    if (compiled === undefined) {
+      const { regex, approximate } = globRegex(glob);
+      compiled = { ...this.#engine.compile(regex), approximate };
+      this.#globs.set(glob, compiled);
+    }
+    return compiled;
   }
 
   /** A shortest path both outputs match (one without a hidden segment if there is one), or undefined when there is none. */
   commonPath(a: CompiledOutputs, b: CompiledOutputs): string | undefined {
-    const both = this.#engine.and(a.formula, b.formula);
     const alphabet = atoms([...a.cuts, ...b.cuts, ...this.#universe.cuts, ...this.#visible.cuts]);
     const search = (universe: Formula): { real?: string; first?: string } => {
       let first: string | undefined;
-      for (const path of this.#engine.accepted(this.#engine.and(universe, both), alphabet)) {
+      for (const path of this.#engine.accepted([universe, ...a.formulas, ...b.formulas], alphabet)) {
         if (a.matches(path) && b.matches(path)) return { real: path, first: first ?? path };
         if (!a.approximate && !b.approximate) {
           throw new Error(`glob automaton: ${JSON.stringify(path)} matches ${JSON.stringify(a.patterns)} and ${JSON.stringify(b.patterns)} in the model but not by globMatcher`);
