@@ -13,7 +13,8 @@
  *
  * Each run is a fresh node process, as each rbuild invocation is: the time is
  * that of one call, cold (no JIT warm-up, nothing memoised), measured inside
- * the child around the call alone. Reports the median and every run.
+ * the child around the call alone (wall clock, and the process's CPU time,
+ * which a busy machine disturbs less). Reports the medians and every run.
  * Build first (`npm run build`): this imports packages/hash/dist.
  */
 import { spawnSync } from "node:child_process";
@@ -32,6 +33,7 @@ const { values } = parseArgs({
   },
 });
 const packages = Number(values.packages);
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 const CASES = {
   packages: [],
@@ -44,23 +46,26 @@ if (values.case !== undefined) {
   const sets = Array.from({ length: packages }, (_, n) => ({ task: `pkg-${n}`, patterns: [`pkg-${n}/dist/**`, `pkg-${n}/lib/*.js`] }));
   sets.push(...CASES[values.case]);
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   const found = overlappingOutputs(sets);
   const ms = performance.now() - start;
-  process.stdout.write(JSON.stringify({ ms, overlaps: found.length, first: found[0]?.path }));
+  const cpu = process.cpuUsage(cpuStart);
+  process.stdout.write(JSON.stringify({ ms, cpu: (cpu.user + cpu.system) / 1000, overlaps: found.length, first: found[0]?.path }));
 } else {
   console.log(`${packages} packages, ${values.runs} runs per case, ${cpus().length} × ${cpus()[0]?.model}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
-  console.log("| case | median | runs (ms) | overlaps | first witness |");
-  console.log("| --- | --- | --- | --- | --- |");
+  console.log("| case | median | runs (ms) | median CPU | overlaps | first witness |");
+  console.log("| --- | --- | --- | --- | --- | --- |");
   for (const name of Object.keys(CASES)) {
     const runs = [];
+    const cpus = [];
     let last;
     for (let run = 0; run < Number(values.runs); run++) {
       const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--case", name, "--packages", String(packages)], { encoding: "utf8" });
       if (child.status !== 0) throw new Error(`case ${name} failed:\n${child.stderr}`);
       last = JSON.parse(child.stdout);
       runs.push(last.ms);
+      cpus.push(last.cpu);
     }
-    const median = [...runs].sort((a, b) => a - b)[Math.floor(runs.length / 2)];
-    console.log(`| ${name} | ${median.toFixed(1)} ms | ${runs.map((ms) => ms.toFixed(1)).join(", ")} | ${last.overlaps} | ${last.first ?? "-"} |`);
+    console.log(`| ${name} | ${median(runs).toFixed(1)} ms | ${runs.map((ms) => ms.toFixed(1)).join(", ")} | ${median(cpus).toFixed(1)} ms | ${last.overlaps} | ${last.first ?? "-"} |`);
   }
 }

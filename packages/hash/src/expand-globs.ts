@@ -299,11 +299,28 @@ export function expandGlobs(root: string, patterns: readonly string[], options: 
  */
 export function matcherGlobs(patterns: readonly string[]): { include: string[]; exclude: string[] } {
   const { include, exclude } = splitPatterns(patterns);
-  const widen = (pattern: string): string[] => {
-    const trimmed = trimSlashes(pattern);
-    return picomatch().scan(trimmed).isGlob ? [trimmed] : [trimmed, `${trimmed}/**`];
-  };
-  return { include: include.flatMap(widen), exclude: [...exclude.flatMap(widen), ...ALWAYS_IGNORED] };
+  return { include: include.flatMap(widenedGlobs), exclude: [...exclude.flatMap(widenedGlobs), ...ALWAYS_IGNORED] };
+}
+
+/** The globs globMatcher compiles for one pattern (without its `!`): trimmed, and widened with `<it>/**` when it is not a glob. */
+export function widenedGlobs(pattern: string): string[] {
+  const trimmed = trimSlashes(pattern);
+  return isGlob(trimmed) ? [trimmed] : [trimmed, `${trimmed}/**`];
+}
+
+/** Names, `/`, and the wildcards `*` and `?`: no escapes, classes or braces, nothing else picomatch's scan looks at. */
+const WILDCARDS_ONLY = /^[A-Za-z0-9_.~/*?-]*[*?][A-Za-z0-9_.~/*?-]*$/;
+
+/** Whether picomatch's scan calls the pattern a glob; the commonest answers without loading picomatch. */
+function isGlob(pattern: string): boolean {
+  if (isPlainPath(pattern)) return false;
+  if (WILDCARDS_ONLY.test(pattern)) return true;
+  return picomatch().scan(pattern).isGlob;
+}
+
+/** Whether `path` matches any of these globs, each as globMatcher matches it (as matcherGlobs gives them: no widening, no `!`). */
+export function anyGlobMatcher(globs: readonly string[]): (path: string) => boolean {
+  return anyOf(globs);
 }
 
 /**

@@ -10,16 +10,22 @@
  *    glob has a static base that is the other's, or above it. That is a sort
  *    of the bases, no glob compiled, so a thousand tasks with `pkg-N/dist/**`
  *    compare nothing; every path a glob matches lies at or below its base.
- * 2. Each pair of include globs that are both simple (`pkg-N/lib/*.js`,
+ *    So only those pairs of include patterns need deciding: any other pair
+ *    matches no common path.
+ * 2. Each such pair of patterns that are both simple (`pkg-N/lib/*.js`,
  *    `**\/*.map`; see segment-overlap.ts) is intersected segment by segment,
- *    exactly. When every include pair is simple and none intersects, the
- *    tasks are disjoint: excludes only take paths away. When the shortest
- *    path found is matched by both tasks' real matchers (excludes included),
- *    it is the answer, and a shortest one when every include pair was
- *    simple (the shortest of the union of the include pairs, and no exclude
- *    removes it).
- * 3. Any other pair (a glob that is not simple, or a path an exclude
- *    removes) goes to glob-automaton.ts: the globs as automata, intersected
+ *    exactly, with its quick disproofs first; a pattern `out` that is no glob
+ *    is read as the `out/**` it is widened to, which also matches `out`.
+ *    When every pair of two tasks is simple and none intersects, the tasks
+ *    are disjoint: excludes only take paths away. When the shortest path
+ *    found (it has no hidden segment) is excluded by neither task (both
+ *    patterns match it, as that intersection is exact), it is the answer,
+ *    and the automaton's answer up to ties when every pair was simple: the
+ *    shortest path with no hidden segment of the union of the pairs (a pair
+ *    that has only hidden ones adds none), and no exclude removes it. Until
+ *    then no task is looked at beyond its patterns' text.
+ * 3. Any other pair (a glob that is not simple, a path an exclude removes,
+ *    or common paths only with a hidden segment) goes to glob-automaton.ts: the globs as automata, intersected
  *    with each other's excludes complemented, searched for a shortest common
  *    path. Each task is compiled once, and only when one of its pairs gets
  *    here.
@@ -28,9 +34,9 @@
  * with others and a simple include pair already gives a path both tasks
  * match: that proves the overlap, and is reported without a further search.
  */
-import { globMatcher, matcherGlobs, splitPatterns } from "./expand-globs.js";
+import { anyGlobMatcher, globMatcher, matcherGlobs, splitPatterns, widenedGlobs } from "./expand-globs.js";
 import { GlobAutomaton, staticBase, type CompiledOutputs } from "./glob-automaton.js";
-import { segmentOverlap, simpleSegments } from "./segment-overlap.js";
+import { segmentOverlap, simpleGlob, type SimpleGlob } from "./segment-overlap.js";
 
 export interface OutputGlobs {
   readonly task: string;
@@ -47,73 +53,94 @@ export interface Overlap {
 
 interface Entry {
   readonly set: number;
+  /** An include pattern, as written. */
+  readonly pattern: string;
   /** The static base with a trailing slash ("" for the root): a prefix of every path the glob matches. */
   readonly prefix: string;
+  /** The base's number of segments: every path the glob matches has at least as many. */
+  readonly depth: number;
+}
+
+/** What steps 1 and 2 found for two tasks: the shortest path of their simple pairs, and whether some pair was not simple. */
+interface Pair {
+  readonly a: number;
+  readonly b: number;
+  /** The shortest path, with the pattern of a and of b that gave it. */
+  shortest: { readonly path: string; readonly patterns: readonly [string, string] } | undefined;
+  /** Some pair has common paths only with a hidden segment, if any. */
+  hidden: boolean;
+  /** Some pair is not simple. */
+  unknown: boolean;
 }
 
 /** Every pair of sets (by task) whose outputs can match a common path, with one such path. */
 export function overlappingOutputs(sets: readonly OutputGlobs[]): Overlap[] {
   const entries: Entry[] = [];
   sets.forEach((set, index) => {
-    for (const glob of splitPatterns(set.patterns).include) {
-      const base = staticBase(glob);
-      entries.push({ set: index, prefix: base === "" ? "" : `${base}/` });
+    for (const pattern of splitPatterns(set.patterns).include) {
+      const base = staticBase(pattern);
+      let depth = base === "" ? 0 : 1;
+      for (let at = base.indexOf("/"); at >= 0; at = base.indexOf("/", at + 1)) depth++;
+      entries.push({ set: index, pattern, prefix: base === "" ? "" : `${base}/`, depth });
     }
   });
   // Sorted by prefix, the entries whose prefix starts with entry i's follow it without a gap.
   entries.sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
-  const automaton = new GlobAutomaton();
-  const compiled = new Map<number, CompiledOutputs>();
-  const outputs = (set: number): CompiledOutputs => {
-    let known = compiled.get(set);
-    if (known === undefined) compiled.set(set, (known = automaton.compile(sets[set]!.patterns)));
-    return known;
-  };
-  const segments = new Map<string, ReturnType<typeof simpleSegments>>();
-  const segmentsOf = (glob: string): ReturnType<typeof simpleSegments> => {
-    if (!segments.has(glob)) segments.set(glob, simpleSegments(glob));
-    return segments.get(glob);
-  };
-  const includes = new Map<number, readonly string[]>();
-  const includesOf = (set: number): readonly string[] => {
-    let known = includes.get(set);
-    if (known === undefined) includes.set(set, (known = matcherGlobs(sets[set]!.patterns).include));
-    return known;
-  };
-  const matchers = new Map<number, (path: string) => boolean>();
-  const matches = (set: number, path: string): boolean => {
-    let match = matchers.get(set);
-    if (match === undefined) matchers.set(set, (match = globMatcher(sets[set]!.patterns)));
-    return match(path);
-  };
-  /** Step 2 of the header: a path, `null` for none, undefined when the automaton must decide. */
-  const simplePath = (a: number, b: number): string | null | undefined => {
-    let shortest: string | undefined;
-    let unknown = false;
-    for (const x of includesOf(a)) {
-      for (const y of includesOf(b)) {
-        const verdict = segmentOverlap(segmentsOf(x), segmentsOf(y));
-        if (verdict.kind === "unknown") unknown = true;
-        else if (verdict.kind === "path" && (shortest === undefined || verdict.path.length < shortest.length)) shortest = verdict.path;
-      }
+  const simpleGlobs = new Map<string, SimpleGlob | undefined>();
+  const simpleOf = (pattern: string): SimpleGlob | undefined => {
+    if (!simpleGlobs.has(pattern)) {
+      // `out` is matched as `out` and `out/**`: the second alone says the same.
+      const globs = widenedGlobs(pattern);
+      simpleGlobs.set(pattern, simpleGlob(globs[globs.length - 1]!));
     }
-    if (shortest === undefined) return unknown ? undefined : null;
-    return matches(a, shortest) && matches(b, shortest) ? shortest : undefined;
+    return simpleGlobs.get(pattern);
   };
-  const decided = new Set<string>();
-  const found: Overlap[] = [];
+  const pairs = new Map<string, Pair>();
   for (let i = 0; i < entries.length; i++) {
     const outer = entries[i]!;
+    // How deep a path of outer's can be, read only once it has a pair: a root-level `*.log` then skips every deeper base unread.
+    let outerMax: number | undefined;
     for (let j = i + 1; j < entries.length && entries[j]!.prefix.startsWith(outer.prefix); j++) {
       const inner = entries[j]!;
       if (inner.set === outer.set) continue;
+      outerMax ??= simpleOf(outer.pattern)?.max ?? Infinity;
+      if (outerMax < inner.depth) continue;
       const [a, b] = outer.set < inner.set ? [outer.set, inner.set] : [inner.set, outer.set];
-      const pair = `${a} ${b}`;
-      if (decided.has(pair)) continue;
-      decided.add(pair);
-      const simple = simplePath(a, b);
-      const path = simple === undefined ? automaton.commonPath(outputs(a), outputs(b)) : simple;
-      if (path !== undefined && path !== null) found.push({ first: named(sets[a]!, path), second: named(sets[b]!, path), path });
+      const key = `${a} ${b}`;
+      let pair = pairs.get(key);
+      if (pair === undefined) pairs.set(key, (pair = { a, b, shortest: undefined, hidden: false, unknown: false }));
+      const verdict = segmentOverlap(simpleOf(outer.pattern), simpleOf(inner.pattern));
+      if (verdict.kind === "unknown") pair.unknown = true;
+      else if (verdict.kind === "hidden") pair.hidden = true;
+      else if (verdict.kind === "path" && (pair.shortest === undefined || verdict.path.length < pair.shortest.path.length)) {
+        pair.shortest = { path: verdict.path, patterns: outer.set === a ? [outer.pattern, inner.pattern] : [inner.pattern, outer.pattern] };
+      }
+    }
+  }
+
+  // Step 3, each built on first use: most workspaces need no automaton at all.
+  let built: GlobAutomaton | undefined;
+  const automaton = (): GlobAutomaton => (built ??= new GlobAutomaton());
+  const compiled = new Map<number, CompiledOutputs>();
+  const outputs = (set: number): CompiledOutputs => {
+    let known = compiled.get(set);
+    if (known === undefined) compiled.set(set, (known = automaton().compile(sets[set]!.patterns)));
+    return known;
+  };
+  const excluders = new Map<number, (path: string) => boolean>();
+  const excluded = (set: number, path: string): boolean => {
+    let excluder = excluders.get(set);
+    if (excluder === undefined) excluders.set(set, (excluder = anyGlobMatcher(matcherGlobs(sets[set]!.patterns).exclude)));
+    return excluder(path);
+  };
+  const found: Overlap[] = [];
+  for (const { a, b, shortest, hidden, unknown } of pairs.values()) {
+    if (shortest !== undefined && !excluded(a, shortest.path) && !excluded(b, shortest.path)) {
+      const [first, second] = shortest.patterns;
+      found.push({ first: { task: sets[a]!.task, glob: first }, second: { task: sets[b]!.task, glob: second }, path: shortest.path });
+    } else if (unknown || hidden || shortest !== undefined) {
+      const path = automaton().commonPath(outputs(a), outputs(b));
+      if (path !== undefined) found.push({ first: named(sets[a]!, path), second: named(sets[b]!, path), path });
     }
   }
   return found;

@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { globMatcher } from "./expand-globs.js";
 import { GlobAutomaton } from "./glob-automaton.js";
 import { overlappingOutputs } from "./glob-overlap.js";
-import { commonSegment, segmentOverlap, simpleSegments } from "./segment-overlap.js";
+import { commonSegment, segmentOverlap, simpleGlob } from "./segment-overlap.js";
 
 const exact = (a: string[], b: string[]): string | undefined => {
   const automaton = new GlobAutomaton();
@@ -19,8 +19,8 @@ function randomness(seed: number): { random: (n: number) => number; pick: <T>(it
 }
 
 describe("segmentOverlap", () => {
-  test("overlap2: simple globs get a shortest common path, none, or unknown", () => {
-    const verdict = (a: string, b: string) => segmentOverlap(simpleSegments(a), simpleSegments(b));
+  test("overlap2: simple globs get a shortest common path, none, hidden or unknown", () => {
+    const verdict = (a: string, b: string) => segmentOverlap(simpleGlob(a), simpleGlob(b));
     expect(
       [
         ["**/*.map", "pkg-0/dist/**"],
@@ -45,7 +45,7 @@ describe("segmentOverlap", () => {
       { kind: "path", path: "out/x/xy" },
       { kind: "path", path: "x" },
       { kind: "path", path: "a" },
-      { kind: "unknown" },
+      { kind: "hidden" },
       { kind: "unknown" },
       { kind: "unknown" },
       { kind: "unknown" },
@@ -67,14 +67,14 @@ describe("segmentOverlap", () => {
     const glob = (): string => {
       const made = Array.from({ length: 1 + random(4) }, segment).join("/");
       // A glob with a wildcard: globMatcher would widen one without (`a` also means `a/**`).
-      return simpleSegments(made) === undefined || !/[*?]/.test(made) ? glob() : made;
+      return simpleGlob(made) === undefined || !/[*?]/.test(made) ? glob() : made;
     };
     const disagreements: string[] = [];
-    const stats = { path: 0, none: 0, unknown: 0 };
+    const stats = { path: 0, none: 0, hidden: 0, unknown: 0 };
     for (let round = 0; round < 400; round++) {
       const a = glob();
       const b = glob();
-      const verdict = segmentOverlap(simpleSegments(a), simpleSegments(b));
+      const verdict = segmentOverlap(simpleGlob(a), simpleGlob(b));
       stats[verdict.kind]++;
       const found = exact([a], [b]);
       if (verdict.kind === "none" && found !== undefined) disagreements.push(`${a} ${b}: none, but ${found}`);
@@ -85,7 +85,7 @@ describe("segmentOverlap", () => {
       }
     }
     // The generator makes every verdict common enough to be tested.
-    expect([stats.path > 100, stats.none > 100, stats.unknown < 100]).toEqual([true, true, true]);
+    expect([stats.path > 100, stats.none > 100, stats.hidden < 100]).toEqual([true, true, true]);
     expect(disagreements).toEqual([]);
   }, 120_000);
 });
@@ -114,7 +114,7 @@ describe("overlappingOutputs, filtered", () => {
       else stats.overlap++;
       if ((found === undefined) !== (expected === undefined)) disagreements.push(`${a} | ${b}: ${found} against ${expected}`);
       if (found !== undefined && !(globMatcher(a)(found) && globMatcher(b)(found))) disagreements.push(`${a} | ${b}: ${found} is not common`);
-      const simple = [...a, ...b].every((pattern) => simpleSegments(pattern.replace(/^!/, "")) !== undefined);
+      const simple = [...a, ...b].every((pattern) => simpleGlob(pattern.replace(/^!/, "")) !== undefined);
       if (simple && found !== undefined && expected !== undefined && found.length !== expected.length) disagreements.push(`${a} | ${b}: ${found} longer than ${expected}`);
     }
     expect([stats.overlap > 80, stats.none > 80]).toEqual([true, true]);

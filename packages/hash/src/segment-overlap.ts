@@ -42,9 +42,9 @@
  * with segments not allowed to start with `.`, which also rules out `.` and
  * `..`. Only when that finds nothing is it run again without the rule: if
  * that finds nothing either, the answer is "none"; if it finds a path, the
- * answer is "unknown" (it may be `.` or `..`, which is not a path, and the
+ * answer is "hidden" (it may be `.` or `..`, which is not a path, and the
  * automaton knows the next shortest). Where a free character is chosen it is
- * `x`, as in the automaton. "unknown" also when a glob is not simple.
+ * `x`, as in the automaton. The answer is "unknown" when a glob is not simple.
  *
  * The property tests in segment-overlap.test.ts hold this against the
  * automaton, which reads picomatch's own regex.
@@ -53,7 +53,27 @@
 /** A segment as wildcard tokens: a literal character, `?` or `*`; or `**`, whole. */
 type Segment = { readonly kind: "globstar" } | { readonly kind: "pattern"; readonly tokens: string };
 
-export type SegmentVerdict = { readonly kind: "none" } | { readonly kind: "path"; readonly path: string } | { readonly kind: "unknown" };
+/** A simple glob, with what the quick disproofs read (see segmentOverlap). */
+export interface SimpleGlob {
+  readonly segments: readonly Segment[];
+  /** How many segments a path it matches has: at least `min`, at most `max`. */
+  readonly min: number;
+  readonly max: number;
+  /** When the last segment is a pattern: the literal text before its first wildcard and after its last. */
+  readonly tail: { readonly prefix: string; readonly suffix: string } | undefined;
+}
+
+/**
+ * `path`: a shortest common path with no hidden segment; `none`: no common
+ * path at all; `hidden`: none without a hidden segment, and maybe some with
+ * (the automaton's to find: it may be `.` or `..`, which is not a path);
+ * `unknown`: a glob is not simple.
+ */
+export type SegmentVerdict =
+  | { readonly kind: "none" }
+  | { readonly kind: "path"; readonly path: string }
+  | { readonly kind: "hidden" }
+  | { readonly kind: "unknown" };
 
 const SIMPLE_SEGMENT = /^[A-Za-z0-9_.~*?-]+$/;
 const GLOBSTAR: Segment = { kind: "globstar" };
@@ -63,8 +83,8 @@ const FREE = "x";
 /** Whole globs picomatch compiles by a fast path that wants a character after the last `.` (`*.*` does not match `a.`). */
 const FASTPATH_QUIRKS = new Set(["*.*", "**/*.*"]);
 
-/** The glob's segments, or undefined when it is not simple (see the header). */
-export function simpleSegments(glob: string): readonly Segment[] | undefined {
+/** The glob read as simple, or undefined when it is not (see the header). */
+export function simpleGlob(glob: string): SimpleGlob | undefined {
   if (FASTPATH_QUIRKS.has(glob)) return undefined;
   const segments: Segment[] = [];
   for (const text of glob.split("/")) {
@@ -79,53 +99,95 @@ export function simpleSegments(glob: string): readonly Segment[] | undefined {
   if (segments[segments.length - 1] === GLOBSTAR && before?.kind === "pattern" && before.tokens.endsWith("*")) {
     segments.splice(segments.length - 1, 0, { kind: "pattern", tokens: ANY_SEGMENT });
   }
-  return segments;
+  const patterns = segments.filter((segment) => segment.kind === "pattern").length;
+  const last = segments[segments.length - 1]!;
+  const tail = last.kind === "pattern" ? { prefix: /^[^*?]*/.exec(last.tokens)![0], suffix: /[^*?]*$/.exec(last.tokens)![0] } : undefined;
+  return { segments, min: patterns, max: patterns < segments.length ? Infinity : patterns, tail };
 }
 
-/** A shortest path two simple globs both match, none, or unknown (see the header). */
-export function segmentOverlap(a: readonly Segment[] | undefined, b: readonly Segment[] | undefined): SegmentVerdict {
-  if (a === undefined || b === undefined) return { kind: "unknown" };
-  const visible = shortestPath(a, b, true);
+const NONE: SegmentVerdict = { kind: "none" };
+const UNKNOWN: SegmentVerdict = { kind: "unknown" };
+const HIDDEN: SegmentVerdict = { kind: "hidden" };
+
+/**
+ * A shortest path two simple globs both match, none, or unknown (see the
+ * header). Two quick disproofs come first, as most pairs a workspace has are
+ * disjoint: the numbers of segments the two globs allow do not meet (`*.log`
+ * has one, `pkg-1/dist/**` two or more); or both end in a pattern, and the
+ * literal starts or ends of those patterns are not one a prefix (suffix) of
+ * the other (`*.map` and `*.js`). Both are sound: a common path has one
+ * number of segments, which both globs allow; and its last segment is
+ * matched by both last patterns (a pattern is last only when no `**`
+ * follows it), so it starts with both literal starts and ends with both
+ * literal ends, which must then be a prefix (suffix) of one another.
+ */
+export function segmentOverlap(a: SimpleGlob | undefined, b: SimpleGlob | undefined): SegmentVerdict {
+  if (a === undefined || b === undefined) return UNKNOWN;
+  if (a.max < b.min || b.max < a.min) return NONE;
+  if (a.tail !== undefined && b.tail !== undefined && !(comparable(a.tail.prefix, b.tail.prefix, "startsWith") && comparable(a.tail.suffix, b.tail.suffix, "endsWith"))) {
+    return NONE;
+  }
+  const visible = shortestPath(a.segments, b.segments, true);
   if (visible !== undefined) return { kind: "path", path: visible };
-  // None without a hidden segment: one with, if any, is the automaton's to find (it may be `.` or `..`, not a path).
-  return shortestPath(a, b, false) === undefined ? { kind: "none" } : { kind: "unknown" };
+  return shortestPath(a.segments, b.segments, false) === undefined ? NONE : HIDDEN;
+}
+
+function comparable(x: string, y: string, how: "startsWith" | "endsWith"): boolean {
+  return x.length < y.length ? y[how](x) : x[how](y);
 }
 
 /** A shortest path both match, its segments not starting with `.` when `visible`: Dijkstra over alignments. */
 function shortestPath(a: readonly Segment[], b: readonly Segment[], visible: boolean): string | undefined {
-  // States: (segments of a used, segments of b used, whether a segment was written). Tiny graphs.
-  const key = (i: number, j: number, started: boolean): number => (i * (b.length + 1) + j) * 2 + (started ? 1 : 0);
-  const best = new Map<number, number>([[key(0, 0, false), 0]]);
-  const open: { i: number; j: number; started: boolean; cost: number; path: string }[] = [{ i: 0, j: 0, started: false, cost: 0, path: "" }];
-  const push = (i: number, j: number, started: boolean, cost: number, path: string): void => {
-    const known = best.get(key(i, j, started));
-    if (known === undefined || cost < known) {
-      best.set(key(i, j, started), cost);
-      open.push({ i, j, started, cost, path });
+  // A state: (segments of a used, of b used, whether a segment was written). Tiny graphs, so arrays and a linear scan.
+  const width = b.length + 1;
+  const states = (a.length + 1) * width * 2;
+  const cost = new Float64Array(states).fill(Infinity);
+  const done = new Uint8Array(states);
+  const from = new Int32Array(states).fill(-1);
+  /** The segment written on the way in, or undefined when a `**` took none. */
+  const wrote: (string | undefined)[] = new Array<string | undefined>(states);
+  /** commonSegment of a[i] and b[j], by i * b.length + j; null until asked. */
+  const common: (string | undefined | null)[] = new Array<string | undefined | null>(a.length * b.length).fill(null);
+  const reach = (state: number, to: number, added: number, segment: string | undefined): void => {
+    if (cost[state]! + added < cost[to]!) {
+      cost[to] = cost[state]! + added;
+      from[to] = state;
+      wrote[to] = segment;
     }
   };
-  while (open.length > 0) {
-    let at = 0;
-    for (let k = 1; k < open.length; k++) if (open[k]!.cost < open[at]!.cost) at = k;
-    const { i, j, started, cost, path } = open.splice(at, 1)[0]!;
-    if (best.get(key(i, j, started))! < cost) continue;
-    if (i === a.length && j === b.length && started) return path;
+  cost[0] = 0;
+  for (;;) {
+    let state = -1;
+    for (let k = 0; k < states; k++) if (done[k] === 0 && cost[k]! < Infinity && (state < 0 || cost[k]! < cost[state]!)) state = k;
+    if (state < 0) return undefined;
+    done[state] = 1;
+    const started = state % 2 === 1;
+    const i = Math.floor(state / 2 / width);
+    const j = Math.floor(state / 2) % width;
+    if (i === a.length && j === b.length && started) return pathTo(state, from, wrote);
     const x = a[i];
     const y = b[j];
+    const at = (ni: number, nj: number, written: boolean): number => (ni * width + nj) * 2 + (written ? 1 : 0);
     // `**` taking no segment.
-    if (x?.kind === "globstar") push(i + 1, j, started, cost, path);
-    if (y?.kind === "globstar") push(i, j + 1, started, cost, path);
+    if (x?.kind === "globstar") reach(state, at(i + 1, j, started), 0, undefined);
+    if (y?.kind === "globstar") reach(state, at(i, j + 1, started), 0, undefined);
     if (x === undefined || y === undefined) continue;
+    const pair = i * b.length + j;
+    if (common[pair] === null) common[pair] = commonSegment(x.kind === "globstar" ? ANY_SEGMENT : x.tokens, y.kind === "globstar" ? ANY_SEGMENT : y.tokens, visible);
+    const segment = common[pair];
+    if (segment === undefined || segment === null) continue;
     // One segment, taken by a pattern (which moves on) or by `**` (which may take more). Both `**` staying is never shorter.
-    const moves: [number, number][] = [[i + 1, j + 1]];
-    if (x.kind === "globstar") moves.push([i, j + 1]);
-    if (y.kind === "globstar") moves.push([i + 1, j]);
-    const segment = commonSegment(x.kind === "globstar" ? ANY_SEGMENT : x.tokens, y.kind === "globstar" ? ANY_SEGMENT : y.tokens, visible);
-    if (segment === undefined) continue;
-    const next = started ? `${path}/${segment}` : segment;
-    for (const [ni, nj] of moves) push(ni, nj, true, cost + segment.length + (started ? 1 : 0), next);
+    const added = segment.length + (started ? 1 : 0);
+    reach(state, at(i + 1, j + 1, true), added, segment);
+    if (x.kind === "globstar") reach(state, at(i, j + 1, true), added, segment);
+    if (y.kind === "globstar") reach(state, at(i + 1, j, true), added, segment);
   }
-  return undefined;
+}
+
+function pathTo(state: number, from: Int32Array, wrote: readonly (string | undefined)[]): string {
+  const segments: string[] = [];
+  for (let at = state; at > 0; at = from[at]!) if (wrote[at] !== undefined) segments.push(wrote[at]!);
+  return segments.reverse().join("/");
 }
 
 /**
@@ -135,6 +197,9 @@ function shortestPath(a: readonly Segment[], b: readonly Segment[], visible: boo
  * a `*` passed over for free.
  */
 export function commonSegment(p: string, q: string, visible: boolean): string | undefined {
+  // The commonest case, a name against a pattern (`pkg-1` against `*`): the name, if it matches.
+  const name = WILDCARD.test(p) ? (WILDCARD.test(q) ? undefined : q) : p;
+  if (name !== undefined) return (visible && name.startsWith(".")) || !wildcardMatch(name === p ? q : p, name) ? undefined : name;
   const key = (i: number, j: number, started: boolean): number => (i * (q.length + 1) + j) * 2 + (started ? 1 : 0);
   const seen = new Set<number>();
   // 0-1 breadth-first: a `*` passed over costs nothing (front), a character one (back).
@@ -155,4 +220,28 @@ export function commonSegment(p: string, q: string, visible: boolean): string | 
     queue.push({ i: s === "*" ? i : i + 1, j: t === "*" ? j : j + 1, started: true, text: text + char });
   }
   return undefined;
+}
+
+const WILDCARD = /[*?]/;
+
+/** Whether `text` (no wildcards) matches the wildcard pattern: the classic scan, going back to the last `*` on a mismatch. */
+function wildcardMatch(pattern: string, text: string): boolean {
+  let p = 0;
+  let t = 0;
+  let star = -1;
+  let resume = 0;
+  while (t < text.length) {
+    if (p < pattern.length && (pattern[p] === "?" || pattern[p] === text[t])) {
+      p++;
+      t++;
+    } else if (p < pattern.length && pattern[p] === "*") {
+      star = p++;
+      resume = t;
+    } else if (star >= 0) {
+      p = star + 1;
+      t = ++resume;
+    } else return false;
+  }
+  while (pattern[p] === "*") p++;
+  return p === pattern.length;
 }
