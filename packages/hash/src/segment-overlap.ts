@@ -136,18 +136,21 @@ function comparable(x: string, y: string, how: "startsWith" | "endsWith"): boole
   return x.length < y.length ? y[how](x) : x[how](y);
 }
 
-/** A shortest path both match, its segments not starting with `.` when `visible`: Dijkstra over alignments. */
+/**
+ * A shortest path both match, its segments not starting with `.` when
+ * `visible`. A state is (segments of a used, of b used, whether a segment
+ * was written), and every move uses up a segment of a, of b, or of both, so
+ * the states in order of segments used are a topological order: one pass
+ * relaxes every move, no queue needed.
+ */
 function shortestPath(a: readonly Segment[], b: readonly Segment[], visible: boolean): string | undefined {
-  // A state: (segments of a used, of b used, whether a segment was written). Tiny graphs, so arrays and a linear scan.
   const width = b.length + 1;
+  const index = (i: number, j: number, written: boolean): number => (i * width + j) * 2 + (written ? 1 : 0);
   const states = (a.length + 1) * width * 2;
-  const cost = new Float64Array(states).fill(Infinity);
-  const done = new Uint8Array(states);
-  const from = new Int32Array(states).fill(-1);
+  const cost: number[] = new Array<number>(states).fill(Infinity);
+  const from: number[] = new Array<number>(states).fill(-1);
   /** The segment written on the way in, or undefined when a `**` took none. */
   const wrote: (string | undefined)[] = new Array<string | undefined>(states);
-  /** commonSegment of a[i] and b[j], by i * b.length + j; null until asked. */
-  const common: (string | undefined | null)[] = new Array<string | undefined | null>(a.length * b.length).fill(null);
   const reach = (state: number, to: number, added: number, segment: string | undefined): void => {
     if (cost[state]! + added < cost[to]!) {
       cost[to] = cost[state]! + added;
@@ -156,35 +159,37 @@ function shortestPath(a: readonly Segment[], b: readonly Segment[], visible: boo
     }
   };
   cost[0] = 0;
-  for (;;) {
-    let state = -1;
-    for (let k = 0; k < states; k++) if (done[k] === 0 && cost[k]! < Infinity && (state < 0 || cost[k]! < cost[state]!)) state = k;
-    if (state < 0) return undefined;
-    done[state] = 1;
-    const started = state % 2 === 1;
-    const i = Math.floor(state / 2 / width);
-    const j = Math.floor(state / 2) % width;
-    if (i === a.length && j === b.length && started) return pathTo(state, from, wrote);
-    const x = a[i];
-    const y = b[j];
-    const at = (ni: number, nj: number, written: boolean): number => (ni * width + nj) * 2 + (written ? 1 : 0);
-    // `**` taking no segment.
-    if (x?.kind === "globstar") reach(state, at(i + 1, j, started), 0, undefined);
-    if (y?.kind === "globstar") reach(state, at(i, j + 1, started), 0, undefined);
-    if (x === undefined || y === undefined) continue;
-    const pair = i * b.length + j;
-    if (common[pair] === null) common[pair] = commonSegment(x.kind === "globstar" ? ANY_SEGMENT : x.tokens, y.kind === "globstar" ? ANY_SEGMENT : y.tokens, visible);
-    const segment = common[pair];
-    if (segment === undefined || segment === null) continue;
-    // One segment, taken by a pattern (which moves on) or by `**` (which may take more). Both `**` staying is never shorter.
-    const added = segment.length + (started ? 1 : 0);
-    reach(state, at(i + 1, j + 1, true), added, segment);
-    if (x.kind === "globstar") reach(state, at(i, j + 1, true), added, segment);
-    if (y.kind === "globstar") reach(state, at(i + 1, j, true), added, segment);
+  for (let used = 0; used <= a.length + b.length; used++) {
+    for (let i = Math.max(0, used - b.length); i <= Math.min(a.length, used); i++) {
+      const j = used - i;
+      const x = a[i];
+      const y = b[j];
+      // commonSegment of x and y: asked once, whether a segment was written yet or not.
+      let segment: string | undefined;
+      let asked = false;
+      for (const started of [false, true]) {
+        const state = index(i, j, started);
+        if (cost[state] === Infinity) continue;
+        // `**` taking no segment.
+        if (x?.kind === "globstar") reach(state, index(i + 1, j, started), 0, undefined);
+        if (y?.kind === "globstar") reach(state, index(i, j + 1, started), 0, undefined);
+        if (x === undefined || y === undefined) continue;
+        if (!asked) segment = commonSegment(x.kind === "globstar" ? ANY_SEGMENT : x.tokens, y.kind === "globstar" ? ANY_SEGMENT : y.tokens, visible);
+        asked = true;
+        if (segment === undefined) continue;
+        // One segment, taken by a pattern (which moves on) or by `**` (which may take more). Both `**` staying is never shorter.
+        const added = segment.length + (started ? 1 : 0);
+        reach(state, index(i + 1, j + 1, true), added, segment);
+        if (x.kind === "globstar") reach(state, index(i, j + 1, true), added, segment);
+        if (y.kind === "globstar") reach(state, index(i + 1, j, true), added, segment);
+      }
+    }
   }
+  const accept = index(a.length, b.length, true);
+  return cost[accept] === Infinity ? undefined : pathTo(accept, from, wrote);
 }
 
-function pathTo(state: number, from: Int32Array, wrote: readonly (string | undefined)[]): string {
+function pathTo(state: number, from: readonly number[], wrote: readonly (string | undefined)[]): string {
   const segments: string[] = [];
   for (let at = state; at > 0; at = from[at]!) if (wrote[at] !== undefined) segments.push(wrote[at]!);
   return segments.reverse().join("/");
@@ -200,6 +205,8 @@ export function commonSegment(p: string, q: string, visible: boolean): string | 
   // The commonest case, a name against a pattern (`pkg-1` against `*`): the name, if it matches.
   const name = WILDCARD.test(p) ? (WILDCARD.test(q) ? undefined : q) : p;
   if (name !== undefined) return (visible && name.startsWith(".")) || !wildcardMatch(name === p ? q : p, name) ? undefined : name;
+  // Next, a pattern against any segment (what `**` takes): the pattern's own shortest.
+  if (p === ANY_SEGMENT || q === ANY_SEGMENT) return shortestOf(p === ANY_SEGMENT ? q : p, visible);
   const key = (i: number, j: number, started: boolean): number => (i * (q.length + 1) + j) * 2 + (started ? 1 : 0);
   const seen = new Set<number>();
   // 0-1 breadth-first: a `*` passed over costs nothing (front), a character one (back).
@@ -223,6 +230,20 @@ export function commonSegment(p: string, q: string, visible: boolean): string | 
 }
 
 const WILDCARD = /[*?]/;
+
+/**
+ * A shortest non-empty string the pattern matches, not starting with `.`
+ * when `visible`. Every `*` empty and every `?` an `x` gives the shortest
+ * (or, if that is empty, `x`). When it starts with a `.` that must stay
+ * (the pattern starts with a literal `.`) there is no visible one; when the
+ * pattern starts with `*` that `*` can take an `x` first, one longer.
+ */
+function shortestOf(pattern: string, visible: boolean): string | undefined {
+  const shortest = pattern.replaceAll("*", "").replaceAll("?", FREE);
+  if (shortest === "") return FREE;
+  if (!visible || !shortest.startsWith(".")) return shortest;
+  return pattern.startsWith("*") ? FREE + shortest : undefined;
+}
 
 /** Whether `text` (no wildcards) matches the wildcard pattern: the classic scan, going back to the last `*` on a mismatch. */
 function wildcardMatch(pattern: string, text: string): boolean {
