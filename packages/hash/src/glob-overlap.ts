@@ -11,7 +11,11 @@
  *    of the bases, no glob compiled, so a thousand tasks with `pkg-N/dist/**`
  *    compare nothing; every path a glob matches lies at or below its base.
  *    So only those pairs of include patterns need deciding: any other pair
- *    matches no common path.
+ *    matches no common path. Nor does a pair where one pattern's paths have
+ *    at most k segments (a simple glob with no `**`, below) and the other's
+ *    base has more: those paths have at least as many segments as the base.
+ *    That is checked from the base alone, so a root-level `*.log` skips a
+ *    thousand `pkg-N/...` patterns without reading them.
  * 2. Each such pair of patterns that are both simple (`pkg-N/lib/*.js`,
  *    `**\/*.map`; see segment-overlap.ts) is intersected segment by segment,
  *    exactly, with its quick disproofs first; a pattern `out` that is no glob
@@ -25,10 +29,10 @@
  *    that has only hidden ones adds none), and no exclude removes it. Until
  *    then no task is looked at beyond its patterns' text.
  * 3. Any other pair (a glob that is not simple, a path an exclude removes,
- *    or common paths only with a hidden segment) goes to glob-automaton.ts: the globs as automata, intersected
- *    with each other's excludes complemented, searched for a shortest common
- *    path. Each task is compiled once, and only when one of its pairs gets
- *    here.
+ *    or common paths only with a hidden segment) goes to glob-automaton.ts:
+ *    the globs as automata, intersected with each other's excludes
+ *    complemented, searched for a shortest common path. Each task is
+ *    compiled once, and only when one of its pairs gets here.
  *
  * So `path` is a shortest common path except when a pair mixes simple globs
  * with others and a simple include pair already gives a path both tasks
