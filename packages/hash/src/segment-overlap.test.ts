@@ -120,4 +120,29 @@ describe("overlappingOutputs, filtered", () => {
     expect([stats.overlap > 80, stats.none > 80]).toEqual([true, true]);
     expect(disagreements).toEqual([]);
   }, 120_000);
+
+  test("overlap2: random workspaces of several tasks get every overlapping pair the automaton finds, and no other", () => {
+    const { random, pick } = randomness(2_4);
+    const piece = (): string => pick(["a", "b", "*", "?", "a", "b", "*", ".", "[ab]"]);
+    const segment = (): string => (random(5) === 0 ? "**" : Array.from({ length: 1 + random(2) }, piece).join(""));
+    const glob = (): string => Array.from({ length: 1 + random(3) }, segment).join("/");
+    const patterns = (): string[] => {
+      const made = [glob(), ...(random(2) === 0 ? [glob()] : []), ...(random(4) === 0 ? [`!${glob()}`] : [])];
+      return made.some((pattern) => /^!?[./]*$/.test(pattern)) ? patterns() : made;
+    };
+    const disagreements: string[] = [];
+    let overlapping = 0;
+    for (let round = 0; round < 60; round++) {
+      const sets = Array.from({ length: 4 }, (_, n) => ({ task: `t${n}`, patterns: patterns() }));
+      const found = overlappingOutputs(sets).map((overlap) => `${overlap.first.task} ${overlap.second.task}`);
+      const expected: string[] = [];
+      for (let a = 0; a < sets.length; a++) {
+        for (let b = a + 1; b < sets.length; b++) if (exact(sets[a]!.patterns, sets[b]!.patterns) !== undefined) expected.push(`t${a} t${b}`);
+      }
+      overlapping += expected.length;
+      if (JSON.stringify([...found].sort()) !== JSON.stringify(expected)) disagreements.push(`${JSON.stringify(sets.map((set) => set.patterns))}: ${found} against ${expected}`);
+    }
+    expect(overlapping > 60).toBe(true);
+    expect(disagreements).toEqual([]);
+  }, 120_000);
 });
