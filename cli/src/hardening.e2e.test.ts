@@ -212,6 +212,19 @@ describe("planning", () => {
     const fixed = await ws.run(["b"]);
     expect([fixed.exitCode, ws.read("dist/a.txt"), ws.read("dist/b.txt")]).toEqual([0, "a\n", "b\n"]);
   });
+
+  test("20.3: globs that share a name only through their wildcards are a planning error", async () => {
+    ws.write({
+      "Buildfile.ts": `${HEADER}task({ name: "js", outputs: ["dist/*.js"], run: "true" });\ntask({ name: "app", outputs: ["dist/app*"], run: "true" });\n`,
+    });
+    expect(await ws.run(["js", "app"])).toEqual({
+      exitCode: 2,
+      stdout: "",
+      stderr:
+        'rbuild: error: Buildfile.ts:3:1: Tasks "js" and "app" both declare dist/app.js as an output ("js" through "dist/*.js", "app" through "dist/app*"). ' +
+        'Each would delete and store the other\'s files: narrow one of the globs, or leave the other task\'s files out with a "!" glob.\n',
+    });
+  });
 });
 
 describe("globs that match nothing", () => {

@@ -67,6 +67,31 @@ function isPlainPath(text: string): boolean {
 }
 
 /**
+ * How `matcher` matches a glob: `**`, a plain path and `<plain path>/**` directly,
+ * anything else with picomatch. glob-automaton models each shape exactly, so
+ * both read this one decision.
+ */
+export type GlobShape = { readonly kind: "everything" } | { readonly kind: "plain" } | { readonly kind: "under"; readonly base: string } | { readonly kind: "picomatch" };
+
+export function globShape(glob: string): GlobShape {
+  const base = glob.endsWith("/**") ? glob.slice(0, -3) : undefined;
+  if (glob === "**") return { kind: "everything" };
+  if (isPlainPath(glob)) return { kind: "plain" };
+  if (base !== undefined && isPlainPath(base)) return { kind: "under", base };
+  return { kind: "picomatch" };
+}
+
+const PICOMATCH_OPTIONS = { dot: true } as const;
+
+/**
+ * The regular expression picomatch tests a path with for `glob` (after
+ * comparing the path with the glob itself: a path equal to it matches too).
+ */
+export function picomatchRegex(glob: string): RegExp {
+  return picomatch().makeRe(glob, PICOMATCH_OPTIONS);
+}
+
+/**
  * A compiled glob, matching exactly as picomatch does with `dot: true`. The
  * commonest shapes, a plain path and `<plain path>/**`, are matched directly:
  * compiling thousands of per-package globs with picomatch is a visible share
@@ -75,14 +100,15 @@ function isPlainPath(text: string): boolean {
 function matcher(glob: string): Matcher {
   let match = matchers.get(glob);
   if (match === undefined) {
-    const base = glob.endsWith("/**") ? glob.slice(0, -3) : undefined;
-    if (glob === "**") match = (path) => path !== "" && !hasDotSegment(path);
-    else if (isPlainPath(glob)) match = (path) => path === glob;
-    else if (base !== undefined && isPlainPath(base)) {
+    const shape = globShape(glob);
+    if (shape.kind === "everything") match = (path) => path !== "" && !hasDotSegment(path);
+    else if (shape.kind === "plain") match = (path) => path === glob;
+    else if (shape.kind === "under") {
+      const { base } = shape;
       const prefix = `${base}/`;
       // `**` matches any depth, zero included, but never across a `.` or `..` segment.
       match = (path) => path === base || (path.startsWith(prefix) && !hasDotSegment(path.slice(prefix.length)));
-    } else match = picomatch()(glob, { dot: true });
+    } else match = picomatch()(glob, PICOMATCH_OPTIONS);
     matchers.set(glob, match);
   }
   return match;
@@ -266,16 +292,44 @@ export function expandGlobs(root: string, patterns: readonly string[], options: 
 }
 
 /**
+ * The globs globMatcher compiles for these patterns: each trimmed of `./` and
+ * trailing slashes, a pattern that is not a glob widened with `<it>/**`, and
+ * the excludes with `.rbuild/**` and `.git/**`. A path matches when some
+ * include glob matches it and no exclude glob does.
+ */
+export function matcherGlobs(patterns: readonly string[]): { include: string[]; exclude: string[] } {
+  const { include, exclude } = splitPatterns(patterns);
+  return { include: include.flatMap(widenedGlobs), exclude: [...exclude.flatMap(widenedGlobs), ...ALWAYS_IGNORED] };
+}
+
+/** The globs globMatcher compiles for one pattern (without its `!`): trimmed, and widened with `<it>/**` when it is not a glob. */
+export function widenedGlobs(pattern: string): string[] {
+  const trimmed = trimSlashes(pattern);
+  return isGlob(trimmed) ? [trimmed] : [trimmed, `${trimmed}/**`];
+}
+
+/** Names, `/`, and the wildcards `*` and `?`: no escapes, classes or braces, nothing else picomatch's scan looks at. */
+const WILDCARDS_ONLY = /^[A-Za-z0-9_.~/*?-]*[*?][A-Za-z0-9_.~/*?-]*$/;
+
+/** Whether picomatch's scan calls the pattern a glob; the commonest answers without loading picomatch. */
+function isGlob(pattern: string): boolean {
+  if (isPlainPath(pattern)) return false;
+  if (WILDCARDS_ONLY.test(pattern)) return true;
+  return picomatch().scan(pattern).isGlob;
+}
+
+/** Whether `path` matches any of these globs, each as globMatcher matches it (as matcherGlobs gives them: no widening, no `!`). */
+export function anyGlobMatcher(globs: readonly string[]): (path: string) => boolean {
+  return anyOf(globs);
+}
+
+/**
  * A predicate for "does `path` fall under these globs" with the same rules as
  * expandGlobs: `!` excludes, a pattern naming a directory covers what is below it.
  */
 export function globMatcher(patterns: readonly string[]): (path: string) => boolean {
-  const { include, exclude } = splitPatterns(patterns);
-  const widen = (pattern: string): string[] => {
-    const trimmed = trimSlashes(pattern);
-    return picomatch().scan(trimmed).isGlob ? [trimmed] : [trimmed, `${trimmed}/**`];
-  };
-  const included = anyOf(include.flatMap(widen));
-  const excluded = anyOf([...exclude.flatMap(widen), ...ALWAYS_IGNORED]);
+  const globs = matcherGlobs(patterns);
+  const included = anyOf(globs.include);
+  const excluded = anyOf(globs.exclude);
   return (path) => included(path) && !excluded(path);
 }
