@@ -3,10 +3,21 @@
  * packages become the targets (what they depend on still runs, as for any
  * target). A task belongs to a package when its name is `<package>#<anything>`,
  * as scripts() names them and as a hand-written `app#deploy` may be named.
+ *
+ * A filter that matches no package is an error (a typo must not build
+ * nothing and succeed); packages that have none of the targets' tasks are
+ * nothing to do, as in turbo, so that a CI loop over changed packages passes
+ * over one without, say, a test script.
  */
 import { err, ok, type Result, type SetupFailure } from "@rbuild/core";
 import type { Definitions } from "@rbuild/planner";
 import { discoverWorkspace, selectPackages, WorkspaceError } from "@rbuild/workspaces";
+
+export type Filtered =
+  /** The targets to build instead (unchanged when one is unknown: the planner says which). */
+  | { readonly targets: string[] }
+  /** The selected packages have none of the targets' tasks. */
+  | { readonly nothing: string };
 
 /** The package a task name belongs to, if its part before the last `#` is one of `packages`. */
 function packageOf(task: string, packages: ReadonlySet<string>): string | undefined {
@@ -16,7 +27,8 @@ function packageOf(task: string, packages: ReadonlySet<string>): string | undefi
   return packages.has(name) ? name : undefined;
 }
 
-export function filterTargets(definitions: Definitions, targets: readonly string[], filters: readonly string[], cwd: string): Result<string[], SetupFailure> {
+export function filterTargets(definitions: Definitions, targets: readonly string[], filters: readonly string[], cwd: string): Result<Filtered, SetupFailure> {
+  if (targets.some((target) => !definitions.tasks.has(target))) return ok({ targets: [...targets] });
   let selected: Set<string>;
   let all: Set<string>;
   try {
@@ -27,7 +39,7 @@ export function filterTargets(definitions: Definitions, targets: readonly string
     if (error instanceof WorkspaceError) return err({ reason: "usage", message: error.message });
     throw error;
   }
-  // Every task the targets reach (unknown names are left for the planner to report).
+  // Every task the targets reach.
   const reached = new Set<string>();
   const stack = [...targets];
   while (stack.length > 0) {
@@ -40,12 +52,9 @@ export function filterTargets(definitions: Definitions, targets: readonly string
     const pkg = packageOf(name, all);
     return pkg !== undefined && selected.has(pkg);
   });
-  if (kept.length === 0) {
-    const chosen = [...selected].sort().join(", ");
-    return err({
-      reason: "usage",
-      message: `--filter ${filters.join(" --filter ")} selects ${chosen === "" ? "no package" : chosen}, but none of the tasks ${targets.join(", ")} reaches belongs to ${selected.size === 1 ? "it" : "them"} (tasks named <package>#<script>, as scripts() declares them)`,
-    });
-  }
-  return ok(kept.sort());
+  if (kept.length > 0) return ok({ targets: kept.sort() });
+  const chosen = [...selected].sort().join(", ");
+  return ok({
+    nothing: `--filter ${filters.join(" --filter ")} selects ${chosen === "" ? "no package" : chosen}, and none of the tasks ${targets.join(", ")} reaches belongs to ${selected.size === 1 ? "it" : "them"} (tasks named <package>#<script>, as scripts() declares them): nothing to do.`,
+  });
 }

@@ -129,7 +129,12 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
   if (args.filters.length > 0) {
     const filtered = filterTargets(definitions, targets, args.filters, cwd);
     if (!filtered.ok) return fail([filtered.error], workspace.value);
-    targets = filtered.value;
+    if ("nothing" in filtered.value) {
+      terminal.stderr.write(`rbuild: ${filtered.value.nothing}\n`);
+      if (summaryFile !== undefined) writeSummary(summaryFile, { version: 1, ok: true, durationMs: 0, tasks: [], errors: [] }, terminal.stderr);
+      return { exitCode: ExitCode.Ok, workspace: workspace.value, targets, interrupted: false };
+    }
+    targets = filtered.value.targets;
   }
   const graph = plan(definitions, targets);
   if (!graph.ok) return fail(graph.error, workspace.value);

@@ -63,6 +63,21 @@ describe.each(["npm", "pnpm", "yarn"] as const)("a %s workspace", (manager) => {
 });
 
 describe("scripts() in a Buildfile", () => {
+  test("22.adopt: an edit of the script itself runs it again, also when `inputs` leaves package.json out", async () => {
+    const ws = testWorkspace({
+      "package.json": JSON.stringify({ name: "w", private: true, workspaces: ["packages/*"] }),
+      "packages/p/package.json": JSON.stringify({ name: "p", version: "1.0.0", scripts: { build: "mkdir -p dist && echo one > dist/out.txt" } }),
+      "packages/p/src/a.ts": "x\n",
+      "Buildfile.ts": `import { scripts, task } from "rbuild";
+export const build = task({ name: "build", deps: scripts("build", { inputs: ["src/**"], outputs: ["dist/**"] }) });
+`,
+    });
+    expect((await ws.run(["build"], { env })).exitCode).toBe(0);
+    writeFileSync(join(ws.root, "packages/p/package.json"), ws.read("packages/p/package.json").replace("echo one", "echo two"));
+    const edited = await ws.run(["build", "--output-logs", "none"], { env });
+    expect([edited.exitCode, edited.stdout, ws.read("packages/p/dist/out.txt")]).toEqual([0, "> p#build\n✓ p#build (<t>)\n", "two\n"]);
+  });
+
   test("22.1: a dependency cycle is a Buildfile error naming the packages and the Buildfile's line", async () => {
     const files = monorepo("npm");
     const ws = testWorkspace({ ...files, "packages/util/package.json": JSON.stringify({ name: "util", version: "1.0.0", devDependencies: { app: "*" } }) });
@@ -92,18 +107,26 @@ describe("--filter", () => {
     expect([dir.exitCode, dir.stdout]).toEqual([0, "> extra#build\n✓ extra#build (<t>)\n"]);
   });
 
-  test("22.3: a filter that selects nothing, or no task of the targets, is a usage error", async () => {
+  test("22.3: a filter that matches no package is a usage error; packages without the targets' tasks are nothing to do", async () => {
     const ws = testWorkspace(monorepo("npm"));
     expect(await ws.run(["build", "--filter", "ap"], { env })).toEqual({
       exitCode: 2,
       stdout: "",
       stderr: 'rbuild: error: --filter "ap" matches no package of the workspace; its packages are: util, types, app, docs\nRun `rbuild --help` for usage.\n',
     });
-    expect(await ws.run(["build", "--filter", "docs"], { env })).toEqual({
-      exitCode: 2,
+    // As turbo does: a CI loop over changed packages passes over one without the script.
+    expect(await ws.run(["build", "--filter", "docs", "--summary", "s.json"], { env })).toEqual({
+      exitCode: 0,
       stdout: "",
-      stderr: "rbuild: error: --filter docs selects docs, but none of the tasks build reaches belongs to it (tasks named <package>#<script>, as scripts() declares them)\nRun `rbuild --help` for usage.\n",
+      stderr: "rbuild: --filter docs selects docs, and none of the tasks build reaches belongs to it (tasks named <package>#<script>, as scripts() declares them): nothing to do.\n",
     });
+    expect(JSON.parse(ws.read("s.json"))).toMatchObject({ ok: true, tasks: [] });
     expect((await ws.run(["list", "--filter", "app"], { env })).stderr).toBe("rbuild: error: --filter goes with running tasks, e.g. `rbuild build --filter my-app...`.\nRun `rbuild --help` for usage.\n");
+  });
+
+  test("22.adopt: a task name that does not exist is reported with --filter too, not dropped", async () => {
+    const ws = testWorkspace(monorepo("npm"));
+    const result = await ws.run(["build", "buidl", "--filter", "app"], { env });
+    expect([result.exitCode, result.stdout, result.stderr]).toEqual([2, "", 'rbuild: error: Unknown task "buidl". Did you mean "build"? Run `rbuild list` to see every task.\n']);
   });
 });

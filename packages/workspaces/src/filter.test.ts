@@ -32,6 +32,8 @@ describe("selectPackages", () => {
     expect(select(["./apps", "cli"])).toEqual(["cli", "docs", "web"]);
     expect(select(["...@acme/core", "!web"])).toEqual(["@acme/core", "@acme/ui", "cli"]);
     expect(select(["!./apps"])).toEqual(["@acme/core", "@acme/ui", "cli"]);
+    expect(select(["./*/c*"])).toEqual(["@acme/core", "cli"]);
+    expect(select(["{./apps/*}..."])).toEqual(["@acme/core", "@acme/ui", "docs", "web"]);
     // A plain name is that package only, not a scope.
     expect(() => select(["@acme"])).toThrow('--filter "@acme" matches no package of the workspace; its packages are: @acme/core, @acme/ui, cli, web, docs');
   });
@@ -39,6 +41,8 @@ describe("selectPackages", () => {
   test("22.3: a filter that selects nothing or leaves the workspace is an error naming it", () => {
     expect(() => select(["wbe"])).toThrow('--filter "wbe" matches no package of the workspace; its packages are: @acme/core, @acme/ui, cli, web, docs');
     expect(() => select(["../other"])).toThrow('--filter "../other" names a directory outside the workspace (/ws)');
+    expect(() => select(["[HEAD~1]"])).toThrow('--filter "[HEAD~1]": selecting the packages changed since a git revision is not supported yet; name the packages, or a ./directory');
+    expect(() => select(["...{./apps}[origin/main]"])).toThrow(/^--filter "\.\.\.\{\.\/apps\}\[origin\/main\]": selecting the packages changed since a git revision/);
     expect(() => select(["..."])).toThrow('--filter "..." names no package: give a name, a name glob or a ./directory');
   });
 });

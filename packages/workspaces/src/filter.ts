@@ -4,7 +4,8 @@
  *
  * - `name` or a name glob (`@acme/*`): the packages with that name;
  * - `./dir` (or `{./dir}`): the packages in that directory or below it, the
- *   path taken from the directory rbuild was started in;
+ *   path taken from the directory rbuild was started in; `./dir/*`, a glob of
+ *   package directories;
  * - `pkg...`: those packages and everything they depend on, transitively;
  *   `pkg^...` only what they depend on;
  * - `...pkg`: those packages and everything that depends on them;
@@ -17,8 +18,11 @@
  */
 import { posix, relative, resolve } from "node:path";
 import type { Workspace, WorkspacePackage } from "./discover.js";
+import { globMatcher } from "@rbuild/hash";
 import { WorkspaceError } from "./errors.js";
 import { nameMatcher } from "./name-matcher.js";
+
+const GLOB = /[*?[\]{}]/;
 
 interface Parsed {
   readonly exclude: boolean;
@@ -45,11 +49,20 @@ function parse(filter: string, ws: Workspace, cwd: string): Parsed {
   }
   const braced = /^\{(.*)\}$/.exec(rest);
   if (braced !== null) rest = braced[1]!;
+  // pnpm's `[ref]`, alone or after `{./dir}`: the packages changed since a git revision.
+  if (/^\[.+\]$/.test(rest) || /\}\[.+\]$/.test(rest)) {
+    throw new WorkspaceError(`--filter ${JSON.stringify(filter)}: selecting the packages changed since a git revision is not supported yet; name the packages, or a ./directory`);
+  }
   if (rest === "") throw new WorkspaceError(`--filter ${JSON.stringify(filter)} names no package: give a name, a name glob or a ./directory`);
   if (rest.startsWith(".")) {
     const dir = relative(ws.root, resolve(cwd, rest)).split("\\").join("/");
     if (dir === ".." || dir.startsWith("../")) throw new WorkspaceError(`--filter ${JSON.stringify(filter)} names a directory outside the workspace (${ws.root})`);
     const normal = posix.normalize(dir === "" ? "." : dir);
+    if (GLOB.test(normal)) {
+      // A directory glob (`./packages/*`): the packages whose directory it matches.
+      const matches = globMatcher([normal]);
+      return { exclude, dependents, dependencies, matches: (pkg) => matches(pkg.dir) };
+    }
     return { exclude, dependents, dependencies, matches: (pkg) => normal === "." || pkg.dir === normal || pkg.dir.startsWith(`${normal}/`) };
   }
   const named = nameMatcher([rest]);

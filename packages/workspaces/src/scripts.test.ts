@@ -63,6 +63,7 @@ describe("scripts", () => {
       "!packages/lib/**/*.log",
       "!packages/lib/**/*.log/**",
       "!packages/lib/**/generated/**",
+      "packages/lib/package.json",
       // The packages it depends on, transitively (types has no build, base does): their files, less this call's outputs.
       "packages/base/**",
       "!packages/base/node_modules/**",
@@ -99,7 +100,7 @@ describe("scripts", () => {
       ["app#test", ["app#build", "lint-all", "base#build"], false, ["CI"]],
     ]);
     // `inputs` replaces the package's own files; its dependencies' files and the lockfile stay.
-    expect(tested[0]!.options.inputs!.filter((glob) => !glob.startsWith("!"))).toEqual(["packages/app/src/**", "packages/base/**", "packages/types/**", "packages/lib/**", "pnpm-lock.yaml"]);
+    expect(tested[0]!.options.inputs!.filter((glob) => !glob.startsWith("!"))).toEqual(["packages/app/src/**", "packages/app/package.json", "packages/base/**", "packages/types/**", "packages/lib/**", "pnpm-lock.yaml"]);
     // A dependency that this call leaves out is looked through for the same script.
     expect(scripts("build", { workspace: ws, packages: ["app", "base"], deps: ["^build"] }).map((t) => [t.name, t.options.deps])).toEqual([
       ["base#build", []],

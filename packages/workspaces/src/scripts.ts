@@ -16,8 +16,9 @@
  *   its dependencies through node_modules, and an edit in one must run them
  *   again even when the build in between comes out the same (early cutoff
  *   would otherwise keep a stale test result: a wrong hit);
- * - always: the root lockfile (whole: a change of any locked version
- *   re-checks every package) and the root files named in `rootInputs`;
+ * - always: the package's package.json (it holds the script's text, which
+ *   the command only names), the root lockfile (whole: a change of any locked
+ *   version re-checks every package) and the root files named in `rootInputs`;
  * - the outputs of its deps (early cutoff as for every task).
  *
  * `deps` entries: `^name` is the `name` task of every workspace dependency,
@@ -177,6 +178,8 @@ export function scripts(script: string, options: ScriptsOptions = {}): Task[] {
     const filesOf = (of: WorkspacePackage): string[] => packageFiles(of, nested.get(of.dir) ?? [], ignored);
     const inputs = [
       ...(merged.inputs === undefined ? filesOf(pkg) : merged.inputs.map((glob) => under(pkg.dir, glob))),
+      // It holds the script itself, which the command (`npm run build`) only names.
+      `${pkg.dir}/package.json`,
       // What it imports at run time through node_modules: an edit there must re-run it even when the
       // outputs of the task in between (the build it depends on) come out the same.
       ...dependencyClosure(pkg, byName).flatMap((dep) => [...filesOf(dep), ...(merged.outputs ?? []).filter((glob) => !glob.startsWith("!")).map((glob) => `!${under(dep.dir, glob)}`)]),
