@@ -108,6 +108,8 @@ export class TaskCache {
   readonly #ignore: string[];
   readonly #info: (code: string, message: string) => void;
   readonly #succeeded = new Map<string, Succeeded>();
+  /** Input globs already warned about in this build: one shared by many tasks (a root file) is named once. */
+  readonly #unmatchedWarned = new Set<string>();
   /** What the next stamp keeps of every task up to date after this build: found fresh, adopted, or written at its end. */
   readonly #snapshots = new Map<string, StampedResult>();
   #warmer: InputWarmer | undefined;
@@ -221,7 +223,9 @@ export class TaskCache {
       files.push(fileStat(path, stat));
     }
     for (const glob of unmatched) {
-      this.#info("inputs-unmatched", `task "${task.name}": its input glob "${glob}" matches no file; fix the glob (it is relative to the Buildfile's directory) or remove it`);
+      if (this.#unmatchedWarned.has(glob)) continue;
+      this.#unmatchedWarned.add(glob);
+      this.#info("inputs-unmatched", `task "${task.name}": its input glob "${glob}" matches no file (globs are relative to the Buildfile's directory); fix or remove it`);
     }
     const dirs: EntryStat[] = [];
     for (const dir of visited) {
