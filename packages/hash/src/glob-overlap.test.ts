@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { overlappingOutputs } from "./index.js";
+import { crossingGlobs, overlappingOutputs } from "./index.js";
 
 const overlaps = (sets: Record<string, string[]>) =>
   overlappingOutputs(Object.entries(sets).map(([task, patterns]) => ({ task, patterns }))).map((o) => `${o.first.task}:${o.first.glob} ${o.second.task}:${o.second.glob} @ ${o.path}`);
@@ -18,5 +18,28 @@ describe("overlappingOutputs", () => {
     expect(overlaps({ a: ["dist/**", "!dist/b.txt"], b: ["dist/b.txt"] })).toEqual([]);
     expect(overlaps({ a: ["pkg-1/out/**"], b: ["pkg-2/out/**"], c: ["pkg-10/out/**"] })).toEqual([]);
     expect(overlaps({ a: ["dist/**", "dist/extra"] })).toEqual([]);
+  });
+});
+
+const crossing = (left: Record<string, string[]>, right: Record<string, string[]>) =>
+  crossingGlobs(
+    Object.entries(left).map(([task, patterns]) => ({ task, patterns })),
+    Object.entries(right).map(([task, patterns]) => ({ task, patterns })),
+  ).map((o) => `${o.first.task}:${o.first.glob} ${o.second.task}:${o.second.glob} @ ${o.path}`);
+
+describe("crossingGlobs", () => {
+  test("23.3: pairs one set of each side whose globs can match a path, deeper bases filled into shallower globs", () => {
+    expect(crossing({ build: ["src/**/*.ts"], lint: ["**/*.js"] }, { codegen: ["src/gen/**"], bundle: ["dist/app.js"] })).toEqual([
+      "lint:**/*.js bundle:dist/app.js @ dist/app.js",
+      "lint:**/*.js codegen:src/gen/** @ src/gen/x.js",
+      "build:src/**/*.ts codegen:src/gen/** @ src/gen/x.ts",
+    ]);
+    expect(crossing({ app: ["packages/app/src/**"] }, { app: ["packages/app/**"] })).toEqual(["app:packages/app/src/** app:packages/app/** @ packages/app/src"]);
+  });
+
+  test("23.3: never pairs two sets of one side, and leaves disjoint or excluded globs alone", () => {
+    expect(crossing({ a: ["tsconfig.json", "a/**"], b: ["tsconfig.json", "b/**"] }, { c: ["c/out/**"] })).toEqual([]);
+    expect(crossing({ a: ["src/**", "!src/gen/**"] }, { gen: ["src/gen/**"] })).toEqual([]);
+    expect(crossing({ a: ["pkgs/p1/src/**"] }, { b: ["pkgs/p1/out.txt"], c: ["pkgs/p10/src/x"] })).toEqual([]);
   });
 });

@@ -31,7 +31,7 @@ export interface Overlap {
 const GLOB_CHAR = /[*?[\]{}()!+@\\]/;
 
 /** The leading segments of a pattern that have no glob syntax: no path it matches lies outside them. */
-function staticBase(pattern: string): string {
+export function staticBase(pattern: string): string {
   const segments = pattern.replace(/^\.\/+/, "").replace(/\/+$/, "").split("/");
   const plain: string[] = [];
   for (const segment of segments) {
@@ -41,8 +41,11 @@ function staticBase(pattern: string): string {
   return plain.join("/");
 }
 
-/** Paths the pattern could match, its wildcards filled in (with no segment, and with one, for `**`). */
-function samples(pattern: string): string[] {
+/**
+ * Paths the pattern could match, its wildcards filled in (with no segment, and with one, for `**`;
+ * also with `deeper`, the segments by which another pattern's base lies below this one's).
+ */
+function samples(pattern: string, deeper = ""): string[] {
   const filled = (globstar: string): string =>
     pattern
       .replace(/^\.\/+/, "")
@@ -53,7 +56,7 @@ function samples(pattern: string): string[] {
       .replace(/\[([^\]])[^\]]*\]/g, "$1") // a class: its first character
       .replace(/(^|\/)\*\*(\/|$)/g, (_, before: string, after: string) => (globstar !== "" ? `${before}${globstar}${after}` : before !== "" && after !== "" ? "/" : ""))
       .replace(/\*\*|\*|\?/g, "x");
-  const paths = new Set([filled(""), filled("x"), filled("x/x")]);
+  const paths = new Set([filled(""), filled("x"), filled("x/x"), ...(deeper === "" ? [] : [filled(deeper), filled(`${deeper}/x`)])]);
   // A pattern that names a directory covers everything below it.
   for (const path of [...paths]) paths.add(path === "" ? "x" : `${path}/x`);
   paths.delete("");
@@ -96,6 +99,79 @@ export function overlappingOutputs(sets: readonly OutputGlobs[]): Overlap[] {
       const witness = [...samples(inner.glob), ...samples(outer.glob)].find((path) => matches(a.set, path) && matches(b.set, path));
       if (witness !== undefined) {
         found.set(pair, { first: { task: sets[a.set]!.task, glob: a.glob }, second: { task: sets[b.set]!.task, glob: b.glob }, path: witness });
+      }
+    }
+  }
+  return [...found.values()];
+}
+
+/** A pattern of one side of `crossingGlobs`, with its static base as a prefix (see Entry). */
+interface SideEntry {
+  readonly set: number;
+  readonly glob: string;
+  readonly prefix: string;
+}
+
+function entriesOf(sets: readonly OutputGlobs[]): SideEntry[] {
+  const entries: SideEntry[] = [];
+  sets.forEach((set, index) => {
+    for (const glob of splitPatterns(set.patterns).include) {
+      const base = staticBase(glob);
+      entries.push({ set: index, glob, prefix: base === "" ? "" : `${base}/` });
+    }
+  });
+  return entries.sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
+}
+
+/**
+ * Every pair of one set of `left` and one of `right` whose globs can match a
+ * common path, with one such path, found by witnesses as overlappingOutputs
+ * does. Pairs within one side are never compared, so a thousand tasks that
+ * all read `tsconfig.json` cost nothing: for each left pattern only the right
+ * patterns whose static base is its own, below it or above it are tried
+ * (a binary search and one lookup per ancestor). `first` is the left set's.
+ * Two sets with the same task name are compared too (a task's inputs against
+ * its own outputs).
+ */
+export function crossingGlobs(left: readonly OutputGlobs[], right: readonly OutputGlobs[]): Overlap[] {
+  const rights = entriesOf(right);
+  const byPrefix = new Map<string, SideEntry[]>();
+  for (const entry of rights) byPrefix.set(entry.prefix, [...(byPrefix.get(entry.prefix) ?? []), entry]);
+  const matchers = new Map<string, (path: string) => boolean>();
+  const matches = (side: "l" | "r", set: number, path: string): boolean => {
+    const id = `${side}${set}`;
+    let match = matchers.get(id);
+    if (match === undefined) matchers.set(id, (match = globMatcher((side === "l" ? left : right)[set]!.patterns)));
+    return match(path);
+  };
+  const found = new Map<string, Overlap>();
+  for (const outer of entriesOf(left)) {
+    const candidates: SideEntry[] = [];
+    // Right patterns whose base is this one's or below it: a run of the sorted list.
+    let low = 0;
+    for (let high = rights.length; low < high; ) {
+      const mid = (low + high) >>> 1;
+      if (rights[mid]!.prefix < outer.prefix) low = mid + 1;
+      else high = mid;
+    }
+    for (let j = low; j < rights.length && rights[j]!.prefix.startsWith(outer.prefix); j++) candidates.push(rights[j]!);
+    // Right patterns whose base lies strictly above this one's.
+    for (let cut = outer.prefix.lastIndexOf("/", outer.prefix.length - 2); ; cut = outer.prefix.lastIndexOf("/", cut - 1)) {
+      const above = cut < 0 ? "" : outer.prefix.slice(0, cut + 1);
+      if (above !== outer.prefix) candidates.push(...(byPrefix.get(above) ?? []));
+      if (cut < 0) break;
+    }
+    for (const inner of candidates) {
+      const pair = `${outer.set} ${inner.set}`;
+      if (found.has(pair)) continue;
+      // The shallower pattern is also filled in with the deeper one's base (`src/**/*.ts` against `src/gen/**`: src/gen/x.ts).
+      const [deep, shallow] = inner.prefix.length >= outer.prefix.length ? [inner, outer] : [outer, inner];
+      const deeper = deep.prefix.slice(shallow.prefix.length, -1);
+      const witness = [...samples(inner.glob, inner === shallow ? deeper : ""), ...samples(outer.glob, outer === shallow ? deeper : "")].find(
+        (path) => matches("l", outer.set, path) && matches("r", inner.set, path),
+      );
+      if (witness !== undefined) {
+        found.set(pair, { first: { task: left[outer.set]!.task, glob: outer.glob }, second: { task: right[inner.set]!.task, glob: inner.glob }, path: witness });
       }
     }
   }

@@ -1,0 +1,84 @@
+/**
+ * Gathering the analysis input from a planned graph and the workspace on
+ * disk: each task's input and output globs expanded (as the executor expands
+ * them, the store directory left out), the JavaScript workspace's packages, and the
+ * imports of its scripts. Reads files, writes nothing.
+ */
+import { existsSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+import { expandGlobs } from "@rbuild/hash";
+import type { Definitions, Graph, TaskDef } from "@rbuild/planner";
+import { discoverWorkspace, WorkspaceError } from "@rbuild/workspaces";
+import { scanImports } from "./imports.js";
+import type { GraphAnalysisInput, TaskFacts, TaskHistory, WorkspacePackageFacts } from "./input.js";
+import { packageName } from "./packages.js";
+
+export interface GatherOptions {
+  readonly graph: Graph;
+  readonly definitions: Definitions;
+  /** The store directory (absolute). */
+  readonly storeDir: string;
+  readonly history: ReadonlyMap<string, TaskHistory>;
+  readonly jobs: number;
+}
+
+export function factsOf(task: TaskDef): TaskFacts {
+  return {
+    name: task.name,
+    kind: task.run === undefined ? "group" : task.pure ? "pure" : "impure",
+    deps: task.deps,
+    inputs: task.inputs,
+    outputs: task.outputs,
+    cwd: task.cwd,
+  };
+}
+
+/** The workspace's packages, or none when the root's package.json declares no workspaces (or is unreadable). */
+export function workspacePackages(root: string): WorkspacePackageFacts[] {
+  if (!existsSync(join(root, "package.json"))) return [];
+  try {
+    return discoverWorkspace(root).packages.map((pkg) => ({ name: pkg.name, dir: pkg.dir }));
+  } catch (error) {
+    if (error instanceof WorkspaceError) return [];
+    throw error;
+  }
+}
+
+export function gatherInput(options: GatherOptions): GraphAnalysisInput {
+  const { graph, definitions } = options;
+  const root = graph.root;
+  const store = relative(root, options.storeDir).split(sep).join("/");
+  const storeDir = store === "" || store.startsWith("..") || store.startsWith("/") ? undefined : store;
+  const ignore = storeDir === undefined ? [] : [`${storeDir}/**`];
+  const tasks = [...graph.tasks.values()].map(factsOf);
+  const outside = [...definitions.tasks.values()].filter((task) => !graph.tasks.has(task.name)).map(factsOf);
+
+  const inputFiles = new Map<string, readonly string[]>();
+  const byPatterns = new Map<string, readonly string[]>();
+  for (const task of tasks) {
+    if (task.inputs.length === 0) continue;
+    const id = task.inputs.join("\0");
+    let files = byPatterns.get(id);
+    if (files === undefined) byPatterns.set(id, (files = expandGlobs(root, task.inputs, { ignore })));
+    inputFiles.set(task.name, files);
+  }
+
+  const outputFiles = new Map<string, readonly string[]>();
+  for (const task of [...tasks, ...outside]) {
+    if (task.outputs.length === 0) continue;
+    const files = expandGlobs(root, task.outputs, { ignore });
+    if (files.length > 0) outputFiles.set(task.name, files);
+  }
+
+  const packages = workspacePackages(root);
+  const names = new Set(packages.map((pkg) => pkg.name));
+  // Only a workspace with packages can have a missing import dep: otherwise no file is read.
+  const imports = packages.length === 0 ? new Map<string, readonly string[]>() : scanImports(root, new Set([...inputFiles.values()].flat()));
+  // Keep what names a workspace package: the rest (relative paths, npm packages) no hint looks at.
+  for (const [file, specifiers] of imports) {
+    const kept = specifiers.filter((specifier) => names.has(packageName(specifier) ?? ""));
+    if (kept.length === 0) imports.delete(file);
+    else imports.set(file, kept);
+  }
+  return { tasks, outside, inputFiles, outputFiles, imports, packages, history: options.history, storeDir, jobs: options.jobs };
+}

@@ -1,0 +1,41 @@
+/**
+ * `redundant-edge` (info): a direct dependency that another direct dependency
+ * already brings in. Harmless to the build; removing it keeps the Buildfile
+ * saying what each task needs, and the graph readable.
+ *
+ * Not reported: a group's deps (a group names a selection, such as every
+ * package's build, not what it needs), and an edge between two tasks of
+ * workspace packages' scripts (`app#build` on `util#build`): it mirrors a
+ * package.json dependency, which the package may well need itself.
+ */
+import type { Hint, HintRule } from "../hint.js";
+import { Reach } from "../reach.js";
+
+export const redundantEdge: HintRule = (input) => {
+  const reach = new Reach(input.tasks);
+  const packages = new Set(input.packages.map((pkg) => pkg.name));
+  const ofScripts = (name: string): boolean => {
+    const cut = name.lastIndexOf("#");
+    return cut > 0 && packages.has(name.slice(0, cut));
+  };
+  const hints: Hint[] = [];
+  for (const task of input.tasks) {
+    if (task.kind === "group") continue;
+    for (const dep of task.deps) {
+      if (ofScripts(task.name) && ofScripts(dep)) continue;
+      const through = task.deps.find((other) => other !== dep && reach.dependsOn(other, dep));
+      if (through === undefined) continue;
+      const chain = [task.name, ...reach.chain(through, dep)!];
+      hints.push({
+        code: "redundant-edge",
+        severity: "info",
+        tasks: [task.name, dep],
+        message: `"${task.name}" depends on "${dep}" directly and also through ${chain.slice(1, -1).map((name) => `"${name}"`).join(" -> ")}`,
+        evidence: { task: task.name, dep, chain },
+        savingMs: null,
+        fix: `remove "${dep}" from deps of "${task.name}"`,
+      });
+    }
+  }
+  return hints;
+};
