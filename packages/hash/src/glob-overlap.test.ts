@@ -34,7 +34,7 @@ describe("crossingGlobs", () => {
       "lint:**/*.js codegen:src/gen/** @ src/gen/x.js",
       "build:src/**/*.ts codegen:src/gen/** @ src/gen/x.ts",
     ]);
-    expect(crossing({ app: ["packages/app/src/**"] }, { app: ["packages/app/**"] })).toEqual(["app:packages/app/src/** app:packages/app/** @ packages/app/src"]);
+    expect(crossing({ app: ["packages/app/src/**"] }, { app: ["packages/app/**"] })).toEqual(["app:packages/app/src/** app:packages/app/** @ packages/app/src/x"]);
   });
 
   test("23.3: never pairs two sets of one side, and leaves disjoint or excluded globs alone", () => {

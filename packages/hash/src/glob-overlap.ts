@@ -167,9 +167,11 @@ export function crossingGlobs(left: readonly OutputGlobs[], right: readonly Outp
       // The shallower pattern is also filled in with the deeper one's base (`src/**/*.ts` against `src/gen/**`: src/gen/x.ts).
       const [deep, shallow] = inner.prefix.length >= outer.prefix.length ? [inner, outer] : [outer, inner];
       const deeper = deep.prefix.slice(shallow.prefix.length, -1);
-      const witness = [...samples(inner.glob, inner === shallow ? deeper : ""), ...samples(outer.glob, outer === shallow ? deeper : "")].find(
+      const both = [...samples(inner.glob, inner === shallow ? deeper : ""), ...samples(outer.glob, outer === shallow ? deeper : "")].filter(
         (path) => matches("l", outer.set, path) && matches("r", inner.set, path),
       );
+      // A file named outright is the best witness; else a path below the deeper base says more than that directory.
+      const witness = both.find((path) => path === inner.glob || path === outer.glob) ?? both.find((path) => `${path}/` !== deep.prefix) ?? both[0];
       if (witness !== undefined) {
         found.set(pair, { first: { task: left[outer.set]!.task, glob: outer.glob }, second: { task: right[inner.set]!.task, glob: inner.glob }, path: witness });
       }

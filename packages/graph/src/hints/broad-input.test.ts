@@ -39,7 +39,7 @@ describe("broad-input", () => {
     ]);
     const unbuilt = inputOf([{ name: "gen", inputs: ["src/**"], outputs: ["src/generated/**"] }]);
     expect(broadInput(unbuilt).map((hint) => hint.evidence)).toEqual([
-      { task: "gen", reaches: "own-outputs", input: "src/**", output: "src/generated/**", path: "src/generated", onDisk: false },
+      { task: "gen", reaches: "own-outputs", input: "src/**", output: "src/generated/**", path: "src/generated/x", onDisk: false },
     ]);
   });
 

@@ -21,7 +21,7 @@ describe("critical-path", () => {
         severity: "info",
         tasks: ["gen", "lib", "app", "all"],
         message:
-          "the critical path is 4 tasks taking 1100 ms of 2600 ms total work (1 of its tasks have no recorded time and count 0): no number of cores makes the build more than 2.36x faster than one core, and -j 2 at most 2x",
+          "the critical path is 4 tasks taking 1.1s of 2.6s total work (1 of its tasks have no recorded time and count 0): no number of cores makes the build more than 2.36x faster than one core, and -j 2 at most 2x",
         evidence: {
           tasks: ["gen", "lib", "app", "all"],
           ms: 1100,
@@ -33,7 +33,7 @@ describe("critical-path", () => {
           longest: { task: "lib", ms: 1000 },
         },
         savingMs: null,
-        fix: 'to make the build faster, make "lib" (1000 ms, the longest task on the path) faster or split it into tasks that can run side by side',
+        fix: 'to make the build faster, make "lib" (1.0s, the longest task on the path) faster or split it into tasks that can run side by side',
       },
     ]);
   });

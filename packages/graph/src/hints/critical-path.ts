@@ -4,6 +4,7 @@
  * unlimited cores and with `-j` cores (see critical-path.ts).
  */
 import { criticalPath, speedupWithJobs } from "../critical-path.js";
+import { showMs } from "../duration.js";
 import type { HintRule } from "../hint.js";
 import { allStats } from "../stats.js";
 
@@ -23,7 +24,7 @@ export const criticalPathHint: HintRule = (input) => {
   const message =
     path.ms === 0
       ? `the longest chain is ${path.tasks.length} task${path.tasks.length === 1 ? "" : "s"}, with no recorded durations yet: build once to measure it`
-      : `the critical path is ${path.tasks.length} task${path.tasks.length === 1 ? "" : "s"} taking ${path.ms} ms of ${path.totalWorkMs} ms total work${unknown}: no number of cores makes the build more than ${path.speedupBound}x faster than one core, and -j ${input.jobs} at most ${withJobs}x`;
+      : `the critical path is ${path.tasks.length} task${path.tasks.length === 1 ? "" : "s"} taking ${showMs(path.ms)} of ${showMs(path.totalWorkMs)} total work${unknown}: no number of cores makes the build more than ${path.speedupBound}x faster than one core, and -j ${input.jobs} at most ${withJobs}x`;
   return [
     {
       code: "critical-path",
@@ -44,7 +45,7 @@ export const criticalPathHint: HintRule = (input) => {
       fix:
         longest === undefined
           ? "run a build, then `rbuild graph` again to see where the time goes"
-          : `to make the build faster, make "${longest.task}" (${longest.ms} ms, the longest task on the path) faster or split it into tasks that can run side by side`,
+          : `to make the build faster, make "${longest.task}" (${showMs(longest.ms)}, the longest task on the path) faster or split it into tasks that can run side by side`,
     },
   ];
 };

@@ -15,7 +15,7 @@ describe("global-input", () => {
         code: "global-input",
         severity: "info",
         tasks: tasks.map((task) => task.name),
-        message: "tsconfig.base.json (and 1 more file read by the same tasks) is an input of 12 of 13 tasks: one edit reruns them all, 1000 ms of recorded work (2 with no recorded time), and up to 1 more downstream",
+        message: "tsconfig.base.json (and 1 more file read by the same tasks) is an input of 12 of 13 tasks: one edit reruns them all, 1.0s of recorded work (2 with no recorded time), and up to 1 more downstream",
         evidence: { files: ["tsconfig.base.json", "tsconfig.json"], fileCount: 2, tasks: 12, of: 13, summedMs: 1000, unknownDurations: 2, downstream: 1 },
         savingMs: 1000,
         fix: "remove these files from the inputs of the tasks that do not read them, or split them so that an edit reaches fewer tasks",

@@ -5,6 +5,7 @@
  * (a base package's sources that every dependent keys on) make one hint.
  * savingMs is the tasks' summed recorded time: what one edit costs.
  */
+import { showMs } from "../duration.js";
 import type { Hint, HintRule } from "../hint.js";
 import { Reach } from "../reach.js";
 import { allStats, summedMs } from "../stats.js";
@@ -44,7 +45,7 @@ export const globalInput: HintRule = (input) => {
       code: "global-input",
       severity: "info",
       tasks,
-      message: `${named} is an input of ${tasks.length} of ${working.length} tasks: one edit reruns them all${cost.ms === null ? "" : `, ${cost.ms} ms of recorded work${cost.unknown > 0 ? ` (${cost.unknown} with no recorded time)` : ""}`}${downstream.size > 0 ? `, and up to ${downstream.size} more downstream` : ""}`,
+      message: `${named} is an input of ${tasks.length} of ${working.length} tasks: one edit reruns them all${cost.ms === null ? "" : `, ${showMs(cost.ms)} of recorded work${cost.unknown > 0 ? ` (${cost.unknown} with no recorded time)` : ""}`}${downstream.size > 0 ? `, and up to ${downstream.size} more downstream` : ""}`,
       evidence: { files: files.slice(0, 20), fileCount: files.length, tasks: tasks.length, of: working.length, summedMs: cost.ms, unknownDurations: cost.unknown, downstream: downstream.size },
       savingMs: cost.ms,
       fix: `remove ${files.length === 1 ? JSON.stringify(files[0]) : "these files"} from the inputs of the tasks that do not read ${files.length === 1 ? "it" : "them"}, or split ${files.length === 1 ? "it" : "them"} so that an edit reaches fewer tasks`,

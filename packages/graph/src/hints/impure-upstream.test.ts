@@ -25,7 +25,7 @@ describe("impure-upstream", () => {
         severity: "warning",
         tasks: ["fetch", "parse"],
         message:
-          '"fetch" is impure and "parse" depends on it: it runs in every build, and 2 pure tasks downstream run again whenever its outputs change (they changed in 1 of the last 2 recorded reruns)',
+          '"fetch" is impure and "parse" depends on it: it runs in every build, and 2 pure tasks downstream run again whenever its outputs change (its outputs changed 1 time in its last 3 recorded runs)',
         evidence: { task: "fetch", directDependents: ["parse"], keptFromCache: 2, downstreamMs: 900, unknownDurations: 0, ownMs: 100, recordedOutputs: 3, outputChanges: 1 },
         savingMs: 1000,
         fix: 'make "fetch" pure (remove `pure: false` and declare its inputs and outputs), or remove it from deps of "parse"',

@@ -30,7 +30,7 @@ export const impureUpstream: HintRule = (input) => {
       code: "impure-upstream",
       severity: "warning",
       tasks: [task.name, ...direct],
-      message: `"${task.name}" is impure and ${quoteList(direct)} depend${direct.length === 1 ? "s" : ""} on it: it runs in every build, and ${downstream.length} pure task${downstream.length === 1 ? "" : "s"} downstream run${downstream.length === 1 ? "s" : ""} again whenever its outputs change${digests.length >= 2 ? ` (they changed in ${changes} of the last ${digests.length - 1} recorded reruns)` : ""}`,
+      message: `"${task.name}" is impure and ${quoteList(direct)} depend${direct.length === 1 ? "s" : ""} on it: it runs in every build, and ${downstream.length} pure task${downstream.length === 1 ? "" : "s"} downstream run${downstream.length === 1 ? "s" : ""} again whenever its outputs change${digests.length >= 2 ? ` (its outputs changed ${changes} time${changes === 1 ? "" : "s"} in its last ${digests.length} recorded runs)` : ""}`,
       evidence: {
         task: task.name,
         directDependents: direct,
