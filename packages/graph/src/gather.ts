@@ -9,7 +9,7 @@ import { join, relative, sep } from "node:path";
 import { expandGlobs } from "@rbuild/hash";
 import type { Definitions, Graph, TaskDef } from "@rbuild/planner";
 import { discoverWorkspace, WorkspaceError } from "@rbuild/workspaces";
-import { scanImports } from "./imports.js";
+import { isScript, scanImports } from "./imports.js";
 import type { GraphAnalysisInput, TaskFacts, TaskHistory, WorkspacePackageFacts } from "./input.js";
 import { packageName } from "./packages.js";
 
@@ -70,10 +70,11 @@ export function gatherInput(options: GatherOptions): GraphAnalysisInput {
     if (files.length > 0) outputFiles.set(task.name, files);
   }
 
-  const packages = workspacePackages(root);
+  // Packages and imports matter only to tasks that read scripts: a workspace of other files is not even discovered.
+  const files = new Set([...inputFiles.values()].flat());
+  const packages = [...files].some(isScript) ? workspacePackages(root) : [];
   const names = new Set(packages.map((pkg) => pkg.name));
-  // Only a workspace with packages can have a missing import dep: otherwise no file is read.
-  const imports = packages.length === 0 ? new Map<string, readonly string[]>() : scanImports(root, new Set([...inputFiles.values()].flat()));
+  const imports = packages.length === 0 ? new Map<string, readonly string[]>() : scanImports(root, files);
   // Keep what names a workspace package: the rest (relative paths, npm packages) no hint looks at.
   for (const [file, specifiers] of imports) {
     const kept = specifiers.filter((specifier) => names.has(packageName(specifier) ?? ""));

@@ -32,19 +32,18 @@ export const broadInput: HintRule = (input) => {
   }
   // A task's inputs against its own outputs: on disk, then, for a task not built yet, by the globs alone.
   const own = new Map<string, { input: string | null; output: string; path: string; onDisk: boolean }>();
-  for (const task of readers) {
-    if (task.outputs.length === 0) continue;
-    const index = new OutputIndex([task]);
-    const path = (input.inputFiles.get(task.name) ?? []).find((file) => index.writersOf(file).length > 0);
-    if (path !== undefined) own.set(task.name, { input: firstMatching(task.inputs, path) ?? null, output: index.writersOf(path)[0]!.glob, path, onDisk: true });
-  }
   const selves = readers.filter((task) => task.outputs.length > 0);
-  for (const overlap of crossingGlobs(
-    selves.map((task) => ({ task: task.name, patterns: task.inputs })),
-    selves.map((task) => ({ task: task.name, patterns: task.outputs })),
-  )) {
-    if (overlap.first.task !== overlap.second.task || own.has(overlap.first.task) || input.outputFiles.has(overlap.first.task)) continue;
-    own.set(overlap.first.task, { input: overlap.first.glob, output: overlap.second.glob, path: overlap.path, onDisk: false });
+  const index = new OutputIndex(selves);
+  for (const task of selves) {
+    for (const path of input.inputFiles.get(task.name) ?? []) {
+      const writer = index.writersOf(path).find((candidate) => candidate.task === task.name);
+      if (writer === undefined) continue;
+      own.set(task.name, { input: firstMatching(task.inputs, path) ?? null, output: writer.glob, path, onDisk: true });
+      break;
+    }
+    if (own.has(task.name) || input.outputFiles.has(task.name)) continue;
+    const [overlap] = crossingGlobs([{ task: task.name, patterns: task.inputs }], [{ task: task.name, patterns: task.outputs }]);
+    if (overlap !== undefined) own.set(task.name, { input: overlap.first.glob, output: overlap.second.glob, path: overlap.path, onDisk: false });
   }
   for (const [name, found] of own) {
     const ms = stats.get(name)?.durationMs ?? null;

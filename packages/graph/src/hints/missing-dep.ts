@@ -43,13 +43,14 @@ export const missingDep: HintRule = (input) => {
       }
     }
   }
-  const overlaps = crossingGlobs(
+  const unbuilt = writers.filter((task) => !input.outputFiles.has(task.name));
+  const overlaps = unbuilt.length === 0 ? [] : crossingGlobs(
     readers.map((task) => ({ task: task.name, patterns: task.inputs })),
-    writers.map((task) => ({ task: task.name, patterns: task.outputs })),
+    unbuilt.map((task) => ({ task: task.name, patterns: task.outputs })),
   );
   for (const overlap of overlaps) {
     const pair = `${overlap.first.task}\0${overlap.second.task}`;
-    if (!unrelated(overlap.first.task, overlap.second.task) || found.has(pair) || input.outputFiles.has(overlap.second.task)) continue;
+    if (!unrelated(overlap.first.task, overlap.second.task) || found.has(pair)) continue;
     found.set(pair, { reader: overlap.first.task, writer: overlap.second.task, input: overlap.first.glob, output: overlap.second.glob, path: overlap.path, onDisk: false, files: 0 });
   }
 

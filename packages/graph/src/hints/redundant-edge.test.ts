@@ -24,22 +24,16 @@ describe("redundant-edge", () => {
   });
 
   test("23.3: clean: independent deps, a group's selection and package scripts' edges give no hint", () => {
-    const packages = [
-      { name: "util", dir: "packages/util" },
-      { name: "app", dir: "packages/app" },
-      { name: "lib", dir: "packages/lib" },
-    ];
     const input = inputOf(
       [
         { name: "a" },
         { name: "b" },
         { name: "c", deps: ["a", "b"] },
         { name: "all", kind: "group", deps: ["a", "c"] },
-        { name: "util#build" },
-        { name: "lib#build", deps: ["util#build"] },
-        { name: "app#build", deps: ["lib#build", "util#build"] },
+        { name: "util#build", cwd: "packages/util" },
+        { name: "lib#build", cwd: "packages/lib", deps: ["util#build"] },
+        { name: "app#build", cwd: "packages/app", deps: ["lib#build", "util#build"] },
       ],
-      { packages },
     );
     expect(redundantEdge(input)).toEqual([]);
   });

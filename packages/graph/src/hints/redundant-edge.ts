@@ -5,19 +5,17 @@
  *
  * Not reported: a group's deps (a group names a selection, such as every
  * package's build, not what it needs), and an edge between two tasks of
- * workspace packages' scripts (`app#build` on `util#build`): it mirrors a
- * package.json dependency, which the package may well need itself.
+ * workspace packages' scripts (`app#build` on `util#build`: a `#` in the
+ * name and a package directory as `cwd`): it mirrors a package.json
+ * dependency, which the package may well need itself.
  */
 import type { Hint, HintRule } from "../hint.js";
 import { Reach } from "../reach.js";
 
 export const redundantEdge: HintRule = (input) => {
   const reach = new Reach(input.tasks);
-  const packages = new Set(input.packages.map((pkg) => pkg.name));
-  const ofScripts = (name: string): boolean => {
-    const cut = name.lastIndexOf("#");
-    return cut > 0 && packages.has(name.slice(0, cut));
-  };
+  const cwds = new Map(input.tasks.map((task) => [task.name, task.cwd]));
+  const ofScripts = (name: string): boolean => name.lastIndexOf("#") > 0 && cwds.get(name) !== "";
   const hints: Hint[] = [];
   for (const task of input.tasks) {
     if (task.kind === "group") continue;
