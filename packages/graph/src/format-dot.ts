@@ -8,8 +8,13 @@ import type { GraphReport } from "./analyse.js";
 import { showMs } from "./duration.js";
 import { missingEdges, taskLabel } from "./drawing.js";
 
-/** A DOT quoted string: `"` and `\` escaped, lines broken by `\n`. */
+/** A DOT ID: quoted, `"` escaped (the only escape an ID has: a backslash stays as it is). */
 function quote(text: string): string {
+  return `"${text.replace(/"/g, '\\"')}"`;
+}
+
+/** A DOT label (an escString, where backslash sequences mean something): `\` and `"` escaped, lines broken by `\n`. */
+function label(text: string): string {
   return `"${text.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`;
 }
 
@@ -17,7 +22,7 @@ export function formatDot(report: GraphReport): string {
   const critical = new Set(report.criticalPath.tasks);
   let text = `digraph rbuild {\n  rankdir=TB;\n  node [shape=box, fontname="Helvetica", fontsize=11];\n  edge [color="#555555"];\n`;
   for (const task of report.tasks) {
-    const attrs = [`label=${quote(taskLabel(task, showMs))}`];
+    const attrs = [`label=${label(taskLabel(task, showMs))}`];
     if (task.kind === "group") attrs.push("shape=ellipse");
     if (task.kind === "impure") attrs.push('style=filled, fillcolor="#fde2c8"');
     if (critical.has(task.name)) attrs.push('color="#cc2222", penwidth=2');
@@ -31,8 +36,8 @@ export function formatDot(report: GraphReport): string {
     }
   }
   for (const edge of missingEdges(report)) {
-    if (!known.has(edge.from)) text += `  ${quote(edge.from)} [style=dotted];\n`;
-    text += `  ${quote(edge.from)} -> ${quote(edge.to)} [style=dashed, color="#cc2222", fontcolor="#cc2222", label=${quote(edge.code)}];\n`;
+    if (!known.has(edge.from)) text += `  ${quote(edge.from)} [label=${label(edge.from)}, style=dotted];\n`;
+    text += `  ${quote(edge.from)} -> ${quote(edge.to)} [style=dashed, color="#cc2222", fontcolor="#cc2222", label=${label(edge.code)}];\n`;
   }
   return `${text}}\n`;
 }

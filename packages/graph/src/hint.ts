@@ -44,6 +44,11 @@ function compareLists(a: readonly string[], b: readonly string[]): number {
   return a.length - b.length;
 }
 
+/** A name or path quoted as a JavaScript string, so that a fix can be pasted into the Buildfile as it is. */
+export function q(text: string): string {
+  return JSON.stringify(text);
+}
+
 /** A list of names for a message: `"a"`, `"a" and "b"`, `"a", "b" and 2 more`. */
 export function quoteList(names: readonly string[], shown = 3): string {
   const quoted = names.slice(0, shown).map((name) => JSON.stringify(name));

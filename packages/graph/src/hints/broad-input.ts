@@ -8,7 +8,7 @@
  *   matches nothing there, whatever the user meant by it.
  */
 import { crossingGlobs, splitPatterns, staticBase } from "@rbuild/hash";
-import type { Hint, HintRule } from "../hint.js";
+import { q, type Hint, type HintRule } from "../hint.js";
 import type { TaskFacts } from "../input.js";
 import { firstMatching, OutputIndex } from "../output-index.js";
 import { within } from "../packages.js";
@@ -51,10 +51,10 @@ export const broadInput: HintRule = (input) => {
       code: "broad-input",
       severity: "warning",
       tasks: [name],
-      message: `"${name}" has an input glob (${JSON.stringify(found.input)}) that matches its own output ${found.path} (${JSON.stringify(found.output)}): each run changes its inputs, so it never comes from the cache`,
+      message: `${q(name)} has an input glob (${JSON.stringify(found.input)}) that matches its own output ${found.path} (${JSON.stringify(found.output)}): each run changes its inputs, so it never comes from the cache`,
       evidence: { task: name, reaches: "own-outputs", input: found.input, output: found.output, path: found.path, onDisk: found.onDisk },
       savingMs: ms,
-      fix: `add "!${found.output}" to the inputs of "${name}"`,
+      fix: `add ${q(`!${found.output}`)} to the inputs of ${q(name)}`,
     });
   }
   return hints;
@@ -68,10 +68,10 @@ function nodeModules(task: TaskFacts, files: readonly string[]): Hint {
     code: "broad-input",
     severity: "warning",
     tasks: [task.name],
-    message: `"${task.name}" has input globs (${globs.map((glob) => JSON.stringify(glob)).join(", ")}) that match ${files.length} file${files.length === 1 ? "" : "s"} under ${dir}/, such as ${first}: every one is hashed, and reinstalling reruns the task`,
+    message: `${q(task.name)} has input globs (${globs.map((glob) => JSON.stringify(glob)).join(", ")}) that match ${files.length} file${files.length === 1 ? "" : "s"} under ${dir}/, such as ${first}: every one is hashed, and reinstalling reruns the task`,
     evidence: { task: task.name, reaches: "node_modules", globs, files: files.length, examples: files.slice(0, 3) },
     savingMs: null,
-    fix: `add "!**/node_modules/**" to the inputs of "${task.name}" (the lockfile, as an input, stands for what is installed)`,
+    fix: `add "!**/node_modules/**" to the inputs of ${q(task.name)} (the lockfile, as an input, stands for what is installed)`,
   };
 }
 
@@ -80,9 +80,9 @@ function neverRead(task: TaskFacts, glob: string, place: string): Hint {
     code: "broad-input",
     severity: "warning",
     tasks: [task.name],
-    message: `"${task.name}" has an input glob (${JSON.stringify(glob)}) under ${place}/, which rbuild never reads: it matches nothing`,
+    message: `${q(task.name)} has an input glob (${JSON.stringify(glob)}) under ${place}/, which rbuild never reads: it matches nothing`,
     evidence: { task: task.name, reaches: place === ".git" ? ".git" : "store", glob },
     savingMs: null,
-    fix: `remove "${glob}" from the inputs of "${task.name}"${place === ".git" ? " (to key on the commit, pass it in through an env variable)" : ""}`,
+    fix: `remove ${q(glob)} from the inputs of ${q(task.name)}${place === ".git" ? " (to key on the commit, pass it in through an env variable)" : ""}`,
   };
 }

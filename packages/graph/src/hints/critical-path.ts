@@ -5,7 +5,7 @@
  */
 import { criticalPath, speedupWithJobs } from "../critical-path.js";
 import { showMs } from "../duration.js";
-import type { HintRule } from "../hint.js";
+import { q, type HintRule } from "../hint.js";
 import { allStats } from "../stats.js";
 
 export const criticalPathHint: HintRule = (input) => {
@@ -45,7 +45,7 @@ export const criticalPathHint: HintRule = (input) => {
       fix:
         longest === undefined
           ? "run a build, then `rbuild graph` again to see where the time goes"
-          : `to make the build faster, make "${longest.task}" (${showMs(longest.ms)}, the longest task on the path) faster or split it into tasks that can run side by side`,
+          : `to make the build faster, make ${q(longest.task)} (${showMs(longest.ms)}, the longest task on the path) faster or split it into tasks that can run side by side`,
     },
   ];
 };

@@ -5,8 +5,7 @@
  * downstream runs again instead of coming from the cache. The evidence counts
  * those tasks and, from the history, how often its outputs changed.
  */
-import type { Hint, HintRule } from "../hint.js";
-import { quoteList } from "../hint.js";
+import { q, quoteList, type Hint, type HintRule } from "../hint.js";
 import { Reach } from "../reach.js";
 import { allStats, summedMs } from "../stats.js";
 
@@ -30,7 +29,7 @@ export const impureUpstream: HintRule = (input) => {
       code: "impure-upstream",
       severity: "warning",
       tasks: [task.name, ...direct],
-      message: `"${task.name}" is impure and ${quoteList(direct)} depend${direct.length === 1 ? "s" : ""} on it: it runs in every build, and ${downstream.length} pure task${downstream.length === 1 ? "" : "s"} downstream run${downstream.length === 1 ? "s" : ""} again whenever its outputs change${digests.length >= 2 ? ` (its outputs changed ${changes} time${changes === 1 ? "" : "s"} in its last ${digests.length} recorded runs)` : ""}`,
+      message: `${q(task.name)} is impure and ${quoteList(direct)} depend${direct.length === 1 ? "s" : ""} on it: it runs in every build, and ${downstream.length} pure task${downstream.length === 1 ? "" : "s"} downstream run${downstream.length === 1 ? "s" : ""} again whenever its outputs change${digests.length >= 2 ? ` (its outputs changed ${changes} time${changes === 1 ? "" : "s"} in its last ${digests.length} recorded runs)` : ""}`,
       evidence: {
         task: task.name,
         directDependents: direct,
@@ -42,7 +41,7 @@ export const impureUpstream: HintRule = (input) => {
         outputChanges: changes,
       },
       savingMs: known,
-      fix: `make "${task.name}" pure (remove \`pure: false\` and declare its inputs and outputs), or remove it from deps of ${quoteList(direct, Infinity)}`,
+      fix: `make ${q(task.name)} pure (remove \`pure: false\` and declare its inputs and outputs), or remove it from deps of ${quoteList(direct, Infinity)}`,
     });
   }
   return hints;

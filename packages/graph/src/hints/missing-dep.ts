@@ -9,7 +9,7 @@
  * raise false alarms (`**\/*.ts` against `dist/**` holding only .js).
  */
 import { crossingGlobs } from "@rbuild/hash";
-import type { Hint, HintRule } from "../hint.js";
+import { q, type Hint, type HintRule } from "../hint.js";
 import { firstMatching, OutputIndex } from "../output-index.js";
 import { Reach } from "../reach.js";
 
@@ -58,8 +58,8 @@ export const missingDep: HintRule = (input) => {
     const backwards = reach.dependsOn(f.writer, f.reader);
     const what = f.onDisk ? `reads ${f.path}` : `has an input glob (${JSON.stringify(f.input)}) that matches ${f.path}`;
     const message = backwards
-      ? `"${f.reader}" ${what}, an output of "${f.writer}" (${JSON.stringify(f.output)}), which depends on "${f.reader}": its key depends on what the last build left there`
-      : `"${f.reader}" ${what}, an output of "${f.writer}" (${JSON.stringify(f.output)}), but does not depend on "${f.writer}": the two can run at once, and "${f.reader}" may read a stale or half-written file`;
+      ? `${q(f.reader)} ${what}, an output of ${q(f.writer)} (${JSON.stringify(f.output)}), which depends on ${q(f.reader)}: its key depends on what the last build left there`
+      : `${q(f.reader)} ${what}, an output of ${q(f.writer)} (${JSON.stringify(f.output)}), but does not depend on ${q(f.writer)}: the two can run at once, and ${q(f.reader)} may read a stale or half-written file`;
     return {
       code: "missing-dep",
       severity: "error",
@@ -67,7 +67,7 @@ export const missingDep: HintRule = (input) => {
       message,
       evidence: { reader: f.reader, writer: f.writer, input: f.input, output: f.output, path: f.path, onDisk: f.onDisk, files: f.files },
       savingMs: null,
-      fix: backwards ? `add "!${f.output}" to the inputs of "${f.reader}"` : `add "${f.writer}" to deps of "${f.reader}"`,
+      fix: backwards ? `add ${q(`!${f.output}`)} to the inputs of ${q(f.reader)}` : `add ${q(f.writer)} to deps of ${q(f.reader)}`,
     };
   });
 };

@@ -7,8 +7,7 @@
  * `import()` and `require()` (gather.ts); type-only imports count, since
  * they read the package's built declarations.
  */
-import type { Hint, HintRule } from "../hint.js";
-import { quoteList } from "../hint.js";
+import { q, quoteList, type Hint, type HintRule } from "../hint.js";
 import { packageName, packageOf, producersByPackage } from "../packages.js";
 import { Reach } from "../reach.js";
 
@@ -52,16 +51,16 @@ export const missingImportDep: HintRule = (input) => {
     const manifest = packageOf(first.file, input.packages);
     const viaManifest =
       fromScripts && manifest !== undefined
-        ? `add "${f.pkg.name}" to the dependencies in ${manifest.dir}/package.json (so that "^" deps reach ${quoteList(f.producers)}), or `
+        ? `add ${q(f.pkg.name)} to the dependencies in ${manifest.dir}/package.json (so that "^" deps reach ${quoteList(f.producers)}), or `
         : "";
     return {
       code: "missing-import-dep",
       severity: "error",
       tasks: [f.task, ...f.producers],
-      message: `${first.file} imports "${first.specifier}"${more}, the workspace package in ${f.pkg.dir}/ that ${quoteList(f.producers)} build${f.producers.length === 1 ? "s" : ""}, but "${f.task}" does not depend on ${f.producers.length === 1 ? "it" : "them"}: it may run before that package is built, or against an old build`,
+      message: `${first.file} imports ${q(first.specifier)}${more}, the workspace package in ${f.pkg.dir}/ that ${quoteList(f.producers)} build${f.producers.length === 1 ? "s" : ""}, but ${q(f.task)} does not depend on ${f.producers.length === 1 ? "it" : "them"}: it may run before that package is built, or against an old build`,
       evidence: { package: f.pkg.name, packageDir: f.pkg.dir, producers: f.producers, imports: f.imports.slice(0, 10), importCount: f.imports.length },
       savingMs: null,
-      fix: `${viaManifest}add ${quoteList(f.producers, Infinity)} to deps of "${f.task}"`,
+      fix: `${viaManifest}add ${quoteList(f.producers, Infinity)} to deps of ${q(f.task)}`,
     };
   });
 };

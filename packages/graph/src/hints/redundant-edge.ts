@@ -9,7 +9,7 @@
  * name and a package directory as `cwd`): it mirrors a package.json
  * dependency, which the package may well need itself.
  */
-import type { Hint, HintRule } from "../hint.js";
+import { q, type Hint, type HintRule } from "../hint.js";
 import { Reach } from "../reach.js";
 
 export const redundantEdge: HintRule = (input) => {
@@ -28,10 +28,10 @@ export const redundantEdge: HintRule = (input) => {
         code: "redundant-edge",
         severity: "info",
         tasks: [task.name, dep],
-        message: `"${task.name}" depends on "${dep}" directly and also through ${chain.slice(1, -1).map((name) => `"${name}"`).join(" -> ")}`,
+        message: `${q(task.name)} depends on ${q(dep)} directly and also through ${chain.slice(1, -1).map((name) => `${q(name)}`).join(" -> ")}`,
         evidence: { task: task.name, dep, chain },
         savingMs: null,
-        fix: `remove "${dep}" from deps of "${task.name}"`,
+        fix: `remove ${q(dep)} from deps of ${q(task.name)}`,
       });
     }
   }
