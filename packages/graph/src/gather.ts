@@ -6,7 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import { join, relative, sep } from "node:path";
-import { expandGlobs } from "@rbuild/hash";
+import { excludesTouching, expandGlobs, globMatcher, splitPatterns } from "@rbuild/hash";
 import type { Definitions, Graph, TaskDef } from "@rbuild/planner";
 import { discoverWorkspace, WorkspaceError } from "@rbuild/workspaces";
 import { isScript, scanImports } from "./imports.js";
@@ -44,6 +44,38 @@ export function workspacePackages(root: string): WorkspacePackageFacts[] {
   }
 }
 
+/**
+ * Expands globs as expandGlobs does, crawling each include pattern once for
+ * all the tasks that have it: a package's `src/**` stands in the inputs of
+ * every package that depends on it (scripts()), each time with other
+ * excludes. A pattern's files are filtered by each task's excludes (a
+ * directory excluded excludes what is below it, as in expandGlobs).
+ */
+function expander(root: string, ignore: readonly string[]): (patterns: readonly string[]) => string[] {
+  const byPattern = new Map<string, readonly string[]>();
+  const matchers = new Map<string, (path: string) => boolean>();
+  return (patterns) => {
+    const { include, exclude } = splitPatterns(patterns);
+    const touching = excludesTouching(exclude);
+    const files = new Set<string>();
+    for (const pattern of include) {
+      let found = byPattern.get(pattern);
+      if (found === undefined) byPattern.set(pattern, (found = expandGlobs(root, [pattern], { ignore })));
+      if (exclude.length === 0) {
+        for (const file of found) files.add(file);
+        continue;
+      }
+      // The pattern with the excludes that can touch it, compiled once for every task that has the same.
+      const scoped = [pattern, ...touching(pattern).map((glob) => `!${glob}`)];
+      const id = scoped.join("\0");
+      let kept = matchers.get(id);
+      if (kept === undefined) matchers.set(id, (kept = globMatcher(scoped)));
+      for (const file of found) if (kept(file)) files.add(file);
+    }
+    return [...files].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  };
+}
+
 export function gatherInput(options: GatherOptions): GraphAnalysisInput {
   const { graph, definitions } = options;
   const root = graph.root;
@@ -54,13 +86,9 @@ export function gatherInput(options: GatherOptions): GraphAnalysisInput {
   const outside = [...definitions.tasks.values()].filter((task) => !graph.tasks.has(task.name)).map(factsOf);
 
   const inputFiles = new Map<string, readonly string[]>();
-  const byPatterns = new Map<string, readonly string[]>();
+  const expand = expander(root, ignore);
   for (const task of tasks) {
-    if (task.inputs.length === 0) continue;
-    const id = task.inputs.join("\0");
-    let files = byPatterns.get(id);
-    if (files === undefined) byPatterns.set(id, (files = expandGlobs(root, task.inputs, { ignore })));
-    inputFiles.set(task.name, files);
+    if (task.inputs.length > 0) inputFiles.set(task.name, expand(task.inputs));
   }
 
   const outputFiles = new Map<string, readonly string[]>();

@@ -18,8 +18,19 @@ export class OutputIndex {
     }
   }
 
-  /** The tasks whose outputs match `path`, each with its first output glob (a guess when several could). */
+  readonly #known = new Map<string, { task: string; glob: string }[]>();
+
+  /**
+   * The tasks whose outputs match `path`, each with its first output glob (a guess when several could).
+   * Remembered: one file stands in the inputs of many tasks (a package's in each dependent's).
+   */
   writersOf(path: string): { task: string; glob: string }[] {
+    let known = this.#known.get(path);
+    if (known === undefined) this.#known.set(path, (known = this.#find(path)));
+    return known;
+  }
+
+  #find(path: string): { task: string; glob: string }[] {
     const found: { task: string; glob: string }[] = [];
     const seen = new Set<string>();
     for (let dir = path; ; dir = dir.slice(0, Math.max(0, dir.lastIndexOf("/")))) {

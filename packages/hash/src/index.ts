@@ -4,5 +4,5 @@ export { expandGlobs, globMatcher, showBytes, splitPatterns } from "./expand-glo
 export type { ExpandOptions } from "./expand-globs.js";
 export { FileHasher, MemoryStatCache, trustedStat } from "./file-hasher.js";
 export type { FileState, StatCacheBackend } from "./file-hasher.js";
-export { crossingGlobs, overlappingOutputs, staticBase } from "./glob-overlap.js";
+export { crossingGlobs, excludesTouching, overlappingOutputs, staticBase } from "./glob-overlap.js";
 export type { OutputGlobs, Overlap } from "./glob-overlap.js";
