@@ -37,6 +37,19 @@ describe("crossingGlobs", () => {
     expect(crossing({ app: ["packages/app/src/**"] }, { app: ["packages/app/**"] })).toEqual(["app:packages/app/src/** app:packages/app/** @ packages/app/src/x"]);
   });
 
+  test("23.3: covering: only where the left globs read whatever the right ones write", () => {
+    const covering = (left: Record<string, string[]>, right: Record<string, string[]>) =>
+      crossingGlobs(
+        Object.entries(left).map(([task, patterns]) => ({ task, patterns })),
+        Object.entries(right).map(([task, patterns]) => ({ task, patterns })),
+        { covering: true },
+      ).map((o) => `${o.first.task}:${o.first.glob} ${o.second.task}:${o.second.glob} @ ${o.path}`);
+    expect(covering({ lint: ["**/*.ts"], app: ["src/**"], read: ["**/*.js"] }, { build: ["dist/**"], gen: ["src/gen/**"], bundle: ["out/app.js"] })).toEqual([
+      "read:**/*.js bundle:out/app.js @ out/app.js",
+      "app:src/** gen:src/gen/** @ src/gen/x",
+    ]);
+  });
+
   test("23.3: never pairs two sets of one side, and leaves disjoint or excluded globs alone", () => {
     expect(crossing({ a: ["tsconfig.json", "a/**"], b: ["tsconfig.json", "b/**"] }, { c: ["c/out/**"] })).toEqual([]);
     expect(crossing({ a: ["src/**", "!src/gen/**"] }, { gen: ["src/gen/**"] })).toEqual([]);

@@ -182,8 +182,14 @@ function entriesOf(sets: readonly OutputGlobs[]): SideEntry[] {
  * (a binary search and one lookup per ancestor). `first` is the left set's.
  * Two sets with the same task name are compared too (a task's inputs against
  * its own outputs).
+ *
+ * With `covering`, only witnesses made from a right glob alone count (its
+ * wildcards filled with plain names, no extension): the left set then reads
+ * whatever the right one writes there, whatever it names its files. Without,
+ * `**\/*.ts` against `dist/**` overlaps at `dist/x.ts`, which a build that
+ * writes only `.js` there never makes.
  */
-export function crossingGlobs(left: readonly OutputGlobs[], right: readonly OutputGlobs[]): Overlap[] {
+export function crossingGlobs(left: readonly OutputGlobs[], right: readonly OutputGlobs[], options: { readonly covering?: boolean } = {}): Overlap[] {
   const rights = entriesOf(right);
   const byPrefix = new Map<string, SideEntry[]>();
   for (const entry of rights) byPrefix.set(entry.prefix, [...(byPrefix.get(entry.prefix) ?? []), entry]);
@@ -240,7 +246,8 @@ export function crossingGlobs(left: readonly OutputGlobs[], right: readonly Outp
       const [deep, shallow] = inner.prefix.length >= outer.prefix.length ? [inner, outer] : [outer, inner];
       const deeper = deep.prefix.slice(shallow.prefix.length, -1);
       // The right side (outputs) is tried first: its sets are small, a left set may hold a hundred globs.
-      const both = [...sampled(inner.glob, inner === shallow ? deeper : ""), ...sampled(outer.glob, outer === shallow ? deeper : "")].filter(
+      const tried = options.covering === true ? sampled(inner.glob, "") : [...sampled(inner.glob, inner === shallow ? deeper : ""), ...sampled(outer.glob, outer === shallow ? deeper : "")];
+      const both = tried.filter(
         (path) => matches("r", inner, path) && matches("l", outer, path),
       );
       // A file named outright is the best witness; else a path below the deeper base says more than that directory.

@@ -42,7 +42,7 @@ export const broadInput: HintRule = (input) => {
       break;
     }
     if (own.has(task.name) || input.outputFiles.has(task.name)) continue;
-    const [overlap] = crossingGlobs([{ task: task.name, patterns: task.inputs }], [{ task: task.name, patterns: task.outputs }]);
+    const [overlap] = crossingGlobs([{ task: task.name, patterns: task.inputs }], [{ task: task.name, patterns: task.outputs }], { covering: true });
     if (overlap !== undefined) own.set(task.name, { input: overlap.first.glob, output: overlap.second.glob, path: overlap.path, onDisk: false });
   }
   for (const [name, found] of own) {

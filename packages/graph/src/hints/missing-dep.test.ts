@@ -6,7 +6,7 @@ describe("missing-dep", () => {
   test("23.3: a task whose input globs match another task's outputs, without depending on it, is an error", () => {
     const input = inputOf([
       { name: "codegen", inputs: ["schema.json"], outputs: ["src/gen/**"] },
-      { name: "build", inputs: ["src/**/*.ts"], outputs: ["dist/**"] },
+      { name: "build", inputs: ["src/**"], outputs: ["dist/**"] },
     ]);
     expect(missingDep(input)).toEqual([
       {
@@ -14,8 +14,8 @@ describe("missing-dep", () => {
         severity: "error",
         tasks: ["build", "codegen"],
         message:
-          '"build" has an input glob ("src/**/*.ts") that matches src/gen/x.ts, an output of "codegen" ("src/gen/**"), but does not depend on "codegen": the two can run at once, and "build" may read a stale or half-written file',
-        evidence: { reader: "build", writer: "codegen", input: "src/**/*.ts", output: "src/gen/**", path: "src/gen/x.ts", onDisk: false, files: 0 },
+          '"build" has an input glob ("src/**") that matches src/gen/x, an output of "codegen" ("src/gen/**"), but does not depend on "codegen": the two can run at once, and "build" may read a stale or half-written file',
+        evidence: { reader: "build", writer: "codegen", input: "src/**", output: "src/gen/**", path: "src/gen/x", onDisk: false, files: 0 },
         savingMs: null,
         fix: 'add "codegen" to deps of "build"',
       },
@@ -48,7 +48,7 @@ describe("missing-dep", () => {
     expect(missingDep(input).map((hint) => hint.fix)).toEqual(['add "!dist/app.js" to the inputs of "lint"']);
   });
 
-  test("23.3: a built writer's files decide: globs that could overlap but whose files do not are no hint", () => {
+  test("23.3: a built writer's files decide; globs that only could meet are no hint", () => {
     const input = inputOf(
       [
         { name: "build", inputs: ["src/**"], outputs: ["dist/**"] },
@@ -57,7 +57,10 @@ describe("missing-dep", () => {
       { inputFiles: new Map([["lint", ["src/a.ts"]]]), outputFiles: new Map([["build", ["dist/a.js"]]]) },
     );
     expect(missingDep(input)).toEqual([]);
-    expect(missingDep({ ...input, outputFiles: new Map() }).map((hint) => hint.evidence.path)).toEqual(["dist/x.ts"]);
+    // Not built either: the globs could meet (dist/x.ts), but nothing says the build writes .ts there.
+    expect(missingDep({ ...input, outputFiles: new Map() })).toEqual([]);
+    const dts = inputOf([{ name: "build", outputs: ["dist/**"] }, { name: "lint", inputs: ["**/*.ts"] }], { inputFiles: new Map([["lint", ["dist/a.d.ts", "src/a.ts"]]]), outputFiles: new Map([["build", ["dist/a.d.ts"]]]) });
+    expect(missingDep(dts).map((hint) => hint.evidence.path)).toEqual(["dist/a.d.ts"]);
   });
 
   test("23.3: clean: deps direct or through others, disjoint and excluded globs give no hint", () => {

@@ -4,9 +4,10 @@
  * through others. The two may run at once (a race), and the reader's key may
  * be taken from a stale or half-written file. Found two ways: the input
  * files on disk (a real file some task writes), and, for a writer that has
- * not been built (no output on disk), the globs themselves (a path both could
- * match). A built writer's files are the evidence: its globs alone would
- * raise false alarms (`**\/*.ts` against `dist/**` holding only .js).
+ * not been built (no output on disk), the globs themselves when the reader's
+ * cover the writer's (any file it writes there is read: `src/**` against
+ * `src/gen/**`). Globs that merely could meet (`**\/*.ts` against a `dist/**`
+ * that may hold only .js) are no alarm until a real file shows it.
  */
 import { crossingGlobs } from "@rbuild/hash";
 import { q, type Hint, type HintRule } from "../hint.js";
@@ -44,9 +45,11 @@ export const missingDep: HintRule = (input) => {
     }
   }
   const unbuilt = writers.filter((task) => !input.outputFiles.has(task.name));
+  // Covering only: a reader that would read whatever the writer puts there (`src/**` against `src/gen/**`).
   const overlaps = unbuilt.length === 0 ? [] : crossingGlobs(
     readers.map((task) => ({ task: task.name, patterns: task.inputs })),
     unbuilt.map((task) => ({ task: task.name, patterns: task.outputs })),
+    { covering: true },
   );
   for (const overlap of overlaps) {
     const pair = `${overlap.first.task}\0${overlap.second.task}`;
