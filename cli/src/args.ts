@@ -47,9 +47,10 @@ export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what
        rbuild run [options] <task...>   the same, for task names that clash with a subcommand
        rbuild list                      show every task and its deps
        rbuild why <task>                why a task would run now, or why it ran last time
-       rbuild graph [task...] [--format FORMAT] [--out FILE] [--check]
-                                        the DAG (default: every task) and hints that say what to change;
-                                        FORMAT text (default), json, dot or mermaid; --check exits 1 on an error hint
+       rbuild graph [task...] [--format F] [--out FILE] [--check]
+                                        the DAG (default: every task) and hints that say
+                                        what to change; F: text (default), json, dot or
+                                        mermaid; --check: exit 1 on an error hint
        rbuild cache stats               entries, size and hit rate of the local cache
        rbuild cache gc [--max-size SIZE] [--max-age DAYS]
                                         drop least recently used cache entries
