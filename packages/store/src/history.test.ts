@@ -4,6 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { readHistory } from "./history.js";
+import { noteStampedBuild } from "./stamps.js";
 import { Store, type RunRow } from "./store.js";
 
 let dir: string;
@@ -51,6 +52,30 @@ describe("readHistory", () => {
     });
     expect(files()).toEqual(before);
     expect(statSync(join(dir, "stamp")).mtimeMs).toBe(stamp);
+  });
+
+  test("23.4: builds answered from a stamp and not folded in yet count as restored copies, newest first, as the Store folds them", () => {
+    const store = Store.open({ dir });
+    const build = store.beginBuild(["a"]);
+    store.finishBuild(build, true, [run("a", "ran", 40), { ...run("all", "ran", 0), key: null }]);
+    store.close();
+    noteStampedBuild(dir, { from: build, started: 1, finished: 2, targets: ["a"] });
+    noteStampedBuild(dir, { from: build, started: 3, finished: 4, targets: ["a"] });
+    const pending = readHistory(dir);
+    expect(pending.tasks.get("a")?.runs.map((r) => [r.build, r.status, r.cache, r.durationMs])).toEqual([
+      [-1, "cached", "local", 0],
+      [-1, "cached", "local", 0],
+      [1, "ran", null, 40],
+    ]);
+    expect(pending.tasks.get("all")?.runs.map((r) => [r.status, r.cache])).toEqual([["cached", null], ["cached", null], ["ran", null]]);
+    // Once a Store has folded them, the same runs under their numbers.
+    Store.open({ dir }).close();
+    const folded = readHistory(dir);
+    expect(folded.tasks.get("a")?.runs.map((r) => [r.build, r.status, r.cache, r.durationMs])).toEqual([
+      [3, "cached", "local", 0],
+      [2, "cached", "local", 0],
+      [1, "ran", null, 40],
+    ]);
   });
 
   test("23.4: no index is an empty history, and nothing is created", () => {

@@ -8,13 +8,17 @@
  *
  * `runs` has no index by task (see schema.ts, 4 -> 5), so the whole table is
  * read once, newest build first; it is bounded by HISTORY_BUILDS builds.
- * Builds answered from a build stamp and not folded in yet are not seen.
+ * Builds answered from a build stamp and not folded in yet (stamps.ts) are
+ * read from their file as the next Store would fold them: copies of the
+ * build that wrote the stamp, every task restored, newer than any in the
+ * index (`build` -1: not numbered yet). The file is only read, never claimed.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
-import { SCHEMA_VERSION } from "./schema.js";
+import { HISTORY_BUILDS, SCHEMA_VERSION } from "./schema.js";
+import { stampedBuildsFile, type StampedBuild } from "./stamps.js";
 
 const load = createRequire(import.meta.url);
 
@@ -60,6 +64,22 @@ export function readHistory(dir: string, perTask = 20): History {
       const kept = records(task).runs;
       if (kept.length < perTask) kept.push({ build, status, cache, durationMs, key, outputsDigest });
     }
+    const pending = pendingStampedBuilds(dir);
+    if (pending.length > 0) {
+      const copied = db.prepare("SELECT task, key, outputs_digest FROM runs WHERE build = ?").raw();
+      const copies = new Map<string, HistoryRun[]>();
+      // Oldest first, each put in front: the newest ends up first.
+      for (const from of pending) {
+        for (const [task, key, outputsDigest] of copied.all(from) as [string, string | null, string | null][]) {
+          copies.set(task, [{ build: -1, status: "cached", cache: key === null ? null : "local", durationMs: 0, key, outputsDigest }, ...(copies.get(task) ?? [])]);
+        }
+      }
+      for (const [task, runs] of copies) {
+        const kept = records(task);
+        kept.runs.unshift(...runs);
+        kept.runs.length = Math.min(kept.runs.length, perTask);
+      }
+    }
     for (const [task, durationMs] of db.prepare("SELECT task, duration_ms FROM actions").raw().iterate() as Iterable<[string, number]>) {
       records(task).actionDurationsMs.push(durationMs);
     }
@@ -69,4 +89,24 @@ export function readHistory(dir: string, perTask = 20): History {
   } finally {
     db?.close();
   }
+}
+
+/** The builds (the ids they copy) waiting in the stamped builds' file, oldest first; torn lines are skipped. */
+function pendingStampedBuilds(dir: string): number[] {
+  let text: string;
+  try {
+    text = readFileSync(stampedBuildsFile(dir), "utf8");
+  } catch {
+    return []; // None waiting.
+  }
+  const builds: number[] = [];
+  for (const line of text.split("\n")) {
+    try {
+      const build = line === "" ? undefined : (JSON.parse(line) as Partial<StampedBuild>);
+      if (typeof build?.from === "number") builds.push(build.from);
+    } catch {
+      // A torn line (a crash mid-append), as the Store skips it.
+    }
+  }
+  return builds.slice(-HISTORY_BUILDS);
 }
