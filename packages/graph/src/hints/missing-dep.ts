@@ -46,11 +46,14 @@ export const missingDep: HintRule = (input) => {
   }
   const unbuilt = writers.filter((task) => !input.outputFiles.has(task.name));
   // Covering only: a reader that would read whatever the writer puts there (`src/**` against `src/gen/**`).
-  const overlaps = unbuilt.length === 0 ? [] : crossingGlobs(
-    readers.map((task) => ({ task: task.name, patterns: task.inputs })),
-    unbuilt.map((task) => ({ task: task.name, patterns: task.outputs })),
-    { covering: true },
-  );
+  const overlaps =
+    unbuilt.length === 0
+      ? []
+      : crossingGlobs(
+          readers.map((task) => ({ task: task.name, patterns: task.inputs })),
+          unbuilt.map((task) => ({ task: task.name, patterns: task.outputs })),
+          { covering: true },
+        );
   for (const overlap of overlaps) {
     const pair = `${overlap.first.task}\0${overlap.second.task}`;
     if (!unrelated(overlap.first.task, overlap.second.task) || found.has(pair)) continue;
