@@ -10,6 +10,7 @@ export default defineConfig({
       "@rbuild/core": src("core"),
       "@rbuild/planner": src("planner"),
       "@rbuild/workspaces": src("workspaces"),
+      "@rbuild/graph": src("graph"),
       "@rbuild/executor": src("executor"),
       "@rbuild/runners": src("runners"),
       "@rbuild/ui": src("ui"),

@@ -22,7 +22,8 @@ await build({
   format: "esm",
   target: "node20",
   sourcemap: "linked",
-  external: ["better-sqlite3", "@napi-rs/blake-hash", "esbuild"],
+  // ts-morph (TypeScript itself, 10 MB) is loaded only by `rbuild graph` on a workspace with scripts.
+  external: ["better-sqlite3", "@napi-rs/blake-hash", "esbuild", "ts-morph"],
   // Bundled CommonJS dependencies call require(); give them one.
   banner: { js: 'import { createRequire as __rbuildCreateRequire } from "node:module"; const require = __rbuildCreateRequire(import.meta.url);' },
   logLevel: "warning",

@@ -9,10 +9,13 @@ import { err, ok, parseSize, type Result, type SetupFailure } from "@rbuild/core
 import { suggest } from "@rbuild/planner";
 import { OUTPUT_LOGS, type OutputLogs } from "@rbuild/ui";
 
-export const SUBCOMMANDS = ["run", "list", "why", "cache", "clean", "init", "help"] as const;
+export const SUBCOMMANDS = ["run", "list", "why", "graph", "cache", "clean", "init", "help"] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 export type OutputMode = "plain" | "json";
+
+export const GRAPH_FORMATS = ["text", "json", "dot", "mermaid"] as const;
+export type GraphFormat = (typeof GRAPH_FORMATS)[number];
 
 export interface Args {
   readonly command: Subcommand | "version";
@@ -36,12 +39,18 @@ export interface Args {
   readonly remote: string | undefined;
   readonly token: string | undefined;
   readonly remoteReadOnly: boolean;
+  /** `rbuild graph`'s flags: --format, --out, --check. */
+  readonly graph: { readonly format: GraphFormat; readonly out: string | undefined; readonly check: boolean };
 }
 
 export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what they depend on
        rbuild run [options] <task...>   the same, for task names that clash with a subcommand
        rbuild list                      show every task and its deps
        rbuild why <task>                why a task would run now, or why it ran last time
+       rbuild graph [task...] [--format F] [--out FILE] [--check]
+                                        the DAG (default: every task) and hints that say
+                                        what to change; F: text (default), json, dot or
+                                        mermaid; --check: exit 1 on an error hint
        rbuild cache stats               entries, size and hit rate of the local cache
        rbuild cache gc [--max-size SIZE] [--max-age DAYS]
                                         drop least recently used cache entries
@@ -88,6 +97,9 @@ const OPTIONS = {
   remote: { type: "string" },
   token: { type: "string" },
   "remote-read-only": { type: "boolean" },
+  format: { type: "string" },
+  out: { type: "string" },
+  check: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
@@ -244,6 +256,12 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   }
   if (values.cache === true && command !== "clean") return usage("--cache goes with `rbuild clean`.");
   if (filters.length > 0 && command !== "run") return usage("--filter goes with running tasks, e.g. `rbuild build --filter my-app...`.");
+  const format = values.format ?? "text";
+  if (!(GRAPH_FORMATS as readonly string[]).includes(format)) return usage(`--format must be one of ${GRAPH_FORMATS.join(", ")}, got "${format}".`);
+  if (values.out === "") return usage("--out needs a file name.");
+  if ((values.format !== undefined || values.out !== undefined || values.check === true) && command !== "graph") {
+    return usage("--format, --out and --check go with `rbuild graph`.");
+  }
   const remote = values.remote ?? (env.RBUILD_REMOTE_CACHE === "" ? undefined : env.RBUILD_REMOTE_CACHE);
   if (remote !== undefined && !/^(https?:\/\/[^/]|file:\/\/\/)/.test(remote)) {
     return usage(`${values.remote === undefined ? "RBUILD_REMOTE_CACHE" : "--remote"} must be an http://, https:// or file:/// URL, got "${remote}".`);
@@ -267,5 +285,6 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     remote,
     token: values.token ?? (env.RBUILD_TOKEN === "" ? undefined : env.RBUILD_TOKEN),
     remoteReadOnly: values["remote-read-only"] === true,
+    graph: { format: format as GraphFormat, out: values.out, check: values.check === true },
   });
 }

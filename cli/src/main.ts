@@ -33,6 +33,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return (await import("./run-command.js")).runCommand(args.value, strays);
     case "why":
       return (await import("./why-command.js")).whyCommand(args.value, strays);
+    case "graph":
+      return (await import("./graph-command.js")).graphCommand(args.value, strays);
     case "cache":
       return (await import("./cache-command.js")).cacheCommand(args.value, strays);
     case "clean":

@@ -5,4 +5,6 @@ export type { ExpandOptions } from "./expand-globs.js";
 export { FileHasher, MemoryStatCache, trustedStat } from "./file-hasher.js";
 export type { FileState, StatCacheBackend } from "./file-hasher.js";
 export { overlappingOutputs } from "./glob-overlap.js";
+export { crossingGlobs, excludesTouching } from "./glob-crossing.js";
+export { staticBase } from "./glob-automaton.js";
 export type { OutputGlobs, Overlap } from "./glob-overlap.js";

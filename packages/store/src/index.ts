@@ -15,3 +15,5 @@ export type { BuildLock, LockWait } from "./lock.js";
 export { INLINE_BLOB_LIMIT, SCHEMA_VERSION } from "./schema.js";
 export { readStamp, writeStamp, removeStamp, noteStampedBuild, stampFileId } from "./stamps.js";
 export type { StampedBuild } from "./stamps.js";
+export { readHistory } from "./history.js";
+export type { History, HistoryRun, TaskRecords } from "./history.js";

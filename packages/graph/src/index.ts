@@ -1,0 +1,12 @@
+export { analyse, HINT_RULES, REPORT_VERSION } from "./analyse.js";
+export type { GraphReport, TaskReport } from "./analyse.js";
+export type { CriticalPath } from "./critical-path.js";
+export { gatherInput } from "./gather.js";
+export type { GatherOptions } from "./gather.js";
+export type { Hint, HintCode, HintRule, Severity } from "./hint.js";
+export type { GraphAnalysisInput, RecordedRun, TaskFacts, TaskHistory, TaskKind, WorkspacePackageFacts } from "./input.js";
+export { importSpecifiers } from "./imports.js";
+export { formatText } from "./format-text.js";
+export { formatDot } from "./format-dot.js";
+export { formatMermaid } from "./format-mermaid.js";
+export { formatJson } from "./format-json.js";

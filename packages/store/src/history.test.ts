@@ -1,0 +1,96 @@
+import { mkdtempSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { readHistory } from "./history.js";
+import { noteStampedBuild } from "./stamps.js";
+import { Store, type RunRow } from "./store.js";
+
+let dir: string;
+beforeEach(() => {
+  dir = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-history-")));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const run = (task: string, status: RunRow["status"], durationMs: number, outputsDigest: string | null = "d"): RunRow => ({
+  task,
+  key: "k",
+  status,
+  cache: status === "cached" ? "local" : null,
+  pure: true,
+  durationMs,
+  exitCode: 0,
+  reasons: [],
+  error: null,
+  outputsDigest,
+  layer: null,
+});
+
+describe("readHistory", () => {
+  test("23.4: each task's recent runs newest first, bounded, read without writing to the index", () => {
+    const store = Store.open({ dir });
+    for (const [ms, status] of [[10, "ran"], [11, "cached"], [12, "ran"], [13, "failed"]] as const) {
+      store.finishBuild(store.beginBuild(["a"]), true, [run("a", status, ms), run("b", "ran", ms * 10)]);
+    }
+    store.close();
+    // SQLite itself may add the -wal and -shm files any reader of a WAL database shares; rbuild writes nothing.
+    const files = () => readdirSync(dir).filter((name) => !/-(wal|shm)$/.test(name)).sort();
+    const before = files();
+    const stamp = statSync(join(dir, "stamp")).mtimeMs;
+
+    const history = readHistory(dir, 3);
+    expect(history.because).toBeUndefined();
+    expect([...history.tasks.keys()].sort()).toEqual(["a", "b"]);
+    expect(history.tasks.get("a")).toEqual({
+      runs: [
+        { build: 4, status: "failed", cache: null, durationMs: 13, key: "k", outputsDigest: "d" },
+        { build: 3, status: "ran", cache: null, durationMs: 12, key: "k", outputsDigest: "d" },
+        { build: 2, status: "cached", cache: "local", durationMs: 11, key: "k", outputsDigest: "d" },
+      ],
+      actionDurationsMs: [],
+    });
+    expect(files()).toEqual(before);
+    expect(statSync(join(dir, "stamp")).mtimeMs).toBe(stamp);
+  });
+
+  test("23.4: builds answered from a stamp and not folded in yet count as restored copies, newest first, as the Store folds them", () => {
+    const store = Store.open({ dir });
+    const build = store.beginBuild(["a"]);
+    store.finishBuild(build, true, [run("a", "ran", 40), { ...run("all", "ran", 0), key: null }]);
+    store.close();
+    noteStampedBuild(dir, { from: build, started: 1, finished: 2, targets: ["a"] });
+    noteStampedBuild(dir, { from: build, started: 3, finished: 4, targets: ["a"] });
+    const pending = readHistory(dir);
+    expect(pending.tasks.get("a")?.runs.map((r) => [r.build, r.status, r.cache, r.durationMs])).toEqual([
+      [-1, "cached", "local", 0],
+      [-1, "cached", "local", 0],
+      [1, "ran", null, 40],
+    ]);
+    expect(pending.tasks.get("all")?.runs.map((r) => [r.status, r.cache])).toEqual([["cached", null], ["cached", null], ["ran", null]]);
+    // Once a Store has folded them, the same runs under their numbers.
+    Store.open({ dir }).close();
+    const folded = readHistory(dir);
+    expect(folded.tasks.get("a")?.runs.map((r) => [r.build, r.status, r.cache, r.durationMs])).toEqual([
+      [3, "cached", "local", 0],
+      [2, "cached", "local", 0],
+      [1, "ran", null, 40],
+    ]);
+  });
+
+  test("23.4: no index is an empty history, and nothing is created", () => {
+    expect(readHistory(join(dir, "none"))).toEqual({ tasks: new Map() });
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  test("23.4: an index of another version, or not a database, is an empty history that says why", () => {
+    const db = new Database(join(dir, "index.sqlite"));
+    db.pragma("user_version = 3");
+    db.close();
+    expect(readHistory(dir)).toEqual({ tasks: new Map(), because: "the cache index has schema version 3, this rbuild reads 5" });
+    writeFileSync(join(dir, "index.sqlite"), "not a database at all, just text long enough to be a header......");
+    const damaged = readHistory(dir);
+    expect(damaged.tasks).toEqual(new Map());
+    expect(damaged.because).toMatch(/^the cache index .*index\.sqlite could not be read \(.+\)$/);
+  });
+});

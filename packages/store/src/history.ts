@@ -1,0 +1,112 @@
+/**
+ * Reading the build history for analysis (`rbuild graph`): each task's most
+ * recent runs, and the durations stored with its cached actions. Read-only:
+ * the index is opened with SQLite's read-only flag, never created, migrated
+ * or healed, so analysing a workspace writes nothing. An index that is not
+ * there, of another schema version, or unreadable is an empty history (what
+ * `because` says why, for the caller to tell the user or not).
+ *
+ * `runs` has no index by task (see schema.ts, 4 -> 5), so the whole table is
+ * read once, newest build first; it is bounded by HISTORY_BUILDS builds.
+ * Builds answered from a build stamp and not folded in yet (stamps.ts) are
+ * read from their file as the next Store would fold them: copies of the
+ * build that wrote the stamp, every task restored, newer than any in the
+ * index (`build` -1: not numbered yet). The file is only read, never claimed.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import type Database from "better-sqlite3";
+import { HISTORY_BUILDS, SCHEMA_VERSION } from "./schema.js";
+import { stampedBuildsFile, type StampedBuild } from "./stamps.js";
+
+const load = createRequire(import.meta.url);
+
+export interface HistoryRun {
+  readonly build: number;
+  readonly status: "ran" | "cached" | "failed" | "skipped";
+  readonly cache: "local" | "remote" | null;
+  readonly durationMs: number;
+  readonly key: string | null;
+  readonly outputsDigest: string | null;
+}
+
+export interface TaskRecords {
+  /** Newest first, at most `perTask`. */
+  readonly runs: HistoryRun[];
+  /** The durations recorded with the task's actions in the index (one per cached key). */
+  readonly actionDurationsMs: number[];
+}
+
+export interface History {
+  readonly tasks: Map<string, TaskRecords>;
+  /** Why the history is empty, when it is for a reason other than no builds: an old or unreadable index. */
+  readonly because?: string;
+}
+
+/** Each task's `perTask` most recent runs (default 20) and its actions' durations, from the index in `dir`. */
+export function readHistory(dir: string, perTask = 20): History {
+  const path = join(dir, "index.sqlite");
+  if (!existsSync(path)) return { tasks: new Map() };
+  let db: Database.Database | undefined;
+  try {
+    db = new (load("better-sqlite3") as typeof Database)(path, { readonly: true, fileMustExist: true, timeout: 5_000 });
+    const version = db.pragma("user_version", { simple: true }) as number;
+    if (version !== SCHEMA_VERSION) return { tasks: new Map(), because: `the cache index has schema version ${version}, this rbuild reads ${SCHEMA_VERSION}` };
+    const tasks = new Map<string, TaskRecords>();
+    const records = (task: string): TaskRecords => {
+      let found = tasks.get(task);
+      if (found === undefined) tasks.set(task, (found = { runs: [], actionDurationsMs: [] }));
+      return found;
+    };
+    const runs = db.prepare("SELECT build, task, status, cache, duration_ms, key, outputs_digest FROM runs ORDER BY build DESC").raw();
+    for (const [build, task, status, cache, durationMs, key, outputsDigest] of runs.iterate() as Iterable<[number, string, HistoryRun["status"], HistoryRun["cache"], number, string | null, string | null]>) {
+      const kept = records(task).runs;
+      if (kept.length < perTask) kept.push({ build, status, cache, durationMs, key, outputsDigest });
+    }
+    const pending = pendingStampedBuilds(dir);
+    if (pending.length > 0) {
+      const copied = db.prepare("SELECT task, key, outputs_digest FROM runs WHERE build = ?").raw();
+      const copies = new Map<string, HistoryRun[]>();
+      // Oldest first, each put in front: the newest ends up first.
+      for (const from of pending) {
+        for (const [task, key, outputsDigest] of copied.all(from) as [string, string | null, string | null][]) {
+          copies.set(task, [{ build: -1, status: "cached", cache: key === null ? null : "local", durationMs: 0, key, outputsDigest }, ...(copies.get(task) ?? [])]);
+        }
+      }
+      for (const [task, runs] of copies) {
+        const kept = records(task);
+        kept.runs.unshift(...runs);
+        kept.runs.length = Math.min(kept.runs.length, perTask);
+      }
+    }
+    for (const [task, durationMs] of db.prepare("SELECT task, duration_ms FROM actions").raw().iterate() as Iterable<[string, number]>) {
+      records(task).actionDurationsMs.push(durationMs);
+    }
+    return { tasks };
+  } catch (error) {
+    return { tasks: new Map(), because: `the cache index ${path} could not be read (${(error as Error).message})` };
+  } finally {
+    db?.close();
+  }
+}
+
+/** The builds (the ids they copy) waiting in the stamped builds' file, oldest first; torn lines are skipped. */
+function pendingStampedBuilds(dir: string): number[] {
+  let text: string;
+  try {
+    text = readFileSync(stampedBuildsFile(dir), "utf8");
+  } catch {
+    return []; // None waiting.
+  }
+  const builds: number[] = [];
+  for (const line of text.split("\n")) {
+    try {
+      const build = line === "" ? undefined : (JSON.parse(line) as Partial<StampedBuild>);
+      if (typeof build?.from === "number") builds.push(build.from);
+    } catch {
+      // A torn line (a crash mid-append), as the Store skips it.
+    }
+  }
+  return builds.slice(-HISTORY_BUILDS);
+}
