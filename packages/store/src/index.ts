@@ -13,5 +13,7 @@ export type { GcOptions, GcResult } from "./gc.js";
 export { acquireBuildLock, lockGeneration } from "./lock.js";
 export type { BuildLock, LockWait } from "./lock.js";
 export { INLINE_BLOB_LIMIT, SCHEMA_VERSION } from "./schema.js";
-export { readStamp, writeStamp, removeStamp, noteStampedBuild, stampFileId } from "./stamps.js";
+export { noteStampedBuild } from "./stamps.js";
+export { FRESH_RECORD_FORMAT, freshRecordFileId, freshRecordFiles, parseFreshRecord, readFreshRecord, writeFreshRecord } from "./fresh-record.js";
+export type { FreshBuild, FreshRecord, FreshTask } from "./fresh-record.js";
 export type { StampedBuild } from "./stamps.js";
