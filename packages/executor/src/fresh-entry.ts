@@ -178,7 +178,8 @@ export function trustedEntry(root: string, done: Succeeded, trustBefore: number,
 
 /** The outputs digest of a group task: its deps' outputs, by name. */
 export function groupOutputsDigest(task: GraphTask, depOutputs: ReadonlyMap<string, Digest>): Digest {
-  const builder = new DigestBuilder().update("rbuild-group-1");
-  for (const dep of [...task.deps].sort()) builder.update(`\n${dep}\0${depOutputs.get(dep) ?? ""}`);
-  return builder.digest();
+  // One update of the whole text: the same digest as one per dep (a stream's digest is its bytes'), without 1,000 calls.
+  let text = "rbuild-group-1";
+  for (const dep of [...task.deps].sort()) text += `\n${dep}\0${depOutputs.get(dep) ?? ""}`;
+  return new DigestBuilder().update(text).digest();
 }

@@ -13,7 +13,7 @@ import { describeFailure, task, type TaskOptions } from "@rbuild/core";
 import type { Digest } from "@rbuild/hash";
 import { defineTasks, plan, type Graph } from "@rbuild/planner";
 import { acquireBuildLock, freshRecordFiles } from "@rbuild/store";
-import { FreshRecords, targetsKey, taskNamesDigest } from "./fresh-record.js";
+import { FreshRecords, targetsKey, type RecordChange } from "./fresh-record.js";
 import { entryStat, fileStat, taskDefinition, type NewEntry } from "./fresh-entry.js";
 
 let root: string;
@@ -71,11 +71,15 @@ function entryOf(graph: Graph, name: string): NewEntry {
   };
 }
 
+/** What build `id` of `graph` changes in the record. */
+function change(graph: Graph, id: number, set: ReadonlyMap<string, NewEntry>, drop: readonly string[] = [], ok = true): RecordChange {
+  return { root, set, drop: new Set(drop), targets: targetsKey(graph), build: { id, ok, definitions: records.definitionsDigest(graph, env, platform) } };
+}
+
 /** What a successful build of `graph` (number `build`) writes: an entry for every task. */
 function write(graph: Graph, build: number, names = [...graph.tasks.keys()], ok = true): void {
   const base = records.read(store, root);
-  const set = new Map(names.map((name) => [name, entryOf(graph, name)]));
-  records.write(store, base, { root, set, drop: new Set(), targets: targetsKey(graph), build: ok ? { id: build, tasks: taskNamesDigest(graph) } : undefined });
+  records.write(store, base, change(graph, build, new Map(names.map((name) => [name, entryOf(graph, name)])), [], ok));
 }
 
 /** A build as run-command.ts runs it under the lock; `ours` says whether this process's own deferred records carry over. */
@@ -159,9 +163,21 @@ test("21.2: an entry holds for its definition, deps' outputs and stats only; wha
   expect([noOp(edited), stillFresh(edited)]).toEqual([undefined, ["a", "b"]]);
   // b's dep a with other outputs (a's entry made again with another digest): b is not fresh.
   const base = records.read(store, root);
-  records.write(store, base, { root, set: new Map([["a", { ...entryOf(graph, "a"), outputsDigest: digest("a", "x") }]]), drop: new Set(), targets: targetsKey(graph), build: { id: 3, tasks: taskNamesDigest(graph) } });
+  records.write(store, base, change(graph, 3, new Map([["a", { ...entryOf(graph, "a"), outputsDigest: digest("a", "x") }]])));
   expect([noOp(graph), stillFresh(graph)]).toEqual([undefined, ["a", "c"]]);
   // A task checked the full way without a trusted entry loses its entry.
-  records.write(store, records.read(store, root), { root, set: new Map(), drop: new Set(["c"]), targets: targetsKey(graph), build: { id: 4, tasks: taskNamesDigest(graph) } });
+  records.write(store, records.read(store, root), change(graph, 4, new Map(), ["c"]));
   expect(stillFresh(graph)).toEqual(["a"]);
+});
+
+test("21.2: an entry made after the build the record names is checked by its own definition", () => {
+  records = new FreshRecords();
+  const graph = graphOf(["b", "c"]);
+  write(graph, 1);
+  // A build of c alone with another command for it: c's entry is that command's.
+  const other = graphOf(["c"], TASKS.map((t) => (t.name === "c" ? { ...t, run: "cp src/c.txt out/c.txt" } : t)));
+  write(other, 2);
+  // Back to the first command: the graph's definitions are build 1's again, but c's entry (made by build 2) is not c's.
+  const again = graphOf(["b", "c"]);
+  expect([noOp(again), stillFresh(again)]).toEqual([undefined, ["a", "b"]]);
 });

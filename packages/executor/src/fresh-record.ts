@@ -8,8 +8,16 @@
  *   whose definition is the task's, whose deps' outputs digests are its deps'
  *   entries' (graph order is topological), and not one stat of them changed;
  *   and the record names a successful build of these targets with these
- *   tasks, whose history the build repeats. Then nothing else is opened: one
- *   digest per task, a stat per path.
+ *   definitions, whose history the build repeats. Then nothing else is
+ *   opened: one digest, a stat per path.
+ * - Definitions: a task's entry holds only for its definition digest. After
+ *   a successful build N of a graph with definitions digest D (everything
+ *   about every task but its inputs' contents, see definitionsDigest), each of
+ *   its tasks' entries was either found to hold (its definition matched) or
+ *   made by N; later builds mark what they make with their own, higher id.
+ *   So when the graph's digest is D again, an entry made by N or before it
+ *   has the task's definition, and only newer ones are compared one by one:
+ *   a no-op hashes the graph once instead of each task's definition.
  * - Under the lock (`partly`): the tasks of the graph that are still fresh,
  *   each by the same rule, with all their deps fresh too; the executor takes
  *   them as they are and checks only the rest. For each of those, its own
@@ -29,7 +37,7 @@
 import { digestBytes, type Digest } from "@rbuild/hash";
 import type { Graph, GraphTask } from "@rbuild/planner";
 import { freshRecordFileId, lockGeneration, parseFreshRecord, readFreshRecord, writeFreshRecord, type FreshRecord, type FreshTask } from "@rbuild/store";
-import { groupOutputsDigest, hostPlatform, sameEntry, sameFile, taskDefinition, type Fresh } from "./fresh-entry.js";
+import { definitionParts, groupOutputsDigest, hostPlatform, sameEntry, sameFile, taskDefinition, type Fresh } from "./fresh-entry.js";
 import { mergeRecord, type RecordChange } from "./record-merge.js";
 import { finishPass, statJob, statsChanged, type StatPass } from "./stat-pass.js";
 import type { StatHelper, StatJob } from "./stat-helper.js";
@@ -57,9 +65,43 @@ export function targetsKey(graph: Pick<Graph, "targets">): string {
   return JSON.stringify([...graph.targets].sort());
 }
 
-/** A digest of the names of the graph's tasks: the build a no-op repeats must have had the same. */
-export function taskNamesDigest(graph: Pick<Graph, "tasks">): string {
-  return digestBytes(JSON.stringify([...graph.tasks.keys()]));
+/** Everything about the graph's tasks but their inputs' contents, as one digest: names, order, definitions, deps and purity. */
+function definitionsDigest(graph: Graph, env: Env, platform: string): string {
+  const tasks = [...graph.tasks.values()].map((task) => {
+    const { run, env: values } = definitionParts(task, graph.sourceDigest, env);
+    return [task.name, run, task.cwd, values, task.inputs, task.outputs, task.deps, task.pure];
+  });
+  return digestBytes(JSON.stringify(["rbuild-definitions", 1, platform, tasks]));
+}
+
+/** What a graph's check needs of its definitions, computed once per graph object. */
+class GraphDefinitions {
+  readonly #defs = new Map<string, string>();
+  #digest: string | undefined;
+
+  constructor(
+    readonly graph: Graph,
+    readonly env: Env,
+    readonly platform: string,
+  ) {}
+
+  get digest(): string {
+    return (this.#digest ??= definitionsDigest(this.graph, this.env, this.platform));
+  }
+
+  /** The task's definition digest (see taskDefinition). */
+  of(task: GraphTask): string {
+    let def = this.#defs.get(task.name);
+    if (def === undefined) this.#defs.set(task.name, (def = taskDefinition(task, this.graph.sourceDigest, this.env, this.platform).def));
+    return def;
+  }
+}
+
+/** The successful build of the graph's targets with its definitions that the record names, if any. */
+function lastBuild(view: RecordView, defs: GraphDefinitions): number | undefined {
+  const targets = targetsKey(defs.graph);
+  const build = view.record.builds.find((b) => b[0] === targets);
+  return build !== undefined && build[2] === defs.digest ? build[1] : undefined;
 }
 
 /** A record read, with its entries by name (made once, when first asked). */
@@ -94,8 +136,13 @@ export class RecordView {
 
 /** Whether an entry is of this definition with these deps' outputs (its stats aside). */
 function sameHead(entry: FreshTask, task: GraphTask, def: string, depOutputs: ReadonlyMap<string, Digest>): boolean {
+  return entry[1] === def && sameDeps(entry, task, depOutputs);
+}
+
+/** Whether an entry has these deps, with these outputs. */
+function sameDeps(entry: FreshTask, task: GraphTask, depOutputs: ReadonlyMap<string, Digest>): boolean {
   const deps = entry[2];
-  if (entry[1] !== def || deps.length !== task.deps.length * 2) return false;
+  if (deps.length !== task.deps.length * 2) return false;
   for (let i = 0; i < task.deps.length; i++) {
     const dep = task.deps[i]!;
     if (deps[2 * i] !== dep || deps[2 * i + 1] !== depOutputs.get(dep)) return false;
@@ -108,22 +155,36 @@ export function freshOf(entry: FreshTask): Fresh {
   return { key: entry[3] as Digest, outputsDigest: entry[4] as Digest, layer: entry[5] as Digest | null, exitCode: entry[6], log: entry[7] ?? [] };
 }
 
+/** Whether every one of the task's deps is in `done`. */
+function depsIn(task: GraphTask, done: ReadonlyMap<string, unknown>): boolean {
+  for (const dep of task.deps) if (!done.has(dep)) return false;
+  return true;
+}
+
 /**
  * The graph's tasks the record shows fresh, in graph order: an entry that
  * holds by `pass`, with every dep fresh. With `whole`, undefined as soon as
- * one task is not (the no-op needs them all).
+ * one task is not (the no-op needs them all). `since`: the build of these
+ * definitions the record names, if it does: entries it or an earlier build
+ * made have the tasks' definitions (see the header).
  */
-function freshTasks(view: RecordView, pass: StatPass, graph: Graph, defs: ReadonlyMap<string, string>, whole: boolean): Map<string, Fresh> | undefined {
+function freshTasks(view: RecordView, pass: StatPass, defs: GraphDefinitions, since: number | undefined, whole: boolean): Map<string, Fresh> | undefined {
   const fresh = new Map<string, Fresh>();
   const outputs = new Map<string, Digest>();
-  for (const task of graph.tasks.values()) {
-    if (task.deps.every((dep) => outputs.has(dep))) {
+  for (const task of defs.graph.tasks.values()) {
+    if (depsIn(task, outputs)) {
       if (task.run === undefined) {
         outputs.set(task.name, groupOutputsDigest(task, outputs));
         continue;
       }
       const entry = task.pure ? view.task(task.name) : undefined;
-      if (entry !== undefined && entry[8] === null && sameHead(entry, task, defs.get(task.name)!, outputs) && !statsChanged(pass, entry)) {
+      if (
+        entry !== undefined &&
+        entry[8] === null &&
+        sameDeps(entry, task, outputs) &&
+        (since === undefined || entry[12] > since ? entry[1] === defs.of(task) : true) &&
+        !statsChanged(pass, entry)
+      ) {
         outputs.set(task.name, entry[4] as Digest);
         fresh.set(task.name, freshOf(entry));
         continue;
@@ -192,8 +253,8 @@ export class FreshRecords {
    * text is the same, parsing it again (1 MB for 1,000 tasks) would give the same record.
    */
   #last: { readonly text: string | undefined; readonly view: RecordView } | undefined;
-  /** Every task's definition digest, last computed, for the graph object it was computed for. */
-  #lastDefinitions: { readonly graph: Graph; readonly env: object; readonly platform: string; readonly defs: ReadonlyMap<string, string> } | undefined;
+  /** The definitions of the graph object last checked. */
+  #lastDefinitions: GraphDefinitions | undefined;
   /** A stat pass started before it was asked for: see prestat. */
   #prestarted: { readonly record: FreshRecord; readonly generation: number | undefined; readonly job: StatJob } | undefined;
 
@@ -227,11 +288,11 @@ export class FreshRecords {
     const view = this.read(storeDir, graph.root);
     if (view === undefined) return { upToDate: undefined, pass: undefined };
     const pass = this.#statPass(storeDir, graph.root, view.record);
-    const targets = targetsKey(graph);
-    const build = view.record.builds.find((b) => b[0] === targets);
-    if (build === undefined || build[2] !== taskNamesDigest(graph)) return { upToDate: undefined, pass };
-    const results = freshTasks(view, pass, graph, this.definitions(graph, env, platform), true);
-    return { upToDate: results === undefined ? undefined : { build: build[1], results }, pass };
+    const defs = this.#definitions(graph, env, platform);
+    const build = lastBuild(view, defs);
+    if (build === undefined) return { upToDate: undefined, pass };
+    const results = freshTasks(view, pass, defs, build, true);
+    return { upToDate: results === undefined ? undefined : { build, results }, pass };
   }
 
   /**
@@ -252,7 +313,8 @@ export class FreshRecords {
     if (base === undefined) return new Map();
     const pass = earlier?.pass;
     const reuse = pass !== undefined && pass.record === base.record && pass.generation !== undefined && pass.generation === earlier?.lockFound;
-    return freshTasks(base, reuse ? pass : this.#statPass(storeDir, graph.root, base.record), graph, this.definitions(graph, env, platform), false)!;
+    const defs = this.#definitions(graph, env, platform);
+    return freshTasks(base, reuse ? pass : this.#statPass(storeDir, graph.root, base.record), defs, lastBuild(base, defs), false)!;
   }
 
   /** Merges a build's changes into `base`, the record it read under the build lock, and writes the result (or defers it). */
@@ -309,14 +371,16 @@ export class FreshRecords {
     this.#prestarted = { record, generation, job: statJob(root, record, this.#statHelper) };
   }
 
-  /** Every task's definition digest (see taskDefinition), by name; kept for the last graph object. */
-  definitions(graph: Graph, env: Env, platform: string): ReadonlyMap<string, string> {
+  /** The graph's definitions digest (see definitionsDigest), as a build records it. */
+  definitionsDigest(graph: Graph, env: Env, platform: string): string {
+    return this.#definitions(graph, env, platform).digest;
+  }
+
+  /** The definitions of `graph`, kept for the last graph object. */
+  #definitions(graph: Graph, env: Env, platform: string): GraphDefinitions {
     const last = this.#lastDefinitions;
-    if (last !== undefined && last.graph === graph && last.env === env && last.platform === platform) return last.defs;
-    const defs = new Map<string, string>();
-    for (const task of graph.tasks.values()) if (task.run !== undefined) defs.set(task.name, taskDefinition(task, graph.sourceDigest, env, platform).def);
-    this.#lastDefinitions = { graph, env, platform, defs };
-    return defs;
+    if (last !== undefined && last.graph === graph && last.env === env && last.platform === platform) return last;
+    return (this.#lastDefinitions = new GraphDefinitions(graph, env, platform));
   }
 
   #statPass(storeDir: string, root: string, record: FreshRecord): StatPass {

@@ -20,8 +20,12 @@ export interface RecordChange {
   readonly drop: ReadonlySet<string>;
   /** The build's targets (see targetsKey). */
   readonly targets: string;
-  /** The build, when it succeeded (a failed one removes its targets' build): its id and its tasks' names digest. */
-  readonly build: { readonly id: number; readonly tasks: string } | undefined;
+  /**
+   * The build: its id (its new entries are marked with it), whether it
+   * succeeded (a failed one removes its targets' build), and its graph's
+   * definitions digest (see definitionsDigest).
+   */
+  readonly build: { readonly id: number; readonly ok: boolean; readonly definitions: string };
 }
 
 /** Stats of one kind kept flat and once each; an entry's number is its position. */
@@ -85,6 +89,7 @@ export function mergeRecord(base: FreshRecord | undefined, change: RecordChange)
       e.files.map((stat) => files.add(stat)),
       e.dirs.map((stat) => dirs.add(stat)),
       e.outputs.map((stat) => outputs.add(stat)),
+      change.build.id,
     ]);
   };
   for (const task of base?.tasks ?? []) {
@@ -96,7 +101,7 @@ export function mergeRecord(base: FreshRecord | undefined, change: RecordChange)
       continue;
     }
     placed.add(name);
-    const [, def, deps, key, outputsDigest, layer, exitCode, log, logBlob, ownFiles, ownDirs, ownOutputs] = task;
+    const [, def, deps, key, outputsDigest, layer, exitCode, log, logBlob, ownFiles, ownDirs, ownOutputs, madeBy] = task;
     tasks.push([
       name,
       def,
@@ -110,10 +115,11 @@ export function mergeRecord(base: FreshRecord | undefined, change: RecordChange)
       ownFiles.map((n) => files.copy(base!.files, n)),
       ownDirs.map((n) => dirs.copy(base!.dirs, n)),
       ownOutputs.map((n) => outputs.copy(base!.outputs, n)),
+      madeBy,
     ]);
   }
   for (const [name, made] of change.set) if (!placed.has(name)) addNew(name, made);
   const builds: FreshBuild[] = (base?.builds ?? []).filter(([targets]) => targets !== change.targets);
-  if (change.build !== undefined) builds.push([change.targets, change.build.id, change.build.tasks]);
+  if (change.build.ok) builds.push([change.targets, change.build.id, change.build.definitions]);
   return { v: FRESH_RECORD_FORMAT, root: change.root, builds: builds.slice(-MAX_BUILDS), tasks, files: files.values, dirs: dirs.values, outputs: outputs.values };
 }

@@ -16,7 +16,7 @@ import { join, relative } from "node:path";
 import type { TaskFailure } from "@rbuild/core";
 import { digestBytes, expandGlobs, FileHasher, globMatcher, type Digest } from "@rbuild/hash";
 import { decodeRecord, encodeRecord, explainChange, keyOfEncoded, type Graph, type GraphTask, type KeyRecord } from "@rbuild/planner";
-import { FreshRecords, RecordView, freshOf, targetsKey, taskNamesDigest } from "./fresh-record.js";
+import { FreshRecords, RecordView, freshOf, targetsKey } from "./fresh-record.js";
 import type { InputWarmer } from "./input-warmer.js";
 import { clearOutputs, expandOpeningUp } from "./clear-outputs.js";
 import { writtenDuring, type CommandWindow } from "./recent-writes.js";
@@ -185,7 +185,7 @@ export class TaskCache {
       set: made,
       drop,
       targets: targetsKey(graph),
-      build: ok ? { id: build, tasks: taskNamesDigest(graph) } : undefined,
+      build: { id: build, ok, definitions: this.#records.definitionsDigest(graph, this.#env, this.#platform) },
     });
     this.#succeeded.clear();
     this.#prepared.clear();

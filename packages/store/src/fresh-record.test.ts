@@ -10,7 +10,7 @@ const valid: FreshRecord = {
   v: 1,
   root,
   builds: [['["all"]', 7, d("e")]],
-  tasks: [["build", "definition", ["gen", d("a")], d("b"), d("c"), null, 0, [["o", "built"]], null, [0], [0], [0]]],
+  tasks: [["build", "definition", ["gen", d("a")], d("b"), d("c"), null, 0, [["o", "built"]], null, [0], [0], [0], 7]],
   files: ["src/a.ts", 10, 1.5, 2.5, 42],
   dirs: ["src", 16877, 4096, 1.5, 2.5, 41],
   outputs: ["out/a.js", 33188, 12, 1.5, 2.5, 43],
@@ -48,7 +48,8 @@ test("21.2: a torn, foreign, old or damaged record is no record, never a crash",
     text.replace('"outputs"', '"Outputs"'),
     text.replace(d("b"), `${d("b").slice(1)}`),
     text.replace('"src/a.ts",10', '"src/a.ts","10"'),
-    text.replace("[0],[0],[0]", "[0],[1],[0]"),
+    text.replace("[0],[0],[0],7", "[0],[1],[0],7"),
+    text.replace("[0],[0],[0],7", "[0],[0],[0]"),
   ];
   for (const bad of damaged) expect(parseFreshRecord(bad, root)).toBeUndefined();
 });

@@ -7,10 +7,11 @@
  *
  * Format (version FORMAT), one JSON object:
  * - `v`, `root`: a file of another version or another root is no record.
- * - `builds`: `[targets, build, tasks]` per set of targets last built
+ * - `builds`: `[targets, build, definitions]` per set of targets last built
  *   successfully here: the targets (JSON of the sorted names), the build's id
- *   in the index history, and a digest of the names of its graph's tasks. A
- *   build answered without the index repeats that build's history.
+ *   in the index history, and a digest of its graph's tasks' names, order,
+ *   definitions and deps. A build answered without the index repeats that
+ *   build's history.
  * - `tasks`: one entry per task, FreshTask below. An entry is valid for any
  *   graph that has the task with the same definition and the same deps'
  *   outputs; entries of tasks a build did not reach are kept.
@@ -40,7 +41,8 @@ const FORMAT = FRESH_RECORD_FORMAT;
 /**
  * name, definition digest, deps (flat: name, outputs digest, ...), key,
  * outputs digest, layer, exit code, log (inline) or null, log blob or null,
- * and the task's stats as entry numbers into `files`, `dirs` and `outputs`.
+ * the task's stats as entry numbers into `files`, `dirs` and `outputs`, and
+ * the id of the build that made the entry.
  */
 export type FreshTask = readonly [
   string,
@@ -55,9 +57,10 @@ export type FreshTask = readonly [
   readonly number[],
   readonly number[],
   readonly number[],
+  number,
 ];
 
-/** `[targets, build, digest of the graph's task names]`. */
+/** `[targets, build, digest of the graph's definitions]`. */
 export type FreshBuild = readonly [string, number, string];
 
 export interface FreshRecord {
@@ -121,8 +124,8 @@ const isEntryList = (value: unknown, count: number): boolean =>
   Array.isArray(value) && value.every((n) => typeof n === "number" && Number.isInteger(n) && n >= 0 && n < count);
 
 function wellFormedTask(task: unknown, counts: readonly [number, number, number]): boolean {
-  if (!Array.isArray(task) || task.length !== 12) return false;
-  const [name, def, deps, key, outputsDigest, layer, exitCode, log, logBlob, files, dirs, outputs] = task as unknown[];
+  if (!Array.isArray(task) || task.length !== 13) return false;
+  const [name, def, deps, key, outputsDigest, layer, exitCode, log, logBlob, files, dirs, outputs, build] = task as unknown[];
   return (
     isText(name) &&
     isText(def) &&
@@ -137,7 +140,8 @@ function wellFormedTask(task: unknown, counts: readonly [number, number, number]
     isNullOr(logBlob, isDigest) &&
     isEntryList(files, counts[0]) &&
     isEntryList(dirs, counts[1]) &&
-    isEntryList(outputs, counts[2])
+    isEntryList(outputs, counts[2]) &&
+    typeof build === "number"
   );
 }
 
