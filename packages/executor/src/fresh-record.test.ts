@@ -73,7 +73,7 @@ function entryOf(graph: Graph, name: string): NewEntry {
 
 /** What build `id` of `graph` changes in the record. */
 function change(graph: Graph, id: number, set: ReadonlyMap<string, NewEntry>, drop: readonly string[] = [], ok = true): RecordChange {
-  return { root, set, drop: new Set(drop), targets: targetsKey(graph), build: { id, ok, definitions: records.definitionsDigest(graph, env, platform) } };
+  return { root, set, drop: new Set(drop), order: [...graph.tasks.keys()], targets: targetsKey(graph), build: { id, ok, definitions: records.definitionsDigest(graph, env, platform) } };
 }
 
 /** What a successful build of `graph` (number `build`) writes: an entry for every task. */

@@ -171,13 +171,17 @@ function depsIn(task: GraphTask, done: ReadonlyMap<string, unknown>): boolean {
 function freshTasks(view: RecordView, pass: StatPass, defs: GraphDefinitions, since: number | undefined, whole: boolean): Map<string, Fresh> | undefined {
   const fresh = new Map<string, Fresh>();
   const outputs = new Map<string, Digest>();
+  const entries = view.record.tasks;
+  // A record's entries are in the graph order of the build that wrote it: each is first looked for where the last one left off.
+  let next = 0;
   for (const task of defs.graph.tasks.values()) {
     if (depsIn(task, outputs)) {
       if (task.run === undefined) {
         outputs.set(task.name, groupOutputsDigest(task, outputs));
         continue;
       }
-      const entry = task.pure ? view.task(task.name) : undefined;
+      const guess = entries[next];
+      const entry = !task.pure ? undefined : guess?.[0] === task.name ? entries[next++] : view.task(task.name);
       if (
         entry !== undefined &&
         entry[8] === null &&

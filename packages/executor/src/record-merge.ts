@@ -18,6 +18,8 @@ export interface RecordChange {
   readonly set: ReadonlyMap<string, NewEntry>;
   /** Tasks whose entries go: checked the full way, with no trusted new entry. */
   readonly drop: ReadonlySet<string>;
+  /** The names of the build's tasks, in graph order. */
+  readonly order: readonly string[];
   /** The build's targets (see targetsKey). */
   readonly targets: string;
   /**
@@ -92,16 +94,9 @@ export function mergeRecord(base: FreshRecord | undefined, change: RecordChange)
       change.build.id,
     ]);
   };
-  for (const task of base?.tasks ?? []) {
-    const name = task[0];
-    if (change.drop.has(name) || placed.has(name)) continue;
-    const made = change.set.get(name);
-    if (made !== undefined) {
-      addNew(name, made);
-      continue;
-    }
-    placed.add(name);
-    const [, def, deps, key, outputsDigest, layer, exitCode, log, logBlob, ownFiles, ownDirs, ownOutputs, madeBy] = task;
+  const addKept = (task: FreshTask): void => {
+    placed.add(task[0]);
+    const [name, def, deps, key, outputsDigest, layer, exitCode, log, logBlob, ownFiles, ownDirs, ownOutputs, madeBy] = task;
     tasks.push([
       name,
       def,
@@ -117,7 +112,16 @@ export function mergeRecord(base: FreshRecord | undefined, change: RecordChange)
       ownOutputs.map((n) => outputs.copy(base!.outputs, n)),
       madeBy,
     ]);
+  };
+  const kept = new Map<string, FreshTask>();
+  for (const task of base?.tasks ?? []) if (!change.drop.has(task[0]) && !change.set.has(task[0])) kept.set(task[0], task);
+  // The build's graph order first: the next check of that graph finds each entry where it looks first.
+  for (const name of change.order) {
+    const made = change.set.get(name);
+    if (made !== undefined) addNew(name, made);
+    else if (kept.has(name)) addKept(kept.get(name)!);
   }
+  for (const [name, task] of kept) if (!placed.has(name)) addKept(task);
   for (const [name, made] of change.set) if (!placed.has(name)) addNew(name, made);
   const builds: FreshBuild[] = (base?.builds ?? []).filter(([targets]) => targets !== change.targets);
   if (change.build.ok) builds.push([change.targets, change.build.id, change.build.definitions]);

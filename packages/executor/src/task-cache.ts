@@ -184,6 +184,7 @@ export class TaskCache {
       root: this.#root,
       set: made,
       drop,
+      order: [...graph.tasks.keys()],
       targets: targetsKey(graph),
       build: { id: build, ok, definitions: this.#records.definitionsDigest(graph, this.#env, this.#platform) },
     });

@@ -44,10 +44,10 @@ test("21.2: a torn, foreign, old or damaged record is no record, never a crash",
     JSON.stringify({ ...valid, v: 2 }), // another version
     JSON.stringify({ ...valid, root: "/elsewhere" }), // another workspace's
     '{"v":3,"root":"/work/space","build":1,"definitions":"x","tasks":[],"unvouched":[],"files":[],"dirs":[],"outputs":[]}', // an old build stamp
-    // One flipped bit in a field's name, in a digest, in a stat row, in an entry number: each is no record.
+    // One flipped bit in a field's name, in a digest, a stat row cut short, an entry number out of range: each is no record.
     text.replace('"outputs"', '"Outputs"'),
     text.replace(d("b"), `${d("b").slice(1)}`),
-    text.replace('"src/a.ts",10', '"src/a.ts","10"'),
+    text.replace('"src/a.ts",10,', '"src/a.ts",'),
     text.replace("[0],[0],[0],7", "[0],[1],[0],7"),
     text.replace("[0],[0],[0],7", "[0],[0],[0]"),
   ];

@@ -117,37 +117,61 @@ export function freshRecordFiles(storeDir: string): string[] {
   }
 }
 
-const isText = (value: unknown): value is string => typeof value === "string";
-const isDigest = (value: unknown): boolean => typeof value === "string" && value.length === 64;
-const isNullOr = (value: unknown, test: (value: unknown) => boolean): boolean => value === null || test(value);
-const isEntryList = (value: unknown, count: number): boolean =>
-  Array.isArray(value) && value.every((n) => typeof n === "number" && Number.isInteger(n) && n >= 0 && n < count);
+// The checks below run on every entry of every record read, in a process that has just started
+// (a no-op is one): plain loops, no closures. Stat values are not checked one by one: a wrong one
+// (a string for a number) only makes that stat differ from the disk's, and its task is checked again.
 
-function wellFormedTask(task: unknown, counts: readonly [number, number, number]): boolean {
+const isDigest = (value: unknown): boolean => typeof value === "string" && value.length === 64;
+
+/** Whether every element is an entry number below `count`: one out of range would never be seen changed. */
+function isEntryList(value: unknown, count: number): boolean {
+  if (!Array.isArray(value)) return false;
+  for (let i = 0; i < value.length; i++) {
+    const n: unknown = value[i];
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n >= count) return false;
+  }
+  return true;
+}
+
+function isDepList(value: unknown): boolean {
+  if (!Array.isArray(value) || value.length % 2 !== 0) return false;
+  for (let i = 0; i < value.length; i += 2) if (typeof value[i] !== "string" || !isDigest(value[i + 1])) return false;
+  return true;
+}
+
+function isLog(value: unknown): boolean {
+  if (!Array.isArray(value)) return false;
+  for (let i = 0; i < value.length; i++) {
+    const line: unknown = value[i];
+    if (!Array.isArray(line) || line.length !== 2 || typeof line[0] !== "string" || typeof line[1] !== "string") return false;
+  }
+  return true;
+}
+
+function wellFormedTask(task: unknown, files: number, dirs: number, outputs: number): boolean {
   if (!Array.isArray(task) || task.length !== 13) return false;
-  const [name, def, deps, key, outputsDigest, layer, exitCode, log, logBlob, files, dirs, outputs, build] = task as unknown[];
   return (
-    isText(name) &&
-    isText(def) &&
-    Array.isArray(deps) &&
-    deps.length % 2 === 0 &&
-    deps.every((part, i) => (i % 2 === 0 ? isText(part) : isDigest(part))) &&
-    isDigest(key) &&
-    isDigest(outputsDigest) &&
-    isNullOr(layer, isDigest) &&
-    isNullOr(exitCode, (n) => typeof n === "number") &&
-    isNullOr(log, (lines) => Array.isArray(lines) && lines.every((line) => Array.isArray(line) && line.length === 2 && isText(line[0]) && isText(line[1]))) &&
-    isNullOr(logBlob, isDigest) &&
-    isEntryList(files, counts[0]) &&
-    isEntryList(dirs, counts[1]) &&
-    isEntryList(outputs, counts[2]) &&
-    typeof build === "number"
+    typeof task[0] === "string" &&
+    typeof task[1] === "string" &&
+    isDepList(task[2]) &&
+    isDigest(task[3]) &&
+    isDigest(task[4]) &&
+    (task[5] === null || isDigest(task[5])) &&
+    (task[6] === null || typeof task[6] === "number") &&
+    (task[7] === null || isLog(task[7])) &&
+    (task[8] === null || isDigest(task[8])) &&
+    isEntryList(task[9], files) &&
+    isEntryList(task[10], dirs) &&
+    isEntryList(task[11], outputs) &&
+    typeof task[12] === "number"
   );
 }
 
-function wellFormedStats(flat: unknown, width: 5 | 6): flat is (string | number)[] {
-  if (!Array.isArray(flat) || flat.length % width !== 0) return false;
-  for (let i = 0; i < flat.length; i++) if (typeof flat[i] !== (i % width === 0 ? "string" : "number")) return false;
+const isFlat = (flat: unknown, width: 5 | 6): flat is (string | number)[] => Array.isArray(flat) && flat.length % width === 0;
+
+function isBuildList(value: unknown): boolean {
+  if (!Array.isArray(value)) return false;
+  for (const b of value as unknown[]) if (!Array.isArray(b) || b.length !== 3 || typeof b[0] !== "string" || typeof b[1] !== "number" || typeof b[2] !== "string") return false;
   return true;
 }
 
@@ -166,9 +190,7 @@ export function parseFreshRecord(text: string, root: string): FreshRecord | unde
   }
   if (typeof value !== "object" || value === null || value.v !== FORMAT || value.root !== root) return undefined;
   const { builds, tasks, files, dirs, outputs } = value;
-  if (!wellFormedStats(files, 5) || !wellFormedStats(dirs, 6) || !wellFormedStats(outputs, 6)) return undefined;
-  if (!Array.isArray(builds) || !builds.every((b) => Array.isArray(b) && b.length === 3 && isText(b[0]) && typeof b[1] === "number" && isText(b[2]))) return undefined;
-  const counts = [files.length / 5, dirs.length / 6, outputs.length / 6] as const;
-  if (!Array.isArray(tasks) || !tasks.every((task) => wellFormedTask(task, counts))) return undefined;
+  if (!isFlat(files, 5) || !isFlat(dirs, 6) || !isFlat(outputs, 6) || !isBuildList(builds) || !Array.isArray(tasks)) return undefined;
+  for (let i = 0; i < tasks.length; i++) if (!wellFormedTask(tasks[i], files.length / 5, dirs.length / 6, outputs.length / 6)) return undefined;
   return value as FreshRecord;
 }
