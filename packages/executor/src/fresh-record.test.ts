@@ -181,3 +181,14 @@ test("21.2: an entry made after the build the record names is checked by its own
   const again = graphOf(["b", "c"]);
   expect([noOp(again), stillFresh(again)]).toEqual([undefined, ["a", "b"]]);
 });
+
+test("21.2: a record kept in memory is read again once another process replaced the file", () => {
+  records = new FreshRecords();
+  const graph = graphOf(["b"]);
+  write(graph, 1);
+  expect(noOp(graph)?.build).toBe(1);
+  // Another rbuild's build of the same targets.
+  const other = new FreshRecords();
+  other.write(store, other.read(store, root), { ...change(graph, 2, new Map()), build: { id: 2, ok: true, definitions: other.definitionsDigest(graph, env, platform) } });
+  expect(noOp(graph)?.build).toBe(2);
+});

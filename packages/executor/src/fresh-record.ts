@@ -251,12 +251,14 @@ export class FreshRecords {
   /** By unwrittenKey. */
   readonly #unwritten = new Map<string, Unwritten>();
   /**
-   * The last record read or written, by its text: a build that is not a no-op
-   * reads the record twice (the no-op check, then under the lock), and a
-   * daemon's next build reads the one its last build wrote; when the file's
-   * text is the same, parsing it again (1 MB for 1,000 tasks) would give the same record.
+   * The last record read or written, with the file it was read from or
+   * written to (see freshRecordFileId; undefined: not written yet). A build
+   * that is not a no-op reads the record twice (the no-op check, then under
+   * the lock), and a daemon's next build reads the one its last build wrote:
+   * while the file is the same one (a write is a rename, a new inode), reading
+   * and parsing it again (1 MB for 1,000 tasks) would give the same record.
    */
-  #last: { readonly text: string | undefined; readonly view: RecordView } | undefined;
+  #last: { readonly key: string; readonly file: string | undefined; readonly view: RecordView } | undefined;
   /** The definitions of the graph object last checked. */
   #lastDefinitions: GraphDefinitions | undefined;
   /** A stat pass started before it was asked for: see prestat. */
@@ -273,13 +275,14 @@ export class FreshRecords {
     const pending = this.#unwritten.get(key);
     if (pending !== undefined && stillStands(pending)) return pending.view;
     this.#unwritten.delete(key);
+    // Which file it is, before it is read: if it is replaced meanwhile, the next read sees another file and reads it.
+    const file = freshRecordFileId(storeDir, root);
+    if (this.#last !== undefined && this.#last.key === key && this.#last.file === file) return this.#last.view;
     const text = readFreshRecord(storeDir, root);
-    if (text === undefined) return undefined;
-    if (this.#last !== undefined && this.#last.text === text) return this.#last.view;
-    const record = parseFreshRecord(text, root);
+    const record = text === undefined ? undefined : parseFreshRecord(text, root);
     if (record === undefined) return undefined;
     const view = new RecordView(record);
-    this.#last = { text, view };
+    this.#last = { key, file, view };
     return view;
   }
 
@@ -328,10 +331,11 @@ export class FreshRecords {
       // Under the build lock: its generation is this build's.
       const file = freshRecordFileId(storeDir, change.root);
       this.#unwritten.set(unwrittenKey(storeDir, change.root), { storeDir, view, generation: lockGeneration(storeDir), file });
-      this.#last = { text: undefined, view };
+      this.#last = { key: unwrittenKey(storeDir, change.root), file: undefined, view };
       return;
     }
-    this.#last = { text: writeFreshRecord(storeDir, view.record), view };
+    writeFreshRecord(storeDir, view.record);
+    this.#last = { key: unwrittenKey(storeDir, change.root), file: freshRecordFileId(storeDir, change.root), view };
   }
 
   /** Writes the records deferred so far that still stand; drops the others. */
@@ -339,8 +343,8 @@ export class FreshRecords {
     for (const [key, pending] of this.#unwritten) {
       this.#unwritten.delete(key);
       if (!stillStands(pending)) continue;
-      const text = writeFreshRecord(pending.storeDir, pending.view.record);
-      if (this.#last?.view === pending.view) this.#last = { text, view: pending.view };
+      writeFreshRecord(pending.storeDir, pending.view.record);
+      if (this.#last?.view === pending.view) this.#last = { key, file: freshRecordFileId(pending.storeDir, pending.view.record.root), view: pending.view };
     }
   }
 

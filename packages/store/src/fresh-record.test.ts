@@ -34,22 +34,31 @@ test("a record written is read back whole, one file per workspace root, replaced
   expect(text).toBe(JSON.stringify(valid));
 });
 
-test("21.2: a torn, foreign, old or damaged record is no record, never a crash", () => {
+test("21.2: a torn, foreign or old record is no record, never a crash", () => {
   const text = JSON.stringify(valid);
   expect(parseFreshRecord(text, root)).toEqual(valid);
-  const damaged = [
+  const bad = [
     text.slice(0, text.length / 2), // torn
-    "null",
-    "[]",
+    "",
     JSON.stringify({ ...valid, v: 2 }), // another version
     JSON.stringify({ ...valid, root: "/elsewhere" }), // another workspace's
     '{"v":3,"root":"/work/space","build":1,"definitions":"x","tasks":[],"unvouched":[],"files":[],"dirs":[],"outputs":[]}', // an old build stamp
-    // One flipped bit in a field's name, in a digest, a stat row cut short, an entry number out of range: each is no record.
+  ];
+  expect(bad.map((b) => parseFreshRecord(b, root))).toEqual(bad.map(() => undefined));
+});
+
+test("20.9: a record damaged into valid JSON of the wrong shape is no record, not a crash later", () => {
+  const text = JSON.stringify(valid);
+  // One flipped bit in a field's name, in a digest, a stat row cut short, an entry number out of range, a field missing.
+  const damaged = [
+    "null",
+    "[]",
     text.replace('"outputs"', '"Outputs"'),
     text.replace(d("b"), `${d("b").slice(1)}`),
     text.replace('"src/a.ts",10,', '"src/a.ts",'),
     text.replace("[0],[0],[0],7", "[0],[1],[0],7"),
     text.replace("[0],[0],[0],7", "[0],[0],[0]"),
+    text.replace('[["o","built"]]', '["o","built"]'),
   ];
-  for (const bad of damaged) expect(parseFreshRecord(bad, root)).toBeUndefined();
+  expect(damaged.map((b) => parseFreshRecord(b, root))).toEqual(damaged.map(() => undefined));
 });
