@@ -18,6 +18,7 @@ const WRITTEN: readonly (readonly [string, boolean])[] = [
   ["index.sqlite", false],
   ["index.sqlite-wal", false],
   ["index.sqlite-shm", false],
+  ["fresh", true],
   ["up-to-date", true],
   ["up-to-date/builds.jsonl", false],
   ["buildfile", true],

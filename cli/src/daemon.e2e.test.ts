@@ -148,19 +148,21 @@ describe("the rbuild daemon", () => {
     expect(ws.read("out/use.txt")).toBe("NYCUN\nORGN\n");
   });
 
-  test("the stamp of a build it served reaches the disk once it is idle", async () => {
+  test("the freshness record of a build it served reaches the disk once it is idle", async () => {
     await startDaemon();
     const stamp = (): { build: number; tasks: [string][] } | undefined => {
-      const dir = join(ws.root, ".rbuild/up-to-date");
+      const dir = join(ws.root, ".rbuild/fresh");
       const file = existsSync(dir) ? readdirSync(dir).find((name) => name.endsWith(".json")) : undefined;
-      return file === undefined ? undefined : (JSON.parse(readFileSync(join(dir, file), "utf8")) as { build: number; tasks: [string][] });
+      if (file === undefined) return undefined;
+      const record = JSON.parse(readFileSync(join(dir, file), "utf8")) as { builds: [string, number][]; tasks: [string][] };
+      return { build: Math.max(...record.builds.map((b) => b[1])), tasks: record.tasks };
     };
     const before = stamp()!.build;
     writeFileSync(join(ws.root, "src/b.txt"), "beta\n");
     expect((await rbuild(["use"])).exitCode).toBe(0);
     expect(served()).toBe(1);
     // The daemon's next build would read it from memory; rbuild in a process of its own reads the file.
-    await until("the daemon wrote its build's stamp", () => (stamp()?.build ?? 0) > before);
+    await until("the daemon wrote its build's record", () => (stamp()?.build ?? 0) > before);
     expect(stamp()!.tasks.map((t) => t[0])).toContain("gen");
   });
 

@@ -71,8 +71,8 @@ describe("a damaged store heals", () => {
     writeFileSync(join(ws.root, ".rbuild", "index.sqlite"), "definitely not a database ".repeat(40));
     rmSync(join(ws.root, ".rbuild", "index.sqlite-wal"), { force: true });
     rmSync(join(ws.root, ".rbuild", "index.sqlite-shm"), { force: true });
-    // Without its build stamp, the no-op takes the full path, which opens the index.
-    rmSync(join(ws.root, ".rbuild", "up-to-date"), { recursive: true, force: true });
+    // Without its freshness record, the no-op takes the full path, which opens the index.
+    rmSync(join(ws.root, ".rbuild", "fresh"), { recursive: true, force: true });
     const again = await statusOf(["gen"]);
     expect(again.status).toEqual(["ran no-record"]);
     expect(again.stderr).toMatch(/^rbuild: the cache index <root>\/\.rbuild\/index\.sqlite could not be used \(file is not a database\); starting it over, so tasks will run again\n/);

@@ -79,7 +79,7 @@ describe("incremental builds", () => {
 
   test("a file added to or removed from an input directory is noticed, even when every known file is unchanged", async () => {
     await build(["gen"]);
-    await build(["gen"]); // Now the task is checked by its snapshot: stats only.
+    await build(["gen"]); // Now the task is checked by its freshness entry: stats only.
     writeFileSync(join(ws.root, "src/c.txt"), "gamma\n");
     expect(statuses((await build(["gen"])).tasks)).toEqual([["gen", "ran", ["input-changed: src/c.txt"]]]);
     expect(ws.read("out/gen/all.txt")).toBe("alpha\nbeta\ngamma\n");

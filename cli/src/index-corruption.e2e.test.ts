@@ -33,7 +33,7 @@ beforeAll(async () => {
   ws.write(files);
   const first = await ws.run(["all"]);
   expect(first.exitCode).toBe(0);
-  // Two builds, so the index has history, stat cache entries and snapshots too.
+  // Two builds, so the index has history and stat cache entries too.
   expect((await ws.run(["all", "--force"])).exitCode).toBe(0);
   template = `${ws.root}.template`;
   cpSync(join(ws.root, ".rbuild"), template, { recursive: true });

@@ -62,7 +62,7 @@ task({ name: "gen", inputs: ["src/**"], outputs: ["out/**"], run: "mkdir -p out 
 `,
       "src/a.txt": "a\n",
     });
-    // Built by root (a \`sudo rbuild\`), readable by everyone; a second build leaves the stamp a no-op reads.
+    // Built by root (a \`sudo rbuild\`), readable by everyone; a second build leaves the freshness record a no-op reads.
     expect((await ws.run(["gen"])).exitCode).toBe(0);
     spawnSync("chmod", ["-R", "a+rX", ws.root]);
     expect(lines(await ws.run(["gen"]))).toEqual([0, "✓ gen (cached, local)\n", "rbuild: ok: 0 ran, 1 cached in <t>\n"]);

@@ -1,7 +1,8 @@
 /**
- * The no-op fast path (build stamps): a build whose every task is as the last
- * build of the same targets left it is answered from the stamp, with exactly
- * the full path's output; anything the full path would notice sends it there.
+ * The no-op fast path (the freshness record): a build whose every task is as
+ * the record has it, after a successful build of the same targets, is
+ * answered from the record, with exactly the full path's output; anything the
+ * full path would notice sends it there.
  * Which path answered is seen in `.rbuild/up-to-date/builds.jsonl`, where only
  * the fast path writes.
  */
@@ -19,7 +20,7 @@ afterEach(() => ws.remove());
 
 interface Build extends RunResult {
   readonly tasks: { name: string; status: string; cache: string | null; key: string | null; reasons: string[] }[];
-  /** Whether the build stamp answered it. */
+  /** Whether the freshness record answered it (without the index). */
   readonly fast: boolean;
 }
 
@@ -37,17 +38,31 @@ async function build(args: string[] = ["use"], env: Record<string, string> = {})
 
 const statuses = (b: Build) => b.tasks.map((t) => `${t.name}:${t.status}`);
 
+/** The workspace's freshness record files. */
+function recordFiles(): string[] {
+  const dir = join(ws.root, ".rbuild", "fresh");
+  return existsSync(dir) ? readdirSync(dir).filter((name) => name.endsWith(".json")).map((name) => join(dir, name)) : [];
+}
+
+/** What the workspace's one freshness record holds: the targets it names a build of, and its tasks' entries. */
+function record(): { builds: string[]; tasks: string[] } {
+  const files = recordFiles();
+  expect(files).toHaveLength(1);
+  const { builds, tasks } = JSON.parse(readFileSync(files[0]!, "utf8")) as { builds: [string][]; tasks: [string][] };
+  return { builds: builds.map((b) => b[0]), tasks: tasks.map((t) => t[0]) };
+}
+
 /**
- * Builds until a build is answered from the stamp. A task's snapshot (and so
- * the stamp) waits for files changed in the same filesystem clock tick as a
- * build to age, so it may take a build more than "the second one".
+ * Builds until a build is answered from the record. A task's entry waits for
+ * files changed in the same filesystem clock tick as a build to age, so it
+ * may take a build more than "the second one".
  */
 async function untilFast(args?: string[], env?: Record<string, string>): Promise<Build> {
   for (let attempt = 0; attempt < 4; attempt++) {
     const result = await build(args, env);
     if (result.fast) return result;
   }
-  throw new Error("no build was answered from the stamp");
+  throw new Error("no build was answered from the freshness record");
 }
 
 function runs(name: string): number {
@@ -61,7 +76,7 @@ export const use = task({ name: "use", deps: [gen], outputs: ["out/use.txt"], ru
 task({ name: "all", deps: [use] });
 `;
 
-describe("no-op builds from the build stamp", () => {
+describe("no-op builds from the freshness record", () => {
   beforeEach(() => {
     ws.write({ "Buildfile.ts": BUILDFILE, "src/a.txt": "alpha\n", "src/b.txt": "beta\n" });
   });
@@ -70,8 +85,7 @@ describe("no-op builds from the build stamp", () => {
     const first = await build(["all"]);
     expect(statuses(first)).toEqual(["gen:ran", "use:ran", "all:ran"]);
     await untilFast(["all"]);
-    const dir = join(ws.root, ".rbuild", "up-to-date");
-    for (const name of readdirSync(dir)) if (name.endsWith(".json")) rmSync(join(dir, name));
+    rmSync(join(ws.root, ".rbuild", "fresh"), { recursive: true });
     const full = await build(["all", "--output-logs", "full"]);
     const fast = await build(["all", "--output-logs", "full"]);
     expect([full.fast, fast.fast]).toEqual([false, true]);
@@ -132,7 +146,7 @@ describe("no-op builds from the build stamp", () => {
     expect([forced.fast, statuses(forced)]).toEqual([false, ["gen:ran", "use:ran"]]);
   });
 
-  test("each set of targets has its own stamp", async () => {
+  test("each set of targets is a no-op only after a build of its own, with the entries shared", async () => {
     await untilFast(["use"]);
     const gen = await build(["gen"]);
     expect([gen.fast, statuses(gen)]).toEqual([false, ["gen:cached"]]);
@@ -140,17 +154,16 @@ describe("no-op builds from the build stamp", () => {
     expect((await build(["use"])).fast).toBe(true);
   });
 
-  test("a garbled stamp is ignored and replaced", async () => {
+  test("a garbled record is ignored and replaced", async () => {
     await untilFast();
-    const dir = join(ws.root, ".rbuild", "up-to-date");
-    const [stamp] = readdirSync(dir).filter((name) => name.endsWith(".json"));
-    writeFileSync(join(dir, stamp!), '{"v":1,"root":');
+    const [file] = recordFiles();
+    writeFileSync(file!, '{"v":1,"root":');
     const garbled = await build();
     expect([garbled.fast, statuses(garbled)]).toEqual([false, ["gen:cached", "use:cached"]]);
     expect((await build()).fast).toBe(true);
   });
 
-  test("`cache stats` counts the builds answered from a stamp", async () => {
+  test("`cache stats` counts the builds answered from the record", async () => {
     await untilFast();
     await untilFast();
     const stats = await ws.run(["cache", "stats"]);
@@ -181,7 +194,7 @@ task({ name: "all", deps: pkgs });
     expect(ws.read("out/c.txt")).toBe("c\n");
   });
 
-  test("a failed build removes the stamp; an impure task means no build is a no-op", async () => {
+  test("a failed build leaves no entry for its failed task nor a build to repeat; an impure task means no build is a no-op", async () => {
     ws.write({
       "Buildfile.ts": `import { task } from "rbuild";
 task({ name: "check", inputs: ["flag"], run: "grep -q ok flag" });
@@ -190,12 +203,10 @@ task({ name: "deploy", pure: false, run: "echo run >> deploy.count" });
       flag: "ok\n",
     });
     await untilFast(["check"]);
-    const dir = join(ws.root, ".rbuild", "up-to-date");
-    const stamps = () => readdirSync(dir).filter((name) => name.endsWith(".json")).length;
-    expect(stamps()).toBe(1);
+    expect(record()).toEqual({ builds: ['["check"]'], tasks: ["check"] });
     writeFileSync(join(ws.root, "flag"), "no\n");
     expect(statuses(await build(["check"]))).toEqual(["check:failed"]);
-    expect(stamps()).toBe(0);
+    expect(record()).toEqual({ builds: [], tasks: [] });
     writeFileSync(join(ws.root, "flag"), "ok\n");
     const back = await build(["check"]);
     expect([back.fast, statuses(back)]).toEqual([false, ["check:cached"]]);
@@ -205,8 +216,8 @@ task({ name: "deploy", pure: false, run: "echo run >> deploy.count" });
   });
 });
 
-describe("the stamp after a change: what it still vouches for", () => {
-  // Two chains: editing one leaves the other exactly as the stamp recorded it.
+describe("the record after a change: what it still vouches for", () => {
+  // Two chains: editing one leaves the other exactly as the record has it.
   const TWO_CHAINS = `import { task } from "rbuild";
 const a = task({ name: "a", inputs: ["a/**"], outputs: ["out/a.txt"], run: "echo run >> a.count; cat a/*.txt > out/a.txt" });
 const a2 = task({ name: "a2", deps: [a], outputs: ["out/a2.txt"], run: "echo run >> a2.count; wc -l < out/a.txt > out/a2.txt" });
@@ -218,11 +229,10 @@ task({ name: "all", deps: [a2, b2] });
     ws.write({ "Buildfile.ts": TWO_CHAINS, "out/.keep": "", "a/1.txt": "one\n", "b/1.txt": "two\n" });
   });
 
-  /** Removes every trace of task `name` from the index: only the stamp can still say it is up to date. */
+  /** Removes every trace of task `name` from the index: only the record can still say it is up to date. */
   function forgetInIndex(name: string): void {
     const db = new Database(join(ws.root, ".rbuild", "index.sqlite"));
     try {
-      db.prepare("DELETE FROM snapshots WHERE task = ?").run(name);
       db.prepare("DELETE FROM actions WHERE task = ?").run(name);
       db.prepare("DELETE FROM task_state WHERE task = ?").run(name);
     } finally {
@@ -230,7 +240,7 @@ task({ name: "all", deps: [a2, b2] });
     }
   }
 
-  test("tasks a change does not reach are taken from the stamp; the rest is checked; the next build is a no-op", async () => {
+  test("tasks a change does not reach are taken from the record; the rest is checked; the next build is a no-op", async () => {
     await build(["all"]);
     await untilFast(["all"]);
     forgetInIndex("b");
@@ -238,13 +248,13 @@ task({ name: "all", deps: [a2, b2] });
     ws.write({ "a/1.txt": "one\nmore\n" });
     const partly = await build(["all", "--output-logs", "full"]);
     expect(partly.fast).toBe(false);
-    // b and b2 are cached although the index no longer knows them: the stamp vouched for them.
+    // b and b2 are cached although the index no longer knows them: the record vouched for them.
     expect(statuses(partly)).toEqual(["a:ran", "a2:ran", "b:cached", "b2:cached", "all:ran"]);
     expect(partly.stdout).toContain("[b] said b\n"); // Its log is replayed, as for any cached task.
     expect(partly.stdout).toContain("✓ b (cached, local)\n");
     expect([runs("a"), runs("a2"), runs("b"), runs("b2")]).toEqual([2, 2, 1, 1]);
     expect(ws.read("out/a2.txt").trim()).toBe("2");
-    // The stamp written after it covers every task again.
+    // The record written after it covers every task again.
     const again = await untilFast(["all"]);
     expect(statuses(again)).toEqual(["a:cached", "a2:cached", "b:cached", "b2:cached", "all:cached"]);
   });
@@ -254,11 +264,17 @@ task({ name: "all", deps: [a2, b2] });
     await untilFast(["all"]);
     forgetInIndex("b2");
     // b's input is touched (stats change, bytes do not): b is checked and found unchanged, and b2,
-    // downstream of it, is checked the full way too: with its index record gone, it runs.
+    // downstream of it, is checked against b's outputs by its own entry in the record (the index
+    // no longer knows it): still fresh.
     const touched = statSync(join(ws.root, "b/1.txt")).mtime;
     utimesSync(join(ws.root, "b/1.txt"), touched, new Date(touched.getTime() + 5000));
     const partly = await build(["all"]);
-    expect(statuses(partly)).toEqual(["a:cached", "a2:cached", "b:cached", "b2:ran", "all:ran"]);
+    expect(statuses(partly)).toEqual(["a:cached", "a2:cached", "b:cached", "b2:cached", "all:cached"]);
+    // b's input edited: b runs with other outputs, and b2 after it although none of its own stats changed.
+    ws.write({ "b/1.txt": "two\nthree\n" });
+    const edited = await build(["all"]);
+    expect(statuses(edited)).toEqual(["a:cached", "a2:cached", "b:ran", "b2:ran", "all:ran"]);
+    expect(ws.read("out/b2.txt").trim()).toBe("2");
     // A deleted output is put back from the cache, not vouched for.
     rmSync(join(ws.root, "out/a2.txt"));
     const restored = await build(["all"]);
@@ -266,7 +282,7 @@ task({ name: "all", deps: [a2, b2] });
     expect(ws.read("out/a2.txt").trim()).toBe("1");
   });
 
-  test("an impure task in the graph is checked every time; the stamp still vouches for the rest", async () => {
+  test("an impure task in the graph is checked every time; the record still vouches for the rest", async () => {
     ws.write({ "Buildfile.ts": TWO_CHAINS.replace('task({ name: "all", deps: [a2, b2] });', 'const deploy = task({ name: "deploy", pure: false, run: "echo run >> deploy.count" });\ntask({ name: "all", deps: [a2, b2, deploy] });') });
     await build(["all"]);
     await build(["all"]);
@@ -274,7 +290,7 @@ task({ name: "all", deps: [a2, b2] });
     forgetInIndex("b2");
     const again = await build(["all"]);
     expect(again.fast).toBe(false);
-    // The index no longer knows b and b2: only the stamp, which lists deploy as unvouched, can say they are cached.
+    // The index no longer knows b and b2: only the record, which has no entry for deploy, can say they are cached.
     expect(statuses(again)).toEqual(["a:cached", "a2:cached", "b:cached", "b2:cached", "deploy:ran", "all:ran"]);
     expect([runs("b"), runs("b2"), runs("deploy")]).toEqual([1, 1, 3]);
   });

@@ -6,7 +6,8 @@
  */
 import type { Digest } from "@rbuild/hash";
 import type { Graph } from "@rbuild/planner";
-import { groupOutputsDigest, TaskCache, type CacheOptions } from "./task-cache.js";
+import { groupOutputsDigest } from "./fresh-entry.js";
+import { TaskCache, type CacheOptions } from "./task-cache.js";
 
 export interface PlannedRun {
   readonly name: string;

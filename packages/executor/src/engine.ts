@@ -7,22 +7,22 @@
  *
  * What it owns:
  * - the runner (the local runner with its process helper);
- * - the build stamps: the freshness record it last read or wrote, and in a
- *   resident engine the stamps not written yet (see build-stamp.ts);
- * - in a resident engine, a thread for the stamp's stat pass (stat-helper.ts)
+ * - the freshness records: the record it last read or wrote, and in a
+ *   resident engine the records not written yet (see fresh-record.ts);
+ * - in a resident engine, a thread for the record's stat pass (stat-helper.ts)
  *   and one that holds the index open and checkpoints it (the store's
  *   IndexKeeper), and what it knows of actions' last uses across builds.
  *
- * A build, `build()`: the no-op check against the stamp (no lock, no index),
- * else the build lock, the store, the remote, the tasks the stamp still
- * vouches for, and the executor's loop over the rest.
+ * A build, `build()`: the no-op check against the record (no lock, no index),
+ * else the build lock, the store, the remote, the tasks the record still
+ * shows fresh, and the executor's loop over the rest.
  */
 import { makeCacheDirectory, type Reporter, type StrayErrors } from "@rbuild/core";
 import type { Graph } from "@rbuild/planner";
 import type { RemoteCache } from "@rbuild/remote";
 import { LocalRunner, type Runner } from "@rbuild/runners";
 import { acquireBuildLock, IndexKeeper, noteStampedBuild, RecentUses, Store, type LockWait } from "@rbuild/store";
-import { BuildStamps, type StampCheck } from "./build-stamp.js";
+import { FreshRecords, type StampCheck } from "./fresh-record.js";
 import { execute, type BuildOutcome } from "./executor.js";
 import { StatHelper } from "./stat-helper.js";
 
@@ -35,7 +35,7 @@ export interface EngineOptions {
   readonly spawn?: "helper" | "direct";
   /**
    * An engine for many builds (the daemon): a stat thread and an index keeper
-   * are started, and stamps are kept in memory and written when `idle` is called.
+   * are started, and freshness records are kept in memory and written when `idle` is called.
    */
   readonly resident?: boolean;
 }
@@ -56,7 +56,7 @@ export interface BuildRequest {
   readonly signal: AbortSignal;
   readonly jobs?: number;
   readonly keepGoing?: boolean;
-  /** Run every task, ignoring what is cached and what the stamp says. */
+  /** Run every task, ignoring what is cached and what the freshness record says. */
   readonly force?: boolean;
   readonly remote?: RemoteRequest;
   /** Told while the build waits for another rbuild's build lock. */
@@ -78,7 +78,7 @@ export interface EngineOutcome {
 
 export class Engine {
   readonly #runner: Runner & { close?(): void };
-  readonly #stamps: BuildStamps;
+  readonly #records: FreshRecords;
   readonly #statHelper: StatHelper | undefined;
   readonly #keeper: IndexKeeper | undefined;
   readonly #recentUses = new RecentUses();
@@ -95,39 +95,39 @@ export class Engine {
       this.#keeper = new IndexKeeper();
       this.#keeper.start();
     }
-    this.#stamps = new BuildStamps({ deferWrites: options.resident === true, ...(this.#statHelper === undefined ? {} : { statHelper: this.#statHelper }) });
+    this.#records = new FreshRecords({ deferWrites: options.resident === true, ...(this.#statHelper === undefined ? {} : { statHelper: this.#statHelper }) });
   }
 
-  /** Whether the last stamp of `graph`'s targets still holds: the no-op check, reading only. */
+  /** Whether the freshness record shows a build of `graph` is a no-op: the no-op check, reading only. */
   check(cacheDir: string, graph: Graph, env: Readonly<Record<string, string | undefined>>): StampCheck {
-    return this.#stamps.check(cacheDir, graph, env);
+    return this.#records.check(cacheDir, graph, env);
   }
 
   /**
    * A build is asked for in the workspace at `root`: starts the stat pass of
-   * the stamp its last build used on the stat thread, while the Buildfile is
-   * loaded (see BuildStamps.prestat). Does nothing in an engine for one build.
+   * the record its last build used on the stat thread, while the Buildfile is
+   * loaded (see FreshRecords.prestat). Does nothing in an engine for one build.
    */
   prestat(cacheDir: string, root: string): void {
-    this.#stamps.prestat(cacheDir, root);
+    this.#records.prestat(cacheDir, root);
   }
 
-  /** Nothing is being built: writes the stamps kept in memory that still stand. */
+  /** Nothing is being built: writes the records kept in memory that still stand. */
   idle(): void {
-    this.#stamps.writeDeferred();
+    this.#records.writeDeferred();
   }
 
   /** Writes what is deferred and stops the threads and the process helper. */
   close(): void {
-    this.#stamps.writeDeferred();
+    this.#records.writeDeferred();
     this.#keeper?.stop();
     this.#runner.close?.();
   }
 
   async build(request: BuildRequest): Promise<EngineOutcome> {
     const { graph, cacheDir, env, reporter, signal } = request;
-    // The no-op fast path: every task still as the last build of these targets left it.
-    const check = request.force === true ? undefined : this.#stamps.check(cacheDir, graph, env);
+    // The no-op fast path: every task still as the freshness record has it.
+    const check = request.force === true ? undefined : this.#records.check(cacheDir, graph, env);
     request.onPhase?.("stamp");
     const upToDate = check?.upToDate;
     if (upToDate !== undefined) {
@@ -141,14 +141,16 @@ export class Engine {
     makeCacheDirectory(cacheDir);
     const lock = await acquireBuildLock(cacheDir, request.onLockWait, signal);
     if (lock === undefined) return { outcome: undefined };
-    this.#stamps.carry(cacheDir, lock.previousGeneration);
+    this.#records.carry(cacheDir, lock.previousGeneration);
     const info = (code: string, message: string): void => reporter.report({ type: "info", code, message });
     const store = Store.open({ dir: cacheDir, onInfo: info, recentUses: this.#recentUses, ...(this.#keeper === undefined ? {} : { keeper: this.#keeper }) });
     let record: (() => void) | undefined;
     let remote: RemoteCache | undefined;
     try {
       remote = request.remote === undefined ? undefined : await openRemoteCache(request.remote, signal);
-      const stillUpToDate = request.force === true ? undefined : this.#stamps.partly(cacheDir, graph, env, undefined, { pass: check?.pass, lockFound: lock.previousGeneration });
+      // Under the lock the record cannot change: the build starts from it and merges its own entries into it.
+      const base = this.#records.read(cacheDir, graph.root);
+      const stillUpToDate = request.force === true ? undefined : this.#records.partly(cacheDir, base, graph, env, undefined, { pass: check?.pass, lockFound: lock.previousGeneration });
       const outcome = await execute({
         graph,
         jobs: request.jobs,
@@ -158,8 +160,8 @@ export class Engine {
         signal,
         env,
         ...this.#strays,
-        cache: { store, force: request.force, stamps: this.#stamps },
-        // Under the lock: the tasks the stamp still vouches for, so only what a change reaches is checked.
+        cache: { store, force: request.force, records: this.#records, base: { view: base } },
+        // Under the lock: the tasks the record still shows fresh, so only what a change reaches is checked.
         ...(stillUpToDate === undefined ? {} : { upToDate: stillUpToDate }),
         ...(remote === undefined ? {} : { remote: { cache: remote, readOnly: request.remote?.readOnly } }),
         ...(request.afterAnswer === undefined ? {} : { recordLater: (work: () => void) => void (record = work) }),

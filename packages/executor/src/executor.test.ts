@@ -7,7 +7,7 @@ import { defineTasks, plan } from "@rbuild/planner";
 import { isAlive } from "../../../test-support/processes.js";
 import type { Digest } from "@rbuild/hash";
 import { execute, type ExecuteOptions } from "./executor.js";
-import type { Fresh } from "./snapshot.js";
+import type { Fresh } from "./fresh-entry.js";
 import { Store } from "@rbuild/store";
 import { LocalRunner } from "@rbuild/runners";
 

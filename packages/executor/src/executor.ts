@@ -23,10 +23,9 @@ import { KILL_GRACE_MS, type RunOutcome, type Runner } from "@rbuild/runners";
 import { PriorityQueue } from "./priority-queue.js";
 import { RemoteStep, type RemoteOptions } from "./remote-step.js";
 import { Slots, type SlotGrant } from "./slots.js";
-import type { Fresh } from "./snapshot.js";
-import type { StampedFresh } from "./build-stamp.js";
+import { groupOutputsDigest, type Fresh } from "./fresh-entry.js";
 import { CommandRuns } from "./recent-writes.js";
-import { groupOutputsDigest, LogCollector, TaskCache, type CacheOptions, type Prepared } from "./task-cache.js";
+import { LogCollector, TaskCache, type CacheOptions, type Prepared } from "./task-cache.js";
 import { TaskEnvBuilder } from "./task-env.js";
 
 export interface ExecuteOptions {
@@ -47,16 +46,15 @@ export interface ExecuteOptions {
   /** A remote cache behind the local store (needs `cache`). */
   readonly remote?: RemoteOptions;
   /**
-   * Tasks already known to be up to date (from a build stamp, see
-   * build-stamp.ts), with their results: reported as cached from the local
-   * cache without a lookup. With `cache`, those that carry their stats go into
-   * the next stamp.
+   * Tasks already known to be up to date (from the freshness record, see
+   * fresh-record.ts), with their results: reported as cached from the local
+   * cache without a lookup. With `cache`, their actions count as used.
    */
-  readonly upToDate?: ReadonlyMap<string, Fresh | StampedFresh>;
+  readonly upToDate?: ReadonlyMap<string, Fresh>;
   readonly now?: () => number;
   /**
-   * Given the work that records a finished build in the store (snapshots,
-   * history, the build stamp), the caller runs it itself, later: the daemon
+   * Given the work that records a finished build in the store (history,
+   * the freshness record), the caller runs it itself, later: the daemon
    * answers its client first. The store and the build lock must stay open
    * until it has run. Without it, the build records itself before returning.
    */
@@ -175,7 +173,7 @@ class Build {
   readonly #env: TaskEnvBuilder;
   readonly #cache: TaskCache | undefined;
   readonly #remote: RemoteStep | undefined;
-  readonly #upToDate: ReadonlyMap<string, Fresh | StampedFresh> | undefined;
+  readonly #upToDate: ReadonlyMap<string, Fresh> | undefined;
   readonly #recordLater: ((record: () => void) => void) | undefined;
   readonly #strays: StrayErrors | undefined;
   /** Late failures (see late-failure.ts) of tasks done but not yet recorded: applied when they are. */
@@ -256,7 +254,7 @@ class Build {
    * the 400 or so of them in the levels above the edited task came before
    * its command could start (12-30 ms of bookkeeping on the critical path).
    * Only the known tasks its deps reach are needed first; the rest are
-   * recorded while commands run. With no stamp, nothing is late.
+   * recorded while commands run. With none known up to date, nothing is late.
    */
   #findLate(): ReadonlySet<string> {
     const upToDate = this.#upToDate;
@@ -327,9 +325,8 @@ class Build {
     if (cache !== undefined && build !== undefined) {
       const history = this.#historyOf(results);
       const record = (): void => {
-        cache.writeSnapshots();
         cache.store.finishBuild(build, ok, history);
-        cache.writeStamp(graph, build, ok);
+        cache.recordFreshness(graph, build, ok);
       };
       if (this.#recordLater === undefined) record();
       else this.#recordLater(record);
@@ -391,7 +388,7 @@ class Build {
   }
 
   #start(task: GraphTask): void {
-    // A group, or a task the stamp or the caller already knows is up to date: done now, with no
+    // A group, or a task the freshness record or the caller already knows is up to date: done now, with no
     // promise, controller or slot (a no-op build of 1,000 tasks is all of this).
     const known = task.run === undefined ? undefined : this.#upToDate?.get(task.name);
     if (task.run === undefined || known !== undefined) {
@@ -498,9 +495,9 @@ class Build {
     return { result: { ...result(task.name, allCached ? "cached" : "ran", { reasons: [] }), group: true }, outputsDigest: groupOutputsDigest(task, this.#outputs) };
   }
 
-  /** A task whose snapshot holds: cached, its log shown again, nothing touched. */
-  #upToDateResult(task: GraphTask, fresh: Fresh | StampedFresh): Done {
-    if ("stats" in fresh) this.#cache?.adopt(task, fresh);
+  /** A task whose freshness entry holds: cached, its log shown again, nothing touched. */
+  #upToDateResult(task: GraphTask, fresh: Fresh): Done {
+    this.#cache?.adopt(fresh);
     this.#replay(task, fresh.log);
     const cached = result(task.name, "cached", { cache: "local", key: fresh.key, exitCode: fresh.exitCode, reasons: [] });
     return { result: cached, outputsDigest: fresh.outputsDigest, layer: fresh.layer };

@@ -14,13 +14,13 @@
 import { chmodSync, lstatSync, readlinkSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { TaskFailure } from "@rbuild/core";
-import { DigestBuilder, digestBytes, expandGlobs, FileHasher, globMatcher, type Digest } from "@rbuild/hash";
+import { digestBytes, expandGlobs, FileHasher, globMatcher, type Digest } from "@rbuild/hash";
 import { decodeRecord, encodeRecord, explainChange, keyOfEncoded, type Graph, type GraphTask, type KeyRecord } from "@rbuild/planner";
-import { BuildStamps, type StampedFresh, type StampedResult } from "./build-stamp.js";
+import { FreshRecords, RecordView, freshOf, targetsKey } from "./fresh-record.js";
 import type { InputWarmer } from "./input-warmer.js";
 import { clearOutputs, expandOpeningUp } from "./clear-outputs.js";
 import { writtenDuring, type CommandWindow } from "./recent-writes.js";
-import { entryStat, fileStat, freshResult, hostPlatform, olderThan, outputStats, parseSnapshot, snapshotHolds, taskDefinition, type EntryStat, type Fresh, type FileStat, type Snapshot, type TaskDefinition } from "./snapshot.js";
+import { entryStat, fileStat, hostPlatform, outputStats, taskDefinition, trustedEntry, type EntryStat, type Fresh, type FileStat, type NewEntry, type Succeeded, type TaskDefinition } from "./fresh-entry.js";
 import {
   extractLayer,
   INLINE_BLOB_LIMIT,
@@ -41,8 +41,10 @@ export interface CacheOptions {
   readonly force?: boolean;
   /** Part of every key; defaults to this machine's os and architecture. */
   readonly platform?: string;
-  /** Where the build's stamp goes (the engine's); without it, a stamp of its own. */
-  readonly stamps?: BuildStamps;
+  /** The freshness records (the engine's); without them, records of its own. */
+  readonly records?: FreshRecords;
+  /** The freshness record as the caller read it under the build lock; without it, read when first needed. */
+  readonly base?: { readonly view: RecordView | undefined };
 }
 
 /** What the cache step knows about a task before it runs. */
@@ -51,20 +53,12 @@ export interface Prepared {
   /** The record's canonical encoding: what is hashed into the key and stored to explain the next miss. */
   readonly encoded: string;
   readonly key: Digest;
-  /** For the task's snapshot: its definition digest, and the stats of its inputs and listed directories. */
+  /** For the task's freshness entry: its definition digest, and the stats of its inputs and listed directories. */
   readonly def: string;
   readonly files: readonly FileStat[];
   readonly dirs: readonly EntryStat[];
   /** Inputs whose names are not UTF-8 (see expandGlobs): the task is refused rather than keyed without them. */
   readonly undecodable: readonly string[];
-}
-
-/** What a successful task leaves for its snapshot, written at the end of the build. */
-interface Succeeded {
-  readonly prepared: Prepared;
-  readonly deps: readonly (readonly [string, Digest])[];
-  readonly entry: Pick<ActionEntry, "key" | "outputsDigest" | "layer" | "exitCode" | "log" | "logBlob">;
-  readonly outputs: readonly EntryStat[];
 }
 
 export type Restored =
@@ -102,16 +96,18 @@ export class TaskCache {
   readonly #sourceDigest: string;
   readonly #tasks: ReadonlyMap<string, GraphTask>;
   readonly #platform: string;
-  readonly #stamps: BuildStamps;
+  readonly #records: FreshRecords;
+  #base: { readonly view: RecordView | undefined } | undefined;
   readonly #env: Readonly<Record<string, string | undefined>>;
   readonly #hasher: FileHasher;
   readonly #ignore: string[];
   readonly #info: (code: string, message: string) => void;
+  /** What the tasks that succeeded leave for their freshness entries, made at the end of the build. */
   readonly #succeeded = new Map<string, Succeeded>();
   /** Input globs already warned about in this build: one shared by many tasks (a root file) is named once. */
   readonly #unmatchedWarned = new Set<string>();
-  /** What the next stamp keeps of every task up to date after this build: found fresh, adopted, or written at its end. */
-  readonly #snapshots = new Map<string, StampedResult>();
+  /** Tasks checked the full way (keyed): their old entries go unless they succeeded with a trusted one. */
+  readonly #prepared = new Set<string>();
   #warmer: InputWarmer | undefined;
   #warmingStopped = false;
   #warmed = 0;
@@ -128,7 +124,8 @@ export class TaskCache {
     this.#sourceDigest = graph.sourceDigest;
     this.#tasks = graph.tasks;
     this.#platform = options.platform ?? hostPlatform();
-    this.#stamps = options.stamps ?? new BuildStamps();
+    this.#records = options.records ?? new FreshRecords();
+    this.#base = options.base;
     this.#env = env;
     this.#hasher = new FileHasher(graph.root, options.store, options.store.trustBefore);
     this.#info = info;
@@ -141,36 +138,60 @@ export class TaskCache {
     return taskDefinition(task, this.#sourceDigest, this.#env, this.#platform);
   }
 
+  /** The freshness record this build started from (under the build lock: it cannot change under it). */
+  #record(): RecordView | undefined {
+    this.#base ??= { view: this.#records.read(this.store.dir, this.#root) };
+    return this.#base.view;
+  }
+
   /**
-   * The task's last result, if its snapshot still holds: same definition, same
-   * deps' outputs, and no stat changed. Replays nothing and restores nothing:
-   * the workspace already holds exactly those outputs.
+   * The task's last result, if its freshness entry still holds: same
+   * definition, same deps' outputs, and no stat changed. Replays nothing and
+   * restores nothing: the workspace already holds exactly those outputs.
    */
   fresh(task: GraphTask, depOutputs: ReadonlyMap<string, Digest>): Fresh | undefined {
-    const snapshot = parseSnapshot(this.store.snapshot(task.name));
-    if (snapshot === undefined || !snapshotHolds(this.#root, snapshot, this.#definition(task).def, depOutputs, task.deps)) return undefined;
-    const log = this.store.readLog(snapshot);
+    const entry = this.#record()?.holding(this.#root, task, this.#definition(task).def, depOutputs);
+    if (entry === undefined) return undefined;
+    const found = freshOf(entry);
+    const log = this.store.readLog({ log: entry[7], logBlob: entry[8] as Digest | null });
     if (log === "missing" || log === "corrupt") return undefined;
-    this.store.touch(snapshot.key);
-    this.#snapshots.set(task.name, snapshot);
-    return freshResult(snapshot, log);
+    this.store.touch(found.key);
+    return { ...found, log };
   }
 
-  /**
-   * Takes a task the build stamp found up to date (see BuildStamps.partly): its
-   * action counts as used, and its snapshot goes into the next stamp.
-   */
-  adopt(task: GraphTask, fresh: StampedFresh): void {
+  /** Takes a task the freshness record showed up to date (see FreshRecords.partly): its action counts as used. */
+  adopt(fresh: Fresh): void {
     this.store.touch(fresh.key);
-    this.#snapshots.set(task.name, { ...fresh.stats, key: fresh.key, outputsDigest: fresh.outputsDigest, layer: fresh.layer, exitCode: fresh.exitCode, log: fresh.log, logBlob: null });
   }
 
   /**
-   * After writeSnapshots: writes the build stamp of `graph` if the build left
-   * every task up to date and snapshotted, else removes it (see build-stamp.ts).
+   * At the end of the build, under the build lock: makes the freshness
+   * entries of the tasks that succeeded, each only if its stats can vouch
+   * for it (the racily-clean rule, trustedEntry), drops those of the other
+   * tasks checked the full way, and merges that into the record the build
+   * started from (see fresh-record.ts). A build that failed no longer names
+   * a build of its targets: the next one is not a no-op.
    */
-  writeStamp(graph: Graph, build: number, ok: boolean): void {
-    this.#stamps.write(this.store.dir, graph, build, ok ? this.#snapshots : new Map(), this.#env, this.#platform);
+  recordFreshness(graph: Graph, build: number, ok: boolean): void {
+    const made = new Map<string, NewEntry>();
+    if (this.#succeeded.size > 0) {
+      const end = this.store.fsClock();
+      for (const [name, done] of this.#succeeded) {
+        const entry = trustedEntry(this.#root, done, this.store.trustBefore, end);
+        if (entry !== undefined) made.set(name, entry);
+      }
+    }
+    const drop = new Set([...this.#prepared].filter((name) => !made.has(name)));
+    this.#records.write(this.store.dir, this.#record(), {
+      root: this.#root,
+      set: made,
+      drop,
+      order: [...graph.tasks.keys()],
+      targets: targetsKey(graph),
+      build: { id: build, ok, definitions: this.#records.definitionsDigest(graph, this.#env, this.#platform) },
+    });
+    this.#succeeded.clear();
+    this.#prepared.clear();
   }
 
   /**
@@ -211,6 +232,7 @@ export class TaskCache {
 
   /** The key of a task whose deps are done, from its inputs as they are now. */
   prepare(task: GraphTask, depOutputs: ReadonlyMap<string, Digest>): Prepared {
+    this.#prepared.add(task.name);
     const visited = new Set<string>();
     const undecodable: string[] = [];
     const unmatched: string[] = [];
@@ -414,65 +436,25 @@ export class TaskCache {
 
   /**
    * Forgets that `task` succeeded in this build (it failed late, see
-   * late-failure.ts): no snapshot and no action under `key`, so the next build
-   * runs it again.
+   * late-failure.ts): no freshness entry (it was checked the full way, so its
+   * old one goes too) and no action under `key`, so the next build runs it again.
    */
   forget(task: string, key: string | null): void {
     this.#succeeded.delete(task);
-    this.#snapshots.delete(task);
-    this.store.setSnapshot(task, null);
+    this.#prepared.add(task);
     if (key !== null) this.store.dropAction(key);
   }
 
-  #succeed(task: GraphTask, prepared: Prepared, entry: Succeeded["entry"], outputs: readonly string[]): void {
+  #succeed(task: GraphTask, prepared: Prepared, result: Pick<ActionEntry, "key" | "outputsDigest" | "layer" | "exitCode" | "log" | "logBlob">, outputs: readonly string[]): void {
     const stats = outputStats(this.#root, outputs);
     if (stats === undefined) return;
-    this.#succeeded.set(task.name, { prepared, deps: prepared.record.deps, entry, outputs: stats });
-  }
-
-  /**
-   * Writes the snapshots of the tasks that succeeded in this build, each only
-   * if its stats are old enough to be trusted and its outputs are still as they
-   * were when stored or restored. Called once, at the end of the build.
-   */
-  writeSnapshots(): void {
-    if (this.#succeeded.size === 0) return;
-    const end = this.store.fsClock();
-    for (const [name, done] of this.#succeeded) {
-      const now = outputStats(this.#root, done.outputs.map(([path]) => path));
-      const trusted =
-        now !== undefined &&
-        JSON.stringify(now) === JSON.stringify(done.outputs) &&
-        olderThan(done.prepared.files, this.store.trustBefore, 2) &&
-        olderThan(done.prepared.dirs, this.store.trustBefore, 3) &&
-        olderThan(done.outputs, end, 3);
-      if (!trusted) {
-        this.store.setSnapshot(name, null);
-        continue;
-      }
-      const snapshot: Snapshot = {
-        v: 1,
-        def: done.prepared.def,
-        deps: done.deps,
-        key: done.entry.key as Digest,
-        outputsDigest: done.entry.outputsDigest,
-        layer: done.entry.layer,
-        exitCode: done.entry.exitCode,
-        files: done.prepared.files,
-        dirs: done.prepared.dirs,
-        outputs: done.outputs,
-        log: done.entry.log,
-        logBlob: done.entry.logBlob,
-      };
-      this.store.setSnapshot(name, JSON.stringify(snapshot));
-      this.#snapshots.set(name, snapshot);
-    }
-    this.#succeeded.clear();
+    const { key, outputsDigest, layer, exitCode, log, logBlob } = result;
+    const entry = { def: prepared.def, deps: prepared.record.deps, key: key as Digest, outputsDigest, layer, exitCode, log, logBlob, files: prepared.files, dirs: prepared.dirs };
+    this.#succeeded.set(task.name, { entry, outputs: stats });
   }
 
   /** Records the task's key record, for explaining its next miss. */
   remember(task: GraphTask, prepared: Prepared, ok: boolean, reasons: readonly string[]): void {
-    if (!ok) this.store.setSnapshot(task.name, null);
     this.store.setTaskState(task.name, { key: prepared.key, record: prepared.encoded, ok, ranReasons: reasons });
   }
 }
@@ -483,13 +465,6 @@ function besideTasks(names: readonly string[]): string {
   if (sorted.length === 1) return `task "${sorted[0]}"`;
   if (sorted.length <= 3) return `tasks ${sorted.map((name) => `"${name}"`).join(", ")}`;
   return `${sorted.length} other tasks`;
-}
-
-/** The outputs digest of a group task: its deps' outputs, by name. */
-export function groupOutputsDigest(task: GraphTask, depOutputs: ReadonlyMap<string, Digest>): Digest {
-  const builder = new DigestBuilder().update("rbuild-group-1");
-  for (const dep of [...task.deps].sort()) builder.update(`\n${dep}\0${depOutputs.get(dep) ?? ""}`);
-  return builder.digest();
 }
 
 /** Caps a task's log at MAX_LOG_BYTES, noting what was left out. */

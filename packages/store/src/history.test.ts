@@ -4,6 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { readHistory } from "./history.js";
+import { SCHEMA_VERSION } from "./schema.js";
 import { noteStampedBuild } from "./stamps.js";
 import { Store, type RunRow } from "./store.js";
 
@@ -87,7 +88,7 @@ describe("readHistory", () => {
     const db = new Database(join(dir, "index.sqlite"));
     db.pragma("user_version = 3");
     db.close();
-    expect(readHistory(dir)).toEqual({ tasks: new Map(), because: "the cache index has schema version 3, this rbuild reads 5" });
+    expect(readHistory(dir)).toEqual({ tasks: new Map(), because: `the cache index has schema version 3, this rbuild reads ${SCHEMA_VERSION}` });
     writeFileSync(join(dir, "index.sqlite"), "not a database at all, just text long enough to be a header......");
     const damaged = readHistory(dir);
     expect(damaged.tasks).toEqual(new Map());

@@ -10,11 +10,12 @@ import { dirname } from "node:path";
 import { createRequire } from "node:module";
 import type Database from "better-sqlite3";
 import { MIGRATIONS, SCHEMA, SCHEMA_VERSION } from "./schema.js";
+import { removeFreshRecords } from "./fresh-record.js";
 import { removeAllStamps } from "./stamps.js";
 
 /**
  * better-sqlite3, loaded on first use: a build that finds everything up to
- * date from its stamp never opens the index, and need not load the addon.
+ * date from its freshness record never opens the index, and need not load the addon.
  */
 const load = createRequire(import.meta.url);
 function loadSqlite(): typeof Database {
@@ -24,9 +25,10 @@ function loadSqlite(): typeof Database {
 
 export type Info = (code: string, message: string) => void;
 
-/** Removes the index and, with it, the build stamps: starting over means every task is checked again. */
+/** Removes the index and, with it, the freshness records: starting over means every task is checked again. */
 function removeIndexFiles(path: string): void {
   for (const suffix of ["", "-wal", "-shm", "-journal"]) rmSync(`${path}${suffix}`, { force: true });
+  removeFreshRecords(dirname(path));
   removeAllStamps(dirname(path));
 }
 

@@ -19,17 +19,15 @@
  *   dependents' keys see), and its log (inline JSON when small, else a blob).
  * - `task_state` keeps each task's last key record, so a miss can be explained
  *   by diffing against it (`rbuild why`).
- * - `snapshots` holds, per task, the stats of everything its last successful
- *   run depended on (input files, the directories their globs listed, its
- *   outputs) with its key: while all of them are unchanged the task is up to
- *   date without hashing, crawling or looking anything up (ninja-style, on
- *   top of content keys). JSON. Stat cache entries, task states and snapshots
- *   are read a row at a time by a build that needs few, in one query by one
- *   that needs many (store.ts, RowReader).
+ * - Stat cache entries and task states are read a row at a time by a build
+ *   that needs few, in one query by one that needs many (store.ts, RowReader).
+ * - What a task's last successful run depended on (the stats of its inputs,
+ *   listed directories and outputs) is not here: it is the freshness record,
+ *   a file read whole without the index (fresh-record.ts).
  * - `builds` and `runs` are the history: every task of the last HISTORY_BUILDS
  *   builds (older ones are dropped as new ones finish). Builds answered from a
- *   build stamp wait in a file and are folded in by the next Store (stamps.ts)
- *   as copies of the build that wrote the stamp (their `origin`). That build is
+ *   freshness record wait in a file and are folded in by the next Store (stamps.ts)
+ *   as copies of the build that wrote the record's entry for their targets (their `origin`). That build is
  *   always the newest full build of its targets, so the newest full build of
  *   each set of targets is kept however old it is.
  * - `PRAGMA user_version` is the schema version. An older version with steps
@@ -38,16 +36,19 @@
  *   deleted and built again from nothing (an info event says so). Blob files
  *   left without rows are reclaimed by gc.
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /**
  * What turns an index of an older version into the next one without losing
  * it, by the version it has. A version with no step here is started over.
  * - 4 -> 5: the history's index by task went: nothing reads runs by task, and
  *   keeping it made each build's 1,000 history rows cost 25-40 ms instead of 3.
+ * - 5 -> 6: the `snapshots` table went: what it held is in the freshness
+ *   record (fresh-record.ts). A record is written by the next build.
  */
 export const MIGRATIONS: Readonly<Record<number, string>> = {
   4: "DROP INDEX IF EXISTS runs_by_task;",
+  5: "DROP TABLE IF EXISTS snapshots;",
 };
 
 /** Blobs up to this size are kept in the index (`inline_blobs`), larger ones as files in `cas/`. */
@@ -56,7 +57,7 @@ export const INLINE_BLOB_LIMIT = 32 * 1024;
 /** How many builds the history keeps. */
 export const HISTORY_BUILDS = 200;
 
-/** Builds the history keeps however old: the newest full build of each set of targets (a stamp may name it). */
+/** Builds the history keeps however old: the newest full build of each set of targets (a freshness record may name it). */
 const KEPT_BUILDS = "SELECT max(id) FROM builds WHERE origin IS NULL GROUP BY targets";
 
 /**
@@ -89,7 +90,6 @@ CREATE INDEX actions_by_last_used ON actions(last_used);
 CREATE TABLE task_state (
   task TEXT PRIMARY KEY, key TEXT NOT NULL, record TEXT NOT NULL, ok INTEGER NOT NULL, ran_reasons TEXT NOT NULL, updated INTEGER NOT NULL
 ) WITHOUT ROWID;
-CREATE TABLE snapshots (task TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE builds (
   id INTEGER PRIMARY KEY AUTOINCREMENT, started INTEGER NOT NULL, finished INTEGER, ok INTEGER, targets TEXT NOT NULL, origin INTEGER
 );

@@ -1,21 +1,15 @@
 /**
- * Build stamps on disk: `up-to-date/<id>.json` in the store directory, one per
- * workspace root and set of targets, written at the end of a build that left
- * every task up to date (what they hold and how they are checked is the
- * executor's business, see build-stamp.ts there). Reading one needs no index:
- * a build that finds everything up to date never opens SQLite.
- *
- * Such a build leaves its history in `up-to-date/builds.jsonl`, one line per
+ * The history of builds answered without the index (from the freshness
+ * record, see fresh-record.ts): `up-to-date/builds.jsonl`, one line per
  * build; the next Store to open folds those lines into the index.
  */
-import { appendFileSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { appendFileSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomically } from "@rbuild/core";
 
 const DIR = "up-to-date";
 const HISTORY = "builds.jsonl";
 
-/** A build answered from a stamp: it repeated build `from` with every task cached. */
+/** A build answered from the freshness record: it repeated build `from` with every task cached. */
 export interface StampedBuild {
   readonly from: number;
   readonly started: number;
@@ -23,32 +17,7 @@ export interface StampedBuild {
   readonly targets: readonly string[];
 }
 
-function stampPath(storeDir: string, id: string): string {
-  return join(storeDir, DIR, `${id}.json`);
-}
-
-export function readStamp(storeDir: string, id: string): string | undefined {
-  try {
-    return readFileSync(stampPath(storeDir, id), "utf8");
-  } catch {
-    return undefined;
-  }
-}
-
-/** Which file the stamp is now, cheaply: a new write or a removal changes it (writes are renames: a new inode). */
-export function stampFileId(storeDir: string, id: string): string {
-  const stat = statSync(stampPath(storeDir, id), { throwIfNoEntry: false });
-  return stat === undefined ? "none" : `${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`;
-}
-
-export function writeStamp(storeDir: string, id: string, text: string): void {
-  writeFileAtomically(stampPath(storeDir, id), text);
-}
-
-export function removeStamp(storeDir: string, id: string): void {
-  rmSync(stampPath(storeDir, id), { force: true });
-}
-
+/** Drops the history waiting to be folded (an index started over: the builds it repeats are gone). */
 export function removeAllStamps(storeDir: string): void {
   rmSync(join(storeDir, DIR), { recursive: true, force: true });
 }

@@ -164,12 +164,11 @@ describe("Store", () => {
     again.close();
   });
 
-  test("task states and snapshots read one by one, then all at once, agree, and see what is flushed meanwhile", () => {
+  test("task states read one by one, then all at once, agree, and see what is flushed meanwhile", () => {
     const store = open();
     const taskState = (i: number) => ({ key: `k${i}`, record: `[${i}]`, ok: i % 2 === 0, ranReasons: [`input-changed: f${i}`] });
     for (let i = 0; i < 800; i++) {
       store.setTaskState(`t${i}`, taskState(i));
-      store.setSnapshot(`t${i}`, `{"n":${i}}`);
     }
     store.close();
     const again = open();
@@ -177,20 +176,18 @@ describe("Store", () => {
       if (i === 100) {
         // Written while lookups are still one row at a time, read back after the whole table is.
         again.setTaskState("t799", taskState(-1));
-        again.setSnapshot("t799", null);
         again.flush();
       }
       expect(again.taskState(`t${i}`)).toEqual(i === 799 ? taskState(-1) : taskState(i));
-      expect(again.snapshot(`t${i}`)).toBe(i === 799 ? undefined : `{"n":${i}}`);
     }
-    expect([again.taskState("none"), again.snapshot("none")]).toEqual([undefined, undefined]);
+    expect(again.taskState("none")).toBeUndefined();
     again.close();
   });
 
   test("tables empty when first read (a fresh workspace) still show what is flushed into them later", () => {
     const store = open();
     const state = { size: 1, mtimeMs: 1.5, ctimeMs: 1.25, ino: 7, digest: digestBytes("x") };
-    expect([store.get("f"), store.taskState("t"), store.snapshot("t"), store.lookup("k1")]).toEqual([undefined, undefined, undefined, undefined]);
+    expect([store.get("f"), store.taskState("t"), store.lookup("k1")]).toEqual([undefined, undefined, undefined]);
     const entry = saveAction(store, "k1", "layer bytes");
     expect(store.lookup("k1")).toEqual(entry); // Before its batch is written, and after.
     store.flush();
@@ -199,9 +196,8 @@ describe("Store", () => {
     expect(store.lookup("k1")).toBeUndefined();
     store.set("f", state);
     store.setTaskState("t", { key: "k", record: "[]", ok: true, ranReasons: [] });
-    store.setSnapshot("t", "{}");
     store.flush();
-    expect([store.get("f"), store.taskState("t")?.key, store.snapshot("t")]).toEqual([state, "k", "{}"]);
+    expect([store.get("f"), store.taskState("t")?.key]).toEqual([state, "k"]);
     store.close();
   });
 
@@ -242,6 +238,25 @@ describe("Store", () => {
     const check = new Database(join(dir, "index.sqlite"), { readonly: true });
     expect(check.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
     expect(check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs'").pluck().all()).toEqual(["runs_by_build"]);
+    check.close();
+  });
+
+  test("21.2: an index of version 5 is migrated, not reset: its snapshots table goes (the freshness record has them), its entries stay", () => {
+    const store = open();
+    const entry = saveAction(store, "k1", "x");
+    store.setTaskState("t", { key: "k1", record: "[]", ok: true, ranReasons: [] });
+    store.close();
+    const old = new Database(join(dir, "index.sqlite"));
+    old.exec("CREATE TABLE snapshots (task TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID; INSERT INTO snapshots VALUES ('t', '{}');");
+    old.pragma("user_version = 5");
+    old.close();
+    const again = open();
+    expect(infos).toEqual([]);
+    expect([again.lookup("k1"), again.taskState("t")?.key]).toEqual([entry, "k1"]);
+    again.close();
+    const check = new Database(join(dir, "index.sqlite"), { readonly: true });
+    expect(check.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+    expect(check.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'snapshots'").pluck().all()).toEqual([]);
     check.close();
   });
 

@@ -234,8 +234,6 @@ export class Store implements StatCacheBackend {
   /** Bytes of inline blobs not written yet (readable before the batch that writes them). */
   readonly #pendingInline = new Map<string, Buffer>();
   #states!: RowReader<TaskState, StateRow>;
-  #snapshots!: RowReader<string, [string]>;
-  readonly #pendingSnapshots = new Map<string, string | null>();
   readonly #statements = new Map<string, Database.Statement>();
   #stats!: RowReader<FileState, StatRow>;
   /**
@@ -275,7 +273,6 @@ export class Store implements StatCacheBackend {
     const sql = (text: string): Database.Statement => this.#sql(text);
     this.#stats = new RowReader(sql, "stat_cache", "path", "size, mtime_ms, ctime_ms, ino, digest", 2000, ([size, mtimeMs, ctimeMs, ino, digest]: StatRow) => ({ size, mtimeMs, ctimeMs, ino, digest }));
     this.#states = new RowReader(sql, "task_state", "task", "key, record, ok, ran_reasons", 500, ([key, record, ok, reasons]: StateRow) => ({ key, record, ok: ok === 1, ranReasons: parseColumn<string[]>(reasons, "task_state.ran_reasons") }));
-    this.#snapshots = new RowReader(sql, "snapshots", "task", "data", 500, ([data]: [string]) => data);
     this.#actions = new RowReader(sql, "actions", "key", "key, task, layer, manifest, outputs_digest, log, log_blob, exit_code, duration_ms", Infinity, actionOfRow);
   }
 
@@ -468,18 +465,6 @@ export class Store implements StatCacheBackend {
     this.#pendingStates.set(task, state);
   }
 
-  /** A task's snapshot (opaque JSON, see schema.ts), if it has one. */
-  snapshot(task: string): string | undefined {
-    const pending = this.#pendingSnapshots.get(task);
-    if (pending !== undefined) return pending ?? undefined;
-    return this.#healing(() => this.#snapshots.get(task));
-  }
-
-  /** Replaces a task's snapshot; null removes it. */
-  setSnapshot(task: string, data: string | null): void {
-    this.#pendingSnapshots.set(task, data);
-  }
-
   beginBuild(targets: readonly string[]): number {
     const started = this.#now();
     const result = this.#healing(() => this.#sql("INSERT INTO builds (started, targets) VALUES (?, ?)").run(started, JSON.stringify(targets)));
@@ -574,7 +559,7 @@ export class Store implements StatCacheBackend {
   }
 
   /**
-   * Writes buffered stat cache entries, task states, snapshots, actions and
+   * Writes buffered stat cache entries, task states, actions and
    * uses of actions, in one transaction. Returns whether there was any.
    */
   flush(): boolean {
@@ -586,7 +571,6 @@ export class Store implements StatCacheBackend {
       this.#pendingStats.size === 0 &&
       this.#pendingStates.size === 0 &&
       this.#touched.size === 0 &&
-      this.#pendingSnapshots.size === 0 &&
       this.#pendingActions.size === 0
     ) {
       return false;
@@ -599,8 +583,6 @@ export class Store implements StatCacheBackend {
     // Only a use more than TOUCH_GRANULARITY_MS after the last one recorded is written: marking the
     // 1,000 actions of a mostly cached build used would rewrite 1,000 rows and their index entries.
     const touch = this.#sql("UPDATE actions SET last_used = ? WHERE key = ? AND last_used < ?");
-    const putSnapshot = this.#sql("INSERT OR REPLACE INTO snapshots (task, data) VALUES (?, ?)");
-    const dropSnapshot = this.#sql("DELETE FROM snapshots WHERE task = ?");
     const now = this.#now();
     const recent = this.#recentUses.of(this.#indexPath);
     const touched: string[] = [];
@@ -617,15 +599,7 @@ export class Store implements StatCacheBackend {
       for (const [path, s] of this.#pendingStats) stat.run(path, s.size, s.mtimeMs, s.ctimeMs, s.ino, s.digest);
       for (const [task, s] of this.#pendingStates) state.run(task, s.key, s.record, s.ok ? 1 : 0, JSON.stringify(s.ranReasons), now);
       for (const key of touched) touch.run(now, key, now - TOUCH_GRANULARITY_MS);
-      for (const [task, data] of this.#pendingSnapshots) {
-        if (data === null) dropSnapshot.run(task);
-        else putSnapshot.run(task, data);
-      }
     })();
-    for (const [task, data] of this.#pendingSnapshots) {
-      this.#snapshots.written(task, data ?? undefined);
-    }
-    this.#pendingSnapshots.clear();
     for (const key of touched) recent.set(key, now);
     for (const key of this.#pendingActions.keys()) recent.set(key, now);
     for (const { entry } of this.#pendingActions.values()) this.#actions.written(entry.key, entry);
