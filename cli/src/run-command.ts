@@ -176,7 +176,7 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
     return ended(!outcome.ok ? ExitCode.TaskFailed : written ? ExitCode.Ok : ExitCode.Usage);
   };
   try {
-    const { outcome } = await engine.build({
+    const outcome = await engine.build({
       graph: graph.value,
       cacheDir,
       env,

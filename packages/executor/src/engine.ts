@@ -71,11 +71,6 @@ export interface BuildRequest {
   readonly afterAnswer?: (work: () => void) => void;
 }
 
-/** How a build ended; undefined `outcome`: interrupted while waiting for the build lock. */
-export interface EngineOutcome {
-  readonly outcome: BuildOutcome | undefined;
-}
-
 export class Engine {
   readonly #runner: Runner & { close?(): void };
   readonly #records: FreshRecords;
@@ -124,7 +119,8 @@ export class Engine {
     this.#runner.close?.();
   }
 
-  async build(request: BuildRequest): Promise<EngineOutcome> {
+  /** How the build ended; undefined when it was interrupted while waiting for the build lock. */
+  async build(request: BuildRequest): Promise<BuildOutcome | undefined> {
     const { graph, cacheDir, env, reporter, signal } = request;
     // The no-op fast path: every task still as the freshness record has it.
     const check = request.force === true ? undefined : this.#records.check(cacheDir, graph, env);
@@ -134,13 +130,13 @@ export class Engine {
       const started = Date.now();
       const outcome = await execute({ graph, jobs: request.jobs, runner: this.#runner, reporter, signal, env, upToDate: upToDate.results, ...this.#strays });
       if (outcome.ok) noteStampedBuild(cacheDir, { from: upToDate.build, started, finished: Date.now(), targets: graph.targets });
-      return { outcome };
+      return outcome;
     }
 
     this.#runner.prepare?.([...graph.tasks.values()].map((task) => task.run));
     makeCacheDirectory(cacheDir);
     const lock = await acquireBuildLock(cacheDir, request.onLockWait, signal);
-    if (lock === undefined) return { outcome: undefined };
+    if (lock === undefined) return undefined;
     this.#records.carry(cacheDir, lock.previousGeneration);
     const info = (code: string, message: string): void => reporter.report({ type: "info", code, message });
     const store = Store.open({ dir: cacheDir, onInfo: info, recentUses: this.#recentUses, ...(this.#keeper === undefined ? {} : { keeper: this.#keeper }) });
@@ -166,7 +162,7 @@ export class Engine {
         ...(remote === undefined ? {} : { remote: { cache: remote, readOnly: request.remote?.readOnly } }),
         ...(request.afterAnswer === undefined ? {} : { recordLater: (work: () => void) => void (record = work) }),
       });
-      return { outcome };
+      return outcome;
     } finally {
       await remote?.close();
       const close = (): void => {

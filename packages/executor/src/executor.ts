@@ -530,7 +530,8 @@ class Build {
   async #execute(task: GraphTask, signal: AbortSignal, reasons: readonly string[], log?: LogCollector): Promise<Done> {
     if (signal.aborted) return { result: result(task.name, "failed", { reasons, failure: { reason: "interrupted", task: task.name } }) };
     const run = task.run;
-    if (run === undefined) return { result: result(task.name, "ran", { reasons }) };
+    // Groups are done before they would take a slot (see #start).
+    if (run === undefined) throw new Error(`bug: group "${task.name}" reached the runner`);
     if (log !== undefined) this.#commandRuns.started(task.name);
     this.#reporter.report({ type: "task-started", task: task.name, reasons });
     const emit = (stream: "stdout" | "stderr") =>

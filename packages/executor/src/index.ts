@@ -10,4 +10,4 @@ export { FreshRecords } from "./fresh-record.js";
 export type { FreshRecordsOptions, StampCheck, StatPass, UpToDate } from "./fresh-record.js";
 export { StatHelper } from "./stat-helper.js";
 export { Engine } from "./engine.js";
-export type { BuildRequest, EngineOptions, EngineOutcome, RemoteRequest } from "./engine.js";
+export type { BuildRequest, EngineOptions, RemoteRequest } from "./engine.js";
