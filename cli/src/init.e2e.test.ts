@@ -1,5 +1,5 @@
 /** `rbuild init` in real npm workspaces made by the tests, then the Buildfile it wrote, run by the real npm. */
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { testWorkspace, type Workspace } from "./test-support/workspace.js";
@@ -101,6 +101,22 @@ export const test = task({ name: "test", deps: scripts("test", { deps: ["build"]
     const built = await ws.run(["build", "--output-logs", "none"]);
     expect([built.exitCode, built.stderr]).toEqual([0, "rbuild: ok: 3 ran, 0 cached in <t>\n"]);
     expect(order(ws)).toEqual(["util-", "ui-", "web-"]);
+  });
+
+  test("22.adopt: two turbo tasks of a package with overlapping outputs: the Buildfile init writes loads and builds, each file cached by one task", async () => {
+    const ws = testWorkspace({
+      "package.json": JSON.stringify({ name: "o", private: true, workspaces: ["packages/*"] }),
+      "packages/p/package.json": manifest("p", { build: "mkdir -p dist && echo js > dist/x.js", "build:types": "mkdir -p dist && echo dts > dist/x.d.ts" }),
+      "turbo.json": JSON.stringify({ tasks: { build: { outputs: ["dist/**"] }, "build:types": { outputs: ["dist/**/*.d.ts"] } } }),
+    });
+    expect((await ws.run(["init"])).exitCode).toBe(0);
+    expect(ws.read("Buildfile.ts")).toContain('outputs: ["dist/**", "!dist/**/*.d.ts"]');
+    const built = await ws.run(["build", "build:types", "--output-logs", "none"]);
+    expect([built.exitCode, built.stderr]).toEqual([0, "rbuild: ok: 2 ran, 0 cached in <t>\n"]);
+    rmSync(join(ws.root, "packages/p/dist"), { recursive: true });
+    const restored = await ws.run(["build", "build:types", "--output-logs", "none"]);
+    expect([restored.exitCode, restored.stderr]).toEqual([0, "rbuild: ok: 0 ran, 2 cached in <t>\n"]);
+    expect([ws.read("packages/p/dist/x.js"), ws.read("packages/p/dist/x.d.ts")]).toEqual(["js\n", "dts\n"]);
   });
 
   test("22.4: a directory that is not a workspace root is refused, saying what was looked for", async () => {

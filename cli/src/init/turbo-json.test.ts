@@ -236,4 +236,68 @@ export const lint = task({ name: "lint", deps: scripts("lint", { inputs: ["packa
       error: `packages/web/turbo.json is not valid JSON (${parseError("{")}); fix it, then run \`rbuild init\` again`,
     });
   });
+
+  test("22.adopt: outputs two tasks of a package share go to the narrower task, in the shared options or per package", () => {
+    const text = (packages: WorkspacePackage[], tasks: unknown): string => {
+      const plan = translateTurbo({ file: "turbo.json", text: JSON.stringify({ tasks }) }, [], { ...WS, packages });
+      if (!plan.ok) throw new Error(plan.error);
+      return buildfileText(plan.value).split("\n").slice(3).join("\n");
+    };
+    const types = { outputs: ["dist/**/*.d.ts"] };
+    // Every package with a build has a build:types: build's shared outputs leave out the declarations,
+    // whichever turbo.json lists first.
+    const both = [pkg("ui", ["build", "build:types"]), pkg("docs", ["build", "build:types"])];
+    const shared = `
+// rbuild init: build outputs leave out "dist/**/*.d.ts", those of build:types: both would match dist/x.d.ts. In rbuild an output file is one task's (turbo lets two tasks declare it)
+export const build = task({
+  name: "build",
+  deps: scripts("build", { outputs: ["dist/**", "!dist/**/*.d.ts"] }),
+});
+`;
+    expect(text(both, { build: { outputs: ["dist/**"] }, "build:types": types })).toBe(`${shared}
+export const buildTypes = task({
+  name: "build:types",
+  deps: scripts("build:types", { outputs: ["dist/**/*.d.ts"] }),
+});
+`);
+    expect(text(both, { "build:types": types, build: { outputs: ["dist/**"] } })).toBe(`
+export const buildTypes = task({
+  name: "build:types",
+  deps: scripts("build:types", { outputs: ["dist/**/*.d.ts"] }),
+});
+${shared}`);
+
+    // web has no build:types: its build keeps its declarations; ui's own outputs get the exclusion too.
+    const some = [pkg("ui", ["build", "build:types"]), pkg("web", ["build"]), pkg("docs", ["build", "build:types"])];
+    expect(text(some, { build: { outputs: ["dist/**"] }, "ui#build": { outputs: ["dist/**", "lib/**"] }, "build:types": types })).toBe(`
+// rbuild init: ui#build outputs leave out "dist/**/*.d.ts", those of build:types: both would match dist/x.d.ts. In rbuild an output file is one task's (turbo lets two tasks declare it)
+// rbuild init: docs#build outputs leave out "dist/**/*.d.ts", those of build:types: both would match dist/x.d.ts. In rbuild an output file is one task's (turbo lets two tasks declare it)
+export const build = task({
+  name: "build",
+  deps: scripts("build", {
+    outputs: ["dist/**"],
+    overrides: {
+      ui: { outputs: ["dist/**", "lib/**", "!dist/**/*.d.ts"] },
+      docs: { outputs: ["dist/**", "!dist/**/*.d.ts"] },
+    },
+  }),
+});
+
+export const buildTypes = task({
+  name: "build:types",
+  deps: scripts("build:types", { outputs: ["dist/**/*.d.ts"] }),
+});
+`);
+
+    // The same outputs twice: the later task gives them up, and says it keeps none.
+    expect(text(both, { build: { outputs: ["dist/**"] }, "build:types": { outputs: ["dist/**"] } })).toBe(`
+export const build = task({ name: "build", deps: scripts("build", { outputs: ["dist/**"] }) });
+
+// rbuild init: build:types outputs leave out "dist/**", those of build: both would match dist, and build:types keeps no outputs of its own. In rbuild an output file is one task's (turbo lets two tasks declare it)
+export const buildTypes = task({
+  name: "build:types",
+  deps: scripts("build:types", { outputs: ["dist/**", "!dist/**"] }),
+});
+`);
+  });
 });

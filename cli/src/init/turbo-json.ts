@@ -14,12 +14,15 @@
  * - A task name no package has a script for still gets its `scripts()` call,
  *   which declares nothing until a package adds the script, so that what
  *   depends on it keeps working (turbo skips it the same way).
+ * - Outputs two tasks of a package would share are given to one of them
+ *   (output-overlaps.ts): turbo allows it, rbuild does not.
  * - Root keys with no counterpart (`ui`, `remoteCache`, `concurrency`, ...)
  *   are notes at the top that say what to use instead.
  */
 import { err, ok, type Result } from "@rbuild/core";
 import type { Workspace } from "@rbuild/workspaces";
 import { parseJsonc } from "./jsonc.js";
+import { resolveOutputOverlaps } from "./output-overlaps.js";
 import { notTranslated, shown, type InitPlan, type PlannedOptions, type PlannedTask } from "./plan.js";
 import { envNames, translateTask, type TaskContext, type TranslatedTask } from "./turbo-task.js";
 
@@ -179,7 +182,7 @@ export function translateTurbo(root: TurboConfig, packageConfigs: readonly Packa
   if (!planned.some((task) => task.scripts !== undefined)) {
     return err(`${root.file} has no task rbuild can declare (only persistent tasks and root tasks), so there is nothing to translate`);
   }
-  return ok({ source: root.file, comments, tasks: [...planned, ...rootTasks] });
+  return ok(resolveOutputOverlaps({ source: root.file, comments, tasks: [...planned, ...rootTasks] }, ws));
 }
 
 function plannedTask(name: string, defs: Definitions, context: TaskContext, ws: Workspace): PlannedTask {
