@@ -106,6 +106,8 @@ export const test = task({ name: "test", deps: scripts("test", { deps: ["build"]
   test("22.adopt: two turbo tasks of a package with overlapping outputs: the Buildfile init writes loads and builds, each file cached by one task", async () => {
     const ws = testWorkspace({
       "package.json": JSON.stringify({ name: "o", private: true, workspaces: ["packages/*"] }),
+      // As in a real repository: else each task's default inputs would hold the other's outputs.
+      ".gitignore": "dist\nnode_modules\n",
       "packages/p/package.json": manifest("p", { build: "mkdir -p dist && echo js > dist/x.js", "build:types": "mkdir -p dist && echo dts > dist/x.d.ts" }),
       "turbo.json": JSON.stringify({ tasks: { build: { outputs: ["dist/**"] }, "build:types": { outputs: ["dist/**/*.d.ts"] } } }),
     });
@@ -132,5 +134,18 @@ export const test = task({ name: "test", deps: scripts("test", { deps: ["build"]
     });
     expect(() => ws.read("Buildfile.ts")).toThrow(/ENOENT/);
     expect(() => ws.read(".gitignore")).toThrow(/ENOENT/);
+  });
+  test("22.adopt: init in a package of a workspace names the root above it and the command to run there", async () => {
+    const ws = testWorkspace({ ...MONOREPO, "turbo.json": TURBO });
+    const refused = (dir: string, above: string, command: string) => ({
+      exitCode: 2,
+      stdout: "",
+      stderr:
+        `rbuild: error: rbuild init runs in the root of an npm, pnpm or yarn workspace, and this is not one: looked for a package.json with \`workspaces\` (npm, yarn) or a pnpm-workspace.yaml in ${dir}. ` +
+        `The workspace root above it is ${above}: run \`${command}\` to write the Buildfile there.\n`,
+    });
+    expect(await ws.run(["init"], { cwd: join(ws.root, "packages/ui") })).toEqual(refused("<root>/packages/ui", "../..", "rbuild init -C ../.."));
+    expect(await ws.run(["init", "-C", "packages/ui/src"])).toEqual(refused("<root>/packages/ui/src", "<root>", "rbuild init -C ."));
+    expect(() => ws.read("Buildfile.ts")).toThrow(/ENOENT/);
   });
 });
