@@ -85,7 +85,7 @@ export function resolveOutputOverlaps(plan: InitPlan, ws: Workspace): InitPlan {
 function withExclusions(planned: PlannedTask, call: PlannedScripts, byPackage: Map<string, Exclusion> | undefined, ws: Workspace): PlannedTask {
   if (byPackage === undefined) return planned;
   const note = (label: string, exclusion: Exclusion): string =>
-    `rbuild init: ${label} outputs leave out ${exclusion.globs.map((glob) => JSON.stringify(glob.slice(1))).join(", ")}, ${exclusion.reasons.join("; ")}. ` +
+    `rbuild init: ${label} leave out ${exclusion.globs.map((glob) => JSON.stringify(glob.slice(1))).join(", ")}, ${exclusion.reasons.join("; ")}. ` +
     "In rbuild an output file is one task's (turbo lets two tasks declare it)";
   const members = ws.packages.filter((pkg) => pkg.scripts[planned.name] !== undefined && member(call, pkg.name)).map((pkg) => pkg.name);
   const [sample] = [...byPackage.values()];
@@ -94,17 +94,21 @@ function withExclusions(planned: PlannedTask, call: PlannedScripts, byPackage: M
   // The same exclusion for every package, none of which has outputs of its own: the shared options change.
   if (members.every((name) => key(byPackage.get(name)) === key(sample) && !overridden(name))) {
     const options: PlannedOptions = { ...call.options, outputs: [...(call.options.outputs ?? []), ...sample!.globs] };
-    return { ...planned, comments: [...planned.comments, note(planned.name, sample!)], scripts: { ...call, options } };
+    return { ...planned, comments: [...planned.comments, note(`${planned.name} outputs`, sample!)], scripts: { ...call, options } };
   }
   const overrides = [...call.overrides];
-  const comments = [...planned.comments];
+  // One note for the packages that give up the same files for the same reasons.
+  const noted = new Map<string, { exclusion: Exclusion; packages: string[] }>();
   for (const [pkg, exclusion] of byPackage) {
     const at = overrides.findIndex(([name]) => name === pkg);
     const own = at === -1 ? undefined : overrides[at]![1];
     const options: PlannedOptions = { ...own, outputs: [...(own?.outputs ?? call.options.outputs ?? []), ...exclusion.globs] };
     if (at === -1) overrides.push([pkg, options]);
     else overrides[at] = [pkg, options];
-    comments.push(note(`${pkg}#${planned.name}`, exclusion));
+    const same = JSON.stringify(exclusion);
+    const entry = noted.get(same) ?? noted.set(same, { exclusion, packages: [] }).get(same)!;
+    entry.packages.push(pkg);
   }
+  const comments = [...planned.comments, ...[...noted.values()].map(({ exclusion, packages }) => note(`${planned.name} outputs of ${packages.join(", ")}`, exclusion))];
   return { ...planned, comments, scripts: { ...call, overrides } };
 }

@@ -270,8 +270,7 @@ ${shared}`);
     // web has no build:types: its build keeps its declarations; ui's own outputs get the exclusion too.
     const some = [pkg("ui", ["build", "build:types"]), pkg("web", ["build"]), pkg("docs", ["build", "build:types"])];
     expect(text(some, { build: { outputs: ["dist/**"] }, "ui#build": { outputs: ["dist/**", "lib/**"] }, "build:types": types })).toBe(`
-// rbuild init: ui#build outputs leave out "dist/**/*.d.ts", those of build:types: both would match dist/x.d.ts. In rbuild an output file is one task's (turbo lets two tasks declare it)
-// rbuild init: docs#build outputs leave out "dist/**/*.d.ts", those of build:types: both would match dist/x.d.ts. In rbuild an output file is one task's (turbo lets two tasks declare it)
+// rbuild init: build outputs of ui, docs leave out "dist/**/*.d.ts", those of build:types: both would match dist/x.d.ts. In rbuild an output file is one task's (turbo lets two tasks declare it)
 export const build = task({
   name: "build",
   deps: scripts("build", {
