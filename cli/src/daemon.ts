@@ -62,7 +62,8 @@ const MAX_BUILDS = 500;
  * run again: it may read files), and Node never frees a module: its source,
  * its source map and whatever its top level holds (every task it declared)
  * stay, some 2.5 MB a build for a Buildfile of 1,000 tasks (measured with heap
- * snapshots). A module in a `vm` context is not freed either in Node 20.
+ * snapshots). Evaluated as a vm.SourceTextModule instead (which needs
+ * --experimental-vm-modules), it still grew by about a third of that in Node 20.
  */
 const MEMORY_LIMIT = { times: 3, floorMiB: 512 } as const;
 const MiB = 1024 * 1024;
