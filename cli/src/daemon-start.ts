@@ -4,7 +4,7 @@
  * already running.
  */
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync } from "node:fs";
+import { closeSync, existsSync, openSync, renameSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { onPath } from "@rbuild/core";
@@ -79,7 +79,10 @@ export async function startDaemonIfWanted(workspace: Workspace, env: Env, target
   if (!existsSync(entry)) return;
   let log: number | undefined;
   try {
-    log = openSync(join(workspace.cacheDir, DAEMON_LOG), "w");
+    const path = join(workspace.cacheDir, DAEMON_LOG);
+    // The last daemon's log says why it exited: kept, as daemon.log.1, for whoever wonders.
+    if (existsSync(path)) renameSync(path, `${path}.1`);
+    log = openSync(path, "w");
     // Its own session: a Ctrl-C at the terminal is for the client, which tells the daemon.
     // The targets of this build: the daemon gets ready for the next build of them (see Daemon.warmUp).
     const child = spawn(process.execPath, [`--max-semi-space-size=${DAEMON_SEMI_SPACE_MB}`, entry, workspace.root, ...targets], { detached: true, stdio: ["ignore", log, log], cwd: workspace.root, env: { ...env } });

@@ -30,7 +30,9 @@ afterEach(async () => {
 
 const log = (): string => (existsSync(join(ws.root, ".rbuild/daemon.log")) ? readFileSync(join(ws.root, ".rbuild/daemon.log"), "utf8") : "");
 const served = (): number => log().split("\n").filter((line) => / build \d+: /.test(line)).length;
-const daemonPids = (): number[] => [...new Set([...log().matchAll(/\[(\d+)\] serving /g)].map((m) => Number(m[1])))];
+/** The log a daemon started before the current one wrote (see startDaemonIfWanted). */
+const previousLog = (): string => (existsSync(join(ws.root, ".rbuild/daemon.log.1")) ? readFileSync(join(ws.root, ".rbuild/daemon.log.1"), "utf8") : "");
+const daemonPids = (): number[] => [...new Set([...(previousLog() + log()).matchAll(/\[(\d+)\] serving /g)].map((m) => Number(m[1])))];
 
 function alive(pid: number): boolean {
   try {
@@ -205,7 +207,7 @@ describe("the rbuild daemon", () => {
     const result = await rbuild(["use"]);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain("✓ use (cached, local)");
-    await until("a new daemon listens", () => daemonPids().length === 1 && daemonPids()[0] !== pid && log().includes("serving"));
+    await until("a new daemon listens", () => daemonPids().some((other) => other !== pid) && log().includes("serving"));
     await until("the new daemon answers", () => served() === 0 && existsSync(join(ws.root, ".rbuild/daemon.sock")));
     expect((await rbuild(["use"])).exitCode).toBe(0);
     expect(served()).toBe(1);
@@ -317,6 +319,41 @@ describe("the rbuild daemon", () => {
     expect(served()).toBe(1);
     expect(quiet).toEqual({ exitCode: 0, stdout: "> quiet\n[quiet] done\n✓ quiet (<t>)\n", stderr: "rbuild: ok: 1 ran, 0 cached in <t>\n" });
   });
+
+  test("22.adopt: a daemon whose memory grows past its limit exits after answering; the next build starts a new one and keeps the old log", async () => {
+    // Each build evaluates the Buildfile as a new ES module, and Node never frees one: what its top
+    // level holds stays. Here, once ballast.txt says so, 100 MB a build.
+    ws.write({
+      "Buildfile.ts": `import { readFileSync } from "node:fs";\nexport const ballast = new Uint8Array(Number(readFileSync("ballast.txt", "utf8"))).fill(1);\n${BUILDFILE}`,
+      "ballast.txt": "0",
+    });
+    await startDaemon();
+    const [first] = daemonPids();
+    expect((await rbuild(["use"])).exitCode).toBe(0);
+    expect(served()).toBe(1);
+    ws.write({ "ballast.txt": String(100 * 1024 * 1024) });
+    const exited = (): boolean => /exiting: its memory/.test(log());
+    // Some 150 MB after its first build, so 512 MiB or not much more is its limit: a handful of builds pass it.
+    for (let i = 0; i < 30 && !exited(); i++) expect((await rbuild(["use"])).exitCode).toBe(0);
+    expect(exited()).toBe(true);
+    const builds = served();
+    expect(builds).toBeLessThan(16);
+    await until("the daemon exits", () => !alive(first!));
+    const reason = /exiting: .*/.exec(log())![0].replace(/\d+ MiB, over its limit of \d+ MiB/, "<n> MiB, over its limit of <m> MiB");
+    expect(reason).toBe(
+      "exiting: its memory grew to <n> MiB, over its limit of <m> MiB (3 times its size after its first build, 512 MiB at least): " +
+        "each build evaluates the Buildfile as a new module, which Node never frees; the next build starts a new daemon",
+    );
+
+    // The next build runs in its own process and starts a daemon, whose log keeps the old one as daemon.log.1.
+    ws.write({ "ballast.txt": "0" });
+    expect((await rbuild(["use"])).exitCode).toBe(0);
+    await until("a new daemon listens", () => daemonPids().length === 2);
+    expect(previousLog()).toContain(reason.split(" grew")[0]);
+    expect(previousLog().split("\n").filter((line) => / build \d+: /.test(line))).toHaveLength(builds);
+    expect((await rbuild(["use"])).exitCode).toBe(0);
+    expect(served()).toBe(1);
+  }, 120_000);
 
   test("exits when its socket goes with the cache, and when rbuild is off for the client", async () => {
     await startDaemon();

@@ -157,6 +157,19 @@ task({ name: "deploy", pure: false, run: "echo deploying" });
     expect((await ws.run(["why", "gen"])).stdout).toMatch(/^gen is up to date: its result is cached \(key [0-9a-f]{16}\)\.\nIt last ran because:\n {2}input-changed: src\/b\.txt\n$/);
   });
 
+  test("22.adopt: `why` of a group names the deps that would run, and why", async () => {
+    ws.write({ "Buildfile.ts": `${BUILDFILE}export const all = task({ name: "all", deps: [use] });\nexport const none = task({ name: "none", deps: [] });\n` });
+    await build(["all"]);
+    expect(await ws.run(["why", "all"])).toEqual({ exitCode: 0, stdout: "all is a group: it runs nothing itself, and none of its deps would run.\n", stderr: "" });
+    writeFileSync(join(ws.root, "src/b.txt"), "BETA\n");
+    expect(await ws.run(["why", "all"])).toEqual({
+      exitCode: 0,
+      stdout: "all is a group: it runs nothing itself; of its deps, 2 would run:\n  gen (input-changed: src/b.txt)\n  use (dep-will-run: gen)\n",
+      stderr: "",
+    });
+    expect((await ws.run(["why", "none"])).stdout).toBe("none is a group: it runs nothing itself, and none of its deps would run.\n");
+  });
+
   test("keys do not depend on where the workspace is: a copy elsewhere computes the same keys", async () => {
     const first = await build(["use"]);
     const other = new Workspace("rbuild-elsewhere-");

@@ -6,7 +6,7 @@
  * existing Buildfile: it refuses, and says to remove it first.
  */
 import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import type { Result } from "@rbuild/core";
 import { discoverWorkspace, WorkspaceError, type Workspace } from "@rbuild/workspaces";
 import type { Args } from "./args.js";
@@ -43,6 +43,25 @@ function plan(root: string, ws: Workspace): Result<InitPlan, string> {
   return translateTurbo(turbo, packageConfigs, ws);
 }
 
+/** Whether `dir` looks like a workspace root: a pnpm-workspace.yaml, or a package.json with `workspaces`. */
+function looksLikeRoot(dir: string): boolean {
+  if (existsSync(join(dir, "pnpm-workspace.yaml"))) return true;
+  try {
+    const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { workspaces?: unknown };
+    return typeof manifest === "object" && manifest !== null && manifest.workspaces !== undefined;
+  } catch {
+    return false; // None here, or not JSON: not one.
+  }
+}
+
+/** The nearest directory above `dir` that looks like a workspace root, if any. */
+function rootAbove(dir: string): string | undefined {
+  for (let at = dirname(dir); ; at = dirname(at)) {
+    if (looksLikeRoot(at)) return at;
+    if (dirname(at) === at) return undefined;
+  }
+}
+
 export function initCommand(args: Args): number {
   const cwd = process.cwd();
   const root = resolve(cwd, args.directory ?? ".");
@@ -52,7 +71,10 @@ export function initCommand(args: Args): number {
   if (existsSync(buildfile)) {
     return refuse(`${shown(buildfile)} already exists, and rbuild init does not change a Buildfile: remove it first to write a new one.`);
   }
-  const notRoot = `rbuild init runs in the root of an npm, pnpm or yarn workspace, and this is not one: looked for a package.json with \`workspaces\` (npm, yarn) or a pnpm-workspace.yaml in ${root}.`;
+  const above = rootAbove(root);
+  // In a package of a workspace, say where its root is and how to init there.
+  const there = above === undefined ? "" : ` The workspace root above it is ${shown(above)}: run \`rbuild init -C ${relative(cwd, above) || "."}\` to write the Buildfile there.`;
+  const notRoot = `rbuild init runs in the root of an npm, pnpm or yarn workspace, and this is not one: looked for a package.json with \`workspaces\` (npm, yarn) or a pnpm-workspace.yaml in ${root}.${there}`;
   if (!existsSync(join(root, "package.json"))) return refuse(notRoot);
   let ws: Workspace;
   try {

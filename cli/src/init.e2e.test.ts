@@ -1,5 +1,5 @@
 /** `rbuild init` in real npm workspaces made by the tests, then the Buildfile it wrote, run by the real npm. */
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { testWorkspace, type Workspace } from "./test-support/workspace.js";
@@ -103,6 +103,24 @@ export const test = task({ name: "test", deps: scripts("test", { deps: ["build"]
     expect(order(ws)).toEqual(["util-", "ui-", "web-"]);
   });
 
+  test("22.adopt: two turbo tasks of a package with overlapping outputs: the Buildfile init writes loads and builds, each file cached by one task", async () => {
+    const ws = testWorkspace({
+      "package.json": JSON.stringify({ name: "o", private: true, workspaces: ["packages/*"] }),
+      // As in a real repository: else each task's default inputs would hold the other's outputs.
+      ".gitignore": "dist\nnode_modules\n",
+      "packages/p/package.json": manifest("p", { build: "mkdir -p dist && echo js > dist/x.js", "build:types": "mkdir -p dist && echo dts > dist/x.d.ts" }),
+      "turbo.json": JSON.stringify({ tasks: { build: { outputs: ["dist/**"] }, "build:types": { outputs: ["dist/**/*.d.ts"] } } }),
+    });
+    expect((await ws.run(["init"])).exitCode).toBe(0);
+    expect(ws.read("Buildfile.ts")).toContain('outputs: ["dist/**", "!dist/**/*.d.ts"]');
+    const built = await ws.run(["build", "build:types", "--output-logs", "none"]);
+    expect([built.exitCode, built.stderr]).toEqual([0, "rbuild: ok: 2 ran, 0 cached in <t>\n"]);
+    rmSync(join(ws.root, "packages/p/dist"), { recursive: true });
+    const restored = await ws.run(["build", "build:types", "--output-logs", "none"]);
+    expect([restored.exitCode, restored.stderr]).toEqual([0, "rbuild: ok: 0 ran, 2 cached in <t>\n"]);
+    expect([ws.read("packages/p/dist/x.js"), ws.read("packages/p/dist/x.d.ts")]).toEqual(["js\n", "dts\n"]);
+  });
+
   test("22.4: a directory that is not a workspace root is refused, saying what was looked for", async () => {
     const ws = testWorkspace({ "package.json": JSON.stringify({ name: "app" }), "sub/x.txt": "" });
     const looked = (dir: string) =>
@@ -116,5 +134,18 @@ export const test = task({ name: "test", deps: scripts("test", { deps: ["build"]
     });
     expect(() => ws.read("Buildfile.ts")).toThrow(/ENOENT/);
     expect(() => ws.read(".gitignore")).toThrow(/ENOENT/);
+  });
+  test("22.adopt: init in a package of a workspace names the root above it and the command to run there", async () => {
+    const ws = testWorkspace({ ...MONOREPO, "turbo.json": TURBO });
+    const refused = (dir: string, above: string, command: string) => ({
+      exitCode: 2,
+      stdout: "",
+      stderr:
+        `rbuild: error: rbuild init runs in the root of an npm, pnpm or yarn workspace, and this is not one: looked for a package.json with \`workspaces\` (npm, yarn) or a pnpm-workspace.yaml in ${dir}. ` +
+        `The workspace root above it is ${above}: run \`${command}\` to write the Buildfile there.\n`,
+    });
+    expect(await ws.run(["init"], { cwd: join(ws.root, "packages/ui") })).toEqual(refused("<root>/packages/ui", "../..", "rbuild init -C ../.."));
+    expect(await ws.run(["init", "-C", "packages/ui/src"])).toEqual(refused("<root>/packages/ui/src", "<root>", "rbuild init -C ."));
+    expect(() => ws.read("Buildfile.ts")).toThrow(/ENOENT/);
   });
 });

@@ -1,4 +1,7 @@
-/** `rbuild why <task>`: why the task would run now, or why it ran the last time it ran. */
+/**
+ * `rbuild why <task>`: why the task would run now, or why it ran the last time
+ * it ran; for a group, which of its deps (direct or not) would run, and why.
+ */
 import type { StrayErrors } from "@rbuild/core";
 import { dryRun } from "@rbuild/executor";
 import { plan, type Graph } from "@rbuild/planner";
@@ -27,9 +30,14 @@ export async function whyCommand(args: Args, strays: StrayErrors): Promise<numbe
 function whyWork(name: string, graph: Graph, cacheDir: string): number {
   const store = Store.open({ dir: cacheDir, onInfo: (_code, message) => process.stderr.write(`rbuild: ${message}\n`) });
   try {
-    const row = dryRun(graph, { store }).find((r) => r.name === name)!;
+    const rows = dryRun(graph, { store });
+    const row = rows.find((r) => r.name === name)!;
+    // The graph holds the group and what it depends on: of those, the tasks that would run, each with why.
+    const running = rows.filter((r) => r.action === "run");
     let text: string;
-    if (row.action === "run") {
+    if (row.action === "group" && running.length > 0) {
+      text = `${name} is a group: it runs nothing itself; of its deps, ${running.length} would run:\n${running.map((r) => `  ${r.name} (${r.reasons.join(", ")})\n`).join("")}`;
+    } else if (row.action === "run") {
       text = `${name} would run:\n${row.reasons.map((r) => `  ${r}\n`).join("")}`;
     } else {
       const state = store.taskState(name);

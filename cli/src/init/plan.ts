@@ -1,3 +1,5 @@
+import { SUBCOMMANDS } from "../args.js";
+
 /**
  * What `rbuild init` writes, as data: the translations (turbo-json.ts,
  * common-scripts.ts) produce an InitPlan and buildfile-text.ts turns it into
@@ -62,8 +64,23 @@ export function noteCount(plan: InitPlan): number {
   return [...plan.comments, ...plan.tasks.flatMap((planned) => planned.comments)].filter((line) => line.startsWith("rbuild init:")).length;
 }
 
-/** The task to run first: `build` when there is one. */
+/** A name `rbuild <name>` does not take as a task: rbuild's commands, and `graph`, kept for `rbuild graph`. */
+const RESERVED = new Set<string>([...SUBCOMMANDS, "graph"]);
+
+/** What runs task `name` after `rbuild`: `run <name>` for a name that is one of rbuild's commands. */
+export function runWords(name: string): string {
+  return RESERVED.has(name) ? `run ${name}` : name;
+}
+
+/** The note for a task named like one of rbuild's commands, if `name` is one. */
+export function reservedNameNote(name: string): string | undefined {
+  if (!RESERVED.has(name)) return undefined;
+  const why = (SUBCOMMANDS as readonly string[]).includes(name) ? `\`rbuild ${name}\` is rbuild's own command` : `rbuild keeps \`rbuild ${name}\` for a command of its own`;
+  return `rbuild init: run this task with \`rbuild run ${name}\`: ${why}`;
+}
+
+/** The task to run first, as the words after `rbuild`: `build` when there is one. */
 export function firstTarget(plan: InitPlan): string {
   const declared = declaredTasks(plan);
-  return declared.includes("build") ? "build" : (declared[0] ?? "list");
+  return declared.includes("build") ? "build" : declared[0] === undefined ? "list" : runWords(declared[0]);
 }

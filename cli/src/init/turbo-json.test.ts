@@ -183,11 +183,11 @@ export const test = task({ name: "test", deps: scripts("test", { packages: ["!we
 // Read the \`rbuild init:\` notes, then run \`rbuild build\`.
 import { scripts, task } from "rbuild";
 
-// rbuild init: envMode "loose" not translated: rbuild's env is always strict: a task sees only the variables it declares
+// rbuild init: envMode "loose" not translated: rbuild's env is always strict: a task sees only the variables in its env (and PATH, HOME and the like), so npm_config_* and the others a script may read are not passed unless declared; declare the variables each task needs in its env
 // rbuild init: somethingNew not translated: it is not a turbo.json setting rbuild init knows
 // rbuild init: packages/web/turbo.json "ui#lint" not translated: a package's turbo.json names its own tasks without \`package#\`
 
-// rbuild init: $TURBO_DEFAULT$ with excludes not translated: rbuild's default inputs cannot be narrowed, so the inputs are the package's files less node_modules/ and the excludes, gitignored files included
+// rbuild init: $TURBO_DEFAULT$ with excludes not translated: rbuild's default inputs cannot be narrowed, so the inputs are the package's files less node_modules/ and the excludes, gitignored files included. So a file the task writes that .gitignore ignores and outputs do not name (.eslintcache, *.tsbuildinfo) becomes its input, and the task is never cached: add such files to the excludes ("!.eslintcache"), or list the inputs without $TURBO_DEFAULT$
 // rbuild init: outputs "$TURBO_ROOT$/coverage/**" not translated: scripts() outputs are relative to the package and stay inside it
 // rbuild init: outputs "../out/**" not translated: scripts() outputs are relative to the package and stay inside it
 export const build = task({
@@ -235,5 +235,93 @@ export const lint = task({ name: "lint", deps: scripts("lint", { inputs: ["packa
       ok: false,
       error: `packages/web/turbo.json is not valid JSON (${parseError("{")}); fix it, then run \`rbuild init\` again`,
     });
+  });
+
+  test("22.adopt: outputs two tasks of a package share go to the narrower task, in the shared options or per package", () => {
+    const text = (packages: WorkspacePackage[], tasks: unknown): string => {
+      const plan = translateTurbo({ file: "turbo.json", text: JSON.stringify({ tasks }) }, [], { ...WS, packages });
+      if (!plan.ok) throw new Error(plan.error);
+      return buildfileText(plan.value).split("\n").slice(3).join("\n");
+    };
+    const types = { outputs: ["dist/**/*.d.ts"] };
+    // Every package with a build has a build:types: build's shared outputs leave out the declarations,
+    // whichever turbo.json lists first.
+    const both = [pkg("ui", ["build", "build:types"]), pkg("docs", ["build", "build:types"])];
+    const shared = `
+// rbuild init: build outputs leave out "dist/**/*.d.ts", those of build:types: both would match dist/x.d.ts. In rbuild an output file is one task's (turbo lets two tasks declare it)
+export const build = task({
+  name: "build",
+  deps: scripts("build", { outputs: ["dist/**", "!dist/**/*.d.ts"] }),
+});
+`;
+    expect(text(both, { build: { outputs: ["dist/**"] }, "build:types": types })).toBe(`${shared}
+export const buildTypes = task({
+  name: "build:types",
+  deps: scripts("build:types", { outputs: ["dist/**/*.d.ts"] }),
+});
+`);
+    expect(text(both, { "build:types": types, build: { outputs: ["dist/**"] } })).toBe(`
+export const buildTypes = task({
+  name: "build:types",
+  deps: scripts("build:types", { outputs: ["dist/**/*.d.ts"] }),
+});
+${shared}`);
+
+    // web has no build:types: its build keeps its declarations; ui's own outputs get the exclusion too.
+    const some = [pkg("ui", ["build", "build:types"]), pkg("web", ["build"]), pkg("docs", ["build", "build:types"])];
+    expect(text(some, { build: { outputs: ["dist/**"] }, "ui#build": { outputs: ["dist/**", "lib/**"] }, "build:types": types })).toBe(`
+// rbuild init: build outputs of ui, docs leave out "dist/**/*.d.ts", those of build:types: both would match dist/x.d.ts. In rbuild an output file is one task's (turbo lets two tasks declare it)
+export const build = task({
+  name: "build",
+  deps: scripts("build", {
+    outputs: ["dist/**"],
+    overrides: {
+      ui: { outputs: ["dist/**", "lib/**", "!dist/**/*.d.ts"] },
+      docs: { outputs: ["dist/**", "!dist/**/*.d.ts"] },
+    },
+  }),
+});
+
+export const buildTypes = task({
+  name: "build:types",
+  deps: scripts("build:types", { outputs: ["dist/**/*.d.ts"] }),
+});
+`);
+
+    // The same outputs twice: the later task gives them up, and says it keeps none.
+    expect(text(both, { build: { outputs: ["dist/**"] }, "build:types": { outputs: ["dist/**"] } })).toBe(`
+export const build = task({ name: "build", deps: scripts("build", { outputs: ["dist/**"] }) });
+
+// rbuild init: build:types outputs leave out "dist/**", those of build: both would match dist, and build:types keeps no outputs of its own. In rbuild an output file is one task's (turbo lets two tasks declare it)
+export const buildTypes = task({
+  name: "build:types",
+  deps: scripts("build:types", { outputs: ["dist/**", "!dist/**"] }),
+});
+`);
+  });
+
+  test("22.adopt: notes say what to do: a task named like an rbuild command, envMode, $TURBO_DEFAULT$ with excludes", () => {
+    const ws: Workspace = { ...WS, packages: [pkg("ui", ["clean", "lint"])] };
+    const plan = translateTurbo(
+      { file: "turbo.json", text: JSON.stringify({ envMode: "loose", tasks: { clean: { cache: false }, lint: { inputs: ["$TURBO_DEFAULT$", "!README.md"] } } }) },
+      [],
+      ws,
+    );
+    if (!plan.ok) throw new Error(plan.error);
+    expect(buildfileText(plan.value)).toBe(`// Written by \`rbuild init\` from turbo.json: each task runs one script in every package that has it.
+// Read the \`rbuild init:\` notes, then run \`rbuild run clean\`.
+import { scripts, task } from "rbuild";
+
+// rbuild init: envMode "loose" not translated: rbuild's env is always strict: a task sees only the variables in its env (and PATH, HOME and the like), so npm_config_* and the others a script may read are not passed unless declared; declare the variables each task needs in its env
+
+// rbuild init: run this task with \`rbuild run clean\`: \`rbuild clean\` is rbuild's own command
+export const clean = task({ name: "clean", deps: scripts("clean", { pure: false }) });
+
+// rbuild init: $TURBO_DEFAULT$ with excludes not translated: rbuild's default inputs cannot be narrowed, so the inputs are the package's files less node_modules/ and the excludes, gitignored files included. So a file the task writes that .gitignore ignores and outputs do not name (.eslintcache, *.tsbuildinfo) becomes its input, and the task is never cached: add such files to the excludes ("!.eslintcache"), or list the inputs without $TURBO_DEFAULT$
+export const lint = task({
+  name: "lint",
+  deps: scripts("lint", { inputs: ["**", "!node_modules/**", "!README.md"] }),
+});
+`);
   });
 });

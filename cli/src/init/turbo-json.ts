@@ -14,13 +14,16 @@
  * - A task name no package has a script for still gets its `scripts()` call,
  *   which declares nothing until a package adds the script, so that what
  *   depends on it keeps working (turbo skips it the same way).
+ * - Outputs two tasks of a package would share are given to one of them
+ *   (output-overlaps.ts): turbo allows it, rbuild does not.
  * - Root keys with no counterpart (`ui`, `remoteCache`, `concurrency`, ...)
  *   are notes at the top that say what to use instead.
  */
 import { err, ok, type Result } from "@rbuild/core";
 import type { Workspace } from "@rbuild/workspaces";
 import { parseJsonc } from "./jsonc.js";
-import { notTranslated, shown, type InitPlan, type PlannedOptions, type PlannedTask } from "./plan.js";
+import { resolveOutputOverlaps } from "./output-overlaps.js";
+import { notTranslated, reservedNameNote, shown, type InitPlan, type PlannedOptions, type PlannedTask } from "./plan.js";
 import { envNames, translateTask, type TaskContext, type TranslatedTask } from "./turbo-task.js";
 
 export interface TurboConfig {
@@ -45,7 +48,9 @@ const ROOT_KEYS: Readonly<Record<string, string>> = {
   cacheDir: "set RBUILD_CACHE_DIR to put rbuild's cache elsewhere",
   concurrency: "use `rbuild -j N`",
   daemon: "rbuild's own daemon starts when it is set up; see rbuild's README",
-  envMode: "rbuild's env is always strict: a task sees only the variables it declares",
+  envMode:
+    "rbuild's env is always strict: a task sees only the variables in its env (and PATH, HOME and the like), so npm_config_* and the others a script may read " +
+    "are not passed unless declared; declare the variables each task needs in its env",
   extends: "only a package's turbo.json extends another",
 };
 
@@ -179,12 +184,13 @@ export function translateTurbo(root: TurboConfig, packageConfigs: readonly Packa
   if (!planned.some((task) => task.scripts !== undefined)) {
     return err(`${root.file} has no task rbuild can declare (only persistent tasks and root tasks), so there is nothing to translate`);
   }
-  return ok({ source: root.file, comments, tasks: [...planned, ...rootTasks] });
+  return ok(resolveOutputOverlaps({ source: root.file, comments, tasks: [...planned, ...rootTasks] }, ws));
 }
 
 function plannedTask(name: string, defs: Definitions, context: TaskContext, ws: Workspace): PlannedTask {
   const shared = defs.shared === undefined ? undefined : translateTask(defs.shared, context);
-  const comments: string[] = [...(shared?.description === undefined ? [] : [shared.description]), ...defs.notes, ...(shared?.notes ?? [])];
+  const reserved = reservedNameNote(name);
+  const comments: string[] = [...(shared?.description === undefined ? [] : [shared.description]), ...(reserved === undefined ? [] : [reserved]), ...defs.notes, ...(shared?.notes ?? [])];
   const own: [string, TranslatedTask][] = [];
   const excluded: string[] = [];
   for (const [pkg, definition] of defs.packages) {

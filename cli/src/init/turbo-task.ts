@@ -119,7 +119,9 @@ function inputsOf(globs: readonly string[], notes: string[]): { inputs?: string[
   notes.push(
     notTranslated(
       "$TURBO_DEFAULT$ with excludes",
-      "rbuild's default inputs cannot be narrowed, so the inputs are the package's files less node_modules/ and the excludes, gitignored files included",
+      "rbuild's default inputs cannot be narrowed, so the inputs are the package's files less node_modules/ and the excludes, gitignored files included. " +
+        "So a file the task writes that .gitignore ignores and outputs do not name (.eslintcache, *.tsbuildinfo) becomes its input, and the task is never cached: " +
+        'add such files to the excludes ("!.eslintcache"), or list the inputs without $TURBO_DEFAULT$',
     ),
   );
   return { inputs: ["**", "!node_modules/**", ...excluded], rootInputs };

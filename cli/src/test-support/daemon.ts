@@ -18,9 +18,11 @@ export const servedBuilds = (ws: Workspace): number =>
 /** The daemons that served this workspace (one, unless one was replaced). */
 export const daemonPids = (ws: Workspace): number[] => [...new Set([...daemonLog(ws).matchAll(/\[(\d+)\] serving /g)].map((m) => Number(m[1])))];
 
-/** Kills the workspace's daemons: a test leaves no process behind. */
+/** Kills the workspace's daemons, those of the previous log (daemon.log.1) too: a test leaves no process behind. */
 export function stopDaemons(ws: Workspace): void {
-  for (const pid of daemonPids(ws)) {
+  const previous = join(ws.root, ".rbuild/daemon.log.1");
+  const earlier = existsSync(previous) ? [...readFileSync(previous, "utf8").matchAll(/\[(\d+)\] serving /g)].map((m) => Number(m[1])) : [];
+  for (const pid of [...earlier, ...daemonPids(ws)]) {
     try {
       process.kill(pid, "SIGKILL");
     } catch {
