@@ -162,6 +162,35 @@ describe("rbuild graph", () => {
     });
   });
 
+  test("23.3: the history hints come from what real builds recorded: a volatile input, and outputs that differ for one key", async () => {
+    ws.write({
+      "Buildfile.ts": [
+        'import { task } from "rbuild";',
+        // Writes the time: a --force rerun of the same key gives other bytes in stamp.txt, the same in same.txt.
+        'task({ name: "stamp", inputs: ["src/**"], outputs: ["out/stamp.txt", "out/same.txt"], run: "mkdir -p out && date +%s%N > out/stamp.txt && cp src/a.txt out/same.txt" });',
+        'task({ name: "version", inputs: ["version.txt", "src/**"], outputs: ["out/v.txt"], run: "mkdir -p out && cp version.txt out/v.txt" });',
+        "",
+      ].join("\n"),
+      "src/a.txt": "a\n",
+      "version.txt": "0\n",
+    });
+    expect((await ws.run(["stamp", "version"])).exitCode).toBe(0);
+    for (let i = 1; i <= 5; i++) {
+      ws.write({ "version.txt": `${i}\n` });
+      expect((await ws.run(["stamp", "version", ...(i === 5 ? ["--force"] : [])])).exitCode).toBe(0);
+    }
+    const result = await ws.run(["graph", "--format", "json", "--check"]);
+    const report = JSON.parse(result.stdout) as { hints: { code: string; tasks: string[]; evidence: Record<string, unknown> }[] };
+    const found = report.hints.filter((hint) => hint.code === "volatile-input" || hint.code === "nondeterministic");
+    expect([result.exitCode, found.map((hint) => [hint.code, hint.tasks, hint.evidence["path"] ?? hint.evidence["differingPaths"]])]).toEqual([
+      1,
+      [
+        ["nondeterministic", ["stamp"], ["out/stamp.txt"]],
+        ["volatile-input", ["version"], "version.txt"],
+      ],
+    ]);
+  });
+
   test("23.2: dot renders with Graphviz; mermaid is a graph TD block", async () => {
     copyFixture("graph-demo");
     const dot = await ws.run(["graph", "--format", "dot"]);
