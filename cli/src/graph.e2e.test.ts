@@ -121,7 +121,7 @@ describe("rbuild graph", () => {
       expect([readOnly.exitCode, readOnly.stderr]).toEqual([2, "rbuild: error: --out <root>/locked/graph.txt: cannot write in <root>/locked (EACCES); give a file in a directory you can write.\nRun `rbuild --help` for usage.\n"]);
       expect(readdirSync(ws.root).includes("loaded")).toBe(false);
     }
-    expect((await ws.run(["graph", "--format", "svg"])).stderr).toBe('rbuild: error: --format must be one of text, json, dot, mermaid, got "svg".\nRun `rbuild --help` for usage.\n');
+    expect((await ws.run(["graph", "--format", "svg"])).stderr).toBe('rbuild: error: --format must be one of text, json, dot, mermaid, html, got "svg".\nRun `rbuild --help` for usage.\n');
     expect((await ws.run(["a", "--check"])).stderr).toBe("rbuild: error: --format, --out and --check go with `rbuild graph`.\nRun `rbuild --help` for usage.\n");
   });
 
