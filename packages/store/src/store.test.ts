@@ -137,6 +137,18 @@ describe("Store", () => {
     again.close();
   });
 
+  test("23.4: a run's evidence goes with the builds the history drops", () => {
+    const store = open();
+    const run = (task: string) => ({ task, key: "k", status: "ran", cache: null, pure: true, durationMs: 1, exitCode: 0, reasons: [], error: null, outputsDigest: null, layer: null, evidence: { restoreMs: null, changedInputs: [], outputs: null } });
+    store.finishBuild(store.beginBuild(["a"]), true, [run("gone")]);
+    store.finishBuild(store.beginBuild(["a"]), true, [run("kept")]);
+    for (let i = 0; i < HISTORY_BUILDS - 1; i++) store.finishBuild(store.beginBuild(["b"]), true, []);
+    store.close();
+    const db = new Database(join(dir, "index.sqlite"), { readonly: true });
+    expect(db.prepare("SELECT build, task FROM run_evidence").raw().all()).toEqual([[2, "kept"]]);
+    db.close();
+  });
+
   test("a stat cache entry and a task state survive a flush and reopen", () => {
     const store = open();
     store.set("src/a.ts", { size: 1, mtimeMs: 2.5, ctimeMs: 3.5, ino: 4, digest: "d".repeat(64) as Digest });

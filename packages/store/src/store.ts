@@ -574,13 +574,13 @@ export class Store implements StatCacheBackend {
 
   /** Each run's evidence, and each of those tasks' evidence pruned to its EVIDENCE_RUNS newest runs. In the build's transaction. */
   #recordEvidence(build: number, runs: readonly RunRow[]): void {
-    const insert = this.#sql("INSERT OR REPLACE INTO run_evidence (task, build, restore_ms, changed, outputs) VALUES (?, ?, ?, ?, ?)");
+    const insert = this.#sql("INSERT INTO run_evidence (build, task, restore_ms, changed, outputs) VALUES (?, ?, ?, ?, ?)");
     const prune = this.#sql(PRUNE_EVIDENCE);
     for (const r of runs) {
       if (r.evidence === undefined) continue;
       const { restoreMs, changedInputs, outputs } = r.evidence;
       const digests = outputs === null || outputs.length > EVIDENCE_OUTPUTS ? null : JSON.stringify(Object.fromEntries(outputs.map((e) => [e.path, outputDigest(e)])));
-      insert.run(r.task, build, restoreMs, JSON.stringify(changedInputs.slice(0, EVIDENCE_CHANGED)), digests);
+      insert.run(build, r.task, restoreMs, JSON.stringify(changedInputs.slice(0, EVIDENCE_CHANGED)), digests);
       prune.run(r.task, r.task, EVIDENCE_RUNS);
     }
   }
