@@ -34,7 +34,7 @@ async function build(force = false): Promise<string> {
 }
 
 describe("the history's evidence", () => {
-  // A run found up to date by its snapshot has no evidence (see @rbuild/store readHistory's tests); whether
+  // A run found up to date by its freshness record has no evidence (see @rbuild/store readHistory's tests); whether
   // a build right after another finds it so depends on the clock (recent writes are not trusted), so none is here.
   test("23.4: each run that looks the cache up or runs records the inputs changed since the last, its outputs' digests, and a hit's restore time", async () => {
     mkdirSync(join(root, "src"));

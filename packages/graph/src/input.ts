@@ -27,7 +27,7 @@ export interface RecordedRun {
   readonly durationMs: number;
   readonly key: string | null;
   readonly outputsDigest: string | null;
-  /** For a hit restored through a cache lookup (not found up to date by its snapshot): the time it took; else null. */
+  /** For a hit restored through a cache lookup (not found up to date by its freshness record): the time it took; else null. */
   readonly restoreMs: number | null;
   /** The input paths that changed since the task's previous recorded key; empty when none did or none are recorded. */
   readonly changedInputs: readonly string[];

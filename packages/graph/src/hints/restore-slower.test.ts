@@ -11,7 +11,7 @@ describe("restore-slower", () => {
           runs(
             { status: "cached", cache: "remote", durationMs: 900, restoreMs: 900 },
             { status: "cached", cache: "local", durationMs: 700, restoreMs: 700 },
-            // Found up to date by its snapshot: nothing restored, not counted.
+            // Found up to date by its freshness record: nothing restored, not counted.
             { status: "cached", cache: "local", durationMs: 1, restoreMs: null },
             { status: "cached", cache: "local", durationMs: 500, restoreMs: 500 },
             { status: "ran", durationMs: 200 },

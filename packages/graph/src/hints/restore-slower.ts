@@ -4,7 +4,7 @@
  * take longer than running it. The median restore is set against its run
  * time (the median of its runs, see stats.ts); a difference under
  * RESTORE_MARGIN_MS is noise, not worth a hint. Hits found up to date by
- * their snapshot restore nothing and are not counted.
+ * their freshness record restore nothing and are not counted.
  */
 import { showMs } from "../duration.js";
 import { q, type Hint, type HintRule } from "../hint.js";
