@@ -14,7 +14,7 @@ export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 export type OutputMode = "plain" | "json";
 
-export const GRAPH_FORMATS = ["text", "json", "dot", "mermaid"] as const;
+export const GRAPH_FORMATS = ["text", "json", "dot", "mermaid", "html"] as const;
 export type GraphFormat = (typeof GRAPH_FORMATS)[number];
 
 export interface Args {
@@ -49,8 +49,8 @@ export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what
        rbuild why <task>                why a task would run now, or why it ran last time
        rbuild graph [task...] [--format F] [--out FILE] [--check]
                                         the DAG (default: every task) and hints that say
-                                        what to change; F: text (default), json, dot or
-                                        mermaid; --check: exit 1 on an error hint
+                                        what to change; F: text (default), json, dot,
+                                        mermaid or html; --check: exit 1 on an error hint
        rbuild cache stats               entries, size and hit rate of the local cache
        rbuild cache gc [--max-size SIZE] [--max-age DAYS]
                                         drop least recently used cache entries

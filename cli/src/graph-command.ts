@@ -1,6 +1,7 @@
 /**
  * `rbuild graph [task...]`: the planned DAG with its recorded durations and
- * hit rates, and the hints of @rbuild/graph, as text, JSON, DOT or Mermaid.
+ * hit rates, and the hints of @rbuild/graph, as text, JSON, DOT, Mermaid or
+ * a self-contained HTML page.
  * Runs no task and writes nothing but `--out` (the cache index is opened
  * read-only). With no task names it is every task the Buildfile declares:
  * the graph is an audit of the whole Buildfile, and a race between two tasks
@@ -11,7 +12,7 @@
 import { accessSync, constants as fsConstants, lstatSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { unreachable, writeFileAtomically, type StrayErrors } from "@rbuild/core";
-import { analyse, formatDot, formatJson, formatMermaid, formatText, gatherInput, type GraphReport } from "@rbuild/graph";
+import { analyse, formatDot, formatHtml, formatJson, formatMermaid, formatText, gatherInput, type GraphReport } from "@rbuild/graph";
 import { plan } from "@rbuild/planner";
 import { readHistory } from "@rbuild/store";
 import type { Args, GraphFormat } from "./args.js";
@@ -43,6 +44,8 @@ function formatted(report: GraphReport, format: GraphFormat): string {
       return formatDot(report);
     case "mermaid":
       return formatMermaid(report);
+    case "html":
+      return formatHtml(report);
     default:
       return unreachable(format);
   }

@@ -121,7 +121,7 @@ describe("rbuild graph", () => {
       expect([readOnly.exitCode, readOnly.stderr]).toEqual([2, "rbuild: error: --out <root>/locked/graph.txt: cannot write in <root>/locked (EACCES); give a file in a directory you can write.\nRun `rbuild --help` for usage.\n"]);
       expect(readdirSync(ws.root).includes("loaded")).toBe(false);
     }
-    expect((await ws.run(["graph", "--format", "svg"])).stderr).toBe('rbuild: error: --format must be one of text, json, dot, mermaid, got "svg".\nRun `rbuild --help` for usage.\n');
+    expect((await ws.run(["graph", "--format", "svg"])).stderr).toBe('rbuild: error: --format must be one of text, json, dot, mermaid, html, got "svg".\nRun `rbuild --help` for usage.\n');
     expect((await ws.run(["a", "--check"])).stderr).toBe("rbuild: error: --format, --out and --check go with `rbuild graph`.\nRun `rbuild --help` for usage.\n");
   });
 
@@ -160,6 +160,35 @@ describe("rbuild graph", () => {
       onDisk: true,
       files: 1,
     });
+  });
+
+  test("23.3: the history hints come from what real builds recorded: a volatile input, and outputs that differ for one key", async () => {
+    ws.write({
+      "Buildfile.ts": [
+        'import { task } from "rbuild";',
+        // Writes the time: a --force rerun of the same key gives other bytes in stamp.txt, the same in same.txt.
+        'task({ name: "stamp", inputs: ["src/**"], outputs: ["out/stamp.txt", "out/same.txt"], run: "mkdir -p out && date +%s%N > out/stamp.txt && cp src/a.txt out/same.txt" });',
+        'task({ name: "version", inputs: ["version.txt", "src/**"], outputs: ["out/v.txt"], run: "mkdir -p out && cp version.txt out/v.txt" });',
+        "",
+      ].join("\n"),
+      "src/a.txt": "a\n",
+      "version.txt": "0\n",
+    });
+    expect((await ws.run(["stamp", "version"])).exitCode).toBe(0);
+    for (let i = 1; i <= 5; i++) {
+      ws.write({ "version.txt": `${i}\n` });
+      expect((await ws.run(["stamp", "version", ...(i === 5 ? ["--force"] : [])])).exitCode).toBe(0);
+    }
+    const result = await ws.run(["graph", "--format", "json", "--check"]);
+    const report = JSON.parse(result.stdout) as { hints: { code: string; tasks: string[]; evidence: Record<string, unknown> }[] };
+    const found = report.hints.filter((hint) => hint.code === "volatile-input" || hint.code === "nondeterministic");
+    expect([result.exitCode, found.map((hint) => [hint.code, hint.tasks, hint.evidence["path"] ?? hint.evidence["differingPaths"]])]).toEqual([
+      1,
+      [
+        ["nondeterministic", ["stamp"], ["out/stamp.txt"]],
+        ["volatile-input", ["version"], "version.txt"],
+      ],
+    ]);
   });
 
   test("23.2: dot renders with Graphviz; mermaid is a graph TD block", async () => {

@@ -15,7 +15,7 @@ import { availableParallelism } from "node:os";
 import { describeFailure, type Reporter, type StrayErrors, type TaskFailure, type TaskResult } from "@rbuild/core";
 import type { Digest } from "@rbuild/hash";
 import type { Graph, GraphTask } from "@rbuild/planner";
-import type { LogLine, RunRow } from "@rbuild/store";
+import type { LogLine, ManifestEntry, RunRow } from "@rbuild/store";
 import { lateFailure, taskOfLabel } from "./late-failure.js";
 import { LineSplitter } from "./line-splitter.js";
 import { missingInterpreter } from "./missing-interpreter.js";
@@ -106,6 +106,15 @@ interface Done {
   readonly result: TaskResult;
   readonly outputsDigest?: Digest;
   readonly layer?: Digest | null;
+  readonly evidence?: Evidence;
+}
+
+/** What the history records of a run that looked the cache up or ran (see @rbuild/store RunEvidence). */
+interface Evidence {
+  /** Restored from a cache lookup: its time is the restore's. */
+  readonly restored: boolean;
+  readonly changedInputs: readonly string[];
+  readonly outputs: readonly ManifestEntry[] | null;
 }
 
 function result(
@@ -184,6 +193,7 @@ class Build {
   /** Outputs digest of every task that finished well: what dependents' keys see. */
   readonly #outputs = new Map<string, Digest>();
   readonly #layers = new Map<string, Digest | null>();
+  readonly #evidence = new Map<string, Evidence>();
 
   readonly #waitingOn = new Map<string, number>();
   readonly #results = new Map<string, TaskResult>();
@@ -349,7 +359,15 @@ class Build {
       error: r.failure === undefined ? null : describeFailure(r.failure, { cwd: this.#graph.root }),
       outputsDigest: this.#outputs.get(r.name) ?? null,
       layer: this.#layers.get(r.name) ?? null,
+      ...this.#evidenceRow(r),
     }));
+  }
+
+  #evidenceRow(r: TaskResult): Pick<RunRow, "evidence"> {
+    const evidence = this.#evidence.get(r.name);
+    if (evidence === undefined) return {};
+    const restored = evidence.restored && r.status === "cached";
+    return { evidence: { restoreMs: restored ? r.durationMs : null, changedInputs: evidence.changedInputs, outputs: evidence.outputs } };
   }
 
   #interrupt(): void {
@@ -413,6 +431,7 @@ class Build {
   #done(task: GraphTask, done: Done, durationMs: number, queue: Finished[]): void {
     if (done.outputsDigest !== undefined) this.#outputs.set(task.name, done.outputsDigest);
     if (done.layer !== undefined) this.#layers.set(task.name, done.layer);
+    if (done.evidence !== undefined) this.#evidence.set(task.name, done.evidence);
     queue.push({ task, result: { ...done.result, durationMs } });
   }
 
@@ -433,6 +452,8 @@ class Build {
         return { result: result(task.name, "failed", { reasons: [], failure }) };
       }
       let reasons: string[];
+      // Before the task's state is replaced (by a hit or after the run).
+      const changed = task.pure ? cache.changedInputs(task, prepared) : [];
       if (task.pure && !cache.force) {
         const local = cache.restore(task, prepared);
         let restored = local instanceof Promise ? await local : local;
@@ -444,7 +465,8 @@ class Build {
         if (restored.hit) {
           this.#replay(task, restored.log);
           const cached = result(task.name, "cached", { cache: source, key: prepared.key, exitCode: restored.entry.exitCode, reasons: [] });
-          return { result: cached, outputsDigest: restored.entry.outputsDigest, layer: restored.entry.layer };
+          const evidence: Evidence = { restored: true, changedInputs: changed, outputs: restored.entry.manifest };
+          return { result: cached, outputsDigest: restored.entry.outputsDigest, layer: restored.entry.layer, evidence };
         }
         reasons = restored.reasons;
       } else {
@@ -454,7 +476,7 @@ class Build {
       // With -j 1 the slot is held until the outputs are stored: one task is done before the next starts.
       return await this.#inSlot(task, async () => {
         try {
-          return await this.#runAndCapture(task, prepared, signal, reasons, started);
+          return await this.#runAndCapture(task, prepared, signal, reasons, changed, started);
         } finally {
           this.#commandRuns.take(task.name);
         }
@@ -465,7 +487,7 @@ class Build {
   }
 
   /** Runs a task that missed the cache, in its slot, and stores what it produced. */
-  async #runAndCapture(task: GraphTask, prepared: Prepared, signal: AbortSignal, reasons: string[], started: number): Promise<Done> {
+  async #runAndCapture(task: GraphTask, prepared: Prepared, signal: AbortSignal, reasons: string[], changed: readonly string[], started: number): Promise<Done> {
     const cache = this.#cache!;
     const log = new LogCollector();
     const done = await this.#execute(task, signal, reasons, log);
@@ -474,19 +496,20 @@ class Build {
     // while it records the last. With -j 1 a task is done before the next starts.
     if (this.#jobs > 1 && this.#releaseSlot(task)) await new Promise((resolve) => setImmediate(resolve));
     const key = task.pure ? prepared.key : null;
+    const ran = (outputs: readonly ManifestEntry[] | null): Evidence | undefined => (task.pure ? { restored: false, changedInputs: changed, outputs } : undefined);
     if (done.result.status !== "ran") {
       cache.remember(task, prepared, false, reasons);
-      return { ...done, result: { ...done.result, key } };
+      return { ...done, result: { ...done.result, key }, evidence: ran(null) };
     }
     const run = this.#commandRuns.take(task.name) ?? { since: Date.now(), until: Date.now(), beside: [] };
     const captured = cache.capture(task, prepared, log.finish(), done.result.exitCode, Math.round(this.#now() - started), run);
     if (captured.refused !== undefined) {
       cache.remember(task, prepared, false, reasons);
-      return { result: result(task.name, "failed", { key, exitCode: done.result.exitCode, reasons, failure: captured.refused }) };
+      return { result: result(task.name, "failed", { key, exitCode: done.result.exitCode, reasons, failure: captured.refused }), evidence: ran(null) };
     }
     if (captured.entry !== undefined) this.#remote?.upload(captured.entry);
     cache.remember(task, prepared, true, reasons);
-    return { result: { ...done.result, key }, outputsDigest: captured.outputsDigest, layer: captured.layer };
+    return { result: { ...done.result, key }, outputsDigest: captured.outputsDigest, layer: captured.layer, evidence: ran(captured.entry?.manifest ?? null) };
   }
 
   /** A group runs nothing: it is cached when everything it groups was. */

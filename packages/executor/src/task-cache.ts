@@ -15,7 +15,7 @@ import { chmodSync, lstatSync, readlinkSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { TaskFailure } from "@rbuild/core";
 import { digestBytes, expandGlobs, FileHasher, globMatcher, type Digest } from "@rbuild/hash";
-import { decodeRecord, encodeRecord, explainChange, keyOfEncoded, type Graph, type GraphTask, type KeyRecord } from "@rbuild/planner";
+import { changedInputs, decodeRecord, encodeRecord, explainChange, keyOfEncoded, type Graph, type GraphTask, type KeyRecord } from "@rbuild/planner";
 import { FreshRecords, RecordView, freshOf, targetsKey } from "./fresh-record.js";
 import type { InputWarmer } from "./input-warmer.js";
 import { clearOutputs, expandOpeningUp } from "./clear-outputs.js";
@@ -280,6 +280,18 @@ export class TaskCache {
     if (before === undefined) return ["no-record"];
     const reasons = explainChange(before, prepared.record);
     return reasons.length > 0 ? reasons : ["key-changed"];
+  }
+
+  /**
+   * The input paths that changed since the task's recorded key, for the
+   * history's evidence (see @rbuild/store `run_evidence`). Read before the
+   * task's state is replaced; none with no record or the same key.
+   */
+  changedInputs(task: GraphTask, prepared: Prepared): string[] {
+    const previous = this.store.taskState(task.name);
+    if (previous === undefined || previous.key === prepared.key) return [];
+    const before = decodeRecord(previous.record);
+    return before === undefined ? [] : changedInputs(before, prepared.record);
   }
 
   /** Looks the key up and, on a hit, puts back whatever outputs differ from the stored layer. */

@@ -10,7 +10,11 @@ import { globalInput } from "./hints/global-input.js";
 import { impureUpstream } from "./hints/impure-upstream.js";
 import { missingDep } from "./hints/missing-dep.js";
 import { missingImportDep } from "./hints/missing-import-dep.js";
+import { nondeterministic } from "./hints/nondeterministic.js";
 import { redundantEdge } from "./hints/redundant-edge.js";
+import { restoreSlower } from "./hints/restore-slower.js";
+import { serialBottleneck } from "./hints/serial-bottleneck.js";
+import { volatileInput } from "./hints/volatile-input.js";
 import type { GraphAnalysisInput, TaskKind } from "./input.js";
 import { allStats } from "./stats.js";
 
@@ -35,7 +39,19 @@ export interface GraphReport {
 }
 
 /** Every hint family, one file each under hints/. */
-export const HINT_RULES: readonly HintRule[] = [missingDep, missingImportDep, redundantEdge, impureUpstream, broadInput, globalInput, criticalPathHint];
+export const HINT_RULES: readonly HintRule[] = [
+  missingDep,
+  missingImportDep,
+  redundantEdge,
+  impureUpstream,
+  broadInput,
+  globalInput,
+  volatileInput,
+  nondeterministic,
+  restoreSlower,
+  serialBottleneck,
+  criticalPathHint,
+];
 
 export function analyse(input: GraphAnalysisInput, rules: readonly HintRule[] = HINT_RULES): GraphReport {
   const stats = allStats(input.tasks, input.history);

@@ -6,7 +6,7 @@ import type { GraphAnalysisInput } from "./input.js";
 
 export type Severity = "error" | "warning" | "info";
 
-export type HintCode = "missing-dep" | "missing-import-dep" | "redundant-edge" | "impure-upstream" | "broad-input" | "global-input" | "critical-path";
+export type HintCode = "missing-dep" | "missing-import-dep" | "redundant-edge" | "impure-upstream" | "broad-input" | "global-input" | "volatile-input" | "nondeterministic" | "restore-slower" | "serial-bottleneck" | "critical-path";
 
 export interface Hint {
   readonly code: HintCode;

@@ -10,3 +10,4 @@ export { formatText } from "./format-text.js";
 export { formatDot } from "./format-dot.js";
 export { formatMermaid } from "./format-mermaid.js";
 export { formatJson } from "./format-json.js";
+export { formatHtml } from "./format-html.js";

@@ -27,12 +27,18 @@ export interface RecordedRun {
   readonly durationMs: number;
   readonly key: string | null;
   readonly outputsDigest: string | null;
+  /** For a hit restored through a cache lookup (not found up to date by its freshness record): the time it took; else null. */
+  readonly restoreMs: number | null;
+  /** The input paths that changed since the task's previous recorded key; empty when none did or none are recorded. */
+  readonly changedInputs: readonly string[];
+  /** Each output path's digest as the run left it (`symlink:<target>`, `dir`), when the index recorded them; else null. */
+  readonly outputs: Readonly<Record<string, string>> | null;
 }
 
 /**
- * What the index recorded about one task. Part A reads the build history's
- * rows and the durations stored with cached actions; the history-based hints
- * (volatile inputs, non-determinism, restore time) extend RecordedRun.
+ * What the index recorded about one task: the build history's rows with each
+ * run's evidence (@rbuild/store `run_evidence`), and the durations stored with
+ * its cached actions.
  */
 export interface TaskHistory {
   /** The task's most recent runs, newest first (a bounded number, see @rbuild/store readTaskHistory). */

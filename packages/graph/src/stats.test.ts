@@ -17,7 +17,7 @@ describe("task stats", () => {
     expect(taskStats(task({ name: "a", kind: "impure" }), history)).toEqual({ durationMs: 200, runs: 5, hitRate: null });
     expect(taskStats(task({ name: "a" }), undefined)).toEqual({ durationMs: null, runs: 0, hitRate: null });
     // Only restored (say from a remote): the durations stored with its actions.
-    expect(taskStats(task({ name: "a" }), { runs: [{ status: "cached", cache: "remote", durationMs: 3, key: "k", outputsDigest: "d" }], actionDurationsMs: [900, 1100] })).toEqual({
+    expect(taskStats(task({ name: "a" }), { ...runs({ status: "cached", cache: "remote", durationMs: 3 }), actionDurationsMs: [900, 1100] })).toEqual({
       durationMs: 1000,
       runs: 1,
       hitRate: 1,

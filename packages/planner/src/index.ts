@@ -5,5 +5,5 @@ export { defineTasks } from "./define.js";
 export { plan } from "./plan.js";
 export { suggest } from "./suggest.js";
 export type { Definitions, Graph, GraphTask, TaskDef } from "./graph.js";
-export { taskKey, keyOfEncoded, encodeRecord, decodeRecord, canonicalRecord, explainChange, KEY_FORMAT } from "./key.js";
+export { taskKey, keyOfEncoded, encodeRecord, decodeRecord, canonicalRecord, changedInputs, explainChange, KEY_FORMAT } from "./key.js";
 export type { KeyRecord } from "./key.js";

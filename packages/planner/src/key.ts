@@ -87,6 +87,11 @@ function changedKeys(before: readonly (readonly [string, unknown])[], after: rea
   return changed.sort();
 }
 
+/** The input paths whose digests differ between `previous` and `next` (added, changed or gone), sorted. */
+export function changedInputs(previous: KeyRecord, next: KeyRecord): string[] {
+  return changedKeys(previous.inputs, next.inputs);
+}
+
 /**
  * Why `next` differs from `previous`, as the reasons rbuild reports:
  * `command-changed`, `env-changed: NAME`, `input-changed: path`,

@@ -3,8 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import type { Digest } from "@rbuild/hash";
 import { readHistory } from "./history.js";
-import { SCHEMA_VERSION } from "./schema.js";
+import { EVIDENCE_OUTPUTS, EVIDENCE_RUNS, SCHEMA_VERSION } from "./schema.js";
 import { noteStampedBuild } from "./stamps.js";
 import { Store, type RunRow } from "./store.js";
 
@@ -28,6 +29,9 @@ const run = (task: string, status: RunRow["status"], durationMs: number, outputs
   layer: null,
 });
 
+/** A run with no evidence recorded (one found up to date, or from before the index had any). */
+const none = { restoreMs: null, changedInputs: [], outputs: null };
+
 describe("readHistory", () => {
   test("23.4: each task's recent runs newest first, bounded, read without writing to the index", () => {
     const store = Store.open({ dir });
@@ -45,9 +49,9 @@ describe("readHistory", () => {
     expect([...history.tasks.keys()].sort()).toEqual(["a", "b"]);
     expect(history.tasks.get("a")).toEqual({
       runs: [
-        { build: 4, status: "failed", cache: null, durationMs: 13, key: "k", outputsDigest: "d" },
-        { build: 3, status: "ran", cache: null, durationMs: 12, key: "k", outputsDigest: "d" },
-        { build: 2, status: "cached", cache: "local", durationMs: 11, key: "k", outputsDigest: "d" },
+        { build: 4, status: "failed", cache: null, durationMs: 13, key: "k", outputsDigest: "d", ...none },
+        { build: 3, status: "ran", cache: null, durationMs: 12, key: "k", outputsDigest: "d", ...none },
+        { build: 2, status: "cached", cache: "local", durationMs: 11, key: "k", outputsDigest: "d", ...none },
       ],
       actionDurationsMs: [],
     });
@@ -77,6 +81,34 @@ describe("readHistory", () => {
       [2, "cached", "local", 0],
       [1, "ran", null, 40],
     ]);
+  });
+
+  test("23.4: each run's evidence (restore time, changed inputs, output digests) is read back with it, and kept for the last EVIDENCE_RUNS runs of each task", () => {
+    const store = Store.open({ dir });
+    const file = (path: string, digest: string) => ({ path, type: "file" as const, mode: 0o644, size: 1, digest: digest as Digest });
+    const many = Array.from({ length: EVIDENCE_OUTPUTS + 1 }, (_, i) => file(`out/${i}`, "x"));
+    store.finishBuild(store.beginBuild(["a"]), true, [
+      { ...run("a", "ran", 30), evidence: { restoreMs: null, changedInputs: ["src/b.ts", "src/a.ts"], outputs: [file("out/a.js", "d1"), { path: "out/l", type: "symlink", target: "a.js" }, { path: "out", type: "dir", mode: 0o755 }] } },
+      { ...run("big", "ran", 5), evidence: { restoreMs: null, changedInputs: [], outputs: many } },
+    ]);
+    store.finishBuild(store.beginBuild(["a"]), true, [{ ...run("a", "cached", 50), evidence: { restoreMs: 50, changedInputs: ["src/a.ts"], outputs: [file("out/a.js", "d2")] } }, run("big", "cached", 1)]);
+    store.close();
+    expect(readHistory(dir).tasks.get("a")!.runs).toEqual([
+      { build: 2, status: "cached", cache: "local", durationMs: 50, key: "k", outputsDigest: "d", restoreMs: 50, changedInputs: ["src/a.ts"], outputs: { "out/a.js": "d2" } },
+      { build: 1, status: "ran", cache: null, durationMs: 30, key: "k", outputsDigest: "d", restoreMs: null, changedInputs: ["src/b.ts", "src/a.ts"], outputs: { "out/a.js": "d1", "out/l": "symlink:a.js", out: "dir" } },
+    ]);
+    // Past EVIDENCE_OUTPUTS outputs their digests are not kept; a run found up to date has no evidence.
+    expect(readHistory(dir).tasks.get("big")!.runs.map((r) => r.outputs)).toEqual([null, null]);
+
+    const again = Store.open({ dir });
+    for (let i = 0; i < EVIDENCE_RUNS + 5; i++) {
+      again.finishBuild(again.beginBuild(["a"]), true, [{ ...run("a", "ran", i), evidence: { restoreMs: null, changedInputs: [`src/${i}.ts`], outputs: null } }]);
+    }
+    again.close();
+    const db = new Database(join(dir, "index.sqlite"), { readonly: true });
+    const kept = db.prepare("SELECT task, count(*), min(build), max(build) FROM run_evidence GROUP BY task ORDER BY task").raw().all();
+    db.close();
+    expect(kept).toEqual([["a", EVIDENCE_RUNS, 2 + 5 + 1, 2 + EVIDENCE_RUNS + 5], ["big", 1, 1, 1]]);
   });
 
   test("23.4: no index is an empty history, and nothing is created", () => {

@@ -29,6 +29,12 @@ export interface HistoryRun {
   readonly durationMs: number;
   readonly key: string | null;
   readonly outputsDigest: string | null;
+  /** For a hit restored through a cache lookup: the time the restore took; else null (a run that ran, one found up to date, one with no evidence). */
+  readonly restoreMs: number | null;
+  /** The input paths that changed since the task's previous key (from `run_evidence`; empty without). */
+  readonly changedInputs: readonly string[];
+  /** Each output path's digest (`symlink:<target>` for a link, `dir` for a directory), when recorded; else null. */
+  readonly outputs: Readonly<Record<string, string>> | null;
 }
 
 export interface TaskRecords {
@@ -59,10 +65,11 @@ export function readHistory(dir: string, perTask = 20): History {
       if (found === undefined) tasks.set(task, (found = { runs: [], actionDurationsMs: [] }));
       return found;
     };
+    const evidence = readEvidence(db);
     const runs = db.prepare("SELECT build, task, status, cache, duration_ms, key, outputs_digest FROM runs ORDER BY build DESC").raw();
     for (const [build, task, status, cache, durationMs, key, outputsDigest] of runs.iterate() as Iterable<[number, string, HistoryRun["status"], HistoryRun["cache"], number, string | null, string | null]>) {
       const kept = records(task).runs;
-      if (kept.length < perTask) kept.push({ build, status, cache, durationMs, key, outputsDigest });
+      if (kept.length < perTask) kept.push({ build, status, cache, durationMs, key, outputsDigest, ...(evidence.get(`${task}\0${build}`) ?? NO_EVIDENCE) });
     }
     const pending = pendingStampedBuilds(dir);
     if (pending.length > 0) {
@@ -71,7 +78,7 @@ export function readHistory(dir: string, perTask = 20): History {
       // Oldest first, each put in front: the newest ends up first.
       for (const from of pending) {
         for (const [task, key, outputsDigest] of copied.all(from) as [string, string | null, string | null][]) {
-          copies.set(task, [{ build: -1, status: "cached", cache: key === null ? null : "local", durationMs: 0, key, outputsDigest }, ...(copies.get(task) ?? [])]);
+          copies.set(task, [{ build: -1, status: "cached", cache: key === null ? null : "local", durationMs: 0, key, outputsDigest, ...NO_EVIDENCE }, ...(copies.get(task) ?? [])]);
         }
       }
       for (const [task, runs] of copies) {
@@ -89,6 +96,27 @@ export function readHistory(dir: string, perTask = 20): History {
   } finally {
     db?.close();
   }
+}
+
+type Evidence = Pick<HistoryRun, "restoreMs" | "changedInputs" | "outputs">;
+
+const NO_EVIDENCE: Evidence = { restoreMs: null, changedInputs: [], outputs: null };
+
+/** Every run's evidence, by task and build (`task\0build`); a row whose JSON does not parse counts as none. */
+function readEvidence(db: Database.Database): Map<string, Evidence> {
+  const found = new Map<string, Evidence>();
+  const rows = db.prepare("SELECT task, build, restore_ms, changed, outputs FROM run_evidence").raw();
+  for (const [task, build, restoreMs, changed, outputs] of rows.iterate() as Iterable<[string, number, number | null, string, string | null]>) {
+    try {
+      const changedInputs = JSON.parse(changed) as unknown;
+      const digests = outputs === null ? null : (JSON.parse(outputs) as unknown);
+      if (!Array.isArray(changedInputs) || (digests !== null && (typeof digests !== "object" || Array.isArray(digests)))) continue;
+      found.set(`${task}\0${build}`, { restoreMs, changedInputs: changedInputs.filter((path) => typeof path === "string"), outputs: digests as Record<string, string> | null });
+    } catch {
+      // Damaged JSON: no evidence for that run.
+    }
+  }
+  return found;
 }
 
 /** The builds (the ids they copy) waiting in the stamped builds' file, oldest first; torn lines are skipped. */

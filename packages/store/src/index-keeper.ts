@@ -56,6 +56,7 @@ parentPort.on("message", (wanted) => {
       if (oldest === undefined) return;
       db.prepare(${JSON.stringify(PRUNE_HISTORY.runs)}).run(oldest);
       db.prepare(${JSON.stringify(PRUNE_HISTORY.builds)}).run(oldest);
+      db.prepare(${JSON.stringify(PRUNE_HISTORY.evidence)}).run(oldest);
     })();
     // PASSIVE: copies what no reader still needs, and never waits for a reader or a writer.
     db.pragma("wal_checkpoint(PASSIVE)");

@@ -1,5 +1,5 @@
 export { Store, INLINE_LOG_LIMIT, RecentUses } from "./store.js";
-export type { ActionEntry, BlobRow, LayerRead, LogLine, TaskState, RunRow, StoreStats, StoreOptions } from "./store.js";
+export type { ActionEntry, BlobRow, LayerRead, LogLine, TaskState, RunRow, RunEvidence, StoreStats, StoreOptions } from "./store.js";
 export { writeLayer, manifestDigest } from "./layer.js";
 export type { ManifestEntry, WrittenLayer } from "./layer.js";
 export { extractLayer, isSafeRelativePath, linkStaysInside } from "./extract-layer.js";

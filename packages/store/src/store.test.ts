@@ -137,6 +137,18 @@ describe("Store", () => {
     again.close();
   });
 
+  test("23.4: a run's evidence goes with the builds the history drops", () => {
+    const store = open();
+    const run = (task: string) => ({ task, key: "k", status: "ran", cache: null, pure: true, durationMs: 1, exitCode: 0, reasons: [], error: null, outputsDigest: null, layer: null, evidence: { restoreMs: null, changedInputs: [], outputs: null } });
+    store.finishBuild(store.beginBuild(["a"]), true, [run("gone")]);
+    store.finishBuild(store.beginBuild(["a"]), true, [run("kept")]);
+    for (let i = 0; i < HISTORY_BUILDS - 1; i++) store.finishBuild(store.beginBuild(["b"]), true, []);
+    store.close();
+    const db = new Database(join(dir, "index.sqlite"), { readonly: true });
+    expect(db.prepare("SELECT build, task FROM run_evidence").raw().all()).toEqual([[2, "kept"]]);
+    db.close();
+  });
+
   test("a stat cache entry and a task state survive a flush and reopen", () => {
     const store = open();
     store.set("src/a.ts", { size: 1, mtimeMs: 2.5, ctimeMs: 3.5, ino: 4, digest: "d".repeat(64) as Digest });
@@ -228,7 +240,7 @@ describe("Store", () => {
     const entry = saveAction(store, "k1", "x");
     store.close();
     const old = new Database(join(dir, "index.sqlite"));
-    old.exec("CREATE INDEX runs_by_task ON runs(task, build)");
+    old.exec("CREATE INDEX runs_by_task ON runs(task, build); DROP TABLE run_evidence");
     old.pragma("user_version = 4");
     old.close();
     const again = open();
@@ -247,7 +259,7 @@ describe("Store", () => {
     store.setTaskState("t", { key: "k1", record: "[]", ok: true, ranReasons: [] });
     store.close();
     const old = new Database(join(dir, "index.sqlite"));
-    old.exec("CREATE TABLE snapshots (task TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID; INSERT INTO snapshots VALUES ('t', '{}');");
+    old.exec("CREATE TABLE snapshots (task TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID; INSERT INTO snapshots VALUES ('t', '{}'); DROP TABLE run_evidence;");
     old.pragma("user_version = 5");
     old.close();
     const again = open();
@@ -257,6 +269,26 @@ describe("Store", () => {
     const check = new Database(join(dir, "index.sqlite"), { readonly: true });
     expect(check.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
     expect(check.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'snapshots'").pluck().all()).toEqual([]);
+    check.close();
+  });
+
+  test("23.4: an index of version 6 is migrated, not reset: it gains run_evidence, its entries and history stay", () => {
+    const store = open();
+    const entry = saveAction(store, "k1", "x");
+    store.finishBuild(store.beginBuild(["a"]), true, []);
+    store.close();
+    const old = new Database(join(dir, "index.sqlite"));
+    old.exec("DROP TABLE run_evidence");
+    old.pragma("user_version = 6");
+    old.close();
+    const again = open();
+    expect(infos).toEqual([]);
+    expect(again.lookup("k1")).toEqual(entry);
+    expect(again.stats().builds).toBe(1);
+    again.close();
+    const check = new Database(join(dir, "index.sqlite"), { readonly: true });
+    expect(check.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+    expect(check.prepare("SELECT count(*) FROM run_evidence").pluck().get()).toBe(0);
     check.close();
   });
 

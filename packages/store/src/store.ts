@@ -19,7 +19,7 @@ import type { IndexKeeper } from "./index-keeper.js";
 import type { ManifestEntry } from "./layer.js";
 import { isIndexDamage, parseColumn } from "./index-damage.js";
 import { openIndex, startIndexOver, type Info } from "./open-index.js";
-import { HISTORY_BUILDS, INLINE_BLOB_LIMIT, PRUNE_HISTORY } from "./schema.js";
+import { EVIDENCE_CHANGED, EVIDENCE_OUTPUTS, EVIDENCE_RUNS, HISTORY_BUILDS, INLINE_BLOB_LIMIT, PRUNE_EVIDENCE, PRUNE_HISTORY } from "./schema.js";
 import { stampedBuildsFile, type StampedBuild } from "./stamps.js";
 
 /** One line of a task's log: `o` stdout, `e` stderr. */
@@ -76,6 +76,18 @@ export interface RunRow {
   readonly error: string | null;
   readonly outputsDigest: string | null;
   readonly layer: string | null;
+  /** What the analysis needs beyond the row, for a run that looked the cache up or ran (schema.ts, `run_evidence`). */
+  readonly evidence?: RunEvidence;
+}
+
+/** A run's evidence for the analysis; see schema.ts, `run_evidence`. */
+export interface RunEvidence {
+  /** For a hit restored through a cache lookup: the time it took; null for a run that ran. */
+  readonly restoreMs: number | null;
+  /** The input paths that changed since the task's previous key (at most EVIDENCE_CHANGED are kept). */
+  readonly changedInputs: readonly string[];
+  /** Each output's path and what it holds, when known: a file's digest, `symlink:<target>` or `dir`. */
+  readonly outputs: readonly ManifestEntry[] | null;
 }
 
 export interface StoreStats {
@@ -531,6 +543,7 @@ export class Store implements StatCacheBackend {
     if (oldest === undefined) return;
     this.#sql(PRUNE_HISTORY.runs).run(oldest);
     this.#sql(PRUNE_HISTORY.builds).run(oldest);
+    this.#sql(PRUNE_HISTORY.evidence).run(oldest);
   }
 
   finishBuild(build: number, ok: boolean, runs: readonly RunRow[]): void {
@@ -552,10 +565,24 @@ export class Store implements StatCacheBackend {
       for (const r of runs) {
         insert.run(build, r.task, r.key, r.status, r.cache, r.pure ? 1 : 0, r.durationMs, r.exitCode, JSON.stringify(r.reasons), r.error, r.outputsDigest, r.layer);
       }
+      this.#recordEvidence(build, runs);
       this.#sql("UPDATE builds SET finished = ?, ok = ? WHERE id = ?").run(this.#now(), ok ? 1 : 0, build);
       // Deleting the oldest build's 1,000 rows took 1-11 ms of each build's end: a keeper does it on its thread.
       if (!this.#keeperRunning) this.#pruneHistory();
     })();
+  }
+
+  /** Each run's evidence, and each of those tasks' evidence pruned to its EVIDENCE_RUNS newest runs. In the build's transaction. */
+  #recordEvidence(build: number, runs: readonly RunRow[]): void {
+    const insert = this.#sql("INSERT INTO run_evidence (build, task, restore_ms, changed, outputs) VALUES (?, ?, ?, ?, ?)");
+    const prune = this.#sql(PRUNE_EVIDENCE);
+    for (const r of runs) {
+      if (r.evidence === undefined) continue;
+      const { restoreMs, changedInputs, outputs } = r.evidence;
+      const digests = outputs === null || outputs.length > EVIDENCE_OUTPUTS ? null : JSON.stringify(Object.fromEntries(outputs.map((e) => [e.path, outputDigest(e)])));
+      insert.run(build, r.task, restoreMs, JSON.stringify(changedInputs.slice(0, EVIDENCE_CHANGED)), digests);
+      prune.run(r.task, r.task, EVIDENCE_RUNS);
+    }
   }
 
   /**
@@ -649,4 +676,9 @@ export class Store implements StatCacheBackend {
     this.flush();
     this.#db.close();
   }
+}
+
+/** What an output holds, in one string: a file's digest, `symlink:<target>`, or `dir` (its mode is not compared). */
+function outputDigest(entry: ManifestEntry): string {
+  return entry.type === "file" ? entry.digest : entry.type === "symlink" ? `symlink:${entry.target}` : "dir";
 }

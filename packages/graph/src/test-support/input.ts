@@ -23,11 +23,13 @@ export function inputOf(tasks: readonly TaskSketch[], rest: Partial<Omit<GraphAn
   };
 }
 
+const NO_EVIDENCE = { restoreMs: null, changedInputs: [], outputs: null } as const;
+
 /** A history of runs that ran, taking these durations, newest first. */
 export function ran(...durations: number[]): TaskHistory {
-  return { runs: durations.map((durationMs): RecordedRun => ({ status: "ran", cache: null, durationMs, key: "k", outputsDigest: "d" })), actionDurationsMs: [] };
+  return { runs: durations.map((durationMs): RecordedRun => ({ ...NO_EVIDENCE, status: "ran", cache: null, durationMs, key: "k", outputsDigest: "d" })), actionDurationsMs: [] };
 }
 
 export function runs(...list: Partial<RecordedRun>[]): TaskHistory {
-  return { runs: list.map((run) => ({ status: "ran", cache: null, durationMs: 0, key: "k", outputsDigest: "d", ...run })), actionDurationsMs: [] };
+  return { runs: list.map((run) => ({ ...NO_EVIDENCE, status: "ran", cache: null, durationMs: 0, key: "k", outputsDigest: "d", ...run })), actionDurationsMs: [] };
 }
