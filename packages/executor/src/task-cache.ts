@@ -240,6 +240,9 @@ export class TaskCache {
     const files: FileStat[] = [];
     for (const path of expandGlobs(this.#root, task.inputs, { ignore: this.#ignore, visited, undecodable, unmatched })) {
       const stat = statSync(join(this.#root, path), { throwIfNoEntry: false });
+      // A link to nothing (yet) is not in the key, but its target may appear without a stat of the link or
+      // its directory changing: a stat that matches no file keeps its entry from ever vouching for it.
+      if (stat === undefined) files.push([path, -1, -1, -1, -1]);
       if (stat === undefined || !stat.isFile()) continue;
       inputs.push([path, this.#hasher.digestWithStat(path, stat)]);
       files.push(fileStat(path, stat));

@@ -65,6 +65,11 @@ function tryOpen(path: string, keeperRunning: boolean): { db: Database.Database 
       if (version === SCHEMA_VERSION) return undefined;
       const tables = opened.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
       if (version !== 0 || tables.n > 0) return `it has schema version ${version}, this rbuild uses ${SCHEMA_VERSION}`;
+      // A new index (none was there, or an empty file: deleted or truncated by hand) numbers its builds
+      // from 1 again. Freshness records name builds by number, so those of the old index must go with it,
+      // or an entry of old build 2 could pass for new build 2's: a wrong hit.
+      removeFreshRecords(dirname(path));
+      removeAllStamps(dirname(path));
       opened.exec(SCHEMA);
       opened.pragma(`user_version = ${SCHEMA_VERSION}`);
       return undefined;
