@@ -18,7 +18,6 @@ import type { Graph, GraphTask } from "@rbuild/planner";
 import type { LogLine, ManifestEntry, RunRow } from "@rbuild/store";
 import { lateFailure, taskOfLabel } from "./late-failure.js";
 import { LineSplitter } from "./line-splitter.js";
-import { missingInterpreter } from "./missing-interpreter.js";
 import { KILL_GRACE_MS, type RunOutcome, type Runner } from "@rbuild/runners";
 import { PriorityQueue } from "./priority-queue.js";
 import { RemoteStep, type RemoteOptions } from "./remote-step.js";
@@ -587,14 +586,7 @@ class Build {
       stdout.end();
       stderr.end();
     }
-    if (!outcome.ok) {
-      let failure = outcome.failure;
-      if (failure.reason === "spawn-failed" && typeof run !== "function") {
-        const message = missingInterpreter(run, cwd, env);
-        if (message !== undefined) failure = { ...failure, message };
-      }
-      return { result: result(task.name, "failed", { exitCode: outcome.exitCode, reasons, failure }) };
-    }
+    if (!outcome.ok) return { result: result(task.name, "failed", { exitCode: outcome.exitCode, reasons, failure: outcome.failure }) };
     switch (outcome.produced.kind) {
       case "in-place":
         return { result: result(task.name, "ran", { exitCode: outcome.exitCode, reasons }) };

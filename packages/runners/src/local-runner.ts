@@ -9,6 +9,7 @@ import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { format } from "node:util";
 import { ExecError, locationFromStack, type ExecOptions, type ExecResult, type RunContext, type RunFunction, type StrayErrors, type TaskFailure } from "@rbuild/core";
+import { missingInterpreter } from "./missing-interpreter.js";
 import { ProcessHelper } from "./process-helper.js";
 import type { RunOutcome, RunRequest, Runner } from "./runner.js";
 import { spawnInGroup, type SpawnResult } from "./spawn-group.js";
@@ -48,7 +49,13 @@ function outcomeOf(result: SpawnResult, request: RunRequest): RunOutcome {
       return { ok: false, exitCode: null, failure: { reason: "killed", task, signal: result.signal } };
     case "error":
       // Looked at only now: a stat of every task's directory before it starts was 0.9 % of a cold build's main thread.
-      return missingCwd(task, request.cwd) ?? { ok: false, exitCode: null, failure: { reason: "spawn-failed", task, message: result.message } };
+      return (
+        missingCwd(task, request.cwd) ?? {
+          ok: false,
+          exitCode: null,
+          failure: { reason: "spawn-failed", task, message: (typeof request.run === "string" ? missingInterpreter(request.run, request.cwd, request.env) : undefined) ?? result.message },
+        }
+      );
     case "lost": {
       if (request.signal.aborted) return { ok: false, exitCode: null, failure: { reason: "interrupted", task } };
       const message = `${lostWhile(result, task)}. Run the build again; if this keeps happening, set RBUILD_SPAWN=direct to start tasks without the helper.`;
