@@ -56,7 +56,14 @@ function checkRelative(value: string, what: string): string | undefined {
   return undefined;
 }
 
-function checkStringList(value: unknown, field: string, what: string, problems: Problem[]): string[] {
+/**
+ * The problems of globs already checked in this definition, by glob (undefined: none). Package scripts'
+ * tasks repeat each package's globs in the inputs of all its dependents: 80,000 globs, 4,000 distinct,
+ * for 500 packages.
+ */
+type CheckedGlobs = Map<string, string | undefined>;
+
+function checkStringList(value: unknown, field: string, what: string, problems: Problem[], checked?: CheckedGlobs): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) {
     problems.push({ field, message: `must be an array of ${what}s, got ${show(value)}` });
@@ -68,7 +75,14 @@ function checkStringList(value: unknown, field: string, what: string, problems: 
       problems.push({ field, message: `must contain only strings, got ${show(item)}` });
       continue;
     }
-    const problem = what === "glob" ? checkRelative(item, "glob") : undefined;
+    let problem: string | undefined;
+    if (what === "glob") {
+      problem = checked?.get(item);
+      if (problem === undefined && checked?.has(item) !== true) {
+        problem = checkRelative(item, "glob");
+        checked?.set(item, problem);
+      }
+    }
     if (problem !== undefined) problems.push({ field, message: problem });
     else list.push(item);
   }
@@ -76,7 +90,7 @@ function checkStringList(value: unknown, field: string, what: string, problems: 
 }
 
 /** The checked task; `deps` stays empty until every name is known, then `defineTasks` fills it. */
-function checkTask(task: Task): { def: TaskDef & { deps: string[] }; depRefs: unknown[]; problems: Problem[] } {
+function checkTask(task: Task, checked: CheckedGlobs): { def: TaskDef & { deps: string[] }; depRefs: unknown[]; problems: Problem[] } {
   const options = task.options as unknown as Record<string, unknown>;
   const problems: Problem[] = [];
   for (const key of Object.keys(options)) {
@@ -127,8 +141,8 @@ function checkTask(task: Task): { def: TaskDef & { deps: string[] }; depRefs: un
   const def = {
     name: task.name,
     deps: [] as string[],
-    inputs: checkStringList(options.inputs, "inputs", "glob", problems),
-    outputs: checkStringList(options.outputs, "outputs", "glob", problems),
+    inputs: checkStringList(options.inputs, "inputs", "glob", problems, checked),
+    outputs: checkStringList(options.outputs, "outputs", "glob", problems, checked),
     env: [...new Set(env)].sort(),
     run: typeof run === "string" || typeof run === "function" ? (run as TaskDef["run"]) : undefined,
     pure: options.pure !== false,
@@ -150,6 +164,7 @@ export function defineTasks(tasks: readonly Task[], root: string, sourceDigest =
   const failures: SetupFailure[] = [];
   const byName = new Map<string, Task[]>();
   const checked: { def: TaskDef & { deps: string[] }; depRefs: unknown[] }[] = [];
+  const globs: CheckedGlobs = new Map();
 
   for (const task of tasks) {
     if (typeof task.options !== "object" || task.options === null) {
@@ -165,7 +180,7 @@ export function defineTasks(tasks: readonly Task[], root: string, sourceDigest =
     const same = byName.get(task.name);
     if (same === undefined) byName.set(task.name, [task]);
     else same.push(task);
-    const { def, depRefs, problems } = checkTask(task);
+    const { def, depRefs, problems } = checkTask(task, globs);
     for (const p of problems) {
       failures.push({ reason: "invalid-field", task: task.name, field: p.field, message: p.message, location: task.location });
     }

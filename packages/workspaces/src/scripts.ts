@@ -170,19 +170,30 @@ export function scripts(script: string, options: ScriptsOptions = {}): Task[] {
     return gitignoreGlobs(lines, dir, within);
   };
   const tasks: Task[] = [];
+  // A package's files and what excludes this call's outputs in it, made once: each stands in the
+  // inputs of every package that depends on it.
+  const asDependency = new Map<string, readonly string[]>();
+  const dependencyInputs = (dep: WorkspacePackage, outputGlobs: readonly string[]): readonly string[] => {
+    const id = `${dep.name}\0${outputGlobs.join("\0")}`;
+    let globs = asDependency.get(id);
+    if (globs === undefined) {
+      globs = [...packageFiles(dep, nested.get(dep.dir) ?? [], ignored), ...outputGlobs.filter((glob) => !glob.startsWith("!")).map((glob) => `!${under(dep.dir, glob)}`)];
+      asDependency.set(id, globs);
+    }
+    return globs;
+  };
   for (const pkg of ws.packages) {
     if (!chosen(pkg)) continue;
     const own = overrides.find(([matches]) => matches(pkg.name))?.[1];
     const merged: ScriptTaskOptions = { ...options, ...own };
     const outputs = (merged.outputs ?? []).map((glob) => under(pkg.dir, glob));
-    const filesOf = (of: WorkspacePackage): string[] => packageFiles(of, nested.get(of.dir) ?? [], ignored);
     const inputs = [
-      ...(merged.inputs === undefined ? filesOf(pkg) : merged.inputs.map((glob) => under(pkg.dir, glob))),
+      ...(merged.inputs === undefined ? packageFiles(pkg, nested.get(pkg.dir) ?? [], ignored) : merged.inputs.map((glob) => under(pkg.dir, glob))),
       // It holds the script itself, which the command (`npm run build`) only names.
       `${pkg.dir}/package.json`,
       // What it imports at run time through node_modules: an edit there must re-run it even when the
       // outputs of the task in between (the build it depends on) come out the same.
-      ...dependencyClosure(pkg, byName).flatMap((dep) => [...filesOf(dep), ...(merged.outputs ?? []).filter((glob) => !glob.startsWith("!")).map((glob) => `!${under(dep.dir, glob)}`)]),
+      ...dependencyClosure(pkg, byName).flatMap((dep) => dependencyInputs(dep, merged.outputs ?? [])),
       ...outputs.filter((glob) => !glob.startsWith("!")).map((glob) => `!${glob}`),
       ...(ws.lockfile === undefined ? [] : [ws.lockfile]),
       ...(merged.rootInputs ?? []),
