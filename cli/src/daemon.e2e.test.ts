@@ -334,7 +334,9 @@ describe("the rbuild daemon", () => {
     ws.write({ "ballast.txt": String(100 * 1024 * 1024) });
     const exited = (): boolean => /exiting: its memory/.test(log());
     // Some 150 MB after its first build, so 512 MiB or not much more is its limit: a handful of builds pass it.
-    for (let i = 0; i < 30 && !exited(); i++) expect((await rbuild(["use"])).exitCode).toBe(0);
+    // A build asked for while the daemon still records the last one is declined and runs in Node (on a
+    // loaded machine, often): only the builds the daemon served count towards its limit.
+    for (let i = 0; i < 120 && !exited() && served() <= 30; i++) expect((await rbuild(["use"])).exitCode).toBe(0);
     expect(exited()).toBe(true);
     const builds = served();
     expect(builds).toBeLessThan(16);
