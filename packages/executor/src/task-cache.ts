@@ -267,6 +267,7 @@ export class TaskCache {
       outputs: task.outputs,
       deps: task.deps.map((dep) => [dep, depOutputs.get(dep)!] as const),
       platform: this.#platform,
+      keyParts: task.keyParts,
     };
     const encoded = encodeRecord(record);
     return { record, encoded, key: keyOfEncoded(encoded), def, files, dirs, undecodable };
