@@ -17,8 +17,11 @@
  *   again even when the build in between comes out the same (early cutoff
  *   would otherwise keep a stale test result: a wrong hit);
  * - always: the package's package.json (it holds the script's text, which
- *   the command only names), the root lockfile (whole: a change of any locked
- *   version re-checks every package) and the root files named in `rootInputs`;
+ *   the command only names) and the root files named in `rootInputs`;
+ * - the root lockfile's entries for the package (see lockfile-entries.ts), as
+ *   the key part `<lockfile> entries of <dir>`: a dependency bump reruns the
+ *   packages that install it, itself or through a workspace dependency or the
+ *   root. A lockfile rbuild does not read by entries is an input, whole;
  * - the outputs of its deps (early cutoff as for every task).
  *
  * `deps` entries: `^name` is the `name` task of every workspace dependency,
@@ -27,8 +30,10 @@
  * out when the package has no such script; a name with `#` is that task
  * exactly; a Task object is itself.
  */
-import { declareTask, perEvaluation, type Task } from "@rbuild/core";
+import { declareTask, evaluationContext, perEvaluation, type Task } from "@rbuild/core";
+import { dependencyClosure } from "./dependency-closure.js";
 import { discoverWorkspace, type Workspace, type WorkspacePackage } from "./discover.js";
+import { lockfileDigests } from "./lockfile-entries.js";
 import { gitignoreGlobs, gitignoreLines } from "./gitignore.js";
 import { WorkspaceError } from "./errors.js";
 import { nameMatcher } from "./name-matcher.js";
@@ -107,19 +112,6 @@ function nestedPackages(ws: Workspace): Map<string, string[]> {
   return nested;
 }
 
-/** Every workspace package `pkg` depends on, directly or not, in workspace order. */
-function dependencyClosure(pkg: WorkspacePackage, byName: ReadonlyMap<string, WorkspacePackage>): WorkspacePackage[] {
-  const found = new Set<string>();
-  const stack = [...pkg.dependencies];
-  while (stack.length > 0) {
-    const name = stack.pop()!;
-    if (found.has(name)) continue;
-    found.add(name);
-    stack.push(...byName.get(name)!.dependencies);
-  }
-  return [...byName.values()].filter((other) => found.has(other.name));
-}
-
 /** The tasks of `pkg` that `dep` names, for a task of script `script` (see the module comment). */
 function depNames(byName: ReadonlyMap<string, WorkspacePackage>, pkg: WorkspacePackage, dep: string, hasTask: (pkg: WorkspacePackage, script: string) => boolean): string[] {
   if (dep.startsWith("^")) {
@@ -163,6 +155,8 @@ export function scripts(script: string, options: ScriptsOptions = {}): Task[] {
   const hasTask = (pkg: WorkspacePackage, name: string): boolean => (name === script ? chosen(pkg) : pkg.scripts[name] !== undefined);
   const byName = new Map(ws.packages.map((pkg) => [pkg.name, pkg]));
   const nested = nestedPackages(ws);
+  // Once per evaluation: every scripts() call of the Buildfile keys on the same entries.
+  const lockDigests = perEvaluation(`rbuild.lockfile-entries:${ws.root}`, () => lockfileDigests(ws, evaluationContext().cacheDir));
   const gitignores = new Map<string, string[]>();
   const ignored = (dir: string, within: string): string[] => {
     let lines = gitignores.get(dir);
@@ -187,6 +181,7 @@ export function scripts(script: string, options: ScriptsOptions = {}): Task[] {
     const own = overrides.find(([matches]) => matches(pkg.name))?.[1];
     const merged: ScriptTaskOptions = { ...options, ...own };
     const outputs = (merged.outputs ?? []).map((glob) => under(pkg.dir, glob));
+    const lockDigest = lockDigests?.get(pkg.name);
     const inputs = [
       ...(merged.inputs === undefined ? packageFiles(pkg, nested.get(pkg.dir) ?? [], ignored) : merged.inputs.map((glob) => under(pkg.dir, glob))),
       // It holds the script itself, which the command (`npm run build`) only names.
@@ -195,7 +190,7 @@ export function scripts(script: string, options: ScriptsOptions = {}): Task[] {
       // outputs of the task in between (the build it depends on) come out the same.
       ...dependencyClosure(pkg, byName).flatMap((dep) => dependencyInputs(dep, merged.outputs ?? [])),
       ...outputs.filter((glob) => !glob.startsWith("!")).map((glob) => `!${glob}`),
-      ...(ws.lockfile === undefined ? [] : [ws.lockfile]),
+      ...(ws.lockfile !== undefined && lockDigest === undefined ? [ws.lockfile] : []),
       ...(merged.rootInputs ?? []),
     ];
     const deps = (merged.deps ?? []).flatMap((dep): (string | Task)[] => (typeof dep === "string" ? depNames(byName, pkg, dep, hasTask) : [dep]));
@@ -210,6 +205,7 @@ export function scripts(script: string, options: ScriptsOptions = {}): Task[] {
           outputs,
           ...(merged.env === undefined ? {} : { env: merged.env }),
           ...(merged.pure === undefined ? {} : { pure: merged.pure }),
+          ...(lockDigest === undefined ? {} : { keyParts: { [`${ws.lockfile} entries of ${pkg.dir}`]: lockDigest } }),
         },
         scripts,
       ),
