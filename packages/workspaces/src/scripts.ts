@@ -7,7 +7,10 @@
  *
  * What enters such a task's key, beyond its command and declared env:
  * - its inputs: by default every file of the package's directory except
- *   `node_modules/`, the task's own outputs, what the `.gitignore` files of the
+ *   `node_modules/`, the outputs of every script task of the package (its own
+ *   and those other scripts() calls of the Buildfile declare: a `test` writing
+ *   `coverage/` must not change the `build`'s inputs, nor the other way round,
+ *   or each would rerun the other), what the `.gitignore` files of the
  *   root, the package and the directories between them ignore (see
  *   gitignore.ts) and the directories of packages nested inside it; `inputs`
  *   (relative to the package) replaces that default;
@@ -112,6 +115,31 @@ function nestedPackages(ws: Workspace): Map<string, string[]> {
   return nested;
 }
 
+/** A package's script tasks so far: the excludes of their outputs, and the default inputs of each. */
+interface Siblings {
+  readonly excludes: string[];
+  readonly defaultInputs: string[][];
+}
+
+/**
+ * Leaves the outputs of every script task of the package at `dir` out of the
+ * default inputs of its others: this task's out of those declared before it
+ * (their input lists are appended to, before the planner reads any), theirs
+ * out of this one's (`inputs`, undefined when the task names its own). A task
+ * that reads a sibling's outputs has it in `deps`: its deps' outputs are in its key.
+ */
+function siblingOutputs(siblings: Map<string, Siblings>, dir: string, inputs: string[] | undefined, outputs: readonly string[]): void {
+  let known = siblings.get(dir);
+  if (known === undefined) siblings.set(dir, (known = { excludes: [], defaultInputs: [] }));
+  const excludes = outputs.filter((glob) => !glob.startsWith("!")).map((glob) => `!${glob}`);
+  for (const other of known.defaultInputs) other.push(...excludes);
+  if (inputs !== undefined) {
+    inputs.push(...known.excludes);
+    known.defaultInputs.push(inputs);
+  }
+  known.excludes.push(...excludes);
+}
+
 /** The tasks of `pkg` that `dep` names, for a task of script `script` (see the module comment). */
 function depNames(byName: ReadonlyMap<string, WorkspacePackage>, pkg: WorkspacePackage, dep: string, hasTask: (pkg: WorkspacePackage, script: string) => boolean): string[] {
   if (dep.startsWith("^")) {
@@ -155,6 +183,8 @@ export function scripts(script: string, options: ScriptsOptions = {}): Task[] {
   const hasTask = (pkg: WorkspacePackage, name: string): boolean => (name === script ? chosen(pkg) : pkg.scripts[name] !== undefined);
   const byName = new Map(ws.packages.map((pkg) => [pkg.name, pkg]));
   const nested = nestedPackages(ws);
+  // The script tasks declared so far in each package, across this evaluation's scripts() calls (see siblingOutputs).
+  const siblings = perEvaluation(`rbuild.scripts-siblings:${ws.root}`, () => new Map<string, Siblings>());
   // Once per evaluation: every scripts() call of the Buildfile keys on the same entries.
   const lockDigests = perEvaluation(`rbuild.lockfile-entries:${ws.root}`, () => lockfileDigests(ws, evaluationContext().cacheDir));
   const gitignores = new Map<string, string[]>();
@@ -193,6 +223,7 @@ export function scripts(script: string, options: ScriptsOptions = {}): Task[] {
       ...(ws.lockfile !== undefined && lockDigest === undefined ? [ws.lockfile] : []),
       ...(merged.rootInputs ?? []),
     ];
+    siblingOutputs(siblings, pkg.dir, merged.inputs === undefined ? inputs : undefined, outputs);
     const deps = (merged.deps ?? []).flatMap((dep): (string | Task)[] => (typeof dep === "string" ? depNames(byName, pkg, dep, hasTask) : [dep]));
     tasks.push(
       declareTask(
