@@ -12,19 +12,21 @@ export interface LockStart {
   readonly dependencies: Readonly<Record<string, string>>;
 }
 
-/** A lockfile read, able to say which of its entries a package installs. */
+/**
+ * A lockfile read as a graph: a node per entry (and per start), with an edge
+ * to each entry its dependencies resolve to, as its package manager resolves
+ * them. A node named by a dependency but missing from the lockfile is a node
+ * too (its entry is undefined), so that the lockfile coming to have it changes
+ * the digests that reach it.
+ */
 export interface LockGraph {
   /** The lockfile's fields beside its entries (its version, settings, overrides): part of every package's subset. */
   readonly shared: unknown;
-  /**
-   * The ids of the entries `start` installs: its own entry (if the lockfile
-   * has one for it) and, transitively, the entries its dependencies resolve
-   * to, as its package manager resolves them. An id named by a dependency but
-   * missing from the lockfile is included too (its entry is undefined), so
-   * that the lockfile coming to have it changes the subset.
-   */
-  closure(start: LockStart): string[];
-  /** The entry of an id `closure` returned: what enters the digest. */
+  /** The node a walk from the workspace package (or root) `start` begins at. */
+  start(start: LockStart): string;
+  /** The nodes the entry of `id` resolves its dependencies to. */
+  children(id: string): readonly string[];
+  /** The entry of node `id`: what enters the digest. */
   entry(id: string): unknown;
 }
 

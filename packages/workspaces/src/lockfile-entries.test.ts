@@ -26,7 +26,18 @@ function tree(files: Record<string, unknown>): string {
   return root;
 }
 
-const closure = (graph: LockGraph | undefined, dir: string, dependencies: Record<string, string> = {}): string[] => graph!.closure({ dir, dependencies }).sort();
+/** Every node reachable from the start `dir`, itself included, sorted. */
+function closure(graph: LockGraph | undefined, dir: string, dependencies: Record<string, string> = {}): string[] {
+  const found = new Set<string>();
+  const stack = [graph!.start({ dir, dependencies })];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (found.has(id)) continue;
+    found.add(id);
+    stack.push(...graph!.children(id));
+  }
+  return [...found].sort();
+}
 
 /** a -> left (-> inner, its own copy nested under left); b -> a (a workspace link), left (its own copy), right; c -> right. */
 const NPM_LOCK = {
@@ -220,7 +231,7 @@ describe("lockfile readers", () => {
 
   test("22.2: yarn v1: the entries of the declared descriptors, transitively; yarn berry is not read by entries", () => {
     const graph = yarnLockGraph(YARN_V1);
-    expect(closure(graph, "packages/a", { left: "^1.1.0", b: "1.0.0" })).toEqual(["b@1.0.0", "fsevents@^2.0.0", "inner@^1.0.0", "left@^1.1.0"]);
+    expect(closure(graph, "packages/a", { left: "^1.1.0", b: "1.0.0" })).toEqual(["b@1.0.0", "fsevents@^2.0.0", "inner@^1.0.0", "left@^1.1.0", "start:packages/a"]);
     expect(graph!.entry("left@^1.1.0")).toEqual({ version: "1.1.0", resolved: "file:vendor/left-1.1.0.tgz", dependencies: { inner: "^1.0.0" }, optionalDependencies: { fsevents: "^2.0.0" } });
     expect(graph!.entry("b@1.0.0")).toBeUndefined();
     expect(yarnLockGraph('__metadata:\n  version: 6\n\n"left@npm:^1.0.0":\n  version: 1.1.0\n')).toBeUndefined();

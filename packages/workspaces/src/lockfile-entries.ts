@@ -7,7 +7,9 @@
  * A package's subset is the union of the entries (see lock-graph.ts) that the
  * root, the package and each workspace package it depends on (directly or
  * not: their installed dependencies reach it) install, transitively, plus the
- * lockfile's shared fields. The root is in every subset: what it installs
+ * lockfile's shared fields; its digest is made of the Merkle digests of what
+ * each of those reaches (reach-digests.ts), so it changes exactly when one of
+ * those entries does. The root is in every subset: what it installs
  * (typescript, a test runner) is on every package's node_modules path. Read:
  * package-lock.json / npm-shrinkwrap.json v2 and v3, pnpm-lock.yaml v6 and v9,
  * yarn v1's yarn.lock. Any other lockfile (yarn berry, bun, an older format, one
@@ -36,6 +38,7 @@ import type { Workspace, WorkspacePackage } from "./discover.js";
 import { canonicalJson, isObject, type LockGraph, type LockStart } from "./lock-graph.js";
 import { npmLockGraph } from "./npm-lock.js";
 import { pnpmLockGraph } from "./pnpm-lock.js";
+import { reachDigests } from "./reach-digests.js";
 import { yarnLockGraph } from "./yarn-lock.js";
 
 const FORMAT = 1;
@@ -51,30 +54,22 @@ const READERS: Readonly<Record<string, (text: string) => LockGraph | undefined>>
 
 const startOf = (pkg: WorkspacePackage): LockStart => ({ dir: pkg.dir, dependencies: pkg.dependencySpecs ?? {} });
 
-/** For each package (by name), the digest of its subset of the lockfile `graph`. */
+/**
+ * For each package (by name), the digest of its subset of the lockfile
+ * `graph`: the lockfile's shared fields and what the root, the package and each
+ * of its workspace dependencies reach (see reach-digests.ts).
+ */
 export function subsetDigests(graph: LockGraph, ws: Workspace): Map<string, string> {
   const byName = new Map(ws.packages.map((pkg) => [pkg.name, pkg]));
-  const closures = new Map<string, readonly string[]>();
-  const closureOf = (start: LockStart): readonly string[] => {
-    let ids = closures.get(start.dir);
-    if (ids === undefined) closures.set(start.dir, (ids = graph.closure(start)));
-    return ids;
-  };
-  // Each entry is digested once, however many subsets hold it.
-  const entryDigests = new Map<string, string>();
-  const entryDigest = (id: string): string => {
-    let digest = entryDigests.get(id);
-    if (digest === undefined) entryDigests.set(id, (digest = digestBytes(canonicalJson([id, graph.entry(id) ?? null]))));
-    return digest;
-  };
+  const root = graph.start({ dir: "", dependencies: ws.rootDependencySpecs ?? {} });
+  const starts = new Map(ws.packages.map((pkg) => [pkg.name, graph.start(startOf(pkg))]));
+  const reach = reachDigests(graph, [root, ...starts.values()]);
   const shared = digestBytes(canonicalJson(graph.shared));
-  const root = closureOf({ dir: "", dependencies: ws.rootDependencySpecs ?? {} });
   const digests = new Map<string, string>();
   for (const pkg of ws.packages) {
-    const ids = new Set(root);
-    for (const from of [pkg, ...dependencyClosure(pkg, byName)]) for (const id of closureOf(startOf(from))) ids.add(id);
-    const sorted = [...ids].sort();
-    digests.set(pkg.name, digestBytes(["rbuild-lock-subset", FORMAT, shared, ...sorted.map(entryDigest)].join("\n")));
+    const reached = new Set([reach.get(root)!, reach.get(starts.get(pkg.name)!)!]);
+    for (const dep of dependencyClosure(pkg, byName)) reached.add(reach.get(starts.get(dep.name)!)!);
+    digests.set(pkg.name, digestBytes(["rbuild-lock-subset", FORMAT, shared, ...[...reached].sort()].join("\n")));
   }
   return digests;
 }

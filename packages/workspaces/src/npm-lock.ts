@@ -46,31 +46,23 @@ export function npmLockGraph(text: string): LockGraph | undefined {
 
   return {
     shared,
-    closure(start: LockStart): string[] {
-      const found = new Set<string>();
-      const stack = [start.dir];
-      while (stack.length > 0) {
-        const location = stack.pop()!;
-        if (found.has(location)) continue;
-        found.add(location);
-        const entry = packages[location];
-        if (!isObject(entry)) continue;
-        if (entry.link === true) {
-          if (typeof entry.resolved === "string") stack.push(posix.normalize(entry.resolved).replace(/^\.$/, ""));
-          continue;
-        }
-        const fields = location === "node_modules" || location.startsWith("node_modules/") || location.includes("/node_modules/") ? INSTALLED : OWN;
-        for (const field of fields) {
-          const declared = entry[field];
-          if (!isObject(declared)) continue;
-          for (const name of Object.keys(declared)) {
-            const target = resolve(location, name);
-            // A dependency installed nowhere (an optional one for another platform, a peer left out) has no entry to add.
-            if (target !== undefined) stack.push(target);
-          }
+    start: (start: LockStart): string => start.dir,
+    children(location: string): string[] {
+      const entry = packages[location];
+      if (!isObject(entry)) return [];
+      if (entry.link === true) return typeof entry.resolved === "string" ? [posix.normalize(entry.resolved).replace(/^\.$/, "")] : [];
+      const fields = location === "node_modules" || location.startsWith("node_modules/") || location.includes("/node_modules/") ? INSTALLED : OWN;
+      const found: string[] = [];
+      for (const field of fields) {
+        const declared = entry[field];
+        if (!isObject(declared)) continue;
+        for (const name of Object.keys(declared)) {
+          const target = resolve(location, name);
+          // A dependency installed nowhere (an optional one for another platform, a peer left out) has no entry to add.
+          if (target !== undefined) found.push(target);
         }
       }
-      return [...found];
+      return found;
     },
     entry: (id: string): unknown => packages[id],
   };

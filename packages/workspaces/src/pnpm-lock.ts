@@ -52,37 +52,32 @@ export function pnpmLockGraph(text: string): LockGraph | undefined {
 
   return {
     shared: sharedFields(doc, ["importers", "packages", "snapshots"]),
-    closure(start: LockStart): string[] {
-      const found = new Set<string>();
-      const stack = [`importer:${start.dir === "" ? "." : start.dir}`];
-      while (stack.length > 0) {
-        const id = stack.pop()!;
-        if (found.has(id)) continue;
-        found.add(id);
-        if (id.startsWith("importer:")) {
-          const path = id.slice("importer:".length);
-          const importer = importers[path];
-          if (!isObject(importer)) continue;
-          for (const field of IMPORTER_FIELDS) {
-            const declared = importer[field];
-            if (!isObject(declared)) continue;
-            for (const [name, spec] of Object.entries(declared)) {
-              // v6 and v9 write { specifier, version }; a bare version string is read the same.
-              const version = isObject(spec) ? spec.version : spec;
-              if (typeof version !== "string") continue;
-              stack.push(version.startsWith("link:") ? `importer:${linked(path, version.slice("link:".length))}` : `package:${keyOf(name, version)}`);
-            }
-          }
-        } else {
-          const key = id.slice("package:".length);
-          const entry = snapshots[key] ?? packages[key];
-          if (!isObject(entry)) continue;
-          for (const field of PACKAGE_FIELDS) {
-            for (const [name, version] of stringEntries(entry, field)) if (!version.startsWith("link:")) stack.push(`package:${keyOf(name, version)}`);
+    start: (start: LockStart): string => `importer:${start.dir === "" ? "." : start.dir}`,
+    children(id: string): string[] {
+      const found: string[] = [];
+      if (id.startsWith("importer:")) {
+        const path = id.slice("importer:".length);
+        const importer = importers[path];
+        if (!isObject(importer)) return found;
+        for (const field of IMPORTER_FIELDS) {
+          const declared = importer[field];
+          if (!isObject(declared)) continue;
+          for (const [name, spec] of Object.entries(declared)) {
+            // v6 and v9 write { specifier, version }; a bare version string is read the same.
+            const version = isObject(spec) ? spec.version : spec;
+            if (typeof version !== "string") continue;
+            found.push(version.startsWith("link:") ? `importer:${linked(path, version.slice("link:".length))}` : `package:${keyOf(name, version)}`);
           }
         }
+        return found;
       }
-      return [...found];
+      const key = id.slice("package:".length);
+      const entry = snapshots[key] ?? packages[key];
+      if (!isObject(entry)) return found;
+      for (const field of PACKAGE_FIELDS) {
+        for (const [name, version] of stringEntries(entry, field)) if (!version.startsWith("link:")) found.push(`package:${keyOf(name, version)}`);
+      }
+      return found;
     },
     entry(id: string): unknown {
       if (id.startsWith("importer:")) return importers[id.slice("importer:".length)];

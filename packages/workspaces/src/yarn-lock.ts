@@ -32,21 +32,22 @@ export function yarnLockGraph(text: string): LockGraph | undefined {
   // Merge-conflict markers: yarn rewrites the file at the next install; until then the whole file is the key.
   if (parsed.type !== "success" || !isObject(parsed.object)) return undefined;
   const entries = parsed.object;
+  // A start is a node of its own: its edges are the descriptors its package.json declares.
+  const starts = new Map<string, Readonly<Record<string, string>>>();
   return {
     shared: "yarn-lockfile-v1",
-    closure(start: LockStart): string[] {
-      const found = new Set<string>();
-      const stack = Object.entries(start.dependencies).map(([name, range]) => `${name}@${range}`);
-      while (stack.length > 0) {
-        const descriptor = stack.pop()!;
-        if (found.has(descriptor)) continue;
-        found.add(descriptor);
-        const entry = entries[descriptor];
-        if (!isObject(entry)) continue;
-        for (const field of ENTRY_FIELDS) for (const [name, range] of stringEntries(entry, field)) stack.push(`${name}@${range}`);
-      }
-      return [...found];
+    start(start: LockStart): string {
+      const id = `start:${start.dir}`;
+      starts.set(id, start.dependencies);
+      return id;
     },
-    entry: (id: string): unknown => entries[id],
+    children(id: string): string[] {
+      const declared = starts.get(id);
+      if (declared !== undefined) return Object.entries(declared).map(([name, range]) => `${name}@${range}`);
+      const entry = entries[id];
+      if (!isObject(entry)) return [];
+      return ENTRY_FIELDS.flatMap((field) => stringEntries(entry, field).map(([name, range]) => `${name}@${range}`));
+    },
+    entry: (id: string): unknown => starts.get(id) ?? entries[id],
   };
 }
