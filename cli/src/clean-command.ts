@@ -21,7 +21,7 @@ export async function cleanCommand(args: Args, strays: StrayErrors): Promise<num
 async function clean(args: Args, { root, definitions, cacheDir }: Workspace): Promise<number> {
   // A build running now would store whatever it then finds of its outputs as their layer (and a
   // removed cache under it): wait for it, as a second build would. Taking the lock also tells the
-  // next build's stamp check that the workspace may have changed.
+  // next build's freshness check that the workspace may have changed.
   let lock: BuildLock | undefined;
   if (existsSync(cacheDir)) {
     const interrupt = new AbortController();

@@ -6,7 +6,7 @@
  *
  * It changes nothing about what a build does. Each build is the one a new
  * process would run: the client's arguments, environment, working directory
- * and umask; the Buildfile loaded again; the stamp, index and build lock
+ * and umask; the Buildfile loaded again; the freshness record, index and build lock
  * checked as always. Nothing is remembered between builds that a new process
  * would not read from disk, so a daemon that misses a change cannot exist.
  * What it saves is start-up and a warm JIT.
@@ -93,8 +93,8 @@ const collectYoungGeneration = ((): (() => void) | undefined => {
   }
 })();
 
-/** How long after a build its stamp waits for the next build before it is written. */
-const STAMP_WRITE_AFTER_MS = 200;
+/** How long after a build its freshness record waits for the next build before it is written. */
+const RECORD_WRITE_AFTER_MS = 200;
 const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 const WARM_UP_ROUNDS = 8;
 
@@ -156,7 +156,7 @@ class Daemon {
     this.#shutdown("an error no build could take");
   });
   /**
-   * Runs every build: its process helper, stamps, stat thread and index keeper
+   * Runs every build: its process helper, freshness records, stat thread and index keeper
    * live as long as the daemon (set RBUILD_SPAWN means no daemon). Made in `start`.
    */
   #engine: Engine | undefined;
@@ -170,8 +170,8 @@ class Daemon {
   #warming: Promise<void> | undefined;
   #closing = false;
   #idle: NodeJS.Timeout | undefined;
-  /** Writes the last builds' stamps once no build follows them for a moment (see Engine.idle). */
-  #stampWrite: NodeJS.Timeout | undefined;
+  /** Writes the last builds' freshness records once no build follows them for a moment (see Engine.idle). */
+  #recordWrite: NodeJS.Timeout | undefined;
 
   constructor(root: string) {
     this.#root = root;
@@ -206,8 +206,8 @@ class Daemon {
     }
     if (error !== undefined) throw error;
     this.#socketStat = statOf(this.#socketPath);
-    // A resident engine: a thread for the stamp's stats, one that holds the index open and checkpoints
-    // it, and stamps written when it is idle (its own next build reads them from memory).
+    // A resident engine: a thread for the freshness record's stats, one that holds the index open and checkpoints
+    // it, and records written when it is idle (its own next build reads them from memory).
     this.#engine = new Engine({ strays: this.#strays, resident: true });
     setInterval(() => this.#check(), CHECK_EVERY_MS).unref();
     this.#resetIdle();
@@ -272,9 +272,9 @@ class Daemon {
     if (!this.#busy) this.#exitSoon();
   }
 
-  /** Exits in a while, having written its builds' stamps. */
+  /** Exits in a while, having written its builds' freshness records. */
   #exitSoon(): void {
-    clearTimeout(this.#stampWrite);
+    clearTimeout(this.#recordWrite);
     this.#engine?.close();
     setTimeout(() => process.exit(0), 5000).unref();
   }
@@ -340,7 +340,7 @@ class Daemon {
     // Until "X", or the client is gone: however quiet its tasks, the client hears from a daemon that runs.
     const keepalive = setInterval(() => socket.writable && socket.write(frame("K", "")), KEEPALIVE_MS);
     socket.once("close", () => clearInterval(keepalive));
-    clearTimeout(this.#stampWrite);
+    clearTimeout(this.#recordWrite);
     // A warm-up round loads the Buildfile too, and loads collect tasks in one place: never two at once.
     await this.#warming;
     // A client that gave up waiting for its answer (a daemon stopped, then resumed; see bin/rbuild)
@@ -357,7 +357,7 @@ class Daemon {
       return;
     }
     this.#resetIdle();
-    // The stamp's stats, on the helper thread while this one loads the Buildfile.
+    // The freshness record's stats, on the helper thread while this one loads the Buildfile.
     if (!args.force && !args.dryRun) this.#engine?.prestat(this.#cacheDir, this.#root);
     const interrupts: (() => void)[] = [];
     let interrupted = false;
@@ -435,7 +435,7 @@ class Daemon {
       );
     }
     if (this.#closing) this.#exitSoon();
-    else this.#stampWrite = setTimeout(() => this.#engine?.idle(), STAMP_WRITE_AFTER_MS);
+    else this.#recordWrite = setTimeout(() => this.#engine?.idle(), RECORD_WRITE_AFTER_MS);
   }
 }
 

@@ -21,8 +21,8 @@ import { makeCacheDirectory, type Reporter, type StrayErrors } from "@rbuild/cor
 import type { Graph } from "@rbuild/planner";
 import type { RemoteCache } from "@rbuild/remote";
 import { LocalRunner, type Runner } from "@rbuild/runners";
-import { acquireBuildLock, IndexKeeper, noteStampedBuild, RecentUses, Store, type LockWait } from "@rbuild/store";
-import { FreshRecords, type StampCheck } from "./fresh-record.js";
+import { acquireBuildLock, IndexKeeper, noteAnsweredBuild, RecentUses, Store, type LockWait } from "@rbuild/store";
+import { FreshRecords, type FreshCheck } from "./fresh-record.js";
 import { execute, type BuildOutcome } from "./executor.js";
 import { StatHelper } from "./stat-helper.js";
 
@@ -62,7 +62,7 @@ export interface BuildRequest {
   /** Told while the build waits for another rbuild's build lock. */
   readonly onLockWait: (wait: LockWait) => void;
   /** Told as the build passes its phases (for RBUILD_PHASES). */
-  readonly onPhase?: (phase: "stamp") => void;
+  readonly onPhase?: (phase: "fresh") => void;
   /**
    * Given the work that records the build and releases the store and lock,
    * the caller runs it later (the daemon answers its client first). Without
@@ -94,7 +94,7 @@ export class Engine {
   }
 
   /** Whether the freshness record shows a build of `graph` is a no-op: the no-op check, reading only. */
-  check(cacheDir: string, graph: Graph, env: Readonly<Record<string, string | undefined>>): StampCheck {
+  check(cacheDir: string, graph: Graph, env: Readonly<Record<string, string | undefined>>): FreshCheck {
     return this.#records.check(cacheDir, graph, env);
   }
 
@@ -124,12 +124,12 @@ export class Engine {
     const { graph, cacheDir, env, reporter, signal } = request;
     // The no-op fast path: every task still as the freshness record has it.
     const check = request.force === true ? undefined : this.#records.check(cacheDir, graph, env);
-    request.onPhase?.("stamp");
+    request.onPhase?.("fresh");
     const upToDate = check?.upToDate;
     if (upToDate !== undefined) {
       const started = Date.now();
       const outcome = await execute({ graph, jobs: request.jobs, runner: this.#runner, reporter, signal, env, upToDate: upToDate.results, ...this.#strays });
-      if (outcome.ok) noteStampedBuild(cacheDir, { from: upToDate.build, started, finished: Date.now(), targets: graph.targets });
+      if (outcome.ok) noteAnsweredBuild(cacheDir, { from: upToDate.build, started, finished: Date.now(), targets: graph.targets });
       return outcome;
     }
 

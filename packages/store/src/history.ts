@@ -8,9 +8,9 @@
  *
  * `runs` has no index by task (see schema.ts, 4 -> 5), so the whole table is
  * read once, newest build first; it is bounded by HISTORY_BUILDS builds.
- * Builds answered from a build stamp and not folded in yet (stamps.ts) are
- * read from their file as the next Store would fold them: copies of the
- * build that wrote the stamp, every task restored, newer than any in the
+ * Builds answered from the freshness record and not folded in yet
+ * (answered-builds.ts) are read from their file as the next Store would fold
+ * them: copies of the build that made the record's entries, every task restored, newer than any in the
  * index (`build` -1: not numbered yet). The file is only read, never claimed.
  */
 import { existsSync, readFileSync } from "node:fs";
@@ -18,7 +18,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
 import { HISTORY_BUILDS, SCHEMA_VERSION } from "./schema.js";
-import { stampedBuildsFile, type StampedBuild } from "./stamps.js";
+import { answeredBuildsFile, type AnsweredBuild } from "./answered-builds.js";
 
 const load = createRequire(import.meta.url);
 
@@ -71,7 +71,7 @@ export function readHistory(dir: string, perTask = 20): History {
       const kept = records(task).runs;
       if (kept.length < perTask) kept.push({ build, status, cache, durationMs, key, outputsDigest, ...(evidence.get(`${task}\0${build}`) ?? NO_EVIDENCE) });
     }
-    const pending = pendingStampedBuilds(dir);
+    const pending = pendingAnsweredBuilds(dir);
     if (pending.length > 0) {
       const copied = db.prepare("SELECT task, key, outputs_digest FROM runs WHERE build = ?").raw();
       const copies = new Map<string, HistoryRun[]>();
@@ -119,18 +119,18 @@ function readEvidence(db: Database.Database): Map<string, Evidence> {
   return found;
 }
 
-/** The builds (the ids they copy) waiting in the stamped builds' file, oldest first; torn lines are skipped. */
-function pendingStampedBuilds(dir: string): number[] {
+/** The builds (the ids they copy) waiting in the answered builds' file, oldest first; torn lines are skipped. */
+function pendingAnsweredBuilds(dir: string): number[] {
   let text: string;
   try {
-    text = readFileSync(stampedBuildsFile(dir), "utf8");
+    text = readFileSync(answeredBuildsFile(dir), "utf8");
   } catch {
     return []; // None waiting.
   }
   const builds: number[] = [];
   for (const line of text.split("\n")) {
     try {
-      const build = line === "" ? undefined : (JSON.parse(line) as Partial<StampedBuild>);
+      const build = line === "" ? undefined : (JSON.parse(line) as Partial<AnsweredBuild>);
       if (typeof build?.from === "number") builds.push(build.from);
     } catch {
       // A torn line (a crash mid-append), as the Store skips it.

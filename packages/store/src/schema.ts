@@ -26,7 +26,7 @@
  *   a file read whole without the index (fresh-record.ts).
  * - `builds` and `runs` are the history: every task of the last HISTORY_BUILDS
  *   builds (older ones are dropped as new ones finish). Builds answered from a
- *   freshness record wait in a file and are folded in by the next Store (stamps.ts)
+ *   freshness record wait in a file and are folded in by the next Store (answered-builds.ts)
  *   as copies of the build that wrote the record's entry for their targets (their `origin`). That build is
  *   always the newest full build of its targets, so the newest full build of
  *   each set of targets is kept however old it is.

@@ -7,7 +7,7 @@ import { digestBytes, type Digest } from "@rbuild/hash";
 import { collectGarbage } from "./gc.js";
 import { manifestDigest } from "./layer.js";
 import { HISTORY_BUILDS, SCHEMA_VERSION } from "./schema.js";
-import { noteStampedBuild } from "./stamps.js";
+import { noteAnsweredBuild } from "./answered-builds.js";
 import { RecentUses, Store, type ActionEntry } from "./store.js";
 
 let dir: string;
@@ -53,9 +53,9 @@ describe("Store", () => {
     store.close();
 
     const hours = (n: number) => n * 3600_000;
-    noteStampedBuild(dir, { from: build, started: hours(2), finished: hours(2) + 10, targets: ["t"] });
+    noteAnsweredBuild(dir, { from: build, started: hours(2), finished: hours(2) + 10, targets: ["t"] });
     writeFileSync(join(dir, "up-to-date", "builds.jsonl"), "{torn line\n", { flag: "a" });
-    noteStampedBuild(dir, { from: build, started: hours(2) + 5000, finished: hours(2) + 5010, targets: ["t"] });
+    noteAnsweredBuild(dir, { from: build, started: hours(2) + 5000, finished: hours(2) + 5010, targets: ["t"] });
     const again = open();
     expect(again.stats()).toMatchObject({ builds: 3, cached: 2, ran: 1 });
     expect(existsSync(join(dir, "up-to-date", "builds.jsonl"))).toBe(false);
@@ -129,7 +129,7 @@ describe("Store", () => {
     // The newest full build of ["a"] is older than the last HISTORY_BUILDS, yet a stamp may name it.
     expect(store.stats().builds).toBe(HISTORY_BUILDS + 1);
     store.close();
-    for (let i = 0; i < HISTORY_BUILDS + 5; i++) noteStampedBuild(dir, { from: stamped, started: i, finished: i, targets: ["a"] });
+    for (let i = 0; i < HISTORY_BUILDS + 5; i++) noteAnsweredBuild(dir, { from: stamped, started: i, finished: i, targets: ["a"] });
     // The last HISTORY_BUILDS are copies of the stamped build, each with its one run cached; the stamped
     // build and the newest full build of ["b"] stay, being the newest full builds of their targets.
     const again = open();

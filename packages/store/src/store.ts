@@ -20,7 +20,7 @@ import type { ManifestEntry } from "./layer.js";
 import { isIndexDamage, parseColumn } from "./index-damage.js";
 import { openIndex, startIndexOver, type Info } from "./open-index.js";
 import { EVIDENCE_CHANGED, EVIDENCE_OUTPUTS, EVIDENCE_RUNS, HISTORY_BUILDS, INLINE_BLOB_LIMIT, PRUNE_EVIDENCE, PRUNE_HISTORY } from "./schema.js";
-import { stampedBuildsFile, type StampedBuild } from "./stamps.js";
+import { answeredBuildsFile, type AnsweredBuild } from "./answered-builds.js";
 
 /** One line of a task's log: `o` stdout, `e` stderr. */
 export type LogLine = readonly ["o" | "e", string];
@@ -277,7 +277,7 @@ export class Store implements StatCacheBackend {
     this.#db = openIndex(this.#indexPath, this.#onInfo, this.#keeperRunning);
     this.trustBefore = this.fsClock();
     this.#openReaders();
-    this.#foldStampedBuilds();
+    this.#foldAnsweredBuilds();
   }
 
   /** Readers of the index's tables, with nothing read yet. */
@@ -321,9 +321,9 @@ export class Store implements StatCacheBackend {
 
   /** The time now on the filesystem's own clock: the mtime of a file written now. */
   fsClock(): number {
-    const stamp = join(this.dir, "stamp");
-    writeFileSync(stamp, `${process.pid}\n`);
-    return statSync(stamp).mtimeMs;
+    const probe = join(this.dir, "stamp");
+    writeFileSync(probe, `${process.pid}\n`);
+    return statSync(probe).mtimeMs;
   }
 
   /** Records that the action `key` was used, without looking it up (written by flush). */
@@ -485,24 +485,24 @@ export class Store implements StatCacheBackend {
   }
 
   /**
-   * Moves the history of builds answered from a stamp into the index: each
-   * repeats the runs of the build that wrote its stamp, every task cached, and
+   * Moves the history of builds answered from the freshness record into the
+   * index: each repeats the runs of the build that made the record's entries, every task cached, and
    * counts as a use of those actions (for gc's LRU). The file is claimed by a
    * rename first; a line appended in the instant between the rename and the
    * read is lost, which costs one build's history, nothing else.
    */
-  #foldStampedBuilds(): void {
-    const file = stampedBuildsFile(this.dir);
+  #foldAnsweredBuilds(): void {
+    const file = answeredBuildsFile(this.dir);
     const claimed = `${file}.${process.pid}.folding`;
     try {
       renameSync(file, claimed);
     } catch {
       return; // Nothing waiting.
     }
-    const builds: StampedBuild[] = [];
+    const builds: AnsweredBuild[] = [];
     for (const line of readFileSync(claimed, "utf8").split("\n")) {
       try {
-        if (line !== "") builds.push(JSON.parse(line) as StampedBuild);
+        if (line !== "") builds.push(JSON.parse(line) as AnsweredBuild);
       } catch {
         // A torn line (a crash mid-append) is skipped.
       }
@@ -511,8 +511,8 @@ export class Store implements StatCacheBackend {
     rmSync(claimed, { force: true });
   }
 
-  /** Writes the builds answered from a stamp into the history (see #foldStampedBuilds). */
-  #foldBuilds(builds: readonly StampedBuild[]): void {
+  /** Writes the builds answered from the freshness record into the history (see #foldAnsweredBuilds). */
+  #foldBuilds(builds: readonly AnsweredBuild[]): void {
     const insertBuild = this.#sql("INSERT INTO builds (started, finished, ok, targets, origin) VALUES (?, ?, 1, ?, ?)");
     const copyRuns = this.#sql(
       `INSERT INTO runs (build, task, key, status, cache, pure, duration_ms, exit_code, reasons, error, outputs_digest, layer)
@@ -536,7 +536,7 @@ export class Store implements StatCacheBackend {
 
   /**
    * Keeps the history to the last HISTORY_BUILDS builds, and the newest full
-   * build of each set of targets: a stamp may still name it (see schema.ts).
+   * build of each set of targets: a freshness record may still name it (see schema.ts).
    */
   #pruneHistory(): void {
     const oldest = this.#sql(PRUNE_HISTORY.oldest).pluck().get(HISTORY_BUILDS - 1) as number | undefined;
