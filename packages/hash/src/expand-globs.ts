@@ -52,7 +52,13 @@ export interface ExpandOptions {
 }
 
 type Matcher = (path: string) => boolean;
+/**
+ * Compiled globs, by glob: a memo, so its contents never change a result. A
+ * daemon sees the globs of every Buildfile version it loads, so the memo is
+ * emptied when it reaches MATCHERS_KEPT (a big workspace has about 25,000).
+ */
 const matchers = new Map<string, Matcher>();
+const MATCHERS_KEPT = 100_000;
 
 /** A `.` or `..` segment anywhere in a path. */
 const DOT_SEGMENT = /(?:^|\/)\.{1,2}(?:\/|$)/;
@@ -109,6 +115,7 @@ function matcher(glob: string): Matcher {
       // `**` matches any depth, zero included, but never across a `.` or `..` segment.
       match = (path) => path === base || (path.startsWith(prefix) && !hasDotSegment(path.slice(prefix.length)));
     } else match = picomatch()(glob, PICOMATCH_OPTIONS);
+    if (matchers.size >= MATCHERS_KEPT) matchers.clear();
     matchers.set(glob, match);
   }
   return match;
