@@ -28,6 +28,8 @@ export interface Args {
   /** `--filter` patterns: build only the targets' tasks of these workspace packages (see @rbuild/workspaces). */
   readonly filters: readonly string[];
   readonly summary: string | undefined;
+  /** `--junit FILE`: a JUnit XML report of the run. */
+  readonly junit: string | undefined;
   readonly output: OutputMode;
   /** Which task output the plain reporter shows (see OutputLogs). */
   readonly outputLogs: OutputLogs;
@@ -70,7 +72,11 @@ Options:
       --token TOKEN     bearer token for the remote cache (or RBUILD_TOKEN)
       --remote-read-only  use remote hits, never upload (for untrusted jobs)
       --summary FILE    write a JSON summary of the run to FILE
-      --output MODE     plain (default) or json (one event per line)
+      --junit FILE      write a JUnit XML report to FILE (a testcase per task)
+      --output MODE     plain (default: a line per task start and end, each
+                        task's output in one block; groups and annotations
+                        under GitHub Actions, a table of tasks in CI) or
+                        json (one event per line)
       --output-logs WHAT  task output to show: new-only (default: not a cached
                         task's stored output), full, errors-only or none
   -C, --directory DIR   act as if rbuild started in DIR
@@ -88,6 +94,7 @@ const OPTIONS = {
   "dry-run": { type: "boolean", short: "n" },
   filter: { type: "string", short: "F", multiple: true },
   summary: { type: "string" },
+  junit: { type: "string" },
   output: { type: "string" },
   "output-logs": { type: "string" },
   directory: { type: "string", short: "C" },
@@ -121,6 +128,7 @@ function parseArgsProblem(error: Error & { code?: string }): string {
 const EXPECTS: Readonly<Record<string, { readonly what: string; readonly checked: boolean }>> = {
   jobs: { what: "a positive whole number", checked: true },
   summary: { what: "a file name", checked: false },
+  junit: { what: "a file name", checked: false },
   output: { what: '"plain" or "json"', checked: true },
   "output-logs": { what: `one of ${OUTPUT_LOGS.join(", ")}`, checked: true },
   directory: { what: "a directory", checked: false },
@@ -227,6 +235,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   const output = values.output ?? "plain";
   if (output !== "plain" && output !== "json") return usage(`--output must be "plain" or "json", got "${output}".`);
   if (values.summary === "") return usage("--summary needs a file name.");
+  if (values.junit === "") return usage("--junit needs a file name.");
   const filters = values.filter ?? [];
   if (filters.some((filter) => filter === "")) return usage("--filter needs a package name, glob or ./directory.");
   const outputLogs = values["output-logs"] ?? "new-only";
@@ -256,6 +265,10 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   }
   if (values.cache === true && command !== "clean") return usage("--cache goes with `rbuild clean`.");
   if (filters.length > 0 && command !== "run") return usage("--filter goes with running tasks, e.g. `rbuild build --filter my-app...`.");
+  if (values.junit !== undefined && command !== "run") return usage("--junit goes with running tasks, e.g. `rbuild test --junit reports/rbuild.xml`.");
+  if (values.junit !== undefined && values["dry-run"] === true) {
+    return usage("--junit reports a build that ran; a dry run runs nothing. Use --summary FILE for what a dry run would do.");
+  }
   const format = values.format ?? "text";
   if (!(GRAPH_FORMATS as readonly string[]).includes(format)) return usage(`--format must be one of ${GRAPH_FORMATS.join(", ")}, got "${format}".`);
   if (values.out === "") return usage("--out needs a file name.");
@@ -276,6 +289,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     dryRun: values["dry-run"] === true,
     filters,
     summary: values.summary,
+    junit: values.junit,
     output,
     outputLogs: outputLogs as OutputLogs,
     directory: values.directory,
