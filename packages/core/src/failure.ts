@@ -38,6 +38,8 @@ export type TaskFailure =
   /** What started its command (the local runner's process helper) died while it ran: its command was stopped. */
   | { reason: "helper-died"; task: string; message: string }
   | { reason: "run-threw"; task: string; message: string; location?: SourceLocation }
+  /** Its function's promise was pending when nothing was left that could settle it (the event loop had drained). */
+  | { reason: "never-settled"; task: string }
   | { reason: "undecodable-path"; task: string; field: "inputs" | "outputs"; paths: readonly string[] }
   /** An output its own user cannot read (a file of mode 000, a directory another user owns), relative to the workspace. */
   | { reason: "unreadable-output"; task: string; path: string }
@@ -126,6 +128,11 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
       return `Task "${failure.task}" failed: ${failure.message}`;
     case "run-threw":
       return `${where(failure.location, options)}Task "${failure.task}" failed: ${failure.message}`;
+    case "never-settled":
+      return (
+        `Task "${failure.task}" failed: its function returned a promise that never settles: nothing is left that could resolve it. ` +
+        "Make sure what it awaits settles: a promise whose resolve is never called, or one that only an unref()ed timer or socket would settle, never does."
+      );
     case "interrupted":
       return `Task "${failure.task}" was interrupted.`;
     case "undecodable-path": {

@@ -9,6 +9,7 @@ import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { format } from "node:util";
 import { ExecError, locationFromStack, type ExecOptions, type ExecResult, type RunContext, type RunFunction, type StrayErrors, type TaskFailure } from "@rbuild/core";
+import { DrainedLoop, NEVER_SETTLES } from "./drained-loop.js";
 import { missingInterpreter } from "./missing-interpreter.js";
 import { ProcessHelper } from "./process-helper.js";
 import type { RunOutcome, RunRequest, Runner } from "./runner.js";
@@ -133,7 +134,7 @@ function contextFor(request: RunRequest, helper: ProcessHelper | undefined): Run
  * stopped and a function that watches the signal stops; and whatever it still
  * writes is dropped, not shown as the output of a task that is still running.
  */
-async function runFunction(run: RunFunction, request: RunRequest, strays: StrayErrors | undefined, helper: ProcessHelper | undefined): Promise<RunOutcome> {
+async function runFunction(run: RunFunction, request: RunRequest, strays: StrayErrors | undefined, helper: ProcessHelper | undefined, drained: DrainedLoop): Promise<RunOutcome> {
   let state: "running" | "over" = "running";
   const failed = new AbortController();
   const own: RunRequest = {
@@ -148,7 +149,13 @@ async function runFunction(run: RunFunction, request: RunRequest, strays: StrayE
   };
   try {
     const context = contextFor(own, helper);
-    await (strays === undefined ? run(context) : strays.run(`task "${request.task}"`, "task", async () => run(context)));
+    const settled = await drained.race(strays === undefined ? Promise.resolve(run(context)) : strays.run(`task "${request.task}"`, "task", async () => run(context)));
+    if (settled === NEVER_SETTLES) {
+      state = "over";
+      failed.abort(new Error(`task "${request.task}" never finished`));
+      if (request.signal.aborted) return { ok: false, exitCode: null, failure: { reason: "interrupted", task: request.task } };
+      return { ok: false, exitCode: null, failure: { reason: "never-settled", task: request.task } };
+    }
   } catch (error) {
     state = "over";
     const failure = exceptionToFailure(error, request);
@@ -183,6 +190,7 @@ type Spawning =
 
 export class LocalRunner implements Runner {
   readonly #strays: StrayErrors | undefined;
+  readonly #drained = new DrainedLoop();
   #spawning: Spawning;
 
   constructor(options: LocalRunnerOptions = {}) {
@@ -211,7 +219,7 @@ export class LocalRunner implements Runner {
     if (typeof run === "function") {
       const missing = missingCwd(task, request.cwd);
       if (missing !== undefined) return missing;
-      const outcome = await runFunction(run, request, this.#strays, this.#processHelper(request.info));
+      const outcome = await runFunction(run, request, this.#strays, this.#processHelper(request.info), this.#drained);
       this.#notice(request.info);
       return outcome;
     }
