@@ -20,7 +20,7 @@ export type SetupFailure =
   | { reason: "invalid-field"; task: string; field: string; message: string; location?: SourceLocation }
   /** A path in the cache directory this user cannot write (`owner`, `user` and `group` are ids, when known). */
   | { reason: "cache-not-writable"; cacheDir: string; path: string; code: string; owner?: number; user?: number; group?: number }
-  /** Something other than a regular file at the build lock's path: no build could ever take the lock. */
+  /** Something other than a regular file at the path of the build lock (or of its takeover file): no build could ever take the lock. */
   | { reason: "lock-not-a-file"; path: string; kind: "directory" | "symlink" | "other" }
   | {
       reason: "overlapping-outputs";
@@ -38,6 +38,8 @@ export type TaskFailure =
   /** What started its command (the local runner's process helper) died while it ran: its command was stopped. */
   | { reason: "helper-died"; task: string; message: string }
   | { reason: "run-threw"; task: string; message: string; location?: SourceLocation }
+  /** Its function's promise was pending when nothing was left that could settle it (the event loop had drained). */
+  | { reason: "never-settled"; task: string }
   | { reason: "undecodable-path"; task: string; field: "inputs" | "outputs"; paths: readonly string[] }
   /** An output its own user cannot read (a file of mode 000, a directory another user owns), relative to the workspace. */
   | { reason: "unreadable-output"; task: string; path: string }
@@ -103,7 +105,8 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
     case "lock-not-a-file": {
       const what = failure.kind === "directory" ? "a directory" : failure.kind === "symlink" ? "a symbolic link" : "not a regular file";
       const remove = failure.kind === "directory" ? `rm -r ${failure.path}` : `rm ${failure.path}`;
-      return `${failure.path} is ${what}, not rbuild's build lock (a file): nothing else may be at that path. Remove it (\`${remove}\`) and run again.`;
+      const file = failure.path.endsWith(".takeover") ? "the file rbuild holds while it takes over a stale build lock" : "rbuild's build lock (a file)";
+      return `${failure.path} is ${what}, not ${file}: nothing else may be at that path. Remove it (\`${remove}\`) and run again.`;
     }
     case "cache-not-writable": {
       const { cacheDir, path, owner, user, group } = failure;
@@ -126,6 +129,11 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
       return `Task "${failure.task}" failed: ${failure.message}`;
     case "run-threw":
       return `${where(failure.location, options)}Task "${failure.task}" failed: ${failure.message}`;
+    case "never-settled":
+      return (
+        `Task "${failure.task}" failed: its function returned a promise that never settles: nothing is left that could resolve it. ` +
+        "Make sure what it awaits settles: a promise whose resolve is never called, or one that only an unref()ed timer or socket would settle, never does."
+      );
     case "interrupted":
       return `Task "${failure.task}" was interrupted.`;
     case "undecodable-path": {

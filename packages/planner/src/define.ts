@@ -152,11 +152,18 @@ function checkTask(task: Task, checked: CheckedGlobs): { def: TaskDef & { deps: 
   return { def, depRefs, problems };
 }
 
+/** Why `name` cannot name a task (`must not contain whitespace or control characters`), or undefined when it can. */
+export function taskNameProblem(name: string): string | undefined {
+  if (name === "") return "must not be empty";
+  if (BAD_NAME.test(name)) return "must not contain whitespace or control characters";
+  if (name.startsWith("-")) return 'must not start with "-" (it would read as a flag)';
+  return undefined;
+}
+
 function nameProblem(name: unknown): string | undefined {
   if (typeof name !== "string" || name === "") return `must be a non-empty string, got ${show(name)}`;
-  if (BAD_NAME.test(name)) return `must not contain whitespace or control characters, got ${JSON.stringify(name)}`;
-  if (name.startsWith("-")) return `must not start with "-" (it would read as a flag), got ${JSON.stringify(name)}`;
-  return undefined;
+  const problem = taskNameProblem(name);
+  return problem === undefined ? undefined : `${problem}, got ${JSON.stringify(name)}`;
 }
 
 /** Validates every declared task and resolves `deps` to names. */
