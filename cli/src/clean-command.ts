@@ -1,7 +1,8 @@
 /** `rbuild clean [--cache]`: removes every task's declared outputs, and with --cache the local cache. */
-import type { StrayErrors } from "@rbuild/core";
+import { describeFailure, type StrayErrors } from "@rbuild/core";
 import { existsSync } from "node:fs";
 import { clearOutputs } from "@rbuild/executor";
+import { globCrossings } from "@rbuild/hash";
 import { acquireBuildLock, removeTree, type BuildLock } from "@rbuild/store";
 import type { Args } from "./args.js";
 import { guardingCache } from "./cache-access.js";
@@ -33,14 +34,21 @@ async function clean(args: Args, { root, definitions, cacheDir }: Workspace): Pr
   }
   try {
     let removed = 0;
-    for (const task of definitions.tasks.values()) removed += clearOutputs(root, task);
+    let refusals = "";
+    for (const task of definitions.tasks.values()) {
+      // The symlink rule: outputs whose glob passes through a link are left alone (expandGlobs would not crawl them either).
+      const crossing = globCrossings(root, task.outputs)[0];
+      if (crossing === undefined) removed += clearOutputs(root, task);
+      else refusals += `rbuild: error: ${describeFailure({ reason: "through-symlink", task: task.name, field: "outputs", ...crossing }, { cwd: process.cwd() })} Its outputs were left as they are.\n`;
+    }
     let text = `removed ${removed} output files\n`;
     if (args.cleanCache) {
       removeTree(cacheDir);
       text += `removed the cache ${cacheDir}\n`;
     }
     process.stdout.write(text);
-    return ExitCode.Ok;
+    process.stderr.write(refusals);
+    return refusals === "" ? ExitCode.Ok : ExitCode.TaskFailed;
   } finally {
     lock?.release(); // Nothing to do if the cache went with it.
   }

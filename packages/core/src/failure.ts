@@ -41,6 +41,11 @@ export type TaskFailure =
   /** Its function's promise was pending when nothing was left that could settle it (the event loop had drained). */
   | { reason: "never-settled"; task: string }
   | { reason: "undecodable-path"; task: string; field: "inputs" | "outputs"; paths: readonly string[] }
+  /**
+   * A glob the symlink rule refuses (see symlink-rule.ts in @rbuild/hash): its directory part passes
+   * through `link` (`through`), or, for an input, it matches `link`, a link to a directory (`matched`).
+   */
+  | { reason: "through-symlink"; task: string; field: "inputs" | "outputs"; glob: string; link: string; target: string; kind: "through" | "matched" }
   /** An output its own user cannot read (a file of mode 000, a directory another user owns), relative to the workspace. */
   | { reason: "unreadable-output"; task: string; path: string }
   | { reason: "interrupted"; task: string };
@@ -141,9 +146,30 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
       const them = failure.paths.length === 1 ? "it" : "them";
       return `Task "${failure.task}": its ${failure.field} match ${one}${more}, whose name is not valid UTF-8; rbuild keys and stores paths as UTF-8 text and cannot cache such a file exactly. Rename ${them}, or leave ${them} out with a "!" glob.`;
     }
+    case "through-symlink":
+      return throughSymlink(failure);
     case "unreadable-output":
       return `Task "${failure.task}": its output ${failure.path} cannot be read by this user, so it cannot be stored. Make the task leave it readable (chmod u+r, or chown it to this user), or leave it out of \`outputs\` with a "!" glob.`;
     default:
       return unreachable(failure);
   }
+}
+
+/** The symlink rule's refusal: which glob, which link, and the edits that fix it. */
+function throughSymlink(failure: Extract<Failure, { reason: "through-symlink" }>): string {
+  const { task, field, glob, link, target } = failure;
+  const shown = `${link} -> ${target}`;
+  if (failure.kind === "matched") {
+    return (
+      `Task "${task}": its ${field} glob "${glob}" matches ${link}, a symbolic link to a directory (${shown}); rbuild does not read through ` +
+      `linked directories, so an edit below it would go unseen. Declare the directory it points to as an input (when it is inside the workspace), ` +
+      `leave the link out with a "!" glob, or make ${link} a real directory.`
+    );
+  }
+  const doing = field === "outputs" ? "clear or store outputs" : "read inputs";
+  return (
+    `Task "${task}": its ${field} glob "${glob}" passes through ${link}, a symbolic link (${shown}); rbuild does not ${doing} through ` +
+    `a symbolic link, which could reach files outside the workspace. Declare the path it points to instead (when it is inside the workspace), ` +
+    `or make ${link} a real directory.`
+  );
 }

@@ -450,6 +450,7 @@ class Build {
         const failure: TaskFailure = { reason: "undecodable-path", task: task.name, field: "inputs", paths: prepared.undecodable };
         return { result: result(task.name, "failed", { reasons: [], failure }) };
       }
+      if (prepared.throughLink !== undefined) return { result: result(task.name, "failed", { reasons: [], failure: prepared.throughLink }) };
       let reasons: string[];
       // Before the task's state is replaced (by a hit or after the run).
       const changed = task.pure ? cache.changedInputs(task, prepared) : [];

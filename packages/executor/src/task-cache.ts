@@ -14,7 +14,7 @@
 import { chmodSync, lstatSync, readlinkSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { TaskFailure } from "@rbuild/core";
-import { digestBytes, expandGlobs, FileHasher, globMatcher, type Digest } from "@rbuild/hash";
+import { digestBytes, expandGlobs, FileHasher, globCrossings, globMatcher, isDirectoryLink, linkTarget, type Digest, type LinkCrossing } from "@rbuild/hash";
 import { changedInputs, decodeRecord, encodeRecord, explainChange, keyOfEncoded, type Graph, type GraphTask, type KeyRecord } from "@rbuild/planner";
 import { FreshRecords, RecordView, freshOf, targetsKey } from "./fresh-record.js";
 import type { InputWarmer } from "./input-warmer.js";
@@ -59,6 +59,8 @@ export interface Prepared {
   readonly dirs: readonly EntryStat[];
   /** Inputs whose names are not UTF-8 (see expandGlobs): the task is refused rather than keyed without them. */
   readonly undecodable: readonly string[];
+  /** The first glob the symlink rule refuses (see symlink-rule.ts in @rbuild/hash): the task fails with it, before anything is cleared or restored. */
+  readonly throughLink?: Extract<TaskFailure, { reason: "through-symlink" }>;
 }
 
 export type Restored =
@@ -238,11 +240,15 @@ export class TaskCache {
     const unmatched: string[] = [];
     const inputs: [string, Digest][] = [];
     const files: FileStat[] = [];
-    for (const path of expandGlobs(this.#root, task.inputs, { ignore: this.#ignore, visited, undecodable, unmatched })) {
+    const crossings: LinkCrossing[] = [];
+    let linkedDirectory: string | undefined;
+    for (const path of expandGlobs(this.#root, task.inputs, { ignore: this.#ignore, visited, undecodable, unmatched, crossings })) {
       const stat = statSync(join(this.#root, path), { throwIfNoEntry: false });
       // A link to nothing (yet) is not in the key, but its target may appear without a stat of the link or
       // its directory changing: a stat that matches no file keeps its entry from ever vouching for it.
       if (stat === undefined) files.push([path, -1, -1, -1, -1]);
+      // A link to a directory: its files are not in the key (the symlink rule refuses it).
+      if (linkedDirectory === undefined && stat?.isDirectory() === true && isDirectoryLink(this.#root, path, stat)) linkedDirectory = path;
       if (stat === undefined || !stat.isFile()) continue;
       inputs.push([path, this.#hasher.digestWithStat(path, stat)]);
       files.push(fileStat(path, stat));
@@ -269,7 +275,20 @@ export class TaskCache {
       platform: this.#platform,
     };
     const encoded = encodeRecord(record);
-    return { record, encoded, key: keyOfEncoded(encoded), def, files, dirs, undecodable };
+    const throughLink = this.#throughLink(task, crossings, linkedDirectory);
+    return { record, encoded, key: keyOfEncoded(encoded), def, files, dirs, undecodable, ...(throughLink === undefined ? {} : { throughLink }) };
+  }
+
+  /** The symlink rule's refusal of a task, if any: an input glob through a link or matching a link to a directory, or an output glob through a link. */
+  #throughLink(task: GraphTask, inputCrossings: readonly LinkCrossing[], linkedDirectory: string | undefined): Prepared["throughLink"] {
+    const refusal = (field: "inputs" | "outputs", crossing: LinkCrossing): NonNullable<Prepared["throughLink"]> => ({ reason: "through-symlink", task: task.name, field, ...crossing });
+    if (inputCrossings.length > 0) return refusal("inputs", inputCrossings[0]!);
+    if (linkedDirectory !== undefined) {
+      const glob = task.inputs.find((pattern) => !pattern.startsWith("!") && globMatcher([pattern])(linkedDirectory)) ?? task.inputs[0]!;
+      return refusal("inputs", { glob, link: linkedDirectory, target: linkTarget(this.#root, linkedDirectory), kind: "matched" });
+    }
+    const outputCrossing = globCrossings(this.#root, task.outputs)[0];
+    return outputCrossing === undefined ? undefined : refusal("outputs", outputCrossing);
   }
 
   /** Why a task that is not restored from the cache runs, by comparing with its last record. */
@@ -389,7 +408,12 @@ export class TaskCache {
     let written: WrittenLayer | undefined;
     try {
       const unmatched: string[] = [];
-      const paths = expandOpeningUp(this.#root, task.outputs, { directories: true, ignore: this.#ignore, undecodable, unmatched }, opened);
+      const crossings: LinkCrossing[] = [];
+      const paths = expandOpeningUp(this.#root, task.outputs, { directories: true, ignore: this.#ignore, undecodable, unmatched, crossings }, opened);
+      if (crossings.length > 0) {
+        // A link the task itself made on the way to its outputs: nothing of them is stored (the symlink rule).
+        return { refused: { reason: "through-symlink", task: task.name, field: "outputs", ...crossings[0]! }, outputsDigest: manifestDigest([]), layer: null };
+      }
       if (undecodable.length > 0) {
         return { refused: { reason: "undecodable-path", task: task.name, field: "outputs", paths: undecodable }, outputsDigest: manifestDigest([]), layer: null };
       }
