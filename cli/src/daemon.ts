@@ -56,16 +56,22 @@ const PROTOCOL = "rbuild-daemon-1";
 const IDLE_MS = 3 * 60 * 60 * 1000;
 const MAX_BUILDS = 500;
 /**
- * What bounds the daemon's memory: a build that leaves it larger (RSS) than
- * this many times its size after its first build, and 512 MiB at least, is
- * its last. Each build evaluates the Buildfile as a new ES module (it must be
- * run again: it may read files), and Node never frees a module: its source,
- * its source map and whatever its top level holds (every task it declared)
- * stay, some 2.5 MB a build for a Buildfile of 1,000 tasks (measured with heap
- * snapshots). Evaluated as a vm.SourceTextModule instead (which needs
+ * What bounds the daemon's memory: a build (or a warm-up round) that leaves it
+ * larger (RSS) than this many times its size before it first evaluated the
+ * Buildfile, 512 MiB at least and 1 GiB at most, is its last. Each build
+ * evaluates the Buildfile as a new ES module (it must be run again: it may
+ * read files), and Node never frees a module: its source, its source map and
+ * whatever its top level holds (every task it declared) stay, some 2.5 MB a
+ * build for a Buildfile of 1,000 tasks (measured with heap snapshots).
+ * Evaluated as a vm.SourceTextModule instead (which needs
  * --experimental-vm-modules), it still grew by about a third of that in Node 20.
+ *
+ * The size it starts from is taken before any evaluation: one taken after the
+ * first build counted the warm-up's evaluations too, so a Buildfile that holds
+ * much at its top level raised its own limit (a daemon grew to 3.8 GB). And
+ * the bound is absolute: whatever the start, a daemon never stays past 1 GiB.
  */
-const MEMORY_LIMIT = { times: 3, floorMiB: 512 } as const;
+const MEMORY_LIMIT = { times: 3, floorMiB: 512, capMiB: 1024 } as const;
 const MiB = 1024 * 1024;
 const CHECK_EVERY_MS = 2000;
 /** How often a build's client is told that the daemon is alive ("K"; bin/rbuild reads silence as stopped or hung). */
@@ -163,8 +169,8 @@ class Daemon {
   #socketStat: Stats | undefined;
   #busy = false;
   #builds = 0;
-  /** In bytes, set by the first build (see MEMORY_LIMIT). */
-  #memoryLimit: number | undefined;
+  /** In bytes, set as it starts, before it evaluates the Buildfile (see MEMORY_LIMIT). */
+  #memoryLimit = MEMORY_LIMIT.capMiB * MiB;
   #accepted = 0;
   /** The warm-up round under way, if any (see warmUp). */
   #warming: Promise<void> | undefined;
@@ -209,9 +215,11 @@ class Daemon {
     // A resident engine: a thread for the freshness record's stats, one that holds the index open and checkpoints
     // it, and records written when it is idle (its own next build reads them from memory).
     this.#engine = new Engine({ strays: this.#strays, resident: true });
+    const size = process.memoryUsage.rss();
+    this.#memoryLimit = Math.min(Math.max(MEMORY_LIMIT.times * size, MEMORY_LIMIT.floorMiB * MiB), MEMORY_LIMIT.capMiB * MiB);
     setInterval(() => this.#check(), CHECK_EVERY_MS).unref();
     this.#resetIdle();
-    log(`serving ${this.#root}`);
+    log(`serving ${this.#root} (${Math.round(size / MiB)} MiB; memory limit ${Math.round(this.#memoryLimit / MiB)} MiB)`);
     return true;
   }
 
@@ -235,10 +243,22 @@ class Daemon {
       await new Promise((resolve) => setImmediate(resolve));
       const going = round();
       this.#warming = going.then(() => {}, () => {});
-      if (!(await going)) break;
+      if (!(await going) || this.#overMemoryLimit()) break;
     }
     this.#warming = undefined;
     log(`warmed up in ${rounds} rounds, ${(performance.now() - started).toFixed(0)}ms`);
+  }
+
+  /** Shuts down when its memory is past its limit (see MEMORY_LIMIT); true if so. */
+  #overMemoryLimit(): boolean {
+    const memory = process.memoryUsage.rss();
+    if (memory <= this.#memoryLimit) return false;
+    this.#shutdown(
+      `its memory grew to ${Math.round(memory / MiB)} MiB, over its limit of ${Math.round(this.#memoryLimit / MiB)} MiB ` +
+        `(${MEMORY_LIMIT.times} times its size before it first evaluated the Buildfile, ${MEMORY_LIMIT.floorMiB} MiB at least, ${MEMORY_LIMIT.capMiB / 1024} GiB at most): ` +
+        "each build evaluates the Buildfile as a new module, which Node never frees; the next build starts a new daemon",
+    );
+    return true;
   }
 
   #resetIdle(): void {
@@ -416,8 +436,6 @@ class Daemon {
       }
     }
     collectYoungGeneration?.();
-    const memory = process.memoryUsage.rss();
-    this.#memoryLimit ??= Math.max(MEMORY_LIMIT.times * memory, MEMORY_LIMIT.floorMiB * MiB);
     this.#busy = false;
     try {
       process.chdir(this.#cacheDir);
@@ -427,13 +445,7 @@ class Daemon {
     if (end === undefined) this.#shutdown("internal error");
     else if (end.workspace !== undefined && !daemonCanServe(end.workspace)) this.#shutdown("the Buildfile imports npm packages or puts the cache elsewhere");
     else if (this.#builds >= MAX_BUILDS) this.#shutdown(`served ${MAX_BUILDS} builds`);
-    else if (memory > this.#memoryLimit) {
-      this.#shutdown(
-        `its memory grew to ${Math.round(memory / MiB)} MiB, over its limit of ${Math.round(this.#memoryLimit / MiB)} MiB ` +
-          `(${MEMORY_LIMIT.times} times its size after its first build, ${MEMORY_LIMIT.floorMiB} MiB at least): ` +
-          "each build evaluates the Buildfile as a new module, which Node never frees; the next build starts a new daemon",
-      );
-    }
+    else this.#overMemoryLimit();
     if (this.#closing) this.#exitSoon();
     else this.#recordWrite = setTimeout(() => this.#engine?.idle(), RECORD_WRITE_AFTER_MS);
   }

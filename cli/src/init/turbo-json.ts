@@ -25,7 +25,7 @@ import type { Workspace } from "@rbuild/workspaces";
 import { parseJsonc } from "./jsonc.js";
 import { resolveOutputOverlaps } from "./output-overlaps.js";
 import { notTranslated, reservedNameNote, shown, type InitPlan, type PlannedOptions, type PlannedTask } from "./plan.js";
-import { envNames, translateTask, type TaskContext, type TranslatedTask } from "./turbo-task.js";
+import { envNames, normalisedGlob, translateTask, type TaskContext, type TranslatedTask } from "./turbo-task.js";
 
 export interface TurboConfig {
   /** Its path relative to the workspace root (`turbo.json`, `packages/web/turbo.json`). */
@@ -128,7 +128,9 @@ export function translateTurbo(root: TurboConfig, packageConfigs: readonly Packa
     return [];
   };
   const globalEnv = envNames(list("globalEnv"), "globalEnv", comments);
-  const rootInputs = list("globalDependencies").map((glob) => glob.replace("$TURBO_ROOT$/", ""));
+  const rootInputs = list("globalDependencies").flatMap(
+    (glob) => normalisedGlob(glob.replace("$TURBO_ROOT$/", ""), "globalDependencies", "it leaves the workspace; rbuild reads only files inside it", comments) ?? [],
+  );
 
   // Every definition of each task name, in turbo.json's order.
   const byName = new Map<string, Definitions>();
