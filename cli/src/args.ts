@@ -48,9 +48,10 @@ export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what
        rbuild list                      show every task and its deps
        rbuild why <task>                why a task would run now, or why it ran last time
        rbuild graph [task...] [--format F] [--out FILE] [--check]
-                                        the DAG (default: every task) and hints that say
-                                        what to change; F: text (default), json, dot,
-                                        mermaid or html; --check: exit 1 on an error hint
+                                        the DAG (default: every task; -F as for a run)
+                                        and hints that say what to change; F: text
+                                        (default), json, dot, mermaid or html;
+                                        --check: exit 1 on an error hint
        rbuild cache stats               entries, size and hit rate of the local cache
        rbuild cache gc [--max-size SIZE] [--max-age DAYS]
                                         drop least recently used cache entries
@@ -255,7 +256,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     return usage("--max-size and --max-age go with `rbuild cache gc`.");
   }
   if (values.cache === true && command !== "clean") return usage("--cache goes with `rbuild clean`.");
-  if (filters.length > 0 && command !== "run") return usage("--filter goes with running tasks, e.g. `rbuild build --filter my-app...`.");
+  if (filters.length > 0 && command !== "run" && command !== "graph") return usage("--filter goes with running tasks, e.g. `rbuild build --filter my-app...`, and with `rbuild graph`.");
   const format = values.format ?? "text";
   if (!(GRAPH_FORMATS as readonly string[]).includes(format)) return usage(`--format must be one of ${GRAPH_FORMATS.join(", ")}, got "${format}".`);
   if (values.out === "") return usage("--out needs a file name.");

@@ -70,4 +70,11 @@ export interface GraphAnalysisInput {
   readonly storeDir: string | undefined;
   /** The `-j` the build would use, for the critical path's bound with that many cores. */
   readonly jobs: number;
+  /**
+   * The tasks the hints are about (`rbuild graph --filter`: the selected
+   * packages' tasks): a hint that names none of them is left out, though every
+   * planned task, deps outside the selection too, is analysed and may be its
+   * evidence. Undefined: every planned task.
+   */
+  readonly focus: ReadonlySet<string> | undefined;
 }
