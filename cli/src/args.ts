@@ -50,9 +50,10 @@ export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what
        rbuild list                      show every task and its deps
        rbuild why <task>                why a task would run now, or why it ran last time
        rbuild graph [task...] [--format F] [--out FILE] [--check]
-                                        the DAG (default: every task) and hints that say
-                                        what to change; F: text (default), json, dot,
-                                        mermaid or html; --check: exit 1 on an error hint
+                                        the DAG (default: every task; -F as for a run)
+                                        and hints that say what to change; F: text
+                                        (default), json, dot, mermaid or html;
+                                        --check: exit 1 on an error hint
        rbuild cache stats               entries, size and hit rate of the local cache
        rbuild cache gc [--max-size SIZE] [--max-age DAYS]
                                         drop least recently used cache entries
@@ -264,7 +265,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     return usage("--max-size and --max-age go with `rbuild cache gc`.");
   }
   if (values.cache === true && command !== "clean") return usage("--cache goes with `rbuild clean`.");
-  if (filters.length > 0 && command !== "run") return usage("--filter goes with running tasks, e.g. `rbuild build --filter my-app...`.");
+  if (filters.length > 0 && command !== "run" && command !== "graph") return usage("--filter goes with running tasks, e.g. `rbuild build --filter my-app...`, and with `rbuild graph`.");
   if (values.junit !== undefined && command !== "run") return usage("--junit goes with running tasks, e.g. `rbuild test --junit reports/rbuild.xml`.");
   if (values.junit !== undefined && values["dry-run"] === true) {
     return usage("--junit reports a build that ran; a dry run runs nothing. Use --summary FILE for what a dry run would do.");

@@ -22,10 +22,14 @@ import { answeredBuildsFile, type AnsweredBuild } from "./answered-builds.js";
 
 const load = createRequire(import.meta.url);
 
+/** One recorded run of a task in a build (what `rbuild graph`'s hints read, as @rbuild/graph's RecordedRun). */
 export interface HistoryRun {
+  /** The build's number in the index; -1 for a stamped build not folded in yet. */
   readonly build: number;
   readonly status: "ran" | "cached" | "failed" | "skipped";
+  /** For a cached run: where it came from. */
   readonly cache: "local" | "remote" | null;
+  /** The run's time; for a cached run, the time its restore took. */
   readonly durationMs: number;
   readonly key: string | null;
   readonly outputsDigest: string | null;
