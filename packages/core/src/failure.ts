@@ -22,6 +22,10 @@ export type SetupFailure =
   | { reason: "cache-not-writable"; cacheDir: string; path: string; code: string; owner?: number; user?: number; group?: number }
   /** Something other than a regular file at the path of the build lock (or of its takeover file): no build could ever take the lock. */
   | { reason: "lock-not-a-file"; path: string; kind: "directory" | "symlink" | "other" }
+  /** `rbuild history`, `errors` or `show` where no build has recorded anything yet. */
+  | { reason: "no-history"; cacheDir: string }
+  /** `rbuild show` of a run the history does not have: the task has `runs` runs, `asked` is 0 for the newest. */
+  | { reason: "no-such-run"; task: string; runs: number; asked: number }
   | {
       reason: "overlapping-outputs";
       first: { task: string; glob: string };
@@ -107,6 +111,11 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
         `narrow one of the globs, or leave the other task's files out with a "!" glob.`
       );
     }
+    case "no-history":
+      return `No builds are recorded in ${failure.cacheDir} yet; \`rbuild history\`, \`errors\` and \`show\` read what builds record. Run a build first, e.g. \`rbuild <task>\`.`;
+    case "no-such-run":
+      if (failure.runs === 0) return `Task "${failure.task}" has no recorded run yet: build it first (\`rbuild ${failure.task}\`).`;
+      return `Task "${failure.task}" has ${failure.runs} recorded run${failure.runs === 1 ? "" : "s"}, so --run ${failure.asked} is past the oldest: use --run 0 (the last) to ${failure.runs - 1}; \`rbuild history --task ${failure.task}\` lists them.`;
     case "lock-not-a-file": {
       const what = failure.kind === "directory" ? "a directory" : failure.kind === "symlink" ? "a symbolic link" : "not a regular file";
       const remove = failure.kind === "directory" ? `rm -r ${failure.path}` : `rm ${failure.path}`;

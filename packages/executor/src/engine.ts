@@ -17,6 +17,7 @@
  * else the build lock, the store, the remote, the tasks the record still
  * shows fresh, and the executor's loop over the rest.
  */
+import { hostname } from "node:os";
 import { makeCacheDirectory, type Reporter, type StrayErrors } from "@rbuild/core";
 import type { Graph } from "@rbuild/planner";
 import type { RemoteCache } from "@rbuild/remote";
@@ -25,6 +26,7 @@ import { acquireBuildLock, IndexKeeper, noteAnsweredBuild, RecentUses, Store, ty
 import { FreshRecords, type FreshCheck } from "./fresh-record.js";
 import { execute, type BuildOutcome } from "./executor.js";
 import { StatHelper } from "./stat-helper.js";
+import { gitCommit } from "./git-commit.js";
 
 export interface EngineOptions {
   /** Where errors a task function throws from timers or unawaited promises go: they fail its task. */
@@ -126,10 +128,12 @@ export class Engine {
     const check = request.force === true ? undefined : this.#records.check(cacheDir, graph, env);
     request.onPhase?.("fresh");
     const upToDate = check?.upToDate;
+    // For the history: a few small files read, no process started (see git-commit.ts).
+    const place = { commit: gitCommit(graph.root), host: hostname() };
     if (upToDate !== undefined) {
       const started = Date.now();
       const outcome = await execute({ graph, jobs: request.jobs, runner: this.#runner, reporter, signal, env, upToDate: upToDate.results, ...this.#strays });
-      if (outcome.ok) noteAnsweredBuild(cacheDir, { from: upToDate.build, started, finished: Date.now(), targets: graph.targets });
+      if (outcome.ok) noteAnsweredBuild(cacheDir, { from: upToDate.build, started, finished: Date.now(), targets: graph.targets, ...place });
       return outcome;
     }
 
@@ -156,6 +160,7 @@ export class Engine {
         signal,
         env,
         ...this.#strays,
+        place,
         cache: { store, force: request.force, records: this.#records, base: { view: base } },
         // Under the lock: the tasks the record still shows fresh, so only what a change reaches is checked.
         ...(stillUpToDate === undefined ? {} : { upToDate: stillUpToDate }),

@@ -74,6 +74,8 @@ export interface Captured {
   readonly layer: Digest | null;
   /** The stored action, for a pure task (what the remote cache gets). */
   readonly entry?: ActionEntry;
+  /** The digest of the task's log, null when it said nothing (see @rbuild/store RunRow.log). */
+  readonly log: Digest | null;
 }
 
 /** When a task's command ran, and the tasks whose commands ran at some time during it. */
@@ -415,7 +417,7 @@ export class TaskCache {
         return { refused: { reason: "through-symlink", task: task.name, field: "outputs", ...crossings[0]! }, outputsDigest: manifestDigest([]), layer: null };
       }
       if (undecodable.length > 0) {
-        return { refused: { reason: "undecodable-path", task: task.name, field: "outputs", paths: undecodable }, outputsDigest: manifestDigest([]), layer: null };
+        return { refused: { reason: "undecodable-path", task: task.name, field: "outputs", paths: undecodable }, outputsDigest: manifestDigest([]), layer: null, log: this.keepLog(log) };
       }
       if (paths.length === 0 && task.outputs.some((glob) => !glob.startsWith("!"))) this.#noOutputs(task, run);
       else {
@@ -431,7 +433,7 @@ export class TaskCache {
       const { code, path } = error as NodeJS.ErrnoException;
       // What cannot be opened up: a file it cannot read, or a directory another user owns.
       if ((code !== "EACCES" && code !== "EPERM") || path === undefined) throw error;
-      return { refused: { reason: "unreadable-output", task: task.name, path: relative(this.#root, path) || path }, outputsDigest: manifestDigest([]), layer: null };
+      return { refused: { reason: "unreadable-output", task: task.name, path: relative(this.#root, path) || path }, outputsDigest: manifestDigest([]), layer: null, log: this.keepLog(log) };
     } finally {
       for (const full of [...opened.keys()].sort().reverse()) chmodSync(full, opened.get(full)!);
     }
@@ -456,10 +458,12 @@ export class TaskCache {
     let inlineLog: readonly LogLine[] | null = log;
     let logBlob: Digest | null = null;
     const logText = JSON.stringify(log);
-    if (logText.length > INLINE_LOG_LIMIT) {
-      const bytes = Buffer.from(logText);
-      logBlob = digestBytes(bytes);
-      blobs.push(this.store.blobOf(logBlob, bytes));
+    const logBytes = log.length === 0 ? undefined : Buffer.from(logText);
+    const logDigest = logBytes === undefined ? null : digestBytes(logBytes);
+    // An impure task has no action to keep its log: the log is a blob the history names.
+    if (logBytes !== undefined && (logText.length > INLINE_LOG_LIMIT || !task.pure)) {
+      logBlob = logDigest;
+      blobs.push(this.store.blobOf(logDigest!, logBytes));
       inlineLog = null;
     }
 
@@ -467,10 +471,22 @@ export class TaskCache {
       const entry: ActionEntry = { key: prepared.key, task: task.name, layer, manifest, outputsDigest, log: inlineLog, logBlob, exitCode, durationMs };
       this.store.save(entry, blobs);
       this.#succeed(task, prepared, entry, manifest.map((e) => e.path));
-      return { outputsDigest, layer, entry };
+      return { outputsDigest, layer, entry, log: logDigest };
     }
     if (blobs.length > 0) this.store.saveBlobs(blobs);
-    return { outputsDigest, layer };
+    return { outputsDigest, layer, log: logDigest };
+  }
+
+  /**
+   * Keeps the log of a run that failed as a blob, for `rbuild show` and the
+   * error database; returns its digest, or null when the run said nothing.
+   */
+  keepLog(log: readonly LogLine[]): Digest | null {
+    if (log.length === 0) return null;
+    const bytes = Buffer.from(JSON.stringify(log));
+    const digest = digestBytes(bytes);
+    this.store.saveBlobs([this.store.blobOf(digest, bytes)]);
+    return digest;
   }
 
   /**

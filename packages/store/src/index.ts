@@ -1,5 +1,5 @@
 export { Store, INLINE_LOG_LIMIT, RecentUses } from "./store.js";
-export type { ActionEntry, BlobRow, LayerRead, LogLine, TaskState, RunRow, RunEvidence, StoreStats, StoreOptions } from "./store.js";
+export type { ActionEntry, BlobRow, BuildPlace, LayerRead, LogLine, TaskState, RunRow, RunEvidence, StoreStats, StoreOptions } from "./store.js";
 export { writeLayer, manifestDigest } from "./layer.js";
 export type { ManifestEntry, WrittenLayer } from "./layer.js";
 export { extractLayer, isSafeRelativePath, linkStaysInside } from "./extract-layer.js";
@@ -19,3 +19,6 @@ export type { FreshBuild, FreshRecord, FreshTask } from "./fresh-record.js";
 export type { AnsweredBuild } from "./answered-builds.js";
 export { readHistory } from "./history.js";
 export type { History, HistoryRun, TaskRecords } from "./history.js";
+export { errorGroups, knownTasks, knowsTask, listBuilds, runCount, runDetail, taskRuns } from "./build-history.js";
+export type { BuildOutcome, BuildRecord, ErrorGroup, RunDetail, RunOutputs, TaskRun } from "./build-history.js";
+export { errorSignature, TAIL_LINES } from "./error-signature.js";

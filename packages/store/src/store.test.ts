@@ -18,6 +18,11 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+/** What the migration from 7 adds, dropped: an index of this version made one of version 7 (see build-history.test.ts). */
+const DOWN_TO_7 = `DROP INDEX runs_errors;
+ALTER TABLE runs DROP COLUMN tail; ALTER TABLE runs DROP COLUMN signature; ALTER TABLE runs DROP COLUMN log;
+ALTER TABLE builds DROP COLUMN interrupted; ALTER TABLE builds DROP COLUMN host; ALTER TABLE builds DROP COLUMN git_commit;`;
+
 const open = (now?: () => number) => Store.open({ dir, onInfo: (code, message) => infos.push(`${code}: ${message}`), ...(now ? { now } : {}) });
 
 /** Stores a blob of `bytes` and an action that references it. */
@@ -240,7 +245,7 @@ describe("Store", () => {
     const entry = saveAction(store, "k1", "x");
     store.close();
     const old = new Database(join(dir, "index.sqlite"));
-    old.exec("CREATE INDEX runs_by_task ON runs(task, build); DROP TABLE run_evidence");
+    old.exec(`${DOWN_TO_7} CREATE INDEX runs_by_task ON runs(task, build); DROP TABLE run_evidence`);
     old.pragma("user_version = 4");
     old.close();
     const again = open();
@@ -249,7 +254,7 @@ describe("Store", () => {
     again.close();
     const check = new Database(join(dir, "index.sqlite"), { readonly: true });
     expect(check.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
-    expect(check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs'").pluck().all()).toEqual(["runs_by_build"]);
+    expect(check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' ORDER BY name").pluck().all()).toEqual(["runs_by_build", "runs_errors"]);
     check.close();
   });
 
@@ -259,7 +264,7 @@ describe("Store", () => {
     store.setTaskState("t", { key: "k1", record: "[]", ok: true, ranReasons: [] });
     store.close();
     const old = new Database(join(dir, "index.sqlite"));
-    old.exec("CREATE TABLE snapshots (task TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID; INSERT INTO snapshots VALUES ('t', '{}'); DROP TABLE run_evidence;");
+    old.exec(`${DOWN_TO_7} CREATE TABLE snapshots (task TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID; INSERT INTO snapshots VALUES ('t', '{}'); DROP TABLE run_evidence;`);
     old.pragma("user_version = 5");
     old.close();
     const again = open();
@@ -278,7 +283,7 @@ describe("Store", () => {
     store.finishBuild(store.beginBuild(["a"]), true, []);
     store.close();
     const old = new Database(join(dir, "index.sqlite"));
-    old.exec("DROP TABLE run_evidence");
+    old.exec(`${DOWN_TO_7} DROP TABLE run_evidence`);
     old.pragma("user_version = 6");
     old.close();
     const again = open();
