@@ -414,7 +414,7 @@ export class TaskCache {
       const paths = expandOpeningUp(this.#root, task.outputs, { directories: true, ignore: this.#ignore, undecodable, unmatched, crossings }, opened);
       if (crossings.length > 0) {
         // A link the task itself made on the way to its outputs: nothing of them is stored (the symlink rule).
-        return { refused: { reason: "through-symlink", task: task.name, field: "outputs", ...crossings[0]! }, outputsDigest: manifestDigest([]), layer: null };
+        return { refused: { reason: "through-symlink", task: task.name, field: "outputs", ...crossings[0]! }, outputsDigest: manifestDigest([]), layer: null, log: this.keepLog(log) };
       }
       if (undecodable.length > 0) {
         return { refused: { reason: "undecodable-path", task: task.name, field: "outputs", paths: undecodable }, outputsDigest: manifestDigest([]), layer: null, log: this.keepLog(log) };
