@@ -31,8 +31,10 @@
  *                                           descriptors, an empty argv or variable name): that
  *                                           request fails, the helper goes on
  *                   H\n                     first, once: ready (a python too old to run it exits before)
- * When rbuild exits, the helper reads end-of-file and exits too; tasks still
- * running are left as they would be by a direct spawn.
+ * When rbuild is gone (killed, or it closed the helper), the helper reads
+ * end-of-file: it stops the process groups of the tasks still running
+ * (SIGTERM, SIGKILL after KILL_GRACE_MS, as rbuild stops them) and exits.
+ * A task left running would write into the next build's outputs.
  *
  * Losing the helper. It is lost when it dies, or when rbuild kills it: it
  * said nothing for ANSWER_MS while it owed an answer (to a request; after an
@@ -208,7 +210,7 @@ export class ProcessHelper {
     });
   }
 
-  /** Stops the helper (tasks it started are left running, as rbuild's exit leaves them). */
+  /** Stops the helper: it stops the tasks it still runs, and exits. */
   close(): void {
     this.#child.stdin.end();
   }
