@@ -271,7 +271,7 @@ class Helper:
                 return
 
     def read_requests(self):
-        """Reads `R <id> <len>\\n<payload>` requests; returns False at end of input."""
+        """Reads `R <id> <len>\\n<payload>` requests and `P` pings; returns False at end of input."""
         data = os.read(0, 65536)
         if not data:
             return False
@@ -281,6 +281,11 @@ class Helper:
             if newline < 0:
                 return True
             header = bytes(self.pending[:newline]).split(b" ")
+            if header == [b"P"]:
+                # rbuild asks whether the helper still answers (it is not stopped): it does.
+                del self.pending[:newline + 1]
+                send(b"P\n")
+                continue
             if len(header) != 3 or header[0] != b"R":
                 sys.stderr.write("rbuild process helper: bad request %r\n" % bytes(self.pending[:newline]))
                 sys.exit(2)
