@@ -21,7 +21,7 @@ import { hostname } from "node:os";
 import { makeCacheDirectory, type Reporter, type StrayErrors } from "@rbuild/core";
 import type { Graph } from "@rbuild/planner";
 import type { RemoteCache } from "@rbuild/remote";
-import { LocalRunner, type Runner } from "@rbuild/runners";
+import { leftRunningMessage, LocalRunner, type BuildHold, type Runner } from "@rbuild/runners";
 import { acquireBuildLock, IndexKeeper, noteAnsweredBuild, RecentUses, Store, type LockWait } from "@rbuild/store";
 import { FreshRecords, type FreshCheck } from "./fresh-record.js";
 import { execute, type BuildOutcome } from "./executor.js";
@@ -146,7 +146,11 @@ export class Engine {
     const store = Store.open({ dir: cacheDir, onInfo: info, recentUses: this.#recentUses, ...(this.#keeper === undefined ? {} : { keeper: this.#keeper }) });
     let record: (() => void) | undefined;
     let remote: RemoteCache | undefined;
+    let hold: BuildHold | undefined;
     try {
+      // Before anything runs: what a build that was killed left running would write into this one's outputs.
+      hold = await this.#runner.begin?.(cacheDir);
+      if (hold !== undefined && hold.stopped.length > 0) info("left-running", leftRunningMessage(hold.stopped));
       remote = request.remote === undefined ? undefined : await openRemoteCache(request.remote, signal);
       // Under the lock the record cannot change: the build starts from it and merges its own entries into it.
       const base = this.#records.read(cacheDir, graph.root);
@@ -174,6 +178,7 @@ export class Engine {
         try {
           record?.();
         } finally {
+          hold?.release();
           store.close();
           lock.release();
         }
