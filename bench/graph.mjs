@@ -8,22 +8,33 @@
  *    importing (up to) the three packages before its own, half of them without the dep: the whole command's wall time
  *    (ts-morph loaded and 500 files scanned), and in process, the import scan by ts.preProcessFile
  *    against parsing each file with a ts-morph Project (the choice imports.ts made).
+ * 3. html: page load to drawn: `rbuild graph --format html` of the 1000-task workspace opened in
+ *    Debian's chromium (playwright-core, as cli/src/graph-html.e2e.test.ts drives it), a fresh page
+ *    each run: from navigation start to the first frame after the viewer set `data-ready` (its script
+ *    laid out and built the SVG, and the browser styled, laid out and painted it), median of --runs;
+ *    with the viewer's own marks (the layout, the SVG built) to say where the time goes.
+ *    Skipped, saying so, without /usr/bin/chromium.
  *
  *   npm run bench:graph
  *   node bench/graph.mjs --runs 9
+ *   node bench/graph.mjs --only html
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const RBUILD = join(here, "..", "cli", "bin", "rbuild.js");
-const { values } = parseArgs({ options: { runs: { type: "string", default: "5" } } });
+const { values } = parseArgs({ options: { runs: { type: "string", default: "5" }, only: { type: "string" } } });
 const RUNS = Number(values.runs);
+/** `--only html`: the 1000-task workspace's html view alone (parts 1 and 2 skipped). */
+const ONLY_HTML = values.only === "html";
+if (values.only !== undefined && !ONLY_HTML) throw new Error(`--only takes "html", got "${values.only}"`);
+const CHROMIUM = "/usr/bin/chromium";
 const ENV = { ...process.env, RBUILD_DAEMON: "0", RBUILD_CACHE_DIR: "" };
 
 function median(list) {
@@ -57,11 +68,60 @@ const big = join(here, "work", "graph-1000");
 rmSync(big, { recursive: true, force: true });
 execFileSync("cp", ["-a", template, big]);
 rbuild(big, ["all", "-j", String(cpus().length)]);
-const first = timeGraph(big);
-const recorded = first.report.tasks.filter((task) => task.durationMs !== null).length;
-console.log(
-  `graph --format json, ${first.report.tasks.length} tasks (${recorded} with recorded durations), ${first.report.hints.length} hints: median ${first.ms.toFixed(0)} ms (${first.times.map((t) => t.toFixed(0)).join(", ")})`,
-);
+if (!ONLY_HTML) {
+  const first = timeGraph(big);
+  const recorded = first.report.tasks.filter((task) => task.durationMs !== null).length;
+  console.log(
+    `graph --format json, ${first.report.tasks.length} tasks (${recorded} with recorded durations), ${first.report.hints.length} hints: median ${first.ms.toFixed(0)} ms (${first.times.map((t) => t.toFixed(0)).join(", ")})`,
+  );
+}
+
+// --- 3. the html view of the 1000-task workspace, in chromium ---
+if (!existsSync(CHROMIUM)) console.log(`html: skipped, ${CHROMIUM} is not installed (apt-get install chromium)`);
+else await timeHtml(big);
+
+/** Each run: a fresh page, navigation start to the first frame after the viewer is ready. */
+async function timeHtml(dir) {
+  rbuild(dir, ["graph", "--format", "html", "--out", "graph.html"]);
+  const tasks = JSON.parse(rbuild(dir, ["graph", "--format", "json"]).stdout).tasks.length;
+  const { chromium } = await import("playwright-core");
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  const runs = [];
+  try {
+    for (let r = 0; r < RUNS; r++) {
+      const page = await browser.newPage();
+      await page.goto(pathToFileURL(join(dir, "graph.html")).href, { timeout: 600_000 });
+      await page.waitForSelector("body[data-ready=true]", { timeout: 600_000 });
+      const run = await page.evaluate(
+        () =>
+          new Promise((resolve) =>
+            // The callback of the next frame runs before it is painted; a task queued from it runs after.
+            requestAnimationFrame(() =>
+              setTimeout(() => {
+                const mark = (name) => performance.getEntriesByName(name)[0]?.startTime ?? null;
+                resolve({ drawn: performance.now(), start: mark("rbuild:start"), laidOut: mark("rbuild:laid-out"), built: mark("rbuild:built"), nodes: document.querySelectorAll("g.node").length });
+              }),
+            ),
+          ),
+      );
+      if (run.nodes !== tasks) throw new Error(`html: ${run.nodes} task nodes drawn of ${tasks}`);
+      runs.push(run);
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+  }
+  const ms = (list) => list.map((t) => (t === null ? "?" : t.toFixed(0))).join(", ");
+  const drawn = runs.map((run) => run.drawn);
+  const part = (from, to) => runs.map((run) => (run[from] === null || run[to] === null ? null : run[to] - run[from]));
+  console.log(`html: page load to drawn, ${tasks} tasks: median ${median(drawn).toFixed(0)} ms (${ms(drawn)})`);
+  console.log(`  to the viewer's start ${ms(runs.map((run) => run.start))}; layout ${ms(part("start", "laidOut"))}; SVG built ${ms(part("laidOut", "built"))}; style, layout, paint ${ms(part("built", "drawn"))} ms`);
+}
+
+if (ONLY_HTML) {
+  if (!process.env.KEEP) rmSync(big, { recursive: true, force: true });
+  process.exit(0);
+}
 
 // --- 2. missing-import-dep over 500 TypeScript files ---
 const PACKAGES = 50;

@@ -8,8 +8,9 @@ import { parseArgs } from "node:util";
 import { err, ok, parseSize, type Result, type SetupFailure } from "@rbuild/core";
 import { suggest } from "@rbuild/planner";
 import { OUTPUT_LOGS, type OutputLogs } from "@rbuild/ui";
+import { parseSince, SINCE_EXPECTS } from "./since-date.js";
 
-export const SUBCOMMANDS = ["run", "list", "why", "graph", "cache", "clean", "init", "help"] as const;
+export const SUBCOMMANDS = ["run", "list", "why", "graph", "history", "errors", "show", "cache", "clean", "init", "help"] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 export type OutputMode = "plain" | "json";
@@ -28,6 +29,8 @@ export interface Args {
   /** `--filter` patterns: build only the targets' tasks of these workspace packages (see @rbuild/workspaces). */
   readonly filters: readonly string[];
   readonly summary: string | undefined;
+  /** `--junit FILE`: a JUnit XML report of the run. */
+  readonly junit: string | undefined;
   readonly output: OutputMode;
   /** Which task output the plain reporter shows (see OutputLogs). */
   readonly outputLogs: OutputLogs;
@@ -41,16 +44,44 @@ export interface Args {
   readonly remoteReadOnly: boolean;
   /** `rbuild graph`'s flags: --format, --out, --check. */
   readonly graph: { readonly format: GraphFormat; readonly out: string | undefined; readonly check: boolean };
+  /** The flags of `rbuild history`, `errors` and `show` (see history-command.ts and its siblings). */
+  readonly history: HistoryFlags;
 }
+
+export interface HistoryFlags {
+  /** `--task`: one task's runs (history), or failures (errors). */
+  readonly task: string | undefined;
+  /** `--limit`: how many builds or runs `history` shows. */
+  readonly limit: number;
+  readonly json: boolean;
+  /** `--since`, as given (see since-date.ts; checked here, resolved by the command). */
+  readonly since: string | undefined;
+  /** `--extract DIR` of `show`. */
+  readonly extract: string | undefined;
+  /** `--run N` of `show`: N runs older than the newest. */
+  readonly run: number;
+}
+
+/** How many builds or runs `rbuild history` shows without --limit. */
+export const HISTORY_LIMIT = 20;
 
 export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what they depend on
        rbuild run [options] <task...>   the same, for task names that clash with a subcommand
        rbuild list                      show every task and its deps
        rbuild why <task>                why a task would run now, or why it ran last time
        rbuild graph [task...] [--format F] [--out FILE] [--check]
-                                        the DAG (default: every task) and hints that say
-                                        what to change; F: text (default), json, dot,
-                                        mermaid or html; --check: exit 1 on an error hint
+                                        the DAG (default: every task; -F as for a run)
+                                        and hints that say what to change; F: text
+                                        (default), json, dot, mermaid or html;
+                                        --check: exit 1 on an error hint
+       rbuild history [--task T] [--limit N] [--json]
+                                        the last builds, or one task's runs, newest first
+       rbuild errors [--task T] [--since WHEN] [--json]
+                                        failures, a repeated one counted once, with its
+                                        last log; WHEN: 2026-12-01, 2026-12-01T09:30, 3d
+       rbuild show <task> [--run N] [--extract DIR] [--json]
+                                        a task's last run (or N runs before): key, reasons,
+                                        outputs and log; --extract writes its outputs to DIR
        rbuild cache stats               entries, size and hit rate of the local cache
        rbuild cache gc [--max-size SIZE] [--max-age DAYS]
                                         drop least recently used cache entries
@@ -70,7 +101,11 @@ Options:
       --token TOKEN     bearer token for the remote cache (or RBUILD_TOKEN)
       --remote-read-only  use remote hits, never upload (for untrusted jobs)
       --summary FILE    write a JSON summary of the run to FILE
-      --output MODE     plain (default) or json (one event per line)
+      --junit FILE      write a JUnit XML report to FILE (a testcase per task)
+      --output MODE     plain (default: a line per task start and end, each
+                        task's output in one block; groups and annotations
+                        under GitHub Actions, a table of tasks in CI) or
+                        json (one event per line)
       --output-logs WHAT  task output to show: new-only (default: not a cached
                         task's stored output), full, errors-only or none
   -C, --directory DIR   act as if rbuild started in DIR
@@ -88,6 +123,7 @@ const OPTIONS = {
   "dry-run": { type: "boolean", short: "n" },
   filter: { type: "string", short: "F", multiple: true },
   summary: { type: "string" },
+  junit: { type: "string" },
   output: { type: "string" },
   "output-logs": { type: "string" },
   directory: { type: "string", short: "C" },
@@ -100,6 +136,12 @@ const OPTIONS = {
   format: { type: "string" },
   out: { type: "string" },
   check: { type: "boolean" },
+  task: { type: "string" },
+  limit: { type: "string" },
+  json: { type: "boolean" },
+  since: { type: "string" },
+  extract: { type: "string" },
+  run: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
@@ -121,6 +163,7 @@ function parseArgsProblem(error: Error & { code?: string }): string {
 const EXPECTS: Readonly<Record<string, { readonly what: string; readonly checked: boolean }>> = {
   jobs: { what: "a positive whole number", checked: true },
   summary: { what: "a file name", checked: false },
+  junit: { what: "a file name", checked: false },
   output: { what: '"plain" or "json"', checked: true },
   "output-logs": { what: `one of ${OUTPUT_LOGS.join(", ")}`, checked: true },
   directory: { what: "a directory", checked: false },
@@ -128,6 +171,11 @@ const EXPECTS: Readonly<Record<string, { readonly what: string; readonly checked
   "max-age": { what: "a number of days", checked: true },
   remote: { what: "an http://, https:// or file:/// URL", checked: true },
   token: { what: "a token", checked: false },
+  task: { what: "a task name", checked: false },
+  limit: { what: "a positive whole number", checked: true },
+  since: { what: SINCE_EXPECTS, checked: true },
+  extract: { what: "a directory", checked: false },
+  run: { what: "a whole number (0: the last run)", checked: true },
 };
 
 /** The option parseArgs names in `message` ("-j", "--summary <value>", "-j, --jobs <value>"), by its long name. */
@@ -227,6 +275,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   const output = values.output ?? "plain";
   if (output !== "plain" && output !== "json") return usage(`--output must be "plain" or "json", got "${output}".`);
   if (values.summary === "") return usage("--summary needs a file name.");
+  if (values.junit === "") return usage("--junit needs a file name.");
   const filters = values.filter ?? [];
   if (filters.some((filter) => filter === "")) return usage("--filter needs a package name, glob or ./directory.");
   const outputLogs = values["output-logs"] ?? "new-only";
@@ -255,13 +304,19 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     return usage("--max-size and --max-age go with `rbuild cache gc`.");
   }
   if (values.cache === true && command !== "clean") return usage("--cache goes with `rbuild clean`.");
-  if (filters.length > 0 && command !== "run") return usage("--filter goes with running tasks, e.g. `rbuild build --filter my-app...`.");
+  if (filters.length > 0 && command !== "run" && command !== "graph") return usage("--filter goes with running tasks, e.g. `rbuild build --filter my-app...`, and with `rbuild graph`.");
+  if (values.junit !== undefined && command !== "run") return usage("--junit goes with running tasks, e.g. `rbuild test --junit reports/rbuild.xml`.");
+  if (values.junit !== undefined && values["dry-run"] === true) {
+    return usage("--junit reports a build that ran; a dry run runs nothing. Use --summary FILE for what a dry run would do.");
+  }
   const format = values.format ?? "text";
   if (!(GRAPH_FORMATS as readonly string[]).includes(format)) return usage(`--format must be one of ${GRAPH_FORMATS.join(", ")}, got "${format}".`);
   if (values.out === "") return usage("--out needs a file name.");
   if ((values.format !== undefined || values.out !== undefined || values.check === true) && command !== "graph") {
     return usage("--format, --out and --check go with `rbuild graph`.");
   }
+  const history = historyFlags(values, command, targets);
+  if (!history.ok) return history;
   const remote = values.remote ?? (env.RBUILD_REMOTE_CACHE === "" ? undefined : env.RBUILD_REMOTE_CACHE);
   if (remote !== undefined && !/^(https?:\/\/[^/]|file:\/\/\/)/.test(remote)) {
     return usage(`${values.remote === undefined ? "RBUILD_REMOTE_CACHE" : "--remote"} must be an http://, https:// or file:/// URL, got "${remote}".`);
@@ -276,6 +331,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     dryRun: values["dry-run"] === true,
     filters,
     summary: values.summary,
+    junit: values.junit,
     output,
     outputLogs: outputLogs as OutputLogs,
     directory: values.directory,
@@ -286,5 +342,40 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     token: values.token ?? (env.RBUILD_TOKEN === "" ? undefined : env.RBUILD_TOKEN),
     remoteReadOnly: values["remote-read-only"] === true,
     graph: { format: format as GraphFormat, out: values.out, check: values.check === true },
+    history: history.value,
+  });
+}
+
+type HistoryValues = { task?: string; limit?: string; json?: boolean; since?: string; extract?: string; run?: string };
+
+/** The flags of `history`, `errors` and `show`, each checked to go with its command and to hold what it needs. */
+function historyFlags(values: HistoryValues, command: Args["command"], targets: readonly string[]): Result<HistoryFlags, SetupFailure> {
+  const goesWith: [flag: keyof HistoryValues, commands: readonly Args["command"][], text: string][] = [
+    ["task", ["history", "errors"], "`rbuild history` and `rbuild errors`"],
+    ["limit", ["history"], "`rbuild history`"],
+    ["json", ["history", "errors", "show"], "`rbuild history`, `rbuild errors` and `rbuild show`"],
+    ["since", ["errors"], "`rbuild errors`"],
+    ["extract", ["show"], "`rbuild show`"],
+    ["run", ["show"], "`rbuild show`"],
+  ];
+  for (const [flag, commands, text] of goesWith) {
+    if (values[flag] !== undefined && !commands.includes(command)) return usage(`--${flag} goes with ${text}.`);
+  }
+  if ((command === "history" || command === "errors") && targets.length > 0) {
+    return usage(`\`rbuild ${command}\` takes no task names; for one task's, use --task ${targets[0]}. To run a task named "${command}", use \`rbuild run ${command}\`.`);
+  }
+  if (command === "show" && targets.length !== 1) return usage("`rbuild show` takes exactly one task name, e.g. `rbuild show build`.");
+  if (values.task === "") return usage("--task needs a task name.");
+  if (values.extract === "") return usage("--extract needs a directory.");
+  if (values.limit !== undefined && !/^[1-9]\d*$/.test(values.limit)) return usage(`--limit needs a positive whole number, got "${values.limit}".`);
+  if (values.run !== undefined && !/^\d+$/.test(values.run)) return usage(`--run needs a whole number (0: the last run, 1: the one before), got "${values.run}".`);
+  if (values.since !== undefined && parseSince(values.since, Date.now()) === undefined) return usage(`--since needs ${SINCE_EXPECTS}; got "${values.since}".`);
+  return ok({
+    task: values.task,
+    limit: values.limit === undefined ? HISTORY_LIMIT : Number(values.limit),
+    json: values.json === true,
+    since: values.since,
+    extract: values.extract,
+    run: values.run === undefined ? 0 : Number(values.run),
   });
 }

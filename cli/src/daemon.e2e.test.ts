@@ -333,7 +333,7 @@ describe("the rbuild daemon", () => {
     expect(served()).toBe(1);
     ws.write({ "ballast.txt": String(100 * 1024 * 1024) });
     const exited = (): boolean => /exiting: its memory/.test(log());
-    // Some 150 MB after its first build, so 512 MiB or not much more is its limit: a handful of builds pass it.
+    // Some 100 MB before it evaluated the Buildfile, so 512 MiB is its limit: a handful of builds pass it.
     // A build asked for while the daemon still records the last one is declined and runs in Node (on a
     // loaded machine, often): only the builds the daemon served count towards its limit.
     for (let i = 0; i < 120 && !exited() && served() <= 30; i++) expect((await rbuild(["use"])).exitCode).toBe(0);
@@ -343,7 +343,7 @@ describe("the rbuild daemon", () => {
     await until("the daemon exits", () => !alive(first!));
     const reason = /exiting: .*/.exec(log())![0].replace(/\d+ MiB, over its limit of \d+ MiB/, "<n> MiB, over its limit of <m> MiB");
     expect(reason).toBe(
-      "exiting: its memory grew to <n> MiB, over its limit of <m> MiB (3 times its size after its first build, 512 MiB at least): " +
+      "exiting: its memory grew to <n> MiB, over its limit of <m> MiB (3 times its size before it first evaluated the Buildfile, 512 MiB at least, 1 GiB at most): " +
         "each build evaluates the Buildfile as a new module, which Node never frees; the next build starts a new daemon",
     );
 

@@ -6,7 +6,7 @@
  *
  * It changes nothing about what a build does. Each build is the one a new
  * process would run: the client's arguments, environment, working directory
- * and umask; the Buildfile loaded again; the stamp, index and build lock
+ * and umask; the Buildfile loaded again; the freshness record, index and build lock
  * checked as always. Nothing is remembered between builds that a new process
  * would not read from disk, so a daemon that misses a change cannot exist.
  * What it saves is start-up and a warm JIT.
@@ -56,16 +56,22 @@ const PROTOCOL = "rbuild-daemon-1";
 const IDLE_MS = 3 * 60 * 60 * 1000;
 const MAX_BUILDS = 500;
 /**
- * What bounds the daemon's memory: a build that leaves it larger (RSS) than
- * this many times its size after its first build, and 512 MiB at least, is
- * its last. Each build evaluates the Buildfile as a new ES module (it must be
- * run again: it may read files), and Node never frees a module: its source,
- * its source map and whatever its top level holds (every task it declared)
- * stay, some 2.5 MB a build for a Buildfile of 1,000 tasks (measured with heap
- * snapshots). Evaluated as a vm.SourceTextModule instead (which needs
+ * What bounds the daemon's memory: a build (or a warm-up round) that leaves it
+ * larger (RSS) than this many times its size before it first evaluated the
+ * Buildfile, 512 MiB at least and 1 GiB at most, is its last. Each build
+ * evaluates the Buildfile as a new ES module (it must be run again: it may
+ * read files), and Node never frees a module: its source, its source map and
+ * whatever its top level holds (every task it declared) stay, some 2.5 MB a
+ * build for a Buildfile of 1,000 tasks (measured with heap snapshots).
+ * Evaluated as a vm.SourceTextModule instead (which needs
  * --experimental-vm-modules), it still grew by about a third of that in Node 20.
+ *
+ * The size it starts from is taken before any evaluation: one taken after the
+ * first build counted the warm-up's evaluations too, so a Buildfile that holds
+ * much at its top level raised its own limit (a daemon grew to 3.8 GB). And
+ * the bound is absolute: whatever the start, a daemon never stays past 1 GiB.
  */
-const MEMORY_LIMIT = { times: 3, floorMiB: 512 } as const;
+const MEMORY_LIMIT = { times: 3, floorMiB: 512, capMiB: 1024 } as const;
 const MiB = 1024 * 1024;
 const CHECK_EVERY_MS = 2000;
 /** How often a build's client is told that the daemon is alive ("K"; bin/rbuild reads silence as stopped or hung). */
@@ -93,8 +99,8 @@ const collectYoungGeneration = ((): (() => void) | undefined => {
   }
 })();
 
-/** How long after a build its stamp waits for the next build before it is written. */
-const STAMP_WRITE_AFTER_MS = 200;
+/** How long after a build its freshness record waits for the next build before it is written. */
+const RECORD_WRITE_AFTER_MS = 200;
 const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 const WARM_UP_ROUNDS = 8;
 
@@ -156,22 +162,22 @@ class Daemon {
     this.#shutdown("an error no build could take");
   });
   /**
-   * Runs every build: its process helper, stamps, stat thread and index keeper
+   * Runs every build: its process helper, freshness records, stat thread and index keeper
    * live as long as the daemon (set RBUILD_SPAWN means no daemon). Made in `start`.
    */
   #engine: Engine | undefined;
   #socketStat: Stats | undefined;
   #busy = false;
   #builds = 0;
-  /** In bytes, set by the first build (see MEMORY_LIMIT). */
-  #memoryLimit: number | undefined;
+  /** In bytes, set as it starts, before it evaluates the Buildfile (see MEMORY_LIMIT). */
+  #memoryLimit = MEMORY_LIMIT.capMiB * MiB;
   #accepted = 0;
   /** The warm-up round under way, if any (see warmUp). */
   #warming: Promise<void> | undefined;
   #closing = false;
   #idle: NodeJS.Timeout | undefined;
-  /** Writes the last builds' stamps once no build follows them for a moment (see Engine.idle). */
-  #stampWrite: NodeJS.Timeout | undefined;
+  /** Writes the last builds' freshness records once no build follows them for a moment (see Engine.idle). */
+  #recordWrite: NodeJS.Timeout | undefined;
 
   constructor(root: string) {
     this.#root = root;
@@ -206,12 +212,14 @@ class Daemon {
     }
     if (error !== undefined) throw error;
     this.#socketStat = statOf(this.#socketPath);
-    // A resident engine: a thread for the stamp's stats, one that holds the index open and checkpoints
-    // it, and stamps written when it is idle (its own next build reads them from memory).
+    // A resident engine: a thread for the freshness record's stats, one that holds the index open and checkpoints
+    // it, and records written when it is idle (its own next build reads them from memory).
     this.#engine = new Engine({ strays: this.#strays, resident: true });
+    const size = process.memoryUsage.rss();
+    this.#memoryLimit = Math.min(Math.max(MEMORY_LIMIT.times * size, MEMORY_LIMIT.floorMiB * MiB), MEMORY_LIMIT.capMiB * MiB);
     setInterval(() => this.#check(), CHECK_EVERY_MS).unref();
     this.#resetIdle();
-    log(`serving ${this.#root}`);
+    log(`serving ${this.#root} (${Math.round(size / MiB)} MiB; memory limit ${Math.round(this.#memoryLimit / MiB)} MiB)`);
     return true;
   }
 
@@ -235,10 +243,22 @@ class Daemon {
       await new Promise((resolve) => setImmediate(resolve));
       const going = round();
       this.#warming = going.then(() => {}, () => {});
-      if (!(await going)) break;
+      if (!(await going) || this.#overMemoryLimit()) break;
     }
     this.#warming = undefined;
     log(`warmed up in ${rounds} rounds, ${(performance.now() - started).toFixed(0)}ms`);
+  }
+
+  /** Shuts down when its memory is past its limit (see MEMORY_LIMIT); true if so. */
+  #overMemoryLimit(): boolean {
+    const memory = process.memoryUsage.rss();
+    if (memory <= this.#memoryLimit) return false;
+    this.#shutdown(
+      `its memory grew to ${Math.round(memory / MiB)} MiB, over its limit of ${Math.round(this.#memoryLimit / MiB)} MiB ` +
+        `(${MEMORY_LIMIT.times} times its size before it first evaluated the Buildfile, ${MEMORY_LIMIT.floorMiB} MiB at least, ${MEMORY_LIMIT.capMiB / 1024} GiB at most): ` +
+        "each build evaluates the Buildfile as a new module, which Node never frees; the next build starts a new daemon",
+    );
+    return true;
   }
 
   #resetIdle(): void {
@@ -272,9 +292,9 @@ class Daemon {
     if (!this.#busy) this.#exitSoon();
   }
 
-  /** Exits in a while, having written its builds' stamps. */
+  /** Exits in a while, having written its builds' freshness records. */
   #exitSoon(): void {
-    clearTimeout(this.#stampWrite);
+    clearTimeout(this.#recordWrite);
     this.#engine?.close();
     setTimeout(() => process.exit(0), 5000).unref();
   }
@@ -340,7 +360,7 @@ class Daemon {
     // Until "X", or the client is gone: however quiet its tasks, the client hears from a daemon that runs.
     const keepalive = setInterval(() => socket.writable && socket.write(frame("K", "")), KEEPALIVE_MS);
     socket.once("close", () => clearInterval(keepalive));
-    clearTimeout(this.#stampWrite);
+    clearTimeout(this.#recordWrite);
     // A warm-up round loads the Buildfile too, and loads collect tasks in one place: never two at once.
     await this.#warming;
     // A client that gave up waiting for its answer (a daemon stopped, then resumed; see bin/rbuild)
@@ -357,7 +377,7 @@ class Daemon {
       return;
     }
     this.#resetIdle();
-    // The stamp's stats, on the helper thread while this one loads the Buildfile.
+    // The freshness record's stats, on the helper thread while this one loads the Buildfile.
     if (!args.force && !args.dryRun) this.#engine?.prestat(this.#cacheDir, this.#root);
     const interrupts: (() => void)[] = [];
     let interrupted = false;
@@ -416,8 +436,6 @@ class Daemon {
       }
     }
     collectYoungGeneration?.();
-    const memory = process.memoryUsage.rss();
-    this.#memoryLimit ??= Math.max(MEMORY_LIMIT.times * memory, MEMORY_LIMIT.floorMiB * MiB);
     this.#busy = false;
     try {
       process.chdir(this.#cacheDir);
@@ -427,15 +445,9 @@ class Daemon {
     if (end === undefined) this.#shutdown("internal error");
     else if (end.workspace !== undefined && !daemonCanServe(end.workspace)) this.#shutdown("the Buildfile imports npm packages or puts the cache elsewhere");
     else if (this.#builds >= MAX_BUILDS) this.#shutdown(`served ${MAX_BUILDS} builds`);
-    else if (memory > this.#memoryLimit) {
-      this.#shutdown(
-        `its memory grew to ${Math.round(memory / MiB)} MiB, over its limit of ${Math.round(this.#memoryLimit / MiB)} MiB ` +
-          `(${MEMORY_LIMIT.times} times its size after its first build, ${MEMORY_LIMIT.floorMiB} MiB at least): ` +
-          "each build evaluates the Buildfile as a new module, which Node never frees; the next build starts a new daemon",
-      );
-    }
+    else this.#overMemoryLimit();
     if (this.#closing) this.#exitSoon();
-    else this.#stampWrite = setTimeout(() => this.#engine?.idle(), STAMP_WRITE_AFTER_MS);
+    else this.#recordWrite = setTimeout(() => this.#engine?.idle(), RECORD_WRITE_AFTER_MS);
   }
 }
 

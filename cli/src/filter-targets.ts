@@ -27,7 +27,14 @@ function packageOf(task: string, packages: ReadonlySet<string>): string | undefi
   return packages.has(name) ? name : undefined;
 }
 
-export function filterTargets(definitions: Definitions, targets: readonly string[], filters: readonly string[], cwd: string): Result<Filtered, SetupFailure> {
+/** `reaching` names the targets in the message when nothing is selected (`rbuild graph` with no names: "the Buildfile's tasks"). */
+export function filterTargets(
+  definitions: Definitions,
+  targets: readonly string[],
+  filters: readonly string[],
+  cwd: string,
+  reaching = `the tasks ${targets.join(", ")} reaches`,
+): Result<Filtered, SetupFailure> {
   if (targets.some((target) => !definitions.tasks.has(target))) return ok({ targets: [...targets] });
   let selected: Set<string>;
   let all: Set<string>;
@@ -55,6 +62,6 @@ export function filterTargets(definitions: Definitions, targets: readonly string
   if (kept.length > 0) return ok({ targets: kept.sort() });
   const chosen = [...selected].sort().join(", ");
   return ok({
-    nothing: `--filter ${filters.join(" --filter ")} selects ${chosen === "" ? "no package" : chosen}, and none of the tasks ${targets.join(", ")} reaches belongs to ${selected.size === 1 ? "it" : "them"} (tasks named <package>#<script>, as scripts() declares them): nothing to do.`,
+    nothing: `--filter ${filters.join(" --filter ")} selects ${chosen === "" ? "no package" : chosen}, and none of ${reaching} belongs to ${selected.size === 1 ? "it" : "them"} (tasks named <package>#<script>, as scripts() declares them): nothing to do.`,
   });
 }

@@ -6,6 +6,10 @@
  * read-only). With no task names it is every task the Buildfile declares:
  * the graph is an audit of the whole Buildfile, and a race between two tasks
  * that one target does not both need is still a race.
+ * `--filter` selects as for `rbuild run` (filter-targets.ts), from the named
+ * tasks or every task: the graph is the selected packages' tasks and their
+ * deps, and the hints are those about a selected task; the evidence still
+ * comes from every task (a writer outside the selection is named).
  * Exit status: 0; 1 with `--check` when a hint is an error; 2 for a usage or
  * Buildfile error, or an `--out` that cannot be written (checked first).
  */
@@ -17,6 +21,7 @@ import { plan } from "@rbuild/planner";
 import { readHistory } from "@rbuild/store";
 import type { Args, GraphFormat } from "./args.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
+import { filterTargets } from "./filter-targets.js";
 import { openWorkspace } from "./workspace.js";
 
 /** Why `--out FILE` cannot be written, or undefined. Its directory must exist: rbuild makes none. */
@@ -65,14 +70,27 @@ export async function graphCommand(args: Args, strays: StrayErrors): Promise<num
     return ExitCode.Usage;
   }
   const { definitions, cacheDir } = workspace.value;
-  const graph = plan(definitions, args.targets.length > 0 ? args.targets : [...definitions.tasks.keys()]);
+  let targets = args.targets.length > 0 ? args.targets : [...definitions.tasks.keys()];
+  let focus: ReadonlySet<string> | undefined;
+  if (args.filters.length > 0) {
+    const filtered = filterTargets(definitions, targets, args.filters, cwd, args.targets.length > 0 ? undefined : "the Buildfile's tasks");
+    if (!filtered.ok) {
+      reportSetupFailures([filtered.error], cwd);
+      return ExitCode.Usage;
+    }
+    // Nothing selected: said, and the empty graph is the output (a CI job reading --out still gets a report).
+    if ("nothing" in filtered.value) process.stderr.write(`rbuild: ${filtered.value.nothing}\n`);
+    targets = "nothing" in filtered.value ? [] : filtered.value.targets;
+    focus = new Set(targets);
+  }
+  const graph = plan(definitions, targets);
   if (!graph.ok) {
     reportSetupFailures(graph.error, cwd);
     return ExitCode.Usage;
   }
   const history = readHistory(cacheDir);
   if (history.because !== undefined) process.stderr.write(`rbuild: ${history.because}; the hints use no recorded durations\n`);
-  const report = analyse(gatherInput({ graph: graph.value, definitions, storeDir: cacheDir, history: history.tasks, jobs: args.jobs }));
+  const report = analyse(gatherInput({ graph: graph.value, definitions, storeDir: cacheDir, history: history.tasks, jobs: args.jobs, focus }));
   const text = formatted(report, args.graph.format);
   if (out === undefined) process.stdout.write(text);
   else {

@@ -1,7 +1,7 @@
 /**
  * Where a run's time goes, phase by phase: with `RBUILD_PHASES=1`, rbuild
  * prints one line to stderr at the end, e.g.
- *   rbuild: phases: start 61ms, buildfile 24ms, plan 3ms, stamp 31ms, execute 9ms, finish 2ms
+ *   rbuild: phases: start 61ms, buildfile 24ms, plan 3ms, fresh 31ms, execute 9ms, finish 2ms
  * "start" is Node's own start-up and loading rbuild (performance.now() counts
  * from the process's start), or for a build the daemon runs, from the moment
  * its request arrived. For benchmarks and profiling; off, it costs nothing.

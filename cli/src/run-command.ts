@@ -1,72 +1,31 @@
-/** `rbuild <task...>`: plan the targets, execute, report, write the summary. */
-import { accessSync, constants as fsConstants, lstatSync, statSync, type Stats } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { describeFailure, fanOut, makeCacheDirectory, makeDirectories, writeFileAtomically, type Reporter, type SetupFailure, type StrayErrors } from "@rbuild/core";
+/** `rbuild <task...>`: plan the targets, execute, report, write the summary and the JUnit report. */
+import { resolve } from "node:path";
+import { describeFailure, fanOut, type Reporter, type SetupFailure, type StrayErrors } from "@rbuild/core";
 import { dryRun, Engine, type BuildOutcome } from "@rbuild/executor";
 import { plan, type Graph } from "@rbuild/planner";
 import { Store } from "@rbuild/store";
-import { BatchedOutput, dryRunSummary, JsonReporter, PlainReporter, runSummary } from "@rbuild/ui";
+import { BatchedOutput, dryRunSummary, inCi, inGitHubActions, JsonReporter, junitReport, junitSetupFailure, OutputTails, PlainReporter, runSummary } from "@rbuild/ui";
 import type { Args } from "./args.js";
 import { cacheAccessFailure } from "./cache-access.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
 import { filterTargets } from "./filter-targets.js";
 import { lockWaitMessage } from "./lock-wait.js";
 import { phase, phaseNote } from "./phases.js";
+import { reportFileProblem, writeReport } from "./report-file.js";
 import { processTerminal, type Terminal } from "./terminal.js";
 import { openWorkspace, type Workspace } from "./workspace.js";
 
-/**
- * Why `--summary FILE` cannot be written, checked before the build starts (its
- * directory is made if missing), so that a long build does not end in a summary
- * that is lost.
- */
-function summaryProblem(file: string): string | undefined {
-  // The summary replaces the file by a rename: a device, fifo or link there would be replaced too.
-  let existing: Stats | undefined;
-  try {
-    existing = lstatSync(file, { throwIfNoEntry: false });
-  } catch {
-    // ENOTDIR: a file where one of its directories should be, named below.
-  }
-  if (existing !== undefined && !existing.isFile()) {
-    return `--summary ${file} exists and is not a regular file; rbuild replaces the file it names, so give the path of a new or regular file.`;
-  }
-  const dir = dirname(file);
-  // Checked first: a writable file where the directory should be passes the access check.
-  const inTheWay = fileInTheWay(dir);
-  if (inTheWay !== undefined) return `--summary ${file}: ${inTheWay} is a file, not a directory. Give a file in a directory you can write.`;
-  try {
-    makeDirectories(dir);
-    accessSync(dir, fsConstants.W_OK);
-    return undefined;
-  } catch (error) {
-    return `--summary ${file}: cannot write in ${dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}). Give a file in a directory you can write.`;
-  }
-}
-
-/** The nearest existing path at or above `dir` if it is not a directory (a file where a directory should be). */
-function fileInTheWay(dir: string): string | undefined {
-  for (let path = dir; ; path = dirname(path)) {
-    let stat: Stats | undefined;
-    try {
-      stat = statSync(path, { throwIfNoEntry: false });
-    } catch {
-      stat = undefined; // ENOTDIR: something above is the file.
-    }
-    if (stat !== undefined) return stat.isDirectory() ? undefined : path;
-    if (dirname(path) === path) return undefined;
-  }
-}
-
 /** Writes the run summary; false (with the reason on `stderr`) when it cannot. */
 function writeSummary(file: string, summary: unknown, stderr: Terminal["stderr"]): boolean {
-  try {
-    writeFileAtomically(file, `${JSON.stringify(summary, null, 2)}\n`);
-    return true;
-  } catch (error) {
-    stderr.write(`rbuild: error: --summary ${file}: ${(error as Error).message}\n`);
-    return false;
+  return writeReport("--summary", file, `${JSON.stringify(summary, null, 2)}\n`, stderr);
+}
+
+/** Why the report files cannot be written, before the build; undefined when they can. */
+function reportFilesProblem(summaryFile: string | undefined, junitFile: string | undefined): string | undefined {
+  if (summaryFile !== undefined && summaryFile === junitFile) {
+    return `--summary and --junit both name ${summaryFile}; give each report a file of its own.`;
   }
+  return (summaryFile === undefined ? undefined : reportFileProblem("--summary", summaryFile)) ?? (junitFile === undefined ? undefined : reportFileProblem("--junit", junitFile));
 }
 
 /** A build that never started still leaves a summary, so CI can tell why. */
@@ -103,12 +62,16 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
   phase("start");
   const { cwd, env } = terminal;
   const summaryFile = args.summary === undefined ? undefined : resolve(cwd, args.summary);
+  const junitFile = args.junit === undefined ? undefined : resolve(cwd, args.junit);
   const fail = (failures: readonly SetupFailure[], workspace?: Workspace): RunEnd => {
     reportSetupFailures(failures, cwd, terminal.stderr);
     if (summaryFile !== undefined) writeSummary(summaryFile, summaryOfSetupFailure(failures, cwd), terminal.stderr);
+    if (junitFile !== undefined) {
+      writeReport("--junit", junitFile, junitSetupFailure(failures.map((failure) => describeFailure(failure, { cwd }))), terminal.stderr);
+    }
     return { exitCode: ExitCode.Usage, workspace, interrupted: false };
   };
-  const unwritable = summaryFile === undefined ? undefined : summaryProblem(summaryFile);
+  const unwritable = reportFilesProblem(summaryFile, junitFile);
   if (unwritable !== undefined) {
     reportSetupFailures([{ reason: "usage", message: unwritable }], cwd, terminal.stderr);
     return { exitCode: ExitCode.Usage, workspace: undefined, interrupted: false };
@@ -132,6 +95,7 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
     if ("nothing" in filtered.value) {
       terminal.stderr.write(`rbuild: ${filtered.value.nothing}\n`);
       if (summaryFile !== undefined) writeSummary(summaryFile, { version: 1, ok: true, durationMs: 0, tasks: [], errors: [] }, terminal.stderr);
+      if (junitFile !== undefined) writeReport("--junit", junitFile, junitReport({ durationMs: 0, results: [] }, () => [], cwd), terminal.stderr);
       return { exitCode: ExitCode.Ok, workspace: workspace.value, targets, interrupted: false };
     }
     targets = filtered.value.targets;
@@ -153,10 +117,20 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
 
   const output = new BatchedOutput(terminal.stdout, terminal.stderr);
   const { stdout, stderr } = output;
+  const tails = junitFile === undefined ? undefined : new OutputTails();
   const reporters: Reporter[] = [
     args.output === "json"
       ? new JsonReporter(stdout)
-      : new PlainReporter({ stdout, stderr, cwd, color: terminal.stdoutIsTTY && env.NO_COLOR === undefined, outputLogs: args.outputLogs }),
+      : new PlainReporter({
+          stdout,
+          stderr,
+          cwd,
+          color: terminal.stdoutIsTTY && env.NO_COLOR === undefined,
+          outputLogs: args.outputLogs,
+          githubActions: inGitHubActions(env),
+          finalTable: inCi(env),
+        }),
+    ...(tails === undefined ? [] : [tails]),
     { report() {}, close: () => output.flush() },
   ];
   const reporter = fanOut(...reporters);
@@ -170,7 +144,9 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
     phase("execute");
     if (outcome.inputsHashed !== undefined) phaseNote(`inputs hashed ${outcome.inputsHashed.here} (and ${outcome.inputsHashed.helper} on a helper thread)`);
     await reporter.close?.();
-    const written = summaryFile === undefined || writeSummary(summaryFile, runSummary(outcome, cwd), terminal.stderr);
+    const summaryWritten = summaryFile === undefined || writeSummary(summaryFile, runSummary(outcome, cwd), terminal.stderr);
+    const junitWritten = junitFile === undefined || tails === undefined || writeReport("--junit", junitFile, junitReport(outcome, (task) => tails.tail(task), cwd), terminal.stderr);
+    const written = summaryWritten && junitWritten;
     phase("finish");
     if (outcome.interrupted) return ended(ExitCode.Interrupted, true);
     return ended(!outcome.ok ? ExitCode.TaskFailed : written ? ExitCode.Ok : ExitCode.Usage);

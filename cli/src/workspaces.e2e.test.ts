@@ -121,7 +121,7 @@ describe("--filter", () => {
       stderr: "rbuild: --filter docs selects docs, and none of the tasks build reaches belongs to it (tasks named <package>#<script>, as scripts() declares them): nothing to do.\n",
     });
     expect(JSON.parse(ws.read("s.json"))).toMatchObject({ ok: true, tasks: [] });
-    expect((await ws.run(["list", "--filter", "app"], { env })).stderr).toBe("rbuild: error: --filter goes with running tasks, e.g. `rbuild build --filter my-app...`.\nRun `rbuild --help` for usage.\n");
+    expect((await ws.run(["list", "--filter", "app"], { env })).stderr).toBe("rbuild: error: --filter goes with running tasks, e.g. `rbuild build --filter my-app...`, and with `rbuild graph`.\nRun `rbuild --help` for usage.\n");
   });
 
   test("22.adopt: a task name that does not exist is reported with --filter too, not dropped", async () => {

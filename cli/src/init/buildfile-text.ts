@@ -2,6 +2,13 @@
  * An InitPlan as the text of a Buildfile.ts, formatted as a person would:
  * a call or object stays on one line while it fits in WIDTH columns, and
  * breaks one entry per line (with trailing commas) when it does not.
+ *
+ * Every string of the plan comes from turbo.json and package.json files, which
+ * may hold anything, and `rbuild list` runs the Buildfile: so a string reaches
+ * the code only as a string literal (`literal`), and a comment only through
+ * `comment`, which keeps it on its own line. A line break in a note (U+2028
+ * and U+2029 are line breaks to JavaScript) would otherwise end the comment
+ * and make the rest of the note code that the next rbuild command runs.
  */
 import { firstTarget, noteCount, type InitPlan, type PlannedOptions, type PlannedTask } from "./plan.js";
 
@@ -21,12 +28,30 @@ const TAKEN = new Set(
   ).split(" "),
 );
 
+/** `text` as a string literal; JSON.stringify leaves U+2028 and U+2029 as they are, which old parsers read as line breaks. */
+function literal(text: string): string {
+  return JSON.stringify(text).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+}
+
+/** A character a comment cannot hold as it is, as an escape: `\n`, `\u2028`. */
+const escaped = (char: string): string => (char === "\n" ? "\\n" : char === "\r" ? "\\r" : `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
+/**
+ * `text` as one `//` comment line: line breaks and the other control
+ * characters (but tab) written as escapes, so that the comment ends where the
+ * line does. Only a line break ends a `//` comment (init writes no block
+ * comments), so `*\/` stays as it is: notes quote globs like `dist/**\/*.d.ts`.
+ */
+function comment(text: string): string {
+  return `// ${text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g, escaped)}\n`;
+}
+
 function key(name: string): string {
-  return IDENTIFIER.test(name) ? name : JSON.stringify(name);
+  return IDENTIFIER.test(name) ? name : literal(name);
 }
 
 function strings(items: readonly string[]): Node {
-  return { array: items.map((item) => JSON.stringify(item)) };
+  return { array: items.map(literal) };
 }
 
 function flat(node: Node): string {
@@ -73,14 +98,14 @@ function identifier(name: string, used: Set<string>): string | undefined {
 }
 
 function taskText(planned: PlannedTask, used: Set<string>): string {
-  const comments = planned.comments.map((line) => `// ${line}\n`).join("");
+  const comments = planned.comments.map(comment).join("");
   const call = planned.scripts;
   if (call === undefined) return comments;
   const entries = optionEntries(call.options);
   if (call.packages !== undefined) entries.push(["packages", strings(call.packages)]);
   if (call.overrides.length > 0) entries.push(["overrides", { object: call.overrides.map(([pkg, options]) => [pkg, { object: optionEntries(options) }] as const) }]);
-  const args: Node[] = [JSON.stringify(planned.name), ...(entries.length === 0 ? [] : [{ object: entries }])];
-  const declaration: Node = { call: "task", args: [{ object: [["name", JSON.stringify(planned.name)], ["deps", { call: "scripts", args }]] }] };
+  const args: Node[] = [literal(planned.name), ...(entries.length === 0 ? [] : [{ object: entries }])];
+  const declaration: Node = { call: "task", args: [{ object: [["name", literal(planned.name)], ["deps", { call: "scripts", args }]] }] };
   const name = identifier(planned.name, used);
   const head = name === undefined ? "" : `export const ${name} = `;
   return `${comments}${head}${layout(declaration, 0, head.length, 1)};\n`;
@@ -90,9 +115,9 @@ function taskText(planned: PlannedTask, used: Set<string>): string {
 export function buildfileText(plan: InitPlan): string {
   const used = new Set<string>();
   const header =
-    `// Written by \`rbuild init\` from ${plan.source}: each task runs one script in every package that has it.\n` +
-    `// ${noteCount(plan) > 0 ? "Read the `rbuild init:` notes" : "Check it"}, then run \`rbuild ${firstTarget(plan)}\`.\n` +
+    comment(`Written by \`rbuild init\` from ${plan.source}: each task runs one script in every package that has it.`) +
+    comment(`${noteCount(plan) > 0 ? "Read the `rbuild init:` notes" : "Check it"}, then run \`rbuild ${firstTarget(plan)}\`.`) +
     `import { scripts, task } from "rbuild";\n`;
-  const global = plan.comments.length === 0 ? "" : `\n${plan.comments.map((line) => `// ${line}\n`).join("")}`;
+  const global = plan.comments.length === 0 ? "" : `\n${plan.comments.map(comment).join("")}`;
   return `${header}${global}${plan.tasks.map((planned) => `\n${taskText(planned, used)}`).join("")}`;
 }

@@ -20,11 +20,12 @@
  *   are notes at the top that say what to use instead.
  */
 import { err, ok, type Result } from "@rbuild/core";
+import { taskNameProblem } from "@rbuild/planner";
 import type { Workspace } from "@rbuild/workspaces";
 import { parseJsonc } from "./jsonc.js";
 import { resolveOutputOverlaps } from "./output-overlaps.js";
 import { notTranslated, reservedNameNote, shown, type InitPlan, type PlannedOptions, type PlannedTask } from "./plan.js";
-import { envNames, translateTask, type TaskContext, type TranslatedTask } from "./turbo-task.js";
+import { envNames, normalisedGlob, translateTask, type TaskContext, type TranslatedTask } from "./turbo-task.js";
 
 export interface TurboConfig {
   /** Its path relative to the workspace root (`turbo.json`, `packages/web/turbo.json`). */
@@ -127,7 +128,9 @@ export function translateTurbo(root: TurboConfig, packageConfigs: readonly Packa
     return [];
   };
   const globalEnv = envNames(list("globalEnv"), "globalEnv", comments);
-  const rootInputs = list("globalDependencies").map((glob) => glob.replace("$TURBO_ROOT$/", ""));
+  const rootInputs = list("globalDependencies").flatMap(
+    (glob) => normalisedGlob(glob.replace("$TURBO_ROOT$/", ""), "globalDependencies", "it leaves the workspace; rbuild reads only files inside it", comments) ?? [],
+  );
 
   // Every definition of each task name, in turbo.json's order.
   const byName = new Map<string, Definitions>();
@@ -161,7 +164,9 @@ export function translateTurbo(root: TurboConfig, packageConfigs: readonly Packa
   }
 
   const persistent = (definition: unknown): boolean => (definition as { persistent?: unknown } | undefined)?.persistent === true;
-  const declared = new Set([...byName].filter(([, defs]) => (defs.shared === undefined ? [...defs.packages.values()].some((d) => !persistent(d)) : !persistent(defs.shared))).map(([name]) => name));
+  // A name rbuild cannot take as a task's (a line break, a space) is a note, not a task: the Buildfile would not load.
+  const declarable = (defs: Definitions): boolean => (defs.shared === undefined ? [...defs.packages.values()].some((d) => !persistent(d)) : !persistent(defs.shared));
+  const declared = new Set([...byName].filter(([name, defs]) => taskNameProblem(name) === undefined && declarable(defs)).map(([name]) => name));
   const byPackage = new Map(ws.packages.map((pkg) => [pkg.name, pkg]));
   const context: TaskContext = {
     globalEnv,
@@ -175,7 +180,10 @@ export function translateTurbo(root: TurboConfig, packageConfigs: readonly Packa
 
   const planned: PlannedTask[] = [];
   for (const [name, defs] of byName) {
-    if (defs.shared === undefined && defs.packages.size === 0) planned.push({ name, comments: defs.notes });
+    const badName = taskNameProblem(name);
+    if (badName !== undefined) {
+      planned.push({ name, comments: [...defs.notes, notTranslated(JSON.stringify(name), `an rbuild task's name ${badName}; rename the task (and its scripts)`)] });
+    } else if (defs.shared === undefined && defs.packages.size === 0) planned.push({ name, comments: defs.notes });
     else if (!declared.has(name)) {
       const how = `run it with \`${ws.packageManager} run ${name}\` in a package`;
       planned.push({ name, comments: [notTranslated(name, `it is persistent (a dev server or watcher, which never finishes), and a build task must finish; ${how}`)] });

@@ -13,10 +13,13 @@
  *   script's command, which `npm run` hides from rbuild's key). With it, rbuild's
  *   default (the package's files less what .gitignore ignores) stands for
  *   turbo's (its git-tracked files).
- * - `outputs` as they are; `env` names as they are, after `globalEnv`;
+ * - globs in the planner's normal form (`./dist/**` is `dist/**`), one it
+ *   would refuse or that leaves the package left out with a note.
+ * - `outputs` relative to the package; `env` names as they are, after `globalEnv`;
  *   `cache: false` is `pure: false`; `globalDependencies` are root inputs.
  * - `persistent: true` (a dev server) cannot be a build task: the caller comments it out.
  */
+import { normalGlob } from "@rbuild/planner";
 import { notTranslated, shown, type PlannedOptions } from "./plan.js";
 
 export interface TaskContext {
@@ -72,11 +75,24 @@ export function envNames(names: readonly string[], key: string, notes: string[])
   return kept;
 }
 
-/** Whether a glob leaves the package: rbuild's package globs are relative to it and stay inside. */
-function leaves(glob: string): boolean {
-  const body = glob.startsWith("!") ? glob.slice(1) : glob;
-  return body.startsWith("/") || body === ".." || body.startsWith("../");
+/**
+ * `glob` (relative to the package, or to the root for a root input) in the
+ * planner's normal form (`./dist` is `dist`, `a/../b` is `b`), so that the
+ * overlap check init runs sees what the planner will; or undefined, with a
+ * note, for one the planner would refuse. `leaving` says what to do with one
+ * that leaves the package (or the workspace).
+ */
+export function normalisedGlob(glob: string, key: string, leaving: string, notes: string[]): string | undefined {
+  const normal = normalGlob(glob);
+  if (normal.ok) return normal.glob;
+  const why =
+    normal.reason === "leaves" ? leaving : normal.reason === "after-wildcard" ? '".." after a wildcard cannot be resolved from the text; write the glob without ".."' : "it is empty";
+  notes.push(notTranslated(`${key} ${JSON.stringify(glob)}`, why));
+  return undefined;
 }
+
+const LEAVES_PACKAGE = "it leaves the package; write it as $TURBO_ROOT$/... (a root input)";
+const LEAVES_WORKSPACE = "it leaves the workspace; rbuild reads only files inside it";
 
 function dependency(entry: string, context: TaskContext, notes: string[], env: string[]): string | undefined {
   const skip = (why: string): undefined => void notes.push(notTranslated(`dependsOn ${JSON.stringify(entry)}`, why));
@@ -104,9 +120,13 @@ function inputsOf(globs: readonly string[], notes: string[]): { inputs?: string[
     if (glob === DEFAULT) continue;
     const negated = glob.startsWith("!");
     const body = negated ? glob.slice(1) : glob;
-    if (body.startsWith(ROOT)) rootInputs.push(`${negated ? "!" : ""}${body.slice(ROOT.length)}`);
-    else if (leaves(glob)) notes.push(notTranslated(`inputs ${JSON.stringify(glob)}`, "it leaves the package; write it as $TURBO_ROOT$/... (a root input)"));
-    else own.push(glob);
+    if (body.startsWith(ROOT)) {
+      const root = normalisedGlob(`${negated ? "!" : ""}${body.slice(ROOT.length)}`, "inputs", LEAVES_WORKSPACE, notes);
+      if (root !== undefined) rootInputs.push(root);
+    } else {
+      const normal = normalisedGlob(glob, "inputs", LEAVES_PACKAGE, notes);
+      if (normal !== undefined) own.push(normal);
+    }
   }
   if (!globs.includes(DEFAULT)) return { inputs: own.includes("package.json") ? own : [...own, "package.json"], rootInputs };
   const added = own.filter((glob) => !glob.startsWith("!"));
@@ -147,9 +167,13 @@ export function translateTask(definition: unknown, context: TaskContext): Transl
   env.push(...envNames(list("env"), "env", own));
   const { inputs, rootInputs } = def.inputs === undefined ? { inputs: undefined, rootInputs: [] } : inputsOf(list("inputs"), own);
   const outputs: string[] = [];
+  const outside = "scripts() outputs are relative to the package and stay inside it";
   for (const glob of list("outputs")) {
-    if (glob.startsWith(ROOT) || glob.startsWith(`!${ROOT}`) || leaves(glob)) own.push(notTranslated(`outputs ${JSON.stringify(glob)}`, "scripts() outputs are relative to the package and stay inside it"));
-    else outputs.push(glob);
+    if (glob.startsWith(ROOT) || glob.startsWith(`!${ROOT}`)) own.push(notTranslated(`outputs ${JSON.stringify(glob)}`, outside));
+    else {
+      const normal = normalisedGlob(glob, "outputs", outside, own);
+      if (normal !== undefined) outputs.push(normal);
+    }
   }
   for (const [key, value] of Object.entries(def)) {
     if (!KNOWN.has(key)) note(key, "it is not a turbo task setting rbuild init knows");

@@ -20,8 +20,12 @@ export type SetupFailure =
   | { reason: "invalid-field"; task: string; field: string; message: string; location?: SourceLocation }
   /** A path in the cache directory this user cannot write (`owner`, `user` and `group` are ids, when known). */
   | { reason: "cache-not-writable"; cacheDir: string; path: string; code: string; owner?: number; user?: number; group?: number }
-  /** Something other than a regular file at the build lock's path: no build could ever take the lock. */
+  /** Something other than a regular file at the path of the build lock (or of its takeover file): no build could ever take the lock. */
   | { reason: "lock-not-a-file"; path: string; kind: "directory" | "symlink" | "other" }
+  /** `rbuild history`, `errors` or `show` where no build has recorded anything yet. */
+  | { reason: "no-history"; cacheDir: string }
+  /** `rbuild show` of a run the history does not have: the task has `runs` runs, `asked` is 0 for the newest. */
+  | { reason: "no-such-run"; task: string; runs: number; asked: number }
   | {
       reason: "overlapping-outputs";
       first: { task: string; glob: string };
@@ -38,7 +42,14 @@ export type TaskFailure =
   /** What started its command (the local runner's process helper) died while it ran: its command was stopped. */
   | { reason: "helper-died"; task: string; message: string }
   | { reason: "run-threw"; task: string; message: string; location?: SourceLocation }
+  /** Its function's promise was pending when nothing was left that could settle it (the event loop had drained). */
+  | { reason: "never-settled"; task: string }
   | { reason: "undecodable-path"; task: string; field: "inputs" | "outputs"; paths: readonly string[] }
+  /**
+   * A glob the symlink rule refuses (see symlink-rule.ts in @rbuild/hash): its directory part passes
+   * through `link` (`through`), or, for an input, it matches `link`, a link to a directory (`matched`).
+   */
+  | { reason: "through-symlink"; task: string; field: "inputs" | "outputs"; glob: string; link: string; target: string; kind: "through" | "matched" }
   /** An output its own user cannot read (a file of mode 000, a directory another user owns), relative to the workspace. */
   | { reason: "unreadable-output"; task: string; path: string }
   | { reason: "interrupted"; task: string };
@@ -100,10 +111,16 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
         `narrow one of the globs, or leave the other task's files out with a "!" glob.`
       );
     }
+    case "no-history":
+      return `No builds are recorded in ${failure.cacheDir} yet; \`rbuild history\`, \`errors\` and \`show\` read what builds record. Run a build first, e.g. \`rbuild <task>\`.`;
+    case "no-such-run":
+      if (failure.runs === 0) return `Task "${failure.task}" has no recorded run yet: build it first (\`rbuild ${failure.task}\`).`;
+      return `Task "${failure.task}" has ${failure.runs} recorded run${failure.runs === 1 ? "" : "s"}, so --run ${failure.asked} is past the oldest: use --run 0 (the last) to ${failure.runs - 1}; \`rbuild history --task ${failure.task}\` lists them.`;
     case "lock-not-a-file": {
       const what = failure.kind === "directory" ? "a directory" : failure.kind === "symlink" ? "a symbolic link" : "not a regular file";
       const remove = failure.kind === "directory" ? `rm -r ${failure.path}` : `rm ${failure.path}`;
-      return `${failure.path} is ${what}, not rbuild's build lock (a file): nothing else may be at that path. Remove it (\`${remove}\`) and run again.`;
+      const file = failure.path.endsWith(".takeover") ? "the file rbuild holds while it takes over a stale build lock" : "rbuild's build lock (a file)";
+      return `${failure.path} is ${what}, not ${file}: nothing else may be at that path. Remove it (\`${remove}\`) and run again.`;
     }
     case "cache-not-writable": {
       const { cacheDir, path, owner, user, group } = failure;
@@ -126,6 +143,11 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
       return `Task "${failure.task}" failed: ${failure.message}`;
     case "run-threw":
       return `${where(failure.location, options)}Task "${failure.task}" failed: ${failure.message}`;
+    case "never-settled":
+      return (
+        `Task "${failure.task}" failed: its function returned a promise that never settles: nothing is left that could resolve it. ` +
+        "Make sure what it awaits settles: a promise whose resolve is never called, or one that only an unref()ed timer or socket would settle, never does."
+      );
     case "interrupted":
       return `Task "${failure.task}" was interrupted.`;
     case "undecodable-path": {
@@ -133,9 +155,30 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
       const them = failure.paths.length === 1 ? "it" : "them";
       return `Task "${failure.task}": its ${failure.field} match ${one}${more}, whose name is not valid UTF-8; rbuild keys and stores paths as UTF-8 text and cannot cache such a file exactly. Rename ${them}, or leave ${them} out with a "!" glob.`;
     }
+    case "through-symlink":
+      return throughSymlink(failure);
     case "unreadable-output":
       return `Task "${failure.task}": its output ${failure.path} cannot be read by this user, so it cannot be stored. Make the task leave it readable (chmod u+r, or chown it to this user), or leave it out of \`outputs\` with a "!" glob.`;
     default:
       return unreachable(failure);
   }
+}
+
+/** The symlink rule's refusal: which glob, which link, and the edits that fix it. */
+function throughSymlink(failure: Extract<Failure, { reason: "through-symlink" }>): string {
+  const { task, field, glob, link, target } = failure;
+  const shown = `${link} -> ${target}`;
+  if (failure.kind === "matched") {
+    return (
+      `Task "${task}": its ${field} glob "${glob}" matches ${link}, a symbolic link to a directory (${shown}); rbuild does not read through ` +
+      `linked directories, so an edit below it would go unseen. Declare the directory it points to as an input (when it is inside the workspace), ` +
+      `leave the link out with a "!" glob, or make ${link} a real directory.`
+    );
+  }
+  const doing = field === "outputs" ? "clear or store outputs" : "read inputs";
+  return (
+    `Task "${task}": its ${field} glob "${glob}" passes through ${link}, a symbolic link (${shown}); rbuild does not ${doing} through ` +
+    `a symbolic link, which could reach files outside the workspace. Declare the path it points to instead (when it is inside the workspace), ` +
+    `or make ${link} a real directory.`
+  );
 }

@@ -65,6 +65,7 @@ export function expandOpeningUp(root: string, patterns: readonly string[], optio
       options.visited?.clear();
       options.undecodable?.splice(0);
       options.unmatched?.splice(0);
+      options.crossings?.splice(0);
     }
   }
 }

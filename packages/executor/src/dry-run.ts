@@ -41,6 +41,12 @@ export function dryRun(graph: Graph, options: CacheOptions, env: Readonly<Record
       plan.push({ name: task.name, action: "run", key: null, reasons: prepared.undecodable.map((path) => `undecodable-input: ${path}`) });
       continue;
     }
+    if (prepared.throughLink !== undefined) {
+      // It would fail: the symlink rule refuses one of its globs.
+      willRun.add(task.name);
+      plan.push({ name: task.name, action: "run", key: null, reasons: [`through-symlink: ${prepared.throughLink.link}`] });
+      continue;
+    }
     const entry = task.pure && !cache.force ? options.store.lookup(prepared.key) : undefined;
     if (entry !== undefined) {
       outputs.set(task.name, entry.outputsDigest);

@@ -17,14 +17,16 @@
  * else the build lock, the store, the remote, the tasks the record still
  * shows fresh, and the executor's loop over the rest.
  */
+import { hostname } from "node:os";
 import { makeCacheDirectory, type Reporter, type StrayErrors } from "@rbuild/core";
 import type { Graph } from "@rbuild/planner";
 import type { RemoteCache } from "@rbuild/remote";
-import { LocalRunner, type Runner } from "@rbuild/runners";
-import { acquireBuildLock, IndexKeeper, noteStampedBuild, RecentUses, Store, type LockWait } from "@rbuild/store";
-import { FreshRecords, type StampCheck } from "./fresh-record.js";
+import { leftRunningMessage, LocalRunner, type BuildHold, type Runner } from "@rbuild/runners";
+import { acquireBuildLock, IndexKeeper, noteAnsweredBuild, RecentUses, Store, type LockWait } from "@rbuild/store";
+import { FreshRecords, type FreshCheck } from "./fresh-record.js";
 import { execute, type BuildOutcome } from "./executor.js";
 import { StatHelper } from "./stat-helper.js";
+import { gitCommit } from "./git-commit.js";
 
 export interface EngineOptions {
   /** Where errors a task function throws from timers or unawaited promises go: they fail its task. */
@@ -62,7 +64,7 @@ export interface BuildRequest {
   /** Told while the build waits for another rbuild's build lock. */
   readonly onLockWait: (wait: LockWait) => void;
   /** Told as the build passes its phases (for RBUILD_PHASES). */
-  readonly onPhase?: (phase: "stamp") => void;
+  readonly onPhase?: (phase: "fresh") => void;
   /**
    * Given the work that records the build and releases the store and lock,
    * the caller runs it later (the daemon answers its client first). Without
@@ -94,7 +96,7 @@ export class Engine {
   }
 
   /** Whether the freshness record shows a build of `graph` is a no-op: the no-op check, reading only. */
-  check(cacheDir: string, graph: Graph, env: Readonly<Record<string, string | undefined>>): StampCheck {
+  check(cacheDir: string, graph: Graph, env: Readonly<Record<string, string | undefined>>): FreshCheck {
     return this.#records.check(cacheDir, graph, env);
   }
 
@@ -124,12 +126,14 @@ export class Engine {
     const { graph, cacheDir, env, reporter, signal } = request;
     // The no-op fast path: every task still as the freshness record has it.
     const check = request.force === true ? undefined : this.#records.check(cacheDir, graph, env);
-    request.onPhase?.("stamp");
+    request.onPhase?.("fresh");
     const upToDate = check?.upToDate;
+    // For the history: a few small files read, no process started (see git-commit.ts).
+    const place = { commit: gitCommit(graph.root), host: hostname() };
     if (upToDate !== undefined) {
       const started = Date.now();
       const outcome = await execute({ graph, jobs: request.jobs, runner: this.#runner, reporter, signal, env, upToDate: upToDate.results, ...this.#strays });
-      if (outcome.ok) noteStampedBuild(cacheDir, { from: upToDate.build, started, finished: Date.now(), targets: graph.targets });
+      if (outcome.ok) noteAnsweredBuild(cacheDir, { from: upToDate.build, started, finished: Date.now(), targets: graph.targets, ...place });
       return outcome;
     }
 
@@ -142,7 +146,11 @@ export class Engine {
     const store = Store.open({ dir: cacheDir, onInfo: info, recentUses: this.#recentUses, ...(this.#keeper === undefined ? {} : { keeper: this.#keeper }) });
     let record: (() => void) | undefined;
     let remote: RemoteCache | undefined;
+    let hold: BuildHold | undefined;
     try {
+      // Before anything runs: what a build that was killed left running would write into this one's outputs.
+      hold = await this.#runner.begin?.(cacheDir);
+      if (hold !== undefined && hold.stopped.length > 0) info("left-running", leftRunningMessage(hold.stopped));
       remote = request.remote === undefined ? undefined : await openRemoteCache(request.remote, signal);
       // Under the lock the record cannot change: the build starts from it and merges its own entries into it.
       const base = this.#records.read(cacheDir, graph.root);
@@ -156,6 +164,7 @@ export class Engine {
         signal,
         env,
         ...this.#strays,
+        place,
         cache: { store, force: request.force, records: this.#records, base: { view: base } },
         // Under the lock: the tasks the record still shows fresh, so only what a change reaches is checked.
         ...(stillUpToDate === undefined ? {} : { upToDate: stillUpToDate }),
@@ -169,6 +178,7 @@ export class Engine {
         try {
           record?.();
         } finally {
+          hold?.release();
           store.close();
           lock.release();
         }

@@ -53,7 +53,7 @@ export interface UpToDate {
   readonly results: ReadonlyMap<string, Fresh>;
 }
 
-export interface StampCheck {
+export interface FreshCheck {
   /** Set when the record shows the build is a no-op. */
   readonly upToDate: UpToDate | undefined;
   /** The stats it took, for `partly` when the build is not a no-op. */
@@ -291,7 +291,7 @@ export class FreshRecords {
    * undefined means "check the full way"). Every entry is statted even after
    * a change: a build that is not a no-op needs them all (`partly`).
    */
-  check(storeDir: string, graph: Graph, env: Env, platform = hostPlatform()): StampCheck {
+  check(storeDir: string, graph: Graph, env: Env, platform = hostPlatform()): FreshCheck {
     const view = this.read(storeDir, graph.root);
     if (view === undefined) return { upToDate: undefined, pass: undefined };
     const pass = this.#statPass(storeDir, graph.root, view.record);

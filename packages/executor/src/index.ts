@@ -1,13 +1,12 @@
-export { execute } from "./executor.js";
-export type { ExecuteOptions, BuildOutcome } from "./executor.js";
-export { PASS_THROUGH_ENV } from "./task-env.js";
-export type { CacheOptions } from "./task-cache.js";
+/**
+ * The executor's public face: an Engine runs builds (one, or a daemon's many);
+ * dryRun says what a build would do; clearOutputs is `rbuild clean`'s. The rest
+ * (the scheduler, the cache step, the freshness record, the stat thread) is the
+ * engine's own.
+ */
+export { Engine } from "./engine.js";
+export type { BuildRequest, EngineOptions, RemoteRequest } from "./engine.js";
+export type { BuildOutcome } from "./executor.js";
 export { dryRun } from "./dry-run.js";
 export type { PlannedRun } from "./dry-run.js";
 export { clearOutputs } from "./clear-outputs.js";
-export type { RemoteOptions } from "./remote-step.js";
-export { FreshRecords } from "./fresh-record.js";
-export type { FreshRecordsOptions, StampCheck, StatPass, UpToDate } from "./fresh-record.js";
-export { StatHelper } from "./stat-helper.js";
-export { Engine } from "./engine.js";
-export type { BuildRequest, EngineOptions, RemoteRequest } from "./engine.js";

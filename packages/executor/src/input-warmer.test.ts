@@ -11,7 +11,7 @@ import { DirectoryCache } from "@rbuild/remote";
 import { Store } from "@rbuild/store";
 // The compiled modules: the helper thread runs the module's own file, which Node cannot run as TypeScript.
 import { InputWarmer, type WarmJob } from "../dist/input-warmer.js";
-import { execute, type BuildOutcome } from "../dist/index.js";
+import { execute, type BuildOutcome } from "../dist/executor.js";
 import { LocalRunner } from "@rbuild/runners";
 
 let root: string;

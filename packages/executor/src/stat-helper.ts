@@ -1,6 +1,6 @@
 /**
- * A second thread for the stamp's stat pass, in a process that lives on
- * (the daemon). Checking a stamp is one stat per path, 12,000 for the
+ * A second thread for the freshness record's stat pass, in a process that
+ * lives on (the daemon). Checking the record is one stat per path, 12,000 for the
  * 1,000-task bench workspace: about 45 ms of kernel time on one core, the
  * largest part of a no-op and of the wait before a one-file build starts
  * its first task.
@@ -8,7 +8,7 @@
  * A pass is a StatJob: its entries are cut into chunks that the helper
  * thread and the main thread claim from one shared counter, so both stay
  * busy to the end however much of the pass each gets to. The daemon starts a
- * job when a build is asked for (see BuildStamps.prestat in build-stamp.ts),
+ * job when a build is asked for (see FreshRecords.prestat in fresh-record.ts),
  * and the helper works on it while the main thread loads the Buildfile; the
  * main thread joins in when it needs the answer.
  *

@@ -14,7 +14,7 @@
 import { chmodSync, lstatSync, readlinkSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { TaskFailure } from "@rbuild/core";
-import { digestBytes, expandGlobs, FileHasher, globMatcher, type Digest } from "@rbuild/hash";
+import { digestBytes, expandGlobs, FileHasher, globCrossings, globMatcher, isDirectoryLink, linkTarget, type Digest, type LinkCrossing } from "@rbuild/hash";
 import { changedInputs, decodeRecord, encodeRecord, explainChange, keyOfEncoded, type Graph, type GraphTask, type KeyRecord } from "@rbuild/planner";
 import { FreshRecords, RecordView, freshOf, targetsKey } from "./fresh-record.js";
 import type { InputWarmer } from "./input-warmer.js";
@@ -59,6 +59,8 @@ export interface Prepared {
   readonly dirs: readonly EntryStat[];
   /** Inputs whose names are not UTF-8 (see expandGlobs): the task is refused rather than keyed without them. */
   readonly undecodable: readonly string[];
+  /** The first glob the symlink rule refuses (see symlink-rule.ts in @rbuild/hash): the task fails with it, before anything is cleared or restored. */
+  readonly throughLink?: Extract<TaskFailure, { reason: "through-symlink" }>;
 }
 
 export type Restored =
@@ -72,6 +74,8 @@ export interface Captured {
   readonly layer: Digest | null;
   /** The stored action, for a pure task (what the remote cache gets). */
   readonly entry?: ActionEntry;
+  /** The digest of the task's log, null when it said nothing (see @rbuild/store RunRow.log). */
+  readonly log: Digest | null;
 }
 
 /** When a task's command ran, and the tasks whose commands ran at some time during it. */
@@ -238,11 +242,15 @@ export class TaskCache {
     const unmatched: string[] = [];
     const inputs: [string, Digest][] = [];
     const files: FileStat[] = [];
-    for (const path of expandGlobs(this.#root, task.inputs, { ignore: this.#ignore, visited, undecodable, unmatched })) {
+    const crossings: LinkCrossing[] = [];
+    let linkedDirectory: string | undefined;
+    for (const path of expandGlobs(this.#root, task.inputs, { ignore: this.#ignore, visited, undecodable, unmatched, crossings })) {
       const stat = statSync(join(this.#root, path), { throwIfNoEntry: false });
       // A link to nothing (yet) is not in the key, but its target may appear without a stat of the link or
       // its directory changing: a stat that matches no file keeps its entry from ever vouching for it.
       if (stat === undefined) files.push([path, -1, -1, -1, -1]);
+      // A link to a directory: its files are not in the key (the symlink rule refuses it).
+      if (linkedDirectory === undefined && stat?.isDirectory() === true && isDirectoryLink(this.#root, path, stat)) linkedDirectory = path;
       if (stat === undefined || !stat.isFile()) continue;
       inputs.push([path, this.#hasher.digestWithStat(path, stat)]);
       files.push(fileStat(path, stat));
@@ -275,7 +283,20 @@ export class TaskCache {
       keyParts: task.keyParts,
     };
     const encoded = encodeRecord(record);
-    return { record, encoded, key: keyOfEncoded(encoded), def, files, dirs, undecodable };
+    const throughLink = this.#throughLink(task, crossings, linkedDirectory);
+    return { record, encoded, key: keyOfEncoded(encoded), def, files, dirs, undecodable, ...(throughLink === undefined ? {} : { throughLink }) };
+  }
+
+  /** The symlink rule's refusal of a task, if any: an input glob through a link or matching a link to a directory, or an output glob through a link. */
+  #throughLink(task: GraphTask, inputCrossings: readonly LinkCrossing[], linkedDirectory: string | undefined): Prepared["throughLink"] {
+    const refusal = (field: "inputs" | "outputs", crossing: LinkCrossing): NonNullable<Prepared["throughLink"]> => ({ reason: "through-symlink", task: task.name, field, ...crossing });
+    if (inputCrossings.length > 0) return refusal("inputs", inputCrossings[0]!);
+    if (linkedDirectory !== undefined) {
+      const glob = task.inputs.find((pattern) => !pattern.startsWith("!") && globMatcher([pattern])(linkedDirectory)) ?? task.inputs[0]!;
+      return refusal("inputs", { glob, link: linkedDirectory, target: linkTarget(this.#root, linkedDirectory), kind: "matched" });
+    }
+    const outputCrossing = globCrossings(this.#root, task.outputs)[0];
+    return outputCrossing === undefined ? undefined : refusal("outputs", outputCrossing);
   }
 
   /** Why a task that is not restored from the cache runs, by comparing with its last record. */
@@ -395,9 +416,14 @@ export class TaskCache {
     let written: WrittenLayer | undefined;
     try {
       const unmatched: string[] = [];
-      const paths = expandOpeningUp(this.#root, task.outputs, { directories: true, ignore: this.#ignore, undecodable, unmatched }, opened);
+      const crossings: LinkCrossing[] = [];
+      const paths = expandOpeningUp(this.#root, task.outputs, { directories: true, ignore: this.#ignore, undecodable, unmatched, crossings }, opened);
+      if (crossings.length > 0) {
+        // A link the task itself made on the way to its outputs: nothing of them is stored (the symlink rule).
+        return { refused: { reason: "through-symlink", task: task.name, field: "outputs", ...crossings[0]! }, outputsDigest: manifestDigest([]), layer: null, log: this.keepLog(log) };
+      }
       if (undecodable.length > 0) {
-        return { refused: { reason: "undecodable-path", task: task.name, field: "outputs", paths: undecodable }, outputsDigest: manifestDigest([]), layer: null };
+        return { refused: { reason: "undecodable-path", task: task.name, field: "outputs", paths: undecodable }, outputsDigest: manifestDigest([]), layer: null, log: this.keepLog(log) };
       }
       if (paths.length === 0 && task.outputs.some((glob) => !glob.startsWith("!"))) this.#noOutputs(task, run);
       else {
@@ -413,7 +439,7 @@ export class TaskCache {
       const { code, path } = error as NodeJS.ErrnoException;
       // What cannot be opened up: a file it cannot read, or a directory another user owns.
       if ((code !== "EACCES" && code !== "EPERM") || path === undefined) throw error;
-      return { refused: { reason: "unreadable-output", task: task.name, path: relative(this.#root, path) || path }, outputsDigest: manifestDigest([]), layer: null };
+      return { refused: { reason: "unreadable-output", task: task.name, path: relative(this.#root, path) || path }, outputsDigest: manifestDigest([]), layer: null, log: this.keepLog(log) };
     } finally {
       for (const full of [...opened.keys()].sort().reverse()) chmodSync(full, opened.get(full)!);
     }
@@ -438,10 +464,12 @@ export class TaskCache {
     let inlineLog: readonly LogLine[] | null = log;
     let logBlob: Digest | null = null;
     const logText = JSON.stringify(log);
-    if (logText.length > INLINE_LOG_LIMIT) {
-      const bytes = Buffer.from(logText);
-      logBlob = digestBytes(bytes);
-      blobs.push(this.store.blobOf(logBlob, bytes));
+    const logBytes = log.length === 0 ? undefined : Buffer.from(logText);
+    const logDigest = logBytes === undefined ? null : digestBytes(logBytes);
+    // An impure task has no action to keep its log: the log is a blob the history names.
+    if (logBytes !== undefined && (logText.length > INLINE_LOG_LIMIT || !task.pure)) {
+      logBlob = logDigest;
+      blobs.push(this.store.blobOf(logDigest!, logBytes));
       inlineLog = null;
     }
 
@@ -449,10 +477,22 @@ export class TaskCache {
       const entry: ActionEntry = { key: prepared.key, task: task.name, layer, manifest, outputsDigest, log: inlineLog, logBlob, exitCode, durationMs };
       this.store.save(entry, blobs);
       this.#succeed(task, prepared, entry, manifest.map((e) => e.path));
-      return { outputsDigest, layer, entry };
+      return { outputsDigest, layer, entry, log: logDigest };
     }
     if (blobs.length > 0) this.store.saveBlobs(blobs);
-    return { outputsDigest, layer };
+    return { outputsDigest, layer, log: logDigest };
+  }
+
+  /**
+   * Keeps the log of a run that failed as a blob, for `rbuild show` and the
+   * error database; returns its digest, or null when the run said nothing.
+   */
+  keepLog(log: readonly LogLine[]): Digest | null {
+    if (log.length === 0) return null;
+    const bytes = Buffer.from(JSON.stringify(log));
+    const digest = digestBytes(bytes);
+    this.store.saveBlobs([this.store.blobOf(digest, bytes)]);
+    return digest;
   }
 
   /**

@@ -55,10 +55,13 @@ export const HINT_RULES: readonly HintRule[] = [
 
 export function analyse(input: GraphAnalysisInput, rules: readonly HintRule[] = HINT_RULES): GraphReport {
   const stats = allStats(input.tasks, input.history);
+  const { focus } = input;
+  const hints = rules.flatMap((rule) => rule(input));
   return {
     version: REPORT_VERSION,
     tasks: input.tasks.map((task) => ({ name: task.name, kind: task.kind, deps: task.deps, ...stats.get(task.name)! })),
     criticalPath: criticalPath(input.tasks, stats),
-    hints: rules.flatMap((rule) => rule(input)).sort(byValue),
+    // A hint is about the tasks it names: one naming a focused task stays, whatever else it names.
+    hints: (focus === undefined ? hints : hints.filter((hint) => hint.tasks.some((name) => focus.has(name)))).sort(byValue),
   };
 }

@@ -8,7 +8,9 @@
  *
  * Marks the viewer leaves for tools and tests: each task is a `g.node` with
  * `data-task`, each hint an `li.hint` with `data-index`; a highlighted task
- * has the class `highlight`, a selected hint `selected`.
+ * has the class `highlight`, a selected hint `selected`. The body gets
+ * `data-ready` when all is drawn; the performance marks `rbuild:start`,
+ * `rbuild:laid-out` and `rbuild:built` time the script's parts.
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";

@@ -20,6 +20,8 @@ export interface GatherOptions {
   readonly storeDir: string;
   readonly history: ReadonlyMap<string, TaskHistory>;
   readonly jobs: number;
+  /** The tasks the hints are about (GraphAnalysisInput.focus); undefined for every planned task. */
+  readonly focus?: ReadonlySet<string>;
 }
 
 export function factsOf(task: TaskDef): TaskFacts {
@@ -109,5 +111,5 @@ export function gatherInput(options: GatherOptions): GraphAnalysisInput {
     if (kept.length === 0) imports.delete(file);
     else imports.set(file, kept);
   }
-  return { tasks, outside, inputFiles, outputFiles, imports, packages, history: options.history, storeDir, jobs: options.jobs };
+  return { tasks, outside, inputFiles, outputFiles, imports, packages, history: options.history, storeDir, jobs: options.jobs, focus: options.focus };
 }

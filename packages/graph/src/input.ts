@@ -3,6 +3,7 @@
  * workspace, the CLI reads the history from the store). Every hint is a pure
  * function of a GraphAnalysisInput (see hint.ts), so a test builds one by hand.
  */
+import type { HistoryRun } from "@rbuild/store";
 
 /** How a task takes part in caching: `group` runs nothing itself, `impure` always runs. */
 export type TaskKind = "pure" | "impure" | "group";
@@ -18,22 +19,12 @@ export interface TaskFacts {
   readonly cwd: string;
 }
 
-/** One recorded run of a task in a build, newest first in TaskHistory.runs. */
-export interface RecordedRun {
-  readonly status: "ran" | "cached" | "failed" | "skipped";
-  /** For a cached run: where it came from. */
-  readonly cache: "local" | "remote" | null;
-  /** The run's time; for a cached run, the time its restore took. */
-  readonly durationMs: number;
-  readonly key: string | null;
-  readonly outputsDigest: string | null;
-  /** For a hit restored through a cache lookup (not found up to date by its freshness record): the time it took; else null. */
-  readonly restoreMs: number | null;
-  /** The input paths that changed since the task's previous recorded key; empty when none did or none are recorded. */
-  readonly changedInputs: readonly string[];
-  /** Each output path's digest as the run left it (`symlink:<target>`, `dir`), when the index recorded them; else null. */
-  readonly outputs: Readonly<Record<string, string>> | null;
-}
+/**
+ * One recorded run of a task in a build, newest first in TaskHistory.runs:
+ * @rbuild/store's HistoryRun (its fields documented there) without the build
+ * number, which no hint reads. A type only: the analysis reads no index.
+ */
+export type RecordedRun = Omit<HistoryRun, "build">;
 
 /**
  * What the index recorded about one task: the build history's rows with each
@@ -79,4 +70,11 @@ export interface GraphAnalysisInput {
   readonly storeDir: string | undefined;
   /** The `-j` the build would use, for the critical path's bound with that many cores. */
   readonly jobs: number;
+  /**
+   * The tasks the hints are about (`rbuild graph --filter`: the selected
+   * packages' tasks): a hint that names none of them is left out, though every
+   * planned task, deps outside the selection too, is analysed and may be its
+   * evidence. Undefined: every planned task.
+   */
+  readonly focus: ReadonlySet<string> | undefined;
 }

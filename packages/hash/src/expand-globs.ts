@@ -10,10 +10,11 @@
  * Globs are compiled once per distinct glob part, so a thousand tasks with
  * `pkg-N/src/**\/*.ts` compile one matcher, and `base/**` needs none.
  */
-import { lstatSync, readdirSync, type Stats } from "node:fs";
+import { readdirSync, type Stats } from "node:fs";
 import { join, posix } from "node:path";
 import { createRequire } from "node:module";
 import type Picomatch from "picomatch";
+import { linkTarget, lstatIfThere, walkBelowRoot, type LinkCrossing } from "./symlink-rule.js";
 
 /** The matcher, loaded on first use: a no-op build expands no glob. */
 const load = createRequire(import.meta.url);
@@ -49,10 +50,22 @@ export interface ExpandOptions {
   readonly undecodable?: string[];
   /** Collects the patterns (without `!`) that matched nothing: a typo, or outputs the task did not write. */
   readonly unmatched?: string[];
+  /**
+   * Collects the patterns whose directory part passes through a symbolic link
+   * below the root (see symlink-rule.ts). Such a pattern is never crawled, so it
+   * matches nothing whether or not this is given; the caller refuses the task.
+   */
+  readonly crossings?: LinkCrossing[];
 }
 
 type Matcher = (path: string) => boolean;
+/**
+ * Compiled globs, by glob: a memo, so its contents never change a result. A
+ * daemon sees the globs of every Buildfile version it loads, so the memo is
+ * emptied when it reaches MATCHERS_KEPT (a big workspace has about 25,000).
+ */
 const matchers = new Map<string, Matcher>();
+const MATCHERS_KEPT = 100_000;
 
 /** A `.` or `..` segment anywhere in a path. */
 const DOT_SEGMENT = /(?:^|\/)\.{1,2}(?:\/|$)/;
@@ -109,6 +122,7 @@ function matcher(glob: string): Matcher {
       // `**` matches any depth, zero included, but never across a `.` or `..` segment.
       match = (path) => path === base || (path.startsWith(prefix) && !hasDotSegment(path.slice(prefix.length)));
     } else match = picomatch()(glob, PICOMATCH_OPTIONS);
+    if (matchers.size >= MATCHERS_KEPT) matchers.clear();
     matchers.set(glob, match);
   }
   return match;
@@ -238,16 +252,6 @@ export function showBytes(bytes: Uint8Array): string {
   return text;
 }
 
-/** The entry's stats, or undefined when there is none: also when a file stands where the path needs a directory. */
-function lstatIfThere(path: string): Stats | undefined {
-  try {
-    return lstatSync(path, { throwIfNoEntry: false });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOTDIR") return undefined;
-    throw error;
-  }
-}
-
 function nearestDirectory(root: string, path: string): string {
   for (let dir = posix.dirname(path); ; dir = posix.dirname(dir)) {
     const relative = dir === "." ? "" : dir;
@@ -261,6 +265,7 @@ export function expandGlobs(root: string, patterns: readonly string[], options: 
   const excluded = anyOf([...exclude, ...ALWAYS_IGNORED, ...(options.ignore ?? [])]);
   const found = new Set<string>();
   const visited = options.visited;
+  const seen = new Map<string, Stats | undefined>();
   for (const pattern of include) {
     const scan = picomatch().scan(trimSlashes(pattern));
     const base = trimSlashes(scan.base);
@@ -268,7 +273,15 @@ export function expandGlobs(root: string, patterns: readonly string[], options: 
       options.unmatched?.push(pattern);
       continue;
     }
-    const stat = lstatIfThere(join(root, base));
+    // A glob's base is crawled: it and every directory above it must be a real directory (the symlink rule).
+    const walk = walkBelowRoot(root, base, scan.isGlob, seen);
+    if (walk.link !== undefined) {
+      options.crossings?.push({ glob: pattern, link: walk.link, target: linkTarget(root, walk.link), kind: "through" });
+      // Replacing the link by a directory changes the listing it is in.
+      visited?.add(posix.dirname(walk.link) === "." ? "" : posix.dirname(walk.link));
+      continue;
+    }
+    const stat = walk.stat;
     if (stat === undefined || !stat.isDirectory()) {
       if (stat !== undefined && !scan.isGlob) found.add(base);
       else options.unmatched?.push(pattern);
@@ -289,6 +302,22 @@ export function expandGlobs(root: string, patterns: readonly string[], options: 
     if (matched === 0) options.unmatched?.push(pattern);
   }
   return [...found].sort(byCodeUnit);
+}
+
+/**
+ * The include patterns whose directory part passes through a symbolic link
+ * below `root` (see symlink-rule.ts), found without crawling anything: what a
+ * task's outputs are checked with before anything of them is cleared or restored.
+ */
+export function globCrossings(root: string, patterns: readonly string[]): LinkCrossing[] {
+  const crossings: LinkCrossing[] = [];
+  const seen = new Map<string, Stats | undefined>();
+  for (const pattern of splitPatterns(patterns).include) {
+    const scan = picomatch().scan(trimSlashes(pattern));
+    const walk = walkBelowRoot(root, trimSlashes(scan.base), scan.isGlob, seen);
+    if (walk.link !== undefined) crossings.push({ glob: pattern, link: walk.link, target: linkTarget(root, walk.link), kind: "through" });
+  }
+  return crossings;
 }
 
 /**

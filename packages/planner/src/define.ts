@@ -7,6 +7,7 @@ import { posix } from "node:path";
 import { err, isTask, ok, type Result, type SetupFailure, type Task } from "@rbuild/core";
 import { overlappingOutputs } from "@rbuild/hash";
 import type { Definitions, TaskDef } from "./graph.js";
+import { normalGlob, type NormalGlob } from "./normal-glob.js";
 import { suggest } from "./suggest.js";
 
 const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts"] as const;
@@ -42,14 +43,13 @@ function show(value: unknown): string {
   return String(value);
 }
 
-/** Checks a path or glob relative to the workspace root; returns a problem message or undefined. */
+/** Checks a path relative to the workspace root (`cwd`); returns a problem message or undefined. */
 function checkRelative(value: string, what: string): string | undefined {
-  const path = value.startsWith("!") ? value.slice(1) : value;
-  if (path === "") return `contains an empty ${what}`;
-  if (posix.isAbsolute(path) || /^[A-Za-z]:[\\/]/.test(path)) {
+  if (value === "") return `contains an empty ${what}`;
+  if (posix.isAbsolute(value) || /^[A-Za-z]:[\\/]/.test(value)) {
     return `contains the absolute path ${JSON.stringify(value)}; ${what}s are relative to the Buildfile's directory`;
   }
-  const normal = posix.normalize(path);
+  const normal = posix.normalize(value);
   if (normal === ".." || normal.startsWith("../")) {
     return `contains ${JSON.stringify(value)}, which leaves the workspace; ${what}s must stay inside the Buildfile's directory`;
   }
@@ -57,11 +57,11 @@ function checkRelative(value: string, what: string): string | undefined {
 }
 
 /**
- * The problems of globs already checked in this definition, by glob (undefined: none). Package scripts'
+ * The normal forms of globs already checked in this definition, by glob as written. Package scripts'
  * tasks repeat each package's globs in the inputs of all its dependents: 80,000 globs, 4,000 distinct,
  * for 500 packages.
  */
-type CheckedGlobs = Map<string, string | undefined>;
+type CheckedGlobs = Map<string, NormalGlob>;
 
 function checkStringList(value: unknown, field: string, what: string, problems: Problem[], checked?: CheckedGlobs): string[] {
   if (value === undefined) return [];
@@ -75,16 +75,18 @@ function checkStringList(value: unknown, field: string, what: string, problems: 
       problems.push({ field, message: `must contain only strings, got ${show(item)}` });
       continue;
     }
-    let problem: string | undefined;
-    if (what === "glob") {
-      problem = checked?.get(item);
-      if (problem === undefined && checked?.has(item) !== true) {
-        problem = checkRelative(item, "glob");
-        checked?.set(item, problem);
-      }
+    if (what !== "glob") {
+      list.push(item);
+      continue;
     }
-    if (problem !== undefined) problems.push({ field, message: problem });
-    else list.push(item);
+    // Every later step (crawl, capture, the overlap check) reads the normal form only.
+    let normal = checked?.get(item);
+    if (normal === undefined) {
+      normal = normalGlob(item);
+      checked?.set(item, normal);
+    }
+    if (normal.ok) list.push(normal.glob);
+    else problems.push({ field, message: normal.problem });
   }
   return list;
 }
@@ -167,11 +169,18 @@ function checkTask(task: Task, checked: CheckedGlobs): { def: TaskDef & { deps: 
   return { def, depRefs, problems };
 }
 
+/** Why `name` cannot name a task (`must not contain whitespace or control characters`), or undefined when it can. */
+export function taskNameProblem(name: string): string | undefined {
+  if (name === "") return "must not be empty";
+  if (BAD_NAME.test(name)) return "must not contain whitespace or control characters";
+  if (name.startsWith("-")) return 'must not start with "-" (it would read as a flag)';
+  return undefined;
+}
+
 function nameProblem(name: unknown): string | undefined {
   if (typeof name !== "string" || name === "") return `must be a non-empty string, got ${show(name)}`;
-  if (BAD_NAME.test(name)) return `must not contain whitespace or control characters, got ${JSON.stringify(name)}`;
-  if (name.startsWith("-")) return `must not start with "-" (it would read as a flag), got ${JSON.stringify(name)}`;
-  return undefined;
+  const problem = taskNameProblem(name);
+  return problem === undefined ? undefined : `${problem}, got ${JSON.stringify(name)}`;
 }
 
 /** Validates every declared task and resolves `deps` to names. */

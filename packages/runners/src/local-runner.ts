@@ -9,9 +9,11 @@ import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { format } from "node:util";
 import { ExecError, locationFromStack, type ExecOptions, type ExecResult, type RunContext, type RunFunction, type StrayErrors, type TaskFailure } from "@rbuild/core";
+import { DrainedLoop, NEVER_SETTLES } from "./drained-loop.js";
 import { missingInterpreter } from "./missing-interpreter.js";
 import { ProcessHelper } from "./process-helper.js";
-import type { RunOutcome, RunRequest, Runner } from "./runner.js";
+import type { BuildHold, RunOutcome, RunRequest, Runner } from "./runner.js";
+import { RunningGroups } from "./running-groups.js";
 import { spawnInGroup, type SpawnResult } from "./spawn-group.js";
 
 /** The most of a command's stdout that `exec` keeps to return. */
@@ -82,7 +84,55 @@ function exceptionToFailure(error: unknown, request: RunRequest): TaskFailure {
   return { reason: "run-threw", task, message, ...(location === undefined ? {} : { location }) };
 }
 
-function contextFor(request: RunRequest, helper: ProcessHelper | undefined): RunContext {
+/**
+ * `error` with the stack of `call` (see exec): what it says happened, where
+ * the task's code called exec, rather than in rbuild's code that noticed it.
+ */
+function thrownAt<E extends Error>(error: E, call: { stack?: string }): E {
+  const frames = call.stack?.includes("\n") === true ? call.stack.slice(call.stack.indexOf("\n")) : "";
+  error.stack = `${error.name}: ${error.message}${frames}`;
+  return error;
+}
+
+function contextFor(request: RunRequest, helper: ProcessHelper | undefined, groups: RunningGroups | undefined): RunContext {
+  async function exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    // The frames of the call, taken before the first await (after it, the stack starts in rbuild's
+    // code): an error points at the line of the Buildfile that called exec. Formatted only if read.
+    const call: { stack?: string } = {};
+    Error.captureStackTrace(call, exec);
+    if (typeof command !== "string" && (command[0] ?? "") === "") {
+      throw thrownAt(new Error('exec() was given no program to run: pass the program and its arguments, as ["tsc", "-p", "."], or a command line'), call);
+    }
+    const shown = typeof command === "string" ? command : command.join(" ");
+    const cwd = resolve(request.cwd, options.cwd ?? ".");
+    const env = { ...request.env, ...options.env };
+    let stdout = "";
+    const result = await spawnInGroup({
+      command,
+      cwd,
+      env,
+      signal: request.signal,
+      ...(helper === undefined ? {} : { helper }),
+      ...(groups === undefined ? {} : { groups }),
+      onStdout: (chunk) => {
+        request.stdout(chunk);
+        stdout += chunk.toString();
+        if (stdout.length > MAX_CAPTURE) stdout = stdout.slice(-MAX_CAPTURE);
+      },
+      onStderr: request.stderr,
+    });
+    switch (result.kind) {
+      case "exited":
+        if (result.exitCode !== 0) throw thrownAt(new ExecError(shown, result.exitCode, null), call);
+        return { exitCode: 0, stdout };
+      case "signaled":
+        throw thrownAt(new ExecError(shown, null, result.signal), call);
+      case "error":
+        throw thrownAt(new Error(`could not run \`${shown}\`: ${missingInterpreter(command, cwd, env) ?? result.message}`), call);
+      case "lost":
+        throw thrownAt(new Error(lostWhile(result, shown)), call);
+    }
+  }
   return {
     name: request.task,
     cwd: request.cwd,
@@ -91,38 +141,7 @@ function contextFor(request: RunRequest, helper: ProcessHelper | undefined): Run
     log(...parts) {
       request.stdout(`${format(...parts)}\n`);
     },
-    async exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-      if (typeof command !== "string" && (command[0] ?? "") === "") {
-        throw new Error('exec() was given no program to run: pass the program and its arguments, as ["tsc", "-p", "."], or a command line');
-      }
-      const shown = typeof command === "string" ? command : command.join(" ");
-      const cwd = resolve(request.cwd, options.cwd ?? ".");
-      let stdout = "";
-      const result = await spawnInGroup({
-        command,
-        cwd,
-        env: { ...request.env, ...options.env },
-        signal: request.signal,
-        ...(helper === undefined ? {} : { helper }),
-        onStdout: (chunk) => {
-          request.stdout(chunk);
-          stdout += chunk.toString();
-          if (stdout.length > MAX_CAPTURE) stdout = stdout.slice(-MAX_CAPTURE);
-        },
-        onStderr: request.stderr,
-      });
-      switch (result.kind) {
-        case "exited":
-          if (result.exitCode !== 0) throw new ExecError(shown, result.exitCode, null);
-          return { exitCode: 0, stdout };
-        case "signaled":
-          throw new ExecError(shown, null, result.signal);
-        case "error":
-          throw new Error(`could not run \`${shown}\`: ${result.message}`);
-        case "lost":
-          throw new Error(lostWhile(result, shown));
-      }
-    },
+    exec,
   };
 }
 
@@ -133,7 +152,7 @@ function contextFor(request: RunRequest, helper: ProcessHelper | undefined): Run
  * stopped and a function that watches the signal stops; and whatever it still
  * writes is dropped, not shown as the output of a task that is still running.
  */
-async function runFunction(run: RunFunction, request: RunRequest, strays: StrayErrors | undefined, helper: ProcessHelper | undefined): Promise<RunOutcome> {
+async function runFunction(run: RunFunction, request: RunRequest, strays: StrayErrors | undefined, helper: ProcessHelper | undefined, groups: RunningGroups | undefined, drained: DrainedLoop): Promise<RunOutcome> {
   let state: "running" | "over" = "running";
   const failed = new AbortController();
   const own: RunRequest = {
@@ -147,8 +166,14 @@ async function runFunction(run: RunFunction, request: RunRequest, strays: StrayE
     },
   };
   try {
-    const context = contextFor(own, helper);
-    await (strays === undefined ? run(context) : strays.run(`task "${request.task}"`, "task", async () => run(context)));
+    const context = contextFor(own, helper, groups);
+    const settled = await drained.race(strays === undefined ? Promise.resolve(run(context)) : strays.run(`task "${request.task}"`, "task", async () => run(context)));
+    if (settled === NEVER_SETTLES) {
+      state = "over";
+      failed.abort(new Error(`task "${request.task}" never finished`));
+      if (request.signal.aborted) return { ok: false, exitCode: null, failure: { reason: "interrupted", task: request.task } };
+      return { ok: false, exitCode: null, failure: { reason: "never-settled", task: request.task } };
+    }
   } catch (error) {
     state = "over";
     const failure = exceptionToFailure(error, request);
@@ -183,7 +208,10 @@ type Spawning =
 
 export class LocalRunner implements Runner {
   readonly #strays: StrayErrors | undefined;
+  readonly #drained = new DrainedLoop();
   #spawning: Spawning;
+  /** The record of what this build runs that would outlive it, while a build holds the lock (see begin). */
+  #groups: RunningGroups | undefined;
 
   constructor(options: LocalRunnerOptions = {}) {
     this.#strays = options.strays;
@@ -211,7 +239,7 @@ export class LocalRunner implements Runner {
     if (typeof run === "function") {
       const missing = missingCwd(task, request.cwd);
       if (missing !== undefined) return missing;
-      const outcome = await runFunction(run, request, this.#strays, this.#processHelper(request.info));
+      const outcome = await runFunction(run, request, this.#strays, this.#processHelper(request.info), this.#groups, this.#drained);
       this.#notice(request.info);
       return outcome;
     }
@@ -224,12 +252,31 @@ export class LocalRunner implements Runner {
       onStdout: request.stdout,
       onStderr: request.stderr,
       ...(helper === undefined ? {} : { helper }),
+      ...(this.#groups === undefined ? {} : { groups: this.#groups }),
     });
     this.#notice(request.info);
     return outcomeOf(result, request);
   }
 
-  /** Stops its process helper, if it started one (a daemon's runner, at the end). */
+  /**
+   * Stops the process groups a build that died left running in `dir` (see
+   * running-groups.ts), and records there, until `release`, the helper and
+   * the processes forked from Node that this build starts.
+   */
+  async begin(dir: string): Promise<BuildHold> {
+    const { groups, stopped } = await RunningGroups.takeOver(dir);
+    this.#groups = groups;
+    if (this.#spawning.kind === "helper" && this.#spawning.helper.pid !== undefined) groups.helper(this.#spawning.helper.pid);
+    return {
+      stopped,
+      release: () => {
+        groups.close();
+        if (this.#groups === groups) this.#groups = undefined;
+      },
+    };
+  }
+
+  /** Stops its process helper, if it started one (a daemon's runner, at the end); commands it still runs are stopped. */
   close(): void {
     if (this.#spawning.kind === "helper") this.#spawning.helper.close();
     this.#spawning = { kind: "direct", until: "closed" };
@@ -241,6 +288,7 @@ export class LocalRunner implements Runner {
     if (this.#spawning.kind === "unstarted") {
       const helper = ProcessHelper.start();
       this.#spawning = helper === undefined ? { kind: "direct", until: "closed" } : { kind: "helper", helper };
+      if (helper?.pid !== undefined) this.#groups?.helper(helper.pid);
     }
     return this.#spawning.kind === "helper" ? this.#spawning.helper : undefined;
   }

@@ -13,6 +13,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Readable } from "node:stream";
 import type { ProcessHelper } from "./process-helper.js";
 import { hasLiveMember } from "./process-table.js";
+import type { RunningGroups } from "./running-groups.js";
 import { argvWithoutShell } from "./simple-command.js";
 
 /** How long a group has to exit after SIGTERM before it gets SIGKILL. */
@@ -35,6 +36,12 @@ export interface SpawnOptions {
   readonly onStarted?: () => void;
   /** The process helper to start it through; without one it is forked from Node. */
   readonly helper?: ProcessHelper;
+  /**
+   * Where a process forked from Node is recorded while it runs, so that the
+   * next build stops it if this rbuild dies first (running-groups.ts); one the
+   * helper started is the helper's to stop.
+   */
+  readonly groups?: RunningGroups;
 }
 
 export type SpawnResult =
@@ -192,8 +199,10 @@ function spawnDirectly({ file, args, env }: Program, options: SpawnOptions): Pro
       return;
     }
     const stopper = new GroupStopper(options.signal);
-    if (child.pid !== undefined) {
-      stopper.started(child.pid);
+    const pid = child.pid;
+    if (pid !== undefined) {
+      options.groups?.started(pid);
+      stopper.started(pid);
       options.onStarted?.();
     }
     // Out of descriptors for its pipes, it has none (nor a pid): "error" says why.
@@ -204,7 +213,10 @@ function spawnDirectly({ file, args, env }: Program, options: SpawnOptions): Pro
     const settle = (result: SpawnResult): void => {
       if (settled) return;
       settled = true;
-      void stopper.settled(result).then(resolvePromise);
+      void stopper.settled(result).then((end) => {
+        if (pid !== undefined) options.groups?.ended(pid);
+        resolvePromise(end);
+      });
     };
     child.on("error", (error) => settle({ kind: "error", message: startError(error) }));
     child.on("close", (code, signal) => {

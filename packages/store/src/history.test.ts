@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { Digest } from "@rbuild/hash";
 import { readHistory } from "./history.js";
 import { EVIDENCE_OUTPUTS, EVIDENCE_RUNS, SCHEMA_VERSION } from "./schema.js";
-import { noteStampedBuild } from "./stamps.js";
+import { noteAnsweredBuild } from "./answered-builds.js";
 import { Store, type RunRow } from "./store.js";
 
 let dir: string;
@@ -64,8 +64,8 @@ describe("readHistory", () => {
     const build = store.beginBuild(["a"]);
     store.finishBuild(build, true, [run("a", "ran", 40), { ...run("all", "ran", 0), key: null }]);
     store.close();
-    noteStampedBuild(dir, { from: build, started: 1, finished: 2, targets: ["a"] });
-    noteStampedBuild(dir, { from: build, started: 3, finished: 4, targets: ["a"] });
+    noteAnsweredBuild(dir, { from: build, started: 1, finished: 2, targets: ["a"] });
+    noteAnsweredBuild(dir, { from: build, started: 3, finished: 4, targets: ["a"] });
     const pending = readHistory(dir);
     expect(pending.tasks.get("a")?.runs.map((r) => [r.build, r.status, r.cache, r.durationMs])).toEqual([
       [-1, "cached", "local", 0],

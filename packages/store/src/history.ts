@@ -6,26 +6,35 @@
  * there, of another schema version, or unreadable is an empty history (what
  * `because` says why, for the caller to tell the user or not).
  *
- * `runs` has no index by task (see schema.ts, 4 -> 5), so the whole table is
- * read once, newest build first; it is bounded by HISTORY_BUILDS builds.
- * Builds answered from a build stamp and not folded in yet (stamps.ts) are
- * read from their file as the next Store would fold them: copies of the
- * build that wrote the stamp, every task restored, newer than any in the
+ * `runs` has no index by task (see schema.ts, 4 -> 5), so the runs of the
+ * newest ANALYSED_BUILDS builds are read once, newest build first (the
+ * history keeps HISTORY_BUILDS, five times as many: reading them all would
+ * cost `rbuild graph` up to a second on a 1,000-task workspace).
+ * Builds answered from the freshness record and not folded in yet
+ * (answered-builds.ts) are read from their file as the next Store would fold
+ * them: copies of the build that made the record's entries, every task restored, newer than any in the
  * index (`build` -1: not numbered yet). The file is only read, never claimed.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
-import { HISTORY_BUILDS, SCHEMA_VERSION } from "./schema.js";
-import { stampedBuildsFile, type StampedBuild } from "./stamps.js";
+import { SCHEMA_VERSION } from "./schema.js";
+import { answeredBuildsFile, type AnsweredBuild } from "./answered-builds.js";
 
 const load = createRequire(import.meta.url);
 
+/** How many of the newest builds the analysis reads. */
+const ANALYSED_BUILDS = 200;
+
+/** One recorded run of a task in a build (what `rbuild graph`'s hints read, as @rbuild/graph's RecordedRun). */
 export interface HistoryRun {
+  /** The build's number in the index; -1 for a build answered from the freshness record and not folded in yet. */
   readonly build: number;
   readonly status: "ran" | "cached" | "failed" | "skipped";
+  /** For a cached run: where it came from. */
   readonly cache: "local" | "remote" | null;
+  /** The run's time; for a cached run, the time its restore took. */
   readonly durationMs: number;
   readonly key: string | null;
   readonly outputsDigest: string | null;
@@ -66,12 +75,14 @@ export function readHistory(dir: string, perTask = 20): History {
       return found;
     };
     const evidence = readEvidence(db);
-    const runs = db.prepare("SELECT build, task, status, cache, duration_ms, key, outputs_digest FROM runs ORDER BY build DESC").raw();
-    for (const [build, task, status, cache, durationMs, key, outputsDigest] of runs.iterate() as Iterable<[number, string, HistoryRun["status"], HistoryRun["cache"], number, string | null, string | null]>) {
+    const runs = db
+      .prepare("SELECT build, task, status, cache, duration_ms, key, outputs_digest FROM runs WHERE build >= coalesce((SELECT id FROM builds ORDER BY id DESC LIMIT 1 OFFSET ?), 0) ORDER BY build DESC")
+      .raw();
+    for (const [build, task, status, cache, durationMs, key, outputsDigest] of runs.iterate(ANALYSED_BUILDS - 1) as Iterable<[number, string, HistoryRun["status"], HistoryRun["cache"], number, string | null, string | null]>) {
       const kept = records(task).runs;
       if (kept.length < perTask) kept.push({ build, status, cache, durationMs, key, outputsDigest, ...(evidence.get(`${task}\0${build}`) ?? NO_EVIDENCE) });
     }
-    const pending = pendingStampedBuilds(dir);
+    const pending = pendingAnsweredBuilds(dir);
     if (pending.length > 0) {
       const copied = db.prepare("SELECT task, key, outputs_digest FROM runs WHERE build = ?").raw();
       const copies = new Map<string, HistoryRun[]>();
@@ -119,22 +130,22 @@ function readEvidence(db: Database.Database): Map<string, Evidence> {
   return found;
 }
 
-/** The builds (the ids they copy) waiting in the stamped builds' file, oldest first; torn lines are skipped. */
-function pendingStampedBuilds(dir: string): number[] {
+/** The builds (the ids they copy) waiting in the answered builds' file, oldest first; torn lines are skipped. */
+function pendingAnsweredBuilds(dir: string): number[] {
   let text: string;
   try {
-    text = readFileSync(stampedBuildsFile(dir), "utf8");
+    text = readFileSync(answeredBuildsFile(dir), "utf8");
   } catch {
     return []; // None waiting.
   }
   const builds: number[] = [];
   for (const line of text.split("\n")) {
     try {
-      const build = line === "" ? undefined : (JSON.parse(line) as Partial<StampedBuild>);
+      const build = line === "" ? undefined : (JSON.parse(line) as Partial<AnsweredBuild>);
       if (typeof build?.from === "number") builds.push(build.from);
     } catch {
       // A torn line (a crash mid-append), as the Store skips it.
     }
   }
-  return builds.slice(-HISTORY_BUILDS);
+  return builds.slice(-ANALYSED_BUILDS);
 }

@@ -178,16 +178,19 @@ export interface BuildLock {
 
 /**
  * Why the build lock of `dir` cannot be taken whatever the wait, if so: its
- * path holds something other than a regular file (a directory, a socket, a
- * link), which no rbuild made and none will remove. Checked before a command
- * takes the lock, so that it is an error naming the path rather than a wait
- * for a holder that does not exist.
+ * path, or that of its takeover file, holds something other than a regular
+ * file (a directory, a socket, a link), which no rbuild made and none will
+ * remove. Checked before a command takes the lock, so that it is an error
+ * naming the path rather than a wait for a holder that does not exist (or,
+ * for the takeover file, a crash once a stale lock is to be taken over).
  */
 export function lockPathProblem(dir: string): { readonly path: string; readonly kind: "directory" | "symlink" | "other" } | undefined {
-  const path = join(dir, "build.lock");
-  const stat = lstatSync(path, { throwIfNoEntry: false });
-  if (stat === undefined || stat.isFile()) return undefined;
-  return { path, kind: stat.isDirectory() ? "directory" : stat.isSymbolicLink() ? "symlink" : "other" };
+  for (const path of [join(dir, "build.lock"), join(dir, "build.lock.takeover")]) {
+    const stat = lstatSync(path, { throwIfNoEntry: false });
+    if (stat === undefined || stat.isFile()) continue;
+    return { path, kind: stat.isDirectory() ? "directory" : stat.isSymbolicLink() ? "symlink" : "other" };
+  }
+  return undefined;
 }
 
 /** How many times the build lock of `dir` has been taken; undefined if unknown (never, or unreadable). */

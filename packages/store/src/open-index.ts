@@ -11,7 +11,7 @@ import { createRequire } from "node:module";
 import type Database from "better-sqlite3";
 import { MIGRATIONS, SCHEMA, SCHEMA_VERSION } from "./schema.js";
 import { removeFreshRecords } from "./fresh-record.js";
-import { removeAllStamps } from "./stamps.js";
+import { removeAnsweredBuilds } from "./answered-builds.js";
 
 /**
  * better-sqlite3, loaded on first use: a build that finds everything up to
@@ -29,7 +29,7 @@ export type Info = (code: string, message: string) => void;
 function removeIndexFiles(path: string): void {
   for (const suffix of ["", "-wal", "-shm", "-journal"]) rmSync(`${path}${suffix}`, { force: true });
   removeFreshRecords(dirname(path));
-  removeAllStamps(dirname(path));
+  removeAnsweredBuilds(dirname(path));
 }
 
 /** The schema of `db` as SQLite keeps it (the statements that made each table, index and trigger). */
@@ -69,7 +69,7 @@ function tryOpen(path: string, keeperRunning: boolean): { db: Database.Database 
       // from 1 again. Freshness records name builds by number, so those of the old index must go with it,
       // or an entry of old build 2 could pass for new build 2's: a wrong hit.
       removeFreshRecords(dirname(path));
-      removeAllStamps(dirname(path));
+      removeAnsweredBuilds(dirname(path));
       opened.exec(SCHEMA);
       opened.pragma(`user_version = ${SCHEMA_VERSION}`);
       return undefined;

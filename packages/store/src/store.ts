@@ -20,7 +20,8 @@ import type { ManifestEntry } from "./layer.js";
 import { isIndexDamage, parseColumn } from "./index-damage.js";
 import { openIndex, startIndexOver, type Info } from "./open-index.js";
 import { EVIDENCE_CHANGED, EVIDENCE_OUTPUTS, EVIDENCE_RUNS, HISTORY_BUILDS, INLINE_BLOB_LIMIT, PRUNE_EVIDENCE, PRUNE_HISTORY } from "./schema.js";
-import { stampedBuildsFile, type StampedBuild } from "./stamps.js";
+import { answeredBuildsFile, type AnsweredBuild } from "./answered-builds.js";
+import { errorSignature, TAIL_LINES } from "./error-signature.js";
 
 /** One line of a task's log: `o` stdout, `e` stderr. */
 export type LogLine = readonly ["o" | "e", string];
@@ -78,6 +79,16 @@ export interface RunRow {
   readonly layer: string | null;
   /** What the analysis needs beyond the row, for a run that looked the cache up or ran (schema.ts, `run_evidence`). */
   readonly evidence?: RunEvidence;
+  /** The digest of the run's log (JSON of LogLine[]), when it ran and said something (schema.ts, `runs.log`). */
+  readonly log?: string | null;
+  /** For a failure the error database keeps (not an interrupt): its last log lines (at most TAIL_LINES kept). */
+  readonly tail?: readonly string[];
+}
+
+/** Where a build ran: the git commit of the workspace (null outside git, or none yet) and the host's name. */
+export interface BuildPlace {
+  readonly commit: string | null;
+  readonly host: string;
 }
 
 /** A run's evidence for the analysis; see schema.ts, `run_evidence`. */
@@ -236,7 +247,7 @@ export class Store implements StatCacheBackend {
   /** Whether the index was started over during this store's life (see #healing). */
   #startedOver = false;
   /** The build beginBuild recorded, to record again in an index started over since. */
-  #build: { readonly id: number; readonly started: number; readonly targets: string } | undefined;
+  #build: { readonly id: number; readonly started: number; readonly targets: string; readonly place: BuildPlace | undefined } | undefined;
   readonly #now: () => number;
   readonly #pendingStats = new Map<string, FileState>();
   readonly #pendingStates = new Map<string, TaskState>();
@@ -277,7 +288,7 @@ export class Store implements StatCacheBackend {
     this.#db = openIndex(this.#indexPath, this.#onInfo, this.#keeperRunning);
     this.trustBefore = this.fsClock();
     this.#openReaders();
-    this.#foldStampedBuilds();
+    this.#foldAnsweredBuilds();
   }
 
   /** Readers of the index's tables, with nothing read yet. */
@@ -321,9 +332,9 @@ export class Store implements StatCacheBackend {
 
   /** The time now on the filesystem's own clock: the mtime of a file written now. */
   fsClock(): number {
-    const stamp = join(this.dir, "stamp");
-    writeFileSync(stamp, `${process.pid}\n`);
-    return statSync(stamp).mtimeMs;
+    const probe = join(this.dir, "stamp");
+    writeFileSync(probe, `${process.pid}\n`);
+    return statSync(probe).mtimeMs;
   }
 
   /** Records that the action `key` was used, without looking it up (written by flush). */
@@ -477,32 +488,34 @@ export class Store implements StatCacheBackend {
     this.#pendingStates.set(task, state);
   }
 
-  beginBuild(targets: readonly string[]): number {
+  beginBuild(targets: readonly string[], place?: BuildPlace): number {
     const started = this.#now();
-    const result = this.#healing(() => this.#sql("INSERT INTO builds (started, targets) VALUES (?, ?)").run(started, JSON.stringify(targets)));
-    this.#build = { id: Number(result.lastInsertRowid), started, targets: JSON.stringify(targets) };
+    const result = this.#healing(() =>
+      this.#sql("INSERT INTO builds (started, targets, git_commit, host) VALUES (?, ?, ?, ?)").run(started, JSON.stringify(targets), place?.commit ?? null, place?.host ?? null),
+    );
+    this.#build = { id: Number(result.lastInsertRowid), started, targets: JSON.stringify(targets), place };
     return this.#build.id;
   }
 
   /**
-   * Moves the history of builds answered from a stamp into the index: each
-   * repeats the runs of the build that wrote its stamp, every task cached, and
+   * Moves the history of builds answered from the freshness record into the
+   * index: each repeats the runs of the build that made the record's entries, every task cached, and
    * counts as a use of those actions (for gc's LRU). The file is claimed by a
    * rename first; a line appended in the instant between the rename and the
    * read is lost, which costs one build's history, nothing else.
    */
-  #foldStampedBuilds(): void {
-    const file = stampedBuildsFile(this.dir);
+  #foldAnsweredBuilds(): void {
+    const file = answeredBuildsFile(this.dir);
     const claimed = `${file}.${process.pid}.folding`;
     try {
       renameSync(file, claimed);
     } catch {
       return; // Nothing waiting.
     }
-    const builds: StampedBuild[] = [];
+    const builds: AnsweredBuild[] = [];
     for (const line of readFileSync(claimed, "utf8").split("\n")) {
       try {
-        if (line !== "") builds.push(JSON.parse(line) as StampedBuild);
+        if (line !== "") builds.push(JSON.parse(line) as AnsweredBuild);
       } catch {
         // A torn line (a crash mid-append) is skipped.
       }
@@ -511,9 +524,9 @@ export class Store implements StatCacheBackend {
     rmSync(claimed, { force: true });
   }
 
-  /** Writes the builds answered from a stamp into the history (see #foldStampedBuilds). */
-  #foldBuilds(builds: readonly StampedBuild[]): void {
-    const insertBuild = this.#sql("INSERT INTO builds (started, finished, ok, targets, origin) VALUES (?, ?, 1, ?, ?)");
+  /** Writes the builds answered from the freshness record into the history (see #foldAnsweredBuilds). */
+  #foldBuilds(builds: readonly AnsweredBuild[]): void {
+    const insertBuild = this.#sql("INSERT INTO builds (started, finished, ok, interrupted, targets, origin, git_commit, host) VALUES (?, ?, 1, 0, ?, ?, ?, ?)");
     const copyRuns = this.#sql(
       `INSERT INTO runs (build, task, key, status, cache, pure, duration_ms, exit_code, reasons, error, outputs_digest, layer)
        SELECT ?, task, key, 'cached', CASE WHEN key IS NULL THEN NULL ELSE 'local' END, pure, 0, exit_code, '[]', NULL, outputs_digest, layer
@@ -526,7 +539,7 @@ export class Store implements StatCacheBackend {
       // Older ones than the history keeps would be pruned right away: copying their runs is wasted work.
       for (const build of builds.slice(-HISTORY_BUILDS)) {
         if (typeof build.from !== "number") continue;
-        const id = Number(insertBuild.run(build.started, build.finished, JSON.stringify(build.targets), build.from).lastInsertRowid);
+        const id = Number(insertBuild.run(build.started, build.finished, JSON.stringify(build.targets), build.from, build.commit ?? null, build.host ?? null).lastInsertRowid);
         copyRuns.run(id, build.from);
         touch.run(build.finished, build.finished - TOUCH_GRANULARITY_MS, build.from);
       }
@@ -536,7 +549,7 @@ export class Store implements StatCacheBackend {
 
   /**
    * Keeps the history to the last HISTORY_BUILDS builds, and the newest full
-   * build of each set of targets: a stamp may still name it (see schema.ts).
+   * build of each set of targets: a freshness record may still name it (see schema.ts).
    */
   #pruneHistory(): void {
     const oldest = this.#sql(PRUNE_HISTORY.oldest).pluck().get(HISTORY_BUILDS - 1) as number | undefined;
@@ -546,27 +559,39 @@ export class Store implements StatCacheBackend {
     this.#sql(PRUNE_HISTORY.evidence).run(oldest);
   }
 
-  finishBuild(build: number, ok: boolean, runs: readonly RunRow[]): void {
-    this.#healing(() => this.#finishBuild(build, ok, runs));
+  /** Records the end of `build` and its runs; `interrupted`: it was stopped (then `ok` is false). */
+  finishBuild(build: number, ok: boolean, runs: readonly RunRow[], interrupted = false): void {
+    this.#healing(() => this.#finishBuild(build, ok, runs, interrupted));
     // The history is committed: the keeper, if any, is told even when flush has nothing to write.
     if (!this.flush()) this.#keeper?.checkpoint(this.#indexPath);
   }
 
-  #finishBuild(build: number, ok: boolean, runs: readonly RunRow[]): void {
+  #finishBuild(build: number, ok: boolean, runs: readonly RunRow[], interrupted: boolean): void {
     const insert = this.#sql(
-      "INSERT INTO runs (build, task, key, status, cache, pure, duration_ms, exit_code, reasons, error, outputs_digest, layer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO runs (build, task, key, status, cache, pure, duration_ms, exit_code, reasons, error, outputs_digest, layer, log, signature, tail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
     const begun = this.#build;
     this.#db.transaction(() => {
       // An index started over since the build began has lost its row: it is recorded again, under its id.
       if (this.#startedOver && begun?.id === build) {
-        this.#sql("INSERT OR IGNORE INTO builds (id, started, targets) VALUES (?, ?, ?)").run(begun.id, begun.started, begun.targets);
+        this.#sql("INSERT OR IGNORE INTO builds (id, started, targets, git_commit, host) VALUES (?, ?, ?, ?, ?)").run(
+          begun.id,
+          begun.started,
+          begun.targets,
+          begun.place?.commit ?? null,
+          begun.place?.host ?? null,
+        );
       }
       for (const r of runs) {
-        insert.run(build, r.task, r.key, r.status, r.cache, r.pure ? 1 : 0, r.durationMs, r.exitCode, JSON.stringify(r.reasons), r.error, r.outputsDigest, r.layer);
+        // Only a failure the error database keeps has a tail; the signature is made of it and the error.
+        const tail = r.tail === undefined ? null : r.tail.slice(-TAIL_LINES);
+        const signature = tail === null ? null : errorSignature(r.error, tail);
+        const reasons = r.reasons.length === 0 ? "[]" : JSON.stringify(r.reasons);
+        const tailText = tail === null ? null : JSON.stringify(tail);
+        insert.run(build, r.task, r.key, r.status, r.cache, r.pure ? 1 : 0, r.durationMs, r.exitCode, reasons, r.error, r.outputsDigest, r.layer, r.log ?? null, signature, tailText);
       }
       this.#recordEvidence(build, runs);
-      this.#sql("UPDATE builds SET finished = ?, ok = ? WHERE id = ?").run(this.#now(), ok ? 1 : 0, build);
+      this.#sql("UPDATE builds SET finished = ?, ok = ?, interrupted = ? WHERE id = ?").run(this.#now(), ok ? 1 : 0, interrupted ? 1 : 0, build);
       // Deleting the oldest build's 1,000 rows took 1-11 ms of each build's end: a keeper does it on its thread.
       if (!this.#keeperRunning) this.#pruneHistory();
     })();

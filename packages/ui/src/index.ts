@@ -3,3 +3,6 @@ export type { OutputLogs, PlainReporterOptions, TextSink } from "./plain-reporte
 export { JsonReporter } from "./json-reporter.js";
 export { dryRunSummary, runSummary } from "./summary.js";
 export type { DryRunSummary, RunSummary, SummaryTask } from "./summary.js";
+export { inCi, inGitHubActions } from "./github-actions.js";
+export { junitReport, junitSetupFailure } from "./junit.js";
+export { OutputTails } from "./output-tails.js";

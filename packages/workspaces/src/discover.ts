@@ -18,7 +18,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, posix, resolve } from "node:path";
-import { expandGlobs, globMatcher } from "@rbuild/hash";
+import { expandGlobs, globMatcher, walkBelowRoot } from "@rbuild/hash";
 import type SemverModule from "semver";
 import type YamlModule from "yaml";
 import { WorkspaceError } from "./errors.js";
@@ -37,6 +37,11 @@ export interface WorkspacePackage {
   readonly scripts: Readonly<Record<string, string>>;
   /** The names of the workspace packages it depends on (every kind of dependency), sorted. */
   readonly dependencies: readonly string[];
+  /**
+   * Set when its directory is, or is below, a symbolic link below the root: that link.
+   * scripts() refuses such a package (the symlink rule, see symlink-rule.ts in @rbuild/hash).
+   */
+  readonly link?: string;
   /**
    * What its package.json asks to have installed: its dependencies,
    * devDependencies and optionalDependencies, name -> spec as written (the
@@ -110,10 +115,11 @@ const GLOB_CHARS = /[*?[\]{}()!+@]/;
 
 /**
  * The package directories the globs name, sorted: each a directory with a
- * package.json, never in node_modules. The common `dir/*` is one listing of
- * `dir` and a stat per entry; other globs crawl (a listing per directory).
+ * package.json, never in node_modules, with the symbolic link on the way to it
+ * (see WorkspacePackage.link). The common `dir/*` is one listing of `dir` and
+ * a stat per entry; other globs crawl (a listing per directory), never through a link.
  */
-function packageDirs(root: string, globs: readonly string[]): string[] {
+function packageDirs(root: string, globs: readonly string[]): [dir: string, link: string | undefined][] {
   const clean = (glob: string): string => {
     const body = posix.normalize(glob.replace(/^\.\//, "")).replace(/\/+$/, "");
     return body === "." ? "" : body;
@@ -121,30 +127,32 @@ function packageDirs(root: string, globs: readonly string[]): string[] {
   const includes = globs.filter((glob) => !glob.startsWith("!")).map(clean);
   const excluded = globMatcher(["**/node_modules/**", ...globs.filter((glob) => glob.startsWith("!")).map((glob) => clean(glob.slice(1)))]);
   const hasManifest = (dir: string): boolean => statSync(join(root, dir, "package.json"), { throwIfNoEntry: false })?.isFile() === true;
-  const found = new Set<string>();
+  const found = new Map<string, string | undefined>();
   for (const body of includes) {
     const base = body === "*" ? "" : body.endsWith("/*") ? body.slice(0, -2) : undefined;
     if (base !== undefined && !GLOB_CHARS.test(base)) {
-      let names: string[];
+      let entries;
       try {
-        names = readdirSync(join(root, base));
+        entries = readdirSync(join(root, base), { withFileTypes: true });
       } catch {
         continue;
       }
-      for (const name of names) {
-        const dir = base === "" ? name : `${base}/${name}`;
-        if (!name.startsWith(".") && hasManifest(dir)) found.add(dir);
+      const baseLink = walkBelowRoot(root, base, true).link;
+      for (const entry of entries) {
+        const dir = base === "" ? entry.name : `${base}/${entry.name}`;
+        if (!entry.name.startsWith(".") && hasManifest(dir)) found.set(dir, baseLink ?? (entry.isSymbolicLink() ? dir : undefined));
       }
     } else if (!GLOB_CHARS.test(body)) {
-      if (body !== "" && hasManifest(body)) found.add(body);
+      if (body !== "" && hasManifest(body)) found.set(body, walkBelowRoot(root, body, true).link);
     } else {
       for (const file of expandGlobs(root, [body === "" ? "package.json" : `${body}/package.json`], { ignore: ["**/node_modules/**"] })) {
         const dir = posix.dirname(file);
-        if (dir !== ".") found.add(dir);
+        if (dir !== ".") found.set(dir, undefined);
       }
     }
   }
-  return [...found].filter((dir) => !excluded(dir) && !excluded(`${dir}/package.json`)).sort();
+  const byDir = (a: [string, string | undefined], b: [string, string | undefined]): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+  return [...found].filter(([dir]) => !excluded(dir) && !excluded(`${dir}/package.json`)).sort(byDir);
 }
 
 /** The entries of the manifest's INSTALLED_FIELDS, name -> spec (a name in two fields keeps the later one's). */
@@ -200,7 +208,9 @@ function topological(packages: WorkspacePackage[]): WorkspacePackage[] {
 export function discoverWorkspace(root: string): Workspace {
   const rootManifest = readManifest(root, "");
   const { globs, from } = workspaceGlobs(root, rootManifest);
-  const manifests = packageDirs(root, globs).map((dir) => readManifest(root, dir));
+  const dirs = packageDirs(root, globs);
+  const links = new Map(dirs.filter(([, link]) => link !== undefined));
+  const manifests = dirs.map(([dir]) => readManifest(root, dir));
   if (manifests.length === 0) throw new WorkspaceError(`the workspace globs in ${from} (${globs.map((glob) => JSON.stringify(glob)).join(", ")}) match no directory with a package.json`);
 
   const byName = new Map<string, Manifest>();
@@ -233,6 +243,7 @@ export function discoverWorkspace(root: string): Workspace {
       scripts: typeof scripts === "object" && scripts !== null ? Object.fromEntries(Object.entries(scripts).filter(([, text]) => typeof text === "string")) : {},
       dependencies: [...dependencies].sort(),
       dependencySpecs: dependencySpecs(manifest.json),
+      ...(links.has(manifest.dir) ? { link: links.get(manifest.dir)! } : {}),
     };
   });
   const { packageManager, lockfile } = detectPackageManager(root, rootManifest.json);

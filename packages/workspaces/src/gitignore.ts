@@ -34,6 +34,8 @@ export function gitignoreLines(root: string, dir: string): string[] {
   return lines.some((line) => line.startsWith("!")) ? [] : lines;
 }
 
+const DOT_SEGMENT = /(?:^|\/)\.{1,2}(?:\/|$)/;
+
 /** The exclude globs (without `!`, relative to the workspace root) of the `lines` of `<dir>/.gitignore`, confined to `within`. */
 export function gitignoreGlobs(lines: readonly string[], dir: string, within: string): string[] {
   const base = dir === "" ? "" : `${dir}/`;
@@ -43,6 +45,9 @@ export function gitignoreGlobs(lines: readonly string[], dir: string, within: st
     const directoryOnly = line.endsWith("/");
     const body = line.replace(/\/+$/, "");
     if (body === "" || body === "**") continue;
+    // git matches paths relative to the .gitignore's directory, which never hold a `.` or `..`
+    // segment: such a line ignores nothing. As a glob, rbuild would fold it into another path.
+    if (DOT_SEGMENT.test(body)) continue;
     // A slash at the start or in the middle anchors the pattern to the .gitignore's directory.
     const anchored = body.includes("/");
     const path = anchored ? `${base}${body.replace(/^\/+/, "")}` : `${base}**/${body}`;

@@ -27,6 +27,12 @@
  *   root. A lockfile rbuild does not read by entries is an input, whole;
  * - the outputs of its deps (early cutoff as for every task).
  *
+ * A package whose directory is, or is below, a symbolic link (see
+ * WorkspacePackage.link) is refused, naming the package, when this call would
+ * declare its task or read its files: every glob of such a task would pass
+ * through the link, which the symlink rule (symlink-rule.ts in @rbuild/hash)
+ * refuses for inputs and outputs alike.
+ *
  * `deps` entries: `^name` is the `name` task of every workspace dependency,
  * looking through a dependency without that script to its own dependencies
  * (turbo's `^build`); a plain `name` is the same package's `name` task, left
@@ -34,6 +40,7 @@
  * exactly; a Task object is itself.
  */
 import { declareTask, evaluationContext, perEvaluation, type Task } from "@rbuild/core";
+import { linkTarget } from "@rbuild/hash";
 import { dependencyClosure } from "./dependency-closure.js";
 import { discoverWorkspace, type Workspace, type WorkspacePackage } from "./discover.js";
 import { lockfileDigests } from "./lockfile-entries.js";
@@ -140,6 +147,18 @@ function siblingOutputs(siblings: Map<string, Siblings>, dir: string, inputs: st
   known.excludes.push(...excludes);
 }
 
+/** Refuses a package reached through a symbolic link (see the module comment); `reader` is the task that would read its files as a dependency. */
+function refuseLinked(ws: Workspace, pkg: WorkspacePackage, script: string, reader?: WorkspacePackage): void {
+  if (pkg.link === undefined) return;
+  const where = pkg.link === pkg.dir ? `${pkg.dir}, a symbolic link` : `${pkg.dir}, below ${pkg.link}, a symbolic link`;
+  const who = reader === undefined ? `workspace package "${pkg.name}" (task "${pkg.name}#${script}")` : `workspace package "${pkg.name}" (whose files task "${reader.name}#${script}" reads)`;
+  const leftOut = (reader ?? pkg).name;
+  throw new WorkspaceError(
+    `${who} is at ${where} (${pkg.link} -> ${linkTarget(ws.root, pkg.link)}); rbuild does not read, clear or store files through a symbolic link, ` +
+      `which could reach files outside the workspace. Make ${pkg.link} a real directory (move the package into the workspace), or leave "${leftOut}" out with \`packages: ["!${leftOut}"]\`.`,
+  );
+}
+
 /** The tasks of `pkg` that `dep` names, for a task of script `script` (see the module comment). */
 function depNames(byName: ReadonlyMap<string, WorkspacePackage>, pkg: WorkspacePackage, dep: string, hasTask: (pkg: WorkspacePackage, script: string) => boolean): string[] {
   if (dep.startsWith("^")) {
@@ -208,6 +227,9 @@ export function scripts(script: string, options: ScriptsOptions = {}): Task[] {
   };
   for (const pkg of ws.packages) {
     if (!chosen(pkg)) continue;
+    refuseLinked(ws, pkg, script);
+    const closure = dependencyClosure(pkg, byName);
+    for (const dep of closure) refuseLinked(ws, dep, script, pkg);
     const own = overrides.find(([matches]) => matches(pkg.name))?.[1];
     const merged: ScriptTaskOptions = { ...options, ...own };
     const outputs = (merged.outputs ?? []).map((glob) => under(pkg.dir, glob));
@@ -218,7 +240,7 @@ export function scripts(script: string, options: ScriptsOptions = {}): Task[] {
       `${pkg.dir}/package.json`,
       // What it imports at run time through node_modules: an edit there must re-run it even when the
       // outputs of the task in between (the build it depends on) come out the same.
-      ...dependencyClosure(pkg, byName).flatMap((dep) => dependencyInputs(dep, merged.outputs ?? [])),
+      ...closure.flatMap((dep) => dependencyInputs(dep, merged.outputs ?? [])),
       ...outputs.filter((glob) => !glob.startsWith("!")).map((glob) => `!${glob}`),
       ...(ws.lockfile !== undefined && lockDigest === undefined ? [ws.lockfile] : []),
       ...(merged.rootInputs ?? []),

@@ -19,6 +19,7 @@ export function inputOf(tasks: readonly TaskSketch[], rest: Partial<Omit<GraphAn
     history: new Map(),
     storeDir: ".rbuild",
     jobs: 2,
+    focus: undefined,
     ...rest,
   };
 }

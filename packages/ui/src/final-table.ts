@@ -1,0 +1,46 @@
+/**
+ * The table at the end of a build in CI: one row per task that ran, failed or
+ * was skipped, columns aligned, sorted by name so that it reads the same on
+ * every run:
+ *
+ *   task    status   cache   duration
+ *   build   ran      -       1.2s
+ *   lint    cached   remote  40ms
+ *   test    failed   -       3.4s
+ *   + 250 cached (240 local, 10 remote)
+ *
+ * Cached tasks are rows too while there are at most CACHED_ROWS of them; with
+ * more, one line counts them instead, so a mostly cached build of a big
+ * monorepo does not bury the few tasks that did something. Groups (tasks
+ * without `run`) appear only when they did not complete (failed, skipped).
+ */
+import type { TaskResult } from "@rbuild/core";
+
+/** Cached tasks listed one per row at most; more are counted on one line. */
+export const CACHED_ROWS = 10;
+
+/** A duration as the plain reporter writes it: `340ms`, `1.2s`. */
+export function seconds(ms: number): string {
+  return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`;
+}
+
+const byName = (a: TaskResult, b: TaskResult): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/** The table for `results` (one per task, the last result of each), or "" when there is nothing to show. */
+export function finalTable(results: readonly TaskResult[]): string {
+  const shown = results.filter((r) => !(r.group === true && (r.status === "ran" || r.status === "cached")));
+  const cached = shown.filter((r) => r.status === "cached");
+  const listed = (cached.length > CACHED_ROWS ? shown.filter((r) => r.status !== "cached") : shown).slice().sort(byName);
+  const rows = listed.map((r) => [r.name, r.status, r.cache ?? "-", r.status === "skipped" ? "-" : seconds(r.durationMs)]);
+  let text = "";
+  if (rows.length > 0) {
+    const all = [["task", "status", "cache", "duration"], ...rows];
+    const widths = [0, 1, 2].map((column) => Math.max(...all.map((row) => row[column]!.length)));
+    for (const row of all) text += row.map((cell, column) => (column < 3 ? cell.padEnd(widths[column]! + 2) : cell)).join("") + "\n";
+  }
+  if (cached.length > CACHED_ROWS) {
+    const remote = cached.filter((r) => r.cache === "remote").length;
+    text += `+ ${cached.length} cached (${cached.length - remote} local, ${remote} remote)\n`;
+  }
+  return text;
+}
