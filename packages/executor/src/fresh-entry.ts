@@ -30,7 +30,7 @@ export type EntryStat = readonly [string, number, number, number, number, number
 
 /** A task's new entry, as a build made it: what the record keeps of it (see the store's FreshTask). */
 export interface NewEntry {
-  /** Digest of the task's definition: command, cwd, env values, globs, platform. */
+  /** Digest of the task's definition: command, cwd, env values, globs, platform, key parts. */
   readonly def: string;
   readonly deps: readonly (readonly [string, Digest])[];
   readonly key: Digest;
@@ -57,7 +57,7 @@ export function entryStat(path: string, stat: Stats): EntryStat {
 export interface TaskDefinition {
   readonly run: string;
   readonly env: [string, string | null][];
-  /** Digest of all of it, with the task's name, globs and platform: what an entry is valid for. */
+  /** Digest of all of it, with the task's name, globs, platform and key parts: what an entry is valid for. */
   readonly def: string;
 }
 
@@ -83,7 +83,7 @@ export function taskDefinition(
   platform: string,
 ): TaskDefinition {
   const { run, env: values } = definitionParts(task, sourceDigest, env);
-  const def = digestBytes(JSON.stringify(["rbuild-def", FORMAT, task.name, run, task.cwd, values, task.inputs, task.outputs, platform]));
+  const def = digestBytes(JSON.stringify(["rbuild-def", FORMAT, task.name, run, task.cwd, values, task.inputs, task.outputs, platform, task.keyParts]));
   return { run, env: values, def };
 }
 

@@ -108,7 +108,7 @@ export class TaskCache {
   readonly #info: (code: string, message: string) => void;
   /** What the tasks that succeeded leave for their freshness entries, made at the end of the build. */
   readonly #succeeded = new Map<string, Succeeded>();
-  /** Input globs already warned about in this build: one shared by many tasks (a root file) is named once. */
+  /** Input globs already warned about in this build: one shared by many tasks (a root file, or the same glob in each task's directory) is named once. */
   readonly #unmatchedWarned = new Set<string>();
   /** Tasks checked the full way (keyed): their old entries go unless they succeeded with a trusted one. */
   readonly #prepared = new Set<string>();
@@ -256,9 +256,14 @@ export class TaskCache {
       files.push(fileStat(path, stat));
     }
     for (const glob of unmatched) {
-      if (this.#unmatchedWarned.has(glob)) continue;
-      this.#unmatchedWarned.add(glob);
-      this.#info("inputs-unmatched", `task "${task.name}": its input glob "${glob}" matches no file (globs are relative to the Buildfile's directory); fix or remove it`);
+      // A glob below the task's directory is named once as written there: scripts() gives every package's task
+      // the same `inputs` (turbo's, present in some packages only), one warning for all of them.
+      const inDir = task.cwd !== "" && glob.startsWith(`${task.cwd}/`) ? glob.slice(task.cwd.length + 1) : undefined;
+      const id = inDir === undefined ? glob : `\0${inDir}`;
+      if (this.#unmatchedWarned.has(id)) continue;
+      this.#unmatchedWarned.add(id);
+      const others = inDir === undefined ? "" : `; "${inDir}" in other tasks' directories is not named again`;
+      this.#info("inputs-unmatched", `task "${task.name}": its input glob "${glob}" matches no file (globs are relative to the Buildfile's directory); fix or remove it${others}`);
     }
     const dirs: EntryStat[] = [];
     for (const dir of visited) {
@@ -275,6 +280,7 @@ export class TaskCache {
       outputs: task.outputs,
       deps: task.deps.map((dep) => [dep, depOutputs.get(dep)!] as const),
       platform: this.#platform,
+      keyParts: task.keyParts,
     };
     const encoded = encodeRecord(record);
     const throughLink = this.#throughLink(task, crossings, linkedDirectory);

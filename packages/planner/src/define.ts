@@ -10,7 +10,7 @@ import type { Definitions, TaskDef } from "./graph.js";
 import { normalGlob, type NormalGlob } from "./normal-glob.js";
 import { suggest } from "./suggest.js";
 
-const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd"] as const;
+const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts"] as const;
 /** What users of make, Turborepo, Nx and Bazel reach for, mapped to our field. */
 const ALIASES: Readonly<Record<string, (typeof FIELDS)[number]>> = {
   command: "run",
@@ -134,6 +134,20 @@ function checkTask(task: Task, checked: CheckedGlobs): { def: TaskDef & { deps: 
     }
   }
 
+  const keyParts: [string, string][] = [];
+  if (options.keyParts !== undefined) {
+    const parts = options.keyParts;
+    if (typeof parts !== "object" || parts === null || Array.isArray(parts)) {
+      problems.push({ field: "keyParts", message: `must be an object of named string values, got ${show(parts)}` });
+    } else {
+      for (const [name, value] of Object.entries(parts)) {
+        if (typeof value === "string") keyParts.push([name, value]);
+        else problems.push({ field: "keyParts", message: `must hold only strings, got ${show(value)} for ${JSON.stringify(name)}` });
+      }
+      keyParts.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    }
+  }
+
   let depRefs: unknown[] = [];
   if (options.deps !== undefined) {
     if (Array.isArray(options.deps)) depRefs = options.deps;
@@ -149,6 +163,7 @@ function checkTask(task: Task, checked: CheckedGlobs): { def: TaskDef & { deps: 
     run: typeof run === "string" || typeof run === "function" ? (run as TaskDef["run"]) : undefined,
     pure: options.pure !== false,
     cwd,
+    keyParts,
     locate: () => task.location,
   };
   return { def, depRefs, problems };

@@ -283,7 +283,7 @@ export async function loadBuildfile(file: string, options: LoadOptions): Promise
 
   // Map stack traces through the inline source map, so errors point at the .ts source.
   process.setSourceMapsEnabled(true);
-  const finish = collectTasks();
+  const finish = collectTasks({ cacheDir: options.cacheDir });
   try {
     await evaluate(compiled.value.module, file, options.strays);
   } catch (error) {

@@ -87,6 +87,7 @@ export function plan(defs: Definitions, targets: readonly string[]): Result<Grap
       run: def.run,
       pure: def.pure,
       cwd: def.cwd,
+      keyParts: def.keyParts,
       locate: def.locate,
       dependents: dependents.get(name)!,
       priority: priority.get(name)!,
