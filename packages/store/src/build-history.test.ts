@@ -7,7 +7,7 @@ import { digestBytes } from "@rbuild/hash";
 import { errorGroups, listBuilds, runDetail, taskRuns } from "./build-history.js";
 import { noteAnsweredBuild } from "./answered-builds.js";
 import { errorSignature } from "./error-signature.js";
-import { SCHEMA_VERSION } from "./schema.js";
+import { HISTORY_BUILDS, RUN_HISTORY_BUILDS, SCHEMA_VERSION } from "./schema.js";
 import { Store, type RunRow } from "./store.js";
 
 let dir: string;
@@ -42,7 +42,7 @@ const PLACE = { commit: "a".repeat(40), host: "builder" };
 /** The statements that turn an index of this version back into one of version 7 (what 7 -> 8 adds, dropped). */
 const DOWN_TO_7 = `DROP INDEX runs_errors;
 ALTER TABLE runs DROP COLUMN tail; ALTER TABLE runs DROP COLUMN signature; ALTER TABLE runs DROP COLUMN log;
-ALTER TABLE builds DROP COLUMN interrupted; ALTER TABLE builds DROP COLUMN host; ALTER TABLE builds DROP COLUMN git_commit;`;
+ALTER TABLE builds DROP COLUMN tasks; ALTER TABLE builds DROP COLUMN interrupted; ALTER TABLE builds DROP COLUMN host; ALTER TABLE builds DROP COLUMN git_commit;`;
 
 describe("the history and the error database", () => {
   test("24.5: builds newest first with outcome, commit and host; a build answered from the freshness record repeats its origin", () => {
@@ -168,5 +168,22 @@ describe("the history and the error database", () => {
     const check = new Database(join(dir, "index.sqlite"), { readonly: true });
     expect(check.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
     check.close();
+  });
+  test("24.5: past RUN_HISTORY_BUILDS builds only failed runs are kept, and every kept build still says what its tasks did", () => {
+    const store = open();
+    // Targets of its own would keep it whole: the newest full build of its targets (a freshness record may name it).
+    const first = store.beginBuild(["a"], PLACE);
+    store.finishBuild(first, false, [run("a", "ran"), run("b", "failed"), run("c", "skipped", { key: null })]);
+    for (let i = 0; i < RUN_HISTORY_BUILDS + 3; i++) store.finishBuild(store.beginBuild(["a"], PLACE), true, [run("a", "cached"), run("x", "ran")]);
+    const kept = listBuilds(store, HISTORY_BUILDS);
+    expect(kept).toHaveLength(RUN_HISTORY_BUILDS + 4);
+    expect(kept.at(-1)).toMatchObject({ id: first, outcome: "failed", tasks: { ran: 1, cached: 0, failed: 1, skipped: 1 } });
+    expect(kept[0]).toMatchObject({ tasks: { ran: 1, cached: 1, failed: 0, skipped: 0 } });
+    // The old build's failure is still in the error database; its passing runs are gone.
+    expect(errorGroups(store, {}).map((group) => [group.task, group.count])).toEqual([["b", 1]]);
+    expect(taskRuns(store, "a", 1000).some((r) => r.build === first)).toBe(false);
+    expect(taskRuns(store, "b", 10).map((r) => r.build)).toEqual([first]);
+    expect(taskRuns(store, "x", 1000)).toHaveLength(RUN_HISTORY_BUILDS);
+    store.close();
   });
 });

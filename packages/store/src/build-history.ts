@@ -5,8 +5,8 @@
  * of it. Read through an open Store (which has folded the builds answered
  * from the freshness record into the index), without writing.
  *
- * What each read costs, with HISTORY_BUILDS builds of 1,000 tasks (a million
- * runs): the builds are their own table; a task's runs are found walking
+ * What each read costs, with RUN_HISTORY_BUILDS builds of 1,000 tasks whose
+ * runs are all kept (200,000 runs) and HISTORY_BUILDS builds in all: the builds are their own table; a task's runs are found walking
  * `runs_by_build` from the newest build until `limit` are found (a task in
  * most builds: a few thousand rows); failures come from the partial index
  * `runs_errors`, which holds nothing else (see schema.ts).
@@ -98,12 +98,16 @@ export function listBuilds(store: Store, limit: number): BuildRecord[] {
   return store.usingIndex((db) => {
     const counts = db.prepare("SELECT status, count(*) FROM runs WHERE build = ? GROUP BY status").raw();
     const rows = db
-      .prepare("SELECT id, started, finished, ok, interrupted, targets, git_commit, host, origin FROM builds ORDER BY id DESC LIMIT ?")
+      .prepare("SELECT id, started, finished, ok, interrupted, targets, git_commit, host, origin, tasks FROM builds ORDER BY id DESC LIMIT ?")
       .raw()
-      .all(limit) as [number, number, number | null, number | null, number | null, string, string | null, string | null, number | null][];
-    return rows.map(([id, started, finished, ok, interrupted, targets, commit, host, repeated]) => {
+      .all(limit) as [number, number, number | null, number | null, number | null, string, string | null, string | null, number | null, string | null][];
+    return rows.map(([id, started, finished, ok, interrupted, targets, commit, host, repeated, counted]) => {
       const tasks = { ran: 0, cached: 0, failed: 0, skipped: 0 };
-      for (const [status, n] of counts.all(id) as [keyof typeof tasks, number][]) if (status in tasks) tasks[status] = n;
+      if (counted !== null) {
+        // Counted as it finished: its runs may be gone (only failures are kept past RUN_HISTORY_BUILDS).
+        const [ran, cached, failed, skipped] = parseColumn<number[]>(counted, "builds.tasks");
+        Object.assign(tasks, { ran: ran ?? 0, cached: cached ?? 0, failed: failed ?? 0, skipped: skipped ?? 0 });
+      } else for (const [status, n] of counts.all(id) as [keyof typeof tasks, number][]) if (status in tasks) tasks[status] = n;
       const outcome: BuildOutcome = finished === null ? "unfinished" : interrupted === 1 ? "interrupted" : ok === 1 ? "ok" : "failed";
       return { id, started, finished, outcome, targets: parseColumn<string[]>(targets, "builds.targets"), commit, host, repeated, tasks };
     });

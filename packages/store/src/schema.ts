@@ -24,10 +24,13 @@
  * - What a task's last successful run depended on (the stats of its inputs,
  *   listed directories and outputs) is not here: it is the freshness record,
  *   a file read whole without the index (fresh-record.ts).
- * - `builds` and `runs` are the history: every task of the last HISTORY_BUILDS
- *   builds (older ones are dropped as new ones finish). A build row has its
- *   targets, start and end, outcome (`ok`, `interrupted`; no `finished`: it
- *   never finished), the git commit of the workspace (read from `.git`'s
+ * - `builds` and `runs` are the history: the last HISTORY_BUILDS builds, the
+ *   runs of every task of the last RUN_HISTORY_BUILDS of them, and the failed
+ *   runs (the error database) of all of them; older ones are dropped as new
+ *   ones finish. A build row has its targets, start and end, outcome (`ok`,
+ *   `interrupted`; no `finished`: it never finished), `tasks` (JSON
+ *   `[ran, cached, failed, skipped]`, so a build whose runs are gone still
+ *   says what it did; NULL for a build recorded before version 8), the git commit of the workspace (read from `.git`'s
  *   files, NULL outside git) and the host. A run row has its status, cache,
  *   reasons, duration, exit code and `log`, the digest of its log (JSON of
  *   LogLine[]): for a pure task that succeeded, the log its action keeps
@@ -81,6 +84,7 @@ CREATE INDEX run_evidence_by_task ON run_evidence(task, build);`;
 const HISTORY_COLUMNS = `ALTER TABLE builds ADD COLUMN git_commit TEXT;
 ALTER TABLE builds ADD COLUMN host TEXT;
 ALTER TABLE builds ADD COLUMN interrupted INTEGER;
+ALTER TABLE builds ADD COLUMN tasks TEXT;
 ALTER TABLE runs ADD COLUMN log TEXT;
 ALTER TABLE runs ADD COLUMN signature TEXT;
 ALTER TABLE runs ADD COLUMN tail TEXT;
@@ -117,12 +121,22 @@ export const INLINE_BLOB_LIMIT = 32 * 1024;
 /** How many builds the history keeps. */
 export const HISTORY_BUILDS = 1000;
 
+/**
+ * How many of them keep every task's run; older ones keep their failed runs
+ * only. Every run of 1,000 builds of a 1,000-task workspace was 160 MB of
+ * index; what `rbuild graph` and `history --task` read of older builds is
+ * their failures.
+ */
+export const RUN_HISTORY_BUILDS = 200;
+
 /** Builds the history keeps however old: the newest full build of each set of targets (a freshness record may name it). */
 const KEPT_BUILDS = "SELECT max(id) FROM builds WHERE origin IS NULL GROUP BY targets";
 
 /**
  * Pruning the history: `oldest` (with HISTORY_BUILDS - 1) finds the oldest
- * build to keep, the deletes (with that id) drop what is older and not kept.
+ * build to keep, the deletes (with that id) drop what is older and not kept;
+ * `passedRuns`, with the `oldest` of RUN_HISTORY_BUILDS - 1, drops the runs
+ * that are not failures of builds older than that.
  * Run by the store that finished a build, or by the index keeper.
  */
 export const PRUNE_HISTORY = {
@@ -130,6 +144,7 @@ export const PRUNE_HISTORY = {
   evidence: "DELETE FROM run_evidence WHERE rowid < (SELECT rowid FROM run_evidence WHERE build >= ? ORDER BY rowid LIMIT 1)",
   oldest: "SELECT id FROM builds ORDER BY id DESC LIMIT 1 OFFSET ?",
   runs: `DELETE FROM runs WHERE build < ? AND build NOT IN (${KEPT_BUILDS})`,
+  passedRuns: `DELETE FROM runs WHERE build < ? AND signature IS NULL AND build NOT IN (${KEPT_BUILDS})`,
   builds: `DELETE FROM builds WHERE id < ? AND id NOT IN (${KEPT_BUILDS})`,
 } as const;
 

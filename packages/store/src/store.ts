@@ -19,7 +19,7 @@ import type { IndexKeeper } from "./index-keeper.js";
 import type { ManifestEntry } from "./layer.js";
 import { isIndexDamage, parseColumn } from "./index-damage.js";
 import { openIndex, startIndexOver, type Info } from "./open-index.js";
-import { EVIDENCE_CHANGED, EVIDENCE_OUTPUTS, EVIDENCE_RUNS, HISTORY_BUILDS, INLINE_BLOB_LIMIT, PRUNE_EVIDENCE, PRUNE_HISTORY } from "./schema.js";
+import { EVIDENCE_CHANGED, EVIDENCE_OUTPUTS, EVIDENCE_RUNS, HISTORY_BUILDS, INLINE_BLOB_LIMIT, PRUNE_EVIDENCE, PRUNE_HISTORY, RUN_HISTORY_BUILDS } from "./schema.js";
 import { answeredBuildsFile, type AnsweredBuild } from "./answered-builds.js";
 import { errorSignature, TAIL_LINES } from "./error-signature.js";
 
@@ -535,23 +535,32 @@ export class Store implements StatCacheBackend {
     const touch = this.#sql(
       "UPDATE actions SET last_used = ? WHERE last_used < ? AND key IN (SELECT key FROM runs WHERE build = ? AND key IS NOT NULL)",
     );
+    const setTasks = this.#sql("UPDATE builds SET tasks = ? WHERE id = ?");
+    const countRuns = this.#sql("SELECT count(*) FROM runs WHERE build = ?").pluck();
     this.#db.transaction(() => {
-      // Older ones than the history keeps would be pruned right away: copying their runs is wasted work.
-      for (const build of builds.slice(-HISTORY_BUILDS)) {
-        if (typeof build.from !== "number") continue;
+      // Older ones than the history keeps would be pruned right away, and so would the runs of those older than
+      // the runs it keeps: inserting them is wasted work (a run of many no-op builds is 1,000 rows each).
+      const kept = builds.slice(-HISTORY_BUILDS);
+      kept.forEach((build, i) => {
+        if (typeof build.from !== "number") return;
         const id = Number(insertBuild.run(build.started, build.finished, JSON.stringify(build.targets), build.from, build.commit ?? null, build.host ?? null).lastInsertRowid);
-        copyRuns.run(id, build.from);
+        const cached = i >= kept.length - RUN_HISTORY_BUILDS ? copyRuns.run(id, build.from).changes : (countRuns.get(build.from) as number);
+        setTasks.run(JSON.stringify([0, cached, 0, 0]), id);
         touch.run(build.finished, build.finished - TOUCH_GRANULARITY_MS, build.from);
-      }
+      });
       this.#pruneHistory();
     })();
   }
 
   /**
-   * Keeps the history to the last HISTORY_BUILDS builds, and the newest full
+   * Keeps the history to the last HISTORY_BUILDS builds, the runs of the last
+   * RUN_HISTORY_BUILDS and the failed runs of all of them, and the newest full
    * build of each set of targets: a freshness record may still name it (see schema.ts).
    */
   #pruneHistory(): void {
+    const oldestRuns = this.#sql(PRUNE_HISTORY.oldest).pluck().get(RUN_HISTORY_BUILDS - 1) as number | undefined;
+    if (oldestRuns === undefined) return;
+    this.#sql(PRUNE_HISTORY.passedRuns).run(oldestRuns);
     const oldest = this.#sql(PRUNE_HISTORY.oldest).pluck().get(HISTORY_BUILDS - 1) as number | undefined;
     if (oldest === undefined) return;
     this.#sql(PRUNE_HISTORY.runs).run(oldest);
@@ -591,7 +600,7 @@ export class Store implements StatCacheBackend {
         insert.run(build, r.task, r.key, r.status, r.cache, r.pure ? 1 : 0, r.durationMs, r.exitCode, reasons, r.error, r.outputsDigest, r.layer, r.log ?? null, signature, tailText);
       }
       this.#recordEvidence(build, runs);
-      this.#sql("UPDATE builds SET finished = ?, ok = ?, interrupted = ? WHERE id = ?").run(this.#now(), ok ? 1 : 0, interrupted ? 1 : 0, build);
+      this.#sql("UPDATE builds SET finished = ?, ok = ?, interrupted = ?, tasks = ? WHERE id = ?").run(this.#now(), ok ? 1 : 0, interrupted ? 1 : 0, JSON.stringify(statusCounts(runs)), build);
       // Deleting the oldest build's 1,000 rows took 1-11 ms of each build's end: a keeper does it on its thread.
       if (!this.#keeperRunning) this.#pruneHistory();
     })();
@@ -704,6 +713,13 @@ export class Store implements StatCacheBackend {
 }
 
 /** What an output holds, in one string: a file's digest, `symlink:<target>`, or `dir` (its mode is not compared). */
+/** A build's `tasks` column: how many of its runs ran, were cached, failed and were skipped. */
+function statusCounts(runs: readonly RunRow[]): [number, number, number, number] {
+  const counts: [number, number, number, number] = [0, 0, 0, 0];
+  for (const r of runs) counts[r.status === "ran" ? 0 : r.status === "cached" ? 1 : r.status === "failed" ? 2 : 3]++;
+  return counts;
+}
+
 function outputDigest(entry: ManifestEntry): string {
   return entry.type === "file" ? entry.digest : entry.type === "symlink" ? `symlink:${entry.target}` : "dir";
 }
