@@ -28,6 +28,8 @@ export interface Args {
   readonly dryRun: boolean;
   /** `--filter` patterns: build only the targets' tasks of these workspace packages (see @rbuild/workspaces). */
   readonly filters: readonly string[];
+  /** `--since REF`: build only the targets' tasks whose inputs changed since REF, and their dependents (see since.ts). */
+  readonly since: string | undefined;
   readonly summary: string | undefined;
   /** `--junit FILE`: a JUnit XML report of the run. */
   readonly junit: string | undefined;
@@ -97,6 +99,10 @@ Options:
   -F, --filter PATTERN  only the tasks of these workspace packages (and what they
                         need): a name or glob, ./dir, pkg... (with its deps),
                         ...pkg (with its dependents), !pattern; may repeat
+      --since REF       only the tasks whose input files changed since the git
+                        REF (from where it meets HEAD: committed, staged,
+                        unstaged and untracked), what depends on them, and
+                        what they need; with a run, -n or \`rbuild graph\`
       --remote URL      share results through a remote cache (or RBUILD_REMOTE_CACHE)
       --token TOKEN     bearer token for the remote cache (or RBUILD_TOKEN)
       --remote-read-only  use remote hits, never upload (for untrusted jobs)
@@ -122,6 +128,7 @@ const OPTIONS = {
   force: { type: "boolean", short: "f" },
   "dry-run": { type: "boolean", short: "n" },
   filter: { type: "string", short: "F", multiple: true },
+  since: { type: "string" },
   summary: { type: "string" },
   junit: { type: "string" },
   output: { type: "string" },
@@ -162,6 +169,7 @@ function parseArgsProblem(error: Error & { code?: string }): string {
 /** What each option that takes a value expects, in rbuild's words. Options checked below are "checked". */
 const EXPECTS: Readonly<Record<string, { readonly what: string; readonly checked: boolean }>> = {
   jobs: { what: "a positive whole number", checked: true },
+  since: { what: "a git ref (a branch, tag or commit)", checked: true },
   summary: { what: "a file name", checked: false },
   junit: { what: "a file name", checked: false },
   output: { what: '"plain" or "json"', checked: true },
@@ -278,6 +286,9 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   if (values.junit === "") return usage("--junit needs a file name.");
   const filters = values.filter ?? [];
   if (filters.some((filter) => filter === "")) return usage("--filter needs a package name, glob or ./directory.");
+  const since = values.since;
+  if (since === "") return usage("--since needs a git ref (a branch, tag or commit), e.g. `--since main`.");
+  if (since !== undefined && since.startsWith("-")) return usage(`--since needs a git ref (a branch, tag or commit), got "${since}", which git would read as an option.`);
   const outputLogs = values["output-logs"] ?? "new-only";
   if (!(OUTPUT_LOGS as readonly string[]).includes(outputLogs)) {
     return usage(`--output-logs must be one of ${OUTPUT_LOGS.join(", ")}, got "${outputLogs}".`);
@@ -305,6 +316,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   }
   if (values.cache === true && command !== "clean") return usage("--cache goes with `rbuild clean`.");
   if (filters.length > 0 && command !== "run" && command !== "graph") return usage("--filter goes with running tasks, e.g. `rbuild build --filter my-app...`, and with `rbuild graph`.");
+  if (since !== undefined && command !== "run" && command !== "graph") return usage("--since goes with running tasks, e.g. `rbuild test --since main`, and with `rbuild graph`.");
   if (values.junit !== undefined && command !== "run") return usage("--junit goes with running tasks, e.g. `rbuild test --junit reports/rbuild.xml`.");
   if (values.junit !== undefined && values["dry-run"] === true) {
     return usage("--junit reports a build that ran; a dry run runs nothing. Use --summary FILE for what a dry run would do.");
@@ -330,6 +342,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     force: values.force === true,
     dryRun: values["dry-run"] === true,
     filters,
+    since,
     summary: values.summary,
     junit: values.junit,
     output,

@@ -12,6 +12,7 @@ import { filterTargets } from "./filter-targets.js";
 import { lockWaitMessage } from "./lock-wait.js";
 import { phase, phaseNote } from "./phases.js";
 import { reportFileProblem, writeReport } from "./report-file.js";
+import { sinceTargets } from "./since.js";
 import { processTerminal, type Terminal } from "./terminal.js";
 import { openWorkspace, type Workspace } from "./workspace.js";
 
@@ -89,16 +90,26 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
     }
     targets = ["default"];
   }
+  // --filter or --since selected nothing: said, with empty reports, and a success (as turbo's filters).
+  const nothingToDo = (message: string): RunEnd => {
+    terminal.stderr.write(`rbuild: ${message}\n`);
+    if (summaryFile !== undefined) writeSummary(summaryFile, { version: 1, ok: true, durationMs: 0, tasks: [], errors: [] }, terminal.stderr);
+    if (junitFile !== undefined) writeReport("--junit", junitFile, junitReport({ durationMs: 0, results: [] }, () => [], cwd), terminal.stderr);
+    return { exitCode: ExitCode.Ok, workspace: workspace.value, targets, interrupted: false };
+  };
   if (args.filters.length > 0) {
     const filtered = filterTargets(definitions, targets, args.filters, cwd);
     if (!filtered.ok) return fail([filtered.error], workspace.value);
-    if ("nothing" in filtered.value) {
-      terminal.stderr.write(`rbuild: ${filtered.value.nothing}\n`);
-      if (summaryFile !== undefined) writeSummary(summaryFile, { version: 1, ok: true, durationMs: 0, tasks: [], errors: [] }, terminal.stderr);
-      if (junitFile !== undefined) writeReport("--junit", junitFile, junitReport({ durationMs: 0, results: [] }, () => [], cwd), terminal.stderr);
-      return { exitCode: ExitCode.Ok, workspace: workspace.value, targets, interrupted: false };
-    }
+    if ("nothing" in filtered.value) return nothingToDo(filtered.value.nothing);
     targets = filtered.value.targets;
+  }
+  if (args.since !== undefined) {
+    const selected = await sinceTargets(workspace.value, targets, args.since, env);
+    if (!selected.ok) return fail([selected.error], workspace.value);
+    if ("nothing" in selected.value) return nothingToDo(selected.value.nothing);
+    if (selected.value.info !== undefined) terminal.stderr.write(`rbuild: ${selected.value.info}\n`);
+    targets = selected.value.targets;
+    phase("since");
   }
   const graph = plan(definitions, targets);
   if (!graph.ok) return fail(graph.error, workspace.value);

@@ -3,7 +3,7 @@ import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { err, ok, type Result, type SetupFailure, type StrayErrors } from "@rbuild/core";
-import { defineTasks, findBuildfile, loadBuildfile, type Definitions } from "@rbuild/planner";
+import { defineTasks, findBuildfile, loadBuildfile, type Definitions, type LoadedBuildfile } from "@rbuild/planner";
 import { lockPathProblem } from "@rbuild/store";
 import { cacheAccessFailure, cacheWriteProblem } from "./cache-access.js";
 
@@ -24,6 +24,8 @@ export interface Workspace {
   readonly definitions: Definitions;
   /** Whether the Buildfile imports npm packages (see LoadedBuildfile.externals). */
   readonly importsPackages: boolean;
+  /** What the Buildfile's code comes from (see LoadedBuildfile.sources). */
+  readonly buildfileSources: LoadedBuildfile["sources"];
 }
 
 /** `.rbuild/` in the workspace root, unless `RBUILD_CACHE_DIR` says otherwise. */
@@ -77,5 +79,5 @@ export async function openWorkspace(
   if (!loaded.ok) return err([loaded.error]);
   const definitions = defineTasks(loaded.value.tasks, root, loaded.value.sourceDigest);
   if (!definitions.ok) return definitions;
-  return ok({ buildfile, root, cacheDir, definitions: definitions.value, importsPackages: loaded.value.externals.length > 0 });
+  return ok({ buildfile, root, cacheDir, definitions: definitions.value, importsPackages: loaded.value.externals.length > 0, buildfileSources: loaded.value.sources });
 }

@@ -10,6 +10,8 @@ import { unreachable } from "./result.js";
 /** Failures that stop a build before anything runs: the CLI exits with status 2. */
 export type SetupFailure =
   | { reason: "usage"; message: string }
+  /** `--since`: git could not say what changed (no git, no repository, an unknown ref, a shallow clone); the message says what to do. */
+  | { reason: "git-changes"; message: string }
   | { reason: "buildfile-not-found"; cwd: string }
   | { reason: "buildfile-syntax"; location: SourceLocation; message: string; lineText?: string }
   | { reason: "buildfile-threw"; file: string; location?: SourceLocation; message: string }
@@ -77,6 +79,8 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
   switch (failure.reason) {
     case "usage":
       return `${failure.message}\nRun \`rbuild --help\` for usage.`;
+    case "git-changes":
+      return failure.message;
     case "buildfile-not-found":
       return `No Buildfile.ts found in ${failure.cwd} or any directory above it. Create one, or run rbuild from inside a workspace (or pass -C DIR).`;
     case "buildfile-syntax": {

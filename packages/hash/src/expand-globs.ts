@@ -362,3 +362,36 @@ export function globMatcher(patterns: readonly string[]): (path: string) => bool
   const excluded = anyOf(globs.exclude);
   return (path) => included(path) && !excluded(path);
 }
+
+/**
+ * Whether `expandGlobs(root, patterns, { ignore })` would list the file
+ * `path` (relative, POSIX) were it there, decided from the path alone: some
+ * include's static base holds it (or is it) and the include's glob part
+ * matches the rest, it is not excluded, and no directory between that base
+ * and it is excluded either (expandGlobs never enters an excluded directory,
+ * so `!**\/dist` leaves out `a/dist/x.js`). What `--since` asks of a path git
+ * says changed, deleted ones included. Symbolic links on the way are not
+ * looked at: a glob through one is refused when its task is hashed.
+ */
+export function expansionMatcher(patterns: readonly string[], ignore: readonly string[] = []): (path: string) => boolean {
+  const { include, exclude } = splitPatterns(patterns);
+  const excluded = anyOf([...exclude, ...ALWAYS_IGNORED, ...ignore]);
+  const bases = include.map((pattern) => {
+    const scan = picomatch().scan(trimSlashes(pattern));
+    const base = trimSlashes(scan.base);
+    // A pattern that is no glob names a file, or a directory and everything below it.
+    return { base, prefix: base === "" ? "" : `${base}/`, isGlob: scan.isGlob, glob: matcher(scan.isGlob ? scan.glob : "**") };
+  });
+  const enters = (path: string, from: number): boolean => {
+    for (let cut = path.indexOf("/", from); cut !== -1; cut = path.indexOf("/", cut + 1)) if (excluded(path.slice(0, cut))) return false;
+    return true;
+  };
+  return (path) => {
+    if (excluded(path)) return false;
+    return bases.some(({ base, prefix, isGlob, glob }) => {
+      if (!isGlob && path === base) return true;
+      if (!path.startsWith(prefix) || excluded(base)) return false;
+      return glob(path.slice(prefix.length)) && enters(path, prefix.length);
+    });
+  };
+}
