@@ -146,7 +146,6 @@ const OPTIONS = {
   task: { type: "string" },
   limit: { type: "string" },
   json: { type: "boolean" },
-  since: { type: "string" },
   extract: { type: "string" },
   run: { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -169,7 +168,6 @@ function parseArgsProblem(error: Error & { code?: string }): string {
 /** What each option that takes a value expects, in rbuild's words. Options checked below are "checked". */
 const EXPECTS: Readonly<Record<string, { readonly what: string; readonly checked: boolean }>> = {
   jobs: { what: "a positive whole number", checked: true },
-  since: { what: "a git ref (a branch, tag or commit)", checked: true },
   summary: { what: "a file name", checked: false },
   junit: { what: "a file name", checked: false },
   output: { what: '"plain" or "json"', checked: true },
@@ -181,7 +179,7 @@ const EXPECTS: Readonly<Record<string, { readonly what: string; readonly checked
   token: { what: "a token", checked: false },
   task: { what: "a task name", checked: false },
   limit: { what: "a positive whole number", checked: true },
-  since: { what: SINCE_EXPECTS, checked: true },
+  since: { what: `a git ref (a branch, tag or commit), or with \`rbuild errors\` ${SINCE_EXPECTS}`, checked: true },
   extract: { what: "a directory", checked: false },
   run: { what: "a whole number (0: the last run)", checked: true },
 };
@@ -286,9 +284,6 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   if (values.junit === "") return usage("--junit needs a file name.");
   const filters = values.filter ?? [];
   if (filters.some((filter) => filter === "")) return usage("--filter needs a package name, glob or ./directory.");
-  const since = values.since;
-  if (since === "") return usage("--since needs a git ref (a branch, tag or commit), e.g. `--since main`.");
-  if (since !== undefined && since.startsWith("-")) return usage(`--since needs a git ref (a branch, tag or commit), got "${since}", which git would read as an option.`);
   const outputLogs = values["output-logs"] ?? "new-only";
   if (!(OUTPUT_LOGS as readonly string[]).includes(outputLogs)) {
     return usage(`--output-logs must be one of ${OUTPUT_LOGS.join(", ")}, got "${outputLogs}".`);
@@ -303,6 +298,10 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   const first = positionals[0];
   const isSubcommand = (SUBCOMMANDS as readonly string[]).includes(first ?? "");
   const command: Args["command"] = values.version === true ? "version" : values.help === true ? "help" : isSubcommand ? (first as Subcommand) : "run";
+  // With `rbuild errors`, --since is a date (historyFlags); everywhere else a git ref.
+  const since = command === "errors" ? undefined : values.since;
+  if (since === "") return usage("--since needs a git ref (a branch, tag or commit), e.g. `--since main`.");
+  if (since !== undefined && since.startsWith("-")) return usage(`--since needs a git ref (a branch, tag or commit), got "${since}", which git would read as an option.`);
   const targets = isSubcommand ? positionals.slice(1) : positionals;
   if ((command === "list" || command === "clean" || command === "init") && targets.length > 0) {
     return usage(`\`rbuild ${command}\` takes no task names; to run a task named "${command}", use \`rbuild run ${command}\`.`);
@@ -316,7 +315,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   }
   if (values.cache === true && command !== "clean") return usage("--cache goes with `rbuild clean`.");
   if (filters.length > 0 && command !== "run" && command !== "graph") return usage("--filter goes with running tasks, e.g. `rbuild build --filter my-app...`, and with `rbuild graph`.");
-  if (since !== undefined && command !== "run" && command !== "graph") return usage("--since goes with running tasks, e.g. `rbuild test --since main`, and with `rbuild graph`.");
+  if (since !== undefined && command !== "run" && command !== "graph") return usage("--since goes with running tasks, e.g. `rbuild test --since main`, with `rbuild graph`, and as a date with `rbuild errors`.");
   if (values.junit !== undefined && command !== "run") return usage("--junit goes with running tasks, e.g. `rbuild test --junit reports/rbuild.xml`.");
   if (values.junit !== undefined && values["dry-run"] === true) {
     return usage("--junit reports a build that ran; a dry run runs nothing. Use --summary FILE for what a dry run would do.");
@@ -367,7 +366,6 @@ function historyFlags(values: HistoryValues, command: Args["command"], targets: 
     ["task", ["history", "errors"], "`rbuild history` and `rbuild errors`"],
     ["limit", ["history"], "`rbuild history`"],
     ["json", ["history", "errors", "show"], "`rbuild history`, `rbuild errors` and `rbuild show`"],
-    ["since", ["errors"], "`rbuild errors`"],
     ["extract", ["show"], "`rbuild show`"],
     ["run", ["show"], "`rbuild show`"],
   ];
@@ -382,12 +380,12 @@ function historyFlags(values: HistoryValues, command: Args["command"], targets: 
   if (values.extract === "") return usage("--extract needs a directory.");
   if (values.limit !== undefined && !/^[1-9]\d*$/.test(values.limit)) return usage(`--limit needs a positive whole number, got "${values.limit}".`);
   if (values.run !== undefined && !/^\d+$/.test(values.run)) return usage(`--run needs a whole number (0: the last run, 1: the one before), got "${values.run}".`);
-  if (values.since !== undefined && parseSince(values.since, Date.now()) === undefined) return usage(`--since needs ${SINCE_EXPECTS}; got "${values.since}".`);
+  if (command === "errors" && values.since !== undefined && parseSince(values.since, Date.now()) === undefined) return usage(`--since needs ${SINCE_EXPECTS}; got "${values.since}".`);
   return ok({
     task: values.task,
     limit: values.limit === undefined ? HISTORY_LIMIT : Number(values.limit),
     json: values.json === true,
-    since: values.since,
+    since: command === "errors" ? values.since : undefined,
     extract: values.extract,
     run: values.run === undefined ? 0 : Number(values.run),
   });

@@ -245,7 +245,7 @@ describe("--since errors: exit 2, naming the flag and what to do", () => {
       stdout: "",
       stderr: 'rbuild: error: --since needs a git ref (a branch, tag or commit), got "--output=x", which git would read as an option.\nRun `rbuild --help` for usage.\n',
     });
-    expect((await ws.run(["list", "--since", "main"])).stderr).toBe("rbuild: error: --since goes with running tasks, e.g. `rbuild test --since main`, and with `rbuild graph`.\nRun `rbuild --help` for usage.\n");
+    expect((await ws.run(["list", "--since", "main"])).stderr).toBe("rbuild: error: --since goes with running tasks, e.g. `rbuild test --since main`, with `rbuild graph`, and as a date with `rbuild errors`.\nRun `rbuild --help` for usage.\n");
   });
 
   test("24.4: a workspace outside any git repository", async () => {
