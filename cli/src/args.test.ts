@@ -34,3 +34,10 @@ test("24.4/24.5: --since is a git ref for a run or graph and a date for `rbuild 
     message: "--since goes with running tasks, e.g. `rbuild test --since main`, with `rbuild graph`, and as a date with `rbuild errors`.",
   });
 });
+
+test("23.rt2: the flags of a build are refused by the commands that run nothing, naming the command", () => {
+  expect(problem(["graph", "-f"])).toEqual({ reason: "usage", message: "-f/--force goes with running tasks, e.g. `rbuild build --force`, not with `rbuild graph`." });
+  expect(problem(["graph", "--dry-run"])).toEqual({ reason: "usage", message: "-n/--dry-run goes with running tasks, e.g. `rbuild build --dry-run`, not with `rbuild graph`." });
+  expect(problem(["list", "--summary", "s.json"])).toEqual({ reason: "usage", message: "--summary goes with running tasks, e.g. `rbuild build --summary`, not with `rbuild list`." });
+  expect(problem(["build", "-f", "-k", "--summary", "s.json"])).toBe("parsed");
+});

@@ -317,6 +317,17 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   if (filters.length > 0 && command !== "run" && command !== "graph") return usage("--filter goes with running tasks, e.g. `rbuild build --filter my-app...`, and with `rbuild graph`.");
   if (since !== undefined && command !== "run" && command !== "graph") return usage("--since goes with running tasks, e.g. `rbuild test --since main`, with `rbuild graph`, and as a date with `rbuild errors`.");
   if (values.junit !== undefined && command !== "run") return usage("--junit goes with running tasks, e.g. `rbuild test --junit reports/rbuild.xml`.");
+  // The flags of a build, said to go with one rather than silently ignored by the commands that run nothing.
+  const buildFlags: [given: boolean, flag: string][] = [
+    [values.force === true, "-f/--force"],
+    [values["keep-going"] === true, "-k/--keep-going"],
+    [values["dry-run"] === true, "-n/--dry-run"],
+    [values.summary !== undefined, "--summary"],
+  ];
+  const buildFlag = buildFlags.find(([given]) => given)?.[1];
+  if (buildFlag !== undefined && command !== "run" && command !== "help" && command !== "version") {
+    return usage(`${buildFlag} goes with running tasks, e.g. \`rbuild build ${buildFlag.split("/").at(-1)}\`, not with \`rbuild ${command}\`.`);
+  }
   if (values.junit !== undefined && values["dry-run"] === true) {
     return usage("--junit reports a build that ran; a dry run runs nothing. Use --summary FILE for what a dry run would do.");
   }
