@@ -227,6 +227,25 @@ export const build = task({ name: "build", deps: scripts("build", { deps: ["^bui
     const docs = await ws.run(["build", "--filter", "docs", "--since", "HEAD"]);
     expect(docs).toEqual({ exitCode: 0, stdout: "", stderr: "rbuild: --since HEAD: 2 files changed since HEAD, and none is an input of the tasks docs#build reaches: nothing to do.\n" });
   });
+  test("24.4: a file a task's keyParts come from (a lockfile) counts as a change to that task, though it is no input", async () => {
+    const ws = testWorkspace({
+      "Buildfile.ts": `import { readFileSync } from "node:fs";
+import { task } from "rbuild";
+const lock = readFileSync("deps.lock", "utf8");
+task({ name: "a", keyParts: { lock }, keyPartsFrom: ["deps.lock"], outputs: ["out/a.txt"], run: "mkdir -p out && echo a > out/a.txt" });
+task({ name: "b", inputs: ["src/**"], outputs: ["out/b.txt"], run: "mkdir -p out && echo b > out/b.txt" });
+task({ name: "all", deps: ["a", "b"] });
+`,
+      ".gitignore": ".rbuild/\nout/\n",
+      "deps.lock": "left-pad 1.0.0\n",
+      "src/b.txt": "b\n",
+    });
+    repository(ws.root);
+    ws.write({ "deps.lock": "left-pad 1.0.1\n" });
+    const dry = await ws.run(["all", "--since", "HEAD", "-n"]);
+    expect([dry.exitCode, dry.stdout]).toEqual([0, "would run  a  (no-record)\nrbuild: dry run: 1 would run, 0 cached\n"]);
+    expect(dry.stderr).toBe("rbuild: --since HEAD: 1 file changed since HEAD; 1 of the 3 tasks all reaches reads it: building a (and what it needs).\n");
+  });
 });
 
 describe("--since errors: exit 2, naming the flag and what to do", () => {

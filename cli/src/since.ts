@@ -79,8 +79,11 @@ export function selectAffected(
   }
   // Paths outside the workspace (`../`) can be the Buildfile's sources, never a task's inputs.
   const inside = changed.filter((path) => !path.startsWith("../"));
+  const changedSet = new Set(inside);
   const affected = [...reached].filter((name) => {
-    const inputs = definitions.tasks.get(name)!.inputs;
+    const { inputs, keyPartsFrom } = definitions.tasks.get(name)!;
+    // A key part's file (a lockfile) changed: the part may have, and only building says.
+    if (keyPartsFrom.some((path) => changedSet.has(path))) return true;
     if (inputs.length === 0) return false;
     const matches = expansionMatcher(inputs, options.ignore);
     return inside.some(matches);

@@ -94,6 +94,13 @@ export interface TaskOptions {
    * changes, `rbuild why` says `key-part-changed: <name>`.
    */
   readonly keyParts?: Readonly<Record<string, string>>;
+  /**
+   * The files (relative to the Buildfile's directory) the `keyParts` values
+   * are computed from, such as the lockfile: not inputs (the key has their
+   * parts, not their contents), but what `--since` counts as a change to the
+   * task when git reports one of them changed.
+   */
+  readonly keyPartsFrom?: readonly string[];
 }
 
 const TASK = Symbol.for("rbuild.task");

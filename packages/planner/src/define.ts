@@ -10,7 +10,7 @@ import type { Definitions, TaskDef } from "./graph.js";
 import { normalGlob, type NormalGlob } from "./normal-glob.js";
 import { suggest } from "./suggest.js";
 
-const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts"] as const;
+const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom"] as const;
 /** What users of make, Turborepo, Nx and Bazel reach for, mapped to our field. */
 const ALIASES: Readonly<Record<string, (typeof FIELDS)[number]>> = {
   command: "run",
@@ -147,6 +147,17 @@ function checkTask(task: Task, checked: CheckedGlobs): { def: TaskDef & { deps: 
       keyParts.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     }
   }
+  const keyPartsFrom: string[] = [];
+  if (options.keyPartsFrom !== undefined) {
+    if (!Array.isArray(options.keyPartsFrom)) problems.push({ field: "keyPartsFrom", message: `must be an array of file paths, got ${show(options.keyPartsFrom)}` });
+    else {
+      for (const path of options.keyPartsFrom as unknown[]) {
+        const problem = typeof path === "string" ? checkRelative(path, "path") : `must hold only file paths, got ${show(path)}`;
+        if (problem !== undefined) problems.push({ field: "keyPartsFrom", message: problem });
+        else keyPartsFrom.push(posix.normalize(path as string));
+      }
+    }
+  }
 
   let depRefs: unknown[] = [];
   if (options.deps !== undefined) {
@@ -164,6 +175,7 @@ function checkTask(task: Task, checked: CheckedGlobs): { def: TaskDef & { deps: 
     pure: options.pure !== false,
     cwd,
     keyParts,
+    keyPartsFrom,
     locate: () => task.location,
   };
   return { def, depRefs, problems };

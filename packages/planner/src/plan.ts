@@ -88,6 +88,7 @@ export function plan(defs: Definitions, targets: readonly string[]): Result<Grap
       pure: def.pure,
       cwd: def.cwd,
       keyParts: def.keyParts,
+      keyPartsFrom: def.keyPartsFrom,
       locate: def.locate,
       dependents: dependents.get(name)!,
       priority: priority.get(name)!,

@@ -258,7 +258,7 @@ export function scripts(script: string, options: ScriptsOptions = {}): Task[] {
           outputs,
           ...(merged.env === undefined ? {} : { env: merged.env }),
           ...(merged.pure === undefined ? {} : { pure: merged.pure }),
-          ...(lockDigest === undefined ? {} : { keyParts: { [`${ws.lockfile} entries of ${pkg.dir}`]: lockDigest } }),
+          ...(lockDigest === undefined ? {} : { keyParts: { [`${ws.lockfile} entries of ${pkg.dir}`]: lockDigest }, keyPartsFrom: [ws.lockfile!] }),
         },
         scripts,
       ),
