@@ -244,7 +244,7 @@ export class TaskCache {
     const files: FileStat[] = [];
     const crossings: LinkCrossing[] = [];
     let linkedDirectory: string | undefined;
-    for (const path of expandGlobs(this.#root, task.inputs, { ignore: this.#ignore, visited, undecodable, unmatched, crossings })) {
+    for (const path of expandGlobs(this.#root, task.inputs, { ignore: this.#ignore, visited, undecodable, unmatched, crossings, passedLinks: crossings })) {
       const stat = statSync(join(this.#root, path), { throwIfNoEntry: false });
       // A link to nothing (yet) is not in the key, but its target may appear without a stat of the link or
       // its directory changing: a stat that matches no file keeps its entry from ever vouching for it.
