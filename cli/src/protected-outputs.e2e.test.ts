@@ -13,8 +13,8 @@ const HEADER = `import { task } from "rbuild";\n`;
 const survivors = (ws: Workspace): boolean[] => ["Buildfile.ts", "src/keep.txt", "lib/helper.ts", "node_modules/x/index.js"].map((path) => existsSync(join(ws.root, path)));
 
 const refusal = (glob: string, what: string, hint = "") =>
-  `rbuild: error: <root>/Buildfile.ts:3:1: Task "t": \`outputs\` contains ${glob}, ${what}: rbuild deletes what a task's outputs match before the task runs. ` +
-  `Name only what the task writes, e.g. "dist/**" or "*.log"${hint}\n`;
+  `rbuild: error: Buildfile.ts:3:1: Task "t": \`outputs\` contains ${glob}, ${what}: rbuild deletes what a task's outputs match before the task runs. ` +
+  `Name only what the task writes, e.g. "dist/**" or "*.log"${hint}.\n`;
 
 function workspace(outputs: string): Workspace {
   return testWorkspace({
@@ -41,7 +41,7 @@ describe("20.N4b: outputs that cover the workspace or the Buildfile are refused"
   test.each([
     ['["*.ts"]', '"*.ts"', "Buildfile.ts, the Buildfile", "Buildfile.ts"],
     ['["*"]', '"*"', "Buildfile.ts, the Buildfile", "Buildfile.ts"],
-    ['["*.ts", "!Buildfile.ts"]', '"*.ts"', "lib/helper.ts, a file the Buildfile imports", "lib/helper.ts"],
+    ['["**/*.ts", "!Buildfile.ts"]', '"**/*.ts"', "lib/helper.ts, a file the Buildfile imports", "lib/helper.ts"],
     ['["lib"]', '"lib"', "lib/helper.ts, a file the Buildfile imports", "lib/helper.ts"],
   ])("20.N4b: outputs %s match the Buildfile or what it imports", async (outputs, shown, what, path) => {
     const ws = workspace(outputs);
