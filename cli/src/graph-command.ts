@@ -23,6 +23,7 @@ import { readHistory } from "@rbuild/store";
 import type { Args, GraphFormat } from "./args.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
 import { filterTargets } from "./filter-targets.js";
+import { keptPathProblem, keptPaths } from "./report-file.js";
 import { sinceTargets } from "./since.js";
 import { openWorkspace } from "./workspace.js";
 
@@ -61,7 +62,7 @@ function formatted(report: GraphReport, format: GraphFormat): string {
 export async function graphCommand(args: Args, strays: StrayErrors): Promise<number> {
   const cwd = process.cwd();
   const out = args.graph.out === undefined ? undefined : resolve(cwd, args.graph.out);
-  const problem = out === undefined ? undefined : outProblem(out);
+  const problem = out === undefined ? undefined : (keptPathProblem("--out", out, keptPaths(cwd, args.directory, process.env)) ?? outProblem(out));
   if (problem !== undefined) {
     reportSetupFailures([{ reason: "usage", message: problem }], cwd);
     return ExitCode.Usage;

@@ -11,7 +11,7 @@ import { ExitCode, reportSetupFailures } from "./exit.js";
 import { filterTargets } from "./filter-targets.js";
 import { lockWaitMessage } from "./lock-wait.js";
 import { phase, phaseNote } from "./phases.js";
-import { reportFileProblem, writeReport } from "./report-file.js";
+import { keptPaths, reportFileProblem, writeReport, type KeptPaths } from "./report-file.js";
 import { sinceTargets } from "./since.js";
 import { processTerminal, type Terminal } from "./terminal.js";
 import { openWorkspace, type Workspace } from "./workspace.js";
@@ -22,11 +22,11 @@ function writeSummary(file: string, summary: unknown, stderr: Terminal["stderr"]
 }
 
 /** Why the report files cannot be written, before the build; undefined when they can. */
-function reportFilesProblem(summaryFile: string | undefined, junitFile: string | undefined): string | undefined {
+function reportFilesProblem(summaryFile: string | undefined, junitFile: string | undefined, kept: KeptPaths): string | undefined {
   if (summaryFile !== undefined && summaryFile === junitFile) {
     return `--summary and --junit both name ${summaryFile}; give each report a file of its own.`;
   }
-  return (summaryFile === undefined ? undefined : reportFileProblem("--summary", summaryFile)) ?? (junitFile === undefined ? undefined : reportFileProblem("--junit", junitFile));
+  return (summaryFile === undefined ? undefined : reportFileProblem("--summary", summaryFile, kept)) ?? (junitFile === undefined ? undefined : reportFileProblem("--junit", junitFile, kept));
 }
 
 /** A build that never started still leaves a summary, so CI can tell why. */
@@ -72,7 +72,7 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
     }
     return { exitCode: ExitCode.Usage, workspace, interrupted: false };
   };
-  const unwritable = reportFilesProblem(summaryFile, junitFile);
+  const unwritable = summaryFile === undefined && junitFile === undefined ? undefined : reportFilesProblem(summaryFile, junitFile, keptPaths(cwd, args.directory, env));
   if (unwritable !== undefined) {
     reportSetupFailures([{ reason: "usage", message: unwritable }], cwd, terminal.stderr);
     return { exitCode: ExitCode.Usage, workspace: undefined, interrupted: false };

@@ -1,6 +1,6 @@
 /** Finding and loading the workspace: the Buildfile, its tasks, the cache directory. */
 import { statSync } from "node:fs";
-import { resolve } from "node:path";
+import { isAbsolute, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { err, ok, type Result, type SetupFailure, type StrayErrors } from "@rbuild/core";
 import { defineTasks, findBuildfile, loadBuildfile, type Definitions, type LoadedBuildfile } from "@rbuild/planner";
@@ -48,6 +48,19 @@ export interface OpenOptions {
   readonly writesCache?: boolean;
 }
 
+/**
+ * The Buildfile and the files it imports that lie inside the workspace, relative to
+ * `root` with POSIX separators, the Buildfile first: what no task's outputs may match.
+ */
+function keptFiles(root: string, buildfile: string, sources: readonly string[]): string[] {
+  const kept = new Set<string>();
+  for (const file of [buildfile, ...sources]) {
+    const path = relative(root, file);
+    if (path !== "" && path !== ".." && !path.startsWith(`..${sep}`) && !isAbsolute(path)) kept.add(path.split(sep).join("/"));
+  }
+  return [...kept];
+}
+
 export async function openWorkspace(
   directory: string | undefined,
   env: Readonly<Record<string, string | undefined>>,
@@ -77,7 +90,7 @@ export async function openWorkspace(
     return err([failure]);
   }
   if (!loaded.ok) return err([loaded.error]);
-  const definitions = defineTasks(loaded.value.tasks, root, loaded.value.sourceDigest);
+  const definitions = defineTasks(loaded.value.tasks, root, loaded.value.sourceDigest, keptFiles(root, buildfile, loaded.value.sources.files));
   if (!definitions.ok) return definitions;
   return ok({ buildfile, root, cacheDir, definitions: definitions.value, importsPackages: loaded.value.externals.length > 0, buildfileSources: loaded.value.sources });
 }

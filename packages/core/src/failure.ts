@@ -49,9 +49,10 @@ export type TaskFailure =
   | { reason: "undecodable-path"; task: string; field: "inputs" | "outputs"; paths: readonly string[] }
   /**
    * A glob the symlink rule refuses (see symlink-rule.ts in @rbuild/hash): its directory part passes
-   * through `link` (`through`), or, for an input, it matches `link`, a link to a directory (`matched`).
+   * through `link` (`through`), or, for an input, it matches `link`, a link to a directory (`matched`), or it
+   * matches `link`, a link that leads back to itself (`loop`).
    */
-  | { reason: "through-symlink"; task: string; field: "inputs" | "outputs"; glob: string; link: string; target: string; kind: "through" | "matched" }
+  | { reason: "through-symlink"; task: string; field: "inputs" | "outputs"; glob: string; link: string; target: string; kind: "through" | "matched" | "loop" }
   /** An output its own user cannot read (a file of mode 000, a directory another user owns), relative to the workspace. */
   | { reason: "unreadable-output"; task: string; path: string }
   | { reason: "interrupted"; task: string };
@@ -172,6 +173,10 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
 function throughSymlink(failure: Extract<Failure, { reason: "through-symlink" }>): string {
   const { task, field, glob, link, target } = failure;
   const shown = `${link} -> ${target}`;
+  if (failure.kind === "loop") {
+    const fix = field === "outputs" ? "store it. Make the task point it at a real file" : "read it. Remove the link, point it at a real file";
+    return `Task "${task}": its ${field} glob "${glob}" matches ${link}, a symbolic link that leads back to itself (${shown}): following it never reaches a file, so rbuild cannot ${fix}, or leave it out with a "!" glob.`;
+  }
   if (failure.kind === "matched") {
     return (
       `Task "${task}": its ${field} glob "${glob}" matches ${link}, a symbolic link to a directory (${shown}); rbuild does not read through ` +

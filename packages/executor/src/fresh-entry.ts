@@ -16,8 +16,8 @@
  * its end, both read on the filesystem's clock (trustedEntry). Otherwise the
  * task goes the content-hashing way next time, and gets its entry then.
  */
-import { lstatSync, statSync, type Stats } from "node:fs";
-import { DigestBuilder, digestBytes, type Digest } from "@rbuild/hash";
+import { lstatSync, type Stats } from "node:fs";
+import { DigestBuilder, digestBytes, statFollowing, type Digest } from "@rbuild/hash";
 import type { GraphTask, TaskDef } from "@rbuild/planner";
 import type { LogLine } from "@rbuild/store";
 
@@ -107,17 +107,18 @@ function under(root: string, path: string): string {
 /** Whether a file still has the stats recorded: `path, size, mtimeMs, ctimeMs, ino` from `flat` at entry `n`. */
 export function sameFile(root: string, flat: readonly (string | number)[], n: number): boolean {
   const at = n * 5;
-  const stat = statSync(under(root, flat[at] as string), { throwIfNoEntry: false });
-  return stat !== undefined && stat.size === flat[at + 1] && stat.mtimeMs === flat[at + 2] && stat.ctimeMs === flat[at + 3] && stat.ino === flat[at + 4];
+  const stat = statFollowing(under(root, flat[at] as string));
+  return stat !== undefined && stat !== "loop" && stat.size === flat[at + 1] && stat.mtimeMs === flat[at + 2] && stat.ctimeMs === flat[at + 3] && stat.ino === flat[at + 4];
 }
 
 /** Whether a directory (followed) or output (not followed) still has the stats recorded: `path, mode, size, mtimeMs, ctimeMs, ino`. */
 export function sameEntry(root: string, flat: readonly (string | number)[], n: number, follow: boolean): boolean {
   const at = n * 6;
   const full = under(root, flat[at] as string);
-  const stat = follow ? statSync(full, { throwIfNoEntry: false }) : lstatSync(full, { throwIfNoEntry: false });
+  const stat = follow ? statFollowing(full) : lstatSync(full, { throwIfNoEntry: false });
   return (
     stat !== undefined &&
+    stat !== "loop" &&
     stat.mode === flat[at + 1] &&
     stat.size === flat[at + 2] &&
     stat.mtimeMs === flat[at + 3] &&

@@ -11,10 +11,10 @@
  *   earlier run ends up in the new layer.
  * - Anything not fully known is never cached: a failed task stores nothing.
  */
-import { chmodSync, lstatSync, readlinkSync, statSync } from "node:fs";
+import { chmodSync, lstatSync, readlinkSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { TaskFailure } from "@rbuild/core";
-import { digestBytes, expandGlobs, FileHasher, globCrossings, globMatcher, isDirectoryLink, linkTarget, type Digest, type LinkCrossing } from "@rbuild/hash";
+import { digestBytes, expandGlobs, FileHasher, globCrossings, globMatcher, isDirectoryLink, linkTarget, statFollowing, type Digest, type LinkCrossing } from "@rbuild/hash";
 import { changedInputs, decodeRecord, encodeRecord, explainChange, keyOfEncoded, type Graph, type GraphTask, type KeyRecord } from "@rbuild/planner";
 import { FreshRecords, RecordView, freshOf, targetsKey } from "./fresh-record.js";
 import type { InputWarmer } from "./input-warmer.js";
@@ -244,8 +244,15 @@ export class TaskCache {
     const files: FileStat[] = [];
     const crossings: LinkCrossing[] = [];
     let linkedDirectory: string | undefined;
+    let linkLoop: string | undefined;
     for (const path of expandGlobs(this.#root, task.inputs, { ignore: this.#ignore, visited, undecodable, unmatched, crossings, passedLinks: crossings })) {
-      const stat = statSync(join(this.#root, path), { throwIfNoEntry: false });
+      const followed = statFollowing(join(this.#root, path));
+      // A link loop reaches no file: the symlink rule refuses the task (see #throughLink).
+      if (followed === "loop") {
+        linkLoop ??= path;
+        continue;
+      }
+      const stat = followed;
       // A link to nothing (yet) is not in the key, but its target may appear without a stat of the link or
       // its directory changing: a stat that matches no file keeps its entry from ever vouching for it.
       if (stat === undefined) files.push([path, -1, -1, -1, -1]);
@@ -283,18 +290,23 @@ export class TaskCache {
       keyParts: task.keyParts,
     };
     const encoded = encodeRecord(record);
-    const throughLink = this.#throughLink(task, crossings, linkedDirectory);
+    const throughLink = this.#throughLink(task, crossings, linkedDirectory, linkLoop);
     return { record, encoded, key: keyOfEncoded(encoded), def, files, dirs, undecodable, ...(throughLink === undefined ? {} : { throughLink }) };
   }
 
-  /** The symlink rule's refusal of a task, if any: an input glob through a link or matching a link to a directory, or an output glob through a link. */
-  #throughLink(task: GraphTask, inputCrossings: readonly LinkCrossing[], linkedDirectory: string | undefined): Prepared["throughLink"] {
+  /**
+   * The symlink rule's refusal of a task, if any: an input glob through a link, matching a link to a directory
+   * or a link loop, or an output glob through a link.
+   */
+  #throughLink(task: GraphTask, inputCrossings: readonly LinkCrossing[], linkedDirectory: string | undefined, linkLoop: string | undefined): Prepared["throughLink"] {
     const refusal = (field: "inputs" | "outputs", crossing: LinkCrossing): NonNullable<Prepared["throughLink"]> => ({ reason: "through-symlink", task: task.name, field, ...crossing });
     if (inputCrossings.length > 0) return refusal("inputs", inputCrossings[0]!);
-    if (linkedDirectory !== undefined) {
-      const glob = task.inputs.find((pattern) => !pattern.startsWith("!") && globMatcher([pattern])(linkedDirectory)) ?? task.inputs[0]!;
-      return refusal("inputs", { glob, link: linkedDirectory, target: linkTarget(this.#root, linkedDirectory), kind: "matched" });
-    }
+    const matched = (link: string, kind: "matched" | "loop"): NonNullable<Prepared["throughLink"]> => {
+      const glob = task.inputs.find((pattern) => !pattern.startsWith("!") && globMatcher([pattern])(link)) ?? task.inputs[0]!;
+      return refusal("inputs", { glob, link, target: linkTarget(this.#root, link), kind });
+    };
+    if (linkedDirectory !== undefined) return matched(linkedDirectory, "matched");
+    if (linkLoop !== undefined) return matched(linkLoop, "loop");
     const outputCrossing = globCrossings(this.#root, task.outputs)[0];
     return outputCrossing === undefined ? undefined : refusal("outputs", outputCrossing);
   }
@@ -435,6 +447,14 @@ export class TaskCache {
       const dirModes = new Map([...opened].map(([full, mode]) => [full.slice(this.#root.length + 1), mode]));
       // A small layer never becomes a file: the index keeps it (see the store's schema).
       if (paths.length > 0) written = writeLayer(this.#root, paths, () => this.store.cas.tempPath(), INLINE_BLOB_LIMIT, dirModes);
+      const loop = written?.entries.find((entry) => entry.type === "symlink" && statFollowing(join(this.#root, entry.path)) === "loop");
+      if (loop !== undefined) {
+        // A link loop could never be restored (it cannot be checked to stay inside the workspace): nothing is stored.
+        if (written !== undefined && "file" in written) rmSync(written.file, { force: true });
+        const glob = task.outputs.find((pattern) => !pattern.startsWith("!") && globMatcher([pattern])(loop.path)) ?? task.outputs[0]!;
+        const crossing: LinkCrossing = { glob, link: loop.path, target: linkTarget(this.#root, loop.path), kind: "loop" };
+        return { refused: { reason: "through-symlink", task: task.name, field: "outputs", ...crossing }, outputsDigest: manifestDigest([]), layer: null, log: this.keepLog(log) };
+      }
     } catch (error) {
       const { code, path } = error as NodeJS.ErrnoException;
       // What cannot be opened up: a file it cannot read, or a directory another user owns.

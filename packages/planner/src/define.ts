@@ -8,6 +8,7 @@ import { err, isTask, ok, type Result, type SetupFailure, type Task } from "@rbu
 import { overlappingOutputs } from "@rbuild/hash";
 import type { Definitions, TaskDef } from "./graph.js";
 import { normalGlob, type NormalGlob } from "./normal-glob.js";
+import { protectedOutput } from "./protected-outputs.js";
 import { suggest } from "./suggest.js";
 
 const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom"] as const;
@@ -91,8 +92,32 @@ function checkStringList(value: unknown, field: string, what: string, problems: 
   return list;
 }
 
+/**
+ * Why `outputs` (normal forms) may not be cleared before the task runs (see protected-outputs.ts),
+ * naming each glob as written in `declared` (`.` for the `**` it normalises to).
+ */
+function protectedOutputProblem(outputs: readonly string[], declared: unknown, checked: CheckedGlobs, kept: readonly string[]): string | undefined {
+  const refused = protectedOutput(outputs, kept);
+  if (refused === undefined) return undefined;
+  const written = (Array.isArray(declared) ? declared : []).find((item): item is string => {
+    const normal = typeof item === "string" ? checked.get(item) : undefined;
+    return normal?.ok === true && normal.glob === refused.glob;
+  });
+  const shown = written === undefined || written === refused.glob ? JSON.stringify(refused.glob) : `${JSON.stringify(written)} (that is, ${JSON.stringify(refused.glob)})`;
+  const what =
+    refused.covers === "workspace"
+      ? "which covers the whole workspace"
+      : `which matches ${refused.path}, ${refused.path === kept[0] ? "the Buildfile" : "a file the Buildfile imports"}`;
+  return (
+    `contains ${shown}, ${what}: rbuild deletes what a task's outputs match before the task runs. ` +
+    `Name only what the task writes, e.g. "dist/**" or "*.log"` +
+    (refused.covers === "buildfile" ? `, or leave ${refused.path} out with "!${refused.path}"` : "") +
+    "."
+  );
+}
+
 /** The checked task; `deps` stays empty until every name is known, then `defineTasks` fills it. */
-function checkTask(task: Task, checked: CheckedGlobs): { def: TaskDef & { deps: string[] }; depRefs: unknown[]; problems: Problem[] } {
+function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): { def: TaskDef & { deps: string[] }; depRefs: unknown[]; problems: Problem[] } {
   const options = task.options as unknown as Record<string, unknown>;
   const problems: Problem[] = [];
   for (const key of Object.keys(options)) {
@@ -165,11 +190,16 @@ function checkTask(task: Task, checked: CheckedGlobs): { def: TaskDef & { deps: 
     else problems.push({ field: "deps", message: `must be an array of tasks or task names, got ${show(options.deps)}` });
   }
 
+  const inputs = checkStringList(options.inputs, "inputs", "glob", problems, checked);
+  const outputs = checkStringList(options.outputs, "outputs", "glob", problems, checked);
+  const clearsKept = protectedOutputProblem(outputs, options.outputs, checked, kept);
+  if (clearsKept !== undefined) problems.push({ field: "outputs", message: clearsKept });
+
   const def = {
     name: task.name,
     deps: [] as string[],
-    inputs: checkStringList(options.inputs, "inputs", "glob", problems, checked),
-    outputs: checkStringList(options.outputs, "outputs", "glob", problems, checked),
+    inputs,
+    outputs,
     env: [...new Set(env)].sort(),
     run: typeof run === "string" || typeof run === "function" ? (run as TaskDef["run"]) : undefined,
     pure: options.pure !== false,
@@ -195,8 +225,12 @@ function nameProblem(name: unknown): string | undefined {
   return problem === undefined ? undefined : `${problem}, got ${JSON.stringify(name)}`;
 }
 
-/** Validates every declared task and resolves `deps` to names. */
-export function defineTasks(tasks: readonly Task[], root: string, sourceDigest = ""): Result<Definitions, SetupFailure[]> {
+/**
+ * Validates every declared task and resolves `deps` to names. `kept`: the
+ * Buildfile and the files it imports, relative to `root` (the Buildfile
+ * first), which no task's outputs may match.
+ */
+export function defineTasks(tasks: readonly Task[], root: string, sourceDigest = "", kept: readonly string[] = []): Result<Definitions, SetupFailure[]> {
   const failures: SetupFailure[] = [];
   const byName = new Map<string, Task[]>();
   const checked: { def: TaskDef & { deps: string[] }; depRefs: unknown[] }[] = [];
@@ -216,7 +250,7 @@ export function defineTasks(tasks: readonly Task[], root: string, sourceDigest =
     const same = byName.get(task.name);
     if (same === undefined) byName.set(task.name, [task]);
     else same.push(task);
-    const { def, depRefs, problems } = checkTask(task, globs);
+    const { def, depRefs, problems } = checkTask(task, globs, kept);
     for (const p of problems) {
       failures.push({ reason: "invalid-field", task: task.name, field: p.field, message: p.message, location: task.location });
     }
