@@ -46,8 +46,8 @@ task({ name: "x", outputs: ["out/x.txt"], run: "mkdir -p out; echo x > out/x.txt
 task({ name: "y", outputs: ["out/y.txt"], run: "mkdir -p out; echo y > out/y.txt" });
 `;
 /** QUICK with two slow tasks more, which write into x's and y's outputs when they are done. */
-const SLOW = `${QUICK}task({ name: "s", run: "echo $$ > s.pgid; sleep 300; echo late > out/x.txt" });
-task({ name: "t", run: "echo $$ > t.pgid; sleep 301 & wait; echo late > out/y.txt" });
+const SLOW = `${QUICK}task({ name: "s", run: "echo $$ > s.pgid; sleep 300; mkdir -p out; echo late > out/x.txt" });
+task({ name: "t", run: "echo $$ > t.pgid; sleep 301 & wait; mkdir -p out; echo late > out/y.txt" });
 `;
 
 test("20.N2: rbuild killed mid-build, then the Buildfile reverted: the no-op build stops what it left running before it answers", async () => {

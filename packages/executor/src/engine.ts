@@ -127,7 +127,8 @@ export class Engine {
     // The no-op fast path: every task still as the freshness record has it.
     const check = request.force === true ? undefined : this.#records.check(cacheDir, graph, env);
     request.onPhase?.("fresh");
-    const upToDate = check?.upToDate;
+    // Not while a build that died may have left tasks running: only a build that takes the lock stops them.
+    const upToDate = check?.upToDate !== undefined && this.#runner.mayHaveLeftRunning?.(cacheDir) !== true ? check.upToDate : undefined;
     // For the history: a few small files read, no process started (see git-commit.ts).
     const place = { commit: gitCommit(graph.root), host: hostname() };
     if (upToDate !== undefined) {

@@ -143,16 +143,19 @@ test("20.N2: a recorded helper still alive (its rbuild died) is killed, and so a
   expect([stopped, liveMembers(task), await gone(helper.pid!)]).toEqual([[task], [], []]);
 }, 60_000);
 
-test("20.N2: a build's runner records the commands it forks from Node while they run, and the helper it runs the others with", async () => {
+test("20.N2: a build's runner records the commands it runs while they run, forked from Node or through the helper, and the helper", async () => {
   for (const spawning of ["direct", "helper"] as const) {
     const runner = new LocalRunner({ spawn: spawning });
     runner.prepare(["true"]);
     const hold = await runner.begin(root);
     const record = (): string => readFileSync(join(root, RUNNING_FILE), "latin1");
     let seen = "";
+    let whileRunning = "";
+    let leaderStart: string | undefined;
     const outcome = await runner.run({
       task: "t",
-      run: "echo $$ $PPID",
+      // Runs until the record was read while it ran.
+      run: "echo $$ $PPID; while [ ! -e go ]; do sleep 0.01; done; rm go",
       root,
       cwd: root,
       env: { PATH: "/usr/bin:/bin" },
@@ -160,14 +163,20 @@ test("20.N2: a build's runner records the commands it forks from Node while they
       depOutputs: [],
       outputs: [],
       signal: new AbortController().signal,
-      stdout: (chunk) => (seen += chunk.toString()),
+      stdout: (chunk) => {
+        seen += chunk.toString();
+        whileRunning = record();
+        leaderStart = startTime(Number(seen.split(" ")[0]));
+        writeFileSync(join(root, "go"), "");
+      },
       stderr: () => {},
     });
     expect(outcome.ok).toBe(true);
     const [pid, parent] = seen.trim().split(" ").map(Number);
-    // A command forked from Node has ended by now: its start time can no longer be read, only its shape.
-    if (spawning === "direct") expect(record()).toMatch(new RegExp(`^g ${pid} \\d+\ne ${pid}\n$`));
-    else expect(record()).toBe(`h ${parent} ${startTime(parent!)}\n`);
+    const group = `g ${pid} ${leaderStart}\n`;
+    const helper = spawning === "direct" ? "" : `h ${parent} ${startTime(parent!)}\n`;
+    expect(whileRunning).toBe(helper + group);
+    expect(record()).toBe(`${helper}${group}e ${pid}\n`);
     hold.release();
     runner.close();
     expect([hold.stopped, readdirSync(root)]).toEqual([[], []]);

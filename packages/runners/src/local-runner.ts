@@ -13,7 +13,7 @@ import { DrainedLoop, NEVER_SETTLES } from "./drained-loop.js";
 import { missingInterpreter } from "./missing-interpreter.js";
 import { ProcessHelper } from "./process-helper.js";
 import type { BuildHold, RunOutcome, RunRequest, Runner } from "./runner.js";
-import { RunningGroups } from "./running-groups.js";
+import { mayHaveLeftRunning, RunningGroups } from "./running-groups.js";
 import { spawnInGroup, type SpawnResult } from "./spawn-group.js";
 
 /** The most of a command's stdout that `exec` keeps to return. */
@@ -261,7 +261,7 @@ export class LocalRunner implements Runner {
   /**
    * Stops the process groups a build that died left running in `dir` (see
    * running-groups.ts), and records there, until `release`, the helper and
-   * the processes forked from Node that this build starts.
+   * the process groups of the tasks this build starts.
    */
   async begin(dir: string): Promise<BuildHold> {
     const { groups, stopped } = await RunningGroups.takeOver(dir);
@@ -274,6 +274,10 @@ export class LocalRunner implements Runner {
         if (this.#groups === groups) this.#groups = undefined;
       },
     };
+  }
+
+  mayHaveLeftRunning(dir: string): boolean {
+    return mayHaveLeftRunning(dir);
   }
 
   /** Stops its process helper, if it started one (a daemon's runner, at the end); commands it still runs are stopped. */

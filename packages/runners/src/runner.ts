@@ -73,6 +73,12 @@ export interface Runner {
    * needs for the next build to do the same if this one dies. Optional.
    */
   begin?(dir: string): Promise<BuildHold>;
+  /**
+   * Whether a build in `dir` that died may have left something running that
+   * `begin` would stop: a build that would otherwise take no lock (the no-op)
+   * takes it then, and calls `begin`. Cheap: asked before every no-op. Optional.
+   */
+  mayHaveLeftRunning?(dir: string): boolean;
 }
 
 /** A runner's part of one build that holds the build lock (see Runner.begin). */
