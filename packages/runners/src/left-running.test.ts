@@ -84,7 +84,7 @@ test("20.N2: the process helper, at the end of its input (rbuild gone), stops th
   helper.stdin.write(request(1, "sleep 60; echo late > one"));
   helper.stdin.write(request(2, "trap '' TERM; sleep 60; echo late > two"));
   for (let i = 0; i < 6000 && (said.match(/^S /gm) ?? []).length < 2; i++) await sleep(10);
-  const pgids = [...said.matchAll(/^S \d+ (\d+)$/gm)].map((match) => Number(match[1]));
+  const pgids = [...said.matchAll(/^S \d+ (\d+) \d+$/gm)].map((match) => Number(match[1]));
   started.push(...pgids);
   expect(pgids).toHaveLength(2);
   for (const pgid of pgids) await members(pgid, 2);
@@ -130,8 +130,8 @@ test("20.N2: a recorded helper still alive (its rbuild died) is killed, and so a
   helper.stdout.on("data", (chunk: Buffer) => (said += chunk.toString("latin1")));
   const payload = [root, "022", "3", "/bin/sh", "-c", "sleep 60; :", "PATH=/usr/bin:/bin"].join("\0");
   helper.stdin.write(`R 1 ${Buffer.byteLength(payload)}\n${payload}`);
-  for (let i = 0; i < 6000 && !/^S 1 \d+$/m.test(said); i++) await sleep(10);
-  const task = Number(/^S 1 (\d+)$/m.exec(said)?.[1]);
+  for (let i = 0; i < 6000 && !/^S 1 \d+ \d+$/m.test(said); i++) await sleep(10);
+  const task = Number(/^S 1 (\d+) \d+$/m.exec(said)?.[1]);
   started.push(task);
   await members(task, 2);
   // Stopped, it would never stop them itself.

@@ -174,8 +174,8 @@ async function launchThrough(helper: ProcessHelper, program: Program, options: S
   const stopper = new GroupStopper(options.signal);
   const { file, args, env } = program;
   let recorded: number | undefined;
-  const onStart = (pid: number): void => {
-    if (options.groups?.started(pid) === true) recorded = pid;
+  const onStart = (pid: number, startTime: string | undefined): void => {
+    if (options.groups?.started(pid, startTime) === true) recorded = pid;
     stopper.started(pid);
     options.onStarted?.();
   };
