@@ -109,6 +109,11 @@ export class Engine {
     this.#records.prestat(cacheDir, root);
   }
 
+  /** The tasks whose function still runs in this process (after an interrupt: those that ignore their signal). */
+  functionsRunning(): readonly string[] {
+    return this.#runner.functionsRunning?.() ?? [];
+  }
+
   /** Nothing is being built: writes the records kept in memory that still stand. */
   idle(): void {
     this.#records.writeDeferred();

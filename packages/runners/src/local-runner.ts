@@ -209,6 +209,8 @@ type Spawning =
 export class LocalRunner implements Runner {
   readonly #strays: StrayErrors | undefined;
   readonly #drained = new DrainedLoop();
+  /** The tasks whose function runs (see functionsRunning). */
+  readonly #functions = new Set<string>();
   #spawning: Spawning;
   /** The record of what this build runs that would outlive it, while a build holds the lock (see begin). */
   #groups: RunningGroups | undefined;
@@ -239,9 +241,14 @@ export class LocalRunner implements Runner {
     if (typeof run === "function") {
       const missing = missingCwd(task, request.cwd);
       if (missing !== undefined) return missing;
-      const outcome = await runFunction(run, request, this.#strays, this.#processHelper(request.info), this.#groups, this.#drained);
-      this.#notice(request.info);
-      return outcome;
+      this.#functions.add(task);
+      try {
+        const outcome = await runFunction(run, request, this.#strays, this.#processHelper(request.info), this.#groups, this.#drained);
+        this.#notice(request.info);
+        return outcome;
+      } finally {
+        this.#functions.delete(task);
+      }
     }
     const helper = this.#processHelper(request.info);
     const result = await spawnInGroup({
@@ -274,6 +281,10 @@ export class LocalRunner implements Runner {
         if (this.#groups === groups) this.#groups = undefined;
       },
     };
+  }
+
+  functionsRunning(): readonly string[] {
+    return [...this.#functions];
   }
 
   mayHaveLeftRunning(dir: string): boolean {

@@ -79,6 +79,12 @@ export interface Runner {
    * takes it then, and calls `begin`. Cheap: asked before every no-op. Optional.
    */
   mayHaveLeftRunning?(dir: string): boolean;
+  /**
+   * The tasks whose function runs here and has not ended: after an
+   * interrupt, those that ignore their signal (the build gives up on them,
+   * but they go on in this process). Optional.
+   */
+  functionsRunning?(): readonly string[];
 }
 
 /** A runner's part of one build that holds the build lock (see Runner.begin). */
