@@ -109,6 +109,11 @@ export class Engine {
     this.#records.prestat(cacheDir, root);
   }
 
+  /** The tasks whose function still runs in this process (after an interrupt: those that ignore their signal). */
+  functionsRunning(): readonly string[] {
+    return this.#runner.functionsRunning?.() ?? [];
+  }
+
   /** Nothing is being built: writes the records kept in memory that still stand. */
   idle(): void {
     this.#records.writeDeferred();
@@ -127,7 +132,8 @@ export class Engine {
     // The no-op fast path: every task still as the freshness record has it.
     const check = request.force === true ? undefined : this.#records.check(cacheDir, graph, env);
     request.onPhase?.("fresh");
-    const upToDate = check?.upToDate;
+    // Not while a build that died may have left tasks running: only a build that takes the lock stops them.
+    const upToDate = check?.upToDate !== undefined && this.#runner.mayHaveLeftRunning?.(cacheDir) !== true ? check.upToDate : undefined;
     // For the history: a few small files read, no process started (see git-commit.ts).
     const place = { commit: gitCommit(graph.root), host: hostname() };
     if (upToDate !== undefined) {

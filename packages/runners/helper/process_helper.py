@@ -72,6 +72,17 @@ def live_groups(groups):
     return live
 
 
+def start_time(pid):
+    """Field 22 of /proc/<pid>/stat (clock ticks after boot), which tells it from a later process given its pid; b"" without /proc."""
+    try:
+        with open(b"/proc/%d/stat" % pid, "rb") as stat_file:
+            stat = stat_file.read()
+        started = stat[stat.rindex(b")") + 2:].split(b" ")[19]
+    except (OSError, ValueError, IndexError):
+        return b""
+    return started if started.isdigit() else b""
+
+
 def signal_group(pgid, signum):
     try:
         os.killpg(pgid, signum)
@@ -200,7 +211,9 @@ class Helper:
             raise
         self.tasks[id] = [pid, out_r, err_r, None]
         self.by_pid[pid] = id
-        send(b"S %d %d\n" % (id, pid))
+        # Read before reap() can collect it (the pid cannot be another process's yet): rbuild records it.
+        started = start_time(pid)
+        send(b"S %d %d %s\n" % (id, pid, started) if started else b"S %d %d\n" % (id, pid))
 
     def finish(self, id):
         """Reports a task's end once it has exited and both its pipes are closed."""

@@ -84,7 +84,7 @@ test("20.N2: the process helper, at the end of its input (rbuild gone), stops th
   helper.stdin.write(request(1, "sleep 60; echo late > one"));
   helper.stdin.write(request(2, "trap '' TERM; sleep 60; echo late > two"));
   for (let i = 0; i < 6000 && (said.match(/^S /gm) ?? []).length < 2; i++) await sleep(10);
-  const pgids = [...said.matchAll(/^S \d+ (\d+)$/gm)].map((match) => Number(match[1]));
+  const pgids = [...said.matchAll(/^S \d+ (\d+) \d+$/gm)].map((match) => Number(match[1]));
   started.push(...pgids);
   expect(pgids).toHaveLength(2);
   for (const pgid of pgids) await members(pgid, 2);
@@ -130,8 +130,8 @@ test("20.N2: a recorded helper still alive (its rbuild died) is killed, and so a
   helper.stdout.on("data", (chunk: Buffer) => (said += chunk.toString("latin1")));
   const payload = [root, "022", "3", "/bin/sh", "-c", "sleep 60; :", "PATH=/usr/bin:/bin"].join("\0");
   helper.stdin.write(`R 1 ${Buffer.byteLength(payload)}\n${payload}`);
-  for (let i = 0; i < 6000 && !/^S 1 \d+$/m.test(said); i++) await sleep(10);
-  const task = Number(/^S 1 (\d+)$/m.exec(said)?.[1]);
+  for (let i = 0; i < 6000 && !/^S 1 \d+ \d+$/m.test(said); i++) await sleep(10);
+  const task = Number(/^S 1 (\d+) \d+$/m.exec(said)?.[1]);
   started.push(task);
   await members(task, 2);
   // Stopped, it would never stop them itself.
@@ -143,16 +143,19 @@ test("20.N2: a recorded helper still alive (its rbuild died) is killed, and so a
   expect([stopped, liveMembers(task), await gone(helper.pid!)]).toEqual([[task], [], []]);
 }, 60_000);
 
-test("20.N2: a build's runner records the commands it forks from Node while they run, and the helper it runs the others with", async () => {
+test("20.N2: a build's runner records the commands it runs while they run, forked from Node or through the helper, and the helper", async () => {
   for (const spawning of ["direct", "helper"] as const) {
     const runner = new LocalRunner({ spawn: spawning });
     runner.prepare(["true"]);
     const hold = await runner.begin(root);
     const record = (): string => readFileSync(join(root, RUNNING_FILE), "latin1");
     let seen = "";
+    let whileRunning = "";
+    let leaderStart: string | undefined;
     const outcome = await runner.run({
       task: "t",
-      run: "echo $$ $PPID",
+      // Runs until the record was read while it ran.
+      run: "echo $$ $PPID; while [ ! -e go ]; do sleep 0.01; done; rm go",
       root,
       cwd: root,
       env: { PATH: "/usr/bin:/bin" },
@@ -160,14 +163,20 @@ test("20.N2: a build's runner records the commands it forks from Node while they
       depOutputs: [],
       outputs: [],
       signal: new AbortController().signal,
-      stdout: (chunk) => (seen += chunk.toString()),
+      stdout: (chunk) => {
+        seen += chunk.toString();
+        whileRunning = record();
+        leaderStart = startTime(Number(seen.split(" ")[0]));
+        writeFileSync(join(root, "go"), "");
+      },
       stderr: () => {},
     });
     expect(outcome.ok).toBe(true);
     const [pid, parent] = seen.trim().split(" ").map(Number);
-    // A command forked from Node has ended by now: its start time can no longer be read, only its shape.
-    if (spawning === "direct") expect(record()).toMatch(new RegExp(`^g ${pid} \\d+\ne ${pid}\n$`));
-    else expect(record()).toBe(`h ${parent} ${startTime(parent!)}\n`);
+    const group = `g ${pid} ${leaderStart}\n`;
+    const helper = spawning === "direct" ? "" : `h ${parent} ${startTime(parent!)}\n`;
+    expect(whileRunning).toBe(helper + group);
+    expect(record()).toBe(`${helper}${group}e ${pid}\n`);
     hold.release();
     runner.close();
     expect([hold.stopped, readdirSync(root)]).toEqual([[], []]);

@@ -13,7 +13,7 @@ import { DrainedLoop, NEVER_SETTLES } from "./drained-loop.js";
 import { missingInterpreter } from "./missing-interpreter.js";
 import { ProcessHelper } from "./process-helper.js";
 import type { BuildHold, RunOutcome, RunRequest, Runner } from "./runner.js";
-import { RunningGroups } from "./running-groups.js";
+import { mayHaveLeftRunning, RunningGroups } from "./running-groups.js";
 import { spawnInGroup, type SpawnResult } from "./spawn-group.js";
 
 /** The most of a command's stdout that `exec` keeps to return. */
@@ -209,6 +209,8 @@ type Spawning =
 export class LocalRunner implements Runner {
   readonly #strays: StrayErrors | undefined;
   readonly #drained = new DrainedLoop();
+  /** The tasks whose function runs (see functionsRunning). */
+  readonly #functions = new Set<string>();
   #spawning: Spawning;
   /** The record of what this build runs that would outlive it, while a build holds the lock (see begin). */
   #groups: RunningGroups | undefined;
@@ -239,9 +241,14 @@ export class LocalRunner implements Runner {
     if (typeof run === "function") {
       const missing = missingCwd(task, request.cwd);
       if (missing !== undefined) return missing;
-      const outcome = await runFunction(run, request, this.#strays, this.#processHelper(request.info), this.#groups, this.#drained);
-      this.#notice(request.info);
-      return outcome;
+      this.#functions.add(task);
+      try {
+        const outcome = await runFunction(run, request, this.#strays, this.#processHelper(request.info), this.#groups, this.#drained);
+        this.#notice(request.info);
+        return outcome;
+      } finally {
+        this.#functions.delete(task);
+      }
     }
     const helper = this.#processHelper(request.info);
     const result = await spawnInGroup({
@@ -261,7 +268,7 @@ export class LocalRunner implements Runner {
   /**
    * Stops the process groups a build that died left running in `dir` (see
    * running-groups.ts), and records there, until `release`, the helper and
-   * the processes forked from Node that this build starts.
+   * the process groups of the tasks this build starts.
    */
   async begin(dir: string): Promise<BuildHold> {
     const { groups, stopped } = await RunningGroups.takeOver(dir);
@@ -274,6 +281,14 @@ export class LocalRunner implements Runner {
         if (this.#groups === groups) this.#groups = undefined;
       },
     };
+  }
+
+  functionsRunning(): readonly string[] {
+    return [...this.#functions];
+  }
+
+  mayHaveLeftRunning(dir: string): boolean {
+    return mayHaveLeftRunning(dir);
   }
 
   /** Stops its process helper, if it started one (a daemon's runner, at the end); commands it still runs are stopped. */

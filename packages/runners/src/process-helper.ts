@@ -23,7 +23,9 @@
  * Protocol, on the helper's stdin and stdout (ids are decimal, lengths in bytes):
  *   to the helper:  R <id> <len>\n<cwd>\0<umask, octal>\0<argc>\0<argv...>\0<NAME=value...>   run a process
  *                   P\n                     ping: answer P\n
- *   from it:        S <id> <pid>\n          started (pid = process group id)
+ *   from it:        S <id> <pid> <start>\n  started (pid = process group id; start, its start time,
+ *                                           field 22 of /proc/<pid>/stat, read before the helper
+ *                                           can reap it; without /proc, no start field)
  *                   O <id> <len>\n<bytes>   stdout
  *                   E <id> <len>\n<bytes>   stderr
  *                   X <id> e <code>\n       ended: exited with code
@@ -78,8 +80,8 @@ export interface LaunchRequest {
   readonly env: Readonly<Record<string, string>>;
   /** Aborted when it is to stop (its caller signals its group): its end is then due soon. */
   readonly signal: AbortSignal;
-  /** Called once it has started, with its pid (its process group's id). */
-  readonly onStart: (pid: number) => void;
+  /** Called once it has started, with its pid (its process group's id) and its start time as /proc gives it, if known. */
+  readonly onStart: (pid: number, startTime: string | undefined) => void;
   readonly onStdout: (chunk: Buffer) => void;
   readonly onStderr: (chunk: Buffer) => void;
 }
@@ -255,18 +257,18 @@ export class ProcessHelper {
       }
       data = data.subarray(newline + 1);
       if (flight === undefined) continue;
-      if (op === "S") this.#started(flight, Number(header[2]));
+      if (op === "S") this.#started(flight, Number(header[2]), header[3]);
       else if (op === "X" && header[2] === "e") this.#end(id, { kind: "exited", exitCode: Number(header[3]) });
       else if (op === "X") this.#end(id, { kind: "signaled", signal: SIGNAL_NAMES.get(Number(header[3])) ?? `signal ${header[3]}` });
     }
     this.#pending = data; // What is left of a frame: part of this chunk (never reused by the stream) or of the concatenation.
   }
 
-  #started(flight: InFlight, pid: number): void {
+  #started(flight: InFlight, pid: number, startTime: string | undefined): void {
     flight.pid = pid;
     // Stopped before it started, its end is due once its group had time to stop.
     flight.due = flight.request.signal.aborted ? Date.now() + KILL_GRACE_MS + ANSWER_MS : undefined;
-    flight.request.onStart(pid);
+    flight.request.onStart(pid, startTime);
   }
 
   #end(id: number, end: SpawnResult | undefined): void {

@@ -73,6 +73,18 @@ export interface Runner {
    * needs for the next build to do the same if this one dies. Optional.
    */
   begin?(dir: string): Promise<BuildHold>;
+  /**
+   * Whether a build in `dir` that died may have left something running that
+   * `begin` would stop: a build that would otherwise take no lock (the no-op)
+   * takes it then, and calls `begin`. Cheap: asked before every no-op. Optional.
+   */
+  mayHaveLeftRunning?(dir: string): boolean;
+  /**
+   * The tasks whose function runs here and has not ended: after an
+   * interrupt, those that ignore their signal (the build gives up on them,
+   * but they go on in this process). Optional.
+   */
+  functionsRunning?(): readonly string[];
 }
 
 /** A runner's part of one build that holds the build lock (see Runner.begin). */

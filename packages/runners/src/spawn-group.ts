@@ -37,9 +37,9 @@ export interface SpawnOptions {
   /** The process helper to start it through; without one it is forked from Node. */
   readonly helper?: ProcessHelper;
   /**
-   * Where a process forked from Node is recorded while it runs, so that the
-   * next build stops it if this rbuild dies first (running-groups.ts); one the
-   * helper started is the helper's to stop.
+   * Where its process group is recorded while it runs, so that the next
+   * build stops it if this rbuild dies first (running-groups.ts): forked from
+   * Node, or started by the helper (which could die with rbuild).
    */
   readonly groups?: RunningGroups;
 }
@@ -173,7 +173,9 @@ class GroupStopper {
 async function launchThrough(helper: ProcessHelper, program: Program, options: SpawnOptions): Promise<SpawnResult> {
   const stopper = new GroupStopper(options.signal);
   const { file, args, env } = program;
-  const onStart = (pid: number): void => {
+  let recorded: number | undefined;
+  const onStart = (pid: number, startTime: string | undefined): void => {
+    if (options.groups?.started(pid, startTime) === true) recorded = pid;
     stopper.started(pid);
     options.onStarted?.();
   };
@@ -185,7 +187,9 @@ async function launchThrough(helper: ProcessHelper, program: Program, options: S
   }
   // Nothing relays its output or reports its end now: stop what is left of it.
   if (end.kind === "lost") stopper.stop();
-  return stopper.settled(end);
+  const result = await stopper.settled(end);
+  if (recorded !== undefined) options.groups?.ended(recorded);
+  return result;
 }
 
 function spawnDirectly({ file, args, env }: Program, options: SpawnOptions): Promise<SpawnResult> {
