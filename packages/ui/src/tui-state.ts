@@ -1,0 +1,166 @@
+/**
+ * What the terminal UI shows, kept from the build's events: the running tasks
+ * (when each started, its last lines of output), the counts, the estimate of
+ * the time left, the notes printed above the live area, and each task's full
+ * output while it runs (kept, bounded, for the end of the build if it fails).
+ * No rendering here: `view(now)` is plain data for tui-view.ts, so that frames
+ * are rendered only as often as the reporter wants, never once per event.
+ *
+ * The estimate: each task's expected duration comes from the history (see
+ * the store's readRecentDurations: how long it took when it last ran), a task
+ * with none counts as the mean of those known, and with nothing recorded there
+ * is no estimate. Time left = (expected time of the tasks not started + what the
+ * running ones still need by their expectation) / the jobs that can run.
+ */
+import type { BuildEvent, TaskResult } from "@rbuild/core";
+import type { Counts } from "./recap.js";
+import { HeldOutput, type HeldLine } from "./held-output.js";
+import type { TextSink } from "./plain-reporter.js";
+
+/** The build's tasks that run something (groups are not counted), with each one's expected duration from the history. */
+export interface TuiPlan {
+  readonly expectedMs: ReadonlyMap<string, number | undefined>;
+}
+
+/** Lines of a running task's output kept for the live area. */
+export const TAIL_KEPT = 8;
+
+export interface RunningView {
+  readonly name: string;
+  readonly elapsedMs: number;
+  /** Its last lines of output, oldest first (at most TAIL_KEPT). */
+  readonly tail: readonly string[];
+}
+
+export interface TuiView {
+  /** Oldest first. */
+  readonly running: readonly RunningView[];
+  readonly done: number;
+  readonly total: number;
+  readonly counts: Readonly<Counts>;
+  /** Undefined when nothing is recorded to estimate from. */
+  readonly etaMs: number | undefined;
+  /** Lines printed above the live area, kept in scrollback: info messages, each failure as it happens. */
+  readonly notes: readonly string[];
+}
+
+interface Running {
+  readonly startedAt: number;
+  readonly tail: string[];
+}
+
+export class TuiState {
+  readonly #plan: TuiPlan;
+  readonly #sinks: { readonly stdout: TextSink; readonly stderr: TextSink };
+  readonly #running = new Map<string, Running>();
+  /** Full output (bounded) of the tasks not finished, and of those that failed. */
+  readonly #outputs = new Map<string, HeldOutput>();
+  /** The last result of each counted task. */
+  readonly #results = new Map<string, TaskResult>();
+  /** Tasks started or finished: no longer part of the estimate's pending work. */
+  readonly #seen = new Set<string>();
+  readonly #notes: string[] = [];
+  readonly #meanMs: number | undefined;
+  #pendingMs = 0;
+  #jobs = 1;
+  /** Bumped by every change a frame would show. */
+  #version = 0;
+
+  constructor(plan: TuiPlan, sinks: { readonly stdout: TextSink; readonly stderr: TextSink }) {
+    this.#plan = plan;
+    this.#sinks = sinks;
+    const known = [...plan.expectedMs.values()].filter((ms): ms is number => ms !== undefined);
+    this.#meanMs = known.length === 0 ? undefined : known.reduce((a, b) => a + b, 0) / known.length;
+    for (const name of plan.expectedMs.keys()) this.#pendingMs += this.#expected(name);
+  }
+
+  get version(): number {
+    return this.#version;
+  }
+
+  #expected(task: string): number {
+    return this.#plan.expectedMs.get(task) ?? this.#meanMs ?? 0;
+  }
+
+  #see(task: string): void {
+    if (this.#seen.has(task)) return;
+    this.#seen.add(task);
+    if (this.#plan.expectedMs.has(task)) this.#pendingMs -= this.#expected(task);
+  }
+
+  apply(event: BuildEvent, now: number): void {
+    switch (event.type) {
+      case "build-started":
+        this.#jobs = Math.max(1, event.jobs);
+        return;
+      case "info":
+        this.#notes.push(`rbuild: ${event.message}`);
+        break;
+      case "task-started":
+        this.#see(event.task);
+        this.#running.set(event.task, { startedAt: now, tail: [] });
+        break;
+      case "task-output": {
+        if (event.replayed === true) return;
+        const running = this.#running.get(event.task);
+        if (running !== undefined) {
+          running.tail.push(event.line);
+          if (running.tail.length > TAIL_KEPT) running.tail.shift();
+        }
+        let output = this.#outputs.get(event.task);
+        if (output === undefined) this.#outputs.set(event.task, (output = new HeldOutput()));
+        output.add([event.stream === "stdout" ? this.#sinks.stdout : this.#sinks.stderr, `[${event.task}] ${event.line}\n`]);
+        if (running === undefined) return; // A late line of a finished task: kept, not shown.
+        break;
+      }
+      case "task-finished":
+        this.#finished(event.result);
+        break;
+      case "build-finished":
+        this.#running.clear();
+        break;
+    }
+    this.#version++;
+  }
+
+  #finished(result: TaskResult): void {
+    this.#see(result.name);
+    this.#running.delete(result.name);
+    if (result.status !== "failed" && this.#results.get(result.name)?.status !== "failed") this.#outputs.delete(result.name);
+    // A group runs nothing: not counted unless something kept it from being done.
+    if (result.group === true && (result.status === "ran" || result.status === "cached")) return;
+    this.#results.set(result.name, result);
+    if (result.status === "failed") this.#notes.push(`✗ ${result.name} failed (its output follows at the end)`);
+  }
+
+  counts(): Counts {
+    const counts = { ran: 0, cached: 0, failed: 0, skipped: 0 };
+    for (const result of this.#results.values()) counts[result.status]++;
+    return counts;
+  }
+
+  /** The failed tasks' last results. */
+  failed(): TaskResult[] {
+    return [...this.#results.values()].filter((result) => result.status === "failed");
+  }
+
+  /** A failed task's output as it was written, bounded as HeldOutput keeps it. */
+  output(task: string, gap: (dropped: number) => HeldLine): HeldLine[] {
+    return this.#outputs.get(task)?.lines(gap) ?? [];
+  }
+
+  view(now: number): TuiView {
+    const running: RunningView[] = [];
+    let runningLeftMs = 0;
+    for (const [name, task] of this.#running) {
+      const elapsedMs = Math.max(0, now - task.startedAt);
+      running.push({ name, elapsedMs, tail: [...task.tail] });
+      runningLeftMs += Math.max(0, this.#expected(name) - elapsedMs);
+    }
+    const counts = this.counts();
+    const total = Math.max(this.#plan.expectedMs.size, this.#results.size);
+    const left = total - this.#results.size;
+    const etaMs = this.#meanMs === undefined ? undefined : (Math.max(0, this.#pendingMs) + runningLeftMs) / Math.max(1, Math.min(this.#jobs, left));
+    return { running, done: this.#results.size, total, counts, etaMs, notes: this.#notes };
+  }
+}
