@@ -18,4 +18,5 @@ export { FRESH_RECORD_FORMAT, freshRecordFileId, freshRecordFiles, parseFreshRec
 export type { FreshBuild, FreshRecord, FreshTask } from "./fresh-record.js";
 export type { AnsweredBuild } from "./answered-builds.js";
 export { readHistory } from "./history.js";
+export { readRecentDurations } from "./recent-durations.js";
 export type { History, HistoryRun, TaskRecords } from "./history.js";
