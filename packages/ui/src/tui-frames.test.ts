@@ -3,7 +3,7 @@ import { renderToString } from "ink";
 import { expect, test } from "vitest";
 import { TuiReporter, type TuiTerminal } from "./tui-reporter.js";
 import { TuiState, type TuiPlan } from "./tui-state.js";
-import { tuiFrame, type FrameSize } from "./tui-view.js";
+import { liveLines, rowsAfterResize, tuiFrame, type FrameSize } from "./tui-view.js";
 
 const sink = () => ({ text: "", write(t: string) { this.text += t; } });
 
@@ -20,7 +20,8 @@ const result = (name: string, status: TaskResult["status"], extra: Partial<TaskR
 
 /** The frame the state shows at `now`, on a terminal of `size`, as text. */
 function frame(state: TuiState, now: number, size: FrameSize): string {
-  return renderToString(tuiFrame(state.view(now), size, false), { columns: size.columns });
+  const view = state.view(now);
+  return renderToString(tuiFrame(view.notes, liveLines(view, size, false)), { columns: size.columns });
 }
 
 function feed(state: TuiState, events: [number, BuildEvent][]): void {
@@ -130,10 +131,19 @@ test("24.1: at the end the live area is cleared and each failed task's full outp
   const lines = Array.from({ length: 12 }, (_, i) => `[broken] line ${i + 1}\n`);
   expect(stdout.text).toBe(lines.filter((_, i) => i % 2 === 0).join("") + "✗ broken (1.5s)\n");
   expect(stderr.text).toBe(lines.filter((_, i) => i % 2 === 1).join("") + 'error: Task "broken" failed: its command exited with code 2.\nrbuild: failed: 1 ran, 0 cached, 1 failed in 1.5s\n');
-  // What ink drew last is the empty frame: the live area erased, the note of the failure kept above it.
-  // What ink drew last (after its last synchronized-update start) is the empty frame: nothing of the live area is left.
-  const last = terminal.written.slice(terminal.written.lastIndexOf("\x1b[?2026h"));
-  expect(last.replace(/\x1b\[[?0-9;]*[A-Za-z]/g, "")).toBe("\n");
-  // Before that the frame for the new size was drawn: a line and one line of output for each task.
-  expect(terminal.written).toContain("\x1b[G▸ a  1s\n  │ a says hi\n▸ broken  1s\n  │ line 12\n0/2 · 0 ran · 0 cached · ETA …\n");
+  // The first frame (nothing running yet: the timer has not drawn since), erased on the resize (it takes
+  // 2 rows at 30 columns, and the cursor's row below), then the frame for the new size: a line and a line
+  // of output for each task, the progress cut at 30 columns.
+  const first = "░".repeat(27) + " 0/2 · 0 ran · 0 cached · ETA <1s\n";
+  const resized = "▸ a  1s\n  │ a says hi\n▸ broken  1s\n  │ line 12\n0/2 · 0 ran · 0 cached · ETA …\n";
+  const erase = (rows: number): string => "\x1b[2K\x1b[1A".repeat(rows - 1) + "\x1b[2K\x1b[G";
+  // Then the last frame: the note of the failure kept above (wrapped at 30 columns), and no live area.
+  const last = "✗ broken failed (its output\nfollows at the end)\n\n";
+  expect(terminal.written.replace(/\x1b\[\?(2026[hl]|25[hl])/g, "")).toBe(first + erase(3) + resized + erase(6) + last);
+});
+
+test("24.1: the rows a frame takes once a resize wraps its lines anew", () => {
+  // Cut at 80 columns: 77, 10 and 80 characters take 2, 1 and 2 rows at 50 columns.
+  expect(rowsAfterResize(["x".repeat(77), "\x1b[2m" + "y".repeat(10) + "\x1b[0m", "z".repeat(120)], 80, 50)).toBe(5);
+  expect(rowsAfterResize(["", "a"], 80, 120)).toBe(2);
 });

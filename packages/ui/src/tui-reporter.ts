@@ -9,7 +9,8 @@
  * text, so scrollback keeps it: each failed task's full output (as the plain
  * reporter writes it, `[task] line`), its end line, the `error:` lines and
  * the one-line summary. Info messages and each failure as it happens are
- * printed above the live area (ink's Static) at once: nothing is hidden.
+ * printed above the live area (ink's Static) with the next frame: nothing is
+ * hidden. A resize draws the frame again for the new size (see #resized).
  *
  * This module loads ink and React: import it only when the TUI is used (see
  * `loadTui` in index.ts), so that plain, json and no-op builds never pay for them.
@@ -17,12 +18,12 @@
 import { EventEmitter } from "node:events";
 import type { BuildEvent, Reporter, TaskResult } from "@rbuild/core";
 import { render, type Instance } from "ink";
-import { createElement as h } from "react";
+import type { ReactElement } from "react";
 import { seconds } from "./final-table.js";
 import type { TextSink } from "./plain-reporter.js";
 import { recapText } from "./recap.js";
 import { TuiState, type TuiPlan } from "./tui-state.js";
-import { tuiFrame, type FrameSize } from "./tui-view.js";
+import { liveLines, rowsAfterResize, tuiFrame, type FrameSize } from "./tui-view.js";
 
 /** Time between frames: 10 a second at most. */
 export const FRAME_MS = 100;
@@ -73,7 +74,25 @@ class TerminalStream extends EventEmitter {
   }
 }
 
-type Phase = { name: "waiting" } | { name: "live"; ink: Instance; stream: TerminalStream; timer: NodeJS.Timeout; stopResize: () => void; drawn: string } | { name: "ended" };
+/** The live phase: ink's instance, the lines it drew last (at `columns`), and the first note it prints. */
+interface Live {
+  readonly name: "live";
+  ink: Instance;
+  stream: TerminalStream;
+  readonly timer: NodeJS.Timeout;
+  readonly stopResize: () => void;
+  /** What the last frame showed (see #draw), the notes from `notesFrom` on passed to it, its lines and width. */
+  drawn: string;
+  notesFrom: number;
+  notesPassed: number;
+  lines: readonly string[];
+  columns: number;
+}
+
+type Phase = { name: "waiting" } | Live | { name: "ended" };
+
+/** Erases `rows` rows: the cursor's and those above it; the cursor ends at the top one's start. */
+const eraseRows = (rows: number): string => "\x1b[2K\x1b[1A".repeat(Math.max(0, rows - 1)) + "\x1b[2K\x1b[G";
 
 export class TuiReporter implements Reporter {
   readonly #options: TuiReporterOptions;
@@ -91,40 +110,74 @@ export class TuiReporter implements Reporter {
     this.#state.apply(event, this.#now());
     if (event.type === "build-started") this.#start();
     else if (event.type === "build-finished") this.#end(event);
-    else if (event.type === "info" || (event.type === "task-finished" && event.result.status === "failed")) this.#draw(); // Notes at once.
   }
 
   #start(): void {
     if (this.#phase.name !== "waiting") return;
-    const stream = new TerminalStream(this.#options.terminal);
-    const ink = render(this.#frame(stream), {
-      stdout: stream as unknown as NodeJS.WriteStream,
-      stderr: stream as unknown as NodeJS.WriteStream,
+    const live: Live = {
+      name: "live",
+      ink: undefined as unknown as Instance,
+      stream: new TerminalStream(this.#options.terminal),
+      timer: setInterval(() => this.#draw(), FRAME_MS).unref(),
+      stopResize: this.#options.terminal.onResize(() => this.#resized()),
+      drawn: "",
+      notesFrom: 0,
+      notesPassed: 0,
+      lines: [],
+      columns: 0,
+    };
+    this.#phase = live;
+    this.#mount(live);
+  }
+
+  /** A new ink instance on a new stream of the terminal's size, drawing the current frame. */
+  #mount(live: Live): void {
+    live.stream = new TerminalStream(this.#options.terminal);
+    live.ink = render(this.#frame(live), {
+      stdout: live.stream as unknown as NodeJS.WriteStream,
+      stderr: live.stream as unknown as NodeJS.WriteStream,
       stdin: new EventEmitter() as unknown as NodeJS.ReadStream,
       patchConsole: false,
       exitOnCtrlC: false,
-      maxFps: 1000 / FRAME_MS,
+      // ink's own limit, above ours: it must not hold back the frames the timer draws.
+      maxFps: 30,
     });
-    const timer = setInterval(() => this.#draw(), FRAME_MS).unref();
-    const stopResize = this.#options.terminal.onResize(() => {
-      stream.resized();
-      this.#draw(true);
-    });
-    this.#phase = { name: "live", ink, stream, timer, stopResize, drawn: "" };
   }
 
-  #frame(stream: TerminalStream): ReturnType<typeof tuiFrame> {
-    return tuiFrame(this.#state.view(this.#now()), { columns: stream.columns, rows: stream.rows }, this.#options.color);
+  #frame(live: Live): ReactElement {
+    const { columns, rows } = live.stream;
+    live.lines = liveLines(this.#state.view(this.#now()), { columns, rows }, this.#options.color);
+    live.columns = columns;
+    const notes = this.#state.view(0).notes;
+    live.notesPassed = notes.length;
+    return tuiFrame(notes.slice(live.notesFrom), live.lines);
   }
 
-  /** Draws a frame if anything it shows changed since the last (or `always`). */
-  #draw(always = false): void {
-    const phase = this.#phase;
-    if (phase.name !== "live") return;
+  /** Draws a frame if anything it shows changed since the last. */
+  #draw(): void {
+    const live = this.#phase;
+    if (live.name !== "live") return;
     const drawn = `${this.#state.version}:${Math.floor(this.#now() / 1000)}`;
-    if (!always && drawn === phase.drawn) return;
-    phase.drawn = drawn;
-    phase.ink.rerender(this.#frame(phase.stream));
+    if (drawn === live.drawn) return;
+    live.drawn = drawn;
+    live.ink.rerender(this.#frame(live));
+  }
+
+  /**
+   * A resized terminal wraps the lines drawn anew, so ink's count of the rows
+   * to erase before the next frame goes wrong (stale lines stay). Instead: let
+   * go of the frame (ink keeps it), erase the rows it takes now, and draw it
+   * again with a new instance for the new size (which prints only new notes).
+   */
+  #resized(): void {
+    const live = this.#phase;
+    if (live.name !== "live") return;
+    live.ink.unmount();
+    const { columns } = this.#options.terminal.size();
+    // The frame's rows and the cursor's, below them.
+    this.#options.terminal.write(eraseRows(rowsAfterResize(live.lines, live.columns, columns) + 1));
+    live.notesFrom = live.notesPassed;
+    this.#mount(live);
   }
 
   #end(event: Extract<BuildEvent, { type: "build-finished" }>): void {
@@ -133,8 +186,8 @@ export class TuiReporter implements Reporter {
     if (phase.name === "live") {
       clearInterval(phase.timer);
       phase.stopResize();
-      // The notes stay; the live area goes (an empty frame), then ink lets go of the terminal.
-      phase.ink.rerender(h(() => null));
+      // The last notes and no live area; ink draws that as it lets go of the terminal.
+      phase.ink.rerender(tuiFrame(this.#state.view(0).notes.slice(phase.notesFrom), []));
       phase.ink.unmount();
     }
     this.#writeEnd(event);

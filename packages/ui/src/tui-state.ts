@@ -158,9 +158,11 @@ export class TuiState {
       runningLeftMs += Math.max(0, this.#expected(name) - elapsedMs);
     }
     const counts = this.counts();
-    const total = Math.max(this.#plan.expectedMs.size, this.#results.size);
-    const left = total - this.#results.size;
-    const etaMs = this.#meanMs === undefined ? undefined : (Math.max(0, this.#pendingMs) + runningLeftMs) / Math.max(1, Math.min(this.#jobs, left));
-    return { running, done: this.#results.size, total, counts, etaMs, notes: this.#notes };
+    // Of the tasks that run something: a group skipped is counted (as the plain reporter does), not done.
+    const total = this.#plan.expectedMs.size;
+    let done = 0;
+    for (const name of this.#results.keys()) if (this.#plan.expectedMs.has(name)) done++;
+    const etaMs = this.#meanMs === undefined ? undefined : (Math.max(0, this.#pendingMs) + runningLeftMs) / Math.max(1, Math.min(this.#jobs, total - done));
+    return { running, done, total, counts, etaMs, notes: this.#notes };
   }
 }

@@ -52,24 +52,36 @@ function budget(tasks: number, rows: number): { shown: number; tail: number; mor
   return { shown: Math.max(0, rows - 1), tail: 0, more: rows > 0 };
 }
 
-export function tuiFrame(view: TuiView, size: FrameSize, color: boolean): ReactElement {
+/** The live area's lines (below the notes), each cut to `size.columns`. */
+export function liveLines(view: TuiView, size: FrameSize, color: boolean): string[] {
   const style = (name: Style, text: string): string => (color ? `\x1b[${CODES[name]}m${text}\x1b[0m` : text);
-  const line = (key: string, text: string): ReactElement => h(Text, { key, wrap: "truncate" }, text);
   // One line for the progress, one left free: a frame as tall as the terminal makes ink clear the screen.
   const { shown, tail, more } = budget(view.running.length, Math.max(0, size.rows - 2));
-  const live: ReactElement[] = [];
+  const lines: string[] = [];
   for (const task of view.running.slice(0, shown)) {
-    live.push(line(`t:${task.name}`, `${style("bold", "▸")} ${task.name}  ${style("dim", clock(task.elapsedMs))}`));
-    (tail === 0 ? [] : task.tail.slice(-tail)).forEach((text, i) => live.push(line(`o:${task.name}:${i}`, style("dim", `  │ ${text}`))));
+    lines.push(`${style("bold", "▸")} ${task.name}  ${style("dim", clock(task.elapsedMs))}`);
+    for (const text of tail === 0 ? [] : task.tail.slice(-tail)) lines.push(style("dim", `  │ ${text}`));
   }
-  if (more) live.push(line("more", style("dim", `… ${view.running.length - shown} more running`)));
-  live.push(line("progress", progress(view, size.columns, style)));
+  if (more) lines.push(style("dim", `… ${view.running.length - shown} more running`));
+  lines.push(progress(view, size.columns, style));
+  return lines;
+}
+
+/** A frame: `notes` (new ones are printed above, once: ink's Static) and the live `lines`. */
+export function tuiFrame(notes: readonly string[], lines: readonly string[]): ReactElement {
   return h(
     Box,
     { flexDirection: "column" },
-    h(Static<string>, { items: [...view.notes], children: (note: string, i: number) => h(Text, { key: String(i) }, note) }),
-    ...live,
+    h(Static<string>, { items: [...notes], children: (note: string, i: number) => h(Text, { key: String(i) }, note) }),
+    ...lines.map((text, i) => h(Text, { key: String(i), wrap: "truncate" }, text)),
   );
+}
+
+/** How many rows `lines`, drawn cut at `drawnAt` columns, take on a terminal now `columns` wide (it wraps them anew). */
+export function rowsAfterResize(lines: readonly string[], drawnAt: number, columns: number): number {
+  let rows = 0;
+  for (const text of lines) rows += Math.max(1, Math.ceil(Math.min([...visible(text)].length, drawnAt) / Math.max(1, columns)));
+  return rows;
 }
 
 function progress(view: TuiView, columns: number, style: (name: Style, text: string) => string): string {
