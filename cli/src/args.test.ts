@@ -15,5 +15,5 @@ test("20.J: an option's value that starts with '-' or is missing gets rbuild's m
     reason: "usage",
     message: '--summary needs a file name, got "-k", which looks like an option. For a value that starts with "-", write --summary=-k.',
   });
-  expect(problem(["--output", "--force", "build"])).toEqual({ reason: "usage", message: '--output must be "plain" or "json", got "--force".' });
+  expect(problem(["--output", "--force", "build"])).toEqual({ reason: "usage", message: '--output must be "tui", "plain" or "json", got "--force".' });
 });

@@ -3,13 +3,14 @@ import { resolve } from "node:path";
 import { describeFailure, fanOut, type Reporter, type SetupFailure, type StrayErrors } from "@rbuild/core";
 import { dryRun, Engine, type BuildOutcome } from "@rbuild/executor";
 import { plan, type Graph } from "@rbuild/planner";
-import { Store } from "@rbuild/store";
-import { BatchedOutput, dryRunSummary, inCi, inGitHubActions, JsonReporter, junitReport, junitSetupFailure, OutputTails, PlainReporter, runSummary } from "@rbuild/ui";
+import { readRecentDurations, Store } from "@rbuild/store";
+import { BatchedOutput, dryRunSummary, inCi, inGitHubActions, JsonReporter, junitReport, junitSetupFailure, loadTui, OutputTails, PlainReporter, runSummary, type TextSink } from "@rbuild/ui";
 import type { Args } from "./args.js";
 import { cacheAccessFailure } from "./cache-access.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
 import { filterTargets } from "./filter-targets.js";
 import { lockWaitMessage } from "./lock-wait.js";
+import { outputMode } from "./output-mode.js";
 import { phase, phaseNote } from "./phases.js";
 import { reportFileProblem, writeReport } from "./report-file.js";
 import { processTerminal, type Terminal } from "./terminal.js";
@@ -118,18 +119,22 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
   const output = new BatchedOutput(terminal.stdout, terminal.stderr);
   const { stdout, stderr } = output;
   const tails = junitFile === undefined ? undefined : new OutputTails();
+  const color = terminal.stdoutIsTTY && env.NO_COLOR === undefined;
+  const mode = outputMode(args.output, terminal);
   const reporters: Reporter[] = [
-    args.output === "json"
+    mode === "json"
       ? new JsonReporter(stdout)
-      : new PlainReporter({
-          stdout,
-          stderr,
-          cwd,
-          color: terminal.stdoutIsTTY && env.NO_COLOR === undefined,
-          outputLogs: args.outputLogs,
-          githubActions: inGitHubActions(env),
-          finalTable: inCi(env),
-        }),
+      : mode === "tui"
+        ? await tuiReporter(terminal, { stdout, stderr }, graph.value, workspace.value.cacheDir, color)
+        : new PlainReporter({
+            stdout,
+            stderr,
+            cwd,
+            color,
+            outputLogs: args.outputLogs,
+            githubActions: inGitHubActions(env),
+            finalTable: inCi(env),
+          }),
     ...(tails === undefined ? [] : [tails]),
     { report() {}, close: () => output.flush() },
   ];
@@ -178,6 +183,27 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
     output.flush();
     stopListening();
   }
+}
+
+/**
+ * The terminal UI's reporter (ink is loaded only now), drawing on `terminal`
+ * through `output` (batched: a frame is one write) with each task's latest
+ * recorded duration for its estimate.
+ */
+async function tuiReporter(terminal: Terminal, output: { stdout: TextSink; stderr: TextSink }, graph: Graph, cacheDir: string, color: boolean): Promise<Reporter> {
+  const { TuiReporter } = await loadTui();
+  const recorded = readRecentDurations(cacheDir);
+  const expectedMs = new Map<string, number | undefined>();
+  for (const task of graph.tasks.values()) if (task.run !== undefined) expectedMs.set(task.name, recorded.get(task.name));
+  const size = (): { columns: number; rows: number } => terminal.size?.() ?? { columns: 80, rows: 24 };
+  return new TuiReporter({
+    terminal: { write: (text) => output.stdout.write(text), size, onResize: (handler) => terminal.onResize?.(handler) ?? (() => {}) },
+    stdout: output.stdout,
+    stderr: output.stderr,
+    plan: { expectedMs },
+    cwd: terminal.cwd,
+    color,
+  });
 }
 
 /** `--dry-run`: each task of the plan, whether it would run, and why. */
