@@ -62,6 +62,10 @@ export async function runCommand(args: Args, strays: StrayErrors): Promise<numbe
 export async function runBuild(args: Args, terminal: Terminal, strays: StrayErrors, engine?: Engine): Promise<RunEnd> {
   phase("start");
   const { cwd, env } = terminal;
+  const mode = args.dryRun ? "plain" : outputMode(args.output, terminal);
+  // The TUI's code (ink, React, yoga's WebAssembly) loads while the Buildfile does, not after it.
+  const tui = mode === "tui" ? loadTui() : undefined;
+  tui?.catch(() => {}); // Awaited below, where a failure is thrown; not unhandled on the early returns.
   const summaryFile = args.summary === undefined ? undefined : resolve(cwd, args.summary);
   const junitFile = args.junit === undefined ? undefined : resolve(cwd, args.junit);
   const fail = (failures: readonly SetupFailure[], workspace?: Workspace): RunEnd => {
@@ -120,12 +124,11 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
   const { stdout, stderr } = output;
   const tails = junitFile === undefined ? undefined : new OutputTails();
   const color = terminal.stdoutIsTTY && env.NO_COLOR === undefined;
-  const mode = outputMode(args.output, terminal);
   const reporters: Reporter[] = [
     mode === "json"
       ? new JsonReporter(stdout)
-      : mode === "tui"
-        ? await tuiReporter(terminal, { stdout, stderr }, graph.value, workspace.value.cacheDir, color)
+      : tui !== undefined
+        ? tuiReporter(await tui, terminal, { stdout, stderr }, graph.value, workspace.value.cacheDir, color)
         : new PlainReporter({
             stdout,
             stderr,
@@ -177,21 +180,30 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
     // A write in the cache that the check before the build did not foresee (see cache-access.ts).
     const failure = cacheAccessFailure(error, cacheDir);
     if (failure === undefined) throw error;
+    await reporter.close?.(); // The TUI's live area goes first: the error is written below it, not erased with it.
     output.flush();
     return fail([failure], workspace.value);
   } finally {
+    // A build interrupted before it started or that threw never finished: the TUI lets go of the terminal.
+    await reporter.close?.();
     output.flush();
     stopListening();
   }
 }
 
 /**
- * The terminal UI's reporter (ink is loaded only now), drawing on `terminal`
+ * The terminal UI's reporter (ink is loaded only for it), drawing on `terminal`
  * through `output` (batched: a frame is one write) with each task's latest
  * recorded duration for its estimate.
  */
-async function tuiReporter(terminal: Terminal, output: { stdout: TextSink; stderr: TextSink }, graph: Graph, cacheDir: string, color: boolean): Promise<Reporter> {
-  const { TuiReporter } = await loadTui();
+function tuiReporter(
+  { TuiReporter }: Awaited<ReturnType<typeof loadTui>>,
+  terminal: Terminal,
+  output: { stdout: TextSink; stderr: TextSink },
+  graph: Graph,
+  cacheDir: string,
+  color: boolean,
+): Reporter {
   const recorded = readRecentDurations(cacheDir);
   const expectedMs = new Map<string, number | undefined>();
   for (const task of graph.tasks.values()) if (task.run !== undefined) expectedMs.set(task.name, recorded.get(task.name));

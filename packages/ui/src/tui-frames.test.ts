@@ -1,9 +1,11 @@
 import type { BuildEvent, TaskResult } from "@rbuild/core";
 import { renderToString } from "ink";
 import { expect, test } from "vitest";
+import { InkPainter } from "./tui-painter.js";
 import { TuiReporter, type TuiTerminal } from "./tui-reporter.js";
 import { TuiState, type TuiPlan } from "./tui-state.js";
-import { liveLines, rowsAfterResize, tuiFrame, type FrameSize } from "./tui-view.js";
+import { liveLines, rowsAfterResize, type FrameSize } from "./tui-lines.js";
+import { tuiFrame } from "./tui-view.js";
 
 const sink = () => ({ text: "", write(t: string) { this.text += t; } });
 
@@ -117,7 +119,7 @@ test("24.1: at the end the live area is cleared and each failed task's full outp
   const stdout = sink();
   const stderr = sink();
   let now = 0;
-  const tui = new TuiReporter({ terminal, stdout, stderr, plan: plan([["a", 100], ["broken", 100]]), cwd: "/w", color: false, now: () => now });
+  const tui = new TuiReporter({ terminal, stdout, stderr, plan: plan([["a", 100], ["broken", 100]]), cwd: "/w", color: false, now: () => now, painter: (write) => new InkPainter(write) });
   tui.report({ type: "build-started", targets: ["a", "broken"], tasks: 2, jobs: 2 });
   tui.report({ type: "task-started", task: "a", reasons: [] });
   tui.report({ type: "task-started", task: "broken", reasons: [] });
@@ -128,6 +130,7 @@ test("24.1: at the end the live area is cleared and each failed task's full outp
   tui.report({ type: "task-finished", result: result("a", "ran") });
   tui.report({ type: "task-finished", result: result("broken", "failed", { failure: { reason: "exit-nonzero", task: "broken", exitCode: 2 } as never }) });
   tui.report({ type: "build-finished", ok: false, interrupted: false, durationMs: 1500 });
+  await tui.close();
   const lines = Array.from({ length: 12 }, (_, i) => `[broken] line ${i + 1}\n`);
   expect(stdout.text).toBe(lines.filter((_, i) => i % 2 === 0).join("") + "✗ broken (1.5s)\n");
   expect(stderr.text).toBe(lines.filter((_, i) => i % 2 === 1).join("") + 'error: Task "broken" failed: its command exited with code 2.\nrbuild: failed: 1 ran, 0 cached, 1 failed in 1.5s\n');

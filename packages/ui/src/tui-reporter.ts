@@ -1,6 +1,6 @@
 /**
  * The terminal UI (`--output tui`): a live area drawn with ink while the
- * build runs (tui-view.ts), from a model the events update (tui-state.ts).
+ * build runs (tui-lines.ts, tui-view.ts), from a model the events update (tui-state.ts).
  *
  * Frames are drawn by a timer, FRAME_MS apart and only when something shown
  * changed (an event, or a running task's elapsed second), never once per
@@ -10,20 +10,20 @@
  * reporter writes it, `[task] line`), its end line, the `error:` lines and
  * the one-line summary. Info messages and each failure as it happens are
  * printed above the live area (ink's Static) with the next frame: nothing is
- * hidden. A resize draws the frame again for the new size (see #resized).
+ * hidden. A resize draws the frame again for the new size (see tui-painter.ts).
  *
- * This module loads ink and React: import it only when the TUI is used (see
- * `loadTui` in index.ts), so that plain, json and no-op builds never pay for them.
+ * Frames are drawn on a thread of their own (tui-thread.ts, which loads ink
+ * there): the build's main thread only keeps the model and sends each frame's
+ * lines. Import this module only when the TUI is used (`loadTui` in index.ts).
  */
-import { EventEmitter } from "node:events";
 import type { BuildEvent, Reporter, TaskResult } from "@rbuild/core";
-import { render, type Instance } from "ink";
-import type { ReactElement } from "react";
 import { seconds } from "./final-table.js";
 import type { TextSink } from "./plain-reporter.js";
 import { recapText } from "./recap.js";
+import type { Painter } from "./tui-painter.js";
 import { TuiState, type TuiPlan } from "./tui-state.js";
-import { liveLines, rowsAfterResize, tuiFrame, type FrameSize } from "./tui-view.js";
+import { ThreadPainter } from "./tui-thread.js";
+import { liveLines, type FrameSize } from "./tui-lines.js";
 
 /** Time between frames: 10 a second at most. */
 export const FRAME_MS = 100;
@@ -47,52 +47,22 @@ export interface TuiReporterOptions {
   readonly color: boolean;
   /** Default: performance.now. */
   readonly now?: () => number;
+  /** What draws the frames, writing to the terminal through `write`. Default: a thread of its own (tui-thread.ts). */
+  readonly painter?: (write: (text: string) => void) => Painter;
 }
 
-/** The stream ink writes to: a TTY of the terminal's size, which says when it is resized. */
-class TerminalStream extends EventEmitter {
-  readonly isTTY = true;
-  readonly #terminal: TuiTerminal;
-  columns: number;
-  rows: number;
-
-  constructor(terminal: TuiTerminal) {
-    super();
-    this.#terminal = terminal;
-    ({ columns: this.columns, rows: this.rows } = terminal.size());
-  }
-
-  write(text: string, done?: () => void): boolean {
-    this.#terminal.write(text);
-    done?.();
-    return true;
-  }
-
-  resized(): void {
-    ({ columns: this.columns, rows: this.rows } = this.#terminal.size());
-    this.emit("resize");
-  }
-}
-
-/** The live phase: ink's instance, the lines it drew last (at `columns`), and the first note it prints. */
 interface Live {
   readonly name: "live";
-  ink: Instance;
-  stream: TerminalStream;
+  painter: Painter;
   readonly timer: NodeJS.Timeout;
   readonly stopResize: () => void;
-  /** What the last frame showed (see #draw), the notes from `notesFrom` on passed to it, its lines and width. */
+  /** What the last frame showed (see #draw), and how many notes were sent. */
   drawn: string;
-  notesFrom: number;
-  notesPassed: number;
-  lines: readonly string[];
-  columns: number;
+  notesSent: number;
+  resized: boolean;
 }
 
-type Phase = { name: "waiting" } | Live | { name: "ended" };
-
-/** Erases `rows` rows: the cursor's and those above it; the cursor ends at the top one's start. */
-const eraseRows = (rows: number): string => "\x1b[2K\x1b[1A".repeat(Math.max(0, rows - 1)) + "\x1b[2K\x1b[G";
+type Phase = { name: "waiting" } | Live | { name: "ended"; done: Promise<void> };
 
 export class TuiReporter implements Reporter {
   readonly #options: TuiReporterOptions;
@@ -112,85 +82,76 @@ export class TuiReporter implements Reporter {
     else if (event.type === "build-finished") this.#end(event);
   }
 
+  /** Settles once the live area is cleared and the text that stays is written (or, for a build that never finished, once the terminal is let go). */
+  close(): Promise<void> {
+    if (this.#phase.name !== "ended") this.#stop();
+    return (this.#phase as { done: Promise<void> }).done;
+  }
+
   #start(): void {
     if (this.#phase.name !== "waiting") return;
+    const write = (text: string): void => void this.#options.terminal.write(text);
     const live: Live = {
       name: "live",
-      ink: undefined as unknown as Instance,
-      stream: new TerminalStream(this.#options.terminal),
+      painter: this.#options.painter?.(write) ?? new ThreadPainter(write, () => this.#inHere(live, write)),
       timer: setInterval(() => this.#draw(), FRAME_MS).unref(),
-      stopResize: this.#options.terminal.onResize(() => this.#resized()),
+      stopResize: this.#options.terminal.onResize(() => {
+        live.resized = true;
+        this.#draw(true);
+      }),
       drawn: "",
-      notesFrom: 0,
-      notesPassed: 0,
-      lines: [],
-      columns: 0,
+      notesSent: 0,
+      resized: false,
     };
     this.#phase = live;
-    this.#mount(live);
+    this.#draw(true);
   }
 
-  /** A new ink instance on a new stream of the terminal's size, drawing the current frame. */
-  #mount(live: Live): void {
-    live.stream = new TerminalStream(this.#options.terminal);
-    live.ink = render(this.#frame(live), {
-      stdout: live.stream as unknown as NodeJS.WriteStream,
-      stderr: live.stream as unknown as NodeJS.WriteStream,
-      stdin: new EventEmitter() as unknown as NodeJS.ReadStream,
-      patchConsole: false,
-      exitOnCtrlC: false,
-      // ink's own limit, above ours: it must not hold back the frames the timer draws.
-      maxFps: 30,
+  /** The thread failed: frames are drawn here from now on (ink loads on this thread). */
+  #inHere(live: Live, write: (text: string) => void): void {
+    let painter: Painter | undefined;
+    const queued: Parameters<Painter["frame"]>[0][] = [];
+    const ready = import("./tui-painter.js").then(({ InkPainter }) => {
+      painter = new InkPainter(write);
+      for (const frame of queued) painter.frame(frame);
     });
+    live.painter = {
+      frame: (frame) => (painter === undefined ? void queued.push(frame) : painter.frame(frame)),
+      end: (notes) => ready.then(() => painter!.end(notes)),
+    };
+    this.#draw(true);
   }
 
-  #frame(live: Live): ReactElement {
-    const { columns, rows } = live.stream;
-    live.lines = liveLines(this.#state.view(this.#now()), { columns, rows }, this.#options.color);
-    live.columns = columns;
-    const notes = this.#state.view(0).notes;
-    live.notesPassed = notes.length;
-    return tuiFrame(notes.slice(live.notesFrom), live.lines);
-  }
-
-  /** Draws a frame if anything it shows changed since the last. */
-  #draw(): void {
+  /** Sends a frame if anything it shows changed since the last (or `always`). */
+  #draw(always = false): void {
     const live = this.#phase;
     if (live.name !== "live") return;
     const drawn = `${this.#state.version}:${Math.floor(this.#now() / 1000)}`;
-    if (drawn === live.drawn) return;
+    if (!always && drawn === live.drawn) return;
     live.drawn = drawn;
-    live.ink.rerender(this.#frame(live));
-  }
-
-  /**
-   * A resized terminal wraps the lines drawn anew, so ink's count of the rows
-   * to erase before the next frame goes wrong (stale lines stay). Instead: let
-   * go of the frame (ink keeps it), erase the rows it takes now, and draw it
-   * again with a new instance for the new size (which prints only new notes).
-   */
-  #resized(): void {
-    const live = this.#phase;
-    if (live.name !== "live") return;
-    live.ink.unmount();
-    const { columns } = this.#options.terminal.size();
-    // The frame's rows and the cursor's, below them.
-    this.#options.terminal.write(eraseRows(rowsAfterResize(live.lines, live.columns, columns) + 1));
-    live.notesFrom = live.notesPassed;
-    this.#mount(live);
+    const size = this.#options.terminal.size();
+    const notes = this.#state.notes;
+    live.painter.frame({ ...size, notes: notes.slice(live.notesSent), lines: liveLines(this.#state.view(this.#now()), size, this.#options.color), resized: live.resized });
+    live.notesSent = notes.length;
+    live.resized = false;
   }
 
   #end(event: Extract<BuildEvent, { type: "build-finished" }>): void {
-    const phase = this.#phase;
-    this.#phase = { name: "ended" };
-    if (phase.name === "live") {
-      clearInterval(phase.timer);
-      phase.stopResize();
-      // The last notes and no live area; ink draws that as it lets go of the terminal.
-      phase.ink.rerender(tuiFrame(this.#state.view(0).notes.slice(phase.notesFrom), []));
-      phase.ink.unmount();
-    }
-    this.#writeEnd(event);
+    const stopped = this.#stop();
+    this.#phase = { name: "ended", done: stopped.then(() => this.#writeEnd(event)) };
+  }
+
+  /** Ends the live area: the last notes printed, the rest cleared. */
+  #stop(): Promise<void> {
+    const live = this.#phase;
+    let done = Promise.resolve();
+    if (live.name === "live") {
+      clearInterval(live.timer);
+      live.stopResize();
+      done = live.painter.end(this.#state.notes.slice(live.notesSent));
+    } else if (live.name === "ended") done = live.done;
+    this.#phase = { name: "ended", done };
+    return done;
   }
 
   #writeEnd(event: Extract<BuildEvent, { type: "build-finished" }>): void {

@@ -35,7 +35,9 @@ export interface RunningView {
 export interface TuiView {
   /** Oldest first. */
   readonly running: readonly RunningView[];
+  /** Of the tasks that run something (the bar): how many are done, and how many of those came from the cache. */
   readonly done: number;
+  readonly doneCached: number;
   readonly total: number;
   readonly counts: Readonly<Counts>;
   /** Undefined when nothing is recorded to estimate from. */
@@ -60,6 +62,9 @@ export class TuiState {
   /** Tasks started or finished: no longer part of the estimate's pending work. */
   readonly #seen = new Set<string>();
   readonly #notes: string[] = [];
+  readonly #counts: Counts = { ran: 0, cached: 0, failed: 0, skipped: 0 };
+  /** Of the planned tasks (those that run something): how many are done, and how many of those came from the cache. */
+  readonly #done = { all: 0, cached: 0 };
   readonly #meanMs: number | undefined;
   #pendingMs = 0;
   #jobs = 1;
@@ -126,17 +131,24 @@ export class TuiState {
   #finished(result: TaskResult): void {
     this.#see(result.name);
     this.#running.delete(result.name);
-    if (result.status !== "failed" && this.#results.get(result.name)?.status !== "failed") this.#outputs.delete(result.name);
+    const before = this.#results.get(result.name);
+    if (result.status !== "failed" && before?.status !== "failed") this.#outputs.delete(result.name);
     // A group runs nothing: not counted unless something kept it from being done.
     if (result.group === true && (result.status === "ran" || result.status === "cached")) return;
+    // A task finished again (a late failure): the later result stands.
+    const planned = this.#plan.expectedMs.has(result.name);
+    if (before !== undefined) {
+      this.#counts[before.status]--;
+      if (planned) this.#done.cached -= before.status === "cached" ? 1 : 0;
+    } else if (planned) this.#done.all++;
     this.#results.set(result.name, result);
+    this.#counts[result.status]++;
+    if (planned && result.status === "cached") this.#done.cached++;
     if (result.status === "failed") this.#notes.push(`✗ ${result.name} failed (its output follows at the end)`);
   }
 
   counts(): Counts {
-    const counts = { ran: 0, cached: 0, failed: 0, skipped: 0 };
-    for (const result of this.#results.values()) counts[result.status]++;
-    return counts;
+    return { ...this.#counts };
   }
 
   /** The failed tasks' last results. */
@@ -147,6 +159,11 @@ export class TuiState {
   /** A failed task's output as it was written, bounded as HeldOutput keeps it. */
   output(task: string, gap: (dropped: number) => HeldLine): HeldLine[] {
     return this.#outputs.get(task)?.lines(gap) ?? [];
+  }
+
+  /** Lines printed above the live area so far. */
+  get notes(): readonly string[] {
+    return this.#notes;
   }
 
   view(now: number): TuiView {
@@ -160,9 +177,8 @@ export class TuiState {
     const counts = this.counts();
     // Of the tasks that run something: a group skipped is counted (as the plain reporter does), not done.
     const total = this.#plan.expectedMs.size;
-    let done = 0;
-    for (const name of this.#results.keys()) if (this.#plan.expectedMs.has(name)) done++;
+    const { all: done, cached } = this.#done;
     const etaMs = this.#meanMs === undefined ? undefined : (Math.max(0, this.#pendingMs) + runningLeftMs) / Math.max(1, Math.min(this.#jobs, total - done));
-    return { running, done, total, counts, etaMs, notes: this.#notes };
+    return { running, done, doneCached: cached, total, counts, etaMs, notes: this.#notes };
   }
 }
