@@ -114,12 +114,13 @@ function fakeTerminal(size: FrameSize): TuiTerminal & { written: string; resize(
   };
 }
 
-test("24.1: at the end the live area is cleared and each failed task's full output, its end line and the summary stay as plain text", async () => {
+test("24.1: at the end the live area is cleared and each failed task's full output, its end line and the summary stay as plain text; a message before the build starts is written at once", async () => {
   const terminal = fakeTerminal({ columns: 60, rows: 12 });
   const stdout = sink();
   const stderr = sink();
   let now = 0;
   const tui = new TuiReporter({ terminal, stdout, stderr, plan: plan([["a", 100], ["broken", 100]]), cwd: "/w", color: false, now: () => now, painter: (write) => new InkPainter(write) });
+  tui.report({ type: "info", code: "waiting", message: "waiting for the build lock" });
   tui.report({ type: "build-started", targets: ["a", "broken"], tasks: 2, jobs: 2 });
   tui.report({ type: "task-started", task: "a", reasons: [] });
   tui.report({ type: "task-started", task: "broken", reasons: [] });
@@ -133,7 +134,7 @@ test("24.1: at the end the live area is cleared and each failed task's full outp
   await tui.close();
   const lines = Array.from({ length: 12 }, (_, i) => `[broken] line ${i + 1}\n`);
   expect(stdout.text).toBe(lines.filter((_, i) => i % 2 === 0).join("") + "✗ broken (1.5s)\n");
-  expect(stderr.text).toBe(lines.filter((_, i) => i % 2 === 1).join("") + 'error: Task "broken" failed: its command exited with code 2.\nrbuild: failed: 1 ran, 0 cached, 1 failed in 1.5s\n');
+  expect(stderr.text).toBe("rbuild: waiting for the build lock\n" + lines.filter((_, i) => i % 2 === 1).join("") + 'error: Task "broken" failed: its command exited with code 2.\nrbuild: failed: 1 ran, 0 cached, 1 failed in 1.5s\n');
   // The first frame (nothing running yet: the timer has not drawn since), erased on the resize (it takes
   // 2 rows at 30 columns, and the cursor's row below), then the frame for the new size: a line and a line
   // of output for each task, the progress cut at 30 columns.

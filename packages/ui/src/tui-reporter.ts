@@ -77,6 +77,8 @@ export class TuiReporter implements Reporter {
   }
 
   report(event: BuildEvent): void {
+    // Before the build starts (waiting for the build lock) there is no live area yet: said at once, as plain text.
+    if (event.type === "info" && this.#phase.name === "waiting") return void this.#options.stderr.write(`rbuild: ${event.message}\n`);
     this.#state.apply(event, this.#now());
     if (event.type === "build-started") this.#start();
     else if (event.type === "build-finished") this.#end(event);
