@@ -119,7 +119,7 @@ test("24.1: at the end the live area is cleared and each failed task's full outp
   const stdout = sink();
   const stderr = sink();
   let now = 0;
-  const tui = new TuiReporter({ terminal, stdout, stderr, plan: plan([["a", 100], ["broken", 100]]), cwd: "/w", color: false, now: () => now, painter: (write) => new InkPainter(write) });
+  const tui = new TuiReporter({ terminal, stdout, stderr, plan: plan([["a", 100], ["broken", 100]]), cwd: "/w", color: false, now: () => now, painter: (write) => new InkPainter(write), startAfterMs: 0 });
   tui.report({ type: "info", code: "waiting", message: "waiting for the build lock" });
   tui.report({ type: "build-started", targets: ["a", "broken"], tasks: 2, jobs: 2 });
   tui.report({ type: "task-started", task: "a", reasons: [] });

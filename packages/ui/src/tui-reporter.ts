@@ -28,6 +28,13 @@ import { liveLines, type FrameSize } from "./tui-lines.js";
 /** Time between frames: 10 a second at most. */
 export const FRAME_MS = 100;
 
+/**
+ * How long a build runs before the live area is drawn: a build done sooner
+ * (a no-op, a few cached tasks) never starts ink's thread, whose start-up
+ * (some 150 ms of CPU to load ink) would cost it more than it shows.
+ */
+export const START_AFTER_MS = 250;
+
 /** The terminal the live area is drawn on: its output, its size now, and word of its resizes. */
 export interface TuiTerminal {
   write(text: string): unknown;
@@ -47,6 +54,8 @@ export interface TuiReporterOptions {
   readonly color: boolean;
   /** Default: performance.now. */
   readonly now?: () => number;
+  /** Default START_AFTER_MS; 0 draws from the build's start. */
+  readonly startAfterMs?: number;
   /** What draws the frames, writing to the terminal through `write`. Default: a thread of its own (tui-thread.ts). */
   readonly painter?: (write: (text: string) => void) => Painter;
 }
@@ -62,7 +71,7 @@ interface Live {
   resized: boolean;
 }
 
-type Phase = { name: "waiting" } | Live | { name: "ended"; done: Promise<void> };
+type Phase = { name: "waiting" } | { name: "starting"; timer: NodeJS.Timeout } | Live | { name: "ended"; done: Promise<void> };
 
 export class TuiReporter implements Reporter {
   readonly #options: TuiReporterOptions;
@@ -77,11 +86,20 @@ export class TuiReporter implements Reporter {
   }
 
   report(event: BuildEvent): void {
-    // Before the build starts (waiting for the build lock) there is no live area yet: said at once, as plain text.
-    if (event.type === "info" && this.#phase.name === "waiting") return void this.#options.stderr.write(`rbuild: ${event.message}\n`);
+    // Before the live area is drawn (waiting for the build lock, or just started) a message is written at once, as plain text.
+    const phase = this.#phase.name;
+    if (event.type === "info" && (phase === "waiting" || phase === "starting")) return void this.#options.stderr.write(`rbuild: ${event.message}\n`);
     this.#state.apply(event, this.#now());
-    if (event.type === "build-started") this.#start();
+    if (event.type === "build-started") this.#starting();
     else if (event.type === "build-finished") this.#end(event);
+  }
+
+  /** The live area is drawn once the build has run for START_AFTER_MS: a shorter one gets only the text that stays. */
+  #starting(): void {
+    if (this.#phase.name !== "waiting") return;
+    const after = this.#options.startAfterMs ?? START_AFTER_MS;
+    if (after === 0) return this.#start();
+    this.#phase = { name: "starting", timer: setTimeout(() => this.#start(), after).unref() };
   }
 
   /** Settles once the live area is cleared and the text that stays is written (or, for a build that never finished, once the terminal is let go). */
@@ -91,7 +109,7 @@ export class TuiReporter implements Reporter {
   }
 
   #start(): void {
-    if (this.#phase.name !== "waiting") return;
+    if (this.#phase.name !== "waiting" && this.#phase.name !== "starting") return;
     const write = (text: string): void => void this.#options.terminal.write(text);
     const live: Live = {
       name: "live",
@@ -151,7 +169,8 @@ export class TuiReporter implements Reporter {
       clearInterval(live.timer);
       live.stopResize();
       done = live.painter.end(this.#state.notes.slice(live.notesSent));
-    } else if (live.name === "ended") done = live.done;
+    } else if (live.name === "starting") clearTimeout(live.timer);
+    else if (live.name === "ended") done = live.done;
     this.#phase = { name: "ended", done };
     return done;
   }

@@ -26,6 +26,9 @@ export class ThreadPainter implements Painter {
   /** What waits for the thread: notes and a resize not sent yet, the latest frame. */
   #pending: Frame | undefined;
   #ended: (() => void) | undefined;
+  /** Whether the thread has written anything to the terminal yet; until it has, the notes sent to it. */
+  #wrote = false;
+  #notesSent: string[] = [];
   readonly #failed: (error: unknown) => void;
 
   /** `failed` is called once if the thread fails (it then draws nothing more). */
@@ -35,7 +38,10 @@ export class ThreadPainter implements Painter {
     this.#worker = new Worker(new URL(import.meta.url), { workerData: { role: ROLE } });
     this.#worker.unref();
     this.#worker.on("message", (message: FromThread) => {
-      if (message.type === "write") this.#write(message.text);
+      if (message.type === "write") {
+        this.#wrote = true;
+        this.#write(message.text);
+      }
       else if (message.type === "ended") this.#ended?.();
       else {
         this.#drawing = false;
@@ -60,6 +66,7 @@ export class ThreadPainter implements Painter {
     if (this.#drawing || this.#pending === undefined) return;
     this.#drawing = true;
     this.#post({ type: "frame", frame: this.#pending });
+    if (!this.#wrote) this.#notesSent.push(...this.#pending.notes);
     this.#pending = undefined;
   }
 
@@ -68,6 +75,14 @@ export class ThreadPainter implements Painter {
   }
 
   end(notes: readonly string[]): Promise<void> {
+    if (!this.#wrote) {
+      // A build shorter than ink's load: nothing is on the terminal to clear, so the thread is not waited for.
+      // What it may still send is dropped (it never reached the terminal); the notes are written as they are.
+      this.#worker.removeAllListeners("message");
+      void this.#worker.terminate();
+      for (const note of [...this.#notesSent, ...(this.#pending?.notes ?? []), ...notes]) this.#write(`${note}\n`);
+      return Promise.resolve();
+    }
     const ended = new Promise<void>((resolve) => (this.#ended = resolve));
     // A pending frame is not drawn (the live area goes), but its notes are printed.
     this.#post({ type: "end", notes: [...(this.#pending?.notes ?? []), ...notes] });
