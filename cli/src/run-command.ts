@@ -204,15 +204,13 @@ function tuiReporter(
   cacheDir: string,
   color: boolean,
 ): Reporter {
-  const recorded = readRecentDurations(cacheDir);
-  const expectedMs = new Map<string, number | undefined>();
-  for (const task of graph.tasks.values()) if (task.run !== undefined) expectedMs.set(task.name, recorded.get(task.name));
+  const tasks = new Set([...graph.tasks.values()].filter((task) => task.run !== undefined).map((task) => task.name));
   const size = (): { columns: number; rows: number } => terminal.size?.() ?? { columns: 80, rows: 24 };
   return new TuiReporter({
     terminal: { write: (text) => output.stdout.write(text), size, onResize: (handler) => terminal.onResize?.(handler) ?? (() => {}) },
     stdout: output.stdout,
     stderr: output.stderr,
-    plan: { expectedMs },
+    plan: { tasks, expectedMs: () => readRecentDurations(cacheDir) },
     cwd: terminal.cwd,
     color,
   });

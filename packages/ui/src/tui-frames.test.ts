@@ -30,7 +30,10 @@ function feed(state: TuiState, events: [number, BuildEvent][]): void {
   for (const [at, event] of events) state.apply(event, at);
 }
 
-const plan = (entries: [string, number | undefined][]): TuiPlan => ({ expectedMs: new Map(entries) });
+const plan = (entries: [string, number | undefined][]): TuiPlan => ({
+  tasks: new Set(entries.map(([task]) => task)),
+  expectedMs: () => new Map(entries.filter((entry): entry is [string, number] => entry[1] !== undefined)),
+});
 
 test("24.1: a frame shows the running tasks with their elapsed time and last lines, then the bar, the counts and the ETA", () => {
   const out = sink();

@@ -17,9 +17,11 @@ import type { Counts } from "./recap.js";
 import { HeldOutput, type HeldLine } from "./held-output.js";
 import type { TextSink } from "./plain-reporter.js";
 
-/** The build's tasks that run something (groups are not counted), with each one's expected duration from the history. */
+/** The build's tasks that run something (groups are not counted), and how to read their expected durations from the history. */
 export interface TuiPlan {
-  readonly expectedMs: ReadonlyMap<string, number | undefined>;
+  readonly tasks: ReadonlySet<string>;
+  /** Read once, when a frame first needs the estimate (the live area starts): a build done sooner never reads the index. */
+  readonly expectedMs: () => ReadonlyMap<string, number>;
 }
 
 /** Lines of a running task's output kept for the live area. */
@@ -46,6 +48,12 @@ export interface TuiView {
   readonly notes: readonly string[];
 }
 
+interface Estimate {
+  readonly expectedMs: ReadonlyMap<string, number>;
+  readonly meanMs: number | undefined;
+  pendingMs: number;
+}
+
 interface Running {
   readonly startedAt: number;
   readonly tail: string[];
@@ -65,8 +73,8 @@ export class TuiState {
   readonly #counts: Counts = { ran: 0, cached: 0, failed: 0, skipped: 0 };
   /** Of the planned tasks (those that run something): how many are done, and how many of those came from the cache. */
   readonly #done = { all: 0, cached: 0 };
-  readonly #meanMs: number | undefined;
-  #pendingMs = 0;
+  /** The expected durations, once read (see TuiPlan), with their mean and the expected time of the tasks not started. */
+  #estimate: Estimate | undefined;
   #jobs = 1;
   /** Bumped by every change a frame would show. */
   #version = 0;
@@ -74,23 +82,30 @@ export class TuiState {
   constructor(plan: TuiPlan, sinks: { readonly stdout: TextSink; readonly stderr: TextSink }) {
     this.#plan = plan;
     this.#sinks = sinks;
-    const known = [...plan.expectedMs.values()].filter((ms): ms is number => ms !== undefined);
-    this.#meanMs = known.length === 0 ? undefined : known.reduce((a, b) => a + b, 0) / known.length;
-    for (const name of plan.expectedMs.keys()) this.#pendingMs += this.#expected(name);
   }
 
   get version(): number {
     return this.#version;
   }
 
+  #readEstimate(): Estimate {
+    if (this.#estimate !== undefined) return this.#estimate;
+    const expectedMs = this.#plan.expectedMs();
+    const known = [...this.#plan.tasks].flatMap((task) => expectedMs.get(task) ?? []);
+    const meanMs = known.length === 0 ? undefined : known.reduce((a, b) => a + b, 0) / known.length;
+    this.#estimate = { expectedMs, meanMs, pendingMs: 0 };
+    for (const task of this.#plan.tasks) if (!this.#seen.has(task)) this.#estimate.pendingMs += this.#expected(task);
+    return this.#estimate;
+  }
+
   #expected(task: string): number {
-    return this.#plan.expectedMs.get(task) ?? this.#meanMs ?? 0;
+    return this.#estimate?.expectedMs.get(task) ?? this.#estimate?.meanMs ?? 0;
   }
 
   #see(task: string): void {
     if (this.#seen.has(task)) return;
     this.#seen.add(task);
-    if (this.#plan.expectedMs.has(task)) this.#pendingMs -= this.#expected(task);
+    if (this.#estimate !== undefined && this.#plan.tasks.has(task)) this.#estimate.pendingMs -= this.#expected(task);
   }
 
   apply(event: BuildEvent, now: number): void {
@@ -136,7 +151,7 @@ export class TuiState {
     // A group runs nothing: not counted unless something kept it from being done.
     if (result.group === true && (result.status === "ran" || result.status === "cached")) return;
     // A task finished again (a late failure): the later result stands.
-    const planned = this.#plan.expectedMs.has(result.name);
+    const planned = this.#plan.tasks.has(result.name);
     if (before !== undefined) {
       this.#counts[before.status]--;
       if (planned) this.#done.cached -= before.status === "cached" ? 1 : 0;
@@ -167,6 +182,7 @@ export class TuiState {
   }
 
   view(now: number): TuiView {
+    const estimate = this.#readEstimate();
     const running: RunningView[] = [];
     let runningLeftMs = 0;
     for (const [name, task] of this.#running) {
@@ -176,9 +192,9 @@ export class TuiState {
     }
     const counts = this.counts();
     // Of the tasks that run something: a group skipped is counted (as the plain reporter does), not done.
-    const total = this.#plan.expectedMs.size;
+    const total = this.#plan.tasks.size;
     const { all: done, cached } = this.#done;
-    const etaMs = this.#meanMs === undefined ? undefined : (Math.max(0, this.#pendingMs) + runningLeftMs) / Math.max(1, Math.min(this.#jobs, total - done));
+    const etaMs = estimate.meanMs === undefined ? undefined : (Math.max(0, estimate.pendingMs) + runningLeftMs) / Math.max(1, Math.min(this.#jobs, total - done));
     return { running, done, doneCached: cached, total, counts, etaMs, notes: this.#notes };
   }
 }
