@@ -73,14 +73,14 @@ async function coldBuild(dir, mode) {
   );
   const argv = ["--require", join(WORK, "main-cpu.cjs"), RBUILD, "all", "-j", values.jobs, "--output", mode];
   const wrapper = `const t = process.hrtime.bigint(); const r = require("child_process").spawnSync(process.execPath, ${JSON.stringify(argv)}, { stdio: "inherit" }); const wall = Number(process.hrtime.bigint() - t) / 1e9; const stat = require("fs").readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" "); require("fs").writeFileSync(${JSON.stringify(timeFile)}, r.status + " " + wall + " " + (Number(stat[13]) + Number(stat[14])) / 100);`;
-  const socket = `rbuild-bench-tui-${process.pid}`;
+  const socket = join(WORK, "tmux.sock");
   const command = `env -i PATH='${process.env.PATH}' HOME='${dir}' TERM=tmux-256color RBUILD_DAEMON=0 '${process.execPath}' -e '${wrapper.replaceAll("'", "'\\''")}'`;
-  execFileSync("tmux", ["-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", "b", "-x", "120", "-y", "40", "-c", dir, command]);
+  execFileSync("tmux", ["-S", socket, "-f", "/dev/null", "new-session", "-d", "-s", "b", "-x", "120", "-y", "40", "-c", dir, command]);
   try {
     while (!existsSync(timeFile)) await sleep(100);
     await sleep(50);
   } finally {
-    spawnSync("tmux", ["-L", socket, "kill-server"]);
+    spawnSync("tmux", ["-S", socket, "kill-server"]);
   }
   const [status, wall, cpu] = readFileSync(timeFile, "utf8").split(" ");
   if (status !== "0") throw new Error(`rbuild --output ${mode} exited with ${status}`);

@@ -22,8 +22,9 @@ task({ name: "all", deps: ["slow", "broken"] });
 
 /** A tmux server of this test's own, with one detached session of `columns` x `rows` running `command`. */
 function tmux(ws: Workspace, command: string, columns: number, rows: number) {
-  const socket = `rbuild-tui-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const run = (...args: string[]): string => execFileSync("tmux", ["-L", socket, "-f", "/dev/null", ...args], { encoding: "utf8", cwd: ws.root });
+  // The server's socket in the workspace: removed with it.
+  const socket = join(ws.root, "tmux.sock");
+  const run = (...args: string[]): string => execFileSync("tmux", ["-S", socket, "-f", "/dev/null", ...args], { encoding: "utf8", cwd: ws.root });
   run("new-session", "-d", "-s", "t", "-x", String(columns), "-y", String(rows), command);
   onTestFinished(() => {
     try {

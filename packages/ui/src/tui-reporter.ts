@@ -69,6 +69,8 @@ interface Live {
   drawn: string;
   notesSent: number;
   resized: boolean;
+  /** The lines of the last frame sent. */
+  text: string;
 }
 
 type Phase = { name: "waiting" } | { name: "starting"; timer: NodeJS.Timeout } | Live | { name: "ended"; done: Promise<void> };
@@ -122,6 +124,7 @@ export class TuiReporter implements Reporter {
       drawn: "",
       notesSent: 0,
       resized: false,
+      text: "",
     };
     this.#phase = live;
     this.#draw(true);
@@ -151,9 +154,14 @@ export class TuiReporter implements Reporter {
     live.drawn = drawn;
     const size = this.#options.terminal.size();
     const notes = this.#state.notes;
-    live.painter.frame({ ...size, notes: notes.slice(live.notesSent), lines: liveLines(this.#state.view(this.#now()), size, this.#options.color), resized: live.resized });
+    const lines = liveLines(this.#state.view(this.#now()), size, this.#options.color);
+    // The same lines, no new note, no resize: nothing to draw (events of tasks the frame does not show).
+    const text = lines.join("\n");
+    if (!live.resized && notes.length === live.notesSent && text === live.text) return;
+    live.painter.frame({ ...size, notes: notes.slice(live.notesSent), lines, resized: live.resized });
     live.notesSent = notes.length;
     live.resized = false;
+    live.text = text;
   }
 
   #end(event: Extract<BuildEvent, { type: "build-finished" }>): void {
