@@ -8,8 +8,9 @@ import { parseArgs } from "node:util";
 import { err, ok, parseSize, type Result, type SetupFailure } from "@rbuild/core";
 import { suggest } from "@rbuild/planner";
 import { OUTPUT_LOGS, type OutputLogs } from "@rbuild/ui";
+import { parseSince, SINCE_EXPECTS } from "./since-date.js";
 
-export const SUBCOMMANDS = ["run", "list", "why", "graph", "cache", "clean", "init", "help"] as const;
+export const SUBCOMMANDS = ["run", "list", "why", "graph", "history", "errors", "show", "cache", "clean", "init", "help"] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 export type OutputMode = "tui" | "plain" | "json";
@@ -28,6 +29,8 @@ export interface Args {
   readonly dryRun: boolean;
   /** `--filter` patterns: build only the targets' tasks of these workspace packages (see @rbuild/workspaces). */
   readonly filters: readonly string[];
+  /** `--since REF`: build only the targets' tasks whose inputs changed since REF, and their dependents (see since.ts). */
+  readonly since: string | undefined;
   readonly summary: string | undefined;
   /** `--junit FILE`: a JUnit XML report of the run. */
   readonly junit: string | undefined;
@@ -45,7 +48,26 @@ export interface Args {
   readonly remoteReadOnly: boolean;
   /** `rbuild graph`'s flags: --format, --out, --check. */
   readonly graph: { readonly format: GraphFormat; readonly out: string | undefined; readonly check: boolean };
+  /** The flags of `rbuild history`, `errors` and `show` (see history-command.ts and its siblings). */
+  readonly history: HistoryFlags;
 }
+
+export interface HistoryFlags {
+  /** `--task`: one task's runs (history), or failures (errors). */
+  readonly task: string | undefined;
+  /** `--limit`: how many builds or runs `history` shows. */
+  readonly limit: number;
+  readonly json: boolean;
+  /** `--since`, as given (see since-date.ts; checked here, resolved by the command). */
+  readonly since: string | undefined;
+  /** `--extract DIR` of `show`. */
+  readonly extract: string | undefined;
+  /** `--run N` of `show`: N runs older than the newest. */
+  readonly run: number;
+}
+
+/** How many builds or runs `rbuild history` shows without --limit. */
+export const HISTORY_LIMIT = 20;
 
 export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what they depend on
        rbuild run [options] <task...>   the same, for task names that clash with a subcommand
@@ -56,6 +78,14 @@ export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what
                                         and hints that say what to change; F: text
                                         (default), json, dot, mermaid or html;
                                         --check: exit 1 on an error hint
+       rbuild history [--task T] [--limit N] [--json]
+                                        the last builds, or one task's runs, newest first
+       rbuild errors [--task T] [--since WHEN] [--json]
+                                        failures, a repeated one counted once, with its
+                                        last log; WHEN: 2026-12-01, 2026-12-01T09:30, 3d
+       rbuild show <task> [--run N] [--extract DIR] [--json]
+                                        a task's last run (or N runs before): key, reasons,
+                                        outputs and log; --extract writes its outputs to DIR
        rbuild cache stats               entries, size and hit rate of the local cache
        rbuild cache gc [--max-size SIZE] [--max-age DAYS]
                                         drop least recently used cache entries
@@ -71,6 +101,10 @@ Options:
   -F, --filter PATTERN  only the tasks of these workspace packages (and what they
                         need): a name or glob, ./dir, pkg... (with its deps),
                         ...pkg (with its dependents), !pattern; may repeat
+      --since REF       only the tasks whose input files changed since the git
+                        REF (from where it meets HEAD: committed, staged,
+                        unstaged and untracked), what depends on them, and
+                        what they need; with a run, -n or \`rbuild graph\`
       --remote URL      share results through a remote cache (or RBUILD_REMOTE_CACHE)
       --token TOKEN     bearer token for the remote cache (or RBUILD_TOKEN)
       --remote-read-only  use remote hits, never upload (for untrusted jobs)
@@ -99,6 +133,7 @@ const OPTIONS = {
   force: { type: "boolean", short: "f" },
   "dry-run": { type: "boolean", short: "n" },
   filter: { type: "string", short: "F", multiple: true },
+  since: { type: "string" },
   summary: { type: "string" },
   junit: { type: "string" },
   output: { type: "string" },
@@ -113,6 +148,11 @@ const OPTIONS = {
   format: { type: "string" },
   out: { type: "string" },
   check: { type: "boolean" },
+  task: { type: "string" },
+  limit: { type: "string" },
+  json: { type: "boolean" },
+  extract: { type: "string" },
+  run: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
@@ -142,6 +182,11 @@ const EXPECTS: Readonly<Record<string, { readonly what: string; readonly checked
   "max-age": { what: "a number of days", checked: true },
   remote: { what: "an http://, https:// or file:/// URL", checked: true },
   token: { what: "a token", checked: false },
+  task: { what: "a task name", checked: false },
+  limit: { what: "a positive whole number", checked: true },
+  since: { what: `a git ref (a branch, tag or commit), or with \`rbuild errors\` ${SINCE_EXPECTS}`, checked: true },
+  extract: { what: "a directory", checked: false },
+  run: { what: "a whole number (0: the last run)", checked: true },
 };
 
 /** The option parseArgs names in `message` ("-j", "--summary <value>", "-j, --jobs <value>"), by its long name. */
@@ -258,6 +303,10 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   const first = positionals[0];
   const isSubcommand = (SUBCOMMANDS as readonly string[]).includes(first ?? "");
   const command: Args["command"] = values.version === true ? "version" : values.help === true ? "help" : isSubcommand ? (first as Subcommand) : "run";
+  // With `rbuild errors`, --since is a date (historyFlags); everywhere else a git ref.
+  const since = command === "errors" ? undefined : values.since;
+  if (since === "") return usage("--since needs a git ref (a branch, tag or commit), e.g. `--since main`.");
+  if (since !== undefined && since.startsWith("-")) return usage(`--since needs a git ref (a branch, tag or commit), got "${since}", which git would read as an option.`);
   const targets = isSubcommand ? positionals.slice(1) : positionals;
   if ((command === "list" || command === "clean" || command === "init") && targets.length > 0) {
     return usage(`\`rbuild ${command}\` takes no task names; to run a task named "${command}", use \`rbuild run ${command}\`.`);
@@ -271,7 +320,19 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   }
   if (values.cache === true && command !== "clean") return usage("--cache goes with `rbuild clean`.");
   if (filters.length > 0 && command !== "run" && command !== "graph") return usage("--filter goes with running tasks, e.g. `rbuild build --filter my-app...`, and with `rbuild graph`.");
+  if (since !== undefined && command !== "run" && command !== "graph") return usage("--since goes with running tasks, e.g. `rbuild test --since main`, with `rbuild graph`, and as a date with `rbuild errors`.");
   if (values.junit !== undefined && command !== "run") return usage("--junit goes with running tasks, e.g. `rbuild test --junit reports/rbuild.xml`.");
+  // The flags of a build, said to go with one rather than silently ignored by the commands that run nothing.
+  const buildFlags: [given: boolean, flag: string][] = [
+    [values.force === true, "-f/--force"],
+    [values["keep-going"] === true, "-k/--keep-going"],
+    [values["dry-run"] === true, "-n/--dry-run"],
+    [values.summary !== undefined, "--summary"],
+  ];
+  const buildFlag = buildFlags.find(([given]) => given)?.[1];
+  if (buildFlag !== undefined && command !== "run" && command !== "help" && command !== "version") {
+    return usage(`${buildFlag} goes with running tasks, e.g. \`rbuild build ${buildFlag.split("/").at(-1)}\`, not with \`rbuild ${command}\`.`);
+  }
   if (values.junit !== undefined && values["dry-run"] === true) {
     return usage("--junit reports a build that ran; a dry run runs nothing. Use --summary FILE for what a dry run would do.");
   }
@@ -281,6 +342,8 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   if ((values.format !== undefined || values.out !== undefined || values.check === true) && command !== "graph") {
     return usage("--format, --out and --check go with `rbuild graph`.");
   }
+  const history = historyFlags(values, command, targets);
+  if (!history.ok) return history;
   const remote = values.remote ?? (env.RBUILD_REMOTE_CACHE === "" ? undefined : env.RBUILD_REMOTE_CACHE);
   if (remote !== undefined && !/^(https?:\/\/[^/]|file:\/\/\/)/.test(remote)) {
     return usage(`${values.remote === undefined ? "RBUILD_REMOTE_CACHE" : "--remote"} must be an http://, https:// or file:/// URL, got "${remote}".`);
@@ -294,6 +357,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     force: values.force === true,
     dryRun: values["dry-run"] === true,
     filters,
+    since,
     summary: values.summary,
     junit: values.junit,
     output: output as OutputMode | undefined,
@@ -306,5 +370,39 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     token: values.token ?? (env.RBUILD_TOKEN === "" ? undefined : env.RBUILD_TOKEN),
     remoteReadOnly: values["remote-read-only"] === true,
     graph: { format: format as GraphFormat, out: values.out, check: values.check === true },
+    history: history.value,
+  });
+}
+
+type HistoryValues = { task?: string; limit?: string; json?: boolean; since?: string; extract?: string; run?: string };
+
+/** The flags of `history`, `errors` and `show`, each checked to go with its command and to hold what it needs. */
+function historyFlags(values: HistoryValues, command: Args["command"], targets: readonly string[]): Result<HistoryFlags, SetupFailure> {
+  const goesWith: [flag: keyof HistoryValues, commands: readonly Args["command"][], text: string][] = [
+    ["task", ["history", "errors"], "`rbuild history` and `rbuild errors`"],
+    ["limit", ["history"], "`rbuild history`"],
+    ["json", ["history", "errors", "show"], "`rbuild history`, `rbuild errors` and `rbuild show`"],
+    ["extract", ["show"], "`rbuild show`"],
+    ["run", ["show"], "`rbuild show`"],
+  ];
+  for (const [flag, commands, text] of goesWith) {
+    if (values[flag] !== undefined && !commands.includes(command)) return usage(`--${flag} goes with ${text}.`);
+  }
+  if ((command === "history" || command === "errors") && targets.length > 0) {
+    return usage(`\`rbuild ${command}\` takes no task names; for one task's, use --task ${targets[0]}. To run a task named "${command}", use \`rbuild run ${command}\`.`);
+  }
+  if (command === "show" && targets.length !== 1) return usage("`rbuild show` takes exactly one task name, e.g. `rbuild show build`.");
+  if (values.task === "") return usage("--task needs a task name.");
+  if (values.extract === "") return usage("--extract needs a directory.");
+  if (values.limit !== undefined && !/^[1-9]\d*$/.test(values.limit)) return usage(`--limit needs a positive whole number, got "${values.limit}".`);
+  if (values.run !== undefined && !/^\d+$/.test(values.run)) return usage(`--run needs a whole number (0: the last run, 1: the one before), got "${values.run}".`);
+  if (command === "errors" && values.since !== undefined && parseSince(values.since, Date.now()) === undefined) return usage(`--since needs ${SINCE_EXPECTS}; got "${values.since}".`);
+  return ok({
+    task: values.task,
+    limit: values.limit === undefined ? HISTORY_LIMIT : Number(values.limit),
+    json: values.json === true,
+    since: command === "errors" ? values.since : undefined,
+    extract: values.extract,
+    run: values.run === undefined ? 0 : Number(values.run),
   });
 }

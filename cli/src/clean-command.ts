@@ -3,6 +3,7 @@ import { describeFailure, type StrayErrors } from "@rbuild/core";
 import { existsSync } from "node:fs";
 import { clearOutputs } from "@rbuild/executor";
 import { globCrossings } from "@rbuild/hash";
+import { leftRunningMessage, stopLeftRunning } from "@rbuild/runners";
 import { acquireBuildLock, removeTree, type BuildLock } from "@rbuild/store";
 import type { Args } from "./args.js";
 import { guardingCache } from "./cache-access.js";
@@ -33,6 +34,12 @@ async function clean(args: Args, { root, definitions, cacheDir }: Workspace): Pr
     if (lock === undefined) return ExitCode.Interrupted;
   }
   try {
+    // What a build that was killed left running would write outputs again after they are removed (and
+    // --cache removes its record): stop it first.
+    if (lock !== undefined) {
+      const stopped = await stopLeftRunning(cacheDir);
+      if (stopped.length > 0) process.stderr.write(`rbuild: ${leftRunningMessage(stopped)}\n`);
+    }
     let removed = 0;
     let refusals = "";
     for (const task of definitions.tasks.values()) {

@@ -45,6 +45,7 @@ import { dirname, join, resolve } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { Engine } from "@rbuild/executor";
+import { KILL_GRACE_MS } from "@rbuild/runners";
 import { StrayErrors } from "@rbuild/core";
 import { findBuildfile, plan } from "@rbuild/planner";
 import { parseCommandLine, type Args } from "./args.js";
@@ -101,6 +102,30 @@ const collectYoungGeneration = ((): (() => void) | undefined => {
     return undefined;
   }
 })();
+
+/**
+ * How long a build may take to end after an interrupt before the daemon gives
+ * up on it: longer than a task's command has after SIGTERM (KILL_GRACE_MS,
+ * then SIGKILL), so that only what ignores the interrupt outlasts it: a
+ * Buildfile whose top-level code never finishes, a task function that does
+ * not watch its signal (the executor gives up on it later, but it goes on in
+ * the daemon). Then the client gets 130 with a line saying what did not stop,
+ * and the daemon exits: what still runs in it is not to be trusted. Its
+ * process helper, at the end of its input, stops the commands it ran.
+ */
+const STOP_WITHIN_MS = KILL_GRACE_MS + 1000;
+
+/** The line that says what did not stop within STOP_WITHIN_MS of an interrupt (see there), and what follows. */
+function notStoppedLine(buildStarted: boolean, functions: readonly string[]): string {
+  const within = `within ${STOP_WITHIN_MS / 1000}s of the interrupt`;
+  const tasks = `${functions.length === 1 ? "task" : "tasks"} ${functions.map((name) => JSON.stringify(name)).join(", ")}`;
+  const what = !buildStarted
+    ? `loading the Buildfile did not stop ${within} (does its top-level code await something that never settles?)`
+    : functions.length > 0
+      ? `${tasks} did not stop ${within} (a task function must end once its context's \`signal\` is aborted)`
+      : `the build did not stop ${within}`;
+  return `rbuild: ${what}; the rbuild daemon (pid ${process.pid}) exits with it, and the next rbuild starts a new one\n`;
+}
 
 /** How long after a build its freshness record waits for the next build before it is written. */
 const RECORD_WRITE_AFTER_MS = 200;
@@ -304,6 +329,27 @@ class Daemon {
     setTimeout(() => process.exit(0), 5000).unref();
   }
 
+  /**
+   * The build of `request` did not stop within STOP_WITHIN_MS of an
+   * interrupt: its client is told `line` with status 130, and the daemon
+   * exits now, without writing what it holds in memory (whatever still runs
+   * in it may have changed it). Like a daemon that was killed: the next build
+   * takes over its build lock and stops what it left running.
+   */
+  #abandon(socket: Socket, request: Request, line: string): void {
+    log(`build ${this.#builds + 1}: ${request.argv.join(" ")} -> 130: ${line.replace(/^rbuild: /, "").trimEnd()}`);
+    this.#shutdown("a build did not stop after an interrupt");
+    clearTimeout(this.#recordWrite);
+    const exit = (): never => process.exit(1);
+    setTimeout(exit, 1000);
+    if (!socket.writable) return void socket.destroy();
+    socket.write(frame("E", line));
+    socket.end(frame("X", "130"), () => {
+      socket.destroy();
+      exit();
+    });
+  }
+
   #accept(socket: Socket): void {
     this.#accepted++;
     let received = Buffer.alloc(0);
@@ -366,29 +412,21 @@ class Daemon {
     const keepalive = setInterval(() => socket.writable && socket.write(frame("K", "")), KEEPALIVE_MS);
     socket.once("close", () => clearInterval(keepalive));
     clearTimeout(this.#recordWrite);
-    // A warm-up round loads the Buildfile too, and loads collect tasks in one place: never two at once.
-    await this.#warming;
-    // A client that gave up waiting for its answer (a daemon stopped, then resumed; see bin/rbuild)
-    // runs its build itself: running it here too would race it, for its summary file among others.
-    if (socket.destroyed || socket.readableEnded) {
-      this.#busy = false;
-      log(`a client went away before its build started: ${request.argv.join(" ")}`);
-      socket.destroy();
-      return;
-    }
-    if (!adopt(request)) {
-      this.#busy = false;
-      socket.end(frame("D", "the client's directory is gone"));
-      return;
-    }
-    this.#resetIdle();
-    // The freshness record's stats, on the helper thread while this one loads the Buildfile.
-    if (!args.force && !args.dryRun) this.#engine?.prestat(this.#cacheDir, this.#root);
+    // Listened for from now: a warm-up round that never ends (its Buildfile's top-level await) is the build's to stop.
     const interrupts: (() => void)[] = [];
     let interrupted = false;
+    // Armed by the first interrupt; fires if the build has not ended by then (see STOP_WITHIN_MS).
+    let stopDeadline: NodeJS.Timeout | undefined;
+    let abandoned = false;
+    const abandon = (): void => {
+      abandoned = true;
+      // The build registers its handler once the Buildfile is loaded: none yet means it is still loading.
+      this.#abandon(socket, request, notStoppedLine(interrupts.length > 0, this.#engine?.functionsRunning() ?? []));
+    };
     const interrupt = (): void => {
       interrupted = true;
       for (const handler of interrupts) handler();
+      stopDeadline ??= setTimeout(abandon, STOP_WITHIN_MS);
     };
     let size = request.size;
     const resizes = new Set<() => void>();
@@ -405,6 +443,32 @@ class Daemon {
     onInput(early);
     socket.on("data", onInput);
     socket.on("close", interrupt);
+    // A warm-up round loads the Buildfile too, and loads collect tasks in one place: never two at once.
+    await this.#warming;
+    if (abandoned) return;
+    // A client that gave up waiting for its answer (a daemon stopped, then resumed; see bin/rbuild)
+    // runs its build itself: running it here too would race it, for its summary file among others.
+    const stopListening = (): void => {
+      clearTimeout(stopDeadline);
+      socket.off("data", onInput);
+      socket.off("close", interrupt);
+    };
+    if (socket.destroyed || socket.readableEnded) {
+      stopListening();
+      this.#busy = false;
+      log(`a client went away before its build started: ${request.argv.join(" ")}`);
+      socket.destroy();
+      return;
+    }
+    if (!adopt(request)) {
+      stopListening();
+      this.#busy = false;
+      socket.end(frame("D", "the client's directory is gone"));
+      return;
+    }
+    this.#resetIdle();
+    // The freshness record's stats, on the helper thread while this one loads the Buildfile.
+    if (!args.force && !args.dryRun) this.#engine?.prestat(this.#cacheDir, this.#root);
     const send = (type: "O" | "E" | "X", payload: string | Buffer): void => {
       if (socket.writable) socket.write(frame(type, payload));
     };
@@ -436,6 +500,9 @@ class Daemon {
       send("E", `rbuild: internal error in the daemon (see ${join(this.#cacheDir, DAEMON_LOG)}): ${(error as Error).message}\n`);
       log(`internal error: ${(error as Error).stack ?? String(error)}`);
     }
+    clearTimeout(stopDeadline);
+    // Given up on: the client has its answer, and the daemon is on its way out.
+    if (abandoned) return;
     const report = phasesReport();
     if (report !== undefined) send("E", report);
     this.#builds++;
@@ -443,8 +510,7 @@ class Daemon {
     log(`build ${this.#builds}: ${request.argv.join(" ")} -> ${end?.exitCode ?? "internal error"} in ${(performance.now() - started).toFixed(0)}ms`);
     clearInterval(keepalive);
     send("X", String(end?.exitCode ?? 1));
-    socket.off("data", onInput);
-    socket.off("close", interrupt);
+    stopListening();
     socket.end();
     // Before the next build: it reads what this records, under the lock this releases.
     for (const work of afterAnswer) {

@@ -10,6 +10,7 @@
  * tasks or every task: the graph is the selected packages' tasks and their
  * deps, and the hints are those about a selected task; the evidence still
  * comes from every task (a writer outside the selection is named).
+ * `--since` narrows the same way (since.ts), after `--filter`.
  * Exit status: 0; 1 with `--check` when a hint is an error; 2 for a usage or
  * Buildfile error, or an `--out` that cannot be written (checked first).
  */
@@ -22,6 +23,8 @@ import { readHistory } from "@rbuild/store";
 import type { Args, GraphFormat } from "./args.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
 import { filterTargets } from "./filter-targets.js";
+import { keptPathProblem, keptPaths } from "./report-file.js";
+import { sinceTargets } from "./since.js";
 import { openWorkspace } from "./workspace.js";
 
 /** Why `--out FILE` cannot be written, or undefined. Its directory must exist: rbuild makes none. */
@@ -59,7 +62,7 @@ function formatted(report: GraphReport, format: GraphFormat): string {
 export async function graphCommand(args: Args, strays: StrayErrors): Promise<number> {
   const cwd = process.cwd();
   const out = args.graph.out === undefined ? undefined : resolve(cwd, args.graph.out);
-  const problem = out === undefined ? undefined : outProblem(out);
+  const problem = out === undefined ? undefined : (keptPathProblem("--out", out, keptPaths(cwd, args.directory, process.env)) ?? outProblem(out));
   if (problem !== undefined) {
     reportSetupFailures([{ reason: "usage", message: problem }], cwd);
     return ExitCode.Usage;
@@ -81,6 +84,18 @@ export async function graphCommand(args: Args, strays: StrayErrors): Promise<num
     // Nothing selected: said, and the empty graph is the output (a CI job reading --out still gets a report).
     if ("nothing" in filtered.value) process.stderr.write(`rbuild: ${filtered.value.nothing}\n`);
     targets = "nothing" in filtered.value ? [] : filtered.value.targets;
+    focus = new Set(targets);
+  }
+  if (args.since !== undefined && targets.length > 0) {
+    const selected = await sinceTargets(workspace.value, targets, args.since, process.env, args.targets.length > 0 || args.filters.length > 0 ? undefined : "tasks in the Buildfile");
+    if (!selected.ok) {
+      reportSetupFailures([selected.error], cwd);
+      return ExitCode.Usage;
+    }
+    // As for --filter: nothing selected is said, and the graph is empty.
+    if ("nothing" in selected.value) process.stderr.write(`rbuild: ${selected.value.nothing}\n`);
+    else if (selected.value.info !== undefined) process.stderr.write(`rbuild: ${selected.value.info}\n`);
+    targets = "nothing" in selected.value ? [] : selected.value.targets;
     focus = new Set(targets);
   }
   const graph = plan(definitions, targets);

@@ -60,7 +60,7 @@ describe("rbuild graph --filter", () => {
       stderr: "",
       stdout: `2 tasks, 1 hint: 1 error
 
-error missing-dep: "app#build" has an input glob ("packages/app/src/**") that matches packages/app/src/gen/x, an output of "codegen" ("packages/app/src/gen/**"), but does not depend on "codegen": the two can run at once, and "app#build" may read a stale or half-written file
+error missing-dep: "app#build" has an input glob ("packages/app/src/**") that would match a path such as packages/app/src/gen/x, an output of "codegen" ("packages/app/src/gen/**"), but does not depend on "codegen": the two can run at once, and "app#build" may read a stale or half-written file
   fix: add "codegen" to deps of "app#build"
 
 critical path: 2 tasks, 0ms of 0ms total work

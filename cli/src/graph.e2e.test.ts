@@ -39,7 +39,7 @@ function tree(): string[] {
 
 const TEXT = `8 tasks, 5 hints: 2 errors, 2 warnings, 1 info
 
-error missing-dep: "app:build" has an input glob ("packages/app/src/**") that matches packages/app/src/gen/x, an output of "codegen" ("packages/app/src/gen/**"), but does not depend on "codegen": the two can run at once, and "app:build" may read a stale or half-written file
+error missing-dep: "app:build" has an input glob ("packages/app/src/**") that would match a path such as packages/app/src/gen/x, an output of "codegen" ("packages/app/src/gen/**"), but does not depend on "codegen": the two can run at once, and "app:build" may read a stale or half-written file
   fix: add "codegen" to deps of "app:build"
 
 error missing-import-dep: packages/app/src/main.ts imports "@demo/util", the workspace package in packages/util/ that "util:build" builds, but "app:build" does not depend on it: it may run before that package is built, or against an old build

@@ -35,6 +35,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       return (await import("./why-command.js")).whyCommand(args.value, strays);
     case "graph":
       return (await import("./graph-command.js")).graphCommand(args.value, strays);
+    case "history":
+      return (await import("./history-command.js")).historyCommand(args.value, strays);
+    case "errors":
+      return (await import("./errors-command.js")).errorsCommand(args.value, strays);
+    case "show":
+      return (await import("./show-command.js")).showCommand(args.value, strays);
     case "cache":
       return (await import("./cache-command.js")).cacheCommand(args.value, strays);
     case "clean":

@@ -12,7 +12,8 @@ import { filterTargets } from "./filter-targets.js";
 import { lockWaitMessage } from "./lock-wait.js";
 import { outputMode } from "./output-mode.js";
 import { phase, phaseNote } from "./phases.js";
-import { reportFileProblem, writeReport } from "./report-file.js";
+import { keptPaths, reportFileProblem, writeReport, type KeptPaths } from "./report-file.js";
+import { sinceTargets } from "./since.js";
 import { processTerminal, type Terminal } from "./terminal.js";
 import { openWorkspace, type Workspace } from "./workspace.js";
 
@@ -22,11 +23,11 @@ function writeSummary(file: string, summary: unknown, stderr: Terminal["stderr"]
 }
 
 /** Why the report files cannot be written, before the build; undefined when they can. */
-function reportFilesProblem(summaryFile: string | undefined, junitFile: string | undefined): string | undefined {
+function reportFilesProblem(summaryFile: string | undefined, junitFile: string | undefined, kept: KeptPaths): string | undefined {
   if (summaryFile !== undefined && summaryFile === junitFile) {
     return `--summary and --junit both name ${summaryFile}; give each report a file of its own.`;
   }
-  return (summaryFile === undefined ? undefined : reportFileProblem("--summary", summaryFile)) ?? (junitFile === undefined ? undefined : reportFileProblem("--junit", junitFile));
+  return (summaryFile === undefined ? undefined : reportFileProblem("--summary", summaryFile, kept)) ?? (junitFile === undefined ? undefined : reportFileProblem("--junit", junitFile, kept));
 }
 
 /** A build that never started still leaves a summary, so CI can tell why. */
@@ -76,7 +77,7 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
     }
     return { exitCode: ExitCode.Usage, workspace, interrupted: false };
   };
-  const unwritable = reportFilesProblem(summaryFile, junitFile);
+  const unwritable = summaryFile === undefined && junitFile === undefined ? undefined : reportFilesProblem(summaryFile, junitFile, keptPaths(cwd, args.directory, env));
   if (unwritable !== undefined) {
     reportSetupFailures([{ reason: "usage", message: unwritable }], cwd, terminal.stderr);
     return { exitCode: ExitCode.Usage, workspace: undefined, interrupted: false };
@@ -94,16 +95,26 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
     }
     targets = ["default"];
   }
+  // --filter or --since selected nothing: said, with empty reports, and a success (as turbo's filters).
+  const nothingToDo = (message: string): RunEnd => {
+    terminal.stderr.write(`rbuild: ${message}\n`);
+    if (summaryFile !== undefined) writeSummary(summaryFile, { version: 1, ok: true, durationMs: 0, tasks: [], errors: [] }, terminal.stderr);
+    if (junitFile !== undefined) writeReport("--junit", junitFile, junitReport({ durationMs: 0, results: [] }, () => [], cwd), terminal.stderr);
+    return { exitCode: ExitCode.Ok, workspace: workspace.value, targets, interrupted: false };
+  };
   if (args.filters.length > 0) {
     const filtered = filterTargets(definitions, targets, args.filters, cwd);
     if (!filtered.ok) return fail([filtered.error], workspace.value);
-    if ("nothing" in filtered.value) {
-      terminal.stderr.write(`rbuild: ${filtered.value.nothing}\n`);
-      if (summaryFile !== undefined) writeSummary(summaryFile, { version: 1, ok: true, durationMs: 0, tasks: [], errors: [] }, terminal.stderr);
-      if (junitFile !== undefined) writeReport("--junit", junitFile, junitReport({ durationMs: 0, results: [] }, () => [], cwd), terminal.stderr);
-      return { exitCode: ExitCode.Ok, workspace: workspace.value, targets, interrupted: false };
-    }
+    if ("nothing" in filtered.value) return nothingToDo(filtered.value.nothing);
     targets = filtered.value.targets;
+  }
+  if (args.since !== undefined) {
+    const selected = await sinceTargets(workspace.value, targets, args.since, env);
+    if (!selected.ok) return fail([selected.error], workspace.value);
+    if ("nothing" in selected.value) return nothingToDo(selected.value.nothing);
+    if (selected.value.info !== undefined) terminal.stderr.write(`rbuild: ${selected.value.info}\n`);
+    targets = selected.value.targets;
+    phase("since");
   }
   const graph = plan(definitions, targets);
   if (!graph.ok) return fail(graph.error, workspace.value);

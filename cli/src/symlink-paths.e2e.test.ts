@@ -126,6 +126,21 @@ describe("20.N1: inputs through a symlinked directory", () => {
     expect(existsSync(join(ws.root, "out.txt"))).toBe(false);
   });
 
+  test("20.N1: a wildcard input glob that could match below a link to a directory refuses the task, though it does not match the link", async () => {
+    writeFileSync(join(outside, "a.ts"), "one\n");
+    const ws = testWorkspace({
+      "Buildfile.ts": `${HEADER}task({ name: "copy", inputs: ["src/**/*.ts"], outputs: ["out.txt"], run: "cat src/own.ts src/shared/a.ts > out.txt" });\ntask({ name: "flat", inputs: ["src/*.ts"], outputs: ["flat.txt"], run: "cat src/own.ts > flat.txt" });\n`,
+      "src/own.ts": "own\n",
+    });
+    symlinkSync(outside, join(ws.root, "src/shared"));
+    const [code, stdout, stderr] = await run(ws, ["copy"]);
+    expect([code, stdout]).toEqual([1, "✗ copy (<t>)\n"]);
+    expect(stderr).toContain(`error: Task "copy": its inputs glob "src/**/*.ts" passes through src/shared, a symbolic link (src/shared -> ${OUT})`);
+    expect(existsSync(join(ws.root, "out.txt"))).toBe(false);
+    // A glob that cannot match below the link is not refused for it.
+    expect((await run(ws, ["flat"]))[0]).toBe(0);
+  });
+
   test("20.N1: an input glob through a link, or whose base is a link, refuses the task", async () => {
     mkdirSync(join(outside, "src"));
     writeFileSync(join(outside, "src/a.txt"), "one\n");

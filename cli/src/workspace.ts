@@ -1,9 +1,9 @@
 /** Finding and loading the workspace: the Buildfile, its tasks, the cache directory. */
 import { statSync } from "node:fs";
-import { resolve } from "node:path";
+import { isAbsolute, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { err, ok, type Result, type SetupFailure, type StrayErrors } from "@rbuild/core";
-import { defineTasks, findBuildfile, loadBuildfile, type Definitions } from "@rbuild/planner";
+import { defineTasks, findBuildfile, loadBuildfile, type Definitions, type LoadedBuildfile } from "@rbuild/planner";
 import { lockPathProblem } from "@rbuild/store";
 import { cacheAccessFailure, cacheWriteProblem } from "./cache-access.js";
 
@@ -24,6 +24,8 @@ export interface Workspace {
   readonly definitions: Definitions;
   /** Whether the Buildfile imports npm packages (see LoadedBuildfile.externals). */
   readonly importsPackages: boolean;
+  /** What the Buildfile's code comes from (see LoadedBuildfile.sources). */
+  readonly buildfileSources: LoadedBuildfile["sources"];
 }
 
 /** `.rbuild/` in the workspace root, unless `RBUILD_CACHE_DIR` says otherwise. */
@@ -44,6 +46,19 @@ export interface OpenOptions {
    * then one this user cannot write is a failure before anything is done (see cache-access.ts).
    */
   readonly writesCache?: boolean;
+}
+
+/**
+ * The Buildfile and the files it imports that lie inside the workspace, relative to
+ * `root` with POSIX separators, the Buildfile first: what no task's outputs may match.
+ */
+function keptFiles(root: string, buildfile: string, sources: readonly string[]): string[] {
+  const kept = new Set<string>();
+  for (const file of [buildfile, ...sources]) {
+    const path = relative(root, file);
+    if (path !== "" && path !== ".." && !path.startsWith(`..${sep}`) && !isAbsolute(path)) kept.add(path.split(sep).join("/"));
+  }
+  return [...kept];
 }
 
 export async function openWorkspace(
@@ -75,7 +90,7 @@ export async function openWorkspace(
     return err([failure]);
   }
   if (!loaded.ok) return err([loaded.error]);
-  const definitions = defineTasks(loaded.value.tasks, root, loaded.value.sourceDigest);
+  const definitions = defineTasks(loaded.value.tasks, root, loaded.value.sourceDigest, keptFiles(root, buildfile, loaded.value.sources.files));
   if (!definitions.ok) return definitions;
-  return ok({ buildfile, root, cacheDir, definitions: definitions.value, importsPackages: loaded.value.externals.length > 0 });
+  return ok({ buildfile, root, cacheDir, definitions: definitions.value, importsPackages: loaded.value.externals.length > 0, buildfileSources: loaded.value.sources });
 }

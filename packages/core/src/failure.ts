@@ -10,6 +10,8 @@ import { unreachable } from "./result.js";
 /** Failures that stop a build before anything runs: the CLI exits with status 2. */
 export type SetupFailure =
   | { reason: "usage"; message: string }
+  /** `--since`: git could not say what changed (no git, no repository, an unknown ref, a shallow clone); the message says what to do. */
+  | { reason: "git-changes"; message: string }
   | { reason: "buildfile-not-found"; cwd: string }
   | { reason: "buildfile-syntax"; location: SourceLocation; message: string; lineText?: string }
   | { reason: "buildfile-threw"; file: string; location?: SourceLocation; message: string }
@@ -22,6 +24,10 @@ export type SetupFailure =
   | { reason: "cache-not-writable"; cacheDir: string; path: string; code: string; owner?: number; user?: number; group?: number }
   /** Something other than a regular file at the path of the build lock (or of its takeover file): no build could ever take the lock. */
   | { reason: "lock-not-a-file"; path: string; kind: "directory" | "symlink" | "other" }
+  /** `rbuild history`, `errors` or `show` where no build has recorded anything yet. */
+  | { reason: "no-history"; cacheDir: string }
+  /** `rbuild show` of a run the history does not have: the task has `runs` runs, `asked` is 0 for the newest. */
+  | { reason: "no-such-run"; task: string; runs: number; asked: number }
   | {
       reason: "overlapping-outputs";
       first: { task: string; glob: string };
@@ -43,9 +49,10 @@ export type TaskFailure =
   | { reason: "undecodable-path"; task: string; field: "inputs" | "outputs"; paths: readonly string[] }
   /**
    * A glob the symlink rule refuses (see symlink-rule.ts in @rbuild/hash): its directory part passes
-   * through `link` (`through`), or, for an input, it matches `link`, a link to a directory (`matched`).
+   * through `link` (`through`), or, for an input, it matches `link`, a link to a directory (`matched`), or it
+   * matches `link`, a link that leads back to itself (`loop`).
    */
-  | { reason: "through-symlink"; task: string; field: "inputs" | "outputs"; glob: string; link: string; target: string; kind: "through" | "matched" }
+  | { reason: "through-symlink"; task: string; field: "inputs" | "outputs"; glob: string; link: string; target: string; kind: "through" | "matched" | "loop" }
   /** An output its own user cannot read (a file of mode 000, a directory another user owns), relative to the workspace. */
   | { reason: "unreadable-output"; task: string; path: string }
   | { reason: "interrupted"; task: string };
@@ -73,6 +80,8 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
   switch (failure.reason) {
     case "usage":
       return `${failure.message}\nRun \`rbuild --help\` for usage.`;
+    case "git-changes":
+      return failure.message;
     case "buildfile-not-found":
       return `No Buildfile.ts found in ${failure.cwd} or any directory above it. Create one, or run rbuild from inside a workspace (or pass -C DIR).`;
     case "buildfile-syntax": {
@@ -107,6 +116,11 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
         `narrow one of the globs, or leave the other task's files out with a "!" glob.`
       );
     }
+    case "no-history":
+      return `No builds are recorded in ${failure.cacheDir} yet; \`rbuild history\`, \`errors\` and \`show\` read what builds record. Run a build first, e.g. \`rbuild <task>\`.`;
+    case "no-such-run":
+      if (failure.runs === 0) return `Task "${failure.task}" has no recorded run yet: build it first (\`rbuild ${failure.task}\`).`;
+      return `Task "${failure.task}" has ${failure.runs} recorded run${failure.runs === 1 ? "" : "s"}, so --run ${failure.asked} is past the oldest: use --run 0 (the last) to ${failure.runs - 1}; \`rbuild history --task ${failure.task}\` lists them.`;
     case "lock-not-a-file": {
       const what = failure.kind === "directory" ? "a directory" : failure.kind === "symlink" ? "a symbolic link" : "not a regular file";
       const remove = failure.kind === "directory" ? `rm -r ${failure.path}` : `rm ${failure.path}`;
@@ -159,6 +173,10 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
 function throughSymlink(failure: Extract<Failure, { reason: "through-symlink" }>): string {
   const { task, field, glob, link, target } = failure;
   const shown = `${link} -> ${target}`;
+  if (failure.kind === "loop") {
+    const fix = field === "outputs" ? "store it. Make the task point it at a real file" : "read it. Remove the link, point it at a real file";
+    return `Task "${task}": its ${field} glob "${glob}" matches ${link}, a symbolic link that leads back to itself (${shown}): following it never reaches a file, so rbuild cannot ${fix}, or leave it out with a "!" glob.`;
+  }
   if (failure.kind === "matched") {
     return (
       `Task "${task}": its ${field} glob "${glob}" matches ${link}, a symbolic link to a directory (${shown}); rbuild does not read through ` +

@@ -1,5 +1,5 @@
-export { task, declareTask, isTask, collectTasks, perEvaluation, ExecError } from "./task.js";
-export type { Task, TaskOptions, RunContext, RunFunction, ExecOptions, ExecResult } from "./task.js";
+export { task, declareTask, isTask, collectTasks, evaluationContext, perEvaluation, ExecError } from "./task.js";
+export type { EvaluationContext, Task, TaskOptions, RunContext, RunFunction, ExecOptions, ExecResult } from "./task.js";
 export type { SourceLocation } from "./location.js";
 export { locationFromStack } from "./location.js";
 export { describeFailure } from "./failure.js";

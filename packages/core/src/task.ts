@@ -87,6 +87,20 @@ export interface TaskOptions {
   readonly pure?: boolean;
   /** Directory to run in, relative to the Buildfile's directory. Defaults to the Buildfile's directory. */
   readonly cwd?: string;
+  /**
+   * Named values that enter the task's key beside its inputs' contents: for
+   * what the Buildfile computes rather than names as files (`scripts()` puts
+   * the digest of the lockfile entries a package installs here). When one
+   * changes, `rbuild why` says `key-part-changed: <name>`.
+   */
+  readonly keyParts?: Readonly<Record<string, string>>;
+  /**
+   * The files (relative to the Buildfile's directory) the `keyParts` values
+   * are computed from, such as the lockfile: not inputs (the key has their
+   * parts, not their contents), but what `--since` counts as a change to the
+   * task when git reports one of them changed.
+   */
+  readonly keyPartsFrom?: readonly string[];
 }
 
 const TASK = Symbol.for("rbuild.task");
@@ -115,11 +129,18 @@ interface Registry {
   readonly tasks: Task[];
   /** Values computed once per evaluation (see perEvaluation). */
   readonly memo: Map<string, unknown>;
+  readonly context: EvaluationContext;
+}
+
+/** What the loader tells the Buildfile APIs about the evaluation it runs. */
+export interface EvaluationContext {
+  /** The workspace's cache directory, for APIs that keep derived data there (see scripts()). */
+  readonly cacheDir?: string;
 }
 
 /** Starts collecting the tasks declared from now on; returns a function that stops and returns them. */
-export function collectTasks(): () => Task[] {
-  const registry: Registry = { tasks: [], memo: new Map() };
+export function collectTasks(context: EvaluationContext = {}): () => Task[] {
+  const registry: Registry = { tasks: [], memo: new Map(), context };
   const global = globalThis as { [REGISTRY]?: Registry };
   const previous = global[REGISTRY];
   global[REGISTRY] = registry;
@@ -194,4 +215,9 @@ export function perEvaluation<T>(key: string, compute: () => T): T {
   if (memo === undefined) return compute();
   if (!memo.has(key)) memo.set(key, compute());
   return memo.get(key) as T;
+}
+
+/** The context of the evaluation under way; empty outside one. */
+export function evaluationContext(): EvaluationContext {
+  return (globalThis as { [REGISTRY]?: Registry })[REGISTRY]?.context ?? {};
 }

@@ -17,14 +17,16 @@
  * else the build lock, the store, the remote, the tasks the record still
  * shows fresh, and the executor's loop over the rest.
  */
+import { hostname } from "node:os";
 import { makeCacheDirectory, type Reporter, type StrayErrors } from "@rbuild/core";
 import type { Graph } from "@rbuild/planner";
 import type { RemoteCache } from "@rbuild/remote";
-import { LocalRunner, type Runner } from "@rbuild/runners";
+import { leftRunningMessage, LocalRunner, type BuildHold, type Runner } from "@rbuild/runners";
 import { acquireBuildLock, IndexKeeper, noteAnsweredBuild, RecentUses, Store, type LockWait } from "@rbuild/store";
 import { FreshRecords, type FreshCheck } from "./fresh-record.js";
 import { execute, type BuildOutcome } from "./executor.js";
 import { StatHelper } from "./stat-helper.js";
+import { gitCommit } from "./git-commit.js";
 
 export interface EngineOptions {
   /** Where errors a task function throws from timers or unawaited promises go: they fail its task. */
@@ -107,6 +109,11 @@ export class Engine {
     this.#records.prestat(cacheDir, root);
   }
 
+  /** The tasks whose function still runs in this process (after an interrupt: those that ignore their signal). */
+  functionsRunning(): readonly string[] {
+    return this.#runner.functionsRunning?.() ?? [];
+  }
+
   /** Nothing is being built: writes the records kept in memory that still stand. */
   idle(): void {
     this.#records.writeDeferred();
@@ -125,11 +132,14 @@ export class Engine {
     // The no-op fast path: every task still as the freshness record has it.
     const check = request.force === true ? undefined : this.#records.check(cacheDir, graph, env);
     request.onPhase?.("fresh");
-    const upToDate = check?.upToDate;
+    // Not while a build that died may have left tasks running: only a build that takes the lock stops them.
+    const upToDate = check?.upToDate !== undefined && this.#runner.mayHaveLeftRunning?.(cacheDir) !== true ? check.upToDate : undefined;
+    // For the history: a few small files read, no process started (see git-commit.ts).
+    const place = { commit: gitCommit(graph.root), host: hostname() };
     if (upToDate !== undefined) {
       const started = Date.now();
       const outcome = await execute({ graph, jobs: request.jobs, runner: this.#runner, reporter, signal, env, upToDate: upToDate.results, ...this.#strays });
-      if (outcome.ok) noteAnsweredBuild(cacheDir, { from: upToDate.build, started, finished: Date.now(), targets: graph.targets });
+      if (outcome.ok) noteAnsweredBuild(cacheDir, { from: upToDate.build, started, finished: Date.now(), targets: graph.targets, ...place });
       return outcome;
     }
 
@@ -142,7 +152,11 @@ export class Engine {
     const store = Store.open({ dir: cacheDir, onInfo: info, recentUses: this.#recentUses, ...(this.#keeper === undefined ? {} : { keeper: this.#keeper }) });
     let record: (() => void) | undefined;
     let remote: RemoteCache | undefined;
+    let hold: BuildHold | undefined;
     try {
+      // Before anything runs: what a build that was killed left running would write into this one's outputs.
+      hold = await this.#runner.begin?.(cacheDir);
+      if (hold !== undefined && hold.stopped.length > 0) info("left-running", leftRunningMessage(hold.stopped));
       remote = request.remote === undefined ? undefined : await openRemoteCache(request.remote, signal);
       // Under the lock the record cannot change: the build starts from it and merges its own entries into it.
       const base = this.#records.read(cacheDir, graph.root);
@@ -156,6 +170,7 @@ export class Engine {
         signal,
         env,
         ...this.#strays,
+        place,
         cache: { store, force: request.force, records: this.#records, base: { view: base } },
         // Under the lock: the tasks the record still shows fresh, so only what a change reaches is checked.
         ...(stillUpToDate === undefined ? {} : { upToDate: stillUpToDate }),
@@ -169,6 +184,7 @@ export class Engine {
         try {
           record?.();
         } finally {
+          hold?.release();
           store.close();
           lock.release();
         }

@@ -15,7 +15,7 @@ import { availableParallelism } from "node:os";
 import { describeFailure, type Reporter, type StrayErrors, type TaskFailure, type TaskResult } from "@rbuild/core";
 import type { Digest } from "@rbuild/hash";
 import type { Graph, GraphTask } from "@rbuild/planner";
-import type { LogLine, ManifestEntry, RunRow } from "@rbuild/store";
+import { TAIL_LINES, type BuildPlace, type LogLine, type ManifestEntry, type RunRow } from "@rbuild/store";
 import { lateFailure, taskOfLabel } from "./late-failure.js";
 import { LineSplitter } from "./line-splitter.js";
 import { KILL_GRACE_MS, type RunOutcome, type Runner } from "@rbuild/runners";
@@ -60,6 +60,8 @@ export interface ExecuteOptions {
   readonly recordLater?: (record: () => void) => void;
   /** Where task functions' stray errors are caught: one thrown after its task finished fails that task (late-failure.ts). */
   readonly strays?: StrayErrors;
+  /** Where the build runs (git commit, host), for its history (with `cache`). */
+  readonly place?: BuildPlace;
 }
 
 export interface BuildOutcome {
@@ -106,6 +108,13 @@ interface Done {
   readonly outputsDigest?: Digest;
   readonly layer?: Digest | null;
   readonly evidence?: Evidence;
+  readonly log?: RunLog;
+}
+
+/** What the history keeps of a run's log: its digest (null: it said nothing), and for a failure its last lines. */
+interface RunLog {
+  readonly digest: Digest | null;
+  readonly tail?: readonly string[];
 }
 
 /** What the history records of a run that looked the cache up or ran (see @rbuild/store RunEvidence). */
@@ -184,6 +193,7 @@ class Build {
   readonly #upToDate: ReadonlyMap<string, Fresh> | undefined;
   readonly #recordLater: ((record: () => void) => void) | undefined;
   readonly #strays: StrayErrors | undefined;
+  readonly #place: BuildPlace | undefined;
   /** Late failures (see late-failure.ts) of tasks done but not yet recorded: applied when they are. */
   readonly #lateFailures = new Map<string, TaskFailure>();
   /** Tasks in flight: -j running commands, plus (with a remote) more waiting on the network. */
@@ -193,6 +203,7 @@ class Build {
   readonly #outputs = new Map<string, Digest>();
   readonly #layers = new Map<string, Digest | null>();
   readonly #evidence = new Map<string, Evidence>();
+  readonly #logs = new Map<string, RunLog>();
 
   readonly #waitingOn = new Map<string, number>();
   readonly #results = new Map<string, TaskResult>();
@@ -248,6 +259,7 @@ class Build {
     this.#upToDate = options.upToDate;
     this.#recordLater = options.recordLater;
     this.#strays = options.strays;
+    this.#place = options.place;
     this.#capacity = this.#jobs + (this.#remote !== undefined ? REMOTE_LOOKAHEAD : this.#cache !== undefined ? LOCAL_LOOKAHEAD : 0);
     this.#slots = new Slots(this.#jobs);
     const before = (a: GraphTask, b: GraphTask): boolean => a.priority > b.priority || (a.priority === b.priority && a.name < b.name);
@@ -298,7 +310,7 @@ class Build {
     const graph = this.#graph;
     this.#turnStarted = start;
     this.#reporter.report({ type: "build-started", targets: graph.targets, tasks: graph.tasks.size, jobs: this.#jobs });
-    const build = this.#cache?.store.beginBuild(graph.targets);
+    const build = this.#cache?.store.beginBuild(graph.targets, this.#place);
     for (const task of graph.tasks.values()) {
       this.#waitingOn.set(task.name, task.deps.length);
       if (task.deps.length === 0) this.#makeReady(task);
@@ -334,7 +346,7 @@ class Build {
     if (cache !== undefined && build !== undefined) {
       const history = this.#historyOf(results);
       const record = (): void => {
-        cache.store.finishBuild(build, ok, history);
+        cache.store.finishBuild(build, ok, history, interrupted);
         cache.recordFreshness(graph, build, ok);
       };
       if (this.#recordLater === undefined) record();
@@ -359,6 +371,9 @@ class Build {
       outputsDigest: this.#outputs.get(r.name) ?? null,
       layer: this.#layers.get(r.name) ?? null,
       ...this.#evidenceRow(r),
+      log: this.#logs.get(r.name)?.digest ?? null,
+      // A failure for the error database: any but an interrupt (which says nothing about the task).
+      ...(r.status === "failed" && r.failure?.reason !== "interrupted" ? { tail: this.#logs.get(r.name)?.tail ?? [] } : {}),
     }));
   }
 
@@ -431,6 +446,7 @@ class Build {
     if (done.outputsDigest !== undefined) this.#outputs.set(task.name, done.outputsDigest);
     if (done.layer !== undefined) this.#layers.set(task.name, done.layer);
     if (done.evidence !== undefined) this.#evidence.set(task.name, done.evidence);
+    if (done.log !== undefined) this.#logs.set(task.name, done.log);
     queue.push({ task, result: { ...done.result, durationMs } });
   }
 
@@ -497,19 +513,23 @@ class Build {
     if (this.#jobs > 1 && this.#releaseSlot(task)) await new Promise((resolve) => setImmediate(resolve));
     const key = task.pure ? prepared.key : null;
     const ran = (outputs: readonly ManifestEntry[] | null): Evidence | undefined => (task.pure ? { restored: false, changedInputs: changed, outputs } : undefined);
+    const lines = log.finish();
+    const tail = (): string[] => lines.slice(-TAIL_LINES).map(([, line]) => line);
     if (done.result.status !== "ran") {
       cache.remember(task, prepared, false, reasons);
-      return { ...done, result: { ...done.result, key }, evidence: ran(null) };
+      return { ...done, result: { ...done.result, key }, evidence: ran(null), log: { digest: cache.keepLog(lines), tail: tail() } };
     }
     const run = this.#commandRuns.take(task.name) ?? { since: Date.now(), until: Date.now(), beside: [] };
-    const captured = cache.capture(task, prepared, log.finish(), done.result.exitCode, Math.round(this.#now() - started), run);
+    const captured = cache.capture(task, prepared, lines, done.result.exitCode, Math.round(this.#now() - started), run);
     if (captured.refused !== undefined) {
       cache.remember(task, prepared, false, reasons);
-      return { result: result(task.name, "failed", { key, exitCode: done.result.exitCode, reasons, failure: captured.refused }), evidence: ran(null) };
+      const failed = result(task.name, "failed", { key, exitCode: done.result.exitCode, reasons, failure: captured.refused });
+      return { result: failed, evidence: ran(null), log: { digest: captured.log, tail: tail() } };
     }
     if (captured.entry !== undefined) this.#remote?.upload(captured.entry);
     cache.remember(task, prepared, true, reasons);
-    return { result: { ...done.result, key }, outputsDigest: captured.outputsDigest, layer: captured.layer, evidence: ran(captured.entry?.manifest ?? null) };
+    const evidence = ran(captured.entry?.manifest ?? null);
+    return { result: { ...done.result, key }, outputsDigest: captured.outputsDigest, layer: captured.layer, evidence, log: { digest: captured.log } };
   }
 
   /** A group runs nothing: it is cached when everything it groups was. */

@@ -16,8 +16,8 @@
  * its end, both read on the filesystem's clock (trustedEntry). Otherwise the
  * task goes the content-hashing way next time, and gets its entry then.
  */
-import { lstatSync, statSync, type Stats } from "node:fs";
-import { DigestBuilder, digestBytes, type Digest } from "@rbuild/hash";
+import { lstatSync, type Stats } from "node:fs";
+import { DigestBuilder, digestBytes, statFollowing, type Digest } from "@rbuild/hash";
 import type { GraphTask, TaskDef } from "@rbuild/planner";
 import type { LogLine } from "@rbuild/store";
 
@@ -30,7 +30,7 @@ export type EntryStat = readonly [string, number, number, number, number, number
 
 /** A task's new entry, as a build made it: what the record keeps of it (see the store's FreshTask). */
 export interface NewEntry {
-  /** Digest of the task's definition: command, cwd, env values, globs, platform. */
+  /** Digest of the task's definition: command, cwd, env values, globs, platform, key parts. */
   readonly def: string;
   readonly deps: readonly (readonly [string, Digest])[];
   readonly key: Digest;
@@ -57,7 +57,7 @@ export function entryStat(path: string, stat: Stats): EntryStat {
 export interface TaskDefinition {
   readonly run: string;
   readonly env: [string, string | null][];
-  /** Digest of all of it, with the task's name, globs and platform: what an entry is valid for. */
+  /** Digest of all of it, with the task's name, globs, platform and key parts: what an entry is valid for. */
   readonly def: string;
 }
 
@@ -83,7 +83,7 @@ export function taskDefinition(
   platform: string,
 ): TaskDefinition {
   const { run, env: values } = definitionParts(task, sourceDigest, env);
-  const def = digestBytes(JSON.stringify(["rbuild-def", FORMAT, task.name, run, task.cwd, values, task.inputs, task.outputs, platform]));
+  const def = digestBytes(JSON.stringify(["rbuild-def", FORMAT, task.name, run, task.cwd, values, task.inputs, task.outputs, platform, task.keyParts]));
   return { run, env: values, def };
 }
 
@@ -107,17 +107,18 @@ function under(root: string, path: string): string {
 /** Whether a file still has the stats recorded: `path, size, mtimeMs, ctimeMs, ino` from `flat` at entry `n`. */
 export function sameFile(root: string, flat: readonly (string | number)[], n: number): boolean {
   const at = n * 5;
-  const stat = statSync(under(root, flat[at] as string), { throwIfNoEntry: false });
-  return stat !== undefined && stat.size === flat[at + 1] && stat.mtimeMs === flat[at + 2] && stat.ctimeMs === flat[at + 3] && stat.ino === flat[at + 4];
+  const stat = statFollowing(under(root, flat[at] as string));
+  return stat !== undefined && stat !== "loop" && stat.size === flat[at + 1] && stat.mtimeMs === flat[at + 2] && stat.ctimeMs === flat[at + 3] && stat.ino === flat[at + 4];
 }
 
 /** Whether a directory (followed) or output (not followed) still has the stats recorded: `path, mode, size, mtimeMs, ctimeMs, ino`. */
 export function sameEntry(root: string, flat: readonly (string | number)[], n: number, follow: boolean): boolean {
   const at = n * 6;
   const full = under(root, flat[at] as string);
-  const stat = follow ? statSync(full, { throwIfNoEntry: false }) : lstatSync(full, { throwIfNoEntry: false });
+  const stat = follow ? statFollowing(full) : lstatSync(full, { throwIfNoEntry: false });
   return (
     stat !== undefined &&
+    stat !== "loop" &&
     stat.mode === flat[at + 1] &&
     stat.size === flat[at + 2] &&
     stat.mtimeMs === flat[at + 3] &&

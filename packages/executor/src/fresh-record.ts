@@ -65,11 +65,11 @@ export function targetsKey(graph: Pick<Graph, "targets">): string {
   return JSON.stringify([...graph.targets].sort());
 }
 
-/** Everything about the graph's tasks but their inputs' contents, as one digest: names, order, definitions, deps and purity. */
+/** Everything about the graph's tasks but their inputs' contents, as one digest: names, order, definitions (key parts too), deps and purity. */
 function definitionsDigest(graph: Graph, env: Env, platform: string): string {
   const tasks = [...graph.tasks.values()].map((task) => {
     const { run, env: values } = definitionParts(task, graph.sourceDigest, env);
-    return [task.name, run, task.cwd, values, task.inputs, task.outputs, task.deps, task.pure];
+    return [task.name, run, task.cwd, values, task.inputs, task.outputs, task.deps, task.pure, task.keyParts];
   });
   return digestBytes(JSON.stringify(["rbuild-definitions", 1, platform, tasks]));
 }

@@ -20,10 +20,9 @@
  * workerData, the module serves (see the end of the file). If the thread
  * cannot start or fails, the main thread hashes everything, as it always can.
  */
-import { statSync } from "node:fs";
 import { join } from "node:path";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import { digestFile, expandGlobs, trustedStat, type FileState } from "@rbuild/hash";
+import { digestFile, expandGlobs, statFollowing, trustedStat, type FileState } from "@rbuild/hash";
 
 const WORKER_ROLE = "rbuild-input-warmer";
 
@@ -90,8 +89,8 @@ function serve(job: WarmJob, send: (batch: (string | number)[]) => void): void {
       if (seen.has(path)) continue;
       seen.add(path);
       const full = join(job.root, path);
-      const stat = statSync(full, { throwIfNoEntry: false });
-      if (stat === undefined || !stat.isFile() || !trustedStat(stat, job.trustBefore)) continue;
+      const stat = statFollowing(full);
+      if (stat === undefined || stat === "loop" || !stat.isFile() || !trustedStat(stat, job.trustBefore)) continue;
       let digest: string;
       try {
         digest = digestFile(full);

@@ -50,7 +50,8 @@ type Work = (
 /**
  * What both threads run on a job: claim the next chunk from the counter,
  * stat its entries into `out` (see STAT_FIELDS; entries before `lstatFrom`
- * follow symlinks), count it finished, until no chunk is left. Kept as
+ * follow symlinks; one that cannot be looked at is as missing), count it
+ * finished, until no chunk is left. Kept as
  * source so that the helper thread, which is started from source, runs the
  * very same loop as this one.
  */
@@ -60,7 +61,13 @@ const WORK = `function work(stat, lstat, prefix, paths, lstatFrom, counters, out
   for (let chunk = Atomics.add(counters, 0, 1); chunk < chunks; chunk = Atomics.add(counters, 0, 1)) {
     const end = Math.min(paths.length, (chunk + 1) * ${CHUNK});
     for (let i = chunk * ${CHUNK}; i < end; i++) {
-      const entry = i < lstatFrom ? stat(prefix + paths[i], options) : lstat(prefix + paths[i], options);
+      let entry;
+      try {
+        entry = i < lstatFrom ? stat(prefix + paths[i], options) : lstat(prefix + paths[i], options);
+      } catch {
+        // A link loop (ELOOP) or a file where a directory was: not what was recorded, and the full check names why.
+        entry = undefined;
+      }
       const at = i * ${STAT_FIELDS};
       if (entry === undefined) {
         out[at] = -1;

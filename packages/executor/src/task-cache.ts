@@ -11,10 +11,10 @@
  *   earlier run ends up in the new layer.
  * - Anything not fully known is never cached: a failed task stores nothing.
  */
-import { chmodSync, lstatSync, readlinkSync, statSync } from "node:fs";
+import { chmodSync, lstatSync, readlinkSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { TaskFailure } from "@rbuild/core";
-import { digestBytes, expandGlobs, FileHasher, globCrossings, globMatcher, isDirectoryLink, linkTarget, type Digest, type LinkCrossing } from "@rbuild/hash";
+import { digestBytes, expandGlobs, FileHasher, globCrossings, globMatcher, isDirectoryLink, linkTarget, statFollowing, type Digest, type LinkCrossing } from "@rbuild/hash";
 import { changedInputs, decodeRecord, encodeRecord, explainChange, keyOfEncoded, type Graph, type GraphTask, type KeyRecord } from "@rbuild/planner";
 import { FreshRecords, RecordView, freshOf, targetsKey } from "./fresh-record.js";
 import type { InputWarmer } from "./input-warmer.js";
@@ -74,6 +74,8 @@ export interface Captured {
   readonly layer: Digest | null;
   /** The stored action, for a pure task (what the remote cache gets). */
   readonly entry?: ActionEntry;
+  /** The digest of the task's log, null when it said nothing (see @rbuild/store RunRow.log). */
+  readonly log: Digest | null;
 }
 
 /** When a task's command ran, and the tasks whose commands ran at some time during it. */
@@ -106,7 +108,7 @@ export class TaskCache {
   readonly #info: (code: string, message: string) => void;
   /** What the tasks that succeeded leave for their freshness entries, made at the end of the build. */
   readonly #succeeded = new Map<string, Succeeded>();
-  /** Input globs already warned about in this build: one shared by many tasks (a root file) is named once. */
+  /** Input globs already warned about in this build: one shared by many tasks (a root file, or the same glob in each task's directory) is named once. */
   readonly #unmatchedWarned = new Set<string>();
   /** Tasks checked the full way (keyed): their old entries go unless they succeeded with a trusted one. */
   readonly #prepared = new Set<string>();
@@ -242,8 +244,15 @@ export class TaskCache {
     const files: FileStat[] = [];
     const crossings: LinkCrossing[] = [];
     let linkedDirectory: string | undefined;
-    for (const path of expandGlobs(this.#root, task.inputs, { ignore: this.#ignore, visited, undecodable, unmatched, crossings })) {
-      const stat = statSync(join(this.#root, path), { throwIfNoEntry: false });
+    let linkLoop: string | undefined;
+    for (const path of expandGlobs(this.#root, task.inputs, { ignore: this.#ignore, visited, undecodable, unmatched, crossings, passedLinks: crossings })) {
+      const followed = statFollowing(join(this.#root, path));
+      // A link loop reaches no file: the symlink rule refuses the task (see #throughLink).
+      if (followed === "loop") {
+        linkLoop ??= path;
+        continue;
+      }
+      const stat = followed;
       // A link to nothing (yet) is not in the key, but its target may appear without a stat of the link or
       // its directory changing: a stat that matches no file keeps its entry from ever vouching for it.
       if (stat === undefined) files.push([path, -1, -1, -1, -1]);
@@ -254,9 +263,14 @@ export class TaskCache {
       files.push(fileStat(path, stat));
     }
     for (const glob of unmatched) {
-      if (this.#unmatchedWarned.has(glob)) continue;
-      this.#unmatchedWarned.add(glob);
-      this.#info("inputs-unmatched", `task "${task.name}": its input glob "${glob}" matches no file (globs are relative to the Buildfile's directory); fix or remove it`);
+      // A glob below the task's directory is named once as written there: scripts() gives every package's task
+      // the same `inputs` (turbo's, present in some packages only), one warning for all of them.
+      const inDir = task.cwd !== "" && glob.startsWith(`${task.cwd}/`) ? glob.slice(task.cwd.length + 1) : undefined;
+      const id = inDir === undefined ? glob : `\0${inDir}`;
+      if (this.#unmatchedWarned.has(id)) continue;
+      this.#unmatchedWarned.add(id);
+      const others = inDir === undefined ? "" : `; "${inDir}" in other tasks' directories is not named again`;
+      this.#info("inputs-unmatched", `task "${task.name}": its input glob "${glob}" matches no file (globs are relative to the Buildfile's directory); fix or remove it${others}`);
     }
     const dirs: EntryStat[] = [];
     for (const dir of visited) {
@@ -273,20 +287,26 @@ export class TaskCache {
       outputs: task.outputs,
       deps: task.deps.map((dep) => [dep, depOutputs.get(dep)!] as const),
       platform: this.#platform,
+      keyParts: task.keyParts,
     };
     const encoded = encodeRecord(record);
-    const throughLink = this.#throughLink(task, crossings, linkedDirectory);
+    const throughLink = this.#throughLink(task, crossings, linkedDirectory, linkLoop);
     return { record, encoded, key: keyOfEncoded(encoded), def, files, dirs, undecodable, ...(throughLink === undefined ? {} : { throughLink }) };
   }
 
-  /** The symlink rule's refusal of a task, if any: an input glob through a link or matching a link to a directory, or an output glob through a link. */
-  #throughLink(task: GraphTask, inputCrossings: readonly LinkCrossing[], linkedDirectory: string | undefined): Prepared["throughLink"] {
+  /**
+   * The symlink rule's refusal of a task, if any: an input glob through a link, matching a link to a directory
+   * or a link loop, or an output glob through a link.
+   */
+  #throughLink(task: GraphTask, inputCrossings: readonly LinkCrossing[], linkedDirectory: string | undefined, linkLoop: string | undefined): Prepared["throughLink"] {
     const refusal = (field: "inputs" | "outputs", crossing: LinkCrossing): NonNullable<Prepared["throughLink"]> => ({ reason: "through-symlink", task: task.name, field, ...crossing });
     if (inputCrossings.length > 0) return refusal("inputs", inputCrossings[0]!);
-    if (linkedDirectory !== undefined) {
-      const glob = task.inputs.find((pattern) => !pattern.startsWith("!") && globMatcher([pattern])(linkedDirectory)) ?? task.inputs[0]!;
-      return refusal("inputs", { glob, link: linkedDirectory, target: linkTarget(this.#root, linkedDirectory), kind: "matched" });
-    }
+    const matched = (link: string, kind: "matched" | "loop"): NonNullable<Prepared["throughLink"]> => {
+      const glob = task.inputs.find((pattern) => !pattern.startsWith("!") && globMatcher([pattern])(link)) ?? task.inputs[0]!;
+      return refusal("inputs", { glob, link, target: linkTarget(this.#root, link), kind });
+    };
+    if (linkedDirectory !== undefined) return matched(linkedDirectory, "matched");
+    if (linkLoop !== undefined) return matched(linkLoop, "loop");
     const outputCrossing = globCrossings(this.#root, task.outputs)[0];
     return outputCrossing === undefined ? undefined : refusal("outputs", outputCrossing);
   }
@@ -412,10 +432,10 @@ export class TaskCache {
       const paths = expandOpeningUp(this.#root, task.outputs, { directories: true, ignore: this.#ignore, undecodable, unmatched, crossings }, opened);
       if (crossings.length > 0) {
         // A link the task itself made on the way to its outputs: nothing of them is stored (the symlink rule).
-        return { refused: { reason: "through-symlink", task: task.name, field: "outputs", ...crossings[0]! }, outputsDigest: manifestDigest([]), layer: null };
+        return { refused: { reason: "through-symlink", task: task.name, field: "outputs", ...crossings[0]! }, outputsDigest: manifestDigest([]), layer: null, log: this.keepLog(log) };
       }
       if (undecodable.length > 0) {
-        return { refused: { reason: "undecodable-path", task: task.name, field: "outputs", paths: undecodable }, outputsDigest: manifestDigest([]), layer: null };
+        return { refused: { reason: "undecodable-path", task: task.name, field: "outputs", paths: undecodable }, outputsDigest: manifestDigest([]), layer: null, log: this.keepLog(log) };
       }
       if (paths.length === 0 && task.outputs.some((glob) => !glob.startsWith("!"))) this.#noOutputs(task, run);
       else {
@@ -427,11 +447,19 @@ export class TaskCache {
       const dirModes = new Map([...opened].map(([full, mode]) => [full.slice(this.#root.length + 1), mode]));
       // A small layer never becomes a file: the index keeps it (see the store's schema).
       if (paths.length > 0) written = writeLayer(this.#root, paths, () => this.store.cas.tempPath(), INLINE_BLOB_LIMIT, dirModes);
+      const loop = written?.entries.find((entry) => entry.type === "symlink" && statFollowing(join(this.#root, entry.path)) === "loop");
+      if (loop !== undefined) {
+        // A link loop could never be restored (it cannot be checked to stay inside the workspace): nothing is stored.
+        if (written !== undefined && "file" in written) rmSync(written.file, { force: true });
+        const glob = task.outputs.find((pattern) => !pattern.startsWith("!") && globMatcher([pattern])(loop.path)) ?? task.outputs[0]!;
+        const crossing: LinkCrossing = { glob, link: loop.path, target: linkTarget(this.#root, loop.path), kind: "loop" };
+        return { refused: { reason: "through-symlink", task: task.name, field: "outputs", ...crossing }, outputsDigest: manifestDigest([]), layer: null, log: this.keepLog(log) };
+      }
     } catch (error) {
       const { code, path } = error as NodeJS.ErrnoException;
       // What cannot be opened up: a file it cannot read, or a directory another user owns.
       if ((code !== "EACCES" && code !== "EPERM") || path === undefined) throw error;
-      return { refused: { reason: "unreadable-output", task: task.name, path: relative(this.#root, path) || path }, outputsDigest: manifestDigest([]), layer: null };
+      return { refused: { reason: "unreadable-output", task: task.name, path: relative(this.#root, path) || path }, outputsDigest: manifestDigest([]), layer: null, log: this.keepLog(log) };
     } finally {
       for (const full of [...opened.keys()].sort().reverse()) chmodSync(full, opened.get(full)!);
     }
@@ -456,10 +484,12 @@ export class TaskCache {
     let inlineLog: readonly LogLine[] | null = log;
     let logBlob: Digest | null = null;
     const logText = JSON.stringify(log);
-    if (logText.length > INLINE_LOG_LIMIT) {
-      const bytes = Buffer.from(logText);
-      logBlob = digestBytes(bytes);
-      blobs.push(this.store.blobOf(logBlob, bytes));
+    const logBytes = log.length === 0 ? undefined : Buffer.from(logText);
+    const logDigest = logBytes === undefined ? null : digestBytes(logBytes);
+    // An impure task has no action to keep its log: the log is a blob the history names.
+    if (logBytes !== undefined && (logText.length > INLINE_LOG_LIMIT || !task.pure)) {
+      logBlob = logDigest;
+      blobs.push(this.store.blobOf(logDigest!, logBytes));
       inlineLog = null;
     }
 
@@ -467,10 +497,22 @@ export class TaskCache {
       const entry: ActionEntry = { key: prepared.key, task: task.name, layer, manifest, outputsDigest, log: inlineLog, logBlob, exitCode, durationMs };
       this.store.save(entry, blobs);
       this.#succeed(task, prepared, entry, manifest.map((e) => e.path));
-      return { outputsDigest, layer, entry };
+      return { outputsDigest, layer, entry, log: logDigest };
     }
     if (blobs.length > 0) this.store.saveBlobs(blobs);
-    return { outputsDigest, layer };
+    return { outputsDigest, layer, log: logDigest };
+  }
+
+  /**
+   * Keeps the log of a run that failed as a blob, for `rbuild show` and the
+   * error database; returns its digest, or null when the run said nothing.
+   */
+  keepLog(log: readonly LogLine[]): Digest | null {
+    if (log.length === 0) return null;
+    const bytes = Buffer.from(JSON.stringify(log));
+    const digest = digestBytes(bytes);
+    this.store.saveBlobs([this.store.blobOf(digest, bytes)]);
+    return digest;
   }
 
   /**

@@ -28,7 +28,7 @@ describe("formats", () => {
     ]);
     expect(formatText(report)).toBe(`4 tasks, 1 hint: 1 error
 
-error missing-dep: "lib\\\\<b>" has an input glob ("src/**") that matches src/gen/x, an output of "gen \\"quoted\\"" ("src/gen/**"), but does not depend on "gen \\"quoted\\"": the two can run at once, and "lib\\\\<b>" may read a stale or half-written file
+error missing-dep: "lib\\\\<b>" has an input glob ("src/**") that would match a path such as src/gen/x, an output of "gen \\"quoted\\"" ("src/gen/**"), but does not depend on "gen \\"quoted\\"": the two can run at once, and "lib\\\\<b>" may read a stale or half-written file
   fix: add "gen \\"quoted\\"" to deps of "lib\\\\<b>"
 
 critical path: 3 tasks, 1.8s of 1.8s total work

@@ -42,6 +42,7 @@ export const VIEWER_SCRIPT = String.raw`
   var report = JSON.parse(document.getElementById("report").textContent);
   var critical = report.criticalPath.tasks;
 
+  function count(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
   function showMs(ms) {
     if (ms < 1000) return Math.round(ms) + "ms";
     if (ms < 60000) return (ms / 1000).toFixed(1) + "s";
@@ -137,8 +138,9 @@ export const VIEWER_SCRIPT = String.raw`
 
   var svg = document.getElementById("dag");
   svg.setAttribute("data-layout", layout.name);
-  svg.setAttribute("width", String(Math.ceil(layout.width)));
-  svg.setAttribute("height", String(Math.ceil(layout.height)));
+  // An empty graph has no extent (dagre says -Infinity): draw an empty picture, not an invalid one.
+  svg.setAttribute("width", String(Math.max(0, Math.ceil(layout.width)) || 0));
+  svg.setAttribute("height", String(Math.max(0, Math.ceil(layout.height)) || 0));
   var onCritical = {};
   critical.forEach(function (name, i) { onCritical[name] = i; });
   layout.edges.forEach(function (e) {
@@ -161,7 +163,7 @@ export const VIEWER_SCRIPT = String.raw`
   var counts = { error: 0, warning: 0, info: 0 };
   report.hints.forEach(function (hint) { counts[hint.severity]++; });
   var path = report.criticalPath;
-  document.getElementById("summary").textContent = report.tasks.length + " tasks; " + counts.error + " errors, " + counts.warning + " warnings, " + counts.info + " info; critical path " + showMs(path.ms) + " of " + showMs(path.totalWorkMs) + " total work";
+  document.getElementById("summary").textContent = count(report.tasks.length, "task") + "; " + count(counts.error, "error") + ", " + count(counts.warning, "warning") + ", " + counts.info + " info; critical path " + showMs(path.ms) + " of " + showMs(path.totalWorkMs) + " total work";
 
   var list = document.getElementById("hint-list");
   var items = [];

@@ -10,7 +10,7 @@
  * Globs are compiled once per distinct glob part, so a thousand tasks with
  * `pkg-N/src/**\/*.ts` compile one matcher, and `base/**` needs none.
  */
-import { readdirSync, type Stats } from "node:fs";
+import { readdirSync, statSync, type Stats } from "node:fs";
 import { join, posix } from "node:path";
 import { createRequire } from "node:module";
 import type Picomatch from "picomatch";
@@ -56,6 +56,13 @@ export interface ExpandOptions {
    * matches nothing whether or not this is given; the caller refuses the task.
    */
   readonly crossings?: LinkCrossing[];
+  /**
+   * Collects the links to directories a crawl passes over where its pattern
+   * could match below them (`src/lnk` for a `src/**` glob of `.ts` files): a crawl never
+   * follows a link, so nothing below one is listed, and for inputs an edit
+   * there would go unseen. The caller refuses the task (the symlink rule).
+   */
+  readonly passedLinks?: LinkCrossing[];
 }
 
 type Matcher = (path: string) => boolean;
@@ -161,7 +168,10 @@ function trimSlashes(path: string): string {
  * followed; an excluded directory is neither listed nor entered.
  */
 /** Returns how many entries matched (some may have been in `found` already). */
-function crawl(root: string, base: string, glob: Matcher, excluded: Matcher, options: ExpandOptions, found: Set<string>): number {
+function crawl(root: string, base: string, glob: Matcher, excluded: Matcher, options: ExpandOptions, found: Set<string>, pattern: string, globText: string): number {
+  // Whether the glob could match a path below `relative` (of that many segments): `**` anywhere, or more segments.
+  const segments = globText.split("/").length;
+  const reachesBelow = (relative: string): boolean => globText.includes("**") || segments > relative.split("/").length;
   const { directories = false, visited, undecodable } = options;
   const prefix = base === "" ? "" : `${base}/`;
   let matched = 0;
@@ -205,14 +215,28 @@ function crawl(root: string, base: string, glob: Matcher, excluded: Matcher, opt
           matched++;
         }
         walk(relative);
-      } else if (glob(relative) && !excluded(path)) {
-        found.add(path);
-        matched++;
+      } else {
+        if (glob(relative) && !excluded(path)) {
+          found.add(path);
+          matched++;
+        } else if (options.passedLinks !== undefined && entry.isSymbolicLink() && !excluded(path) && reachesBelow(relative)) {
+          // (A link the glob matches is the caller's to judge, as a match.)
+          if (isDirectoryBehind(join(dir, entry.name))) options.passedLinks.push({ glob: pattern, link: path, target: linkTarget(root, path), kind: "through" });
+        }
       }
     }
   };
   walk("");
   return matched;
+}
+
+/** Whether a link leads to a directory (a dangling link or a loop leads nowhere). */
+function isDirectoryBehind(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** The names in `dir` that are not valid UTF-8, by the name Node gives them, each shown with `\xNN` escapes. */
@@ -292,12 +316,12 @@ export function expandGlobs(root: string, patterns: readonly string[], options: 
     }
     let matched: number;
     if (scan.isGlob) {
-      matched = crawl(root, base, matcher(scan.glob), excluded, options, found);
+      matched = crawl(root, base, matcher(scan.glob), excluded, options, found, pattern, scan.glob);
     } else {
       // A directory named without a glob: everything below it (and itself, when directories are wanted).
       const itself = options.directories === true && base !== "";
       if (itself) found.add(base);
-      matched = crawl(root, base, matcher("**"), excluded, options, found) + (itself ? 1 : 0);
+      matched = crawl(root, base, matcher("**"), excluded, options, found, pattern, "**") + (itself ? 1 : 0);
     }
     if (matched === 0) options.unmatched?.push(pattern);
   }
@@ -361,4 +385,37 @@ export function globMatcher(patterns: readonly string[]): (path: string) => bool
   const included = anyOf(globs.include);
   const excluded = anyOf(globs.exclude);
   return (path) => included(path) && !excluded(path);
+}
+
+/**
+ * Whether `expandGlobs(root, patterns, { ignore })` would list the file
+ * `path` (relative, POSIX) were it there, decided from the path alone: some
+ * include's static base holds it (or is it) and the include's glob part
+ * matches the rest, it is not excluded, and no directory between that base
+ * and it is excluded either (expandGlobs never enters an excluded directory,
+ * so `!**\/dist` leaves out `a/dist/x.js`). What `--since` asks of a path git
+ * says changed, deleted ones included. Symbolic links on the way are not
+ * looked at: a glob through one is refused when its task is hashed.
+ */
+export function expansionMatcher(patterns: readonly string[], ignore: readonly string[] = []): (path: string) => boolean {
+  const { include, exclude } = splitPatterns(patterns);
+  const excluded = anyOf([...exclude, ...ALWAYS_IGNORED, ...ignore]);
+  const bases = include.map((pattern) => {
+    const scan = picomatch().scan(trimSlashes(pattern));
+    const base = trimSlashes(scan.base);
+    // A pattern that is no glob names a file, or a directory and everything below it.
+    return { base, prefix: base === "" ? "" : `${base}/`, isGlob: scan.isGlob, glob: matcher(scan.isGlob ? scan.glob : "**") };
+  });
+  const enters = (path: string, from: number): boolean => {
+    for (let cut = path.indexOf("/", from); cut !== -1; cut = path.indexOf("/", cut + 1)) if (excluded(path.slice(0, cut))) return false;
+    return true;
+  };
+  return (path) => {
+    if (excluded(path)) return false;
+    return bases.some(({ base, prefix, isGlob, glob }) => {
+      if (!isGlob && path === base) return true;
+      if (!path.startsWith(prefix) || excluded(base)) return false;
+      return glob(path.slice(prefix.length)) && enters(path, prefix.length);
+    });
+  };
 }

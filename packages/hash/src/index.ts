@@ -1,7 +1,7 @@
 export { digestBytes, digestFile, isDigest, DigestBuilder } from "./digest.js";
 export type { Digest } from "./digest.js";
-export { expandGlobs, globCrossings, globMatcher, showBytes, splitPatterns } from "./expand-globs.js";
-export { isDirectoryLink, linkTarget, walkBelowRoot } from "./symlink-rule.js";
+export { expandGlobs, expansionMatcher, globCrossings, globMatcher, showBytes, splitPatterns } from "./expand-globs.js";
+export { isDirectoryLink, linkTarget, statFollowing, walkBelowRoot } from "./symlink-rule.js";
 export type { LinkCrossing } from "./symlink-rule.js";
 export type { ExpandOptions } from "./expand-globs.js";
 export { FileHasher, MemoryStatCache, trustedStat } from "./file-hasher.js";

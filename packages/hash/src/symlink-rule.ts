@@ -19,6 +19,10 @@
  *   command reads). A link to a directory that an input glob matches is refused
  *   as above: its files are not in the key, so an edit below it would be a
  *   silent stale hit.
+ * - A link that leads back to itself (`ln -s b a; ln -s a b`, ELOOP) that a
+ *   glob matches refuses its task, input or output (`loop`): it reaches no
+ *   file, so it can be neither read nor checked to stay inside the workspace
+ *   to be restored. A dangling link is no refusal: it is a link to nothing yet.
  * - A workspace package whose directory is (or is below) a link is refused by
  *   `scripts()`, naming the package: its tasks' globs would all cross it.
  *
@@ -49,8 +53,11 @@ export interface LinkCrossing {
   readonly link: string;
   /** What the link points to, as written in it. */
   readonly target: string;
-  /** `through`: the glob's directory part passes through the link; `matched`: an input glob matches a link to a directory. */
-  readonly kind: "through" | "matched";
+  /**
+   * `through`: the glob's directory part passes through the link; `matched`: an input glob matches a link to a
+   * directory; `loop`: the glob matches a link that leads back to itself.
+   */
+  readonly kind: "through" | "matched" | "loop";
 }
 
 /** What walkBelowRoot found: the first link on the way, or else the path's own stats (none when there is nothing there). */
@@ -104,4 +111,17 @@ export function linkTarget(root: string, link: string): string {
 /** Whether `path` (relative) is a link to a directory: an input the rule refuses when a glob matches it. */
 export function isDirectoryLink(root: string, path: string, stat: Stats | undefined = statSync(`${root}/${path}`, { throwIfNoEntry: false })): boolean {
   return stat?.isDirectory() === true && lstatIfThere(`${root}/${path}`)?.isSymbolicLink() === true;
+}
+
+/**
+ * stat, following links: undefined when there is nothing there, `"loop"` when
+ * following the links never ends (ELOOP: a link loop, refused by the rule).
+ */
+export function statFollowing(full: string): Stats | undefined | "loop" {
+  try {
+    return statSync(full, { throwIfNoEntry: false });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ELOOP") return "loop";
+    throw error;
+  }
 }

@@ -8,9 +8,10 @@ import { err, isTask, ok, type Result, type SetupFailure, type Task } from "@rbu
 import { overlappingOutputs } from "@rbuild/hash";
 import type { Definitions, TaskDef } from "./graph.js";
 import { normalGlob, type NormalGlob } from "./normal-glob.js";
+import { protectedOutput } from "./protected-outputs.js";
 import { suggest } from "./suggest.js";
 
-const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd"] as const;
+const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom"] as const;
 /** What users of make, Turborepo, Nx and Bazel reach for, mapped to our field. */
 const ALIASES: Readonly<Record<string, (typeof FIELDS)[number]>> = {
   command: "run",
@@ -91,8 +92,32 @@ function checkStringList(value: unknown, field: string, what: string, problems: 
   return list;
 }
 
+/**
+ * Why `outputs` (normal forms) may not be cleared before the task runs (see protected-outputs.ts),
+ * naming each glob as written in `declared` (`.` for the `**` it normalises to).
+ */
+function protectedOutputProblem(outputs: readonly string[], declared: unknown, checked: CheckedGlobs, kept: readonly string[]): string | undefined {
+  const refused = protectedOutput(outputs, kept);
+  if (refused === undefined) return undefined;
+  const written = (Array.isArray(declared) ? declared : []).find((item): item is string => {
+    const normal = typeof item === "string" ? checked.get(item) : undefined;
+    return normal?.ok === true && normal.glob === refused.glob;
+  });
+  const shown = written === undefined || written === refused.glob ? JSON.stringify(refused.glob) : `${JSON.stringify(written)} (that is, ${JSON.stringify(refused.glob)})`;
+  const what =
+    refused.covers === "workspace"
+      ? "which covers the whole workspace"
+      : `which matches ${refused.path}, ${refused.path === kept[0] ? "the Buildfile" : "a file the Buildfile imports"}`;
+  return (
+    `contains ${shown}, ${what}: rbuild deletes what a task's outputs match before the task runs. ` +
+    `Name only what the task writes, e.g. "dist/**" or "*.log"` +
+    (refused.covers === "buildfile" ? `, or leave ${refused.path} out with "!${refused.path}"` : "") +
+    "."
+  );
+}
+
 /** The checked task; `deps` stays empty until every name is known, then `defineTasks` fills it. */
-function checkTask(task: Task, checked: CheckedGlobs): { def: TaskDef & { deps: string[] }; depRefs: unknown[]; problems: Problem[] } {
+function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): { def: TaskDef & { deps: string[] }; depRefs: unknown[]; problems: Problem[] } {
   const options = task.options as unknown as Record<string, unknown>;
   const problems: Problem[] = [];
   for (const key of Object.keys(options)) {
@@ -134,21 +159,53 @@ function checkTask(task: Task, checked: CheckedGlobs): { def: TaskDef & { deps: 
     }
   }
 
+  const keyParts: [string, string][] = [];
+  if (options.keyParts !== undefined) {
+    const parts = options.keyParts;
+    if (typeof parts !== "object" || parts === null || Array.isArray(parts)) {
+      problems.push({ field: "keyParts", message: `must be an object of named string values, got ${show(parts)}` });
+    } else {
+      for (const [name, value] of Object.entries(parts)) {
+        if (typeof value === "string") keyParts.push([name, value]);
+        else problems.push({ field: "keyParts", message: `must hold only strings, got ${show(value)} for ${JSON.stringify(name)}` });
+      }
+      keyParts.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    }
+  }
+  const keyPartsFrom: string[] = [];
+  if (options.keyPartsFrom !== undefined) {
+    if (!Array.isArray(options.keyPartsFrom)) problems.push({ field: "keyPartsFrom", message: `must be an array of file paths, got ${show(options.keyPartsFrom)}` });
+    else {
+      for (const path of options.keyPartsFrom as unknown[]) {
+        const problem = typeof path === "string" ? checkRelative(path, "path") : `must hold only file paths, got ${show(path)}`;
+        if (problem !== undefined) problems.push({ field: "keyPartsFrom", message: problem });
+        else keyPartsFrom.push(posix.normalize(path as string));
+      }
+    }
+  }
+
   let depRefs: unknown[] = [];
   if (options.deps !== undefined) {
     if (Array.isArray(options.deps)) depRefs = options.deps;
     else problems.push({ field: "deps", message: `must be an array of tasks or task names, got ${show(options.deps)}` });
   }
 
+  const inputs = checkStringList(options.inputs, "inputs", "glob", problems, checked);
+  const outputs = checkStringList(options.outputs, "outputs", "glob", problems, checked);
+  const clearsKept = protectedOutputProblem(outputs, options.outputs, checked, kept);
+  if (clearsKept !== undefined) problems.push({ field: "outputs", message: clearsKept });
+
   const def = {
     name: task.name,
     deps: [] as string[],
-    inputs: checkStringList(options.inputs, "inputs", "glob", problems, checked),
-    outputs: checkStringList(options.outputs, "outputs", "glob", problems, checked),
+    inputs,
+    outputs,
     env: [...new Set(env)].sort(),
     run: typeof run === "string" || typeof run === "function" ? (run as TaskDef["run"]) : undefined,
     pure: options.pure !== false,
     cwd,
+    keyParts,
+    keyPartsFrom,
     locate: () => task.location,
   };
   return { def, depRefs, problems };
@@ -168,8 +225,12 @@ function nameProblem(name: unknown): string | undefined {
   return problem === undefined ? undefined : `${problem}, got ${JSON.stringify(name)}`;
 }
 
-/** Validates every declared task and resolves `deps` to names. */
-export function defineTasks(tasks: readonly Task[], root: string, sourceDigest = ""): Result<Definitions, SetupFailure[]> {
+/**
+ * Validates every declared task and resolves `deps` to names. `kept`: the
+ * Buildfile and the files it imports, relative to `root` (the Buildfile
+ * first), which no task's outputs may match.
+ */
+export function defineTasks(tasks: readonly Task[], root: string, sourceDigest = "", kept: readonly string[] = []): Result<Definitions, SetupFailure[]> {
   const failures: SetupFailure[] = [];
   const byName = new Map<string, Task[]>();
   const checked: { def: TaskDef & { deps: string[] }; depRefs: unknown[] }[] = [];
@@ -189,7 +250,7 @@ export function defineTasks(tasks: readonly Task[], root: string, sourceDigest =
     const same = byName.get(task.name);
     if (same === undefined) byName.set(task.name, [task]);
     else same.push(task);
-    const { def, depRefs, problems } = checkTask(task, globs);
+    const { def, depRefs, problems } = checkTask(task, globs, kept);
     for (const p of problems) {
       failures.push({ reason: "invalid-field", task: task.name, field: p.field, message: p.message, location: task.location });
     }

@@ -13,6 +13,10 @@ export interface TaskDef {
   readonly pure: boolean;
   /** Working directory relative to the workspace root, `""` for the root itself; POSIX separators. */
   readonly cwd: string;
+  /** Its `keyParts` as [name, value], sorted by name. */
+  readonly keyParts: readonly (readonly [string, string])[];
+  /** The files its `keyParts` are computed from, normalised (what `--since` watches for them). */
+  readonly keyPartsFrom: readonly string[];
   /**
    * Where the task was declared. A function, not a field: finding it formats a
    * stack trace, which only an error message should pay for.

@@ -16,6 +16,7 @@ const RECORD: KeyRecord = {
   outputs: ["dist/**"],
   deps: [["gen", d("c")]],
   platform: "linux-x64",
+  keyParts: [],
 };
 
 describe("task keys", () => {

@@ -2,7 +2,7 @@
  * Task keys. A key is the BLAKE3 digest of a canonical, versioned record of
  * everything that can change a task's outputs:
  *
- *   ["rbuild-key", KEY_FORMAT, task, run, cwd, env, inputs, outputs, deps, platform]
+ *   ["rbuild-key", KEY_FORMAT, task, run, cwd, env, inputs, outputs, deps, platform, keyParts?]
  *
  * encoded as JSON (arrays only, so no key-order ambiguity), where
  * - run:     "sh:" + the command, or "fn:" + the function's source + the digest of
@@ -12,7 +12,11 @@
  * - outputs: the declared output globs (they decide what is captured);
  * - deps:    [dep name, digest of the dep's outputs], by name. Outputs, not keys:
  *            a dep that rebuilds to the same bytes leaves its dependents cached;
- * - platform: os and cpu architecture.
+ * - platform: os and cpu architecture;
+ * - keyParts: [name, value] for each of the task's `keyParts`, by name; left
+ *            out when there are none, so a task without them keeps the key it
+ *            had before they existed (an 11-element record never equals a
+ *            10-element one, so leaving it out is unambiguous).
  * No absolute path enters a key, so keys match across checkouts and machines.
  * Sorting is by UTF-16 code unit, the same everywhere. Changing any of this
  * changes every key: bump KEY_FORMAT.
@@ -30,6 +34,7 @@ export interface KeyRecord {
   readonly outputs: readonly string[];
   readonly deps: readonly (readonly [string, Digest])[];
   readonly platform: string;
+  readonly keyParts: readonly (readonly [string, string])[];
 }
 
 function byFirst<T extends readonly [string, ...unknown[]]>(a: T, b: T): number {
@@ -47,12 +52,14 @@ export function canonicalRecord(record: KeyRecord): KeyRecord {
     outputs: [...record.outputs],
     deps: [...record.deps].sort(byFirst),
     platform: record.platform,
+    keyParts: [...record.keyParts].sort(byFirst),
   };
 }
 
 export function encodeRecord(record: KeyRecord): string {
   const r = canonicalRecord(record);
-  return JSON.stringify(["rbuild-key", KEY_FORMAT, r.task, r.run, r.cwd, r.env, r.inputs, r.outputs, r.deps, r.platform]);
+  const fields = ["rbuild-key", KEY_FORMAT, r.task, r.run, r.cwd, r.env, r.inputs, r.outputs, r.deps, r.platform];
+  return JSON.stringify(r.keyParts.length === 0 ? fields : [...fields, r.keyParts]);
 }
 
 /** The key of an encoded record (see encodeRecord), for callers that keep the encoding too. */
@@ -68,8 +75,8 @@ export function decodeRecord(text: string): KeyRecord | undefined {
   try {
     const value = JSON.parse(text) as unknown[];
     if (!Array.isArray(value) || value[0] !== "rbuild-key" || value[1] !== KEY_FORMAT) return undefined;
-    const [, , task, run, cwd, env, inputs, outputs, deps, platform] = value;
-    return { task, run, cwd, env, inputs, outputs, deps, platform } as KeyRecord;
+    const [, , task, run, cwd, env, inputs, outputs, deps, platform, keyParts = []] = value;
+    return { task, run, cwd, env, inputs, outputs, deps, platform, keyParts } as KeyRecord;
   } catch {
     return undefined;
   }
@@ -95,7 +102,8 @@ export function changedInputs(previous: KeyRecord, next: KeyRecord): string[] {
 /**
  * Why `next` differs from `previous`, as the reasons rbuild reports:
  * `command-changed`, `env-changed: NAME`, `input-changed: path`,
- * `dep-output-changed: task`, `outputs-changed`, `platform-changed`.
+ * `key-part-changed: name`, `dep-output-changed: task`, `outputs-changed`,
+ * `platform-changed`.
  */
 export function explainChange(previous: KeyRecord, next: KeyRecord): string[] {
   const reasons: string[] = [];
@@ -104,6 +112,7 @@ export function explainChange(previous: KeyRecord, next: KeyRecord): string[] {
   const inputs = changedKeys(previous.inputs, next.inputs);
   for (const path of inputs.slice(0, MAX_INPUT_REASONS)) reasons.push(`input-changed: ${path}`);
   if (inputs.length > MAX_INPUT_REASONS) reasons.push(`input-changed: (${inputs.length - MAX_INPUT_REASONS} more)`);
+  for (const name of changedKeys(previous.keyParts, next.keyParts)) reasons.push(`key-part-changed: ${name}`);
   for (const dep of changedKeys(previous.deps, next.deps)) reasons.push(`dep-output-changed: ${dep}`);
   if (JSON.stringify(previous.outputs) !== JSON.stringify(next.outputs)) reasons.push("outputs-changed");
   if (previous.platform !== next.platform) reasons.push("platform-changed");

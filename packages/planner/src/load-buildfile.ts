@@ -71,6 +71,13 @@ export interface LoadedBuildfile {
    * time, so only a fresh process sees a changed package.
    */
   readonly externals: readonly string[];
+  /**
+   * What the Buildfile's code comes from (absolute paths): `files`, the local
+   * modules bundled into it and the npm package files it imports; `searched`,
+   * the directories its computed imports (`import("./lib/" + name)`) look in.
+   * A change to any of them may change every task (what `--since` asks).
+   */
+  readonly sources: { readonly files: readonly string[]; readonly searched: readonly string[] };
 }
 
 interface Manifest {
@@ -205,7 +212,12 @@ function sourceDigestOf(entry: string, inputs: readonly [string, string][], exte
   return digestBytes(JSON.stringify(externals.length === 0 ? sources : [sources, externalsIdentity(externals).sort()]));
 }
 
-type Compiled = { module: string; compiled: LoadedBuildfile["compiled"]; sourceDigest: Digest; externals: readonly string[] };
+type Compiled = { module: string; compiled: LoadedBuildfile["compiled"]; sourceDigest: Digest; externals: readonly string[]; sources: LoadedBuildfile["sources"] };
+
+const sourcesOf = (manifest: Manifest): LoadedBuildfile["sources"] => ({
+  files: [...manifest.inputs.map(([path]) => path), ...manifest.externals],
+  searched: manifest.globs.map(([dir]) => dir),
+});
 
 /** Compiles `entry` if its cached module is out of date; returns the module's path. */
 async function compile(entry: string, options: LoadOptions): Promise<Result<Compiled, SetupFailure>> {
@@ -215,7 +227,7 @@ async function compile(entry: string, options: LoadOptions): Promise<Result<Comp
   if (cached === "damaged") {
     options.onInfo?.("buildfile-cache-damaged", `the compiled ${relative(dirname(entry), entry)} in ${relative(dirname(entry), dir) || dir} was changed or damaged since it was compiled; compiled it again`);
   } else if (cached !== undefined) {
-    return ok({ module: join(dir, cached.output), compiled: "cached", sourceDigest: sourceDigestOf(entry, cached.inputs, cached.externals), externals: cached.externals });
+    return ok({ module: join(dir, cached.output), compiled: "cached", sourceDigest: sourceDigestOf(entry, cached.inputs, cached.externals), externals: cached.externals, sources: sourcesOf(cached) });
   }
 
   makeCacheDirectory(options.cacheDir);
@@ -242,7 +254,7 @@ async function compile(entry: string, options: LoadOptions): Promise<Result<Comp
   writeFileAtomically(join(dir, output), compiled.value.code);
   writeFileAtomically(manifestPath, `${JSON.stringify(manifest, null, 1)}\n`);
   removeStaleOutputs(dir, output);
-  return ok({ module: join(dir, output), compiled: "transpiled", sourceDigest: sourceDigestOf(entry, manifest.inputs, manifest.externals), externals: manifest.externals });
+  return ok({ module: join(dir, output), compiled: "transpiled", sourceDigest: sourceDigestOf(entry, manifest.inputs, manifest.externals), externals: manifest.externals, sources: sourcesOf(manifest) });
 }
 
 /**
@@ -283,7 +295,7 @@ export async function loadBuildfile(file: string, options: LoadOptions): Promise
 
   // Map stack traces through the inline source map, so errors point at the .ts source.
   process.setSourceMapsEnabled(true);
-  const finish = collectTasks();
+  const finish = collectTasks({ cacheDir: options.cacheDir });
   try {
     await evaluate(compiled.value.module, file, options.strays);
   } catch (error) {
@@ -295,8 +307,8 @@ export async function loadBuildfile(file: string, options: LoadOptions): Promise
     const location = error instanceof Error ? locationFromStack(error, (where) => where.startsWith(api)) : undefined;
     return err({ reason: "buildfile-threw", file, message, ...(location === undefined ? {} : { location }) });
   }
-  const { compiled: how, sourceDigest, externals } = compiled.value;
-  return ok({ file, root: dirname(file), tasks: finish(), compiled: how, sourceDigest, externals });
+  const { compiled: how, sourceDigest, externals, sources } = compiled.value;
+  return ok({ file, root: dirname(file), tasks: finish(), compiled: how, sourceDigest, externals, sources });
 }
 
 /** Where the compiled module of the Buildfile `file` is cached. */

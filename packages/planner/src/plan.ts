@@ -87,6 +87,8 @@ export function plan(defs: Definitions, targets: readonly string[]): Result<Grap
       run: def.run,
       pure: def.pure,
       cwd: def.cwd,
+      keyParts: def.keyParts,
+      keyPartsFrom: def.keyPartsFrom,
       locate: def.locate,
       dependents: dependents.get(name)!,
       priority: priority.get(name)!,

@@ -17,8 +17,11 @@ Whatever keeps one request from starting (a missing directory or program, no
 file descriptors left, an argv or environment it cannot pass) is answered
 with an F frame for that request alone: the helper serves the others on.
 
-Run as `python3 -I -S process_helper.py`; it exits when its stdin closes
-(rbuild is gone), leaving tasks that still run as a direct spawn would.
+Run as `python3 -I -S process_helper.py`. When its stdin closes, or rbuild
+no longer reads what it writes, rbuild is gone (killed, or it closed the
+helper): the helper stops the process groups of the tasks still running,
+SIGTERM and SIGKILL after a grace period as rbuild itself stops them, and
+exits. Left running, they would write into the next build's outputs.
 """
 
 import errno
@@ -26,9 +29,19 @@ import os
 import selectors
 import signal
 import sys
+import time
 
 # Python ignores SIGPIPE and SIGXFSZ itself, and an ignored signal stays ignored across exec.
 DEFAULT_SIGNALS = {signal.SIGPIPE, signal.SIGXFSZ}
+
+# How long a task's group has after SIGTERM before SIGKILL: spawn-group.ts's KILL_GRACE_MS.
+KILL_GRACE_S = 2.0
+# How long it waits for them to go after SIGKILL before it exits all the same.
+KILLED_WAIT_S = 5.0
+
+
+class RbuildGone(Exception):
+    """What the helper writes has nowhere to go: rbuild is gone."""
 
 
 def send(data):
@@ -39,7 +52,42 @@ def send(data):
         except InterruptedError:
             continue
         except OSError:
-            os._exit(0)  # rbuild is gone.
+            raise RbuildGone()
+
+
+def live_groups(groups):
+    """Those of `groups` (process group ids) that have a process that is not a zombie, from /proc."""
+    live = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry, "rb") as file:
+                stat = file.read()
+        except OSError:
+            continue  # It exited while we looked.
+        fields = stat[stat.rfind(b")") + 2:].split(b" ")
+        if len(fields) > 2 and fields[0] not in (b"Z", b"X") and int(fields[2]) in groups:
+            live.add(int(fields[2]))
+    return live
+
+
+def start_time(pid):
+    """Field 22 of /proc/<pid>/stat (clock ticks after boot), which tells it from a later process given its pid; b"" without /proc."""
+    try:
+        with open(b"/proc/%d/stat" % pid, "rb") as stat_file:
+            stat = stat_file.read()
+        started = stat[stat.rindex(b")") + 2:].split(b" ")[19]
+    except (OSError, ValueError, IndexError):
+        return b""
+    return started if started.isdigit() else b""
+
+
+def signal_group(pgid, signum):
+    try:
+        os.killpg(pgid, signum)
+    except OSError:
+        pass  # Gone already.
 
 
 def program_path(name, search):
@@ -163,7 +211,9 @@ class Helper:
             raise
         self.tasks[id] = [pid, out_r, err_r, None]
         self.by_pid[pid] = id
-        send(b"S %d %d\n" % (id, pid))
+        # Read before reap() can collect it (the pid cannot be another process's yet): rbuild records it.
+        started = start_time(pid)
+        send(b"S %d %d %s\n" % (id, pid, started) if started else b"S %d %d\n" % (id, pid))
 
     def finish(self, id):
         """Reports a task's end once it has exited and both its pipes are closed."""
@@ -201,8 +251,40 @@ class Helper:
         task[which] = None
         self.finish(id)
 
+    def stop_all(self):
+        """rbuild is gone: stops the group of every task still running, SIGKILL after the grace period, and waits for them."""
+        signal.set_wakeup_fd(-1)  # Nothing reads it now: a full pipe would only make Python complain.
+        groups = set(task[0] for task in self.tasks.values())
+        for pgid in groups:
+            signal_group(pgid, signal.SIGTERM)
+        deadline = time.monotonic() + KILL_GRACE_S
+        killed = False
+        while True:
+            self.collect()
+            groups = live_groups(groups)
+            if not groups:
+                return
+            if time.monotonic() > deadline:
+                if killed:
+                    return  # Killed and still there (uninterruptible sleep): nothing more the helper can do.
+                for pgid in groups:
+                    signal_group(pgid, signal.SIGKILL)
+                killed = True
+                deadline = time.monotonic() + KILLED_WAIT_S
+            time.sleep(0.01)
+
+    def collect(self):
+        """Reaps ended children without reporting them (a group whose leader is a zombie is not live)."""
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+
     def read_requests(self):
-        """Reads `R <id> <len>\\n<payload>` requests; returns False at end of input."""
+        """Reads `R <id> <len>\\n<payload>` requests and `P` pings; returns False at end of input."""
         data = os.read(0, 65536)
         if not data:
             return False
@@ -212,6 +294,11 @@ class Helper:
             if newline < 0:
                 return True
             header = bytes(self.pending[:newline]).split(b" ")
+            if header == [b"P"]:
+                # rbuild asks whether the helper still answers (it is not stopped): it does.
+                del self.pending[:newline + 1]
+                send(b"P\n")
+                continue
             if len(header) != 3 or header[0] != b"R":
                 sys.stderr.write("rbuild process helper: bad request %r\n" % bytes(self.pending[:newline]))
                 sys.exit(2)
@@ -243,5 +330,9 @@ if __name__ == "__main__":
         sys.stderr.write("rbuild process helper: this python has no os.posix_spawnp (3.8 or later is needed)\n")
         sys.exit(3)
     helper = Helper()
-    send(b"H\n")
-    helper.serve()
+    try:
+        send(b"H\n")
+        helper.serve()
+    except RbuildGone:
+        pass
+    helper.stop_all()

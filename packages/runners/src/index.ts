@@ -1,4 +1,5 @@
-export type { Produced, Runner, RunOutcome, RunRequest } from "./runner.js";
+export type { BuildHold, Produced, Runner, RunOutcome, RunRequest } from "./runner.js";
 export { LocalRunner } from "./local-runner.js";
 export type { LocalRunnerOptions } from "./local-runner.js";
 export { KILL_GRACE_MS } from "./spawn-group.js";
+export { leftRunningMessage, stopLeftRunning } from "./running-groups.js";

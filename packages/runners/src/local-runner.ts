@@ -12,7 +12,8 @@ import { ExecError, locationFromStack, type ExecOptions, type ExecResult, type R
 import { DrainedLoop, NEVER_SETTLES } from "./drained-loop.js";
 import { missingInterpreter } from "./missing-interpreter.js";
 import { ProcessHelper } from "./process-helper.js";
-import type { RunOutcome, RunRequest, Runner } from "./runner.js";
+import type { BuildHold, RunOutcome, RunRequest, Runner } from "./runner.js";
+import { mayHaveLeftRunning, RunningGroups } from "./running-groups.js";
 import { spawnInGroup, type SpawnResult } from "./spawn-group.js";
 
 /** The most of a command's stdout that `exec` keeps to return. */
@@ -93,7 +94,7 @@ function thrownAt<E extends Error>(error: E, call: { stack?: string }): E {
   return error;
 }
 
-function contextFor(request: RunRequest, helper: ProcessHelper | undefined): RunContext {
+function contextFor(request: RunRequest, helper: ProcessHelper | undefined, groups: RunningGroups | undefined): RunContext {
   async function exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     // The frames of the call, taken before the first await (after it, the stack starts in rbuild's
     // code): an error points at the line of the Buildfile that called exec. Formatted only if read.
@@ -112,6 +113,7 @@ function contextFor(request: RunRequest, helper: ProcessHelper | undefined): Run
       env,
       signal: request.signal,
       ...(helper === undefined ? {} : { helper }),
+      ...(groups === undefined ? {} : { groups }),
       onStdout: (chunk) => {
         request.stdout(chunk);
         stdout += chunk.toString();
@@ -150,7 +152,7 @@ function contextFor(request: RunRequest, helper: ProcessHelper | undefined): Run
  * stopped and a function that watches the signal stops; and whatever it still
  * writes is dropped, not shown as the output of a task that is still running.
  */
-async function runFunction(run: RunFunction, request: RunRequest, strays: StrayErrors | undefined, helper: ProcessHelper | undefined, drained: DrainedLoop): Promise<RunOutcome> {
+async function runFunction(run: RunFunction, request: RunRequest, strays: StrayErrors | undefined, helper: ProcessHelper | undefined, groups: RunningGroups | undefined, drained: DrainedLoop): Promise<RunOutcome> {
   let state: "running" | "over" = "running";
   const failed = new AbortController();
   const own: RunRequest = {
@@ -164,7 +166,7 @@ async function runFunction(run: RunFunction, request: RunRequest, strays: StrayE
     },
   };
   try {
-    const context = contextFor(own, helper);
+    const context = contextFor(own, helper, groups);
     const settled = await drained.race(strays === undefined ? Promise.resolve(run(context)) : strays.run(`task "${request.task}"`, "task", async () => run(context)));
     if (settled === NEVER_SETTLES) {
       state = "over";
@@ -207,7 +209,11 @@ type Spawning =
 export class LocalRunner implements Runner {
   readonly #strays: StrayErrors | undefined;
   readonly #drained = new DrainedLoop();
+  /** The tasks whose function runs (see functionsRunning). */
+  readonly #functions = new Set<string>();
   #spawning: Spawning;
+  /** The record of what this build runs that would outlive it, while a build holds the lock (see begin). */
+  #groups: RunningGroups | undefined;
 
   constructor(options: LocalRunnerOptions = {}) {
     this.#strays = options.strays;
@@ -235,9 +241,14 @@ export class LocalRunner implements Runner {
     if (typeof run === "function") {
       const missing = missingCwd(task, request.cwd);
       if (missing !== undefined) return missing;
-      const outcome = await runFunction(run, request, this.#strays, this.#processHelper(request.info), this.#drained);
-      this.#notice(request.info);
-      return outcome;
+      this.#functions.add(task);
+      try {
+        const outcome = await runFunction(run, request, this.#strays, this.#processHelper(request.info), this.#groups, this.#drained);
+        this.#notice(request.info);
+        return outcome;
+      } finally {
+        this.#functions.delete(task);
+      }
     }
     const helper = this.#processHelper(request.info);
     const result = await spawnInGroup({
@@ -248,12 +259,39 @@ export class LocalRunner implements Runner {
       onStdout: request.stdout,
       onStderr: request.stderr,
       ...(helper === undefined ? {} : { helper }),
+      ...(this.#groups === undefined ? {} : { groups: this.#groups }),
     });
     this.#notice(request.info);
     return outcomeOf(result, request);
   }
 
-  /** Stops its process helper, if it started one (a daemon's runner, at the end). */
+  /**
+   * Stops the process groups a build that died left running in `dir` (see
+   * running-groups.ts), and records there, until `release`, the helper and
+   * the process groups of the tasks this build starts.
+   */
+  async begin(dir: string): Promise<BuildHold> {
+    const { groups, stopped } = await RunningGroups.takeOver(dir);
+    this.#groups = groups;
+    if (this.#spawning.kind === "helper" && this.#spawning.helper.pid !== undefined) groups.helper(this.#spawning.helper.pid);
+    return {
+      stopped,
+      release: () => {
+        groups.close();
+        if (this.#groups === groups) this.#groups = undefined;
+      },
+    };
+  }
+
+  functionsRunning(): readonly string[] {
+    return [...this.#functions];
+  }
+
+  mayHaveLeftRunning(dir: string): boolean {
+    return mayHaveLeftRunning(dir);
+  }
+
+  /** Stops its process helper, if it started one (a daemon's runner, at the end); commands it still runs are stopped. */
   close(): void {
     if (this.#spawning.kind === "helper") this.#spawning.helper.close();
     this.#spawning = { kind: "direct", until: "closed" };
@@ -265,6 +303,7 @@ export class LocalRunner implements Runner {
     if (this.#spawning.kind === "unstarted") {
       const helper = ProcessHelper.start();
       this.#spawning = helper === undefined ? { kind: "direct", until: "closed" } : { kind: "helper", helper };
+      if (helper?.pid !== undefined) this.#groups?.helper(helper.pid);
     }
     return this.#spawning.kind === "helper" ? this.#spawning.helper : undefined;
   }

@@ -168,7 +168,7 @@ test("20.hardening: out of file descriptors, a request fails saying to raise uli
   expect(refused).toEqual(refused.map((frame) => failed(Number(frame.split(" ")[1]), "too many open files: raise `ulimit -n` or lower -j")));
   expect(refused.length).toBeGreaterThan(0);
   // Stop the sleepers: their pipes close, and a new request runs.
-  const pids = [...received.toString("latin1").matchAll(/^S \d+ (\d+)$/gm)].map((match) => Number(match[1])); // S frames follow a newline.
+  const pids = [...received.toString("latin1").matchAll(/^S \d+ (\d+) \d+$/gm)].map((match) => Number(match[1])); // S frames follow a newline.
   expect(pids.length).toBe(started.length);
   for (const pid of pids) process.kill(-pid, "SIGKILL");
   await until((t) => frames(t).filter((frame) => frame.startsWith("X ")).length === pids.length);

@@ -22,7 +22,10 @@
  *
  * Protocol, on the helper's stdin and stdout (ids are decimal, lengths in bytes):
  *   to the helper:  R <id> <len>\n<cwd>\0<umask, octal>\0<argc>\0<argv...>\0<NAME=value...>   run a process
- *   from it:        S <id> <pid>\n          started (pid = process group id)
+ *                   P\n                     ping: answer P\n
+ *   from it:        S <id> <pid> <start>\n  started (pid = process group id; start, its start time,
+ *                                           field 22 of /proc/<pid>/stat, read before the helper
+ *                                           can reap it; without /proc, no start field)
  *                   O <id> <len>\n<bytes>   stdout
  *                   E <id> <len>\n<bytes>   stderr
  *                   X <id> e <code>\n       ended: exited with code
@@ -30,14 +33,20 @@
  *                   F <id> <len>\n<message> could not start (chdir or exec failed, out of file
  *                                           descriptors, an empty argv or variable name): that
  *                                           request fails, the helper goes on
+ *                   P\n                     the answer to a ping
  *                   H\n                     first, once: ready (a python too old to run it exits before)
- * When rbuild exits, the helper reads end-of-file and exits too; tasks still
- * running are left as they would be by a direct spawn.
+ * When rbuild is gone (killed, or it closed the helper), the helper reads
+ * end-of-file: it stops the process groups of the tasks still running
+ * (SIGTERM, SIGKILL after KILL_GRACE_MS, as rbuild stops them) and exits.
+ * A task left running would write into the next build's outputs.
  *
  * Losing the helper. It is lost when it dies, or when rbuild kills it: it
  * said nothing for ANSWER_MS while it owed an answer (to a request; after an
- * interrupt, of a task's end once its group had time to stop), or the build
- * was interrupted while it is stopped (SIGSTOP), when it would never answer.
+ * interrupt, of a task's end once its group had time to stop; to a ping), or
+ * the build was interrupted while it is stopped (SIGSTOP), when it would never
+ * answer. While tasks run through it and it has said nothing for PING_MS, it
+ * is pinged: a helper stopped while its tasks run (or stuck) is lost too,
+ * rather than a build that waits for it forever.
  * Then:
  * - a task it said it started (S) and had not reported ended is `lost`: the
  *   caller stops its process group and fails the task, saying so;
@@ -71,8 +80,8 @@ export interface LaunchRequest {
   readonly env: Readonly<Record<string, string>>;
   /** Aborted when it is to stop (its caller signals its group): its end is then due soon. */
   readonly signal: AbortSignal;
-  /** Called once it has started, with its pid (its process group's id). */
-  readonly onStart: (pid: number) => void;
+  /** Called once it has started, with its pid (its process group's id) and its start time as /proc gives it, if known. */
+  readonly onStart: (pid: number, startTime: string | undefined) => void;
   readonly onStdout: (chunk: Buffer) => void;
   readonly onStderr: (chunk: Buffer) => void;
 }
@@ -82,6 +91,9 @@ const CLOSE_AFTER_EXIT_MS = 1000;
 
 /** How long the helper may say nothing at all while it owes an answer before rbuild gives up on it. */
 export const ANSWER_MS = 5000;
+
+/** How long the helper may say nothing while tasks run through it before it is pinged (and then owes an answer). */
+const PING_MS = 1000;
 
 interface InFlight {
   readonly request: LaunchRequest;
@@ -127,8 +139,10 @@ export class ProcessHelper {
   #exit: string | undefined;
   /** When it last said anything. */
   #heard = Date.now();
-  /** Armed while it owes an answer. */
+  /** Armed while tasks run through it. */
   #watchdog: NodeJS.Timeout | undefined;
+  /** When the answer to the ping it was sent is due by, until it answers. */
+  #pinged: number | undefined;
 
   private constructor(python: string, script: string) {
     // Its own session: a Ctrl-C at the terminal reaches rbuild, which stops tasks itself.
@@ -208,7 +222,7 @@ export class ProcessHelper {
     });
   }
 
-  /** Stops the helper (tasks it started are left running, as rbuild's exit leaves them). */
+  /** Stops the helper: it stops the tasks it still runs, and exits. */
   close(): void {
     this.#child.stdin.end();
   }
@@ -222,8 +236,9 @@ export class ProcessHelper {
       if (newline < 0) break;
       const header = data.toString("latin1", 0, newline).split(" ");
       const [op, idText] = header;
-      if (op === "H") {
-        if (this.#state.kind === "starting") this.#state = { kind: "ready" };
+      if (op === "H" || op === "P") {
+        if (op === "H" && this.#state.kind === "starting") this.#state = { kind: "ready" };
+        if (op === "P") this.#pinged = undefined;
         data = data.subarray(newline + 1);
         continue;
       }
@@ -242,18 +257,18 @@ export class ProcessHelper {
       }
       data = data.subarray(newline + 1);
       if (flight === undefined) continue;
-      if (op === "S") this.#started(flight, Number(header[2]));
+      if (op === "S") this.#started(flight, Number(header[2]), header[3]);
       else if (op === "X" && header[2] === "e") this.#end(id, { kind: "exited", exitCode: Number(header[3]) });
       else if (op === "X") this.#end(id, { kind: "signaled", signal: SIGNAL_NAMES.get(Number(header[3])) ?? `signal ${header[3]}` });
     }
     this.#pending = data; // What is left of a frame: part of this chunk (never reused by the stream) or of the concatenation.
   }
 
-  #started(flight: InFlight, pid: number): void {
+  #started(flight: InFlight, pid: number, startTime: string | undefined): void {
     flight.pid = pid;
     // Stopped before it started, its end is due once its group had time to stop.
     flight.due = flight.request.signal.aborted ? Date.now() + KILL_GRACE_MS + ANSWER_MS : undefined;
-    flight.request.onStart(pid);
+    flight.request.onStart(pid, startTime);
   }
 
   #end(id: number, end: SpawnResult | undefined): void {
@@ -280,17 +295,18 @@ export class ProcessHelper {
   }
 
   /**
-   * Arms the watchdog if it is not: it fires at the first answer due (or
-   * ANSWER_MS after the helper last said anything, if later) and then looks
-   * again. One armed earlier may fire up to the grace period late for an
-   * answer due sooner: that keeps a launch from scanning every task in flight.
+   * Arms the watchdog, while tasks run through the helper, if it is not: it
+   * fires at the first answer due (or ANSWER_MS after the helper last said
+   * anything, if later), or with none due, PING_MS after the helper last said
+   * anything, and then looks again. One armed earlier may fire up to the
+   * grace period late for an answer due sooner: that keeps a launch from
+   * scanning every task in flight.
    */
   #watch(): void {
-    if (this.#watchdog !== undefined || (this.#state.kind !== "ready" && this.#state.kind !== "starting")) return;
-    let due = Infinity;
+    if (this.#watchdog !== undefined || (this.#state.kind !== "ready" && this.#state.kind !== "starting") || this.#inFlight.size === 0) return;
+    let due = this.#pinged ?? Infinity;
     for (const flight of this.#inFlight.values()) if (flight.due !== undefined && flight.due < due) due = flight.due;
-    if (due === Infinity) return;
-    const at = Math.max(due, this.#heard + ANSWER_MS);
+    const at = due === Infinity ? this.#heard + PING_MS : Math.max(due, this.#heard + ANSWER_MS);
     // A timer runs before the I/O of the same turn: after a busy main thread, read what the helper said first.
     this.#watchdog = setTimeout(() => setImmediate(() => this.#check()), Math.max(0, at - Date.now()));
     this.#watchdog.unref();
@@ -299,9 +315,19 @@ export class ProcessHelper {
   #check(): void {
     this.#watchdog = undefined;
     const now = Date.now();
-    const overdue = [...this.#inFlight.values()].some((flight) => flight.due !== undefined && flight.due <= now);
-    if (overdue && now - this.#heard >= ANSWER_MS) this.#drop(`did not answer for ${ANSWER_MS / 1000} s, so rbuild stopped it`);
-    else this.#watch();
+    const flights = [...this.#inFlight.values()];
+    const overdue = (this.#pinged !== undefined && this.#pinged <= now) || flights.some((flight) => flight.due !== undefined && flight.due <= now);
+    if (overdue && now - this.#heard >= ANSWER_MS) {
+      this.#drop(`did not answer for ${ANSWER_MS / 1000} s, so rbuild stopped it`);
+      return;
+    }
+    // Tasks run and it owes nothing: ask whether it still answers (a stopped helper would leave them unreported).
+    const owes = this.#pinged !== undefined || flights.some((flight) => flight.due !== undefined);
+    if (!owes && flights.length > 0 && now - this.#heard >= PING_MS && this.#state.kind === "ready") {
+      this.#pinged = now + ANSWER_MS;
+      this.#child.stdin.write("P\n");
+    }
+    this.#watch();
   }
 
   /** Gives up on the helper: kills it (SIGKILL stops a stopped process too); "close" then ends what it ran. */

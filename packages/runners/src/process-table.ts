@@ -4,15 +4,21 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 
-/** A process as /proc/<pid>/stat describes it: its state letter (R, S, T, Z, ...), parent and group. */
-interface ProcessStat {
+/** A process as /proc/<pid>/stat describes it: its state letter (R, S, T, Z, ...), parent, group and start time. */
+export interface ProcessStat {
   readonly pid: number;
   readonly state: string;
   readonly ppid: number;
   readonly pgrp: number;
+  /**
+   * Field 22, clock ticks after boot, as its digits: a pid is reused, a pid
+   * with its start time is not (within a boot). Only equality matters.
+   */
+  readonly startTime: string;
 }
 
-function statOf(pid: number | string): ProcessStat | undefined {
+/** What /proc says of `pid`, or undefined when it is gone (or there is no /proc). */
+export function statOf(pid: number | string): ProcessStat | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, "latin1");
@@ -21,7 +27,7 @@ function statOf(pid: number | string): ProcessStat | undefined {
   }
   // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ")".
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return { pid: Number(pid), state: fields[0] ?? "", ppid: Number(fields[1]), pgrp: Number(fields[2]) };
+  return { pid: Number(pid), state: fields[0] ?? "", ppid: Number(fields[1]), pgrp: Number(fields[2]), startTime: fields[19] ?? "" };
 }
 
 /** Every process, or undefined without /proc. */
@@ -55,4 +61,13 @@ export function childrenOf(pid: number | undefined): number[] {
 /** Whether group `pgid` has a process that is not a zombie; undefined without /proc. */
 export function hasLiveMember(pgid: number): boolean | undefined {
   return allProcesses()?.some((stat) => stat.pgrp === pgid && stat.state !== "Z" && stat.state !== "X");
+}
+
+/** Of the groups `pgids`, those that have a process that is not a zombie (one look at /proc); undefined without /proc. */
+export function liveGroups(pgids: ReadonlySet<number>): Set<number> | undefined {
+  const processes = allProcesses();
+  if (processes === undefined) return undefined;
+  const live = new Set<number>();
+  for (const stat of processes) if (pgids.has(stat.pgrp) && stat.state !== "Z" && stat.state !== "X") live.add(stat.pgrp);
+  return live;
 }

@@ -66,4 +66,31 @@ export interface Runner {
    * called more than once.
    */
   prepare?(runs: Iterable<RunRequest["run"] | undefined>): void;
+  /**
+   * Told once a build holds the workspace's build lock, whose directory (the
+   * store's, `.rbuild`) is `dir`, before it runs anything: the runner stops
+   * what a build there left running when it died, and keeps there what it
+   * needs for the next build to do the same if this one dies. Optional.
+   */
+  begin?(dir: string): Promise<BuildHold>;
+  /**
+   * Whether a build in `dir` that died may have left something running that
+   * `begin` would stop: a build that would otherwise take no lock (the no-op)
+   * takes it then, and calls `begin`. Cheap: asked before every no-op. Optional.
+   */
+  mayHaveLeftRunning?(dir: string): boolean;
+  /**
+   * The tasks whose function runs here and has not ended: after an
+   * interrupt, those that ignore their signal (the build gives up on them,
+   * but they go on in this process). Optional.
+   */
+  functionsRunning?(): readonly string[];
+}
+
+/** A runner's part of one build that holds the build lock (see Runner.begin). */
+export interface BuildHold {
+  /** The process groups that a build which died had left running, stopped now (their ids): none, mostly. */
+  readonly stopped: readonly number[];
+  /** The build is over (called before the lock is released). */
+  release(): void;
 }

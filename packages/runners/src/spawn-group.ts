@@ -13,6 +13,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Readable } from "node:stream";
 import type { ProcessHelper } from "./process-helper.js";
 import { hasLiveMember } from "./process-table.js";
+import type { RunningGroups } from "./running-groups.js";
 import { argvWithoutShell } from "./simple-command.js";
 
 /** How long a group has to exit after SIGTERM before it gets SIGKILL. */
@@ -35,6 +36,12 @@ export interface SpawnOptions {
   readonly onStarted?: () => void;
   /** The process helper to start it through; without one it is forked from Node. */
   readonly helper?: ProcessHelper;
+  /**
+   * Where its process group is recorded while it runs, so that the next
+   * build stops it if this rbuild dies first (running-groups.ts): forked from
+   * Node, or started by the helper (which could die with rbuild).
+   */
+  readonly groups?: RunningGroups;
 }
 
 export type SpawnResult =
@@ -166,7 +173,9 @@ class GroupStopper {
 async function launchThrough(helper: ProcessHelper, program: Program, options: SpawnOptions): Promise<SpawnResult> {
   const stopper = new GroupStopper(options.signal);
   const { file, args, env } = program;
-  const onStart = (pid: number): void => {
+  let recorded: number | undefined;
+  const onStart = (pid: number, startTime: string | undefined): void => {
+    if (options.groups?.started(pid, startTime) === true) recorded = pid;
     stopper.started(pid);
     options.onStarted?.();
   };
@@ -178,7 +187,9 @@ async function launchThrough(helper: ProcessHelper, program: Program, options: S
   }
   // Nothing relays its output or reports its end now: stop what is left of it.
   if (end.kind === "lost") stopper.stop();
-  return stopper.settled(end);
+  const result = await stopper.settled(end);
+  if (recorded !== undefined) options.groups?.ended(recorded);
+  return result;
 }
 
 function spawnDirectly({ file, args, env }: Program, options: SpawnOptions): Promise<SpawnResult> {
@@ -192,8 +203,10 @@ function spawnDirectly({ file, args, env }: Program, options: SpawnOptions): Pro
       return;
     }
     const stopper = new GroupStopper(options.signal);
-    if (child.pid !== undefined) {
-      stopper.started(child.pid);
+    const pid = child.pid;
+    if (pid !== undefined) {
+      options.groups?.started(pid);
+      stopper.started(pid);
       options.onStarted?.();
     }
     // Out of descriptors for its pipes, it has none (nor a pid): "error" says why.
@@ -204,7 +217,10 @@ function spawnDirectly({ file, args, env }: Program, options: SpawnOptions): Pro
     const settle = (result: SpawnResult): void => {
       if (settled) return;
       settled = true;
-      void stopper.settled(result).then(resolvePromise);
+      void stopper.settled(result).then((end) => {
+        if (pid !== undefined) options.groups?.ended(pid);
+        resolvePromise(end);
+      });
     };
     child.on("error", (error) => settle({ kind: "error", message: startError(error) }));
     child.on("close", (code, signal) => {

@@ -15,6 +15,9 @@ export interface AnsweredBuild {
   readonly started: number;
   readonly finished: number;
   readonly targets: readonly string[];
+  /** Where it ran (see the Store's BuildPlace); absent in lines of older rbuilds. */
+  readonly commit?: string | null;
+  readonly host?: string;
 }
 
 /** Drops the history waiting to be folded (an index started over: the builds it repeats are gone). */

@@ -47,7 +47,9 @@ function collect(store: Store, db: Database.Database, options: GcOptions): GcRes
   }
 
   const unreferenced = db.prepare(
-    "SELECT digest, size FROM blobs WHERE digest NOT IN (SELECT layer FROM actions WHERE layer IS NOT NULL) AND digest NOT IN (SELECT log_blob FROM actions WHERE log_blob IS NOT NULL)",
+    "SELECT digest, size FROM blobs WHERE digest NOT IN (SELECT layer FROM actions WHERE layer IS NOT NULL) AND digest NOT IN (SELECT log_blob FROM actions WHERE log_blob IS NOT NULL)" +
+      // The log of a failed (or impure) run is kept while the history has that run: `rbuild show` reads it.
+      " AND digest NOT IN (SELECT log FROM runs WHERE log IS NOT NULL)",
   );
   const total = (): number => (db.prepare("SELECT coalesce(sum(size), 0) AS n FROM blobs").get() as { n: number }).n;
 

@@ -6,8 +6,10 @@
  * there, of another schema version, or unreadable is an empty history (what
  * `because` says why, for the caller to tell the user or not).
  *
- * `runs` has no index by task (see schema.ts, 4 -> 5), so the whole table is
- * read once, newest build first; it is bounded by HISTORY_BUILDS builds.
+ * `runs` has no index by task (see schema.ts, 4 -> 5), so the runs of the
+ * newest ANALYSED_BUILDS builds are read once, newest build first (the
+ * history keeps HISTORY_BUILDS, five times as many: reading them all would
+ * cost `rbuild graph` up to a second on a 1,000-task workspace).
  * Builds answered from the freshness record and not folded in yet
  * (answered-builds.ts) are read from their file as the next Store would fold
  * them: copies of the build that made the record's entries, every task restored, newer than any in the
@@ -17,14 +19,17 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
-import { HISTORY_BUILDS, SCHEMA_VERSION } from "./schema.js";
+import { SCHEMA_VERSION } from "./schema.js";
 import { answeredBuildsFile, type AnsweredBuild } from "./answered-builds.js";
 
 const load = createRequire(import.meta.url);
 
+/** How many of the newest builds the analysis reads. */
+const ANALYSED_BUILDS = 200;
+
 /** One recorded run of a task in a build (what `rbuild graph`'s hints read, as @rbuild/graph's RecordedRun). */
 export interface HistoryRun {
-  /** The build's number in the index; -1 for a stamped build not folded in yet. */
+  /** The build's number in the index; -1 for a build answered from the freshness record and not folded in yet. */
   readonly build: number;
   readonly status: "ran" | "cached" | "failed" | "skipped";
   /** For a cached run: where it came from. */
@@ -70,8 +75,10 @@ export function readHistory(dir: string, perTask = 20): History {
       return found;
     };
     const evidence = readEvidence(db);
-    const runs = db.prepare("SELECT build, task, status, cache, duration_ms, key, outputs_digest FROM runs ORDER BY build DESC").raw();
-    for (const [build, task, status, cache, durationMs, key, outputsDigest] of runs.iterate() as Iterable<[number, string, HistoryRun["status"], HistoryRun["cache"], number, string | null, string | null]>) {
+    const runs = db
+      .prepare("SELECT build, task, status, cache, duration_ms, key, outputs_digest FROM runs WHERE build >= coalesce((SELECT id FROM builds ORDER BY id DESC LIMIT 1 OFFSET ?), 0) ORDER BY build DESC")
+      .raw();
+    for (const [build, task, status, cache, durationMs, key, outputsDigest] of runs.iterate(ANALYSED_BUILDS - 1) as Iterable<[number, string, HistoryRun["status"], HistoryRun["cache"], number, string | null, string | null]>) {
       const kept = records(task).runs;
       if (kept.length < perTask) kept.push({ build, status, cache, durationMs, key, outputsDigest, ...(evidence.get(`${task}\0${build}`) ?? NO_EVIDENCE) });
     }
@@ -140,5 +147,5 @@ function pendingAnsweredBuilds(dir: string): number[] {
       // A torn line (a crash mid-append), as the Store skips it.
     }
   }
-  return builds.slice(-HISTORY_BUILDS);
+  return builds.slice(-ANALYSED_BUILDS);
 }

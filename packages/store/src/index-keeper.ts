@@ -25,7 +25,7 @@
  */
 import { createRequire } from "node:module";
 import { ResidentWorker } from "@rbuild/core";
-import { HISTORY_BUILDS, PRUNE_HISTORY } from "./schema.js";
+import { HISTORY_BUILDS, PRUNE_HISTORY, RUN_HISTORY_BUILDS } from "./schema.js";
 
 const WORKER = `
 const { parentPort, workerData } = require("node:worker_threads");
@@ -52,6 +52,9 @@ parentPort.on("message", (wanted) => {
       ino = stat.ino;
     }
     db.transaction(() => {
+      const oldestRuns = db.prepare(${JSON.stringify(PRUNE_HISTORY.oldest)}).pluck().get(${RUN_HISTORY_BUILDS - 1});
+      if (oldestRuns === undefined) return;
+      db.prepare(${JSON.stringify(PRUNE_HISTORY.passedRuns)}).run(oldestRuns);
       const oldest = db.prepare(${JSON.stringify(PRUNE_HISTORY.oldest)}).pluck().get(${HISTORY_BUILDS - 1});
       if (oldest === undefined) return;
       db.prepare(${JSON.stringify(PRUNE_HISTORY.runs)}).run(oldest);

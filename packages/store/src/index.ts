@@ -1,5 +1,5 @@
 export { Store, INLINE_LOG_LIMIT, RecentUses } from "./store.js";
-export type { ActionEntry, BlobRow, LayerRead, LogLine, TaskState, RunRow, RunEvidence, StoreStats, StoreOptions } from "./store.js";
+export type { ActionEntry, BlobRow, BuildPlace, LayerRead, LogLine, TaskState, RunRow, RunEvidence, StoreStats, StoreOptions } from "./store.js";
 export { writeLayer, manifestDigest } from "./layer.js";
 export type { ManifestEntry, WrittenLayer } from "./layer.js";
 export { extractLayer, isSafeRelativePath, linkStaysInside } from "./extract-layer.js";
@@ -20,3 +20,6 @@ export type { AnsweredBuild } from "./answered-builds.js";
 export { readHistory } from "./history.js";
 export { readRecentDurations } from "./recent-durations.js";
 export type { History, HistoryRun, TaskRecords } from "./history.js";
+export { errorGroups, knownTasks, knowsTask, listBuilds, runCount, runDetail, taskRuns } from "./build-history.js";
+export type { BuildOutcome, BuildRecord, ErrorGroup, RunDetail, RunOutputs, TaskRun } from "./build-history.js";
+export { errorSignature, TAIL_LINES } from "./error-signature.js";

@@ -24,8 +24,22 @@
  * - What a task's last successful run depended on (the stats of its inputs,
  *   listed directories and outputs) is not here: it is the freshness record,
  *   a file read whole without the index (fresh-record.ts).
- * - `builds` and `runs` are the history: every task of the last HISTORY_BUILDS
- *   builds (older ones are dropped as new ones finish). Builds answered from a
+ * - `builds` and `runs` are the history: the last HISTORY_BUILDS builds, the
+ *   runs of every task of the last RUN_HISTORY_BUILDS of them, and the failed
+ *   runs (the error database) of all of them; older ones are dropped as new
+ *   ones finish. A build row has its targets, start and end, outcome (`ok`,
+ *   `interrupted`; no `finished`: it never finished), `tasks` (JSON
+ *   `[ran, cached, failed, skipped]`, so a build whose runs are gone still
+ *   says what it did; NULL for a build recorded before version 8), the git commit of the workspace (read from `.git`'s
+ *   files, NULL outside git) and the host. A run row has its status, cache,
+ *   reasons, duration, exit code and `log`, the digest of its log (JSON of
+ *   LogLine[]): for a pure task that succeeded, the log its action keeps
+ *   (inline, or the blob of that digest), for any other run that ran, a blob
+ *   of its own, kept by gc while a run names it. A failure (not an
+ *   interrupt) also has `signature`, its error and log tail with numbers,
+ *   digests, temp paths and times masked (error-signature.ts), and `tail`,
+ *   its last log lines (JSON list): the error database, `rbuild errors`,
+ *   read through the partial index `runs_errors`, which only failures enter. Builds answered from a
  *   freshness record wait in a file and are folded in by the next Store (answered-builds.ts)
  *   as copies of the build that wrote the record's entry for their targets (their `origin`). That build is
  *   always the newest full build of its targets, so the newest full build of
@@ -45,7 +59,7 @@
  *   deleted and built again from nothing (an info event says so). Blob files
  *   left without rows are reclaimed by gc.
  */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 /**
  * Its own constant: the migration from 6 creates it with the same text (the
@@ -61,6 +75,22 @@ const RUN_EVIDENCE_TABLE = `CREATE TABLE run_evidence (
 CREATE INDEX run_evidence_by_task ON run_evidence(task, build);`;
 
 /**
+ * The history's columns of version 8, as the migration from 7 adds them: a
+ * new index runs the same statements after its tables are made, so both have
+ * the same schema text (ADD COLUMN edits the table's text; the schema check
+ * compares it). The partial index holds failures only: a build without one
+ * adds nothing to it (an index by task over every run cost 25-40 ms a build).
+ */
+const HISTORY_COLUMNS = `ALTER TABLE builds ADD COLUMN git_commit TEXT;
+ALTER TABLE builds ADD COLUMN host TEXT;
+ALTER TABLE builds ADD COLUMN interrupted INTEGER;
+ALTER TABLE builds ADD COLUMN tasks TEXT;
+ALTER TABLE runs ADD COLUMN log TEXT;
+ALTER TABLE runs ADD COLUMN signature TEXT;
+ALTER TABLE runs ADD COLUMN tail TEXT;
+CREATE INDEX runs_errors ON runs(task, signature, build) WHERE signature IS NOT NULL;`;
+
+/**
  * What turns an index of an older version into the next one without losing
  * it, by the version it has. A version with no step here is started over.
  * - 4 -> 5: the history's index by task went: nothing reads runs by task, and
@@ -68,11 +98,14 @@ CREATE INDEX run_evidence_by_task ON run_evidence(task, build);`;
  * - 5 -> 6: the `snapshots` table went: what it held is in the freshness
  *   record (fresh-record.ts). A record is written by the next build.
  * - 6 -> 7: `run_evidence` (empty: older runs have no evidence).
+ * - 7 -> 8: the history's commit, host, outcome, log digests and error
+ *   signatures (NULL in older rows: `rbuild errors` does not see their failures).
  */
 export const MIGRATIONS: Readonly<Record<number, string>> = {
   4: "DROP INDEX IF EXISTS runs_by_task;",
   5: "DROP TABLE IF EXISTS snapshots;",
   6: RUN_EVIDENCE_TABLE,
+  7: HISTORY_COLUMNS,
 };
 
 /** How many runs with evidence `run_evidence` keeps per task. */
@@ -86,14 +119,24 @@ export const EVIDENCE_OUTPUTS = 200;
 export const INLINE_BLOB_LIMIT = 32 * 1024;
 
 /** How many builds the history keeps. */
-export const HISTORY_BUILDS = 200;
+export const HISTORY_BUILDS = 1000;
+
+/**
+ * How many of them keep every task's run; older ones keep their failed runs
+ * only. Every run of 1,000 builds of a 1,000-task workspace was 160 MB of
+ * index; what `rbuild graph` and `history --task` read of older builds is
+ * their failures.
+ */
+export const RUN_HISTORY_BUILDS = 200;
 
 /** Builds the history keeps however old: the newest full build of each set of targets (a freshness record may name it). */
 const KEPT_BUILDS = "SELECT max(id) FROM builds WHERE origin IS NULL GROUP BY targets";
 
 /**
  * Pruning the history: `oldest` (with HISTORY_BUILDS - 1) finds the oldest
- * build to keep, the deletes (with that id) drop what is older and not kept.
+ * build to keep, the deletes (with that id) drop what is older and not kept;
+ * `passedRuns`, with the `oldest` of RUN_HISTORY_BUILDS - 1, drops the runs
+ * that are not failures of builds older than that.
  * Run by the store that finished a build, or by the index keeper.
  */
 export const PRUNE_HISTORY = {
@@ -101,6 +144,7 @@ export const PRUNE_HISTORY = {
   evidence: "DELETE FROM run_evidence WHERE rowid < (SELECT rowid FROM run_evidence WHERE build >= ? ORDER BY rowid LIMIT 1)",
   oldest: "SELECT id FROM builds ORDER BY id DESC LIMIT 1 OFFSET ?",
   runs: `DELETE FROM runs WHERE build < ? AND build NOT IN (${KEPT_BUILDS})`,
+  passedRuns: `DELETE FROM runs WHERE build < ? AND signature IS NULL AND build NOT IN (${KEPT_BUILDS})`,
   builds: `DELETE FROM builds WHERE id < ? AND id NOT IN (${KEPT_BUILDS})`,
 } as const;
 
@@ -139,4 +183,5 @@ CREATE TABLE runs (
 );
 CREATE INDEX runs_by_build ON runs(build);
 ${RUN_EVIDENCE_TABLE}
+${HISTORY_COLUMNS}
 `;

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { digestBytes, type Digest } from "@rbuild/hash";
 import { collectGarbage } from "./gc.js";
 import { manifestDigest } from "./layer.js";
-import { HISTORY_BUILDS, SCHEMA_VERSION } from "./schema.js";
+import { HISTORY_BUILDS, RUN_HISTORY_BUILDS, SCHEMA_VERSION } from "./schema.js";
 import { noteAnsweredBuild } from "./answered-builds.js";
 import { RecentUses, Store, type ActionEntry } from "./store.js";
 
@@ -17,6 +17,11 @@ beforeEach(() => {
   infos.length = 0;
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** What the migration from 7 adds, dropped: an index of this version made one of version 7 (see build-history.test.ts). */
+const DOWN_TO_7 = `DROP INDEX runs_errors;
+ALTER TABLE runs DROP COLUMN tail; ALTER TABLE runs DROP COLUMN signature; ALTER TABLE runs DROP COLUMN log;
+ALTER TABLE builds DROP COLUMN tasks; ALTER TABLE builds DROP COLUMN interrupted; ALTER TABLE builds DROP COLUMN host; ALTER TABLE builds DROP COLUMN git_commit;`;
 
 const open = (now?: () => number) => Store.open({ dir, onInfo: (code, message) => infos.push(`${code}: ${message}`), ...(now ? { now } : {}) });
 
@@ -130,10 +135,11 @@ describe("Store", () => {
     expect(store.stats().builds).toBe(HISTORY_BUILDS + 1);
     store.close();
     for (let i = 0; i < HISTORY_BUILDS + 5; i++) noteAnsweredBuild(dir, { from: stamped, started: i, finished: i, targets: ["a"] });
-    // The last HISTORY_BUILDS are copies of the stamped build, each with its one run cached; the stamped
-    // build and the newest full build of ["b"] stay, being the newest full builds of their targets.
+    // The last HISTORY_BUILDS are copies of the stamped build, the last RUN_HISTORY_BUILDS of them with its
+    // one run cached; the stamped build and the newest full build of ["b"] stay, being the newest full
+    // builds of their targets.
     const again = open();
-    expect(again.stats()).toMatchObject({ builds: HISTORY_BUILDS + 2, cached: HISTORY_BUILDS, ran: 1 });
+    expect(again.stats()).toMatchObject({ builds: HISTORY_BUILDS + 2, cached: RUN_HISTORY_BUILDS, ran: 1 });
     again.close();
   });
 
@@ -240,7 +246,7 @@ describe("Store", () => {
     const entry = saveAction(store, "k1", "x");
     store.close();
     const old = new Database(join(dir, "index.sqlite"));
-    old.exec("CREATE INDEX runs_by_task ON runs(task, build); DROP TABLE run_evidence");
+    old.exec(`${DOWN_TO_7} CREATE INDEX runs_by_task ON runs(task, build); DROP TABLE run_evidence`);
     old.pragma("user_version = 4");
     old.close();
     const again = open();
@@ -249,7 +255,7 @@ describe("Store", () => {
     again.close();
     const check = new Database(join(dir, "index.sqlite"), { readonly: true });
     expect(check.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
-    expect(check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs'").pluck().all()).toEqual(["runs_by_build"]);
+    expect(check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' ORDER BY name").pluck().all()).toEqual(["runs_by_build", "runs_errors"]);
     check.close();
   });
 
@@ -259,7 +265,7 @@ describe("Store", () => {
     store.setTaskState("t", { key: "k1", record: "[]", ok: true, ranReasons: [] });
     store.close();
     const old = new Database(join(dir, "index.sqlite"));
-    old.exec("CREATE TABLE snapshots (task TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID; INSERT INTO snapshots VALUES ('t', '{}'); DROP TABLE run_evidence;");
+    old.exec(`${DOWN_TO_7} CREATE TABLE snapshots (task TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID; INSERT INTO snapshots VALUES ('t', '{}'); DROP TABLE run_evidence;`);
     old.pragma("user_version = 5");
     old.close();
     const again = open();
@@ -278,7 +284,7 @@ describe("Store", () => {
     store.finishBuild(store.beginBuild(["a"]), true, []);
     store.close();
     const old = new Database(join(dir, "index.sqlite"));
-    old.exec("DROP TABLE run_evidence");
+    old.exec(`${DOWN_TO_7} DROP TABLE run_evidence`);
     old.pragma("user_version = 6");
     old.close();
     const again = open();

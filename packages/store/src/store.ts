@@ -19,8 +19,9 @@ import type { IndexKeeper } from "./index-keeper.js";
 import type { ManifestEntry } from "./layer.js";
 import { isIndexDamage, parseColumn } from "./index-damage.js";
 import { openIndex, startIndexOver, type Info } from "./open-index.js";
-import { EVIDENCE_CHANGED, EVIDENCE_OUTPUTS, EVIDENCE_RUNS, HISTORY_BUILDS, INLINE_BLOB_LIMIT, PRUNE_EVIDENCE, PRUNE_HISTORY } from "./schema.js";
+import { EVIDENCE_CHANGED, EVIDENCE_OUTPUTS, EVIDENCE_RUNS, HISTORY_BUILDS, INLINE_BLOB_LIMIT, PRUNE_EVIDENCE, PRUNE_HISTORY, RUN_HISTORY_BUILDS } from "./schema.js";
 import { answeredBuildsFile, type AnsweredBuild } from "./answered-builds.js";
+import { errorSignature, TAIL_LINES } from "./error-signature.js";
 
 /** One line of a task's log: `o` stdout, `e` stderr. */
 export type LogLine = readonly ["o" | "e", string];
@@ -78,6 +79,16 @@ export interface RunRow {
   readonly layer: string | null;
   /** What the analysis needs beyond the row, for a run that looked the cache up or ran (schema.ts, `run_evidence`). */
   readonly evidence?: RunEvidence;
+  /** The digest of the run's log (JSON of LogLine[]), when it ran and said something (schema.ts, `runs.log`). */
+  readonly log?: string | null;
+  /** For a failure the error database keeps (not an interrupt): its last log lines (at most TAIL_LINES kept). */
+  readonly tail?: readonly string[];
+}
+
+/** Where a build ran: the git commit of the workspace (null outside git, or none yet) and the host's name. */
+export interface BuildPlace {
+  readonly commit: string | null;
+  readonly host: string;
 }
 
 /** A run's evidence for the analysis; see schema.ts, `run_evidence`. */
@@ -236,7 +247,7 @@ export class Store implements StatCacheBackend {
   /** Whether the index was started over during this store's life (see #healing). */
   #startedOver = false;
   /** The build beginBuild recorded, to record again in an index started over since. */
-  #build: { readonly id: number; readonly started: number; readonly targets: string } | undefined;
+  #build: { readonly id: number; readonly started: number; readonly targets: string; readonly place: BuildPlace | undefined } | undefined;
   readonly #now: () => number;
   readonly #pendingStats = new Map<string, FileState>();
   readonly #pendingStates = new Map<string, TaskState>();
@@ -477,10 +488,12 @@ export class Store implements StatCacheBackend {
     this.#pendingStates.set(task, state);
   }
 
-  beginBuild(targets: readonly string[]): number {
+  beginBuild(targets: readonly string[], place?: BuildPlace): number {
     const started = this.#now();
-    const result = this.#healing(() => this.#sql("INSERT INTO builds (started, targets) VALUES (?, ?)").run(started, JSON.stringify(targets)));
-    this.#build = { id: Number(result.lastInsertRowid), started, targets: JSON.stringify(targets) };
+    const result = this.#healing(() =>
+      this.#sql("INSERT INTO builds (started, targets, git_commit, host) VALUES (?, ?, ?, ?)").run(started, JSON.stringify(targets), place?.commit ?? null, place?.host ?? null),
+    );
+    this.#build = { id: Number(result.lastInsertRowid), started, targets: JSON.stringify(targets), place };
     return this.#build.id;
   }
 
@@ -513,7 +526,7 @@ export class Store implements StatCacheBackend {
 
   /** Writes the builds answered from the freshness record into the history (see #foldAnsweredBuilds). */
   #foldBuilds(builds: readonly AnsweredBuild[]): void {
-    const insertBuild = this.#sql("INSERT INTO builds (started, finished, ok, targets, origin) VALUES (?, ?, 1, ?, ?)");
+    const insertBuild = this.#sql("INSERT INTO builds (started, finished, ok, interrupted, targets, origin, git_commit, host) VALUES (?, ?, 1, 0, ?, ?, ?, ?)");
     const copyRuns = this.#sql(
       `INSERT INTO runs (build, task, key, status, cache, pure, duration_ms, exit_code, reasons, error, outputs_digest, layer)
        SELECT ?, task, key, 'cached', CASE WHEN key IS NULL THEN NULL ELSE 'local' END, pure, 0, exit_code, '[]', NULL, outputs_digest, layer
@@ -522,23 +535,32 @@ export class Store implements StatCacheBackend {
     const touch = this.#sql(
       "UPDATE actions SET last_used = ? WHERE last_used < ? AND key IN (SELECT key FROM runs WHERE build = ? AND key IS NOT NULL)",
     );
+    const setTasks = this.#sql("UPDATE builds SET tasks = ? WHERE id = ?");
+    const countRuns = this.#sql("SELECT count(*) FROM runs WHERE build = ?").pluck();
     this.#db.transaction(() => {
-      // Older ones than the history keeps would be pruned right away: copying their runs is wasted work.
-      for (const build of builds.slice(-HISTORY_BUILDS)) {
-        if (typeof build.from !== "number") continue;
-        const id = Number(insertBuild.run(build.started, build.finished, JSON.stringify(build.targets), build.from).lastInsertRowid);
-        copyRuns.run(id, build.from);
+      // Older ones than the history keeps would be pruned right away, and so would the runs of those older than
+      // the runs it keeps: inserting them is wasted work (a run of many no-op builds is 1,000 rows each).
+      const kept = builds.slice(-HISTORY_BUILDS);
+      kept.forEach((build, i) => {
+        if (typeof build.from !== "number") return;
+        const id = Number(insertBuild.run(build.started, build.finished, JSON.stringify(build.targets), build.from, build.commit ?? null, build.host ?? null).lastInsertRowid);
+        const cached = i >= kept.length - RUN_HISTORY_BUILDS ? copyRuns.run(id, build.from).changes : (countRuns.get(build.from) as number);
+        setTasks.run(JSON.stringify([0, cached, 0, 0]), id);
         touch.run(build.finished, build.finished - TOUCH_GRANULARITY_MS, build.from);
-      }
+      });
       this.#pruneHistory();
     })();
   }
 
   /**
-   * Keeps the history to the last HISTORY_BUILDS builds, and the newest full
+   * Keeps the history to the last HISTORY_BUILDS builds, the runs of the last
+   * RUN_HISTORY_BUILDS and the failed runs of all of them, and the newest full
    * build of each set of targets: a freshness record may still name it (see schema.ts).
    */
   #pruneHistory(): void {
+    const oldestRuns = this.#sql(PRUNE_HISTORY.oldest).pluck().get(RUN_HISTORY_BUILDS - 1) as number | undefined;
+    if (oldestRuns === undefined) return;
+    this.#sql(PRUNE_HISTORY.passedRuns).run(oldestRuns);
     const oldest = this.#sql(PRUNE_HISTORY.oldest).pluck().get(HISTORY_BUILDS - 1) as number | undefined;
     if (oldest === undefined) return;
     this.#sql(PRUNE_HISTORY.runs).run(oldest);
@@ -546,27 +568,39 @@ export class Store implements StatCacheBackend {
     this.#sql(PRUNE_HISTORY.evidence).run(oldest);
   }
 
-  finishBuild(build: number, ok: boolean, runs: readonly RunRow[]): void {
-    this.#healing(() => this.#finishBuild(build, ok, runs));
+  /** Records the end of `build` and its runs; `interrupted`: it was stopped (then `ok` is false). */
+  finishBuild(build: number, ok: boolean, runs: readonly RunRow[], interrupted = false): void {
+    this.#healing(() => this.#finishBuild(build, ok, runs, interrupted));
     // The history is committed: the keeper, if any, is told even when flush has nothing to write.
     if (!this.flush()) this.#keeper?.checkpoint(this.#indexPath);
   }
 
-  #finishBuild(build: number, ok: boolean, runs: readonly RunRow[]): void {
+  #finishBuild(build: number, ok: boolean, runs: readonly RunRow[], interrupted: boolean): void {
     const insert = this.#sql(
-      "INSERT INTO runs (build, task, key, status, cache, pure, duration_ms, exit_code, reasons, error, outputs_digest, layer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO runs (build, task, key, status, cache, pure, duration_ms, exit_code, reasons, error, outputs_digest, layer, log, signature, tail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
     const begun = this.#build;
     this.#db.transaction(() => {
       // An index started over since the build began has lost its row: it is recorded again, under its id.
       if (this.#startedOver && begun?.id === build) {
-        this.#sql("INSERT OR IGNORE INTO builds (id, started, targets) VALUES (?, ?, ?)").run(begun.id, begun.started, begun.targets);
+        this.#sql("INSERT OR IGNORE INTO builds (id, started, targets, git_commit, host) VALUES (?, ?, ?, ?, ?)").run(
+          begun.id,
+          begun.started,
+          begun.targets,
+          begun.place?.commit ?? null,
+          begun.place?.host ?? null,
+        );
       }
       for (const r of runs) {
-        insert.run(build, r.task, r.key, r.status, r.cache, r.pure ? 1 : 0, r.durationMs, r.exitCode, JSON.stringify(r.reasons), r.error, r.outputsDigest, r.layer);
+        // Only a failure the error database keeps has a tail; the signature is made of it and the error.
+        const tail = r.tail === undefined ? null : r.tail.slice(-TAIL_LINES);
+        const signature = tail === null ? null : errorSignature(r.error, tail);
+        const reasons = r.reasons.length === 0 ? "[]" : JSON.stringify(r.reasons);
+        const tailText = tail === null ? null : JSON.stringify(tail);
+        insert.run(build, r.task, r.key, r.status, r.cache, r.pure ? 1 : 0, r.durationMs, r.exitCode, reasons, r.error, r.outputsDigest, r.layer, r.log ?? null, signature, tailText);
       }
       this.#recordEvidence(build, runs);
-      this.#sql("UPDATE builds SET finished = ?, ok = ? WHERE id = ?").run(this.#now(), ok ? 1 : 0, build);
+      this.#sql("UPDATE builds SET finished = ?, ok = ?, interrupted = ?, tasks = ? WHERE id = ?").run(this.#now(), ok ? 1 : 0, interrupted ? 1 : 0, JSON.stringify(statusCounts(runs)), build);
       // Deleting the oldest build's 1,000 rows took 1-11 ms of each build's end: a keeper does it on its thread.
       if (!this.#keeperRunning) this.#pruneHistory();
     })();
@@ -679,6 +713,13 @@ export class Store implements StatCacheBackend {
 }
 
 /** What an output holds, in one string: a file's digest, `symlink:<target>`, or `dir` (its mode is not compared). */
+/** A build's `tasks` column: how many of its runs ran, were cached, failed and were skipped. */
+function statusCounts(runs: readonly RunRow[]): [number, number, number, number] {
+  const counts: [number, number, number, number] = [0, 0, 0, 0];
+  for (const r of runs) counts[r.status === "ran" ? 0 : r.status === "cached" ? 1 : r.status === "failed" ? 2 : 3]++;
+  return counts;
+}
+
 function outputDigest(entry: ManifestEntry): string {
   return entry.type === "file" ? entry.digest : entry.type === "symlink" ? `symlink:${entry.target}` : "dir";
 }

@@ -42,6 +42,12 @@ export interface WorkspacePackage {
    * scripts() refuses such a package (the symlink rule, see symlink-rule.ts in @rbuild/hash).
    */
   readonly link?: string;
+  /**
+   * What its package.json asks to have installed: its dependencies,
+   * devDependencies and optionalDependencies, name -> spec as written (the
+   * yarn.lock entries of a package are found by these). Set by discoverWorkspace.
+   */
+  readonly dependencySpecs?: Readonly<Record<string, string>>;
 }
 
 export interface Workspace {
@@ -53,9 +59,13 @@ export interface Workspace {
   readonly lockfile: string | undefined;
   /** In topological order: every package after the packages it depends on. */
   readonly packages: readonly WorkspacePackage[];
+  /** The root package.json's dependencySpecs (see WorkspacePackage). Set by discoverWorkspace. */
+  readonly rootDependencySpecs?: Readonly<Record<string, string>>;
 }
 
 const DEPENDENCY_FIELDS = ["dependencies", "devDependencies", "peerDependencies", "optionalDependencies"] as const;
+/** The fields whose entries a package manager installs for the package itself (peers come from its dependents). */
+const INSTALLED_FIELDS = ["dependencies", "devDependencies", "optionalDependencies"] as const;
 
 interface Manifest {
   readonly path: string;
@@ -145,6 +155,17 @@ function packageDirs(root: string, globs: readonly string[]): [dir: string, link
   return [...found].filter(([dir]) => !excluded(dir) && !excluded(`${dir}/package.json`)).sort(byDir);
 }
 
+/** The entries of the manifest's INSTALLED_FIELDS, name -> spec (a name in two fields keeps the later one's). */
+function dependencySpecs(json: Record<string, unknown>): Record<string, string> {
+  const specs: Record<string, string> = {};
+  for (const field of INSTALLED_FIELDS) {
+    const declared = json[field];
+    if (typeof declared !== "object" || declared === null) continue;
+    for (const [name, spec] of Object.entries(declared as Record<string, unknown>)) if (typeof spec === "string") specs[name] = spec;
+  }
+  return specs;
+}
+
 /** Whether `spec`, found in `from`'s manifest under `name`, links the workspace package `to`. */
 function linksTo(spec: string, from: Manifest, to: Manifest, version: string | undefined, root: string): boolean {
   if (spec.startsWith("workspace:")) return true;
@@ -221,9 +242,10 @@ export function discoverWorkspace(root: string): Workspace {
       dir: manifest.dir,
       scripts: typeof scripts === "object" && scripts !== null ? Object.fromEntries(Object.entries(scripts).filter(([, text]) => typeof text === "string")) : {},
       dependencies: [...dependencies].sort(),
+      dependencySpecs: dependencySpecs(manifest.json),
       ...(links.has(manifest.dir) ? { link: links.get(manifest.dir)! } : {}),
     };
   });
   const { packageManager, lockfile } = detectPackageManager(root, rootManifest.json);
-  return { root, packageManager, lockfile, packages: topological(packages) };
+  return { root, packageManager, lockfile, packages: topological(packages), rootDependencySpecs: dependencySpecs(rootManifest.json) };
 }

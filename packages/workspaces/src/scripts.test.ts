@@ -26,7 +26,8 @@ function tree(files: Record<string, unknown>): string {
 const MONOREPO = {
   "package.json": { name: "root", private: true },
   "pnpm-workspace.yaml": "packages: ['packages/*']\n",
-  "pnpm-lock.yaml": "lockfileVersion: '9.0'\n",
+  // A format rbuild does not read by entries (pnpm 7's): its tasks key on the whole file.
+  "pnpm-lock.yaml": "lockfileVersion: '5.4'\n",
   ".gitignore": "node_modules\n*.log\n/coverage\n",
   "packages/base/package.json": { name: "base", version: "1.0.0", scripts: { build: "tsc", test: "vitest" } },
   "packages/types/package.json": { name: "types", version: "1.0.0", dependencies: { base: "workspace:*" } },

@@ -7,7 +7,10 @@
  *
  * What enters such a task's key, beyond its command and declared env:
  * - its inputs: by default every file of the package's directory except
- *   `node_modules/`, the task's own outputs, what the `.gitignore` files of the
+ *   `node_modules/`, the outputs of every script task of the package (its own
+ *   and those other scripts() calls of the Buildfile declare: a `test` writing
+ *   `coverage/` must not change the `build`'s inputs, nor the other way round,
+ *   or each would rerun the other), what the `.gitignore` files of the
  *   root, the package and the directories between them ignore (see
  *   gitignore.ts) and the directories of packages nested inside it; `inputs`
  *   (relative to the package) replaces that default;
@@ -17,8 +20,11 @@
  *   again even when the build in between comes out the same (early cutoff
  *   would otherwise keep a stale test result: a wrong hit);
  * - always: the package's package.json (it holds the script's text, which
- *   the command only names), the root lockfile (whole: a change of any locked
- *   version re-checks every package) and the root files named in `rootInputs`;
+ *   the command only names) and the root files named in `rootInputs`;
+ * - the root lockfile's entries for the package (see lockfile-entries.ts), as
+ *   the key part `<lockfile> entries of <dir>`: a dependency bump reruns the
+ *   packages that install it, itself or through a workspace dependency or the
+ *   root. A lockfile rbuild does not read by entries is an input, whole;
  * - the outputs of its deps (early cutoff as for every task).
  *
  * A package whose directory is, or is below, a symbolic link (see
@@ -33,9 +39,11 @@
  * out when the package has no such script; a name with `#` is that task
  * exactly; a Task object is itself.
  */
-import { declareTask, perEvaluation, type Task } from "@rbuild/core";
+import { declareTask, evaluationContext, perEvaluation, type Task } from "@rbuild/core";
 import { linkTarget } from "@rbuild/hash";
+import { dependencyClosure } from "./dependency-closure.js";
 import { discoverWorkspace, type Workspace, type WorkspacePackage } from "./discover.js";
+import { lockfileDigests } from "./lockfile-entries.js";
 import { gitignoreGlobs, gitignoreLines } from "./gitignore.js";
 import { WorkspaceError } from "./errors.js";
 import { nameMatcher } from "./name-matcher.js";
@@ -114,6 +122,31 @@ function nestedPackages(ws: Workspace): Map<string, string[]> {
   return nested;
 }
 
+/** A package's script tasks so far: the excludes of their outputs, and the default inputs of each. */
+interface Siblings {
+  readonly excludes: string[];
+  readonly defaultInputs: string[][];
+}
+
+/**
+ * Leaves the outputs of every script task of the package at `dir` out of the
+ * default inputs of its others: this task's out of those declared before it
+ * (their input lists are appended to, before the planner reads any), theirs
+ * out of this one's (`inputs`, undefined when the task names its own). A task
+ * that reads a sibling's outputs has it in `deps`: its deps' outputs are in its key.
+ */
+function siblingOutputs(siblings: Map<string, Siblings>, dir: string, inputs: string[] | undefined, outputs: readonly string[]): void {
+  let known = siblings.get(dir);
+  if (known === undefined) siblings.set(dir, (known = { excludes: [], defaultInputs: [] }));
+  const excludes = outputs.filter((glob) => !glob.startsWith("!")).map((glob) => `!${glob}`);
+  for (const other of known.defaultInputs) other.push(...excludes);
+  if (inputs !== undefined) {
+    inputs.push(...known.excludes);
+    known.defaultInputs.push(inputs);
+  }
+  known.excludes.push(...excludes);
+}
+
 /** Refuses a package reached through a symbolic link (see the module comment); `reader` is the task that would read its files as a dependency. */
 function refuseLinked(ws: Workspace, pkg: WorkspacePackage, script: string, reader?: WorkspacePackage): void {
   if (pkg.link === undefined) return;
@@ -124,19 +157,6 @@ function refuseLinked(ws: Workspace, pkg: WorkspacePackage, script: string, read
     `${who} is at ${where} (${pkg.link} -> ${linkTarget(ws.root, pkg.link)}); rbuild does not read, clear or store files through a symbolic link, ` +
       `which could reach files outside the workspace. Make ${pkg.link} a real directory (move the package into the workspace), or leave "${leftOut}" out with \`packages: ["!${leftOut}"]\`.`,
   );
-}
-
-/** Every workspace package `pkg` depends on, directly or not, in workspace order. */
-function dependencyClosure(pkg: WorkspacePackage, byName: ReadonlyMap<string, WorkspacePackage>): WorkspacePackage[] {
-  const found = new Set<string>();
-  const stack = [...pkg.dependencies];
-  while (stack.length > 0) {
-    const name = stack.pop()!;
-    if (found.has(name)) continue;
-    found.add(name);
-    stack.push(...byName.get(name)!.dependencies);
-  }
-  return [...byName.values()].filter((other) => found.has(other.name));
 }
 
 /** The tasks of `pkg` that `dep` names, for a task of script `script` (see the module comment). */
@@ -182,6 +202,10 @@ export function scripts(script: string, options: ScriptsOptions = {}): Task[] {
   const hasTask = (pkg: WorkspacePackage, name: string): boolean => (name === script ? chosen(pkg) : pkg.scripts[name] !== undefined);
   const byName = new Map(ws.packages.map((pkg) => [pkg.name, pkg]));
   const nested = nestedPackages(ws);
+  // The script tasks declared so far in each package, across this evaluation's scripts() calls (see siblingOutputs).
+  const siblings = perEvaluation(`rbuild.scripts-siblings:${ws.root}`, () => new Map<string, Siblings>());
+  // Once per evaluation: every scripts() call of the Buildfile keys on the same entries.
+  const lockDigests = perEvaluation(`rbuild.lockfile-entries:${ws.root}`, () => lockfileDigests(ws, evaluationContext().cacheDir));
   const gitignores = new Map<string, string[]>();
   const ignored = (dir: string, within: string): string[] => {
     let lines = gitignores.get(dir);
@@ -209,6 +233,7 @@ export function scripts(script: string, options: ScriptsOptions = {}): Task[] {
     const own = overrides.find(([matches]) => matches(pkg.name))?.[1];
     const merged: ScriptTaskOptions = { ...options, ...own };
     const outputs = (merged.outputs ?? []).map((glob) => under(pkg.dir, glob));
+    const lockDigest = lockDigests?.get(pkg.name);
     const inputs = [
       ...(merged.inputs === undefined ? packageFiles(pkg, nested.get(pkg.dir) ?? [], ignored) : merged.inputs.map((glob) => under(pkg.dir, glob))),
       // It holds the script itself, which the command (`npm run build`) only names.
@@ -217,9 +242,10 @@ export function scripts(script: string, options: ScriptsOptions = {}): Task[] {
       // outputs of the task in between (the build it depends on) come out the same.
       ...closure.flatMap((dep) => dependencyInputs(dep, merged.outputs ?? [])),
       ...outputs.filter((glob) => !glob.startsWith("!")).map((glob) => `!${glob}`),
-      ...(ws.lockfile === undefined ? [] : [ws.lockfile]),
+      ...(ws.lockfile !== undefined && lockDigest === undefined ? [ws.lockfile] : []),
       ...(merged.rootInputs ?? []),
     ];
+    siblingOutputs(siblings, pkg.dir, merged.inputs === undefined ? inputs : undefined, outputs);
     const deps = (merged.deps ?? []).flatMap((dep): (string | Task)[] => (typeof dep === "string" ? depNames(byName, pkg, dep, hasTask) : [dep]));
     tasks.push(
       declareTask(
@@ -232,6 +258,7 @@ export function scripts(script: string, options: ScriptsOptions = {}): Task[] {
           outputs,
           ...(merged.env === undefined ? {} : { env: merged.env }),
           ...(merged.pure === undefined ? {} : { pure: merged.pure }),
+          ...(lockDigest === undefined ? {} : { keyParts: { [`${ws.lockfile} entries of ${pkg.dir}`]: lockDigest }, keyPartsFrom: [ws.lockfile!] }),
         },
         scripts,
       ),

@@ -14,7 +14,7 @@ describe("missing-dep", () => {
         severity: "error",
         tasks: ["build", "codegen"],
         message:
-          '"build" has an input glob ("src/**") that matches src/gen/x, an output of "codegen" ("src/gen/**"), but does not depend on "codegen": the two can run at once, and "build" may read a stale or half-written file',
+          '"build" has an input glob ("src/**") that would match a path such as src/gen/x, an output of "codegen" ("src/gen/**"), but does not depend on "codegen": the two can run at once, and "build" may read a stale or half-written file',
         evidence: { reader: "build", writer: "codegen", input: "src/**", output: "src/gen/**", path: "src/gen/x", onDisk: false, files: 0 },
         savingMs: null,
         fix: 'add "codegen" to deps of "build"',

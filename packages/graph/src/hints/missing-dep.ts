@@ -62,7 +62,7 @@ export const missingDep: HintRule = (input) => {
 
   return [...found.values()].map((f): Hint => {
     const backwards = reach.dependsOn(f.writer, f.reader);
-    const what = f.onDisk ? `reads ${f.path}` : `has an input glob (${JSON.stringify(f.input)}) that matches ${f.path}`;
+    const what = f.onDisk ? `reads ${f.path}` : `has an input glob (${JSON.stringify(f.input)}) that would match a path such as ${f.path}`;
     const message = backwards
       ? `${q(f.reader)} ${what}, an output of ${q(f.writer)} (${JSON.stringify(f.output)}), which depends on ${q(f.reader)}: its key depends on what the last build left there`
       : `${q(f.reader)} ${what}, an output of ${q(f.writer)} (${JSON.stringify(f.output)}), but does not depend on ${q(f.writer)}: the two can run at once, and ${q(f.reader)} may read a stale or half-written file`;

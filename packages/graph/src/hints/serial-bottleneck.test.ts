@@ -57,4 +57,17 @@ describe("serial-bottleneck", () => {
 
     expect(serialBottleneck(inputOf([{ name: "schema" }, ...waiters]))).toEqual([]);
   });
+
+  test("23.rt2: clean: a chain of packages, each built then tested, or a first link under a second, gives no hint", () => {
+    const packages = ["util", "core", "app"];
+    const tasks = packages.flatMap((name, i) => [
+      { name: `${name}#build`, deps: i === 0 ? [] : [`${packages[i - 1]}#build`] },
+      { name: `${name}#test`, deps: [`${name}#build`] },
+    ]);
+    const timed = (build: number, test: number) => new Map(tasks.map(({ name }) => [name, ran(name === "util#build" ? build : name.endsWith("#build") ? build / 2 : test)] as const));
+    // The red-team's npm chain: util#build 588 ms, the largest share of the critical path, and every other task waits for it.
+    expect(serialBottleneck(inputOf(tasks, { jobs: 2, history: timed(588, 100) }))).toEqual([]);
+    // The same chain three times slower: long enough, but what waits for it waits in line anyway.
+    expect(serialBottleneck(inputOf(tasks, { jobs: 2, history: timed(1800, 300) }))).toEqual([]);
+  });
 });

@@ -1,0 +1,82 @@
+/**
+ * What `rbuild history`, `errors` and `show` share: the workspace's store,
+ * found without loading the Buildfile (loading a 1,000-task one takes some
+ * 300 ms; these commands answer in a fraction of that), the check that a task
+ * name is one the history or the Buildfile knows, and how times are shown.
+ * The Buildfile is loaded only to tell an unknown task from one that has not
+ * run yet, and to suggest names near a wrong one.
+ */
+import { existsSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { err, ok, type Result, type SetupFailure, type StrayErrors } from "@rbuild/core";
+import { findBuildfile, suggest } from "@rbuild/planner";
+import { knownTasks, knowsTask, Store } from "@rbuild/store";
+import { cacheDirFor } from "./workspace.js";
+
+export interface HistoryPlace {
+  readonly root: string;
+  readonly cacheDir: string;
+}
+
+/** Where the workspace (the nearest Buildfile at or above the directory asked for) keeps its store. */
+export function historyPlace(directory: string | undefined, env: Readonly<Record<string, string | undefined>>): Result<HistoryPlace, SetupFailure> {
+  const cwd = resolve(process.cwd(), directory ?? ".");
+  if (directory !== undefined && !statSync(cwd, { throwIfNoEntry: false })?.isDirectory()) {
+    return err({ reason: "usage", message: `-C/--directory: ${cwd} is not a directory.` });
+  }
+  const buildfile = findBuildfile(cwd);
+  if (buildfile === undefined) return err({ reason: "buildfile-not-found", cwd });
+  const root = dirname(buildfile);
+  const cacheDir = cacheDirFor(root, env);
+  if (!existsSync(join(cacheDir, "index.sqlite"))) return err({ reason: "no-history", cacheDir });
+  return ok({ root, cacheDir });
+}
+
+/** Opens the store to read its history; what it heals on the way is said on stderr. */
+export function openHistoryStore(place: HistoryPlace): Store {
+  return Store.open({ dir: place.cacheDir, onInfo: (_code, message) => process.stderr.write(`rbuild: ${message}\n`) });
+}
+
+/**
+ * Whether `task` is one to ask the history about: one it knows, or one the
+ * Buildfile declares (it has not run yet). Otherwise an unknown task, with the
+ * names near it that either knows.
+ */
+export async function checkTask(
+  store: Store,
+  task: string,
+  directory: string | undefined,
+  strays: StrayErrors,
+): Promise<Result<"recorded" | "not-run", SetupFailure[]>> {
+  if (knowsTask(store, task)) return ok("recorded");
+  const names = new Set(knownTasks(store));
+  // Loaded only here: what loads a Buildfile is most of the CLI, and the commands' answers do not need it.
+  const { openWorkspace } = await import("./workspace.js");
+  const workspace = await openWorkspace(directory, process.env, { strays, writesCache: false, onInfo: () => {} });
+  if (workspace.ok) {
+    if (workspace.value.definitions.tasks.has(task)) return ok("not-run");
+    for (const name of workspace.value.definitions.tasks.keys()) names.add(name);
+  }
+  // A Buildfile that does not load still leaves the names the history knows to suggest.
+  return err([{ reason: "unknown-target", name: task, suggestions: suggest(task, names) }]);
+}
+
+const pad = (n: number): string => String(n).padStart(2, "0");
+
+/** A time as the user's clock shows it: `2026-12-02 13:04:05`. */
+export function localTime(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** A duration as the plain reporter shows it: `340ms`, `1.2s`. */
+export function duration(ms: number): string {
+  return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`;
+}
+
+/** Rows as columns padded to their widest cell (the last column is not padded). */
+export function table(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ").trimEnd() + "\n").join("");
+}

@@ -1,0 +1,122 @@
+/**
+ * `rbuild history [--task T] [--limit N] [--json]`: the last builds, newest
+ * first (targets, start, duration, outcome, what their tasks did, commit,
+ * host), or with --task the task's last runs (status, cache, duration, exit
+ * code, reasons). Reads the index; loads the Buildfile only for a task name
+ * the history does not know (see history-access.ts).
+ */
+import type { StrayErrors } from "@rbuild/core";
+import { listBuilds, taskRuns, type BuildRecord, type TaskRun } from "@rbuild/store";
+import type { Args } from "./args.js";
+import { guardingCache } from "./cache-access.js";
+import { ExitCode, reportSetupFailures } from "./exit.js";
+import { checkTask, duration, historyPlace, localTime, openHistoryStore, table } from "./history-access.js";
+
+export async function historyCommand(args: Args, strays: StrayErrors): Promise<number> {
+  const cwd = process.cwd();
+  const place = historyPlace(args.directory, process.env);
+  if (!place.ok) {
+    reportSetupFailures([place.error], cwd);
+    return ExitCode.Usage;
+  }
+  return guardingCache(place.value.cacheDir, cwd, async () => {
+    const store = openHistoryStore(place.value);
+    try {
+      const { task, limit, json } = args.history;
+      if (task === undefined) {
+        const builds = listBuilds(store, limit);
+        process.stdout.write(json ? `${JSON.stringify(builds.map(buildJson), null, 2)}\n` : buildsText(builds));
+        return ExitCode.Ok;
+      }
+      const runs = taskRuns(store, task, limit);
+      if (runs.length === 0) {
+        const known = await checkTask(store, task, args.directory, strays);
+        if (!known.ok) {
+          reportSetupFailures(known.error, cwd);
+          return ExitCode.Usage;
+        }
+      }
+      process.stdout.write(json ? `${JSON.stringify(runs.map(runJson), null, 2)}\n` : runsText(task, runs));
+      return ExitCode.Ok;
+    } finally {
+      store.close();
+    }
+  });
+}
+
+/** What a build's tasks did: `3 ran, 997 cached`, or for one answered from the freshness record, that. */
+function tasksDone(build: BuildRecord): string {
+  const { ran, cached, failed, skipped } = build.tasks;
+  if (build.repeated !== null) return `all up to date (as build ${build.repeated})`;
+  const parts = [ran > 0 ? `${ran} ran` : "", cached > 0 ? `${cached} cached` : "", failed > 0 ? `${failed} failed` : "", skipped > 0 ? `${skipped} skipped` : ""];
+  return parts.filter((part) => part !== "").join(", ") || "no tasks";
+}
+
+const shortCommit = (commit: string | null): string => (commit === null ? "-" : commit.slice(0, 10));
+
+function buildsText(builds: readonly BuildRecord[]): string {
+  if (builds.length === 0) return "No builds recorded yet.\n";
+  const rows = builds.map((b) => [
+    String(b.id),
+    localTime(b.started),
+    b.finished === null ? "-" : duration(b.finished - b.started),
+    b.outcome,
+    tasksDone(b),
+    shortCommit(b.commit),
+    b.host ?? "-",
+    b.targets.join(" "),
+  ]);
+  return table([["build", "started", "duration", "outcome", "tasks", "commit", "host", "targets"], ...rows]);
+}
+
+function runsText(task: string, runs: readonly TaskRun[]): string {
+  if (runs.length === 0) return `Task "${task}" has no recorded runs yet.\n`;
+  const rows = runs.map((r) => [
+    String(r.run),
+    String(r.build),
+    localTime(r.started),
+    r.cache === null ? r.status : `${r.status} (${r.cache})`,
+    duration(r.durationMs),
+    r.exitCode === null ? "-" : String(r.exitCode),
+    r.reasons.join(", ") || "-",
+  ]);
+  return `${task}: the last ${runs.length === 1 ? "run" : `${runs.length} runs`}, newest first (\`rbuild show ${task} --run N\` shows one)\n${table([["run", "build", "started", "status", "duration", "exit", "reasons"], ...rows])}`;
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+function buildJson(b: BuildRecord): object {
+  return {
+    build: b.id,
+    started: iso(b.started),
+    finished: iso(b.finished),
+    durationMs: b.finished === null ? null : b.finished - b.started,
+    outcome: b.outcome,
+    targets: b.targets,
+    commit: b.commit,
+    host: b.host,
+    repeated: b.repeated,
+    tasks: b.tasks,
+  };
+}
+
+/** A run as JSON (`rbuild history --task --json`, and the head of `rbuild show --json`). */
+export function runJson(r: TaskRun): Record<string, unknown> {
+  return {
+    task: r.task,
+    run: r.run,
+    build: r.build,
+    started: iso(r.started),
+    commit: r.commit,
+    host: r.host,
+    status: r.status,
+    cache: r.cache,
+    durationMs: r.durationMs,
+    exitCode: r.exitCode,
+    reasons: r.reasons,
+    key: r.key,
+    error: r.error,
+    log: r.log,
+    outputsDigest: r.outputsDigest,
+  };
+}
