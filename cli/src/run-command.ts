@@ -64,7 +64,7 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
   phase("start");
   const { cwd, env } = terminal;
   const mode = args.dryRun ? "plain" : outputMode(args.output, terminal);
-  // The TUI's code (ink, React, yoga's WebAssembly) loads while the Buildfile does, not after it.
+  // The TUI's reporter loads while the Buildfile does (ink itself loads on the TUI's own thread, see @rbuild/ui).
   const tui = mode === "tui" ? loadTui() : undefined;
   tui?.catch(() => {}); // Awaited below, where a failure is thrown; not unhandled on the early returns.
   const summaryFile = args.summary === undefined ? undefined : resolve(cwd, args.summary);
