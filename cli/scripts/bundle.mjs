@@ -23,7 +23,11 @@ await build({
   target: "node20",
   sourcemap: "linked",
   // ts-morph (TypeScript itself, 10 MB) is loaded only by `rbuild graph` on a workspace with scripts.
-  external: ["better-sqlite3", "@napi-rs/blake-hash", "esbuild", "ts-morph"],
+  // react-devtools-core: ink imports it only with DEV=true (its devtools.js), and it is not installed.
+  external: ["better-sqlite3", "@napi-rs/blake-hash", "esbuild", "ts-morph", "react-devtools-core"],
+  // React's production build (the development one checks and warns on every render), in the TUI's chunk;
+  // no rbuild code reads NODE_ENV (a task's own environment is passed to it, not read through this).
+  define: { "process.env.NODE_ENV": '"production"' },
   // Bundled CommonJS dependencies call require(); give them one.
   banner: { js: 'import { createRequire as __rbuildCreateRequire } from "node:module"; const require = __rbuildCreateRequire(import.meta.url);' },
   logLevel: "warning",

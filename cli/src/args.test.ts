@@ -15,7 +15,7 @@ test("20.J: an option's value that starts with '-' or is missing gets rbuild's m
     reason: "usage",
     message: '--summary needs a file name, got "-k", which looks like an option. For a value that starts with "-", write --summary=-k.',
   });
-  expect(problem(["--output", "--force", "build"])).toEqual({ reason: "usage", message: '--output must be "plain" or "json", got "--force".' });
+  expect(problem(["--output", "--force", "build"])).toEqual({ reason: "usage", message: '--output must be "tui", "plain" or "json", got "--force".' });
 });
 
 test("24.4/24.5: --since is a git ref for a run or graph and a date for `rbuild errors`, and goes with nothing else", () => {

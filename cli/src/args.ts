@@ -13,7 +13,8 @@ import { parseSince, SINCE_EXPECTS } from "./since-date.js";
 export const SUBCOMMANDS = ["run", "list", "why", "graph", "history", "errors", "show", "cache", "clean", "init", "help"] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
-export type OutputMode = "plain" | "json";
+export type OutputMode = "tui" | "plain" | "json";
+export const OUTPUT_MODES: readonly OutputMode[] = ["tui", "plain", "json"];
 
 export const GRAPH_FORMATS = ["text", "json", "dot", "mermaid", "html"] as const;
 export type GraphFormat = (typeof GRAPH_FORMATS)[number];
@@ -33,7 +34,8 @@ export interface Args {
   readonly summary: string | undefined;
   /** `--junit FILE`: a JUnit XML report of the run. */
   readonly junit: string | undefined;
-  readonly output: OutputMode;
+  /** `--output`; undefined: chosen from the terminal (see output-mode.ts). */
+  readonly output: OutputMode | undefined;
   /** Which task output the plain reporter shows (see OutputLogs). */
   readonly outputLogs: OutputLogs;
   readonly directory: string | undefined;
@@ -108,10 +110,13 @@ Options:
       --remote-read-only  use remote hits, never upload (for untrusted jobs)
       --summary FILE    write a JSON summary of the run to FILE
       --junit FILE      write a JUnit XML report to FILE (a testcase per task)
-      --output MODE     plain (default: a line per task start and end, each
-                        task's output in one block; groups and annotations
-                        under GitHub Actions, a table of tasks in CI) or
-                        json (one event per line)
+      --output MODE     tui (default on a terminal, CI unset: the running
+                        tasks, their last lines, a progress bar and ETA; at
+                        the end failed tasks' output and the summary), plain
+                        (default otherwise: a line per task start and end,
+                        each task's output in one block; groups and
+                        annotations under GitHub Actions, a table of tasks
+                        in CI) or json (one event per line)
       --output-logs WHAT  task output to show: new-only (default: not a cached
                         task's stored output), full, errors-only or none
   -C, --directory DIR   act as if rbuild started in DIR
@@ -170,7 +175,7 @@ const EXPECTS: Readonly<Record<string, { readonly what: string; readonly checked
   jobs: { what: "a positive whole number", checked: true },
   summary: { what: "a file name", checked: false },
   junit: { what: "a file name", checked: false },
-  output: { what: '"plain" or "json"', checked: true },
+  output: { what: '"tui", "plain" or "json"', checked: true },
   "output-logs": { what: `one of ${OUTPUT_LOGS.join(", ")}`, checked: true },
   directory: { what: "a directory", checked: false },
   "max-size": { what: "a size such as 500MB or 10GB", checked: true },
@@ -278,8 +283,8 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     if (!/^[1-9]\d*$/.test(values.jobs)) return usage(`-j/--jobs needs a positive whole number, got "${values.jobs}".`);
     jobs = Number(values.jobs);
   }
-  const output = values.output ?? "plain";
-  if (output !== "plain" && output !== "json") return usage(`--output must be "plain" or "json", got "${output}".`);
+  const output = values.output;
+  if (output !== undefined && !(OUTPUT_MODES as readonly string[]).includes(output)) return usage(`--output must be "tui", "plain" or "json", got "${output}".`);
   if (values.summary === "") return usage("--summary needs a file name.");
   if (values.junit === "") return usage("--junit needs a file name.");
   const filters = values.filter ?? [];
@@ -355,7 +360,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     since,
     summary: values.summary,
     junit: values.junit,
-    output,
+    output: output as OutputMode | undefined,
     outputLogs: outputLogs as OutputLogs,
     directory: values.directory,
     maxSize,

@@ -23,10 +23,12 @@
  *
  * Protocol (the client is bin/rbuild): the client sends one request, a u32
  * big-endian length and NUL-separated fields:
- *   "rbuild-daemon-1", the client's bin directory, cwd, "1" if stdout is a
- *   terminal else "0", umask (decimal), argc, the arguments, then NAME=value
- *   for each environment variable.
- * then a byte "I" for each interrupt (Ctrl-C, SIGTERM, SIGHUP) it receives.
+ *   "rbuild-daemon-1", the client's bin directory, cwd, "1 <columns>x<rows>"
+ *   if stdout is a terminal (or "1" if its size is unknown) else "0", umask
+ *   (decimal), argc, the arguments, then NAME=value for each environment variable.
+ * then a byte "I" for each interrupt (Ctrl-C, SIGTERM, SIGHUP) it receives,
+ * and "W<columns>,<rows>;" when its terminal is resized (see client-input.ts):
+ * the terminal UI runs in the daemon and draws for the client's terminal.
  * The daemon answers with frames of a type byte, a u32 big-endian length and
  * the payload: "A" (empty) as soon as it takes the build, then "O" stdout
  * bytes, "E" stderr bytes, "K" (empty) every KEEPALIVE_MS whatever the build
@@ -47,6 +49,7 @@ import { KILL_GRACE_MS } from "@rbuild/runners";
 import { StrayErrors } from "@rbuild/core";
 import { findBuildfile, plan } from "@rbuild/planner";
 import { parseCommandLine, type Args } from "./args.js";
+import { ClientInput, requestSize } from "./client-input.js";
 import { daemonAnswers, daemonCanServe, daemonWanted, DAEMON_LOG, DAEMON_SOCKET } from "./daemon-start.js";
 import { phasesReport, phasesWanted, startPhases } from "./phases.js";
 import { runBuild, type RunEnd } from "./run-command.js";
@@ -133,6 +136,8 @@ interface Request {
   readonly binDir: string;
   readonly cwd: string;
   readonly stdoutIsTTY: boolean;
+  /** The client's terminal size, when stdout is a terminal. */
+  readonly size: { columns: number; rows: number } | undefined;
   readonly umask: number;
   readonly argv: readonly string[];
   readonly env: Record<string, string>;
@@ -150,7 +155,7 @@ function parseRequest(payload: Buffer): Request | undefined {
     const equals = entry.indexOf("=");
     if (equals > 0) env[entry.slice(0, equals)] = entry.slice(equals + 1);
   }
-  return { binDir, cwd, stdoutIsTTY: tty === "1", umask: Number(umask), argv: rest.slice(0, count), env };
+  return { binDir, cwd, stdoutIsTTY: tty === "1" || tty?.startsWith("1 ") === true, size: requestSize(tty ?? ""), umask: Number(umask), argv: rest.slice(0, count), env };
 }
 
 function frame(type: "A" | "O" | "E" | "K" | "X" | "D", payload: string | Buffer): Buffer {
@@ -423,8 +428,17 @@ class Daemon {
       for (const handler of interrupts) handler();
       stopDeadline ??= setTimeout(abandon, STOP_WITHIN_MS);
     };
+    let size = request.size;
+    const resizes = new Set<() => void>();
+    const input = new ClientInput();
     const onInput = (chunk: Buffer): void => {
-      if (chunk.includes(0x49 /* I */)) interrupt();
+      for (const message of input.feed(chunk)) {
+        if (message.type === "interrupt") interrupt();
+        else {
+          size = { columns: message.columns, rows: message.rows };
+          for (const handler of resizes) handler();
+        }
+      }
     };
     onInput(early);
     socket.on("data", onInput);
@@ -465,6 +479,11 @@ class Daemon {
       stdout: { write: (text: string) => send("O", text) },
       stderr: { write: (text: string) => send("E", text) },
       stdoutIsTTY: request.stdoutIsTTY,
+      size: () => size,
+      onResize(handler) {
+        resizes.add(handler);
+        return () => void resizes.delete(handler);
+      },
       env: process.env,
       cwd: request.cwd,
       onInterrupt(handler) {

@@ -111,7 +111,7 @@ describe("usage errors", () => {
   });
 
   test("a bad --output", async () => {
-    expect(await setupError(["--output", "xml", "a"])).toBe('rbuild: error: --output must be "plain" or "json", got "xml".\nRun `rbuild --help` for usage.\n');
+    expect(await setupError(["--output", "xml", "a"])).toBe('rbuild: error: --output must be "tui", "plain" or "json", got "xml".\nRun `rbuild --help` for usage.\n');
   });
 
   test("no task and no default task", async () => {

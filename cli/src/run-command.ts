@@ -3,13 +3,14 @@ import { resolve } from "node:path";
 import { describeFailure, fanOut, type Reporter, type SetupFailure, type StrayErrors } from "@rbuild/core";
 import { dryRun, Engine, type BuildOutcome } from "@rbuild/executor";
 import { plan, type Graph } from "@rbuild/planner";
-import { Store } from "@rbuild/store";
-import { BatchedOutput, dryRunSummary, inCi, inGitHubActions, JsonReporter, junitReport, junitSetupFailure, OutputTails, PlainReporter, runSummary } from "@rbuild/ui";
+import { readRecentDurations, Store } from "@rbuild/store";
+import { BatchedOutput, dryRunSummary, inCi, inGitHubActions, JsonReporter, junitReport, junitSetupFailure, loadTui, OutputTails, PlainReporter, runSummary, type TextSink } from "@rbuild/ui";
 import type { Args } from "./args.js";
 import { cacheAccessFailure } from "./cache-access.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
 import { filterTargets } from "./filter-targets.js";
 import { lockWaitMessage } from "./lock-wait.js";
+import { outputMode } from "./output-mode.js";
 import { phase, phaseNote } from "./phases.js";
 import { keptPaths, reportFileProblem, writeReport, type KeptPaths } from "./report-file.js";
 import { sinceTargets } from "./since.js";
@@ -62,6 +63,10 @@ export async function runCommand(args: Args, strays: StrayErrors): Promise<numbe
 export async function runBuild(args: Args, terminal: Terminal, strays: StrayErrors, engine?: Engine): Promise<RunEnd> {
   phase("start");
   const { cwd, env } = terminal;
+  const mode = args.dryRun ? "plain" : outputMode(args.output, terminal);
+  // The TUI's reporter loads while the Buildfile does (ink itself loads on the TUI's own thread, see @rbuild/ui).
+  const tui = mode === "tui" ? loadTui() : undefined;
+  tui?.catch(() => {}); // Awaited below, where a failure is thrown; not unhandled on the early returns.
   const summaryFile = args.summary === undefined ? undefined : resolve(cwd, args.summary);
   const junitFile = args.junit === undefined ? undefined : resolve(cwd, args.junit);
   const fail = (failures: readonly SetupFailure[], workspace?: Workspace): RunEnd => {
@@ -129,18 +134,21 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
   const output = new BatchedOutput(terminal.stdout, terminal.stderr);
   const { stdout, stderr } = output;
   const tails = junitFile === undefined ? undefined : new OutputTails();
+  const color = terminal.stdoutIsTTY && env.NO_COLOR === undefined;
   const reporters: Reporter[] = [
-    args.output === "json"
+    mode === "json"
       ? new JsonReporter(stdout)
-      : new PlainReporter({
-          stdout,
-          stderr,
-          cwd,
-          color: terminal.stdoutIsTTY && env.NO_COLOR === undefined,
-          outputLogs: args.outputLogs,
-          githubActions: inGitHubActions(env),
-          finalTable: inCi(env),
-        }),
+      : tui !== undefined
+        ? tuiReporter(await tui, terminal, { stdout, stderr }, graph.value, workspace.value.cacheDir, color)
+        : new PlainReporter({
+            stdout,
+            stderr,
+            cwd,
+            color,
+            outputLogs: args.outputLogs,
+            githubActions: inGitHubActions(env),
+            finalTable: inCi(env),
+          }),
     ...(tails === undefined ? [] : [tails]),
     { report() {}, close: () => output.flush() },
   ];
@@ -183,12 +191,40 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
     // A write in the cache that the check before the build did not foresee (see cache-access.ts).
     const failure = cacheAccessFailure(error, cacheDir);
     if (failure === undefined) throw error;
+    await reporter.close?.(); // The TUI's live area goes first: the error is written below it, not erased with it.
     output.flush();
     return fail([failure], workspace.value);
   } finally {
+    // A build interrupted before it started or that threw never finished: the TUI lets go of the terminal.
+    await reporter.close?.();
     output.flush();
     stopListening();
   }
+}
+
+/**
+ * The terminal UI's reporter (ink is loaded only for it), drawing on `terminal`
+ * through `output` (batched: a frame is one write) with each task's latest
+ * recorded duration for its estimate.
+ */
+function tuiReporter(
+  { TuiReporter }: Awaited<ReturnType<typeof loadTui>>,
+  terminal: Terminal,
+  output: { stdout: TextSink; stderr: TextSink },
+  graph: Graph,
+  cacheDir: string,
+  color: boolean,
+): Reporter {
+  const tasks = new Set([...graph.tasks.values()].filter((task) => task.run !== undefined).map((task) => task.name));
+  const size = (): { columns: number; rows: number } => terminal.size?.() ?? { columns: 80, rows: 24 };
+  return new TuiReporter({
+    terminal: { write: (text) => output.stdout.write(text), size, onResize: (handler) => terminal.onResize?.(handler) ?? (() => {}) },
+    stdout: output.stdout,
+    stderr: output.stderr,
+    plan: { tasks, expectedMs: () => readRecentDurations(cacheDir) },
+    cwd: terminal.cwd,
+    color,
+  });
 }
 
 /** `--dry-run`: each task of the plan, whether it would run, and why. */

@@ -14,6 +14,10 @@ export interface Terminal {
   readonly stdoutIsTTY: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /** The terminal's size, when stdout is one whose size is known. */
+  size?(): { columns: number; rows: number } | undefined;
+  /** Calls `handler` after each resize of the terminal; returns how to stop listening. */
+  onResize?(handler: () => void): () => void;
   /** Called with a handler for Ctrl-C and the like; returns how to stop listening. */
   onInterrupt(handler: () => void): () => void;
   /**
@@ -32,6 +36,11 @@ export function processTerminal(): Terminal {
     stdoutIsTTY: process.stdout.isTTY === true,
     env: process.env,
     cwd: process.cwd(),
+    size: () => (process.stdout.isTTY === true && process.stdout.columns > 0 ? { columns: process.stdout.columns, rows: process.stdout.rows } : undefined),
+    onResize(handler) {
+      process.stdout.on("resize", handler);
+      return () => void process.stdout.off("resize", handler);
+    },
     onInterrupt(handler) {
       process.on("SIGINT", handler);
       process.on("SIGTERM", handler);

@@ -26,6 +26,7 @@ import { describeFailure, type BuildEvent, type Reporter, type TaskResult } from
 import { finalTable, seconds } from "./final-table.js";
 import { errorAnnotation, GROUP_END, groupStart } from "./github-actions.js";
 import { HeldOutput, type HeldLine } from "./held-output.js";
+import { recapText } from "./recap.js";
 
 export interface TextSink {
   write(text: string): unknown;
@@ -298,17 +299,8 @@ export class PlainReporter implements Reporter {
 
   #recap(ok: boolean, interrupted: boolean, durationMs: number): void {
     const { stderr, cwd } = this.#options;
-    const c = this.#counts;
-    const parts = [`${c.ran} ran`, `${c.cached} cached`];
-    if (c.failed > 0) parts.push(`${c.failed} failed`);
-    if (c.skipped > 0) parts.push(`${c.skipped} skipped`);
-    let text = this.#options.finalTable === true ? finalTable([...this.#results.values()]) : "";
-    // By name, not by completion order, so that the recap reads the same on every run.
-    for (const result of this.#failed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-      if (result.failure !== undefined) text += `${this.#style("red", "error:")} ${describeFailure(result.failure, { cwd })}\n`;
-    }
-    const verdict = interrupted ? this.#style("red", "interrupted") : ok ? this.#style("green", "ok") : this.#style("red", "failed");
-    text += `rbuild: ${verdict}: ${parts.join(", ")} in ${seconds(durationMs)}\n`;
-    stderr.write(text);
+    const table = this.#options.finalTable === true ? finalTable([...this.#results.values()]) : "";
+    const recap = recapText({ counts: this.#counts, failed: this.#failed, ok, interrupted, durationMs, cwd, style: (style, text) => this.#style(style, text) });
+    stderr.write(table + recap);
   }
 }

@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+/**
+ * The terminal UI's cost: a cold build of run.mjs's workspace (P packages of F
+ * files, one trivial task each, in layers of 25) with `--output tui` against
+ * `--output plain`, both on a real pseudo-terminal: a detached tmux session of
+ * 120 x 40 running rbuild in Node (no daemon, the cache removed before each
+ * build). The time is taken inside the pane, from rbuild's start to its exit,
+ * by a small Node wrapper that writes it to a file, with the CPU time of rbuild
+ * and its tasks (user + sys, from /proc: steadier than wall time on a shared
+ * machine), and that of rbuild's main thread alone (the build's critical path:
+ * the TUI draws on a thread of its own). Rounds alternate which mode goes first. Goal (issue 24): the TUI adds at most 3 %.
+ *
+ *   node bench/tui.mjs                      # P=1000, F=10, 5 runs of each
+ *   node bench/tui.mjs --packages 200 --runs 3
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { dirname, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const RBUILD = join(here, "..", "cli", "bin", "rbuild.js");
+const { values } = parseArgs({
+  options: {
+    packages: { type: "string", default: "1000" },
+    files: { type: "string", default: "10" },
+    runs: { type: "string", default: "5" },
+    jobs: { type: "string", default: String(cpus().length) },
+  },
+});
+const P = Number(values.packages);
+const F = Number(values.files);
+const RUNS = Number(values.runs);
+const WORK = join(here, "work-tui");
+
+function generate(dir) {
+  rmSync(dir, { recursive: true, force: true });
+  for (let i = 0; i < P; i++) {
+    mkdirSync(join(dir, `pkgs/p${i}/src`), { recursive: true });
+    for (let j = 0; j < F; j++) writeFileSync(join(dir, `pkgs/p${i}/src/f${j}.txt`), `package ${i} file ${j}\n`);
+  }
+  writeFileSync(
+    join(dir, "Buildfile.ts"),
+    `import { task } from "rbuild";
+const P = ${P}, F = ${F}, WIDTH = 25;
+const deps = (i: number): number[] => (i < WIDTH ? [] : i % 5 === 0 && (i % WIDTH) + 1 < WIDTH ? [i - WIDTH, i - WIDTH + 1] : [i - WIDTH]);
+const out = (i: number) => \`pkgs/p\${i}/out.txt\`;
+for (let i = 0; i < P; i++) {
+  const files = Array.from({ length: F }, (_, j) => \`pkgs/p\${i}/src/f\${j}.txt\`);
+  task({ name: \`p\${i}\`, deps: deps(i).map((d) => \`p\${d}\`), inputs: [\`pkgs/p\${i}/src/**\`], outputs: [out(i)],
+    run: \`cat \${[...files, ...deps(i).map(out)].join(" ")} | md5sum > \${out(i)}\` });
+}
+task({ name: "all", deps: Array.from({ length: P }, (_, i) => \`p\${i}\`) });
+`,
+  );
+}
+
+/** One cold build in a tmux pane with `--output mode`: its seconds, from rbuild's start to its exit. */
+async function coldBuild(dir, mode) {
+  rmSync(join(dir, ".rbuild"), { recursive: true, force: true });
+  for (let i = 0; i < P; i++) rmSync(join(dir, `pkgs/p${i}/out.txt`), { force: true });
+  spawnSync("sync");
+  const timeFile = join(WORK, `time-${mode}`);
+  rmSync(timeFile, { force: true });
+  // rbuild's main thread's CPU time, written as it exits (Linux: its task's stat; the TUI's thread is another task).
+  const mainFile = `${timeFile}-main`;
+  writeFileSync(
+    join(WORK, "main-cpu.cjs"),
+    `process.on("exit", () => { const s = require("fs").readFileSync("/proc/self/task/" + process.pid + "/stat", "utf8").split(") ")[1].split(" "); require("fs").writeFileSync(${JSON.stringify(mainFile)}, String((Number(s[11]) + Number(s[12])) / 100)); });`,
+  );
+  const argv = ["--require", join(WORK, "main-cpu.cjs"), RBUILD, "all", "-j", values.jobs, "--output", mode];
+  const wrapper = `const t = process.hrtime.bigint(); const r = require("child_process").spawnSync(process.execPath, ${JSON.stringify(argv)}, { stdio: "inherit" }); const wall = Number(process.hrtime.bigint() - t) / 1e9; const stat = require("fs").readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" "); require("fs").writeFileSync(${JSON.stringify(timeFile)}, r.status + " " + wall + " " + (Number(stat[13]) + Number(stat[14])) / 100);`;
+  const socket = join(WORK, "tmux.sock");
+  const command = `env -i PATH='${process.env.PATH}' HOME='${dir}' TERM=tmux-256color RBUILD_DAEMON=0 '${process.execPath}' -e '${wrapper.replaceAll("'", "'\\''")}'`;
+  execFileSync("tmux", ["-S", socket, "-f", "/dev/null", "new-session", "-d", "-s", "b", "-x", "120", "-y", "40", "-c", dir, command]);
+  try {
+    while (!existsSync(timeFile)) await sleep(100);
+    await sleep(50);
+  } finally {
+    spawnSync("tmux", ["-S", socket, "kill-server"]);
+  }
+  const [status, wall, cpu] = readFileSync(timeFile, "utf8").split(" ");
+  if (status !== "0") throw new Error(`rbuild --output ${mode} exited with ${status}`);
+  return { wall: Number(wall), cpu: Number(cpu), main: Number(readFileSync(mainFile, "utf8")) };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+generate(WORK);
+const times = { tui: [], plain: [] };
+for (let round = 0; round < RUNS; round++) {
+  for (const mode of round % 2 === 0 ? ["tui", "plain"] : ["plain", "tui"]) {
+    const t = await coldBuild(WORK, mode);
+    times[mode].push(t);
+    console.log(`round ${round + 1}: ${mode} ${t.wall.toFixed(3)}s (cpu ${t.cpu.toFixed(2)}s, main thread ${t.main.toFixed(2)}s)`);
+  }
+}
+const list = (xs) => xs.map((x) => x.toFixed(3)).join(", ");
+console.log(`cold build of ${P} tasks on a 120x40 tmux pane, -j ${values.jobs}, median of ${RUNS} (wall; cpu: rbuild and its tasks, user+sys; main: rbuild's main thread):`);
+for (const what of ["wall", "cpu", "main"]) {
+  const [tui, plain] = [median(times.tui.map((t) => t[what])), median(times.plain.map((t) => t[what]))];
+  console.log(`  ${what}: plain ${plain.toFixed(3)}s (${list(times.plain.map((t) => t[what]))})  tui ${tui.toFixed(3)}s (${list(times.tui.map((t) => t[what]))})  tui vs plain ${(((tui - plain) / plain) * 100).toFixed(1)} %`);
+}
+rmSync(WORK, { recursive: true, force: true });
