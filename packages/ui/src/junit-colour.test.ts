@@ -14,6 +14,6 @@ test("24.2: a coloured failure's JUnit body and message hold no colour codes, no
   expect(parsed.testsuites.testsuite.testcase.failure).toEqual({
     "@_message": 'Task "test" failed: its command exited with code 1.',
     "@_type": "exit-nonzero",
-    "#text": "FAIL src/a.test.ts\n✓ kept",
+    "#text": "FAIL src/a.test.ts\n✓ kept ",
   });
 });
