@@ -4,7 +4,7 @@ import { describeFailure, fanOut, type Reporter, type SetupFailure, type StrayEr
 import { dryRun, Engine, type BuildOutcome } from "@rbuild/executor";
 import { plan, type Graph } from "@rbuild/planner";
 import { Store } from "@rbuild/store";
-import { BatchedOutput, dryRunSummary, inCi, inGitHubActions, JsonReporter, junitReport, junitSetupFailure, OutputTails, PlainReporter, runSummary } from "@rbuild/ui";
+import { BatchedOutput, dryRunSummary, inCi, inGitHubActions, JsonReporter, junitReport, junitSetupFailure, PlainReporter, runSummary } from "@rbuild/ui";
 import type { Args } from "./args.js";
 import { cacheAccessFailure } from "./cache-access.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
@@ -128,7 +128,6 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
 
   const output = new BatchedOutput(terminal.stdout, terminal.stderr);
   const { stdout, stderr } = output;
-  const tails = junitFile === undefined ? undefined : new OutputTails();
   const reporters: Reporter[] = [
     args.output === "json"
       ? new JsonReporter(stdout)
@@ -141,7 +140,6 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
           githubActions: inGitHubActions(env),
           finalTable: inCi(env),
         }),
-    ...(tails === undefined ? [] : [tails]),
     { report() {}, close: () => output.flush() },
   ];
   const reporter = fanOut(...reporters);
@@ -156,7 +154,7 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
     if (outcome.inputsHashed !== undefined) phaseNote(`inputs hashed ${outcome.inputsHashed.here} (and ${outcome.inputsHashed.helper} on a helper thread)`);
     await reporter.close?.();
     const summaryWritten = summaryFile === undefined || writeSummary(summaryFile, runSummary(outcome, cwd), terminal.stderr);
-    const junitWritten = junitFile === undefined || tails === undefined || writeReport("--junit", junitFile, junitReport(outcome, (task) => tails.tail(task), cwd), terminal.stderr);
+    const junitWritten = junitFile === undefined || writeReport("--junit", junitFile, junitReport(outcome, (task) => outcome.failureTails.get(task) ?? [], cwd), terminal.stderr);
     const written = summaryWritten && junitWritten;
     phase("finish");
     if (outcome.interrupted) return ended(ExitCode.Interrupted, true);

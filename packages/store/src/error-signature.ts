@@ -19,7 +19,7 @@ import { tmpdir } from "node:os";
 import { stripAnsi } from "@rbuild/core";
 
 /** How many of a failure's last log lines are kept with it (`runs.tail`) and enter its signature. */
-export const TAIL_LINES = 20;
+export const ERROR_TAIL_LINES = 20;
 
 /** A signature is cut to this many characters: two failures alike this far are one. */
 export const SIGNATURE_LIMIT = 2000;

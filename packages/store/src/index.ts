@@ -21,4 +21,4 @@ export { readHistory } from "./history.js";
 export type { History, HistoryRun, TaskRecords } from "./history.js";
 export { errorGroups, knownTasks, knowsTask, listBuilds, runCount, runDetail, taskRuns } from "./build-history.js";
 export type { BuildOutcome, BuildRecord, ErrorGroup, RunDetail, RunOutputs, TaskRun } from "./build-history.js";
-export { errorSignature, TAIL_LINES } from "./error-signature.js";
+export { errorSignature, ERROR_TAIL_LINES } from "./error-signature.js";
