@@ -8,11 +8,10 @@ import { BatchedOutput, dryRunSummary, inCi, inGitHubActions, JsonReporter, juni
 import type { Args } from "./args.js";
 import { cacheAccessFailure } from "./cache-access.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
-import { filterTargets } from "./filter-targets.js";
 import { lockWaitMessage } from "./lock-wait.js";
 import { phase, phaseNote } from "./phases.js";
 import { keptPaths, reportFileProblem, writeReport, type KeptPaths } from "./report-file.js";
-import { sinceTargets } from "./since.js";
+import { selectTargets } from "./select-targets.js";
 import { processTerminal, type Terminal } from "./terminal.js";
 import { openWorkspace, type Workspace } from "./workspace.js";
 
@@ -97,20 +96,12 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
     if (junitFile !== undefined) writeReport("--junit", junitFile, junitReport({ durationMs: 0, results: [] }, () => [], cwd), terminal.stderr);
     return { exitCode: ExitCode.Ok, workspace: workspace.value, targets, interrupted: false };
   };
-  if (args.filters.length > 0) {
-    const filtered = filterTargets(definitions, targets, args.filters, cwd);
-    if (!filtered.ok) return fail([filtered.error], workspace.value);
-    if ("nothing" in filtered.value) return nothingToDo(filtered.value.nothing);
-    targets = filtered.value.targets;
-  }
-  if (args.since !== undefined) {
-    const selected = await sinceTargets(workspace.value, targets, args.since, env);
-    if (!selected.ok) return fail([selected.error], workspace.value);
-    if ("nothing" in selected.value) return nothingToDo(selected.value.nothing);
-    if (selected.value.info !== undefined) terminal.stderr.write(`rbuild: ${selected.value.info}\n`);
-    targets = selected.value.targets;
-    phase("since");
-  }
+  const selected = await selectTargets(workspace.value, targets, { filters: args.filters, since: args.since, cwd, env });
+  if (!selected.ok) return fail([selected.error], workspace.value);
+  if ("nothing" in selected.value) return nothingToDo(selected.value.nothing);
+  if (selected.value.info !== undefined) terminal.stderr.write(`rbuild: ${selected.value.info}\n`);
+  targets = [...selected.value.targets];
+  if (args.since !== undefined) phase("since");
   const graph = plan(definitions, targets);
   if (!graph.ok) return fail(graph.error, workspace.value);
   phase("plan");
