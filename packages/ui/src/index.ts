@@ -5,3 +5,4 @@ export { dryRunSummary, runSummary } from "./summary.js";
 export type { DryRunSummary, RunSummary, SummaryTask } from "./summary.js";
 export { inCi, inGitHubActions } from "./github-actions.js";
 export { junitReport, junitSetupFailure } from "./junit.js";
+export { formatDuration } from "./duration.js";
