@@ -110,7 +110,7 @@ task({ name: "after", deps: ["hostile"], run: "echo never" });
           failure: {
             "@_message": 'Task "hostile" failed: its command exited with code 3.',
             "@_type": "exit-nonzero",
-            "#text": 'ok ]]> <tag> & "q"\n[31mred[0m \uFFFD\uFFFD not utf-8',
+            "#text": 'ok ]]> <tag> & "q"\nred \uFFFD\uFFFD not utf-8',
           },
         },
         { "@_classname": "rbuild", "@_name": "after", "@_time": time, skipped: { "@_message": "dependency-failed: hostile" } },

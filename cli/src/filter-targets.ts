@@ -10,7 +10,7 @@
  * over one without, say, a test script.
  */
 import { err, ok, type Result, type SetupFailure } from "@rbuild/core";
-import type { Definitions } from "@rbuild/planner";
+import { closure, type Definitions } from "@rbuild/planner";
 import { discoverWorkspace, selectPackages, WorkspaceError } from "@rbuild/workspaces";
 
 export type Filtered =
@@ -46,16 +46,10 @@ export function filterTargets(
     if (error instanceof WorkspaceError) return err({ reason: "usage", message: error.message });
     throw error;
   }
-  // Every task the targets reach.
-  const reached = new Set<string>();
-  const stack = [...targets];
-  while (stack.length > 0) {
-    const name = stack.pop()!;
-    if (reached.has(name)) continue;
-    reached.add(name);
-    stack.push(...(definitions.tasks.get(name)?.deps ?? []));
-  }
-  const kept = [...reached].filter((name) => {
+  const reached = closure(definitions, targets);
+  // A cycle: the targets stay as they are, and the planner says where it is.
+  if (!reached.ok) return ok({ targets: [...targets] });
+  const kept = reached.value.filter((name) => {
     const pkg = packageOf(name, all);
     return pkg !== undefined && selected.has(pkg);
   });

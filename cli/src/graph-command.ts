@@ -22,9 +22,8 @@ import { plan } from "@rbuild/planner";
 import { readHistory } from "@rbuild/store";
 import type { Args, GraphFormat } from "./args.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
-import { filterTargets } from "./filter-targets.js";
 import { keptPathProblem, keptPaths } from "./report-file.js";
-import { sinceTargets } from "./since.js";
+import { selectTargets } from "./select-targets.js";
 import { openWorkspace } from "./workspace.js";
 
 /** Why `--out FILE` cannot be written, or undefined. Its directory must exist: rbuild makes none. */
@@ -73,31 +72,17 @@ export async function graphCommand(args: Args, strays: StrayErrors): Promise<num
     return ExitCode.Usage;
   }
   const { definitions, cacheDir } = workspace.value;
-  let targets = args.targets.length > 0 ? args.targets : [...definitions.tasks.keys()];
-  let focus: ReadonlySet<string> | undefined;
-  if (args.filters.length > 0) {
-    const filtered = filterTargets(definitions, targets, args.filters, cwd, args.targets.length > 0 ? undefined : "the Buildfile's tasks");
-    if (!filtered.ok) {
-      reportSetupFailures([filtered.error], cwd);
-      return ExitCode.Usage;
-    }
-    // Nothing selected: said, and the empty graph is the output (a CI job reading --out still gets a report).
-    if ("nothing" in filtered.value) process.stderr.write(`rbuild: ${filtered.value.nothing}\n`);
-    targets = "nothing" in filtered.value ? [] : filtered.value.targets;
-    focus = new Set(targets);
+  const given = args.targets.length > 0 ? args.targets : [...definitions.tasks.keys()];
+  const selected = await selectTargets(workspace.value, given, { filters: args.filters, since: args.since, cwd, env: process.env, wholeBuildfile: args.targets.length === 0 });
+  if (!selected.ok) {
+    reportSetupFailures([selected.error], cwd);
+    return ExitCode.Usage;
   }
-  if (args.since !== undefined && targets.length > 0) {
-    const selected = await sinceTargets(workspace.value, targets, args.since, process.env, args.targets.length > 0 || args.filters.length > 0 ? undefined : "tasks in the Buildfile");
-    if (!selected.ok) {
-      reportSetupFailures([selected.error], cwd);
-      return ExitCode.Usage;
-    }
-    // As for --filter: nothing selected is said, and the graph is empty.
-    if ("nothing" in selected.value) process.stderr.write(`rbuild: ${selected.value.nothing}\n`);
-    else if (selected.value.info !== undefined) process.stderr.write(`rbuild: ${selected.value.info}\n`);
-    targets = "nothing" in selected.value ? [] : selected.value.targets;
-    focus = new Set(targets);
-  }
+  // Nothing selected: said, and the empty graph is the output (a CI job reading --out still gets a report).
+  if ("nothing" in selected.value) process.stderr.write(`rbuild: ${selected.value.nothing}\n`);
+  else if (selected.value.info !== undefined) process.stderr.write(`rbuild: ${selected.value.info}\n`);
+  const targets = "nothing" in selected.value ? [] : selected.value.targets;
+  const focus = args.filters.length > 0 || args.since !== undefined ? new Set(targets) : undefined;
   const graph = plan(definitions, targets);
   if (!graph.ok) {
     reportSetupFailures(graph.error, cwd);

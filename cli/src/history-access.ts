@@ -69,11 +69,6 @@ export function localTime(ms: number): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
-/** A duration as the plain reporter shows it: `340ms`, `1.2s`. */
-export function duration(ms: number): string {
-  return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`;
-}
-
 /** Rows as columns padded to their widest cell (the last column is not padded). */
 export function table(rows: readonly (readonly string[])[]): string {
   const widths: number[] = [];

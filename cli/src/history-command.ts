@@ -7,10 +7,11 @@
  */
 import type { StrayErrors } from "@rbuild/core";
 import { listBuilds, taskRuns, type BuildRecord, type TaskRun } from "@rbuild/store";
+import { formatDuration } from "@rbuild/ui";
 import type { Args } from "./args.js";
 import { guardingCache } from "./cache-access.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
-import { checkTask, duration, historyPlace, localTime, openHistoryStore, table } from "./history-access.js";
+import { checkTask, historyPlace, localTime, openHistoryStore, table } from "./history-access.js";
 
 export async function historyCommand(args: Args, strays: StrayErrors): Promise<number> {
   const cwd = process.cwd();
@@ -59,7 +60,7 @@ function buildsText(builds: readonly BuildRecord[]): string {
   const rows = builds.map((b) => [
     String(b.id),
     localTime(b.started),
-    b.finished === null ? "-" : duration(b.finished - b.started),
+    b.finished === null ? "-" : formatDuration(b.finished - b.started),
     b.outcome,
     tasksDone(b),
     shortCommit(b.commit),
@@ -76,7 +77,7 @@ function runsText(task: string, runs: readonly TaskRun[]): string {
     String(r.build),
     localTime(r.started),
     r.cache === null ? r.status : `${r.status} (${r.cache})`,
-    duration(r.durationMs),
+    formatDuration(r.durationMs),
     r.exitCode === null ? "-" : String(r.exitCode),
     r.reasons.join(", ") || "-",
   ]);

@@ -4,16 +4,15 @@ import { describeFailure, fanOut, type Reporter, type SetupFailure, type StrayEr
 import { dryRun, Engine, type BuildOutcome } from "@rbuild/executor";
 import { plan, type Graph } from "@rbuild/planner";
 import { readRecentDurations, Store } from "@rbuild/store";
-import { BatchedOutput, dryRunSummary, inCi, inGitHubActions, JsonReporter, junitReport, junitSetupFailure, loadTui, OutputTails, PlainReporter, runSummary, type TextSink } from "@rbuild/ui";
+import { BatchedOutput, dryRunSummary, inCi, inGitHubActions, JsonReporter, junitReport, junitSetupFailure, loadTui, PlainReporter, runSummary, type TextSink } from "@rbuild/ui";
 import type { Args } from "./args.js";
 import { cacheAccessFailure } from "./cache-access.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
-import { filterTargets } from "./filter-targets.js";
 import { lockWaitMessage } from "./lock-wait.js";
 import { outputMode } from "./output-mode.js";
 import { phase, phaseNote } from "./phases.js";
 import { keptPaths, reportFileProblem, writeReport, type KeptPaths } from "./report-file.js";
-import { sinceTargets } from "./since.js";
+import { selectTargets } from "./select-targets.js";
 import { processTerminal, type Terminal } from "./terminal.js";
 import { openWorkspace, type Workspace } from "./workspace.js";
 
@@ -102,20 +101,12 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
     if (junitFile !== undefined) writeReport("--junit", junitFile, junitReport({ durationMs: 0, results: [] }, () => [], cwd), terminal.stderr);
     return { exitCode: ExitCode.Ok, workspace: workspace.value, targets, interrupted: false };
   };
-  if (args.filters.length > 0) {
-    const filtered = filterTargets(definitions, targets, args.filters, cwd);
-    if (!filtered.ok) return fail([filtered.error], workspace.value);
-    if ("nothing" in filtered.value) return nothingToDo(filtered.value.nothing);
-    targets = filtered.value.targets;
-  }
-  if (args.since !== undefined) {
-    const selected = await sinceTargets(workspace.value, targets, args.since, env);
-    if (!selected.ok) return fail([selected.error], workspace.value);
-    if ("nothing" in selected.value) return nothingToDo(selected.value.nothing);
-    if (selected.value.info !== undefined) terminal.stderr.write(`rbuild: ${selected.value.info}\n`);
-    targets = selected.value.targets;
-    phase("since");
-  }
+  const selected = await selectTargets(workspace.value, targets, { filters: args.filters, since: args.since, cwd, env });
+  if (!selected.ok) return fail([selected.error], workspace.value);
+  if ("nothing" in selected.value) return nothingToDo(selected.value.nothing);
+  if (selected.value.info !== undefined) terminal.stderr.write(`rbuild: ${selected.value.info}\n`);
+  targets = [...selected.value.targets];
+  if (args.since !== undefined) phase("since");
   const graph = plan(definitions, targets);
   if (!graph.ok) return fail(graph.error, workspace.value);
   phase("plan");
@@ -133,7 +124,6 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
 
   const output = new BatchedOutput(terminal.stdout, terminal.stderr);
   const { stdout, stderr } = output;
-  const tails = junitFile === undefined ? undefined : new OutputTails();
   const color = terminal.stdoutIsTTY && env.NO_COLOR === undefined;
   const reporters: Reporter[] = [
     mode === "json"
@@ -149,7 +139,6 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
             githubActions: inGitHubActions(env),
             finalTable: inCi(env),
           }),
-    ...(tails === undefined ? [] : [tails]),
     { report() {}, close: () => output.flush() },
   ];
   const reporter = fanOut(...reporters);
@@ -164,7 +153,7 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
     if (outcome.inputsHashed !== undefined) phaseNote(`inputs hashed ${outcome.inputsHashed.here} (and ${outcome.inputsHashed.helper} on a helper thread)`);
     await reporter.close?.();
     const summaryWritten = summaryFile === undefined || writeSummary(summaryFile, runSummary(outcome, cwd), terminal.stderr);
-    const junitWritten = junitFile === undefined || tails === undefined || writeReport("--junit", junitFile, junitReport(outcome, (task) => tails.tail(task), cwd), terminal.stderr);
+    const junitWritten = junitFile === undefined || writeReport("--junit", junitFile, junitReport(outcome, (task) => outcome.failureTails.get(task) ?? [], cwd), terminal.stderr);
     const written = summaryWritten && junitWritten;
     phase("finish");
     if (outcome.interrupted) return ended(ExitCode.Interrupted, true);

@@ -10,10 +10,11 @@ import { mkdirSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { unreachable, type StrayErrors } from "@rbuild/core";
 import { extractLayer, runCount, runDetail, type ManifestEntry, type RunDetail, type RunOutputs, type Store } from "@rbuild/store";
+import { formatDuration } from "@rbuild/ui";
 import type { Args } from "./args.js";
 import { guardingCache } from "./cache-access.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
-import { checkTask, duration, historyPlace, localTime, openHistoryStore } from "./history-access.js";
+import { checkTask, historyPlace, localTime, openHistoryStore } from "./history-access.js";
 import { runJson } from "./history-command.js";
 
 export async function showCommand(args: Args, strays: StrayErrors): Promise<number> {
@@ -104,7 +105,7 @@ function entryText(entry: ManifestEntry): string {
 
 function detailText(d: RunDetail): string {
   const where = [`build ${d.build}`, localTime(d.started), ...(d.commit === null ? [] : [`commit ${d.commit.slice(0, 10)}`]), ...(d.host === null ? [] : [`on ${d.host}`])];
-  const status = `${d.status}${d.cache === null ? "" : ` (${d.cache} cache)`} in ${duration(d.durationMs)}${d.exitCode === null ? "" : `, exit code ${d.exitCode}`}`;
+  const status = `${d.status}${d.cache === null ? "" : ` (${d.cache} cache)`} in ${formatDuration(d.durationMs)}${d.exitCode === null ? "" : `, exit code ${d.exitCode}`}`;
   const lines = [`${d.task}: run ${d.run} (${where.join(", ")})`, `status:   ${status}`, `key:      ${d.key ?? "- (not cached)"}`, `reasons:  ${d.reasons.join(", ") || "-"}`];
   if (d.error !== null) lines.push(`error:    ${d.error.split("\n").join("\n          ")}`);
   if (d.outputs.state === "stored") {

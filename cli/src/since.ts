@@ -19,7 +19,7 @@
 import { relative } from "node:path";
 import { ok, type Result, type SetupFailure } from "@rbuild/core";
 import { expansionMatcher } from "@rbuild/hash";
-import type { Definitions } from "@rbuild/planner";
+import { closure, type Definitions } from "@rbuild/planner";
 import { changedSince, type ChangedPaths } from "./git-changes.js";
 import type { Workspace } from "./workspace.js";
 
@@ -28,19 +28,6 @@ export type SinceSelection =
   | { readonly targets: string[]; readonly info?: string }
   /** No task the targets reach is affected. */
   | { readonly nothing: string };
-
-/** Every task the targets reach, the targets first. */
-function reachedFrom(definitions: Definitions, targets: readonly string[]): Set<string> {
-  const reached = new Set<string>();
-  const stack = [...targets];
-  while (stack.length > 0) {
-    const name = stack.pop()!;
-    if (reached.has(name)) continue;
-    reached.add(name);
-    stack.push(...(definitions.tasks.get(name)?.deps ?? []));
-  }
-  return reached;
-}
 
 /** The first changed path that is one of the Buildfile's sources, or lies in a directory its computed imports search. */
 function changedSource(changed: ChangedPaths, root: string, sources: Workspace["buildfileSources"]): string | undefined {
@@ -72,7 +59,10 @@ export function selectAffected(
   options: { readonly ignore: readonly string[]; readonly reaching: string },
 ): SinceSelection {
   const since = `--since ${ref}`;
-  const reached = reachedFrom(definitions, targets);
+  const reach = closure(definitions, targets);
+  // A cycle: the targets stay as they are, and the planner says where it is.
+  if (!reach.ok) return { targets: [...targets] };
+  const reached = new Set(reach.value);
   const source = changedSource(changed, definitions.root, sources);
   if (source !== undefined) {
     return { targets: [...targets], info: `${since}: ${source} changed, and the Buildfile's code may change any task: building all the ${options.reaching}.` };

@@ -9,6 +9,7 @@ export type { Result } from "./result.js";
 export { fanOut } from "./events.js";
 export type { BuildEvent, Reporter, TaskResult, TaskStatus, CacheSource, OutputStream } from "./events.js";
 export { parseSize, formatSize } from "./size.js";
+export { stripAnsi } from "./ansi.js";
 export { makeCacheDirectory, makeDirectories, onPath, writeFileAtomically } from "./files.js";
 export { ResidentWorker } from "./resident-worker.js";
 export { StrayErrors } from "./stray-errors.js";

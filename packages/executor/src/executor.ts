@@ -15,7 +15,7 @@ import { availableParallelism } from "node:os";
 import { describeFailure, type Reporter, type StrayErrors, type TaskFailure, type TaskResult } from "@rbuild/core";
 import type { Digest } from "@rbuild/hash";
 import type { Graph, GraphTask } from "@rbuild/planner";
-import { TAIL_LINES, type BuildPlace, type LogLine, type ManifestEntry, type RunRow } from "@rbuild/store";
+import { ERROR_TAIL_LINES, type BuildPlace, type LogLine, type ManifestEntry, type RunRow } from "@rbuild/store";
 import { lateFailure, taskOfLabel } from "./late-failure.js";
 import { LineSplitter } from "./line-splitter.js";
 import { KILL_GRACE_MS, type RunOutcome, type Runner } from "@rbuild/runners";
@@ -24,6 +24,7 @@ import { RemoteStep, type RemoteOptions } from "./remote-step.js";
 import { Slots, type SlotGrant } from "./slots.js";
 import { groupOutputsDigest, type Fresh } from "./fresh-entry.js";
 import { CommandRuns } from "./recent-writes.js";
+import { OutputTail } from "./output-tail.js";
 import { LogCollector, TaskCache, type CacheOptions, type Prepared } from "./task-cache.js";
 import { TaskEnvBuilder } from "./task-env.js";
 
@@ -70,6 +71,8 @@ export interface BuildOutcome {
   readonly durationMs: number;
   /** One result per task of the graph, in the graph's (topological) order. */
   readonly results: readonly TaskResult[];
+  /** The last lines (REPORT_TAIL_LINES) each task that failed in its run wrote, for the reports; none for other tasks. */
+  readonly failureTails: ReadonlyMap<string, readonly string[]>;
   /** Input files read and hashed (the rest came from the stat cache): by the main thread, and by a helper thread. */
   readonly inputsHashed?: { readonly here: number; readonly helper: number };
 }
@@ -98,6 +101,8 @@ const INTERRUPT_WAIT_MS = KILL_GRACE_MS + 3000;
 interface Finished {
   readonly task: GraphTask;
   readonly result: TaskResult;
+  /** The last lines its run wrote: kept if it is failed when recorded (a late failure included). */
+  readonly outputTail?: readonly string[];
 }
 
 type Stop = { kind: "none" } | { kind: "failure"; task: string } | { kind: "interrupt" };
@@ -109,6 +114,8 @@ interface Done {
   readonly layer?: Digest | null;
   readonly evidence?: Evidence;
   readonly log?: RunLog;
+  /** The last lines the run wrote (see OutputTail), kept in #failureTails if the task failed. */
+  readonly outputTail?: readonly string[];
 }
 
 /** What the history keeps of a run's log: its digest (null: it said nothing), and for a failure its last lines. */
@@ -204,6 +211,7 @@ class Build {
   readonly #layers = new Map<string, Digest | null>();
   readonly #evidence = new Map<string, Evidence>();
   readonly #logs = new Map<string, RunLog>();
+  readonly #failureTails = new Map<string, readonly string[]>();
 
   readonly #waitingOn = new Map<string, number>();
   readonly #results = new Map<string, TaskResult>();
@@ -331,7 +339,7 @@ class Build {
       if (this.#running.size === 0 && this.#finished.length === 0 && this.#known.length === 0 && !this.#lateWaiting()) break;
       const next = await this.#nextFinished();
       if (next === undefined) break; // Interrupted work that did not stop in time.
-      this.#finish(next.task, next.result);
+      this.#finish(next.task, next.result, next.outputTail);
     }
     this.#signal?.removeEventListener("abort", onAbort);
     this.#cache?.stopWarming();
@@ -354,7 +362,7 @@ class Build {
     }
     const durationMs = Math.round(this.#now() - start);
     this.#reporter.report({ type: "build-finished", ok, interrupted, durationMs });
-    return { ok, interrupted, durationMs, results, ...(this.#cache === undefined ? {} : { inputsHashed: this.#cache.inputsHashed }) };
+    return { ok, interrupted, durationMs, results, failureTails: this.#failureTails, ...(this.#cache === undefined ? {} : { inputsHashed: this.#cache.inputsHashed }) };
   }
 
   #historyOf(results: readonly TaskResult[]): RunRow[] {
@@ -447,7 +455,7 @@ class Build {
     if (done.layer !== undefined) this.#layers.set(task.name, done.layer);
     if (done.evidence !== undefined) this.#evidence.set(task.name, done.evidence);
     if (done.log !== undefined) this.#logs.set(task.name, done.log);
-    queue.push({ task, result: { ...done.result, durationMs } });
+    queue.push({ task, result: { ...done.result, durationMs }, ...(done.outputTail === undefined ? {} : { outputTail: done.outputTail }) });
   }
 
   /** Runs one task; the one place where an unexpected exception becomes a task failure. */
@@ -514,7 +522,7 @@ class Build {
     const key = task.pure ? prepared.key : null;
     const ran = (outputs: readonly ManifestEntry[] | null): Evidence | undefined => (task.pure ? { restored: false, changedInputs: changed, outputs } : undefined);
     const lines = log.finish();
-    const tail = (): string[] => lines.slice(-TAIL_LINES).map(([, line]) => line);
+    const tail = (): string[] => lines.slice(-ERROR_TAIL_LINES).map(([, line]) => line);
     if (done.result.status !== "ran") {
       cache.remember(task, prepared, false, reasons);
       return { ...done, result: { ...done.result, key }, evidence: ran(null), log: { digest: cache.keepLog(lines), tail: tail() } };
@@ -524,7 +532,7 @@ class Build {
     if (captured.refused !== undefined) {
       cache.remember(task, prepared, false, reasons);
       const failed = result(task.name, "failed", { key, exitCode: done.result.exitCode, reasons, failure: captured.refused });
-      return { result: failed, evidence: ran(null), log: { digest: captured.log, tail: tail() } };
+      return { result: failed, evidence: ran(null), log: { digest: captured.log, tail: tail() }, outputTail: done.outputTail };
     }
     if (captured.entry !== undefined) this.#remote?.upload(captured.entry);
     cache.remember(task, prepared, true, reasons);
@@ -577,9 +585,11 @@ class Build {
     if (run === undefined) throw new Error(`bug: group "${task.name}" reached the runner`);
     if (log !== undefined) this.#commandRuns.started(task.name);
     this.#reporter.report({ type: "task-started", task: task.name, reasons });
+    const tail = new OutputTail();
     const emit = (stream: "stdout" | "stderr") =>
       new LineSplitter((line) => {
         log?.add(stream, line);
+        tail.add(line);
         this.#reporter.report({ type: "task-output", task: task.name, stream, line });
       });
     const stdout = emit("stdout");
@@ -607,10 +617,10 @@ class Build {
       stdout.end();
       stderr.end();
     }
-    if (!outcome.ok) return { result: result(task.name, "failed", { exitCode: outcome.exitCode, reasons, failure: outcome.failure }) };
+    if (!outcome.ok) return { result: result(task.name, "failed", { exitCode: outcome.exitCode, reasons, failure: outcome.failure }), outputTail: tail.lines() };
     switch (outcome.produced.kind) {
       case "in-place":
-        return { result: result(task.name, "ran", { exitCode: outcome.exitCode, reasons }) };
+        return { result: result(task.name, "ran", { exitCode: outcome.exitCode, reasons }), outputTail: tail.lines() };
     }
   }
 
@@ -661,13 +671,14 @@ class Build {
     if (!this.#keepGoing && this.#stop.kind === "none") this.#stop = { kind: "failure", task: task.name };
   }
 
-  #finish(task: GraphTask, result: TaskResult): void {
+  #finish(task: GraphTask, result: TaskResult, outputTail?: readonly string[]): void {
     const late = this.#lateFailures.get(task.name);
     if (late !== undefined && result.status !== "failed") {
       this.#cache?.forget(task.name, result.key);
       this.#outputs.delete(task.name);
       result = { ...result, status: "failed", failure: late };
     }
+    if (result.status === "failed" && outputTail !== undefined) this.#failureTails.set(task.name, outputTail);
     this.#running.delete(task.name);
     this.#record(result);
     this.#releaseSlot(task);

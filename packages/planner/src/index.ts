@@ -3,6 +3,7 @@ export { loadBuildfile, compiledModuleDir } from "./load-buildfile.js";
 export type { LoadOptions, LoadedBuildfile } from "./load-buildfile.js";
 export { defineTasks, taskNameProblem } from "./define.js";
 export { plan } from "./plan.js";
+export { closure } from "./closure.js";
 export { normalGlob } from "./normal-glob.js";
 export type { NormalGlob, GlobProblem } from "./normal-glob.js";
 export { suggest } from "./suggest.js";

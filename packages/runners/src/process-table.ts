@@ -63,6 +63,30 @@ export function hasLiveMember(pgid: number): boolean | undefined {
   return allProcesses()?.some((stat) => stat.pgrp === pgid && stat.state !== "Z" && stat.state !== "X");
 }
 
+/** The processes of group `pgid` that are not zombies; undefined without /proc. */
+export function groupMembers(pgid: number): ProcessStat[] | undefined {
+  return allProcesses()?.filter((stat) => stat.pgrp === pgid && stat.state !== "Z" && stat.state !== "X");
+}
+
+/** Clock ticks a second in /proc's times (USER_HZ): 100 on every Linux architecture. */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * When a process with `startTime` (field 22: ticks after boot) started, in ms
+ * since the epoch, from the boot time /proc/stat gives (`btime`, whole
+ * seconds: so up to a second early). Undefined without /proc.
+ */
+export function startedAtMs(startTime: string): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync("/proc/stat", "latin1");
+  } catch {
+    return undefined;
+  }
+  const btime = /^btime (\d+)$/m.exec(stat)?.[1];
+  return btime === undefined ? undefined : Number(btime) * 1000 + (Number(startTime) * 1000) / TICKS_PER_SECOND;
+}
+
 /** Of the groups `pgids`, those that have a process that is not a zombie (one look at /proc); undefined without /proc. */
 export function liveGroups(pgids: ReadonlySet<number>): Set<number> | undefined {
   const processes = allProcesses();

@@ -22,18 +22,23 @@
  *   h <pid> <start time>\n    a process helper: its children that lead a group of their own are tasks
  * The start time, field 22 of /proc/<pid>/stat, tells a recorded process from
  * a later one given the same pid: a group is stopped only if its leader still
- * has that start time, or its leader is gone and the group still has live
- * members (Linux reuses no pid as long as a group of that id has members).
- * Without /proc (not Linux) a start time is not known and nothing is written.
+ * has that start time, or its leader is gone and every live member of the
+ * group started between the leader's recorded start and the record's last
+ * write (its mtime, with WRITTEN_SLACK_MS). Linux reuses no pid while a group
+ * of that id has members, but once the recorded group is gone its pid may go
+ * to a process that leads a group of its own and exits: its members started
+ * after the record was last written (when the build that wrote it was gone),
+ * and are left alone. Without /proc (not Linux) a start time is not known
+ * and nothing is written.
  *
  * The file is made anew when a build has taken the lock (after the groups it
  * names are stopped) and removed when the build is over: one that is there
  * when the lock is taken was left by a build that died.
  */
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { childrenOf, liveGroups, statOf } from "./process-table.js";
+import { childrenOf, groupMembers, liveGroups, startedAtMs, statOf } from "./process-table.js";
 import { KILL_GRACE_MS } from "./spawn-group.js";
 
 /** The record's name in the store directory (`.rbuild`), beside `build.lock`. */
@@ -41,6 +46,14 @@ export const RUNNING_FILE = "build.running";
 
 /** How long groups may take to go after SIGKILL before the build goes on (a process in uninterruptible sleep). */
 const KILLED_WAIT_MS = 5000;
+
+/**
+ * How much later than the record's last write a member of a recorded group
+ * may seem to have started: a start time is known to the tick, the boot time
+ * it counts from only to the second, and a member forked just after the last
+ * write is still the build's.
+ */
+const WRITTEN_SLACK_MS = 2000;
 
 /** What a record names: task groups still running, by pgid, and helpers, by pid; each with its start time. */
 interface Recorded {
@@ -70,11 +83,28 @@ function signal(target: number, name: NodeJS.Signals): void {
 }
 
 /**
- * The groups of `recorded` that are still the ones it named. A recorded
+ * Whether group `pgid`, whose recorded leader (started at `leaderStart`) is
+ * gone, is still the recorded one: it has live members, and each started at
+ * or after its leader and before the record was last written, at `writtenMs`.
+ */
+function stillTheGroup(pgid: number, leaderStart: string, writtenMs: number): boolean {
+  const members = groupMembers(pgid) ?? [];
+  return (
+    members.length > 0 &&
+    members.every((member) => {
+      if (Number(member.startTime) < Number(leaderStart)) return false;
+      const startedAt = startedAtMs(member.startTime);
+      return startedAt !== undefined && startedAt <= writtenMs + WRITTEN_SLACK_MS;
+    })
+  );
+}
+
+/**
+ * The groups of `recorded`, last written at `writtenMs`, that are still the ones it named. A recorded
  * helper still alive (its rbuild is gone) is killed, and its task children
  * are counted in: they would outlive it.
  */
-function stillRecorded(recorded: Recorded): Set<number> {
+function stillRecorded(recorded: Recorded, writtenMs: number): Set<number> {
   const groups = new Set<number>();
   for (const [pid, startTime] of recorded.helpers) {
     if (statOf(pid)?.startTime !== startTime) continue;
@@ -83,7 +113,7 @@ function stillRecorded(recorded: Recorded): Set<number> {
   }
   for (const [pgid, startTime] of recorded.groups) {
     const leader = statOf(pgid);
-    if (leader === undefined ? liveGroups(new Set([pgid]))?.size === 1 : leader.startTime === startTime) groups.add(pgid);
+    if (leader === undefined ? stillTheGroup(pgid, startTime, writtenMs) : leader.startTime === startTime) groups.add(pgid);
   }
   return liveGroups(groups) ?? new Set();
 }
@@ -102,12 +132,14 @@ async function waitGone(groups: Set<number>, ms: number): Promise<Set<number>> {
 /** Stops the groups a record in `dir` names that still run: SIGTERM, SIGKILL after the grace period. Returns their ids. */
 async function stopRecorded(dir: string): Promise<number[]> {
   let text: string;
+  let writtenMs: number;
   try {
     text = readFileSync(join(dir, RUNNING_FILE), "latin1");
+    writtenMs = statSync(join(dir, RUNNING_FILE)).mtimeMs;
   } catch {
     return []; // None: the last build ended as it should.
   }
-  const groups = stillRecorded(parse(text));
+  const groups = stillRecorded(parse(text), writtenMs);
   for (const pgid of groups) signal(-pgid, "SIGTERM");
   const left = await waitGone(groups, KILL_GRACE_MS);
   for (const pgid of left) signal(-pgid, "SIGKILL");

@@ -16,14 +16,14 @@
  * Blank lines go, and the whole is capped at SIGNATURE_LIMIT characters.
  */
 import { tmpdir } from "node:os";
+import { stripAnsi } from "@rbuild/core";
 
 /** How many of a failure's last log lines are kept with it (`runs.tail`) and enter its signature. */
-export const TAIL_LINES = 20;
+export const ERROR_TAIL_LINES = 20;
 
 /** A signature is cut to this many characters: two failures alike this far are one. */
 export const SIGNATURE_LIMIT = 2000;
 
-const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 const TIMESTAMP = /\b\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?\b|\b\d\d:\d\d:\d\d(?:[.,]\d+)?\b/g;
 const HEX = /\b0x[0-9a-f]+\b|\b(?=[0-9a-f]*\d)[0-9a-f]{8,}\b/gi;
 // Not after a letter: `TS2304` stays, `45ms` and `line 3` do not.
@@ -46,8 +46,7 @@ export function errorSignature(error: string | null, tail: readonly string[]): s
   const temp = tempPattern();
   const lines: string[] = [];
   for (const line of [...(error ?? "").split("\n"), ...tail]) {
-    const masked = line
-      .replace(ANSI, "")
+    const masked = stripAnsi(line)
       .replace(TIMESTAMP, "<time>")
       .replace(temp, "<tmp>")
       .replace(HEX, "<hex>")

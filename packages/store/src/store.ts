@@ -21,7 +21,7 @@ import { isIndexDamage, parseColumn } from "./index-damage.js";
 import { openIndex, startIndexOver, type Info } from "./open-index.js";
 import { EVIDENCE_CHANGED, EVIDENCE_OUTPUTS, EVIDENCE_RUNS, HISTORY_BUILDS, INLINE_BLOB_LIMIT, PRUNE_EVIDENCE, PRUNE_HISTORY, RUN_HISTORY_BUILDS } from "./schema.js";
 import { answeredBuildsFile, type AnsweredBuild } from "./answered-builds.js";
-import { errorSignature, TAIL_LINES } from "./error-signature.js";
+import { errorSignature, ERROR_TAIL_LINES } from "./error-signature.js";
 
 /** One line of a task's log: `o` stdout, `e` stderr. */
 export type LogLine = readonly ["o" | "e", string];
@@ -81,7 +81,7 @@ export interface RunRow {
   readonly evidence?: RunEvidence;
   /** The digest of the run's log (JSON of LogLine[]), when it ran and said something (schema.ts, `runs.log`). */
   readonly log?: string | null;
-  /** For a failure the error database keeps (not an interrupt): its last log lines (at most TAIL_LINES kept). */
+  /** For a failure the error database keeps (not an interrupt): its last log lines (at most ERROR_TAIL_LINES kept). */
   readonly tail?: readonly string[];
 }
 
@@ -593,7 +593,7 @@ export class Store implements StatCacheBackend {
       }
       for (const r of runs) {
         // Only a failure the error database keeps has a tail; the signature is made of it and the error.
-        const tail = r.tail === undefined ? null : r.tail.slice(-TAIL_LINES);
+        const tail = r.tail === undefined ? null : r.tail.slice(-ERROR_TAIL_LINES);
         const signature = tail === null ? null : errorSignature(r.error, tail);
         const reasons = r.reasons.length === 0 ? "[]" : JSON.stringify(r.reasons);
         const tailText = tail === null ? null : JSON.stringify(tail);

@@ -15,14 +15,10 @@
  * without `run`) appear only when they did not complete (failed, skipped).
  */
 import type { TaskResult } from "@rbuild/core";
+import { formatDuration } from "./duration.js";
 
 /** Cached tasks listed one per row at most; more are counted on one line. */
 export const CACHED_ROWS = 10;
-
-/** A duration as the plain reporter writes it: `340ms`, `1.2s`. */
-export function seconds(ms: number): string {
-  return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`;
-}
 
 const byName = (a: TaskResult, b: TaskResult): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
@@ -31,7 +27,7 @@ export function finalTable(results: readonly TaskResult[]): string {
   const shown = results.filter((r) => !(r.group === true && (r.status === "ran" || r.status === "cached")));
   const cached = shown.filter((r) => r.status === "cached");
   const listed = (cached.length > CACHED_ROWS ? shown.filter((r) => r.status !== "cached") : shown).slice().sort(byName);
-  const rows = listed.map((r) => [r.name, r.status, r.cache ?? "-", r.status === "skipped" ? "-" : seconds(r.durationMs)]);
+  const rows = listed.map((r) => [r.name, r.status, r.cache ?? "-", r.status === "skipped" ? "-" : formatDuration(r.durationMs)]);
   let text = "";
   if (rows.length > 0) {
     const all = [["task", "status", "cache", "duration"], ...rows];

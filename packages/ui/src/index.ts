@@ -5,9 +5,9 @@ export { dryRunSummary, runSummary } from "./summary.js";
 export type { DryRunSummary, RunSummary, SummaryTask } from "./summary.js";
 export { inCi, inGitHubActions } from "./github-actions.js";
 export { junitReport, junitSetupFailure } from "./junit.js";
-export { OutputTails } from "./output-tails.js";
 export { recapText } from "./recap.js";
 export type { TuiPlan } from "./tui-state.js";
 export type { TuiReporterOptions, TuiTerminal } from "./tui-reporter.js";
 /** The terminal UI's reporter, loaded on first use: it brings ink and React, which no other output needs. */
 export const loadTui = (): Promise<typeof import("./tui-reporter.js")> => import("./tui-reporter.js");
+export { formatDuration } from "./duration.js";

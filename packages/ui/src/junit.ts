@@ -12,18 +12,22 @@
  * One testcase per task, in the order of the run summary; groups (tasks without
  * `run`) only when they did not complete. `classname` is the workspace package
  * of a `scripts()` task (`app` of `app#build`), otherwise "rbuild". Text is
- * XML-escaped, and characters XML 1.0 cannot hold at all (control characters
+ * XML-escaped, colour codes are removed, and characters XML 1.0 cannot hold at all (control characters
  * other than tab, LF and CR, lone surrogates, U+FFFE/U+FFFF) are removed, so
  * that any task output gives a file every parser accepts.
  */
-import { describeFailure, type TaskResult } from "@rbuild/core";
+import { describeFailure, stripAnsi, type TaskResult } from "@rbuild/core";
 
 /** Characters XML 1.0 allows: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]. */
 const NOT_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
-/** `text` as XML character data. CR is written as a reference: a parser would turn a raw one into LF. */
+/**
+ * `text` as XML character data. Colour codes go first, whole (removing only
+ * their ESC with the other control characters would leave `[31m`). CR is
+ * written as a reference: a parser would turn a raw one into LF.
+ */
 export function xmlText(text: string): string {
-  return text.replace(NOT_XML, "").replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll("\r", "&#13;");
+  return stripAnsi(text).replace(NOT_XML, "").replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll("\r", "&#13;");
 }
 
 /** `text` as a double-quoted attribute value; tab, LF and CR as references, which attribute normalisation keeps. */

@@ -23,7 +23,8 @@
  * of the tasks ends the build (see final-table.ts).
  */
 import { describeFailure, type BuildEvent, type Reporter, type TaskResult } from "@rbuild/core";
-import { finalTable, seconds } from "./final-table.js";
+import { formatDuration } from "./duration.js";
+import { finalTable } from "./final-table.js";
 import { errorAnnotation, GROUP_END, groupStart } from "./github-actions.js";
 import { HeldOutput, type HeldLine } from "./held-output.js";
 import { recapText } from "./recap.js";
@@ -277,12 +278,12 @@ export class PlainReporter implements Reporter {
     this.#counts[result.status]++;
     switch (result.status) {
       case "ran":
-        return `${this.#style("green", "✓")} ${result.name} ${this.#style("dim", `(${seconds(result.durationMs)})`)}\n`;
+        return `${this.#style("green", "✓")} ${result.name} ${this.#style("dim", `(${formatDuration(result.durationMs)})`)}\n`;
       case "cached":
         return `${this.#style("green", "✓")} ${result.name} ${this.#style("dim", `(cached, ${result.cache ?? "local"})`)}\n`;
       case "failed": {
         this.#failed.push(result);
-        const line = `${this.#style("red", "✗")} ${result.name} ${this.#style("dim", `(${seconds(result.durationMs)})`)}\n`;
+        const line = `${this.#style("red", "✗")} ${result.name} ${this.#style("dim", `(${formatDuration(result.durationMs)})`)}\n`;
         return this.#github ? line + errorAnnotation(`${result.name} failed`, this.#annotation(result)) : line;
       }
       case "skipped":

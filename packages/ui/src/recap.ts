@@ -4,7 +4,7 @@
  * every run), then the one-line verdict with the counts.
  */
 import { describeFailure, type TaskResult } from "@rbuild/core";
-import { seconds } from "./final-table.js";
+import { formatDuration } from "./duration.js";
 
 export interface Counts {
   ran: number;
@@ -35,5 +35,5 @@ export function recapText({ counts: c, failed, ok, interrupted, durationMs, cwd,
     if (result.failure !== undefined) text += `${style("red", "error:")} ${describeFailure(result.failure, { cwd })}\n`;
   }
   const verdict = interrupted ? style("red", "interrupted") : ok ? style("green", "ok") : style("red", "failed");
-  return `${text}rbuild: ${verdict}: ${parts.join(", ")} in ${seconds(durationMs)}\n`;
+  return `${text}rbuild: ${verdict}: ${parts.join(", ")} in ${formatDuration(durationMs)}\n`;
 }

@@ -17,7 +17,7 @@
  * lines. Import this module only when the TUI is used (`loadTui` in index.ts).
  */
 import type { BuildEvent, Reporter, TaskResult } from "@rbuild/core";
-import { seconds } from "./final-table.js";
+import { formatDuration } from "./duration.js";
 import type { TextSink } from "./plain-reporter.js";
 import { recapText } from "./recap.js";
 import type { Painter } from "./tui-painter.js";
@@ -206,5 +206,5 @@ export class TuiReporter implements Reporter {
 }
 
 function endLine(result: TaskResult, style: (name: "red" | "dim", text: string) => string): string {
-  return `${style("red", "✗")} ${result.name} ${style("dim", `(${seconds(result.durationMs)})`)}\n`;
+  return `${style("red", "✗")} ${result.name} ${style("dim", `(${formatDuration(result.durationMs)})`)}\n`;
 }
