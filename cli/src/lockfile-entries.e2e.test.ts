@@ -32,7 +32,8 @@ function tarball(ws: Workspace, name: string, version: string): string {
 function install(ws: Workspace, manager: Manager): void {
   const args: Record<Manager, string[]> = {
     npm: ["install", "--offline", "--no-audit", "--no-fund", "--no-update-notifier", "--loglevel", "error"],
-    pnpm: ["install", "--offline", "--store-dir", join(ws.root, ".store"), "--reporter", "silent"],
+    // pnpm freezes the lockfile when CI is set: these installs are what change it.
+    pnpm: ["install", "--offline", "--no-frozen-lockfile", "--store-dir", join(ws.root, ".store"), "--reporter", "silent"],
     yarn: ["install", "--offline", "--silent", "--non-interactive", "--cache-folder", join(ws.root, ".store")],
   };
   const done = spawnSync(manager, args[manager], { cwd: ws.root, env: { ...process.env, ...env, HOME: ws.root }, encoding: "utf8" });

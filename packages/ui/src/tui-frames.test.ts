@@ -1,3 +1,5 @@
+// First, before ink is loaded: see the module.
+import "./test-support/outside-ci.js";
 import type { BuildEvent, TaskResult } from "@rbuild/core";
 import { renderToString } from "ink";
 import { expect, test } from "vitest";
