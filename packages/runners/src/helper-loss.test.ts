@@ -1,5 +1,5 @@
 // The local runner when its process helper dies, is killed or stops answering: real helpers, stopped and killed for real.
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -179,3 +179,28 @@ test("20.hardening: a silent helper killed with a child it never named: that chi
   expect(await launch(helper)).toEqual({ kind: "lost", helper: helper.pid, how: "did not answer for 5 s, so rbuild stopped it", started: false });
   expect(await gone(Number(readFileSync(pidFile, "utf8")))).toBe(true);
 }, 30_000);
+
+// Stopped while a task runs through it, with no interrupt: the helper owes no answer then, so only its ping shows it.
+test("20.N9: a helper stopped (SIGSTOP) while a task runs through it is lost: the task fails saying so, its command is stopped, and the next starts directly", async () => {
+  const running = run("echo $$ $PPID > pids; sleep 60; echo late > late");
+  const { task, parent: helper } = await pidsFrom("pids");
+  expect(readFileSync(`/proc/${helper}/cmdline`, "latin1")).toContain("process_helper.py");
+  await stop(helper);
+
+  // Without the ping this never ends: the helper owes no answer while its task runs.
+  const ran = await running;
+  const message = `the process helper (pid ${helper}) did not answer for 5 s, so rbuild stopped it while \`t\` ran; its command was stopped. Run the build again; if this keeps happening, set RBUILD_SPAWN=direct to start tasks without the helper.`;
+  expect(ran.outcome).toEqual({ ok: false, exitCode: null, failure: { reason: "helper-died", task: "t", message } });
+  expect(ran.infos).toEqual([`process-helper: the process helper (pid ${helper}) did not answer for 5 s, so rbuild stopped it; tasks start without it for the rest of this build`]);
+  expect([isAlive(task), isAlive(helper)]).toEqual([false, false]);
+
+  const next = await run(STARTS_DIRECTLY);
+  expect([next.outcome.ok, next.stdout, next.infos]).toEqual([true, "node\n", []]);
+  expect(readdirSync(root)).toEqual(["pids"]);
+}, 60_000);
+
+test("20.N9: a helper that runs a long silent task and is not stopped answers its pings: the task ends as it should", async () => {
+  // Silent for longer than a ping's answer may take: answered pings keep the helper.
+  const ran = await run(`sleep 7; echo done; ${STARTS_DIRECTLY}`);
+  expect([ran.outcome.ok, ran.stdout, ran.infos]).toEqual([true, "done\npython3\n", []]);
+}, 60_000);
