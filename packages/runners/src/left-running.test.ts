@@ -1,14 +1,14 @@
 // What stops a build's task processes when rbuild dies: the process helper at the end of its input, and the
 // record in build.running (running-groups.ts) that the next build reads. Real processes, signalled for real.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, expect, test } from "vitest";
 import { LocalRunner } from "./local-runner.js";
 import { HELPER_SCRIPT } from "./process-helper.js";
-import { RUNNING_FILE, RunningGroups } from "./running-groups.js";
+import { RUNNING_FILE, RunningGroups, stopLeftRunning } from "./running-groups.js";
 
 let root: string;
 /** Process groups a test started: killed after it, whatever it did. */
@@ -182,3 +182,33 @@ test("20.N2: a build's runner records the commands it runs while they run, forke
     expect([hold.stopped, readdirSync(root)]).toEqual([[], []]);
   }
 });
+
+// A recorded group whose leader is gone is stopped only while it is still the recorded one: once that group is
+// gone, its pid may lead an unrelated group, whose members started after the record's last write.
+test("20.N2: a group whose leader is gone is left alone when its members started after the record was last written, or before its leader", async () => {
+  // A group of its own whose leader exits (and is reaped), leaving one member, a sleep.
+  const leader = spawn("/bin/sh", ["-c", "sleep 60 & read x"], { detached: true, stdio: ["pipe", "ignore", "ignore"] });
+  const pgid = leader.pid!;
+  started.push(pgid);
+  const exited = new Promise((resolve) => leader.on("exit", resolve));
+  await members(pgid, 2);
+  const leaderStart = startTime(pgid);
+  leader.stdin.end();
+  await exited;
+  await members(pgid, 1);
+  const memberStart = startTime(liveMembers(pgid)[0]!);
+  const record = (line: string, mtimeMs: number): void => {
+    const file = join(root, RUNNING_FILE);
+    writeFileSync(file, line);
+    utimesSync(file, mtimeMs / 1000, mtimeMs / 1000);
+  };
+  // As if the record were an hour old: its member is no process the build that wrote it started.
+  record(`g ${pgid} ${leaderStart}\n`, Date.now() - 3_600_000);
+  expect([await stopLeftRunning(root), liveMembers(pgid).length]).toEqual([[], 1]);
+  // A leader recorded as started after the member: not that member's leader.
+  record(`g ${pgid} ${Number(memberStart) + 1}\n`, Date.now());
+  expect([await stopLeftRunning(root), liveMembers(pgid).length]).toEqual([[], 1]);
+  // Written after its member started, with that leader: the recorded group, stopped.
+  record(`g ${pgid} ${leaderStart}\n`, Date.now());
+  expect([await stopLeftRunning(root), liveMembers(pgid)]).toEqual([[pgid], []]);
+}, 60_000);
