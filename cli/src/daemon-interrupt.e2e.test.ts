@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, test } from "vitest";
 import { daemonLog, daemonPids, stopDaemons, until } from "./test-support/daemon.js";
-import { alive, eventually } from "./test-support/process-groups.js";
+import { isAlive, eventually } from "../../test-support/processes.js";
 import { Workspace } from "./test-support/workspace.js";
 
 let ws: Workspace;
@@ -46,7 +46,7 @@ async function replaced(daemon: number): Promise<void> {
   ws.write({ "Buildfile.ts": QUICK });
   const next = await ws.run(["a"], { command: true, env });
   expect([next.exitCode, next.stderr]).toEqual([0, "rbuild: ok: 0 ran, 1 cached in <t>\n"]);
-  await until("a new daemon listens", () => daemonPids(ws).some((pid) => pid !== daemon && alive(pid)));
+  await until("a new daemon listens", () => daemonPids(ws).some((pid) => pid !== daemon && isAlive(pid)));
 }
 
 test("20.N5: a Buildfile whose top-level await never settles: Ctrl-C ends the daemon's build at once with 130, saying so, and the daemon exits", async () => {

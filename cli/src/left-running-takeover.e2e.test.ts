@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, expect, test } from "vitest";
-import { alive, eventually, killGroups, liveMembers, parentOf } from "./test-support/process-groups.js";
+import { isAlive, eventually, killGroups, liveMembers, parentOf } from "../../test-support/processes.js";
 import { Workspace } from "./test-support/workspace.js";
 
 let ws: Workspace;
@@ -31,7 +31,7 @@ async function groupRunning(file: string): Promise<number> {
   const pgid = Number(text);
   groups.push(pgid);
   const comm = (pid: number): string => readFileSync(`/proc/${pid}/comm`, { encoding: "latin1", flag: "r" }).trim();
-  const sleeping = (): boolean => liveMembers(pgid).some((pid) => alive(pid) && comm(pid) === "sleep");
+  const sleeping = (): boolean => liveMembers(pgid).some((pid) => isAlive(pid) && comm(pid) === "sleep");
   expect(await eventually(sleeping)).toBe(true);
   return pgid;
 }
@@ -82,7 +82,7 @@ test("20.N2: rbuild and its process helper both killed mid-build: the next build
   // Both gone at once, as when a CI job is killed: rbuild stopped first, so that it cannot see its helper die.
   process.kill(child.pid!, "SIGSTOP");
   process.kill(helper, "SIGKILL");
-  expect(await eventually(() => !alive(helper))).toBe(true);
+  expect(await eventually(() => !isAlive(helper))).toBe(true);
   child.kill("SIGKILL");
   await child;
   // Nothing is left to stop the task: it runs on, reparented.

@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, expect, test } from "vitest";
+import { liveMembers } from "../../test-support/processes.js";
 import { daemonPids, stopDaemons, until } from "./test-support/daemon.js";
 import { Workspace } from "./test-support/workspace.js";
 
@@ -34,23 +35,6 @@ afterEach(() => {
   stopDaemons(ws);
   ws.remove();
 });
-
-/** The live (not zombie) processes of group `pgid`, from /proc. */
-function liveMembers(pgid: number): number[] {
-  const members: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, "latin1");
-    } catch {
-      continue;
-    }
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(fields[2]) === pgid && fields[0] !== "Z" && fields[0] !== "X") members.push(Number(entry));
-  }
-  return members;
-}
 
 const commOf = (pid: number): string | undefined => {
   try {

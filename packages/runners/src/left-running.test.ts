@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, expect, test } from "vitest";
+import { liveMembers } from "../../../test-support/processes.js";
 import { LocalRunner } from "./local-runner.js";
 import { HELPER_SCRIPT } from "./process-helper.js";
 import { RUNNING_FILE, RunningGroups, stopLeftRunning } from "./running-groups.js";
@@ -28,23 +29,6 @@ afterEach(() => {
   }
   rmSync(root, { recursive: true, force: true });
 });
-
-/** The live (not zombie) processes of group `pgid`, from /proc. */
-function liveMembers(pgid: number): number[] {
-  const members: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, "latin1");
-    } catch {
-      continue;
-    }
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(fields[2]) === pgid && fields[0] !== "Z" && fields[0] !== "X") members.push(Number(entry));
-  }
-  return members;
-}
 
 /** Waits (a minute at most: the machine may be loaded) until group `pgid` has no live process; returns those left. */
 async function gone(pgid: number): Promise<number[]> {
