@@ -21,6 +21,7 @@
  * runs, stops as `rbuild` does, the watcher and the engine's process helper
  * are closed, and the exit status is 130.
  */
+import { statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { StrayErrors } from "@rbuild/core";
 import { Engine } from "@rbuild/executor";
@@ -57,6 +58,8 @@ class WatchSession {
   /** The paths given to the watcher so far (never taken back: a path no plan reads means nothing). */
   readonly #watched = new Set<string>();
   #inputs: WatchedInputs | undefined;
+  /** The workspace of the last Buildfile that loaded: while the Buildfile does not, its sources are watched for the fix. */
+  #loaded: Workspace | undefined;
   /** Changed paths (relative to the workspace) since the last build started, in the order seen. */
   #changed: string[] = [];
   #quietTimer: NodeJS.Timeout | undefined;
@@ -82,6 +85,7 @@ class WatchSession {
         const end = await runBuild(this.#args, this.#terminal, this.#strays, this.#engine, {
           planned: (workspace, graph) => {
             planned = true;
+            this.#loaded = workspace;
             this.#watch(workspace, graph);
           },
           cancel: (task) => stale.signal(task),
@@ -90,8 +94,9 @@ class WatchSession {
         this.#state = { kind: "waiting" };
         if (!planned) {
           // The Buildfile did not load, or the targets could not be planned: wait for a change to the Buildfile.
-          const watched = end.workspace ?? this.#unloaded();
-          if (watched === undefined) return end.exitCode;
+          if (end.workspace !== undefined) this.#loaded = end.workspace;
+          const watched = this.#loaded ?? this.#unloaded();
+          if (watched === undefined) return end.exitCode; // No Buildfile: nothing to watch for.
           this.#watch(watched, undefined);
         }
         await this.#ready;
@@ -112,8 +117,9 @@ class WatchSession {
 
   /** The workspace of a Buildfile that did not load: its file, to watch for the fix; undefined when there is none. */
   #unloaded(): Pick<Workspace, "root" | "cacheDir" | "buildfile" | "buildfileSources"> | undefined {
-    if (this.#inputs !== undefined) return undefined; // Keeps watching what the last plan read, and the sources.
-    const buildfile = findBuildfile(resolve(this.#terminal.cwd, this.#args.directory ?? "."));
+    const directory = resolve(this.#terminal.cwd, this.#args.directory ?? ".");
+    // A -C that names no directory is a usage error, not a Buildfile to wait for.
+    const buildfile = statSync(directory, { throwIfNoEntry: false })?.isDirectory() === true ? findBuildfile(directory) : undefined;
     if (buildfile === undefined) return undefined;
     const root = dirname(buildfile);
     return { root, cacheDir: cacheDirFor(root, this.#terminal.env), buildfile, buildfileSources: { files: [], searched: [] } };
