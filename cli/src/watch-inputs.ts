@@ -69,8 +69,8 @@ export class WatchedInputs {
       for (const glob of splitPatterns(task.inputs).include) paths.add(join(this.#root, staticBase(glob)));
       for (const file of task.keyPartsFrom) paths.add(join(this.#root, file));
     }
-    // A directory already watched covers everything below it.
-    const sorted = [...paths].sort();
+    // A directory already watched covers everything below it; a declared output's is never watched.
+    const sorted = [...paths].filter((path) => !this.ignored(path)).sort();
     const kept: string[] = [];
     for (const path of sorted) {
       const last = kept.at(-1);
