@@ -29,6 +29,7 @@ import { findBuildfile, type Graph } from "@rbuild/planner";
 import { FSWatcher } from "chokidar";
 import type { Args } from "./args.js";
 import { ExitCode } from "./exit.js";
+import { phasesReport, phasesWanted, startPhases } from "./phases.js";
 import { runBuild } from "./run-command.js";
 import { StaleTasks } from "./stale-tasks.js";
 import { processTerminal, type Terminal } from "./terminal.js";
@@ -70,7 +71,9 @@ class WatchSession {
     this.#args = args;
     this.#terminal = terminal;
     this.#strays = strays;
-    this.#engine = new Engine({ strays, spawn: terminal.env.RBUILD_SPAWN === "direct" ? "direct" : "helper" });
+    // Resident, as the daemon's: its builds follow one another, so the freshness record stays in memory
+    // (written when the watch waits), and its stat pass starts on a thread of its own as a build is asked for.
+    this.#engine = new Engine({ strays, resident: true, spawn: terminal.env.RBUILD_SPAWN === "direct" ? "direct" : "helper" });
   }
 
   async run(): Promise<number> {
@@ -82,6 +85,9 @@ class WatchSession {
         this.#state = { kind: "building", stale };
         this.#changed = [];
         let planned = false;
+        if (this.#loaded !== undefined && !this.#args.force) this.#engine.prestat(this.#loaded.cacheDir, this.#loaded.root);
+        // RBUILD_PHASES=1: each build's phases line, counted from the end of the quiet period.
+        startPhases(phasesWanted(this.#terminal.env));
         const end = await runBuild(this.#args, this.#terminal, this.#strays, this.#engine, {
           planned: (workspace, graph) => {
             planned = true;
@@ -90,6 +96,8 @@ class WatchSession {
           },
           cancel: (task) => stale.signal(task),
         });
+        const phases = phasesReport();
+        if (phases !== undefined) this.#terminal.stderr.write(phases);
         if (end.interrupted || this.#stopping()) return ExitCode.Interrupted;
         this.#state = { kind: "waiting" };
         if (!planned) {
@@ -101,6 +109,8 @@ class WatchSession {
         }
         await this.#ready;
         if (this.#changed.length === 0 || this.#quietTimer !== undefined) {
+          // Nothing to build yet: the records kept in memory are written, for any other rbuild in the workspace.
+          this.#engine.idle();
           if (this.#changed.length === 0) this.#say(this.#watchingLine());
           await this.#nextChange();
         }
