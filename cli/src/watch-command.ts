@@ -21,7 +21,7 @@
  * runs, stops as `rbuild` does, the watcher and the engine's process helper
  * are closed, and the exit status is 130.
  */
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { StrayErrors } from "@rbuild/core";
 import { Engine } from "@rbuild/executor";
@@ -139,7 +139,7 @@ class WatchSession {
   #watch(workspace: Pick<Workspace, "root" | "cacheDir" | "buildfile" | "buildfileSources">, graph: Graph | undefined): void {
     const inputs = new WatchedInputs(workspace, graph);
     this.#inputs = inputs;
-    const paths = inputs.paths().filter((path) => !this.#watched.has(path));
+    const paths = [...new Set(inputs.paths().map(nearestExisting))].filter((path) => !this.#watched.has(path));
     for (const path of paths) this.#watched.add(path);
     if (this.#watcher !== undefined) {
       if (paths.length > 0) this.#watcher.add(paths);
@@ -210,4 +210,12 @@ class WatchSession {
   #say(line: string): void {
     this.#terminal.stderr.write(`rbuild: ${line}\n`);
   }
+}
+
+/**
+ * `path`, or the nearest directory above it that exists: a glob's base not made yet is
+ * seen when it appears (the watch of the directory above is recursive).
+ */
+function nearestExisting(path: string): string {
+  for (let at = path; ; at = dirname(at)) if (existsSync(at) || dirname(at) === at) return at;
 }

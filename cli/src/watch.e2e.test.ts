@@ -251,6 +251,19 @@ task({ name: "all", deps: ["slow", "other"] });
     expect(lines.filter((line) => line.startsWith("rbuild: error:")).length).toBe(1);
   });
 
+  test("24.3: an input directory that does not exist yet is seen when it is made", async () => {
+    const ws = testWorkspace({
+      "Buildfile.ts": `import { task } from "rbuild";\ntask({ name: "gen", inputs: ["later/deep/**"], outputs: ["out.txt"], run: "cat later/deep/*.txt > out.txt 2>/dev/null || echo none > out.txt" });\n`,
+    });
+    const w = watch(ws, ["gen", "--output", "json"]);
+    await w.until("the first build", () => w.watching() === 1);
+    expect(ws.read("out.txt")).toBe("none\n");
+    ws.write({ "later/deep/a.txt": "made\n" });
+    await w.until("the rebuild", () => w.watching() === 2);
+    expect(ws.read("out.txt")).toBe("made\n");
+    expect(await w.interrupt()).toBe(130);
+  });
+
   test("24.3: a failing build keeps watching, and the fix makes it pass", async () => {
     const ws = testWorkspace({
       "Buildfile.ts": `import { task } from "rbuild";\ntask({ name: "check", inputs: ["src/x.txt"], run: "grep -q good src/x.txt" });\n`,
