@@ -21,7 +21,7 @@
  * runs, stops as `rbuild` does, the watcher and the engine's process helper
  * are closed, and the exit status is 130.
  */
-import { existsSync, statSync } from "node:fs";
+import { existsSync, statSync, type Stats } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { StrayErrors } from "@rbuild/core";
 import { Engine } from "@rbuild/executor";
@@ -64,6 +64,8 @@ class WatchSession {
   /** Changed paths (relative to the workspace) since the last build started, in the order seen. */
   #changed: string[] = [];
   #quietTimer: NodeJS.Timeout | undefined;
+  /** Each changed file as last reported (mtime, size, inode), so that a repeated report of one write is dropped. */
+  readonly #seen = new Map<string, string>();
   /** Called when something the waiting loop waits for happens (the quiet period ends, an interrupt). */
   #wake: (() => void) | undefined;
 
@@ -147,15 +149,21 @@ class WatchSession {
     }
     const watcher = new FSWatcher({ ignoreInitial: true, ignored: (path: string) => this.#inputs?.ignored(path) ?? false });
     this.#ready = new Promise((resolveReady) => watcher.once("ready", () => resolveReady()));
-    watcher.on("all", (_event, path) => this.#changedPath(path));
+    watcher.on("all", (_event, path, stats) => this.#changedPath(path, stats));
     watcher.on("error", (error) => this.#say(`watch: ${error instanceof Error ? error.message : String(error)}`));
     watcher.add(paths);
     this.#watcher = watcher;
   }
 
-  #changedPath(path: string): void {
+  #changedPath(path: string, stats: Stats | undefined): void {
     const inputs = this.#inputs;
     if (inputs === undefined || this.#state.kind === "stopping") return;
+    // One write can be reported twice (two raw events, each stat'ed when the thread pool gets to it,
+    // which on a busy machine may be after the quiet period): a file as it was last seen is no change.
+    const state = stats === undefined ? undefined : `${stats.mtimeMs}:${stats.size}:${stats.ino}`;
+    if (state !== undefined && this.#seen.get(path) === state) return;
+    if (state === undefined) this.#seen.delete(path);
+    else this.#seen.set(path, state);
     const change = inputs.change(path);
     if (change.kind === "none") return;
     if (this.#state.kind === "building") {
