@@ -199,6 +199,8 @@ class WatchSession {
   }
 
   #stop(): void {
+    // An interrupt while the Buildfile loads comes before the build listens for one: no task of it starts.
+    if (this.#state.kind === "building") this.#state.stale.cancelAll();
     this.#state = { kind: "stopping" };
     this.#wake?.();
   }

@@ -300,4 +300,24 @@ task({ name: "all", deps: ["slow", "other"] });
     expect(await eventually(() => below.every((pid) => !isAlive(pid)))).toBe(true);
     expect(w.stderrLines().slice(-2)).toEqual(['error: Task "long" was interrupted.', "rbuild: interrupted: 0 ran, 0 cached, 1 failed in <t>"]);
   });
+  test("24.3: Ctrl-C while a rebuild loads the Buildfile ends the watch without running the build", async () => {
+    const ws = testWorkspace({
+      // Loaded again after the first build, the Buildfile says so and takes 5 s: the interrupt comes meanwhile.
+      "Buildfile.ts": `import { existsSync, writeFileSync } from "node:fs";
+import { task } from "rbuild";
+if (existsSync("built")) {
+  writeFileSync("loading", "");
+  await new Promise((resolve) => setTimeout(resolve, 5000));
+}
+task({ name: "t", inputs: ["src/**"], run: "touch built; echo ran >> ran.log" });
+`,
+      "src/x.txt": "x\n",
+    });
+    const w = watch(ws, ["t", "--output", "plain"]);
+    await w.until("the first build", () => w.watching() === 1);
+    ws.write({ "src/x.txt": "x2\n" });
+    await w.until("the reload", () => existsSync(join(ws.root, "loading")));
+    expect(await w.interrupt()).toBe(130);
+    expect(ws.read("ran.log")).toBe("ran\n");
+  });
 });
