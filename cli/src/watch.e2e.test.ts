@@ -320,4 +320,19 @@ task({ name: "t", inputs: ["src/**"], run: "touch built; echo ran >> ran.log" })
     expect(await w.interrupt()).toBe(130);
     expect(ws.read("ran.log")).toBe("ran\n");
   });
+  test("24.3: a Buildfile edit during a build stops its running tasks, and the rebuild runs the new definitions", async () => {
+    const marker = `rbuild-watch-buildfile-${process.pid}`;
+    const buildfile = (run: string): string => `import { task } from "rbuild";\ntask({ name: "long", inputs: ["src/**"], outputs: ["out.txt"], run: ${JSON.stringify(run)} });\n`;
+    const ws = testWorkspace({ "Buildfile.ts": buildfile(`touch long.started; sleep 300; : ${marker}`), "src/x.txt": "x\n" });
+    const w = watch(ws, ["long", "--output", "json"]);
+    await w.until("the long task", () => existsSync(join(ws.root, "long.started")) && livePidsWith(marker).length > 0);
+    await sleep(500);
+    ws.write({ "Buildfile.ts": buildfile("echo quick > out.txt") });
+    await w.until("the rebuild", () => w.watching() === 1);
+    expect(livePidsWith(marker)).toEqual([]);
+    expect(w.builds().map(finished)).toEqual([[["long", "failed"]], [["long", "ran"]]]);
+    expect(ws.read("out.txt")).toBe("quick\n");
+    expect(await w.interrupt()).toBe(130);
+    expect(w.stderrLines()).toEqual(["rbuild: change: Buildfile.ts → rebuilding", "rbuild: watching 1 task's inputs… (Ctrl-C stops)"]);
+  });
 });
