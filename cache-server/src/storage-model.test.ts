@@ -4,7 +4,7 @@
  * /metrics with a protocol label. Real server, real files, fetch as the client.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { digestBytes } from "@rbuild/hash";
@@ -145,6 +145,27 @@ describe("one storage model", () => {
       'rbuild_cache_requests_total{protocol="rbuild",method="GET",route="cas",code="404"} 1',
       'rbuild_cache_requests_total{protocol="turbo",method="GET",route="turbo",code="404"} 1',
     ]);
+  });
+
+  test("25.3: an unreadable index is rebuilt from the files of every key space", async () => {
+    await each.start();
+    const blob = "rbuild's blob";
+    expect(await put(`/rbuild/v1/cas/blake3/${digestBytes(blob)}`, blob)).toBe(200);
+    expect(await put(`/rbuild/v1/ac/${"1".repeat(64)}`, JSON.stringify({ blobs: [digestBytes(blob)] }))).toBe(200);
+    expect(await put(`/ac/${"1".repeat(64)}`, "bazel's value")).toBe(200);
+    expect(await put(`/i/blake3/ac/${"1".repeat(64)}`, "bazel's BLAKE3 value")).toBe(200);
+    expect((await request("/v8/artifacts/00000000000000cc", { method: "PUT", body: "turbo's artifact" })).status).toBe(202);
+    const total = each.server!.store.totalBytes;
+    await each.stop();
+    for (const suffix of ["-wal", "-shm"]) rmSync(join(each.dir, `index.sqlite${suffix}`), { force: true });
+    writeFileSync(join(each.dir, "index.sqlite"), "not an index ".repeat(50));
+
+    await each.start();
+    expect(each.server!.store.totalBytes).toBe(total);
+    expect(await request(`/rbuild/v1/ac/${"1".repeat(64)}`)).toEqual({ status: 200, body: JSON.stringify({ blobs: [digestBytes(blob)] }) });
+    expect(await request(`/ac/${"1".repeat(64)}`)).toEqual({ status: 200, body: "bazel's value" });
+    expect(await request(`/i/blake3/ac/${"1".repeat(64)}`)).toEqual({ status: 200, body: "bazel's BLAKE3 value" });
+    expect(await request("/v8/artifacts/00000000000000cc")).toEqual({ status: 200, body: "turbo's artifact" });
   });
 
   test("25.3: a store of the layout before key spaces keeps its blobs and drops its old entries", async () => {
