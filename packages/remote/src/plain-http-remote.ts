@@ -74,10 +74,9 @@ export class PlainHttpRemote implements RemoteCache {
   async #size(digest: string): Promise<number | undefined> {
     const what = `looking for blob ${digest.slice(0, 12)}`;
     return this.#http.exchange(what, { method: "HEAD", path: `cas/blake3/${digest}`, bytes: 0 }, async (response) => {
+      if (response.statusCode !== 200 && response.statusCode !== 404) return this.#http.fail(response, what);
       await response.body.dump();
-      if (response.statusCode === 404) return undefined;
-      if (response.statusCode !== 200) return this.#http.fail(response, what);
-      return Number(response.headers["content-length"] ?? Number.NaN);
+      return response.statusCode === 404 ? undefined : Number(response.headers["content-length"] ?? Number.NaN);
     });
   }
 
