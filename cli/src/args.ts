@@ -180,7 +180,7 @@ const EXPECTS: Readonly<Record<string, { readonly what: string; readonly checked
   directory: { what: "a directory", checked: false },
   "max-size": { what: "a size such as 500MB or 10GB", checked: true },
   "max-age": { what: "a number of days", checked: true },
-  remote: { what: "an http://, https:// or file:/// URL", checked: true },
+  remote: { what: "an http://, https://, webdav+http(s):// or file:/// URL", checked: true },
   token: { what: "a token", checked: false },
   task: { what: "a task name", checked: false },
   limit: { what: "a positive whole number", checked: true },
@@ -345,8 +345,8 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   const history = historyFlags(values, command, targets);
   if (!history.ok) return history;
   const remote = values.remote ?? (env.RBUILD_REMOTE_CACHE === "" ? undefined : env.RBUILD_REMOTE_CACHE);
-  if (remote !== undefined && !/^(https?:\/\/[^/]|file:\/\/\/)/.test(remote)) {
-    return usage(`${values.remote === undefined ? "RBUILD_REMOTE_CACHE" : "--remote"} must be an http://, https:// or file:/// URL, got "${remote}".`);
+  if (remote !== undefined && (!/^((webdav\+)?https?:\/\/[^/]|file:\/\/\/)/.test(remote) || !URL.canParse(remote))) {
+    return usage(`${values.remote === undefined ? "RBUILD_REMOTE_CACHE" : "--remote"} must be an http://, https://, webdav+http(s):// or file:/// URL, got "${remote}".`);
   }
 
   return ok({
