@@ -26,7 +26,7 @@ export interface ClaimedLock {
   readonly state: "claimed";
   /** The commit that moved the lock into claimed/: the claim's identity. */
   readonly commit: string;
-  /** That commit's committer date, as git prints it (ISO 8601 with offset). */
+  /** That commit's committer date, in UTC (`toISOString`). */
   readonly claimedAt: string;
   /** Whole minutes since `claimedAt`. */
   readonly ageMinutes: number;
@@ -53,13 +53,14 @@ export async function readClaim(repo: PoolRepo, pool: PoolSpec, lock: string, no
   if (!existsSync(join(repo.dir, path))) return ok(undefined);
   const logged = await repo.gitOk(["log", "-1", "--format=%H%x00%cI%x00%B", "--", path], `could not read the claim on ${path}`);
   if (!logged.ok) return logged;
-  const [commit = "", claimedAt = "", message = ""] = logged.value.split("\0");
-  const ageMs = now - Date.parse(claimedAt);
+  const [commit = "", committed = "", message = ""] = logged.value.split("\0");
+  const claimedAtMs = Date.parse(committed);
+  const ageMs = now - claimedAtMs;
   return ok({
     name: lock,
     state: "claimed",
     commit,
-    claimedAt,
+    claimedAt: new Date(claimedAtMs).toISOString(),
     ageMinutes: Math.max(0, Math.floor(ageMs / 60_000)),
     build: parseClaimMessage(message),
     stale: ageMs > pool.staleAfterMinutes * 60_000,
