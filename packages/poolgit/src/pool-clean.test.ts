@@ -14,7 +14,7 @@ import {
   remoteLocks,
   remoteSubjects,
   type PoolFixture,
-} from "./test-support/pool-fixture.js";
+} from "../../../test-support/pool-repos.js";
 
 const NOW = Date.parse("2026-12-02T12:00:00Z");
 const POOLS = [

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, expect, test } from "vitest";
 import { formatStatus } from "./format-status.js";
 import { withPoolRepo } from "./pool-repo.js";
 import { readPools } from "./read-pools.js";
-import { claim, isolatedGitEnv, makePoolFixture, type PoolFixture } from "./test-support/pool-fixture.js";
+import { claim, isolatedGitEnv, makePoolFixture, type PoolFixture } from "../../../test-support/pool-repos.js";
 
 const NOW = Date.parse("2026-12-02T12:00:00Z");
 let fixture: PoolFixture;
