@@ -15,6 +15,7 @@
  * anything between the pipeline and the job is the instance vars (which may
  * hold "/" themselves), so an instanced subject does not shift team and pipeline.
  */
+import { unreachable } from "@rbuild/core";
 
 export type ClaimingBuild =
   | { readonly kind: "job"; readonly team?: string; readonly pipeline: string; readonly instanceVars?: string; readonly job: string; readonly build: string }
@@ -62,5 +63,7 @@ export function describeClaimingBuild(build: ClaimingBuild): string {
       return "no build (added already claimed)";
     case "unknown":
       return `an unrecognised commit ("${build.subject}")`;
+    default:
+      return unreachable(build);
   }
 }
