@@ -87,13 +87,20 @@ export function cloneAgain(fixture: PoolFixture, name: string): string {
 const shellQuote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
 
 /**
- * A hooks directory with a post-commit hook that, the first time it runs (or
- * every time with `every`), runs `commands` (shell lines) in `clone` with the
- * pipeline's identity: a push from another clone after the pool boy cloned and
- * committed, before it pushes. Point the pool boy's git at it with
+ * A hooks directory with a hook that, the first time it runs (or every time
+ * with `every`), runs `commands` (shell lines) in `clone` with the pipeline's
+ * identity and pushes: a push from another clone after the pool boy cloned,
+ * before its push (post-commit, the default: its push is then a plain
+ * non-fast-forward), or during it (pre-push: the remote's ref moves under the
+ * push, "failed to update ref"). Point the pool boy's git at it with
  * {@link hooksEnv}.
  */
-export function postCommitHook(fixture: PoolFixture, clone: string, commands: readonly string[], options: { every?: boolean } = {}): string {
+export function anotherClonePushes(
+  fixture: PoolFixture,
+  clone: string,
+  commands: readonly string[],
+  options: { every?: boolean; hook?: "post-commit" | "pre-push" } = {},
+): string {
   const dir = join(fixture.root, `hooks-${Math.random().toString(36).slice(2)}`);
   mkdirSync(dir);
   const marker = join(dir, "ran");
@@ -110,8 +117,9 @@ export function postCommitHook(fixture: PoolFixture, clone: string, commands: re
     "git push --quiet origin HEAD:main",
     `echo x >> ${shellQuote(join(dir, "pushes"))}`,
   ];
-  writeFileSync(join(dir, "post-commit"), `${lines.join("\n")}\n`);
-  chmodSync(join(dir, "post-commit"), 0o755);
+  const hook = join(dir, options.hook ?? "post-commit");
+  writeFileSync(hook, `${lines.join("\n")}\n`);
+  chmodSync(hook, 0o755);
   return dir;
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, test } from "vitest";
-import { claim, cloneAgain, hooksEnv, makePoolFixture, postCommitHook, remoteLocks, remoteSubjects, type PoolFixture } from "../../test-support/pool-repos.js";
+import { claim, cloneAgain, hooksEnv, makePoolFixture, anotherClonePushes, remoteLocks, remoteSubjects, type PoolFixture } from "../../test-support/pool-repos.js";
 import { testWorkspace, type Workspace } from "./test-support/workspace.js";
 
 const MINUTE = 60_000;
@@ -90,7 +90,7 @@ test("26.5: rbuild pool status --git --json gives each claim's commit time, age 
 
 test("26.5: rbuild pool clean --git moves the stale claim back while another clone pushes, retrying once", async () => {
   const other = cloneAgain(fixture, "other");
-  const hooks = postCommitHook(fixture, other, [
+  const hooks = anotherClonePushes(fixture, other, [
     "git mv testers/unclaimed/t1 testers/claimed/t1",
     "git commit --quiet -m 'main/deploy/test build 4 claiming: t1'",
   ]);

@@ -10,7 +10,7 @@ import {
   hooksEnv,
   isolatedGitEnv,
   makePoolFixture,
-  postCommitHook,
+  anotherClonePushes,
   remoteLocks,
   remoteSubjects,
   type PoolFixture,
@@ -91,7 +91,7 @@ test("26.5: a dry run says what would move and changes nothing", async () => {
 
 test("26.5: a push from another clone between the pool boy's clone and its push: one non-fast-forward retry, both changes on the remote", async () => {
   const other = cloneAgain(fixture, "other");
-  const hooks = postCommitHook(fixture, other, [
+  const hooks = anotherClonePushes(fixture, other, [
     "git mv workers/unclaimed/worker-3 workers/claimed/worker-3",
     "GIT_AUTHOR_DATE=2026-12-02T11:59:00Z GIT_COMMITTER_DATE=2026-12-02T11:59:00Z git commit --quiet -m 'main/deploy/late build 1 claiming: worker-3'",
   ]);
@@ -110,9 +110,36 @@ test("26.5: a push from another clone between the pool boy's clone and its push:
   expect(remoteLocks(fixture, "workers")).toEqual(["claimed/worker-2", "claimed/worker-3", "unclaimed/worker-1"]);
 });
 
+test("26.5: a push from another clone landing during the pool boy's push (the ref moved under it) is retried the same way", async () => {
+  const other = cloneAgain(fixture, "other");
+  const hooks = anotherClonePushes(fixture, other, ["git mv workers/unclaimed/worker-3 workers/claimed/worker-3", "git commit --quiet -m 'main/deploy/late build 1 claiming: worker-3'"], {
+    hook: "pre-push",
+  });
+  const result = await clean(hooksEnv(hooks));
+  if (!result.ok) throw new Error(result.error.message);
+  expect(readFileSync(join(hooks, "pushes"), "utf8")).toBe("x\n");
+  expect(result.value.pushAttempts).toBe(2);
+  expect(remoteSubjects(fixture)).toEqual([
+    "rbuild pool boy unclaiming: t1",
+    "rbuild pool boy unclaiming: worker-1",
+    "main/deploy/late build 1 claiming: worker-3",
+    ...LAYOUT_AND_CLAIMS,
+  ]);
+});
+
+test("26.5: a stale lock released before the pool boy's push is left alone", async () => {
+  const other = cloneAgain(fixture, "other");
+  const hooks = anotherClonePushes(fixture, other, ["git mv workers/claimed/worker-1 workers/unclaimed/worker-1", "git commit --quiet -m 'main/deploy/smoke build 12 unclaiming: worker-1'"]);
+  const result = await clean(hooksEnv(hooks));
+  if (!result.ok) throw new Error(result.error.message);
+  expect(result.value.moved.map((claim) => `${claim.pool.name}/${claim.lock.name}`)).toEqual(["testers/t1"]);
+  expect(result.value.leftAlone).toEqual([{ pool: "workers", lock: "worker-1", why: "released meanwhile" }]);
+  expect(remoteSubjects(fixture)).toEqual(["rbuild pool boy unclaiming: t1", "main/deploy/smoke build 12 unclaiming: worker-1", ...LAYOUT_AND_CLAIMS]);
+});
+
 test("26.5: a stale lock released and claimed again before the pool boy's push is left alone; the other stale one is still cleaned", async () => {
   const other = cloneAgain(fixture, "other");
-  const hooks = postCommitHook(fixture, other, [
+  const hooks = anotherClonePushes(fixture, other, [
     "git mv workers/claimed/worker-1 workers/unclaimed/worker-1",
     "git commit --quiet -m 'main/deploy/smoke build 12 unclaiming: worker-1'",
     "git mv workers/unclaimed/worker-1 workers/claimed/worker-1",
@@ -135,7 +162,7 @@ test("26.5: a stale lock released and claimed again before the pool boy's push i
 
 test("26.5: a branch that keeps moving: the retries are bounded and the failure says so, with nothing of the pool boy's on the remote", async () => {
   const other = cloneAgain(fixture, "other");
-  const hooks = postCommitHook(fixture, other, ["date >> noise", "git add noise", "git commit --quiet -m noise"], { every: true });
+  const hooks = anotherClonePushes(fixture, other, ["date >> noise", "git add noise", "git commit --quiet -m noise"], { every: true });
   const result = await clean(hooksEnv(hooks), { maxAttempts: 3 });
   expect(result).toEqual({
     ok: false,
