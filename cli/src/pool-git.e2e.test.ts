@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { afterEach, beforeEach, expect, test } from "vitest";
 import { claim, cloneAgain, hooksEnv, makePoolFixture, anotherClonePushes, remoteLocks, remoteSubjects, type PoolFixture } from "../../test-support/pool-repos.js";
 import { testWorkspace, type Workspace } from "./test-support/workspace.js";
@@ -30,8 +30,8 @@ async function pool(args: string[], env: Record<string, string> = {}): Promise<{
   return { exitCode: result.exitCode, stdout: tidy(result.stdout), stderr: tidy(result.stderr) };
 }
 
-test("26.5: rbuild pool status --git lists each lock, claimed ones with age and build, stale ones marked", async () => {
-  expect(await pool(["status", "--git", fixture.remote, "--pools", "workers:60,testers:30"])).toEqual({
+test("26.5: rbuild pool status --git lists each lock, claimed ones with age and build, stale ones marked (a path relative to the current directory)", async () => {
+  expect(await pool(["status", `--git=${relative(ws.root, fixture.remote)}`, "--pools", "workers:60,testers:30"])).toEqual({
     exitCode: 0,
     stderr: "",
     stdout: [

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, expect, test } from "vitest";
 import { formatStatus } from "./format-status.js";
 import { withPoolRepo } from "./pool-repo.js";
 import { readPools } from "./read-pools.js";
-import { claim, isolatedGitEnv, makePoolFixture, type PoolFixture } from "../../../test-support/pool-repos.js";
+import { claim, git, isolatedGitEnv, makePoolFixture, type PoolFixture } from "../../../test-support/pool-repos.js";
 
 const NOW = Date.parse("2026-12-02T12:00:00Z");
 let fixture: PoolFixture;
@@ -69,4 +69,18 @@ test("26.5: a repository that cannot be cloned is a failure that says what to ch
   expect(result.error.reason).toBe("git-failed");
   expect(result.error.message).toMatch(new RegExp(`^could not clone the pool repository ${missing}: \`git clone --quiet --no-tags -- ${missing} \\S+\` exited with status 128:\\n`));
   expect(result.error.message).toMatch(/\nCheck the URL, and that git reaches it without asking for a password \(prompts are off\)\.$/);
+});
+
+test("26.5: --branch reads the pools of that branch; a branch that is not there fails naming it", async () => {
+  const layout = git(fixture.pipeline, ["rev-list", "--max-parents=0", "HEAD"]).trim();
+  git(fixture.pipeline, ["push", "--quiet", "origin", `${layout}:refs/heads/locks`]);
+  const onBranch = (branch: string) =>
+    withPoolRepo({ url: fixture.remote, branch, cwd: fixture.root, env: isolatedGitEnv() }, async (repo) => {
+      const pools = await readPools(repo, [{ name: "testers", staleAfterMinutes: 30 }], NOW);
+      return pools.ok ? { ok: true as const, value: `${repo.branch}\n${formatStatus(pools.value)}` } : pools;
+    });
+  expect(await onBranch("locks")).toEqual({ ok: true, value: "locks\ntesters (stale after 30m): 0 claimed, 2 unclaimed\n  t1  unclaimed\n  t2  unclaimed\n" });
+  const missing = await onBranch("no-such-branch");
+  expect(missing.ok).toBe(false);
+  if (!missing.ok) expect(missing.error.message).toMatch(/\nCheck the URL and the branch "no-such-branch", and that git reaches it without asking for a password \(prompts are off\)\.$/);
 });
