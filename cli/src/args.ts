@@ -92,6 +92,12 @@ export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what
        rbuild clean [--cache]           remove every task's declared outputs (and the cache)
        rbuild init                      write a Buildfile.ts for this npm, pnpm or yarn
                                         workspace, from its turbo.json or its scripts
+       rbuild pool status --git REPO --pools NAME:MIN,... [--branch B] [--json]
+                                        the locks of a Concourse pool-resource git repo:
+                                        unclaimed, or claimed (age, build), stale past MIN
+       rbuild pool clean --git REPO --pools NAME:MIN,... [--branch B] [-n]
+                                        move each stale claim back to unclaimed/, a
+                                        commit each, and push (-n: say what it would do)
 
 Options:
   -j, --jobs N          run at most N tasks at once (default: number of cores)
