@@ -35,8 +35,8 @@ const HASH = "13859412553870392104";
 describe("Nx's self-hosted cache API", () => {
   test("25.2: GET misses with 404, PUT stores with exactly 200, GET returns the bytes, a second PUT is 409", async () => {
     await start();
-    expect(await nx(`/v1/cache/${HASH}`)).toEqual({ status: 404, type: "text/plain; charset=utf-8", body: "not found\n" });
-    expect(await nx(`/v1/cache/${HASH}`, { method: "PUT", body: ARTIFACT })).toEqual({ status: 200, type: "text/plain; charset=utf-8", body: "stored\n" });
+    expect(await nx(`/v1/cache/${HASH}`)).toEqual({ status: 404, type: "text/plain", body: "not found\n" });
+    expect(await nx(`/v1/cache/${HASH}`, { method: "PUT", body: ARTIFACT })).toEqual({ status: 200, type: "text/plain", body: "stored\n" });
 
     const got = await fetch(`${each.server!.url}/v1/cache/${HASH}`, { headers: { authorization: "Bearer secret" } });
     expect([got.status, got.headers.get("content-type"), got.headers.get("content-length")]).toEqual([200, "application/octet-stream", String(ARTIFACT.length)]);
@@ -45,7 +45,7 @@ describe("Nx's self-hosted cache API", () => {
     // Write-once: the first artifact stays.
     expect(await nx(`/v1/cache/${HASH}`, { method: "PUT", body: "other bytes" })).toEqual({
       status: 409,
-      type: "text/plain; charset=utf-8",
+      type: "text/plain",
       body: "Cannot override an existing record\n",
     });
     expect((await nx(`/v1/cache/${HASH}`)).body).toBe(ARTIFACT.toString());
@@ -57,20 +57,20 @@ describe("Nx's self-hosted cache API", () => {
     expect((await nx(`/team-a/nx/v1/cache/${HASH}`)).body).toBe(ARTIFACT.toString());
     // The prefix is only where the API is mounted: the hash names one artifact.
     expect((await nx(`/v1/cache/${HASH}`)).status).toBe(200);
-    expect(await nx(`/v1/cache/${HASH}`, { method: "DELETE" })).toEqual({ status: 405, type: "text/plain; charset=utf-8", body: "use GET or PUT\n" });
+    expect(await nx(`/v1/cache/${HASH}`, { method: "DELETE" })).toEqual({ status: 405, type: "text/plain", body: "use GET or PUT\n" });
     expect((await nx("/v1/cache/not%20a%20hash", { method: "PUT", body: "x" })).status).toBe(400);
     expect((await nx("/v1/cache/", { method: "PUT", body: "x" })).status).toBe(400);
   });
 
-  test("25.2: tokens: none or an unknown one is 401, a read token may GET but not PUT (403), a write token stores", async () => {
+  test("25.2: tokens: none or an unknown one is 401 in exactly text/plain (nx shows only such a 401), a read token may GET but not PUT (403), a write token stores", async () => {
     await start({ tokens: new Map([["reader", "read"], ["writer", "write"]]) });
-    const unauthorized = { status: 401, type: "text/plain; charset=utf-8", body: "a valid token is needed: set NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN\n" };
+    const unauthorized = { status: 401, type: "text/plain", body: "a valid token is needed: set NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN\n" };
     expect(await nx(`/v1/cache/${HASH}`, { token: null })).toEqual(unauthorized);
     expect(await nx(`/v1/cache/${HASH}`, { token: "wrong" })).toEqual(unauthorized);
     expect(await nx(`/v1/cache/${HASH}`, { method: "PUT", body: ARTIFACT, token: null })).toEqual(unauthorized);
     expect(await nx(`/v1/cache/${HASH}`, { method: "PUT", body: ARTIFACT, token: "reader" })).toEqual({
       status: 403,
-      type: "text/plain; charset=utf-8",
+      type: "text/plain",
       body: "this token may only read the cache\n",
     });
     expect((await nx(`/v1/cache/${HASH}`, { token: "reader" })).status).toBe(404);
@@ -99,7 +99,7 @@ describe("Nx's self-hosted cache API", () => {
     await start({ maxBlobSize: 8 });
     expect(await nx(`/v1/cache/${HASH}`, { method: "PUT", body: "123456789" })).toEqual({
       status: 413,
-      type: "text/plain; charset=utf-8",
+      type: "text/plain",
       body: "too large: this server keeps artifacts of at most 8 bytes\n",
     });
     expect((await nx(`/v1/cache/${HASH}`)).status).toBe(404);

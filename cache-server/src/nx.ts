@@ -10,8 +10,8 @@
  * also below any path prefix. The status codes are the ones the real client
  * (nx 24) acts on, not the spec's: a PUT must answer exactly 200 (nx sends the
  * PUT again on a 202), 409 tells nx "already there, fine" and 403 "not stored";
- * any other answer, 401 included, fails the whole nx run. Errors are text/plain,
- * which nx shows to the user.
+ * any other answer, 401 included, fails the whole nx run. Errors are exactly
+ * `text/plain`, which nx shows to the user.
  *
  * Storage: an artifact is a blob named by its SHA-256 digest (computed as it
  * streams in; the same bytes stored by another protocol are one file) plus an
@@ -42,8 +42,13 @@ interface ArtifactEntry {
   readonly nx: { readonly hash: string; readonly size: number };
 }
 
+/**
+ * A plain-text answer. Exactly `text/plain`, no charset: nx shows a 401's text
+ * only then, and otherwise fails with "Misconfigured remote cache endpoint:
+ * Requests should respond with text/plain on 401s".
+ */
 function text(res: ServerResponse, status: number, message: string): number {
-  send(res, status, `${message}\n`);
+  send(res, status, `${message}\n`, "text/plain");
   return status;
 }
 
