@@ -126,6 +126,22 @@ describe("Nx's self-hosted cache API", () => {
     expect((await nx(`/v1/cache/1234567890123456`)).body).toBe("nx");
   });
 
+  test("25.2: artifacts share --max-size and its LRU; an evicted one is a miss and may be stored again (no 409)", async () => {
+    const s = await start({ maxSize: 1000 });
+    for (let i = 0; i < 5; i++) {
+      expect((await nx(`/v1/cache/${i}`, { method: "PUT", body: Buffer.alloc(200, i) })).status).toBe(200);
+      s.store.flush();
+    }
+    const present = [];
+    for (let i = 0; i < 5; i++) present.push((await nx(`/v1/cache/${i}`)).status);
+    // Which went first depends on the clock's resolution; the newest stays.
+    expect(present[4]).toBe(200);
+    const evicted = present.indexOf(404);
+    expect(evicted).toBeGreaterThanOrEqual(0);
+    expect((await nx(`/v1/cache/${evicted}`, { method: "PUT", body: Buffer.alloc(200, evicted) })).status).toBe(200);
+    expect((await nx(`/v1/cache/${evicted}`)).body).toBe(Buffer.alloc(200, evicted).toString());
+  });
+
   test("25.2: /metrics counts Nx's requests, hits and misses under protocol nx", async () => {
     await start();
     await nx(`/v1/cache/${HASH}`);
