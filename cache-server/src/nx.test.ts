@@ -4,7 +4,10 @@
  * §3 and §7): Bearer token, `Content-Type: application/octet-stream`, a
  * Content-Length on PUT, decimal hashes.
  */
+import { createHash } from "node:crypto";
+import { readdirSync } from "node:fs";
 import { request } from "node:http";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import type { ServerOptions } from "./server.js";
 import { serverPerTest } from "./test-support/server-per-test.js";
@@ -27,6 +30,8 @@ async function nx(path: string, init: { method?: string; body?: string | Buffer;
   const response = await fetch(`${each.server!.url}${path}`, { method, headers, body });
   return { status: response.status, type: response.headers.get("content-type"), body: await response.text() };
 }
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 /** Not really a gzip'd tar: the server never looks inside. */
 const ARTIFACT = Buffer.from("\x1f\x8b\x08\x00 terminalOutput code dist/index.js");
@@ -117,13 +122,18 @@ describe("Nx's self-hosted cache API", () => {
     expect((await nx(`/v1/cache/${HASH}`)).status).toBe(404);
   });
 
-  test("25.2: Nx's hashes have a key space of their own: the same name under turbo's API is another artifact", async () => {
+  test("25.2: Nx's hashes have a key space of their own (the same name under turbo's API is another artifact), its content is shared", async () => {
     await start();
     await nx(`/v1/cache/1234567890123456`, { method: "PUT", body: "nx" });
     const turbo = await fetch(`${each.server!.url}/v8/artifacts/1234567890123456`, { headers: { authorization: "Bearer x" } });
     expect(turbo.status).toBe(404);
     await fetch(`${each.server!.url}/v8/artifacts/1234567890123456`, { method: "PUT", body: "turbo", headers: { authorization: "Bearer x" } });
     expect((await nx(`/v1/cache/1234567890123456`)).body).toBe("nx");
+
+    // The content is SHA-256 content like turbo's: the same bytes from both are one blob.
+    await nx("/v1/cache/99", { method: "PUT", body: "turbo" });
+    const blobs = readdirSync(join(each.dir, "cas", "sha256"), { recursive: true }).filter((p) => String(p).length > 3);
+    expect(blobs.map(String).sort()).toEqual([sha256("nx"), sha256("turbo")].map((d) => join(d.slice(0, 2), d)).sort());
   });
 
   test("25.2: artifacts share --max-size and its LRU; an evicted one is a miss and may be stored again (no 409)", async () => {

@@ -177,6 +177,8 @@ describe("nx 24 against the server's self-hosted cache API", () => {
       'rbuild_cache_requests_total{protocol="nx",method="GET",route="nx",code="200"} 2',
       'rbuild_cache_requests_total{protocol="nx",method="GET",route="nx",code="404"} 2',
       'rbuild_cache_requests_total{protocol="nx",method="PUT",route="nx",code="200"} 2',
+      'rbuild_cache_hits_total{protocol="nx",kind="artifact"} 2',
+      'rbuild_cache_misses_total{protocol="nx",kind="artifact"} 2',
     ]);
   }, 300_000);
 
@@ -197,6 +199,8 @@ describe("nx 24 against the server's self-hosted cache API", () => {
     expect(await nxMetrics()).toEqual([
       'rbuild_cache_requests_total{protocol="nx",method="GET",route="nx",code="404"} 4',
       'rbuild_cache_requests_total{protocol="nx",method="PUT",route="nx",code="403"} 4',
+      'rbuild_cache_hits_total{protocol="nx",kind="artifact"} 0',
+      'rbuild_cache_misses_total{protocol="nx",kind="artifact"} 4',
     ]);
   }, 300_000);
 
