@@ -168,6 +168,7 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
       signal: interrupt.signal,
       jobs: args.jobs,
       keepGoing: args.keepGoing,
+      undo: args.undo,
       force: args.force,
       onLockWait: (wait) => info("waiting", lockWaitMessage(wait)),
       onPhase: phase,
