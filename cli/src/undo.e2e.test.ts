@@ -154,6 +154,25 @@ task({ name: "slow", pure: false, deps: [a], run: "touch slow.started; sleep 300
     }
   }, 120_000);
 
+  test("26.2: with --undo-on-interrupt a second Ctrl-C stops the undos", async () => {
+    ws.write({
+      "Buildfile.ts": `import { task } from "rbuild";
+const a = task({ name: "a", pure: false, run: "echo run a >> log", undo: "touch undo.started; sleep 300" });
+task({ name: "slow", pure: false, deps: [a], run: "touch slow.started; sleep 300" });
+`,
+    });
+    const child = ws.start(["slow", "--undo-on-interrupt"]);
+    await waitFor(() => existsSync(join(ws.root, "slow.started")));
+    child.kill("SIGINT");
+    await waitFor(() => existsSync(join(ws.root, "undo.started")));
+    child.kill("SIGINT");
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    const message = "undo a FAILED: it was interrupted before it finished; what a did is still in place: undo it by hand, or fix its undo and run the build again";
+    expect(normalize(String(result.stdout), ws.root)).toBe(`> a\n✓ a (<t>)\n> slow\n✗ slow (<t>)\n> undo a\n${message}\n`);
+    expect(normalize(String(result.stderr), ws.root)).toBe(`error: Task "slow" was interrupted.\nerror: ${message}\nrbuild: interrupted: 1 ran, 0 cached, 1 failed, 1 undo failed in <t>\n`);
+  }, 120_000);
+
   test("26.2: undo on a pure task is a planning error", async () => {
     ws.write({ "Buildfile.ts": `import { task } from "rbuild";\ntask({ name: "gen", outputs: ["o"], run: "touch o", undo: "rm o" });\n` });
     expect(await ws.run(["gen"])).toEqual({

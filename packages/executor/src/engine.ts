@@ -60,6 +60,8 @@ export interface BuildRequest {
   readonly keepGoing?: boolean;
   /** When a failed build runs its tasks' undos (see ExecuteOptions.undo). */
   readonly undo?: UndoWhen;
+  /** With `undo: "failure-or-interrupt"`: aborting it stops the undos (see ExecuteOptions.undoSignal). */
+  readonly undoSignal?: AbortSignal;
   /** Run every task, ignoring what is cached and what the freshness record says. */
   readonly force?: boolean;
   readonly remote?: RemoteRequest;
@@ -168,6 +170,7 @@ export class Engine {
         jobs: request.jobs,
         keepGoing: request.keepGoing,
         ...(request.undo === undefined ? {} : { undo: request.undo }),
+        ...(request.undoSignal === undefined ? {} : { undoSignal: request.undoSignal }),
         runner: this.#runner,
         reporter,
         signal,

@@ -70,6 +70,8 @@ export interface ExecuteOptions {
    * (the default), also after an interrupt, or never (`--no-undo`).
    */
   readonly undo?: UndoWhen;
+  /** With `failure-or-interrupt`: aborting it stops the undos (a second Ctrl-C). */
+  readonly undoSignal?: AbortSignal;
   /** The jitter of retries' backoff (see retry.ts): numbers in [0, 1). Defaults to Math.random. */
   readonly random?: () => number;
 }
@@ -216,6 +218,7 @@ class Build {
   readonly #strays: StrayErrors | undefined;
   readonly #place: BuildPlace | undefined;
   readonly #undoWhen: UndoWhen;
+  readonly #undoSignal: AbortSignal | undefined;
   readonly #random: () => number;
   /** How many attempts tasks that were retried took (see #attempting). */
   readonly #attempts = new Map<string, number>();
@@ -289,6 +292,7 @@ class Build {
     this.#strays = options.strays;
     this.#place = options.place;
     this.#undoWhen = options.undo ?? "failure";
+    this.#undoSignal = options.undoSignal;
     this.#random = options.random ?? Math.random;
     this.#capacity = this.#jobs + (this.#remote !== undefined ? REMOTE_LOOKAHEAD : this.#cache !== undefined ? LOCAL_LOOKAHEAD : 0);
     this.#slots = new Slots(this.#jobs);
@@ -396,7 +400,11 @@ class Build {
     };
   }
 
-  /** The undos of a failed build, if it runs them (see UndoWhen); an interrupt while they run stops them unless --undo-on-interrupt. */
+  /**
+   * The undos of a failed build, if it runs them (see UndoWhen). An interrupt
+   * while they run stops them; with --undo-on-interrupt only `undoSignal` does
+   * (the second Ctrl-C: the first one is what they run after).
+   */
   async #undo(interrupted: boolean): Promise<UndoDone[]> {
     if (this.#undoWhen === "never" || (interrupted && this.#undoWhen !== "failure-or-interrupt")) return [];
     const tasks = undoOrder(this.#graph, this.#results);
@@ -408,7 +416,7 @@ class Build {
       reporter: this.#reporter,
       env: (task, cwd) => this.#env.build(task.env, cwd),
       depOutputs: (task) => this.#depOutputs(task),
-      signal: this.#undoWhen === "failure-or-interrupt" ? never : (this.#signal ?? never),
+      signal: (this.#undoWhen === "failure-or-interrupt" ? this.#undoSignal : this.#signal) ?? never,
       now: this.#now,
     });
   }
