@@ -153,6 +153,22 @@ describe("retries", () => {
     expect(normalize(String(result.stderr), ws.root)).toBe('error: Task "deploy" was interrupted.\nrbuild: interrupted: 0 ran, 0 cached, 1 failed in <t>\n');
   }, 60_000);
 
+  test("26.1: once another task's failure stops the build, a task waiting to retry tries no more", async () => {
+    ws.write({
+      "Buildfile.ts":
+        HEADER +
+        `task({ name: "deploy", pure: false, retries: 3, retryDelay: 600000, run: "echo tried >> deploy.log; exit 1" });\n` +
+        `task({ name: "check", pure: false, run: "while [ ! -f deploy.log ]; do sleep 0.05; done; exit 2" });\n` +
+        `task({ name: "all", deps: ["deploy", "check"] });\n`,
+    });
+    const result = await ws.run(["all", "-j", "2"]);
+    expect(result.exitCode).toBe(1);
+    expect(ws.read("deploy.log")).toBe("tried\n");
+    expect(result.stderr).toBe(
+      'error: Task "check" failed: its command exited with code 2.\nerror: Task "deploy" failed: its command exited with code 1.\nrbuild: failed: 0 ran, 0 cached, 2 failed, 1 skipped in <t>\n',
+    );
+  }, 60_000);
+
   test("26.1: bad retries, retryDelay and retryOn are planning errors naming the task and the field", async () => {
     ws.write({
       "Buildfile.ts":

@@ -249,6 +249,8 @@ class Build {
    * interrupt ever aborted them, all at once).
    */
   readonly #interrupted = new AbortController();
+  /** Aborted when a failure stops the build: a task waiting to retry fails with the failure it has. */
+  readonly #failed = new AbortController();
   /** The run slot a running task holds, given back when its command ends (-j 2 or more) or in #finish. */
   readonly #slotHeld = new Map<string, SlotGrant>();
   /** Results of work that ran (or tried to), handled before those in #known. */
@@ -471,6 +473,12 @@ class Build {
     return { evidence: { restoreMs: restored ? r.durationMs : null, changedInputs: evidence.changedInputs, outputs: evidence.outputs } };
   }
 
+  /** A task failed (without keep-going): nothing new starts, and no task waiting to retry tries again. */
+  #stopForFailure(task: string): void {
+    this.#stop = { kind: "failure", task };
+    this.#failed.abort();
+  }
+
   #interrupt(): void {
     this.#stop = { kind: "interrupt" };
     this.#interrupted.abort();
@@ -631,6 +639,7 @@ class Build {
     const { last, attempts } = await withRetries<Done>({
       policy: task.retry,
       signal,
+      stopped: this.#failed.signal,
       random: this.#random,
       attempt: async (n) => {
         if (n > 1) {
@@ -801,7 +810,7 @@ class Build {
     this.#outputs.delete(task.name);
     this.#record({ ...recorded, status: "failed", failure });
     this.#skipDownstream(task, `dependency-failed: ${task.name}`);
-    if (!this.#keepGoing && this.#stop.kind === "none") this.#stop = { kind: "failure", task: task.name };
+    if (!this.#keepGoing && this.#stop.kind === "none") this.#stopForFailure(task.name);
   }
 
   #finish(task: GraphTask, result: TaskResult, outputTail?: readonly string[]): void {
@@ -818,7 +827,7 @@ class Build {
     if (result.status === "failed") {
       const interrupted = result.failure?.reason === "interrupted";
       this.#skipDownstream(task, interrupted ? "interrupted" : `dependency-failed: ${task.name}`);
-      if (!this.#keepGoing && this.#stop.kind === "none") this.#stop = { kind: "failure", task: task.name };
+      if (!this.#keepGoing && this.#stop.kind === "none") this.#stopForFailure(task.name);
       return;
     }
     for (const name of task.dependents) {

@@ -60,3 +60,18 @@ describe("retry", () => {
     expect(await waitUnlessAborted(600_000, controller.signal)).toBe(false);
   });
 });
+
+describe("retry once the build has failed", () => {
+  test("26.1: a failure elsewhere ends the wait, and the last failure stands", async () => {
+    const stopped = new AbortController();
+    const { last, attempts } = await withRetries({
+      policy: { retries: 5, delayMs: 600_000 },
+      signal: new AbortController().signal,
+      stopped: stopped.signal,
+      random: () => 0.5,
+      attempt: async () => failed(1),
+      onRetry: () => setImmediate(() => stopped.abort()),
+    });
+    expect({ attempts, failure: last.result.failure }).toEqual({ attempts: 1, failure: { reason: "exit-nonzero", task: "deploy", exitCode: 1 } });
+  });
+});

@@ -48,6 +48,8 @@ export function waitUnlessAborted(ms: number, signal: AbortSignal): Promise<bool
 export interface Retrying<T> {
   readonly policy: RetryPolicy | undefined;
   readonly signal: AbortSignal;
+  /** Aborted when the build has failed: no attempt starts after it, and the last failure stands. */
+  readonly stopped?: AbortSignal;
   readonly random: () => number;
   /** Runs attempt `n` (1 for the first). */
   readonly attempt: (n: number) => Promise<T>;
@@ -58,18 +60,23 @@ export interface Retrying<T> {
 /**
  * Runs attempts until one passes, one fails with a failure not to retry, or
  * none are left: the last attempt's outcome and how many ran. Interrupted
- * while waiting, the outcome is the last failure, as interrupted.
+ * while waiting, the outcome is the last failure, as interrupted; once the
+ * build has failed (`stopped`), it is the last failure as it was.
  */
 export async function withRetries<T extends { readonly result: TaskResult }>(options: Retrying<T>): Promise<{ readonly last: T; readonly attempts: number }> {
-  const { policy, signal } = options;
+  const { policy, signal, stopped } = options;
   let n = 1;
   while (true) {
     const last = await options.attempt(n);
     const { result } = last;
-    if (policy === undefined || result.status !== "failed" || n > policy.retries || !retryable(policy, result.failure)) return { last, attempts: n };
+    if (policy === undefined || result.status !== "failed" || n > policy.retries || !retryable(policy, result.failure) || stopped?.aborted === true) {
+      return { last, attempts: n };
+    }
     const delayMs = backoffDelay(policy.delayMs, n, options.random);
     options.onRetry(last, n, delayMs);
-    if (!(await waitUnlessAborted(delayMs, signal))) {
+    // Ended by an interrupt, or by the build's failure, whichever comes first.
+    if (!(await waitUnlessAborted(delayMs, stopped === undefined ? signal : AbortSignal.any([signal, stopped])))) {
+      if (!signal.aborted) return { last, attempts: n };
       const interrupted: TaskResult = { ...result, failure: { reason: "interrupted", task: result.name } };
       return { last: { ...last, result: interrupted }, attempts: n };
     }
