@@ -106,7 +106,9 @@ export interface TaskOptions {
    * that fails transiently (a flaky network, a busy service). Each attempt is
    * an event and a row of `rbuild history`; a task that passed after failing
    * is reported `flaky` with its `attempts`. Retries do not change a pure
-   * task's key (they cannot change what it produces). A whole number, 0 or more.
+   * task's key (they cannot change what it produces). An interrupt is never
+   * retried, nor is anything once another task's failure has stopped the
+   * build. A whole number, 0 or more.
    */
   readonly retries?: number;
   /**
