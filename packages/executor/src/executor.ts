@@ -29,6 +29,7 @@ import { LogCollector, TaskCache, type CacheOptions, type Prepared } from "./tas
 import { TaskEnvBuilder } from "./task-env.js";
 import { withRetries } from "./retry.js";
 import { runUndos, undoOrder, type UndoDone } from "./undo.js";
+import { failedAttemptRow, undoRow } from "./attempt-rows.js";
 
 export interface ExecuteOptions {
   readonly graph: Graph;
@@ -381,7 +382,7 @@ class Build {
     await this.#remote?.drain();
     const cache = this.#cache;
     if (cache !== undefined && build !== undefined) {
-      const history = [...this.#historyOf(results), ...undos.map((undo) => this.#undoRow(undo, cache))];
+      const history = [...this.#historyOf(results), ...undos.map(({ result, log }) => undoRow(result, cache.keepLog(log), graph.root))];
       const record = (): void => {
         cache.store.finishBuild(build, ok, history, interrupted);
         cache.recordFreshness(graph, build, ok);
@@ -421,24 +422,6 @@ class Build {
       signal: (this.#undoWhen === "failure-or-interrupt" ? this.#undoSignal : this.#signal) ?? never,
       now: this.#now,
     });
-  }
-
-  /** An undo's history row: status `undone` or `undo-failed`, after the build's runs. */
-  #undoRow({ result, log }: UndoDone, cache: TaskCache): RunRow {
-    return {
-      task: result.task,
-      key: null,
-      status: result.ok ? "undone" : "undo-failed",
-      cache: null,
-      pure: false,
-      durationMs: result.durationMs,
-      exitCode: result.exitCode,
-      reasons: ["undo"],
-      error: result.failure === undefined ? null : describeFailure(result.failure, { cwd: this.#graph.root }),
-      outputsDigest: null,
-      layer: null,
-      log: cache.keepLog(log),
-    };
   }
 
   #historyOf(results: readonly TaskResult[]): RunRow[] {
@@ -650,36 +633,17 @@ class Build {
         return this.#execute(task, signal, reasons, prepared === undefined ? undefined : log);
       },
       onRetry: (failed, n, delayMs) => {
-        if (prepared !== undefined) this.#keepFailedAttempt(task, failed.result, n, log.finish(), Math.round(this.#now() - started), prepared);
+        if (prepared !== undefined) {
+          const [lines, durationMs, key] = [log.finish(), Math.round(this.#now() - started), task.pure ? prepared.key : null];
+          const row = failedAttemptRow(task, failed.result, { n, durationMs, key, lines, log: this.#cache!.keepLog(lines) }, this.#graph.root);
+          this.#failedAttempts.set(task.name, [...(this.#failedAttempts.get(task.name) ?? []), row]);
+        }
         const failure = failed.result.failure ?? { reason: "exit-nonzero", task: task.name, exitCode: failed.result.exitCode ?? 1 };
         this.#reporter.report({ type: "task-retry", task: task.name, attempt: n + 1, attempts: task.retry!.retries + 1, delayMs, failure });
       },
     });
     if (attempts > 1) this.#attempts.set(task.name, attempts);
     return { done: last, log };
-  }
-
-  /** A failed attempt's history row (attempt `n`), kept until the build is recorded. */
-  #keepFailedAttempt(task: GraphTask, failed: TaskResult, n: number, lines: readonly LogLine[], durationMs: number, prepared: Prepared): void {
-    const cache = this.#cache!;
-    const rows = this.#failedAttempts.get(task.name) ?? [];
-    this.#failedAttempts.set(task.name, rows);
-    rows.push({
-      task: task.name,
-      key: task.pure ? prepared.key : null,
-      status: "failed",
-      cache: null,
-      pure: task.pure,
-      durationMs,
-      exitCode: failed.exitCode,
-      reasons: failed.reasons,
-      error: failed.failure === undefined ? null : describeFailure(failed.failure, { cwd: this.#graph.root }),
-      outputsDigest: null,
-      layer: null,
-      log: cache.keepLog(lines),
-      tail: lines.slice(-ERROR_TAIL_LINES).map(([, line]) => line),
-      attempt: n,
-    });
   }
 
   /** A group runs nothing: it is cached when everything it groups was. */
