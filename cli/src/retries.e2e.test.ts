@@ -56,7 +56,11 @@ describe("retries", () => {
     expect(builds[0]!.tasks).toEqual({ ran: 1, cached: 0, failed: 0, skipped: 0 });
     // Each failed attempt's log is kept: `rbuild show --run 2` shows the first.
     const first = await ws.run(["show", "deploy", "--run", "2"]);
-    expect(first.stdout).toContain("attempt 1");
+    expect(first.stdout).toContain("\nstatus:   failed in ");
+    expect(first.stdout).toContain(", exit code 1, attempt 1\n");
+    expect(first.stdout).toContain("attempt 1\n");
+    const text = await ws.run(["history", "--task", "deploy"]);
+    expect(text.stdout.split("\n")[1]).toMatch(/^run +build +started +status +attempt +duration +exit +reasons$/);
   });
 
   test("26.1: a pure function task retries too, and its retries do not change its key: adding them keeps it cached", async () => {
