@@ -194,5 +194,9 @@ task({ name: "slow", pure: false, deps: [a], run: "touch slow.started; sleep 300
     expect(result.exitCode).toBe(1);
     expect(ws.read("log")).toBe("run a\nrun ok\nrun a\nrun b\nrun c\nrun fail\nundo c\nundo b\nundo a\n");
     expect(result.stdout.endsWith("> undo c\nundo c: ok\n> undo b\n[b] putting b back\nundo b: ok\n> undo a\nundo a: ok\n")).toBe(true);
+    // With --undo-on-interrupt the build is not the daemon's: undos after an interrupt may outlast its wait for one to stop.
+    const own = await ws.run(["after", "-j", "1", "--undo-on-interrupt"], daemon);
+    expect([own.exitCode, servedBuilds(ws)]).toEqual([1, before + 1]);
+    expect(own.stdout.endsWith("> undo a\nundo a: ok\n")).toBe(true);
   }, 60_000);
 });
