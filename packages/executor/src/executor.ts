@@ -387,7 +387,10 @@ class Build {
     const interrupted = this.#stop.kind === "interrupt";
     const results = [...graph.tasks.keys()].map((name) => this.#results.get(name)!);
     const ok = !interrupted && results.every((r) => r.status !== "failed" && r.status !== "skipped");
-    const undos = ok ? [] : await this.#undo(interrupted);
+    // A task its caller cancelled (a watch's edit made it stale) stopped as an
+    // interrupt does, and is undone only as an interrupted build would be.
+    const cancelled = results.some((r) => r.status === "failed" && r.failure?.reason === "interrupted");
+    const undos = ok ? [] : await this.#undo(interrupted || cancelled);
     await this.#remote?.drain();
     const cache = this.#cache;
     if (cache !== undefined && build !== undefined) {
