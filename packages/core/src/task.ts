@@ -4,6 +4,7 @@
  * every field later and reports all problems at once, with the line of the call.
  */
 import { locationFromStack, type SourceLocation } from "./location.js";
+import { markEvaluation, type Pool } from "./pool.js";
 
 /** What a function `run` receives. */
 export interface RunContext {
@@ -101,6 +102,11 @@ export interface TaskOptions {
    * task when git reports one of them changed.
    */
   readonly keyPartsFrom?: readonly string[];
+  /**
+   * A pool (see `pool()`) the task holds while it runs: at most the pool's
+   * size of its holders run at once, on top of `-j`. Not part of the key.
+   */
+  readonly pool?: Pool;
 }
 
 const TASK = Symbol.for("rbuild.task");
@@ -200,6 +206,7 @@ export function declareTask(options: TaskOptions, caller: (...args: never[]) => 
     typeof options === "object" && options !== null ? { ...options } : (options as TaskOptions),
     site,
   );
+  markEvaluation(created);
   (globalThis as { [REGISTRY]?: Registry })[REGISTRY]?.tasks.push(created);
   return created;
 }
@@ -215,6 +222,16 @@ export function perEvaluation<T>(key: string, compute: () => T): T {
   if (memo === undefined) return compute();
   if (!memo.has(key)) memo.set(key, compute());
   return memo.get(key) as T;
+}
+
+/**
+ * A token for the evaluation under way, the same object for all of it;
+ * undefined outside one. In the evaluation's memo, so every copy of this
+ * module a Buildfile loads agrees on it.
+ */
+export function evaluationToken(): object | undefined {
+  if ((globalThis as { [REGISTRY]?: Registry })[REGISTRY] === undefined) return undefined;
+  return perEvaluation("rbuild.evaluation", () => ({}));
 }
 
 /** The context of the evaluation under way; empty outside one. */

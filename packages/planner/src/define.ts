@@ -8,10 +8,11 @@ import { err, isTask, ok, type Result, type SetupFailure, type Task } from "@rbu
 import { overlappingOutputs } from "@rbuild/hash";
 import type { Definitions, TaskDef } from "./graph.js";
 import { normalGlob, type NormalGlob } from "./normal-glob.js";
+import { checkPool, poolConflicts } from "./pool-def.js";
 import { protectedOutput } from "./protected-outputs.js";
 import { suggest } from "./suggest.js";
 
-const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom"] as const;
+const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom", "pool"] as const;
 /** What users of make, Turborepo, Nx and Bazel reach for, mapped to our field. */
 const ALIASES: Readonly<Record<string, (typeof FIELDS)[number]>> = {
   command: "run",
@@ -195,6 +196,9 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
   const clearsKept = protectedOutputProblem(outputs, options.outputs, checked, kept);
   if (clearsKept !== undefined) problems.push({ field: "outputs", message: clearsKept });
 
+  const pool = options.pool === undefined ? {} : checkPool(task, options.pool);
+  if (pool.problem !== undefined) problems.push({ field: "pool", message: pool.problem });
+
   const def = {
     name: task.name,
     deps: [] as string[],
@@ -206,6 +210,7 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
     cwd,
     keyParts,
     keyPartsFrom,
+    pool: pool.pool,
     locate: () => task.location,
   };
   return { def, depRefs, problems };
@@ -276,6 +281,10 @@ export function defineTasks(tasks: readonly Task[], root: string, sourceDigest =
       }
     }
     defs.set(def.name, def);
+  }
+
+  for (const { task, message } of poolConflicts(defs.values())) {
+    failures.push({ reason: "invalid-field", task: task.name, field: "pool", message, location: task.locate() });
   }
 
   // Each task removes what its outputs match before it runs and stores what they match after it:

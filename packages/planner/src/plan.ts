@@ -50,6 +50,7 @@ export function plan(defs: Definitions, targets: readonly string[]): Result<Grap
       cwd: def.cwd,
       keyParts: def.keyParts,
       keyPartsFrom: def.keyPartsFrom,
+      pool: def.pool,
       locate: def.locate,
       dependents: dependents.get(name)!,
       priority: priority.get(name)!,
