@@ -6,6 +6,7 @@
  *   GET|HEAD|PUT  .../rbuild/v1/ac/<64 hex>           an action entry (JSON with "blobs"), by rbuild key
  *   POST          .../rbuild/v1/cas/blake3:missing    {"digests": [...]} -> {"missing": [...]}
  *   POST          .../rbuild/v1/ac:get                {"keys": [...]} -> the entries found, small blobs inline
+ *   POST|GET      .../rbuild/v1/leases/...            shared pools' leases (see leases.ts; write tokens only)
  *   GET           /healthz, /metrics
  *
  * and turbo's remote cache API under /v8/artifacts (see turbo.ts).
@@ -15,6 +16,7 @@
  * 507 disk full. PUT is idempotent, and a PUT that returned 200 is readable.
  */
 import { createReadStream, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { send } from "./answer.js";
@@ -22,6 +24,7 @@ import { checkingIntervalFor, defaultMaxConnections, HEADERS_TIMEOUT_MS, REQUEST
 import { ConnectionGate, gateLimits } from "./connection-gate.js";
 import { answerBatchGet, MAX_GET_KEYS, MAX_INLINE_BLOB } from "./batch-get.js";
 import { DiskStore, referencedBlobs, type Kind } from "./disk-store.js";
+import { handleLeases, LeaseTable, LEASES_ROUTE } from "./leases.js";
 import { Metrics } from "./metrics.js";
 import type { Scope } from "./tokens.js";
 import { handleTurbo, TURBO_ROUTE, type TurboContext } from "./turbo.js";
@@ -115,6 +118,7 @@ function tokenOf(req: IncomingMessage): string | undefined {
 
 export async function startCacheServer(options: ServerOptions): Promise<RunningServer> {
   const store = new DiskStore({ dir: options.dir, maxSize: options.maxSize });
+  const leases = new LeaseTable(join(options.dir, "index.sqlite"));
   const metrics = new Metrics();
   // --max-size is there to keep a store, not one blob: a blob just under it would evict every other
   // entry. One larger than a fraction of it is refused up front (413), like one over --max-blob-size,
@@ -192,6 +196,8 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
     }
     const turboMatch = TURBO_ROUTE.exec(path);
     if (turboMatch !== null) return ["turbo", await handleTurbo(turbo, req, res, turboMatch[1])];
+    const leaseMatch = LEASES_ROUTE.exec(path);
+    if (leaseMatch !== null) return ["leases", await handleLeases({ denied, readBody }, leases, req, res, leaseMatch)];
     const match = ROUTE.exec(path);
     if (match === null) {
       send(res, 404, "not found: rbuild's cache serves /rbuild/v1/cas/blake3/<digest>, /rbuild/v1/ac/<key>, turbo's /v8/artifacts, /healthz and /metrics\n");
@@ -324,6 +330,7 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
       });
       clearInterval(sweep);
       clearTimeout(cutOff);
+      leases.close();
       store.close();
     },
   };
