@@ -11,7 +11,7 @@
  */
 import { setMaxListeners } from "node:events";
 import { resolve } from "node:path";
-import { availableParallelism } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import { describeFailure, type Reporter, type StrayErrors, type TaskFailure, type TaskResult } from "@rbuild/core";
 import type { Digest } from "@rbuild/hash";
 import type { Graph, GraphTask } from "@rbuild/planner";
@@ -19,6 +19,7 @@ import { ERROR_TAIL_LINES, type BuildPlace, type LogLine, type ManifestEntry, ty
 import { lateFailure, taskOfLabel } from "./late-failure.js";
 import { LineSplitter } from "./line-splitter.js";
 import { KILL_GRACE_MS, type RunOutcome, type Runner } from "@rbuild/runners";
+import { PoolSlots, type PoolOptions, type PoolHold } from "./pool-slots.js";
 import { PriorityQueue } from "./priority-queue.js";
 import { RemoteStep, type RemoteOptions } from "./remote-step.js";
 import { Slots, type SlotGrant } from "./slots.js";
@@ -63,6 +64,8 @@ export interface ExecuteOptions {
   readonly strays?: StrayErrors;
   /** Where the build runs (git commit, host), for its history (with `cache`). */
   readonly place?: BuildPlace;
+  /** The lease server of shared pools, and their TTL (see pool-slots.ts). */
+  readonly pools?: PoolOptions;
 }
 
 export interface BuildOutcome {
@@ -206,6 +209,10 @@ class Build {
   /** Tasks in flight: -j running commands, plus (with a remote) more waiting on the network. */
   readonly #capacity: number;
   readonly #slots: Slots;
+  /** Places in tasks' pools, taken before a run slot (see pool-slots.ts). */
+  readonly #pools: PoolSlots;
+  /** Tasks waiting for a place in a pool: they count against no capacity. */
+  #poolWaiting = 0;
   /** Outputs digest of every task that finished well: what dependents' keys see. */
   readonly #outputs = new Map<string, Digest>();
   readonly #layers = new Map<string, Digest | null>();
@@ -270,6 +277,7 @@ class Build {
     this.#place = options.place;
     this.#capacity = this.#jobs + (this.#remote !== undefined ? REMOTE_LOOKAHEAD : this.#cache !== undefined ? LOCAL_LOOKAHEAD : 0);
     this.#slots = new Slots(this.#jobs);
+    this.#pools = new PoolSlots(options.pools ?? {}, options.place?.host ?? hostname(), (code, message) => this.#reporter.report({ type: "info", code, message }));
     const before = (a: GraphTask, b: GraphTask): boolean => a.priority > b.priority || (a.priority === b.priority && a.name < b.name);
     this.#ready = new PriorityQueue(before);
     this.#late = new PriorityQueue(before);
@@ -333,7 +341,7 @@ class Build {
     const stopTakingLate = this.#strays?.whileBuilding((error, label) => this.#lateError(error, label));
 
     while (true) {
-      while (this.#stop.kind === "none" && this.#running.size < this.#capacity && this.#ready.size > 0) {
+      while (this.#stop.kind === "none" && this.#running.size - this.#poolWaiting < this.#capacity && this.#ready.size > 0) {
         this.#start(this.#ready.pop()!);
       }
       if (this.#running.size === 0 && this.#finished.length === 0 && this.#known.length === 0 && !this.#lateWaiting()) break;
@@ -568,10 +576,23 @@ class Build {
    * before the next one starts.
    */
   async #inSlot(task: GraphTask, work: () => Promise<Done>): Promise<Done> {
-    // A free slot is taken in this turn: a command then starts before the next ready task is prepared.
-    const slot = this.#slots.tryTake() ?? (await this.#slots.take(task.priority));
-    this.#slotHeld.set(task.name, slot);
-    return work();
+    let pool: PoolHold | undefined;
+    if (task.pool !== undefined) {
+      // Before the run slot: a task waiting for its pool keeps no slot from a task that could run.
+      this.#poolWaiting++;
+      const taken = await this.#pools.take(task, this.#interrupted.signal);
+      this.#poolWaiting--;
+      if (!taken.ok) return { result: result(task.name, "failed", { reasons: [], failure: taken.failure }) };
+      pool = taken.hold;
+    }
+    try {
+      // A free slot is taken in this turn: a command then starts before the next ready task is prepared.
+      const slot = this.#slots.tryTake() ?? (await this.#slots.take(task.priority));
+      this.#slotHeld.set(task.name, slot);
+      return await work();
+    } finally {
+      await pool?.release();
+    }
   }
 
   /**
