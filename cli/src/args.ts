@@ -10,7 +10,7 @@ import { suggest } from "@rbuild/planner";
 import { OUTPUT_LOGS, type OutputLogs } from "@rbuild/ui";
 import { parseSince, SINCE_EXPECTS } from "./since-date.js";
 
-export const SUBCOMMANDS = ["run", "list", "why", "graph", "history", "errors", "show", "cache", "clean", "init", "help"] as const;
+export const SUBCOMMANDS = ["run", "list", "why", "graph", "history", "errors", "show", "cache", "clean", "init", "pool", "help"] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 export type OutputMode = "tui" | "plain" | "json";
@@ -50,6 +50,8 @@ export interface Args {
   readonly graph: { readonly format: GraphFormat; readonly out: string | undefined; readonly check: boolean };
   /** The flags of `rbuild history`, `errors` and `show` (see history-command.ts and its siblings). */
   readonly history: HistoryFlags;
+  /** `rbuild pool status --git REPO`: a Concourse pool repository rather than the cache server's leases. */
+  readonly git: string | undefined;
 }
 
 export interface HistoryFlags {
@@ -89,6 +91,9 @@ export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what
        rbuild cache stats               entries, size and hit rate of the local cache
        rbuild cache gc [--max-size SIZE] [--max-age DAYS]
                                         drop least recently used cache entries
+       rbuild pool status [--json]      the holders of shared pools' leases on --remote
+       rbuild pool release <pool> <holder>
+                                        free a lease by hand (a holder from \`pool status\`)
        rbuild clean [--cache]           remove every task's declared outputs (and the cache)
        rbuild init                      write a Buildfile.ts for this npm, pnpm or yarn
                                         workspace, from its turbo.json or its scripts
@@ -153,6 +158,7 @@ const OPTIONS = {
   json: { type: "boolean" },
   extract: { type: "string" },
   run: { type: "string" },
+  git: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
@@ -187,6 +193,7 @@ const EXPECTS: Readonly<Record<string, { readonly what: string; readonly checked
   since: { what: `a git ref (a branch, tag or commit), or with \`rbuild errors\` ${SINCE_EXPECTS}`, checked: true },
   extract: { what: "a directory", checked: false },
   run: { what: "a whole number (0: the last run)", checked: true },
+  git: { what: "a git repository URL or path", checked: false },
 };
 
 /** The option parseArgs names in `message` ("-j", "--summary <value>", "-j, --jobs <value>"), by its long name. */
@@ -312,6 +319,10 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     return usage(`\`rbuild ${command}\` takes no task names; to run a task named "${command}", use \`rbuild run ${command}\`.`);
   }
   if (command === "why" && targets.length !== 1) return usage("`rbuild why` takes exactly one task name, e.g. `rbuild why build`.");
+  if (command === "pool" && !((targets[0] === "status" && targets.length === 1) || (targets[0] === "release" && targets.length === 3))) {
+    return usage("`rbuild pool` takes `status` or `release <pool> <holder>`, e.g. `rbuild pool status --remote http://<cache server>`.");
+  }
+  if (values.git !== undefined && command !== "pool") return usage("--git goes with `rbuild pool`.");
   if (command === "cache" && (targets.length !== 1 || (targets[0] !== "stats" && targets[0] !== "gc"))) {
     return usage("`rbuild cache` takes `stats` or `gc`, e.g. `rbuild cache gc --max-size 5GB`.");
   }
@@ -371,6 +382,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     remoteReadOnly: values["remote-read-only"] === true,
     graph: { format: format as GraphFormat, out: values.out, check: values.check === true },
     history: history.value,
+    git: values.git,
   });
 }
 
@@ -381,7 +393,7 @@ function historyFlags(values: HistoryValues, command: Args["command"], targets: 
   const goesWith: [flag: keyof HistoryValues, commands: readonly Args["command"][], text: string][] = [
     ["task", ["history", "errors"], "`rbuild history` and `rbuild errors`"],
     ["limit", ["history"], "`rbuild history`"],
-    ["json", ["history", "errors", "show"], "`rbuild history`, `rbuild errors` and `rbuild show`"],
+    ["json", ["history", "errors", "show", "pool"], "`rbuild history`, `rbuild errors`, `rbuild show` and `rbuild pool status`"],
     ["extract", ["show"], "`rbuild show`"],
     ["run", ["show"], "`rbuild show`"],
   ];
