@@ -4,7 +4,7 @@
  * every field later and reports all problems at once, with the line of the call.
  */
 import { locationFromStack, type SourceLocation } from "./location.js";
-import { markEvaluation, type Pool } from "./pool.js";
+import type { Pool } from "./pool.js";
 
 /** What a function `run` receives. */
 export interface RunContext {
@@ -156,8 +156,12 @@ export function collectTasks(context: EvaluationContext = {}): () => Task[] {
   };
 }
 
+/** The evaluation a task was declared in (see evaluationToken; pool.ts compares it with its pool's). */
+const EVALUATION = Symbol.for("rbuild.evaluation");
+
 class TaskImpl implements Task {
   readonly [TASK] = true as const;
+  readonly [EVALUATION]: object | undefined = evaluationToken();
   readonly #site: Error;
   #location: SourceLocation | undefined | null = null;
   constructor(
@@ -206,7 +210,6 @@ export function declareTask(options: TaskOptions, caller: (...args: never[]) => 
     typeof options === "object" && options !== null ? { ...options } : (options as TaskOptions),
     site,
   );
-  markEvaluation(created);
   (globalThis as { [REGISTRY]?: Registry })[REGISTRY]?.tasks.push(created);
   return created;
 }
