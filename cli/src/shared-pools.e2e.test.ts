@@ -82,6 +82,20 @@ describe("shared pools: leases from the cache server", () => {
     expect(JSON.parse(await status(workspace("c"), true))).toEqual({ pools: [] });
   }, 180_000);
 
+  test("26.4: heartbeats keep a running holder's lease past its TTL: a waiting build stays waiting", async () => {
+    const ttl = { RBUILD_LEASE_TTL_MS: "3000" };
+    const a = start(workspace("a"), ttl);
+    expect(await eventually(() => !Number.isNaN(at("start a")))).toBe(true);
+    const b = start(workspace("b"), ttl);
+    expect(await eventually(() => b.progress.stderr.includes("waiting for shared pool"))).toBe(true);
+    // a holds on for more than three TTLs (heartbeats every second) while b keeps asking.
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    writeFileSync(join(shared, "go"), "");
+    const [ra, rb] = await Promise.all([a.child, b.child]);
+    expect([ra.exitCode, plain(ra.stderr), rb.exitCode]).toEqual([0, "rbuild: ok: 1 ran, 0 cached in <t>\n", 0]);
+    expect(at("start b")).toBeGreaterThanOrEqual(at("end a"));
+  }, 180_000);
+
   test("26.4: a SIGKILLed holder's lease expires after its TTL and the waiting build takes it", async () => {
     const ttl = { RBUILD_LEASE_TTL_MS: "2000" };
     const a = start(workspace("a"), ttl);
