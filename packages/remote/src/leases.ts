@@ -38,7 +38,7 @@ export type AcquireAnswer = { readonly granted: true } | { readonly granted: fal
 
 export interface PoolLeases {
   readonly pool: string;
-  /** The size the newest holder asked with. */
+  /** The largest size its holders asked with. */
   readonly size: number;
   readonly holders: readonly HeldLease[];
 }
