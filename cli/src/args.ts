@@ -50,8 +50,6 @@ export interface Args {
   readonly graph: { readonly format: GraphFormat; readonly out: string | undefined; readonly check: boolean };
   /** The flags of `rbuild history`, `errors` and `show` (see history-command.ts and its siblings). */
   readonly history: HistoryFlags;
-  /** `rbuild pool status --git REPO`: a Concourse pool repository rather than the cache server's leases. */
-  readonly git: string | undefined;
 }
 
 export interface HistoryFlags {
@@ -91,12 +89,18 @@ export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what
        rbuild cache stats               entries, size and hit rate of the local cache
        rbuild cache gc [--max-size SIZE] [--max-age DAYS]
                                         drop least recently used cache entries
-       rbuild pool status [--json]      the holders of shared pools' leases on --remote
-       rbuild pool release <pool> <holder>
-                                        free a lease by hand (a holder from \`pool status\`)
        rbuild clean [--cache]           remove every task's declared outputs (and the cache)
        rbuild init                      write a Buildfile.ts for this npm, pnpm or yarn
                                         workspace, from its turbo.json or its scripts
+       rbuild pool status [--json]      the holders of shared pools' leases on --remote
+       rbuild pool release <pool> <holder>
+                                        free a lease by hand (a holder from \`pool status\`)
+       rbuild pool status --git REPO --pools NAME:MIN,... [--branch B] [--json]
+                                        the locks of a Concourse pool-resource git repo:
+                                        unclaimed, or claimed (age, build), stale past MIN
+       rbuild pool clean --git REPO --pools NAME:MIN,... [--branch B] [-n]
+                                        move each stale claim back to unclaimed/, a
+                                        commit each, and push (-n: say what it would do)
 
 Options:
   -j, --jobs N          run at most N tasks at once (default: number of cores)
@@ -158,7 +162,6 @@ const OPTIONS = {
   json: { type: "boolean" },
   extract: { type: "string" },
   run: { type: "string" },
-  git: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
@@ -186,14 +189,13 @@ const EXPECTS: Readonly<Record<string, { readonly what: string; readonly checked
   directory: { what: "a directory", checked: false },
   "max-size": { what: "a size such as 500MB or 10GB", checked: true },
   "max-age": { what: "a number of days", checked: true },
-  remote: { what: "an http://, https:// or file:/// URL", checked: true },
+  remote: { what: "an http://, https://, webdav+http(s):// or file:/// URL", checked: true },
   token: { what: "a token", checked: false },
   task: { what: "a task name", checked: false },
   limit: { what: "a positive whole number", checked: true },
   since: { what: `a git ref (a branch, tag or commit), or with \`rbuild errors\` ${SINCE_EXPECTS}`, checked: true },
   extract: { what: "a directory", checked: false },
   run: { what: "a whole number (0: the last run)", checked: true },
-  git: { what: "a git repository URL or path", checked: false },
 };
 
 /** The option parseArgs names in `message` ("-j", "--summary <value>", "-j, --jobs <value>"), by its long name. */
@@ -322,7 +324,6 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   if (command === "pool" && !((targets[0] === "status" && targets.length === 1) || (targets[0] === "release" && targets.length === 3))) {
     return usage("`rbuild pool` takes `status` or `release <pool> <holder>`, e.g. `rbuild pool status --remote http://<cache server>`.");
   }
-  if (values.git !== undefined && command !== "pool") return usage("--git goes with `rbuild pool`.");
   if (command === "cache" && (targets.length !== 1 || (targets[0] !== "stats" && targets[0] !== "gc"))) {
     return usage("`rbuild cache` takes `stats` or `gc`, e.g. `rbuild cache gc --max-size 5GB`.");
   }
@@ -356,8 +357,8 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   const history = historyFlags(values, command, targets);
   if (!history.ok) return history;
   const remote = values.remote ?? (env.RBUILD_REMOTE_CACHE === "" ? undefined : env.RBUILD_REMOTE_CACHE);
-  if (remote !== undefined && !/^(https?:\/\/[^/]|file:\/\/\/)/.test(remote)) {
-    return usage(`${values.remote === undefined ? "RBUILD_REMOTE_CACHE" : "--remote"} must be an http://, https:// or file:/// URL, got "${remote}".`);
+  if (remote !== undefined && (!/^((webdav\+)?https?:\/\/[^/]|file:\/\/\/)/.test(remote) || !URL.canParse(remote))) {
+    return usage(`${values.remote === undefined ? "RBUILD_REMOTE_CACHE" : "--remote"} must be an http://, https://, webdav+http(s):// or file:/// URL, got "${remote}".`);
   }
 
   return ok({
@@ -382,7 +383,6 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     remoteReadOnly: values["remote-read-only"] === true,
     graph: { format: format as GraphFormat, out: values.out, check: values.check === true },
     history: history.value,
-    git: values.git,
   });
 }
 

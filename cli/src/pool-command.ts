@@ -2,10 +2,12 @@
  * `rbuild pool status [--json]`: each shared pool's holders on the `--remote`
  * cache server (host, build, task, age); `rbuild pool release <pool> <holder>`
  * frees one by hand (a holder that is stuck, not dead: a dead one's lease
- * expires by itself). `--git` is the pool boy's, for Concourse pool repositories.
+ * expires by itself). With `--git`, main.ts hands `rbuild pool` to the pool boy
+ * (pool-git-command.ts), for Concourse pool repositories, before this parses anything.
  */
 import type { Args } from "./args.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
+import { keepsLeases } from "./shared-pools.js";
 
 function age(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -22,12 +24,7 @@ function table(rows: readonly (readonly string[])[]): string {
 
 export async function poolCommand(args: Args): Promise<number> {
   const cwd = process.cwd();
-  if (args.git !== undefined) {
-    // The pool boy's command (cli/src/pool-git-command.ts, poolGitCommand(args)) is wired here when it is merged.
-    process.stderr.write("rbuild: --git: not on this branch\n");
-    return ExitCode.Usage;
-  }
-  if (args.remote === undefined || args.remote.startsWith("file:")) {
+  if (args.remote === undefined || !keepsLeases(args.remote)) {
     const message = `\`rbuild pool ${args.targets[0]}\` reads the leases of an rbuild-cache-server: pass --remote http(s)://<server> (or set RBUILD_REMOTE_CACHE) with a token that may write.`;
     reportSetupFailures([{ reason: "usage", message }], cwd);
     return ExitCode.Usage;

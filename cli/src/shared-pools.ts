@@ -6,11 +6,16 @@
 import type { SetupFailure } from "@rbuild/core";
 import type { Graph } from "@rbuild/planner";
 
+/** Whether the `--remote` URL names an rbuild-cache-server (http or https), the one kind of remote that keeps leases. */
+export function keepsLeases(remote: string): boolean {
+  return /^https?:\/\//.test(remote);
+}
+
 /** Why `graph` cannot be built with `remote` (the --remote URL), or undefined when it can. */
 export function sharedPoolProblem(graph: Graph, remote: string | undefined): SetupFailure | undefined {
   const task = [...graph.tasks.values()].find((t) => t.pool?.shared === true && t.run !== undefined);
-  if (task === undefined || (remote !== undefined && !remote.startsWith("file:"))) return undefined;
-  const why = remote === undefined ? "no --remote was given" : `--remote ${remote} is a directory, which keeps no leases`;
+  if (task === undefined || (remote !== undefined && keepsLeases(remote))) return undefined;
+  const why = remote === undefined ? "no --remote was given" : `--remote ${remote} is ${remote.startsWith("file:") ? "a directory" : "a plain file store"}, which keeps no leases`;
   return {
     reason: "usage",
     message:

@@ -201,9 +201,9 @@ export class Engine {
   }
 }
 
-/** The lease client, for a graph with a task in a shared pool and a cache server (not a directory) as its remote. */
+/** The lease client, for a graph with a task in a shared pool and a cache server (http or https, not a directory or plain store) as its remote. */
 async function openLeases(graph: Graph, remote: RemoteRequest): Promise<Leases | undefined> {
-  if (remote.url.startsWith("file:") || ![...graph.tasks.values()].some((task) => task.pool?.shared === true)) return undefined;
+  if (!/^https?:\/\//.test(remote.url) || ![...graph.tasks.values()].some((task) => task.pool?.shared === true)) return undefined;
   const { HttpLeases } = await import("@rbuild/remote");
   return new HttpLeases({ url: remote.url, ...(remote.token === undefined ? {} : { token: remote.token }) });
 }
