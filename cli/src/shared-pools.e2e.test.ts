@@ -169,6 +169,14 @@ describe("shared pools: leases from the cache server", () => {
       'rbuild: error: Task "deploy" is in shared pool "staging", whose leases come from an rbuild-cache-server, and no --remote was given. ' +
         "Pass --remote http(s)://<server> (or set RBUILD_REMOTE_CACHE) with a token that may write (--token or RBUILD_TOKEN).\nRun `rbuild --help` for usage.\n",
     ]);
+    for (const [url, what] of [[`file://${shared}`, "a directory"], ["webdav+http://127.0.0.1:9/", "a plain file store"]] as const) {
+      const plainStore = await ws.run(["deploy", "--remote", url, "--output", "plain"]);
+      expect([plainStore.exitCode, plainStore.stderr.split("\n")[0]]).toEqual([
+        2,
+        `rbuild: error: Task "deploy" is in shared pool "staging", whose leases come from an rbuild-cache-server, and --remote ${url} is ${what}, which keeps no leases. ` +
+          "Pass --remote http(s)://<server> (or set RBUILD_REMOTE_CACHE) with a token that may write (--token or RBUILD_TOKEN).",
+      ]);
+    }
     const reader = await ws.run(["deploy", ...remote("r"), "--output", "plain"]);
     expect(reader.exitCode).toBe(1);
     expect(reader.stderr).toContain(
