@@ -7,12 +7,13 @@ import { posix } from "node:path";
 import { err, isTask, ok, type Result, type SetupFailure, type Task } from "@rbuild/core";
 import { overlappingOutputs } from "@rbuild/hash";
 import type { Definitions, TaskDef } from "./graph.js";
+import { checkRetry, checkUndo } from "./check-retry.js";
 import { normalGlob, type NormalGlob } from "./normal-glob.js";
 import { checkPool, poolConflicts } from "./pool-def.js";
 import { protectedOutput } from "./protected-outputs.js";
 import { suggest } from "./suggest.js";
 
-const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom", "pool"] as const;
+const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom", "retries", "retryDelay", "retryOn", "undo", "pool"] as const;
 /** What users of make, Turborepo, Nx and Bazel reach for, mapped to our field. */
 const ALIASES: Readonly<Record<string, (typeof FIELDS)[number]>> = {
   command: "run",
@@ -29,6 +30,10 @@ const ALIASES: Readonly<Record<string, (typeof FIELDS)[number]>> = {
   workdir: "cwd",
   dir: "cwd",
   cache: "pure",
+  retry: "retries",
+  attempts: "retries",
+  onFailure: "undo",
+  rollback: "undo",
 };
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // Whitespace and control characters would make a name impossible to type or print unambiguously.
@@ -196,6 +201,8 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
   const clearsKept = protectedOutputProblem(outputs, options.outputs, checked, kept);
   if (clearsKept !== undefined) problems.push({ field: "outputs", message: clearsKept });
 
+  const retry = checkRetry(options, problems);
+  const undo = checkUndo(options, problems);
   const pool = options.pool === undefined ? {} : checkPool(task, options.pool);
   if (pool.problem !== undefined) problems.push({ field: "pool", message: pool.problem });
 
@@ -210,6 +217,8 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
     cwd,
     keyParts,
     keyPartsFrom,
+    ...(retry === undefined ? {} : { retry }),
+    ...(undo === undefined ? {} : { undo }),
     pool: pool.pool,
     locate: () => task.location,
   };

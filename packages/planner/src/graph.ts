@@ -25,6 +25,10 @@ export interface TaskDef {
   readonly keyParts: readonly (readonly [string, string])[];
   /** The files its `keyParts` are computed from, normalised (what `--since` watches for them). */
   readonly keyPartsFrom: readonly string[];
+  /** Its `retries`, `retryDelay` and `retryOn`, when it has retries (not part of its key). */
+  readonly retry?: RetryPolicy | undefined;
+  /** Its compensating action (impure tasks only; not part of anything's key). */
+  readonly undo?: string | RunFunction | undefined;
   /** The pool it holds while it runs, if any. Not part of its key. */
   readonly pool?: PoolDef;
   /**
@@ -32,6 +36,16 @@ export interface TaskDef {
    * stack trace, which only an error message should pay for.
    */
   readonly locate: () => SourceLocation | undefined;
+}
+
+/** How a failed task is run again (see TaskOptions.retries). */
+export interface RetryPolicy {
+  /** Attempts after the first: at least 1. */
+  readonly retries: number;
+  /** The wait before the first retry, in ms (doubled for each one after it, jittered, capped). */
+  readonly delayMs: number;
+  /** Only failures with one of these exit codes are retried; undefined: any failure but an interrupt. */
+  readonly on?: readonly number[];
 }
 
 /** Every task a Buildfile declares, by name, in declaration order. */
