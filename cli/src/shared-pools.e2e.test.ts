@@ -160,6 +160,36 @@ describe("shared pools: leases from the cache server", () => {
     expect(JSON.parse(await status(workspace("c"), true))).toEqual({ pools: [] });
   }, 180_000);
 
+  test("26.4: a task waiting for a shared lease gives up when another task's failure stops its build: it never runs", async () => {
+    const a = start(workspace("a"));
+    expect(await eventually(() => !Number.isNaN(at("start a")))).toBe(true);
+    const b = workspace("b");
+    b.write({
+      "Buildfile.ts": b.read("Buildfile.ts") + `task({ name: "boom", pure: false, run: "for i in $(seq 600); do [ -e ${shared}/boom ] && break; sleep 0.1; done; exit 1" });\ntask({ name: "all", deps: ["deploy", "boom"] });\n`,
+    });
+    const child = b.start(["all", ...remote(), "--output", "plain", "--summary", "s.json"]);
+    let stderr = "";
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    expect(await eventually(() => stderr.includes("waiting for shared pool"))).toBe(true);
+    writeFileSync(join(shared, "boom"), "");
+    const rb = await child;
+    expect(rb.exitCode).toBe(1);
+    expect([plain(rb.stdout), anonymous(plain(rb.stderr))]).toEqual([
+      "> boom\n✗ boom (<t>)\n- all skipped (dependency-failed: boom)\n- deploy skipped (build-stopped: boom failed)\n",
+      'rbuild: deploy: waiting for shared pool "staging" (size 1), held by task deploy of build <build> on <host> (for <age>)\n' +
+        'error: Task "boom" failed: its command exited with code 1.\nrbuild: failed: 0 ran, 0 cached, 1 failed, 2 skipped in <t>\n',
+    ]);
+    const tasks = (JSON.parse(b.read("s.json")) as { tasks: { name: string; status: string; reasons: string[] }[] }).tasks;
+    expect(tasks.map((t) => [t.name, t.status, t.reasons])).toEqual([
+      ["deploy", "skipped", ["build-stopped: boom failed"]],
+      ["boom", "failed", ["impure"]],
+      ["all", "skipped", ["dependency-failed: boom"]],
+    ]);
+    expect(Number.isNaN(at("start b"))).toBe(true);
+    writeFileSync(join(shared, "go"), "");
+    expect((await a.child).exitCode).toBe(0);
+  }, 180_000);
+
   test("26.4: a shared pool without a cache server is refused before the build; a read token fails the task, saying why", async () => {
     const ws = workspace("a", "true");
     const none = await ws.run(["deploy", "--output", "plain"]);

@@ -686,8 +686,13 @@ class Build {
     if (task.pool !== undefined) {
       // Before the run slot: a task waiting for its pool keeps no slot from a task that could run.
       this.#poolWaiting++;
-      const taken = await this.#pools.take(task, this.#interrupted.signal);
+      const taken = await this.#pools.take(task, this.#interrupted.signal, this.#failed.signal);
       this.#poolWaiting--;
+      if ("stopped" in taken) {
+        // The build stopped for a failure while it waited: it does not start, as tasks not yet started do not.
+        const stop = this.#stop;
+        return { result: result(task.name, "skipped", { reasons: [stop.kind === "failure" ? `build-stopped: ${stop.task} failed` : "not-reached"] }) };
+      }
       if (!taken.ok) return { result: result(task.name, "failed", { reasons: [], failure: taken.failure }) };
       pool = taken.hold;
     }

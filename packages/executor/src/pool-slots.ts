@@ -30,7 +30,8 @@ export interface PoolHold {
   release(): Promise<void>;
 }
 
-export type PoolTake = { readonly ok: true; readonly hold: PoolHold } | { readonly ok: false; readonly failure: TaskFailure };
+/** A place; or the failure that keeps the task from running; or, `stopped`, the build stopped for a failure while it waited. */
+export type PoolTake = { readonly ok: true; readonly hold: PoolHold } | { readonly ok: false; readonly failure: TaskFailure } | { readonly ok: false; readonly stopped: true };
 
 const NO_HOLD: PoolHold = { release: async () => {} };
 
@@ -66,8 +67,11 @@ export class PoolSlots {
   /**
    * A place in the task's pool (at once for a task in none): after the tasks
    * of higher priority waiting for it, and for a shared pool with its lease.
+   * `signal` is the build's interrupt; `stopped` aborts when a failure stops
+   * the build: a task that waited then does not start (a deploy does not go
+   * ahead after the build failed, however long it waited for its lease).
    */
-  async take(task: GraphTask, signal: AbortSignal): Promise<PoolTake> {
+  async take(task: GraphTask, signal: AbortSignal, stopped?: AbortSignal): Promise<PoolTake> {
     const pool = task.pool;
     if (pool === undefined) return { ok: true, hold: NO_HOLD };
     const fail = (message: string): PoolTake => ({ ok: false, failure: { reason: "pool-lease", task: task.name, pool: pool.name, message } });
@@ -77,12 +81,12 @@ export class PoolSlots {
     let local = this.#local.get(pool.name);
     if (local === undefined) this.#local.set(pool.name, (local = new Slots(pool.size)));
     const place = local.tryTake() ?? (await local.take(task.priority));
-    if (signal.aborted) {
+    if (signal.aborted || stopped?.aborted === true) {
       place.release();
-      return { ok: false, failure: { reason: "interrupted", task: task.name } };
+      return signal.aborted ? { ok: false, failure: { reason: "interrupted", task: task.name } } : { ok: false, stopped: true };
     }
     if (!pool.shared) return { ok: true, hold: { release: async () => void place.release() } };
-    const leased = await this.#lease(task, pool, signal);
+    const leased = await this.#lease(task, pool, signal, stopped);
     if (leased.ok) {
       const lease = leased.hold;
       const release = async (): Promise<void> => {
@@ -92,17 +96,19 @@ export class PoolSlots {
       return { ok: true, hold: { release } };
     }
     place.release();
+    if (leased.failure === "stopped") return { ok: false, stopped: true };
     return leased.failure === "interrupted" ? { ok: false, failure: { reason: "interrupted", task: task.name } } : fail(leased.failure);
   }
 
-  /** The task's lease on `pool`, asked for until granted; or why not. */
-  async #lease(task: GraphTask, pool: PoolDef, signal: AbortSignal): Promise<{ ok: true; hold: PoolHold } | { ok: false; failure: string }> {
+  /** The task's lease on `pool`, asked for until granted; or why not ("interrupted", "stopped", or a message). */
+  async #lease(task: GraphTask, pool: PoolDef, signal: AbortSignal, stopped: AbortSignal | undefined): Promise<{ ok: true; hold: PoolHold } | { ok: false; failure: string }> {
     const leases = this.#leases!;
     const holder = { id: `${this.#host}/${this.#build}/${task.name}`, host: this.#host, build: this.#build, task: task.name };
     const pollMs = Math.max(50, Math.min(1000, Math.floor(this.#ttlMs / 10)));
     let shown: string | undefined;
     for (;;) {
       if (signal.aborted) return { ok: false, failure: "interrupted" };
+      if (stopped?.aborted === true) return { ok: false, failure: "stopped" };
       let answer;
       try {
         answer = await leases.acquire(pool.name, pool.size, holder, this.#ttlMs, signal);
@@ -118,9 +124,11 @@ export class PoolSlots {
         function done(): void {
           clearTimeout(timer);
           signal.removeEventListener("abort", done);
+          stopped?.removeEventListener("abort", done);
           resolve();
         }
         signal.addEventListener("abort", done, { once: true });
+        stopped?.addEventListener("abort", done, { once: true });
       });
     }
     let lost = false;
