@@ -10,7 +10,7 @@ import { suggest } from "@rbuild/planner";
 import { OUTPUT_LOGS, type OutputLogs } from "@rbuild/ui";
 import { parseSince, SINCE_EXPECTS } from "./since-date.js";
 
-export const SUBCOMMANDS = ["run", "list", "why", "graph", "history", "errors", "show", "cache", "clean", "init", "pool", "help"] as const;
+export const SUBCOMMANDS = ["run", "watch", "list", "why", "graph", "history", "errors", "show", "cache", "clean", "init", "pool", "help"] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 export type OutputMode = "tui" | "plain" | "json";
@@ -73,6 +73,9 @@ export const HISTORY_LIMIT = 20;
 
 export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what they depend on
        rbuild run [options] <task...>   the same, for task names that clash with a subcommand
+       rbuild watch [options] <task...> run tasks, then again on each change to their
+                                        inputs or the Buildfile, until Ctrl-C (in this
+                                        process, never the daemon); options as for a run
        rbuild list                      show every task and its deps
        rbuild why <task>                why a task would run now, or why it ran last time
        rbuild graph [task...] [--format F] [--out FILE] [--check]
@@ -338,8 +341,18 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     return usage("--max-size and --max-age go with `rbuild cache gc`.");
   }
   if (values.cache === true && command !== "clean") return usage("--cache goes with `rbuild clean`.");
-  if (filters.length > 0 && command !== "run" && command !== "graph") return usage("--filter goes with running tasks, e.g. `rbuild build --filter my-app...`, and with `rbuild graph`.");
-  if (since !== undefined && command !== "run" && command !== "graph") return usage("--since goes with running tasks, e.g. `rbuild test --since main`, with `rbuild graph`, and as a date with `rbuild errors`.");
+  const builds = command === "run" || command === "watch";
+  if (command === "watch") {
+    const once: [given: boolean, flag: string][] = [
+      [values["dry-run"] === true, "-n/--dry-run"],
+      [values.summary !== undefined, "--summary"],
+      [values.junit !== undefined, "--junit"],
+    ];
+    const flag = once.find(([given]) => given)?.[1];
+    if (flag !== undefined) return usage(`${flag} goes with one build, e.g. \`rbuild build ${flag.split("/").at(-1)}\`, not with \`rbuild watch\`.`);
+  }
+  if (filters.length > 0 && !builds && command !== "graph") return usage("--filter goes with running tasks, e.g. `rbuild build --filter my-app...`, and with `rbuild graph`.");
+  if (since !== undefined && !builds && command !== "graph") return usage("--since goes with running tasks, e.g. `rbuild test --since main`, with `rbuild graph`, and as a date with `rbuild errors`.");
   if (values.junit !== undefined && command !== "run") return usage("--junit goes with running tasks, e.g. `rbuild test --junit reports/rbuild.xml`.");
   // The flags of a build, said to go with one rather than silently ignored by the commands that run nothing.
   const buildFlags: [given: boolean, flag: string][] = [
@@ -351,7 +364,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     [values.summary !== undefined, "--summary"],
   ];
   const buildFlag = buildFlags.find(([given]) => given)?.[1];
-  if (buildFlag !== undefined && command !== "run" && command !== "help" && command !== "version") {
+  if (buildFlag !== undefined && !builds && command !== "help" && command !== "version") {
     return usage(`${buildFlag} goes with running tasks, e.g. \`rbuild build ${buildFlag.split("/").at(-1)}\`, not with \`rbuild ${command}\`.`);
   }
   if (values.junit !== undefined && values["dry-run"] === true) {

@@ -55,12 +55,20 @@ export async function runCommand(args: Args, strays: StrayErrors): Promise<numbe
   return end.exitCode;
 }
 
+/** What `rbuild watch` asks of each build it runs (see watch-command.ts). */
+export interface BuildHooks {
+  /** Told the workspace and the plan once the build has them, before anything runs. */
+  readonly planned?: (workspace: Workspace, graph: Graph) => void;
+  /** A task's own signal, asked for as it starts: aborted, that task stops (see BuildRequest.cancel). */
+  readonly cancel?: (task: string) => AbortSignal | undefined;
+}
+
 /**
  * Runs a build with `terminal`'s output, environment and directory; `strays`
  * takes user code's stray errors. `engine` runs it (the daemon's lives for
  * all its builds); by default an engine for this build only.
  */
-export async function runBuild(args: Args, terminal: Terminal, strays: StrayErrors, engine?: Engine): Promise<RunEnd> {
+export async function runBuild(args: Args, terminal: Terminal, strays: StrayErrors, engine?: Engine, hooks: BuildHooks = {}): Promise<RunEnd> {
   phase("start");
   const { cwd, env } = terminal;
   const mode = args.dryRun ? "plain" : outputMode(args.output, terminal);
@@ -113,6 +121,7 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
   phase("plan");
   const noLeases = args.dryRun ? undefined : sharedPoolProblem(graph.value, args.remote);
   if (noLeases !== undefined) return fail([noLeases], workspace.value);
+  hooks.planned?.(workspace.value, graph.value);
 
   const ended = (exitCode: number, interrupted = false): RunEnd => ({ exitCode, workspace: workspace.value, targets, interrupted });
   if (args.dryRun) {
@@ -171,6 +180,7 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
       env,
       reporter,
       signal: interrupt.signal,
+      ...(hooks.cancel === undefined ? {} : { cancel: hooks.cancel }),
       jobs: args.jobs,
       keepGoing: args.keepGoing,
       undo: args.undo,

@@ -56,6 +56,8 @@ export interface BuildRequest {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly reporter: Reporter;
   readonly signal: AbortSignal;
+  /** A task's own signal, asked for as it starts: aborting it stops that task only (see ExecuteOptions.cancel). */
+  readonly cancel?: (task: string) => AbortSignal | undefined;
   readonly jobs?: number;
   readonly keepGoing?: boolean;
   /** When a failed build runs its tasks' undos (see ExecuteOptions.undo). */
@@ -135,6 +137,7 @@ export class Engine {
   /** How the build ended; undefined when it was interrupted while waiting for the build lock. */
   async build(request: BuildRequest): Promise<BuildOutcome | undefined> {
     const { graph, cacheDir, env, reporter, signal } = request;
+    const cancel = request.cancel === undefined ? {} : { cancel: request.cancel };
     // The no-op fast path: every task still as the freshness record has it.
     const check = request.force === true ? undefined : this.#records.check(cacheDir, graph, env);
     request.onPhase?.("fresh");
@@ -144,7 +147,7 @@ export class Engine {
     const place = { commit: gitCommit(graph.root), host: hostname() };
     if (upToDate !== undefined) {
       const started = Date.now();
-      const outcome = await execute({ graph, jobs: request.jobs, runner: this.#runner, reporter, signal, env, upToDate: upToDate.results, ...this.#strays });
+      const outcome = await execute({ graph, jobs: request.jobs, runner: this.#runner, reporter, signal, ...cancel, env, upToDate: upToDate.results, ...this.#strays });
       if (outcome.ok) noteAnsweredBuild(cacheDir, { from: upToDate.build, started, finished: Date.now(), targets: graph.targets, ...place });
       return outcome;
     }
@@ -178,6 +181,7 @@ export class Engine {
         runner: this.#runner,
         reporter,
         signal,
+        ...cancel,
         env,
         ...this.#strays,
         place,

@@ -43,6 +43,13 @@ export interface ExecuteOptions {
   readonly runner: Runner;
   /** Aborting interrupts the build: running tasks are stopped and nothing new starts. */
   readonly signal?: AbortSignal;
+  /**
+   * A signal of one task's own, asked for as it starts (`rbuild watch`: aborted
+   * when an edit makes the task stale). Aborting it stops that task as an
+   * interrupt would, and it fails as interrupted; the rest of the build goes on
+   * as after any failure.
+   */
+  readonly cancel?: (task: string) => AbortSignal | undefined;
   /** The environment tasks' variables are taken from. Defaults to `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** The local store: without it every task runs and nothing is stored. */
@@ -213,6 +220,7 @@ class Build {
   readonly #reporter: Reporter;
   readonly #runner: Runner;
   readonly #signal: AbortSignal | undefined;
+  readonly #cancel: ((task: string) => AbortSignal | undefined) | undefined;
   readonly #now: () => number;
   readonly #env: TaskEnvBuilder;
   readonly #cache: TaskCache | undefined;
@@ -286,6 +294,7 @@ class Build {
     this.#reporter = options.reporter;
     this.#runner = options.runner;
     this.#signal = options.signal;
+    this.#cancel = options.cancel;
     this.#now = options.now ?? (() => performance.now());
     const env = options.env ?? process.env;
     this.#env = new TaskEnvBuilder(env);
@@ -521,10 +530,16 @@ class Build {
     }
     this.#running.add(task.name);
     const started = this.#now();
-    void this.#runTask(task, this.#interrupted.signal).then((done) => {
+    void this.#runTask(task, this.#taskSignal(task)).then((done) => {
       this.#done(task, done, Math.round(this.#now() - started), this.#finished);
       this.#wake?.();
     });
+  }
+
+  /** What stops a task: the build's interrupt, and its own cancel signal when the caller gives one. */
+  #taskSignal(task: GraphTask): AbortSignal {
+    const own = this.#cancel?.(task.name);
+    return own === undefined ? this.#interrupted.signal : AbortSignal.any([this.#interrupted.signal, own]);
   }
 
   /** Keeps what dependents need of a finished task and queues its result for #finish. */
