@@ -433,14 +433,16 @@ class Build {
     const tasks = undoOrder(this.#graph, this.#results);
     if (tasks.length === 0) return [];
     const never = new AbortController().signal;
+    const signal = (this.#undoWhen === "failure-or-interrupt" ? this.#undoSignal : this.#signal) ?? never;
     return runUndos(tasks, {
       graph: this.#graph,
       runner: this.#runner,
       reporter: this.#reporter,
       env: (task, cwd) => this.#env.build(task.env, cwd),
       depOutputs: (task) => this.#depOutputs(task),
-      signal: (this.#undoWhen === "failure-or-interrupt" ? this.#undoSignal : this.#signal) ?? never,
+      signal,
       now: this.#now,
+      pool: (task) => this.#pools.take(task, signal),
     });
   }
 
