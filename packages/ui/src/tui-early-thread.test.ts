@@ -20,11 +20,13 @@ const ran = (name: string): TaskResult => ({ name, status: "ran", cache: null, k
 
 const plan: TuiPlan = { tasks: new Set(["a"]), expectedMs: () => new Map([["a", 100]]) };
 
-function terminal(): TuiTerminal & { written: string } {
+function terminal(): TuiTerminal & { written: string; writes: string[] } {
   return {
     written: "",
+    writes: [],
     write(text: string) {
       this.written += text;
+      this.writes.push(text);
     },
     size: () => ({ columns: 60, rows: 12 }),
     onResize: () => () => {},
@@ -60,7 +62,7 @@ test("24.6: a TUI thread started early draws nothing for a build shorter than th
   await exited;
 }, 60_000);
 
-test("24.6: a thread started early draws the live area once the build has run START_AFTER_MS, and its warm-up frame never reaches the terminal", async () => {
+test("24.6: a thread started early draws the live area once the build has run START_AFTER_MS, in one write a frame, and its warm-up frame never reaches the terminal", async () => {
   const thread = startTuiThread();
   expect(await thread.ready).toBe(true);
   const term = terminal();
@@ -78,5 +80,7 @@ test("24.6: a thread started early draws the live area once the build has run ST
   // its rows and the cursor's erased as the live area goes, and the empty last frame.
   const shown = term.written.replace(/\x1b\[\?(2026[hl]|25[hl])/g, "");
   expect(shown).toBe("▸ a  0s\n" + "░".repeat(27) + " 0/1 · 0 ran · 0 cached · ETA <1s\n" + "\x1b[2K\x1b[1A".repeat(2) + "\x1b[2K\x1b[G\n");
+  // The thread sends what ink writes for a frame as one message: one write for the frame, one for the end.
+  expect(term.writes.length).toBe(2);
   expect(stderr.text).toBe("rbuild: ok: 1 ran, 0 cached in 1.5s\n");
 }, 60_000);

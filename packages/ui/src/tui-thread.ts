@@ -172,12 +172,27 @@ async function serve(data: ThreadData): Promise<void> {
     warm.frame({ ...WARM_FRAME, lines: WARM_FRAME.lines.slice(1) });
     await warm.end([]);
   }
-  const painter = new InkPainter((text) => send({ type: "write", text }));
+  // Ink writes a frame in a few pieces (cursor, erase, lines): they go to the main thread as one message, sent
+  // before word that the frame is drawn, or at the end of the turn for what ink draws from a timer of its own.
+  let written = "";
+  const flush = (): void => {
+    if (written !== "") send({ type: "write", text: written });
+    written = "";
+  };
+  const painter = new InkPainter((text) => {
+    if (written === "") queueMicrotask(flush);
+    written += text;
+  });
   port.on("message", (message: ToThread) => {
     if (message.type === "frame") {
       painter.frame(message.frame);
+      flush();
       send({ type: "drawn" });
-    } else void painter.end(message.notes).then(() => send({ type: "ended" }));
+    } else
+      void painter.end(message.notes).then(() => {
+        flush();
+        send({ type: "ended" });
+      });
   });
   send({ type: "ready" });
 }
