@@ -10,21 +10,21 @@
  * tui-reporter.ts): it then loads ink and draws a frame to nowhere (the first
  * frame's one-time costs: yoga's set-up, the string width tables, the JIT)
  * while the main thread loads the Buildfile, and waits to be given a painter.
- * It runs below the build's tasks (nice 10: on Linux, this thread only), so
+ * It runs below the build's tasks (10 nicer: on Linux, this thread only), so
  * on a busy machine the TUI draws less often rather than slowing the build.
  *
  * The thread runs this very module (as input-warmer.ts does): started with
  * ROLE in its workerData, the module serves. If the thread cannot start or
  * fails, frames are drawn here instead (see TuiReporter).
  */
-import { setPriority } from "node:os";
+import { getPriority, setPriority } from "node:os";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import type { Frame, Painter } from "./tui-painter.js";
 
 const ROLE = "rbuild-tui";
 
-/** The thread's niceness: below the tasks, which rbuild starts at its own (0, usually). */
-const THREAD_NICE = 10;
+/** How much nicer the thread is than rbuild (whose tasks run at rbuild's own niceness). */
+const THREAD_NICER = 10;
 
 type ToThread = { type: "frame"; frame: Frame } | { type: "end"; notes: readonly string[] };
 type FromThread = { type: "write"; text: string } | { type: "drawn" } | { type: "ended" } | { type: "ready" };
@@ -158,7 +158,8 @@ async function serve(data: ThreadData): Promise<void> {
   const port = parentPort!;
   const send = (message: FromThread): void => port.postMessage(message);
   try {
-    setPriority(0, THREAD_NICE);
+    // Relative to rbuild's own (a `nice rbuild` stays below the rest too), and never above it, even for root.
+    setPriority(0, Math.min(19, getPriority(0) + THREAD_NICER));
   } catch {
     // Not allowed here: the thread runs at the build's priority, as it would without this.
   }
