@@ -5,10 +5,14 @@
  * `--output plain`, both on a real pseudo-terminal: a detached tmux session of
  * 120 x 40 running rbuild in Node (no daemon, the cache removed before each
  * build). The time is taken inside the pane, from rbuild's start to its exit,
- * by a small Node wrapper that writes it to a file, with the CPU time of rbuild
- * and its tasks (user + sys, from /proc: steadier than wall time on a shared
- * machine), and that of rbuild's main thread alone (the build's critical path:
- * the TUI draws on a thread of its own). Rounds alternate which mode goes first. Goal (issue 24): the TUI adds at most 3 %.
+ * by a small Node wrapper that writes it to a file, with the CPU time of the
+ * processes it waited for (user + sys, from /proc: steadier than wall time on a
+ * shared machine; in practice rbuild alone, as it equals main + threads: the
+ * tasks, children of the process helper, do not reach it), that of rbuild's
+ * main thread alone (the build's critical path) and of its other threads (the
+ * TUI draws on one of its own, and V8 compiles and collects its code on
+ * others). Rounds alternate which mode goes first. Goal (issue 24): the TUI
+ * adds at most 3 %; the last line says how much it adds.
  *
  *   node bench/tui.mjs                      # P=1000, F=10, 5 runs of each
  *   node bench/tui.mjs --packages 200 --runs 3
@@ -103,7 +107,7 @@ for (let round = 0; round < RUNS; round++) {
 }
 const list = (xs) => xs.map((x) => x.toFixed(3)).join(", ");
 console.log(
-  `cold build of ${P} tasks on a 120x40 tmux pane, -j ${values.jobs}, median of ${RUNS} (wall; cpu: rbuild and its tasks, user+sys;` +
+  `cold build of ${P} tasks on a 120x40 tmux pane, -j ${values.jobs}, median of ${RUNS} (wall; cpu: rbuild, user+sys;` +
     ` main: rbuild's main thread; threads: rbuild's other threads, the TUI's among them; load average before: ${loadBefore}):`,
 );
 const medians = {};
