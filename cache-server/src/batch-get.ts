@@ -54,32 +54,32 @@ export async function answerBatchGet(res: ServerResponse, store: DiskStore, metr
   if (!(await write(res, '{"entries":{'))) return 499;
   for (const key of new Set(keys)) {
     const head = `${separator}"${key}":{"entry":"`;
-    const size = store.open("ac", key);
+    const size = store.open("ac/rbuild", key);
     if (size === undefined) {
-      metrics.misses.ac++;
+      metrics.miss("rbuild", "ac");
       continue;
     }
     if (later.length > 0 || head.length + base64Length(size) + '","inline":{}}'.length > budget) {
       later.push(key);
       continue;
     }
-    const bytes = store.getAction(key);
+    const bytes = store.getAction("ac/rbuild", key);
     if (bytes === undefined) {
-      metrics.misses.ac++;
+      metrics.miss("rbuild", "ac");
       continue;
     }
-    metrics.hits.ac++;
+    metrics.hit("rbuild", "ac");
     metrics.bytesOut += bytes.length;
     let piece = `${head}${bytes.toString("base64")}","inline":{`;
     budget -= piece.length + "}}".length;
     let comma = "";
     for (const digest of referencedBlobs(bytes) ?? []) {
-      const blobSize = store.open("cas", digest);
+      const blobSize = store.open("cas/blake3", digest);
       const cost = (length: number): number => `${comma}"${digest}":""`.length + base64Length(length);
       if (blobSize === undefined || blobSize > inlineMax || cost(blobSize) > budget) continue;
       let blob: Buffer;
       try {
-        blob = readFileSync(store.path("cas", digest));
+        blob = readFileSync(store.path("cas/blake3", digest));
       } catch {
         continue; // Evicted just now: the client asks for it separately, and misses.
       }
@@ -87,7 +87,7 @@ export async function answerBatchGet(res: ServerResponse, store: DiskStore, metr
       piece += `${comma}"${digest}":"${blob.toString("base64")}"`;
       budget -= cost(blob.length);
       comma = ",";
-      metrics.hits.cas++;
+      metrics.hit("rbuild", "cas");
       metrics.bytesOut += blob.length;
     }
     if (!(await write(res, `${piece}}}`))) return 499;

@@ -1,11 +1,13 @@
 /**
- * The server's storage: blobs and action entries as files, an SQLite index of
- * their sizes, last access and references, and LRU eviction under a size bound.
+ * The server's storage: blobs and entries as files, an SQLite index of their
+ * sizes, last access and references, and one LRU eviction under a size bound,
+ * across every protocol (key spaces: see key-spaces.ts).
  *
- *   <dir>/cas/blake3/<2 hex>/<64 hex>   blobs, named by their BLAKE3 digest
- *   <dir>/ac/<2 hex>/<64 hex>           action entries (JSON), named by rbuild key
- *   <dir>/tmp/                          uploads in progress
- *   <dir>/index.sqlite                  entries(kind, name, size, last_access), refs(ac, blob)
+ *   <dir>/cas/<function>/<2 hex>/<64 hex>   blobs, named by their digest (blake3, sha256)
+ *   <dir>/ac/<protocol>/<2 hex>/<name>      entries (JSON naming blobs), one space per protocol
+ *   <dir>/tmp/                              uploads in progress
+ *   <dir>/index.sqlite                      entries(kind = space, name, size, last_access),
+ *                                           refs(ac = "<space>/<name>", blob = "<space>/<digest>")
  *
  * Invariants: a blob is verified against its name while it streams in and is
  * renamed into place only when complete; an action entry is stored only when
@@ -19,13 +21,12 @@ import { join } from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import Database from "better-sqlite3";
-import { DigestBuilder } from "@rbuild/hash";
-
-export type Kind = "cas" | "ac";
+import { CONTENT_OF, CONTENT_SPACES, ENTRY_SPACES, hasherFor, isContentSpace, type ContentSpace, type EntrySpace, type Space } from "./key-spaces.js";
 
 export type PutResult = "stored" | "mismatch" | "too-large" | "disk-full" | "aborted";
 
-const SCHEMA_VERSION = 1;
+/** 2: key spaces (the store of version 1 had `cas/blake3` and `ac` only; its entries are dropped). */
+const SCHEMA_VERSION = 2;
 const SCHEMA = `
 CREATE TABLE entries (kind TEXT NOT NULL, name TEXT NOT NULL, size INTEGER NOT NULL, last_access INTEGER NOT NULL, PRIMARY KEY (kind, name)) WITHOUT ROWID;
 CREATE INDEX entries_lru ON entries(last_access);
@@ -68,7 +69,9 @@ export class DiskStore {
     this.dir = options.dir;
     this.maxSize = options.maxSize;
     this.#now = options.now ?? Date.now;
-    for (const sub of ["cas/blake3", "ac", "tmp"]) mkdirSync(join(this.dir, sub), { recursive: true });
+    for (const sub of [...CONTENT_SPACES, ...ENTRY_SPACES, "tmp"]) mkdirSync(join(this.dir, sub), { recursive: true });
+    // Version 1 kept rbuild's entries in ac/<2 hex>/: they are not worth a migration (a cache), so they go.
+    for (const old of readdirSync(join(this.dir, "ac"))) if (/^[0-9a-f]{2}$/.test(old)) rmSync(join(this.dir, "ac", old), { recursive: true, force: true });
     rmSync(join(this.dir, "tmp"), { recursive: true, force: true });
     mkdirSync(join(this.dir, "tmp"));
     const { db, fresh } = openIndex(join(this.dir, "index.sqlite"));
@@ -82,53 +85,61 @@ export class DiskStore {
     return this.#total;
   }
 
-  path(kind: Kind, name: string): string {
-    return kind === "cas" ? join(this.dir, "cas", "blake3", name.slice(0, 2), name) : join(this.dir, "ac", name.slice(0, 2), name);
+  path(space: Space, name: string): string {
+    return join(this.dir, space, name.slice(0, 2), name);
   }
 
   /** The size of a stored blob or entry, marking it used; undefined if absent. */
-  open(kind: Kind, name: string): number | undefined {
-    const size = statSync(this.path(kind, name), { throwIfNoEntry: false })?.size;
-    if (size !== undefined) this.#accessed.set(`${kind}/${name}`, this.#now());
+  open(space: Space, name: string): number | undefined {
+    const size = statSync(this.path(space, name), { throwIfNoEntry: false })?.size;
+    if (size !== undefined) this.#accessed.set(`${space}/${name}`, this.#now());
     return size;
   }
 
-  has(kind: Kind, name: string): boolean {
-    return statSync(this.path(kind, name), { throwIfNoEntry: false }) !== undefined;
+  has(space: Space, name: string): boolean {
+    return statSync(this.path(space, name), { throwIfNoEntry: false }) !== undefined;
   }
 
-  /** Which of `digests` are not stored. */
-  missing(digests: readonly string[]): string[] {
-    return digests.filter((digest) => !this.has("cas", digest));
+  /** Which of `digests` are not stored in `space`. */
+  missing(space: ContentSpace, digests: readonly string[]): string[] {
+    return digests.filter((digest) => !this.has(space, digest));
   }
 
   /**
    * Streams a blob to a temp file while hashing it; renames it into place only
-   * if its BLAKE3 digest is `digest` and it stays within `maxBlobSize`.
+   * if its digest (by the space's function) is `digest` and it stays within `maxBlobSize`.
    */
-  async putBlob(digest: string, body: Readable, maxBlobSize: number): Promise<PutResult> {
-    const received = await this.#receive(body, maxBlobSize);
+  async putBlob(space: ContentSpace, digest: string, body: Readable, maxBlobSize: number): Promise<PutResult> {
+    const received = await this.#receive(space, body, maxBlobSize);
     if (typeof received === "string") return received;
     if (received.digest !== digest) {
       rmSync(received.temp, { force: true });
       return "mismatch";
     }
-    this.#commitBlob(received);
+    this.#commitBlob(space, received);
     return "stored";
   }
 
-  /** Stores a blob whose digest the sender did not name (an artifact of another protocol); returns it. */
-  async putUnnamedBlob(body: Readable, maxBlobSize: number): Promise<Exclude<PutResult, "stored" | "mismatch"> | { digest: string; size: number }> {
-    const received = await this.#receive(body, maxBlobSize);
+  /** Stores a blob whose digest the sender did not name (a value of another protocol); returns it. */
+  async putUnnamedBlob(
+    space: ContentSpace,
+    body: Readable,
+    maxBlobSize: number,
+  ): Promise<Exclude<PutResult, "stored" | "mismatch"> | { digest: string; size: number }> {
+    const received = await this.#receive(space, body, maxBlobSize);
     if (typeof received === "string") return received;
-    this.#commitBlob(received);
+    this.#commitBlob(space, received);
     return { digest: received.digest, size: received.size };
   }
 
   /** Streams a body to a temporary file, measuring and hashing it on the way. */
-  async #receive(body: Readable, maxBlobSize: number): Promise<Exclude<PutResult, "stored" | "mismatch"> | { temp: string; digest: string; size: number }> {
+  async #receive(
+    space: ContentSpace,
+    body: Readable,
+    maxBlobSize: number,
+  ): Promise<Exclude<PutResult, "stored" | "mismatch"> | { temp: string; digest: string; size: number }> {
     const temp = join(this.dir, "tmp", `${process.pid}-${Math.random().toString(36).slice(2)}`);
-    const hasher = new DigestBuilder();
+    const hasher = hasherFor(space);
     let size = 0;
     const meter = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
@@ -152,62 +163,64 @@ export class DiskStore {
     return { temp, digest: hasher.digest(), size };
   }
 
-  #commitBlob({ temp, digest, size }: { temp: string; digest: string; size: number }): void {
-    const target = this.path("cas", digest);
+  #commitBlob(space: ContentSpace, { temp, digest, size }: { temp: string; digest: string; size: number }): void {
+    const target = this.path(space, digest);
     mkdirSync(join(target, ".."), { recursive: true });
     renameSync(temp, target);
-    this.#record("cas", digest, size);
+    this.#record(space, digest, size);
   }
 
-  /** Stores an action entry that references `blobs`; refused if any is missing. */
-  putAction(key: string, bytes: Buffer, blobs: readonly string[]): "stored" | { missing: string[] } {
-    const missing = this.missing(blobs);
+  /** Stores an entry that references `blobs` (of the space's content space); refused if any is missing. */
+  putAction(space: EntrySpace, key: string, bytes: Buffer, blobs: readonly string[]): "stored" | { missing: string[] } {
+    const content = CONTENT_OF[space];
+    const missing = this.missing(content, blobs);
     if (missing.length > 0) return { missing };
-    const target = this.path("ac", key);
+    const target = this.path(space, key);
     mkdirSync(join(target, ".."), { recursive: true });
     const temp = join(this.dir, "tmp", `${process.pid}-${Math.random().toString(36).slice(2)}`);
     writeFileSync(temp, bytes);
     renameSync(temp, target);
     const insert = this.#db.prepare("INSERT OR IGNORE INTO refs (ac, blob) VALUES (?, ?)");
+    const id = `${space}/${key}`;
     this.#db.transaction(() => {
-      this.#db.prepare("DELETE FROM refs WHERE ac = ?").run(key);
-      for (const blob of blobs) insert.run(key, blob);
+      this.#db.prepare("DELETE FROM refs WHERE ac = ?").run(id);
+      for (const blob of blobs) insert.run(id, `${content}/${blob}`);
     })();
-    this.#record("ac", key, bytes.length);
+    this.#record(space, key, bytes.length);
     return "stored";
   }
 
-  /** An action entry, only if every blob it references is still present (else it is removed). */
-  getAction(key: string): Buffer | undefined {
+  /** An entry, only if every blob it references is still present (else it is removed). */
+  getAction(space: EntrySpace, key: string): Buffer | undefined {
     let bytes: Buffer;
     try {
-      bytes = readFileSync(this.path("ac", key));
+      bytes = readFileSync(this.path(space, key));
     } catch {
       return undefined;
     }
-    const blobs = (this.#db.prepare("SELECT blob FROM refs WHERE ac = ?").raw().all(key) as [string][]).map(([b]) => b);
-    if (this.missing(blobs).length > 0) {
-      this.#remove("ac", key);
+    const blobs = (this.#db.prepare("SELECT blob FROM refs WHERE ac = ?").raw().all(`${space}/${key}`) as [string][]).map(([b]) => b);
+    if (blobs.some((id) => !this.has(...splitId<ContentSpace>(id)))) {
+      this.#remove(space, key);
       return undefined;
     }
     const now = this.#now();
-    this.#accessed.set(`ac/${key}`, now);
-    for (const blob of blobs) this.#accessed.set(`cas/${blob}`, now); // Using an entry uses its blobs.
+    this.#accessed.set(`${space}/${key}`, now);
+    for (const blob of blobs) this.#accessed.set(blob, now); // Using an entry uses its blobs.
     return bytes;
   }
 
-  #record(kind: Kind, name: string, size: number): void {
+  #record(kind: Space, name: string, size: number): void {
     const old = this.#db.prepare("SELECT size FROM entries WHERE kind = ? AND name = ?").get(kind, name) as { size: number } | undefined;
     this.#db.prepare("INSERT OR REPLACE INTO entries (kind, name, size, last_access) VALUES (?, ?, ?, ?)").run(kind, name, size, this.#now());
     this.#total += size - (old?.size ?? 0);
     this.#evict();
   }
 
-  #remove(kind: Kind, name: string): void {
+  #remove(kind: Space, name: string): void {
     const row = this.#db.prepare("SELECT size FROM entries WHERE kind = ? AND name = ?").get(kind, name) as { size: number } | undefined;
     this.#db.transaction(() => {
       this.#db.prepare("DELETE FROM entries WHERE kind = ? AND name = ?").run(kind, name);
-      if (kind === "ac") this.#db.prepare("DELETE FROM refs WHERE ac = ?").run(name);
+      if (!isContentSpace(kind)) this.#db.prepare("DELETE FROM refs WHERE ac = ?").run(`${kind}/${name}`);
     })();
     rmSync(this.path(kind, name), { force: true });
     this.#accessed.delete(`${kind}/${name}`);
@@ -221,11 +234,11 @@ export class DiskStore {
     const oldest = this.#db.prepare("SELECT kind, name FROM entries ORDER BY last_access ASC, kind ASC, name ASC LIMIT 1");
     const referencing = this.#db.prepare("SELECT ac FROM refs WHERE blob = ?");
     while (this.#total > this.maxSize) {
-      const next = oldest.get() as { kind: Kind; name: string } | undefined;
+      const next = oldest.get() as { kind: Space; name: string } | undefined;
       if (next === undefined) break;
-      if (next.kind === "cas") {
-        for (const { ac } of referencing.all(next.name) as { ac: string }[]) {
-          this.#remove("ac", ac);
+      if (isContentSpace(next.kind)) {
+        for (const { ac } of referencing.all(`${next.kind}/${next.name}`) as { ac: string }[]) {
+          this.#remove(...splitId<EntrySpace>(ac));
           this.evictions++;
         }
       }
@@ -240,8 +253,7 @@ export class DiskStore {
     const touch = this.#db.prepare("UPDATE entries SET last_access = ? WHERE kind = ? AND name = ?");
     this.#db.transaction(() => {
       for (const [id, time] of this.#accessed) {
-        const slash = id.indexOf("/");
-        touch.run(time, id.slice(0, slash), id.slice(slash + 1));
+        touch.run(time, ...splitId(id));
       }
     })();
     this.#accessed.clear();
@@ -251,8 +263,8 @@ export class DiskStore {
   #rescan(): void {
     const insert = this.#db.prepare("INSERT OR REPLACE INTO entries (kind, name, size, last_access) VALUES (?, ?, ?, ?)");
     this.#db.transaction(() => {
-      for (const kind of ["cas", "ac"] as const) {
-        const base = kind === "cas" ? join(this.dir, "cas", "blake3") : join(this.dir, "ac");
+      for (const kind of [...CONTENT_SPACES, ...ENTRY_SPACES]) {
+        const base = join(this.dir, kind);
         for (const shard of readdirSync(base)) {
           for (const name of readdirSync(join(base, shard))) {
             const stat = statSync(join(base, shard, name));
@@ -263,15 +275,15 @@ export class DiskStore {
     })();
     // References live in the entries themselves: rebuild them, and drop entries that are not well formed.
     const insertRef = this.#db.prepare("INSERT OR IGNORE INTO refs (ac, blob) VALUES (?, ?)");
-    for (const [name] of this.#db.prepare("SELECT name FROM entries WHERE kind = 'ac'").raw().all() as [string][]) {
+    for (const [kind, name] of this.#db.prepare("SELECT kind, name FROM entries WHERE kind LIKE 'ac/%'").raw().all() as [EntrySpace, string][]) {
       let blobs: string[] | undefined;
       try {
-        blobs = referencedBlobs(readFileSync(this.path("ac", name)));
+        blobs = referencedBlobs(readFileSync(this.path(kind, name)));
       } catch {
         blobs = undefined;
       }
-      if (blobs === undefined) this.#remove("ac", name);
-      else for (const blob of blobs) insertRef.run(name, blob);
+      if (blobs === undefined) this.#remove(kind, name);
+      else for (const blob of blobs) insertRef.run(`${kind}/${name}`, `${CONTENT_OF[kind]}/${blob}`);
     }
   }
 
@@ -279,6 +291,12 @@ export class DiskStore {
     this.flush();
     this.#db.close();
   }
+}
+
+/** `<space>/<name>` (how refs and recorded accesses name a file) → [space, name]. */
+function splitId<S extends Space>(id: string): [S, string] {
+  const slash = id.lastIndexOf("/");
+  return [id.slice(0, slash) as S, id.slice(slash + 1)];
 }
 
 function openIndex(path: string): { db: Database.Database; fresh: boolean } {

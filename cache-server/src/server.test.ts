@@ -58,7 +58,7 @@ describe("rbuild-cache-server", () => {
     expect(await put(ac(s, KEY), entry)).toBe(200);
     const got = await fetch(ac(s, KEY));
     expect([got.status, await got.json()]).toEqual([200, { blobs: [blob], exitCode: 0 }]);
-    rmSync(s.store.path("cas", blob));
+    rmSync(s.store.path("cas/blake3", blob));
     expect((await status(ac(s, KEY)))).toBe(404);
     expect(await put(ac(s, KEY), "not json")).toBe(400);
   });
@@ -96,8 +96,8 @@ describe("rbuild-cache-server", () => {
     expect((await query({ keys: [KEY] }, "bad")).status).toBe(401);
     expect(await status(url, { headers: { authorization: "Bearer r" } })).toBe(405);
     const text = await (await fetch(`${s.url}/metrics`, { headers: { authorization: "Bearer r" } })).text();
-    expect(text).toContain('rbuild_cache_requests_total{method="POST",route="ac-get",code="200"} 2\n');
-    expect(text).toContain('rbuild_cache_misses_total{kind="ac"} 1\n');
+    expect(text).toContain('rbuild_cache_requests_total{protocol="rbuild",method="POST",route="ac-get",code="200"} 2\n');
+    expect(text).toContain('rbuild_cache_misses_total{protocol="rbuild",kind="ac"} 1\n');
   });
 
   test("20.13: an ac:get answer stays under its bound, entries included; what did not fit is listed to ask again", async () => {
@@ -289,10 +289,10 @@ describe("rbuild-cache-server", () => {
     await fetch(cas(s, digest));
     await fetch(cas(s, digestBytes("none")));
     const text = await (await fetch(`${s.url}/metrics`)).text();
-    expect(text).toContain('rbuild_cache_hits_total{kind="cas"} 1\n');
-    expect(text).toContain('rbuild_cache_misses_total{kind="cas"} 1\n');
+    expect(text).toContain('rbuild_cache_hits_total{protocol="rbuild",kind="cas"} 1\n');
+    expect(text).toContain('rbuild_cache_misses_total{protocol="rbuild",kind="cas"} 1\n');
     expect(text).toContain("rbuild_cache_bytes_in_total 1\n");
-    expect(text).toContain('rbuild_cache_requests_total{method="PUT",route="cas",code="200"} 1\n');
+    expect(text).toContain('rbuild_cache_requests_total{protocol="rbuild",method="PUT",route="cas",code="200"} 1\n');
   });
 
   test("an unreadable index is rebuilt from the files, entries included", async () => {

@@ -8,7 +8,10 @@
  *   POST          .../rbuild/v1/ac:get                {"keys": [...]} -> the entries found, small blobs inline
  *   GET           /healthz, /metrics
  *
- * and turbo's remote cache API under /v8/artifacts (see turbo.ts).
+ * and turbo's remote cache API under /v8/artifacts (see turbo.ts), and the
+ * Bazel HTTP cache, .../ac/<sha256> and .../cas/<sha256> (see bazel.ts), and
+ * Nx's self-hosted cache API under /v1/cache/ (see nx.ts). All
+ * share one store: key spaces in key-spaces.ts.
  *
  * 200 stored or found, 404 miss, 400 bad request (wrong digest, malformed
  * entry), 401 no or bad token, 403 read-only token writing, 413 too large,
@@ -21,10 +24,14 @@ import { send } from "./answer.js";
 import { checkingIntervalFor, defaultMaxConnections, HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from "./connection-limits.js";
 import { ConnectionGate, gateLimits } from "./connection-gate.js";
 import { answerBatchGet, MAX_GET_KEYS, MAX_INLINE_BLOB } from "./batch-get.js";
-import { DiskStore, referencedBlobs, type Kind } from "./disk-store.js";
-import { Metrics } from "./metrics.js";
+import { BAZEL_ROUTE, handleBazel } from "./bazel.js";
+import { DiskStore, referencedBlobs } from "./disk-store.js";
+import type { ContentSpace } from "./key-spaces.js";
+import { Metrics, type Protocol } from "./metrics.js";
+import { handleNx, NX_ROUTE } from "./nx.js";
+import type { ProtocolContext } from "./protocol-context.js";
 import type { Scope } from "./tokens.js";
-import { handleTurbo, TURBO_ROUTE, type TurboContext } from "./turbo.js";
+import { handleTurbo, TURBO_ROUTE } from "./turbo.js";
 
 export interface ServerOptions {
   readonly host?: string;
@@ -62,6 +69,13 @@ const IDLE_TIMEOUT_MS = 120_000;
 export const MAX_SIZE_SHARE = 4;
 /** How long a graceful stop waits for requests in flight. */
 const SHUTDOWN_GRACE_MS = 10_000;
+
+/** The protocol a route belongs to (Bazel's routes are named bazel-ac and bazel-cas). */
+function protocolOf(route: string): Protocol {
+  if (route === "turbo" || route === "nx") return route;
+  if (route.startsWith("bazel-")) return "bazel";
+  return route === "healthz" || route === "metrics" || route === "other" ? "server" : "rbuild";
+}
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
@@ -138,15 +152,22 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
     return undefined;
   };
 
-  const serveFile = (req: IncomingMessage, res: ServerResponse, kind: Kind, name: string, headers: Record<string, string> = {}): number => {
-    const size = store.open(kind, name);
+  const serveFile = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    space: ContentSpace | "ac/rbuild",
+    name: string,
+    [protocol, kind]: readonly [Protocol, string],
+    headers: Record<string, string> = {},
+  ): number => {
+    const size = store.open(space, name);
     if (size === undefined) {
-      metrics.misses[kind]++;
+      metrics.miss(protocol, kind);
       send(res, 404, "not found\n");
       return 404;
     }
-    metrics.hits[kind]++;
-    res.writeHead(200, { ...headers, "content-type": kind === "ac" ? "application/json" : "application/octet-stream", "content-length": size });
+    metrics.hit(protocol, kind);
+    res.writeHead(200, { ...headers, "content-type": space === "ac/rbuild" ? "application/json" : "application/octet-stream", "content-length": size });
     if (req.method === "HEAD") {
       res.end();
       return 200;
@@ -156,7 +177,7 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
       // Most blobs are small: one read beats opening a stream (fewer trips through the event loop).
       let bytes: Buffer;
       try {
-        bytes = readFileSync(store.path(kind, name));
+        bytes = readFileSync(store.path(space, name));
       } catch {
         res.destroy(); // Evicted between stat and read: the client sees a broken response and retries or misses.
         return 200;
@@ -164,20 +185,23 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
       res.end(bytes);
       return 200;
     }
-    const stream = createReadStream(store.path(kind, name));
+    const stream = createReadStream(store.path(space, name));
     stream.on("error", () => res.destroy());
     stream.pipe(res);
     return 200;
   };
 
-  const turbo: TurboContext = {
+  const protocols: ProtocolContext = {
     store,
+    metrics,
     maxBlobSize,
+    blobTooLarge,
     denied,
-    serveBlob: (req, res, digest, headers) => serveFile(req, res, "cas", digest, headers),
+    serveBlob: serveFile,
     readBody,
   };
 
+  /** Answers a request; returns its route and status for the metrics. */
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<[string, number]> => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (path === "/healthz") {
@@ -191,10 +215,19 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
       return ["metrics", 200];
     }
     const turboMatch = TURBO_ROUTE.exec(path);
-    if (turboMatch !== null) return ["turbo", await handleTurbo(turbo, req, res, turboMatch[1])];
+    if (turboMatch !== null) return ["turbo", await handleTurbo(protocols, req, res, turboMatch[1])];
+    const nxMatch = NX_ROUTE.exec(path);
+    if (nxMatch !== null) return ["nx", await handleNx(protocols, req, res, nxMatch[1]!)];
     const match = ROUTE.exec(path);
+    // After rbuild's routes: .../rbuild/v1/ac/<key> is rbuild's, not a Bazel instance named rbuild/v1.
+    const bazelMatch = match === null ? BAZEL_ROUTE.exec(path) : null;
+    if (bazelMatch !== null) return handleBazel(protocols, req, res, bazelMatch);
     if (match === null) {
-      send(res, 404, "not found: rbuild's cache serves /rbuild/v1/cas/blake3/<digest>, /rbuild/v1/ac/<key>, turbo's /v8/artifacts, /healthz and /metrics\n");
+      send(
+        res,
+        404,
+        "not found: rbuild's cache serves /rbuild/v1/cas/blake3/<digest>, /rbuild/v1/ac/<key>, turbo's /v8/artifacts, Nx's /v1/cache/<hash>, Bazel's /ac/<sha256> and /cas/<sha256>, /healthz and /metrics\n",
+      );
       return ["other", 404];
     }
     const [, casKind, casName, acKind, acName, missing, batchGet] = match;
@@ -211,25 +244,25 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
           : await readQuery(req, "keys", MAX_GET_KEYS, '{"keys": [...], "inlineMax": BYTES}');
       if ("status" in query) return [route, (send(res, query.status, query.message), query.status)];
       if (missing !== undefined) {
-        send(res, 200, JSON.stringify({ missing: store.missing(query.names) }), "application/json");
+        send(res, 200, JSON.stringify({ missing: store.missing("cas/blake3", query.names) }), "application/json");
         return [route, 200];
       }
       const inlineMax = Math.min(MAX_INLINE_BLOB, Number.isSafeInteger(query.body.inlineMax) ? (query.body.inlineMax as number) : 0);
       return [route, await answerBatchGet(res, store, metrics, query.names, inlineMax)];
     }
 
-    const kind: Kind = casKind !== undefined ? "cas" : "ac";
+    const kind = casKind !== undefined ? "cas" : "ac";
     const name = (casName ?? acName)!;
     void acKind;
     if (method === "GET" || method === "HEAD") {
       const no = denied(req, "read");
       if (no !== undefined) return [kind, (send(res, no, "unauthorized\n"), no)];
-      if (kind === "ac" && store.has("ac", name) && store.getAction(name) === undefined) {
-        metrics.misses.ac++;
+      if (kind === "ac" && store.has("ac/rbuild", name) && store.getAction("ac/rbuild", name) === undefined) {
+        metrics.miss("rbuild", "ac");
         send(res, 404, "not found\n");
         return [kind, 404];
       }
-      return [kind, serveFile(req, res, kind, name)];
+      return [kind, serveFile(req, res, kind === "cas" ? "cas/blake3" : "ac/rbuild", name, ["rbuild", kind])];
     }
     if (method !== "PUT") return [kind, (send(res, 405, "use GET, HEAD or PUT\n"), 405)];
     const no = denied(req, "write");
@@ -246,7 +279,7 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
       if (body === undefined) return [kind, (send(res, 413, `too large: at most ${MAX_ENTRY} bytes\n`), 413)];
       const blobs = referencedBlobs(body);
       if (blobs === undefined) return [kind, (send(res, 400, 'an action entry is a JSON object whose "blobs" lists the BLAKE3 digests it references\n'), 400)];
-      const stored = store.putAction(name, body, blobs);
+      const stored = store.putAction("ac/rbuild", name, body, blobs);
       if (stored !== "stored") {
         send(res, 400, `upload these blobs first: ${stored.missing.join(", ")}\n`);
         return [kind, 400];
@@ -255,10 +288,10 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
       send(res, 200, "stored\n");
       return [kind, 200];
     }
-    const result = await store.putBlob(name, req, maxBlobSize);
+    const result = await store.putBlob("cas/blake3", name, req, maxBlobSize);
     switch (result) {
       case "stored":
-        metrics.bytesIn += store.open("cas", name) ?? 0;
+        metrics.bytesIn += store.open("cas/blake3", name) ?? 0;
         send(res, 200, "stored\n");
         return [kind, 200];
       case "mismatch":
@@ -279,12 +312,12 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
   const headersTimeout = options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
   const server: Server = createServer({ connectionsCheckingInterval: checkingIntervalFor(headersTimeout) }, (req, res) => {
     handle(req, res).then(
-      ([route, status]) => metrics.request(req.method ?? "GET", route, status),
+      ([route, status]) => metrics.request(protocolOf(route), req.method ?? "GET", route, status),
       (error: unknown) => {
         process.emitWarning(`rbuild-cache-server: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
         if (!res.headersSent) send(res, 500, "internal error\n");
         else res.destroy();
-        metrics.request(req.method ?? "GET", "error", 500);
+        metrics.request("server", req.method ?? "GET", "error", 500);
       },
     );
   });

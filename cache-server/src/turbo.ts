@@ -10,11 +10,12 @@
  *   GET       /v8/artifacts/status   {"status": "enabled"}
  *
  * Artifacts are scoped by team (`teamId`, `slug` or `team` in the query; none
- * is a team of its own). One is stored as a blob named by its BLAKE3 digest
- * (computed as it streams in) plus an entry, under a key derived from team and
- * hash, that names the blob and keeps turbo's duration and signature tag. So
- * turbo artifacts share rbuild's size bound, LRU eviction, tokens and metrics,
- * and an entry is never served without its blob. The server cannot verify a
+ * is a team of its own). One is stored as a blob named by its SHA-256 digest
+ * (computed as it streams in; the same bytes as a Bazel CAS blob are one file)
+ * plus an entry in turbo's own key space (`ac/turbo`, key-spaces.ts), under a
+ * key derived from team and hash, that names the blob and keeps turbo's
+ * duration and signature tag. So turbo artifacts share the one size bound, LRU
+ * eviction, tokens and metrics, and an entry is never served without its blob. The server cannot verify a
  * signature tag (it lacks the client's key); it stores and returns it.
  *
  * Errors are Vercel-shaped JSON, `{"error": {"code", "message"}}`; 404 is a miss.
@@ -23,6 +24,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { digestBytes } from "@rbuild/hash";
 import { send } from "./answer.js";
 import type { DiskStore } from "./disk-store.js";
+import type { ProtocolContext } from "./protocol-context.js";
 import type { Scope } from "./tokens.js";
 
 export const TURBO_ROUTE = /^(?:\/.*)?\/v8\/artifacts(?:\/([^/]*))?$/;
@@ -33,15 +35,9 @@ const MAX_EVENTS_BODY = 1024 * 1024;
 /** turbo's x-artifact-tag is at most 600 characters (Vercel's API). */
 const MAX_TAG = 600;
 
-export interface TurboContext {
-  readonly store: DiskStore;
-  readonly maxBlobSize: number;
-  /** Undefined when allowed; else the status to answer with. */
-  denied(req: IncomingMessage, need: Scope): number | undefined;
-  /** Serves a stored blob with extra headers; returns the status. */
-  serveBlob(req: IncomingMessage, res: ServerResponse, digest: string, headers: Record<string, string>): number;
-  readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined>;
-}
+/** Where turbo's entries live, and (CONTENT_OF) its artifacts: SHA-256 content. */
+const SPACE = "ac/turbo";
+const CONTENT = "cas/sha256";
 
 /** What the entry of a turbo artifact holds (the `blobs` field is what the store checks). */
 interface ArtifactEntry {
@@ -69,7 +65,7 @@ function entryKey(team: string, hash: string): string {
 }
 
 function readEntry(store: DiskStore, key: string): ArtifactEntry | undefined {
-  const bytes = store.getAction(key);
+  const bytes = store.getAction(SPACE, key);
   if (bytes === undefined) return undefined;
   try {
     const entry = JSON.parse(bytes.toString("utf8")) as ArtifactEntry;
@@ -80,7 +76,7 @@ function readEntry(store: DiskStore, key: string): ArtifactEntry | undefined {
 }
 
 /** Answers a request under /v8/artifacts; returns the status for the metrics. */
-export async function handleTurbo(ctx: TurboContext, req: IncomingMessage, res: ServerResponse, name: string | undefined): Promise<number> {
+export async function handleTurbo(ctx: ProtocolContext, req: IncomingMessage, res: ServerResponse, name: string | undefined): Promise<number> {
   const method = req.method ?? "GET";
   const need: Scope = method === "PUT" ? "write" : "read";
   const no = ctx.denied(req, need);
@@ -109,10 +105,13 @@ export async function handleTurbo(ctx: TurboContext, req: IncomingMessage, res: 
   const key = entryKey(team, name);
   if (method === "GET" || method === "HEAD") {
     const entry = readEntry(ctx.store, key);
-    if (entry === undefined) return error(res, 404, "not_found", "Artifact not found");
+    if (entry === undefined) {
+      ctx.metrics.miss("turbo", "artifact");
+      return error(res, 404, "not_found", "Artifact not found");
+    }
     const headers: Record<string, string> = { "x-artifact-duration": String(entry.turbo.durationMs) };
     if (entry.turbo.tag !== null) headers["x-artifact-tag"] = entry.turbo.tag;
-    return ctx.serveBlob(req, res, entry.blobs[0], headers);
+    return ctx.serveBlob(req, res, CONTENT, entry.blobs[0], ["turbo", "artifact"], headers);
   }
   if (method !== "PUT") return error(res, 405, "method_not_allowed", "use GET, HEAD or PUT");
 
@@ -129,7 +128,7 @@ export async function handleTurbo(ctx: TurboContext, req: IncomingMessage, res: 
   if (declared > ctx.maxBlobSize) {
     return error(res, 413, "too_large", `too large: at most ${ctx.maxBlobSize} bytes`);
   }
-  const stored = await ctx.store.putUnnamedBlob(req, ctx.maxBlobSize);
+  const stored = await ctx.store.putUnnamedBlob(CONTENT, req, ctx.maxBlobSize);
   switch (stored) {
     case "too-large":
       return error(res, 413, "too_large", `too large: at most ${ctx.maxBlobSize} bytes`);
@@ -141,14 +140,14 @@ export async function handleTurbo(ctx: TurboContext, req: IncomingMessage, res: 
       return 499;
   }
   const entry: ArtifactEntry = { blobs: [stored.digest], turbo: { team, hash: name, size: stored.size, durationMs: duration, tag } };
-  const result = ctx.store.putAction(key, Buffer.from(JSON.stringify(entry)), entry.blobs);
+  const result = ctx.store.putAction(SPACE, key, Buffer.from(JSON.stringify(entry)), entry.blobs);
   // The blob was stored a moment ago; only eviction in between can make it missing.
   if (result !== "stored") return error(res, 412, "evicted", "the artifact was evicted while it was stored; try again");
   return json(res, 202, { urls: [`${team === "" ? "" : `${team}/`}${name}`] });
 }
 
 /** POST /v8/artifacts: which of these hashes the team has, with their size, duration and tag. */
-async function query(ctx: TurboContext, req: IncomingMessage, res: ServerResponse): Promise<number> {
+async function query(ctx: ProtocolContext, req: IncomingMessage, res: ServerResponse): Promise<number> {
   const body = await ctx.readBody(req, 256 * MAX_QUERY);
   let hashes: unknown;
   try {

@@ -138,7 +138,7 @@ describe("the remote cache, end to end", () => {
     const first = workspace();
     const key = (JSON.parse((await first.run(["gen", "--remote", server.url, "--summary", "k.json"]), first.read("k.json"))) as { tasks: { key: string }[] }).tasks[0]!.key;
     // Rewrite the stored entry: its manifest now claims a path that escapes the workspace.
-    const entryPath = server.store.path("ac", key);
+    const entryPath = server.store.path("ac/rbuild", key);
     const entry = JSON.parse(readFileSync(entryPath, "utf8")) as { manifest: { path: string }[] };
     entry.manifest[0]!.path = "../escaped.txt";
     const response = await fetch(`${server.url}/rbuild/v1/ac/${key}`, { method: "PUT", body: JSON.stringify(entry) });

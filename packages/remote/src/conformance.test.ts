@@ -16,7 +16,7 @@ remoteCacheContract("the HTTP client against rbuild-cache-server", async (dir) =
   const cache = new HttpRemoteCache({ url: server.url });
   return {
     cache,
-    loseBlob: (digest) => rmSync(server.store.path("cas", digest)),
+    loseBlob: (digest) => rmSync(server.store.path("cas/blake3", digest)),
     stop: async () => {
       await cache.close();
       await server.stop();

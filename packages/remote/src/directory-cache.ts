@@ -10,16 +10,8 @@ import { dirname, join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { DigestBuilder } from "@rbuild/hash";
+import { blobsOf } from "./entry-blobs.js";
 import { blobTooLarge, INLINE_BLOB_MAX, MAX_ENTRY_BYTES, RemoteError, type RemoteCache, type RemoteHit } from "./remote-cache.js";
-
-function blobsOf(bytes: Buffer): string[] | undefined {
-  try {
-    const blobs = (JSON.parse(bytes.toString("utf8")) as { blobs?: unknown }).blobs;
-    return Array.isArray(blobs) && blobs.every((b) => typeof b === "string" && /^[0-9a-f]{64}$/.test(b)) ? (blobs as string[]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 export class DirectoryCache implements RemoteCache {
   readonly #dir: string;

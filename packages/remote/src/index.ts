@@ -4,6 +4,8 @@ export { RemoteError, MAX_BLOB_BYTES, MAX_ENTRY_BYTES, blobTooLarge } from "./re
 export type { RemoteCache, RemoteHit, RemoteProblem } from "./remote-cache.js";
 export { BestEffort } from "./best-effort.js";
 export type { BestEffortOptions } from "./best-effort.js";
+export { PlainHttpRemote } from "./plain-http-remote.js";
+export type { PlainHttpRemoteOptions } from "./plain-http-remote.js";
 export { DirectoryCache } from "./directory-cache.js";
 export { openRemote } from "./open-remote.js";
 export type { OpenRemoteOptions } from "./open-remote.js";
