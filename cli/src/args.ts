@@ -98,6 +98,11 @@ export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what
        rbuild pool clean --git REPO --pools NAME:MIN,... [--branch B] [-n]
                                         move each stale claim back to unclaimed/, a
                                         commit each, and push (-n: say what it would do)
+       rbuild concourse render [task...] --image REF [--remote URL] [--out FILE]
+                                        a Concourse pipeline: a job per task, each running
+                                        \`rbuild run <task> --only\` against the remote cache
+       rbuild concourse validate FILE [--strict]
+                                        check a pipeline by Concourse's validation rules
 
 Options:
   -j, --jobs N          run at most N tasks at once (default: number of cores)
