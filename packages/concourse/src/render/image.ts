@@ -1,5 +1,5 @@
 /**
- * A container image reference (`node:20`, `ghcr.io/acme/ci:1.2`, `registry:5000/img@sha256:...`) as a
+ * A container image reference (`node:20`, `registry.example:5000/acme/ci:1.2`, `registry:5000/img@sha256:...`) as a
  * task config's `image_resource` of type `registry-image`: `repository` and `tag` in its source, a
  * digest pinned as its `version`.
  */

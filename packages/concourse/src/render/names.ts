@@ -3,8 +3,9 @@
  * letter or digit, then letters, digits, `-`, `_` and `.`. Task names allow much more (`compile:main`,
  * `@acme/app#build`, `Build`), so each is mapped: lowercased, every run of other characters made one
  * `-`, leading and trailing `-` dropped; a name left empty or of digits only gets a `task-` prefix. Two
- * tasks mapped to one name are told apart by `-2`, `-3`, ... in the order of their task names, so a
- * task's name in the pipeline depends only on the set of names, not on the order they came in.
+ * tasks mapped to one name are told apart by `-2`, `-3`, ... (a name that is its own identifier first,
+ * then in the order of the task names), so a task's name in the pipeline depends only on the set of
+ * names, not on the order they came in.
  */
 import { isValidIdentifier } from "../validate/index.js";
 
@@ -27,7 +28,9 @@ export function uniqueNames(names: Iterable<string>): ReadonlyMap<string, string
   }
   const taken = new Set(byMapped.keys());
   const result = new Map<string, string>();
-  for (const [mapped, group] of byMapped) {
+  for (const [mapped, names] of byMapped) {
+    // A name that is already its identifier keeps it.
+    const group = [...names.filter((name) => name === mapped), ...names.filter((name) => name !== mapped)];
     group.forEach((name, i) => {
       if (i === 0) {
         result.set(name, mapped);

@@ -52,7 +52,7 @@ export function renderPipeline(tasks: readonly PipelineTask[], options: RenderOp
   const images = new Map<string, ReturnType<typeof imageResource>>();
   for (const ref of new Set([options.image, ...working.flatMap((task) => (task.image === undefined ? [] : [task.image]))])) {
     const image = imageResource(ref);
-    if (image === undefined) return { ok: false, error: `"${ref}" is not a container image reference; give one such as node:20 or ghcr.io/acme/ci:1.2.` };
+    if (image === undefined) return { ok: false, error: `"${ref}" is not a container image reference; give one such as node:20 or registry.example:5000/acme/ci:1.2.` };
     images.set(ref, image);
   }
   const names = uniqueNames(working.map((task) => task.name));
