@@ -61,6 +61,8 @@ export interface BuildRequest {
   /** Run every task, ignoring what is cached and what the freshness record says. */
   readonly force?: boolean;
   readonly remote?: RemoteRequest;
+  /** Tasks taken from the cache only, never run (see ExecuteOptions.cachedOnly). */
+  readonly cachedOnly?: ReadonlySet<string>;
   /** Told while the build waits for another rbuild's build lock. */
   readonly onLockWait: (wait: LockWait) => void;
   /** Told as the build passes its phases (for RBUILD_PHASES). */
@@ -138,7 +140,7 @@ export class Engine {
     const place = { commit: gitCommit(graph.root), host: hostname() };
     if (upToDate !== undefined) {
       const started = Date.now();
-      const outcome = await execute({ graph, jobs: request.jobs, runner: this.#runner, reporter, signal, env, upToDate: upToDate.results, ...this.#strays });
+      const outcome = await execute({ graph, jobs: request.jobs, runner: this.#runner, reporter, signal, env, upToDate: upToDate.results, ...this.#strays, ...(request.cachedOnly === undefined ? {} : { cachedOnly: request.cachedOnly }) });
       if (outcome.ok) noteAnsweredBuild(cacheDir, { from: upToDate.build, started, finished: Date.now(), targets: graph.targets, ...place });
       return outcome;
     }
@@ -175,6 +177,7 @@ export class Engine {
         // Under the lock: the tasks the record still shows fresh, so only what a change reaches is checked.
         ...(stillUpToDate === undefined ? {} : { upToDate: stillUpToDate }),
         ...(remote === undefined ? {} : { remote: { cache: remote, readOnly: request.remote?.readOnly } }),
+        ...(request.cachedOnly === undefined ? {} : { cachedOnly: request.cachedOnly }),
         ...(request.afterAnswer === undefined ? {} : { recordLater: (work: () => void) => void (record = work) }),
       });
       return outcome;

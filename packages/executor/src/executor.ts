@@ -63,6 +63,11 @@ export interface ExecuteOptions {
   readonly strays?: StrayErrors;
   /** Where the build runs (git commit, host), for its history (with `cache`). */
   readonly place?: BuildPlace;
+  /**
+   * Tasks that must come from the cache and never run (`rbuild run <task> --only`: every task but the
+   * targets): a miss fails the task with `not-cached`, naming it, and what needs it is skipped.
+   */
+  readonly cachedOnly?: ReadonlySet<string>;
 }
 
 export interface BuildOutcome {
@@ -201,6 +206,7 @@ class Build {
   readonly #recordLater: ((record: () => void) => void) | undefined;
   readonly #strays: StrayErrors | undefined;
   readonly #place: BuildPlace | undefined;
+  readonly #cachedOnly: ReadonlySet<string> | undefined;
   /** Late failures (see late-failure.ts) of tasks done but not yet recorded: applied when they are. */
   readonly #lateFailures = new Map<string, TaskFailure>();
   /** Tasks in flight: -j running commands, plus (with a remote) more waiting on the network. */
@@ -268,6 +274,7 @@ class Build {
     this.#recordLater = options.recordLater;
     this.#strays = options.strays;
     this.#place = options.place;
+    this.#cachedOnly = options.cachedOnly;
     this.#capacity = this.#jobs + (this.#remote !== undefined ? REMOTE_LOOKAHEAD : this.#cache !== undefined ? LOCAL_LOOKAHEAD : 0);
     this.#slots = new Slots(this.#jobs);
     const before = (a: GraphTask, b: GraphTask): boolean => a.priority > b.priority || (a.priority === b.priority && a.name < b.name);
@@ -463,6 +470,8 @@ class Build {
     const started = this.#now();
     try {
       const cache = this.#cache;
+      const cachedOnly = this.#cachedOnly?.has(task.name) === true;
+      if (cachedOnly && (!task.pure || cache === undefined || cache.force)) return this.#notCached(task, task.pure ? "missing" : "impure");
       if (cache === undefined) return await this.#inSlot(task, () => this.#execute(task, signal, task.pure ? ["no-record"] : ["impure"]));
 
       if (task.pure && !cache.force) {
@@ -492,6 +501,7 @@ class Build {
           const evidence: Evidence = { restored: true, changedInputs: changed, outputs: restored.entry.manifest };
           return { result: cached, outputsDigest: restored.entry.outputsDigest, layer: restored.entry.layer, evidence };
         }
+        if (cachedOnly) return this.#notCached(task, "missing");
         reasons = restored.reasons;
       } else {
         reasons = cache.explain(task, prepared);
@@ -538,6 +548,13 @@ class Build {
     cache.remember(task, prepared, true, reasons);
     const evidence = ran(captured.entry?.manifest ?? null);
     return { result: { ...done.result, key }, outputsDigest: captured.outputsDigest, layer: captured.layer, evidence, log: { digest: captured.log } };
+  }
+
+  /** A task `--only` needs from the cache that is not there: failed, and never run. */
+  #notCached(task: GraphTask, why: "missing" | "impure"): Done {
+    const targets = [...this.#graph.tasks.keys()].filter((name) => !this.#cachedOnly!.has(name));
+    const failure: TaskFailure = { reason: "not-cached", task: task.name, targets, why, remote: this.#remote !== undefined };
+    return { result: result(task.name, "failed", { reasons: [], failure }) };
   }
 
   /** A group runs nothing: it is cached when everything it groups was. */
