@@ -64,7 +64,7 @@ export async function concourseCommand(words: readonly string[], io: ConcourseIo
       if (values.strict === true) return usage("--strict goes with `rbuild concourse validate`.");
       const remote = values.remote ?? (io.env.RBUILD_REMOTE_CACHE === "" ? undefined : io.env.RBUILD_REMOTE_CACHE);
       if (values.image === undefined || values.image === "") {
-        return usage("`rbuild concourse render` needs --image REF: the container image the jobs run in, with rbuild on its PATH (e.g. --image ghcr.io/acme/ci:1).");
+        return usage("`rbuild concourse render` needs --image REF: the container image the jobs run in, with rbuild on its PATH (e.g. --image registry.example:5000/acme/ci:1).");
       }
       if (remote === undefined) {
         return usage("`rbuild concourse render` needs --remote URL (or RBUILD_REMOTE_CACHE): the cache every job takes its deps' outputs from, e.g. --remote https://cache.example:8080.");
@@ -137,18 +137,16 @@ async function render(targets: readonly string[], flags: RenderFlags, io: Concou
 
 /**
  * Fields of a planned task that rendering maps and that other branches add to the planner's TaskDef
- * (`pool`, `retry`; a container `image` later): read when there, so the pipeline follows them.
+ * (`pool`; a container `image` later): read when there, so the pipeline follows them.
  */
 interface LaterTaskFields {
   readonly pool?: { readonly name?: unknown };
-  readonly retry?: { readonly retries?: unknown };
   readonly image?: unknown;
 }
 
 function pipelineTask(task: GraphTask): PipelineTask {
   const later = task as GraphTask & LaterTaskFields;
   const pool = typeof later.pool?.name === "string" ? later.pool.name : undefined;
-  const retries = typeof later.retry?.retries === "number" ? later.retry.retries : undefined;
   const image = typeof later.image === "string" ? later.image : undefined;
   return {
     name: task.name,
@@ -156,7 +154,7 @@ function pipelineTask(task: GraphTask): PipelineTask {
     group: task.run === undefined,
     pure: task.pure,
     ...(pool === undefined ? {} : { pool }),
-    ...(retries === undefined ? {} : { retries }),
+    ...(task.retry === undefined ? {} : { retries: task.retry.retries }),
     ...(image === undefined ? {} : { image }),
   };
 }

@@ -33,6 +33,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     case "version":
       process.stdout.write(`rbuild ${version()}\n`);
       return ExitCode.Ok;
+    case "watch":
+      return (await import("./watch-command.js")).watchCommand(args.value, strays);
     case "list":
       return (await import("./list-command.js")).listCommand(args.value, strays);
     case "run":
