@@ -25,6 +25,12 @@ describe("28.5: the fixtures' rendered pipelines", () => {
   }
 });
 
+test("28.5: the README's Concourse section shows c-hello's pipeline as rendered", () => {
+  const readme = readFileSync(fileURLToPath(new URL("../../README.md", import.meta.url)), "utf8");
+  const section = readme.slice(readme.indexOf("## Running on Concourse"));
+  expect(/```yaml\n([\s\S]*?)```/.exec(section)?.[1]).toBe(readFileSync(`${GOLDEN}c-hello.yml`, "utf8"));
+});
+
 describe("28.1: rbuild concourse render and validate", () => {
   const buildfile = `import { task } from "rbuild";
 const lib = task({ name: "lib", outputs: ["lib.txt"], run: "echo lib > lib.txt" });
@@ -46,6 +52,16 @@ task({ name: "deploy", deps: ["App"], pure: false, run: "echo deploying" });
       ["app", { get: "source", passed: ["lib"], trigger: true }],
     ]);
     expect(ws.read("pipeline.yml")).toContain("  # task: App\n  - name: app\n");
+  });
+
+  test("28.1: a task's retries become its task step's attempts (retries + 1); an impure task's job is started by hand", async () => {
+    const ws = testWorkspace({
+      "Buildfile.ts": `import { task } from "rbuild";\ntask({ name: "upload", pure: false, retries: 2, run: "echo up" });\n`,
+    });
+    const result = await ws.run(["concourse", "render", ...FLAGS]);
+    expect(result.exitCode).toBe(0);
+    const [job] = parse(result.stdout).jobs;
+    expect([job.plan[0], job.plan[1].attempts]).toEqual([{ get: "source" }, 3]);
   });
 
   test("28.1: render needs --image and a remote cache; the token is never written, only its credential var", async () => {
