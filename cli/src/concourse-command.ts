@@ -6,8 +6,8 @@
  * need not know them. Exit status: 0; 1 when validate finds errors (or, with --strict, warnings);
  * 2 for a usage or Buildfile error.
  */
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
 import { StrayErrors, writeFileAtomically } from "@rbuild/core";
 import { formatErrors, formatWarnings, parsePipeline, renderPipeline, validatePipeline, type PipelineTask } from "@rbuild/concourse";
@@ -116,7 +116,8 @@ async function render(targets: readonly string[], flags: RenderFlags, io: Concou
     reportSetupFailures(graph.error, io.cwd, io.stderr);
     return ExitCode.Usage;
   }
-  const rendered = renderPipeline([...graph.value.tasks.values()].map(pipelineTask), { image: flags.image, remote: flags.remote });
+  const dir = repositoryPath(workspace.value.root);
+  const rendered = renderPipeline([...graph.value.tasks.values()].map(pipelineTask), { image: flags.image, remote: flags.remote, ...(dir === undefined ? {} : { dir }) });
   if (!rendered.ok) {
     reportSetupFailures([{ reason: "usage", message: rendered.error }], io.cwd, io.stderr);
     return ExitCode.Usage;
@@ -133,6 +134,17 @@ async function render(targets: readonly string[], flags: RenderFlags, io: Concou
   }
   io.stdout.write(`rbuild: wrote ${flags.out}: ${rendered.value.config.jobs.length} jobs, valid by Concourse's rules; publish it with \`fly -t TARGET set-pipeline -p NAME -c ${flags.out}\`\n`);
   return ExitCode.Ok;
+}
+
+/**
+ * Where `root` is in its git repository (the nearest directory at or above it with a `.git`), as the
+ * job's path below the checkout; undefined when it is the repository's top or in none.
+ */
+function repositoryPath(root: string): string | undefined {
+  for (let dir = root; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, ".git"))) return dir === root ? undefined : relative(dir, root).split(sep).join("/");
+    if (dirname(dir) === dir) return undefined;
+  }
 }
 
 /**

@@ -64,6 +64,13 @@ task({ name: "deploy", deps: ["App"], pure: false, run: "echo deploying" });
     expect([job.plan[0], job.plan[1].attempts]).toEqual([{ get: "source" }, 3]);
   });
 
+  test("28.1: a workspace below the top of its git repository: the jobs run rbuild in its directory of the checkout", async () => {
+    const ws = testWorkspace({ ".git/HEAD": "ref: refs/heads/main\n", "apps/site/Buildfile.ts": buildfile });
+    const result = await ws.run(["concourse", "render", "-C", "apps/site", ...FLAGS]);
+    expect(result.exitCode).toBe(0);
+    expect(parse(result.stdout).jobs.map((job: { plan: { config?: { run: { dir: string } } }[] }) => job.plan[1]!.config!.run.dir)).toEqual(["source/apps/site", "source/apps/site", "source/apps/site"]);
+  });
+
   test("28.1: render needs --image and a remote cache; the token is never written, only its credential var", async () => {
     const ws = testWorkspace({ "Buildfile.ts": buildfile });
     expect((await ws.run(["concourse", "render", "--remote", "https://c.example"])).stderr.split("\n")[0]).toBe(

@@ -20,4 +20,6 @@ export interface RenderOptions {
   readonly image: string;
   /** The shared remote cache every job reads its deps' outputs from and writes its own to. */
   readonly remote: string;
+  /** Where the workspace (its Buildfile) is in the repository, POSIX-style; "" or undefined for its top. */
+  readonly dir?: string;
 }

@@ -82,6 +82,7 @@ export function renderPipeline(tasks: readonly PipelineTask[], options: RenderOp
   };
   const ordered = [...working].sort((a, b) => depthOf(a) - depthOf(b) || compare(names.get(a.name)!, names.get(b.name)!));
 
+  const runDir = options.dir === undefined || options.dir === "" ? SOURCE_RESOURCE : `${SOURCE_RESOURCE}/${options.dir}`;
   const jobs: JobConfig[] = ordered.map((task) => {
     const job = names.get(task.name)!;
     const passed = upstream(task).map((dep) => names.get(dep)!).sort(compare);
@@ -95,7 +96,7 @@ export function renderPipeline(tasks: readonly PipelineTask[], options: RenderOp
         image_resource: image,
         inputs: [{ name: SOURCE_RESOURCE }],
         params: { RBUILD_REMOTE_CACHE: options.remote, RBUILD_TOKEN: "((rbuild-cache-token))" },
-        run: { path: "rbuild", args: ["run", task.name, "--only"], dir: SOURCE_RESOURCE },
+        run: { path: "rbuild", args: ["run", task.name, "--only"], dir: runDir },
       },
     };
     return { name: job, ...(task.pool === undefined ? {} : { serial_groups: [poolNames.get(task.pool)!] }), plan: [get, step] };
