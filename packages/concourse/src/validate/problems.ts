@@ -19,15 +19,24 @@ export interface ValidationResult {
 /** Sections in the order Concourse checks them. */
 const ORDER: readonly Section[] = ["config", "groups", "resources", "resource types", "variable sources", "jobs", "display config"];
 
-/** The errors as Concourse words them: one `invalid <section>:` block per section, each message on a tab-indented line. */
-export function formatErrors(errors: readonly Problem[]): string {
-  let text = "";
+/**
+ * The errors as the server lists them in a 400 answer's `{"errors": [...]}`: one string per section,
+ * `invalid <section>:\n\t<message>...\n` (a malformed config's own line each).
+ */
+export function errorMessages(errors: readonly Problem[]): string[] {
+  const messages: string[] = [];
   for (const section of ORDER) {
-    const messages = errors.filter((problem) => problem.section === section).map((problem) => problem.message);
-    if (messages.length === 0) continue;
-    text += section === "config" ? messages.map((message) => `malformed config: ${message}\n`).join("") : `invalid ${section}:\n${messages.map((m) => `\t${m}`).join("\n")}\n`;
+    const lines = errors.filter((problem) => problem.section === section).map((problem) => problem.message);
+    if (lines.length === 0) continue;
+    if (section === "config") messages.push(...lines.map((line) => `malformed config: ${line}\n`));
+    else messages.push(`invalid ${section}:\n${lines.map((line) => `\t${line}`).join("\n")}\n`);
   }
-  return text;
+  return messages;
+}
+
+/** The errors as `fly validate-pipeline` prints them: the server's messages, one after another. */
+export function formatErrors(errors: readonly Problem[]): string {
+  return errorMessages(errors).join("");
 }
 
 /** The warnings, one line each. */

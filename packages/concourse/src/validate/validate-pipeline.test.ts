@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { formatErrors, parsePipeline, validatePipeline, type ValidationResult } from "../index.js";
+import { errorMessages, formatErrors, parsePipeline, validatePipeline, type ValidationResult } from "../index.js";
 
 /** A valid pipeline to break one rule at a time: `b` waits for `a` on resource `src`. */
 const base = (): Record<string, any> => ({
@@ -230,6 +230,16 @@ describe("28.1: rbuild concourse validate, Concourse's rules one at a time", () 
     expect(formatErrors(validatePipeline(config).errors)).toBe(
       "invalid resources:\n\tresource 'unused' is not used\ninvalid jobs:\n\tjobs.b.plan.do[1].get(lib): unknown resource 'lib'\n",
     );
+  });
+
+  test("28.1: the errors as a 400 answer lists them: one message per section", () => {
+    const config = base();
+    config.resources.push({ name: "unused", type: "time" });
+    config.jobs[1].plan.push({ get: "lib" }, { get: "lib2" });
+    expect(errorMessages(validatePipeline(config).errors)).toEqual([
+      "invalid resources:\n\tresource 'unused' is not used\n",
+      "invalid jobs:\n\tjobs.b.plan.do[1].get(lib): unknown resource 'lib'\n\tjobs.b.plan.do[2].get(lib2): unknown resource 'lib2'\n",
+    ]);
   });
 
   test("28.1: YAML with a key set twice is refused before validation", () => {
