@@ -242,6 +242,13 @@ describe("28.1: rbuild concourse validate, Concourse's rules one at a time", () 
     ]);
   });
 
+  test("28.1: configs of the wrong shape are errors, never exceptions", () => {
+    const odd: unknown[] = [null, 3, [], { jobs: "x" }, { jobs: [null, 1, { name: 2, plan: "x" }] }, { jobs: [{ name: "a", plan: [null, [], 1, { in_parallel: { steps: "x" } }, { across: "x", do: 1 }, { try: null }, { task: "t", config: [] }] }] }];
+    for (const config of odd) expect(() => validatePipeline(config)).not.toThrow();
+    expect(check({ jobs: [{ name: "a", plan: "x" }] }).errors).toEqual(["config: jobs.a.plan: must be a list of steps"]);
+    expect(check(3).errors).toEqual(["config: the pipeline must be a map of top-level keys (jobs, resources, ...)"]);
+  });
+
   test("28.1: YAML with a key set twice is refused before validation", () => {
     const parsed = parsePipeline("resources:\n  - name: src\n    type: git\n    type: time\njobs: []\n");
     expect(parsed.ok).toBe(false);

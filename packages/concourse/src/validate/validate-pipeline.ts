@@ -169,6 +169,7 @@ function validateJobs(jobs: readonly YamlMap[], index: PipelineIndex, problems: 
     if (other !== undefined) problems.error("jobs", `jobs[${other}] and jobs[${i}] have the same name ('${name}')`);
     else if (name !== "") seen.set(name, i);
     if (name === "") problems.error("jobs", `${path} has no name`);
+    if (job.plan !== undefined && job.plan !== null && !Array.isArray(job.plan)) problems.error("config", `${path}.plan: must be a list of steps`);
     const retention = isMap(job.build_log_retention) ? job.build_log_retention : undefined;
     if (job.build_logs_to_retain !== undefined) {
       if (retention !== undefined) problems.error("jobs", `${path} can't use both build_log_retention and build_logs_to_retain`);
