@@ -202,6 +202,7 @@ async function build(args: Args, terminal: Terminal, strays: StrayErrors, engine
       undo: args.undo,
       undoSignal: stopUndos.signal,
       force: args.force,
+      ...(args.only ? { cachedOnly: cachedOnly(graph.value) } : {}),
       onLockWait: (wait) => info("waiting", lockWaitMessage(wait)),
       onPhase: phase,
       ...(args.remote === undefined ? {} : { remote: { url: args.remote, ...(args.token === undefined ? {} : { token: args.token }), readOnly: args.remoteReadOnly } }),
@@ -223,6 +224,22 @@ async function build(args: Args, terminal: Terminal, strays: StrayErrors, engine
     output.flush();
     stopListening();
   }
+}
+
+/**
+ * `--only`: every task of the graph but the targets, taken from the cache. A group among the targets
+ * stands for what it groups (through groups of groups): those run, and what they need comes from the cache.
+ */
+function cachedOnly(graph: Graph): ReadonlySet<string> {
+  const running = new Set<string>();
+  const take = (name: string): void => {
+    if (running.has(name)) return;
+    running.add(name);
+    const task = graph.tasks.get(name)!;
+    if (task.run === undefined) task.deps.forEach(take);
+  };
+  graph.targets.forEach(take);
+  return new Set([...graph.tasks.keys()].filter((name) => !running.has(name)));
 }
 
 /**
