@@ -147,19 +147,8 @@ function repositoryPath(root: string): string | undefined {
   }
 }
 
-/**
- * Fields of a planned task that rendering maps and that other branches add to the planner's TaskDef
- * (`pool`; a container `image` later): read when there, so the pipeline follows them.
- */
-interface LaterTaskFields {
-  readonly pool?: { readonly name?: unknown };
-  readonly image?: unknown;
-}
-
 function pipelineTask(task: GraphTask): PipelineTask {
-  const later = task as GraphTask & LaterTaskFields;
-  const pool = typeof later.pool?.name === "string" ? later.pool.name : undefined;
-  const image = typeof later.image === "string" ? later.image : undefined;
+  const pool = task.pool?.name;
   return {
     name: task.name,
     deps: task.deps,
@@ -167,7 +156,6 @@ function pipelineTask(task: GraphTask): PipelineTask {
     pure: task.pure,
     ...(pool === undefined ? {} : { pool }),
     ...(task.retry === undefined ? {} : { retries: task.retry.retries }),
-    ...(image === undefined ? {} : { image }),
   };
 }
 
