@@ -8,7 +8,7 @@ import type { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
 import { err, ok, type Result } from "@rbuild/core";
 import { followBuild, type FollowOptions, type Followed } from "./event-stream.js";
-import { readText, Session, type ConcourseTarget } from "./session.js";
+import { discard, readText, Session, type ConcourseTarget } from "./session.js";
 import type { Build, ConcourseFailure, Job, Pipeline, SetPipelineResult, WorkerArtifact } from "./types.js";
 
 /** The header carrying a pipeline config's version (atc.ConfigVersionHeader). */
@@ -50,11 +50,11 @@ export class ConcourseClient {
     if (!sent.ok) return sent;
     const response = sent.value;
     if (response.statusCode === 404) {
-      response.body.destroy();
+      discard(response);
       return ok(undefined);
     }
     if (response.statusCode !== 200) return err(await this.#session.failure(response, path, `Reading the config of pipeline "${pipeline}"`));
-    response.body.destroy();
+    discard(response);
     const version = response.headers[CONFIG_VERSION_HEADER];
     if (typeof version !== "string" || version === "") return err(this.#badAnswer(path, `answered the config of pipeline "${pipeline}" without an X-Concourse-Config-Version header`));
     return ok(version);
@@ -210,7 +210,7 @@ export class ConcourseClient {
     if (!sent.ok) return sent;
     const response = sent.value;
     if (response.statusCode !== 200 && response.statusCode !== 204) return err(await this.#session.failure(response, path, what));
-    response.body.destroy();
+    discard(response);
     return ok(undefined);
   }
 

@@ -10,7 +10,7 @@
  */
 import { err, ok, type Result } from "@rbuild/core";
 import { SseParser } from "./sse.js";
-import type { Session } from "./session.js";
+import { discard, type Session } from "./session.js";
 import type { BuildEvent, BuildStatus, ConcourseFailure } from "./types.js";
 
 const MAX_RETRIES = 5;
@@ -112,9 +112,9 @@ export async function followBuild(session: Session, buildId: number, options: Fo
       }
       if (!ended && broken === undefined) why = "the server closed the stream before its end";
     } catch (error) {
-      why = (error as Error).message;
+      why = `the connection was cut: ${(error as Error).message}`;
     } finally {
-      response.body.destroy(); // After `end` the server holds the stream open: close it.
+      discard(response); // After `end` the server holds the stream open: close it.
     }
     if (broken !== undefined) return err({ reason: "bad-answer", url, message: `The event stream of build ${buildId} (${url}) sent ${broken}.` });
     if (ended) return ok({ status, reconnects });

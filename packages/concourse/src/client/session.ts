@@ -129,7 +129,7 @@ export class Session {
         return err(unreachable(url, error));
       }
       if (response.statusCode !== 401 || attempt > 0) return ok(response);
-      response.body.destroy();
+      discard(response);
       this.#token = undefined; // Expired or revoked on the server's side: log in again and repeat.
     }
   }
@@ -165,6 +165,12 @@ function detail(text: string): string {
   return ` (${(title ?? text).slice(0, 300)})`;
 }
 
+/** Closes an answer's body unread (undici reports the close as an error: it is expected here). */
+export function discard(response: Dispatcher.ResponseData): void {
+  response.body.on("error", () => {});
+  response.body.destroy();
+}
+
 /** An answer's body as text, at most `limit` bytes (the rest is dropped). */
 export async function readText(response: Dispatcher.ResponseData, limit: number): Promise<string> {
   const chunks: Buffer[] = [];
@@ -179,7 +185,7 @@ export async function readText(response: Dispatcher.ResponseData, limit: number)
   } catch {
     // A body cut short: what arrived is the text.
   } finally {
-    response.body.destroy();
+    discard(response);
   }
   return Buffer.concat(chunks).toString("utf8");
 }

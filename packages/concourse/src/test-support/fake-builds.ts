@@ -20,7 +20,7 @@ export interface Envelope {
 /** What a test asks of the next streams: cut the connection after this many events were written on it. */
 export interface StreamDrop {
   afterEvents: number;
-  /** How many connections to cut; each one counts down. */
+  /** How many connections to cut; each one counts down. With `afterEvents` 0, each is cut right after its headers. */
   times: number;
 }
 
@@ -115,6 +115,10 @@ export class FakeBuild {
       "x-atc-stream-version": "2.0",
     });
     response.flushHeaders();
+    if (drop?.afterEvents === 0) {
+      response.socket?.destroy();
+      return;
+    }
     let closed = false;
     response.on("close", () => {
       closed = true;
@@ -123,14 +127,16 @@ export class FakeBuild {
     let written = 0;
     while (!closed) {
       while (next < this.events.length && !closed) {
-        response.write(`id: ${next}\nevent: event\ndata: ${JSON.stringify(this.events[next])}\n\n`);
+        const message = `id: ${next}\nevent: event\ndata: ${JSON.stringify(this.events[next])}\n\n`;
         next++;
         written++;
         if (drop !== undefined && written >= drop.afterEvents) {
-          // A dropped connection: the socket goes away mid-stream, without a clean end of the body.
+          // A dropped connection: once this event is out, the socket goes away mid-stream, without a clean end of the body.
+          await new Promise<void>((resolve) => response.write(message, () => resolve()));
           response.socket?.destroy();
           return;
         }
+        response.write(message);
       }
       if (this.finished && next >= this.events.length) {
         response.write(`id: ${this.events.length}\nevent: end\ndata\n\n`);
