@@ -16,6 +16,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (argv[0] === "pool" && argv.some((arg) => arg === "--git" || arg.startsWith("--git="))) {
     return (await import("./pool-git-command.js")).poolGitCommand(argv.slice(1));
   }
+  // Publishing a pipeline to Concourse parses its own flags (see concourse-push.ts).
+  if (argv[0] === "concourse" && argv[1] === "push") return (await import("./concourse-push.js")).concoursePushCommand(argv.slice(2));
   const args = parseCommandLine(argv, process.env);
   if (!args.ok) {
     reportSetupFailures([args.error], process.cwd());

@@ -6,10 +6,10 @@
  * never in a failure's message. A token is replaced before its `expires_in` runs out, and a 401 on
  * an API route (the server forgot or expired the token early) logs in again once and repeats the
  * request; a second 401 is the failure. Bodies are given as functions so that a repeat can send a
- * fresh one (an upload's stream can only be read once).
+ * fresh one (an upload's stream can only be read once). undici is loaded on the first request, so
+ * that what imports this package for rendering pipelines does not load an HTTP client.
  */
-import type { Dispatcher } from "undici";
-import { Agent, request } from "undici";
+import type { Agent, Dispatcher } from "undici";
 import { err, ok, type Result } from "@rbuild/core";
 import type { ConcourseFailure } from "./types.js";
 
@@ -52,27 +52,34 @@ interface Token {
 export class Session {
   readonly target: ConcourseTarget;
   readonly base: string;
-  readonly #agent: Agent;
+  readonly #timeout: number;
+  #http: Promise<{ agent: Agent; request: typeof import("./http-client.js").request }> | undefined;
   readonly #now: () => number;
   #token: Token | undefined;
 
   constructor(target: ConcourseTarget) {
     this.target = target;
     this.base = target.url.replace(/\/+$/, "");
-    const timeout = target.timeoutMs ?? 30_000;
-    this.#agent = new Agent({ connectTimeout: timeout, headersTimeout: timeout, bodyTimeout: timeout });
+    this.#timeout = target.timeoutMs ?? 30_000;
     this.#now = target.now ?? Date.now;
+  }
+
+  #connect(): Promise<{ agent: Agent; request: typeof import("./http-client.js").request }> {
+    const timeout = this.#timeout;
+    this.#http ??= import("./http-client.js").then(({ Agent, request }) => ({ agent: new Agent({ connectTimeout: timeout, headersTimeout: timeout, bodyTimeout: timeout }), request }));
+    return this.#http;
   }
 
   /** Logs in with the password grant (`POST /sky/issuer/token`), replacing any token held. */
   async login(): Promise<Result<void, ConcourseFailure>> {
     const url = `${this.base}/sky/issuer/token`;
     const form = new URLSearchParams({ grant_type: "password", username: this.target.username, password: this.target.password, scope: SCOPES });
+    const { agent, request } = await this.#connect();
     let response: Dispatcher.ResponseData;
     try {
       response = await request(url, {
         method: "POST",
-        dispatcher: this.#agent,
+        dispatcher: agent,
         headers: { authorization: FLY_CLIENT, "content-type": "application/x-www-form-urlencoded" },
         body: form.toString(),
       });
@@ -115,11 +122,12 @@ export class Session {
         if (!login.ok) return login;
       }
       const url = `${this.base}${what.path}`;
+      const { agent, request } = await this.#connect();
       let response: Dispatcher.ResponseData;
       try {
         response = await request(url, {
           method: what.method,
-          dispatcher: this.#agent,
+          dispatcher: agent,
           headers: { ...what.headers, authorization: this.#token!.header },
           body: what.body?.() as Dispatcher.DispatchOptions["body"],
           signal: what.signal,
@@ -155,7 +163,7 @@ export class Session {
 
   /** Closes the connections (the agent keeps them for reuse). */
   async close(): Promise<void> {
-    await this.#agent.close();
+    if (this.#http !== undefined) await (await this.#http).agent.close();
   }
 }
 
