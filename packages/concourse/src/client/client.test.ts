@@ -173,6 +173,35 @@ test("28.2: following a build whose stream drops mid-build resumes with Last-Eve
   expect(seen(fake).filter((line) => line.includes("/events"))).toEqual(["GET /api/v1/builds/1/events", "GET /api/v1/builds/1/events [Last-Event-ID: 3]"]);
 });
 
+test("28.2: a stream cut after the token expired resumes after logging in again, from Last-Event-ID", { timeout: TIMEOUT }, async () => {
+  const fake = await double();
+  const concourse = client(fake);
+  const gate = join(scratch(), "go");
+  expect((await concourse.setPipeline("app", pipelineYaml('echo one; while [ ! -e "$GATE" ]; do sleep 0.05; done; echo two', { GATE: gate }))).ok).toBe(true);
+  expect((await concourse.unpause("app")).ok).toBe(true);
+  const build = await concourse.triggerJob("app", "build");
+  if (!build.ok) throw new Error(build.error.message);
+  fake.dropStreams({ afterEvents: 4, times: 1 });
+  const events: BuildEvent[] = [];
+  const followed = await concourse.followBuild(build.value.id, {
+    onEvent: (event) => {
+      events.push(event);
+      if (event.event === "log" && event.data.payload === "one\n") {
+        fake.expireTokens();
+        writeFileSync(gate, "");
+      }
+    },
+    pause: async () => {},
+  });
+  expect(followed).toEqual({ ok: true, value: { status: "succeeded", reconnects: 1 } });
+  expect(summary(events).log).toBe("one\ntwo\n");
+  expect(seen(fake).slice(-3)).toEqual([
+    "GET /api/v1/builds/1/events [Last-Event-ID: 3]", // 401
+    "POST /sky/issuer/token",
+    "GET /api/v1/builds/1/events [Last-Event-ID: 3]",
+  ]);
+});
+
 test("28.2: a stream that keeps dropping without a new event is given up with a failure that says the build may still run", { timeout: TIMEOUT }, async () => {
   const fake = await double();
   const concourse = client(fake);
