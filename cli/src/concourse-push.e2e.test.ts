@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { expect, onTestFinished, test } from "vitest";
 import { ConcourseClient } from "@rbuild/concourse";
 import { FakeConcourse } from "../../packages/concourse/src/test-support/fake-concourse.js";
@@ -81,10 +82,12 @@ test("28.2: rbuild concourse push never prints the password: a refused login, a 
 test("28.2: rbuild concourse push usage errors: no target, no team, no credentials, a file name that is no pipeline name", { timeout: TIMEOUT }, async () => {
   const ws = testWorkspace({ "App Pipeline.yml": PIPELINE });
   const usage = [
-    "Usage: rbuild concourse push <pipeline-file> --target URL --team T [--pipeline NAME]",
+    "Usage: rbuild concourse push <pipeline-file> --target URL --team T [--pipeline NAME] [-v VAR=VALUE...]",
     "                                 set the pipeline (NAME: the file's name without .yml) on the",
     "                                 Concourse at URL and unpause it; log in with CONCOURSE_USERNAME and",
-    "                                 CONCOURSE_PASSWORD (or --username/--password, visible to ps)",
+    "                                 CONCOURSE_PASSWORD (or --username/--password, visible to ps);",
+    "                                 -v fills in ((VAR)), as fly set-pipeline -v (others are left",
+    "                                 for Concourse's credential manager)",
     "",
   ].join("\n");
   const push = (args: string[], env: Record<string, string> = credentials) => ws.run(["concourse", "push", ...args], { env });
@@ -99,5 +102,22 @@ test("28.2: rbuild concourse push usage errors: no target, no team, no credentia
   expect(await push(["App Pipeline.yml", "--target", "http://127.0.0.1:9", "--team", "main"])).toEqual(
     error('The pipeline would be named "App Pipeline" after its file, which is not a valid Concourse name (lowercase letters, digits, -, _ and .); pass --pipeline NAME.'),
   );
+  expect(await push(["App Pipeline.yml", "--target", "http://127.0.0.1:9", "--team", "main", "--pipeline", "app", "-v", "=main"])).toEqual(error('-v takes VAR=VALUE, e.g. -v source-branch=main; got "".'));
   expect(await push(["nope.yml", "--target", "http://127.0.0.1:9", "--team", "main"])).toEqual({ exitCode: 2, stdout: "", stderr: "rbuild: error: cannot read the pipeline file <root>/nope.yml: ENOENT\n" });
+});
+
+test("28.2: rbuild concourse push fills in -v vars as fly does, leaves the credential manager's, and prints Concourse's warnings", { timeout: TIMEOUT }, async () => {
+  const fake = await double();
+  const golden = readFileSync(new URL("../../packages/concourse/golden/c-hello.yml", import.meta.url), "utf8");
+  const ws = testWorkspace({ "pipeline.yml": golden });
+  const args = ["concourse", "push", "pipeline.yml", "--target", fake.url, "--team", "main", "--pipeline", "Hello", "-v", "source-uri=https://git.example/acme/hello.git", "--var=source-branch=main"];
+  expect(await ws.run(args, { env: credentials })).toEqual({
+    exitCode: 0,
+    stderr: "rbuild: warning: Concourse: pipeline: 'Hello' is not a valid identifier: must start with a lowercase letter or a number\n",
+    stdout: `created pipeline "Hello" in team "main" at ${fake.url}\nunpaused: ${fake.url}/teams/main/pipelines/Hello\n`,
+  });
+  const config = fake.pipeline("main", "Hello")?.config as { resources: { source: unknown }[]; jobs: unknown[] };
+  expect(config.resources[0]!.source).toEqual({ uri: "https://git.example/acme/hello.git", branch: "main" });
+  expect(JSON.stringify(config.jobs)).toContain('"RBUILD_TOKEN":"((rbuild-cache-token))"');
+  expect(JSON.stringify(config)).not.toMatch(/\(\(source-/);
 });

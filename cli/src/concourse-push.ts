@@ -1,15 +1,15 @@
 /**
- * `rbuild concourse push <pipeline-file> --target URL --team T [--pipeline NAME]`: publishes a
- * pipeline over Concourse's REST API the way `fly set-pipeline` does (read the config version,
- * save with it; a pipeline someone else saved meanwhile is refused, not overwritten), then unpauses
- * it (pipelines set through the API start paused). The credentials come from --username/--password
+ * `rbuild concourse push <pipeline-file> --target URL --team T [--pipeline NAME] [-v NAME=VALUE...]`:
+ * publishes a pipeline over Concourse's REST API the way `fly set-pipeline` does (its `((vars))`
+ * given with -v filled in; read the config version, save with it; a pipeline someone else saved
+ * meanwhile is refused, not overwritten), then unpauses it (pipelines set through the API start paused). The credentials come from --username/--password
  * or CONCOURSE_USERNAME/CONCOURSE_PASSWORD and are never printed. Exit status: 0; 1 when Concourse
  * refuses or cannot be reached; 2 for a usage error.
  */
 import { readFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ConcourseClient } from "@rbuild/concourse";
+import { ConcourseClient, interpolateVars, isValidIdentifier } from "@rbuild/concourse";
 import { ExitCode } from "./exit.js";
 
 export interface ConcoursePushIo {
@@ -19,10 +19,12 @@ export interface ConcoursePushIo {
   readonly cwd: string;
 }
 
-export const CONCOURSE_PUSH_USAGE = `Usage: rbuild concourse push <pipeline-file> --target URL --team T [--pipeline NAME]
+export const CONCOURSE_PUSH_USAGE = `Usage: rbuild concourse push <pipeline-file> --target URL --team T [--pipeline NAME] [-v VAR=VALUE...]
                                  set the pipeline (NAME: the file's name without .yml) on the
                                  Concourse at URL and unpause it; log in with CONCOURSE_USERNAME and
-                                 CONCOURSE_PASSWORD (or --username/--password, visible to ps)
+                                 CONCOURSE_PASSWORD (or --username/--password, visible to ps);
+                                 -v fills in ((VAR)), as fly set-pipeline -v (others are left
+                                 for Concourse's credential manager)
 `;
 
 const OPTIONS = {
@@ -31,11 +33,9 @@ const OPTIONS = {
   pipeline: { type: "string", short: "p" },
   username: { type: "string", short: "u" },
   password: { type: "string" },
+  var: { type: "string", short: "v", multiple: true },
   help: { type: "boolean", short: "h" },
 } as const;
-
-/** Concourse's identifier rule (atc/configwarning.go), for the name taken from the file. */
-const IDENTIFIER = /^[\p{Ll}\p{Lt}\p{Lm}\p{Lo}\d][\p{Ll}\p{Lt}\p{Lm}\p{Lo}\d\-_.]*$/u;
 
 interface PushArgs {
   readonly file: string;
@@ -44,6 +44,7 @@ interface PushArgs {
   readonly pipeline: string;
   readonly username: string;
   readonly password: string;
+  readonly vars: Record<string, string>;
 }
 
 function parse(words: readonly string[], io: ConcoursePushIo): PushArgs | string {
@@ -66,10 +67,16 @@ function parse(words: readonly string[], io: ConcoursePushIo): PushArgs | string
   if (password === "") return `\`rbuild concourse push\` needs the password of "${username}": set CONCOURSE_PASSWORD (or pass --password, which other users can see in ps).`;
   const pipeline = values.pipeline ?? basename(file).replace(/\.(ya?ml|json)$/i, "");
   if (pipeline === "") return "--pipeline needs a name.";
-  if (values.pipeline === undefined && !IDENTIFIER.test(pipeline)) {
+  if (values.pipeline === undefined && !isValidIdentifier(pipeline)) {
     return `The pipeline would be named "${pipeline}" after its file, which is not a valid Concourse name (lowercase letters, digits, -, _ and .); pass --pipeline NAME.`;
   }
-  return { file, url: values.target, team: values.team, pipeline, username, password };
+  const vars: Record<string, string> = {};
+  for (const assignment of values.var ?? []) {
+    const equals = assignment.indexOf("=");
+    if (equals <= 0) return `-v takes VAR=VALUE, e.g. -v source-branch=main; got "${assignment.split("=")[0]}".`;
+    vars[assignment.slice(0, equals)] = assignment.slice(equals + 1);
+  }
+  return { file, url: values.target, team: values.team, pipeline, username, password, vars };
 }
 
 /** Runs `rbuild concourse push <words>` (what followed `push`); resolves to the exit status. */
@@ -90,9 +97,14 @@ export async function concoursePushCommand(words: readonly string[], io: Concour
     io.stderr.write(`rbuild: error: cannot read the pipeline file ${args.file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`);
     return ExitCode.Usage;
   }
+  const evaluated = interpolateVars(config, args.vars);
+  if (!evaluated.ok) {
+    io.stderr.write(`rbuild: error: cannot fill in the -v vars of ${args.file}: ${evaluated.error}\n`);
+    return ExitCode.Usage;
+  }
   const client = new ConcourseClient({ url: args.url, team: args.team, username: args.username, password: args.password });
   try {
-    const set = await client.setPipeline(args.pipeline, config);
+    const set = await client.setPipeline(args.pipeline, evaluated.value);
     if (!set.ok) return fail(io, set.error.message);
     for (const warning of set.value.warnings) io.stderr.write(`rbuild: warning: Concourse: ${warning.message}\n`);
     const where = `team "${args.team}" at ${args.url.replace(/\/+$/, "")}`;

@@ -15,7 +15,8 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeBuild, type StreamDrop } from "./fake-builds.js";
-import { readPipelineConfig, type FakeJobConfig } from "./fake-pipeline-config.js";
+import { identifierProblem } from "../validate/index.js";
+import { readPipelineConfig, warningType, type FakeJobConfig } from "./fake-pipeline-config.js";
 import { pack, presentArtifact, unpack, type FakeArtifact } from "./fake-artifacts.js";
 import { runJob, runPlan, type Outcome, type PlanContext } from "./fake-plan.js";
 
@@ -274,7 +275,13 @@ export class FakeConcourse {
       else kept.config = job;
     }
     this.#pipelines.set(key, pipeline);
-    json(response, existing === undefined ? 201 : 200, {});
+    // Invalid pipeline (or team) names are warnings too (atc/api/configserver/save.go); none: no `warnings` key.
+    const named = [["pipeline", name], ["team", team]].flatMap(([what, value]) => {
+      const problem = identifierProblem(value!);
+      return problem === undefined ? [] : [{ type: warningType(problem.text), message: `${what}: ${problem.text}` }];
+    });
+    const warnings = [...named, ...read.warnings];
+    json(response, existing === undefined ? 201 : 200, warnings.length === 0 ? {} : { warnings });
   }
 
   #pause(response: ServerResponse, team: string, name: string, paused: boolean): void | Promise<void> {

@@ -1,11 +1,12 @@
 /**
  * How the test double reads a `PUT .../config` body (reference concourse.md §1.1, §1.6, §2.4):
  * YAML or JSON (JSON is YAML); unknown top-level keys dropped (YAML anchor blocks), unknown keys in
- * jobs, resources and resource types refused with the strict decoder's message; then a few of the
- * validation rules, in Concourse's `invalid <section>:\n\t<msg>\n` form. The full rule set is
- * src/validate/'s job: a test can pass it in as `validate`.
+ * jobs, resources and resource types refused with the strict decoder's message; then Concourse's
+ * validation rules (../validate/, unless a test passes its own `validate`): errors in the
+ * `invalid <section>:\n\t<msg>\n` form of a 400 answer, warnings for the 200/201 answer.
  */
 import { parse } from "yaml";
+import { errorMessages, validatePipeline } from "../validate/index.js";
 
 export interface FakeJobConfig {
   readonly name: string;
@@ -13,8 +14,14 @@ export interface FakeJobConfig {
   readonly disable_manual_trigger?: boolean;
 }
 
+export interface FakeWarning {
+  readonly type: string;
+  readonly message: string;
+}
+
 export interface FakePipelineConfig {
   readonly jobs: readonly FakeJobConfig[];
+  readonly warnings: readonly FakeWarning[];
   /** The config as the server keeps it: known top-level keys only. */
   readonly config: Record<string, unknown>;
 }
@@ -46,37 +53,24 @@ export function readPipelineConfig(text: string, validate?: (config: Record<stri
       if (unknown !== undefined) return { errors: [`malformed config: error unmarshaling JSON: while decoding JSON: json: unknown field "${unknown}"`] };
     }
   }
-  const errors = validate?.(config) ?? basicRules(config);
+  let warnings: FakeWarning[] = [];
+  let errors: string[];
+  if (validate !== undefined) errors = validate(config);
+  else {
+    const result = validatePipeline(config);
+    errors = errorMessages(result.errors);
+    warnings = result.warnings.map((warning) => ({ type: warningType(warning.message), message: warning.message }));
+  }
   if (errors.length > 0) return { errors };
   const jobs = ((config.jobs as unknown[] | undefined) ?? []).filter(isMap).map((job) => ({
     name: String(job.name),
     plan: (Array.isArray(job.plan) ? job.plan : []).filter(isMap),
     disable_manual_trigger: job.disable_manual_trigger === true,
   }));
-  return { jobs, config };
+  return { jobs, config, warnings };
 }
 
-/** A few of §1.6's rules: at least one job, named jobs, known and used resources. */
-function basicRules(config: Record<string, unknown>): string[] {
-  const jobs = (Array.isArray(config.jobs) ? config.jobs : []).filter(isMap);
-  const resources = (Array.isArray(config.resources) ? config.resources : []).filter(isMap).map((r) => String(r.name));
-  const jobErrors: string[] = [];
-  const resourceErrors: string[] = [];
-  if (jobs.length === 0) jobErrors.push("jobs: pipeline must contain at least one job");
-  const used = new Set<string>();
-  jobs.forEach((job, index) => {
-    if (typeof job.name !== "string" || job.name === "") jobErrors.push(`jobs[${index}] has no name`);
-    const plan = (Array.isArray(job.plan) ? job.plan : []).filter(isMap);
-    plan.forEach((step, at) => {
-      for (const kind of ["get", "put"] as const) {
-        if (typeof step[kind] !== "string") continue;
-        const resource = typeof step.resource === "string" ? step.resource : (step[kind] as string);
-        used.add(resource);
-        if (!resources.includes(resource)) jobErrors.push(`jobs.${String(job.name)}.plan.do[${at}].${kind}(${step[kind] as string}): unknown resource '${resource}'`);
-      }
-    });
-  });
-  for (const name of resources) if (!used.has(name)) resourceErrors.push(`resource '${name}' is not used`);
-  const group = (section: string, messages: string[]): string[] => (messages.length === 0 ? [] : [`invalid ${section}:\n${messages.map((m) => `\t${m}\n`).join("")}`]);
-  return [...group("resources", resourceErrors), ...group("jobs", jobErrors)];
+/** The `type` of a warning in a save's answer: `invalid_identifier` is the one the reference shows. */
+export function warningType(message: string): string {
+  return /is not a valid identifier/.test(message) ? "invalid_identifier" : "warning";
 }
