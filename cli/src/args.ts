@@ -113,6 +113,9 @@ export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what
                                         \`rbuild run <task> --only\` against the remote cache
        rbuild concourse validate FILE [--strict]
                                         check a pipeline by Concourse's validation rules
+       rbuild concourse push FILE --target URL --team T [--pipeline NAME]
+                                        set the pipeline on a Concourse and unpause it (log
+                                        in with CONCOURSE_USERNAME/CONCOURSE_PASSWORD)
 
 Options:
   -j, --jobs N          run at most N tasks at once (default: number of cores)
