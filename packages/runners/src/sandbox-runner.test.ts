@@ -1,0 +1,115 @@
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from "vitest";
+import type { RunRequest } from "./runner.js";
+import { runnerConformance } from "../../../test-support/runner-conformance.js";
+import { SandboxRunner } from "./sandbox-runner.js";
+
+runnerConformance("sandbox (bubblewrap)", () => new SandboxRunner());
+
+let root: string;
+let runner: SandboxRunner;
+beforeEach(() => {
+  root = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-sandbox-test-")));
+  runner = new SandboxRunner();
+});
+afterEach(() => {
+  runner.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+function write(files: Record<string, string>): void {
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+}
+
+async function run(command: string, fields: Partial<RunRequest> = {}) {
+  let stdout = "";
+  let stderr = "";
+  const outcome = await runner.run({
+    task: "t",
+    run: command,
+    root,
+    cwd: root,
+    env: { PATH: "/usr/bin:/bin" },
+    inputs: [],
+    depOutputs: [],
+    outputs: [],
+    signal: new AbortController().signal,
+    stdout: (chunk) => (stdout += chunk.toString()),
+    stderr: (chunk) => (stderr += chunk.toString()),
+    ...fields,
+  });
+  return { outcome, stdout, stderr };
+}
+
+test("27.1: a read of an undeclared workspace file fails the task, naming the file", async () => {
+  write({ "src/declared.txt": "yes\n", "src/secret.txt": "hidden\n" });
+  const ran = await run("cat src/declared.txt src/secret.txt", { inputs: ["src/declared.txt"] });
+  expect(ran.stdout).toBe("yes\n");
+  expect(ran.stderr).toBe("cat: src/secret.txt: No such file or directory\n");
+  expect(ran.outcome).toEqual({ ok: false, exitCode: 1, failure: { reason: "undeclared-read", task: "t", paths: ["src/secret.txt"], exitCode: 1 } });
+});
+
+test("27.1: declared inputs and deps' outputs are readable, read-only, at their workspace paths", async () => {
+  write({ "src/a.txt": "a\n", "dep/out.txt": "d\n", "other.txt": "not declared\n" });
+  const ran = await run(`cat ${root}/src/a.txt dep/out.txt; ls -a; echo x > src/a.txt`, { inputs: ["src/**"], depOutputs: ["dep/**"] });
+  expect(ran.stdout).toBe("a\nd\n.\n..\ndep\nsrc\n");
+  expect(ran.stderr).toMatch(/src\/a.txt: Read-only file system/);
+  expect(ran.outcome.ok).toBe(false);
+  expect(readFileSync(join(root, "src/a.txt"), "utf8")).toBe("a\n");
+});
+
+test("27.1: declared outputs are moved into the workspace; scratch in /tmp and HOME is not", async () => {
+  write({ "src/a.txt": "a\n" });
+  const ran = await run('mkdir -p out && tr a b < src/a.txt > out/b.txt && echo s > /tmp/scratch && echo h > "$HOME/h"', { inputs: ["src/**"], outputs: ["out/**"] });
+  expect(ran.outcome).toEqual({ ok: true, exitCode: 0, produced: { kind: "in-place" } });
+  expect(readFileSync(join(root, "out/b.txt"), "utf8")).toBe("b\n");
+});
+
+test("27.1: a write outside the declared outputs fails the task, naming the files", async () => {
+  const ran = await run("mkdir -p out logs && echo r > out/r.txt && echo l > logs/build.log && echo n > notes.txt", { outputs: ["out/**"] });
+  expect(ran.outcome).toEqual({ ok: false, exitCode: 0, failure: { reason: "undeclared-write", task: "t", paths: ["logs/build.log", "notes.txt"] } });
+  expect(existsSync(join(root, "notes.txt"))).toBe(false);
+});
+
+let server: Server;
+let port: number;
+beforeAll(async () => {
+  server = createServer((socket) => socket.end("hello from the host\n"));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  port = (server.address() as { port: number }).port;
+});
+afterAll(() => server.close());
+
+/** Connects to the test's server from inside the sandbox (python3, a system tool), printing what it reads or the error. */
+const connect = () => `python3 -c 'import socket; s = socket.create_connection(("127.0.0.1", ${port}), timeout=30); print(s.recv(100).decode().strip())'`;
+
+test("27.1: no network: a connection to a server of the test process on 127.0.0.1 is refused", async () => {
+  const ran = await run(connect());
+  expect(ran.outcome).toEqual({ ok: false, exitCode: 1, failure: { reason: "exit-nonzero", task: "t", exitCode: 1 } });
+  expect(ran.stderr).toMatch(/ConnectionRefusedError: \[Errno 111\] Connection refused\n$/);
+});
+
+test("27.1: network: true reaches the server", async () => {
+  const ran = await run(connect(), { network: true });
+  expect([ran.outcome, ran.stdout, ran.stderr]).toEqual([{ ok: true, exitCode: 0, produced: { kind: "in-place" } }, "hello from the host\n", ""]);
+});
+
+test("27.1: without bubblewrap, the task fails to start, saying how to install it", async () => {
+  const without = new SandboxRunner({ searchPath: join(root, "no-bwrap-here") });
+  try {
+    let stdout = "";
+    const outcome = await without.run({ task: "t", run: "true", root, cwd: root, env: { PATH: "/usr/bin:/bin" }, inputs: [], depOutputs: [], outputs: [], signal: new AbortController().signal, stdout: (c) => (stdout += c.toString()), stderr: () => {} });
+    const message =
+      'it runs in a sandbox (`runner: "sandbox"` or --sandbox), which needs bubblewrap, and `bwrap` is not on PATH. ' +
+      'Install bubblewrap (Debian, Ubuntu: `apt-get install bubblewrap`; Fedora: `dnf install bubblewrap`; Arch: `pacman -S bubblewrap`), or run the task with `runner: "local"` (and without --sandbox).';
+    expect([outcome, stdout]).toEqual([{ ok: false, exitCode: null, failure: { reason: "spawn-failed", task: "t", message } }, ""]);
+  } finally {
+    without.close();
+  }
+});

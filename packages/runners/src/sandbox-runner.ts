@@ -1,0 +1,138 @@
+/**
+ * The sandbox runner: a task's commands run under bubblewrap, in a tree that
+ * holds only its declared inputs and its deps' outputs (sandbox-tree.ts),
+ * with the system directories read-only, a fresh /tmp and HOME, and no
+ * network unless the task says `network: true` (bwrap.ts).
+ *
+ * It starts commands as the local runner does (one LocalRunner, its process
+ * helper and its records of what runs), each wrapped in bwrap: a command
+ * task's command, and each command a function task execs. A function's own
+ * code runs in rbuild's process and is not confined; only what it execs is.
+ *
+ * After the run: a failure whose stderr says a workspace path was missing
+ * that exists outside becomes `undeclared-read` (undeclared-reads.ts); files
+ * written outside the output globs fail the run as `undeclared-write`; else
+ * the outputs are moved into the workspace and the answer is `in-place`.
+ *
+ * A program killed by a signal is reported by bwrap, which waits for it, as
+ * exit status 128+N; that status is reported as killed by signal N, as a
+ * shell's `$?` reads (a task that itself exits 129-192 reads the same).
+ */
+import { statSync } from "node:fs";
+import { constants } from "node:os";
+import type { TaskFailure } from "@rbuild/core";
+import { locateBwrap, SANDBOX_HOME, systemArgs, type BwrapState } from "./bwrap.js";
+import { LocalRunner, type LocalRunnerOptions } from "./local-runner.js";
+import type { BuildHold, RunOutcome, RunRequest, Runner } from "./runner.js";
+import { isBelow, SandboxTree } from "./sandbox-tree.js";
+import type { Wrap } from "./spawn-group.js";
+import { STDERR_KEPT, undeclaredReads } from "./undeclared-reads.js";
+
+export interface SandboxRunnerOptions extends LocalRunnerOptions {
+  /** Where to look for `bwrap` (default: this process's PATH). */
+  readonly searchPath?: string;
+  /** The local runner to start commands through (shared with the build's local tasks); one of its own if not given. */
+  readonly local?: LocalRunner;
+}
+
+/** The signal whose number is `status - 128`, if there is one. */
+function signalOf(status: number): string | undefined {
+  if (status <= 128) return undefined;
+  const number = status - 128;
+  return Object.entries(constants.signals).find(([, n]) => n === number)?.[0];
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export class SandboxRunner implements Runner {
+  readonly #local: LocalRunner;
+  readonly #owned: boolean;
+  readonly #searchPath: string;
+  /** Whether bwrap is here, found on first use. */
+  #bwrap: BwrapState | undefined;
+
+  constructor(options: SandboxRunnerOptions = {}) {
+    this.#owned = options.local === undefined;
+    this.#local = options.local ?? new LocalRunner(options);
+    this.#searchPath = options.searchPath ?? process.env.PATH ?? "";
+  }
+
+  prepare(runs: Iterable<RunRequest["run"] | undefined>): void {
+    this.#local.prepare(runs);
+  }
+
+  begin(dir: string): Promise<BuildHold> {
+    return this.#local.begin(dir);
+  }
+
+  mayHaveLeftRunning(dir: string): boolean {
+    return this.#local.mayHaveLeftRunning(dir);
+  }
+
+  functionsRunning(): readonly string[] {
+    return this.#local.functionsRunning();
+  }
+
+  close(): void {
+    if (this.#owned) this.#local.close();
+  }
+
+  async run(request: RunRequest): Promise<RunOutcome> {
+    const task = request.task;
+    this.#bwrap ??= locateBwrap(this.#searchPath);
+    const bwrap = this.#bwrap;
+    if (bwrap.kind === "missing") return { ok: false, exitCode: null, failure: { reason: "spawn-failed", task, message: bwrap.message } };
+    if (!isDirectory(request.cwd)) {
+      return { ok: false, exitCode: null, failure: { reason: "spawn-failed", task, message: `its working directory ${request.cwd} does not exist. Create it, or fix the task's \`cwd\`.` } };
+    }
+    const tree = new SandboxTree(request);
+    try {
+      let tail = "";
+      const own: RunRequest = {
+        ...request,
+        stderr: (chunk) => {
+          request.stderr(chunk);
+          tail = (tail + chunk.toString()).slice(-STDERR_KEPT);
+        },
+      };
+      const system = systemArgs(request.network === true, request.env.PATH, request.root);
+      const wrap: Wrap = (program, cwd) => {
+        tree.ensureDirectory(cwd);
+        const outside = isBelow(request.root, cwd) ? [] : ["--ro-bind-try", cwd, cwd];
+        return {
+          file: bwrap.path,
+          args: [...system, ...tree.args, ...outside, "--chdir", cwd, "--", program.file, ...program.args],
+          env: { ...program.env, HOME: SANDBOX_HOME, TMPDIR: "/tmp" },
+        };
+      };
+      const outcome = await this.#local.runWrapped(own, wrap);
+      if (!outcome.ok) {
+        const failure = this.#explained(outcome.failure, tail, request, tree);
+        return { ok: false, exitCode: failure.reason === "killed" ? null : outcome.exitCode, failure };
+      }
+      const written = tree.written();
+      if (written.stray.length > 0) return { ok: false, exitCode: outcome.exitCode, failure: { reason: "undeclared-write", task, paths: written.stray } };
+      tree.moveBack(written.outputs);
+      return outcome;
+    } finally {
+      tree.remove();
+    }
+  }
+
+  /** The failure as the sandbox explains it: an undeclared read, or a signal that bwrap reported as a status. */
+  #explained(failure: TaskFailure, stderr: string, request: RunRequest, tree: SandboxTree): TaskFailure {
+    if (failure.reason !== "exit-nonzero" && failure.reason !== "run-threw") return failure;
+    const reads = undeclaredReads(stderr, request.root, request.cwd, (path) => tree.has(path));
+    const exitCode = failure.reason === "exit-nonzero" ? failure.exitCode : null;
+    if (reads.length > 0) return { reason: "undeclared-read", task: request.task, paths: reads, exitCode };
+    const signal = exitCode === null ? undefined : signalOf(exitCode);
+    if (signal !== undefined) return { reason: "killed", task: request.task, signal };
+    return failure;
+  }
+}

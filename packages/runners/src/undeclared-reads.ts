@@ -1,0 +1,48 @@
+/**
+ * Which undeclared workspace files a failed sandboxed run read, as far as
+ * its error output tells.
+ *
+ * No tracer: a run that fails is looked at afterwards. A line of its stderr
+ * that says something was missing (`No such file or directory`, `ENOENT`,
+ * `cannot open`, `not found`, ...) is split into words; a word that names a
+ * path (taken relative to the task's directory, as the task would) under the
+ * workspace that exists there but not in the sandbox is a file the task
+ * read without declaring it. What this cannot see: a read the task survives
+ * (`cat x 2>/dev/null || echo default`), or an error that names no path;
+ * those run, or fail, as they do without the sandbox.
+ */
+import { existsSync } from "node:fs";
+import { relative, resolve } from "node:path";
+import { isBelow } from "./sandbox-tree.js";
+
+/** How much of a run's stderr is kept to look at: its end. */
+export const STDERR_KEPT = 64 * 1024;
+
+const SAYS_MISSING = /no such file|enoent|not found|cannot (?:open|access|stat|find|read)|can't (?:open|stat|read|find)|could not (?:open|find|read)|does not exist|doesn't exist|unable to (?:open|read|find)/i;
+
+/** Words: what lies between blanks, quotes, colons, commas, brackets. */
+const WORD = /[^\s'"`:,;()[\]{}<>]+/g;
+
+/** The words of such messages themselves: never taken for a file of the same name. */
+const MESSAGE_WORDS = new Set("no such file or directory not found cannot can't could unable to open access stat find read does doesn't exist error enoent command sh bash line".split(" "));
+
+/**
+ * The workspace paths (relative to `root`, sorted) that `stderr` says were
+ * missing and that exist outside the sandbox, where `inSandbox` says no.
+ */
+export function undeclaredReads(stderr: string, root: string, cwd: string, inSandbox: (path: string) => boolean): string[] {
+  const found = new Set<string>();
+  for (const line of stderr.split("\n")) {
+    if (!SAYS_MISSING.test(line)) continue;
+    for (const [raw] of line.matchAll(WORD)) {
+      const word = raw.replace(/[.]+$/, "");
+      if (word === "" || word === "." || MESSAGE_WORDS.has(word.toLowerCase()) || !/[A-Za-z0-9_]/.test(word)) continue;
+      const absolute = resolve(cwd, word);
+      if (!isBelow(root, absolute) || absolute === root) continue;
+      const path = relative(root, absolute);
+      if (path.startsWith(".rbuild/") || path === ".rbuild" || inSandbox(path) || !existsSync(absolute)) continue;
+      found.add(path);
+    }
+  }
+  return [...found].sort();
+}
