@@ -26,6 +26,8 @@ export interface Args {
   readonly jobs: number;
   readonly keepGoing: boolean;
   readonly force: boolean;
+  /** `--sandbox`: every pure task without a `runner` of its own runs in the sandbox (bubblewrap). */
+  readonly sandbox: boolean;
   readonly dryRun: boolean;
   /** `--filter` patterns: build only the targets' tasks of these workspace packages (see @rbuild/workspaces). */
   readonly filters: readonly string[];
@@ -98,6 +100,9 @@ Options:
   -k, --keep-going      after a failure, keep running everything not downstream of it
   -f, --force           run every task, ignoring cached results
   -n, --dry-run         show what would run and why, run nothing
+      --sandbox         run every pure task in a sandbox (bubblewrap) holding
+                        only its declared inputs and its deps' outputs, with
+                        no network: an undeclared read or write fails it
   -F, --filter PATTERN  only the tasks of these workspace packages (and what they
                         need): a name or glob, ./dir, pkg... (with its deps),
                         ...pkg (with its dependents), !pattern; may repeat
@@ -132,6 +137,7 @@ const OPTIONS = {
   "keep-going": { type: "boolean", short: "k" },
   force: { type: "boolean", short: "f" },
   "dry-run": { type: "boolean", short: "n" },
+  sandbox: { type: "boolean" },
   filter: { type: "string", short: "F", multiple: true },
   since: { type: "string" },
   summary: { type: "string" },
@@ -328,6 +334,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     [values["keep-going"] === true, "-k/--keep-going"],
     [values["dry-run"] === true, "-n/--dry-run"],
     [values.summary !== undefined, "--summary"],
+    [values.sandbox === true, "--sandbox"],
   ];
   const buildFlag = buildFlags.find(([given]) => given)?.[1];
   if (buildFlag !== undefined && command !== "run" && command !== "help" && command !== "version") {
@@ -355,6 +362,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     jobs,
     keepGoing: values["keep-going"] === true,
     force: values.force === true,
+    sandbox: values.sandbox === true,
     dryRun: values["dry-run"] === true,
     filters,
     since,

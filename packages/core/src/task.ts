@@ -101,6 +101,17 @@ export interface TaskOptions {
    * task when git reports one of them changed.
    */
   readonly keyPartsFrom?: readonly string[];
+  /**
+   * Where its commands run: `"local"` (the default), in the workspace; or
+   * `"sandbox"`, under bubblewrap, in a tree that holds only its declared
+   * inputs and its deps' outputs (read-only), with the system directories
+   * read-only, a fresh /tmp and HOME, and no network: a read of an undeclared
+   * file, or a write outside its outputs, fails the task naming the file.
+   * `rbuild --sandbox` runs every pure task that does not say so in the sandbox.
+   */
+  readonly runner?: "local" | "sandbox";
+  /** A sandboxed task may reach the network (default false). Nothing else is changed by it. */
+  readonly network?: boolean;
 }
 
 const TASK = Symbol.for("rbuild.task");

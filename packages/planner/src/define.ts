@@ -11,7 +11,7 @@ import { normalGlob, type NormalGlob } from "./normal-glob.js";
 import { protectedOutput } from "./protected-outputs.js";
 import { suggest } from "./suggest.js";
 
-const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom"] as const;
+const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom", "runner", "network"] as const;
 /** What users of make, Turborepo, Nx and Bazel reach for, mapped to our field. */
 const ALIASES: Readonly<Record<string, (typeof FIELDS)[number]>> = {
   command: "run",
@@ -148,6 +148,13 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
     problems.push({ field: "pure", message: `must be true or false, got ${show(options.pure)}` });
   }
 
+  if (options.runner !== undefined && options.runner !== "local" && options.runner !== "sandbox") {
+    problems.push({ field: "runner", message: `must be "local" or "sandbox", got ${show(options.runner)}` });
+  }
+  if (options.network !== undefined && typeof options.network !== "boolean") {
+    problems.push({ field: "network", message: `must be true or false, got ${show(options.network)}` });
+  }
+
   let cwd = "";
   if (options.cwd !== undefined) {
     if (typeof options.cwd !== "string") {
@@ -206,6 +213,8 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
     cwd,
     keyParts,
     keyPartsFrom,
+    runner: options.runner === "local" || options.runner === "sandbox" ? (options.runner as TaskDef["runner"]) : undefined,
+    network: options.network === true,
     locate: () => task.location,
   };
   return { def, depRefs, problems };

@@ -17,6 +17,10 @@ export interface TaskDef {
   readonly keyParts: readonly (readonly [string, string])[];
   /** The files its `keyParts` are computed from, normalised (what `--since` watches for them). */
   readonly keyPartsFrom: readonly string[];
+  /** Its `runner`, undefined when it does not say (local, or the sandbox with --sandbox for a pure task). */
+  readonly runner: "local" | "sandbox" | undefined;
+  /** Its `network` (for a sandboxed task). */
+  readonly network: boolean;
   /**
    * Where the task was declared. A function, not a field: finding it formats a
    * stack trace, which only an error message should pay for.

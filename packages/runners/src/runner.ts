@@ -32,6 +32,11 @@ export interface RunRequest {
   /** The task's declared output globs: what it must write. */
   readonly outputs: readonly string[];
   /**
+   * The task runs in the sandbox (its `runner: "sandbox"`, or --sandbox for a
+   * pure task): a runner that cannot confine it must refuse it, never run it unconfined.
+   */
+  readonly sandbox?: boolean;
+  /**
    * The task's `network: true`: it may reach the network. A runner that can
    * cut a task off (the sandbox) does unless this is true; the local runner cannot.
    */
