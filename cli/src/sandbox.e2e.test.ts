@@ -45,6 +45,7 @@ test("27.1: a write outside the declared outputs fails the task, naming the file
     exitCode: 1,
     stdout: "> messy\n✗ messy (<t>)\n",
     stderr:
+      "[messy] /bin/sh: 1: cannot create build.log: Read-only file system\n" +
       'error: Task "messy" wrote build.log, which no glob of its `outputs` matches: it would not be stored or restored. Add "build.log" to its `outputs`, or write scratch files under /tmp (a fresh directory in the sandbox).\n' +
       "rbuild: failed: 0 ran, 0 cached, 1 failed in <t>\n",
   });

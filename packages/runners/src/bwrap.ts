@@ -75,8 +75,10 @@ export function systemArgs(network: boolean, path: string | undefined, root: str
     } catch {
       continue;
     }
-    if (stats.isSymbolicLink()) args.push("--symlink", readlinkSync(dir), dir);
-    else if (stats.isDirectory()) {
+    if (stats.isSymbolicLink()) {
+      args.push("--symlink", readlinkSync(dir), dir);
+      bound.push(dir);
+    } else if (stats.isDirectory()) {
       args.push("--ro-bind", dir, dir);
       bound.push(dir);
     }

@@ -71,10 +71,32 @@ test("27.1: declared outputs are moved into the workspace; scratch in /tmp and H
   expect(readFileSync(join(root, "out/b.txt"), "utf8")).toBe("b\n");
 });
 
-test("27.1: a write outside the declared outputs fails the task, naming the files", async () => {
-  const ran = await run("mkdir -p out logs && echo r > out/r.txt && echo l > logs/build.log && echo n > notes.txt", { outputs: ["out/**"] });
-  expect(ran.outcome).toEqual({ ok: false, exitCode: 0, failure: { reason: "undeclared-write", task: "t", paths: ["logs/build.log", "notes.txt"] } });
-  expect(existsSync(join(root, "notes.txt"))).toBe(false);
+test("27.1: a write outside the declared outputs' directories fails the task, naming the path", async () => {
+  const ran = await run("mkdir -p out && echo r > out/r.txt && echo n > notes.txt", { outputs: ["out/**"] });
+  expect(ran.stderr).toMatch(/^\/bin\/sh: 1: cannot create notes.txt: Read-only file system\n$/);
+  expect(ran.outcome).toEqual({ ok: false, exitCode: 2, failure: { reason: "undeclared-write", task: "t", paths: ["notes.txt"] } });
+  expect([existsSync(join(root, "notes.txt")), existsSync(join(root, "out/r.txt"))]).toEqual([false, false]);
+});
+
+test("27.1: a write that no output glob matches, in a directory outputs are written to, fails the task, naming the files", async () => {
+  const ran = await run("mkdir -p out/logs && echo r > out/r.txt && echo l > out/logs/build.log && echo m > out/r.map", { outputs: ["out/*.txt"] });
+  expect(ran.outcome).toEqual({ ok: false, exitCode: 0, failure: { reason: "undeclared-write", task: "t", paths: ["out/logs/build.log", "out/r.map"] } });
+  expect(existsSync(join(root, "out"))).toBe(false);
+});
+
+test("27.1: with a root-level output the whole workspace is scratch: inputs stay read-only, other files written are named", async () => {
+  write({ "in.txt": "i\n" });
+  const ran = await run("cat in.txt > result.txt && echo n > notes.txt && (echo x > in.txt || true)", { inputs: ["in.txt"], outputs: ["result.txt"] });
+  expect(ran.stderr).toMatch(/in.txt: Read-only file system\n$/);
+  expect(ran.outcome).toEqual({ ok: false, exitCode: 0, failure: { reason: "undeclared-write", task: "t", paths: ["notes.txt"] } });
+  expect(readFileSync(join(root, "in.txt"), "utf8")).toBe("i\n");
+});
+
+test("27.1: inputs inside an output directory are bound read-only there, and outputs beside them collected", async () => {
+  write({ "src/a.ts": "a\n" });
+  const ran = await run("tr a b < src/a.ts > src/a.js", { inputs: ["src/**/*.ts"], outputs: ["src/**/*.js"] });
+  expect(ran.outcome).toEqual({ ok: true, exitCode: 0, produced: { kind: "in-place" } });
+  expect([readFileSync(join(root, "src/a.js"), "utf8"), readFileSync(join(root, "src/a.ts"), "utf8")]).toEqual(["b\n", "a\n"]);
 });
 
 let server: Server;

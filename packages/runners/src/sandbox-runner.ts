@@ -9,10 +9,12 @@
  * task's command, and each command a function task execs. A function's own
  * code runs in rbuild's process and is not confined; only what it execs is.
  *
- * After the run: a failure whose stderr says a workspace path was missing
+ * After the run: a failure whose stderr says a workspace path was read-only
+ * becomes `undeclared-write`, and one that says a workspace path was missing
  * that exists outside becomes `undeclared-read` (undeclared-reads.ts); files
- * written outside the output globs fail the run as `undeclared-write`; else
- * the outputs are moved into the workspace and the answer is `in-place`.
+ * written in the writable directories that no output glob matches fail the
+ * run as `undeclared-write` too; else the outputs are moved into the
+ * workspace and the answer is `in-place`.
  *
  * A program killed by a signal is reported by bwrap, which waits for it, as
  * exit status 128+N; that status is reported as killed by signal N, as a
@@ -26,7 +28,7 @@ import { LocalRunner, type LocalRunnerOptions } from "./local-runner.js";
 import type { BuildHold, RunOutcome, RunRequest, Runner } from "./runner.js";
 import { isBelow, SandboxTree } from "./sandbox-tree.js";
 import type { Wrap } from "./spawn-group.js";
-import { STDERR_KEPT, undeclaredReads } from "./undeclared-reads.js";
+import { readOnlyWrites, STDERR_KEPT, undeclaredReads } from "./undeclared-reads.js";
 
 export interface SandboxRunnerOptions extends LocalRunnerOptions {
   /** Where to look for `bwrap` (default: this process's PATH). */
@@ -128,8 +130,10 @@ export class SandboxRunner implements Runner {
   /** The failure as the sandbox explains it: an undeclared read, or a signal that bwrap reported as a status. */
   #explained(failure: TaskFailure, stderr: string, request: RunRequest, tree: SandboxTree): TaskFailure {
     if (failure.reason !== "exit-nonzero" && failure.reason !== "run-threw") return failure;
-    const reads = undeclaredReads(stderr, request.root, request.cwd, (path) => tree.has(path));
     const exitCode = failure.reason === "exit-nonzero" ? failure.exitCode : null;
+    const writes = readOnlyWrites(stderr, request.root, request.cwd);
+    if (writes.length > 0) return { reason: "undeclared-write", task: request.task, paths: writes };
+    const reads = undeclaredReads(stderr, request.root, request.cwd, (path) => tree.has(path));
     if (reads.length > 0) return { reason: "undeclared-read", task: request.task, paths: reads, exitCode };
     const signal = exitCode === null ? undefined : signalOf(exitCode);
     if (signal !== undefined) return { reason: "killed", task: request.task, signal };

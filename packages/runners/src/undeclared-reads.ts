@@ -10,6 +10,11 @@
  * read without declaring it. What this cannot see: a read the task survives
  * (`cat x 2>/dev/null || echo default`), or an error that names no path;
  * those run, or fail, as they do without the sandbox.
+ *
+ * Writes: a write outside the writable directories fails with EROFS, "Read-only
+ * file system"; the path such a line names (quoted, or the word just before
+ * `: Read-only`, as sh, coreutils, Python and Node print it) is a write the
+ * task did not declare.
  */
 import { existsSync } from "node:fs";
 import { relative, resolve } from "node:path";
@@ -42,6 +47,24 @@ export function undeclaredReads(stderr: string, root: string, cwd: string, inSan
       const path = relative(root, absolute);
       if (path.startsWith(".rbuild/") || path === ".rbuild" || inSandbox(path) || !existsSync(absolute)) continue;
       found.add(path);
+    }
+  }
+  return [...found].sort();
+}
+
+const SAYS_READ_ONLY = /read-only file system|EROFS/i;
+
+/** The workspace paths (relative to `root`, sorted) that `stderr` says could not be written: the sandbox holds them read-only. */
+export function readOnlyWrites(stderr: string, root: string, cwd: string): string[] {
+  const found = new Set<string>();
+  for (const line of stderr.split("\n")) {
+    if (!SAYS_READ_ONLY.test(line)) continue;
+    const named = [...line.matchAll(/'([^']+)'|"([^"]+)"|`([^`]+)'|(\S+): Read-only/gi)].map((m) => m[1] ?? m[2] ?? m[3] ?? m[4] ?? "");
+    for (const word of named) {
+      if (word === "") continue;
+      const absolute = resolve(cwd, word);
+      if (!isBelow(root, absolute) || absolute === root) continue;
+      found.add(relative(root, absolute));
     }
   }
   return [...found].sort();
