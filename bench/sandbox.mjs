@@ -9,8 +9,9 @@
  *   npm run bench:sandbox                 # 200 tasks per round, 5 rounds
  *   node bench/sandbox.mjs --tasks 500 --rounds 9 --inputs 20
  *
- * `--inputs K` gives each task K declared input files (bound read-only one by
- * one), to show what a bind costs. Rounds alternate local and sandbox, and
+ * `--inputs K` gives each task K declared input files (`src/**`: one bind of
+ * the whole directory); with `--undeclared`, src also holds a file that is not
+ * declared, so each input is bound by itself: what a bind costs. Rounds alternate local and sandbox, and
  * the medians over rounds are reported (a loaded machine disturbs single
  * rounds). Build first (`npm run build`): this imports packages/runners/dist.
  */
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     tasks: { type: "string", default: "200" },
     rounds: { type: "string", default: "5" },
     inputs: { type: "string", default: "0" },
+    undeclared: { type: "boolean", default: false },
   },
 });
 const tasks = Number(values.tasks);
@@ -38,6 +40,7 @@ const { LocalRunner, SandboxRunner } = await import(pathToFileURL(join(here, "..
 const root = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-bench-sandbox-")));
 mkdirSync(join(root, "src"));
 for (let i = 0; i < inputs; i++) writeFileSync(join(root, "src", `f${i}.txt`), `${i}\n`);
+if (values.undeclared) writeFileSync(join(root, "src", "undeclared.txt"), "not an input\n");
 
 /** Mean ms per task over `tasks` runs of `true` through `runner`. */
 async function perTask(runner) {
@@ -48,7 +51,7 @@ async function perTask(runner) {
     root,
     cwd: root,
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
-    inputs: inputs > 0 ? ["src/**"] : [],
+    inputs: inputs > 0 ? ["src/**", "!src/undeclared.txt"] : [],
     depOutputs: [],
     outputs: [],
     signal,
@@ -82,7 +85,7 @@ try {
 
 const [l, s] = [median(times.local), median(times.sandbox)];
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}; load average ${load} at start, ${loadavg()[0].toFixed(1)} at end`);
-console.log(`${tasks} tasks of \`true\` per round, ${rounds} rounds, ${inputs} declared input files each`);
+console.log(`${tasks} tasks of \`true\` per round, ${rounds} rounds, ${inputs} declared input files each${values.undeclared ? ", bound one by one (an undeclared file beside them)" : ""}`);
 console.log(`local:   ${l.toFixed(2)} ms per task (rounds: ${times.local.map((t) => t.toFixed(2)).join(", ")})`);
 console.log(`sandbox: ${s.toFixed(2)} ms per task (rounds: ${times.sandbox.map((t) => t.toFixed(2)).join(", ")})`);
 console.log(`overhead: ${(s - l).toFixed(2)} ms per task (goal: under 5 ms)`);

@@ -64,6 +64,13 @@ test("27.1: declared inputs and deps' outputs are readable, read-only, at their 
   expect(readFileSync(join(root, "src/a.txt"), "utf8")).toBe("a\n");
 });
 
+test("27.1: a wholly declared directory is bound at once; one with an undeclared entry shows only what is declared", async () => {
+  write({ "src/a.txt": "a", "src/deep/b.txt": "b", "lib/c.txt": "c", "lib/gen/d.txt": "d", "other/e.txt": "e" });
+  const ran = await run("find . | sort", { inputs: ["src/**", "lib/**", "!lib/gen/**"] });
+  expect(ran.stdout).toBe([".", "./lib", "./lib/c.txt", "./src", "./src/a.txt", "./src/deep", "./src/deep/b.txt", ""].join("\n"));
+  expect(ran.outcome.ok).toBe(true);
+});
+
 test("27.1: declared outputs are moved into the workspace; scratch in /tmp and HOME is not", async () => {
   write({ "src/a.txt": "a\n" });
   const ran = await run('mkdir -p out && tr a b < src/a.txt > out/b.txt && echo s > /tmp/scratch && echo h > "$HOME/h"', { inputs: ["src/**"], outputs: ["out/**"] });

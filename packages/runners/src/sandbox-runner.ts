@@ -109,7 +109,7 @@ export class SandboxRunner implements Runner {
         const outside = isBelow(request.root, cwd) ? [] : ["--ro-bind-try", cwd, cwd];
         return {
           file: bwrap.path,
-          args: [...system, ...tree.args, ...outside, "--chdir", cwd, "--", program.file, ...program.args],
+          args: [...system, ...tree.args(cwd), ...outside, "--chdir", cwd, "--", program.file, ...program.args],
           env: { ...program.env, HOME: SANDBOX_HOME, TMPDIR: "/tmp" },
         };
       };

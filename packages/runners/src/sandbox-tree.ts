@@ -2,25 +2,30 @@
  * The workspace as one sandboxed run sees it, and what it wrote there.
  *
  * Everything is at the workspace's own absolute paths, so commands and error
- * messages read as they do outside. Two host directories per run, beside
- * the system's temp files:
+ * messages read as they do outside. The workspace root is an empty tmpfs
+ * made read-only once it is set up. On it:
  *
- * - `t`, the read-only tree: the task's declared inputs and its deps'
- *   outputs as hard links (symbolic links as links), bound read-only at the
- *   workspace root in one mount. Nothing else of the workspace is there: a
- *   read of an undeclared file finds nothing, and a write outside the
- *   writable directories fails with EROFS.
- * - `s`, the scratch tree: for each writable directory, the static base of
- *   an output glob (`dist` for `dist/**`; the parent of a plain path, as
- *   `out` for `out/a.txt`), an empty directory bound writable at its place.
- *   Inputs inside one are bound read-only over it file by file (bwrap makes
- *   their mount points there: empty files).
+ * - each of the task's declared inputs and its deps' outputs, bound
+ *   read-only file by file (symbolic links are made as links), or a whole
+ *   directory at once where all it holds is declared (bind-cover.ts).
+ *   Nothing else of the workspace is there: a read of an undeclared file
+ *   finds nothing;
+ * - for each writable directory, the static base of an output glob (`dist`
+ *   for `dist/**`; the parent of a plain path, as `out` for `out/a.txt`), an
+ *   empty directory of the host's, `s/<dir>` beside the system's temp
+ *   files, bound writable at its place. Inputs inside one are bound over it
+ *   (bwrap makes their mount points there: empty files). A write anywhere
+ *   else fails with EROFS.
  *
- * A bind costs bwrap about a millisecond (on disk, more), a hard link a few
- * microseconds: most inputs are links. When an output glob has no base (a
- * root-level `*.log`, a plain `out.txt`), the whole root is scratch and every
- * input is bound file by file; so is an input that cannot be linked (another
- * file system, another user's file).
+ * When an output glob has no base (a root-level `*.log`, a plain `out.txt`),
+ * the whole root is the host's scratch directory instead.
+ *
+ * Not hard links, though a bind costs bwrap far more (about 0.3 ms on a tmpfs,
+ * 1-2 ms onto a mount point on disk, on a loaded machine): linking changes
+ * each input's ctime, so every stat cache entry of a sandboxed task's inputs
+ * would be stale after each run. Not symbolic links into a view of the whole
+ * workspace (Bazel's sandbox): a tool that resolves them (Node does) would
+ * then read undeclared files beside their targets without an error.
  *
  * After the run `s` holds the mount points and everything the task wrote:
  * what the output globs match is moved back into the workspace (renamed, or
@@ -28,10 +33,11 @@
  * point was written where no output glob reaches, and the run is refused,
  * naming them (`undeclared-write`). Directories alone are never reported.
  */
-import { copyFileSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, posix, relative } from "node:path";
 import { expandGlobs, globMatcher, splitPatterns, staticBase } from "@rbuild/hash";
+import { bindCover } from "./bind-cover.js";
 import type { RunRequest } from "./runner.js";
 
 /** What a finished run left in its scratch directory, relative to the workspace root. */
@@ -66,20 +72,21 @@ export function writableBases(outputs: readonly string[]): string[] {
 }
 
 export class SandboxTree {
-  /** The scratch tree (see above), at the workspace root's place: its paths are the workspace's. */
+  /** The scratch directory (see above), at the workspace root's place: its paths are the workspace's. */
   readonly dir: string;
-  /** The read-only tree of links (see above). */
-  readonly #tree: string;
-  /** Both trees' directory. */
+  /** The scratch directory's parent, removed at the end. */
   readonly #run: string;
+  /** Whether the whole root is the scratch directory (see above). */
+  readonly #wholeRoot: boolean;
+  /** The directories above the bound paths: they are in the sandbox too. */
+  readonly #directories: ReadonlySet<string>;
+  readonly #args: readonly string[];
   /** The writable directories, relative; `""` for the whole root. */
   readonly #writable: readonly string[];
   readonly #root: string;
   /** The workspace paths bound read-only (inputs and deps' outputs): their mount points are not the task's writes. */
   readonly #mounted: ReadonlySet<string>;
   readonly #outputs: readonly string[];
-  /** The bwrap arguments for the workspace part of the sandbox. */
-  readonly args: readonly string[];
 
   constructor(request: RunRequest) {
     this.#root = request.root;
@@ -88,14 +95,25 @@ export class SandboxTree {
     const readable = new Set([...expandGlobs(request.root, request.inputs), ...expandGlobs(request.root, request.depOutputs)]);
     this.#run = mkdtempSync(join(tmpdir(), "rbuild-sandbox-"));
     this.dir = join(this.#run, "s");
-    this.#tree = join(this.#run, "t");
+    mkdirSync(this.dir);
     this.#writable = request.outputs.length === 0 ? [] : writableBases(request.outputs);
-    const wholeRoot = this.#writable.includes("");
-    mkdirSync(wholeRoot ? this.dir : this.#tree);
-    const args = wholeRoot ? ["--bind", this.dir, request.root] : ["--ro-bind", this.#tree, request.root];
-    const binds: string[] = [];
+    this.#wholeRoot = this.#writable.includes("");
+    const args = this.#wholeRoot ? ["--bind", this.dir, request.root] : ["--tmpfs", request.root];
+    if (!this.#wholeRoot) {
+      for (const dir of this.#writable) {
+        mkdirSync(join(this.dir, dir), { recursive: true });
+        args.push("--bind", join(this.dir, dir), join(request.root, dir));
+      }
+    }
     const mounted = new Set<string>();
-    for (const path of [...readable].sort()) {
+    const directories = new Set<string>();
+    for (const path of readable) {
+      mounted.add(path);
+      for (let dir = posix.dirname(path); dir !== "." && !directories.has(dir); dir = posix.dirname(dir)) directories.add(dir);
+    }
+    const cover = bindCover(request.root, readable, this.#writable);
+    for (const dir of cover.directories) args.push("--ro-bind", join(request.root, dir), join(request.root, dir));
+    for (const path of cover.files) {
       const at = join(request.root, path);
       let link: string | undefined;
       try {
@@ -103,52 +121,37 @@ export class SandboxTree {
       } catch {
         continue; // Gone since it was listed: the task will find it missing, as outside.
       }
-      mounted.add(path);
-      if (wholeRoot || this.#writable.some((dir) => within(dir, path))) {
-        if (link === undefined) binds.push("--ro-bind", at, at);
-        else binds.push("--symlink", link, at);
-        continue;
-      }
-      const inTree = join(this.#tree, path);
-      mkdirSync(dirname(inTree), { recursive: true });
-      if (link !== undefined) symlinkSync(link, inTree);
-      else if (!tryLink(at, inTree)) {
-        writeFileSync(inTree, ""); // Its mount point, in the tree that is read-only once bound.
-        binds.push("--ro-bind", at, at);
-      }
-    }
-    if (!wholeRoot) {
-      for (const dir of this.#writable) {
-        mkdirSync(join(this.#tree, dir), { recursive: true });
-        mkdirSync(join(this.dir, dir), { recursive: true });
-        args.push("--bind", join(this.dir, dir), join(request.root, dir));
-      }
-      mkdirSync(this.dir, { recursive: true });
+      if (link === undefined) args.push("--ro-bind", at, at);
+      else args.push("--symlink", link, at);
     }
     this.#mounted = mounted;
-    this.args = [...args, ...binds];
+    this.#directories = directories;
+    this.#args = args;
+  }
+
+  /** The bwrap arguments for the workspace part of a sandbox that starts in `cwd`. */
+  args(cwd: string): string[] {
+    if (this.#wholeRoot) return [...this.#args];
+    const made = isBelow(this.#root, cwd) && cwd !== this.#root && !this.#writable.some((dir) => within(dir, relative(this.#root, cwd))) ? ["--dir", cwd] : [];
+    return [...this.#args, ...made, "--remount-ro", this.#root];
   }
 
   /** Makes `cwd` in the scratch directory when it is in the workspace, so that the sandbox can start there. */
   ensureDirectory(cwd: string): void {
     if (!isBelow(this.#root, cwd) || cwd === this.#root) return;
     const path = relative(this.#root, cwd);
-    const writable = this.#writable.some((dir) => within(dir, path));
-    mkdirSync(join(writable ? this.dir : this.#tree, path), { recursive: true });
+    if (this.#wholeRoot || this.#writable.some((dir) => within(dir, path))) mkdirSync(join(this.dir, path), { recursive: true });
   }
 
   /** Whether `path` (relative to the workspace root) is in the sandbox: bound there, or written by the run. */
   has(path: string): boolean {
-    if (this.#mounted.has(path)) return true;
-    for (const tree of [this.dir, this.#tree]) {
-      try {
-        lstatSync(join(tree, path));
-        return true;
-      } catch {
-        // Not in this one.
-      }
+    if (this.#mounted.has(path) || this.#directories.has(path)) return true;
+    try {
+      lstatSync(join(this.dir, path));
+      return true;
+    } catch {
+      return false;
     }
-    return false;
   }
 
   /** What the run wrote: its outputs, and what it wrote outside them. */
@@ -199,12 +202,3 @@ export class SandboxTree {
   }
 }
 
-/** Hard-links `from` at `to`; false when it cannot (another file system, a file the kernel will not let this user link). */
-function tryLink(from: string, to: string): boolean {
-  try {
-    linkSync(from, to);
-    return true;
-  } catch {
-    return false;
-  }
-}
