@@ -8,6 +8,8 @@ import { runnerConformance } from "../../../test-support/runner-conformance.js";
 import { SandboxRunner } from "./sandbox-runner.js";
 
 runnerConformance("sandbox (bubblewrap)", () => new SandboxRunner());
+// Its arguments passed in a file, as when thousands of binds would not fit on a command line.
+runnerConformance("sandbox (bubblewrap), its arguments in a file", () => new SandboxRunner({ argvLimit: 0 }));
 
 let root: string;
 let runner: SandboxRunner;
@@ -71,6 +73,15 @@ test("27.1: a wholly declared directory is bound at once; one with an undeclared
   expect(ran.outcome.ok).toBe(true);
 });
 
+test("27.1: thousands of inputs in a directory that is not wholly declared (copied one by one) run", async () => {
+  const files: Record<string, string> = { "src/undeclared.txt": "no" };
+  const long = "a-rather-long-file-name-so-that-the-bind-arguments-grow-quickly".repeat(2);
+  for (let i = 0; i < 2500; i++) files[`src/${long}-${i}.txt`] = "x";
+  write(files);
+  const ran = await run("ls src | wc -l", { inputs: ["src/**", "!src/undeclared.txt"] });
+  expect([ran.outcome.ok, ran.stdout.trim(), ran.stderr]).toEqual([true, "2500", ""]);
+}, 120_000);
+
 test("27.1: declared outputs are moved into the workspace; scratch in /tmp and HOME is not", async () => {
   write({ "src/a.txt": "a\n" });
   const ran = await run('mkdir -p out && tr a b < src/a.txt > out/b.txt && echo s > /tmp/scratch && echo h > "$HOME/h"', { inputs: ["src/**"], outputs: ["out/**"] });
@@ -91,15 +102,14 @@ test("27.1: a write that no output glob matches, in a directory outputs are writ
   expect(existsSync(join(root, "out"))).toBe(false);
 });
 
-test("27.1: with a root-level output the whole workspace is scratch: inputs stay read-only, other files written are named", async () => {
+test("27.1: with a root-level output the whole workspace is scratch: inputs are copies there, and changing one is a write it names", async () => {
   write({ "in.txt": "i\n" });
-  const ran = await run("cat in.txt > result.txt && echo n > notes.txt && (echo x > in.txt || true)", { inputs: ["in.txt"], outputs: ["result.txt"] });
-  expect(ran.stderr).toMatch(/in.txt: Read-only file system\n$/);
-  expect(ran.outcome).toEqual({ ok: false, exitCode: 0, failure: { reason: "undeclared-write", task: "t", paths: ["notes.txt"] } });
-  expect(readFileSync(join(root, "in.txt"), "utf8")).toBe("i\n");
+  const ran = await run("cat in.txt > result.txt && echo n > notes.txt && echo changed > in.txt", { inputs: ["in.txt"], outputs: ["result.txt"] });
+  expect(ran.outcome).toEqual({ ok: false, exitCode: 0, failure: { reason: "undeclared-write", task: "t", paths: ["in.txt", "notes.txt"] } });
+  expect([readFileSync(join(root, "in.txt"), "utf8"), existsSync(join(root, "result.txt"))]).toEqual(["i\n", false]);
 });
 
-test("27.1: inputs inside an output directory are bound read-only there, and outputs beside them collected", async () => {
+test("27.1: inputs inside an output directory are copies there, left out of the outputs collected beside them", async () => {
   write({ "src/a.ts": "a\n" });
   const ran = await run("tr a b < src/a.ts > src/a.js", { inputs: ["src/**/*.ts"], outputs: ["src/**/*.js"] });
   expect(ran.outcome).toEqual({ ok: true, exitCode: 0, produced: { kind: "in-place" } });

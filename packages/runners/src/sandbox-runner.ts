@@ -20,7 +20,7 @@
  * exit status 128+N; that status is reported as killed by signal N, as a
  * shell's `$?` reads (a task that itself exits 129-192 reads the same).
  */
-import { statSync } from "node:fs";
+import { statSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
 import type { TaskFailure } from "@rbuild/core";
 import { locateBwrap, SANDBOX_HOME, systemArgs, type BwrapState } from "./bwrap.js";
@@ -33,9 +33,14 @@ import { readOnlyWrites, STDERR_KEPT, undeclaredReads } from "./undeclared-reads
 export interface SandboxRunnerOptions extends LocalRunnerOptions {
   /** Where to look for `bwrap` (default: this process's PATH). */
   readonly searchPath?: string;
+  /** The most bytes of bwrap arguments to pass on its command line; beyond, they are passed in a file (default 256 KiB; tests set 0). */
+  readonly argvLimit?: number;
   /** The local runner to start commands through (shared with the build's local tasks); one of its own if not given. */
   readonly local?: LocalRunner;
 }
+
+/** The most bytes of bwrap arguments passed on its command line (Linux takes 2 MiB in all, with the environment). */
+const MAX_ARGV = 256 * 1024;
 
 /** The signal whose number is `status - 128`, if there is one. */
 function signalOf(status: number): string | undefined {
@@ -56,6 +61,7 @@ export class SandboxRunner implements Runner {
   readonly #local: LocalRunner;
   readonly #owned: boolean;
   readonly #searchPath: string;
+  readonly #argvLimit: number;
   /** Whether bwrap is here, found on first use. */
   #bwrap: BwrapState | undefined;
 
@@ -63,6 +69,7 @@ export class SandboxRunner implements Runner {
     this.#owned = options.local === undefined;
     this.#local = options.local ?? new LocalRunner(options);
     this.#searchPath = options.searchPath ?? process.env.PATH ?? "";
+    this.#argvLimit = options.argvLimit ?? MAX_ARGV;
   }
 
   prepare(runs: Iterable<RunRequest["run"] | undefined>): void {
@@ -107,11 +114,14 @@ export class SandboxRunner implements Runner {
       const wrap: Wrap = (program, cwd) => {
         tree.ensureDirectory(cwd);
         const outside = isBelow(request.root, cwd) ? [] : ["--ro-bind-try", cwd, cwd];
-        return {
-          file: bwrap.path,
-          args: [...system, ...tree.args(cwd), ...outside, "--chdir", cwd, "--", program.file, ...program.args],
-          env: { ...program.env, HOME: SANDBOX_HOME, TMPDIR: "/tmp" },
-        };
+        const env = { ...program.env, HOME: SANDBOX_HOME, TMPDIR: "/tmp" };
+        const command = ["--chdir", cwd, "--", program.file, ...program.args];
+        const setup = [...system, ...tree.args(), ...outside];
+        if (setup.reduce((sum, arg) => sum + arg.length + 1, 0) <= this.#argvLimit) return { file: bwrap.path, args: [...setup, ...command], env };
+        // Beyond what execve takes (thousands of binds): bwrap reads them from a file, on fd 3.
+        const file = tree.scratchFile("bwrap-args");
+        writeFileSync(file, setup.map((arg) => `${arg}\0`).join(""));
+        return { file: "/bin/sh", args: ["-c", 'f=$1; shift; exec "$0" --args 3 "$@" 3<"$f"', bwrap.path, file, ...command], env };
       };
       const outcome = await this.#local.runWrapped(own, wrap);
       if (!outcome.ok) {

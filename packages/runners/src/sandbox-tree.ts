@@ -2,38 +2,40 @@
  * The workspace as one sandboxed run sees it, and what it wrote there.
  *
  * Everything is at the workspace's own absolute paths, so commands and error
- * messages read as they do outside. The workspace root is an empty tmpfs
- * made read-only once it is set up. On it:
+ * messages read as they do outside. Two host directories per run: the base,
+ * in /dev/shm where there is one, bound read-only at the workspace root, and
+ * `s`, the scratch directory, beside the system's temp files. What the task sees there:
  *
- * - each of the task's declared inputs and its deps' outputs, bound
- *   read-only file by file (symbolic links are made as links), or a whole
- *   directory at once where all it holds is declared (bind-cover.ts).
- *   Nothing else of the workspace is there: a read of an undeclared file
- *   finds nothing;
+ * - its declared inputs and its deps' outputs, and nothing else of the
+ *   workspace: a read of an undeclared file finds nothing. A directory that
+ *   they fill wholly (all of `src` for `src/**`) is bound read-only at once
+ *   (bind-cover.ts); the other files are copied into the base (reflinked
+ *   where the file system can), links made as links;
  * - for each writable directory, the static base of an output glob (`dist`
- *   for `dist/**`; the parent of a plain path, as `out` for `out/a.txt`), an
- *   empty directory of the host's, `s/<dir>` beside the system's temp
- *   files, bound writable at its place. Inputs inside one are bound over it
- *   (bwrap makes their mount points there: empty files). A write anywhere
- *   else fails with EROFS.
+ *   for `dist/**`; the parent of a plain path, as `out` for `out/a.txt`), its
+ *   directory in `s`, bound writable at its place. Inputs inside one are
+ *   copied there. A write anywhere else fails with EROFS.
  *
  * When an output glob has no base (a root-level `*.log`, a plain `out.txt`),
- * the whole root is the host's scratch directory instead.
+ * the whole root is the scratch directory instead.
  *
- * Not hard links, though a bind costs bwrap far more (about 0.3 ms on a tmpfs,
- * 1-2 ms onto a mount point on disk, on a loaded machine): linking changes
+ * Why copies: bwrap 0.8 reads the whole mount table after each bind, so n
+ * binds cost O(n²) (2,500 took 50 s on this machine); hard links would change
  * each input's ctime, so every stat cache entry of a sandboxed task's inputs
- * would be stale after each run. Not symbolic links into a view of the whole
- * workspace (Bazel's sandbox): a tool that resolves them (Node does) would
- * then read undeclared files beside their targets without an error.
+ * would be stale after each run; symbolic links into a view of the whole
+ * workspace (Bazel's sandbox) let a tool that resolves them (Node does) read
+ * undeclared files beside their targets without an error. A copy costs its
+ * bytes, once per run: sources are small, and big trees are mostly declared
+ * whole (`node_modules/**`), which is one bind.
  *
- * After the run `s` holds the mount points and everything the task wrote:
+ * After the run `s` holds the copied inputs and everything the task wrote:
  * what the output globs match is moved back into the workspace (renamed, or
- * copied across file systems); any other file or link that is not a mount
- * point was written where no output glob reaches, and the run is refused,
- * naming them (`undeclared-write`). Directories alone are never reported.
+ * copied across file systems); any other file or link, and a copied input
+ * that changed or went, was written where no output glob reaches, and the run
+ * is refused, naming them (`undeclared-write`). Directories alone are never
+ * reported.
  */
-import { copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from "node:fs";
+import { constants as fsConstants, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, posix, relative } from "node:path";
 import { expandGlobs, globMatcher, splitPatterns, staticBase } from "@rbuild/hash";
@@ -74,18 +76,22 @@ export function writableBases(outputs: readonly string[]): string[] {
 export class SandboxTree {
   /** The scratch directory (see above), at the workspace root's place: its paths are the workspace's. */
   readonly dir: string;
-  /** The scratch directory's parent, removed at the end. */
+  /** The read-only base (see above). */
+  readonly #base: string;
+  /** Both directories' parent, removed at the end. */
   readonly #run: string;
   /** Whether the whole root is the scratch directory (see above). */
   readonly #wholeRoot: boolean;
-  /** The directories above the bound paths: they are in the sandbox too. */
+  /** The directories above the declared paths: they are in the sandbox too. */
   readonly #directories: ReadonlySet<string>;
   readonly #args: readonly string[];
   /** The writable directories, relative; `""` for the whole root. */
   readonly #writable: readonly string[];
   readonly #root: string;
-  /** The workspace paths bound read-only (inputs and deps' outputs): their mount points are not the task's writes. */
+  /** The declared paths (inputs and deps' outputs): their copies and mount points are not the task's writes. */
   readonly #mounted: ReadonlySet<string>;
+  /** The inputs copied into the scratch directory, with their size and mtime: changed after the run, they were written. */
+  readonly #copies = new Map<string, { readonly size: number; readonly mtimeMs: number }>();
   readonly #outputs: readonly string[];
 
   constructor(request: RunRequest) {
@@ -96,51 +102,70 @@ export class SandboxTree {
     this.#run = mkdtempSync(join(tmpdir(), "rbuild-sandbox-"));
     this.dir = join(this.#run, "s");
     mkdirSync(this.dir);
+    this.#base = baseDirectory(this.#run);
     this.#writable = request.outputs.length === 0 ? [] : writableBases(request.outputs);
     this.#wholeRoot = this.#writable.includes("");
-    const args = this.#wholeRoot ? ["--bind", this.dir, request.root] : ["--tmpfs", request.root];
+    const args = this.#wholeRoot ? ["--bind", this.dir, request.root] : ["--ro-bind", this.#base, request.root];
     if (!this.#wholeRoot) {
       for (const dir of this.#writable) {
+        mkdirSync(join(this.#base, dir), { recursive: true });
         mkdirSync(join(this.dir, dir), { recursive: true });
         args.push("--bind", join(this.dir, dir), join(request.root, dir));
       }
     }
-    const mounted = new Set<string>();
     const directories = new Set<string>();
     for (const path of readable) {
-      mounted.add(path);
       for (let dir = posix.dirname(path); dir !== "." && !directories.has(dir); dir = posix.dirname(dir)) directories.add(dir);
     }
     const cover = bindCover(request.root, readable, this.#writable);
-    for (const dir of cover.directories) args.push("--ro-bind", join(request.root, dir), join(request.root, dir));
-    for (const path of cover.files) {
-      const at = join(request.root, path);
-      let link: string | undefined;
-      try {
-        link = lstatSync(at).isSymbolicLink() ? readlinkSync(at) : undefined;
-      } catch {
-        continue; // Gone since it was listed: the task will find it missing, as outside.
-      }
-      if (link === undefined) args.push("--ro-bind", at, at);
-      else args.push("--symlink", link, at);
+    for (const dir of cover.directories) {
+      mkdirSync(join(this.#base, dir), { recursive: true });
+      args.push("--ro-bind", join(request.root, dir), join(request.root, dir));
     }
-    this.#mounted = mounted;
+    for (const path of cover.files) this.#copy(path);
+    this.#mounted = readable;
     this.#directories = directories;
     this.#args = args;
   }
 
-  /** The bwrap arguments for the workspace part of a sandbox that starts in `cwd`. */
-  args(cwd: string): string[] {
-    if (this.#wholeRoot) return [...this.#args];
-    const made = isBelow(this.#root, cwd) && cwd !== this.#root && !this.#writable.some((dir) => within(dir, relative(this.#root, cwd))) ? ["--dir", cwd] : [];
-    return [...this.#args, ...made, "--remount-ro", this.#root];
+  /** Copies input `path` into the base, or into the scratch directory when it is in a writable one (see above). */
+  #copy(path: string): void {
+    const from = join(this.#root, path);
+    const writable = this.#wholeRoot || this.#writable.some((dir) => within(dir, path));
+    const to = join(writable ? this.dir : this.#base, path);
+    let stats;
+    try {
+      stats = lstatSync(from);
+      mkdirSync(dirname(to), { recursive: true });
+      if (stats.isSymbolicLink()) symlinkSync(readlinkSync(from), to);
+      else {
+        copyFileSync(from, to, fsConstants.COPYFILE_FICLONE);
+        utimesSync(to, stats.atime, stats.mtime);
+      }
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return; // Gone since it was listed: the task will find it missing, as outside.
+      throw error;
+    }
+    if (writable && !stats.isSymbolicLink()) this.#copies.set(path, { size: stats.size, mtimeMs: lstatSync(to).mtimeMs });
   }
 
-  /** Makes `cwd` in the scratch directory when it is in the workspace, so that the sandbox can start there. */
+  /** The bwrap arguments for the workspace part of the sandbox. */
+  args(): readonly string[] {
+    return this.#args;
+  }
+
+  /** A path for a file of the runner's own beside the scratch directory (removed with it), not in the sandbox. */
+  scratchFile(name: string): string {
+    return join(this.#run, name);
+  }
+
+  /** Makes `cwd` in the sandbox when it is in the workspace, so that the sandbox can start there. */
   ensureDirectory(cwd: string): void {
     if (!isBelow(this.#root, cwd) || cwd === this.#root) return;
     const path = relative(this.#root, cwd);
-    if (this.#wholeRoot || this.#writable.some((dir) => within(dir, path))) mkdirSync(join(this.dir, path), { recursive: true });
+    const writable = this.#wholeRoot || this.#writable.some((dir) => within(dir, path));
+    mkdirSync(join(writable ? this.dir : this.#base, path), { recursive: true });
   }
 
   /** Whether `path` (relative to the workspace root) is in the sandbox: bound there, or written by the run. */
@@ -166,12 +191,16 @@ export class SandboxTree {
           if (isOutput(path) && this.#outputs.length > 0) outputs.push(path);
           walk(join(dir, entry.name), path);
         } else if (this.#mounted.has(path)) {
-          continue;
+          const copy = this.#copies.get(path);
+          if (copy === undefined) continue;
+          const now = lstatSync(join(dir, entry.name));
+          if (now.size !== copy.size || now.mtimeMs !== copy.mtimeMs) stray.push(path);
         } else if (this.#outputs.length > 0 && isOutput(path)) outputs.push(path);
         else stray.push(path);
       }
     };
     walk(this.dir, "");
+    for (const path of this.#copies.keys()) if (!existsSync(join(this.dir, path))) stray.push(path); // Deleted.
     return { outputs, stray: stray.sort() };
   }
 
@@ -199,6 +228,22 @@ export class SandboxTree {
 
   remove(): void {
     rmSync(this.#run, { recursive: true, force: true });
+    if (!isBelow(this.#run, this.#base)) rmSync(this.#base, { recursive: true, force: true });
   }
 }
 
+
+/**
+ * The base's directory: in memory (/dev/shm) where there is one, since
+ * copying and removing a few hundred small files on disk took tens of
+ * milliseconds on a loaded machine; else beside the scratch directory.
+ */
+function baseDirectory(run: string): string {
+  try {
+    return mkdtempSync("/dev/shm/rbuild-sandbox-");
+  } catch {
+    const base = join(run, "t");
+    mkdirSync(base);
+    return base;
+  }
+}
