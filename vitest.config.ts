@@ -17,6 +17,8 @@ export default defineConfig({
       "@rbuild/hash": src("hash"),
       "@rbuild/store": src("store"),
       "@rbuild/remote": src("remote"),
+      "@rbuild/poolgit": src("poolgit"),
+      "@rbuild/concourse": src("concourse"),
       "rbuild-cache-server": fileURLToPath(new URL("./cache-server/src/index.ts", import.meta.url)),
     },
   },

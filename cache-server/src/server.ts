@@ -6,10 +6,12 @@
  *   GET|HEAD|PUT  .../rbuild/v1/ac/<64 hex>           an action entry (JSON with "blobs"), by rbuild key
  *   POST          .../rbuild/v1/cas/blake3:missing    {"digests": [...]} -> {"missing": [...]}
  *   POST          .../rbuild/v1/ac:get                {"keys": [...]} -> the entries found, small blobs inline
+ *   POST|GET      .../rbuild/v1/leases/...            shared pools' leases (see leases.ts; write tokens only)
  *   GET           /healthz, /metrics
  *
  * and turbo's remote cache API under /v8/artifacts (see turbo.ts), and the
- * Bazel HTTP cache, .../ac/<sha256> and .../cas/<sha256> (see bazel.ts). All
+ * Bazel HTTP cache, .../ac/<sha256> and .../cas/<sha256> (see bazel.ts), and
+ * Nx's self-hosted cache API under /v1/cache/ (see nx.ts). All
  * share one store: key spaces in key-spaces.ts.
  *
  * 200 stored or found, 404 miss, 400 bad request (wrong digest, malformed
@@ -17,6 +19,7 @@
  * 507 disk full. PUT is idempotent, and a PUT that returned 200 is readable.
  */
 import { createReadStream, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { send } from "./answer.js";
@@ -26,7 +29,9 @@ import { answerBatchGet, MAX_GET_KEYS, MAX_INLINE_BLOB } from "./batch-get.js";
 import { BAZEL_ROUTE, handleBazel } from "./bazel.js";
 import { DiskStore, referencedBlobs } from "./disk-store.js";
 import type { ContentSpace } from "./key-spaces.js";
+import { handleLeases, LeaseTable, LEASES_ROUTE } from "./leases.js";
 import { Metrics, type Protocol } from "./metrics.js";
+import { handleNx, NX_ROUTE } from "./nx.js";
 import type { ProtocolContext } from "./protocol-context.js";
 import type { Scope } from "./tokens.js";
 import { handleTurbo, TURBO_ROUTE } from "./turbo.js";
@@ -70,7 +75,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 /** The protocol a route belongs to (Bazel's routes are named bazel-ac and bazel-cas). */
 function protocolOf(route: string): Protocol {
-  if (route === "turbo") return "turbo";
+  if (route === "turbo" || route === "nx") return route;
   if (route.startsWith("bazel-")) return "bazel";
   return route === "healthz" || route === "metrics" || route === "other" ? "server" : "rbuild";
 }
@@ -127,6 +132,7 @@ function tokenOf(req: IncomingMessage): string | undefined {
 
 export async function startCacheServer(options: ServerOptions): Promise<RunningServer> {
   const store = new DiskStore({ dir: options.dir, maxSize: options.maxSize });
+  const leases = new LeaseTable(join(options.dir, "index.sqlite"));
   const metrics = new Metrics();
   // --max-size is there to keep a store, not one blob: a blob just under it would evict every other
   // entry. One larger than a fraction of it is refused up front (413), like one over --max-blob-size,
@@ -214,6 +220,10 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
     }
     const turboMatch = TURBO_ROUTE.exec(path);
     if (turboMatch !== null) return ["turbo", await handleTurbo(protocols, req, res, turboMatch[1])];
+    const nxMatch = NX_ROUTE.exec(path);
+    if (nxMatch !== null) return ["nx", await handleNx(protocols, req, res, nxMatch[1]!)];
+    const leaseMatch = LEASES_ROUTE.exec(path);
+    if (leaseMatch !== null) return ["leases", await handleLeases({ denied, readBody }, leases, req, res, leaseMatch)];
     const match = ROUTE.exec(path);
     // After rbuild's routes: .../rbuild/v1/ac/<key> is rbuild's, not a Bazel instance named rbuild/v1.
     const bazelMatch = match === null ? BAZEL_ROUTE.exec(path) : null;
@@ -222,7 +232,7 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
       send(
         res,
         404,
-        "not found: rbuild's cache serves /rbuild/v1/cas/blake3/<digest>, /rbuild/v1/ac/<key>, turbo's /v8/artifacts, Bazel's /ac/<sha256> and /cas/<sha256>, /healthz and /metrics\n",
+        "not found: rbuild's cache serves /rbuild/v1/cas/blake3/<digest>, /rbuild/v1/ac/<key>, turbo's /v8/artifacts, Nx's /v1/cache/<hash>, Bazel's /ac/<sha256> and /cas/<sha256>, /healthz and /metrics\n",
       );
       return ["other", 404];
     }
@@ -353,6 +363,7 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
       });
       clearInterval(sweep);
       clearTimeout(cutOff);
+      leases.close();
       store.close();
     },
   };

@@ -10,7 +10,7 @@ import { suggest } from "@rbuild/planner";
 import { OUTPUT_LOGS, type OutputLogs } from "@rbuild/ui";
 import { parseSince, SINCE_EXPECTS } from "./since-date.js";
 
-export const SUBCOMMANDS = ["run", "list", "why", "graph", "history", "errors", "show", "cache", "clean", "init", "help"] as const;
+export const SUBCOMMANDS = ["run", "watch", "list", "why", "graph", "history", "errors", "show", "cache", "clean", "init", "pool", "help"] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 export type OutputMode = "tui" | "plain" | "json";
@@ -25,6 +25,8 @@ export interface Args {
   readonly targets: readonly string[];
   readonly jobs: number;
   readonly keepGoing: boolean;
+  /** When a failed build runs its tasks' undos: `--no-undo` (never), `--undo-on-interrupt` (after Ctrl-C too). */
+  readonly undo: "failure" | "failure-or-interrupt" | "never";
   readonly force: boolean;
   /** `--sandbox`: every pure task without a `runner` of its own runs in the sandbox (bubblewrap). */
   readonly sandbox: boolean;
@@ -48,6 +50,8 @@ export interface Args {
   readonly remote: string | undefined;
   readonly token: string | undefined;
   readonly remoteReadOnly: boolean;
+  /** `--only`: run the targets alone, their deps taken from the cache (local or remote), never run. */
+  readonly only: boolean;
   /** `rbuild graph`'s flags: --format, --out, --check. */
   readonly graph: { readonly format: GraphFormat; readonly out: string | undefined; readonly check: boolean };
   /** The flags of `rbuild history`, `errors` and `show` (see history-command.ts and its siblings). */
@@ -73,6 +77,9 @@ export const HISTORY_LIMIT = 20;
 
 export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what they depend on
        rbuild run [options] <task...>   the same, for task names that clash with a subcommand
+       rbuild watch [options] <task...> run tasks, then again on each change to their
+                                        inputs or the Buildfile, until Ctrl-C (in this
+                                        process, never the daemon); options as for a run
        rbuild list                      show every task and its deps
        rbuild why <task>                why a task would run now, or why it ran last time
        rbuild graph [task...] [--format F] [--out FILE] [--check]
@@ -94,10 +101,27 @@ export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what
        rbuild clean [--cache]           remove every task's declared outputs (and the cache)
        rbuild init                      write a Buildfile.ts for this npm, pnpm or yarn
                                         workspace, from its turbo.json or its scripts
+       rbuild pool status [--json]      the holders of shared pools' leases on --remote
+       rbuild pool release <pool> <holder>
+                                        free a lease by hand (a holder from \`pool status\`)
+       rbuild pool status --git REPO --pools NAME:MIN,... [--branch B] [--json]
+                                        the locks of a Concourse pool-resource git repo:
+                                        unclaimed, or claimed (age, build), stale past MIN
+       rbuild pool clean --git REPO --pools NAME:MIN,... [--branch B] [-n]
+                                        move each stale claim back to unclaimed/, a
+                                        commit each, and push (-n: say what it would do)
+       rbuild concourse render [task...] --image REF [--remote URL] [--out FILE]
+                                        a Concourse pipeline: a job per task, each running
+                                        \`rbuild run <task> --only\` against the remote cache
+       rbuild concourse validate FILE [--strict]
+                                        check a pipeline by Concourse's validation rules
 
 Options:
   -j, --jobs N          run at most N tasks at once (default: number of cores)
   -k, --keep-going      after a failure, keep running everything not downstream of it
+      --no-undo         after a failure, do not run the undo of the impure tasks
+                        that succeeded (by default they run, dependents first)
+      --undo-on-interrupt  run those undos after Ctrl-C too (by default not)
   -f, --force           run every task, ignoring cached results
   -n, --dry-run         show what would run and why, run nothing
       --sandbox         run every pure task in a sandbox (bubblewrap) holding
@@ -113,6 +137,9 @@ Options:
       --remote URL      share results through a remote cache (or RBUILD_REMOTE_CACHE)
       --token TOKEN     bearer token for the remote cache (or RBUILD_TOKEN)
       --remote-read-only  use remote hits, never upload (for untrusted jobs)
+      --only            run the named tasks alone: what they need is taken from the
+                        cache (local or remote) and never run; a dep not there is
+                        an error that names it (Concourse jobs run tasks this way)
       --summary FILE    write a JSON summary of the run to FILE
       --junit FILE      write a JUnit XML report to FILE (a testcase per task)
       --output MODE     tui (default on a terminal, CI unset: the running
@@ -135,6 +162,8 @@ Exit status: 0 ok, 1 a task failed, 2 usage or Buildfile error, 130 interrupted.
 const OPTIONS = {
   jobs: { type: "string", short: "j" },
   "keep-going": { type: "boolean", short: "k" },
+  "no-undo": { type: "boolean" },
+  "undo-on-interrupt": { type: "boolean" },
   force: { type: "boolean", short: "f" },
   "dry-run": { type: "boolean", short: "n" },
   sandbox: { type: "boolean" },
@@ -151,6 +180,7 @@ const OPTIONS = {
   remote: { type: "string" },
   token: { type: "string" },
   "remote-read-only": { type: "boolean" },
+  only: { type: "boolean" },
   format: { type: "string" },
   out: { type: "string" },
   check: { type: "boolean" },
@@ -318,6 +348,9 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     return usage(`\`rbuild ${command}\` takes no task names; to run a task named "${command}", use \`rbuild run ${command}\`.`);
   }
   if (command === "why" && targets.length !== 1) return usage("`rbuild why` takes exactly one task name, e.g. `rbuild why build`.");
+  if (command === "pool" && !((targets[0] === "status" && targets.length === 1) || (targets[0] === "release" && targets.length === 3))) {
+    return usage("`rbuild pool` takes `status` or `release <pool> <holder>`, e.g. `rbuild pool status --remote http://<cache server>`.");
+  }
   if (command === "cache" && (targets.length !== 1 || (targets[0] !== "stats" && targets[0] !== "gc"))) {
     return usage("`rbuild cache` takes `stats` or `gc`, e.g. `rbuild cache gc --max-size 5GB`.");
   }
@@ -325,23 +358,43 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     return usage("--max-size and --max-age go with `rbuild cache gc`.");
   }
   if (values.cache === true && command !== "clean") return usage("--cache goes with `rbuild clean`.");
-  if (filters.length > 0 && command !== "run" && command !== "graph") return usage("--filter goes with running tasks, e.g. `rbuild build --filter my-app...`, and with `rbuild graph`.");
-  if (since !== undefined && command !== "run" && command !== "graph") return usage("--since goes with running tasks, e.g. `rbuild test --since main`, with `rbuild graph`, and as a date with `rbuild errors`.");
+  const builds = command === "run" || command === "watch";
+  if (command === "watch") {
+    const once: [given: boolean, flag: string][] = [
+      [values["dry-run"] === true, "-n/--dry-run"],
+      [values.summary !== undefined, "--summary"],
+      [values.junit !== undefined, "--junit"],
+    ];
+    const flag = once.find(([given]) => given)?.[1];
+    if (flag !== undefined) return usage(`${flag} goes with one build, e.g. \`rbuild build ${flag.split("/").at(-1)}\`, not with \`rbuild watch\`.`);
+  }
+  if (filters.length > 0 && !builds && command !== "graph") return usage("--filter goes with running tasks, e.g. `rbuild build --filter my-app...`, and with `rbuild graph`.");
+  if (since !== undefined && !builds && command !== "graph") return usage("--since goes with running tasks, e.g. `rbuild test --since main`, with `rbuild graph`, and as a date with `rbuild errors`.");
   if (values.junit !== undefined && command !== "run") return usage("--junit goes with running tasks, e.g. `rbuild test --junit reports/rbuild.xml`.");
   // The flags of a build, said to go with one rather than silently ignored by the commands that run nothing.
   const buildFlags: [given: boolean, flag: string][] = [
     [values.force === true, "-f/--force"],
     [values["keep-going"] === true, "-k/--keep-going"],
+    [values["no-undo"] === true, "--no-undo"],
+    [values["undo-on-interrupt"] === true, "--undo-on-interrupt"],
     [values["dry-run"] === true, "-n/--dry-run"],
     [values.summary !== undefined, "--summary"],
     [values.sandbox === true, "--sandbox"],
   ];
   const buildFlag = buildFlags.find(([given]) => given)?.[1];
-  if (buildFlag !== undefined && command !== "run" && command !== "help" && command !== "version") {
+  if (buildFlag !== undefined && !builds && command !== "help" && command !== "version") {
     return usage(`${buildFlag} goes with running tasks, e.g. \`rbuild build ${buildFlag.split("/").at(-1)}\`, not with \`rbuild ${command}\`.`);
+  }
+  if (values.only === true) {
+    if (command !== "run") return usage(`--only goes with running tasks, e.g. \`rbuild run test --only\`, not with \`rbuild ${command}\`.`);
+    if (values.force === true) return usage("--only takes the tasks' deps from the cache and -f/--force would run them; use one or the other.");
+    if (values["dry-run"] === true) return usage("--only with -n/--dry-run is not supported; `rbuild run <task> -n` shows what would run and why.");
   }
   if (values.junit !== undefined && values["dry-run"] === true) {
     return usage("--junit reports a build that ran; a dry run runs nothing. Use --summary FILE for what a dry run would do.");
+  }
+  if (values["no-undo"] === true && values["undo-on-interrupt"] === true) {
+    return usage("--no-undo and --undo-on-interrupt contradict each other: give one of them.");
   }
   const format = values.format ?? "text";
   if (!(GRAPH_FORMATS as readonly string[]).includes(format)) return usage(`--format must be one of ${GRAPH_FORMATS.join(", ")}, got "${format}".`);
@@ -361,6 +414,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     targets,
     jobs,
     keepGoing: values["keep-going"] === true,
+    undo: values["no-undo"] === true ? "never" : values["undo-on-interrupt"] === true ? "failure-or-interrupt" : "failure",
     force: values.force === true,
     sandbox: values.sandbox === true,
     dryRun: values["dry-run"] === true,
@@ -377,6 +431,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     remote,
     token: values.token ?? (env.RBUILD_TOKEN === "" ? undefined : env.RBUILD_TOKEN),
     remoteReadOnly: values["remote-read-only"] === true,
+    only: values.only === true,
     graph: { format: format as GraphFormat, out: values.out, check: values.check === true },
     history: history.value,
   });
@@ -389,7 +444,7 @@ function historyFlags(values: HistoryValues, command: Args["command"], targets: 
   const goesWith: [flag: keyof HistoryValues, commands: readonly Args["command"][], text: string][] = [
     ["task", ["history", "errors"], "`rbuild history` and `rbuild errors`"],
     ["limit", ["history"], "`rbuild history`"],
-    ["json", ["history", "errors", "show"], "`rbuild history`, `rbuild errors` and `rbuild show`"],
+    ["json", ["history", "errors", "show", "pool"], "`rbuild history`, `rbuild errors`, `rbuild show` and `rbuild pool status`"],
     ["extract", ["show"], "`rbuild show`"],
     ["run", ["show"], "`rbuild show`"],
   ];

@@ -62,7 +62,14 @@ export type TaskFailure =
   | { reason: "undeclared-read"; task: string; paths: readonly string[]; exitCode: number | null }
   /** It ran in a sandbox and wrote files (relative to the workspace) that no output glob matches: they would not be stored. */
   | { reason: "undeclared-write"; task: string; paths: readonly string[] }
-  | { reason: "interrupted"; task: string };
+  /** A task in a pool that could not take its lease (see pool-slots.ts in @rbuild/executor). */
+  | { reason: "pool-lease"; task: string; pool: string; message: string }
+  | { reason: "interrupted"; task: string }
+  /**
+   * `rbuild run <target> --only` takes the target's deps from the cache, and this one is not there
+   * (`missing`; `remote`: a remote cache was asked too) or can never be (`impure`). `targets`: the tasks it runs.
+   */
+  | { reason: "not-cached"; task: string; targets: readonly string[]; why: "missing" | "impure"; remote: boolean };
 
 export type Failure = SetupFailure | TaskFailure;
 
@@ -186,6 +193,8 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
         `Task "${failure.task}" wrote ${listed(failure.paths)}, which no glob of its \`outputs\` matches: ${failure.paths.length === 1 ? "it" : "they"} would not be stored or restored. ` +
         `Add ${globsFor(failure.paths)} to its \`outputs\`, or write scratch files under /tmp (a fresh directory in the sandbox).`
       );
+    case "pool-lease":
+      return `Task "${failure.task}" did not start: it needs a lease on pool "${failure.pool}": ${failure.message}`;
     case "undecodable-path": {
       const [one, more] = [failure.paths.slice(0, 3).join(", "), failure.paths.length > 3 ? ` and ${failure.paths.length - 3} more` : ""];
       const them = failure.paths.length === 1 ? "it" : "them";
@@ -195,9 +204,22 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
       return throughSymlink(failure);
     case "unreadable-output":
       return `Task "${failure.task}": its output ${failure.path} cannot be read by this user, so it cannot be stored. Make the task leave it readable (chmod u+r, or chown it to this user), or leave it out of \`outputs\` with a "!" glob.`;
+    case "not-cached":
+      return describeNotCached(failure);
     default:
       return unreachable(failure);
   }
+}
+
+function describeNotCached(failure: Extract<TaskFailure, { reason: "not-cached" }>): string {
+  const targets = failure.targets.map((name) => `"${name}"`).join(" and ");
+  const plain = failure.targets.join(" ");
+  if (failure.why === "impure") {
+    return `Task "${failure.task}" is impure (pure: false): its results are never cached, so --only cannot take it from the cache for ${targets}. Run \`rbuild run ${plain}\` without --only, or make "${failure.task}" pure if its outputs depend only on its inputs.`;
+  }
+  const where = failure.remote ? "the local or the remote cache" : "the local cache (and no --remote was given)";
+  const share = failure.remote ? " with the same --remote" : "";
+  return `Task "${failure.task}" is not in ${where}, and --only takes it from there for ${targets} instead of running it. Build it first: \`rbuild run ${failure.task}\`${share}; or run \`rbuild run ${plain}\` without --only to build what it needs.`;
 }
 
 /** The symlink rule's refusal: which glob, which link, and the edits that fix it. */

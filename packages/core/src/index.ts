@@ -1,5 +1,7 @@
 export { task, declareTask, isTask, collectTasks, evaluationContext, perEvaluation, ExecError } from "./task.js";
 export type { EvaluationContext, Task, TaskOptions, RunContext, RunFunction, ExecOptions, ExecResult } from "./task.js";
+export { pool, isPool, samePlace } from "./pool.js";
+export type { Pool, PoolOptions } from "./pool.js";
 export type { SourceLocation } from "./location.js";
 export { locationFromStack } from "./location.js";
 export { describeFailure } from "./failure.js";
@@ -7,7 +9,7 @@ export type { Failure, SetupFailure, TaskFailure, DescribeOptions } from "./fail
 export { ok, err, unreachable } from "./result.js";
 export type { Result } from "./result.js";
 export { fanOut } from "./events.js";
-export type { BuildEvent, Reporter, TaskResult, TaskStatus, CacheSource, OutputStream } from "./events.js";
+export type { BuildEvent, Reporter, TaskResult, TaskStatus, CacheSource, OutputStream, UndoResult } from "./events.js";
 export { parseSize, formatSize } from "./size.js";
 export { stripAnsi } from "./ansi.js";
 export { makeCacheDirectory, makeDirectories, onPath, writeFileAtomically } from "./files.js";

@@ -4,6 +4,7 @@
  * every field later and reports all problems at once, with the line of the call.
  */
 import { locationFromStack, type SourceLocation } from "./location.js";
+import type { Pool } from "./pool.js";
 
 /** What a function `run` receives. */
 export interface RunContext {
@@ -112,6 +113,41 @@ export interface TaskOptions {
   readonly runner?: "local" | "sandbox";
   /** A sandboxed task may reach the network (default false). Nothing else is changed by it. */
   readonly network?: boolean;
+  /**
+   * How many more times to run the task when it fails (default 0): for work
+   * that fails transiently (a flaky network, a busy service). Each attempt is
+   * an event and a row of `rbuild history`; a task that passed after failing
+   * is reported `flaky` with its `attempts`. Retries do not change a pure
+   * task's key (they cannot change what it produces). An interrupt is never
+   * retried, nor is anything once another task's failure has stopped the
+   * build. A whole number, 0 or more.
+   */
+  readonly retries?: number;
+  /**
+   * The wait before the first retry, in milliseconds (default 1000). It
+   * doubles with each further attempt, jittered (times 0.5 to 1.5) so that
+   * many builds do not retry in step, and is capped at a minute.
+   */
+  readonly retryDelay?: number;
+  /**
+   * Retry only when the command (or a function's `exec`) exits with one of
+   * these codes; any other failure fails at once. Without it, any failure but
+   * an interrupt is retried.
+   */
+  readonly retryOn?: readonly number[];
+  /**
+   * A compensating action for an impure task (`pure: false`): when a build
+   * fails, the `undo` of every impure task that succeeded in that build runs,
+   * dependents' undos first (`rbuild --no-undo` skips them; after Ctrl-C they
+   * run only with `--undo-on-interrupt`). A shell command, or a function given
+   * the same {@link RunContext} as `run`. Not allowed on a pure task.
+   */
+  readonly undo?: string | RunFunction;
+  /**
+   * A pool (see `pool()`) the task holds while it runs: at most the pool's
+   * size of its holders run at once, on top of `-j`. Not part of the key.
+   */
+  readonly pool?: Pool;
 }
 
 const TASK = Symbol.for("rbuild.task");
@@ -161,8 +197,12 @@ export function collectTasks(context: EvaluationContext = {}): () => Task[] {
   };
 }
 
+/** The evaluation a task was declared in (see evaluationToken; pool.ts compares it with its pool's). */
+const EVALUATION = Symbol.for("rbuild.evaluation");
+
 class TaskImpl implements Task {
   readonly [TASK] = true as const;
+  readonly [EVALUATION]: object | undefined = evaluationToken();
   readonly #site: Error;
   #location: SourceLocation | undefined | null = null;
   constructor(
@@ -226,6 +266,16 @@ export function perEvaluation<T>(key: string, compute: () => T): T {
   if (memo === undefined) return compute();
   if (!memo.has(key)) memo.set(key, compute());
   return memo.get(key) as T;
+}
+
+/**
+ * A token for the evaluation under way, the same object for all of it;
+ * undefined outside one. In the evaluation's memo, so every copy of this
+ * module a Buildfile loads agrees on it.
+ */
+export function evaluationToken(): object | undefined {
+  if ((globalThis as { [REGISTRY]?: Registry })[REGISTRY] === undefined) return undefined;
+  return perEvaluation("rbuild.evaluation", () => ({}));
 }
 
 /** The context of the evaluation under way; empty outside one. */

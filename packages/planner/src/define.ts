@@ -7,11 +7,13 @@ import { posix } from "node:path";
 import { err, isTask, ok, type Result, type SetupFailure, type Task } from "@rbuild/core";
 import { overlappingOutputs } from "@rbuild/hash";
 import type { Definitions, TaskDef } from "./graph.js";
+import { checkRetry, checkUndo } from "./check-retry.js";
 import { normalGlob, type NormalGlob } from "./normal-glob.js";
+import { checkPool, poolConflicts } from "./pool-def.js";
 import { protectedOutput } from "./protected-outputs.js";
 import { suggest } from "./suggest.js";
 
-const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom", "runner", "network"] as const;
+const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom", "retries", "retryDelay", "retryOn", "undo", "pool", "runner", "network"] as const;
 /** What users of make, Turborepo, Nx and Bazel reach for, mapped to our field. */
 const ALIASES: Readonly<Record<string, (typeof FIELDS)[number]>> = {
   command: "run",
@@ -28,6 +30,10 @@ const ALIASES: Readonly<Record<string, (typeof FIELDS)[number]>> = {
   workdir: "cwd",
   dir: "cwd",
   cache: "pure",
+  retry: "retries",
+  attempts: "retries",
+  onFailure: "undo",
+  rollback: "undo",
 };
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // Whitespace and control characters would make a name impossible to type or print unambiguously.
@@ -202,6 +208,11 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
   const clearsKept = protectedOutputProblem(outputs, options.outputs, checked, kept);
   if (clearsKept !== undefined) problems.push({ field: "outputs", message: clearsKept });
 
+  const retry = checkRetry(options, problems);
+  const undo = checkUndo(options, problems);
+  const pool = options.pool === undefined ? {} : checkPool(task, options.pool);
+  if (pool.problem !== undefined) problems.push({ field: "pool", message: pool.problem });
+
   const def = {
     name: task.name,
     deps: [] as string[],
@@ -215,6 +226,9 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
     keyPartsFrom,
     runner: options.runner === "local" || options.runner === "sandbox" ? (options.runner as TaskDef["runner"]) : undefined,
     network: options.network === true,
+    ...(retry === undefined ? {} : { retry }),
+    ...(undo === undefined ? {} : { undo }),
+    pool: pool.pool,
     locate: () => task.location,
   };
   return { def, depRefs, problems };
@@ -285,6 +299,10 @@ export function defineTasks(tasks: readonly Task[], root: string, sourceDigest =
       }
     }
     defs.set(def.name, def);
+  }
+
+  for (const { task, message } of poolConflicts(defs.values())) {
+    failures.push({ reason: "invalid-field", task: task.name, field: "pool", message, location: task.locate() });
   }
 
   // Each task removes what its outputs match before it runs and stores what they match after it:

@@ -1,5 +1,13 @@
 import type { RunFunction, SourceLocation } from "@rbuild/core";
 
+/** A task's pool, checked (see pool-def.ts). */
+export interface PoolDef {
+  readonly name: string;
+  readonly size: number;
+  /** Leased from the `--remote` server, for every build that uses it; else this machine's limit only. */
+  readonly shared: boolean;
+}
+
 /** A validated task: every field checked and normalised, deps resolved to names. */
 export interface TaskDef {
   readonly name: string;
@@ -18,14 +26,30 @@ export interface TaskDef {
   /** The files its `keyParts` are computed from, normalised (what `--since` watches for them). */
   readonly keyPartsFrom: readonly string[];
   /** Its `runner`, undefined when it does not say (local, or the sandbox with --sandbox for a pure task). */
-  readonly runner: "local" | "sandbox" | undefined;
-  /** Its `network` (for a sandboxed task). */
-  readonly network: boolean;
+  readonly runner?: "local" | "sandbox" | undefined;
+  /** Its `network: true` (for a sandboxed task). */
+  readonly network?: boolean;
+  /** Its `retries`, `retryDelay` and `retryOn`, when it has retries (not part of its key). */
+  readonly retry?: RetryPolicy | undefined;
+  /** Its compensating action (impure tasks only; not part of anything's key). */
+  readonly undo?: string | RunFunction | undefined;
+  /** The pool it holds while it runs, if any. Not part of its key. */
+  readonly pool?: PoolDef;
   /**
    * Where the task was declared. A function, not a field: finding it formats a
    * stack trace, which only an error message should pay for.
    */
   readonly locate: () => SourceLocation | undefined;
+}
+
+/** How a failed task is run again (see TaskOptions.retries). */
+export interface RetryPolicy {
+  /** Attempts after the first: at least 1. */
+  readonly retries: number;
+  /** The wait before the first retry, in ms (doubled for each one after it, jittered, capped). */
+  readonly delayMs: number;
+  /** Only failures with one of these exit codes are retried; undefined: any failure but an interrupt. */
+  readonly on?: readonly number[];
 }
 
 /** Every task a Buildfile declares, by name, in declaration order. */
