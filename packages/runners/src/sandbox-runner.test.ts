@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -55,6 +55,19 @@ test("27.1: a read of an undeclared workspace file fails the task, naming the fi
   expect(ran.stdout).toBe("yes\n");
   expect(ran.stderr).toBe("cat: src/secret.txt: No such file or directory\n");
   expect(ran.outcome).toEqual({ ok: false, exitCode: 1, failure: { reason: "undeclared-read", task: "t", paths: ["src/secret.txt"], exitCode: 1 } });
+});
+
+test("27.1: a tool the task's PATH finds in the workspace, undeclared, is named as an undeclared read", async () => {
+  write({ "node_modules/.bin/mytool": "#!/bin/sh\necho tool\n" });
+  chmodSync(join(root, "node_modules/.bin/mytool"), 0o755);
+  const ran = await run("mytool", { env: { PATH: `${root}/node_modules/.bin:/usr/bin:/bin` } });
+  // Plain words found on the host's PATH start without a shell: bwrap's exec is what fails.
+  expect(ran.stderr).toBe("bwrap: execvp mytool: No such file or directory\n");
+  expect(ran.outcome).toEqual({ ok: false, exitCode: 1, failure: { reason: "undeclared-read", task: "t", paths: ["node_modules/.bin/mytool"], exitCode: 1 } });
+  const shell = await run("mytool && true", { env: { PATH: `${root}/node_modules/.bin:/usr/bin:/bin` } });
+  expect([shell.stderr, shell.outcome]).toEqual(["/bin/sh: 1: mytool: not found\n", { ok: false, exitCode: 127, failure: { reason: "undeclared-read", task: "t", paths: ["node_modules/.bin/mytool"], exitCode: 127 } }]);
+  const declared = await run("mytool", { env: { PATH: `${root}/node_modules/.bin:/usr/bin:/bin` }, inputs: ["node_modules/.bin/**"] });
+  expect([declared.outcome.ok, declared.stdout]).toEqual([true, "tool\n"]);
 });
 
 test("27.1: declared inputs and deps' outputs are readable, read-only, at their workspace paths", async () => {

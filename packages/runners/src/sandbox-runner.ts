@@ -143,7 +143,7 @@ export class SandboxRunner implements Runner {
     const exitCode = failure.reason === "exit-nonzero" ? failure.exitCode : null;
     const writes = readOnlyWrites(stderr, request.root, request.cwd);
     if (writes.length > 0) return { reason: "undeclared-write", task: request.task, paths: writes };
-    const reads = undeclaredReads(stderr, request.root, request.cwd, (path) => tree.has(path));
+    const reads = undeclaredReads(stderr, request.root, request.cwd, (path) => tree.has(path), request.env.PATH);
     if (reads.length > 0) return { reason: "undeclared-read", task: request.task, paths: reads, exitCode };
     const signal = exitCode === null ? undefined : signalOf(exitCode);
     if (signal !== undefined) return { reason: "killed", task: request.task, signal };

@@ -7,7 +7,8 @@
  * `cannot open`, `not found`, ...) is split into words; a word that names a
  * path (taken relative to the task's directory, as the task would) under the
  * workspace that exists there but not in the sandbox is a file the task
- * read without declaring it. What this cannot see: a read the task survives
+ * read without declaring it; so is a program sh did not find that the task's
+ * PATH would find in the workspace (`node_modules/.bin/tsc`). What this cannot see: a read the task survives
  * (`cat x 2>/dev/null || echo default`), or an error that names no path;
  * those run, or fail, as they do without the sandbox.
  *
@@ -35,18 +36,23 @@ const MESSAGE_WORDS = new Set("no such file or directory not found cannot can't 
  * The workspace paths (relative to `root`, sorted) that `stderr` says were
  * missing and that exist outside the sandbox, where `inSandbox` says no.
  */
-export function undeclaredReads(stderr: string, root: string, cwd: string, inSandbox: (path: string) => boolean): string[] {
+export function undeclaredReads(stderr: string, root: string, cwd: string, inSandbox: (path: string) => boolean, path = ""): string[] {
   const found = new Set<string>();
+  // A program "not found" may be one the task's PATH finds in the workspace (node_modules/.bin/tsc).
+  const pathDirs = path.split(":").filter((dir) => dir.startsWith("/") && isBelow(root, dir) && dir !== root);
+  const consider = (absolute: string): void => {
+    if (!isBelow(root, absolute) || absolute === root) return;
+    const file = relative(root, absolute);
+    if (file.startsWith(".rbuild/") || file === ".rbuild" || inSandbox(file) || !existsSync(absolute)) return;
+    found.add(file);
+  };
   for (const line of stderr.split("\n")) {
     if (!SAYS_MISSING.test(line)) continue;
     for (const [raw] of line.matchAll(WORD)) {
       const word = raw.replace(/[.]+$/, "");
       if (word === "" || word === "." || MESSAGE_WORDS.has(word.toLowerCase()) || !/[A-Za-z0-9_]/.test(word)) continue;
-      const absolute = resolve(cwd, word);
-      if (!isBelow(root, absolute) || absolute === root) continue;
-      const path = relative(root, absolute);
-      if (path.startsWith(".rbuild/") || path === ".rbuild" || inSandbox(path) || !existsSync(absolute)) continue;
-      found.add(path);
+      consider(resolve(cwd, word));
+      if (!word.includes("/")) for (const dir of pathDirs) consider(resolve(dir, word));
     }
   }
   return [...found].sort();
