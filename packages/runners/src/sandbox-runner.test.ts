@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -68,6 +68,15 @@ test("27.1: a tool the task's PATH finds in the workspace, undeclared, is named 
   expect([shell.stderr, shell.outcome]).toEqual(["/bin/sh: 1: mytool: not found\n", { ok: false, exitCode: 127, failure: { reason: "undeclared-read", task: "t", paths: ["node_modules/.bin/mytool"], exitCode: 127 } }]);
   const declared = await run("mytool", { env: { PATH: `${root}/node_modules/.bin:/usr/bin:/bin` }, inputs: ["node_modules/.bin/**"] });
   expect([declared.outcome.ok, declared.stdout]).toEqual([true, "tool\n"]);
+});
+
+test("27.1: a declared link whose target is not declared names the target", async () => {
+  write({ "node_modules/mypkg/bin/tool.sh": "#!/bin/sh\necho tool\n" });
+  chmodSync(join(root, "node_modules/mypkg/bin/tool.sh"), 0o755);
+  mkdirSync(join(root, "node_modules/.bin"));
+  symlinkSync("../mypkg/bin/tool.sh", join(root, "node_modules/.bin/mytool"));
+  const ran = await run("mytool && true", { env: { PATH: `${root}/node_modules/.bin:/usr/bin:/bin` }, inputs: ["node_modules/.bin/**"] });
+  expect([ran.stderr, ran.outcome]).toEqual(["/bin/sh: 1: mytool: not found\n", { ok: false, exitCode: 127, failure: { reason: "undeclared-read", task: "t", paths: ["node_modules/mypkg/bin/tool.sh"], exitCode: 127 } }]);
 });
 
 test("27.1: declared inputs and deps' outputs are readable, read-only, at their workspace paths", async () => {

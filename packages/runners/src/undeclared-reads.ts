@@ -17,7 +17,7 @@
  * `: Read-only`, as sh, coreutils, Python and Node print it) is a write the
  * task did not declare.
  */
-import { existsSync } from "node:fs";
+import { existsSync, lstatSync, realpathSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { isBelow } from "./sandbox-tree.js";
 
@@ -43,8 +43,15 @@ export function undeclaredReads(stderr: string, root: string, cwd: string, inSan
   const consider = (absolute: string): void => {
     if (!isBelow(root, absolute) || absolute === root) return;
     const file = relative(root, absolute);
-    if (file.startsWith(".rbuild/") || file === ".rbuild" || inSandbox(file) || !existsSync(absolute)) return;
-    found.add(file);
+    if (file.startsWith(".rbuild/") || file === ".rbuild" || !existsSync(absolute)) return;
+    if (!inSandbox(file)) {
+      found.add(file);
+      return;
+    }
+    // In the sandbox as a link whose target is not: the target is what was missing (node_modules/.bin/tsc -> ../typescript/bin/tsc).
+    if (!lstatSync(absolute).isSymbolicLink()) return;
+    const target = realpathSync(absolute);
+    if (isBelow(root, target) && target !== root && !inSandbox(relative(root, target))) found.add(relative(root, target));
   };
   for (const line of stderr.split("\n")) {
     if (!SAYS_MISSING.test(line)) continue;
