@@ -2,7 +2,7 @@
 import { resolve } from "node:path";
 import { describeFailure, fanOut, type Reporter, type SetupFailure, type StrayErrors } from "@rbuild/core";
 import { dryRun, Engine, type BuildOutcome } from "@rbuild/executor";
-import { plan, type Graph } from "@rbuild/planner";
+import { plan, sandboxed, type Graph } from "@rbuild/planner";
 import { readRecentDurations, Store } from "@rbuild/store";
 import { BatchedOutput, dryRunSummary, inCi, inGitHubActions, JsonReporter, junitReport, junitSetupFailure, loadTui, PlainReporter, runSummary, type TextSink, type TuiThread } from "@rbuild/ui";
 import type { Args } from "./args.js";
@@ -132,8 +132,9 @@ async function build(args: Args, terminal: Terminal, strays: StrayErrors, engine
   if (selected.value.info !== undefined) terminal.stderr.write(`rbuild: ${selected.value.info}\n`);
   targets = [...selected.value.targets];
   if (args.since !== undefined) phase("since");
-  const graph = plan(definitions, targets);
-  if (!graph.ok) return fail(graph.error, workspace.value);
+  const planned = plan(definitions, targets);
+  if (!planned.ok) return fail(planned.error, workspace.value);
+  const graph = args.sandbox ? { ...planned, value: sandboxed(planned.value) } : planned;
   phase("plan");
   const noLeases = args.dryRun ? undefined : sharedPoolProblem(graph.value, args.remote);
   if (noLeases !== undefined) return fail([noLeases], workspace.value);
