@@ -4,14 +4,16 @@
  * Buildfile in one round trip. Pure: data in, data out.
  */
 import { posix } from "node:path";
-import { err, isTask, ok, type Result, type SetupFailure, type Task } from "@rbuild/core";
+import { err, isTask, ok, type Result, type SetupFailure, type Stage, type Task } from "@rbuild/core";
 import { overlappingOutputs } from "@rbuild/hash";
+import { checkContext, checkIncremental } from "./define-context.js";
+import { defineStages } from "./define-stages.js";
 import type { Definitions, TaskDef } from "./graph.js";
 import { normalGlob, type NormalGlob } from "./normal-glob.js";
 import { protectedOutput } from "./protected-outputs.js";
 import { suggest } from "./suggest.js";
 
-const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom"] as const;
+const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom", "context", "incremental"] as const;
 /** What users of make, Turborepo, Nx and Bazel reach for, mapped to our field. */
 const ALIASES: Readonly<Record<string, (typeof FIELDS)[number]>> = {
   command: "run",
@@ -195,6 +197,9 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
   const clearsKept = protectedOutputProblem(outputs, options.outputs, checked, kept);
   if (clearsKept !== undefined) problems.push({ field: "outputs", message: clearsKept });
 
+  const context = checkContext(options.context, problems);
+  const incremental = checkIncremental(options.incremental, options.pure, problems);
+
   const def = {
     name: task.name,
     deps: [] as string[],
@@ -203,6 +208,8 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
     env: [...new Set(env)].sort(),
     run: typeof run === "string" || typeof run === "function" ? (run as TaskDef["run"]) : undefined,
     pure: options.pure !== false,
+    context,
+    incremental,
     cwd,
     keyParts,
     keyPartsFrom,
@@ -226,11 +233,11 @@ function nameProblem(name: unknown): string | undefined {
 }
 
 /**
- * Validates every declared task and resolves `deps` to names. `kept`: the
+ * Validates every declared task and stage and resolves `deps` to names. `kept`: the
  * Buildfile and the files it imports, relative to `root` (the Buildfile
  * first), which no task's outputs may match.
  */
-export function defineTasks(tasks: readonly Task[], root: string, sourceDigest = "", kept: readonly string[] = []): Result<Definitions, SetupFailure[]> {
+export function defineTasks(tasks: readonly Task[], root: string, sourceDigest = "", kept: readonly string[] = [], declaredStages: readonly Stage[] = []): Result<Definitions, SetupFailure[]> {
   const failures: SetupFailure[] = [];
   const byName = new Map<string, Task[]>();
   const checked: { def: TaskDef & { deps: string[] }; depRefs: unknown[] }[] = [];
@@ -286,6 +293,8 @@ export function defineTasks(tasks: readonly Task[], root: string, sourceDigest =
     failures.push({ reason: "overlapping-outputs", ...overlap, location: defs.get(overlap.second.task)!.locate() });
   }
 
+  const stages = defineStages(declaredStages, defs, failures);
+
   if (failures.length > 0) return err(failures);
-  return ok({ root, sourceDigest, tasks: defs });
+  return ok({ root, sourceDigest, tasks: defs, stages });
 }
