@@ -10,7 +10,7 @@
  *   stage depending on one of a later stage), which could never start: that
  *   is a planning error.
  */
-import type { SetupFailure } from "@rbuild/core";
+import { err, ok, type Result, type SetupFailure } from "@rbuild/core";
 import type { Definitions, GraphStage } from "./graph.js";
 
 /** The targets with each stage name replaced by the stage's tasks. */
@@ -71,12 +71,15 @@ export function graphStages(defs: Definitions, stageOf: ReadonlyMap<string, stri
 }
 
 /**
- * A circle of deps and stage order that no task of it could ever start in,
- * as a failure: a task waits for its deps, and a task of a stage for every
- * task of the stages it follows.
+ * `order` (a build's tasks, deps first) put in the order of its stages too:
+ * each task after its deps and after every task of the stages its stage
+ * follows. Or, when deps and stages make a circle that no task of it could
+ * ever start in, a failure naming it: a task waits for its deps, and a task
+ * of a stage for every task of the stages it follows.
  */
-export function stageDeadlock(defs: Definitions, stages: readonly GraphStage[], stageOf: ReadonlyMap<string, string>, order: readonly string[]): SetupFailure | undefined {
-  if (stages.length === 0) return undefined;
+export function stageOrder(defs: Definitions, stages: readonly GraphStage[], stageOf: ReadonlyMap<string, string>, order: readonly string[]): Result<string[], SetupFailure> {
+  if (stages.length === 0) return ok([...order]);
+  const sorted: string[] = [];
   const byName = new Map(stages.map((stage) => [stage.name, stage]));
   // Nodes: task names, and `\0stage` for "every task of stage is done".
   const next = (node: string): readonly string[] => {
@@ -101,6 +104,7 @@ export function stageDeadlock(defs: Definitions, stages: readonly GraphStage[], 
         path.pop();
         onPath.delete(frame[0]);
         done.add(frame[0]);
+        if (!frame[0].startsWith("\0")) sorted.push(frame[0]);
         continue;
       }
       const to = edges[frame[1]++]!;
@@ -109,19 +113,19 @@ export function stageDeadlock(defs: Definitions, stages: readonly GraphStage[], 
       if (at !== undefined) {
         const circle = [...path.slice(at), to].map((node) => (node.startsWith("\0") ? `(every task of stage "${node.slice(1)}")` : node));
         const stage = path.slice(at).find((node) => node.startsWith("\0"))?.slice(1) ?? stages[0]!.name;
-        return {
+        return err({
           reason: "invalid-stage",
           stage,
           message:
             `its tasks can never start: ${circle.join(" -> ")} wait for each other in a circle (a task waits for its deps, and a task of a stage for every task of the stages it follows). ` +
             "Remove one of these deps, or change the stages' `after`.",
           location: defs.stages.get(stage)?.locate(),
-        };
+        });
       }
       onPath.set(to, path.length);
       path.push(to);
       stack.push([to, 0]);
     }
   }
-  return undefined;
+  return ok(sorted);
 }

@@ -6,7 +6,7 @@
 import { err, ok, type Result, type SetupFailure } from "@rbuild/core";
 import { closure } from "./closure.js";
 import { inheritContext } from "./context.js";
-import { expandStageTargets, graphStages, pulledByStages, stageDeadlock, stageOfTask } from "./plan-stages.js";
+import { expandStageTargets, graphStages, pulledByStages, stageOfTask, stageOrder } from "./plan-stages.js";
 import type { Definitions, Graph, GraphTask } from "./graph.js";
 import { suggest } from "./suggest.js";
 
@@ -34,8 +34,9 @@ export function plan(defs: Definitions, targets: readonly string[]): Result<Grap
     if (!order.ok) return err([order.error]);
   }
   const stages = graphStages(defs, stageOf, order.value);
-  const deadlock = stageDeadlock(defs, stages, stageOf, order.value);
-  if (deadlock !== undefined) return err([deadlock]);
+  const staged = stageOrder(defs, stages, stageOf, order.value);
+  if (!staged.ok) return err([staged.error]);
+  order = staged;
   const failures: SetupFailure[] = [];
   const inherited = inheritContext(order.value, defs.tasks, failures);
   if (failures.length > 0) return err(failures);
