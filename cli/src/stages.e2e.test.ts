@@ -192,4 +192,32 @@ stage("test", { tasks: [unit], after: [built] });
         "(a task waits for its deps, and a task of a stage for every task of the stages it follows). Remove one of these deps, or change the stages' `after`.\n",
     });
   });
+
+  test("26.6: \`rbuild graph\` draws each stage as a cluster (dot) and names each task's stage (json)", async () => {
+    ws.write({
+      "Buildfile.ts": `import { stage, task } from "rbuild";
+const compile = task({ name: "compile", run: "true" });
+const unit = task({ name: "unit", deps: [compile], run: "true" });
+task({ name: "free", run: "true" });
+const built = stage("build", { tasks: [compile] });
+stage("test", { tasks: [unit], after: [built] });
+`,
+    });
+    const dot = await ws.run(["graph", "test", "free", "--format", "dot"]);
+    expect(dot).toEqual({
+      exitCode: 0,
+      stdout:
+        'digraph rbuild {\n  rankdir=TB;\n  node [shape=box, fontname="Helvetica", fontsize=11];\n  edge [color="#555555"];\n' +
+        '  subgraph "cluster_0" {\n    label="stage build";\n    style=rounded;\n    color="#888888";\n    "compile" [label="compile", color="#cc2222", penwidth=2];\n  }\n' +
+        '  subgraph "cluster_1" {\n    label="stage test";\n    style=rounded;\n    color="#888888";\n    "unit" [label="unit", color="#cc2222", penwidth=2];\n  }\n' +
+        '  "free" [label="free"];\n  "compile" -> "unit" [color="#cc2222", penwidth=2];\n}\n',
+      stderr: "",
+    });
+    const json = await ws.run(["graph", "test", "--format", "json"]);
+    const report = JSON.parse(json.stdout) as { tasks: { name: string; stage?: string }[] };
+    expect(report.tasks.map((task) => [task.name, task.stage])).toEqual([
+      ["compile", "build"],
+      ["unit", "test"],
+    ]);
+  });
 });
