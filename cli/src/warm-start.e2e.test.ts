@@ -51,6 +51,18 @@ describe("warm starts", () => {
     expect(ws.read("out/warm/cache.log")).toBe("one\nthree\n");
   });
 
+  test("26.6: after a failed run, the next miss starts from the outputs of the last run that succeeded", async () => {
+    ws.write({ "Buildfile.ts": BUILDFILE.replace("cat src/input >> out/warm/cache.log", "cat src/input >> out/warm/cache.log && ! grep -q fail src/input"), "src/input": "one\n" });
+    expect((await build()).exitCode).toBe(0);
+    edit("fail\n");
+    expect((await build()).exitCode).toBe(1);
+    expect(ws.read("out/warm/cache.log")).toBe("one\nfail\n");
+    edit("three\n");
+    const after = await build();
+    expect(after.exitCode).toBe(0);
+    expect(ws.read("out/warm/cache.log")).toBe("one\nthree\n");
+  });
+
   test("26.6: after `rbuild clean --cache` an incremental task starts cold; after gc removed its last outputs, cold with an info line", async () => {
     ws.write({ "Buildfile.ts": BUILDFILE, "src/input": "one\n" });
     await build();

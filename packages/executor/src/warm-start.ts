@@ -5,17 +5,21 @@
  * with its own incremental cache (tsc --incremental, webpack) finds it. Never
  * on a hit, which restores its own result. When that layer is gone (gc, a
  * damaged store) the task starts cold, with an info line; with no earlier run
- * recorded, it starts cold quietly.
+ * recorded, it starts cold quietly. The last successful run is the one the
+ * task's state names when its last build succeeded (kept however many builds
+ * ago), else the history's newest that did.
  */
 import type { GraphTask } from "@rbuild/planner";
 import { extractLayer, lastSucceededRun, type Store } from "@rbuild/store";
 
 /** Puts back the outputs of `task`'s last successful run; `clear` removes its outputs again if that fails part-way. */
 export async function warmStart(store: Store, root: string, task: GraphTask, clear: () => void, info: (code: string, message: string) => void): Promise<void> {
-  const last = lastSucceededRun(store, task.name);
-  if (last === undefined) return;
+  // The task's state names the key of its last build when that succeeded; after a failure, the history has the run before.
+  const state = store.taskState(task.name);
+  const key = state?.ok === true ? state.key : lastSucceededRun(store, task.name)?.key;
+  if (key === undefined) return;
   const cold = (why: string): void => info("warm-start", `task "${task.name}": starts cold: ${why}`);
-  const entry = store.lookup(last.key);
+  const entry = store.lookup(key);
   if (entry === undefined) return cold("the outputs of its last successful run are gone from the cache (removed by gc)");
   if (entry.layer === null || entry.manifest.length === 0) return;
   const read = store.readLayer(entry.layer);
