@@ -17,6 +17,7 @@ export default defineConfig({
       "@rbuild/hash": src("hash"),
       "@rbuild/store": src("store"),
       "@rbuild/remote": src("remote"),
+      "@rbuild/poolgit": src("poolgit"),
       "rbuild-cache-server": fileURLToPath(new URL("./cache-server/src/index.ts", import.meta.url)),
     },
   },

@@ -10,7 +10,7 @@ import { suggest } from "@rbuild/planner";
 import { OUTPUT_LOGS, type OutputLogs } from "@rbuild/ui";
 import { parseSince, SINCE_EXPECTS } from "./since-date.js";
 
-export const SUBCOMMANDS = ["run", "list", "why", "graph", "history", "errors", "show", "cache", "clean", "init", "help"] as const;
+export const SUBCOMMANDS = ["run", "watch", "list", "why", "graph", "history", "errors", "show", "cache", "clean", "init", "help"] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 export type OutputMode = "tui" | "plain" | "json";
@@ -25,6 +25,8 @@ export interface Args {
   readonly targets: readonly string[];
   readonly jobs: number;
   readonly keepGoing: boolean;
+  /** When a failed build runs its tasks' undos: `--no-undo` (never), `--undo-on-interrupt` (after Ctrl-C too). */
+  readonly undo: "failure" | "failure-or-interrupt" | "never";
   readonly force: boolean;
   readonly dryRun: boolean;
   /** `--filter` patterns: build only the targets' tasks of these workspace packages (see @rbuild/workspaces). */
@@ -71,6 +73,9 @@ export const HISTORY_LIMIT = 20;
 
 export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what they depend on
        rbuild run [options] <task...>   the same, for task names that clash with a subcommand
+       rbuild watch [options] <task...> run tasks, then again on each change to their
+                                        inputs or the Buildfile, until Ctrl-C (in this
+                                        process, never the daemon); options as for a run
        rbuild list                      show every task and its deps
        rbuild why <task>                why a task would run now, or why it ran last time
        rbuild graph [task...] [--format F] [--out FILE] [--check]
@@ -92,10 +97,19 @@ export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what
        rbuild clean [--cache]           remove every task's declared outputs (and the cache)
        rbuild init                      write a Buildfile.ts for this npm, pnpm or yarn
                                         workspace, from its turbo.json or its scripts
+       rbuild pool status --git REPO --pools NAME:MIN,... [--branch B] [--json]
+                                        the locks of a Concourse pool-resource git repo:
+                                        unclaimed, or claimed (age, build), stale past MIN
+       rbuild pool clean --git REPO --pools NAME:MIN,... [--branch B] [-n]
+                                        move each stale claim back to unclaimed/, a
+                                        commit each, and push (-n: say what it would do)
 
 Options:
   -j, --jobs N          run at most N tasks at once (default: number of cores)
   -k, --keep-going      after a failure, keep running everything not downstream of it
+      --no-undo         after a failure, do not run the undo of the impure tasks
+                        that succeeded (by default they run, dependents first)
+      --undo-on-interrupt  run those undos after Ctrl-C too (by default not)
   -f, --force           run every task, ignoring cached results
   -n, --dry-run         show what would run and why, run nothing
   -F, --filter PATTERN  only the tasks of these workspace packages (and what they
@@ -130,6 +144,8 @@ Exit status: 0 ok, 1 a task failed, 2 usage or Buildfile error, 130 interrupted.
 const OPTIONS = {
   jobs: { type: "string", short: "j" },
   "keep-going": { type: "boolean", short: "k" },
+  "no-undo": { type: "boolean" },
+  "undo-on-interrupt": { type: "boolean" },
   force: { type: "boolean", short: "f" },
   "dry-run": { type: "boolean", short: "n" },
   filter: { type: "string", short: "F", multiple: true },
@@ -319,22 +335,37 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     return usage("--max-size and --max-age go with `rbuild cache gc`.");
   }
   if (values.cache === true && command !== "clean") return usage("--cache goes with `rbuild clean`.");
-  if (filters.length > 0 && command !== "run" && command !== "graph") return usage("--filter goes with running tasks, e.g. `rbuild build --filter my-app...`, and with `rbuild graph`.");
-  if (since !== undefined && command !== "run" && command !== "graph") return usage("--since goes with running tasks, e.g. `rbuild test --since main`, with `rbuild graph`, and as a date with `rbuild errors`.");
+  const builds = command === "run" || command === "watch";
+  if (command === "watch") {
+    const once: [given: boolean, flag: string][] = [
+      [values["dry-run"] === true, "-n/--dry-run"],
+      [values.summary !== undefined, "--summary"],
+      [values.junit !== undefined, "--junit"],
+    ];
+    const flag = once.find(([given]) => given)?.[1];
+    if (flag !== undefined) return usage(`${flag} goes with one build, e.g. \`rbuild build ${flag.split("/").at(-1)}\`, not with \`rbuild watch\`.`);
+  }
+  if (filters.length > 0 && !builds && command !== "graph") return usage("--filter goes with running tasks, e.g. `rbuild build --filter my-app...`, and with `rbuild graph`.");
+  if (since !== undefined && !builds && command !== "graph") return usage("--since goes with running tasks, e.g. `rbuild test --since main`, with `rbuild graph`, and as a date with `rbuild errors`.");
   if (values.junit !== undefined && command !== "run") return usage("--junit goes with running tasks, e.g. `rbuild test --junit reports/rbuild.xml`.");
   // The flags of a build, said to go with one rather than silently ignored by the commands that run nothing.
   const buildFlags: [given: boolean, flag: string][] = [
     [values.force === true, "-f/--force"],
     [values["keep-going"] === true, "-k/--keep-going"],
+    [values["no-undo"] === true, "--no-undo"],
+    [values["undo-on-interrupt"] === true, "--undo-on-interrupt"],
     [values["dry-run"] === true, "-n/--dry-run"],
     [values.summary !== undefined, "--summary"],
   ];
   const buildFlag = buildFlags.find(([given]) => given)?.[1];
-  if (buildFlag !== undefined && command !== "run" && command !== "help" && command !== "version") {
+  if (buildFlag !== undefined && !builds && command !== "help" && command !== "version") {
     return usage(`${buildFlag} goes with running tasks, e.g. \`rbuild build ${buildFlag.split("/").at(-1)}\`, not with \`rbuild ${command}\`.`);
   }
   if (values.junit !== undefined && values["dry-run"] === true) {
     return usage("--junit reports a build that ran; a dry run runs nothing. Use --summary FILE for what a dry run would do.");
+  }
+  if (values["no-undo"] === true && values["undo-on-interrupt"] === true) {
+    return usage("--no-undo and --undo-on-interrupt contradict each other: give one of them.");
   }
   const format = values.format ?? "text";
   if (!(GRAPH_FORMATS as readonly string[]).includes(format)) return usage(`--format must be one of ${GRAPH_FORMATS.join(", ")}, got "${format}".`);
@@ -354,6 +385,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     targets,
     jobs,
     keepGoing: values["keep-going"] === true,
+    undo: values["no-undo"] === true ? "never" : values["undo-on-interrupt"] === true ? "failure-or-interrupt" : "failure",
     force: values.force === true,
     dryRun: values["dry-run"] === true,
     filters,

@@ -12,6 +12,10 @@ function version(): string {
 
 /** Runs rbuild with `argv` (without node and the script); resolves to the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
+  // The pool boy for Concourse pool repositories parses its own flags (see pool-git-command.ts).
+  if (argv[0] === "pool" && argv.some((arg) => arg === "--git" || arg.startsWith("--git="))) {
+    return (await import("./pool-git-command.js")).poolGitCommand(argv.slice(1));
+  }
   const args = parseCommandLine(argv, process.env);
   if (!args.ok) {
     reportSetupFailures([args.error], process.cwd());
@@ -27,6 +31,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     case "version":
       process.stdout.write(`rbuild ${version()}\n`);
       return ExitCode.Ok;
+    case "watch":
+      return (await import("./watch-command.js")).watchCommand(args.value, strays);
     case "list":
       return (await import("./list-command.js")).listCommand(args.value, strays);
     case "run":

@@ -54,12 +54,20 @@ export async function runCommand(args: Args, strays: StrayErrors): Promise<numbe
   return end.exitCode;
 }
 
+/** What `rbuild watch` asks of each build it runs (see watch-command.ts). */
+export interface BuildHooks {
+  /** Told the workspace and the plan once the build has them, before anything runs. */
+  readonly planned?: (workspace: Workspace, graph: Graph) => void;
+  /** A task's own signal, asked for as it starts: aborted, that task stops (see BuildRequest.cancel). */
+  readonly cancel?: (task: string) => AbortSignal | undefined;
+}
+
 /**
  * Runs a build with `terminal`'s output, environment and directory; `strays`
  * takes user code's stray errors. `engine` runs it (the daemon's lives for
  * all its builds); by default an engine for this build only.
  */
-export async function runBuild(args: Args, terminal: Terminal, strays: StrayErrors, engine?: Engine): Promise<RunEnd> {
+export async function runBuild(args: Args, terminal: Terminal, strays: StrayErrors, engine?: Engine, hooks: BuildHooks = {}): Promise<RunEnd> {
   phase("start");
   const { cwd, env } = terminal;
   const mode = args.dryRun ? "plain" : outputMode(args.output, terminal);
@@ -110,6 +118,7 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
   const graph = plan(definitions, targets);
   if (!graph.ok) return fail(graph.error, workspace.value);
   phase("plan");
+  hooks.planned?.(workspace.value, graph.value);
 
   const ended = (exitCode: number, interrupted = false): RunEnd => ({ exitCode, workspace: workspace.value, targets, interrupted });
   if (args.dryRun) {
@@ -145,7 +154,9 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
   const info = (code: string, message: string): void => reporter.report({ type: "info", code, message });
 
   const interrupt = new AbortController();
-  const stopListening = terminal.onInterrupt(() => interrupt.abort());
+  // With --undo-on-interrupt the undos run after the first interrupt; a second one stops them.
+  const stopUndos = new AbortController();
+  const stopListening = terminal.onInterrupt(() => (interrupt.signal.aborted ? stopUndos.abort() : interrupt.abort()));
   const { cacheDir } = workspace.value;
   engine ??= new Engine({ strays, spawn: env.RBUILD_SPAWN === "direct" ? "direct" : "helper" });
   const finish = async (outcome: BuildOutcome): Promise<RunEnd> => {
@@ -166,8 +177,11 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
       env,
       reporter,
       signal: interrupt.signal,
+      ...(hooks.cancel === undefined ? {} : { cancel: hooks.cancel }),
       jobs: args.jobs,
       keepGoing: args.keepGoing,
+      undo: args.undo,
+      undoSignal: stopUndos.signal,
       force: args.force,
       onLockWait: (wait) => info("waiting", lockWaitMessage(wait)),
       onPhase: phase,

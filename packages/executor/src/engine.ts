@@ -24,7 +24,7 @@ import type { RemoteCache } from "@rbuild/remote";
 import { leftRunningMessage, LocalRunner, type BuildHold, type Runner } from "@rbuild/runners";
 import { acquireBuildLock, IndexKeeper, noteAnsweredBuild, RecentUses, Store, type LockWait } from "@rbuild/store";
 import { FreshRecords, type FreshCheck } from "./fresh-record.js";
-import { execute, type BuildOutcome } from "./executor.js";
+import { execute, type BuildOutcome, type UndoWhen } from "./executor.js";
 import { StatHelper } from "./stat-helper.js";
 import { gitCommit } from "./git-commit.js";
 
@@ -56,8 +56,14 @@ export interface BuildRequest {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly reporter: Reporter;
   readonly signal: AbortSignal;
+  /** A task's own signal, asked for as it starts: aborting it stops that task only (see ExecuteOptions.cancel). */
+  readonly cancel?: (task: string) => AbortSignal | undefined;
   readonly jobs?: number;
   readonly keepGoing?: boolean;
+  /** When a failed build runs its tasks' undos (see ExecuteOptions.undo). */
+  readonly undo?: UndoWhen;
+  /** With `undo: "failure-or-interrupt"`: aborting it stops the undos (see ExecuteOptions.undoSignal). */
+  readonly undoSignal?: AbortSignal;
   /** Run every task, ignoring what is cached and what the freshness record says. */
   readonly force?: boolean;
   readonly remote?: RemoteRequest;
@@ -129,6 +135,7 @@ export class Engine {
   /** How the build ended; undefined when it was interrupted while waiting for the build lock. */
   async build(request: BuildRequest): Promise<BuildOutcome | undefined> {
     const { graph, cacheDir, env, reporter, signal } = request;
+    const cancel = request.cancel === undefined ? {} : { cancel: request.cancel };
     // The no-op fast path: every task still as the freshness record has it.
     const check = request.force === true ? undefined : this.#records.check(cacheDir, graph, env);
     request.onPhase?.("fresh");
@@ -138,7 +145,7 @@ export class Engine {
     const place = { commit: gitCommit(graph.root), host: hostname() };
     if (upToDate !== undefined) {
       const started = Date.now();
-      const outcome = await execute({ graph, jobs: request.jobs, runner: this.#runner, reporter, signal, env, upToDate: upToDate.results, ...this.#strays });
+      const outcome = await execute({ graph, jobs: request.jobs, runner: this.#runner, reporter, signal, ...cancel, env, upToDate: upToDate.results, ...this.#strays });
       if (outcome.ok) noteAnsweredBuild(cacheDir, { from: upToDate.build, started, finished: Date.now(), targets: graph.targets, ...place });
       return outcome;
     }
@@ -165,9 +172,12 @@ export class Engine {
         graph,
         jobs: request.jobs,
         keepGoing: request.keepGoing,
+        ...(request.undo === undefined ? {} : { undo: request.undo }),
+        ...(request.undoSignal === undefined ? {} : { undoSignal: request.undoSignal }),
         runner: this.#runner,
         reporter,
         signal,
+        ...cancel,
         env,
         ...this.#strays,
         place,

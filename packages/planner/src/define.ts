@@ -9,11 +9,12 @@ import { overlappingOutputs } from "@rbuild/hash";
 import { checkContext, checkIncremental } from "./define-context.js";
 import { defineStages } from "./define-stages.js";
 import type { Definitions, TaskDef } from "./graph.js";
+import { checkRetry, checkUndo } from "./check-retry.js";
 import { normalGlob, type NormalGlob } from "./normal-glob.js";
 import { protectedOutput } from "./protected-outputs.js";
 import { suggest } from "./suggest.js";
 
-const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom", "context", "incremental"] as const;
+const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom", "retries", "retryDelay", "retryOn", "undo", "context", "incremental"] as const;
 /** What users of make, Turborepo, Nx and Bazel reach for, mapped to our field. */
 const ALIASES: Readonly<Record<string, (typeof FIELDS)[number]>> = {
   command: "run",
@@ -30,6 +31,10 @@ const ALIASES: Readonly<Record<string, (typeof FIELDS)[number]>> = {
   workdir: "cwd",
   dir: "cwd",
   cache: "pure",
+  retry: "retries",
+  attempts: "retries",
+  onFailure: "undo",
+  rollback: "undo",
 };
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // Whitespace and control characters would make a name impossible to type or print unambiguously.
@@ -199,6 +204,8 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
 
   const context = checkContext(options.context, problems);
   const incremental = checkIncremental(options.incremental, options.pure, problems);
+  const retry = checkRetry(options, problems);
+  const undo = checkUndo(options, problems);
 
   const def = {
     name: task.name,
@@ -213,6 +220,8 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
     cwd,
     keyParts,
     keyPartsFrom,
+    ...(retry === undefined ? {} : { retry }),
+    ...(undo === undefined ? {} : { undo }),
     locate: () => task.location,
   };
   return { def, depRefs, problems };

@@ -9,7 +9,7 @@ const sink = () => ({ text: "", write(t: string) { this.text += t; } });
 test("26.6: a stage's start is a line of its own, in the plain output after the live task's block and in the TUI's notes", () => {
   const stdout = sink();
   const stderr = sink();
-  const plain = new PlainReporter({ stdout, stderr });
+  const plain = new PlainReporter({ stdout, stderr, cwd: "/" });
   const state = new TuiState({ tasks: new Set(["a", "b"]), expectedMs: () => new Map() }, { stdout: sink(), stderr: sink() });
   const events = [
     { type: "build-started", targets: ["b"], tasks: 2, jobs: 1 },

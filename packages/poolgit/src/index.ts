@@ -1,0 +1,13 @@
+export { parsePoolsSpec } from "./pools-spec.js";
+export type { PoolSpec } from "./pools-spec.js";
+export { parseClaimMessage, describeClaimingBuild } from "./claim-message.js";
+export type { ClaimingBuild } from "./claim-message.js";
+export type { PoolGitFailure } from "./failure.js";
+export { openPoolRepo, withPoolRepo } from "./pool-repo.js";
+export type { PoolRepo, PoolRepoOptions } from "./pool-repo.js";
+export { readPools } from "./read-pools.js";
+export type { ClaimedLock, LockStatus, PoolStatus, UnclaimedLock } from "./read-pools.js";
+export { cleanPools, unclaimMessage, DEFAULT_PUSH_ATTEMPTS } from "./clean-pools.js";
+export type { CleanOptions, CleanReport, LeftAlone, StaleClaim } from "./clean-pools.js";
+export { formatAge, formatStatus } from "./format-status.js";
+export { POOL_BOY_EMAIL, POOL_BOY_NAME } from "./git.js";
