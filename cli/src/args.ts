@@ -10,7 +10,7 @@ import { suggest } from "@rbuild/planner";
 import { OUTPUT_LOGS, type OutputLogs } from "@rbuild/ui";
 import { parseSince, SINCE_EXPECTS } from "./since-date.js";
 
-export const SUBCOMMANDS = ["run", "watch", "list", "why", "graph", "history", "errors", "show", "cache", "clean", "init", "help"] as const;
+export const SUBCOMMANDS = ["run", "watch", "list", "why", "graph", "history", "errors", "show", "cache", "clean", "init", "pool", "help"] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 export type OutputMode = "tui" | "plain" | "json";
@@ -97,6 +97,9 @@ export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what
        rbuild clean [--cache]           remove every task's declared outputs (and the cache)
        rbuild init                      write a Buildfile.ts for this npm, pnpm or yarn
                                         workspace, from its turbo.json or its scripts
+       rbuild pool status [--json]      the holders of shared pools' leases on --remote
+       rbuild pool release <pool> <holder>
+                                        free a lease by hand (a holder from \`pool status\`)
        rbuild pool status --git REPO --pools NAME:MIN,... [--branch B] [--json]
                                         the locks of a Concourse pool-resource git repo:
                                         unclaimed, or claimed (age, build), stale past MIN
@@ -328,6 +331,9 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     return usage(`\`rbuild ${command}\` takes no task names; to run a task named "${command}", use \`rbuild run ${command}\`.`);
   }
   if (command === "why" && targets.length !== 1) return usage("`rbuild why` takes exactly one task name, e.g. `rbuild why build`.");
+  if (command === "pool" && !((targets[0] === "status" && targets.length === 1) || (targets[0] === "release" && targets.length === 3))) {
+    return usage("`rbuild pool` takes `status` or `release <pool> <holder>`, e.g. `rbuild pool status --remote http://<cache server>`.");
+  }
   if (command === "cache" && (targets.length !== 1 || (targets[0] !== "stats" && targets[0] !== "gc"))) {
     return usage("`rbuild cache` takes `stats` or `gc`, e.g. `rbuild cache gc --max-size 5GB`.");
   }
@@ -413,7 +419,7 @@ function historyFlags(values: HistoryValues, command: Args["command"], targets: 
   const goesWith: [flag: keyof HistoryValues, commands: readonly Args["command"][], text: string][] = [
     ["task", ["history", "errors"], "`rbuild history` and `rbuild errors`"],
     ["limit", ["history"], "`rbuild history`"],
-    ["json", ["history", "errors", "show"], "`rbuild history`, `rbuild errors` and `rbuild show`"],
+    ["json", ["history", "errors", "show", "pool"], "`rbuild history`, `rbuild errors`, `rbuild show` and `rbuild pool status`"],
     ["extract", ["show"], "`rbuild show`"],
     ["run", ["show"], "`rbuild show`"],
   ];

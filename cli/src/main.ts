@@ -53,6 +53,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return (await import("./clean-command.js")).cleanCommand(args.value, strays);
     case "init":
       return (await import("./init-command.js")).initCommand(args.value);
+    case "pool":
+      return (await import("./pool-command.js")).poolCommand(args.value);
     default:
       return unreachable(args.value.command);
   }

@@ -13,6 +13,7 @@ import { outputMode } from "./output-mode.js";
 import { phase, phaseNote } from "./phases.js";
 import { keptPaths, reportFileProblem, writeReport, type KeptPaths } from "./report-file.js";
 import { selectTargets } from "./select-targets.js";
+import { leaseTtlFrom, sharedPoolProblem } from "./shared-pools.js";
 import { processTerminal, type Terminal } from "./terminal.js";
 import { openWorkspace, type Workspace } from "./workspace.js";
 
@@ -118,6 +119,8 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
   const graph = plan(definitions, targets);
   if (!graph.ok) return fail(graph.error, workspace.value);
   phase("plan");
+  const noLeases = args.dryRun ? undefined : sharedPoolProblem(graph.value, args.remote);
+  if (noLeases !== undefined) return fail([noLeases], workspace.value);
   hooks.planned?.(workspace.value, graph.value);
 
   const ended = (exitCode: number, interrupted = false): RunEnd => ({ exitCode, workspace: workspace.value, targets, interrupted });
@@ -187,6 +190,7 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
       onPhase: phase,
       ...(args.remote === undefined ? {} : { remote: { url: args.remote, ...(args.token === undefined ? {} : { token: args.token }), readOnly: args.remoteReadOnly } }),
       ...(terminal.afterAnswer === undefined ? {} : { afterAnswer: terminal.afterAnswer }),
+      ...(leaseTtlFrom(env) === undefined ? {} : { leaseTtlMs: leaseTtlFrom(env) }),
     });
     if (outcome === undefined) return ended(ExitCode.Interrupted, true);
     return await finish(outcome);
