@@ -1,3 +1,6 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { Workspace } from "./test-support/workspace.js";
 
@@ -218,6 +221,25 @@ stage("test", { tasks: [unit], after: [built] });
     expect(report.tasks.map((task) => [task.name, task.stage])).toEqual([
       ["compile", "build"],
       ["unit", "test"],
+    ]);
+  });
+
+  test("26.6: an interrupt during a stage skips the stages after it as interrupted, not as failed", async () => {
+    ws.write({
+      "Buildfile.ts": `import { stage, task } from "rbuild";
+const built = stage("build", { tasks: [task({ name: "slow", run: "touch slow.started; sleep 300" })] });
+stage("test", { tasks: [task({ name: "unit", run: "true" })], after: [built] });
+`,
+    });
+    const running = ws.start(["unit", "-j", "1", "--summary", ".summary.json"]);
+    for (let i = 0; i < 2000 && !existsSync(join(ws.root, "slow.started")); i++) await sleep(10);
+    running.kill("SIGINT");
+    const result = await running;
+    expect(result.exitCode).toBe(130);
+    const summary = JSON.parse(ws.read(".summary.json")) as { tasks: { name: string; status: string; reasons: string[] }[] };
+    expect(summary.tasks.map((t) => [t.name, t.status, t.reasons])).toEqual([
+      ["slow", "failed", ["no-record"]],
+      ["unit", "skipped", ["interrupted"]],
     ]);
   });
 });

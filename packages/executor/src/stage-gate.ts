@@ -5,7 +5,8 @@
  * the last of those completes, at the start for a stage that follows none;
  * it is finished (`stage-finished`) when all its tasks are done. A failed or
  * skipped task fails its stage: the stages after it never open, and their
- * tasks are skipped (`stage-failed: <stage>`).
+ * tasks are skipped (`stage-failed: <stage>`, or `interrupted` when an
+ * interrupt stopped it).
  */
 import type { BuildEvent, TaskResult } from "@rbuild/core";
 import type { Graph, GraphStage, GraphTask } from "@rbuild/planner";
@@ -68,12 +69,12 @@ export class StageGate {
     const bad = result.status === "failed" || result.status === "skipped";
     if (this.#counted.has(result.name)) {
       // Failed after it was done (late): its stage fails, unless it completed already.
-      if (bad && run.state === "open") this.#fail(run);
+      if (bad && run.state === "open") this.#fail(run, result);
       return;
     }
     this.#counted.add(result.name);
     run.left--;
-    if (bad && run.ok) this.#fail(run);
+    if (bad && run.ok) this.#fail(run, result);
     if (run.left > 0 || run.state === "done") return;
     const completed = run.state === "open";
     run.state = "done";
@@ -98,10 +99,12 @@ export class StageGate {
   }
 
   /** The stage failed: every stage after it, directly or not, never opens, and its tasks are skipped. */
-  #fail(run: StageRun): void {
+  #fail(run: StageRun, result: TaskResult): void {
     run.ok = false;
     if (run.state !== "done") run.state = "failed";
-    const reason = `stage-failed: ${run.stage.name}`;
+    // An interrupt is no failure of the stage: what it stops is skipped as interrupted, as the rest of the build is.
+    const interrupted = result.failure?.reason === "interrupted" || result.reasons.includes("interrupted");
+    const reason = interrupted ? "interrupted" : `stage-failed: ${run.stage.name}`;
     if (!run.started) {
       run.held.length = 0;
       for (const task of run.stage.tasks) this.#hooks.skip(task, reason);
