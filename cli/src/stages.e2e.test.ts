@@ -242,4 +242,16 @@ stage("test", { tasks: [task({ name: "unit", run: "true" })], after: [built] });
       ["unit", "skipped", ["interrupted"]],
     ]);
   });
+
+  test("26.6: \`rbuild list\` lists the stages after the tasks, with their tasks and the stages they follow", async () => {
+    ws.write({ "Buildfile.ts": PIPELINE });
+    const result = await ws.run(["list"]);
+    expect(result).toEqual({
+      exitCode: 0,
+      stdout:
+        "compile\nbundle\nunit\nlint\nfree\ndeploy   impure\n\n" +
+        "stages:\n  build  tasks: compile, bundle\n  test   tasks: unit, lint  after: build\n  ship   tasks: deploy  after: test\n",
+      stderr: "",
+    });
+  });
 });

@@ -49,6 +49,10 @@ describe("warm starts", () => {
     edit("three\n");
     await build();
     expect(ws.read("out/warm/cache.log")).toBe("one\nthree\n");
+
+    // --force ignores what is cached, the last outputs too.
+    await ws.run(["warm", "--force"]);
+    expect(ws.read("out/warm/cache.log")).toBe("three\n");
   });
 
   test("26.6: after a failed run, the next miss starts from the outputs of the last run that succeeded", async () => {

@@ -115,8 +115,8 @@ export interface TaskOptions {
    * A warm start, for tools with their own incremental caches (tsc
    * `--incremental`, webpack's cache): on a cache miss the outputs of the
    * task's last successful run are restored before it runs (a cold run, with an
-   * info line, when they are gone from the cache). Its result is stored under
-   * its new key as usual. For pure tasks; defaults to `false`.
+   * info line, when they are gone from the cache; cold under `--force`). Its
+   * result is stored under its new key as usual. For pure tasks; defaults to `false`.
    */
   readonly incremental?: boolean;
   /** Directory to run in, relative to the Buildfile's directory. Defaults to the Buildfile's directory. */
