@@ -106,6 +106,14 @@ describe("stages in planning", () => {
       { name: "ship", tasks: ["deploy"], after: ["test"] },
     ]);
     expect(graph!.targets).toEqual(["ship"]);
+    // A stage with no tasks between two others passes the order on.
+    const empty = stage("gap", { tasks: [], after: [built] });
+    const late = stage("late", { tasks: [unit], after: [empty] });
+    const through = planned([compile, unit], ["late"], [built, empty, late]);
+    expect(through.graph!.stages).toEqual([
+      { name: "build", tasks: ["compile"], after: [] },
+      { name: "late", tasks: ["unit"], after: ["build"] },
+    ]);
     // A build without stages has none, and the closure's order.
     const plain = planned([compile, unit], ["unit", "compile"]);
     expect([plain.graph!.stages, [...plain.graph!.tasks.keys()]]).toEqual([[], ["unit", "compile"]]);

@@ -57,6 +57,17 @@ export function graphStages(defs: Definitions, stageOf: ReadonlyMap<string, stri
     if (list === undefined) members.set(stage, [task]);
     else list.push(task);
   }
+  // A stage without tasks here (declared empty) completes at once: what follows it follows what it follows.
+  const nearestWithTasks = (after: readonly string[], seen = new Set<string>()): string[] => {
+    const found: string[] = [];
+    for (const other of after) {
+      if (seen.has(other)) continue;
+      seen.add(other);
+      if (members.has(other)) found.push(other);
+      else found.push(...nearestWithTasks(defs.stages.get(other)!.after, seen));
+    }
+    return found;
+  };
   const stages: GraphStage[] = [];
   const placed = new Set<string>();
   const place = (name: string): void => {
@@ -64,7 +75,7 @@ export function graphStages(defs: Definitions, stageOf: ReadonlyMap<string, stri
     placed.add(name);
     const def = defs.stages.get(name)!;
     for (const other of def.after) place(other);
-    stages.push({ name, tasks: members.get(name)!, after: def.after.filter((other) => members.has(other)) });
+    stages.push({ name, tasks: members.get(name)!, after: nearestWithTasks(def.after) });
   };
   for (const name of defs.stages.keys()) place(name);
   return stages;
