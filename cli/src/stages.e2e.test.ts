@@ -32,15 +32,15 @@ function events(stdout: string): string[] {
     .map((event) => `${event.type} ${event.stage ?? event.task ?? event.result?.name}${event.ok === undefined ? "" : ` ${event.ok}`}`);
 }
 
-// Two stages of tasks with no deps between them: only the stages order them. Each task writes
-// when it started and ended (ns); the slow one in "build" would end last if nothing held "test" back.
+// Stages of tasks with no deps between them: only the stages order them. Each task writes when it
+// started and ended (ns).
 const PIPELINE = `import { stage, task } from "rbuild";
 const stamp = (name: string, work: string) => \`echo "\${name} start $(date +%s%N)" >> times.log; \${work}; echo "\${name} end $(date +%s%N)" >> times.log\`;
-const compile = task({ name: "compile", run: stamp("compile", "sleep 1") });
+const compile = task({ name: "compile", run: stamp("compile", "true") });
 const bundle = task({ name: "bundle", run: stamp("bundle", "true") });
 const unit = task({ name: "unit", run: stamp("unit", "true") });
 const lint = task({ name: "lint", run: stamp("lint", "true") });
-task({ name: "free", run: stamp("free", "true") });
+task({ name: "free", run: stamp("free", "touch free.started") });
 const built = stage("build", { tasks: [compile, bundle] });
 const tested = stage("test", { tasks: [unit, lint], after: [built] });
 stage("ship", { tasks: [task({ name: "deploy", pure: false, run: stamp("deploy", "true") })], after: [tested] });
@@ -59,14 +59,17 @@ function times(): Map<string, { start: bigint; end: bigint }> {
 
 describe("stages", () => {
   test("26.6: a task of a stage never starts before every task of the stages it follows has finished, even with free -j", async () => {
-    ws.write({ "Buildfile.ts": PIPELINE });
+    // "compile" ends only once "free" (in no stage) has started, or after 30 s: "test" would start
+    // before it ended if nothing held it back.
+    const wait = "for i in $(seq 600); do [ -e free.started ] && break; sleep 0.05; done";
+    ws.write({ "Buildfile.ts": PIPELINE.replace('stamp("compile", "true")', `stamp("compile", "${wait}")`) });
     const result = await ws.run(["deploy", "free", "-j", "8", "--output", "json"]);
     expect(result.exitCode).toBe(0);
     const t = times();
     expect([...t.keys()].sort()).toEqual(["bundle", "compile", "deploy", "free", "lint", "unit"]);
     for (const later of ["unit", "lint"]) for (const earlier of ["compile", "bundle"]) expect(t.get(later)!.start >= t.get(earlier)!.end, `${later} after ${earlier}`).toBe(true);
     for (const earlier of ["unit", "lint"]) expect(t.get("deploy")!.start >= t.get(earlier)!.end, `deploy after ${earlier}`).toBe(true);
-    // A task in no stage is not held back: it starts while "compile" still sleeps.
+    // A task in no stage is not held back: it starts while "compile" waits for it.
     expect(t.get("free")!.start < t.get("compile")!.end).toBe(true);
 
     // The events: each stage starts once the stage before it finished, and its tasks start after that.
