@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -122,6 +122,14 @@ describe("stages", () => {
         ["lint", "ran", ["no-record"]],
       ],
     ]);
+    expect(await ws.run(["why", "test"])).toEqual({ exitCode: 0, stdout: "test is a stage: of its tasks and what they need (the stages it follows too), none would run.\n", stderr: "" });
+    ws.write({ "src.txt": "x" });
+    writeFileSync(join(ws.root, "Buildfile.ts"), PIPELINE.replace('name: "unit", run:', 'name: "unit", inputs: ["src.txt"], run:'));
+    expect(await ws.run(["why", "test"])).toEqual({
+      exitCode: 0,
+      stdout: "test is a stage: of its tasks and what they need (the stages it follows too), 1 would run:\n  unit (input-changed: src.txt)\n",
+      stderr: "",
+    });
     const unknown = await ws.run(["tset"]);
     expect(unknown).toEqual({ exitCode: 2, stdout: "", stderr: `rbuild: error: Unknown task "tset". Did you mean "test"? Run \`rbuild list\` to see every task.\n` });
   });
