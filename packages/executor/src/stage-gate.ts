@@ -64,6 +64,7 @@ export class StageGate {
 
   /** Counts a recorded result in its task's stage. */
   recorded(result: TaskResult): void {
+    if (this.#stages.size === 0) return;
     const run = this.#runOf(result.name);
     if (run === undefined) return;
     const bad = result.status === "failed" || result.status === "skipped";
