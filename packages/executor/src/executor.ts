@@ -630,6 +630,13 @@ class Build {
     const ran = (outputs: readonly ManifestEntry[] | null): Evidence | undefined => (task.pure ? { restored: false, changedInputs: changed, outputs } : undefined);
     const lines = log.finish();
     const tail = (): string[] => lines.slice(-ERROR_TAIL_LINES).map(([, line]) => line);
+    if (done.result.status === "ran" && signal.aborted && !this.#interrupted.signal.aborted) {
+      // Its own cancel (a watch's edit made it stale) came after its command ended: what it read may be the
+      // edited inputs, not those its key was made of, so nothing is stored; it stops as if cancelled in time.
+      cache.remember(task, prepared, false, reasons);
+      const cancelled = result(task.name, "failed", { key, exitCode: done.result.exitCode, reasons, failure: { reason: "interrupted", task: task.name } });
+      return { result: cancelled, evidence: ran(null), log: { digest: cache.keepLog(lines), tail: tail() } };
+    }
     if (done.result.status !== "ran") {
       cache.remember(task, prepared, false, reasons);
       return { ...done, result: { ...done.result, key }, evidence: ran(null), log: { digest: cache.keepLog(lines), tail: tail() } };
