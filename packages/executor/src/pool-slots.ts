@@ -132,17 +132,21 @@ export class PoolSlots {
       });
     }
     let lost = false;
+    let released = false;
+    // A heartbeat answered after the release (sent before it) is not held, rightly: it says nothing then.
     const beat = (): void => {
       leases.heartbeat(pool.name, holder.id, this.#ttlMs).then(
         (held) => {
+          if (released) return;
           if (!held && !lost) this.#info("pool-lease-lost", `${task.name}: its lease on shared pool "${pool.name}" ended while it ran (expired, or released by hand); another holder may run beside it`);
           lost ||= !held;
         },
-        (error: unknown) => this.#info("pool-lease", `${task.name}: renewing its lease on shared pool "${pool.name}" failed: ${(error as Error).message}`),
+        (error: unknown) => {
+          if (!released) this.#info("pool-lease", `${task.name}: renewing its lease on shared pool "${pool.name}" failed: ${(error as Error).message}`);
+        },
       );
     };
     const heartbeat = setInterval(beat, Math.max(10, Math.floor(this.#ttlMs / 3)));
-    let released = false;
     return {
       ok: true,
       hold: {

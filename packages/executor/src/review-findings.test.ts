@@ -6,11 +6,13 @@ import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, test } from "vitest";
-import { describeFailure, task, type BuildEvent, type Task } from "@rbuild/core";
+import { describeFailure, pool, task, type BuildEvent, type Task } from "@rbuild/core";
+import type { Leases } from "@rbuild/remote";
 import { defineTasks, plan } from "@rbuild/planner";
 import { LocalRunner, type Runner } from "@rbuild/runners";
 import { Store } from "@rbuild/store";
 import { execute, type ExecuteOptions } from "./executor.js";
+import { PoolSlots } from "./pool-slots.js";
 
 let root: string;
 beforeEach(() => {
@@ -56,3 +58,28 @@ test("24.3: a task made stale while it ran, told only once its command had ended
     store.close();
   }
 }, 60_000);
+
+test("26.4: a heartbeat answered after the task gave its lease back says nothing of a lost lease", async () => {
+  const staging = pool("staging", { size: 1, shared: true });
+  const deploy = task({ name: "deploy", pure: false, pool: staging, run: "true" });
+  const graph = graphOf([deploy], ["deploy"]);
+  const beats: ((held: boolean) => void)[] = [];
+  // The lease server's seam: acquire grants, a heartbeat's answer waits until the test gives it.
+  const leases: Leases = {
+    acquire: async () => ({ granted: true }),
+    heartbeat: () => new Promise<boolean>((resolve) => beats.push(resolve)),
+    release: async () => true,
+    list: async () => [],
+    close: async () => {},
+  };
+  const infos: string[] = [];
+  const slots = new PoolSlots({ leases, ttlMs: 30 }, "here", (code, message) => infos.push(`${code}: ${message}`));
+  const taken = await slots.take(graph.tasks.get("deploy")!, new AbortController().signal);
+  if (!taken.ok) throw new Error("no place");
+  while (beats.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  await taken.hold.release();
+  // The server answers the heartbeat sent before the release: not held (released), as it should be.
+  for (const answer of beats) answer(false);
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(infos).toEqual([]);
+});
