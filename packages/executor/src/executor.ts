@@ -31,6 +31,7 @@ import { TaskEnvBuilder } from "./task-env.js";
 import { withRetries } from "./retry.js";
 import { runUndos, undoOrder, type UndoDone } from "./undo.js";
 import { failedAttemptRow, undoRow } from "./attempt-rows.js";
+import { changedInput } from "./changed-inputs.js";
 
 export interface ExecuteOptions {
   readonly graph: Graph;
@@ -630,9 +631,11 @@ class Build {
     const ran = (outputs: readonly ManifestEntry[] | null): Evidence | undefined => (task.pure ? { restored: false, changedInputs: changed, outputs } : undefined);
     const lines = log.finish();
     const tail = (): string[] => lines.slice(-ERROR_TAIL_LINES).map(([, line]) => line);
-    if (done.result.status === "ran" && signal.aborted && !this.#interrupted.signal.aborted) {
-      // Its own cancel (a watch's edit made it stale) came after its command ended: what it read may be the
-      // edited inputs, not those its key was made of, so nothing is stored; it stops as if cancelled in time.
+    const madeStale = (signal.aborted && !this.#interrupted.signal.aborted) || (this.#cancel !== undefined && changedInput(this.#graph.root, prepared.files) !== undefined);
+    if (done.result.status === "ran" && madeStale) {
+      // A watch's edit made it stale while it ran: its own cancel came after its command ended, or an input
+      // is not as it was when its key was made (the watcher has not said so yet). What it read may be the
+      // edited inputs, not those of its key, so nothing is stored; it stops as if cancelled in time.
       cache.remember(task, prepared, false, reasons);
       const cancelled = result(task.name, "failed", { key, exitCode: done.result.exitCode, reasons, failure: { reason: "interrupted", task: task.name } });
       return { result: cancelled, evidence: ran(null), log: { digest: cache.keepLog(lines), tail: tail() } };
