@@ -113,6 +113,13 @@ export class PoolSlots {
       try {
         answer = await leases.acquire(pool.name, pool.size, holder, this.#ttlMs, signal);
       } catch (error) {
+        // The server may have granted it and its answer been lost (or cut by the interrupt): given back, so
+        // that other builds do not wait out its TTL. A release of a lease not held is harmless.
+        try {
+          await leases.release(pool.name, holder.id);
+        } catch {
+          // Unreachable too: the lease, if granted, expires within its TTL.
+        }
         return { ok: false, failure: signal.aborted ? "interrupted" : (error as Error).message };
       }
       if (answer.granted) break;

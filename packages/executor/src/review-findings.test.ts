@@ -109,3 +109,24 @@ test("24.3: in a watch, a task whose input was written while it ran is not store
     store.close();
   }
 }, 60_000);
+
+test("26.4: an acquire whose answer is lost (or interrupted) gives the lease back: the server may have granted it", async () => {
+  const staging = pool("staging", { size: 1, shared: true });
+  const deploy = task({ name: "deploy", pure: false, pool: staging, run: "true" });
+  const graph = graphOf([deploy], ["deploy"]);
+  const held = new Set<string>();
+  // The server grants the lease, and its answer never reaches the client.
+  const leases: Leases = {
+    acquire: async (_pool, _size, holder) => {
+      held.add(holder.id);
+      throw new Error("taking a lease on pool \"staging\": the answer did not come within 10 s");
+    },
+    heartbeat: async () => true,
+    release: async (_pool, holder) => held.delete(holder),
+    list: async () => [],
+    close: async () => {},
+  };
+  const slots = new PoolSlots({ leases, ttlMs: 30_000 }, "here", () => {});
+  const taken = await slots.take(graph.tasks.get("deploy")!, new AbortController().signal);
+  expect({ ok: taken.ok, failure: "failure" in taken ? taken.failure.reason : undefined, held: [...held] }).toEqual({ ok: false, failure: "pool-lease", held: [] });
+});
