@@ -6,13 +6,17 @@
  * stored under the old key. A stat per input (the stats the key's hashing
  * took): a change of size, mtime, ctime or inode is a change. Files a glob
  * would newly match are not seen here; the watcher's cancel covers those.
+ * An input that is also one of the task's declared outputs is its own to
+ * write (as the watcher, which never reports a declared output).
  */
-import { statFollowing } from "@rbuild/hash";
+import { globMatcher, statFollowing } from "@rbuild/hash";
 import type { FileStat } from "./fresh-entry.js";
 
-/** The first of `files` (stats as the key was made) whose stats are no longer the same; undefined when none. */
-export function changedInput(root: string, files: readonly FileStat[]): string | undefined {
+/** The first of `files` (stats as the key was made), outside `outputs` (globs), whose stats are no longer the same; undefined when none. */
+export function changedInput(root: string, files: readonly FileStat[], outputs: readonly string[]): string | undefined {
+  const isOutput = globMatcher(outputs);
   for (const [path, size, mtimeMs, ctimeMs, ino] of files) {
+    if (isOutput(path)) continue;
     const stat = statFollowing(`${root}/${path}`);
     // A link to nothing was recorded as -1s (see TaskCache.prepare): it is the same while it still reaches no file.
     if (stat === undefined || stat === "loop" || !stat.isFile()) {

@@ -631,7 +631,7 @@ class Build {
     const ran = (outputs: readonly ManifestEntry[] | null): Evidence | undefined => (task.pure ? { restored: false, changedInputs: changed, outputs } : undefined);
     const lines = log.finish();
     const tail = (): string[] => lines.slice(-ERROR_TAIL_LINES).map(([, line]) => line);
-    const madeStale = (signal.aborted && !this.#interrupted.signal.aborted) || (this.#cancel !== undefined && changedInput(this.#graph.root, prepared.files) !== undefined);
+    const madeStale = (signal.aborted && !this.#interrupted.signal.aborted) || (this.#cancel !== undefined && changedInput(this.#graph.root, prepared.files, task.outputs) !== undefined);
     if (done.result.status === "ran" && madeStale) {
       // A watch's edit made it stale while it ran: its own cancel came after its command ended, or an input
       // is not as it was when its key was made (the watcher has not said so yet). What it read may be the

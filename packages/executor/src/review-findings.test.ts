@@ -130,3 +130,24 @@ test("26.4: an acquire whose answer is lost (or interrupted) gives the lease bac
   const taken = await slots.take(graph.tasks.get("deploy")!, new AbortController().signal);
   expect({ ok: taken.ok, failure: "failure" in taken ? taken.failure.reason : undefined, held: [...held] }).toEqual({ ok: false, failure: "pool-lease", held: [] });
 });
+
+test("24.3: in a watch, a task that rewrites an input that is also its own output is stored as ever", async () => {
+  // The watcher never reports a declared output; neither do the stats taken after the run.
+  writeFileSync(join(root, "in.txt"), "one\n");
+  const build = task({ name: "build", inputs: ["*.txt"], outputs: ["out.txt"], run: "cat in.txt > out.txt" });
+  const graph = graphOf([build], ["build"]);
+  const store = Store.open({ dir: join(root, ".rbuild") });
+  try {
+    const never = new AbortController().signal;
+    const watched = { graph, runner: new LocalRunner(), reporter: { report: () => {} }, env: { PATH: process.env.PATH }, cache: { store }, cancel: () => never };
+    const statuses: string[] = [];
+    // Its output is in its key too: the third build's key is new (out.txt is "two" now), the fourth hits it.
+    for (const content of ["one\n", "two\n", "two\n", "two\n"]) {
+      writeFileSync(join(root, "in.txt"), content);
+      statuses.push(...(await execute(watched)).results.map((r) => r.status));
+    }
+    expect(statuses).toEqual(["ran", "ran", "ran", "cached"]);
+  } finally {
+    store.close();
+  }
+}, 60_000);
