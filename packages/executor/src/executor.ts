@@ -404,9 +404,10 @@ class Build {
     const results = [...graph.tasks.keys()].map((name) => this.#results.get(name)!);
     const ok = !interrupted && results.every((r) => r.status !== "failed" && r.status !== "skipped");
     // A task its caller cancelled (a watch's edit made it stale) stopped as an
-    // interrupt does, and is undone only as an interrupted build would be.
-    const cancelled = results.some((r) => r.status === "failed" && r.failure?.reason === "interrupted");
-    const undos = ok ? [] : await this.#undo(interrupted || cancelled);
+    // interrupt does: a build failed only by that is undone only as an
+    // interrupted build would be; one where a task also failed for real, as any failed build.
+    const failedForReal = results.some((r) => r.status === "failed" && r.failure?.reason !== "interrupted");
+    const undos = ok ? [] : await this.#undo(interrupted || !failedForReal);
     await this.#remote?.drain();
     const cache = this.#cache;
     if (cache !== undefined && build !== undefined) {

@@ -151,3 +151,31 @@ test("24.3: in a watch, a task that rewrites an input that is also its own outpu
     store.close();
   }
 }, 60_000);
+
+test("24.3/26.2: a build that failed for real runs its undos, though a watch's edit also cancelled a task in it", async () => {
+  const deploy = task({ name: "deploy", pure: false, run: "echo deployed >> log", undo: "echo undone >> log" });
+  const check = task({ name: "check", pure: false, deps: [deploy], run: "while [ ! -e lint.started ]; do sleep 0.02; done; exit 1" });
+  const lint = task({ name: "lint", pure: false, run: "touch lint.started; sleep 300" });
+  const graph = graphOf([deploy, check, lint], ["check", "lint"]);
+  const cancel = new AbortController();
+  const events: BuildEvent[] = [];
+  const building = execute({
+    graph,
+    jobs: 2,
+    runner: new LocalRunner(),
+    reporter: { report: (e) => events.push(e) },
+    env: { PATH: process.env.PATH },
+    cancel: (name) => (name === "lint" ? cancel.signal : undefined),
+  });
+  const failed = (name: string): boolean => events.some((e) => e.type === "task-finished" && e.result.name === name);
+  for (let i = 0; i < 6000 && !failed("check"); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  cancel.abort(); // The edit: lint's input changed.
+  const outcome = await building;
+  expect(outcome.results.map((r) => [r.name, r.status, r.failure?.reason])).toEqual([
+    ["deploy", "ran", undefined],
+    ["check", "failed", "exit-nonzero"],
+    ["lint", "failed", "interrupted"],
+  ]);
+  expect(outcome.undos.map((u) => [u.task, u.ok])).toEqual([["deploy", true]]);
+  expect(readFileSync(join(root, "log"), "utf8")).toBe("deployed\nundone\n");
+}, 60_000);
