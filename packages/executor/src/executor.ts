@@ -572,7 +572,7 @@ class Build {
       const cache = this.#cache;
       const cachedOnly = this.#cachedOnly?.has(task.name) === true;
       if (cachedOnly && (!task.pure || cache === undefined || cache.force)) return this.#notCached(task, task.pure ? "missing" : "impure");
-      if (cache === undefined) return await this.#inSlot(task, async () => (await this.#attempting(task, signal, task.pure ? ["no-record"] : ["impure"])).done);
+      if (cache === undefined) return await this.#inSlot(task, signal, async () => (await this.#attempting(task, signal, task.pure ? ["no-record"] : ["impure"])).done);
 
       if (task.pure && !cache.force) {
         const fresh = cache.fresh(task, this.#outputs);
@@ -608,7 +608,7 @@ class Build {
       }
       cache.clearOutputs(task, prepared);
       // With -j 1 the slot is held until the outputs are stored: one task is done before the next starts.
-      return await this.#inSlot(task, async () => {
+      return await this.#inSlot(task, signal, async () => {
         try {
           return await this.#runAndCapture(task, prepared, signal, reasons, changed, started);
         } finally {
@@ -729,12 +729,13 @@ class Build {
    * when its command ends (#runTask), so with -j 1 a task is reported done
    * before the next one starts.
    */
-  async #inSlot(task: GraphTask, work: () => Promise<Done>): Promise<Done> {
+  async #inSlot(task: GraphTask, signal: AbortSignal, work: () => Promise<Done>): Promise<Done> {
     let pool: PoolHold | undefined;
     if (task.pool !== undefined) {
       // Before the run slot: a task waiting for its pool keeps no slot from a task that could run.
+      // Its own signal (a watch's cancel, with the build's interrupt) stops the wait for a lease.
       this.#poolWaiting++;
-      const taken = await this.#pools.take(task, this.#interrupted.signal, this.#failed.signal);
+      const taken = await this.#pools.take(task, signal, this.#failed.signal);
       this.#poolWaiting--;
       if ("stopped" in taken) {
         // The build stopped for a failure while it waited: it does not start, as tasks not yet started do not.

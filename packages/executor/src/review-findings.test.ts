@@ -179,3 +179,34 @@ test("24.3/26.2: a build that failed for real runs its undos, though a watch's e
   expect(outcome.undos.map((u) => [u.task, u.ok])).toEqual([["deploy", true]]);
   expect(readFileSync(join(root, "log"), "utf8")).toBe("deployed\nundone\n");
 }, 60_000);
+
+test("24.3/26.4: a task a watch's edit cancels while it waits for its shared pool's lease stops waiting", async () => {
+  const staging = pool("staging", { size: 1, shared: true });
+  const deploy = task({ name: "deploy", pure: false, pool: staging, run: "echo deployed >> log" });
+  const graph = graphOf([deploy], ["deploy"]);
+  let asked = 0;
+  // Another build holds the pool for as long as the test lasts.
+  const leases: Leases = {
+    acquire: async () => {
+      asked++;
+      return { granted: false, holders: [{ id: "elsewhere/1/deploy", host: "elsewhere", build: "1", task: "deploy", ageMs: 0, expiresInMs: 30_000 }] };
+    },
+    heartbeat: async () => true,
+    release: async () => true,
+    list: async () => [],
+    close: async () => {},
+  };
+  const cancel = new AbortController();
+  const building = execute({
+    graph,
+    runner: new LocalRunner(),
+    reporter: { report: () => {} },
+    env: { PATH: process.env.PATH },
+    pools: { leases, ttlMs: 1000 },
+    cancel: () => cancel.signal,
+  });
+  while (asked === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  cancel.abort();
+  const outcome = await building;
+  expect(outcome.results.map((r) => [r.name, r.status, r.failure?.reason])).toEqual([["deploy", "failed", "interrupted"]]);
+}, 30_000);
