@@ -2,7 +2,7 @@
  * Regression tests for defects found reviewing the day's merged work (review3):
  * each test is named after the issue item whose code it covers.
  */
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, test } from "vitest";
@@ -210,3 +210,30 @@ test("24.3/26.4: a task a watch's edit cancels while it waits for its shared poo
   const outcome = await building;
   expect(outcome.results.map((r) => [r.name, r.status, r.failure?.reason])).toEqual([["deploy", "failed", "interrupted"]]);
 }, 30_000);
+
+test("26.1: a retried pure task stores the outputs of its last attempt only: what a failed attempt left is cleared", async () => {
+  // The first attempt writes out/partial.txt and fails; the second writes out/final.txt and passes.
+  const flaky = task({
+    name: "flaky",
+    inputs: [],
+    outputs: ["out/**"],
+    retries: 1,
+    retryDelay: 0,
+    run: "mkdir -p out; if [ -e tried ]; then echo final > out/final.txt; else touch tried; echo partial > out/partial.txt; exit 1; fi",
+  });
+  const graph = graphOf([flaky], ["flaky"]);
+  const store = Store.open({ dir: join(root, ".rbuild") });
+  try {
+    const options = { graph, runner: new LocalRunner(), reporter: { report: () => {} }, env: { PATH: process.env.PATH }, cache: { store }, random: () => 0.5 };
+    const first = await execute(options);
+    expect(first.results.map((r) => [r.name, r.status, r.attempts])).toEqual([["flaky", "ran", 2]]);
+    expect(readdirSync(join(root, "out"))).toEqual(["final.txt"]);
+    // Restored from the cache into an empty tree: the last attempt's outputs, and nothing of the first.
+    rmSync(join(root, "out"), { recursive: true });
+    const second = await execute(options);
+    expect(second.results.map((r) => [r.name, r.status])).toEqual([["flaky", "cached"]]);
+    expect(readdirSync(join(root, "out"))).toEqual(["final.txt"]);
+  } finally {
+    store.close();
+  }
+}, 60_000);
