@@ -202,8 +202,11 @@ export class DiskStore {
     } catch {
       return undefined;
     }
+    // An entry the index does not know (the process died between its file and its rows) has no refs to
+    // check, and would never be evicted: it is dropped, a miss, and the client's next upload stores it whole.
+    const indexed = this.#db.prepare("SELECT 1 FROM entries WHERE kind = ? AND name = ?").get(space, key) !== undefined;
     const blobs = (this.#db.prepare("SELECT blob FROM refs WHERE ac = ?").raw().all(`${space}/${key}`) as [string][]).map(([b]) => b);
-    if (blobs.some((id) => !this.has(...splitId<ContentSpace>(id)))) {
+    if (!indexed || blobs.some((id) => !this.has(...splitId<ContentSpace>(id)))) {
       this.#remove(space, key);
       return undefined;
     }

@@ -3,7 +3,7 @@
  * each test is named after the issue item whose code it covers. The store is
  * used directly, with its clock given, so that the LRU's order is the test's.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -42,6 +42,30 @@ test("25.3: an entry stored now keeps the old blobs it names from being the leas
       entry: entry.toString(),
       blobs: [true, false, true],
     });
+  } finally {
+    store.close();
+  }
+});
+
+test("25.3: an entry file the index does not know (a crash between writing it and indexing it) is a miss, never served without its blobs", async () => {
+  const blob = Buffer.from("x".repeat(100));
+  const digest = digestBytes(blob);
+  const key = "f".repeat(64);
+  {
+    const store = new DiskStore({ dir, maxSize: 10_000, now: () => 1 });
+    expect(await store.putBlob("cas/blake3", digest, Readable.from([blob]), 1000)).toBe("stored");
+    store.close();
+  }
+  // What putAction leaves when the process dies after the entry's rename, before its rows: the file alone.
+  mkdirSync(join(dir, "ac", "rbuild", key.slice(0, 2)), { recursive: true });
+  writeFileSync(join(dir, "ac", "rbuild", key.slice(0, 2), key), JSON.stringify({ blobs: [digest] }));
+  let now = 1;
+  const store = new DiskStore({ dir, maxSize: 150, now: () => now });
+  try {
+    now = 2;
+    const other = Buffer.from("y".repeat(100));
+    expect(await store.putBlob("cas/blake3", digestBytes(other), Readable.from([other]), 1000)).toBe("stored"); // Evicts the older blob.
+    expect({ blob: store.has("cas/blake3", digest), entry: store.getAction("ac/rbuild", key) }).toEqual({ blob: false, entry: undefined });
   } finally {
     store.close();
   }
