@@ -83,7 +83,9 @@ export function taskDefinition(
   platform: string,
 ): TaskDefinition {
   const { run, env: values } = definitionParts(task, sourceDigest, env);
-  const def = digestBytes(JSON.stringify(["rbuild-def", FORMAT, task.name, run, task.cwd, values, task.inputs, task.outputs, platform, task.keyParts]));
+  const fields = ["rbuild-def", FORMAT, task.name, run, task.cwd, values, task.inputs, task.outputs, platform, task.keyParts];
+  // A transform's dep is part of what it is (left out otherwise, so other tasks keep their digests).
+  const def = digestBytes(JSON.stringify(task.transform === undefined ? fields : [...fields, ["transform", task.transform]]));
   return { run, env: values, def };
 }
 

@@ -13,7 +13,7 @@ import { checkPool, poolConflicts } from "./pool-def.js";
 import { protectedOutput } from "./protected-outputs.js";
 import { suggest } from "./suggest.js";
 
-const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom", "retries", "retryDelay", "retryOn", "undo", "pool"] as const;
+const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom", "retries", "retryDelay", "retryOn", "undo", "pool", "transform"] as const;
 /** What users of make, Turborepo, Nx and Bazel reach for, mapped to our field. */
 const ALIASES: Readonly<Record<string, (typeof FIELDS)[number]>> = {
   command: "run",
@@ -34,6 +34,8 @@ const ALIASES: Readonly<Record<string, (typeof FIELDS)[number]>> = {
   attempts: "retries",
   onFailure: "undo",
   rollback: "undo",
+  from: "transform",
+  base: "transform",
 };
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // Whitespace and control characters would make a name impossible to type or print unambiguously.
@@ -123,7 +125,7 @@ function protectedOutputProblem(outputs: readonly string[], declared: unknown, c
 }
 
 /** The checked task; `deps` stays empty until every name is known, then `defineTasks` fills it. */
-function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): { def: TaskDef & { deps: string[] }; depRefs: unknown[]; problems: Problem[] } {
+function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): { def: TaskDef & { deps: string[] }; depRefs: unknown[]; transformRef: unknown; problems: Problem[] } {
   const options = task.options as unknown as Record<string, unknown>;
   const problems: Problem[] = [];
   for (const key of Object.keys(options)) {
@@ -222,7 +224,7 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
     pool: pool.pool,
     locate: () => task.location,
   };
-  return { def, depRefs, problems };
+  return { def, depRefs, transformRef: options.transform, problems };
 }
 
 /** Why `name` cannot name a task (`must not contain whitespace or control characters`), or undefined when it can. */
@@ -247,7 +249,7 @@ function nameProblem(name: unknown): string | undefined {
 export function defineTasks(tasks: readonly Task[], root: string, sourceDigest = "", kept: readonly string[] = []): Result<Definitions, SetupFailure[]> {
   const failures: SetupFailure[] = [];
   const byName = new Map<string, Task[]>();
-  const checked: { def: TaskDef & { deps: string[] }; depRefs: unknown[] }[] = [];
+  const checked: { def: TaskDef & { deps: string[] }; depRefs: unknown[]; transformRef: unknown }[] = [];
   const globs: CheckedGlobs = new Map();
 
   for (const task of tasks) {
@@ -264,11 +266,11 @@ export function defineTasks(tasks: readonly Task[], root: string, sourceDigest =
     const same = byName.get(task.name);
     if (same === undefined) byName.set(task.name, [task]);
     else same.push(task);
-    const { def, depRefs, problems } = checkTask(task, globs, kept);
+    const { def, depRefs, transformRef, problems } = checkTask(task, globs, kept);
     for (const p of problems) {
       failures.push({ reason: "invalid-field", task: task.name, field: p.field, message: p.message, location: task.location });
     }
-    checked.push({ def, depRefs });
+    checked.push({ def, depRefs, transformRef });
   }
 
   for (const [name, same] of byName) {
@@ -276,7 +278,9 @@ export function defineTasks(tasks: readonly Task[], root: string, sourceDigest =
   }
 
   const defs = new Map<string, TaskDef>();
-  for (const { def, depRefs } of checked) {
+  const transforms: { def: TaskDef; ref: unknown }[] = [];
+  for (const { def, depRefs, transformRef } of checked) {
+    if (transformRef !== undefined) transforms.push({ def, ref: transformRef });
     if (defs.has(def.name)) continue;
     const deps = def.deps;
     for (const ref of depRefs) {
@@ -292,18 +296,48 @@ export function defineTasks(tasks: readonly Task[], root: string, sourceDigest =
     defs.set(def.name, def);
   }
 
+  for (const { def, ref } of transforms) {
+    const problem = checkTransform(def, ref, defs);
+    if (typeof problem === "string") failures.push({ reason: "invalid-field", task: def.name, field: "transform", message: problem, location: def.locate() });
+    else (def as { transform?: string }).transform = problem.dep;
+  }
+
   for (const { task, message } of poolConflicts(defs.values())) {
     failures.push({ reason: "invalid-field", task: task.name, field: "pool", message, location: task.locate() });
   }
 
   // Each task removes what its outputs match before it runs and stores what they match after it:
-  // two whose outputs overlap would delete each other's files. (A task that builds on a dep's
-  // outputs will say so with `transform`; until then every overlap is an error.)
+  // two whose outputs overlap would delete each other's files, unless one is a transform of the
+  // other, through a chain of them: it works on those files, one layer up.
   const withOutputs = [...defs.values()].filter((def) => def.outputs.length > 0);
   for (const overlap of overlappingOutputs(withOutputs.map((def) => ({ task: def.name, patterns: def.outputs })))) {
+    if (transformsOf(overlap.first.task, overlap.second.task, defs) || transformsOf(overlap.second.task, overlap.first.task, defs)) continue;
     failures.push({ reason: "overlapping-outputs", ...overlap, location: defs.get(overlap.second.task)!.locate() });
   }
 
   if (failures.length > 0) return err(failures);
   return ok({ root, sourceDigest, tasks: defs });
+}
+
+/** The dep `def`'s `transform` names, or why it cannot (see TaskOptions.transform). */
+function checkTransform(def: TaskDef, ref: unknown, defs: ReadonlyMap<string, TaskDef>): { dep: string } | string {
+  const dep = isTask(ref) ? ref.name : ref;
+  if (typeof dep !== "string" || dep === "") return `must be a task or a task name, got ${show(ref)}`;
+  if (!def.deps.includes(dep)) return `names ${JSON.stringify(dep)}, which is not one of its deps; add it to \`deps\` (a transform starts from a dep's outputs, so it runs after it)`;
+  const base = defs.get(dep);
+  if (base === undefined) return `names ${JSON.stringify(dep)}, which is not a task`;
+  if (!def.pure) return "is only for a pure task: an impure task keeps no action to record its layer stack in. Leave out `pure: false`, or `transform`";
+  if (!base.pure) return `names ${JSON.stringify(dep)}, an impure task: its outputs are not kept as a result to build on. Make it pure, or leave out \`transform\``;
+  if (def.outputs.length === 0) return "needs `outputs`: they must match every output of the task it transforms";
+  return { dep };
+}
+
+/** Whether `task` reaches `base` through its `transform` and theirs. */
+function transformsOf(task: string, base: string, defs: ReadonlyMap<string, TaskDef>): boolean {
+  const seen = new Set<string>();
+  for (let at = defs.get(task)?.transform; at !== undefined && !seen.has(at); at = defs.get(at)?.transform) {
+    if (at === base) return true;
+    seen.add(at);
+  }
+  return false;
 }

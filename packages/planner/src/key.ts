@@ -16,7 +16,10 @@
  * - keyParts: [name, value] for each of the task's `keyParts`, by name; left
  *            out when there are none, so a task without them keeps the key it
  *            had before they existed (an 11-element record never equals a
- *            10-element one, so leaving it out is unambiguous).
+ *            10-element one, so leaving it out is unambiguous);
+ * - transform: ["transform", dep name] for a transform (it starts from that
+ *            dep's outputs instead of nothing); left out otherwise, and then
+ *            keyParts is always written before it (12 elements).
  * No absolute path enters a key, so keys match across checkouts and machines.
  * Sorting is by UTF-16 code unit, the same everywhere. Changing any of this
  * changes every key: bump KEY_FORMAT.
@@ -35,6 +38,8 @@ export interface KeyRecord {
   readonly deps: readonly (readonly [string, Digest])[];
   readonly platform: string;
   readonly keyParts: readonly (readonly [string, string])[];
+  /** The dep it starts from, for a transform. */
+  readonly transform?: string | undefined;
 }
 
 function byFirst<T extends readonly [string, ...unknown[]]>(a: T, b: T): number {
@@ -53,12 +58,14 @@ export function canonicalRecord(record: KeyRecord): KeyRecord {
     deps: [...record.deps].sort(byFirst),
     platform: record.platform,
     keyParts: [...record.keyParts].sort(byFirst),
+    ...(record.transform === undefined ? {} : { transform: record.transform }),
   };
 }
 
 export function encodeRecord(record: KeyRecord): string {
   const r = canonicalRecord(record);
   const fields = ["rbuild-key", KEY_FORMAT, r.task, r.run, r.cwd, r.env, r.inputs, r.outputs, r.deps, r.platform];
+  if (r.transform !== undefined) return JSON.stringify([...fields, r.keyParts, ["transform", r.transform]]);
   return JSON.stringify(r.keyParts.length === 0 ? fields : [...fields, r.keyParts]);
 }
 
@@ -75,8 +82,9 @@ export function decodeRecord(text: string): KeyRecord | undefined {
   try {
     const value = JSON.parse(text) as unknown[];
     if (!Array.isArray(value) || value[0] !== "rbuild-key" || value[1] !== KEY_FORMAT) return undefined;
-    const [, , task, run, cwd, env, inputs, outputs, deps, platform, keyParts = []] = value;
-    return { task, run, cwd, env, inputs, outputs, deps, platform, keyParts } as KeyRecord;
+    const [, , task, run, cwd, env, inputs, outputs, deps, platform, keyParts = [], transform] = value;
+    const from = Array.isArray(transform) && transform[0] === "transform" && typeof transform[1] === "string" ? { transform: transform[1] as string } : {};
+    return { task, run, cwd, env, inputs, outputs, deps, platform, keyParts, ...from } as KeyRecord;
   } catch {
     return undefined;
   }

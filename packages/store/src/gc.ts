@@ -37,6 +37,9 @@ export function collectGarbage(store: Store, options: GcOptions): GcResult {
   return store.usingIndex((db) => collect(store, db, options));
 }
 
+/** Every layer digest some action's stack names (a transform's layers below its own). */
+const STACKED = "SELECT stacked.value FROM actions, json_each(actions.stack) AS stacked WHERE actions.stack IS NOT NULL";
+
 function collect(store: Store, db: Database.Database, options: GcOptions): GcResult {
   const now = options.now ?? Date.now();
   let actionsRemoved = 0;
@@ -49,7 +52,9 @@ function collect(store: Store, db: Database.Database, options: GcOptions): GcRes
   const unreferenced = db.prepare(
     "SELECT digest, size FROM blobs WHERE digest NOT IN (SELECT layer FROM actions WHERE layer IS NOT NULL) AND digest NOT IN (SELECT log_blob FROM actions WHERE log_blob IS NOT NULL)" +
       // The log of a failed (or impure) run is kept while the history has that run: `rbuild show` reads it.
-      " AND digest NOT IN (SELECT log FROM runs WHERE log IS NOT NULL)",
+      " AND digest NOT IN (SELECT log FROM runs WHERE log IS NOT NULL)" +
+      // A layer below a transform's is part of its stack: kept while the stack is.
+      ` AND digest NOT IN (${STACKED})`,
   );
   const total = (): number => (db.prepare("SELECT coalesce(sum(size), 0) AS n FROM blobs").get() as { n: number }).n;
 
@@ -78,7 +83,7 @@ function collect(store: Store, db: Database.Database, options: GcOptions): GcRes
       log_blob: Digest | null;
     }[];
     const removeAction = db.prepare("DELETE FROM actions WHERE key = ?");
-    const stillUsed = db.prepare("SELECT 1 FROM actions WHERE layer = ? OR log_blob = ? LIMIT 1");
+    const stillUsed = db.prepare(`SELECT 1 FROM actions WHERE layer = ?1 OR log_blob = ?1 OR ?1 IN (${STACKED}) LIMIT 1`);
     const blobSize = db.prepare("SELECT size FROM blobs WHERE digest = ?");
     const removeBlob = db.prepare("DELETE FROM blobs WHERE digest = ?");
     for (const action of oldest) {
@@ -87,7 +92,7 @@ function collect(store: Store, db: Database.Database, options: GcOptions): GcRes
       db.transaction(() => {
         removeAction.run(action.key);
         for (const digest of [action.layer, action.log_blob]) {
-          if (digest === null || stillUsed.get(digest, digest) !== undefined) continue;
+          if (digest === null || stillUsed.get(digest) !== undefined) continue;
           const row = blobSize.get(digest) as { size: number } | undefined;
           removeBlob.run(digest);
           if (row !== undefined) freed.push({ digest, size: row.size });

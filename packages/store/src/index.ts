@@ -1,8 +1,10 @@
 export { Store, INLINE_LOG_LIMIT, RecentUses } from "./store.js";
 export type { ActionEntry, BlobRow, BuildPlace, LayerRead, LogLine, TaskState, RunRow, RunEvidence, StoreStats, StoreOptions } from "./store.js";
-export { writeLayer, manifestDigest } from "./layer.js";
+export { writeLayer, manifestDigest, whiteoutPath } from "./layer.js";
+export { layerDifference, scanOutputs } from "./diff-layer.js";
+export { extractStack } from "./extract-stack.js";
 export type { ManifestEntry, WrittenLayer } from "./layer.js";
-export { extractLayer, isSafeRelativePath, linkStaysInside } from "./extract-layer.js";
+export { extractLayer, isSafeRelativePath, layerPaths, linkStaysInside } from "./extract-layer.js";
 export type { ExtractResult } from "./extract-layer.js";
 export { openUp, removeOpeningUp, removeTree } from "./remove-tree.js";
 export { Cas } from "./cas.js";
