@@ -23,5 +23,5 @@ export { readHistory } from "./history.js";
 export { readRecentDurations } from "./recent-durations.js";
 export type { History, HistoryRun, TaskRecords } from "./history.js";
 export { errorGroups, knownTasks, knowsTask, listBuilds, runCount, runDetail, taskRuns } from "./build-history.js";
-export type { BuildOutcome, BuildRecord, ErrorGroup, RunDetail, RunOutputs, TaskRun } from "./build-history.js";
+export type { BuildOutcome, BuildRecord, ErrorGroup, RunDetail, RunOutputs, StackLayer, TaskRun } from "./build-history.js";
 export { errorSignature, ERROR_TAIL_LINES } from "./error-signature.js";
