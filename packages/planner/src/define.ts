@@ -296,7 +296,11 @@ export function defineTasks(tasks: readonly Task[], root: string, sourceDigest =
     defs.set(def.name, def);
   }
 
+  // The dep each transform names, even one refused below: its overlap with that dep is not a second error.
+  const named = new Map<string, string>();
   for (const { def, ref } of transforms) {
+    const dep = isTask(ref) ? ref.name : ref;
+    if (typeof dep === "string") named.set(def.name, dep);
     const problem = checkTransform(def, ref, defs);
     if (typeof problem === "string") failures.push({ reason: "invalid-field", task: def.name, field: "transform", message: problem, location: def.locate() });
     else (def as { transform?: string }).transform = problem.dep;
@@ -311,7 +315,7 @@ export function defineTasks(tasks: readonly Task[], root: string, sourceDigest =
   // other, through a chain of them: it works on those files, one layer up.
   const withOutputs = [...defs.values()].filter((def) => def.outputs.length > 0);
   for (const overlap of overlappingOutputs(withOutputs.map((def) => ({ task: def.name, patterns: def.outputs })))) {
-    if (transformsOf(overlap.first.task, overlap.second.task, defs) || transformsOf(overlap.second.task, overlap.first.task, defs)) continue;
+    if (transformsOf(overlap.first.task, overlap.second.task, named) || transformsOf(overlap.second.task, overlap.first.task, named)) continue;
     failures.push({ reason: "overlapping-outputs", ...overlap, location: defs.get(overlap.second.task)!.locate() });
   }
 
@@ -332,10 +336,10 @@ function checkTransform(def: TaskDef, ref: unknown, defs: ReadonlyMap<string, Ta
   return { dep };
 }
 
-/** Whether `task` reaches `base` through its `transform` and theirs. */
-function transformsOf(task: string, base: string, defs: ReadonlyMap<string, TaskDef>): boolean {
+/** Whether `task` reaches `base` through the dep its `transform` names and theirs (`named`: task -> that dep). */
+function transformsOf(task: string, base: string, named: ReadonlyMap<string, string>): boolean {
   const seen = new Set<string>();
-  for (let at = defs.get(task)?.transform; at !== undefined && !seen.has(at); at = defs.get(at)?.transform) {
+  for (let at = named.get(task); at !== undefined && !seen.has(at); at = named.get(at)) {
     if (at === base) return true;
     seen.add(at);
   }
