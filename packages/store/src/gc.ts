@@ -83,7 +83,7 @@ function collect(store: Store, db: Database.Database, options: GcOptions): GcRes
       log_blob: Digest | null;
     }[];
     const removeAction = db.prepare("DELETE FROM actions WHERE key = ?");
-    const stillUsed = db.prepare(`SELECT 1 FROM actions WHERE layer = ?1 OR log_blob = ?1 OR ?1 IN (${STACKED}) LIMIT 1`);
+    const stillUsed = db.prepare(`SELECT 1 FROM actions WHERE layer = ? OR log_blob = ? OR ? IN (${STACKED}) LIMIT 1`);
     const blobSize = db.prepare("SELECT size FROM blobs WHERE digest = ?");
     const removeBlob = db.prepare("DELETE FROM blobs WHERE digest = ?");
     for (const action of oldest) {
@@ -92,7 +92,7 @@ function collect(store: Store, db: Database.Database, options: GcOptions): GcRes
       db.transaction(() => {
         removeAction.run(action.key);
         for (const digest of [action.layer, action.log_blob]) {
-          if (digest === null || stillUsed.get(digest) !== undefined) continue;
+          if (digest === null || stillUsed.get(digest, digest, digest) !== undefined) continue;
           const row = blobSize.get(digest) as { size: number } | undefined;
           removeBlob.run(digest);
           if (row !== undefined) freed.push({ digest, size: row.size });
