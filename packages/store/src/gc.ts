@@ -77,10 +77,11 @@ function collect(store: Store, db: Database.Database, options: GcOptions): GcRes
   if (options.maxBytes !== undefined) {
     // Oldest first, one action at a time: a blob goes when no remaining action references it.
     let left = total();
-    const oldest = db.prepare("SELECT key, layer, log_blob FROM actions ORDER BY last_used ASC, key ASC").all() as {
+    const oldest = db.prepare("SELECT key, layer, log_blob, stack FROM actions ORDER BY last_used ASC, key ASC").all() as {
       key: string;
       layer: Digest | null;
       log_blob: Digest | null;
+      stack: string | null;
     }[];
     const removeAction = db.prepare("DELETE FROM actions WHERE key = ?");
     const stillUsed = db.prepare(`SELECT 1 FROM actions WHERE layer = ? OR log_blob = ? OR ? IN (${STACKED}) LIMIT 1`);
@@ -91,7 +92,9 @@ function collect(store: Store, db: Database.Database, options: GcOptions): GcRes
       const freed: { digest: Digest; size: number }[] = [];
       db.transaction(() => {
         removeAction.run(action.key);
-        for (const digest of [action.layer, action.log_blob]) {
+        // The layers below a transform's go with the last action that names them, its dep's or a stack's.
+        const stacked = action.stack === null ? [] : (JSON.parse(action.stack) as Digest[]);
+        for (const digest of [action.layer, action.log_blob, ...stacked]) {
           if (digest === null || stillUsed.get(digest, digest, digest) !== undefined) continue;
           const row = blobSize.get(digest) as { size: number } | undefined;
           removeBlob.run(digest);
