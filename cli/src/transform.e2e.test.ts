@@ -153,7 +153,7 @@ describe("transform layers", () => {
     expect(snapshot(join(fourth.root, "tree"))).toEqual(FINAL_TREE.map((line) => line.replace('"beta\\n"', '"other\\n"')));
   });
 
-  test("27.3: planning errors: a transform of a task that is not a dep, of an impure task, of an impure transform", async () => {
+  test("27.3: planning errors: a transform of a task that is not a dep, of an impure task, of a group, an impure transform", async () => {
     const ws = testWorkspace({
       "Buildfile.ts": `import { task } from "rbuild";
 const base = task({ name: "base", outputs: ["t/**"], run: "mkdir -p t && echo > t/a" });
@@ -161,6 +161,8 @@ const deploy = task({ name: "deploy", pure: false, outputs: ["d/**"], run: "true
 task({ name: "stray", transform: base, outputs: ["t/**"], run: "true" });
 task({ name: "ofImpure", deps: [deploy], transform: deploy, outputs: ["d/**"], run: "true" });
 task({ name: "impure", deps: [base], transform: "base", pure: false, outputs: ["t/**"], run: "true" });
+task({ name: "grp", deps: [base] });
+task({ name: "ofGroup", deps: ["grp"], transform: "grp", outputs: ["g/**"], run: "true" });
 `,
     });
     const result = await ws.run(["stray"]);
@@ -169,9 +171,24 @@ task({ name: "impure", deps: [base], transform: "base", pure: false, outputs: ["
       'rbuild: error: Buildfile.ts:<line>: Task "stray": `transform` names "base", which is not one of its deps; add it to `deps` (a transform starts from a dep\'s outputs, so it runs after it)\n' +
         'rbuild: error: Buildfile.ts:<line>: Task "ofImpure": `transform` names "deploy", an impure task: its outputs are not kept as a result to build on. Make it pure, or leave out `transform`\n' +
         'rbuild: error: Buildfile.ts:<line>: Task "impure": `transform` is only for a pure task: an impure task keeps no action to record its layer stack in. Leave out `pure: false`, or `transform`\n' +
+        'rbuild: error: Buildfile.ts:<line>: Task "ofGroup": `transform` names "grp", a group: it runs nothing and has no outputs to start from. Name the task whose outputs it should start from\n' +
         // Two transforms of the same dep would each rewrite the other's files.
         'rbuild: error: Buildfile.ts:<line>: Tasks "stray" and "impure" both declare t as an output ("stray" through "t/**", "impure" through "t/**"). Each would delete and store the other\'s files: narrow one of the globs, or leave the other task\'s files out with a "!" glob.\n',
     );
+  });
+
+  test("27.3: a cycle through transforms is the planner's cycle error", async () => {
+    const ws = testWorkspace({
+      "Buildfile.ts": `import { task } from "rbuild";
+task({ name: "a", deps: ["b"], transform: "b", outputs: ["t/**"], run: "true" });
+task({ name: "b", deps: ["a"], transform: "a", outputs: ["t/**"], run: "true" });
+`,
+    });
+    const result = await ws.run(["a"]);
+    expect([result.exitCode, result.stderr.replace(/Buildfile\.ts:\d+:\d+/g, "Buildfile.ts:<line>")]).toEqual([
+      2,
+      "rbuild: error: Buildfile.ts:<line>: Dependency cycle: a -> b -> a. A task cannot depend on itself, directly or through other tasks; remove one of these deps.\n",
+    ]);
   });
 
   test("27.3: a transform whose outputs do not cover its dep's fails, naming the path", async () => {

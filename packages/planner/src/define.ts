@@ -331,6 +331,7 @@ function checkTransform(def: TaskDef, ref: unknown, defs: ReadonlyMap<string, Ta
   const base = defs.get(dep);
   if (base === undefined) return `names ${JSON.stringify(dep)}, which is not a task`;
   if (!def.pure) return "is only for a pure task: an impure task keeps no action to record its layer stack in. Leave out `pure: false`, or `transform`";
+  if (base.run === undefined) return `names ${JSON.stringify(dep)}, a group: it runs nothing and has no outputs to start from. Name the task whose outputs it should start from`;
   if (!base.pure) return `names ${JSON.stringify(dep)}, an impure task: its outputs are not kept as a result to build on. Make it pure, or leave out \`transform\``;
   if (def.outputs.length === 0) return "needs `outputs`: they must match every output of the task it transforms";
   return { dep };
