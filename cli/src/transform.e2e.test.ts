@@ -139,7 +139,7 @@ describe("transform layers", () => {
     const first = workspace();
     await statuses(first, ["step2", "--remote", server.url]);
     const second = workspace();
-    // Only the last step is asked for first: its entry alone must bring every layer below it.
+    // Each step's entry lists its whole stack (remote-stack.test.ts); here each task is fetched in turn.
     expect(await statuses(second, ["step2", "--remote", server.url])).toEqual([["base", "cached", "remote"], ["step1", "cached", "remote"], ["step2", "cached", "remote"]]);
     expect(snapshot(join(second.root, "tree"))).toEqual(FINAL_TREE);
     expect([runs(second, "base"), runs(second, "step1"), runs(second, "step2")]).toEqual([0, 0, 0]);
