@@ -28,6 +28,8 @@ export interface Args {
   /** When a failed build runs its tasks' undos: `--no-undo` (never), `--undo-on-interrupt` (after Ctrl-C too). */
   readonly undo: "failure" | "failure-or-interrupt" | "never";
   readonly force: boolean;
+  /** `--sandbox`: every pure task without a `runner` of its own runs in the sandbox (bubblewrap). */
+  readonly sandbox: boolean;
   readonly dryRun: boolean;
   /** `--filter` patterns: build only the targets' tasks of these workspace packages (see @rbuild/workspaces). */
   readonly filters: readonly string[];
@@ -48,6 +50,8 @@ export interface Args {
   readonly remote: string | undefined;
   readonly token: string | undefined;
   readonly remoteReadOnly: boolean;
+  /** `--only`: run the targets alone, their deps taken from the cache (local or remote), never run. */
+  readonly only: boolean;
   /** `rbuild graph`'s flags: --format, --out, --check. */
   readonly graph: { readonly format: GraphFormat; readonly out: string | undefined; readonly check: boolean };
   /** The flags of `rbuild history`, `errors` and `show` (see history-command.ts and its siblings). */
@@ -111,6 +115,14 @@ export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what
        rbuild pool clean --git REPO --pools NAME:MIN,... [--branch B] [-n]
                                         move each stale claim back to unclaimed/, a
                                         commit each, and push (-n: say what it would do)
+       rbuild concourse render [task...] --image REF [--remote URL] [--out FILE]
+                                        a Concourse pipeline: a job per task, each running
+                                        \`rbuild run <task> --only\` against the remote cache
+       rbuild concourse validate FILE [--strict]
+                                        check a pipeline by Concourse's validation rules
+       rbuild concourse push FILE --target URL --team T [--pipeline NAME]
+                                        set the pipeline on a Concourse and unpause it (log
+                                        in with CONCOURSE_USERNAME/CONCOURSE_PASSWORD)
 
 Options:
   -j, --jobs N          run at most N tasks at once (default: number of cores)
@@ -120,6 +132,9 @@ Options:
       --undo-on-interrupt  run those undos after Ctrl-C too (by default not)
   -f, --force           run every task, ignoring cached results
   -n, --dry-run         show what would run and why, run nothing
+      --sandbox         run every pure task in a sandbox (bubblewrap) holding
+                        only its declared inputs and its deps' outputs, with
+                        no network: an undeclared read or write fails it
   -F, --filter PATTERN  only the tasks of these workspace packages (and what they
                         need): a name or glob, ./dir, pkg... (with its deps),
                         ...pkg (with its dependents), !pattern; may repeat
@@ -130,6 +145,9 @@ Options:
       --remote URL      share results through a remote cache (or RBUILD_REMOTE_CACHE)
       --token TOKEN     bearer token for the remote cache (or RBUILD_TOKEN)
       --remote-read-only  use remote hits, never upload (for untrusted jobs)
+      --only            run the named tasks alone: what they need is taken from the
+                        cache (local or remote) and never run; a dep not there is
+                        an error that names it (Concourse jobs run tasks this way)
       --summary FILE    write a JSON summary of the run to FILE
       --junit FILE      write a JUnit XML report to FILE (a testcase per task)
       --output MODE     tui (default on a terminal, CI unset: the running
@@ -156,6 +174,7 @@ const OPTIONS = {
   "undo-on-interrupt": { type: "boolean" },
   force: { type: "boolean", short: "f" },
   "dry-run": { type: "boolean", short: "n" },
+  sandbox: { type: "boolean" },
   filter: { type: "string", short: "F", multiple: true },
   since: { type: "string" },
   summary: { type: "string" },
@@ -169,6 +188,7 @@ const OPTIONS = {
   remote: { type: "string" },
   token: { type: "string" },
   "remote-read-only": { type: "boolean" },
+  only: { type: "boolean" },
   format: { type: "string" },
   out: { type: "string" },
   check: { type: "boolean" },
@@ -369,10 +389,16 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     [values["undo-on-interrupt"] === true, "--undo-on-interrupt"],
     [values["dry-run"] === true, "-n/--dry-run"],
     [values.summary !== undefined, "--summary"],
+    [values.sandbox === true, "--sandbox"],
   ];
   const buildFlag = buildFlags.find(([given]) => given)?.[1];
   if (buildFlag !== undefined && !builds && command !== "help" && command !== "version") {
     return usage(`${buildFlag} goes with running tasks, e.g. \`rbuild build ${buildFlag.split("/").at(-1)}\`, not with \`rbuild ${command}\`.`);
+  }
+  if (values.only === true) {
+    if (command !== "run") return usage(`--only goes with running tasks, e.g. \`rbuild run test --only\`, not with \`rbuild ${command}\`.`);
+    if (values.force === true) return usage("--only takes the tasks' deps from the cache and -f/--force would run them; use one or the other.");
+    if (values["dry-run"] === true) return usage("--only with -n/--dry-run is not supported; `rbuild run <task> -n` shows what would run and why.");
   }
   if (values.junit !== undefined && values["dry-run"] === true) {
     return usage("--junit reports a build that ran; a dry run runs nothing. Use --summary FILE for what a dry run would do.");
@@ -400,6 +426,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     keepGoing: values["keep-going"] === true,
     undo: values["no-undo"] === true ? "never" : values["undo-on-interrupt"] === true ? "failure-or-interrupt" : "failure",
     force: values.force === true,
+    sandbox: values.sandbox === true,
     dryRun: values["dry-run"] === true,
     filters,
     since,
@@ -414,6 +441,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     remote,
     token: values.token ?? (env.RBUILD_TOKEN === "" ? undefined : env.RBUILD_TOKEN),
     remoteReadOnly: values["remote-read-only"] === true,
+    only: values.only === true,
     graph: { format: format as GraphFormat, out: values.out, check: values.check === true },
     history: history.value,
   });

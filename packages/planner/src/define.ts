@@ -4,8 +4,10 @@
  * Buildfile in one round trip. Pure: data in, data out.
  */
 import { posix } from "node:path";
-import { err, isTask, ok, type Result, type SetupFailure, type Task } from "@rbuild/core";
+import { err, isTask, ok, type Result, type SetupFailure, type Stage, type Task } from "@rbuild/core";
 import { overlappingOutputs } from "@rbuild/hash";
+import { checkContext, checkIncremental } from "./define-context.js";
+import { defineStages } from "./define-stages.js";
 import type { Definitions, TaskDef } from "./graph.js";
 import { checkRetry, checkUndo } from "./check-retry.js";
 import { normalGlob, type NormalGlob } from "./normal-glob.js";
@@ -13,9 +15,10 @@ import { checkPool, poolConflicts } from "./pool-def.js";
 import { protectedOutput } from "./protected-outputs.js";
 import { suggest } from "./suggest.js";
 
-const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom", "retries", "retryDelay", "retryOn", "undo", "pool", "transform"] as const;
+/** The fields `task()` takes, in the order an unknown field's message lists them. */
+export const TASK_FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom", "retries", "retryDelay", "retryOn", "undo", "pool", "context", "incremental", "runner", "network", "transform"] as const;
 /** What users of make, Turborepo, Nx and Bazel reach for, mapped to our field. */
-const ALIASES: Readonly<Record<string, (typeof FIELDS)[number]>> = {
+const ALIASES: Readonly<Record<string, (typeof TASK_FIELDS)[number]>> = {
   command: "run",
   cmd: "run",
   script: "run",
@@ -129,11 +132,11 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
   const options = task.options as unknown as Record<string, unknown>;
   const problems: Problem[] = [];
   for (const key of Object.keys(options)) {
-    if ((FIELDS as readonly string[]).includes(key)) continue;
-    const hint = ALIASES[key] ?? suggest(key, FIELDS, 1)[0];
+    if ((TASK_FIELDS as readonly string[]).includes(key)) continue;
+    const hint = ALIASES[key] ?? suggest(key, TASK_FIELDS, 1)[0];
     problems.push({
       field: key,
-      message: `is not a task field.${hint === undefined ? "" : ` Did you mean \`${hint}\`?`} Known fields: ${FIELDS.join(", ")}.`,
+      message: `is not a task field.${hint === undefined ? "" : ` Did you mean \`${hint}\`?`} Known fields: ${TASK_FIELDS.join(", ")}.`,
     });
   }
 
@@ -154,6 +157,13 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
 
   if (options.pure !== undefined && typeof options.pure !== "boolean") {
     problems.push({ field: "pure", message: `must be true or false, got ${show(options.pure)}` });
+  }
+
+  if (options.runner !== undefined && options.runner !== "local" && options.runner !== "sandbox") {
+    problems.push({ field: "runner", message: `must be "local" or "sandbox", got ${show(options.runner)}` });
+  }
+  if (options.network !== undefined && typeof options.network !== "boolean") {
+    problems.push({ field: "network", message: `must be true or false, got ${show(options.network)}` });
   }
 
   let cwd = "";
@@ -203,6 +213,8 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
   const clearsKept = protectedOutputProblem(outputs, options.outputs, checked, kept);
   if (clearsKept !== undefined) problems.push({ field: "outputs", message: clearsKept });
 
+  const context = checkContext(options.context, problems);
+  const incremental = checkIncremental(options.incremental, options.pure, problems);
   const retry = checkRetry(options, problems);
   const undo = checkUndo(options, problems);
   const pool = options.pool === undefined ? {} : checkPool(task, options.pool);
@@ -216,9 +228,13 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
     env: [...new Set(env)].sort(),
     run: typeof run === "string" || typeof run === "function" ? (run as TaskDef["run"]) : undefined,
     pure: options.pure !== false,
+    context,
+    incremental,
     cwd,
     keyParts,
     keyPartsFrom,
+    runner: options.runner === "local" || options.runner === "sandbox" ? (options.runner as TaskDef["runner"]) : undefined,
+    network: options.network === true,
     ...(retry === undefined ? {} : { retry }),
     ...(undo === undefined ? {} : { undo }),
     pool: pool.pool,
@@ -242,11 +258,11 @@ function nameProblem(name: unknown): string | undefined {
 }
 
 /**
- * Validates every declared task and resolves `deps` to names. `kept`: the
+ * Validates every declared task and stage and resolves `deps` to names. `kept`: the
  * Buildfile and the files it imports, relative to `root` (the Buildfile
  * first), which no task's outputs may match.
  */
-export function defineTasks(tasks: readonly Task[], root: string, sourceDigest = "", kept: readonly string[] = []): Result<Definitions, SetupFailure[]> {
+export function defineTasks(tasks: readonly Task[], root: string, sourceDigest = "", kept: readonly string[] = [], declaredStages: readonly Stage[] = []): Result<Definitions, SetupFailure[]> {
   const failures: SetupFailure[] = [];
   const byName = new Map<string, Task[]>();
   const checked: { def: TaskDef & { deps: string[] }; depRefs: unknown[]; transformRef: unknown }[] = [];
@@ -319,8 +335,10 @@ export function defineTasks(tasks: readonly Task[], root: string, sourceDigest =
     failures.push({ reason: "overlapping-outputs", ...overlap, location: defs.get(overlap.second.task)!.locate() });
   }
 
+  const stages = defineStages(declaredStages, defs, failures);
+
   if (failures.length > 0) return err(failures);
-  return ok({ root, sourceDigest, tasks: defs });
+  return ok({ root, sourceDigest, tasks: defs, stages });
 }
 
 /** The dep `def`'s `transform` names, or why it cannot (see TaskOptions.transform). */
@@ -334,6 +352,8 @@ function checkTransform(def: TaskDef, ref: unknown, defs: ReadonlyMap<string, Ta
   if (base.run === undefined) return `names ${JSON.stringify(dep)}, a group: it runs nothing and has no outputs to start from. Name the task whose outputs it should start from`;
   if (!base.pure) return `names ${JSON.stringify(dep)}, an impure task: its outputs are not kept as a result to build on. Make it pure, or leave out \`transform\``;
   if (def.outputs.length === 0) return "needs `outputs`: they must match every output of the task it transforms";
+  if (def.runner === "sandbox") return "cannot run in the sandbox (`runner: \"sandbox\"`): a transform edits its dep's outputs in place, deletions included. Leave out `runner`, or `transform`";
+  if (def.incremental) return "cannot be combined with `incremental`: a transform starts from its dep's outputs, an incremental task from its own last ones. Leave out one of them";
   return { dep };
 }
 
