@@ -10,7 +10,7 @@ import { suggest } from "@rbuild/planner";
 import { OUTPUT_LOGS, type OutputLogs } from "@rbuild/ui";
 import { parseSince, SINCE_EXPECTS } from "./since-date.js";
 
-export const SUBCOMMANDS = ["run", "watch", "list", "why", "graph", "history", "errors", "show", "cache", "clean", "init", "pool", "help"] as const;
+export const SUBCOMMANDS = ["run", "watch", "list", "why", "graph", "history", "errors", "show", "export", "cache", "clean", "init", "pool", "help"] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 export type OutputMode = "tui" | "plain" | "json";
@@ -68,8 +68,10 @@ export interface HistoryFlags {
   readonly since: string | undefined;
   /** `--extract DIR` of `show`. */
   readonly extract: string | undefined;
-  /** `--run N` of `show`: N runs older than the newest. */
+  /** `--run N` of `show` and `export`: N runs older than the newest. */
   readonly run: number;
+  /** `--oci DIR` of `export`. */
+  readonly oci: string | undefined;
 }
 
 /** How many builds or runs `rbuild history` shows without --limit. */
@@ -95,6 +97,9 @@ export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what
        rbuild show <task> [--run N] [--extract DIR] [--json]
                                         a task's last run (or N runs before): key, reasons,
                                         outputs and log; --extract writes its outputs to DIR
+       rbuild export <task> --oci DIR [--run N]
+                                        write a task's stored outputs (its layer stack) to
+                                        DIR as an OCI image layout (skopeo, podman load)
        rbuild cache stats               entries, size and hit rate of the local cache
        rbuild cache gc [--max-size SIZE] [--max-age DAYS]
                                         drop least recently used cache entries
@@ -191,6 +196,7 @@ const OPTIONS = {
   limit: { type: "string" },
   json: { type: "boolean" },
   extract: { type: "string" },
+  oci: { type: "string" },
   run: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
@@ -225,6 +231,7 @@ const EXPECTS: Readonly<Record<string, { readonly what: string; readonly checked
   limit: { what: "a positive whole number", checked: true },
   since: { what: `a git ref (a branch, tag or commit), or with \`rbuild errors\` ${SINCE_EXPECTS}`, checked: true },
   extract: { what: "a directory", checked: false },
+  oci: { what: "a directory", checked: false },
   run: { what: "a whole number (0: the last run)", checked: true },
 };
 
@@ -440,7 +447,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   });
 }
 
-type HistoryValues = { task?: string; limit?: string; json?: boolean; since?: string; extract?: string; run?: string };
+type HistoryValues = { task?: string; limit?: string; json?: boolean; since?: string; extract?: string; run?: string; oci?: string };
 
 /** The flags of `history`, `errors` and `show`, each checked to go with its command and to hold what it needs. */
 function historyFlags(values: HistoryValues, command: Args["command"], targets: readonly string[]): Result<HistoryFlags, SetupFailure> {
@@ -449,7 +456,8 @@ function historyFlags(values: HistoryValues, command: Args["command"], targets: 
     ["limit", ["history"], "`rbuild history`"],
     ["json", ["history", "errors", "show", "pool"], "`rbuild history`, `rbuild errors`, `rbuild show` and `rbuild pool status`"],
     ["extract", ["show"], "`rbuild show`"],
-    ["run", ["show"], "`rbuild show`"],
+    ["run", ["show", "export"], "`rbuild show` and `rbuild export`"],
+    ["oci", ["export"], "`rbuild export`"],
   ];
   for (const [flag, commands, text] of goesWith) {
     if (values[flag] !== undefined && !commands.includes(command)) return usage(`--${flag} goes with ${text}.`);
@@ -458,6 +466,8 @@ function historyFlags(values: HistoryValues, command: Args["command"], targets: 
     return usage(`\`rbuild ${command}\` takes no task names; for one task's, use --task ${targets[0]}. To run a task named "${command}", use \`rbuild run ${command}\`.`);
   }
   if (command === "show" && targets.length !== 1) return usage("`rbuild show` takes exactly one task name, e.g. `rbuild show build`.");
+  if (command === "export" && targets.length !== 1) return usage("`rbuild export` takes exactly one task name, e.g. `rbuild export image --oci out/image`.");
+  if (command === "export" && (values.oci === undefined || values.oci === "")) return usage("`rbuild export` needs --oci DIR: the directory to write the OCI image layout to.");
   if (values.task === "") return usage("--task needs a task name.");
   if (values.extract === "") return usage("--extract needs a directory.");
   if (values.limit !== undefined && !/^[1-9]\d*$/.test(values.limit)) return usage(`--limit needs a positive whole number, got "${values.limit}".`);
@@ -470,5 +480,6 @@ function historyFlags(values: HistoryValues, command: Args["command"], targets: 
     since: command === "errors" ? values.since : undefined,
     extract: values.extract,
     run: values.run === undefined ? 0 : Number(values.run),
+    oci: values.oci,
   });
 }

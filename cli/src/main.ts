@@ -49,6 +49,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return (await import("./errors-command.js")).errorsCommand(args.value, strays);
     case "show":
       return (await import("./show-command.js")).showCommand(args.value, strays);
+    case "export":
+      return (await import("./export-command.js")).exportCommand(args.value, strays);
     case "cache":
       return (await import("./cache-command.js")).cacheCommand(args.value, strays);
     case "clean":

@@ -66,6 +66,8 @@ export type TaskFailure =
   | { reason: "undeclared-write"; task: string; paths: readonly string[] }
   /** A task in a pool that could not take its lease (see pool-slots.ts in @rbuild/executor). */
   | { reason: "pool-lease"; task: string; pool: string; message: string }
+  /** A transform (`transform: dep`) that could not start from its dep's outputs; the message says why and what to do. */
+  | { reason: "transform-base"; task: string; dep: string; message: string }
   | { reason: "interrupted"; task: string }
   /**
    * `rbuild run <target> --only` takes the target's deps from the cache, and this one is not there
@@ -199,6 +201,8 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
       );
     case "pool-lease":
       return `Task "${failure.task}" did not start: it needs a lease on pool "${failure.pool}": ${failure.message}`;
+    case "transform-base":
+      return `Task "${failure.task}" did not start from the outputs of "${failure.dep}": ${failure.message}.`;
     case "undecodable-path": {
       const [one, more] = [failure.paths.slice(0, 3).join(", "), failure.paths.length > 3 ? ` and ${failure.paths.length - 3} more` : ""];
       const them = failure.paths.length === 1 ? "it" : "them";

@@ -181,6 +181,16 @@ export interface TaskOptions {
    * size of its holders run at once, on top of `-j`. Not part of the key.
    */
   readonly pool?: Pool;
+  /**
+   * A dep (its task object or name, also listed in `deps`) whose outputs this
+   * task starts from: before it runs, its output area holds a copy of that
+   * dep's outputs, and its command changes, adds and deletes files there. Its
+   * outputs globs must match every output of the dep (they are the same
+   * files, one layer up); its stored layer holds only the difference, with
+   * OCI whiteouts for deletions, so a chain of transforms over a big tree
+   * stores what each step changed. Both tasks must be pure.
+   */
+  readonly transform?: Task | string;
 }
 
 const TASK = Symbol.for("rbuild.task");

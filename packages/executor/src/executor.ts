@@ -624,7 +624,12 @@ class Build {
       } else {
         reasons = cache.explain(task, prepared);
       }
-      cache.clearOutputs(task, prepared);
+      const starting = cache.startOutputs(task, prepared);
+      const cannotStart = starting instanceof Promise ? await starting : starting;
+      if (cannotStart !== undefined) {
+        cache.remember(task, prepared, false, reasons);
+        return { result: result(task.name, "failed", { key: task.pure ? prepared.key : null, reasons, failure: cannotStart }) };
+      }
       if (task.incremental && !cache.force) await warmStart(cache.store, this.#graph.root, task, () => cache.clearOutputs(task, prepared), (code, message) => this.#reporter.report({ type: "info", code, message }));
       // With -j 1 the slot is held until the outputs are stored: one task is done before the next starts.
       return await this.#inSlot(task, signal, async () => {
@@ -703,7 +708,8 @@ class Build {
         if (n > 1) {
           log = new LogCollector();
           started = this.#now();
-          if (prepared !== undefined) this.#cache!.clearOutputs(task, prepared);
+          const cannotStart = prepared === undefined ? undefined : await this.#cache!.startOutputs(task, prepared);
+          if (cannotStart !== undefined) return { result: result(task.name, "failed", { reasons: [...reasons], failure: cannotStart }) };
         }
         return this.#execute(task, signal, reasons, prepared === undefined ? undefined : log);
       },

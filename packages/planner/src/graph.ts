@@ -40,6 +40,12 @@ export interface TaskDef {
   /** The pool it holds while it runs, if any. Not part of its key. */
   readonly pool?: PoolDef;
   /**
+   * The dep (one of `deps`) whose outputs it starts from, when it is a
+   * transform: its layer then holds only what it changed (see diff-layer.ts
+   * in @rbuild/store). Part of its key.
+   */
+  readonly transform?: string | undefined;
+  /**
    * Where the task was declared. A function, not a field: finding it formats a
    * stack trace, which only an error message should pay for.
    */

@@ -2,7 +2,7 @@
  * Task keys. A key is the BLAKE3 digest of a canonical, versioned record of
  * everything that can change a task's outputs:
  *
- *   ["rbuild-key", KEY_FORMAT, task, run, cwd, env, inputs, outputs, deps, platform, keyParts?, context?]
+ *   ["rbuild-key", KEY_FORMAT, task, run, cwd, env, inputs, outputs, deps, platform, keyParts?, context?, transform?]
  *
  * encoded as JSON (arrays only, so no key-order ambiguity), where
  * - run:     "sh:" + the command, or "fn:" + the function's source + the digest of
@@ -19,7 +19,10 @@
  *            10-element one, so leaving it out is unambiguous);
  * - context: [name, from task, value] for each context value the task
  *            receives from an ancestor (see context.ts), by name; left out
- *            when there are none (keyParts is then written even when empty).
+ *            when there are none (keyParts is then written even when empty);
+ * - transform: ["transform", dep name] for a transform (it starts from that
+ *            dep's outputs instead of nothing); left out otherwise (keyParts
+ *            and context are then written even when empty: 13 elements).
  * No absolute path enters a key, so keys match across checkouts and machines.
  * Sorting is by UTF-16 code unit, the same everywhere. Changing any of this
  * changes every key: bump KEY_FORMAT.
@@ -40,6 +43,8 @@ export interface KeyRecord {
   readonly keyParts: readonly (readonly [string, string])[];
   /** The context values the task receives, as [name, from, value]; none when absent. */
   readonly context?: readonly (readonly [string, string, string])[];
+  /** The dep it starts from, for a transform. */
+  readonly transform?: string | undefined;
 }
 
 function byFirst<T extends readonly [string, ...unknown[]]>(a: T, b: T): number {
@@ -59,12 +64,14 @@ export function canonicalRecord(record: KeyRecord): KeyRecord {
     platform: record.platform,
     keyParts: [...record.keyParts].sort(byFirst),
     ...(record.context === undefined || record.context.length === 0 ? {} : { context: [...record.context].sort(byFirst) }),
+    ...(record.transform === undefined ? {} : { transform: record.transform }),
   };
 }
 
 export function encodeRecord(record: KeyRecord): string {
   const r = canonicalRecord(record);
   const fields = ["rbuild-key", KEY_FORMAT, r.task, r.run, r.cwd, r.env, r.inputs, r.outputs, r.deps, r.platform];
+  if (r.transform !== undefined) return JSON.stringify([...fields, r.keyParts, r.context ?? [], ["transform", r.transform]]);
   if (r.context !== undefined) return JSON.stringify([...fields, r.keyParts, r.context]);
   return JSON.stringify(r.keyParts.length === 0 ? fields : [...fields, r.keyParts]);
 }
@@ -82,8 +89,10 @@ export function decodeRecord(text: string): KeyRecord | undefined {
   try {
     const value = JSON.parse(text) as unknown[];
     if (!Array.isArray(value) || value[0] !== "rbuild-key" || value[1] !== KEY_FORMAT) return undefined;
-    const [, , task, run, cwd, env, inputs, outputs, deps, platform, keyParts = [], context] = value;
-    return { task, run, cwd, env, inputs, outputs, deps, platform, keyParts, ...(context === undefined ? {} : { context }) } as KeyRecord;
+    const [, , task, run, cwd, env, inputs, outputs, deps, platform, keyParts = [], context, transform] = value;
+    const from = Array.isArray(transform) && transform[0] === "transform" && typeof transform[1] === "string" ? { transform: transform[1] as string } : {};
+    const received = context === undefined || (Array.isArray(context) && context.length === 0) ? {} : { context };
+    return { task, run, cwd, env, inputs, outputs, deps, platform, keyParts, ...received, ...from } as KeyRecord;
   } catch {
     return undefined;
   }

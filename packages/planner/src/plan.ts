@@ -76,6 +76,7 @@ export function plan(defs: Definitions, targets: readonly string[]): Result<Grap
       retry: def.retry,
       undo: def.undo,
       pool: def.pool,
+      transform: def.transform,
       locate: def.locate,
       dependents: dependents.get(name)!,
       priority: priority.get(name)!,

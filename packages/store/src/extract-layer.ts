@@ -522,3 +522,16 @@ export async function extractLayer(layer: string | Buffer, root: string, wanted:
     if (fd !== undefined) closeSync(fd);
   }
 }
+
+/** The paths a layer (its blob file's path or its bytes) holds entries for, whiteouts included; a problem when it is not a valid archive. */
+export function layerPaths(layer: string | Buffer): Set<string> | string {
+  let fd: number | undefined;
+  try {
+    if (typeof layer === "string") fd = openSync(layer, "r");
+    return new Set(listEntries(fd === undefined ? bytesSource(layer as Buffer) : fileSource(fd)).keys());
+  } catch (error) {
+    return `the layer is not a valid archive (${(error as Error).message})`;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
