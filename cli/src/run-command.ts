@@ -2,7 +2,7 @@
 import { resolve } from "node:path";
 import { describeFailure, fanOut, type Reporter, type SetupFailure, type StrayErrors } from "@rbuild/core";
 import { dryRun, Engine, type BuildOutcome } from "@rbuild/executor";
-import { plan, type Graph } from "@rbuild/planner";
+import { plan, stubTasks, type Graph } from "@rbuild/planner";
 import { readRecentDurations, Store } from "@rbuild/store";
 import { BatchedOutput, dryRunSummary, inCi, inGitHubActions, JsonReporter, junitReport, junitSetupFailure, loadTui, PlainReporter, runSummary, type TextSink } from "@rbuild/ui";
 import type { Args } from "./args.js";
@@ -107,7 +107,10 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
   if (selected.value.info !== undefined) terminal.stderr.write(`rbuild: ${selected.value.info}\n`);
   targets = [...selected.value.targets];
   if (args.since !== undefined) phase("since");
-  const graph = plan(definitions, targets);
+  const planned = plan(definitions, targets);
+  if (!planned.ok) return fail(planned.error, workspace.value);
+  // --stub: the stubbed tasks run their stand-ins, in this build only.
+  const graph = stubTasks(definitions, planned.value, args.stubs);
   if (!graph.ok) return fail(graph.error, workspace.value);
   phase("plan");
 

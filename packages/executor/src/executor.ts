@@ -463,7 +463,7 @@ class Build {
     const started = this.#now();
     try {
       const cache = this.#cache;
-      if (cache === undefined) return await this.#inSlot(task, () => this.#execute(task, signal, task.pure ? ["no-record"] : ["impure"]));
+      if (cache === undefined) return await this.#inSlot(task, () => this.#execute(task, signal, task.stubbed === true ? ["stubbed"] : task.pure ? ["no-record"] : ["impure"]));
 
       if (task.pure && !cache.force) {
         const fresh = cache.fresh(task, this.#outputs);
@@ -617,10 +617,12 @@ class Build {
       stdout.end();
       stderr.end();
     }
-    if (!outcome.ok) return { result: result(task.name, "failed", { exitCode: outcome.exitCode, reasons, failure: outcome.failure }), outputTail: tail.lines() };
+    // A stand-in ran (see stubTasks in @rbuild/planner): the result says so, wherever it is reported.
+    const stubbed = task.stubbed === true ? ({ stubbed: true } as const) : {};
+    if (!outcome.ok) return { result: { ...result(task.name, "failed", { exitCode: outcome.exitCode, reasons, failure: outcome.failure }), ...stubbed }, outputTail: tail.lines() };
     switch (outcome.produced.kind) {
       case "in-place":
-        return { result: result(task.name, "ran", { exitCode: outcome.exitCode, reasons }), outputTail: tail.lines() };
+        return { result: { ...result(task.name, "ran", { exitCode: outcome.exitCode, reasons }), ...stubbed }, outputTail: tail.lines() };
     }
   }
 

@@ -313,6 +313,7 @@ export class TaskCache {
 
   /** Why a task that is not restored from the cache runs, by comparing with its last record. */
   explain(task: GraphTask, prepared: Prepared): string[] {
+    if (task.stubbed === true) return ["stubbed"];
     if (!task.pure) return ["impure"];
     if (this.force) return ["forced"];
     const previous = this.store.taskState(task.name);

@@ -42,6 +42,8 @@ export interface GraphTask extends TaskDef {
    * counting itself. The executor starts the highest first (critical path first).
    */
   readonly priority: number;
+  /** Its `run` is a stand-in put in place for this build (see stubTasks): reported as stubbed. */
+  readonly stubbed?: true;
 }
 
 /** The immutable plan of one build: the requested targets and everything they need. */

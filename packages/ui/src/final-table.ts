@@ -27,7 +27,7 @@ export function finalTable(results: readonly TaskResult[]): string {
   const shown = results.filter((r) => !(r.group === true && (r.status === "ran" || r.status === "cached")));
   const cached = shown.filter((r) => r.status === "cached");
   const listed = (cached.length > CACHED_ROWS ? shown.filter((r) => r.status !== "cached") : shown).slice().sort(byName);
-  const rows = listed.map((r) => [r.name, r.status, r.cache ?? "-", r.status === "skipped" ? "-" : formatDuration(r.durationMs)]);
+  const rows = listed.map((r) => [r.name, r.stubbed === true ? `${r.status} (stubbed)` : r.status, r.cache ?? "-", r.status === "skipped" ? "-" : formatDuration(r.durationMs)]);
   let text = "";
   if (rows.length > 0) {
     const all = [["task", "status", "cache", "duration"], ...rows];

@@ -278,12 +278,12 @@ export class PlainReporter implements Reporter {
     this.#counts[result.status]++;
     switch (result.status) {
       case "ran":
-        return `${this.#style("green", "✓")} ${result.name} ${this.#style("dim", `(${formatDuration(result.durationMs)})`)}\n`;
+        return `${this.#style("green", "✓")} ${result.name} ${this.#style("dim", `(${result.stubbed === true ? "stubbed, " : ""}${formatDuration(result.durationMs)})`)}\n`;
       case "cached":
         return `${this.#style("green", "✓")} ${result.name} ${this.#style("dim", `(cached, ${result.cache ?? "local"})`)}\n`;
       case "failed": {
         this.#failed.push(result);
-        const line = `${this.#style("red", "✗")} ${result.name} ${this.#style("dim", `(${formatDuration(result.durationMs)})`)}\n`;
+        const line = `${this.#style("red", "✗")} ${result.name} ${this.#style("dim", `(${result.stubbed === true ? "stubbed, " : ""}${formatDuration(result.durationMs)})`)}\n`;
         return this.#github ? line + errorAnnotation(`${result.name} failed`, this.#annotation(result)) : line;
       }
       case "skipped":

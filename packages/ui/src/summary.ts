@@ -6,7 +6,8 @@
  *     "tasks": [ { "name", "status": "ran"|"cached"|"failed"|"skipped", "cache": "local"|"remote"|null,
  *                  "key": string|null, "durationMs": n, "exitCode": n|null, "reasons": [string] } ] }
  *
- * A failed task also has `"error"`: the message a user reads.
+ * A failed task also has `"error"`: the message a user reads. A task whose
+ * stand-in ran in place of its own `run` (`--stub`) has `"stubbed": true`.
  *
  * A dry run (`--dry-run --summary FILE`) writes what it would do instead, with
  * `"dryRun": true` and per task `"action": "run"|"cached"|"group"` in place of
@@ -33,6 +34,7 @@ export interface SummaryTask {
   readonly exitCode: number | null;
   readonly reasons: readonly string[];
   readonly error?: string;
+  readonly stubbed?: true;
 }
 
 export function runSummary(
@@ -52,6 +54,7 @@ export function runSummary(
       exitCode: r.exitCode,
       reasons: r.reasons,
       ...(r.failure === undefined ? {} : { error: describeFailure(r.failure, { cwd }) }),
+      ...(r.stubbed === true ? { stubbed: true as const } : {}),
     })),
   };
 }
