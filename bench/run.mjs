@@ -15,9 +15,10 @@
  * For turbo the workspace is also an npm workspace: pkgs/pN/package.json has
  * the same command as its `build` script (run in the package directory) and
  * depends on its deps' packages; turbo.json says `build` needs `^build`.
- * turbo is found on PATH or given with --turbo (it is not a dependency of
- * rbuild: `npm install --prefix /tmp/turbo turbo@2` puts one in
- * /tmp/turbo/node_modules/.bin/turbo).
+ * turbo is found on PATH or given with --turbo (the repo pins one as a
+ * devDependency for the cache server's real-client tests, so `npm run bench`
+ * finds node_modules/.bin/turbo; `npm install --prefix /tmp/turbo turbo@2`
+ * puts another in /tmp/turbo/node_modules/.bin/turbo).
  *
  *   npm run bench                       # P=1000, F=10
  *   npm run bench -- --packages 100 --files 5 --runs 3

@@ -28,6 +28,8 @@ export type EntrySpace =
   | "ac/rbuild"
   /** turbo's artifacts, by a digest of team and hash. */
   | "ac/turbo"
+  /** Nx's artifacts, by a digest of its hash. */
+  | "ac/nx"
   /** Bazel HTTP `/ac/` values (opaque bytes), by the client's 64-hex key. */
   | "ac/bazel-sha256"
   /** The same below an instance named `.../blake3` (a client with --digest_function=blake3). */
@@ -39,6 +41,7 @@ export type Space = ContentSpace | EntrySpace;
 export const CONTENT_OF: Readonly<Record<EntrySpace, ContentSpace>> = {
   "ac/rbuild": "cas/blake3",
   "ac/turbo": "cas/sha256",
+  "ac/nx": "cas/sha256",
   "ac/bazel-sha256": "cas/sha256",
   "ac/bazel-blake3": "cas/blake3",
 };

@@ -1,11 +1,12 @@
 /** Who a request spoke to: a protocol, or the server itself (/healthz, /metrics, unknown paths). */
-export type Protocol = "rbuild" | "turbo" | "bazel" | "server";
+export type Protocol = "rbuild" | "turbo" | "nx" | "bazel" | "server";
 
 /** What a read asked for, per protocol; each pair is rendered from the start, at 0. */
 const READS: readonly (readonly [Protocol, string])[] = [
   ["rbuild", "cas"],
   ["rbuild", "ac"],
   ["turbo", "artifact"],
+  ["nx", "artifact"],
   ["bazel", "cas"],
   ["bazel", "ac"],
 ];

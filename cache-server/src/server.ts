@@ -9,7 +9,8 @@
  *   GET           /healthz, /metrics
  *
  * and turbo's remote cache API under /v8/artifacts (see turbo.ts), and the
- * Bazel HTTP cache, .../ac/<sha256> and .../cas/<sha256> (see bazel.ts). All
+ * Bazel HTTP cache, .../ac/<sha256> and .../cas/<sha256> (see bazel.ts), and
+ * Nx's self-hosted cache API under /v1/cache/ (see nx.ts). All
  * share one store: key spaces in key-spaces.ts.
  *
  * 200 stored or found, 404 miss, 400 bad request (wrong digest, malformed
@@ -27,6 +28,7 @@ import { BAZEL_ROUTE, handleBazel } from "./bazel.js";
 import { DiskStore, referencedBlobs } from "./disk-store.js";
 import type { ContentSpace } from "./key-spaces.js";
 import { Metrics, type Protocol } from "./metrics.js";
+import { handleNx, NX_ROUTE } from "./nx.js";
 import type { ProtocolContext } from "./protocol-context.js";
 import type { Scope } from "./tokens.js";
 import { handleTurbo, TURBO_ROUTE } from "./turbo.js";
@@ -70,7 +72,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 /** The protocol a route belongs to (Bazel's routes are named bazel-ac and bazel-cas). */
 function protocolOf(route: string): Protocol {
-  if (route === "turbo") return "turbo";
+  if (route === "turbo" || route === "nx") return route;
   if (route.startsWith("bazel-")) return "bazel";
   return route === "healthz" || route === "metrics" || route === "other" ? "server" : "rbuild";
 }
@@ -214,6 +216,8 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
     }
     const turboMatch = TURBO_ROUTE.exec(path);
     if (turboMatch !== null) return ["turbo", await handleTurbo(protocols, req, res, turboMatch[1])];
+    const nxMatch = NX_ROUTE.exec(path);
+    if (nxMatch !== null) return ["nx", await handleNx(protocols, req, res, nxMatch[1]!)];
     const match = ROUTE.exec(path);
     // After rbuild's routes: .../rbuild/v1/ac/<key> is rbuild's, not a Bazel instance named rbuild/v1.
     const bazelMatch = match === null ? BAZEL_ROUTE.exec(path) : null;
@@ -222,7 +226,7 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
       send(
         res,
         404,
-        "not found: rbuild's cache serves /rbuild/v1/cas/blake3/<digest>, /rbuild/v1/ac/<key>, turbo's /v8/artifacts, Bazel's /ac/<sha256> and /cas/<sha256>, /healthz and /metrics\n",
+        "not found: rbuild's cache serves /rbuild/v1/cas/blake3/<digest>, /rbuild/v1/ac/<key>, turbo's /v8/artifacts, Nx's /v1/cache/<hash>, Bazel's /ac/<sha256> and /cas/<sha256>, /healthz and /metrics\n",
       );
       return ["other", 404];
     }

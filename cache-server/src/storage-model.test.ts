@@ -127,6 +127,7 @@ describe("one storage model", () => {
       'rbuild_cache_hits_total{protocol="rbuild",kind="cas"} 0',
       'rbuild_cache_hits_total{protocol="rbuild",kind="ac"} 0',
       'rbuild_cache_hits_total{protocol="turbo",kind="artifact"} 0',
+      'rbuild_cache_hits_total{protocol="nx",kind="artifact"} 0',
       'rbuild_cache_hits_total{protocol="bazel",kind="cas"} 1',
       'rbuild_cache_hits_total{protocol="bazel",kind="ac"} 0',
     ]);
@@ -134,6 +135,7 @@ describe("one storage model", () => {
       'rbuild_cache_misses_total{protocol="rbuild",kind="cas"} 1',
       'rbuild_cache_misses_total{protocol="rbuild",kind="ac"} 0',
       'rbuild_cache_misses_total{protocol="turbo",kind="artifact"} 1',
+      'rbuild_cache_misses_total{protocol="nx",kind="artifact"} 0',
       'rbuild_cache_misses_total{protocol="bazel",kind="cas"} 1',
       'rbuild_cache_misses_total{protocol="bazel",kind="ac"} 1',
     ]);

@@ -25,6 +25,8 @@ export interface Args {
   readonly targets: readonly string[];
   readonly jobs: number;
   readonly keepGoing: boolean;
+  /** When a failed build runs its tasks' undos: `--no-undo` (never), `--undo-on-interrupt` (after Ctrl-C too). */
+  readonly undo: "failure" | "failure-or-interrupt" | "never";
   readonly force: boolean;
   readonly dryRun: boolean;
   /** `--filter` patterns: build only the targets' tasks of these workspace packages (see @rbuild/workspaces). */
@@ -107,6 +109,9 @@ export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what
 Options:
   -j, --jobs N          run at most N tasks at once (default: number of cores)
   -k, --keep-going      after a failure, keep running everything not downstream of it
+      --no-undo         after a failure, do not run the undo of the impure tasks
+                        that succeeded (by default they run, dependents first)
+      --undo-on-interrupt  run those undos after Ctrl-C too (by default not)
   -f, --force           run every task, ignoring cached results
   -n, --dry-run         show what would run and why, run nothing
   -F, --filter PATTERN  only the tasks of these workspace packages (and what they
@@ -144,6 +149,8 @@ Exit status: 0 ok, 1 a task failed, 2 usage or Buildfile error, 130 interrupted.
 const OPTIONS = {
   jobs: { type: "string", short: "j" },
   "keep-going": { type: "boolean", short: "k" },
+  "no-undo": { type: "boolean" },
+  "undo-on-interrupt": { type: "boolean" },
   force: { type: "boolean", short: "f" },
   "dry-run": { type: "boolean", short: "n" },
   filter: { type: "string", short: "F", multiple: true },
@@ -342,6 +349,8 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   const buildFlags: [given: boolean, flag: string][] = [
     [values.force === true, "-f/--force"],
     [values["keep-going"] === true, "-k/--keep-going"],
+    [values["no-undo"] === true, "--no-undo"],
+    [values["undo-on-interrupt"] === true, "--undo-on-interrupt"],
     [values["dry-run"] === true, "-n/--dry-run"],
     [values.summary !== undefined, "--summary"],
     [values.stub !== undefined, "--stub"],
@@ -352,6 +361,9 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   }
   if (values.junit !== undefined && values["dry-run"] === true) {
     return usage("--junit reports a build that ran; a dry run runs nothing. Use --summary FILE for what a dry run would do.");
+  }
+  if (values["no-undo"] === true && values["undo-on-interrupt"] === true) {
+    return usage("--no-undo and --undo-on-interrupt contradict each other: give one of them.");
   }
   const format = values.format ?? "text";
   if (!(GRAPH_FORMATS as readonly string[]).includes(format)) return usage(`--format must be one of ${GRAPH_FORMATS.join(", ")}, got "${format}".`);
@@ -373,6 +385,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     targets,
     jobs,
     keepGoing: values["keep-going"] === true,
+    undo: values["no-undo"] === true ? "never" : values["undo-on-interrupt"] === true ? "failure-or-interrupt" : "failure",
     force: values.force === true,
     dryRun: values["dry-run"] === true,
     filters,

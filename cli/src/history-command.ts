@@ -72,16 +72,19 @@ function buildsText(builds: readonly BuildRecord[]): string {
 
 function runsText(task: string, runs: readonly TaskRun[]): string {
   if (runs.length === 0) return `Task "${task}" has no recorded runs yet.\n`;
+  // The attempt column only when a run was one of several (a task with retries).
+  const attempts = runs.some((r) => r.attempt !== null);
   const rows = runs.map((r) => [
     String(r.run),
     String(r.build),
     localTime(r.started),
     r.cache === null ? r.status : `${r.status} (${r.cache})`,
+    ...(attempts ? [r.attempt === null ? "-" : String(r.attempt)] : []),
     formatDuration(r.durationMs),
     r.exitCode === null ? "-" : String(r.exitCode),
     r.reasons.join(", ") || "-",
   ]);
-  return `${task}: the last ${runs.length === 1 ? "run" : `${runs.length} runs`}, newest first (\`rbuild show ${task} --run N\` shows one)\n${table([["run", "build", "started", "status", "duration", "exit", "reasons"], ...rows])}`;
+  return `${task}: the last ${runs.length === 1 ? "run" : `${runs.length} runs`}, newest first (\`rbuild show ${task} --run N\` shows one)\n${table([["run", "build", "started", "status", ...(attempts ? ["attempt"] : []), "duration", "exit", "reasons"], ...rows])}`;
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -112,6 +115,7 @@ export function runJson(r: TaskRun): Record<string, unknown> {
     host: r.host,
     status: r.status,
     cache: r.cache,
+    ...(r.attempt === null ? {} : { attempt: r.attempt }),
     durationMs: r.durationMs,
     exitCode: r.exitCode,
     reasons: r.reasons,

@@ -148,7 +148,9 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
   const info = (code: string, message: string): void => reporter.report({ type: "info", code, message });
 
   const interrupt = new AbortController();
-  const stopListening = terminal.onInterrupt(() => interrupt.abort());
+  // With --undo-on-interrupt the undos run after the first interrupt; a second one stops them.
+  const stopUndos = new AbortController();
+  const stopListening = terminal.onInterrupt(() => (interrupt.signal.aborted ? stopUndos.abort() : interrupt.abort()));
   const { cacheDir } = workspace.value;
   engine ??= new Engine({ strays, spawn: env.RBUILD_SPAWN === "direct" ? "direct" : "helper" });
   const finish = async (outcome: BuildOutcome): Promise<RunEnd> => {
@@ -171,6 +173,8 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
       signal: interrupt.signal,
       jobs: args.jobs,
       keepGoing: args.keepGoing,
+      undo: args.undo,
+      undoSignal: stopUndos.signal,
       force: args.force,
       onLockWait: (wait) => info("waiting", lockWaitMessage(wait)),
       onPhase: phase,

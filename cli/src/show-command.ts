@@ -105,7 +105,7 @@ function entryText(entry: ManifestEntry): string {
 
 function detailText(d: RunDetail): string {
   const where = [`build ${d.build}`, localTime(d.started), ...(d.commit === null ? [] : [`commit ${d.commit.slice(0, 10)}`]), ...(d.host === null ? [] : [`on ${d.host}`])];
-  const status = `${d.status}${d.cache === null ? "" : ` (${d.cache} cache)`} in ${formatDuration(d.durationMs)}${d.exitCode === null ? "" : `, exit code ${d.exitCode}`}`;
+  const status = `${d.status}${d.cache === null ? "" : ` (${d.cache} cache)`} in ${formatDuration(d.durationMs)}${d.exitCode === null ? "" : `, exit code ${d.exitCode}`}${d.attempt === null ? "" : `, attempt ${d.attempt}`}`;
   const lines = [`${d.task}: run ${d.run} (${where.join(", ")})`, `status:   ${status}`, `key:      ${d.key ?? "- (not cached)"}`, `reasons:  ${d.reasons.join(", ") || "-"}`];
   if (d.error !== null) lines.push(`error:    ${d.error.split("\n").join("\n          ")}`);
   if (d.outputs.state === "stored") {

@@ -114,3 +114,18 @@ test("26.7: --stub goes with a build, names each task once, and needs a task nam
     stderr: `rbuild: error: --stub needs a task name, as --stub deploy or --stub deploy='echo deployed', got "=true".\nRun \`rbuild --help\` for usage.\n`,
   });
 });
+
+test("26.7: a stubbed task's undo does not run when the build fails (its run never happened); a real task's does", async () => {
+  const ws = testWorkspace({
+    "Buildfile.ts": `import { task } from "rbuild";
+const deploy = task({ name: "deploy", pure: false, run: "mkdir -p env && echo app > env/app.txt", undo: "echo undone >> undo.log; rm -f env/app.txt" });
+task({ name: "smoke", deps: [deploy], pure: false, run: "test -f env/app.txt" });
+`,
+  });
+  const stubbed = await run(ws, ["smoke", "-j", "1", "--stub", "deploy", "--stub", "smoke=exit 1"]);
+  expect([stubbed.exitCode, stubbed.stdout]).toEqual([1, "> deploy\n✓ deploy (stubbed, <t>)\n> smoke\n✗ smoke (stubbed, <t>)\n"]);
+  expect(existsSync(join(ws.root, "undo.log"))).toBe(false);
+  const real = await run(ws, ["smoke", "-j", "1", "--stub", "smoke=exit 1"]);
+  expect(real.exitCode).toBe(1);
+  expect([existsSync(join(ws.root, "env/app.txt")), ws.read("undo.log")]).toEqual([false, "undone\n"]);
+});

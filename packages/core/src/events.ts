@@ -31,6 +31,19 @@ export interface TaskResult {
   readonly group?: true;
   /** Set when a stand-in ran in place of the task's own `run` (`--stub`): nothing of it is cached. */
   readonly stubbed?: true;
+  /** How many times it was run, when more than once (it has `retries`). */
+  readonly attempts?: number;
+  /** Set when it passed after failing: it needed a retry. */
+  readonly flaky?: true;
+}
+
+/** How an undo (a task's compensating action, run after a failed build) ended. */
+export interface UndoResult {
+  readonly task: string;
+  readonly ok: boolean;
+  readonly durationMs: number;
+  readonly exitCode: number | null;
+  readonly failure?: TaskFailure;
 }
 
 export type OutputStream = "stdout" | "stderr";
@@ -48,6 +61,15 @@ export type BuildEvent =
    * timer it did not await) is finished again, as failed: the later result stands.
    */
   | { type: "task-finished"; result: TaskResult }
+  /**
+   * An attempt of a task with `retries` failed and it runs again after
+   * `delayMs`: `attempt` is the one about to start (2 for the first retry) of
+   * at most `attempts`; `failure` is why the last one failed.
+   */
+  | { type: "task-retry"; task: string; attempt: number; attempts: number; delayMs: number; failure: TaskFailure }
+  /** The build failed: undos run, in order (see TaskOptions.undo), each started and then finished. */
+  | { type: "undo-started"; task: string }
+  | { type: "undo-finished"; result: UndoResult }
   | { type: "info"; code: string; message: string }
   | { type: "build-finished"; ok: boolean; interrupted: boolean; durationMs: number };
 

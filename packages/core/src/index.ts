@@ -7,7 +7,7 @@ export type { Failure, SetupFailure, TaskFailure, DescribeOptions } from "./fail
 export { ok, err, unreachable } from "./result.js";
 export type { Result } from "./result.js";
 export { fanOut } from "./events.js";
-export type { BuildEvent, Reporter, TaskResult, TaskStatus, CacheSource, OutputStream } from "./events.js";
+export type { BuildEvent, Reporter, TaskResult, TaskStatus, CacheSource, OutputStream, UndoResult } from "./events.js";
 export { parseSize, formatSize } from "./size.js";
 export { stripAnsi } from "./ansi.js";
 export { makeCacheDirectory, makeDirectories, onPath, writeFileAtomically } from "./files.js";

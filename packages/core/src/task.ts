@@ -101,6 +101,36 @@ export interface TaskOptions {
    * task when git reports one of them changed.
    */
   readonly keyPartsFrom?: readonly string[];
+  /**
+   * How many more times to run the task when it fails (default 0): for work
+   * that fails transiently (a flaky network, a busy service). Each attempt is
+   * an event and a row of `rbuild history`; a task that passed after failing
+   * is reported `flaky` with its `attempts`. Retries do not change a pure
+   * task's key (they cannot change what it produces). An interrupt is never
+   * retried, nor is anything once another task's failure has stopped the
+   * build. A whole number, 0 or more.
+   */
+  readonly retries?: number;
+  /**
+   * The wait before the first retry, in milliseconds (default 1000). It
+   * doubles with each further attempt, jittered (times 0.5 to 1.5) so that
+   * many builds do not retry in step, and is capped at a minute.
+   */
+  readonly retryDelay?: number;
+  /**
+   * Retry only when the command (or a function's `exec`) exits with one of
+   * these codes; any other failure fails at once. Without it, any failure but
+   * an interrupt is retried.
+   */
+  readonly retryOn?: readonly number[];
+  /**
+   * A compensating action for an impure task (`pure: false`): when a build
+   * fails, the `undo` of every impure task that succeeded in that build runs,
+   * dependents' undos first (`rbuild --no-undo` skips them; after Ctrl-C they
+   * run only with `--undo-on-interrupt`). A shell command, or a function given
+   * the same {@link RunContext} as `run`. Not allowed on a pure task.
+   */
+  readonly undo?: string | RunFunction;
 }
 
 const TASK = Symbol.for("rbuild.task");

@@ -24,7 +24,7 @@ import type { RemoteCache } from "@rbuild/remote";
 import { leftRunningMessage, LocalRunner, type BuildHold, type Runner } from "@rbuild/runners";
 import { acquireBuildLock, IndexKeeper, noteAnsweredBuild, RecentUses, Store, type LockWait } from "@rbuild/store";
 import { FreshRecords, type FreshCheck } from "./fresh-record.js";
-import { execute, type BuildOutcome } from "./executor.js";
+import { execute, type BuildOutcome, type UndoWhen } from "./executor.js";
 import { StatHelper } from "./stat-helper.js";
 import { gitCommit } from "./git-commit.js";
 
@@ -58,6 +58,10 @@ export interface BuildRequest {
   readonly signal: AbortSignal;
   readonly jobs?: number;
   readonly keepGoing?: boolean;
+  /** When a failed build runs its tasks' undos (see ExecuteOptions.undo). */
+  readonly undo?: UndoWhen;
+  /** With `undo: "failure-or-interrupt"`: aborting it stops the undos (see ExecuteOptions.undoSignal). */
+  readonly undoSignal?: AbortSignal;
   /** Run every task, ignoring what is cached and what the freshness record says. */
   readonly force?: boolean;
   readonly remote?: RemoteRequest;
@@ -165,6 +169,8 @@ export class Engine {
         graph,
         jobs: request.jobs,
         keepGoing: request.keepGoing,
+        ...(request.undo === undefined ? {} : { undo: request.undo }),
+        ...(request.undoSignal === undefined ? {} : { undoSignal: request.undoSignal }),
         runner: this.#runner,
         reporter,
         signal,

@@ -12,7 +12,7 @@
 import { setMaxListeners } from "node:events";
 import { resolve } from "node:path";
 import { availableParallelism } from "node:os";
-import { describeFailure, type Reporter, type StrayErrors, type TaskFailure, type TaskResult } from "@rbuild/core";
+import { describeFailure, type Reporter, type StrayErrors, type TaskFailure, type TaskResult, type UndoResult } from "@rbuild/core";
 import type { Digest } from "@rbuild/hash";
 import type { Graph, GraphTask } from "@rbuild/planner";
 import { ERROR_TAIL_LINES, type BuildPlace, type LogLine, type ManifestEntry, type RunRow } from "@rbuild/store";
@@ -27,6 +27,9 @@ import { CommandRuns } from "./recent-writes.js";
 import { OutputTail } from "./output-tail.js";
 import { LogCollector, TaskCache, type CacheOptions, type Prepared } from "./task-cache.js";
 import { TaskEnvBuilder } from "./task-env.js";
+import { withRetries } from "./retry.js";
+import { runUndos, undoOrder, type UndoDone } from "./undo.js";
+import { failedAttemptRow, undoRow } from "./attempt-rows.js";
 
 export interface ExecuteOptions {
   readonly graph: Graph;
@@ -63,7 +66,19 @@ export interface ExecuteOptions {
   readonly strays?: StrayErrors;
   /** Where the build runs (git commit, host), for its history (with `cache`). */
   readonly place?: BuildPlace;
+  /**
+   * When a failed build runs its tasks' undos (see undo.ts): after a failure
+   * (the default), also after an interrupt, or never (`--no-undo`).
+   */
+  readonly undo?: UndoWhen;
+  /** With `failure-or-interrupt`: aborting it stops the undos (a second Ctrl-C). */
+  readonly undoSignal?: AbortSignal;
+  /** The jitter of retries' backoff (see retry.ts): numbers in [0, 1). Defaults to Math.random. */
+  readonly random?: () => number;
 }
+
+/** When undos run: `failure` (not after an interrupt), `failure-or-interrupt` (--undo-on-interrupt), `never` (--no-undo). */
+export type UndoWhen = "failure" | "failure-or-interrupt" | "never";
 
 export interface BuildOutcome {
   readonly ok: boolean;
@@ -75,6 +90,8 @@ export interface BuildOutcome {
   readonly failureTails: ReadonlyMap<string, readonly string[]>;
   /** Input files read and hashed (the rest came from the stat cache): by the main thread, and by a helper thread. */
   readonly inputsHashed?: { readonly here: number; readonly helper: number };
+  /** The undos a failed build ran, in the order they ran (see undo.ts); empty when it ran none. */
+  readonly undos: readonly UndoResult[];
 }
 
 /**
@@ -201,6 +218,13 @@ class Build {
   readonly #recordLater: ((record: () => void) => void) | undefined;
   readonly #strays: StrayErrors | undefined;
   readonly #place: BuildPlace | undefined;
+  readonly #undoWhen: UndoWhen;
+  readonly #undoSignal: AbortSignal | undefined;
+  readonly #random: () => number;
+  /** How many attempts tasks that were retried took (see #attempting). */
+  readonly #attempts = new Map<string, number>();
+  /** The history rows of retried tasks' failed attempts, before their last. */
+  readonly #failedAttempts = new Map<string, RunRow[]>();
   /** Late failures (see late-failure.ts) of tasks done but not yet recorded: applied when they are. */
   readonly #lateFailures = new Map<string, TaskFailure>();
   /** Tasks in flight: -j running commands, plus (with a remote) more waiting on the network. */
@@ -226,6 +250,8 @@ class Build {
    * interrupt ever aborted them, all at once).
    */
   readonly #interrupted = new AbortController();
+  /** Aborted when a failure stops the build: a task waiting to retry fails with the failure it has. */
+  readonly #failed = new AbortController();
   /** The run slot a running task holds, given back when its command ends (-j 2 or more) or in #finish. */
   readonly #slotHeld = new Map<string, SlotGrant>();
   /** Results of work that ran (or tried to), handled before those in #known. */
@@ -268,6 +294,9 @@ class Build {
     this.#recordLater = options.recordLater;
     this.#strays = options.strays;
     this.#place = options.place;
+    this.#undoWhen = options.undo ?? "failure";
+    this.#undoSignal = options.undoSignal;
+    this.#random = options.random ?? Math.random;
     this.#capacity = this.#jobs + (this.#remote !== undefined ? REMOTE_LOOKAHEAD : this.#cache !== undefined ? LOCAL_LOOKAHEAD : 0);
     this.#slots = new Slots(this.#jobs);
     const before = (a: GraphTask, b: GraphTask): boolean => a.priority > b.priority || (a.priority === b.priority && a.name < b.name);
@@ -349,10 +378,11 @@ class Build {
     const interrupted = this.#stop.kind === "interrupt";
     const results = [...graph.tasks.keys()].map((name) => this.#results.get(name)!);
     const ok = !interrupted && results.every((r) => r.status !== "failed" && r.status !== "skipped");
+    const undos = ok ? [] : await this.#undo(interrupted);
     await this.#remote?.drain();
     const cache = this.#cache;
     if (cache !== undefined && build !== undefined) {
-      const history = this.#historyOf(results);
+      const history = [...this.#historyOf(results), ...undos.map(({ result, log }) => undoRow(result, cache.keepLog(log), graph.root))];
       const record = (): void => {
         cache.store.finishBuild(build, ok, history, interrupted);
         cache.recordFreshness(graph, build, ok);
@@ -362,11 +392,44 @@ class Build {
     }
     const durationMs = Math.round(this.#now() - start);
     this.#reporter.report({ type: "build-finished", ok, interrupted, durationMs });
-    return { ok, interrupted, durationMs, results, failureTails: this.#failureTails, ...(this.#cache === undefined ? {} : { inputsHashed: this.#cache.inputsHashed }) };
+    return {
+      ok,
+      interrupted,
+      durationMs,
+      results,
+      failureTails: this.#failureTails,
+      undos: undos.map((undo) => undo.result),
+      ...(this.#cache === undefined ? {} : { inputsHashed: this.#cache.inputsHashed }),
+    };
+  }
+
+  /**
+   * The undos of a failed build, if it runs them (see UndoWhen). An interrupt
+   * while they run stops them; with --undo-on-interrupt only `undoSignal` does
+   * (the second Ctrl-C: the first one is what they run after).
+   */
+  async #undo(interrupted: boolean): Promise<UndoDone[]> {
+    if (this.#undoWhen === "never" || (interrupted && this.#undoWhen !== "failure-or-interrupt")) return [];
+    const tasks = undoOrder(this.#graph, this.#results);
+    if (tasks.length === 0) return [];
+    const never = new AbortController().signal;
+    return runUndos(tasks, {
+      graph: this.#graph,
+      runner: this.#runner,
+      reporter: this.#reporter,
+      env: (task, cwd) => this.#env.build(task.env, cwd),
+      depOutputs: (task) => this.#depOutputs(task),
+      signal: (this.#undoWhen === "failure-or-interrupt" ? this.#undoSignal : this.#signal) ?? never,
+      now: this.#now,
+    });
   }
 
   #historyOf(results: readonly TaskResult[]): RunRow[] {
-    return results.map((r) => ({
+    return results.flatMap((r) => [...(this.#failedAttempts.get(r.name) ?? []), this.#historyRow(r)]);
+  }
+
+  #historyRow(r: TaskResult): RunRow {
+    return {
       task: r.name,
       key: r.key,
       status: r.status,
@@ -382,7 +445,8 @@ class Build {
       log: this.#logs.get(r.name)?.digest ?? null,
       // A failure for the error database: any but an interrupt (which says nothing about the task).
       ...(r.status === "failed" && r.failure?.reason !== "interrupted" ? { tail: this.#logs.get(r.name)?.tail ?? [] } : {}),
-    }));
+      ...(r.attempts === undefined ? {} : { attempt: r.attempts }),
+    };
   }
 
   #evidenceRow(r: TaskResult): Pick<RunRow, "evidence"> {
@@ -390,6 +454,12 @@ class Build {
     if (evidence === undefined) return {};
     const restored = evidence.restored && r.status === "cached";
     return { evidence: { restoreMs: restored ? r.durationMs : null, changedInputs: evidence.changedInputs, outputs: evidence.outputs } };
+  }
+
+  /** A task failed (without keep-going): nothing new starts, and no task waiting to retry tries again. */
+  #stopForFailure(task: string): void {
+    this.#stop = { kind: "failure", task };
+    this.#failed.abort();
   }
 
   #interrupt(): void {
@@ -463,7 +533,10 @@ class Build {
     const started = this.#now();
     try {
       const cache = this.#cache;
-      if (cache === undefined) return await this.#inSlot(task, () => this.#execute(task, signal, task.stubbed === true ? ["stubbed"] : task.pure ? ["no-record"] : ["impure"]));
+      if (cache === undefined) {
+        const reasons = task.stubbed === true ? ["stubbed"] : task.pure ? ["no-record"] : ["impure"];
+        return await this.#inSlot(task, async () => (await this.#attempting(task, signal, reasons)).done);
+      }
 
       if (task.pure && !cache.force) {
         const fresh = cache.fresh(task, this.#outputs);
@@ -513,8 +586,7 @@ class Build {
   /** Runs a task that missed the cache, in its slot, and stores what it produced. */
   async #runAndCapture(task: GraphTask, prepared: Prepared, signal: AbortSignal, reasons: string[], changed: readonly string[], started: number): Promise<Done> {
     const cache = this.#cache!;
-    const log = new LogCollector();
-    const done = await this.#execute(task, signal, reasons, log);
+    const { done, log } = await this.#attempting(task, signal, reasons, prepared);
     // With -j 2 or more the command's slot is free once it has ended: the next command starts
     // (in the turn the slot wakes it) while this task's outputs are stored, as ninja starts one
     // while it records the last. With -j 1 a task is done before the next starts.
@@ -538,6 +610,43 @@ class Build {
     cache.remember(task, prepared, true, reasons);
     const evidence = ran(captured.entry?.manifest ?? null);
     return { result: { ...done.result, key }, outputsDigest: captured.outputsDigest, layer: captured.layer, evidence, log: { digest: captured.log } };
+  }
+
+  /**
+   * Runs the task's attempts: one, or with `retries` until one passes (see
+   * retry.ts). Each failed attempt before the last is an event and a history
+   * row; before each retry the outputs the failed one left are cleared. With
+   * `prepared` (the cache step) each attempt's output is logged: the last one's
+   * log is returned, to be stored with the result.
+   */
+  async #attempting(task: GraphTask, signal: AbortSignal, reasons: readonly string[], prepared?: Prepared): Promise<{ done: Done; log: LogCollector }> {
+    let log = new LogCollector();
+    let started = this.#now();
+    const { last, attempts } = await withRetries<Done>({
+      policy: task.retry,
+      signal,
+      stopped: this.#failed.signal,
+      random: this.#random,
+      attempt: async (n) => {
+        if (n > 1) {
+          log = new LogCollector();
+          started = this.#now();
+          if (prepared !== undefined) this.#cache!.clearOutputs(task, prepared);
+        }
+        return this.#execute(task, signal, reasons, prepared === undefined ? undefined : log);
+      },
+      onRetry: (failed, n, delayMs) => {
+        if (prepared !== undefined) {
+          const [lines, durationMs, key] = [log.finish(), Math.round(this.#now() - started), task.pure ? prepared.key : null];
+          const row = failedAttemptRow(task, failed.result, { n, durationMs, key, lines, log: this.#cache!.keepLog(lines) }, this.#graph.root);
+          this.#failedAttempts.set(task.name, [...(this.#failedAttempts.get(task.name) ?? []), row]);
+        }
+        const failure = failed.result.failure ?? { reason: "exit-nonzero", task: task.name, exitCode: failed.result.exitCode ?? 1 };
+        this.#reporter.report({ type: "task-retry", task: task.name, attempt: n + 1, attempts: task.retry!.retries + 1, delayMs, failure });
+      },
+    });
+    if (attempts > 1) this.#attempts.set(task.name, attempts);
+    return { done: last, log };
   }
 
   /** A group runs nothing: it is cached when everything it groups was. */
@@ -670,7 +779,7 @@ class Build {
     this.#outputs.delete(task.name);
     this.#record({ ...recorded, status: "failed", failure });
     this.#skipDownstream(task, `dependency-failed: ${task.name}`);
-    if (!this.#keepGoing && this.#stop.kind === "none") this.#stop = { kind: "failure", task: task.name };
+    if (!this.#keepGoing && this.#stop.kind === "none") this.#stopForFailure(task.name);
   }
 
   #finish(task: GraphTask, result: TaskResult, outputTail?: readonly string[]): void {
@@ -687,7 +796,7 @@ class Build {
     if (result.status === "failed") {
       const interrupted = result.failure?.reason === "interrupted";
       this.#skipDownstream(task, interrupted ? "interrupted" : `dependency-failed: ${task.name}`);
-      if (!this.#keepGoing && this.#stop.kind === "none") this.#stop = { kind: "failure", task: task.name };
+      if (!this.#keepGoing && this.#stop.kind === "none") this.#stopForFailure(task.name);
       return;
     }
     for (const name of task.dependents) {
@@ -705,6 +814,12 @@ class Build {
   }
 
   #record(result: TaskResult): void {
+    const attempts = this.#attempts.get(result.name);
+    if (attempts !== undefined) {
+      // Flaky: it passed after failing (a result failed late is no longer).
+      const { flaky: _, ...rest } = result;
+      result = { ...rest, attempts, ...(result.status === "ran" ? { flaky: true as const } : {}) };
+    }
     this.#results.set(result.name, result);
     this.#reporter.report({ type: "task-finished", result });
   }

@@ -6,7 +6,7 @@
  */
 export { Engine } from "./engine.js";
 export type { BuildRequest, EngineOptions, RemoteRequest } from "./engine.js";
-export type { BuildOutcome } from "./executor.js";
+export type { BuildOutcome, UndoWhen } from "./executor.js";
 export { dryRun } from "./dry-run.js";
 export type { PlannedRun } from "./dry-run.js";
 export { clearOutputs } from "./clear-outputs.js";

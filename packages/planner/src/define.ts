@@ -7,11 +7,12 @@ import { posix } from "node:path";
 import { err, isTask, ok, type Result, type SetupFailure, type Task } from "@rbuild/core";
 import { overlappingOutputs } from "@rbuild/hash";
 import type { Definitions, TaskDef } from "./graph.js";
+import { checkRetry, checkUndo } from "./check-retry.js";
 import { normalGlob, type NormalGlob } from "./normal-glob.js";
 import { protectedOutput } from "./protected-outputs.js";
 import { suggest } from "./suggest.js";
 
-const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom"] as const;
+const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom", "retries", "retryDelay", "retryOn", "undo"] as const;
 /** What users of make, Turborepo, Nx and Bazel reach for, mapped to our field. */
 const ALIASES: Readonly<Record<string, (typeof FIELDS)[number]>> = {
   command: "run",
@@ -28,6 +29,10 @@ const ALIASES: Readonly<Record<string, (typeof FIELDS)[number]>> = {
   workdir: "cwd",
   dir: "cwd",
   cache: "pure",
+  retry: "retries",
+  attempts: "retries",
+  onFailure: "undo",
+  rollback: "undo",
 };
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // Whitespace and control characters would make a name impossible to type or print unambiguously.
@@ -195,6 +200,9 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
   const clearsKept = protectedOutputProblem(outputs, options.outputs, checked, kept);
   if (clearsKept !== undefined) problems.push({ field: "outputs", message: clearsKept });
 
+  const retry = checkRetry(options, problems);
+  const undo = checkUndo(options, problems);
+
   const def = {
     name: task.name,
     deps: [] as string[],
@@ -206,6 +214,8 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
     cwd,
     keyParts,
     keyPartsFrom,
+    ...(retry === undefined ? {} : { retry }),
+    ...(undo === undefined ? {} : { undo }),
     locate: () => task.location,
   };
   return { def, depRefs, problems };

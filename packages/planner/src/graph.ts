@@ -17,11 +17,25 @@ export interface TaskDef {
   readonly keyParts: readonly (readonly [string, string])[];
   /** The files its `keyParts` are computed from, normalised (what `--since` watches for them). */
   readonly keyPartsFrom: readonly string[];
+  /** Its `retries`, `retryDelay` and `retryOn`, when it has retries (not part of its key). */
+  readonly retry?: RetryPolicy | undefined;
+  /** Its compensating action (impure tasks only; not part of anything's key). */
+  readonly undo?: string | RunFunction | undefined;
   /**
    * Where the task was declared. A function, not a field: finding it formats a
    * stack trace, which only an error message should pay for.
    */
   readonly locate: () => SourceLocation | undefined;
+}
+
+/** How a failed task is run again (see TaskOptions.retries). */
+export interface RetryPolicy {
+  /** Attempts after the first: at least 1. */
+  readonly retries: number;
+  /** The wait before the first retry, in ms (doubled for each one after it, jittered, capped). */
+  readonly delayMs: number;
+  /** Only failures with one of these exit codes are retried; undefined: any failure but an interrupt. */
+  readonly on?: readonly number[];
 }
 
 /** Every task a Buildfile declares, by name, in declaration order. */

@@ -50,6 +50,8 @@ export function plan(defs: Definitions, targets: readonly string[]): Result<Grap
       cwd: def.cwd,
       keyParts: def.keyParts,
       keyPartsFrom: def.keyPartsFrom,
+      retry: def.retry,
+      undo: def.undo,
       locate: def.locate,
       dependents: dependents.get(name)!,
       priority: priority.get(name)!,

@@ -16,7 +16,7 @@ function planned(tasks: Task[], targets: string[]) {
 
 function pipeline(): Task[] {
   const build = task({ name: "build", outputs: ["dist/**"], run: "make" });
-  const deploy = task({ name: "deploy-staging", deps: [build], pure: false, run: "./deploy.sh staging" });
+  const deploy = task({ name: "deploy-staging", deps: [build], pure: false, run: "./deploy.sh staging", undo: "./undeploy.sh staging", retries: 2 });
   const smoke = task({ name: "smoke", deps: [deploy], pure: false, run: "./smoke.sh" });
   const all = task({ name: "all", deps: [smoke] });
   const other = task({ name: "deploy-prod", deps: [build], pure: false, run: "./deploy.sh prod" });
@@ -31,6 +31,8 @@ test("26.7: a stubbed impure task runs its stub, marked stubbed; the rest of the
   expect([...stubbed.value.tasks.keys()]).toEqual([...graph.tasks.keys()]);
   const deploy = stubbed.value.tasks.get("deploy-staging")!;
   expect([deploy.run, deploy.stubbed, deploy.pure, deploy.deps, deploy.dependents]).toEqual(["echo deployed > out.txt", true, false, ["build"], ["smoke"]]);
+  // Its undo would compensate for a run that did not happen; its retries stay.
+  expect([deploy.undo, deploy.retry?.retries, graph.tasks.get("deploy-staging")!.undo]).toEqual([undefined, 2, "./undeploy.sh staging"]);
   // Without a command: a function that succeeds at once.
   const smoke = stubbed.value.tasks.get("smoke")!;
   expect([typeof smoke.run, smoke.stubbed]).toEqual(["function", true]);

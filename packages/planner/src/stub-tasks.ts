@@ -7,7 +7,9 @@
  * Only impure tasks may be stubbed. An impure task is never cached and has no
  * freshness entry, so a stand-in's result is never handed to a later build as
  * the real one; a pure task's result is stored under its key, so it is refused
- * (see the `stub-refused` failure). Pure, like plan(): it only returns a new graph.
+ * (see the `stub-refused` failure). A stubbed task keeps its retries and its
+ * pool, but not its undo: that compensates for its own run, which the stub
+ * replaced. Pure, like plan(): it only returns a new graph.
  */
 import { err, ok, type RunFunction, type Result, type SetupFailure } from "@rbuild/core";
 import type { Definitions, Graph, GraphTask } from "./graph.js";
@@ -40,7 +42,8 @@ export function stubTasks(defs: Definitions, graph: Graph, stubs: ReadonlyMap<st
   const tasks = new Map<string, GraphTask>();
   for (const [name, task] of graph.tasks) {
     const stub = stubs.get(name);
-    tasks.set(name, stub === undefined ? task : { ...task, run: stub ?? noOp, stubbed: true });
+    // Its undo compensates for its own run, which did not happen: a failed build has nothing of it to undo.
+    tasks.set(name, stub === undefined ? task : { ...task, run: stub ?? noOp, undo: undefined, stubbed: true });
   }
   return ok({ ...graph, tasks });
 }

@@ -35,7 +35,11 @@ export interface BuildRecord {
   readonly tasks: { readonly ran: number; readonly cached: number; readonly failed: number; readonly skipped: number };
 }
 
-/** One run of a task: `run` 0 is its newest, 1 the one before, and so on. */
+/**
+ * One run of a task: `run` 0 is its newest, 1 the one before, and so on. A
+ * retried task has a run per attempt; a failed build's undo of it is a run
+ * too, with status `undone` or `undo-failed`, after its runs in that build.
+ */
 export interface TaskRun {
   readonly task: string;
   readonly run: number;
@@ -43,8 +47,10 @@ export interface TaskRun {
   readonly started: number;
   readonly commit: string | null;
   readonly host: string | null;
-  readonly status: "ran" | "cached" | "failed" | "skipped";
+  readonly status: "ran" | "cached" | "failed" | "skipped" | "undone" | "undo-failed";
   readonly cache: "local" | "remote" | null;
+  /** Which attempt of a task with retries it was (1 for the first); null for a task run once. */
+  readonly attempt: number | null;
   readonly durationMs: number;
   readonly exitCode: number | null;
   readonly reasons: readonly string[];
@@ -85,12 +91,28 @@ export interface RunDetail extends TaskRun {
 }
 
 const RUN_COLUMNS =
-  "r.build, b.started, b.git_commit, b.host, r.status, r.cache, r.duration_ms, r.exit_code, r.reasons, r.key, r.error, r.log, r.outputs_digest, r.layer";
-type RunColumns = [number, number, string | null, string | null, TaskRun["status"], TaskRun["cache"], number, number | null, string, string | null, string | null, string | null, string | null, string | null];
+  "r.build, b.started, b.git_commit, b.host, r.status, r.cache, r.attempt, r.duration_ms, r.exit_code, r.reasons, r.key, r.error, r.log, r.outputs_digest, r.layer";
+type RunColumns = [
+  number,
+  number,
+  string | null,
+  string | null,
+  TaskRun["status"],
+  TaskRun["cache"],
+  number | null,
+  number,
+  number | null,
+  string,
+  string | null,
+  string | null,
+  string | null,
+  string | null,
+  string | null,
+];
 
 function runOf(task: string, run: number, row: RunColumns): TaskRun {
-  const [build, started, commit, host, status, cache, durationMs, exitCode, reasons, key, error, log, outputsDigest, layer] = row;
-  return { task, run, build, started, commit, host, status, cache, durationMs, exitCode, reasons: parseColumn<string[]>(reasons, "runs.reasons"), key, error, log, outputsDigest, layer };
+  const [build, started, commit, host, status, cache, attempt, durationMs, exitCode, reasons, key, error, log, outputsDigest, layer] = row;
+  return { task, run, build, started, commit, host, status, cache, attempt, durationMs, exitCode, reasons: parseColumn<string[]>(reasons, "runs.reasons"), key, error, log, outputsDigest, layer };
 }
 
 /** The newest `limit` builds, newest first. */
@@ -119,7 +141,7 @@ export function taskRuns(store: Store, task: string, limit: number, skip = 0): T
   return store.usingIndex((db) => {
     // Walks runs_by_build from the newest build (see the note at the top): no index by task.
     const rows = db
-      .prepare(`SELECT ${RUN_COLUMNS} FROM runs r INDEXED BY runs_by_build JOIN builds b ON b.id = r.build WHERE r.task = ? ORDER BY r.build DESC LIMIT ? OFFSET ?`)
+      .prepare(`SELECT ${RUN_COLUMNS} FROM runs r INDEXED BY runs_by_build JOIN builds b ON b.id = r.build WHERE r.task = ? ORDER BY r.build DESC, r.rowid DESC LIMIT ? OFFSET ?`)
       .raw()
       .all(task, limit, skip) as RunColumns[];
     return rows.map((row, i) => runOf(task, skip + i, row));

@@ -76,7 +76,7 @@ export function readHistory(dir: string, perTask = 20): History {
     };
     const evidence = readEvidence(db);
     const runs = db
-      .prepare("SELECT build, task, status, cache, duration_ms, key, outputs_digest FROM runs WHERE build >= coalesce((SELECT id FROM builds ORDER BY id DESC LIMIT 1 OFFSET ?), 0) ORDER BY build DESC")
+      .prepare("SELECT build, task, status, cache, duration_ms, key, outputs_digest FROM runs WHERE build >= coalesce((SELECT id FROM builds ORDER BY id DESC LIMIT 1 OFFSET ?), 0) AND status NOT IN ('undone', 'undo-failed') ORDER BY build DESC")
       .raw();
     for (const [build, task, status, cache, durationMs, key, outputsDigest] of runs.iterate(ANALYSED_BUILDS - 1) as Iterable<[number, string, HistoryRun["status"], HistoryRun["cache"], number, string | null, string | null]>) {
       const kept = records(task).runs;

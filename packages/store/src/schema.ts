@@ -59,7 +59,7 @@
  *   deleted and built again from nothing (an info event says so). Blob files
  *   left without rows are reclaimed by gc.
  */
-export const SCHEMA_VERSION = 8;
+export const SCHEMA_VERSION = 9;
 
 /**
  * Its own constant: the migration from 6 creates it with the same text (the
@@ -91,6 +91,13 @@ ALTER TABLE runs ADD COLUMN tail TEXT;
 CREATE INDEX runs_errors ON runs(task, signature, build) WHERE signature IS NOT NULL;`;
 
 /**
+ * Version 9: which attempt of a retried task a run row is (NULL: a task run
+ * once, and every row before it); an undo's row has status `undone` or
+ * `undo-failed` (a text column: no change needed).
+ */
+const ATTEMPT_COLUMN = "ALTER TABLE runs ADD COLUMN attempt INTEGER;";
+
+/**
  * What turns an index of an older version into the next one without losing
  * it, by the version it has. A version with no step here is started over.
  * - 4 -> 5: the history's index by task went: nothing reads runs by task, and
@@ -100,12 +107,14 @@ CREATE INDEX runs_errors ON runs(task, signature, build) WHERE signature IS NOT 
  * - 6 -> 7: `run_evidence` (empty: older runs have no evidence).
  * - 7 -> 8: the history's commit, host, outcome, log digests and error
  *   signatures (NULL in older rows: `rbuild errors` does not see their failures).
+ * - 8 -> 9: the attempt of a retried task's run (NULL in older rows).
  */
 export const MIGRATIONS: Readonly<Record<number, string>> = {
   4: "DROP INDEX IF EXISTS runs_by_task;",
   5: "DROP TABLE IF EXISTS snapshots;",
   6: RUN_EVIDENCE_TABLE,
   7: HISTORY_COLUMNS,
+  8: ATTEMPT_COLUMN,
 };
 
 /** How many runs with evidence `run_evidence` keeps per task. */
@@ -184,4 +193,5 @@ CREATE TABLE runs (
 CREATE INDEX runs_by_build ON runs(build);
 ${RUN_EVIDENCE_TABLE}
 ${HISTORY_COLUMNS}
+${ATTEMPT_COLUMN}
 `;

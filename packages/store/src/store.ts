@@ -83,6 +83,8 @@ export interface RunRow {
   readonly log?: string | null;
   /** For a failure the error database keeps (not an interrupt): its last log lines (at most ERROR_TAIL_LINES kept). */
   readonly tail?: readonly string[];
+  /** Which attempt of a task with retries this is (1 for the first); left out for a task run once. */
+  readonly attempt?: number;
 }
 
 /** Where a build ran: the git commit of the workspace (null outside git, or none yet) and the host's name. */
@@ -577,7 +579,7 @@ export class Store implements StatCacheBackend {
 
   #finishBuild(build: number, ok: boolean, runs: readonly RunRow[], interrupted: boolean): void {
     const insert = this.#sql(
-      "INSERT INTO runs (build, task, key, status, cache, pure, duration_ms, exit_code, reasons, error, outputs_digest, layer, log, signature, tail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO runs (build, task, key, status, cache, pure, duration_ms, exit_code, reasons, error, outputs_digest, layer, log, signature, tail, attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
     const begun = this.#build;
     this.#db.transaction(() => {
@@ -597,7 +599,7 @@ export class Store implements StatCacheBackend {
         const signature = tail === null ? null : errorSignature(r.error, tail);
         const reasons = r.reasons.length === 0 ? "[]" : JSON.stringify(r.reasons);
         const tailText = tail === null ? null : JSON.stringify(tail);
-        insert.run(build, r.task, r.key, r.status, r.cache, r.pure ? 1 : 0, r.durationMs, r.exitCode, reasons, r.error, r.outputsDigest, r.layer, r.log ?? null, signature, tailText);
+        insert.run(build, r.task, r.key, r.status, r.cache, r.pure ? 1 : 0, r.durationMs, r.exitCode, reasons, r.error, r.outputsDigest, r.layer, r.log ?? null, signature, tailText, r.attempt ?? null);
       }
       this.#recordEvidence(build, runs);
       this.#sql("UPDATE builds SET finished = ?, ok = ?, interrupted = ?, tasks = ? WHERE id = ?").run(this.#now(), ok ? 1 : 0, interrupted ? 1 : 0, JSON.stringify(statusCounts(runs)), build);
@@ -713,10 +715,15 @@ export class Store implements StatCacheBackend {
 }
 
 /** What an output holds, in one string: a file's digest, `symlink:<target>`, or `dir` (its mode is not compared). */
-/** A build's `tasks` column: how many of its runs ran, were cached, failed and were skipped. */
+/**
+ * A build's `tasks` column: how many of its tasks ran, were cached, failed and were skipped.
+ * A retried task counts once (its last attempt), and an undo not at all.
+ */
 function statusCounts(runs: readonly RunRow[]): [number, number, number, number] {
   const counts: [number, number, number, number] = [0, 0, 0, 0];
-  for (const r of runs) counts[r.status === "ran" ? 0 : r.status === "cached" ? 1 : r.status === "failed" ? 2 : 3]++;
+  const last = new Map<string, string>();
+  for (const r of runs) if (r.status !== "undone" && r.status !== "undo-failed") last.set(r.task, r.status);
+  for (const status of last.values()) counts[status === "ran" ? 0 : status === "cached" ? 1 : status === "failed" ? 2 : 3]++;
   return counts;
 }
 

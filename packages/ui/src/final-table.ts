@@ -13,8 +13,12 @@
  * more, one line counts them instead, so a mostly cached build of a big
  * monorepo does not bury the few tasks that did something. Groups (tasks
  * without `run`) appear only when they did not complete (failed, skipped).
+ * A task that passed after failing says so (`ran, flaky (3 attempts)`), and
+ * the undos of a failed build follow the tasks, in the order they ran:
+ *
+ *   undo deploy   FAILED   -       20ms
  */
-import type { TaskResult } from "@rbuild/core";
+import type { TaskResult, UndoResult } from "@rbuild/core";
 import { formatDuration } from "./duration.js";
 
 /** Cached tasks listed one per row at most; more are counted on one line. */
@@ -23,11 +27,14 @@ export const CACHED_ROWS = 10;
 const byName = (a: TaskResult, b: TaskResult): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 /** The table for `results` (one per task, the last result of each), or "" when there is nothing to show. */
-export function finalTable(results: readonly TaskResult[]): string {
+export function finalTable(results: readonly TaskResult[], undos: readonly UndoResult[] = []): string {
   const shown = results.filter((r) => !(r.group === true && (r.status === "ran" || r.status === "cached")));
   const cached = shown.filter((r) => r.status === "cached");
   const listed = (cached.length > CACHED_ROWS ? shown.filter((r) => r.status !== "cached") : shown).slice().sort(byName);
-  const rows = listed.map((r) => [r.name, r.stubbed === true ? `${r.status} (stubbed)` : r.status, r.cache ?? "-", r.status === "skipped" ? "-" : formatDuration(r.durationMs)]);
+  const tried = (r: TaskResult): string => (r.flaky === true ? `${r.status}, flaky (${r.attempts ?? 2} attempts)` : r.attempts !== undefined ? `${r.status} (${r.attempts} attempts)` : r.status);
+  const status = (r: TaskResult): string => (r.stubbed === true ? `${tried(r)} (stubbed)` : tried(r));
+  const rows = listed.map((r) => [r.name, status(r), r.cache ?? "-", r.status === "skipped" ? "-" : formatDuration(r.durationMs)]);
+  for (const undo of undos) rows.push([`undo ${undo.task}`, undo.ok ? "ok" : "FAILED", "-", formatDuration(undo.durationMs)]);
   let text = "";
   if (rows.length > 0) {
     const all = [["task", "status", "cache", "duration"], ...rows];

@@ -10,13 +10,15 @@
  *       </testcase>
  *
  * One testcase per task, in the order of the run summary; groups (tasks without
- * `run`) only when they did not complete. `classname` is the workspace package
+ * `run`) only when they did not complete. A failed build's undos follow, one
+ * testcase each, named `undo <task>`. `classname` is the workspace package
  * of a `scripts()` task (`app` of `app#build`), otherwise "rbuild". Text is
  * XML-escaped, colour codes are removed, and characters XML 1.0 cannot hold at all (control characters
  * other than tab, LF and CR, lone surrogates, U+FFFE/U+FFFF) are removed, so
  * that any task output gives a file every parser accepts.
  */
-import { describeFailure, stripAnsi, type TaskResult } from "@rbuild/core";
+import { describeFailure, stripAnsi, type TaskResult, type UndoResult } from "@rbuild/core";
+import { undoFailure } from "./attempt-text.js";
 
 /** Characters XML 1.0 allows: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]. */
 const NOT_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
@@ -66,7 +68,7 @@ function document(cases: readonly Case[], ms: number): string {
 
 /** The report of a build: `tail(task)` gives a failed task's last lines of output. */
 export function junitReport(
-  build: { readonly durationMs: number; readonly results: readonly TaskResult[] },
+  build: { readonly durationMs: number; readonly results: readonly TaskResult[]; readonly undos?: readonly UndoResult[] },
   tail: (task: string) => readonly string[],
   cwd: string,
 ): string {
@@ -83,6 +85,14 @@ export function junitReport(
     } else if (r.status === "skipped") {
       cases.push({ ...base, status: "skipped", body: `<skipped message="${xmlAttribute(r.reasons.join(", "))}"/>` });
     } else cases.push({ ...base, status: "passed", body: "" });
+  }
+  for (const u of build.undos ?? []) {
+    const base = { classname: classOf(u.task), name: `undo ${u.task}`, ms: u.durationMs };
+    if (u.ok) cases.push({ ...base, status: "passed", body: "" });
+    else {
+      const message = `undo ${u.task} FAILED: ${undoFailure(u, cwd)}`;
+      cases.push({ ...base, status: "failed", body: `<failure message="${xmlAttribute(message)}" type="undo-failed">${xmlText(message)}</failure>` });
+    }
   }
   return document(cases, build.durationMs);
 }

@@ -22,7 +22,8 @@
  * failed task adds an `::error` annotation after its end line. In CI a table
  * of the tasks ends the build (see final-table.ts).
  */
-import { describeFailure, type BuildEvent, type Reporter, type TaskResult } from "@rbuild/core";
+import { describeFailure, type BuildEvent, type Reporter, type TaskResult, type UndoResult } from "@rbuild/core";
+import { retryLine, undoFailure, undoLine } from "./attempt-text.js";
 import { formatDuration } from "./duration.js";
 import { finalTable } from "./final-table.js";
 import { errorAnnotation, GROUP_END, groupStart } from "./github-actions.js";
@@ -130,6 +131,8 @@ export class PlainReporter implements Reporter {
   /** What waits for the live task's block to end. */
   #waiting: HeldLine[] = [];
   readonly #clues = new Map<string, Clue>();
+  /** The undos the build ran (after a failure), in order. */
+  readonly #undos: UndoResult[] = [];
 
   constructor(options: PlainReporterOptions) {
     this.#options = options;
@@ -172,6 +175,20 @@ export class PlainReporter implements Reporter {
       case "task-finished":
         this.#taskFinished(event.result);
         return;
+      case "task-retry":
+        this.#write(stdout, this.#style("yellow", retryLine(event, this.#options.cwd)) + "\n");
+        return;
+      case "undo-started":
+        this.#write(stdout, this.#style("dim", `> undo ${event.task}`) + "\n");
+        return;
+      case "undo-finished": {
+        const { result } = event;
+        this.#undos.push(result);
+        const line = undoLine(result, this.#options.cwd);
+        this.#write(stdout, (result.ok ? line : this.#style("red", line)) + "\n");
+        if (!result.ok && this.#github) this.#write(stdout, errorAnnotation(`undo ${result.task} failed`, undoFailure(result, this.#options.cwd)));
+        return;
+      }
       case "build-finished":
         // Every task has finished by now; output still held belongs to none that did (not expected).
         this.#closeLive();
@@ -277,8 +294,10 @@ export class PlainReporter implements Reporter {
     this.#results.set(result.name, result);
     this.#counts[result.status]++;
     switch (result.status) {
-      case "ran":
-        return `${this.#style("green", "✓")} ${result.name} ${this.#style("dim", `(${result.stubbed === true ? "stubbed, " : ""}${formatDuration(result.durationMs)})`)}\n`;
+      case "ran": {
+        const flaky = result.flaky === true ? `, flaky: ${result.attempts ?? 2} attempts` : "";
+        return `${this.#style("green", "✓")} ${result.name} ${this.#style("dim", `(${result.stubbed === true ? "stubbed, " : ""}${formatDuration(result.durationMs)}${flaky})`)}\n`;
+      }
       case "cached":
         return `${this.#style("green", "✓")} ${result.name} ${this.#style("dim", `(cached, ${result.cache ?? "local"})`)}\n`;
       case "failed": {
@@ -300,8 +319,11 @@ export class PlainReporter implements Reporter {
 
   #recap(ok: boolean, interrupted: boolean, durationMs: number): void {
     const { stderr, cwd } = this.#options;
-    const table = this.#options.finalTable === true ? finalTable([...this.#results.values()]) : "";
-    const recap = recapText({ counts: this.#counts, failed: this.#failed, ok, interrupted, durationMs, cwd, style: (style, text) => this.#style(style, text) });
+    const results = [...this.#results.values()];
+    const table = this.#options.finalTable === true ? finalTable(results, this.#undos) : "";
+    const flaky = results.filter((r) => r.flaky === true).map((r) => r.name);
+    const failedUndos = this.#undos.filter((undo) => !undo.ok);
+    const recap = recapText({ counts: this.#counts, failed: this.#failed, ok, interrupted, durationMs, cwd, flaky, failedUndos, style: (style, text) => this.#style(style, text) });
     stderr.write(table + recap);
   }
 }

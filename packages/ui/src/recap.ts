@@ -3,7 +3,8 @@
  * an `error:` line for each failed task (by name, so it reads the same on
  * every run), then the one-line verdict with the counts.
  */
-import { describeFailure, type TaskResult } from "@rbuild/core";
+import { describeFailure, type TaskResult, type UndoResult } from "@rbuild/core";
+import { undoFailure } from "./attempt-text.js";
 import { formatDuration } from "./duration.js";
 
 export interface Counts {
@@ -20,20 +21,27 @@ export interface RecapOptions {
   readonly interrupted: boolean;
   readonly durationMs: number;
   readonly cwd: string;
+  /** Tasks that passed after failing (they had retries), by name. */
+  readonly flaky?: readonly string[];
+  /** The undos that failed: each an `error:` line, after the tasks'. */
+  readonly failedUndos?: readonly UndoResult[];
   /** Colours the verdict and `error:`. */
   readonly style: (style: "red" | "green", text: string) => string;
 }
 
 const byName = (a: TaskResult, b: TaskResult): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
-export function recapText({ counts: c, failed, ok, interrupted, durationMs, cwd, style }: RecapOptions): string {
+export function recapText({ counts: c, failed, ok, interrupted, durationMs, cwd, style, flaky = [], failedUndos = [] }: RecapOptions): string {
   const parts = [`${c.ran} ran`, `${c.cached} cached`];
+  if (flaky.length > 0) parts.push(`${flaky.length} flaky (${[...flaky].sort().join(", ")})`);
   if (c.failed > 0) parts.push(`${c.failed} failed`);
   if (c.skipped > 0) parts.push(`${c.skipped} skipped`);
   let text = "";
   for (const result of [...failed].sort(byName)) {
     if (result.failure !== undefined) text += `${style("red", "error:")} ${describeFailure(result.failure, { cwd })}\n`;
   }
+  for (const undo of failedUndos) text += `${style("red", "error:")} undo ${undo.task} FAILED: ${undoFailure(undo, cwd)}\n`;
+  if (failedUndos.length > 0) parts.push(`${failedUndos.length} undo${failedUndos.length === 1 ? "" : "s"} failed`);
   const verdict = interrupted ? style("red", "interrupted") : ok ? style("green", "ok") : style("red", "failed");
   return `${text}rbuild: ${verdict}: ${parts.join(", ")} in ${formatDuration(durationMs)}\n`;
 }

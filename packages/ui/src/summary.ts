@@ -6,8 +6,12 @@
  *     "tasks": [ { "name", "status": "ran"|"cached"|"failed"|"skipped", "cache": "local"|"remote"|null,
  *                  "key": string|null, "durationMs": n, "exitCode": n|null, "reasons": [string] } ] }
  *
- * A failed task also has `"error"`: the message a user reads. A task whose
- * stand-in ran in place of its own `run` (`--stub`) has `"stubbed": true`.
+ * A failed task also has `"error"`: the message a user reads. A task run more
+ * than once (it has `retries`) has `"attempts": n`, and `"flaky": true` when
+ * it passed after failing. A failed build that ran undos has
+ * `"undos": [ { "task", "ok", "durationMs", "exitCode", "error"? } ]`, in the
+ * order they ran. A task whose stand-in ran in place of its own `run`
+ * (`--stub`) has `"stubbed": true`.
  *
  * A dry run (`--dry-run --summary FILE`) writes what it would do instead, with
  * `"dryRun": true` and per task `"action": "run"|"cached"|"group"` in place of
@@ -16,13 +20,23 @@
  *   { "version": 1, "ok": true, "dryRun": true, "durationMs": 0,
  *     "tasks": [ { "name", "action", "key": string|null, "reasons": [string] } ] }
  */
-import { describeFailure, type TaskResult } from "@rbuild/core";
+import { describeFailure, type TaskResult, type UndoResult } from "@rbuild/core";
+import { undoFailure } from "./attempt-text.js";
 
 export interface RunSummary {
   readonly version: 1;
   readonly ok: boolean;
   readonly durationMs: number;
   readonly tasks: readonly SummaryTask[];
+  readonly undos?: readonly SummaryUndo[];
+}
+
+export interface SummaryUndo {
+  readonly task: string;
+  readonly ok: boolean;
+  readonly durationMs: number;
+  readonly exitCode: number | null;
+  readonly error?: string;
 }
 
 export interface SummaryTask {
@@ -34,11 +48,13 @@ export interface SummaryTask {
   readonly exitCode: number | null;
   readonly reasons: readonly string[];
   readonly error?: string;
+  readonly attempts?: number;
+  readonly flaky?: true;
   readonly stubbed?: true;
 }
 
 export function runSummary(
-  build: { ok: boolean; durationMs: number; results: readonly TaskResult[] },
+  build: { ok: boolean; durationMs: number; results: readonly TaskResult[]; undos?: readonly UndoResult[] },
   cwd: string,
 ): RunSummary {
   return {
@@ -54,8 +70,21 @@ export function runSummary(
       exitCode: r.exitCode,
       reasons: r.reasons,
       ...(r.failure === undefined ? {} : { error: describeFailure(r.failure, { cwd }) }),
+      ...(r.attempts === undefined ? {} : { attempts: r.attempts }),
+      ...(r.flaky === true ? { flaky: true as const } : {}),
       ...(r.stubbed === true ? { stubbed: true as const } : {}),
     })),
+    ...(build.undos === undefined || build.undos.length === 0
+      ? {}
+      : {
+          undos: build.undos.map((u) => ({
+            task: u.task,
+            ok: u.ok,
+            durationMs: u.durationMs,
+            exitCode: u.exitCode,
+            ...(u.ok ? {} : { error: `undo ${u.task} FAILED: ${undoFailure(u, cwd)}` }),
+          })),
+        }),
   };
 }
 

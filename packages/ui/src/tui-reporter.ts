@@ -84,7 +84,7 @@ export class TuiReporter implements Reporter {
   constructor(options: TuiReporterOptions) {
     this.#options = options;
     this.#now = options.now ?? (() => performance.now());
-    this.#state = new TuiState(options.plan, { stdout: options.stdout, stderr: options.stderr });
+    this.#state = new TuiState(options.plan, { stdout: options.stdout, stderr: options.stderr }, options.cwd);
   }
 
   report(event: BuildEvent): void {
@@ -201,7 +201,8 @@ export class TuiReporter implements Reporter {
       if (pending !== undefined) pending[0].write(pending[1]);
       stdout.write(endLine(result, style));
     }
-    stderr.write(recapText({ counts: this.#state.counts(), failed, ok: event.ok, interrupted: event.interrupted, durationMs: event.durationMs, cwd, style }));
+    const [flaky, failedUndos] = [this.#state.flaky(), this.#state.failedUndos()];
+    stderr.write(recapText({ counts: this.#state.counts(), failed, ok: event.ok, interrupted: event.interrupted, durationMs: event.durationMs, cwd, style, flaky, failedUndos }));
   }
 }
 

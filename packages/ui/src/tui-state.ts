@@ -12,7 +12,8 @@
  * is no estimate. Time left = (expected time of the tasks not started + what the
  * running ones still need by their expectation) / the jobs that can run.
  */
-import type { BuildEvent, TaskResult } from "@rbuild/core";
+import type { BuildEvent, TaskResult, UndoResult } from "@rbuild/core";
+import { retryLine, undoLine } from "./attempt-text.js";
 import type { Counts } from "./recap.js";
 import { HeldOutput, type HeldLine } from "./held-output.js";
 import type { TextSink } from "./plain-reporter.js";
@@ -76,12 +77,16 @@ export class TuiState {
   /** The expected durations, once read (see TuiPlan), with their mean and the expected time of the tasks not started. */
   #estimate: Estimate | undefined;
   #jobs = 1;
+  readonly #cwd: string;
+  readonly #failedUndos: UndoResult[] = [];
   /** Bumped by every change a frame would show. */
   #version = 0;
 
-  constructor(plan: TuiPlan, sinks: { readonly stdout: TextSink; readonly stderr: TextSink }) {
+  /** `cwd`: paths in the notes are shown relative to it. */
+  constructor(plan: TuiPlan, sinks: { readonly stdout: TextSink; readonly stderr: TextSink }, cwd = "") {
     this.#plan = plan;
     this.#sinks = sinks;
+    this.#cwd = cwd;
   }
 
   get version(): number {
@@ -136,6 +141,15 @@ export class TuiState {
       case "task-finished":
         this.#finished(event.result);
         break;
+      case "task-retry":
+        this.#notes.push(retryLine(event, this.#cwd));
+        break;
+      case "undo-started":
+        break;
+      case "undo-finished":
+        if (!event.result.ok) this.#failedUndos.push(event.result);
+        this.#notes.push(undoLine(event.result, this.#cwd));
+        break;
       case "build-finished":
         this.#running.clear();
         break;
@@ -164,6 +178,16 @@ export class TuiState {
 
   counts(): Counts {
     return { ...this.#counts };
+  }
+
+  /** The undos that failed, in the order they ran. */
+  failedUndos(): UndoResult[] {
+    return [...this.#failedUndos];
+  }
+
+  /** The tasks that passed after failing. */
+  flaky(): string[] {
+    return [...this.#results.values()].filter((result) => result.flaky === true).map((result) => result.name);
   }
 
   /** The failed tasks' last results. */
