@@ -31,6 +31,8 @@ export interface RunInCopyOptions {
   readonly jobs?: number;
   /** Keep running what does not depend on a failure (`-k`). */
   readonly keepGoing?: boolean;
+  /** Whether a failed build runs the undos of the impure tasks that succeeded in it; default true (false: `--no-undo`). */
+  readonly undo?: boolean;
   /** Where the copy is made (a new directory below it); default the system's temporary directory. */
   readonly tmpDir?: string;
   /** Aborting it interrupts the build, as Ctrl-C would. */
@@ -104,6 +106,7 @@ export async function runInCopy(pipeline: Pipeline | string, targets: string | r
         signal: options.signal ?? new AbortController().signal,
         jobs: options.jobs ?? 1,
         keepGoing: options.keepGoing ?? false,
+        undo: options.undo === false ? "never" : "failure",
         onLockWait: () => {},
       });
     } finally {
