@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { expect, test } from "vitest";
+import { expect, onTestFinished, test } from "vitest";
+import { daemonPids, servedBuilds, stopDaemons, until } from "./test-support/daemon.js";
 import { testWorkspace, type RunResult, type Workspace } from "./test-support/workspace.js";
 
 /** rbuild's output with a stubbed task's time normalised too (`(stubbed, <t>)`). */
@@ -128,4 +129,20 @@ task({ name: "smoke", deps: [deploy], pure: false, run: "test -f env/app.txt" })
   const real = await run(ws, ["smoke", "-j", "1", "--stub", "smoke=exit 1"]);
   expect(real.exitCode).toBe(1);
   expect([existsSync(join(ws.root, "env/app.txt")), ws.read("undo.log")]).toEqual([false, "undone\n"]);
+});
+
+test("26.7: the daemon runs a build with --stub as rbuild in Node does, and the next build without it runs the real task", async () => {
+  const ws = testWorkspace({ "Buildfile.ts": PIPELINE, "app.txt": "v1\n" });
+  onTestFinished(() => stopDaemons(ws));
+  const command = (args: readonly string[]): Promise<RunResult> => ws.run(args, { command: true, env: { RBUILD_DAEMON: "1" } });
+  expect((await command(["build"])).exitCode).toBe(0);
+  await until("the daemon listens", () => daemonPids(ws).length > 0);
+  const times = (text: string): string => text.replace(/\(stubbed, (\d+ms|\d+\.\ds)\)/g, "(stubbed, <t>)");
+  const stubbed = await command(["release", "-j", "1", "--stub", "deploy=echo stubbed"]);
+  expect([stubbed.exitCode, times(stubbed.stdout)]).toEqual([0, "✓ build (cached, local)\n> deploy\n[deploy] stubbed\n✓ deploy (stubbed, <t>)\n> release\n[release] released\n✓ release (<t>)\n"]);
+  expect(servedBuilds(ws)).toBe(1);
+  expect(existsSync(join(ws.root, "env"))).toBe(false);
+  const real = await command(["release", "-j", "1"]);
+  expect([real.exitCode, real.stdout]).toEqual([0, "✓ build (cached, local)\n> deploy\n✓ deploy (<t>)\n> release\n[release] released\n✓ release (<t>)\n"]);
+  expect([servedBuilds(ws), ws.read("env/app.txt")]).toEqual([2, "v1\n"]);
 });
