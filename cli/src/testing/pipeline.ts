@@ -24,7 +24,10 @@ export class Pipeline {
     return [...this.#definitions.tasks.keys()];
   }
 
-  /** The validated tasks, as the planner has them (for plan() and runInCopy()). */
+  /**
+   * The validated tasks, as the planner has them (for plan() and runInCopy()).
+   * @internal
+   */
   definitions(): Definitions {
     return this.#definitions;
   }

@@ -69,6 +69,11 @@ export interface CopyRun {
  * {@link PipelineError} when the build cannot start (unknown target, refused
  * stub); a build that fails is a result with `ok: false`.
  *
+ * Await one before starting the next in the same process: a build runs with
+ * its workspace as the process's directory (so task functions' relative paths
+ * mean what they do to commands). Vitest runs each test file in a process of
+ * its own, so files may run side by side.
+ *
  * ```ts
  * const run = await runInCopy("fixtures/deploy-pipeline", "promote", { stubs: { "deploy-prod": "echo deployed > prod.txt" } });
  * onTestFinished(() => run.cleanup());
