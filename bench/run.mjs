@@ -38,6 +38,7 @@ import { cpus, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { WIDTH, writeLayeredWorkspace } from "./layered-workspace.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The installed command: the daemon's client, or rbuild in Node when no daemon answers. */
@@ -59,7 +60,6 @@ const P = Number(values.packages);
 const F = Number(values.files);
 const RUNS = Number(values.runs);
 const JOBS = Number(values.jobs);
-const WIDTH = 25;
 const WORK = join(here, "work");
 
 // --- the workspace ---
@@ -77,11 +77,8 @@ const sources = (i) => Array.from({ length: F }, (_, j) => src(i, j));
 const command = (i) => `cat ${[...sources(i), ...depsOf(i).map(out)].join(" ")} | md5sum > ${out(i)}`;
 
 function generate(dir) {
-  rmSync(dir, { recursive: true, force: true });
-  for (let i = 0; i < P; i++) {
-    mkdirSync(join(dir, `pkgs/p${i}/src`), { recursive: true });
-    for (let j = 0; j < F; j++) writeFileSync(join(dir, src(i, j)), `package ${i} file ${j}\n`);
-  }
+  // The sources and the Buildfile; then the same build for make, ninja and turbo.
+  writeLayeredWorkspace(dir, P, F);
   const all = Array.from({ length: P }, (_, i) => i);
   writeFileSync(
     join(dir, "Makefile"),
@@ -90,25 +87,6 @@ function generate(dir) {
   writeFileSync(
     join(dir, "build.ninja"),
     "rule run\n  command = $cmd\n" + all.map((i) => `build ${out(i)}: run ${[...sources(i), ...depsOf(i).map(out)].join(" ")}\n  cmd = ${command(i)}\n`).join("") + `default ${all.map(out).join(" ")}\n`,
-  );
-  writeFileSync(
-    join(dir, "Buildfile.ts"),
-    `import { task } from "rbuild";
-const P = ${P}, F = ${F}, WIDTH = ${WIDTH};
-const deps = (i: number): number[] => (i < WIDTH ? [] : i % 5 === 0 && (i % WIDTH) + 1 < WIDTH ? [i - WIDTH, i - WIDTH + 1] : [i - WIDTH]);
-const out = (i: number) => \`pkgs/p\${i}/out.txt\`;
-for (let i = 0; i < P; i++) {
-  const files = Array.from({ length: F }, (_, j) => \`pkgs/p\${i}/src/f\${j}.txt\`);
-  task({
-    name: \`p\${i}\`,
-    deps: deps(i).map((d) => \`p\${d}\`),
-    inputs: [\`pkgs/p\${i}/src/**\`],
-    outputs: [out(i)],
-    run: \`cat \${[...files, ...deps(i).map(out)].join(" ")} | md5sum > \${out(i)}\`,
-  });
-}
-task({ name: "all", deps: Array.from({ length: P }, (_, i) => \`p\${i}\`) });
-`,
   );
   // The npm workspace turbo runs: the same commands, from each package's directory.
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "bench", private: true, workspaces: ["pkgs/*"], packageManager: "npm@10.9.0" }, null, 2));

@@ -6,6 +6,7 @@
  *   GET|HEAD|PUT  .../rbuild/v1/ac/<64 hex>           an action entry (JSON with "blobs"), by rbuild key
  *   POST          .../rbuild/v1/cas/blake3:missing    {"digests": [...]} -> {"missing": [...]}
  *   POST          .../rbuild/v1/ac:get                {"keys": [...]} -> the entries found, small blobs inline
+ *   POST|GET      .../rbuild/v1/leases/...            shared pools' leases (see leases.ts; write tokens only)
  *   GET           /healthz, /metrics
  *
  * and turbo's remote cache API under /v8/artifacts (see turbo.ts), and the
@@ -18,6 +19,7 @@
  * 507 disk full. PUT is idempotent, and a PUT that returned 200 is readable.
  */
 import { createReadStream, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { send } from "./answer.js";
@@ -27,6 +29,7 @@ import { answerBatchGet, MAX_GET_KEYS, MAX_INLINE_BLOB } from "./batch-get.js";
 import { BAZEL_ROUTE, handleBazel } from "./bazel.js";
 import { DiskStore, referencedBlobs } from "./disk-store.js";
 import type { ContentSpace } from "./key-spaces.js";
+import { handleLeases, LeaseTable, LEASES_ROUTE } from "./leases.js";
 import { Metrics, type Protocol } from "./metrics.js";
 import { handleNx, NX_ROUTE } from "./nx.js";
 import type { ProtocolContext } from "./protocol-context.js";
@@ -129,6 +132,7 @@ function tokenOf(req: IncomingMessage): string | undefined {
 
 export async function startCacheServer(options: ServerOptions): Promise<RunningServer> {
   const store = new DiskStore({ dir: options.dir, maxSize: options.maxSize });
+  const leases = new LeaseTable(join(options.dir, "index.sqlite"));
   const metrics = new Metrics();
   // --max-size is there to keep a store, not one blob: a blob just under it would evict every other
   // entry. One larger than a fraction of it is refused up front (413), like one over --max-blob-size,
@@ -218,6 +222,8 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
     if (turboMatch !== null) return ["turbo", await handleTurbo(protocols, req, res, turboMatch[1])];
     const nxMatch = NX_ROUTE.exec(path);
     if (nxMatch !== null) return ["nx", await handleNx(protocols, req, res, nxMatch[1]!)];
+    const leaseMatch = LEASES_ROUTE.exec(path);
+    if (leaseMatch !== null) return ["leases", await handleLeases({ denied, readBody }, leases, req, res, leaseMatch)];
     const match = ROUTE.exec(path);
     // After rbuild's routes: .../rbuild/v1/ac/<key> is rbuild's, not a Bazel instance named rbuild/v1.
     const bazelMatch = match === null ? BAZEL_ROUTE.exec(path) : null;
@@ -357,6 +363,7 @@ export async function startCacheServer(options: ServerOptions): Promise<RunningS
       });
       clearInterval(sweep);
       clearTimeout(cutOff);
+      leases.close();
       store.close();
     },
   };

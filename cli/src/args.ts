@@ -10,7 +10,7 @@ import { suggest } from "@rbuild/planner";
 import { OUTPUT_LOGS, type OutputLogs } from "@rbuild/ui";
 import { parseSince, SINCE_EXPECTS } from "./since-date.js";
 
-export const SUBCOMMANDS = ["run", "list", "why", "graph", "history", "errors", "show", "cache", "clean", "init", "help"] as const;
+export const SUBCOMMANDS = ["run", "watch", "list", "why", "graph", "history", "errors", "show", "cache", "clean", "init", "pool", "help"] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 export type OutputMode = "tui" | "plain" | "json";
@@ -78,6 +78,9 @@ export const HISTORY_LIMIT = 20;
 
 export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what they depend on
        rbuild run [options] <task...>   the same, for task names that clash with a subcommand
+       rbuild watch [options] <task...> run tasks, then again on each change to their
+                                        inputs or the Buildfile, until Ctrl-C (in this
+                                        process, never the daemon); options as for a run
        rbuild list                      show every task and its deps
        rbuild why <task>                why a task would run now, or why it ran last time
        rbuild graph [task...] [--format F] [--out FILE] [--check]
@@ -99,6 +102,9 @@ export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what
        rbuild clean [--cache]           remove every task's declared outputs (and the cache)
        rbuild init                      write a Buildfile.ts for this npm, pnpm or yarn
                                         workspace, from its turbo.json or its scripts
+       rbuild pool status [--json]      the holders of shared pools' leases on --remote
+       rbuild pool release <pool> <holder>
+                                        free a lease by hand (a holder from \`pool status\`)
        rbuild pool status --git REPO --pools NAME:MIN,... [--branch B] [--json]
                                         the locks of a Concourse pool-resource git repo:
                                         unclaimed, or claimed (age, build), stale past MIN
@@ -335,6 +341,9 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     return usage(`\`rbuild ${command}\` takes no task names; to run a task named "${command}", use \`rbuild run ${command}\`.`);
   }
   if (command === "why" && targets.length !== 1) return usage("`rbuild why` takes exactly one task name, e.g. `rbuild why build`.");
+  if (command === "pool" && !((targets[0] === "status" && targets.length === 1) || (targets[0] === "release" && targets.length === 3))) {
+    return usage("`rbuild pool` takes `status` or `release <pool> <holder>`, e.g. `rbuild pool status --remote http://<cache server>`.");
+  }
   if (command === "cache" && (targets.length !== 1 || (targets[0] !== "stats" && targets[0] !== "gc"))) {
     return usage("`rbuild cache` takes `stats` or `gc`, e.g. `rbuild cache gc --max-size 5GB`.");
   }
@@ -342,8 +351,18 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     return usage("--max-size and --max-age go with `rbuild cache gc`.");
   }
   if (values.cache === true && command !== "clean") return usage("--cache goes with `rbuild clean`.");
-  if (filters.length > 0 && command !== "run" && command !== "graph") return usage("--filter goes with running tasks, e.g. `rbuild build --filter my-app...`, and with `rbuild graph`.");
-  if (since !== undefined && command !== "run" && command !== "graph") return usage("--since goes with running tasks, e.g. `rbuild test --since main`, with `rbuild graph`, and as a date with `rbuild errors`.");
+  const builds = command === "run" || command === "watch";
+  if (command === "watch") {
+    const once: [given: boolean, flag: string][] = [
+      [values["dry-run"] === true, "-n/--dry-run"],
+      [values.summary !== undefined, "--summary"],
+      [values.junit !== undefined, "--junit"],
+    ];
+    const flag = once.find(([given]) => given)?.[1];
+    if (flag !== undefined) return usage(`${flag} goes with one build, e.g. \`rbuild build ${flag.split("/").at(-1)}\`, not with \`rbuild watch\`.`);
+  }
+  if (filters.length > 0 && !builds && command !== "graph") return usage("--filter goes with running tasks, e.g. `rbuild build --filter my-app...`, and with `rbuild graph`.");
+  if (since !== undefined && !builds && command !== "graph") return usage("--since goes with running tasks, e.g. `rbuild test --since main`, with `rbuild graph`, and as a date with `rbuild errors`.");
   if (values.junit !== undefined && command !== "run") return usage("--junit goes with running tasks, e.g. `rbuild test --junit reports/rbuild.xml`.");
   // The flags of a build, said to go with one rather than silently ignored by the commands that run nothing.
   const buildFlags: [given: boolean, flag: string][] = [
@@ -356,7 +375,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     [values.stub !== undefined, "--stub"],
   ];
   const buildFlag = buildFlags.find(([given]) => given)?.[1];
-  if (buildFlag !== undefined && command !== "run" && command !== "help" && command !== "version") {
+  if (buildFlag !== undefined && !builds && command !== "help" && command !== "version") {
     return usage(`${buildFlag} goes with running tasks, e.g. \`rbuild build ${buildFlag.split("/").at(-1)}\`, not with \`rbuild ${command}\`.`);
   }
   if (values.junit !== undefined && values["dry-run"] === true) {
@@ -427,7 +446,7 @@ function historyFlags(values: HistoryValues, command: Args["command"], targets: 
   const goesWith: [flag: keyof HistoryValues, commands: readonly Args["command"][], text: string][] = [
     ["task", ["history", "errors"], "`rbuild history` and `rbuild errors`"],
     ["limit", ["history"], "`rbuild history`"],
-    ["json", ["history", "errors", "show"], "`rbuild history`, `rbuild errors` and `rbuild show`"],
+    ["json", ["history", "errors", "show", "pool"], "`rbuild history`, `rbuild errors`, `rbuild show` and `rbuild pool status`"],
     ["extract", ["show"], "`rbuild show`"],
     ["run", ["show"], "`rbuild show`"],
   ];

@@ -31,6 +31,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     case "version":
       process.stdout.write(`rbuild ${version()}\n`);
       return ExitCode.Ok;
+    case "watch":
+      return (await import("./watch-command.js")).watchCommand(args.value, strays);
     case "list":
       return (await import("./list-command.js")).listCommand(args.value, strays);
     case "run":
@@ -51,6 +53,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return (await import("./clean-command.js")).cleanCommand(args.value, strays);
     case "init":
       return (await import("./init-command.js")).initCommand(args.value);
+    case "pool":
+      return (await import("./pool-command.js")).poolCommand(args.value);
     default:
       return unreachable(args.value.command);
   }

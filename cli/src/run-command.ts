@@ -13,6 +13,7 @@ import { outputMode } from "./output-mode.js";
 import { phase, phaseNote } from "./phases.js";
 import { keptPaths, reportFileProblem, writeReport, type KeptPaths } from "./report-file.js";
 import { selectTargets } from "./select-targets.js";
+import { leaseTtlFrom, sharedPoolProblem } from "./shared-pools.js";
 import { processTerminal, type Terminal } from "./terminal.js";
 import { openWorkspace, type Workspace } from "./workspace.js";
 
@@ -54,12 +55,20 @@ export async function runCommand(args: Args, strays: StrayErrors): Promise<numbe
   return end.exitCode;
 }
 
+/** What `rbuild watch` asks of each build it runs (see watch-command.ts). */
+export interface BuildHooks {
+  /** Told the workspace and the plan once the build has them, before anything runs. */
+  readonly planned?: (workspace: Workspace, graph: Graph) => void;
+  /** A task's own signal, asked for as it starts: aborted, that task stops (see BuildRequest.cancel). */
+  readonly cancel?: (task: string) => AbortSignal | undefined;
+}
+
 /**
  * Runs a build with `terminal`'s output, environment and directory; `strays`
  * takes user code's stray errors. `engine` runs it (the daemon's lives for
  * all its builds); by default an engine for this build only.
  */
-export async function runBuild(args: Args, terminal: Terminal, strays: StrayErrors, engine?: Engine): Promise<RunEnd> {
+export async function runBuild(args: Args, terminal: Terminal, strays: StrayErrors, engine?: Engine, hooks: BuildHooks = {}): Promise<RunEnd> {
   phase("start");
   const { cwd, env } = terminal;
   const mode = args.dryRun ? "plain" : outputMode(args.output, terminal);
@@ -113,6 +122,9 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
   const graph = stubTasks(definitions, planned.value, args.stubs);
   if (!graph.ok) return fail(graph.error, workspace.value);
   phase("plan");
+  const noLeases = args.dryRun ? undefined : sharedPoolProblem(graph.value, args.remote);
+  if (noLeases !== undefined) return fail([noLeases], workspace.value);
+  hooks.planned?.(workspace.value, graph.value);
 
   const ended = (exitCode: number, interrupted = false): RunEnd => ({ exitCode, workspace: workspace.value, targets, interrupted });
   if (args.dryRun) {
@@ -171,6 +183,7 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
       env,
       reporter,
       signal: interrupt.signal,
+      ...(hooks.cancel === undefined ? {} : { cancel: hooks.cancel }),
       jobs: args.jobs,
       keepGoing: args.keepGoing,
       undo: args.undo,
@@ -180,6 +193,7 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
       onPhase: phase,
       ...(args.remote === undefined ? {} : { remote: { url: args.remote, ...(args.token === undefined ? {} : { token: args.token }), readOnly: args.remoteReadOnly } }),
       ...(terminal.afterAnswer === undefined ? {} : { afterAnswer: terminal.afterAnswer }),
+      ...(leaseTtlFrom(env) === undefined ? {} : { leaseTtlMs: leaseTtlFrom(env) }),
     });
     if (outcome === undefined) return ended(ExitCode.Interrupted, true);
     return await finish(outcome);

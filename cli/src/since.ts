@@ -29,8 +29,8 @@ export type SinceSelection =
   /** No task the targets reach is affected. */
   | { readonly nothing: string };
 
-/** The first changed path that is one of the Buildfile's sources, or lies in a directory its computed imports search. */
-function changedSource(changed: ChangedPaths, root: string, sources: Workspace["buildfileSources"]): string | undefined {
+/** The first changed path that is one of the Buildfile's sources, or lies in a directory its computed imports search (also `rbuild watch`'s test). */
+export function changedSource(changed: ChangedPaths, root: string, sources: Workspace["buildfileSources"]): string | undefined {
   const files = new Set(sources.files.map((file) => relative(root, file)));
   // As the compiled Buildfile's cache lists such a directory: node_modules and dot-directories are not its modules.
   const searched = sources.searched.map((dir) => relative(root, dir)).map((dir) => (dir === "" ? "" : `${dir}/`));

@@ -63,6 +63,8 @@ export type TaskFailure =
   | { reason: "through-symlink"; task: string; field: "inputs" | "outputs"; glob: string; link: string; target: string; kind: "through" | "matched" | "loop" }
   /** An output its own user cannot read (a file of mode 000, a directory another user owns), relative to the workspace. */
   | { reason: "unreadable-output"; task: string; path: string }
+  /** A task in a pool that could not take its lease (see pool-slots.ts in @rbuild/executor). */
+  | { reason: "pool-lease"; task: string; pool: string; message: string }
   | { reason: "interrupted"; task: string };
 
 export type Failure = SetupFailure | TaskFailure;
@@ -180,6 +182,8 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
       );
     case "interrupted":
       return `Task "${failure.task}" was interrupted.`;
+    case "pool-lease":
+      return `Task "${failure.task}" did not start: it needs a lease on pool "${failure.pool}": ${failure.message}`;
     case "undecodable-path": {
       const [one, more] = [failure.paths.slice(0, 3).join(", "), failure.paths.length > 3 ? ` and ${failure.paths.length - 3} more` : ""];
       const them = failure.paths.length === 1 ? "it" : "them";

@@ -4,6 +4,7 @@
  * every field later and reports all problems at once, with the line of the call.
  */
 import { locationFromStack, type SourceLocation } from "./location.js";
+import type { Pool } from "./pool.js";
 
 /** What a function `run` receives. */
 export interface RunContext {
@@ -131,6 +132,11 @@ export interface TaskOptions {
    * the same {@link RunContext} as `run`. Not allowed on a pure task.
    */
   readonly undo?: string | RunFunction;
+  /**
+   * A pool (see `pool()`) the task holds while it runs: at most the pool's
+   * size of its holders run at once, on top of `-j`. Not part of the key.
+   */
+  readonly pool?: Pool;
 }
 
 const TASK = Symbol.for("rbuild.task");
@@ -180,8 +186,12 @@ export function collectTasks(context: EvaluationContext = {}): () => Task[] {
   };
 }
 
+/** The evaluation a task was declared in (see evaluationToken; pool.ts compares it with its pool's). */
+const EVALUATION = Symbol.for("rbuild.evaluation");
+
 class TaskImpl implements Task {
   readonly [TASK] = true as const;
+  readonly [EVALUATION]: object | undefined = evaluationToken();
   readonly #site: Error;
   #location: SourceLocation | undefined | null = null;
   constructor(
@@ -245,6 +255,16 @@ export function perEvaluation<T>(key: string, compute: () => T): T {
   if (memo === undefined) return compute();
   if (!memo.has(key)) memo.set(key, compute());
   return memo.get(key) as T;
+}
+
+/**
+ * A token for the evaluation under way, the same object for all of it;
+ * undefined outside one. In the evaluation's memo, so every copy of this
+ * module a Buildfile loads agrees on it.
+ */
+export function evaluationToken(): object | undefined {
+  if ((globalThis as { [REGISTRY]?: Registry })[REGISTRY] === undefined) return undefined;
+  return perEvaluation("rbuild.evaluation", () => ({}));
 }
 
 /** The context of the evaluation under way; empty outside one. */

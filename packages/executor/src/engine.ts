@@ -20,7 +20,7 @@
 import { hostname } from "node:os";
 import { makeCacheDirectory, type Reporter, type StrayErrors } from "@rbuild/core";
 import type { Graph } from "@rbuild/planner";
-import type { RemoteCache } from "@rbuild/remote";
+import type { Leases, RemoteCache } from "@rbuild/remote";
 import { leftRunningMessage, LocalRunner, type BuildHold, type Runner } from "@rbuild/runners";
 import { acquireBuildLock, IndexKeeper, noteAnsweredBuild, RecentUses, Store, type LockWait } from "@rbuild/store";
 import { FreshRecords, type FreshCheck } from "./fresh-record.js";
@@ -56,6 +56,8 @@ export interface BuildRequest {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly reporter: Reporter;
   readonly signal: AbortSignal;
+  /** A task's own signal, asked for as it starts: aborting it stops that task only (see ExecuteOptions.cancel). */
+  readonly cancel?: (task: string) => AbortSignal | undefined;
   readonly jobs?: number;
   readonly keepGoing?: boolean;
   /** When a failed build runs its tasks' undos (see ExecuteOptions.undo). */
@@ -65,6 +67,8 @@ export interface BuildRequest {
   /** Run every task, ignoring what is cached and what the freshness record says. */
   readonly force?: boolean;
   readonly remote?: RemoteRequest;
+  /** How long a shared pool's lease lasts without a heartbeat (default 30 s; see pool-slots.ts). */
+  readonly leaseTtlMs?: number;
   /** Told while the build waits for another rbuild's build lock. */
   readonly onLockWait: (wait: LockWait) => void;
   /** Told as the build passes its phases (for RBUILD_PHASES). */
@@ -133,6 +137,7 @@ export class Engine {
   /** How the build ended; undefined when it was interrupted while waiting for the build lock. */
   async build(request: BuildRequest): Promise<BuildOutcome | undefined> {
     const { graph, cacheDir, env, reporter, signal } = request;
+    const cancel = request.cancel === undefined ? {} : { cancel: request.cancel };
     // The no-op fast path: every task still as the freshness record has it.
     const check = request.force === true ? undefined : this.#records.check(cacheDir, graph, env);
     request.onPhase?.("fresh");
@@ -142,7 +147,7 @@ export class Engine {
     const place = { commit: gitCommit(graph.root), host: hostname() };
     if (upToDate !== undefined) {
       const started = Date.now();
-      const outcome = await execute({ graph, jobs: request.jobs, runner: this.#runner, reporter, signal, env, upToDate: upToDate.results, ...this.#strays });
+      const outcome = await execute({ graph, jobs: request.jobs, runner: this.#runner, reporter, signal, ...cancel, env, upToDate: upToDate.results, ...this.#strays });
       if (outcome.ok) noteAnsweredBuild(cacheDir, { from: upToDate.build, started, finished: Date.now(), targets: graph.targets, ...place });
       return outcome;
     }
@@ -156,12 +161,14 @@ export class Engine {
     const store = Store.open({ dir: cacheDir, onInfo: info, recentUses: this.#recentUses, ...(this.#keeper === undefined ? {} : { keeper: this.#keeper }) });
     let record: (() => void) | undefined;
     let remote: RemoteCache | undefined;
+    let leases: Leases | undefined;
     let hold: BuildHold | undefined;
     try {
       // Before anything runs: what a build that was killed left running would write into this one's outputs.
       hold = await this.#runner.begin?.(cacheDir);
       if (hold !== undefined && hold.stopped.length > 0) info("left-running", leftRunningMessage(hold.stopped));
       remote = request.remote === undefined ? undefined : await openRemoteCache(request.remote, signal);
+      leases = request.remote === undefined ? undefined : await openLeases(graph, request.remote);
       // Under the lock the record cannot change: the build starts from it and merges its own entries into it.
       const base = this.#records.read(cacheDir, graph.root);
       const stillUpToDate = request.force === true ? undefined : this.#records.partly(cacheDir, base, graph, env, undefined, { pass: check?.pass, lockFound: lock.previousGeneration });
@@ -174,6 +181,7 @@ export class Engine {
         runner: this.#runner,
         reporter,
         signal,
+        ...cancel,
         env,
         ...this.#strays,
         place,
@@ -181,11 +189,13 @@ export class Engine {
         // Under the lock: the tasks the record still shows fresh, so only what a change reaches is checked.
         ...(stillUpToDate === undefined ? {} : { upToDate: stillUpToDate }),
         ...(remote === undefined ? {} : { remote: { cache: remote, readOnly: request.remote?.readOnly } }),
+        pools: { ...(leases === undefined ? {} : { leases }), ...(request.leaseTtlMs === undefined ? {} : { ttlMs: request.leaseTtlMs }) },
         ...(request.afterAnswer === undefined ? {} : { recordLater: (work: () => void) => void (record = work) }),
       });
       return outcome;
     } finally {
       await remote?.close();
+      await leases?.close();
       const close = (): void => {
         try {
           record?.();
@@ -199,6 +209,13 @@ export class Engine {
       else close();
     }
   }
+}
+
+/** The lease client, for a graph with a task in a shared pool and a cache server (http or https, not a directory or plain store) as its remote. */
+async function openLeases(graph: Graph, remote: RemoteRequest): Promise<Leases | undefined> {
+  if (!/^https?:\/\//.test(remote.url) || ![...graph.tasks.values()].some((task) => task.pool?.shared === true)) return undefined;
+  const { HttpLeases } = await import("@rbuild/remote");
+  return new HttpLeases({ url: remote.url, ...(remote.token === undefined ? {} : { token: remote.token }) });
 }
 
 /** The remote cache client, imported only when a build uses one; the build's interrupt stops its requests. */

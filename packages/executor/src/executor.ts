@@ -11,7 +11,7 @@
  */
 import { setMaxListeners } from "node:events";
 import { resolve } from "node:path";
-import { availableParallelism } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import { describeFailure, type Reporter, type StrayErrors, type TaskFailure, type TaskResult, type UndoResult } from "@rbuild/core";
 import type { Digest } from "@rbuild/hash";
 import type { Graph, GraphTask } from "@rbuild/planner";
@@ -19,6 +19,7 @@ import { ERROR_TAIL_LINES, type BuildPlace, type LogLine, type ManifestEntry, ty
 import { lateFailure, taskOfLabel } from "./late-failure.js";
 import { LineSplitter } from "./line-splitter.js";
 import { KILL_GRACE_MS, type RunOutcome, type Runner } from "@rbuild/runners";
+import { PoolSlots, type PoolOptions, type PoolHold } from "./pool-slots.js";
 import { PriorityQueue } from "./priority-queue.js";
 import { RemoteStep, type RemoteOptions } from "./remote-step.js";
 import { Slots, type SlotGrant } from "./slots.js";
@@ -42,6 +43,13 @@ export interface ExecuteOptions {
   readonly runner: Runner;
   /** Aborting interrupts the build: running tasks are stopped and nothing new starts. */
   readonly signal?: AbortSignal;
+  /**
+   * A signal of one task's own, asked for as it starts (`rbuild watch`: aborted
+   * when an edit makes the task stale). Aborting it stops that task as an
+   * interrupt would, and it fails as interrupted; the rest of the build goes on
+   * as after any failure.
+   */
+  readonly cancel?: (task: string) => AbortSignal | undefined;
   /** The environment tasks' variables are taken from. Defaults to `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** The local store: without it every task runs and nothing is stored. */
@@ -75,6 +83,8 @@ export interface ExecuteOptions {
   readonly undoSignal?: AbortSignal;
   /** The jitter of retries' backoff (see retry.ts): numbers in [0, 1). Defaults to Math.random. */
   readonly random?: () => number;
+  /** The lease server of shared pools, and their TTL (see pool-slots.ts). */
+  readonly pools?: PoolOptions;
 }
 
 /** When undos run: `failure` (not after an interrupt), `failure-or-interrupt` (--undo-on-interrupt), `never` (--no-undo). */
@@ -210,6 +220,7 @@ class Build {
   readonly #reporter: Reporter;
   readonly #runner: Runner;
   readonly #signal: AbortSignal | undefined;
+  readonly #cancel: ((task: string) => AbortSignal | undefined) | undefined;
   readonly #now: () => number;
   readonly #env: TaskEnvBuilder;
   readonly #cache: TaskCache | undefined;
@@ -230,6 +241,10 @@ class Build {
   /** Tasks in flight: -j running commands, plus (with a remote) more waiting on the network. */
   readonly #capacity: number;
   readonly #slots: Slots;
+  /** Places in tasks' pools, taken before a run slot (see pool-slots.ts). */
+  readonly #pools: PoolSlots;
+  /** Tasks waiting for a place in a pool: they count against no capacity. */
+  #poolWaiting = 0;
   /** Outputs digest of every task that finished well: what dependents' keys see. */
   readonly #outputs = new Map<string, Digest>();
   readonly #layers = new Map<string, Digest | null>();
@@ -279,6 +294,7 @@ class Build {
     this.#reporter = options.reporter;
     this.#runner = options.runner;
     this.#signal = options.signal;
+    this.#cancel = options.cancel;
     this.#now = options.now ?? (() => performance.now());
     const env = options.env ?? process.env;
     this.#env = new TaskEnvBuilder(env);
@@ -299,6 +315,7 @@ class Build {
     this.#random = options.random ?? Math.random;
     this.#capacity = this.#jobs + (this.#remote !== undefined ? REMOTE_LOOKAHEAD : this.#cache !== undefined ? LOCAL_LOOKAHEAD : 0);
     this.#slots = new Slots(this.#jobs);
+    this.#pools = new PoolSlots(options.pools ?? {}, options.place?.host ?? hostname(), (code, message) => this.#reporter.report({ type: "info", code, message }));
     const before = (a: GraphTask, b: GraphTask): boolean => a.priority > b.priority || (a.priority === b.priority && a.name < b.name);
     this.#ready = new PriorityQueue(before);
     this.#late = new PriorityQueue(before);
@@ -362,7 +379,7 @@ class Build {
     const stopTakingLate = this.#strays?.whileBuilding((error, label) => this.#lateError(error, label));
 
     while (true) {
-      while (this.#stop.kind === "none" && this.#running.size < this.#capacity && this.#ready.size > 0) {
+      while (this.#stop.kind === "none" && this.#running.size - this.#poolWaiting < this.#capacity && this.#ready.size > 0) {
         this.#start(this.#ready.pop()!);
       }
       if (this.#running.size === 0 && this.#finished.length === 0 && this.#known.length === 0 && !this.#lateWaiting()) break;
@@ -378,7 +395,10 @@ class Build {
     const interrupted = this.#stop.kind === "interrupt";
     const results = [...graph.tasks.keys()].map((name) => this.#results.get(name)!);
     const ok = !interrupted && results.every((r) => r.status !== "failed" && r.status !== "skipped");
-    const undos = ok ? [] : await this.#undo(interrupted);
+    // A task its caller cancelled (a watch's edit made it stale) stopped as an
+    // interrupt does, and is undone only as an interrupted build would be.
+    const cancelled = results.some((r) => r.status === "failed" && r.failure?.reason === "interrupted");
+    const undos = ok ? [] : await this.#undo(interrupted || cancelled);
     await this.#remote?.drain();
     const cache = this.#cache;
     if (cache !== undefined && build !== undefined) {
@@ -513,10 +533,16 @@ class Build {
     }
     this.#running.add(task.name);
     const started = this.#now();
-    void this.#runTask(task, this.#interrupted.signal).then((done) => {
+    void this.#runTask(task, this.#taskSignal(task)).then((done) => {
       this.#done(task, done, Math.round(this.#now() - started), this.#finished);
       this.#wake?.();
     });
+  }
+
+  /** What stops a task: the build's interrupt, and its own cancel signal when the caller gives one. */
+  #taskSignal(task: GraphTask): AbortSignal {
+    const own = this.#cancel?.(task.name);
+    return own === undefined ? this.#interrupted.signal : AbortSignal.any([this.#interrupted.signal, own]);
   }
 
   /** Keeps what dependents need of a finished task and queues its result for #finish. */
@@ -677,10 +703,28 @@ class Build {
    * before the next one starts.
    */
   async #inSlot(task: GraphTask, work: () => Promise<Done>): Promise<Done> {
-    // A free slot is taken in this turn: a command then starts before the next ready task is prepared.
-    const slot = this.#slots.tryTake() ?? (await this.#slots.take(task.priority));
-    this.#slotHeld.set(task.name, slot);
-    return work();
+    let pool: PoolHold | undefined;
+    if (task.pool !== undefined) {
+      // Before the run slot: a task waiting for its pool keeps no slot from a task that could run.
+      this.#poolWaiting++;
+      const taken = await this.#pools.take(task, this.#interrupted.signal, this.#failed.signal);
+      this.#poolWaiting--;
+      if ("stopped" in taken) {
+        // The build stopped for a failure while it waited: it does not start, as tasks not yet started do not.
+        const stop = this.#stop;
+        return { result: result(task.name, "skipped", { reasons: [stop.kind === "failure" ? `build-stopped: ${stop.task} failed` : "not-reached"] }) };
+      }
+      if (!taken.ok) return { result: result(task.name, "failed", { reasons: [], failure: taken.failure }) };
+      pool = taken.hold;
+    }
+    try {
+      // A free slot is taken in this turn: a command then starts before the next ready task is prepared.
+      const slot = this.#slots.tryTake() ?? (await this.#slots.take(task.priority));
+      this.#slotHeld.set(task.name, slot);
+      return await work();
+    } finally {
+      await pool?.release();
+    }
   }
 
   /**

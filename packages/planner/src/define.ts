@@ -9,10 +9,11 @@ import { overlappingOutputs } from "@rbuild/hash";
 import type { Definitions, TaskDef } from "./graph.js";
 import { checkRetry, checkUndo } from "./check-retry.js";
 import { normalGlob, type NormalGlob } from "./normal-glob.js";
+import { checkPool, poolConflicts } from "./pool-def.js";
 import { protectedOutput } from "./protected-outputs.js";
 import { suggest } from "./suggest.js";
 
-const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom", "retries", "retryDelay", "retryOn", "undo"] as const;
+const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom", "retries", "retryDelay", "retryOn", "undo", "pool"] as const;
 /** What users of make, Turborepo, Nx and Bazel reach for, mapped to our field. */
 const ALIASES: Readonly<Record<string, (typeof FIELDS)[number]>> = {
   command: "run",
@@ -202,6 +203,8 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
 
   const retry = checkRetry(options, problems);
   const undo = checkUndo(options, problems);
+  const pool = options.pool === undefined ? {} : checkPool(task, options.pool);
+  if (pool.problem !== undefined) problems.push({ field: "pool", message: pool.problem });
 
   const def = {
     name: task.name,
@@ -216,6 +219,7 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
     keyPartsFrom,
     ...(retry === undefined ? {} : { retry }),
     ...(undo === undefined ? {} : { undo }),
+    pool: pool.pool,
     locate: () => task.location,
   };
   return { def, depRefs, problems };
@@ -286,6 +290,10 @@ export function defineTasks(tasks: readonly Task[], root: string, sourceDigest =
       }
     }
     defs.set(def.name, def);
+  }
+
+  for (const { task, message } of poolConflicts(defs.values())) {
+    failures.push({ reason: "invalid-field", task: task.name, field: "pool", message, location: task.locate() });
   }
 
   // Each task removes what its outputs match before it runs and stores what they match after it:

@@ -1,5 +1,13 @@
 import type { RunFunction, SourceLocation } from "@rbuild/core";
 
+/** A task's pool, checked (see pool-def.ts). */
+export interface PoolDef {
+  readonly name: string;
+  readonly size: number;
+  /** Leased from the `--remote` server, for every build that uses it; else this machine's limit only. */
+  readonly shared: boolean;
+}
+
 /** A validated task: every field checked and normalised, deps resolved to names. */
 export interface TaskDef {
   readonly name: string;
@@ -21,6 +29,8 @@ export interface TaskDef {
   readonly retry?: RetryPolicy | undefined;
   /** Its compensating action (impure tasks only; not part of anything's key). */
   readonly undo?: string | RunFunction | undefined;
+  /** The pool it holds while it runs, if any. Not part of its key. */
+  readonly pool?: PoolDef;
   /**
    * Where the task was declared. A function, not a field: finding it formats a
    * stack trace, which only an error message should pay for.

@@ -9,6 +9,6 @@ export { closure } from "./closure.js";
 export { normalGlob } from "./normal-glob.js";
 export type { NormalGlob, GlobProblem } from "./normal-glob.js";
 export { suggest } from "./suggest.js";
-export type { Definitions, Graph, GraphTask, TaskDef, RetryPolicy } from "./graph.js";
+export type { Definitions, Graph, GraphTask, PoolDef, TaskDef, RetryPolicy } from "./graph.js";
 export { taskKey, keyOfEncoded, encodeRecord, decodeRecord, canonicalRecord, changedInputs, explainChange, KEY_FORMAT } from "./key.js";
 export type { KeyRecord } from "./key.js";

@@ -52,6 +52,7 @@ export function plan(defs: Definitions, targets: readonly string[]): Result<Grap
       keyPartsFrom: def.keyPartsFrom,
       retry: def.retry,
       undo: def.undo,
+      pool: def.pool,
       locate: def.locate,
       dependents: dependents.get(name)!,
       priority: priority.get(name)!,

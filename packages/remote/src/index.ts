@@ -9,3 +9,5 @@ export type { PlainHttpRemoteOptions } from "./plain-http-remote.js";
 export { DirectoryCache } from "./directory-cache.js";
 export { openRemote } from "./open-remote.js";
 export type { OpenRemoteOptions } from "./open-remote.js";
+export { HttpLeases } from "./leases.js";
+export type { AcquireAnswer, HeldLease, HttpLeasesOptions, LeaseHolder, Leases, PoolLeases } from "./leases.js";
