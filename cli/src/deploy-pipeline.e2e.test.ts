@@ -30,6 +30,7 @@ const UP_TO_STAGING =
   "> build\n[build] built app 1.4.0\n✓ build (<t>)\n" +
   "> test\n[test] app says: hello from app 1.4.0\n✓ test (<t>)\n" +
   "> package\n[package] packaged out/app.tar (1.4.0)\n✓ package (<t>)\n" +
+  "> migrate-staging\n[migrate-staging] migrated staging to schema 3\n✓ migrate-staging (<t>)\n" +
   "> deploy-staging\n[deploy-staging] deployed 1.4.0 to staging\n✓ deploy-staging (<t>)\n" +
   "> smoke-staging\nretrying smoke-staging (attempt 2 of 4) in <ms>: exit 75\n" +
   "> smoke-staging\nretrying smoke-staging (attempt 3 of 4) in <ms>: exit 75\n" +
@@ -41,23 +42,24 @@ test("26.7: fixtures/deploy-pipeline with --stub promote: staging deployed and s
   expect(result).toEqual({
     exitCode: 0,
     stdout: `${UP_TO_STAGING}> promote\n[promote] would promote 1.4.0\n✓ promote (stubbed, <t>)\n`,
-    stderr: WARMING + "rbuild: ok: 6 ran, 0 cached, 1 flaky (smoke-staging) in <t>\n",
+    stderr: WARMING + "rbuild: ok: 7 ran, 0 cached, 1 flaky (smoke-staging) in <t>\n",
   });
   expect([ws.read("envs/staging/current"), existsSync(join(ws.root, "envs/production"))]).toEqual(["1.4.0\n", false]);
 });
 
-test("26.7: fixtures/deploy-pipeline: a failed (stubbed) promotion rolls staging back through its undo", async () => {
+test("26.7: fixtures/deploy-pipeline: a failed (stubbed) promotion rolls staging back through the undos, the migration's first", async () => {
   const ws = deployPipeline();
   const result = await run(ws, ["release", "-j", "1", "--output", "plain", "--stub", "promote=echo production refused >&2; exit 1"]);
   expect(result).toEqual({
     exitCode: 1,
     stdout:
       `${UP_TO_STAGING}> promote\n✗ promote (stubbed, <t>)\n- release skipped (dependency-failed: promote)\n` +
+      "> undo migrate-staging\n[migrate-staging] migrated staging back to schema none\nundo migrate-staging: ok\n" +
       "> undo deploy-staging\n[deploy-staging] removed 1.4.0 from staging\nundo deploy-staging: ok\n",
     stderr:
       WARMING +
       '[promote] production refused\nerror: Task "promote" failed: its command exited with code 1.\n' +
-      "rbuild: failed: 5 ran, 0 cached, 1 flaky (smoke-staging), 1 failed, 1 skipped in <t>\n",
+      "rbuild: failed: 6 ran, 0 cached, 1 flaky (smoke-staging), 1 failed, 1 skipped in <t>\n",
   });
   expect(existsSync(join(ws.root, "envs/staging/current"))).toBe(false);
 });

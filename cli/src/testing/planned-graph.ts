@@ -75,7 +75,7 @@ export function graphOf(pipeline: Pipeline, targets: string | readonly string[])
  *
  * ```ts
  * const graph = plan(await loadBuildfile("."), "promote");
- * expect(graph.order).toEqual(["build", "test", "package", "deploy-staging", "smoke", "promote"]);
+ * expect(graph.order).toEqual(["build", "test", "package", "deploy-staging", "smoke-staging", "promote"]);
  * expect(graph.tasks.promote.pure).toBe(false);
  * ```
  */
