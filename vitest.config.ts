@@ -18,6 +18,7 @@ export default defineConfig({
       "@rbuild/store": src("store"),
       "@rbuild/remote": src("remote"),
       "@rbuild/poolgit": src("poolgit"),
+      "@rbuild/concourse": src("concourse"),
       "rbuild-cache-server": fileURLToPath(new URL("./cache-server/src/index.ts", import.meta.url)),
     },
   },

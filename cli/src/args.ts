@@ -48,6 +48,8 @@ export interface Args {
   readonly remote: string | undefined;
   readonly token: string | undefined;
   readonly remoteReadOnly: boolean;
+  /** `--only`: run the targets alone, their deps taken from the cache (local or remote), never run. */
+  readonly only: boolean;
   /** `rbuild graph`'s flags: --format, --out, --check. */
   readonly graph: { readonly format: GraphFormat; readonly out: string | undefined; readonly check: boolean };
   /** The flags of `rbuild history`, `errors` and `show` (see history-command.ts and its siblings). */
@@ -111,6 +113,11 @@ export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what
        rbuild pool clean --git REPO --pools NAME:MIN,... [--branch B] [-n]
                                         move each stale claim back to unclaimed/, a
                                         commit each, and push (-n: say what it would do)
+       rbuild concourse render [task...] --image REF [--remote URL] [--out FILE]
+                                        a Concourse pipeline: a job per task, each running
+                                        \`rbuild run <task> --only\` against the remote cache
+       rbuild concourse validate FILE [--strict]
+                                        check a pipeline by Concourse's validation rules
 
 Options:
   -j, --jobs N          run at most N tasks at once (default: number of cores)
@@ -130,6 +137,9 @@ Options:
       --remote URL      share results through a remote cache (or RBUILD_REMOTE_CACHE)
       --token TOKEN     bearer token for the remote cache (or RBUILD_TOKEN)
       --remote-read-only  use remote hits, never upload (for untrusted jobs)
+      --only            run the named tasks alone: what they need is taken from the
+                        cache (local or remote) and never run; a dep not there is
+                        an error that names it (Concourse jobs run tasks this way)
       --stub TASK[=CMD] run CMD (or nothing) in place of the impure TASK's own
                         run, for this build: nothing of it is cached, and it
                         is reported as stubbed; may repeat
@@ -173,6 +183,7 @@ const OPTIONS = {
   remote: { type: "string" },
   token: { type: "string" },
   "remote-read-only": { type: "boolean" },
+  only: { type: "boolean" },
   format: { type: "string" },
   out: { type: "string" },
   check: { type: "boolean" },
@@ -378,6 +389,11 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   if (buildFlag !== undefined && !builds && command !== "help" && command !== "version") {
     return usage(`${buildFlag} goes with running tasks, e.g. \`rbuild build ${buildFlag.split("/").at(-1)}\`, not with \`rbuild ${command}\`.`);
   }
+  if (values.only === true) {
+    if (command !== "run") return usage(`--only goes with running tasks, e.g. \`rbuild run test --only\`, not with \`rbuild ${command}\`.`);
+    if (values.force === true) return usage("--only takes the tasks' deps from the cache and -f/--force would run them; use one or the other.");
+    if (values["dry-run"] === true) return usage("--only with -n/--dry-run is not supported; `rbuild run <task> -n` shows what would run and why.");
+  }
   if (values.junit !== undefined && values["dry-run"] === true) {
     return usage("--junit reports a build that ran; a dry run runs nothing. Use --summary FILE for what a dry run would do.");
   }
@@ -420,6 +436,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     remote,
     token: values.token ?? (env.RBUILD_TOKEN === "" ? undefined : env.RBUILD_TOKEN),
     remoteReadOnly: values["remote-read-only"] === true,
+    only: values.only === true,
     graph: { format: format as GraphFormat, out: values.out, check: values.check === true },
     history: history.value,
     stubs: stubs.value,

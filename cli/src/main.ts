@@ -16,6 +16,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (argv[0] === "pool" && argv.some((arg) => arg === "--git" || arg.startsWith("--git="))) {
     return (await import("./pool-git-command.js")).poolGitCommand(argv.slice(1));
   }
+  // Concourse pipelines (render, validate) parse their own words too (see concourse-command.ts).
+  if (argv[0] === "concourse") return (await import("./concourse-command.js")).concourseCommand(argv.slice(1));
   const args = parseCommandLine(argv, process.env);
   if (!args.ok) {
     reportSetupFailures([args.error], process.cwd());

@@ -65,7 +65,12 @@ export type TaskFailure =
   | { reason: "unreadable-output"; task: string; path: string }
   /** A task in a pool that could not take its lease (see pool-slots.ts in @rbuild/executor). */
   | { reason: "pool-lease"; task: string; pool: string; message: string }
-  | { reason: "interrupted"; task: string };
+  | { reason: "interrupted"; task: string }
+  /**
+   * `rbuild run <target> --only` takes the target's deps from the cache, and this one is not there
+   * (`missing`; `remote`: a remote cache was asked too) or can never be (`impure`). `targets`: the tasks it runs.
+   */
+  | { reason: "not-cached"; task: string; targets: readonly string[]; why: "missing" | "impure"; remote: boolean };
 
 export type Failure = SetupFailure | TaskFailure;
 
@@ -107,8 +112,9 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
       return `Unknown task "${failure.name}".${didYouMean(failure.suggestions)} Run \`rbuild list\` to see every task.`;
     case "unknown-stub":
       return `Cannot stub "${failure.name}": no task has that name.${didYouMean(failure.suggestions)} Run \`rbuild list\` to see every task.`;
-    case "stub-refused":
-      switch (failure.why) {
+    case "stub-refused": {
+      const why = failure.why;
+      switch (why) {
         case "pure":
           return (
             `Cannot stub "${failure.task}": it is a pure task. A stub stands in for work on the world (deploys, uploads: tasks with \`pure: false\`); ` +
@@ -120,8 +126,9 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
         case "not-in-build":
           return `Cannot stub "${failure.task}": it is not part of this build (of ${failure.targets.join(", ")}); add it to the targets or drop the stub.`;
         default:
-          return unreachable(failure.why);
+          return unreachable(why);
       }
+    }
     case "duplicate-task": {
       const places = failure.locations
         .map((l) => (l === undefined ? undefined : where(l, options).replace(/: $/, "")))
@@ -193,9 +200,22 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
       return throughSymlink(failure);
     case "unreadable-output":
       return `Task "${failure.task}": its output ${failure.path} cannot be read by this user, so it cannot be stored. Make the task leave it readable (chmod u+r, or chown it to this user), or leave it out of \`outputs\` with a "!" glob.`;
+    case "not-cached":
+      return describeNotCached(failure);
     default:
       return unreachable(failure);
   }
+}
+
+function describeNotCached(failure: Extract<TaskFailure, { reason: "not-cached" }>): string {
+  const targets = failure.targets.map((name) => `"${name}"`).join(" and ");
+  const plain = failure.targets.join(" ");
+  if (failure.why === "impure") {
+    return `Task "${failure.task}" is impure (pure: false): its results are never cached, so --only cannot take it from the cache for ${targets}. Run \`rbuild run ${plain}\` without --only, or make "${failure.task}" pure if its outputs depend only on its inputs.`;
+  }
+  const where = failure.remote ? "the local or the remote cache" : "the local cache (and no --remote was given)";
+  const share = failure.remote ? " with the same --remote" : "";
+  return `Task "${failure.task}" is not in ${where}, and --only takes it from there for ${targets} instead of running it. Build it first: \`rbuild run ${failure.task}\`${share}; or run \`rbuild run ${plain}\` without --only to build what it needs.`;
 }
 
 /** The symlink rule's refusal: which glob, which link, and the edits that fix it. */

@@ -69,6 +69,8 @@ export interface BuildRequest {
   readonly remote?: RemoteRequest;
   /** How long a shared pool's lease lasts without a heartbeat (default 30 s; see pool-slots.ts). */
   readonly leaseTtlMs?: number;
+  /** Tasks taken from the cache only, never run (see ExecuteOptions.cachedOnly). */
+  readonly cachedOnly?: ReadonlySet<string>;
   /** Told while the build waits for another rbuild's build lock. */
   readonly onLockWait: (wait: LockWait) => void;
   /** Told as the build passes its phases (for RBUILD_PHASES). */
@@ -147,7 +149,7 @@ export class Engine {
     const place = { commit: gitCommit(graph.root), host: hostname() };
     if (upToDate !== undefined) {
       const started = Date.now();
-      const outcome = await execute({ graph, jobs: request.jobs, runner: this.#runner, reporter, signal, ...cancel, env, upToDate: upToDate.results, ...this.#strays });
+      const outcome = await execute({ graph, jobs: request.jobs, runner: this.#runner, reporter, signal, ...cancel, env, upToDate: upToDate.results, ...this.#strays, ...(request.cachedOnly === undefined ? {} : { cachedOnly: request.cachedOnly }) });
       if (outcome.ok) noteAnsweredBuild(cacheDir, { from: upToDate.build, started, finished: Date.now(), targets: graph.targets, ...place });
       return outcome;
     }
@@ -190,6 +192,7 @@ export class Engine {
         ...(stillUpToDate === undefined ? {} : { upToDate: stillUpToDate }),
         ...(remote === undefined ? {} : { remote: { cache: remote, readOnly: request.remote?.readOnly } }),
         pools: { ...(leases === undefined ? {} : { leases }), ...(request.leaseTtlMs === undefined ? {} : { ttlMs: request.leaseTtlMs }) },
+        ...(request.cachedOnly === undefined ? {} : { cachedOnly: request.cachedOnly }),
         ...(request.afterAnswer === undefined ? {} : { recordLater: (work: () => void) => void (record = work) }),
       });
       return outcome;

@@ -75,6 +75,11 @@ export interface ExecuteOptions {
   /** Where the build runs (git commit, host), for its history (with `cache`). */
   readonly place?: BuildPlace;
   /**
+   * Tasks that must come from the cache and never run (`rbuild run <task> --only`: every task but the
+   * targets): a miss fails the task with `not-cached`, naming it, and what needs it is skipped.
+   */
+  readonly cachedOnly?: ReadonlySet<string>;
+  /**
    * When a failed build runs its tasks' undos (see undo.ts): after a failure
    * (the default), also after an interrupt, or never (`--no-undo`).
    */
@@ -229,6 +234,7 @@ class Build {
   readonly #recordLater: ((record: () => void) => void) | undefined;
   readonly #strays: StrayErrors | undefined;
   readonly #place: BuildPlace | undefined;
+  readonly #cachedOnly: ReadonlySet<string> | undefined;
   readonly #undoWhen: UndoWhen;
   readonly #undoSignal: AbortSignal | undefined;
   readonly #random: () => number;
@@ -310,6 +316,7 @@ class Build {
     this.#recordLater = options.recordLater;
     this.#strays = options.strays;
     this.#place = options.place;
+    this.#cachedOnly = options.cachedOnly;
     this.#undoWhen = options.undo ?? "failure";
     this.#undoSignal = options.undoSignal;
     this.#random = options.random ?? Math.random;
@@ -433,14 +440,16 @@ class Build {
     const tasks = undoOrder(this.#graph, this.#results);
     if (tasks.length === 0) return [];
     const never = new AbortController().signal;
+    const signal = (this.#undoWhen === "failure-or-interrupt" ? this.#undoSignal : this.#signal) ?? never;
     return runUndos(tasks, {
       graph: this.#graph,
       runner: this.#runner,
       reporter: this.#reporter,
       env: (task, cwd) => this.#env.build(task.env, cwd),
       depOutputs: (task) => this.#depOutputs(task),
-      signal: (this.#undoWhen === "failure-or-interrupt" ? this.#undoSignal : this.#signal) ?? never,
+      signal,
       now: this.#now,
+      pool: (task) => this.#pools.take(task, signal),
     });
   }
 
@@ -559,6 +568,8 @@ class Build {
     const started = this.#now();
     try {
       const cache = this.#cache;
+      const cachedOnly = this.#cachedOnly?.has(task.name) === true;
+      if (cachedOnly && (!task.pure || cache === undefined || cache.force)) return this.#notCached(task, task.pure ? "missing" : "impure");
       if (cache === undefined) {
         const reasons = task.stubbed === true ? ["stubbed"] : task.pure ? ["no-record"] : ["impure"];
         return await this.#inSlot(task, async () => (await this.#attempting(task, signal, reasons)).done);
@@ -591,6 +602,7 @@ class Build {
           const evidence: Evidence = { restored: true, changedInputs: changed, outputs: restored.entry.manifest };
           return { result: cached, outputsDigest: restored.entry.outputsDigest, layer: restored.entry.layer, evidence };
         }
+        if (cachedOnly) return this.#notCached(task, "missing");
         reasons = restored.reasons;
       } else {
         reasons = cache.explain(task, prepared);
@@ -636,6 +648,13 @@ class Build {
     cache.remember(task, prepared, true, reasons);
     const evidence = ran(captured.entry?.manifest ?? null);
     return { result: { ...done.result, key }, outputsDigest: captured.outputsDigest, layer: captured.layer, evidence, log: { digest: captured.log } };
+  }
+
+  /** A task `--only` needs from the cache that is not there: failed, and never run. */
+  #notCached(task: GraphTask, why: "missing" | "impure"): Done {
+    const targets = [...this.#graph.tasks.keys()].filter((name) => !this.#cachedOnly!.has(name));
+    const failure: TaskFailure = { reason: "not-cached", task: task.name, targets, why, remote: this.#remote !== undefined };
+    return { result: result(task.name, "failed", { reasons: [], failure }) };
   }
 
   /**

@@ -1,0 +1,5 @@
+// @rbuild/concourse: rbuild and Concourse CI. src/render/ turns a build graph into a pipeline and
+// src/validate/ checks pipelines against Concourse's validation rules; src/client/ is the REST client;
+// src/test-support/ holds the test double (not exported here).
+export * from "./render/index.js";
+export * from "./validate/index.js";
