@@ -71,8 +71,9 @@ export interface CopyRun {
  *
  * Await one before starting the next in the same process: a build runs with
  * its workspace as the process's directory (so task functions' relative paths
- * mean what they do to commands). Vitest runs each test file in a process of
- * its own, so files may run side by side.
+ * mean what they do to commands). Vitest's default pool (`forks`) runs each
+ * test file in a process of its own, so files may run side by side; its
+ * `threads` pool cannot be used (a worker thread cannot change directory).
  *
  * ```ts
  * const run = await runInCopy("fixtures/deploy-pipeline", "promote", { stubs: { "deploy-prod": "echo deployed > prod.txt" } });
