@@ -42,7 +42,7 @@ test("26.7: fixtures/deploy-pipeline with --stub promote: staging deployed and s
   expect(result).toEqual({
     exitCode: 0,
     stdout: `${UP_TO_STAGING}> promote\n[promote] would promote 1.4.0\n✓ promote (stubbed, <t>)\n`,
-    stderr: WARMING + "rbuild: ok: 7 ran, 0 cached, 1 flaky (smoke-staging) in <t>\n",
+    stderr: WARMING + "rbuild: ok: 7 ran, 0 cached, 1 flaky (smoke-staging), 1 stubbed (promote) in <t>\n",
   });
   expect([ws.read("envs/staging/current"), existsSync(join(ws.root, "envs/production"))]).toEqual(["1.4.0\n", false]);
 });
@@ -59,7 +59,7 @@ test("26.7: fixtures/deploy-pipeline: a failed (stubbed) promotion rolls staging
     stderr:
       WARMING +
       '[promote] production refused\nerror: Task "promote" failed: its command exited with code 1.\n' +
-      "rbuild: failed: 6 ran, 0 cached, 1 flaky (smoke-staging), 1 failed, 1 skipped in <t>\n",
+      "rbuild: failed: 6 ran, 0 cached, 1 flaky (smoke-staging), 1 stubbed (promote), 1 failed, 1 skipped in <t>\n",
   });
   expect(existsSync(join(ws.root, "envs/staging/current"))).toBe(false);
 });

@@ -25,7 +25,7 @@ test("26.7: --stub runs the stand-in instead of the task's run, reported as stub
   expect(result).toEqual({
     exitCode: 0,
     stdout: "> build\n✓ build (<t>)\n> deploy\n[deploy] stubbed\n✓ deploy (stubbed, <t>)\n> release\n[release] released\n✓ release (<t>)\n",
-    stderr: "rbuild: ok: 3 ran, 0 cached in <t>\n",
+    stderr: "rbuild: ok: 3 ran, 0 cached, 1 stubbed (deploy) in <t>\n",
   });
   // The environment was not touched; the stand-in's own file is there.
   expect(existsSync(join(ws.root, "env"))).toBe(false);
@@ -66,7 +66,7 @@ test("26.7: --stub TASK without a command is a no-op that succeeds; a dry run sa
   expect(result).toEqual({
     exitCode: 0,
     stdout: "✓ build (cached, local)\n> deploy\n✓ deploy (stubbed, <t>)\n> release\n[release] not released\n✓ release (stubbed, <t>)\n",
-    stderr: "rbuild: ok: 2 ran, 1 cached in <t>\n",
+    stderr: "rbuild: ok: 2 ran, 1 cached, 2 stubbed (deploy, release) in <t>\n",
   });
   expect([existsSync(join(ws.root, "env")), existsSync(join(ws.root, "deployed.txt"))]).toEqual([false, false]);
 });
@@ -77,7 +77,7 @@ test("26.7: a failing stand-in fails its task, stubbed, and what depends on it i
   expect(result).toEqual({
     exitCode: 1,
     stdout: "> build\n✓ build (<t>)\n> deploy\n✗ deploy (stubbed, <t>)\n- release skipped (dependency-failed: deploy)\n",
-    stderr: '[deploy] refused\nerror: Task "deploy" failed: its command exited with code 3.\nrbuild: failed: 1 ran, 0 cached, 1 failed, 1 skipped in <t>\n',
+    stderr: '[deploy] refused\nerror: Task "deploy" failed: its command exited with code 3.\nrbuild: failed: 1 ran, 0 cached, 1 stubbed (deploy), 1 failed, 1 skipped in <t>\n',
   });
 });
 

@@ -93,7 +93,7 @@ test("26.7: runInCopy runs the build in a copy with a command stub, leaving the 
   expect([run.lines("build"), run.lines("deploy"), run.lines("notify")]).toEqual([["built"], ["stubbed deploy"], ["notifying"]]);
   expect(run.events.filter((event) => event.type === "task-started").map((event) => event.task)).toEqual(["build", "test", "deploy", "notify"]);
   expect(run.output.replace(/\((stubbed, )?\d+ms\)/g, "($1<t>)").replace(/ in \d+ms/, " in <t>")).toBe(
-    "> build\n[build] built\n✓ build (<t>)\n> test\n✓ test (<t>)\n> deploy\n[deploy] stubbed deploy\n✓ deploy (stubbed, <t>)\n> notify\n[notify] notifying\n✓ notify (<t>)\nrbuild: ok: 4 ran, 0 cached in <t>\n",
+    "> build\n[build] built\n✓ build (<t>)\n> test\n✓ test (<t>)\n> deploy\n[deploy] stubbed deploy\n✓ deploy (stubbed, <t>)\n> notify\n[notify] notifying\n✓ notify (<t>)\nrbuild: ok: 4 ran, 0 cached, 1 stubbed (deploy) in <t>\n",
   );
   // The copy: the build's outputs, its own cold cache; no .git, node_modules a link to the original's.
   expect([run.read("dist/app.txt"), run.read("deployed.txt"), existsSync(join(run.dir, "env"))]).toEqual(["app\n", "stub\n", false]);

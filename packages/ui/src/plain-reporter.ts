@@ -322,8 +322,9 @@ export class PlainReporter implements Reporter {
     const results = [...this.#results.values()];
     const table = this.#options.finalTable === true ? finalTable(results, this.#undos) : "";
     const flaky = results.filter((r) => r.flaky === true).map((r) => r.name);
+    const stubbed = results.filter((r) => r.stubbed === true).map((r) => r.name);
     const failedUndos = this.#undos.filter((undo) => !undo.ok);
-    const recap = recapText({ counts: this.#counts, failed: this.#failed, ok, interrupted, durationMs, cwd, flaky, failedUndos, style: (style, text) => this.#style(style, text) });
+    const recap = recapText({ counts: this.#counts, failed: this.#failed, ok, interrupted, durationMs, cwd, flaky, stubbed, failedUndos, style: (style, text) => this.#style(style, text) });
     stderr.write(table + recap);
   }
 }
