@@ -28,6 +28,8 @@ export interface Args {
   /** When a failed build runs its tasks' undos: `--no-undo` (never), `--undo-on-interrupt` (after Ctrl-C too). */
   readonly undo: "failure" | "failure-or-interrupt" | "never";
   readonly force: boolean;
+  /** `--sandbox`: every pure task without a `runner` of its own runs in the sandbox (bubblewrap). */
+  readonly sandbox: boolean;
   readonly dryRun: boolean;
   /** `--filter` patterns: build only the targets' tasks of these workspace packages (see @rbuild/workspaces). */
   readonly filters: readonly string[];
@@ -118,6 +120,9 @@ export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what
                                         \`rbuild run <task> --only\` against the remote cache
        rbuild concourse validate FILE [--strict]
                                         check a pipeline by Concourse's validation rules
+       rbuild concourse push FILE --target URL --team T [--pipeline NAME]
+                                        set the pipeline on a Concourse and unpause it (log
+                                        in with CONCOURSE_USERNAME/CONCOURSE_PASSWORD)
 
 Options:
   -j, --jobs N          run at most N tasks at once (default: number of cores)
@@ -127,6 +132,9 @@ Options:
       --undo-on-interrupt  run those undos after Ctrl-C too (by default not)
   -f, --force           run every task, ignoring cached results
   -n, --dry-run         show what would run and why, run nothing
+      --sandbox         run every pure task in a sandbox (bubblewrap) holding
+                        only its declared inputs and its deps' outputs, with
+                        no network: an undeclared read or write fails it
   -F, --filter PATTERN  only the tasks of these workspace packages (and what they
                         need): a name or glob, ./dir, pkg... (with its deps),
                         ...pkg (with its dependents), !pattern; may repeat
@@ -169,6 +177,7 @@ const OPTIONS = {
   "undo-on-interrupt": { type: "boolean" },
   force: { type: "boolean", short: "f" },
   "dry-run": { type: "boolean", short: "n" },
+  sandbox: { type: "boolean" },
   filter: { type: "string", short: "F", multiple: true },
   since: { type: "string" },
   summary: { type: "string" },
@@ -384,6 +393,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     [values["dry-run"] === true, "-n/--dry-run"],
     [values.summary !== undefined, "--summary"],
     [values.stub !== undefined, "--stub"],
+    [values.sandbox === true, "--sandbox"],
   ];
   const buildFlag = buildFlags.find(([given]) => given)?.[1];
   if (buildFlag !== undefined && !builds && command !== "help" && command !== "version") {
@@ -422,6 +432,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     keepGoing: values["keep-going"] === true,
     undo: values["no-undo"] === true ? "never" : values["undo-on-interrupt"] === true ? "failure-or-interrupt" : "failure",
     force: values.force === true,
+    sandbox: values.sandbox === true,
     dryRun: values["dry-run"] === true,
     filters,
     since,

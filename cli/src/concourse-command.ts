@@ -2,8 +2,8 @@
  * `rbuild concourse render [task...] --image REF [--remote URL] [--out FILE]` writes the Buildfile's
  * graph (the named tasks and what they need, or every task) as a Concourse pipeline, and
  * `rbuild concourse validate FILE [--strict]` checks a pipeline file by Concourse's published rules
- * (see @rbuild/concourse). Its words are parsed here, as typed, so that the rest of the command line
- * need not know them. Exit status: 0; 1 when validate finds errors (or, with --strict, warnings);
+ * (see @rbuild/concourse); `rbuild concourse push` is concourse-push.ts's. Its words are parsed
+ * here, as typed, so that the rest of the command line need not know them. Exit status: 0; 1 when validate finds errors (or, with --strict, warnings);
  * 2 for a usage or Buildfile error.
  */
 import { existsSync, readFileSync } from "node:fs";
@@ -30,6 +30,9 @@ export const CONCOURSE_USAGE = `Usage: rbuild concourse render [task...] --image
        rbuild concourse validate FILE [--strict]
                                  check a pipeline by Concourse's rules: errors exit 1, warnings
                                  are printed (and exit 1 with --strict, as fly validate-pipeline)
+       rbuild concourse push FILE --target URL --team T [--pipeline NAME]
+                                 set the pipeline on the Concourse at URL and unpause it
+                                 (\`rbuild concourse push --help\` for its flags)
 `;
 
 const OPTIONS = {
@@ -43,6 +46,8 @@ const OPTIONS = {
 
 /** Runs `rbuild concourse <words>`; resolves to the exit status. */
 export async function concourseCommand(words: readonly string[], io: ConcourseIo = processIo()): Promise<number> {
+  // `push` has flags of its own (the target, the team, credentials): it parses them itself.
+  if (words[0] === "push") return (await import("./concourse-push.js")).concoursePushCommand(words.slice(1), io);
   const usage = (message: string): number => {
     io.stderr.write(`rbuild: error: ${message}\n${CONCOURSE_USAGE}`);
     return ExitCode.Usage;
@@ -77,12 +82,10 @@ export async function concourseCommand(words: readonly string[], io: ConcourseIo
       if (rest.length !== 1) return usage("`rbuild concourse validate` takes one pipeline file, e.g. `rbuild concourse validate pipeline.yml`.");
       return validate(resolve(io.cwd, rest[0]!), values.strict === true, io);
     }
-    case "push":
-      return usage("`rbuild concourse push` is not on this branch yet (issue 28.2); publish with `fly -t TARGET set-pipeline -p NAME -c FILE`.");
     case undefined:
-      return usage("`rbuild concourse` takes `render` or `validate`.");
+      return usage("`rbuild concourse` takes `render`, `validate` or `push`.");
     default:
-      return usage(`\`rbuild concourse ${action}\` is not a command; use \`render\` or \`validate\`.`);
+      return usage(`\`rbuild concourse ${action}\` is not a command; use \`render\`, \`validate\` or \`push\`.`);
   }
 }
 

@@ -63,6 +63,13 @@ export type TaskFailure =
   | { reason: "through-symlink"; task: string; field: "inputs" | "outputs"; glob: string; link: string; target: string; kind: "through" | "matched" | "loop" }
   /** An output its own user cannot read (a file of mode 000, a directory another user owns), relative to the workspace. */
   | { reason: "unreadable-output"; task: string; path: string }
+  /**
+   * It ran in a sandbox (packages/runners, sandbox-runner.ts) and failed saying a workspace path was
+   * missing that exists outside it: a file (relative to the workspace) it reads but does not declare.
+   */
+  | { reason: "undeclared-read"; task: string; paths: readonly string[]; exitCode: number | null }
+  /** It ran in a sandbox and wrote files (relative to the workspace) that no output glob matches: they would not be stored. */
+  | { reason: "undeclared-write"; task: string; paths: readonly string[] }
   /** A task in a pool that could not take its lease (see pool-slots.ts in @rbuild/executor). */
   | { reason: "pool-lease"; task: string; pool: string; message: string }
   | { reason: "interrupted"; task: string }
@@ -83,6 +90,18 @@ function where(location: SourceLocation | undefined, options: DescribeOptions): 
   if (location === undefined) return "";
   const file = relative(options.cwd, location.file) || location.file;
   return `${file}:${location.line}:${location.column}: `;
+}
+
+/** Up to three paths, and how many more. */
+function listed(paths: readonly string[]): string {
+  return paths.slice(0, 3).join(", ") + (paths.length > 3 ? ` and ${paths.length - 3} more` : "");
+}
+
+/** The globs to declare for `paths`: each path itself when few, else the directories they are in, with `/**`. */
+function globsFor(paths: readonly string[]): string {
+  if (paths.length <= 3) return paths.map((path) => `"${path}"`).join(", ");
+  const dirs = [...new Set(paths.map((path) => (path.includes("/") ? `${path.slice(0, path.lastIndexOf("/"))}/**` : path)))];
+  return dirs.slice(0, 3).map((glob) => `"${glob}"`).join(", ") + (dirs.length > 3 ? ` (and ${dirs.length - 3} more)` : "");
 }
 
 function didYouMean(suggestions: readonly string[]): string {
@@ -189,6 +208,18 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
       );
     case "interrupted":
       return `Task "${failure.task}" was interrupted.`;
+    case "undeclared-read": {
+      const status = failure.exitCode === null ? "it failed" : `it exited with code ${failure.exitCode}`;
+      return (
+        `Task "${failure.task}" read ${listed(failure.paths)}, which ${failure.paths.length === 1 ? "is" : "are"} not among its inputs or its deps' outputs: ` +
+        `in its sandbox ${failure.paths.length === 1 ? "it is" : "they are"} missing, and ${status}. Add ${globsFor(failure.paths)} to its \`inputs\` (or make the task that writes ${failure.paths.length === 1 ? "it" : "them"} one of its deps).`
+      );
+    }
+    case "undeclared-write":
+      return (
+        `Task "${failure.task}" wrote ${listed(failure.paths)}, which no glob of its \`outputs\` matches: ${failure.paths.length === 1 ? "it" : "they"} would not be stored or restored. ` +
+        `Add ${globsFor(failure.paths)} to its \`outputs\`, or write scratch files under /tmp (a fresh directory in the sandbox).`
+      );
     case "pool-lease":
       return `Task "${failure.task}" did not start: it needs a lease on pool "${failure.pool}": ${failure.message}`;
     case "undecodable-path": {

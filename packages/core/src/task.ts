@@ -103,6 +103,17 @@ export interface TaskOptions {
    */
   readonly keyPartsFrom?: readonly string[];
   /**
+   * Where its commands run: `"local"` (the default), in the workspace; or
+   * `"sandbox"`, under bubblewrap, in a tree that holds only its declared
+   * inputs and its deps' outputs (read-only), with the system directories
+   * read-only, a fresh /tmp and HOME, and no network: a read of an undeclared
+   * file, or a write outside its outputs, fails the task naming the file.
+   * `rbuild --sandbox` runs every pure task that does not say so in the sandbox.
+   */
+  readonly runner?: "local" | "sandbox";
+  /** A sandboxed task may reach the network (default false). Nothing else is changed by it. */
+  readonly network?: boolean;
+  /**
    * How many more times to run the task when it fails (default 0): for work
    * that fails transiently (a flaky network, a busy service). Each attempt is
    * an event and a row of `rbuild history`; a task that passed after failing

@@ -779,6 +779,8 @@ class Build {
         inputs: task.inputs,
         depOutputs: this.#depOutputs(task),
         outputs: task.outputs,
+        sandbox: task.runner === "sandbox",
+        network: task.network === true,
         signal,
         stdout: (chunk) => stdout.write(chunk),
         stderr: (chunk) => stderr.write(chunk),

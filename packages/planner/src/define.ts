@@ -13,7 +13,7 @@ import { checkPool, poolConflicts } from "./pool-def.js";
 import { protectedOutput } from "./protected-outputs.js";
 import { suggest } from "./suggest.js";
 
-const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom", "retries", "retryDelay", "retryOn", "undo", "pool"] as const;
+const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom", "retries", "retryDelay", "retryOn", "undo", "pool", "runner", "network"] as const;
 /** What users of make, Turborepo, Nx and Bazel reach for, mapped to our field. */
 const ALIASES: Readonly<Record<string, (typeof FIELDS)[number]>> = {
   command: "run",
@@ -154,6 +154,13 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
     problems.push({ field: "pure", message: `must be true or false, got ${show(options.pure)}` });
   }
 
+  if (options.runner !== undefined && options.runner !== "local" && options.runner !== "sandbox") {
+    problems.push({ field: "runner", message: `must be "local" or "sandbox", got ${show(options.runner)}` });
+  }
+  if (options.network !== undefined && typeof options.network !== "boolean") {
+    problems.push({ field: "network", message: `must be true or false, got ${show(options.network)}` });
+  }
+
   let cwd = "";
   if (options.cwd !== undefined) {
     if (typeof options.cwd !== "string") {
@@ -217,6 +224,8 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
     cwd,
     keyParts,
     keyPartsFrom,
+    runner: options.runner === "local" || options.runner === "sandbox" ? (options.runner as TaskDef["runner"]) : undefined,
+    network: options.network === true,
     ...(retry === undefined ? {} : { retry }),
     ...(undo === undefined ? {} : { undo }),
     pool: pool.pool,

@@ -25,6 +25,10 @@ export interface TaskDef {
   readonly keyParts: readonly (readonly [string, string])[];
   /** The files its `keyParts` are computed from, normalised (what `--since` watches for them). */
   readonly keyPartsFrom: readonly string[];
+  /** Its `runner`, undefined when it does not say (local, or the sandbox with --sandbox for a pure task). */
+  readonly runner?: "local" | "sandbox" | undefined;
+  /** Its `network: true` (for a sandboxed task). */
+  readonly network?: boolean;
   /** Its `retries`, `retryDelay` and `retryOn`, when it has retries (not part of its key). */
   readonly retry?: RetryPolicy | undefined;
   /** Its compensating action (impure tasks only; not part of anything's key). */

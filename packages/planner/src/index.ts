@@ -12,3 +12,4 @@ export { suggest } from "./suggest.js";
 export type { Definitions, Graph, GraphTask, PoolDef, TaskDef, RetryPolicy } from "./graph.js";
 export { taskKey, keyOfEncoded, encodeRecord, decodeRecord, canonicalRecord, changedInputs, explainChange, KEY_FORMAT } from "./key.js";
 export type { KeyRecord } from "./key.js";
+export { sandboxed } from "./sandboxed.js";

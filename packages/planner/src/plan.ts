@@ -50,6 +50,8 @@ export function plan(defs: Definitions, targets: readonly string[]): Result<Grap
       cwd: def.cwd,
       keyParts: def.keyParts,
       keyPartsFrom: def.keyPartsFrom,
+      runner: def.runner,
+      network: def.network,
       retry: def.retry,
       undo: def.undo,
       pool: def.pool,
