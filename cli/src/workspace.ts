@@ -93,7 +93,7 @@ export async function openWorkspace(
     return err([failure]);
   }
   if (!loaded.ok) return err([loaded.error]);
-  const definitions = defineTasks(loaded.value.tasks, root, loaded.value.sourceDigest, keptFiles(root, buildfile, loaded.value.sources.files));
+  const definitions = defineTasks(loaded.value.tasks, root, loaded.value.sourceDigest, keptFiles(root, buildfile, loaded.value.sources.files), loaded.value.stages);
   if (!definitions.ok) return definitions;
   return ok({ buildfile, root, cacheDir, definitions: definitions.value, importsPackages: loaded.value.externals.length > 0, buildfileSources: loaded.value.sources });
 }

@@ -71,6 +71,10 @@ export type BuildEvent =
   | { type: "undo-started"; task: string }
   | { type: "undo-finished"; result: UndoResult }
   | { type: "info"; code: string; message: string }
+  /** A stage (see stage.ts) whose tasks may now start: every stage it follows has completed. */
+  | { type: "stage-started"; stage: string; tasks: number }
+  /** Every task of the stage is done; `ok` when all of them finished well. */
+  | { type: "stage-finished"; stage: string; ok: boolean }
   | { type: "build-finished"; ok: boolean; interrupted: boolean; durationMs: number };
 
 /** A consumer of build events. */

@@ -20,6 +20,8 @@ export type SetupFailure =
   | { reason: "unknown-dep"; task: string; dep: string; suggestions: string[]; location?: SourceLocation }
   | { reason: "cycle"; path: string[]; location?: SourceLocation }
   | { reason: "invalid-field"; task: string; field: string; message: string; location?: SourceLocation }
+  /** A `stage()` that cannot be planned: an unknown task or stage, a task in two stages, a cycle of stages (see stage.ts). */
+  | { reason: "invalid-stage"; stage: string; message: string; location?: SourceLocation }
   /** A path in the cache directory this user cannot write (`owner`, `user` and `group` are ids, when known). */
   | { reason: "cache-not-writable"; cacheDir: string; path: string; code: string; owner?: number; user?: number; group?: number }
   /** Something other than a regular file at the path of the build lock (or of its takeover file): no build could ever take the lock. */
@@ -161,6 +163,8 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
       return `${where(failure.location, options)}Dependency cycle: ${failure.path.join(" -> ")}. A task cannot depend on itself, directly or through other tasks; remove one of these deps.`;
     case "invalid-field":
       return `${where(failure.location, options)}Task "${failure.task}": \`${failure.field}\` ${failure.message}`;
+    case "invalid-stage":
+      return `${where(failure.location, options)}Stage "${failure.stage}": ${failure.message}`;
     case "overlapping-outputs": {
       const { first, second } = failure;
       return (

@@ -28,6 +28,9 @@ import { CommandRuns } from "./recent-writes.js";
 import { OutputTail } from "./output-tail.js";
 import { LogCollector, TaskCache, type CacheOptions, type Prepared } from "./task-cache.js";
 import { TaskEnvBuilder } from "./task-env.js";
+import { ContextValues, receivesComputedContext } from "./context-values.js";
+import { StageGate } from "./stage-gate.js";
+import { warmStart } from "./warm-start.js";
 import { withRetries } from "./retry.js";
 import { runUndos, undoOrder, type UndoDone } from "./undo.js";
 import { failedAttemptRow, undoRow } from "./attempt-rows.js";
@@ -290,6 +293,10 @@ class Build {
   #turnStarted = 0;
   #wake: (() => void) | undefined;
   #stop: Stop = { kind: "none" };
+  /** Where a task of a stage waits for the stages before it (see stage-gate.ts). */
+  readonly #stages: StageGate;
+  /** What tasks receive from their ancestors' `context` (see context-values.ts). */
+  readonly #context: ContextValues;
 
   constructor(options: ExecuteOptions) {
     // Every running command listens to it: more than the default ten with -j 10 and up.
@@ -327,6 +334,15 @@ class Build {
     this.#ready = new PriorityQueue(before);
     this.#late = new PriorityQueue(before);
     this.#isLate = this.#findLate();
+    this.#context = new ContextValues(options.graph.root);
+    this.#stages = new StageGate(options.graph, {
+      release: (task) => this.#makeReady(task),
+      skip: (name, reason) => {
+        this.#skip(name, reason);
+        this.#skipDownstream(this.#graph.tasks.get(name)!, reason);
+      },
+      report: (event) => this.#reporter.report(event),
+    });
   }
 
   /**
@@ -362,6 +378,7 @@ class Build {
 
   /** Makes a task whose deps are all done ready to start, or puts it with the late ones. */
   #makeReady(task: GraphTask): void {
+    if (!this.#stages.mayStart(task)) return;
     if (this.#isLate.has(task.name)) this.#late.push(task);
     else this.#ready.push(task);
   }
@@ -372,6 +389,7 @@ class Build {
     this.#turnStarted = start;
     this.#reporter.report({ type: "build-started", targets: graph.targets, tasks: graph.tasks.size, jobs: this.#jobs });
     const build = this.#cache?.store.beginBuild(graph.targets, this.#place);
+    this.#stages.open();
     for (const task of graph.tasks.values()) {
       this.#waitingOn.set(task.name, task.deps.length);
       if (task.deps.length === 0) this.#makeReady(task);
@@ -445,7 +463,7 @@ class Build {
       graph: this.#graph,
       runner: this.#runner,
       reporter: this.#reporter,
-      env: (task, cwd) => this.#env.build(task.env, cwd),
+      env: (task, cwd) => this.#context.addTo(task, this.#env.build(task.env, cwd)),
       depOutputs: (task) => this.#depOutputs(task),
       signal,
       now: this.#now,
@@ -575,11 +593,11 @@ class Build {
         return await this.#inSlot(task, async () => (await this.#attempting(task, signal, reasons)).done);
       }
 
-      if (task.pure && !cache.force) {
+      if (task.pure && !cache.force && !receivesComputedContext(task)) {
         const fresh = cache.fresh(task, this.#outputs);
         if (fresh !== undefined) return this.#upToDateResult(task, fresh);
       }
-      const prepared = cache.prepare(task, this.#outputs);
+      const prepared = cache.prepare(task, this.#outputs, this.#context.of(task));
       if (prepared.undecodable.length > 0) {
         const failure: TaskFailure = { reason: "undecodable-path", task: task.name, field: "inputs", paths: prepared.undecodable };
         return { result: result(task.name, "failed", { reasons: [], failure }) };
@@ -608,6 +626,7 @@ class Build {
         reasons = cache.explain(task, prepared);
       }
       cache.clearOutputs(task, prepared);
+      if (task.incremental && !cache.force) await warmStart(cache.store, this.#graph.root, task, () => cache.clearOutputs(task, prepared), (code, message) => this.#reporter.report({ type: "info", code, message }));
       // With -j 1 the slot is held until the outputs are stored: one task is done before the next starts.
       return await this.#inSlot(task, async () => {
         try {
@@ -767,7 +786,7 @@ class Build {
     const stdout = emit("stdout");
     const stderr = emit("stderr");
     const cwd = resolve(this.#graph.root, task.cwd);
-    const env = this.#env.build(task.env, cwd);
+    const env = this.#context.addTo(task, this.#env.build(task.env, cwd));
     let outcome: RunOutcome;
     try {
       outcome = await this.#runner.run({
@@ -854,6 +873,8 @@ class Build {
       this.#outputs.delete(task.name);
       result = { ...result, status: "failed", failure: late };
     }
+    const contextFailure = result.status === "failed" || task.context.length === 0 ? undefined : this.#context.settle(task);
+    if (contextFailure !== undefined) result = { ...result, status: "failed", failure: contextFailure };
     if (result.status === "failed" && outputTail !== undefined) this.#failureTails.set(task.name, outputTail);
     this.#running.delete(task.name);
     this.#record(result);
@@ -887,6 +908,7 @@ class Build {
     }
     this.#results.set(result.name, result);
     this.#reporter.report({ type: "task-finished", result });
+    this.#stages.recorded(result);
   }
 
   #skip(name: string, reason: string): void {

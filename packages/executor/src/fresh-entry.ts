@@ -83,7 +83,10 @@ export function taskDefinition(
   platform: string,
 ): TaskDefinition {
   const { run, env: values } = definitionParts(task, sourceDigest, env);
-  const def = digestBytes(JSON.stringify(["rbuild-def", FORMAT, task.name, run, task.cwd, values, task.inputs, task.outputs, platform, task.keyParts]));
+  const parts = ["rbuild-def", FORMAT, task.name, run, task.cwd, values, task.inputs, task.outputs, platform, task.keyParts];
+  // What it receives from its ancestors' context: a value computed in the build is named only by its task (see context-values.ts).
+  const inherited = (task as Partial<GraphTask>).inherited ?? [];
+  const def = digestBytes(JSON.stringify(inherited.length === 0 ? parts : [...parts, inherited.map(({ name, from, value }) => [name, from, value ?? null])]));
   return { run, env: values, def };
 }
 

@@ -234,8 +234,8 @@ export class TaskCache {
     this.#warmer = undefined;
   }
 
-  /** The key of a task whose deps are done, from its inputs as they are now. */
-  prepare(task: GraphTask, depOutputs: ReadonlyMap<string, Digest>): Prepared {
+  /** The key of a task whose deps are done, from its inputs as they are now, with the context values it receives ([name, from, value]). */
+  prepare(task: GraphTask, depOutputs: ReadonlyMap<string, Digest>, context: readonly (readonly [string, string, string])[] = []): Prepared {
     this.#prepared.add(task.name);
     const visited = new Set<string>();
     const undecodable: string[] = [];
@@ -288,6 +288,7 @@ export class TaskCache {
       deps: task.deps.map((dep) => [dep, depOutputs.get(dep)!] as const),
       platform: this.#platform,
       keyParts: task.keyParts,
+      context,
     };
     const encoded = encodeRecord(record);
     const throughLink = this.#throughLink(task, crossings, linkedDirectory, linkLoop);

@@ -4,8 +4,10 @@
  * Buildfile in one round trip. Pure: data in, data out.
  */
 import { posix } from "node:path";
-import { err, isTask, ok, type Result, type SetupFailure, type Task } from "@rbuild/core";
+import { err, isTask, ok, type Result, type SetupFailure, type Stage, type Task } from "@rbuild/core";
 import { overlappingOutputs } from "@rbuild/hash";
+import { checkContext, checkIncremental } from "./define-context.js";
+import { defineStages } from "./define-stages.js";
 import type { Definitions, TaskDef } from "./graph.js";
 import { checkRetry, checkUndo } from "./check-retry.js";
 import { normalGlob, type NormalGlob } from "./normal-glob.js";
@@ -13,9 +15,10 @@ import { checkPool, poolConflicts } from "./pool-def.js";
 import { protectedOutput } from "./protected-outputs.js";
 import { suggest } from "./suggest.js";
 
-const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom", "retries", "retryDelay", "retryOn", "undo", "pool", "runner", "network"] as const;
+/** The fields `task()` takes, in the order an unknown field's message lists them. */
+export const TASK_FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom", "retries", "retryDelay", "retryOn", "undo", "pool", "context", "incremental", "runner", "network"] as const;
 /** What users of make, Turborepo, Nx and Bazel reach for, mapped to our field. */
-const ALIASES: Readonly<Record<string, (typeof FIELDS)[number]>> = {
+const ALIASES: Readonly<Record<string, (typeof TASK_FIELDS)[number]>> = {
   command: "run",
   cmd: "run",
   script: "run",
@@ -127,11 +130,11 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
   const options = task.options as unknown as Record<string, unknown>;
   const problems: Problem[] = [];
   for (const key of Object.keys(options)) {
-    if ((FIELDS as readonly string[]).includes(key)) continue;
-    const hint = ALIASES[key] ?? suggest(key, FIELDS, 1)[0];
+    if ((TASK_FIELDS as readonly string[]).includes(key)) continue;
+    const hint = ALIASES[key] ?? suggest(key, TASK_FIELDS, 1)[0];
     problems.push({
       field: key,
-      message: `is not a task field.${hint === undefined ? "" : ` Did you mean \`${hint}\`?`} Known fields: ${FIELDS.join(", ")}.`,
+      message: `is not a task field.${hint === undefined ? "" : ` Did you mean \`${hint}\`?`} Known fields: ${TASK_FIELDS.join(", ")}.`,
     });
   }
 
@@ -208,6 +211,8 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
   const clearsKept = protectedOutputProblem(outputs, options.outputs, checked, kept);
   if (clearsKept !== undefined) problems.push({ field: "outputs", message: clearsKept });
 
+  const context = checkContext(options.context, problems);
+  const incremental = checkIncremental(options.incremental, options.pure, problems);
   const retry = checkRetry(options, problems);
   const undo = checkUndo(options, problems);
   const pool = options.pool === undefined ? {} : checkPool(task, options.pool);
@@ -221,6 +226,8 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
     env: [...new Set(env)].sort(),
     run: typeof run === "string" || typeof run === "function" ? (run as TaskDef["run"]) : undefined,
     pure: options.pure !== false,
+    context,
+    incremental,
     cwd,
     keyParts,
     keyPartsFrom,
@@ -249,11 +256,11 @@ function nameProblem(name: unknown): string | undefined {
 }
 
 /**
- * Validates every declared task and resolves `deps` to names. `kept`: the
+ * Validates every declared task and stage and resolves `deps` to names. `kept`: the
  * Buildfile and the files it imports, relative to `root` (the Buildfile
  * first), which no task's outputs may match.
  */
-export function defineTasks(tasks: readonly Task[], root: string, sourceDigest = "", kept: readonly string[] = []): Result<Definitions, SetupFailure[]> {
+export function defineTasks(tasks: readonly Task[], root: string, sourceDigest = "", kept: readonly string[] = [], declaredStages: readonly Stage[] = []): Result<Definitions, SetupFailure[]> {
   const failures: SetupFailure[] = [];
   const byName = new Map<string, Task[]>();
   const checked: { def: TaskDef & { deps: string[] }; depRefs: unknown[] }[] = [];
@@ -313,6 +320,8 @@ export function defineTasks(tasks: readonly Task[], root: string, sourceDigest =
     failures.push({ reason: "overlapping-outputs", ...overlap, location: defs.get(overlap.second.task)!.locate() });
   }
 
+  const stages = defineStages(declaredStages, defs, failures);
+
   if (failures.length > 0) return err(failures);
-  return ok({ root, sourceDigest, tasks: defs });
+  return ok({ root, sourceDigest, tasks: defs, stages });
 }

@@ -18,6 +18,7 @@ export { FRESH_RECORD_FORMAT, freshRecordFileId, freshRecordFiles, parseFreshRec
 export type { FreshBuild, FreshRecord, FreshTask } from "./fresh-record.js";
 export type { AnsweredBuild } from "./answered-builds.js";
 export { readHistory } from "./history.js";
+export { lastSucceededRun } from "./last-outputs.js";
 export { readRecentDurations } from "./recent-durations.js";
 export type { History, HistoryRun, TaskRecords } from "./history.js";
 export { errorGroups, knownTasks, knowsTask, listBuilds, runCount, runDetail, taskRuns } from "./build-history.js";

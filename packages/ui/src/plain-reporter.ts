@@ -169,6 +169,12 @@ export class PlainReporter implements Reporter {
       case "task-started":
         this.#write(stdout, this.#style("dim", `> ${event.task}`) + "\n");
         return;
+      case "stage-started":
+        // A boundary between blocks of output: after the live task's block, never inside it.
+        this.#writeAfterLive(stdout, this.#style("bold", `── stage ${event.stage} ──`) + "\n");
+        return;
+      case "stage-finished":
+        return;
       case "task-output":
         this.#output(event);
         return;

@@ -121,6 +121,12 @@ export class TuiState {
       case "info":
         this.#notes.push(`rbuild: ${event.message}`);
         break;
+      case "stage-started":
+        // Above the live area, as the plain output marks it.
+        this.#notes.push(`── stage ${event.stage} ──`);
+        break;
+      case "stage-finished":
+        return;
       case "task-started":
         this.#see(event.task);
         this.#running.set(event.task, { startedAt: now, tail: [] });
