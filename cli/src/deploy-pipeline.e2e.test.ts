@@ -27,18 +27,21 @@ async function run(ws: Workspace, args: readonly string[]): Promise<RunResult> {
 /** The smoke test's "not answering yet" goes to stderr, once per failed attempt. */
 const WARMING = "[smoke-staging] staging is not answering yet\n".repeat(2);
 const UP_TO_STAGING =
+  "── stage ci ──\n" +
   "> build\n[build] built app 1.4.0\n✓ build (<t>)\n" +
   "> test\n[test] app says: hello from app 1.4.0\n✓ test (<t>)\n" +
   "> package\n[package] packaged out/app.tar (1.4.0)\n✓ package (<t>)\n" +
-  "> migrate-staging\n[migrate-staging] migrated staging to schema 3\n✓ migrate-staging (<t>)\n" +
+  "── stage staging ──\n" +
   "> deploy-staging\n[deploy-staging] deployed 1.4.0 to staging\n✓ deploy-staging (<t>)\n" +
+  "> migrate-staging\n[migrate-staging] migrated staging to schema 3\n✓ migrate-staging (<t>)\n" +
   "> smoke-staging\nretrying smoke-staging (attempt 2 of 4) in <ms>: exit 75\n" +
   "> smoke-staging\nretrying smoke-staging (attempt 3 of 4) in <ms>: exit 75\n" +
-  "> smoke-staging\n[smoke-staging] staging answers: hello from app 1.4.0\n✓ smoke-staging (<t>, flaky: 3 attempts)\n";
+  "> smoke-staging\n[smoke-staging] staging answers: hello from app 1.4.0\n✓ smoke-staging (<t>, flaky: 3 attempts)\n" +
+  "── stage production ──\n";
 
 test("26.7: fixtures/deploy-pipeline with --stub promote: staging deployed and smoke-tested, production only stubbed", async () => {
   const ws = deployPipeline();
-  const result = await run(ws, ["release", "-j", "1", "--output", "plain", "--stub", "promote=echo would promote $(cat dist/version.txt)"]);
+  const result = await run(ws, ["release", "-j", "1", "--output", "plain", "--stub", "promote=echo would promote $APP_VERSION"]);
   expect(result).toEqual({
     exitCode: 0,
     stdout: `${UP_TO_STAGING}> promote\n[promote] would promote 1.4.0\n✓ promote (stubbed, <t>)\n`,

@@ -37,7 +37,7 @@ test("26.7: loadBuildfile and plan: the graph of a target as data, deps, what en
   const ws = testWorkspace({ "Buildfile.ts": BUILDFILE, "src/a.txt": "app\n", "src/b.txt": "more\n" });
   const pipeline = await loadBuildfile(ws.root);
   expect([pipeline.root, pipeline.buildfile, pipeline.tasks]).toEqual([ws.root, join(ws.root, "Buildfile.ts"), ["build", "test", "deploy", "notify", "release"]]);
-  const group = { command: null, inputs: [], inputFiles: [], outputs: [], env: [], keyParts: {}, cwd: "" };
+  const group = { command: null, inputs: [], inputFiles: [], outputs: [], env: [], keyParts: {}, cwd: "", context: {}, gives: [], stage: null, pool: null, retries: 0, undo: null };
   expect(plan(pipeline, "release")).toEqual({
     targets: ["release"],
     order: ["build", "test", "deploy", "notify", "release"],
@@ -55,12 +55,19 @@ test("26.7: loadBuildfile and plan: the graph of a target as data, deps, what en
         env: ["VERSION"],
         keyParts: {},
         cwd: "",
+        context: {},
+        gives: [],
+        stage: null,
+        pool: null,
+        retries: 0,
+        undo: null,
       },
       test: { ...group, name: "test", kind: "command", command: "grep -q app dist/app.txt", pure: true, deps: ["build"], dependents: ["deploy"], inputs: ["dist/app.txt"], keyParts: { suite: "unit" } },
       deploy: { ...group, name: "deploy", kind: "command", command: "mkdir -p env && cp dist/app.txt env/ && echo deployed to env", pure: false, deps: ["test"], dependents: ["notify"], env: ["TARGET"] },
       notify: { ...group, name: "notify", kind: "function", pure: false, deps: ["deploy"], dependents: ["release"] },
       release: { ...group, name: "release", kind: "group", pure: true, deps: ["notify"], dependents: [] },
     },
+    stages: [],
   });
   // Loading and planning leave the workspace as it was: no cache directory, no compiled Buildfile.
   expect(existsSync(join(ws.root, ".rbuild"))).toBe(false);

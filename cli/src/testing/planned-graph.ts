@@ -8,7 +8,12 @@ import { plan as planGraph, type Graph, type GraphTask } from "@rbuild/planner";
 import type { Pipeline } from "./pipeline.js";
 import { PipelineError } from "./pipeline-error.js";
 
-/** One task of a {@link PlannedGraph}. Everything but `dependents` and `inputFiles` is what enters its cache key. */
+/**
+ * One task of a {@link PlannedGraph}. What enters its cache key: `command`,
+ * `deps` (their outputs), `inputFiles` (their contents), `outputs`, `env` (the
+ * values), `keyParts`, `cwd` and the `context` it receives; the rest (its
+ * dependents, stage, pool, retries and undo) does not.
+ */
 export interface PlannedTask {
   readonly name: string;
   /** What it runs: a shell command, a function, or nothing (a group, which only ties its deps together). */
@@ -33,6 +38,21 @@ export interface PlannedTask {
   readonly keyParts: Readonly<Record<string, string>>;
   /** Where it runs, relative to the workspace root (`""`: the root). */
   readonly cwd: string;
+  /**
+   * The context values it receives from its ancestors, by name: the task that
+   * gives each, and its value (null when computed from that task's outputs).
+   */
+  readonly context: Readonly<Record<string, { readonly from: string; readonly value: string | null }>>;
+  /** The names of the context values it gives its descendants. */
+  readonly gives: readonly string[];
+  /** Its stage, or null. */
+  readonly stage: string | null;
+  /** The pool it holds while it runs, or null. */
+  readonly pool: { readonly name: string; readonly size: number; readonly shared: boolean } | null;
+  /** How many more times it runs when it fails (its `retries`; 0 without). */
+  readonly retries: number;
+  /** What its `undo` is, or null when it has none. */
+  readonly undo: "command" | "function" | null;
 }
 
 /** The plan of a build of `targets`: every task they need, each after its deps. */
@@ -42,6 +62,8 @@ export interface PlannedGraph {
   readonly order: readonly string[];
   /** The tasks by name, in `order`. */
   readonly tasks: Readonly<Record<string, PlannedTask>>;
+  /** The stages with tasks in this plan, each after the stages it follows: their tasks, and those stages. */
+  readonly stages: readonly { readonly name: string; readonly tasks: readonly string[]; readonly after: readonly string[] }[];
 }
 
 function plannedTask(root: string, task: GraphTask): PlannedTask {
@@ -58,6 +80,12 @@ function plannedTask(root: string, task: GraphTask): PlannedTask {
     env: task.env,
     keyParts: Object.fromEntries(task.keyParts),
     cwd: task.cwd,
+    context: Object.fromEntries(task.inherited.map(({ name, from, value }) => [name, { from, value: value ?? null }])),
+    gives: task.context.map(([name]) => name),
+    stage: task.stage ?? null,
+    pool: task.pool === undefined ? null : { name: task.pool.name, size: task.pool.size, shared: task.pool.shared },
+    retries: task.retry?.retries ?? 0,
+    undo: task.undo === undefined ? null : typeof task.undo === "string" ? "command" : "function",
   };
 }
 
@@ -83,5 +111,6 @@ export function plan(pipeline: Pipeline, targets: string | readonly string[]): P
   const graph = graphOf(pipeline, targets);
   const tasks: Record<string, PlannedTask> = {};
   for (const task of graph.tasks.values()) tasks[task.name] = plannedTask(graph.root, task);
-  return { targets: graph.targets, order: [...graph.tasks.keys()], tasks };
+  const stages = graph.stages.map(({ name, tasks: names, after }) => ({ name, tasks: names, after }));
+  return { targets: graph.targets, order: [...graph.tasks.keys()], tasks, stages };
 }
