@@ -34,6 +34,7 @@ import { warmStart } from "./warm-start.js";
 import { withRetries } from "./retry.js";
 import { runUndos, undoOrder, type UndoDone } from "./undo.js";
 import { failedAttemptRow, undoRow } from "./attempt-rows.js";
+import { changedInput } from "./changed-inputs.js";
 
 export interface ExecuteOptions {
   readonly graph: Graph;
@@ -421,9 +422,10 @@ class Build {
     const results = [...graph.tasks.keys()].map((name) => this.#results.get(name)!);
     const ok = !interrupted && results.every((r) => r.status !== "failed" && r.status !== "skipped");
     // A task its caller cancelled (a watch's edit made it stale) stopped as an
-    // interrupt does, and is undone only as an interrupted build would be.
-    const cancelled = results.some((r) => r.status === "failed" && r.failure?.reason === "interrupted");
-    const undos = ok ? [] : await this.#undo(interrupted || cancelled);
+    // interrupt does: a build failed only by that is undone only as an
+    // interrupted build would be; one where a task also failed for real, as any failed build.
+    const failedForReal = results.some((r) => r.status === "failed" && r.failure?.reason !== "interrupted");
+    const undos = ok ? [] : await this.#undo(interrupted || !failedForReal);
     await this.#remote?.drain();
     const cache = this.#cache;
     if (cache !== undefined && build !== undefined) {
@@ -590,7 +592,7 @@ class Build {
       if (cachedOnly && (!task.pure || cache === undefined || cache.force)) return this.#notCached(task, task.pure ? "missing" : "impure");
       if (cache === undefined) {
         const reasons = task.stubbed === true ? ["stubbed"] : task.pure ? ["no-record"] : ["impure"];
-        return await this.#inSlot(task, async () => (await this.#attempting(task, signal, reasons)).done);
+        return await this.#inSlot(task, signal, async () => (await this.#attempting(task, signal, reasons)).done);
       }
 
       if (task.pure && !cache.force && !receivesComputedContext(task)) {
@@ -628,7 +630,7 @@ class Build {
       cache.clearOutputs(task, prepared);
       if (task.incremental && !cache.force) await warmStart(cache.store, this.#graph.root, task, () => cache.clearOutputs(task, prepared), (code, message) => this.#reporter.report({ type: "info", code, message }));
       // With -j 1 the slot is held until the outputs are stored: one task is done before the next starts.
-      return await this.#inSlot(task, async () => {
+      return await this.#inSlot(task, signal, async () => {
         try {
           return await this.#runAndCapture(task, prepared, signal, reasons, changed, started);
         } finally {
@@ -652,6 +654,15 @@ class Build {
     const ran = (outputs: readonly ManifestEntry[] | null): Evidence | undefined => (task.pure ? { restored: false, changedInputs: changed, outputs } : undefined);
     const lines = log.finish();
     const tail = (): string[] => lines.slice(-ERROR_TAIL_LINES).map(([, line]) => line);
+    const madeStale = (signal.aborted && !this.#interrupted.signal.aborted) || (this.#cancel !== undefined && changedInput(this.#graph.root, prepared.files, task.outputs) !== undefined);
+    if (done.result.status === "ran" && madeStale) {
+      // A watch's edit made it stale while it ran: its own cancel came after its command ended, or an input
+      // is not as it was when its key was made (the watcher has not said so yet). What it read may be the
+      // edited inputs, not those of its key, so nothing is stored; it stops as if cancelled in time.
+      cache.remember(task, prepared, false, reasons);
+      const cancelled = result(task.name, "failed", { key, exitCode: done.result.exitCode, reasons, failure: { reason: "interrupted", task: task.name } });
+      return { result: cancelled, evidence: ran(null), log: { digest: cache.keepLog(lines), tail: tail() } };
+    }
     if (done.result.status !== "ran") {
       cache.remember(task, prepared, false, reasons);
       return { ...done, result: { ...done.result, key }, evidence: ran(null), log: { digest: cache.keepLog(lines), tail: tail() } };
@@ -740,12 +751,13 @@ class Build {
    * when its command ends (#runTask), so with -j 1 a task is reported done
    * before the next one starts.
    */
-  async #inSlot(task: GraphTask, work: () => Promise<Done>): Promise<Done> {
+  async #inSlot(task: GraphTask, signal: AbortSignal, work: () => Promise<Done>): Promise<Done> {
     let pool: PoolHold | undefined;
     if (task.pool !== undefined) {
       // Before the run slot: a task waiting for its pool keeps no slot from a task that could run.
+      // Its own signal (a watch's cancel, with the build's interrupt) stops the wait for a lease.
       this.#poolWaiting++;
-      const taken = await this.#pools.take(task, this.#interrupted.signal, this.#failed.signal);
+      const taken = await this.#pools.take(task, signal, this.#failed.signal);
       this.#poolWaiting--;
       if ("stopped" in taken) {
         // The build stopped for a failure while it waited: it does not start, as tasks not yet started do not.

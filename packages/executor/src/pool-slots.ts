@@ -113,6 +113,13 @@ export class PoolSlots {
       try {
         answer = await leases.acquire(pool.name, pool.size, holder, this.#ttlMs, signal);
       } catch (error) {
+        // The server may have granted it and its answer been lost (or cut by the interrupt): given back, so
+        // that other builds do not wait out its TTL. A release of a lease not held is harmless.
+        try {
+          await leases.release(pool.name, holder.id);
+        } catch {
+          // Unreachable too: the lease, if granted, expires within its TTL.
+        }
         return { ok: false, failure: signal.aborted ? "interrupted" : (error as Error).message };
       }
       if (answer.granted) break;
@@ -132,17 +139,21 @@ export class PoolSlots {
       });
     }
     let lost = false;
+    let released = false;
+    // A heartbeat answered after the release (sent before it) is not held, rightly: it says nothing then.
     const beat = (): void => {
       leases.heartbeat(pool.name, holder.id, this.#ttlMs).then(
         (held) => {
+          if (released) return;
           if (!held && !lost) this.#info("pool-lease-lost", `${task.name}: its lease on shared pool "${pool.name}" ended while it ran (expired, or released by hand); another holder may run beside it`);
           lost ||= !held;
         },
-        (error: unknown) => this.#info("pool-lease", `${task.name}: renewing its lease on shared pool "${pool.name}" failed: ${(error as Error).message}`),
+        (error: unknown) => {
+          if (!released) this.#info("pool-lease", `${task.name}: renewing its lease on shared pool "${pool.name}" failed: ${(error as Error).message}`);
+        },
       );
     };
     const heartbeat = setInterval(beat, Math.max(10, Math.floor(this.#ttlMs / 3)));
-    let released = false;
     return {
       ok: true,
       hold: {
