@@ -23,7 +23,8 @@ export default defineConfig({
     },
   },
   test: {
-    include: ["packages/*/src/**/*.test.ts", "cli/src/**/*.test.ts", "cache-server/src/**/*.test.ts"],
+    // fixtures/*/: a fixture's own tests (deploy-pipeline's, through rbuild/testing: build first).
+    include: ["packages/*/src/**/*.test.ts", "cli/src/**/*.test.ts", "cache-server/src/**/*.test.ts", "fixtures/*/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

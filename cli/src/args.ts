@@ -56,6 +56,11 @@ export interface Args {
   readonly graph: { readonly format: GraphFormat; readonly out: string | undefined; readonly check: boolean };
   /** The flags of `rbuild history`, `errors` and `show` (see history-command.ts and its siblings). */
   readonly history: HistoryFlags;
+  /**
+   * `--stub TASK[=COMMAND]`: impure tasks to run COMMAND instead of their own
+   * `run` (null: a no-op that succeeds), by name, for this build only (see stubTasks).
+   */
+  readonly stubs: ReadonlyMap<string, string | null>;
 }
 
 export interface HistoryFlags {
@@ -148,6 +153,9 @@ Options:
       --only            run the named tasks alone: what they need is taken from the
                         cache (local or remote) and never run; a dep not there is
                         an error that names it (Concourse jobs run tasks this way)
+      --stub TASK[=CMD] run CMD (or nothing) in place of the impure TASK's own
+                        run, for this build: nothing of it is cached, and it
+                        is reported as stubbed; may repeat
       --summary FILE    write a JSON summary of the run to FILE
       --junit FILE      write a JUnit XML report to FILE (a testcase per task)
       --output MODE     tui (default on a terminal, CI unset: the running
@@ -178,6 +186,7 @@ const OPTIONS = {
   filter: { type: "string", short: "F", multiple: true },
   since: { type: "string" },
   summary: { type: "string" },
+  stub: { type: "string", multiple: true },
   junit: { type: "string" },
   output: { type: "string" },
   "output-logs": { type: "string" },
@@ -219,6 +228,7 @@ function parseArgsProblem(error: Error & { code?: string }): string {
 const EXPECTS: Readonly<Record<string, { readonly what: string; readonly checked: boolean }>> = {
   jobs: { what: "a positive whole number", checked: true },
   summary: { what: "a file name", checked: false },
+  stub: { what: "a task name, or TASK=COMMAND", checked: false },
   junit: { what: "a file name", checked: false },
   output: { what: '"tui", "plain" or "json"', checked: true },
   "output-logs": { what: `one of ${OUTPUT_LOGS.join(", ")}`, checked: true },
@@ -389,6 +399,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     [values["undo-on-interrupt"] === true, "--undo-on-interrupt"],
     [values["dry-run"] === true, "-n/--dry-run"],
     [values.summary !== undefined, "--summary"],
+    [values.stub !== undefined, "--stub"],
     [values.sandbox === true, "--sandbox"],
   ];
   const buildFlag = buildFlags.find(([given]) => given)?.[1];
@@ -414,6 +425,8 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   }
   const history = historyFlags(values, command, targets);
   if (!history.ok) return history;
+  const stubs = stubFlags(values.stub ?? []);
+  if (!stubs.ok) return stubs;
   const remote = values.remote ?? (env.RBUILD_REMOTE_CACHE === "" ? undefined : env.RBUILD_REMOTE_CACHE);
   if (remote !== undefined && (!/^((webdav\+)?https?:\/\/[^/]|file:\/\/\/)/.test(remote) || !URL.canParse(remote))) {
     return usage(`${values.remote === undefined ? "RBUILD_REMOTE_CACHE" : "--remote"} must be an http://, https://, webdav+http(s):// or file:/// URL, got "${remote}".`);
@@ -444,7 +457,21 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     only: values.only === true,
     graph: { format: format as GraphFormat, out: values.out, check: values.check === true },
     history: history.value,
+    stubs: stubs.value,
   });
+}
+
+/** `--stub TASK[=COMMAND]`, each task once: the command after the first "=", or null for a no-op. */
+function stubFlags(given: readonly string[]): Result<ReadonlyMap<string, string | null>, SetupFailure> {
+  const stubs = new Map<string, string | null>();
+  for (const value of given) {
+    const at = value.indexOf("=");
+    const name = at === -1 ? value : value.slice(0, at);
+    if (name === "") return usage(`--stub needs a task name, as --stub deploy or --stub deploy='echo deployed', got "${value}".`);
+    if (stubs.has(name)) return usage(`--stub ${name} is given twice; give each task one stub.`);
+    stubs.set(name, at === -1 ? null : value.slice(at + 1));
+  }
+  return ok(stubs);
 }
 
 type HistoryValues = { task?: string; limit?: string; json?: boolean; since?: string; extract?: string; run?: string; oci?: string };

@@ -2,7 +2,7 @@
 import { resolve } from "node:path";
 import { describeFailure, fanOut, type Reporter, type SetupFailure, type StrayErrors } from "@rbuild/core";
 import { dryRun, Engine, type BuildOutcome } from "@rbuild/executor";
-import { plan, sandboxed, type Graph } from "@rbuild/planner";
+import { plan, sandboxed, stubTasks, type Graph } from "@rbuild/planner";
 import { readRecentDurations, Store } from "@rbuild/store";
 import { BatchedOutput, dryRunSummary, inCi, inGitHubActions, JsonReporter, junitReport, junitSetupFailure, loadTui, PlainReporter, runSummary, type TextSink, type TuiThread } from "@rbuild/ui";
 import type { Args } from "./args.js";
@@ -134,7 +134,10 @@ async function build(args: Args, terminal: Terminal, strays: StrayErrors, engine
   if (args.since !== undefined) phase("since");
   const planned = plan(definitions, targets);
   if (!planned.ok) return fail(planned.error, workspace.value);
-  const graph = args.sandbox ? { ...planned, value: sandboxed(planned.value) } : planned;
+  // --stub: the stubbed tasks run their stand-ins, in this build only.
+  const stubbed = stubTasks(definitions, planned.value, args.stubs);
+  if (!stubbed.ok) return fail(stubbed.error, workspace.value);
+  const graph = args.sandbox ? { ...stubbed, value: sandboxed(stubbed.value) } : stubbed;
   phase("plan");
   const noLeases = args.dryRun ? undefined : sharedPoolProblem(graph.value, args.remote);
   if (noLeases !== undefined) return fail([noLeases], workspace.value);

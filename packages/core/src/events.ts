@@ -29,6 +29,8 @@ export interface TaskResult {
   readonly failure?: TaskFailure;
   /** Set for a group (a task without `run`): it ran nothing itself, so reporters do not count it. */
   readonly group?: true;
+  /** Set when a stand-in ran in place of the task's own `run` (`--stub`): nothing of it is cached. */
+  readonly stubbed?: true;
   /** How many times it was run, when more than once (it has `retries`). */
   readonly attempts?: number;
   /** Set when it passed after failing: it needed a retry. */

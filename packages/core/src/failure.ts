@@ -30,6 +30,14 @@ export type SetupFailure =
   | { reason: "no-history"; cacheDir: string }
   /** `rbuild show` of a run the history does not have: the task has `runs` runs, `asked` is 0 for the newest. */
   | { reason: "no-such-run"; task: string; runs: number; asked: number }
+  /** `--stub` (or rbuild/testing's `stubs`) names no task of the Buildfile. */
+  | { reason: "unknown-stub"; name: string; suggestions: string[] }
+  /**
+   * A stub rbuild will not put in place: on a pure task (its stubbed result would
+   * reach the cache through its dependents' keys as if real), a group (no run to
+   * replace), or a task this build does not include.
+   */
+  | { reason: "stub-refused"; task: string; why: "pure" | "group" | "not-in-build"; targets: string[] }
   | {
       reason: "overlapping-outputs";
       first: { task: string; glob: string };
@@ -125,6 +133,25 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
     }
     case "unknown-target":
       return `Unknown task "${failure.name}".${didYouMean(failure.suggestions)} Run \`rbuild list\` to see every task.`;
+    case "unknown-stub":
+      return `Cannot stub "${failure.name}": no task has that name.${didYouMean(failure.suggestions)} Run \`rbuild list\` to see every task.`;
+    case "stub-refused": {
+      const why = failure.why;
+      switch (why) {
+        case "pure":
+          return (
+            `Cannot stub "${failure.task}": it is a pure task. A stub stands in for work on the world (deploys, uploads: tasks with \`pure: false\`); ` +
+            `a pure task's result is cached under its key, where a stand-in's would be handed to later builds as the real one. ` +
+            `Let it run (or come from the cache), or mark it \`pure: false\` if it does touch the world.`
+          );
+        case "group":
+          return `Cannot stub "${failure.task}": it is a group (a task without \`run\`); there is nothing to replace. Stub the tasks it groups.`;
+        case "not-in-build":
+          return `Cannot stub "${failure.task}": it is not part of this build (of ${failure.targets.join(", ")}); add it to the targets or drop the stub.`;
+        default:
+          return unreachable(why);
+      }
+    }
     case "duplicate-task": {
       const places = failure.locations
         .map((l) => (l === undefined ? undefined : where(l, options).replace(/: $/, "")))

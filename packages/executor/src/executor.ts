@@ -590,7 +590,10 @@ class Build {
       const cache = this.#cache;
       const cachedOnly = this.#cachedOnly?.has(task.name) === true;
       if (cachedOnly && (!task.pure || cache === undefined || cache.force)) return this.#notCached(task, task.pure ? "missing" : "impure");
-      if (cache === undefined) return await this.#inSlot(task, signal, async () => (await this.#attempting(task, signal, task.pure ? ["no-record"] : ["impure"])).done);
+      if (cache === undefined) {
+        const reasons = task.stubbed === true ? ["stubbed"] : task.pure ? ["no-record"] : ["impure"];
+        return await this.#inSlot(task, signal, async () => (await this.#attempting(task, signal, reasons)).done);
+      }
 
       if (task.pure && !cache.force && !receivesComputedContext(task)) {
         const fresh = cache.fresh(task, this.#outputs);
@@ -825,10 +828,12 @@ class Build {
       stdout.end();
       stderr.end();
     }
-    if (!outcome.ok) return { result: result(task.name, "failed", { exitCode: outcome.exitCode, reasons, failure: outcome.failure }), outputTail: tail.lines() };
+    // A stand-in ran (see stubTasks in @rbuild/planner): the result says so, wherever it is reported.
+    const stubbed = task.stubbed === true ? ({ stubbed: true } as const) : {};
+    if (!outcome.ok) return { result: { ...result(task.name, "failed", { exitCode: outcome.exitCode, reasons, failure: outcome.failure }), ...stubbed }, outputTail: tail.lines() };
     switch (outcome.produced.kind) {
       case "in-place":
-        return { result: result(task.name, "ran", { exitCode: outcome.exitCode, reasons }), outputTail: tail.lines() };
+        return { result: { ...result(task.name, "ran", { exitCode: outcome.exitCode, reasons }), ...stubbed }, outputTail: tail.lines() };
     }
   }
 

@@ -321,6 +321,7 @@ export class TaskCache {
 
   /** Why a task that is not restored from the cache runs, by comparing with its last record. */
   explain(task: GraphTask, prepared: Prepared): string[] {
+    if (task.stubbed === true) return ["stubbed"];
     if (!task.pure) return ["impure"];
     if (this.force) return ["forced"];
     const previous = this.store.taskState(task.name);
@@ -492,7 +493,10 @@ export class TaskCache {
       if (undecodable.length > 0) {
         return { refused: { reason: "undecodable-path", task: task.name, field: "outputs", paths: undecodable }, outputsDigest: manifestDigest([]), layer: null, log: this.keepLog(log) };
       }
-      if (paths.length === 0 && task.outputs.some((glob) => !glob.startsWith("!"))) this.#noOutputs(task, run);
+      // A stand-in (--stub) need not write what the task's own run does: nothing to warn about.
+      if (task.stubbed === true) {
+        // Nothing to say.
+      } else if (paths.length === 0 && task.outputs.some((glob) => !glob.startsWith("!"))) this.#noOutputs(task, run);
       else {
         // Some globs matched: each one that did not is still a typo or an output the task no longer writes.
         for (const glob of unmatched) {

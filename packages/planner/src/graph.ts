@@ -105,6 +105,8 @@ export interface GraphTask extends TaskDef {
   readonly inherited: readonly InheritedContext[];
   /** The stage it belongs to, if any. */
   readonly stage: string | undefined;
+  /** Its `run` is a stand-in put in place for this build (see stubTasks): reported as stubbed. */
+  readonly stubbed?: true;
 }
 
 /** A stage of one build: its tasks in this graph, and the stages of this graph it follows. */

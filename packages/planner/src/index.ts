@@ -3,6 +3,8 @@ export { loadBuildfile, compiledModuleDir } from "./load-buildfile.js";
 export type { LoadOptions, LoadedBuildfile } from "./load-buildfile.js";
 export { defineTasks, taskNameProblem, TASK_FIELDS } from "./define.js";
 export { plan } from "./plan.js";
+export { stubTasks } from "./stub-tasks.js";
+export type { Stub } from "./stub-tasks.js";
 export { closure } from "./closure.js";
 export { normalGlob } from "./normal-glob.js";
 export type { NormalGlob, GlobProblem } from "./normal-glob.js";

@@ -232,8 +232,8 @@ export class TuiReporter implements Reporter {
       if (pending !== undefined) pending[0].write(pending[1]);
       stdout.write(endLine(result, style));
     }
-    const [flaky, failedUndos] = [this.#state.flaky(), this.#state.failedUndos()];
-    stderr.write(recapText({ counts: this.#state.counts(), failed, ok: event.ok, interrupted: event.interrupted, durationMs: event.durationMs, cwd, style, flaky, failedUndos }));
+    const [flaky, stubbed, failedUndos] = [this.#state.flaky(), this.#state.stubbed(), this.#state.failedUndos()];
+    stderr.write(recapText({ counts: this.#state.counts(), failed, ok: event.ok, interrupted: event.interrupted, durationMs: event.durationMs, cwd, style, flaky, stubbed, failedUndos }));
   }
 }
 

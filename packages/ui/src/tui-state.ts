@@ -196,6 +196,11 @@ export class TuiState {
     return [...this.#results.values()].filter((result) => result.flaky === true).map((result) => result.name);
   }
 
+  /** The tasks a stand-in ran for (`--stub`), by name. */
+  stubbed(): string[] {
+    return [...this.#results.values()].filter((result) => result.stubbed === true).map((result) => result.name);
+  }
+
   /** The failed tasks' last results. */
   failed(): TaskResult[] {
     return [...this.#results.values()].filter((result) => result.status === "failed");
