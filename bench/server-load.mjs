@@ -12,8 +12,8 @@
  *   npm run bench:server-load -- --big-size 256MB --seconds 5
  *   npm run bench:server-load -- --protocols rbuild,turbo
  *
- * A protocol whose PUT answers 404 is not on this server yet: its row says so (TODO: the Bazel HTTP
- * and Nx rows measure once their routes are merged) and the others go on.
+ * A protocol whose PUT answers 404 is not on the server measured (an older build): its row says so and
+ * the others go on.
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -69,7 +69,6 @@ const sha256 = (feed) => {
 const PROTOCOLS = [
   { id: "rbuild", name: "rbuild/v1 (cas/blake3)", path: (_name, digestOf) => `/rbuild/v1/cas/blake3/${digestOf(blake3)}` },
   { id: "turbo", name: "turbo v8 (/v8/artifacts)", path: (name) => `/v8/artifacts/${createHash("sha256").update(name).digest("hex").slice(0, 16)}?slug=bench` },
-  // TODO(25.1, 25.2): measured once the Bazel HTTP and Nx routes are on the server; 404 until then.
   { id: "bazel", name: "Bazel HTTP (/cas/sha256)", path: (_name, digestOf) => `/cas/${digestOf(sha256)}` },
   { id: "nx", name: "Nx (/v1/cache)", path: (name) => `/v1/cache/${BigInt(`0x${createHash("sha256").update(name).digest("hex").slice(0, 15)}`)}` },
 ].filter((p) => values.protocols === undefined || values.protocols.split(",").includes(p.id));
