@@ -83,7 +83,9 @@ export function taskDefinition(
   platform: string,
 ): TaskDefinition {
   const { run, env: values } = definitionParts(task, sourceDigest, env);
-  const parts = ["rbuild-def", FORMAT, task.name, run, task.cwd, values, task.inputs, task.outputs, platform, task.keyParts];
+  const base = ["rbuild-def", FORMAT, task.name, run, task.cwd, values, task.inputs, task.outputs, platform, task.keyParts];
+  // A container task's image path (its digest is in the key; the files it was read from, in the entry's stats).
+  const parts = typeof task.runner === "object" ? [...base, ["image", task.runner.image, task.runner.engine ?? null]] : base;
   // What it receives from its ancestors' context: a value computed in the build is named only by its task (see context-values.ts).
   const inherited = (task as Partial<GraphTask>).inherited ?? [];
   const def = digestBytes(JSON.stringify(inherited.length === 0 ? parts : [...parts, inherited.map(({ name, from, value }) => [name, from, value ?? null])]));

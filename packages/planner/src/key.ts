@@ -2,7 +2,7 @@
  * Task keys. A key is the BLAKE3 digest of a canonical, versioned record of
  * everything that can change a task's outputs:
  *
- *   ["rbuild-key", KEY_FORMAT, task, run, cwd, env, inputs, outputs, deps, platform, keyParts?, context?]
+ *   ["rbuild-key", KEY_FORMAT, task, run, cwd, env, inputs, outputs, deps, platform, keyParts?, context?, image?]
  *
  * encoded as JSON (arrays only, so no key-order ambiguity), where
  * - run:     "sh:" + the command, or "fn:" + the function's source + the digest of
@@ -19,7 +19,10 @@
  *            10-element one, so leaving it out is unambiguous);
  * - context: [name, from task, value] for each context value the task
  *            receives from an ancestor (see context.ts), by name; left out
- *            when there are none (keyParts is then written even when empty).
+ *            when there are none (keyParts is then written even when empty);
+ * - image:   a container task's image digest (`sha256:...`, the OCI manifest's,
+ *            the tarball's, or the root filesystem tree's); left out for other
+ *            tasks (keyParts and context are then written even when empty).
  * No absolute path enters a key, so keys match across checkouts and machines.
  * Sorting is by UTF-16 code unit, the same everywhere. Changing any of this
  * changes every key: bump KEY_FORMAT.
@@ -40,6 +43,8 @@ export interface KeyRecord {
   readonly keyParts: readonly (readonly [string, string])[];
   /** The context values the task receives, as [name, from, value]; none when absent. */
   readonly context?: readonly (readonly [string, string, string])[];
+  /** A container task's image digest; none for other tasks. */
+  readonly image?: string;
 }
 
 function byFirst<T extends readonly [string, ...unknown[]]>(a: T, b: T): number {
@@ -59,12 +64,14 @@ export function canonicalRecord(record: KeyRecord): KeyRecord {
     platform: record.platform,
     keyParts: [...record.keyParts].sort(byFirst),
     ...(record.context === undefined || record.context.length === 0 ? {} : { context: [...record.context].sort(byFirst) }),
+    ...(record.image === undefined ? {} : { image: record.image }),
   };
 }
 
 export function encodeRecord(record: KeyRecord): string {
   const r = canonicalRecord(record);
   const fields = ["rbuild-key", KEY_FORMAT, r.task, r.run, r.cwd, r.env, r.inputs, r.outputs, r.deps, r.platform];
+  if (r.image !== undefined) return JSON.stringify([...fields, r.keyParts, r.context ?? [], r.image]);
   if (r.context !== undefined) return JSON.stringify([...fields, r.keyParts, r.context]);
   return JSON.stringify(r.keyParts.length === 0 ? fields : [...fields, r.keyParts]);
 }
@@ -82,8 +89,20 @@ export function decodeRecord(text: string): KeyRecord | undefined {
   try {
     const value = JSON.parse(text) as unknown[];
     if (!Array.isArray(value) || value[0] !== "rbuild-key" || value[1] !== KEY_FORMAT) return undefined;
-    const [, , task, run, cwd, env, inputs, outputs, deps, platform, keyParts = [], context] = value;
-    return { task, run, cwd, env, inputs, outputs, deps, platform, keyParts, ...(context === undefined ? {} : { context }) } as KeyRecord;
+    const [, , task, run, cwd, env, inputs, outputs, deps, platform, keyParts = [], context, image] = value;
+    return {
+      task,
+      run,
+      cwd,
+      env,
+      inputs,
+      outputs,
+      deps,
+      platform,
+      keyParts,
+      ...(context === undefined || (Array.isArray(context) && context.length === 0) ? {} : { context }),
+      ...(image === undefined ? {} : { image }),
+    } as KeyRecord;
   } catch {
     return undefined;
   }
@@ -110,7 +129,8 @@ export function changedInputs(previous: KeyRecord, next: KeyRecord): string[] {
  * Why `next` differs from `previous`, as the reasons rbuild reports:
  * `command-changed`, `env-changed: NAME`, `input-changed: path`,
  * `key-part-changed: name`, `context-changed: NAME from task`,
- * `dep-output-changed: task`, `outputs-changed`, `platform-changed`.
+ * `dep-output-changed: task`, `outputs-changed`, `platform-changed`,
+ * `image-changed` (a container task's image digest).
  */
 export function explainChange(previous: KeyRecord, next: KeyRecord): string[] {
   const reasons: string[] = [];
@@ -126,5 +146,6 @@ export function explainChange(previous: KeyRecord, next: KeyRecord): string[] {
   for (const dep of changedKeys(previous.deps, next.deps)) reasons.push(`dep-output-changed: ${dep}`);
   if (JSON.stringify(previous.outputs) !== JSON.stringify(next.outputs)) reasons.push("outputs-changed");
   if (previous.platform !== next.platform) reasons.push("platform-changed");
+  if (previous.image !== next.image) reasons.push("image-changed");
   return reasons;
 }
