@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, expect, test } from "vitest";
+import { afterAll, afterEach, beforeEach, expect, test } from "vitest";
 import { busyboxRootfs, fileDigest, tarOf, writeDockerArchive, writeFiles, writeOciLayout } from "../../../test-support/oci-image.js";
 import { runnerConformance } from "../../../test-support/runner-conformance.js";
 import { identifyImage, type ImageSource } from "./image/image-source.js";
@@ -160,6 +160,7 @@ test("27.2: engine docker without docker or podman says none was found", async (
 // The conformance suite, each request given a busybox image (built once, in its own directory).
 const shared = mkdtempSync(join(tmpdir(), "rbuild-container-image-"));
 const sharedImage = identified(busyboxLayout(join(shared, "image")));
+afterAll(() => rmSync(shared, { recursive: true, force: true }));
 runnerConformance("container (busybox OCI layout)", () => {
   const choice = new RunnerChoice();
   const withImage: Runner & { close(): void } = {
