@@ -169,3 +169,22 @@ runnerConformance("container (busybox OCI layout)", () => {
   };
   return withImage;
 });
+
+test("27.2: the local and sandbox runners refuse a container task instead of running it on the host", async () => {
+  const image = identified(busyboxLayout(join(root, "image")));
+  const { LocalRunner } = await import("./local-runner.js");
+  const { SandboxRunner } = await import("./sandbox-runner.js");
+  const request: RunRequest = { task: "t", run: "touch ran", root, cwd: root, env: {}, inputs: [], depOutputs: [], outputs: [], image: { source: image, storeDir: join(root, ".rbuild") }, signal: new AbortController().signal, stdout: () => {}, stderr: () => {} };
+  const local = new LocalRunner();
+  const sandbox = new SandboxRunner();
+  const outcomes = [await local.run(request), await sandbox.run(request)];
+  local.close();
+  sandbox.close();
+  const refused = (runner: string): RunOutcome => ({
+    ok: false,
+    exitCode: null,
+    failure: { reason: "spawn-failed", task: "t", message: `it runs in the container image ${join(root, "image")}, and ${runner} runs no images. Run it with the build's default runner (RunnerChoice), which sends it to the container runner.` },
+  });
+  expect(outcomes).toEqual([refused("the local runner"), refused("the sandbox runner")]);
+  expect(existsSync(join(root, "ran"))).toBe(false);
+});

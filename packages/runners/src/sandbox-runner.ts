@@ -24,7 +24,7 @@ import { statSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
 import type { TaskFailure } from "@rbuild/core";
 import { locateBwrap, SANDBOX_HOME, systemArgs, type BwrapState } from "./bwrap.js";
-import { LocalRunner, type LocalRunnerOptions } from "./local-runner.js";
+import { LocalRunner, refusedImage, type LocalRunnerOptions } from "./local-runner.js";
 import type { BuildHold, RunOutcome, RunRequest, Runner } from "./runner.js";
 import { isBelow, SandboxTree } from "./sandbox-tree.js";
 import type { Program, Wrap } from "./spawn-group.js";
@@ -102,7 +102,8 @@ export class SandboxRunner implements Runner {
     if (this.#owned) this.#local.close();
   }
 
-  run(request: RunRequest): Promise<RunOutcome> {
+  async run(request: RunRequest): Promise<RunOutcome> {
+    if (request.image !== undefined) return refusedImage(request, "the sandbox runner");
     return this.runIn(request, { args: systemArgs(request.network === true, request.env.PATH, request.root) });
   }
 
