@@ -188,3 +188,32 @@ test("27.2: the local and sandbox runners refuse a container task instead of run
   expect(outcomes).toEqual([refused("the local runner"), refused("the sandbox runner")]);
   expect(existsSync(join(root, "ran"))).toBe(false);
 });
+
+test("27.2: a gzip-compressed layer with a hard link and a path longer than 100 bytes unpacks whole", async () => {
+  const long = `deep/${"d".repeat(60)}/${"e".repeat(60)}/file.txt`;
+  const rootfs = busyboxRootfs(join(root, "rootfs"), { [long]: "long\n" });
+  const { linkSync } = await import("node:fs");
+  linkSync(join(rootfs, long), join(rootfs, "hard.txt"));
+  const { gzipSync } = await import("node:zlib");
+  writeOciLayout(join(root, "image"), [gzipSync(tarOf(rootfs))]);
+  const result = await run(`cat /${long} /hard.txt`, identified(join(root, "image")));
+  expect(result).toEqual({ outcome: ran, stdout: "long\nlong\n", stderr: "" });
+});
+
+test("27.2: a layer with a relative link that climbs above the root is refused", async () => {
+  const evil = join(root, "evil");
+  mkdirSync(join(evil, "bin"), { recursive: true });
+  const { symlinkSync } = await import("node:fs");
+  symlinkSync("../../host-etc", join(evil, "bin", "escape"));
+  writeOciLayout(join(root, "image"), [tarOf(evil)]);
+  const result = await run("true", identified(join(root, "image")));
+  expect(result.outcome).toEqual({
+    ok: false,
+    exitCode: null,
+    failure: {
+      reason: "spawn-failed",
+      task: "t",
+      message: `its image ${join(root, "image")} cannot be used: layer 1 of ${join(root, "image")} holds a link bin/escape -> ../../host-etc, which leads out of the root filesystem: rbuild refuses such an image.`,
+    },
+  });
+});
