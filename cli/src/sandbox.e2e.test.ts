@@ -73,7 +73,7 @@ test("27.1: runner and network are checked like every field", async () => {
     exitCode: 2,
     stdout: "",
     stderr:
-      'rbuild: error: Buildfile.ts:2:1: Task "a": `runner` must be "local" or "sandbox", got "docker"\n' +
+      'rbuild: error: Buildfile.ts:2:1: Task "a": `runner` must be "local", "sandbox" or `{ image: \"<path>\" }` (a container image), got "docker"\n' +
       'rbuild: error: Buildfile.ts:2:1: Task "a": `network` must be true or false, got "yes"\n',
   });
 });

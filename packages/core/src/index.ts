@@ -1,5 +1,5 @@
 export { task, declareTask, isTask, collectTasks, evaluationContext, perEvaluation, ExecError } from "./task.js";
-export type { ContextOutputs, ContextValue, EvaluationContext, Task, TaskOptions, RunContext, RunFunction, ExecOptions, ExecResult } from "./task.js";
+export type { ContainerImage, ContextOutputs, ContextValue, EvaluationContext, Task, TaskOptions, RunContext, RunFunction, ExecOptions, ExecResult } from "./task.js";
 export { pool, isPool, samePlace } from "./pool.js";
 export type { Pool, PoolOptions } from "./pool.js";
 export { stage, isStage, collectStages } from "./stage.js";

@@ -142,9 +142,11 @@ export interface TaskOptions {
    * read-only, a fresh /tmp and HOME, and no network: a read of an undeclared
    * file, or a write outside its outputs, fails the task naming the file.
    * `rbuild --sandbox` runs every pure task that does not say so in the sandbox.
+   * Or `{ image: "<path>" }`: in a container, the sandbox with that image's
+   * root filesystem instead of the host's system directories (see ContainerImage).
    */
-  readonly runner?: "local" | "sandbox";
-  /** A sandboxed task may reach the network (default false). Nothing else is changed by it. */
+  readonly runner?: "local" | "sandbox" | ContainerImage;
+  /** A sandboxed or container task may reach the network (default false). Nothing else is changed by it. */
   readonly network?: boolean;
   /**
    * How many more times to run the task when it fails (default 0): for work
@@ -324,4 +326,18 @@ export function evaluationToken(): object | undefined {
 /** The context of the evaluation under way; empty outside one. */
 export function evaluationContext(): EvaluationContext {
   return (globalThis as { [REGISTRY]?: Registry })[REGISTRY]?.context ?? {};
+}
+
+/**
+ * A container task's image (`runner: { image }`): `image` is a path relative
+ * to the Buildfile's directory to an OCI image layout directory, a `docker
+ * save` tarball, or a root filesystem directory. rbuild unpacks it once into
+ * the store and runs the task in it under bubblewrap, its inputs at their
+ * workspace paths; the image's digest is part of the task's key.
+ * `engine: "docker"` asks for a docker or podman engine instead (not yet run:
+ * the task fails saying which engine was found, or that none was).
+ */
+export interface ContainerImage {
+  readonly image: string;
+  readonly engine?: "docker";
 }

@@ -51,6 +51,12 @@ export function dryRun(graph: Graph, options: CacheOptions, env: Readonly<Record
       plan.push({ name: task.name, action: "run", key: null, reasons: [`through-symlink: ${prepared.throughLink.link}`] });
       continue;
     }
+    if (prepared.imageFailure !== undefined) {
+      // It would fail: its image cannot be found or read.
+      willRun.add(task.name);
+      plan.push({ name: task.name, action: "run", key: null, reasons: ["image-unusable"] });
+      continue;
+    }
     const entry = task.pure && !cache.force ? options.store.lookup(prepared.key) : undefined;
     if (entry !== undefined) {
       outputs.set(task.name, entry.outputsDigest);

@@ -10,7 +10,7 @@
  * waits for them, and skips the rest.
  */
 import { setMaxListeners } from "node:events";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { availableParallelism, hostname } from "node:os";
 import { describeFailure, type Reporter, type StrayErrors, type TaskFailure, type TaskResult, type UndoResult } from "@rbuild/core";
 import type { Digest } from "@rbuild/hash";
@@ -27,6 +27,7 @@ import { groupOutputsDigest, type Fresh } from "./fresh-entry.js";
 import { CommandRuns } from "./recent-writes.js";
 import { OutputTail } from "./output-tail.js";
 import { LogCollector, TaskCache, type CacheOptions, type Prepared } from "./task-cache.js";
+import { ImageCatalog } from "./image-catalog.js";
 import { TaskEnvBuilder } from "./task-env.js";
 import { ContextValues, receivesComputedContext } from "./context-values.js";
 import { StageGate } from "./stage-gate.js";
@@ -298,6 +299,8 @@ class Build {
   readonly #stages: StageGate;
   /** What tasks receive from their ancestors' `context` (see context-values.ts). */
   readonly #context: ContextValues;
+  /** The container images of tasks with `runner: { image }` (see image-catalog.ts). */
+  readonly #images: ImageCatalog;
 
   constructor(options: ExecuteOptions) {
     // Every running command listens to it: more than the default ten with -j 10 and up.
@@ -312,10 +315,11 @@ class Build {
     this.#now = options.now ?? (() => performance.now());
     const env = options.env ?? process.env;
     this.#env = new TaskEnvBuilder(env);
+    this.#images = new ImageCatalog(options.graph.root);
     this.#cache =
       options.cache === undefined
         ? undefined
-        : new TaskCache(options.graph, options.cache, env, (code, message) => this.#reporter.report({ type: "info", code, message }));
+        : new TaskCache(options.graph, { ...options.cache, images: this.#images }, env, (code, message) => this.#reporter.report({ type: "info", code, message }));
     this.#remote =
       options.cache === undefined || options.remote === undefined
         ? undefined
@@ -605,6 +609,7 @@ class Build {
         return { result: result(task.name, "failed", { reasons: [], failure }) };
       }
       if (prepared.throughLink !== undefined) return { result: result(task.name, "failed", { reasons: [], failure: prepared.throughLink }) };
+      if (prepared.imageFailure !== undefined) return { result: result(task.name, "failed", { reasons: [], failure: prepared.imageFailure }) };
       let reasons: string[];
       // Before the task's state is replaced (by a hit or after the run).
       const changed = task.pure ? cache.changedInputs(task, prepared) : [];
@@ -805,6 +810,9 @@ class Build {
     const stderr = emit("stderr");
     const cwd = resolve(this.#graph.root, task.cwd);
     const env = this.#context.addTo(task, this.#env.build(task.env, cwd));
+    const image = this.#images.of(task);
+    if (image?.ok === false) return { result: result(task.name, "failed", { reasons, failure: { reason: "spawn-failed", task: task.name, message: image.message } }) };
+    const engine = typeof task.runner === "object" ? task.runner.engine : undefined;
     let outcome: RunOutcome;
     try {
       outcome = await this.#runner.run({
@@ -817,6 +825,7 @@ class Build {
         depOutputs: this.#depOutputs(task),
         outputs: task.outputs,
         sandbox: task.runner === "sandbox",
+        ...(image === undefined ? {} : { image: { source: image.image, storeDir: this.#cache?.store.dir ?? join(this.#graph.root, ".rbuild"), ...(engine === undefined ? {} : { engine }) } }),
         network: task.network === true,
         signal,
         stdout: (chunk) => stdout.write(chunk),

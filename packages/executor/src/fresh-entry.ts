@@ -84,6 +84,8 @@ export function taskDefinition(
 ): TaskDefinition {
   const { run, env: values } = definitionParts(task, sourceDigest, env);
   const parts: unknown[] = ["rbuild-def", FORMAT, task.name, run, task.cwd, values, task.inputs, task.outputs, platform, task.keyParts];
+  // A container task's image path (its digest is in the key; the files it was read from, in the entry's stats).
+  if (typeof task.runner === "object") parts.push(["image", task.runner.image, task.runner.engine ?? null]);
   // What it receives from its ancestors' context: a value computed in the build is named only by its task (see context-values.ts).
   const inherited = (task as Partial<GraphTask>).inherited ?? [];
   if (inherited.length > 0) parts.push(inherited.map(({ name, from, value }) => [name, from, value ?? null]));

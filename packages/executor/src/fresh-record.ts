@@ -70,7 +70,8 @@ export function targetsKey(graph: Pick<Graph, "targets">): string {
 function definitionsDigest(graph: Graph, env: Env, platform: string): string {
   const tasks = [...graph.tasks.values()].map((task) => {
     const { run, env: values } = definitionParts(task, graph.sourceDigest, env);
-    const facts = [task.name, run, task.cwd, values, task.inputs, task.outputs, task.deps, task.pure, task.keyParts];
+    const own = [task.name, run, task.cwd, values, task.inputs, task.outputs, task.deps, task.pure, task.keyParts];
+    const facts = typeof task.runner === "object" ? [...own, ["image", task.runner.image, task.runner.engine ?? null]] : own;
     return task.inherited.length === 0 ? facts : [...facts, task.inherited.map(({ name, from, value }) => [name, from, value ?? null])];
   });
   return digestBytes(JSON.stringify(["rbuild-definitions", 1, platform, tasks]));

@@ -17,6 +17,7 @@ import type { TaskFailure } from "@rbuild/core";
 import { digestBytes, expandGlobs, FileHasher, globCrossings, globMatcher, isDirectoryLink, linkTarget, statFollowing, type Digest, type LinkCrossing } from "@rbuild/hash";
 import { changedInputs, decodeRecord, encodeRecord, explainChange, keyOfEncoded, type Graph, type GraphTask, type KeyRecord } from "@rbuild/planner";
 import { FreshRecords, RecordView, freshOf, targetsKey } from "./fresh-record.js";
+import { ImageCatalog } from "./image-catalog.js";
 import type { InputWarmer } from "./input-warmer.js";
 import { clearOutputs, expandOpeningUp } from "./clear-outputs.js";
 import { writtenDuring, type CommandWindow } from "./recent-writes.js";
@@ -48,6 +49,8 @@ export interface CacheOptions {
   readonly records?: FreshRecords;
   /** The freshness record as the caller read it under the build lock; without it, read when first needed. */
   readonly base?: { readonly view: RecordView | undefined };
+  /** The build's container images (the executor's); without it, a catalog of its own. */
+  readonly images?: ImageCatalog;
 }
 
 /** What the cache step knows about a task before it runs. */
@@ -62,6 +65,8 @@ export interface Prepared {
   readonly dirs: readonly EntryStat[];
   /** Inputs whose names are not UTF-8 (see expandGlobs): the task is refused rather than keyed without them. */
   readonly undecodable: readonly string[];
+  /** A container task whose image cannot be found or read: the task fails with it, before anything is cleared or restored. */
+  readonly imageFailure?: Extract<TaskFailure, { reason: "spawn-failed" }>;
   /** The first glob the symlink rule refuses (see symlink-rule.ts in @rbuild/hash): the task fails with it, before anything is cleared or restored. */
   readonly throughLink?: Extract<TaskFailure, { reason: "through-symlink" }>;
 }
@@ -109,6 +114,7 @@ export class TaskCache {
   readonly #hasher: FileHasher;
   readonly #ignore: string[];
   readonly #info: (code: string, message: string) => void;
+  readonly #images: ImageCatalog;
   /** What the tasks that succeeded leave for their freshness entries, made at the end of the build. */
   readonly #succeeded = new Map<string, Succeeded>();
   /** Input globs already warned about in this build: one shared by many tasks (a root file, or the same glob in each task's directory) is named once. */
@@ -138,6 +144,7 @@ export class TaskCache {
     this.#env = env;
     this.#hasher = new FileHasher(graph.root, options.store, options.store.trustBefore);
     this.#info = info;
+    this.#images = options.images ?? new ImageCatalog(graph.root);
     // A store directory inside the workspace is never an input or output.
     const relativeStore = options.store.dir.startsWith(`${graph.root}/`) ? options.store.dir.slice(graph.root.length + 1) : undefined;
     this.#ignore = relativeStore === undefined ? [] : [`${relativeStore}/**`];
@@ -284,6 +291,14 @@ export class TaskCache {
       if (stat !== undefined) dirs.push(entryStat(dir, stat));
     }
     const { run, env, def } = this.#definition(task);
+    // A container task's image: its digest is in the key, and the files it was read from in the freshness entry.
+    const image = this.#images.of(task);
+    if (image?.ok === true) {
+      for (const file of image.image.files) {
+        const stat = statSync(file, { throwIfNoEntry: false });
+        if (stat !== undefined) files.push(fileStat(relative(this.#root, file), stat));
+      }
+    }
     const record: KeyRecord = {
       task: task.name,
       run,
@@ -296,10 +311,22 @@ export class TaskCache {
       keyParts: task.keyParts,
       context,
       ...(task.transform === undefined ? {} : { transform: task.transform }),
+      ...(image?.ok === true ? { image: image.image.digest } : {}),
     };
     const encoded = encodeRecord(record);
     const throughLink = this.#throughLink(task, crossings, linkedDirectory, linkLoop);
-    return { record, encoded, key: keyOfEncoded(encoded), def, files, dirs, undecodable, ...(throughLink === undefined ? {} : { throughLink }) };
+    const imageFailure = image?.ok === false ? ({ reason: "spawn-failed", task: task.name, message: image.message } as const) : undefined;
+    return {
+      record,
+      encoded,
+      key: keyOfEncoded(encoded),
+      def,
+      files,
+      dirs,
+      undecodable,
+      ...(throughLink === undefined ? {} : { throughLink }),
+      ...(imageFailure === undefined ? {} : { imageFailure }),
+    };
   }
 
   /**

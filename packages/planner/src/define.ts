@@ -159,9 +159,7 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
     problems.push({ field: "pure", message: `must be true or false, got ${show(options.pure)}` });
   }
 
-  if (options.runner !== undefined && options.runner !== "local" && options.runner !== "sandbox") {
-    problems.push({ field: "runner", message: `must be "local" or "sandbox", got ${show(options.runner)}` });
-  }
+  const runner = checkRunner(options.runner, problems);
   if (options.network !== undefined && typeof options.network !== "boolean") {
     problems.push({ field: "network", message: `must be true or false, got ${show(options.network)}` });
   }
@@ -233,7 +231,7 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
     cwd,
     keyParts,
     keyPartsFrom,
-    runner: options.runner === "local" || options.runner === "sandbox" ? (options.runner as TaskDef["runner"]) : undefined,
+    runner,
     network: options.network === true,
     ...(retry === undefined ? {} : { retry }),
     ...(undo === undefined ? {} : { undo }),
@@ -241,6 +239,30 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
     locate: () => task.location,
   };
   return { def, depRefs, transformRef: options.transform, problems };
+}
+
+/** The task's `runner`, checked: "local", "sandbox", or `{ image, engine? }` with the image's path normalised. */
+function checkRunner(value: unknown, problems: Problem[]): TaskDef["runner"] {
+  if (value === undefined || value === "local" || value === "sandbox") return value;
+  const expected = 'must be "local", "sandbox" or `{ image: "<path>" }` (a container image)';
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    problems.push({ field: "runner", message: `${expected}, got ${show(value)}` });
+    return undefined;
+  }
+  const fields = value as Record<string, unknown>;
+  const unknown = Object.keys(fields).filter((key) => key !== "image" && key !== "engine");
+  if (unknown.length > 0) problems.push({ field: "runner", message: `has ${unknown.map((key) => `\`${key}\``).join(", ")}, which a container runner does not take (it takes \`image\` and \`engine\`)` });
+  if (fields.engine !== undefined && fields.engine !== "docker") problems.push({ field: "runner", message: `has \`engine: ${show(fields.engine)}\`; the only engine to ask for is "docker" (leave it out to run the image with bubblewrap)` });
+  if (typeof fields.image !== "string") {
+    problems.push({ field: "runner", message: `must name its image: \`{ image: "<path>" }\`, a path relative to the Buildfile to an OCI image layout, a \`docker save\` tarball or a root filesystem directory; got ${show(fields.image)}` });
+    return undefined;
+  }
+  const problem = checkRelative(fields.image, "image path");
+  if (problem !== undefined) {
+    problems.push({ field: "runner", message: problem });
+    return undefined;
+  }
+  return { image: posix.normalize(fields.image).replace(/\/+$/, ""), ...(fields.engine === "docker" ? { engine: "docker" as const } : {}) };
 }
 
 /** Why `name` cannot name a task (`must not contain whitespace or control characters`), or undefined when it can. */

@@ -1,4 +1,4 @@
-import type { ContextValue, RunFunction, SourceLocation } from "@rbuild/core";
+import type { ContainerImage, ContextValue, RunFunction, SourceLocation } from "@rbuild/core";
 
 /** A task's pool, checked (see pool-def.ts). */
 export interface PoolDef {
@@ -29,8 +29,11 @@ export interface TaskDef {
   readonly keyParts: readonly (readonly [string, string])[];
   /** The files its `keyParts` are computed from, normalised (what `--since` watches for them). */
   readonly keyPartsFrom: readonly string[];
-  /** Its `runner`, undefined when it does not say (local, or the sandbox with --sandbox for a pure task). */
-  readonly runner?: "local" | "sandbox" | undefined;
+  /**
+   * Its `runner`, undefined when it does not say (local, or the sandbox with --sandbox for a pure task);
+   * a container image's path is normalised, relative to the workspace root.
+   */
+  readonly runner?: "local" | "sandbox" | ContainerImage | undefined;
   /** Its `network: true` (for a sandboxed task). */
   readonly network?: boolean;
   /** Its `retries`, `retryDelay` and `retryOn`, when it has retries (not part of its key). */

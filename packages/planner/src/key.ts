@@ -2,7 +2,7 @@
  * Task keys. A key is the BLAKE3 digest of a canonical, versioned record of
  * everything that can change a task's outputs:
  *
- *   ["rbuild-key", KEY_FORMAT, task, run, cwd, env, inputs, outputs, deps, platform, keyParts?, context?, transform?]
+ *   ["rbuild-key", KEY_FORMAT, task, run, cwd, env, inputs, outputs, deps, platform, keyParts?, context?, ...tagged]
  *
  * encoded as JSON (arrays only, so no key-order ambiguity), where
  * - run:     "sh:" + the command, or "fn:" + the function's source + the digest of
@@ -20,9 +20,12 @@
  * - context: [name, from task, value] for each context value the task
  *            receives from an ancestor (see context.ts), by name; left out
  *            when there are none (keyParts is then written even when empty);
- * - transform: ["transform", dep name] for a transform (it starts from that
- *            dep's outputs instead of nothing); left out otherwise (keyParts
- *            and context are then written even when empty: 13 elements).
+ * - tagged:  elements that name what they are, after keyParts and context
+ *            (both then written even when empty), each only when it applies:
+ *            ["transform", dep name] for a transform (it starts from that dep's
+ *            outputs instead of nothing); ["image", digest] for a container
+ *            task (`sha256:...`, the OCI manifest's, the tarball's, or the root
+ *            filesystem tree's). A task with neither keeps its older key.
  * No absolute path enters a key, so keys match across checkouts and machines.
  * Sorting is by UTF-16 code unit, the same everywhere. Changing any of this
  * changes every key: bump KEY_FORMAT.
@@ -45,6 +48,8 @@ export interface KeyRecord {
   readonly context?: readonly (readonly [string, string, string])[];
   /** The dep it starts from, for a transform. */
   readonly transform?: string | undefined;
+  /** A container task's image digest; none for other tasks. */
+  readonly image?: string;
 }
 
 function byFirst<T extends readonly [string, ...unknown[]]>(a: T, b: T): number {
@@ -65,13 +70,15 @@ export function canonicalRecord(record: KeyRecord): KeyRecord {
     keyParts: [...record.keyParts].sort(byFirst),
     ...(record.context === undefined || record.context.length === 0 ? {} : { context: [...record.context].sort(byFirst) }),
     ...(record.transform === undefined ? {} : { transform: record.transform }),
+    ...(record.image === undefined ? {} : { image: record.image }),
   };
 }
 
 export function encodeRecord(record: KeyRecord): string {
   const r = canonicalRecord(record);
   const fields = ["rbuild-key", KEY_FORMAT, r.task, r.run, r.cwd, r.env, r.inputs, r.outputs, r.deps, r.platform];
-  if (r.transform !== undefined) return JSON.stringify([...fields, r.keyParts, r.context ?? [], ["transform", r.transform]]);
+  const tagged = [...(r.transform === undefined ? [] : [["transform", r.transform]]), ...(r.image === undefined ? [] : [["image", r.image]])];
+  if (tagged.length > 0) return JSON.stringify([...fields, r.keyParts, r.context ?? [], ...tagged]);
   if (r.context !== undefined) return JSON.stringify([...fields, r.keyParts, r.context]);
   return JSON.stringify(r.keyParts.length === 0 ? fields : [...fields, r.keyParts]);
 }
@@ -89,10 +96,27 @@ export function decodeRecord(text: string): KeyRecord | undefined {
   try {
     const value = JSON.parse(text) as unknown[];
     if (!Array.isArray(value) || value[0] !== "rbuild-key" || value[1] !== KEY_FORMAT) return undefined;
-    const [, , task, run, cwd, env, inputs, outputs, deps, platform, keyParts = [], context, transform] = value;
-    const from = Array.isArray(transform) && transform[0] === "transform" && typeof transform[1] === "string" ? { transform: transform[1] as string } : {};
-    const received = context === undefined || (Array.isArray(context) && context.length === 0) ? {} : { context };
-    return { task, run, cwd, env, inputs, outputs, deps, platform, keyParts, ...received, ...from } as KeyRecord;
+    const [, , task, run, cwd, env, inputs, outputs, deps, platform, keyParts = [], context, ...rest] = value;
+    const tag = (name: string): string | undefined => {
+      const found = rest.find((element): element is [string, string] => Array.isArray(element) && element[0] === name && typeof element[1] === "string");
+      return found?.[1];
+    };
+    const transform = tag("transform");
+    const image = tag("image");
+    return {
+      task,
+      run,
+      cwd,
+      env,
+      inputs,
+      outputs,
+      deps,
+      platform,
+      keyParts,
+      ...(context === undefined || (Array.isArray(context) && context.length === 0) ? {} : { context }),
+      ...(transform === undefined ? {} : { transform }),
+      ...(image === undefined ? {} : { image }),
+    } as KeyRecord;
   } catch {
     return undefined;
   }
@@ -119,7 +143,8 @@ export function changedInputs(previous: KeyRecord, next: KeyRecord): string[] {
  * Why `next` differs from `previous`, as the reasons rbuild reports:
  * `command-changed`, `env-changed: NAME`, `input-changed: path`,
  * `key-part-changed: name`, `context-changed: NAME from task`,
- * `dep-output-changed: task`, `outputs-changed`, `platform-changed`.
+ * `dep-output-changed: task`, `outputs-changed`, `platform-changed`,
+ * `image-changed` (a container task's image digest).
  */
 export function explainChange(previous: KeyRecord, next: KeyRecord): string[] {
   const reasons: string[] = [];
@@ -135,5 +160,6 @@ export function explainChange(previous: KeyRecord, next: KeyRecord): string[] {
   for (const dep of changedKeys(previous.deps, next.deps)) reasons.push(`dep-output-changed: ${dep}`);
   if (JSON.stringify(previous.outputs) !== JSON.stringify(next.outputs)) reasons.push("outputs-changed");
   if (previous.platform !== next.platform) reasons.push("platform-changed");
+  if (previous.image !== next.image) reasons.push("image-changed");
   return reasons;
 }

@@ -18,11 +18,11 @@ export type BwrapState = { readonly kind: "found"; readonly path: string } | { r
 
 const INSTALL = "Install bubblewrap (Debian, Ubuntu: `apt-get install bubblewrap`; Fedora: `dnf install bubblewrap`; Arch: `pacman -S bubblewrap`), or run the task with `runner: \"local\"` (and without --sandbox)";
 
-/** The first executable `bwrap` on `searchPath`. */
-function findOnPath(searchPath: string): string | undefined {
+/** The first executable `name` (`bwrap` unless told) on `searchPath`. */
+export function findOnPath(searchPath: string, name = "bwrap"): string | undefined {
   for (const dir of searchPath.split(delimiter)) {
     if (dir === "") continue;
-    const candidate = join(dir, "bwrap");
+    const candidate = join(dir, name);
     try {
       accessSync(candidate, fsConstants.X_OK);
       return candidate;

@@ -207,6 +207,15 @@ type Spawning =
   | { readonly kind: "helper"; readonly helper: ProcessHelper }
   | { readonly kind: "direct"; readonly until: "closed" | "next-build" };
 
+/** A container task given to a runner that runs no images: it is refused, never run on the host. */
+export function refusedImage(request: RunRequest, runner: string): RunOutcome {
+  return {
+    ok: false,
+    exitCode: null,
+    failure: { reason: "spawn-failed", task: request.task, message: `it runs in the container image ${request.image?.source.path}, and ${runner} runs no images. Run it with the build's default runner (RunnerChoice), which sends it to the container runner.` },
+  };
+}
+
 export class LocalRunner implements Runner {
   readonly #strays: StrayErrors | undefined;
   readonly #drained = new DrainedLoop();
@@ -238,6 +247,7 @@ export class LocalRunner implements Runner {
   }
 
   async run(request: RunRequest): Promise<RunOutcome> {
+    if (request.image !== undefined) return refusedImage(request, "the local runner");
     return this.runWrapped(request, undefined);
   }
 

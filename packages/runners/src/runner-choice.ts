@@ -1,12 +1,13 @@
 /**
  * The build's default runner: each task where it asks to run. A request
  * with `sandbox` goes to the sandbox runner (made on first use), the rest to
- * the local runner; both start commands through the same local runner (one
+ * the local runner, and one with an `image` to the container runner; all start commands through the same local runner (one
  * process helper, one record of what runs).
  */
 import type { StrayErrors } from "@rbuild/core";
 import { LocalRunner } from "./local-runner.js";
 import type { BuildHold, RunOutcome, RunRequest, Runner } from "./runner.js";
+import { ContainerRunner } from "./container-runner.js";
 import { SandboxRunner } from "./sandbox-runner.js";
 
 export interface RunnerChoiceOptions {
@@ -17,15 +18,24 @@ export interface RunnerChoiceOptions {
 export class RunnerChoice implements Runner {
   readonly #local: LocalRunner;
   #sandbox: SandboxRunner | undefined;
+  #container: ContainerRunner | undefined;
 
   constructor(options: RunnerChoiceOptions = {}) {
     this.#local = new LocalRunner(options);
   }
 
   run(request: RunRequest): Promise<RunOutcome> {
+    if (request.image !== undefined) {
+      this.#container ??= new ContainerRunner(this.#sandboxRunner());
+      return Promise.resolve(this.#container.run(request));
+    }
     if (request.sandbox !== true) return this.#local.run(request);
+    return this.#sandboxRunner().run(request);
+  }
+
+  #sandboxRunner(): SandboxRunner {
     this.#sandbox ??= new SandboxRunner({ local: this.#local });
-    return this.#sandbox.run(request);
+    return this.#sandbox;
   }
 
   prepare(runs: Iterable<RunRequest["run"] | undefined>): void {

@@ -12,6 +12,17 @@
  * with its output streamed on the way and where the files it produced are.
  */
 import type { RunFunction, TaskFailure } from "@rbuild/core";
+import type { ImageSource } from "./image/image-source.js";
+
+/** A container task's image (its `runner: { image }`), identified: see the container runner. */
+export interface RunImage {
+  /** The image found and identified (its digest is in the task's key). */
+  readonly source: ImageSource;
+  /** The store's directory (`.rbuild`): images are unpacked once, under its `images/`. */
+  readonly storeDir: string;
+  /** `"docker"`: run it with a docker or podman engine instead of bubblewrap. */
+  readonly engine?: "docker";
+}
 
 /** Everything a runner needs to run one task. */
 export interface RunRequest {
@@ -36,6 +47,8 @@ export interface RunRequest {
    * pure task): a runner that cannot confine it must refuse it, never run it unconfined.
    */
   readonly sandbox?: boolean;
+  /** The task runs in this container image (its `runner: { image }`): a runner that cannot must refuse it. */
+  readonly image?: RunImage;
   /**
    * The task's `network: true`: it may reach the network. A runner that can
    * cut a task off (the sandbox) does unless this is true; the local runner cannot.

@@ -24,10 +24,10 @@ import { statSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
 import type { TaskFailure } from "@rbuild/core";
 import { locateBwrap, SANDBOX_HOME, systemArgs, type BwrapState } from "./bwrap.js";
-import { LocalRunner, type LocalRunnerOptions } from "./local-runner.js";
+import { LocalRunner, refusedImage, type LocalRunnerOptions } from "./local-runner.js";
 import type { BuildHold, RunOutcome, RunRequest, Runner } from "./runner.js";
 import { isBelow, SandboxTree } from "./sandbox-tree.js";
-import type { Wrap } from "./spawn-group.js";
+import type { Program, Wrap } from "./spawn-group.js";
 import { readOnlyWrites, STDERR_KEPT, undeclaredReads } from "./undeclared-reads.js";
 
 export interface SandboxRunnerOptions extends LocalRunnerOptions {
@@ -37,6 +37,16 @@ export interface SandboxRunnerOptions extends LocalRunnerOptions {
   readonly argvLimit?: number;
   /** The local runner to start commands through (shared with the build's local tasks); one of its own if not given. */
   readonly local?: LocalRunner;
+}
+
+/** A sandbox's system part: what it sees outside the workspace. */
+export interface SystemPart {
+  /** The bwrap arguments that make it, before the workspace's. */
+  readonly args: readonly string[];
+  /** Environment under the task's own (an image's `Env`). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** The program that starts instead of `program` (a container finds programs on its own PATH). */
+  readonly program?: (program: Program) => Program;
 }
 
 /** The most bytes of bwrap arguments passed on its command line (Linux takes 2 MiB in all, with the environment). */
@@ -93,6 +103,17 @@ export class SandboxRunner implements Runner {
   }
 
   async run(request: RunRequest): Promise<RunOutcome> {
+    if (request.image !== undefined) return refusedImage(request, "the sandbox runner");
+    return this.runIn(request, { args: systemArgs(request.network === true, request.env.PATH, request.root) });
+  }
+
+  /**
+   * Runs `request` in a sandbox whose system part is `system` (the host's
+   * system directories for the sandbox runner, an image's root filesystem
+   * for the container runner), with the workspace part and the output
+   * collection as described above.
+   */
+  async runIn(request: RunRequest, system: SystemPart): Promise<RunOutcome> {
     const task = request.task;
     this.#bwrap ??= locateBwrap(this.#searchPath);
     const bwrap = this.#bwrap;
@@ -110,13 +131,13 @@ export class SandboxRunner implements Runner {
           tail = (tail + chunk.toString()).slice(-STDERR_KEPT);
         },
       };
-      const system = systemArgs(request.network === true, request.env.PATH, request.root);
-      const wrap: Wrap = (program, cwd) => {
+      const wrap: Wrap = (started, cwd) => {
+        const program = system.program?.(started) ?? started;
         tree.ensureDirectory(cwd);
         const outside = isBelow(request.root, cwd) ? [] : ["--ro-bind-try", cwd, cwd];
-        const env = { ...program.env, HOME: SANDBOX_HOME, TMPDIR: "/tmp" };
+        const env = { ...system.env, ...program.env, HOME: SANDBOX_HOME, TMPDIR: "/tmp" };
         const command = ["--chdir", cwd, "--", program.file, ...program.args];
-        const setup = [...system, ...tree.args(), ...outside];
+        const setup = [...system.args, ...tree.args(), ...outside];
         if (setup.reduce((sum, arg) => sum + arg.length + 1, 0) <= this.#argvLimit) return { file: bwrap.path, args: [...setup, ...command], env };
         // Beyond what execve takes (thousands of binds): bwrap reads them from a file, on fd 3.
         const file = tree.scratchFile("bwrap-args");

@@ -1,0 +1,30 @@
+/**
+ * The container images of one build's tasks (`runner: { image }`), found and
+ * identified once each (packages/runners, image/image-source.ts): their
+ * digests enter the tasks' keys, the files they were read from enter their
+ * freshness entries (a changed image is seen by a stat), and the container
+ * runner is handed what was identified. An image is taken to stay as it is
+ * for the rest of the build.
+ */
+import { resolve } from "node:path";
+import type { GraphTask } from "@rbuild/planner";
+import { identifyImage, type Identified } from "@rbuild/runners";
+
+export class ImageCatalog {
+  readonly #root: string;
+  readonly #found = new Map<string, Identified>();
+
+  constructor(root: string) {
+    this.#root = root;
+  }
+
+  /** The task's image, identified (or why it cannot be); undefined for a task that names none. */
+  of(task: Pick<GraphTask, "runner">): Identified | undefined {
+    const runner = task.runner;
+    if (typeof runner !== "object") return undefined;
+    const path = resolve(this.#root, runner.image);
+    let found = this.#found.get(path);
+    if (found === undefined) this.#found.set(path, (found = identifyImage(path)));
+    return found;
+  }
+}

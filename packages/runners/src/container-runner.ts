@@ -1,0 +1,86 @@
+/**
+ * The container runner: a task with `runner: { image }` runs under
+ * bubblewrap with the image's root filesystem, unpacked once into the store
+ * (image/unpack.ts), as its system part instead of the host's directories.
+ * The workspace part is the sandbox's (sandbox-tree.ts): the declared
+ * inputs and the deps' outputs read-only, at the same absolute paths as in
+ * the workspace, the outputs' directories writable, and the outputs
+ * collected and moved back the same way.
+ *
+ * What the task sees: every top-level entry of the image at `/` (read-only;
+ * its links as links), a fresh /proc, /dev and /tmp, HOME an empty
+ * /tmp/home, no network unless `network: true`. A top-level directory of
+ * the image that the workspace's path goes through (`/home` for a
+ * workspace in /home/me/app) is left out, so the workspace can be there.
+ * Its environment is the image config's `Env` with the task's own over it.
+ * The image's Cmd and Entrypoint are not used: the task's `run` is the
+ * command, run by the image's /bin/sh; a plain-words command's program is
+ * looked up on the PATH inside (a path into the workspace stays as it is).
+ *
+ * `engine: "docker"` asks for a docker or podman engine instead: rbuild
+ * finds one on PATH, and none is used yet (the task fails saying so).
+ */
+import { lstatSync, readdirSync, readlinkSync } from "node:fs";
+import { basename, join } from "node:path";
+import { ImageError } from "./image/image-source.js";
+import { unpackImage, type Unpacked } from "./image/unpack.js";
+import { findOnPath, SANDBOX_HOME } from "./bwrap.js";
+import type { RunOutcome, RunRequest } from "./runner.js";
+import type { SandboxRunner, SystemPart } from "./sandbox-runner.js";
+import { isBelow } from "./sandbox-tree.js";
+
+/** Entries of an image's root that the sandbox makes fresh. */
+const FRESH = new Set(["proc", "dev", "tmp"]);
+
+/** The system part of a container sandbox (see above). */
+export function imageSystem(unpacked: Unpacked, request: RunRequest): SystemPart {
+  const args = ["--unshare-all", ...(request.network === true ? ["--share-net"] : []), "--die-with-parent"];
+  const top = request.root.split("/")[1] ?? "";
+  for (const name of readdirSync(unpacked.rootfs).sort()) {
+    if (FRESH.has(name) || name === top) continue;
+    const host = join(unpacked.rootfs, name);
+    const stats = lstatSync(host);
+    if (stats.isSymbolicLink()) args.push("--symlink", readlinkSync(host), `/${name}`);
+    else args.push("--ro-bind", host, `/${name}`);
+  }
+  args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", SANDBOX_HOME);
+  return {
+    args,
+    env: unpacked.env,
+    program: (program) => (program.file === "/bin/sh" || isBelow(request.root, program.file) ? program : { ...program, file: basename(program.file) }),
+  };
+}
+
+/** The docker or podman on `searchPath`, if any. */
+export function findEngine(searchPath: string): string | undefined {
+  return findOnPath(searchPath, "docker") ?? findOnPath(searchPath, "podman");
+}
+
+export class ContainerRunner {
+  readonly #sandbox: SandboxRunner;
+  readonly #searchPath: string;
+
+  constructor(sandbox: SandboxRunner, searchPath = process.env.PATH ?? "") {
+    this.#sandbox = sandbox;
+    this.#searchPath = searchPath;
+  }
+
+  run(request: RunRequest): Promise<RunOutcome> | RunOutcome {
+    const image = request.image;
+    if (image === undefined) throw new Error(`bug: task "${request.task}" reached the container runner without an image`);
+    const failed = (message: string): RunOutcome => ({ ok: false, exitCode: null, failure: { reason: "spawn-failed", task: request.task, message } });
+    if (image.engine === "docker") {
+      const engine = findEngine(this.#searchPath);
+      if (engine === undefined) return failed(`it asks for \`engine: "docker"\`, and no docker or podman is on PATH. Install one (Debian: \`apt-get install podman\`), or leave \`engine\` out to run the image with bubblewrap.`);
+      return failed(`it asks for \`engine: "docker"\`; ${engine} is here, but rbuild does not run tasks in a container engine yet. Leave \`engine\` out to run the image with bubblewrap.`);
+    }
+    let unpacked: Unpacked;
+    try {
+      unpacked = unpackImage(image.storeDir, image.source);
+    } catch (error) {
+      if (error instanceof ImageError) return failed(`its image ${image.source.path} cannot be used: ${error.message}`);
+      throw error;
+    }
+    return this.#sandbox.runIn(request, imageSystem(unpacked, request));
+  }
+}
