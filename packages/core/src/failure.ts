@@ -66,6 +66,11 @@ export type TaskFailure =
   | { reason: "undeclared-write"; task: string; paths: readonly string[] }
   /** A task in a pool that could not take its lease (see pool-slots.ts in @rbuild/executor). */
   | { reason: "pool-lease"; task: string; pool: string; message: string }
+  /**
+   * It ran elsewhere (a Concourse one-off build, packages/concourse) and that went wrong apart from its
+   * command's exit status: the build could not be started or followed, or its result is not in the remote cache.
+   */
+  | { reason: "remote-run"; task: string; message: string }
   | { reason: "interrupted"; task: string }
   /**
    * `rbuild run <target> --only` takes the target's deps from the cache, and this one is not there
@@ -197,6 +202,8 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
         `Task "${failure.task}" wrote ${listed(failure.paths)}, which no glob of its \`outputs\` matches: ${failure.paths.length === 1 ? "it" : "they"} would not be stored or restored. ` +
         `Add ${globsFor(failure.paths)} to its \`outputs\`, or write scratch files under /tmp (a fresh directory in the sandbox).`
       );
+    case "remote-run":
+      return `Task "${failure.task}" failed: ${failure.message}`;
     case "pool-lease":
       return `Task "${failure.task}" did not start: it needs a lease on pool "${failure.pool}": ${failure.message}`;
     case "undecodable-path": {

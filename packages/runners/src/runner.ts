@@ -41,6 +41,13 @@ export interface RunRequest {
    * cut a task off (the sandbox) does unless this is true; the local runner cannot.
    */
   readonly network?: boolean;
+  /**
+   * The executor picks the task's result up from the remote cache when the
+   * runner answers `remote-cache` (a pure task, in a build with a remote
+   * cache): a runner that runs tasks elsewhere may run this one there. Without
+   * it, such a runner runs the task here (or refuses it).
+   */
+  readonly remoteResult?: boolean;
   /** Aborted when the build is interrupted, or the task has failed: stop it and everything it started. */
   readonly signal: AbortSignal;
   readonly stdout: (chunk: Buffer | string) => void;
@@ -58,9 +65,16 @@ export interface RunRequest {
  * where the outputs' globs find them: the local runner, and the sandbox
  * runner, which moves the declared outputs back into the workspace before it
  * answers (so the executor captures them as it does the local runner's).
- * A runner whose files stay elsewhere (a remote machine) adds its kind here.
  */
-export type Produced = { readonly kind: "in-place" };
+export type Produced =
+  | { readonly kind: "in-place" }
+  /**
+   * `remote-cache`: the run happened elsewhere and stored its result in the
+   * build's remote cache under the task's key (the Concourse runner's
+   * `rbuild run <task> --only --remote URL`); the executor restores it from
+   * there, verified, as it restores a remote hit. Only for a request with `remoteResult`.
+   */
+  | { readonly kind: "remote-cache" };
 
 export type RunOutcome =
   | { readonly ok: true; readonly exitCode: number | null; readonly produced: Produced }
