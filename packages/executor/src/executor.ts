@@ -819,6 +819,7 @@ class Build {
         env,
         inputs: task.inputs,
         depOutputs: this.#depOutputs(task),
+        depInputs: this.#depInputs(task),
         outputs: task.outputs,
         sandbox: task.runner === "sandbox",
         network: task.network === true,
@@ -841,6 +842,22 @@ class Build {
         if (log === undefined || !task.pure || this.#remote === undefined) throw new Error(`bug: the runner answered remote-cache for task "${task.name}", which did not ask for it`);
         return { result: result(task.name, "ran", { exitCode: outcome.exitCode, reasons }), outputTail: tail.lines(), inRemoteCache: true };
     }
+  }
+
+  /** The input globs of every task `task` depends on, directly or not (see RunRequest.depInputs). */
+  #depInputs(task: GraphTask): (readonly string[])[] {
+    const globs: (readonly string[])[] = [];
+    const seen = new Set<string>();
+    const stack = [...task.deps];
+    while (stack.length > 0) {
+      const name = stack.pop()!;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const dep = this.#graph.tasks.get(name)!;
+      if (dep.inputs.length > 0) globs.push(dep.inputs);
+      stack.push(...dep.deps);
+    }
+    return globs;
   }
 
   /** The output globs of the tasks `task` depends on, through groups. */

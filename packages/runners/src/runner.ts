@@ -29,6 +29,11 @@ export interface RunRequest {
   readonly inputs: readonly string[];
   /** The output globs of the tasks it depends on: what else it may read. */
   readonly depOutputs: readonly string[];
+  /**
+   * The input globs of the tasks it depends on (one list per task), through groups and deps of deps: not what it may read,
+   * but what a runner elsewhere that computes its deps' keys again (`rbuild run <task> --only`) needs.
+   */
+  readonly depInputs?: readonly (readonly string[])[];
   /** The task's declared output globs: what it must write. */
   readonly outputs: readonly string[];
   /**

@@ -4,8 +4,8 @@
  * any runner, so a task that hits the cache never gets here.
  *
  * For a request whose result the executor can pick up from the remote cache (`remoteResult`: a
- * pure task in a build with --remote), the runner uploads an artifact holding the task's inputs
- * and the Buildfile's sources (workspace-archive.ts), creates a build whose plan runs
+ * pure task in a build with --remote), the runner uploads an artifact holding the inputs of the
+ * task and of its deps (there, their keys are computed again to find them in the cache) and the Buildfile's sources (workspace-archive.ts), creates a build whose plan runs
  * `rbuild run <task> --only --remote URL` in the image, follows its event stream (the client
  * resumes a dropped one with Last-Event-ID) with the log handed on as the task's output, and
  * answers `remote-cache`: the run there uploaded the result, and the executor restores it from
@@ -88,7 +88,8 @@ export class ConcourseRunner implements Runner {
   /** The one-off build's plan: the artifact as input `workspace`, and a task running rbuild in it. */
   #plan(task: string, artifactId: number): unknown {
     const { remote, rbuildBin } = this.#options;
-    const params: Record<string, string> = {};
+    // No daemon: the build's container ends with the run.
+    const params: Record<string, string> = { RBUILD_DAEMON: "0" };
     if (remote.token !== undefined) params.RBUILD_TOKEN = remote.token;
     if (rbuildBin !== undefined) params.RBUILD_BIN = rbuildBin;
     const script = `exec "\${RBUILD_BIN:-rbuild}" run ${quote(task)} --only --remote ${quote(remote.url)} --output plain`;
@@ -118,7 +119,7 @@ export class ConcourseRunner implements Runner {
 
     let archive: Buffer;
     try {
-      archive = await packArchive(request.root, archiveFiles(request.root, request.inputs, this.#options.sources));
+      archive = await packArchive(request.root, archiveFiles(request.root, [request.inputs, ...(request.depInputs ?? [])], this.#options.sources));
     } catch (error) {
       return failed(`its inputs could not be packed for Concourse: ${(error as Error).message}`);
     }

@@ -8,9 +8,12 @@ import { spawn } from "node:child_process";
 import { isAbsolute, relative, sep } from "node:path";
 import { expandGlobs } from "@rbuild/hash";
 
-/** The workspace-relative files the archive holds, sorted: the inputs' matches and `sources` (absolute paths) inside `root`. */
-export function archiveFiles(root: string, inputs: readonly string[], sources: readonly string[]): string[] {
-  const files = new Set(expandGlobs(root, inputs));
+/**
+ * The workspace-relative files the archive holds, sorted: what each task's input globs match (one
+ * list per task: a task's "!" globs leave out only its own matches) and `sources` (absolute paths) inside `root`.
+ */
+export function archiveFiles(root: string, inputs: readonly (readonly string[])[], sources: readonly string[]): string[] {
+  const files = new Set(inputs.flatMap((globs) => expandGlobs(root, globs)));
   for (const source of sources) {
     const path = relative(root, source);
     if (path !== "" && !path.startsWith("..") && !isAbsolute(path)) files.add(path.split(sep).join("/"));
