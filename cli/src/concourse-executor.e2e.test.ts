@@ -139,6 +139,36 @@ describe("28.3: --executor concourse", () => {
     expect(oneOffs(fake)).toBe(2); // site never started.
   });
 
+  test("28.3: a remote run that computes another key (an env var the task declares is not set there) fails, saying why", { timeout: TIMEOUT }, async () => {
+    const [fake, cache] = [await double(), await cacheServer()];
+    const ws = testWorkspace({ "Buildfile.ts": 'import { task } from "rbuild";\ntask({ name: "greet", env: ["GREETING"], outputs: ["greet.txt"], run: "echo ${GREETING:-none} > greet.txt" });\n' });
+    const { args, env } = concourse(fake, cache);
+    const result = await ws.run(["greet", ...args], { env: { ...env, GREETING: "hello" } });
+    const stderr = tidy(result.stderr).split("\n");
+    expect([result.exitCode, tidy(result.stdout)]).toEqual([1, "> greet\n[greet] > greet\n[greet] ✓ greet (<t>)\n✗ greet (<t>)\n"]);
+    expect(stderr[2]).toMatch(
+      /^error: Task "greet" failed: it ran elsewhere and passed, but its result is not in the remote cache under the key this build computed \([0-9a-f]{16}\): the run there saw other inputs or another environment \(an env var the task declares, a tool's version\), or could not upload to the remote cache\. Its log above says which\.$/,
+    );
+    expect(existsSync(join(ws.root, "greet.txt"))).toBe(false);
+  });
+
+  test("28.3: an impure task, and what depends on it (--only could not take it from a cache), run here; the rest on Concourse", { timeout: TIMEOUT }, async () => {
+    const [fake, cache] = [await double(), await cacheServer()];
+    const ws = testWorkspace({
+      "Buildfile.ts":
+        'import { task } from "rbuild";\n' +
+        'const stamp = task({ name: "stamp", pure: false, run: "echo stamped here" });\n' +
+        'const page = task({ name: "page", deps: [stamp], outputs: ["page.txt"], run: "echo page > page.txt" });\n' +
+        'const lone = task({ name: "lone", outputs: ["lone.txt"], run: "echo lone > lone.txt" });\n' +
+        "task({ name: \"all\", deps: [page, lone] });\n",
+    });
+    const { args, env } = concourse(fake, cache);
+    const result = await ws.run(["all", ...args], { env });
+    expect([result.exitCode, tidy(result.stderr).split("\n").filter((line) => line.startsWith("rbuild: task"))]).toEqual([0, [`rbuild: task "lone" runs as one-off build <n> on Concourse: ${fake.url}/builds/<n>`]]);
+    expect(JSON.stringify(fake.build(1)?.plan)).toContain("run 'lone' --only");
+    expect([oneOffs(fake), ws.read("page.txt"), ws.read("lone.txt")]).toEqual([1, "page\n", "lone\n"]);
+  });
+
   test("28.3: --executor concourse without --remote is refused, saying why", async () => {
     const ws = workspace();
     const result = await ws.run(["site", "--executor", "concourse", "--target", "http://127.0.0.1:9", "--team", "main", "--image", "node:20"], { env: credentials });

@@ -809,6 +809,7 @@ class Build {
     const stderr = emit("stderr");
     const cwd = resolve(this.#graph.root, task.cwd);
     const env = this.#context.addTo(task, this.#env.build(task.env, cwd));
+    const upstream = this.#upstream(task);
     let outcome: RunOutcome;
     try {
       outcome = await this.#runner.run({
@@ -819,11 +820,12 @@ class Build {
         env,
         inputs: task.inputs,
         depOutputs: this.#depOutputs(task),
-        depInputs: this.#depInputs(task),
+        depInputs: upstream.filter((dep) => dep.inputs.length > 0).map((dep) => dep.inputs),
         outputs: task.outputs,
         sandbox: task.runner === "sandbox",
         network: task.network === true,
-        remoteResult: log !== undefined && task.pure && this.#remote !== undefined,
+        // Run elsewhere, `rbuild run <task> --only` takes its deps from the cache: an impure one is never there.
+        remoteResult: log !== undefined && task.pure && this.#remote !== undefined && upstream.every((dep) => dep.pure || dep.run === undefined),
         signal,
         stdout: (chunk) => stdout.write(chunk),
         stderr: (chunk) => stderr.write(chunk),
@@ -844,20 +846,18 @@ class Build {
     }
   }
 
-  /** The input globs of every task `task` depends on, directly or not (see RunRequest.depInputs). */
-  #depInputs(task: GraphTask): (readonly string[])[] {
-    const globs: (readonly string[])[] = [];
-    const seen = new Set<string>();
+  /** Every task `task` depends on, directly or not. */
+  #upstream(task: GraphTask): GraphTask[] {
+    const seen = new Map<string, GraphTask>();
     const stack = [...task.deps];
     while (stack.length > 0) {
       const name = stack.pop()!;
       if (seen.has(name)) continue;
-      seen.add(name);
       const dep = this.#graph.tasks.get(name)!;
-      if (dep.inputs.length > 0) globs.push(dep.inputs);
+      seen.set(name, dep);
       stack.push(...dep.deps);
     }
-    return globs;
+    return [...seen.values()];
   }
 
   /** The output globs of the tasks `task` depends on, through groups. */

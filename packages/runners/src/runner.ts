@@ -49,7 +49,8 @@ export interface RunRequest {
   /**
    * The executor picks the task's result up from the remote cache when the
    * runner answers `remote-cache` (a pure task, in a build with a remote
-   * cache): a runner that runs tasks elsewhere may run this one there. Without
+   * cache, none of whose deps is impure, so that a run elsewhere finds them
+   * all in the cache): a runner that runs tasks elsewhere may run this one there. Without
    * it, such a runner runs the task here (or refuses it).
    */
   readonly remoteResult?: boolean;
