@@ -52,6 +52,8 @@ export interface Args {
   readonly remoteReadOnly: boolean;
   /** `--only`: run the targets alone, their deps taken from the cache (local or remote), never run. */
   readonly only: boolean;
+  /** `--executor concourse`: cache misses run as Concourse one-off builds (see @rbuild/concourse's ConcourseRunner). */
+  readonly executor: ConcourseExecutor | undefined;
   /** `rbuild graph`'s flags: --format, --out, --check. */
   readonly graph: { readonly format: GraphFormat; readonly out: string | undefined; readonly check: boolean };
   /** The flags of `rbuild history`, `errors` and `show` (see history-command.ts and its siblings). */
@@ -61,6 +63,15 @@ export interface Args {
    * `run` (null: a no-op that succeeds), by name, for this build only (see stubTasks).
    */
   readonly stubs: ReadonlyMap<string, string | null>;
+}
+
+/** Where `--executor concourse` runs misses, and as whom (the credentials are never printed). */
+export interface ConcourseExecutor {
+  readonly url: string;
+  readonly team: string;
+  readonly image: string;
+  readonly username: string;
+  readonly password: string;
 }
 
 export interface HistoryFlags {
@@ -156,6 +167,11 @@ Options:
       --stub TASK[=CMD] run CMD (or nothing) in place of the impure TASK's own
                         run, for this build: nothing of it is cached, and it
                         is reported as stubbed; may repeat
+      --executor concourse  run cache misses as one-off builds on the Concourse at
+                        --target URL, team --team T, in image --image REF (with
+                        rbuild installed), logged in with CONCOURSE_USERNAME and
+                        CONCOURSE_PASSWORD (or --username/--password); needs --remote:
+                        results come back through the remote cache
       --summary FILE    write a JSON summary of the run to FILE
       --junit FILE      write a JUnit XML report to FILE (a testcase per task)
       --output MODE     tui (default on a terminal, CI unset: the running
@@ -198,6 +214,12 @@ const OPTIONS = {
   token: { type: "string" },
   "remote-read-only": { type: "boolean" },
   only: { type: "boolean" },
+  executor: { type: "string" },
+  target: { type: "string" },
+  team: { type: "string" },
+  image: { type: "string" },
+  username: { type: "string" },
+  password: { type: "string" },
   format: { type: "string" },
   out: { type: "string" },
   check: { type: "boolean" },
@@ -237,6 +259,12 @@ const EXPECTS: Readonly<Record<string, { readonly what: string; readonly checked
   "max-age": { what: "a number of days", checked: true },
   remote: { what: "an http://, https://, webdav+http(s):// or file:/// URL", checked: true },
   token: { what: "a token", checked: false },
+  executor: { what: '"concourse" or "local"', checked: true },
+  target: { what: "an http:// or https:// URL", checked: true },
+  team: { what: "a Concourse team", checked: false },
+  image: { what: "a container image reference", checked: true },
+  username: { what: "a user name", checked: false },
+  password: { what: "a password", checked: false },
   task: { what: "a task name", checked: false },
   limit: { what: "a positive whole number", checked: true },
   since: { what: `a git ref (a branch, tag or commit), or with \`rbuild errors\` ${SINCE_EXPECTS}`, checked: true },
@@ -431,6 +459,8 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   if (remote !== undefined && (!/^((webdav\+)?https?:\/\/[^/]|file:\/\/\/)/.test(remote) || !URL.canParse(remote))) {
     return usage(`${values.remote === undefined ? "RBUILD_REMOTE_CACHE" : "--remote"} must be an http://, https://, webdav+http(s):// or file:/// URL, got "${remote}".`);
   }
+  const executor = concourseExecutor(values, env, command, remote);
+  if (typeof executor === "string") return usage(executor);
 
   return ok({
     command,
@@ -455,6 +485,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     token: values.token ?? (env.RBUILD_TOKEN === "" ? undefined : env.RBUILD_TOKEN),
     remoteReadOnly: values["remote-read-only"] === true,
     only: values.only === true,
+    executor,
     graph: { format: format as GraphFormat, out: values.out, check: values.check === true },
     history: history.value,
     stubs: stubs.value,
@@ -509,4 +540,38 @@ function historyFlags(values: HistoryValues, command: Args["command"], targets: 
     run: values.run === undefined ? 0 : Number(values.run),
     oci: values.oci,
   });
+}
+
+/** `--executor concourse` and its flags, checked; a string says what is wrong (never a credential). */
+function concourseExecutor(
+  values: { executor?: string; target?: string; team?: string; image?: string; username?: string; password?: string; "dry-run"?: boolean },
+  env: Readonly<Record<string, string | undefined>>,
+  command: string,
+  remote: string | undefined,
+): ConcourseExecutor | undefined | string {
+  const executor = values.executor ?? "local";
+  if (executor !== "concourse" && executor !== "local") return `--executor must be "concourse" or "local", got "${executor}".`;
+  if (executor === "local") {
+    const stray = (["target", "team", "image", "username", "password"] as const).find((flag) => values[flag] !== undefined);
+    return stray === undefined ? undefined : `--${stray} goes with --executor concourse, e.g. \`rbuild build --executor concourse --target https://ci.example --team main --image REF --remote URL\`.`;
+  }
+  if (command !== "run") return `--executor concourse goes with running tasks, e.g. \`rbuild build --executor concourse ...\`, not with \`rbuild ${command}\`.`;
+  if (values["dry-run"] === true) return "--executor concourse with -n/--dry-run is not supported: `rbuild <task> -n` shows what would run and why, wherever it runs.";
+  if (remote === undefined) {
+    return "--executor concourse needs --remote URL (or RBUILD_REMOTE_CACHE), a remote cache that this machine and the Concourse workers share: the one-off builds take what they need from it and leave their results in it, which is how this build gets their outputs back.";
+  }
+  if (remote.startsWith("file:")) return `--executor concourse needs a remote cache the Concourse workers can reach over the network; ${remote} is a directory on this machine.`;
+  const url = values.target ?? "";
+  if (url === "") return "--executor concourse needs --target URL: the Concourse's address, e.g. --target https://ci.example.";
+  if (!/^https?:\/\/[^/]/.test(url) || !URL.canParse(url)) return `--target must be an http:// or https:// URL, got "${url}".`;
+  const team = values.team ?? "";
+  if (team === "") return "--executor concourse needs --team T: the Concourse team the builds run in (often `main`).";
+  const image = values.image ?? "";
+  if (image === "") return "--executor concourse needs --image REF: the container image the one-off builds run in, with rbuild installed (e.g. --image registry.example/acme/rbuild:1).";
+  if (!/^[a-z0-9][a-z0-9._\-/:@]*$/i.test(image)) return `--image must be a container image reference such as node:20, got "${image}".`;
+  const username = values.username ?? env.CONCOURSE_USERNAME ?? "";
+  const password = values.password ?? env.CONCOURSE_PASSWORD ?? "";
+  if (username === "") return "--executor concourse needs a user to log in as: set CONCOURSE_USERNAME (or pass --username).";
+  if (password === "") return `--executor concourse needs the password of "${username}": set CONCOURSE_PASSWORD (or pass --password, which other users can see in ps).`;
+  return { url, team, image, username, password };
 }

@@ -395,6 +395,7 @@ class Daemon {
     const args = parseCommandLine(request.argv, request.env);
     if (!args.ok || args.value.command !== "run") return "only builds are run by the daemon";
     // Undos after an interrupt may take longer than the daemon waits for an interrupted build (STOP_WITHIN_MS).
+    if (args.value.executor !== undefined) return "--executor concourse builds run in a process of their own";
     if (args.value.undo === "failure-or-interrupt") return "--undo-on-interrupt builds run in a process of their own";
     const buildfile = findBuildfile(resolve(request.cwd, args.value.directory ?? "."));
     if (buildfile === undefined || dirname(buildfile) !== this.#root) return "the build is in another workspace";

@@ -181,7 +181,8 @@ async function build(args: Args, terminal: Terminal, strays: StrayErrors, engine
   const stopUndos = new AbortController();
   const stopListening = terminal.onInterrupt(() => (interrupt.signal.aborted ? stopUndos.abort() : interrupt.abort()));
   const { cacheDir } = workspace.value;
-  engine ??= new Engine({ strays, spawn: env.RBUILD_SPAWN === "direct" ? "direct" : "helper" });
+  const spawn = env.RBUILD_SPAWN === "direct" ? "direct" : "helper";
+  engine ??= new Engine({ strays, spawn, ...(args.executor === undefined ? {} : { runner: (await import("./concourse-executor.js")).concourseRunner(args, workspace.value, strays, spawn, env) }) });
   const finish = async (outcome: BuildOutcome): Promise<RunEnd> => {
     phase("execute");
     if (outcome.inputsHashed !== undefined) phaseNote(`inputs hashed ${outcome.inputsHashed.here} (and ${outcome.inputsHashed.helper} on a helper thread)`);

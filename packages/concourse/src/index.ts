@@ -5,3 +5,5 @@ export * from "./render/index.js";
 export * from "./validate/index.js";
 export { ConcourseClient, CONFIG_VERSION_HEADER, interpolateVars, TERMINAL_STATUSES } from "./client/index.js";
 export type { Build, BuildEvent, BuildStatus, ConcourseFailure, ConcourseTarget, FollowOptions, Followed, Job, Origin, Pipeline, SetPipelineResult, WorkerArtifact } from "./client/index.js";
+export { ConcourseRunner } from "./runner/concourse-runner.js";
+export type { ConcourseRunnerOptions } from "./runner/concourse-runner.js";

@@ -76,6 +76,11 @@ export type TaskFailure =
   | { reason: "pool-lease"; task: string; pool: string; message: string }
   /** A transform (`transform: dep`) that could not start from its dep's outputs; the message says why and what to do. */
   | { reason: "transform-base"; task: string; dep: string; message: string }
+  /**
+   * It ran elsewhere (a Concourse one-off build, packages/concourse) and that went wrong apart from its
+   * command's exit status: the build could not be started or followed, or its result is not in the remote cache.
+   */
+  | { reason: "remote-run"; task: string; message: string }
   | { reason: "interrupted"; task: string }
   /**
    * `rbuild run <target> --only` takes the target's deps from the cache, and this one is not there
@@ -226,6 +231,8 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
         `Task "${failure.task}" wrote ${listed(failure.paths)}, which no glob of its \`outputs\` matches: ${failure.paths.length === 1 ? "it" : "they"} would not be stored or restored. ` +
         `Add ${globsFor(failure.paths)} to its \`outputs\`, or write scratch files under /tmp (a fresh directory in the sandbox).`
       );
+    case "remote-run":
+      return `Task "${failure.task}" failed: ${failure.message}`;
     case "pool-lease":
       return `Task "${failure.task}" did not start: it needs a lease on pool "${failure.pool}": ${failure.message}`;
     case "transform-base":

@@ -153,6 +153,8 @@ interface Done {
   readonly log?: RunLog;
   /** The last lines the run wrote (see OutputTail), kept in #failureTails if the task failed. */
   readonly outputTail?: readonly string[];
+  /** It ran elsewhere and its result is to be picked up from the remote cache (the runner's `remote-cache`). */
+  readonly inRemoteCache?: true;
 }
 
 /** What the history keeps of a run's log: its digest (null: it said nothing), and for a failure its last lines. */
@@ -677,6 +679,7 @@ class Build {
       cache.remember(task, prepared, false, reasons);
       return { ...done, result: { ...done.result, key }, evidence: ran(null), log: { digest: cache.keepLog(lines), tail: tail() } };
     }
+    if (done.inRemoteCache === true) return this.#pickUp(task, prepared, done, reasons, lines, ran);
     const run = this.#commandRuns.take(task.name) ?? { since: Date.now(), until: Date.now(), beside: [] };
     const captured = cache.capture(task, prepared, lines, done.result.exitCode, Math.round(this.#now() - started), run);
     if (captured.refused !== undefined) {
@@ -688,6 +691,28 @@ class Build {
     cache.remember(task, prepared, true, reasons);
     const evidence = ran(captured.entry?.manifest ?? null);
     return { result: { ...done.result, key }, outputsDigest: captured.outputsDigest, layer: captured.layer, evidence, log: { digest: captured.log } };
+  }
+
+  /**
+   * A task that ran elsewhere (the runner answered `remote-cache`): its result is restored from the
+   * remote cache, verified, as a remote hit is. Not there under this build's key: the task failed,
+   * said why (the run there computed another key, or could not upload).
+   */
+  async #pickUp(task: GraphTask, prepared: Prepared, done: Done, reasons: readonly string[], lines: LogLine[], ran: (outputs: readonly ManifestEntry[] | null) => Evidence | undefined): Promise<Done> {
+    const cache = this.#cache!;
+    const fetched = this.#remote !== undefined && (await this.#remote.fetch(task, prepared.key));
+    const restored = fetched ? await cache.restore(task, prepared) : undefined;
+    if (restored === undefined || !restored.hit) {
+      cache.remember(task, prepared, false, [...reasons]);
+      const message =
+        `it ran elsewhere and passed, but its result is not in the remote cache under the key this build computed (${prepared.key.slice(0, 16)}): ` +
+        "the run there saw other inputs or another environment (an env var the task declares, a tool's version), or could not upload to the remote cache. Its log above says which.";
+      const failure: TaskFailure = { reason: "remote-run", task: task.name, message };
+      const tail = lines.slice(-ERROR_TAIL_LINES).map(([, line]) => line);
+      return { result: result(task.name, "failed", { key: prepared.key, exitCode: done.result.exitCode, reasons, failure }), evidence: ran(null), log: { digest: cache.keepLog(lines), tail }, outputTail: done.outputTail ?? [] };
+    }
+    cache.remember(task, prepared, true, [...reasons]);
+    return { result: { ...done.result, key: prepared.key }, outputsDigest: restored.entry.outputsDigest, layer: restored.entry.layer, evidence: ran(restored.entry.manifest), log: { digest: cache.keepLog(lines) } };
   }
 
   /** A task `--only` needs from the cache that is not there: failed, and never run. */
@@ -813,6 +838,7 @@ class Build {
     const image = this.#images.of(task);
     if (image?.ok === false) return { result: result(task.name, "failed", { reasons, failure: { reason: "spawn-failed", task: task.name, message: image.message } }) };
     const engine = typeof task.runner === "object" ? task.runner.engine : undefined;
+    const upstream = this.#upstream(task);
     let outcome: RunOutcome;
     try {
       outcome = await this.#runner.run({
@@ -823,10 +849,13 @@ class Build {
         env,
         inputs: task.inputs,
         depOutputs: this.#depOutputs(task),
+        depInputs: upstream.filter((dep) => dep.inputs.length > 0).map((dep) => dep.inputs),
         outputs: task.outputs,
         sandbox: task.runner === "sandbox",
         ...(image === undefined ? {} : { image: { source: image.image, storeDir: this.#cache?.store.dir ?? join(this.#graph.root, ".rbuild"), ...(engine === undefined ? {} : { engine }) } }),
         network: task.network === true,
+        // Run elsewhere, `rbuild run <task> --only` takes its deps from the cache: an impure one is never there.
+        remoteResult: log !== undefined && task.pure && this.#remote !== undefined && upstream.every((dep) => dep.pure || dep.run === undefined),
         signal,
         stdout: (chunk) => stdout.write(chunk),
         stderr: (chunk) => stderr.write(chunk),
@@ -843,7 +872,24 @@ class Build {
     switch (outcome.produced.kind) {
       case "in-place":
         return { result: { ...result(task.name, "ran", { exitCode: outcome.exitCode, reasons }), ...stubbed }, outputTail: tail.lines() };
+      case "remote-cache":
+        if (log === undefined || !task.pure || this.#remote === undefined) throw new Error(`bug: the runner answered remote-cache for task "${task.name}", which did not ask for it`);
+        return { result: result(task.name, "ran", { exitCode: outcome.exitCode, reasons }), outputTail: tail.lines(), inRemoteCache: true };
     }
+  }
+
+  /** Every task `task` depends on, directly or not. */
+  #upstream(task: GraphTask): GraphTask[] {
+    const seen = new Map<string, GraphTask>();
+    const stack = [...task.deps];
+    while (stack.length > 0) {
+      const name = stack.pop()!;
+      if (seen.has(name)) continue;
+      const dep = this.#graph.tasks.get(name)!;
+      seen.set(name, dep);
+      stack.push(...dep.deps);
+    }
+    return [...seen.values()];
   }
 
   /** The output globs of the tasks `task` depends on, through groups. */

@@ -40,6 +40,11 @@ export interface RunRequest {
   readonly inputs: readonly string[];
   /** The output globs of the tasks it depends on: what else it may read. */
   readonly depOutputs: readonly string[];
+  /**
+   * The input globs of the tasks it depends on (one list per task), through groups and deps of deps: not what it may read,
+   * but what a runner elsewhere that computes its deps' keys again (`rbuild run <task> --only`) needs.
+   */
+  readonly depInputs?: readonly (readonly string[])[];
   /** The task's declared output globs: what it must write. */
   readonly outputs: readonly string[];
   /**
@@ -54,6 +59,14 @@ export interface RunRequest {
    * cut a task off (the sandbox) does unless this is true; the local runner cannot.
    */
   readonly network?: boolean;
+  /**
+   * The executor picks the task's result up from the remote cache when the
+   * runner answers `remote-cache` (a pure task, in a build with a remote
+   * cache, none of whose deps is impure, so that a run elsewhere finds them
+   * all in the cache): a runner that runs tasks elsewhere may run this one there. Without
+   * it, such a runner runs the task here (or refuses it).
+   */
+  readonly remoteResult?: boolean;
   /** Aborted when the build is interrupted, or the task has failed: stop it and everything it started. */
   readonly signal: AbortSignal;
   readonly stdout: (chunk: Buffer | string) => void;
@@ -71,9 +84,16 @@ export interface RunRequest {
  * where the outputs' globs find them: the local runner, and the sandbox
  * runner, which moves the declared outputs back into the workspace before it
  * answers (so the executor captures them as it does the local runner's).
- * A runner whose files stay elsewhere (a remote machine) adds its kind here.
  */
-export type Produced = { readonly kind: "in-place" };
+export type Produced =
+  | { readonly kind: "in-place" }
+  /**
+   * `remote-cache`: the run happened elsewhere and stored its result in the
+   * build's remote cache under the task's key (the Concourse runner's
+   * `rbuild run <task> --only --remote URL`); the executor restores it from
+   * there, verified, as it restores a remote hit. Only for a request with `remoteResult`.
+   */
+  | { readonly kind: "remote-cache" };
 
 export type RunOutcome =
   | { readonly ok: true; readonly exitCode: number | null; readonly produced: Produced }
