@@ -131,13 +131,12 @@ test("26.5: rbuild pool clean --git --dry-run says what it would move and pushes
   expect(remoteSubjects(fixture)).toEqual(before);
 });
 
-test("26.5: --concourse says that checking the claiming build is not available yet (exit 2)", async () => {
-  expect(await pool(["clean", "--git", fixture.remote, "--pools", "workers:60", "--concourse", "https://ci.test"])).toEqual({
+test("26.5: --concourse without credentials is a usage error that says where they come from (exit 2)", async () => {
+  const result = await pool(["clean", "--git", fixture.remote, "--pools", "workers:60", "--concourse", "https://ci.test"]);
+  expect({ exitCode: result.exitCode, stdout: result.stdout, first: result.stderr.split("\n")[0] }).toEqual({
     exitCode: 2,
     stdout: "",
-    stderr:
-      "rbuild: error: --concourse: checking whether the claiming build is still running is not available yet (rbuild has no Concourse client). " +
-      "Leave --concourse out to judge claims by the pools' minutes alone; a build that runs longer than its pool's minutes then loses its lock, and its own release fails.\n",
+    first: "rbuild: error: --concourse needs a user to log in as: set CONCOURSE_USERNAME (or pass --username).",
   });
   expect(remoteSubjects(fixture)[0]).toBe("main/deploy/apply build 7 claiming: worker-2");
 });
@@ -150,6 +149,8 @@ test("26.5: a bad command line is a usage error (exit 2); a pool not in the repo
       "rbuild: error: --pools needs name:minutes pairs, e.g. --pools workers:60,testers:30.",
       "Usage: rbuild pool status --git REPO --pools NAME:MINUTES,... [--branch B] [--json]",
       "       rbuild pool clean --git REPO --pools NAME:MINUTES,... [--branch B] [-n/--dry-run]",
+      "   with [--concourse URL [--team T]]: a stale claim is unclaimed only when Concourse says its build has",
+      "   finished or does not exist; log in with CONCOURSE_USERNAME and CONCOURSE_PASSWORD (or --username/--password).",
       "REPO is a Concourse pool-resource repository (a URL or a path); a claim older than its pool's MINUTES is stale.",
       "",
     ].join("\n"),

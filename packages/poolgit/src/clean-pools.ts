@@ -12,6 +12,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { err, ok, type Result } from "@rbuild/core";
+import { checkStaleClaims, describeCheck, mayUnclaim, type BuildCheck, type BuildChecks, type BuildStatusLookup } from "./build-check.js";
 import { describeClaimingBuild } from "./claim-message.js";
 import type { PoolGitFailure } from "./failure.js";
 import { formatAge } from "./format-status.js";
@@ -27,6 +28,8 @@ export interface CleanOptions {
   readonly dryRun?: boolean;
   /** How many pushes to try before giving up on a branch that keeps moving (default 5). */
   readonly maxAttempts?: number;
+  /** Ask Concourse first: a stale claim is unclaimed only when its build has finished or does not exist. */
+  readonly builds?: BuildStatusLookup;
 }
 
 export interface StaleClaim {
@@ -46,8 +49,10 @@ export interface CleanReport {
   readonly pools: readonly PoolStatus[];
   /** The claims moved back and pushed, or with a dry run those that would be. */
   readonly moved: readonly StaleClaim[];
-  /** Stale when first seen, changed by someone else before the push. */
+  /** Stale, but its build still runs or could not be checked; or changed by someone else before the push. */
   readonly leftAlone: readonly LeftAlone[];
+  /** With `builds`: what Concourse said of each stale claim's build, by claim commit. */
+  readonly checks?: BuildChecks;
   /** Pushes tried (0: nothing to push, or a dry run); more than 1 means non-fast-forward retries. */
   readonly pushAttempts: number;
   readonly dryRun: boolean;
@@ -67,6 +72,13 @@ export function unclaimMessage(claim: StaleClaim): string {
   );
 }
 
+/** Why a stale claim stays, from what Concourse said of its build. */
+function keptBecause(check: BuildCheck): string {
+  if (check.verdict === "running") return `stale, but its build is still ${check.status === "started" ? "running" : "pending"}`;
+  if (check.verdict === "doubt") return `stale, but whether its build still runs is not known (${check.why}); a claim is never unclaimed on doubt`;
+  return describeCheck(check);
+}
+
 /** A rejection another push caused, worth a fetch and a retry (the output of `git push --porcelain`). */
 const isRace = (output: string): boolean => /\[rejected\]/.test(output) || /\[remote rejected\].*(failed to update ref|cannot lock ref|failed to lock)/.test(output);
 
@@ -75,15 +87,26 @@ export async function cleanPools(repo: PoolRepo, pools: readonly PoolSpec[], opt
   const maxAttempts = options.maxAttempts ?? DEFAULT_PUSH_ATTEMPTS;
   const seen = await readPools(repo, pools, now());
   if (!seen.ok) return seen;
-  const stale: StaleClaim[] = seen.value.flatMap((status) => {
+  const allStale: StaleClaim[] = seen.value.flatMap((status) => {
     const pool = pools.find((spec) => spec.name === status.name)!;
     return status.locks.flatMap((lock) => (lock.state === "claimed" && lock.stale ? [{ pool, lock }] : []));
   });
-  const report = { pools: seen.value, dryRun: options.dryRun === true };
-  if (options.dryRun === true || stale.length === 0) return ok({ ...report, moved: stale, leftAlone: [], pushAttempts: 0 });
+  let stale = allStale;
+  const leftAlone: LeftAlone[] = [];
+  let report: { pools: readonly PoolStatus[]; dryRun: boolean; checks?: BuildChecks } = { pools: seen.value, dryRun: options.dryRun === true };
+  if (options.builds !== undefined && allStale.length > 0) {
+    const checked = await checkStaleClaims(seen.value, options.builds);
+    if (!checked.ok) return err({ ...checked.error, message: `${checked.error.message} Left every one of them alone; nothing was changed.` });
+    const checks = checked.value;
+    report = { ...report, checks };
+    stale = allStale.filter((claim) => mayUnclaim(claim.lock, checks));
+    for (const claim of allStale) {
+      if (!stale.includes(claim)) leftAlone.push({ pool: claim.pool.name, lock: claim.lock.name, why: keptBecause(checks.get(claim.lock.commit)!) });
+    }
+  }
+  if (options.dryRun === true || stale.length === 0) return ok({ ...report, moved: stale, leftAlone, pushAttempts: 0 });
 
   let pending = stale;
-  const leftAlone: LeftAlone[] = [];
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const still: StaleClaim[] = [];
     for (const claim of pending) {

@@ -7,4 +7,6 @@ export type PoolGitFailure =
   /** The branch kept moving: every push in the allowed attempts was rejected as non-fast-forward. */
   | { readonly reason: "push-conflicts"; readonly message: string }
   /** The remote refused the push for another reason (a hook, permissions). */
-  | { readonly reason: "push-rejected"; readonly message: string };
+  | { readonly reason: "push-rejected"; readonly message: string }
+  /** --concourse: Concourse could not be asked (no answer, or the login refused); every stale claim was left alone. */
+  | { readonly reason: "concourse-unreachable"; readonly message: string };

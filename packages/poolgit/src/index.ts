@@ -11,3 +11,5 @@ export { cleanPools, unclaimMessage, DEFAULT_PUSH_ATTEMPTS } from "./clean-pools
 export type { CleanOptions, CleanReport, LeftAlone, StaleClaim } from "./clean-pools.js";
 export { formatAge, formatStatus } from "./format-status.js";
 export { POOL_BOY_EMAIL, POOL_BOY_NAME } from "./git.js";
+export { buildRef, checkStaleClaims, describeCheck } from "./build-check.js";
+export type { BuildCheck, BuildChecks, BuildRef, BuildStatus, BuildStatusLookup, LookupFailure } from "./build-check.js";

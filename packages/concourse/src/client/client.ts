@@ -146,6 +146,15 @@ export class ConcourseClient {
     return this.#get<Build[]>(`${base}/builds${query}`, "Listing builds");
   }
 
+  /**
+   * One build of a job by its name, the job's build number (`GET .../jobs/:j/builds/:name`, §2.6), in `team`
+   * (the target's by default). A 404 ("not-found") means no such build, job, pipeline or team.
+   */
+  getJobBuild(pipeline: string, job: string, name: string, team = this.#session.target.team): Promise<Result<Build, ConcourseFailure>> {
+    const path = `/api/v1/teams/${segment(team)}/pipelines/${segment(pipeline)}/jobs/${segment(job)}/builds/${segment(name)}`;
+    return this.#get<Build>(path, `Reading build ${name} of job "${job}" of pipeline "${pipeline}" in team "${team}"`);
+  }
+
   getBuild(id: number): Promise<Result<Build, ConcourseFailure>> {
     return this.#get<Build>(`/api/v1/builds/${id}`, `Reading build ${id}`);
   }

@@ -152,6 +152,7 @@ export class FakeConcourse {
       ["GET", new RegExp(`^${pipeline}/jobs/([^/]+)$`), (_q, s, [t, p, j]) => this.#withJob(s, t!, p!, j!, (pl, job) => json(s, 200, this.#presentJob(pl, job)))],
       ["POST", new RegExp(`^${pipeline}/jobs/([^/]+)/builds$`), (_q, s, [t, p, j]) => this.#trigger(s, t!, p!, j!)],
       ["GET", new RegExp(`^${pipeline}/jobs/([^/]+)/builds$`), (q, s, [t, p, j]) => this.#withJob(s, t!, p!, j!, (_pl, job) => this.#list(q, s, job.builds))],
+      ["GET", new RegExp(`^${pipeline}/jobs/([^/]+)/builds/([^/]+)$`), (_q, s, [t, p, j, n]) => this.#withJob(s, t!, p!, j!, (_pl, job) => jobBuild(s, job.builds, n!))],
       ["GET", new RegExp(`^${pipeline}/builds$`), (q, s, [t, p]) => this.#withPipeline(s, t!, p!, (pl) => this.#list(q, s, [...pl.jobs.values()].flatMap((job) => job.builds)))],
       ["GET", new RegExp(`^${pipeline}$`), (_q, s, [t, p]) => this.#withPipeline(s, t!, p!, (pl) => json(s, 200, presentPipeline(pl)))],
       ["GET", new RegExp(`^${team}/pipelines$`), (_q, s, [t]) => json(s, 200, [...this.#pipelines.values()].filter((pl) => pl.team === t).map(presentPipeline))],
@@ -423,6 +424,12 @@ export class FakeConcourse {
     response.writeHead(200, { "content-type": "application/octet-stream" });
     await pack(artifact.dir, response);
   }
+}
+
+/** `GET .../jobs/:j/builds/:name`: the job's build of that name, 404 with an empty body when there is none. */
+function jobBuild(response: ServerResponse, builds: readonly FakeBuild[], name: string): void {
+  const build = builds.find((b) => b.name === name);
+  return build === undefined ? text(response, 404, "") : json(response, 200, build.present());
 }
 
 function presentPipeline(pipeline: FakePipeline): Record<string, unknown> {
