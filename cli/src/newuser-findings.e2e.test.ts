@@ -1,0 +1,113 @@
+/**
+ * What a new user's runs of today's features (issues 24, 25, 26) found broken,
+ * each pinned by the scenario that showed it: real workspaces, the built CLI,
+ * a real cache server.
+ */
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { startCacheServer, type RunningServer } from "rbuild-cache-server";
+import { eventually, killGroups } from "../../test-support/processes.js";
+import { normalize, testWorkspace, type Workspace } from "./test-support/workspace.js";
+
+const TOKENS = new Map([["w", "write"]] as const);
+
+let shared: string;
+let serverDir: string;
+let server: RunningServer | undefined;
+
+beforeEach(async () => {
+  shared = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-newuser-")));
+  serverDir = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-newuser-server-")));
+  server = await startCacheServer({ dir: serverDir, port: 0, maxSize: 1e9, tokens: TOKENS });
+});
+afterEach(async () => {
+  writeFileSync(join(shared, "go"), ""); // Whatever still waits ends.
+  for (const name of ["a", "b"]) {
+    const pid = Number(existsSync(join(shared, `${name}.pid`)) ? readFileSync(join(shared, `${name}.pid`), "utf8") : 0);
+    if (pid > 0) killGroups([pid]);
+  }
+  await server?.stop();
+  rmSync(shared, { recursive: true, force: true });
+  rmSync(serverDir, { recursive: true, force: true });
+});
+
+/** A workspace whose `deploy`, in shared pool "staging" of size 1, logs its start and end to the shared times.log and waits for the shared file `go` between them. */
+function deployWorkspace(name: string): Workspace {
+  const wait = `echo $$ > ${shared}/${name}.pid; for i in $(seq 600); do [ -e ${shared}/go ] && break; sleep 0.1; done`;
+  const run = `echo "start ${name} $(date +%s%3N)" >> ${shared}/times.log; ${wait}; echo "end ${name} $(date +%s%3N)" >> ${shared}/times.log`;
+  return testWorkspace({
+    "Buildfile.ts": `import { pool, task } from "rbuild";
+const staging = pool("staging", { size: 1, shared: true });
+export const deploy = task({ name: "deploy", pure: false, pool: staging, run: ${JSON.stringify(run)} });
+`,
+  });
+}
+
+const times = (): string[] => (existsSync(join(shared, "times.log")) ? readFileSync(join(shared, "times.log"), "utf8").split("\n").filter(Boolean) : []);
+const at = (what: string): number => Number(times().find((line) => line.startsWith(`${what} `))?.split(" ")[2] ?? Number.NaN);
+
+/** The build id, host, ages and the server's port replaced, so a line can be asserted whole. */
+const anonymous = (text: string): string =>
+  normalize(text, "\u0000")
+    .replace(/\b\d+-[0-9a-f]{6}\b/g, "<build>")
+    .replace(new RegExp(`\\b${hostname().replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\b`, "g"), "<host>")
+    .replace(/\(for \d+ (s|min)\)/g, "(for <age>)")
+    .replace(/127\.0\.0\.1:\d+/g, "<server>");
+
+/** Starts `deploy` in `ws` against `url`, collecting its stderr as it comes. */
+function startDeploy(ws: Workspace, url: string, env: Record<string, string> = {}) {
+  const child = ws.start(["deploy", "--remote", url, "--token", "w", "--output", "plain"], { env });
+  const progress = { stderr: "", exited: false };
+  child.stderr!.on("data", (chunk: Buffer) => (progress.stderr += chunk.toString("utf8")));
+  void child.then(() => (progress.exited = true));
+  return { child, progress };
+}
+
+describe("shared leases", () => {
+  test("26.4: a task waiting for a shared lease keeps waiting through a restart of the cache server, and runs once the lease is free", async () => {
+    const url = server!.url;
+    const port = Number(new URL(url).port);
+    // A TTL of 10 s: heartbeats every 3.3 s, so the holder's lease outlives the short outage below.
+    const ttl = { RBUILD_LEASE_TTL_MS: "10000" };
+    const a = startDeploy(deployWorkspace("a"), url, ttl);
+    expect(await eventually(() => !Number.isNaN(at("start a")))).toBe(true);
+    const b = startDeploy(deployWorkspace("b"), url, ttl);
+    expect(await eventually(() => b.progress.stderr.includes("waiting for shared pool"))).toBe(true);
+
+    await server!.stop();
+    server = undefined;
+    // b asks again every second: it either gives up (the defect) or says it will ask again.
+    expect(await eventually(() => b.progress.exited || b.progress.stderr.includes("did not answer"))).toBe(true);
+    server = await startCacheServer({ dir: serverDir, port, maxSize: 1e9, tokens: TOKENS });
+    // Back, the server still has a's lease (leases survive a restart): b says again who holds it.
+    expect(await eventually(() => b.progress.exited || b.progress.stderr.split("waiting for shared pool").length === 3)).toBe(true);
+    writeFileSync(join(shared, "go"), "");
+
+    const [ra, rb] = await Promise.all([a.child, b.child]);
+    // Why the connection failed depends on when the server went (refused, reset, closed).
+    const stderr = anonymous(String(rb.stderr)).replace(/\(taking a lease on pool "staging": [^\n]*\); asking/, '(taking a lease on pool "staging": <why>); asking');
+    expect([ra.exitCode, rb.exitCode, stderr]).toEqual([
+      0,
+      0,
+      'rbuild: deploy: waiting for shared pool "staging" (size 1), held by task deploy of build <build> on <host> (for <age>)\n' +
+        'rbuild: deploy: the lease server did not answer (taking a lease on pool "staging": <why>); asking again for up to 10 s\n' +
+        'rbuild: deploy: waiting for shared pool "staging" (size 1), held by task deploy of build <build> on <host> (for <age>)\n' +
+        "rbuild: ok: 1 ran, 0 cached in <t>\n",
+    ]);
+    expect(at("start b")).toBeGreaterThanOrEqual(at("end a"));
+  }, 180_000);
+
+  test("26.4: a cache server that never answered is not waited for: the task fails at once, naming the lease", async () => {
+    await server!.stop();
+    const url = server!.url;
+    server = undefined;
+    const ws = deployWorkspace("a");
+    const result = await ws.run(["deploy", "--remote", url, "--token", "w", "--output", "plain"], { env: { RBUILD_LEASE_TTL_MS: "60000" } });
+    expect([result.exitCode, anonymous(result.stdout)]).toEqual([1, "✗ deploy (<t>)\n"]);
+    expect(anonymous(result.stderr).split("\n").filter((line) => line.includes("lease"))).toEqual([
+      'error: Task "deploy" did not start: it needs a lease on pool "staging": taking a lease on pool "staging": connect ECONNREFUSED <server>',
+    ]);
+  }, 180_000);
+});
