@@ -111,3 +111,26 @@ describe("shared leases", () => {
     ]);
   }, 180_000);
 });
+
+describe("the pool boy's flags without the pool boy", () => {
+  test("26.5: `rbuild pool clean`, or --pools, without --git says to add --git REPO, rather than that clean does not exist or --pools is unknown", async () => {
+    const ws = testWorkspace({ "Buildfile.ts": 'import { task } from "rbuild";\ntask({ name: "a", run: "true" });\n' });
+    const hint =
+      "`rbuild pool` takes `status` or `release <pool> <holder>` for the shared pools' leases on --remote (e.g. `rbuild pool status --remote http://<cache server>`), " +
+      "or `status` or `clean` with --git REPO --pools NAME:MINUTES,... for the locks of a Concourse pool-resource git repository.";
+    const clean = await ws.run(["pool", "clean"]);
+    expect([clean.exitCode, clean.stdout, clean.stderr]).toEqual([2, "", `rbuild: error: ${hint}\nRun \`rbuild --help\` for usage.\n`]);
+    for (const args of [["pool", "clean", "--pools", "staging:60"], ["pool", "status", "--pools", "staging:60"], ["-C", ws.root, "pool", "status", "--git", ws.root, "--pools", "staging:60"]]) {
+      const result = await ws.run(args);
+      const flag = args.includes("--git") ? "--git" : "--pools";
+      expect([args, result.exitCode, result.stdout, result.stderr]).toEqual([
+        args,
+        2,
+        "",
+        `rbuild: error: ${flag} is an option of the pool boy, which reads a Concourse pool-resource git repository: ` +
+          "`rbuild pool status --git REPO --pools NAME:MINUTES,...` or `rbuild pool clean --git REPO --pools NAME:MINUTES,...`, with `pool` first on the command line.\n" +
+          "Run `rbuild --help` for usage.\n",
+      ]);
+    }
+  }, 120_000);
+});
