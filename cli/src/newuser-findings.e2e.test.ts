@@ -134,3 +134,35 @@ describe("the pool boy's flags without the pool boy", () => {
     }
   }, 120_000);
 });
+
+describe("an input edited while its task runs", () => {
+  test("24.3: a save while the task runs is not cached under the key of what was there before: reverting the edit runs the task again", async () => {
+    // The task reads its input after the test has changed it (it waits for the file `go`), as a save during a watch build can.
+    const ws = testWorkspace({
+      "Buildfile.ts": `import { task } from "rbuild";
+export const copy = task({ name: "copy", inputs: ["src/**"], outputs: ["out/**"],
+  run: "touch started; for i in $(seq 600); do [ -e go ] && break; sleep 0.1; done; mkdir -p out && cat src/x.txt > out/x.txt" });
+`,
+      "src/x.txt": "before\n",
+    });
+    const child = ws.start(["copy", "--output", "plain"]);
+    expect(await eventually(() => existsSync(join(ws.root, "started")))).toBe(true);
+    ws.write({ "src/x.txt": "after\n", go: "" });
+    const first = await child;
+    expect([first.exitCode, normalize(String(first.stdout), ws.root), normalize(String(first.stderr), ws.root)]).toEqual([
+      0,
+      "> copy\n✓ copy (<t>)\n",
+      'rbuild: task "copy": its input src/x.txt changed while it ran, so its result is not cached (it runs again next time)\nrbuild: ok: 1 ran, 0 cached in <t>\n',
+    ]);
+    expect(ws.read("out/x.txt")).toBe("after\n");
+
+    // Back to what the task's key was computed from: the task runs again; no stored result claims "after" came from "before".
+    ws.write({ "src/x.txt": "before\n" });
+    const reverted = await ws.run(["copy", "--output", "plain"]);
+    expect([reverted.exitCode, reverted.stdout, reverted.stderr]).toEqual([0, "> copy\n✓ copy (<t>)\n", "rbuild: ok: 1 ran, 0 cached in <t>\n"]);
+    expect(ws.read("out/x.txt")).toBe("before\n");
+    // And what is stable is cached as always.
+    const again = await ws.run(["copy", "--output", "plain"]);
+    expect([again.exitCode, again.stdout]).toEqual([0, "✓ copy (cached, local)\n"]);
+  }, 120_000);
+});

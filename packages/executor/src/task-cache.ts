@@ -20,6 +20,7 @@ import { FreshRecords, RecordView, freshOf, targetsKey } from "./fresh-record.js
 import type { InputWarmer } from "./input-warmer.js";
 import { clearOutputs, expandOpeningUp } from "./clear-outputs.js";
 import { writtenDuring, type CommandWindow } from "./recent-writes.js";
+import { inputChangedWhileRunning } from "./inputs-changed.js";
 import { entryStat, fileStat, hostPlatform, outputStats, taskDefinition, trustedEntry, type EntryStat, type Fresh, type FileStat, type NewEntry, type Succeeded, type TaskDefinition } from "./fresh-entry.js";
 import {
   extractLayer,
@@ -493,7 +494,10 @@ export class TaskCache {
       inlineLog = null;
     }
 
-    if (task.pure) {
+    const changed = task.pure ? inputChangedWhileRunning(this.#root, prepared.files, prepared.record.inputs, (path, stat) => this.#hasher.digestWithStat(path, stat)) : undefined;
+    if (changed !== undefined) {
+      this.#info("input-changed-while-running", `task "${task.name}": its input ${changed} changed while it ran, so its result is not cached (it runs again next time)`);
+    } else if (task.pure) {
       const entry: ActionEntry = { key: prepared.key, task: task.name, layer, manifest, outputsDigest, log: inlineLog, logBlob, exitCode, durationMs };
       this.store.save(entry, blobs);
       this.#succeed(task, prepared, entry, manifest.map((e) => e.path));
