@@ -166,3 +166,30 @@ export const copy = task({ name: "copy", inputs: ["src/**"], outputs: ["out/**"]
     expect([again.exitCode, again.stdout]).toEqual([0, "✓ copy (cached, local)\n"]);
   }, 120_000);
 });
+
+describe("scripts() options", () => {
+  /** An npm workspace with package `app`, which has a deploy script. */
+  function appWorkspace(buildfile: string): Workspace {
+    return testWorkspace({
+      "package.json": JSON.stringify({ name: "root", private: true, workspaces: ["packages/*"] }),
+      "packages/app/package.json": JSON.stringify({ name: "app", version: "1.0.0", scripts: { deploy: "node deploy.mjs" } }),
+      "Buildfile.ts": buildfile,
+    });
+  }
+
+  test("26.1: an option scripts() does not know (turbo's dependsOn, or a task field such as retries) is refused, naming it, rather than silently ignored", async () => {
+    const ws = appWorkspace(`import { scripts } from "rbuild";
+export const deploy = scripts("deploy", { pure: false, dependsOn: ["^build"], retries: 2, overrides: { app: { output: ["dist/**"] } } } as any);
+`);
+    const result = await ws.run(["app#deploy", "--output", "plain"]);
+    expect([result.exitCode, result.stdout, result.stderr]).toEqual([
+      2,
+      "",
+      "rbuild: error: Buildfile.ts:2:23: scripts(\"deploy\"): `dependsOn` is not a scripts() option (did you mean `deps`?); " +
+        "`retries` is not a scripts() option (it is a task() field: declare that task with task() to use it); " +
+        "`output` in overrides[\"app\"] is not a scripts() option (did you mean `outputs`?). " +
+        "Its options are: deps, inputs, outputs, rootInputs, env, pure, packages, overrides, workspace.\n" +
+        "(thrown while loading Buildfile.ts; fix the Buildfile and run again)\n",
+    ]);
+  }, 120_000);
+});
