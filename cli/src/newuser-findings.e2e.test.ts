@@ -193,3 +193,23 @@ export const deploy = scripts("deploy", { pure: false, dependsOn: ["^build"], re
     ]);
   }, 120_000);
 });
+
+describe("the cache server's own refusals", () => {
+  test("25.3: a blob over the cache server's limit is reported with the server's reason (its --max-size), not nginx's client_max_body_size", async () => {
+    await server!.stop();
+    server = await startCacheServer({ dir: serverDir, port: 0, maxSize: 1e6, tokens: TOKENS });
+    const ws = testWorkspace({
+      "Buildfile.ts": `import { task } from "rbuild";
+export const big = task({ name: "big", outputs: ["out/**"], run: "mkdir -p out && yes | head -c 400000 > out/big.txt" });
+`,
+    });
+    const result = await ws.run(["big", "--remote", server.url, "--token", "w", "--output", "plain"]);
+    expect([result.exitCode, result.stdout, result.stderr.replace(/blob [0-9a-f]{12}/, "blob <digest>")]).toEqual([
+      0,
+      "> big\n✓ big (<t>)\n",
+      "rbuild: remote cache: uploading failed: storing blob <digest>: 413, the server takes no upload this large: " +
+        "too large: this server keeps blobs of at most 250000 bytes, 1/4 of its --max-size (1000000); raise --max-size to store larger ones; going on with the local cache\n" +
+        "rbuild: ok: 1 ran, 0 cached in <t>\n",
+    ]);
+  }, 120_000);
+});
