@@ -213,3 +213,31 @@ export const big = task({ name: "big", outputs: ["out/**"], run: "mkdir -p out &
     ]);
   }, 120_000);
 });
+
+describe("a failed undo in the history", () => {
+  test("26.2: a failed undo is in `rbuild errors` and `rbuild show` as an undo that failed, not as the task's command failing", async () => {
+    const ws = testWorkspace({
+      "Buildfile.ts": `import { task } from "rbuild";
+const deploy = task({ name: "deploy", pure: false, run: "echo deployed", undo: "echo rolling back; exit 9" });
+const check = task({ name: "check", deps: [deploy], pure: false, run: "exit 1" });
+export const all = task({ name: "all", deps: [check] });
+`,
+    });
+    const build = await ws.run(["all", "--output", "plain"]);
+    expect(build.exitCode).toBe(1);
+    const undoError = "undo deploy FAILED: its undo exited with code 9; what deploy did is still in place: undo it by hand, or fix its undo and run the build again";
+    expect(build.stderr.split("\n").filter((line) => line.startsWith("error:"))).toEqual(['error: Task "check" failed: its command exited with code 1.', `error: ${undoError}`]);
+
+    const errors = await ws.run(["errors", "--json"]);
+    const groups = JSON.parse(errors.stdout) as { task: string; count: number; error: string | null; tail: string[] }[];
+    expect([errors.exitCode, groups.map((g) => [g.task, g.count, g.error, g.tail])]).toEqual([
+      0,
+      [
+        ["check", 1, 'Task "check" failed: its command exited with code 1.', []],
+        ["deploy", 1, undoError, ["rolling back"]],
+      ],
+    ]);
+    const show = await ws.run(["show", "deploy"]);
+    expect(show.stdout.split("\n").filter((line) => /^(status|error):/.test(line)).map((line) => line.replace(/ in \d+ms,/, " in <t>,"))).toEqual(["status:   undo-failed in <t>, exit code 9", `error:    ${undoError}`]);
+  }, 120_000);
+});
