@@ -18,11 +18,13 @@ export default defineConfig({
       "@rbuild/store": src("store"),
       "@rbuild/remote": src("remote"),
       "@rbuild/poolgit": src("poolgit"),
+      "@rbuild/concourse": src("concourse"),
       "rbuild-cache-server": fileURLToPath(new URL("./cache-server/src/index.ts", import.meta.url)),
     },
   },
   test: {
-    include: ["packages/*/src/**/*.test.ts", "cli/src/**/*.test.ts", "cache-server/src/**/*.test.ts"],
+    // fixtures/*/: a fixture's own tests (deploy-pipeline's, through rbuild/testing: build first).
+    include: ["packages/*/src/**/*.test.ts", "cli/src/**/*.test.ts", "cache-server/src/**/*.test.ts", "fixtures/*/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

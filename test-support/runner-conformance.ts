@@ -10,6 +10,8 @@
  * status and failure, the output streamed, the files produced (read through
  * `produced`, wherever the runner left them), the environment and directory
  * the task saw, and that an abort stops everything the task started.
+ * Everything a case reads or writes is declared (inputs, outputs), so that
+ * a runner that holds only what is declared (the sandbox) passes it too.
  */
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,7 +19,7 @@ import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { RunFunction } from "@rbuild/core";
 import type { RunOutcome, RunRequest, Runner } from "@rbuild/runners";
-import { isAlive } from "./processes.js";
+import { eventually, livePidsWith } from "./processes.js";
 
 /** What one run gave: its outcome and its output as the runner streamed it. */
 interface Ran {
@@ -125,15 +127,15 @@ export function runnerConformance(name: string, make: () => Runner & { close?():
     });
 
     test("an abort stops the task and everything it started, and the run ends as interrupted", async () => {
+      // Found by its command line (not a pid the task reports: a sandbox has its own pids and its own files).
+      const marker = `60.${process.pid}${String(Date.now() % 100_000).padStart(5, "0")}`;
       const abort = new AbortController();
-      const pidFile = join(root, "pids");
-      const running = run(`sleep 60 & echo $! > '${pidFile}'; wait`, { signal: abort.signal });
-      for (let i = 0; i < 1000 && !readFileSync(pidFile, { encoding: "utf8", flag: "a+" }).endsWith("\n"); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-      const sleeper = Number(readFileSync(pidFile, "utf8"));
+      const running = run(`sleep ${marker} & wait`, { signal: abort.signal });
+      expect(await eventually(() => livePidsWith(`sleep ${marker}`).length > 0)).toBe(true);
       abort.abort();
       const ran = await running;
       expect(ran.outcome).toEqual({ ok: false, exitCode: null, failure: { reason: "interrupted", task: "t" } });
-      expect(isAlive(sleeper)).toBe(false);
+      expect(livePidsWith(marker)).toEqual([]);
     });
 
     test("a function task gets its name, directory and environment, logs as output, and its commands run as commands do", async () => {

@@ -186,7 +186,11 @@ export class DiskStore {
       this.#db.prepare("DELETE FROM refs WHERE ac = ?").run(id);
       for (const blob of blobs) insert.run(id, `${content}/${blob}`);
     })();
-    this.#record(space, key, bytes.length);
+    // Storing an entry uses its blobs, as reading it does: a blob the client did not send again (it was
+    // there) must not be the least recently used and take the new entry with it at the next eviction.
+    const now = this.#now();
+    for (const blob of blobs) this.#accessed.set(`${content}/${blob}`, now);
+    this.#record(space, key, bytes.length, now);
     return "stored";
   }
 
@@ -198,8 +202,11 @@ export class DiskStore {
     } catch {
       return undefined;
     }
+    // An entry the index does not know (the process died between its file and its rows) has no refs to
+    // check, and would never be evicted: it is dropped, a miss, and the client's next upload stores it whole.
+    const indexed = this.#db.prepare("SELECT 1 FROM entries WHERE kind = ? AND name = ?").get(space, key) !== undefined;
     const blobs = (this.#db.prepare("SELECT blob FROM refs WHERE ac = ?").raw().all(`${space}/${key}`) as [string][]).map(([b]) => b);
-    if (blobs.some((id) => !this.has(...splitId<ContentSpace>(id)))) {
+    if (!indexed || blobs.some((id) => !this.has(...splitId<ContentSpace>(id)))) {
       this.#remove(space, key);
       return undefined;
     }
@@ -209,9 +216,9 @@ export class DiskStore {
     return bytes;
   }
 
-  #record(kind: Space, name: string, size: number): void {
+  #record(kind: Space, name: string, size: number, now = this.#now()): void {
     const old = this.#db.prepare("SELECT size FROM entries WHERE kind = ? AND name = ?").get(kind, name) as { size: number } | undefined;
-    this.#db.prepare("INSERT OR REPLACE INTO entries (kind, name, size, last_access) VALUES (?, ?, ?, ?)").run(kind, name, size, this.#now());
+    this.#db.prepare("INSERT OR REPLACE INTO entries (kind, name, size, last_access) VALUES (?, ?, ?, ?)").run(kind, name, size, now);
     this.#total += size - (old?.size ?? 0);
     this.#evict();
   }

@@ -11,7 +11,8 @@ const dist = fileURLToPath(new URL("../dist/", import.meta.url));
 // Chunk names carry content hashes: without this, every build would leave its old chunks behind.
 rmSync(`${dist}chunks`, { recursive: true, force: true });
 await build({
-  entryPoints: { rbuild: `${dist}entry.js` },
+  // rbuild/testing (testing.mjs) shares the chunks: a Buildfile it loads imports rbuild.mjs, one copy of the API.
+  entryPoints: { rbuild: `${dist}entry.js`, testing: `${dist}testing.js` },
   outdir: dist,
   outExtension: { ".js": ".mjs" },
   // What only some runs need (the remote client and undici) goes in chunks loaded on first use.

@@ -10,7 +10,7 @@ import { suggest } from "@rbuild/planner";
 import { OUTPUT_LOGS, type OutputLogs } from "@rbuild/ui";
 import { parseSince, SINCE_EXPECTS } from "./since-date.js";
 
-export const SUBCOMMANDS = ["run", "watch", "list", "why", "graph", "history", "errors", "show", "cache", "clean", "init", "pool", "help"] as const;
+export const SUBCOMMANDS = ["run", "watch", "list", "why", "graph", "history", "errors", "show", "export", "cache", "clean", "init", "pool", "help"] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 export type OutputMode = "tui" | "plain" | "json";
@@ -28,6 +28,8 @@ export interface Args {
   /** When a failed build runs its tasks' undos: `--no-undo` (never), `--undo-on-interrupt` (after Ctrl-C too). */
   readonly undo: "failure" | "failure-or-interrupt" | "never";
   readonly force: boolean;
+  /** `--sandbox`: every pure task without a `runner` of its own runs in the sandbox (bubblewrap). */
+  readonly sandbox: boolean;
   readonly dryRun: boolean;
   /** `--filter` patterns: build only the targets' tasks of these workspace packages (see @rbuild/workspaces). */
   readonly filters: readonly string[];
@@ -48,10 +50,17 @@ export interface Args {
   readonly remote: string | undefined;
   readonly token: string | undefined;
   readonly remoteReadOnly: boolean;
+  /** `--only`: run the targets alone, their deps taken from the cache (local or remote), never run. */
+  readonly only: boolean;
   /** `rbuild graph`'s flags: --format, --out, --check. */
   readonly graph: { readonly format: GraphFormat; readonly out: string | undefined; readonly check: boolean };
   /** The flags of `rbuild history`, `errors` and `show` (see history-command.ts and its siblings). */
   readonly history: HistoryFlags;
+  /**
+   * `--stub TASK[=COMMAND]`: impure tasks to run COMMAND instead of their own
+   * `run` (null: a no-op that succeeds), by name, for this build only (see stubTasks).
+   */
+  readonly stubs: ReadonlyMap<string, string | null>;
 }
 
 export interface HistoryFlags {
@@ -64,8 +73,10 @@ export interface HistoryFlags {
   readonly since: string | undefined;
   /** `--extract DIR` of `show`. */
   readonly extract: string | undefined;
-  /** `--run N` of `show`: N runs older than the newest. */
+  /** `--run N` of `show` and `export`: N runs older than the newest. */
   readonly run: number;
+  /** `--oci DIR` of `export`. */
+  readonly oci: string | undefined;
 }
 
 /** How many builds or runs `rbuild history` shows without --limit. */
@@ -91,6 +102,9 @@ export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what
        rbuild show <task> [--run N] [--extract DIR] [--json]
                                         a task's last run (or N runs before): key, reasons,
                                         outputs and log; --extract writes its outputs to DIR
+       rbuild export <task> --oci DIR [--run N]
+                                        write a task's stored outputs (its layer stack) to
+                                        DIR as an OCI image layout (skopeo, podman load)
        rbuild cache stats               entries, size and hit rate of the local cache
        rbuild cache gc [--max-size SIZE] [--max-age DAYS]
                                         drop least recently used cache entries
@@ -106,6 +120,14 @@ export const USAGE = `Usage: rbuild [options] <task...>       run tasks and what
        rbuild pool clean --git REPO --pools NAME:MIN,... [--branch B] [-n]
                                         move each stale claim back to unclaimed/, a
                                         commit each, and push (-n: say what it would do)
+       rbuild concourse render [task...] --image REF [--remote URL] [--out FILE]
+                                        a Concourse pipeline: a job per task, each running
+                                        \`rbuild run <task> --only\` against the remote cache
+       rbuild concourse validate FILE [--strict]
+                                        check a pipeline by Concourse's validation rules
+       rbuild concourse push FILE --target URL --team T [--pipeline NAME]
+                                        set the pipeline on a Concourse and unpause it (log
+                                        in with CONCOURSE_USERNAME/CONCOURSE_PASSWORD)
 
 Options:
   -j, --jobs N          run at most N tasks at once (default: number of cores)
@@ -115,6 +137,9 @@ Options:
       --undo-on-interrupt  run those undos after Ctrl-C too (by default not)
   -f, --force           run every task, ignoring cached results
   -n, --dry-run         show what would run and why, run nothing
+      --sandbox         run every pure task in a sandbox (bubblewrap) holding
+                        only its declared inputs and its deps' outputs, with
+                        no network: an undeclared read or write fails it
   -F, --filter PATTERN  only the tasks of these workspace packages (and what they
                         need): a name or glob, ./dir, pkg... (with its deps),
                         ...pkg (with its dependents), !pattern; may repeat
@@ -125,6 +150,12 @@ Options:
       --remote URL      share results through a remote cache (or RBUILD_REMOTE_CACHE)
       --token TOKEN     bearer token for the remote cache (or RBUILD_TOKEN)
       --remote-read-only  use remote hits, never upload (for untrusted jobs)
+      --only            run the named tasks alone: what they need is taken from the
+                        cache (local or remote) and never run; a dep not there is
+                        an error that names it (Concourse jobs run tasks this way)
+      --stub TASK[=CMD] run CMD (or nothing) in place of the impure TASK's own
+                        run, for this build: nothing of it is cached, and it
+                        is reported as stubbed; may repeat
       --summary FILE    write a JSON summary of the run to FILE
       --junit FILE      write a JUnit XML report to FILE (a testcase per task)
       --output MODE     tui (default on a terminal, CI unset: the running
@@ -151,9 +182,11 @@ const OPTIONS = {
   "undo-on-interrupt": { type: "boolean" },
   force: { type: "boolean", short: "f" },
   "dry-run": { type: "boolean", short: "n" },
+  sandbox: { type: "boolean" },
   filter: { type: "string", short: "F", multiple: true },
   since: { type: "string" },
   summary: { type: "string" },
+  stub: { type: "string", multiple: true },
   junit: { type: "string" },
   output: { type: "string" },
   "output-logs": { type: "string" },
@@ -164,6 +197,7 @@ const OPTIONS = {
   remote: { type: "string" },
   token: { type: "string" },
   "remote-read-only": { type: "boolean" },
+  only: { type: "boolean" },
   format: { type: "string" },
   out: { type: "string" },
   check: { type: "boolean" },
@@ -171,6 +205,7 @@ const OPTIONS = {
   limit: { type: "string" },
   json: { type: "boolean" },
   extract: { type: "string" },
+  oci: { type: "string" },
   run: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
@@ -193,6 +228,7 @@ function parseArgsProblem(error: Error & { code?: string }): string {
 const EXPECTS: Readonly<Record<string, { readonly what: string; readonly checked: boolean }>> = {
   jobs: { what: "a positive whole number", checked: true },
   summary: { what: "a file name", checked: false },
+  stub: { what: "a task name, or TASK=COMMAND", checked: false },
   junit: { what: "a file name", checked: false },
   output: { what: '"tui", "plain" or "json"', checked: true },
   "output-logs": { what: `one of ${OUTPUT_LOGS.join(", ")}`, checked: true },
@@ -205,6 +241,7 @@ const EXPECTS: Readonly<Record<string, { readonly what: string; readonly checked
   limit: { what: "a positive whole number", checked: true },
   since: { what: `a git ref (a branch, tag or commit), or with \`rbuild errors\` ${SINCE_EXPECTS}`, checked: true },
   extract: { what: "a directory", checked: false },
+  oci: { what: "a directory", checked: false },
   run: { what: "a whole number (0: the last run)", checked: true },
 };
 
@@ -378,10 +415,17 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     [values["undo-on-interrupt"] === true, "--undo-on-interrupt"],
     [values["dry-run"] === true, "-n/--dry-run"],
     [values.summary !== undefined, "--summary"],
+    [values.stub !== undefined, "--stub"],
+    [values.sandbox === true, "--sandbox"],
   ];
   const buildFlag = buildFlags.find(([given]) => given)?.[1];
   if (buildFlag !== undefined && !builds && command !== "help" && command !== "version") {
     return usage(`${buildFlag} goes with running tasks, e.g. \`rbuild build ${buildFlag.split("/").at(-1)}\`, not with \`rbuild ${command}\`.`);
+  }
+  if (values.only === true) {
+    if (command !== "run") return usage(`--only goes with running tasks, e.g. \`rbuild run test --only\`, not with \`rbuild ${command}\`.`);
+    if (values.force === true) return usage("--only takes the tasks' deps from the cache and -f/--force would run them; use one or the other.");
+    if (values["dry-run"] === true) return usage("--only with -n/--dry-run is not supported; `rbuild run <task> -n` shows what would run and why.");
   }
   if (values.junit !== undefined && values["dry-run"] === true) {
     return usage("--junit reports a build that ran; a dry run runs nothing. Use --summary FILE for what a dry run would do.");
@@ -397,6 +441,8 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   }
   const history = historyFlags(values, command, targets);
   if (!history.ok) return history;
+  const stubs = stubFlags(values.stub ?? []);
+  if (!stubs.ok) return stubs;
   const remote = values.remote ?? (env.RBUILD_REMOTE_CACHE === "" ? undefined : env.RBUILD_REMOTE_CACHE);
   if (remote !== undefined && (!/^((webdav\+)?https?:\/\/[^/]|file:\/\/\/)/.test(remote) || !URL.canParse(remote))) {
     return usage(`${values.remote === undefined ? "RBUILD_REMOTE_CACHE" : "--remote"} must be an http://, https://, webdav+http(s):// or file:/// URL, got "${remote}".`);
@@ -409,6 +455,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     keepGoing: values["keep-going"] === true,
     undo: values["no-undo"] === true ? "never" : values["undo-on-interrupt"] === true ? "failure-or-interrupt" : "failure",
     force: values.force === true,
+    sandbox: values.sandbox === true,
     dryRun: values["dry-run"] === true,
     filters,
     since,
@@ -423,12 +470,27 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     remote,
     token: values.token ?? (env.RBUILD_TOKEN === "" ? undefined : env.RBUILD_TOKEN),
     remoteReadOnly: values["remote-read-only"] === true,
+    only: values.only === true,
     graph: { format: format as GraphFormat, out: values.out, check: values.check === true },
     history: history.value,
+    stubs: stubs.value,
   });
 }
 
-type HistoryValues = { task?: string; limit?: string; json?: boolean; since?: string; extract?: string; run?: string };
+/** `--stub TASK[=COMMAND]`, each task once: the command after the first "=", or null for a no-op. */
+function stubFlags(given: readonly string[]): Result<ReadonlyMap<string, string | null>, SetupFailure> {
+  const stubs = new Map<string, string | null>();
+  for (const value of given) {
+    const at = value.indexOf("=");
+    const name = at === -1 ? value : value.slice(0, at);
+    if (name === "") return usage(`--stub needs a task name, as --stub deploy or --stub deploy='echo deployed', got "${value}".`);
+    if (stubs.has(name)) return usage(`--stub ${name} is given twice; give each task one stub.`);
+    stubs.set(name, at === -1 ? null : value.slice(at + 1));
+  }
+  return ok(stubs);
+}
+
+type HistoryValues = { task?: string; limit?: string; json?: boolean; since?: string; extract?: string; run?: string; oci?: string };
 
 /** The flags of `history`, `errors` and `show`, each checked to go with its command and to hold what it needs. */
 function historyFlags(values: HistoryValues, command: Args["command"], targets: readonly string[]): Result<HistoryFlags, SetupFailure> {
@@ -437,7 +499,8 @@ function historyFlags(values: HistoryValues, command: Args["command"], targets: 
     ["limit", ["history"], "`rbuild history`"],
     ["json", ["history", "errors", "show", "pool"], "`rbuild history`, `rbuild errors`, `rbuild show` and `rbuild pool status`"],
     ["extract", ["show"], "`rbuild show`"],
-    ["run", ["show"], "`rbuild show`"],
+    ["run", ["show", "export"], "`rbuild show` and `rbuild export`"],
+    ["oci", ["export"], "`rbuild export`"],
   ];
   for (const [flag, commands, text] of goesWith) {
     if (values[flag] !== undefined && !commands.includes(command)) return usage(`--${flag} goes with ${text}.`);
@@ -446,6 +509,8 @@ function historyFlags(values: HistoryValues, command: Args["command"], targets: 
     return usage(`\`rbuild ${command}\` takes no task names; for one task's, use --task ${targets[0]}. To run a task named "${command}", use \`rbuild run ${command}\`.`);
   }
   if (command === "show" && targets.length !== 1) return usage("`rbuild show` takes exactly one task name, e.g. `rbuild show build`.");
+  if (command === "export" && targets.length !== 1) return usage("`rbuild export` takes exactly one task name, e.g. `rbuild export image --oci out/image`.");
+  if (command === "export" && (values.oci === undefined || values.oci === "")) return usage("`rbuild export` needs --oci DIR: the directory to write the OCI image layout to.");
   if (values.task === "") return usage("--task needs a task name.");
   if (values.extract === "") return usage("--extract needs a directory.");
   if (values.limit !== undefined && !/^[1-9]\d*$/.test(values.limit)) return usage(`--limit needs a positive whole number, got "${values.limit}".`);
@@ -458,5 +523,6 @@ function historyFlags(values: HistoryValues, command: Args["command"], targets: 
     since: command === "errors" ? values.since : undefined,
     extract: values.extract,
     run: values.run === undefined ? 0 : Number(values.run),
+    oci: values.oci,
   });
 }

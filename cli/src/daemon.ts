@@ -390,6 +390,8 @@ class Daemon {
     if (request.env.RBUILD_SPAWN !== undefined) return "RBUILD_SPAWN is set";
     const differs = READ_AT_START.find((name, i) => request.env[name] !== this.#startEnv[i]);
     if (differs !== undefined) return `${differs} is not what the daemon started with`;
+    // `rbuild concourse ...` is a command of its own, which main.ts dispatches before the build's parser sees it.
+    if (request.argv[0] === "concourse") return "only builds are run by the daemon";
     const args = parseCommandLine(request.argv, request.env);
     if (!args.ok || args.value.command !== "run") return "only builds are run by the daemon";
     // Undos after an interrupt may take longer than the daemon waits for an interrupted build (STOP_WITHIN_MS).

@@ -1,5 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { TASK_FIELDS } from "@rbuild/planner";
 import { Workspace } from "./test-support/workspace.js";
+
+const KNOWN_FIELDS = TASK_FIELDS.join(", ");
 
 let ws: Workspace;
 beforeEach(() => {
@@ -54,7 +57,7 @@ describe("planner errors", () => {
       [
         "rbuild: error: Buildfile.ts:2:1: Task \"a\": `run` must be a shell command string or an async function, got 42; leave it out for a group task",
         'rbuild: error: Buildfile.ts:2:1: Task "a": `outputs` must be an array of globs, got "dist"',
-        "rbuild: error: Buildfile.ts:3:1: Task \"b\": `dependsOn` is not a task field. Did you mean `deps`? Known fields: name, deps, inputs, outputs, env, run, pure, cwd, keyParts, keyPartsFrom, retries, retryDelay, retryOn, undo, pool.",
+        "rbuild: error: Buildfile.ts:3:1: Task \"b\": `dependsOn` is not a task field. Did you mean `deps`? Known fields: " + KNOWN_FIELDS + ".",
         "rbuild: error: Buildfile.ts:3:1: Task \"b\": `env` contains \"BAD NAME\", which is not a valid environment variable name",
         "rbuild: error: Buildfile.ts:3:1: Task \"b\": `inputs` contains \"../up/**\", which leaves the workspace; globs must stay inside the Buildfile's directory",
         "",

@@ -1,4 +1,4 @@
-/** `rbuild list`: every task, its kind and its deps, in declaration order. */
+/** `rbuild list`: every task, its kind and its deps, in declaration order; then the stages, if any. */
 import type { StrayErrors } from "@rbuild/core";
 import type { Args } from "./args.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
@@ -19,6 +19,15 @@ export async function listCommand(args: Args, strays: StrayErrors): Promise<numb
     if (!task.pure) notes.push("impure");
     if (task.deps.length > 0) notes.push(`deps: ${task.deps.join(", ")}`);
     text += notes.length === 0 ? `${task.name}\n` : `${task.name.padEnd(width)}  ${notes.join("  ")}\n`;
+  }
+  const stages = [...workspace.value.definitions.stages.values()];
+  if (stages.length > 0) {
+    const stageWidth = Math.max(...stages.map((stage) => stage.name.length));
+    text += "\nstages:\n";
+    for (const stage of stages) {
+      const after = stage.after.length === 0 ? "" : `  after: ${stage.after.join(", ")}`;
+      text += `  ${stage.name.padEnd(stageWidth)}  tasks: ${stage.tasks.join(", ") || "none"}${after}\n`;
+    }
   }
   process.stdout.write(text);
   return ExitCode.Ok;

@@ -16,6 +16,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (argv[0] === "pool" && argv.some((arg) => arg === "--git" || arg.startsWith("--git="))) {
     return (await import("./pool-git-command.js")).poolGitCommand(argv.slice(1));
   }
+  // Concourse pipelines (render, validate) parse their own words too (see concourse-command.ts).
+  if (argv[0] === "concourse") return (await import("./concourse-command.js")).concourseCommand(argv.slice(1));
   const args = parseCommandLine(argv, process.env);
   if (!args.ok) {
     reportSetupFailures([args.error], process.cwd());
@@ -47,6 +49,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return (await import("./errors-command.js")).errorsCommand(args.value, strays);
     case "show":
       return (await import("./show-command.js")).showCommand(args.value, strays);
+    case "export":
+      return (await import("./export-command.js")).exportCommand(args.value, strays);
     case "cache":
       return (await import("./cache-command.js")).cacheCommand(args.value, strays);
     case "clean":

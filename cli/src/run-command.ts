@@ -2,11 +2,12 @@
 import { resolve } from "node:path";
 import { describeFailure, fanOut, type Reporter, type SetupFailure, type StrayErrors } from "@rbuild/core";
 import { dryRun, Engine, type BuildOutcome } from "@rbuild/executor";
-import { plan, type Graph } from "@rbuild/planner";
+import { plan, sandboxed, stubTasks, type Graph } from "@rbuild/planner";
 import { readRecentDurations, Store } from "@rbuild/store";
-import { BatchedOutput, dryRunSummary, inCi, inGitHubActions, JsonReporter, junitReport, junitSetupFailure, loadTui, PlainReporter, runSummary, type TextSink } from "@rbuild/ui";
+import { BatchedOutput, dryRunSummary, inCi, inGitHubActions, JsonReporter, junitReport, junitSetupFailure, loadTui, PlainReporter, runSummary, type TextSink, type TuiThread } from "@rbuild/ui";
 import type { Args } from "./args.js";
 import { cacheAccessFailure } from "./cache-access.js";
+import { EarlyTui } from "./early-tui.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
 import { lockWaitMessage } from "./lock-wait.js";
 import { outputMode } from "./output-mode.js";
@@ -69,10 +70,19 @@ export interface BuildHooks {
  * all its builds); by default an engine for this build only.
  */
 export async function runBuild(args: Args, terminal: Terminal, strays: StrayErrors, engine?: Engine, hooks: BuildHooks = {}): Promise<RunEnd> {
+  const early = new EarlyTui();
+  try {
+    return await build(args, terminal, strays, engine, hooks, early);
+  } finally {
+    early.drop();
+  }
+}
+
+async function build(args: Args, terminal: Terminal, strays: StrayErrors, engine: Engine | undefined, hooks: BuildHooks, early: EarlyTui): Promise<RunEnd> {
   phase("start");
   const { cwd, env } = terminal;
   const mode = args.dryRun ? "plain" : outputMode(args.output, terminal);
-  // The TUI's reporter loads while the Buildfile does (ink itself loads on the TUI's own thread, see @rbuild/ui).
+  // The TUI's reporter loads while the Buildfile does (ink itself loads on the TUI's own thread, see @rbuild/ui and early-tui.ts).
   const tui = mode === "tui" ? loadTui() : undefined;
   tui?.catch(() => {}); // Awaited below, where a failure is thrown; not unhandled on the early returns.
   const summaryFile = args.summary === undefined ? undefined : resolve(cwd, args.summary);
@@ -91,7 +101,13 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
     return { exitCode: ExitCode.Usage, workspace: undefined, interrupted: false };
   }
 
-  const workspace = await openWorkspace(args.directory, env, { from: cwd, strays, onInfo: (_code, message) => terminal.stderr.write(`rbuild: ${message}\n`) });
+  const workspace = await openWorkspace(args.directory, env, {
+    from: cwd,
+    strays,
+    onInfo: (_code, message) => terminal.stderr.write(`rbuild: ${message}\n`),
+    // A cold build's TUI thread loads ink while the Buildfile does (see early-tui.ts).
+    onFound: (root, cacheDir) => tui !== undefined && early.start(tui, root, cacheDir),
+  });
   if (!workspace.ok) return fail(workspace.error);
   const { definitions } = workspace.value;
   phase("buildfile");
@@ -116,8 +132,12 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
   if (selected.value.info !== undefined) terminal.stderr.write(`rbuild: ${selected.value.info}\n`);
   targets = [...selected.value.targets];
   if (args.since !== undefined) phase("since");
-  const graph = plan(definitions, targets);
-  if (!graph.ok) return fail(graph.error, workspace.value);
+  const planned = plan(definitions, targets);
+  if (!planned.ok) return fail(planned.error, workspace.value);
+  // --stub: the stubbed tasks run their stand-ins, in this build only.
+  const stubbed = stubTasks(definitions, planned.value, args.stubs);
+  if (!stubbed.ok) return fail(stubbed.error, workspace.value);
+  const graph = args.sandbox ? { ...stubbed, value: sandboxed(stubbed.value) } : stubbed;
   phase("plan");
   const noLeases = args.dryRun ? undefined : sharedPoolProblem(graph.value, args.remote);
   if (noLeases !== undefined) return fail([noLeases], workspace.value);
@@ -141,7 +161,7 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
     mode === "json"
       ? new JsonReporter(stdout)
       : tui !== undefined
-        ? tuiReporter(await tui, terminal, { stdout, stderr }, graph.value, workspace.value.cacheDir, color)
+        ? tuiReporter(await tui, await early.take(), terminal, { stdout, stderr }, graph.value, workspace.value.cacheDir, color)
         : new PlainReporter({
             stdout,
             stderr,
@@ -186,6 +206,7 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
       undo: args.undo,
       undoSignal: stopUndos.signal,
       force: args.force,
+      ...(args.only ? { cachedOnly: cachedOnly(graph.value) } : {}),
       onLockWait: (wait) => info("waiting", lockWaitMessage(wait)),
       onPhase: phase,
       ...(args.remote === undefined ? {} : { remote: { url: args.remote, ...(args.token === undefined ? {} : { token: args.token }), readOnly: args.remoteReadOnly } }),
@@ -210,12 +231,29 @@ export async function runBuild(args: Args, terminal: Terminal, strays: StrayErro
 }
 
 /**
- * The terminal UI's reporter (ink is loaded only for it), drawing on `terminal`
+ * `--only`: every task of the graph but the targets, taken from the cache. A group among the targets
+ * stands for what it groups (through groups of groups): those run, and what they need comes from the cache.
+ */
+function cachedOnly(graph: Graph): ReadonlySet<string> {
+  const running = new Set<string>();
+  const take = (name: string): void => {
+    if (running.has(name)) return;
+    running.add(name);
+    const task = graph.tasks.get(name)!;
+    if (task.run === undefined) task.deps.forEach(take);
+  };
+  graph.targets.forEach(take);
+  return new Set([...graph.tasks.keys()].filter((name) => !running.has(name)));
+}
+
+/**
+ * The terminal UI's reporter (ink is loaded only for it), on `thread` if one was started early, drawing on `terminal`
  * through `output` (batched: a frame is one write) with each task's latest
  * recorded duration for its estimate.
  */
 function tuiReporter(
   { TuiReporter }: Awaited<ReturnType<typeof loadTui>>,
+  thread: TuiThread | undefined,
   terminal: Terminal,
   output: { stdout: TextSink; stderr: TextSink },
   graph: Graph,
@@ -231,6 +269,7 @@ function tuiReporter(
     plan: { tasks, expectedMs: () => readRecentDurations(cacheDir) },
     cwd: terminal.cwd,
     color,
+    ...(thread === undefined ? {} : { thread }),
   });
 }
 

@@ -4,12 +4,14 @@
  * duration, the output files with their digests, and the log. `--extract DIR`
  * writes that run's outputs, from its layer in the cache, into DIR: a new or
  * empty directory (nothing is overwritten), and nothing outside it (the
- * layer restore checks every path and link, as a build's restore does).
+ * layer restore checks every path and link, as a build's restore does). A
+ * transform's run lists its layer stack, bottom first, and `--extract`
+ * applies the whole stack.
  */
 import { mkdirSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { unreachable, type StrayErrors } from "@rbuild/core";
-import { extractLayer, runCount, runDetail, type ManifestEntry, type RunDetail, type RunOutputs, type Store } from "@rbuild/store";
+import { extractStack, runCount, runDetail, type ManifestEntry, type RunDetail, type RunOutputs, type Store } from "@rbuild/store";
 import { formatDuration } from "@rbuild/ui";
 import type { Args } from "./args.js";
 import { guardingCache } from "./cache-access.js";
@@ -70,9 +72,13 @@ async function extractRun(store: Store, detail: RunDetail, dir: string): Promise
   if (outputs.state !== "stored") return { ok: false, problem: `cannot extract the outputs of ${runName(detail)}: ${outputsWhy(outputs.state, detail)}.` };
   mkdirSync(dir, { recursive: true });
   if (outputs.layer === null) return { ok: true }; // No outputs: an empty directory is all of them.
-  const layer = store.readLayer(outputs.layer);
-  if (layer.check !== "ok") return { ok: false, problem: `cannot extract the outputs of ${runName(detail)}: its layer is ${layer.check} in the cache (removed or damaged since); rebuild with \`rbuild ${detail.task} --force\`.` };
-  const result = await extractLayer(layer.layer, realpathSync(dir), outputs.manifest);
+  const layers: (string | Buffer)[] = [];
+  for (const digest of [...outputs.stack.map((s) => s.digest), outputs.layer]) {
+    const layer = store.readLayer(digest);
+    if (layer.check !== "ok") return { ok: false, problem: `cannot extract the outputs of ${runName(detail)}: its layer ${digest} is ${layer.check} in the cache (removed or damaged since); rebuild with \`rbuild ${detail.task} --force\`.` };
+    layers.push(layer.layer);
+  }
+  const result = await extractStack(layers, realpathSync(dir), outputs.manifest);
   return result.ok ? result : { ok: false, problem: `the layer of ${runName(detail)} was not extracted, nothing was written: ${result.problem}.` };
 }
 
@@ -111,6 +117,11 @@ function detailText(d: RunDetail): string {
   if (d.outputs.state === "stored") {
     const width = Math.max(0, ...d.outputs.manifest.map((e) => e.path.length));
     lines.push(`outputs:  ${outputCount(d.outputs)}`, ...d.outputs.manifest.map((e) => `  ${e.path.padEnd(width)}  ${entryText(e)}`));
+    if (d.outputs.stack.length > 0 && d.outputs.layer !== null) {
+      // A transform: its own layer holds only its difference from the ones below it.
+      const layers = [...d.outputs.stack.map((s) => `  ${s.digest}  ${s.task === null ? "(no stored result names it now)" : `task "${s.task}"`}`), `  ${d.outputs.layer}  this run (its difference)`];
+      lines.push(`layers:   ${layers.length}, bottom first`, ...layers);
+    }
   } else lines.push(`outputs:  none here: ${outputsWhy(d.outputs.state, d)}`);
   if (d.logLines === "none") lines.push("log:      empty");
   else if (d.logLines === "gone") lines.push("log:      no longer in the cache");
@@ -119,7 +130,8 @@ function detailText(d: RunDetail): string {
 }
 
 function detailJson(d: RunDetail, extracted: string | undefined): object {
-  const outputs = d.outputs.state === "stored" ? { state: "stored", files: d.outputs.manifest } : { state: d.outputs.state };
+  const layers = d.outputs.state === "stored" && d.outputs.layer !== null ? [...d.outputs.stack, { digest: d.outputs.layer, task: d.task }] : [];
+  const outputs = d.outputs.state === "stored" ? { state: "stored", files: d.outputs.manifest, ...(d.outputs.stack.length === 0 ? {} : { layers }) } : { state: d.outputs.state };
   const log = typeof d.logLines === "string" ? d.logLines : d.logLines.map(([stream, line]) => ({ stream: stream === "o" ? "stdout" : "stderr", line }));
   return { ...runJson(d), outputs, logLines: log, ...(extracted === undefined ? {} : { extracted }) };
 }

@@ -9,9 +9,9 @@ function graph(tasks: readonly [name: string, deps: string[], inputs: string[], 
   const map = new Map<string, GraphTask>();
   for (const [name, deps, inputs, outputs] of tasks) {
     const dependents = tasks.filter(([, other]) => other.includes(name)).map(([other]) => other);
-    map.set(name, { name, deps, inputs, outputs, env: [], run: "true", pure: true, cwd: "", keyParts: [], keyPartsFrom: [], locate: () => undefined, dependents, priority: 1 });
+    map.set(name, { name, deps, inputs, outputs, env: [], run: "true", pure: true, cwd: "", keyParts: [], keyPartsFrom: [], context: [], incremental: false, locate: () => undefined, dependents, priority: 1, inherited: [], stage: undefined });
   }
-  return { root: ROOT, sourceDigest: "d", targets: [tasks.at(-1)![0]], tasks: map };
+  return { root: ROOT, sourceDigest: "d", targets: [tasks.at(-1)![0]], tasks: map, stages: [] };
 }
 
 const workspace = { root: ROOT, cacheDir: `${ROOT}/.rbuild`, buildfile: `${ROOT}/Buildfile.ts`, buildfileSources: { files: [`${ROOT}/Buildfile.ts`, `${ROOT}/build/lib.ts`], searched: [] } };

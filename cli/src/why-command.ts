@@ -1,6 +1,7 @@
 /**
  * `rbuild why <task>`: why the task would run now, or why it ran the last time
- * it ran; for a group, which of its deps (direct or not) would run, and why.
+ * it ran; for a group, which of its deps (direct or not) would run, and why;
+ * for a stage, which of its tasks and what they need.
  */
 import type { StrayErrors } from "@rbuild/core";
 import { dryRun } from "@rbuild/executor";
@@ -31,11 +32,15 @@ function whyWork(name: string, graph: Graph, cacheDir: string): number {
   const store = Store.open({ dir: cacheDir, onInfo: (_code, message) => process.stderr.write(`rbuild: ${message}\n`) });
   try {
     const rows = dryRun(graph, { store });
-    const row = rows.find((r) => r.name === name)!;
+    // A stage (see plan-stages.ts) stands for its tasks, as a group does for its deps.
+    const row = rows.find((r) => r.name === name) ?? { name, action: "stage" as const, key: null, reasons: [] };
     // The graph holds the group and what it depends on: of those, the tasks that would run, each with why.
     const running = rows.filter((r) => r.action === "run");
     let text: string;
-    if (row.action === "group" && running.length > 0) {
+    if (row.action === "stage") {
+      const what = `${name} is a stage: of its tasks and what they need (the stages it follows too),`;
+      text = running.length === 0 ? `${what} none would run.\n` : `${what} ${running.length} would run:\n${running.map((r) => `  ${r.name} (${r.reasons.join(", ")})\n`).join("")}`;
+    } else if (row.action === "group" && running.length > 0) {
       text = `${name} is a group: it runs nothing itself; of its deps, ${running.length} would run:\n${running.map((r) => `  ${r.name} (${r.reasons.join(", ")})\n`).join("")}`;
     } else if (row.action === "run") {
       text = `${name} would run:\n${row.reasons.map((r) => `  ${r}\n`).join("")}`;

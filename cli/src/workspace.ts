@@ -46,6 +46,8 @@ export interface OpenOptions {
    * then one this user cannot write is a failure before anything is done (see cache-access.ts).
    */
   readonly writesCache?: boolean;
+  /** Told the workspace's root and cache directory once they are known, before the Buildfile loads. */
+  readonly onFound?: (root: string, cacheDir: string) => void;
 }
 
 /**
@@ -80,6 +82,7 @@ export async function openWorkspace(
   // Something at the lock's path that is no lock: every build would wait for it forever.
   const badLock = options.writesCache === false ? undefined : lockPathProblem(cacheDir);
   if (badLock !== undefined) return err([{ reason: "lock-not-a-file", ...badLock }]);
+  options.onFound?.(root, cacheDir);
   let loaded;
   try {
     loaded = await loadBuildfile(buildfile, { apiModule: apiModule(), cacheDir, onInfo, ...(strays === undefined ? {} : { strays }) });
@@ -90,7 +93,7 @@ export async function openWorkspace(
     return err([failure]);
   }
   if (!loaded.ok) return err([loaded.error]);
-  const definitions = defineTasks(loaded.value.tasks, root, loaded.value.sourceDigest, keptFiles(root, buildfile, loaded.value.sources.files));
+  const definitions = defineTasks(loaded.value.tasks, root, loaded.value.sourceDigest, keptFiles(root, buildfile, loaded.value.sources.files), loaded.value.stages);
   if (!definitions.ok) return definitions;
   return ok({ buildfile, root, cacheDir, definitions: definitions.value, importsPackages: loaded.value.externals.length > 0, buildfileSources: loaded.value.sources });
 }

@@ -29,6 +29,8 @@ export interface TaskResult {
   readonly failure?: TaskFailure;
   /** Set for a group (a task without `run`): it ran nothing itself, so reporters do not count it. */
   readonly group?: true;
+  /** Set when a stand-in ran in place of the task's own `run` (`--stub`): nothing of it is cached. */
+  readonly stubbed?: true;
   /** How many times it was run, when more than once (it has `retries`). */
   readonly attempts?: number;
   /** Set when it passed after failing: it needed a retry. */
@@ -69,6 +71,10 @@ export type BuildEvent =
   | { type: "undo-started"; task: string }
   | { type: "undo-finished"; result: UndoResult }
   | { type: "info"; code: string; message: string }
+  /** A stage (see stage.ts) whose tasks may now start: every stage it follows has completed. */
+  | { type: "stage-started"; stage: string; tasks: number }
+  /** Every task of the stage is done; `ok` when all of them finished well. */
+  | { type: "stage-finished"; stage: string; ok: boolean }
   | { type: "build-finished"; ok: boolean; interrupted: boolean; durationMs: number };
 
 /** A consumer of build events. */

@@ -20,6 +20,8 @@ export type SetupFailure =
   | { reason: "unknown-dep"; task: string; dep: string; suggestions: string[]; location?: SourceLocation }
   | { reason: "cycle"; path: string[]; location?: SourceLocation }
   | { reason: "invalid-field"; task: string; field: string; message: string; location?: SourceLocation }
+  /** A `stage()` that cannot be planned: an unknown task or stage, a task in two stages, a cycle of stages (see stage.ts). */
+  | { reason: "invalid-stage"; stage: string; message: string; location?: SourceLocation }
   /** A path in the cache directory this user cannot write (`owner`, `user` and `group` are ids, when known). */
   | { reason: "cache-not-writable"; cacheDir: string; path: string; code: string; owner?: number; user?: number; group?: number }
   /** Something other than a regular file at the path of the build lock (or of its takeover file): no build could ever take the lock. */
@@ -28,6 +30,14 @@ export type SetupFailure =
   | { reason: "no-history"; cacheDir: string }
   /** `rbuild show` of a run the history does not have: the task has `runs` runs, `asked` is 0 for the newest. */
   | { reason: "no-such-run"; task: string; runs: number; asked: number }
+  /** `--stub` (or rbuild/testing's `stubs`) names no task of the Buildfile. */
+  | { reason: "unknown-stub"; name: string; suggestions: string[] }
+  /**
+   * A stub rbuild will not put in place: on a pure task (its stubbed result would
+   * reach the cache through its dependents' keys as if real), a group (no run to
+   * replace), or a task this build does not include.
+   */
+  | { reason: "stub-refused"; task: string; why: "pure" | "group" | "not-in-build"; targets: string[] }
   | {
       reason: "overlapping-outputs";
       first: { task: string; glob: string };
@@ -55,9 +65,23 @@ export type TaskFailure =
   | { reason: "through-symlink"; task: string; field: "inputs" | "outputs"; glob: string; link: string; target: string; kind: "through" | "matched" | "loop" }
   /** An output its own user cannot read (a file of mode 000, a directory another user owns), relative to the workspace. */
   | { reason: "unreadable-output"; task: string; path: string }
+  /**
+   * It ran in a sandbox (packages/runners, sandbox-runner.ts) and failed saying a workspace path was
+   * missing that exists outside it: a file (relative to the workspace) it reads but does not declare.
+   */
+  | { reason: "undeclared-read"; task: string; paths: readonly string[]; exitCode: number | null }
+  /** It ran in a sandbox and wrote files (relative to the workspace) that no output glob matches: they would not be stored. */
+  | { reason: "undeclared-write"; task: string; paths: readonly string[] }
   /** A task in a pool that could not take its lease (see pool-slots.ts in @rbuild/executor). */
   | { reason: "pool-lease"; task: string; pool: string; message: string }
-  | { reason: "interrupted"; task: string };
+  /** A transform (`transform: dep`) that could not start from its dep's outputs; the message says why and what to do. */
+  | { reason: "transform-base"; task: string; dep: string; message: string }
+  | { reason: "interrupted"; task: string }
+  /**
+   * `rbuild run <target> --only` takes the target's deps from the cache, and this one is not there
+   * (`missing`; `remote`: a remote cache was asked too) or can never be (`impure`). `targets`: the tasks it runs.
+   */
+  | { reason: "not-cached"; task: string; targets: readonly string[]; why: "missing" | "impure"; remote: boolean };
 
 export type Failure = SetupFailure | TaskFailure;
 
@@ -70,6 +94,18 @@ function where(location: SourceLocation | undefined, options: DescribeOptions): 
   if (location === undefined) return "";
   const file = relative(options.cwd, location.file) || location.file;
   return `${file}:${location.line}:${location.column}: `;
+}
+
+/** Up to three paths, and how many more. */
+function listed(paths: readonly string[]): string {
+  return paths.slice(0, 3).join(", ") + (paths.length > 3 ? ` and ${paths.length - 3} more` : "");
+}
+
+/** The globs to declare for `paths`: each path itself when few, else the directories they are in, with `/**`. */
+function globsFor(paths: readonly string[]): string {
+  if (paths.length <= 3) return paths.map((path) => `"${path}"`).join(", ");
+  const dirs = [...new Set(paths.map((path) => (path.includes("/") ? `${path.slice(0, path.lastIndexOf("/"))}/**` : path)))];
+  return dirs.slice(0, 3).map((glob) => `"${glob}"`).join(", ") + (dirs.length > 3 ? ` (and ${dirs.length - 3} more)` : "");
 }
 
 function didYouMean(suggestions: readonly string[]): string {
@@ -97,6 +133,25 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
     }
     case "unknown-target":
       return `Unknown task "${failure.name}".${didYouMean(failure.suggestions)} Run \`rbuild list\` to see every task.`;
+    case "unknown-stub":
+      return `Cannot stub "${failure.name}": no task has that name.${didYouMean(failure.suggestions)} Run \`rbuild list\` to see every task.`;
+    case "stub-refused": {
+      const why = failure.why;
+      switch (why) {
+        case "pure":
+          return (
+            `Cannot stub "${failure.task}": it is a pure task. A stub stands in for work on the world (deploys, uploads: tasks with \`pure: false\`); ` +
+            `a pure task's result is cached under its key, where a stand-in's would be handed to later builds as the real one. ` +
+            `Let it run (or come from the cache), or mark it \`pure: false\` if it does touch the world.`
+          );
+        case "group":
+          return `Cannot stub "${failure.task}": it is a group (a task without \`run\`); there is nothing to replace. Stub the tasks it groups.`;
+        case "not-in-build":
+          return `Cannot stub "${failure.task}": it is not part of this build (of ${failure.targets.join(", ")}); add it to the targets or drop the stub.`;
+        default:
+          return unreachable(why);
+      }
+    }
     case "duplicate-task": {
       const places = failure.locations
         .map((l) => (l === undefined ? undefined : where(l, options).replace(/: $/, "")))
@@ -110,6 +165,8 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
       return `${where(failure.location, options)}Dependency cycle: ${failure.path.join(" -> ")}. A task cannot depend on itself, directly or through other tasks; remove one of these deps.`;
     case "invalid-field":
       return `${where(failure.location, options)}Task "${failure.task}": \`${failure.field}\` ${failure.message}`;
+    case "invalid-stage":
+      return `${where(failure.location, options)}Stage "${failure.stage}": ${failure.message}`;
     case "overlapping-outputs": {
       const { first, second } = failure;
       return (
@@ -157,8 +214,22 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
       );
     case "interrupted":
       return `Task "${failure.task}" was interrupted.`;
+    case "undeclared-read": {
+      const status = failure.exitCode === null ? "it failed" : `it exited with code ${failure.exitCode}`;
+      return (
+        `Task "${failure.task}" read ${listed(failure.paths)}, which ${failure.paths.length === 1 ? "is" : "are"} not among its inputs or its deps' outputs: ` +
+        `in its sandbox ${failure.paths.length === 1 ? "it is" : "they are"} missing, and ${status}. Add ${globsFor(failure.paths)} to its \`inputs\` (or make the task that writes ${failure.paths.length === 1 ? "it" : "them"} one of its deps).`
+      );
+    }
+    case "undeclared-write":
+      return (
+        `Task "${failure.task}" wrote ${listed(failure.paths)}, which no glob of its \`outputs\` matches: ${failure.paths.length === 1 ? "it" : "they"} would not be stored or restored. ` +
+        `Add ${globsFor(failure.paths)} to its \`outputs\`, or write scratch files under /tmp (a fresh directory in the sandbox).`
+      );
     case "pool-lease":
       return `Task "${failure.task}" did not start: it needs a lease on pool "${failure.pool}": ${failure.message}`;
+    case "transform-base":
+      return `Task "${failure.task}" did not start from the outputs of "${failure.dep}": ${failure.message}.`;
     case "undecodable-path": {
       const [one, more] = [failure.paths.slice(0, 3).join(", "), failure.paths.length > 3 ? ` and ${failure.paths.length - 3} more` : ""];
       const them = failure.paths.length === 1 ? "it" : "them";
@@ -168,9 +239,22 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
       return throughSymlink(failure);
     case "unreadable-output":
       return `Task "${failure.task}": its output ${failure.path} cannot be read by this user, so it cannot be stored. Make the task leave it readable (chmod u+r, or chown it to this user), or leave it out of \`outputs\` with a "!" glob.`;
+    case "not-cached":
+      return describeNotCached(failure);
     default:
       return unreachable(failure);
   }
+}
+
+function describeNotCached(failure: Extract<TaskFailure, { reason: "not-cached" }>): string {
+  const targets = failure.targets.map((name) => `"${name}"`).join(" and ");
+  const plain = failure.targets.join(" ");
+  if (failure.why === "impure") {
+    return `Task "${failure.task}" is impure (pure: false): its results are never cached, so --only cannot take it from the cache for ${targets}. Run \`rbuild run ${plain}\` without --only, or make "${failure.task}" pure if its outputs depend only on its inputs.`;
+  }
+  const where = failure.remote ? "the local or the remote cache" : "the local cache (and no --remote was given)";
+  const share = failure.remote ? " with the same --remote" : "";
+  return `Task "${failure.task}" is not in ${where}, and --only takes it from there for ${targets} instead of running it. Build it first: \`rbuild run ${failure.task}\`${share}; or run \`rbuild run ${plain}\` without --only to build what it needs.`;
 }
 
 /** The symlink rule's refusal: which glob, which link, and the edits that fix it. */

@@ -1,7 +1,9 @@
 export { task, declareTask, isTask, collectTasks, evaluationContext, perEvaluation, ExecError } from "./task.js";
-export type { EvaluationContext, Task, TaskOptions, RunContext, RunFunction, ExecOptions, ExecResult } from "./task.js";
+export type { ContextOutputs, ContextValue, EvaluationContext, Task, TaskOptions, RunContext, RunFunction, ExecOptions, ExecResult } from "./task.js";
 export { pool, isPool, samePlace } from "./pool.js";
 export type { Pool, PoolOptions } from "./pool.js";
+export { stage, isStage, collectStages } from "./stage.js";
+export type { Stage, StageOptions } from "./stage.js";
 export type { SourceLocation } from "./location.js";
 export { locationFromStack } from "./location.js";
 export { describeFailure } from "./failure.js";

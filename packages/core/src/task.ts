@@ -59,6 +59,19 @@ export class ExecError extends Error {
 
 export type RunFunction = (context: RunContext) => Promise<void> | void;
 
+/** What a function {@link TaskOptions.context} value is given: the task's outputs, to read only. */
+export interface ContextOutputs {
+  /**
+   * The text (UTF-8, as written: trim it if need be) of the output file at
+   * `path`, relative to the Buildfile's directory. Throws, failing the task,
+   * when `path` is not matched by the task's `outputs` or is not a file.
+   */
+  read(path: string): string;
+}
+
+/** A value of {@link TaskOptions.context}: a string, or one computed from the task's outputs. */
+export type ContextValue = string | ((outputs: ContextOutputs) => string);
+
 /** The fields of {@link task}. Paths and globs are relative to the Buildfile's directory. */
 export interface TaskOptions {
   /** Unique name, used on the command line (`rbuild <name>`) and in `deps`. No whitespace; must not start with `-`. */
@@ -86,6 +99,26 @@ export interface TaskOptions {
    * Defaults to `true`.
    */
   readonly pure?: boolean;
+  /**
+   * Environment values passed to every task that depends on this one, directly
+   * or through others (its descendants), which see them without listing them in
+   * `env`; they enter those tasks' keys (`rbuild why` says `context-changed: NAME
+   * from <task>`), and they win over the caller's variable of that name. A value
+   * is a string, or a function called once this task is done (ran, or restored)
+   * with its outputs, e.g. `{ VERSION: (out) => out.read("version.txt").trim() }`:
+   * it must depend on nothing else. A task given one name by two tasks takes the
+   * nearer (the one that depends on the other); by two unrelated tasks, planning
+   * fails naming both. The task itself does not see its own context.
+   */
+  readonly context?: Readonly<Record<string, ContextValue>>;
+  /**
+   * A warm start, for tools with their own incremental caches (tsc
+   * `--incremental`, webpack's cache): on a cache miss the outputs of the
+   * task's last successful run are restored before it runs (a cold run, with an
+   * info line, when they are gone from the cache; cold under `--force`). Its
+   * result is stored under its new key as usual. For pure tasks; defaults to `false`.
+   */
+  readonly incremental?: boolean;
   /** Directory to run in, relative to the Buildfile's directory. Defaults to the Buildfile's directory. */
   readonly cwd?: string;
   /**
@@ -102,6 +135,17 @@ export interface TaskOptions {
    * task when git reports one of them changed.
    */
   readonly keyPartsFrom?: readonly string[];
+  /**
+   * Where its commands run: `"local"` (the default), in the workspace; or
+   * `"sandbox"`, under bubblewrap, in a tree that holds only its declared
+   * inputs and its deps' outputs (read-only), with the system directories
+   * read-only, a fresh /tmp and HOME, and no network: a read of an undeclared
+   * file, or a write outside its outputs, fails the task naming the file.
+   * `rbuild --sandbox` runs every pure task that does not say so in the sandbox.
+   */
+  readonly runner?: "local" | "sandbox";
+  /** A sandboxed task may reach the network (default false). Nothing else is changed by it. */
+  readonly network?: boolean;
   /**
    * How many more times to run the task when it fails (default 0): for work
    * that fails transiently (a flaky network, a busy service). Each attempt is
@@ -137,6 +181,16 @@ export interface TaskOptions {
    * size of its holders run at once, on top of `-j`. Not part of the key.
    */
   readonly pool?: Pool;
+  /**
+   * A dep (its task object or name, also listed in `deps`) whose outputs this
+   * task starts from: before it runs, its output area holds a copy of that
+   * dep's outputs, and its command changes, adds and deletes files there. Its
+   * outputs globs must match every output of the dep (they are the same
+   * files, one layer up); its stored layer holds only the difference, with
+   * OCI whiteouts for deletions, so a chain of transforms over a big tree
+   * stores what each step changed. Both tasks must be pure.
+   */
+  readonly transform?: Task | string;
 }
 
 const TASK = Symbol.for("rbuild.task");

@@ -21,7 +21,7 @@ import { hostname } from "node:os";
 import { makeCacheDirectory, type Reporter, type StrayErrors } from "@rbuild/core";
 import type { Graph } from "@rbuild/planner";
 import type { Leases, RemoteCache } from "@rbuild/remote";
-import { leftRunningMessage, LocalRunner, type BuildHold, type Runner } from "@rbuild/runners";
+import { leftRunningMessage, RunnerChoice, type BuildHold, type Runner } from "@rbuild/runners";
 import { acquireBuildLock, IndexKeeper, noteAnsweredBuild, RecentUses, Store, type LockWait } from "@rbuild/store";
 import { FreshRecords, type FreshCheck } from "./fresh-record.js";
 import { execute, type BuildOutcome, type UndoWhen } from "./executor.js";
@@ -31,7 +31,7 @@ import { gitCommit } from "./git-commit.js";
 export interface EngineOptions {
   /** Where errors a task function throws from timers or unawaited promises go: they fail its task. */
   readonly strays?: StrayErrors;
-  /** Where tasks run; by default the local runner, with a process helper unless `spawn` is `direct`. */
+  /** Where tasks run; by default the local runner (with a process helper unless `spawn` is `direct`), and the sandbox runner for tasks that ask for it. */
   readonly runner?: Runner;
   /** How the default runner starts processes (RBUILD_SPAWN=direct: forked from Node). */
   readonly spawn?: "helper" | "direct";
@@ -69,6 +69,8 @@ export interface BuildRequest {
   readonly remote?: RemoteRequest;
   /** How long a shared pool's lease lasts without a heartbeat (default 30 s; see pool-slots.ts). */
   readonly leaseTtlMs?: number;
+  /** Tasks taken from the cache only, never run (see ExecuteOptions.cachedOnly). */
+  readonly cachedOnly?: ReadonlySet<string>;
   /** Told while the build waits for another rbuild's build lock. */
   readonly onLockWait: (wait: LockWait) => void;
   /** Told as the build passes its phases (for RBUILD_PHASES). */
@@ -92,7 +94,7 @@ export class Engine {
 
   constructor(options: EngineOptions = {}) {
     this.#strays = options.strays === undefined ? {} : { strays: options.strays };
-    this.#runner = options.runner ?? new LocalRunner({ ...(options.strays === undefined ? {} : { strays: options.strays }), spawn: options.spawn ?? "helper" });
+    this.#runner = options.runner ?? new RunnerChoice({ ...(options.strays === undefined ? {} : { strays: options.strays }), spawn: options.spawn ?? "helper" });
     if (options.resident === true) {
       // Worth their start-up (a thread each, ~30 ms) in a process that serves many builds.
       this.#statHelper = new StatHelper();
@@ -147,7 +149,7 @@ export class Engine {
     const place = { commit: gitCommit(graph.root), host: hostname() };
     if (upToDate !== undefined) {
       const started = Date.now();
-      const outcome = await execute({ graph, jobs: request.jobs, runner: this.#runner, reporter, signal, ...cancel, env, upToDate: upToDate.results, ...this.#strays });
+      const outcome = await execute({ graph, jobs: request.jobs, runner: this.#runner, reporter, signal, ...cancel, env, upToDate: upToDate.results, ...this.#strays, ...(request.cachedOnly === undefined ? {} : { cachedOnly: request.cachedOnly }) });
       if (outcome.ok) noteAnsweredBuild(cacheDir, { from: upToDate.build, started, finished: Date.now(), targets: graph.targets, ...place });
       return outcome;
     }
@@ -190,6 +192,7 @@ export class Engine {
         ...(stillUpToDate === undefined ? {} : { upToDate: stillUpToDate }),
         ...(remote === undefined ? {} : { remote: { cache: remote, readOnly: request.remote?.readOnly } }),
         pools: { ...(leases === undefined ? {} : { leases }), ...(request.leaseTtlMs === undefined ? {} : { ttlMs: request.leaseTtlMs }) },
+        ...(request.cachedOnly === undefined ? {} : { cachedOnly: request.cachedOnly }),
         ...(request.afterAnswer === undefined ? {} : { recordLater: (work: () => void) => void (record = work) }),
       });
       return outcome;

@@ -28,9 +28,13 @@ import { CommandRuns } from "./recent-writes.js";
 import { OutputTail } from "./output-tail.js";
 import { LogCollector, TaskCache, type CacheOptions, type Prepared } from "./task-cache.js";
 import { TaskEnvBuilder } from "./task-env.js";
+import { ContextValues, receivesComputedContext } from "./context-values.js";
+import { StageGate } from "./stage-gate.js";
+import { warmStart } from "./warm-start.js";
 import { withRetries } from "./retry.js";
 import { runUndos, undoOrder, type UndoDone } from "./undo.js";
 import { failedAttemptRow, undoRow } from "./attempt-rows.js";
+import { changedInput } from "./changed-inputs.js";
 
 export interface ExecuteOptions {
   readonly graph: Graph;
@@ -74,6 +78,11 @@ export interface ExecuteOptions {
   readonly strays?: StrayErrors;
   /** Where the build runs (git commit, host), for its history (with `cache`). */
   readonly place?: BuildPlace;
+  /**
+   * Tasks that must come from the cache and never run (`rbuild run <task> --only`: every task but the
+   * targets): a miss fails the task with `not-cached`, naming it, and what needs it is skipped.
+   */
+  readonly cachedOnly?: ReadonlySet<string>;
   /**
    * When a failed build runs its tasks' undos (see undo.ts): after a failure
    * (the default), also after an interrupt, or never (`--no-undo`).
@@ -229,6 +238,7 @@ class Build {
   readonly #recordLater: ((record: () => void) => void) | undefined;
   readonly #strays: StrayErrors | undefined;
   readonly #place: BuildPlace | undefined;
+  readonly #cachedOnly: ReadonlySet<string> | undefined;
   readonly #undoWhen: UndoWhen;
   readonly #undoSignal: AbortSignal | undefined;
   readonly #random: () => number;
@@ -284,6 +294,10 @@ class Build {
   #turnStarted = 0;
   #wake: (() => void) | undefined;
   #stop: Stop = { kind: "none" };
+  /** Where a task of a stage waits for the stages before it (see stage-gate.ts). */
+  readonly #stages: StageGate;
+  /** What tasks receive from their ancestors' `context` (see context-values.ts). */
+  readonly #context: ContextValues;
 
   constructor(options: ExecuteOptions) {
     // Every running command listens to it: more than the default ten with -j 10 and up.
@@ -310,6 +324,7 @@ class Build {
     this.#recordLater = options.recordLater;
     this.#strays = options.strays;
     this.#place = options.place;
+    this.#cachedOnly = options.cachedOnly;
     this.#undoWhen = options.undo ?? "failure";
     this.#undoSignal = options.undoSignal;
     this.#random = options.random ?? Math.random;
@@ -320,6 +335,15 @@ class Build {
     this.#ready = new PriorityQueue(before);
     this.#late = new PriorityQueue(before);
     this.#isLate = this.#findLate();
+    this.#context = new ContextValues(options.graph.root);
+    this.#stages = new StageGate(options.graph, {
+      release: (task) => this.#makeReady(task),
+      skip: (name, reason) => {
+        this.#skip(name, reason);
+        this.#skipDownstream(this.#graph.tasks.get(name)!, reason);
+      },
+      report: (event) => this.#reporter.report(event),
+    });
   }
 
   /**
@@ -355,6 +379,7 @@ class Build {
 
   /** Makes a task whose deps are all done ready to start, or puts it with the late ones. */
   #makeReady(task: GraphTask): void {
+    if (!this.#stages.mayStart(task)) return;
     if (this.#isLate.has(task.name)) this.#late.push(task);
     else this.#ready.push(task);
   }
@@ -365,6 +390,7 @@ class Build {
     this.#turnStarted = start;
     this.#reporter.report({ type: "build-started", targets: graph.targets, tasks: graph.tasks.size, jobs: this.#jobs });
     const build = this.#cache?.store.beginBuild(graph.targets, this.#place);
+    this.#stages.open();
     for (const task of graph.tasks.values()) {
       this.#waitingOn.set(task.name, task.deps.length);
       if (task.deps.length === 0) this.#makeReady(task);
@@ -396,9 +422,10 @@ class Build {
     const results = [...graph.tasks.keys()].map((name) => this.#results.get(name)!);
     const ok = !interrupted && results.every((r) => r.status !== "failed" && r.status !== "skipped");
     // A task its caller cancelled (a watch's edit made it stale) stopped as an
-    // interrupt does, and is undone only as an interrupted build would be.
-    const cancelled = results.some((r) => r.status === "failed" && r.failure?.reason === "interrupted");
-    const undos = ok ? [] : await this.#undo(interrupted || cancelled);
+    // interrupt does: a build failed only by that is undone only as an
+    // interrupted build would be; one where a task also failed for real, as any failed build.
+    const failedForReal = results.some((r) => r.status === "failed" && r.failure?.reason !== "interrupted");
+    const undos = ok ? [] : await this.#undo(interrupted || !failedForReal);
     await this.#remote?.drain();
     const cache = this.#cache;
     if (cache !== undefined && build !== undefined) {
@@ -433,14 +460,16 @@ class Build {
     const tasks = undoOrder(this.#graph, this.#results);
     if (tasks.length === 0) return [];
     const never = new AbortController().signal;
+    const signal = (this.#undoWhen === "failure-or-interrupt" ? this.#undoSignal : this.#signal) ?? never;
     return runUndos(tasks, {
       graph: this.#graph,
       runner: this.#runner,
       reporter: this.#reporter,
-      env: (task, cwd) => this.#env.build(task.env, cwd),
+      env: (task, cwd) => this.#context.addTo(task, this.#env.build(task.env, cwd)),
       depOutputs: (task) => this.#depOutputs(task),
-      signal: (this.#undoWhen === "failure-or-interrupt" ? this.#undoSignal : this.#signal) ?? never,
+      signal,
       now: this.#now,
+      pool: (task) => this.#pools.take(task, signal),
     });
   }
 
@@ -559,13 +588,18 @@ class Build {
     const started = this.#now();
     try {
       const cache = this.#cache;
-      if (cache === undefined) return await this.#inSlot(task, async () => (await this.#attempting(task, signal, task.pure ? ["no-record"] : ["impure"])).done);
+      const cachedOnly = this.#cachedOnly?.has(task.name) === true;
+      if (cachedOnly && (!task.pure || cache === undefined || cache.force)) return this.#notCached(task, task.pure ? "missing" : "impure");
+      if (cache === undefined) {
+        const reasons = task.stubbed === true ? ["stubbed"] : task.pure ? ["no-record"] : ["impure"];
+        return await this.#inSlot(task, signal, async () => (await this.#attempting(task, signal, reasons)).done);
+      }
 
-      if (task.pure && !cache.force) {
+      if (task.pure && !cache.force && !receivesComputedContext(task)) {
         const fresh = cache.fresh(task, this.#outputs);
         if (fresh !== undefined) return this.#upToDateResult(task, fresh);
       }
-      const prepared = cache.prepare(task, this.#outputs);
+      const prepared = cache.prepare(task, this.#outputs, this.#context.of(task));
       if (prepared.undecodable.length > 0) {
         const failure: TaskFailure = { reason: "undecodable-path", task: task.name, field: "inputs", paths: prepared.undecodable };
         return { result: result(task.name, "failed", { reasons: [], failure }) };
@@ -588,13 +622,20 @@ class Build {
           const evidence: Evidence = { restored: true, changedInputs: changed, outputs: restored.entry.manifest };
           return { result: cached, outputsDigest: restored.entry.outputsDigest, layer: restored.entry.layer, evidence };
         }
+        if (cachedOnly) return this.#notCached(task, "missing");
         reasons = restored.reasons;
       } else {
         reasons = cache.explain(task, prepared);
       }
-      cache.clearOutputs(task, prepared);
+      const starting = cache.startOutputs(task, prepared);
+      const cannotStart = starting instanceof Promise ? await starting : starting;
+      if (cannotStart !== undefined) {
+        cache.remember(task, prepared, false, reasons);
+        return { result: result(task.name, "failed", { key: task.pure ? prepared.key : null, reasons, failure: cannotStart }) };
+      }
+      if (task.incremental && !cache.force) await warmStart(cache.store, this.#graph.root, task, () => cache.clearOutputs(task, prepared), (code, message) => this.#reporter.report({ type: "info", code, message }));
       // With -j 1 the slot is held until the outputs are stored: one task is done before the next starts.
-      return await this.#inSlot(task, async () => {
+      return await this.#inSlot(task, signal, async () => {
         try {
           return await this.#runAndCapture(task, prepared, signal, reasons, changed, started);
         } finally {
@@ -618,6 +659,15 @@ class Build {
     const ran = (outputs: readonly ManifestEntry[] | null): Evidence | undefined => (task.pure ? { restored: false, changedInputs: changed, outputs } : undefined);
     const lines = log.finish();
     const tail = (): string[] => lines.slice(-ERROR_TAIL_LINES).map(([, line]) => line);
+    const madeStale = (signal.aborted && !this.#interrupted.signal.aborted) || (this.#cancel !== undefined && changedInput(this.#graph.root, prepared.files, task.outputs) !== undefined);
+    if (done.result.status === "ran" && madeStale) {
+      // A watch's edit made it stale while it ran: its own cancel came after its command ended, or an input
+      // is not as it was when its key was made (the watcher has not said so yet). What it read may be the
+      // edited inputs, not those of its key, so nothing is stored; it stops as if cancelled in time.
+      cache.remember(task, prepared, false, reasons);
+      const cancelled = result(task.name, "failed", { key, exitCode: done.result.exitCode, reasons, failure: { reason: "interrupted", task: task.name } });
+      return { result: cancelled, evidence: ran(null), log: { digest: cache.keepLog(lines), tail: tail() } };
+    }
     if (done.result.status !== "ran") {
       cache.remember(task, prepared, false, reasons);
       return { ...done, result: { ...done.result, key }, evidence: ran(null), log: { digest: cache.keepLog(lines), tail: tail() } };
@@ -633,6 +683,13 @@ class Build {
     cache.remember(task, prepared, true, reasons);
     const evidence = ran(captured.entry?.manifest ?? null);
     return { result: { ...done.result, key }, outputsDigest: captured.outputsDigest, layer: captured.layer, evidence, log: { digest: captured.log } };
+  }
+
+  /** A task `--only` needs from the cache that is not there: failed, and never run. */
+  #notCached(task: GraphTask, why: "missing" | "impure"): Done {
+    const targets = [...this.#graph.tasks.keys()].filter((name) => !this.#cachedOnly!.has(name));
+    const failure: TaskFailure = { reason: "not-cached", task: task.name, targets, why, remote: this.#remote !== undefined };
+    return { result: result(task.name, "failed", { reasons: [], failure }) };
   }
 
   /**
@@ -654,7 +711,8 @@ class Build {
         if (n > 1) {
           log = new LogCollector();
           started = this.#now();
-          if (prepared !== undefined) this.#cache!.clearOutputs(task, prepared);
+          const cannotStart = prepared === undefined ? undefined : await this.#cache!.startOutputs(task, prepared);
+          if (cannotStart !== undefined) return { result: result(task.name, "failed", { reasons: [...reasons], failure: cannotStart }) };
         }
         return this.#execute(task, signal, reasons, prepared === undefined ? undefined : log);
       },
@@ -699,12 +757,13 @@ class Build {
    * when its command ends (#runTask), so with -j 1 a task is reported done
    * before the next one starts.
    */
-  async #inSlot(task: GraphTask, work: () => Promise<Done>): Promise<Done> {
+  async #inSlot(task: GraphTask, signal: AbortSignal, work: () => Promise<Done>): Promise<Done> {
     let pool: PoolHold | undefined;
     if (task.pool !== undefined) {
       // Before the run slot: a task waiting for its pool keeps no slot from a task that could run.
+      // Its own signal (a watch's cancel, with the build's interrupt) stops the wait for a lease.
       this.#poolWaiting++;
-      const taken = await this.#pools.take(task, this.#interrupted.signal, this.#failed.signal);
+      const taken = await this.#pools.take(task, signal, this.#failed.signal);
       this.#poolWaiting--;
       if ("stopped" in taken) {
         // The build stopped for a failure while it waited: it does not start, as tasks not yet started do not.
@@ -745,7 +804,7 @@ class Build {
     const stdout = emit("stdout");
     const stderr = emit("stderr");
     const cwd = resolve(this.#graph.root, task.cwd);
-    const env = this.#env.build(task.env, cwd);
+    const env = this.#context.addTo(task, this.#env.build(task.env, cwd));
     let outcome: RunOutcome;
     try {
       outcome = await this.#runner.run({
@@ -757,6 +816,8 @@ class Build {
         inputs: task.inputs,
         depOutputs: this.#depOutputs(task),
         outputs: task.outputs,
+        sandbox: task.runner === "sandbox",
+        network: task.network === true,
         signal,
         stdout: (chunk) => stdout.write(chunk),
         stderr: (chunk) => stderr.write(chunk),
@@ -767,10 +828,12 @@ class Build {
       stdout.end();
       stderr.end();
     }
-    if (!outcome.ok) return { result: result(task.name, "failed", { exitCode: outcome.exitCode, reasons, failure: outcome.failure }), outputTail: tail.lines() };
+    // A stand-in ran (see stubTasks in @rbuild/planner): the result says so, wherever it is reported.
+    const stubbed = task.stubbed === true ? ({ stubbed: true } as const) : {};
+    if (!outcome.ok) return { result: { ...result(task.name, "failed", { exitCode: outcome.exitCode, reasons, failure: outcome.failure }), ...stubbed }, outputTail: tail.lines() };
     switch (outcome.produced.kind) {
       case "in-place":
-        return { result: result(task.name, "ran", { exitCode: outcome.exitCode, reasons }), outputTail: tail.lines() };
+        return { result: { ...result(task.name, "ran", { exitCode: outcome.exitCode, reasons }), ...stubbed }, outputTail: tail.lines() };
     }
   }
 
@@ -828,6 +891,8 @@ class Build {
       this.#outputs.delete(task.name);
       result = { ...result, status: "failed", failure: late };
     }
+    const contextFailure = result.status === "failed" || task.context.length === 0 ? undefined : this.#context.settle(task);
+    if (contextFailure !== undefined) result = { ...result, status: "failed", failure: contextFailure };
     if (result.status === "failed" && outputTail !== undefined) this.#failureTails.set(task.name, outputTail);
     this.#running.delete(task.name);
     this.#record(result);
@@ -861,6 +926,7 @@ class Build {
     }
     this.#results.set(result.name, result);
     this.#reporter.report({ type: "task-finished", result });
+    this.#stages.recorded(result);
   }
 
   #skip(name: string, reason: string): void {

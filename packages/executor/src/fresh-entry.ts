@@ -83,7 +83,13 @@ export function taskDefinition(
   platform: string,
 ): TaskDefinition {
   const { run, env: values } = definitionParts(task, sourceDigest, env);
-  const def = digestBytes(JSON.stringify(["rbuild-def", FORMAT, task.name, run, task.cwd, values, task.inputs, task.outputs, platform, task.keyParts]));
+  const parts: unknown[] = ["rbuild-def", FORMAT, task.name, run, task.cwd, values, task.inputs, task.outputs, platform, task.keyParts];
+  // What it receives from its ancestors' context: a value computed in the build is named only by its task (see context-values.ts).
+  const inherited = (task as Partial<GraphTask>).inherited ?? [];
+  if (inherited.length > 0) parts.push(inherited.map(({ name, from, value }) => [name, from, value ?? null]));
+  // A transform's dep is part of what it is (left out otherwise, so other tasks keep their digests).
+  if (task.transform !== undefined) parts.push(["transform", task.transform]);
+  const def = digestBytes(JSON.stringify(parts));
   return { run, env: values, def };
 }
 

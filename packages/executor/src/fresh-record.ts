@@ -39,6 +39,7 @@ import type { Graph, GraphTask } from "@rbuild/planner";
 import { freshRecordFileId, lockGeneration, parseFreshRecord, readFreshRecord, writeFreshRecord, type FreshRecord, type FreshTask } from "@rbuild/store";
 import { definitionParts, groupOutputsDigest, hostPlatform, sameEntry, sameFile, taskDefinition, type Fresh } from "./fresh-entry.js";
 import { mergeRecord, type RecordChange } from "./record-merge.js";
+import { receivesComputedContext } from "./context-values.js";
 import { finishPass, statJob, statsChanged, type StatPass } from "./stat-pass.js";
 import type { StatHelper, StatJob } from "./stat-helper.js";
 
@@ -69,7 +70,8 @@ export function targetsKey(graph: Pick<Graph, "targets">): string {
 function definitionsDigest(graph: Graph, env: Env, platform: string): string {
   const tasks = [...graph.tasks.values()].map((task) => {
     const { run, env: values } = definitionParts(task, graph.sourceDigest, env);
-    return [task.name, run, task.cwd, values, task.inputs, task.outputs, task.deps, task.pure, task.keyParts];
+    const facts = [task.name, run, task.cwd, values, task.inputs, task.outputs, task.deps, task.pure, task.keyParts];
+    return task.inherited.length === 0 ? facts : [...facts, task.inherited.map(({ name, from, value }) => [name, from, value ?? null])];
   });
   return digestBytes(JSON.stringify(["rbuild-definitions", 1, platform, tasks]));
 }
@@ -181,7 +183,7 @@ function freshTasks(view: RecordView, pass: StatPass, defs: GraphDefinitions, si
         continue;
       }
       const guess = entries[next];
-      const entry = !task.pure ? undefined : guess?.[0] === task.name ? entries[next++] : view.task(task.name);
+      const entry = !task.pure || receivesComputedContext(task) ? undefined : guess?.[0] === task.name ? entries[next++] : view.task(task.name);
       if (
         entry !== undefined &&
         entry[8] === null &&

@@ -138,16 +138,27 @@ export class PoolSlots {
       try {
         answer = await leases.acquire(pool.name, pool.size, holder, this.#ttlMs, signal);
       } catch (error) {
-        if (signal.aborted) return { ok: false, failure: "interrupted" };
-        // A server that answered this build before and now does not is restarting, most likely:
-        // ask again for up to a TTL (what its holders' leases outlive it by). One that never answered is misconfigured.
-        const first = silentSince === undefined;
-        silentSince ??= Date.now();
-        if (!this.#answered || !transient(error) || Date.now() - silentSince >= this.#ttlMs) return { ok: false, failure: (error as Error).message };
-        if (first) this.#info("pool-lease", `${task.name}: the lease server did not answer (${(error as Error).message}); asking again for up to ${age(this.#ttlMs)}`);
-        shown = undefined;
-        await pause(pollMs, signal, stopped);
-        continue;
+        if (!signal.aborted) {
+          // A server that answered this build before and now does not is restarting, most likely:
+          // ask again for up to a TTL (what its holders' leases outlive it by). One that never answered is misconfigured.
+          // An acquire granted whose answer was lost is renewed by the next one: the holder is the same.
+          const first = silentSince === undefined;
+          silentSince ??= Date.now();
+          if (this.#answered && transient(error) && Date.now() - silentSince < this.#ttlMs) {
+            if (first) this.#info("pool-lease", `${task.name}: the lease server did not answer (${(error as Error).message}); asking again for up to ${age(this.#ttlMs)}`);
+            shown = undefined;
+            await pause(pollMs, signal, stopped);
+            continue;
+          }
+        }
+        // The server may have granted it and its answer been lost (or cut by the interrupt): given back, so
+        // that other builds do not wait out its TTL. A release of a lease not held is harmless.
+        try {
+          await leases.release(pool.name, holder.id);
+        } catch {
+          // Unreachable too: the lease, if granted, expires within its TTL.
+        }
+        return { ok: false, failure: signal.aborted ? "interrupted" : (error as Error).message };
       }
       this.#answered = true;
       silentSince = undefined;
@@ -158,17 +169,21 @@ export class PoolSlots {
       await pause(pollMs, signal, stopped);
     }
     let lost = false;
+    let released = false;
+    // A heartbeat answered after the release (sent before it) is not held, rightly: it says nothing then.
     const beat = (): void => {
       leases.heartbeat(pool.name, holder.id, this.#ttlMs).then(
         (held) => {
+          if (released) return;
           if (!held && !lost) this.#info("pool-lease-lost", `${task.name}: its lease on shared pool "${pool.name}" ended while it ran (expired, or released by hand); another holder may run beside it`);
           lost ||= !held;
         },
-        (error: unknown) => this.#info("pool-lease", `${task.name}: renewing its lease on shared pool "${pool.name}" failed: ${(error as Error).message}`),
+        (error: unknown) => {
+          if (!released) this.#info("pool-lease", `${task.name}: renewing its lease on shared pool "${pool.name}" failed: ${(error as Error).message}`);
+        },
       );
     };
     const heartbeat = setInterval(beat, Math.max(10, Math.floor(this.#ttlMs / 3)));
-    let released = false;
     return {
       ok: true,
       hold: {

@@ -60,7 +60,7 @@ describe("remote entries", () => {
   test("20.16: an entry in a format this rbuild does not read is a miss, not a refusal", () => {
     const formatOne = { blobs: [], format: 1, task: "t", layer: null, manifest: [], outputsDigest: manifestDigest([]), log: null, logBlob: null, exitCode: 0, durationMs: 1 };
     expect(readRemoteEntry(Buffer.from(JSON.stringify(formatOne)))).toBeUndefined();
-    expect(readRemoteEntry(Buffer.from(JSON.stringify({ ...formatOne, format: 3 })))).toBeUndefined();
+    expect(readRemoteEntry(Buffer.from(JSON.stringify({ ...formatOne, format: 4 })))).toBeUndefined();
     expect(readRemoteEntry(Buffer.from("{not json"))).toBe("the entry is not JSON");
   });
 

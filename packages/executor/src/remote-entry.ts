@@ -21,12 +21,19 @@
  * number of outputs. Format 1 (no sizes, the manifest always inline) and any
  * other unknown format read as a plain miss: the task runs and uploads a
  * format 2 entry in its place.
+ *
+ * Format 3 is format 2 with `"stack": [{"digest", "size"}, ...]`, a
+ * transform's layers below its own, bottom first (see diff-layer.ts in
+ * @rbuild/store), each also in `blobs`: a remote entry lists all of its blobs.
+ * Only an entry with a stack is written as format 3, so an rbuild that reads
+ * format 2 alone takes it for a miss, never for a full layer.
  */
 import { digestBytes, globMatcher, isDigest, type Digest } from "@rbuild/hash";
 import { blobTooLarge } from "@rbuild/remote";
 import { isSafeRelativePath, manifestDigest, type ActionEntry, type LogLine, type ManifestEntry } from "@rbuild/store";
 
 const FORMAT = 2;
+const STACK_FORMAT = 3;
 
 /**
  * A manifest whose JSON is larger goes to a blob of its own (about 450 outputs):
@@ -49,6 +56,8 @@ export interface BlobRef {
 /** What an entry says, before its manifest is checked (it may still be in a blob). */
 export interface RemoteEntry {
   readonly layer: BlobRef | null;
+  /** A transform's layers below `layer`, bottom first; empty for a full layer. */
+  readonly stack: readonly BlobRef[];
   readonly logBlob: BlobRef | null;
   /** The manifest as sent, unchecked, or the blob that holds it. */
   readonly manifest: { readonly inline: unknown } | { readonly blob: BlobRef };
@@ -74,15 +83,22 @@ export function encodeRemoteEntry(entry: ActionEntry, sizeOf: (digest: Digest) =
   const layer = ref(entry.layer);
   const logBlob = ref(entry.logBlob);
   if (layer === undefined || logBlob === undefined) return undefined;
+  const stack: BlobRef[] = [];
+  for (const digest of entry.stack ?? []) {
+    const below = ref(digest);
+    if (below === undefined || below === null) return undefined;
+    stack.push(below);
+  }
   const manifestJson = Buffer.from(JSON.stringify(entry.manifest));
   const manifestBlob = manifestJson.length > MANIFEST_INLINE_MAX ? { digest: digestBytes(manifestJson), bytes: manifestJson } : null;
-  const blobs = [layer?.digest, logBlob?.digest, manifestBlob?.digest].filter((d): d is Digest => d !== undefined);
+  const blobs = [...stack.map((s) => s.digest), layer?.digest, logBlob?.digest, manifestBlob?.digest].filter((d): d is Digest => d !== undefined);
   const bytes = Buffer.from(
     JSON.stringify({
-      format: FORMAT,
+      format: stack.length === 0 ? FORMAT : STACK_FORMAT,
       blobs,
       task: entry.task,
       layer,
+      ...(stack.length === 0 ? {} : { stack }),
       logBlob,
       manifest: manifestBlob === null ? entry.manifest : { digest: manifestBlob.digest, size: manifestJson.length },
       outputsDigest: entry.outputsDigest,
@@ -116,9 +132,20 @@ export function readRemoteEntry(bytes: Buffer): RemoteEntry | undefined | string
     return "the entry is not JSON";
   }
   if (typeof value !== "object" || value === null) return "the entry is not a JSON object";
-  if (value.format !== FORMAT) return undefined;
+  if (value.format !== FORMAT && value.format !== STACK_FORMAT) return undefined;
   const layer = blobRef(value.layer);
   if (layer === "malformed") return "a malformed layer reference";
+  const stack: BlobRef[] = [];
+  if (value.format === STACK_FORMAT) {
+    if (!Array.isArray(value.stack) || value.stack.length === 0 || layer === null) return "a malformed layer stack";
+    for (const item of value.stack as unknown[]) {
+      const below = blobRef(item);
+      if (below === null || below === "malformed") return "a malformed layer stack";
+      const tooLarge = blobTooLarge(below.size);
+      if (tooLarge !== undefined) return `a layer of its stack is ${tooLarge}`;
+      stack.push(below);
+    }
+  }
   const logBlob = blobRef(value.logBlob);
   if (logBlob === "malformed") return "a malformed log reference";
   // Sizes are the remote's word: one too large is refused before a byte of it is downloaded.
@@ -143,6 +170,7 @@ export function readRemoteEntry(bytes: Buffer): RemoteEntry | undefined | string
   if (exitCode !== null && typeof exitCode !== "number") return "a malformed exit code";
   return {
     layer,
+    stack,
     logBlob,
     manifest,
     outputsDigest: value.outputsDigest,
@@ -199,6 +227,7 @@ export function checkRemoteEntry(remote: RemoteEntry, manifest: unknown, key: st
     key,
     task,
     layer: remote.layer?.digest ?? null,
+    ...(remote.stack.length === 0 ? {} : { stack: remote.stack.map((s) => s.digest) }),
     manifest: checked,
     outputsDigest: remote.outputsDigest,
     log: remote.log,

@@ -73,7 +73,8 @@ export class RemoteStep {
     const entry = checkRemoteEntry(remote, manifest, key, task.name, task.outputs);
     if (typeof entry === "string") return refuse(entry);
     const blobs: BlobRow[] = [];
-    for (const ref of [remote.layer, remote.logBlob]) {
+    // Every layer of a transform's stack, not only its own: a restore applies them all.
+    for (const ref of [...remote.stack, remote.layer, remote.logBlob]) {
       if (ref === null) continue;
       const size = this.#store.blobSize(ref.digest);
       const got = size !== undefined ? { digest: ref.digest, size } : await this.#download(ref, hit.inline.get(ref.digest));
@@ -163,7 +164,7 @@ export class RemoteStep {
     const encoded = encodeRemoteEntry(entry, (digest) => this.#store.blobSize(digest));
     if (encoded === undefined) return; // A blob is gone from the local store (gc): nothing whole to share.
     const { manifestBlob } = encoded;
-    const blobs = [entry.layer, entry.logBlob, manifestBlob?.digest ?? null].filter((d): d is Digest => d !== null);
+    const blobs = [...(entry.stack ?? []), entry.layer, entry.logBlob, manifestBlob?.digest ?? null].filter((d): d is Digest => d !== null);
     // A blob no rbuild would download is not worth the upload.
     for (const digest of blobs) {
       const tooLarge = blobTooLarge(digest === manifestBlob?.digest ? manifestBlob.bytes.length : (this.#store.blobSize(digest) ?? 0));

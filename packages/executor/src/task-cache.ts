@@ -22,9 +22,12 @@ import { clearOutputs, expandOpeningUp } from "./clear-outputs.js";
 import { writtenDuring, type CommandWindow } from "./recent-writes.js";
 import { inputChangedWhileRunning } from "./inputs-changed.js";
 import { entryStat, fileStat, hostPlatform, outputStats, taskDefinition, trustedEntry, type EntryStat, type Fresh, type FileStat, type NewEntry, type Succeeded, type TaskDefinition } from "./fresh-entry.js";
+import { firstUncovered, layersOf, removeBeyond } from "./transform-base.js";
 import {
-  extractLayer,
+  extractStack,
   INLINE_BLOB_LIMIT,
+  layerDifference,
+  scanOutputs,
   INLINE_LOG_LIMIT,
   manifestDigest,
   writeLayer,
@@ -113,6 +116,8 @@ export class TaskCache {
   readonly #unmatchedWarned = new Set<string>();
   /** Tasks checked the full way (keyed): their old entries go unless they succeeded with a trusted one. */
   readonly #prepared = new Set<string>();
+  /** The key of each task's result in this build (up to date, restored or stored): what a transform of it starts from. */
+  readonly #keys = new Map<string, Digest>();
   #warmer: InputWarmer | undefined;
   #warmingStopped = false;
   #warmed = 0;
@@ -161,6 +166,7 @@ export class TaskCache {
     const log = this.store.readLog({ log: entry[7], logBlob: entry[8] as Digest | null });
     if (log === "missing" || log === "corrupt") return undefined;
     this.store.touch(found.key);
+    this.#keys.set(task.name, found.key);
     return { ...found, log };
   }
 
@@ -235,8 +241,8 @@ export class TaskCache {
     this.#warmer = undefined;
   }
 
-  /** The key of a task whose deps are done, from its inputs as they are now. */
-  prepare(task: GraphTask, depOutputs: ReadonlyMap<string, Digest>): Prepared {
+  /** The key of a task whose deps are done, from its inputs as they are now, with the context values it receives ([name, from, value]). */
+  prepare(task: GraphTask, depOutputs: ReadonlyMap<string, Digest>, context: readonly (readonly [string, string, string])[] = []): Prepared {
     this.#prepared.add(task.name);
     const visited = new Set<string>();
     const undecodable: string[] = [];
@@ -289,6 +295,8 @@ export class TaskCache {
       deps: task.deps.map((dep) => [dep, depOutputs.get(dep)!] as const),
       platform: this.#platform,
       keyParts: task.keyParts,
+      context,
+      ...(task.transform === undefined ? {} : { transform: task.transform }),
     };
     const encoded = encodeRecord(record);
     const throughLink = this.#throughLink(task, crossings, linkedDirectory, linkLoop);
@@ -314,6 +322,7 @@ export class TaskCache {
 
   /** Why a task that is not restored from the cache runs, by comparing with its last record. */
   explain(task: GraphTask, prepared: Prepared): string[] {
+    if (task.stubbed === true) return ["stubbed"];
     if (!task.pure) return ["impure"];
     if (this.force) return ["forced"];
     const previous = this.store.taskState(task.name);
@@ -351,20 +360,66 @@ export class TaskCache {
   async #restoreEntry(task: GraphTask, prepared: Prepared, entry: ActionEntry): Promise<Restored> {
     const log = this.store.readLog(entry);
     if (log === "missing" || log === "corrupt") return this.#damaged(task, prepared, `its stored log is ${log}`);
-    const wanted = entry.manifest.filter((e) => !this.#matchesWorkspace(e));
-    if (wanted.length > 0) {
-      if (entry.layer === null) return this.#damaged(task, prepared, "it lists outputs but has no layer");
-      const read = this.store.readLayer(entry.layer);
-      if (read.check !== "ok") return this.#damaged(task, prepared, `its layer blob is ${read.check}`);
-      const result = await extractLayer(read.layer, this.#root, wanted);
-      if (!result.ok) return this.#damaged(task, prepared, result.problem);
-    }
+    // A transform's deletions are part of what it did: what its outputs match beyond its manifest goes.
+    if (task.transform !== undefined) removeBeyond(this.#root, task.outputs, this.#ignore, entry.manifest);
+    const problem = await this.#restoreLayers(entry);
+    if (problem !== undefined) return this.#damaged(task, prepared, problem);
+    this.#keys.set(task.name, prepared.key);
     this.#succeed(task, prepared, entry, entry.manifest.map((e) => e.path));
     const previous = this.store.taskState(task.name);
     if (previous?.key !== prepared.key || !previous.ok) {
       this.store.setTaskState(task.name, { key: prepared.key, record: prepared.encoded, ok: true, ranReasons: previous?.ranReasons ?? [] });
     }
     return { hit: true, entry, log };
+  }
+
+  /** Puts back the outputs of `entry` that differ from the workspace, from its layer stack; what is wrong, if it cannot. */
+  async #restoreLayers(entry: ActionEntry): Promise<string | undefined> {
+    const wanted = entry.manifest.filter((e) => !this.#matchesWorkspace(e));
+    if (wanted.length === 0) return undefined;
+    const digests = layersOf(entry);
+    if (digests.length === 0) return "it lists outputs but has no layer";
+    const layers: (string | Buffer)[] = [];
+    for (const digest of digests) {
+      const read = this.store.readLayer(digest);
+      if (read.check !== "ok") return `its layer blob ${digest === entry.layer ? "" : `${digest} (below its own) `}is ${read.check}`;
+      layers.push(read.layer);
+    }
+    const result = await extractStack(layers, this.#root, wanted);
+    return result.ok ? undefined : result.problem;
+  }
+
+  /** The stored result of the task a transform starts from, in this build. */
+  #transformBase(task: GraphTask): ActionEntry | undefined {
+    const key = task.transform === undefined ? undefined : this.#keys.get(task.transform);
+    return key === undefined ? undefined : this.store.lookup(key);
+  }
+
+  /**
+   * Readies a task's output area before it runs: clears it (see clearOutputs),
+   * or for a transform, makes it a copy of its dep's outputs (see
+   * transform-base.ts). A transform that cannot start fails with the failure returned.
+   */
+  startOutputs(task: GraphTask, prepared: Prepared): TaskFailure | undefined | Promise<TaskFailure | undefined> {
+    // Answered at once for any other task, so that its command starts in this turn (see restore).
+    if (task.transform === undefined) {
+      this.clearOutputs(task, prepared);
+      return undefined;
+    }
+    return this.#startFromBase(task, task.transform);
+  }
+
+  async #startFromBase(task: GraphTask, dep: string): Promise<TaskFailure | undefined> {
+    const failure = (message: string): TaskFailure => ({ reason: "transform-base", task: task.name, dep, message });
+    const base = this.#transformBase(task);
+    if (base === undefined) return failure(`rbuild has no stored result of "${dep}" in this build (it was removed from the cache); run the build again with --force`);
+    const uncovered = firstUncovered(base.manifest, globMatcher(task.outputs));
+    if (uncovered !== undefined) {
+      return failure(`its outputs do not match ${uncovered}, an output of "${dep}": a transform works on its dep's outputs, so its \`outputs\` globs must match every one of them. Add a glob for it`);
+    }
+    removeBeyond(this.#root, task.outputs, this.#ignore, base.manifest);
+    const problem = await this.#restoreLayers(base);
+    return problem === undefined ? undefined : failure(`its stored outputs could not be restored (${problem}); run the build again with --force`);
   }
 
   #damaged(task: GraphTask, prepared: Prepared, problem: string): Restored {
@@ -427,6 +482,7 @@ export class TaskCache {
     // A directory the task made unreadable to its own user (mode 000) is opened up to be read, and closed again after.
     const opened = new Map<string, number>();
     let written: WrittenLayer | undefined;
+    let difference: { written: WrittenLayer; manifest: ManifestEntry[]; stack: Digest[] } | undefined;
     try {
       const unmatched: string[] = [];
       const crossings: LinkCrossing[] = [];
@@ -438,7 +494,10 @@ export class TaskCache {
       if (undecodable.length > 0) {
         return { refused: { reason: "undecodable-path", task: task.name, field: "outputs", paths: undecodable }, outputsDigest: manifestDigest([]), layer: null, log: this.keepLog(log) };
       }
-      if (paths.length === 0 && task.outputs.some((glob) => !glob.startsWith("!"))) this.#noOutputs(task, run);
+      // A stand-in (--stub) need not write what the task's own run does: nothing to warn about.
+      if (task.stubbed === true) {
+        // Nothing to say.
+      } else if (paths.length === 0 && task.outputs.some((glob) => !glob.startsWith("!"))) this.#noOutputs(task, run);
       else {
         // Some globs matched: each one that did not is still a typo or an output the task no longer writes.
         for (const glob of unmatched) {
@@ -447,7 +506,11 @@ export class TaskCache {
       }
       const dirModes = new Map([...opened].map(([full, mode]) => [full.slice(this.#root.length + 1), mode]));
       // A small layer never becomes a file: the index keeps it (see the store's schema).
-      if (paths.length > 0) written = writeLayer(this.#root, paths, () => this.store.cas.tempPath(), INLINE_BLOB_LIMIT, dirModes);
+      const base = this.#transformBase(task);
+      if (base !== undefined) {
+        difference = this.#writeDifference(paths, base, dirModes);
+        written = difference.written;
+      } else if (paths.length > 0) written = writeLayer(this.#root, paths, () => this.store.cas.tempPath(), INLINE_BLOB_LIMIT, dirModes);
       const loop = written?.entries.find((entry) => entry.type === "symlink" && statFollowing(join(this.#root, entry.path)) === "loop");
       if (loop !== undefined) {
         // A link loop could never be restored (it cannot be checked to stay inside the workspace): nothing is stored.
@@ -477,7 +540,7 @@ export class TaskCache {
       } else {
         blobs.push({ digest: written.digest, size: written.size, bytes: written.bytes });
       }
-      manifest = written.entries;
+      manifest = difference?.manifest ?? written.entries;
       layer = written.digest;
     }
     const outputsDigest = manifestDigest(manifest);
@@ -498,13 +561,31 @@ export class TaskCache {
     if (changed !== undefined) {
       this.#info("input-changed-while-running", `task "${task.name}": its input ${changed} changed while it ran, so its result is not cached (it runs again next time)`);
     } else if (task.pure) {
-      const entry: ActionEntry = { key: prepared.key, task: task.name, layer, manifest, outputsDigest, log: inlineLog, logBlob, exitCode, durationMs };
+      const stack = difference === undefined || difference.stack.length === 0 ? {} : { stack: difference.stack };
+      const entry: ActionEntry = { key: prepared.key, task: task.name, layer, ...stack, manifest, outputsDigest, log: inlineLog, logBlob, exitCode, durationMs };
       this.store.save(entry, blobs);
+      this.#keys.set(task.name, prepared.key);
       this.#succeed(task, prepared, entry, manifest.map((e) => e.path));
       return { outputsDigest, layer, entry, log: logDigest };
     }
     if (blobs.length > 0) this.store.saveBlobs(blobs);
     return { outputsDigest, layer, log: logDigest };
+  }
+
+  /**
+   * A transform's layer: what its outputs hold that `base`'s manifest does not
+   * (added or changed), and whiteouts for what they no longer hold (see
+   * diff-layer.ts in the store). Its manifest is still every output.
+   */
+  #writeDifference(paths: readonly string[], base: ActionEntry, dirModes: ReadonlyMap<string, number>): { written: WrittenLayer; manifest: ManifestEntry[]; stack: Digest[] } {
+    const scanned = scanOutputs(this.#root, paths, dirModes);
+    const { changed, deleted } = layerDifference(base.manifest, scanned.entries);
+    const written = writeLayer(this.#root, changed, () => this.store.cas.tempPath(), INLINE_BLOB_LIMIT, dirModes, deleted);
+    // What the layer holds is what it wrote (a file changed since the scan is stored as it is now).
+    const stored = new Map(written.entries.map((e) => [e.path, e]));
+    const differs = new Set(changed);
+    const manifest = scanned.entries.filter((e) => !differs.has(e.path) || stored.has(e.path)).map((e) => stored.get(e.path) ?? e);
+    return { written: { ...written, skipped: [...scanned.skipped, ...written.skipped] }, manifest, stack: layersOf(base) };
   }
 
   /**

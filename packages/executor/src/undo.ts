@@ -18,6 +18,7 @@ import type { Graph, GraphTask } from "@rbuild/planner";
 import type { Runner } from "@rbuild/runners";
 import type { LogLine } from "@rbuild/store";
 import { LineSplitter } from "./line-splitter.js";
+import type { PoolTake } from "./pool-slots.js";
 import { LogCollector } from "./task-cache.js";
 
 /** The tasks to undo after a failed build, in the order their undos run. */
@@ -40,6 +41,12 @@ export interface UndoContext {
   /** Stops a running undo (an interrupt while undos run, without --undo-on-interrupt). */
   readonly signal: AbortSignal;
   readonly now: () => number;
+  /**
+   * A place in the task's pool (and its lease, for a shared pool), taken as
+   * the task's run took it: an undo puts back what the task did to the
+   * environment the pool guards, so it must not run beside another holder.
+   */
+  readonly pool: (task: GraphTask) => Promise<PoolTake>;
 }
 
 /** An undo that ran: its result, and what it wrote (for its history row). */
@@ -77,6 +84,15 @@ async function runUndo(task: GraphTask, context: UndoContext): Promise<UndoDone>
   const cwd = resolve(context.graph.root, task.cwd);
   const started = context.now();
   let result: UndoResult;
+  const taken = await context.pool(task);
+  if (!taken.ok) {
+    const failure = "failure" in taken ? taken.failure : { reason: "interrupted" as const, task: task.name };
+    result = { task: task.name, ok: false, durationMs: Math.round(context.now() - started), exitCode: null, failure };
+    stdout.end();
+    stderr.end();
+    reporter.report({ type: "undo-finished", result });
+    return { result, log: log.finish() };
+  }
   try {
     const outcome = await context.runner.run({
       task: task.name,
@@ -100,6 +116,7 @@ async function runUndo(task: GraphTask, context: UndoContext): Promise<UndoDone>
     const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
     result = { task: task.name, ok: false, durationMs: Math.round(context.now() - started), exitCode: null, failure: { reason: "run-threw", task: task.name, message: `internal error: ${message}` } };
   } finally {
+    await taken.hold.release();
     stdout.end();
     stderr.end();
   }

@@ -28,6 +28,8 @@ export interface TaskReport {
   readonly durationMs: number | null;
   readonly runs: number;
   readonly hitRate: number | null;
+  /** Its stage, when it has one. */
+  readonly stage?: string;
 }
 
 export interface GraphReport {
@@ -59,7 +61,7 @@ export function analyse(input: GraphAnalysisInput, rules: readonly HintRule[] = 
   const hints = rules.flatMap((rule) => rule(input));
   return {
     version: REPORT_VERSION,
-    tasks: input.tasks.map((task) => ({ name: task.name, kind: task.kind, deps: task.deps, ...stats.get(task.name)! })),
+    tasks: input.tasks.map((task) => ({ name: task.name, kind: task.kind, deps: task.deps, ...stats.get(task.name)!, ...(task.stage === undefined ? {} : { stage: task.stage }) })),
     criticalPath: criticalPath(input.tasks, stats),
     // A hint is about the tasks it names: one naming a focused task stays, whatever else it names.
     hints: (focus === undefined ? hints : hints.filter((hint) => hint.tasks.some((name) => focus.has(name)))).sort(byValue),

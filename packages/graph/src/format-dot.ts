@@ -2,7 +2,8 @@
  * Graphviz DOT: one box per task (deps above their dependents), labelled with
  * its recorded duration and hit rate; the critical path in bold red, impure
  * tasks filled, groups as ellipses, and every missing dependency a hint found
- * as a dashed red edge from the task to depend on. Renders with `dot -Tsvg`.
+ * as a dashed red edge from the task to depend on; the tasks of a stage in a
+ * cluster named for it. Renders with `dot -Tsvg`.
  */
 import type { GraphReport } from "./analyse.js";
 import { showMs } from "./duration.js";
@@ -21,13 +22,20 @@ function label(text: string): string {
 export function formatDot(report: GraphReport): string {
   const critical = new Set(report.criticalPath.tasks);
   let text = `digraph rbuild {\n  rankdir=TB;\n  node [shape=box, fontname="Helvetica", fontsize=11];\n  edge [color="#555555"];\n`;
-  for (const task of report.tasks) {
+  const node = (task: GraphReport["tasks"][number], indent: string): string => {
     const attrs = [`label=${label(taskLabel(task, showMs))}`];
     if (task.kind === "group") attrs.push("shape=ellipse");
     if (task.kind === "impure") attrs.push('style=filled, fillcolor="#fde2c8"');
     if (critical.has(task.name)) attrs.push('color="#cc2222", penwidth=2');
-    text += `  ${quote(task.name)} [${attrs.join(", ")}];\n`;
+    return `${indent}${quote(task.name)} [${attrs.join(", ")}];\n`;
+  };
+  const stages = [...new Set(report.tasks.flatMap((task) => (task.stage === undefined ? [] : [task.stage])))];
+  for (const [n, stage] of stages.entries()) {
+    text += `  subgraph ${quote(`cluster_${n}`)} {\n    label=${label(`stage ${stage}`)};\n    style=rounded;\n    color="#888888";\n`;
+    for (const task of report.tasks) if (task.stage === stage) text += node(task, "    ");
+    text += "  }\n";
   }
+  for (const task of report.tasks) if (task.stage === undefined) text += node(task, "  ");
   const known = new Set(report.tasks.map((task) => task.name));
   for (const task of report.tasks) {
     for (const dep of task.deps) {

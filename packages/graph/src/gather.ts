@@ -24,8 +24,9 @@ export interface GatherOptions {
   readonly focus?: ReadonlySet<string>;
 }
 
-export function factsOf(task: TaskDef): TaskFacts {
+export function factsOf(task: TaskDef & { readonly stage?: string | undefined }): TaskFacts {
   return {
+    ...(task.stage === undefined ? {} : { stage: task.stage }),
     name: task.name,
     kind: task.run === undefined ? "group" : task.pure ? "pure" : "impure",
     deps: task.deps,

@@ -17,6 +17,8 @@ export interface TaskFacts {
   readonly outputs: readonly string[];
   /** Its working directory, `""` for the root. */
   readonly cwd: string;
+  /** The stage it belongs to (see @rbuild/core stage.ts), if any. */
+  readonly stage?: string;
 }
 
 /**

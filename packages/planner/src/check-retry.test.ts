@@ -1,8 +1,10 @@
 import { describe, expect, test } from "vitest";
 import { describeFailure, task, type TaskOptions } from "@rbuild/core";
 import { DEFAULT_RETRY_DELAY_MS } from "./check-retry.js";
-import { defineTasks } from "./define.js";
+import { defineTasks, TASK_FIELDS } from "./define.js";
 import { plan } from "./plan.js";
+
+const KNOWN_FIELDS = TASK_FIELDS.join(", ");
 
 const ROOT = "/work/ws";
 
@@ -50,7 +52,7 @@ describe("retries and undo at planning", () => {
     expect(problems({ name: "a", retryOn: [1], run: "x" }, { name: "b", retries: 1, retryOn: [0, 256], run: "x" }, { name: "c", retry: 2, run: "x" })).toEqual([
       'Task "a": `retryOn` has no effect without `retries`: add e.g. `retries: 2`',
       'Task "b": `retryOn` must hold only exit codes (whole numbers from 1 to 255), got 0',
-      'Task "c": `retry` is not a task field. Did you mean `retries`? Known fields: name, deps, inputs, outputs, env, run, pure, cwd, keyParts, keyPartsFrom, retries, retryDelay, retryOn, undo, pool.',
+      'Task "c": `retry` is not a task field. Did you mean `retries`? Known fields: ' + KNOWN_FIELDS + '.',
     ]);
   });
 });

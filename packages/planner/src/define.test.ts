@@ -1,6 +1,8 @@
 import { describe, expect, test } from "vitest";
 import { describeFailure, task, type TaskOptions } from "@rbuild/core";
-import { defineTasks } from "./define.js";
+import { defineTasks, TASK_FIELDS } from "./define.js";
+
+const KNOWN_FIELDS = TASK_FIELDS.join(", ");
 
 const ROOT = "/work/ws";
 
@@ -64,7 +66,7 @@ describe("defineTasks", () => {
       'Task "?": `name` must be a non-empty string, got ""',
       'Task "has space": `name` must not contain whitespace or control characters, got "has space"',
       'Task "-flag": `name` must not start with "-" (it would read as a flag), got "-flag"',
-      'Task "a": `depz` is not a task field. Did you mean `deps`? Known fields: name, deps, inputs, outputs, env, run, pure, cwd, keyParts, keyPartsFrom, retries, retryDelay, retryOn, undo, pool.',
+      'Task "a": `depz` is not a task field. Did you mean `deps`? Known fields: ' + KNOWN_FIELDS + '.',
       'Task "b": `deps` must be an array of tasks or task names, got "x"',
       'Task "c": `inputs` must be an array of globs, got "src/**"',
       'Task "d": `inputs` contains the absolute path "/etc/passwd"; globs are relative to the Buildfile\'s directory',

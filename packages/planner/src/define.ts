@@ -4,8 +4,10 @@
  * Buildfile in one round trip. Pure: data in, data out.
  */
 import { posix } from "node:path";
-import { err, isTask, ok, type Result, type SetupFailure, type Task } from "@rbuild/core";
+import { err, isTask, ok, type Result, type SetupFailure, type Stage, type Task } from "@rbuild/core";
 import { overlappingOutputs } from "@rbuild/hash";
+import { checkContext, checkIncremental } from "./define-context.js";
+import { defineStages } from "./define-stages.js";
 import type { Definitions, TaskDef } from "./graph.js";
 import { checkRetry, checkUndo } from "./check-retry.js";
 import { normalGlob, type NormalGlob } from "./normal-glob.js";
@@ -13,9 +15,10 @@ import { checkPool, poolConflicts } from "./pool-def.js";
 import { protectedOutput } from "./protected-outputs.js";
 import { suggest } from "./suggest.js";
 
-const FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom", "retries", "retryDelay", "retryOn", "undo", "pool"] as const;
+/** The fields `task()` takes, in the order an unknown field's message lists them. */
+export const TASK_FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom", "retries", "retryDelay", "retryOn", "undo", "pool", "context", "incremental", "runner", "network", "transform"] as const;
 /** What users of make, Turborepo, Nx and Bazel reach for, mapped to our field. */
-const ALIASES: Readonly<Record<string, (typeof FIELDS)[number]>> = {
+const ALIASES: Readonly<Record<string, (typeof TASK_FIELDS)[number]>> = {
   command: "run",
   cmd: "run",
   script: "run",
@@ -34,6 +37,8 @@ const ALIASES: Readonly<Record<string, (typeof FIELDS)[number]>> = {
   attempts: "retries",
   onFailure: "undo",
   rollback: "undo",
+  from: "transform",
+  base: "transform",
 };
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // Whitespace and control characters would make a name impossible to type or print unambiguously.
@@ -123,15 +128,15 @@ function protectedOutputProblem(outputs: readonly string[], declared: unknown, c
 }
 
 /** The checked task; `deps` stays empty until every name is known, then `defineTasks` fills it. */
-function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): { def: TaskDef & { deps: string[] }; depRefs: unknown[]; problems: Problem[] } {
+function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): { def: TaskDef & { deps: string[] }; depRefs: unknown[]; transformRef: unknown; problems: Problem[] } {
   const options = task.options as unknown as Record<string, unknown>;
   const problems: Problem[] = [];
   for (const key of Object.keys(options)) {
-    if ((FIELDS as readonly string[]).includes(key)) continue;
-    const hint = ALIASES[key] ?? suggest(key, FIELDS, 1)[0];
+    if ((TASK_FIELDS as readonly string[]).includes(key)) continue;
+    const hint = ALIASES[key] ?? suggest(key, TASK_FIELDS, 1)[0];
     problems.push({
       field: key,
-      message: `is not a task field.${hint === undefined ? "" : ` Did you mean \`${hint}\`?`} Known fields: ${FIELDS.join(", ")}.`,
+      message: `is not a task field.${hint === undefined ? "" : ` Did you mean \`${hint}\`?`} Known fields: ${TASK_FIELDS.join(", ")}.`,
     });
   }
 
@@ -152,6 +157,13 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
 
   if (options.pure !== undefined && typeof options.pure !== "boolean") {
     problems.push({ field: "pure", message: `must be true or false, got ${show(options.pure)}` });
+  }
+
+  if (options.runner !== undefined && options.runner !== "local" && options.runner !== "sandbox") {
+    problems.push({ field: "runner", message: `must be "local" or "sandbox", got ${show(options.runner)}` });
+  }
+  if (options.network !== undefined && typeof options.network !== "boolean") {
+    problems.push({ field: "network", message: `must be true or false, got ${show(options.network)}` });
   }
 
   let cwd = "";
@@ -201,6 +213,8 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
   const clearsKept = protectedOutputProblem(outputs, options.outputs, checked, kept);
   if (clearsKept !== undefined) problems.push({ field: "outputs", message: clearsKept });
 
+  const context = checkContext(options.context, problems);
+  const incremental = checkIncremental(options.incremental, options.pure, problems);
   const retry = checkRetry(options, problems);
   const undo = checkUndo(options, problems);
   const pool = options.pool === undefined ? {} : checkPool(task, options.pool);
@@ -214,15 +228,19 @@ function checkTask(task: Task, checked: CheckedGlobs, kept: readonly string[]): 
     env: [...new Set(env)].sort(),
     run: typeof run === "string" || typeof run === "function" ? (run as TaskDef["run"]) : undefined,
     pure: options.pure !== false,
+    context,
+    incremental,
     cwd,
     keyParts,
     keyPartsFrom,
+    runner: options.runner === "local" || options.runner === "sandbox" ? (options.runner as TaskDef["runner"]) : undefined,
+    network: options.network === true,
     ...(retry === undefined ? {} : { retry }),
     ...(undo === undefined ? {} : { undo }),
     pool: pool.pool,
     locate: () => task.location,
   };
-  return { def, depRefs, problems };
+  return { def, depRefs, transformRef: options.transform, problems };
 }
 
 /** Why `name` cannot name a task (`must not contain whitespace or control characters`), or undefined when it can. */
@@ -240,14 +258,14 @@ function nameProblem(name: unknown): string | undefined {
 }
 
 /**
- * Validates every declared task and resolves `deps` to names. `kept`: the
+ * Validates every declared task and stage and resolves `deps` to names. `kept`: the
  * Buildfile and the files it imports, relative to `root` (the Buildfile
  * first), which no task's outputs may match.
  */
-export function defineTasks(tasks: readonly Task[], root: string, sourceDigest = "", kept: readonly string[] = []): Result<Definitions, SetupFailure[]> {
+export function defineTasks(tasks: readonly Task[], root: string, sourceDigest = "", kept: readonly string[] = [], declaredStages: readonly Stage[] = []): Result<Definitions, SetupFailure[]> {
   const failures: SetupFailure[] = [];
   const byName = new Map<string, Task[]>();
-  const checked: { def: TaskDef & { deps: string[] }; depRefs: unknown[] }[] = [];
+  const checked: { def: TaskDef & { deps: string[] }; depRefs: unknown[]; transformRef: unknown }[] = [];
   const globs: CheckedGlobs = new Map();
 
   for (const task of tasks) {
@@ -264,11 +282,11 @@ export function defineTasks(tasks: readonly Task[], root: string, sourceDigest =
     const same = byName.get(task.name);
     if (same === undefined) byName.set(task.name, [task]);
     else same.push(task);
-    const { def, depRefs, problems } = checkTask(task, globs, kept);
+    const { def, depRefs, transformRef, problems } = checkTask(task, globs, kept);
     for (const p of problems) {
       failures.push({ reason: "invalid-field", task: task.name, field: p.field, message: p.message, location: task.location });
     }
-    checked.push({ def, depRefs });
+    checked.push({ def, depRefs, transformRef });
   }
 
   for (const [name, same] of byName) {
@@ -276,7 +294,9 @@ export function defineTasks(tasks: readonly Task[], root: string, sourceDigest =
   }
 
   const defs = new Map<string, TaskDef>();
-  for (const { def, depRefs } of checked) {
+  const transforms: { def: TaskDef; ref: unknown }[] = [];
+  for (const { def, depRefs, transformRef } of checked) {
+    if (transformRef !== undefined) transforms.push({ def, ref: transformRef });
     if (defs.has(def.name)) continue;
     const deps = def.deps;
     for (const ref of depRefs) {
@@ -292,18 +312,57 @@ export function defineTasks(tasks: readonly Task[], root: string, sourceDigest =
     defs.set(def.name, def);
   }
 
+  // The dep each transform names, even one refused below: its overlap with that dep is not a second error.
+  const named = new Map<string, string>();
+  for (const { def, ref } of transforms) {
+    const dep = isTask(ref) ? ref.name : ref;
+    if (typeof dep === "string") named.set(def.name, dep);
+    const problem = checkTransform(def, ref, defs);
+    if (typeof problem === "string") failures.push({ reason: "invalid-field", task: def.name, field: "transform", message: problem, location: def.locate() });
+    else (def as { transform?: string }).transform = problem.dep;
+  }
+
   for (const { task, message } of poolConflicts(defs.values())) {
     failures.push({ reason: "invalid-field", task: task.name, field: "pool", message, location: task.locate() });
   }
 
   // Each task removes what its outputs match before it runs and stores what they match after it:
-  // two whose outputs overlap would delete each other's files. (A task that builds on a dep's
-  // outputs will say so with `transform`; until then every overlap is an error.)
+  // two whose outputs overlap would delete each other's files, unless one is a transform of the
+  // other, through a chain of them: it works on those files, one layer up.
   const withOutputs = [...defs.values()].filter((def) => def.outputs.length > 0);
   for (const overlap of overlappingOutputs(withOutputs.map((def) => ({ task: def.name, patterns: def.outputs })))) {
+    if (transformsOf(overlap.first.task, overlap.second.task, named) || transformsOf(overlap.second.task, overlap.first.task, named)) continue;
     failures.push({ reason: "overlapping-outputs", ...overlap, location: defs.get(overlap.second.task)!.locate() });
   }
 
+  const stages = defineStages(declaredStages, defs, failures);
+
   if (failures.length > 0) return err(failures);
-  return ok({ root, sourceDigest, tasks: defs });
+  return ok({ root, sourceDigest, tasks: defs, stages });
+}
+
+/** The dep `def`'s `transform` names, or why it cannot (see TaskOptions.transform). */
+function checkTransform(def: TaskDef, ref: unknown, defs: ReadonlyMap<string, TaskDef>): { dep: string } | string {
+  const dep = isTask(ref) ? ref.name : ref;
+  if (typeof dep !== "string" || dep === "") return `must be a task or a task name, got ${show(ref)}`;
+  if (!def.deps.includes(dep)) return `names ${JSON.stringify(dep)}, which is not one of its deps; add it to \`deps\` (a transform starts from a dep's outputs, so it runs after it)`;
+  const base = defs.get(dep);
+  if (base === undefined) return `names ${JSON.stringify(dep)}, which is not a task`;
+  if (!def.pure) return "is only for a pure task: an impure task keeps no action to record its layer stack in. Leave out `pure: false`, or `transform`";
+  if (base.run === undefined) return `names ${JSON.stringify(dep)}, a group: it runs nothing and has no outputs to start from. Name the task whose outputs it should start from`;
+  if (!base.pure) return `names ${JSON.stringify(dep)}, an impure task: its outputs are not kept as a result to build on. Make it pure, or leave out \`transform\``;
+  if (def.outputs.length === 0) return "needs `outputs`: they must match every output of the task it transforms";
+  if (def.runner === "sandbox") return "cannot run in the sandbox (`runner: \"sandbox\"`): a transform edits its dep's outputs in place, deletions included. Leave out `runner`, or `transform`";
+  if (def.incremental) return "cannot be combined with `incremental`: a transform starts from its dep's outputs, an incremental task from its own last ones. Leave out one of them";
+  return { dep };
+}
+
+/** Whether `task` reaches `base` through the dep its `transform` names and theirs (`named`: task -> that dep). */
+function transformsOf(task: string, base: string, named: ReadonlyMap<string, string>): boolean {
+  const seen = new Set<string>();
+  for (let at = named.get(task); at !== undefined && !seen.has(at); at = named.get(at)) {
+    if (at === base) return true;
+    seen.add(at);
+  }
+  return false;
 }

@@ -1,12 +1,15 @@
 export { findBuildfile, BUILDFILE } from "./find-buildfile.js";
 export { loadBuildfile, compiledModuleDir } from "./load-buildfile.js";
 export type { LoadOptions, LoadedBuildfile } from "./load-buildfile.js";
-export { defineTasks, taskNameProblem } from "./define.js";
+export { defineTasks, taskNameProblem, TASK_FIELDS } from "./define.js";
 export { plan } from "./plan.js";
+export { stubTasks } from "./stub-tasks.js";
+export type { Stub } from "./stub-tasks.js";
 export { closure } from "./closure.js";
 export { normalGlob } from "./normal-glob.js";
 export type { NormalGlob, GlobProblem } from "./normal-glob.js";
 export { suggest } from "./suggest.js";
-export type { Definitions, Graph, GraphTask, PoolDef, TaskDef, RetryPolicy } from "./graph.js";
+export type { Definitions, Graph, GraphStage, GraphTask, InheritedContext, PoolDef, RetryPolicy, StageDef, TaskDef } from "./graph.js";
 export { taskKey, keyOfEncoded, encodeRecord, decodeRecord, canonicalRecord, changedInputs, explainChange, KEY_FORMAT } from "./key.js";
 export type { KeyRecord } from "./key.js";
+export { sandboxed } from "./sandboxed.js";

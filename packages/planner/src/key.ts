@@ -2,7 +2,7 @@
  * Task keys. A key is the BLAKE3 digest of a canonical, versioned record of
  * everything that can change a task's outputs:
  *
- *   ["rbuild-key", KEY_FORMAT, task, run, cwd, env, inputs, outputs, deps, platform, keyParts?]
+ *   ["rbuild-key", KEY_FORMAT, task, run, cwd, env, inputs, outputs, deps, platform, keyParts?, context?, transform?]
  *
  * encoded as JSON (arrays only, so no key-order ambiguity), where
  * - run:     "sh:" + the command, or "fn:" + the function's source + the digest of
@@ -16,7 +16,13 @@
  * - keyParts: [name, value] for each of the task's `keyParts`, by name; left
  *            out when there are none, so a task without them keeps the key it
  *            had before they existed (an 11-element record never equals a
- *            10-element one, so leaving it out is unambiguous).
+ *            10-element one, so leaving it out is unambiguous);
+ * - context: [name, from task, value] for each context value the task
+ *            receives from an ancestor (see context.ts), by name; left out
+ *            when there are none (keyParts is then written even when empty);
+ * - transform: ["transform", dep name] for a transform (it starts from that
+ *            dep's outputs instead of nothing); left out otherwise (keyParts
+ *            and context are then written even when empty: 13 elements).
  * No absolute path enters a key, so keys match across checkouts and machines.
  * Sorting is by UTF-16 code unit, the same everywhere. Changing any of this
  * changes every key: bump KEY_FORMAT.
@@ -35,6 +41,10 @@ export interface KeyRecord {
   readonly deps: readonly (readonly [string, Digest])[];
   readonly platform: string;
   readonly keyParts: readonly (readonly [string, string])[];
+  /** The context values the task receives, as [name, from, value]; none when absent. */
+  readonly context?: readonly (readonly [string, string, string])[];
+  /** The dep it starts from, for a transform. */
+  readonly transform?: string | undefined;
 }
 
 function byFirst<T extends readonly [string, ...unknown[]]>(a: T, b: T): number {
@@ -53,12 +63,16 @@ export function canonicalRecord(record: KeyRecord): KeyRecord {
     deps: [...record.deps].sort(byFirst),
     platform: record.platform,
     keyParts: [...record.keyParts].sort(byFirst),
+    ...(record.context === undefined || record.context.length === 0 ? {} : { context: [...record.context].sort(byFirst) }),
+    ...(record.transform === undefined ? {} : { transform: record.transform }),
   };
 }
 
 export function encodeRecord(record: KeyRecord): string {
   const r = canonicalRecord(record);
   const fields = ["rbuild-key", KEY_FORMAT, r.task, r.run, r.cwd, r.env, r.inputs, r.outputs, r.deps, r.platform];
+  if (r.transform !== undefined) return JSON.stringify([...fields, r.keyParts, r.context ?? [], ["transform", r.transform]]);
+  if (r.context !== undefined) return JSON.stringify([...fields, r.keyParts, r.context]);
   return JSON.stringify(r.keyParts.length === 0 ? fields : [...fields, r.keyParts]);
 }
 
@@ -75,8 +89,10 @@ export function decodeRecord(text: string): KeyRecord | undefined {
   try {
     const value = JSON.parse(text) as unknown[];
     if (!Array.isArray(value) || value[0] !== "rbuild-key" || value[1] !== KEY_FORMAT) return undefined;
-    const [, , task, run, cwd, env, inputs, outputs, deps, platform, keyParts = []] = value;
-    return { task, run, cwd, env, inputs, outputs, deps, platform, keyParts } as KeyRecord;
+    const [, , task, run, cwd, env, inputs, outputs, deps, platform, keyParts = [], context, transform] = value;
+    const from = Array.isArray(transform) && transform[0] === "transform" && typeof transform[1] === "string" ? { transform: transform[1] as string } : {};
+    const received = context === undefined || (Array.isArray(context) && context.length === 0) ? {} : { context };
+    return { task, run, cwd, env, inputs, outputs, deps, platform, keyParts, ...received, ...from } as KeyRecord;
   } catch {
     return undefined;
   }
@@ -102,8 +118,8 @@ export function changedInputs(previous: KeyRecord, next: KeyRecord): string[] {
 /**
  * Why `next` differs from `previous`, as the reasons rbuild reports:
  * `command-changed`, `env-changed: NAME`, `input-changed: path`,
- * `key-part-changed: name`, `dep-output-changed: task`, `outputs-changed`,
- * `platform-changed`.
+ * `key-part-changed: name`, `context-changed: NAME from task`,
+ * `dep-output-changed: task`, `outputs-changed`, `platform-changed`.
  */
 export function explainChange(previous: KeyRecord, next: KeyRecord): string[] {
   const reasons: string[] = [];
@@ -113,6 +129,9 @@ export function explainChange(previous: KeyRecord, next: KeyRecord): string[] {
   for (const path of inputs.slice(0, MAX_INPUT_REASONS)) reasons.push(`input-changed: ${path}`);
   if (inputs.length > MAX_INPUT_REASONS) reasons.push(`input-changed: (${inputs.length - MAX_INPUT_REASONS} more)`);
   for (const name of changedKeys(previous.keyParts, next.keyParts)) reasons.push(`key-part-changed: ${name}`);
+  const contextOf = (record: KeyRecord) => (record.context ?? []).map(([name, from, value]) => [name, `${from}\0${value}`] as const);
+  const froms = new Map([...(previous.context ?? []), ...(next.context ?? [])].map(([name, from]) => [name, from]));
+  for (const name of changedKeys(contextOf(previous), contextOf(next))) reasons.push(`context-changed: ${name} from ${froms.get(name)}`);
   for (const dep of changedKeys(previous.deps, next.deps)) reasons.push(`dep-output-changed: ${dep}`);
   if (JSON.stringify(previous.outputs) !== JSON.stringify(next.outputs)) reasons.push("outputs-changed");
   if (previous.platform !== next.platform) reasons.push("platform-changed");

@@ -30,7 +30,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } f
 import { dirname, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { digestBytes, type Digest } from "@rbuild/hash";
-import { collectTasks, err, makeCacheDirectory, makeDirectories, writeFileAtomically, locationFromStack, ok, type Result, type SetupFailure, type StrayErrors, type Task } from "@rbuild/core";
+import { collectStages, collectTasks, err, makeCacheDirectory, makeDirectories, writeFileAtomically, locationFromStack, ok, type Result, type SetupFailure, type Stage, type StrayErrors, type Task } from "@rbuild/core";
 import { transpile } from "./transpile.js";
 
 /** 2: import.meta.resolve and computed imports point at the sources (see transpile.ts); `globs`. */
@@ -54,6 +54,8 @@ export interface LoadedBuildfile {
   readonly root: string;
   /** Every task the Buildfile declared, in declaration order. */
   readonly tasks: readonly Task[];
+  /** The stages it declares (see @rbuild/core stage.ts). */
+  readonly stages: readonly Stage[];
   /** Whether the compiled module came from the cache or was transpiled now. */
   readonly compiled: "cached" | "transpiled";
   /**
@@ -296,9 +298,11 @@ export async function loadBuildfile(file: string, options: LoadOptions): Promise
   // Map stack traces through the inline source map, so errors point at the .ts source.
   process.setSourceMapsEnabled(true);
   const finish = collectTasks({ cacheDir: options.cacheDir });
+  const finishStages = collectStages();
   try {
     await evaluate(compiled.value.module, file, options.strays);
   } catch (error) {
+    finishStages();
     finish();
     // A missing export names the module as it was linked: say "rbuild", as the Buildfile does.
     const message = isMessage(error) ? error.message.replaceAll(`'${pathToFileURL(options.apiModule).href}'`, `"rbuild"`) : `threw ${String(error)}`;
@@ -308,7 +312,8 @@ export async function loadBuildfile(file: string, options: LoadOptions): Promise
     return err({ reason: "buildfile-threw", file, message, ...(location === undefined ? {} : { location }) });
   }
   const { compiled: how, sourceDigest, externals, sources } = compiled.value;
-  return ok({ file, root: dirname(file), tasks: finish(), compiled: how, sourceDigest, externals, sources });
+  const stages = finishStages();
+  return ok({ file, root: dirname(file), tasks: finish(), stages, compiled: how, sourceDigest, externals, sources });
 }
 
 /** Where the compiled module of the Buildfile `file` is cached. */

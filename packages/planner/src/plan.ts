@@ -5,22 +5,41 @@
  */
 import { err, ok, type Result, type SetupFailure } from "@rbuild/core";
 import { closure } from "./closure.js";
+import { inheritContext } from "./context.js";
+import { expandStageTargets, graphStages, pulledByStages, stageOfTask, stageOrder } from "./plan-stages.js";
 import type { Definitions, Graph, GraphTask } from "./graph.js";
 import { suggest } from "./suggest.js";
 
-/** Plans a build of `targets` (task names) and everything they depend on. */
+/**
+ * Plans a build of `targets` (task or stage names) and everything they depend
+ * on, with the tasks of the stages their stages follow (see plan-stages.ts).
+ */
 export function plan(defs: Definitions, targets: readonly string[]): Result<Graph, SetupFailure[]> {
   const unknown: SetupFailure[] = [];
   for (const target of targets) {
-    if (!defs.tasks.has(target)) {
-      unknown.push({ reason: "unknown-target", name: target, suggestions: suggest(target, defs.tasks.keys()) });
+    if (!defs.tasks.has(target) && !defs.stages.has(target)) {
+      unknown.push({ reason: "unknown-target", name: target, suggestions: suggest(target, [...defs.tasks.keys(), ...defs.stages.keys()]) });
     }
   }
   if (unknown.length > 0) return err(unknown);
 
   const unique = [...new Set(targets)];
-  const order = closure(defs, unique);
+  const stageOf = stageOfTask(defs);
+  let roots = expandStageTargets(defs, unique);
+  let order = closure(defs, roots);
   if (!order.ok) return err([order.error]);
+  for (let pulled = pulledByStages(defs, stageOf, order.value); pulled.length > 0; pulled = pulledByStages(defs, stageOf, order.value)) {
+    roots = [...roots, ...pulled];
+    order = closure(defs, roots);
+    if (!order.ok) return err([order.error]);
+  }
+  const stages = graphStages(defs, stageOf, order.value);
+  const staged = stageOrder(defs, stages, stageOf, order.value);
+  if (!staged.ok) return err([staged.error]);
+  order = staged;
+  const failures: SetupFailure[] = [];
+  const inherited = inheritContext(order.value, defs.tasks, failures);
+  if (failures.length > 0) return err(failures);
 
   const dependents = new Map<string, string[]>(order.value.map((name) => [name, []]));
   for (const name of order.value) {
@@ -47,16 +66,23 @@ export function plan(defs: Definitions, targets: readonly string[]): Result<Grap
       env: def.env,
       run: def.run,
       pure: def.pure,
+      context: def.context,
+      incremental: def.incremental,
       cwd: def.cwd,
       keyParts: def.keyParts,
       keyPartsFrom: def.keyPartsFrom,
+      runner: def.runner,
+      network: def.network,
       retry: def.retry,
       undo: def.undo,
       pool: def.pool,
+      transform: def.transform,
       locate: def.locate,
       dependents: dependents.get(name)!,
       priority: priority.get(name)!,
+      inherited: inherited.get(name)!,
+      stage: stageOf.get(name),
     });
   }
-  return ok({ root: defs.root, sourceDigest: defs.sourceDigest, targets: unique, tasks });
+  return ok({ root: defs.root, sourceDigest: defs.sourceDigest, targets: unique, tasks, stages });
 }

@@ -14,7 +14,7 @@ import { missingInterpreter } from "./missing-interpreter.js";
 import { ProcessHelper } from "./process-helper.js";
 import type { BuildHold, RunOutcome, RunRequest, Runner } from "./runner.js";
 import { mayHaveLeftRunning, RunningGroups } from "./running-groups.js";
-import { spawnInGroup, type SpawnResult } from "./spawn-group.js";
+import { spawnInGroup, type SpawnResult, type Wrap } from "./spawn-group.js";
 
 /** The most of a command's stdout that `exec` keeps to return. */
 const MAX_CAPTURE = 16 * 1024 * 1024;
@@ -94,7 +94,7 @@ function thrownAt<E extends Error>(error: E, call: { stack?: string }): E {
   return error;
 }
 
-function contextFor(request: RunRequest, helper: ProcessHelper | undefined, groups: RunningGroups | undefined): RunContext {
+function contextFor(request: RunRequest, helper: ProcessHelper | undefined, groups: RunningGroups | undefined, wrap: Wrap | undefined): RunContext {
   async function exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     // The frames of the call, taken before the first await (after it, the stack starts in rbuild's
     // code): an error points at the line of the Buildfile that called exec. Formatted only if read.
@@ -114,6 +114,7 @@ function contextFor(request: RunRequest, helper: ProcessHelper | undefined, grou
       signal: request.signal,
       ...(helper === undefined ? {} : { helper }),
       ...(groups === undefined ? {} : { groups }),
+      ...(wrap === undefined ? {} : { wrap }),
       onStdout: (chunk) => {
         request.stdout(chunk);
         stdout += chunk.toString();
@@ -152,7 +153,7 @@ function contextFor(request: RunRequest, helper: ProcessHelper | undefined, grou
  * stopped and a function that watches the signal stops; and whatever it still
  * writes is dropped, not shown as the output of a task that is still running.
  */
-async function runFunction(run: RunFunction, request: RunRequest, strays: StrayErrors | undefined, helper: ProcessHelper | undefined, groups: RunningGroups | undefined, drained: DrainedLoop): Promise<RunOutcome> {
+async function runFunction(run: RunFunction, request: RunRequest, strays: StrayErrors | undefined, helper: ProcessHelper | undefined, groups: RunningGroups | undefined, drained: DrainedLoop, wrap: Wrap | undefined): Promise<RunOutcome> {
   let state: "running" | "over" = "running";
   const failed = new AbortController();
   const own: RunRequest = {
@@ -166,7 +167,7 @@ async function runFunction(run: RunFunction, request: RunRequest, strays: StrayE
     },
   };
   try {
-    const context = contextFor(own, helper, groups);
+    const context = contextFor(own, helper, groups, wrap);
     const settled = await drained.race(strays === undefined ? Promise.resolve(run(context)) : strays.run(`task "${request.task}"`, "task", async () => run(context)));
     if (settled === NEVER_SETTLES) {
       state = "over";
@@ -237,13 +238,22 @@ export class LocalRunner implements Runner {
   }
 
   async run(request: RunRequest): Promise<RunOutcome> {
+    return this.runWrapped(request, undefined);
+  }
+
+  /**
+   * Runs `request` as run() does, with every command it starts (the task's
+   * own, or each a function execs) changed by `wrap` first: how the sandbox
+   * runner starts them under bwrap, with this runner's helper and records.
+   */
+  async runWrapped(request: RunRequest, wrap: Wrap | undefined): Promise<RunOutcome> {
     const { run, task } = request;
     if (typeof run === "function") {
       const missing = missingCwd(task, request.cwd);
       if (missing !== undefined) return missing;
       this.#functions.add(task);
       try {
-        const outcome = await runFunction(run, request, this.#strays, this.#processHelper(request.info), this.#groups, this.#drained);
+        const outcome = await runFunction(run, request, this.#strays, this.#processHelper(request.info), this.#groups, this.#drained, wrap);
         this.#notice(request.info);
         return outcome;
       } finally {
@@ -260,6 +270,7 @@ export class LocalRunner implements Runner {
       onStderr: request.stderr,
       ...(helper === undefined ? {} : { helper }),
       ...(this.#groups === undefined ? {} : { groups: this.#groups }),
+      ...(wrap === undefined ? {} : { wrap }),
     });
     this.#notice(request.info);
     return outcomeOf(result, request);

@@ -31,6 +31,16 @@ export interface RunRequest {
   readonly depOutputs: readonly string[];
   /** The task's declared output globs: what it must write. */
   readonly outputs: readonly string[];
+  /**
+   * The task runs in the sandbox (its `runner: "sandbox"`, or --sandbox for a
+   * pure task): a runner that cannot confine it must refuse it, never run it unconfined.
+   */
+  readonly sandbox?: boolean;
+  /**
+   * The task's `network: true`: it may reach the network. A runner that can
+   * cut a task off (the sandbox) does unless this is true; the local runner cannot.
+   */
+  readonly network?: boolean;
   /** Aborted when the build is interrupted, or the task has failed: stop it and everything it started. */
   readonly signal: AbortSignal;
   readonly stdout: (chunk: Buffer | string) => void;
@@ -45,8 +55,10 @@ export interface RunRequest {
 
 /**
  * Where the files a run produced are. `in-place`: in the workspace itself,
- * where the outputs' globs find them (the local runner). Runners that run
- * elsewhere will add their own kinds here (a directory to copy back from).
+ * where the outputs' globs find them: the local runner, and the sandbox
+ * runner, which moves the declared outputs back into the workspace before it
+ * answers (so the executor captures them as it does the local runner's).
+ * A runner whose files stay elsewhere (a remote machine) adds its kind here.
  */
 export type Produced = { readonly kind: "in-place" };
 

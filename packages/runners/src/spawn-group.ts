@@ -42,7 +42,19 @@ export interface SpawnOptions {
    * Node, or started by the helper (which could die with rbuild).
    */
   readonly groups?: RunningGroups;
+  /** Turns the program into the one that is started (the sandbox runner starts it under bwrap). */
+  readonly wrap?: Wrap;
 }
+
+/** What is started: a program, its arguments and its environment. */
+export interface Program {
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** A runner's change to what starts: the program, as it would start, in, the one that starts instead, out. */
+export type Wrap = (program: Program, cwd: string) => Program;
 
 export type SpawnResult =
   | { kind: "exited"; exitCode: number }
@@ -86,13 +98,6 @@ async function reapGroup(pgid: number): Promise<void> {
   }
 }
 
-/** What is started: a program, its arguments and its environment. */
-interface Program {
-  readonly file: string;
-  readonly args: readonly string[];
-  readonly env: Readonly<Record<string, string>>;
-}
-
 function programOf({ command, cwd, env }: SpawnOptions): Program {
   if (typeof command !== "string") return { file: command[0] ?? "", args: command.slice(1), env };
   const argv = argvWithoutShell(command, cwd, env);
@@ -123,7 +128,7 @@ export function spawnInGroup(options: SpawnOptions): Promise<SpawnResult> {
   if (options.signal.aborted) return Promise.resolve({ kind: "signaled", signal: "SIGTERM" });
   const refused = badEnvironment(options.env);
   if (refused !== undefined) return Promise.resolve({ kind: "error", message: refused });
-  const program = programOf(options);
+  const program = options.wrap === undefined ? programOf(options) : options.wrap(programOf(options), options.cwd);
   return options.helper === undefined ? spawnDirectly(program, options) : launchThrough(options.helper, program, options);
 }
 

@@ -40,7 +40,7 @@ const run = (task: string, status: RunRow["status"], more: Partial<RunRow> = {})
 const PLACE = { commit: "a".repeat(40), host: "builder" };
 
 /** The statements that turn an index of this version back into one of version 7 (what 7 -> 8 adds, dropped). */
-const DOWN_TO_7 = `ALTER TABLE runs DROP COLUMN attempt; DROP INDEX runs_errors;
+const DOWN_TO_7 = `ALTER TABLE actions DROP COLUMN stack; ALTER TABLE runs DROP COLUMN attempt; DROP INDEX runs_errors;
 ALTER TABLE runs DROP COLUMN tail; ALTER TABLE runs DROP COLUMN signature; ALTER TABLE runs DROP COLUMN log;
 ALTER TABLE builds DROP COLUMN tasks; ALTER TABLE builds DROP COLUMN interrupted; ALTER TABLE builds DROP COLUMN host; ALTER TABLE builds DROP COLUMN git_commit;`;
 
@@ -134,7 +134,7 @@ describe("the history and the error database", () => {
     const failed = runDetail(store, "t")!;
     expect([failed.status, failed.outputs, failed.logLines]).toEqual(["failed", { state: "none" }, [["e", "it broke"]]]);
     const ran = runDetail(store, "t", 1)!;
-    expect([ran.status, ran.outputs, ran.logLines]).toEqual(["ran", { state: "stored", manifest, layer: null }, [["o", "made it"]]]);
+    expect([ran.status, ran.outputs, ran.logLines]).toEqual(["ran", { state: "stored", manifest, layer: null, stack: [] }, [["o", "made it"]]]);
     expect(runDetail(store, "t", 2)).toBeUndefined();
     store.dropAction("key-t");
     expect([runDetail(store, "t", 1)!.outputs, runDetail(store, "t", 1)!.logLines]).toEqual([{ state: "gone" }, "gone"]);

@@ -79,7 +79,8 @@ export interface ErrorGroup {
 
 /** What the cache still holds of a run's outputs. */
 export type RunOutputs =
-  | { readonly state: "stored"; readonly manifest: readonly ManifestEntry[]; readonly layer: Digest | null }
+  /** `stack`: a transform's layers below `layer`, bottom first, each with the task whose action has it as its own layer (null: none now). */
+  | { readonly state: "stored"; readonly manifest: readonly ManifestEntry[]; readonly layer: Digest | null; readonly stack: readonly StackLayer[] }
   /** none: it left none to store (it failed, was skipped, or is a group); impure: not cached; gone: removed since (gc); replaced: the key now holds another result. */
   | { readonly state: "none" | "impure" | "gone" | "replaced" };
 
@@ -210,8 +211,15 @@ export function runDetail(store: Store, task: string, run = 0): RunDetail | unde
   return { ...found, outputs: outputsOf(found, action), logLines: logOf(store, found, action) };
 }
 
+/** A layer of a transform's stack, as `rbuild show` lists it. */
+export interface StackLayer {
+  readonly digest: Digest;
+  readonly task: string | null;
+}
+
 interface ActionColumns {
   readonly layer: Digest | null;
+  readonly stack: readonly StackLayer[];
   readonly manifest: readonly ManifestEntry[];
   readonly outputsDigest: string;
   readonly log: readonly LogLine[] | null;
@@ -220,12 +228,14 @@ interface ActionColumns {
 
 /** The action stored under `key`, read without counting as a use (gc's order stays as builds left it). */
 function actionOf(db: Database.Database, key: string): ActionColumns | undefined {
-  const row = db.prepare("SELECT layer, manifest, outputs_digest, log, log_blob FROM actions WHERE key = ?").raw().get(key) as
-    | [Digest | null, string, string, string | null, Digest | null]
+  const row = db.prepare("SELECT layer, manifest, outputs_digest, log, log_blob, stack FROM actions WHERE key = ?").raw().get(key) as
+    | [Digest | null, string, string, string | null, Digest | null, string | null]
     | undefined;
   if (row === undefined) return undefined;
-  const [layer, manifest, outputsDigest, log, logBlob] = row;
-  return { layer, manifest: parseColumn<ManifestEntry[]>(manifest, "actions.manifest"), outputsDigest, log: log === null ? null : parseColumn<LogLine[]>(log, "actions.log"), logBlob };
+  const [layer, manifest, outputsDigest, log, logBlob, stackColumn] = row;
+  const owner = db.prepare("SELECT task FROM actions WHERE layer = ? ORDER BY last_used DESC LIMIT 1").pluck();
+  const stack = (stackColumn === null ? [] : parseColumn<Digest[]>(stackColumn, "actions.stack")).map((digest) => ({ digest, task: (owner.get(digest) as string | undefined) ?? null }));
+  return { layer, stack, manifest: parseColumn<ManifestEntry[]>(manifest, "actions.manifest"), outputsDigest, log: log === null ? null : parseColumn<LogLine[]>(log, "actions.log"), logBlob };
 }
 
 function outputsOf(run: TaskRun, action: ActionColumns | undefined): RunOutputs {
@@ -233,7 +243,7 @@ function outputsOf(run: TaskRun, action: ActionColumns | undefined): RunOutputs 
   if (run.key === null) return { state: run.layer === null ? "none" : "impure" };
   if (action === undefined) return { state: "gone" };
   if (action.outputsDigest !== run.outputsDigest) return { state: "replaced" };
-  return { state: "stored", manifest: action.manifest, layer: action.layer };
+  return { state: "stored", manifest: action.manifest, layer: action.layer, stack: action.stack };
 }
 
 function logOf(store: Store, run: TaskRun, action: ActionColumns | undefined): RunDetail["logLines"] {

@@ -353,6 +353,21 @@ function copyVerified(source: Source, entry: TarEntry, expected: Digest, target:
 }
 
 /** Writes a checked layer (see the top of this file). Returns a problem only when a big file changed since it was checked. */
+/**
+ * mkdir, when another process may make the same directory at the same moment
+ * (a task running beside the restore writes into the same `out/`): `existing`
+ * when a directory is already there, `not-a-directory` when something else is.
+ */
+export function makeDirectory(path: string): "made" | "existing" | "not-a-directory" {
+  try {
+    mkdirSync(path);
+    return "made";
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    return lstatSync(path).isDirectory() ? "existing" : "not-a-directory";
+  }
+}
+
 class Writing {
   /** Directories known to be real directories open to us now. */
   readonly #ready = new Set<string>([""]);
@@ -379,14 +394,25 @@ class Writing {
     }
     if (stat === undefined || !stat.isDirectory()) {
       // The umask's mode, as mkdir -p would: a directory the layer lists gets its own at the end.
-      mkdirSync(full);
-      this.#made.add(dir);
+      const made = makeDirectory(full);
+      if (made === "made") this.#made.add(dir);
+      else if (made === "not-a-directory") return false;
+      else this.#adopt(dir, full);
     } else if ((stat.mode & 0o700) !== 0o700) {
       if (!this.#modes.has(dir)) this.#modes.set(dir, stat.mode & 0o7777);
       openUp(full);
     }
     this.#ready.add(dir);
     return true;
+  }
+
+  /** A directory made by someone else since we looked: used as one found there. */
+  #adopt(dir: string, full: string): void {
+    const stat = lstatSync(full);
+    if ((stat.mode & 0o700) !== 0o700) {
+      if (!this.#modes.has(dir)) this.#modes.set(dir, stat.mode & 0o7777);
+      openUp(full);
+    }
   }
 
   dir(path: string, mode: number): boolean {
@@ -518,6 +544,19 @@ export async function extractLayer(layer: string | Buffer, root: string, wanted:
     // Read once: restoring many files must not call umask() for each.
     const problem = await writeChecked(source, root, checked, process.umask());
     return problem === undefined ? { ok: true } : { ok: false, problem };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** The paths a layer (its blob file's path or its bytes) holds entries for, whiteouts included; a problem when it is not a valid archive. */
+export function layerPaths(layer: string | Buffer): Set<string> | string {
+  let fd: number | undefined;
+  try {
+    if (typeof layer === "string") fd = openSync(layer, "r");
+    return new Set(listEntries(fd === undefined ? bytesSource(layer as Buffer) : fileSource(fd)).keys());
+  } catch (error) {
+    return `the layer is not a valid archive (${(error as Error).message})`;
   } finally {
     if (fd !== undefined) closeSync(fd);
   }

@@ -37,6 +37,9 @@ export function collectGarbage(store: Store, options: GcOptions): GcResult {
   return store.usingIndex((db) => collect(store, db, options));
 }
 
+/** Every layer digest some action's stack names (a transform's layers below its own). */
+const STACKED = "SELECT stacked.value FROM actions, json_each(actions.stack) AS stacked WHERE actions.stack IS NOT NULL";
+
 function collect(store: Store, db: Database.Database, options: GcOptions): GcResult {
   const now = options.now ?? Date.now();
   let actionsRemoved = 0;
@@ -49,7 +52,9 @@ function collect(store: Store, db: Database.Database, options: GcOptions): GcRes
   const unreferenced = db.prepare(
     "SELECT digest, size FROM blobs WHERE digest NOT IN (SELECT layer FROM actions WHERE layer IS NOT NULL) AND digest NOT IN (SELECT log_blob FROM actions WHERE log_blob IS NOT NULL)" +
       // The log of a failed (or impure) run is kept while the history has that run: `rbuild show` reads it.
-      " AND digest NOT IN (SELECT log FROM runs WHERE log IS NOT NULL)",
+      " AND digest NOT IN (SELECT log FROM runs WHERE log IS NOT NULL)" +
+      // A layer below a transform's is part of its stack: kept while the stack is.
+      ` AND digest NOT IN (${STACKED})`,
   );
   const total = (): number => (db.prepare("SELECT coalesce(sum(size), 0) AS n FROM blobs").get() as { n: number }).n;
 
@@ -72,13 +77,14 @@ function collect(store: Store, db: Database.Database, options: GcOptions): GcRes
   if (options.maxBytes !== undefined) {
     // Oldest first, one action at a time: a blob goes when no remaining action references it.
     let left = total();
-    const oldest = db.prepare("SELECT key, layer, log_blob FROM actions ORDER BY last_used ASC, key ASC").all() as {
+    const oldest = db.prepare("SELECT key, layer, log_blob, stack FROM actions ORDER BY last_used ASC, key ASC").all() as {
       key: string;
       layer: Digest | null;
       log_blob: Digest | null;
+      stack: string | null;
     }[];
     const removeAction = db.prepare("DELETE FROM actions WHERE key = ?");
-    const stillUsed = db.prepare("SELECT 1 FROM actions WHERE layer = ? OR log_blob = ? LIMIT 1");
+    const stillUsed = db.prepare(`SELECT 1 FROM actions WHERE layer = ? OR log_blob = ? OR ? IN (${STACKED}) LIMIT 1`);
     const blobSize = db.prepare("SELECT size FROM blobs WHERE digest = ?");
     const removeBlob = db.prepare("DELETE FROM blobs WHERE digest = ?");
     for (const action of oldest) {
@@ -86,8 +92,10 @@ function collect(store: Store, db: Database.Database, options: GcOptions): GcRes
       const freed: { digest: Digest; size: number }[] = [];
       db.transaction(() => {
         removeAction.run(action.key);
-        for (const digest of [action.layer, action.log_blob]) {
-          if (digest === null || stillUsed.get(digest, digest) !== undefined) continue;
+        // The layers below a transform's go with the last action that names them, its dep's or a stack's.
+        const stacked = action.stack === null ? [] : (JSON.parse(action.stack) as Digest[]);
+        for (const digest of [action.layer, action.log_blob, ...stacked]) {
+          if (digest === null || stillUsed.get(digest, digest, digest) !== undefined) continue;
           const row = blobSize.get(digest) as { size: number } | undefined;
           removeBlob.run(digest);
           if (row !== undefined) freed.push({ digest, size: row.size });

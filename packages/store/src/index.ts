@@ -1,8 +1,10 @@
 export { Store, INLINE_LOG_LIMIT, RecentUses } from "./store.js";
 export type { ActionEntry, BlobRow, BuildPlace, LayerRead, LogLine, TaskState, RunRow, RunEvidence, StoreStats, StoreOptions } from "./store.js";
-export { writeLayer, manifestDigest } from "./layer.js";
+export { writeLayer, manifestDigest, whiteoutPath } from "./layer.js";
+export { layerDifference, scanOutputs } from "./diff-layer.js";
+export { extractStack } from "./extract-stack.js";
 export type { ManifestEntry, WrittenLayer } from "./layer.js";
-export { extractLayer, isSafeRelativePath, linkStaysInside } from "./extract-layer.js";
+export { extractLayer, isSafeRelativePath, layerPaths, linkStaysInside } from "./extract-layer.js";
 export type { ExtractResult } from "./extract-layer.js";
 export { openUp, removeOpeningUp, removeTree } from "./remove-tree.js";
 export { Cas } from "./cas.js";
@@ -18,8 +20,9 @@ export { FRESH_RECORD_FORMAT, freshRecordFileId, freshRecordFiles, parseFreshRec
 export type { FreshBuild, FreshRecord, FreshTask } from "./fresh-record.js";
 export type { AnsweredBuild } from "./answered-builds.js";
 export { readHistory } from "./history.js";
+export { lastSucceededRun } from "./last-outputs.js";
 export { readRecentDurations } from "./recent-durations.js";
 export type { History, HistoryRun, TaskRecords } from "./history.js";
 export { errorGroups, knownTasks, knowsTask, listBuilds, runCount, runDetail, taskRuns } from "./build-history.js";
-export type { BuildOutcome, BuildRecord, ErrorGroup, RunDetail, RunOutputs, TaskRun } from "./build-history.js";
+export type { BuildOutcome, BuildRecord, ErrorGroup, RunDetail, RunOutputs, StackLayer, TaskRun } from "./build-history.js";
 export { errorSignature, ERROR_TAIL_LINES } from "./error-signature.js";

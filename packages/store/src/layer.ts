@@ -12,7 +12,8 @@
  *
  * The manifest is the list of entries with each file's own digest; its digest
  * (`manifestDigest`) is what dependents' keys see. Restoring a layer is
- * extract-layer.ts.
+ * extract-layer.ts. A transform's layer (diff-layer.ts) holds only what
+ * changed, plus OCI whiteouts (`.wh.<name>`, empty, mode 0) for deletions.
  */
 import { closeSync, fstatSync, lstatSync, openSync, readlinkSync, readSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
@@ -40,6 +41,16 @@ export type ManifestEntry =
 
 const BLOCK = 512;
 const EPOCH = new Date(0);
+
+/** The OCI whiteout that deletes `path` in a layer above: `.wh.<name>` in the same directory. */
+export function whiteoutPath(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return `${path.slice(0, slash + 1)}.wh.${path.slice(slash + 1)}`;
+}
+
+function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 /** The digest of a manifest: the identity of a task's outputs. */
 export function manifestDigest(entries: readonly ManifestEntry[]): Digest {
@@ -176,13 +187,20 @@ export type WrittenLayer = {
  * `dirModes` gives the modes to record for directories the caller opened up
  * to read them (relative path -> the mode the task gave it).
  */
-export function writeLayer(root: string, paths: readonly string[], spillTo: () => string, inlineMax = 0, dirModes?: ReadonlyMap<string, number>): WrittenLayer {
+export function writeLayer(root: string, paths: readonly string[], spillTo: () => string, inlineMax = 0, dirModes?: ReadonlyMap<string, number>, whiteouts: readonly string[] = []): WrittenLayer {
   const out = new Writer(spillTo, inlineMax);
   const entries: ManifestEntry[] = [];
   const skipped: string[] = [];
   const chunk = scratch();
+  // A transform's deletions (see diff-layer.ts): empty files named `.wh.<name>` beside where each was, in path order with the rest.
+  const marks = new Set(whiteouts.map(whiteoutPath));
+  const all = marks.size === 0 ? paths : [...paths, ...marks].sort(byCodeUnit);
   try {
-    for (const path of paths) {
+    for (const path of all) {
+      if (marks.has(path)) {
+        writeHeader(out, { path, type: "File", mode: 0, size: 0 });
+        continue;
+      }
       const full = join(root, path);
       const stat = lstatSync(full, { throwIfNoEntry: false });
       if (stat === undefined) continue; // Deleted while we looked.

@@ -17,6 +17,8 @@
  * - `actions` maps a task key to what the task produced: the layer blob, the
  *   manifest of its outputs (JSON), the digest of that manifest (what
  *   dependents' keys see), and its log (inline JSON when small, else a blob).
+ *   A transform's layer holds only its difference from its dep's outputs;
+ *   `stack` lists the layers below it, bottom first (see diff-layer.ts).
  * - `task_state` keeps each task's last key record, so a miss can be explained
  *   by diffing against it (`rbuild why`).
  * - Stat cache entries and task states are read a row at a time by a build
@@ -59,7 +61,7 @@
  *   deleted and built again from nothing (an info event says so). Blob files
  *   left without rows are reclaimed by gc.
  */
-export const SCHEMA_VERSION = 9;
+export const SCHEMA_VERSION = 10;
 
 /**
  * Its own constant: the migration from 6 creates it with the same text (the
@@ -98,6 +100,13 @@ CREATE INDEX runs_errors ON runs(task, signature, build) WHERE signature IS NOT 
 const ATTEMPT_COLUMN = "ALTER TABLE runs ADD COLUMN attempt INTEGER;";
 
 /**
+ * Version 10: a transform's layer stack (`transform` on a task): JSON list of
+ * the layer digests below the action's own `layer`, bottom first; NULL for a
+ * full layer (every action before it). gc keeps every blob a stack names.
+ */
+const STACK_COLUMN = "ALTER TABLE actions ADD COLUMN stack TEXT;";
+
+/**
  * What turns an index of an older version into the next one without losing
  * it, by the version it has. A version with no step here is started over.
  * - 4 -> 5: the history's index by task went: nothing reads runs by task, and
@@ -108,6 +117,7 @@ const ATTEMPT_COLUMN = "ALTER TABLE runs ADD COLUMN attempt INTEGER;";
  * - 7 -> 8: the history's commit, host, outcome, log digests and error
  *   signatures (NULL in older rows: `rbuild errors` does not see their failures).
  * - 8 -> 9: the attempt of a retried task's run (NULL in older rows).
+ * - 9 -> 10: the layer stack of a transform's action (NULL in older rows: full layers).
  */
 export const MIGRATIONS: Readonly<Record<number, string>> = {
   4: "DROP INDEX IF EXISTS runs_by_task;",
@@ -115,6 +125,7 @@ export const MIGRATIONS: Readonly<Record<number, string>> = {
   6: RUN_EVIDENCE_TABLE,
   7: HISTORY_COLUMNS,
   8: ATTEMPT_COLUMN,
+  9: STACK_COLUMN,
 };
 
 /** How many runs with evidence `run_evidence` keeps per task. */
@@ -194,4 +205,5 @@ CREATE INDEX runs_by_build ON runs(build);
 ${RUN_EVIDENCE_TABLE}
 ${HISTORY_COLUMNS}
 ${ATTEMPT_COLUMN}
+${STACK_COLUMN}
 `;

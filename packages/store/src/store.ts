@@ -32,6 +32,12 @@ export interface ActionEntry {
   readonly task: string;
   /** The layer blob, or null when the task has no outputs. */
   readonly layer: Digest | null;
+  /**
+   * For a transform (see diff-layer.ts): the layers `layer` is a difference
+   * from, bottom first; the task's outputs are the stack applied in order.
+   * Empty or absent: `layer` holds every output.
+   */
+  readonly stack?: readonly Digest[];
   readonly manifest: readonly ManifestEntry[];
   readonly outputsDigest: Digest;
   /** The log, when it was small enough to keep inline. */
@@ -126,7 +132,7 @@ export interface StoreOptions {
   readonly recentUses?: RecentUses;
 }
 
-type ActionRow = [key: string, task: string, layer: string | null, manifest: string, outputsDigest: string, log: string | null, logBlob: string | null, exitCode: number | null, durationMs: number];
+type ActionRow = [key: string, task: string, layer: string | null, manifest: string, outputsDigest: string, log: string | null, logBlob: string | null, exitCode: number | null, durationMs: number, stack: string | null];
 
 /** Saved actions are written to the index in batches of this many (and at the end of a build). */
 const ACTION_BATCH = 64;
@@ -190,11 +196,12 @@ class RowReader<T, Row extends unknown[]> {
   }
 }
 
-function actionOfRow([key, task, layer, manifest, outputsDigest, log, logBlob, exitCode, durationMs]: ActionRow): ActionEntry {
+function actionOfRow([key, task, layer, manifest, outputsDigest, log, logBlob, exitCode, durationMs, stack]: ActionRow): ActionEntry {
   return {
     key,
     task,
     layer: layer as Digest | null,
+    ...(stack === null ? {} : { stack: parseColumn<Digest[]>(stack, "actions.stack") }),
     manifest: parseColumn<ManifestEntry[]>(manifest, "actions.manifest"),
     outputsDigest: outputsDigest as Digest,
     log: log === null ? null : parseColumn<LogLine[]>(log, "actions.log"),
@@ -298,7 +305,7 @@ export class Store implements StatCacheBackend {
     const sql = (text: string): Database.Statement => this.#sql(text);
     this.#stats = new RowReader(sql, "stat_cache", "path", "size, mtime_ms, ctime_ms, ino, digest", 2000, ([size, mtimeMs, ctimeMs, ino, digest]: StatRow) => ({ size, mtimeMs, ctimeMs, ino, digest }));
     this.#states = new RowReader(sql, "task_state", "task", "key, record, ok, ran_reasons", 500, ([key, record, ok, reasons]: StateRow) => ({ key, record, ok: ok === 1, ranReasons: parseColumn<string[]>(reasons, "task_state.ran_reasons") }));
-    this.#actions = new RowReader(sql, "actions", "key", "key, task, layer, manifest, outputs_digest, log, log_blob, exit_code, duration_ms", Infinity, actionOfRow);
+    this.#actions = new RowReader(sql, "actions", "key", "key, task, layer, manifest, outputs_digest, log, log_blob, exit_code, duration_ms, stack", Infinity, actionOfRow);
   }
 
   /**
@@ -639,7 +646,7 @@ export class Store implements StatCacheBackend {
       return false;
     }
     const insertAction = this.#sql(
-      "INSERT OR REPLACE INTO actions (key, task, layer, manifest, outputs_digest, log, log_blob, exit_code, duration_ms, created, last_used) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT OR REPLACE INTO actions (key, task, layer, manifest, outputs_digest, log, log_blob, exit_code, duration_ms, created, last_used, stack) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
     const stat = this.#sql("INSERT OR REPLACE INTO stat_cache (path, size, mtime_ms, ctime_ms, ino, digest) VALUES (?, ?, ?, ?, ?, ?)");
     const state = this.#sql("INSERT OR REPLACE INTO task_state (task, key, record, ok, ran_reasons, updated) VALUES (?, ?, ?, ?, ?, ?)");
@@ -657,7 +664,7 @@ export class Store implements StatCacheBackend {
       for (const { entry, blobs } of this.#pendingActions.values()) {
         for (const blob of blobs) this.#insertBlob(blob, now);
         const e = entry;
-        insertAction.run(e.key, e.task, e.layer, JSON.stringify(e.manifest), e.outputsDigest, e.log === null ? null : JSON.stringify(e.log), e.logBlob, e.exitCode, e.durationMs, now, now);
+        insertAction.run(e.key, e.task, e.layer, JSON.stringify(e.manifest), e.outputsDigest, e.log === null ? null : JSON.stringify(e.log), e.logBlob, e.exitCode, e.durationMs, now, now, e.stack === undefined || e.stack.length === 0 ? null : JSON.stringify(e.stack));
       }
       for (const [path, s] of this.#pendingStats) stat.run(path, s.size, s.mtimeMs, s.ctimeMs, s.ino, s.digest);
       for (const [task, s] of this.#pendingStates) state.run(task, s.key, s.record, s.ok ? 1 : 0, JSON.stringify(s.ranReasons), now);

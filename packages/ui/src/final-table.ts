@@ -31,7 +31,8 @@ export function finalTable(results: readonly TaskResult[], undos: readonly UndoR
   const shown = results.filter((r) => !(r.group === true && (r.status === "ran" || r.status === "cached")));
   const cached = shown.filter((r) => r.status === "cached");
   const listed = (cached.length > CACHED_ROWS ? shown.filter((r) => r.status !== "cached") : shown).slice().sort(byName);
-  const status = (r: TaskResult): string => (r.flaky === true ? `${r.status}, flaky (${r.attempts ?? 2} attempts)` : r.attempts !== undefined ? `${r.status} (${r.attempts} attempts)` : r.status);
+  const tried = (r: TaskResult): string => (r.flaky === true ? `${r.status}, flaky (${r.attempts ?? 2} attempts)` : r.attempts !== undefined ? `${r.status} (${r.attempts} attempts)` : r.status);
+  const status = (r: TaskResult): string => (r.stubbed === true ? `${tried(r)} (stubbed)` : tried(r));
   const rows = listed.map((r) => [r.name, status(r), r.cache ?? "-", r.status === "skipped" ? "-" : formatDuration(r.durationMs)]);
   for (const undo of undos) rows.push([`undo ${undo.task}`, undo.ok ? "ok" : "FAILED", "-", formatDuration(undo.durationMs)]);
   let text = "";

@@ -8,6 +8,7 @@ export { junitReport, junitSetupFailure } from "./junit.js";
 export { recapText } from "./recap.js";
 export type { TuiPlan } from "./tui-state.js";
 export type { TuiReporterOptions, TuiTerminal } from "./tui-reporter.js";
+export type { TuiThread } from "./tui-thread.js";
 /** The terminal UI's reporter, loaded on first use: it brings ink and React, which no other output needs. */
 export const loadTui = (): Promise<typeof import("./tui-reporter.js")> => import("./tui-reporter.js");
 export { formatDuration } from "./duration.js";

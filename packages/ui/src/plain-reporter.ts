@@ -169,6 +169,12 @@ export class PlainReporter implements Reporter {
       case "task-started":
         this.#write(stdout, this.#style("dim", `> ${event.task}`) + "\n");
         return;
+      case "stage-started":
+        // A boundary between blocks of output: after the live task's block, never inside it.
+        this.#writeAfterLive(stdout, this.#style("bold", `── stage ${event.stage} ──`) + "\n");
+        return;
+      case "stage-finished":
+        return;
       case "task-output":
         this.#output(event);
         return;
@@ -296,13 +302,13 @@ export class PlainReporter implements Reporter {
     switch (result.status) {
       case "ran": {
         const flaky = result.flaky === true ? `, flaky: ${result.attempts ?? 2} attempts` : "";
-        return `${this.#style("green", "✓")} ${result.name} ${this.#style("dim", `(${formatDuration(result.durationMs)}${flaky})`)}\n`;
+        return `${this.#style("green", "✓")} ${result.name} ${this.#style("dim", `(${result.stubbed === true ? "stubbed, " : ""}${formatDuration(result.durationMs)}${flaky})`)}\n`;
       }
       case "cached":
         return `${this.#style("green", "✓")} ${result.name} ${this.#style("dim", `(cached, ${result.cache ?? "local"})`)}\n`;
       case "failed": {
         this.#failed.push(result);
-        const line = `${this.#style("red", "✗")} ${result.name} ${this.#style("dim", `(${formatDuration(result.durationMs)})`)}\n`;
+        const line = `${this.#style("red", "✗")} ${result.name} ${this.#style("dim", `(${result.stubbed === true ? "stubbed, " : ""}${formatDuration(result.durationMs)})`)}\n`;
         return this.#github ? line + errorAnnotation(`${result.name} failed`, this.#annotation(result)) : line;
       }
       case "skipped":
@@ -322,8 +328,9 @@ export class PlainReporter implements Reporter {
     const results = [...this.#results.values()];
     const table = this.#options.finalTable === true ? finalTable(results, this.#undos) : "";
     const flaky = results.filter((r) => r.flaky === true).map((r) => r.name);
+    const stubbed = results.filter((r) => r.stubbed === true).map((r) => r.name);
     const failedUndos = this.#undos.filter((undo) => !undo.ok);
-    const recap = recapText({ counts: this.#counts, failed: this.#failed, ok, interrupted, durationMs, cwd, flaky, failedUndos, style: (style, text) => this.#style(style, text) });
+    const recap = recapText({ counts: this.#counts, failed: this.#failed, ok, interrupted, durationMs, cwd, flaky, stubbed, failedUndos, style: (style, text) => this.#style(style, text) });
     stderr.write(table + recap);
   }
 }

@@ -23,6 +23,8 @@ export interface RecapOptions {
   readonly cwd: string;
   /** Tasks that passed after failing (they had retries), by name. */
   readonly flaky?: readonly string[];
+  /** Tasks a stand-in ran for (`--stub`), by name: the build did not do what they do. */
+  readonly stubbed?: readonly string[];
   /** The undos that failed: each an `error:` line, after the tasks'. */
   readonly failedUndos?: readonly UndoResult[];
   /** Colours the verdict and `error:`. */
@@ -31,9 +33,10 @@ export interface RecapOptions {
 
 const byName = (a: TaskResult, b: TaskResult): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
-export function recapText({ counts: c, failed, ok, interrupted, durationMs, cwd, style, flaky = [], failedUndos = [] }: RecapOptions): string {
+export function recapText({ counts: c, failed, ok, interrupted, durationMs, cwd, style, flaky = [], stubbed = [], failedUndos = [] }: RecapOptions): string {
   const parts = [`${c.ran} ran`, `${c.cached} cached`];
   if (flaky.length > 0) parts.push(`${flaky.length} flaky (${[...flaky].sort().join(", ")})`);
+  if (stubbed.length > 0) parts.push(`${stubbed.length} stubbed (${[...stubbed].sort().join(", ")})`);
   if (c.failed > 0) parts.push(`${c.failed} failed`);
   if (c.skipped > 0) parts.push(`${c.skipped} skipped`);
   let text = "";

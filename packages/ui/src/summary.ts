@@ -10,7 +10,8 @@
  * than once (it has `retries`) has `"attempts": n`, and `"flaky": true` when
  * it passed after failing. A failed build that ran undos has
  * `"undos": [ { "task", "ok", "durationMs", "exitCode", "error"? } ]`, in the
- * order they ran.
+ * order they ran. A task whose stand-in ran in place of its own `run`
+ * (`--stub`) has `"stubbed": true`.
  *
  * A dry run (`--dry-run --summary FILE`) writes what it would do instead, with
  * `"dryRun": true` and per task `"action": "run"|"cached"|"group"` in place of
@@ -49,6 +50,7 @@ export interface SummaryTask {
   readonly error?: string;
   readonly attempts?: number;
   readonly flaky?: true;
+  readonly stubbed?: true;
 }
 
 export function runSummary(
@@ -70,6 +72,7 @@ export function runSummary(
       ...(r.failure === undefined ? {} : { error: describeFailure(r.failure, { cwd }) }),
       ...(r.attempts === undefined ? {} : { attempts: r.attempts }),
       ...(r.flaky === true ? { flaky: true as const } : {}),
+      ...(r.stubbed === true ? { stubbed: true as const } : {}),
     })),
     ...(build.undos === undefined || build.undos.length === 0
       ? {}

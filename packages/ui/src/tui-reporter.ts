@@ -14,7 +14,10 @@
  *
  * Frames are drawn on a thread of their own (tui-thread.ts, which loads ink
  * there): the build's main thread only keeps the model and sends each frame's
- * lines. Import this module only when the TUI is used (`loadTui` in index.ts).
+ * lines. That thread may be started before the build (startTuiThread), so
+ * that ink loads while the Buildfile does; the live area is still drawn only
+ * START_AFTER_MS into the build. Import this module only when the TUI is used
+ * (`loadTui` in index.ts).
  */
 import type { BuildEvent, Reporter, TaskResult } from "@rbuild/core";
 import { formatDuration } from "./duration.js";
@@ -22,7 +25,7 @@ import type { TextSink } from "./plain-reporter.js";
 import { recapText } from "./recap.js";
 import type { Painter } from "./tui-painter.js";
 import { TuiState, type TuiPlan } from "./tui-state.js";
-import { ThreadPainter } from "./tui-thread.js";
+import { ThreadPainter, TuiThread } from "./tui-thread.js";
 import { liveLines, type FrameSize } from "./tui-lines.js";
 
 /** Time between frames: 10 a second at most. */
@@ -31,7 +34,8 @@ export const FRAME_MS = 100;
 /**
  * How long a build runs before the live area is drawn: a build done sooner
  * (a no-op, a few cached tasks) never starts ink's thread, whose start-up
- * (some 150 ms of CPU to load ink) would cost it more than it shows.
+ * (some 150 ms of CPU to load ink) would cost it more than it shows. A thread
+ * started early (`thread`) draws nothing before it either.
  */
 export const START_AFTER_MS = 250;
 
@@ -58,6 +62,21 @@ export interface TuiReporterOptions {
   readonly startAfterMs?: number;
   /** What draws the frames, writing to the terminal through `write`. Default: a thread of its own (tui-thread.ts). */
   readonly painter?: (write: (text: string) => void) => Painter;
+  /**
+   * A thread started before the build (startTuiThread), to draw on instead of
+   * starting one. The reporter owns it: a build that ends before the live area
+   * is drawn stops it, so it never draws.
+   */
+  readonly thread?: TuiThread;
+}
+
+/**
+ * Starts the TUI's thread now, before there is a build to show: it loads ink
+ * and warms it up on a core the main thread leaves idle while it loads the
+ * Buildfile. Give it to the reporter (`thread`), or `stop` it.
+ */
+export function startTuiThread(): TuiThread {
+  return new TuiThread({ warm: true });
 }
 
 interface Live {
@@ -80,11 +99,14 @@ export class TuiReporter implements Reporter {
   readonly #state: TuiState;
   readonly #now: () => number;
   #phase: Phase = { name: "waiting" };
+  /** The thread started early, until a painter takes it over. */
+  #thread: TuiThread | undefined;
 
   constructor(options: TuiReporterOptions) {
     this.#options = options;
     this.#now = options.now ?? (() => performance.now());
     this.#state = new TuiState(options.plan, { stdout: options.stdout, stderr: options.stderr }, options.cwd);
+    this.#thread = options.thread;
   }
 
   report(event: BuildEvent): void {
@@ -113,9 +135,10 @@ export class TuiReporter implements Reporter {
   #start(): void {
     if (this.#phase.name !== "waiting" && this.#phase.name !== "starting") return;
     const write = (text: string): void => void this.#options.terminal.write(text);
+    const thread = this.#options.painter === undefined ? this.#takeThread() : undefined;
     const live: Live = {
       name: "live",
-      painter: this.#options.painter?.(write) ?? new ThreadPainter(write, () => this.#inHere(live, write)),
+      painter: this.#options.painter?.(write) ?? new ThreadPainter(write, () => this.#inHere(live, write), thread),
       timer: setInterval(() => this.#draw(), FRAME_MS).unref(),
       stopResize: this.#options.terminal.onResize(() => {
         live.resized = true;
@@ -128,6 +151,12 @@ export class TuiReporter implements Reporter {
     };
     this.#phase = live;
     this.#draw(true);
+  }
+
+  #takeThread(): TuiThread | undefined {
+    const thread = this.#thread;
+    this.#thread = undefined;
+    return thread;
   }
 
   /** The thread failed: frames are drawn here from now on (ink loads on this thread). */
@@ -173,6 +202,8 @@ export class TuiReporter implements Reporter {
   #stop(): Promise<void> {
     const live = this.#phase;
     let done = Promise.resolve();
+    // Never drawn on (a build shorter than START_AFTER_MS): the thread started early goes, having drawn nothing.
+    void this.#takeThread()?.stop();
     if (live.name === "live") {
       clearInterval(live.timer);
       live.stopResize();
@@ -201,8 +232,8 @@ export class TuiReporter implements Reporter {
       if (pending !== undefined) pending[0].write(pending[1]);
       stdout.write(endLine(result, style));
     }
-    const [flaky, failedUndos] = [this.#state.flaky(), this.#state.failedUndos()];
-    stderr.write(recapText({ counts: this.#state.counts(), failed, ok: event.ok, interrupted: event.interrupted, durationMs: event.durationMs, cwd, style, flaky, failedUndos }));
+    const [flaky, stubbed, failedUndos] = [this.#state.flaky(), this.#state.stubbed(), this.#state.failedUndos()];
+    stderr.write(recapText({ counts: this.#state.counts(), failed, ok: event.ok, interrupted: event.interrupted, durationMs: event.durationMs, cwd, style, flaky, stubbed, failedUndos }));
   }
 }
 

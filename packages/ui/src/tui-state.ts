@@ -121,6 +121,12 @@ export class TuiState {
       case "info":
         this.#notes.push(`rbuild: ${event.message}`);
         break;
+      case "stage-started":
+        // Above the live area, as the plain output marks it.
+        this.#notes.push(`── stage ${event.stage} ──`);
+        break;
+      case "stage-finished":
+        return;
       case "task-started":
         this.#see(event.task);
         this.#running.set(event.task, { startedAt: now, tail: [] });
@@ -188,6 +194,11 @@ export class TuiState {
   /** The tasks that passed after failing. */
   flaky(): string[] {
     return [...this.#results.values()].filter((result) => result.flaky === true).map((result) => result.name);
+  }
+
+  /** The tasks a stand-in ran for (`--stub`), by name. */
+  stubbed(): string[] {
+    return [...this.#results.values()].filter((result) => result.stubbed === true).map((result) => result.name);
   }
 
   /** The failed tasks' last results. */

@@ -187,7 +187,7 @@ const PACKAGE_OPTIONS: readonly string[] = OPTIONS.slice(0, 6);
 /** What users of other tools write for an option (turbo's, Nx's), or a near miss. */
 const ALIASES: Readonly<Record<string, string>> = { dependsOn: "deps", dependencies: "deps", input: "inputs", output: "outputs", cache: "pure", filter: "packages" };
 /** Fields of task() that scripts() does not set: for those, the task is declared with task(). */
-const TASK_FIELDS = new Set(["name", "run", "cwd", "keyParts", "keyPartsFrom", "retries", "retryDelay", "retryOn", "undo", "pool"]);
+const TASK_FIELDS = new Set(["name", "run", "cwd", "keyParts", "keyPartsFrom", "retries", "retryDelay", "retryOn", "undo", "pool", "context", "incremental", "runner", "network", "transform"]);
 
 /**
  * What is wrong with the options' names, or undefined: a name scripts() does

@@ -1,0 +1,152 @@
+/**
+ * The sandbox runner: a task's commands run under bubblewrap, in a tree that
+ * holds only its declared inputs and its deps' outputs (sandbox-tree.ts),
+ * with the system directories read-only, a fresh /tmp and HOME, and no
+ * network unless the task says `network: true` (bwrap.ts).
+ *
+ * It starts commands as the local runner does (one LocalRunner, its process
+ * helper and its records of what runs), each wrapped in bwrap: a command
+ * task's command, and each command a function task execs. A function's own
+ * code runs in rbuild's process and is not confined; only what it execs is.
+ *
+ * After the run: a failure whose stderr says a workspace path was read-only
+ * becomes `undeclared-write`, and one that says a workspace path was missing
+ * that exists outside becomes `undeclared-read` (undeclared-reads.ts); files
+ * written in the writable directories that no output glob matches fail the
+ * run as `undeclared-write` too; else the outputs are moved into the
+ * workspace and the answer is `in-place`.
+ *
+ * A program killed by a signal is reported by bwrap, which waits for it, as
+ * exit status 128+N; that status is reported as killed by signal N, as a
+ * shell's `$?` reads (a task that itself exits 129-192 reads the same).
+ */
+import { statSync, writeFileSync } from "node:fs";
+import { constants } from "node:os";
+import type { TaskFailure } from "@rbuild/core";
+import { locateBwrap, SANDBOX_HOME, systemArgs, type BwrapState } from "./bwrap.js";
+import { LocalRunner, type LocalRunnerOptions } from "./local-runner.js";
+import type { BuildHold, RunOutcome, RunRequest, Runner } from "./runner.js";
+import { isBelow, SandboxTree } from "./sandbox-tree.js";
+import type { Wrap } from "./spawn-group.js";
+import { readOnlyWrites, STDERR_KEPT, undeclaredReads } from "./undeclared-reads.js";
+
+export interface SandboxRunnerOptions extends LocalRunnerOptions {
+  /** Where to look for `bwrap` (default: this process's PATH). */
+  readonly searchPath?: string;
+  /** The most bytes of bwrap arguments to pass on its command line; beyond, they are passed in a file (default 256 KiB; tests set 0). */
+  readonly argvLimit?: number;
+  /** The local runner to start commands through (shared with the build's local tasks); one of its own if not given. */
+  readonly local?: LocalRunner;
+}
+
+/** The most bytes of bwrap arguments passed on its command line (Linux takes 2 MiB in all, with the environment). */
+const MAX_ARGV = 256 * 1024;
+
+/** The signal whose number is `status - 128`, if there is one. */
+function signalOf(status: number): string | undefined {
+  if (status <= 128) return undefined;
+  const number = status - 128;
+  return Object.entries(constants.signals).find(([, n]) => n === number)?.[0];
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export class SandboxRunner implements Runner {
+  readonly #local: LocalRunner;
+  readonly #owned: boolean;
+  readonly #searchPath: string;
+  readonly #argvLimit: number;
+  /** Whether bwrap is here, found on first use. */
+  #bwrap: BwrapState | undefined;
+
+  constructor(options: SandboxRunnerOptions = {}) {
+    this.#owned = options.local === undefined;
+    this.#local = options.local ?? new LocalRunner(options);
+    this.#searchPath = options.searchPath ?? process.env.PATH ?? "";
+    this.#argvLimit = options.argvLimit ?? MAX_ARGV;
+  }
+
+  prepare(runs: Iterable<RunRequest["run"] | undefined>): void {
+    this.#local.prepare(runs);
+  }
+
+  begin(dir: string): Promise<BuildHold> {
+    return this.#local.begin(dir);
+  }
+
+  mayHaveLeftRunning(dir: string): boolean {
+    return this.#local.mayHaveLeftRunning(dir);
+  }
+
+  functionsRunning(): readonly string[] {
+    return this.#local.functionsRunning();
+  }
+
+  close(): void {
+    if (this.#owned) this.#local.close();
+  }
+
+  async run(request: RunRequest): Promise<RunOutcome> {
+    const task = request.task;
+    this.#bwrap ??= locateBwrap(this.#searchPath);
+    const bwrap = this.#bwrap;
+    if (bwrap.kind === "missing") return { ok: false, exitCode: null, failure: { reason: "spawn-failed", task, message: bwrap.message } };
+    if (!isDirectory(request.cwd)) {
+      return { ok: false, exitCode: null, failure: { reason: "spawn-failed", task, message: `its working directory ${request.cwd} does not exist. Create it, or fix the task's \`cwd\`.` } };
+    }
+    const tree = new SandboxTree(request);
+    try {
+      let tail = "";
+      const own: RunRequest = {
+        ...request,
+        stderr: (chunk) => {
+          request.stderr(chunk);
+          tail = (tail + chunk.toString()).slice(-STDERR_KEPT);
+        },
+      };
+      const system = systemArgs(request.network === true, request.env.PATH, request.root);
+      const wrap: Wrap = (program, cwd) => {
+        tree.ensureDirectory(cwd);
+        const outside = isBelow(request.root, cwd) ? [] : ["--ro-bind-try", cwd, cwd];
+        const env = { ...program.env, HOME: SANDBOX_HOME, TMPDIR: "/tmp" };
+        const command = ["--chdir", cwd, "--", program.file, ...program.args];
+        const setup = [...system, ...tree.args(), ...outside];
+        if (setup.reduce((sum, arg) => sum + arg.length + 1, 0) <= this.#argvLimit) return { file: bwrap.path, args: [...setup, ...command], env };
+        // Beyond what execve takes (thousands of binds): bwrap reads them from a file, on fd 3.
+        const file = tree.scratchFile("bwrap-args");
+        writeFileSync(file, setup.map((arg) => `${arg}\0`).join(""));
+        return { file: "/bin/sh", args: ["-c", 'f=$1; shift; exec "$0" --args 3 "$@" 3<"$f"', bwrap.path, file, ...command], env };
+      };
+      const outcome = await this.#local.runWrapped(own, wrap);
+      if (!outcome.ok) {
+        const failure = this.#explained(outcome.failure, tail, request, tree);
+        return { ok: false, exitCode: failure.reason === "killed" ? null : outcome.exitCode, failure };
+      }
+      const written = tree.written();
+      if (written.stray.length > 0) return { ok: false, exitCode: outcome.exitCode, failure: { reason: "undeclared-write", task, paths: written.stray } };
+      tree.moveBack(written.outputs);
+      return outcome;
+    } finally {
+      tree.remove();
+    }
+  }
+
+  /** The failure as the sandbox explains it: an undeclared read, or a signal that bwrap reported as a status. */
+  #explained(failure: TaskFailure, stderr: string, request: RunRequest, tree: SandboxTree): TaskFailure {
+    if (failure.reason !== "exit-nonzero" && failure.reason !== "run-threw") return failure;
+    const exitCode = failure.reason === "exit-nonzero" ? failure.exitCode : null;
+    const writes = readOnlyWrites(stderr, request.root, request.cwd);
+    if (writes.length > 0) return { reason: "undeclared-write", task: request.task, paths: writes };
+    const reads = undeclaredReads(stderr, request.root, request.cwd, (path) => tree.has(path), request.env.PATH);
+    if (reads.length > 0) return { reason: "undeclared-read", task: request.task, paths: reads, exitCode };
+    const signal = exitCode === null ? undefined : signalOf(exitCode);
+    if (signal !== undefined) return { reason: "killed", task: request.task, signal };
+    return failure;
+  }
+}
