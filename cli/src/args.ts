@@ -342,6 +342,17 @@ function dashValueProblem(argv: readonly string[]): string | undefined {
   return undefined;
 }
 
+/** The pool boy's own options: main.ts hands `rbuild pool ... --git` to it before these are parsed here. */
+const POOL_BOY_FLAGS = ["--git", "--pools", "--branch", "--concourse"];
+
+/** What to say of a pool boy's option that reached rbuild's own parser: --git is missing, or `pool` is not first. */
+function poolBoyFlag(flag: string): string {
+  return (
+    `${flag} is an option of the pool boy, which reads a Concourse pool-resource git repository: ` +
+    "`rbuild pool status --git REPO --pools NAME:MINUTES,...` or `rbuild pool clean --git REPO --pools NAME:MINUTES,...`, with `pool` first on the command line."
+  );
+}
+
 function usage(message: string): { ok: false; error: SetupFailure } {
   return err({ reason: "usage", message });
 }
@@ -358,6 +369,8 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
       const dash = dashValueProblem(argv);
       if (dash !== undefined) return usage(dash);
     }
+    const unknown = problem.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /^Unknown option '(--[^'=]*)/.exec(problem.message)?.[1] : undefined;
+    if (unknown !== undefined && POOL_BOY_FLAGS.includes(unknown) && argv.includes("pool")) return usage(poolBoyFlag(unknown));
     return usage(parseArgsProblem(problem));
   }
   const { values, positionals } = parsed;
@@ -397,7 +410,10 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   }
   if (command === "why" && targets.length !== 1) return usage("`rbuild why` takes exactly one task name, e.g. `rbuild why build`.");
   if (command === "pool" && !((targets[0] === "status" && targets.length === 1) || (targets[0] === "release" && targets.length === 3))) {
-    return usage("`rbuild pool` takes `status` or `release <pool> <holder>`, e.g. `rbuild pool status --remote http://<cache server>`.");
+    return usage(
+      "`rbuild pool` takes `status` or `release <pool> <holder>` for the shared pools' leases on --remote (e.g. `rbuild pool status --remote http://<cache server>`), " +
+        "or `status` or `clean` with --git REPO --pools NAME:MINUTES,... for the locks of a Concourse pool-resource git repository.",
+    );
   }
   if (command === "cache" && (targets.length !== 1 || (targets[0] !== "stats" && targets[0] !== "gc"))) {
     return usage("`rbuild cache` takes `stats` or `gc`, e.g. `rbuild cache gc --max-size 5GB`.");

@@ -7,6 +7,7 @@ export type { Stage, StageOptions } from "./stage.js";
 export type { SourceLocation } from "./location.js";
 export { locationFromStack } from "./location.js";
 export { describeFailure } from "./failure.js";
+export { undoFailure } from "./undo-text.js";
 export type { Failure, SetupFailure, TaskFailure, DescribeOptions } from "./failure.js";
 export { ok, err, unreachable } from "./result.js";
 export type { Result } from "./result.js";

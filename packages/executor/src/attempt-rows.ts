@@ -4,7 +4,7 @@
  * log and tail, so `rbuild errors` counts a flaky failure too), and a row per
  * undo after the build's runs, with status `undone` or `undo-failed`.
  */
-import { describeFailure, type TaskResult, type UndoResult } from "@rbuild/core";
+import { describeFailure, undoFailure, type TaskResult, type UndoResult } from "@rbuild/core";
 import type { Digest } from "@rbuild/hash";
 import type { GraphTask } from "@rbuild/planner";
 import { ERROR_TAIL_LINES, type LogLine, type RunRow } from "@rbuild/store";
@@ -34,8 +34,12 @@ export function failedAttemptRow(
   };
 }
 
-/** An undo that ran; `log`: the digest its lines were kept under. */
-export function undoRow(result: UndoResult, log: Digest | null, root: string): RunRow {
+/**
+ * An undo that ran; `log`: the digest its lines were kept under. A failed one
+ * has a tail (its last lines), so the error database keeps it, in the words
+ * the build showed (`undo deploy FAILED: its undo exited with code 9; ...`).
+ */
+export function undoRow(result: UndoResult, log: Digest | null, lines: readonly LogLine[], root: string): RunRow {
   return {
     task: result.task,
     key: null,
@@ -45,9 +49,10 @@ export function undoRow(result: UndoResult, log: Digest | null, root: string): R
     durationMs: result.durationMs,
     exitCode: result.exitCode,
     reasons: ["undo"],
-    error: result.failure === undefined ? null : describeFailure(result.failure, { cwd: root }),
+    error: result.ok ? null : `undo ${result.task} FAILED: ${undoFailure(result, root)}`,
     outputsDigest: null,
     layer: null,
     log,
+    ...(result.ok ? {} : { tail: lines.slice(-ERROR_TAIL_LINES).map(([, line]) => line) }),
   };
 }

@@ -435,7 +435,7 @@ class Build {
     await this.#remote?.drain();
     const cache = this.#cache;
     if (cache !== undefined && build !== undefined) {
-      const history = [...this.#historyOf(results), ...undos.map(({ result, log }) => undoRow(result, cache.keepLog(log), graph.root))];
+      const history = [...this.#historyOf(results), ...undos.map(({ result, log }) => undoRow(result, cache.keepLog(log), log, graph.root))];
       const record = (): void => {
         cache.store.finishBuild(build, ok, history, interrupted);
         cache.recordFreshness(graph, build, ok);

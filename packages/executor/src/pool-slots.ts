@@ -4,14 +4,15 @@
  * A pool's places on this machine are Slots of the pool's size (in priority
  * order, as run slots). A shared pool's holder then also takes a lease from
  * the lease server (the `--remote` cache server): it asks until granted,
- * saying once per change who holds the lease, heartbeats every TTL/3 while it
+ * saying once per change who holds the lease (through a restart of a server
+ * that answered the build before: asked again for up to a TTL), heartbeats every TTL/3 while it
  * runs, and releases the lease at the end, whatever the end; a holder that
  * dies stops heartbeating and the server drops it after the TTL.
  */
 import { randomBytes } from "node:crypto";
 import type { TaskFailure } from "@rbuild/core";
 import type { GraphTask, PoolDef } from "@rbuild/planner";
-import type { HeldLease, Leases } from "@rbuild/remote";
+import { RemoteError, type HeldLease, type Leases } from "@rbuild/remote";
 import { Slots } from "./slots.js";
 
 /** How long a lease lasts without a heartbeat, unless the build says otherwise (RBUILD_LEASE_TTL_MS). */
@@ -47,6 +48,26 @@ export function holdersLine(task: string, pool: PoolDef, holders: readonly HeldL
   return `${task}: waiting for shared pool "${pool.name}" (size ${pool.size}), held by ${who}`;
 }
 
+/** Whether a lease call failed for want of an answer (a server restarting), rather than being refused. */
+function transient(error: unknown): boolean {
+  return error instanceof RemoteError && (error.problem === "unreachable" || error.problem === "timeout");
+}
+
+/** Waits `ms`, or less when the build is interrupted or stopped. */
+function pause(ms: number, signal: AbortSignal, stopped: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      stopped?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+    stopped?.addEventListener("abort", done, { once: true });
+  });
+}
+
 export class PoolSlots {
   readonly #local = new Map<string, Slots>();
   readonly #leases: Leases | undefined;
@@ -55,6 +76,8 @@ export class PoolSlots {
   /** This build as holders show it: the process and a random part (pids are reused). */
   readonly #build: string;
   readonly #info: (code: string, message: string) => void;
+  /** Whether the lease server has answered an acquire of this build. */
+  #answered = false;
 
   constructor(options: PoolOptions, host: string, info: (code: string, message: string) => void) {
     this.#leases = options.leases;
@@ -106,6 +129,8 @@ export class PoolSlots {
     const holder = { id: `${this.#host}/${this.#build}/${task.name}`, host: this.#host, build: this.#build, task: task.name };
     const pollMs = Math.max(50, Math.min(1000, Math.floor(this.#ttlMs / 10)));
     let shown: string | undefined;
+    /** When the lease server stopped answering, while it does not. */
+    let silentSince: number | undefined;
     for (;;) {
       if (signal.aborted) return { ok: false, failure: "interrupted" };
       if (stopped?.aborted === true) return { ok: false, failure: "stopped" };
@@ -113,6 +138,19 @@ export class PoolSlots {
       try {
         answer = await leases.acquire(pool.name, pool.size, holder, this.#ttlMs, signal);
       } catch (error) {
+        if (!signal.aborted) {
+          // A server that answered this build before and now does not is restarting, most likely:
+          // ask again for up to a TTL (what its holders' leases outlive it by). One that never answered is misconfigured.
+          // An acquire granted whose answer was lost is renewed by the next one: the holder is the same.
+          const first = silentSince === undefined;
+          silentSince ??= Date.now();
+          if (this.#answered && transient(error) && Date.now() - silentSince < this.#ttlMs) {
+            if (first) this.#info("pool-lease", `${task.name}: the lease server did not answer (${(error as Error).message}); asking again for up to ${age(this.#ttlMs)}`);
+            shown = undefined;
+            await pause(pollMs, signal, stopped);
+            continue;
+          }
+        }
         // The server may have granted it and its answer been lost (or cut by the interrupt): given back, so
         // that other builds do not wait out its TTL. A release of a lease not held is harmless.
         try {
@@ -122,21 +160,13 @@ export class PoolSlots {
         }
         return { ok: false, failure: signal.aborted ? "interrupted" : (error as Error).message };
       }
+      this.#answered = true;
+      silentSince = undefined;
       if (answer.granted) break;
       const who = answer.holders.map((h) => h.id).join("\n");
       if (who !== shown) this.#info("pool-wait", holdersLine(task.name, pool, answer.holders));
       shown = who;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, pollMs);
-        function done(): void {
-          clearTimeout(timer);
-          signal.removeEventListener("abort", done);
-          stopped?.removeEventListener("abort", done);
-          resolve();
-        }
-        signal.addEventListener("abort", done, { once: true });
-        stopped?.addEventListener("abort", done, { once: true });
-      });
+      await pause(pollMs, signal, stopped);
     }
     let lost = false;
     let released = false;

@@ -21,6 +21,7 @@ import { ImageCatalog } from "./image-catalog.js";
 import type { InputWarmer } from "./input-warmer.js";
 import { clearOutputs, expandOpeningUp } from "./clear-outputs.js";
 import { writtenDuring, type CommandWindow } from "./recent-writes.js";
+import { inputChangedWhileRunning } from "./inputs-changed.js";
 import { entryStat, fileStat, hostPlatform, outputStats, taskDefinition, trustedEntry, type EntryStat, type Fresh, type FileStat, type NewEntry, type Succeeded, type TaskDefinition } from "./fresh-entry.js";
 import { firstUncovered, layersOf, removeBeyond } from "./transform-base.js";
 import {
@@ -583,7 +584,10 @@ export class TaskCache {
       inlineLog = null;
     }
 
-    if (task.pure) {
+    const changed = task.pure ? inputChangedWhileRunning(this.#root, prepared.files, prepared.record.inputs, (path, stat) => this.#hasher.digestWithStat(path, stat)) : undefined;
+    if (changed !== undefined) {
+      this.#info("input-changed-while-running", `task "${task.name}": its input ${changed} changed while it ran, so its result is not cached (it runs again next time)`);
+    } else if (task.pure) {
       const stack = difference === undefined || difference.stack.length === 0 ? {} : { stack: difference.stack };
       const entry: ActionEntry = { key: prepared.key, task: task.name, layer, ...stack, manifest, outputsDigest, log: inlineLog, logBlob, exitCode, durationMs };
       this.store.save(entry, blobs);

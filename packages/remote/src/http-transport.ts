@@ -98,11 +98,16 @@ export class HttpTransport {
   /** Throws the RemoteError an unexpected answer means. */
   async fail(response: Dispatcher.ResponseData, what: string): Promise<never> {
     // An error's text is for the message only: a few KiB of it at most.
-    const text = errorText(await readCapped(response, ERROR_TEXT_BYTES, what).catch(() => Buffer.alloc(0)));
+    const raw = await readCapped(response, ERROR_TEXT_BYTES, what).catch(() => Buffer.alloc(0));
+    const text = errorText(raw);
     const status = response.statusCode;
     if (status === 401) throw new RemoteError("unauthorized", `${what}: 401 unauthorized (check ${this.#options.credentials})`);
     if (status === 403) throw new RemoteError("forbidden", `${what}: 403 forbidden (the token may only read)`);
-    if (status === 413) throw new RemoteError("status", `${what}: 413, the server takes no upload this large (nginx: raise client_max_body_size)`);
+    if (status === 413) {
+      // A server's own words say which limit (rbuild's cache server names its --max-size); a proxy's page (nginx's) says nothing.
+      const own = text !== "" && !raw.toString("utf8").trimStart().startsWith("<");
+      throw new RemoteError("status", `${what}: 413, the server takes no upload this large${own ? `: ${text}` : " (nginx: raise client_max_body_size)"}`);
+    }
     throw new RemoteError("status", `${what}: HTTP ${status}${text === "" ? "" : ` (${text})`}`);
   }
 

@@ -181,6 +181,33 @@ function depNames(byName: ReadonlyMap<string, WorkspacePackage>, pkg: WorkspaceP
   return hasTask(pkg, dep) ? [`${pkg.name}#${dep}`] : [];
 }
 
+/** The options of scripts(), and of one package in `overrides` (the first six). */
+const OPTIONS = ["deps", "inputs", "outputs", "rootInputs", "env", "pure", "packages", "overrides", "workspace"] as const;
+const PACKAGE_OPTIONS: readonly string[] = OPTIONS.slice(0, 6);
+/** What users of other tools write for an option (turbo's, Nx's), or a near miss. */
+const ALIASES: Readonly<Record<string, string>> = { dependsOn: "deps", dependencies: "deps", input: "inputs", output: "outputs", cache: "pure", filter: "packages" };
+/** Fields of task() that scripts() does not set: for those, the task is declared with task(). */
+const TASK_FIELDS = new Set(["name", "run", "cwd", "keyParts", "keyPartsFrom", "retries", "retryDelay", "retryOn", "undo", "pool", "context", "incremental", "runner", "network", "transform"]);
+
+/**
+ * What is wrong with the options' names, or undefined: a name scripts() does
+ * not know would otherwise be ignored without a word (turbo's `dependsOn`, a
+ * task field such as `retries`), and the tasks built without what it asked for.
+ */
+function unknownOptions(options: ScriptsOptions): string | undefined {
+  const problems: string[] = [];
+  const check = (given: object, known: readonly string[], where: string): void => {
+    for (const key of Object.keys(given)) {
+      if (known.includes(key)) continue;
+      const why = TASK_FIELDS.has(key) ? "it is a task() field: declare that task with task() to use it" : ALIASES[key] === undefined ? undefined : `did you mean \`${ALIASES[key]}\`?`;
+      problems.push(`\`${key}\`${where} is not a scripts() option${why === undefined ? "" : ` (${why})`}`);
+    }
+  };
+  check(options, OPTIONS, "");
+  for (const [glob, override] of Object.entries(options.overrides ?? {})) check(override ?? {}, PACKAGE_OPTIONS, ` in overrides[${JSON.stringify(glob)}]`);
+  return problems.length === 0 ? undefined : `${problems.join("; ")}. Its options are: ${OPTIONS.join(", ")}.`;
+}
+
 /**
  * Declares `<package>#<script>` for every selected package that has `script`,
  * and returns them in the workspace's dependency order.
@@ -193,6 +220,8 @@ function depNames(byName: ReadonlyMap<string, WorkspacePackage>, pkg: WorkspaceP
  */
 export function scripts(script: string, options: ScriptsOptions = {}): Task[] {
   if (typeof script !== "string" || script === "") throw new WorkspaceError(`scripts() needs the name of a package.json script as its first argument, got ${JSON.stringify(script)}`);
+  const unknown = unknownOptions(options);
+  if (unknown !== undefined) throw new WorkspaceError(`scripts(${JSON.stringify(script)}): ${unknown}`);
   const ws = options.workspace ?? workspace();
   const selected = nameMatcher(options.packages ?? []);
   const overrides = Object.entries(options.overrides ?? {}).map(([glob, override]) => [nameMatcher([glob]), override] as const);
