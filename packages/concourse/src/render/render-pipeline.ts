@@ -68,7 +68,7 @@ export function renderPipeline(tasks: readonly PipelineTask[], options: RenderOp
     const walk = (deps: readonly string[]): void => {
       for (const dep of deps) {
         const depTask = byName.get(dep);
-        if (depTask === undefined) throw new Error(`Internal error: "${of}" waits for "${dep}", which is not among the tasks to render`);
+        if (depTask === undefined) throw new Error(`Internal error: ${of} waits for "${dep}", which is not among the tasks to render`);
         if (depTask.group) walk(depTask.deps);
         else found.add(dep);
       }
@@ -76,7 +76,7 @@ export function renderPipeline(tasks: readonly PipelineTask[], options: RenderOp
     walk(names);
     return [...found];
   };
-  const upstream = (task: PipelineTask): string[] => runsOf(task.deps, `task ${task.name}`);
+  const upstream = (task: PipelineTask): string[] => runsOf(task.deps, `task "${task.name}"`);
   const afterStages = stageWaits(stages, (names) => runsOf(names, "a stage"));
   const stageAfter = (task: PipelineTask): readonly string[] => (task.stage === undefined ? [] : (afterStages.get(task.stage) ?? []));
   // Every task a task waits for (its deps, the tasks of the stages its stage follows), transitively.
