@@ -52,6 +52,8 @@ export interface Args {
   readonly remoteReadOnly: boolean;
   /** `--only`: run the targets alone, their deps taken from the cache (local or remote), never run. */
   readonly only: boolean;
+  /** `--no-retries`: each task runs once, whatever its `retries` (a caller that retries it itself: a Concourse step). */
+  readonly noRetries: boolean;
   /** `--executor concourse`: cache misses run as Concourse one-off builds (see @rbuild/concourse's ConcourseRunner). */
   readonly executor: ConcourseExecutor | undefined;
   /** `rbuild graph`'s flags: --format, --out, --check. */
@@ -164,6 +166,8 @@ Options:
       --only            run the named tasks alone: what they need is taken from the
                         cache (local or remote) and never run; a dep not there is
                         an error that names it (Concourse jobs run tasks this way)
+      --no-retries      run each task once, whatever its \`retries\`: for a caller that
+                        retries it itself (a build that runs it on Concourse)
       --stub TASK[=CMD] run CMD (or nothing) in place of the impure TASK's own
                         run, for this build: nothing of it is cached, and it
                         is reported as stubbed; may repeat
@@ -214,6 +218,7 @@ const OPTIONS = {
   token: { type: "string" },
   "remote-read-only": { type: "boolean" },
   only: { type: "boolean" },
+  "no-retries": { type: "boolean" },
   executor: { type: "string" },
   target: { type: "string" },
   team: { type: "string" },
@@ -445,6 +450,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     [values.summary !== undefined, "--summary"],
     [values.stub !== undefined, "--stub"],
     [values.sandbox === true, "--sandbox"],
+    [values["no-retries"] === true, "--no-retries"],
   ];
   const buildFlag = buildFlags.find(([given]) => given)?.[1];
   if (buildFlag !== undefined && !builds && command !== "help" && command !== "version") {
@@ -501,6 +507,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     token: values.token ?? (env.RBUILD_TOKEN === "" ? undefined : env.RBUILD_TOKEN),
     remoteReadOnly: values["remote-read-only"] === true,
     only: values.only === true,
+    noRetries: values["no-retries"] === true,
     executor,
     graph: { format: format as GraphFormat, out: values.out, check: values.check === true },
     history: history.value,

@@ -120,7 +120,7 @@ async function render(targets: readonly string[], flags: RenderFlags, io: Concou
     return ExitCode.Usage;
   }
   const dir = repositoryPath(workspace.value.root);
-  const rendered = renderPipeline([...graph.value.tasks.values()].map(pipelineTask), { image: flags.image, remote: flags.remote, ...(dir === undefined ? {} : { dir }) });
+  const rendered = renderPipeline([...graph.value.tasks.values()].map(pipelineTask), { image: flags.image, remote: flags.remote, ...(dir === undefined ? {} : { dir }) }, graph.value.stages);
   if (!rendered.ok) {
     reportSetupFailures([{ reason: "usage", message: rendered.error }], io.cwd, io.stderr);
     return ExitCode.Usage;
@@ -158,7 +158,7 @@ function pipelineTask(task: GraphTask): PipelineTask {
     group: task.run === undefined,
     pure: task.pure,
     ...(pool === undefined ? {} : { pool }),
-    ...(task.retry === undefined ? {} : { retries: task.retry.retries }),
+    ...(task.stage === undefined ? {} : { stage: task.stage }),
   };
 }
 

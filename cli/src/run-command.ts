@@ -137,7 +137,8 @@ async function build(args: Args, terminal: Terminal, strays: StrayErrors, engine
   // --stub: the stubbed tasks run their stand-ins, in this build only.
   const stubbed = stubTasks(definitions, planned.value, args.stubs);
   if (!stubbed.ok) return fail(stubbed.error, workspace.value);
-  const graph = args.sandbox ? { ...stubbed, value: sandboxed(stubbed.value) } : stubbed;
+  const once = args.noRetries ? withoutRetries(stubbed.value) : stubbed.value;
+  const graph = { ...stubbed, value: args.sandbox ? sandboxed(once) : once };
   phase("plan");
   const noLeases = args.dryRun ? undefined : sharedPoolProblem(graph.value, args.remote);
   if (noLeases !== undefined) return fail([noLeases], workspace.value);
@@ -229,6 +230,11 @@ async function build(args: Args, terminal: Terminal, strays: StrayErrors, engine
     output.flush();
     stopListening();
   }
+}
+
+/** `--no-retries`: the graph with every task run once (its caller retries it: see ConcourseRunner). */
+function withoutRetries(graph: Graph): Graph {
+  return { ...graph, tasks: new Map([...graph.tasks].map(([name, task]) => [name, task.retry === undefined ? task : { ...task, retry: undefined }])) };
 }
 
 /**

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { expect, onTestFinished, test } from "vitest";
 import { FakeConcourse, type FakeConcourseOptions } from "../test-support/fake-concourse.js";
 import { ConcourseClient } from "./client.js";
-import type { BuildEvent } from "./types.js";
+import type { Build, BuildEvent } from "./types.js";
 
 const TIMEOUT = 60_000;
 
@@ -31,6 +31,15 @@ function pipelineYaml(script: string, params: Record<string, string> = {}, job: 
   return JSON.stringify({
     jobs: [{ name: "build", ...job, plan: [{ task: "run", config: { platform: "linux", image_resource: { type: "registry-image", source: { repository: "busybox" } }, params, run: { path: "sh", args: ["-c", script] } } }] }],
   });
+}
+
+/** Sets pipeline "app" (one job, "build", running `script`), unpauses it and triggers the job: the build. */
+async function triggeredBuild(concourse: ConcourseClient, script: string, params: Record<string, string> = {}): Promise<Build> {
+  expect((await concourse.setPipeline("app", pipelineYaml(script, params))).ok).toBe(true);
+  expect((await concourse.unpause("app")).ok).toBe(true);
+  const build = await concourse.triggerJob("app", "build");
+  if (!build.ok) throw new Error(build.error.message);
+  return build.value;
 }
 
 /** What a stream handed on, as `type[:payload]` lines, and the log text. */
@@ -151,13 +160,10 @@ test("28.2: following a build whose stream drops mid-build resumes with Last-Eve
   const gate = join(scratch(), "go");
   // The task writes a line, then waits for the test: the stream is cut (after 4 events) while the build still runs.
   const script = 'echo "line 1"; while [ ! -e "$GATE" ]; do sleep 0.05; done; echo "line 2"; echo "line 3"';
-  expect((await concourse.setPipeline("app", pipelineYaml(script, { GATE: gate }))).ok).toBe(true);
-  expect((await concourse.unpause("app")).ok).toBe(true);
   fake.dropStreams({ afterEvents: 4, times: 1 });
-  const build = await concourse.triggerJob("app", "build");
-  if (!build.ok) throw new Error(build.error.message);
+  const build = await triggeredBuild(concourse, script, { GATE: gate });
   const events: BuildEvent[] = [];
-  const followed = await concourse.followBuild(build.value.id, {
+  const followed = await concourse.followBuild(build.id, {
     onEvent: (event) => {
       events.push(event);
       if (event.event === "log" && event.data.payload === "line 1\n") writeFileSync(gate, "");
@@ -177,13 +183,10 @@ test("28.2: a stream cut after the token expired resumes after logging in again,
   const fake = await double();
   const concourse = client(fake);
   const gate = join(scratch(), "go");
-  expect((await concourse.setPipeline("app", pipelineYaml('echo one; while [ ! -e "$GATE" ]; do sleep 0.05; done; echo two', { GATE: gate }))).ok).toBe(true);
-  expect((await concourse.unpause("app")).ok).toBe(true);
-  const build = await concourse.triggerJob("app", "build");
-  if (!build.ok) throw new Error(build.error.message);
+  const build = await triggeredBuild(concourse, 'echo one; while [ ! -e "$GATE" ]; do sleep 0.05; done; echo two', { GATE: gate });
   fake.dropStreams({ afterEvents: 4, times: 1 });
   const events: BuildEvent[] = [];
-  const followed = await concourse.followBuild(build.value.id, {
+  const followed = await concourse.followBuild(build.id, {
     onEvent: (event) => {
       events.push(event);
       if (event.event === "log" && event.data.payload === "one\n") {
@@ -206,10 +209,7 @@ test("28.2: a stream that keeps dropping without a new event is given up with a 
   const fake = await double();
   const concourse = client(fake);
   const gate = join(scratch(), "never");
-  expect((await concourse.setPipeline("app", pipelineYaml('while [ ! -e "$GATE" ]; do sleep 0.05; done', { GATE: gate }))).ok).toBe(true);
-  expect((await concourse.unpause("app")).ok).toBe(true);
-  const build = await concourse.triggerJob("app", "build");
-  if (!build.ok) throw new Error(build.error.message);
+  const build = await triggeredBuild(concourse, 'while [ ! -e "$GATE" ]; do sleep 0.05; done', { GATE: gate });
   // Every connection is cut right after its headers, before any event.
   fake.dropStreams({ afterEvents: 0, times: 100 });
   const followed = await concourse.followBuild(1, { onEvent: () => {}, pause: async () => {} });
@@ -225,20 +225,17 @@ test("28.2: aborting a running build stops its task; the build and its stream en
   const fake = await double();
   const concourse = client(fake);
   const gate = join(scratch(), "never");
-  expect((await concourse.setPipeline("app", pipelineYaml('echo started; while [ ! -e "$GATE" ]; do sleep 0.05; done; echo "not reached"', { GATE: gate }))).ok).toBe(true);
-  expect((await concourse.unpause("app")).ok).toBe(true);
-  const build = await concourse.triggerJob("app", "build");
-  if (!build.ok) throw new Error(build.error.message);
+  const build = await triggeredBuild(concourse, 'echo started; while [ ! -e "$GATE" ]; do sleep 0.05; done; echo "not reached"', { GATE: gate });
   const events: BuildEvent[] = [];
-  const followed = await concourse.followBuild(build.value.id, {
+  const followed = await concourse.followBuild(build.id, {
     onEvent: (event) => {
       events.push(event);
-      if (event.event === "log") void concourse.abortBuild(build.value.id);
+      if (event.event === "log") void concourse.abortBuild(build.id);
     },
   });
   expect(followed).toEqual({ ok: true, value: { status: "aborted", reconnects: 0 } });
   expect(summary(events)).toMatchObject({ types: ["status:started", "initialize-task", "start-task", "log", "status:aborted"], log: "started\n" });
-  expect(await concourse.getBuild(build.value.id)).toMatchObject({ ok: true, value: { status: "aborted" } });
+  expect(await concourse.getBuild(build.id)).toMatchObject({ ok: true, value: { status: "aborted" } });
 });
 
 test("28.2: aborting a pending build (paused pipeline) finishes it as aborted at once", async () => {

@@ -9,8 +9,8 @@ export interface PipelineTask {
   readonly pure: boolean;
   /** Its pool's name: jobs of one pool share a `serial_groups` tag. */
   readonly pool?: string;
-  /** Runs after the first that a failure gets: the task step's `attempts` is retries + 1. */
-  readonly retries?: number;
+  /** The stage it belongs to (one of the stages given to renderPipeline). */
+  readonly stage?: string;
   /** Its own container image, over RenderOptions.image. */
   readonly image?: string;
 }
@@ -22,4 +22,14 @@ export interface RenderOptions {
   readonly remote: string;
   /** Where the workspace (its Buildfile) is in the repository, POSIX-style; "" or undefined for its top. */
   readonly dir?: string;
+}
+
+/**
+ * A stage of the graph: its tasks, and the stages it follows (stages of the same list). Stages are
+ * given in an order where each comes after those it follows (the planner's `Graph.stages`).
+ */
+export interface PipelineStage {
+  readonly name: string;
+  readonly tasks: readonly string[];
+  readonly after: readonly string[];
 }

@@ -5,8 +5,8 @@
  * job gets it, a root job triggered by each new commit, a dependent one with `passed:` naming its
  * deps' jobs, so that every job of one run builds the same commit and starts once its deps succeeded
  * on it. A pool becomes a `serial_groups` tag (one at a time, whatever the pool's size: Concourse has
- * no counted limit across jobs), `retries` the task step's `attempts`, and an impure task's job is
- * started by hand (no `trigger:`).
+ * no counted limit across jobs), and an impure task's job is started by hand (no `trigger:`). A
+ * task's retries stay rbuild's, inside its step (no `attempts:`). Stages: stages.ts.
  *
  * Output is deterministic: jobs by depth in the graph, then by name; keys in a fixed order. Every
  * rendered pipeline is validated; one that is not valid is a bug here, and throws.
@@ -18,7 +18,8 @@ import { Document, isMap, isSeq, type YAMLMap } from "yaml";
 import { validatePipeline, formatErrors, formatWarnings } from "../validate/index.js";
 import { imageResource } from "./image.js";
 import { compare, uniqueNames } from "./names.js";
-import type { PipelineTask, RenderOptions } from "./pipeline-task.js";
+import type { PipelineStage, PipelineTask, RenderOptions } from "./pipeline-task.js";
+import { passedTasks, stageGroups, stageWaits, type GroupConfig } from "./stages.js";
 
 /** The resource every job gets: the workspace's repository at one commit. */
 export const SOURCE_RESOURCE = "source";
@@ -34,6 +35,8 @@ export interface RenderedPipeline {
 export interface PipelineConfig {
   readonly resources: readonly unknown[];
   readonly jobs: readonly JobConfig[];
+  /** A tab per stage (stages.ts); absent when the Buildfile declares none. */
+  readonly groups?: readonly GroupConfig[];
 }
 
 interface JobConfig {
@@ -45,7 +48,8 @@ interface JobConfig {
 /** Why the tasks cannot be rendered (a usage problem, not a bug), or the pipeline. */
 export type RenderResult = { readonly ok: true; readonly value: RenderedPipeline } | { readonly ok: false; readonly error: string };
 
-export function renderPipeline(tasks: readonly PipelineTask[], options: RenderOptions): RenderResult {
+/** The pipeline of `tasks` (and of their `stages`, see stages.ts), or why there is none. */
+export function renderPipeline(tasks: readonly PipelineTask[], options: RenderOptions, stages: readonly PipelineStage[] = []): RenderResult {
   const byName = new Map(tasks.map((task) => [task.name, task]));
   const working = tasks.filter((task) => !task.group);
   if (working.length === 0) return { ok: false, error: "There is nothing to render: the tasks given are groups only, with no task that runs a command." };
@@ -59,24 +63,39 @@ export function renderPipeline(tasks: readonly PipelineTask[], options: RenderOp
   const poolNames = uniqueNames(working.flatMap((task) => (task.pool === undefined ? [] : [task.pool])));
 
   // A group's dependents wait for the tasks it groups (through groups of groups too).
-  const upstream = (task: PipelineTask): string[] => {
+  const runsOf = (names: readonly string[], of: string): string[] => {
     const found = new Set<string>();
     const walk = (deps: readonly string[]): void => {
       for (const dep of deps) {
         const depTask = byName.get(dep);
-        if (depTask === undefined) throw new Error(`Internal error: task "${task.name}" depends on "${dep}", which is not among the tasks to render`);
+        if (depTask === undefined) throw new Error(`Internal error: ${of} waits for "${dep}", which is not among the tasks to render`);
         if (depTask.group) walk(depTask.deps);
         else found.add(dep);
       }
     };
-    walk(task.deps);
+    walk(names);
     return [...found];
   };
+  const upstream = (task: PipelineTask): string[] => runsOf(task.deps, `task "${task.name}"`);
+  const afterStages = stageWaits(stages, (names) => runsOf(names, "a stage"));
+  const stageAfter = (task: PipelineTask): readonly string[] => (task.stage === undefined ? [] : (afterStages.get(task.stage) ?? []));
+  // Every task a task waits for (its deps, the tasks of the stages its stage follows), transitively.
+  const reached = new Map<string, ReadonlySet<string>>();
+  const reach = (name: string): ReadonlySet<string> => {
+    const known = reached.get(name);
+    if (known !== undefined) return known;
+    const task = byName.get(name)!;
+    const direct = [...upstream(task), ...stageAfter(task)];
+    const value = new Set(direct.flatMap((dep) => [dep, ...reach(dep)]));
+    reached.set(name, value);
+    return value;
+  };
+  const waitsFor = (task: PipelineTask): string[] => passedTasks(upstream(task), stageAfter(task), reach);
   const depth = new Map<string, number>();
   const depthOf = (task: PipelineTask): number => {
     const known = depth.get(task.name);
     if (known !== undefined) return known;
-    const value = Math.max(0, ...upstream(task).map((dep) => depthOf(byName.get(dep)!) + 1));
+    const value = Math.max(0, ...waitsFor(task).map((dep) => depthOf(byName.get(dep)!) + 1));
     depth.set(task.name, value);
     return value;
   };
@@ -85,12 +104,13 @@ export function renderPipeline(tasks: readonly PipelineTask[], options: RenderOp
   const runDir = options.dir === undefined || options.dir === "" ? SOURCE_RESOURCE : `${SOURCE_RESOURCE}/${options.dir}`;
   const jobs: JobConfig[] = ordered.map((task) => {
     const job = names.get(task.name)!;
-    const passed = upstream(task).map((dep) => names.get(dep)!).sort(compare);
+    const passed = waitsFor(task).map((dep) => names.get(dep)!).sort(compare);
     const get = { get: SOURCE_RESOURCE, ...(passed.length === 0 ? {} : { passed }), ...(task.pure ? { trigger: true } : {}) };
     const image = images.get(task.image ?? options.image)!;
+    // No `attempts:`: rbuild retries the task inside the step, as its `retries`, `retryDelay` and
+    // `retryOn` say; Concourse's attempts would retry any failure at once, and each of them again.
     const step = {
       task: job,
-      ...(task.retries !== undefined && task.retries > 0 ? { attempts: task.retries + 1 } : {}),
       config: {
         platform: "linux",
         image_resource: image,
@@ -101,9 +121,11 @@ export function renderPipeline(tasks: readonly PipelineTask[], options: RenderOp
     };
     return { name: job, ...(task.pool === undefined ? {} : { serial_groups: [poolNames.get(task.pool)!] }), plan: [get, step] };
   });
+  const groups = stageGroups(stages, jobs.map((job) => job.name), new Map(ordered.map((task) => [names.get(task.name)!, task.stage])));
   const config: PipelineConfig = {
     resources: [{ name: SOURCE_RESOURCE, type: "git", source: { uri: "((source-uri))", branch: "((source-branch))" } }],
     jobs,
+    ...(groups.length === 0 ? {} : { groups }),
   };
 
   const validation = validatePipeline(config, { strict: true });

@@ -14,11 +14,13 @@
  *
  * Other requests (an impure task, whose result no cache keeps) run here, with `local`.
  */
+import { describeFailure } from "@rbuild/core";
 import type { BuildHold, RunOutcome, RunRequest, Runner } from "@rbuild/runners";
 import { imageResource, type ImageResource } from "../render/image.js";
 import type { ConcourseClient } from "../client/client.js";
 import type { BuildEvent } from "../client/types.js";
 import { archiveFiles, packArchive } from "./workspace-archive.js";
+import { RemoteEvents } from "./remote-events.js";
 
 export interface ConcourseRunnerOptions {
   readonly client: ConcourseClient;
@@ -92,7 +94,8 @@ export class ConcourseRunner implements Runner {
     const params: Record<string, string> = { RBUILD_DAEMON: "0" };
     if (remote.token !== undefined) params.RBUILD_TOKEN = remote.token;
     if (rbuildBin !== undefined) params.RBUILD_BIN = rbuildBin;
-    const script = `exec "\${RBUILD_BIN:-rbuild}" run ${quote(task)} --only --remote ${quote(remote.url)} --output plain`;
+    // Events, not a reporter's lines (see remote-events.ts); no retries there: this build's executor retries the task.
+    const script = `exec "\${RBUILD_BIN:-rbuild}" run ${quote(task)} --only --no-retries --remote ${quote(remote.url)} --output json`;
     return {
       id: this.#id(),
       do: [
@@ -141,19 +144,28 @@ export class ConcourseRunner implements Runner {
     if (signal.aborted) abort();
     let exitStatus: number | undefined;
     const errors: string[] = [];
+    const remoteEvents = new RemoteEvents(task, { stdout: request.stdout, stderr: request.stderr });
     const onEvent = (event: BuildEvent): void => {
-      if (event.event === "log") (event.data.origin.source === "stderr" ? request.stderr : request.stdout)(event.data.payload);
+      if (event.event === "log") remoteEvents.log(event.data.origin.source === "stderr" ? "stderr" : "stdout", event.data.payload);
       else if (event.event === "finish-task") exitStatus = event.data.exit_status;
       else if (event.event === "error") errors.push(event.data.message);
     };
     try {
       const followed = await client.followBuild(build.id, { onEvent });
+      remoteEvents.end();
       await aborted;
       if (signal.aborted) return interrupted;
       if (!followed.ok) return failed(`following its one-off build ${build.id} on Concourse: ${followed.error.message} See ${where}.`);
       const status = followed.value.status;
-      if (status === "succeeded") return { ok: true, exitCode: exitStatus ?? 0, produced: { kind: "remote-cache" } };
-      if (status === "failed" && exitStatus !== undefined && exitStatus !== 0) return { ok: false, exitCode: exitStatus, failure: { reason: "exit-nonzero", task, exitCode: exitStatus } };
+      if (status === "succeeded") return { ok: true, exitCode: remoteEvents.result?.exitCode ?? 0, produced: { kind: "remote-cache" } };
+      if (status === "failed" && exitStatus !== undefined && exitStatus !== 0) {
+        // What rbuild there said: the task's own failure (its command's exit code), or what kept it from running.
+        const own = remoteEvents.result?.failure;
+        if (own?.reason === "exit-nonzero") return { ok: false, exitCode: own.exitCode, failure: own };
+        const there = own ?? remoteEvents.otherFailure;
+        if (there !== undefined) return failed(`in its one-off build ${build.id} on Concourse: ${describeFailure(there, { cwd: request.root })} See ${where}.`);
+        return failed(`rbuild in its one-off build ${build.id} on Concourse exited with code ${exitStatus} before it ran the task; its log above says why. See ${where}.`);
+      }
       const said = errors.length === 0 ? "" : `: ${errors.join("; ")}`;
       return failed(`its one-off build ${build.id} on Concourse ended ${status ?? "without a status"}${said}. See ${where}.`);
     } finally {

@@ -36,6 +36,13 @@ export interface FakeConcourseOptions {
   readonly tokenSeconds?: number;
   /** The validation rules a saved config must pass (the double applies a few of them by default). */
   readonly validate?: (config: Record<string, unknown>) => string[];
+  /**
+   * What a job's `get` of a resource gives, by resource name: a copy of that directory (the double
+   * checks no resources; without one here, a `get` gives an empty directory).
+   */
+  readonly resources?: Readonly<Record<string, string>>;
+  /** Environment every task gets besides its params (what its image would have: a PATH with rbuild on it). */
+  readonly taskEnv?: Readonly<Record<string, string>>;
 }
 
 export interface RecordedRequest {
@@ -345,6 +352,8 @@ export class FakeConcourse {
       workDir,
       now: unixNow,
       artifactDir: (id) => this.#artifacts.get(id)?.dir,
+      resourceDir: (name) => this.#options.resources?.[name],
+      taskEnv: this.#options.taskEnv ?? {},
       registerArtifact: (name, dir) => {
         const artifact = { id: ++this.#ids.artifact, name, team: build.team, buildId: build.id, createdAt: unixNow(), dir };
         this.#artifacts.set(artifact.id, artifact);

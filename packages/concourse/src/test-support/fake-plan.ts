@@ -2,9 +2,10 @@
  * How the test double runs a build: a one-off build's `atc.Plan` (reference concourse.md §2.9:
  * `do`, `in_parallel`, `ensure`, the `on_*` hooks, `try`, `artifact_input`, `task`,
  * `artifact_output`) or a job's plan from its pipeline config (its `task` steps with inline
- * configs; `get` and `put` only give an empty directory of the resource's name, since the double
- * has no resources). A task's `run` is started locally as a child process in a directory holding
- * its inputs and outputs, with no container and no image: only PATH and the task's params reach it.
+ * configs, and `attempts`; `get` and `put` give a directory of the resource's name, empty or a
+ * copy of one the test gave, since the double has no resources). A task's `run` is started locally
+ * as a child process in a directory holding its inputs and outputs, with no container and no image:
+ * only PATH, the double's `taskEnv` and the task's params reach it.
  * Its output becomes `log` events between `initialize-task`/`start-task` and `finish-task`.
  */
 import { spawn } from "node:child_process";
@@ -21,6 +22,10 @@ export interface PlanContext {
   /** Unix seconds. */
   readonly now: () => number;
   artifactDir(id: number): string | undefined;
+  /** What a job's `get` of resource `name` copies, if the test gave a directory for it. */
+  resourceDir(name: string): string | undefined;
+  /** Environment every task gets besides PATH and its params. */
+  readonly taskEnv: Readonly<Record<string, string>>;
   /** Registers `dir` as an artifact of the build (an `artifact_output` step). */
   registerArtifact(name: string, dir: string): number;
 }
@@ -93,19 +98,35 @@ class PlanRun {
     return (0x69b7cd00 + this.#planIds++).toString(16);
   }
 
-  /** A job's plan, as written in its pipeline config. */
+  /**
+   * A job's plan, as written in its pipeline config. A step's `attempts: N` runs it up to N times
+   * while it fails or errors (Concourse's retry step: an abort is not retried).
+   */
   async job(steps: readonly Node[]): Promise<Outcome> {
     for (const step of steps) {
-      if (this.#context.build.abortRequested) return "aborted";
-      let outcome: Outcome = "succeeded";
-      if (typeof step.task === "string") {
-        outcome = isMap(step.config) ? await this.task(this.#planId(), { ...step, name: step.task }) : this.#error(this.#planId(), "the test double runs inline task configs only (`config:`, not `file:`)");
-      } else if (typeof step.get === "string" || typeof step.put === "string") {
-        const dir = join(this.#context.workDir, `resource-${this.#planIds++}`);
-        mkdirSync(dir, { recursive: true });
-        this.#artifacts.set(String(step.get ?? step.put), dir);
+      const attempts = typeof step.attempts === "number" && step.attempts > 0 ? step.attempts : 1;
+      let outcome: Outcome = "aborted";
+      for (let attempt = 1; attempt <= attempts; attempt++) {
+        if (this.#context.build.abortRequested) return "aborted";
+        outcome = await this.#jobStep(step);
+        if (outcome === "succeeded" || outcome === "aborted") break;
       }
       if (outcome !== "succeeded") return outcome;
+    }
+    return "succeeded";
+  }
+
+  async #jobStep(step: Node): Promise<Outcome> {
+    if (typeof step.task === "string") {
+      return isMap(step.config) ? this.task(this.#planId(), { ...step, name: step.task }) : this.#error(this.#planId(), "the test double runs inline task configs only (`config:`, not `file:`)");
+    }
+    if (typeof step.get === "string" || typeof step.put === "string") {
+      const name = String(step.get ?? step.put);
+      const dir = join(this.#context.workDir, `resource-${this.#planIds++}`);
+      const given = typeof step.get === "string" ? this.#context.resourceDir(String(step.resource ?? name)) : undefined;
+      if (given === undefined) mkdirSync(dir, { recursive: true });
+      else cpSync(given, dir, { recursive: true });
+      this.#artifacts.set(name, dir);
     }
     return "succeeded";
   }
@@ -131,7 +152,7 @@ class PlanRun {
     build.emit("initialize-task", "4.0", { time: now(), origin: { id: origin }, config: shown });
     build.emit("start-task", "5.0", { time: now(), origin: { id: origin }, config: shown });
     const params = { ...(isMap(config.params) ? config.params : {}), ...(isMap(task.params) ? task.params : {}) };
-    const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
+    const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", ...this.#context.taskEnv };
     for (const [key, value] of Object.entries(params)) env[key] = typeof value === "string" ? value : JSON.stringify(value);
     const outcome = await new Promise<Outcome>((resolve) => {
       const child = spawn(run.path as string, args, { cwd: join(dir, typeof run.dir === "string" ? run.dir : ""), env, stdio: ["ignore", "pipe", "pipe"], detached: true });
