@@ -65,7 +65,7 @@ describe("28.1: rendering a graph as a pipeline", () => {
               platform: "linux",
               image_resource: { type: "registry-image", source: { repository: "acme/rbuild-ci", tag: "1" } },
               inputs: [{ name: "source" }],
-              params: { RBUILD_REMOTE_CACHE: "https://rbuild-cache.example:8080", RBUILD_TOKEN: "((rbuild-cache-token))" },
+              params: { CI: "true", RBUILD_REMOTE_CACHE: "https://rbuild-cache.example:8080", RBUILD_TOKEN: "((rbuild-cache-token))" },
               run: { path: "rbuild", args: ["run", name === "gen-code" ? "gen:Code" : name, "--only"], dir: "source" },
             },
           },

@@ -115,7 +115,8 @@ export function renderPipeline(tasks: readonly PipelineTask[], options: RenderOp
         platform: "linux",
         image_resource: image,
         inputs: [{ name: SOURCE_RESOURCE }],
-        params: { RBUILD_REMOTE_CACHE: options.remote, RBUILD_TOKEN: "((rbuild-cache-token))" },
+        // CI: rbuild's CI mode (plain grouped output, no daemon left behind in the job's container).
+        params: { CI: "true", RBUILD_REMOTE_CACHE: options.remote, RBUILD_TOKEN: "((rbuild-cache-token))" },
         run: { path: "rbuild", args: ["run", task.name, "--only"], dir: runDir },
       },
     };
