@@ -11,7 +11,7 @@ import { defineStages } from "./define-stages.js";
 import type { Definitions, TaskDef } from "./graph.js";
 import { checkRetry, checkUndo } from "./check-retry.js";
 import { normalGlob, type NormalGlob } from "./normal-glob.js";
-import { checkPool, poolConflicts } from "./pool-def.js";
+import { checkPool, namedPools, poolConflicts, poolProblem } from "./pool-def.js";
 import { protectedOutput } from "./protected-outputs.js";
 import { suggest } from "./suggest.js";
 
@@ -313,6 +313,10 @@ export function defineTasks(tasks: readonly Task[], root: string, sourceDigest =
 
   for (const [name, same] of byName) {
     if (same.length > 1) failures.push({ reason: "duplicate-task", name, locations: same.map((t) => t.location) });
+  }
+  for (const pool of namedPools(tasks)) {
+    const message = poolProblem(pool);
+    if (message !== undefined) failures.push({ reason: "invalid-pool", pool: typeof pool.name === "string" ? pool.name : "?", message, location: pool.location });
   }
 
   const defs = new Map<string, TaskDef>();
