@@ -5,8 +5,7 @@
  */
 import type { RunFunction } from "@rbuild/core";
 import type { RetryPolicy } from "./graph.js";
-
-type Problem = { field: string; message: string };
+import { show, type Problem } from "./field-problem.js";
 
 /** The wait before the first retry when `retryDelay` is not given. */
 export const DEFAULT_RETRY_DELAY_MS = 1000;
@@ -17,15 +16,6 @@ export const DEFAULT_RETRY_DELAY_MS = 1000;
  * over an hour and a half.
  */
 export const MAX_RETRIES = 100;
-
-function show(value: unknown): string {
-  if (typeof value === "function") return "a function";
-  if (typeof value === "string") return JSON.stringify(value);
-  if (Array.isArray(value)) return "an array";
-  if (value === null) return "null";
-  if (typeof value === "object") return "an object";
-  return String(value);
-}
 
 const wholeNumber = (value: unknown): value is number => typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
 
