@@ -616,10 +616,10 @@ class Build {
   }
 
   /**
-   * Runs `work` once the task has a run slot (see Slots). The slot is given
-   * back when the task's result is recorded (#finish), or with -j 2 or more
-   * when its command ends (#runTask), so with -j 1 a task is reported done
-   * before the next one starts.
+   * Runs `work` once the task has its place in its pool and a run slot (see
+   * run-places.ts). The slot is given back when the task's result is recorded
+   * (#finish), or with -j 2 or more when its command ends (#runTask), so with
+   * -j 1 a task is reported done before the next one starts.
    */
   #inSlot(task: GraphTask, signal: AbortSignal, work: () => Promise<Done>): Promise<Done> {
     // A build stopped for a failure while the task waited for its pool: it does not start, as tasks not yet started do not.
