@@ -1,5 +1,5 @@
 /**
- * The benchmarks' generated workspace (run.mjs, watch.mjs): P packages of F
+ * The benchmarks' generated workspace (run.mjs, tui.mjs, watch.mjs): P packages of F
  * source files in a layered DAG (layers of WIDTH; each package depends on the
  * package at its position in the layer before, and every fifth also on its
  * neighbour), and a Buildfile.ts with one task per package,

@@ -37,29 +37,19 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { cpus, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { layeredArgs } from "./layered-args.mjs";
 import { WIDTH, writeLayeredWorkspace } from "./layered-workspace.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The installed command: the daemon's client, or rbuild in Node when no daemon answers. */
 const RBUILD_COMMAND = join(here, "..", "cli", "bin", "rbuild");
-const { values } = parseArgs({
-  options: {
-    packages: { type: "string", default: "1000" },
-    files: { type: "string", default: "10" },
-    runs: { type: "string", default: "5" },
-    jobs: { type: "string", default: String(cpus().length) },
-    turbo: { type: "string" },
-    /** Which tools' local timings to take (comma-separated, or "none" for the remote restores only). */
-    tools: { type: "string", default: "rbuild,rbuild-no-daemon,make,ninja,turbo" },
-    /** A built checkout of an earlier rbuild, timed in the same rounds as "before" and "before-no-daemon". */
-    before: { type: "string" },
-  },
+const { values, P, F, RUNS, JOBS } = layeredArgs({
+  turbo: { type: "string" },
+  /** Which tools' local timings to take (comma-separated, or "none" for the remote restores only). */
+  tools: { type: "string", default: "rbuild,rbuild-no-daemon,make,ninja,turbo" },
+  /** A built checkout of an earlier rbuild, timed in the same rounds as "before" and "before-no-daemon". */
+  before: { type: "string" },
 });
-const P = Number(values.packages);
-const F = Number(values.files);
-const RUNS = Number(values.runs);
-const JOBS = Number(values.jobs);
 const WORK = join(here, "work");
 
 // --- the workspace ---

@@ -18,49 +18,18 @@
  *   node bench/tui.mjs --packages 200 --runs 3
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { layeredArgs } from "./layered-args.mjs";
+import { writeLayeredWorkspace } from "./layered-workspace.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const RBUILD = join(here, "..", "cli", "bin", "rbuild.js");
-const { values } = parseArgs({
-  options: {
-    packages: { type: "string", default: "1000" },
-    files: { type: "string", default: "10" },
-    runs: { type: "string", default: "5" },
-    jobs: { type: "string", default: String(cpus().length) },
-  },
-});
-const P = Number(values.packages);
-const F = Number(values.files);
-const RUNS = Number(values.runs);
+const { values, P, F, RUNS } = layeredArgs();
 const WORK = join(here, "work-tui");
-
-function generate(dir) {
-  rmSync(dir, { recursive: true, force: true });
-  for (let i = 0; i < P; i++) {
-    mkdirSync(join(dir, `pkgs/p${i}/src`), { recursive: true });
-    for (let j = 0; j < F; j++) writeFileSync(join(dir, `pkgs/p${i}/src/f${j}.txt`), `package ${i} file ${j}\n`);
-  }
-  writeFileSync(
-    join(dir, "Buildfile.ts"),
-    `import { task } from "rbuild";
-const P = ${P}, F = ${F}, WIDTH = 25;
-const deps = (i: number): number[] => (i < WIDTH ? [] : i % 5 === 0 && (i % WIDTH) + 1 < WIDTH ? [i - WIDTH, i - WIDTH + 1] : [i - WIDTH]);
-const out = (i: number) => \`pkgs/p\${i}/out.txt\`;
-for (let i = 0; i < P; i++) {
-  const files = Array.from({ length: F }, (_, j) => \`pkgs/p\${i}/src/f\${j}.txt\`);
-  task({ name: \`p\${i}\`, deps: deps(i).map((d) => \`p\${d}\`), inputs: [\`pkgs/p\${i}/src/**\`], outputs: [out(i)],
-    run: \`cat \${[...files, ...deps(i).map(out)].join(" ")} | md5sum > \${out(i)}\` });
-}
-task({ name: "all", deps: Array.from({ length: P }, (_, i) => \`p\${i}\`) });
-`,
-  );
-}
 
 /** One cold build in a tmux pane with `--output mode`: its seconds, from rbuild's start to its exit. */
 async function coldBuild(dir, mode) {
@@ -95,7 +64,7 @@ async function coldBuild(dir, mode) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-generate(WORK);
+writeLayeredWorkspace(WORK, P, F);
 const loadBefore = loadavg().map((x) => x.toFixed(1)).join(" ");
 const times = { tui: [], plain: [] };
 for (let round = 0; round < RUNS; round++) {

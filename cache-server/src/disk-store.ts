@@ -10,9 +10,14 @@
  *                                           refs(ac = "<space>/<name>", blob = "<space>/<digest>")
  *
  * Invariants: a blob is verified against its name while it streams in and is
- * renamed into place only when complete; an action entry is stored only when
+ * renamed into place only when complete and on disk (fsynced first: after a
+ * power cut the name could otherwise point at a short file, which a client
+ * that does not verify would take as the blob); an action entry is stored only when
  * every blob it names is present, and is removed before (or with) any blob it
- * references, so a reader never gets an entry whose blobs are gone. The index
+ * references, so a reader never gets an entry whose blobs are gone. The
+ * directories are not fsynced after a rename: a rename a power cut undid is a
+ * blob or entry missing, which is a miss (an entry whose blob is gone is
+ * removed when read), never a wrong hit. The index
  * can always be rebuilt from the files: if it is unreadable it is recreated and
  * the directories are scanned.
  */
@@ -153,7 +158,8 @@ export class DiskStore {
       },
     });
     try {
-      await pipeline(body, meter, createWriteStream(temp));
+      // flush: fsynced before it is closed, so on disk before it is renamed (see the module's invariants).
+      await pipeline(body, meter, createWriteStream(temp, { flush: true }));
     } catch (error) {
       rmSync(temp, { force: true });
       if (error instanceof TooLarge) return "too-large";
@@ -178,7 +184,7 @@ export class DiskStore {
     const target = this.path(space, key);
     mkdirSync(join(target, ".."), { recursive: true });
     const temp = join(this.dir, "tmp", `${process.pid}-${Math.random().toString(36).slice(2)}`);
-    writeFileSync(temp, bytes);
+    writeFileSync(temp, bytes, { flush: true });
     renameSync(temp, target);
     const insert = this.#db.prepare("INSERT OR IGNORE INTO refs (ac, blob) VALUES (?, ?)");
     const id = `${space}/${key}`;

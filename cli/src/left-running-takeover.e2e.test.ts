@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, expect, test } from "vitest";
 import { isAlive, eventually, killGroups, liveMembers, parentOf } from "../../test-support/processes.js";
+import { byTask } from "./test-support/task-lines.js";
 import { Workspace } from "./test-support/workspace.js";
 
 let ws: Workspace;
@@ -63,16 +64,15 @@ test("20.N2: rbuild killed mid-build, then the Buildfile reverted: the no-op bui
 
   // As the build before the killed one: every task fresh by the record, which only the lock-free no-op path reads.
   ws.write({ "Buildfile.ts": QUICK });
-  // Two restores run beside each other and may end in either order: compare their lines sorted.
-  const cached = ["", "✓ x (cached, local)", "✓ y (cached, local)"];
-  const sorted = ({ stdout, ...rest }: { stdout: string; exitCode: number | undefined; stderr: string }) => ({ ...rest, stdout: stdout.split("\n").sort() });
-  expect(sorted(await ws.run(["x", "y"], { env }))).toEqual({ exitCode: 0, stdout: cached, stderr: stoppedLine(running) + "rbuild: ok: 0 ran, 2 cached in <t>\n" });
+  // Two restores run beside each other and may end in either order.
+  const cached = "✓ x (cached, local)\n✓ y (cached, local)\n";
+  expect(byTask(await ws.run(["x", "y"], { env }))).toEqual({ exitCode: 0, stdout: cached, stderr: stoppedLine(running) + "rbuild: ok: 0 ran, 2 cached in <t>\n" });
   expect(running.map((pgid) => liveMembers(pgid))).toEqual([[], []]);
   expect([ws.read("out/x.txt"), ws.read("out/y.txt")]).toEqual(["x\n", "y\n"]);
   expect(readdirSync(join(ws.root, ".rbuild")).filter((name) => name.startsWith("build."))).toEqual(["build.generation"]);
 
   // Nothing left to stop: the next one is the no-op again, and says nothing more.
-  expect(sorted(await ws.run(["x", "y"], { env }))).toEqual({ exitCode: 0, stdout: cached, stderr: "rbuild: ok: 0 ran, 2 cached in <t>\n" });
+  expect(byTask(await ws.run(["x", "y"], { env }))).toEqual({ exitCode: 0, stdout: cached, stderr: "rbuild: ok: 0 ran, 2 cached in <t>\n" });
 }, 120_000);
 
 test("20.N2: rbuild and its process helper both killed mid-build: the next build stops the tasks the helper had started", async () => {

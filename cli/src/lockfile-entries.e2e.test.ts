@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
+import { byTask } from "./test-support/task-lines.js";
 import { testWorkspace, type Workspace } from "./test-support/workspace.js";
 
 const BIN = fileURLToPath(new URL("../../node_modules/.bin", import.meta.url));
@@ -43,8 +44,6 @@ function install(ws: Workspace, manager: Manager): void {
 const manifest = (name: string, deps: Record<string, string>, scripts: Record<string, string>) => JSON.stringify({ name, version: "1.0.0", scripts, dependencies: deps });
 /** What each build saw of its dependency, as installed: its version. */
 const build = (name: string, dep: string) => `mkdir -p dist && node -p 'require("${dep}")' > dist/out.txt && echo ${name} >> ../../order.log`;
-/** The lines of a run's output, sorted: a cached task's line may come before or after the running one's. */
-const lines = (text: string): string[] => text.split("\n").filter(Boolean).sort();
 const order = (ws: Workspace): string[] => readFileSync(join(ws.root, "order.log"), "utf8").split("\n").filter(Boolean);
 
 describe.each(["npm", "pnpm", "yarn"] as const)("a %s workspace", (manager) => {
@@ -76,21 +75,22 @@ export const build = task({ name: "build", deps: scripts("build", { outputs: ["d
       stderr: "",
     });
     const bumped = await ws.run(["build", "-j", "1", "--output-logs", "none"], { env });
-    expect([bumped.exitCode, lines(bumped.stdout), bumped.stderr]).toEqual([0, ["> a#build", "✓ a#build (<t>)", "✓ b#build (cached, local)"], "rbuild: ok: 1 ran, 1 cached in <t>\n"]);
+    // A cached task's line may come before or after the running one's.
+    expect([bumped.exitCode, byTask(bumped.stdout), bumped.stderr]).toEqual([0, "> a#build\n✓ a#build (<t>)\n✓ b#build (cached, local)\n", "rbuild: ok: 1 ran, 1 cached in <t>\n"]);
     expect([order(ws), ws.read("packages/a/dist/out.txt")]).toEqual([["a", "b", "a"], "1.1.0\n"]);
 
     // A dependency of c, which neither a nor b installs: the lockfile changed, their entries did not.
     writeFileSync(join(ws.root, "packages/c/package.json"), manifest("c", { "dep-c": tarball(ws, "dep-c", "1.0.0") }, { lint: "true" }));
     install(ws, manager);
     const elsewhere = await ws.run(["build", "-j", "1", "--output-logs", "none"], { env });
-    expect([elsewhere.exitCode, lines(elsewhere.stdout), elsewhere.stderr, order(ws)]).toEqual([0, ["✓ a#build (cached, local)", "✓ b#build (cached, local)"], "rbuild: ok: 0 ran, 2 cached in <t>\n", ["a", "b", "a"]]);
+    expect([elsewhere.exitCode, byTask(elsewhere.stdout), elsewhere.stderr, order(ws)]).toEqual([0, "✓ a#build (cached, local)\n✓ b#build (cached, local)\n", "rbuild: ok: 0 ran, 2 cached in <t>\n", ["a", "b", "a"]]);
 
     // A damaged cache of the entries' digests is read past and written again: still the right answer.
     writeFileSync(join(ws.root, ".rbuild/lockfile-entries.json"), '{"format":1,"source":');
     writeFileSync(join(ws.root, "packages/b/package.json"), manifest("b", { "dep-b": tarball(ws, "dep-b", "2.0.0") }, { build: build("b", "dep-b") }));
     install(ws, manager);
     const damaged = await ws.run(["build", "-j", "1", "--output-logs", "none"], { env });
-    expect([damaged.exitCode, lines(damaged.stdout), damaged.stderr]).toEqual([0, ["> b#build", "✓ a#build (cached, local)", "✓ b#build (<t>)"], "rbuild: ok: 1 ran, 1 cached in <t>\n"]);
+    expect([damaged.exitCode, byTask(damaged.stdout), damaged.stderr]).toEqual([0, "✓ a#build (cached, local)\n> b#build\n✓ b#build (<t>)\n", "rbuild: ok: 1 ran, 1 cached in <t>\n"]);
     expect([order(ws), ws.read("packages/b/dist/out.txt")]).toEqual([["a", "b", "a", "b"], "2.0.0\n"]);
     expect(JSON.parse(ws.read(".rbuild/lockfile-entries.json"))).toMatchObject({ format: 1, parts: { a: expect.any(String), b: expect.any(String), c: expect.any(String) } });
     // Four installs and five builds, on a machine that may be busy.

@@ -96,7 +96,7 @@ task({ name: "gen", inputs: ["src/**"], outputs: ["out.txt"], ${pool} run: "cat 
     expect([again.exitCode, again.stdout, again.stderr]).toEqual([0, "✓ gen (cached, local)\n", "rbuild: ok: 0 ran, 1 cached in <t>\n"]);
   }, 120_000);
 
-  test("26.3: two pools with one name and different sizes are refused before the build, at the task's line", async () => {
+  test("26.3: two pools with one name and different sizes are refused before the build, at the task's line; a bad size at the pool's", async () => {
     const ws = testWorkspace({
       "Buildfile.ts": `import { pool, task } from "rbuild";
 task({ name: "a", pure: false, pool: pool("staging", { size: 1 }), run: "true" });
@@ -108,7 +108,7 @@ task({ name: "c", pure: false, pool: pool("zero", { size: 0 }), run: "true" });
     expect([result.exitCode, result.stdout, result.stderr]).toEqual([
       2,
       "",
-      'rbuild: error: Buildfile.ts:4:1: Task "c": `pool` names pool "zero", whose size must be a positive whole number, got 0\n' +
+      'rbuild: error: Buildfile.ts:4:38: Pool "zero": its size must be a positive whole number, got 0\n' +
         'rbuild: error: Buildfile.ts:3:1: Task "b": `pool` names pool "staging" { size: 3 }, but task "a" names a pool "staging" { size: 1 }: two pools may not share a name. Declare the pool once and use that object in both tasks, or rename one\n',
     ]);
   }, 120_000);

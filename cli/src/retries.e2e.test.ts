@@ -188,8 +188,8 @@ describe("retries", () => {
     expect(result.stdout).toBe("");
     expect(result.stderr).toBe(
       [
-        'rbuild: error: Buildfile.ts:2:1: Task "a": `retries` must be a whole number of retries, 0 or more, got -1',
-        'rbuild: error: Buildfile.ts:3:1: Task "b": `retries` must be a whole number of retries, 0 or more, got 1.5',
+        'rbuild: error: Buildfile.ts:2:1: Task "a": `retries` must be a whole number of retries from 0 to 100, got -1',
+        'rbuild: error: Buildfile.ts:3:1: Task "b": `retries` must be a whole number of retries from 0 to 100, got 1.5',
         'rbuild: error: Buildfile.ts:3:1: Task "b": `retryDelay` must be a whole number of milliseconds, 0 or more, got -3',
         'rbuild: error: Buildfile.ts:4:1: Task "c": `retryOn` must be an array of exit codes, e.g. [1, 75], got 1',
         'rbuild: error: Buildfile.ts:5:1: Task "d": `retryOn` must hold only exit codes (whole numbers from 1 to 255), got "2"',

@@ -1,8 +1,7 @@
-import { existsSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, test } from "vitest";
-import { startCacheServer, type RunningServer } from "rbuild-cache-server";
+import { describe, expect, test } from "vitest";
+import { testCacheServer } from "./test-support/cache-server.js";
 import { testWorkspace, type Workspace } from "./test-support/workspace.js";
 
 // A count file records every real run of a task.
@@ -22,15 +21,6 @@ async function build(ws: Workspace, args: string[]): Promise<{ exitCode: number 
   const result = await ws.run([...args, "--output", "plain", "--output-logs", "none"]);
   return { exitCode: result.exitCode, stdout: tidy(result.stdout), stderr: tidy(result.stderr) };
 }
-
-let server: RunningServer | undefined;
-let serverDir: string | undefined;
-afterEach(async () => {
-  await server?.stop();
-  server = undefined;
-  if (serverDir !== undefined) rmSync(serverDir, { recursive: true, force: true });
-  serverDir = undefined;
-});
 
 describe("28.1: rbuild run <task> --only", () => {
   test("28.1: --only with the dep not in the cache: an error naming it and how to build it; nothing runs", async () => {
@@ -63,8 +53,7 @@ describe("28.1: rbuild run <task> --only", () => {
   });
 
   test("28.1: --only on another machine takes the dep from the remote cache (as a Concourse job does)", async () => {
-    serverDir = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-only-e2e-")));
-    server = await startCacheServer({ dir: serverDir, port: 0, maxSize: 1e9 });
+    const server = await testCacheServer("rbuild-only-e2e-");
     const first = workspace();
     const second = workspace();
     expect((await build(first, ["run", "lib", "--only", "--remote", server.url])).exitCode).toBe(0);

@@ -1,8 +1,7 @@
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, test } from "vitest";
-import { startCacheServer, type RunningServer } from "rbuild-cache-server";
+import { describe, expect, test } from "vitest";
+import { testCacheServer } from "./test-support/cache-server.js";
 import { testWorkspace, type Workspace } from "./test-support/workspace.js";
 
 // A base tree and two transforms of it: each changes, adds and deletes (a file, a whole directory), and one changes a mode.
@@ -72,15 +71,6 @@ function tarEntries(bytes: Buffer): string[] {
   return entries;
 }
 
-let server: RunningServer | undefined;
-let serverDir: string | undefined;
-afterEach(async () => {
-  await server?.stop();
-  server = undefined;
-  if (serverDir !== undefined) rmSync(serverDir, { recursive: true, force: true });
-  serverDir = undefined;
-});
-
 describe("transform layers", () => {
   test("27.3: a transform chain builds, and after rm -rf of its outputs restores a byte-identical tree, deletions included", async () => {
     const ws = workspace();
@@ -134,8 +124,7 @@ describe("transform layers", () => {
   });
 
   test("27.3: a second workspace restores the chain through a real cache server, every layer of the stack shared", async () => {
-    serverDir = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-transform-server-")));
-    server = await startCacheServer({ dir: serverDir, port: 0, maxSize: 1e9 });
+    const server = await testCacheServer("rbuild-transform-server-");
     const first = workspace();
     await statuses(first, ["step2", "--remote", server.url]);
     const second = workspace();

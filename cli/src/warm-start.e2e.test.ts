@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { byTask } from "./test-support/task-lines.js";
 import { Workspace } from "./test-support/workspace.js";
 
 let ws: Workspace;
@@ -43,7 +44,7 @@ describe("warm starts", () => {
     edit("one\n");
     const hit = await build();
     // Two restores from the cache, even with -j 1, run beside each other and may end in either order.
-    expect(hit.stdout.split("\n").sort()).toEqual(["", "✓ cold (cached, local)", "✓ warm (cached, local)"]);
+    expect(byTask(hit)).toEqual({ exitCode: 0, stdout: "✓ cold (cached, local)\n✓ warm (cached, local)\n", stderr: "rbuild: ok: 0 ran, 2 cached in <t>\n" });
     expect([ws.read("out/warm/cache.log"), ws.read("out/cold/cache.log")]).toEqual(["one\n", "one\n"]);
 
     // The last successful run is now that restore: the next miss starts from its outputs.

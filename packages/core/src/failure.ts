@@ -22,6 +22,8 @@ export type SetupFailure =
   | { reason: "invalid-field"; task: string; field: string; message: string; location?: SourceLocation }
   /** A `stage()` that cannot be planned: an unknown task or stage, a task in two stages, a cycle of stages (see stage.ts). */
   | { reason: "invalid-stage"; stage: string; message: string; location?: SourceLocation }
+  /** A `pool()` declared with a name, size or `shared` that cannot be used; at the pool() call (see pool.ts). */
+  | { reason: "invalid-pool"; pool: string; message: string; location?: SourceLocation }
   /** A path in the cache directory this user cannot write (`owner`, `user` and `group` are ids, when known). */
   | { reason: "cache-not-writable"; cacheDir: string; path: string; code: string; owner?: number; user?: number; group?: number }
   /** Something other than a regular file at the path of the build lock (or of its takeover file): no build could ever take the lock. */
@@ -172,6 +174,8 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
       return `${where(failure.location, options)}Task "${failure.task}": \`${failure.field}\` ${failure.message}`;
     case "invalid-stage":
       return `${where(failure.location, options)}Stage "${failure.stage}": ${failure.message}`;
+    case "invalid-pool":
+      return `${where(failure.location, options)}Pool "${failure.pool}": ${failure.message}`;
     case "overlapping-outputs": {
       const { first, second } = failure;
       return (

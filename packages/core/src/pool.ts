@@ -1,7 +1,8 @@
 /**
  * The Buildfile API's `pool()`: a named limit on how many tasks holding it run
  * at once. Like `task()`, it only records what it is given (and where); the
- * planner checks the name and size and reports problems at the tasks that use it.
+ * planner checks the name and size of each pool a task uses and reports a
+ * problem at the pool() call, naming the pool.
  *
  * A pool belongs to the evaluation of the Buildfile that declared it: the
  * daemon evaluates a Buildfile again for each build, and a pool object kept

@@ -155,7 +155,7 @@ export interface TaskOptions {
    * is reported `flaky` with its `attempts`. Retries do not change a pure
    * task's key (they cannot change what it produces). An interrupt is never
    * retried, nor is anything once another task's failure has stopped the
-   * build. A whole number, 0 or more.
+   * build. A whole number from 0 to 100.
    */
   readonly retries?: number;
   /**
@@ -166,8 +166,8 @@ export interface TaskOptions {
   readonly retryDelay?: number;
   /**
    * Retry only when the command (or a function's `exec`) exits with one of
-   * these codes; any other failure fails at once. Without it, any failure but
-   * an interrupt is retried.
+   * these codes (1 to 255, at least one); any other failure fails at once.
+   * Without it, any failure but an interrupt is retried.
    */
   readonly retryOn?: readonly number[];
   /**

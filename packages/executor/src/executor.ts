@@ -12,17 +12,16 @@
 import { setMaxListeners } from "node:events";
 import { join, resolve } from "node:path";
 import { availableParallelism, hostname } from "node:os";
-import { describeFailure, type Reporter, type StrayErrors, type TaskFailure, type TaskResult, type UndoResult } from "@rbuild/core";
+import type { Reporter, StrayErrors, TaskFailure, TaskResult, UndoResult } from "@rbuild/core";
 import type { Digest } from "@rbuild/hash";
 import type { Graph, GraphTask } from "@rbuild/planner";
 import { ERROR_TAIL_LINES, type BuildPlace, type LogLine, type ManifestEntry, type RunRow } from "@rbuild/store";
 import { lateFailure, taskOfLabel } from "./late-failure.js";
 import { LineSplitter } from "./line-splitter.js";
 import { KILL_GRACE_MS, type RunOutcome, type Runner } from "@rbuild/runners";
-import { PoolSlots, type PoolOptions, type PoolHold } from "./pool-slots.js";
+import type { PoolOptions } from "./pool-slots.js";
 import { PriorityQueue } from "./priority-queue.js";
 import { RemoteStep, type RemoteOptions } from "./remote-step.js";
-import { Slots, type SlotGrant } from "./slots.js";
 import { groupOutputsDigest, type Fresh } from "./fresh-entry.js";
 import { CommandRuns } from "./recent-writes.js";
 import { OutputTail } from "./output-tail.js";
@@ -32,10 +31,17 @@ import { TaskEnvBuilder } from "./task-env.js";
 import { ContextValues, receivesComputedContext } from "./context-values.js";
 import { StageGate } from "./stage-gate.js";
 import { warmStart } from "./warm-start.js";
-import { withRetries } from "./retry.js";
-import { runUndos, undoOrder, type UndoDone } from "./undo.js";
-import { failedAttemptRow, undoRow } from "./attempt-rows.js";
+import { runUndos, undoOrder, undoSignal, type UndoDone, type UndoWhen } from "./undo.js";
+import { undoRow } from "./attempt-rows.js";
 import { changedInput } from "./changed-inputs.js";
+import { internalError, result, type Done, type Evidence, type RunLog } from "./task-done.js";
+import { TaskAttempts, type Captured } from "./task-attempts.js";
+import { RunPlaces } from "./run-places.js";
+import { cannotComeFromCache, notCached } from "./cached-only.js";
+import { depOutputs, upstream as upstreamOf } from "./upstream.js";
+import { historyRow } from "./history-row.js";
+import { pickUp } from "./remote-pickup.js";
+import { lateTasks } from "./late-tasks.js";
 
 export interface ExecuteOptions {
   readonly graph: Graph;
@@ -97,8 +103,7 @@ export interface ExecuteOptions {
   readonly pools?: PoolOptions;
 }
 
-/** When undos run: `failure` (not after an interrupt), `failure-or-interrupt` (--undo-on-interrupt), `never` (--no-undo). */
-export type UndoWhen = "failure" | "failure-or-interrupt" | "never";
+export type { UndoWhen } from "./undo.js";
 
 export interface BuildOutcome {
   readonly ok: boolean;
@@ -144,50 +149,6 @@ interface Finished {
 
 type Stop = { kind: "none" } | { kind: "failure"; task: string } | { kind: "interrupt" };
 
-/** A finished task, with what its dependents' keys and the history need. */
-interface Done {
-  readonly result: TaskResult;
-  readonly outputsDigest?: Digest;
-  readonly layer?: Digest | null;
-  readonly evidence?: Evidence;
-  readonly log?: RunLog;
-  /** The last lines the run wrote (see OutputTail), kept in #failureTails if the task failed. */
-  readonly outputTail?: readonly string[];
-  /** It ran elsewhere and its result is to be picked up from the remote cache (the runner's `remote-cache`). */
-  readonly inRemoteCache?: true;
-}
-
-/** What the history keeps of a run's log: its digest (null: it said nothing), and for a failure its last lines. */
-interface RunLog {
-  readonly digest: Digest | null;
-  readonly tail?: readonly string[];
-}
-
-/** What the history records of a run that looked the cache up or ran (see @rbuild/store RunEvidence). */
-interface Evidence {
-  /** Restored from a cache lookup: its time is the restore's. */
-  readonly restored: boolean;
-  readonly changedInputs: readonly string[];
-  readonly outputs: readonly ManifestEntry[] | null;
-}
-
-function result(
-  name: string,
-  status: TaskResult["status"],
-  fields: { reasons: readonly string[]; cache?: TaskResult["cache"]; key?: string | null; exitCode?: number | null; failure?: TaskFailure },
-): TaskResult {
-  return {
-    name,
-    status,
-    cache: fields.cache ?? null,
-    key: fields.key ?? null,
-    durationMs: 0,
-    exitCode: fields.exitCode ?? null,
-    reasons: fields.reasons,
-    ...(fields.failure === undefined ? {} : { failure: fields.failure }),
-  };
-}
-
 /**
  * Runs the build with the workspace root as the process's directory, so a task
  * function's relative paths mean what they mean to a command task (which runs
@@ -218,13 +179,6 @@ export async function execute(options: ExecuteOptions): Promise<BuildOutcome> {
   }
 }
 
-/** An exception rbuild did not expect, as the failure of the task it happened in. */
-function internalError(task: GraphTask, error: unknown): Done {
-  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  const failure: TaskFailure = { reason: "run-threw", task: task.name, message: `internal error: ${message}` };
-  return { result: result(task.name, "failed", { reasons: [], failure }) };
-}
-
 class Build {
   readonly #graph: Graph;
   readonly #jobs: number;
@@ -244,20 +198,14 @@ class Build {
   readonly #cachedOnly: ReadonlySet<string> | undefined;
   readonly #undoWhen: UndoWhen;
   readonly #undoSignal: AbortSignal | undefined;
-  readonly #random: () => number;
-  /** How many attempts tasks that were retried took (see #attempting). */
-  readonly #attempts = new Map<string, number>();
-  /** The history rows of retried tasks' failed attempts, before their last. */
-  readonly #failedAttempts = new Map<string, RunRow[]>();
+  /** Tasks' attempts: retries, and what they leave for the history (see task-attempts.ts). */
+  readonly #attempts: TaskAttempts;
   /** Late failures (see late-failure.ts) of tasks done but not yet recorded: applied when they are. */
   readonly #lateFailures = new Map<string, TaskFailure>();
   /** Tasks in flight: -j running commands, plus (with a remote) more waiting on the network. */
   readonly #capacity: number;
-  readonly #slots: Slots;
-  /** Places in tasks' pools, taken before a run slot (see pool-slots.ts). */
-  readonly #pools: PoolSlots;
-  /** Tasks waiting for a place in a pool: they count against no capacity. */
-  #poolWaiting = 0;
+  /** Places in tasks' pools, then run slots (see run-places.ts); a task waiting for its pool counts against no capacity. */
+  readonly #places: RunPlaces;
   /** Outputs digest of every task that finished well: what dependents' keys see. */
   readonly #outputs = new Map<string, Digest>();
   readonly #layers = new Map<string, Digest | null>();
@@ -280,8 +228,6 @@ class Build {
   readonly #interrupted = new AbortController();
   /** Aborted when a failure stops the build: a task waiting to retry fails with the failure it has. */
   readonly #failed = new AbortController();
-  /** The run slot a running task holds, given back when its command ends (-j 2 or more) or in #finish. */
-  readonly #slotHeld = new Map<string, SlotGrant>();
   /** Results of work that ran (or tried to), handled before those in #known. */
   readonly #finished: Finished[] = [];
   /** Results known without running anything: up-to-date tasks and groups. */
@@ -289,7 +235,7 @@ class Build {
   /**
    * Ready tasks known up to date (and groups) that no task with work to do
    * depends on, even transitively: started only when nothing else is pending
-   * (see #findLate).
+   * (see late-tasks.ts).
    */
   readonly #late: PriorityQueue<GraphTask>;
   readonly #isLate: ReadonlySet<string>;
@@ -333,14 +279,14 @@ class Build {
     this.#cachedOnly = options.cachedOnly;
     this.#undoWhen = options.undo ?? "failure";
     this.#undoSignal = options.undoSignal;
-    this.#random = options.random ?? Math.random;
     this.#capacity = this.#jobs + (this.#remote !== undefined ? REMOTE_LOOKAHEAD : this.#cache !== undefined ? LOCAL_LOOKAHEAD : 0);
-    this.#slots = new Slots(this.#jobs);
-    this.#pools = new PoolSlots(options.pools ?? {}, options.place?.host ?? hostname(), (code, message) => this.#reporter.report({ type: "info", code, message }));
+    const info = (code: string, message: string): void => this.#reporter.report({ type: "info", code, message });
+    this.#places = new RunPlaces(this.#jobs, options.pools ?? {}, options.place?.host ?? hostname(), info, this.#failed.signal);
+    this.#attempts = new TaskAttempts({ root: options.graph.root, reporter: this.#reporter, now: this.#now, random: options.random ?? Math.random, stopped: this.#failed.signal });
     const before = (a: GraphTask, b: GraphTask): boolean => a.priority > b.priority || (a.priority === b.priority && a.name < b.name);
     this.#ready = new PriorityQueue(before);
     this.#late = new PriorityQueue(before);
-    this.#isLate = this.#findLate();
+    this.#isLate = lateTasks(options.graph, options.upToDate);
     this.#context = new ContextValues(options.graph.root);
     this.#stages = new StageGate(options.graph, {
       release: (task) => this.#makeReady(task),
@@ -350,37 +296,6 @@ class Build {
       },
       report: (event) => this.#reporter.report(event),
     });
-  }
-
-  /**
-   * The tasks that can wait: known without running (up to date, or a group)
-   * and not needed by any task that has work to do. A one-file build learns
-   * that some 950 of 1,000 tasks are up to date; handled in priority order,
-   * the 400 or so of them in the levels above the edited task came before
-   * its command could start (12-30 ms of bookkeeping on the critical path).
-   * Only the known tasks its deps reach are needed first; the rest are
-   * recorded while commands run. With none known up to date, nothing is late.
-   */
-  #findLate(): ReadonlySet<string> {
-    const upToDate = this.#upToDate;
-    const late = new Set<string>();
-    if (upToDate === undefined || upToDate.size === 0) return late;
-    const tasks = this.#graph.tasks;
-    const known = (task: GraphTask): boolean => task.run === undefined || upToDate.has(task.name);
-    const needed = new Set<string>();
-    const stack: GraphTask[] = [];
-    for (const task of tasks.values()) {
-      if (known(task)) continue;
-      for (const dep of task.deps) stack.push(tasks.get(dep)!);
-      while (stack.length > 0) {
-        const dep = stack.pop()!;
-        if (!known(dep) || needed.has(dep.name)) continue; // Work is walked from its own turn of the outer loop.
-        needed.add(dep.name);
-        for (const next of dep.deps) stack.push(tasks.get(next)!);
-      }
-    }
-    for (const task of tasks.values()) if (known(task) && !needed.has(task.name)) late.add(task.name);
-    return late;
   }
 
   /** Makes a task whose deps are all done ready to start, or puts it with the late ones. */
@@ -411,7 +326,7 @@ class Build {
     const stopTakingLate = this.#strays?.whileBuilding((error, label) => this.#lateError(error, label));
 
     while (true) {
-      while (this.#stop.kind === "none" && this.#running.size - this.#poolWaiting < this.#capacity && this.#ready.size > 0) {
+      while (this.#stop.kind === "none" && this.#running.size - this.#places.poolWaiting < this.#capacity && this.#ready.size > 0) {
         this.#start(this.#ready.pop()!);
       }
       if (this.#running.size === 0 && this.#finished.length === 0 && this.#known.length === 0 && !this.#lateWaiting()) break;
@@ -462,53 +377,25 @@ class Build {
    * (the second Ctrl-C: the first one is what they run after).
    */
   async #undo(interrupted: boolean): Promise<UndoDone[]> {
-    if (this.#undoWhen === "never" || (interrupted && this.#undoWhen !== "failure-or-interrupt")) return [];
+    const signal = undoSignal(this.#undoWhen, interrupted, { build: this.#signal, undo: this.#undoSignal });
+    if (signal === undefined) return [];
     const tasks = undoOrder(this.#graph, this.#results);
     if (tasks.length === 0) return [];
-    const never = new AbortController().signal;
-    const signal = (this.#undoWhen === "failure-or-interrupt" ? this.#undoSignal : this.#signal) ?? never;
     return runUndos(tasks, {
       graph: this.#graph,
       runner: this.#runner,
       reporter: this.#reporter,
       env: (task, cwd) => this.#context.addTo(task, this.#env.build(task.env, cwd)),
-      depOutputs: (task) => this.#depOutputs(task),
+      depOutputs: (task) => depOutputs(this.#graph, task),
       signal,
       now: this.#now,
-      pool: (task) => this.#pools.take(task, signal),
+      pool: (task) => this.#places.takePool(task, signal),
     });
   }
 
   #historyOf(results: readonly TaskResult[]): RunRow[] {
-    return results.flatMap((r) => [...(this.#failedAttempts.get(r.name) ?? []), this.#historyRow(r)]);
-  }
-
-  #historyRow(r: TaskResult): RunRow {
-    return {
-      task: r.name,
-      key: r.key,
-      status: r.status,
-      cache: r.cache,
-      pure: this.#graph.tasks.get(r.name)!.pure,
-      durationMs: r.durationMs,
-      exitCode: r.exitCode,
-      reasons: r.reasons,
-      error: r.failure === undefined ? null : describeFailure(r.failure, { cwd: this.#graph.root }),
-      outputsDigest: this.#outputs.get(r.name) ?? null,
-      layer: this.#layers.get(r.name) ?? null,
-      ...this.#evidenceRow(r),
-      log: this.#logs.get(r.name)?.digest ?? null,
-      // A failure for the error database: any but an interrupt (which says nothing about the task).
-      ...(r.status === "failed" && r.failure?.reason !== "interrupted" ? { tail: this.#logs.get(r.name)?.tail ?? [] } : {}),
-      ...(r.attempts === undefined ? {} : { attempt: r.attempts }),
-    };
-  }
-
-  #evidenceRow(r: TaskResult): Pick<RunRow, "evidence"> {
-    const evidence = this.#evidence.get(r.name);
-    if (evidence === undefined) return {};
-    const restored = evidence.restored && r.status === "cached";
-    return { evidence: { restoreMs: restored ? r.durationMs : null, changedInputs: evidence.changedInputs, outputs: evidence.outputs } };
+    const kept = { outputs: this.#outputs, layers: this.#layers, evidence: this.#evidence, logs: this.#logs };
+    return results.flatMap((r) => [...this.#attempts.failedRows(r.name), historyRow(this.#graph, r, kept)]);
   }
 
   /** A task failed (without keep-going): nothing new starts, and no task waiting to retry tries again. */
@@ -523,7 +410,7 @@ class Build {
     this.#wake?.(); // So the loop starts waiting with a deadline.
   }
 
-  /** Whether a late task (see #findLate) is waiting to be started: none once the build stops. */
+  /** Whether a late task (see late-tasks.ts) is waiting to be started: none once the build stops. */
   #lateWaiting(): boolean {
     return this.#late.size > 0 && this.#stop.kind === "none";
   }
@@ -595,7 +482,8 @@ class Build {
     try {
       const cache = this.#cache;
       const cachedOnly = this.#cachedOnly?.has(task.name) === true;
-      if (cachedOnly && (!task.pure || cache === undefined || cache.force)) return this.#notCached(task, task.pure ? "missing" : "impure");
+      const cannot = cachedOnly ? cannotComeFromCache(task, cache) : undefined;
+      if (cannot !== undefined) return this.#notCached(task, cannot);
       if (cache === undefined) {
         const reasons = task.stubbed === true ? ["stubbed"] : task.pure ? ["no-record"] : ["impure"];
         return await this.#inSlot(task, signal, async () => (await this.#attempting(task, signal, reasons)).done);
@@ -661,7 +549,7 @@ class Build {
     // With -j 2 or more the command's slot is free once it has ended: the next command starts
     // (in the turn the slot wakes it) while this task's outputs are stored, as ninja starts one
     // while it records the last. With -j 1 a task is done before the next starts.
-    if (this.#jobs > 1 && this.#releaseSlot(task)) await new Promise((resolve) => setImmediate(resolve));
+    if (this.#jobs > 1 && this.#places.release(task)) await new Promise((resolve) => setImmediate(resolve));
     const key = task.pure ? prepared.key : null;
     const ran = (outputs: readonly ManifestEntry[] | null): Evidence | undefined => (task.pure ? { restored: false, changedInputs: changed, outputs } : undefined);
     const lines = log.finish();
@@ -679,7 +567,7 @@ class Build {
       cache.remember(task, prepared, false, reasons);
       return { ...done, result: { ...done.result, key }, evidence: ran(null), log: { digest: cache.keepLog(lines), tail: tail() } };
     }
-    if (done.inRemoteCache === true) return this.#pickUp(task, prepared, done, reasons, lines, ran);
+    if (done.inRemoteCache === true) return pickUp(cache, this.#remote, { task, prepared, done, reasons, lines }, ran);
     const run = this.#commandRuns.take(task.name) ?? { since: Date.now(), until: Date.now(), beside: [] };
     const captured = cache.capture(task, prepared, lines, done.result.exitCode, Math.round(this.#now() - started), run);
     if (captured.refused !== undefined) {
@@ -693,71 +581,17 @@ class Build {
     return { result: { ...done.result, key }, outputsDigest: captured.outputsDigest, layer: captured.layer, evidence, log: { digest: captured.log } };
   }
 
-  /**
-   * A task that ran elsewhere (the runner answered `remote-cache`): its result is restored from the
-   * remote cache, verified, as a remote hit is. Not there under this build's key: the task failed,
-   * said why (the run there computed another key, or could not upload).
-   */
-  async #pickUp(task: GraphTask, prepared: Prepared, done: Done, reasons: readonly string[], lines: LogLine[], ran: (outputs: readonly ManifestEntry[] | null) => Evidence | undefined): Promise<Done> {
-    const cache = this.#cache!;
-    const fetched = this.#remote !== undefined && (await this.#remote.fetch(task, prepared.key));
-    const restored = fetched ? await cache.restore(task, prepared) : undefined;
-    if (restored === undefined || !restored.hit) {
-      cache.remember(task, prepared, false, [...reasons]);
-      const message =
-        `it ran elsewhere and passed, but its result is not in the remote cache under the key this build computed (${prepared.key.slice(0, 16)}): ` +
-        "the run there saw other inputs or another environment (an env var the task declares, a tool's version), or could not upload to the remote cache. Its log above says which.";
-      const failure: TaskFailure = { reason: "remote-run", task: task.name, message };
-      const tail = lines.slice(-ERROR_TAIL_LINES).map(([, line]) => line);
-      return { result: result(task.name, "failed", { key: prepared.key, exitCode: done.result.exitCode, reasons, failure }), evidence: ran(null), log: { digest: cache.keepLog(lines), tail }, outputTail: done.outputTail ?? [] };
-    }
-    cache.remember(task, prepared, true, [...reasons]);
-    return { result: { ...done.result, key: prepared.key }, outputsDigest: restored.entry.outputsDigest, layer: restored.entry.layer, evidence: ran(restored.entry.manifest), log: { digest: cache.keepLog(lines) } };
-  }
-
-  /** A task `--only` needs from the cache that is not there: failed, and never run. */
+  /** A task `--only` needs from the cache that is not there (see cached-only.ts). */
   #notCached(task: GraphTask, why: "missing" | "impure"): Done {
-    const targets = [...this.#graph.tasks.keys()].filter((name) => !this.#cachedOnly!.has(name));
-    const failure: TaskFailure = { reason: "not-cached", task: task.name, targets, why, remote: this.#remote !== undefined };
-    return { result: result(task.name, "failed", { reasons: [], failure }) };
+    return notCached(this.#graph, this.#cachedOnly!, task, why, this.#remote !== undefined);
   }
 
-  /**
-   * Runs the task's attempts: one, or with `retries` until one passes (see
-   * retry.ts). Each failed attempt before the last is an event and a history
-   * row; before each retry the outputs the failed one left are cleared. With
-   * `prepared` (the cache step) each attempt's output is logged: the last one's
-   * log is returned, to be stored with the result.
-   */
-  async #attempting(task: GraphTask, signal: AbortSignal, reasons: readonly string[], prepared?: Prepared): Promise<{ done: Done; log: LogCollector }> {
-    let log = new LogCollector();
-    let started = this.#now();
-    const { last, attempts } = await withRetries<Done>({
-      policy: task.retry,
-      signal,
-      stopped: this.#failed.signal,
-      random: this.#random,
-      attempt: async (n) => {
-        if (n > 1) {
-          log = new LogCollector();
-          started = this.#now();
-          const cannotStart = prepared === undefined ? undefined : await this.#cache!.startOutputs(task, prepared);
-          if (cannotStart !== undefined) return { result: result(task.name, "failed", { reasons: [...reasons], failure: cannotStart }) };
-        }
-        return this.#execute(task, signal, reasons, prepared === undefined ? undefined : log);
-      },
-      onRetry: (failed, n, delayMs) => {
-        if (prepared !== undefined) {
-          const [lines, durationMs, key] = [log.finish(), Math.round(this.#now() - started), task.pure ? prepared.key : null];
-          const row = failedAttemptRow(task, failed.result, { n, durationMs, key, lines, log: this.#cache!.keepLog(lines) }, this.#graph.root);
-          this.#failedAttempts.set(task.name, [...(this.#failedAttempts.get(task.name) ?? []), row]);
-        }
-        const failure = failed.result.failure ?? { reason: "exit-nonzero", task: task.name, exitCode: failed.result.exitCode ?? 1 };
-        this.#reporter.report({ type: "task-retry", task: task.name, attempt: n + 1, attempts: task.retry!.retries + 1, delayMs, failure });
-      },
-    });
-    if (attempts > 1) this.#attempts.set(task.name, attempts);
-    return { done: last, log };
+  /** Runs the task's attempts (see task-attempts.ts); with `prepared` (the cache step) each attempt's output is logged. */
+  #attempting(task: GraphTask, signal: AbortSignal, reasons: readonly string[], prepared?: Prepared): Promise<{ done: Done; log: LogCollector }> {
+    const cache = this.#cache;
+    const captured: Captured | undefined =
+      prepared === undefined || cache === undefined ? undefined : { startOutputs: () => cache.startOutputs(task, prepared), keepLog: (lines) => cache.keepLog(lines), key: prepared.key };
+    return this.#attempts.run(task, signal, reasons, (log) => this.#execute(task, signal, reasons, log), captured);
   }
 
   /** A group runs nothing: it is cached when everything it groups was. */
@@ -782,35 +616,15 @@ class Build {
   }
 
   /**
-   * Runs `work` once the task has a run slot (see Slots). The slot is given
-   * back when the task's result is recorded (#finish), or with -j 2 or more
-   * when its command ends (#runTask), so with -j 1 a task is reported done
-   * before the next one starts.
+   * Runs `work` once the task has its place in its pool and a run slot (see
+   * run-places.ts). The slot is given back when the task's result is recorded
+   * (#finish), or with -j 2 or more when its command ends (#runTask), so with
+   * -j 1 a task is reported done before the next one starts.
    */
-  async #inSlot(task: GraphTask, signal: AbortSignal, work: () => Promise<Done>): Promise<Done> {
-    let pool: PoolHold | undefined;
-    if (task.pool !== undefined) {
-      // Before the run slot: a task waiting for its pool keeps no slot from a task that could run.
-      // Its own signal (a watch's cancel, with the build's interrupt) stops the wait for a lease.
-      this.#poolWaiting++;
-      const taken = await this.#pools.take(task, signal, this.#failed.signal);
-      this.#poolWaiting--;
-      if ("stopped" in taken) {
-        // The build stopped for a failure while it waited: it does not start, as tasks not yet started do not.
-        const stop = this.#stop;
-        return { result: result(task.name, "skipped", { reasons: [stop.kind === "failure" ? `build-stopped: ${stop.task} failed` : "not-reached"] }) };
-      }
-      if (!taken.ok) return { result: result(task.name, "failed", { reasons: [], failure: taken.failure }) };
-      pool = taken.hold;
-    }
-    try {
-      // A free slot is taken in this turn: a command then starts before the next ready task is prepared.
-      const slot = this.#slots.tryTake() ?? (await this.#slots.take(task.priority));
-      this.#slotHeld.set(task.name, slot);
-      return await work();
-    } finally {
-      await pool?.release();
-    }
+  #inSlot(task: GraphTask, signal: AbortSignal, work: () => Promise<Done>): Promise<Done> {
+    // A build stopped for a failure while the task waited for its pool: it does not start, as tasks not yet started do not.
+    const stopReason = (): string => (this.#stop.kind === "failure" ? `build-stopped: ${this.#stop.task} failed` : "not-reached");
+    return this.#places.run(task, signal, stopReason, work);
   }
 
   /**
@@ -838,7 +652,7 @@ class Build {
     const image = this.#images.of(task);
     if (image?.ok === false) return { result: result(task.name, "failed", { reasons, failure: { reason: "spawn-failed", task: task.name, message: image.message } }) };
     const engine = typeof task.runner === "object" ? task.runner.engine : undefined;
-    const upstream = this.#upstream(task);
+    const upstream = upstreamOf(this.#graph, task);
     let outcome: RunOutcome;
     try {
       outcome = await this.#runner.run({
@@ -848,7 +662,7 @@ class Build {
         cwd,
         env,
         inputs: task.inputs,
-        depOutputs: this.#depOutputs(task),
+        depOutputs: depOutputs(this.#graph, task),
         depInputs: upstream.filter((dep) => dep.inputs.length > 0).map((dep) => dep.inputs),
         outputs: task.outputs,
         sandbox: task.runner === "sandbox",
@@ -876,36 +690,6 @@ class Build {
         if (log === undefined || !task.pure || this.#remote === undefined) throw new Error(`bug: the runner answered remote-cache for task "${task.name}", which did not ask for it`);
         return { result: result(task.name, "ran", { exitCode: outcome.exitCode, reasons }), outputTail: tail.lines(), inRemoteCache: true };
     }
-  }
-
-  /** Every task `task` depends on, directly or not. */
-  #upstream(task: GraphTask): GraphTask[] {
-    const seen = new Map<string, GraphTask>();
-    const stack = [...task.deps];
-    while (stack.length > 0) {
-      const name = stack.pop()!;
-      if (seen.has(name)) continue;
-      const dep = this.#graph.tasks.get(name)!;
-      seen.set(name, dep);
-      stack.push(...dep.deps);
-    }
-    return [...seen.values()];
-  }
-
-  /** The output globs of the tasks `task` depends on, through groups. */
-  #depOutputs(task: GraphTask): string[] {
-    const globs: string[] = [];
-    const seen = new Set<string>();
-    const stack = [...task.deps];
-    while (stack.length > 0) {
-      const name = stack.pop()!;
-      if (seen.has(name)) continue;
-      seen.add(name);
-      const dep = this.#graph.tasks.get(name)!;
-      globs.push(...dep.outputs);
-      if (dep.run === undefined) stack.push(...dep.deps);
-    }
-    return globs;
   }
 
   /**
@@ -951,7 +735,7 @@ class Build {
     if (result.status === "failed" && outputTail !== undefined) this.#failureTails.set(task.name, outputTail);
     this.#running.delete(task.name);
     this.#record(result);
-    this.#releaseSlot(task);
+    this.#places.release(task);
     if (result.status === "failed") {
       const interrupted = result.failure?.reason === "interrupted";
       this.#skipDownstream(task, interrupted ? "interrupted" : `dependency-failed: ${task.name}`);
@@ -965,15 +749,8 @@ class Build {
     }
   }
 
-  /** Gives back the task's slot, if it holds one: whether a waiting task took it. */
-  #releaseSlot(task: GraphTask): boolean {
-    const slot = this.#slotHeld.get(task.name);
-    this.#slotHeld.delete(task.name);
-    return slot?.release() ?? false;
-  }
-
   #record(result: TaskResult): void {
-    const attempts = this.#attempts.get(result.name);
+    const attempts = this.#attempts.taken(result.name);
     if (attempts !== undefined) {
       // Flaky: it passed after failing (a result failed late is no longer).
       const { flaky: _, ...rest } = result;

@@ -28,26 +28,32 @@ function graphOf(tasks: Task[], targets: string[]): ExecuteOptions["graph"] {
   return graph.value;
 }
 
-test("24.3: a task made stale while it ran, told only once its command had ended, is not stored as a hit", async () => {
-  // The key is of in.txt as "one"; an edit makes it "two" while the command runs, and the watcher's report of
-  // it (the task's cancel) comes a moment after the command has ended, before its outputs are stored.
+/** A lease server's seam (see @rbuild/remote Leases): grants at once and holds nothing, but for what `parts` answer. */
+function leasesWith(parts: Partial<Leases>): Leases {
+  return { acquire: async () => ({ granted: true }), heartbeat: async () => true, release: async () => true, list: async () => [], close: async () => {}, ...parts };
+}
+
+/**
+ * A build of a task whose input in.txt ("one" for its key) is edited to "two" while its command runs,
+ * with `cancel` as the watch's signal (`afterRun` is called once the command has ended): the task fails
+ * as interrupted. A second build, with in.txt "one" again, must run it, not restore what "two" made.
+ */
+async function editedWhileRunning(cancel: AbortSignal, afterRun: () => void = () => {}): Promise<void> {
   writeFileSync(join(root, "in.txt"), "one\n");
   const build = task({ name: "build", inputs: ["in.txt"], outputs: ["out.txt"], run: "cat in.txt > out.txt" });
   const graph = graphOf([build], ["build"]);
   const store = Store.open({ dir: join(root, ".rbuild") });
   try {
-    const cancel = new AbortController();
     const local = new LocalRunner();
     const editWhileRunning: Runner = {
       run: async (request) => {
         writeFileSync(join(root, "in.txt"), "two\n");
         const outcome = await local.run(request);
-        cancel.abort();
+        afterRun();
         return outcome;
       },
     };
-    const events: BuildEvent[] = [];
-    const first = await execute({ graph, runner: editWhileRunning, reporter: { report: (e) => events.push(e) }, env: { PATH: process.env.PATH }, cache: { store }, cancel: () => cancel.signal });
+    const first = await execute({ graph, runner: editWhileRunning, reporter: { report: () => {} }, env: { PATH: process.env.PATH }, cache: { store }, cancel: () => cancel });
     expect(first.results.map((r) => [r.name, r.status, r.failure?.reason])).toEqual([["build", "failed", "interrupted"]]);
 
     // The edit undone: the key is the first build's again, and must not restore "two".
@@ -57,6 +63,12 @@ test("24.3: a task made stale while it ran, told only once its command had ended
   } finally {
     store.close();
   }
+}
+
+test("24.3: a task made stale while it ran, told only once its command had ended, is not stored as a hit", async () => {
+  // The watcher's report of the edit (the task's cancel) comes a moment after the command has ended, before its outputs are stored.
+  const cancel = new AbortController();
+  await editedWhileRunning(cancel.signal, () => cancel.abort());
 }, 60_000);
 
 test("26.4: a heartbeat answered after the task gave its lease back says nothing of a lost lease", async () => {
@@ -64,14 +76,8 @@ test("26.4: a heartbeat answered after the task gave its lease back says nothing
   const deploy = task({ name: "deploy", pure: false, pool: staging, run: "true" });
   const graph = graphOf([deploy], ["deploy"]);
   const beats: ((held: boolean) => void)[] = [];
-  // The lease server's seam: acquire grants, a heartbeat's answer waits until the test gives it.
-  const leases: Leases = {
-    acquire: async () => ({ granted: true }),
-    heartbeat: () => new Promise<boolean>((resolve) => beats.push(resolve)),
-    release: async () => true,
-    list: async () => [],
-    close: async () => {},
-  };
+  // A heartbeat's answer waits until the test gives it.
+  const leases = leasesWith({ heartbeat: () => new Promise<boolean>((resolve) => beats.push(resolve)) });
   const infos: string[] = [];
   const slots = new PoolSlots({ leases, ttlMs: 30 }, "here", (code, message) => infos.push(`${code}: ${message}`));
   const taken = await slots.take(graph.tasks.get("deploy")!, new AbortController().signal);
@@ -86,28 +92,7 @@ test("26.4: a heartbeat answered after the task gave its lease back says nothing
 
 test("24.3: in a watch, a task whose input was written while it ran is not stored under the key of the input before", async () => {
   // The watcher's report of the edit never comes in time (or at all, on a loaded machine): the stats tell.
-  writeFileSync(join(root, "in.txt"), "one\n");
-  const build = task({ name: "build", inputs: ["in.txt"], outputs: ["out.txt"], run: "cat in.txt > out.txt" });
-  const graph = graphOf([build], ["build"]);
-  const store = Store.open({ dir: join(root, ".rbuild") });
-  try {
-    const local = new LocalRunner();
-    const editWhileRunning: Runner = {
-      run: async (request) => {
-        writeFileSync(join(root, "in.txt"), "two\n");
-        return local.run(request);
-      },
-    };
-    const never = new AbortController().signal;
-    const first = await execute({ graph, runner: editWhileRunning, reporter: { report: () => {} }, env: { PATH: process.env.PATH }, cache: { store }, cancel: () => never });
-    expect(first.results.map((r) => [r.name, r.status, r.failure?.reason])).toEqual([["build", "failed", "interrupted"]]);
-
-    writeFileSync(join(root, "in.txt"), "one\n");
-    const second = await execute({ graph, runner: local, reporter: { report: () => {} }, env: { PATH: process.env.PATH }, cache: { store } });
-    expect({ results: second.results.map((r) => [r.name, r.status]), out: readFileSync(join(root, "out.txt"), "utf8") }).toEqual({ results: [["build", "ran"]], out: "one\n" });
-  } finally {
-    store.close();
-  }
+  await editedWhileRunning(new AbortController().signal);
 }, 60_000);
 
 test("26.4: an acquire whose answer is lost (or interrupted) gives the lease back: the server may have granted it", async () => {
@@ -116,16 +101,13 @@ test("26.4: an acquire whose answer is lost (or interrupted) gives the lease bac
   const graph = graphOf([deploy], ["deploy"]);
   const held = new Set<string>();
   // The server grants the lease, and its answer never reaches the client.
-  const leases: Leases = {
+  const leases = leasesWith({
     acquire: async (_pool, _size, holder) => {
       held.add(holder.id);
       throw new Error("taking a lease on pool \"staging\": the answer did not come within 10 s");
     },
-    heartbeat: async () => true,
     release: async (_pool, holder) => held.delete(holder),
-    list: async () => [],
-    close: async () => {},
-  };
+  });
   const slots = new PoolSlots({ leases, ttlMs: 30_000 }, "here", () => {});
   const taken = await slots.take(graph.tasks.get("deploy")!, new AbortController().signal);
   expect({ ok: taken.ok, failure: "failure" in taken ? taken.failure.reason : undefined, held: [...held] }).toEqual({ ok: false, failure: "pool-lease", held: [] });
@@ -186,16 +168,12 @@ test("24.3/26.4: a task a watch's edit cancels while it waits for its shared poo
   const graph = graphOf([deploy], ["deploy"]);
   let asked = 0;
   // Another build holds the pool for as long as the test lasts.
-  const leases: Leases = {
+  const leases = leasesWith({
     acquire: async () => {
       asked++;
       return { granted: false, holders: [{ id: "elsewhere/1/deploy", host: "elsewhere", build: "1", task: "deploy", ageMs: 0, expiresInMs: 30_000 }] };
     },
-    heartbeat: async () => true,
-    release: async () => true,
-    list: async () => [],
-    close: async () => {},
-  };
+  });
   const cancel = new AbortController();
   const building = execute({
     graph,

@@ -21,6 +21,19 @@ import { LineSplitter } from "./line-splitter.js";
 import type { PoolTake } from "./pool-slots.js";
 import { LogCollector } from "./task-cache.js";
 
+/** When undos run: `failure` (not after an interrupt), `failure-or-interrupt` (--undo-on-interrupt), `never` (--no-undo). */
+export type UndoWhen = "failure" | "failure-or-interrupt" | "never";
+
+/**
+ * What stops a failed build's undos, if it runs them: an interrupt of the
+ * build; with --undo-on-interrupt only `undo` (the second Ctrl-C: the first
+ * one is what they run after). Undefined: it runs none.
+ */
+export function undoSignal(when: UndoWhen, interrupted: boolean, signals: { readonly build: AbortSignal | undefined; readonly undo: AbortSignal | undefined }): AbortSignal | undefined {
+  if (when === "never" || (interrupted && when !== "failure-or-interrupt")) return undefined;
+  return (when === "failure-or-interrupt" ? signals.undo : signals.build) ?? new AbortController().signal;
+}
+
 /** The tasks to undo after a failed build, in the order their undos run. */
 export function undoOrder(graph: Graph, results: ReadonlyMap<string, TaskResult>): GraphTask[] {
   const order: GraphTask[] = [];

@@ -5,20 +5,17 @@
  */
 import type { RunFunction } from "@rbuild/core";
 import type { RetryPolicy } from "./graph.js";
-
-type Problem = { field: string; message: string };
+import { show, type Problem } from "./field-problem.js";
 
 /** The wait before the first retry when `retryDelay` is not given. */
 export const DEFAULT_RETRY_DELAY_MS = 1000;
 
-function show(value: unknown): string {
-  if (typeof value === "function") return "a function";
-  if (typeof value === "string") return JSON.stringify(value);
-  if (Array.isArray(value)) return "an array";
-  if (value === null) return "null";
-  if (typeof value === "object") return "an object";
-  return String(value);
-}
+/**
+ * The most retries a task may have. More is a mistake (1e9 for 1, a count of
+ * milliseconds): with backoff capped at a minute, 100 retries already poll for
+ * over an hour and a half.
+ */
+export const MAX_RETRIES = 100;
 
 const wholeNumber = (value: unknown): value is number => typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
 
@@ -26,8 +23,8 @@ const wholeNumber = (value: unknown): value is number => typeof value === "numbe
 export function checkRetry(options: Record<string, unknown>, problems: Problem[]): RetryPolicy | undefined {
   const { retries, retryDelay, retryOn } = options;
   let ok = true;
-  if (retries !== undefined && !wholeNumber(retries)) {
-    problems.push({ field: "retries", message: `must be a whole number of retries, 0 or more, got ${show(retries)}` });
+  if (retries !== undefined && !(wholeNumber(retries) && retries <= MAX_RETRIES)) {
+    problems.push({ field: "retries", message: `must be a whole number of retries from 0 to ${MAX_RETRIES}, got ${show(retries)}` });
     ok = false;
   }
   if (retryDelay !== undefined && !wholeNumber(retryDelay)) {
@@ -41,7 +38,11 @@ export function checkRetry(options: Record<string, unknown>, problems: Problem[]
       ok = false;
     } else {
       const bad = (retryOn as unknown[]).find((code) => !(typeof code === "number" && Number.isInteger(code) && code >= 1 && code <= 255));
-      if (bad !== undefined) {
+      if (retryOn.length === 0) {
+        // Not "retry on nothing": the task would have retries that could never happen.
+        problems.push({ field: "retryOn", message: "must list at least one exit code (whole numbers from 1 to 255), e.g. [75]; leave it out to retry on any failure" });
+        ok = false;
+      } else if (bad !== undefined) {
         problems.push({ field: "retryOn", message: `must hold only exit codes (whole numbers from 1 to 255), got ${show(bad)}` });
         ok = false;
       } else on = [...new Set(retryOn as number[])].sort((a, b) => a - b);

@@ -11,9 +11,10 @@ import { defineStages } from "./define-stages.js";
 import type { Definitions, TaskDef } from "./graph.js";
 import { checkRetry, checkUndo } from "./check-retry.js";
 import { normalGlob, type NormalGlob } from "./normal-glob.js";
-import { checkPool, poolConflicts } from "./pool-def.js";
+import { checkPool, namedPools, poolConflicts, poolProblem } from "./pool-def.js";
 import { protectedOutput } from "./protected-outputs.js";
 import { suggest } from "./suggest.js";
+import { show, type Problem } from "./field-problem.js";
 
 /** The fields `task()` takes, in the order an unknown field's message lists them. */
 export const TASK_FIELDS = ["name", "deps", "inputs", "outputs", "env", "run", "pure", "cwd", "keyParts", "keyPartsFrom", "retries", "retryDelay", "retryOn", "undo", "pool", "context", "incremental", "runner", "network", "transform"] as const;
@@ -43,17 +44,6 @@ const ALIASES: Readonly<Record<string, (typeof TASK_FIELDS)[number]>> = {
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // Whitespace and control characters would make a name impossible to type or print unambiguously.
 const BAD_NAME = /[\s\p{Cc}]/u;
-
-type Problem = { field: string; message: string };
-
-function show(value: unknown): string {
-  if (typeof value === "function") return "a function";
-  if (typeof value === "string") return JSON.stringify(value);
-  if (Array.isArray(value)) return "an array";
-  if (value === null) return "null";
-  if (typeof value === "object") return "an object";
-  return String(value);
-}
 
 /** Checks a path relative to the workspace root (`cwd`); returns a problem message or undefined. */
 function checkRelative(value: string, what: string): string | undefined {
@@ -313,6 +303,10 @@ export function defineTasks(tasks: readonly Task[], root: string, sourceDigest =
 
   for (const [name, same] of byName) {
     if (same.length > 1) failures.push({ reason: "duplicate-task", name, locations: same.map((t) => t.location) });
+  }
+  for (const pool of namedPools(tasks)) {
+    const message = poolProblem(pool);
+    if (message !== undefined) failures.push({ reason: "invalid-pool", pool: typeof pool.name === "string" ? pool.name : "?", message, location: pool.location });
   }
 
   const defs = new Map<string, TaskDef>();

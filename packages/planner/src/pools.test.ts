@@ -29,7 +29,7 @@ describe("pools in the Buildfile", () => {
     ]);
   });
 
-  test("26.3: a size that is not a positive whole number, a bad name or a non-pool is a planning error naming the task", () => {
+  test("26.3: a size that is not a positive whole number or a bad name is a planning error naming the pool; a non-pool one naming the task", () => {
     expect(
       problems(
         { name: "a", pool: pool("p0", { size: 0 }) },
@@ -40,12 +40,12 @@ describe("pools in the Buildfile", () => {
         { name: "f", pool: pool("p3", { size: 1, shared: "yes" as unknown as boolean }) },
       ),
     ).toEqual([
-      'Task "a": `pool` names pool "p0", whose size must be a positive whole number, got 0',
-      'Task "b": `pool` names pool "p1", whose size must be a positive whole number, got 1.5',
-      'Task "c": `pool` names pool "p2", whose size must be a positive whole number, got "2"',
-      'Task "d": `pool` names a pool whose name "has space" is not a non-empty name of at most 200 characters without whitespace',
       'Task "e": `pool` must be a pool made with pool(name, { size }), got "staging"',
-      'Task "f": `pool` names pool "p3", whose `shared` must be true or false, got "yes"',
+      'Pool "p0": its size must be a positive whole number, got 0',
+      'Pool "p1": its size must be a positive whole number, got 1.5',
+      'Pool "p2": its size must be a positive whole number, got "2"',
+      'Pool "has space": its name must be a non-empty name of at most 200 characters without whitespace or control characters (it is typed in `rbuild pool` commands), got "has space"',
+      'Pool "p3": its `shared` must be true or false, got "yes"',
     ]);
   });
 

@@ -1,0 +1,41 @@
+/** A task's row in the build's history (see @rbuild/store RunRow), from its result and what the build kept of it. */
+import { describeFailure, type TaskResult } from "@rbuild/core";
+import type { Digest } from "@rbuild/hash";
+import type { Graph } from "@rbuild/planner";
+import type { RunRow } from "@rbuild/store";
+import type { Evidence, RunLog } from "./task-done.js";
+
+/** What the build kept of its finished tasks, by name. */
+export interface Kept {
+  readonly outputs: ReadonlyMap<string, Digest>;
+  readonly layers: ReadonlyMap<string, Digest | null>;
+  readonly evidence: ReadonlyMap<string, Evidence>;
+  readonly logs: ReadonlyMap<string, RunLog>;
+}
+
+export function historyRow(graph: Graph, r: TaskResult, kept: Kept): RunRow {
+  return {
+    task: r.name,
+    key: r.key,
+    status: r.status,
+    cache: r.cache,
+    pure: graph.tasks.get(r.name)!.pure,
+    durationMs: r.durationMs,
+    exitCode: r.exitCode,
+    reasons: r.reasons,
+    error: r.failure === undefined ? null : describeFailure(r.failure, { cwd: graph.root }),
+    outputsDigest: kept.outputs.get(r.name) ?? null,
+    layer: kept.layers.get(r.name) ?? null,
+    ...evidenceRow(r, kept.evidence.get(r.name)),
+    log: kept.logs.get(r.name)?.digest ?? null,
+    // A failure for the error database: any but an interrupt (which says nothing about the task).
+    ...(r.status === "failed" && r.failure?.reason !== "interrupted" ? { tail: kept.logs.get(r.name)?.tail ?? [] } : {}),
+    ...(r.attempts === undefined ? {} : { attempt: r.attempts }),
+  };
+}
+
+function evidenceRow(r: TaskResult, evidence: Evidence | undefined): Pick<RunRow, "evidence"> {
+  if (evidence === undefined) return {};
+  const restored = evidence.restored && r.status === "cached";
+  return { evidence: { restoreMs: restored ? r.durationMs : null, changedInputs: evidence.changedInputs, outputs: evidence.outputs } };
+}
