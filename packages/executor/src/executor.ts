@@ -501,6 +501,7 @@ class Build {
       // A failure for the error database: any but an interrupt (which says nothing about the task).
       ...(r.status === "failed" && r.failure?.reason !== "interrupted" ? { tail: this.#logs.get(r.name)?.tail ?? [] } : {}),
       ...(r.attempts === undefined ? {} : { attempt: r.attempts }),
+      ...(r.group === true ? { group: true as const } : {}),
     };
   }
 
