@@ -20,6 +20,8 @@
  * and after serving a Buildfile that imports npm packages (their modules
  * would be stale the next time). One build at a time: a client arriving
  * while one runs is told to run rbuild itself (the build lock orders them).
+ * Besides builds it answers `rbuild history`, `errors` and `show` (they only
+ * read the index; see daemon-query.ts), one at a time as builds are.
  *
  * Protocol (the client is bin/rbuild): the client sends one request, a u32
  * big-endian length and NUL-separated fields:
