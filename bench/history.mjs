@@ -4,21 +4,23 @@
  * whose index is filled through the store API (as builds record themselves: beginBuild, finishBuild
  * with every task's run), --tasks tasks a build, every 10th build with a failure (five kinds, each
  * with a number and a temp path that change from one to the next). The history keeps the last
- * 1,000 builds. Then the wall time of each command (Node start included, no daemon), median of
- * --runs after one run to warm the page cache, and the same queries in process.
+ * 1,000 builds. Then the wall time of each command as a user types it (cli/bin/rbuild): answered
+ * by the workspace's daemon (started as a build starts it; its log says it answered each one),
+ * and with RBUILD_DAEMON=0 (Node started, CPU time too); median of --runs after one run to warm
+ * the page cache; and the same queries in process.
  *
  *   npm run build && node bench/history.mjs
  *   node bench/history.mjs --tasks 1000 --builds 10000 --runs 7
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const RBUILD = join(here, "..", "cli", "bin", "rbuild.js");
+const RBUILD = join(here, "..", "cli", "bin", "rbuild");
 const store = await import(join(here, "..", "packages", "store", "dist", "index.js"));
 const { values } = parseArgs({
   options: { runs: { type: "string", default: "7" }, tasks: { type: "string", default: "200" }, builds: { type: "string", default: "10000" } },
@@ -27,6 +29,7 @@ const RUNS = Number(values.runs);
 const TASKS = Number(values.tasks);
 const BUILDS = Number(values.builds);
 const ENV = { ...process.env, RBUILD_DAEMON: "0", RBUILD_CACHE_DIR: "" };
+const DAEMON_ENV = { ...ENV, RBUILD_DAEMON: "1" };
 
 const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
 
@@ -98,28 +101,45 @@ reader.close();
 // on a loaded machine wall times scatter, CPU times much less.
 const PRELOAD = join(root, "cpu-at-exit.cjs");
 writeFileSync(PRELOAD, `process.on("exit", () => { const u = process.cpuUsage(); require("fs").writeSync(2, "\\nBENCH_CPU " + (u.user + u.system) / 1000 + "\\n"); });\n`);
-function command(args) {
+function command(args, env = ENV) {
   const times = [];
   const cpu = [];
   let stdout = "";
   for (let r = 0; r <= RUNS; r++) {
     const started = performance.now();
-    const result = spawnSync(process.execPath, ["--require", PRELOAD, RBUILD, ...args], { cwd: root, env: ENV, encoding: "utf8", maxBuffer: 1 << 28 });
+    // Node's CPU time comes from a preload, given to the Node that bin/rbuild starts through NODE_OPTIONS.
+    const result = spawnSync(RBUILD, args, { cwd: root, env: env === ENV ? { ...env, NODE_OPTIONS: `--require ${PRELOAD}` } : env, encoding: "utf8", maxBuffer: 1 << 28 });
     const ms = performance.now() - started;
     if (result.status !== 0) throw new Error(`rbuild ${args.join(" ")} failed (${result.status}):\n${result.stderr}`);
     if (r > 0) times.push(ms);
-    if (r > 0) cpu.push(Number(/BENCH_CPU ([\d.]+)/.exec(result.stderr)?.[1]));
+    if (r > 0 && env === ENV) cpu.push(Number(/BENCH_CPU ([\d.]+)/.exec(result.stderr)?.[1]));
     stdout = result.stdout;
   }
-  return { ms: median(times), times, cpuMs: median(cpu), lines: stdout.split("\n").length - 1 };
+  return { ms: median(times), times, cpuMs: cpu.length > 0 ? median(cpu) : NaN, lines: stdout.split("\n").length - 1 };
 }
+const QUERIES = [["history"], ["history", "--task", probe], ["errors"], ["errors", "--task", names[0]], ["show", probe]];
 const baseline = command(["--version"]);
-const commands = [["history"], ["history", "--task", probe], ["errors"], ["errors", "--task", names[0]], ["show", probe]].map((args) => ({ args, ...command(args) }));
+const commands = QUERIES.map((args) => ({ args, ...command(args) }));
+
+// --- the same through the daemon: a build starts it, as any build does ---
+const LOG = join(root, ".rbuild", "daemon.log");
+const built = spawnSync(RBUILD, [probe], { cwd: root, env: DAEMON_ENV, encoding: "utf8" });
+if (built.status !== 0) throw new Error(`the build that starts the daemon failed:\n${built.stderr}`);
+for (let i = 0; i < 600 && !(existsSync(LOG) && readFileSync(LOG, "utf8").includes("warmed up")); i++) await new Promise((done) => setTimeout(done, 50));
+const answered = () => (existsSync(LOG) ? readFileSync(LOG, "utf8").split("\n").filter((line) => / query: /.test(line)).length : 0);
+const before = answered();
+const viaDaemon = QUERIES.map((args) => ({ args, ...command(args, DAEMON_ENV) }));
+const served = answered() - before;
+const daemonPid = /\[(\d+)\] serving /.exec(readFileSync(LOG, "utf8"))?.[1];
 
 console.log(`${BUILDS} builds of ${TASKS} tasks recorded in ${(fillMs / 1000).toFixed(1)} s; the history keeps ${kept}`);
-console.log(`node start and \`rbuild --version\`: ${baseline.ms.toFixed(1)} ms wall, ${baseline.cpuMs.toFixed(1)} ms CPU`);
+console.log(`RBUILD_DAEMON=0 \`rbuild --version\` (perl, then Node): ${baseline.ms.toFixed(1)} ms wall, ${baseline.cpuMs.toFixed(1)} ms CPU`);
 for (const c of commands) {
-  console.log(`rbuild ${c.args.join(" ")}: ${c.ms.toFixed(1)} ms wall (${c.times.map((t) => t.toFixed(0)).join(", ")}), ${c.cpuMs.toFixed(1)} ms CPU; ${c.lines} lines`);
+  console.log(`RBUILD_DAEMON=0 rbuild ${c.args.join(" ")}: ${c.ms.toFixed(1)} ms wall (${c.times.map((t) => t.toFixed(0)).join(", ")}), ${c.cpuMs.toFixed(1)} ms CPU; ${c.lines} lines`);
 }
+console.log(`the daemon answered ${served} of ${viaDaemon.length * (RUNS + 1)} queries`);
+for (const c of viaDaemon) console.log(`daemon rbuild ${c.args.join(" ")}: ${c.ms.toFixed(1)} ms wall (${c.times.map((t) => t.toFixed(0)).join(", ")}); ${c.lines} lines`);
 for (const [label, { ms, result }] of Object.entries(inProcess)) console.log(`in process, ${label}: ${ms.toFixed(2)} ms (${result} rows)`);
+if (daemonPid !== undefined) process.kill(Number(daemonPid), "SIGTERM");
 rmSync(root, { recursive: true, force: true });
+if (served !== viaDaemon.length * (RUNS + 1)) throw new Error("the daemon did not answer every query: see its log");

@@ -66,13 +66,18 @@ export function cacheAccessFailure(error: unknown, cacheDir: string): SetupFailu
  * `cacheDir` is reported as cache-not-writable (exit 2) instead of reaching
  * the process as an internal error.
  */
-export async function guardingCache(cacheDir: string, cwd: string, work: () => number | Promise<number>): Promise<number> {
+export async function guardingCache(
+  cacheDir: string,
+  cwd: string,
+  work: () => number | Promise<number>,
+  stderr: { write(text: string): unknown } = process.stderr,
+): Promise<number> {
   try {
     return await work();
   } catch (error) {
     const failure = cacheAccessFailure(error, cacheDir);
     if (failure === undefined) throw error;
-    reportSetupFailures([failure], cwd);
+    reportSetupFailures([failure], cwd, stderr);
     return ExitCode.Usage;
   }
 }

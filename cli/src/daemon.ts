@@ -20,6 +20,8 @@
  * and after serving a Buildfile that imports npm packages (their modules
  * would be stale the next time). One build at a time: a client arriving
  * while one runs is told to run rbuild itself (the build lock orders them).
+ * Besides builds it answers `rbuild history`, `errors` and `show` (they only
+ * read the index; see daemon-query.ts), one at a time as builds are.
  *
  * Protocol (the client is bin/rbuild): the client sends one request, a u32
  * big-endian length and NUL-separated fields:
@@ -50,11 +52,12 @@ import { StrayErrors } from "@rbuild/core";
 import { findBuildfile, plan } from "@rbuild/planner";
 import { parseCommandLine, type Args } from "./args.js";
 import { ClientInput, requestSize } from "./client-input.js";
+import { isQuery, runQuery, type QueryCommand } from "./daemon-query.js";
 import { daemonAnswers, daemonCanServe, daemonWanted, DAEMON_LOG, DAEMON_SOCKET } from "./daemon-start.js";
 import { phasesReport, phasesWanted, startPhases } from "./phases.js";
 import { runBuild, type RunEnd } from "./run-command.js";
 import type { Terminal } from "./terminal.js";
-import { apiModule, cacheDirFor, openWorkspace } from "./workspace.js";
+import { apiModule, cacheDirFor, openWorkspace, type Workspace } from "./workspace.js";
 
 const PROTOCOL = "rbuild-daemon-1";
 const IDLE_MS = 3 * 60 * 60 * 1000;
@@ -393,7 +396,8 @@ class Daemon {
     // `rbuild concourse ...` is a command of its own, which main.ts dispatches before the build's parser sees it.
     if (request.argv[0] === "concourse") return "only builds are run by the daemon";
     const args = parseCommandLine(request.argv, request.env);
-    if (!args.ok || args.value.command !== "run") return "only builds are run by the daemon";
+    // Builds, and the commands that read their history (daemon-query.ts).
+    if (!args.ok || (args.value.command !== "run" && !isQuery(args.value.command))) return "only builds and history queries are run by the daemon";
     // Undos after an interrupt may take longer than the daemon waits for an interrupted build (STOP_WITHIN_MS).
     if (args.value.executor !== undefined) return "--executor concourse builds run in a process of their own";
     if (args.value.undo === "failure-or-interrupt") return "--undo-on-interrupt builds run in a process of their own";
@@ -411,6 +415,7 @@ class Daemon {
       return;
     }
     this.#busy = true;
+    if (isQuery(args.command)) return this.#answer(socket, request, args as Args & { command: QueryCommand }, started);
     // Taken: the client waits for this build now, however long it stays quiet (see bin/rbuild).
     socket.write(frame("A", ""));
     // Until "X", or the client is gone: however quiet its tasks, the client hears from a daemon that runs.
@@ -538,6 +543,60 @@ class Daemon {
     else this.#overMemoryLimit();
     if (this.#closing) this.#exitSoon();
     else this.#recordWrite = setTimeout(() => this.#engine?.idle(), RECORD_WRITE_AFTER_MS);
+  }
+
+  /**
+   * Answers `rbuild history`, `errors` or `show` (daemon-query.ts) as rbuild.js
+   * would, in the client's directory and environment. Refused while a build
+   * runs, as a build is (the client runs it itself), and it holds off builds
+   * while it runs: it may load the Buildfile (to tell an unknown task from
+   * one that has not run), and loads are one at a time. An interrupt ends the
+   * client at once with 130, as it ends rbuild.js; what the query still does
+   * is written nowhere.
+   */
+  async #answer(socket: Socket, request: Request, args: Args & { command: QueryCommand }, started: number): Promise<void> {
+    socket.write(frame("A", ""));
+    const keepalive = setInterval(() => socket.writable && socket.write(frame("K", "")), KEEPALIVE_MS);
+    let answered = false;
+    const end = (status: number): void => {
+      if (answered) return;
+      answered = true;
+      clearInterval(keepalive);
+      if (socket.writable) socket.end(frame("X", String(status)));
+    };
+    const input = new ClientInput();
+    socket.on("data", (chunk: Buffer) => {
+      if (input.feed(chunk).some((message) => message.type === "interrupt")) end(130);
+    });
+    socket.once("close", () => end(130));
+    await this.#warming;
+    let status = 1;
+    let workspace: Workspace | undefined;
+    if (answered) {
+      // Gone before it began.
+    } else if (!adopt(request)) {
+      status = 2;
+      socket.write(frame("E", "rbuild: error: the current directory is gone\n"));
+    } else {
+      this.#resetIdle();
+      const write = (type: "O" | "E") => ({ write: (text: string) => !answered && socket.writable && socket.write(frame(type, text)) });
+      try {
+        status = await runQuery(args, { stdout: write("O"), stderr: write("E"), cwd: request.cwd, env: process.env, strays: this.#strays, onWorkspace: (loaded) => (workspace = loaded) });
+      } catch (error) {
+        socket.write(frame("E", `rbuild: internal error in the daemon (see ${join(this.#cacheDir, DAEMON_LOG)}): ${(error as Error).message}\n`));
+        log(`internal error: ${(error as Error).stack ?? String(error)}`);
+      }
+    }
+    log(`query: ${request.argv.join(" ")} -> ${status} in ${(performance.now() - started).toFixed(0)}ms`);
+    end(status);
+    this.#busy = false;
+    try {
+      process.chdir(this.#cacheDir);
+    } catch {
+      // Removed: the next check notices its socket went with it.
+    }
+    if (workspace !== undefined && !daemonCanServe(workspace)) this.#shutdown("the Buildfile imports npm packages or puts the cache elsewhere");
+    if (this.#closing) this.#exitSoon();
   }
 }
 

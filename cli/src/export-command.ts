@@ -13,7 +13,7 @@ import { runCount, runDetail } from "@rbuild/store";
 import type { Args } from "./args.js";
 import { guardingCache } from "./cache-access.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
-import { checkTask, historyPlace, openHistoryStore } from "./history-access.js";
+import { checkTask, historyPlace, openHistoryStore, processIO } from "./history-access.js";
 import { refName, writeOciLayout, type LayoutLayer } from "./oci-layout.js";
 
 export async function exportCommand(args: Args, strays: StrayErrors): Promise<number> {
@@ -36,7 +36,7 @@ export async function exportCommand(args: Args, strays: StrayErrors): Promise<nu
     try {
       const detail = runDetail(store, task, run);
       if (detail === undefined) {
-        const known = await checkTask(store, task, args.directory, strays);
+        const known = await checkTask(store, task, args.directory, processIO(strays));
         reportSetupFailures(known.ok ? [{ reason: "no-such-run", task, runs: runCount(store, task), asked: run }] : known.error, cwd);
         return ExitCode.Usage;
       }

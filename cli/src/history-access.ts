@@ -11,7 +11,29 @@ import { dirname, join, resolve } from "node:path";
 import { err, ok, type Result, type SetupFailure, type StrayErrors } from "@rbuild/core";
 import { findBuildfile, suggest } from "@rbuild/planner";
 import { knownTasks, knowsTask, Store } from "@rbuild/store";
-import { cacheDirFor } from "./workspace.js";
+import { cacheDirFor } from "./cache-dir.js";
+import type { TextOut } from "./terminal.js";
+import type { Workspace } from "./workspace.js";
+
+/**
+ * Where a history command writes and what it runs with: this process's
+ * streams, directory and environment, or those of the client the rbuild
+ * daemon answers (daemon-query.ts). The answer is the same bytes either way.
+ */
+export interface QueryIO {
+  readonly stdout: TextOut;
+  readonly stderr: TextOut;
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly strays: StrayErrors;
+  /** Told of the workspace checkTask loaded (the daemon decides from it whether it may stay). */
+  readonly onWorkspace?: (workspace: Workspace) => void;
+}
+
+/** This process's own streams, directory and environment. */
+export function processIO(strays: StrayErrors): QueryIO {
+  return { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env, strays };
+}
 
 export interface HistoryPlace {
   readonly root: string;
@@ -19,8 +41,12 @@ export interface HistoryPlace {
 }
 
 /** Where the workspace (the nearest Buildfile at or above the directory asked for) keeps its store. */
-export function historyPlace(directory: string | undefined, env: Readonly<Record<string, string | undefined>>): Result<HistoryPlace, SetupFailure> {
-  const cwd = resolve(process.cwd(), directory ?? ".");
+export function historyPlace(
+  directory: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  from: string = process.cwd(),
+): Result<HistoryPlace, SetupFailure> {
+  const cwd = resolve(from, directory ?? ".");
   if (directory !== undefined && !statSync(cwd, { throwIfNoEntry: false })?.isDirectory()) {
     return err({ reason: "usage", message: `-C/--directory: ${cwd} is not a directory.` });
   }
@@ -33,8 +59,8 @@ export function historyPlace(directory: string | undefined, env: Readonly<Record
 }
 
 /** Opens the store to read its history; what it heals on the way is said on stderr. */
-export function openHistoryStore(place: HistoryPlace): Store {
-  return Store.open({ dir: place.cacheDir, onInfo: (_code, message) => process.stderr.write(`rbuild: ${message}\n`) });
+export function openHistoryStore(place: HistoryPlace, stderr: TextOut = process.stderr): Store {
+  return Store.open({ dir: place.cacheDir, onInfo: (_code, message) => stderr.write(`rbuild: ${message}\n`) });
 }
 
 /**
@@ -46,14 +72,15 @@ export async function checkTask(
   store: Store,
   task: string,
   directory: string | undefined,
-  strays: StrayErrors,
+  io: Pick<QueryIO, "cwd" | "env" | "strays" | "onWorkspace">,
 ): Promise<Result<"recorded" | "not-run", SetupFailure[]>> {
   if (knowsTask(store, task)) return ok("recorded");
   const names = new Set(knownTasks(store));
   // Loaded only here: what loads a Buildfile is most of the CLI, and the commands' answers do not need it.
   const { openWorkspace } = await import("./workspace.js");
-  const workspace = await openWorkspace(directory, process.env, { strays, writesCache: false, onInfo: () => {} });
+  const workspace = await openWorkspace(directory, io.env, { from: io.cwd, strays: io.strays, writesCache: false, onInfo: () => {} });
   if (workspace.ok) {
+    io.onWorkspace?.(workspace.value);
     if (workspace.value.definitions.tasks.has(task)) return ok("not-run");
     for (const name of workspace.value.definitions.tasks.keys()) names.add(name);
   }

@@ -5,44 +5,48 @@
  * code, reasons). Reads the index; loads the Buildfile only for a task name
  * the history does not know (see history-access.ts).
  */
-import type { StrayErrors } from "@rbuild/core";
 import { listBuilds, taskRuns, type BuildRecord, type TaskRun } from "@rbuild/store";
 import { formatDuration } from "@rbuild/ui";
 import type { Args } from "./args.js";
 import { guardingCache } from "./cache-access.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
-import { checkTask, historyPlace, localTime, openHistoryStore, table } from "./history-access.js";
+import { checkTask, historyPlace, localTime, openHistoryStore, table, type QueryIO } from "./history-access.js";
 
-export async function historyCommand(args: Args, strays: StrayErrors): Promise<number> {
-  const cwd = process.cwd();
-  const place = historyPlace(args.directory, process.env);
+export async function historyCommand(args: Args, io: QueryIO): Promise<number> {
+  const { cwd, stdout, stderr } = io;
+  const place = historyPlace(args.directory, io.env, cwd);
   if (!place.ok) {
-    reportSetupFailures([place.error], cwd);
+    reportSetupFailures([place.error], cwd, stderr);
     return ExitCode.Usage;
   }
-  return guardingCache(place.value.cacheDir, cwd, async () => {
-    const store = openHistoryStore(place.value);
-    try {
-      const { task, limit, json } = args.history;
-      if (task === undefined) {
-        const builds = listBuilds(store, limit);
-        process.stdout.write(json ? `${JSON.stringify(builds.map(buildJson), null, 2)}\n` : buildsText(builds));
-        return ExitCode.Ok;
-      }
-      const runs = taskRuns(store, task, limit);
-      if (runs.length === 0) {
-        const known = await checkTask(store, task, args.directory, strays);
-        if (!known.ok) {
-          reportSetupFailures(known.error, cwd);
-          return ExitCode.Usage;
+  return guardingCache(
+    place.value.cacheDir,
+    cwd,
+    async () => {
+      const store = openHistoryStore(place.value, stderr);
+      try {
+        const { task, limit, json } = args.history;
+        if (task === undefined) {
+          const builds = listBuilds(store, limit);
+          stdout.write(json ? `${JSON.stringify(builds.map(buildJson), null, 2)}\n` : buildsText(builds));
+          return ExitCode.Ok;
         }
+        const runs = taskRuns(store, task, limit);
+        if (runs.length === 0) {
+          const known = await checkTask(store, task, args.directory, io);
+          if (!known.ok) {
+            reportSetupFailures(known.error, cwd, stderr);
+            return ExitCode.Usage;
+          }
+        }
+        stdout.write(json ? `${JSON.stringify(runs.map(runJson), null, 2)}\n` : runsText(task, runs));
+        return ExitCode.Ok;
+      } finally {
+        store.close();
       }
-      process.stdout.write(json ? `${JSON.stringify(runs.map(runJson), null, 2)}\n` : runsText(task, runs));
-      return ExitCode.Ok;
-    } finally {
-      store.close();
-    }
-  });
+    },
+    stderr,
+  );
 }
 
 /** What a build's tasks did: `3 ran, 997 cached`, or for one answered from the freshness record, that. */

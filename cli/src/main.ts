@@ -44,11 +44,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     case "graph":
       return (await import("./graph-command.js")).graphCommand(args.value, strays);
     case "history":
-      return (await import("./history-command.js")).historyCommand(args.value, strays);
+      return (await import("./history-command.js")).historyCommand(args.value, { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env, strays });
     case "errors":
-      return (await import("./errors-command.js")).errorsCommand(args.value, strays);
+      return (await import("./errors-command.js")).errorsCommand(args.value, { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env, strays });
     case "show":
-      return (await import("./show-command.js")).showCommand(args.value, strays);
+      return (await import("./show-command.js")).showCommand(args.value, { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env, strays });
     case "export":
       return (await import("./export-command.js")).exportCommand(args.value, strays);
     case "cache":

@@ -10,20 +10,20 @@
  */
 import { mkdirSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { unreachable, type StrayErrors } from "@rbuild/core";
+import { unreachable } from "@rbuild/core";
 import { extractStack, runCount, runDetail, type ManifestEntry, type RunDetail, type RunOutputs, type Store } from "@rbuild/store";
 import { formatDuration } from "@rbuild/ui";
 import type { Args } from "./args.js";
 import { guardingCache } from "./cache-access.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
-import { checkTask, historyPlace, localTime, openHistoryStore } from "./history-access.js";
+import { checkTask, historyPlace, localTime, openHistoryStore, type QueryIO } from "./history-access.js";
 import { runJson } from "./history-command.js";
 
-export async function showCommand(args: Args, strays: StrayErrors): Promise<number> {
-  const cwd = process.cwd();
-  const place = historyPlace(args.directory, process.env);
+export async function showCommand(args: Args, io: QueryIO): Promise<number> {
+  const { cwd, stdout, stderr } = io;
+  const place = historyPlace(args.directory, io.env, cwd);
   if (!place.ok) {
-    reportSetupFailures([place.error], cwd);
+    reportSetupFailures([place.error], cwd, stderr);
     return ExitCode.Usage;
   }
   const task = args.targets[0]!;
@@ -31,30 +31,35 @@ export async function showCommand(args: Args, strays: StrayErrors): Promise<numb
   const into = extract === undefined ? undefined : resolve(cwd, extract);
   const problem = into === undefined ? undefined : extractProblem(into);
   if (problem !== undefined) {
-    reportSetupFailures([{ reason: "usage", message: problem }], cwd);
+    reportSetupFailures([{ reason: "usage", message: problem }], cwd, stderr);
     return ExitCode.Usage;
   }
-  return guardingCache(place.value.cacheDir, cwd, async () => {
-    const store = openHistoryStore(place.value);
-    try {
-      const detail = runDetail(store, task, run);
-      if (detail === undefined) {
-        const known = await checkTask(store, task, args.directory, strays);
-        reportSetupFailures(known.ok ? [{ reason: "no-such-run", task, runs: runCount(store, task), asked: run }] : known.error, cwd);
-        return ExitCode.Usage;
+  return guardingCache(
+    place.value.cacheDir,
+    cwd,
+    async () => {
+      const store = openHistoryStore(place.value, stderr);
+      try {
+        const detail = runDetail(store, task, run);
+        if (detail === undefined) {
+          const known = await checkTask(store, task, args.directory, io);
+          reportSetupFailures(known.ok ? [{ reason: "no-such-run", task, runs: runCount(store, task), asked: run }] : known.error, cwd, stderr);
+          return ExitCode.Usage;
+        }
+        const extracted = into === undefined ? undefined : await extractRun(store, detail, into);
+        if (extracted !== undefined && !extracted.ok) {
+          stderr.write(`rbuild: error: ${extracted.problem}\n`);
+          return ExitCode.TaskFailed;
+        }
+        if (json) stdout.write(`${JSON.stringify(detailJson(detail, into), null, 2)}\n`);
+        else stdout.write(detailText(detail) + (into === undefined ? "" : `\nWrote its ${outputCount(detail.outputs)} to ${into}\n`));
+        return ExitCode.Ok;
+      } finally {
+        store.close();
       }
-      const extracted = into === undefined ? undefined : await extractRun(store, detail, into);
-      if (extracted !== undefined && !extracted.ok) {
-        process.stderr.write(`rbuild: error: ${extracted.problem}\n`);
-        return ExitCode.TaskFailed;
-      }
-      if (json) process.stdout.write(`${JSON.stringify(detailJson(detail, into), null, 2)}\n`);
-      else process.stdout.write(detailText(detail) + (into === undefined ? "" : `\nWrote its ${outputCount(detail.outputs)} to ${into}\n`));
-      return ExitCode.Ok;
-    } finally {
-      store.close();
-    }
-  });
+    },
+    stderr,
+  );
 }
 
 /** Why `--extract DIR` cannot be written into: something there that is not an empty directory. */

@@ -6,6 +6,9 @@ import { err, ok, type Result, type SetupFailure, type StrayErrors } from "@rbui
 import { defineTasks, findBuildfile, loadBuildfile, type Definitions, type LoadedBuildfile } from "@rbuild/planner";
 import { lockPathProblem } from "@rbuild/store";
 import { cacheAccessFailure, cacheWriteProblem } from "./cache-access.js";
+import { cacheDirFor } from "./cache-dir.js";
+
+export { cacheDirFor };
 
 /**
  * The module `import ... from "rbuild"` resolves to in a Buildfile: this
@@ -26,12 +29,6 @@ export interface Workspace {
   readonly importsPackages: boolean;
   /** What the Buildfile's code comes from (see LoadedBuildfile.sources). */
   readonly buildfileSources: LoadedBuildfile["sources"];
-}
-
-/** `.rbuild/` in the workspace root, unless `RBUILD_CACHE_DIR` says otherwise. */
-export function cacheDirFor(root: string, env: Readonly<Record<string, string | undefined>>): string {
-  const override = env.RBUILD_CACHE_DIR;
-  return override !== undefined && override !== "" ? resolve(override) : resolve(root, ".rbuild");
 }
 
 export interface OpenOptions {

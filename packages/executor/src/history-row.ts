@@ -31,6 +31,7 @@ export function historyRow(graph: Graph, r: TaskResult, kept: Kept): RunRow {
     // A failure for the error database: any but an interrupt (which says nothing about the task).
     ...(r.status === "failed" && r.failure?.reason !== "interrupted" ? { tail: kept.logs.get(r.name)?.tail ?? [] } : {}),
     ...(r.attempts === undefined ? {} : { attempt: r.attempts }),
+    ...(r.group === true ? { group: true as const } : {}),
   };
 }
 

@@ -17,7 +17,8 @@ import { parseColumn } from "./index-damage.js";
 import type { ManifestEntry } from "./layer.js";
 import type { LogLine, Store } from "./store.js";
 
-export type BuildOutcome = "ok" | "failed" | "interrupted" | "unfinished";
+/** `cancelled`: its caller stopped the tasks that failed (`rbuild watch`, after an edit made them stale). */
+export type BuildOutcome = "ok" | "failed" | "interrupted" | "cancelled" | "unfinished";
 
 /** One build of the history. */
 export interface BuildRecord {
@@ -31,7 +32,7 @@ export interface BuildRecord {
   readonly host: string | null;
   /** For a build answered from the freshness record (nothing to do): the build it repeated. */
   readonly repeated: number | null;
-  /** How many of its tasks (groups included) ran, were cached, failed and were skipped. */
+  /** How many of its tasks ran, were cached, failed and were skipped (groups only when they failed or were skipped, as the summary counts). */
   readonly tasks: { readonly ran: number; readonly cached: number; readonly failed: number; readonly skipped: number };
 }
 
@@ -131,7 +132,7 @@ export function listBuilds(store: Store, limit: number): BuildRecord[] {
         const [ran, cached, failed, skipped] = parseColumn<number[]>(counted, "builds.tasks");
         Object.assign(tasks, { ran: ran ?? 0, cached: cached ?? 0, failed: failed ?? 0, skipped: skipped ?? 0 });
       } else for (const [status, n] of counts.all(id) as [keyof typeof tasks, number][]) if (status in tasks) tasks[status] = n;
-      const outcome: BuildOutcome = finished === null ? "unfinished" : interrupted === 1 ? "interrupted" : ok === 1 ? "ok" : "failed";
+      const outcome: BuildOutcome = finished === null ? "unfinished" : interrupted === 1 ? "interrupted" : interrupted === 2 ? "cancelled" : ok === 1 ? "ok" : "failed";
       return { id, started, finished, outcome, targets: parseColumn<string[]>(targets, "builds.targets"), commit, host, repeated, tasks };
     });
   });

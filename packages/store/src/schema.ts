@@ -30,8 +30,10 @@
  *   runs of every task of the last RUN_HISTORY_BUILDS of them, and the failed
  *   runs (the error database) of all of them; older ones are dropped as new
  *   ones finish. A build row has its targets, start and end, outcome (`ok`,
- *   `interrupted`; no `finished`: it never finished), `tasks` (JSON
- *   `[ran, cached, failed, skipped]`, so a build whose runs are gone still
+ *   `interrupted`: 1 for an interrupt, 2 for a build its caller cancelled
+ *   (`rbuild watch`: an edit made what failed stale; see Store.finishBuild);
+ *   no `finished`: it never finished), `tasks` (JSON
+ *   `[ran, cached, failed, skipped]`, groups that ran or were cached left out as the build's summary does, so a build whose runs are gone still
  *   says what it did; NULL for a build recorded before version 8), the git commit of the workspace (read from `.git`'s
  *   files, NULL outside git) and the host. A run row has its status, cache,
  *   reasons, duration, exit code and `log`, the digest of its log (JSON of

@@ -91,6 +91,8 @@ export interface RunRow {
   readonly tail?: readonly string[];
   /** Which attempt of a task with retries this is (1 for the first); left out for a task run once. */
   readonly attempt?: number;
+  /** A group (a task without `run`): one that ran or was cached did nothing, and is not counted (as the summary does not). */
+  readonly group?: true;
 }
 
 /** Where a build ran: the git commit of the workspace (null outside git, or none yet) and the host's name. */
@@ -577,7 +579,11 @@ export class Store implements StatCacheBackend {
     this.#sql(PRUNE_HISTORY.evidence).run(oldest);
   }
 
-  /** Records the end of `build` and its runs; `interrupted`: it was stopped (then `ok` is false). */
+  /**
+   * Records the end of `build` and its runs; `interrupted`: it was stopped (then `ok` is false).
+   * A build that failed only by interrupts of its own tasks (failures without a tail: `rbuild
+   * watch` cancelled what an edit made stale) is recorded as cancelled, not failed.
+   */
   finishBuild(build: number, ok: boolean, runs: readonly RunRow[], interrupted = false): void {
     this.#healing(() => this.#finishBuild(build, ok, runs, interrupted));
     // The history is committed: the keeper, if any, is told even when flush has nothing to write.
@@ -609,7 +615,8 @@ export class Store implements StatCacheBackend {
         insert.run(build, r.task, r.key, r.status, r.cache, r.pure ? 1 : 0, r.durationMs, r.exitCode, reasons, r.error, r.outputsDigest, r.layer, r.log ?? null, signature, tailText, r.attempt ?? null);
       }
       this.#recordEvidence(build, runs);
-      this.#sql("UPDATE builds SET finished = ?, ok = ?, interrupted = ?, tasks = ? WHERE id = ?").run(this.#now(), ok ? 1 : 0, interrupted ? 1 : 0, JSON.stringify(statusCounts(runs)), build);
+      const stopped = interrupted ? 1 : !ok && cancelledOnly(runs) ? 2 : 0;
+      this.#sql("UPDATE builds SET finished = ?, ok = ?, interrupted = ?, tasks = ? WHERE id = ?").run(this.#now(), ok ? 1 : 0, stopped, JSON.stringify(statusCounts(runs)), build);
       // Deleting the oldest build's 1,000 rows took 1-11 ms of each build's end: a keeper does it on its thread.
       if (!this.#keeperRunning) this.#pruneHistory();
     })();
@@ -728,10 +735,19 @@ export class Store implements StatCacheBackend {
  */
 function statusCounts(runs: readonly RunRow[]): [number, number, number, number] {
   const counts: [number, number, number, number] = [0, 0, 0, 0];
-  const last = new Map<string, string>();
-  for (const r of runs) if (r.status !== "undone" && r.status !== "undo-failed") last.set(r.task, r.status);
-  for (const status of last.values()) counts[status === "ran" ? 0 : status === "cached" ? 1 : status === "failed" ? 2 : 3]++;
+  const last = new Map<string, RunRow>();
+  for (const r of runs) if (r.status !== "undone" && r.status !== "undo-failed") last.set(r.task, r);
+  for (const { status, group } of last.values()) {
+    if (group === true && (status === "ran" || status === "cached")) continue;
+    counts[status === "ran" ? 0 : status === "cached" ? 1 : status === "failed" ? 2 : 3]++;
+  }
   return counts;
+}
+
+/** Whether what failed was only interrupted (its own cancel; no tail: see RunRow.tail), and something was. */
+function cancelledOnly(runs: readonly RunRow[]): boolean {
+  const failed = runs.filter((r) => r.status === "failed");
+  return failed.length > 0 && failed.every((r) => r.tail === undefined);
 }
 
 function outputDigest(entry: ManifestEntry): string {

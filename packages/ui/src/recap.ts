@@ -45,6 +45,8 @@ export function recapText({ counts: c, failed, ok, interrupted, durationMs, cwd,
   }
   for (const undo of failedUndos) text += `${style("red", "error:")} undo ${undo.task} FAILED: ${undoFailure(undo, cwd)}\n`;
   if (failedUndos.length > 0) parts.push(`${failedUndos.length} undo${failedUndos.length === 1 ? "" : "s"} failed`);
-  const verdict = interrupted ? style("red", "interrupted") : ok ? style("green", "ok") : style("red", "failed");
+  // What failed was only stopped by the build's caller (`rbuild watch` cancels what an edit made stale): cancelled, as the history records it.
+  const cancelled = !ok && !interrupted && failed.length > 0 && failed.every((result) => result.failure?.reason === "interrupted");
+  const verdict = interrupted ? style("red", "interrupted") : ok ? style("green", "ok") : cancelled ? style("red", "cancelled") : style("red", "failed");
   return `${text}rbuild: ${verdict}: ${parts.join(", ")} in ${formatDuration(durationMs)}\n`;
 }
