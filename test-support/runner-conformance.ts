@@ -13,20 +13,12 @@
  * Everything a case reads or writes is declared (inputs, outputs), so that
  * a runner that holds only what is declared (the sandbox) passes it too.
  */
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import type { RunFunction } from "@rbuild/core";
-import type { RunOutcome, RunRequest, Runner } from "@rbuild/runners";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import type { Runner } from "@rbuild/runners";
 import { eventually, livePidsWith } from "./processes.js";
-
-/** What one run gave: its outcome and its output as the runner streamed it. */
-interface Ran {
-  readonly outcome: RunOutcome;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import { runnerBed, type Ran } from "./runner-bed.js";
 
 /** The content of `path` (relative to the workspace root) among the files a run produced. */
 function produced(ran: Ran, root: string, path: string): string {
@@ -42,43 +34,8 @@ function produced(ran: Ran, root: string, path: string): string {
 /** Runs the suite against runners `make` gives (a new one per test; `close` is called after it, if it has one). */
 export function runnerConformance(name: string, make: () => Runner & { close?(): void }): void {
   describe(`runner conformance: ${name}`, () => {
-    let root: string;
-    let runner: Runner & { close?(): void };
-    beforeEach(() => {
-      root = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-runner-")));
-      runner = make();
-    });
-    afterEach(() => {
-      runner.close?.();
-      rmSync(root, { recursive: true, force: true });
-    });
-
-    const write = (files: Record<string, string>): void => {
-      for (const [path, text] of Object.entries(files)) {
-        mkdirSync(dirname(join(root, path)), { recursive: true });
-        writeFileSync(join(root, path), text);
-      }
-    };
-
-    async function run(runValue: string | RunFunction, fields: Partial<RunRequest> = {}): Promise<Ran> {
-      let stdout = "";
-      let stderr = "";
-      const outcome = await runner.run({
-        task: "t",
-        run: runValue,
-        root,
-        cwd: root,
-        env: { PATH: "/usr/bin:/bin" },
-        inputs: [],
-        depOutputs: [],
-        outputs: [],
-        signal: new AbortController().signal,
-        stdout: (chunk) => (stdout += chunk.toString()),
-        stderr: (chunk) => (stderr += chunk.toString()),
-        ...fields,
-      });
-      return { outcome, stdout, stderr };
-    }
+    const bed = runnerBed("rbuild-runner-", make);
+    const { write, run } = bed;
 
     test("a command that succeeds: exit code 0, its output streamed, its outputs produced from its inputs and its deps' outputs", async () => {
       write({ "src/in.txt": "input\n", "dep/out.txt": "from a dep\n" });
@@ -89,7 +46,7 @@ export function runnerConformance(name: string, make: () => Runner & { close?():
       });
       expect(ran.outcome).toEqual({ ok: true, exitCode: 0, produced: expect.objectContaining({ kind: expect.any(String) }) });
       expect([ran.stdout, ran.stderr]).toEqual(["done\n", "note\n"]);
-      expect(produced(ran, root, "out/result.txt")).toBe("input\nfrom a dep\n");
+      expect(produced(ran, bed.root, "out/result.txt")).toBe("input\nfrom a dep\n");
     });
 
     test("a command that exits non-zero fails with its exit code", async () => {
@@ -108,10 +65,10 @@ export function runnerConformance(name: string, make: () => Runner & { close?():
       process.env.RBUILD_CONFORMANCE_LEAK = "leaked";
       try {
         const ran = await run('printf "%s|%s|%s|" "$GIVEN" "${RBUILD_CONFORMANCE_LEAK-unset}" "$(pwd)"; cat; echo end', {
-          cwd: join(root, "pkg/a"),
+          cwd: join(bed.root, "pkg/a"),
           env: { PATH: "/usr/bin:/bin", GIVEN: "yes" },
         });
-        expect(ran.stdout).toBe(`yes|unset|${join(root, "pkg/a")}|end\n`);
+        expect(ran.stdout).toBe(`yes|unset|${join(bed.root, "pkg/a")}|end\n`);
       } finally {
         delete process.env.RBUILD_CONFORMANCE_LEAK;
       }
@@ -124,8 +81,8 @@ export function runnerConformance(name: string, make: () => Runner & { close?():
     });
 
     test("a working directory that does not exist fails to start, naming it", async () => {
-      const ran = await run("true", { cwd: join(root, "missing") });
-      expect(ran.outcome).toEqual({ ok: false, exitCode: null, failure: { reason: "spawn-failed", task: "t", message: expect.stringContaining(join(root, "missing")) } });
+      const ran = await run("true", { cwd: join(bed.root, "missing") });
+      expect(ran.outcome).toEqual({ ok: false, exitCode: null, failure: { reason: "spawn-failed", task: "t", message: expect.stringContaining(join(bed.root, "missing")) } });
     });
 
     test("an abort stops the task and everything it started, and the run ends as interrupted", async () => {
@@ -143,7 +100,7 @@ export function runnerConformance(name: string, make: () => Runner & { close?():
     test("a function task gets its name, directory and environment, logs as output, and its commands run as commands do", async () => {
       const ran = await run(
         async (context) => {
-          context.log("in", context.name, context.cwd === root, context.env.GIVEN);
+          context.log("in", context.name, context.cwd === bed.root, context.env.GIVEN);
           const { stdout } = await context.exec("echo from exec; echo $GIVEN > made.txt");
           context.log("captured", stdout.trim());
         },
@@ -151,7 +108,7 @@ export function runnerConformance(name: string, make: () => Runner & { close?():
       );
       expect(ran.outcome.ok).toBe(true);
       expect(ran.stdout).toBe("in t true yes\nfrom exec\ncaptured from exec\n");
-      expect(produced(ran, root, "made.txt")).toBe("yes\n");
+      expect(produced(ran, bed.root, "made.txt")).toBe("yes\n");
     });
 
     test("a function task that throws fails with its message", async () => {

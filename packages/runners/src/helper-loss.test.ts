@@ -1,27 +1,20 @@
 // The local runner when its process helper dies, is killed or stops answering: real helpers, stopped and killed for real.
-import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterEach, beforeEach, expect, test } from "vitest";
+import { afterEach, expect, test } from "vitest";
 import { isAlive } from "../../../test-support/processes.js";
+import { runnerBed } from "../../../test-support/runner-bed.js";
 import { LocalRunner } from "./local-runner.js";
 import { ProcessHelper } from "./process-helper.js";
-import type { RunOutcome, RunRequest } from "./runner.js";
+import type { RunRequest } from "./runner.js";
 import { spawnInGroup, type SpawnResult } from "./spawn-group.js";
 
-let root: string;
-let runner: LocalRunner;
+const bed = runnerBed("rbuild-helper-loss-", () => new LocalRunner());
 /** Helpers a test stopped: resumed (and so able to see end of input) or killed after it, whatever it did. */
 const stopped: number[] = [];
 
-beforeEach(() => {
-  root = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-helper-loss-")));
-  runner = new LocalRunner();
-});
-
 afterEach(() => {
-  runner.close();
   for (const pid of stopped.splice(0)) {
     try {
       process.kill(pid, "SIGKILL");
@@ -29,39 +22,18 @@ afterEach(() => {
       // Gone already, as it should be.
     }
   }
-  rmSync(root, { recursive: true, force: true });
 });
 
-interface Ran {
-  readonly outcome: RunOutcome;
-  readonly stdout: string;
-  readonly infos: readonly string[];
-}
-
-async function run(command: string, fields: Partial<RunRequest> = {}): Promise<Ran> {
-  let stdout = "";
+/** A run through the bed, with the info events it gave. */
+async function run(command: string, fields: Partial<RunRequest> = {}) {
   const infos: string[] = [];
-  const outcome = await runner.run({
-    task: "t",
-    run: command,
-    root,
-    cwd: root,
-    env: { PATH: "/usr/bin:/bin" },
-    inputs: [],
-    depOutputs: [],
-    outputs: [],
-    signal: new AbortController().signal,
-    stdout: (chunk) => (stdout += chunk.toString()),
-    stderr: () => {},
-    info: (code, message) => infos.push(`${code}: ${message}`),
-    ...fields,
-  });
-  return { outcome, stdout, infos };
+  const ran = await bed.run(command, { info: (code, message) => infos.push(`${code}: ${message}`), ...fields });
+  return { ...ran, infos };
 }
 
 /** The numbers a running task writes to `name` (its own pid, then its parent's), once it has written them. */
 async function pidsFrom(name: string): Promise<{ task: number; parent: number }> {
-  const path = join(root, name);
+  const path = join(bed.root, name);
   for (let i = 0; i < 3000; i++) {
     const text = readFileSync(path, { encoding: "utf8", flag: "a+" });
     if (text.endsWith("\n")) {
@@ -125,7 +97,7 @@ test("20.hardening: a helper killed mid-run fails the task it ran saying so, sto
   const next = await run(STARTS_DIRECTLY);
   expect([next.outcome.ok, next.stdout, next.infos]).toEqual([true, "node\n", []]);
   // The next build gets a helper again.
-  runner.prepare(["true"]);
+  bed.runner.prepare(["true"]);
   const later = await run(STARTS_DIRECTLY);
   expect([later.stdout, later.infos]).toEqual(["python3\n", []]);
 });
@@ -157,13 +129,13 @@ test("20.hardening: interrupted while its helper is stopped, a run ends as inter
 
 /** A stand-in helper: says it is ready, reads one request, then does `then` (python, with `os`, `sys` and `time` imported). */
 function fakeHelper(then: string): ProcessHelper {
-  const script = join(root, "fake_helper.py");
+  const script = join(bed.root, "fake_helper.py");
   writeFileSync(script, `import os, sys, time\nos.write(1, b"H\\n")\nos.read(0, 65536)\n${then}\n`);
   return ProcessHelper.start(script)!;
 }
 
 async function launch(helper: ProcessHelper): Promise<SpawnResult> {
-  return spawnInGroup({ command: "echo never", cwd: root, env: { PATH: "/usr/bin:/bin" }, signal: new AbortController().signal, onStdout: () => {}, onStderr: () => {}, helper });
+  return spawnInGroup({ command: "echo never", cwd: bed.root, env: { PATH: "/usr/bin:/bin" }, signal: new AbortController().signal, onStdout: () => {}, onStderr: () => {}, helper });
 }
 
 test("20.hardening: a helper that dies before it answers a request fails it as lost, not started twice, saying what it said", async () => {
@@ -172,7 +144,7 @@ test("20.hardening: a helper that dies before it answers a request fails it as l
 });
 
 test("20.hardening: a silent helper killed with a child it never named: that child's group is killed and its request is lost", async () => {
-  const pidFile = join(root, "child");
+  const pidFile = join(bed.root, "child");
   // Starts a process in a group of its own, as for the request, and never says so.
   const helper = fakeHelper(`pid = os.posix_spawn("/bin/sleep", ["sleep", "60"], {}, setpgroup=0)\nopen(${JSON.stringify(pidFile)}, "w").write("%d\\n" % pid)\ntime.sleep(60)`);
   stopped.push(helper.pid!);
@@ -196,7 +168,7 @@ test("20.N9: a helper stopped (SIGSTOP) while a task runs through it is lost: th
 
   const next = await run(STARTS_DIRECTLY);
   expect([next.outcome.ok, next.stdout, next.infos]).toEqual([true, "node\n", []]);
-  expect(readdirSync(root)).toEqual(["pids"]);
+  expect(readdirSync(bed.root)).toEqual(["pids"]);
 }, 60_000);
 
 test("20.N9: a helper that runs a long silent task and is not stopped answers its pings: the task ends as it should", async () => {

@@ -6,7 +6,8 @@
  */
 import type { StrayErrors } from "@rbuild/core";
 import { LocalRunner } from "./local-runner.js";
-import type { BuildHold, RunOutcome, RunRequest, Runner } from "./runner.js";
+import { OnLocalRunner } from "./on-local-runner.js";
+import type { RunOutcome, RunRequest } from "./runner.js";
 import { ContainerRunner } from "./container-runner.js";
 import { SandboxRunner } from "./sandbox-runner.js";
 
@@ -15,13 +16,12 @@ export interface RunnerChoiceOptions {
   readonly spawn?: "helper" | "direct";
 }
 
-export class RunnerChoice implements Runner {
-  readonly #local: LocalRunner;
+export class RunnerChoice extends OnLocalRunner {
   #sandbox: SandboxRunner | undefined;
   #container: ContainerRunner | undefined;
 
   constructor(options: RunnerChoiceOptions = {}) {
-    this.#local = new LocalRunner(options);
+    super(new LocalRunner(options));
   }
 
   run(request: RunRequest): Promise<RunOutcome> {
@@ -29,32 +29,16 @@ export class RunnerChoice implements Runner {
       this.#container ??= new ContainerRunner(this.#sandboxRunner());
       return Promise.resolve(this.#container.run(request));
     }
-    if (request.sandbox !== true) return this.#local.run(request);
+    if (request.sandbox !== true) return this.local.run(request);
     return this.#sandboxRunner().run(request);
   }
 
   #sandboxRunner(): SandboxRunner {
-    this.#sandbox ??= new SandboxRunner({ local: this.#local });
+    this.#sandbox ??= new SandboxRunner({ local: this.local });
     return this.#sandbox;
   }
 
-  prepare(runs: Iterable<RunRequest["run"] | undefined>): void {
-    this.#local.prepare(runs);
-  }
-
-  begin(dir: string): Promise<BuildHold> {
-    return this.#local.begin(dir);
-  }
-
-  mayHaveLeftRunning(dir: string): boolean {
-    return this.#local.mayHaveLeftRunning(dir);
-  }
-
-  functionsRunning(): readonly string[] {
-    return this.#local.functionsRunning();
-  }
-
   close(): void {
-    this.#local.close();
+    this.local.close();
   }
 }

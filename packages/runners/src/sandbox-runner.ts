@@ -25,7 +25,8 @@ import { constants } from "node:os";
 import type { TaskFailure } from "@rbuild/core";
 import { locateBwrap, SANDBOX_HOME, systemArgs, type BwrapState } from "./bwrap.js";
 import { LocalRunner, refusedImage, type LocalRunnerOptions } from "./local-runner.js";
-import type { BuildHold, RunOutcome, RunRequest, Runner } from "./runner.js";
+import { OnLocalRunner } from "./on-local-runner.js";
+import type { RunOutcome, RunRequest } from "./runner.js";
 import { isBelow, SandboxTree } from "./sandbox-tree.js";
 import type { Program, Wrap } from "./spawn-group.js";
 import { readOnlyWrites, STDERR_KEPT, undeclaredReads } from "./undeclared-reads.js";
@@ -67,8 +68,7 @@ function isDirectory(path: string): boolean {
   }
 }
 
-export class SandboxRunner implements Runner {
-  readonly #local: LocalRunner;
+export class SandboxRunner extends OnLocalRunner {
   readonly #owned: boolean;
   readonly #searchPath: string;
   readonly #argvLimit: number;
@@ -76,30 +76,14 @@ export class SandboxRunner implements Runner {
   #bwrap: BwrapState | undefined;
 
   constructor(options: SandboxRunnerOptions = {}) {
+    super(options.local ?? new LocalRunner(options));
     this.#owned = options.local === undefined;
-    this.#local = options.local ?? new LocalRunner(options);
     this.#searchPath = options.searchPath ?? process.env.PATH ?? "";
     this.#argvLimit = options.argvLimit ?? MAX_ARGV;
   }
 
-  prepare(runs: Iterable<RunRequest["run"] | undefined>): void {
-    this.#local.prepare(runs);
-  }
-
-  begin(dir: string): Promise<BuildHold> {
-    return this.#local.begin(dir);
-  }
-
-  mayHaveLeftRunning(dir: string): boolean {
-    return this.#local.mayHaveLeftRunning(dir);
-  }
-
-  functionsRunning(): readonly string[] {
-    return this.#local.functionsRunning();
-  }
-
   close(): void {
-    if (this.#owned) this.#local.close();
+    if (this.#owned) this.local.close();
   }
 
   async run(request: RunRequest): Promise<RunOutcome> {
@@ -144,7 +128,7 @@ export class SandboxRunner implements Runner {
         writeFileSync(file, setup.map((arg) => `${arg}\0`).join(""));
         return { file: "/bin/sh", args: ["-c", 'f=$1; shift; exec "$0" --args 3 "$@" 3<"$f"', bwrap.path, file, ...command], env };
       };
-      const outcome = await this.#local.runWrapped(own, wrap);
+      const outcome = await this.local.runWrapped(own, wrap);
       if (!outcome.ok) {
         const failure = this.#explained(outcome.failure, tail, request, tree);
         return { ok: false, exitCode: failure.reason === "killed" ? null : outcome.exitCode, failure };
