@@ -4,8 +4,7 @@
  * Everything is at the workspace's own absolute paths, so commands and error
  * messages read as they do outside. Two host directories per run: the base,
  * in /dev/shm where there is one, bound read-only at the workspace root, and
- * `s`, the scratch directory, beside the system's temp files (in /dev/shm
- * too when the run has no outputs). What the task sees there:
+ * `s`, the scratch directory, beside the system's temp files. What the task sees there:
  *
  * - its declared inputs and its deps' outputs, and nothing else of the
  *   workspace: a read of an undeclared file finds nothing. A directory that
@@ -100,13 +99,10 @@ export class SandboxTree {
     this.#outputs = request.outputs;
     // Separately: one list's "!" excludes are not the other's.
     const readable = new Set([...expandGlobs(request.root, request.inputs), ...expandGlobs(request.root, request.depOutputs)]);
-    // A run with no outputs has nothing to move back: all of it can be in memory (see baseDirectory).
-    const memory = request.outputs.length === 0 ? memoryDirectory() : undefined;
-    this.#run = memory ?? mkdtempSync(join(tmpdir(), "rbuild-sandbox-"));
+    this.#run = mkdtempSync(join(tmpdir(), "rbuild-sandbox-"));
     this.dir = join(this.#run, "s");
     mkdirSync(this.dir);
-    this.#base = memory === undefined ? baseDirectory(this.#run) : join(memory, "t");
-    if (memory !== undefined) mkdirSync(this.#base);
+    this.#base = baseDirectory(this.#run);
     this.#writable = request.outputs.length === 0 ? [] : writableBases(request.outputs);
     this.#wholeRoot = this.#writable.includes("");
     const args = this.#wholeRoot ? ["--bind", this.dir, request.root] : ["--ro-bind", this.#base, request.root];
@@ -237,29 +233,17 @@ export class SandboxTree {
 }
 
 
-/** A new directory in memory (/dev/shm), if there is one here. */
-function memoryDirectory(): string | undefined {
-  try {
-    return mkdtempSync("/dev/shm/rbuild-sandbox-");
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The base's directory: in memory (/dev/shm) where there is one, since
  * copying and removing a few hundred small files on disk took tens of
  * milliseconds on a loaded machine; else beside the scratch directory.
- * The scratch directory itself stays beside the system's temp files when the
- * run has outputs, so that they are renamed, not copied, into a workspace on
- * that file system; a run without outputs has its scratch directory in memory
- * too: creating and removing its directories on disk cost 1.3 ms a run on
- * this machine loaded, against 0.04 ms in memory (bench/RESULTS.md, issue 27.5).
  */
 function baseDirectory(run: string): string {
-  const memory = memoryDirectory();
-  if (memory !== undefined) return memory;
-  const base = join(run, "t");
-  mkdirSync(base);
-  return base;
+  try {
+    return mkdtempSync("/dev/shm/rbuild-sandbox-");
+  } catch {
+    const base = join(run, "t");
+    mkdirSync(base);
+    return base;
+  }
 }
