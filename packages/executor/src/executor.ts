@@ -501,7 +501,14 @@ class Build {
       // A failure for the error database: any but an interrupt (which says nothing about the task).
       ...(r.status === "failed" && r.failure?.reason !== "interrupted" ? { tail: this.#logs.get(r.name)?.tail ?? [] } : {}),
       ...(r.attempts === undefined ? {} : { attempt: r.attempts }),
+      ...this.#imageRow(r),
     };
+  }
+
+  /** A container task's image, for `rbuild export` (a run answered from the freshness record identified none: its key's run did). */
+  #imageRow(r: TaskResult): Pick<RunRow, "image"> {
+    const image = r.key === null ? undefined : this.#images.known(this.#graph.tasks.get(r.name)!);
+    return image === undefined ? {} : { image: { kind: image.kind, path: image.path, digest: image.digest } };
   }
 
   #evidenceRow(r: TaskResult): Pick<RunRow, "evidence"> {

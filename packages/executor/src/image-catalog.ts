@@ -8,7 +8,7 @@
  */
 import { resolve } from "node:path";
 import type { GraphTask } from "@rbuild/planner";
-import { identifyImage, type Identified } from "@rbuild/runners";
+import { identifyImage, type Identified, type ImageSource } from "@rbuild/runners";
 
 export class ImageCatalog {
   readonly #root: string;
@@ -26,5 +26,13 @@ export class ImageCatalog {
     let found = this.#found.get(path);
     if (found === undefined) this.#found.set(path, (found = identifyImage(path)));
     return found;
+  }
+
+  /** The task's image if this build has identified it already (nothing is read): what its history row records. */
+  known(task: Pick<GraphTask, "runner">): ImageSource | undefined {
+    const runner = task.runner;
+    if (typeof runner !== "object") return undefined;
+    const found = this.#found.get(resolve(this.#root, runner.image));
+    return found?.ok === true ? found.image : undefined;
   }
 }

@@ -111,6 +111,9 @@ function collect(store: Store, db: Database.Database, options: GcOptions): GcRes
     }
   }
 
+  // A container task's image is known for export while its key has an action (schema.ts, `run_images`).
+  db.prepare("DELETE FROM run_images WHERE key NOT IN (SELECT key FROM actions)").run();
+
   // Files that no row names: left by a crash, or by an index that was reset.
   const known = new Set((db.prepare("SELECT digest FROM blobs").raw().all() as [string][]).map(([d]) => d));
   for (const shard of safeList(store.cas.dir)) {

@@ -91,6 +91,16 @@ export interface RunRow {
   readonly tail?: readonly string[];
   /** Which attempt of a task with retries this is (1 for the first); left out for a task run once. */
   readonly attempt?: number;
+  /** A container task's image, as identified for its key (schema.ts, `run_images`). */
+  readonly image?: RunImageRecord;
+}
+
+/** The image a container task's key was computed with: what `rbuild export --oci` needs to find it again. */
+export interface RunImageRecord {
+  readonly kind: "oci-layout" | "docker-archive" | "rootfs";
+  /** Absolute path of the layout, tarball or directory. */
+  readonly path: string;
+  readonly digest: string;
 }
 
 /** Where a build ran: the git commit of the workspace (null outside git, or none yet) and the host's name. */
@@ -588,6 +598,7 @@ export class Store implements StatCacheBackend {
     const insert = this.#sql(
       "INSERT INTO runs (build, task, key, status, cache, pure, duration_ms, exit_code, reasons, error, outputs_digest, layer, log, signature, tail, attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
+    const image = this.#sql("INSERT OR REPLACE INTO run_images (key, kind, path, digest) VALUES (?, ?, ?, ?)");
     const begun = this.#build;
     this.#db.transaction(() => {
       // An index started over since the build began has lost its row: it is recorded again, under its id.
@@ -607,6 +618,7 @@ export class Store implements StatCacheBackend {
         const reasons = r.reasons.length === 0 ? "[]" : JSON.stringify(r.reasons);
         const tailText = tail === null ? null : JSON.stringify(tail);
         insert.run(build, r.task, r.key, r.status, r.cache, r.pure ? 1 : 0, r.durationMs, r.exitCode, reasons, r.error, r.outputsDigest, r.layer, r.log ?? null, signature, tailText, r.attempt ?? null);
+        if (r.image !== undefined && r.key !== null) image.run(r.key, r.image.kind, r.image.path, r.image.digest);
       }
       this.#recordEvidence(build, runs);
       this.#sql("UPDATE builds SET finished = ?, ok = ?, interrupted = ?, tasks = ? WHERE id = ?").run(this.#now(), ok ? 1 : 0, interrupted ? 1 : 0, JSON.stringify(statusCounts(runs)), build);
