@@ -13,3 +13,5 @@ export { identifyImage, ImageError } from "./image/image-source.js";
 export type { Identified, ImageKind, ImageSource } from "./image/image-source.js";
 export { imageDirectory, unpackImage } from "./image/unpack.js";
 export type { Unpacked } from "./image/unpack.js";
+export { baseImage, LAYER_MEDIA } from "./image/base-image.js";
+export type { BaseImage, BaseLayer } from "./image/base-image.js";

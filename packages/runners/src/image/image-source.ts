@@ -74,26 +74,37 @@ export function identifyImage(path: string): Identified {
 export function imageContents(image: ImageSource): ImageContents {
   switch (image.kind) {
     case "oci-layout": {
-      const { manifest } = ociManifest(image.path);
-      const config = parseJson(ociBlob(image.path, manifest.config), `the config ${manifest.config.digest}`, image.path) as ImageConfig;
-      return { layers: manifest.layers.map((layer) => ociBlob(image.path, layer)), env: configEnv(config) };
+      const { config, layers } = ociImage(image.path);
+      return { layers: layers.map((layer) => layer.bytes), env: configEnv(config as ImageConfig) };
     }
     case "docker-archive": {
-      const files = archiveFiles(image.path, readFileSync(image.path));
-      const entry = dockerManifest(files, image.path);
-      const member = (name: string): Buffer => {
-        const bytes = files.get(name.replace(/^\.\//, ""));
-        if (bytes === undefined) throw new ImageError(`${image.path}: its manifest.json names ${name}, which the tarball does not hold. Save the image again (\`docker save -o FILE IMAGE\`).`);
-        const hex = /(?:^|\/)(?:blobs\/sha256\/)?([0-9a-f]{64})(?:\.json)?$/.exec(name)?.[1];
-        if (hex !== undefined && /blobs\/sha256\/|^[0-9a-f]{64}\.json$/.test(name)) checkDigest(bytes, `sha256:${hex}`, name, image.path);
-        return bytes;
-      };
-      const config = parseJson(member(entry.Config), entry.Config, image.path) as ImageConfig;
-      return { layers: entry.Layers.map(member), env: configEnv(config) };
+      const { config, layers } = dockerImage(image.path);
+      return { layers, env: configEnv(config as ImageConfig) };
     }
     case "rootfs":
       return { layers: [], env: [] };
   }
+}
+
+/** A `docker save` tarball's config (parsed) and layers (as stored), each checked against the digest its name states. */
+export function dockerImage(path: string): { config: unknown; layers: Buffer[] } {
+  const files = archiveFiles(path, readFileSync(path));
+  const entry = dockerManifest(files, path);
+  const member = (name: string): Buffer => {
+    const bytes = files.get(name.replace(/^\.\//, ""));
+    if (bytes === undefined) throw new ImageError(`${path}: its manifest.json names ${name}, which the tarball does not hold. Save the image again (\`docker save -o FILE IMAGE\`).`);
+    const hex = /(?:^|\/)(?:blobs\/sha256\/)?([0-9a-f]{64})(?:\.json)?$/.exec(name)?.[1];
+    if (hex !== undefined && /blobs\/sha256\/|^[0-9a-f]{64}\.json$/.test(name)) checkDigest(bytes, `sha256:${hex}`, name, path);
+    return bytes;
+  };
+  return { config: parseJson(member(entry.Config), entry.Config, path), layers: entry.Layers.map(member) };
+}
+
+/** An OCI layout's config (parsed) and layers (as stored, with their media types), each checked against its digest. */
+export function ociImage(layout: string): { config: unknown; layers: { bytes: Buffer; mediaType: string | undefined }[] } {
+  const { manifest } = ociManifest(layout);
+  const config = parseJson(ociBlob(layout, manifest.config), `the config ${manifest.config.digest}`, layout);
+  return { config, layers: manifest.layers.map((layer) => ({ bytes: ociBlob(layout, layer), mediaType: layer.mediaType })) };
 }
 
 interface Descriptor {
