@@ -293,11 +293,14 @@ export class TaskCache {
     }
     const { run, env, def } = this.#definition(task);
     // A container task's image: its digest is in the key, and the files it was read from in the freshness entry.
+    // A root filesystem directory's directories were listed, not read: with the listed ones (a file that is a
+    // directory is one that went, to the check of inputs changed while it ran, and the task would never be cached).
     const image = this.#images.of(task);
     if (image?.ok === true) {
       for (const file of image.image.files) {
         const stat = statSync(file, { throwIfNoEntry: false });
-        if (stat !== undefined) files.push(fileStat(relative(this.#root, file), stat));
+        if (stat?.isDirectory() === true) dirs.push(entryStat(relative(this.#root, file), stat));
+        else if (stat !== undefined) files.push(fileStat(relative(this.#root, file), stat));
       }
     }
     const record: KeyRecord = {
