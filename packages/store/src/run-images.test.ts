@@ -1,5 +1,5 @@
 /** The images container tasks' keys were computed with (schema.ts, `run_images`), for `rbuild export --oci` (issue 27.4). */
-import { mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -49,4 +49,20 @@ test("27.4: an index of version 10 is migrated in place: its actions stay, and i
   again.finishBuild(again.beginBuild(["t"]), true, [row("k", IMAGE)]);
   expect(runImage(again, "k")).toEqual(IMAGE);
   again.close();
+});
+
+test("27.4: gc removes the unpacked images no stored result was built in, once unused for an hour; crash leftovers too", () => {
+  const hour = 60 * 60 * 1000;
+  const store = Store.open({ dir });
+  store.save(action("k1"), []);
+  const kept = "a".repeat(64);
+  store.finishBuild(store.beginBuild(["t"]), true, [row("k1", { ...IMAGE, digest: `sha256:${kept}` })]);
+  const images = join(dir, "images");
+  for (const name of [kept, "b".repeat(64), "c".repeat(64), ".unpack-x", "notes"]) mkdirSync(join(images, name, "rootfs"), { recursive: true });
+  const now = Date.now();
+  // b and the leftover were last used two hours ago; c a minute ago (a build may be running in it).
+  for (const name of [kept, "b".repeat(64), ".unpack-x", "notes"]) utimesSync(join(images, name), new Date(now - 2 * hour), new Date(now - 2 * hour));
+  expect(collectGarbage(store, { now })).toMatchObject({ imagesRemoved: 1 });
+  expect(readdirSync(images).sort()).toEqual([kept, "c".repeat(64), "notes"]);
+  store.close();
 });

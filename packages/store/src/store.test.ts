@@ -386,7 +386,7 @@ describe("Store", () => {
     expect(infos).toEqual([]);
     const result = collectGarbage(damaged, { maxBytes: 1_000_000 });
     // The blob file is an orphan of the new index now, too young to go.
-    expect(result).toEqual({ actionsRemoved: 0, blobsRemoved: 0, bytesFreed: 0, bytesLeft: 0 });
+    expect(result).toEqual({ actionsRemoved: 0, blobsRemoved: 0, bytesFreed: 0, bytesLeft: 0, imagesRemoved: 0 });
     expect(damaged.lookup("k1")).toBeUndefined();
     damaged.close();
     expect(infos).toEqual([expect.stringMatching(/^store-reset: the cache index .*index\.sqlite could not be used \(database disk image is malformed\); starting it over, so tasks will run again$/)]);
