@@ -317,11 +317,12 @@ class Build {
     this.#now = options.now ?? (() => performance.now());
     const env = options.env ?? process.env;
     this.#env = new TaskEnvBuilder(env);
-    this.#images = new ImageCatalog(options.graph.root);
     this.#cache =
       options.cache === undefined
         ? undefined
-        : new TaskCache(options.graph, { ...options.cache, images: this.#images }, env, (code, message) => this.#reporter.report({ type: "info", code, message }));
+        : new TaskCache(options.graph, options.cache, env, (code, message) => this.#reporter.report({ type: "info", code, message }));
+    // One catalog for the build: the cache's, whose stat cache knows an image directory's unchanged files.
+    this.#images = this.#cache?.images ?? new ImageCatalog(options.graph.root);
     this.#remote =
       options.cache === undefined || options.remote === undefined
         ? undefined

@@ -145,7 +145,7 @@ export class TaskCache {
     this.#env = env;
     this.#hasher = new FileHasher(graph.root, options.store, options.store.trustBefore);
     this.#info = info;
-    this.#images = options.images ?? new ImageCatalog(graph.root);
+    this.#images = options.images ?? new ImageCatalog(graph.root, this.#hasher);
     // A store directory inside the workspace is never an input or output.
     const relativeStore = options.store.dir.startsWith(`${graph.root}/`) ? options.store.dir.slice(graph.root.length + 1) : undefined;
     this.#ignore = relativeStore === undefined ? [] : [`${relativeStore}/**`];
@@ -234,6 +234,11 @@ export class TaskCache {
       this.#warmed++;
       this.store.set(path, state);
     });
+  }
+
+  /** The build's container images, identified through this cache's stat cache (see image-catalog.ts). */
+  get images(): ImageCatalog {
+    return this.#images;
   }
 
   /** Input files read and hashed in this build: by the main thread, and by the helper thread. */

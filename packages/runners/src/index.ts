@@ -10,7 +10,7 @@ export type { RunnerChoiceOptions } from "./runner-choice.js";
 export type { RunImage } from "./runner.js";
 export { ContainerRunner } from "./container-runner.js";
 export { identifyImage, ImageError } from "./image/image-source.js";
-export type { Identified, ImageKind, ImageSource } from "./image/image-source.js";
+export type { FileDigester, Identified, ImageKind, ImageSource } from "./image/image-source.js";
 export { imageDirectory, unpackImage } from "./image/unpack.js";
 export type { Unpacked } from "./image/unpack.js";
 export { baseImage, LAYER_MEDIA } from "./image/base-image.js";
