@@ -24,7 +24,8 @@ function cacheWork(args: Args, cacheDir: string): number {
         ...(args.maxAgeDays === undefined ? {} : { maxAgeDays: args.maxAgeDays }),
       });
       process.stdout.write(
-        `removed ${result.actionsRemoved} entries and ${result.blobsRemoved} blobs, freed ${formatSize(result.bytesFreed)}; ${formatSize(result.bytesLeft)} left\n`,
+        `removed ${result.actionsRemoved} entries and ${result.blobsRemoved} blobs, freed ${formatSize(result.bytesFreed)}; ${formatSize(result.bytesLeft)} left\n` +
+          (result.imagesRemoved === 0 ? "" : `removed ${result.imagesRemoved === 1 ? "1 unpacked container image" : `${result.imagesRemoved} unpacked container images`} no stored result was built in\n`),
       );
       return ExitCode.Ok;
     }

@@ -10,7 +10,12 @@
  * (ustar, whiteouts `.wh.<name>`), so each layer's digest is also its
  * `rootfs.diff_ids` entry. No gzip: the bytes stay the ones the cache holds,
  * and a registry push can compress them. The config is the minimal image
- * config: os, architecture, rootfs and one history entry per layer. Every
+ * config: os, architecture, rootfs and one history entry per layer. A
+ * container task's image is written below its layers (its base): the base's
+ * layers as it stores them (media type and diff_id given), and the base's
+ * config, whose fields (env, entrypoint, cmd, working dir, os, architecture)
+ * the image keeps, with its rootfs.diff_ids and history extended by the
+ * task's layers. Every
  * JSON document is written with sorted keys, so the same stack always makes
  * the same layout (and manifest digest).
  */
@@ -36,6 +41,16 @@ export interface Descriptor {
 export interface LayoutLayer {
   readonly source: string | Buffer;
   readonly createdBy: string;
+  /** Uncompressed tar unless it says otherwise. */
+  readonly mediaType?: string;
+  /** Its rootfs.diff_ids entry, the digest of its uncompressed tar: its own digest unless given. */
+  readonly diffId?: string;
+}
+
+/** The image a layer stack is written over: its layers (bottom first) and its config (none: the minimal one). */
+export interface LayoutBase {
+  readonly layers: readonly LayoutLayer[];
+  readonly config?: Readonly<Record<string, unknown>>;
 }
 
 /** Node's architecture names in the OCI (Go) spelling. */
@@ -89,23 +104,34 @@ function writeJson(blobs: string, mediaType: string, value: unknown): Descriptor
   return { mediaType, digest: `sha256:${hex}`, size: bytes.length };
 }
 
-/** Writes `layers` (bottom first) as an image layout in `dir` (new or empty); returns the manifest's descriptor. */
-export function writeOciLayout(dir: string, layers: readonly LayoutLayer[], ref: string): Descriptor {
+type Written = { digest: string; size: number; layer: LayoutLayer };
+
+const EPOCH = "1970-01-01T00:00:00Z";
+const historyOf = (layers: readonly Written[]): object[] => layers.map((l) => ({ created_by: l.layer.createdBy, created: EPOCH }));
+
+/** The image config: the base's (or the minimal one), with rootfs and history for every layer. */
+function imageConfig(base: readonly Written[], own: readonly Written[], config: Readonly<Record<string, unknown>> | undefined): object {
+  const rootfs = { type: "layers", diff_ids: [...base, ...own].map((l) => l.layer.diffId ?? l.digest) };
+  if (config === undefined) return { architecture: ARCHITECTURES[process.arch] ?? process.arch, os: "linux", config: {}, rootfs, history: historyOf([...base, ...own]) };
+  // The base's history, when it has an entry for each of its layers (entries marked empty_layer have none); else one made here.
+  const history = Array.isArray(config.history) ? (config.history as unknown[]) : [];
+  const layered = history.filter((h) => (h as { empty_layer?: unknown } | null)?.empty_layer !== true).length;
+  return { ...config, rootfs, history: [...(layered === base.length ? history : historyOf(base)), ...historyOf(own)] };
+}
+
+/** Writes `layers` (bottom first) over `base` as an image layout in `dir` (new or empty); returns the manifest's descriptor. */
+export function writeOciLayout(dir: string, layers: readonly LayoutLayer[], ref: string, base: LayoutBase = { layers: [] }): Descriptor {
   const blobs = join(dir, "blobs", "sha256");
   mkdirSync(blobs, { recursive: true });
-  const written = layers.map((layer) => ({ ...copyBlob(blobs, layer.source), createdBy: layer.createdBy }));
-  const config = writeJson(blobs, MEDIA.config, {
-    architecture: ARCHITECTURES[process.arch] ?? process.arch,
-    os: "linux",
-    config: {},
-    rootfs: { type: "layers", diff_ids: written.map((l) => l.digest) },
-    history: written.map((l) => ({ created_by: l.createdBy, created: "1970-01-01T00:00:00Z" })),
-  });
+  const write = (layer: LayoutLayer): Written => ({ ...copyBlob(blobs, layer.source), layer });
+  const under = base.layers.map(write);
+  const own = layers.map(write);
+  const config = writeJson(blobs, MEDIA.config, imageConfig(under, own, base.config));
   const manifest = writeJson(blobs, MEDIA.manifest, {
     schemaVersion: 2,
     mediaType: MEDIA.manifest,
     config,
-    layers: written.map((l) => ({ mediaType: MEDIA.layer, digest: l.digest, size: l.size })),
+    layers: [...under, ...own].map((l) => ({ mediaType: l.layer.mediaType ?? MEDIA.layer, digest: l.digest, size: l.size })),
   });
   writeFileSync(join(dir, "oci-layout"), sortedJson({ imageLayoutVersion: "1.0.0" }));
   writeFileSync(

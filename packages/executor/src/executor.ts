@@ -263,11 +263,12 @@ class Build {
     this.#now = options.now ?? (() => performance.now());
     const env = options.env ?? process.env;
     this.#env = new TaskEnvBuilder(env);
-    this.#images = new ImageCatalog(options.graph.root);
     this.#cache =
       options.cache === undefined
         ? undefined
-        : new TaskCache(options.graph, { ...options.cache, images: this.#images }, env, (code, message) => this.#reporter.report({ type: "info", code, message }));
+        : new TaskCache(options.graph, options.cache, env, (code, message) => this.#reporter.report({ type: "info", code, message }));
+    // One catalog for the build: the cache's, whose stat cache knows an image directory's unchanged files.
+    this.#images = this.#cache?.images ?? new ImageCatalog(options.graph.root);
     this.#remote =
       options.cache === undefined || options.remote === undefined
         ? undefined
@@ -395,7 +396,13 @@ class Build {
 
   #historyOf(results: readonly TaskResult[]): RunRow[] {
     const kept = { outputs: this.#outputs, layers: this.#layers, evidence: this.#evidence, logs: this.#logs };
-    return results.flatMap((r) => [...this.#attempts.failedRows(r.name), historyRow(this.#graph, r, kept)]);
+    return results.flatMap((r) => [...this.#attempts.failedRows(r.name), { ...historyRow(this.#graph, r, kept), ...this.#imageRow(r) }]);
+  }
+
+  /** A container task's image, for `rbuild export` (a run answered from the freshness record identified none: its key's run did). */
+  #imageRow(r: TaskResult): Pick<RunRow, "image"> {
+    const image = r.key === null ? undefined : this.#images.known(this.#graph.tasks.get(r.name)!);
+    return image === undefined ? {} : { image: { kind: image.kind, path: image.path, digest: image.digest } };
   }
 
   /** A task failed (without keep-going): nothing new starts, and no task waiting to retry tries again. */

@@ -145,7 +145,7 @@ export class TaskCache {
     this.#env = env;
     this.#hasher = new FileHasher(graph.root, options.store, options.store.trustBefore);
     this.#info = info;
-    this.#images = options.images ?? new ImageCatalog(graph.root);
+    this.#images = options.images ?? new ImageCatalog(graph.root, this.#hasher);
     // A store directory inside the workspace is never an input or output.
     const relativeStore = options.store.dir.startsWith(`${graph.root}/`) ? options.store.dir.slice(graph.root.length + 1) : undefined;
     this.#ignore = relativeStore === undefined ? [] : [`${relativeStore}/**`];
@@ -236,6 +236,11 @@ export class TaskCache {
     });
   }
 
+  /** The build's container images, identified through this cache's stat cache (see image-catalog.ts). */
+  get images(): ImageCatalog {
+    return this.#images;
+  }
+
   /** Input files read and hashed in this build: by the main thread, and by the helper thread. */
   get inputsHashed(): { readonly here: number; readonly helper: number } {
     return { here: this.#hasher.filesHashed, helper: this.#warmed };
@@ -293,11 +298,14 @@ export class TaskCache {
     }
     const { run, env, def } = this.#definition(task);
     // A container task's image: its digest is in the key, and the files it was read from in the freshness entry.
+    // A root filesystem directory's directories were listed, not read: with the listed ones (a file that is a
+    // directory is one that went, to the check of inputs changed while it ran, and the task would never be cached).
     const image = this.#images.of(task);
     if (image?.ok === true) {
       for (const file of image.image.files) {
         const stat = statSync(file, { throwIfNoEntry: false });
-        if (stat !== undefined) files.push(fileStat(relative(this.#root, file), stat));
+        if (stat?.isDirectory() === true) dirs.push(entryStat(relative(this.#root, file), stat));
+        else if (stat !== undefined) files.push(fileStat(relative(this.#root, file), stat));
       }
     }
     const record: KeyRecord = {

@@ -20,6 +20,7 @@
 import { existsSync, lstatSync, realpathSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { isBelow } from "./sandbox-tree.js";
+import { looksLikeFileName, undeclaredByName } from "./undeclared-by-name.js";
 
 /** How much of a run's stderr is kept to look at: its end. */
 export const STDERR_KEPT = 64 * 1024;
@@ -53,6 +54,7 @@ export function undeclaredReads(stderr: string, root: string, cwd: string, inSan
     const target = realpathSync(absolute);
     if (isBelow(root, target) && target !== root && !inSandbox(relative(root, target))) found.add(relative(root, target));
   };
+  const byName = new Set<string>();
   for (const line of stderr.split("\n")) {
     if (!SAYS_MISSING.test(line)) continue;
     for (const [raw] of line.matchAll(WORD)) {
@@ -60,8 +62,11 @@ export function undeclaredReads(stderr: string, root: string, cwd: string, inSan
       if (word === "" || word === "." || MESSAGE_WORDS.has(word.toLowerCase()) || !/[A-Za-z0-9_]/.test(word)) continue;
       consider(resolve(cwd, word));
       if (!word.includes("/")) for (const dir of pathDirs) consider(resolve(dir, word));
+      if (!existsSync(resolve(cwd, word)) && looksLikeFileName(word)) byName.add(word);
     }
   }
+  // None named as a path: perhaps as a tool found it (undeclared-by-name.ts).
+  if (found.size === 0) for (const file of undeclaredByName(root, byName, inSandbox)) found.add(file);
   return [...found].sort();
 }
 

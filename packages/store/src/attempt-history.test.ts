@@ -65,7 +65,7 @@ describe("attempts and undos in the history", () => {
     store.finishBuild(store.beginBuild(["a"]), true, [run("a", "ran")]);
     store.close();
     const old = new Database(join(dir, "index.sqlite"));
-    old.exec("ALTER TABLE actions DROP COLUMN stack; ALTER TABLE runs DROP COLUMN attempt;");
+    old.exec("DROP TABLE run_images; ALTER TABLE actions DROP COLUMN stack; ALTER TABLE runs DROP COLUMN attempt;");
     old.pragma("user_version = 8");
     old.close();
     const again = open();

@@ -40,7 +40,7 @@ const run = (task: string, status: RunRow["status"], more: Partial<RunRow> = {})
 const PLACE = { commit: "a".repeat(40), host: "builder" };
 
 /** The statements that turn an index of this version back into one of version 7 (what 7 -> 8 adds, dropped). */
-const DOWN_TO_7 = `ALTER TABLE actions DROP COLUMN stack; ALTER TABLE runs DROP COLUMN attempt; DROP INDEX runs_errors;
+const DOWN_TO_7 = `DROP TABLE run_images; ALTER TABLE actions DROP COLUMN stack; ALTER TABLE runs DROP COLUMN attempt; DROP INDEX runs_errors;
 ALTER TABLE runs DROP COLUMN tail; ALTER TABLE runs DROP COLUMN signature; ALTER TABLE runs DROP COLUMN log;
 ALTER TABLE builds DROP COLUMN tasks; ALTER TABLE builds DROP COLUMN interrupted; ALTER TABLE builds DROP COLUMN host; ALTER TABLE builds DROP COLUMN git_commit;`;
 

@@ -15,7 +15,7 @@ import type Database from "better-sqlite3";
 import type { Digest } from "@rbuild/hash";
 import { parseColumn } from "./index-damage.js";
 import type { ManifestEntry } from "./layer.js";
-import type { LogLine, Store } from "./store.js";
+import type { LogLine, RunImageRecord, Store } from "./store.js";
 
 /** `cancelled`: its caller stopped the tasks that failed (`rbuild watch`, after an edit made them stale). */
 export type BuildOutcome = "ok" | "failed" | "interrupted" | "cancelled" | "unfinished";
@@ -210,6 +210,14 @@ export function runDetail(store: Store, task: string, run = 0): RunDetail | unde
   if (found === undefined) return undefined;
   const action = found.key === null ? undefined : store.usingIndex((db) => actionOf(db, found.key!));
   return { ...found, outputs: outputsOf(found, action), logLines: logOf(store, found, action) };
+}
+
+/** The image a container task's `key` was computed with, when the index has it (schema.ts, `run_images`). */
+export function runImage(store: Store, key: string): RunImageRecord | undefined {
+  return store.usingIndex((db) => {
+    const row = db.prepare("SELECT kind, path, digest FROM run_images WHERE key = ?").raw().get(key) as [RunImageRecord["kind"], string, string] | undefined;
+    return row === undefined ? undefined : { kind: row[0], path: row[1], digest: row[2] };
+  });
 }
 
 /** A layer of a transform's stack, as `rbuild show` lists it. */

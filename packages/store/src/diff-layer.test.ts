@@ -115,7 +115,7 @@ describe("transform layers", () => {
     store.save(entry, []);
     store.close();
     const old = new Database(join(dir, "index.sqlite"));
-    old.exec("ALTER TABLE actions DROP COLUMN stack;");
+    old.exec("DROP TABLE run_images; ALTER TABLE actions DROP COLUMN stack;");
     old.pragma("user_version = 9");
     old.close();
     const infos: string[] = [];

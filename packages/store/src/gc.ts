@@ -7,6 +7,7 @@ import { readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
 import type { Digest } from "@rbuild/hash";
+import { collectImages } from "./gc-images.js";
 import type { Store } from "./store.js";
 
 export interface GcOptions {
@@ -22,6 +23,8 @@ export interface GcResult {
   readonly blobsRemoved: number;
   readonly bytesFreed: number;
   readonly bytesLeft: number;
+  /** Unpacked container images removed (gc-images.ts). */
+  readonly imagesRemoved: number;
 }
 
 /** Blob files younger than this may belong to a build still running in another process. */
@@ -111,6 +114,10 @@ function collect(store: Store, db: Database.Database, options: GcOptions): GcRes
     }
   }
 
+  // A container task's image is known for export while its key has an action (schema.ts, `run_images`).
+  db.prepare("DELETE FROM run_images WHERE key NOT IN (SELECT key FROM actions)").run();
+  const imagesRemoved = collectImages(db, store.dir, now, ORPHAN_GRACE_MS);
+
   // Files that no row names: left by a crash, or by an index that was reset.
   const known = new Set((db.prepare("SELECT digest FROM blobs").raw().all() as [string][]).map(([d]) => d));
   for (const shard of safeList(store.cas.dir)) {
@@ -125,7 +132,7 @@ function collect(store: Store, db: Database.Database, options: GcOptions): GcRes
       bytesFreed += stat.size;
     }
   }
-  return { actionsRemoved, blobsRemoved, bytesFreed, bytesLeft: total() };
+  return { actionsRemoved, blobsRemoved, bytesFreed, bytesLeft: total(), imagesRemoved };
 }
 
 function safeList(dir: string): string[] {

@@ -1,5 +1,5 @@
 export { Store, INLINE_LOG_LIMIT, RecentUses } from "./store.js";
-export type { ActionEntry, BlobRow, BuildPlace, LayerRead, LogLine, TaskState, RunRow, RunEvidence, StoreStats, StoreOptions } from "./store.js";
+export type { ActionEntry, BlobRow, BuildPlace, LayerRead, LogLine, TaskState, RunImageRecord, RunRow, RunEvidence, StoreStats, StoreOptions } from "./store.js";
 export { writeLayer, manifestDigest, whiteoutPath } from "./layer.js";
 export { layerDifference, scanOutputs } from "./diff-layer.js";
 export { extractStack } from "./extract-stack.js";
@@ -23,6 +23,6 @@ export { readHistory } from "./history.js";
 export { lastSucceededRun } from "./last-outputs.js";
 export { readRecentDurations } from "./recent-durations.js";
 export type { History, HistoryRun, TaskRecords } from "./history.js";
-export { errorGroups, knownTasks, knowsTask, listBuilds, runCount, runDetail, taskRuns } from "./build-history.js";
+export { errorGroups, knownTasks, knowsTask, listBuilds, runCount, runDetail, runImage, taskRuns } from "./build-history.js";
 export type { BuildOutcome, BuildRecord, ErrorGroup, RunDetail, RunOutputs, StackLayer, TaskRun } from "./build-history.js";
 export { errorSignature, ERROR_TAIL_LINES } from "./error-signature.js";

@@ -63,7 +63,7 @@
  *   deleted and built again from nothing (an info event says so). Blob files
  *   left without rows are reclaimed by gc.
  */
-export const SCHEMA_VERSION = 10;
+export const SCHEMA_VERSION = 11;
 
 /**
  * Its own constant: the migration from 6 creates it with the same text (the
@@ -109,6 +109,16 @@ const ATTEMPT_COLUMN = "ALTER TABLE runs ADD COLUMN attempt INTEGER;";
 const STACK_COLUMN = "ALTER TABLE actions ADD COLUMN stack TEXT;";
 
 /**
+ * Version 11: the image a container task's key was computed with, by key
+ * (`rbuild export --oci` puts that base image under the task's layers): its
+ * kind (`oci-layout`, `docker-archive`, `rootfs`), absolute path and digest.
+ * By key, not by run: a run answered from the freshness record identifies no
+ * image, and has the key of the run that did. gc drops the rows of keys no
+ * action has.
+ */
+const RUN_IMAGES_TABLE = "CREATE TABLE run_images (key TEXT PRIMARY KEY, kind TEXT NOT NULL, path TEXT NOT NULL, digest TEXT NOT NULL) WITHOUT ROWID;";
+
+/**
  * What turns an index of an older version into the next one without losing
  * it, by the version it has. A version with no step here is started over.
  * - 4 -> 5: the history's index by task went: nothing reads runs by task, and
@@ -120,6 +130,7 @@ const STACK_COLUMN = "ALTER TABLE actions ADD COLUMN stack TEXT;";
  *   signatures (NULL in older rows: `rbuild errors` does not see their failures).
  * - 8 -> 9: the attempt of a retried task's run (NULL in older rows).
  * - 9 -> 10: the layer stack of a transform's action (NULL in older rows: full layers).
+ * - 10 -> 11: `run_images` (empty: older runs' images are not known to export).
  */
 export const MIGRATIONS: Readonly<Record<number, string>> = {
   4: "DROP INDEX IF EXISTS runs_by_task;",
@@ -128,6 +139,7 @@ export const MIGRATIONS: Readonly<Record<number, string>> = {
   7: HISTORY_COLUMNS,
   8: ATTEMPT_COLUMN,
   9: STACK_COLUMN,
+  10: RUN_IMAGES_TABLE,
 };
 
 /** How many runs with evidence `run_evidence` keeps per task. */
@@ -208,4 +220,5 @@ ${RUN_EVIDENCE_TABLE}
 ${HISTORY_COLUMNS}
 ${ATTEMPT_COLUMN}
 ${STACK_COLUMN}
+${RUN_IMAGES_TABLE}
 `;

@@ -19,7 +19,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** What the migration from 7 adds, dropped: an index of this version made one of version 7 (see build-history.test.ts). */
-const DOWN_TO_7 = `ALTER TABLE actions DROP COLUMN stack; ALTER TABLE runs DROP COLUMN attempt; DROP INDEX runs_errors;
+const DOWN_TO_7 = `DROP TABLE run_images; ALTER TABLE actions DROP COLUMN stack; ALTER TABLE runs DROP COLUMN attempt; DROP INDEX runs_errors;
 ALTER TABLE runs DROP COLUMN tail; ALTER TABLE runs DROP COLUMN signature; ALTER TABLE runs DROP COLUMN log;
 ALTER TABLE builds DROP COLUMN tasks; ALTER TABLE builds DROP COLUMN interrupted; ALTER TABLE builds DROP COLUMN host; ALTER TABLE builds DROP COLUMN git_commit;`;
 
@@ -386,7 +386,7 @@ describe("Store", () => {
     expect(infos).toEqual([]);
     const result = collectGarbage(damaged, { maxBytes: 1_000_000 });
     // The blob file is an orphan of the new index now, too young to go.
-    expect(result).toEqual({ actionsRemoved: 0, blobsRemoved: 0, bytesFreed: 0, bytesLeft: 0 });
+    expect(result).toEqual({ actionsRemoved: 0, blobsRemoved: 0, bytesFreed: 0, bytesLeft: 0, imagesRemoved: 0 });
     expect(damaged.lookup("k1")).toBeUndefined();
     damaged.close();
     expect(infos).toEqual([expect.stringMatching(/^store-reset: the cache index .*index\.sqlite could not be used \(database disk image is malformed\); starting it over, so tasks will run again$/)]);

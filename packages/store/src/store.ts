@@ -93,6 +93,16 @@ export interface RunRow {
   readonly attempt?: number;
   /** A group (a task without `run`): one that ran or was cached did nothing, and is not counted (as the summary does not). */
   readonly group?: true;
+  /** A container task's image, as identified for its key (schema.ts, `run_images`). */
+  readonly image?: RunImageRecord;
+}
+
+/** The image a container task's key was computed with: what `rbuild export --oci` needs to find it again. */
+export interface RunImageRecord {
+  readonly kind: "oci-layout" | "docker-archive" | "rootfs";
+  /** Absolute path of the layout, tarball or directory. */
+  readonly path: string;
+  readonly digest: string;
 }
 
 /** Where a build ran: the git commit of the workspace (null outside git, or none yet) and the host's name. */
@@ -594,6 +604,7 @@ export class Store implements StatCacheBackend {
     const insert = this.#sql(
       "INSERT INTO runs (build, task, key, status, cache, pure, duration_ms, exit_code, reasons, error, outputs_digest, layer, log, signature, tail, attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
+    const image = this.#sql("INSERT OR REPLACE INTO run_images (key, kind, path, digest) VALUES (?, ?, ?, ?)");
     const begun = this.#build;
     this.#db.transaction(() => {
       // An index started over since the build began has lost its row: it is recorded again, under its id.
@@ -613,6 +624,7 @@ export class Store implements StatCacheBackend {
         const reasons = r.reasons.length === 0 ? "[]" : JSON.stringify(r.reasons);
         const tailText = tail === null ? null : JSON.stringify(tail);
         insert.run(build, r.task, r.key, r.status, r.cache, r.pure ? 1 : 0, r.durationMs, r.exitCode, reasons, r.error, r.outputsDigest, r.layer, r.log ?? null, signature, tailText, r.attempt ?? null);
+        if (r.image !== undefined && r.key !== null) image.run(r.key, r.image.kind, r.image.path, r.image.digest);
       }
       this.#recordEvidence(build, runs);
       const stopped = interrupted ? 1 : !ok && cancelledOnly(runs) ? 2 : 0;

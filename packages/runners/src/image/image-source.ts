@@ -7,13 +7,16 @@
  * An image's identity is a digest: the OCI manifest's (the linux manifest
  * for this machine's architecture, or the only one), the tarball's sha256,
  * or for a directory the sha256 of its tree (every path, type, mode, and
- * file contents or link target, sorted). It names the unpacked root
+ * file contents' digest or link target, sorted; the file digests are
+ * @rbuild/hash's, so a caller with a stat cache hands in its own and an
+ * unchanged file is not read again). It names the unpacked root
  * filesystem in the store and enters the task's key. Digests a layout
  * states are checked against the bytes they name: a mismatch is an error,
  * never an image.
  */
 import { createHash } from "node:crypto";
-import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync, type Stats } from "node:fs";
+import { digestFile } from "@rbuild/hash";
 import { join } from "node:path";
 import { readTar, TarError } from "./tar-reader.js";
 
@@ -48,8 +51,11 @@ export class ImageError extends Error {}
 
 const FORMATS = "an OCI image layout directory (oci-layout, index.json, blobs/sha256), a `docker save` tarball, or a root filesystem directory";
 
-/** Finds and identifies the image at absolute `path`. */
-export function identifyImage(path: string): Identified {
+/** A regular file's digest (@rbuild/hash `digestFile`'s), given its absolute path and lstat. */
+export type FileDigester = (file: string, stats: Stats) => string;
+
+/** Finds and identifies the image at absolute `path`; `digest` gives a root filesystem directory's file digests (by default, read). */
+export function identifyImage(path: string, digest: FileDigester = (file) => digestFile(file)): Identified {
   try {
     const stats = statSync(path, { throwIfNoEntry: false });
     if (stats === undefined) return { ok: false, message: `its image ${path} does not exist. Build or fetch the image there, or fix \`runner: { image }\` (a path relative to the Buildfile).` };
@@ -58,7 +64,7 @@ export function identifyImage(path: string): Identified {
         const { digest, files } = ociManifest(path);
         return { ok: true, image: { kind: "oci-layout", path, digest, files } };
       }
-      const tree = treeDigest(path);
+      const tree = treeDigest(path, digest);
       return { ok: true, image: { kind: "rootfs", path, digest: tree.digest, files: tree.files } };
     }
     const bytes = readFileSync(path);
@@ -74,26 +80,37 @@ export function identifyImage(path: string): Identified {
 export function imageContents(image: ImageSource): ImageContents {
   switch (image.kind) {
     case "oci-layout": {
-      const { manifest } = ociManifest(image.path);
-      const config = parseJson(ociBlob(image.path, manifest.config), `the config ${manifest.config.digest}`, image.path) as ImageConfig;
-      return { layers: manifest.layers.map((layer) => ociBlob(image.path, layer)), env: configEnv(config) };
+      const { config, layers } = ociImage(image.path);
+      return { layers: layers.map((layer) => layer.bytes), env: configEnv(config as ImageConfig) };
     }
     case "docker-archive": {
-      const files = archiveFiles(image.path, readFileSync(image.path));
-      const entry = dockerManifest(files, image.path);
-      const member = (name: string): Buffer => {
-        const bytes = files.get(name.replace(/^\.\//, ""));
-        if (bytes === undefined) throw new ImageError(`${image.path}: its manifest.json names ${name}, which the tarball does not hold. Save the image again (\`docker save -o FILE IMAGE\`).`);
-        const hex = /(?:^|\/)(?:blobs\/sha256\/)?([0-9a-f]{64})(?:\.json)?$/.exec(name)?.[1];
-        if (hex !== undefined && /blobs\/sha256\/|^[0-9a-f]{64}\.json$/.test(name)) checkDigest(bytes, `sha256:${hex}`, name, image.path);
-        return bytes;
-      };
-      const config = parseJson(member(entry.Config), entry.Config, image.path) as ImageConfig;
-      return { layers: entry.Layers.map(member), env: configEnv(config) };
+      const { config, layers } = dockerImage(image.path);
+      return { layers, env: configEnv(config as ImageConfig) };
     }
     case "rootfs":
       return { layers: [], env: [] };
   }
+}
+
+/** A `docker save` tarball's config (parsed) and layers (as stored), each checked against the digest its name states. */
+export function dockerImage(path: string): { config: unknown; layers: Buffer[] } {
+  const files = archiveFiles(path, readFileSync(path));
+  const entry = dockerManifest(files, path);
+  const member = (name: string): Buffer => {
+    const bytes = files.get(name.replace(/^\.\//, ""));
+    if (bytes === undefined) throw new ImageError(`${path}: its manifest.json names ${name}, which the tarball does not hold. Save the image again (\`docker save -o FILE IMAGE\`).`);
+    const hex = /(?:^|\/)(?:blobs\/sha256\/)?([0-9a-f]{64})(?:\.json)?$/.exec(name)?.[1];
+    if (hex !== undefined && /blobs\/sha256\/|^[0-9a-f]{64}\.json$/.test(name)) checkDigest(bytes, `sha256:${hex}`, name, path);
+    return bytes;
+  };
+  return { config: parseJson(member(entry.Config), entry.Config, path), layers: entry.Layers.map(member) };
+}
+
+/** An OCI layout's config (parsed) and layers (as stored, with their media types), each checked against its digest. */
+export function ociImage(layout: string): { config: unknown; layers: { bytes: Buffer; mediaType: string | undefined }[] } {
+  const { manifest } = ociManifest(layout);
+  const config = parseJson(ociBlob(layout, manifest.config), `the config ${manifest.config.digest}`, layout);
+  return { config, layers: manifest.layers.map((layer) => ({ bytes: ociBlob(layout, layer), mediaType: layer.mediaType })) };
 }
 
 interface Descriptor {
@@ -202,7 +219,7 @@ function dockerManifest(files: ReadonlyMap<string, Buffer>, path: string): { Con
 }
 
 /** The digest of a directory's tree (see above), and the files it read. */
-function treeDigest(root: string): { digest: string; files: string[] } {
+function treeDigest(root: string, digest: FileDigester): { digest: string; files: string[] } {
   const hash = createHash("sha256");
   const files: string[] = [root];
   const walk = (dir: string, prefix: string): void => {
@@ -218,7 +235,7 @@ function treeDigest(root: string): { digest: string; files: string[] } {
       } else if (stats.isSymbolicLink()) hash.update(`l\0${path}\0${readlinkSync(full)}\n`);
       else if (stats.isFile()) {
         files.push(full);
-        hash.update(`f\0${path}\0${mode}\0${sha256(readFileSync(full))}\n`);
+        hash.update(`f\0${path}\0${mode}\0${digest(full, stats)}\n`);
       }
     }
   };

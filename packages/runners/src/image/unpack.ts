@@ -14,7 +14,7 @@
  * filesystem (an absolute target from its top), never out of it. Owners are
  * not kept (files belong to whoever runs rbuild), nor device files.
  */
-import { chmodSync, cpSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join, posix } from "node:path";
 import { ImageError, imageContents, type ImageSource } from "./image-source.js";
 import { readTar, TarError, type TarEntry } from "./tar-reader.js";
@@ -34,7 +34,16 @@ export function imageDirectory(storeDir: string, digest: string): string {
 export function unpackImage(storeDir: string, image: ImageSource): Unpacked {
   const dir = imageDirectory(storeDir, image.digest);
   const envFile = join(dir, "env.json");
-  if (existsSync(envFile)) return { rootfs: join(dir, "rootfs"), env: readEnv(envFile) };
+  if (existsSync(envFile)) {
+    // A use: gc keeps an image used lately even before a result built in it is stored (@rbuild/store gc-images.ts).
+    try {
+      const now = new Date();
+      utimesSync(dir, now, now);
+    } catch {
+      // Not ours to touch (a shared cache): gc's record of the result keeps it.
+    }
+    return { rootfs: join(dir, "rootfs"), env: readEnv(envFile) };
+  }
   mkdirSync(join(storeDir, "images"), { recursive: true });
   const temp = mkdtempSync(join(storeDir, "images", ".unpack-"));
   try {
