@@ -44,8 +44,9 @@ test("24.6: while tasks start and finish every few ms, frames come at most every
   const shown = i;
   expect(painter.frames.length).toBe(4);
   const gaps = painter.frames.slice(1).map((f, k) => f.at - painter.frames[k]!.at);
-  // Timers may fire a millisecond early against performance.now; never a frame per event.
-  for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(FRAME_MS - 5);
+  // Node schedules the next tick from the loop's time as this one began, which on a busy loop is some ms behind
+  // performance.now: a gap can look shorter than FRAME_MS by that much, never by a fifth (100 ms at the old 10 a second).
+  for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(FRAME_MS * 0.8);
   tui.report({ type: "build-finished", ok: true, interrupted: false, durationMs: 1000 });
   await tui.close();
   expect(shown).toBeGreaterThan(4);
