@@ -8,6 +8,37 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const dist = fileURLToPath(new URL("../dist/", import.meta.url));
+
+// Ink and the packages it draws with (widest-line, cli-truncate, wrap-ansi) measure text with string-width, which
+// builds Unicode-property regular expressions and an Intl.Segmenter as it loads and on its first non-ASCII call:
+// some 60-100 ms of CPU on the TUI's thread, per copy (ink's tree has three), on every cold build. Each of their
+// imports of it gets a wrapper instead: plain text (ASCII and the live area's symbols) is measured by
+// packages/ui's narrow-width.ts, anything else by that same copy of string-width, loaded (esbuild runs a
+// require()d module on its first require) only when such text comes. The widths are string-width's either way.
+const narrowWidth = fileURLToPath(new URL("../../packages/ui/dist/narrow-width.js", import.meta.url));
+const wrappedStringWidths = new Set();
+const stringWidthOnDemand = {
+  name: "string-width-on-demand",
+  setup(build) {
+    build.onResolve({ filter: /^string-width$/ }, async (args) => {
+      if (args.pluginData?.real === true || !/[\\/]node_modules[\\/]/.test(args.importer)) return undefined;
+      const real = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: { real: true } });
+      if (real.errors.length > 0) return { errors: real.errors };
+      wrappedStringWidths.add(real.path);
+      return { path: real.path, namespace: "string-width-on-demand" };
+    });
+    build.onLoad({ filter: /.*/, namespace: "string-width-on-demand" }, (args) => ({
+      contents: `import { narrowWidth } from ${JSON.stringify(narrowWidth)};
+export default function stringWidth(text, options) {
+  const width = narrowWidth(text, options);
+  return width !== undefined ? width : require(${JSON.stringify(args.path)}).default(text, options);
+}
+`,
+      loader: "js",
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
 // Chunk names carry content hashes: without this, every build would leave its old chunks behind.
 rmSync(`${dist}chunks`, { recursive: true, force: true });
 await build({
@@ -31,8 +62,11 @@ await build({
   define: { "process.env.NODE_ENV": '"production"' },
   // Bundled CommonJS dependencies call require(); give them one.
   banner: { js: 'import { createRequire as __rbuildCreateRequire } from "node:module"; const require = __rbuildCreateRequire(import.meta.url);' },
+  plugins: [stringWidthOnDemand],
   logLevel: "warning",
 });
+// ink 6.8 draws with four copies of string-width (ink's, widest-line's, cli-truncate's and wrap-ansi's).
+if (wrappedStringWidths.size === 0) throw new Error("bundle: no import of string-width by ink's tree was wrapped (see stringWidthOnDemand)");
 
 // No source map for the bundled undici (packages/remote/src/undici-client.ts): rbuild turns source maps on
 // for the Buildfile's stack traces, and then any error stack through undici (closing its sockets at the
