@@ -118,6 +118,8 @@ await build({
   external: ["react-devtools-core"],
   logLevel: "warning",
   plugins: [
+    // The same string widths as the chunk's ink (see stringWidthOnDemand above).
+    stringWidthOnDemand,
     {
       name: "no-top-level-await",
       setup(build) {
