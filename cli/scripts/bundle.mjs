@@ -2,6 +2,7 @@
 // workspace packages) into dist/rbuild.mjs, with dynamically imported parts in
 // dist/chunks/. Native addons and esbuild itself stay external. Run after
 // `tsc -b` (the root `build` script does both).
+import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -91,3 +92,61 @@ const shipped = resolve(dirname(holders[0]), "../helper");
 rmSync(shipped, { recursive: true, force: true });
 mkdirSync(shipped);
 copyFileSync(fileURLToPath(new URL("../../packages/runners/helper/process_helper.py", import.meta.url)), `${shipped}/process_helper.py`);
+
+// The TUI's thread loads ink from one CommonJS script with V8's code cache beside it (packages/ui/src/tui-script.ts):
+// tui-painter.js with ink, React and yoga, whose three top-level awaits a script cannot have are taken out here:
+// yoga's WebAssembly is compiled and instantiated synchronously (emscripten's instantiateWasm), and ink's two
+// awaits load React's devtools, only with DEV=true (which the script does without).
+const ui = fileURLToPath(new URL("../../packages/ui/", import.meta.url));
+const painterScript = `${dist}tui-painter.cjs`;
+rmSync(`${painterScript}.cache`, { force: true });
+const patched = new Set();
+const patch = (file, text, from, to) => {
+  if (!text.includes(from)) throw new Error(`bundle: ${file} no longer has ${JSON.stringify(from)}: see the TUI script's patches`);
+  patched.add(from);
+  return text.replace(from, to);
+};
+const yogaBinaries = fileURLToPath(new URL("../../node_modules/yoga-layout/dist/binaries/yoga-wasm-base64-esm.js", import.meta.url));
+await build({
+  entryPoints: [`${ui}dist/tui-painter.js`],
+  outfile: painterScript,
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  define: { "process.env.NODE_ENV": '"production"' },
+  external: ["react-devtools-core"],
+  logLevel: "warning",
+  plugins: [
+    // The same string widths as the chunk's ink (see stringWidthOnDemand above).
+    stringWidthOnDemand,
+    {
+      name: "no-top-level-await",
+      setup(build) {
+        build.onLoad({ filter: /yoga-layout[\\/]dist[\\/]src[\\/]index\.js$/ }, (args) => {
+          const text = readFileSync(args.path, "utf8");
+          const wasm = /"data:application\/octet-stream;base64,([A-Za-z0-9+/=]+)"/.exec(readFileSync(yogaBinaries, "utf8"))?.[1];
+          if (wasm === undefined) throw new Error("bundle: yoga's WebAssembly is no longer inlined as base64: see the TUI script's patches");
+          const instantiate = `{ instantiateWasm(imports, receive) { receive(new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(${JSON.stringify(wasm)}, "base64")), imports)); return {}; } }`;
+          const contents = patch(args.path, text, "const Yoga = wrapAssembly(await loadYoga());", `const config = ${instantiate};\nloadYoga(config);\nconst Yoga = wrapAssembly(config);`);
+          return { contents, loader: "js" };
+        });
+        build.onLoad({ filter: /ink[\\/]build[\\/]reconciler\.js$/ }, (args) => {
+          let text = readFileSync(args.path, "utf8");
+          text = patch(args.path, text, "await import('./devtools.js');", "void 0;");
+          text = patch(args.path, text, "? await loadPackageJson()", "? { name: undefined, version: undefined }");
+          return { contents: text, loader: "js" };
+        });
+      },
+    },
+  ],
+});
+if (patched.size !== 3) throw new Error(`bundle: the TUI script took ${patched.size} of its 3 patches`);
+// The code cache, made by a Node of its own (ink writes to its terminal as it exits): see tui-script.ts.
+execFileSync(process.execPath, ["--input-type=module", "-e", `import { makeCodeCache } from ${JSON.stringify(`${ui}dist/tui-script.js`)}; await makeCodeCache(${JSON.stringify(painterScript)});`], {
+  stdio: ["ignore", "ignore", "pipe"],
+  env: { ...process.env, NODE_OPTIONS: "" },
+});
+// The TUI's thread finds the script as PAINTER_SCRIPT (packages/ui/src/tui-thread.ts): beside chunks/, where its module is.
+const holdersOfScript = readdirSync(`${dist}chunks`).filter((name) => name.endsWith(".mjs") && readFileSync(`${dist}chunks/${name}`, "utf8").includes('"../tui-painter.cjs"'));
+if (holdersOfScript.length !== 1) throw new Error(`bundle: expected the TUI script's path in one chunk, found it in ${holdersOfScript.length}`);

@@ -19,9 +19,25 @@
  */
 import { getPriority, setPriority } from "node:os";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import type { Frame, Painter } from "./tui-painter.js";
+import { loadPainterScript, warmUp } from "./tui-script.js";
 
 const ROLE = "rbuild-tui";
+
+/**
+ * The painter as one script with its code cache (tui-script.ts), where the
+ * bundled CLI has it: dist/, beside the chunks/ this module is bundled into.
+ * Elsewhere (the workspace's own dist/, in tests) the module is imported.
+ */
+const PAINTER_SCRIPT = "../tui-painter.cjs";
+
+/** Ink and the painter, from the script when there is one (see PAINTER_SCRIPT). */
+function loadInk(): Promise<typeof import("./tui-painter.js")> {
+  const script = fileURLToPath(new URL(PAINTER_SCRIPT, import.meta.url));
+  return existsSync(script) ? Promise.resolve(loadPainterScript(script).painter) : import("./tui-painter.js");
+}
 
 /** How much nicer the thread is than rbuild (whose tasks run at rbuild's own niceness). */
 const THREAD_NICER = 10;
@@ -144,15 +160,6 @@ export class ThreadPainter implements Painter {
   }
 }
 
-/** A frame like the build's (a running task, a line of its output, the bar), drawn to nowhere to warm ink up. */
-const WARM_FRAME: Frame = {
-  columns: 120,
-  rows: 40,
-  notes: [],
-  resized: false,
-  lines: ["\x1b[1m▸\x1b[0m warm:up  \x1b[2m0s\x1b[0m", "\x1b[2m  │ output … ✓\x1b[0m", `\x1b[32m${"█".repeat(10)}\x1b[0m\x1b[36m${"▒".repeat(5)}\x1b[0m\x1b[2m${"░".repeat(15)}\x1b[0m 1/2 · 1 ran · 0 cached · ETA <1s`],
-};
-
 /** The thread's side: an InkPainter whose writes are sent back. */
 async function serve(data: ThreadData): Promise<void> {
   const port = parentPort!;
@@ -166,13 +173,9 @@ async function serve(data: ThreadData): Promise<void> {
   // yoga (ink's layout) asks `typeof fetch` as its WebAssembly loads, and in Node that loads undici (tens of
   // ms and dozens of internal modules). This thread never fetches: its global has no fetch.
   Object.defineProperty(globalThis, "fetch", { value: undefined, writable: true, configurable: true });
-  const { InkPainter } = await import("./tui-painter.js");
-  if (data.warm) {
-    const warm = new InkPainter(() => {});
-    warm.frame(WARM_FRAME);
-    warm.frame({ ...WARM_FRAME, lines: WARM_FRAME.lines.slice(1) });
-    await warm.end([]);
-  }
+  const ink = await loadInk();
+  const { InkPainter } = ink;
+  if (data.warm) await warmUp(ink);
   // Ink writes a frame in a few pieces (cursor, erase, lines): they go to the main thread as one message, sent
   // before word that the frame is drawn, or at the end of the turn for what ink draws from a timer of its own.
   let written = "";
