@@ -32,6 +32,10 @@ const FILES = {
   "packages/app/src/index.js": "module.exports = 'app';\n",
 };
 
+// npm run's banner, then the script's line, under the task's name (npm writes them to stdout).
+const npmLines = (name: string): string =>
+  [``, `> @nu/${name}@1.0.0 build`, `> mkdir -p dist && cp src/index.js dist/index.js && echo built`, ``, `built`].map((line) => `[@nu/${name}#build] ${line}\n`).join("");
+
 let server: RunningServer | undefined;
 let serverDir: string | undefined;
 afterEach(async () => {
@@ -52,7 +56,7 @@ test("28.3: --executor concourse builds a scripts() workspace: the one-off build
   const tidy = (text: string): string => text.replace(/one-off build \d+/g, "one-off build <n>").replace(/\/builds\/\d+/g, "/builds/<n>");
   expect({ exitCode: result.exitCode, stdout: tidy(result.stdout), stderr: tidy(result.stderr) }).toEqual({
     exitCode: 0,
-    stdout: "> @nu/util#build\n[@nu/util#build] built\n✓ @nu/util#build (<t>)\n> @nu/app#build\n[@nu/app#build] built\n✓ @nu/app#build (<t>)\n",
+    stdout: ["util", "app"].map((name) => `> @nu/${name}#build\n${npmLines(name)}✓ @nu/${name}#build (<t>)\n`).join(""),
     stderr:
       `rbuild: task "@nu/util#build" runs as one-off build <n> on Concourse: ${fake.url}/builds/<n>\n` +
       `rbuild: task "@nu/app#build" runs as one-off build <n> on Concourse: ${fake.url}/builds/<n>\n` +
