@@ -8,6 +8,7 @@ import { ConcourseClient, ConcourseRunner } from "@rbuild/concourse";
 import { RunnerChoice } from "@rbuild/runners";
 import type { Args } from "./args.js";
 import type { Workspace } from "./workspace.js";
+import { concourseSources } from "./concourse-sources.js";
 
 /**
  * The runner for `args.executor`. RBUILD_BIN, if set, is how the builds' script starts rbuild
@@ -20,7 +21,7 @@ export function concourseRunner(args: Args, workspace: Workspace, strays: StrayE
     client,
     remote: { url: args.remote!, ...(args.token === undefined ? {} : { token: args.token }) },
     image: executor.image,
-    sources: [workspace.buildfile, ...workspace.buildfileSources.files],
+    sources: concourseSources(workspace),
     local: new RunnerChoice({ strays, spawn }),
     ...(env.RBUILD_BIN === undefined || env.RBUILD_BIN === "" ? {} : { rbuildBin: env.RBUILD_BIN }),
   });

@@ -31,7 +31,7 @@ export const TAIL_KEPT = 8;
 export interface RunningView {
   readonly name: string;
   readonly elapsedMs: number;
-  /** Its last lines of output, oldest first (at most TAIL_KEPT). */
+  /** Its last lines of output that are not blank, oldest first (at most TAIL_KEPT). */
   readonly tail: readonly string[];
 }
 
@@ -134,7 +134,8 @@ export class TuiState {
       case "task-output": {
         if (event.replayed === true) return;
         const running = this.#running.get(event.task);
-        if (running !== undefined) {
+        // A blank line (npm's banner has two) would take one of the few rows a task's output gets, and say nothing.
+        if (running !== undefined && /\S/.test(event.line)) {
           running.tail.push(event.line);
           if (running.tail.length > TAIL_KEPT) running.tail.shift();
         }
