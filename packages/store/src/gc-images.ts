@@ -5,9 +5,11 @@
  * `run_images`), or while it was unpacked or used within the grace period
  * (a build running now may be using one whose result it has not recorded
  * yet: the runner touches the directory each time a task starts in it).
- * Temporary `.unpack-*` directories older than that were left by a crash.
+ * Temporary `.unpack-*` directories older than that were left by a crash
+ * (an image is renamed to one before it is removed: a gc that dies midway
+ * leaves no half of it under its name).
  */
-import { readdirSync, rmSync, statSync } from "node:fs";
+import { readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
 
@@ -26,8 +28,18 @@ export function collectImages(db: Database.Database, storeDir: string, now: numb
     if (kept.has(name) || !(/^[0-9a-f]{64}$/.test(name) || name.startsWith(".unpack-"))) continue;
     const stat = statSync(join(dir, name), { throwIfNoEntry: false });
     if (stat === undefined || now - stat.mtimeMs < graceMs) continue;
-    rmSync(join(dir, name), { recursive: true, force: true });
-    if (!name.startsWith(".")) removed++;
+    if (name.startsWith(".")) rmSync(join(dir, name), { recursive: true, force: true });
+    else {
+      // Out of its name first: a gc killed midway leaves a leftover to remove, never part of an image a build would run in.
+      const aside = join(dir, `.unpack-gc-${name}`);
+      try {
+        renameSync(join(dir, name), aside);
+      } catch {
+        continue; // Gone already (another gc).
+      }
+      rmSync(aside, { recursive: true, force: true });
+      removed++;
+    }
   }
   return removed;
 }

@@ -56,12 +56,16 @@ export function unpackImage(storeDir: string, image: ImageSource): Unpacked {
     }
     const env = Object.fromEntries(contents.env.map((item) => [item.slice(0, item.indexOf("=") === -1 ? item.length : item.indexOf("=")), item.includes("=") ? item.slice(item.indexOf("=") + 1) : ""]));
     writeFileSync(join(temp, "env.json"), JSON.stringify(env));
-    try {
-      renameSync(temp, dir);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
-      // Another build unpacked it meanwhile: theirs is the same.
+    if (!moveInto(temp, dir) && !existsSync(envFile)) {
+      // No env.json: what a removal that died midway left (a build's copy has one from the start). It goes, and this copy takes its place.
+      const broken = mkdtempSync(join(storeDir, "images", ".unpack-"));
+      try {
+        renameSync(dir, join(broken, "old"));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      }
+      rmSync(broken, { recursive: true, force: true });
+      moveInto(temp, dir);
     }
     return { rootfs: join(dir, "rootfs"), env };
   } finally {
@@ -69,6 +73,17 @@ export function unpackImage(storeDir: string, image: ImageSource): Unpacked {
   }
 }
 
+/** Renames `temp` to `dir`; false when `dir` is there already (another build unpacked it meanwhile: theirs is the same). */
+function moveInto(temp: string, dir: string): boolean {
+  try {
+    renameSync(temp, dir);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
+    return false;
+  }
+}
 
 function readEnv(file: string): Record<string, string> {
   try {
