@@ -92,6 +92,22 @@ export function imageContents(image: ImageSource): ImageContents {
   }
 }
 
+/**
+ * The digest the image has now, as identifyImage computes it; for a root
+ * filesystem directory, of `copy` (its copy in the store) when given. What
+ * unpacking checks against the digest a task's key was computed with.
+ */
+export function digestNow(image: ImageSource, copy?: string): string {
+  switch (image.kind) {
+    case "oci-layout":
+      return ociManifest(image.path).digest;
+    case "docker-archive":
+      return sha256(readFileSync(image.path));
+    case "rootfs":
+      return treeDigest(copy ?? image.path, (file) => digestFile(file)).digest;
+  }
+}
+
 /** A `docker save` tarball's config (parsed) and layers (as stored), each checked against the digest its name states. */
 export function dockerImage(path: string): { config: unknown; layers: Buffer[] } {
   const files = archiveFiles(path, readFileSync(path));

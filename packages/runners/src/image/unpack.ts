@@ -16,7 +16,7 @@
  */
 import { chmodSync, cpSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join, posix } from "node:path";
-import { ImageError, imageContents, type ImageSource } from "./image-source.js";
+import { digestNow, ImageError, imageContents, type ImageSource } from "./image-source.js";
 import { readTar, TarError, type TarEntry } from "./tar-reader.js";
 
 /** An image unpacked: its root filesystem, and the environment its config sets. */
@@ -53,6 +53,12 @@ export function unpackImage(storeDir: string, image: ImageSource): Unpacked {
     else {
       mkdirSync(rootfs);
       contents.layers.forEach((layer, n) => applyLayer(rootfs, layer, `layer ${n + 1} of ${image.path}`));
+    }
+    // The store keeps it under the digest the task's key was computed with: it must still be that image
+    // (a directory or tarball written while the build ran is refused, not kept under the old name).
+    const now = digestNow(image, image.kind === "rootfs" ? rootfs : undefined);
+    if (now !== image.digest) {
+      throw new ImageError(`the image ${image.path} changed while rbuild unpacked it (it is now ${now}; the task's key was computed with ${image.digest}). Nothing was kept: run the build again once the image is no longer being written.`);
     }
     const env = Object.fromEntries(contents.env.map((item) => [item.slice(0, item.indexOf("=") === -1 ? item.length : item.indexOf("=")), item.includes("=") ? item.slice(item.indexOf("=") + 1) : ""]));
     writeFileSync(join(temp, "env.json"), JSON.stringify(env));
