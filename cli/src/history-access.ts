@@ -66,7 +66,8 @@ export function openHistoryStore(place: HistoryPlace, stderr: TextOut = process.
 /**
  * Whether `task` is one to ask the history about: one it knows, or one the
  * Buildfile declares (it has not run yet). Otherwise an unknown task, with the
- * names near it that either knows.
+ * names near it that either knows; or, when the Buildfile does not load, its
+ * errors (it may declare the task).
  */
 export async function checkTask(
   store: Store,
@@ -79,12 +80,11 @@ export async function checkTask(
   // Loaded only here: what loads a Buildfile is most of the CLI, and the commands' answers do not need it.
   const { openWorkspace } = await import("./workspace.js");
   const workspace = await openWorkspace(directory, io.env, { from: io.cwd, strays: io.strays, writesCache: false, onInfo: () => {} });
-  if (workspace.ok) {
-    io.onWorkspace?.(workspace.value);
-    if (workspace.value.definitions.tasks.has(task)) return ok("not-run");
-    for (const name of workspace.value.definitions.tasks.keys()) names.add(name);
-  }
-  // A Buildfile that does not load still leaves the names the history knows to suggest.
+  // A Buildfile that does not load cannot say whether it declares the task: its errors are what to fix first.
+  if (!workspace.ok) return err(workspace.error);
+  io.onWorkspace?.(workspace.value);
+  if (workspace.value.definitions.tasks.has(task)) return ok("not-run");
+  for (const name of workspace.value.definitions.tasks.keys()) names.add(name);
   return err([{ reason: "unknown-target", name: task, suggestions: suggest(task, names) }]);
 }
 

@@ -18,7 +18,7 @@
  * task did not declare.
  */
 import { existsSync, lstatSync, realpathSync } from "node:fs";
-import { relative, resolve } from "node:path";
+import { dirname, relative, resolve } from "node:path";
 import { isBelow } from "./sandbox-tree.js";
 import { looksLikeFileName, undeclaredByName } from "./undeclared-by-name.js";
 
@@ -57,10 +57,16 @@ export function undeclaredReads(stderr: string, root: string, cwd: string, inSan
   const byName = new Set<string>();
   for (const line of stderr.split("\n")) {
     if (!SAYS_MISSING.test(line)) continue;
+    // A compiler names the including file first (`src/main.c:2:10: fatal error: ../include/greet.h: No such
+    // file or directory`), and looked for the missing one relative to it: a name is also taken from such a file's directory.
+    const beside: string[] = [];
     for (const [raw] of line.matchAll(WORD)) {
       const word = raw.replace(/[.]+$/, "");
       if (word === "" || word === "." || MESSAGE_WORDS.has(word.toLowerCase()) || !/[A-Za-z0-9_]/.test(word)) continue;
-      consider(resolve(cwd, word));
+      const absolute = resolve(cwd, word);
+      consider(absolute);
+      for (const dir of beside) consider(resolve(dir, word));
+      if (isBelow(root, absolute) && absolute !== root && inSandbox(relative(root, absolute))) beside.push(dirname(absolute));
       if (!word.includes("/")) for (const dir of pathDirs) consider(resolve(dir, word));
       if (!existsSync(resolve(cwd, word)) && looksLikeFileName(word)) byName.add(word);
     }
