@@ -8,44 +8,28 @@
  */
 import { errorGroups, type ErrorGroup } from "@rbuild/store";
 import type { Args } from "./args.js";
-import { guardingCache } from "./cache-access.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
-import { checkTask, historyPlace, localTime, openHistoryStore, type QueryIO } from "./history-access.js";
+import { checkTask, localTime, type QueryIO, withHistoryStore } from "./history-access.js";
 import { parseSince } from "./since-date.js";
 
 export async function errorsCommand(args: Args, io: QueryIO): Promise<number> {
   const { cwd, stdout, stderr } = io;
-  const place = historyPlace(args.directory, io.env, cwd);
-  if (!place.ok) {
-    reportSetupFailures([place.error], cwd, stderr);
-    return ExitCode.Usage;
-  }
   const { task, since: sinceText, json } = args.history;
   // Checked by the command line's parser: a date it accepted.
   const since = sinceText === undefined ? undefined : parseSince(sinceText, Date.now())!;
-  return guardingCache(
-    place.value.cacheDir,
-    cwd,
-    async () => {
-      const store = openHistoryStore(place.value, stderr);
-      try {
-        const groups = errorGroups(store, { ...(task === undefined ? {} : { task }), ...(since === undefined ? {} : { since }) });
-        if (groups.length === 0 && task !== undefined) {
-          const known = await checkTask(store, task, args.directory, io);
-          if (!known.ok) {
-            reportSetupFailures(known.error, cwd, stderr);
-            return ExitCode.Usage;
-          }
-        }
-        if (json) stdout.write(`${JSON.stringify(groups.map(groupJson), null, 2)}\n`);
-        else stdout.write(groups.length === 0 ? noFailures(task, sinceText) : groups.map(groupText).join("\n"));
-        return ExitCode.Ok;
-      } finally {
-        store.close();
+  return withHistoryStore(args, io, undefined, async (store) => {
+    const groups = errorGroups(store, { ...(task === undefined ? {} : { task }), ...(since === undefined ? {} : { since }) });
+    if (groups.length === 0 && task !== undefined) {
+      const known = await checkTask(store, task, args.directory, io);
+      if (!known.ok) {
+        reportSetupFailures(known.error, cwd, stderr);
+        return ExitCode.Usage;
       }
-    },
-    stderr,
-  );
+    }
+    if (json) stdout.write(`${JSON.stringify(groups.map(groupJson), null, 2)}\n`);
+    else stdout.write(groups.length === 0 ? noFailures(task, sinceText) : groups.map(groupText).join("\n"));
+    return ExitCode.Ok;
+  });
 }
 
 function noFailures(task: string | undefined, since: string | undefined): string {

@@ -11,7 +11,9 @@ import { dirname, join, resolve } from "node:path";
 import { err, ok, type Result, type SetupFailure, type StrayErrors } from "@rbuild/core";
 import { findBuildfile, suggest } from "@rbuild/planner";
 import { knownTasks, knowsTask, Store } from "@rbuild/store";
+import { guardingCache } from "./cache-access.js";
 import { cacheDirFor } from "./cache-dir.js";
+import { ExitCode, reportSetupFailures } from "./exit.js";
 import type { TextOut } from "./terminal.js";
 import type { Workspace } from "./workspace.js";
 
@@ -101,4 +103,41 @@ export function table(rows: readonly (readonly string[])[]): string {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ").trimEnd() + "\n").join("");
+}
+
+/**
+ * Finds the workspace `args` names (from `io.cwd`), opens its history and
+ * hands the store to `use`, closing it after; a problem finding it, or
+ * `usage` (a problem with the command's own options, said once the
+ * workspace is found), is reported to `io.stderr` as a usage error.
+ */
+export async function withHistoryStore(
+  args: { readonly directory?: string | undefined },
+  io: QueryIO,
+  usage: string | undefined,
+  use: (store: Store) => Promise<number> | number,
+): Promise<number> {
+  const { cwd, stderr } = io;
+  const place = historyPlace(args.directory, io.env, cwd);
+  if (!place.ok) {
+    reportSetupFailures([place.error], cwd, stderr);
+    return ExitCode.Usage;
+  }
+  if (usage !== undefined) {
+    reportSetupFailures([{ reason: "usage", message: usage }], cwd, stderr);
+    return ExitCode.Usage;
+  }
+  return guardingCache(
+    place.value.cacheDir,
+    cwd,
+    async () => {
+      const store = openHistoryStore(place.value, stderr);
+      try {
+        return await use(store);
+      } finally {
+        store.close();
+      }
+    },
+    stderr,
+  );
 }

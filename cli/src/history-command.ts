@@ -8,45 +8,29 @@
 import { listBuilds, taskRuns, type BuildRecord, type TaskRun } from "@rbuild/store";
 import { formatDuration } from "@rbuild/ui";
 import type { Args } from "./args.js";
-import { guardingCache } from "./cache-access.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
-import { checkTask, historyPlace, localTime, openHistoryStore, table, type QueryIO } from "./history-access.js";
+import { checkTask, localTime, table, type QueryIO, withHistoryStore } from "./history-access.js";
 
 export async function historyCommand(args: Args, io: QueryIO): Promise<number> {
   const { cwd, stdout, stderr } = io;
-  const place = historyPlace(args.directory, io.env, cwd);
-  if (!place.ok) {
-    reportSetupFailures([place.error], cwd, stderr);
-    return ExitCode.Usage;
-  }
-  return guardingCache(
-    place.value.cacheDir,
-    cwd,
-    async () => {
-      const store = openHistoryStore(place.value, stderr);
-      try {
-        const { task, limit, json } = args.history;
-        if (task === undefined) {
-          const builds = listBuilds(store, limit);
-          stdout.write(json ? `${JSON.stringify(builds.map(buildJson), null, 2)}\n` : buildsText(builds));
-          return ExitCode.Ok;
-        }
-        const runs = taskRuns(store, task, limit);
-        if (runs.length === 0) {
-          const known = await checkTask(store, task, args.directory, io);
-          if (!known.ok) {
-            reportSetupFailures(known.error, cwd, stderr);
-            return ExitCode.Usage;
-          }
-        }
-        stdout.write(json ? `${JSON.stringify(runs.map(runJson), null, 2)}\n` : runsText(task, runs));
-        return ExitCode.Ok;
-      } finally {
-        store.close();
+  return withHistoryStore(args, io, undefined, async (store) => {
+    const { task, limit, json } = args.history;
+    if (task === undefined) {
+      const builds = listBuilds(store, limit);
+      stdout.write(json ? `${JSON.stringify(builds.map(buildJson), null, 2)}\n` : buildsText(builds));
+      return ExitCode.Ok;
+    }
+    const runs = taskRuns(store, task, limit);
+    if (runs.length === 0) {
+      const known = await checkTask(store, task, args.directory, io);
+      if (!known.ok) {
+        reportSetupFailures(known.error, cwd, stderr);
+        return ExitCode.Usage;
       }
-    },
-    stderr,
-  );
+    }
+    stdout.write(json ? `${JSON.stringify(runs.map(runJson), null, 2)}\n` : runsText(task, runs));
+    return ExitCode.Ok;
+  });
 }
 
 /** What a build's tasks did: `3 ran, 997 cached`, or for one answered from the freshness record, that. */

@@ -9,9 +9,8 @@ import { readdirSync, statSync } from "node:fs";
 import { unreachable } from "@rbuild/core";
 import { runCount, runDetail, type RunDetail, type RunOutputs, type Store } from "@rbuild/store";
 import type { Args } from "./args.js";
-import { guardingCache } from "./cache-access.js";
 import { ExitCode, reportSetupFailures } from "./exit.js";
-import { checkTask, historyPlace, openHistoryStore, type QueryIO } from "./history-access.js";
+import { checkTask, withHistoryStore, type QueryIO } from "./history-access.js";
 
 /**
  * Opens the history of the workspace `args` names, finds the run of its
@@ -21,37 +20,17 @@ import { checkTask, historyPlace, openHistoryStore, type QueryIO } from "./histo
  * (once the workspace is found) before anything is opened.
  */
 export async function withRun(args: Args, io: QueryIO, usage: string | undefined, use: (store: Store, detail: RunDetail) => Promise<number> | number): Promise<number> {
-  const { cwd, stderr } = io;
-  const place = historyPlace(args.directory, io.env, cwd);
-  if (!place.ok) {
-    reportSetupFailures([place.error], cwd, stderr);
-    return ExitCode.Usage;
-  }
-  if (usage !== undefined) {
-    reportSetupFailures([{ reason: "usage", message: usage }], cwd, stderr);
-    return ExitCode.Usage;
-  }
   const task = args.targets[0]!;
   const { run } = args.history;
-  return guardingCache(
-    place.value.cacheDir,
-    cwd,
-    async () => {
-      const store = openHistoryStore(place.value, stderr);
-      try {
-        const detail = runDetail(store, task, run);
-        if (detail === undefined) {
-          const known = await checkTask(store, task, args.directory, io);
-          reportSetupFailures(known.ok ? [{ reason: "no-such-run", task, runs: runCount(store, task), asked: run }] : known.error, cwd, stderr);
-          return ExitCode.Usage;
-        }
-        return await use(store, detail);
-      } finally {
-        store.close();
-      }
-    },
-    stderr,
-  );
+  return withHistoryStore(args, io, usage, async (store) => {
+    const detail = runDetail(store, task, run);
+    if (detail === undefined) {
+      const known = await checkTask(store, task, args.directory, io);
+      reportSetupFailures(known.ok ? [{ reason: "no-such-run", task, runs: runCount(store, task), asked: run }] : known.error, io.cwd, io.stderr);
+      return ExitCode.Usage;
+    }
+    return use(store, detail);
+  });
 }
 
 /** Why `flag DIR` cannot be written into: something there that is not an empty directory. */
