@@ -1,9 +1,6 @@
-import { mkdtempSync, realpathSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, expect, onTestFinished, test } from "vitest";
-import { startCacheServer, type RunningServer } from "rbuild-cache-server";
+import { expect, onTestFinished, test } from "vitest";
 import { FakeConcourse } from "../../packages/concourse/src/test-support/fake-concourse.js";
+import { testCacheServer } from "./test-support/cache-server.js";
 import { RBUILD, testWorkspace } from "./test-support/workspace.js";
 
 const TIMEOUT = 180_000;
@@ -36,18 +33,8 @@ const FILES = {
 const npmLines = (name: string): string =>
   [``, `> @nu/${name}@1.0.0 build`, `> mkdir -p dist && cp src/index.js dist/index.js && echo built`, ``, `built`].map((line) => `[@nu/${name}#build] ${line}\n`).join("");
 
-let server: RunningServer | undefined;
-let serverDir: string | undefined;
-afterEach(async () => {
-  await server?.stop();
-  server = undefined;
-  if (serverDir !== undefined) rmSync(serverDir, { recursive: true, force: true });
-  serverDir = undefined;
-});
-
 test("28.3: --executor concourse builds a scripts() workspace: the one-off builds get the manifests and the lockfile the Buildfile reads", { timeout: TIMEOUT }, async () => {
-  serverDir = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-cexec-ws-")));
-  server = await startCacheServer({ dir: serverDir, port: 0, maxSize: 1e9 });
+  const server = await testCacheServer("rbuild-cexec-ws-");
   const fake = await FakeConcourse.start({ users: [{ username: "main", password: "main-pass-7", teams: { main: ["owner"] } }] });
   onTestFinished(() => fake.close());
   const ws = testWorkspace(FILES);

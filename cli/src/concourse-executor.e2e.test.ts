@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, onTestFinished, test } from "vitest";
-import { startCacheServer, type RunningServer } from "rbuild-cache-server";
+import { describe, expect, onTestFinished, test } from "vitest";
+import type { RunningServer } from "rbuild-cache-server";
 import { FakeConcourse } from "../../packages/concourse/src/test-support/fake-concourse.js";
+import { testCacheServer } from "./test-support/cache-server.js";
 import { RBUILD, testWorkspace, type Workspace } from "./test-support/workspace.js";
 
 const TIMEOUT = 180_000;
@@ -15,20 +16,7 @@ task({ name: "site", deps: [app], outputs: ["out/site.txt"], run: "echo site of 
 `;
 const credentials = { CONCOURSE_USERNAME: "main", CONCOURSE_PASSWORD: "main-pass-7" };
 
-let server: RunningServer | undefined;
-let serverDir: string | undefined;
-afterEach(async () => {
-  await server?.stop();
-  server = undefined;
-  if (serverDir !== undefined) rmSync(serverDir, { recursive: true, force: true });
-  serverDir = undefined;
-});
-
-async function cacheServer(): Promise<RunningServer> {
-  serverDir = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-cexec-e2e-")));
-  server = await startCacheServer({ dir: serverDir, port: 0, maxSize: 1e9 });
-  return server;
-}
+const cacheServer = (): Promise<RunningServer> => testCacheServer("rbuild-cexec-e2e-");
 
 async function double(): Promise<FakeConcourse> {
   const fake = await FakeConcourse.start({ users: [{ username: "main", password: "main-pass-7", teams: { main: ["owner"] } }] });
