@@ -1,0 +1,70 @@
+/** Transform layers under the sandbox and container runners (issue 27.3, found by an independent run). */
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect, test } from "vitest";
+import { busyboxRootfs, tarOf, writeOciLayout } from "../../test-support/oci-image.js";
+import { testWorkspace, type Workspace } from "./test-support/workspace.js";
+
+/** Every file under `dir` with its contents; directories end in "/". */
+function tree(dir: string): string[] {
+  const lines: string[] = [];
+  const walk = (at: string, prefix: string): void => {
+    for (const name of readdirSync(at).sort()) {
+      const full = join(at, name);
+      if (lstatSync(full).isDirectory()) {
+        lines.push(`${prefix}${name}/`);
+        walk(full, `${prefix}${name}/`);
+      } else lines.push(`${prefix}${name} ${JSON.stringify(readFileSync(full, "utf8"))}`);
+    }
+  };
+  walk(dir, "");
+  return lines;
+}
+
+/** A base that writes a tree, and a transform of it that deletes a file and a directory, changes one and adds one. */
+function buildfile(runner: string): string {
+  return `import { task } from "rbuild";
+const base = task({ name: "base", inputs: ["src/**"], outputs: ["tree/**"],${runner}
+  run: "mkdir -p tree/gone && cp src/*.txt tree/ && echo g > tree/gone/g.txt" });
+task({ name: "s1", deps: [base], transform: base, outputs: ["tree/**"],${runner}
+  run: "rm tree/a.txt && rm -r tree/gone && echo changed > tree/b.txt && echo new > tree/n.txt" });
+`;
+}
+
+const S1_TREE = ['b.txt "changed\\n"', 'n.txt "new\\n"'];
+
+async function deletesAndChanges(ws: Workspace, args: string[]): Promise<void> {
+  expect(await ws.run(["s1", ...args])).toEqual({ exitCode: 0, stdout: "> base\n✓ base (<t>)\n> s1\n✓ s1 (<t>)\n", stderr: "rbuild: ok: 2 ran, 0 cached in <t>\n" });
+  expect(tree(join(ws.root, "tree"))).toEqual(S1_TREE);
+  // Its layer holds the deletions: restored after rm -rf, the tree is the same.
+  rmSync(join(ws.root, "tree"), { recursive: true });
+  expect(await ws.run(["s1", ...args])).toEqual({ exitCode: 0, stdout: "✓ base (cached, local)\n✓ s1 (cached, local)\n", stderr: "rbuild: ok: 0 ran, 2 cached in <t>\n" });
+  expect(tree(join(ws.root, "tree"))).toEqual(S1_TREE);
+}
+
+test("27.3: in the sandbox (runner: \"sandbox\", or --sandbox), a transform deletes and changes files of its base's outputs", async () => {
+  const ws = testWorkspace({ "Buildfile.ts": buildfile(` runner: "sandbox",`), "src/a.txt": "a\n", "src/b.txt": "b\n" });
+  await deletesAndChanges(ws, []);
+  // --sandbox puts a transform in the sandbox too: its undeclared read fails there.
+  const flag = testWorkspace({ "Buildfile.ts": buildfile(""), "src/a.txt": "a\n", "src/b.txt": "b\n" });
+  await deletesAndChanges(flag, ["--sandbox"]);
+  flag.write({ "Buildfile.ts": buildfile("").replace("rm tree/a.txt", "cat src/a.txt && rm tree/a.txt") });
+  expect(await flag.run(["s1", "--sandbox"])).toEqual({
+    exitCode: 1,
+    stdout: "✓ base (cached, local)\n> s1\n✗ s1 (<t>)\n",
+    stderr:
+      "[s1] cat: src/a.txt: No such file or directory\n" +
+      'error: Task "s1" read src/a.txt, which is not among its inputs or its deps\' outputs: in its sandbox it is missing, and it exited with code 1. ' +
+      'Add "src/a.txt" to its `inputs` (or make the task that writes it one of its deps).\n' +
+      "rbuild: failed: 0 ran, 1 cached, 1 failed in <t>\n",
+  });
+});
+
+test("27.3: in a container image, a transform deletes and changes files of its base's outputs", async () => {
+  const ws = testWorkspace({ "Buildfile.ts": buildfile(` runner: { image: "images/busybox" },`), "src/a.txt": "a\n", "src/b.txt": "b\n" });
+  const rootfs = busyboxRootfs(mkdtempSync(join(tmpdir(), "rbuild-rootfs-")), {});
+  writeOciLayout(join(ws.root, "images/busybox"), [tarOf(rootfs)], []);
+  rmSync(rootfs, { recursive: true, force: true });
+  await deletesAndChanges(ws, []);
+});
