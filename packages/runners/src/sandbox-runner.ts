@@ -135,7 +135,7 @@ export class SandboxRunner extends OnLocalRunner {
       }
       const written = tree.written();
       if (written.stray.length > 0) return { ok: false, exitCode: outcome.exitCode, failure: { reason: "undeclared-write", task, paths: written.stray } };
-      tree.moveBack(written.outputs);
+      tree.moveBack(written);
       return outcome;
     } finally {
       tree.remove();
