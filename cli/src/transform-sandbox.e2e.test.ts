@@ -1,5 +1,5 @@
 /** Transform layers under the sandbox and container runners (issue 27.3, found by an independent run). */
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "vitest";
@@ -67,4 +67,19 @@ test("27.3: in a container image, a transform deletes and changes files of its b
   writeOciLayout(join(ws.root, "images/busybox"), [tarOf(rootfs)], []);
   rmSync(rootfs, { recursive: true, force: true });
   await deletesAndChanges(ws, []);
+});
+
+test("27.3: in the sandbox, a transform's change of mode, of a link's target and deletion of a link are its outputs", async () => {
+  const ws = testWorkspace({
+    "Buildfile.ts": `import { task } from "rbuild";
+const base = task({ name: "base", outputs: ["tree/**"], run: "mkdir -p tree && echo m > tree/m.txt && ln -s m.txt tree/l && ln -s m.txt tree/k" });
+task({ name: "s1", deps: [base], transform: base, outputs: ["tree/**"], run: "chmod 600 tree/m.txt && ln -sfn gone.txt tree/l && rm tree/k" });
+`,
+  });
+  const state = (): string[] => [`${(lstatSync(join(ws.root, "tree/m.txt")).mode & 0o777).toString(8)}`, ...readdirSync(join(ws.root, "tree")).sort().map((name) => (lstatSync(join(ws.root, "tree", name)).isSymbolicLink() ? `${name} -> ${readlinkSync(join(ws.root, "tree", name))}` : name))];
+  expect(await ws.run(["s1", "--sandbox"])).toEqual({ exitCode: 0, stdout: "> base\n✓ base (<t>)\n> s1\n✓ s1 (<t>)\n", stderr: "rbuild: ok: 2 ran, 0 cached in <t>\n" });
+  expect(state()).toEqual(["600", "l -> gone.txt", "m.txt"]);
+  rmSync(join(ws.root, "tree"), { recursive: true });
+  expect((await ws.run(["s1", "--sandbox"])).stderr).toBe("rbuild: ok: 0 ran, 2 cached in <t>\n");
+  expect(state()).toEqual(["600", "l -> gone.txt", "m.txt"]);
 });
