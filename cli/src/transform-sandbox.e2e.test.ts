@@ -83,3 +83,24 @@ task({ name: "s1", deps: [base], transform: base, outputs: ["tree/**"], run: "ch
   expect((await ws.run(["s1", "--sandbox"])).stderr).toBe("rbuild: ok: 0 ran, 2 cached in <t>\n");
   expect(state()).toEqual(["600", "l -> gone.txt", "m.txt"]);
 });
+
+test("27.3: under --sandbox, a task that removes the directory its outputs live under is told what works instead", async () => {
+  const ws = testWorkspace({
+    "Buildfile.ts": `import { task } from "rbuild";\ntask({ name: "copy", inputs: ["seed/**"], outputs: ["tree/**"], run: "rm -rf tree && cp -r seed tree" });\n`,
+    "seed/a.txt": "a\n",
+    "seed/sub/b.txt": "b\n",
+  });
+  expect(await ws.run(["copy", "--sandbox"])).toEqual({
+    exitCode: 1,
+    stdout: "> copy\n✗ copy (<t>)\n",
+    stderr:
+      "[copy] rm: cannot remove 'tree': Read-only file system\n" +
+      'error: Task "copy" could not remove or replace tree: in its sandbox that directory is where its outputs are written, and it stays. ' +
+      "Empty it and write into it instead (`mkdir -p tree && find tree -mindepth 1 -delete`, then, say, `cp -R <from>/. tree/`), or run the task outside the sandbox (`runner: \"local\"`).\n" +
+      "rbuild: failed: 0 ran, 0 cached, 1 failed in <t>\n",
+  });
+  // What the message says works.
+  ws.write({ "Buildfile.ts": `import { task } from "rbuild";\ntask({ name: "copy", inputs: ["seed/**"], outputs: ["tree/**"], run: "mkdir -p tree && find tree -mindepth 1 -delete && cp -R seed/. tree/" });\n` });
+  expect(await ws.run(["copy", "--sandbox"])).toEqual({ exitCode: 0, stdout: "> copy\n✓ copy (<t>)\n", stderr: "rbuild: ok: 1 ran, 0 cached in <t>\n" });
+  expect(tree(join(ws.root, "tree"))).toEqual(['a.txt "a\\n"', "sub/", 'sub/b.txt "b\\n"']);
+});
