@@ -195,6 +195,11 @@ export class SandboxTree {
     mkdirSync(join(writable ? this.dir : this.#base, path), { recursive: true });
   }
 
+  /** Whether `path` (relative to the workspace root) is a writable directory's mount point, which the run cannot remove or rename over. */
+  isMountPoint(path: string): boolean {
+    return !this.#wholeRoot && this.#writable.includes(path);
+  }
+
   /** Whether `path` (relative to the workspace root) is in the sandbox: bound there, or written by the run. */
   has(path: string): boolean {
     if (this.#mounted.has(path) || this.#directories.has(path)) return true;
