@@ -104,3 +104,18 @@ test("27.3: under --sandbox, a task that removes the directory its outputs live 
   expect(await ws.run(["copy", "--sandbox"])).toEqual({ exitCode: 0, stdout: "> copy\n✓ copy (<t>)\n", stderr: "rbuild: ok: 1 ran, 0 cached in <t>\n" });
   expect(tree(join(ws.root, "tree"))).toEqual(['a.txt "a\\n"', "sub/", 'sub/b.txt "b\\n"']);
 });
+
+test.each([["--sandbox"], []])("27.3: a transform (%s) replaces a file of its base's with a directory, and a directory with a file", async (...args: string[]) => {
+  const ws = testWorkspace({
+    "Buildfile.ts": `import { task } from "rbuild";
+const base = task({ name: "base", outputs: ["tree/**"], run: "mkdir -p tree/d && echo x > tree/x && echo y > tree/d/y" });
+task({ name: "s1", deps: [base], transform: base, outputs: ["tree/**"], run: "rm tree/x && mkdir tree/x && echo in > tree/x/in && rm -r tree/d && echo d > tree/d" });
+`,
+  });
+  const want = ['d "d\\n"', "x/", 'x/in "in\\n"'];
+  expect(await ws.run(["s1", ...args])).toEqual({ exitCode: 0, stdout: "> base\n✓ base (<t>)\n> s1\n✓ s1 (<t>)\n", stderr: "rbuild: ok: 2 ran, 0 cached in <t>\n" });
+  expect(tree(join(ws.root, "tree"))).toEqual(want);
+  rmSync(join(ws.root, "tree"), { recursive: true });
+  expect((await ws.run(["s1", ...args])).stderr).toBe("rbuild: ok: 0 ran, 2 cached in <t>\n");
+  expect(tree(join(ws.root, "tree"))).toEqual(want);
+});

@@ -481,7 +481,7 @@ export class TaskCache {
     return { hit: false, reasons: ["cache-corrupt"] };
   }
 
-  /** Whether the workspace holds `entry` as stored. One that cannot be looked at (below a directory of mode 000, a file of mode 000) does not: it is restored. */
+  /** Whether the workspace holds `entry` as stored. One that cannot be looked at (below a directory of mode 000, a file of mode 000, or a file) does not: it is restored. */
   #matchesWorkspace(entry: ManifestEntry): boolean {
     const full = join(this.#root, entry.path);
     try {
@@ -496,7 +496,9 @@ export class TaskCache {
           return stat.isFile() && (stat.mode & 0o7777) === entry.mode && this.#hasher.digestWithStat(entry.path, stat) === entry.digest;
       }
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "EACCES") return false;
+      // Below a file (a transform replaced a directory with one): not there.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "EACCES" || code === "ENOTDIR") return false;
       throw error;
     }
   }

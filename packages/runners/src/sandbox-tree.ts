@@ -41,7 +41,7 @@
  * directories above it that went in `s` (a transform's deletions, which its
  * layer records as whiteouts).
  */
-import { constants as fsConstants, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, renameSync, rmdirSync, rmSync, symlinkSync, utimesSync } from "node:fs";
+import { constants as fsConstants, copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, renameSync, rmdirSync, rmSync, symlinkSync, utimesSync, type Stats } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, posix, relative } from "node:path";
 import { expandGlobs, globMatcher, splitPatterns, staticBase } from "@rbuild/hash";
@@ -67,9 +67,20 @@ interface Copy {
   readonly link?: string;
 }
 
+/** What is at `full`, if anything: a file where a directory above it was is nothing there too. */
+function entryAt(full: string): Stats | undefined {
+  try {
+    return lstatSync(full);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw error;
+  }
+}
+
 /** Whether what is at `full` now is not `copy`, or is gone. */
 function changed(full: string, copy: Copy): boolean {
-  const now = lstatSync(full, { throwIfNoEntry: false });
+  const now = entryAt(full);
   if (now === undefined) return true;
   if (copy.link !== undefined) return !now.isSymbolicLink() || readlinkSync(full) !== copy.link;
   return now.isSymbolicLink() || now.size !== copy.size || now.mtimeMs !== copy.mtimeMs || now.mode !== copy.mode;
@@ -234,13 +245,13 @@ export class SandboxTree {
     walk(this.dir, "");
     const deleted = new Set<string>();
     for (const path of this.#copies.keys()) {
-      if (lstatSync(join(this.dir, path), { throwIfNoEntry: false }) !== undefined) continue;
+      if (entryAt(join(this.dir, path)) !== undefined) continue;
       if (!isOutput(path)) {
         stray.push(path);
         continue;
       }
       deleted.add(path);
-      for (let dir = posix.dirname(path); dir !== "." && isOutput(dir) && !existsSync(join(this.dir, dir)); dir = posix.dirname(dir)) deleted.add(dir);
+      for (let dir = posix.dirname(path); dir !== "." && isOutput(dir) && entryAt(join(this.dir, dir))?.isDirectory() !== true; dir = posix.dirname(dir)) deleted.add(dir);
     }
     // Longest first: what is in a directory comes before it.
     return { outputs, stray: stray.sort(), deleted: [...deleted].sort((a, b) => b.length - a.length || (a < b ? -1 : 1)) };
@@ -250,7 +261,7 @@ export class SandboxTree {
   moveBack(written: Written): void {
     for (const path of written.deleted) {
       const full = join(this.#root, path);
-      const stats = lstatSync(full, { throwIfNoEntry: false });
+      const stats = entryAt(full);
       if (stats === undefined) continue;
       try {
         if (stats.isDirectory()) rmdirSync(full);
@@ -264,6 +275,9 @@ export class SandboxTree {
       const from = join(this.dir, path);
       const to = join(this.#root, path);
       const stats = lstatSync(from);
+      // An output whose type the run changed (a file where a directory was, or the other way): what was there goes.
+      const there = entryAt(to);
+      if (there !== undefined && there.isDirectory() !== stats.isDirectory()) rmSync(to, { recursive: true, force: true });
       if (stats.isDirectory()) {
         mkdirSync(to, { recursive: true });
         continue;
