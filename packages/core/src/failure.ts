@@ -74,6 +74,11 @@ export type TaskFailure =
   | { reason: "undeclared-read"; task: string; paths: readonly string[]; exitCode: number | null }
   /** It ran in a sandbox and wrote files (relative to the workspace) that no output glob matches: they would not be stored. */
   | { reason: "undeclared-write"; task: string; paths: readonly string[] }
+  /**
+   * It ran in a sandbox and could not remove or replace a directory (relative to the workspace) its outputs
+   * are written in: there it is a mount point, which stays (see sandbox-tree.ts in @rbuild/runners).
+   */
+  | { reason: "output-mount"; task: string; paths: readonly string[] }
   /** A task in a pool that could not take its lease (see pool-slots.ts in @rbuild/executor). */
   | { reason: "pool-lease"; task: string; pool: string; message: string }
   /** A transform (`transform: dep`) that could not start from its dep's outputs; the message says why and what to do. */
@@ -235,6 +240,13 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
         `Task "${failure.task}" wrote ${listed(failure.paths)}, which no glob of its \`outputs\` matches: ${failure.paths.length === 1 ? "it" : "they"} would not be stored or restored. ` +
         `Add ${globsFor(failure.paths)} to its \`outputs\`, or write scratch files under /tmp (a fresh directory in the sandbox).`
       );
+    case "output-mount": {
+      const [dir, more] = [failure.paths[0] ?? "", failure.paths.length > 1 ? " (and the others)" : ""];
+      return (
+        `Task "${failure.task}" could not remove or replace ${listed(failure.paths)}: in its sandbox ${failure.paths.length === 1 ? "that directory is" : "those directories are"} where its outputs are written, and ${failure.paths.length === 1 ? "it stays" : "they stay"}. ` +
+        `Empty it and write into it instead (\`mkdir -p ${dir} && find ${dir} -mindepth 1 -delete\`${more}, then, say, \`cp -R <from>/. ${dir}/\`), or run the task outside the sandbox (\`runner: "local"\`).`
+      );
+    }
     case "remote-run":
       return `Task "${failure.task}" failed: ${failure.message}`;
     case "pool-lease":

@@ -273,7 +273,7 @@ class Build {
       options.cache === undefined || options.remote === undefined
         ? undefined
         : new RemoteStep(options.cache.store, options.remote, (message) => this.#reporter.report({ type: "info", code: "remote", message }));
-    this.#upToDate = options.upToDate;
+    this.#upToDate = options.upToDate === undefined || this.#cache === undefined ? options.upToDate : this.#cache.usable(options.upToDate);
     this.#recordLater = options.recordLater;
     this.#strays = options.strays;
     this.#place = options.place;

@@ -143,7 +143,7 @@ function olderThan(stats: readonly (FileStat | EntryStat)[], time: number, mtime
   return true;
 }
 
-/** Current stats of a task's outputs, or undefined if one is gone (or hidden below a directory that cannot be searched). */
+/** Current stats of a task's outputs, or undefined if one is gone (or below a file now, or hidden below a directory that cannot be searched). */
 export function outputStats(root: string, paths: readonly string[]): EntryStat[] | undefined {
   const stats: EntryStat[] = [];
   for (const path of paths) {
@@ -151,7 +151,9 @@ export function outputStats(root: string, paths: readonly string[]): EntryStat[]
     try {
       stat = lstatSync(under(root, path), { throwIfNoEntry: false });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "EACCES") return undefined;
+      // A file where a directory above it was (a transform of the task replaced it) is gone too.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "EACCES" || code === "ENOTDIR") return undefined;
       throw error;
     }
     if (stat === undefined) return undefined;

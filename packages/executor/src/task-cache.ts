@@ -23,7 +23,7 @@ import { clearOutputs, expandOpeningUp } from "./clear-outputs.js";
 import { writtenDuring, type CommandWindow } from "./recent-writes.js";
 import { inputChangedWhileRunning } from "./inputs-changed.js";
 import { entryStat, fileStat, hostPlatform, outputStats, taskDefinition, trustedEntry, type EntryStat, type Fresh, type FileStat, type NewEntry, type Succeeded, type TaskDefinition } from "./fresh-entry.js";
-import { firstUncovered, layersOf, removeBeyond } from "./transform-base.js";
+import { firstUncovered, layersOf, removeBeyond, transformBases } from "./transform-base.js";
 import {
   extractStack,
   INLINE_BLOB_LIMIT,
@@ -124,6 +124,8 @@ export class TaskCache {
   readonly #prepared = new Set<string>();
   /** The key of each task's result in this build (up to date, restored or stored): what a transform of it starts from. */
   readonly #keys = new Map<string, Digest>();
+  /** The tasks a transform starts from (see transform-base.ts): up to date only while their stored result is there. */
+  readonly #transformBases: ReadonlySet<string>;
   #warmer: InputWarmer | undefined;
   #warmingStopped = false;
   #warmed = 0;
@@ -139,6 +141,7 @@ export class TaskCache {
     this.#root = graph.root;
     this.#sourceDigest = graph.sourceDigest;
     this.#tasks = graph.tasks;
+    this.#transformBases = transformBases(graph.tasks);
     this.#platform = options.platform ?? hostPlatform();
     this.#records = options.records ?? new FreshRecords();
     this.#base = options.base;
@@ -170,11 +173,26 @@ export class TaskCache {
     const entry = this.#record()?.holding(this.#root, task, this.#definition(task).def, depOutputs);
     if (entry === undefined) return undefined;
     const found = freshOf(entry);
+    if (!this.#keepsResult(task.name, found)) return undefined;
     const log = this.store.readLog({ log: entry[7], logBlob: entry[8] as Digest | null });
     if (log === "missing" || log === "corrupt") return undefined;
     this.store.touch(found.key);
     this.#keys.set(task.name, found.key);
     return { ...found, log };
+  }
+
+  /** Whether the task `name` up to date as `fresh` can stay so: a transform's dep also needs its stored result (see transform-base.ts). */
+  #keepsResult(name: string, fresh: Pick<Fresh, "key">): boolean {
+    return !this.#transformBases.has(name) || this.store.lookup(fresh.key) !== undefined;
+  }
+
+  /** `upToDate` (from FreshRecords.partly) without the transforms' deps whose stored result is gone: they are checked the full way. */
+  usable<T extends Pick<Fresh, "key">>(upToDate: ReadonlyMap<string, T>): ReadonlyMap<string, T> {
+    const gone = [...upToDate].filter(([name, fresh]) => !this.#keepsResult(name, fresh));
+    if (gone.length === 0) return upToDate;
+    const kept = new Map(upToDate);
+    for (const [name] of gone) kept.delete(name);
+    return kept;
   }
 
   /** Takes a task the freshness record showed up to date (see FreshRecords.partly): its action counts as used. */
@@ -463,7 +481,7 @@ export class TaskCache {
     return { hit: false, reasons: ["cache-corrupt"] };
   }
 
-  /** Whether the workspace holds `entry` as stored. One that cannot be looked at (below a directory of mode 000, a file of mode 000) does not: it is restored. */
+  /** Whether the workspace holds `entry` as stored. One that cannot be looked at (below a directory of mode 000, a file of mode 000, or a file) does not: it is restored. */
   #matchesWorkspace(entry: ManifestEntry): boolean {
     const full = join(this.#root, entry.path);
     try {
@@ -478,7 +496,9 @@ export class TaskCache {
           return stat.isFile() && (stat.mode & 0o7777) === entry.mode && this.#hasher.digestWithStat(entry.path, stat) === entry.digest;
       }
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "EACCES") return false;
+      // Below a file (a transform replaced a directory with one): not there.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "EACCES" || code === "ENOTDIR") return false;
       throw error;
     }
   }

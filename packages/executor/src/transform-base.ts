@@ -12,16 +12,28 @@
  *   what it did, so what its outputs match beyond its manifest goes too.
  * - Its layer is the difference from the dep's manifest; its action's stack is
  *   the dep's stack with the dep's layer on top.
+ * - So it needs the dep's stored result, not only its outputs in the
+ *   workspace: a dep that is up to date (its freshness entry holds) but whose
+ *   result is gone from the store (`rbuild cache gc`) is not taken as up to
+ *   date; it is restored (from the remote cache) or run again.
  */
 import { lstatSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Digest } from "@rbuild/hash";
+import type { GraphTask } from "@rbuild/planner";
 import { removeOpeningUp, removeTree, type ActionEntry, type ManifestEntry } from "@rbuild/store";
 import { expandOpeningUp } from "./clear-outputs.js";
 
 /** The layers to apply, bottom first, for `entry`'s outputs: also the stack a transform of it records below its own layer. */
 export function layersOf(entry: Pick<ActionEntry, "layer" | "stack">): Digest[] {
   return [...(entry.stack ?? []), ...(entry.layer === null ? [] : [entry.layer])];
+}
+
+/** The tasks some task of `tasks` is a transform of: their stored results are needed, not only their outputs. */
+export function transformBases(tasks: ReadonlyMap<string, GraphTask>): ReadonlySet<string> {
+  const bases = new Set<string>();
+  for (const task of tasks.values()) if (task.transform !== undefined) bases.add(task.transform);
+  return bases;
 }
 
 /** The first path of `manifest` that `covered` does not match (a dep's output outside its transform's outputs). */

@@ -368,7 +368,6 @@ function checkTransform(def: TaskDef, ref: unknown, defs: ReadonlyMap<string, Ta
   if (base.run === undefined) return `names ${JSON.stringify(dep)}, a group: it runs nothing and has no outputs to start from. Name the task whose outputs it should start from`;
   if (!base.pure) return `names ${JSON.stringify(dep)}, an impure task: its outputs are not kept as a result to build on. Make it pure, or leave out \`transform\``;
   if (def.outputs.length === 0) return "needs `outputs`: they must match every output of the task it transforms";
-  if (def.runner === "sandbox") return "cannot run in the sandbox (`runner: \"sandbox\"`): a transform edits its dep's outputs in place, deletions included. Leave out `runner`, or `transform`";
   if (def.incremental) return "cannot be combined with `incremental`: a transform starts from its dep's outputs, an incremental task from its own last ones. Leave out one of them";
   return { dep };
 }

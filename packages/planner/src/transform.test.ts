@@ -17,11 +17,9 @@ function problems(...options: unknown[]): string[] {
 const base = { name: "base", outputs: ["t/**"], run: "make-tree" };
 
 describe("transform at planning", () => {
-  test("27.3: a chain of transforms may share its outputs; a transform in the sandbox or incremental is refused", () => {
+  test("27.3: a chain of transforms may share its outputs; a transform may run in the sandbox; one that is incremental is refused", () => {
     expect(problems(base, { name: "s1", deps: ["base"], transform: "base", outputs: ["t/**"], run: "edit" }, { name: "s2", deps: ["s1"], transform: "s1", outputs: ["t/**"], run: "edit" })).toEqual([]);
-    expect(problems(base, { name: "boxed", deps: ["base"], transform: "base", runner: "sandbox", outputs: ["t/**"], run: "edit" })).toEqual([
-      'Task "boxed": `transform` cannot run in the sandbox (`runner: "sandbox"`): a transform edits its dep\'s outputs in place, deletions included. Leave out `runner`, or `transform`',
-    ]);
+    expect(problems(base, { name: "boxed", deps: ["base"], transform: "base", runner: "sandbox", outputs: ["t/**"], run: "edit" })).toEqual([]);
     expect(problems(base, { name: "warm", deps: ["base"], transform: "base", incremental: true, outputs: ["t/**"], run: "edit" })).toEqual([
       "Task \"warm\": `transform` cannot be combined with `incremental`: a transform starts from its dep's outputs, an incremental task from its own last ones. Leave out one of them",
     ]);
@@ -30,13 +28,13 @@ describe("transform at planning", () => {
     ]);
   });
 
-  test("27.3: --sandbox leaves a transform in place", () => {
+  test("27.3: --sandbox puts a transform in the sandbox too", () => {
     const defs = defineTasks([task(base), task({ name: "s1", deps: ["base"], transform: "base", outputs: ["t/**"], run: "edit" })], ROOT);
     if (!defs.ok) throw new Error("expected a valid definition");
     const graph = plan(defs.value, ["s1"]);
     if (!graph.ok) throw new Error("expected a plan");
     const boxed = sandboxed(graph.value);
-    expect([boxed.tasks.get("base")!.runner, boxed.tasks.get("s1")!.runner, boxed.tasks.get("s1")!.transform]).toEqual(["sandbox", undefined, "base"]);
+    expect([boxed.tasks.get("base")!.runner, boxed.tasks.get("s1")!.runner, boxed.tasks.get("s1")!.transform]).toEqual(["sandbox", "sandbox", "base"]);
   });
 
   test("27.3: a transform's dep is part of its key, and its record reads back", () => {

@@ -10,7 +10,9 @@
  * code runs in rbuild's process and is not confined; only what it execs is.
  *
  * After the run: a failure whose stderr says a workspace path was read-only
- * becomes `undeclared-write`, and one that says a workspace path was missing
+ * becomes `output-mount` when that path is a writable directory itself (a
+ * mount point: the task tried to remove or replace it), else
+ * `undeclared-write`, and one that says a workspace path was missing
  * that exists outside becomes `undeclared-read` (undeclared-reads.ts); files
  * written in the writable directories that no output glob matches fail the
  * run as `undeclared-write` too; else the outputs are moved into the
@@ -135,7 +137,7 @@ export class SandboxRunner extends OnLocalRunner {
       }
       const written = tree.written();
       if (written.stray.length > 0) return { ok: false, exitCode: outcome.exitCode, failure: { reason: "undeclared-write", task, paths: written.stray } };
-      tree.moveBack(written.outputs);
+      tree.moveBack(written);
       return outcome;
     } finally {
       tree.remove();
@@ -147,6 +149,9 @@ export class SandboxRunner extends OnLocalRunner {
     if (failure.reason !== "exit-nonzero" && failure.reason !== "run-threw") return failure;
     const exitCode = failure.reason === "exit-nonzero" ? failure.exitCode : null;
     const writes = readOnlyWrites(stderr, request.root, request.cwd);
+    // A writable directory itself (`tree` for `tree/**`) is a mount point: it can be emptied, not removed or renamed over.
+    const mounts = writes.filter((path) => tree.isMountPoint(path));
+    if (mounts.length > 0) return { reason: "output-mount", task: request.task, paths: mounts };
     if (writes.length > 0) return { reason: "undeclared-write", task: request.task, paths: writes };
     const reads = undeclaredReads(stderr, request.root, request.cwd, (path) => tree.has(path), request.env.PATH);
     if (reads.length > 0) return { reason: "undeclared-read", task: request.task, paths: reads, exitCode };

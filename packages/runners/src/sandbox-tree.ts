@@ -34,8 +34,14 @@
  * that changed or went, was written where no output glob reaches, and the run
  * is refused, naming them (`undeclared-write`). Directories alone are never
  * reported.
+ *
+ * A copied input (a dep's output, for a transform: it starts from its dep's
+ * outputs) that the output globs match is an output like any other: changed,
+ * it is moved back; gone, it goes from the workspace too, with the
+ * directories above it that went in `s` (a transform's deletions, which its
+ * layer records as whiteouts).
  */
-import { constants as fsConstants, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, utimesSync } from "node:fs";
+import { constants as fsConstants, copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, renameSync, rmdirSync, rmSync, symlinkSync, utimesSync, type Stats } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, posix, relative } from "node:path";
 import { expandGlobs, globMatcher, splitPatterns, staticBase } from "@rbuild/hash";
@@ -48,6 +54,36 @@ export interface Written {
   readonly outputs: readonly string[];
   /** Files and links no output glob matches, which are not mount points: written where they will not be stored. */
   readonly stray: readonly string[];
+  /** Copied inputs its output globs match that the run deleted, and the directories above them that went with them, what is in a directory before it: removed from the workspace. */
+  readonly deleted: readonly string[];
+}
+
+/** What a copied input was when copied: changed after the run, it was written. */
+interface Copy {
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly mode: number;
+  /** A link's target. */
+  readonly link?: string;
+}
+
+/** What is at `full`, if anything: a file where a directory above it was is nothing there too. */
+function entryAt(full: string): Stats | undefined {
+  try {
+    return lstatSync(full);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw error;
+  }
+}
+
+/** Whether what is at `full` now is not `copy`, or is gone. */
+function changed(full: string, copy: Copy): boolean {
+  const now = entryAt(full);
+  if (now === undefined) return true;
+  if (copy.link !== undefined) return !now.isSymbolicLink() || readlinkSync(full) !== copy.link;
+  return now.isSymbolicLink() || now.size !== copy.size || now.mtimeMs !== copy.mtimeMs || now.mode !== copy.mode;
 }
 
 /** Whether `path` is `root` or below it. */
@@ -91,7 +127,7 @@ export class SandboxTree {
   /** The declared paths (inputs and deps' outputs): their copies and mount points are not the task's writes. */
   readonly #mounted: ReadonlySet<string>;
   /** The inputs copied into the scratch directory, with their size and mtime: changed after the run, they were written. */
-  readonly #copies = new Map<string, { readonly size: number; readonly mtimeMs: number }>();
+  readonly #copies = new Map<string, Copy>();
   readonly #outputs: readonly string[];
 
   constructor(request: RunRequest) {
@@ -147,7 +183,9 @@ export class SandboxTree {
       if (code === "ENOENT") return; // Gone since it was listed: the task will find it missing, as outside.
       throw error;
     }
-    if (writable && !stats.isSymbolicLink()) this.#copies.set(path, { size: stats.size, mtimeMs: lstatSync(to).mtimeMs });
+    if (!writable) return;
+    const copied = lstatSync(to);
+    this.#copies.set(path, { size: copied.size, mtimeMs: copied.mtimeMs, mode: copied.mode, ...(copied.isSymbolicLink() ? { link: readlinkSync(to) } : {}) });
   }
 
   /** The bwrap arguments for the workspace part of the sandbox. */
@@ -168,6 +206,11 @@ export class SandboxTree {
     mkdirSync(join(writable ? this.dir : this.#base, path), { recursive: true });
   }
 
+  /** Whether `path` (relative to the workspace root) is a writable directory's mount point, which the run cannot remove or rename over. */
+  isMountPoint(path: string): boolean {
+    return !this.#wholeRoot && this.#writable.includes(path);
+  }
+
   /** Whether `path` (relative to the workspace root) is in the sandbox: bound there, or written by the run. */
   has(path: string): boolean {
     if (this.#mounted.has(path) || this.#directories.has(path)) return true;
@@ -179,37 +222,62 @@ export class SandboxTree {
     }
   }
 
-  /** What the run wrote: its outputs, and what it wrote outside them. */
+  /** What the run wrote: its outputs, what it wrote outside them, and the outputs it deleted. */
   written(): Written {
-    const isOutput = globMatcher(this.#outputs);
+    const matches = globMatcher(this.#outputs);
+    const isOutput = (path: string): boolean => this.#outputs.length > 0 && matches(path);
     const outputs: string[] = [];
     const stray: string[] = [];
     const walk = (dir: string, prefix: string): void => {
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
         const path = prefix === "" ? entry.name : `${prefix}/${entry.name}`;
         if (entry.isDirectory()) {
-          if (isOutput(path) && this.#outputs.length > 0) outputs.push(path);
+          if (isOutput(path)) outputs.push(path);
           walk(join(dir, entry.name), path);
         } else if (this.#mounted.has(path)) {
           const copy = this.#copies.get(path);
-          if (copy === undefined) continue;
-          const now = lstatSync(join(dir, entry.name));
-          if (now.size !== copy.size || now.mtimeMs !== copy.mtimeMs) stray.push(path);
-        } else if (this.#outputs.length > 0 && isOutput(path)) outputs.push(path);
+          if (copy === undefined || !changed(join(dir, entry.name), copy)) continue;
+          (isOutput(path) ? outputs : stray).push(path);
+        } else if (isOutput(path)) outputs.push(path);
         else stray.push(path);
       }
     };
     walk(this.dir, "");
-    for (const path of this.#copies.keys()) if (!existsSync(join(this.dir, path))) stray.push(path); // Deleted.
-    return { outputs, stray: stray.sort() };
+    const deleted = new Set<string>();
+    for (const path of this.#copies.keys()) {
+      if (entryAt(join(this.dir, path)) !== undefined) continue;
+      if (!isOutput(path)) {
+        stray.push(path);
+        continue;
+      }
+      deleted.add(path);
+      for (let dir = posix.dirname(path); dir !== "." && isOutput(dir) && entryAt(join(this.dir, dir))?.isDirectory() !== true; dir = posix.dirname(dir)) deleted.add(dir);
+    }
+    // Longest first: what is in a directory comes before it.
+    return { outputs, stray: stray.sort(), deleted: [...deleted].sort((a, b) => b.length - a.length || (a < b ? -1 : 1)) };
   }
 
-  /** Moves `outputs` (from written()) into the workspace, replacing what is there. */
-  moveBack(outputs: readonly string[]): void {
-    for (const path of outputs) {
+  /** Applies `written` (from written()) to the workspace: removes what the run deleted, and moves its outputs there, replacing what is there. */
+  moveBack(written: Written): void {
+    for (const path of written.deleted) {
+      const full = join(this.#root, path);
+      const stats = entryAt(full);
+      if (stats === undefined) continue;
+      try {
+        if (stats.isDirectory()) rmdirSync(full);
+        else rmSync(full, { force: true });
+      } catch (error) {
+        // A directory that holds something no copy was of (not an input of the task): it stays.
+        if ((error as NodeJS.ErrnoException).code !== "ENOTEMPTY") throw error;
+      }
+    }
+    for (const path of written.outputs) {
       const from = join(this.dir, path);
       const to = join(this.#root, path);
       const stats = lstatSync(from);
+      // An output whose type the run changed (a file where a directory was, or the other way): what was there goes.
+      const there = entryAt(to);
+      if (there !== undefined && there.isDirectory() !== stats.isDirectory()) rmSync(to, { recursive: true, force: true });
       if (stats.isDirectory()) {
         mkdirSync(to, { recursive: true });
         continue;
