@@ -35,9 +35,9 @@ export async function historyCommand(args: Args, io: QueryIO): Promise<number> {
 
 /** What a build's tasks did: `3 ran, 997 cached`, or for one answered from the freshness record, that. */
 function tasksDone(build: BuildRecord): string {
-  const { ran, cached, failed, skipped } = build.tasks;
+  const { ran, cached, failed, skipped, interrupted } = build.tasks;
   if (build.repeated !== null) return `all up to date (as build ${build.repeated})`;
-  const parts = [ran > 0 ? `${ran} ran` : "", cached > 0 ? `${cached} cached` : "", failed > 0 ? `${failed} failed` : "", skipped > 0 ? `${skipped} skipped` : ""];
+  const parts = [ran > 0 ? `${ran} ran` : "", cached > 0 ? `${cached} cached` : "", failed > 0 ? `${failed} failed` : "", skipped > 0 ? `${skipped} skipped` : "", interrupted > 0 ? `${interrupted} interrupted` : ""];
   return parts.filter((part) => part !== "").join(", ") || "no tasks";
 }
 

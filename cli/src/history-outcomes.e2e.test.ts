@@ -32,7 +32,7 @@ task({ name: "all", deps: ["a", "b"] });
     expect(build.exitCode).toBe(0);
     expect(build.stderr.split("\n").filter((line) => line.startsWith("rbuild: ok"))).toEqual(["rbuild: ok: 2 ran, 0 cached in <t>"]);
     const history = JSON.parse((await ws.run(["history", "--json"])).stdout) as BuildJson[];
-    expect(history.map((b) => b.tasks)).toEqual([{ ran: 2, cached: 0, failed: 0, skipped: 0 }]);
+    expect(history.map((b) => b.tasks)).toEqual([{ ran: 2, cached: 0, failed: 0, skipped: 0, interrupted: 0 }]);
     expect((await ws.run(["history"])).stdout.split("\n")[1]).toMatch(/ ok +2 ran +-/);
   });
 
@@ -67,10 +67,10 @@ task({ name: "slow", inputs: ["src/slow.txt"], outputs: ["out/slow.txt"],
     expect(summaries).toEqual(["rbuild: cancelled: 0 ran, 0 cached, 1 failed in <t>", "rbuild: ok: 1 ran, 0 cached in <t>"]);
     const history = JSON.parse((await ws.run(["history", "--json"])).stdout) as BuildJson[];
     expect(history.map((b) => [b.outcome, b.tasks])).toEqual([
-      ["ok", { ran: 1, cached: 0, failed: 0, skipped: 0 }],
-      ["cancelled", { ran: 0, cached: 0, failed: 1, skipped: 0 }],
+      ["ok", { ran: 1, cached: 0, failed: 0, skipped: 0, interrupted: 0 }],
+      ["cancelled", { ran: 0, cached: 0, failed: 0, skipped: 0, interrupted: 1 }],
     ]);
-    expect((await ws.run(["history"])).stdout.split("\n")[2]).toMatch(/ cancelled +1 failed +-/);
+    expect((await ws.run(["history"])).stdout.split("\n")[2]).toMatch(/ cancelled +1 interrupted +-/);
     expect(await ws.run(["errors"])).toEqual({ exitCode: 0, stdout: "No failures recorded.\n", stderr: "" });
   }, 150_000);
 });

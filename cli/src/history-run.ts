@@ -73,7 +73,9 @@ export function storedStack(store: Store, detail: RunDetail, doing: string): { o
 export function outputsWhy(state: Exclude<RunOutputs["state"], "stored">, detail: RunDetail): string {
   switch (state) {
     case "none":
-      return detail.status === "failed" ? "it failed, and a failed run stores no outputs" : detail.status === "skipped" ? "it was skipped" : "it stored none";
+      if (detail.status === "failed") return "it failed, and a failed run stores no outputs";
+      if (detail.status === "interrupted") return "it was interrupted before it finished";
+      return detail.status === "skipped" ? "it was skipped" : "it stored none";
     case "impure":
       return "the task is impure, so its outputs are not kept in the cache";
     case "gone":

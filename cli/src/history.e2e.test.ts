@@ -65,7 +65,7 @@ describe("rbuild history, errors and show", () => {
       commit: null,
       host: hostname(),
       repeated,
-      tasks: { ran: 0, cached: 0, failed: 0, skipped: 0, ...tasks },
+      tasks: { ran: 0, cached: 0, failed: 0, skipped: 0, interrupted: 0, ...tasks },
     });
     expect(builds).toEqual([build(3, { ran: 1 }, null), build(2, { cached: 1 }, 1), build(1, { ran: 1 }, null)]);
     expect(masked(await ok(ws, ["history", "--limit", "2"]))).toBe(

@@ -53,7 +53,7 @@ describe("retries", () => {
     ]);
     // The build counts the task once, by its last attempt.
     const builds = JSON.parse((await ws.run(["history", "--json"])).stdout) as { tasks: unknown }[];
-    expect(builds[0]!.tasks).toEqual({ ran: 1, cached: 0, failed: 0, skipped: 0 });
+    expect(builds[0]!.tasks).toEqual({ ran: 1, cached: 0, failed: 0, skipped: 0, interrupted: 0 });
     // Each failed attempt's log is kept: `rbuild show --run 2` shows the first.
     const first = await ws.run(["show", "deploy", "--run", "2"]);
     expect(first.stdout).toContain("\nstatus:   failed in ");

@@ -17,7 +17,8 @@ export function historyRow(graph: Graph, r: TaskResult, kept: Kept): RunRow {
   return {
     task: r.name,
     key: r.key,
-    status: r.status,
+    // An interrupt says nothing about the task: its run is `interrupted`, not `failed`.
+    status: interruptedOnly(r) ? "interrupted" : r.status,
     cache: r.cache,
     pure: graph.tasks.get(r.name)!.pure,
     durationMs: r.durationMs,
@@ -28,8 +29,8 @@ export function historyRow(graph: Graph, r: TaskResult, kept: Kept): RunRow {
     layer: kept.layers.get(r.name) ?? null,
     ...evidenceRow(r, kept.evidence.get(r.name)),
     log: kept.logs.get(r.name)?.digest ?? null,
-    // A failure for the error database: any but an interrupt (which says nothing about the task).
-    ...(r.status === "failed" && r.failure?.reason !== "interrupted" ? { tail: kept.logs.get(r.name)?.tail ?? [] } : {}),
+    // A failure for the error database: any but an interrupt.
+    ...(r.status === "failed" && !interruptedOnly(r) ? { tail: kept.logs.get(r.name)?.tail ?? [] } : {}),
     ...(r.attempts === undefined ? {} : { attempt: r.attempts }),
     ...(r.group === true ? { group: true as const } : {}),
   };
@@ -39,4 +40,9 @@ function evidenceRow(r: TaskResult, evidence: Evidence | undefined): Pick<RunRow
   if (evidence === undefined) return {};
   const restored = evidence.restored && r.status === "cached";
   return { evidence: { restoreMs: restored ? r.durationMs : null, changedInputs: evidence.changedInputs, outputs: evidence.outputs } };
+}
+
+/** A run stopped by Ctrl-C, or cancelled by its caller (`rbuild watch`), before it finished. */
+function interruptedOnly(r: TaskResult): boolean {
+  return r.status === "failed" && r.failure?.reason === "interrupted";
 }

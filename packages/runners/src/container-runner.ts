@@ -23,11 +23,17 @@
 import { lstatSync, readdirSync, readlinkSync } from "node:fs";
 import { basename, join } from "node:path";
 import { ImageError } from "./image/image-source.js";
-import { unpackImage, type Unpacked } from "./image/unpack.js";
+import { touchImage, unpackImage, type Unpacked } from "./image/unpack.js";
 import { findOnPath, SANDBOX_HOME } from "./bwrap.js";
 import type { RunOutcome, RunRequest } from "./runner.js";
 import type { SandboxRunner, SystemPart } from "./sandbox-runner.js";
 import { isBelow } from "./sandbox-tree.js";
+
+/**
+ * How often a running task marks its image used, well inside gc's hour of grace: a task running longer
+ * than that, in an image no stored result names yet, keeps it from a gc in another terminal.
+ */
+const TOUCH_IMAGE_EVERY_MS = 5 * 60 * 1000;
 
 /** Entries of an image's root that the sandbox makes fresh. */
 const FRESH = new Set(["proc", "dev", "tmp"]);
@@ -59,10 +65,12 @@ export function findEngine(searchPath: string): string | undefined {
 export class ContainerRunner {
   readonly #sandbox: SandboxRunner;
   readonly #searchPath: string;
+  readonly #touchEveryMs: number;
 
-  constructor(sandbox: SandboxRunner, searchPath = process.env.PATH ?? "") {
+  constructor(sandbox: SandboxRunner, searchPath = process.env.PATH ?? "", touchEveryMs = TOUCH_IMAGE_EVERY_MS) {
     this.#sandbox = sandbox;
     this.#searchPath = searchPath;
+    this.#touchEveryMs = touchEveryMs;
   }
 
   run(request: RunRequest): Promise<RunOutcome> | RunOutcome {
@@ -81,6 +89,19 @@ export class ContainerRunner {
       if (error instanceof ImageError) return failed(`its image ${image.source.path} cannot be used: ${error.message}`);
       throw error;
     }
-    return this.#sandbox.runIn(request, imageSystem(unpacked, request));
+    return this.#runMarkingUse(request, unpacked);
+  }
+
+  /** Runs the task in the image, marking the image used every few minutes and once more at the end (see TOUCH_IMAGE_EVERY_MS). */
+  async #runMarkingUse(request: RunRequest, unpacked: Unpacked): Promise<RunOutcome> {
+    const { storeDir, source } = request.image!;
+    const timer = setInterval(() => touchImage(storeDir, source.digest), this.#touchEveryMs);
+    timer.unref();
+    try {
+      return await this.#sandbox.runIn(request, imageSystem(unpacked, request));
+    } finally {
+      clearInterval(timer);
+      touchImage(storeDir, source.digest);
+    }
   }
 }

@@ -44,7 +44,7 @@ describe("attempts and undos in the history", () => {
       [2, "failed", 1],
     ]);
     expect(taskRuns(store, "once", 10).map((r) => r.attempt)).toEqual([null]);
-    expect(listBuilds(store, 1)[0]!.tasks).toEqual({ ran: 2, cached: 0, failed: 0, skipped: 0 });
+    expect(listBuilds(store, 1)[0]!.tasks).toEqual({ ran: 2, cached: 0, failed: 0, skipped: 0, interrupted: 0 });
     store.close();
   });
 
@@ -55,7 +55,7 @@ describe("attempts and undos in the history", () => {
       ["undo-failed", ["undo"]],
       ["ran", ["impure"]],
     ]);
-    expect(listBuilds(store, 1)[0]!.tasks).toEqual({ ran: 1, cached: 0, failed: 1, skipped: 0 });
+    expect(listBuilds(store, 1)[0]!.tasks).toEqual({ ran: 1, cached: 0, failed: 1, skipped: 0, interrupted: 0 });
     store.close();
     expect(readHistory(dir).tasks.get("deploy")!.runs.map((r) => r.status)).toEqual(["ran"]);
   });

@@ -56,11 +56,11 @@ describe("the history and the error database", () => {
     const again = open();
     again.beginBuild(["c"]);
     expect(listBuilds(again, 10).map(({ started: _s, finished, ...rest }) => ({ ...rest, finished: finished === null ? null : "set" }))).toEqual([
-      { id: 5, finished: null, outcome: "unfinished", targets: ["c"], commit: null, host: null, repeated: null, tasks: { ran: 0, cached: 0, failed: 0, skipped: 0 } },
-      { id: 4, finished: "set", outcome: "ok", targets: ["all"], commit: PLACE.commit, host: "builder", repeated: 1, tasks: { ran: 0, cached: 2, failed: 0, skipped: 0 } },
-      { id: 3, finished: "set", outcome: "interrupted", targets: ["a"], commit: null, host: "builder", repeated: null, tasks: { ran: 0, cached: 0, failed: 0, skipped: 0 } },
-      { id: 2, finished: "set", outcome: "failed", targets: ["a"], commit: PLACE.commit, host: "builder", repeated: null, tasks: { ran: 0, cached: 0, failed: 1, skipped: 1 } },
-      { id: 1, finished: "set", outcome: "ok", targets: ["all"], commit: PLACE.commit, host: "builder", repeated: null, tasks: { ran: 2, cached: 0, failed: 0, skipped: 0 } },
+      { id: 5, finished: null, outcome: "unfinished", targets: ["c"], commit: null, host: null, repeated: null, tasks: { ran: 0, cached: 0, failed: 0, skipped: 0, interrupted: 0 } },
+      { id: 4, finished: "set", outcome: "ok", targets: ["all"], commit: PLACE.commit, host: "builder", repeated: 1, tasks: { ran: 0, cached: 2, failed: 0, skipped: 0, interrupted: 0 } },
+      { id: 3, finished: "set", outcome: "interrupted", targets: ["a"], commit: null, host: "builder", repeated: null, tasks: { ran: 0, cached: 0, failed: 0, skipped: 0, interrupted: 0 } },
+      { id: 2, finished: "set", outcome: "failed", targets: ["a"], commit: PLACE.commit, host: "builder", repeated: null, tasks: { ran: 0, cached: 0, failed: 1, skipped: 1, interrupted: 0 } },
+      { id: 1, finished: "set", outcome: "ok", targets: ["all"], commit: PLACE.commit, host: "builder", repeated: null, tasks: { ran: 2, cached: 0, failed: 0, skipped: 0, interrupted: 0 } },
     ]);
     expect(listBuilds(again, 2).map((b) => b.id)).toEqual([5, 4]);
     expect(taskRuns(again, "a", 10).map((r) => [r.run, r.build, r.status, r.cache, r.reasons])).toEqual([
@@ -177,8 +177,8 @@ describe("the history and the error database", () => {
     for (let i = 0; i < RUN_HISTORY_BUILDS + 3; i++) store.finishBuild(store.beginBuild(["a"], PLACE), true, [run("a", "cached"), run("x", "ran")]);
     const kept = listBuilds(store, HISTORY_BUILDS);
     expect(kept).toHaveLength(RUN_HISTORY_BUILDS + 4);
-    expect(kept.at(-1)).toMatchObject({ id: first, outcome: "failed", tasks: { ran: 1, cached: 0, failed: 1, skipped: 1 } });
-    expect(kept[0]).toMatchObject({ tasks: { ran: 1, cached: 1, failed: 0, skipped: 0 } });
+    expect(kept.at(-1)).toMatchObject({ id: first, outcome: "failed", tasks: { ran: 1, cached: 0, failed: 1, skipped: 1, interrupted: 0 } });
+    expect(kept[0]).toMatchObject({ tasks: { ran: 1, cached: 1, failed: 0, skipped: 0, interrupted: 0 } });
     // The old build's failure is still in the error database; its passing runs are gone.
     expect(errorGroups(store, {}).map((group) => [group.task, group.count])).toEqual([["b", 1]]);
     expect(taskRuns(store, "a", 1000).some((r) => r.build === first)).toBe(false);

@@ -32,8 +32,8 @@ export interface BuildRecord {
   readonly host: string | null;
   /** For a build answered from the freshness record (nothing to do): the build it repeated. */
   readonly repeated: number | null;
-  /** How many of its tasks ran, were cached, failed and were skipped (groups only when they failed or were skipped, as the summary counts). */
-  readonly tasks: { readonly ran: number; readonly cached: number; readonly failed: number; readonly skipped: number };
+  /** How many of its tasks ran, were cached, failed, were skipped and were interrupted (groups only when they failed or were skipped, as the summary counts). */
+  readonly tasks: { readonly ran: number; readonly cached: number; readonly failed: number; readonly skipped: number; readonly interrupted: number };
 }
 
 /**
@@ -48,7 +48,8 @@ export interface TaskRun {
   readonly started: number;
   readonly commit: string | null;
   readonly host: string | null;
-  readonly status: "ran" | "cached" | "failed" | "skipped" | "undone" | "undo-failed";
+  /** `interrupted`: stopped (Ctrl-C, or cancelled by `rbuild watch`) before it finished. */
+  readonly status: "ran" | "cached" | "failed" | "skipped" | "interrupted" | "undone" | "undo-failed";
   readonly cache: "local" | "remote" | null;
   /** Which attempt of a task with retries it was (1 for the first); null for a task run once. */
   readonly attempt: number | null;
@@ -82,7 +83,7 @@ export interface ErrorGroup {
 export type RunOutputs =
   /** `stack`: a transform's layers below `layer`, bottom first, each with the task whose action has it as its own layer (null: none now). */
   | { readonly state: "stored"; readonly manifest: readonly ManifestEntry[]; readonly layer: Digest | null; readonly stack: readonly StackLayer[] }
-  /** none: it left none to store (it failed, was skipped, or is a group); impure: not cached; gone: removed since (gc); replaced: the key now holds another result. */
+  /** none: it left none to store (it failed, was interrupted or skipped, or is a group); impure: not cached; gone: removed since (gc); replaced: the key now holds another result. */
   | { readonly state: "none" | "impure" | "gone" | "replaced" };
 
 /** One run with its outputs and log, for `rbuild show`. */
@@ -126,11 +127,11 @@ export function listBuilds(store: Store, limit: number): BuildRecord[] {
       .raw()
       .all(limit) as [number, number, number | null, number | null, number | null, string, string | null, string | null, number | null, string | null][];
     return rows.map(([id, started, finished, ok, interrupted, targets, commit, host, repeated, counted]) => {
-      const tasks = { ran: 0, cached: 0, failed: 0, skipped: 0 };
+      const tasks = { ran: 0, cached: 0, failed: 0, skipped: 0, interrupted: 0 };
       if (counted !== null) {
         // Counted as it finished: its runs may be gone (only failures are kept past RUN_HISTORY_BUILDS).
-        const [ran, cached, failed, skipped] = parseColumn<number[]>(counted, "builds.tasks");
-        Object.assign(tasks, { ran: ran ?? 0, cached: cached ?? 0, failed: failed ?? 0, skipped: skipped ?? 0 });
+        const [ran, cached, failed, skipped, interrupted] = parseColumn<number[]>(counted, "builds.tasks");
+        Object.assign(tasks, { ran: ran ?? 0, cached: cached ?? 0, failed: failed ?? 0, skipped: skipped ?? 0, interrupted: interrupted ?? 0 });
       } else for (const [status, n] of counts.all(id) as [keyof typeof tasks, number][]) if (status in tasks) tasks[status] = n;
       const outcome: BuildOutcome = finished === null ? "unfinished" : interrupted === 1 ? "interrupted" : interrupted === 2 ? "cancelled" : ok === 1 ? "ok" : "failed";
       return { id, started, finished, outcome, targets: parseColumn<string[]>(targets, "builds.targets"), commit, host, repeated, tasks };
@@ -248,7 +249,7 @@ function actionOf(db: Database.Database, key: string): ActionColumns | undefined
 }
 
 function outputsOf(run: TaskRun, action: ActionColumns | undefined): RunOutputs {
-  if (run.status === "failed" || run.status === "skipped" || run.outputsDigest === null) return { state: "none" };
+  if (run.status === "failed" || run.status === "interrupted" || run.status === "skipped" || run.outputsDigest === null) return { state: "none" };
   if (run.key === null) return { state: run.layer === null ? "none" : "impure" };
   if (action === undefined) return { state: "gone" };
   if (action.outputsDigest !== run.outputsDigest) return { state: "replaced" };

@@ -4,7 +4,8 @@
  * One is kept while a stored result's key was computed with it (schema.ts,
  * `run_images`), or while it was unpacked or used within the grace period
  * (a build running now may be using one whose result it has not recorded
- * yet: the runner touches the directory each time a task starts in it).
+ * yet: the runner touches the directory each time a task starts in it, every
+ * few minutes while it runs, and when it ends).
  * Temporary `.unpack-*` directories older than that were left by a crash
  * (an image is renamed to one before it is removed: a gc that dies midway
  * leaves no half of it under its name).

@@ -16,6 +16,8 @@ export interface GcOptions {
   /** Drop actions not used for this many days. */
   readonly maxAgeDays?: number;
   readonly now?: number;
+  /** Files and unpacked images younger than this (ms) may belong to a build still running in another process, and are kept; an hour unless given. */
+  readonly graceMs?: number;
 }
 
 export interface GcResult {
@@ -45,6 +47,7 @@ const STACKED = "SELECT stacked.value FROM actions, json_each(actions.stack) AS 
 
 function collect(store: Store, db: Database.Database, options: GcOptions): GcResult {
   const now = options.now ?? Date.now();
+  const graceMs = options.graceMs ?? ORPHAN_GRACE_MS;
   let actionsRemoved = 0;
 
   if (options.maxAgeDays !== undefined) {
@@ -116,7 +119,7 @@ function collect(store: Store, db: Database.Database, options: GcOptions): GcRes
 
   // A container task's image is known for export while its key has an action (schema.ts, `run_images`).
   db.prepare("DELETE FROM run_images WHERE key NOT IN (SELECT key FROM actions)").run();
-  const imagesRemoved = collectImages(db, store.dir, now, ORPHAN_GRACE_MS);
+  const imagesRemoved = collectImages(db, store.dir, now, graceMs);
 
   // Files that no row names: left by a crash, or by an index that was reset.
   const known = new Set((db.prepare("SELECT digest FROM blobs").raw().all() as [string][]).map(([d]) => d));
@@ -126,7 +129,7 @@ function collect(store: Store, db: Database.Database, options: GcOptions): GcRes
       if (known.has(name)) continue;
       const path = join(dir, name);
       const stat = statSync(path, { throwIfNoEntry: false });
-      if (stat === undefined || now - stat.mtimeMs < ORPHAN_GRACE_MS) continue;
+      if (stat === undefined || now - stat.mtimeMs < graceMs) continue;
       rmSync(path, { force: true });
       blobsRemoved++;
       bytesFreed += stat.size;

@@ -31,7 +31,7 @@ const ANALYSED_BUILDS = 200;
 export interface HistoryRun {
   /** The build's number in the index; -1 for a build answered from the freshness record and not folded in yet. */
   readonly build: number;
-  readonly status: "ran" | "cached" | "failed" | "skipped";
+  readonly status: "ran" | "cached" | "failed" | "skipped" | "interrupted";
   /** For a cached run: where it came from. */
   readonly cache: "local" | "remote" | null;
   /** The run's time; for a cached run, the time its restore took. */

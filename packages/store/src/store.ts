@@ -591,7 +591,7 @@ export class Store implements StatCacheBackend {
 
   /**
    * Records the end of `build` and its runs; `interrupted`: it was stopped (then `ok` is false).
-   * A build that failed only by interrupts of its own tasks (failures without a tail: `rbuild
+   * A build that failed only by interrupts of its own tasks (runs `interrupted`: `rbuild
    * watch` cancelled what an edit made stale) is recorded as cancelled, not failed.
    */
   finishBuild(build: number, ok: boolean, runs: readonly RunRow[], interrupted = false): void {
@@ -742,24 +742,24 @@ export class Store implements StatCacheBackend {
 
 /** What an output holds, in one string: a file's digest, `symlink:<target>`, or `dir` (its mode is not compared). */
 /**
- * A build's `tasks` column: how many of its tasks ran, were cached, failed and were skipped.
+ * A build's `tasks` column: how many of its tasks ran, were cached, failed, were skipped and were
+ * interrupted (the last added later: an older row has four).
  * A retried task counts once (its last attempt), and an undo not at all.
  */
-function statusCounts(runs: readonly RunRow[]): [number, number, number, number] {
-  const counts: [number, number, number, number] = [0, 0, 0, 0];
+function statusCounts(runs: readonly RunRow[]): [number, number, number, number, number] {
+  const counts: [number, number, number, number, number] = [0, 0, 0, 0, 0];
   const last = new Map<string, RunRow>();
   for (const r of runs) if (r.status !== "undone" && r.status !== "undo-failed") last.set(r.task, r);
   for (const { status, group } of last.values()) {
     if (group === true && (status === "ran" || status === "cached")) continue;
-    counts[status === "ran" ? 0 : status === "cached" ? 1 : status === "failed" ? 2 : 3]++;
+    counts[status === "ran" ? 0 : status === "cached" ? 1 : status === "failed" ? 2 : status === "interrupted" ? 4 : 3]++;
   }
   return counts;
 }
 
-/** Whether what failed was only interrupted (its own cancel; no tail: see RunRow.tail), and something was. */
+/** Whether nothing failed but something was interrupted (its own cancel). */
 function cancelledOnly(runs: readonly RunRow[]): boolean {
-  const failed = runs.filter((r) => r.status === "failed");
-  return failed.length > 0 && failed.every((r) => r.tail === undefined);
+  return runs.some((r) => r.status === "interrupted") && !runs.some((r) => r.status === "failed");
 }
 
 function outputDigest(entry: ManifestEntry): string {

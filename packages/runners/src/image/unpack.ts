@@ -30,18 +30,25 @@ export function imageDirectory(storeDir: string, digest: string): string {
   return join(storeDir, "images", digest.replace(/^sha256:/, ""));
 }
 
+/**
+ * Marks a use of the image: gc keeps an image used lately even before a result built in it is
+ * stored (@rbuild/store gc-images.ts). The container runner marks one again while a task runs in it.
+ */
+export function touchImage(storeDir: string, digest: string): void {
+  try {
+    const now = new Date();
+    utimesSync(imageDirectory(storeDir, digest), now, now);
+  } catch {
+    // Not ours to touch (a shared cache): gc's record of the result keeps it. Or gone: nothing to keep.
+  }
+}
+
 /** The image's root filesystem in the store under `storeDir`, unpacked now unless it is there. Throws ImageError for an image it refuses. */
 export function unpackImage(storeDir: string, image: ImageSource): Unpacked {
   const dir = imageDirectory(storeDir, image.digest);
   const envFile = join(dir, "env.json");
   if (existsSync(envFile)) {
-    // A use: gc keeps an image used lately even before a result built in it is stored (@rbuild/store gc-images.ts).
-    try {
-      const now = new Date();
-      utimesSync(dir, now, now);
-    } catch {
-      // Not ours to touch (a shared cache): gc's record of the result keeps it.
-    }
+    touchImage(storeDir, image.digest);
     return { rootfs: join(dir, "rootfs"), env: readEnv(envFile) };
   }
   mkdirSync(join(storeDir, "images"), { recursive: true });
