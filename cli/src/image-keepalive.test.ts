@@ -21,8 +21,8 @@ test("lastfix 2: a container task running longer than gc's grace keeps its image
   const storeDir = join(root, ".rbuild");
   const store = Store.open({ dir: storeDir });
   const image = imageDirectory(storeDir, found.image.digest);
-  // gc's grace is an hour; here two seconds, and the runner marks its image every 100ms (every five minutes for real).
-  const graceMs = 2000;
+  // gc's grace is an hour; here four seconds (a stall of the test that long would be needed to remove it), and the runner marks its image every 100ms (every five minutes for real).
+  const graceMs = 4000;
   const sandbox = new SandboxRunner();
   const runner = new ContainerRunner(sandbox, process.env.PATH ?? "", 100);
   let stdout = "";
@@ -30,7 +30,7 @@ test("lastfix 2: a container task running longer than gc's grace keeps its image
   const running = Promise.resolve(
     runner.run({
       task: "long",
-      // Longer than the grace, three times over.
+      // Longer than the grace.
       run: "echo started; sleep 6; echo done",
       root,
       cwd: root,
