@@ -5,8 +5,10 @@
  * process helper, first bare, then under bwrap with one thing added per
  * step (bwrap itself over the whole host, each namespace, /proc, /dev,
  * /tmp), then with the exact arguments the sandbox runner builds (system
- * directories, PATH directories, the workspace's bind) and last through the
- * sandbox runner itself (its per-task code: the tree, the scratch directory,
+ * directories, PATH directories, the workspace's bind), then those of a
+ * command started through a sandbox helper (sandbox-helpers.ts: no network
+ * namespace or /dev of bwrap's own), and last through the sandbox runner
+ * itself (its per-task code: the tree, the scratch directory,
  * the output walk, the clean-up). Each step's cost is its difference from
  * the step before. Steps take turns round by round; medians over rounds.
  *
@@ -56,9 +58,10 @@ for (const [name, args] of cumulative) {
   added.push(...args);
   steps.push([name, ["bwrap", "--dev-bind", "/", "/", ...added, "--", ...sh]]);
 }
-const full = [...systemArgs(false, PATH, root), "--ro-bind", empty, root, "--chdir", root, "--", ...sh];
-steps.push(["the sandbox runner's own arguments (system and PATH directories instead of /, the workspace)", ["bwrap", ...full]]);
-steps.push(["the sandbox runner (its per-task code added)", undefined]);
+const workspace = ["--ro-bind", empty, root, "--chdir", root, "--", ...sh];
+steps.push(["the sandbox runner's own arguments (system and PATH directories instead of /, the workspace)", ["bwrap", ...systemArgs(false, PATH, root), ...workspace]]);
+steps.push(["the same through a sandbox helper (its network and /dev made once, not by bwrap)", ["bwrap", ...systemArgs(false, PATH, root, true), ...workspace], { sandboxHelper: true }]);
+steps.push(["the sandbox runner (its per-task code added; through a sandbox helper)", undefined]);
 
 const local = new LocalRunner();
 const sandbox = new SandboxRunner();
@@ -76,14 +79,14 @@ const request = (words) => ({
   stderr: () => {},
 });
 
-/** Mean ms per run of step `words` over `tasks` runs. */
-async function perTask(words) {
-  const runner = words === undefined ? sandbox : local;
+/** Mean ms per run of step `words` over `tasks` runs; `through`: the local runner's options for it (a sandbox helper). */
+async function perTask(words, through) {
   const one = request(words);
-  for (let i = 0; i < 3; i++) await runner.run(one);
+  const runOnce = words === undefined ? () => sandbox.run(one) : through === undefined ? () => local.run(one) : () => local.runWrapped(one, undefined, through);
+  for (let i = 0; i < 3; i++) await runOnce();
   const started = performance.now();
   for (let i = 0; i < tasks; i++) {
-    const outcome = await runner.run(one);
+    const outcome = await runOnce();
     if (!outcome.ok) throw new Error(`${one.run}: ${JSON.stringify(outcome.failure)}`);
   }
   return (performance.now() - started) / tasks;
@@ -93,7 +96,7 @@ const load = loadavg()[0].toFixed(1);
 const times = steps.map(() => []);
 try {
   for (let round = 0; round < rounds; round++) {
-    for (const [i, [, words]] of steps.entries()) times[i].push(await perTask(words));
+    for (const [i, [, words, through]] of steps.entries()) times[i].push(await perTask(words, through));
   }
 } finally {
   local.close();

@@ -22,6 +22,14 @@ no longer reads what it writes, rbuild is gone (killed, or it closed the
 helper): the helper stops the process groups of the tasks still running,
 SIGTERM and SIGKILL after a grace period as rbuild itself stops them, and
 exits. Left running, they would write into the next build's outputs.
+
+Run with `--sandbox`, it first gives itself the namespaces that every
+sandboxed task of rbuild shares with the others it runs (isolate()): a
+network namespace of its own, with only loopback, and a mount namespace in
+which /dev is the small one a sandbox sees. The sandbox runner then starts
+bwrap through it without a network namespace or a /dev of bwrap's own, the
+two dearest parts of a bwrap start. rbuild gives each running task a helper
+of its own, so two tasks never share a network at the same time.
 """
 
 import errno
@@ -124,6 +132,73 @@ def spawn_program(argv, env, task_path, actions):
         if not found:
             raise
         return os.posix_spawn(b"/bin/sh", [b"/bin/sh", found] + argv[1:], env, setpgroup=0, setsigdef=DEFAULT_SIGNALS, file_actions=actions)
+
+
+# From <linux/sched.h>, <linux/mount.h>, <linux/sockios.h> and <net/if.h>: the same on every Linux architecture.
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWNET = 0x40000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_SLAVE = 0x2, 0x4, 0x8, 0x1000, 0x4000, 0x80000
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+
+# What bwrap's --dev makes (bubblewrap 0.8, setup_newroot): these host devices bound, and these links.
+DEVICES = ["null", "zero", "full", "random", "urandom", "tty"]
+DEVICE_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2", "ptmx": "pts/ptmx", "core": "/proc/kcore"}
+
+
+def isolate():
+    """Moves this process into a network namespace with only loopback (up), and a mount namespace whose /dev is
+    a sandbox's: a tmpfs with the host's null, zero, full, random, urandom and tty bound in it, a devpts of its
+    own, a shm and the usual links. Not root, it makes a user namespace first, with only its own uid and
+    gid mapped, as bwrap does. The host's /dev/shm is bound at /dev/shm (see below). Raises OSError saying which
+    step failed."""
+    import ctypes
+    import fcntl
+    import socket
+    import struct
+
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def call(what, result):
+        if result != 0:
+            code = ctypes.get_errno()
+            raise OSError(code, "%s: %s" % (what, os.strerror(code)))
+
+    def mount(source, target, fstype, flags, data):
+        arg = lambda text: None if text is None else os.fsencode(text)
+        call("mount %s on %s" % (fstype or source, target), libc.mount(arg(source), arg(target), arg(fstype), ctypes.c_ulong(flags), arg(data)))
+
+    uid, gid = os.geteuid(), os.getegid()
+    if uid == 0 and libc.unshare(ctypes.c_int(CLONE_NEWNS | CLONE_NEWNET)) == 0:
+        pass
+    else:
+        # Not root, or a root without CAP_SYS_ADMIN (a container): its own user namespace first.
+        call("unshare", libc.unshare(ctypes.c_int(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET)))
+        for name, text in (("setgroups", "deny"), ("uid_map", "%d %d 1" % (uid, uid)), ("gid_map", "%d %d 1" % (gid, gid))):
+            with open("/proc/self/" + name, "w") as file:
+                file.write(text)
+    # Nothing mounted here reaches the host's namespace.
+    mount(None, "/", None, MS_REC | MS_SLAVE, None)
+    host = os.open("/dev", os.O_PATH | os.O_DIRECTORY)
+    mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755")
+    for name in DEVICES:
+        os.close(os.open("/dev/" + name, os.O_CREAT | os.O_WRONLY, 0o666))
+        mount("/proc/self/fd/%d/%s" % (host, name), "/dev/" + name, None, MS_BIND, None)
+    for name in ("shm", "pts"):
+        os.mkdir("/dev/" + name, 0o755)
+    # The host's /dev/shm stays in view for bwrap, which binds sandbox trees' bases from there (sandbox-tree.ts);
+    # each task gets a /dev/shm of its own over it (bwrap.ts freshArgs).
+    if os.path.isdir("/proc/self/fd/%d/shm" % host):
+        mount("/proc/self/fd/%d/shm" % host, "/dev/shm", None, MS_BIND | MS_REC, None)
+    os.close(host)
+    mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620")
+    for name, target in DEVICE_LINKS.items():
+        os.symlink(target, "/dev/" + name)
+    # A new network namespace's loopback is down: bring it up (127.0.0.1 and ::1 come with it).
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sH22x", b"lo", 0)
+        flags = struct.unpack("16sH22x", fcntl.ioctl(sock, SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH22x", b"lo", flags | IFF_UP))
 
 
 class Helper:
@@ -329,6 +404,12 @@ if __name__ == "__main__":
     if not hasattr(os, "posix_spawnp"):
         sys.stderr.write("rbuild process helper: this python has no os.posix_spawnp (3.8 or later is needed)\n")
         sys.exit(3)
+    if sys.argv[1:] == ["--sandbox"]:
+        try:
+            isolate()
+        except OSError as error:
+            sys.stderr.write("rbuild process helper: cannot make the sandbox's namespaces here: %s\n" % error)
+            sys.exit(4)
     helper = Helper()
     try:
         send(b"H\n")

@@ -2,7 +2,7 @@
  * Finding bubblewrap (`bwrap`) and the arguments that make the sandbox's
  * system part: the host's system directories read-only, a fresh /proc,
  * /dev and /tmp, every namespace unshared (the network too, unless the task
- * says `network: true`).
+ * says `network: true`; or shared with the sandbox helper that starts it).
  *
  * There is no fallback: a task that asks for a sandbox and cannot have one
  * fails to start, saying how to install bubblewrap (or why it cannot run
@@ -59,14 +59,33 @@ const SYSTEM_DIRS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx
 export const SANDBOX_HOME = "/tmp/home";
 
 /**
+ * The namespaces: all of them, but the network's when the task has one
+ * (`network`) or when it starts through a sandbox helper, whose network
+ * namespace, with only loopback, it then shares (sandbox-helpers.ts).
+ */
+export function namespaceArgs(network: boolean, inSandboxHelper: boolean): string[] {
+  return ["--unshare-all", ...(network || inSandboxHelper ? ["--share-net"] : []), "--die-with-parent"];
+}
+
+/**
+ * A fresh /proc, /dev and /tmp, and HOME. Through a sandbox helper, /dev is
+ * the helper's, made as bwrap's --dev makes it, bound with a /dev/shm of the
+ * task's own.
+ */
+export function freshArgs(inSandboxHelper: boolean): string[] {
+  const dev = inSandboxHelper ? ["--dev-bind", "/dev", "/dev", "--tmpfs", "/dev/shm"] : ["--dev", "/dev"];
+  return ["--proc", "/proc", ...dev, "--tmpfs", "/tmp", "--dir", SANDBOX_HOME];
+}
+
+/**
  * The arguments for the sandbox's system part. Merged-/usr links (`/bin ->
  * usr/bin`) are made as links, so that they lead where they do on the host.
  * Directories on PATH outside these (a node under /root/.nvm) are bound
  * read-only too, at their paths, unless they are in the workspace (`root`):
  * the tools a task starts are the system's, not its inputs.
  */
-export function systemArgs(network: boolean, path: string | undefined, root: string): string[] {
-  const args = ["--unshare-all", ...(network ? ["--share-net"] : []), "--die-with-parent"];
+export function systemArgs(network: boolean, path: string | undefined, root: string, inSandboxHelper = false): string[] {
+  const args = namespaceArgs(network, inSandboxHelper);
   const bound: string[] = [];
   for (const dir of SYSTEM_DIRS) {
     let stats;
@@ -89,6 +108,6 @@ export function systemArgs(network: boolean, path: string | undefined, root: str
     args.push("--ro-bind-try", dir, dir);
     bound.push(dir);
   }
-  args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", SANDBOX_HOME);
+  args.push(...freshArgs(inSandboxHelper));
   return args;
 }

@@ -24,7 +24,7 @@ import { lstatSync, readdirSync, readlinkSync } from "node:fs";
 import { basename, join } from "node:path";
 import { ImageError } from "./image/image-source.js";
 import { touchImage, unpackImage, type Unpacked } from "./image/unpack.js";
-import { findOnPath, SANDBOX_HOME } from "./bwrap.js";
+import { findOnPath, freshArgs, namespaceArgs } from "./bwrap.js";
 import type { RunOutcome, RunRequest } from "./runner.js";
 import type { SandboxRunner, SystemPart } from "./sandbox-runner.js";
 import { isBelow } from "./sandbox-tree.js";
@@ -40,18 +40,17 @@ const FRESH = new Set(["proc", "dev", "tmp"]);
 
 /** The system part of a container sandbox (see above). */
 export function imageSystem(unpacked: Unpacked, request: RunRequest): SystemPart {
-  const args = ["--unshare-all", ...(request.network === true ? ["--share-net"] : []), "--die-with-parent"];
+  const binds: string[] = [];
   const top = request.root.split("/")[1] ?? "";
   for (const name of readdirSync(unpacked.rootfs).sort()) {
     if (FRESH.has(name) || name === top) continue;
     const host = join(unpacked.rootfs, name);
     const stats = lstatSync(host);
-    if (stats.isSymbolicLink()) args.push("--symlink", readlinkSync(host), `/${name}`);
-    else args.push("--ro-bind", host, `/${name}`);
+    if (stats.isSymbolicLink()) binds.push("--symlink", readlinkSync(host), `/${name}`);
+    else binds.push("--ro-bind", host, `/${name}`);
   }
-  args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", SANDBOX_HOME);
   return {
-    args,
+    args: (inSandboxHelper) => [...namespaceArgs(request.network === true, inSandboxHelper), ...binds, ...freshArgs(inSandboxHelper)],
     env: unpacked.env,
     program: (program) => (program.file === "/bin/sh" || isBelow(request.root, program.file) ? program : { ...program, file: basename(program.file) }),
   };

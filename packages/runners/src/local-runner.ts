@@ -14,6 +14,7 @@ import { missingInterpreter } from "./missing-interpreter.js";
 import { ProcessHelper } from "./process-helper.js";
 import type { BuildHold, RunOutcome, RunRequest, Runner } from "./runner.js";
 import { mayHaveLeftRunning, RunningGroups } from "./running-groups.js";
+import { SandboxHelpers } from "./sandbox-helpers.js";
 import { spawnInGroup, type SpawnResult, type Wrap } from "./spawn-group.js";
 
 /** The most of a command's stdout that `exec` keeps to return. */
@@ -224,6 +225,10 @@ export class LocalRunner implements Runner {
   #spawning: Spawning;
   /** The record of what this build runs that would outlive it, while a build holds the lock (see begin). */
   #groups: RunningGroups | undefined;
+  /** The helpers of sandboxed commands without a network (sandbox-helpers.ts). */
+  readonly #sandboxHelpers = new SandboxHelpers((helper) => {
+    if (helper.pid !== undefined) this.#groups?.helper(helper.pid);
+  });
 
   constructor(options: LocalRunnerOptions = {}) {
     this.#strays = options.strays;
@@ -238,6 +243,7 @@ export class LocalRunner implements Runner {
   prepare(runs: Iterable<RunRequest["run"] | undefined>): void {
     this.#notice(undefined);
     if (this.#spawning.kind === "direct" && this.#spawning.until === "next-build") this.#spawning = { kind: "unstarted" };
+    this.#sandboxHelpers.reset();
     for (const run of runs) {
       if (typeof run === "string") {
         this.#processHelper(undefined);
@@ -255,22 +261,32 @@ export class LocalRunner implements Runner {
    * Runs `request` as run() does, with every command it starts (the task's
    * own, or each a function execs) changed by `wrap` first: how the sandbox
    * runner starts them under bwrap, with this runner's helper and records.
+   * With `sandboxHelper`, they start through a sandbox helper of the task's
+   * own where one runs (sandbox-helpers.ts), which `wrap` is told.
    */
-  async runWrapped(request: RunRequest, wrap: Wrap | undefined): Promise<RunOutcome> {
+  async runWrapped(request: RunRequest, wrap: Wrap | undefined, options: { readonly sandboxHelper?: boolean } = {}): Promise<RunOutcome> {
+    const own = options.sandboxHelper === true && this.#processHelper(request.info) !== undefined ? this.#sandboxHelpers.acquire() : undefined;
+    try {
+      return await this.#runWith(request, wrap, own ?? this.#processHelper(request.info));
+    } finally {
+      if (own !== undefined) this.#sandboxHelpers.release(own);
+    }
+  }
+
+  async #runWith(request: RunRequest, wrap: Wrap | undefined, helper: ProcessHelper | undefined): Promise<RunOutcome> {
     const { run, task } = request;
     if (typeof run === "function") {
       const missing = missingCwd(task, request.cwd);
       if (missing !== undefined) return missing;
       this.#functions.add(task);
       try {
-        const outcome = await runFunction(run, request, this.#strays, this.#processHelper(request.info), this.#groups, this.#drained, wrap);
+        const outcome = await runFunction(run, request, this.#strays, helper, this.#groups, this.#drained, wrap);
         this.#notice(request.info);
         return outcome;
       } finally {
         this.#functions.delete(task);
       }
     }
-    const helper = this.#processHelper(request.info);
     const result = await spawnInGroup({
       command: run,
       cwd: request.cwd,
@@ -295,6 +311,7 @@ export class LocalRunner implements Runner {
     const { groups, stopped } = await RunningGroups.takeOver(dir);
     this.#groups = groups;
     if (this.#spawning.kind === "helper" && this.#spawning.helper.pid !== undefined) groups.helper(this.#spawning.helper.pid);
+    for (const pid of this.#sandboxHelpers.pids()) groups.helper(pid);
     return {
       stopped,
       release: () => {
@@ -315,6 +332,7 @@ export class LocalRunner implements Runner {
   /** Stops its process helper, if it started one (a daemon's runner, at the end); commands it still runs are stopped. */
   close(): void {
     if (this.#spawning.kind === "helper") this.#spawning.helper.close();
+    this.#sandboxHelpers.close();
     this.#spawning = { kind: "direct", until: "closed" };
   }
 

@@ -35,6 +35,10 @@
  *                                           request fails, the helper goes on
  *                   P\n                     the answer to a ping
  *                   H\n                     first, once: ready (a python too old to run it exits before)
+ * Started with `sandbox`, the helper first gives itself a network namespace
+ * with only loopback and a sandbox's /dev (process_helper.py `--sandbox`);
+ * one that cannot ends before it says H, and is `unavailable`.
+ *
  * When rbuild is gone (killed, or it closed the helper), the helper reads
  * end-of-file: it stops the process groups of the tasks still running
  * (SIGTERM, SIGKILL after KILL_GRACE_MS, as rbuild stops them) and exits.
@@ -144,9 +148,13 @@ export class ProcessHelper {
   /** When the answer to the ping it was sent is due by, until it answers. */
   #pinged: number | undefined;
 
-  private constructor(python: string, script: string) {
+  /** Whether it runs in the sandbox's namespaces (`--sandbox`, see process_helper.py): only for sandboxed commands without a network. */
+  readonly sandbox: boolean;
+
+  private constructor(python: string, script: string, sandbox: boolean) {
+    this.sandbox = sandbox;
     // Its own session: a Ctrl-C at the terminal reaches rbuild, which stops tasks itself.
-    this.#child = spawn(python, ["-I", "-S", script], { stdio: ["pipe", "pipe", "pipe"], detached: true, env: {} });
+    this.#child = spawn(python, ["-I", "-S", script, ...(sandbox ? ["--sandbox"] : [])], { stdio: ["pipe", "pipe", "pipe"], detached: true, env: {} });
     this.#child.stdout.on("data", (chunk: Buffer) => this.#receive(chunk));
     this.#child.stderr.on("data", (chunk: Buffer) => {
       this.#stderr = (this.#stderr + chunk.toString()).slice(-2000);
@@ -170,11 +178,11 @@ export class ProcessHelper {
    * python3. A missing script is a broken installation, not a platform
    * without the helper: that throws.
    */
-  static start(script: string = HELPER_SCRIPT): ProcessHelper | undefined {
+  static start(script: string = HELPER_SCRIPT, options: { readonly sandbox?: boolean } = {}): ProcessHelper | undefined {
     const python = systemPython();
     if (python === undefined) return undefined;
     if (!existsSync(script)) throw new Error(`rbuild's process helper ${script} is missing: reinstall rbuild (or set RBUILD_SPAWN=direct).`);
-    return new ProcessHelper(python, script);
+    return new ProcessHelper(python, script, options.sandbox === true);
   }
 
   /** The helper's process id. */

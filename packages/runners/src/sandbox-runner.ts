@@ -2,7 +2,9 @@
  * The sandbox runner: a task's commands run under bubblewrap, in a tree that
  * holds only its declared inputs and its deps' outputs (sandbox-tree.ts),
  * with the system directories read-only, a fresh /tmp and HOME, and no
- * network unless the task says `network: true` (bwrap.ts).
+ * network unless the task says `network: true` (bwrap.ts). Without a
+ * network, it starts through a sandbox helper of its own (sandbox-helpers.ts),
+ * which has made the network namespace and /dev once for all its tasks.
  *
  * It starts commands as the local runner does (one LocalRunner, its process
  * helper and its records of what runs), each wrapped in bwrap: a command
@@ -44,8 +46,8 @@ export interface SandboxRunnerOptions extends LocalRunnerOptions {
 
 /** A sandbox's system part: what it sees outside the workspace. */
 export interface SystemPart {
-  /** The bwrap arguments that make it, before the workspace's. */
-  readonly args: readonly string[];
+  /** The bwrap arguments that make it, before the workspace's; `inSandboxHelper`: see Wrap. */
+  readonly args: (inSandboxHelper: boolean) => readonly string[];
   /** Environment under the task's own (an image's `Env`). */
   readonly env?: Readonly<Record<string, string>>;
   /** The program that starts instead of `program` (a container finds programs on its own PATH). */
@@ -90,7 +92,7 @@ export class SandboxRunner extends OnLocalRunner {
 
   async run(request: RunRequest): Promise<RunOutcome> {
     if (request.image !== undefined) return refusedImage(request, "the sandbox runner");
-    return this.runIn(request, { args: systemArgs(request.network === true, request.env.PATH, request.root) });
+    return this.runIn(request, { args: (inSandboxHelper) => systemArgs(request.network === true, request.env.PATH, request.root, inSandboxHelper) });
   }
 
   /**
@@ -117,20 +119,21 @@ export class SandboxRunner extends OnLocalRunner {
           tail = (tail + chunk.toString()).slice(-STDERR_KEPT);
         },
       };
-      const wrap: Wrap = (started, cwd) => {
+      const wrap: Wrap = (started, cwd, inSandboxHelper) => {
         const program = system.program?.(started) ?? started;
         tree.ensureDirectory(cwd);
         const outside = isBelow(request.root, cwd) ? [] : ["--ro-bind-try", cwd, cwd];
         const env = { ...system.env, ...program.env, HOME: SANDBOX_HOME, TMPDIR: "/tmp" };
         const command = ["--chdir", cwd, "--", program.file, ...program.args];
-        const setup = [...system.args, ...tree.args(), ...outside];
+        const setup = [...system.args(inSandboxHelper), ...tree.args(), ...outside];
         if (setup.reduce((sum, arg) => sum + arg.length + 1, 0) <= this.#argvLimit) return { file: bwrap.path, args: [...setup, ...command], env };
         // Beyond what execve takes (thousands of binds): bwrap reads them from a file, on fd 3.
         const file = tree.scratchFile("bwrap-args");
         writeFileSync(file, setup.map((arg) => `${arg}\0`).join(""));
         return { file: "/bin/sh", args: ["-c", 'f=$1; shift; exec "$0" --args 3 "$@" 3<"$f"', bwrap.path, file, ...command], env };
       };
-      const outcome = await this.local.runWrapped(own, wrap);
+      // Without a network, through a sandbox helper of its own: bwrap need not make a network namespace or a /dev.
+      const outcome = await this.local.runWrapped(own, wrap, { sandboxHelper: request.network !== true });
       if (!outcome.ok) {
         const failure = this.#explained(outcome.failure, tail, request, tree);
         return { ok: false, exitCode: failure.reason === "killed" ? null : outcome.exitCode, failure };

@@ -53,8 +53,13 @@ export interface Program {
   readonly env: Readonly<Record<string, string>>;
 }
 
-/** A runner's change to what starts: the program, as it would start, in, the one that starts instead, out. */
-export type Wrap = (program: Program, cwd: string) => Program;
+/**
+ * A runner's change to what starts: the program, as it would start, in, the
+ * one that starts instead, out. `inSandboxHelper`: it starts through a
+ * sandbox helper (process-helper.ts `sandbox`), which has made the sandbox's
+ * network namespace and /dev already.
+ */
+export type Wrap = (program: Program, cwd: string, inSandboxHelper: boolean) => Program;
 
 export type SpawnResult =
   | { kind: "exited"; exitCode: number }
@@ -128,8 +133,9 @@ export function spawnInGroup(options: SpawnOptions): Promise<SpawnResult> {
   if (options.signal.aborted) return Promise.resolve({ kind: "signaled", signal: "SIGTERM" });
   const refused = badEnvironment(options.env);
   if (refused !== undefined) return Promise.resolve({ kind: "error", message: refused });
-  const program = options.wrap === undefined ? programOf(options) : options.wrap(programOf(options), options.cwd);
-  return options.helper === undefined ? spawnDirectly(program, options) : launchThrough(options.helper, program, options);
+  const plain = programOf(options);
+  const started = (inSandboxHelper: boolean): Program => (options.wrap === undefined ? plain : options.wrap(plain, options.cwd, inSandboxHelper));
+  return options.helper === undefined ? spawnDirectly(started(false), options) : launchThrough(options.helper, started, options);
 }
 
 /**
@@ -175,9 +181,10 @@ class GroupStopper {
   }
 }
 
-async function launchThrough(helper: ProcessHelper, program: Program, options: SpawnOptions): Promise<SpawnResult> {
+/** Starts `started(true)` through a sandbox helper, `started(false)` through another helper or from Node. */
+async function launchThrough(helper: ProcessHelper, started: (inSandboxHelper: boolean) => Program, options: SpawnOptions): Promise<SpawnResult> {
   const stopper = new GroupStopper(options.signal);
-  const { file, args, env } = program;
+  const { file, args, env } = started(helper.sandbox);
   let recorded: number | undefined;
   const onStart = (pid: number, startTime: string | undefined): void => {
     if (options.groups?.started(pid, startTime) === true) recorded = pid;
@@ -188,7 +195,7 @@ async function launchThrough(helper: ProcessHelper, program: Program, options: S
   // The helper did not start it (it cannot run here, or was lost first): fork it from Node, unless it is to stop by now.
   if (end === undefined) {
     stopper.detach();
-    return options.signal.aborted ? { kind: "signaled", signal: "SIGTERM" } : spawnDirectly(program, options);
+    return options.signal.aborted ? { kind: "signaled", signal: "SIGTERM" } : spawnDirectly(started(false), options);
   }
   // Nothing relays its output or reports its end now: stop what is left of it.
   if (end.kind === "lost") stopper.stop();

@@ -1,0 +1,80 @@
+/**
+ * The process helpers that start sandboxed commands without a network
+ * (process-helper.ts `sandbox`): each has made, once, the network namespace
+ * and the /dev that bwrap would otherwise make for every command, the two
+ * dearest parts of its start (bench/sandbox-profile.mjs).
+ *
+ * A running task holds one helper of its own from its start to its end, so
+ * two tasks never share a network (a port one binds, the other could reach)
+ * at the same time; a task that ends gives it back for the next. There are
+ * as many as sandboxed tasks ever ran at once, each idle until needed.
+ *
+ * When a sandbox helper cannot run here (no user namespaces for it, a python
+ * without ctypes), none is started again: commands start as before, through
+ * the runner's own helper, with bwrap making every namespace. When one is
+ * lost, none starts for the rest of the build, as with the runner's own.
+ */
+import { HELPER_SCRIPT, ProcessHelper } from "./process-helper.js";
+
+export class SandboxHelpers {
+  readonly #script: string;
+  /** Called with each helper started, to record it (running-groups.ts). */
+  readonly #started: (helper: ProcessHelper) => void;
+  readonly #idle: ProcessHelper[] = [];
+  readonly #all = new Set<ProcessHelper>();
+  /** `on`; `off` for good (none can run here, or closed); `off-for-build`, until reset() (one was lost). */
+  #state: "on" | "off" | "off-for-build" = "on";
+
+  constructor(started: (helper: ProcessHelper) => void, script: string = HELPER_SCRIPT) {
+    this.#started = started;
+    this.#script = script;
+  }
+
+  /** A helper for one task, its own until release(); undefined when none is to be used. */
+  acquire(): ProcessHelper | undefined {
+    if (this.#state !== "on") return undefined;
+    for (let helper = this.#idle.pop(); helper !== undefined; helper = this.#idle.pop()) {
+      if (!helper.dead) return helper;
+      this.#forget(helper);
+    }
+    const helper = ProcessHelper.start(this.#script, { sandbox: true });
+    if (helper === undefined) {
+      this.#state = "off";
+      return undefined;
+    }
+    this.#all.add(helper);
+    this.#started(helper);
+    return helper;
+  }
+
+  /** The task that held `helper` has ended. */
+  release(helper: ProcessHelper): void {
+    if (helper.unavailable) this.#state = "off";
+    else if (helper.lost !== undefined && this.#state === "on") this.#state = "off-for-build";
+    if (helper.dead) this.#forget(helper);
+    else if (this.#state === "off") helper.close();
+    else this.#idle.push(helper);
+  }
+
+  /** A new build: helpers start again if one was lost in the last. */
+  reset(): void {
+    if (this.#state === "off-for-build") this.#state = "on";
+  }
+
+  /** The pids of the helpers alive, to record for a new build. */
+  pids(): number[] {
+    return [...this.#all].flatMap((helper) => (helper.dead || helper.pid === undefined ? [] : [helper.pid]));
+  }
+
+  /** Stops every helper: the commands they still run are stopped. */
+  close(): void {
+    this.#state = "off";
+    for (const helper of this.#all) helper.close();
+    this.#all.clear();
+    this.#idle.length = 0;
+  }
+
+  #forget(helper: ProcessHelper): void {
+    this.#all.delete(helper);
+  }
+}
