@@ -45,7 +45,7 @@ const masked = (text: string): string =>
 const showText = (build: number, reasons: string, image: string): string =>
   [
     `gen: run 0 (build ${build}, <time>, on <host>)`,
-    `status:  ${build === 1 ? "ran in <d>, exit code 0" : "cached (local cache) in <d>"}`,
+    `status:  ${build === 1 ? "ran in <d>, exit code 0" : "cached (local cache) in <d>, exit code 0"}`,
     "key:  <digest>",
     `image:  ${image}`,
     `reasons:  ${reasons}`,

@@ -17,12 +17,11 @@ import { join } from "node:path";
 import { decodeRecord } from "@rbuild/planner";
 import { baseImage, identifyImage, ImageError } from "@rbuild/runners";
 import { imagePathIn, runImage, writeLayer, type RunDetail, type RunImageRecord, type Store } from "@rbuild/store";
+import { IMAGE_KINDS as KINDS } from "./image-kinds.js";
 import type { LayoutBase } from "./oci-layout.js";
 
 /** A base to write under the task's layers, and what to clean up after; `image` (its path absolute) is undefined for a task that ran in none. */
 export type ExportBase = { ok: true; base: LayoutBase; image: RunImageRecord | undefined; cleanup: () => void } | { ok: false; problem: string };
-
-const KINDS: Readonly<Record<RunImageRecord["kind"], string>> = { "oci-layout": "OCI image layout", "docker-archive": "`docker save` tarball", rootfs: "root filesystem directory" };
 
 /** The base image of `detail`'s run in the workspace at `root` (see above); `name` names the run in messages. */
 export function exportBase(store: Store, detail: RunDetail, name: string, root: string): ExportBase {
