@@ -10,7 +10,7 @@
  * (ustar, whiteouts `.wh.<name>`), so each layer's digest is also its
  * `rootfs.diff_ids` entry. No gzip: the bytes stay the ones the cache holds,
  * and a registry push can compress them. The config is the minimal image
- * config: os, architecture, rootfs and one history entry per layer. A
+ * config: os, architecture, created, rootfs and one history entry per layer. A
  * container task's image is written below its layers (its base): the base's
  * layers as it stores them (media type and diff_id given), and the base's
  * config, whose fields (env, entrypoint, cmd, working dir, os, architecture)
