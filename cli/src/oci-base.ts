@@ -4,9 +4,9 @@
  * path, digest; @rbuild/store `runImage`), found again at that path (one
  * inside the workspace is recorded relative to its root, so a moved
  * workspace finds it in its new place; an older row's absolute path is
- * taken as it is) and identified again. Only the same image is ever exported under the task's
- * layers: one that has changed or gone since the run is refused, saying what
- * to do. An OCI layout or `docker save` tarball gives its config and its
+ * taken as it is) and identified again. Only the same image is ever
+ * exported under the task's layers: one that has changed or gone since the
+ * run is refused, saying what to do. An OCI layout or `docker save` tarball gives its config and its
  * layers as stored (@rbuild/runners `baseImage`); a root filesystem
  * directory is packed as one layer, as rbuild packs outputs (sorted, mtimes
  * and owners zero), so two exports of it are byte-identical.
