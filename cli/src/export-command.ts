@@ -18,11 +18,11 @@ import { refName, writeOciLayout } from "./oci-layout.js";
 
 export async function exportCommand(args: Args, strays: StrayErrors): Promise<number> {
   const dir = resolve(process.cwd(), args.history.oci!);
-  return withRun(args, processIO(strays), emptyDirProblem("--oci", dir), (store, detail) => {
+  return withRun(args, processIO(strays), emptyDirProblem("--oci", dir), (store, detail, root) => {
     const name = runName(detail);
     const stack = storedStack(store, detail, `export ${name}`);
     if (!stack.ok) return failed(stack.problem);
-    const base = exportBase(store, detail, name);
+    const base = exportBase(store, detail, name, root);
     if (!base.ok) return failed(base.problem);
     try {
       const layers = stack.layers.map(({ digest, task, layer }) => ({ source: layer, createdBy: task === null ? `rbuild layer ${digest}` : `rbuild task ${task}` }));

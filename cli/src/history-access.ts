@@ -107,7 +107,7 @@ export function table(rows: readonly (readonly string[])[]): string {
 
 /**
  * Finds the workspace `args` names (from `io.cwd`), opens its history and
- * hands the store to `use`, closing it after; a problem finding it, or
+ * hands the store (and where it is) to `use`, closing it after; a problem finding it, or
  * `usage` (a problem with the command's own options, said once the
  * workspace is found), is reported to `io.stderr` as a usage error.
  */
@@ -115,7 +115,7 @@ export async function withHistoryStore(
   args: { readonly directory?: string | undefined },
   io: QueryIO,
   usage: string | undefined,
-  use: (store: Store) => Promise<number> | number,
+  use: (store: Store, place: HistoryPlace) => Promise<number> | number,
 ): Promise<number> {
   const { cwd, stderr } = io;
   const place = historyPlace(args.directory, io.env, cwd);
@@ -133,7 +133,7 @@ export async function withHistoryStore(
     async () => {
       const store = openHistoryStore(place.value, stderr);
       try {
-        return await use(store);
+        return await use(store, place.value);
       } finally {
         store.close();
       }

@@ -14,22 +14,23 @@ import { checkTask, withHistoryStore, type QueryIO } from "./history-access.js";
 
 /**
  * Opens the history of the workspace `args` names, finds the run of its
- * target `args.history.run` runs back and hands it to `use`; the store is
- * closed after. `io` is where its answer goes (this process's, or a daemon
+ * target `args.history.run` runs back and hands it to `use`, with the
+ * workspace root (what relative paths in the history are relative to); the
+ * store is closed after. `io` is where its answer goes (this process's, or a daemon
  * client's). `usage` is a problem with the command's own options, said
  * (once the workspace is found) before anything is opened.
  */
-export async function withRun(args: Args, io: QueryIO, usage: string | undefined, use: (store: Store, detail: RunDetail) => Promise<number> | number): Promise<number> {
+export async function withRun(args: Args, io: QueryIO, usage: string | undefined, use: (store: Store, detail: RunDetail, root: string) => Promise<number> | number): Promise<number> {
   const task = args.targets[0]!;
   const { run } = args.history;
-  return withHistoryStore(args, io, usage, async (store) => {
+  return withHistoryStore(args, io, usage, async (store, place) => {
     const detail = runDetail(store, task, run);
     if (detail === undefined) {
       const known = await checkTask(store, task, args.directory, io);
       reportSetupFailures(known.ok ? [{ reason: "no-such-run", task, runs: runCount(store, task), asked: run }] : known.error, io.cwd, io.stderr);
       return ExitCode.Usage;
     }
-    return use(store, detail);
+    return use(store, detail, place.root);
   });
 }
 

@@ -1,10 +1,12 @@
 /**
  * The base of a container task's exported image (`rbuild export --oci`): the
  * image its run's key was computed with, as the index recorded it (kind,
- * path, digest; @rbuild/store `runImage`), found again at that path and
- * identified again. Only the same image is ever exported under the task's
- * layers: one that has changed or gone since the run is refused, saying what
- * to do. An OCI layout or `docker save` tarball gives its config and its
+ * path, digest; @rbuild/store `runImage`), found again at that path (one
+ * inside the workspace is recorded relative to its root, so a moved
+ * workspace finds it in its new place; an older row's absolute path is
+ * taken as it is) and identified again. Only the same image is ever
+ * exported under the task's layers: one that has changed or gone since the
+ * run is refused, saying what to do. An OCI layout or `docker save` tarball gives its config and its
  * layers as stored (@rbuild/runners `baseImage`); a root filesystem
  * directory is packed as one layer, as rbuild packs outputs (sorted, mtimes
  * and owners zero), so two exports of it are byte-identical.
@@ -14,26 +16,26 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeRecord } from "@rbuild/planner";
 import { baseImage, identifyImage, ImageError } from "@rbuild/runners";
-import { runImage, writeLayer, type RunDetail, type RunImageRecord, type Store } from "@rbuild/store";
+import { imagePathIn, runImage, writeLayer, type RunDetail, type RunImageRecord, type Store } from "@rbuild/store";
+import { IMAGE_KINDS as KINDS } from "./image-kinds.js";
 import type { LayoutBase } from "./oci-layout.js";
 
-/** A base to write under the task's layers, and what to clean up after; `image` is undefined for a task that ran in none. */
+/** A base to write under the task's layers, and what to clean up after; `image` (its path absolute) is undefined for a task that ran in none. */
 export type ExportBase = { ok: true; base: LayoutBase; image: RunImageRecord | undefined; cleanup: () => void } | { ok: false; problem: string };
 
-const KINDS: Readonly<Record<RunImageRecord["kind"], string>> = { "oci-layout": "OCI image layout", "docker-archive": "`docker save` tarball", rootfs: "root filesystem directory" };
-
-/** The base image of `detail`'s run (see above); `name` names the run in messages. */
-export function exportBase(store: Store, detail: RunDetail, name: string): ExportBase {
+/** The base image of `detail`'s run in the workspace at `root` (see above); `name` names the run in messages. */
+export function exportBase(store: Store, detail: RunDetail, name: string, root: string): ExportBase {
   const none: ExportBase = { ok: true, base: { layers: [] }, image: undefined, cleanup: () => {} };
   if (detail.key === null) return none;
-  const image = runImage(store, detail.key);
-  if (image === undefined) {
+  const recorded = runImage(store, detail.key);
+  if (recorded === undefined) {
     // A container task's key recorded before the index kept images (or its record is gone): its image is not known.
     const state = store.taskState(detail.task);
     const record = state?.key === detail.key ? decodeRecord(state.record) : undefined;
     if (record?.image === undefined) return none;
     return { ok: false, problem: `cannot export ${name}: it ran in a container image, and the cache does not record which (it was recorded by an older rbuild). Rebuild it with \`rbuild ${detail.task} --force\`, then export again.` };
   }
+  const image = { ...recorded, path: imagePathIn(root, recorded.path) };
   const what = `the image it ran in, the ${KINDS[image.kind]} ${image.path} (${image.digest})`;
   const rebuild = `or rebuild the task in the image there now (\`rbuild ${detail.task}\`) and export its new run`;
   const found = identifyImage(image.path);

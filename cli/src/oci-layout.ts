@@ -10,7 +10,7 @@
  * (ustar, whiteouts `.wh.<name>`), so each layer's digest is also its
  * `rootfs.diff_ids` entry. No gzip: the bytes stay the ones the cache holds,
  * and a registry push can compress them. The config is the minimal image
- * config: os, architecture, rootfs and one history entry per layer. A
+ * config: os, architecture, created, rootfs and one history entry per layer. A
  * container task's image is written below its layers (its base): the base's
  * layers as it stores them (media type and diff_id given), and the base's
  * config, whose fields (env, entrypoint, cmd, working dir, os, architecture)
@@ -18,6 +18,13 @@
  * task's layers. Every
  * JSON document is written with sorted keys, so the same stack always makes
  * the same layout (and manifest digest).
+ *
+ * The config's `created` keeps that true: it is the base image's own
+ * `created` when it states one (the task's layers add no date of their own),
+ * else the Unix epoch, 1970-01-01T00:00:00Z, as reproducible-build tools
+ * write when no date is given (SOURCE_DATE_EPOCH unset). Never the time of
+ * the export or of the run: the same task result, exported again or built
+ * again to the same bytes, is the same image, byte for byte.
  */
 import { createHash } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readSync, renameSync, writeFileSync, writeSync } from "node:fs";
@@ -109,14 +116,15 @@ type Written = { digest: string; size: number; layer: LayoutLayer };
 const EPOCH = "1970-01-01T00:00:00Z";
 const historyOf = (layers: readonly Written[]): object[] => layers.map((l) => ({ created_by: l.layer.createdBy, created: EPOCH }));
 
-/** The image config: the base's (or the minimal one), with rootfs and history for every layer. */
+/** The image config: the base's (or the minimal one), with rootfs and history for every layer, and `created` (see above). */
 function imageConfig(base: readonly Written[], own: readonly Written[], config: Readonly<Record<string, unknown>> | undefined): object {
   const rootfs = { type: "layers", diff_ids: [...base, ...own].map((l) => l.layer.diffId ?? l.digest) };
-  if (config === undefined) return { architecture: ARCHITECTURES[process.arch] ?? process.arch, os: "linux", config: {}, rootfs, history: historyOf([...base, ...own]) };
+  const created = typeof config?.created === "string" ? config.created : EPOCH;
+  if (config === undefined) return { architecture: ARCHITECTURES[process.arch] ?? process.arch, os: "linux", config: {}, created, rootfs, history: historyOf([...base, ...own]) };
   // The base's history, when it has an entry for each of its layers (entries marked empty_layer have none); else one made here.
   const history = Array.isArray(config.history) ? (config.history as unknown[]) : [];
   const layered = history.filter((h) => (h as { empty_layer?: unknown } | null)?.empty_layer !== true).length;
-  return { ...config, rootfs, history: [...(layered === base.length ? history : historyOf(base)), ...historyOf(own)] };
+  return { ...config, created, rootfs, history: [...(layered === base.length ? history : historyOf(base)), ...historyOf(own)] };
 }
 
 /** Writes `layers` (bottom first) over `base` as an image layout in `dir` (new or empty); returns the manifest's descriptor. */

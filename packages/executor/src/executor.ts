@@ -15,7 +15,7 @@ import { availableParallelism, hostname } from "node:os";
 import type { Reporter, StrayErrors, TaskFailure, TaskResult, UndoResult } from "@rbuild/core";
 import type { Digest } from "@rbuild/hash";
 import type { Graph, GraphTask } from "@rbuild/planner";
-import { ERROR_TAIL_LINES, type BuildPlace, type LogLine, type ManifestEntry, type RunRow } from "@rbuild/store";
+import { ERROR_TAIL_LINES, recordedImagePath, type BuildPlace, type LogLine, type ManifestEntry, type RunRow } from "@rbuild/store";
 import { lateFailure, taskOfLabel } from "./late-failure.js";
 import { LineSplitter } from "./line-splitter.js";
 import { KILL_GRACE_MS, type RunOutcome, type Runner } from "@rbuild/runners";
@@ -399,10 +399,13 @@ class Build {
     return results.flatMap((r) => [...this.#attempts.failedRows(r.name), { ...historyRow(this.#graph, r, kept), ...this.#imageRow(r) }]);
   }
 
-  /** A container task's image, for `rbuild export` (a run answered from the freshness record identified none: its key's run did). */
+  /**
+   * A container task's image, for `rbuild show` and `export` (a run answered from the freshness record identified none: its key's run did),
+   * by its path relative to the workspace root, so that a moved workspace finds it (@rbuild/store `recordedImagePath`).
+   */
   #imageRow(r: TaskResult): Pick<RunRow, "image"> {
     const image = r.key === null ? undefined : this.#images.known(this.#graph.tasks.get(r.name)!);
-    return image === undefined ? {} : { image: { kind: image.kind, path: image.path, digest: image.digest } };
+    return image === undefined ? {} : { image: { kind: image.kind, path: recordedImagePath(this.#graph.root, image.path), digest: image.digest } };
   }
 
   /** A task failed (without keep-going): nothing new starts, and no task waiting to retry tries again. */

@@ -26,3 +26,4 @@ export type { History, HistoryRun, TaskRecords } from "./history.js";
 export { errorGroups, knownTasks, knowsTask, listBuilds, runCount, runDetail, runImage, taskRuns } from "./build-history.js";
 export type { BuildOutcome, BuildRecord, ErrorGroup, RunDetail, RunOutputs, StackLayer, TaskRun } from "./build-history.js";
 export { errorSignature, ERROR_TAIL_LINES } from "./error-signature.js";
+export { imagePathIn, imagePathShown, recordedImagePath } from "./image-path.js";

@@ -111,7 +111,10 @@ const STACK_COLUMN = "ALTER TABLE actions ADD COLUMN stack TEXT;";
 /**
  * Version 11: the image a container task's key was computed with, by key
  * (`rbuild export --oci` puts that base image under the task's layers): its
- * kind (`oci-layout`, `docker-archive`, `rootfs`), absolute path and digest.
+ * kind (`oci-layout`, `docker-archive`, `rootfs`), path and digest. The path
+ * is relative to the workspace root for an image inside the workspace (so a
+ * moved workspace finds it), absolute otherwise and in rows written before
+ * that rule (image-path.ts): the column is the same text either way.
  * By key, not by run: a run answered from the freshness record identifies no
  * image, and has the key of the run that did. gc drops the rows of keys no
  * action has.

@@ -100,7 +100,7 @@ export interface RunRow {
 /** The image a container task's key was computed with: what `rbuild export --oci` needs to find it again. */
 export interface RunImageRecord {
   readonly kind: "oci-layout" | "docker-archive" | "rootfs";
-  /** Absolute path of the layout, tarball or directory. */
+  /** Path of the layout, tarball or directory: relative to the workspace root when inside it, else absolute (image-path.ts). */
   readonly path: string;
   readonly digest: string;
 }
