@@ -45,7 +45,7 @@ task({ name: "after", deps: [one, two, three], run: "echo never" });
       'error: Task "one" was interrupted.',
       'error: Task "three" was interrupted.',
       'error: Task "two" was interrupted.',
-      "rbuild: interrupted: 0 ran, 0 cached, 3 failed, 1 skipped in <t>",
+      "rbuild: interrupted: 0 ran, 0 cached, 3 interrupted, 1 skipped in <t>",
       "",
     ]);
     const summary = JSON.parse(ws.read("summary.json")) as { ok: boolean; tasks: { name: string; status: string; reasons: string[] }[] };
