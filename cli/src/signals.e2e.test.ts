@@ -51,9 +51,9 @@ task({ name: "after", deps: [one, two, three], run: "echo never" });
     const summary = JSON.parse(ws.read("summary.json")) as { ok: boolean; tasks: { name: string; status: string; reasons: string[] }[] };
     expect(summary.ok).toBe(false);
     expect(summary.tasks.map((t) => [t.name, t.status])).toEqual([
-      ["one", "failed"],
-      ["two", "failed"],
-      ["three", "failed"],
+      ["one", "interrupted"],
+      ["two", "interrupted"],
+      ["three", "interrupted"],
       ["after", "skipped"],
     ]);
   });

@@ -3,6 +3,7 @@ import type { BuildEvent, TaskResult } from "@rbuild/core";
 import { expect, test } from "vitest";
 import { finalTable } from "./final-table.js";
 import { PlainReporter } from "./plain-reporter.js";
+import { runSummary } from "./summary.js";
 import { liveLines } from "./tui-lines.js";
 import { TuiState } from "./tui-state.js";
 
@@ -45,4 +46,13 @@ test("24.7: the TUI's note, progress line and counts say interrupted, not failed
   expect(state.notes).toEqual(["✗ bad failed (its output follows at the end)", "✗ slow interrupted (its output follows at the end)"]);
   expect(state.counts()).toEqual({ ran: 1, cached: 0, failed: 1, interrupted: 1, skipped: 0 });
   expect(liveLines(state.view(0), { columns: 120, rows: 24 }, false)).toEqual([`${"█".repeat(30)} 3/3 · 1 ran · 0 cached · 1 failed · 1 interrupted`]);
+});
+
+test("24.7: in the run summary an interrupted task's status is interrupted, a failed one's failed", () => {
+  const summary = runSummary({ ok: false, durationMs: 1600, results: [fast, bad, slow] }, "/w");
+  expect(summary.tasks.map(({ name, status, error }) => ({ name, status, error }))).toEqual([
+    { name: "fast", status: "ran", error: undefined },
+    { name: "bad", status: "failed", error: 'Task "bad" failed: its command exited with code 3.' },
+    { name: "slow", status: "interrupted", error: 'Task "slow" was interrupted.' },
+  ]);
 });
