@@ -64,7 +64,7 @@ task({ name: "slow", inputs: ["src/slow.txt"], outputs: ["out/slow.txt"],
     const summaries = normalize(stderr, ws.root)
       .split("\n")
       .filter((line) => /^rbuild: (ok|failed|cancelled|interrupted):/.test(line));
-    expect(summaries).toEqual(["rbuild: cancelled: 0 ran, 0 cached, 1 failed in <t>", "rbuild: ok: 1 ran, 0 cached in <t>"]);
+    expect(summaries).toEqual(["rbuild: cancelled: 0 ran, 0 cached, 1 interrupted in <t>", "rbuild: ok: 1 ran, 0 cached in <t>"]);
     const history = JSON.parse((await ws.run(["history", "--json"])).stdout) as BuildJson[];
     expect(history.map((b) => [b.outcome, b.tasks])).toEqual([
       ["ok", { ran: 1, cached: 0, failed: 0, skipped: 0, interrupted: 0 }],

@@ -88,7 +88,7 @@ test("20.hardening: Ctrl-C with the process helper stopped (SIGSTOP) exits 130 a
   expect([result.exitCode, normalize(String(result.stderr), ws.root)]).toEqual([
     130,
     `rbuild: the process helper (pid ${helper}) was stopped (SIGSTOP) when the build was interrupted, so rbuild killed it; tasks start without it for the rest of this build\n` +
-      'error: Task "long" was interrupted.\nrbuild: interrupted: 0 ran, 0 cached, 1 failed in <t>\n',
+      'error: Task "long" was interrupted.\nrbuild: interrupted: 0 ran, 0 cached, 1 interrupted in <t>\n',
   ]);
 }, 60_000);
 

@@ -172,7 +172,7 @@ describe("a remote that drips its answers", () => {
       child.kill("SIGTERM");
       const result = await child;
       expect(result.exitCode).toBe(130);
-      expect(normalize(String(result.stderr), ws.root)).toBe('error: Task "gen" was interrupted.\nrbuild: interrupted: 0 ran, 0 cached, 1 failed, 1 skipped in <t>\n');
+      expect(normalize(String(result.stderr), ws.root)).toBe('error: Task "gen" was interrupted.\nrbuild: interrupted: 0 ran, 0 cached, 1 interrupted, 1 skipped in <t>\n');
     } finally {
       drip.closeAllConnections();
       await new Promise<void>((resolve) => drip.close(() => resolve()));

@@ -45,15 +45,15 @@ task({ name: "after", deps: [one, two, three], run: "echo never" });
       'error: Task "one" was interrupted.',
       'error: Task "three" was interrupted.',
       'error: Task "two" was interrupted.',
-      "rbuild: interrupted: 0 ran, 0 cached, 3 failed, 1 skipped in <t>",
+      "rbuild: interrupted: 0 ran, 0 cached, 3 interrupted, 1 skipped in <t>",
       "",
     ]);
     const summary = JSON.parse(ws.read("summary.json")) as { ok: boolean; tasks: { name: string; status: string; reasons: string[] }[] };
     expect(summary.ok).toBe(false);
     expect(summary.tasks.map((t) => [t.name, t.status])).toEqual([
-      ["one", "failed"],
-      ["two", "failed"],
-      ["three", "failed"],
+      ["one", "interrupted"],
+      ["two", "interrupted"],
+      ["three", "interrupted"],
       ["after", "skipped"],
     ]);
   });

@@ -249,7 +249,7 @@ stage("test", { tasks: [task({ name: "unit", run: "true" })], after: [built] });
     expect(result.exitCode).toBe(130);
     const summary = JSON.parse(ws.read(".summary.json")) as { tasks: { name: string; status: string; reasons: string[] }[] };
     expect(summary.tasks.map((t) => [t.name, t.status, t.reasons])).toEqual([
-      ["slow", "failed", ["no-record"]],
+      ["slow", "interrupted", ["no-record"]],
       ["unit", "skipped", ["interrupted"]],
     ]);
   });

@@ -171,7 +171,7 @@ task({ name: "slow", pure: false, deps: [a], run: "touch slow.started; sleep 300
     expect(result.exitCode).toBe(130);
     const message = "undo a FAILED: it was interrupted before it finished; what a did is still in place: undo it by hand, or fix its undo and run the build again";
     expect(normalize(String(result.stdout), ws.root)).toBe(`> a\n✓ a (<t>)\n> slow\n✗ slow (<t>)\n> undo a\n${message}\n`);
-    expect(normalize(String(result.stderr), ws.root)).toBe(`error: Task "slow" was interrupted.\nerror: ${message}\nrbuild: interrupted: 1 ran, 0 cached, 1 failed, 1 undo failed in <t>\n`);
+    expect(normalize(String(result.stderr), ws.root)).toBe(`error: Task "slow" was interrupted.\nerror: ${message}\nrbuild: interrupted: 1 ran, 0 cached, 1 interrupted, 1 undo failed in <t>\n`);
   }, 120_000);
 
   test("26.2: undo on a pure task is a planning error", async () => {

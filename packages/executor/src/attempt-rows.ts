@@ -8,18 +8,21 @@ import { describeFailure, undoFailure, type TaskResult, type UndoResult } from "
 import type { Digest } from "@rbuild/hash";
 import type { GraphTask } from "@rbuild/planner";
 import { ERROR_TAIL_LINES, type LogLine, type RunRow } from "@rbuild/store";
+import { interruptedOnly } from "./history-row.js";
 
-/** Attempt `n` of `task`, which failed as `failed`; `log`: the digest its lines were kept under. */
+/** Attempt `n` of `task`, which failed as `failed` (or was interrupted); `log`: the digest its lines were kept under. */
 export function failedAttemptRow(
   task: GraphTask,
   failed: TaskResult,
   attempt: { readonly n: number; readonly durationMs: number; readonly key: string | null; readonly lines: readonly LogLine[]; readonly log: Digest | null },
   root: string,
 ): RunRow {
+  const interrupted = interruptedOnly(failed);
   return {
     task: task.name,
     key: attempt.key,
-    status: "failed",
+    // As the task's own row: an attempt an interrupt ended is `interrupted`, with no tail for the error database.
+    status: interrupted ? "interrupted" : "failed",
     cache: null,
     pure: task.pure,
     durationMs: attempt.durationMs,
@@ -29,7 +32,7 @@ export function failedAttemptRow(
     outputsDigest: null,
     layer: null,
     log: attempt.log,
-    tail: attempt.lines.slice(-ERROR_TAIL_LINES).map(([, line]) => line),
+    ...(interrupted ? {} : { tail: attempt.lines.slice(-ERROR_TAIL_LINES).map(([, line]) => line) }),
     attempt: attempt.n,
   };
 }

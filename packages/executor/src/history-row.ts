@@ -42,7 +42,7 @@ function evidenceRow(r: TaskResult, evidence: Evidence | undefined): Pick<RunRow
   return { evidence: { restoreMs: restored ? r.durationMs : null, changedInputs: evidence.changedInputs, outputs: evidence.outputs } };
 }
 
-/** A run stopped by Ctrl-C, or cancelled by its caller (`rbuild watch`), before it finished. */
-function interruptedOnly(r: TaskResult): boolean {
+/** A run stopped by Ctrl-C, or cancelled by its caller (`rbuild watch`), before it finished: `interrupted` in the history, never `failed`. */
+export function interruptedOnly(r: TaskResult): boolean {
   return r.status === "failed" && r.failure?.reason === "interrupted";
 }

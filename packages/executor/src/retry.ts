@@ -60,8 +60,9 @@ export interface Retrying<T> {
 /**
  * Runs attempts until one passes, one fails with a failure not to retry, or
  * none are left: the last attempt's outcome and how many ran. Interrupted
- * while waiting, the outcome is the last failure, as interrupted; once the
- * build has failed (`stopped`), it is the last failure as it was.
+ * while an attempt runs or while waiting, no other attempt starts and the
+ * outcome is the last failure, as interrupted; once the build has failed
+ * (`stopped`), it is the last failure as it was.
  */
 export async function withRetries<T extends { readonly result: TaskResult }>(options: Retrying<T>): Promise<{ readonly last: T; readonly attempts: number }> {
   const { policy, signal, stopped } = options;
@@ -72,14 +73,20 @@ export async function withRetries<T extends { readonly result: TaskResult }>(opt
     if (policy === undefined || result.status !== "failed" || n > policy.retries || !retryable(policy, result.failure) || stopped?.aborted === true) {
       return { last, attempts: n };
     }
+    // One to retry, but the build was interrupted before it was known: no retry, and no failed attempt (its
+    // event and row), as the runner most likely saw the command end because of it. It ends as interrupted.
+    if (signal.aborted) return { last: { ...last, result: asInterrupted(result) }, attempts: n };
     const delayMs = backoffDelay(policy.delayMs, n, options.random);
     options.onRetry(last, n, delayMs);
     // Ended by an interrupt, or by the build's failure, whichever comes first.
     if (!(await waitUnlessAborted(delayMs, stopped === undefined ? signal : AbortSignal.any([signal, stopped])))) {
       if (!signal.aborted) return { last, attempts: n };
-      const interrupted: TaskResult = { ...result, failure: { reason: "interrupted", task: result.name } };
-      return { last: { ...last, result: interrupted }, attempts: n };
+      return { last: { ...last, result: asInterrupted(result) }, attempts: n };
     }
     n++;
   }
+}
+
+function asInterrupted(result: TaskResult): TaskResult {
+  return { ...result, failure: { reason: "interrupted", task: result.name } };
 }

@@ -28,7 +28,7 @@ import { formatDuration } from "./duration.js";
 import { finalTable } from "./final-table.js";
 import { errorAnnotation, GROUP_END, groupStart } from "./github-actions.js";
 import { HeldOutput, type HeldLine } from "./held-output.js";
-import { recapText } from "./recap.js";
+import { countOf, recapText, type Counts } from "./recap.js";
 
 export interface TextSink {
   write(text: string): unknown;
@@ -117,7 +117,7 @@ const LOOKS_LIKE_ERROR = /error/i;
 export class PlainReporter implements Reporter {
   readonly #options: PlainReporterOptions;
   readonly #failed: TaskResult[] = [];
-  readonly #counts = { ran: 0, cached: 0, failed: 0, skipped: 0 };
+  readonly #counts: Counts = { ran: 0, cached: 0, failed: 0, interrupted: 0, skipped: 0 };
   /** The last result of each task that is counted, in the order they first finished. */
   readonly #results = new Map<string, TaskResult>();
   readonly #outputLogs: OutputLogs;
@@ -296,9 +296,9 @@ export class PlainReporter implements Reporter {
     // A task is finished again only when it fails late (an error its code threw after it had
     // finished): the later result stands, and the counts say so.
     const before = this.#results.get(result.name);
-    if (before !== undefined) this.#counts[before.status]--;
+    if (before !== undefined) this.#counts[countOf(before)]--;
     this.#results.set(result.name, result);
-    this.#counts[result.status]++;
+    this.#counts[countOf(result)]++;
     switch (result.status) {
       case "ran": {
         const flaky = result.flaky === true ? `, flaky: ${result.attempts ?? 2} attempts` : "";

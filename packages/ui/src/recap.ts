@@ -11,7 +11,14 @@ export interface Counts {
   ran: number;
   cached: number;
   failed: number;
+  /** Stopped by Ctrl-C, or cancelled by the build's caller (`rbuild watch`): not failed, as the history says. */
+  interrupted: number;
   skipped: number;
+}
+
+/** The count a task's result goes in: a failed task whose failure is an interrupt is `interrupted`. */
+export function countOf(result: TaskResult): keyof Counts {
+  return result.status === "failed" && result.failure?.reason === "interrupted" ? "interrupted" : result.status;
 }
 
 export interface RecapOptions {
@@ -38,6 +45,7 @@ export function recapText({ counts: c, failed, ok, interrupted, durationMs, cwd,
   if (flaky.length > 0) parts.push(`${flaky.length} flaky (${[...flaky].sort().join(", ")})`);
   if (stubbed.length > 0) parts.push(`${stubbed.length} stubbed (${[...stubbed].sort().join(", ")})`);
   if (c.failed > 0) parts.push(`${c.failed} failed`);
+  if (c.interrupted > 0) parts.push(`${c.interrupted} interrupted`);
   if (c.skipped > 0) parts.push(`${c.skipped} skipped`);
   let text = "";
   for (const result of [...failed].sort(byName)) {

@@ -3,10 +3,12 @@
  * Version 1 is fixed; a change that breaks readers bumps `version`.
  *
  *   { "version": 1, "ok": bool, "durationMs": n,
- *     "tasks": [ { "name", "status": "ran"|"cached"|"failed"|"skipped", "cache": "local"|"remote"|null,
+ *     "tasks": [ { "name", "status": "ran"|"cached"|"failed"|"interrupted"|"skipped", "cache": "local"|"remote"|null,
  *                  "key": string|null, "durationMs": n, "exitCode": n|null, "reasons": [string] } ] }
  *
- * A failed task also has `"error"`: the message a user reads. A task run more
+ * A task stopped by Ctrl-C (or cancelled by `rbuild watch`) is `"interrupted"`,
+ * not `"failed"`, as its history row is. A failed or interrupted task also
+ * has `"error"`: the message a user reads. A task run more
  * than once (it has `retries`) has `"attempts": n`, and `"flaky": true` when
  * it passed after failing. A failed build that ran undos has
  * `"undos": [ { "task", "ok", "durationMs", "exitCode", "error"? } ]`, in the
@@ -22,6 +24,7 @@
  */
 import { describeFailure, type TaskResult, type UndoResult } from "@rbuild/core";
 import { undoFailure } from "./attempt-text.js";
+import { countOf } from "./recap.js";
 
 export interface RunSummary {
   readonly version: 1;
@@ -41,7 +44,7 @@ export interface SummaryUndo {
 
 export interface SummaryTask {
   readonly name: string;
-  readonly status: TaskResult["status"];
+  readonly status: TaskResult["status"] | "interrupted";
   readonly cache: TaskResult["cache"];
   readonly key: string | null;
   readonly durationMs: number;
@@ -63,7 +66,7 @@ export function runSummary(
     durationMs: build.durationMs,
     tasks: build.results.map((r) => ({
       name: r.name,
-      status: r.status,
+      status: countOf(r),
       cache: r.cache,
       key: r.key,
       durationMs: r.durationMs,

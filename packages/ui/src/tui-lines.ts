@@ -77,6 +77,7 @@ function progress(view: TuiView, columns: number, style: (name: Style, text: str
   const { counts } = view;
   const parts = [`${view.done}/${view.total}`, `${counts.ran} ran`, `${counts.cached} cached`];
   if (counts.failed > 0) parts.push(style("red", `${counts.failed} failed`));
+  if (counts.interrupted > 0) parts.push(style("red", `${counts.interrupted} interrupted`));
   if (counts.skipped > 0) parts.push(`${counts.skipped} skipped`);
   if (view.etaMs !== undefined) parts.push(`ETA ${eta(view.etaMs)}`);
   const text = parts.join(" · ");

@@ -14,7 +14,7 @@
  */
 import type { BuildEvent, TaskResult, UndoResult } from "@rbuild/core";
 import { retryLine, undoLine } from "./attempt-text.js";
-import type { Counts } from "./recap.js";
+import { countOf, type Counts } from "./recap.js";
 import { HeldOutput, type HeldLine } from "./held-output.js";
 import type { TextSink } from "./plain-reporter.js";
 
@@ -71,7 +71,7 @@ export class TuiState {
   /** Tasks started or finished: no longer part of the estimate's pending work. */
   readonly #seen = new Set<string>();
   readonly #notes: string[] = [];
-  readonly #counts: Counts = { ran: 0, cached: 0, failed: 0, skipped: 0 };
+  readonly #counts: Counts = { ran: 0, cached: 0, failed: 0, interrupted: 0, skipped: 0 };
   /** Of the planned tasks (those that run something): how many are done, and how many of those came from the cache. */
   readonly #done = { all: 0, cached: 0 };
   /** The expected durations, once read (see TuiPlan), with their mean and the expected time of the tasks not started. */
@@ -174,13 +174,13 @@ export class TuiState {
     // A task finished again (a late failure): the later result stands.
     const planned = this.#plan.tasks.has(result.name);
     if (before !== undefined) {
-      this.#counts[before.status]--;
+      this.#counts[countOf(before)]--;
       if (planned) this.#done.cached -= before.status === "cached" ? 1 : 0;
     } else if (planned) this.#done.all++;
     this.#results.set(result.name, result);
-    this.#counts[result.status]++;
+    this.#counts[countOf(result)]++;
     if (planned && result.status === "cached") this.#done.cached++;
-    if (result.status === "failed") this.#notes.push(`✗ ${result.name} failed (its output follows at the end)`);
+    if (result.status === "failed") this.#notes.push(`✗ ${result.name} ${countOf(result)} (its output follows at the end)`);
   }
 
   counts(): Counts {
