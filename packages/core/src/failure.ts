@@ -72,6 +72,11 @@ export type TaskFailure =
    * missing that exists outside it: a file (relative to the workspace) it reads but does not declare.
    */
   | { reason: "undeclared-read"; task: string; paths: readonly string[]; exitCode: number | null }
+  /**
+   * It ran in a sandbox and failed saying host paths (absolute, outside the workspace) were missing that
+   * exist outside it: files of a tool the sandbox does not hold (a version manager's shim runs them).
+   */
+  | { reason: "outside-sandbox"; task: string; paths: readonly string[]; exitCode: number | null }
   /** It ran in a sandbox and wrote files (relative to the workspace) that no output glob matches: they would not be stored. */
   | { reason: "undeclared-write"; task: string; paths: readonly string[] }
   /**
@@ -233,6 +238,15 @@ export function describeFailure(failure: Failure, options: DescribeOptions): str
       return (
         `Task "${failure.task}" read ${listed(failure.paths)}, which ${failure.paths.length === 1 ? "is" : "are"} not among its inputs or its deps' outputs: ` +
         `in its sandbox ${failure.paths.length === 1 ? "it is" : "they are"} missing, and ${status}. Add ${globsFor(failure.paths)} to its \`inputs\` (or make the task that writes ${failure.paths.length === 1 ? "it" : "them"} one of its deps).`
+      );
+    }
+    case "outside-sandbox": {
+      const status = failure.exitCode === null ? "it failed" : `it exited with code ${failure.exitCode}`;
+      const one = failure.paths.length === 1;
+      return (
+        `Task "${failure.task}" looked for ${listed(failure.paths)}, outside the workspace, and ${status}: ${one ? "it is" : "they are"} not in its sandbox, which holds the system directories ` +
+        "(/usr, /etc, /opt) and the tools on its PATH (each directory on PATH, or the prefix above one named bin or shims), not the rest of the host. " +
+        "A tool that runs files from elsewhere (a rustup proxy, a version manager's shim) needs them: put the directory of the program itself on the task's PATH, or run the task outside the sandbox (`runner: \"local\"`)."
       );
     }
     case "undeclared-write":

@@ -11,6 +11,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { accessSync, constants as fsConstants, lstatSync, readlinkSync } from "node:fs";
+import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 
 /** How bubblewrap is here: found and working (its path), or why not, as a message to show. */
@@ -77,16 +78,39 @@ export function freshArgs(inSandboxHelper: boolean): string[] {
   return ["--proc", "/proc", ...dev, "--tmpfs", "/tmp", "--dir", SANDBOX_HOME];
 }
 
+/** The last names of a PATH directory that is a tool installation's own: `<prefix>/bin`, a version manager's `<root>/shims`. */
+const TOOL_DIRS = new Set(["bin", "sbin", "shims"]);
+
+/** Whether `path` is `dir` or below it. */
+function under(dir: string, path: string): boolean {
+  return path === dir || path.startsWith(dir.endsWith("/") ? dir : `${dir}/`);
+}
+
 /**
- * The arguments for the sandbox's system part. Merged-/usr links (`/bin ->
- * usr/bin`) are made as links, so that they lead where they do on the host.
- * Directories on PATH outside these (a node under /root/.nvm) are bound
- * read-only too, at their paths, unless they are in the workspace (`root`):
- * the tools a task starts are the system's, not its inputs.
+ * The host directory that PATH directory `dir` brings into the sandbox: the
+ * tool's prefix for a `…/bin` or `…/shims` (`/root/.nvm/versions/node/v20/bin`
+ * → `…/v20`, whose lib/ npm runs from; `/root/.pyenv/shims` → `/root/.pyenv`,
+ * whose libexec/ and versions/ a shim runs), else `dir` itself. Never `/`,
+ * the home directory, or a directory that holds the workspace (`root`).
  */
-export function systemArgs(network: boolean, path: string | undefined, root: string, inSandboxHelper = false): string[] {
-  const args = namespaceArgs(network, inSandboxHelper);
-  const bound: string[] = [];
+export function toolRoot(dir: string, root: string, home: string): string {
+  const slash = dir.lastIndexOf("/");
+  const prefix = dir.slice(0, slash);
+  if (!TOOL_DIRS.has(dir.slice(slash + 1)) || prefix === "" || prefix === home || under(prefix, root)) return dir;
+  return prefix;
+}
+
+/**
+ * What of the host a sandbox holds, read-only: the system directories there
+ * are (`links`, merged-/usr links as `/bin -> usr/bin`, made as links so
+ * that they lead where they do on the host; `dirs`, bound), and for each
+ * directory on PATH outside them and outside the workspace (`root`), its
+ * tool's root (toolRoot): the tools a task starts are the system's, not its
+ * inputs. None inside another.
+ */
+export function hostPart(path: string | undefined, root: string, home = homedir()): { readonly links: readonly (readonly [string, string])[]; readonly dirs: readonly string[] } {
+  const links: [string, string][] = [];
+  const system: string[] = [];
   for (const dir of SYSTEM_DIRS) {
     let stats;
     try {
@@ -94,20 +118,35 @@ export function systemArgs(network: boolean, path: string | undefined, root: str
     } catch {
       continue;
     }
-    if (stats.isSymbolicLink()) {
-      args.push("--symlink", readlinkSync(dir), dir);
-      bound.push(dir);
-    } else if (stats.isDirectory()) {
-      args.push("--ro-bind", dir, dir);
-      bound.push(dir);
-    }
+    if (stats.isSymbolicLink()) links.push([dir, readlinkSync(dir)]);
+    else if (stats.isDirectory()) system.push(dir);
   }
+  const held = (dir: string): boolean => [...system, ...links.map(([link]) => link)].some((b) => under(b, dir));
+  const tools: string[] = [];
   for (const dir of (path ?? "").split(delimiter)) {
-    if (!dir.startsWith("/") || dir === "/" || bound.some((b) => dir === b || dir.startsWith(`${b}/`))) continue;
-    if (dir === root || dir.startsWith(`${root}/`)) continue;
-    args.push("--ro-bind-try", dir, dir);
-    bound.push(dir);
+    if (!dir.startsWith("/") || dir === "/" || held(dir) || under(root, dir)) continue;
+    tools.push(toolRoot(dir.replace(/\/+$/, ""), root, home));
   }
+  // Shortest first: one inside another (pyenv's plugin shims inside its root) is in the sandbox with it.
+  const kept: string[] = [];
+  for (const dir of [...new Set(tools)].sort((a, b) => a.length - b.length)) if (!held(dir) && !kept.some((outer) => under(outer, dir))) kept.push(dir);
+  // In PATH's order: a missing one is skipped (--ro-bind-try).
+  return { links, dirs: [...system, ...tools.filter((dir, i) => kept.includes(dir) && tools.indexOf(dir) === i)] };
+}
+
+/**
+ * The arguments for the sandbox's system part: the namespaces, the host's
+ * part (hostPart), a fresh /proc, /dev, /tmp and HOME. The tools' roots come
+ * after the fresh /tmp: one in a temp directory is bound inside it, not
+ * hidden by it.
+ */
+export function systemArgs(network: boolean, path: string | undefined, root: string, inSandboxHelper = false): string[] {
+  const args = namespaceArgs(network, inSandboxHelper);
+  const host = hostPart(path, root);
+  for (const [link, target] of host.links) args.push("--symlink", target, link);
+  const tools = host.dirs.filter((dir) => !SYSTEM_DIRS.includes(dir));
+  for (const dir of host.dirs) if (SYSTEM_DIRS.includes(dir)) args.push("--ro-bind", dir, dir);
   args.push(...freshArgs(inSandboxHelper));
+  for (const dir of tools) args.push("--ro-bind-try", dir, dir);
   return args;
 }

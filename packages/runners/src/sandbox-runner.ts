@@ -15,7 +15,9 @@
  * becomes `output-mount` when that path is a writable directory itself (a
  * mount point: the task tried to remove or replace it), else
  * `undeclared-write`, and one that says a workspace path was missing
- * that exists outside becomes `undeclared-read` (undeclared-reads.ts); files
+ * that exists outside becomes `undeclared-read` (undeclared-reads.ts), and
+ * one that says a host path outside the workspace was missing that the
+ * sandbox lacks becomes `outside-sandbox`; files
  * written in the writable directories that no output glob matches fail the
  * run as `undeclared-write` too; else the outputs are moved into the
  * workspace and the answer is `in-place`.
@@ -27,13 +29,13 @@
 import { statSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
 import type { TaskFailure } from "@rbuild/core";
-import { locateBwrap, SANDBOX_HOME, systemArgs, type BwrapState } from "./bwrap.js";
+import { hostPart, locateBwrap, SANDBOX_HOME, systemArgs, type BwrapState } from "./bwrap.js";
 import { LocalRunner, refusedImage, type LocalRunnerOptions } from "./local-runner.js";
 import { OnLocalRunner } from "./on-local-runner.js";
 import type { RunOutcome, RunRequest } from "./runner.js";
 import { isBelow, SandboxTree } from "./sandbox-tree.js";
 import type { Program, Wrap } from "./spawn-group.js";
-import { readOnlyWrites, STDERR_KEPT, undeclaredReads } from "./undeclared-reads.js";
+import { hiddenHostPaths, readOnlyWrites, STDERR_KEPT, undeclaredReads } from "./undeclared-reads.js";
 
 export interface SandboxRunnerOptions extends LocalRunnerOptions {
   /** Where to look for `bwrap` (default: this process's PATH). */
@@ -52,6 +54,8 @@ export interface SystemPart {
   readonly env?: Readonly<Record<string, string>>;
   /** The program that starts instead of `program` (a container finds programs on its own PATH). */
   readonly program?: (program: Program) => Program;
+  /** Whether it holds host path `absolute` (outside the workspace); not given where the host is not what it holds (an image). */
+  readonly holds?: (absolute: string) => boolean;
 }
 
 /** The most bytes of bwrap arguments passed on its command line (Linux takes 2 MiB in all, with the environment). */
@@ -92,7 +96,11 @@ export class SandboxRunner extends OnLocalRunner {
 
   async run(request: RunRequest): Promise<RunOutcome> {
     if (request.image !== undefined) return refusedImage(request, "the sandbox runner");
-    return this.runIn(request, { args: (inSandboxHelper) => systemArgs(request.network === true, request.env.PATH, request.root, inSandboxHelper) });
+    const host = hostPart(request.env.PATH, request.root);
+    return this.runIn(request, {
+      args: (inSandboxHelper) => systemArgs(request.network === true, request.env.PATH, request.root, inSandboxHelper),
+      holds: (absolute) => host.dirs.some((dir) => isBelow(dir, absolute)) || host.links.some(([link]) => isBelow(link, absolute)),
+    });
   }
 
   /**
@@ -135,7 +143,7 @@ export class SandboxRunner extends OnLocalRunner {
       // Without a network, through a sandbox helper of its own: bwrap need not make a network namespace or a /dev.
       const outcome = await this.local.runWrapped(own, wrap, { sandboxHelper: request.network !== true });
       if (!outcome.ok) {
-        const failure = this.#explained(outcome.failure, tail, request, tree);
+        const failure = this.#explained(outcome.failure, tail, request, tree, system);
         return { ok: false, exitCode: failure.reason === "killed" ? null : outcome.exitCode, failure };
       }
       const written = tree.written();
@@ -148,7 +156,7 @@ export class SandboxRunner extends OnLocalRunner {
   }
 
   /** The failure as the sandbox explains it: an undeclared read, or a signal that bwrap reported as a status. */
-  #explained(failure: TaskFailure, stderr: string, request: RunRequest, tree: SandboxTree): TaskFailure {
+  #explained(failure: TaskFailure, stderr: string, request: RunRequest, tree: SandboxTree, system: SystemPart): TaskFailure {
     if (failure.reason !== "exit-nonzero" && failure.reason !== "run-threw") return failure;
     const exitCode = failure.reason === "exit-nonzero" ? failure.exitCode : null;
     const writes = readOnlyWrites(stderr, request.root, request.cwd);
@@ -158,6 +166,8 @@ export class SandboxRunner extends OnLocalRunner {
     if (writes.length > 0) return { reason: "undeclared-write", task: request.task, paths: writes };
     const reads = undeclaredReads(stderr, request.root, request.cwd, (path) => tree.has(path), request.env.PATH);
     if (reads.length > 0) return { reason: "undeclared-read", task: request.task, paths: reads, exitCode };
+    const outside = system.holds === undefined ? [] : hiddenHostPaths(stderr, request.root, system.holds);
+    if (outside.length > 0) return { reason: "outside-sandbox", task: request.task, paths: outside, exitCode };
     const signal = exitCode === null ? undefined : signalOf(exitCode);
     if (signal !== undefined) return { reason: "killed", task: request.task, signal };
     return failure;

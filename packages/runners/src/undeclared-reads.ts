@@ -78,6 +78,27 @@ export function undeclaredReads(stderr: string, root: string, cwd: string, inSan
 
 const SAYS_READ_ONLY = /read-only file system|EROFS/i;
 
+/** What a sandbox makes fresh: never a host path it lacks. */
+const FRESH = ["/proc", "/dev", "/tmp", "/sys"];
+
+/**
+ * The host paths outside the workspace (absolute, sorted) that `stderr` says
+ * were missing, that exist on the host, and that the sandbox does not hold
+ * (`holds` says no): a tool's own files it could not reach.
+ */
+export function hiddenHostPaths(stderr: string, root: string, holds: (absolute: string) => boolean): string[] {
+  const found = new Set<string>();
+  for (const line of stderr.split("\n")) {
+    if (!SAYS_MISSING.test(line)) continue;
+    for (const [raw] of line.matchAll(WORD)) {
+      const word = raw.replace(/[.]+$/, "");
+      if (!word.startsWith("/") || word === "/" || isBelow(root, word) || FRESH.some((dir) => isBelow(dir, word))) continue;
+      if (!holds(word) && existsSync(word)) found.add(word);
+    }
+  }
+  return [...found].sort();
+}
+
 /** The workspace paths (relative to `root`, sorted) that `stderr` says could not be written: the sandbox holds them read-only. */
 export function readOnlyWrites(stderr: string, root: string, cwd: string): string[] {
   const found = new Set<string>();
