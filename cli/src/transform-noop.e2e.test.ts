@@ -89,6 +89,8 @@ async function build(ws: Workspace, target = "step2"): Promise<Build> {
 
 /** What a build printed, without which path answered it. */
 const printed = (b: Build) => ({ stdout: b.stdout, stderr: b.stderr });
+/** The same, its task lines sorted: an up-to-date task beside one that runs is reported while that one runs. */
+const unordered = (b: Build) => ({ stdout: b.stdout.split("\n").filter(Boolean).sort(), stderr: b.stderr });
 
 /**
  * Builds until a build is answered from the record. An entry waits for files
@@ -110,6 +112,11 @@ async function cleanTree(files: Record<string, string>): Promise<string[]> {
   expect((await ws.run(["step2"])).exitCode).toBe(0);
   return snapshot(join(ws.root, "tree"));
 }
+
+// The chain beside another task, under one group.
+const WITH_OTHER = `${BUILDFILE}task({ name: "other", inputs: ["o.txt"], outputs: ["o.out"], run: "echo run >> other.count; cp o.txt o.out" });
+task({ name: "all", deps: ["step2", "other"] });
+`;
 
 describe("no-op builds of a transform chain", () => {
   test("27.3: the second build of an unchanged chain is answered from the freshness record, restoring and rewriting nothing", async () => {
@@ -178,6 +185,28 @@ describe("no-op builds of a transform chain", () => {
     expect(snapshot(tree)).toEqual(await cleanTree({ "s1.txt": "changed again\n", "s2.txt": "added again\n", "src/b.txt": "BETA\n" }));
     expect(printed(await untilFast(ws))).toEqual(ALL_CACHED);
     expect(runCounts(ws)).toEqual([2, 3, 4]);
+  });
+
+  test("27.3: after cache gc, a change beside an up-to-date chain leaves the chain as it is: nothing starts from its dropped results", async () => {
+    const ws = testWorkspace({ ...FILES, "Buildfile.ts": WITH_OTHER, "o.txt": "o\n" });
+    await untilFast(ws, "all");
+    expect((await ws.run(["cache", "gc", "--max-size", "0"])).exitCode).toBe(0);
+    const tree = join(ws.root, "tree");
+    const before = snapshot(tree, true);
+    ws.write({ "o.txt": "o2\n" });
+    expect(unordered(await build(ws, "all"))).toEqual({
+      stdout: ["> other", "✓ base (cached, local)", "✓ other (<t>)", "✓ step1 (cached, local)", "✓ step2 (cached, local)"],
+      stderr: "rbuild: ok: 1 ran, 3 cached in <t>\n",
+    });
+    expect(snapshot(tree, true)).toEqual(before);
+    expect([...runCounts(ws), runs(ws, "other")]).toEqual([1, 1, 1, 2]);
+    // A step that must run then runs the chain again from the base: its stored results are gone.
+    ws.write({ "s2.txt": "added again\n" });
+    expect(unordered(await build(ws, "all"))).toEqual({
+      stdout: ["> base", "> step1", "> step2", "✓ base (<t>)", "✓ other (cached, local)", "✓ step1 (<t>)", "✓ step2 (<t>)"],
+      stderr: "rbuild: ok: 3 ran, 1 cached in <t>\n",
+    });
+    expect(snapshot(tree)).toEqual(await cleanTree({ "s2.txt": "added again\n" }));
   });
 
   test("27.3: a transform's output deleted or edited in the workspace is noticed and restored, never a wrong hit", async () => {

@@ -287,7 +287,7 @@ class Build {
     const before = (a: GraphTask, b: GraphTask): boolean => a.priority > b.priority || (a.priority === b.priority && a.name < b.name);
     this.#ready = new PriorityQueue(before);
     this.#late = new PriorityQueue(before);
-    this.#isLate = lateTasks(options.graph, options.upToDate);
+    this.#isLate = lateTasks(options.graph, this.#upToDate);
     this.#context = new ContextValues(options.graph.root);
     this.#stages = new StageGate(options.graph, {
       release: (task) => this.#makeReady(task),

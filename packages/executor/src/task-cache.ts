@@ -24,6 +24,7 @@ import { writtenDuring, type CommandWindow } from "./recent-writes.js";
 import { inputChangedWhileRunning } from "./inputs-changed.js";
 import { entryStat, fileStat, hostPlatform, outputStats, taskDefinition, trustedEntry, type EntryStat, type Fresh, type FileStat, type NewEntry, type Succeeded, type TaskDefinition } from "./fresh-entry.js";
 import { firstUncovered, layersOf, removeBeyond, transformBases } from "./transform-base.js";
+import { settle } from "./covered-outputs.js";
 import {
   extractStack,
   INLINE_BLOB_LIMIT,
@@ -125,7 +126,7 @@ export class TaskCache {
   /** The key of each task's result in this build (up to date, restored or stored): what a transform of it starts from. */
   readonly #keys = new Map<string, Digest>();
   /** The tasks a transform starts from (see transform-base.ts): up to date only while their stored result is there. */
-  readonly #transformBases: ReadonlySet<string>;
+  readonly #transformBases: ReadonlyMap<string, readonly string[]>;
   #warmer: InputWarmer | undefined;
   #warmingStopped = false;
   #warmed = 0;
@@ -186,13 +187,27 @@ export class TaskCache {
     return !this.#transformBases.has(name) || this.store.lookup(fresh.key) !== undefined;
   }
 
-  /** `upToDate` (from FreshRecords.partly) without the transforms' deps whose stored result is gone: they are checked the full way. */
-  usable<T extends Pick<Fresh, "key">>(upToDate: ReadonlyMap<string, T>): ReadonlyMap<string, T> {
-    const gone = [...upToDate].filter(([name, fresh]) => !this.#keepsResult(name, fresh));
-    if (gone.length === 0) return upToDate;
-    const kept = new Map(upToDate);
-    for (const [name] of gone) kept.delete(name);
-    return kept;
+  /**
+   * `upToDate` (from FreshRecords.partly) without the transforms' deps whose
+   * stored result is gone while a transform of theirs is not up to date (it
+   * starts from that result), and without what then is not up to date either
+   * (see covered-outputs.ts settle): they are checked the full way.
+   */
+  usable<T extends Pick<Fresh, "key" | "coveredBy">>(upToDate: ReadonlyMap<string, T>): ReadonlyMap<string, T> {
+    let kept: Map<string, T> | undefined;
+    for (;;) {
+      const now = kept ?? upToDate;
+      const gone = [...now].filter(([name, fresh]) => this.#startedFrom(name, now) && !this.#keepsResult(name, fresh));
+      if (gone.length === 0) return now;
+      kept ??= new Map(upToDate);
+      for (const [name] of gone) kept.delete(name);
+      settle(this.#tasks, kept);
+    }
+  }
+
+  /** Whether some transform of `name` in this build is not in `upToDate`: it will start from `name`'s stored result. */
+  #startedFrom(name: string, upToDate: ReadonlyMap<string, unknown>): boolean {
+    return this.#transformBases.get(name)?.some((transform) => !upToDate.has(transform)) ?? false;
   }
 
   /** Takes a task the freshness record showed up to date (see FreshRecords.partly): its action counts as used. */
@@ -212,8 +227,14 @@ export class TaskCache {
     const made = new Map<string, NewEntry>();
     if (this.#succeeded.size > 0) {
       const end = this.store.fsClock();
-      for (const [name, done] of this.#succeeded) {
-        const entry = trustedEntry(this.#root, done, this.store.trustBefore, end);
+      // Reverse graph order: a transform's entry is made before its dep's, which may leave outputs to it (see covered-outputs.ts).
+      const names = [...graph.tasks.keys()];
+      for (let i = names.length - 1; i >= 0; i--) {
+        const name = names[i]!;
+        const done = this.#succeeded.get(name);
+        if (done === undefined) continue;
+        const transform = this.#transformBases.get(name)?.find((by) => made.has(by));
+        const entry = trustedEntry(this.#root, done, this.store.trustBefore, end, transform);
         if (entry !== undefined) made.set(name, entry);
       }
     }
@@ -413,8 +434,9 @@ export class TaskCache {
   async #restoreEntry(task: GraphTask, prepared: Prepared, entry: ActionEntry): Promise<Restored> {
     const log = this.store.readLog(entry);
     if (log === "missing" || log === "corrupt") return this.#damaged(task, prepared, `its stored log is ${log}`);
-    // A transform's deletions are part of what it did: what its outputs match beyond its manifest goes.
-    if (task.transform !== undefined) removeBeyond(this.#root, task.outputs, this.#ignore, entry.manifest);
+    // A transform's deletions are part of what it did: what its outputs match beyond its manifest goes. So does what
+    // a transform of the task added, when it took the task's outputs over (see covered-outputs.ts).
+    if (task.transform !== undefined || this.#tookOver(task.name)) removeBeyond(this.#root, task.outputs, this.#ignore, entry.manifest);
     const problem = await this.#restoreLayers(entry);
     if (problem !== undefined) return this.#damaged(task, prepared, problem);
     this.#keys.set(task.name, prepared.key);
@@ -424,6 +446,11 @@ export class TaskCache {
       this.store.setTaskState(task.name, { key: prepared.key, record: prepared.encoded, ok: true, ranReasons: previous?.ranReasons ?? [] });
     }
     return { hit: true, entry, log };
+  }
+
+  /** Whether the task's freshness entry says a transform of it took its outputs over: the workspace may hold what that transform added. */
+  #tookOver(name: string): boolean {
+    return (this.#record()?.task(name)?.[13] ?? null) !== null;
   }
 
   /** Puts back the outputs of `entry` that differ from the workspace, from its layer stack; what is wrong, if it cannot. */
