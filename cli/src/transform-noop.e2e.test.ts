@@ -209,6 +209,22 @@ describe("no-op builds of a transform chain", () => {
     expect(snapshot(tree)).toEqual(await cleanTree({ "s2.txt": "added again\n" }));
   });
 
+  test("27.3: a transform whose input changed runs from its dep that the record shows up to date (failed asking for --force)", async () => {
+    // s1 leaves its dep's files as they are: the dep's entry holds as it is.
+    const ws = testWorkspace({
+      "Buildfile.ts": `import { task } from "rbuild";
+const base = task({ name: "base", inputs: ["src/**"], outputs: ["tree/base/**"], run: "mkdir -p tree/base && cp src/a.txt tree/base/a.txt" });
+task({ name: "s1", deps: [base], transform: base, inputs: ["suffix.txt"], outputs: ["tree/**"], run: "cat tree/base/a.txt suffix.txt > tree/s1.txt" });
+`,
+      "src/a.txt": "a\n",
+      "suffix.txt": "1\n",
+    });
+    await untilFast(ws, "s1");
+    ws.write({ "suffix.txt": "2\n" });
+    expect(await ws.run(["s1"])).toEqual({ exitCode: 0, stdout: "✓ base (cached, local)\n> s1\n✓ s1 (<t>)\n", stderr: "rbuild: ok: 1 ran, 1 cached in <t>\n" });
+    expect(ws.read("tree/s1.txt")).toBe("a\n2\n");
+  });
+
   test("27.3: a transform's output deleted or edited in the workspace is noticed and restored, never a wrong hit", async () => {
     const ws = testWorkspace(FILES);
     await untilFast(ws);

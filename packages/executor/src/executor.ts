@@ -609,7 +609,7 @@ class Build {
 
   /** A task whose freshness entry holds: cached, its log shown again, nothing touched. */
   #upToDateResult(task: GraphTask, fresh: Fresh): Done {
-    this.#cache?.adopt(fresh);
+    this.#cache?.adopt(task.name, fresh);
     this.#replay(task, fresh.log);
     const cached = result(task.name, "cached", { cache: "local", key: fresh.key, exitCode: fresh.exitCode, reasons: [] });
     return { result: cached, outputsDigest: fresh.outputsDigest, layer: fresh.layer };

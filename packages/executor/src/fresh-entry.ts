@@ -43,7 +43,7 @@ export interface NewEntry {
   /** Directories whose listings decided the inputs, with their stats (path, mode, size, mtime, ctime, ino). */
   readonly dirs: readonly EntryStat[];
   readonly outputs: readonly EntryStat[];
-  /** The outputs its transform took over (see covered-outputs.ts): not in `outputs`, vouched for by that transform's entry. */
+  /** The outputs its transform took over (see covered-outputs.ts): not in `outputs`, left to that transform. */
   readonly covered: CoveredOutputs | null;
 }
 
@@ -104,8 +104,6 @@ export interface Fresh {
   readonly layer: Digest | null;
   readonly exitCode: number | null;
   readonly log: readonly LogLine[];
-  /** The transform whose entry vouches for some of its outputs (see covered-outputs.ts), if one does. */
-  readonly coveredBy?: string;
 }
 
 /**
@@ -191,10 +189,10 @@ export interface Succeeded {
  * every output older than `end` (now, on that clock) and still exactly as
  * stored or restored. Otherwise undefined: the task is hashed next time.
  *
- * `transform`: the task's transform in this build, when it has a trusted
- * entry too. The outputs it rewrote or deleted are then not as stored, and
- * are left to its entry (`covered`, see covered-outputs.ts) rather than
- * making this one untrusted.
+ * `transform`: the task's transform, when it ran or was restored in this
+ * build. The outputs it rewrote or deleted are then not as stored, and are
+ * left to it (`covered`, see covered-outputs.ts) rather than making this
+ * entry untrusted.
  */
 export function trustedEntry(root: string, done: Succeeded, trustBefore: number, end: number, transform?: string): NewEntry | undefined {
   if (!olderThan(done.entry.files, trustBefore, 2) || !olderThan(done.entry.dirs, trustBefore, 3)) return undefined;

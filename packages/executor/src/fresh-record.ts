@@ -27,11 +27,9 @@
  *   record it started from (record-merge.ts): a build of other targets keeps
  *   the entries of the tasks it does not have.
  *
- * - A transform's dep whose outputs the transform took over (covered-outputs.ts)
- *   is fresh only with that transform fresh in the same graph: after the
- *   forward pass, a reverse one (`settle`) takes out such deps and what
- *   depends on them. Its own check (`holding`) never takes such an entry: the
- *   dep is restored.
+ * - A transform's dep whose outputs the transform took over holds them
+ *   without their stats only in a graph that has that transform, which
+ *   leaves them as its own result says (covered-outputs.ts).
  *
  * Any doubt (no record, another format, a missing entry, one stat) means the
  * full path, which is always right.
@@ -46,7 +44,7 @@ import { freshRecordFileId, lockGeneration, parseFreshRecord, readFreshRecord, w
 import { definitionParts, groupOutputsDigest, hostPlatform, sameEntry, sameFile, taskDefinition, type Fresh } from "./fresh-entry.js";
 import { mergeRecord, type RecordChange } from "./record-merge.js";
 import { receivesComputedContext } from "./context-values.js";
-import { anyCovered, settle } from "./covered-outputs.js";
+import { coverHolds } from "./covered-outputs.js";
 import { finishPass, statJob, statsChanged, type StatPass } from "./stat-pass.js";
 import type { StatHelper, StatJob } from "./stat-helper.js";
 
@@ -131,12 +129,12 @@ export class RecordView {
   /**
    * The task's entry, if it still holds: the same definition, the same deps'
    * outputs (`depOutputs`, what the build has now), and no stat changed, each
-   * statted now. Not an entry whose outputs a transform took over: checked
-   * on its own, its transform was not found fresh (see covered-outputs.ts).
+   * statted now, and in a graph of `tasks` where the outputs a transform
+   * took over are that transform's (see covered-outputs.ts).
    */
-  holding(root: string, task: GraphTask, def: string, depOutputs: ReadonlyMap<string, Digest>): FreshTask | undefined {
+  holding(root: string, task: GraphTask, def: string, depOutputs: ReadonlyMap<string, Digest>, tasks: ReadonlyMap<string, GraphTask>): FreshTask | undefined {
     const entry = this.task(task.name);
-    if (entry === undefined || entry[13] !== null || !sameHead(entry, task, def, depOutputs)) return undefined;
+    if (entry === undefined || !sameHead(entry, task, def, depOutputs) || !coverHolds(entry[13], task.name, tasks)) return undefined;
     const { files, dirs, outputs } = this.record;
     for (const n of entry[9]) if (!sameFile(root, files, n)) return undefined;
     for (const n of entry[10]) if (!sameEntry(root, dirs, n, true)) return undefined;
@@ -163,8 +161,7 @@ function sameDeps(entry: FreshTask, task: GraphTask, depOutputs: ReadonlyMap<str
 
 /** What an entry gives a task found fresh. Its log is inline (an entry with a log blob is left to TaskCache.fresh). */
 export function freshOf(entry: FreshTask): Fresh {
-  const fresh: Fresh = { key: entry[3] as Digest, outputsDigest: entry[4] as Digest, layer: entry[5] as Digest | null, exitCode: entry[6], log: entry[7] ?? [] };
-  return entry[13] === null ? fresh : { ...fresh, coveredBy: entry[13][0] };
+  return { key: entry[3] as Digest, outputsDigest: entry[4] as Digest, layer: entry[5] as Digest | null, exitCode: entry[6], log: entry[7] ?? [] };
 }
 
 /** Whether every one of the task's deps is in `done`. */
@@ -175,8 +172,8 @@ function depsIn(task: GraphTask, done: ReadonlyMap<string, unknown>): boolean {
 
 /**
  * The graph's tasks the record shows fresh, in graph order: an entry that
- * holds by `pass`, with every dep fresh, and the transform that took its
- * outputs over fresh, if one did (see covered-outputs.ts). With `whole`, undefined as soon as
+ * holds by `pass` (in this graph: see covered-outputs.ts), with every dep
+ * fresh. With `whole`, undefined as soon as
  * one task is not (the no-op needs them all). `since`: the build of these
  * definitions the record names, if it does: entries it or an earlier build
  * made have the tasks' definitions (see the header).
@@ -199,6 +196,7 @@ function freshTasks(view: RecordView, pass: StatPass, defs: GraphDefinitions, si
         entry !== undefined &&
         entry[8] === null &&
         sameDeps(entry, task, outputs) &&
+        coverHolds(entry[13], task.name, defs.graph.tasks) &&
         (since === undefined || entry[12] > since ? entry[1] === defs.of(task) : true) &&
         !statsChanged(pass, entry)
       ) {
@@ -209,7 +207,6 @@ function freshTasks(view: RecordView, pass: StatPass, defs: GraphDefinitions, si
     }
     if (whole) return undefined;
   }
-  if (anyCovered(fresh) && settle(defs.graph.tasks, fresh) && whole) return undefined;
   return fresh;
 }
 

@@ -24,7 +24,6 @@ import { writtenDuring, type CommandWindow } from "./recent-writes.js";
 import { inputChangedWhileRunning } from "./inputs-changed.js";
 import { entryStat, fileStat, hostPlatform, outputStats, taskDefinition, trustedEntry, type EntryStat, type Fresh, type FileStat, type NewEntry, type Succeeded, type TaskDefinition } from "./fresh-entry.js";
 import { firstUncovered, layersOf, removeBeyond, transformBases } from "./transform-base.js";
-import { settle } from "./covered-outputs.js";
 import {
   extractStack,
   INLINE_BLOB_LIMIT,
@@ -171,7 +170,7 @@ export class TaskCache {
    * restores nothing: the workspace already holds exactly those outputs.
    */
   fresh(task: GraphTask, depOutputs: ReadonlyMap<string, Digest>): Fresh | undefined {
-    const entry = this.#record()?.holding(this.#root, task, this.#definition(task).def, depOutputs);
+    const entry = this.#record()?.holding(this.#root, task, this.#definition(task).def, depOutputs, this.#tasks);
     if (entry === undefined) return undefined;
     const found = freshOf(entry);
     if (!this.#keepsResult(task.name, found)) return undefined;
@@ -190,18 +189,19 @@ export class TaskCache {
   /**
    * `upToDate` (from FreshRecords.partly) without the transforms' deps whose
    * stored result is gone while a transform of theirs is not up to date (it
-   * starts from that result), and without what then is not up to date either
-   * (see covered-outputs.ts settle): they are checked the full way.
+   * starts from that result): they are checked the full way. Until none is
+   * left: a step of a chain taken out is a transform that starts from the
+   * step before it.
    */
-  usable<T extends Pick<Fresh, "key" | "coveredBy">>(upToDate: ReadonlyMap<string, T>): ReadonlyMap<string, T> {
-    let kept: Map<string, T> | undefined;
+  usable<T extends Pick<Fresh, "key">>(upToDate: ReadonlyMap<string, T>): ReadonlyMap<string, T> {
+    let usable = upToDate;
     for (;;) {
-      const now = kept ?? upToDate;
+      const now = usable;
       const gone = [...now].filter(([name, fresh]) => this.#startedFrom(name, now) && !this.#keepsResult(name, fresh));
       if (gone.length === 0) return now;
-      kept ??= new Map(upToDate);
+      const kept = new Map(now);
       for (const [name] of gone) kept.delete(name);
-      settle(this.#tasks, kept);
+      usable = kept;
     }
   }
 
@@ -210,9 +210,14 @@ export class TaskCache {
     return this.#transformBases.get(name)?.some((transform) => !upToDate.has(transform)) ?? false;
   }
 
-  /** Takes a task the freshness record showed up to date (see FreshRecords.partly): its action counts as used. */
-  adopt(fresh: Fresh): void {
+  /**
+   * Takes task `name`, which the freshness record showed up to date (see
+   * FreshRecords.partly): its action counts as used, and is what a transform
+   * of it that runs starts from.
+   */
+  adopt(name: string, fresh: Fresh): void {
     this.store.touch(fresh.key);
+    this.#keys.set(name, fresh.key);
   }
 
   /**
@@ -227,13 +232,9 @@ export class TaskCache {
     const made = new Map<string, NewEntry>();
     if (this.#succeeded.size > 0) {
       const end = this.store.fsClock();
-      // Reverse graph order: a transform's entry is made before its dep's, which may leave outputs to it (see covered-outputs.ts).
-      const names = [...graph.tasks.keys()];
-      for (let i = names.length - 1; i >= 0; i--) {
-        const name = names[i]!;
-        const done = this.#succeeded.get(name);
-        if (done === undefined) continue;
-        const transform = this.#transformBases.get(name)?.find((by) => made.has(by));
+      for (const [name, done] of this.#succeeded) {
+        // A transform of it that ran or was restored here took over what it rewrote or deleted (see covered-outputs.ts).
+        const transform = this.#transformBases.get(name)?.find((by) => this.#succeeded.has(by));
         const entry = trustedEntry(this.#root, done, this.store.trustBefore, end, transform);
         if (entry !== undefined) made.set(name, entry);
       }

@@ -18,7 +18,7 @@
  *   date; it is restored (from the remote cache) or run again, unless every
  *   transform of it is up to date too (then nothing starts from it).
  * - Its freshness entry leaves the outputs its transform took over to that
- *   transform's entry: see covered-outputs.ts.
+ *   transform: see covered-outputs.ts.
  */
 import { lstatSync, rmdirSync } from "node:fs";
 import { join } from "node:path";

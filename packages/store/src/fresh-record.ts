@@ -20,6 +20,11 @@
  *   lstat): flat, one array per kind (a JSON array of numbers and strings
  *   parses far faster than as many small arrays), an entry shared by several
  *   tasks kept once. Tasks name their stats by entry number.
+ * - A transform's dep (issue 27.3, format 2): the transform rewrites or
+ *   deletes some of the dep's outputs in place, so their stats cannot vouch
+ *   for the dep. Its entry then names the transform that took them over and
+ *   those paths (`covered`), without their stats: it holds only in a graph
+ *   that has that transform (the executor's covered-outputs.ts).
  *
  * Reading needs no index and no lock: a build that finds everything up to
  * date never opens SQLite. It is written atomically (a rename) under the build
@@ -40,7 +45,7 @@ const FORMAT = FRESH_RECORD_FORMAT;
 
 /**
  * `[transform, paths]`: the outputs of a task that its transform `transform`
- * rewrote or deleted, vouched for by that transform's entry instead of stats.
+ * rewrote or deleted, left to that transform instead of vouched for by stats.
  */
 export type CoveredOutputs = readonly [string, readonly string[]];
 
