@@ -76,6 +76,17 @@ function fastBuilds(ws: Workspace): number {
   return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean).length : 0;
 }
 
+/** What the freshness record says task `name` left to its transform (see covered-outputs.ts in the executor). */
+function covered(ws: Workspace, name: string): unknown {
+  const dir = join(ws.root, ".rbuild", "fresh");
+  const [file] = readdirSync(dir).filter((f) => f.endsWith(".json"));
+  const record = JSON.parse(readFileSync(join(dir, file!), "utf8")) as { tasks: unknown[][] };
+  const entry = record.tasks.find((task) => task[0] === name);
+  if (entry === undefined) return "no entry";
+  const taken = entry[13] as [string, string[]] | null;
+  return taken === null ? null : [taken[0], [...taken[1]].sort()];
+}
+
 interface Build extends RunResult {
   /** Whether the freshness record answered it (the no-op path). */
   readonly fast: boolean;
@@ -152,6 +163,8 @@ describe("no-op builds of a transform chain", () => {
     const chain = await build(ws);
     expect([chain.fast, printed(chain)]).toEqual([false, ALL_CACHED]);
     expect(snapshot(tree)).toEqual(FINAL_TREE);
+    // The base was up to date, and step1's restore took its files over: its entry says so, or the next build would restore it again.
+    expect(covered(ws, "base")).toEqual(["step1", ["tree/a.txt", "tree/b.txt", "tree/del.txt", "tree/gone", "tree/gone/g.txt", "tree/sub", "tree/sub/keep.txt"]]);
     expect(printed(await untilFast(ws))).toEqual(ALL_CACHED);
     expect(snapshot(tree)).toEqual(FINAL_TREE);
     expect(runCounts(ws)).toEqual([1, 1, 1]);

@@ -41,7 +41,7 @@
 import { digestBytes, type Digest } from "@rbuild/hash";
 import type { Graph, GraphTask } from "@rbuild/planner";
 import { freshRecordFileId, lockGeneration, parseFreshRecord, readFreshRecord, writeFreshRecord, type FreshRecord, type FreshTask } from "@rbuild/store";
-import { definitionParts, groupOutputsDigest, hostPlatform, sameEntry, sameFile, taskDefinition, type Fresh } from "./fresh-entry.js";
+import { definitionParts, groupOutputsDigest, hostPlatform, sameEntry, sameFile, taskDefinition, type EntryStat, type FileStat, type Fresh, type Succeeded } from "./fresh-entry.js";
 import { mergeRecord, type RecordChange } from "./record-merge.js";
 import { receivesComputedContext } from "./context-values.js";
 import { coverHolds } from "./covered-outputs.js";
@@ -141,6 +141,24 @@ export class RecordView {
     for (const n of entry[11]) if (!sameEntry(root, outputs, n, false)) return undefined;
     return entry;
   }
+}
+
+/**
+ * What task `name`'s entry says it left, as a build that just made it would
+ * say it (see fresh-entry.ts Succeeded), with the outputs it left to its
+ * transform: to make it again when a transform of it took over more.
+ */
+export function succeededOf(record: FreshRecord, entry: FreshTask): { readonly done: Succeeded; readonly covered: readonly string[] } {
+  const deps: (readonly [string, Digest])[] = [];
+  for (let i = 0; i < entry[2].length; i += 2) deps.push([entry[2][i]!, entry[2][i + 1] as Digest]);
+  const files = entry[9].map((n) => record.files.slice(n * 5, n * 5 + 5) as unknown as FileStat);
+  const dirs = entry[10].map((n) => record.dirs.slice(n * 6, n * 6 + 6) as unknown as EntryStat);
+  const outputs = entry[11].map((n) => record.outputs.slice(n * 6, n * 6 + 6) as unknown as EntryStat);
+  const { key, outputsDigest, layer, exitCode } = freshOf(entry);
+  return {
+    done: { entry: { def: entry[1], deps, key, outputsDigest, layer, exitCode, log: entry[7], logBlob: entry[8] as Digest | null, files, dirs }, outputs },
+    covered: entry[13]?.[1] ?? [],
+  };
 }
 
 /** Whether an entry is of this definition with these deps' outputs (its stats aside). */

@@ -16,7 +16,7 @@ import { join, relative } from "node:path";
 import type { TaskFailure } from "@rbuild/core";
 import { digestBytes, expandGlobs, FileHasher, globCrossings, globMatcher, isDirectoryLink, linkTarget, statFollowing, type Digest, type LinkCrossing } from "@rbuild/hash";
 import { changedInputs, decodeRecord, encodeRecord, explainChange, keyOfEncoded, type Graph, type GraphTask, type KeyRecord } from "@rbuild/planner";
-import { FreshRecords, RecordView, freshOf, targetsKey } from "./fresh-record.js";
+import { FreshRecords, RecordView, freshOf, succeededOf, targetsKey } from "./fresh-record.js";
 import { ImageCatalog } from "./image-catalog.js";
 import type { InputWarmer } from "./input-warmer.js";
 import { clearOutputs, expandOpeningUp } from "./clear-outputs.js";
@@ -124,6 +124,8 @@ export class TaskCache {
   readonly #prepared = new Set<string>();
   /** The key of each task's result in this build (up to date, restored or stored): what a transform of it starts from. */
   readonly #keys = new Map<string, Digest>();
+  /** Transforms' deps taken up to date in this build: a transform of theirs that ran or was restored may have taken over more of their outputs. */
+  readonly #adoptedBases = new Set<string>();
   /** The tasks a transform starts from (see transform-base.ts): up to date only while their stored result is there. */
   readonly #transformBases: ReadonlyMap<string, readonly string[]>;
   #warmer: InputWarmer | undefined;
@@ -218,6 +220,7 @@ export class TaskCache {
   adopt(name: string, fresh: Fresh): void {
     this.store.touch(fresh.key);
     this.#keys.set(name, fresh.key);
+    if (this.#transformBases.has(name)) this.#adoptedBases.add(name);
   }
 
   /**
@@ -238,6 +241,10 @@ export class TaskCache {
         const entry = trustedEntry(this.#root, done, this.store.trustBefore, end, transform);
         if (entry !== undefined) made.set(name, entry);
       }
+      for (const name of this.#adoptedBases) {
+        const entry = this.#tookOverMore(name, end);
+        if (entry !== undefined) made.set(name, entry);
+      }
     }
     const drop = new Set([...this.#prepared].filter((name) => !made.has(name)));
     this.#records.write(this.store.dir, this.#record(), {
@@ -250,6 +257,24 @@ export class TaskCache {
     });
     this.#succeeded.clear();
     this.#prepared.clear();
+    this.#adoptedBases.clear();
+  }
+
+  /**
+   * The entry of `name`, a transform's dep that was up to date in this build,
+   * made again when its transform then ran or was restored and rewrote some of
+   * the outputs the entry still has stats of: those are left to the transform
+   * too (see covered-outputs.ts), or the entry would not hold next time and
+   * the dep would be restored for nothing. Undefined: the entry stays as it is.
+   */
+  #tookOverMore(name: string, end: number): NewEntry | undefined {
+    const transform = this.#transformBases.get(name)?.find((by) => this.#succeeded.has(by));
+    const old = transform === undefined ? undefined : this.#record()?.task(name);
+    if (old === undefined || this.#succeeded.has(name) || (old[13] !== null && old[13][0] !== transform)) return undefined;
+    const { done, covered } = succeededOf(this.#record()!.record, old);
+    const entry = trustedEntry(this.#root, done, this.store.trustBefore, end, transform);
+    if (entry === undefined || entry.covered === null) return undefined;
+    return { ...entry, covered: [entry.covered[0], [...covered, ...entry.covered[1]]] };
   }
 
   /**
