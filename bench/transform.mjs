@@ -8,14 +8,16 @@
  * would take (each task's whole tree as a tar), and the tree's own size; the
  * goal is under 1.2x the tree. Also times the cold build and the restore of
  * the whole stack after `rm -rf` of the tree, whose result is checked
- * byte for byte against the build's.
+ * byte for byte against the build's. Then times a build of the unchanged
+ * chain (issue 27.3): answered from the freshness record, it restores
+ * nothing (before, each one restored every step's files and rewrote them).
  *
  *   node bench/transform.mjs                 # 1,000 files, 10 steps
  *   node bench/transform.mjs --files 200 --steps 5 --dir /dev/shm/transform
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, join } from "node:path";
@@ -90,6 +92,20 @@ const built = treeDigest();
 rmSync(join(WORK, "tree"), { recursive: true, force: true });
 const restore = rbuild([`s${STEPS}`]);
 if (treeDigest() !== built) throw new Error("the restored tree differs from the built one");
+// Builds of the unchanged chain until one is answered from the freshness record (an entry waits for files
+// written in the filesystem's last clock tick to age); only that path writes up-to-date/builds.jsonl.
+const answered = () => {
+  const file = join(WORK, ".rbuild", "up-to-date", "builds.jsonl");
+  return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean).length : 0;
+};
+let noop = 0;
+let fromRecord = false;
+for (let attempt = 0; attempt < 4 && !fromRecord; attempt++) {
+  const before = answered();
+  noop = rbuild([`s${STEPS}`]);
+  fromRecord = answered() > before;
+}
+if (treeDigest() !== built) throw new Error("the tree after the no-op build differs from the built one");
 
 const Database = createRequire(import.meta.url)("better-sqlite3");
 const db = new Database(join(WORK, ".rbuild", "index.sqlite"), { readonly: true });
@@ -103,3 +119,4 @@ console.log(`machine: ${cpus().length} x ${cpus()[0].model}, ${Math.round(totalm
 console.log(`tree: ${FILES} files, ${mb(tree)} as a tar; ${rows.length} layers (base + ${STEPS} steps)`);
 console.log(`stored: ${mb(stored)} (${(stored / tree).toFixed(3)}x the tree); full layers would be ${mb(full)} (${(full / tree).toFixed(2)}x)`);
 console.log(`cold build of the chain: ${cold.toFixed(2)} s; restore of the stack after rm -rf: ${restore.toFixed(2)} s`);
+console.log(`build of the unchanged chain: ${noop.toFixed(2)} s (${fromRecord ? "answered from the freshness record" : "not answered from the freshness record in 4 builds: each restored the chain"})`);

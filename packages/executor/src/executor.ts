@@ -287,7 +287,7 @@ class Build {
     const before = (a: GraphTask, b: GraphTask): boolean => a.priority > b.priority || (a.priority === b.priority && a.name < b.name);
     this.#ready = new PriorityQueue(before);
     this.#late = new PriorityQueue(before);
-    this.#isLate = lateTasks(options.graph, options.upToDate);
+    this.#isLate = lateTasks(options.graph, this.#upToDate);
     this.#context = new ContextValues(options.graph.root);
     this.#stages = new StageGate(options.graph, {
       release: (task) => this.#makeReady(task),
@@ -612,7 +612,7 @@ class Build {
 
   /** A task whose freshness entry holds: cached, its log shown again, nothing touched. */
   #upToDateResult(task: GraphTask, fresh: Fresh): Done {
-    this.#cache?.adopt(fresh);
+    this.#cache?.adopt(task.name, fresh);
     this.#replay(task, fresh.log);
     const cached = result(task.name, "cached", { cache: "local", key: fresh.key, exitCode: fresh.exitCode, reasons: [] });
     return { result: cached, outputsDigest: fresh.outputsDigest, layer: fresh.layer };

@@ -19,7 +19,7 @@
 import { lstatSync, type Stats } from "node:fs";
 import { DigestBuilder, digestBytes, statFollowing, type Digest } from "@rbuild/hash";
 import type { GraphTask, TaskDef } from "@rbuild/planner";
-import type { LogLine } from "@rbuild/store";
+import type { CoveredOutputs, LogLine } from "@rbuild/store";
 
 const FORMAT = 1;
 
@@ -43,6 +43,8 @@ export interface NewEntry {
   /** Directories whose listings decided the inputs, with their stats (path, mode, size, mtime, ctime, ino). */
   readonly dirs: readonly EntryStat[];
   readonly outputs: readonly EntryStat[];
+  /** The outputs its transform took over (see covered-outputs.ts): not in `outputs`, left to that transform. */
+  readonly covered: CoveredOutputs | null;
 }
 
 export function fileStat(path: string, stat: Stats): FileStat {
@@ -143,28 +145,39 @@ function olderThan(stats: readonly (FileStat | EntryStat)[], time: number, mtime
   return true;
 }
 
-/** Current stats of a task's outputs, or undefined if one is gone (or below a file now, or hidden below a directory that cannot be searched). */
+/** The current stat of an output, or undefined if it is gone (or below a file now, or hidden below a directory that cannot be searched). */
+function outputStat(root: string, path: string): EntryStat | undefined {
+  let stat;
+  try {
+    stat = lstatSync(under(root, path), { throwIfNoEntry: false });
+  } catch (error) {
+    // A file where a directory above it was (a transform of the task replaced it) is gone too.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EACCES" || code === "ENOTDIR") return undefined;
+    throw error;
+  }
+  return stat === undefined ? undefined : entryStat(path, stat);
+}
+
+/** Current stats of a task's outputs, or undefined if one is gone (see outputStat). */
 export function outputStats(root: string, paths: readonly string[]): EntryStat[] | undefined {
   const stats: EntryStat[] = [];
   for (const path of paths) {
-    let stat;
-    try {
-      stat = lstatSync(under(root, path), { throwIfNoEntry: false });
-    } catch (error) {
-      // A file where a directory above it was (a transform of the task replaced it) is gone too.
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === "EACCES" || code === "ENOTDIR") return undefined;
-      throw error;
-    }
+    const stat = outputStat(root, path);
     if (stat === undefined) return undefined;
-    stats.push(entryStat(path, stat));
+    stats.push(stat);
   }
   return stats;
 }
 
+function sameStat(a: EntryStat, b: EntryStat): boolean {
+  for (let i = 0; i < 6; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** What a task that succeeded in a build leaves for its entry, before the racily-clean rule is applied. */
 export interface Succeeded {
-  readonly entry: Omit<NewEntry, "outputs">;
+  readonly entry: Omit<NewEntry, "outputs" | "covered">;
   /** Its outputs' stats as stored or restored. */
   readonly outputs: readonly EntryStat[];
 }
@@ -175,16 +188,24 @@ export interface Succeeded {
  * older than `trustBefore` (the build's start on the filesystem's clock), and
  * every output older than `end` (now, on that clock) and still exactly as
  * stored or restored. Otherwise undefined: the task is hashed next time.
+ *
+ * `transform`: the task's transform, when it ran or was restored in this
+ * build. The outputs it rewrote or deleted are then not as stored, and are
+ * left to it (`covered`, see covered-outputs.ts) rather than making this
+ * entry untrusted.
  */
-export function trustedEntry(root: string, done: Succeeded, trustBefore: number, end: number): NewEntry | undefined {
-  const now = outputStats(root, done.outputs.map(([path]) => path));
-  const trusted =
-    now !== undefined &&
-    JSON.stringify(now) === JSON.stringify(done.outputs) &&
-    olderThan(done.entry.files, trustBefore, 2) &&
-    olderThan(done.entry.dirs, trustBefore, 3) &&
-    olderThan(done.outputs, end, 3);
-  return trusted ? { ...done.entry, outputs: done.outputs } : undefined;
+export function trustedEntry(root: string, done: Succeeded, trustBefore: number, end: number, transform?: string): NewEntry | undefined {
+  if (!olderThan(done.entry.files, trustBefore, 2) || !olderThan(done.entry.dirs, trustBefore, 3)) return undefined;
+  const kept: EntryStat[] = [];
+  const lost: string[] = [];
+  for (const stored of done.outputs) {
+    const now = outputStat(root, stored[0]);
+    if (now !== undefined && sameStat(now, stored)) kept.push(stored);
+    else if (transform === undefined) return undefined;
+    else lost.push(stored[0]);
+  }
+  if (!olderThan(kept, end, 3)) return undefined;
+  return { ...done.entry, outputs: lost.length === 0 ? done.outputs : kept, covered: lost.length === 0 ? null : [transform!, lost] };
 }
 
 /** The outputs digest of a group task: its deps' outputs, by name. */

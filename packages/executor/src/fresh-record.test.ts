@@ -68,6 +68,7 @@ function entryOf(graph: Graph, name: string): NewEntry {
     files: [fileStat(`src/${name}.txt`, statSync(join(root, `src/${name}.txt`)))],
     dirs: [entryStat("src", statSync(join(root, "src")))],
     outputs: [entryStat(`out/${name}.txt`, statSync(join(root, `out/${name}.txt`)))],
+    covered: null,
   };
 }
 

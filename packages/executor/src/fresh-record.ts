@@ -27,6 +27,10 @@
  *   record it started from (record-merge.ts): a build of other targets keeps
  *   the entries of the tasks it does not have.
  *
+ * - A transform's dep whose outputs the transform took over holds them
+ *   without their stats only in a graph that has that transform, which
+ *   leaves them as its own result says (covered-outputs.ts).
+ *
  * Any doubt (no record, another format, a missing entry, one stat) means the
  * full path, which is always right.
  *
@@ -37,9 +41,10 @@
 import { digestBytes, type Digest } from "@rbuild/hash";
 import type { Graph, GraphTask } from "@rbuild/planner";
 import { freshRecordFileId, lockGeneration, parseFreshRecord, readFreshRecord, writeFreshRecord, type FreshRecord, type FreshTask } from "@rbuild/store";
-import { definitionParts, groupOutputsDigest, hostPlatform, sameEntry, sameFile, taskDefinition, type Fresh } from "./fresh-entry.js";
+import { definitionParts, groupOutputsDigest, hostPlatform, sameEntry, sameFile, taskDefinition, type EntryStat, type FileStat, type Fresh, type Succeeded } from "./fresh-entry.js";
 import { mergeRecord, type RecordChange } from "./record-merge.js";
 import { receivesComputedContext } from "./context-values.js";
+import { coverHolds } from "./covered-outputs.js";
 import { finishPass, statJob, statsChanged, type StatPass } from "./stat-pass.js";
 import type { StatHelper, StatJob } from "./stat-helper.js";
 
@@ -124,17 +129,36 @@ export class RecordView {
   /**
    * The task's entry, if it still holds: the same definition, the same deps'
    * outputs (`depOutputs`, what the build has now), and no stat changed, each
-   * statted now.
+   * statted now, and in a graph of `tasks` where the outputs a transform
+   * took over are that transform's (see covered-outputs.ts).
    */
-  holding(root: string, task: GraphTask, def: string, depOutputs: ReadonlyMap<string, Digest>): FreshTask | undefined {
+  holding(root: string, task: GraphTask, def: string, depOutputs: ReadonlyMap<string, Digest>, tasks: ReadonlyMap<string, GraphTask>): FreshTask | undefined {
     const entry = this.task(task.name);
-    if (entry === undefined || !sameHead(entry, task, def, depOutputs)) return undefined;
+    if (entry === undefined || !sameHead(entry, task, def, depOutputs) || !coverHolds(entry[13], task.name, tasks)) return undefined;
     const { files, dirs, outputs } = this.record;
     for (const n of entry[9]) if (!sameFile(root, files, n)) return undefined;
     for (const n of entry[10]) if (!sameEntry(root, dirs, n, true)) return undefined;
     for (const n of entry[11]) if (!sameEntry(root, outputs, n, false)) return undefined;
     return entry;
   }
+}
+
+/**
+ * What task `name`'s entry says it left, as a build that just made it would
+ * say it (see fresh-entry.ts Succeeded), with the outputs it left to its
+ * transform: to make it again when a transform of it took over more.
+ */
+export function succeededOf(record: FreshRecord, entry: FreshTask): { readonly done: Succeeded; readonly covered: readonly string[] } {
+  const deps: (readonly [string, Digest])[] = [];
+  for (let i = 0; i < entry[2].length; i += 2) deps.push([entry[2][i]!, entry[2][i + 1] as Digest]);
+  const files = entry[9].map((n) => record.files.slice(n * 5, n * 5 + 5) as unknown as FileStat);
+  const dirs = entry[10].map((n) => record.dirs.slice(n * 6, n * 6 + 6) as unknown as EntryStat);
+  const outputs = entry[11].map((n) => record.outputs.slice(n * 6, n * 6 + 6) as unknown as EntryStat);
+  const { key, outputsDigest, layer, exitCode } = freshOf(entry);
+  return {
+    done: { entry: { def: entry[1], deps, key, outputsDigest, layer, exitCode, log: entry[7], logBlob: entry[8] as Digest | null, files, dirs }, outputs },
+    covered: entry[13]?.[1] ?? [],
+  };
 }
 
 /** Whether an entry is of this definition with these deps' outputs (its stats aside). */
@@ -166,7 +190,8 @@ function depsIn(task: GraphTask, done: ReadonlyMap<string, unknown>): boolean {
 
 /**
  * The graph's tasks the record shows fresh, in graph order: an entry that
- * holds by `pass`, with every dep fresh. With `whole`, undefined as soon as
+ * holds by `pass` (in this graph: see covered-outputs.ts), with every dep
+ * fresh. With `whole`, undefined as soon as
  * one task is not (the no-op needs them all). `since`: the build of these
  * definitions the record names, if it does: entries it or an earlier build
  * made have the tasks' definitions (see the header).
@@ -189,6 +214,7 @@ function freshTasks(view: RecordView, pass: StatPass, defs: GraphDefinitions, si
         entry !== undefined &&
         entry[8] === null &&
         sameDeps(entry, task, outputs) &&
+        coverHolds(entry[13], task.name, defs.graph.tasks) &&
         (since === undefined || entry[12] > since ? entry[1] === defs.of(task) : true) &&
         !statsChanged(pass, entry)
       ) {

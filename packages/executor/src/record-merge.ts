@@ -92,11 +92,12 @@ export function mergeRecord(base: FreshRecord | undefined, change: RecordChange)
       e.dirs.map((stat) => dirs.add(stat)),
       e.outputs.map((stat) => outputs.add(stat)),
       change.build.id,
+      e.covered,
     ]);
   };
   const addKept = (task: FreshTask): void => {
     placed.add(task[0]);
-    const [name, def, deps, key, outputsDigest, layer, exitCode, log, logBlob, ownFiles, ownDirs, ownOutputs, madeBy] = task;
+    const [name, def, deps, key, outputsDigest, layer, exitCode, log, logBlob, ownFiles, ownDirs, ownOutputs, madeBy, covered] = task;
     tasks.push([
       name,
       def,
@@ -111,6 +112,7 @@ export function mergeRecord(base: FreshRecord | undefined, change: RecordChange)
       ownDirs.map((n) => dirs.copy(base!.dirs, n)),
       ownOutputs.map((n) => outputs.copy(base!.outputs, n)),
       madeBy,
+      covered,
     ]);
   };
   const kept = new Map<string, FreshTask>();

@@ -16,7 +16,7 @@ import { join, relative } from "node:path";
 import type { TaskFailure } from "@rbuild/core";
 import { digestBytes, expandGlobs, FileHasher, globCrossings, globMatcher, isDirectoryLink, linkTarget, statFollowing, type Digest, type LinkCrossing } from "@rbuild/hash";
 import { changedInputs, decodeRecord, encodeRecord, explainChange, keyOfEncoded, type Graph, type GraphTask, type KeyRecord } from "@rbuild/planner";
-import { FreshRecords, RecordView, freshOf, targetsKey } from "./fresh-record.js";
+import { FreshRecords, RecordView, freshOf, succeededOf, targetsKey } from "./fresh-record.js";
 import { ImageCatalog } from "./image-catalog.js";
 import type { InputWarmer } from "./input-warmer.js";
 import { clearOutputs, expandOpeningUp } from "./clear-outputs.js";
@@ -124,8 +124,10 @@ export class TaskCache {
   readonly #prepared = new Set<string>();
   /** The key of each task's result in this build (up to date, restored or stored): what a transform of it starts from. */
   readonly #keys = new Map<string, Digest>();
+  /** Transforms' deps taken up to date in this build: a transform of theirs that ran or was restored may have taken over more of their outputs. */
+  readonly #adoptedBases = new Set<string>();
   /** The tasks a transform starts from (see transform-base.ts): up to date only while their stored result is there. */
-  readonly #transformBases: ReadonlySet<string>;
+  readonly #transformBases: ReadonlyMap<string, readonly string[]>;
   #warmer: InputWarmer | undefined;
   #warmingStopped = false;
   #warmed = 0;
@@ -170,7 +172,7 @@ export class TaskCache {
    * restores nothing: the workspace already holds exactly those outputs.
    */
   fresh(task: GraphTask, depOutputs: ReadonlyMap<string, Digest>): Fresh | undefined {
-    const entry = this.#record()?.holding(this.#root, task, this.#definition(task).def, depOutputs);
+    const entry = this.#record()?.holding(this.#root, task, this.#definition(task).def, depOutputs, this.#tasks);
     if (entry === undefined) return undefined;
     const found = freshOf(entry);
     if (!this.#keepsResult(task.name, found)) return undefined;
@@ -186,18 +188,39 @@ export class TaskCache {
     return !this.#transformBases.has(name) || this.store.lookup(fresh.key) !== undefined;
   }
 
-  /** `upToDate` (from FreshRecords.partly) without the transforms' deps whose stored result is gone: they are checked the full way. */
+  /**
+   * `upToDate` (from FreshRecords.partly) without the transforms' deps whose
+   * stored result is gone while a transform of theirs is not up to date (it
+   * starts from that result): they are checked the full way. Until none is
+   * left: a step of a chain taken out is a transform that starts from the
+   * step before it.
+   */
   usable<T extends Pick<Fresh, "key">>(upToDate: ReadonlyMap<string, T>): ReadonlyMap<string, T> {
-    const gone = [...upToDate].filter(([name, fresh]) => !this.#keepsResult(name, fresh));
-    if (gone.length === 0) return upToDate;
-    const kept = new Map(upToDate);
-    for (const [name] of gone) kept.delete(name);
-    return kept;
+    let usable = upToDate;
+    for (;;) {
+      const now = usable;
+      const gone = [...now].filter(([name, fresh]) => this.#startedFrom(name, now) && !this.#keepsResult(name, fresh));
+      if (gone.length === 0) return now;
+      const kept = new Map(now);
+      for (const [name] of gone) kept.delete(name);
+      usable = kept;
+    }
   }
 
-  /** Takes a task the freshness record showed up to date (see FreshRecords.partly): its action counts as used. */
-  adopt(fresh: Fresh): void {
+  /** Whether some transform of `name` in this build is not in `upToDate`: it will start from `name`'s stored result. */
+  #startedFrom(name: string, upToDate: ReadonlyMap<string, unknown>): boolean {
+    return this.#transformBases.get(name)?.some((transform) => !upToDate.has(transform)) ?? false;
+  }
+
+  /**
+   * Takes task `name`, which the freshness record showed up to date (see
+   * FreshRecords.partly): its action counts as used, and is what a transform
+   * of it that runs starts from.
+   */
+  adopt(name: string, fresh: Fresh): void {
     this.store.touch(fresh.key);
+    this.#keys.set(name, fresh.key);
+    if (this.#transformBases.has(name)) this.#adoptedBases.add(name);
   }
 
   /**
@@ -213,7 +236,13 @@ export class TaskCache {
     if (this.#succeeded.size > 0) {
       const end = this.store.fsClock();
       for (const [name, done] of this.#succeeded) {
-        const entry = trustedEntry(this.#root, done, this.store.trustBefore, end);
+        // A transform of it that ran or was restored here took over what it rewrote or deleted (see covered-outputs.ts).
+        const transform = this.#transformBases.get(name)?.find((by) => this.#succeeded.has(by));
+        const entry = trustedEntry(this.#root, done, this.store.trustBefore, end, transform);
+        if (entry !== undefined) made.set(name, entry);
+      }
+      for (const name of this.#adoptedBases) {
+        const entry = this.#tookOverMore(name, end);
         if (entry !== undefined) made.set(name, entry);
       }
     }
@@ -228,6 +257,24 @@ export class TaskCache {
     });
     this.#succeeded.clear();
     this.#prepared.clear();
+    this.#adoptedBases.clear();
+  }
+
+  /**
+   * The entry of `name`, a transform's dep that was up to date in this build,
+   * made again when its transform then ran or was restored and rewrote some of
+   * the outputs the entry still has stats of: those are left to the transform
+   * too (see covered-outputs.ts), or the entry would not hold next time and
+   * the dep would be restored for nothing. Undefined: the entry stays as it is.
+   */
+  #tookOverMore(name: string, end: number): NewEntry | undefined {
+    const transform = this.#transformBases.get(name)?.find((by) => this.#succeeded.has(by));
+    const old = transform === undefined ? undefined : this.#record()?.task(name);
+    if (old === undefined || this.#succeeded.has(name) || (old[13] !== null && old[13][0] !== transform)) return undefined;
+    const { done, covered } = succeededOf(this.#record()!.record, old);
+    const entry = trustedEntry(this.#root, done, this.store.trustBefore, end, transform);
+    if (entry === undefined || entry.covered === null) return undefined;
+    return { ...entry, covered: [entry.covered[0], [...covered, ...entry.covered[1]]] };
   }
 
   /**
@@ -413,8 +460,9 @@ export class TaskCache {
   async #restoreEntry(task: GraphTask, prepared: Prepared, entry: ActionEntry): Promise<Restored> {
     const log = this.store.readLog(entry);
     if (log === "missing" || log === "corrupt") return this.#damaged(task, prepared, `its stored log is ${log}`);
-    // A transform's deletions are part of what it did: what its outputs match beyond its manifest goes.
-    if (task.transform !== undefined) removeBeyond(this.#root, task.outputs, this.#ignore, entry.manifest);
+    // A transform's deletions are part of what it did: what its outputs match beyond its manifest goes. So does what
+    // a transform of the task added, when it took the task's outputs over (see covered-outputs.ts).
+    if (task.transform !== undefined || this.#tookOver(task.name)) removeBeyond(this.#root, task.outputs, this.#ignore, entry.manifest);
     const problem = await this.#restoreLayers(entry);
     if (problem !== undefined) return this.#damaged(task, prepared, problem);
     this.#keys.set(task.name, prepared.key);
@@ -424,6 +472,11 @@ export class TaskCache {
       this.store.setTaskState(task.name, { key: prepared.key, record: prepared.encoded, ok: true, ranReasons: previous?.ranReasons ?? [] });
     }
     return { hit: true, entry, log };
+  }
+
+  /** Whether the task's freshness entry says a transform of it took its outputs over: the workspace may hold what that transform added. */
+  #tookOver(name: string): boolean {
+    return (this.#record()?.task(name)?.[13] ?? null) !== null;
   }
 
   /** Puts back the outputs of `entry` that differ from the workspace, from its layer stack; what is wrong, if it cannot. */

@@ -15,7 +15,10 @@
  * - So it needs the dep's stored result, not only its outputs in the
  *   workspace: a dep that is up to date (its freshness entry holds) but whose
  *   result is gone from the store (`rbuild cache gc`) is not taken as up to
- *   date; it is restored (from the remote cache) or run again.
+ *   date; it is restored (from the remote cache) or run again, unless every
+ *   transform of it is up to date too (then nothing starts from it).
+ * - Its freshness entry leaves the outputs its transform took over to that
+ *   transform: see covered-outputs.ts.
  */
 import { lstatSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
@@ -29,10 +32,15 @@ export function layersOf(entry: Pick<ActionEntry, "layer" | "stack">): Digest[] 
   return [...(entry.stack ?? []), ...(entry.layer === null ? [] : [entry.layer])];
 }
 
-/** The tasks some task of `tasks` is a transform of: their stored results are needed, not only their outputs. */
-export function transformBases(tasks: ReadonlyMap<string, GraphTask>): ReadonlySet<string> {
-  const bases = new Set<string>();
-  for (const task of tasks.values()) if (task.transform !== undefined) bases.add(task.transform);
+/** The tasks some task of `tasks` is a transform of, each with its transforms: their stored results are needed, not only their outputs. */
+export function transformBases(tasks: ReadonlyMap<string, GraphTask>): ReadonlyMap<string, readonly string[]> {
+  const bases = new Map<string, string[]>();
+  for (const task of tasks.values()) {
+    if (task.transform === undefined) continue;
+    const transforms = bases.get(task.transform);
+    if (transforms === undefined) bases.set(task.transform, [task.name]);
+    else transforms.push(task.name);
+  }
   return bases;
 }
 

@@ -7,10 +7,13 @@ import { freshRecordFileId, freshRecordFiles, parseFreshRecord, readFreshRecord,
 const d = (c: string) => c.repeat(64);
 const root = "/work/space";
 const valid: FreshRecord = {
-  v: 1,
+  v: 2,
   root,
   builds: [['["all"]', 7, d("e")]],
-  tasks: [["build", "definition", ["gen", d("a")], d("b"), d("c"), null, 0, [["o", "built"]], null, [0], [0], [0], 7]],
+  tasks: [
+    ["build", "definition", ["gen", d("a")], d("b"), d("c"), null, 0, [["o", "built"]], null, [0], [0], [0], 7, null],
+    ["base", "definition", [], d("b"), d("c"), null, 0, null, null, [], [], [], 7, ["step", ["out/a.js", "out/b.js"]]],
+  ],
   files: ["src/a.ts", 10, 1.5, 2.5, 42],
   dirs: ["src", 16877, 4096, 1.5, 2.5, 41],
   outputs: ["out/a.js", 33188, 12, 1.5, 2.5, 43],
@@ -40,7 +43,8 @@ test("21.2: a torn, foreign or old record is no record, never a crash", () => {
   const bad = [
     text.slice(0, text.length / 2), // torn
     "",
-    JSON.stringify({ ...valid, v: 2 }), // another version
+    JSON.stringify({ ...valid, v: 3 }), // another version
+    JSON.stringify({ ...valid, v: 1, tasks: valid.tasks.map((task) => task.slice(0, 13)) }), // 27.3: before entries had `covered`
     JSON.stringify({ ...valid, root: "/elsewhere" }), // another workspace's
     '{"v":3,"root":"/work/space","build":1,"definitions":"x","tasks":[],"unvouched":[],"files":[],"dirs":[],"outputs":[]}', // an old build stamp
   ];
@@ -58,6 +62,9 @@ test("20.9: a record damaged into valid JSON of the wrong shape is no record, no
     text.replace('"src/a.ts",10,', '"src/a.ts",'),
     text.replace("[0],[0],[0],7", "[0],[1],[0],7"),
     text.replace("[0],[0],[0],7", "[0],[0],[0]"),
+    text.replace('["step",["out/a.js","out/b.js"]]', '["step","out/a.js"]'),
+    text.replace('["step",["out/a.js","out/b.js"]]', '["step",["out/a.js",3]]'),
+    text.replace("[0],[0],[0],7,null", "[0],[0],[0],7"),
     text.replace('[["o","built"]]', '["o","built"]'),
   ];
   expect(damaged.map((b) => parseFreshRecord(b, root))).toEqual(damaged.map(() => undefined));

@@ -20,6 +20,11 @@
  *   lstat): flat, one array per kind (a JSON array of numbers and strings
  *   parses far faster than as many small arrays), an entry shared by several
  *   tasks kept once. Tasks name their stats by entry number.
+ * - A transform's dep (issue 27.3, format 2): the transform rewrites or
+ *   deletes some of the dep's outputs in place, so their stats cannot vouch
+ *   for the dep. Its entry then names the transform that took them over and
+ *   those paths (`covered`), without their stats: it holds only in a graph
+ *   that has that transform (the executor's covered-outputs.ts).
  *
  * Reading needs no index and no lock: a build that finds everything up to
  * date never opens SQLite. It is written atomically (a rename) under the build
@@ -34,15 +39,22 @@ import { digestBytes } from "@rbuild/hash";
 import type { LogLine } from "./store.js";
 
 const DIR = "fresh";
-/** The record format version: a file of another one is no record. */
-export const FRESH_RECORD_FORMAT = 1;
+/** The record format version: a file of another one is no record (1: before entries had `covered`). */
+export const FRESH_RECORD_FORMAT = 2;
 const FORMAT = FRESH_RECORD_FORMAT;
+
+/**
+ * `[transform, paths]`: the outputs of a task that its transform `transform`
+ * rewrote or deleted, left to that transform instead of vouched for by stats.
+ */
+export type CoveredOutputs = readonly [string, readonly string[]];
 
 /**
  * name, definition digest, deps (flat: name, outputs digest, ...), key,
  * outputs digest, layer, exit code, log (inline) or null, log blob or null,
- * the task's stats as entry numbers into `files`, `dirs` and `outputs`, and
- * the id of the build that made the entry.
+ * the task's stats as entry numbers into `files`, `dirs` and `outputs`, the
+ * id of the build that made the entry, and its outputs a transform took over
+ * (or null: every output is in its stats).
  */
 export type FreshTask = readonly [
   string,
@@ -58,6 +70,7 @@ export type FreshTask = readonly [
   readonly number[],
   readonly number[],
   number,
+  CoveredOutputs | null,
 ];
 
 /** `[targets, build, digest of the graph's definitions]`. */
@@ -148,8 +161,16 @@ function isLog(value: unknown): boolean {
   return true;
 }
 
+function isCovered(value: unknown): boolean {
+  if (value === null) return true;
+  if (!Array.isArray(value) || value.length !== 2 || typeof value[0] !== "string" || !Array.isArray(value[1])) return false;
+  const paths = value[1] as unknown[];
+  for (let i = 0; i < paths.length; i++) if (typeof paths[i] !== "string") return false;
+  return true;
+}
+
 function wellFormedTask(task: unknown, files: number, dirs: number, outputs: number): boolean {
-  if (!Array.isArray(task) || task.length !== 13) return false;
+  if (!Array.isArray(task) || task.length !== 14) return false;
   return (
     typeof task[0] === "string" &&
     typeof task[1] === "string" &&
@@ -163,7 +184,8 @@ function wellFormedTask(task: unknown, files: number, dirs: number, outputs: num
     isEntryList(task[9], files) &&
     isEntryList(task[10], dirs) &&
     isEntryList(task[11], outputs) &&
-    typeof task[12] === "number"
+    typeof task[12] === "number" &&
+    isCovered(task[13])
   );
 }
 

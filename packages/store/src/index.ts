@@ -17,7 +17,7 @@ export type { BuildLock, LockWait } from "./lock.js";
 export { INLINE_BLOB_LIMIT, SCHEMA_VERSION } from "./schema.js";
 export { noteAnsweredBuild } from "./answered-builds.js";
 export { FRESH_RECORD_FORMAT, freshRecordFileId, freshRecordFiles, parseFreshRecord, readFreshRecord, writeFreshRecord } from "./fresh-record.js";
-export type { FreshBuild, FreshRecord, FreshTask } from "./fresh-record.js";
+export type { CoveredOutputs, FreshBuild, FreshRecord, FreshTask } from "./fresh-record.js";
 export type { AnsweredBuild } from "./answered-builds.js";
 export { readHistory } from "./history.js";
 export { lastSucceededRun } from "./last-outputs.js";
