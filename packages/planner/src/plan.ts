@@ -9,6 +9,7 @@ import { inheritContext } from "./context.js";
 import { expandStageTargets, graphStages, pulledByStages, stageOfTask, stageOrder } from "./plan-stages.js";
 import type { Definitions, Graph, GraphTask } from "./graph.js";
 import { suggest } from "./suggest.js";
+import { transformReaders } from "./transform-readers.js";
 
 /**
  * Plans a build of `targets` (task or stage names) and everything they depend
@@ -37,6 +38,8 @@ export function plan(defs: Definitions, targets: readonly string[]): Result<Grap
   const staged = stageOrder(defs, stages, stageOf, order.value);
   if (!staged.ok) return err([staged.error]);
   order = staged;
+  const readers = transformReaders(order.value, defs.tasks);
+  if (readers.length > 0) return err(readers);
   const failures: SetupFailure[] = [];
   const inherited = inheritContext(order.value, defs.tasks, failures);
   if (failures.length > 0) return err(failures);
