@@ -9,12 +9,30 @@
  * at the same time; a task that ends gives it back for the next. There are
  * as many as sandboxed tasks ever ran at once, each idle until needed.
  *
+ * A task's processes end with it (bwrap's PID namespace), and its sockets
+ * with them, but not what TCP keeps after a close: a connection in
+ * TIME_WAIT for a minute, which would make the next task's bind of that
+ * port fail (EADDRINUSE) and show it the last one's connections. A helper
+ * whose network still holds a TCP socket after its task is not given back:
+ * it is stopped, and its network goes with it.
+ *
  * When a sandbox helper cannot run here (no user namespaces for it, a python
  * without ctypes), none is started again: commands start as before, through
  * the runner's own helper, with bwrap making every namespace. When one is
  * lost, none starts for the rest of the build, as with the runner's own.
  */
+import { readFileSync } from "node:fs";
 import { HELPER_SCRIPT, ProcessHelper } from "./process-helper.js";
+
+/** Whether the network namespace of process `pid` holds a TCP socket (one it cannot tell counts as one). */
+export function holdsTcpSockets(pid: number): boolean {
+  try {
+    // A header line, then a line for each socket.
+    return ["tcp", "tcp6"].some((table) => readFileSync(`/proc/${pid}/net/${table}`, "utf8").trimEnd().includes("\n"));
+  } catch {
+    return true;
+  }
+}
 
 export class SandboxHelpers {
   readonly #script: string;
@@ -53,7 +71,11 @@ export class SandboxHelpers {
     else if (helper.lost !== undefined && this.#state === "on") this.#state = "off-for-build";
     if (helper.dead) this.#forget(helper);
     else if (this.#state === "off") helper.close();
-    else this.#idle.push(helper);
+    else if (helper.pid === undefined || holdsTcpSockets(helper.pid)) {
+      // Its network is not as new (see above): the next task gets another.
+      helper.close();
+      this.#forget(helper);
+    } else this.#idle.push(helper);
   }
 
   /** A new build: helpers start again if one was lost in the last. */
