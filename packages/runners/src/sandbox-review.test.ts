@@ -3,9 +3,10 @@
  * one task after another, with others (issue 27.5), and what a PATH
  * directory must not bring into the sandbox (issue 27.1): found by trying.
  */
-import { realpathSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename } from "node:path";
+import { basename, join } from "node:path";
 import { expect, test } from "vitest";
 import { runnerBed } from "../../../test-support/runner-bed.js";
 import { hostPart } from "./bwrap.js";
@@ -24,6 +25,21 @@ test("27.5: a task leaves nothing in /dev for the next task through the same san
   // The same helper (its network namespace) both times: the test would prove nothing through a fresh one.
   const third = await run("readlink /proc/self/ns/net >&2");
   expect(third.stderr).toBe(second.stderr);
+});
+
+test.skipIf(process.getuid?.() !== 0)("27.5: a file system mounted on the host after a sandbox helper started is there for the next task it starts", async () => {
+  expect((await run("echo warm")).stdout).toBe("warm\n");
+  const mounted = realpathSync(mkdtempSync(join(tmpdir(), "rbuild-sandbox-review-mount-")));
+  expect(spawnSync("mount", ["-t", "tmpfs", "tmpfs", mounted]).status).toBe(0);
+  try {
+    mkdirSync(join(mounted, "src"));
+    writeFileSync(join(mounted, "src/a.txt"), "on the new mount\n");
+    const ran = await run("cat src/a.txt", { root: mounted, cwd: mounted, inputs: ["src/**"] });
+    expect([ran.outcome, ran.stdout, ran.stderr]).toEqual([{ ok: true, exitCode: 0, produced: { kind: "in-place" } }, "on the new mount\n", ""]);
+  } finally {
+    spawnSync("umount", [mounted]);
+    rmSync(mounted, { recursive: true, force: true });
+  }
 });
 
 /** Listens on a fixed port, connects to itself, and closes the accepted connection first: it stays in TIME_WAIT for a minute. */
