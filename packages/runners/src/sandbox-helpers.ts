@@ -70,7 +70,11 @@ export class SandboxHelpers {
     if (this.#state !== "on") return undefined;
     const mounts = this.#idle.length === 0 ? "" : mountTable();
     for (let helper = this.#idle.pop(); helper !== undefined; helper = this.#idle.pop()) {
-      if (!helper.dead && this.#all.get(helper) === mounts) return helper;
+      if (helper.dead) {
+        this.#forget(helper);
+        continue;
+      }
+      if (this.#all.get(helper) === mounts) return helper;
       // Its mounts are not the host's now (see above).
       helper.close();
       this.#forget(helper);
