@@ -12,7 +12,7 @@
 import { spawnSync } from "node:child_process";
 import { accessSync, constants as fsConstants, lstatSync, readFileSync, readlinkSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { delimiter, join, posix } from "node:path";
 
 /** How bubblewrap is here: found and working (its path), or why not, as a message to show. */
 export type BwrapState = { readonly kind: "found"; readonly path: string } | { readonly kind: "missing"; readonly message: string };
@@ -158,7 +158,8 @@ export function hostPart(path: string | undefined, root: string, homes: readonly
   const held = (dir: string): boolean => [...system, ...links.map(([link]) => link)].some((b) => under(b, dir));
   const tools: string[] = [];
   for (const dir of (path ?? "").split(delimiter)) {
-    const trimmed = dir.replace(/\/+$/, "");
+    // Normal: `/opt/x/../../root/bin` is /root/bin to bwrap, and to every check here.
+    const trimmed = posix.normalize(dir).replace(/\/+$/, "");
     if (!trimmed.startsWith("/") || held(trimmed) || under(root, trimmed) || !bindable(trimmed, temp)) continue;
     tools.push(toolRoot(trimmed, root, homes, temp));
   }

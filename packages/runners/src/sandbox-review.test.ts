@@ -76,7 +76,7 @@ test("27.1: a PATH directory under /tmp, or /tmp itself, never puts the host's /
 
 test("27.1: a tool's prefix is never a home directory (anyone's) or above one, a top-level directory, or one holding the temp directory", () => {
   const homes = ["/root", "/home/me", "/home/alice", "/var/lib/jenkins"];
-  const path = ["/home/alice/bin", "/root/bin", "/var/lib/jenkins/bin", "/home/bin", "/var/bin", "/srv/bin", "/tmp/bin", "/tmp", "/opt2/tool/bin", "/home/alice/.local/bin"].join(":");
+  const path = ["/home/alice/bin", "/root/bin", "/var/lib/jenkins/bin", "/home/bin", "/var/bin", "/srv/bin", "/tmp/bin", "/tmp", "/opt2/tool/bin", "/home/alice/.local/bin", "/opt2/x/../../root/bin", "/opt2//tool/./sbin/"].join(":");
   expect(hostPart(path, "/work/app", homes).dirs.filter((dir) => !["/usr", "/etc", "/opt", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"].includes(dir))).toEqual([
     "/home/alice/bin",
     "/root/bin",
