@@ -138,7 +138,7 @@ def spawn_program(argv, env, task_path, actions):
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_SLAVE = 0x2, 0x4, 0x8, 0x1000, 0x4000, 0x80000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_SLAVE = 0x1, 0x2, 0x4, 0x8, 0x20, 0x1000, 0x4000, 0x80000
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 
 # What bwrap's --dev makes (bubblewrap 0.8, setup_newroot): these host devices bound, and these links.
@@ -149,7 +149,7 @@ DEVICE_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/p
 def isolate():
     """Moves this process into a network namespace with only loopback (up), and a mount namespace whose /dev is
     a sandbox's: a tmpfs with the host's null, zero, full, random, urandom and tty bound in it, a devpts of its
-    own, a shm and the usual links. Not root, it makes a user namespace first, with only its own uid and
+    own, a shm and the usual links, read-only once made. Not root, it makes a user namespace first, with only its own uid and
     gid mapped, as bwrap does. The host's /dev/shm is bound at /dev/shm (see below). Raises OSError saying which
     step failed."""
     import ctypes
@@ -194,6 +194,9 @@ def isolate():
     mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620")
     for name, target in DEVICE_LINKS.items():
         os.symlink(target, "/dev/" + name)
+    # Read-only: every task this helper starts binds this /dev, so a file, link or directory one made in it
+    # (or a link it replaced: /dev/stdout) would be there for the next. Its devices, devpts and shm stay writable.
+    mount(None, "/dev", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC, None)
     # A new network namespace's loopback is down: bring it up (127.0.0.1 and ::1 come with it).
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         request = struct.pack("16sH22x", b"lo", 0)

@@ -10,9 +10,9 @@
  * inputs the sandbox is there to find.
  */
 import { spawnSync } from "node:child_process";
-import { accessSync, constants as fsConstants, lstatSync, readlinkSync } from "node:fs";
-import { homedir } from "node:os";
-import { delimiter, join } from "node:path";
+import { accessSync, constants as fsConstants, lstatSync, readFileSync, readlinkSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { delimiter, join, posix } from "node:path";
 
 /** How bubblewrap is here: found and working (its path), or why not, as a message to show. */
 export type BwrapState = { readonly kind: "found"; readonly path: string } | { readonly kind: "missing"; readonly message: string };
@@ -87,16 +87,49 @@ function under(dir: string, path: string): boolean {
 }
 
 /**
+ * The home directories on this host: rbuild's own (`homedir()`, a daemon's
+ * is the HOME it started with), `also` (a task's HOME), and every user's in
+ * /etc/passwd. No tool's prefix is one of them (toolRoot).
+ */
+export function hostHomes(also: readonly (string | undefined)[] = []): string[] {
+  let passwd = "";
+  try {
+    passwd = readFileSync("/etc/passwd", "utf8");
+  } catch {
+    // None to add.
+  }
+  const listed = passwd.split("\n").map((line) => line.split(":")[5]);
+  return [...new Set([homedir(), ...also, ...listed].filter((home): home is string => home !== undefined && home.startsWith("/") && home !== "/"))];
+}
+
+/** What a sandbox has of its own, fresh: the host's is never bound over it, nor a directory above it. */
+const FRESH = ["/tmp", "/proc", "/dev", "/sys"];
+
+/**
+ * Whether PATH directory `dir` may be bound: not one that is, or holds, or
+ * is under a directory the sandbox has fresh (/tmp itself: the host's would
+ * cover the sandbox's, read-only, showing every other task's scratch files;
+ * `/tmp/x/bin` is fine), nor the temp directory (`temp`) or one above it.
+ */
+function bindable(dir: string, temp: string): boolean {
+  return !FRESH.some((fresh) => under(dir, fresh) || (fresh !== "/tmp" && under(fresh, dir))) && !under(dir, temp);
+}
+
+/**
  * The host directory that PATH directory `dir` brings into the sandbox: the
  * tool's prefix for a `…/bin` or `…/shims` (`/root/.nvm/versions/node/v20/bin`
  * → `…/v20`, whose lib/ npm runs from; `/root/.pyenv/shims` → `/root/.pyenv`,
- * whose libexec/ and versions/ a shim runs), else `dir` itself. Never `/`,
- * the home directory, or a directory that holds the workspace (`root`).
+ * whose libexec/ and versions/ a shim runs), else `dir` itself. The prefix
+ * is never `/` or a top-level directory (`/home`, `/var`, `/tmp`), a home
+ * directory (`homes`, anyone's) or one above it, a directory that holds the
+ * workspace (`root`), or the temp directory (`temp`) or one above it: those
+ * hold far more than a tool (keys, other tasks' files).
  */
-export function toolRoot(dir: string, root: string, home: string): string {
+export function toolRoot(dir: string, root: string, homes: readonly string[], temp = tmpdir()): string {
   const slash = dir.lastIndexOf("/");
   const prefix = dir.slice(0, slash);
-  if (!TOOL_DIRS.has(dir.slice(slash + 1)) || prefix === "" || prefix === home || under(prefix, root)) return dir;
+  if (!TOOL_DIRS.has(dir.slice(slash + 1)) || prefix.lastIndexOf("/") <= 0 || under(prefix, root) || under(prefix, temp)) return dir;
+  if (homes.some((home) => under(prefix, home))) return dir;
   return prefix;
 }
 
@@ -106,9 +139,10 @@ export function toolRoot(dir: string, root: string, home: string): string {
  * that they lead where they do on the host; `dirs`, bound), and for each
  * directory on PATH outside them and outside the workspace (`root`), its
  * tool's root (toolRoot): the tools a task starts are the system's, not its
- * inputs. None inside another.
+ * inputs. None inside another; none that is, holds or is in what the sandbox
+ * has fresh (bindable).
  */
-export function hostPart(path: string | undefined, root: string, home = homedir()): { readonly links: readonly (readonly [string, string])[]; readonly dirs: readonly string[] } {
+export function hostPart(path: string | undefined, root: string, homes: readonly string[] = hostHomes(), temp = tmpdir()): { readonly links: readonly (readonly [string, string])[]; readonly dirs: readonly string[] } {
   const links: [string, string][] = [];
   const system: string[] = [];
   for (const dir of SYSTEM_DIRS) {
@@ -124,8 +158,10 @@ export function hostPart(path: string | undefined, root: string, home = homedir(
   const held = (dir: string): boolean => [...system, ...links.map(([link]) => link)].some((b) => under(b, dir));
   const tools: string[] = [];
   for (const dir of (path ?? "").split(delimiter)) {
-    if (!dir.startsWith("/") || dir === "/" || held(dir) || under(root, dir)) continue;
-    tools.push(toolRoot(dir.replace(/\/+$/, ""), root, home));
+    // Normal: `/opt/x/../../root/bin` is /root/bin to bwrap, and to every check here.
+    const trimmed = posix.normalize(dir).replace(/\/+$/, "");
+    if (!trimmed.startsWith("/") || held(trimmed) || under(root, trimmed) || !bindable(trimmed, temp)) continue;
+    tools.push(toolRoot(trimmed, root, homes, temp));
   }
   // Shortest first: one inside another (pyenv's plugin shims inside its root) is in the sandbox with it.
   const kept: string[] = [];
@@ -140,9 +176,9 @@ export function hostPart(path: string | undefined, root: string, home = homedir(
  * after the fresh /tmp: one in a temp directory is bound inside it, not
  * hidden by it.
  */
-export function systemArgs(network: boolean, path: string | undefined, root: string, inSandboxHelper = false): string[] {
+export function systemArgs(network: boolean, path: string | undefined, root: string, inSandboxHelper = false, homes: readonly string[] = hostHomes()): string[] {
   const args = namespaceArgs(network, inSandboxHelper);
-  const host = hostPart(path, root);
+  const host = hostPart(path, root, homes);
   for (const [link, target] of host.links) args.push("--symlink", target, link);
   const tools = host.dirs.filter((dir) => !SYSTEM_DIRS.includes(dir));
   for (const dir of host.dirs) if (SYSTEM_DIRS.includes(dir)) args.push("--ro-bind", dir, dir);

@@ -9,19 +9,54 @@
  * at the same time; a task that ends gives it back for the next. There are
  * as many as sandboxed tasks ever ran at once, each idle until needed.
  *
+ * A task's processes end with it (bwrap's PID namespace), and its sockets
+ * with them, but not what TCP keeps after a close: a connection in
+ * TIME_WAIT for a minute, which would make the next task's bind of that
+ * port fail (EADDRINUSE) and show it the last one's connections. A helper
+ * whose network still holds a TCP socket after its task is not given back:
+ * it is stopped, and its network goes with it.
+ *
+ * Its mount namespace is a copy of the host's when it started, and a mount
+ * made on the host since is not in it (the host's mounts are private on
+ * most systems, so none propagates): a workspace, input or tool on a file
+ * system mounted later would be missing in the sandbox. An idle helper is
+ * used again only while the host's mount table is what it was when the
+ * helper started; else it is stopped and another started.
+ *
  * When a sandbox helper cannot run here (no user namespaces for it, a python
  * without ctypes), none is started again: commands start as before, through
  * the runner's own helper, with bwrap making every namespace. When one is
  * lost, none starts for the rest of the build, as with the runner's own.
  */
+import { readFileSync } from "node:fs";
 import { HELPER_SCRIPT, ProcessHelper } from "./process-helper.js";
+
+/** Whether the network namespace of process `pid` holds a TCP socket (one it cannot tell counts as one). */
+export function holdsTcpSockets(pid: number): boolean {
+  try {
+    // A header line, then a line for each socket.
+    return ["tcp", "tcp6"].some((table) => readFileSync(`/proc/${pid}/net/${table}`, "utf8").trimEnd().includes("\n"));
+  } catch {
+    return true;
+  }
+}
+
+/** This process's mount table (the host's, whose copy a helper started from), or "" when it cannot be read. */
+function mountTable(): string {
+  try {
+    return readFileSync("/proc/self/mountinfo", "utf8");
+  } catch {
+    return "";
+  }
+}
 
 export class SandboxHelpers {
   readonly #script: string;
   /** Called with each helper started, to record it (running-groups.ts). */
   readonly #started: (helper: ProcessHelper) => void;
   readonly #idle: ProcessHelper[] = [];
-  readonly #all = new Set<ProcessHelper>();
+  /** Every helper alive, with the mount table it started from. */
+  readonly #all = new Map<ProcessHelper, string>();
   /** `on`; `off` for good (none can run here, or closed); `off-for-build`, until reset() (one was lost). */
   #state: "on" | "off" | "off-for-build" = "on";
 
@@ -33,16 +68,24 @@ export class SandboxHelpers {
   /** A helper for one task, its own until release(); undefined when none is to be used. */
   acquire(): ProcessHelper | undefined {
     if (this.#state !== "on") return undefined;
+    const mounts = this.#idle.length === 0 ? "" : mountTable();
     for (let helper = this.#idle.pop(); helper !== undefined; helper = this.#idle.pop()) {
-      if (!helper.dead) return helper;
+      if (helper.dead) {
+        this.#forget(helper);
+        continue;
+      }
+      if (this.#all.get(helper) === mounts) return helper;
+      // Its mounts are not the host's now (see above).
+      helper.close();
       this.#forget(helper);
     }
+    const table = mountTable();
     const helper = ProcessHelper.start(this.#script, { sandbox: true });
     if (helper === undefined) {
       this.#state = "off";
       return undefined;
     }
-    this.#all.add(helper);
+    this.#all.set(helper, table);
     this.#started(helper);
     return helper;
   }
@@ -53,7 +96,11 @@ export class SandboxHelpers {
     else if (helper.lost !== undefined && this.#state === "on") this.#state = "off-for-build";
     if (helper.dead) this.#forget(helper);
     else if (this.#state === "off") helper.close();
-    else this.#idle.push(helper);
+    else if (helper.pid === undefined || holdsTcpSockets(helper.pid)) {
+      // Its network is not as new (see above): the next task gets another.
+      helper.close();
+      this.#forget(helper);
+    } else this.#idle.push(helper);
   }
 
   /** A new build: helpers start again if one was lost in the last. */
@@ -63,13 +110,13 @@ export class SandboxHelpers {
 
   /** The pids of the helpers alive, to record for a new build. */
   pids(): number[] {
-    return [...this.#all].flatMap((helper) => (helper.dead || helper.pid === undefined ? [] : [helper.pid]));
+    return [...this.#all.keys()].flatMap((helper) => (helper.dead || helper.pid === undefined ? [] : [helper.pid]));
   }
 
   /** Stops every helper: the commands they still run are stopped. */
   close(): void {
     this.#state = "off";
-    for (const helper of this.#all) helper.close();
+    for (const helper of this.#all.keys()) helper.close();
     this.#all.clear();
     this.#idle.length = 0;
   }

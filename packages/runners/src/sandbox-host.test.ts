@@ -9,7 +9,7 @@ import { SandboxRunner } from "./sandbox-runner.js";
 const bed = runnerBed("rbuild-sandbox-host-test-", () => new SandboxRunner());
 
 test("27.1: a PATH directory named bin, sbin or shims brings its prefix, never the home directory, / or one holding the workspace", () => {
-  const [root, home] = ["/work/app", "/home/me"];
+  const [root, home] = ["/work/app", ["/home/me"]];
   expect(toolRoot("/home/me/.nvm/versions/node/v20/bin", root, home)).toBe("/home/me/.nvm/versions/node/v20");
   expect(toolRoot("/home/me/.pyenv/shims", root, home)).toBe("/home/me/.pyenv");
   expect(toolRoot("/home/me/bin", root, home)).toBe("/home/me/bin");
@@ -20,7 +20,7 @@ test("27.1: a PATH directory named bin, sbin or shims brings its prefix, never t
 
 test("27.1: the host's part: system directories, then each tool's root in PATH's order, none inside another or in the workspace", () => {
   const path = ["/home/me/.pyenv/plugins/pyenv-virtualenv/shims", "/home/me/.pyenv/shims", "/home/me/.pyenv/bin", "/work/app/node_modules/.bin", "/usr/local/bin", "/home/me/.cargo/bin", "relative/bin"].join(":");
-  const dirs = hostPart(path, "/work/app", "/home/me").dirs;
+  const dirs = hostPart(path, "/work/app", ["/home/me"]).dirs;
   expect(dirs.filter((dir) => dir.startsWith("/home/"))).toEqual(["/home/me/.pyenv", "/home/me/.cargo"]);
   expect(dirs).toContain("/usr");
   expect(dirs.some((dir) => dir.startsWith("/work/"))).toBe(false);

@@ -29,7 +29,7 @@
 import { statSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
 import type { TaskFailure } from "@rbuild/core";
-import { hostPart, locateBwrap, SANDBOX_HOME, systemArgs, type BwrapState } from "./bwrap.js";
+import { hostHomes, hostPart, locateBwrap, SANDBOX_HOME, systemArgs, type BwrapState } from "./bwrap.js";
 import { LocalRunner, refusedImage, type LocalRunnerOptions } from "./local-runner.js";
 import { OnLocalRunner } from "./on-local-runner.js";
 import type { RunOutcome, RunRequest } from "./runner.js";
@@ -96,9 +96,11 @@ export class SandboxRunner extends OnLocalRunner {
 
   async run(request: RunRequest): Promise<RunOutcome> {
     if (request.image !== undefined) return refusedImage(request, "the sandbox runner");
-    const host = hostPart(request.env.PATH, request.root);
+    // The task's HOME too: a daemon's own may be another's (the first client's).
+    const homes = hostHomes([request.env.HOME]);
+    const host = hostPart(request.env.PATH, request.root, homes);
     return this.runIn(request, {
-      args: (inSandboxHelper) => systemArgs(request.network === true, request.env.PATH, request.root, inSandboxHelper),
+      args: (inSandboxHelper) => systemArgs(request.network === true, request.env.PATH, request.root, inSandboxHelper, homes),
       holds: (absolute) => host.dirs.some((dir) => isBelow(dir, absolute)) || host.links.some(([link]) => isBelow(link, absolute)),
     });
   }
