@@ -133,6 +133,12 @@ export function toolRoot(dir: string, root: string, homes: readonly string[], te
   return prefix;
 }
 
+/** What of the host a sandbox holds (see hostPart). */
+export interface HostPart {
+  readonly links: readonly (readonly [string, string])[];
+  readonly dirs: readonly string[];
+}
+
 /**
  * What of the host a sandbox holds, read-only: the system directories there
  * are (`links`, merged-/usr links as `/bin -> usr/bin`, made as links so
@@ -142,7 +148,7 @@ export function toolRoot(dir: string, root: string, homes: readonly string[], te
  * inputs. None inside another; none that is, holds or is in what the sandbox
  * has fresh (bindable).
  */
-export function hostPart(path: string | undefined, root: string, homes: readonly string[] = hostHomes(), temp = tmpdir()): { readonly links: readonly (readonly [string, string])[]; readonly dirs: readonly string[] } {
+export function hostPart(path: string | undefined, root: string, homes: readonly string[] = hostHomes(), temp = tmpdir()): HostPart {
   const links: [string, string][] = [];
   const system: string[] = [];
   for (const dir of SYSTEM_DIRS) {
@@ -177,8 +183,12 @@ export function hostPart(path: string | undefined, root: string, homes: readonly
  * hidden by it.
  */
 export function systemArgs(network: boolean, path: string | undefined, root: string, inSandboxHelper = false, homes: readonly string[] = hostHomes()): string[] {
+  return hostArgs(network, hostPart(path, root, homes), inSandboxHelper);
+}
+
+/** systemArgs with the host's part made already (a run makes it once, for all its commands). */
+export function hostArgs(network: boolean, host: HostPart, inSandboxHelper: boolean): string[] {
   const args = namespaceArgs(network, inSandboxHelper);
-  const host = hostPart(path, root, homes);
   for (const [link, target] of host.links) args.push("--symlink", target, link);
   const tools = host.dirs.filter((dir) => !SYSTEM_DIRS.includes(dir));
   for (const dir of host.dirs) if (SYSTEM_DIRS.includes(dir)) args.push("--ro-bind", dir, dir);

@@ -29,7 +29,7 @@
 import { statSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
 import type { TaskFailure } from "@rbuild/core";
-import { hostHomes, hostPart, locateBwrap, SANDBOX_HOME, systemArgs, type BwrapState } from "./bwrap.js";
+import { hostArgs, hostHomes, hostPart, locateBwrap, SANDBOX_HOME, type BwrapState } from "./bwrap.js";
 import { LocalRunner, refusedImage, type LocalRunnerOptions } from "./local-runner.js";
 import { OnLocalRunner } from "./on-local-runner.js";
 import type { RunOutcome, RunRequest } from "./runner.js";
@@ -100,7 +100,7 @@ export class SandboxRunner extends OnLocalRunner {
     const homes = hostHomes([request.env.HOME]);
     const host = hostPart(request.env.PATH, request.root, homes);
     return this.runIn(request, {
-      args: (inSandboxHelper) => systemArgs(request.network === true, request.env.PATH, request.root, inSandboxHelper, homes),
+      args: (inSandboxHelper) => hostArgs(request.network === true, host, inSandboxHelper),
       holds: (absolute) => host.dirs.some((dir) => isBelow(dir, absolute)) || host.links.some(([link]) => isBelow(link, absolute)),
     });
   }

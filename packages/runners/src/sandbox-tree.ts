@@ -295,9 +295,32 @@ export class SandboxTree {
   }
 
   remove(): void {
-    rmSync(this.#run, { recursive: true, force: true });
-    if (!isBelow(this.#run, this.#base)) rmSync(this.#base, { recursive: true, force: true });
+    removeTree(this.dir);
+    removeTree(this.#run);
+    if (!isBelow(this.#run, this.#base)) removeTree(this.#base);
   }
+}
+
+/**
+ * Removes directory `dir` and what is in it. After most runs it holds only
+ * empty directories (the writable ones, their outputs moved out): each goes
+ * with one rmdir, where rmSync's walk costs about 0.15 ms more a directory.
+ */
+function removeTree(dir: string): void {
+  try {
+    rmdirSync(dir);
+    return;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return;
+    if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
+  }
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) removeTree(path);
+    else rmSync(path, { force: true });
+  }
+  rmdirSync(dir);
 }
 
 
