@@ -1,10 +1,11 @@
-import { mkdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, test } from "vitest";
 import { runnerBed } from "../../../test-support/runner-bed.js";
 import { ProcessHelper } from "./process-helper.js";
 import { SandboxHelpers } from "./sandbox-helpers.js";
 import { SandboxRunner } from "./sandbox-runner.js";
+import { SandboxTree } from "./sandbox-tree.js";
 import { spawnInGroup } from "./spawn-group.js";
 
 const bed = runnerBed("rbuild-sandbox-helpers-test-", () => new SandboxRunner());
@@ -123,4 +124,18 @@ test("27.5: a task with network: true still starts with the host's network", asy
   const without = await run("readlink /proc/self/ns/net");
   expect(without.outcome.ok).toBe(true);
   expect(without.stdout).not.toBe(`${hostNetwork}\n`);
+});
+
+test("27.5: a run with no outputs makes no scratch directory on disk; its base in memory goes at the end", () => {
+  const request = { task: "t", run: "true", root: bed.root, cwd: bed.root, env: {}, inputs: [], depOutputs: [], outputs: [], signal: new AbortController().signal, stdout: () => {}, stderr: () => {} };
+  const bare = new SandboxTree(request);
+  const base = bare.args()[1]!;
+  expect([bare.dir, existsSync(base)]).toEqual(["", true]);
+  bare.remove();
+  expect(existsSync(base)).toBe(false);
+  const writing = new SandboxTree({ ...request, outputs: ["out/**"] });
+  const scratch = writing.dir;
+  expect(existsSync(join(scratch, "out"))).toBe(true);
+  writing.remove();
+  expect([existsSync(scratch), existsSync(join(scratch, ".."))]).toEqual([false, false]);
 });

@@ -4,7 +4,8 @@
  * Everything is at the workspace's own absolute paths, so commands and error
  * messages read as they do outside. Two host directories per run: the base,
  * in /dev/shm where there is one, bound read-only at the workspace root, and
- * `s`, the scratch directory, beside the system's temp files. What the task sees there:
+ * `s`, the scratch directory, beside the system's temp files (none for a
+ * run with no outputs, which can write nowhere). What the task sees there:
  *
  * - its declared inputs and its deps' outputs, and nothing else of the
  *   workspace: a read of an undeclared file finds nothing. A directory that
@@ -110,12 +111,16 @@ export function writableBases(outputs: readonly string[]): string[] {
 }
 
 export class SandboxTree {
-  /** The scratch directory (see above), at the workspace root's place: its paths are the workspace's. */
+  /**
+   * The scratch directory (see above), at the workspace root's place: its
+   * paths are the workspace's. None (`""`) for a run with no outputs: it has
+   * nowhere to write.
+   */
   readonly dir: string;
   /** The read-only base (see above). */
   readonly #base: string;
-  /** Both directories' parent, removed at the end. */
-  readonly #run: string;
+  /** The run's directory beside the system's temp files, removed at the end: the scratch directory's parent; made when first needed. */
+  #run: string | undefined;
   /** Whether the whole root is the scratch directory (see above). */
   readonly #wholeRoot: boolean;
   /** The directories above the declared paths: they are in the sandbox too. */
@@ -135,12 +140,17 @@ export class SandboxTree {
     this.#outputs = request.outputs;
     // Separately: one list's "!" excludes are not the other's.
     const readable = new Set([...expandGlobs(request.root, request.inputs), ...expandGlobs(request.root, request.depOutputs)]);
-    this.#run = mkdtempSync(join(tmpdir(), "rbuild-sandbox-"));
-    this.dir = join(this.#run, "s");
-    mkdirSync(this.dir);
-    this.#base = baseDirectory(this.#run);
     this.#writable = request.outputs.length === 0 ? [] : writableBases(request.outputs);
     this.#wholeRoot = this.#writable.includes("");
+    // A directory made and removed on disk costs a run about 0.3 ms: none for a run with no outputs (a test, a lint).
+    this.dir = this.#writable.length === 0 ? "" : join(this.#runDirectory(), "s");
+    if (this.dir !== "") mkdirSync(this.dir);
+    const shm = inMemory();
+    if (shm !== undefined) this.#base = shm;
+    else {
+      this.#base = join(this.#runDirectory(), "t");
+      mkdirSync(this.#base);
+    }
     const args = this.#wholeRoot ? ["--bind", this.dir, request.root] : ["--ro-bind", this.#base, request.root];
     if (!this.#wholeRoot) {
       for (const dir of this.#writable) {
@@ -195,7 +205,12 @@ export class SandboxTree {
 
   /** A path for a file of the runner's own beside the scratch directory (removed with it), not in the sandbox. */
   scratchFile(name: string): string {
-    return join(this.#run, name);
+    return join(this.#runDirectory(), name);
+  }
+
+  #runDirectory(): string {
+    this.#run ??= mkdtempSync(join(tmpdir(), "rbuild-sandbox-"));
+    return this.#run;
   }
 
   /** Makes `cwd` in the sandbox when it is in the workspace, so that the sandbox can start there. */
@@ -214,6 +229,7 @@ export class SandboxTree {
   /** Whether `path` (relative to the workspace root) is in the sandbox: bound there, or written by the run. */
   has(path: string): boolean {
     if (this.#mounted.has(path) || this.#directories.has(path)) return true;
+    if (this.dir === "") return false;
     try {
       lstatSync(join(this.dir, path));
       return true;
@@ -242,7 +258,7 @@ export class SandboxTree {
         else stray.push(path);
       }
     };
-    walk(this.dir, "");
+    if (this.dir !== "") walk(this.dir, "");
     const deleted = new Set<string>();
     for (const path of this.#copies.keys()) {
       if (entryAt(join(this.dir, path)) !== undefined) continue;
@@ -295,9 +311,9 @@ export class SandboxTree {
   }
 
   remove(): void {
-    removeTree(this.dir);
-    removeTree(this.#run);
-    if (!isBelow(this.#run, this.#base)) removeTree(this.#base);
+    if (this.dir !== "") removeTree(this.dir);
+    if (this.#run !== undefined) removeTree(this.#run);
+    if (this.#run === undefined || !isBelow(this.#run, this.#base)) removeTree(this.#base);
   }
 }
 
@@ -325,16 +341,15 @@ function removeTree(dir: string): void {
 
 
 /**
- * The base's directory: in memory (/dev/shm) where there is one, since
- * copying and removing a few hundred small files on disk took tens of
- * milliseconds on a loaded machine; else beside the scratch directory.
+ * A new directory for the base in memory (/dev/shm), where there is one,
+ * since copying and removing a few hundred small files on disk took tens of
+ * milliseconds on a loaded machine; else undefined (it goes beside the
+ * scratch directory).
  */
-function baseDirectory(run: string): string {
+function inMemory(): string | undefined {
   try {
     return mkdtempSync("/dev/shm/rbuild-sandbox-");
   } catch {
-    const base = join(run, "t");
-    mkdirSync(base);
-    return base;
+    return undefined;
   }
 }
