@@ -16,12 +16,13 @@ export interface FakeDocker {
   calls(): string[][];
   /** The containers running now: name and the pid of its process group. */
   containers(): { name: string; pid: number }[];
+  /** Stops the containers still running (a test that failed may leave one) and removes the state. */
   remove(): void;
 }
 
 export function fakeDocker(path = process.env.PATH ?? "/usr/bin:/bin"): FakeDocker {
   const state = mkdtempSync(join(tmpdir(), "rbuild-fake-docker-"));
-  return {
+  const fake: FakeDocker = {
     state,
     env: { PATH: `${FAKE_DOCKER_DIR}:${path}`, FAKE_DOCKER_STATE: state },
     calls: () => {
@@ -34,6 +35,16 @@ export function fakeDocker(path = process.env.PATH ?? "/usr/bin:/bin"): FakeDock
       if (!existsSync(dir)) return [];
       return readdirSync(dir).map((file) => ({ name: file.replace(/\.json$/, ""), pid: (JSON.parse(readFileSync(join(dir, file), "utf8")) as { pid: number }).pid }));
     },
-    remove: () => rmSync(state, { recursive: true, force: true }),
+    remove: () => {
+      for (const { pid } of fake.containers()) {
+        try {
+          process.kill(-pid, "SIGKILL");
+        } catch {
+          // Gone already.
+        }
+      }
+      rmSync(state, { recursive: true, force: true });
+    },
   };
+  return fake;
 }
