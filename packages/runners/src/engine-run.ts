@@ -12,15 +12,20 @@
  * through the local runner; the engine's exit status is the command's. An interrupted task's client
  * is stopped by the local runner, which does not stop its container (the engine's daemon runs it):
  * `rm -f NAME` does, before the tree it uses goes.
+ *
+ * A failure whose stderr says a workspace path was read-only, or missing though it is there outside,
+ * is named as the sandbox runner names it (`output-mount`, `undeclared-write`, `undeclared-read`).
  */
 import { randomBytes } from "node:crypto";
 import { statSync } from "node:fs";
 import { basename } from "node:path";
 import { runProgram, type EngineEnv } from "./engine-image.js";
 import type { LocalRunner } from "./local-runner.js";
+import type { TaskFailure } from "@rbuild/core";
 import type { RunOutcome, RunRequest } from "./runner.js";
 import { isBelow, SandboxTree } from "./sandbox-tree.js";
 import type { Program, Wrap } from "./spawn-group.js";
+import { readOnlyWrites, STDERR_KEPT, undeclaredReads } from "./undeclared-reads.js";
 
 /** The program that starts in an image instead of `program`: a plain-words command's found on the image's PATH, not the host's. */
 export function programInImage(root: string, program: Program): Program {
@@ -45,6 +50,18 @@ function isDirectory(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The failure as the workspace explains it (see above). */
+function explained(failure: TaskFailure, stderr: string, request: RunRequest, tree: SandboxTree): TaskFailure {
+  if (failure.reason !== "exit-nonzero") return failure;
+  const writes = readOnlyWrites(stderr, request.root, request.cwd);
+  const mounts = writes.filter((path) => tree.isMountPoint(path));
+  if (mounts.length > 0) return { reason: "output-mount", task: request.task, paths: mounts };
+  if (writes.length > 0) return { reason: "undeclared-write", task: request.task, paths: writes };
+  const reads = undeclaredReads(stderr, request.root, request.cwd, (path) => tree.has(path), request.env.PATH);
+  if (reads.length > 0) return { reason: "undeclared-read", task: request.task, paths: reads, exitCode: failure.exitCode };
+  return failure;
 }
 
 /** Runs `request` in image `ref` with `engine` (see above). */
@@ -77,10 +94,18 @@ export async function runInEngine(local: LocalRunner, request: RunRequest, engin
       const args = ["run", "--rm", "--network", network, "--user", user, ...volumes, ...outside, "--tmpfs", "/tmp", "-w", cwd, ...vars, "--name", name, ref, program.file, ...program.args];
       return { file: engine, args, env: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined)) };
     };
-    const outcome = await local.runWrapped(request, wrap);
+    let tail = "";
+    const own: RunRequest = {
+      ...request,
+      stderr: (chunk) => {
+        request.stderr(chunk);
+        tail = (tail + chunk.toString()).slice(-STDERR_KEPT);
+      },
+    };
+    const outcome = await local.runWrapped(own, wrap);
     if (request.signal.aborted) removeAll();
     await Promise.all(removals);
-    if (!outcome.ok) return outcome;
+    if (!outcome.ok) return { ...outcome, failure: explained(outcome.failure, tail, request, tree) };
     const written = tree.written();
     if (written.stray.length > 0) return { ok: false, exitCode: outcome.exitCode, failure: { reason: "undeclared-write", task, paths: written.stray } };
     tree.moveBack(written);

@@ -108,6 +108,15 @@ test("27.2: engine docker gives back a failing command's exit code", async () =>
   expect(await run("echo failing >&2; exit 3", image)).toEqual({ outcome: { ok: false, exitCode: 3, failure: { reason: "exit-nonzero", task: "t", exitCode: 3 } }, stdout: "", stderr: "failing\n" });
 });
 
+test("27.2: engine docker names an undeclared read and a write outside the outputs, as the sandbox does", async () => {
+  const image = busyboxLayout(join(bed.root, "image"));
+  writeFiles(bed.root, { "src/in.txt": "input\n", "src/secret.txt": "undeclared\n" });
+  const read = await run("cat src/secret.txt", image, { inputs: ["src/in.txt"] });
+  expect(read.outcome).toEqual({ ok: false, exitCode: 1, failure: { reason: "undeclared-read", task: "t", paths: ["src/secret.txt"], exitCode: 1 } });
+  const write = await run("echo x > src/in.txt", image, { inputs: ["src/in.txt"], outputs: ["out/**"] });
+  expect(write.outcome).toEqual({ ok: false, exitCode: 1, failure: { reason: "undeclared-write", task: "t", paths: ["src/in.txt"] } });
+});
+
 test("27.2: an interrupted engine task's container is removed with rm -f (stopping its client does not stop it)", async () => {
   const image = busyboxLayout(join(bed.root, "image"));
   const controller = new AbortController();
