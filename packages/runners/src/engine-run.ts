@@ -32,6 +32,16 @@ export function programInImage(root: string, program: Program): Program {
   return program.file === "/bin/sh" || isBelow(root, program.file) ? program : { ...program, file: basename(program.file) };
 }
 
+/**
+ * The options that run a container as the user `uid`:`gid` and so leave what it writes theirs. Rootless
+ * podman maps the container's ids into the user's subordinate ones unless told `--userns=keep-id`
+ * (which rootful podman did not take before 4.3): with it, `uid` is the user inside too.
+ */
+export function userArgs(engine: string, uid: number, gid: number): string[] {
+  const keep = basename(engine) === "podman" && uid !== 0 ? ["--userns=keep-id"] : [];
+  return [...keep, "--user", `${uid}:${gid}`];
+}
+
 /** The `-v` options for a sandbox tree's bwrap binds. */
 export function volumeArgs(binds: readonly string[]): string[] {
   const volumes: string[] = [];
@@ -81,7 +91,7 @@ export async function runInEngine(local: LocalRunner, request: RunRequest, engin
   request.signal.addEventListener("abort", removeAll);
   try {
     const volumes = volumeArgs(tree.args());
-    const user = `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`;
+    const user = userArgs(engine, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
     const network = request.network === true ? "host" : "none";
     let count = 0;
     const wrap: Wrap = (started, cwd) => {
@@ -91,7 +101,7 @@ export async function runInEngine(local: LocalRunner, request: RunRequest, engin
       const vars = Object.entries({ ...program.env, HOME: "/tmp", TMPDIR: "/tmp" }).flatMap(([key, value]) => ["-e", `${key}=${value}`]);
       const name = `${prefix}-${++count}`;
       names.push(name);
-      const args = ["run", "--rm", "--network", network, "--user", user, ...volumes, ...outside, "--tmpfs", "/tmp", "-w", cwd, ...vars, "--name", name, ref, program.file, ...program.args];
+      const args = ["run", "--rm", "--network", network, ...user, ...volumes, ...outside, "--tmpfs", "/tmp", "-w", cwd, ...vars, "--name", name, ref, program.file, ...program.args];
       return { file: engine, args, env: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined)) };
     };
     let tail = "";

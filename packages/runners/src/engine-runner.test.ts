@@ -11,6 +11,7 @@ import { fakeDocker, type FakeDocker } from "../../../test-support/fake-docker/f
 import { busyboxRootfs, tarOf, writeDockerArchive, writeFiles, writeOciLayout } from "../../../test-support/oci-image.js";
 import { runnerBed } from "../../../test-support/runner-bed.js";
 import { ContainerRunner } from "./container-runner.js";
+import { userArgs } from "./engine-run.js";
 import { identifyImage, type ImageSource } from "./image/image-source.js";
 import { LocalRunner } from "./local-runner.js";
 import type { RunOutcome, RunRequest, Runner } from "./runner.js";
@@ -158,4 +159,12 @@ test("27.2: an engine that cannot load the image fails the task saying which com
   const outcome = await runner.run({ task: "t", run: "true", root: bed.root, cwd: bed.root, env: {}, inputs: [], depOutputs: [], outputs: [], image: { source: image, storeDir: join(bed.root, ".rbuild"), engine: "docker" }, signal: new AbortController().signal, stdout: () => {}, stderr: () => {} });
   local.close();
   expect(outcome).toEqual({ ok: false, exitCode: null, failure: { reason: "spawn-failed", task: "t", message: expect.stringMatching(/^its image .* could not be loaded into docker: `docker load -i .*\/image.tar` exited with 125: fake docker: set FAKE_DOCKER_STATE to its state directory\. Check that `docker info` works, or leave `engine` out to run the image with bubblewrap\.$/) } });
+});
+
+test("27.2: a rootless podman is told --userns=keep-id, so the task's uid is the user's outside too; docker and a root podman are not", () => {
+  expect([userArgs("/usr/bin/podman", 1000, 1000), userArgs("/usr/bin/podman", 0, 0), userArgs("/usr/bin/docker", 1000, 1000)]).toEqual([
+    ["--userns=keep-id", "--user", "1000:1000"],
+    ["--user", "0:0"],
+    ["--user", "1000:1000"],
+  ]);
 });
