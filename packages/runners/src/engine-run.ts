@@ -15,9 +15,12 @@
  *
  * A failure whose stderr says a workspace path was read-only, or missing though it is there outside,
  * is named as the sandbox runner names it (`output-mount`, `undeclared-write`, `undeclared-read`).
+ * A command killed by a signal is reported by the engine as exit status 128+N (as bwrap does, and a
+ * shell's `$?`): that status is reported as killed by signal N.
  */
 import { randomBytes } from "node:crypto";
 import { statSync } from "node:fs";
+import { constants } from "node:os";
 import { basename } from "node:path";
 import { runProgram, type EngineEnv } from "./engine-image.js";
 import type { LocalRunner } from "./local-runner.js";
@@ -71,6 +74,8 @@ function explained(failure: TaskFailure, stderr: string, request: RunRequest, tr
   if (writes.length > 0) return { reason: "undeclared-write", task: request.task, paths: writes };
   const reads = undeclaredReads(stderr, request.root, request.cwd, (path) => tree.has(path), request.env.PATH);
   if (reads.length > 0) return { reason: "undeclared-read", task: request.task, paths: reads, exitCode: failure.exitCode };
+  const signal = failure.exitCode > 128 ? Object.entries(constants.signals).find(([, n]) => n === failure.exitCode - 128)?.[0] : undefined;
+  if (signal !== undefined) return { reason: "killed", task: request.task, signal };
   return failure;
 }
 
@@ -115,7 +120,10 @@ export async function runInEngine(local: LocalRunner, request: RunRequest, engin
     const outcome = await local.runWrapped(own, wrap);
     if (request.signal.aborted) removeAll();
     await Promise.all(removals);
-    if (!outcome.ok) return { ...outcome, failure: explained(outcome.failure, tail, request, tree) };
+    if (!outcome.ok) {
+      const failure = explained(outcome.failure, tail, request, tree);
+      return { ok: false, exitCode: failure.reason === "killed" ? null : outcome.exitCode, failure };
+    }
     const written = tree.written();
     if (written.stray.length > 0) return { ok: false, exitCode: outcome.exitCode, failure: { reason: "undeclared-write", task, paths: written.stray } };
     tree.moveBack(written);

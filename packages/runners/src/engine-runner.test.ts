@@ -6,10 +6,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, expect, test } from "vitest";
+import { afterAll, afterEach, beforeEach, expect, test } from "vitest";
 import { fakeDocker, type FakeDocker } from "../../../test-support/fake-docker/fake-docker.js";
 import { busyboxRootfs, tarOf, writeDockerArchive, writeFiles, writeOciLayout } from "../../../test-support/oci-image.js";
 import { runnerBed } from "../../../test-support/runner-bed.js";
+import { runnerConformance } from "../../../test-support/runner-conformance.js";
 import { ContainerRunner } from "./container-runner.js";
 import { userArgs } from "./engine-run.js";
 import { identifyImage, type ImageSource } from "./image/image-source.js";
@@ -167,4 +168,21 @@ test("27.2: a rootless podman is told --userns=keep-id, so the task's uid is the
     ["--user", "0:0"],
     ["--user", "1000:1000"],
   ]);
+});
+
+// The runner conformance suite, each request run by the fake docker in a busybox image (built once).
+const shared = mkdtempSync(join(tmpdir(), "rbuild-engine-image-"));
+const sharedImage = busyboxLayout(join(shared, "image"));
+const sharedDocker = fakeDocker();
+afterAll(() => {
+  sharedDocker.remove();
+  rmSync(shared, { recursive: true, force: true });
+});
+runnerConformance("container (fake docker engine, busybox OCI layout)", () => {
+  const local = new LocalRunner();
+  const container = new ContainerRunner(new SandboxRunner({ local }), sharedDocker.env.PATH, undefined, { local, env: { ...process.env, ...sharedDocker.env } });
+  return {
+    run: (request) => Promise.resolve(container.run({ ...request, image: { source: sharedImage, storeDir: join(shared, "store"), engine: "docker" } })),
+    close: () => local.close(),
+  };
 });
