@@ -334,8 +334,8 @@ export function evaluationContext(): EvaluationContext {
  * save` tarball, or a root filesystem directory. rbuild unpacks it once into
  * the store and runs the task in it under bubblewrap, its inputs at their
  * workspace paths; the image's digest is part of the task's key.
- * `engine: "docker"` asks for a docker or podman engine instead (not yet run:
- * the task fails saying which engine was found, or that none was).
+ * `engine: "docker"` runs it with a docker or podman engine instead (the
+ * first on PATH), the image loaded into it once, the workspace seen the same way.
  */
 export interface ContainerImage {
   readonly image: string;

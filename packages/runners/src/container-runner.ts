@@ -18,16 +18,21 @@
  * looked up on the PATH inside (a path into the workspace stays as it is).
  *
  * `engine: "docker"` asks for a docker or podman engine instead: rbuild
- * finds one on PATH, and none is used yet (the task fails saying so).
+ * finds one on PATH (docker first), loads the image into it once
+ * (engine-image.ts) and runs the task there with the same view of the
+ * workspace (engine-run.ts). Neither the engine nor its image id enters the
+ * task's key: the image's digest is there already.
  */
 import { lstatSync, readdirSync, readlinkSync } from "node:fs";
-import { basename, join } from "node:path";
+import { join } from "node:path";
+import { loadImage, type EngineEnv, type Loaded } from "./engine-image.js";
+import { programInImage, runInEngine } from "./engine-run.js";
 import { ImageError } from "./image/image-source.js";
 import { touchImage, unpackImage, type Unpacked } from "./image/unpack.js";
 import { findOnPath, freshArgs, namespaceArgs } from "./bwrap.js";
+import type { LocalRunner } from "./local-runner.js";
 import type { RunOutcome, RunRequest } from "./runner.js";
 import type { SandboxRunner, SystemPart } from "./sandbox-runner.js";
-import { isBelow } from "./sandbox-tree.js";
 
 /**
  * How often a running task marks its image used, well inside gc's hour of grace: a task running longer
@@ -52,7 +57,7 @@ export function imageSystem(unpacked: Unpacked, request: RunRequest): SystemPart
   return {
     args: (inSandboxHelper) => [...namespaceArgs(request.network === true, inSandboxHelper), ...binds, ...freshArgs(inSandboxHelper)],
     env: unpacked.env,
-    program: (program) => (program.file === "/bin/sh" || isBelow(request.root, program.file) ? program : { ...program, file: basename(program.file) }),
+    program: (program) => programInImage(request.root, program),
   };
 }
 
@@ -61,15 +66,30 @@ export function findEngine(searchPath: string): string | undefined {
   return findOnPath(searchPath, "docker") ?? findOnPath(searchPath, "podman");
 }
 
+/** What a ContainerRunner needs to run tasks with an engine (`engine: "docker"`). */
+export interface EngineOptions {
+  /** The runner the engine's client starts through (the sandbox runner's). */
+  readonly local: LocalRunner;
+  /** The engine client's environment (default: this process's). */
+  readonly env?: EngineEnv;
+}
+
 export class ContainerRunner {
   readonly #sandbox: SandboxRunner;
   readonly #searchPath: string;
   readonly #touchEveryMs: number;
+  readonly #engine: EngineOptions | undefined;
+  /**
+   * The images being loaded into an engine, by engine and digest: tasks that start meanwhile wait for
+   * the one load. Once it is done, each task asks the engine again (`image inspect`: one may remove it).
+   */
+  readonly #loads = new Map<string, Promise<Loaded>>();
 
-  constructor(sandbox: SandboxRunner, searchPath = process.env.PATH ?? "", touchEveryMs = TOUCH_IMAGE_EVERY_MS) {
+  constructor(sandbox: SandboxRunner, searchPath = process.env.PATH ?? "", touchEveryMs = TOUCH_IMAGE_EVERY_MS, engine?: EngineOptions) {
     this.#sandbox = sandbox;
     this.#searchPath = searchPath;
     this.#touchEveryMs = touchEveryMs;
+    this.#engine = engine;
   }
 
   run(request: RunRequest): Promise<RunOutcome> | RunOutcome {
@@ -79,7 +99,7 @@ export class ContainerRunner {
     if (image.engine === "docker") {
       const engine = findEngine(this.#searchPath);
       if (engine === undefined) return failed(`it asks for \`engine: "docker"\`, and no docker or podman is on PATH. Install one (Debian: \`apt-get install podman\`), or leave \`engine\` out to run the image with bubblewrap.`);
-      return failed(`it asks for \`engine: "docker"\`; ${engine} is here, but rbuild does not run tasks in a container engine yet. Leave \`engine\` out to run the image with bubblewrap.`);
+      return this.#runInEngine(request, engine);
     }
     let unpacked: Unpacked;
     try {
@@ -89,6 +109,22 @@ export class ContainerRunner {
       throw error;
     }
     return this.#runMarkingUse(request, unpacked);
+  }
+
+  /** Runs the task with `engine`, its image loaded there first unless it is there (see #loads). */
+  async #runInEngine(request: RunRequest, engine: string): Promise<RunOutcome> {
+    if (this.#engine === undefined) throw new Error("bug: a ContainerRunner made without EngineOptions was given an engine task");
+    const { local, env = process.env } = this.#engine;
+    const source = request.image!.source;
+    const key = `${engine}\0${source.digest}`;
+    let load = this.#loads.get(key);
+    if (load === undefined) {
+      load = loadImage(engine, source, env).finally(() => this.#loads.delete(key));
+      this.#loads.set(key, load);
+    }
+    const loaded = await load;
+    if (!loaded.ok) return { ok: false, exitCode: null, failure: { reason: "spawn-failed", task: request.task, message: loaded.message } };
+    return runInEngine(local, request, engine, loaded.ref, env);
   }
 
   /** Runs the task in the image, marking the image used every few minutes and once more at the end (see TOUCH_IMAGE_EVERY_MS). */

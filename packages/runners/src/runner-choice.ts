@@ -26,7 +26,7 @@ export class RunnerChoice extends OnLocalRunner {
 
   run(request: RunRequest): Promise<RunOutcome> {
     if (request.image !== undefined) {
-      this.#container ??= new ContainerRunner(this.#sandboxRunner());
+      this.#container ??= new ContainerRunner(this.#sandboxRunner(), undefined, undefined, { local: this.local });
       return Promise.resolve(this.#container.run(request));
     }
     if (request.sandbox !== true) return this.local.run(request);
