@@ -20,15 +20,14 @@
  */
 import { randomBytes } from "node:crypto";
 import { statSync } from "node:fs";
-import { constants } from "node:os";
 import { basename } from "node:path";
 import { runProgram, type EngineEnv } from "./engine-image.js";
 import type { LocalRunner } from "./local-runner.js";
-import type { TaskFailure } from "@rbuild/core";
 import type { RunOutcome, RunRequest } from "./runner.js";
 import { isBelow, SandboxTree } from "./sandbox-tree.js";
 import type { Program, Wrap } from "./spawn-group.js";
-import { readOnlyWrites, STDERR_KEPT, undeclaredReads } from "./undeclared-reads.js";
+import { explainedFailure } from "./sandbox-failure.js";
+import { STDERR_KEPT } from "./undeclared-reads.js";
 
 /** The program that starts in an image instead of `program`: a plain-words command's found on the image's PATH, not the host's. */
 export function programInImage(root: string, program: Program): Program {
@@ -63,20 +62,6 @@ function isDirectory(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** The failure as the workspace explains it (see above). */
-function explained(failure: TaskFailure, stderr: string, request: RunRequest, tree: SandboxTree): TaskFailure {
-  if (failure.reason !== "exit-nonzero") return failure;
-  const writes = readOnlyWrites(stderr, request.root, request.cwd);
-  const mounts = writes.filter((path) => tree.isMountPoint(path));
-  if (mounts.length > 0) return { reason: "output-mount", task: request.task, paths: mounts };
-  if (writes.length > 0) return { reason: "undeclared-write", task: request.task, paths: writes };
-  const reads = undeclaredReads(stderr, request.root, request.cwd, (path) => tree.has(path), request.env.PATH);
-  if (reads.length > 0) return { reason: "undeclared-read", task: request.task, paths: reads, exitCode: failure.exitCode };
-  const signal = failure.exitCode > 128 ? Object.entries(constants.signals).find(([, n]) => n === failure.exitCode - 128)?.[0] : undefined;
-  if (signal !== undefined) return { reason: "killed", task: request.task, signal };
-  return failure;
 }
 
 /** Runs `request` in image `ref` with `engine` (see above). */
@@ -121,7 +106,7 @@ export async function runInEngine(local: LocalRunner, request: RunRequest, engin
     if (request.signal.aborted) removeAll();
     await Promise.all(removals);
     if (!outcome.ok) {
-      const failure = explained(outcome.failure, tail, request, tree);
+      const failure = explainedFailure(outcome.failure, tail, request, tree);
       return { ok: false, exitCode: failure.reason === "killed" ? null : outcome.exitCode, failure };
     }
     const written = tree.written();

@@ -27,15 +27,14 @@
  * shell's `$?` reads (a task that itself exits 129-192 reads the same).
  */
 import { statSync, writeFileSync } from "node:fs";
-import { constants } from "node:os";
-import type { TaskFailure } from "@rbuild/core";
 import { hostArgs, hostHomes, hostPart, locateBwrap, SANDBOX_HOME, type BwrapState } from "./bwrap.js";
 import { LocalRunner, refusedImage, type LocalRunnerOptions } from "./local-runner.js";
 import { OnLocalRunner } from "./on-local-runner.js";
 import type { RunOutcome, RunRequest } from "./runner.js";
 import { isBelow, SandboxTree } from "./sandbox-tree.js";
 import type { Program, Wrap } from "./spawn-group.js";
-import { hiddenHostPaths, readOnlyWrites, STDERR_KEPT, undeclaredReads } from "./undeclared-reads.js";
+import { explainedFailure } from "./sandbox-failure.js";
+import { STDERR_KEPT } from "./undeclared-reads.js";
 
 export interface SandboxRunnerOptions extends LocalRunnerOptions {
   /** Where to look for `bwrap` (default: this process's PATH). */
@@ -60,13 +59,6 @@ export interface SystemPart {
 
 /** The most bytes of bwrap arguments passed on its command line (Linux takes 2 MiB in all, with the environment). */
 const MAX_ARGV = 256 * 1024;
-
-/** The signal whose number is `status - 128`, if there is one. */
-function signalOf(status: number): string | undefined {
-  if (status <= 128) return undefined;
-  const number = status - 128;
-  return Object.entries(constants.signals).find(([, n]) => n === number)?.[0];
-}
 
 function isDirectory(path: string): boolean {
   try {
@@ -145,7 +137,7 @@ export class SandboxRunner extends OnLocalRunner {
       // Without a network, through a sandbox helper of its own: bwrap need not make a network namespace or a /dev.
       const outcome = await this.local.runWrapped(own, wrap, { sandboxHelper: request.network !== true });
       if (!outcome.ok) {
-        const failure = this.#explained(outcome.failure, tail, request, tree, system);
+        const failure = explainedFailure(outcome.failure, tail, request, tree, system.holds);
         return { ok: false, exitCode: failure.reason === "killed" ? null : outcome.exitCode, failure };
       }
       const written = tree.written();
@@ -155,23 +147,5 @@ export class SandboxRunner extends OnLocalRunner {
     } finally {
       tree.remove();
     }
-  }
-
-  /** The failure as the sandbox explains it: an undeclared read, or a signal that bwrap reported as a status. */
-  #explained(failure: TaskFailure, stderr: string, request: RunRequest, tree: SandboxTree, system: SystemPart): TaskFailure {
-    if (failure.reason !== "exit-nonzero" && failure.reason !== "run-threw") return failure;
-    const exitCode = failure.reason === "exit-nonzero" ? failure.exitCode : null;
-    const writes = readOnlyWrites(stderr, request.root, request.cwd);
-    // A writable directory itself (`tree` for `tree/**`) is a mount point: it can be emptied, not removed or renamed over.
-    const mounts = writes.filter((path) => tree.isMountPoint(path));
-    if (mounts.length > 0) return { reason: "output-mount", task: request.task, paths: mounts };
-    if (writes.length > 0) return { reason: "undeclared-write", task: request.task, paths: writes };
-    const reads = undeclaredReads(stderr, request.root, request.cwd, (path) => tree.has(path), request.env.PATH);
-    if (reads.length > 0) return { reason: "undeclared-read", task: request.task, paths: reads, exitCode };
-    const outside = system.holds === undefined ? [] : hiddenHostPaths(stderr, request.root, system.holds);
-    if (outside.length > 0) return { reason: "outside-sandbox", task: request.task, paths: outside, exitCode };
-    const signal = exitCode === null ? undefined : signalOf(exitCode);
-    if (signal !== undefined) return { reason: "killed", task: request.task, signal };
-    return failure;
   }
 }
