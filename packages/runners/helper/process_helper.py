@@ -156,7 +156,7 @@ def isolate():
 
     The /dev is made on a tmpfs over /tmp for a moment, then moved to /dev, so that the host's /dev and /sys can
     go from this namespace first where they may (as root; in a user namespace they are locked in): bwrap copies,
-    moves and detaches every mount of the namespace it starts in, once per task, and these 18 of this host's 29
+    moves and detaches every mount of the namespace it starts in, once per task, and these 17 of this host's 29
     took it about 0.5 ms a task (bench/sandbox-profile.mjs). No sandbox binds /sys."""
     import ctypes
     import fcntl

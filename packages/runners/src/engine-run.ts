@@ -26,7 +26,7 @@ import type { LocalRunner } from "./local-runner.js";
 import type { RunOutcome, RunRequest } from "./runner.js";
 import { isBelow, SandboxTree } from "./sandbox-tree.js";
 import type { Program, Wrap } from "./spawn-group.js";
-import { explainedFailure } from "./sandbox-failure.js";
+import { finishedRun } from "./sandbox-failure.js";
 import { STDERR_KEPT } from "./undeclared-reads.js";
 
 /** The program that starts in an image instead of `program`: a plain-words command's found on the image's PATH, not the host's. */
@@ -105,14 +105,7 @@ export async function runInEngine(local: LocalRunner, request: RunRequest, engin
     const outcome = await local.runWrapped(own, wrap);
     if (request.signal.aborted) removeAll();
     await Promise.all(removals);
-    if (!outcome.ok) {
-      const failure = explainedFailure(outcome.failure, tail, request, tree);
-      return { ok: false, exitCode: failure.reason === "killed" ? null : outcome.exitCode, failure };
-    }
-    const written = tree.written();
-    if (written.stray.length > 0) return { ok: false, exitCode: outcome.exitCode, failure: { reason: "undeclared-write", task, paths: written.stray } };
-    tree.moveBack(written);
-    return outcome;
+    return finishedRun(outcome, tail, request, tree);
   } finally {
     request.signal.removeEventListener("abort", removeAll);
     tree.remove();

@@ -7,7 +7,7 @@
  */
 import { constants } from "node:os";
 import type { TaskFailure } from "@rbuild/core";
-import type { RunRequest } from "./runner.js";
+import type { RunOutcome, RunRequest } from "./runner.js";
 import type { SandboxTree } from "./sandbox-tree.js";
 import { hiddenHostPaths, readOnlyWrites, undeclaredReads } from "./undeclared-reads.js";
 
@@ -38,4 +38,20 @@ export function explainedFailure(failure: TaskFailure, stderr: string, request: 
   const signal = exitCode === null ? undefined : signalOf(exitCode);
   if (signal !== undefined) return { reason: "killed", task: request.task, signal };
   return failure;
+}
+
+/**
+ * The outcome of a finished sandboxed run: a failure explained (above);
+ * files written where no output glob matches refuse it (`undeclared-write`);
+ * else its outputs are moved from `tree` into the workspace.
+ */
+export function finishedRun(outcome: RunOutcome, stderr: string, request: RunRequest, tree: SandboxTree, holds?: (absolute: string) => boolean): RunOutcome {
+  if (!outcome.ok) {
+    const failure = explainedFailure(outcome.failure, stderr, request, tree, holds);
+    return { ok: false, exitCode: failure.reason === "killed" ? null : outcome.exitCode, failure };
+  }
+  const written = tree.written();
+  if (written.stray.length > 0) return { ok: false, exitCode: outcome.exitCode, failure: { reason: "undeclared-write", task: request.task, paths: written.stray } };
+  tree.moveBack(written);
+  return outcome;
 }

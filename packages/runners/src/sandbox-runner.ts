@@ -33,7 +33,7 @@ import { OnLocalRunner } from "./on-local-runner.js";
 import type { RunOutcome, RunRequest } from "./runner.js";
 import { isBelow, SandboxTree } from "./sandbox-tree.js";
 import type { Program, Wrap } from "./spawn-group.js";
-import { explainedFailure } from "./sandbox-failure.js";
+import { finishedRun } from "./sandbox-failure.js";
 import { STDERR_KEPT } from "./undeclared-reads.js";
 
 export interface SandboxRunnerOptions extends LocalRunnerOptions {
@@ -136,14 +136,7 @@ export class SandboxRunner extends OnLocalRunner {
       };
       // Without a network, through a sandbox helper of its own: bwrap need not make a network namespace or a /dev.
       const outcome = await this.local.runWrapped(own, wrap, { sandboxHelper: request.network !== true });
-      if (!outcome.ok) {
-        const failure = explainedFailure(outcome.failure, tail, request, tree, system.holds);
-        return { ok: false, exitCode: failure.reason === "killed" ? null : outcome.exitCode, failure };
-      }
-      const written = tree.written();
-      if (written.stray.length > 0) return { ok: false, exitCode: outcome.exitCode, failure: { reason: "undeclared-write", task, paths: written.stray } };
-      tree.moveBack(written);
-      return outcome;
+      return finishedRun(outcome, tail, request, tree, system.holds);
     } finally {
       tree.remove();
     }
